@@ -1,0 +1,56 @@
+#include <stdio.h>
+#include <string.h>
+#include "diag.h"
+
+void diag_err_set(struct diag_err *e, size_t off, const char *fmt, ...)
+{
+	if (!e) return;
+	va_list ap;
+	e->off = off;
+	va_start(ap, fmt);
+	vsnprintf(e->reason, sizeof e->reason, fmt, ap);
+	va_end(ap);
+}
+
+void diag_err_clear(struct diag_err *e)
+{
+	if (!e) return;
+	e->off = 0;
+	e->reason[0] = 0;
+}
+
+int rd_error(const struct rd *r, struct diag_err *e, size_t base, const char *layer)
+{
+	const char *what = r->err_what ? r->err_what : "truncated";
+	if (layer && *layer)
+		diag_err_set(e, base + r->err_off, "%s: %s", layer, what);
+	else
+		diag_err_set(e, base + r->err_off, "%s", what);
+	return -1;
+}
+
+const char *tok_name(const struct tok *t, unsigned v)
+{
+	for (; t && t->s; t++)
+		if (t->v == v)
+			return t->s;
+	return NULL;
+}
+
+const char *tok_str(const struct tok *t, unsigned v, char *buf, size_t bufsz)
+{
+	const char *s = tok_name(t, v);
+	if (s) return s;
+	snprintf(buf, bufsz, "%u", v);
+	return buf;
+}
+
+void hex_str(const uint8_t *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
