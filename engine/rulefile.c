@@ -196,8 +196,6 @@ int kv_next(struct kv_reader *r, struct kv *out, char *msg, size_t msgsz)
 			if (b.n)
 				buf_add(&b, "\n", 1);
 			buf_add(&b, "  ", 2);
-			for (size_t i = base; i < col; i++)
-				buf_add(&b, " ", 1);
 			buf_add(&b, t, tn);
 			in_para = false;
 		} else {
