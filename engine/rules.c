@@ -594,6 +594,8 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 				problem(pb, file, kv.line, kv.key, "'%.40s' is not true or false", kv.val);
 			break;
 		case K_ERRORS: {
+			if (!e->r.errors_line)
+				e->r.errors_line = kv.line;
 			char *items[RULE_MAX_ERRORS + 1];
 			size_t n;
 			bool ok = split_list(kv.val, ',', items, RULE_MAX_ERRORS + 1, &n);

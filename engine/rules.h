@@ -24,6 +24,7 @@ struct rule {
 	const char *file;    /* where the rule was loaded from */
 	/* added fields */
 	int line;            /* line of the `id` key */
+	int errors_line;     /* line of the first `errors` key (0: none) */
 	bool inferred;       /* the mapping is inferred, not stated by a published source */
 	const char *const *when; /* the patterns as written, for display */
 	size_t nwhen;
