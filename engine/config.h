@@ -25,8 +25,8 @@ enum nas_port_type { NPT_ASYNC, NPT_SYNC, NPT_ISDN, NPT_ISDN_V120, NPT_ISDN_V110
 	NPT_ADSL_DMT, NPT_IDSL, NPT_ETHERNET, NPT_XDSL, NPT_CABLE, NPT_WIRELESS_OTHER,
 	NPT_WIRELESS_80211, NPT_N };
 enum framed_proto { FP_PPP, FP_SLIP, FP_ARAP, FP_GANDALF, FP_XYLOGICS, FP_X75, FP_N };
-enum service_type { ST_LOGIN, ST_FRAMED, ST_CALLBACK_LOGIN, ST_CALLBACK_FRAMED, ST_OUTBOUND,
-	ST_ADMINISTRATIVE, ST_NAS_PROMPT, ST_AUTHENTICATE_ONLY, ST_CALLBACK_NAS_PROMPT, ST_N };
+enum service_type { SVT_LOGIN, SVT_FRAMED, SVT_CALLBACK_LOGIN, SVT_CALLBACK_FRAMED, SVT_OUTBOUND,
+	SVT_ADMINISTRATIVE, SVT_NAS_PROMPT, SVT_AUTHENTICATE_ONLY, SVT_CALLBACK_NAS_PROMPT, SVT_N };
 enum lan_proto { LAN_IP, LAN_IPX, LAN_APPLETALK, LAN_NETBEUI, LAN_N };
 enum dialin { DIALIN_POLICY, DIALIN_ALLOW, DIALIN_DENY };
 enum multilink_mode { ML_SERVER, ML_DENY, ML_ALLOW };
@@ -207,6 +207,7 @@ struct config_problems {
 	size_t n, cap;
 };
 void config_problems_free(struct config_problems *p);
+void config_problem_add(struct config_problems *p, int line, int col, const char *msg);
 /* Print each as "vnet: FILE:LINE:COL: msg" on stderr. */
 void config_problems_print(const struct config_problems *p, const char *file);
 
@@ -226,6 +227,14 @@ long config_find_group(const struct config *c, const char *name);
 /* Compute a group closure bitset (config->group_words words) from direct groups. */
 void config_group_closure(const struct config *c, const size_t *direct, size_t n,
                           uint64_t *out);
+/* Parse a user object that is not part of the configuration (an attempt's inline user),
+ * against the configuration's groups. `text`/`len` is the document it came from and
+ * `path`/`pointer` where it sits, for problem positions. 0 on success; -1 with problems. */
+struct json_t;
+int config_parse_user(const struct config *c, struct json_t *obj, const char *text,
+                      size_t len, const char *path, const char *pointer, struct user *out,
+                      struct config_problems *probs);
+void config_user_free(struct user *u);
 /* The line and column of a JSON pointer within the configuration text (0 when absent). */
 void config_pos(const struct config *c, const char *pointer, int *line, int *col);
 
