@@ -1317,6 +1317,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 	if (!root) {
 		char msg[300];
 		snprintf(msg, sizeof msg, "not valid JSON: %s", je.text);
+		if (probs) probs->unreadable = true;
 		config_problem_add(probs, je.line > 0 ? je.line : 1, je.column > 0 ? je.column : 1, msg);
 		config_free(c);
 		return NULL;
@@ -1360,6 +1361,7 @@ struct config *config_load_file(const char *path, struct config_problems *probs)
 	if (!fp) {
 		char msg[300];
 		snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+		if (probs) probs->unreadable = true;
 		config_problem_add(probs, 0, 0, msg);
 		return NULL;
 	}
@@ -1388,6 +1390,7 @@ struct config *config_load_file(const char *path, struct config_problems *probs)
 	fclose(fp);
 	if (!buf || err) {
 		free(buf);
+		if (probs) probs->unreadable = true;
 		config_problem_add(probs, 0, 0, "cannot read the file (too large or I/O error)");
 		return NULL;
 	}

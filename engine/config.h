@@ -205,6 +205,7 @@ struct config_problem {
 struct config_problems {
 	struct config_problem *v;
 	size_t n, cap;
+	bool unreadable; /* the file could not be read or is not JSON at all */
 };
 void config_problems_free(struct config_problems *p);
 void config_problem_add(struct config_problems *p, int line, int col, const char *msg);

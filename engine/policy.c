@@ -65,41 +65,6 @@ const struct reason_info policy_reasons[R_N] = {
 		"the Routing and Remote Access service is not running"},
 };
 
-static const struct {
-	int code;
-	const char *text;
-} error_texts[] = {
-	{628, "The connection was terminated by the remote computer before it could be completed."},
-	{646, "The account is not permitted to log on at this time of day."},
-	{647, "The account is disabled."},
-	{648, "The password for this account has expired."},
-	{649, "The account does not have permission to dial in."},
-	{691, "Access was denied because the username and/or password was invalid on the domain."},
-	{720, "No PPP control protocols configured (no address could be negotiated)."},
-	{733, "A PPP control protocol for this network protocol is not available on the server."},
-	{734, "The PPP link control protocol was terminated."},
-	{735, "The requested address was rejected by the server."},
-	{741, "The local computer does not support the required data encryption type."},
-	{742, "The remote computer does not support the required data encryption type."},
-	{743, "The remote computer requires data encryption."},
-	{800, "Unable to establish the VPN connection: the server is unreachable or does not "
-	      "accept this tunnel type."},
-	{812, "The connection was prevented because of a policy configured on your RAS/VPN "
-	      "server (authentication method)."},
-	{931, "The maximum number of ports allowed in a multilinked connection was reached."},
-	{940, "The user has no permission to connect at this time."},
-	{941, "The user has no permission to connect using the current device type."},
-	{943, "BAP is required for this user."},
-	{0, NULL},
-};
-
-const char *policy_error_text(int error)
-{
-	for (size_t i = 0; error_texts[i].text; i++)
-		if (error_texts[i].code == error) return error_texts[i].text;
-	return NULL;
-}
-
 const char *policy_verdict_name(enum verdict v)
 {
 	static const char *const n[] = {"pass", "fail", "skip", "info"};

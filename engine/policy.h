@@ -39,8 +39,6 @@ struct reason_info {
 	const char *text;  /* one line: what happened */
 };
 extern const struct reason_info policy_reasons[R_N];
-/* Message of a Windows error code vnet uses ("The account is disabled."), or NULL. */
-const char *policy_error_text(int error);
 
 enum step_kind {
 	ST_SERVICE, ST_REMOTE_ACCESS, ST_PORTS, ST_AUTH_SERVER, ST_USER, ST_LOCKED,
