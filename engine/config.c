@@ -1337,6 +1337,17 @@ static struct config *load(const char *name, const char *text, size_t len,
 		load_certs(&l, json_object_get(root, "certs"), base);
 	}
 	json_decref(root);
+	/* report in file order (insertion sort: few problems, and it keeps equal ones stable) */
+	for (size_t i = 1; probs && i < probs->n; i++) {
+		struct config_problem x = probs->v[i];
+		size_t j = i;
+		while (j > 0 && (probs->v[j - 1].line > x.line ||
+		                 (probs->v[j - 1].line == x.line && probs->v[j - 1].col > x.col))) {
+			probs->v[j] = probs->v[j - 1];
+			j--;
+		}
+		probs->v[j] = x;
+	}
 	if (l.nprobs > MAX_PROBLEMS) {
 		char msg[80];
 		snprintf(msg, sizeof msg, "%zu more problems not shown", l.nprobs - MAX_PROBLEMS);

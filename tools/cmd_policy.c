@@ -267,38 +267,48 @@ static void print_result_text(const json_t *o, bool verbose)
 	}
 	printf("\n%sTrace%s\n", out_c(C_BOLD), out_c(C_RESET));
 	const json_t *tr = json_object_get(o, "trace");
-	const char *last_stage = "", *last_policy = NULL;
-	size_t i;
+	static const char *const hdr[] = {"stage", "verdict", "check", "expected", "attempt"};
+	struct out_table *tab = out_table_new(5, hdr);
+	const char *last_stage = "";
+	size_t i, npol = 0;
 	json_t *t;
 	json_array_foreach(tr, i, t) {
 		const char *stage = js(t, "stage");
-		const char *pol = json_string_value(json_object_get(t, "policy"));
 		bool after = json_is_true(json_object_get(t, "after_decision"));
 		if (after && !verbose) continue;
-		if (strcmp(js(t, "check"), "policy") == 0 && pol) {
-			printf("  policy \"%s\": %s%s\n", pol, js(t, "note"),
-			       after ? " (after the decision, for information)" : "");
+		char st[64] = "", chk[300];
+		bool is_pol = strcmp(js(t, "check"), "policy") == 0 &&
+		              json_is_string(json_object_get(t, "policy"));
+		if (is_pol) {
+			snprintf(st, sizeof st, "policy %zu%s", ++npol, after ? " (-v)" : "");
+			snprintf(chk, sizeof chk, "\"%s\"", js(t, "policy"));
 			last_stage = "policy";
-			last_policy = pol;
-			continue;
-		}
-		if (strcmp(stage, last_stage) != 0 && strcmp(stage, "policy") != 0) {
-			printf("  %s\n", stage);
+		} else {
+			if (strcmp(stage, last_stage) != 0) snprintf(st, sizeof st, "%s", stage);
 			last_stage = stage;
-			last_policy = NULL;
+			snprintf(chk, sizeof chk, "%s%s", strcmp(stage, "policy") == 0 ? "  " : "",
+			         js(t, "check"));
 		}
-		(void)last_policy;
-		const char *v = js(t, "verdict");
-		enum out_color col = strcmp(v, "pass") == 0 ? C_GREEN : strcmp(v, "fail") == 0 ? C_RED
-		                     : C_DIM;
-		printf("    %s%-4s%s  %s: %s", out_c(col), v, out_c(C_RESET), js(t, "check"),
-		       js(t, "note"));
-		if (*js(t, "expected") || *js(t, "actual"))
-			printf(" [expected %s; attempt %s]", js(t, "expected"), js(t, "actual"));
-		if (json_is_true(json_object_get(t, "decisive"))) printf("  <- decides");
-		else if (strcmp(v, "fail") == 0 && strcmp(stage, "policy") != 0) printf("  (also)");
-		printf("\n");
+		const char *row[5] = {st, js(t, "verdict"), chk, js(t, "expected"), js(t, "actual")};
+		out_table_add(tab, row);
 	}
+	out_table_print(tab, stdout, 2);
+	out_table_free(tab);
+	/* why each failing check failed, the deciding one first */
+	bool any = false;
+	for (int pass = 0; pass < 2; pass++)
+		json_array_foreach(tr, i, t) {
+			bool dec = json_is_true(json_object_get(t, "decisive"));
+			if (strcmp(js(t, "verdict"), "fail") != 0 || (pass == 0) != dec) continue;
+			if (strcmp(js(t, "stage"), "policy") == 0 && !dec) continue;
+			if (!any) printf("\n%sFindings%s\n", out_c(C_BOLD), out_c(C_RESET));
+			any = true;
+			char line[1200];
+			snprintf(line, sizeof line, "%s %s: %s%s%s%s", dec ? "decides:" : "also:   ",
+			         js(t, "check"), js(t, "note"), *js(t, "config") ? " (" : "",
+			         js(t, "config"), *js(t, "config") ? ")" : "");
+			out_wrap(stdout, 2, 100, line);
+		}
 	const json_t *nm = json_object_get(o, "near_misses");
 	if (json_array_size(nm)) {
 		printf("\n%sNear misses%s\n", out_c(C_BOLD), out_c(C_RESET));
