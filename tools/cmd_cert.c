@@ -211,6 +211,32 @@ static void print_error_code(int64_t e, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%lld", (long long)e);
 }
 
+/* "- text" wrapped at `width` with continuation lines under the text. */
+static void print_item(int indent, const char *prefix, const char *text)
+{
+	const int width = 92;
+	size_t pl = strlen(prefix);
+	int room = width - indent - (int)pl;
+	if (room < 20)
+		room = 20;
+	const char *p = text;
+	bool first = true;
+	for (int guard = 0; *p && guard < 1000; guard++) {
+		size_t len = strlen(p), take = len;
+		if (take > (size_t)room) {
+			take = (size_t)room;
+			while (take > 0 && p[take] != ' ') take--;
+			if (take == 0) take = (size_t)room;
+		}
+		printf("%*s%s%.*s\n", indent, "", first ? prefix : "", (int)take, p);
+		if (first)
+			indent += (int)pl;
+		first = false;
+		p += take;
+		while (*p == ' ') p++;
+	}
+}
+
 static void print_cert(const struct cert_pick *p, size_t i)
 {
 	const struct cert_info *ci = &p->info[i];
@@ -271,8 +297,7 @@ static void print_cert(const struct cert_pick *p, size_t i)
 	out_kv(4, 11, "thumbprint", "%s", ci->thumbprint);
 	if (!ci->qualifies) {
 		for (size_t k = 0; k < ci->nreasons; k++) {
-			snprintf(buf, sizeof buf, "- %s", ci->reasons[k].text);
-			out_wrap(stdout, 6, 92, buf);
+			print_item(4, "- ", ci->reasons[k].text);
 		}
 	}
 }
@@ -320,39 +345,35 @@ static void print_text(const struct cert_pick *p, const char *client_src, const 
 		       v->error_name ? " " : "", v->error_name ? v->error_name : "", out_c(C_RESET));
 		if (v->error_text) {
 			snprintf(buf, sizeof buf, "\"%s\"", v->error_text);
-			out_wrap(stdout, 4, 92, buf);
+			print_item(4, "", buf);
 		}
 	} else {
 		printf("  %srejected%s\n", out_c(C_RED), out_c(C_RESET));
 	}
 	for (size_t i = 0; i < v->nreasons; i++) {
-		snprintf(buf, sizeof buf, "- %s", v->reasons[i].text);
-		out_wrap(stdout, 2, 92, buf);
+		print_item(2, "- ", v->reasons[i].text);
 	}
 	for (size_t i = 0; i < v->nwarnings; i++) {
-		snprintf(buf, sizeof buf, "- warning: %s", v->warnings[i].text);
-		out_wrap(stdout, 2, 92, buf);
+		print_item(2, "- warning: ", v->warnings[i].text);
 	}
 	if (p->has_fix) {
 		const struct cert_fix *f = &p->fix;
 		printf("\nFix:\n");
 		if (f->advice) {
-			snprintf(buf, sizeof buf, "(a) %s", f->advice);
-			out_wrap(stdout, 2, 92, buf);
+			print_item(2, "(a) ", f->advice);
 		}
 		if (p->opts.purpose == CERT_PURPOSE_L2TP) {
 			if (f->ncmds) {
-				snprintf(buf, sizeof buf, "(b) Or keep the store and take the choice away from "
+				snprintf(buf, sizeof buf, "Or keep the store and take the choice away from "
 				         "the server: stop the automatic L2TP IPsec policy and add a manual "
 				         "rule that accepts only computer certificates from %s (%s). On the "
 				         "server, from an elevated prompt:", f->ca_name, f->ca_from);
-				out_wrap(stdout, 2, 92, buf);
+				print_item(2, "(b) ", buf);
 				for (size_t i = 0; i < f->ncmds; i++)
 					printf("    %s\n", f->cmds[i]);
 			}
 			if (f->note) {
-				snprintf(buf, sizeof buf, "(b) %s", f->note);
-				out_wrap(stdout, 2, 92, buf);
+				print_item(2, "(b) ", f->note);
 			}
 		}
 	}
