@@ -55,9 +55,8 @@ enum natt_kind natt_classify(const uint8_t *udp_payload, size_t len)
 	if (len >= NATT_NON_ESP_MARKER_LEN && udp_payload[0] == 0 && udp_payload[1] == 0 &&
 	    udp_payload[2] == 0 && udp_payload[3] == 0)
 		return NATT_IKE;
-	if (len >= ESP_HDR_LEN)
-		return NATT_ESP;
-	return NATT_INVALID;
+	/* anything else is ESP; a short one fails in esp_decode with its offset */
+	return NATT_ESP;
 }
 
 const char *natt_kind_name(enum natt_kind k)
