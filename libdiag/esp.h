@@ -22,6 +22,8 @@ struct esp_msg {
 	size_t payload_len;
 };
 
+/* Needs 8 bytes. When only the sequence number is cut off, out->spi is still filled in
+ * (tcpdump's "ESP(spi=...) [|esp]"). */
 int esp_decode(const uint8_t *p, size_t len, struct esp_msg *out, struct diag_err *err);
 void esp_summary(const struct esp_msg *m, char *buf, size_t bufsz);
 json_t *esp_to_json(const struct esp_msg *m);
