@@ -314,7 +314,7 @@ static json_t *problem_json(const char *line, size_t n)
 	char *s = strndup(line, n);
 	if (!s)
 		return o;
-	char *file = s, *rest = NULL;
+	char *file = s, *rest = NULL, *end = NULL;
 	long ln = 0;
 	char *end = NULL;
 	for (char *p = s; (p = strchr(p, ':')); p++) {
