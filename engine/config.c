@@ -330,6 +330,7 @@ struct ld {
 	char path[512];
 	char ptr[512];
 	size_t pathlen, ptrlen;
+	bool at_key; /* point at the member's key rather than its value */
 };
 
 struct mark {
@@ -385,7 +386,8 @@ static void problem(struct ld *l, const char *fmt, ...)
 	vsnprintf(msg + o, sizeof msg - (size_t)o, fmt, ap);
 	va_end(ap);
 	int line = 0, col = 0;
-	jsonpos_find(l->c->text, l->c->text_len, l->ptr, &line, &col);
+	if (l->at_key) jsonpos_find_key(l->c->text, l->c->text_len, l->ptr, &line, &col);
+	else jsonpos_find(l->c->text, l->c->text_len, l->ptr, &line, &col);
 	config_problem_add(l->probs, line, col, msg);
 }
 
@@ -417,7 +419,9 @@ static void check_keys(struct ld *l, json_t *obj, const char *const *allowed)
 		char list[512];
 		names_list(allowed, list, sizeof list);
 		struct mark m = push_key(l, k);
+		l->at_key = true;
 		problem(l, "unknown key (expected one of %s)", list);
+		l->at_key = false;
 		pop(l, m);
 	}
 }

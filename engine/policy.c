@@ -776,7 +776,7 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		        : ok ? "within the account's logon hours" : "outside the account's logon hours");
 		break;
 	case ST_POLICY:
-		o->check = "policy";
+		o->check = p ? "policy" : "policies";
 		if (!p) {
 			E("a policy");
 			A("%s", c->npolicies ? "none matched" : "no policies configured");
