@@ -645,7 +645,7 @@ static bool cond_implied(const struct config *c, const struct condition *ci,
 static void check_config(const struct config *c, struct findings *f)
 {
 	const struct server *sv = &c->server;
-	char ptr[64], b1[256], b2[256], ip[20];
+	char ptr[128], b1[256], b2[256], ip[20];
 	if (!c->npolicies)
 		find_add(f, "/policies", "policies", "no policies: every connection attempt is rejected");
 	for (size_t j = 0; j < c->npolicies; j++) {
