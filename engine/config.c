@@ -1294,6 +1294,29 @@ static void load_certs(struct ld *l, json_t *o, const char *base)
 	pop(l, m);
 }
 
+/* ---- policy index ---------------------------------------------------------------------- */
+static void build_policy_index(struct config *c)
+{
+	c->pol_words = (c->npolicies + 63) / 64;
+	if (!c->pol_words) c->pol_words = 1;
+	c->pol_nogroup = calloc(c->pol_words, sizeof *c->pol_nogroup);
+	c->group_pol = calloc((c->ngroups ? c->ngroups : 1) * c->pol_words, sizeof *c->group_pol);
+	if (!c->pol_nogroup || !c->group_pol) return;
+	for (size_t p = 0; p < c->npolicies; p++) {
+		const struct policy *po = &c->policies[p];
+		if (!po->enabled) continue;
+		const struct condition *gc = NULL;
+		for (size_t k = 0; k < po->nconds && !gc; k++)
+			if (po->conds[k].attr == CA_WINDOWS_GROUPS) gc = &po->conds[k];
+		if (!gc) {
+			c->pol_nogroup[p / 64] |= 1ull << (p % 64);
+			continue;
+		}
+		for (size_t i = 0; i < gc->ngroups; i++)
+			c->group_pol[gc->groups[i] * c->pol_words + p / 64] |= 1ull << (p % 64);
+	}
+}
+
 /* ---- top level ------------------------------------------------------------------------- */
 void config_pos(const struct config *c, const char *pointer, int *line, int *col)
 {
@@ -1339,6 +1362,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 		load_policies(&l, json_object_get(root, "policies"));
 		load_users(&l, json_object_get(root, "users"));
 		load_certs(&l, json_object_get(root, "certs"), base);
+		build_policy_index(c);
 	}
 	json_decref(root);
 	/* report in file order (insertion sort: few problems, and it keeps equal ones stable) */
@@ -1451,6 +1475,8 @@ void config_free(struct config *c)
 		free_strv(p->profile.filters_out, p->profile.nfilters_out);
 	}
 	free(c->policies);
+	free(c->pol_nogroup);
+	free(c->group_pol);
 	for (size_t i = 0; i < c->nusers; i++) free_user(&c->users[i]);
 	free(c->users);
 	free(c->uindex);
