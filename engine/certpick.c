@@ -989,9 +989,19 @@ int cert_pick_run(const struct cert_store *s, const struct cert_pick_opts *opts,
 	} else {
 		struct cert_client_view *v = &out->client;
 		v->trust_assumed = opts->client_cas == NULL;
-		add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
-		           "no certificate in the store qualifies for %s",
-		           cert_purpose_title(opts->purpose));
+		if (opts->purpose == CERT_PURPOSE_L2TP)
+			add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
+			           "no certificate in the store qualifies for L2TP/IPsec, so the server "
+			           "cannot authenticate itself in IKE main mode (inferred: clients "
+			           "report 787, some 789)");
+		else if (opts->purpose == CERT_PURPOSE_IKEV2)
+			add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
+			           "no certificate in the store qualifies for IKEv2: the server has no "
+			           "valid machine certificate");
+		else
+			add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
+			           "no certificate in the store qualifies for %s, so the server cannot "
+			           "offer TLS", cert_purpose_title(opts->purpose));
 		if (opts->purpose == CERT_PURPOSE_IKEV2)
 			set_error(v, 13806);
 		else if (opts->purpose == CERT_PURPOSE_L2TP)

@@ -364,13 +364,17 @@ static void print_text(const struct cert_pick *p, const char *client_src, const 
 		}
 		if (p->opts.purpose == CERT_PURPOSE_L2TP) {
 			if (f->ncmds) {
-				snprintf(buf, sizeof buf, "Or keep the store and take the choice away from "
-				         "the server: stop the automatic L2TP IPsec policy and add a manual "
-				         "rule that accepts only computer certificates from %s (%s). On the "
-				         "server, from an elevated prompt:", f->ca_name, f->ca_from);
+				snprintf(buf, sizeof buf, "%s: stop the automatic L2TP IPsec policy and add a "
+				         "manual rule that accepts only computer certificates from %s (%s). "
+				         "On the server, from an elevated prompt:",
+				         f->single >= 0 && f->single == p->picked && f->nremove == 0
+				         ? "To keep a later change of the store from changing the pick, take "
+				           "the choice away from the server"
+				         : "Or keep the store and take the choice away from the server",
+				         f->ca_name, f->ca_from);
 				print_item(2, "(b) ", buf);
 				for (size_t i = 0; i < f->ncmds; i++)
-					printf("    %s\n", f->cmds[i]);
+					printf("      %s\n", f->cmds[i]);
 			}
 			if (f->note) {
 				print_item(2, "(b) ", f->note);
