@@ -709,12 +709,12 @@ void cert_client_check(const struct cert_pick *p, size_t idx, struct cert_client
 			char what[120];
 			snprintf(what, sizeof what, "%s",
 			         wonly ? "only by a wildcard" : "with neither its subject CN nor a SAN");
+			v->name_matches = false;
 			if (pur == CERT_PURPOSE_L2TP) {
 				add_reason(v->warnings, &v->nwarnings, 4, "name-mismatch",
 				           "clients that verify the server's name reject it with error 835: "
 				           "'%s' matches %s", o->server_name, what);
 			} else {
-				v->name_matches = false;
 				add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "name-mismatch",
 				           "the name clients dial, '%s', matches %s", o->server_name, what);
 				set_error(v, pur == CERT_PURPOSE_IKEV2 ? 13801 : 0x800B010FLL);
