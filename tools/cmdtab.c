@@ -53,9 +53,6 @@ static const struct cmd cert_cmds[] = {
 	 "--store DIR [options]", cert_pick_opts, cmd_cert_pick, NULL,
 	 "Walks the store in order as the server does, names the certificate it takes and\n"
 	 "why each earlier one was passed over, then checks it from the client's side.\n"
-	 "The store is a directory of certificates, keys and PKCS#12 bundles with the CA\n"
-	 "folders roots/ and intermediates/ and an optional store.order (docs/cert.md).\n"
-	 "--store, --client-ca and --server-name default to the configuration's \"certs\".\n"
 	 "Exit status: 0 clients accept the pick, 1 they do not, 2 usage or input error.",
 	 0, 0},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
