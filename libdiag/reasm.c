@@ -367,6 +367,11 @@ void tcpflow_free(struct tcpflow *t)
 }
 
 size_t tcpflow_open_count(const struct tcpflow *t) { return t->open; }
+
+size_t tcpflow_pending(const struct tcpflow *t)
+{
+	return t->cur && !t->cur->skip ? t->cur->blen - t->cur->bstart : 0;
+}
 const struct tcpflow_stats *tcpflow_stats(const struct tcpflow *t) { return &t->st; }
 
 static bool fkey_eq(const struct tcpflow_key *a, const struct tcpflow_key *b)
@@ -520,6 +525,7 @@ int tcpflow_add(struct tcpflow *t, const struct tcpflow_key *k, uint32_t seq, ui
 			return 0;
 	}
 	if (fl->nseg == TCPFLOW_MAX_SEGS || fl->olen + len > t->cfg.max_ooo_bytes) {
+		/* No room to wait for the hole: skip to the earliest byte we have. */
 		uint32_t lo = seq;
 		for (unsigned i = 0; i < fl->nseg; i++)
 			if ((int32_t)(fl->segs[i].seq - lo) < 0)
@@ -527,29 +533,20 @@ int tcpflow_add(struct tcpflow *t, const struct tcpflow_key *k, uint32_t seq, ui
 		t->st.gaps++;
 		diag_err_set(err, 0, "%u bytes missing before sequence %u; partial message dropped",
 		             lo - fl->next, lo);
+		struct diag_err e2;
 		fl->blen = fl->bstart = 0;
 		fl->next = lo;
-		if (lo == seq) {
-			int rc = flow_data(t, fl, seq, data, len, err);
-			(void)rc;
-			data = NULL;
-		}
-		(void)flow_drain(t, fl, err);
-		if (!data)
-			return -1;
-		if (fl->nseg == TCPFLOW_MAX_SEGS || fl->olen + len > t->cfg.max_ooo_bytes) {
+		(void)flow_drain(t, fl, &e2);
+		if ((int32_t)(seq - fl->next) <= 0) {
+			(void)flow_data(t, fl, seq, data, len, &e2);
+			(void)flow_drain(t, fl, &e2);
+		} else if (fl->nseg < TCPFLOW_MAX_SEGS && fl->olen + len <= t->cfg.max_ooo_bytes) {
+			memcpy(fl->obuf + fl->olen, data, len);
+			fl->segs[fl->nseg++] = (struct seg){seq, (uint32_t)len, (uint32_t)fl->olen};
+			fl->olen += len;
+		} else {
 			t->st.ooo_dropped += len;
-			return -1;
 		}
-		d = (int32_t)(seq - fl->next);
-		if (d <= 0) {
-			(void)flow_data(t, fl, seq, data, len, err);
-			(void)flow_drain(t, fl, err);
-			return -1;
-		}
-		memcpy(fl->obuf + fl->olen, data, len);
-		fl->segs[fl->nseg++] = (struct seg){seq, (uint32_t)len, (uint32_t)fl->olen};
-		fl->olen += len;
 		return -1;
 	}
 	memcpy(fl->obuf + fl->olen, data, len);

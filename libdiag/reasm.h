@@ -124,6 +124,8 @@ int tcpflow_add(struct tcpflow *t, const struct tcpflow_key *k, uint32_t seq, ui
  * says where; the flow's buffered bytes are dropped and it waits for a new SYN). */
 int tcpflow_next(struct tcpflow *t, const uint8_t **msg, size_t *len, struct diag_err *err);
 size_t tcpflow_open_count(const struct tcpflow *t);
+/* Bytes of the flow last added to that wait for the rest of their message. */
+size_t tcpflow_pending(const struct tcpflow *t);
 const struct tcpflow_stats *tcpflow_stats(const struct tcpflow *t);
 
 #endif
