@@ -203,6 +203,22 @@ extern const struct tok ike1_exchange_tok[], ike2_exchange_tok[];
 extern const struct tok ike1_payload_tok[], ike2_payload_tok[];   /* short: "SA" "KE" */
 extern const struct tok ike1_notify_tok[], ike2_notify_tok[];     /* NO_PROPOSAL_CHOSEN */
 
+/* Further tables (for renderers and rules): attribute, transform and identity names. */
+extern const struct tok ike1_p1_attr_tok[], ike1_p2_attr_tok[], ike1_auth_method_tok[];
+extern const struct tok ike_dh_group_tok[], ike1_encap_mode_tok[], ike_cfg_attr_tok[];
+extern const struct tok ike_cfg_type_tok[], ike1_proto_tok[], ike2_proto_tok[];
+extern const struct tok ike2_xf_type_tok[], ike1_id_type_tok[], ike2_id_type_tok[];
+extern const struct tok ike_cert_enc_tok[], ike2_auth_method_tok[], ike2_ts_type_tok[];
+extern const struct tok ike_eap_code_tok[], ike_eap_type_tok[];
+/* IKEv1 attribute names by proposal protocol (1 ISAKMP: phase 1, else IPsec DOI) */
+const struct tok *ike1_attr_tok(uint8_t protocol);
+/* Value names of an IKEv1 attribute; NULL when the value is a number (lifetimes...) */
+const struct tok *ike1_attr_value_tok(uint8_t protocol, uint16_t type);
+/* Transform ID names: IKEv1 by protocol, IKEv2 by transform type */
+const struct tok *ike1_xf_tok(uint8_t protocol);
+const struct tok *ike2_xf_tok(uint8_t type);
+const struct tok *ike2_xf_attr_name_tok(void);
+
 /* Names (NULL when unknown). version is 1 or 2. */
 const char *ike_exchange_name(int version, unsigned type);
 const char *ike_payload_name(int version, unsigned type);
