@@ -710,7 +710,7 @@ static int decode_mp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 	struct ppp_mp *mp = &m->mp;
 	size_t need = short_seq ? 2 : 4;
 	if (len < need)
-		return diag_err_set(err, base + len, "MP: header truncated (%zu of %zu bytes)",
+		return diag_err_set(err, base, "MP: header truncated (%zu of %zu bytes)",
 		                    len, need), -1;
 	mp->short_seq = short_seq;
 	mp->begin = p[0] & 0x80;
@@ -877,8 +877,8 @@ static void summary_opt(struct sb *b, uint16_t proto, const struct ppp_opt *o)
 		if (nm) { sb_printf(b, "%s", nm); return; }
 	} else if (proto == PPP_PROTO_IPV6CP) {
 		if (o->type == IPV6CP_OPT_IFID) {
-			sb_printf(b, "ifid=%02x%02x:%02x%02x:%02x%02x:%02x%02x", d[0], d[1], d[2],
-			          d[3], d[4], d[5], d[6], d[7]);
+			sb_printf(b, "ifid=%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", d[0], d[1],
+			          d[2], d[3], d[4], d[5], d[6], d[7]);
 			return;
 		}
 		if (o->type == 2) { sb_printf(b, "comp=0x%04x", be16(d)); return; }
@@ -1203,7 +1203,7 @@ static json_t *opt_json(uint16_t proto, const struct ppp_opt *op)
 		done = true;
 	} else if (proto == PPP_PROTO_IPV6CP && op->type == IPV6CP_OPT_IFID) {
 		char s[24];
-		snprintf(s, sizeof s, "%02x%02x:%02x%02x:%02x%02x:%02x%02x", d[0], d[1], d[2],
+		snprintf(s, sizeof s, "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", d[0], d[1], d[2],
 		         d[3], d[4], d[5], d[6], d[7]);
 		json_object_set_new(o, "interface_identifier", json_string(s));
 		done = true;

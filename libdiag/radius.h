@@ -64,12 +64,13 @@ extern const struct tok radius_vendor_names[];
 
 struct radius_attr {
 	uint8_t type;          /* 26 for every vendor sub-attribute */
-	uint32_t vendor;       /* 0, or the Vendor-Id of the enclosing Vendor-Specific */
+	uint32_t vendor;       /* type 26: the Vendor-Id of the enclosing Vendor-Specific */
 	uint8_t vtype;         /* vendor type (when vendor != 0) */
 	const uint8_t *val;    /* value bytes (for a VSA: the sub-attribute's value) */
 	size_t vlen;
 	size_t off;            /* offset of the attribute (or sub-attribute) header */
 	bool vsa_opaque;       /* vendor data not in type/length form: val is all of it */
+	bool vsa_cont;         /* shares the Vendor-Specific attribute of the entry before */
 };
 
 struct radius_msg {
@@ -125,5 +126,13 @@ size_t radius_hide_password(const uint8_t *pw, size_t pwlen, const uint8_t *secr
  * Returns the password length or -1. `out` needs `len` bytes. */
 int radius_unhide_password(const uint8_t *hidden, size_t len, const uint8_t *secret,
                            size_t secret_len, const uint8_t req_auth[16], uint8_t *out);
+
+/* MS-MPPE-Send-Key / MS-MPPE-Recv-Key value (RFC 2548 2.4.2/2.4.3: 2-byte salt with the
+ * top bit set, then the key-length octet, key and padding hidden like User-Password but
+ * chained from request authenticator + salt). Writes the key, returns its length or -1
+ * (bad salt, length not 2 + 16n, key length past the data, or cap too small). */
+int radius_ms_mppe_key_decrypt(const uint8_t *val, size_t vlen, const uint8_t *secret,
+                               size_t secret_len, const uint8_t req_auth[16], uint8_t *key,
+                               size_t cap);
 
 #endif
