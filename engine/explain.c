@@ -1,0 +1,477 @@
+/* Phases, facts and diagnoses of tracked sessions. */
+#include "explain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "net.h"
+
+#define SLOW_PHASE_NS 3000000000ull   /* a set-up phase slower than this is an anomaly */
+#define NO_REPLY_WAIT_NS 5000000000ull /* a request this old without an answer got none */
+#define PATH_MTU 1500
+
+static bool is_ike(const struct vsess *s) { return s->proto == SP_IKE1 || s->proto == SP_IKE2; }
+static bool is_ppp_carrier(const struct vsess *s)
+{
+	return s->proto == SP_L2TP || s->proto == SP_PPTP;
+}
+
+static void fail_open(struct vsess *s, enum phase_id ph, const char *note)
+{
+	struct phase *x = &s->ph[ph];
+	if (x->state != PS_OPEN)
+		return;
+	x->state = PS_FAILED;
+	if (!x->note[0] || note)
+		snprintf(x->note, sizeof x->note, "%s", note ? note : "did not complete");
+}
+
+/* Mark a phase that never started as failed at the last frame of the session. */
+static void fail_missing(struct vsess *s, enum phase_id ph, const char *note)
+{
+	struct phase *x = &s->ph[ph];
+	if (x->state != PS_NONE)
+		return;
+	x->state = PS_FAILED;
+	const struct phase *td = &s->ph[PH_TEARDOWN];
+	x->start_frame = x->end_frame = td->state ? td->start_frame : s->last_frame;
+	x->start_ns = x->end_ns = td->state ? td->start_ns : s->last_ns;
+	snprintf(x->note, sizeof x->note, "%s", note);
+}
+
+static uint32_t ike_retrans(const struct vsess *s)
+{
+	return s->ph[PH_IKE1].retrans + s->ph[PH_IKE2].retrans + s->ph[PH_IKE_AUTH].retrans +
+	       s->ph[PH_IPSEC].retrans;
+}
+
+static void finish_ike(struct vsess *s, uint64_t tend)
+{
+	char note[96];
+	if (s->proto == SP_IKE1) {
+		struct phase *p1 = &s->ph[PH_IKE1];
+		if (p1->state != PS_OK && p1->state != PS_FAILED && s->mm_enc[0]) {
+			/* The first encrypted message went out; no usable answer came back. */
+			if (p1->retrans || s->mm_enc[1]) {
+				sess_obs_bool(s, "ike.mm5_undecryptable", true, s->last_frame_dir[0]);
+				snprintf(note, sizeof note,
+				         "Main Mode 5 sent %u times without an answer the server could "
+				         "decrypt", 1 + s->same_count[0]);
+				fail_open(s, PH_IKE1, note);
+			}
+		}
+		bool answered = s->mm_clear[1] || s->mm_enc[1] || sess_obs_get(s, "ike.notify");
+		if (p1->state == PS_OPEN && !answered &&
+		    (p1->retrans || tend - s->last_ns >= NO_REPLY_WAIT_NS)) {
+			sess_obs_bool(s, "ike.no_reply", true, p1->start_frame);
+			snprintf(note, sizeof note, "%u messages from the client, none from the server",
+			         p1->pkts);
+			fail_open(s, PH_IKE1, note);
+		}
+		fail_open(s, PH_IKE1, "Main Mode did not complete");
+		if (s->ph[PH_IPSEC].state == PS_OPEN)
+			fail_open(s, PH_IPSEC, "Quick Mode did not complete");
+		const char *am = NULL;
+		switch (s->auth_method) {
+		case 1: am = "psk"; break;
+		case 3: am = "rsa-sig"; break;
+		case 9: case 10: case 11: am = "ecdsa"; break;
+		default: break;
+		}
+		if (am)
+			sess_obs_str(s, "ike.auth_method", am, s->first_frame);
+	} else {
+		struct phase *p1 = &s->ph[PH_IKE2];
+		if (p1->state == PS_OPEN && p1->pkts && p1->retrans + 1 >= p1->pkts &&
+		    (p1->retrans || tend - s->last_ns >= NO_REPLY_WAIT_NS)) {
+			sess_obs_bool(s, "ike.no_reply", true, p1->start_frame);
+			snprintf(note, sizeof note, "%u IKE_SA_INIT requests, no answer", p1->pkts);
+			fail_open(s, PH_IKE2, note);
+		}
+		fail_open(s, PH_IKE2, "IKE_SA_INIT did not complete");
+		if (s->v2_auth_short && !sess_obs_get(s, "ike.notify")) {
+			/* RFC 7296 2.21.2: a responder that cannot authenticate the initiator answers
+			 * IKE_AUTH with AUTHENTICATION_FAILED alone; errors about the child SA come
+			 * with IDr and AUTH and make a longer message. */
+			sess_obs_str(s, "ike.notify", "AUTHENTICATION_FAILED", s->ph[PH_IKE_AUTH].end_frame);
+			sess_obs_bool(s, "ike.notify_inferred", true, s->ph[PH_IKE_AUTH].end_frame);
+		}
+		fail_open(s, PH_IKE_AUTH, "IKE_AUTH got no answer");
+		if (s->ph[PH_IPSEC].state == PS_OPEN)
+			fail_open(s, PH_IPSEC, "CREATE_CHILD_SA did not complete");
+	}
+	uint32_t rt = ike_retrans(s);
+	if (rt)
+		sess_obs_int(s, "ike.retransmits", rt, s->last_frame);
+	if (s->natd_seen)
+		sess_obs_bool(s, "nat.detected", s->ports_changed || (s->cport != 500 && s->cport != 4500),
+		              s->first_frame);
+	if (s->cport != 500 && s->cport != 4500 && s->cport) {
+		/* The server sees the client from a port no IKE implementation picks: the
+		 * client's address was translated on the way. */
+		sess_obs_bool(s, "nat.client_behind", true, s->first_frame);
+	}
+}
+
+static void finish_ppp(struct vsess *s, uint64_t tend)
+{
+	(void)tend;
+	struct ppp_link *l = &s->ppp;
+	char note[96];
+	bool call_ok = s->ph[PH_CALL].state == PS_OK;
+	if (s->proto == SP_PPTP && call_ok) {
+		bool both = s->gre_pkts[0] && s->gre_pkts[1];
+		sess_obs_bool(s, "pptp.gre_seen", both, s->ph[PH_CALL].end_frame);
+		if (!both && s->ph[PH_LCP].state != PS_OK) {
+			snprintf(note, sizeof note, "no GRE from the %s",
+			         s->gre_pkts[0] ? "server" : "client");
+			if (s->ph[PH_LCP].state == PS_NONE)
+				fail_missing(s, PH_LCP, note);
+			else
+				fail_open(s, PH_LCP, note);
+		}
+	}
+	if (call_ok && s->ph[PH_LCP].state == PS_NONE && s->ph[PH_TEARDOWN].state) {
+		sess_obs_bool(s, "ppp.lcp.failed", true, s->ph[PH_TEARDOWN].start_frame);
+		fail_missing(s, PH_LCP, "the call was cleared before either end sent LCP");
+	}
+	if (s->ph[PH_LCP].state == PS_OPEN || s->ph[PH_LCP].state == PS_FAILED) {
+		sess_obs_bool(s, "ppp.lcp.failed", true, s->ph[PH_LCP].start_frame);
+		if (l->auth_refused && l->auth_offers)
+			sess_obs_bool(s, "ppp.lcp.auth_rejected", true, s->ph[PH_LCP].end_frame);
+		fail_open(s, PH_LCP, "LCP never opened in both directions");
+	}
+	fail_open(s, PH_AUTH, "authentication got no result");
+	if (s->ph[PH_NCP].state == PS_OPEN) {
+		sess_obs_bool(s, "ipcp.no_address", true, s->ph[PH_NCP].start_frame);
+		if (l->ipcp_nonzero_nak)
+			sess_obs_bool(s, "ipcp.address_rejected", true, s->ph[PH_NCP].end_frame);
+		fail_open(s, PH_NCP, "IPCP never completed: the client got no address");
+	}
+	if (s->ph[PH_LCP].state == PS_OK && s->ph[PH_AUTH].state == PS_OK &&
+	    s->ph[PH_NCP].state == PS_NONE && s->ph[PH_TEARDOWN].state &&
+	    s->ph[PH_ESTABLISHED].state == PS_NONE) {
+		sess_obs_bool(s, "ipcp.no_address", true, s->ph[PH_TEARDOWN].start_frame);
+		fail_missing(s, PH_NCP, "the link went down after authentication without IPCP");
+	}
+	if (l->inner_max) {
+		size_t overhead = s->proto == SP_PPTP ? 20 + 16 + 4 : 20 + 8 + 8 + 4;
+		if (s->in_ipsec)
+			overhead += 8 + 34;
+		sess_obs_int(s, "mtu.inner_max", (int64_t)l->inner_max, s->ph[PH_ESTABLISHED].start_frame);
+		sess_obs_int(s, "mtu.overhead", (int64_t)overhead, s->ph[PH_ESTABLISHED].start_frame);
+		bool exceeds = l->inner_max + overhead > PATH_MTU;
+		sess_obs_bool(s, "mtu.exceeds_path", exceeds, s->ph[PH_ESTABLISHED].start_frame);
+		if (l->mss_seen)
+			sess_obs_bool(s, "tcp.mss_clamped", l->mss_max + 40 + overhead <= PATH_MTU,
+			              s->ph[PH_ESTABLISHED].start_frame);
+	}
+}
+
+static void finish_tunnel(struct vsess *s, uint64_t tend)
+{
+	char note[96];
+	struct phase *tp = &s->ph[PH_TUNNEL];
+	if (s->proto == SP_PPTP && s->syn_seen && !s->synack_seen) {
+		sess_obs_bool(s, "pptp.no_reply", true, tp->start_frame);
+		snprintf(note, sizeof note, "%u TCP SYN to port 1723, no SYN-ACK", s->syn_count);
+		fail_open(s, PH_TUNNEL, note);
+	}
+	if (s->proto == SP_L2TP) {
+		if (sess_obs_get(s, "l2tp.no_ack"))
+			sess_obs_bool(s, "l2tp.in_ipsec", s->in_ipsec, s->first_frame);
+		if (tp->state == PS_OPEN && tp->retrans && !s->tid_s) {
+			sess_obs_bool(s, "l2tp.no_ack", true, tp->end_frame);
+			sess_obs_bool(s, "l2tp.in_ipsec", s->in_ipsec, s->first_frame);
+			snprintf(note, sizeof note, "SCCRQ sent %u times, never acknowledged", tp->pkts);
+			fail_open(s, PH_TUNNEL, note);
+		}
+	}
+	(void)tend;
+	fail_open(s, PH_TUNNEL, "the control connection did not come up");
+	fail_open(s, PH_CALL, "the call did not come up");
+}
+
+static void finish_radius(struct vsess *s, uint64_t tend)
+{
+	enum phase_id ph = s->proto == SP_ACCT ? PH_ACCOUNTING : PH_AUTH;
+	struct phase *x = &s->ph[ph];
+	if (x->state == PS_OPEN && !s->rad_answered &&
+	    (s->rad_retrans || tend - s->last_ns >= NO_REPLY_WAIT_NS)) {
+		sess_obs_bool(s, "radius.no_reply", true, x->start_frame);
+		char note[96];
+		snprintf(note, sizeof note, "request sent %u times, no reply", 1 + s->rad_retrans);
+		fail_open(s, ph, note);
+	}
+	fail_open(s, ph, "no reply before the capture ended");
+}
+
+void explain_finish(struct sess_table *t)
+{
+	uint64_t tend = sess_last_ns(t);
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (is_ike(s))
+			finish_ike(s, tend);
+		else if (is_ppp_carrier(s)) {
+			finish_tunnel(s, tend);
+			finish_ppp(s, tend);
+		} else {
+			finish_radius(s, tend);
+		}
+	}
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (s->ph[PH_ESTABLISHED].state == PS_OPEN)
+			s->ph[PH_ESTABLISHED].state = PS_OK;
+		if (s->ph[PH_TEARDOWN].state == PS_OPEN)
+			s->ph[PH_TEARDOWN].state = PS_OK;
+	}
+	/* Several clients behind one address: IKE SAs from one client address with
+	 * different source ports (the NAT gave each its own). */
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (!is_ike(s) || !sess_obs_get(s, "nat.client_behind"))
+			continue;
+		uint16_t ports[64];
+		size_t np = 0;
+		for (size_t j = 0; j < sess_count(t); j++) {
+			struct vsess *o = sess_at(t, j);
+			if (!is_ike(o) || memcmp(o->cli, s->cli, 16) || memcmp(o->srv, s->srv, 16))
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < np; k++)
+				dup |= ports[k] == o->cport;
+			if (!dup && np < 64)
+				ports[np++] = o->cport;
+		}
+		if (np > 1)
+			sess_obs_int(s, "nat.clients_behind_same", (int64_t)np, s->first_frame);
+	}
+}
+
+enum phase_id explain_failed_phase(const struct vsess *s)
+{
+	for (int ph = 0; ph < PH_COUNT; ph++)
+		if (s->ph[ph].state == PS_FAILED)
+			return (enum phase_id)ph;
+	return PH_COUNT;
+}
+
+static void add_obs_fact(struct facts *f, const struct obs *o, const struct evidence *ev)
+{
+	switch (o->type) {
+	case OBS_INT: facts_add_int(f, o->key, o->i, ev); break;
+	case OBS_BOOL: facts_add_bool(f, o->key, o->i != 0, ev); break;
+	default: facts_add_str(f, o->key, o->s, ev); break;
+	}
+}
+
+void explain_facts(struct sess_table *t, const struct vsess *s, struct facts *f)
+{
+	facts_reset(f);
+	const char *file = sess_file(t);
+	struct evidence ev0 = ev_packet(file, s->first_frame, 0);
+	facts_add_str(f, "source", "pcap", NULL);
+	facts_add_str(f, "session.protocol", sess_proto_name(s), &ev0);
+	enum phase_id fp = explain_failed_phase(s);
+	if (fp != PH_COUNT) {
+		struct evidence ev = ev_packet(file, s->ph[fp].end_frame, 0);
+		facts_add_str(f, "session.phase.failed", phase_name(fp), &ev);
+	}
+	if (is_ike(s))
+		facts_add_int(f, "ike.version", s->proto == SP_IKE1 ? 1 : 2, &ev0);
+	if (s->user[0])
+		facts_add_str(f, "user.name", s->user, &ev0);
+	for (uint16_t i = 0; i < s->nobs; i++) {
+		struct evidence ev = ev_packet(file, s->obs[i].frame, 0);
+		add_obs_fact(f, &s->obs[i], &ev);
+	}
+}
+
+size_t explain_diagnose(struct sess_table *t, const struct vsess *s, const struct ruleset *rs,
+                        struct facts *f, struct rule_match *out, size_t max)
+{
+	if (!rs || !max)
+		return 0;
+	explain_facts(t, s, f);
+	struct rule_match m[32];
+	size_t n = rules_match(rs, f, m, 32);
+	bool failed = explain_failed_phase(s) != PH_COUNT;
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < max; i++) {
+		int sev = m[i].rule->severity;
+		if (failed ? sev >= 1 : sev == 1)
+			out[k++] = m[i];
+	}
+	if (failed && !k)
+		for (size_t i = 0; i < n && k < max; i++)
+			out[k++] = m[i];
+	return k;
+}
+
+int explain_error(const struct vsess *s, const struct rule_match *m, size_t n)
+{
+	if (explain_failed_phase(s) == PH_COUNT)
+		return 0;
+	const struct obs *e = sess_obs_get(s, "mschap.error");
+	if (e)
+		return (int)e->i;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].rule->severity == 2 && m[i].rule->nerrors)
+			return m[i].rule->errors[0];
+	for (size_t i = 0; i < n; i++)
+		if (m[i].rule->nerrors)
+			return m[i].rule->errors[0];
+	return 0;
+}
+
+static double secs(uint64_t ns) { return (double)ns / 1e9; }
+
+json_t *explain_anomalies(const struct vsess *s)
+{
+	json_t *a = json_array();
+	char buf[160];
+	for (int ph = 0; ph < PH_COUNT; ph++) {
+		const struct phase *x = &s->ph[ph];
+		if (!x->state)
+			continue;
+		if (x->retrans && ph != PH_ESTABLISHED) {
+			snprintf(buf, sizeof buf, "%s: %u retransmission%s", phase_title((enum phase_id)ph),
+			         x->retrans, x->retrans == 1 ? "" : "s");
+			json_array_append_new(a, json_string(buf));
+		}
+		if (ph != PH_ESTABLISHED && ph != PH_TEARDOWN && ph != PH_ACCOUNTING &&
+		    x->end_ns - x->start_ns > SLOW_PHASE_NS) {
+			snprintf(buf, sizeof buf, "%s took %.3f s", phase_title((enum phase_id)ph),
+			         secs(x->end_ns - x->start_ns));
+			json_array_append_new(a, json_string(buf));
+		}
+	}
+	if (s->ppp.lcp_confreq_pkts[0] + s->ppp.lcp_confreq_pkts[1] > 0 &&
+	    s->ph[PH_LCP].state == PS_OK && s->ppp.echo_req > 0 && s->ppp.echo_unanswered)
+		json_array_append_new(a, json_string("LCP echo requests went unanswered"));
+	const struct obs *o = sess_obs_get(s, "mtu.exceeds_path");
+	if (o && o->i) {
+		snprintf(buf, sizeof buf, "inner packets of up to %zu bytes do not fit a %d-byte path "
+		         "with the tunnel's overhead", s->ppp.inner_max, PATH_MTU);
+		json_array_append_new(a, json_string(buf));
+	}
+	return a;
+}
+
+static json_t *phase_json(const struct vsess *s, enum phase_id ph, uint64_t t0)
+{
+	const struct phase *x = &s->ph[ph];
+	static const char *const st[] = {"none", "incomplete", "ok", "failed"};
+	json_t *j = json_object();
+	json_object_set_new(j, "phase", json_string(phase_name(ph)));
+	json_object_set_new(j, "title", json_string(phase_title(ph)));
+	json_object_set_new(j, "outcome", json_string(st[x->state & 3]));
+	json_object_set_new(j, "start_us", json_integer((json_int_t)((x->start_ns - t0) / 1000)));
+	json_object_set_new(j, "duration_us", json_integer((json_int_t)((x->end_ns - x->start_ns) / 1000)));
+	json_object_set_new(j, "first_frame", json_integer((json_int_t)x->start_frame));
+	json_object_set_new(j, "last_frame", json_integer((json_int_t)x->end_frame));
+	json_object_set_new(j, "packets", json_integer(x->pkts));
+	json_object_set_new(j, "retransmissions", json_integer(x->retrans));
+	json_t *fr = json_array();
+	for (uint8_t i = 0; i < x->nev; i++)
+		json_array_append_new(fr, json_integer((json_int_t)x->ev[i]));
+	json_object_set_new(j, "frames", fr);
+	if (x->note[0])
+		json_object_set_new(j, "note", json_string(x->note));
+	return j;
+}
+
+static json_t *endpoint_json(const struct vsess *s, bool client)
+{
+	char a[64];
+	net_addr_str(s->ipver, client ? s->cli : s->srv, a, sizeof a);
+	return json_string(a);
+}
+
+json_t *explain_session_json(struct sess_table *t, const struct vsess *s,
+                             const struct rule_match *m, size_t n)
+{
+	uint64_t t0 = sess_first_ns(t);
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_integer(s->id));
+	json_object_set_new(j, "protocol", json_string(sess_proto_name(s)));
+	json_object_set_new(j, "client", endpoint_json(s, true));
+	json_object_set_new(j, "server", endpoint_json(s, false));
+	if (s->cport || s->sport) {
+		json_object_set_new(j, "client_port", json_integer(s->cport));
+		json_object_set_new(j, "server_port", json_integer(s->sport));
+	}
+	json_object_set_new(j, "roles", json_string(s->roles_known ? "seen" : "guessed"));
+	json_object_set_new(j, "user", s->user[0] ? json_string(s->user) : json_null());
+	if (s->parent)
+		json_object_set_new(j, "parent", json_integer(s->parent));
+	enum phase_id fp = explain_failed_phase(s);
+	json_object_set_new(j, "outcome", json_string(fp == PH_COUNT ? "success" : "failed"));
+	json_object_set_new(j, "failed_phase", fp == PH_COUNT ? json_null()
+	                                                      : json_string(phase_name(fp)));
+	int err = explain_error(s, m, n);
+	json_object_set_new(j, "error", err ? json_integer(err) : json_null());
+	json_object_set_new(j, "start_us", json_integer((json_int_t)((s->first_ns - t0) / 1000)));
+	json_object_set_new(j, "duration_us", json_integer((json_int_t)((s->last_ns - s->first_ns) / 1000)));
+	json_object_set_new(j, "first_frame", json_integer((json_int_t)s->first_frame));
+	json_object_set_new(j, "last_frame", json_integer((json_int_t)s->last_frame));
+	if (s->proto == SP_L2TP) {
+		json_t *ids = json_object();
+		json_object_set_new(ids, "client_tunnel", json_integer(s->tid_c));
+		json_object_set_new(ids, "server_tunnel", json_integer(s->tid_s));
+		json_object_set_new(ids, "client_session", json_integer(s->sid_c));
+		json_object_set_new(ids, "server_session", json_integer(s->sid_s));
+		json_object_set_new(ids, "calls", json_integer(s->calls));
+		json_object_set_new(j, "l2tp", ids);
+	} else if (s->proto == SP_PPTP) {
+		json_t *ids = json_object();
+		json_object_set_new(ids, "client_call", json_integer(s->call_c));
+		json_object_set_new(ids, "server_call", json_integer(s->call_s));
+		json_object_set_new(ids, "gre_from_client", json_integer(s->gre_pkts[0]));
+		json_object_set_new(ids, "gre_from_server", json_integer(s->gre_pkts[1]));
+		json_object_set_new(j, "pptp", ids);
+	} else if (is_ike(s)) {
+		char hex[40];
+		json_t *ids = json_object();
+		hex_str(s->ispi, 8, hex);
+		json_object_set_new(ids, "initiator_spi", json_string(hex));
+		hex_str(s->rspi, 8, hex);
+		json_object_set_new(ids, "responder_spi", json_string(hex));
+		if (s->esp_pkts) {
+			json_object_set_new(ids, "esp_packets", json_integer(s->esp_pkts));
+			snprintf(hex, sizeof hex, "%08x", s->esp_spi[0]);
+			json_object_set_new(ids, "esp_spi_out", json_string(hex));
+			snprintf(hex, sizeof hex, "%08x", s->esp_spi[1]);
+			json_object_set_new(ids, "esp_spi_in", json_string(hex));
+		}
+		json_object_set_new(j, "ike", ids);
+	} else {
+		json_t *ids = json_object();
+		json_object_set_new(ids, "identifier", json_integer(s->rad_id));
+		json_object_set_new(ids, "retransmissions", json_integer(s->rad_retrans));
+		json_object_set_new(j, "radius", ids);
+	}
+	json_t *phases = json_array();
+	for (int ph = 0; ph < PH_COUNT; ph++)
+		if (s->ph[ph].state)
+			json_array_append_new(phases, phase_json(s, (enum phase_id)ph, t0));
+	json_object_set_new(j, "phases", phases);
+	json_t *facts = json_array();
+	for (uint16_t i = 0; i < s->nobs; i++) {
+		const struct obs *o = &s->obs[i];
+		json_t *fj = json_object();
+		json_object_set_new(fj, "key", json_string(o->key));
+		switch (o->type) {
+		case OBS_INT: json_object_set_new(fj, "value", json_integer(o->i)); break;
+		case OBS_BOOL: json_object_set_new(fj, "value", json_boolean(o->i)); break;
+		default: json_object_set_new(fj, "value", json_string(o->s)); break;
+		}
+		json_object_set_new(fj, "frame", json_integer((json_int_t)o->frame));
+		json_array_append_new(facts, fj);
+	}
+	json_object_set_new(j, "facts", facts);
+	json_object_set_new(j, "anomalies", explain_anomalies(s));
+	return j;
+}

@@ -1,0 +1,192 @@
+/* Session tracking over decoded capture packets.
+ *
+ * The tracker takes the layer stacks that dissect_packet produces, one frame at a time
+ * and in capture order, and groups them into conversations:
+ *
+ *   IKE SA (IKEv1 cookies / IKEv2 SPIs, across the NAT-T move from port 500 to 4500)
+ *   L2TP tunnel (the tunnel IDs each end assigned, learned from SCCRQ/SCCRP or from any
+ *                control or data message when the capture starts mid-tunnel)
+ *     -> L2TP call (session IDs) -> PPP link
+ *   PPTP control connection (TCP 1723) -> call (call IDs) -> GRE -> PPP link
+ *   RADIUS request/reply (identifier and request authenticator; the user it is about)
+ *
+ * Each conversation keeps a timeline of phases (start, end, packets, retransmissions,
+ * outcome, the frames that prove it) and a list of observations: facts in the
+ * vocabulary of docs/facts.md, each with the frame it came from. engine/explain.h turns
+ * them into diagnoses. The tracker is streaming and single-pass: memory grows with the
+ * number of conversations, never with the number of packets.
+ */
+#ifndef VNET_SESSION_H
+#define VNET_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "dissect.h"
+
+enum sess_proto {
+	SP_IKE1, SP_IKE2, SP_L2TP, SP_PPTP, SP_RADIUS, SP_ACCT,
+};
+
+/* Phases in the order a connection goes through them. */
+enum phase_id {
+	PH_IKE1,        /* IKEv1 Main/Aggressive Mode */
+	PH_IKE2,        /* IKEv2 IKE_SA_INIT */
+	PH_IKE_AUTH,    /* IKEv2 IKE_AUTH */
+	PH_IPSEC,       /* IKEv1 Quick Mode, IKEv2 CREATE_CHILD_SA */
+	PH_TUNNEL,      /* L2TP SCCRQ..SCCCN, PPTP SCCRQ/SCCRP */
+	PH_CALL,        /* L2TP ICRQ..ICCN, PPTP OCRQ/OCRP */
+	PH_LCP,
+	PH_AUTH,        /* PPP authentication, RADIUS Access-Request..reply */
+	PH_NCP,         /* IPCP */
+	PH_CCP,
+	PH_ACCOUNTING,  /* RADIUS Accounting-Request..Response */
+	PH_ESTABLISHED, /* user data (ESP, IP over PPP) */
+	PH_TEARDOWN,
+	PH_COUNT
+};
+
+enum phase_state { PS_NONE = 0, PS_OPEN, PS_OK, PS_FAILED };
+
+#define PHASE_MAX_EV 6
+
+struct phase {
+	uint8_t state;
+	uint32_t pkts, retrans;
+	uint64_t start_frame, end_frame;
+	uint64_t start_ns, end_ns;
+	uint8_t nev;
+	uint64_t ev[PHASE_MAX_EV]; /* frames that prove the phase, first ones */
+	char note[96];             /* what decided the outcome */
+};
+
+enum obs_type { OBS_STR, OBS_INT, OBS_BOOL };
+
+/* An observation: one fact of docs/facts.md with the frame it came from. Keys are
+ * static strings. */
+struct obs {
+	const char *key;
+	uint8_t type;
+	int64_t i;
+	char s[40];
+	uint64_t frame;
+};
+
+/* PPP link state (one per L2TP call / PPTP call). */
+struct ppp_link {
+	bool seen;
+	uint8_t lcp_req_dir_mask;  /* directions that sent LCP Configure-Request (bit 0: from
+	                              the client, bit 1: from the server) */
+	uint8_t lcp_ack_mask;      /* directions that sent Configure-Ack */
+	uint8_t ncp_ack_mask;
+	uint8_t ccp_ack_mask;
+	uint16_t auth_proto;       /* from the server's acked LCP auth option */
+	uint8_t chap_alg;
+	uint8_t auth_offers;       /* auth options the server offered */
+	uint8_t auth_refused;      /* of those, rejected/naked by the client */
+	bool auth_done;
+	bool ipcp_req_nonzero;     /* the client's last IPCP request named an address */
+	bool ipcp_nonzero_nak;     /* the server Naked an address the client asked for */
+	uint32_t lcp_confreq_pkts[2];
+	uint32_t echo_req, echo_unanswered;
+	size_t inner_max;          /* largest IP packet carried */
+	uint16_t mss_max;          /* largest TCP MSS option seen in SYNs inside */
+	bool mss_seen;
+};
+
+struct vsess {
+	uint32_t id;               /* 1-based, in order of first packet */
+	enum sess_proto proto;
+	uint32_t parent;           /* enclosing session id (0: none) */
+	bool in_ipsec;             /* L2TP/PPP seen inside ESP (decrypted) */
+	uint8_t ipver;
+	uint8_t cli[16], srv[16];
+	uint16_t cport, sport;
+	bool roles_known;          /* client/server decided by a request, not guessed */
+	char user[64];
+	uint64_t first_frame, last_frame, first_ns, last_ns;
+	struct phase ph[PH_COUNT];
+	struct obs *obs;
+	uint16_t nobs, obs_cap;
+	bool obs_full;
+
+	/* IKE */
+	uint8_t ispi[8], rspi[8];
+	uint8_t auth_method;       /* IKEv1 SA auth attribute from the responder's choice */
+	uint8_t ike_hash;          /* IKEv1 hash algorithm */
+	uint16_t first_cport;      /* client's source port of the first message */
+	uint64_t last_hash[2];     /* last message bytes per direction (0 client, 1 server) */
+	uint32_t same_count[2];    /* repeats of that message */
+	uint64_t last_frame_dir[2];
+	uint8_t mm_enc[2];         /* encrypted Main Mode messages per direction */
+	uint8_t mm_clear[2];
+	uint8_t qm[2];
+	uint8_t v2_auth_resp_len;  /* encrypted bytes of the IKE_AUTH response, capped */
+	bool v2_auth_short;
+	bool natd_seen;
+	bool ports_changed;
+	uint32_t esp_spi[2];
+	uint32_t esp_pkts;
+	size_t esp_max;
+
+	/* L2TP */
+	uint16_t tid_c, tid_s;     /* tunnel ID assigned by the client / the server */
+	uint16_t sid_c, sid_s;
+	uint16_t calls;
+	uint16_t last_seq[2];
+	bool last_seq_valid[2];
+	uint16_t ns_repeat[2];
+	bool acked[2];             /* a message from the other side acknowledged */
+	uint16_t nr_max[2];
+
+	/* PPTP */
+	uint16_t call_c, call_s;   /* call ID chosen by the client (OCRQ) / the server */
+	bool syn_seen, synack_seen;
+	uint32_t syn_count;
+	uint32_t gre_pkts[2];
+
+	/* RADIUS */
+	uint8_t rad_id;
+	uint8_t rad_auth[16];
+	uint32_t rad_retrans;
+	bool rad_answered;
+
+	struct ppp_link ppp;
+};
+
+struct sess_table;
+
+/* `file` names the capture in evidence (copied). */
+struct sess_table *sess_table_new(const char *file);
+void sess_table_free(struct sess_table *t);
+/* Feed one dissected frame. */
+void sess_packet(struct sess_table *t, const struct dl_pkt *p);
+/* A datagram whose fragments never completed (dissect's report). */
+void sess_frag_incomplete(struct sess_table *t, uint8_t ipver, const uint8_t *src,
+                          const uint8_t *dst, uint8_t proto, uint64_t first_frame);
+/* Capture time of the last frame seen (nanoseconds since the epoch). */
+uint64_t sess_last_ns(const struct sess_table *t);
+uint64_t sess_first_ns(const struct sess_table *t);
+uint64_t sess_packets(const struct sess_table *t); /* frames fed */
+const char *sess_file(const struct sess_table *t);
+
+size_t sess_count(const struct sess_table *t);
+struct vsess *sess_at(struct sess_table *t, size_t i);
+struct vsess *sess_find_id(struct sess_table *t, uint32_t id);
+
+/* Observations (the first value of each key wins for scalars unless `replace`). */
+void sess_obs_int(struct vsess *s, const char *key, int64_t v, uint64_t frame);
+void sess_obs_bool(struct vsess *s, const char *key, bool v, uint64_t frame);
+void sess_obs_str(struct vsess *s, const char *key, const char *v, uint64_t frame);
+const struct obs *sess_obs_get(const struct vsess *s, const char *key);
+
+/* Phase bookkeeping. */
+void phase_touch(struct vsess *s, enum phase_id ph, const struct dl_pkt *p, bool retrans);
+void phase_end(struct vsess *s, enum phase_id ph, enum phase_state st, const struct dl_pkt *p,
+               const char *note);
+
+const char *phase_name(enum phase_id ph);   /* "ike1", "lcp", ... (docs/facts.md) */
+const char *phase_title(enum phase_id ph);  /* "IKE phase 1", ... */
+const char *sess_proto_name(const struct vsess *s); /* "l2tp-ipsec", "pptp", ... */
+
+#endif

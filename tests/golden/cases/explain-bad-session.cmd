@@ -1,0 +1,1 @@
+pcap explain {shared}/corpus/lab/radius-freeradius.pcap --session 99

@@ -1,0 +1,1 @@
+pcap explain {shared}/corpus/lab/ikev1-tunnel.pcap

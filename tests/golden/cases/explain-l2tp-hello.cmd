@@ -1,0 +1,1 @@
+pcap explain {shared}/corpus/lab/l2tp-xl2tpd-hello.pcap

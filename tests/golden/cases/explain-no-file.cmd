@@ -1,0 +1,1 @@
+pcap explain {src}/tests/golden/cases/explain-missing.pcap

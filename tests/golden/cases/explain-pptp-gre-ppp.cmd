@@ -1,0 +1,1 @@
+pcap explain {shared}/corpus/lab/pptp-gre-ppp.pcap

@@ -1,0 +1,1 @@
+pcap explain -v {shared}/corpus/lab/pptp-gre-ppp.pcap

@@ -1,0 +1,1 @@
+--json pcap explain {shared}/corpus/lab/radius-freeradius.pcap --session 6

@@ -1,0 +1,279 @@
+/* vnet pcap explain: the story of each VPN session in a capture and why it failed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmd.h"
+#include "dissect.h"
+#include "explain.h"
+#include "out.h"
+#include "pcapin.h"
+#include "render_diag.h"
+#include "rules.h"
+#include "session.h"
+
+#define MAX_DIAG 8
+
+static void frag_report(void *arg, const struct ipfrag_report *rep)
+{
+	struct sess_table *t = arg;
+	sess_frag_incomplete(t, rep->key.version, rep->key.src, rep->key.dst, rep->key.proto,
+	                     rep->first_frame);
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static double us(const json_t *o, const char *k)
+{
+	return (double)json_integer_value(json_object_get(o, k)) / 1e6;
+}
+
+static void print_duration(char *buf, size_t n, double s)
+{
+	snprintf(buf, n, "%.3fs", s);
+}
+
+static void print_summary(const json_t *res)
+{
+	static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
+	                                  "OUTCOME", "PHASE", "ERROR", "DURATION"};
+	struct out_table *tb = out_table_new(9, hdr);
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(res, "sessions"), i, s) {
+		char id[16], err[16], dur[32];
+		snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(s, "id")));
+		json_t *e = json_object_get(s, "error");
+		if (json_is_integer(e))
+			snprintf(err, sizeof err, "%lld", (long long)json_integer_value(e));
+		else
+			snprintf(err, sizeof err, "-");
+		print_duration(dur, sizeof dur, us(s, "duration_us"));
+		const char *user = jstr(s, "user");
+		const char *phase = jstr(s, "failed_phase");
+		const char *cells[9] = {id, jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"),
+		                        *user ? user : "-", jstr(s, "outcome"), *phase ? phase : "-",
+		                        err, dur};
+		out_table_add(tb, cells);
+	}
+	out_table_print(tb, stdout, 0);
+	out_table_free(tb);
+}
+
+static void print_block(const json_t *s)
+{
+	const char *outcome = jstr(s, "outcome");
+	bool failed = !strcmp(outcome, "failed");
+	printf("\n%sSession %lld%s: %s, client %s, server %s", out_c(C_BOLD),
+	       (long long)json_integer_value(json_object_get(s, "id")), out_c(C_RESET),
+	       jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"));
+	if (*jstr(s, "user"))
+		printf(", user %s", jstr(s, "user"));
+	printf("\n");
+	if (failed) {
+		printf("  %sfailed%s in %s", out_c(C_RED), out_c(C_RESET), jstr(s, "failed_phase"));
+		json_t *e = json_object_get(s, "error");
+		if (json_is_integer(e))
+			printf("; the client shows error %lld", (long long)json_integer_value(e));
+		printf("\n");
+	} else {
+		printf("  %ssucceeded%s\n", out_c(C_GREEN), out_c(C_RESET));
+	}
+	printf("  phases:\n");
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(s, "phases"), i, p) {
+		const char *po = jstr(p, "outcome");
+		enum out_color c = !strcmp(po, "failed") ? C_RED : !strcmp(po, "ok") ? C_GREEN : C_YELLOW;
+		long long f0 = (long long)json_integer_value(json_object_get(p, "first_frame"));
+		long long f1 = (long long)json_integer_value(json_object_get(p, "last_frame"));
+		char fr[48];
+		if (f0 == f1)
+			snprintf(fr, sizeof fr, "frame %lld", f0);
+		else
+			snprintf(fr, sizeof fr, "frames %lld-%lld", f0, f1);
+		printf("    %-28s %s%-10s%s %-14s at %.3fs for %.3fs, %lld packet%s",
+		       jstr(p, "title"), out_c(c), po, out_c(C_RESET), fr,
+		       us(p, "start_us"), us(p, "duration_us"),
+		       (long long)json_integer_value(json_object_get(p, "packets")),
+		       json_integer_value(json_object_get(p, "packets")) == 1 ? "" : "s");
+		json_int_t rt = json_integer_value(json_object_get(p, "retransmissions"));
+		if (rt)
+			printf(", %lld retransmitted", (long long)rt);
+		printf("\n");
+		if (*jstr(p, "note"))
+			printf("      %s\n", jstr(p, "note"));
+	}
+	json_t *facts = json_object_get(s, "facts");
+	if (json_array_size(facts)) {
+		printf("  facts:\n");
+		json_t *f;
+		json_array_foreach(facts, i, f) {
+			json_t *v = json_object_get(f, "value");
+			char vb[64];
+			if (json_is_string(v))
+				snprintf(vb, sizeof vb, "%s", json_string_value(v));
+			else if (json_is_integer(v))
+				snprintf(vb, sizeof vb, "%lld", (long long)json_integer_value(v));
+			else
+				snprintf(vb, sizeof vb, "%s", json_is_true(v) ? "true" : "false");
+			printf("    %s = %s (frame %lld)\n", jstr(f, "key"), vb,
+			       (long long)json_integer_value(json_object_get(f, "frame")));
+		}
+	}
+	json_t *an = json_object_get(s, "anomalies");
+	if (json_array_size(an)) {
+		printf("  anomalies:\n");
+		json_t *a;
+		json_array_foreach(an, i, a)
+			printf("    %s\n", json_string_value(a));
+	}
+	json_t *d = json_object_get(s, "diagnoses");
+	if (json_array_size(d)) {
+		printf("  diagnoses:\n");
+		render_diag_text(stdout, d, 4);
+	} else if (failed) {
+		printf("  no rule of the knowledge base explains this failure\n");
+	}
+}
+
+static bool parse_id(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v == 0 || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+int cmd_pcap_explain(struct cmd_args *a)
+{
+	const char *path = a->pos[0];
+	uint32_t only = 0;
+	const char *sid = args_get(a, "--session");
+	if (sid && !parse_id(sid, &only)) {
+		out_err(NULL, 0, 0, "--session: '%s' is not a session number", sid);
+		return EXIT_USAGE;
+	}
+	if (args_get(a, "--keys")) {
+		out_err(NULL, 0, 0, "--keys: decryption is not part of this version of vnet");
+		return EXIT_USAGE;
+	}
+	char *problems = NULL;
+	struct ruleset *rs = rules_load(a->rules_dir, &problems);
+	if (!rs) {
+		out_err(a->rules_dir, 0, 0, "rules do not load:\n%s", problems ? problems : "");
+		free(problems);
+		return EXIT_USAGE;
+	}
+	free(problems);
+	struct pcapin in;
+	if (pcapin_open(&in, path) < 0) {
+		out_err(path, 0, 0, "%s", in.err);
+		rules_free(rs);
+		return EXIT_USAGE;
+	}
+	if (!net_link_supported(in.dlt))
+		out_err(path, 0, 0, "link type %d is not supported: its frames are skipped", in.dlt);
+	struct dissect *d = dissect_new(NULL);
+	struct sess_table *t = sess_table_new(path);
+	struct facts *facts = facts_new();
+	if (!d || !t || !facts) {
+		out_err(NULL, 0, 0, "out of memory");
+		dissect_free(d);
+		sess_table_free(t);
+		facts_free(facts);
+		pcapin_close(&in);
+		rules_free(rs);
+		return EXIT_USAGE;
+	}
+	dissect_set_frag_report(d, frag_report, t);
+	int rc = EXIT_YES;
+	struct pcapin_pkt pk;
+	for (;;) {
+		int n = pcapin_next(&in, &pk);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			out_err(path, 0, 0, "capture breaks off %s", in.err);
+			rc = EXIT_USAGE;
+			break;
+		}
+		const struct dl_pkt *p = dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
+		                                        pk.data, pk.caplen, pk.origlen);
+		if (!p->link_skipped)
+			sess_packet(t, p);
+	}
+	dissect_finish(d);
+	explain_finish(t);
+
+	if (only && !sess_find_id(t, only)) {
+		out_err(NULL, 0, 0, "--session %u: the capture has %zu session%s", only,
+		        sess_count(t), sess_count(t) == 1 ? "" : "s");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	json_t *res = json_object();
+	json_object_set_new(res, "file", json_string(path));
+	json_object_set_new(res, "packets", json_integer((json_int_t)sess_packets(t)));
+	json_t *arr = json_array();
+	size_t nfailed = 0, nanom = 0;
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (only && s->id != only)
+			continue;
+		struct rule_match m[MAX_DIAG];
+		size_t nm = explain_diagnose(t, s, rs, facts, m, MAX_DIAG);
+		json_t *j = explain_session_json(t, s, m, nm);
+		json_object_set_new(j, "diagnoses", render_diag_json(m, nm));
+		if (explain_failed_phase(s) != PH_COUNT)
+			nfailed++;
+		else if (json_array_size(json_object_get(j, "anomalies")) || nm)
+			nanom++;
+		json_array_append_new(arr, j);
+	}
+	json_object_set_new(res, "sessions", arr);
+	json_t *sum = json_object();
+	json_object_set_new(sum, "sessions", json_integer((json_int_t)json_array_size(arr)));
+	json_object_set_new(sum, "failed", json_integer((json_int_t)nfailed));
+	json_object_set_new(sum, "anomalous", json_integer((json_int_t)nanom));
+	json_object_set_new(res, "summary", sum);
+	if (rc == EXIT_YES && nfailed)
+		rc = EXIT_NO;
+
+	if (a->json) {
+		out_json(res);
+	} else {
+		printf("%s: %llu packets, %zu session%s, %zu failed\n", path,
+		       (unsigned long long)sess_packets(t), json_array_size(arr),
+		       json_array_size(arr) == 1 ? "" : "s", nfailed);
+		if (json_array_size(arr)) {
+			printf("\n");
+			print_summary(res);
+		}
+		bool all = args_count(a, "-v") > 0 || only;
+		size_t i;
+		json_t *s;
+		json_array_foreach(arr, i, s) {
+			bool show = all || strcmp(jstr(s, "outcome"), "success") ||
+			            json_array_size(json_object_get(s, "anomalies")) ||
+			            json_array_size(json_object_get(s, "diagnoses"));
+			if (show)
+				print_block(s);
+		}
+	}
+	json_decref(res);
+out:
+	facts_free(facts);
+	sess_table_free(t);
+	dissect_free(d);
+	pcapin_close(&in);
+	rules_free(rs);
+	return rc;
+}
