@@ -299,11 +299,13 @@ size_t explain_diagnose(struct sess_table *t, const struct vsess *s, const struc
 	size_t n = rules_match(rs, f, m, 32);
 	bool failed = explain_failed_phase(s) != PH_COUNT;
 	size_t k = 0;
-	for (size_t i = 0; i < n && k < max; i++) {
-		int sev = m[i].rule->severity;
-		if (failed ? sev >= 1 : sev == 1)
-			out[k++] = m[i];
-	}
+	/* errors first, then warnings, each in the matcher's order */
+	for (int want = 2; want >= 1; want--)
+		for (size_t i = 0; i < n && k < max; i++) {
+			int sev = m[i].rule->severity;
+			if (sev == want && (failed || sev == 1))
+				out[k++] = m[i];
+		}
 	if (failed && !k)
 		for (size_t i = 0; i < n && k < max; i++)
 			out[k++] = m[i];

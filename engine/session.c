@@ -451,9 +451,59 @@ static void set_user(struct vsess *s, const uint8_t *name, size_t n)
 	ppp_escape_text(name, n, s->user, sizeof s->user);
 }
 
+#define SWAP(T, a, b) do { T tmp_ = (a); (a) = (b); (b) = tmp_; } while (0)
+
+static uint8_t swap_bits(uint8_t m) { return (uint8_t)(((m & 1) << 1) | ((m >> 1) & 1)); }
+
+/* The roles were guessed (the capture began mid-session) and the packet's sender acts
+ * as the server: exchange the two ends. */
+static void sess_swap_roles(struct vsess *s)
+{
+	uint8_t a[16];
+	memcpy(a, s->cli, 16);
+	memcpy(s->cli, s->srv, 16);
+	memcpy(s->srv, a, 16);
+	SWAP(uint16_t, s->cport, s->sport);
+	s->first_cport = s->cport;
+	SWAP(uint16_t, s->tid_c, s->tid_s);
+	SWAP(uint16_t, s->sid_c, s->sid_s);
+	SWAP(uint16_t, s->call_c, s->call_s);
+	SWAP(uint32_t, s->gre_pkts[0], s->gre_pkts[1]);
+	SWAP(uint32_t, s->ppp.lcp_confreq_pkts[0], s->ppp.lcp_confreq_pkts[1]);
+	s->ppp.lcp_req_dir_mask = swap_bits(s->ppp.lcp_req_dir_mask);
+	s->ppp.lcp_ack_mask = swap_bits(s->ppp.lcp_ack_mask);
+	s->ppp.ncp_ack_mask = swap_bits(s->ppp.ncp_ack_mask);
+	s->ppp.ccp_ack_mask = swap_bits(s->ppp.ccp_ack_mask);
+}
+
+/* Messages only an authenticator sends. */
+static bool ppp_from_server_only(const struct ppp_msg *m)
+{
+	switch (m->proto) {
+	case PPP_PROTO_LCP:
+		return m->kind == PPP_KIND_CP && m->cp.code == PPP_CONF_REQ &&
+		       ppp_cp_find_opt(&m->cp, LCP_OPT_AUTH);
+	case PPP_PROTO_CHAP:
+		return m->kind == PPP_KIND_CHAP && m->chap.code != CHAP_RESPONSE;
+	case PPP_PROTO_PAP:
+		return m->kind == PPP_KIND_PAP && m->pap.code != PAP_AUTH_REQ;
+	case PPP_PROTO_EAP:
+		return m->kind == PPP_KIND_EAP && m->eap.code != EAP_RESPONSE;
+	default:
+		return false;
+	}
+}
+
 static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const struct dl_pkt *p)
 {
 	struct ppp_link *l = &s->ppp;
+	if (!s->roles_known && ppp_from_server_only(m)) {
+		if (dir == 0) {
+			sess_swap_roles(s);
+			dir = 1;
+		}
+		s->roles_known = true;
+	}
 	const char *who = dir ? "server" : "client";
 	char note[96];
 	l->seen = true;

@@ -175,7 +175,7 @@ int cmd_pcap_explain(struct cmd_args *a)
 	free(problems);
 	struct pcapin in;
 	if (pcapin_open(&in, path) < 0) {
-		out_err(path, 0, 0, "%s", in.err);
+		out_err(NULL, 0, 0, "%s", in.err);
 		rules_free(rs);
 		return EXIT_USAGE;
 	}
