@@ -1,0 +1,76 @@
+/* libFuzzer target: the session tracker and the explainer over a mutated capture.
+ *
+ * Input: a byte that picks the link type (Ethernet, raw IP, Linux cooked), then frames,
+ * each as a 2-byte big-endian length and that many bytes; frames 1 ms apart. Every
+ * frame goes through the dispatcher and the tracker; at the end every session is
+ * finished, turned into facts, matched against the rules and rendered as JSON. The
+ * seeds are the lab captures in this framing. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect.h"
+#include "explain.h"
+#include "facts.h"
+#include "rules.h"
+#include "session.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ruleset *rs;
+	static struct facts *fx;
+	if (!rs) {
+		struct diag_err err;
+		rs = rules_load_default(&err);
+		fx = facts_new();
+		if (!rs || !fx)
+			abort();
+	}
+	if (size < 1)
+		return 0;
+	static const int dlts[] = {1, 101, 113};
+	int dlt = dlts[data[0] % 3];
+	struct dissect *d = dissect_new(NULL);
+	struct sess_table *t = sess_table_new("fuzz.pcap");
+	if (!d || !t)
+		abort();
+	size_t off = 1;
+	uint64_t frame = 0, ns = 1000000000ull;
+	while (off + 2 <= size && frame < 4096) {
+		size_t n = (size_t)data[off] << 8 | data[off + 1];
+		off += 2;
+		if (n > size - off)
+			n = size - off;
+		frame++;
+		ns += 1000000ull;
+		const struct dl_pkt *p = dissect_packet(d, dlt, frame, ns, ns - 1000000000ull,
+		                                        data + off, n, n);
+		if (!p->link_skipped)
+			sess_packet(t, p);
+		off += n;
+	}
+	dissect_finish(d);
+	explain_finish(t);
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (s->id != i + 1)
+			abort();
+		struct rule_match m[8];
+		size_t nm = explain_diagnose(t, s, rs, fx, m, 8);
+		if (nm > 8)
+			abort();
+		json_t *j = explain_session_json(t, s, m, nm);
+		if (!j)
+			abort();
+		char *txt = json_dumps(j, JSON_COMPACT);
+		if (!txt)
+			abort();
+		free(txt);
+		json_decref(j);
+	}
+	sess_table_free(t);
+	dissect_free(d);
+	return 0;
+}
