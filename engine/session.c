@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ikedecrypt.h"
 #include "radius.h"
 
 /* ---- the key map: (kind, bytes) -> session id ------------------------------------- */
@@ -40,7 +41,13 @@ struct sess_table {
 	size_t nslots, used;
 	uint64_t first_ns, last_ns;
 	uint64_t packets;
+	const struct ike_keys *keys;
+	uint8_t *dec;              /* decrypted IKE message */
+	struct ike_msg *inner;     /* its decode */
+	uint64_t decrypted, undecryptable;
 };
+
+#define DEC_CAP 65536
 
 static uint64_t key_hash(const struct key *k)
 {
@@ -156,9 +163,26 @@ void sess_table_free(struct sess_table *t)
 	}
 	free(t->s);
 	free(t->slots);
+	free(t->dec);
+	free(t->inner);
 	free(t->file);
 	free(t);
 }
+
+int sess_set_keys(struct sess_table *t, const struct ike_keys *k)
+{
+	t->keys = k;
+	if (k && !t->dec) {
+		t->dec = malloc(DEC_CAP);
+		t->inner = malloc(sizeof *t->inner);
+		if (!t->dec || !t->inner)
+			return -1;
+	}
+	return 0;
+}
+
+uint64_t sess_decrypted(const struct sess_table *t) { return t->decrypted; }
+uint64_t sess_undecryptable(const struct sess_table *t) { return t->undecryptable; }
 
 size_t sess_count(const struct sess_table *t) { return t->n; }
 struct vsess *sess_at(struct sess_table *t, size_t i) { return i < t->n ? t->s[i] : NULL; }
@@ -883,6 +907,57 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 			phase_touch(s, PH_IKE1, p, retrans);
 			break;
 		}
+		return;
+	}
+
+	/* With keys: the encrypted payloads, decoded like a message of their own. */
+	const struct ike_msg *in = NULL;
+	if (t->keys && enc && raw) {
+		size_t dl = 0;
+		struct diag_err de;
+		int r = ike2_decrypt(t->keys, raw, rawlen, m, t->dec, DEC_CAP, &dl, &de);
+		if (r == 1 && ike_decode(t->dec, dl, t->inner, &de) == 0) {
+			in = t->inner;
+			t->decrypted++;
+		} else if (r != 0) {
+			t->undecryptable++;
+			sess_obs_str(s, "ike.decrypt_error", de.reason, p->frame);
+		}
+	}
+	if (in) {
+		enum phase_id ph = m->exchange == IKE2_EXCH_AUTH ? PH_IKE_AUTH
+		                   : m->exchange == IKE2_EXCH_CREATE_CHILD_SA ? PH_IPSEC
+		                   : s->ph[PH_IKE_AUTH].state ? PH_TEARDOWN : PH_IKE2;
+		phase_touch(s, ph, p, retrans);
+		if (dir == 0 && m->exchange == IKE2_EXCH_AUTH) {
+			for (uint16_t i = 0; i < in->npl; i++)
+				if (in->pl[i].type == IKE2_PL_AUTH && in->pl[i].id_type) {
+					const char *am = in->pl[i].id_type == 2 ? "psk"
+					                 : in->pl[i].id_type == 1 ? "rsa-sig"
+					                 : in->pl[i].id_type >= 9 && in->pl[i].id_type <= 11 ? "ecdsa"
+					                                                                   : NULL;
+					if (am)
+						sess_obs_str(s, "ike.auth_method", am, p->frame);
+				}
+			bool eap = true;
+			for (uint16_t i = 0; i < in->npl; i++)
+				if (in->pl[i].type == IKE2_PL_AUTH)
+					eap = false;
+			if (eap)
+				sess_obs_str(s, "ike.auth_method", "eap", p->frame);
+		}
+		ike_notifies(s, 2, in, p, ph);
+		bool auth = false, del = false;
+		for (uint16_t i = 0; i < in->npl; i++) {
+			auth |= in->pl[i].type == IKE2_PL_AUTH;
+			del |= in->pl[i].type == IKE2_PL_D;
+		}
+		if (m->exchange == IKE2_EXCH_AUTH && (m->flags & IKE2_FLAG_R) && auth)
+			phase_end(s, PH_IKE_AUTH, PS_OK, p, "the server answered with its AUTH (decrypted)");
+		if (m->exchange == IKE2_EXCH_CREATE_CHILD_SA && (m->flags & IKE2_FLAG_R))
+			phase_end(s, PH_IPSEC, PS_OK, p, NULL);
+		if (del && ph != PH_TEARDOWN)
+			phase_touch(s, PH_TEARDOWN, p, false);
 		return;
 	}
 

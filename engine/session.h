@@ -155,10 +155,15 @@ struct vsess {
 };
 
 struct sess_table;
+struct ike_keys;
 
 /* `file` names the capture in evidence (copied). */
 struct sess_table *sess_table_new(const char *file);
 void sess_table_free(struct sess_table *t);
+/* Decrypt IKEv2 encrypted payloads with these keys (kept by the caller). -1 on OOM. */
+int sess_set_keys(struct sess_table *t, const struct ike_keys *k);
+uint64_t sess_decrypted(const struct sess_table *t);     /* messages decrypted */
+uint64_t sess_undecryptable(const struct sess_table *t); /* keys found, decryption failed */
 /* Feed one dissected frame. */
 void sess_packet(struct sess_table *t, const struct dl_pkt *p);
 /* A datagram whose fragments never completed (dissect's report). */

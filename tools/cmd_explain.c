@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "dissect.h"
 #include "explain.h"
+#include "ikedecrypt.h"
 #include "out.h"
 #include "pcapin.h"
 #include "render_diag.h"
@@ -161,15 +162,22 @@ int cmd_pcap_explain(struct cmd_args *a)
 		out_err(NULL, 0, 0, "--session: '%s' is not a session number", sid);
 		return EXIT_USAGE;
 	}
-	if (args_get(a, "--keys")) {
-		out_err(NULL, 0, 0, "--keys: decryption is not part of this version of vnet");
-		return EXIT_USAGE;
+	struct ike_keys *keys = NULL;
+	const char *kf = args_get(a, "--keys");
+	if (kf) {
+		char kerr[256];
+		keys = ike_keys_load(kf, kerr, sizeof kerr);
+		if (!keys) {
+			out_err(NULL, 0, 0, "--keys: %s", kerr);
+			return EXIT_USAGE;
+		}
 	}
 	char *problems = NULL;
 	struct ruleset *rs = rules_load(a->rules_dir, &problems);
 	if (!rs) {
 		out_err(a->rules_dir, 0, 0, "rules do not load:\n%s", problems ? problems : "");
 		free(problems);
+		ike_keys_free(keys);
 		return EXIT_USAGE;
 	}
 	free(problems);
@@ -177,6 +185,7 @@ int cmd_pcap_explain(struct cmd_args *a)
 	if (pcapin_open(&in, path) < 0) {
 		out_err(NULL, 0, 0, "%s", in.err);
 		rules_free(rs);
+		ike_keys_free(keys);
 		return EXIT_USAGE;
 	}
 	if (!net_link_supported(in.dlt))
@@ -184,13 +193,14 @@ int cmd_pcap_explain(struct cmd_args *a)
 	struct dissect *d = dissect_new(NULL);
 	struct sess_table *t = sess_table_new(path);
 	struct facts *facts = facts_new();
-	if (!d || !t || !facts) {
+	if (!d || !t || !facts || (keys && sess_set_keys(t, keys) < 0)) {
 		out_err(NULL, 0, 0, "out of memory");
 		dissect_free(d);
 		sess_table_free(t);
 		facts_free(facts);
 		pcapin_close(&in);
 		rules_free(rs);
+		ike_keys_free(keys);
 		return EXIT_USAGE;
 	}
 	dissect_set_frag_report(d, frag_report, t);
@@ -222,6 +232,14 @@ int cmd_pcap_explain(struct cmd_args *a)
 	json_t *res = json_object();
 	json_object_set_new(res, "file", json_string(path));
 	json_object_set_new(res, "packets", json_integer((json_int_t)sess_packets(t)));
+	if (keys) {
+		json_t *kj = json_object();
+		json_object_set_new(kj, "ikev2_keys", json_integer((json_int_t)ike_keys_count_v2(keys)));
+		json_object_set_new(kj, "ikev1_keys", json_integer((json_int_t)ike_keys_count_v1(keys)));
+		json_object_set_new(kj, "decrypted", json_integer((json_int_t)sess_decrypted(t)));
+		json_object_set_new(kj, "failed", json_integer((json_int_t)sess_undecryptable(t)));
+		json_object_set_new(res, "decryption", kj);
+	}
 	json_t *arr = json_array();
 	size_t nfailed = 0, nanom = 0;
 	for (size_t i = 0; i < sess_count(t); i++) {
@@ -253,6 +271,12 @@ int cmd_pcap_explain(struct cmd_args *a)
 		printf("%s: %llu packets, %zu session%s, %zu failed\n", path,
 		       (unsigned long long)sess_packets(t), json_array_size(arr),
 		       json_array_size(arr) == 1 ? "" : "s", nfailed);
+		if (keys)
+			printf("keys: %zu IKEv2 SA%s (%zu IKEv1 lines not used); %llu message%s decrypted, "
+			       "%llu failed\n",
+			       ike_keys_count_v2(keys), ike_keys_count_v2(keys) == 1 ? "" : "s",
+			       ike_keys_count_v1(keys), (unsigned long long)sess_decrypted(t),
+			       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
 		if (json_array_size(arr)) {
 			printf("\n");
 			print_summary(res);
@@ -275,5 +299,6 @@ out:
 	dissect_free(d);
 	pcapin_close(&in);
 	rules_free(rs);
+	ike_keys_free(keys);
 	return rc;
 }

@@ -1,0 +1,398 @@
+/* IKEv2 SK payload decryption (RFC 7296 3.14) with keys from a Wireshark-style table. */
+#include "ikedecrypt.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#define KEY_MAX 64
+#define KEYFILE_MAX (4u << 20)
+
+enum enc_alg { ENC_NONE, ENC_AES_CBC, ENC_3DES };
+
+struct v2key {
+	uint8_t spii[8], spir[8];
+	uint8_t ei[KEY_MAX], er[KEY_MAX], ai[KEY_MAX], ar[KEY_MAX];
+	size_t elen, alen;
+	enum enc_alg enc;
+	const EVP_MD *md; /* NULL: none */
+	size_t icv;
+};
+
+struct ike_keys {
+	struct v2key *v2;
+	size_t n2, cap2;
+	size_t n1;
+};
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Hex field into out; returns its length in bytes or -1. */
+static long unhex(const char *s, size_t n, uint8_t *out, size_t cap)
+{
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	if (n % 2 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return -1;
+		out[i] = (uint8_t)(h << 4 | l);
+	}
+	return (long)(n / 2);
+}
+
+/* Split a CSV line (quotes allowed around fields) into at most `max` fields. */
+static size_t split(const char *p, size_t n, const char **f, size_t *fl, size_t max)
+{
+	size_t k = 0, i = 0;
+	while (i <= n && k < max) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		bool q = i < n && p[i] == '"';
+		if (q)
+			i++;
+		size_t st = i;
+		while (i < n && (q ? p[i] != '"' : p[i] != ','))
+			i++;
+		size_t en = i;
+		if (q && i < n)
+			i++;
+		while (!q && en > st && (p[en - 1] == ' ' || p[en - 1] == '\t'))
+			en--;
+		f[k] = p + st;
+		fl[k] = en - st;
+		k++;
+		while (i < n && p[i] != ',')
+			i++;
+		if (i >= n)
+			break;
+		i++;
+	}
+	return k;
+}
+
+static bool starts(const char *s, size_t n, const char *pfx)
+{
+	size_t m = strlen(pfx);
+	return n >= m && !strncasecmp(s, pfx, m);
+}
+
+static bool parse_enc(const char *s, size_t n, struct v2key *k)
+{
+	if (starts(s, n, "AES-CBC")) {
+		k->enc = ENC_AES_CBC;
+		return true;
+	}
+	if (starts(s, n, "3DES")) {
+		k->enc = ENC_3DES;
+		return true;
+	}
+	if (starts(s, n, "NULL")) {
+		k->enc = ENC_NONE;
+		return true;
+	}
+	return false;
+}
+
+static bool parse_integ(const char *s, size_t n, struct v2key *k)
+{
+	static const struct {
+		const char *name;
+		size_t icv;
+		int md; /* 0 md5, 1 sha1, 256, 384, 512 */
+	} t[] = {
+		{"HMAC_MD5_96", 12, 0}, {"HMAC_SHA1_96", 12, 1}, {"HMAC_SHA2_256_128", 16, 256},
+		{"HMAC_SHA2_384_192", 24, 384}, {"HMAC_SHA2_512_256", 32, 512},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (!starts(s, n, t[i].name))
+			continue;
+		k->icv = t[i].icv;
+		switch (t[i].md) {
+		case 0: k->md = EVP_md5(); break;
+		case 1: k->md = EVP_sha1(); break;
+		case 256: k->md = EVP_sha256(); break;
+		case 384: k->md = EVP_sha384(); break;
+		default: k->md = EVP_sha512(); break;
+		}
+		return true;
+	}
+	if (starts(s, n, "NONE")) {
+		k->md = NULL;
+		k->icv = 0;
+		return true;
+	}
+	return false;
+}
+
+static int parse_v2(struct ike_keys *ks, const char *p, size_t n, char *why, size_t whysz)
+{
+	const char *f[10];
+	size_t fl[10];
+	size_t nf = split(p, n, f, fl, 10);
+	if (nf != 8) {
+		snprintf(why, whysz, "%zu fields, an IKEv2 line has 8", nf);
+		return -1;
+	}
+	struct v2key k;
+	memset(&k, 0, sizeof k);
+	long l;
+	if (unhex(f[0], fl[0], k.spii, 8) != 8 || unhex(f[1], fl[1], k.spir, 8) != 8) {
+		snprintf(why, whysz, "the SPIs must be 16 hex digits each");
+		return -1;
+	}
+	if ((l = unhex(f[2], fl[2], k.ei, KEY_MAX)) < 0 ||
+	    unhex(f[3], fl[3], k.er, KEY_MAX) != l) {
+		snprintf(why, whysz, "SK_ei and SK_er must be hex of the same length");
+		return -1;
+	}
+	k.elen = (size_t)l;
+	if (!parse_enc(f[4], fl[4], &k)) {
+		snprintf(why, whysz, "encryption \"%.*s\" is not supported", (int)fl[4], f[4]);
+		return -1;
+	}
+	if ((l = unhex(f[5], fl[5], k.ai, KEY_MAX)) < 0 ||
+	    unhex(f[6], fl[6], k.ar, KEY_MAX) != l) {
+		snprintf(why, whysz, "SK_ai and SK_ar must be hex of the same length");
+		return -1;
+	}
+	k.alen = (size_t)l;
+	if (!parse_integ(f[7], fl[7], &k)) {
+		snprintf(why, whysz, "integrity \"%.*s\" is not supported", (int)fl[7], f[7]);
+		return -1;
+	}
+	if ((k.enc == ENC_AES_CBC && k.elen != 16 && k.elen != 24 && k.elen != 32) ||
+	    (k.enc == ENC_3DES && k.elen != 24)) {
+		snprintf(why, whysz, "a %zu-byte key does not fit the encryption algorithm", k.elen);
+		return -1;
+	}
+	if (ks->n2 == ks->cap2) {
+		size_t nc = ks->cap2 ? ks->cap2 * 2 : 8;
+		struct v2key *nk = realloc(ks->v2, nc * sizeof *nk);
+		if (!nk) {
+			snprintf(why, whysz, "out of memory");
+			return -1;
+		}
+		ks->v2 = nk;
+		ks->cap2 = nc;
+	}
+	ks->v2[ks->n2++] = k;
+	return 0;
+}
+
+struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, char *err,
+                                size_t errsz)
+{
+	struct ike_keys *ks = calloc(1, sizeof *ks);
+	if (!ks) {
+		snprintf(err, errsz, "%s: out of memory", name);
+		return NULL;
+	}
+	size_t off = 0;
+	int line = 0;
+	while (off < len) {
+		size_t e = off;
+		while (e < len && text[e] != '\n')
+			e++;
+		line++;
+		const char *p = text + off;
+		size_t n = e - off;
+		off = e + 1;
+		while (n && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		if (!n || *p == '#')
+			continue;
+		/* tshark option form: -o 'uat:TABLE:FIELDS' */
+		if (starts(p, n, "-o")) {
+			p += 2;
+			n -= 2;
+			while (n && (*p == ' ' || *p == '\t')) {
+				p++;
+				n--;
+			}
+			if (n && (*p == '\'' || *p == '"')) {
+				char q = *p;
+				p++;
+				n--;
+				if (n && p[n - 1] == q)
+					n--;
+			}
+		}
+		bool v1 = false;
+		if (starts(p, n, "uat:ikev2_decryption_table:")) {
+			size_t m = strlen("uat:ikev2_decryption_table:");
+			p += m;
+			n -= m;
+		} else if (starts(p, n, "uat:ikev1_decryption_table:")) {
+			v1 = true;
+		}
+		char why[160];
+		if (v1) {
+			ks->n1++;
+			continue;
+		}
+		if (parse_v2(ks, p, n, why, sizeof why) < 0) {
+			snprintf(err, errsz, "%s:%d: %s", name, line, why);
+			ike_keys_free(ks);
+			return NULL;
+		}
+	}
+	if (!ks->n2 && !ks->n1) {
+		snprintf(err, errsz, "%s: no keys in the file", name);
+		ike_keys_free(ks);
+		return NULL;
+	}
+	return ks;
+}
+
+struct ike_keys *ike_keys_load(const char *path, char *err, size_t errsz)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		snprintf(err, errsz, "%s: cannot open", path);
+		return NULL;
+	}
+	char *buf = malloc(KEYFILE_MAX);
+	size_t n = buf ? fread(buf, 1, KEYFILE_MAX, fp) : 0;
+	bool big = buf && n == KEYFILE_MAX;
+	fclose(fp);
+	if (!buf || big) {
+		snprintf(err, errsz, "%s: %s", path, buf ? "larger than 4 MiB" : "out of memory");
+		free(buf);
+		return NULL;
+	}
+	struct ike_keys *k = ike_keys_parse(path, buf, n, err, errsz);
+	OPENSSL_cleanse(buf, n);
+	free(buf);
+	return k;
+}
+
+void ike_keys_free(struct ike_keys *k)
+{
+	if (!k)
+		return;
+	if (k->v2)
+		OPENSSL_cleanse(k->v2, k->cap2 * sizeof *k->v2);
+	free(k->v2);
+	free(k);
+}
+
+size_t ike_keys_count_v2(const struct ike_keys *k) { return k ? k->n2 : 0; }
+size_t ike_keys_count_v1(const struct ike_keys *k) { return k ? k->n1 : 0; }
+
+static const struct v2key *find_v2(const struct ike_keys *ks, const uint8_t *spii,
+                                   const uint8_t *spir)
+{
+	for (size_t i = 0; ks && i < ks->n2; i++)
+		if (!memcmp(ks->v2[i].spii, spii, 8) && !memcmp(ks->v2[i].spir, spir, 8))
+			return &ks->v2[i];
+	return NULL;
+}
+
+int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
+                 const struct ike_msg *m, uint8_t *out, size_t cap, size_t *outlen,
+                 struct diag_err *err)
+{
+	const struct ike_payload *sk = NULL;
+	for (uint16_t i = 0; i < m->npl; i++)
+		if (m->pl[i].type == IKE2_PL_SK)
+			sk = &m->pl[i];
+	if (!sk || m->major != 2)
+		return 0;
+	const struct v2key *k = find_v2(ks, m->ispi, m->rspi);
+	if (!k)
+		return 0;
+	bool from_init = (m->flags & IKE2_FLAG_I) != 0;
+	size_t block = k->enc == ENC_AES_CBC ? 16 : k->enc == ENC_3DES ? 8 : 1;
+	size_t ivlen = k->enc == ENC_NONE ? 0 : block;
+	size_t msglen = m->length;
+	if (msglen > len || sk->off + 4 > msglen || sk->off + sk->len > msglen) {
+		diag_err_set(err, sk->off, "SK payload beyond the message");
+		return -1;
+	}
+	const uint8_t *body = raw + sk->off + 4;
+	size_t blen = sk->len >= 4 ? (size_t)sk->len - 4 : 0;
+	if (blen < ivlen + k->icv + 1) {
+		diag_err_set(err, sk->off, "SK payload of %zu bytes is shorter than IV and ICV", blen);
+		return -1;
+	}
+	size_t clen = blen - ivlen - k->icv;
+	if (clen % block) {
+		diag_err_set(err, sk->off + 4 + ivlen,
+		             "ciphertext of %zu bytes is not a multiple of the %zu-byte block", clen,
+		             block);
+		return -1;
+	}
+	/* integrity: HMAC over the message from the header to the end of the ciphertext */
+	if (k->md) {
+		uint8_t mac[EVP_MAX_MD_SIZE];
+		unsigned maclen = 0;
+		size_t covered = sk->off + 4 + ivlen + clen;
+		if (!HMAC(k->md, from_init ? k->ai : k->ar, (int)k->alen, raw, covered, mac, &maclen) ||
+		    maclen < k->icv || CRYPTO_memcmp(mac, raw + covered, k->icv)) {
+			diag_err_set(err, covered, "integrity check failed: wrong SK_a%c for this message",
+			             from_init ? 'i' : 'r');
+			return -1;
+		}
+	}
+	size_t hdr = 28;
+	if (cap < hdr + clen) {
+		diag_err_set(err, 0, "decrypted message does not fit");
+		return -1;
+	}
+	uint8_t *pt = out + hdr;
+	if (k->enc == ENC_NONE) {
+		memcpy(pt, body, clen);
+	} else {
+		const EVP_CIPHER *c = k->enc == ENC_3DES ? EVP_des_ede3_cbc()
+		                      : k->elen == 16      ? EVP_aes_128_cbc()
+		                      : k->elen == 24      ? EVP_aes_192_cbc()
+		                                           : EVP_aes_256_cbc();
+		EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+		int n1 = 0, n2 = 0;
+		bool ok = cx && EVP_DecryptInit_ex(cx, c, NULL, from_init ? k->ei : k->er, body) == 1 &&
+		          EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+		          EVP_DecryptUpdate(cx, pt, &n1, body + ivlen, (int)clen) == 1 &&
+		          EVP_DecryptFinal_ex(cx, pt + n1, &n2) == 1;
+		EVP_CIPHER_CTX_free(cx);
+		if (!ok || (size_t)(n1 + n2) != clen) {
+			diag_err_set(err, sk->off + 4, "decryption failed");
+			return -1;
+		}
+	}
+	size_t padlen = pt[clen - 1];
+	if (padlen + 1 > clen) {
+		diag_err_set(err, sk->off + 4 + ivlen + clen - 1,
+		             "pad length %zu does not fit %zu decrypted bytes: wrong SK_e%c", padlen,
+		             clen, from_init ? 'i' : 'r');
+		return -1;
+	}
+	size_t inner = clen - padlen - 1;
+	memcpy(out, raw, hdr);
+	out[16] = sk->inner_next;
+	uint32_t total = (uint32_t)(hdr + inner);
+	out[24] = (uint8_t)(total >> 24);
+	out[25] = (uint8_t)(total >> 16);
+	out[26] = (uint8_t)(total >> 8);
+	out[27] = (uint8_t)total;
+	*outlen = total;
+	return 1;
+}

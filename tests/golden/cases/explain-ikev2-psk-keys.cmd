@@ -1,0 +1,1 @@
+--json pcap explain -v --keys {shared}/corpus/lab/ikev2-psk.tshark-keys.txt {shared}/corpus/lab/ikev2-psk.pcap
