@@ -12,6 +12,7 @@
 #include "explain.h"
 #include "facts.h"
 #include "ike.h"
+#include "ikedecrypt.h"
 #include "l2tp.h"
 #include "rules.h"
 #include "session.h"
@@ -286,6 +287,58 @@ START_TEST(successful_session_has_no_diagnosis)
 }
 END_TEST
 
+/* ikev2-badpsk.pcap frame 4: IKE_AUTH response (UDP 4500, after the non-ESP marker);
+ * keys from ikev2-badpsk.tshark-keys.txt. tshark with those keys decrypts 16 bytes:
+ * Notify AUTHENTICATION_FAILED (24), 7 bytes padding, pad length 7, ICV correct. */
+static const uint8_t BADPSK_F4[80] = {
+	0x24, 0xbe, 0xa2, 0x78, 0xaa, 0x51, 0x14, 0x11, 0xfa, 0x6b, 0x71, 0x4d, 0xa2, 0x8f, 0x1a, 0x77,
+	0x2e, 0x20, 0x23, 0x20, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x50, 0x29, 0x00, 0x00, 0x34,
+	0x10, 0x90, 0xad, 0xfa, 0x23, 0xe1, 0x98, 0x38, 0xcc, 0x23, 0x42, 0xf1, 0xcc, 0x71, 0x20, 0xf4,
+	0xbe, 0x82, 0xfe, 0x75, 0x0c, 0xe3, 0x36, 0xc0, 0xc5, 0xec, 0xdd, 0x03, 0xe7, 0x18, 0xd7, 0x96,
+	0x5e, 0x29, 0xf0, 0xb5, 0x1e, 0x4a, 0xaf, 0x43, 0x0b, 0xd9, 0xcc, 0x26, 0x2a, 0x67, 0x35, 0x5c,
+};
+static const char BADPSK_KEYS[] =
+	"-o 'uat:ikev2_decryption_table:24bea278aa511411,fa6b714da28f1a77,"
+	"f04eecafb1f87096ae6c7993dc968086,bc1244b583d9c5be39d6a102d3b0a9be,\"AES-CBC-128 [RFC3602]\","
+	"7468a16ad0bcc021e2055dd8524cfb9388a2680b6f6e2e6a6861b17d3a4e2ea9,"
+	"7b9d0fef539a3f6d2fc62a322675014250daed4ac96b653c2a3b67794f1c8c36,"
+	"\"HMAC_SHA2_256_128 [RFC4868]\"'\n";
+
+START_TEST(ikev2_decrypts_authentication_failed)
+{
+	char e[256];
+	struct ike_keys *k = ike_keys_parse("k", BADPSK_KEYS, sizeof BADPSK_KEYS - 1, e, sizeof e);
+	ck_assert_msg(k != NULL, "%s", e);
+	ck_assert_uint_eq(ike_keys_count_v2(k), 1);
+	static struct ike_msg m, in;
+	struct diag_err de;
+	ck_assert_int_eq(ike_decode(BADPSK_F4, sizeof BADPSK_F4, &m, &de), 0);
+	uint8_t out[256];
+	size_t n = 0;
+	ck_assert_int_eq(ike2_decrypt(k, BADPSK_F4, sizeof BADPSK_F4, &m, out, sizeof out, &n, &de), 1);
+	ck_assert_uint_eq(n, 28 + 8); /* header + the 8-byte notify */
+	ck_assert_int_eq(ike_decode(out, n, &in, &de), 0);
+	ck_assert_uint_eq(in.npl, 1);
+	ck_assert_uint_eq(in.pl[0].type, IKE2_PL_N);
+	ck_assert_uint_eq(in.pl[0].notify, 24);
+	/* one bit of the ICV changed: the integrity check fails */
+	uint8_t bad[80];
+	memcpy(bad, BADPSK_F4, sizeof bad);
+	bad[79] ^= 1;
+	ck_assert_int_eq(ike2_decrypt(k, bad, sizeof bad, &m, out, sizeof out, &n, &de), -1);
+	ck_assert_ptr_nonnull(strstr(de.reason, "integrity"));
+	/* other SPIs: no key applies */
+	bad[0] ^= 1;
+	ck_assert_int_eq(ike_decode(bad, sizeof bad, &m, &de), 0);
+	ck_assert_int_eq(ike2_decrypt(k, bad, sizeof bad, &m, out, sizeof out, &n, &de), 0);
+	ike_keys_free(k);
+	/* malformed key lines name the line */
+	static const char badk[] = "\n0011,2233\n";
+	ck_assert_ptr_null(ike_keys_parse("f", badk, sizeof badk - 1, e, sizeof e));
+	ck_assert_ptr_nonnull(strstr(e, "f:2:"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("explain");
@@ -298,6 +351,7 @@ int main(void)
 	tcase_add_test(tc, mid_tunnel_mschapv2_649);
 	tcase_add_test(tc, lcp_auth_rejected);
 	tcase_add_test(tc, successful_session_has_no_diagnosis);
+	tcase_add_test(tc, ikev2_decrypts_authentication_failed);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
