@@ -649,6 +649,80 @@ static json_t *jaddr(const uint8_t *p, size_t n)
 	return jhex(p, n);
 }
 
+/* One DER TLV at *pos within n bytes (definite lengths up to 2 length bytes). */
+static bool der_tlv(const uint8_t *p, size_t n, size_t *pos, uint8_t *tag, const uint8_t **val,
+                    size_t *vlen)
+{
+	size_t i = *pos;
+	if (n - i < 2) return false;
+	*tag = p[i++];
+	size_t len = p[i++];
+	if (len & 0x80) {
+		size_t k = len & 0x7f;
+		if (k == 0 || k > 2 || n - i < k) return false;
+		len = 0;
+		while (k--) len = len << 8 | p[i++];
+	}
+	if (len > n - i) return false;
+	*val = p + i;
+	*vlen = len;
+	*pos = i + len;
+	return true;
+}
+
+static const struct { const char *oid; size_t len; const char *name; } dn_attrs[] = {
+	{"\x55\x04\x03", 3, "CN"}, {"\x55\x04\x06", 3, "C"}, {"\x55\x04\x07", 3, "L"},
+	{"\x55\x04\x08", 3, "ST"}, {"\x55\x04\x0a", 3, "O"}, {"\x55\x04\x0b", 3, "OU"},
+	{"\x55\x04\x05", 3, "serialNumber"},
+	{"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x01", 9, "emailAddress"},
+	{"\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x19", 10, "DC"},
+};
+
+/* A DER X.501 Name as "C=DE, O=Lab, CN=gw"; NULL when the bytes are not one. */
+static json_t *jdn(const uint8_t *p, size_t n)
+{
+	uint8_t tag;
+	const uint8_t *seq, *set, *atv, *oid, *val;
+	size_t seql, setl, atvl, oidl, vall, pos = 0;
+	if (!der_tlv(p, n, &pos, &tag, &seq, &seql) || tag != 0x30 || pos != n)
+		return NULL;
+	char out[512];
+	size_t k = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < seql;) {
+		if (!der_tlv(seq, seql, &i, &tag, &set, &setl) || tag != 0x31)
+			return NULL;
+		for (size_t j = 0; j < setl;) {
+			size_t q = 0;
+			if (!der_tlv(set, setl, &j, &tag, &atv, &atvl) || tag != 0x30 ||
+			    !der_tlv(atv, atvl, &q, &tag, &oid, &oidl) || tag != 0x06 ||
+			    !der_tlv(atv, atvl, &q, &tag, &val, &vall) || q != atvl)
+				return NULL;
+			const char *name = NULL;
+			for (size_t a = 0; a < sizeof dn_attrs / sizeof dn_attrs[0]; a++)
+				if (dn_attrs[a].len == oidl && !memcmp(dn_attrs[a].oid, oid, oidl))
+					name = dn_attrs[a].name;
+			char hx[2 * 16 + 1];
+			if (!name) {
+				hex_str(oid, oidl < 16 ? oidl : 16, hx);
+				name = hx;
+			}
+			int w = snprintf(out + k, sizeof out - k, "%s%s=", k ? ", " : "", name);
+			if (w < 0 || (size_t)w >= sizeof out - k) return NULL;
+			k += (size_t)w;
+			for (size_t b = 0; b < vall; b++) {
+				if (sizeof out - k < 5) return NULL;
+				if (val[b] >= 0x20 && val[b] < 0x7f)
+					out[k++] = (char)val[b];
+				else
+					k += (size_t)snprintf(out + k, 5, "\\x%02x", val[b]);
+			}
+			out[k] = 0;
+		}
+	}
+	return json_string(out);
+}
+
 /* The value of an identity: address(es), names as text, the rest as hex. */
 static void id_json(json_t *o, int ver, uint8_t type, const uint8_t *d, size_t n)
 {
@@ -675,6 +749,11 @@ static void id_json(json_t *o, int ver, uint8_t type, const uint8_t *d, size_t n
 	case 11:
 		json_object_set_new(o, "key_id", jhex(d, n));
 		return;
+	case 9: {
+		json_t *dn = jdn(d, n);
+		if (dn) json_object_set_new(o, "dn", dn);
+		break;
+	}
 	default:
 		break;
 	}

@@ -895,6 +895,44 @@ START_TEST(v2_fragment)
 }
 END_TEST
 
+
+START_TEST(v2_id_der_dn)
+{
+	/* subject of a certificate made with
+	 * openssl req -x509 -subj "/C=CH/O=strongSwan/CN=moon.strongswan.org" (asn1parse:
+	 * SET{countryName CH} SET{organizationName strongSwan} SET{commonName ...}) */
+	static const uint8_t dn[] = {
+		0x30, 0x40, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 0x43,
+		0x48, 0x31, 0x13, 0x30, 0x11, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x0c, 0x0a, 0x73, 0x74,
+		0x72, 0x6f, 0x6e, 0x67, 0x53, 0x77, 0x61, 0x6e, 0x31, 0x1c, 0x30, 0x1a, 0x06, 0x03,
+		0x55, 0x04, 0x03, 0x0c, 0x13, 0x6d, 0x6f, 0x6f, 0x6e, 0x2e, 0x73, 0x74, 0x72, 0x6f,
+		0x6e, 0x67, 0x73, 0x77, 0x61, 0x6e, 0x2e, 0x6f, 0x72, 0x67
+	};
+	static const uint8_t ispi[8] = {1};
+	static uint8_t out[256];
+	static struct ike_msg b;
+	ike_msg_init(&b, 2, IKE2_EXCH_AUTH, IKE2_FLAG_I, 1, ispi, ispi);
+	struct ike_payload *id = ike_add_payload(&b, IKE2_PL_IDI, dn, sizeof dn);
+	id->id_type = 9; /* ID_DER_ASN1_DN */
+	size_t n = ike_encode(&b, out, sizeof out);
+	decode_ok(out, n);
+	json_t *j = ike_to_json(&M);
+	json_t *p = json_array_get(json_object_get(j, "payloads"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "id_type")), "ID_DER_ASN1_DN");
+	ck_assert_str_eq(json_string_value(json_object_get(p, "dn")),
+	                 "C=CH, O=strongSwan, CN=moon.strongswan.org");
+	json_decref(j);
+	/* a broken DN (inner length too long) is shown as hex only */
+	out[28 + 8 + 3] = 0x7f;
+	decode_ok(out, n);
+	j = ike_to_json(&M);
+	p = json_array_get(json_object_get(j, "payloads"), 0);
+	ck_assert_ptr_null(json_object_get(p, "dn"));
+	ck_assert_ptr_nonnull(json_object_get(p, "data"));
+	json_decref(j);
+}
+END_TEST
+
 static Suite *ike_suite(void)
 {
 	Suite *s = suite_create("ike");
@@ -908,6 +946,7 @@ static Suite *ike_suite(void)
 	tcase_add_test(t, v2_notify_responses);
 	tcase_add_test(t, v2_many_proposals_and_vendor);
 	tcase_add_test(t, v2_fragment);
+	tcase_add_test(t, v2_id_der_dn);
 	suite_add_tcase(s, t);
 	t = tcase_create("robust");
 	tcase_add_loop_test(t, truncation_prefixes, 0, NGOOD);
