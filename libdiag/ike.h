@@ -229,6 +229,11 @@ const char *ike_exchange_name(int version, unsigned type);
 const char *ike_payload_name(int version, unsigned type);
 const char *ike_notify_name(int version, unsigned type);
 
+/* The facts vocabulary value (`ike.auth_method`: "psk", "rsa-sig", "ecdsa", "eap") of an
+ * IKEv1 Authentication-Method attribute (XAUTH and hybrid variants by their base method)
+ * or an IKEv2 AUTH method; NULL for the others (DSS, encryption-based, NULL auth...). */
+const char *ike_auth_method_fact(int version, unsigned method);
+
 /* Vendor ID: the implementation a VID names ("Windows 10", "strongSwan", "RFC 3947 NAT-T",
  * "Dead Peer Detection v1.0" ...), matched by exact bytes or by prefix; NULL if unknown. */
 const char *ike_vendor_name(const uint8_t *vid, size_t len);

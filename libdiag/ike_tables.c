@@ -316,6 +316,25 @@ const struct tok ike_eap_type_tok[] = {
 	{0, NULL}
 };
 
+const char *ike_auth_method_fact(int version, unsigned method)
+{
+	if (version == 2) {
+		switch (method) {
+		case 1: return "rsa-sig";
+		case 2: return "psk";
+		case 9: case 10: case 11: return "ecdsa";
+		case 14: return "rsa-sig"; /* RFC 7427 digital signature: usually RSA */
+		default: return NULL;
+		}
+	}
+	switch (method) {
+	case 1: case 65001: case 65002: return "psk";
+	case 3: case 64221: case 64222: case 65005: case 65006: return "rsa-sig";
+	case 8: case 9: case 10: case 11: return "ecdsa";
+	default: return NULL;
+	}
+}
+
 /* ---- lookups ------------------------------------------------------------------- */
 const char *ike_exchange_name(int version, unsigned type)
 {

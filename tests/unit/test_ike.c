@@ -964,6 +964,13 @@ START_TEST(names)
 	ck_assert_str_eq(ike_exchange_name(2, 37), "INFORMATIONAL");
 	ck_assert_str_eq(ike_payload_name(1, 130), "NAT-D");
 	ck_assert_str_eq(ike_payload_name(2, 53), "SKF");
+	ck_assert_str_eq(ike_auth_method_fact(1, 1), "psk");
+	ck_assert_str_eq(ike_auth_method_fact(1, 65001), "psk");      /* XAUTHInitPreShared */
+	ck_assert_str_eq(ike_auth_method_fact(1, 64221), "rsa-sig");  /* HybridInitRSA */
+	ck_assert_str_eq(ike_auth_method_fact(2, 2), "psk");
+	ck_assert_str_eq(ike_auth_method_fact(2, 1), "rsa-sig");
+	ck_assert_str_eq(ike_auth_method_fact(2, 9), "ecdsa");
+	ck_assert_ptr_null(ike_auth_method_fact(2, 13));              /* NULL authentication */
 	ck_assert_str_eq(tok_name(ike1_encap_mode_tok, 4), "UDP-Encapsulated-Transport");
 	ck_assert_str_eq(tok_name(ike1_encap_mode_tok, 61444), "UDP-Encapsulated-Transport (draft)");
 }
