@@ -323,8 +323,7 @@ const char *ike_auth_method_fact(int version, unsigned method)
 		case 1: return "rsa-sig";
 		case 2: return "psk";
 		case 9: case 10: case 11: return "ecdsa";
-		case 14: return "rsa-sig"; /* RFC 7427 digital signature: usually RSA */
-		default: return NULL;
+		default: return NULL; /* 14 (RFC 7427) names the key type only inside its data */
 		}
 	}
 	switch (method) {
