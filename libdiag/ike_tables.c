@@ -34,7 +34,7 @@ const struct tok ike2_exchange_tok[] = {
 };
 
 const struct tok ike1_payload_tok[] = {
-	{IKE1_PL_SA, "SA"}, {IKE1_PL_P, "P"}, {IKE1_PL_T, "T"}, {IKE1_PL_KE, "KE"},
+	{IKE1_PL_NONE, "NONE"}, {IKE1_PL_SA, "SA"}, {IKE1_PL_P, "P"}, {IKE1_PL_T, "T"}, {IKE1_PL_KE, "KE"},
 	{IKE1_PL_ID, "ID"}, {IKE1_PL_CERT, "CERT"}, {IKE1_PL_CR, "CR"},
 	{IKE1_PL_HASH, "HASH"}, {IKE1_PL_SIG, "SIG"}, {IKE1_PL_NONCE, "NONCE"},
 	{IKE1_PL_N, "N"}, {IKE1_PL_D, "D"}, {IKE1_PL_VID, "VID"}, {IKE1_PL_ATTR, "ATTR"},
@@ -44,7 +44,7 @@ const struct tok ike1_payload_tok[] = {
 };
 
 const struct tok ike2_payload_tok[] = {
-	{IKE2_PL_SA, "SA"}, {IKE2_PL_KE, "KE"}, {IKE2_PL_IDI, "IDi"}, {IKE2_PL_IDR, "IDr"},
+	{IKE2_PL_NONE, "NONE"}, {IKE2_PL_SA, "SA"}, {IKE2_PL_KE, "KE"}, {IKE2_PL_IDI, "IDi"}, {IKE2_PL_IDR, "IDr"},
 	{IKE2_PL_CERT, "CERT"}, {IKE2_PL_CERTREQ, "CERTREQ"}, {IKE2_PL_AUTH, "AUTH"},
 	{IKE2_PL_NONCE, "Nonce"}, {IKE2_PL_N, "N"}, {IKE2_PL_D, "D"}, {IKE2_PL_V, "V"},
 	{IKE2_PL_TSI, "TSi"}, {IKE2_PL_TSR, "TSr"}, {IKE2_PL_SK, "SK"}, {IKE2_PL_CP, "CP"},
