@@ -336,6 +336,16 @@ static int parse_v1(struct dctx *c, struct ike_payload *pl, struct rd *b)
 		if (!rd_ok(b)) return ptrunc(c, pl, b, "NAT-OA header");
 		rest(pl, b);
 		return 0;
+	case IKE1_PL_FRAG:
+		/* fragment id (2), number (1), flags (1), then a piece of the whole message */
+		pl->id_port = rd_u16(b);
+		pl->frag_num = rd_u8(b);
+		pl->frag_flags = rd_u8(b);
+		if (!rd_ok(b)) return ptrunc(c, pl, b, "fragment header");
+		if (pl->frag_num == 0)
+			return pfail(c, pl, rpos(b) - 2, "fragment number 0");
+		rest(pl, b);
+		return 0;
 	default: /* KE HASH SIG NONCE VID NAT-D and unknown types: opaque data */
 		rest(pl, b);
 		return 0;
@@ -596,6 +606,8 @@ void ike_summary(const struct ike_msg *m, char *buf, size_t bufsz)
 			else sb_add(&s, "(%u)", pl->notify);
 		} else if (ver == 2 && pl->type == IKE2_PL_SKF) {
 			sb_add(&s, "(%u/%u)", pl->frag_num, pl->frag_total);
+		} else if (ver == 1 && pl->type == IKE1_PL_FRAG) {
+			sb_add(&s, "(%u%s)", pl->frag_num, (pl->frag_flags & 1) ? ",last" : "");
 		}
 	}
 	sb_add(&s, "]");
@@ -868,6 +880,12 @@ static void payload_json(const struct ike_msg *m, const struct ike_payload *pl, 
 			json_object_set_new(o, "attributes", as);
 			return;
 		}
+		case IKE1_PL_FRAG:
+			json_object_set_new(o, "fragment_id", json_integer(pl->id_port));
+			json_object_set_new(o, "fragment_number", json_integer(pl->frag_num));
+			json_object_set_new(o, "last", json_boolean(pl->frag_flags & 1));
+			json_object_set_new(o, "data_length", json_integer((json_int_t)pl->data_len));
+			return;
 		case IKE1_PL_VID: {
 			const char *vn = ike_vendor_name(pl->data, pl->data_len);
 			if (vn) json_object_set_new(o, "vendor", json_string(vn));
@@ -1131,6 +1149,9 @@ static void enc_body(struct wr *w, const struct ike_msg *m, const struct ike_pay
 			return;
 		case IKE1_PL_NATOA: case IKE1_PL_NATOA_DRAFT:
 			wr_u8(w, pl->id_type); wr_u24(w, 0);
+			break;
+		case IKE1_PL_FRAG:
+			wr_u16(w, pl->id_port); wr_u8(w, (uint8_t)pl->frag_num); wr_u8(w, pl->frag_flags);
 			break;
 		default:
 			break;

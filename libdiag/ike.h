@@ -44,6 +44,7 @@ enum {
 	IKE1_PL_NONCE = 10, IKE1_PL_N = 11, IKE1_PL_D = 12, IKE1_PL_VID = 13,
 	IKE1_PL_ATTR = 14, IKE1_PL_NATD = 20, IKE1_PL_NATOA = 21,
 	IKE1_PL_NATD_DRAFT = 130, IKE1_PL_NATOA_DRAFT = 131,
+	IKE1_PL_FRAG = 132,   /* IKEv1 fragmentation (Cisco/Microsoft "FRAGMENTATION" VID) */
 };
 /* IKEv2 payload types (RFC 7296 3.2, RFC 7383) */
 enum {
@@ -146,6 +147,9 @@ struct ike_payload {
 
 	uint8_t eap_code, eap_id, eap_type; /* v2 EAP (type only for request/response) */
 	uint16_t eap_len;
+
+	/* v1 fragment (type 132): fragment id in id_port, number in frag_num, data in data */
+	uint8_t frag_flags;              /* bit 0: last fragment */
 };
 
 struct ike_msg {

@@ -39,7 +39,7 @@ const struct tok ike1_payload_tok[] = {
 	{IKE1_PL_HASH, "HASH"}, {IKE1_PL_SIG, "SIG"}, {IKE1_PL_NONCE, "NONCE"},
 	{IKE1_PL_N, "N"}, {IKE1_PL_D, "D"}, {IKE1_PL_VID, "VID"}, {IKE1_PL_ATTR, "ATTR"},
 	{IKE1_PL_NATD, "NAT-D"}, {IKE1_PL_NATOA, "NAT-OA"},
-	{IKE1_PL_NATD_DRAFT, "NAT-D"}, {IKE1_PL_NATOA_DRAFT, "NAT-OA"},
+	{IKE1_PL_NATD_DRAFT, "NAT-D"}, {IKE1_PL_NATOA_DRAFT, "NAT-OA"}, {IKE1_PL_FRAG, "FRAG"},
 	{0, NULL}
 };
 

@@ -411,6 +411,15 @@ static const uint8_t g_v2_info[] = {
 	0x00, 0x00, 0x18
 };
 
+/* IKEv1 fragment payload (132): fragment id 0x0102, number 2, last (tshark: Frag ID
+ * 0x0102, Frag seq 2, Frag last: Last fragment (1)); the 20 data bytes are filler */
+static const uint8_t g_v1_frag2[] = {
+	0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+	0x01, 0x84, 0x10, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x38, 0x00, 0x00,
+	0x00, 0x1c, 0x01, 0x02, 0x02, 0x01, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58,
+	0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61, 0x62, 0x63
+};
+
 struct vec { const char *name; const uint8_t *p; size_t len; };
 #define V(x) {#x, x, sizeof x}
 /* vectors that decode completely */
@@ -418,7 +427,7 @@ static const struct vec good[] = {
 	V(v1_mm1), V(v1_mm3), V(v1_mm5), V(v1_noprop), V(v2_init_i), V(v2_auth_i),
 	V(v2_noprop), V(v2_cookie), V(v2_invke), V(v2_parentI1), V(v1_natt_mm1),
 	V(v2_idnormal), V(v1_sa_setup3), V(g_v1_aggr), V(g_v1_quick), V(g_v1_info),
-	V(g_v1_xauth), V(g_v2_auth), V(g_v2_info),
+	V(g_v1_xauth), V(g_v2_auth), V(g_v2_info), V(g_v1_frag2),
 };
 #define NGOOD (sizeof good / sizeof good[0])
 
@@ -1187,6 +1196,23 @@ START_TEST(build_matches_checked_bytes)
 }
 END_TEST
 
+START_TEST(v1_fragment)
+{
+	decode_ok(g_v1_frag2, sizeof g_v1_frag2);
+	ck_assert_str_eq(summary(), "IKEv1 Main Mode [FRAG(2,last)]");
+	ck_assert_uint_eq(M.pl[0].id_port, 0x0102);
+	ck_assert_uint_eq(M.pl[0].frag_num, 2);
+	ck_assert_uint_eq(M.pl[0].frag_flags, 1);
+	ck_assert_uint_eq(M.pl[0].data_len, 20);
+	static uint8_t b[sizeof g_v1_frag2];
+	memcpy(b, g_v1_frag2, sizeof b);
+	b[28 + 6] = 0; /* fragment number 0 */
+	struct diag_err e;
+	ck_assert_int_eq(ike_decode(b, sizeof b, &M, &e), -1);
+	ck_assert_uint_eq(e.off, 34);
+}
+END_TEST
+
 static Suite *ike_suite(void)
 {
 	Suite *s = suite_create("ike");
@@ -1204,6 +1230,7 @@ static Suite *ike_suite(void)
 	tcase_add_test(t, v1_aggressive_and_quick);
 	tcase_add_test(t, v1_info_delete_and_xauth);
 	tcase_add_test(t, v2_auth_contents);
+	tcase_add_test(t, v1_fragment);
 	suite_add_tcase(s, t);
 	t = tcase_create("robust");
 	tcase_add_loop_test(t, truncation_prefixes, 0, NGOOD);
