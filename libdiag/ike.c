@@ -489,7 +489,7 @@ int ike_decode(const uint8_t *p, size_t len, struct ike_msg *m, struct diag_err 
 		return -1;
 	}
 	if (c.ver == 2)
-		m->dir = (m->flags & IKE2_FLAG_R) ? 'r' : 'i';
+		m->dir = (m->flags & IKE2_FLAG_I) ? 'i' : 'r';
 	else {
 		static const uint8_t zero[8];
 		if (!memcmp(m->rspi, zero, 8))
@@ -588,6 +588,10 @@ void ike_summary(const struct ike_msg *m, char *buf, size_t bufsz)
 	if (ex) sb_add(&s, "%s", ex);
 	else sb_add(&s, "exchange %u", m->exchange);
 	if (m->dir) sb_add(&s, " %c", m->dir);
+	if (ver == 2 && m->dir == 'i' && (m->flags & IKE2_FLAG_R))
+		sb_add(&s, " response"); /* the usual pairs (i request, r response) stay short */
+	else if (ver == 2 && m->dir == 'r' && !(m->flags & IKE2_FLAG_R))
+		sb_add(&s, " request");
 	if (ver == 2) sb_add(&s, " msgid %" PRIu32, m->msgid);
 	sb_add(&s, " [");
 	for (unsigned i = 0; i < m->npl; i++) {
@@ -1255,7 +1259,7 @@ void ike_msg_init(struct ike_msg *m, int version, uint8_t exchange, uint8_t flag
 	m->flags = flags;
 	m->msgid = msgid;
 	m->length = 0;
-	m->dir = version == 2 ? ((flags & IKE2_FLAG_R) ? 'r' : 'i') : 0;
+	m->dir = version == 2 ? ((flags & IKE2_FLAG_I) ? 'i' : 'r') : 0;
 	m->npl = m->nprops = m->nxforms = m->nattrs = m->nts = 0;
 	m->extra = NULL;
 	m->extra_len = 0;

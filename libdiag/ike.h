@@ -127,7 +127,7 @@ struct ike_payload {
 	uint8_t id_type;      /* ID/IDi/IDr/NAT-OA type; CERT/CERTREQ encoding; AUTH method;
 	                         v1 attribute payload / v2 CP: cfg type */
 	uint8_t id_proto;     /* v1 ID protocol */
-	uint16_t id_port;     /* v1 ID port; v1 attribute payload: identifier */
+	uint16_t id_port;     /* v1 ID port; v1 attribute payload: identifier; v1 fragment id */
 	const uint8_t *data;  /* the payload's value: ID data, cert, hash, nonce, notify data,
 	                         VID bytes, KE data, AUTH data, SPIs of D, EAP message, SK body */
 	size_t data_len;
@@ -153,16 +153,18 @@ struct ike_payload {
 };
 
 struct ike_msg {
-	uint8_t ispi[8], rspi[8];   /* IKEv1 initiator/responder cookies */
+	uint8_t ispi[8], rspi[8];   /* initiator/responder SPIs (IKEv1 cookies) */
 	uint8_t next;               /* first payload */
 	uint8_t major, minor;       /* 1.0 or 2.0 */
 	uint8_t exchange;
 	uint8_t flags;
 	uint32_t msgid;
 	uint32_t length;            /* claimed total length */
-	char dir;                   /* 'i' / 'r' / 0 unknown: v2 from the R flag; v1 'i' when
-	                               the responder cookie is zero. Callers knowing the
-	                               direction may set it before ike_summary. */
+	char dir;                   /* sender's role, 'i' / 'r' / 0 unknown: v2 from the I
+	                               flag; v1 'i' when the responder cookie is zero. Callers
+	                               knowing the direction may set it before ike_summary.
+	                               (v2 summaries add "request"/"response" when the R flag
+	                               is not the usual one for the role.) */
 
 	struct ike_payload pl[IKE_MAX_PAYLOADS];
 	uint16_t npl;
@@ -202,8 +204,8 @@ struct ike_proposal *ike_add_proposal(struct ike_msg *m, struct ike_payload *sa,
                                       const uint8_t *spi, uint8_t spi_size);
 struct ike_transform *ike_add_transform(struct ike_msg *m, struct ike_proposal *pr,
                                         uint8_t type, uint16_t id);
-/* Adds to the last transform added (or, with no transform, to the last v1 attribute /
- * CP payload). TV when the value fits 16 bits and v1 attributes allow it. */
+/* Adds to the last payload when it is a v1 attribute / v2 CP payload, else to the last
+ * transform added. TV (when asked) needs a value that fits 16 bits; CP is always TLV. */
 struct ike_attr *ike_add_attr(struct ike_msg *m, uint16_t type, bool tv, uint32_t value,
                               const uint8_t *val, uint16_t len);
 

@@ -1213,6 +1213,31 @@ START_TEST(v1_fragment)
 }
 END_TEST
 
+/* The sender's role comes from the I flag; unusual request/response pairs are spelled out
+ * (openswan lp83: the original responder sends an INFORMATIONAL request). */
+START_TEST(v2_roles)
+{
+	static const uint8_t spi[8] = {1}, ct[16] = {0};
+	static uint8_t out[128];
+	static struct ike_msg b;
+	static const struct { uint8_t flags; const char *want; } cases[] = {
+		{IKE2_FLAG_I, "IKEv2 INFORMATIONAL i msgid 0 [SK]"},
+		{IKE2_FLAG_R, "IKEv2 INFORMATIONAL r msgid 0 [SK]"},
+		{0, "IKEv2 INFORMATIONAL r request msgid 0 [SK]"},
+		{IKE2_FLAG_I | IKE2_FLAG_R, "IKEv2 INFORMATIONAL i response msgid 0 [SK]"},
+	};
+	for (unsigned i = 0; i < 4; i++) {
+		ike_msg_init(&b, 2, IKE2_EXCH_INFORMATIONAL, cases[i].flags, 0, spi, spi);
+		struct ike_payload *sk = ike_add_payload(&b, IKE2_PL_SK, ct, sizeof ct);
+		sk->inner_next = IKE2_PL_D;
+		size_t n = ike_encode(&b, out, sizeof out);
+		decode_ok(out, n);
+		ck_assert_str_eq(summary(), cases[i].want);
+		ck_assert_uint_eq(M.pl[0].inner_next, IKE2_PL_D);
+	}
+}
+END_TEST
+
 static Suite *ike_suite(void)
 {
 	Suite *s = suite_create("ike");
@@ -1231,6 +1256,7 @@ static Suite *ike_suite(void)
 	tcase_add_test(t, v1_info_delete_and_xauth);
 	tcase_add_test(t, v2_auth_contents);
 	tcase_add_test(t, v1_fragment);
+	tcase_add_test(t, v2_roles);
 	suite_add_tcase(s, t);
 	t = tcase_create("robust");
 	tcase_add_loop_test(t, truncation_prefixes, 0, NGOOD);
