@@ -190,8 +190,10 @@ int kv_next(struct kv_reader *r, struct kv *out, char *msg, size_t msgsz)
 			base = col;
 			have_base = true;
 		}
-		if (blanks)
+		if (blanks && b.n) {
+			buf_add(&b, "\n", 1); /* an empty line between paragraphs */
 			in_para = false;
+		}
 		if (col > base) {
 			if (b.n)
 				buf_add(&b, "\n", 1);

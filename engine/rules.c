@@ -39,6 +39,7 @@ struct pat {
 	int64_t setval[RULE_MAX_SET];
 	pcre2_code *re; /* OP_RE */
 	bool jit;
+	bool negate;    /* `not PATTERN`: no value satisfies PATTERN */
 };
 
 struct rentry {
@@ -254,6 +255,10 @@ static bool parse_pattern(const char *text, struct pat *p, char *why, size_t why
 	const char *err = NULL;
 	memset(p, 0, sizeof *p);
 	const char *s = skip_ws(text);
+	if (!strncmp(s, "not", 3) && (s[3] == ' ' || s[3] == '\t')) {
+		p->negate = true;
+		s = skip_ws(s + 3);
+	}
 
 	if (!strncmp(s, "exists", 6) && (s[6] == ' ' || s[6] == '\t' || !s[6])) {
 		p->op = OP_EXISTS;
@@ -1024,19 +1029,22 @@ static bool rule_holds(const struct ruleset *rs, const struct rentry *e,
 	for (size_t i = 0; i < e->npats; i++) {
 		const struct pat *p = &e->pats[i];
 		const struct fact *f = facts_get(facts, p->key);
-		if (p->op == OP_ABSENT) {
-			if (f)
-				return false;
-			continue;
-		}
 		const struct fact *hit = NULL;
-		for (size_t guard = 0; f && guard < 1000000; guard++, f = facts_next(facts, f))
-			if (pat_holds_on(rs, p, f)) {
-				hit = f;
-				break;
-			}
-		if (!hit)
+		bool any;
+		if (p->op == OP_ABSENT) {
+			any = f == NULL;
+		} else {
+			for (size_t guard = 0; f && guard < 1000000; guard++, f = facts_next(facts, f))
+				if (pat_holds_on(rs, p, f)) {
+					hit = f;
+					break;
+				}
+			any = hit != NULL;
+		}
+		if (any == p->negate)
 			return false;
+		if (!hit || p->negate)
+			continue;
 		bool dup = false;
 		for (size_t j = 0; j < m->nevidence; j++)
 			dup |= m->evidence[j] == hit;

@@ -79,7 +79,8 @@ const char *rules_pattern_key(const struct rule *r, size_t i);
  *     continued text           (indented lines continue the value)
  *
  * Continuation lines indented like the first one are prose and are joined with
- * spaces into a paragraph; an empty line inside starts a new paragraph; lines indented
+ * spaces into a paragraph; an empty line inside starts a new paragraph (stored as an
+ * empty line); lines indented
  * deeper than the first continuation line are kept verbatim (commands), stored without
  * their indentation but prefixed with two spaces. Paragraphs and verbatim lines are separated by '\n'. */
 struct kv_reader {

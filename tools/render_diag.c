@@ -118,7 +118,9 @@ void render_text_block(FILE *fp, int indent, int width, const char *text)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len >= 2 && p[0] == ' ' && p[1] == ' ') {
 			fprintf(fp, "%*s%.*s\n", indent, "", (int)len, p);
-		} else if (len > 0) {
+		} else if (len == 0) {
+			fputc('\n', fp);
+		} else {
 			char *line = strndup(p, len);
 			if (line) {
 				out_wrap(fp, indent, width, line);

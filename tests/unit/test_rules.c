@@ -75,7 +75,7 @@ START_TEST(parses_all_keys)
 	ck_assert(r->inferred);
 	ck_assert_uint_eq(r->nwhen, 2);
 	ck_assert_str_eq(r->when[1], "exists c.d");
-	ck_assert_str_eq(r->cause, "First line continues here.\nSecond paragraph.");
+	ck_assert_str_eq(r->cause, "First line continues here.\n\nSecond paragraph.");
 	ck_assert_str_eq(r->fix, "Run this: then\n  netsh ras show client\ndone.");
 	ck_assert_uint_eq(r->nrefs, 2);
 	ck_assert_str_eq(r->refs[0], "KB 2855053");
@@ -259,6 +259,40 @@ START_TEST(op_exists_absent_is)
 }
 END_TEST
 
+START_TEST(op_not_over_sets)
+{
+	struct ruleset *rs = one_when("when: not server.auth_methods == eap\nwhen: attempt.auth == eap\n");
+	struct facts *f = facts_new();
+	facts_add_str(f, "attempt.auth", "eap", NULL);
+	ck_assert(holds(rs, f)); /* no value at all: none is eap */
+	facts_add_str(f, "server.auth_methods", "mschapv2", NULL);
+	facts_add_str(f, "server.auth_methods", "chap", NULL);
+	struct rule_match m[2];
+	ck_assert_uint_eq(rules_match(rs, f, m, 2), 1);
+	ck_assert_uint_eq(m[0].nevidence, 1); /* a negated pattern cites nothing */
+	ck_assert_str_eq(m[0].evidence[0]->key, "attempt.auth");
+	facts_add_str(f, "server.auth_methods", "eap", NULL);
+	ck_assert(!holds(rs, f));
+	rules_free(rs);
+
+	rs = one_when("when: not ike.notify in {NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE}\n");
+	facts_reset(f);
+	facts_add_str(f, "ike.notify", "AUTHENTICATION_FAILED", NULL);
+	ck_assert(holds(rs, f));
+	facts_add_str(f, "ike.notify", "TS_UNACCEPTABLE", NULL);
+	ck_assert(!holds(rs, f));
+	rules_free(rs);
+
+	rs = one_when("when: not absent x\n"); /* the same as exists */
+	facts_reset(f);
+	ck_assert(!holds(rs, f));
+	facts_add_int(f, "x", 1, NULL);
+	ck_assert(holds(rs, f));
+	rules_free(rs);
+	facts_free(f);
+}
+END_TEST
+
 START_TEST(multi_valued_keys_and_evidence)
 {
 	struct ruleset *rs =
@@ -381,6 +415,14 @@ START_TEST(loader_rejects_missing_dir_and_empty_dir)
 }
 END_TEST
 
+static void inputs_nul_check(const char *text, size_t len)
+{
+	char *pb = NULL;
+	ck_assert_ptr_null(rules_load_buffer("a.b.rule", text, len, &pb));
+	ck_assert_ptr_nonnull(strstr(pb, "a.b.rule:2: -: NUL byte in line"));
+	free(pb);
+}
+
 START_TEST(parser_survives_odd_input)
 {
 	static const char *const inputs[] = {
@@ -388,9 +430,14 @@ START_TEST(parser_survives_odd_input)
 		"when: a in {\n", "when: a in {}\n", "when: a =~ /\n", "when: a =~ /(/\n",
 		"cause:\n\n\n", "id: \"\n", "when: exists\n", "when: a == \"b\n",
 	};
+	static const char with_nul[] = "id: a.b\n\0title: x";
 	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
 		char *pb = NULL;
-		size_t len = i == 6 ? 20 : strlen(inputs[i]);
+		size_t len = strlen(inputs[i]);
+		if (i == 6) { /* a NUL byte inside the text */
+			inputs_nul_check(with_nul, sizeof with_nul - 1);
+			continue;
+		}
 		struct ruleset *rs = rules_load_buffer("x.rule", inputs[i], len, &pb);
 		ck_assert_msg(rs == NULL, "input %zu loaded", i);
 		ck_assert_msg(pb && *pb, "input %zu: no problem reported", i);
@@ -415,6 +462,7 @@ static Suite *suite(void)
 	tcase_add_test(t, op_set_membership);
 	tcase_add_test(t, op_regex);
 	tcase_add_test(t, op_exists_absent_is);
+	tcase_add_test(t, op_not_over_sets);
 	tcase_add_test(t, multi_valued_keys_and_evidence);
 	tcase_add_test(t, ranking_specificity_priority_id);
 	suite_add_tcase(s, t);
