@@ -1426,11 +1426,15 @@ struct config *config_load_file(const char *path, struct config_problems *probs)
 		}
 	}
 	bool err = ferror(fp);
+	int saved = errno;
 	fclose(fp);
 	if (!buf || err) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "cannot read: %s", err ? strerror(saved)
+		                                                   : "larger than 256 MiB or out of memory");
 		free(buf);
 		if (probs) probs->unreadable = true;
-		config_problem_add(probs, 0, 0, "cannot read the file (too large or I/O error)");
+		config_problem_add(probs, 0, 0, msg);
 		return NULL;
 	}
 	struct config *c = load(path, buf, n, path, probs);
