@@ -507,10 +507,17 @@ int cmd_policy_show(struct cmd_args *a)
 		size_t k;
 		json_t *cd;
 		json_array_foreach(json_object_get(p, "conditions"), k, cd) {
-			bool pat = json_object_get(cd, "pattern") != NULL;
-			printf("   %s %s %s%s%s\n", k ? "and" : "if ", js(cd, "attribute"),
-			       pat ? "matches /" : "= ", pat ? js(cd, "pattern") : js(cd, "value"),
-			       pat ? "/" : "");
+			const char *attr = js(cd, "attribute"), *v = js(cd, "value");
+			if (json_object_get(cd, "pattern"))
+				printf("   %s %s matches /%s/\n", k ? "and" : "if ", attr, js(cd, "pattern"));
+			else if (strcmp(attr, "Windows-Groups") == 0)
+				printf("   %s %s: member of %s%s\n", k ? "and" : "if ", attr,
+				       strchr(v, ',') ? "any of " : "", v);
+			else if (strcmp(attr, "Day-And-Time-Restrictions") == 0)
+				printf("   %s %s: within %s\n", k ? "and" : "if ", attr, v);
+			else
+				printf("   %s %s %s%s\n", k ? "and" : "if ", attr,
+				       strchr(v, ',') ? "is one of " : "= ", v);
 		}
 		const json_t *pr = json_object_get(p, "profile");
 		out_kv(3, 16, "auth methods", "%s (with the server: %s)",
