@@ -145,8 +145,12 @@ static json_t *result_json(struct ctx *x, const struct attempt *at)
 	json_t *o = json_object();
 	if (at->label) json_object_set_new(o, "attempt", json_string(at->label));
 	char src[300];
-	snprintf(src, sizeof src, "%s%s%s", at->file ? at->file : "-", at->pointer[0] ? "#" : "",
-	         at->pointer);
+	if (at->pointer && at->pointer[0])
+		snprintf(src, sizeof src, "%s#%s", at->file ? at->file : "-", at->pointer);
+	else if (at->line > 1) /* one of several JSON lines */
+		snprintf(src, sizeof src, "%s:%d", at->file ? at->file : "-", at->line);
+	else
+		snprintf(src, sizeof src, "%s", at->file ? at->file : "-");
 	json_object_set_new(o, "input", json_string(src));
 	json_object_set_new(o, "user", jstr_or_null(at->user_name));
 	json_object_set_new(o, "decision", json_string(r->accept ? "accept" : "reject"));
