@@ -316,7 +316,6 @@ static json_t *problem_json(const char *line, size_t n)
 		return o;
 	char *file = s, *rest = NULL, *end = NULL;
 	long ln = 0;
-	char *end = NULL;
 	for (char *p = s; (p = strchr(p, ':')); p++) {
 		long v = strtol(p + 1, &end, 10);
 		if (end != p + 1 && end[0] == ':' && end[1] == ' ') {
