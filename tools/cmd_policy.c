@@ -240,6 +240,14 @@ static void print_result_text(const json_t *o, bool verbose)
 	else
 		out_kv(2, 10, "NPS", "no policy-server event (the server itself refuses)");
 	if (!accept && *js(o, "policy")) out_kv(2, 10, "policy", "\"%s\"", js(o, "policy"));
+	{
+		size_t k;
+		json_t *t;
+		json_array_foreach(json_object_get(o, "trace"), k, t)
+			if (strcmp(js(t, "check"), "permission") == 0 &&
+			    !json_is_true(json_object_get(t, "after_decision")))
+				out_kv(2, 10, "permission", "%s", js(t, "note"));
+	}
 	const json_t *s = json_object_get(o, "session");
 	if (json_is_object(s)) {
 		const char *src = js(s, "address_source");
