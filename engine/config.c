@@ -913,7 +913,11 @@ static void *compile_re(struct ld *l, const char *pat, const char *what)
 		        (char *)msg);
 		return NULL;
 	}
+#ifndef VNET_FUZZING
+	/* machine code for the hot path; the fuzzers keep to the interpreter, which gives
+	 * the same answers and lets them spend their time on our parsing */
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+#endif
 	return re;
 }
 
