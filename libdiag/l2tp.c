@@ -422,7 +422,10 @@ static int decode_avps(struct rd *r, struct l2tp_msg *m, struct diag_err *err)
 int l2tp_decode(const uint8_t *p, size_t len, struct l2tp_msg *out, struct diag_err *err)
 {
 	struct rd r;
-	memset(out, 0, sizeof *out);
+	/* clear all but the AVP and note arrays, which are filled as they are counted */
+	memset(out, 0, offsetof(struct l2tp_msg, avps));
+	memset((uint8_t *)out + offsetof(struct l2tp_msg, payload), 0,
+	       offsetof(struct l2tp_msg, notes) - offsetof(struct l2tp_msg, payload));
 	diag_err_clear(err);
 	rd_init(&r, p, len);
 
