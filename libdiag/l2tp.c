@@ -909,6 +909,11 @@ static void avp_write(struct wr *w, const struct l2tp_avp *a)
 {
 	size_t vlen = avp_value_len(a);
 	if (vlen > L2TP_AVP_LEN_MASK - L2TP_AVP_HDR_LEN) { w->err = true; return; }
+	if (!a->val && ((a->kind == L2TP_KIND_RESULT && a->v.result.msg_len && !a->v.result.msg) ||
+	                (a->kind == L2TP_KIND_Q931 && a->v.q931.advisory_len && !a->v.q931.advisory))) {
+		w->err = true; /* a length without the bytes */
+		return;
+	}
 	uint16_t fl = (uint16_t)((a->mandatory ? L2TP_AVP_M : 0) | (a->hidden ? L2TP_AVP_H : 0) |
 	                         ((a->rsvd & 0x0f) << 10) | (L2TP_AVP_HDR_LEN + vlen));
 	wr_u16(w, fl);
@@ -964,6 +969,7 @@ size_t l2tp_encode(const struct l2tp_msg *m, uint8_t *buf, size_t cap)
 	uint16_t fl = (uint16_t)((m->flags & 0x34f0) | 2 | (m->is_control ? L2TP_FLAG_T : 0) |
 	                         (has_len ? L2TP_FLAG_L : 0) | (has_seq ? L2TP_FLAG_S : 0) |
 	                         (m->has_offset ? L2TP_FLAG_O : 0) | (m->priority ? L2TP_FLAG_P : 0));
+	if (!m->is_control && m->payload_len && !m->payload) return 0;
 	wr_init(&w, buf, cap);
 	wr_u16(&w, fl);
 	size_t len_at = w.off;
