@@ -411,6 +411,14 @@ static int decode_avps(struct rd *r, struct l2tp_msg *m, struct diag_err *err)
 			note_add(m, "l2tp.avp.unknown_mandatory", at,
 			         "unknown AVP vendor %u type %u at offset %zu has the M bit set",
 			         (unsigned)vendor, (unsigned)type, at);
+		if (a->kind == L2TP_KIND_U16 && a->v.u == 0 &&
+		    (type == L2TP_AVP_ASSIGNED_TUNNEL_ID || type == L2TP_AVP_ASSIGNED_SESSION_ID))
+			note_add(m, "l2tp.avp.id_zero", at, "%s AVP at offset %zu assigns 0, which is reserved",
+			         nm, at);
+		if (a->kind == L2TP_KIND_PROTO_VERSION && (a->v.proto.ver != 1 || a->v.proto.rev != 0))
+			note_add(m, "l2tp.avp.proto_version", at,
+			         "Protocol Version %u.%u; L2TPv2 peers send 1.0", (unsigned)a->v.proto.ver,
+			         (unsigned)a->v.proto.rev);
 		if (a->rsvd)
 			note_add(m, "l2tp.avp.reserved_bits", at,
 			         "AVP %u at offset %zu has reserved flag bits 0x%x set", (unsigned)type, at,

@@ -437,6 +437,15 @@ START_TEST(mandatory_and_flag_checks)
 	l2tp_summary(&m, s, sizeof s);
 	ck_assert_str_eq(s, "L2TP StopCCN tid 16213 sid 0 Ns 4 Nr 3");
 
+	/* Assigned Tunnel ID 0 and Protocol Version 1.1 are noted */
+	memcpy(b, sccrq, sizeof sccrq);
+	b[95] = 0;
+	b[96] = 0;
+	b[27] = 1;
+	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), 0);
+	ck_assert(has_note("l2tp.avp.id_zero"));
+	ck_assert(has_note("l2tp.avp.proto_version"));
+
 	/* a control message whose first AVP is not the Message Type */
 	static const uint8_t nomt[] = {0xc8, 0x02, 0x00, 0x14, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01,
 	                               0x00, 0x01, 0x80, 0x08, 0x00, 0x00, 0x00, 0x09, 0x12, 0x34};
