@@ -793,6 +793,24 @@ const struct ppp_opt *ppp_cp_find_opt(const struct ppp_cp *cp, uint8_t type)
 	return NULL;
 }
 
+bool ppp_hint_update(struct ppp_hint *hint, const struct ppp_msg *m)
+{
+	if (m->kind != PPP_KIND_CP || m->proto != PPP_PROTO_LCP || m->cp.code != PPP_CONF_ACK)
+		return false;
+	bool changed = false;
+	const struct ppp_opt *o = ppp_cp_find_opt(&m->cp, LCP_OPT_AUTH);
+	if (o && o->dlen >= 2) {
+		uint8_t alg = 0;
+		if (be16(o->data) == PPP_PROTO_CHAP && o->dlen >= 3) alg = o->data[2];
+		if (hint->chap_alg != alg) { hint->chap_alg = alg; changed = true; }
+	}
+	if (ppp_cp_find_opt(&m->cp, LCP_OPT_SSNHF) && !hint->mp_short_seq) {
+		hint->mp_short_seq = true;
+		changed = true;
+	}
+	return changed;
+}
+
 /* ---- summaries ----------------------------------------------------------------- */
 static void ip4_str(const uint8_t *a, char *buf, size_t n)
 {
