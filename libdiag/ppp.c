@@ -433,7 +433,6 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		return -1;
 	size_t bbase = base + 4;
 	bool lcp = m->proto == PPP_PROTO_LCP;
-	bool ccp_like = m->proto == PPP_PROTO_CCP || m->proto == PPP_PROTO_ECP;
 	switch (cp->code) {
 	case PPP_CONF_REQ: case PPP_CONF_ACK: case PPP_CONF_NAK: case PPP_CONF_REJ:
 		return parse_options(cp, m->proto, &body, bbase, err);
@@ -466,10 +465,7 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		cp->dlen = rd_left(&body);
 		return 0;
 	}
-	case PPP_RESET_REQ: case PPP_RESET_ACK:
-		(void)ccp_like;
-		break;
-	default:
+	default: /* Terminate, Code-Reject, CCP/ECP Reset, codes this protocol lacks */
 		break;
 	}
 	cp->data = body.p;
@@ -1247,7 +1243,7 @@ static json_t *failure_json(const struct mschap_failure *f)
 	return o;
 }
 
-static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
+static void chap_json(json_t *o, const struct ppp_chap *c)
 {
 	jset_named(o, "code", ppp_chap_code_names, c->code);
 	json_object_set_new(o, "identifier", json_integer(c->id));
@@ -1302,7 +1298,6 @@ static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
 		if (c->msg_len) json_object_set_new(o, "data", json_hex(c->msg, c->msg_len));
 		break;
 	}
-	(void)eap;
 }
 
 static json_t *eap_json(const struct ppp_eap *e)
@@ -1355,7 +1350,7 @@ static json_t *eap_json(const struct ppp_eap *e)
 	case EAP_TYPE_MSCHAPV2: {
 		json_t *c = json_object();
 		if (e->has_ms_header) {
-			chap_json(c, &e->chap, true);
+			chap_json(c, &e->chap);
 			json_object_del(c, "length");
 			json_object_set_new(c, "ms_length", json_integer(e->ms_length));
 		} else {
@@ -1430,7 +1425,7 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 		break;
 	}
 	case PPP_KIND_CHAP:
-		chap_json(o, &m->chap, false);
+		chap_json(o, &m->chap);
 		break;
 	case PPP_KIND_EAP:
 		json_object_set_new(o, "eap", eap_json(&m->eap));
