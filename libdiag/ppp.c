@@ -1033,8 +1033,11 @@ static void summary_eap(struct sb *b, const struct ppp_eap *e)
 		}
 		return;
 	case EAP_TYPE_TLS: case EAP_TYPE_TTLS: case EAP_TYPE_PEAP: case 43:
-		sb_printf(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
-		          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
+		if (e->tls_flags & 0xe0)
+			sb_printf(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
+			          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
+		else
+			sb_printf(b, " flags=none");
 		if (e->has_tls_len) sb_printf(b, " tls-length=%u", e->tls_len);
 		sb_printf(b, " data %zu bytes", e->tls_data_len);
 		return;

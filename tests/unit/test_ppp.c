@@ -636,6 +636,11 @@ START_TEST(eap)
 	dec_ok(b, n);
 	ck_assert_uint_eq(m.eap.tls_flags, 0x21);
 	ck_assert_str_eq(summary(), "PPP EAP Request id 3 PEAP flags=S data 0 bytes");
+	/* a TLS fragment without flags */
+	const uint8_t tls0[] = { 13, 0x00, 0x16, 0x03 };
+	n = frame(b, PPP_PROTO_EAP, EAP_RESPONSE, 4, tls0, sizeof tls0);
+	dec_ok(b, n);
+	ck_assert_str_eq(summary(), "PPP EAP Response id 4 TLS flags=none data 2 bytes");
 	/* TLS with L flag but the length cut short */
 	const uint8_t tls[] = { 13, 0x80, 0, 0 };
 	n = frame(b, PPP_PROTO_EAP, EAP_REQUEST, 4, tls, sizeof tls);
