@@ -90,4 +90,13 @@ int mppe_new_key_from_sha(const uint8_t *start_key, const uint8_t *session_key,
  * `start_key` and `out` are 8 bytes for 40/56 and 16 for 128. */
 int mppe_initial_session_key(const uint8_t *start_key, size_t bits, uint8_t *out);
 
+/* Key change (RFC 3078 section 7.3, GetKey): interim = GetNewKeyFromSHA(start_key,
+ * session_key), the new session key = RC4(interim) of interim, then reduced for 40/56-bit
+ * as the initial key is. In stateless mode (the H bit) this runs before every packet,
+ * the first included; in stateful mode every 256 packets. Updates session_key in place
+ * (8 bytes for 40/56, 16 for 128). */
+int mppe_change_key(const uint8_t *start_key, uint8_t *session_key, size_t bits);
+/* RC4 of n bytes in place with a fresh key schedule (one MPPE packet in stateless mode). */
+int mppe_rc4(const uint8_t *key, size_t key_len, uint8_t *data, size_t n);
+
 #endif
