@@ -1,8 +1,8 @@
 /* CHAP-MD5, MS-CHAPv1, MS-CHAPv2 and MPPE key derivation (RFC 1994, 2433, 2759, 3079).
  *
- * MD4 and DES-ECB are fetched from OpenSSL 3's legacy provider inside a private library
- * context, so loading it changes nothing for the rest of the process. SHA-1 and MD5
- * come from the default provider.
+ * MD4, DES-ECB and RC4 are fetched from OpenSSL 3's legacy provider inside a private
+ * library context, so loading it changes nothing for the rest of the process. SHA-1 and
+ * MD5 come from the default provider.
  */
 #include <string.h>
 #include <openssl/crypto.h>

@@ -1,9 +1,9 @@
 /* CHAP and MS-CHAP cryptography: CHAP-MD5 (RFC 1994), MS-CHAPv1 (RFC 2433), MS-CHAPv2
  * (RFC 2759) and the MPPE keys derived from MS-CHAPv2 (RFC 3079).
  *
- * MD4 and single DES come from OpenSSL 3's legacy provider, loaded once into a private
- * library context (the process's default context is not touched). Functions that need
- * them return -1 when that provider cannot be loaded.
+ * MD4, single DES and RC4 come from OpenSSL 3's legacy provider, loaded once into a
+ * private library context (the process's default context is not touched). Functions
+ * that need them return -1 when that provider cannot be loaded.
  *
  * Passwords are UTF-8 here and converted to the UTF-16LE form the RFCs hash (at most
  * 256 characters). Usernames are used as given (the RFCs hash the ASCII name).
