@@ -616,10 +616,9 @@ static int decode_chap(struct ppp_msg *m, const uint8_t *p, size_t len, size_t b
 	return decode_chap_body(c, &body, base + 4, alg, false, err);
 }
 
-static int decode_eap(struct ppp_msg *m, const uint8_t *p, size_t len, size_t base,
+static int decode_eap(struct ppp_eap *e, const uint8_t *p, size_t len, size_t base,
                       struct diag_err *err)
 {
-	struct ppp_eap *e = &m->eap;
 	struct rd body;
 	if (read_cp_header(p, len, base, "EAP", &e->code, &e->id, &e->length, &body, err))
 		return -1;
@@ -761,7 +760,7 @@ int ppp_decode_ex(const uint8_t *p, size_t len, const struct ppp_hint *hint,
 		return decode_chap(out, out->payload, out->payload_len, o, alg, err);
 	case PPP_PROTO_EAP:
 		out->kind = PPP_KIND_EAP;
-		return decode_eap(out, out->payload, out->payload_len, o, err);
+		return decode_eap(&out->eap, out->payload, out->payload_len, o, err);
 	case PPP_PROTO_MP:
 		out->kind = PPP_KIND_MP;
 		return decode_mp(out, out->payload, out->payload_len, o,
@@ -774,6 +773,12 @@ int ppp_decode_ex(const uint8_t *p, size_t len, const struct ppp_hint *hint,
 		out->kind = PPP_KIND_UNKNOWN;
 		return 0;
 	}
+}
+
+int ppp_eap_decode(const uint8_t *p, size_t len, struct ppp_eap *out, struct diag_err *err)
+{
+	memset(out, 0, sizeof *out);
+	return decode_eap(out, p, len, 0, err);
 }
 
 int ppp_decode(const uint8_t *p, size_t len, struct ppp_msg *out, struct diag_err *err)
@@ -1107,6 +1112,14 @@ void ppp_summary_ex(const struct ppp_msg *m, const struct ppp_hint *hint, char *
 		else sb_printf(&b, "PPP protocol 0x%04x %zu bytes", m->proto, m->payload_len);
 		return;
 	}
+}
+
+void ppp_eap_summary(const struct ppp_eap *e, char *buf, size_t bufsz)
+{
+	struct sb b;
+	sb_init(&b, buf, bufsz);
+	sb_printf(&b, "EAP");
+	summary_eap(&b, e);
 }
 
 void ppp_summary(const struct ppp_msg *m, char *buf, size_t bufsz)
@@ -1450,6 +1463,8 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 }
 
 json_t *ppp_to_json(const struct ppp_msg *m) { return ppp_to_json_ex(m, NULL); }
+
+json_t *ppp_eap_to_json(const struct ppp_eap *e) { return eap_json(e); }
 
 /* ---- encoding ------------------------------------------------------------------ */
 static void enc_chap_body(struct wr *w, const struct ppp_chap *c)

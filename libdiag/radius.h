@@ -97,6 +97,10 @@ const struct radius_attr *radius_find(const struct radius_msg *m, uint8_t type);
 const struct radius_attr *radius_find_vsa(const struct radius_msg *m, uint32_t vendor,
                                           uint8_t vtype);
 
+/* The EAP packet carried in the EAP-Message attributes, joined in order (RFC 3579
+ * 3.1). Returns its length; 0 when there is none or it does not fit in cap. */
+size_t radius_eap_message(const struct radius_msg *m, uint8_t *buf, size_t cap);
+
 /* ---- shared-secret operations (RFC 2865 3/5.2, RFC 2866 3, RFC 2869 5.14) ----------- */
 /* Fill in an encoded packet in place: the Message-Authenticator (when the packet has
  * one, 16 bytes of any value), then the authenticator: Accounting-Request and other
