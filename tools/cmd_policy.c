@@ -145,8 +145,12 @@ static json_t *result_json(struct ctx *x, const struct attempt *at)
 	json_t *o = json_object();
 	if (at->label) json_object_set_new(o, "attempt", json_string(at->label));
 	char src[300];
-	snprintf(src, sizeof src, "%s%s%s", at->file ? at->file : "-", at->pointer[0] ? "#" : "",
-	         at->pointer);
+	if (at->pointer && at->pointer[0])
+		snprintf(src, sizeof src, "%s#%s", at->file ? at->file : "-", at->pointer);
+	else if (at->line > 1) /* one of several JSON lines */
+		snprintf(src, sizeof src, "%s:%d", at->file ? at->file : "-", at->line);
+	else
+		snprintf(src, sizeof src, "%s", at->file ? at->file : "-");
 	json_object_set_new(o, "input", json_string(src));
 	json_object_set_new(o, "user", jstr_or_null(at->user_name));
 	json_object_set_new(o, "decision", json_string(r->accept ? "accept" : "reject"));
@@ -236,6 +240,14 @@ static void print_result_text(const json_t *o, bool verbose)
 	else
 		out_kv(2, 10, "NPS", "no policy-server event (the server itself refuses)");
 	if (!accept && *js(o, "policy")) out_kv(2, 10, "policy", "\"%s\"", js(o, "policy"));
+	{
+		size_t k;
+		json_t *t;
+		json_array_foreach(json_object_get(o, "trace"), k, t)
+			if (strcmp(js(t, "check"), "permission") == 0 &&
+			    !json_is_true(json_object_get(t, "after_decision")))
+				out_kv(2, 10, "permission", "%s", js(t, "note"));
+	}
 	const json_t *s = json_object_get(o, "session");
 	if (json_is_object(s)) {
 		const char *src = js(s, "address_source");
@@ -507,10 +519,17 @@ int cmd_policy_show(struct cmd_args *a)
 		size_t k;
 		json_t *cd;
 		json_array_foreach(json_object_get(p, "conditions"), k, cd) {
-			bool pat = json_object_get(cd, "pattern") != NULL;
-			printf("   %s %s %s%s%s\n", k ? "and" : "if ", js(cd, "attribute"),
-			       pat ? "matches /" : "= ", pat ? js(cd, "pattern") : js(cd, "value"),
-			       pat ? "/" : "");
+			const char *attr = js(cd, "attribute"), *v = js(cd, "value");
+			if (json_object_get(cd, "pattern"))
+				printf("   %s %s matches /%s/\n", k ? "and" : "if ", attr, js(cd, "pattern"));
+			else if (strcmp(attr, "Windows-Groups") == 0)
+				printf("   %s %s: member of %s%s\n", k ? "and" : "if ", attr,
+				       strchr(v, ',') ? "any of " : "", v);
+			else if (strcmp(attr, "Day-And-Time-Restrictions") == 0)
+				printf("   %s %s: within %s\n", k ? "and" : "if ", attr, v);
+			else
+				printf("   %s %s %s%s\n", k ? "and" : "if ", attr,
+				       strchr(v, ',') ? "is one of " : "= ", v);
 		}
 		const json_t *pr = json_object_get(p, "profile");
 		out_kv(3, 16, "auth methods", "%s (with the server: %s)",
@@ -645,7 +664,7 @@ static bool cond_implied(const struct config *c, const struct condition *ci,
 static void check_config(const struct config *c, struct findings *f)
 {
 	const struct server *sv = &c->server;
-	char ptr[64], b1[256], b2[256], ip[20];
+	char ptr[128], b1[256], b2[256], ip[20];
 	if (!c->npolicies)
 		find_add(f, "/policies", "policies", "no policies: every connection attempt is rejected");
 	for (size_t j = 0; j < c->npolicies; j++) {
@@ -669,32 +688,34 @@ static void check_config(const struct config *c, struct findings *f)
 	for (size_t j = 0; j < c->npolicies; j++) {
 		const struct policy *p = &c->policies[j];
 		const struct profile *pr = &p->profile;
-		char path[200];
-		snprintf(ptr, sizeof ptr, "/policies/%zu/profile", j);
+		char path[200], pp[64];
+		snprintf(pp, sizeof pp, "/policies/%zu/profile", j);
 		snprintf(path, sizeof path, "%s.profile", p->path);
+#define AT(key) (snprintf(ptr, sizeof ptr, "%s/%s", pp, key), ptr)
 		if (!(pr->auth_mask & sv->auth_mask))
-			find_add(f, ptr, path, "auth_methods: the profile allows %s but the server enables "
+			find_add(f, AT("auth_methods"), path, "auth_methods: the profile allows %s but the server enables "
 			         "only %s: every attempt matching \"%s\" is rejected (auth-method-conflict)",
 			         mask_str(auth_method_names, pr->auth_mask, b1, sizeof b1),
 			         mask_str(auth_method_names, sv->auth_mask, b2, sizeof b2), p->name);
 		if ((pr->auth_mask & sv->auth_mask & (1u << AUTH_EAP)) && pr->eap_mask &&
 		    !(pr->eap_mask & sv->eap_mask))
-			find_add(f, ptr, path, "eap_types: the profile requires EAP type %s but the server "
+			find_add(f, AT("eap_types"), path, "eap_types: the profile requires EAP type %s but the server "
 			         "enables only %s (eap-type-conflict)",
 			         mask_str(eap_type_names, pr->eap_mask, b1, sizeof b1),
 			         mask_str(eap_type_names, sv->eap_mask, b2, sizeof b2));
 		if (!(pr->enc_mask & sv->enc_mask))
-			find_add(f, ptr, path, "encryption: the profile allows %s but the server only %s: "
+			find_add(f, AT("encryption"), path, "encryption: the profile allows %s but the server only %s: "
 			         "no level in common (encryption-conflict)",
 			         mask_str(enc_level_names, pr->enc_mask, b1, sizeof b1),
 			         mask_str(enc_level_names, sv->enc_mask, b2, sizeof b2));
 		if (pr->multilink == ML_ALLOW && !sv->multilink)
-			find_add(f, ptr, path, "multilink: the profile allows multilink but the server has "
+			find_add(f, AT("multilink"), path, "multilink: the profile allows multilink but the server has "
 			         "it turned off (multilink-conflict)");
 		if (pr->bap_required && !sv->bap)
-			find_add(f, ptr, path, "bap_required: the profile requires BAP but the server has it "
+			find_add(f, AT("bap_required"), path, "bap_required: the profile requires BAP but the server has it "
 			         "turned off (bap-conflict)");
 	}
+#undef AT
 	/* address pools */
 	for (size_t i = 0; i < sv->npool; i++) {
 		snprintf(ptr, sizeof ptr, "/server/pool/%zu", i);
