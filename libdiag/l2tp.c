@@ -411,6 +411,14 @@ static int decode_avps(struct rd *r, struct l2tp_msg *m, struct diag_err *err)
 			note_add(m, "l2tp.avp.unknown_mandatory", at,
 			         "unknown AVP vendor %u type %u at offset %zu has the M bit set",
 			         (unsigned)vendor, (unsigned)type, at);
+		if (a->kind == L2TP_KIND_U16 && a->v.u == 0 &&
+		    (type == L2TP_AVP_ASSIGNED_TUNNEL_ID || type == L2TP_AVP_ASSIGNED_SESSION_ID))
+			note_add(m, "l2tp.avp.id_zero", at, "%s AVP at offset %zu assigns 0, which is reserved",
+			         nm, at);
+		if (a->kind == L2TP_KIND_PROTO_VERSION && (a->v.proto.ver != 1 || a->v.proto.rev != 0))
+			note_add(m, "l2tp.avp.proto_version", at,
+			         "Protocol Version %u.%u; L2TPv2 peers send 1.0", (unsigned)a->v.proto.ver,
+			         (unsigned)a->v.proto.rev);
 		if (a->rsvd)
 			note_add(m, "l2tp.avp.reserved_bits", at,
 			         "AVP %u at offset %zu has reserved flag bits 0x%x set", (unsigned)type, at,
@@ -422,7 +430,10 @@ static int decode_avps(struct rd *r, struct l2tp_msg *m, struct diag_err *err)
 int l2tp_decode(const uint8_t *p, size_t len, struct l2tp_msg *out, struct diag_err *err)
 {
 	struct rd r;
-	memset(out, 0, sizeof *out);
+	/* clear all but the AVP and note arrays, which are filled as they are counted */
+	memset(out, 0, offsetof(struct l2tp_msg, avps));
+	memset((uint8_t *)out + offsetof(struct l2tp_msg, payload), 0,
+	       offsetof(struct l2tp_msg, notes) - offsetof(struct l2tp_msg, payload));
 	diag_err_clear(err);
 	rd_init(&r, p, len);
 
@@ -616,6 +627,12 @@ size_t l2tp_avp_hide(const uint8_t *secret, size_t secretlen, const uint8_t *rv,
 	for (size_t i = 0; i < padlen; i++) plain[2 + vlen + i] = pad ? pad[i] : 0;
 	if (hide_stream(secret, secretlen, rv, rvlen, type, plain, n, out, false) < 0) return 0;
 	return n;
+}
+
+int l2tp_challenge_response(uint8_t msg_type, const uint8_t *secret, size_t secretlen,
+                            const uint8_t *challenge, size_t clen, uint8_t out[16])
+{
+	return md5_parts(&msg_type, 1, secret, secretlen, challenge, clen, out);
 }
 
 /* ---- text -------------------------------------------------------------------------- */
@@ -846,6 +863,7 @@ json_t *l2tp_to_json(const struct l2tp_msg *m)
 		json_object_set_new(o, "nr", json_integer(m->nr));
 	}
 	if (m->has_offset) json_object_set_new(o, "offset_size", json_integer(m->offset_size));
+	json_object_set_new(o, "header_length", json_integer((json_int_t)m->hdr_len));
 	if (m->is_control) {
 		if (m->zlb) {
 			json_object_set_new(o, "type", json_string("ZLB"));
@@ -899,6 +917,11 @@ static void avp_write(struct wr *w, const struct l2tp_avp *a)
 {
 	size_t vlen = avp_value_len(a);
 	if (vlen > L2TP_AVP_LEN_MASK - L2TP_AVP_HDR_LEN) { w->err = true; return; }
+	if (!a->val && ((a->kind == L2TP_KIND_RESULT && a->v.result.msg_len && !a->v.result.msg) ||
+	                (a->kind == L2TP_KIND_Q931 && a->v.q931.advisory_len && !a->v.q931.advisory))) {
+		w->err = true; /* a length without the bytes */
+		return;
+	}
 	uint16_t fl = (uint16_t)((a->mandatory ? L2TP_AVP_M : 0) | (a->hidden ? L2TP_AVP_H : 0) |
 	                         ((a->rsvd & 0x0f) << 10) | (L2TP_AVP_HDR_LEN + vlen));
 	wr_u16(w, fl);
@@ -954,6 +977,7 @@ size_t l2tp_encode(const struct l2tp_msg *m, uint8_t *buf, size_t cap)
 	uint16_t fl = (uint16_t)((m->flags & 0x34f0) | 2 | (m->is_control ? L2TP_FLAG_T : 0) |
 	                         (has_len ? L2TP_FLAG_L : 0) | (has_seq ? L2TP_FLAG_S : 0) |
 	                         (m->has_offset ? L2TP_FLAG_O : 0) | (m->priority ? L2TP_FLAG_P : 0));
+	if (!m->is_control && m->payload_len && !m->payload) return 0;
 	wr_init(&w, buf, cap);
 	wr_u16(&w, fl);
 	size_t len_at = w.off;

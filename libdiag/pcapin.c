@@ -3,12 +3,8 @@
 #include <string.h>
 #include "pcapin.h"
 
-int pcapin_open(struct pcapin *in, const char *path)
+static int opened(struct pcapin *in, const char *eb)
 {
-	char eb[PCAP_ERRBUF_SIZE];
-	memset(in, 0, sizeof *in);
-	eb[0] = 0;
-	in->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
 	if (!in->pc) {
 		snprintf(in->err, sizeof in->err, "%s", eb[0] ? eb : "cannot open the capture");
 		return -1;
@@ -16,6 +12,26 @@ int pcapin_open(struct pcapin *in, const char *path)
 	in->nano = pcap_get_tstamp_precision(in->pc) == PCAP_TSTAMP_PRECISION_NANO;
 	in->dlt = pcap_datalink(in->pc);
 	return 0;
+}
+
+int pcapin_open(struct pcapin *in, const char *path)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	memset(in, 0, sizeof *in);
+	eb[0] = 0;
+	in->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
+	return opened(in, eb);
+}
+
+int pcapin_open_file(struct pcapin *in, FILE *fp)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	memset(in, 0, sizeof *in);
+	eb[0] = 0;
+	in->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, eb);
+	if (!in->pc)
+		fclose(fp);
+	return opened(in, eb);
 }
 
 int pcapin_set_filter(struct pcapin *in, const char *expr)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <pcap/pcap.h>
 
 struct pcapin {
@@ -35,6 +36,8 @@ struct pcapin_pkt {
 
 /* Open FILE ("-" = stdin). 0 ok, -1 with in->err. */
 int pcapin_open(struct pcapin *in, const char *path);
+/* The same over an open stream (pcap_fopen_offline: the capture owns and closes it). */
+int pcapin_open_file(struct pcapin *in, FILE *fp);
 /* Compile and install a BPF filter for the file's link type. 0 ok, -1 with in->err
  * (libpcap's message). */
 int pcapin_set_filter(struct pcapin *in, const char *expr);

@@ -548,6 +548,19 @@ const struct radius_attr *radius_find_vsa(const struct radius_msg *m, uint32_t v
 	return NULL;
 }
 
+size_t radius_eap_message(const struct radius_msg *m, uint8_t *buf, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nattrs && i < RADIUS_MAX_ATTRS; i++) {
+		const struct radius_attr *a = &m->attrs[i];
+		if (a->type != RADIUS_ATTR_EAP_MESSAGE) continue;
+		if (a->vlen > cap - n) return 0;
+		memcpy(buf + n, a->val, a->vlen);
+		n += a->vlen;
+	}
+	return n;
+}
+
 /* ---- rendering helpers ----------------------------------------------------------- */
 struct sb { char *p; size_t cap, len; };
 
@@ -704,6 +717,26 @@ static void summary_value(struct sb *b, const struct radius_attr *a)
 	}
 }
 
+/* The first EAP-Message shows the joined EAP packet decoded, later ones their size. */
+static bool summary_eap_message(struct sb *b, const struct radius_msg *m,
+                                const struct radius_attr *a)
+{
+	if (a->type != RADIUS_ATTR_EAP_MESSAGE) return false;
+	if (a != radius_find(m, RADIUS_ATTR_EAP_MESSAGE)) {
+		sb_printf(b, "(continued, %zu bytes)", a->vlen);
+		return true;
+	}
+	uint8_t eap[RADIUS_MAX_LEN];
+	struct ppp_eap e;
+	struct diag_err err;
+	size_t n = radius_eap_message(m, eap, sizeof eap);
+	if (!n || ppp_eap_decode(eap, n, &e, &err)) return false;
+	char s[256];
+	ppp_eap_summary(&e, s, sizeof s);
+	sb_printf(b, "%s", s);
+	return true;
+}
+
 void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz)
 {
 	struct sb b;
@@ -715,7 +748,7 @@ void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz)
 		const struct radius_attr *a = &m->attrs[i];
 		if (i) sb_printf(&b, " ");
 		sb_printf(&b, "%s=", attr_name(a, nb, sizeof nb));
-		summary_value(&b, a);
+		if (!summary_eap_message(&b, m, a)) summary_value(&b, a);
 	}
 	sb_printf(&b, "]");
 }
@@ -878,6 +911,12 @@ json_t *radius_to_json(const struct radius_msg *m)
 		json_array_append_new(arr, j);
 	}
 	json_object_set_new(o, "attributes", arr);
+	uint8_t eap[RADIUS_MAX_LEN];
+	size_t n = radius_eap_message(m, eap, sizeof eap);
+	struct ppp_eap e;
+	struct diag_err err;
+	if (n && ppp_eap_decode(eap, n, &e, &err) == 0)
+		json_object_set_new(o, "eap", ppp_eap_to_json(&e));
 	return o;
 }
 

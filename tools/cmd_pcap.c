@@ -121,7 +121,7 @@ static void print_text(const struct decode_run *r, const struct dl_pkt *p)
 static void print_json(const struct dl_pkt *p)
 {
 	json_t *j = dl_pkt_json(p);
-	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
 	json_decref(j);
 }
@@ -157,12 +157,12 @@ static void frag_report(void *arg, const struct ipfrag_report *rep)
 		return;
 	}
 	if (rep->total_len)
-		snprintf(total, sizeof total, "%zu", rep->total_len);
+		snprintf(total, sizeof total, "of %zu", rep->total_len);
 	else
-		snprintf(total, sizeof total, "unknown");
-	printf("  - IPv%u %s > %s id 0x%x: datagram never completed: %u fragments (frames %llu-%llu), "
-	       "%zu of %s bytes; %s\n",
-	       rep->key.version, src, dst, rep->key.id, rep->nfrags,
+		snprintf(total, sizeof total, "of an unknown total");
+	printf("  - IPv%u %s > %s id 0x%x: datagram never completed: %u fragment%s (frames %llu-%llu), "
+	       "%zu bytes %s; %s\n",
+	       rep->key.version, src, dst, rep->key.id, rep->nfrags, rep->nfrags == 1 ? "" : "s",
 	       (unsigned long long)rep->first_frame, (unsigned long long)rep->last_frame,
 	       rep->have_bytes, total, why[rep->why]);
 }
@@ -196,7 +196,12 @@ int cmd_pcap_decode(struct cmd_args *a)
 	}
 	struct pcapin in;
 	if (pcapin_open(&in, r.path) < 0) {
-		out_err(r.path, 0, 0, "%s", in.err);
+		/* libpcap names the file itself at times: say it once */
+		size_t pl = strlen(r.path);
+		const char *m = in.err;
+		if (!strncmp(m, r.path, pl) && !strncmp(m + pl, ": ", 2))
+			m += pl + 2;
+		out_err(r.path, 0, 0, "%s", m);
 		return EXIT_USAGE;
 	}
 	const char *filter = args_get(a, "--filter");

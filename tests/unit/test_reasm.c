@@ -4,6 +4,8 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dissect.h"
+#include "pptp.h"
 #include "reasm.h"
 
 static uint8_t dgram[3000];
@@ -349,6 +351,76 @@ START_TEST(stream_bounds_and_errors)
 }
 END_TEST
 
+/* ---- through the dissector: PPTP control messages cut from a TCP 1723 stream ------- */
+
+static size_t tcp_frame(uint8_t *f, uint32_t seq, uint8_t flags, const uint8_t *pl, size_t n)
+{
+	memset(f, 0, 54);
+	f[12] = 0x08; /* IPv4 */
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((40 + n) >> 8); ip[3] = (uint8_t)(40 + n);
+	ip[8] = 64; ip[9] = 6;
+	ip[12] = 10; ip[15] = 2; ip[16] = 10; ip[19] = 1;
+	uint8_t *t = ip + 20;
+	t[0] = 0xa0; t[1] = 0x01; t[2] = 0x06; t[3] = 0xbb; /* 40961 > 1723 */
+	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8);
+	t[7] = (uint8_t)seq;
+	t[12] = 0x50; t[13] = flags;
+	memcpy(t + 20, pl, n);
+	return 54 + n;
+}
+
+START_TEST(dissect_pptp_stream)
+{
+	/* SCCRQ (156 bytes) and OCRQ (168 bytes) as pptp_encode writes them (RFC 2637
+	 * sizes), sent as: 100 bytes | 56 + 168 bytes | a resend of the first 100. */
+	struct pptp_msg m;
+	uint8_t s[400];
+	pptp_msg_init(&m, PPTP_SCCRQ);
+	pptp_str_set(&m.host_name, "client");
+	size_t a = pptp_encode(&m, s, sizeof s);
+	ck_assert_uint_eq(a, 156);
+	pptp_msg_init(&m, PPTP_OCRQ);
+	m.call_id = 77;
+	size_t b = pptp_encode(&m, s + a, sizeof s - a);
+	ck_assert_uint_eq(b, 168);
+	struct dissect *d = dissect_new(NULL);
+	uint8_t f[600];
+	size_t n = tcp_frame(f, 999, 0x02, NULL, 0);
+	const struct dl_pkt *p = dissect_packet(d, 1, 1, 0, 0, f, n, n);
+	ck_assert_int_eq(p->npptp, 0);
+	n = tcp_frame(f, 1000, 0x18, s, 100);
+	p = dissect_packet(d, 1, 2, 0, 0, f, n, n);
+	ck_assert_int_eq(p->npptp, 0);
+	ck_assert_uint_eq(p->stream_held, 100);
+	n = tcp_frame(f, 1100, 0x18, s + 100, 56 + 168);
+	p = dissect_packet(d, 1, 3, 0, 0, f, n, n);
+	ck_assert_int_eq(p->npptp, 2);
+	ck_assert(!p->has_err);
+	ck_assert_int_eq(p->reasm, DL_REASM_STREAM);
+	const struct pptp_msg *m1 = p->layers[p->nlayers - 2].msg;
+	const struct pptp_msg *m2 = p->layers[p->nlayers - 1].msg;
+	ck_assert_uint_eq(m1->ctrl_type, PPTP_SCCRQ);
+	ck_assert_uint_eq(m2->ctrl_type, PPTP_OCRQ);
+	ck_assert_uint_eq(m2->call_id, 77);
+	char line[1024];
+	dl_summary(p, line, sizeof line);
+	ck_assert(strstr(line, " | ") != NULL); /* two messages of one segment */
+	n = tcp_frame(f, 1000, 0x18, s, 100);
+	p = dissect_packet(d, 1, 4, 0, 0, f, n, n);
+	ck_assert_int_eq(p->npptp, 0);
+	ck_assert(strstr(p->note, "retransmission") != NULL);
+	/* bytes that are not PPTP (bad magic) are reported where the stream broke */
+	uint8_t junk[16] = {0, 16, 0, 1, 0xde, 0xad, 0xbe, 0xef};
+	n = tcp_frame(f, 1000 + 156 + 168, 0x18, junk, sizeof junk);
+	p = dissect_packet(d, 1, 5, 0, 0, f, n, n);
+	ck_assert(p->has_err);
+	ck_assert_str_eq(p->err_layer, "PPTP");
+	dissect_free(d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reasm");
@@ -362,6 +434,7 @@ int main(void)
 	tcase_add_test(tc, stream_split_and_shared_segments);
 	tcase_add_test(tc, stream_out_of_order);
 	tcase_add_test(tc, stream_bounds_and_errors);
+	tcase_add_test(tc, dissect_pptp_stream);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
