@@ -103,14 +103,17 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 	uint32_t rt = ike_retrans(s);
 	if (rt)
 		sess_obs_int(s, "ike.retransmits", rt, s->last_frame);
-	if (s->natd_seen)
-		sess_obs_bool(s, "nat.detected", s->ports_changed || (s->cport != 500 && s->cport != 4500),
-		              s->first_frame);
-	if (s->cport != 500 && s->cport != 4500 && s->cport) {
-		/* The server sees the client from a port no IKE implementation picks: the
-		 * client's address was translated on the way. */
-		sess_obs_bool(s, "nat.client_behind", true, s->first_frame);
+	bool odd_port = s->cport != 500 && s->cport != 4500 && s->cport;
+	if (odd_port && !s->natd_seen) {
+		/* No NAT-D to compare, but the server sees the client's IKE from a port no IKE
+		 * implementation picks: the client's address was translated on the way. */
+		s->nat_cli = true;
+		if (s->proto == SP_IKE1)
+			sess_obs_bool(s, "nat.client_behind", true, s->first_frame);
 	}
+	if (s->natd_seen || s->ports_changed || odd_port)
+		sess_obs_bool(s, "nat.detected", s->ports_changed || s->nat_cli || s->nat_srv,
+		              s->first_frame);
 }
 
 static void finish_ppp(struct vsess *s, uint64_t tend)
@@ -231,7 +234,7 @@ void explain_finish(struct sess_table *t)
 	 * different source ports (the NAT gave each its own). */
 	for (size_t i = 0; i < sess_count(t); i++) {
 		struct vsess *s = sess_at(t, i);
-		if (!is_ike(s) || !sess_obs_get(s, "nat.client_behind"))
+		if (!is_ike(s) || !s->nat_cli)
 			continue;
 		uint16_t ports[64];
 		size_t np = 0;
@@ -447,6 +450,12 @@ json_t *explain_session_json(struct sess_table *t, const struct vsess *s,
 			json_object_set_new(ids, "esp_spi_out", json_string(hex));
 			snprintf(hex, sizeof hex, "%08x", s->esp_spi[1]);
 			json_object_set_new(ids, "esp_spi_in", json_string(hex));
+		}
+		if (s->natd_seen) {
+			json_t *nat = json_object();
+			json_object_set_new(nat, "client_translated", json_boolean(s->nat_cli));
+			json_object_set_new(nat, "server_translated", json_boolean(s->nat_srv));
+			json_object_set_new(ids, "nat_detection", nat);
 		}
 		json_object_set_new(j, "ike", ids);
 	} else {

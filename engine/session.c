@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include "ikedecrypt.h"
 #include "radius.h"
 
@@ -750,6 +751,75 @@ static void ike_sa_attrs(struct vsess *s, const struct ike_msg *m)
 	}
 }
 
+/* NAT-D (RFC 3947 section 3.2, RFC 7296 section 2.23): the hash of SPIs/cookies,
+ * address and port as the sender saw them. 1 equal, 0 different, -1 cannot tell. */
+static int natd_check(const struct vsess *s, int version, const struct ike_msg *m,
+                      const uint8_t *addr, uint8_t ipver, uint16_t port, const uint8_t *h,
+                      size_t hlen)
+{
+	const EVP_MD *md = EVP_sha1();
+	if (version == 1) {
+		switch (s->ike_hash) {
+		case 1: md = EVP_md5(); break;
+		case 2: md = EVP_sha1(); break;
+		case 4: md = EVP_sha256(); break;
+		case 5: md = EVP_sha384(); break;
+		case 6: md = EVP_sha512(); break;
+		default: return -1;
+		}
+	}
+	uint8_t in[8 + 8 + 16 + 2];
+	size_t al = ipver == 6 ? 16 : 4;
+	memcpy(in, m->ispi, 8);
+	memcpy(in + 8, m->rspi, 8);
+	memcpy(in + 16, addr, al);
+	in[16 + al] = (uint8_t)(port >> 8);
+	in[17 + al] = (uint8_t)port;
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dl = 0;
+	if (!EVP_Digest(in, 18 + al, d, &dl, md, NULL) || dl != hlen)
+		return -1;
+	return memcmp(d, h, hlen) == 0;
+}
+
+static void ike_natd(struct vsess *s, int version, const struct ike_msg *m,
+                     const struct dl_pkt *p, int dir)
+{
+	int nth = 0;
+	for (uint16_t i = 0; i < m->npl; i++) {
+		const struct ike_payload *pl = &m->pl[i];
+		if (pl->encrypted)
+			continue;
+		int which = -1; /* 0: hash of the sender's own address, 1: of the receiver's */
+		if (version == 2 && pl->type == IKE2_PL_N && pl->notify == 16388)
+			which = 0;
+		else if (version == 2 && pl->type == IKE2_PL_N && pl->notify == 16389)
+			which = 1;
+		else if (version == 1 && (pl->type == IKE1_PL_NATD || pl->type == IKE1_PL_NATD_DRAFT))
+			which = nth++ == 0 ? 1 : 0;
+		if (which < 0 || !pl->data)
+			continue;
+		s->natd_seen = true;
+		const uint8_t *addr = which == 0 ? p->src : p->dst;
+		uint16_t port = which == 0 ? p->sport : p->dport;
+		int r = natd_check(s, version, m, addr, p->ipver, port, pl->data, pl->data_len);
+		if (r != 0)
+			continue;
+		/* the sender hashed another address than the one the capture shows */
+		bool client_side = (which == 0) == (dir == 0);
+		if (client_side)
+			s->nat_cli = true;
+		else
+			s->nat_srv = true;
+		/* Which side is translated matters for L2TP/IPsec (IKEv1), where Windows needs
+		 * a registry setting for NAT-T; IKEv2 traverses NAT by itself. */
+		if (version == 1)
+			sess_obs_bool(s, client_side ? "nat.client_behind" : "nat.server_behind", true,
+			              p->frame);
+		sess_obs_bool(s, "nat.detected", true, p->frame);
+	}
+}
+
 static void ike_notifies(struct vsess *s, int version, const struct ike_msg *m,
                          const struct dl_pkt *p, enum phase_id ph)
 {
@@ -757,11 +827,6 @@ static void ike_notifies(struct vsess *s, int version, const struct ike_msg *m,
 		const struct ike_payload *pl = &m->pl[i];
 		if (pl->encrypted)
 			continue;
-		if ((version == 1 && pl->type == IKE1_PL_NATD) ||
-		    (version == 1 && pl->type == IKE1_PL_NATD_DRAFT) ||
-		    (version == 2 && pl->type == IKE2_PL_N &&
-		     (pl->notify == 16388 || pl->notify == 16389)))
-			s->natd_seen = true;
 		bool isn = (version == 1 && pl->type == IKE1_PL_N) ||
 		           (version == 2 && pl->type == IKE2_PL_N);
 		if (!isn || pl->notify >= 8192)
@@ -841,6 +906,8 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 	s->last_hash[dir] = h;
 	s->last_frame_dir[dir] = p->frame;
 
+	if (!retrans)
+		ike_natd(s, version, m, p, dir);
 	if (dir == 0) {
 		const char *vendor = ike_msg_client_vendor(m);
 		if (vendor)

@@ -124,6 +124,7 @@ struct vsess {
 	uint8_t v2_auth_resp_len;  /* encrypted bytes of the IKE_AUTH response, capped */
 	bool v2_auth_short;
 	bool natd_seen;
+	bool nat_cli, nat_srv;     /* NAT-D: the client's / the server's address translated */
 	bool ports_changed;
 	uint32_t esp_spi[2];
 	uint32_t esp_pkts;

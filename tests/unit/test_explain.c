@@ -185,7 +185,9 @@ START_TEST(nat_several_clients)
 	const struct obs *o = sess_obs_get(sess_at(g.t, 0), "nat.clients_behind_same");
 	ck_assert_ptr_nonnull(o);
 	ck_assert_int_eq(o->i, 2);
-	ck_assert_ptr_nonnull(sess_obs_get(sess_at(g.t, 1), "nat.client_behind"));
+	o = sess_obs_get(sess_at(g.t, 1), "nat.detected");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(o->i, 1);
 	gen_free(&g);
 }
 END_TEST
