@@ -89,12 +89,28 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 			fail_open(s, PH_IKE2, note);
 		}
 		fail_open(s, PH_IKE2, "IKE_SA_INIT did not complete");
-		if (s->v2_auth_short && !sess_obs_get(s, "ike.notify")) {
+		struct phase *pa = &s->ph[PH_IKE_AUTH];
+		bool traffic = s->esp_pkts || s->ph[PH_IPSEC].state == PS_OK;
+		if (pa->state == PS_OPEN && s->v2_auth_answered) {
+			if (!s->v2_auth_short || traffic) {
+				pa->state = PS_OK;
+				snprintf(pa->note, sizeof pa->note, "%s",
+				         s->v2_auth_short ? "ESP followed the exchange"
+				                          : "the last answer has room for IDr and AUTH");
+			} else {
+				pa->state = PS_FAILED;
+				snprintf(pa->note, sizeof pa->note, "the answer in frame %llu is too short for "
+				         "IDr and AUTH: an error notify alone",
+				         (unsigned long long)s->v2_auth_frame);
+			}
+		}
+		if (pa->state == PS_FAILED && s->v2_auth_short && !traffic &&
+		    !sess_obs_get(s, "ike.notify")) {
 			/* RFC 7296 2.21.2: a responder that cannot authenticate the initiator answers
 			 * IKE_AUTH with AUTHENTICATION_FAILED alone; errors about the child SA come
 			 * with IDr and AUTH and make a longer message. */
-			sess_obs_str(s, "ike.notify", "AUTHENTICATION_FAILED", s->ph[PH_IKE_AUTH].end_frame);
-			sess_obs_bool(s, "ike.notify_inferred", true, s->ph[PH_IKE_AUTH].end_frame);
+			sess_obs_str(s, "ike.notify", "AUTHENTICATION_FAILED", s->v2_auth_frame);
+			sess_obs_bool(s, "ike.notify_inferred", true, s->v2_auth_frame);
 		}
 		fail_open(s, PH_IKE_AUTH, "IKE_AUTH got no answer");
 		if (s->ph[PH_IPSEC].state == PS_OPEN)

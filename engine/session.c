@@ -249,7 +249,10 @@ static int dir_of(const struct vsess *s, const struct dl_pkt *p)
 static void sess_seen(struct vsess *s, const struct dl_pkt *p)
 {
 	s->last_frame = p->frame;
-	s->last_ns = p->ts_ns;
+	if (p->ts_ns > s->last_ns) /* captures are not always in time order */
+		s->last_ns = p->ts_ns;
+	if (p->ts_ns < s->first_ns)
+		s->first_ns = p->ts_ns;
 }
 
 /* ---- observations and phases -------------------------------------------------------- */
@@ -327,7 +330,10 @@ void phase_touch(struct vsess *s, enum phase_id ph, const struct dl_pkt *p, bool
 	if (retrans)
 		x->retrans++;
 	x->end_frame = p->frame;
-	x->end_ns = p->ts_ns;
+	if (p->ts_ns > x->end_ns)
+		x->end_ns = p->ts_ns;
+	if (p->ts_ns < x->start_ns)
+		x->start_ns = p->ts_ns;
 	if (x->nev < PHASE_MAX_EV && (!x->nev || x->ev[x->nev - 1] != p->frame))
 		x->ev[x->nev++] = p->frame;
 }
@@ -1044,7 +1050,9 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 	case IKE2_EXCH_AUTH:
 		phase_touch(s, PH_IKE_AUTH, p, retrans);
 		ike_notifies(s, 2, m, p, PH_IKE_AUTH);
-		if ((m->flags & IKE2_FLAG_R)) {
+		if (!(m->flags & IKE2_FLAG_R)) {
+			s->v2_auth_short = false; /* another round (EAP): the last answer was not final */
+		} else if (!retrans) {
 			size_t enclen = 0;
 			bool sk = false;
 			for (uint16_t i = 0; i < m->npl; i++)
@@ -1052,14 +1060,10 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 					sk = true;
 					enclen = m->pl[i].body_len;
 				}
-			if (sk && enclen < 64) {
-				s->v2_auth_short = true;
-				phase_end(s, PH_IKE_AUTH, PS_FAILED, p,
-				          "the encrypted answer is too short to hold IDr and AUTH: it carries "
-				          "an error notify");
-			} else if (sk && s->ph[PH_IKE_AUTH].state != PS_FAILED) {
-				phase_end(s, PH_IKE_AUTH, PS_OK, p, "the server answered with its AUTH");
-			}
+			/* Decided at the end of the capture from the last answer (explain.c). */
+			s->v2_auth_answered = sk;
+			s->v2_auth_short = sk && enclen < 64;
+			s->v2_auth_frame = p->frame;
 		}
 		break;
 	case IKE2_EXCH_CREATE_CHILD_SA:

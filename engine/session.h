@@ -122,7 +122,9 @@ struct vsess {
 	uint8_t mm_clear[2];
 	uint8_t qm[2];
 	uint8_t v2_auth_resp_len;  /* encrypted bytes of the IKE_AUTH response, capped */
-	bool v2_auth_short;
+	bool v2_auth_short;        /* the last IKE_AUTH answer is too short for IDr + AUTH */
+	bool v2_auth_answered;
+	uint64_t v2_auth_frame;
 	bool natd_seen;
 	bool nat_cli, nat_srv;     /* NAT-D: the client's / the server's address translated */
 	bool ports_changed;
