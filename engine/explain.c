@@ -22,8 +22,8 @@ static void fail_open(struct vsess *s, enum phase_id ph, const char *note)
 	if (x->state != PS_OPEN)
 		return;
 	x->state = PS_FAILED;
-	if (!x->note[0] || note)
-		snprintf(x->note, sizeof x->note, "%s", note ? note : "did not complete");
+	if (!x->note || note)
+		phase_note(x, note ? note : "did not complete");
 }
 
 /* Mark a phase that never started as failed at the last frame of the session. */
@@ -36,7 +36,7 @@ static void fail_missing(struct vsess *s, enum phase_id ph, const char *note)
 	const struct phase *td = &s->ph[PH_TEARDOWN];
 	x->start_frame = x->end_frame = td->state ? td->start_frame : s->last_frame;
 	x->start_ns = x->end_ns = td->state ? td->start_ns : s->last_ns;
-	snprintf(x->note, sizeof x->note, "%s", note);
+	phase_note(x, note);
 }
 
 static uint32_t ike_retrans(const struct vsess *s)
@@ -94,14 +94,15 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 		if (pa->state == PS_OPEN && s->v2_auth_answered) {
 			if (!s->v2_auth_short || traffic) {
 				pa->state = PS_OK;
-				snprintf(pa->note, sizeof pa->note, "%s",
-				         s->v2_auth_short ? "ESP followed the exchange"
+				phase_note(pa, s->v2_auth_short ? "ESP followed the exchange"
 				                          : "the last answer has room for IDr and AUTH");
 			} else {
 				pa->state = PS_FAILED;
-				snprintf(pa->note, sizeof pa->note, "the answer in frame %llu is too short for "
+				char nb[96];
+				snprintf(nb, sizeof nb, "the answer in frame %llu is too short for "
 				         "IDr and AUTH: an error notify alone",
 				         (unsigned long long)s->v2_auth_frame);
+				phase_note(pa, nb);
 			}
 		}
 		if (pa->state == PS_FAILED && s->v2_auth_short && !traffic &&
@@ -399,7 +400,7 @@ static json_t *phase_json(const struct vsess *s, enum phase_id ph, uint64_t t0)
 	for (uint8_t i = 0; i < x->nev; i++)
 		json_array_append_new(fr, json_integer((json_int_t)x->ev[i]));
 	json_object_set_new(j, "frames", fr);
-	if (x->note[0])
+	if (x->note)
 		json_object_set_new(j, "note", json_string(x->note));
 	return j;
 }

@@ -159,6 +159,8 @@ void sess_table_free(struct sess_table *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
+		for (int ph = 0; ph < PH_COUNT; ph++)
+			free(t->s[i]->ph[ph].note);
 		free(t->s[i]->obs);
 		free(t->s[i]);
 	}
@@ -318,6 +320,15 @@ const struct obs *sess_obs_get(const struct vsess *s, const char *key)
 	return NULL;
 }
 
+void phase_note(struct phase *x, const char *text)
+{
+	char *n = strdup(text);
+	if (!n)
+		return;
+	free(x->note);
+	x->note = n;
+}
+
 void phase_touch(struct vsess *s, enum phase_id ph, const struct dl_pkt *p, bool retrans)
 {
 	struct phase *x = &s->ph[ph];
@@ -347,8 +358,8 @@ void phase_end(struct vsess *s, enum phase_id ph, enum phase_state st, const str
 	if (x->state == PS_FAILED && st == PS_OK)
 		return; /* a failure stays a failure */
 	x->state = (uint8_t)st;
-	if (note && (!x->note[0] || st == PS_FAILED))
-		snprintf(x->note, sizeof x->note, "%s", note);
+	if (note && (!x->note || st == PS_FAILED))
+		phase_note(x, note);
 }
 
 static const char *const phase_names[PH_COUNT] = {
@@ -1038,9 +1049,6 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 	case IKE2_EXCH_SA_INIT:
 		phase_touch(s, PH_IKE2, p, retrans);
 		ike_notifies(s, 2, m, p, PH_IKE2);
-		if (dir == 0 && s->ph[PH_IKE2].state == PS_FAILED && !retrans &&
-		    s->ph[PH_IKE2].note[0] == 0)
-			s->ph[PH_IKE2].state = PS_OPEN;
 		if ((m->flags & IKE2_FLAG_R)) {
 			for (uint16_t i = 0; i < m->npl; i++)
 				if (m->pl[i].type == IKE2_PL_SA)
@@ -1262,8 +1270,8 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 			snprintf(note, sizeof note, "%s from the %s: result %u%s%s%s", cdn ? "CDN" : "StopCCN",
 			         dir ? "server" : "client", a->v.result.result, rn ? " (" : "",
 			         rn ? rn : "", rn ? ")" : "");
-			if (!s->ph[PH_TEARDOWN].note[0])
-				snprintf(s->ph[PH_TEARDOWN].note, sizeof s->ph[PH_TEARDOWN].note, "%s", note);
+			if (!s->ph[PH_TEARDOWN].note)
+				phase_note(&s->ph[PH_TEARDOWN], note);
 		}
 		enum phase_id open = s->ph[PH_TUNNEL].state != PS_OK ? PH_TUNNEL
 		                     : (s->ph[PH_CALL].state == PS_OPEN ? PH_CALL : PH_COUNT);

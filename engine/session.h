@@ -48,7 +48,7 @@ enum phase_id {
 
 enum phase_state { PS_NONE = 0, PS_OPEN, PS_OK, PS_FAILED };
 
-#define PHASE_MAX_EV 6
+#define PHASE_MAX_EV 4
 
 struct phase {
 	uint8_t state;
@@ -57,7 +57,7 @@ struct phase {
 	uint64_t start_ns, end_ns;
 	uint8_t nev;
 	uint64_t ev[PHASE_MAX_EV]; /* frames that prove the phase, first ones */
-	char note[96];             /* what decided the outcome */
+	char *note;                /* what decided the outcome (heap, NULL: none) */
 };
 
 enum obs_type { OBS_STR, OBS_INT, OBS_BOOL };
@@ -189,6 +189,8 @@ void sess_obs_str(struct vsess *s, const char *key, const char *v, uint64_t fram
 const struct obs *sess_obs_get(const struct vsess *s, const char *key);
 
 /* Phase bookkeeping. */
+/* Set the phase's note (copied). */
+void phase_note(struct phase *x, const char *text);
 void phase_touch(struct vsess *s, enum phase_id ph, const struct dl_pkt *p, bool retrans);
 void phase_end(struct vsess *s, enum phase_id ph, enum phase_state st, const struct dl_pkt *p,
                const char *note);
