@@ -370,9 +370,17 @@ json_t *explain_anomalies(const struct vsess *s)
 			json_array_append_new(a, json_string(buf));
 		}
 	}
-	if (s->ppp.lcp_confreq_pkts[0] + s->ppp.lcp_confreq_pkts[1] > 0 &&
-	    s->ph[PH_LCP].state == PS_OK && s->ppp.echo_req > 0 && s->ppp.echo_unanswered)
-		json_array_append_new(a, json_string("LCP echo requests went unanswered"));
+	if (s->ph[PH_LCP].state == PS_OK && s->ppp.echo_unanswered) {
+		snprintf(buf, sizeof buf, "the last %u LCP Echo-Request%s went unanswered",
+		         s->ppp.echo_unanswered, s->ppp.echo_unanswered == 1 ? "" : "s");
+		json_array_append_new(a, json_string(buf));
+	}
+	for (int d = 0; d < 2; d++)
+		if (s->proto == SP_L2TP && s->hello_pending[d]) {
+			snprintf(buf, sizeof buf, "the %s's Hello in frame %llu was never acknowledged",
+			         d ? "server" : "client", (unsigned long long)s->hello_pending[d]);
+			json_array_append_new(a, json_string(buf));
+		}
 	const struct obs *o = sess_obs_get(s, "mtu.exceeds_path");
 	if (o && o->i) {
 		snprintf(buf, sizeof buf, "inner packets of up to %zu bytes do not fit a %d-byte path "

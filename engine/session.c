@@ -610,6 +610,10 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 			break;
 		case PPP_ECHO_REQ:
 			l->echo_req++;
+			l->echo_unanswered++;
+			break;
+		case PPP_ECHO_REPLY:
+			l->echo_unanswered = 0;
 			break;
 		default:
 			break;
@@ -1200,6 +1204,7 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	}
 	/* the other side answered: its Nr acknowledges */
 	s->ns_repeat[!dir] = 0;
+	s->hello_pending[!dir] = 0;
 	bool retrans = false;
 	if (!m->zlb && m->has_seq) {
 		if (s->last_seq_valid[dir] && s->last_seq[dir] == m->ns) {
@@ -1280,6 +1285,9 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 		break;
 	}
 	case L2TP_MSG_HELLO:
+		s->hellos++;
+		if (!s->hello_pending[dir])
+			s->hello_pending[dir] = p->frame;
 		break;
 	default:
 		break;

@@ -139,6 +139,8 @@ struct vsess {
 	uint16_t last_seq[2];
 	bool last_seq_valid[2];
 	uint16_t ns_repeat[2];
+	uint32_t hellos;
+	uint64_t hello_pending[2]; /* frame of a Hello not yet acknowledged, per sender */
 	bool acked[2];             /* a message from the other side acknowledged */
 	uint16_t nr_max[2];
 

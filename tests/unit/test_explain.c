@@ -289,6 +289,33 @@ START_TEST(successful_session_has_no_diagnosis)
 }
 END_TEST
 
+START_TEST(unacknowledged_hello_is_an_anomaly)
+{
+	struct gen g;
+	gen_init(&g);
+	l2tp_msg_init_ctrl(&lm, L2TP_MSG_SCCRQ, 0, 0, 0, 0);
+	l2tp_add_uint(&lm, L2TP_AVP_ASSIGNED_TUNNEL_ID, 5);
+	l2tp_send(&g, true, &lm, 0);
+	l2tp_msg_init_ctrl(&lm, L2TP_MSG_SCCRP, 5, 0, 0, 1);
+	l2tp_add_uint(&lm, L2TP_AVP_ASSIGNED_TUNNEL_ID, 6);
+	l2tp_send(&g, false, &lm, 1);
+	l2tp_msg_init_ctrl(&lm, L2TP_MSG_SCCCN, 6, 0, 1, 1);
+	l2tp_send(&g, true, &lm, 1);
+	l2tp_msg_init_ctrl(&lm, L2TP_MSG_HELLO, 5, 0, 1, 2);
+	l2tp_send(&g, false, &lm, 60000); /* frame 4, never acknowledged */
+	explain_finish(g.t);
+	struct vsess *s = sess_at(g.t, 0);
+	ck_assert_uint_eq(sess_count(g.t), 1);
+	ck_assert_int_eq(explain_failed_phase(s), PH_COUNT);
+	json_t *a = explain_anomalies(s);
+	ck_assert_uint_eq(json_array_size(a), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 0)),
+	                 "the server's Hello in frame 4 was never acknowledged");
+	json_decref(a);
+	gen_free(&g);
+}
+END_TEST
+
 /* ikev2-badpsk.pcap frame 4: IKE_AUTH response (UDP 4500, after the non-ESP marker);
  * keys from ikev2-badpsk.tshark-keys.txt. tshark with those keys decrypts 16 bytes:
  * Notify AUTHENTICATION_FAILED (24), 7 bytes padding, pad length 7, ICV correct. */
@@ -354,6 +381,7 @@ int main(void)
 	tcase_add_test(tc, lcp_auth_rejected);
 	tcase_add_test(tc, successful_session_has_no_diagnosis);
 	tcase_add_test(tc, ikev2_decrypts_authentication_failed);
+	tcase_add_test(tc, unacknowledged_hello_is_an_anomaly);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
