@@ -38,31 +38,61 @@ static void print_duration(char *buf, size_t n, double s)
 	snprintf(buf, n, "%.3fs", s);
 }
 
-static void print_summary(const json_t *res)
+static void table_row(struct out_table *tb, const json_t *s)
 {
-	static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
-	                                  "OUTCOME", "PHASE", "ERROR", "DURATION"};
-	struct out_table *tb = out_table_new(9, hdr);
-	size_t i;
-	json_t *s;
-	json_array_foreach(json_object_get(res, "sessions"), i, s) {
-		char id[16], err[16], dur[32];
-		snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(s, "id")));
-		json_t *e = json_object_get(s, "error");
-		if (json_is_integer(e))
-			snprintf(err, sizeof err, "%lld", (long long)json_integer_value(e));
-		else
-			snprintf(err, sizeof err, "-");
-		print_duration(dur, sizeof dur, us(s, "duration_us"));
-		const char *user = jstr(s, "user");
-		const char *phase = jstr(s, "failed_phase");
-		const char *cells[9] = {id, jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"),
-		                        *user ? user : "-", jstr(s, "outcome"), *phase ? phase : "-",
-		                        err, dur};
-		out_table_add(tb, cells);
+	char id[16], err[16], dur[32];
+	snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(s, "id")));
+	json_t *e = json_object_get(s, "error");
+	if (json_is_integer(e))
+		snprintf(err, sizeof err, "%lld", (long long)json_integer_value(e));
+	else
+		snprintf(err, sizeof err, "-");
+	print_duration(dur, sizeof dur, us(s, "duration_us"));
+	const char *user = jstr(s, "user");
+	const char *phase = jstr(s, "failed_phase");
+	const char *cells[9] = {id, jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"),
+	                        *user ? user : "-", jstr(s, "outcome"), *phase ? phase : "-",
+	                        err, dur};
+	out_table_add(tb, cells);
+}
+
+/* A failed session, or one with anomalies or warnings. */
+static bool worth_showing(const json_t *s)
+{
+	return strcmp(jstr(s, "outcome"), "success") ||
+	       json_array_size(json_object_get(s, "anomalies")) ||
+	       json_array_size(json_object_get(s, "diagnoses"));
+}
+
+static void print_indented(const char *txt, int indent)
+{
+	const char *p = txt;
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		printf("%*s%.*s%s", indent, "", (int)n, p, e ? "\n" : "");
+		p += n + (e ? 1 : 0);
 	}
-	out_table_print(tb, stdout, 0);
-	out_table_free(tb);
+}
+
+static json_t *session_result(struct sess_table *t, const struct vsess *s,
+                              const struct ruleset *rs, struct facts *facts)
+{
+	struct rule_match m[MAX_DIAG];
+	size_t nm = explain_diagnose(t, s, rs, facts, m, MAX_DIAG);
+	json_t *j = explain_session_json(t, s, m, nm);
+	json_object_set_new(j, "diagnoses", render_diag_json(m, nm));
+	return j;
+}
+
+static json_t *keys_json(const struct ike_keys *keys, const struct sess_table *t)
+{
+	json_t *kj = json_object();
+	json_object_set_new(kj, "ikev2_keys", json_integer((json_int_t)ike_keys_count_v2(keys)));
+	json_object_set_new(kj, "ikev1_keys", json_integer((json_int_t)ike_keys_count_v1(keys)));
+	json_object_set_new(kj, "decrypted", json_integer((json_int_t)sess_decrypted(t)));
+	json_object_set_new(kj, "failed", json_integer((json_int_t)sess_undecryptable(t)));
+	return kj;
 }
 
 static void print_block(const json_t *s)
@@ -229,70 +259,88 @@ int cmd_pcap_explain(struct cmd_args *a)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	json_t *res = json_object();
-	json_object_set_new(res, "file", json_string(path));
-	json_object_set_new(res, "packets", json_integer((json_int_t)sess_packets(t)));
-	if (keys) {
-		json_t *kj = json_object();
-		json_object_set_new(kj, "ikev2_keys", json_integer((json_int_t)ike_keys_count_v2(keys)));
-		json_object_set_new(kj, "ikev1_keys", json_integer((json_int_t)ike_keys_count_v1(keys)));
-		json_object_set_new(kj, "decrypted", json_integer((json_int_t)sess_decrypted(t)));
-		json_object_set_new(kj, "failed", json_integer((json_int_t)sess_undecryptable(t)));
-		json_object_set_new(res, "decryption", kj);
-	}
-	json_t *arr = json_array();
-	size_t nfailed = 0, nanom = 0;
+	/* One session at a time: its JSON is built, printed (or reduced to a table row)
+	 * and freed, so the output never holds every session at once. */
+	size_t nshown = 0, nfailed = 0, nanom = 0;
 	for (size_t i = 0; i < sess_count(t); i++) {
 		struct vsess *s = sess_at(t, i);
 		if (only && s->id != only)
 			continue;
-		struct rule_match m[MAX_DIAG];
-		size_t nm = explain_diagnose(t, s, rs, facts, m, MAX_DIAG);
-		json_t *j = explain_session_json(t, s, m, nm);
-		json_object_set_new(j, "diagnoses", render_diag_json(m, nm));
+		nshown++;
 		if (explain_failed_phase(s) != PH_COUNT)
 			nfailed++;
-		else if (json_array_size(json_object_get(j, "anomalies")) || nm)
-			nanom++;
-		json_array_append_new(arr, j);
 	}
-	json_object_set_new(res, "sessions", arr);
-	json_t *sum = json_object();
-	json_object_set_new(sum, "sessions", json_integer((json_int_t)json_array_size(arr)));
-	json_object_set_new(sum, "failed", json_integer((json_int_t)nfailed));
-	json_object_set_new(sum, "anomalous", json_integer((json_int_t)nanom));
-	json_object_set_new(res, "summary", sum);
 	if (rc == EXIT_YES && nfailed)
 		rc = EXIT_NO;
-
 	if (a->json) {
-		out_json(res);
+		json_t *head = json_object();
+		json_object_set_new(head, "file", json_string(path));
+		json_object_set_new(head, "packets", json_integer((json_int_t)sess_packets(t)));
+		if (keys)
+			json_object_set_new(head, "decryption", keys_json(keys, t));
+		char *h = json_dumps(head, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(head);
+		if (!h) {
+			out_err(NULL, 0, 0, "out of memory");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		h[strlen(h) - 2] = 0; /* drop "\n}" to continue the object */
+		printf("%s,\n  \"sessions\": [", h);
+		free(h);
 	} else {
 		printf("%s: %llu packets, %zu session%s, %zu failed\n", path,
-		       (unsigned long long)sess_packets(t), json_array_size(arr),
-		       json_array_size(arr) == 1 ? "" : "s", nfailed);
+		       (unsigned long long)sess_packets(t), nshown, nshown == 1 ? "" : "s", nfailed);
 		if (keys)
 			printf("keys: %zu IKEv2 SA%s (%zu IKEv1 lines not used); %llu message%s decrypted, "
 			       "%llu failed\n",
 			       ike_keys_count_v2(keys), ike_keys_count_v2(keys) == 1 ? "" : "s",
 			       ike_keys_count_v1(keys), (unsigned long long)sess_decrypted(t),
 			       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
-		if (json_array_size(arr)) {
-			printf("\n");
-			print_summary(res);
-		}
-		bool all = args_count(a, "-v") > 0 || only;
-		size_t i;
-		json_t *s;
-		json_array_foreach(arr, i, s) {
-			bool show = all || strcmp(jstr(s, "outcome"), "success") ||
-			            json_array_size(json_object_get(s, "anomalies")) ||
-			            json_array_size(json_object_get(s, "diagnoses"));
-			if (show)
-				print_block(s);
-		}
 	}
-	json_decref(res);
+	static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
+	                                  "OUTCOME", "PHASE", "ERROR", "DURATION"};
+	struct out_table *tb = a->json ? NULL : out_table_new(9, hdr);
+	bool all = args_count(a, "-v") > 0 || only;
+	size_t k = 0;
+	/* pass 1: JSON records, or the table's rows */
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (only && s->id != only)
+			continue;
+		json_t *j = session_result(t, s, rs, facts);
+		bool anomalous = explain_failed_phase(s) == PH_COUNT && worth_showing(j);
+		nanom += anomalous;
+		if (a->json) {
+			char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			printf("%s\n", k++ ? "," : "");
+			print_indented(txt ? txt : "null", 4);
+			free(txt);
+		} else {
+			table_row(tb, j);
+		}
+		json_decref(j);
+	}
+	if (a->json) {
+		printf("%s],\n  \"summary\": {\n    \"sessions\": %zu,\n    \"failed\": %zu,\n"
+		       "    \"anomalous\": %zu\n  }\n}\n", k ? "\n  " : "", nshown, nfailed, nanom);
+		goto out;
+	}
+	if (nshown) {
+		printf("\n");
+		out_table_print(tb, stdout, 0);
+	}
+	out_table_free(tb);
+	/* pass 2: one block per failed or anomalous session (every session with -v) */
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (only && s->id != only)
+			continue;
+		json_t *j = session_result(t, s, rs, facts);
+		if (all || worth_showing(j))
+			print_block(j);
+		json_decref(j);
+	}
 out:
 	facts_free(facts);
 	sess_table_free(t);
