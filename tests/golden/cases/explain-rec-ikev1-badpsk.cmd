@@ -1,0 +1,1 @@
+pcap explain {src}/tests/captures/ikev1-badpsk.pcap

@@ -1,0 +1,1 @@
+--json pcap explain {src}/tests/captures/ikev2-silent.pcap
