@@ -94,8 +94,7 @@ while live or nxt < n:
 out.close()
 PY
 
-pkts=$(tcpdump -nr "$cap" 2>/dev/null | wc -l)
-t0=$(date +%s.%N); tcpdump -nr "$cap" >/dev/null 2>&1; t1=$(date +%s.%N)
+t0=$(date +%s.%N); pkts=$(tcpdump -nr "$cap" 2>/dev/null | wc -l); t1=$(date +%s.%N)
 /usr/bin/time -f '%M' -o "$work/mem" "$vnet" --json pcap explain "$cap" >"$work/out.json" || true
 t2=$(date +%s.%N)
 sessions=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['summary']['sessions'], d['summary']['failed'])" "$work/out.json")
