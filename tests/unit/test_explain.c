@@ -316,6 +316,27 @@ START_TEST(unacknowledged_hello_is_an_anomaly)
 }
 END_TEST
 
+START_TEST(windows_client_from_vendor_id)
+{
+	/* MD5("MS NT5 ISAKMPOAKLEY") followed by version 9, as Windows 10/11 send it */
+	static const uint8_t vid[20] = {0x1e, 0x2b, 0x51, 0x69, 0x05, 0x99, 0x1c, 0x7d, 0x7c, 0x96,
+	                                0xfc, 0xbf, 0xb5, 0x87, 0xe4, 0x61, 0, 0, 0, 9};
+	struct gen g;
+	gen_init(&g);
+	ike_msg_init(&im, 1, IKE1_EXCH_MAIN, 0, 0, ISPI, ZERO);
+	ck_assert_ptr_nonnull(ike_add_payload(&im, IKE1_PL_SA, (const uint8_t *)"\0\0\0\1\0\0\0\1", 8));
+	ck_assert_ptr_nonnull(ike_add_payload(&im, IKE1_PL_VID, vid, sizeof vid));
+	uint8_t buf[512];
+	size_t n = ike_encode(&im, buf, sizeof buf);
+	ck_assert_uint_gt(n, 0);
+	udp_frame(&g, CLI, 500, SRV, 500, buf, n, 0);
+	const struct obs *o = sess_obs_get(sess_at(g.t, 0), "ike.client_vendor");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(o->s, "windows");
+	gen_free(&g);
+}
+END_TEST
+
 /* ikev2-badpsk.pcap frame 4: IKE_AUTH response (UDP 4500, after the non-ESP marker);
  * keys from ikev2-badpsk.tshark-keys.txt. tshark with those keys decrypts 16 bytes:
  * Notify AUTHENTICATION_FAILED (24), 7 bytes padding, pad length 7, ICV correct. */
@@ -382,6 +403,7 @@ int main(void)
 	tcase_add_test(tc, successful_session_has_no_diagnosis);
 	tcase_add_test(tc, ikev2_decrypts_authentication_failed);
 	tcase_add_test(tc, unacknowledged_hello_is_an_anomaly);
+	tcase_add_test(tc, windows_client_from_vendor_id);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
