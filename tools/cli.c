@@ -92,7 +92,10 @@ static void print_opts(const struct opt *opts)
 		char left[64];
 		snprintf(left, sizeof left, "%s%s%s", o->name, o->arg ? " " : "",
 		         o->arg ? o->arg : "");
-		printf("  %-28s %s\n", left, o->help);
+		if (strlen(left) > 28)
+			printf("  %s\n  %-28s %s\n", left, "", o->help);
+		else
+			printf("  %-28s %s\n", left, o->help);
 	}
 }
 
@@ -328,8 +331,15 @@ int cmd_parse(int argc, char **argv, struct cmd_args *a)
 			for (const struct opt *p = c->opts; p && p->name; p++)
 				if (w[1] == '-' && strncmp(p->name, w, nl) == 0) { o = p; n++; }
 			if (n != 1) {
-				fprintf(stderr, "vnet %s: %s option '%.*s'\n", path,
+				fprintf(stderr, "vnet %s: %s option '%.*s'", path,
 				        n > 1 ? "ambiguous" : "unknown", (int)nl, w);
+				const char *sep = ": could be ";
+				for (const struct opt *p = c->opts; n > 1 && p && p->name; p++)
+					if (strncmp(p->name, w, nl) == 0) {
+						fprintf(stderr, "%s%s", sep, p->name);
+						sep = ", ";
+					}
+				fprintf(stderr, "\n");
 				usage_hint(path);
 				return EXIT_USAGE;
 			}

@@ -1,0 +1,81 @@
+/* CHAP and MS-CHAP cryptography: CHAP-MD5 (RFC 1994), MS-CHAPv1 (RFC 2433), MS-CHAPv2
+ * (RFC 2759) and the MPPE keys derived from MS-CHAPv2 (RFC 3079).
+ *
+ * MD4 and single DES come from OpenSSL 3's legacy provider, loaded once into a private
+ * library context (the process's default context is not touched). Functions that need
+ * them return -1 when that provider cannot be loaded.
+ *
+ * Passwords are UTF-8 here and converted to the UTF-16LE form the RFCs hash (at most
+ * 256 characters). Usernames are used as given (the RFCs hash the ASCII name).
+ */
+#ifndef VNET_MSCHAP_H
+#define VNET_MSCHAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0 when MD4 and DES are available, -1 otherwise. */
+int mschap_crypto_ready(void);
+
+/* CHAP-MD5 (RFC 1994): MD5(id || secret || challenge). */
+void chap_md5_response(uint8_t id, const uint8_t *secret, size_t secret_len,
+                       const uint8_t *challenge, size_t challenge_len, uint8_t out[16]);
+
+/* NtPasswordHash: MD4 of the UTF-16LE password. -1 on bad UTF-8, > 256 chars, no MD4. */
+int mschap_nt_password_hash(const char *password, size_t len, uint8_t out[16]);
+/* HashNtPasswordHash: MD4 of the hash. */
+int mschap_hash_nt_password_hash(const uint8_t hash[16], uint8_t out[16]);
+/* ChallengeResponse: three DES encryptions of the 8-byte challenge with the 16-byte hash
+ * zero-padded to 21 bytes and cut into 7-byte keys. */
+int mschap_challenge_response(const uint8_t challenge[8], const uint8_t pw_hash[16],
+                              uint8_t out[24]);
+/* MS-CHAPv1 NT response (RFC 2433 NtChallengeResponse). */
+int mschap1_nt_response(const uint8_t challenge[8], const char *password, size_t len,
+                        uint8_t out[24]);
+
+/* MS-CHAPv2 (RFC 2759 section 8) */
+void mschap2_challenge_hash(const uint8_t peer_challenge[16],
+                            const uint8_t auth_challenge[16], const char *user,
+                            size_t user_len, uint8_t out[8]);
+int mschap2_nt_response(const uint8_t auth_challenge[16], const uint8_t peer_challenge[16],
+                        const char *user, size_t user_len, const char *password,
+                        size_t pw_len, uint8_t out[24]);
+/* GenerateAuthenticatorResponse: "S=" + 40 upper-case hex digits, NUL-terminated. */
+int mschap2_authenticator_response(const char *password, size_t pw_len,
+                                   const uint8_t nt_response[24],
+                                   const uint8_t peer_challenge[16],
+                                   const uint8_t auth_challenge[16], const char *user,
+                                   size_t user_len, char out[43]);
+/* Same, from the NT password hash (what a RADIUS server or a capture check holds). */
+int mschap2_authenticator_response_hash(const uint8_t pw_hash[16],
+                                        const uint8_t nt_response[24],
+                                        const uint8_t peer_challenge[16],
+                                        const uint8_t auth_challenge[16],
+                                        const char *user, size_t user_len, char out[43]);
+/* CheckAuthenticatorResponse: `received` is the "S=..." text (hex in either case, at
+ * least 42 characters; anything after them, such as " M=...", is ignored).
+ * 1 match, 0 mismatch, -1 error. */
+int mschap2_check_authenticator_response(const char *password, size_t pw_len,
+                                         const uint8_t nt_response[24],
+                                         const uint8_t peer_challenge[16],
+                                         const uint8_t auth_challenge[16],
+                                         const char *user, size_t user_len,
+                                         const char *received, size_t received_len);
+
+/* MPPE keys from MS-CHAPv2 (RFC 3079 section 3): */
+/* GetMasterKey: first 16 bytes of SHA1(PasswordHashHash || NTResponse || magic1). */
+int mppe_master_key(const uint8_t pw_hash_hash[16], const uint8_t nt_response[24],
+                    uint8_t out[16]);
+/* GetAsymmetricStartKey: key_len 8 (40/56-bit) or 16 (128-bit). */
+int mppe_asymmetric_start_key(const uint8_t master_key[16], uint8_t *out, size_t key_len,
+                              bool is_send, bool is_server);
+/* From the password: the send and receive start keys for one side. */
+int mppe_chapv2_keys(const char *password, size_t pw_len, const uint8_t nt_response[24],
+                     size_t key_len, bool is_server, uint8_t *send_key, uint8_t *recv_key);
+/* The first session key from a start key (GetNewKeyFromSHA with the start key as both
+ * arguments, RC4 of it with itself, then for 40/56-bit the 0xd1 0x26 0x9e / 0xd1 salt,
+ * RFC 3079 section 7). bits: 40, 56 or 128. */
+int mppe_initial_session_key(const uint8_t *start_key, size_t bits, uint8_t *out);
+
+#endif

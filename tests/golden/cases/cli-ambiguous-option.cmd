@@ -1,0 +1,1 @@
+cert pick --s x

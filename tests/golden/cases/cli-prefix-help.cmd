@@ -1,0 +1,1 @@
+pol te --help

@@ -1,0 +1,1 @@
+polcy test x.json
