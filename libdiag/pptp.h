@@ -88,6 +88,8 @@ struct pptp_msg {
 	uint32_t send_accm, recv_accm;    /* SLI */
 	uint16_t reserved1;               /* reserved fields kept for round trips */
 	uint16_t reserved2;
+	uint8_t reserved1b;               /* StopCCRQ: the 1-byte reserved field */
+	size_t extra;                     /* bytes inside `length` beyond the message's layout */
 };
 
 int pptp_decode(const uint8_t *p, size_t len, struct pptp_msg *out, struct diag_err *err);
