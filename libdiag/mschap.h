@@ -73,9 +73,14 @@ int mppe_asymmetric_start_key(const uint8_t master_key[16], uint8_t *out, size_t
 /* From the password: the send and receive start keys for one side. */
 int mppe_chapv2_keys(const char *password, size_t pw_len, const uint8_t nt_response[24],
                      size_t key_len, bool is_server, uint8_t *send_key, uint8_t *recv_key);
-/* The first session key from a start key (GetNewKeyFromSHA with the start key as both
- * arguments, RC4 of it with itself, then for 40/56-bit the 0xd1 0x26 0x9e / 0xd1 salt,
- * RFC 3079 section 7). bits: 40, 56 or 128. */
+/* GetNewKeyFromSHA (RFC 3079 section 3.4 / RFC 3078 section 7.3): first key_len bytes of
+ * SHA1(start_key, 40 x 0x00, session_key, 40 x 0xf2), both inputs key_len bytes. */
+int mppe_new_key_from_sha(const uint8_t *start_key, const uint8_t *session_key,
+                          size_t key_len, uint8_t *out);
+/* The first session key from a start key: GetNewKeyFromSHA with the start key as both
+ * arguments, then for 40-bit the first three octets set to 0xd1 0x26 0x9e and for
+ * 56-bit the first octet to 0xd1 (RFC 3079 section 3.5 vectors). bits: 40, 56 or 128;
+ * `start_key` and `out` are 8 bytes for 40/56 and 16 for 128. */
 int mppe_initial_session_key(const uint8_t *start_key, size_t bits, uint8_t *out);
 
 #endif

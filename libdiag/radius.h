@@ -70,6 +70,7 @@ struct radius_attr {
 	size_t vlen;
 	size_t off;            /* offset of the attribute (or sub-attribute) header */
 	bool vsa_opaque;       /* vendor data not in type/length form: val is all of it */
+	bool vsa_cont;         /* shares the Vendor-Specific attribute of the entry before */
 };
 
 struct radius_msg {
