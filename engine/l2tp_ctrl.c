@@ -625,6 +625,12 @@ static void handle(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t now
 	              l2tp_msg_name(m->msg_type) ? l2tp_msg_name(m->msg_type) : "?", m->ns, m->nr);
 	if (t->state == L2TP_TUN_CLOSED || t->state == L2TP_TUN_DEAD) return;
 	const struct l2tp_avp *bad = unknown_mandatory(m);
+	if (bad && t->state == L2TP_TUN_IDLE) {
+		/* the StopCCN goes to the tunnel the SCCRQ announced, when readable */
+		uint16_t ptid;
+		if (l2tp_ctrl_avp_u16(t, m, L2TP_AVP_ASSIGNED_TUNNEL_ID, &ptid)) t->peer_tid = ptid;
+		t->local_tid = random_id(t);
+	}
 	if (bad) {
 		char why[96];
 		snprintf(why, sizeof why, "unknown mandatory AVP vendor %u type %u", bad->vendor, bad->type);
