@@ -104,6 +104,7 @@ static int h_password(void *ctx, const char *user, char *buf, size_t cap)
 	(void)ctx;
 	static const char *users[][2] = {
 		{"bob", "secret"}, {"carol", "carolpw"}, {"User", "clientPass"}, {"CORP\\dave", "davepw"},
+		{"labuser", "labpass"},
 	};
 	for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)
 		if (strcmp(user, users[i][0]) == 0) {
