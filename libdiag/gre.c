@@ -12,7 +12,6 @@ const struct tok gre_protocols[] = {
 	{0x6558, "Transparent Ethernet Bridging"},
 	{0x8847, "MPLS"},
 	{0x2000, "CDP"},
-	{0x0000, "keepalive"},
 	{0, NULL},
 };
 
@@ -119,7 +118,6 @@ int gre_decode(const uint8_t *p, size_t len, struct gre_msg *out, struct diag_er
 
 void gre_summary(const struct gre_msg *m, char *buf, size_t bufsz)
 {
-	char pb[16];
 	if (!bufsz) return;
 	if (m->version == 1) {
 		int n = snprintf(buf, bufsz, "GRE call %u", m->call_id);
@@ -131,11 +129,9 @@ void gre_summary(const struct gre_msg *m, char *buf, size_t bufsz)
 		snprintf(buf + n, bufsz - (size_t)n, "%s", m->payload_len ? " [PPP]" : " (ack only)");
 		return;
 	}
-	int n = snprintf(buf, bufsz, "GREv0 proto %s",
-	                 tok_str(gre_protocols, m->protocol, pb, sizeof pb));
-	if (n < 0 || (size_t)n >= bufsz) return;
-	if (!tok_name(gre_protocols, m->protocol))
-		n += snprintf(buf + n, bufsz - (size_t)n, " (0x%04x)", m->protocol);
+	const char *pn = tok_name(gre_protocols, m->protocol);
+	int n = pn ? snprintf(buf, bufsz, "GREv0 proto %s (0x%04x)", pn, m->protocol)
+	           : snprintf(buf, bufsz, "GREv0 proto 0x%04x", m->protocol);
 	if (n < 0 || (size_t)n >= bufsz) return;
 	if (m->k) n += snprintf(buf + n, bufsz - (size_t)n, " key 0x%08x", m->key);
 	if (n < 0 || (size_t)n >= bufsz) return;

@@ -1084,3 +1084,37 @@ int radius_unhide_password(const uint8_t *hidden, size_t len, const uint8_t *sec
 	while (n > 0 && out[n - 1] == 0) n--;
 	return (int)n;
 }
+
+int radius_ms_mppe_key_decrypt(const uint8_t *val, size_t vlen, const uint8_t *secret,
+                               size_t secret_len, const uint8_t req_auth[16], uint8_t *key,
+                               size_t cap)
+{
+	uint8_t plain[256];
+	if (vlen < 18 || (vlen - 2) % 16 || vlen - 2 > sizeof plain || !(val[0] & 0x80))
+		return -1;
+	const uint8_t *c = val + 2;
+	size_t n = vlen - 2;
+	for (size_t i = 0; i < n; i += 16) {
+		uint8_t b[16];
+		EVP_MD_CTX *x = EVP_MD_CTX_new();
+		unsigned int olen = 0;
+		int ok = x && EVP_DigestInit_ex(x, EVP_md5(), NULL) &&
+		         EVP_DigestUpdate(x, secret, secret_len);
+		if (i == 0)
+			ok = ok && EVP_DigestUpdate(x, req_auth, 16) && EVP_DigestUpdate(x, val, 2);
+		else
+			ok = ok && EVP_DigestUpdate(x, c + i - 16, 16);
+		ok = ok && EVP_DigestFinal_ex(x, b, &olen);
+		EVP_MD_CTX_free(x);
+		if (!ok) return -1;
+		for (size_t k = 0; k < 16; k++) plain[i + k] = c[i + k] ^ b[k];
+	}
+	size_t klen = plain[0];
+	int rc = -1;
+	if (klen + 1 <= n && klen <= cap) {
+		memcpy(key, plain + 1, klen);
+		rc = (int)klen;
+	}
+	OPENSSL_cleanse(plain, sizeof plain);
+	return rc;
+}

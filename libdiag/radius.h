@@ -127,4 +127,12 @@ size_t radius_hide_password(const uint8_t *pw, size_t pwlen, const uint8_t *secr
 int radius_unhide_password(const uint8_t *hidden, size_t len, const uint8_t *secret,
                            size_t secret_len, const uint8_t req_auth[16], uint8_t *out);
 
+/* MS-MPPE-Send-Key / MS-MPPE-Recv-Key value (RFC 2548 2.4.2/2.4.3: 2-byte salt with the
+ * top bit set, then the key-length octet, key and padding hidden like User-Password but
+ * chained from request authenticator + salt). Writes the key, returns its length or -1
+ * (bad salt, length not 2 + 16n, key length past the data, or cap too small). */
+int radius_ms_mppe_key_decrypt(const uint8_t *val, size_t vlen, const uint8_t *secret,
+                               size_t secret_len, const uint8_t req_auth[16], uint8_t *key,
+                               size_t cap);
+
 #endif

@@ -1,0 +1,57 @@
+/* Connection attempts: what a client presents to the server (docs/formats.md, "user.json").
+ *
+ * An attempt file holds one JSON object, an array of them, or JSON lines (one object per
+ * line). Each attempt names a user of the configuration or carries a whole user object
+ * inline. Values are checked here, so the evaluator only sees valid enums and addresses.
+ */
+#ifndef VNET_ATTEMPT_H
+#define VNET_ATTEMPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "config.h"
+
+struct attempt {
+	char *label;              /* "name" of the attempt, or NULL */
+	char *file;               /* the file it came from (evidence), may be NULL */
+	char *pointer;            /* JSON pointer of the attempt in the file ("" or "/2") */
+	int line;                 /* line where the attempt starts (1-based, 0 unknown) */
+	char *user_name;
+	struct user *inline_user; /* owned; NULL when the user is looked up by name */
+	char *password;           /* NULL: credentials are not checked */
+	char time_text[24];       /* "2026-11-23T09:30" as given */
+	unsigned minute_of_week;  /* Sunday 00:00 = 0 */
+	int64_t local_epoch;      /* the local clock time read as UTC seconds */
+	enum tunnel_type tunnel;
+	enum auth_method auth;
+	int eap_type;             /* enum eap_type, -1 when auth is not EAP */
+	enum enc_level encryption;
+	char *calling_station_id, *called_station_id;
+	char *client_ip, *nas_ip, *nas_identifier;
+	char *client_vendor, *client_friendly_name, *ms_ras_vendor;
+	enum nas_port_type nas_port_type;
+	int framed_protocol;      /* enum framed_proto, -1 absent */
+	enum service_type service_type;
+	int links;
+	bool bap;
+	bool has_requested_ip;
+	uint32_t requested_ip;
+	uint32_t protocols;       /* enum lan_proto bits the client asks for */
+};
+
+struct attempt_list {
+	struct attempt *v;
+	size_t n;
+};
+
+/* Parse every attempt of `text` (file name `file` for messages). Attempts without
+ * "time" take the local clock. Returns 0, or -1 with every problem appended to `probs` (nothing is kept then). */
+int attempts_parse(const struct config *c, const char *file, const char *text, size_t len,
+                   struct attempt_list *out, struct config_problems *probs);
+void attempts_free(struct attempt_list *l);
+void attempt_free(struct attempt *a);
+
+/* Parse "YYYY-MM-DDTHH:MM[:SS]" (a space may replace the T); 0 on success. */
+int attempt_parse_time(const char *s, unsigned *minute_of_week, int64_t *epoch);
+
+#endif

@@ -1,0 +1,1034 @@
+/* The remote-access policy evaluator. Order of checks and the facts behind each are
+ * described in docs/formats.md ("How an attempt is decided"). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "policy.h"
+
+const struct reason_info policy_reasons[R_N] = {
+	[R_ACCEPTED] = {"accepted", 0, 0, "the connection attempt is accepted"},
+	[R_NO_POLICIES] = {"no-policies", 649, 48,
+		"the server has no remote access policies, so every attempt is rejected"},
+	[R_NO_MATCHING_POLICY] = {"no-matching-policy", 649, 48,
+		"no policy has all its conditions matched by the attempt"},
+	[R_NO_DIALIN_PERMISSION] = {"no-dialin-permission", 649, 65,
+		"the user account's dial-in permission is Deny access"},
+	[R_POLICY_DENY] = {"policy-deny", 649, 65,
+		"the matching policy denies remote access permission"},
+	[R_UNKNOWN_USER] = {"unknown-user", 691, 8, "the user name is not known to the server"},
+	[R_BAD_CREDENTIALS] = {"bad-credentials", 691, 16, "the password is wrong"},
+	[R_ACCOUNT_DISABLED] = {"account-disabled", 647, 34, "the user account is disabled"},
+	[R_ACCOUNT_LOCKED] = {"account-locked", 691, 36, "the user account is locked out"},
+	[R_PASSWORD_EXPIRED] = {"password-expired", 648, 33, "the user's password has expired"},
+	[R_LOGON_HOURS] = {"logon-hours", 646, 37,
+		"the user account may not log on at this time"},
+	[R_DAY_TIME] = {"day-time-restriction", 940, 68,
+		"the profile does not allow connections at this day and time"},
+	[R_NAS_PORT_TYPE] = {"nas-port-type-restriction", 941, 70,
+		"the profile does not allow this NAS port type (medium)"},
+	[R_CALLED_STATION] = {"called-station-restriction", 691, 69,
+		"the profile allows access only through another called number (server address)"},
+	[R_CALLING_STATION] = {"calling-station-restriction", 691, 67,
+		"the caller ID does not match the one the user account must call from"},
+	[R_TUNNEL_TYPE] = {"tunnel-type-restriction", 691, 71,
+		"the profile does not allow this tunnel type"},
+	[R_AUTH_METHOD] = {"auth-method-conflict", 812, 66,
+		"the authentication method is not allowed by both the server and the profile"},
+	[R_EAP_TYPE] = {"eap-type-conflict", 812, 22,
+		"the EAP type is not allowed by both the server and the profile"},
+	[R_ENCRYPTION] = {"encryption-conflict", 742, 0,
+		"no encryption level is allowed by the client, the profile and the server together"},
+	[R_MULTILINK] = {"multilink-conflict", 734, 0,
+		"the profile's multilink setting conflicts with the server or the attempt"},
+	[R_BAP] = {"bap-conflict", 943, 0,
+		"the profile requires BAP, which the server or the client does not use"},
+	[R_PORT_LIMIT] = {"port-limit", 931, 0,
+		"the attempt uses more multilink ports than the profile allows"},
+	[R_NO_PORTS] = {"no-ports", 800, 0,
+		"the server has no ports for this tunnel type"},
+	[R_PORTS_EXHAUSTED] = {"ports-exhausted", 628, 0,
+		"every port of this tunnel type is in use"},
+	[R_LAN_PROTOCOL] = {"lan-protocol-disabled", 733, 0,
+		"a LAN protocol the client needs is not enabled for remote access"},
+	[R_POOL_EXHAUSTED] = {"pool-exhausted", 720, 0,
+		"the server has no free address to give the client"},
+	[R_STATIC_IP_UNROUTABLE] = {"static-ip-unroutable", 720, 0,
+		"the user's static address is outside every network the server can route"},
+	[R_REQUESTED_ADDRESS] = {"requested-address-rejected", 735, 0,
+		"the server refuses the address the client asked for"},
+	[R_REMOTE_ACCESS_DISABLED] = {"remote-access-disabled", 800, 0,
+		"the server is not enabled as a remote access server"},
+	[R_SERVICE_STOPPED] = {"service-stopped", 800, 0,
+		"the Routing and Remote Access service is not running"},
+};
+
+const char *policy_verdict_name(enum verdict v)
+{
+	static const char *const n[] = {"pass", "fail", "skip", "info"};
+	return (unsigned)v < 4 ? n[v] : "?";
+}
+
+/* ---- result setup --------------------------------------------------------------------- */
+int policy_result_init(struct policy_result *r, const struct config *c)
+{
+	memset(r, 0, sizeof *r);
+	r->full_trace = true;
+	r->cap = c->npolicies * (c->max_conds + 1) + 2 * ST_N + 8;
+	r->steps = calloc(r->cap, sizeof *r->steps);
+	r->nslots = c->nre_slots;
+	r->re_cache = calloc(r->nslots + 1, 1);
+	r->match_data = pcre2_match_data_create(1, NULL);
+	if (!r->steps || !r->re_cache || !r->match_data) {
+		policy_result_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+void policy_result_free(struct policy_result *r)
+{
+	free(r->steps);
+	free(r->re_cache);
+	if (r->match_data) pcre2_match_data_free(r->match_data);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+struct ev {
+	const struct config *c;
+	const struct attempt *a;
+	const struct user *u;
+	struct policy_result *r;
+	bool decided;
+	bool after; /* recording steps after the decision (trace only) */
+};
+
+static struct policy_step *step(struct ev *e, enum step_kind k, enum verdict v,
+                                int policy, int cond, int aux)
+{
+	struct policy_result *r = e->r;
+	if (r->nsteps >= r->cap) return NULL;
+	struct policy_step *s = &r->steps[r->nsteps++];
+	s->kind = (uint8_t)k;
+	s->verdict = (uint8_t)v;
+	s->reason = -1;
+	s->policy = policy;
+	s->cond = cond;
+	s->aux = aux;
+	s->decisive = false;
+	s->after = e->after;
+	return s;
+}
+
+static void decide(struct ev *e, enum policy_reason why)
+{
+	if (e->decided) return;
+	e->decided = true;
+	e->r->accept = why == R_ACCEPTED;
+	e->r->reason = why;
+	e->r->error = policy_reasons[why].error;
+	e->r->nps_reason = policy_reasons[why].nps_reason;
+}
+
+/* Record a failed check; the first failure decides. */
+static void fail(struct ev *e, enum step_kind k, enum policy_reason why, int policy, int aux)
+{
+	struct policy_step *s = step(e, k, V_FAIL, policy, -1, aux);
+	if (s) {
+		s->reason = (int16_t)why;
+		s->decisive = !e->decided;
+	}
+	decide(e, why);
+}
+
+static const char *attr_str(const struct attempt *a, enum cond_attr attr)
+{
+	switch (attr) {
+	case CA_CALLED_STATION_ID: return a->called_station_id;
+	case CA_CALLING_STATION_ID: return a->calling_station_id;
+	case CA_CLIENT_IP_ADDRESS: return a->client_ip;
+	case CA_CLIENT_VENDOR: return a->client_vendor;
+	case CA_CLIENT_FRIENDLY_NAME: return a->client_friendly_name;
+	case CA_NAS_IDENTIFIER: return a->nas_identifier;
+	case CA_NAS_IP_ADDRESS: return a->nas_ip;
+	case CA_MS_RAS_VENDOR: return a->ms_ras_vendor;
+	default: return NULL;
+	}
+}
+
+static bool re_search(void *re, const char *s, void *md)
+{
+	int rc = pcre2_match((const pcre2_code *)re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0,
+	                     (pcre2_match_data *)md, NULL);
+	return rc >= 0;
+}
+
+static bool cond_match(struct ev *e, const struct condition *cd)
+{
+	const struct attempt *a = e->a;
+	switch (cd->attr) {
+	case CA_WINDOWS_GROUPS:
+		if (!e->u || !e->u->closure) return false;
+		for (size_t i = 0; i < cd->ngroups; i++)
+			if (e->u->closure[cd->groups[i] / 64] >> (cd->groups[i] % 64) & 1) return true;
+		return false;
+	case CA_DAY_AND_TIME: return cd->grid && week_grid_has(cd->grid, a->minute_of_week);
+	case CA_NAS_PORT_TYPE: return cd->mask >> a->nas_port_type & 1;
+	case CA_TUNNEL_TYPE: return cd->mask >> a->tunnel & 1;
+	case CA_FRAMED_PROTOCOL: return a->framed_protocol >= 0 && cd->mask >> a->framed_protocol & 1;
+	case CA_SERVICE_TYPE: return cd->mask >> a->service_type & 1;
+	case CA_AUTHENTICATION_TYPE: return cd->mask >> a->auth & 1;
+	default: break;
+	}
+	const char *v = attr_str(a, cd->attr);
+	if (!v || !cd->text) return false;
+	if (!cd->is_pattern) return strcasecmp(v, cd->text) == 0;
+	if (!cd->re) return false;
+	int8_t *slot = &e->r->re_cache[cd->re_slot];
+	if (*slot == 0) *slot = re_search(cd->re, v, e->r->match_data) ? 1 : -1;
+	return *slot > 0;
+}
+
+/* Cheap conditions first when only the decision matters. */
+static int cond_cost(const struct condition *cd)
+{
+	return cd->is_pattern ? 2 : cd->attr == CA_WINDOWS_GROUPS ? 1 : 0;
+}
+
+/* Evaluate one policy's conditions; records a step per condition. */
+static bool policy_matches(struct ev *e, size_t pi)
+{
+	const struct policy *p = &e->c->policies[pi];
+	bool all = true;
+	if (e->r->full_trace || e->after) {
+		for (size_t k = 0; k < p->nconds; k++) {
+			bool m = cond_match(e, &p->conds[k]);
+			step(e, ST_COND, m ? V_PASS : V_FAIL, (int)pi, (int)k, 0);
+			all = all && m;
+		}
+		return all;
+	}
+	for (int cost = 0; cost <= 2 && all; cost++) {
+		for (size_t k = 0; k < p->nconds; k++) {
+			if (cond_cost(&p->conds[k]) != cost) continue;
+			if (!cond_match(e, &p->conds[k])) {
+				step(e, ST_COND, V_FAIL, (int)pi, (int)k, 0);
+				all = false;
+				break;
+			}
+		}
+	}
+	return all;
+}
+
+static bool in_ranges(uint32_t ip, const struct ip_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ip >= r[i].start && ip <= r[i].end) return true;
+	return false;
+}
+
+static uint64_t pool_size(const struct server *s)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < s->npool; i++) n += (uint64_t)s->pool[i].end - s->pool[i].start + 1;
+	return n;
+}
+
+/* The n-th address (0-based) of the pool. */
+static uint32_t pool_nth(const struct server *s, uint64_t n)
+{
+	for (size_t i = 0; i < s->npool; i++) {
+		uint64_t sz = (uint64_t)s->pool[i].end - s->pool[i].start + 1;
+		if (n < sz) return s->pool[i].start + (uint32_t)n;
+		n -= sz;
+	}
+	return 0;
+}
+
+/* Free client addresses: the server keeps the pool's first address for itself (inferred). */
+static int64_t pool_free(const struct server *s)
+{
+	int64_t f = (int64_t)pool_size(s) - 1 - s->addresses_in_use;
+	return f < 0 ? 0 : f;
+}
+
+enum addr_kind { AK_POOL, AK_STATIC, AK_REQUESTED, AK_DHCP, AK_APIPA };
+
+/* ---- facts ---------------------------------------------------------------------------- */
+static void emit_facts(const struct config *c, const struct attempt *a,
+                       const struct policy_result *r, struct facts *f)
+{
+	char where[200];
+	const struct server *sv = &c->server;
+	const struct user *u = r->user;
+	struct evidence none = ev_none();
+#define AEV(key) (snprintf(where, sizeof where, "%s/%s", a->pointer ? a->pointer : "", key), \
+                  ev_input(a->file, where))
+	struct evidence e;
+	facts_add_str(f, "source", "policy", &none);
+	facts_add_str(f, "policy.decision", r->accept ? "accept" : "reject", &none);
+	facts_add_str(f, "policy.reason", policy_reasons[r->reason].code, &none);
+	facts_add_int(f, "policy.error", r->error, &none);
+	facts_add_int(f, "policy.nps_reason", r->nps_reason, &none);
+	facts_add_int(f, "policy.count", (int64_t)c->npolicies, &none);
+	if (r->policy >= 0) {
+		const struct policy *p = &c->policies[r->policy];
+		e = ev_config(p->path);
+		facts_add_str(f, "policy.name", p->name, &e);
+		facts_add_str(f, "policy.permission", p->grant ? "grant" : "deny", &e);
+		char key[200];
+		snprintf(key, sizeof key, "%s.profile.auth_methods", p->path);
+		e = ev_config(key);
+		for (int i = 0; i < AUTH_N; i++)
+			if (p->profile.auth_mask >> i & 1)
+				facts_add_str(f, "profile.auth_methods", auth_method_names[i], &e);
+		snprintf(key, sizeof key, "%s.profile.encryption", p->path);
+		e = ev_config(key);
+		for (int i = 0; i < ENC_N; i++)
+			if (p->profile.enc_mask >> i & 1)
+				facts_add_str(f, "profile.encryption", enc_level_names[i], &e);
+	}
+	e = AEV("user");
+	facts_add_str(f, "user.name", a->user_name ? a->user_name : "", &e);
+	facts_add_bool(f, "user.known", u != NULL, &e);
+	if (u) {
+		e = ev_config(u->path);
+		facts_add_str(f, "user.dialin", dialin_names[u->dialin], &e);
+		facts_add_bool(f, "user.disabled", u->disabled, &e);
+		facts_add_bool(f, "user.locked", u->locked, &e);
+		facts_add_bool(f, "user.password_expired", u->password_expired, &e);
+	}
+	e = AEV("tunnel");
+	facts_add_str(f, "attempt.tunnel", tunnel_names[a->tunnel], &e);
+	e = AEV("auth");
+	facts_add_str(f, "attempt.auth", auth_method_names[a->auth], &e);
+	if (a->eap_type >= 0) {
+		e = AEV("eap_type");
+		facts_add_str(f, "attempt.eap_type", eap_type_names[a->eap_type], &e);
+	}
+	e = AEV("encryption");
+	facts_add_str(f, "attempt.encryption", enc_level_names[a->encryption], &e);
+	e = AEV("nas_port_type");
+	facts_add_str(f, "attempt.nas_port_type", nas_port_type_names[a->nas_port_type], &e);
+	e = AEV("links");
+	facts_add_int(f, "attempt.links", a->links, &e);
+	e = ev_config("server.remote_access_enabled");
+	facts_add_bool(f, "server.remote_access_enabled", sv->remote_access_enabled, &e);
+	e = ev_config("server.service_running");
+	facts_add_bool(f, "server.service_running", sv->service_running, &e);
+	e = ev_config("server.auth_methods");
+	for (int i = 0; i < AUTH_N; i++)
+		if (sv->auth_mask >> i & 1)
+			facts_add_str(f, "server.auth_methods", auth_method_names[i], &e);
+	e = ev_config("server.multilink");
+	facts_add_bool(f, "server.multilink", sv->multilink, &e);
+	e = ev_config("server.bap");
+	facts_add_bool(f, "server.bap", sv->bap, &e);
+	snprintf(where, sizeof where, "server.ports.%s", tunnel_names[a->tunnel]);
+	e = ev_config(where);
+	facts_add_int(f, "server.ports.free", sv->ports[a->tunnel] - sv->ports_in_use[a->tunnel], &e);
+	e = ev_config("server.address_assignment");
+	facts_add_str(f, "server.address_assignment", sv->addr_assign == ADDR_POOL ? "pool" : "dhcp",
+	              &e);
+	if (sv->addr_assign == ADDR_POOL) {
+		e = ev_config("server.pool");
+		facts_add_int(f, "server.pool.free", pool_free(sv), &e);
+	}
+#undef AEV
+}
+
+/* ---- the evaluation ----------------------------------------------------------------------- */
+static void profile_checks(struct ev *e, size_t pi, bool ignore_dialin)
+{
+	const struct config *c = e->c;
+	const struct attempt *a = e->a;
+	const struct server *sv = &c->server;
+	const struct policy *p = &c->policies[pi];
+	const struct profile *pr = &p->profile;
+	struct policy_result *r = e->r;
+	int P = (int)pi;
+
+	if (pr->day_time && !week_grid_has(pr->day_time, a->minute_of_week))
+		fail(e, ST_PROFILE_DAY_TIME, R_DAY_TIME, P, 0);
+	else
+		step(e, ST_PROFILE_DAY_TIME, pr->day_time ? V_PASS : V_SKIP, P, -1, 0);
+
+	uint32_t both = pr->auth_mask & sv->auth_mask;
+	if (!(both >> a->auth & 1))
+		fail(e, ST_PROFILE_AUTH, R_AUTH_METHOD, P, 0);
+	else
+		step(e, ST_PROFILE_AUTH, V_PASS, P, -1, 0);
+
+	if (a->auth == AUTH_EAP) {
+		uint32_t eb = pr->eap_mask & sv->eap_mask;
+		if (a->eap_type < 0 || !(eb >> a->eap_type & 1))
+			fail(e, ST_PROFILE_EAP, R_EAP_TYPE, P, 0);
+		else
+			step(e, ST_PROFILE_EAP, V_PASS, P, -1, 0);
+	} else if ((pr->auth_mask & (1u << AUTH_EAP)) && pr->eap_mask &&
+	           !(pr->eap_mask & sv->eap_mask)) {
+		/* a configuration conflict even when this attempt did not use EAP */
+		step(e, ST_PROFILE_EAP, V_INFO, P, -1, 1);
+	}
+
+	if (pr->called_station_id) {
+		bool ok = a->called_station_id && pr->called_re &&
+		          re_search(pr->called_re, a->called_station_id, r->match_data);
+		if (!ok) fail(e, ST_PROFILE_CALLED, R_CALLED_STATION, P, 0);
+		else step(e, ST_PROFILE_CALLED, V_PASS, P, -1, 0);
+	}
+	if (pr->nas_port_mask) {
+		if (!(pr->nas_port_mask >> a->nas_port_type & 1))
+			fail(e, ST_PROFILE_PORT_TYPE, R_NAS_PORT_TYPE, P, 0);
+		else
+			step(e, ST_PROFILE_PORT_TYPE, V_PASS, P, -1, 0);
+	}
+	if (pr->tunnel_mask) {
+		if (!(pr->tunnel_mask >> a->tunnel & 1))
+			fail(e, ST_PROFILE_TUNNEL, R_TUNNEL_TYPE, P, 0);
+		else
+			step(e, ST_PROFILE_TUNNEL, V_PASS, P, -1, 0);
+	}
+
+	/* encryption: what the client negotiates must be allowed by the profile and server */
+	uint32_t enc = pr->enc_mask & sv->enc_mask;
+	if (!(enc >> a->encryption & 1)) {
+		/* which side lacks it decides the client's message (inferred) */
+		int hi = -1, lo = -1;
+		for (int i = 0; i < ENC_N; i++)
+			if (enc >> i & 1) {
+				if (lo < 0) lo = i;
+				hi = i;
+			}
+		int err = 742;
+		if (enc && a->encryption == ENC_NONE) err = 743;
+		else if (enc && (int)a->encryption < lo) err = 741;
+		else if (enc && (int)a->encryption > hi) err = 742;
+		bool first = !e->decided;
+		fail(e, ST_ENCRYPTION, R_ENCRYPTION, P, err);
+		if (first) r->error = err;
+	} else {
+		step(e, ST_ENCRYPTION, V_PASS, P, -1, 0);
+	}
+
+	/* multilink and BAP: profile against server and against the attempt */
+	int ml = 0; /* aux: which rule failed */
+	enum policy_reason mlr = R_MULTILINK;
+	if (pr->multilink == ML_ALLOW && !sv->multilink) ml = 1;
+	else if (pr->multilink == ML_DENY && a->links > 1) ml = 2;
+	else if (pr->multilink == ML_SERVER && a->links > 1 && !sv->multilink) ml = 3;
+	else if (pr->multilink == ML_ALLOW && pr->multilink_max_ports &&
+	         a->links > pr->multilink_max_ports) ml = 4, mlr = R_PORT_LIMIT;
+	if (ml) fail(e, ST_MULTILINK, mlr, P, ml);
+	else step(e, ST_MULTILINK, a->links > 1 || pr->multilink != ML_SERVER ? V_PASS : V_SKIP, P,
+	          -1, 0);
+	if (pr->bap_required && !sv->bap) fail(e, ST_BAP, R_BAP, P, 1);
+	else if (pr->bap_required && a->links > 1 && !a->bap) fail(e, ST_BAP, R_BAP, P, 2);
+	else step(e, ST_BAP, pr->bap_required ? V_PASS : V_SKIP, P, -1, 0);
+
+	if ((a->protocols & sv->lan_mask) != a->protocols) fail(e, ST_LAN, R_LAN_PROTOCOL, P, 0);
+	else step(e, ST_LAN, V_PASS, P, -1, 0);
+
+	/* the address */
+	const struct user *u = e->u;
+	if (u && u->has_static_ip && !ignore_dialin) {
+		if (!in_ranges(u->static_ip, sv->pool, sv->npool) &&
+		    !in_ranges(u->static_ip, sv->routes, sv->nroutes)) {
+			fail(e, ST_ADDRESS, R_STATIC_IP_UNROUTABLE, P, AK_STATIC);
+		} else {
+			step(e, ST_ADDRESS, V_PASS, P, -1, AK_STATIC);
+			r->has_address = true;
+			r->address = u->static_ip;
+		}
+	} else if (a->has_requested_ip) {
+		bool allowed = pr->ip_assignment == IPA_CLIENT_MAY_REQUEST ||
+		               (pr->ip_assignment == IPA_SERVER && sv->allow_requested_ip);
+		if (!allowed || (!in_ranges(a->requested_ip, sv->pool, sv->npool) &&
+		                 !in_ranges(a->requested_ip, sv->routes, sv->nroutes))) {
+			fail(e, ST_ADDRESS, R_REQUESTED_ADDRESS, P, AK_REQUESTED);
+		} else {
+			step(e, ST_ADDRESS, V_PASS, P, -1, AK_REQUESTED);
+			r->has_address = true;
+			r->address = a->requested_ip;
+		}
+	} else if (sv->addr_assign == ADDR_POOL) {
+		if (pool_free(sv) <= 0) {
+			fail(e, ST_ADDRESS, R_POOL_EXHAUSTED, P, AK_POOL);
+		} else {
+			step(e, ST_ADDRESS, V_PASS, P, -1, AK_POOL);
+			r->has_address = true;
+			r->address = pool_nth(sv, 1 + (uint64_t)sv->addresses_in_use);
+		}
+	} else if (!sv->dhcp_reachable) {
+		step(e, ST_ADDRESS, V_INFO, P, -1, AK_APIPA);
+		r->address_apipa = true;
+	} else if (sv->dhcp_free <= 0) {
+		fail(e, ST_ADDRESS, R_POOL_EXHAUSTED, P, AK_DHCP);
+	} else {
+		step(e, ST_ADDRESS, V_PASS, P, -1, AK_DHCP);
+		r->address_dhcp = true;
+	}
+}
+
+int policy_evaluate(const struct config *c, const struct attempt *a, struct policy_result *r,
+                    struct facts *facts)
+{
+	const struct server *sv = &c->server;
+	struct ev e = {.c = c, .a = a, .r = r};
+	r->nsteps = 0;
+	r->accept = false;
+	r->reason = R_ACCEPTED;
+	r->error = r->nps_reason = 0;
+	r->policy = -1;
+	r->has_address = r->address_dhcp = r->address_apipa = false;
+	r->address = 0;
+	r->idle_timeout = r->session_timeout = 0;
+	r->encryption = a->encryption;
+	r->links = a->links;
+	if (r->nslots) memset(r->re_cache, 0, r->nslots);
+	e.u = a->inline_user ? a->inline_user : config_find_user(c, a->user_name);
+	r->user = e.u;
+
+	/* 1. the server answers at all, and has a port for the tunnel type */
+	if (!sv->service_running) {
+		fail(&e, ST_SERVICE, R_SERVICE_STOPPED, -1, 0);
+		goto done;
+	}
+	step(&e, ST_SERVICE, V_PASS, -1, -1, 0);
+	if (!sv->remote_access_enabled) {
+		fail(&e, ST_REMOTE_ACCESS, R_REMOTE_ACCESS_DISABLED, -1, 0);
+		goto done;
+	}
+	step(&e, ST_REMOTE_ACCESS, V_PASS, -1, -1, 0);
+	int freep = sv->ports[a->tunnel] - sv->ports_in_use[a->tunnel];
+	if (sv->ports[a->tunnel] == 0) {
+		fail(&e, ST_PORTS, R_NO_PORTS, -1, 0);
+		goto done;
+	}
+	if (freep <= 0) {
+		fail(&e, ST_PORTS, R_PORTS_EXHAUSTED, -1, 0);
+		goto done;
+	}
+	step(&e, ST_PORTS, V_PASS, -1, -1, freep);
+	/* 2. PPP: the client's authentication method must be enabled on the server */
+	if (!(sv->auth_mask >> a->auth & 1)) {
+		fail(&e, ST_AUTH_SERVER, R_AUTH_METHOD, -1, 0);
+		goto done;
+	}
+	step(&e, ST_AUTH_SERVER, V_PASS, -1, -1, 0);
+	/* 3. authentication: the account (before any policy is consulted) */
+	if (!e.u) {
+		fail(&e, ST_USER, R_UNKNOWN_USER, -1, 0);
+		goto done;
+	}
+	step(&e, ST_USER, V_PASS, -1, -1, a->inline_user ? 1 : 0);
+	if (e.u->locked) {
+		fail(&e, ST_LOCKED, R_ACCOUNT_LOCKED, -1, 0);
+		goto done;
+	}
+	step(&e, ST_LOCKED, V_PASS, -1, -1, 0);
+	if (!a->password || !e.u->password) {
+		step(&e, ST_CREDENTIALS, V_SKIP, -1, -1, a->password ? 1 : 0);
+	} else if (strcmp(a->password, e.u->password) != 0) {
+		fail(&e, ST_CREDENTIALS, R_BAD_CREDENTIALS, -1, 0);
+		goto done;
+	} else {
+		step(&e, ST_CREDENTIALS, V_PASS, -1, -1, 0);
+	}
+	if (e.u->disabled) {
+		fail(&e, ST_DISABLED, R_ACCOUNT_DISABLED, -1, 0);
+		goto done;
+	}
+	step(&e, ST_DISABLED, V_PASS, -1, -1, 0);
+	if (e.u->password_expired) {
+		fail(&e, ST_PASSWORD_EXPIRED, R_PASSWORD_EXPIRED, -1, 0);
+		goto done;
+	}
+	step(&e, ST_PASSWORD_EXPIRED, V_PASS, -1, -1, 0);
+	if (e.u->logon_hours && !week_grid_has(e.u->logon_hours, a->minute_of_week)) {
+		fail(&e, ST_LOGON_HOURS, R_LOGON_HOURS, -1, 0);
+		goto done;
+	}
+	step(&e, ST_LOGON_HOURS, e.u->logon_hours ? V_PASS : V_SKIP, -1, -1, 0);
+
+	/* 4. the ordered policies: the first whose conditions all hold decides */
+	if (c->npolicies == 0) {
+		fail(&e, ST_POLICY, R_NO_POLICIES, -1, 0);
+		goto done;
+	}
+	size_t pi;
+	for (pi = 0; pi < c->npolicies; pi++) {
+		if (!c->policies[pi].enabled) {
+			step(&e, ST_POLICY, V_SKIP, (int)pi, -1, 2);
+			continue;
+		}
+		struct policy_step *ps = step(&e, ST_POLICY, V_FAIL, (int)pi, -1, 0);
+		size_t at = ps ? (size_t)(ps - r->steps) : 0;
+		if (policy_matches(&e, pi)) {
+			if (ps) r->steps[at].verdict = V_PASS, r->steps[at].aux = 1;
+			break;
+		}
+	}
+	if (pi == c->npolicies) {
+		fail(&e, ST_POLICY, R_NO_MATCHING_POLICY, -1, 0);
+		goto done;
+	}
+	r->policy = (int)pi;
+	const struct policy *p = &c->policies[pi];
+
+	/* 5. permission */
+	bool ignore = p->profile.ignore_user_dialin;
+	int perm = (int)e.u->dialin | (p->grant ? 4 : 0) | (ignore ? 8 : 0);
+	if (ignore ? !p->grant : e.u->dialin == DIALIN_DENY ||
+	             (e.u->dialin == DIALIN_POLICY && !p->grant)) {
+		enum policy_reason why = !ignore && e.u->dialin == DIALIN_DENY ? R_NO_DIALIN_PERMISSION
+		                                                                 : R_POLICY_DENY;
+		fail(&e, ST_PERMISSION, why, (int)pi, perm);
+		goto done;
+	}
+	step(&e, ST_PERMISSION, V_PASS, (int)pi, -1, perm);
+
+	/* 6. the user's own dial-in constraints, unless the policy ignores them */
+	if (e.u->caller_id && !ignore) {
+		if (!a->calling_station_id || strcasecmp(a->calling_station_id, e.u->caller_id) != 0)
+			fail(&e, ST_CALLER_ID, R_CALLING_STATION, (int)pi, 0);
+		else
+			step(&e, ST_CALLER_ID, V_PASS, (int)pi, -1, 0);
+	} else if (e.u->caller_id) {
+		step(&e, ST_CALLER_ID, V_SKIP, (int)pi, -1, 1);
+	}
+
+	/* 7. the profile's constraints and its conflicts with the server; every check is
+	 * recorded, the first failure decides */
+	profile_checks(&e, pi, ignore);
+	if (!e.decided) {
+		decide(&e, R_ACCEPTED);
+		r->idle_timeout = p->profile.idle_timeout;
+		r->session_timeout = p->profile.session_timeout;
+	}
+
+done:
+	if (r->trace_after && r->policy >= 0) {
+		e.after = true;
+		for (size_t k = (size_t)r->policy + 1; k < c->npolicies; k++) {
+			if (!c->policies[k].enabled) continue;
+			struct policy_step *ps = step(&e, ST_POLICY, V_FAIL, (int)k, -1, 0);
+			size_t at = ps ? (size_t)(ps - r->steps) : 0;
+			if (policy_matches(&e, k) && ps) r->steps[at].verdict = V_PASS, r->steps[at].aux = 1;
+		}
+	}
+	if (!e.decided) decide(&e, R_ACCEPTED);
+	if (facts) emit_facts(c, a, r, facts);
+	return r->accept ? 0 : 1;
+}
+
+/* ---- rendering ------------------------------------------------------------------------------ */
+const char *policy_attr_value(const struct config *c, const struct attempt *a,
+                              enum cond_attr attr, char *buf, size_t bufsz)
+{
+	const struct user *u = a->inline_user ? a->inline_user : config_find_user(c, a->user_name);
+	switch (attr) {
+	case CA_WINDOWS_GROUPS: {
+		size_t o = 0;
+		buf[0] = 0;
+		if (u && u->closure)
+			for (size_t g = 0; g < c->ngroups; g++) {
+				if (!(u->closure[g / 64] >> (g % 64) & 1)) continue;
+				int n = snprintf(buf + o, bufsz - o, "%s%s", o ? ", " : "", c->groups[g].name);
+				if (n < 0 || (size_t)n >= bufsz - o) break;
+				o += (size_t)n;
+			}
+		if (!o) snprintf(buf, bufsz, "(no groups)");
+		return buf;
+	}
+	case CA_DAY_AND_TIME: {
+		static const char *const d[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+		unsigned m = a->minute_of_week;
+		snprintf(buf, bufsz, "%s %02u:%02u (%s)", d[m / 1440 % 7], m % 1440 / 60, m % 60,
+		         a->time_text);
+		return buf;
+	}
+	case CA_NAS_PORT_TYPE: return nas_port_type_names[a->nas_port_type];
+	case CA_TUNNEL_TYPE: return tunnel_names[a->tunnel];
+	case CA_FRAMED_PROTOCOL:
+		return a->framed_protocol >= 0 ? framed_proto_names[a->framed_protocol] : "(absent)";
+	case CA_SERVICE_TYPE: return service_type_names[a->service_type];
+	case CA_AUTHENTICATION_TYPE: return auth_method_names[a->auth];
+	default: {
+		const char *v = attr_str(a, attr);
+		return v ? v : "(absent)";
+	}
+	}
+}
+
+static const char *cond_expect(const struct condition *cd, char *buf, size_t bufsz)
+{
+	if (cd->is_pattern) snprintf(buf, bufsz, "matches /%s/", cd->text ? cd->text : "");
+	else if (cd->attr == CA_WINDOWS_GROUPS) snprintf(buf, bufsz, "member of %s", cd->text);
+	else if (cd->attr == CA_DAY_AND_TIME) snprintf(buf, bufsz, "within %s", cd->text);
+	else if (cd->mask && strchr(cd->text, ',')) snprintf(buf, bufsz, "one of %s", cd->text);
+	else snprintf(buf, bufsz, "%s", cd->text ? cd->text : "");
+	return buf;
+}
+
+void policy_step_text(const struct config *c, const struct attempt *a,
+                      const struct policy_step *s, struct step_text *o)
+{
+	const struct server *sv = &c->server;
+	const struct policy *p = s->policy >= 0 ? &c->policies[s->policy] : NULL;
+	const struct user *u = a->inline_user ? a->inline_user : config_find_user(c, a->user_name);
+	bool ok = s->verdict == V_PASS;
+	char b1[256], b2[256];
+	o->expected[0] = o->actual[0] = o->note[0] = o->where[0] = 0;
+	o->check = "?";
+#define E(...) snprintf(o->expected, sizeof o->expected, __VA_ARGS__)
+#define A(...) snprintf(o->actual, sizeof o->actual, __VA_ARGS__)
+#define N(...) snprintf(o->note, sizeof o->note, __VA_ARGS__)
+#define W(...) snprintf(o->where, sizeof o->where, __VA_ARGS__)
+	switch ((enum step_kind)s->kind) {
+	case ST_SERVICE:
+		o->check = "service";
+		E("running");
+		A("%s", sv->service_running ? "running" : "stopped");
+		W("server.service_running");
+		N("%s", ok ? "the Routing and Remote Access service is running"
+		           : "the Routing and Remote Access service is stopped: nothing answers the call");
+		break;
+	case ST_REMOTE_ACCESS:
+		o->check = "remote access";
+		E("enabled");
+		A("%s", sv->remote_access_enabled ? "enabled" : "disabled");
+		W("server.remote_access_enabled");
+		N("%s", ok ? "the server is enabled as a remote access server"
+		           : "the server is not enabled as a remote access server (router only)");
+		break;
+	case ST_PORTS:
+		o->check = "ports";
+		E("a free %s port", tunnel_names[a->tunnel]);
+		A("%d of %d in use", sv->ports_in_use[a->tunnel], sv->ports[a->tunnel]);
+		W("server.ports.%s", tunnel_names[a->tunnel]);
+		if (ok) N("%d %s port(s) free", s->aux, tunnel_names[a->tunnel]);
+		else if (s->reason == R_NO_PORTS)
+			N("the server has no %s ports configured, so it does not accept this tunnel type",
+			  tunnel_names[a->tunnel]);
+		else N("all %d %s ports are in use", sv->ports[a->tunnel], tunnel_names[a->tunnel]);
+		break;
+	case ST_AUTH_SERVER:
+		o->check = "server authentication methods";
+		E("one of %s", mask_str(auth_method_names, sv->auth_mask, b1, sizeof b1));
+		A("%s", auth_method_names[a->auth]);
+		W("server.auth_methods");
+		N("%s", ok ? "the server has the client's authentication method enabled"
+		           : "the server does not enable the client's authentication method, so PPP "
+		             "cannot agree on one");
+		break;
+	case ST_USER:
+		o->check = "user";
+		E("a known account");
+		A("%s", a->user_name ? a->user_name : "(none)");
+		if (u) W("%s", u->path);
+		N("%s", !ok ? "no account with this name" : s->aux ? "account given inline in the attempt"
+		                                                    : "account found");
+		break;
+	case ST_LOCKED:
+		o->check = "account lockout";
+		E("not locked");
+		A("%s", u && u->locked ? "locked" : "not locked");
+		if (u) W("%s.locked", u->path);
+		N("%s", ok ? "the account is not locked out" : "the account is locked out");
+		break;
+	case ST_CREDENTIALS:
+		o->check = "credentials";
+		E("the account's password");
+		A("%s", a->password ? "a password" : "(no password given)");
+		if (u) W("%s.password", u->path);
+		if (s->verdict == V_SKIP)
+			N("%s", s->aux ? "not checked: the account has no password in the configuration"
+			               : "not checked: the attempt gives no password");
+		else
+			N("%s", ok ? "the password matches" : "the password does not match");
+		break;
+	case ST_DISABLED:
+		o->check = "account enabled";
+		E("enabled");
+		A("%s", u && u->disabled ? "disabled" : "enabled");
+		if (u) W("%s.disabled", u->path);
+		N("%s", ok ? "the account is enabled" : "the account is disabled");
+		break;
+	case ST_PASSWORD_EXPIRED:
+		o->check = "password age";
+		E("not expired");
+		A("%s", u && u->password_expired ? "expired" : "valid");
+		if (u) W("%s.password_expired", u->path);
+		N("%s", ok ? "the password has not expired" : "the password has expired");
+		break;
+	case ST_LOGON_HOURS:
+		o->check = "logon hours";
+		if (u && u->logon_hours) E("%s", week_grid_str(u->logon_hours, b1, sizeof b1));
+		else E("any time");
+		A("%s", policy_attr_value(c, a, CA_DAY_AND_TIME, b2, sizeof b2));
+		if (u) W("%s.logon_hours", u->path);
+		N("%s", s->verdict == V_SKIP ? "the account has no logon-hour restriction"
+		        : ok ? "within the account's logon hours" : "outside the account's logon hours");
+		break;
+	case ST_POLICY:
+		o->check = "policy";
+		if (!p) {
+			E("a policy");
+			A("%s", c->npolicies ? "none matched" : "no policies configured");
+			W("policies");
+			N("%s", c->npolicies ? "no policy matched: the attempt is rejected whatever the "
+			                       "user's dial-in setting"
+			                     : "with no policies every attempt is rejected");
+			break;
+		}
+		E("all conditions hold");
+		A("%s", s->aux == 2 ? "disabled" : ok ? "all hold" : "a condition fails");
+		W("%s", p->path);
+		N("%s \"%s\"%s", s->aux == 2 ? "skipped disabled policy" : ok ? "matched policy"
+		                                                              : "policy does not match:",
+		  p->name, "");
+		break;
+	case ST_COND: {
+		const struct condition *cd = &p->conds[s->cond];
+		o->check = cd->attr < CA_N ? cond_attr_names[cd->attr] : "?";
+		cond_expect(cd, o->expected, sizeof o->expected);
+		A("%s", policy_attr_value(c, a, cd->attr, b1, sizeof b1));
+		W("%s", cd->path);
+		N("%s", ok ? "holds" : "does not hold");
+		break;
+	}
+	case ST_PERMISSION: {
+		int dial = s->aux & 3;
+		bool grant = s->aux & 4, ign = s->aux & 8;
+		o->check = "permission";
+		E("access granted");
+		A("user %s, policy %s%s", dial == DIALIN_ALLOW ? "Allow access" : dial == DIALIN_DENY
+		                          ? "Deny access" : "Control access through policy",
+		  grant ? "grant" : "deny", ign ? ", user dial-in ignored" : "");
+		W("%s.permission", p ? p->path : "policies");
+		if (ign)
+			N("the profile ignores the user's dial-in properties, so the policy's permission "
+			  "decides: %s", grant ? "granted" : "denied");
+		else if (dial == DIALIN_DENY)
+			N("the user account is set to Deny access, which always wins");
+		else if (dial == DIALIN_ALLOW)
+			N("the user account is set to Allow access, which grants access whatever the "
+			  "policy's permission (%s)", grant ? "grant" : "deny");
+		else
+			N("the user account defers to the policy, whose permission is %s",
+			  grant ? "grant" : "deny");
+		break;
+	}
+	case ST_CALLER_ID:
+		o->check = "caller ID";
+		E("%s", u && u->caller_id ? u->caller_id : "");
+		A("%s", a->calling_station_id ? a->calling_station_id : "(absent)");
+		if (u) W("%s.caller_id", u->path);
+		N("%s", s->verdict == V_SKIP ? "the account's caller ID is ignored by the profile"
+		        : ok ? "the caller ID matches the account's" : "the client calls from another "
+		                                                        "number or address than the account allows");
+		break;
+	case ST_PROFILE_DAY_TIME:
+		o->check = "profile day and time";
+		if (p->profile.day_time) E("%s", week_grid_str(p->profile.day_time, b1, sizeof b1));
+		else E("any time");
+		A("%s", policy_attr_value(c, a, CA_DAY_AND_TIME, b2, sizeof b2));
+		W("%s.profile.day_time", p->path);
+		N("%s", s->verdict == V_SKIP ? "no day and time restriction" : ok ? "allowed at this time"
+		        : "the profile does not allow connections at this time");
+		break;
+	case ST_PROFILE_AUTH: {
+		uint32_t both = p->profile.auth_mask & sv->auth_mask;
+		o->check = "authentication method";
+		E("one of %s", mask_str(auth_method_names, both, b1, sizeof b1));
+		A("%s", auth_method_names[a->auth]);
+		W("%s.profile.auth_methods", p->path);
+		if (ok) N("allowed by the profile and enabled on the server");
+		else if (!both)
+			N("conflict: the profile allows only %s, none of which the server enables (%s)",
+			  mask_str(auth_method_names, p->profile.auth_mask, b1, sizeof b1),
+			  mask_str(auth_method_names, sv->auth_mask, b2, sizeof b2));
+		else
+			N("the profile allows %s; the client used %s",
+			  mask_str(auth_method_names, p->profile.auth_mask, b1, sizeof b1),
+			  auth_method_names[a->auth]);
+		break;
+	}
+	case ST_PROFILE_EAP: {
+		uint32_t eb = p->profile.eap_mask & sv->eap_mask;
+		o->check = "EAP type";
+		E("one of %s", mask_str(eap_type_names, eb, b1, sizeof b1));
+		A("%s", a->eap_type >= 0 ? eap_type_names[a->eap_type] : "(not EAP)");
+		W("%s.profile.eap_types", p->path);
+		if (ok) N("allowed by the profile and enabled on the server");
+		else if (!eb)
+			N("conflict: the profile requires EAP type %s but the server enables only %s",
+			  mask_str(eap_type_names, p->profile.eap_mask, b1, sizeof b1),
+			  mask_str(eap_type_names, sv->eap_mask, b2, sizeof b2));
+		else if (a->eap_type >= 0 && (p->profile.eap_mask >> a->eap_type & 1))
+			N("the profile allows %s but the server does not enable it", eap_type_names[a->eap_type]);
+		else
+			N("the profile does not allow this EAP type");
+		break;
+	}
+	case ST_PROFILE_CALLED:
+		o->check = "profile Called-Station-Id";
+		E("matches /%s/", p->profile.called_station_id);
+		A("%s", a->called_station_id ? a->called_station_id : "(absent)");
+		W("%s.profile.called_station_id", p->path);
+		N("%s", ok ? "the dialled number/address is allowed"
+		           : "the profile allows access only through another number or address");
+		break;
+	case ST_PROFILE_PORT_TYPE:
+		o->check = "profile NAS-Port-Type";
+		E("one of %s", mask_str(nas_port_type_names, p->profile.nas_port_mask, b1, sizeof b1));
+		A("%s", nas_port_type_names[a->nas_port_type]);
+		W("%s.profile.nas_port_types", p->path);
+		N("%s", ok ? "the medium is allowed" : "the profile does not allow this medium");
+		break;
+	case ST_PROFILE_TUNNEL:
+		o->check = "profile tunnel type";
+		E("one of %s", mask_str(tunnel_names, p->profile.tunnel_mask, b1, sizeof b1));
+		A("%s", tunnel_names[a->tunnel]);
+		W("%s.profile.tunnel_types", p->path);
+		N("%s", ok ? "the tunnel type is allowed" : "the profile does not allow this tunnel type");
+		break;
+	case ST_ENCRYPTION: {
+		uint32_t enc = p->profile.enc_mask & sv->enc_mask;
+		o->check = "encryption";
+		E("one of %s", mask_str(enc_level_names, enc, b1, sizeof b1));
+		A("%s", enc_level_names[a->encryption]);
+		W("%s.profile.encryption", p->path);
+		if (ok) N("the level is allowed by the profile and the server");
+		else if (!enc)
+			N("conflict: the profile allows %s, the server %s: no level in common",
+			  mask_str(enc_level_names, p->profile.enc_mask, b1, sizeof b1),
+			  mask_str(enc_level_names, sv->enc_mask, b2, sizeof b2));
+		else if (s->aux == 743) N("the client negotiates no encryption but the server requires it");
+		else if (s->aux == 741) N("the client's level is weaker than any the server allows");
+		else N("the client requires a level the server does not allow");
+		break;
+	}
+	case ST_MULTILINK:
+		o->check = "multilink";
+		E("%s%s", multilink_names[p->profile.multilink],
+		  p->profile.multilink == ML_ALLOW && p->profile.multilink_max_ports ? " (max ports)" : "");
+		if (p->profile.multilink_max_ports)
+			snprintf(o->expected, sizeof o->expected, "%s, at most %d ports",
+			         multilink_names[p->profile.multilink], p->profile.multilink_max_ports);
+		A("%d link(s); server multilink %s", a->links, sv->multilink ? "on" : "off");
+		W("%s.profile.multilink", p->path);
+		switch (s->aux) {
+		case 1: N("conflict: the profile allows multilink but the server has it turned off"); break;
+		case 2: N("the profile does not allow multilink; the client uses %d links", a->links); break;
+		case 3: N("the server does not allow multilink; the client uses %d links", a->links); break;
+		case 4: N("the client uses %d links, more than the profile's %d", a->links,
+		          p->profile.multilink_max_ports); break;
+		default: N("%s", s->verdict == V_SKIP ? "single link, server settings apply"
+		                                      : "multilink settings agree"); break;
+		}
+		break;
+	case ST_BAP:
+		o->check = "BAP";
+		E("%s", p->profile.bap_required ? "required" : "not required");
+		A("server BAP %s, client BAP %s", sv->bap ? "on" : "off", a->bap ? "on" : "off");
+		W("%s.profile.bap_required", p->path);
+		N("%s", s->aux == 1 ? "conflict: the profile requires BAP but the server has it turned off"
+		        : s->aux == 2 ? "the profile requires BAP for multilink and the client does not use it"
+		        : s->verdict == V_SKIP ? "BAP not required" : "BAP settings agree");
+		break;
+	case ST_LAN:
+		o->check = "LAN protocols";
+		E("%s", mask_str(lan_proto_names, sv->lan_mask, b1, sizeof b1));
+		A("%s", mask_str(lan_proto_names, a->protocols, b2, sizeof b2));
+		W("server.lan_protocols");
+		N("%s", ok ? "every protocol the client needs is enabled for remote access"
+		           : "a protocol the client needs is not enabled for remote access");
+		break;
+	case ST_ADDRESS:
+		o->check = "address";
+		switch (s->aux) {
+		case AK_STATIC:
+			E("an address the server can route");
+			A("static %s", u ? ipv4_str(u->static_ip, b1, sizeof b1) : "?");
+			W("%s.static_ip", u ? u->path : "users");
+			N("%s", ok ? "the account's static address is routable"
+			           : "the account's static address is outside the pool and every route of "
+			             "the server");
+			break;
+		case AK_REQUESTED:
+			E("%s", p->profile.ip_assignment == IPA_CLIENT_MAY_REQUEST ||
+			        (p->profile.ip_assignment == IPA_SERVER && sv->allow_requested_ip)
+			        ? "a requested address the server can route" : "the server assigns the address");
+			A("requested %s", ipv4_str(a->requested_ip, b1, sizeof b1));
+			W("%s.profile.ip_assignment", p->path);
+			N("%s", ok ? "the requested address is accepted"
+			           : "the server does not accept this requested address");
+			break;
+		case AK_POOL: {
+			int64_t f = pool_free(sv);
+			E("a free pool address");
+			A("%lld free of %llu (first address kept by the server)", (long long)f,
+			  (unsigned long long)pool_size(sv));
+			W("server.pool");
+			N("%s", ok ? "an address from the static pool" : "the static pool is exhausted");
+			break;
+		}
+		case AK_DHCP:
+			E("a DHCP lease");
+			A("%d free", sv->dhcp_free);
+			W("server.dhcp");
+			N("%s", ok ? "an address leased from DHCP" : "the DHCP scope has no free address");
+			break;
+		case AK_APIPA:
+			E("a DHCP lease");
+			A("DHCP server unreachable");
+			W("server.dhcp.reachable");
+			N("no DHCP server: the client gets an automatic private address (169.254.x.x) and "
+			  "cannot reach the network");
+			break;
+		}
+		break;
+	case ST_N:
+		break;
+	}
+#undef E
+#undef A
+#undef N
+#undef W
+}
+
+const char *policy_near_miss(const struct config *c, const struct attempt *a,
+                             const struct policy_result *r, size_t policy, char *buf,
+                             size_t bufsz)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	char exp[256], act[256];
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct policy_step *s = &r->steps[i];
+		if (s->kind != ST_COND || s->policy != (int)policy || s->verdict != V_FAIL) continue;
+		const struct condition *cd = &c->policies[policy].conds[s->cond];
+		cond_expect(cd, exp, sizeof exp);
+		const char *v = policy_attr_value(c, a, cd->attr, act, sizeof act);
+		int n;
+		if (cd->attr == CA_WINDOWS_GROUPS)
+			n = snprintf(buf + o, bufsz - o, "%sthe user were a member of %s; the user is in %s",
+			             o ? ", and " : "", cd->text, v);
+		else if (cd->attr == CA_DAY_AND_TIME)
+			n = snprintf(buf + o, bufsz - o, "%sthe attempt were made %s; it was made %s",
+			             o ? ", and " : "", exp, v);
+		else
+			n = snprintf(buf + o, bufsz - o, "%s%s %s %s; the attempt had %s", o ? ", and " : "",
+			             cond_attr_names[cd->attr], cd->is_pattern ? "matched" : "were",
+			             cd->is_pattern ? exp + 8 : exp, v);
+		if (n < 0 || (size_t)n >= bufsz - o) break;
+		o += (size_t)n;
+	}
+	return buf;
+}

@@ -1,0 +1,24 @@
+/* Positions inside JSON text.
+ *
+ * jansson reports a line and column only for syntax errors. To point at a value that
+ * parsed but is not valid (a misspelt encryption level, a pattern that does not
+ * compile), walk the text again along the value's JSON pointer (RFC 6901) and count
+ * lines and columns. Works on any input: malformed text just ends the walk early.
+ */
+#ifndef VNET_JSONPOS_H
+#define VNET_JSONPOS_H
+
+#include <stddef.h>
+
+/* Line and column (1-based; columns count characters, a tab is one) of the first
+ * character of the value that `pointer` names ("" = the whole document,
+ * "/policies/1/profile/encryption"). Returns 0 when found; -1 when the pointer leads
+ * nowhere, and then line/col give the start of the deepest value reached (the object
+ * a missing key should have been in), or 0/0 when nothing was reached. */
+int jsonpos_find(const char *text, size_t len, const char *pointer, int *line, int *col);
+
+/* Same, for the member's key instead of its value ("/server/ports/pptp" -> the
+ * `"pptp"` key). For array elements and the root it is the value position. */
+int jsonpos_find_key(const char *text, size_t len, const char *pointer, int *line, int *col);
+
+#endif

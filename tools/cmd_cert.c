@@ -1,0 +1,494 @@
+/* vnet cert pick: which machine certificate the server uses for IPsec, whether the
+ * clients accept it, and how to fix it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+#include "certpick.h"
+#include "certstore.h"
+#include "cmd.h"
+#include "facts.h"
+#include "out.h"
+
+/* Options, with the configuration's "certs" section as the fallback. Paths from the
+ * configuration are relative to the configuration file. */
+struct cert_cfg {
+	json_t *root;
+	char *store, *client_ca, *server_name, *endpoint, *purpose;
+};
+
+static char *cfg_path(const char *cfgfile, const char *val)
+{
+	if (val[0] == '/')
+		return strdup(val);
+	const char *slash = strrchr(cfgfile, '/');
+	if (!slash)
+		return strdup(val);
+	size_t dl = (size_t)(slash - cfgfile);
+	char *p = malloc(dl + strlen(val) + 2);
+	if (p)
+		sprintf(p, "%.*s/%s", (int)dl, cfgfile, val);
+	return p;
+}
+
+static int cfg_load(const char *file, struct cert_cfg *c)
+{
+	json_error_t je;
+	memset(c, 0, sizeof *c);
+	c->root = json_load_file(file, 0, &je);
+	if (!c->root) {
+		out_err(file, je.line, je.column, "%s", je.text);
+		return -1;
+	}
+	json_t *certs = json_object_get(c->root, "certs");
+	if (!certs)
+		return 0;
+	if (!json_is_object(certs)) {
+		out_err(file, 0, 0, "certs: expected an object");
+		return -1;
+	}
+	static const char *const keys[] = {"store", "client_ca", "server_name", "endpoint",
+	                                   "purpose"};
+	char **dst[] = {&c->store, &c->client_ca, &c->server_name, &c->endpoint, &c->purpose};
+	for (size_t i = 0; i < 5; i++) {
+		json_t *v = json_object_get(certs, keys[i]);
+		if (!v)
+			continue;
+		if (!json_is_string(v)) {
+			out_err(file, 0, 0, "certs.%s: expected a string", keys[i]);
+			return -1;
+		}
+		*dst[i] = i < 2 ? cfg_path(file, json_string_value(v)) : strdup(json_string_value(v));
+	}
+	return 0;
+}
+
+static void cfg_free(struct cert_cfg *c)
+{
+	json_decref(c->root);
+	free(c->store);
+	free(c->client_ca);
+	free(c->server_name);
+	free(c->endpoint);
+	free(c->purpose);
+}
+
+/* ---- JSON --------------------------------------------------------------------------- */
+
+static json_t *reasons_json(const struct cert_reason *r, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s}", "code", r[i].code, "text", r[i].text));
+	return a;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *cert_json(const struct cert_info *ci)
+{
+	char nb[40], na[40];
+	cert_format_time(ci->not_before, nb, sizeof nb);
+	cert_format_time(ci->not_after, na, sizeof na);
+	json_t *san = json_array();
+	for (size_t i = 0; i < ci->nsan; i++)
+		json_array_append_new(san, json_string(ci->san[i]));
+	json_t *eku = json_array();
+	for (size_t i = 0; i < ci->neku; i++)
+		json_array_append_new(eku, json_pack("{s:s,s:o}", "oid", ci->eku[i].oid, "name",
+		                                     str_or_null(ci->eku[i].name)));
+	json_t *ku = json_null();
+	if (ci->ku_present) {
+		ku = json_array();
+		char tmp[sizeof ci->ku_text];
+		snprintf(tmp, sizeof tmp, "%s", ci->ku_text);
+		for (char *sv = NULL, *t = strtok_r(tmp, ",", &sv); t; t = strtok_r(NULL, ",", &sv))
+			json_array_append_new(ku, json_string(t[0] == ' ' ? t + 1 : t));
+	}
+	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:b,s:s,s:s,s:s,s:{s:s,s:i,s:b,s:o},s:b,s:o,s:o,"
+	                 "s:b,s:{s:b,s:o,s:o,s:o},s:s}",
+	                 "file", ci->name, "subject", ci->subject, "issuer", ci->issuer,
+	                 "cn", str_or_null(ci->cn), "san", san, "wildcard", ci->wildcard,
+	                 "not_before", nb, "not_after", na,
+	                 "validity", ci->expired ? "expired" : ci->not_yet_valid ? "not-yet-valid"
+	                                                                         : "valid",
+	                 "key", "type", ci->key_type, "bits", ci->key_bits, "private_key",
+	                 ci->has_key, "key_file", str_or_null(ci->entry->key_file),
+	                 "eku_any_purpose", !ci->eku_present || ci->eku_anyext, "eku", eku,
+	                 "key_usage", ku, "ca", ci->is_ca,
+	                 "chain", "ok", ci->chain_ok, "root", str_or_null(ci->chain_root),
+	                 "root_file", str_or_null(ci->chain_root_file),
+	                 "error", ci->chain_ok ? json_null() : json_string(ci->chain_error),
+	                 "thumbprint", ci->thumbprint);
+}
+
+static const char *position(const struct cert_pick *p, size_t i)
+{
+	if (p->picked < 0)
+		return "no-pick";
+	if ((int)i < p->picked)
+		return "before-pick";
+	return (int)i == p->picked ? "picked" : "after-pick";
+}
+
+static json_t *pick_json(const struct cert_pick *p, const char *client_src, char at_s[40])
+{
+	const struct cert_store *s = p->store;
+	json_t *probs = json_array();
+	for (size_t i = 0; i < s->nproblems; i++)
+		json_array_append_new(probs, json_pack("{s:s,s:s}", "file", s->problems[i].file,
+		                                       "reason", s->problems[i].reason));
+	json_t *certs = json_array(), *cands = json_array();
+	for (size_t i = 0; i < p->n; i++) {
+		const struct cert_info *ci = &p->info[i];
+		json_array_append_new(certs, cert_json(ci));
+		json_array_append_new(cands, json_pack("{s:s,s:s,s:b,s:s,s:o}", "file", ci->name,
+		                                       "subject", ci->subject, "qualifies",
+		                                       ci->qualifies, "position", position(p, i),
+		                                       "reasons",
+		                                       reasons_json(ci->reasons, ci->nreasons)));
+	}
+	json_t *picked = json_null();
+	if (p->picked >= 0) {
+		const struct cert_info *ci = &p->info[p->picked];
+		picked = json_pack("{s:s,s:s,s:s}", "file", ci->name, "subject", ci->subject,
+		                   "thumbprint", ci->thumbprint);
+	}
+	const struct cert_client_view *v = &p->client;
+	json_t *client = json_pack(
+		"{s:b,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "accepted", v->accepted,
+		"error", v->error ? json_integer(v->error) : json_null(),
+		"error_name", str_or_null(v->error_name), "error_text", str_or_null(v->error_text),
+		"trust", v->trust_assumed ? "store-roots" : "client-ca",
+		"client_ca", str_or_null(client_src),
+		"trusted", p->picked >= 0 ? json_boolean(v->trusted) : json_null(),
+		"ca_differs", p->picked >= 0 ? json_boolean(v->ca_differs) : json_null(),
+		"name_matches", v->name_checked && p->picked >= 0 ? json_boolean(v->name_matches)
+		                                                   : json_null(),
+		"reasons", reasons_json(v->reasons, v->nreasons),
+		"warnings", reasons_json(v->warnings, v->nwarnings));
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:i,s:b,s:b,s:o}",
+	                      "store", s->dir, "order", s->has_order_file ? "store.order" : "name",
+	                      "purpose", cert_purpose_name(p->opts.purpose), "at", at_s,
+	                      "server_name", str_or_null(p->opts.server_name),
+	                      "problems", probs, "certificates", certs, "candidates", cands,
+	                      "picked", picked, "qualifying", (json_int_t)p->qualifying,
+	                      "order_decides", p->order_decides, "order_changes_outcome",
+	                      p->order_changes_outcome, "client", client);
+	if (p->has_fix) {
+		const struct cert_fix *f = &p->fix;
+		json_t *rm = json_array(), *cmds = json_array();
+		for (size_t i = 0; i < f->nremove; i++)
+			json_array_append_new(rm, json_string(p->info[f->remove[i]].name));
+		for (size_t i = 0; i < f->ncmds; i++)
+			json_array_append_new(cmds, json_string(f->cmds[i]));
+		json_t *single = json_null();
+		if (f->single >= 0) {
+			const struct cert_info *ci = &p->info[f->single];
+			single = json_pack("{s:s,s:s,s:s}", "file", ci->name, "subject", ci->subject,
+			                   "thumbprint", ci->thumbprint);
+		}
+		json_object_set_new(j, "fix", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+		                    "single", single, "remove", rm, "advice",
+		                    str_or_null(f->advice), "ca_name", str_or_null(f->ca_name),
+		                    "ca_from", str_or_null(f->ca_from), "commands", cmds, "note",
+		                    str_or_null(f->note)));
+	}
+	return j;
+}
+
+/* ---- text ------------------------------------------------------------------------- */
+
+static void print_error_code(int64_t e, char *buf, size_t bufsz)
+{
+	if (e > 0xffff)
+		snprintf(buf, bufsz, "0x%08llX", (unsigned long long)e);
+	else
+		snprintf(buf, bufsz, "%lld", (long long)e);
+}
+
+/* "- text" wrapped at `width` with continuation lines under the text. */
+static void print_item(int indent, const char *prefix, const char *text)
+{
+	const int width = 92;
+	size_t pl = strlen(prefix);
+	int room = width - indent - (int)pl;
+	if (room < 20)
+		room = 20;
+	const char *p = text;
+	bool first = true;
+	for (int guard = 0; *p && guard < 1000; guard++) {
+		size_t len = strlen(p), take = len;
+		if (take > (size_t)room) {
+			take = (size_t)room;
+			while (take > 0 && p[take] != ' ') take--;
+			if (take == 0) take = (size_t)room;
+		}
+		printf("%*s%s%.*s\n", indent, "", first ? prefix : "", (int)take, p);
+		if (first)
+			indent += (int)pl;
+		first = false;
+		p += take;
+		while (*p == ' ') p++;
+	}
+}
+
+static void print_cert(const struct cert_pick *p, size_t i)
+{
+	const struct cert_info *ci = &p->info[i];
+	char nb[40], na[40], buf[1600];
+	const char *verdict;
+	enum out_color col;
+	if ((int)i == p->picked) { verdict = "PICKED"; col = C_BOLD; }
+	else if (ci->qualifies) { verdict = "qualifies, not reached"; col = C_DIM; }
+	else if (p->picked < 0 || (int)i < p->picked) { verdict = "passed over"; col = C_YELLOW; }
+	else { verdict = "does not qualify"; col = C_DIM; }
+	printf("%2zu. %s%s%s  %s[%s]%s\n", i + 1, out_c(C_BOLD), ci->name, out_c(C_RESET),
+	       out_c(col), verdict, out_c(C_RESET));
+	out_kv(4, 11, "subject", "%s", ci->subject);
+	out_kv(4, 11, "issuer", "%s", ci->issuer);
+	buf[0] = 0;
+	for (size_t k = 0; k < ci->nsan; k++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, sizeof buf - l, "%s%s", k ? ", " : "", ci->san[k]);
+	}
+	if (ci->nsan)
+		out_kv(4, 11, "names", "%s%s", buf, ci->wildcard ? "  (wildcard)" : "");
+	else if (ci->wildcard)
+		out_kv(4, 11, "names", "none besides the CN (wildcard)");
+	cert_format_time(ci->not_before, nb, sizeof nb);
+	cert_format_time(ci->not_after, na, sizeof na);
+	out_kv(4, 11, "valid", "%s to %s (%s)", nb, na,
+	       ci->expired ? "expired" : ci->not_yet_valid ? "not yet valid" : "valid");
+	if (ci->key_bits > 0)
+		snprintf(buf, sizeof buf, "%s %d", ci->key_type, ci->key_bits);
+	else
+		snprintf(buf, sizeof buf, "%s", ci->key_type);
+	if (ci->has_key)
+		out_kv(4, 11, "key", "%s, private key in %s", buf, ci->entry->key_file);
+	else
+		out_kv(4, 11, "key", "%s, no private key", buf);
+	if (!ci->eku_present) {
+		out_kv(4, 11, "eku", "none (any purpose)");
+	} else {
+		buf[0] = 0;
+		for (size_t k = 0; k < ci->neku; k++) {
+			size_t l = strlen(buf);
+			if (ci->eku[k].name)
+				snprintf(buf + l, sizeof buf - l, "%s%s (%s)", k ? ", " : "", ci->eku[k].name,
+				         ci->eku[k].oid);
+			else
+				snprintf(buf + l, sizeof buf - l, "%s%s", k ? ", " : "", ci->eku[k].oid);
+		}
+		out_kv(4, 11, "eku", "%s", buf[0] ? buf : "empty");
+	}
+	if (ci->ku_present)
+		out_kv(4, 11, "key usage", "%s", ci->ku_text[0] ? ci->ku_text : "none");
+	if (ci->chain_ok)
+		out_kv(4, 11, "chain", "to %s%s%s%s", ci->chain_root,
+		       ci->chain_root_file ? " (" : "",
+		       ci->chain_root_file ? ci->chain_root_file : "", ci->chain_root_file ? ")" : "");
+	else
+		out_kv(4, 11, "chain", "none: %s", ci->chain_error);
+	out_kv(4, 11, "thumbprint", "%s", ci->thumbprint);
+	if (!ci->qualifies) {
+		for (size_t k = 0; k < ci->nreasons; k++) {
+			print_item(4, "- ", ci->reasons[k].text);
+		}
+	}
+}
+
+static void print_text(const struct cert_pick *p, const char *client_src, const char *at_s)
+{
+	const struct cert_store *s = p->store;
+	const struct cert_client_view *v = &p->client;
+	char buf[2400], ec[24];
+	printf("Store %s: %zu certificate%s, order from %s\n", s->dir, p->n, p->n == 1 ? "" : "s",
+	       s->has_order_file ? "store.order" : "file names");
+	for (size_t i = 0; i < s->nproblems; i++)
+		printf("  %sskipped%s %s: %s\n", out_c(C_YELLOW), out_c(C_RESET), s->problems[i].file,
+		       s->problems[i].reason);
+	printf("Server's pick for %s at %s:\n\n", cert_purpose_title(p->opts.purpose), at_s);
+	for (size_t i = 0; i < p->n; i++) {
+		print_cert(p, i);
+		putchar('\n');
+	}
+	if (p->picked >= 0) {
+		const struct cert_info *ci = &p->info[p->picked];
+		printf("Picked: %s (%s), thumbprint %s\n", ci->name, ci->subject, ci->thumbprint);
+	} else {
+		printf("Picked: none, no certificate qualifies for %s\n",
+		       cert_purpose_title(p->opts.purpose));
+	}
+	if (p->order_decides) {
+		snprintf(buf, sizeof buf, "Order decides: %zu certificates qualify and the server "
+		         "takes the first; %s", p->qualifying,
+		         p->order_changes_outcome ? "the clients accept some of them and not "
+		         "others, so the outcome depends on store order alone."
+		         : "the clients treat them alike.");
+		out_wrap(stdout, 0, 92, buf);
+	}
+	putchar('\n');
+	printf("Clients (trusting %s%s%s):\n",
+	       v->trust_assumed ? "the store's roots/, no --client-ca given" : client_src,
+	       p->opts.server_name ? ", dialling " : "",
+	       p->opts.server_name ? p->opts.server_name : "");
+	if (v->accepted) {
+		printf("  %saccepted%s\n", out_c(C_GREEN), out_c(C_RESET));
+	} else if (v->error) {
+		print_error_code(v->error, ec, sizeof ec);
+		printf("  %srejected: error %s%s%s%s\n", out_c(C_RED), ec,
+		       v->error_name ? " " : "", v->error_name ? v->error_name : "", out_c(C_RESET));
+		if (v->error_text) {
+			snprintf(buf, sizeof buf, "\"%s\"", v->error_text);
+			print_item(4, "", buf);
+		}
+	} else {
+		printf("  %srejected%s\n", out_c(C_RED), out_c(C_RESET));
+	}
+	for (size_t i = 0; i < v->nreasons; i++) {
+		print_item(2, "- ", v->reasons[i].text);
+	}
+	for (size_t i = 0; i < v->nwarnings; i++) {
+		print_item(2, "- warning: ", v->warnings[i].text);
+	}
+	if (p->has_fix) {
+		const struct cert_fix *f = &p->fix;
+		printf("\nFix:\n");
+		if (f->advice) {
+			print_item(2, "(a) ", f->advice);
+		}
+		if (p->opts.purpose == CERT_PURPOSE_L2TP) {
+			if (f->ncmds) {
+				snprintf(buf, sizeof buf, "Or keep the store and take the choice away from "
+				         "the server: stop the automatic L2TP IPsec policy and add a manual "
+				         "rule that accepts only computer certificates from %s (%s). On the "
+				         "server, from an elevated prompt:", f->ca_name, f->ca_from);
+				print_item(2, "(b) ", buf);
+				for (size_t i = 0; i < f->ncmds; i++)
+					printf("    %s\n", f->cmds[i]);
+			}
+			if (f->note) {
+				print_item(2, "(b) ", f->note);
+			}
+		}
+	}
+}
+
+/* ---- the command ---------------------------------------------------------------------- */
+
+int cmd_cert_pick(struct cmd_args *a)
+{
+	struct cert_cfg cfg = {0};
+	int rc = EXIT_USAGE;
+	struct cert_store *store = NULL;
+	STACK_OF(X509) *client_cas = NULL;
+	struct cert_problem *ca_probs = NULL;
+	size_t nca_probs = 0;
+	struct cert_pick pick;
+	bool have_pick = false;
+	struct diag_err err;
+
+	if (a->config && cfg_load(a->config, &cfg))
+		goto out;
+	const char *store_dir = args_get(a, "--store") ? args_get(a, "--store") : cfg.store;
+	const char *client_ca = args_get(a, "--client-ca") ? args_get(a, "--client-ca")
+	                                                   : cfg.client_ca;
+	const char *server_name = args_get(a, "--server-name") ? args_get(a, "--server-name")
+	                                                       : cfg.server_name;
+	const char *endpoint = args_get(a, "--endpoint") ? args_get(a, "--endpoint")
+	                                                 : cfg.endpoint;
+	const char *purpose_s = args_get(a, "--purpose") ? args_get(a, "--purpose") : cfg.purpose;
+	const char *pass = args_get(a, "--pass");
+	if (!pass)
+		pass = getenv("VNET_P12_PASS");
+	if (!store_dir) {
+		out_err(NULL, 0, 0, "cert pick: --store DIR is required (or \"certs\": {\"store\": ...} "
+		        "in the --config file)");
+		goto out;
+	}
+	struct cert_pick_opts o = {0};
+	o.purpose = CERT_PURPOSE_L2TP;
+	if (purpose_s) {
+		int pu = cert_purpose_parse(purpose_s);
+		if (pu < 0) {
+			out_err(NULL, 0, 0, "cert pick: --purpose '%s': expected l2tp, ikev2, sstp or "
+			        "iphttps", purpose_s);
+			goto out;
+		}
+		o.purpose = (enum cert_purpose)pu;
+	}
+	o.at = (int64_t)time(NULL);
+	if (args_get(a, "--at") && cert_parse_time(args_get(a, "--at"), &o.at, &err)) {
+		out_err(NULL, 0, 0, "cert pick: --at '%s': %s", args_get(a, "--at"), err.reason);
+		goto out;
+	}
+	if (endpoint && !cert_endpoint_valid(endpoint)) {
+		out_err(NULL, 0, 0, "cert pick: --endpoint '%s': expected an IPv4 or IPv6 address "
+		        "(optionally /PREFIX)", endpoint);
+		goto out;
+	}
+	if (server_name && !*server_name) {
+		out_err(NULL, 0, 0, "cert pick: --server-name is empty");
+		goto out;
+	}
+	o.server_name = server_name;
+	o.fix = args_has(a, "--fix");
+	o.endpoint = endpoint;
+
+	store = certstore_load(store_dir, pass, &err);
+	if (!store) {
+		out_err(store_dir, 0, 0, "%s", err.reason);
+		goto out;
+	}
+	for (size_t i = 0; i < store->nproblems; i++)
+		out_err(NULL, 0, 0, "%s/%s: %s (skipped)", store_dir, store->problems[i].file,
+		        store->problems[i].reason);
+	if (client_ca) {
+		client_cas = certstore_load_cas(client_ca, pass, &ca_probs, &nca_probs, &err);
+		if (!client_cas) {
+			out_err(client_ca, 0, 0, "%s", err.reason);
+			goto out;
+		}
+		for (size_t i = 0; i < nca_probs; i++)
+			out_err(ca_probs[i].file, 0, 0, "%s (skipped)", ca_probs[i].reason);
+		if (sk_X509_num(client_cas) == 0) {
+			out_err(client_ca, 0, 0, "no CA certificate found");
+			goto out;
+		}
+		o.client_cas = client_cas;
+		o.client_ca_source = client_ca;
+	}
+	if (cert_pick_run(store, &o, &pick, &err)) {
+		out_err(NULL, 0, 0, "cert pick: %s", err.reason);
+		goto out;
+	}
+	have_pick = true;
+
+	char at_s[40];
+	cert_format_time(o.at, at_s, sizeof at_s);
+	json_t *j = pick_json(&pick, client_ca, at_s);
+	if (a->json)
+		out_json(j);
+	else
+		print_text(&pick, client_ca, at_s);
+	json_decref(j);
+	rc = pick.client.accepted ? EXIT_YES : EXIT_NO;
+out:
+	if (have_pick)
+		cert_pick_free(&pick);
+	certstore_free(store);
+	if (client_cas)
+		sk_X509_pop_free(client_cas, X509_free);
+	for (size_t i = 0; i < nca_probs; i++) {
+		free(ca_probs[i].file);
+		free(ca_probs[i].reason);
+	}
+	free(ca_probs);
+	cfg_free(&cfg);
+	return rc;
+}

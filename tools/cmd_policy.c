@@ -1,0 +1,803 @@
+/* vnet policy test | show | check */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attempt.h"
+#include "catalog.h"
+#include "cmd.h"
+#include "config.h"
+#include "facts.h"
+#include "out.h"
+#include "policy.h"
+#include "render_diag.h"
+#include "rules.h"
+
+static struct config *load_config(const struct cmd_args *a, bool *unreadable)
+{
+	struct config_problems probs = {0};
+	struct config *c = config_load(a->config, &probs);
+	if (!c) config_problems_print(&probs, a->config ? a->config : "samples/vnet.json");
+	if (unreadable) *unreadable = probs.unreadable;
+	config_problems_free(&probs);
+	return c;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!fp) return NULL;
+	size_t cap = 65536, n = 0, r;
+	char *buf = malloc(cap);
+	while (buf && (r = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
+		n += r;
+		if (n + 1 == cap) {
+			char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	bool err = ferror(fp);
+	if (fp != stdin) fclose(fp);
+	if (!buf || err) {
+		free(buf);
+		if (!errno) errno = EIO;
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static const char *stage_name(enum step_kind k)
+{
+	switch (k) {
+	case ST_SERVICE:
+	case ST_REMOTE_ACCESS:
+	case ST_PORTS: return "server";
+	case ST_AUTH_SERVER: return "ppp";
+	case ST_USER:
+	case ST_LOCKED:
+	case ST_CREDENTIALS:
+	case ST_DISABLED:
+	case ST_PASSWORD_EXPIRED:
+	case ST_LOGON_HOURS: return "account";
+	case ST_POLICY:
+	case ST_COND: return "policy";
+	case ST_PERMISSION: return "permission";
+	case ST_CALLER_ID: return "dial-in";
+	case ST_PROFILE_DAY_TIME:
+	case ST_PROFILE_AUTH:
+	case ST_PROFILE_EAP:
+	case ST_PROFILE_CALLED:
+	case ST_PROFILE_PORT_TYPE:
+	case ST_PROFILE_TUNNEL: return "profile";
+	case ST_ENCRYPTION:
+	case ST_MULTILINK:
+	case ST_BAP:
+	case ST_LAN:
+	case ST_ADDRESS: return "profile-server";
+	case ST_N: break;
+	}
+	return "?";
+}
+
+static json_t *jstr_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *strv_json(char **v, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) json_array_append_new(arr, json_string(v[i]));
+	return arr;
+}
+
+/* ---- policy test ---------------------------------------------------------------------- */
+struct ctx {
+	const struct config *c;
+	struct ruleset *rs;
+	struct catalog *win, *nps;
+	struct policy_result r;
+	struct facts *facts;
+};
+
+static json_t *session_json(const struct ctx *x, const struct attempt *at)
+{
+	const struct policy_result *r = &x->r;
+	if (!r->accept) return json_null();
+	const struct profile *pr = &x->c->policies[r->policy].profile;
+	json_t *s = json_object();
+	char ip[20];
+	const char *src = "pool";
+	for (size_t i = 0; i < r->nsteps; i++)
+		if (r->steps[i].kind == ST_ADDRESS) {
+			static const char *const n[] = {"pool", "static", "requested", "dhcp", "apipa"};
+			int k = r->steps[i].aux;
+			src = k >= 0 && k < 5 ? n[k] : "?";
+		}
+	json_object_set_new(s, "address", r->has_address ? json_string(ipv4_str(r->address, ip,
+	                    sizeof ip)) : json_null());
+	json_object_set_new(s, "address_source", json_string(src));
+	json_object_set_new(s, "idle_timeout", json_integer(r->idle_timeout));
+	json_object_set_new(s, "session_timeout", json_integer(r->session_timeout));
+	json_object_set_new(s, "encryption", json_string(enc_level_names[r->encryption]));
+	json_object_set_new(s, "links", json_integer(r->links));
+	json_t *f = json_object();
+	json_object_set_new(f, "input", strv_json(pr->filters_in, pr->nfilters_in));
+	json_object_set_new(f, "output", strv_json(pr->filters_out, pr->nfilters_out));
+	json_object_set_new(s, "filters", f);
+	(void)at;
+	return s;
+}
+
+static json_t *result_json(struct ctx *x, const struct attempt *at)
+{
+	const struct config *c = x->c;
+	const struct policy_result *r = &x->r;
+	json_t *o = json_object();
+	if (at->label) json_object_set_new(o, "attempt", json_string(at->label));
+	char src[300];
+	snprintf(src, sizeof src, "%s%s%s", at->file ? at->file : "-", at->pointer[0] ? "#" : "",
+	         at->pointer);
+	json_object_set_new(o, "input", json_string(src));
+	json_object_set_new(o, "user", jstr_or_null(at->user_name));
+	json_object_set_new(o, "decision", json_string(r->accept ? "accept" : "reject"));
+	json_object_set_new(o, "policy", r->policy >= 0 ? json_string(c->policies[r->policy].name)
+	                                                : json_null());
+	json_object_set_new(o, "error", json_integer(r->error));
+	const struct catalog_entry *we = r->error && x->win ? catalog_find(x->win, r->error) : NULL;
+	json_object_set_new(o, "error_name", we && we->name[0] ? json_string(we->name) : json_null());
+	json_object_set_new(o, "error_message", we ? json_string(we->message) : json_null());
+	json_object_set_new(o, "reason", json_string(policy_reasons[r->reason].code));
+	json_object_set_new(o, "reason_text", json_string(policy_reasons[r->reason].text));
+	json_object_set_new(o, "nps_reason", json_integer(r->nps_reason));
+	const struct catalog_entry *ne = x->nps ? catalog_find(x->nps, r->nps_reason) : NULL;
+	json_object_set_new(o, "nps_message", ne && (r->nps_reason || r->accept)
+	                    ? json_string(ne->message) : json_null());
+	json_t *tr = json_array();
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct policy_step *s = &r->steps[i];
+		struct step_text t;
+		policy_step_text(c, at, s, &t);
+		json_t *j = json_object();
+		json_object_set_new(j, "stage", json_string(stage_name((enum step_kind)s->kind)));
+		json_object_set_new(j, "policy", s->policy >= 0 ? json_string(c->policies[s->policy].name)
+		                                                : json_null());
+		json_object_set_new(j, "check", json_string(t.check));
+		json_object_set_new(j, "expected", json_string(t.expected));
+		json_object_set_new(j, "actual", json_string(t.actual));
+		json_object_set_new(j, "verdict", json_string(policy_verdict_name((enum verdict)s->verdict)));
+		json_object_set_new(j, "reason", s->reason >= 0 ? json_string(policy_reasons[s->reason].code)
+		                                                : json_null());
+		json_object_set_new(j, "decisive", json_boolean(s->decisive));
+		if (s->after) json_object_set_new(j, "after_decision", json_true());
+		json_object_set_new(j, "note", json_string(t.note));
+		json_object_set_new(j, "config", json_string(t.where));
+		json_array_append_new(tr, j);
+	}
+	json_object_set_new(o, "trace", tr);
+	/* what would have made each policy tried before the decision match */
+	json_t *nm = json_array();
+	size_t upto = r->policy >= 0 ? (size_t)r->policy : c->npolicies;
+	bool tried = false;
+	for (size_t i = 0; i < r->nsteps; i++)
+		if (r->steps[i].kind == ST_POLICY && r->steps[i].policy >= 0) tried = true;
+	for (size_t p = 0; tried && p < upto; p++) {
+		if (!c->policies[p].enabled) continue;
+		char buf[1024];
+		policy_near_miss(c, at, r, p, buf, sizeof buf);
+		if (!buf[0]) continue;
+		json_t *j = json_object();
+		json_object_set_new(j, "policy", json_string(c->policies[p].name));
+		json_object_set_new(j, "would_match_if", json_string(buf));
+		json_array_append_new(nm, j);
+	}
+	json_object_set_new(o, "near_misses", nm);
+	json_object_set_new(o, "diagnoses", x->rs ? render_diag_facts(x->rs, x->facts, 0)
+	                                          : json_array());
+	json_object_set_new(o, "session", session_json(x, at));
+	return o;
+}
+
+static const char *js(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void print_result_text(const json_t *o, bool verbose)
+{
+	bool accept = strcmp(js(o, "decision"), "accept") == 0;
+	const char *label = js(o, "attempt");
+	if (accept) {
+		printf("%sACCEPT%s by policy \"%s\"", out_c(C_GREEN), out_c(C_RESET), js(o, "policy"));
+	} else {
+		printf("%sREJECT%s: error %lld", out_c(C_RED), out_c(C_RESET),
+		       (long long)json_integer_value(json_object_get(o, "error")));
+		if (*js(o, "error_name")) printf(" %s", js(o, "error_name"));
+		if (*js(o, "error_message")) printf(": %s", js(o, "error_message"));
+	}
+	printf("\n");
+	out_kv(2, 10, "attempt", "%s%s%s (user %s)", label, *label ? ", " : "", js(o, "input"),
+	       js(o, "user"));
+	out_kv(2, 10, "reason", "%s: %s", js(o, "reason"), js(o, "reason_text"));
+	long long nps = json_integer_value(json_object_get(o, "nps_reason"));
+	if (nps || accept)
+		out_kv(2, 10, "NPS", "reason code %lld%s%s", nps, *js(o, "nps_message") ? ": " : "",
+		       js(o, "nps_message"));
+	else
+		out_kv(2, 10, "NPS", "no policy-server event (the server itself refuses)");
+	if (!accept && *js(o, "policy")) out_kv(2, 10, "policy", "\"%s\"", js(o, "policy"));
+	const json_t *s = json_object_get(o, "session");
+	if (json_is_object(s)) {
+		const char *src = js(s, "address_source");
+		char addr[80];
+		if (json_is_string(json_object_get(s, "address")))
+			snprintf(addr, sizeof addr, "%s (%s)", js(s, "address"), src);
+		else if (strcmp(src, "apipa") == 0)
+			snprintf(addr, sizeof addr, "169.254.x.x (automatic private: no DHCP server)");
+		else
+			snprintf(addr, sizeof addr, "leased from DHCP");
+		long long it = json_integer_value(json_object_get(s, "idle_timeout"));
+		long long st = json_integer_value(json_object_get(s, "session_timeout"));
+		char its[32], sts[32];
+		snprintf(its, sizeof its, it ? "%lld min" : "none", it);
+		snprintf(sts, sizeof sts, st ? "%lld min" : "none", st);
+		out_kv(2, 10, "session", "address %s, encryption %s, idle timeout %s, session timeout %s",
+		       addr, js(s, "encryption"), its, sts);
+		const json_t *f = json_object_get(s, "filters");
+		size_t ni = json_array_size(json_object_get(f, "input"));
+		size_t no = json_array_size(json_object_get(f, "output"));
+		if (ni || no) {
+			for (size_t i = 0; i < ni; i++)
+				out_kv(2, 10, "filter", "input %s",
+				       json_string_value(json_array_get(json_object_get(f, "input"), i)));
+			for (size_t i = 0; i < no; i++)
+				out_kv(2, 10, "filter", "output %s",
+				       json_string_value(json_array_get(json_object_get(f, "output"), i)));
+		}
+	}
+	printf("\n%sTrace%s\n", out_c(C_BOLD), out_c(C_RESET));
+	const json_t *tr = json_object_get(o, "trace");
+	static const char *const hdr[] = {"stage", "verdict", "check", "expected", "attempt"};
+	struct out_table *tab = out_table_new(5, hdr);
+	const char *last_stage = "";
+	size_t i, npol = 0;
+	json_t *t;
+	json_array_foreach(tr, i, t) {
+		const char *stage = js(t, "stage");
+		bool after = json_is_true(json_object_get(t, "after_decision"));
+		if (after && !verbose) continue;
+		char st[64] = "", chk[300];
+		bool is_pol = strcmp(js(t, "check"), "policy") == 0 &&
+		              json_is_string(json_object_get(t, "policy"));
+		if (is_pol) {
+			snprintf(st, sizeof st, "policy %zu%s", ++npol, after ? " (-v)" : "");
+			snprintf(chk, sizeof chk, "\"%s\"", js(t, "policy"));
+			last_stage = "policy";
+		} else {
+			if (strcmp(stage, last_stage) != 0) snprintf(st, sizeof st, "%s", stage);
+			last_stage = stage;
+			snprintf(chk, sizeof chk, "%s%s", strcmp(stage, "policy") == 0 ? "  " : "",
+			         js(t, "check"));
+		}
+		const char *row[5] = {st, js(t, "verdict"), chk, js(t, "expected"), js(t, "actual")};
+		out_table_add(tab, row);
+	}
+	out_table_print(tab, stdout, 2);
+	out_table_free(tab);
+	/* why each failing check failed, the deciding one first */
+	bool any = false;
+	for (int pass = 0; pass < 2; pass++)
+		json_array_foreach(tr, i, t) {
+			bool dec = json_is_true(json_object_get(t, "decisive"));
+			if (strcmp(js(t, "verdict"), "fail") != 0 || (pass == 0) != dec) continue;
+			if (strcmp(js(t, "stage"), "policy") == 0 && !dec) continue;
+			if (!any) printf("\n%sFindings%s\n", out_c(C_BOLD), out_c(C_RESET));
+			any = true;
+			char line[1200];
+			snprintf(line, sizeof line, "%s %s: %s%s%s%s", dec ? "decides:" : "also:   ",
+			         js(t, "check"), js(t, "note"), *js(t, "config") ? " (" : "",
+			         js(t, "config"), *js(t, "config") ? ")" : "");
+			out_wrap(stdout, 2, 100, line);
+		}
+	const json_t *nm = json_object_get(o, "near_misses");
+	if (json_array_size(nm)) {
+		printf("\n%sNear misses%s\n", out_c(C_BOLD), out_c(C_RESET));
+		json_array_foreach(nm, i, t) {
+			char line[1400];
+			snprintf(line, sizeof line, "policy \"%s\" would match if %s", js(t, "policy"),
+			         js(t, "would_match_if"));
+			out_wrap(stdout, 2, 100, line);
+		}
+	}
+	const json_t *dg = json_object_get(o, "diagnoses");
+	if (json_array_size(dg)) {
+		printf("\n%sDiagnosis%s\n", out_c(C_BOLD), out_c(C_RESET));
+		render_diag_text(stdout, dg, 2);
+	}
+}
+
+int cmd_policy_test(struct cmd_args *a)
+{
+	struct ctx x = {0};
+	int rc = EXIT_USAGE;
+	struct attempt_list *lists = calloc((size_t)a->npos, sizeof *lists);
+	json_t *results = json_array();
+	x.c = load_config(a, NULL);
+	if (!x.c || !lists) goto out;
+	char *problems = NULL;
+	x.rs = rules_load(a->rules_dir, &problems);
+	if (!x.rs) {
+		out_err(a->rules_dir, 0, 0, "knowledge base does not load:\n%s",
+		        problems ? problems : "");
+		free(problems);
+		goto out;
+	}
+	free(problems);
+	x.win = catalog_load(CATALOG_WINDOWS, a->rules_dir, NULL);
+	x.nps = catalog_load(CATALOG_NPS, a->rules_dir, NULL);
+	/* read every input first: a bad one stops everything before any answer */
+	bool bad = false;
+	for (int i = 0; i < a->npos; i++) {
+		size_t len = 0;
+		errno = 0;
+		char *text = read_all(a->pos[i], &len);
+		if (!text) {
+			out_err(a->pos[i], 0, 0, "cannot read: %s", strerror(errno));
+			bad = true;
+			continue;
+		}
+		struct config_problems probs = {0};
+		const char *name = strcmp(a->pos[i], "-") == 0 ? "(stdin)" : a->pos[i];
+		if (attempts_parse(x.c, name, text, len, &lists[i], &probs)) {
+			config_problems_print(&probs, name);
+			bad = true;
+		}
+		config_problems_free(&probs);
+		free(text);
+	}
+	if (bad) goto out;
+	if (policy_result_init(&x.r, x.c) || !(x.facts = facts_new())) {
+		out_err(NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	x.r.trace_after = args_count(a, "-v") > 0;
+	bool any_reject = false;
+	for (int i = 0; i < a->npos; i++)
+		for (size_t k = 0; k < lists[i].n; k++) {
+			facts_reset(x.facts);
+			if (policy_evaluate(x.c, &lists[i].v[k], &x.r, x.facts)) any_reject = true;
+			json_array_append_new(results, result_json(&x, &lists[i].v[k]));
+		}
+	if (a->json) {
+		out_json(json_array_size(results) == 1 ? json_array_get(results, 0) : results);
+	} else {
+		size_t i;
+		json_t *o;
+		json_array_foreach(results, i, o) {
+			if (i) printf("\n%s\n\n", "----");
+			print_result_text(o, args_count(a, "-v") > 0);
+		}
+	}
+	rc = any_reject ? EXIT_NO : EXIT_YES;
+out:
+	for (int i = 0; lists && i < a->npos; i++) attempts_free(&lists[i]);
+	free(lists);
+	json_decref(results);
+	policy_result_free(&x.r);
+	facts_free(x.facts);
+	catalog_free(x.win);
+	catalog_free(x.nps);
+	rules_free(x.rs);
+	config_free((struct config *)x.c);
+	return rc;
+}
+
+/* ---- policy show -------------------------------------------------------------------------- */
+static json_t *mask_json(const char *const *names, uint32_t mask)
+{
+	json_t *arr = json_array();
+	for (int i = 0; names[i] && i < 32; i++)
+		if (mask >> i & 1) json_array_append_new(arr, json_string(names[i]));
+	return arr;
+}
+
+static json_t *policy_json(const struct config *c, size_t i)
+{
+	const struct policy *p = &c->policies[i];
+	const struct profile *pr = &p->profile;
+	const struct server *sv = &c->server;
+	char buf[512];
+	json_t *o = json_object();
+	json_object_set_new(o, "order", json_integer((json_int_t)i + 1));
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "enabled", json_boolean(p->enabled));
+	json_object_set_new(o, "permission", json_string(p->grant ? "grant" : "deny"));
+	json_t *cs = json_array();
+	for (size_t k = 0; k < p->nconds; k++) {
+		const struct condition *cd = &p->conds[k];
+		json_t *j = json_object();
+		json_object_set_new(j, "attribute", json_string(cond_attr_names[cd->attr]));
+		json_object_set_new(j, cd->is_pattern ? "pattern" : "value", json_string(cd->text));
+		json_array_append_new(cs, j);
+	}
+	json_object_set_new(o, "conditions", cs);
+	json_t *pj = json_object();
+	json_object_set_new(pj, "auth_methods", mask_json(auth_method_names, pr->auth_mask));
+	json_object_set_new(pj, "auth_methods_effective",
+	                    mask_json(auth_method_names, pr->auth_mask & sv->auth_mask));
+	if (pr->auth_mask & (1u << AUTH_EAP)) {
+		json_object_set_new(pj, "eap_types", mask_json(eap_type_names, pr->eap_mask));
+		json_object_set_new(pj, "eap_types_effective",
+		                    mask_json(eap_type_names, pr->eap_mask & sv->eap_mask));
+	}
+	json_object_set_new(pj, "encryption", mask_json(enc_level_names, pr->enc_mask));
+	json_object_set_new(pj, "encryption_effective",
+	                    mask_json(enc_level_names, pr->enc_mask & sv->enc_mask));
+	json_object_set_new(pj, "multilink", json_string(multilink_names[pr->multilink]));
+	json_object_set_new(pj, "multilink_max_ports", json_integer(pr->multilink_max_ports));
+	json_object_set_new(pj, "bap_required", json_boolean(pr->bap_required));
+	json_object_set_new(pj, "day_time", pr->day_time ? json_string(week_grid_str(pr->day_time,
+	                    buf, sizeof buf)) : json_string("any time"));
+	json_object_set_new(pj, "idle_timeout", json_integer(pr->idle_timeout));
+	json_object_set_new(pj, "session_timeout", json_integer(pr->session_timeout));
+	json_object_set_new(pj, "nas_port_types", pr->nas_port_mask
+	                    ? mask_json(nas_port_type_names, pr->nas_port_mask) : json_string("any"));
+	json_object_set_new(pj, "tunnel_types", pr->tunnel_mask ? mask_json(tunnel_names,
+	                    pr->tunnel_mask) : json_string("any"));
+	json_object_set_new(pj, "called_station_id", jstr_or_null(pr->called_station_id));
+	json_object_set_new(pj, "ip_assignment", json_string(ip_assign_names[pr->ip_assignment]));
+	json_t *f = json_object();
+	json_object_set_new(f, "input", strv_json(pr->filters_in, pr->nfilters_in));
+	json_object_set_new(f, "output", strv_json(pr->filters_out, pr->nfilters_out));
+	json_object_set_new(pj, "filters", f);
+	json_object_set_new(pj, "ignore_user_dialin", json_boolean(pr->ignore_user_dialin));
+	json_object_set_new(o, "profile", pj);
+	return o;
+}
+
+static const char *jlist(const json_t *arr, char *buf, size_t bufsz)
+{
+	if (json_is_string(arr)) return snprintf(buf, bufsz, "%s", json_string_value(arr)), buf;
+	size_t o = 0, i;
+	json_t *e;
+	buf[0] = 0;
+	json_array_foreach(arr, i, e) {
+		int n = snprintf(buf + o, bufsz - o, "%s%s", i ? ", " : "", json_string_value(e));
+		if (n < 0 || (size_t)n >= bufsz - o) break;
+		o += (size_t)n;
+	}
+	if (!o) snprintf(buf, bufsz, "(none)");
+	return buf;
+}
+
+int cmd_policy_show(struct cmd_args *a)
+{
+	struct config *c = load_config(a, NULL);
+	if (!c) return EXIT_USAGE;
+	json_t *root = json_object();
+	json_object_set_new(root, "config", json_string(c->file));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < c->npolicies; i++) json_array_append_new(arr, policy_json(c, i));
+	json_object_set_new(root, "policies", arr);
+	if (a->json) {
+		out_json(root);
+		json_decref(root);
+		config_free(c);
+		return EXIT_YES;
+	}
+	printf("%zu polic%s in %s, evaluated in this order (first match decides; no match "
+	       "rejects)\n", c->npolicies, c->npolicies == 1 ? "y" : "ies", c->file);
+	size_t i;
+	json_t *p;
+	char b1[512], b2[512];
+	json_array_foreach(arr, i, p) {
+		printf("\n%s%zu. %s%s  [%s%s]\n", out_c(C_BOLD), i + 1, js(p, "name"), out_c(C_RESET),
+		       js(p, "permission"), json_is_true(json_object_get(p, "enabled")) ? ""
+		                                                                     : ", disabled");
+		size_t k;
+		json_t *cd;
+		json_array_foreach(json_object_get(p, "conditions"), k, cd) {
+			bool pat = json_object_get(cd, "pattern") != NULL;
+			printf("   %s %s %s%s%s\n", k ? "and" : "if ", js(cd, "attribute"),
+			       pat ? "matches /" : "= ", pat ? js(cd, "pattern") : js(cd, "value"),
+			       pat ? "/" : "");
+		}
+		const json_t *pr = json_object_get(p, "profile");
+		out_kv(3, 16, "auth methods", "%s (with the server: %s)",
+		       jlist(json_object_get(pr, "auth_methods"), b1, sizeof b1),
+		       jlist(json_object_get(pr, "auth_methods_effective"), b2, sizeof b2));
+		if (json_object_get(pr, "eap_types"))
+			out_kv(3, 16, "EAP types", "%s (with the server: %s)",
+			       jlist(json_object_get(pr, "eap_types"), b1, sizeof b1),
+			       jlist(json_object_get(pr, "eap_types_effective"), b2, sizeof b2));
+		out_kv(3, 16, "encryption", "%s (with the server: %s)",
+		       jlist(json_object_get(pr, "encryption"), b1, sizeof b1),
+		       jlist(json_object_get(pr, "encryption_effective"), b2, sizeof b2));
+		long long mp = json_integer_value(json_object_get(pr, "multilink_max_ports"));
+		out_kv(3, 16, "multilink", "%s%s%s", js(pr, "multilink"), mp ? ", max ports " : "",
+		       mp ? (snprintf(b1, sizeof b1, "%lld", mp), b1) : "");
+		out_kv(3, 16, "BAP", "%s", json_is_true(json_object_get(pr, "bap_required"))
+		                              ? "required" : "not required");
+		out_kv(3, 16, "day and time", "%s", js(pr, "day_time"));
+		long long it = json_integer_value(json_object_get(pr, "idle_timeout"));
+		long long st = json_integer_value(json_object_get(pr, "session_timeout"));
+		out_kv(3, 16, "timeouts", "idle %s, session %s",
+		       it ? (snprintf(b1, sizeof b1, "%lld min", it), b1) : "none",
+		       st ? (snprintf(b2, sizeof b2, "%lld min", st), b2) : "none");
+		out_kv(3, 16, "media", "%s", jlist(json_object_get(pr, "nas_port_types"), b1, sizeof b1));
+		out_kv(3, 16, "tunnels", "%s", jlist(json_object_get(pr, "tunnel_types"), b1, sizeof b1));
+		if (*js(pr, "called_station_id"))
+			out_kv(3, 16, "called number", "/%s/", js(pr, "called_station_id"));
+		out_kv(3, 16, "IP assignment", "%s", js(pr, "ip_assignment"));
+		const json_t *f = json_object_get(pr, "filters");
+		out_kv(3, 16, "filters", "input %s; output %s",
+		       jlist(json_object_get(f, "input"), b1, sizeof b1),
+		       jlist(json_object_get(f, "output"), b2, sizeof b2));
+		out_kv(3, 16, "user dial-in", "%s", json_is_true(json_object_get(pr, "ignore_user_dialin"))
+		                                       ? "ignored" : "applies");
+	}
+	json_decref(root);
+	config_free(c);
+	return EXIT_YES;
+}
+
+/* ---- policy check -------------------------------------------------------------------------- */
+struct finding {
+	char pointer[200];
+	char path[200];
+	char msg[600];
+};
+
+struct findings {
+	struct finding *v;
+	size_t n, cap;
+};
+
+__attribute__((format(printf, 4, 5)))
+static void find_add(struct findings *f, const char *pointer, const char *path,
+                     const char *fmt, ...)
+{
+	if (f->n == f->cap) {
+		size_t nc = f->cap ? f->cap * 2 : 16;
+		struct finding *nv = realloc(f->v, nc * sizeof *nv);
+		if (!nv) return;
+		f->v = nv;
+		f->cap = nc;
+	}
+	struct finding *x = &f->v[f->n++];
+	snprintf(x->pointer, sizeof x->pointer, "%s", pointer);
+	snprintf(x->path, sizeof x->path, "%s", path);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->msg, sizeof x->msg, fmt, ap);
+	va_end(ap);
+}
+
+static bool grid_subset(const struct week_grid *a, const struct week_grid *b)
+{
+	for (size_t i = 0; i < sizeof a->bits; i++)
+		if (a->bits[i] & ~b->bits[i]) return false;
+	return true;
+}
+
+static bool grid_full(const struct week_grid *g)
+{
+	for (size_t i = 0; i < sizeof g->bits; i++)
+		if (g->bits[i] != 0xFF) return false;
+	return true;
+}
+
+/* Does condition `ci` hold for every attempt that satisfies all conditions of `pj`? */
+static bool cond_implied(const struct config *c, const struct condition *ci,
+                         const struct policy *pj)
+{
+	if (ci->attr == CA_DAY_AND_TIME && ci->grid && grid_full(ci->grid)) return true;
+	for (size_t k = 0; k < pj->nconds; k++) {
+		const struct condition *cj = &pj->conds[k];
+		if (cj->attr != ci->attr) continue;
+		switch (ci->attr) {
+		case CA_WINDOWS_GROUPS: {
+			/* every group cj accepts must lead (through nesting) into one ci accepts */
+			bool all = true;
+			uint64_t *cl = calloc(c->group_words, sizeof *cl);
+			if (!cl) return false;
+			for (size_t g = 0; g < cj->ngroups && all; g++) {
+				config_group_closure(c, &cj->groups[g], 1, cl);
+				bool hit = false;
+				for (size_t h = 0; h < ci->ngroups; h++)
+					if (cl[ci->groups[h] / 64] >> (ci->groups[h] % 64) & 1) hit = true;
+				all = hit;
+			}
+			free(cl);
+			if (all) return true;
+			break;
+		}
+		case CA_DAY_AND_TIME:
+			if (ci->grid && cj->grid && grid_subset(cj->grid, ci->grid)) return true;
+			break;
+		case CA_NAS_PORT_TYPE:
+		case CA_TUNNEL_TYPE:
+		case CA_FRAMED_PROTOCOL:
+		case CA_SERVICE_TYPE:
+		case CA_AUTHENTICATION_TYPE:
+			if (!(cj->mask & ~ci->mask)) return true;
+			break;
+		default:
+			if (ci->is_pattern == cj->is_pattern && ci->text && cj->text &&
+			    (ci->is_pattern ? strcmp(ci->text, cj->text) : strcasecmp(ci->text, cj->text)) == 0)
+				return true;
+			break;
+		}
+	}
+	return false;
+}
+
+static void check_config(const struct config *c, struct findings *f)
+{
+	const struct server *sv = &c->server;
+	char ptr[64], b1[256], b2[256], ip[20];
+	if (!c->npolicies)
+		find_add(f, "/policies", "policies", "no policies: every connection attempt is rejected");
+	for (size_t j = 0; j < c->npolicies; j++) {
+		const struct policy *pj = &c->policies[j];
+		if (!pj->enabled) continue;
+		snprintf(ptr, sizeof ptr, "/policies/%zu", j);
+		for (size_t i = 0; i < j; i++) {
+			const struct policy *pi = &c->policies[i];
+			if (!pi->enabled) continue;
+			bool all = true;
+			for (size_t k = 0; k < pi->nconds && all; k++)
+				all = cond_implied(c, &pi->conds[k], pj);
+			if (all) {
+				find_add(f, ptr, pj->path, "unreachable: policy \"%s\" (%s) matches every "
+				         "attempt that policy \"%s\" matches, so it is never used", pi->name,
+				         pi->path, pj->name);
+				break;
+			}
+		}
+	}
+	for (size_t j = 0; j < c->npolicies; j++) {
+		const struct policy *p = &c->policies[j];
+		const struct profile *pr = &p->profile;
+		char path[200];
+		snprintf(ptr, sizeof ptr, "/policies/%zu/profile", j);
+		snprintf(path, sizeof path, "%s.profile", p->path);
+		if (!(pr->auth_mask & sv->auth_mask))
+			find_add(f, ptr, path, "auth_methods: the profile allows %s but the server enables "
+			         "only %s: every attempt matching \"%s\" is rejected (auth-method-conflict)",
+			         mask_str(auth_method_names, pr->auth_mask, b1, sizeof b1),
+			         mask_str(auth_method_names, sv->auth_mask, b2, sizeof b2), p->name);
+		if ((pr->auth_mask & sv->auth_mask & (1u << AUTH_EAP)) && pr->eap_mask &&
+		    !(pr->eap_mask & sv->eap_mask))
+			find_add(f, ptr, path, "eap_types: the profile requires EAP type %s but the server "
+			         "enables only %s (eap-type-conflict)",
+			         mask_str(eap_type_names, pr->eap_mask, b1, sizeof b1),
+			         mask_str(eap_type_names, sv->eap_mask, b2, sizeof b2));
+		if (!(pr->enc_mask & sv->enc_mask))
+			find_add(f, ptr, path, "encryption: the profile allows %s but the server only %s: "
+			         "no level in common (encryption-conflict)",
+			         mask_str(enc_level_names, pr->enc_mask, b1, sizeof b1),
+			         mask_str(enc_level_names, sv->enc_mask, b2, sizeof b2));
+		if (pr->multilink == ML_ALLOW && !sv->multilink)
+			find_add(f, ptr, path, "multilink: the profile allows multilink but the server has "
+			         "it turned off (multilink-conflict)");
+		if (pr->bap_required && !sv->bap)
+			find_add(f, ptr, path, "bap_required: the profile requires BAP but the server has it "
+			         "turned off (bap-conflict)");
+	}
+	/* address pools */
+	for (size_t i = 0; i < sv->npool; i++) {
+		snprintf(ptr, sizeof ptr, "/server/pool/%zu", i);
+		char path[64];
+		snprintf(path, sizeof path, "server.pool[%zu]", i);
+		for (size_t k = 0; k < sv->naddresses; k++)
+			if (sv->addresses[k] >= sv->pool[i].start && sv->addresses[k] <= sv->pool[i].end)
+				find_add(f, ptr, path, "the range contains the server's own address %s",
+				         ipv4_str(sv->addresses[k], ip, sizeof ip));
+		for (size_t k = 0; k < i; k++)
+			if (sv->pool[k].start <= sv->pool[i].end && sv->pool[i].start <= sv->pool[k].end)
+				find_add(f, ptr, path, "the range overlaps server.pool[%zu]", k);
+	}
+	for (int t = 0; t < TUN_N; t++)
+		if (sv->ports[t]) goto has_ports;
+	find_add(f, "/server/ports", "server.ports", "no ports for any tunnel type: the server "
+	         "accepts no VPN connection");
+has_ports:
+	for (size_t u = 0; u < c->nusers; u++) {
+		const struct user *us = &c->users[u];
+		if (!us->has_static_ip) continue;
+		snprintf(ptr, sizeof ptr, "/users/%zu/static_ip", u);
+		char path[200];
+		snprintf(path, sizeof path, "%s.static_ip", us->path);
+		bool ok = false;
+		for (size_t i = 0; i < sv->npool; i++)
+			if (us->static_ip >= sv->pool[i].start && us->static_ip <= sv->pool[i].end) ok = true;
+		for (size_t i = 0; i < sv->nroutes; i++)
+			if (us->static_ip >= sv->routes[i].start && us->static_ip <= sv->routes[i].end) ok = true;
+		if (!ok)
+			find_add(f, ptr, path, "%s is outside the pool and every route of the server "
+			         "(static-ip-unroutable)", ipv4_str(us->static_ip, ip, sizeof ip));
+		for (size_t k = 0; k < sv->naddresses; k++)
+			if (sv->addresses[k] == us->static_ip)
+				find_add(f, ptr, path, "%s is one of the server's own addresses",
+				         ipv4_str(us->static_ip, ip, sizeof ip));
+	}
+}
+
+int cmd_policy_check(struct cmd_args *a)
+{
+	const char *file = a->config ? a->config : "samples/vnet.json";
+	struct config_problems probs = {0};
+	struct config *c = config_load(a->config, &probs);
+	json_t *arr = json_array();
+	int rc;
+	if (!c) {
+		if (probs.unreadable) {
+			config_problems_print(&probs, file);
+			config_problems_free(&probs);
+			json_decref(arr);
+			return EXIT_USAGE;
+		}
+		for (size_t i = 0; i < probs.n; i++) {
+			json_t *j = json_object();
+			json_object_set_new(j, "line", json_integer(probs.v[i].line));
+			json_object_set_new(j, "column", json_integer(probs.v[i].col));
+			json_object_set_new(j, "severity", json_string("error"));
+			json_object_set_new(j, "message", json_string(probs.v[i].msg));
+			json_array_append_new(arr, j);
+		}
+	} else {
+		struct findings f = {0};
+		check_config(c, &f);
+		for (size_t i = 0; i < f.n; i++) {
+			int line = 0, col = 0;
+			config_pos(c, f.v[i].pointer, &line, &col);
+			char msg[900];
+			snprintf(msg, sizeof msg, "%s: %s", f.v[i].path, f.v[i].msg);
+			json_t *j = json_object();
+			json_object_set_new(j, "line", json_integer(line));
+			json_object_set_new(j, "column", json_integer(col));
+			json_object_set_new(j, "severity", json_string("warning"));
+			json_object_set_new(j, "message", json_string(msg));
+			json_array_append_new(arr, j);
+		}
+		free(f.v);
+	}
+	config_problems_free(&probs);
+	if (a->json) {
+		json_t *root = json_object();
+		json_object_set_new(root, "config", json_string(file));
+		json_object_set_new(root, "problems", json_incref(arr));
+		out_json(root);
+		json_decref(root);
+	} else {
+		size_t i;
+		json_t *j;
+		json_array_foreach(arr, i, j) {
+			long long line = json_integer_value(json_object_get(j, "line"));
+			long long col = json_integer_value(json_object_get(j, "column"));
+			if (line)
+				printf("%s:%lld:%lld: %s: %s\n", file, line, col, js(j, "severity"),
+				       js(j, "message"));
+			else
+				printf("%s: %s: %s\n", file, js(j, "severity"), js(j, "message"));
+		}
+		if (!json_array_size(arr))
+			printf("%s: %zu policies, %zu users: no problems found\n", file,
+			       c ? c->npolicies : 0, c ? c->nusers : 0);
+	}
+	rc = json_array_size(arr) ? EXIT_NO : EXIT_YES;
+	json_decref(arr);
+	config_free(c);
+	return rc;
+}
