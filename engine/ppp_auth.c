@@ -232,7 +232,9 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 			resend_reply(a);
 			if (retry) {
 				a->retries++;
-				a->id++; /* the retried Response comes with the next identifier */
+				/* the retried Response comes with a new identifier, normally the next */
+				a->id++;
+				a->retry_wait = true;
 				a->deadline = PPP_NEVER;
 				logf_(a, PPP_LOG_INFO, "auth retry user=%s method=%s error=%u (%u of %u)",
 				      a->user, method_name(a->method), err, a->retries, a->conf->max_retries);
@@ -313,7 +315,14 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		return;
 	}
 	if (a->state != PPP_AUTH_WAIT) return;
-	if (m->chap.id != a->id) {
+	if (a->retry_wait) {
+		if (m->chap.id == a->reply_id) {
+			resend_reply(a); /* the old Response again: our Failure was lost */
+			return;
+		}
+		a->id = m->chap.id;
+		a->retry_wait = false;
+	} else if (m->chap.id != a->id) {
 		logf_(a, PPP_LOG_TRACE, "CHAP Response id %u does not match challenge %u, discarded",
 		      m->chap.id, a->id);
 		return;
@@ -444,6 +453,7 @@ uint64_t ppp_auth_start(struct ppp_auth *a, enum ppp_auth_method method, uint64_
 	a->state = PPP_AUTH_WAIT;
 	a->transmits = 0;
 	a->retries = 0;
+	a->retry_wait = false;
 	a->win_error = 0;
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;

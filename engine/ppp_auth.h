@@ -101,6 +101,7 @@ struct ppp_auth {
 	uint8_t retries;        /* MS-CHAPv2 retries used */
 	uint8_t reply_code;     /* last Success/Failure/Ack/Nak sent, resent on duplicates */
 	uint8_t reply_id;
+	bool retry_wait;        /* authenticator: Failure with R=1 sent, awaiting the retry */
 	unsigned win_error;
 	uint64_t deadline;      /* retransmission */
 	uint64_t give_up_at;    /* authenticator: end of the phase */

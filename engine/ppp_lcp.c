@@ -139,6 +139,12 @@ static int lcp_check_req(struct ppp_fsm *f, const struct ppp_cp *req, bool nak_o
 					ppp_session_log(s, PPP_LOG_INFO,
 					                "lcp peer magic 0x%08x equals ours (%u in a row): "
 					                "looped-back link suspected", magic, l->loops);
+				if (l->loops >= c->fsm.max_failure) {
+					snprintf(f->why, sizeof f->why,
+					         "LCP: looped-back link (our magic number came back %u times)",
+					         l->loops);
+					return -1;
+				}
 				ppp_out_opt_u32(o, LCP_OPT_MAGIC, new_magic(s, l->my_magic));
 			}
 			break;

@@ -82,7 +82,10 @@ static struct ppp_admit auth_admit(void *ctx, const char *user, enum ppp_auth_me
 
 static void start_ncps(struct ppp_session *s, uint64_t now)
 {
+	/* Up then Open: from Initial that is Closed then Req-Sent; after a renegotiation
+	 * the NCPs wait in Starting and Up alone sends their request */
 	s->phase = PPP_PHASE_NETWORK;
+	s->ncps_started = true;
 	ppp_fsm_up(&s->ipcp.fsm, now);
 	ppp_fsm_open(&s->ipcp.fsm, now);
 	if (s->conf->mppe_levels) {
@@ -110,7 +113,7 @@ static void auth_done(void *ctx, bool ok, unsigned win_error)
 static void after_auth(struct ppp_session *s, uint64_t now)
 {
 	if (s->auth.state == PPP_AUTH_SUCCESS && s->phase == PPP_PHASE_NETWORK &&
-	    s->ipcp.fsm.state == PPP_ST_INITIAL) {
+	    !s->ncps_started) {
 		start_ncps(s, now);
 	} else if (s->auth.state == PPP_AUTH_FAILED && s->phase == PPP_PHASE_TERMINATE &&
 	           ppp_fsm_opened(&s->lcp.fsm)) {
@@ -139,6 +142,8 @@ void ppp_session_lcp_up(struct ppp_session *s, uint64_t now)
 void ppp_session_lcp_down(struct ppp_session *s, uint64_t now)
 {
 	ppp_auth_stop(&s->auth);
+	s->ncps_started = false;
+	s->auth_done = false;
 	ppp_fsm_down(&s->ipcp.fsm, now);
 	ppp_fsm_down(&s->ccp.fsm, now);
 	if (s->phase != PPP_PHASE_DEAD) s->phase = PPP_PHASE_TERMINATE;

@@ -663,6 +663,56 @@ START_TEST(server_matches_lab_capture)
 }
 END_TEST
 
+
+START_TEST(lcp_renegotiation_restarts_auth_and_ncps)
+{
+	h_init(&L);
+	h_start(&L);
+	h_run(&L, 20000);
+	ck_assert(ppp_fsm_opened(&L.side[0].s.ipcp.fsm));
+	/* the client starts LCP over (as a Configure-Request in Opened does: RFC 1661 RCR in
+	 * Opened is tld, scr, sca): everything above LCP goes down and comes back */
+	ppp_fsm_event(&L.side[1].s.lcp.fsm, PPP_EV_RCA, NULL, L.now);
+	ck_assert(!ppp_fsm_opened(&L.side[1].s.ipcp.fsm));
+	h_run(&L, L.now + 20000);
+	for (int i = 0; i < 2; i++) {
+		ck_assert(ppp_fsm_opened(&L.side[i].s.lcp.fsm));
+		ck_assert(ppp_fsm_opened(&L.side[i].s.ipcp.fsm));
+		ck_assert(ppp_fsm_opened(&L.side[i].s.ccp.fsm));
+		ck_assert(!L.side[i].finished);
+	}
+	const char *first = strstr(L.side[0].log, "auth ok user=bob");
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_nonnull(strstr(first + 1, "auth ok user=bob"));
+	ck_assert_uint_eq(L.pool_used, 1);
+}
+END_TEST
+
+/* Every frame the server sends comes straight back to it. */
+static bool loop_back(struct h_link *l, int from, const uint8_t *f, size_t n)
+{
+	if (from != 0) return true;
+	if (l->qn[0] < H_QMAX) {
+		l->q[0][l->qn[0]].len = n;
+		memcpy(l->q[0][l->qn[0]].buf, f, n);
+		l->qn[0]++;
+	}
+	return true;
+}
+
+START_TEST(looped_back_link_detected)
+{
+	h_init(&L);
+	L.side[0].conf.auth_methods = 0;
+	L.drop = loop_back;
+	h_start(&L);
+	h_run(&L, 60000);
+	ck_assert(L.side[0].finished);
+	ck_assert_ptr_nonnull(strstr(L.side[0].why, "looped-back link"));
+	ck_assert(logged(&L.side[0], "looped-back link suspected"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ppp_fsm");
@@ -688,6 +738,8 @@ static Suite *suite(void)
 	tcase_add_test(t, unknown_code_and_protocol_rejected);
 	tcase_add_test(t, lost_request_resent_by_timer);
 	tcase_add_test(t, server_matches_lab_capture);
+	tcase_add_test(t, lcp_renegotiation_restarts_auth_and_ncps);
+	tcase_add_test(t, looped_back_link_detected);
 	suite_add_tcase(s, t);
 	return s;
 }
