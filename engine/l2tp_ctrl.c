@@ -25,17 +25,15 @@ const struct tok l2tp_ev_names[] = {
 	{0, NULL},
 };
 
-/* Result and error codes used here (RFC 2661 sections 4.4.2). */
+/* Short names for the codes of l2tp_ctrl.h. */
 enum {
-	STOP_GENERAL = 1, STOP_ERROR = 2, STOP_NOT_AUTHORIZED = 4, STOP_BAD_VERSION = 5,
-	STOP_SHUTDOWN = 6, STOP_FSM = 7,
-};
-enum {
-	CDN_ERROR = 2, CDN_ADMIN = 3, CDN_NO_FACILITIES_TEMP = 4,
-};
-enum {
-	ERR_NONE = 0, ERR_NO_TUNNEL = 1, ERR_BAD_LENGTH = 2, ERR_BAD_VALUE = 3, ERR_NO_RESOURCE = 4,
-	ERR_BAD_SESSION = 5, ERR_UNKNOWN_M_AVP = 8,
+	STOP_ERROR = L2TP_STOP_ERROR, STOP_NOT_AUTHORIZED = L2TP_STOP_NOT_AUTHORIZED,
+	STOP_BAD_VERSION = L2TP_STOP_BAD_VERSION, STOP_FSM = L2TP_STOP_FSM,
+	CDN_ERROR = L2TP_CDN_ERROR, CDN_ADMIN = L2TP_CDN_ADMIN,
+	CDN_NO_FACILITIES_TEMP = L2TP_CDN_NO_FACILITIES_TEMP,
+	ERR_NONE = L2TP_ERR_NONE, ERR_NO_TUNNEL = L2TP_ERR_NO_TUNNEL,
+	ERR_BAD_VALUE = L2TP_ERR_BAD_VALUE, ERR_NO_RESOURCE = L2TP_ERR_NO_RESOURCE,
+	ERR_UNKNOWN_M_AVP = L2TP_ERR_UNKNOWN_M_AVP,
 };
 
 static bool seq_lt(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) < 0; }
@@ -663,6 +661,22 @@ static void handle(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t now
 	case L2TP_MSG_SCCCN: lns_scccn(t, m, now); return;
 	case L2TP_MSG_ICRQ: lns_icrq(t, m, now); return;
 	case L2TP_MSG_ICCN: lns_iccn(t, m, now); return;
+	case L2TP_MSG_WEN: {
+		/* the LAC reports framing errors on a call: worth a line, nothing to answer */
+		const struct l2tp_avp *ce = l2tp_find_avp(m, L2TP_AVP_CALL_ERRORS);
+		if (ce && ce->kind == L2TP_KIND_CALL_ERRORS)
+			l2tp_ctrl_log(t, L2TP_EV_INFO, m->session_id,
+			              "WEN for session %u: crc %u framing %u hw-overruns %u "
+			              "buffer-overruns %u timeouts %u alignment %u",
+			              m->session_id, ce->v.call_errors.crc, ce->v.call_errors.framing,
+			              ce->v.call_errors.hw_overruns, ce->v.call_errors.buf_overruns,
+			              ce->v.call_errors.timeouts, ce->v.call_errors.alignment);
+		return;
+	}
+	case L2TP_MSG_SLI:
+		/* ACCM for an asynchronous link: PPP here is synchronous, nothing to apply */
+		l2tp_ctrl_log(t, L2TP_EV_INFO, m->session_id, "SLI for session %u noted", m->session_id);
+		return;
 	default: {
 		const struct l2tp_avp *mt = l2tp_find_avp(m, L2TP_AVP_MESSAGE_TYPE);
 		if (mt && mt->mandatory) {
@@ -811,7 +825,7 @@ uint64_t l2tp_ctrl_tick(struct l2tp_tunnel *t, uint64_t now)
 			t->error = ERR_NONE;
 			t->tx_count = 0;
 			t->rtx_at = L2TP_NEVER;
-			all_calls_down(t, 1 /* lost carrier */, 0);
+			all_calls_down(t, L2TP_CDN_LOST_CARRIER, 0);
 			l2tp_ctrl_set_state(t, L2TP_TUN_DEAD);
 			return L2TP_NEVER;
 		}

@@ -6,7 +6,7 @@
 
 #include "l2tp_ctrl.h"
 
-enum { STOP_NOT_AUTHORIZED = 4, STOP_FSM = 7 };
+enum { STOP_NOT_AUTHORIZED = L2TP_STOP_NOT_AUTHORIZED, STOP_FSM = L2TP_STOP_FSM };
 
 uint64_t l2tp_lac_open(struct l2tp_tunnel *t, uint64_t now)
 {
@@ -62,7 +62,8 @@ static void lac_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t 
 	}
 	uint16_t ptid;
 	if (!l2tp_ctrl_avp_u16(t, m, L2TP_AVP_ASSIGNED_TUNNEL_ID, &ptid) || ptid == 0) {
-		l2tp_ctrl_fail(t, 2, 3, "SCCRP without a readable Assigned Tunnel ID", now);
+		l2tp_ctrl_fail(t, L2TP_STOP_ERROR, L2TP_ERR_BAD_VALUE,
+		               "SCCRP without a readable Assigned Tunnel ID", now);
 		return;
 	}
 	t->peer_tid = ptid;
@@ -103,7 +104,7 @@ static void lac_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t 
 	uint8_t resp[16];
 	if (has_chal == 1) {
 		if (l2tp_ctrl_chal_response(t, L2TP_MSG_SCCCN, chal, cn, resp) != 0) {
-			l2tp_ctrl_fail(t, 2, 4, "MD5 unavailable", now);
+			l2tp_ctrl_fail(t, L2TP_STOP_ERROR, L2TP_ERR_NO_RESOURCE, "MD5 unavailable", now);
 			return;
 		}
 		l2tp_add_bytes(&r, L2TP_AVP_CHALLENGE_RESPONSE, resp, sizeof resp);
@@ -126,7 +127,8 @@ static void lac_icrp(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t n
 	}
 	uint16_t psid;
 	if (!l2tp_ctrl_avp_u16(t, m, L2TP_AVP_ASSIGNED_SESSION_ID, &psid) || psid == 0) {
-		l2tp_ctrl_call_close(t, c->local_sid, 2, 3, "ICRP without a readable Assigned Session ID",
+		l2tp_ctrl_call_close(t, c->local_sid, L2TP_CDN_ERROR, L2TP_ERR_BAD_VALUE,
+		                     "ICRP without a readable Assigned Session ID",
 		                     now);
 		return;
 	}

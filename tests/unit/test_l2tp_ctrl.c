@@ -11,6 +11,7 @@
 
 #include "l2tp.h"
 #include "l2tp_ctrl.h"
+#include "ppp_session.h"
 
 #define QMAX 64
 #define WIRE 256
@@ -859,6 +860,194 @@ START_TEST(lac_answers_xl2tpd_lns)
 }
 END_TEST
 
+
+/* ---- the whole stack: PPP inside L2TP data messages ---------------------------------- */
+struct stack_end {
+	struct end *e;
+	struct ppp_session s;
+	struct ppp_session_conf conf;
+	struct ppp_session_cbs cbs;
+	uint16_t sid;
+	bool up, finished;
+	unsigned win_error;
+	char log[8192];
+	size_t log_len;
+};
+static struct stack_end SS, SC; /* server on the LNS, client on the LAC */
+
+static struct stack_end *stack_of(void *ctx) { return ctx == &LNS ? &SS : &SC; }
+
+static void st_ppp_send(void *ctx, const uint8_t *f, size_t n)
+{
+	struct stack_end *x = ctx;
+	l2tp_ctrl_send_data(&x->e->t, x->sid, f, n);
+}
+static void st_ppp_event(void *ctx, enum ppp_log kind, const char *text)
+{
+	struct stack_end *x = ctx;
+	int w = snprintf(x->log + x->log_len, sizeof x->log - x->log_len, "%s: %s\n",
+	                 tok_name(ppp_log_names, kind), text);
+	if (w > 0 && (size_t)w < sizeof x->log - x->log_len) x->log_len += (size_t)w;
+}
+static void st_ppp_random(void *ctx, uint8_t *b, size_t n)
+{
+	struct stack_end *x = ctx;
+	e_random(x->e, b, n);
+}
+static int st_password(void *ctx, const char *user, char *buf, size_t cap)
+{
+	(void)ctx;
+	if (strcmp(user, "bob") && strcmp(user, "carol")) return -1;
+	snprintf(buf, cap, "secret");
+	return 6;
+}
+static struct ppp_admit st_admit(void *ctx, const char *user, enum ppp_auth_method m,
+                                 enum ppp_cred cred)
+{
+	(void)ctx; (void)m;
+	struct ppp_admit v = {cred == PPP_CRED_OK && strcmp(user, "carol") != 0, 0, NULL};
+	if (!v.accept) v.win_error = cred == PPP_CRED_OK ? 649 : 691;
+	return v;
+}
+static uint32_t st_alloc(void *ctx, uint32_t want) { (void)ctx; (void)want; return 0x0a000005; }
+static void st_finished(void *ctx, unsigned err, const char *why)
+{
+	struct stack_end *x = ctx;
+	(void)why;
+	x->finished = true;
+	x->win_error = err;
+	/* the server clears a call whose PPP was refused with a CDN "administrative" */
+	if (x == &SS && x->e->t.state == L2TP_TUN_ESTABLISHED)
+		l2tp_ctrl_call_close(&x->e->t, x->sid, L2TP_CDN_ADMIN, 0, why, N.now);
+}
+static void st_call_up(void *ctx, uint16_t sid)
+{
+	struct stack_end *x = stack_of(ctx);
+	e_call_up(ctx, sid);
+	x->sid = sid;
+	x->up = true;
+	ppp_session_init(&x->s, &x->conf, &x->cbs);
+	ppp_session_start(&x->s, N.now);
+}
+static void st_data(void *ctx, uint16_t sid, const uint8_t *p, size_t n)
+{
+	struct stack_end *x = stack_of(ctx);
+	(void)sid;
+	if (x->up) ppp_session_input(&x->s, p, n, N.now);
+}
+static void st_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t error)
+{
+	struct stack_end *x = stack_of(ctx);
+	e_call_down(ctx, sid, result, error);
+	if (x->up && !x->finished) ppp_session_lower_down(&x->s, N.now);
+	x->up = false;
+}
+
+static void stack_setup(const char *user)
+{
+	setup();
+	struct stack_end *xs[2] = {&SS, &SC};
+	for (int i = 0; i < 2; i++) {
+		struct stack_end *x = xs[i];
+		memset(x, 0, sizeof *x);
+		x->e = i ? &LAC : &LNS;
+		ppp_session_conf_default(&x->conf, i == 0);
+		x->cbs.ctx = x;
+		x->cbs.send = st_ppp_send;
+		x->cbs.event = st_ppp_event;
+		x->cbs.random = st_ppp_random;
+		x->cbs.password = st_password;
+		x->cbs.admit = st_admit;
+		x->cbs.addr_alloc = st_alloc;
+		x->cbs.finished = st_finished;
+		x->e->cbs.call_up = st_call_up;
+		x->e->cbs.data = st_data;
+		x->e->cbs.call_down = st_call_down;
+	}
+	SS.conf.local_addr = 0x0a000001;
+	SC.conf.auth.name = user;
+	SC.conf.auth.password = "secret";
+}
+
+static uint64_t stack_deadline(void)
+{
+	uint64_t d = min64(l2tp_ctrl_deadline(&LNS.t), l2tp_ctrl_deadline(&LAC.t));
+	if (SS.up) d = min64(d, ppp_session_deadline(&SS.s));
+	if (SC.up) d = min64(d, ppp_session_deadline(&SC.s));
+	return d;
+}
+
+static void stack_run(uint64_t until)
+{
+	pump();
+	for (int round = 0; round < 10000; round++) {
+		uint64_t d = stack_deadline();
+		if (d == L2TP_NEVER || d > until) break;
+		if (d > N.now) N.now = d;
+		l2tp_ctrl_tick(&LNS.t, N.now);
+		l2tp_ctrl_tick(&LAC.t, N.now);
+		if (SS.up) ppp_session_tick(&SS.s, N.now);
+		if (SC.up) ppp_session_tick(&SC.s, N.now);
+		pump();
+	}
+	if (N.now < until) N.now = until;
+}
+
+START_TEST(ppp_over_l2tp)
+{
+	stack_setup("bob");
+	LNS.conf.hello_ms = LAC.conf.hello_ms = 0;
+	loss_seed = 7;
+	N.fault = lossy; /* control and data both suffer */
+	establish();
+	stack_run(N.now + 30000);
+	ck_assert_uint_ne(l2tp_lac_call(&LAC.t, N.now), 0);
+	stack_run(N.now + 120000);
+	ck_assert(SS.up && SC.up);
+	ck_assert(ppp_fsm_opened(&SS.s.ipcp.fsm));
+	ck_assert(ppp_fsm_opened(&SC.s.ipcp.fsm));
+	ck_assert_ptr_nonnull(strstr(SS.log, "auth ok user=bob method=MS-CHAPv2"));
+	ck_assert_ptr_nonnull(strstr(SS.log, "ipcp address 10.0.0.5"));
+	ck_assert_uint_eq(SC.s.ipcp.my_addr, 0x0a000005);
+}
+END_TEST
+
+START_TEST(policy_reject_clears_call_with_cdn)
+{
+	stack_setup("carol");
+	establish();
+	l2tp_lac_call(&LAC.t, N.now);
+	stack_run(N.now + 60000);
+	/* PPP ends with 649 on both sides, then the LNS clears the call: CDN result 3 */
+	ck_assert(SS.finished && SC.finished);
+	ck_assert_uint_eq(SS.win_error, 649);
+	ck_assert_uint_eq(SC.win_error, 649);
+	ck_assert_uint_eq(LAC.calls_down, 1);
+	ck_assert_uint_eq(LAC.last_down_result, 3);
+	ck_assert_uint_eq(LNS.ports_used, 0);
+	ck_assert_int_eq(LNS.t.state, L2TP_TUN_ESTABLISHED);
+}
+END_TEST
+
+START_TEST(wen_noted)
+{
+	setup();
+	establish();
+	l2tp_lac_call(&LAC.t, N.now);
+	run(N.now + 100);
+	struct l2tp_call *c = l2tp_ctrl_call(&LNS.t, LNS.last_up);
+	struct l2tp_msg m;
+	l2tp_msg_init_ctrl(&m, L2TP_MSG_WEN, LNS.t.local_tid, c->local_sid, LNS.t.nr, LNS.t.ns);
+	static const uint32_t counts[6] = {1, 2, 3, 4, 5, 6};
+	l2tp_add_call_errors(&m, counts);
+	uint8_t buf[128];
+	size_t n = l2tp_encode(&m, buf, sizeof buf);
+	l2tp_ctrl_input(&LNS.t, buf, n, N.now);
+	ck_assert_int_eq(LNS.t.state, L2TP_TUN_ESTABLISHED);
+	ck_assert(logged(&LNS, "crc 1 framing 2 hw-overruns 3 buffer-overruns 4 timeouts 5 alignment 6"));
+}
+END_TEST
+
 START_TEST(memory_per_tunnel)
 {
 	/* the server keeps one tunnel per Windows client: stay within 4 KiB */
@@ -889,6 +1078,9 @@ static Suite *suite(void)
 	tcase_add_test(t, garbage_and_strangers_ignored);
 	tcase_add_test(t, lns_answers_xl2tpd_lac);
 	tcase_add_test(t, lac_answers_xl2tpd_lns);
+	tcase_add_test(t, ppp_over_l2tp);
+	tcase_add_test(t, policy_reject_clears_call_with_cdn);
+	tcase_add_test(t, wen_noted);
 	tcase_add_test(t, memory_per_tunnel);
 	suite_add_tcase(s, t);
 	return s;
