@@ -28,8 +28,8 @@
 #include "l2tp.h"
 
 #define L2TP_NEVER UINT64_MAX
-#define L2TP_CTRL_TXQ 8        /* control messages awaiting acknowledgement or window */
-#define L2TP_CTRL_RXQ 4        /* out-of-order control messages held */
+#define L2TP_CTRL_TXQ 6        /* control messages awaiting acknowledgement or window */
+#define L2TP_CTRL_RXQ 2        /* out-of-order control messages held */
 #define L2TP_CTRL_MSG_MAX 256  /* largest control message this side sends */
 #define L2TP_CTRL_RX_MAX 256   /* largest out-of-order message held (bigger ones wait
                                   for the peer's retransmission) */

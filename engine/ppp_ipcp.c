@@ -48,6 +48,10 @@ static void ipcp_build_req(struct ppp_fsm *f, struct ppp_fsm_out *o)
 		if (!ip->rej_dns[0]) ppp_out_opt_u32(o, IPCP_OPT_DNS1, ip->dns[0]);
 		if (!ip->rej_dns[1]) ppp_out_opt_u32(o, IPCP_OPT_DNS2, ip->dns[1]);
 	}
+	if (s->conf->want_wins) {
+		if (!ip->rej_wins[0]) ppp_out_opt_u32(o, IPCP_OPT_NBNS1, ip->wins[0]);
+		if (!ip->rej_wins[1]) ppp_out_opt_u32(o, IPCP_OPT_NBNS2, ip->wins[1]);
+	}
 }
 
 static int ipcp_check_req(struct ppp_fsm *f, const struct ppp_cp *req, bool nak_ok,

@@ -46,6 +46,7 @@ struct ppp_session_conf {
 	uint32_t local_addr;          /* server: its own address in IPCP (host order) */
 	uint32_t dns[2], wins[2];     /* server: handed out when non-zero */
 	bool want_dns;                /* client: ask for DNS servers */
+	bool want_wins;               /* client: ask for WINS (NBNS) servers */
 	uint32_t client_request_addr; /* client: address to ask for (0 = assign me one) */
 	/* CCP */
 	uint32_t mppe_levels;         /* MPPE_BIT_L | MPPE_BIT_M | MPPE_BIT_S allowed; 0: no CCP */

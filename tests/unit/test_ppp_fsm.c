@@ -361,10 +361,18 @@ START_TEST(ipcp_naks_wrong_address)
 {
 	h_init(&L);
 	L.side[1].conf.client_request_addr = IP4(192, 168, 1, 77);
+	L.side[1].conf.want_wins = true;
+	L.side[0].conf.dns[1] = IP4(10, 0, 0, 54);
+	L.side[0].conf.wins[0] = IP4(10, 0, 0, 137);
 	h_start(&L);
 	h_run(&L, 20000);
 	ck_assert(ppp_fsm_opened(&L.side[1].s.ipcp.fsm));
 	ck_assert_uint_eq(L.side[1].s.ipcp.my_addr, IP4(10, 0, 0, 5));
+	/* both DNS servers and the primary WINS server handed out; no secondary WINS */
+	ck_assert_uint_eq(L.side[1].s.ipcp.dns[0], IP4(10, 0, 0, 53));
+	ck_assert_uint_eq(L.side[1].s.ipcp.dns[1], IP4(10, 0, 0, 54));
+	ck_assert_uint_eq(L.side[1].s.ipcp.wins[0], IP4(10, 0, 0, 137));
+	ck_assert(L.side[1].s.ipcp.rej_wins[1]);
 	ck_assert(logged(&L.side[0], "ipcp peer asked for 192.168.1.77, assigning 10.0.0.5"));
 }
 END_TEST
