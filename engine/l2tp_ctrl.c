@@ -842,9 +842,13 @@ uint64_t l2tp_ctrl_tick(struct l2tp_tunnel *t, uint64_t now)
 		t->rtx_at = now + t->rto;
 	}
 	if (t->state == L2TP_TUN_ESTABLISHED && t->conf->hello_ms && now >= t->hello_at) {
-		struct l2tp_msg m;
-		l2tp_msg_init_ctrl(&m, L2TP_MSG_HELLO, t->peer_tid, 0, 0, 0);
-		l2tp_ctrl_queue(t, &m, now);
+		/* while something is unacknowledged its retransmissions already probe the
+		 * peer: no HELLO on top */
+		if (t->tx_count == 0) {
+			struct l2tp_msg m;
+			l2tp_msg_init_ctrl(&m, L2TP_MSG_HELLO, t->peer_tid, 0, 0, 0);
+			l2tp_ctrl_queue(t, &m, now);
+		}
 		t->hello_at = now + t->conf->hello_ms;
 	}
 	return l2tp_ctrl_deadline(t);

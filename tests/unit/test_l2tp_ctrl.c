@@ -304,6 +304,7 @@ START_TEST(retry_limit_tears_down_established_tunnel)
 {
 	setup();
 	LNS.conf.hello_ms = 0; /* the LNS stays quiet, so only the LAC notices */
+	LAC.conf.hello_ms = 10000; /* shorter than the 31 s the retransmissions take */
 	establish();
 	uint16_t sid = l2tp_lac_call(&LAC.t, N.now);
 	run(N.now + 100);
@@ -316,6 +317,15 @@ START_TEST(retry_limit_tears_down_established_tunnel)
 	ck_assert_int_eq(LAC.t.state, L2TP_TUN_DEAD);
 	ck_assert_uint_eq(LAC.calls_down, 1);
 	ck_assert(logged(&LAC, "tunnel-down"));
+	/* one HELLO, retransmitted: no new HELLO piles up while it is unacknowledged */
+	unsigned hellos = 0, first_ns = 0;
+	for (unsigned i = 0; i < N.nwire; i++) {
+		struct l2tp_msg m;
+		if (N.wire_from[i] != 1 || decode_wire(i, &m) != 0 || m.msg_type != L2TP_MSG_HELLO) continue;
+		if (hellos++ == 0) first_ns = m.ns;
+		ck_assert_uint_eq(m.ns, first_ns);
+	}
+	ck_assert_uint_eq(hellos, 6);
 	(void)sid;
 }
 END_TEST
