@@ -300,6 +300,7 @@ static void run(struct ppp_fsm *f, enum ppp_fsm_event ev, const struct fsm_pkt *
 		}
 		break;
 	case PPP_EV_TO_MINUS:
+		f->timed_out = true;
 		switch (f->state) {
 		case PPP_ST_CLOSING: set_state(f, PPP_ST_CLOSED, ev); tlf(f, now); break;
 		case PPP_ST_STOPPING: case PPP_ST_REQ_SENT: case PPP_ST_ACK_RCVD: case PPP_ST_ACK_SENT:
@@ -450,6 +451,7 @@ void ppp_fsm_open(struct ppp_fsm *f, uint64_t now)
 	f->why[0] = 0;
 	f->naks_rcvd = 0;
 	f->naks_sent = 0;
+	f->timed_out = false;
 	run(f, PPP_EV_OPEN, NULL, now);
 }
 

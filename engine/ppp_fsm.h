@@ -143,6 +143,7 @@ struct ppp_fsm {
 	uint8_t naks_sent;         /* Naks sent in a row */
 	uint8_t naks_rcvd;         /* Naks received in a row */
 	bool req_outstanding;      /* a Configure-Request awaits its answer */
+	bool timed_out;            /* finished by TO-: the peer stopped answering */
 	uint64_t deadline;         /* restart timer, PPP_NEVER when stopped */
 	uint16_t transitions;      /* count, for tests and statistics */
 	char why[128];             /* why the protocol closed or finished, "" when not */

@@ -196,6 +196,7 @@ static void ipcp_up(struct ppp_fsm *f, uint64_t now)
 	struct ppp_session *s = owner(f);
 	char a[16];
 	s->ipcp_up = true;
+	s->was_up = true;
 	if (s->conf->is_server) {
 		ppp_ip_str(s->ipcp.peer_addr, a, sizeof a);
 	} else {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 /* Windows errors the link maps its failures to (raserror.h). */
-#define WINERR_PPP_TIMEOUT 718          /* ERROR_PPP_TIMEOUT */
 #define WINERR_NO_PROTOCOLS 720         /* ERROR_PPP_NO_PROTOCOLS_CONFIGURED */
+#define WINERR_PPP_NO_RESPONSE 721      /* ERROR_PPP_NO_RESPONSE */
 #define WINERR_LCP_TERMINATED 734       /* ERROR_PPP_LCP_TERMINATED */
 #define WINERR_NO_REMOTE_ENCRYPTION 742 /* ERROR_NO_REMOTE_ENCRYPTION */
 
@@ -162,12 +162,12 @@ void ppp_session_lcp_finished(struct ppp_session *s, uint64_t now)
 	(void)now;
 	if (s->ipcp.allocated && s->cbs->addr_free) s->cbs->addr_free(s->cbs->ctx, s->ipcp.peer_addr);
 	s->ipcp.allocated = false;
-	if (!s->win_error && !s->ipcp_up) {
-		/* the link ended before it was usable */
-		if (s->lcp.fsm.state == PPP_ST_STOPPED && s->phase == PPP_PHASE_ESTABLISH)
-			s->win_error = s->lcp.fsm.why[0] ? WINERR_LCP_TERMINATED : WINERR_PPP_TIMEOUT;
-		else if (s->phase == PPP_PHASE_ESTABLISH || s->phase == PPP_PHASE_TERMINATE)
-			s->win_error = s->lcp.fsm.why[0] ? WINERR_LCP_TERMINATED : 0;
+	if (!s->win_error && !s->was_up) {
+		/* the link ended before it was ever usable: what the client is left with */
+		if (s->lcp.fsm.timed_out && s->phase == PPP_PHASE_ESTABLISH)
+			s->win_error = WINERR_PPP_NO_RESPONSE;
+		else if (s->lcp.fsm.why[0])
+			s->win_error = WINERR_LCP_TERMINATED;
 	}
 	s->phase = PPP_PHASE_DEAD;
 	deliver_finished(s, s->lcp.fsm.why);

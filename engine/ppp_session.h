@@ -110,6 +110,7 @@ struct ppp_session {
 	bool auth_done;
 	bool ipcp_up, ccp_up;
 	bool ncps_started;       /* NCPs were given Up/Open since LCP last came up */
+	bool was_up;             /* IPCP opened at least once: the link was usable */
 	bool finished;           /* finished callback delivered */
 	unsigned win_error;      /* why the link failed (0 when it did not) */
 	char user[PPP_AUTH_USER_MAX];

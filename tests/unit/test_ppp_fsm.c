@@ -220,6 +220,8 @@ START_TEST(negotiate_to_opened)
 	ppp_session_close(&L.side[1].s, "user hung up", 0, L.now);
 	h_run(&L, L.now + 20000);
 	ck_assert(L.side[0].finished && L.side[1].finished);
+	ck_assert_uint_eq(L.side[0].win_error, 0); /* a normal hang-up is no error */
+	ck_assert_uint_eq(L.side[1].win_error, 0);
 	ck_assert_uint_eq(L.pool_used, 0);
 	ck_assert_int_eq(L.side[0].s.phase, PPP_PHASE_DEAD);
 	ck_assert_ptr_nonnull(strstr(L.side[0].why, "Terminate-Request"));
@@ -721,6 +723,25 @@ START_TEST(looped_back_link_detected)
 }
 END_TEST
 
+
+static bool drop_all_client(struct h_link *l, int from, const uint8_t *f, size_t n)
+{
+	(void)l; (void)f; (void)n;
+	return from == 1;
+}
+
+START_TEST(silent_peer_gives_721)
+{
+	h_init(&L);
+	L.drop = drop_all_client;
+	h_start(&L);
+	h_run(&L, 100000);
+	ck_assert(L.side[0].finished);
+	ck_assert_uint_eq(L.side[0].win_error, 721);
+	ck_assert_ptr_nonnull(strstr(L.side[0].why, "did not answer 10 Configure-Requests"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ppp_fsm");
@@ -748,6 +769,7 @@ static Suite *suite(void)
 	tcase_add_test(t, server_matches_lab_capture);
 	tcase_add_test(t, lcp_renegotiation_restarts_auth_and_ncps);
 	tcase_add_test(t, looped_back_link_detected);
+	tcase_add_test(t, silent_peer_gives_721);
 	suite_add_tcase(s, t);
 	return s;
 }
