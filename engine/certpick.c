@@ -709,12 +709,12 @@ void cert_client_check(const struct cert_pick *p, size_t idx, struct cert_client
 			char what[120];
 			snprintf(what, sizeof what, "%s",
 			         wonly ? "only by a wildcard" : "with neither its subject CN nor a SAN");
+			v->name_matches = false;
 			if (pur == CERT_PURPOSE_L2TP) {
 				add_reason(v->warnings, &v->nwarnings, 4, "name-mismatch",
 				           "clients that verify the server's name reject it with error 835: "
 				           "'%s' matches %s", o->server_name, what);
 			} else {
-				v->name_matches = false;
 				add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "name-mismatch",
 				           "the name clients dial, '%s', matches %s", o->server_name, what);
 				set_error(v, pur == CERT_PURPOSE_IKEV2 ? 13801 : 0x800B010FLL);
@@ -989,9 +989,19 @@ int cert_pick_run(const struct cert_store *s, const struct cert_pick_opts *opts,
 	} else {
 		struct cert_client_view *v = &out->client;
 		v->trust_assumed = opts->client_cas == NULL;
-		add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
-		           "no certificate in the store qualifies for %s",
-		           cert_purpose_title(opts->purpose));
+		if (opts->purpose == CERT_PURPOSE_L2TP)
+			add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
+			           "no certificate in the store qualifies for L2TP/IPsec, so the server "
+			           "cannot authenticate itself in IKE main mode (inferred: clients "
+			           "report 787, some 789)");
+		else if (opts->purpose == CERT_PURPOSE_IKEV2)
+			add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
+			           "no certificate in the store qualifies for IKEv2: the server has no "
+			           "valid machine certificate");
+		else
+			add_reason(v->reasons, &v->nreasons, CERT_MAX_REASONS, "no-certificate",
+			           "no certificate in the store qualifies for %s, so the server cannot "
+			           "offer TLS", cert_purpose_title(opts->purpose));
 		if (opts->purpose == CERT_PURPOSE_IKEV2)
 			set_error(v, 13806);
 		else if (opts->purpose == CERT_PURPOSE_L2TP)

@@ -62,13 +62,15 @@ static bool is_p12_name(const char *name)
 /* OpenSSL 3 keeps RC2 and other old PKCS#12 ciphers in the legacy provider. Load it
  * once, keeping the default provider available; if it is missing, such bundles fail
  * with OpenSSL's "unsupported" reason. */
+static OSSL_PROVIDER *legacy_provider; /* kept for the life of the process */
+
 static void load_legacy_provider(void)
 {
 	static int done;
-	if (done)
+	if (done || legacy_provider)
 		return;
 	done = 1;
-	(void)OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+	legacy_provider = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
 	ERR_clear_error();
 }
 

@@ -8,70 +8,22 @@
 #include "certpick.h"
 #include "certstore.h"
 #include "cmd.h"
+#include "config.h"
 #include "facts.h"
 #include "out.h"
+#include "render_diag.h"
+#include "rules.h"
 
-/* Options, with the configuration's "certs" section as the fallback. Paths from the
- * configuration are relative to the configuration file. */
-struct cert_cfg {
-	json_t *root;
-	char *store, *client_ca, *server_name, *endpoint, *purpose;
-};
-
-static char *cfg_path(const char *cfgfile, const char *val)
+/* Options, with the configuration's "certs" section (store, client_ca, server_name) as
+ * the fallback when --config is given; its paths are relative to the configuration file. */
+static struct config *load_config(const char *file)
 {
-	if (val[0] == '/')
-		return strdup(val);
-	const char *slash = strrchr(cfgfile, '/');
-	if (!slash)
-		return strdup(val);
-	size_t dl = (size_t)(slash - cfgfile);
-	char *p = malloc(dl + strlen(val) + 2);
-	if (p)
-		sprintf(p, "%.*s/%s", (int)dl, cfgfile, val);
-	return p;
-}
-
-static int cfg_load(const char *file, struct cert_cfg *c)
-{
-	json_error_t je;
-	memset(c, 0, sizeof *c);
-	c->root = json_load_file(file, 0, &je);
-	if (!c->root) {
-		out_err(file, je.line, je.column, "%s", je.text);
-		return -1;
-	}
-	json_t *certs = json_object_get(c->root, "certs");
-	if (!certs)
-		return 0;
-	if (!json_is_object(certs)) {
-		out_err(file, 0, 0, "certs: expected an object");
-		return -1;
-	}
-	static const char *const keys[] = {"store", "client_ca", "server_name", "endpoint",
-	                                   "purpose"};
-	char **dst[] = {&c->store, &c->client_ca, &c->server_name, &c->endpoint, &c->purpose};
-	for (size_t i = 0; i < 5; i++) {
-		json_t *v = json_object_get(certs, keys[i]);
-		if (!v)
-			continue;
-		if (!json_is_string(v)) {
-			out_err(file, 0, 0, "certs.%s: expected a string", keys[i]);
-			return -1;
-		}
-		*dst[i] = i < 2 ? cfg_path(file, json_string_value(v)) : strdup(json_string_value(v));
-	}
-	return 0;
-}
-
-static void cfg_free(struct cert_cfg *c)
-{
-	json_decref(c->root);
-	free(c->store);
-	free(c->client_ca);
-	free(c->server_name);
-	free(c->endpoint);
-	free(c->purpose);
+	struct config_problems probs = {0};
+	struct config *c = config_load_file(file, &probs);
+	if (!c)
+		config_problems_print(&probs, file);
+	config_problems_free(&probs);
+	return c;
 }
 
 /* ---- JSON --------------------------------------------------------------------------- */
@@ -302,7 +254,8 @@ static void print_cert(const struct cert_pick *p, size_t i)
 	}
 }
 
-static void print_text(const struct cert_pick *p, const char *client_src, const char *at_s)
+static void print_text(const struct cert_pick *p, const char *client_src, const char *at_s,
+                       const json_t *diagnoses)
 {
 	const struct cert_store *s = p->store;
 	const struct cert_client_view *v = &p->client;
@@ -356,21 +309,47 @@ static void print_text(const struct cert_pick *p, const char *client_src, const 
 	for (size_t i = 0; i < v->nwarnings; i++) {
 		print_item(2, "- warning: ", v->warnings[i].text);
 	}
+	if (json_array_size(diagnoses)) {
+		printf("\n%sDiagnosis%s\n", out_c(C_BOLD), out_c(C_RESET));
+		/* rules that share a fix print it once */
+		for (size_t i = 0; i < json_array_size(diagnoses); i++) {
+			json_t *d = json_deep_copy(json_array_get(diagnoses, i));
+			const char *fix = json_string_value(json_object_get(d, "fix"));
+			for (size_t k = 0; fix && k < i; k++) {
+				const json_t *e = json_array_get(diagnoses, k);
+				const char *f2 = json_string_value(json_object_get(e, "fix"));
+				if (f2 && strcmp(fix, f2) == 0) {
+					snprintf(buf, sizeof buf, "As for %s above.",
+					         json_string_value(json_object_get(e, "rule")));
+					json_object_set_new(d, "fix", json_string(buf));
+					break;
+				}
+			}
+			if (i)
+				putchar('\n');
+			render_diag_text_one(stdout, d, 2);
+			json_decref(d);
+		}
+	}
 	if (p->has_fix) {
 		const struct cert_fix *f = &p->fix;
-		printf("\nFix:\n");
+		printf("\nFix for this store:\n");
 		if (f->advice) {
 			print_item(2, "(a) ", f->advice);
 		}
 		if (p->opts.purpose == CERT_PURPOSE_L2TP) {
 			if (f->ncmds) {
-				snprintf(buf, sizeof buf, "Or keep the store and take the choice away from "
-				         "the server: stop the automatic L2TP IPsec policy and add a manual "
-				         "rule that accepts only computer certificates from %s (%s). On the "
-				         "server, from an elevated prompt:", f->ca_name, f->ca_from);
+				snprintf(buf, sizeof buf, "%s: stop the automatic L2TP IPsec policy and add a "
+				         "manual rule that accepts only computer certificates from %s (%s). "
+				         "On the server, from an elevated prompt:",
+				         f->single >= 0 && f->single == p->picked && f->nremove == 0
+				         ? "To keep a later change of the store from changing the pick, take "
+				           "the choice away from the server"
+				         : "Or keep the store and take the choice away from the server",
+				         f->ca_name, f->ca_from);
 				print_item(2, "(b) ", buf);
 				for (size_t i = 0; i < f->ncmds; i++)
-					printf("    %s\n", f->cmds[i]);
+					printf("      %s\n", f->cmds[i]);
 			}
 			if (f->note) {
 				print_item(2, "(b) ", f->note);
@@ -383,7 +362,9 @@ static void print_text(const struct cert_pick *p, const char *client_src, const 
 
 int cmd_cert_pick(struct cmd_args *a)
 {
-	struct cert_cfg cfg = {0};
+	struct config *cfg = NULL;
+	struct ruleset *rs = NULL;
+	struct facts *facts = NULL;
 	int rc = EXIT_USAGE;
 	struct cert_store *store = NULL;
 	STACK_OF(X509) *client_cas = NULL;
@@ -393,16 +374,18 @@ int cmd_cert_pick(struct cmd_args *a)
 	bool have_pick = false;
 	struct diag_err err;
 
-	if (a->config && cfg_load(a->config, &cfg))
+	if (a->config && !(cfg = load_config(a->config)))
 		goto out;
-	const char *store_dir = args_get(a, "--store") ? args_get(a, "--store") : cfg.store;
-	const char *client_ca = args_get(a, "--client-ca") ? args_get(a, "--client-ca")
-	                                                   : cfg.client_ca;
-	const char *server_name = args_get(a, "--server-name") ? args_get(a, "--server-name")
-	                                                       : cfg.server_name;
-	const char *endpoint = args_get(a, "--endpoint") ? args_get(a, "--endpoint")
-	                                                 : cfg.endpoint;
-	const char *purpose_s = args_get(a, "--purpose") ? args_get(a, "--purpose") : cfg.purpose;
+	const char *store_dir = args_get(a, "--store");
+	const char *client_ca = args_get(a, "--client-ca");
+	const char *server_name = args_get(a, "--server-name");
+	if (cfg) {
+		if (!store_dir) store_dir = cfg->certs.store_path;
+		if (!client_ca) client_ca = cfg->certs.client_ca_path;
+		if (!server_name) server_name = cfg->certs.server_name;
+	}
+	const char *endpoint = args_get(a, "--endpoint");
+	const char *purpose_s = args_get(a, "--purpose");
 	const char *pass = args_get(a, "--pass");
 	if (!pass)
 		pass = getenv("VNET_P12_PASS");
@@ -440,6 +423,16 @@ int cmd_cert_pick(struct cmd_args *a)
 	o.fix = args_has(a, "--fix");
 	o.endpoint = endpoint;
 
+	char *problems = NULL;
+	rs = rules_load(a->rules_dir, &problems);
+	if (!rs) {
+		out_err(a->rules_dir, 0, 0, "knowledge base does not load:\n%s",
+		        problems ? problems : "");
+		free(problems);
+		goto out;
+	}
+	free(problems);
+
 	store = certstore_load(store_dir, pass, &err);
 	if (!store) {
 		out_err(store_dir, 0, 0, "%s", err.reason);
@@ -472,10 +465,17 @@ int cmd_cert_pick(struct cmd_args *a)
 	char at_s[40];
 	cert_format_time(o.at, at_s, sizeof at_s);
 	json_t *j = pick_json(&pick, client_ca, at_s);
+	if (!(facts = facts_new())) {
+		json_decref(j);
+		out_err(NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	cert_pick_facts(&pick, facts);
+	json_object_set_new(j, "diagnoses", render_diag_facts(rs, facts, 0));
 	if (a->json)
 		out_json(j);
 	else
-		print_text(&pick, client_ca, at_s);
+		print_text(&pick, client_ca, at_s, json_object_get(j, "diagnoses"));
 	json_decref(j);
 	rc = pick.client.accepted ? EXIT_YES : EXIT_NO;
 out:
@@ -489,6 +489,8 @@ out:
 		free(ca_probs[i].reason);
 	}
 	free(ca_probs);
-	cfg_free(&cfg);
+	facts_free(facts);
+	rules_free(rs);
+	config_free(cfg);
 	return rc;
 }

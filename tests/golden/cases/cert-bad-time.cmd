@@ -1,0 +1,1 @@
+cert pick --store samples/certs --at 2030-02-30

@@ -1,0 +1,1 @@
+--config tests/golden/cases/cert-config.json cert pick --at 2030-01-01 --purpose ikev2

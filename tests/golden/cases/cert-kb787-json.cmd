@@ -1,0 +1,1 @@
+--json cert pick --store samples/certs --client-ca samples/certs/clients/corp-root.pem --server-name vpn.contoso.com --at 2030-01-01 --fix --endpoint 131.107.0.2

@@ -1,0 +1,1 @@
+cert pick --store samples/no-such-store
