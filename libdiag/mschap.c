@@ -184,6 +184,31 @@ int mschap1_nt_response(const uint8_t challenge[8], const char *password, size_t
 	return rc ? -1 : 0;
 }
 
+int mschap_lm_password_hash(const char *password, size_t len, uint8_t out[16])
+{
+	static const uint8_t std_text[8] = { 'K', 'G', 'S', '!', '@', '#', '$', '%' };
+	uint8_t up[14];
+	if (len > sizeof up || mschap_crypto_ready()) return -1;
+	memset(up, 0, sizeof up);
+	for (size_t i = 0; i < len; i++) {
+		char c = password[i];
+		up[i] = (uint8_t)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+	}
+	int rc = des_encrypt(std_text, up, out) || des_encrypt(std_text, up + 7, out + 8);
+	OPENSSL_cleanse(up, sizeof up);
+	return rc ? -1 : 0;
+}
+
+int mschap1_lm_response(const uint8_t challenge[8], const char *password, size_t len,
+                        uint8_t out[24])
+{
+	uint8_t h[16];
+	int rc = mschap_lm_password_hash(password, len, h) ||
+	         mschap_challenge_response(challenge, h, out);
+	OPENSSL_cleanse(h, sizeof h);
+	return rc ? -1 : 0;
+}
+
 void mschap2_challenge_hash(const uint8_t peer_challenge[16],
                             const uint8_t auth_challenge[16], const char *user,
                             size_t user_len, uint8_t out[8])

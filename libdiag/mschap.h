@@ -34,6 +34,13 @@ int mschap_challenge_response(const uint8_t challenge[8], const uint8_t pw_hash[
 int mschap1_nt_response(const uint8_t challenge[8], const char *password, size_t len,
                         uint8_t out[24]);
 
+/* LmPasswordHash (RFC 2433 A.2): the password with ASCII letters upper-cased, zero-padded
+ * to 14 octets, each 7-octet half used as a DES key on "KGS!@#$%". -1 past 14 octets. */
+int mschap_lm_password_hash(const char *password, size_t len, uint8_t out[16]);
+/* MS-CHAPv1 LM response (RFC 2433 LmChallengeResponse). */
+int mschap1_lm_response(const uint8_t challenge[8], const char *password, size_t len,
+                        uint8_t out[24]);
+
 /* MS-CHAPv2 (RFC 2759 section 8) */
 void mschap2_challenge_hash(const uint8_t peer_challenge[16],
                             const uint8_t auth_challenge[16], const char *user,

@@ -103,6 +103,14 @@ START_TEST(rfc2433_vectors)
 	unhex("102DB5DF085D3041", ch, 8);
 	ck_assert_int_eq(mschap1_nt_response(ch, "MyPw", 4, nt), 0);
 	ck_hex(nt, 24, "4E9D3C8F9CFD385D5BF4D3246791956CA4C351AB409A3D61");
+	/* the LAN Manager side of the same appendix */
+	ck_assert_int_eq(mschap_lm_password_hash("MyPw", 4, h), 0);
+	ck_hex(h, 16, "75BA30198E6D1975AAD3B435B51404EE");
+	ck_assert_int_eq(mschap_lm_password_hash("mypw", 4, nt), 0); /* case-insensitive */
+	ck_assert_mem_eq(nt, h, 16);
+	ck_assert_int_eq(mschap1_lm_response(ch, "MyPw", 4, nt), 0);
+	ck_hex(nt, 24, "91881D0152AB0C33C524135EC24A95EE64E23CDC2D33347D");
+	ck_assert_int_eq(mschap_lm_password_hash("fifteen-chars!!", 15, h), -1);
 }
 END_TEST
 
