@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 const struct tok l2tp_tunnel_state_names[] = {
 	{L2TP_TUN_IDLE, "idle"},
@@ -263,14 +262,8 @@ int l2tp_ctrl_add_id(struct l2tp_tunnel *t, struct l2tp_msg *m, struct l2tp_hide
 int l2tp_ctrl_chal_response(const struct l2tp_tunnel *t, uint8_t msg_type, const uint8_t *chal,
                             size_t chal_len, uint8_t out[16])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int olen = 0;
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) &&
-	         EVP_DigestUpdate(ctx, &msg_type, 1) &&
-	         EVP_DigestUpdate(ctx, t->conf->secret, t->conf->secret_len) &&
-	         EVP_DigestUpdate(ctx, chal, chal_len) && EVP_DigestFinal_ex(ctx, out, &olen);
-	EVP_MD_CTX_free(ctx);
-	return ok && olen == 16 ? 0 : -1;
+	return l2tp_challenge_response(msg_type, t->conf->secret, t->conf->secret_len, chal, chal_len,
+	                               out);
 }
 
 int l2tp_ctrl_add_sccx(struct l2tp_tunnel *t, struct l2tp_msg *m, struct l2tp_hide_buf *hb)
