@@ -410,6 +410,21 @@ void l2tp_ctrl_fail(struct l2tp_tunnel *t, uint16_t result, uint16_t error, cons
 	l2tp_ctrl_stop(t, result, error, why, now);
 }
 
+/* The Error Message of a Result Code AVP as printable text ("" when none). */
+static void result_text(const struct l2tp_avp *rc, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (!rc || rc->kind != L2TP_KIND_RESULT || !rc->v.result.msg || cap < 4) return;
+	size_t n = rc->v.result.msg_len, o = 0;
+	out[o++] = ':';
+	out[o++] = ' ';
+	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+		uint8_t c = rc->v.result.msg[i];
+		out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[o] = 0;
+}
+
 static void peer_stopped(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t now)
 {
 	const struct l2tp_avp *rc = l2tp_find_avp(m, L2TP_AVP_RESULT_CODE);
@@ -418,8 +433,10 @@ static void peer_stopped(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64
 	const char *name = l2tp_result_name(L2TP_MSG_STOPCCN, result);
 	t->result = result;
 	t->error = error;
-	snprintf(t->why, sizeof t->why, "peer sent StopCCN result %u (%s) error %u", result,
-	         name ? name : "unknown", error);
+	char text[64];
+	result_text(rc, text, sizeof text);
+	snprintf(t->why, sizeof t->why, "peer sent StopCCN result %u (%s) error %u%s", result,
+	         name ? name : "unknown", error, text);
 	l2tp_ctrl_log(t, L2TP_EV_TUNNEL_DOWN, 0, "tunnel %u down: %s", t->local_tid, t->why);
 	all_calls_down(t, CDN_ADMIN, 0);
 	/* nothing we still had to say matters now */
@@ -588,8 +605,11 @@ static void got_cdn(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	uint16_t result = rc && rc->kind == L2TP_KIND_RESULT ? rc->v.result.result : 0;
 	uint16_t error = rc && rc->kind == L2TP_KIND_RESULT ? rc->v.result.error : 0;
 	const char *name = l2tp_result_name(L2TP_MSG_CDN, result);
-	l2tp_ctrl_log(t, L2TP_EV_CALL_DOWN, c->local_sid, "call %u down: peer sent CDN result %u (%s) error %u",
-	              c->local_sid, result, name ? name : "unknown", error);
+	char text[64];
+	result_text(rc, text, sizeof text);
+	l2tp_ctrl_log(t, L2TP_EV_CALL_DOWN, c->local_sid,
+	              "call %u down: peer sent CDN result %u (%s) error %u%s", c->local_sid, result,
+	              name ? name : "unknown", error, text);
 	l2tp_ctrl_call_free(t, c, result, error);
 }
 
@@ -758,7 +778,10 @@ uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, 
 			t->st.dropped++;
 			return l2tp_ctrl_deadline(t);
 		}
-	} else if (m.tunnel_id != t->local_tid) {
+	} else if (m.tunnel_id != t->local_tid &&
+	           !(m.tunnel_id == 0 && t->state == L2TP_TUN_WAIT_CTL_CONN)) {
+		/* (until the SCCCN, a peer that could not read our Assigned Tunnel ID may
+		 * still address us as tunnel 0: its SCCRQ again, or a StopCCN) */
 		t->st.dropped++;
 		l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "message for tunnel %u on tunnel %u, dropped",
 		              m.tunnel_id, t->local_tid);
