@@ -433,7 +433,6 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		return -1;
 	size_t bbase = base + 4;
 	bool lcp = m->proto == PPP_PROTO_LCP;
-	bool ccp_like = m->proto == PPP_PROTO_CCP || m->proto == PPP_PROTO_ECP;
 	switch (cp->code) {
 	case PPP_CONF_REQ: case PPP_CONF_ACK: case PPP_CONF_NAK: case PPP_CONF_REJ:
 		return parse_options(cp, m->proto, &body, bbase, err);
@@ -466,10 +465,7 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		cp->dlen = rd_left(&body);
 		return 0;
 	}
-	case PPP_RESET_REQ: case PPP_RESET_ACK:
-		(void)ccp_like;
-		break;
-	default:
+	default: /* Terminate, Code-Reject, CCP/ECP Reset, codes this protocol lacks */
 		break;
 	}
 	cp->data = body.p;
@@ -793,6 +789,24 @@ const struct ppp_opt *ppp_cp_find_opt(const struct ppp_cp *cp, uint8_t type)
 	return NULL;
 }
 
+bool ppp_hint_update(struct ppp_hint *hint, const struct ppp_msg *m)
+{
+	if (m->kind != PPP_KIND_CP || m->proto != PPP_PROTO_LCP || m->cp.code != PPP_CONF_ACK)
+		return false;
+	bool changed = false;
+	const struct ppp_opt *o = ppp_cp_find_opt(&m->cp, LCP_OPT_AUTH);
+	if (o && o->dlen >= 2) {
+		uint8_t alg = 0;
+		if (be16(o->data) == PPP_PROTO_CHAP && o->dlen >= 3) alg = o->data[2];
+		if (hint->chap_alg != alg) { hint->chap_alg = alg; changed = true; }
+	}
+	if (ppp_cp_find_opt(&m->cp, LCP_OPT_SSNHF) && !hint->mp_short_seq) {
+		hint->mp_short_seq = true;
+		changed = true;
+	}
+	return changed;
+}
+
 /* ---- summaries ----------------------------------------------------------------- */
 static void ip4_str(const uint8_t *a, char *buf, size_t n)
 {
@@ -1019,8 +1033,11 @@ static void summary_eap(struct sb *b, const struct ppp_eap *e)
 		}
 		return;
 	case EAP_TYPE_TLS: case EAP_TYPE_TTLS: case EAP_TYPE_PEAP: case 43:
-		sb_printf(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
-		          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
+		if (e->tls_flags & 0xe0)
+			sb_printf(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
+			          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
+		else
+			sb_printf(b, " flags=none");
 		if (e->has_tls_len) sb_printf(b, " tls-length=%u", e->tls_len);
 		sb_printf(b, " data %zu bytes", e->tls_data_len);
 		return;
@@ -1229,7 +1246,7 @@ static json_t *failure_json(const struct mschap_failure *f)
 	return o;
 }
 
-static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
+static void chap_json(json_t *o, const struct ppp_chap *c)
 {
 	jset_named(o, "code", ppp_chap_code_names, c->code);
 	json_object_set_new(o, "identifier", json_integer(c->id));
@@ -1284,7 +1301,6 @@ static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
 		if (c->msg_len) json_object_set_new(o, "data", json_hex(c->msg, c->msg_len));
 		break;
 	}
-	(void)eap;
 }
 
 static json_t *eap_json(const struct ppp_eap *e)
@@ -1337,7 +1353,7 @@ static json_t *eap_json(const struct ppp_eap *e)
 	case EAP_TYPE_MSCHAPV2: {
 		json_t *c = json_object();
 		if (e->has_ms_header) {
-			chap_json(c, &e->chap, true);
+			chap_json(c, &e->chap);
 			json_object_del(c, "length");
 			json_object_set_new(c, "ms_length", json_integer(e->ms_length));
 		} else {
@@ -1412,7 +1428,7 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 		break;
 	}
 	case PPP_KIND_CHAP:
-		chap_json(o, &m->chap, false);
+		chap_json(o, &m->chap);
 		break;
 	case PPP_KIND_EAP:
 		json_object_set_new(o, "eap", eap_json(&m->eap));

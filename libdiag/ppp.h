@@ -268,6 +268,11 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint);
 size_t ppp_encode(const struct ppp_msg *m, uint8_t *buf, size_t cap);
 
 /* ---- helpers -------------------------------------------------------------------- */
+/* Learn from an LCP Configure-Ack what later frames of the same link need: the CHAP
+ * algorithm of an acknowledged Authentication-Protocol option, and the short Multilink
+ * sequence format when Short-Sequence-Number-Header-Format was acknowledged (one hint per
+ * link; both directions are treated alike). Returns true when the hint changed. */
+bool ppp_hint_update(struct ppp_hint *hint, const struct ppp_msg *m);
 /* First option of `type`, or NULL. */
 const struct ppp_opt *ppp_cp_find_opt(const struct ppp_cp *cp, uint8_t type);
 /* Parse MS-CHAP Failure / MS-CHAPv2 Success text (also used for RADIUS MS-CHAP-Error

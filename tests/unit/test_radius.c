@@ -440,6 +440,19 @@ START_TEST(mschapv1_and_chap)
 	uint8_t nt[24];
 	ck_assert_int_eq(mschap1_nt_response(ch->val, "labpass", 7, nt), 0);
 	ck_assert_mem_eq(nt, rs->val + 26, 24);
+	/* frame 8 (the Accept): MS-CHAP-MPPE-Keys hidden like User-Password (RFC 2548
+	 * 2.4.1) holds the 8-byte LM key then the NT key, HashNtPasswordHash(password) */
+	uint8_t req_auth[16];
+	memcpy(req_auth, m.auth, 16);
+	dec_ok(rad_f8, sizeof rad_f8);
+	const struct radius_attr *mk = radius_find_vsa(&m, RADIUS_VENDOR_MICROSOFT, MS_CHAP_MPPE_KEYS);
+	ck_assert_ptr_nonnull(mk);
+	ck_assert_uint_eq(mk->vlen, 32);
+	uint8_t keys[32], h[16], hh[16];
+	ck_assert_int_ge(radius_unhide_password(mk->val, mk->vlen, SECRET, req_auth, keys), 24);
+	ck_assert_int_eq(mschap_nt_password_hash("labpass", 7, h), 0);
+	ck_assert_int_eq(mschap_hash_nt_password_hash(h, hh), 0);
+	ck_assert_mem_eq(keys + 8, hh, 16);
 	/* frame 5: CHAP-Password ident + MD5(ident, secret, challenge = request authenticator) */
 	dec_ok(rad_f5, sizeof rad_f5);
 	const struct radius_attr *cp = radius_find(&m, RADIUS_ATTR_CHAP_PASSWORD);
