@@ -843,8 +843,21 @@ static void build_fix(struct cert_pick *p)
 			         p->info[f->remove[k]].name, p->info[f->remove[k]].subject);
 		}
 		const char *both = pur == CERT_PURPOSE_L2TP || pur == CERT_PURPOSE_IPHTTPS
-		                   ? "for both IP-HTTPS and L2TP" : cert_purpose_title(pur);
-		if (pur == CERT_PURPOSE_IKEV2 && (int)f->single != p->picked)
+		                   ? "for both IP-HTTPS and L2TP" : "for IKEv2";
+		if ((pur == CERT_PURPOSE_SSTP || pur == CERT_PURPOSE_IPHTTPS) &&
+		    (int)f->single != p->picked)
+			f->advice = xasprintf("Bind %s explicitly to %s (%s, thumbprint %s), which the "
+			                      "clients accept, instead of leaving the choice to the "
+			                      "server; or remove from the computer store the "
+			                      "certificates it would take before it: %s.",
+			                      cert_purpose_title(pur), good->name, good->subject,
+			                      good->thumbprint, rm);
+		else if (pur == CERT_PURPOSE_SSTP)
+			f->advice = xasprintf("%s (%s, thumbprint %s) is already the pick and the clients "
+			                      "accept it; bind SSTP to it explicitly so a new certificate "
+			                      "cannot change that.", good->name, good->subject,
+			                      good->thumbprint);
+		else if (pur == CERT_PURPOSE_IKEV2 && (int)f->single != p->picked)
 			f->advice = xasprintf("Use %s (%s, thumbprint %s) %s: re-issue it with the IP "
 			                      "security IKE intermediate EKU (1.3.6.1.5.5.8.2.2) next to "
 			                      "Server Authentication; IPsec then uses only certificates "
