@@ -116,9 +116,9 @@ static char *name_str(const X509_NAME *n)
 		out = l >= 0 ? strndup(data, (size_t)l) : NULL;
 	}
 	BIO_free(b);
-	if (!out)
-		out = strdup("");
-	return out;
+	char *safe = cert_safe_text(out ? out : "");
+	free(out);
+	return safe ? safe : strdup("");
 }
 
 /* Printable copy of bytes that came from a certificate: anything outside printable
@@ -662,7 +662,7 @@ void cert_client_check(const struct cert_pick *p, size_t idx, struct cert_client
 	for (int i = 0; anchors && i < sk_X509_num(anchors) && !shared; i++) {
 		char *an = name_str(X509_get_subject_name(sk_X509_value(anchors, i)));
 		if (an && (names_contain(ci->chain_names, ci->nchain_names, an) ||
-		           names_contain(r.names, r.nnames, an) || strcmp(an, ci->issuer) == 0))
+		           names_contain(r.names, r.nnames, an) || (ci->issuer && strcmp(an, ci->issuer) == 0)))
 			shared = true;
 		free(an);
 	}

@@ -24,6 +24,51 @@ static char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+	         : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!n || (n == 2 && p[0] < 0xc2) || p[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+		return 0; /* overlong, surrogate */
+	if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+char *cert_safe_text(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t l = strlen(s);
+	char *o = malloc(l * 4 + 1), *q = o;
+	if (!o)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 1 && (*p < 0x20 || *p == 0x7f))
+			n = 0;
+		if (n) {
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+		} else {
+			q += sprintf(q, "\\x%02x", *p);
+			p++;
+		}
+	}
+	*q = 0;
+	return o;
+}
+
 /* OpenSSL's reason for the most recent error, then an empty error queue. */
 static void ossl_reason(char *buf, size_t bufsz, const char *fallback)
 {
@@ -401,8 +446,8 @@ static int add_problem(struct cert_problem **arr, size_t *n, const char *file,
 	if (!na)
 		return -1;
 	*arr = na;
-	na[*n].file = xstrdup(file);
-	na[*n].reason = xstrdup(buf);
+	na[*n].file = cert_safe_text(file);
+	na[*n].reason = cert_safe_text(buf);
 	(*n)++;
 	return 0;
 }
@@ -691,7 +736,7 @@ static int store_add_cert(struct cert_store *s, X509 *x, const char *file, int i
 		return -1;
 	struct cert_entry *e = &nc[s->ncerts++];
 	memset(e, 0, sizeof *e);
-	e->file = xstrdup(file);
+	e->file = cert_safe_text(file);
 	e->index = index;
 	e->nfile = nfile;
 	e->x509 = x;
@@ -707,7 +752,7 @@ static int store_add_key(struct cert_store *s, EVP_PKEY *k, const char *file)
 	if (!EVP_PKEY_up_ref(k))
 		return -1;
 	nk[s->nkeys].pkey = k;
-	nk[s->nkeys].file = xstrdup(file);
+	nk[s->nkeys].file = cert_safe_text(file);
 	s->nkeys++;
 	return 0;
 }

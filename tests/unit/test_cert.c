@@ -668,6 +668,9 @@ START_TEST(times)
 	ck_assert(!cert_endpoint_valid("vpn.example"));
 	ck_assert_int_eq(cert_purpose_parse("IKEv2"), CERT_PURPOSE_IKEV2);
 	ck_assert_int_eq(cert_purpose_parse("pptp"), -1);
+	char *txt = cert_safe_text("caf\xc3\xa9 \xff\x01\xed\xa0\x80!");
+	ck_assert_str_eq(txt, "caf\xc3\xa9 \\xff\\x01\\xed\\xa0\\x80!");
+	free(txt);
 }
 END_TEST
 
