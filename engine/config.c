@@ -330,6 +330,7 @@ struct ld {
 	char path[512];
 	char ptr[512];
 	size_t pathlen, ptrlen;
+	bool at_key; /* point at the member's key rather than its value */
 };
 
 struct mark {
@@ -385,7 +386,8 @@ static void problem(struct ld *l, const char *fmt, ...)
 	vsnprintf(msg + o, sizeof msg - (size_t)o, fmt, ap);
 	va_end(ap);
 	int line = 0, col = 0;
-	jsonpos_find(l->c->text, l->c->text_len, l->ptr, &line, &col);
+	if (l->at_key) jsonpos_find_key(l->c->text, l->c->text_len, l->ptr, &line, &col);
+	else jsonpos_find(l->c->text, l->c->text_len, l->ptr, &line, &col);
 	config_problem_add(l->probs, line, col, msg);
 }
 
@@ -417,7 +419,9 @@ static void check_keys(struct ld *l, json_t *obj, const char *const *allowed)
 		char list[512];
 		names_list(allowed, list, sizeof list);
 		struct mark m = push_key(l, k);
+		l->at_key = true;
 		problem(l, "unknown key (expected one of %s)", list);
+		l->at_key = false;
 		pop(l, m);
 	}
 }
@@ -1290,6 +1294,29 @@ static void load_certs(struct ld *l, json_t *o, const char *base)
 	pop(l, m);
 }
 
+/* ---- policy index ---------------------------------------------------------------------- */
+static void build_policy_index(struct config *c)
+{
+	c->pol_words = (c->npolicies + 63) / 64;
+	if (!c->pol_words) c->pol_words = 1;
+	c->pol_nogroup = calloc(c->pol_words, sizeof *c->pol_nogroup);
+	c->group_pol = calloc((c->ngroups ? c->ngroups : 1) * c->pol_words, sizeof *c->group_pol);
+	if (!c->pol_nogroup || !c->group_pol) return;
+	for (size_t p = 0; p < c->npolicies; p++) {
+		const struct policy *po = &c->policies[p];
+		if (!po->enabled) continue;
+		const struct condition *gc = NULL;
+		for (size_t k = 0; k < po->nconds && !gc; k++)
+			if (po->conds[k].attr == CA_WINDOWS_GROUPS) gc = &po->conds[k];
+		if (!gc) {
+			c->pol_nogroup[p / 64] |= 1ull << (p % 64);
+			continue;
+		}
+		for (size_t i = 0; i < gc->ngroups; i++)
+			c->group_pol[gc->groups[i] * c->pol_words + p / 64] |= 1ull << (p % 64);
+	}
+}
+
 /* ---- top level ------------------------------------------------------------------------- */
 void config_pos(const struct config *c, const char *pointer, int *line, int *col)
 {
@@ -1335,6 +1362,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 		load_policies(&l, json_object_get(root, "policies"));
 		load_users(&l, json_object_get(root, "users"));
 		load_certs(&l, json_object_get(root, "certs"), base);
+		build_policy_index(c);
 	}
 	json_decref(root);
 	/* report in file order (insertion sort: few problems, and it keeps equal ones stable) */
@@ -1447,6 +1475,8 @@ void config_free(struct config *c)
 		free_strv(p->profile.filters_out, p->profile.nfilters_out);
 	}
 	free(c->policies);
+	free(c->pol_nogroup);
+	free(c->group_pol);
 	for (size_t i = 0; i < c->nusers; i++) free_user(&c->users[i]);
 	free(c->users);
 	free(c->uindex);

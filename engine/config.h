@@ -192,6 +192,12 @@ struct config {
 	struct certs_conf certs;
 	size_t nre_slots;      /* distinct (attribute, pattern) pairs */
 	size_t max_conds;      /* the most conditions any policy has */
+	/* policy index for decisions without a full trace: enabled policies without a
+	 * Windows-Groups condition, and per group the enabled policies whose first
+	 * Windows-Groups condition accepts that group (bitsets of pol_words words) */
+	size_t pol_words;
+	uint64_t *pol_nogroup;
+	uint64_t *group_pol;   /* ngroups * pol_words */
 	/* user index: open addressing on the lower-cased name */
 	size_t *uindex;
 	size_t uindex_cap;

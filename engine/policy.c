@@ -81,7 +81,9 @@ int policy_result_init(struct policy_result *r, const struct config *c)
 	r->nslots = c->nre_slots;
 	r->re_cache = calloc(r->nslots + 1, 1);
 	r->match_data = pcre2_match_data_create(1, NULL);
-	if (!r->steps || !r->re_cache || !r->match_data) {
+	r->pol_words = c->pol_words;
+	r->cand = calloc(r->pol_words + 1, sizeof *r->cand);
+	if (!r->steps || !r->re_cache || !r->match_data || !r->cand) {
 		policy_result_free(r);
 		return -1;
 	}
@@ -92,6 +94,7 @@ void policy_result_free(struct policy_result *r)
 {
 	free(r->steps);
 	free(r->re_cache);
+	free(r->cand);
 	if (r->match_data) pcre2_match_data_free(r->match_data);
 	memset(r, 0, sizeof *r);
 }
@@ -215,7 +218,6 @@ static bool policy_matches(struct ev *e, size_t pi)
 		for (size_t k = 0; k < p->nconds; k++) {
 			if (cond_cost(&p->conds[k]) != cost) continue;
 			if (!cond_match(e, &p->conds[k])) {
-				step(e, ST_COND, V_FAIL, (int)pi, (int)k, 0);
 				all = false;
 				break;
 			}
@@ -266,8 +268,10 @@ static void emit_facts(const struct config *c, const struct attempt *a,
 	const struct server *sv = &c->server;
 	const struct user *u = r->user;
 	struct evidence none = ev_none();
-#define AEV(key) (snprintf(where, sizeof where, "%s/%s", a->pointer ? a->pointer : "", key), \
-                  ev_input(a->file, where))
+	/* evidence of an attempt field: its JSON pointer (no formatting for a lone attempt) */
+#define AEV(key) (a->pointer && a->pointer[0] \
+                  ? (snprintf(where, sizeof where, "%s/%s", a->pointer, key), ev_input(a->file, where)) \
+                  : ev_input(a->file, "/" key))
 	struct evidence e;
 	facts_add_str(f, "source", "policy", &none);
 	facts_add_str(f, "policy.decision", r->accept ? "accept" : "reject", &none);
@@ -328,8 +332,9 @@ static void emit_facts(const struct config *c, const struct attempt *a,
 	facts_add_bool(f, "server.multilink", sv->multilink, &e);
 	e = ev_config("server.bap");
 	facts_add_bool(f, "server.bap", sv->bap, &e);
-	snprintf(where, sizeof where, "server.ports.%s", tunnel_names[a->tunnel]);
-	e = ev_config(where);
+	static const char *const port_keys[TUN_N] = {"server.ports.pptp", "server.ports.l2tp",
+		"server.ports.sstp", "server.ports.ikev2"};
+	e = ev_config(port_keys[a->tunnel]);
 	facts_add_int(f, "server.ports.free", sv->ports[a->tunnel] - sv->ports_in_use[a->tunnel], &e);
 	e = ev_config("server.address_assignment");
 	facts_add_str(f, "server.address_assignment", sv->addr_assign == ADDR_POOL ? "pool" : "dhcp",
@@ -561,6 +566,32 @@ int policy_evaluate(const struct config *c, const struct attempt *a, struct poli
 		goto done;
 	}
 	size_t pi;
+	if (!r->full_trace) {
+		/* decision only: visit just the policies whose group condition can hold */
+		for (size_t w = 0; w < r->pol_words; w++) r->cand[w] = c->pol_nogroup[w];
+		if (e.u->closure)
+			for (size_t w = 0; w < c->group_words; w++)
+				for (uint64_t bits = e.u->closure[w]; bits; bits &= bits - 1) {
+					size_t g = w * 64 + (size_t)__builtin_ctzll(bits);
+					if (g >= c->ngroups) break;
+					const uint64_t *gp = &c->group_pol[g * c->pol_words];
+					for (size_t k = 0; k < r->pol_words; k++) r->cand[k] |= gp[k];
+				}
+		for (pi = 0; pi < c->npolicies; pi++) {
+			uint64_t word = r->cand[pi / 64] >> (pi % 64);
+			if (!word) {
+				pi = (pi / 64 + 1) * 64 - 1; /* nothing left in this word */
+				continue;
+			}
+			pi += (size_t)__builtin_ctzll(word);
+			if (pi >= c->npolicies) break;
+			if (policy_matches(&e, pi)) {
+				step(&e, ST_POLICY, V_PASS, (int)pi, -1, 1);
+				break;
+			}
+		}
+		if (pi > c->npolicies) pi = c->npolicies;
+	} else
 	for (pi = 0; pi < c->npolicies; pi++) {
 		if (!c->policies[pi].enabled) {
 			step(&e, ST_POLICY, V_SKIP, (int)pi, -1, 2);
@@ -776,7 +807,7 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		        : ok ? "within the account's logon hours" : "outside the account's logon hours");
 		break;
 	case ST_POLICY:
-		o->check = "policy";
+		o->check = p ? "policy" : "policies";
 		if (!p) {
 			E("a policy");
 			A("%s", c->npolicies ? "none matched" : "no policies configured");

@@ -79,12 +79,17 @@ struct policy_result {
 	struct policy_step *steps;
 	size_t nsteps, cap;
 	/* options */
-	bool full_trace;         /* evaluate every condition of each policy tried (default true) */
+	bool full_trace;         /* evaluate and record every condition of each policy tried
+	                          * (default true); when false only the decision and the
+	                          * deciding steps are recorded, and an index skips policies
+	                          * whose group condition cannot hold */
 	bool trace_after;        /* also evaluate the policies after the deciding one */
 	/* scratch, owned */
 	void *match_data;
 	int8_t *re_cache;
 	size_t nslots;
+	uint64_t *cand;          /* candidate policies (pol_words) */
+	size_t pol_words;
 };
 
 /* Prepare a result for evaluations against `c` (allocates the trace and scratch once).

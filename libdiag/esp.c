@@ -8,7 +8,9 @@ int esp_decode(const uint8_t *p, size_t len, struct esp_msg *out, struct diag_er
 	struct rd r;
 	rd_init(&r, p, len);
 	out->spi = rd_u32(&r);
-	out->seq = rd_u32(&r);
+	out->seq = rd_u32(&r); /* when this fails the SPI above is still valid */
+	out->payload = NULL;
+	out->payload_len = 0;
 	if (!rd_ok(&r))
 		return rd_error(&r, err, 0, "ESP header");
 	if (out->spi == 0) {
@@ -50,14 +52,13 @@ enum natt_kind natt_classify(const uint8_t *udp_payload, size_t len)
 {
 	if (!udp_payload || len == 0)
 		return NATT_INVALID;
-	if (len == 1)
-		return udp_payload[0] == 0xff ? NATT_KEEPALIVE : NATT_INVALID;
+	if (len == 1 && udp_payload[0] == 0xff)
+		return NATT_KEEPALIVE;
 	if (len >= NATT_NON_ESP_MARKER_LEN && udp_payload[0] == 0 && udp_payload[1] == 0 &&
 	    udp_payload[2] == 0 && udp_payload[3] == 0)
 		return NATT_IKE;
-	if (len >= ESP_HDR_LEN)
-		return NATT_ESP;
-	return NATT_INVALID;
+	/* anything else is ESP; a short one fails in esp_decode with its offset */
+	return NATT_ESP;
 }
 
 const char *natt_kind_name(enum natt_kind k)

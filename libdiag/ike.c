@@ -216,20 +216,14 @@ static size_t id_addr_len(uint8_t type, bool *exact)
 	}
 }
 
-static int check_id(struct dctx *c, struct ike_payload *pl)
+/* Whether the ID data has the size its type requires (address types only). */
+static bool id_size_ok(int ver, uint8_t type, size_t n)
 {
 	bool exact;
-	size_t need = id_addr_len(pl->id_type, &exact);
-	/* IKEv2 only defines types 1 and 5 as addresses */
-	if (c->ver == 2 && pl->id_type != 1 && pl->id_type != 5)
-		exact = false;
-	if (exact && pl->data_len != need) {
-		const struct tok *t = c->ver == 2 ? ike2_id_type_tok : ike1_id_type_tok;
-		char nb[12];
-		return pfail(c, pl, pl->data, "%s needs %zu bytes, has %zu",
-		             tok_str(t, pl->id_type, nb, sizeof nb), need, pl->data_len);
-	}
-	return 0;
+	size_t need = id_addr_len(type, &exact);
+	if (ver == 2 && type != 1 && type != 5)
+		return true;
+	return !exact || n == need;
 }
 
 static int parse_ts(struct dctx *c, struct ike_payload *pl, struct rd *b)
@@ -299,7 +293,7 @@ static int parse_v1(struct dctx *c, struct ike_payload *pl, struct rd *b)
 		pl->id_port = rd_u16(b);
 		if (!rd_ok(b)) return ptrunc(c, pl, b, "identification header");
 		rest(pl, b);
-		return check_id(c, pl);
+		return 0;
 	case IKE1_PL_CERT:
 	case IKE1_PL_CR:
 		pl->id_type = rd_u8(b);
@@ -341,7 +335,7 @@ static int parse_v1(struct dctx *c, struct ike_payload *pl, struct rd *b)
 		rd_u24(b);
 		if (!rd_ok(b)) return ptrunc(c, pl, b, "NAT-OA header");
 		rest(pl, b);
-		return check_id(c, pl);
+		return 0;
 	default: /* KE HASH SIG NONCE VID NAT-D and unknown types: opaque data */
 		rest(pl, b);
 		return 0;
@@ -365,7 +359,7 @@ static int parse_v2(struct dctx *c, struct ike_payload *pl, struct rd *b)
 		rd_u24(b);
 		if (!rd_ok(b)) return ptrunc(c, pl, b, "identification header");
 		rest(pl, b);
-		return check_id(c, pl);
+		return 0;
 	case IKE2_PL_CERT:
 	case IKE2_PL_CERTREQ:
 		pl->id_type = rd_u8(b);
@@ -452,6 +446,8 @@ int ike_decode(const uint8_t *p, size_t len, struct ike_msg *m, struct diag_err 
 
 	m->npl = m->nprops = m->nxforms = m->nattrs = m->nts = 0;
 	m->dir = 0;
+	m->extra = NULL;
+	m->extra_len = 0;
 	diag_err_clear(err);
 	rd_init(&r, p, len);
 	rd_copy(&r, m->ispi, 8);
@@ -540,14 +536,19 @@ int ike_decode(const uint8_t *p, size_t len, struct ike_msg *m, struct diag_err 
 		pl->body_len = body.len;
 		m->npl++;
 		int rc = c.ver == 2 ? parse_v2(&c, pl, &body) : parse_v1(&c, pl, &body);
-		if (rc < 0)
+		if (rc < 0 || !rd_ok(&body)) {
+			if (rc == 0)
+				ptrunc(&c, pl, &body, "body");
+			m->npl--; /* keep only the payloads decoded completely */
 			return -1;
-		if (!rd_ok(&body))
-			return ptrunc(&c, pl, &body, "body");
+		}
 		if (pl->encrypted) /* SK / SKF: the chain continues inside the ciphertext */
 			break;
 		np = pl->next;
 	}
+	/* bytes inside the claimed length after the last payload */
+	m->extra_len = rd_left(&b);
+	m->extra = m->extra_len ? rpos(&b) : NULL;
 	return 0;
 }
 
@@ -651,6 +652,12 @@ static json_t *jaddr(const uint8_t *p, size_t n)
 /* The value of an identity: address(es), names as text, the rest as hex. */
 static void id_json(json_t *o, int ver, uint8_t type, const uint8_t *d, size_t n)
 {
+	if (!id_size_ok(ver, type, n)) {
+		/* kept, not rejected: the data is shown raw and flagged */
+		json_object_set_new(o, "malformed", json_string("address length does not match the type"));
+		json_object_set_new(o, "data", jhex(d, n));
+		return;
+	}
 	switch (type) {
 	case 1: case 5:
 		json_object_set_new(o, "address", jaddr(d, n));
@@ -945,6 +952,10 @@ json_t *ike_to_json(const struct ike_msg *m)
 		json_array_append_new(pls, po);
 	}
 	json_object_set_new(o, "payloads", pls);
+	if (m->extra_len) {
+		json_object_set_new(o, "extra_length", json_integer((json_int_t)m->extra_len));
+		json_object_set_new(o, "extra_data", jhex(m->extra, m->extra_len));
+	}
 	const char *cv = ike_msg_client_vendor(m);
 	if (cv) json_object_set_new(o, "client_vendor", json_string(cv));
 	return o;
@@ -1119,6 +1130,7 @@ size_t ike_encode(const struct ike_msg *m, uint8_t *buf, size_t cap)
 		if (pl->encrypted)
 			break;
 	}
+	wr_bytes(&w, m->extra, m->extra_len);
 	if (w.err)
 		return 0;
 	buf[24] = (uint8_t)(w.off >> 24);
@@ -1145,6 +1157,8 @@ void ike_msg_init(struct ike_msg *m, int version, uint8_t exchange, uint8_t flag
 	m->length = 0;
 	m->dir = version == 2 ? ((flags & IKE2_FLAG_R) ? 'r' : 'i') : 0;
 	m->npl = m->nprops = m->nxforms = m->nattrs = m->nts = 0;
+	m->extra = NULL;
+	m->extra_len = 0;
 }
 
 struct ike_payload *ike_add_payload(struct ike_msg *m, uint8_t type, const uint8_t *data,

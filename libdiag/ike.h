@@ -170,11 +170,16 @@ struct ike_msg {
 	uint16_t nattrs;
 	struct ike_ts ts[IKE_MAX_TS];
 	uint16_t nts;
+
+	const uint8_t *extra;       /* bytes inside `length` after the last payload (shown as
+	                               extra data, written back by ike_encode) */
+	size_t extra_len;
 };
 
 /* The four codec calls (see libdiag conventions). ike_decode needs the ISAKMP header at
  * p[0] (strip the 4-byte non-ESP marker on UDP 4500 first). Trailing bytes after the
- * claimed length are ignored; a claimed length beyond `len` is an error. */
+ * claimed length are ignored; a claimed length beyond `len` is an error. On failure the
+ * header and the first out->npl payloads (those decoded completely) remain valid. */
 int ike_decode(const uint8_t *p, size_t len, struct ike_msg *out, struct diag_err *err);
 void ike_summary(const struct ike_msg *m, char *buf, size_t bufsz);
 json_t *ike_to_json(const struct ike_msg *m);

@@ -346,7 +346,7 @@ static const struct attr_def *find_def(const struct attr_def *d, uint8_t type)
 
 static const struct attr_def *def_of(const struct radius_attr *a)
 {
-	if (a->vendor == 0) return find_def(attr_defs, a->type);
+	if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) return find_def(attr_defs, a->type);
 	if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque) return find_def(ms_defs, a->vtype);
 	return NULL;
 }
@@ -437,7 +437,7 @@ static int decode_vsa(struct radius_msg *m, const uint8_t *v, size_t vlen, size_
 	memset(&a, 0, sizeof a);
 	a.type = RADIUS_ATTR_VENDOR_SPECIFIC;
 	a.vendor = vendor;
-	if (vendor != RADIUS_VENDOR_MICROSOFT && !vsa_well_formed(d, dn)) {
+	if (vendor == 0 || (vendor != RADIUS_VENDOR_MICROSOFT && !vsa_well_formed(d, dn))) {
 		a.vsa_opaque = true;
 		a.val = d;
 		a.vlen = dn;
@@ -531,7 +531,9 @@ int radius_decode(const uint8_t *p, size_t len, struct radius_msg *out, struct d
 const struct radius_attr *radius_find(const struct radius_msg *m, uint8_t type)
 {
 	for (size_t i = 0; i < m->nattrs && i < RADIUS_MAX_ATTRS; i++)
-		if (m->attrs[i].vendor == 0 && m->attrs[i].type == type) return &m->attrs[i];
+		if (m->attrs[i].type == type &&
+		    (type != RADIUS_ATTR_VENDOR_SPECIFIC || m->attrs[i].vsa_opaque))
+			return &m->attrs[i];
 	return NULL;
 }
 
@@ -539,7 +541,8 @@ const struct radius_attr *radius_find_vsa(const struct radius_msg *m, uint32_t v
                                           uint8_t vtype)
 {
 	for (size_t i = 0; i < m->nattrs && i < RADIUS_MAX_ATTRS; i++)
-		if (m->attrs[i].vendor == vendor && !m->attrs[i].vsa_opaque &&
+		if (m->attrs[i].type == RADIUS_ATTR_VENDOR_SPECIFIC &&
+		    m->attrs[i].vendor == vendor && !m->attrs[i].vsa_opaque &&
 		    m->attrs[i].vtype == vtype)
 			return &m->attrs[i];
 	return NULL;
@@ -601,11 +604,12 @@ static bool tagged_text_has_tag(const struct radius_attr *a)
 static const char *attr_name(const struct radius_attr *a, char *buf, size_t n)
 {
 	const char *nm = NULL;
-	if (a->vendor == 0) nm = tok_name(radius_attr_names, a->type);
+	bool vsa = a->type == RADIUS_ATTR_VENDOR_SPECIFIC;
+	if (!vsa) nm = tok_name(radius_attr_names, a->type);
 	else if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque)
 		nm = tok_name(radius_ms_attr_names, a->vtype);
 	if (nm) return nm;
-	if (a->vendor) {
+	if (vsa) {
 		char vb[16];
 		const char *vn = tok_str(radius_vendor_names, a->vendor, vb, sizeof vb);
 		if (a->vsa_opaque) snprintf(buf, n, "Vendor-Specific(%s)", vn);
@@ -861,7 +865,7 @@ json_t *radius_to_json(const struct radius_msg *m)
 		json_t *j = json_object();
 		char nb[48];
 		jset_named(j, "type", radius_attr_names, a->type);
-		if (a->vendor) {
+		if (a->type == RADIUS_ATTR_VENDOR_SPECIFIC) {
 			jset_named(j, "vendor", radius_vendor_names, a->vendor);
 			if (!a->vsa_opaque) {
 				jset_named(j, "vendor_type", a->vendor == RADIUS_VENDOR_MICROSOFT ?
@@ -890,7 +894,7 @@ size_t radius_encode(const struct radius_msg *m, uint8_t *buf, size_t cap)
 	if (m->nattrs > RADIUS_MAX_ATTRS) return 0;
 	for (size_t i = 0; i < m->nattrs; i++) {
 		const struct radius_attr *a = &m->attrs[i];
-		if (!a->vendor) {
+		if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) {
 			if (a->vlen > 253) return 0;
 			wr_u8(&w, a->type);
 			wr_u8(&w, (uint8_t)(a->vlen + 2));
@@ -907,7 +911,8 @@ size_t radius_encode(const struct radius_msg *m, uint8_t *buf, size_t cap)
 		}
 		/* one Vendor-Specific for this entry and the following continuations */
 		size_t j = i + 1, total = a->vlen + 2;
-		while (j < m->nattrs && m->attrs[j].vsa_cont && m->attrs[j].vendor == a->vendor &&
+		while (j < m->nattrs && m->attrs[j].type == RADIUS_ATTR_VENDOR_SPECIFIC &&
+		       m->attrs[j].vsa_cont && m->attrs[j].vendor == a->vendor &&
 		       !m->attrs[j].vsa_opaque) {
 			total += m->attrs[j].vlen + 2;
 			j++;

@@ -64,7 +64,7 @@ extern const struct tok radius_vendor_names[];
 
 struct radius_attr {
 	uint8_t type;          /* 26 for every vendor sub-attribute */
-	uint32_t vendor;       /* 0, or the Vendor-Id of the enclosing Vendor-Specific */
+	uint32_t vendor;       /* type 26: the Vendor-Id of the enclosing Vendor-Specific */
 	uint8_t vtype;         /* vendor type (when vendor != 0) */
 	const uint8_t *val;    /* value bytes (for a VSA: the sub-attribute's value) */
 	size_t vlen;

@@ -645,7 +645,7 @@ static bool cond_implied(const struct config *c, const struct condition *ci,
 static void check_config(const struct config *c, struct findings *f)
 {
 	const struct server *sv = &c->server;
-	char ptr[64], b1[256], b2[256], ip[20];
+	char ptr[128], b1[256], b2[256], ip[20];
 	if (!c->npolicies)
 		find_add(f, "/policies", "policies", "no policies: every connection attempt is rejected");
 	for (size_t j = 0; j < c->npolicies; j++) {
@@ -669,32 +669,34 @@ static void check_config(const struct config *c, struct findings *f)
 	for (size_t j = 0; j < c->npolicies; j++) {
 		const struct policy *p = &c->policies[j];
 		const struct profile *pr = &p->profile;
-		char path[200];
-		snprintf(ptr, sizeof ptr, "/policies/%zu/profile", j);
+		char path[200], pp[64];
+		snprintf(pp, sizeof pp, "/policies/%zu/profile", j);
 		snprintf(path, sizeof path, "%s.profile", p->path);
+#define AT(key) (snprintf(ptr, sizeof ptr, "%s/%s", pp, key), ptr)
 		if (!(pr->auth_mask & sv->auth_mask))
-			find_add(f, ptr, path, "auth_methods: the profile allows %s but the server enables "
+			find_add(f, AT("auth_methods"), path, "auth_methods: the profile allows %s but the server enables "
 			         "only %s: every attempt matching \"%s\" is rejected (auth-method-conflict)",
 			         mask_str(auth_method_names, pr->auth_mask, b1, sizeof b1),
 			         mask_str(auth_method_names, sv->auth_mask, b2, sizeof b2), p->name);
 		if ((pr->auth_mask & sv->auth_mask & (1u << AUTH_EAP)) && pr->eap_mask &&
 		    !(pr->eap_mask & sv->eap_mask))
-			find_add(f, ptr, path, "eap_types: the profile requires EAP type %s but the server "
+			find_add(f, AT("eap_types"), path, "eap_types: the profile requires EAP type %s but the server "
 			         "enables only %s (eap-type-conflict)",
 			         mask_str(eap_type_names, pr->eap_mask, b1, sizeof b1),
 			         mask_str(eap_type_names, sv->eap_mask, b2, sizeof b2));
 		if (!(pr->enc_mask & sv->enc_mask))
-			find_add(f, ptr, path, "encryption: the profile allows %s but the server only %s: "
+			find_add(f, AT("encryption"), path, "encryption: the profile allows %s but the server only %s: "
 			         "no level in common (encryption-conflict)",
 			         mask_str(enc_level_names, pr->enc_mask, b1, sizeof b1),
 			         mask_str(enc_level_names, sv->enc_mask, b2, sizeof b2));
 		if (pr->multilink == ML_ALLOW && !sv->multilink)
-			find_add(f, ptr, path, "multilink: the profile allows multilink but the server has "
+			find_add(f, AT("multilink"), path, "multilink: the profile allows multilink but the server has "
 			         "it turned off (multilink-conflict)");
 		if (pr->bap_required && !sv->bap)
-			find_add(f, ptr, path, "bap_required: the profile requires BAP but the server has it "
+			find_add(f, AT("bap_required"), path, "bap_required: the profile requires BAP but the server has it "
 			         "turned off (bap-conflict)");
 	}
+#undef AT
 	/* address pools */
 	for (size_t i = 0; i < sv->npool; i++) {
 		snprintf(ptr, sizeof ptr, "/server/pool/%zu", i);

@@ -314,10 +314,9 @@ static json_t *problem_json(const char *line, size_t n)
 	char *s = strndup(line, n);
 	if (!s)
 		return o;
-	char *file = s, *rest = NULL;
+	char *file = s, *rest = NULL, *end = NULL;
 	long ln = 0;
 	for (char *p = s; (p = strchr(p, ':')); p++) {
-		char *end;
 		long v = strtol(p + 1, &end, 10);
 		if (end != p + 1 && end[0] == ':' && end[1] == ' ') {
 			*p = '\0';

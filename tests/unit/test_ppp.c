@@ -181,7 +181,7 @@ static size_t frame(uint8_t *out, uint16_t proto, uint8_t code, uint8_t id,
 	out[0] = 0xff; out[1] = 0x03; out[2] = (uint8_t)(proto >> 8); out[3] = (uint8_t)proto;
 	out[4] = code; out[5] = id;
 	out[6] = (uint8_t)((blen + 4) >> 8); out[7] = (uint8_t)(blen + 4);
-	memcpy(out + 8, body, blen);
+	if (blen) memcpy(out + 8, body, blen);
 	return blen + 8;
 }
 

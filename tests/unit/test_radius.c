@@ -550,6 +550,17 @@ START_TEST(malformed)
 	uint8_t out[64];
 	ck_assert_uint_eq(radius_encode(&m, out, sizeof out), 20 + sizeof op);
 	ck_assert_mem_eq(out, b, 20 + sizeof op);
+	/* Vendor-Id 0 (no vendor) is kept whole even when its data looks like
+	 * sub-attributes, and re-encodes as it came (a fuzzer find) */
+	const uint8_t v0[] = { 26, 10, 0, 0, 0, 0, 1, 4, 'a', 'b' };
+	memcpy(b, rad_f1, 20);
+	memcpy(b + 20, v0, sizeof v0);
+	b[2] = 0; b[3] = 20 + sizeof v0;
+	dec_ok(b, 20 + sizeof v0);
+	ck_assert_uint_eq(m.nattrs, 1);
+	ck_assert(m.attrs[0].vsa_opaque);
+	ck_assert_uint_eq(radius_encode(&m, out, sizeof out), 20 + sizeof v0);
+	ck_assert_mem_eq(out, b, 20 + sizeof v0);
 	/* too many attributes */
 	uint8_t big[20 + 2 * 97];
 	memcpy(big, rad_f1, 20);

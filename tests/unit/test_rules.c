@@ -415,6 +415,14 @@ START_TEST(loader_rejects_missing_dir_and_empty_dir)
 }
 END_TEST
 
+static void inputs_nul_check(const char *text, size_t len)
+{
+	char *pb = NULL;
+	ck_assert_ptr_null(rules_load_buffer("a.b.rule", text, len, &pb));
+	ck_assert_ptr_nonnull(strstr(pb, "a.b.rule:2: -: NUL byte in line"));
+	free(pb);
+}
+
 START_TEST(parser_survives_odd_input)
 {
 	static const char *const inputs[] = {
@@ -422,9 +430,14 @@ START_TEST(parser_survives_odd_input)
 		"when: a in {\n", "when: a in {}\n", "when: a =~ /\n", "when: a =~ /(/\n",
 		"cause:\n\n\n", "id: \"\n", "when: exists\n", "when: a == \"b\n",
 	};
+	static const char with_nul[] = "id: a.b\n\0title: x";
 	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
 		char *pb = NULL;
-		size_t len = i == 6 ? 20 : strlen(inputs[i]);
+		size_t len = strlen(inputs[i]);
+		if (i == 6) { /* a NUL byte inside the text */
+			inputs_nul_check(with_nul, sizeof with_nul - 1);
+			continue;
+		}
 		struct ruleset *rs = rules_load_buffer("x.rule", inputs[i], len, &pb);
 		ck_assert_msg(rs == NULL, "input %zu loaded", i);
 		ck_assert_msg(pb && *pb, "input %zu: no problem reported", i);

@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-bad-pattern.json policy show

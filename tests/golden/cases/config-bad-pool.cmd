@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-bad-pool.json policy show

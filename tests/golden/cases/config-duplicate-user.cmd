@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-duplicate-user.json policy show

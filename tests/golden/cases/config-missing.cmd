@@ -1,0 +1,1 @@
+--config tests/golden/cases/does-not-exist.json policy show

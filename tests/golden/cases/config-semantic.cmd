@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-semantic.json policy show

@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-unknown-group.json policy show

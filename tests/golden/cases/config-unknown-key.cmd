@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-unknown-key.json policy show

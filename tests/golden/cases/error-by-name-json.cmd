@@ -1,0 +1,1 @@
+error ERROR_OAKLEY_AUTH_FAIL --json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-bap.config.json policy test samples/attempts/accept-vpn-user.json

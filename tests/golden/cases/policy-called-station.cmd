@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-called.config.json policy test tests/golden/cases/policy-called.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-clean.config.json policy check

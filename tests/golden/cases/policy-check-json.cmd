@@ -1,0 +1,1 @@
+--json --config tests/golden/cases/policy-shadow.config.json policy check

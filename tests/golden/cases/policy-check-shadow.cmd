@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-shadow.config.json policy check

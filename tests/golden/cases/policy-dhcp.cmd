@@ -1,0 +1,1 @@
+--json --config tests/golden/cases/policy-dhcp.config.json policy test samples/attempts/accept-vpn-user.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-ignore-deny.config.json policy test tests/golden/cases/policy-judy.attempt.json

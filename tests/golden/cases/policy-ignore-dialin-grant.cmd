@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-ignore-grant.config.json policy test tests/golden/cases/policy-bob.attempt.json tests/golden/cases/policy-judy.attempt.json

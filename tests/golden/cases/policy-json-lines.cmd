@@ -1,0 +1,1 @@
+--json policy test tests/golden/cases/policy-lines.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-only-vpn.config.json policy test samples/attempts/reject-policy-deny.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-pool-full.config.json policy test samples/attempts/accept-vpn-user.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-port-limit.config.json policy test tests/golden/cases/policy-port-limit.attempt.json

@@ -1,0 +1,1 @@
+policy test samples/attempts/accept-static-ip.json

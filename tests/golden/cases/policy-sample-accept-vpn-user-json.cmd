@@ -1,0 +1,1 @@
+--json policy test samples/attempts/accept-vpn-user.json

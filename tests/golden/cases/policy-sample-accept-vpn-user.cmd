@@ -1,0 +1,1 @@
+policy test samples/attempts/accept-vpn-user.json

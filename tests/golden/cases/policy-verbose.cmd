@@ -1,0 +1,1 @@
+policy test -v samples/attempts/reject-policy-deny.json

@@ -1,0 +1,1 @@
+rules check tests/unit/rules-fixtures/bad --json

@@ -1,0 +1,1 @@
+rules show no.such.rule
