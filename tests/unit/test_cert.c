@@ -592,6 +592,36 @@ START_TEST(fix_without_good_certificate)
 }
 END_TEST
 
+/* The CA name in auth1ca is written the Windows way, and netsh's \' stands for quotes. */
+START_TEST(netsh_ca_quoting)
+{
+	struct ca odd = mk_ca("Corp \"Q\", CA");
+	char p[512];
+	write_cert("roots/odd.pem", odd.x);
+	path_of(p, sizeof p, "clients/ca.pem");
+	unlink(p);
+	write_cert("clients/ca.pem", odd.x);
+	leaf("a", "vpn.corp.test", &odd, SERVER_EKU, "DNS:vpn.corp.test", VALID, true);
+	struct run r;
+	run_pick(&r, CERT_PURPOSE_L2TP, "vpn.corp.test", NULL, true, "192.0.2.1");
+	ck_assert(r.p.client.accepted);
+	ck_assert_str_eq(r.p.fix.ca_name, "O=Test, CN=\"Corp \"\"Q\"\", CA\"");
+	ck_assert_ptr_nonnull(strstr(r.p.fix.cmds[1],
+	                             " auth1ca=\"O=Test, CN=\\'Corp \\'\\'Q\\'\\', CA\\'\" "));
+	run_free(&r);
+	ca_free(&odd);
+	X509_NAME *n = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(n, "DC", MBSTRING_UTF8, (const unsigned char *)"com", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_UTF8, (const unsigned char *)"Wien", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)" x", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const unsigned char *)"y", -1, -1, -1);
+	char *w = cert_name_windows(n);
+	ck_assert_str_eq(w, "DC=com, S=Wien, CN=\" x\" + OU=y");
+	free(w);
+	X509_NAME_free(n);
+}
+END_TEST
+
 START_TEST(facts_for_rules)
 {
 	leaf("a", "*.corp.test", &other, SERVER_EKU, "DNS:*.corp.test", VALID, true);
@@ -740,6 +770,7 @@ static Suite *cert_suite(void)
 	tcase_add_test(t, der_and_encrypted_key);
 	tcase_add_test(t, fix_commands);
 	tcase_add_test(t, fix_without_good_certificate);
+	tcase_add_test(t, netsh_ca_quoting);
 	tcase_add_test(t, facts_for_rules);
 	tcase_add_test(t, thumbprint_matches_openssl);
 	suite_add_tcase(s, t);
