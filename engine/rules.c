@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pcre2.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct pat {
 	pcre2_code *re; /* OP_RE */
 	bool jit;
 	bool negate;    /* `not PATTERN`: no value satisfies PATTERN */
+	size_t kidx;    /* index of `key` in the ruleset's key table */
 };
 
 struct rentry {
@@ -55,6 +57,13 @@ struct ruleset {
 	struct rentry **v;
 	size_t n, cap;
 	pcre2_match_data *md;
+	/* Every fact key the patterns use, and an open-addressing hash from key to its
+	 * index; `first` is scratch for rules_match: the first fact of each key. */
+	char **keys;
+	size_t nkeys;
+	uint32_t *slots; /* key index + 1, 0 = empty */
+	size_t nslots;   /* a power of two, at least twice nkeys */
+	const struct fact **first;
 };
 
 /* ---- problems ------------------------------------------------------------------ */
@@ -139,6 +148,9 @@ void rules_free(struct ruleset *rs)
 	free(rs->v);
 	if (rs->md)
 		pcre2_match_data_free(rs->md);
+	free(rs->keys); /* the strings belong to the patterns */
+	free(rs->slots);
+	free(rs->first);
 	free(rs);
 }
 
@@ -685,6 +697,53 @@ static int cmp_rule_id(const void *a, const void *b)
 	return strcmp(x->r.id, y->r.id);
 }
 
+static uint32_t key_hash(const char *k)
+{
+	uint32_t h = 2166136261u;
+	for (; *k; k++)
+		h = (h ^ (uint8_t)*k) * 16777619u;
+	return h;
+}
+
+/* The slot of `key`: where it is, or the empty slot where it would go. */
+static size_t key_slot(const struct ruleset *rs, const char *key)
+{
+	size_t mask = rs->nslots - 1, i = key_hash(key) & mask;
+	for (size_t probe = 0; probe < rs->nslots; probe++, i = (i + 1) & mask) {
+		uint32_t v = rs->slots[i];
+		if (v == 0 || !strcmp(rs->keys[v - 1], key))
+			return i;
+	}
+	return 0; /* not reached: the table is never more than half full */
+}
+
+/* Intern the keys of every pattern (see struct ruleset). */
+static bool index_keys(struct ruleset *rs)
+{
+	size_t npats = 0;
+	for (size_t i = 0; i < rs->n; i++)
+		npats += rs->v[i]->npats;
+	rs->nslots = 16;
+	while (rs->nslots < 2 * npats + 2)
+		rs->nslots *= 2;
+	rs->keys = calloc(npats + 1, sizeof *rs->keys);
+	rs->slots = calloc(rs->nslots, sizeof *rs->slots);
+	rs->first = calloc(npats + 1, sizeof *rs->first);
+	if (!rs->keys || !rs->slots || !rs->first)
+		return false;
+	for (size_t i = 0; i < rs->n; i++)
+		for (size_t j = 0; j < rs->v[i]->npats; j++) {
+			struct pat *p = &rs->v[i]->pats[j];
+			size_t slot = key_slot(rs, p->key);
+			if (!rs->slots[slot]) {
+				rs->keys[rs->nkeys] = p->key;
+				rs->slots[slot] = (uint32_t)++rs->nkeys;
+			}
+			p->kidx = rs->slots[slot] - 1;
+		}
+	return true;
+}
+
 static struct ruleset *finish(struct ruleset *rs, struct problems *pb, char **problems)
 {
 	if (pb->count) {
@@ -700,6 +759,12 @@ static struct ruleset *finish(struct ruleset *rs, struct problems *pb, char **pr
 		*problems = NULL;
 	if (rs->n)
 		qsort(rs->v, rs->n, sizeof *rs->v, cmp_rule_id);
+	if (!index_keys(rs)) {
+		if (problems)
+			*problems = strdup("out of memory\n");
+		rules_free(rs);
+		return NULL;
+	}
 	return rs;
 }
 
@@ -1028,7 +1093,7 @@ static bool rule_holds(const struct ruleset *rs, const struct rentry *e,
 	m->nevidence = 0;
 	for (size_t i = 0; i < e->npats; i++) {
 		const struct pat *p = &e->pats[i];
-		const struct fact *f = facts_get(facts, p->key);
+		const struct fact *f = rs->first[p->kidx];
 		const struct fact *hit = NULL;
 		bool any;
 		if (p->op == OP_ABSENT) {
@@ -1067,6 +1132,14 @@ size_t rules_match(const struct ruleset *rs, const struct facts *facts,
 	size_t n = 0;
 	if (!rs || !facts || !out || max == 0)
 		return 0;
+	/* the first fact of every key the patterns use */
+	memset(rs->first, 0, rs->nkeys * sizeof *rs->first);
+	for (size_t i = 0, nf = facts_count(facts); i < nf; i++) {
+		const struct fact *f = facts_at(facts, i);
+		uint32_t v = rs->slots[key_slot(rs, f->key)];
+		if (v && !rs->first[v - 1])
+			rs->first[v - 1] = f;
+	}
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rentry *e = rs->v[i];
 		struct rule_match m;

@@ -59,6 +59,9 @@ size_t rules_match(const struct ruleset *rs, const struct facts *facts,
 
 /* ---- additions ------------------------------------------------------------------ */
 
+/* rules_match writes scratch state kept in the ruleset (the regex match block, the key
+ * index), so one ruleset must not be matched from two threads at the same time. */
+
 /* Rules from one rule file held in memory (`name` is used in problems and as
  * rule.file); same contract as rules_load_dir. */
 struct ruleset *rules_load_buffer(const char *name, const char *data, size_t len,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "facts.h"
+#include "render_diag.h"
 #include "rules.h"
 
 #define FIXTURES VNET_SOURCE_DIR "/tests/unit/rules-fixtures"
@@ -446,6 +447,60 @@ START_TEST(parser_survives_odd_input)
 }
 END_TEST
 
+START_TEST(diagnoses_render_as_json_and_text)
+{
+	const char *text = "id: r.x\ntitle: Pool empty\nerrors: 720, 733\nseverity: error\n"
+	                   "inferred: true\nwhen: policy.reason == pool-exhausted\n"
+	                   "when: server.pool.free <= 0\nwhen: exists user.known\n"
+	                   "cause: No address is left in the pool for this client, so IPCP fails "
+	                   "and the connection drops.\n"
+	                   "fix: Add a range:\n  then\n    netsh ras ip add range from=10.0.0.1 to=10.0.0.254 and more words here\n"
+	                   "refs: KB 323441\n";
+	char *pb = NULL;
+	struct ruleset *rs = one("r.x", text, &pb);
+	ck_assert_msg(rs != NULL, "%s", pb ? pb : "");
+	struct facts *f = facts_new();
+	struct evidence ev = ev_config("server.pool");
+	facts_add_str(f, "policy.reason", "pool-exhausted", NULL);
+	facts_add_int(f, "server.pool.free", 0, &ev);
+	facts_add_bool(f, "user.known", true, NULL);
+	json_t *d = render_diag_facts(rs, f, 0);
+	ck_assert_uint_eq(json_array_size(d), 1);
+	json_t *o = json_array_get(d, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "rule")), "r.x");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "severity")), "error");
+	ck_assert(json_is_true(json_object_get(o, "inferred")));
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(o, "errors"), 1)), 733);
+	json_t *evs = json_object_get(o, "evidence");
+	ck_assert_uint_eq(json_array_size(evs), 3);
+	json_t *e1 = json_array_get(evs, 1);
+	ck_assert_str_eq(json_string_value(json_object_get(e1, "key")), "server.pool.free");
+	ck_assert(json_is_integer(json_object_get(e1, "value"))); /* typed, not text */
+	ck_assert_int_eq(json_integer_value(json_object_get(e1, "value")), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e1, "evidence")), "config server.pool");
+	ck_assert(json_is_true(json_object_get(json_array_get(evs, 2), "value")));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(evs, 0), "evidence")), "");
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	render_diag_text(m, d, 0);
+	fclose(m);
+	ck_assert_ptr_nonnull(strstr(buf, "[error] Pool empty (r.x) [inferred]\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "  Windows errors: 720, 733\n"));
+	/* prose wrapped at 78 columns, the command kept on one line */
+	ck_assert_ptr_nonnull(strstr(buf, "    No address is left in the pool for this client, so IPCP fails and the\n"
+	                                  "    connection drops.\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "      netsh ras ip add range from=10.0.0.1 to=10.0.0.254 and more words here\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "    server.pool.free = 0  config server.pool\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "  References: KB 323441\n"));
+	free(buf);
+	json_decref(d);
+	facts_free(f);
+	rules_free(rs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -465,6 +520,7 @@ static Suite *suite(void)
 	tcase_add_test(t, op_not_over_sets);
 	tcase_add_test(t, multi_valued_keys_and_evidence);
 	tcase_add_test(t, ranking_specificity_priority_id);
+	tcase_add_test(t, diagnoses_render_as_json_and_text);
 	suite_add_tcase(s, t);
 	return s;
 }
