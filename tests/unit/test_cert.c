@@ -379,6 +379,52 @@ START_TEST(no_chain)
 }
 END_TEST
 
+/* leaf -> intermediate (intermediates/) -> root (roots/); clients that trust only the
+ * intermediate still accept it, clients of another CA do not. */
+START_TEST(intermediate_chain)
+{
+	struct ca inter;
+	char p[512];
+	inter.k = mk_key();
+	inter.x = mk_cert("Corp Issuing CA", inter.k, &corp, NULL, NULL, AT - 3650 * DAY,
+	                  AT + 3650 * DAY, true);
+	path_of(p, sizeof p, "intermediates");
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	write_cert("intermediates/issuing.pem", inter.x);
+	leaf("a", "vpn.corp.test", &inter, SERVER_EKU, NULL, VALID, true);
+	struct run r;
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(r.p.info[0].chain_ok);
+	ck_assert_str_eq(r.p.info[0].chain_root, "O=Test, CN=Corp Root CA");
+	ck_assert_str_eq(r.p.info[0].chain_root_file, "roots/corp.pem");
+	ck_assert(r.p.client.accepted);
+	run_free(&r);
+	path_of(p, sizeof p, "clients/ca.pem");
+	unlink(p);
+	write_cert("clients/ca.pem", inter.x);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(r.p.client.accepted);
+	ck_assert_str_eq(r.p.client.anchor, "O=Test, CN=Corp Issuing CA");
+	run_free(&r);
+	unlink(p);
+	write_cert("clients/ca.pem", other.x);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(!r.p.client.accepted);
+	ck_assert(r.p.client.ca_differs);
+	ck_assert_int_eq(r.p.client.error, 787);
+	run_free(&r);
+	/* without intermediates/ the server finds no chain */
+	path_of(p, sizeof p, "intermediates/issuing.pem");
+	unlink(p);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(!r.p.info[0].chain_ok);
+	ck_assert(has_reason(r.p.info[0].reasons, r.p.info[0].nreasons, "no-chain"));
+	ck_assert_int_eq(r.p.picked, -1);
+	run_free(&r);
+	ca_free(&inter);
+}
+END_TEST
+
 START_TEST(name_mismatch)
 {
 	leaf("a", "vpn.corp.test", &corp, SERVER_EKU, "DNS:vpn.corp.test", VALID, true);
@@ -762,6 +808,7 @@ static Suite *cert_suite(void)
 	tcase_add_test(t, wildcard_in_san_only);
 	tcase_add_test(t, other_ca);
 	tcase_add_test(t, no_chain);
+	tcase_add_test(t, intermediate_chain);
 	tcase_add_test(t, name_mismatch);
 	tcase_add_test(t, broken_file);
 	tcase_add_test(t, pkcs12_with_password);
