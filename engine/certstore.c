@@ -148,6 +148,64 @@ static bool parsed_add_ca(struct cert_parsed *p, X509 *x)
 	return true;
 }
 
+/* OpenSSL 3 spends most of a key decode on setting up the decoder, so one decoder for
+ * PEM and one for DER keys are kept and reused while the password stays the same. A
+ * decoder that failed is dropped; the next key gets a fresh one. */
+struct key_decoder {
+	OSSL_DECODER_CTX *ctx;
+	EVP_PKEY *out;   /* the decoder writes here */
+	char *pass;      /* the password it was set up with, or NULL */
+};
+static struct key_decoder key_decoders[2]; /* 0 PEM, 1 DER */
+
+static void key_decoder_drop(struct key_decoder *d)
+{
+	OSSL_DECODER_CTX_free(d->ctx);
+	d->ctx = NULL;
+	EVP_PKEY_free(d->out);
+	d->out = NULL;
+	if (d->pass) {
+		OPENSSL_cleanse(d->pass, strlen(d->pass));
+		free(d->pass);
+		d->pass = NULL;
+	}
+}
+
+/* A private key from `buf` ("PEM" or "DER"), or NULL with OpenSSL's error queued. */
+static EVP_PKEY *key_decode(bool der, const unsigned char *buf, size_t len, const char *pass)
+{
+	struct key_decoder *d = &key_decoders[der ? 1 : 0];
+	bool same = (!d->pass && !pass) || (d->pass && pass && strcmp(d->pass, pass) == 0);
+	if (d->ctx && !same)
+		key_decoder_drop(d);
+	if (!d->ctx) {
+		d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->out, der ? "DER" : "PEM", NULL, NULL,
+		                                       EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (!d->ctx)
+			return NULL;
+		if (pass) {
+			d->pass = strdup(pass);
+			if (!d->pass ||
+			    !OSSL_DECODER_CTX_set_passphrase(d->ctx, (const unsigned char *)pass,
+			                                     strlen(pass))) {
+				key_decoder_drop(d);
+				return NULL;
+			}
+		}
+	}
+	const unsigned char *p = buf;
+	size_t l = len;
+	EVP_PKEY_free(d->out);
+	d->out = NULL;
+	if (!OSSL_DECODER_from_data(d->ctx, &p, &l) || !d->out) {
+		key_decoder_drop(d);
+		return NULL;
+	}
+	EVP_PKEY *k = d->out;
+	d->out = NULL;
+	return k;
+}
+
 /* PEM password callback: the password given, never a prompt. */
 static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
 {
@@ -199,8 +257,17 @@ static EVP_PKEY *pem_block_key(const char *name, const char *header, const unsig
 		diag_err_set(err, 0, "out of memory");
 		return NULL;
 	}
-	if (PEM_write_bio(mb, name, header, data, dlen) > 0)
-		k = PEM_read_bio_PrivateKey(mb, NULL, pem_pass_cb, (void *)pass);
+	if (PEM_write_bio(mb, name, header, data, dlen) > 0) {
+		char *text = NULL;
+		long tl = BIO_get_mem_data(mb, &text);
+		if (tl > 0)
+			k = key_decode(false, (const unsigned char *)text, (size_t)tl, pass);
+		/* the slower path again, for OpenSSL's precise reason */
+		if (!k) {
+			ERR_clear_error();
+			k = PEM_read_bio_PrivateKey(mb, NULL, pem_pass_cb, (void *)pass);
+		}
+	}
 	if (!k) {
 		char what[64], r[200];
 		snprintf(what, sizeof what, "PEM block %d (%s)", blockno, name);
@@ -298,21 +365,8 @@ static int try_der_cert(const unsigned char *buf, size_t len, struct cert_parsed
 static int try_der_key(const unsigned char *buf, size_t len, const char *pass,
                        struct cert_parsed *out, char *why, size_t whysz)
 {
-	EVP_PKEY *k = NULL;
-	OSSL_DECODER_CTX *dc = OSSL_DECODER_CTX_new_for_pkey(&k, "DER", NULL, NULL,
-	                                                     EVP_PKEY_KEYPAIR, NULL, NULL);
-	if (!dc) {
-		ossl_reason(why, whysz, "no DER key decoder");
-		return -1;
-	}
-	if (pass)
-		OSSL_DECODER_CTX_set_passphrase(dc, (const unsigned char *)pass, strlen(pass));
-	const unsigned char *p = buf;
-	size_t l = len;
-	int ok = OSSL_DECODER_from_data(dc, &p, &l);
-	OSSL_DECODER_CTX_free(dc);
-	if (!ok || !k) {
-		EVP_PKEY_free(k);
+	EVP_PKEY *k = key_decode(true, buf, len, pass);
+	if (!k) {
 		ossl_reason(why, whysz, "not a private key");
 		return -1;
 	}
