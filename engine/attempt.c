@@ -282,6 +282,19 @@ static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 	}
 }
 
+void attempt_init(struct attempt *a)
+{
+	memset(a, 0, sizeof *a);
+	a->eap_type = -1;
+	a->encryption = ENC_STRONGEST;
+	a->nas_port_type = NPT_VIRTUAL;
+	a->framed_protocol = FP_PPP;
+	a->service_type = SVT_FRAMED;
+	a->links = 1;
+	a->protocols = 1u << LAN_IP;
+	a->ms_ras_vendor = strdup("311");
+}
+
 void attempt_free(struct attempt *a)
 {
 	if (!a) return;

@@ -49,6 +49,11 @@ struct attempt_list {
 int attempts_parse(const struct config *c, const char *file, const char *text, size_t len,
                    struct attempt_list *out, struct config_problems *probs);
 void attempts_free(struct attempt_list *l);
+/* An attempt built in code (the server): zeroed, with the defaults of the file format
+ * (encryption strongest, NAS-Port-Type virtual, Framed-Protocol PPP, Service-Type framed,
+ * one link, IP, MS-RAS-Vendor 311, no EAP type) and the time Sunday 00:00. Set at least
+ * user_name, tunnel, auth and the time; strings are owned (attempt_free frees them). */
+void attempt_init(struct attempt *a);
 void attempt_free(struct attempt *a);
 
 /* Parse "YYYY-MM-DDTHH:MM[:SS]" (a space may replace the T); 0 on success. */

@@ -913,7 +913,11 @@ static void *compile_re(struct ld *l, const char *pat, const char *what)
 		        (char *)msg);
 		return NULL;
 	}
+#ifndef VNET_FUZZING
+	/* machine code for the hot path; the fuzzers keep to the interpreter, which gives
+	 * the same answers and lets them spend their time on our parsing */
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+#endif
 	return re;
 }
 
@@ -1426,11 +1430,15 @@ struct config *config_load_file(const char *path, struct config_problems *probs)
 		}
 	}
 	bool err = ferror(fp);
+	int saved = errno;
 	fclose(fp);
 	if (!buf || err) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "cannot read: %s", err ? strerror(saved)
+		                                                   : "larger than 256 MiB or out of memory");
 		free(buf);
 		if (probs) probs->unreadable = true;
-		config_problem_add(probs, 0, 0, "cannot read the file (too large or I/O error)");
+		config_problem_add(probs, 0, 0, msg);
 		return NULL;
 	}
 	struct config *c = load(path, buf, n, path, probs);

@@ -145,8 +145,12 @@ static json_t *result_json(struct ctx *x, const struct attempt *at)
 	json_t *o = json_object();
 	if (at->label) json_object_set_new(o, "attempt", json_string(at->label));
 	char src[300];
-	snprintf(src, sizeof src, "%s%s%s", at->file ? at->file : "-", at->pointer[0] ? "#" : "",
-	         at->pointer);
+	if (at->pointer && at->pointer[0])
+		snprintf(src, sizeof src, "%s#%s", at->file ? at->file : "-", at->pointer);
+	else if (at->line > 1) /* one of several JSON lines */
+		snprintf(src, sizeof src, "%s:%d", at->file ? at->file : "-", at->line);
+	else
+		snprintf(src, sizeof src, "%s", at->file ? at->file : "-");
 	json_object_set_new(o, "input", json_string(src));
 	json_object_set_new(o, "user", jstr_or_null(at->user_name));
 	json_object_set_new(o, "decision", json_string(r->accept ? "accept" : "reject"));
@@ -236,6 +240,14 @@ static void print_result_text(const json_t *o, bool verbose)
 	else
 		out_kv(2, 10, "NPS", "no policy-server event (the server itself refuses)");
 	if (!accept && *js(o, "policy")) out_kv(2, 10, "policy", "\"%s\"", js(o, "policy"));
+	{
+		size_t k;
+		json_t *t;
+		json_array_foreach(json_object_get(o, "trace"), k, t)
+			if (strcmp(js(t, "check"), "permission") == 0 &&
+			    !json_is_true(json_object_get(t, "after_decision")))
+				out_kv(2, 10, "permission", "%s", js(t, "note"));
+	}
 	const json_t *s = json_object_get(o, "session");
 	if (json_is_object(s)) {
 		const char *src = js(s, "address_source");
@@ -507,10 +519,17 @@ int cmd_policy_show(struct cmd_args *a)
 		size_t k;
 		json_t *cd;
 		json_array_foreach(json_object_get(p, "conditions"), k, cd) {
-			bool pat = json_object_get(cd, "pattern") != NULL;
-			printf("   %s %s %s%s%s\n", k ? "and" : "if ", js(cd, "attribute"),
-			       pat ? "matches /" : "= ", pat ? js(cd, "pattern") : js(cd, "value"),
-			       pat ? "/" : "");
+			const char *attr = js(cd, "attribute"), *v = js(cd, "value");
+			if (json_object_get(cd, "pattern"))
+				printf("   %s %s matches /%s/\n", k ? "and" : "if ", attr, js(cd, "pattern"));
+			else if (strcmp(attr, "Windows-Groups") == 0)
+				printf("   %s %s: member of %s%s\n", k ? "and" : "if ", attr,
+				       strchr(v, ',') ? "any of " : "", v);
+			else if (strcmp(attr, "Day-And-Time-Restrictions") == 0)
+				printf("   %s %s: within %s\n", k ? "and" : "if ", attr, v);
+			else
+				printf("   %s %s %s%s\n", k ? "and" : "if ", attr,
+				       strchr(v, ',') ? "is one of " : "= ", v);
 		}
 		const json_t *pr = json_object_get(p, "profile");
 		out_kv(3, 16, "auth methods", "%s (with the server: %s)",

@@ -27,7 +27,11 @@ static const struct cmd policy_cmds[] = {
 	 "Exit status: 0 all accepted, 1 any rejected, 2 bad input.",
 	 1, -1},
 	{"show", "print the effective policies of the configuration", "", NULL,
-	 cmd_policy_show, NULL, NULL, 0, 0},
+	 cmd_policy_show, NULL,
+	 "Prints the policies in evaluation order with their conditions and profiles, and\n"
+	 "what remains of each profile's methods and levels once the server's own settings\n"
+	 "are taken into account.",
+	 0, 0},
 	{"check", "validate a configuration without an attempt", "", NULL, cmd_policy_check,
 	 NULL,
 	 "Reports unreachable policies, patterns that do not compile, unknown attributes and\n"

@@ -759,6 +759,47 @@ START_TEST(sample_config_outcomes)
 }
 END_TEST
 
+START_TEST(programmatic_attempt)
+{
+	/* the server builds attempts in code: same decision as from a file */
+	struct config_problems pr = {0};
+	struct config *c = config_load(NULL, &pr);
+	ck_assert_ptr_nonnull(c);
+	struct attempt a;
+	attempt_init(&a);
+	a.user_name = strdup("ALICE");
+	a.tunnel = TUN_PPTP;
+	a.auth = AUTH_MSCHAPV2;
+	ck_assert_int_eq(attempt_parse_time("2026-11-23T10:00", &a.minute_of_week, &a.local_epoch), 0);
+	struct policy_result r;
+	ck_assert_int_eq(policy_result_init(&r, c), 0);
+	r.full_trace = false;
+	struct facts *f = facts_new();
+	ck_assert_int_eq(policy_evaluate(c, &a, &r, f), 0);
+	ck_assert_int_eq(r.policy, 0);
+	ck_assert_uint_eq(r.address, 0xC0A80A65u); /* 192.168.10.101: .100 is the server's */
+	ck_assert_int_eq(r.idle_timeout, 30);
+	ck_assert_int_eq(r.session_timeout, 480);
+	/* without MS-RAS-Vendor 311 dave falls through to the second default policy */
+	free(a.user_name);
+	a.user_name = strdup("dave");
+	free(a.ms_ras_vendor);
+	a.ms_ras_vendor = NULL;
+	facts_reset(f);
+	ck_assert_int_eq(policy_evaluate(c, &a, &r, f), 1);
+	ck_assert_int_eq(r.policy, 4);
+	const struct fact *x = facts_get(f, "policy.name");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_str_eq(x->s, "Connections to other access servers");
+	ck_assert_str_eq(facts_get(f, "user.dialin")->s, "policy");
+	ck_assert_int_eq(facts_get(f, "policy.nps_reason")->i, 65);
+	facts_free(f);
+	policy_result_free(&r);
+	attempt_free(&a);
+	config_free(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -790,6 +831,7 @@ static Suite *suite(void)
 	tcase_add_test(t, first_failure_decides_all_recorded);
 	tcase_add_test(t, near_miss_text);
 	tcase_add_test(t, sample_config_outcomes);
+	tcase_add_test(t, programmatic_attempt);
 	suite_add_tcase(s, t);
 	return s;
 }

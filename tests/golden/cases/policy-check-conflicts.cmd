@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-conflicts.config.json policy check
