@@ -618,6 +618,12 @@ size_t l2tp_avp_hide(const uint8_t *secret, size_t secretlen, const uint8_t *rv,
 	return n;
 }
 
+int l2tp_challenge_response(uint8_t msg_type, const uint8_t *secret, size_t secretlen,
+                            const uint8_t *challenge, size_t clen, uint8_t out[16])
+{
+	return md5_parts(&msg_type, 1, secret, secretlen, challenge, clen, out);
+}
+
 /* ---- text -------------------------------------------------------------------------- */
 /* Printable copy of a wire string: control and non-ASCII bytes as \xNN. */
 static void safe_text(const uint8_t *p, size_t n, char *out, size_t cap)
@@ -846,6 +852,7 @@ json_t *l2tp_to_json(const struct l2tp_msg *m)
 		json_object_set_new(o, "nr", json_integer(m->nr));
 	}
 	if (m->has_offset) json_object_set_new(o, "offset_size", json_integer(m->offset_size));
+	json_object_set_new(o, "header_length", json_integer((json_int_t)m->hdr_len));
 	if (m->is_control) {
 		if (m->zlb) {
 			json_object_set_new(o, "type", json_string("ZLB"));
