@@ -336,6 +336,16 @@ static int parse_v1(struct dctx *c, struct ike_payload *pl, struct rd *b)
 		if (!rd_ok(b)) return ptrunc(c, pl, b, "NAT-OA header");
 		rest(pl, b);
 		return 0;
+	case IKE1_PL_FRAG:
+		/* fragment id (2), number (1), flags (1), then a piece of the whole message */
+		pl->id_port = rd_u16(b);
+		pl->frag_num = rd_u8(b);
+		pl->frag_flags = rd_u8(b);
+		if (!rd_ok(b)) return ptrunc(c, pl, b, "fragment header");
+		if (pl->frag_num == 0)
+			return pfail(c, pl, rpos(b) - 2, "fragment number 0");
+		rest(pl, b);
+		return 0;
 	default: /* KE HASH SIG NONCE VID NAT-D and unknown types: opaque data */
 		rest(pl, b);
 		return 0;
@@ -479,7 +489,7 @@ int ike_decode(const uint8_t *p, size_t len, struct ike_msg *m, struct diag_err 
 		return -1;
 	}
 	if (c.ver == 2)
-		m->dir = (m->flags & IKE2_FLAG_R) ? 'r' : 'i';
+		m->dir = (m->flags & IKE2_FLAG_I) ? 'i' : 'r';
 	else {
 		static const uint8_t zero[8];
 		if (!memcmp(m->rspi, zero, 8))
@@ -578,6 +588,10 @@ void ike_summary(const struct ike_msg *m, char *buf, size_t bufsz)
 	if (ex) sb_add(&s, "%s", ex);
 	else sb_add(&s, "exchange %u", m->exchange);
 	if (m->dir) sb_add(&s, " %c", m->dir);
+	if (ver == 2 && m->dir == 'i' && (m->flags & IKE2_FLAG_R))
+		sb_add(&s, " response"); /* the usual pairs (i request, r response) stay short */
+	else if (ver == 2 && m->dir == 'r' && !(m->flags & IKE2_FLAG_R))
+		sb_add(&s, " request");
 	if (ver == 2) sb_add(&s, " msgid %" PRIu32, m->msgid);
 	sb_add(&s, " [");
 	for (unsigned i = 0; i < m->npl; i++) {
@@ -596,6 +610,8 @@ void ike_summary(const struct ike_msg *m, char *buf, size_t bufsz)
 			else sb_add(&s, "(%u)", pl->notify);
 		} else if (ver == 2 && pl->type == IKE2_PL_SKF) {
 			sb_add(&s, "(%u/%u)", pl->frag_num, pl->frag_total);
+		} else if (ver == 1 && pl->type == IKE1_PL_FRAG) {
+			sb_add(&s, "(%u%s)", pl->frag_num, (pl->frag_flags & 1) ? ",last" : "");
 		}
 	}
 	sb_add(&s, "]");
@@ -649,6 +665,80 @@ static json_t *jaddr(const uint8_t *p, size_t n)
 	return jhex(p, n);
 }
 
+/* One DER TLV at *pos within n bytes (definite lengths up to 2 length bytes). */
+static bool der_tlv(const uint8_t *p, size_t n, size_t *pos, uint8_t *tag, const uint8_t **val,
+                    size_t *vlen)
+{
+	size_t i = *pos;
+	if (n - i < 2) return false;
+	*tag = p[i++];
+	size_t len = p[i++];
+	if (len & 0x80) {
+		size_t k = len & 0x7f;
+		if (k == 0 || k > 2 || n - i < k) return false;
+		len = 0;
+		while (k--) len = len << 8 | p[i++];
+	}
+	if (len > n - i) return false;
+	*val = p + i;
+	*vlen = len;
+	*pos = i + len;
+	return true;
+}
+
+static const struct { const char *oid; size_t len; const char *name; } dn_attrs[] = {
+	{"\x55\x04\x03", 3, "CN"}, {"\x55\x04\x06", 3, "C"}, {"\x55\x04\x07", 3, "L"},
+	{"\x55\x04\x08", 3, "ST"}, {"\x55\x04\x0a", 3, "O"}, {"\x55\x04\x0b", 3, "OU"},
+	{"\x55\x04\x05", 3, "serialNumber"},
+	{"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x01", 9, "emailAddress"},
+	{"\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x19", 10, "DC"},
+};
+
+/* A DER X.501 Name as "C=DE, O=Lab, CN=gw"; NULL when the bytes are not one. */
+static json_t *jdn(const uint8_t *p, size_t n)
+{
+	uint8_t tag;
+	const uint8_t *seq, *set, *atv, *oid, *val;
+	size_t seql, setl, atvl, oidl, vall, pos = 0;
+	if (!der_tlv(p, n, &pos, &tag, &seq, &seql) || tag != 0x30 || pos != n)
+		return NULL;
+	char out[512];
+	size_t k = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < seql;) {
+		if (!der_tlv(seq, seql, &i, &tag, &set, &setl) || tag != 0x31)
+			return NULL;
+		for (size_t j = 0; j < setl;) {
+			size_t q = 0;
+			if (!der_tlv(set, setl, &j, &tag, &atv, &atvl) || tag != 0x30 ||
+			    !der_tlv(atv, atvl, &q, &tag, &oid, &oidl) || tag != 0x06 ||
+			    !der_tlv(atv, atvl, &q, &tag, &val, &vall) || q != atvl)
+				return NULL;
+			const char *name = NULL;
+			for (size_t a = 0; a < sizeof dn_attrs / sizeof dn_attrs[0]; a++)
+				if (dn_attrs[a].len == oidl && !memcmp(dn_attrs[a].oid, oid, oidl))
+					name = dn_attrs[a].name;
+			char hx[2 * 16 + 1];
+			if (!name) {
+				hex_str(oid, oidl < 16 ? oidl : 16, hx);
+				name = hx;
+			}
+			int w = snprintf(out + k, sizeof out - k, "%s%s=", k ? ", " : "", name);
+			if (w < 0 || (size_t)w >= sizeof out - k) return NULL;
+			k += (size_t)w;
+			for (size_t b = 0; b < vall; b++) {
+				if (sizeof out - k < 5) return NULL;
+				if (val[b] >= 0x20 && val[b] < 0x7f)
+					out[k++] = (char)val[b];
+				else
+					k += (size_t)snprintf(out + k, 5, "\\x%02x", val[b]);
+			}
+			out[k] = 0;
+		}
+	}
+	return json_string(out);
+}
+
 /* The value of an identity: address(es), names as text, the rest as hex. */
 static void id_json(json_t *o, int ver, uint8_t type, const uint8_t *d, size_t n)
 {
@@ -675,6 +765,11 @@ static void id_json(json_t *o, int ver, uint8_t type, const uint8_t *d, size_t n
 	case 11:
 		json_object_set_new(o, "key_id", jhex(d, n));
 		return;
+	case 9: {
+		json_t *dn = jdn(d, n);
+		if (dn) json_object_set_new(o, "dn", dn);
+		break;
+	}
 	default:
 		break;
 	}
@@ -789,6 +884,12 @@ static void payload_json(const struct ike_msg *m, const struct ike_payload *pl, 
 			json_object_set_new(o, "attributes", as);
 			return;
 		}
+		case IKE1_PL_FRAG:
+			json_object_set_new(o, "fragment_id", json_integer(pl->id_port));
+			json_object_set_new(o, "fragment_number", json_integer(pl->frag_num));
+			json_object_set_new(o, "last", json_boolean(pl->frag_flags & 1));
+			json_object_set_new(o, "data_length", json_integer((json_int_t)pl->data_len));
+			return;
 		case IKE1_PL_VID: {
 			const char *vn = ike_vendor_name(pl->data, pl->data_len);
 			if (vn) json_object_set_new(o, "vendor", json_string(vn));
@@ -1053,6 +1154,9 @@ static void enc_body(struct wr *w, const struct ike_msg *m, const struct ike_pay
 		case IKE1_PL_NATOA: case IKE1_PL_NATOA_DRAFT:
 			wr_u8(w, pl->id_type); wr_u24(w, 0);
 			break;
+		case IKE1_PL_FRAG:
+			wr_u16(w, pl->id_port); wr_u8(w, (uint8_t)pl->frag_num); wr_u8(w, pl->frag_flags);
+			break;
 		default:
 			break;
 		}
@@ -1155,7 +1259,7 @@ void ike_msg_init(struct ike_msg *m, int version, uint8_t exchange, uint8_t flag
 	m->flags = flags;
 	m->msgid = msgid;
 	m->length = 0;
-	m->dir = version == 2 ? ((flags & IKE2_FLAG_R) ? 'r' : 'i') : 0;
+	m->dir = version == 2 ? ((flags & IKE2_FLAG_I) ? 'i' : 'r') : 0;
 	m->npl = m->nprops = m->nxforms = m->nattrs = m->nts = 0;
 	m->extra = NULL;
 	m->extra_len = 0;

@@ -44,6 +44,7 @@ enum {
 	IKE1_PL_NONCE = 10, IKE1_PL_N = 11, IKE1_PL_D = 12, IKE1_PL_VID = 13,
 	IKE1_PL_ATTR = 14, IKE1_PL_NATD = 20, IKE1_PL_NATOA = 21,
 	IKE1_PL_NATD_DRAFT = 130, IKE1_PL_NATOA_DRAFT = 131,
+	IKE1_PL_FRAG = 132,   /* IKEv1 fragmentation (Cisco/Microsoft "FRAGMENTATION" VID) */
 };
 /* IKEv2 payload types (RFC 7296 3.2, RFC 7383) */
 enum {
@@ -126,7 +127,7 @@ struct ike_payload {
 	uint8_t id_type;      /* ID/IDi/IDr/NAT-OA type; CERT/CERTREQ encoding; AUTH method;
 	                         v1 attribute payload / v2 CP: cfg type */
 	uint8_t id_proto;     /* v1 ID protocol */
-	uint16_t id_port;     /* v1 ID port; v1 attribute payload: identifier */
+	uint16_t id_port;     /* v1 ID port; v1 attribute payload: identifier; v1 fragment id */
 	const uint8_t *data;  /* the payload's value: ID data, cert, hash, nonce, notify data,
 	                         VID bytes, KE data, AUTH data, SPIs of D, EAP message, SK body */
 	size_t data_len;
@@ -146,19 +147,24 @@ struct ike_payload {
 
 	uint8_t eap_code, eap_id, eap_type; /* v2 EAP (type only for request/response) */
 	uint16_t eap_len;
+
+	/* v1 fragment (type 132): fragment id in id_port, number in frag_num, data in data */
+	uint8_t frag_flags;              /* bit 0: last fragment */
 };
 
 struct ike_msg {
-	uint8_t ispi[8], rspi[8];   /* IKEv1 initiator/responder cookies */
+	uint8_t ispi[8], rspi[8];   /* initiator/responder SPIs (IKEv1 cookies) */
 	uint8_t next;               /* first payload */
 	uint8_t major, minor;       /* 1.0 or 2.0 */
 	uint8_t exchange;
 	uint8_t flags;
 	uint32_t msgid;
 	uint32_t length;            /* claimed total length */
-	char dir;                   /* 'i' / 'r' / 0 unknown: v2 from the R flag; v1 'i' when
-	                               the responder cookie is zero. Callers knowing the
-	                               direction may set it before ike_summary. */
+	char dir;                   /* sender's role, 'i' / 'r' / 0 unknown: v2 from the I
+	                               flag; v1 'i' when the responder cookie is zero. Callers
+	                               knowing the direction may set it before ike_summary.
+	                               (v2 summaries add "request"/"response" when the R flag
+	                               is not the usual one for the role.) */
 
 	struct ike_payload pl[IKE_MAX_PAYLOADS];
 	uint16_t npl;
@@ -198,8 +204,8 @@ struct ike_proposal *ike_add_proposal(struct ike_msg *m, struct ike_payload *sa,
                                       const uint8_t *spi, uint8_t spi_size);
 struct ike_transform *ike_add_transform(struct ike_msg *m, struct ike_proposal *pr,
                                         uint8_t type, uint16_t id);
-/* Adds to the last transform added (or, with no transform, to the last v1 attribute /
- * CP payload). TV when the value fits 16 bits and v1 attributes allow it. */
+/* Adds to the last payload when it is a v1 attribute / v2 CP payload, else to the last
+ * transform added. TV (when asked) needs a value that fits 16 bits; CP is always TLV. */
 struct ike_attr *ike_add_attr(struct ike_msg *m, uint16_t type, bool tv, uint32_t value,
                               const uint8_t *val, uint16_t len);
 
@@ -228,6 +234,11 @@ const struct tok *ike2_xf_attr_name_tok(void);
 const char *ike_exchange_name(int version, unsigned type);
 const char *ike_payload_name(int version, unsigned type);
 const char *ike_notify_name(int version, unsigned type);
+
+/* The facts vocabulary value (`ike.auth_method`: "psk", "rsa-sig", "ecdsa", "eap") of an
+ * IKEv1 Authentication-Method attribute (XAUTH and hybrid variants by their base method)
+ * or an IKEv2 AUTH method; NULL for the others (DSS, encryption-based, NULL auth...). */
+const char *ike_auth_method_fact(int version, unsigned method);
 
 /* Vendor ID: the implementation a VID names ("Windows 10", "strongSwan", "RFC 3947 NAT-T",
  * "Dead Peer Detection v1.0" ...), matched by exact bytes or by prefix; NULL if unknown. */

@@ -34,17 +34,17 @@ const struct tok ike2_exchange_tok[] = {
 };
 
 const struct tok ike1_payload_tok[] = {
-	{IKE1_PL_SA, "SA"}, {IKE1_PL_P, "P"}, {IKE1_PL_T, "T"}, {IKE1_PL_KE, "KE"},
+	{IKE1_PL_NONE, "NONE"}, {IKE1_PL_SA, "SA"}, {IKE1_PL_P, "P"}, {IKE1_PL_T, "T"}, {IKE1_PL_KE, "KE"},
 	{IKE1_PL_ID, "ID"}, {IKE1_PL_CERT, "CERT"}, {IKE1_PL_CR, "CR"},
 	{IKE1_PL_HASH, "HASH"}, {IKE1_PL_SIG, "SIG"}, {IKE1_PL_NONCE, "NONCE"},
 	{IKE1_PL_N, "N"}, {IKE1_PL_D, "D"}, {IKE1_PL_VID, "VID"}, {IKE1_PL_ATTR, "ATTR"},
 	{IKE1_PL_NATD, "NAT-D"}, {IKE1_PL_NATOA, "NAT-OA"},
-	{IKE1_PL_NATD_DRAFT, "NAT-D"}, {IKE1_PL_NATOA_DRAFT, "NAT-OA"},
+	{IKE1_PL_NATD_DRAFT, "NAT-D"}, {IKE1_PL_NATOA_DRAFT, "NAT-OA"}, {IKE1_PL_FRAG, "FRAG"},
 	{0, NULL}
 };
 
 const struct tok ike2_payload_tok[] = {
-	{IKE2_PL_SA, "SA"}, {IKE2_PL_KE, "KE"}, {IKE2_PL_IDI, "IDi"}, {IKE2_PL_IDR, "IDr"},
+	{IKE2_PL_NONE, "NONE"}, {IKE2_PL_SA, "SA"}, {IKE2_PL_KE, "KE"}, {IKE2_PL_IDI, "IDi"}, {IKE2_PL_IDR, "IDr"},
 	{IKE2_PL_CERT, "CERT"}, {IKE2_PL_CERTREQ, "CERTREQ"}, {IKE2_PL_AUTH, "AUTH"},
 	{IKE2_PL_NONCE, "Nonce"}, {IKE2_PL_N, "N"}, {IKE2_PL_D, "D"}, {IKE2_PL_V, "V"},
 	{IKE2_PL_TSI, "TSi"}, {IKE2_PL_TSR, "TSr"}, {IKE2_PL_SK, "SK"}, {IKE2_PL_CP, "CP"},
@@ -315,6 +315,24 @@ const struct tok ike_eap_type_tok[] = {
 	{26, "EAP-MSCHAP-V2"}, {43, "EAP-FAST"}, {50, "EAP-AKA'"},
 	{0, NULL}
 };
+
+const char *ike_auth_method_fact(int version, unsigned method)
+{
+	if (version == 2) {
+		switch (method) {
+		case 1: return "rsa-sig";
+		case 2: return "psk";
+		case 9: case 10: case 11: return "ecdsa";
+		default: return NULL; /* 14 (RFC 7427) names the key type only inside its data */
+		}
+	}
+	switch (method) {
+	case 1: case 65001: case 65002: return "psk";
+	case 3: case 64221: case 64222: case 65005: case 65006: return "rsa-sig";
+	case 8: case 9: case 10: case 11: return "ecdsa";
+	default: return NULL;
+	}
+}
 
 /* ---- lookups ------------------------------------------------------------------- */
 const char *ike_exchange_name(int version, unsigned type)

@@ -433,7 +433,6 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		return -1;
 	size_t bbase = base + 4;
 	bool lcp = m->proto == PPP_PROTO_LCP;
-	bool ccp_like = m->proto == PPP_PROTO_CCP || m->proto == PPP_PROTO_ECP;
 	switch (cp->code) {
 	case PPP_CONF_REQ: case PPP_CONF_ACK: case PPP_CONF_NAK: case PPP_CONF_REJ:
 		return parse_options(cp, m->proto, &body, bbase, err);
@@ -466,10 +465,7 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		cp->dlen = rd_left(&body);
 		return 0;
 	}
-	case PPP_RESET_REQ: case PPP_RESET_ACK:
-		(void)ccp_like;
-		break;
-	default:
+	default: /* Terminate, Code-Reject, CCP/ECP Reset, codes this protocol lacks */
 		break;
 	}
 	cp->data = body.p;
@@ -620,10 +616,9 @@ static int decode_chap(struct ppp_msg *m, const uint8_t *p, size_t len, size_t b
 	return decode_chap_body(c, &body, base + 4, alg, false, err);
 }
 
-static int decode_eap(struct ppp_msg *m, const uint8_t *p, size_t len, size_t base,
+static int decode_eap(struct ppp_eap *e, const uint8_t *p, size_t len, size_t base,
                       struct diag_err *err)
 {
-	struct ppp_eap *e = &m->eap;
 	struct rd body;
 	if (read_cp_header(p, len, base, "EAP", &e->code, &e->id, &e->length, &body, err))
 		return -1;
@@ -765,7 +760,7 @@ int ppp_decode_ex(const uint8_t *p, size_t len, const struct ppp_hint *hint,
 		return decode_chap(out, out->payload, out->payload_len, o, alg, err);
 	case PPP_PROTO_EAP:
 		out->kind = PPP_KIND_EAP;
-		return decode_eap(out, out->payload, out->payload_len, o, err);
+		return decode_eap(&out->eap, out->payload, out->payload_len, o, err);
 	case PPP_PROTO_MP:
 		out->kind = PPP_KIND_MP;
 		return decode_mp(out, out->payload, out->payload_len, o,
@@ -780,6 +775,12 @@ int ppp_decode_ex(const uint8_t *p, size_t len, const struct ppp_hint *hint,
 	}
 }
 
+int ppp_eap_decode(const uint8_t *p, size_t len, struct ppp_eap *out, struct diag_err *err)
+{
+	memset(out, 0, sizeof *out);
+	return decode_eap(out, p, len, 0, err);
+}
+
 int ppp_decode(const uint8_t *p, size_t len, struct ppp_msg *out, struct diag_err *err)
 {
 	return ppp_decode_ex(p, len, NULL, out, err);
@@ -791,6 +792,24 @@ const struct ppp_opt *ppp_cp_find_opt(const struct ppp_cp *cp, uint8_t type)
 		if (cp->opts[i].type == type)
 			return &cp->opts[i];
 	return NULL;
+}
+
+bool ppp_hint_update(struct ppp_hint *hint, const struct ppp_msg *m)
+{
+	if (m->kind != PPP_KIND_CP || m->proto != PPP_PROTO_LCP || m->cp.code != PPP_CONF_ACK)
+		return false;
+	bool changed = false;
+	const struct ppp_opt *o = ppp_cp_find_opt(&m->cp, LCP_OPT_AUTH);
+	if (o && o->dlen >= 2) {
+		uint8_t alg = 0;
+		if (be16(o->data) == PPP_PROTO_CHAP && o->dlen >= 3) alg = o->data[2];
+		if (hint->chap_alg != alg) { hint->chap_alg = alg; changed = true; }
+	}
+	if (ppp_cp_find_opt(&m->cp, LCP_OPT_SSNHF) && !hint->mp_short_seq) {
+		hint->mp_short_seq = true;
+		changed = true;
+	}
+	return changed;
 }
 
 /* ---- summaries ----------------------------------------------------------------- */
@@ -1019,8 +1038,11 @@ static void summary_eap(struct sb *b, const struct ppp_eap *e)
 		}
 		return;
 	case EAP_TYPE_TLS: case EAP_TYPE_TTLS: case EAP_TYPE_PEAP: case 43:
-		sb_printf(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
-		          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
+		if (e->tls_flags & 0xe0)
+			sb_printf(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
+			          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
+		else
+			sb_printf(b, " flags=none");
 		if (e->has_tls_len) sb_printf(b, " tls-length=%u", e->tls_len);
 		sb_printf(b, " data %zu bytes", e->tls_data_len);
 		return;
@@ -1090,6 +1112,14 @@ void ppp_summary_ex(const struct ppp_msg *m, const struct ppp_hint *hint, char *
 		else sb_printf(&b, "PPP protocol 0x%04x %zu bytes", m->proto, m->payload_len);
 		return;
 	}
+}
+
+void ppp_eap_summary(const struct ppp_eap *e, char *buf, size_t bufsz)
+{
+	struct sb b;
+	sb_init(&b, buf, bufsz);
+	sb_printf(&b, "EAP");
+	summary_eap(&b, e);
 }
 
 void ppp_summary(const struct ppp_msg *m, char *buf, size_t bufsz)
@@ -1229,7 +1259,7 @@ static json_t *failure_json(const struct mschap_failure *f)
 	return o;
 }
 
-static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
+static void chap_json(json_t *o, const struct ppp_chap *c)
 {
 	jset_named(o, "code", ppp_chap_code_names, c->code);
 	json_object_set_new(o, "identifier", json_integer(c->id));
@@ -1284,7 +1314,6 @@ static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
 		if (c->msg_len) json_object_set_new(o, "data", json_hex(c->msg, c->msg_len));
 		break;
 	}
-	(void)eap;
 }
 
 static json_t *eap_json(const struct ppp_eap *e)
@@ -1337,7 +1366,7 @@ static json_t *eap_json(const struct ppp_eap *e)
 	case EAP_TYPE_MSCHAPV2: {
 		json_t *c = json_object();
 		if (e->has_ms_header) {
-			chap_json(c, &e->chap, true);
+			chap_json(c, &e->chap);
 			json_object_del(c, "length");
 			json_object_set_new(c, "ms_length", json_integer(e->ms_length));
 		} else {
@@ -1412,7 +1441,7 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 		break;
 	}
 	case PPP_KIND_CHAP:
-		chap_json(o, &m->chap, false);
+		chap_json(o, &m->chap);
 		break;
 	case PPP_KIND_EAP:
 		json_object_set_new(o, "eap", eap_json(&m->eap));
@@ -1434,6 +1463,8 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 }
 
 json_t *ppp_to_json(const struct ppp_msg *m) { return ppp_to_json_ex(m, NULL); }
+
+json_t *ppp_eap_to_json(const struct ppp_eap *e) { return eap_json(e); }
 
 /* ---- encoding ------------------------------------------------------------------ */
 static void enc_chap_body(struct wr *w, const struct ppp_chap *c)

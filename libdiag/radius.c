@@ -337,17 +337,25 @@ const struct tok radius_ms_attr_names[] = {
 };
 #undef NAMES
 
-static const struct attr_def *find_def(const struct attr_def *d, uint8_t type)
+/* The definition tables are kept sorted by type: this searches them by halves. n counts
+ * the entries before the terminator. */
+static const struct attr_def *find_def(const struct attr_def *d, size_t n, uint8_t type)
 {
-	for (; d->type; d++)
-		if (d->type == type) return d;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d[mid].type == type) return &d[mid];
+		if (d[mid].type < type) lo = mid + 1;
+		else hi = mid;
+	}
 	return NULL;
 }
+#define NDEFS(t) (sizeof t / sizeof t[0] - 1)
 
 static const struct attr_def *def_of(const struct radius_attr *a)
 {
-	if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) return find_def(attr_defs, a->type);
-	if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque) return find_def(ms_defs, a->vtype);
+	if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) return find_def(attr_defs, NDEFS(attr_defs), a->type);
+	if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque) return find_def(ms_defs, NDEFS(ms_defs), a->vtype);
 	return NULL;
 }
 
@@ -548,6 +556,19 @@ const struct radius_attr *radius_find_vsa(const struct radius_msg *m, uint32_t v
 	return NULL;
 }
 
+size_t radius_eap_message(const struct radius_msg *m, uint8_t *buf, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nattrs && i < RADIUS_MAX_ATTRS; i++) {
+		const struct radius_attr *a = &m->attrs[i];
+		if (a->type != RADIUS_ATTR_EAP_MESSAGE) continue;
+		if (a->vlen > cap - n) return 0;
+		memcpy(buf + n, a->val, a->vlen);
+		n += a->vlen;
+	}
+	return n;
+}
+
 /* ---- rendering helpers ----------------------------------------------------------- */
 struct sb { char *p; size_t cap, len; };
 
@@ -704,6 +725,26 @@ static void summary_value(struct sb *b, const struct radius_attr *a)
 	}
 }
 
+/* The first EAP-Message shows the joined EAP packet decoded, later ones their size. */
+static bool summary_eap_message(struct sb *b, const struct radius_msg *m,
+                                const struct radius_attr *a)
+{
+	if (a->type != RADIUS_ATTR_EAP_MESSAGE) return false;
+	if (a != radius_find(m, RADIUS_ATTR_EAP_MESSAGE)) {
+		sb_printf(b, "(continued, %zu bytes)", a->vlen);
+		return true;
+	}
+	uint8_t eap[RADIUS_MAX_LEN];
+	struct ppp_eap e;
+	struct diag_err err;
+	size_t n = radius_eap_message(m, eap, sizeof eap);
+	if (!n || ppp_eap_decode(eap, n, &e, &err)) return false;
+	char s[256];
+	ppp_eap_summary(&e, s, sizeof s);
+	sb_printf(b, "%s", s);
+	return true;
+}
+
 void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz)
 {
 	struct sb b;
@@ -715,7 +756,7 @@ void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz)
 		const struct radius_attr *a = &m->attrs[i];
 		if (i) sb_printf(&b, " ");
 		sb_printf(&b, "%s=", attr_name(a, nb, sizeof nb));
-		summary_value(&b, a);
+		if (!summary_eap_message(&b, m, a)) summary_value(&b, a);
 	}
 	sb_printf(&b, "]");
 }
@@ -878,6 +919,12 @@ json_t *radius_to_json(const struct radius_msg *m)
 		json_array_append_new(arr, j);
 	}
 	json_object_set_new(o, "attributes", arr);
+	uint8_t eap[RADIUS_MAX_LEN];
+	size_t n = radius_eap_message(m, eap, sizeof eap);
+	struct ppp_eap e;
+	struct diag_err err;
+	if (n && ppp_eap_decode(eap, n, &e, &err) == 0)
+		json_object_set_new(o, "eap", ppp_eap_to_json(&e));
 	return o;
 }
 
