@@ -127,12 +127,14 @@ struct ppp_pap {
 	uint8_t code, id;
 	uint16_t length;
 	const uint8_t *peer_id;  size_t peer_id_len;   /* Authenticate-Request */
-	const uint8_t *password; size_t password_len;  /* shown as its length only */
+	const uint8_t *password; size_t password_len;  /* rendered as its length unless
+	                                                  ppp_hint.show_password */
 	const uint8_t *msg;      size_t msg_len;       /* Ack/Nak */
 };
 
 /* MS-CHAP(v2) Failure text: "E=eeeeeeeeee R=r C=cccc... V=vvvvvvvvvv M=<msg>" (RFC 2759
- * section 6, RFC 2433). Each field is optional on the wire; has_* says which were seen. */
+ * section 6, RFC 2433). E comes first; the others may be missing, has_* says which were
+ * seen, and a field that is present must be well formed. */
 struct mschap_failure {
 	bool has_error, has_retry, has_challenge, has_version, has_msg;
 	unsigned error;            /* E: 646..649, 691, 709 */

@@ -337,17 +337,25 @@ const struct tok radius_ms_attr_names[] = {
 };
 #undef NAMES
 
-static const struct attr_def *find_def(const struct attr_def *d, uint8_t type)
+/* The definition tables are kept sorted by type: this searches them by halves. n counts
+ * the entries before the terminator. */
+static const struct attr_def *find_def(const struct attr_def *d, size_t n, uint8_t type)
 {
-	for (; d->type; d++)
-		if (d->type == type) return d;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d[mid].type == type) return &d[mid];
+		if (d[mid].type < type) lo = mid + 1;
+		else hi = mid;
+	}
 	return NULL;
 }
+#define NDEFS(t) (sizeof t / sizeof t[0] - 1)
 
 static const struct attr_def *def_of(const struct radius_attr *a)
 {
-	if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) return find_def(attr_defs, a->type);
-	if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque) return find_def(ms_defs, a->vtype);
+	if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) return find_def(attr_defs, NDEFS(attr_defs), a->type);
+	if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque) return find_def(ms_defs, NDEFS(ms_defs), a->vtype);
 	return NULL;
 }
 

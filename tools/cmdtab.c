@@ -57,6 +57,9 @@ static const struct cmd cert_cmds[] = {
 	 "--store DIR [options]", cert_pick_opts, cmd_cert_pick, NULL,
 	 "Walks the store in order as the server does, names the certificate it takes and\n"
 	 "why each earlier one was passed over, then checks it from the client's side.\n"
+	 "The store holds certificates, keys and PKCS#12 bundles; CA certificates go in\n"
+	 "roots/ and intermediates/; a store.order file fixes the order (else file names).\n"
+	 "Without --store, the configuration's certs section is used. See docs/cert.md.\n"
 	 "Exit status: 0 clients accept the pick, 1 they do not, 2 usage or input error.",
 	 0, 0},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},

@@ -591,6 +591,38 @@ START_TEST(eap_over_radius)
 }
 END_TEST
 
+START_TEST(typed_values)
+{
+	/* values typed by the attribute tables, first and last entries included */
+	const uint8_t attrs[] = {
+		101, 6, 0, 0, 0x01, 0x94,                        /* Error-Cause 404 */
+		95, 18, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+		97, 6, 0, 16, 0x20, 0x01,                        /* Framed-IPv6-Prefix */
+		64, 6, 1, 0, 0, 1,                               /* Tunnel-Type tag 1 PPTP */
+		66, 6, 2, 'a', 'b', 'c',                         /* Tunnel-Client-Endpoint */
+		26, 12, 0, 0, 1, 0x37, 33, 6, 1, 2, 3, 4,        /* MS-ARAP-Challenge */
+		26, 12, 0, 0, 1, 0x37, 9, 6, 0, 0, 1, 0x37,      /* MS-RAS-Vendor 311 */
+	};
+	uint8_t b[128];
+	memcpy(b, rad_f1, 20);
+	memcpy(b + 20, attrs, sizeof attrs);
+	b[2] = 0; b[3] = (uint8_t)(20 + sizeof attrs);
+	dec_ok(b, 20 + sizeof attrs);
+	ck_assert_str_eq(summary(), "RADIUS Access-Request id 176 [Error-Cause=Invalid-Request "
+	                 "NAS-IPv6-Address=2001:db8:0:0:0:0:0:1 Framed-IPv6-Prefix=2001:0:0:0:0:0:0:0/16 "
+	                 "Tunnel-Type=1:PPTP Tunnel-Client-Endpoint=2:\"abc\" "
+	                 "MS-ARAP-Challenge=0x01020304 MS-RAS-Vendor=Microsoft]");
+	/* a wrong size for the last entries of both tables is caught */
+	b[20 + 1] = 5; b[20 + 5] = 0;
+	memset(&err, 0, sizeof err);
+	ck_assert_int_eq(radius_decode(b, 20 + sizeof attrs, &m, &err), -1);
+	const uint8_t ms1[] = { 26, 10, 0, 0, 1, 0x37, 1, 4, 0, 0 }; /* MS-CHAP-Response 2 bytes */
+	memcpy(b + 20, ms1, sizeof ms1);
+	b[3] = 20 + sizeof ms1;
+	dec_fail(b, 20 + sizeof ms1, 26, "MS-CHAP-Response at offset 26: value length 2, expected 50");
+}
+END_TEST
+
 START_TEST(truncations)
 {
 	for (size_t v = 0; v < NVECS; v++) {
@@ -818,6 +850,7 @@ int main(void)
 	tcase_add_test(tc, mschapv1_and_chap);
 	tcase_add_test(tc, accounting);
 	tcase_add_test(tc, eap_over_radius);
+	tcase_add_test(tc, typed_values);
 	tcase_add_test(tc, truncations);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, roundtrip);
