@@ -515,6 +515,19 @@ static void cat(char *buf, size_t bufsz, size_t *o, const char *fmt, ...)
 	*o += (size_t)n < bufsz - *o ? (size_t)n : bufsz - *o - 1;
 }
 
+/* Appends a plain string (the common case, without a format). */
+static void put(char *buf, size_t bufsz, size_t *o, const char *str)
+{
+	size_t n = strlen(str);
+	if (*o + 1 >= bufsz)
+		return;
+	if (n > bufsz - *o - 1)
+		n = bufsz - *o - 1;
+	memcpy(buf + *o, str, n);
+	*o += n;
+	buf[*o] = 0;
+}
+
 static void layer_summary(const struct dl_pkt *p, const struct dl_layer *l, char *buf,
                           size_t bufsz)
 {
@@ -621,7 +634,9 @@ size_t dl_summary(const struct dl_pkt *p, char *buf, size_t bufsz)
 		layer_summary(p, l, tmp, sizeof tmp);
 		if (!tmp[0])
 			continue;
-		cat(buf, bufsz, &o, "%s%s", !any ? "" : (l->kind == DL_PPTP && prev == DL_PPTP) ? " | " : " > ", tmp);
+		if (any)
+			put(buf, bufsz, &o, l->kind == DL_PPTP && prev == DL_PPTP ? " | " : " > ");
+		put(buf, bufsz, &o, tmp);
 		any = true;
 		prev = l->kind;
 	}
@@ -653,20 +668,48 @@ size_t dl_summary(const struct dl_pkt *p, char *buf, size_t bufsz)
 	return o;
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *dec(char *p, unsigned v)
+{
+	char t[12];
+	int n = 0;
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 11);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
 void dl_endpoint(const struct dl_pkt *p, bool src, char *buf, size_t bufsz)
 {
-	char a[64];
 	if (!p->has_ip) {
 		snprintf(buf, bufsz, "-");
 		return;
 	}
-	net_addr_str(p->ipver, src ? p->src : p->dst, a, sizeof a);
+	const uint8_t *a = src ? p->src : p->dst;
+	unsigned port = src ? p->sport : p->dport;
+	if (p->ipver == 4 && bufsz >= 22) { /* the hot path: no formatting library */
+		char *q = buf;
+		for (int i = 0; i < 4; i++) {
+			q = dec(q, a[i]);
+			*q++ = i < 3 ? '.' : 0;
+		}
+		if (p->has_ports) {
+			q[-1] = ':';
+			q = dec(q, port);
+			*q = 0;
+		}
+		return;
+	}
+	char s[64];
+	net_addr_str(p->ipver, a, s, sizeof s);
 	if (!p->has_ports)
-		snprintf(buf, bufsz, "%s", a);
+		snprintf(buf, bufsz, "%s", s);
 	else if (p->ipver == 6)
-		snprintf(buf, bufsz, "[%s]:%u", a, src ? p->sport : p->dport);
+		snprintf(buf, bufsz, "[%s]:%u", s, port);
 	else
-		snprintf(buf, bufsz, "%s:%u", a, src ? p->sport : p->dport);
+		snprintf(buf, bufsz, "%s:%u", s, port);
 }
 
 static json_t *named(const char *layer, json_t *body)

@@ -90,16 +90,44 @@ static void tree(const json_t *j, int indent, int depth, FILE *fp)
 
 /* ---- output ------------------------------------------------------------------------ */
 
+static char *dec64(char *q, uint64_t v, int width)
+{
+	char t[24];
+	int n = 0;
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 23);
+	while (width-- > n)
+		*q++ = ' ';
+	while (n)
+		*q++ = t[--n];
+	return q;
+}
+
 static void print_text(const struct decode_run *r, const struct dl_pkt *p)
 {
 	static char line[8192];
-	char src[80], dst[80];
-	dl_endpoint(p, true, src, sizeof src);
-	dl_endpoint(p, false, dst, sizeof dst);
-	dl_summary(p, line, sizeof line);
-	printf("%3llu %llu.%06llu %s > %s %s\n", (unsigned long long)p->frame,
-	       (unsigned long long)(p->rel_ns / 1000000000u),
-	       (unsigned long long)(p->rel_ns % 1000000000u / 1000u), src, dst, line);
+	char head[256];
+	/* "%3llu %llu.%06llu %s > %s " without printf: this runs once per packet */
+	char *q = dec64(head, p->frame, 3);
+	*q++ = ' ';
+	q = dec64(q, p->rel_ns / 1000000000u, 0);
+	*q++ = '.';
+	uint64_t us = p->rel_ns % 1000000000u / 1000u;
+	for (uint64_t div = 100000; div; div /= 10)
+		*q++ = (char)('0' + us / div % 10);
+	*q++ = ' ';
+	dl_endpoint(p, true, q, 80);
+	q += strlen(q);
+	memcpy(q, " > ", 3);
+	q += 3;
+	dl_endpoint(p, false, q, 80);
+	q += strlen(q);
+	*q++ = ' ';
+	fwrite(head, 1, (size_t)(q - head), stdout);
+	size_t n = dl_summary(p, line, sizeof line);
+	line[n] = '\n';
+	fwrite(line, 1, n + 1, stdout);
 	if (!r->verbose)
 		return;
 	for (int i = 0; i < p->nlayers; i++) {

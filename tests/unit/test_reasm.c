@@ -367,7 +367,8 @@ static size_t tcp_frame(uint8_t *f, uint32_t seq, uint8_t flags, const uint8_t *
 	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8);
 	t[7] = (uint8_t)seq;
 	t[12] = 0x50; t[13] = flags;
-	memcpy(t + 20, pl, n);
+	if (n)
+		memcpy(t + 20, pl, n);
 	return 54 + n;
 }
 
