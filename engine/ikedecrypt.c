@@ -23,10 +23,17 @@ struct v2key {
 	size_t icv;
 };
 
+struct v1key {
+	uint8_t cky[8];
+	uint8_t key[KEY_MAX];
+	size_t klen;
+};
+
 struct ike_keys {
 	struct v2key *v2;
 	size_t n2, cap2;
-	size_t n1;
+	struct v1key *v1;
+	size_t n1, cap1;
 };
 
 static int hexval(int c)
@@ -194,6 +201,40 @@ static int parse_v2(struct ike_keys *ks, const char *p, size_t n, char *why, siz
 	return 0;
 }
 
+static int parse_v1(struct ike_keys *ks, const char *p, size_t n, char *why, size_t whysz)
+{
+	const char *f[4];
+	size_t fl[4];
+	if (split(p, n, f, fl, 4) != 2) {
+		snprintf(why, whysz, "an IKEv1 line has 2 fields: initiator cookie, encryption key");
+		return -1;
+	}
+	struct v1key k;
+	memset(&k, 0, sizeof k);
+	long l;
+	if (unhex(f[0], fl[0], k.cky, 8) != 8) {
+		snprintf(why, whysz, "the initiator cookie must be 16 hex digits");
+		return -1;
+	}
+	if ((l = unhex(f[1], fl[1], k.key, KEY_MAX)) != 16 && l != 24 && l != 32) {
+		snprintf(why, whysz, "the encryption key must be 16, 24 or 32 bytes of hex");
+		return -1;
+	}
+	k.klen = (size_t)l;
+	if (ks->n1 == ks->cap1) {
+		size_t nc = ks->cap1 ? ks->cap1 * 2 : 8;
+		struct v1key *nk = realloc(ks->v1, nc * sizeof *nk);
+		if (!nk) {
+			snprintf(why, whysz, "out of memory");
+			return -1;
+		}
+		ks->v1 = nk;
+		ks->cap1 = nc;
+	}
+	ks->v1[ks->n1++] = k;
+	return 0;
+}
+
 struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, char *err,
                                 size_t errsz)
 {
@@ -246,7 +287,23 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		}
 		char why[160];
 		if (v1) {
-			ks->n1++;
+			size_t m = strlen("uat:ikev1_decryption_table:");
+			if (parse_v1(ks, p + m, n - m, why, sizeof why) < 0) {
+				snprintf(err, errsz, "%s:%d: %s", name, line, why);
+				ike_keys_free(ks);
+				return NULL;
+			}
+			continue;
+		}
+		/* a bare line: two fields are IKEv1, eight IKEv2 */
+		const char *ff[10];
+		size_t fl2[10];
+		if (split(p, n, ff, fl2, 10) == 2) {
+			if (parse_v1(ks, p, n, why, sizeof why) < 0) {
+				snprintf(err, errsz, "%s:%d: %s", name, line, why);
+				ike_keys_free(ks);
+				return NULL;
+			}
 			continue;
 		}
 		if (parse_v2(ks, p, n, why, sizeof why) < 0) {
@@ -292,6 +349,9 @@ void ike_keys_free(struct ike_keys *k)
 	if (k->v2)
 		OPENSSL_cleanse(k->v2, k->cap2 * sizeof *k->v2);
 	free(k->v2);
+	if (k->v1)
+		OPENSSL_cleanse(k->v1, k->cap1 * sizeof *k->v1);
+	free(k->v1);
 	free(k);
 }
 
@@ -389,6 +449,189 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 	memcpy(out, raw, hdr);
 	out[16] = sk->inner_next;
 	uint32_t total = (uint32_t)(hdr + inner);
+	out[24] = (uint8_t)(total >> 24);
+	out[25] = (uint8_t)(total >> 16);
+	out[26] = (uint8_t)(total >> 8);
+	out[27] = (uint8_t)total;
+	*outlen = total;
+	return 1;
+}
+
+/* ---- IKEv1 ---------------------------------------------------------------------------- */
+
+const uint8_t *ike1_key(const struct ike_keys *ks, const uint8_t cky_i[8], size_t *keylen)
+{
+	for (size_t i = 0; ks && i < ks->n1; i++)
+		if (!memcmp(ks->v1[i].cky, cky_i, 8)) {
+			*keylen = ks->v1[i].klen;
+			return ks->v1[i].key;
+		}
+	return NULL;
+}
+
+#define V1_KE_MAX 1024
+#define V1_EXCH_MAX 8
+
+struct ike1_crypt {
+	uint8_t key[KEY_MAX];
+	size_t klen;
+	unsigned hash_alg, enc_alg;
+	uint8_t ke_i[V1_KE_MAX], ke_r[V1_KE_MAX];
+	size_t ke_i_len, ke_r_len;
+	uint8_t iv[16], prev_iv[16]; /* phase 1 chain; IV before the last message */
+	bool iv_set;
+	struct {
+		uint32_t msgid;
+		uint8_t iv[16], prev_iv[16];
+	} x[V1_EXCH_MAX];
+	size_t nx;
+};
+
+struct ike1_crypt *ike1_crypt_new(const uint8_t *key, size_t keylen)
+{
+	struct ike1_crypt *c = calloc(1, sizeof *c);
+	if (!c || keylen > KEY_MAX) {
+		free(c);
+		return NULL;
+	}
+	memcpy(c->key, key, keylen);
+	c->klen = keylen;
+	return c;
+}
+
+void ike1_crypt_free(struct ike1_crypt *c)
+{
+	if (c)
+		OPENSSL_cleanse(c, sizeof *c);
+	free(c);
+}
+
+void ike1_crypt_params(struct ike1_crypt *c, unsigned hash_alg, unsigned enc_alg)
+{
+	if (hash_alg)
+		c->hash_alg = hash_alg;
+	if (enc_alg)
+		c->enc_alg = enc_alg;
+}
+
+void ike1_crypt_ke(struct ike1_crypt *c, bool initiator, const uint8_t *ke, size_t n)
+{
+	if (n > V1_KE_MAX)
+		return;
+	memcpy(initiator ? c->ke_i : c->ke_r, ke, n);
+	*(initiator ? &c->ke_i_len : &c->ke_r_len) = n;
+}
+
+static const EVP_MD *v1_md(unsigned alg)
+{
+	switch (alg) {
+	case 1: return EVP_md5();
+	case 2: return EVP_sha1();
+	case 4: return EVP_sha256();
+	case 5: return EVP_sha384();
+	case 6: return EVP_sha512();
+	default: return NULL;
+	}
+}
+
+static size_t v1_block(const struct ike1_crypt *c)
+{
+	return c->enc_alg == 5 ? 8 : 16;
+}
+
+static bool v1_hash2(const struct ike1_crypt *c, const uint8_t *a, size_t an, const uint8_t *b,
+                     size_t bn, uint8_t *out)
+{
+	const EVP_MD *md = v1_md(c->hash_alg);
+	EVP_MD_CTX *x = EVP_MD_CTX_new();
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dl = 0;
+	bool ok = md && x && EVP_DigestInit_ex(x, md, NULL) == 1 &&
+	          EVP_DigestUpdate(x, a, an) == 1 && EVP_DigestUpdate(x, b, bn) == 1 &&
+	          EVP_DigestFinal_ex(x, d, &dl) == 1 && dl >= v1_block(c);
+	EVP_MD_CTX_free(x);
+	if (ok)
+		memcpy(out, d, v1_block(c));
+	return ok;
+}
+
+int ike1_decrypt(struct ike1_crypt *c, const uint8_t *raw, size_t len, const struct ike_msg *m,
+                 bool retrans, uint8_t *out, size_t cap, size_t *outlen, struct diag_err *err)
+{
+	if (!m->npl || !m->pl[0].encrypted || m->major != 1)
+		return 0;
+	if (c->enc_alg != 7 && c->enc_alg != 5)
+		return 0;
+	size_t block = v1_block(c);
+	if (!c->iv_set) {
+		if (!c->ke_i_len || !c->ke_r_len || !v1_hash2(c, c->ke_i, c->ke_i_len, c->ke_r, c->ke_r_len, c->iv))
+			return 0;
+		c->iv_set = true;
+	}
+	const uint8_t *ct = m->pl[0].data;
+	size_t n = m->pl[0].data_len;
+	if (!ct || ct < raw || ct + n > raw + len || n % block || !n) {
+		diag_err_set(err, 28, "encrypted body of %zu bytes is not a multiple of the %zu-byte "
+		             "block", n, block);
+		return -1;
+	}
+	uint8_t *iv, *prev;
+	bool phase1 = m->exchange == 2 || m->exchange == 4 || m->exchange == 1;
+	if (phase1) {
+		iv = c->iv;
+		prev = c->prev_iv;
+	} else {
+		size_t i;
+		for (i = 0; i < c->nx; i++)
+			if (c->x[i].msgid == m->msgid)
+				break;
+		if (i == c->nx) {
+			if (c->nx == V1_EXCH_MAX) /* reuse the oldest slot */
+				i = 0;
+			else
+				c->nx++;
+			uint8_t mid[4] = {(uint8_t)(m->msgid >> 24), (uint8_t)(m->msgid >> 16),
+			                  (uint8_t)(m->msgid >> 8), (uint8_t)m->msgid};
+			c->x[i].msgid = m->msgid;
+			if (!v1_hash2(c, c->iv, block, mid, 4, c->x[i].iv))
+				return 0;
+			memcpy(c->x[i].prev_iv, c->x[i].iv, block);
+		}
+		iv = c->x[i].iv;
+		prev = c->x[i].prev_iv;
+	}
+	uint8_t use[16];
+	memcpy(use, retrans ? prev : iv, block);
+	if (cap < 28 + n) {
+		diag_err_set(err, 0, "decrypted message does not fit");
+		return -1;
+	}
+	const EVP_CIPHER *ci = c->enc_alg == 5 ? EVP_des_ede3_cbc()
+	                       : c->klen == 16   ? EVP_aes_128_cbc()
+	                       : c->klen == 24   ? EVP_aes_192_cbc()
+	                                         : EVP_aes_256_cbc();
+	if (c->enc_alg == 5 && c->klen != 24) {
+		diag_err_set(err, 0, "3DES needs a 24-byte key");
+		return -1;
+	}
+	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	int n1 = 0, n2 = 0;
+	bool ok = cx && EVP_DecryptInit_ex(cx, ci, NULL, c->key, use) == 1 &&
+	          EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+	          EVP_DecryptUpdate(cx, out + 28, &n1, ct, (int)n) == 1 &&
+	          EVP_DecryptFinal_ex(cx, out + 28 + n1, &n2) == 1;
+	EVP_CIPHER_CTX_free(cx);
+	if (!ok) {
+		diag_err_set(err, 28, "decryption failed");
+		return -1;
+	}
+	if (!retrans) {
+		memcpy(prev, iv, block);
+		memcpy(iv, ct + n - block, block); /* CBC: the next IV is the last block */
+	}
+	memcpy(out, raw, 28);
+	out[19] &= (uint8_t)~0x01; /* E flag */
+	uint32_t total = (uint32_t)(28 + n);
 	out[24] = (uint8_t)(total >> 24);
 	out[25] = (uint8_t)(total >> 16);
 	out[26] = (uint8_t)(total >> 8);

@@ -1,4 +1,5 @@
-/* Decryption of IKEv2 encrypted payloads with keys from a key file (docs/keys.md).
+/* Decryption of IKEv2 and IKEv1 encrypted payloads with keys from a key file
+ * (docs/keys.md).
  *
  * The key file holds the lines Wireshark's IKEv2 decryption table uses, as charon and
  * Wireshark write them:
@@ -7,8 +8,12 @@
  *
  * optionally wrapped as a tshark option (-o 'uat:ikev2_decryption_table:...').
  * Supported: AES-CBC-128/192/256 and 3DES-CBC with HMAC-SHA1-96, HMAC-SHA2-256-128,
- * HMAC-SHA2-384-192, HMAC-SHA2-512-256 and HMAC-MD5-96 (OpenSSL EVP). IKEv1 lines
- * (uat:ikev1_decryption_table) are recognised and counted but not used yet.
+ * HMAC-SHA2-384-192, HMAC-SHA2-512-256 and HMAC-MD5-96 (OpenSSL EVP).
+ *
+ * IKEv1 lines are Wireshark's IKEv1 table, `COOKIE_I,ENCRYPTION_KEY` (or the tshark form
+ * -o 'uat:ikev1_decryption_table:...'); the IVs are derived as RFC 2409 appendix B says:
+ * phase 1 from the hash of both KE values, later exchanges from the last phase 1 block
+ * and the message ID.
  */
 #ifndef VNET_IKEDECRYPT_H
 #define VNET_IKEDECRYPT_H
@@ -39,5 +44,26 @@ size_t ike_keys_count_v1(const struct ike_keys *k);
 int ike2_decrypt(const struct ike_keys *k, const uint8_t *raw, size_t len,
                  const struct ike_msg *m, uint8_t *out, size_t cap, size_t *outlen,
                  struct diag_err *err);
+
+/* IKEv1 (RFC 2409 appendix B): the encryption key of the SA whose initiator cookie is
+ * `cky_i`, NULL when the file has none. */
+const uint8_t *ike1_key(const struct ike_keys *k, const uint8_t cky_i[8], size_t *keylen);
+
+/* IKEv1 decryption state of one SA: the IV chain of phase 1 and of each exchange after
+ * it. Created when keys name the SA. */
+struct ike1_crypt;
+struct ike1_crypt *ike1_crypt_new(const uint8_t *key, size_t keylen);
+void ike1_crypt_free(struct ike1_crypt *c);
+/* Phase 1 parameters: hash algorithm (IKEv1 attribute value: 1 MD5, 2 SHA1, 4 SHA2-256,
+ * 5 SHA2-384, 6 SHA2-512) and encryption (5 3DES, 7 AES-CBC). */
+void ike1_crypt_params(struct ike1_crypt *c, unsigned hash_alg, unsigned enc_alg);
+/* The KE payload data of the initiator (i = true) or the responder. */
+void ike1_crypt_ke(struct ike1_crypt *c, bool initiator, const uint8_t *ke, size_t n);
+/* Decrypt the encrypted IKEv1 message `raw` (header at raw[0], `m` its decode) into `out`
+ * as a plaintext message (E flag cleared). `retrans`: the same bytes were seen before
+ * (the IV is not advanced again). 1 ok, 0 not possible yet (KE or parameters missing),
+ * -1 with err. */
+int ike1_decrypt(struct ike1_crypt *c, const uint8_t *raw, size_t len, const struct ike_msg *m,
+                 bool retrans, uint8_t *out, size_t cap, size_t *outlen, struct diag_err *err);
 
 #endif

@@ -161,6 +161,7 @@ void sess_table_free(struct sess_table *t)
 	for (size_t i = 0; i < t->n; i++) {
 		for (int ph = 0; ph < PH_COUNT; ph++)
 			free(t->s[i]->ph[ph].note);
+		ike1_crypt_free(t->s[i]->crypt);
 		free(t->s[i]->obs);
 		free(t->s[i]);
 	}
@@ -766,6 +767,8 @@ static void ike_sa_attrs(struct vsess *s, const struct ike_msg *m)
 					s->auth_method = (uint8_t)m->attrs[a].value;
 				if (m->attrs[a].type == 2)
 					s->ike_hash = (uint8_t)m->attrs[a].value;
+				if (m->attrs[a].type == 1)
+					s->ike_enc = (uint8_t)m->attrs[a].value;
 			}
 			return;
 		}
@@ -868,6 +871,44 @@ static void ike_notifies(struct vsess *s, int version, const struct ike_msg *m,
 	}
 }
 
+/* An IKEv1 message decrypted with the keys: the same bookkeeping as in the clear, with
+ * the notifies and deletes inside now visible. */
+static void ike1_inner(struct vsess *s, const struct ike_msg *in, const struct dl_pkt *p,
+                       int dir, bool retrans)
+{
+	switch (in->exchange) {
+	case IKE1_EXCH_MAIN:
+	case IKE1_EXCH_AGGRESSIVE:
+	case IKE1_EXCH_BASE:
+		phase_touch(s, PH_IKE1, p, retrans);
+		if (!retrans)
+			s->mm_enc[dir] = (uint8_t)(s->mm_enc[dir] < 250 ? s->mm_enc[dir] + 1 : 250);
+		ike_notifies(s, 1, in, p, PH_IKE1);
+		if (dir == 1 && s->mm_enc[0])
+			phase_end(s, PH_IKE1, PS_OK, p, "Main Mode completed (message 6, decrypted)");
+		break;
+	case IKE1_EXCH_QUICK:
+		phase_touch(s, PH_IPSEC, p, retrans);
+		if (!retrans)
+			s->qm[dir] = (uint8_t)(s->qm[dir] < 250 ? s->qm[dir] + 1 : 250);
+		ike_notifies(s, 1, in, p, PH_IPSEC);
+		if (s->qm[0] >= 2 && s->qm[1] >= 1)
+			phase_end(s, PH_IPSEC, PS_OK, p, "Quick Mode completed (message 3)");
+		break;
+	default: {
+		enum phase_id ph = s->ph[PH_IKE1].state != PS_OK ? PH_IKE1
+		                   : s->ph[PH_IPSEC].state == PS_OK ? PH_TEARDOWN : PH_IPSEC;
+		bool del = false;
+		for (uint16_t i = 0; i < in->npl; i++)
+			del |= in->pl[i].type == IKE1_PL_D;
+		phase_touch(s, del ? PH_TEARDOWN : ph, p, retrans);
+		if (ph != PH_TEARDOWN)
+			ike_notifies(s, 1, in, p, ph);
+		break;
+	}
+	}
+}
+
 static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct ike_msg *m)
 {
 	int version = m->major == 2 ? 2 : 1;
@@ -936,6 +977,38 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 	}
 
 	bool enc = m->npl && m->pl[0].encrypted;
+	if (version == 1 && t->keys) {
+		size_t kl = 0;
+		const uint8_t *key = s->crypt ? NULL : ike1_key(t->keys, m->ispi, &kl);
+		if (key)
+			s->crypt = ike1_crypt_new(key, kl);
+		if (s->crypt) {
+			if (!enc && (m->exchange == IKE1_EXCH_MAIN || m->exchange == IKE1_EXCH_AGGRESSIVE)) {
+				if (dir == 1 || !s->ike_enc)
+					ike_sa_attrs(s, m);
+				for (uint16_t i = 0; i < m->npl; i++)
+					if (m->pl[i].type == IKE1_PL_KE && m->pl[i].data)
+						ike1_crypt_ke(s->crypt, dir == 0, m->pl[i].data, m->pl[i].data_len);
+			}
+			ike1_crypt_params(s->crypt, s->ike_hash, s->ike_enc);
+			if (enc && raw) {
+				size_t dl = 0;
+				struct diag_err de;
+				int r = ike1_decrypt(s->crypt, raw, rawlen, m, retrans, t->dec, DEC_CAP, &dl, &de);
+				if (r == 1 && ike_decode(t->dec, dl, t->inner, &de) == 0) {
+					t->decrypted++;
+					ike1_inner(s, t->inner, p, dir, retrans);
+					return;
+				}
+				if (r != 0) {
+					t->undecryptable++;
+					sess_obs_str(s, "ike.decrypt_error", r < 0 ? de.reason : "the decrypted payloads do not parse: wrong key", p->frame);
+				} else if (r == 0 && !retrans) {
+					/* not decryptable yet: handled below as without keys */
+				}
+			}
+		}
+	}
 	if (version == 1) {
 		switch (m->exchange) {
 		case IKE1_EXCH_MAIN:

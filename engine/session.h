@@ -114,6 +114,8 @@ struct vsess {
 	uint8_t ispi[8], rspi[8];
 	uint8_t auth_method;       /* IKEv1 SA auth attribute from the responder's choice */
 	uint8_t ike_hash;          /* IKEv1 hash algorithm */
+	uint8_t ike_enc;           /* IKEv1 encryption algorithm */
+	struct ike1_crypt *crypt;  /* IKEv1 decryption state (with --keys) */
 	uint16_t first_cport;      /* client's source port of the first message */
 	uint64_t last_hash[2];     /* last message bytes per direction (0 client, 1 server) */
 	uint32_t same_count[2];    /* repeats of that message */
@@ -161,6 +163,7 @@ struct vsess {
 
 struct sess_table;
 struct ike_keys;
+struct ike1_crypt;
 
 /* `file` names the capture in evidence (copied). */
 struct sess_table *sess_table_new(const char *file);

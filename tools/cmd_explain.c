@@ -292,10 +292,11 @@ int cmd_pcap_explain(struct cmd_args *a)
 		printf("%s: %llu packets, %zu session%s, %zu failed\n", path,
 		       (unsigned long long)sess_packets(t), nshown, nshown == 1 ? "" : "s", nfailed);
 		if (keys)
-			printf("keys: %zu IKEv2 SA%s (%zu IKEv1 lines not used); %llu message%s decrypted, "
+			printf("keys: %zu IKEv2 SA%s, %zu IKEv1 SA%s; %llu message%s decrypted, "
 			       "%llu failed\n",
 			       ike_keys_count_v2(keys), ike_keys_count_v2(keys) == 1 ? "" : "s",
-			       ike_keys_count_v1(keys), (unsigned long long)sess_decrypted(t),
+			       ike_keys_count_v1(keys), ike_keys_count_v1(keys) == 1 ? "" : "s",
+			       (unsigned long long)sess_decrypted(t),
 			       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
 	}
 	static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",

@@ -9,12 +9,13 @@
 
 #include "dissect.h"
 #include "explain.h"
+#include "ikedecrypt.h"
 #include "pcapin.h"
 #include "session.h"
 
 #define LAB VNET_SOURCE_DIR "/../shared/corpus/lab/"
 
-static struct sess_table *run(const char *name)
+static struct sess_table *run_keys(const char *name, const char *keyfile)
 {
 	char path[512];
 	snprintf(path, sizeof path, LAB "%s", name);
@@ -26,6 +27,16 @@ static struct sess_table *run(const char *name)
 	struct sess_table *t = sess_table_new(path);
 	ck_assert_ptr_nonnull(d);
 	ck_assert_ptr_nonnull(t);
+	static struct ike_keys *keys;
+	ike_keys_free(keys);
+	keys = NULL;
+	if (keyfile) {
+		char kp[512], e[256];
+		snprintf(kp, sizeof kp, LAB "%s", keyfile);
+		keys = ike_keys_load(kp, e, sizeof e);
+		ck_assert_msg(keys != NULL, "%s", e);
+		ck_assert_int_eq(sess_set_keys(t, keys), 0);
+	}
 	struct pcapin_pkt pk;
 	for (int guard = 0; guard < 100000 && pcapin_next(&in, &pk) == 1; guard++) {
 		const struct dl_pkt *p = dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
@@ -37,6 +48,11 @@ static struct sess_table *run(const char *name)
 	pcapin_close(&in);
 	explain_finish(t);
 	return t;
+}
+
+static struct sess_table *run(const char *name)
+{
+	return run_keys(name, NULL);
 }
 
 static void phase_is(const struct vsess *s, enum phase_id ph, int state, uint64_t f0,
@@ -180,6 +196,32 @@ START_TEST(ikev1_quick_mode_refused)
 }
 END_TEST
 
+/* tshark with ikev1-l2tp.tshark-keys.txt decrypts frame 9 (Informational from the
+ * initiator) to HASH + Notify NO-PROPOSAL-CHOSEN (14), frame 10 to HASH + Delete. */
+START_TEST(ikev1_decrypted_quick_mode_refusal)
+{
+	struct sess_table *t = run_keys("ikev1-l2tp.pcap", "ikev1-l2tp.tshark-keys.txt");
+	if (!t)
+		return;
+	struct vsess *s = sess_at(t, 0);
+	ck_assert_uint_eq(sess_decrypted(t), 6); /* frames 5-10 */
+	ck_assert_uint_eq(sess_undecryptable(t), 0);
+	const struct obs *o = sess_obs_get(s, "ike.notify");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(o->s, "NO_PROPOSAL_CHOSEN");
+	ck_assert_uint_eq(o->frame, 9);
+	ck_assert_int_eq(explain_failed_phase(s), PH_IPSEC);
+	phase_is(s, PH_TEARDOWN, PS_OK, 10, 10, 1);
+	sess_table_free(t);
+	t = run_keys("ikev1-tunnel.pcap", "ikev1-tunnel.tshark-keys.txt");
+	s = sess_at(t, 0);
+	ck_assert_uint_eq(sess_undecryptable(t), 0);
+	ck_assert_int_eq(explain_failed_phase(s), PH_COUNT);
+	phase_is(s, PH_IPSEC, PS_OK, 7, 9, 3);
+	sess_table_free(t);
+}
+END_TEST
+
 START_TEST(radius_pairs)
 {
 	struct sess_table *t = run("radius-freeradius.pcap");
@@ -215,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, ikev2_badpsk_inferred);
 	tcase_add_test(tc, ikev1_quick_mode_refused);
 	tcase_add_test(tc, radius_pairs);
+	tcase_add_test(tc, ikev1_decrypted_quick_mode_refusal);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
