@@ -74,7 +74,7 @@ static const struct opt pcap_decode_opts[] = {
 };
 static const struct opt pcap_explain_opts[] = {
 	{"--session", "ID", "explain only this session"},
-	{"--keys", "FILE", "decryption keys for IKE and ESP"},
+	{"--keys", "FILE", "IKEv1/IKEv2 decryption keys (Wireshark table lines, docs/keys.md)"},
 	{"-v", NULL, "show every phase, also of successful sessions"},
 	{NULL, NULL, NULL},
 };

@@ -1,6 +1,7 @@
 /* libFuzzer target: the session tracker and the explainer over a mutated capture.
  *
- * Input: a byte that picks the link type (Ethernet, raw IP, Linux cooked), then frames,
+ * Input: a byte that picks the mode. 0xff: the rest is a key file (docs/keys.md) for
+ * ike_keys_parse. Otherwise it picks the link type (Ethernet, raw IP, Linux cooked); frames
  * each as a 2-byte big-endian length and that many bytes; frames 1 ms apart. Every
  * frame goes through the dispatcher and the tracker; at the end every session is
  * finished, turned into facts, matched against the rules and rendered as JSON. The
@@ -11,6 +12,7 @@
 
 #include "dissect.h"
 #include "explain.h"
+#include "ikedecrypt.h"
 #include "facts.h"
 #include "rules.h"
 #include "session.h"
@@ -30,6 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
+	if (data[0] == 0xff) {
+		char e[256];
+		struct ike_keys *k = ike_keys_parse("fuzz", (const char *)data + 1, size - 1, e, sizeof e);
+		if (!k && !e[0])
+			abort(); /* a refusal always says why */
+		ike_keys_free(k);
+		return 0;
+	}
 	static const int dlts[] = {1, 101, 113};
 	int dlt = dlts[data[0] % 3];
 	struct dissect *d = dissect_new(NULL);
