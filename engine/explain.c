@@ -226,6 +226,19 @@ static void finish_radius(struct vsess *s, uint64_t tend)
 	fail_open(s, ph, "no reply before the capture ended");
 }
 
+static int by_pair_port(const void *a, const void *b)
+{
+	const struct vsess *x = *(const struct vsess *const *)a, *y = *(const struct vsess *const *)b;
+	int c = memcmp(x->cli, y->cli, 16);
+	if (!c)
+		c = memcmp(x->srv, y->srv, 16);
+	if (!c)
+		c = (int)x->cport - (int)y->cport;
+	if (!c)
+		c = x->id < y->id ? -1 : x->id > y->id;
+	return c;
+}
+
 void explain_finish(struct sess_table *t)
 {
 	uint64_t tend = sess_last_ns(t);
@@ -247,27 +260,35 @@ void explain_finish(struct sess_table *t)
 		if (s->ph[PH_TEARDOWN].state == PS_OPEN)
 			s->ph[PH_TEARDOWN].state = PS_OK;
 	}
-	/* Several clients behind one address: IKE SAs from one client address with
-	 * different source ports (the NAT gave each its own). */
+	/* Several clients behind one address: IKE SAs from one client address to one server
+	 * with different source ports (the NAT gave each its own). Sorted, so one pass
+	 * counts the ports of each address pair. */
+	size_t n = 0;
+	struct vsess **v = malloc((sess_count(t) + 1) * sizeof *v);
+	if (!v)
+		return;
 	for (size_t i = 0; i < sess_count(t); i++) {
 		struct vsess *s = sess_at(t, i);
-		if (!is_ike(s) || !s->nat_cli)
-			continue;
-		uint16_t ports[64];
-		size_t np = 0;
-		for (size_t j = 0; j < sess_count(t); j++) {
-			struct vsess *o = sess_at(t, j);
-			if (!is_ike(o) || memcmp(o->cli, s->cli, 16) || memcmp(o->srv, s->srv, 16))
-				continue;
-			bool dup = false;
-			for (size_t k = 0; k < np; k++)
-				dup |= ports[k] == o->cport;
-			if (!dup && np < 64)
-				ports[np++] = o->cport;
-		}
-		if (np > 1)
-			sess_obs_int(s, "nat.clients_behind_same", (int64_t)np, s->first_frame);
+		if (is_ike(s))
+			v[n++] = s;
 	}
+	qsort(v, n, sizeof *v, by_pair_port);
+	for (size_t i = 0; i < n;) {
+		size_t j = i, ports = 0;
+		bool natted = false;
+		for (; j < n && !memcmp(v[j]->cli, v[i]->cli, 16) && !memcmp(v[j]->srv, v[i]->srv, 16); j++) {
+			if (j == i || v[j]->cport != v[j - 1]->cport)
+				ports++;
+			natted |= v[j]->nat_cli;
+		}
+		if (natted && ports > 1)
+			for (size_t k = i; k < j; k++)
+				if (v[k]->nat_cli)
+					sess_obs_int(v[k], "nat.clients_behind_same", (int64_t)ports,
+					             v[k]->first_frame);
+		i = j;
+	}
+	free(v);
 }
 
 enum phase_id explain_failed_phase(const struct vsess *s)
