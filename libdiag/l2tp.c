@@ -636,41 +636,6 @@ int l2tp_challenge_response(uint8_t msg_type, const uint8_t *secret, size_t secr
 }
 
 /* ---- text -------------------------------------------------------------------------- */
-/* Printable copy of a wire string: control and non-ASCII bytes as \xNN. */
-static void safe_text(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	if (cap == 0) return;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		uint8_t c = p[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-		} else {
-			if (o + 5 >= cap) break;
-			snprintf(out + o, cap - o, "\\x%02x", c);
-			o += 4;
-		}
-	}
-	out[o] = 0;
-}
-
-struct sbuf {
-	char *p;
-	size_t cap, len;
-};
-
-static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	if (b->len >= b->cap) return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) return;
-	b->len += (size_t)n;
-	if (b->len >= b->cap) b->len = b->cap - 1;
-}
 
 void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 {
@@ -679,25 +644,25 @@ void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 	if (!bufsz) return;
 	buf[0] = 0;
 	if (!m->is_control) {
-		sb_add(&b, "L2TP data tid %u sid %u", m->tunnel_id, m->session_id);
-		if (m->has_seq) sb_add(&b, " Ns %u Nr %u", m->ns, m->nr);
-		sb_add(&b, " [PPP]");
+		sbuf_add(&b, "L2TP data tid %u sid %u", m->tunnel_id, m->session_id);
+		if (m->has_seq) sbuf_add(&b, " Ns %u Nr %u", m->ns, m->nr);
+		sbuf_add(&b, " [PPP]");
 		return;
 	}
 	if (m->zlb) {
-		sb_add(&b, "L2TP ZLB tid %u", m->tunnel_id);
-		if (m->session_id) sb_add(&b, " sid %u", m->session_id);
-		sb_add(&b, " Ns %u Nr %u", m->ns, m->nr);
+		sbuf_add(&b, "L2TP ZLB tid %u", m->tunnel_id);
+		if (m->session_id) sbuf_add(&b, " sid %u", m->session_id);
+		sbuf_add(&b, " Ns %u Nr %u", m->ns, m->nr);
 		return;
 	}
 	const char *nm = m->has_msg_type ? l2tp_msg_name(m->msg_type) : NULL;
 	if (nm)
-		sb_add(&b, "L2TP %s", nm);
+		sbuf_add(&b, "L2TP %s", nm);
 	else if (m->has_msg_type)
-		sb_add(&b, "L2TP type-%u", m->msg_type);
+		sbuf_add(&b, "L2TP type-%u", m->msg_type);
 	else
-		sb_add(&b, "L2TP control (no Message Type)");
-	sb_add(&b, " tid %u sid %u Ns %u Nr %u", m->tunnel_id, m->session_id, m->ns, m->nr);
+		sbuf_add(&b, "L2TP control (no Message Type)");
+	sbuf_add(&b, " tid %u sid %u Ns %u Nr %u", m->tunnel_id, m->session_id, m->ns, m->nr);
 	size_t hidden = 0;
 	for (size_t i = 0; i < m->n_avps; i++) {
 		const struct l2tp_avp *a = &m->avps[i];
@@ -706,49 +671,41 @@ void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 		switch (a->type) {
 		case L2TP_AVP_HOST_NAME:
 			if (a->kind != L2TP_KIND_STRING) break;
-			safe_text(a->val, a->val_len, tmp, sizeof tmp);
-			sb_add(&b, " host-name=%s", tmp);
+			text_printable(a->val, a->val_len, tmp, sizeof tmp);
+			sbuf_add(&b, " host-name=%s", tmp);
 			break;
 		case L2TP_AVP_VENDOR_NAME:
 			if (a->kind != L2TP_KIND_STRING) break;
-			safe_text(a->val, a->val_len, tmp, sizeof tmp);
-			sb_add(&b, " vendor=%s", tmp);
+			text_printable(a->val, a->val_len, tmp, sizeof tmp);
+			sbuf_add(&b, " vendor=%s", tmp);
 			break;
 		case L2TP_AVP_RESULT_CODE: {
 			if (a->kind != L2TP_KIND_RESULT) break;
 			const char *rn = l2tp_result_name(m->msg_type, a->v.result.result);
-			sb_add(&b, " result=%u", a->v.result.result);
-			if (rn) sb_add(&b, " (%s)", rn);
+			sbuf_add(&b, " result=%u", a->v.result.result);
+			if (rn) sbuf_add(&b, " (%s)", rn);
 			if (a->v.result.has_error && a->v.result.error) {
 				const char *en = l2tp_error_name(a->v.result.error);
-				sb_add(&b, " error=%u", a->v.result.error);
-				if (en) sb_add(&b, " (%s)", en);
+				sbuf_add(&b, " error=%u", a->v.result.error);
+				if (en) sbuf_add(&b, " (%s)", en);
 			}
 			if (a->v.result.msg_len) {
-				safe_text(a->v.result.msg, a->v.result.msg_len, tmp, sizeof tmp);
-				sb_add(&b, " \"%s\"", tmp);
+				text_printable(a->v.result.msg, a->v.result.msg_len, tmp, sizeof tmp);
+				sbuf_add(&b, " \"%s\"", tmp);
 			}
 			break;
 		}
 		default: break;
 		}
 	}
-	if (hidden) sb_add(&b, " hidden-avps=%zu", hidden);
+	if (hidden) sbuf_add(&b, " hidden-avps=%zu", hidden);
 }
 
 /* ---- JSON -------------------------------------------------------------------------- */
 static json_t *json_text(const uint8_t *p, size_t n)
 {
 	char tmp[4 * 1024 + 8];
-	safe_text(p, n, tmp, sizeof tmp);
-	return json_string(tmp);
-}
-
-static json_t *json_hex(const uint8_t *p, size_t n)
-{
-	char tmp[2 * 1024 + 2];
-	if (n > 1024) n = 1024;
-	hex_str(p, n, tmp);
+	text_printable(p, n, tmp, sizeof tmp);
 	return json_string(tmp);
 }
 
