@@ -239,27 +239,30 @@ static int by_pair_port(const void *a, const void *b)
 	return c;
 }
 
+void explain_finish_one(struct sess_table *t, struct vsess *s)
+{
+	if (!s || s->finished)
+		return;
+	s->finished = true;
+	uint64_t tend = sess_last_ns(t);
+	if (is_ike(s))
+		finish_ike(s, tend);
+	else if (is_ppp_carrier(s)) {
+		finish_tunnel(s, tend);
+		finish_ppp(s, tend);
+	} else {
+		finish_radius(s, tend);
+	}
+	if (s->ph[PH_ESTABLISHED].state == PS_OPEN)
+		s->ph[PH_ESTABLISHED].state = PS_OK;
+	if (s->ph[PH_TEARDOWN].state == PS_OPEN)
+		s->ph[PH_TEARDOWN].state = PS_OK;
+}
+
 void explain_finish(struct sess_table *t)
 {
-	uint64_t tend = sess_last_ns(t);
-	for (size_t i = 0; i < sess_count(t); i++) {
-		struct vsess *s = sess_at(t, i);
-		if (is_ike(s))
-			finish_ike(s, tend);
-		else if (is_ppp_carrier(s)) {
-			finish_tunnel(s, tend);
-			finish_ppp(s, tend);
-		} else {
-			finish_radius(s, tend);
-		}
-	}
-	for (size_t i = 0; i < sess_count(t); i++) {
-		struct vsess *s = sess_at(t, i);
-		if (s->ph[PH_ESTABLISHED].state == PS_OPEN)
-			s->ph[PH_ESTABLISHED].state = PS_OK;
-		if (s->ph[PH_TEARDOWN].state == PS_OPEN)
-			s->ph[PH_TEARDOWN].state = PS_OK;
-	}
+	for (size_t i = 0; i < sess_count(t); i++)
+		explain_finish_one(t, sess_at(t, i));
 	/* Several clients behind one address: IKE SAs from one client address to one server
 	 * with different source ports (the NAT gave each its own). Sorted, so one pass
 	 * counts the ports of each address pair. */
@@ -269,7 +272,7 @@ void explain_finish(struct sess_table *t)
 		return;
 	for (size_t i = 0; i < sess_count(t); i++) {
 		struct vsess *s = sess_at(t, i);
-		if (is_ike(s))
+		if (s && is_ike(s))
 			v[n++] = s;
 	}
 	qsort(v, n, sizeof *v, by_pair_port);

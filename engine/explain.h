@@ -6,11 +6,11 @@
  * docs/facts.md, and explain_session_json / explain_capture_json build the result that
  * `vnet pcap explain` prints:
  *
- *   { "file", "packets", "sessions": [ { "id", "protocol", "client", "server", "user",
+ *   { "file", "sessions": [ { "id", "protocol", "client", "server", "user",
  *     "outcome", "failed_phase", "error", "start_us", "duration_us" (microseconds),
  *     "phases": [...],
  *     "facts": [...], "anomalies": [...], "diagnoses": [...] } ],
- *     "summary": { "sessions", "failed", "anomalous" } }
+ *     "packets", "decryption" (with keys), "summary": { "sessions", "failed", "anomalous" } }
  */
 #ifndef VNET_EXPLAIN_H
 #define VNET_EXPLAIN_H
@@ -24,6 +24,9 @@
 /* Close the sessions: decide open phases, derived observations (PSK mismatch from the
  * fifth Main Mode message, no reply, NAT, MTU...). Call once, after the last packet. */
 void explain_finish(struct sess_table *t);
+/* The same for one session that ended before the capture did (sess_set_done); the
+ * cross-session facts (clients behind one NAT) are only stated by explain_finish. */
+void explain_finish_one(struct sess_table *t, struct vsess *s);
 
 /* The phase that did not complete, or PH_COUNT when none. */
 enum phase_id explain_failed_phase(const struct vsess *s);

@@ -42,6 +42,8 @@ struct sess_table {
 	size_t nslots, used;
 	uint64_t first_ns, last_ns;
 	uint64_t packets;
+	sess_done_fn done;
+	void *done_arg;
 	const struct ike_keys *keys;
 	uint8_t *dec;              /* decrypted IKE message */
 	struct ike_msg *inner;     /* its decode */
@@ -120,7 +122,8 @@ static uint32_t map_get(struct sess_table *t, const struct key *k)
 	if (!t->nslots)
 		return 0;
 	struct slot *s = map_slot(t, k, key_hash(k));
-	return s ? s->sid : 0;
+	/* a key of a session already released is as good as absent */
+	return s && s->sid && t->s[s->sid - 1] ? s->sid : 0;
 }
 
 static void map_put(struct sess_table *t, const struct key *k, uint32_t sid)
@@ -154,17 +157,61 @@ struct sess_table *sess_table_new(const char *file)
 	return t;
 }
 
+static void sess_free_one(struct vsess *s)
+{
+	if (!s)
+		return;
+	for (int ph = 0; ph < PH_COUNT; ph++)
+		free(s->ph[ph].note);
+	ike1_crypt_free(s->crypt);
+	free(s->obs);
+	free(s);
+}
+
+void sess_release(struct sess_table *t, struct vsess *s)
+{
+	if (!s || s->id < 1 || s->id > t->n || t->s[s->id - 1] != s)
+		return;
+	t->s[s->id - 1] = NULL;
+	sess_free_one(s);
+}
+
+void sess_set_done(struct sess_table *t, sess_done_fn fn, void *arg)
+{
+	t->done = fn;
+	t->done_arg = arg;
+}
+
+/* A conversation that has ended on the wire: hand it over and forget it. */
+static void sess_maybe_done(struct sess_table *t, struct vsess *s)
+{
+	if (!t->done || s->done)
+		return;
+	bool ended = false;
+	switch (s->proto) {
+	case SP_RADIUS:
+	case SP_ACCT:
+		ended = s->rad_answered;
+		break;
+	case SP_L2TP:
+	case SP_PPTP:
+		ended = s->closed;
+		break;
+	default:
+		break;
+	}
+	if (!ended)
+		return;
+	s->done = true;
+	t->done(t->done_arg, t, s);
+}
+
 void sess_table_free(struct sess_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n; i++) {
-		for (int ph = 0; ph < PH_COUNT; ph++)
-			free(t->s[i]->ph[ph].note);
-		ike1_crypt_free(t->s[i]->crypt);
-		free(t->s[i]->obs);
-		free(t->s[i]);
-	}
+	for (size_t i = 0; i < t->n; i++)
+		sess_free_one(t->s[i]);
 	free(t->s);
 	free(t->slots);
 	free(t->dec);
@@ -1277,6 +1324,11 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	}
 	/* the other side answered: its Nr acknowledges */
 	s->ns_repeat[!dir] = 0;
+	if (s->stop_from[!dir]) {
+		s->closed = true; /* the StopCCN was acknowledged */
+		sess_maybe_done(t, s);
+		return;
+	}
 	s->hello_pending[!dir] = 0;
 	bool retrans = false;
 	if (!m->zlb && m->has_seq) {
@@ -1337,6 +1389,8 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	case L2TP_MSG_CDN:
 	case L2TP_MSG_STOPCCN: {
 		bool cdn = m->msg_type == L2TP_MSG_CDN;
+		if (!cdn)
+			s->stop_from[dir] = true;
 		phase_touch(s, PH_TEARDOWN, p, retrans);
 		a = l2tp_find_avp(m, L2TP_AVP_RESULT_CODE);
 		if (a && a->kind == L2TP_KIND_RESULT) {
@@ -1467,12 +1521,16 @@ static void pptp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 		break;
 	case PPTP_CCRQ:
 	case PPTP_STOPCCRQ:
+		phase_touch(s, PH_TEARDOWN, p, false);
+		break;
 	case PPTP_STOPCCRP:
 		phase_touch(s, PH_TEARDOWN, p, false);
+		s->closed = true;
 		break;
 	default:
 		break;
 	}
+	sess_maybe_done(t, s);
 }
 
 static void tcp_input(struct sess_table *t, const struct dl_pkt *p)
@@ -1495,10 +1553,13 @@ static void tcp_input(struct sess_table *t, const struct dl_pkt *p)
 	} else if ((f & TCP_RST) && !s->ph[PH_TUNNEL].state) {
 		phase_touch(s, PH_TUNNEL, p, false);
 	}
+	if ((f & (TCP_RST | TCP_FIN)) && s->ph[PH_TEARDOWN].state && s->synack_seen)
+		s->closed = (f & TCP_RST) != 0 || s->closed;
 	if (f & TCP_RST && p->sport == PPTP_PORT && !s->synack_seen) {
 		sess_obs_bool(s, "pptp.no_reply", true, p->frame);
 		phase_end(s, PH_TUNNEL, PS_FAILED, p, "the server reset the TCP connection");
 	}
+	sess_maybe_done(t, s);
 }
 
 static void gre_input(struct sess_table *t, const struct dl_pkt *p, const struct gre_msg *g,
@@ -1634,6 +1695,7 @@ static void radius_input(struct sess_table *t, const struct dl_pkt *p, const str
 		}
 		phase_end(s, ph, PS_FAILED, p, note);
 	}
+	sess_maybe_done(t, s);
 }
 
 /* ---- entry ------------------------------------------------------------------------- */

@@ -159,6 +159,11 @@ struct vsess {
 	bool rad_answered;
 
 	struct ppp_link ppp;
+
+	bool stop_from[2];         /* StopCCN sent by the client / the server */
+	bool closed;               /* the conversation ended on the wire */
+	bool done;                 /* handed to the done callback */
+	bool finished;             /* explain_finish_one ran */
 };
 
 struct sess_table;
@@ -168,6 +173,13 @@ struct ike1_crypt;
 /* `file` names the capture in evidence (copied). */
 struct sess_table *sess_table_new(const char *file);
 void sess_table_free(struct sess_table *t);
+/* Called for a conversation that ended on the wire (RADIUS answered, L2TP StopCCN
+ * acknowledged, PPTP control connection closed): the callback explains it and may
+ * release it, so memory follows the sessions open at a time, not all of them. */
+typedef void (*sess_done_fn)(void *arg, struct sess_table *t, struct vsess *s);
+void sess_set_done(struct sess_table *t, sess_done_fn fn, void *arg);
+/* Free a session; sess_at then gives NULL for it and its keys are forgotten. */
+void sess_release(struct sess_table *t, struct vsess *s);
 /* Decrypt IKEv2 encrypted payloads with these keys (kept by the caller). -1 on OOM. */
 int sess_set_keys(struct sess_table *t, const struct ike_keys *k);
 uint64_t sess_decrypted(const struct sess_table *t);     /* messages decrypted */
@@ -184,7 +196,7 @@ uint64_t sess_packets(const struct sess_table *t); /* frames fed */
 const char *sess_file(const struct sess_table *t);
 
 size_t sess_count(const struct sess_table *t);
-struct vsess *sess_at(struct sess_table *t, size_t i);
+struct vsess *sess_at(struct sess_table *t, size_t i); /* NULL: released */
 struct vsess *sess_find_id(struct sess_table *t, uint32_t id);
 
 /* Observations (the first value of each key wins for scalars unless `replace`). */

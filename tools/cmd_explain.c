@@ -38,7 +38,29 @@ static void print_duration(char *buf, size_t n, double s)
 	snprintf(buf, n, "%.3fs", s);
 }
 
-static void table_row(struct out_table *tb, const json_t *s)
+struct row {
+	uint32_t id;
+	char *cells[9];
+};
+
+struct run {
+	bool json, all;
+	uint32_t only;
+	const struct ruleset *rs;
+	struct facts *facts;
+	size_t nshown, nfailed, nanom, k;
+	struct row *rows;
+	size_t nrows, caprows;
+	FILE *blocks;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void table_row(struct run *r, const json_t *s)
 {
 	char id[16], err[16], dur[32];
 	snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(s, "id")));
@@ -53,7 +75,18 @@ static void table_row(struct out_table *tb, const json_t *s)
 	const char *cells[9] = {id, jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"),
 	                        *user ? user : "-", jstr(s, "outcome"), *phase ? phase : "-",
 	                        err, dur};
-	out_table_add(tb, cells);
+	if (r->nrows == r->caprows) {
+		size_t nc = r->caprows ? r->caprows * 2 : 64;
+		struct row *nr = realloc(r->rows, nc * sizeof *nr);
+		if (!nr)
+			return;
+		r->rows = nr;
+		r->caprows = nc;
+	}
+	struct row *w = &r->rows[r->nrows++];
+	w->id = (uint32_t)json_integer_value(json_object_get(s, "id"));
+	for (int c = 0; c < 9; c++)
+		w->cells[c] = strdup(cells[c]);
 }
 
 /* A failed session, or one with anomalies or warnings. */
@@ -64,14 +97,17 @@ static bool worth_showing(const json_t *s)
 	       json_array_size(json_object_get(s, "diagnoses"));
 }
 
-static void print_indented(const char *txt, int indent)
+/* Print JSON text with every line but (when `skip_first`) the first indented. */
+static void print_indented(const char *txt, int indent, bool skip_first)
 {
 	const char *p = txt;
+	bool first = true;
 	while (*p) {
 		const char *e = strchr(p, '\n');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		printf("%*s%.*s%s", indent, "", (int)n, p, e ? "\n" : "");
+		printf("%*s%.*s%s", first && skip_first ? 0 : indent, "", (int)n, p, e ? "\n" : "");
 		p += n + (e ? 1 : 0);
+		first = false;
 	}
 }
 
@@ -95,26 +131,26 @@ static json_t *keys_json(const struct ike_keys *keys, const struct sess_table *t
 	return kj;
 }
 
-static void print_block(const json_t *s)
+static void print_block(FILE *fp, const json_t *s)
 {
 	const char *outcome = jstr(s, "outcome");
 	bool failed = !strcmp(outcome, "failed");
-	printf("\n%sSession %lld%s: %s, client %s, server %s", out_c(C_BOLD),
+	fprintf(fp, "\n%sSession %lld%s: %s, client %s, server %s", out_c(C_BOLD),
 	       (long long)json_integer_value(json_object_get(s, "id")), out_c(C_RESET),
 	       jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"));
 	if (*jstr(s, "user"))
-		printf(", user %s", jstr(s, "user"));
-	printf("\n");
+		fprintf(fp, ", user %s", jstr(s, "user"));
+	fprintf(fp, "\n");
 	if (failed) {
-		printf("  %sfailed%s in %s", out_c(C_RED), out_c(C_RESET), jstr(s, "failed_phase"));
+		fprintf(fp, "  %sfailed%s in %s", out_c(C_RED), out_c(C_RESET), jstr(s, "failed_phase"));
 		json_t *e = json_object_get(s, "error");
 		if (json_is_integer(e))
-			printf("; the client shows error %lld", (long long)json_integer_value(e));
-		printf("\n");
+			fprintf(fp, "; the client shows error %lld", (long long)json_integer_value(e));
+		fprintf(fp, "\n");
 	} else {
-		printf("  %ssucceeded%s\n", out_c(C_GREEN), out_c(C_RESET));
+		fprintf(fp, "  %ssucceeded%s\n", out_c(C_GREEN), out_c(C_RESET));
 	}
-	printf("  phases:\n");
+	fprintf(fp, "  phases:\n");
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(s, "phases"), i, p) {
@@ -127,21 +163,21 @@ static void print_block(const json_t *s)
 			snprintf(fr, sizeof fr, "frame %lld", f0);
 		else
 			snprintf(fr, sizeof fr, "frames %lld-%lld", f0, f1);
-		printf("    %-28s %s%-10s%s %-14s at %.3fs for %.3fs, %lld packet%s",
+		fprintf(fp, "    %-28s %s%-10s%s %-14s at %.3fs for %.3fs, %lld packet%s",
 		       jstr(p, "title"), out_c(c), po, out_c(C_RESET), fr,
 		       us(p, "start_us"), us(p, "duration_us"),
 		       (long long)json_integer_value(json_object_get(p, "packets")),
 		       json_integer_value(json_object_get(p, "packets")) == 1 ? "" : "s");
 		json_int_t rt = json_integer_value(json_object_get(p, "retransmissions"));
 		if (rt)
-			printf(", %lld retransmitted", (long long)rt);
-		printf("\n");
+			fprintf(fp, ", %lld retransmitted", (long long)rt);
+		fprintf(fp, "\n");
 		if (*jstr(p, "note"))
-			printf("      %s\n", jstr(p, "note"));
+			fprintf(fp, "      %s\n", jstr(p, "note"));
 	}
 	json_t *facts = json_object_get(s, "facts");
 	if (json_array_size(facts)) {
-		printf("  facts:\n");
+		fprintf(fp, "  facts:\n");
 		json_t *f;
 		json_array_foreach(facts, i, f) {
 			json_t *v = json_object_get(f, "value");
@@ -152,24 +188,54 @@ static void print_block(const json_t *s)
 				snprintf(vb, sizeof vb, "%lld", (long long)json_integer_value(v));
 			else
 				snprintf(vb, sizeof vb, "%s", json_is_true(v) ? "true" : "false");
-			printf("    %s = %s (frame %lld)\n", jstr(f, "key"), vb,
+			fprintf(fp, "    %s = %s (frame %lld)\n", jstr(f, "key"), vb,
 			       (long long)json_integer_value(json_object_get(f, "frame")));
 		}
 	}
 	json_t *an = json_object_get(s, "anomalies");
 	if (json_array_size(an)) {
-		printf("  anomalies:\n");
+		fprintf(fp, "  anomalies:\n");
 		json_t *a;
 		json_array_foreach(an, i, a)
-			printf("    %s\n", json_string_value(a));
+			fprintf(fp, "    %s\n", json_string_value(a));
 	}
 	json_t *d = json_object_get(s, "diagnoses");
 	if (json_array_size(d)) {
-		printf("  diagnoses:\n");
-		render_diag_text(stdout, d, 4);
+		fprintf(fp, "  diagnoses:\n");
+		render_diag_text(fp, d, 4);
 	} else if (failed) {
-		printf("  no rule of the knowledge base explains this failure\n");
+		fprintf(fp, "  no rule of the knowledge base explains this failure\n");
 	}
+}
+
+static void emit(struct run *r, struct sess_table *t, const struct vsess *s)
+{
+	if (r->only && s->id != r->only)
+		return;
+	r->nshown++;
+	bool failed = explain_failed_phase(s) != PH_COUNT;
+	r->nfailed += failed;
+	json_t *j = session_result(t, s, r->rs, r->facts);
+	bool show = worth_showing(j);
+	r->nanom += !failed && show;
+	if (r->json) {
+		char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", r->k++ ? "," : "");
+		print_indented(txt ? txt : "null", 4, false);
+		free(txt);
+	} else {
+		table_row(r, j);
+		if (r->all || show)
+			print_block(r->blocks, j);
+	}
+	json_decref(j);
+}
+
+static void session_done(void *arg, struct sess_table *t, struct vsess *s)
+{
+	explain_finish_one(t, s);
+	emit(arg, t, s);
+	sess_release(t, s);
 }
 
 static bool parse_id(const char *s, uint32_t *out)
@@ -236,6 +302,28 @@ int cmd_pcap_explain(struct cmd_args *a)
 	dissect_set_frag_report(d, frag_report, t);
 	int rc = EXIT_YES;
 	struct pcapin_pkt pk;
+	struct run run;
+	memset(&run, 0, sizeof run);
+	/* Sessions are explained and printed as they end on the wire (and released), the rest
+	 * at the end of the capture: memory follows the sessions open at one time. */
+	run.json = a->json;
+	run.all = args_count(a, "-v") > 0 || only;
+	run.only = only;
+	run.rs = rs;
+	run.facts = facts;
+	if (!a->json && !(run.blocks = tmpfile())) {
+		out_err(NULL, 0, 0, "no temporary file for the output: %s", strerror(errno));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (a->json) {
+		json_t *fs = json_string(path);
+		char *f = fs ? json_dumps(fs, JSON_ENCODE_ANY) : NULL;
+		json_decref(fs);
+		printf("{\n  \"file\": %s,\n  \"sessions\": [", f ? f : "null");
+		free(f);
+	}
+	sess_set_done(t, session_done, &run);
 	for (;;) {
 		int n = pcapin_next(&in, &pk);
 		if (n == 0)
@@ -251,98 +339,71 @@ int cmd_pcap_explain(struct cmd_args *a)
 			sess_packet(t, p);
 	}
 	dissect_finish(d);
+	sess_set_done(t, NULL, NULL);
 	explain_finish(t);
-
-	if (only && !sess_find_id(t, only)) {
+	for (size_t i = 0; i < sess_count(t); i++) {
+		struct vsess *s = sess_at(t, i);
+		if (s)
+			emit(&run, t, s);
+	}
+	if (only && only > sess_count(t)) {
 		out_err(NULL, 0, 0, "--session %u: the capture has %zu session%s", only,
 		        sess_count(t), sess_count(t) == 1 ? "" : "s");
 		rc = EXIT_USAGE;
-		goto out;
+		if (!a->json)
+			goto out;
 	}
-	/* One session at a time: its JSON is built, printed (or reduced to a table row)
-	 * and freed, so the output never holds every session at once. */
-	size_t nshown = 0, nfailed = 0, nanom = 0;
-	for (size_t i = 0; i < sess_count(t); i++) {
-		struct vsess *s = sess_at(t, i);
-		if (only && s->id != only)
-			continue;
-		nshown++;
-		if (explain_failed_phase(s) != PH_COUNT)
-			nfailed++;
-	}
-	if (rc == EXIT_YES && nfailed)
+	if (rc == EXIT_YES && run.nfailed)
 		rc = EXIT_NO;
 	if (a->json) {
-		json_t *head = json_object();
-		json_object_set_new(head, "file", json_string(path));
-		json_object_set_new(head, "packets", json_integer((json_int_t)sess_packets(t)));
-		if (keys)
-			json_object_set_new(head, "decryption", keys_json(keys, t));
-		char *h = json_dumps(head, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(head);
-		if (!h) {
-			out_err(NULL, 0, 0, "out of memory");
-			rc = EXIT_USAGE;
-			goto out;
+		printf("%s]", run.k ? "\n  " : "");
+		printf(",\n  \"packets\": %llu", (unsigned long long)sess_packets(t));
+		if (keys) {
+			json_t *kjs = keys_json(keys, t);
+			char *kj = json_dumps(kjs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			json_decref(kjs);
+			printf(",\n  \"decryption\": ");
+			print_indented(kj ? kj : "null", 2, true);
+			free(kj);
 		}
-		h[strlen(h) - 2] = 0; /* drop "\n}" to continue the object */
-		printf("%s,\n  \"sessions\": [", h);
-		free(h);
-	} else {
-		printf("%s: %llu packets, %zu session%s, %zu failed\n", path,
-		       (unsigned long long)sess_packets(t), nshown, nshown == 1 ? "" : "s", nfailed);
-		if (keys)
-			printf("keys: %zu IKEv2 SA%s, %zu IKEv1 SA%s; %llu message%s decrypted, "
-			       "%llu failed\n",
-			       ike_keys_count_v2(keys), ike_keys_count_v2(keys) == 1 ? "" : "s",
-			       ike_keys_count_v1(keys), ike_keys_count_v1(keys) == 1 ? "" : "s",
-			       (unsigned long long)sess_decrypted(t),
-			       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
-	}
-	static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
-	                                  "OUTCOME", "PHASE", "ERROR", "DURATION"};
-	struct out_table *tb = a->json ? NULL : out_table_new(9, hdr);
-	bool all = args_count(a, "-v") > 0 || only;
-	size_t k = 0;
-	/* pass 1: JSON records, or the table's rows */
-	for (size_t i = 0; i < sess_count(t); i++) {
-		struct vsess *s = sess_at(t, i);
-		if (only && s->id != only)
-			continue;
-		json_t *j = session_result(t, s, rs, facts);
-		bool anomalous = explain_failed_phase(s) == PH_COUNT && worth_showing(j);
-		nanom += anomalous;
-		if (a->json) {
-			char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			printf("%s\n", k++ ? "," : "");
-			print_indented(txt ? txt : "null", 4);
-			free(txt);
-		} else {
-			table_row(tb, j);
-		}
-		json_decref(j);
-	}
-	if (a->json) {
-		printf("%s],\n  \"summary\": {\n    \"sessions\": %zu,\n    \"failed\": %zu,\n"
-		       "    \"anomalous\": %zu\n  }\n}\n", k ? "\n  " : "", nshown, nfailed, nanom);
+		printf(",\n  \"summary\": {\n    \"sessions\": %zu,\n    \"failed\": %zu,\n"
+		       "    \"anomalous\": %zu\n  }\n}\n", run.nshown, run.nfailed, run.nanom);
 		goto out;
 	}
-	if (nshown) {
+	printf("%s: %llu packets, %zu session%s, %zu failed\n", path,
+	       (unsigned long long)sess_packets(t), run.nshown, run.nshown == 1 ? "" : "s",
+	       run.nfailed);
+	if (keys)
+		printf("keys: %zu IKEv2 SA%s, %zu IKEv1 SA%s; %llu message%s decrypted, "
+		       "%llu failed\n",
+		       ike_keys_count_v2(keys), ike_keys_count_v2(keys) == 1 ? "" : "s",
+		       ike_keys_count_v1(keys), ike_keys_count_v1(keys) == 1 ? "" : "s",
+		       (unsigned long long)sess_decrypted(t),
+		       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
+	if (run.nrows) {
+		static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
+		                                  "OUTCOME", "PHASE", "ERROR", "DURATION"};
+		struct out_table *tb = out_table_new(9, hdr);
+		qsort(run.rows, run.nrows, sizeof *run.rows, by_id);
+		for (size_t i = 0; i < run.nrows; i++)
+			out_table_add(tb, (const char *const *)run.rows[i].cells);
 		printf("\n");
 		out_table_print(tb, stdout, 0);
+		out_table_free(tb);
 	}
-	out_table_free(tb);
-	/* pass 2: one block per failed or anomalous session (every session with -v) */
-	for (size_t i = 0; i < sess_count(t); i++) {
-		struct vsess *s = sess_at(t, i);
-		if (only && s->id != only)
-			continue;
-		json_t *j = session_result(t, s, rs, facts);
-		if (all || worth_showing(j))
-			print_block(j);
-		json_decref(j);
-	}
+	fflush(stdout);
+	rewind(run.blocks);
+	char buf[8192];
+	size_t got;
+	while ((got = fread(buf, 1, sizeof buf, run.blocks)) > 0)
+		fwrite(buf, 1, got, stdout);
 out:
+	for (size_t i = 0; i < run.nrows; i++)
+		for (int c = 0; c < 9; c++)
+			free(run.rows[i].cells[c]);
+	free(run.rows);
+	if (run.blocks)
+		fclose(run.blocks);
 	facts_free(facts);
 	sess_table_free(t);
 	dissect_free(d);
