@@ -6,7 +6,7 @@
 #
 # The capture is generated: L2TP tunnels from distinct clients, each with its call,
 # LCP, CHAP (every tenth answered with an MS-CHAP Failure E=691), IPCP, one data packet,
-# CDN and StopCCN; 64 sessions run interleaved at any time. Prints the wall time of
+# CDN, StopCCN and its acknowledgement; 64 sessions run interleaved at any time. Prints the wall time of
 # each tool, the ratio, packets per second and the peak memory of vnet.
 set -euo pipefail
 vnet=${1:?usage: bench/explain.sh VNET [SESSIONS]}
@@ -83,6 +83,7 @@ def script(i):
         yield c(data(ts, ss, b'\x00\x21' + bytes([0x45]) + bytes(59)))
         yield s(ctrl(tc, sc, 2, 4, 14, avp(1, struct.pack('!H', 1))))
     yield c(ctrl(ts, 0, 4, 3, 4, avp(1, struct.pack('!H', 1)) + avp(9, struct.pack('!H', tc))))
+    yield s(ctrl(tc, 0, 3, 5, 0))
 
 live, nxt = [], 0
 while live or nxt < n:

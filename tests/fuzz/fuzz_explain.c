@@ -1,7 +1,8 @@
 /* libFuzzer target: the session tracker and the explainer over a mutated capture.
  *
  * Input: a byte that picks the mode. 0xff: the rest is a key file (docs/keys.md) for
- * ike_keys_parse. Otherwise it picks the link type (Ethernet, raw IP, Linux cooked); frames
+ * ike_keys_parse. Otherwise it picks the link type (Ethernet, raw IP, Linux cooked; low
+ * bits) and whether ended sessions are released as they end (0x40); frames
  * each as a 2-byte big-endian length and that many bytes; frames 1 ms apart. Every
  * frame goes through the dispatcher and the tracker; at the end every session is
  * finished, turned into facts, matched against the rules and rendered as JSON. The
@@ -19,10 +20,36 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static struct ruleset *rs;
+static struct facts *fx;
+
+static void check_session(struct sess_table *t, const struct vsess *s)
+{
+	struct rule_match m[8];
+	size_t nm = explain_diagnose(t, s, rs, fx, m, 8);
+	if (nm > 8)
+		abort();
+	json_t *j = explain_session_json(t, s, m, nm);
+	if (!j)
+		abort();
+	char *txt = json_dumps(j, JSON_COMPACT);
+	if (!txt)
+		abort();
+	free(txt);
+	json_decref(j);
+}
+
+/* Sessions that end before the capture: explained and released on the spot. */
+static void done(void *arg, struct sess_table *t, struct vsess *s)
+{
+	(void)arg;
+	explain_finish_one(t, s);
+	check_session(t, s);
+	sess_release(t, s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ruleset *rs;
-	static struct facts *fx;
 	if (!rs) {
 		struct diag_err err;
 		rs = rules_load_default(&err);
@@ -46,6 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sess_table *t = sess_table_new("fuzz.pcap");
 	if (!d || !t)
 		abort();
+	if (data[0] & 0x40)
+		sess_set_done(t, done, NULL);
 	size_t off = 1;
 	uint64_t frame = 0, ns = 1000000000ull;
 	while (off + 2 <= size && frame < 4096) {
@@ -65,20 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	explain_finish(t);
 	for (size_t i = 0; i < sess_count(t); i++) {
 		struct vsess *s = sess_at(t, i);
+		if (!s)
+			continue; /* released when it ended */
 		if (s->id != i + 1)
 			abort();
-		struct rule_match m[8];
-		size_t nm = explain_diagnose(t, s, rs, fx, m, 8);
-		if (nm > 8)
-			abort();
-		json_t *j = explain_session_json(t, s, m, nm);
-		if (!j)
-			abort();
-		char *txt = json_dumps(j, JSON_COMPACT);
-		if (!txt)
-			abort();
-		free(txt);
-		json_decref(j);
+		check_session(t, s);
 	}
 	sess_table_free(t);
 	dissect_free(d);
