@@ -6,7 +6,7 @@ V="--uri unix:///run/charon.vici"
 cp=$!
 i=0
 while [ $i -lt 40 ] && [ ! -S /run/charon.vici ]; do sleep 0.25; i=$((i + 1)); done
-swanctl --load-all --file /scenario/swanctl.conf $V 2>&1 | grep -E 'loaded|failed'
+swanctl --load-all --file /scenario/swanctl.conf $V 2>&1 | grep -E 'loaded|failed' | grep -v 'opening directory'
 swanctl --initiate --child net --timeout 30 $V > /tmp/initiate.log 2>&1
 irc=$?
 grep -E 'established|successfully|failed|NO_PROPOSAL|AUTH' /tmp/initiate.log

@@ -75,8 +75,10 @@ CONF
         sleep 0.1
     done
     [ -S "$W/charon.vici" ] || { echo "charon did not start:"; cat "$W/charon.out" "$W/charon.log" 2>/dev/null; exit 1; }
-    STRONGSWAN_CONF=$W/strongswan.conf swanctl --load-all --file "$W/swanctl.conf" --uri "unix://$W/charon.vici" ||
-        exit 1
+    # swanctl also looks for credential folders beside the file: keep its output aside
+    STRONGSWAN_CONF=$W/strongswan.conf swanctl --load-all --file "$W/swanctl.conf" \
+        --uri "unix://$W/charon.vici" > "$W/swanctl-load.log" 2>&1 ||
+        { echo "swanctl could not load the responder's configuration:"; cat "$W/swanctl-load.log"; exit 1; }
     # the guest's charon deletes the SAs when it stops: look at them while they
     # are up (once a second, for at most 100 s)
     (
