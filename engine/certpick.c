@@ -116,9 +116,71 @@ static char *name_str(const X509_NAME *n)
 		out = l >= 0 ? strndup(data, (size_t)l) : NULL;
 	}
 	BIO_free(b);
-	if (!out)
-		out = strdup("");
-	return out;
+	char *safe = cert_safe_text(out ? out : "");
+	free(out);
+	return safe ? safe : strdup("");
+}
+
+char *cert_name_windows(const X509_NAME *n)
+{
+	size_t cap = 256, len = 0;
+	char *o = malloc(cap);
+	if (!o)
+		return NULL;
+	o[0] = 0;
+	int cnt = X509_NAME_entry_count(n), prev_set = -1;
+	for (int i = 0; i < cnt && i < 256; i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(n, i);
+		int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+		char oid[64];
+		const char *key = nid == NID_stateOrProvinceName ? "S"
+		                : nid == NID_pkcs9_emailAddress ? "E"
+		                : nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
+		if (!key) {
+			OBJ_obj2txt(oid, sizeof oid, X509_NAME_ENTRY_get_object(e), 1);
+			key = oid;
+		}
+		unsigned char *u = NULL;
+		int ul = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(e));
+		if (ul < 0) {
+			ERR_clear_error();
+			continue;
+		}
+		bool quote = ul > 0 && (u[0] == ' ' || u[ul - 1] == ' ');
+		for (int k = 0; k < ul; k++)
+			if (strchr(",+=\"<>#;\n\r", u[k]) && u[k])
+				quote = true;
+		/* worst case: every byte doubled, plus key, separators and quotes */
+		size_t need = len + strlen(key) + (size_t)ul * 2 + 8;
+		if (need > cap) {
+			size_t nc = need * 2;
+			char *no = realloc(o, nc);
+			if (!no) {
+				OPENSSL_free(u);
+				free(o);
+				return NULL;
+			}
+			o = no;
+			cap = nc;
+		}
+		int set = X509_NAME_ENTRY_set(e);
+		if (len)
+			len += (size_t)sprintf(o + len, "%s", set == prev_set ? " + " : ", ");
+		prev_set = set;
+		len += (size_t)sprintf(o + len, "%s=%s", key, quote ? "\"" : "");
+		for (int k = 0; k < ul; k++) {
+			if (u[k] == '"')
+				o[len++] = '"';
+			o[len++] = (char)u[k];
+		}
+		if (quote)
+			o[len++] = '"';
+		o[len] = 0;
+		OPENSSL_free(u);
+	}
+	char *safe = cert_safe_text(o);
+	free(o);
+	return safe;
 }
 
 /* Printable copy of bytes that came from a certificate: anything outside printable
@@ -455,6 +517,8 @@ static void inspect(struct cert_info *ci, const struct cert_store *s, const stru
 	snprintf(ci->chain_error, sizeof ci->chain_error, "%s", r.error);
 	if (r.root)
 		ci->chain_root = strdup(r.root);
+	if (r.top)
+		ci->chain_root_win = cert_name_windows(X509_get_subject_name(r.top));
 	if (r.ok && r.top) {
 		for (int i = 0; i < sk_X509_num(s->roots); i++)
 			if (X509_cmp(sk_X509_value(s->roots, i), r.top) == 0 && s->root_files &&
@@ -479,6 +543,7 @@ static void info_free(struct cert_info *ci)
 	for (size_t i = 0; i < ci->nsan; i++) free(ci->san[i]);
 	free(ci->chain_root);
 	free(ci->chain_root_file);
+	free(ci->chain_root_win);
 	for (size_t i = 0; i < ci->nchain_names; i++) free(ci->chain_names[i]);
 	free(ci->chain_names);
 }
@@ -662,7 +727,7 @@ void cert_client_check(const struct cert_pick *p, size_t idx, struct cert_client
 	for (int i = 0; anchors && i < sk_X509_num(anchors) && !shared; i++) {
 		char *an = name_str(X509_get_subject_name(sk_X509_value(anchors, i)));
 		if (an && (names_contain(ci->chain_names, ci->nchain_names, an) ||
-		           names_contain(r.names, r.nnames, an) || strcmp(an, ci->issuer) == 0))
+		           names_contain(r.names, r.nnames, an) || (ci->issuer && strcmp(an, ci->issuer) == 0)))
 			shared = true;
 		free(an);
 	}
@@ -843,8 +908,21 @@ static void build_fix(struct cert_pick *p)
 			         p->info[f->remove[k]].name, p->info[f->remove[k]].subject);
 		}
 		const char *both = pur == CERT_PURPOSE_L2TP || pur == CERT_PURPOSE_IPHTTPS
-		                   ? "for both IP-HTTPS and L2TP" : cert_purpose_title(pur);
-		if (pur == CERT_PURPOSE_IKEV2 && (int)f->single != p->picked)
+		                   ? "for both IP-HTTPS and L2TP" : "for IKEv2";
+		if ((pur == CERT_PURPOSE_SSTP || pur == CERT_PURPOSE_IPHTTPS) &&
+		    (int)f->single != p->picked)
+			f->advice = xasprintf("Bind %s explicitly to %s (%s, thumbprint %s), which the "
+			                      "clients accept, instead of leaving the choice to the "
+			                      "server; or remove from the computer store the "
+			                      "certificates it would take before it: %s.",
+			                      cert_purpose_title(pur), good->name, good->subject,
+			                      good->thumbprint, rm);
+		else if (pur == CERT_PURPOSE_SSTP)
+			f->advice = xasprintf("%s (%s, thumbprint %s) is already the pick and the clients "
+			                      "accept it; bind SSTP to it explicitly so a new certificate "
+			                      "cannot change that.", good->name, good->subject,
+			                      good->thumbprint);
+		else if (pur == CERT_PURPOSE_IKEV2 && (int)f->single != p->picked)
 			f->advice = xasprintf("Use %s (%s, thumbprint %s) %s: re-issue it with the IP "
 			                      "security IKE intermediate EKU (1.3.6.1.5.5.8.2.2) next to "
 			                      "Server Authentication; IPsec then uses only certificates "
@@ -887,11 +965,12 @@ static void build_fix(struct cert_pick *p)
 	if (pur != CERT_PURPOSE_L2TP)
 		return;
 	/* (b) stop the automatic L2TP policy and add a manual rule bound to the clients' CA. */
-	if (f->single >= 0 && p->info[f->single].chain_root) {
-		f->ca_name = strdup(p->info[f->single].chain_root);
+	if (f->single >= 0 && p->info[f->single].chain_root_win) {
+		f->ca_name = strdup(p->info[f->single].chain_root_win);
 		f->ca_from = xasprintf("the root CA of %s", p->info[f->single].name);
 	} else if (p->opts.client_cas && sk_X509_num(p->opts.client_cas) > 0) {
-		f->ca_name = name_str(X509_get_subject_name(sk_X509_value(p->opts.client_cas, 0)));
+		f->ca_name = cert_name_windows(
+			X509_get_subject_name(sk_X509_value(p->opts.client_cas, 0)));
 		f->ca_from = xasprintf("the first CA of %s", p->opts.client_ca_source);
 	}
 	char *cidr = p->opts.endpoint ? endpoint_cidr(p->opts.endpoint) : NULL;

@@ -72,6 +72,7 @@ struct cert_info {
 	bool chain_ok;           /* chains to a root of the store's roots/ */
 	char *chain_root;        /* subject of the root it chains to (or of the last CA found) */
 	char *chain_root_file;   /* roots/ file of that root, or NULL */
+	char *chain_root_win;    /* that root's name as Windows writes it (for netsh) */
 	char chain_error[256];   /* why not, when !chain_ok */
 	char **chain_names;      /* issuer names along the chain (for the CA comparison) */
 	size_t nchain_names;
@@ -148,6 +149,11 @@ void cert_pick_free(struct cert_pick *p);
 /* The client's view of any certificate of the store (used for the pick and the fix). */
 void cert_client_check(const struct cert_pick *p, size_t idx, struct cert_client_view *v);
 void cert_client_view_free(struct cert_client_view *v);
+
+/* A distinguished name as Windows writes it for netsh's auth1ca: attributes in
+ * certificate order joined by ", ", Windows' short names (S for ST, E for emailAddress),
+ * values holding , + = " < > # ; or edge spaces in double quotes with quotes doubled. */
+char *cert_name_windows(const X509_NAME *n);
 
 /* An IPv4 or IPv6 address, optionally with /PREFIX (for --endpoint). */
 bool cert_endpoint_valid(const char *ep);

@@ -24,6 +24,51 @@ static char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+	         : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!n || (n == 2 && p[0] < 0xc2) || p[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+		return 0; /* overlong, surrogate */
+	if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+char *cert_safe_text(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t l = strlen(s);
+	char *o = malloc(l * 4 + 1), *q = o;
+	if (!o)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 1 && (*p < 0x20 || *p == 0x7f))
+			n = 0;
+		if (n) {
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+		} else {
+			q += sprintf(q, "\\x%02x", *p);
+			p++;
+		}
+	}
+	*q = 0;
+	return o;
+}
+
 /* OpenSSL's reason for the most recent error, then an empty error queue. */
 static void ossl_reason(char *buf, size_t bufsz, const char *fallback)
 {
@@ -103,6 +148,64 @@ static bool parsed_add_ca(struct cert_parsed *p, X509 *x)
 	return true;
 }
 
+/* OpenSSL 3 spends most of a key decode on setting up the decoder, so one decoder for
+ * PEM and one for DER keys are kept and reused while the password stays the same. A
+ * decoder that failed is dropped; the next key gets a fresh one. */
+struct key_decoder {
+	OSSL_DECODER_CTX *ctx;
+	EVP_PKEY *out;   /* the decoder writes here */
+	char *pass;      /* the password it was set up with, or NULL */
+};
+static struct key_decoder key_decoders[2]; /* 0 PEM, 1 DER */
+
+static void key_decoder_drop(struct key_decoder *d)
+{
+	OSSL_DECODER_CTX_free(d->ctx);
+	d->ctx = NULL;
+	EVP_PKEY_free(d->out);
+	d->out = NULL;
+	if (d->pass) {
+		OPENSSL_cleanse(d->pass, strlen(d->pass));
+		free(d->pass);
+		d->pass = NULL;
+	}
+}
+
+/* A private key from `buf` ("PEM" or "DER"), or NULL with OpenSSL's error queued. */
+static EVP_PKEY *key_decode(bool der, const unsigned char *buf, size_t len, const char *pass)
+{
+	struct key_decoder *d = &key_decoders[der ? 1 : 0];
+	bool same = (!d->pass && !pass) || (d->pass && pass && strcmp(d->pass, pass) == 0);
+	if (d->ctx && !same)
+		key_decoder_drop(d);
+	if (!d->ctx) {
+		d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->out, der ? "DER" : "PEM", NULL, NULL,
+		                                       EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (!d->ctx)
+			return NULL;
+		if (pass) {
+			d->pass = strdup(pass);
+			if (!d->pass ||
+			    !OSSL_DECODER_CTX_set_passphrase(d->ctx, (const unsigned char *)pass,
+			                                     strlen(pass))) {
+				key_decoder_drop(d);
+				return NULL;
+			}
+		}
+	}
+	const unsigned char *p = buf;
+	size_t l = len;
+	EVP_PKEY_free(d->out);
+	d->out = NULL;
+	if (!OSSL_DECODER_from_data(d->ctx, &p, &l) || !d->out) {
+		key_decoder_drop(d);
+		return NULL;
+	}
+	EVP_PKEY *k = d->out;
+	d->out = NULL;
+	return k;
+}
+
 /* PEM password callback: the password given, never a prompt. */
 static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
 {
@@ -154,8 +257,17 @@ static EVP_PKEY *pem_block_key(const char *name, const char *header, const unsig
 		diag_err_set(err, 0, "out of memory");
 		return NULL;
 	}
-	if (PEM_write_bio(mb, name, header, data, dlen) > 0)
-		k = PEM_read_bio_PrivateKey(mb, NULL, pem_pass_cb, (void *)pass);
+	if (PEM_write_bio(mb, name, header, data, dlen) > 0) {
+		char *text = NULL;
+		long tl = BIO_get_mem_data(mb, &text);
+		if (tl > 0)
+			k = key_decode(false, (const unsigned char *)text, (size_t)tl, pass);
+		/* the slower path again, for OpenSSL's precise reason */
+		if (!k) {
+			ERR_clear_error();
+			k = PEM_read_bio_PrivateKey(mb, NULL, pem_pass_cb, (void *)pass);
+		}
+	}
 	if (!k) {
 		char what[64], r[200];
 		snprintf(what, sizeof what, "PEM block %d (%s)", blockno, name);
@@ -253,21 +365,8 @@ static int try_der_cert(const unsigned char *buf, size_t len, struct cert_parsed
 static int try_der_key(const unsigned char *buf, size_t len, const char *pass,
                        struct cert_parsed *out, char *why, size_t whysz)
 {
-	EVP_PKEY *k = NULL;
-	OSSL_DECODER_CTX *dc = OSSL_DECODER_CTX_new_for_pkey(&k, "DER", NULL, NULL,
-	                                                     EVP_PKEY_KEYPAIR, NULL, NULL);
-	if (!dc) {
-		ossl_reason(why, whysz, "no DER key decoder");
-		return -1;
-	}
-	if (pass)
-		OSSL_DECODER_CTX_set_passphrase(dc, (const unsigned char *)pass, strlen(pass));
-	const unsigned char *p = buf;
-	size_t l = len;
-	int ok = OSSL_DECODER_from_data(dc, &p, &l);
-	OSSL_DECODER_CTX_free(dc);
-	if (!ok || !k) {
-		EVP_PKEY_free(k);
+	EVP_PKEY *k = key_decode(true, buf, len, pass);
+	if (!k) {
 		ossl_reason(why, whysz, "not a private key");
 		return -1;
 	}
@@ -401,8 +500,8 @@ static int add_problem(struct cert_problem **arr, size_t *n, const char *file,
 	if (!na)
 		return -1;
 	*arr = na;
-	na[*n].file = xstrdup(file);
-	na[*n].reason = xstrdup(buf);
+	na[*n].file = cert_safe_text(file);
+	na[*n].reason = cert_safe_text(buf);
 	(*n)++;
 	return 0;
 }
@@ -691,7 +790,7 @@ static int store_add_cert(struct cert_store *s, X509 *x, const char *file, int i
 		return -1;
 	struct cert_entry *e = &nc[s->ncerts++];
 	memset(e, 0, sizeof *e);
-	e->file = xstrdup(file);
+	e->file = cert_safe_text(file);
 	e->index = index;
 	e->nfile = nfile;
 	e->x509 = x;
@@ -707,7 +806,7 @@ static int store_add_key(struct cert_store *s, EVP_PKEY *k, const char *file)
 	if (!EVP_PKEY_up_ref(k))
 		return -1;
 	nk[s->nkeys].pkey = k;
-	nk[s->nkeys].file = xstrdup(file);
+	nk[s->nkeys].file = cert_safe_text(file);
 	s->nkeys++;
 	return 0;
 }

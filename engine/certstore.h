@@ -97,6 +97,10 @@ int certstore_parse_buf(const char *name, const unsigned char *buf, size_t len,
                         const char *pass, struct cert_parsed *out, struct diag_err *err);
 void cert_parsed_free(struct cert_parsed *p);
 
+/* A copy of `s` that is valid UTF-8 without control characters: anything else becomes
+ * \xNN. For text that came from files or certificates and goes to output or JSON. */
+char *cert_safe_text(const char *s);
+
 /* "file" or "file#2" when the file holds several certificates. */
 const char *cert_entry_name(const struct cert_entry *e, char *buf, size_t bufsz);
 

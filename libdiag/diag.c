@@ -1,5 +1,7 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "diag.h"
 
 void diag_err_set(struct diag_err *e, size_t off, const char *fmt, ...)
@@ -53,4 +55,43 @@ void hex_str(const uint8_t *p, size_t n, char *out)
 		out[2 * i + 1] = hx[p[i] & 15];
 	}
 	out[2 * n] = 0;
+}
+
+void sbuf_add(struct sbuf *b, const char *fmt, ...)
+{
+	if (!b->cap || b->len >= b->cap - 1) return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) return;
+	b->len += (size_t)n;
+	if (b->len > b->cap - 1) b->len = b->cap - 1;
+}
+
+void text_printable(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	if (cap == 0) return;
+	for (size_t i = 0; p && i < n && o + 1 < cap; i++) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			if (o + 5 >= cap) break;
+			snprintf(out + o, cap - o, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	out[o] = 0;
+}
+
+json_t *json_hex(const uint8_t *p, size_t n)
+{
+	char *b = malloc(2 * n + 1);
+	if (!b) return NULL;
+	hex_str(p, n, b);
+	json_t *j = json_string(b);
+	free(b);
+	return j;
 }

@@ -202,4 +202,25 @@ const char *tok_str(const struct tok *t, unsigned v, char *buf, size_t bufsz);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_str(const uint8_t *p, size_t n, char *out);
 
+/* ---- text for summaries and JSON, shared by every codec ---------------------------- */
+/* Bounded string builder: appends stop at capacity; the buffer stays NUL-terminated. */
+struct sbuf {
+	char *p;
+	size_t cap, len;
+};
+static inline void sbuf_init(struct sbuf *b, char *p, size_t cap)
+{
+	b->p = p; b->cap = cap; b->len = 0;
+	if (cap) p[0] = 0;
+}
+void sbuf_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Printable copy of wire text: bytes outside printable ASCII, and the backslash, become
+ * \xNN; stops before overflowing `cap`, always NUL-terminated. */
+void text_printable(const uint8_t *p, size_t n, char *out, size_t cap);
+
+/* A JSON string of the bytes in lower-case hex (jansson's json_t). */
+struct json_t;
+struct json_t *json_hex(const uint8_t *p, size_t n);
+
 #endif

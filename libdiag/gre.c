@@ -177,6 +177,7 @@ json_t *gre_to_json(const struct gre_msg *m)
 size_t gre_encode(const struct gre_msg *m, uint8_t *buf, size_t cap)
 {
 	struct wr w;
+	if (m->payload_len && !m->payload) return 0;
 	wr_init(&w, buf, cap);
 	if (m->version == 1) {
 		if (m->payload_len > 0xffff) return 0;

@@ -563,19 +563,6 @@ int ike_decode(const uint8_t *p, size_t len, struct ike_msg *m, struct diag_err 
 }
 
 /* ---- summary ------------------------------------------------------------------- */
-struct sbuf { char *p; size_t cap, n; };
-
-__attribute__((format(printf, 2, 3)))
-static void sb_add(struct sbuf *s, const char *fmt, ...)
-{
-	if (s->n >= s->cap) return;
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(s->p + s->n, s->cap - s->n, fmt, ap);
-	va_end(ap);
-	if (k > 0) s->n += (size_t)k;
-	if (s->n >= s->cap) s->n = s->cap - 1;
-}
 
 void ike_summary(const struct ike_msg *m, char *buf, size_t bufsz)
 {
@@ -584,37 +571,37 @@ void ike_summary(const struct ike_msg *m, char *buf, size_t bufsz)
 	int ver = m->major == 2 ? 2 : 1;
 	const char *ex = ike_exchange_name(ver, m->exchange);
 	buf[0] = 0;
-	sb_add(&s, "IKEv%d ", ver);
-	if (ex) sb_add(&s, "%s", ex);
-	else sb_add(&s, "exchange %u", m->exchange);
-	if (m->dir) sb_add(&s, " %c", m->dir);
+	sbuf_add(&s, "IKEv%d ", ver);
+	if (ex) sbuf_add(&s, "%s", ex);
+	else sbuf_add(&s, "exchange %u", m->exchange);
+	if (m->dir) sbuf_add(&s, " %c", m->dir);
 	if (ver == 2 && m->dir == 'i' && (m->flags & IKE2_FLAG_R))
-		sb_add(&s, " response"); /* the usual pairs (i request, r response) stay short */
+		sbuf_add(&s, " response"); /* the usual pairs (i request, r response) stay short */
 	else if (ver == 2 && m->dir == 'r' && !(m->flags & IKE2_FLAG_R))
-		sb_add(&s, " request");
-	if (ver == 2) sb_add(&s, " msgid %" PRIu32, m->msgid);
-	sb_add(&s, " [");
+		sbuf_add(&s, " request");
+	if (ver == 2) sbuf_add(&s, " msgid %" PRIu32, m->msgid);
+	sbuf_add(&s, " [");
 	for (unsigned i = 0; i < m->npl; i++) {
 		const struct ike_payload *pl = &m->pl[i];
 		const char *name = ike_payload_name(ver, pl->type);
-		if (i) sb_add(&s, " ");
+		if (i) sbuf_add(&s, " ");
 		if (ver == 1 && pl->encrypted) {
-			sb_add(&s, "encrypted %zu bytes", pl->data_len);
+			sbuf_add(&s, "encrypted %zu bytes", pl->data_len);
 			continue;
 		}
-		if (name) sb_add(&s, "%s", name);
-		else sb_add(&s, "pay%u", pl->type);
+		if (name) sbuf_add(&s, "%s", name);
+		else sbuf_add(&s, "pay%u", pl->type);
 		if ((ver == 2 && pl->type == IKE2_PL_N) || (ver == 1 && pl->type == IKE1_PL_N)) {
 			const char *n = ike_notify_name(ver, pl->notify);
-			if (n) sb_add(&s, "(%s)", n);
-			else sb_add(&s, "(%u)", pl->notify);
+			if (n) sbuf_add(&s, "(%s)", n);
+			else sbuf_add(&s, "(%u)", pl->notify);
 		} else if (ver == 2 && pl->type == IKE2_PL_SKF) {
-			sb_add(&s, "(%u/%u)", pl->frag_num, pl->frag_total);
+			sbuf_add(&s, "(%u/%u)", pl->frag_num, pl->frag_total);
 		} else if (ver == 1 && pl->type == IKE1_PL_FRAG) {
-			sb_add(&s, "(%u%s)", pl->frag_num, (pl->frag_flags & 1) ? ",last" : "");
+			sbuf_add(&s, "(%u%s)", pl->frag_num, (pl->frag_flags & 1) ? ",last" : "");
 		}
 	}
-	sb_add(&s, "]");
+	sbuf_add(&s, "]");
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */

@@ -411,6 +411,14 @@ static int decode_avps(struct rd *r, struct l2tp_msg *m, struct diag_err *err)
 			note_add(m, "l2tp.avp.unknown_mandatory", at,
 			         "unknown AVP vendor %u type %u at offset %zu has the M bit set",
 			         (unsigned)vendor, (unsigned)type, at);
+		if (a->kind == L2TP_KIND_U16 && a->v.u == 0 &&
+		    (type == L2TP_AVP_ASSIGNED_TUNNEL_ID || type == L2TP_AVP_ASSIGNED_SESSION_ID))
+			note_add(m, "l2tp.avp.id_zero", at, "%s AVP at offset %zu assigns 0, which is reserved",
+			         nm, at);
+		if (a->kind == L2TP_KIND_PROTO_VERSION && (a->v.proto.ver != 1 || a->v.proto.rev != 0))
+			note_add(m, "l2tp.avp.proto_version", at,
+			         "Protocol Version %u.%u; L2TPv2 peers send 1.0", (unsigned)a->v.proto.ver,
+			         (unsigned)a->v.proto.rev);
 		if (a->rsvd)
 			note_add(m, "l2tp.avp.reserved_bits", at,
 			         "AVP %u at offset %zu has reserved flag bits 0x%x set", (unsigned)type, at,
@@ -422,7 +430,10 @@ static int decode_avps(struct rd *r, struct l2tp_msg *m, struct diag_err *err)
 int l2tp_decode(const uint8_t *p, size_t len, struct l2tp_msg *out, struct diag_err *err)
 {
 	struct rd r;
-	memset(out, 0, sizeof *out);
+	/* clear all but the AVP and note arrays, which are filled as they are counted */
+	memset(out, 0, offsetof(struct l2tp_msg, avps));
+	memset((uint8_t *)out + offsetof(struct l2tp_msg, payload), 0,
+	       offsetof(struct l2tp_msg, notes) - offsetof(struct l2tp_msg, payload));
 	diag_err_clear(err);
 	rd_init(&r, p, len);
 
@@ -618,42 +629,13 @@ size_t l2tp_avp_hide(const uint8_t *secret, size_t secretlen, const uint8_t *rv,
 	return n;
 }
 
+int l2tp_challenge_response(uint8_t msg_type, const uint8_t *secret, size_t secretlen,
+                            const uint8_t *challenge, size_t clen, uint8_t out[16])
+{
+	return md5_parts(&msg_type, 1, secret, secretlen, challenge, clen, out);
+}
+
 /* ---- text -------------------------------------------------------------------------- */
-/* Printable copy of a wire string: control and non-ASCII bytes as \xNN. */
-static void safe_text(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	if (cap == 0) return;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		uint8_t c = p[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-		} else {
-			if (o + 5 >= cap) break;
-			snprintf(out + o, cap - o, "\\x%02x", c);
-			o += 4;
-		}
-	}
-	out[o] = 0;
-}
-
-struct sbuf {
-	char *p;
-	size_t cap, len;
-};
-
-static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	if (b->len >= b->cap) return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) return;
-	b->len += (size_t)n;
-	if (b->len >= b->cap) b->len = b->cap - 1;
-}
 
 void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 {
@@ -662,25 +644,25 @@ void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 	if (!bufsz) return;
 	buf[0] = 0;
 	if (!m->is_control) {
-		sb_add(&b, "L2TP data tid %u sid %u", m->tunnel_id, m->session_id);
-		if (m->has_seq) sb_add(&b, " Ns %u Nr %u", m->ns, m->nr);
-		sb_add(&b, " [PPP]");
+		sbuf_add(&b, "L2TP data tid %u sid %u", m->tunnel_id, m->session_id);
+		if (m->has_seq) sbuf_add(&b, " Ns %u Nr %u", m->ns, m->nr);
+		sbuf_add(&b, " [PPP]");
 		return;
 	}
 	if (m->zlb) {
-		sb_add(&b, "L2TP ZLB tid %u", m->tunnel_id);
-		if (m->session_id) sb_add(&b, " sid %u", m->session_id);
-		sb_add(&b, " Ns %u Nr %u", m->ns, m->nr);
+		sbuf_add(&b, "L2TP ZLB tid %u", m->tunnel_id);
+		if (m->session_id) sbuf_add(&b, " sid %u", m->session_id);
+		sbuf_add(&b, " Ns %u Nr %u", m->ns, m->nr);
 		return;
 	}
 	const char *nm = m->has_msg_type ? l2tp_msg_name(m->msg_type) : NULL;
 	if (nm)
-		sb_add(&b, "L2TP %s", nm);
+		sbuf_add(&b, "L2TP %s", nm);
 	else if (m->has_msg_type)
-		sb_add(&b, "L2TP type-%u", m->msg_type);
+		sbuf_add(&b, "L2TP type-%u", m->msg_type);
 	else
-		sb_add(&b, "L2TP control (no Message Type)");
-	sb_add(&b, " tid %u sid %u Ns %u Nr %u", m->tunnel_id, m->session_id, m->ns, m->nr);
+		sbuf_add(&b, "L2TP control (no Message Type)");
+	sbuf_add(&b, " tid %u sid %u Ns %u Nr %u", m->tunnel_id, m->session_id, m->ns, m->nr);
 	size_t hidden = 0;
 	for (size_t i = 0; i < m->n_avps; i++) {
 		const struct l2tp_avp *a = &m->avps[i];
@@ -689,49 +671,41 @@ void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 		switch (a->type) {
 		case L2TP_AVP_HOST_NAME:
 			if (a->kind != L2TP_KIND_STRING) break;
-			safe_text(a->val, a->val_len, tmp, sizeof tmp);
-			sb_add(&b, " host-name=%s", tmp);
+			text_printable(a->val, a->val_len, tmp, sizeof tmp);
+			sbuf_add(&b, " host-name=%s", tmp);
 			break;
 		case L2TP_AVP_VENDOR_NAME:
 			if (a->kind != L2TP_KIND_STRING) break;
-			safe_text(a->val, a->val_len, tmp, sizeof tmp);
-			sb_add(&b, " vendor=%s", tmp);
+			text_printable(a->val, a->val_len, tmp, sizeof tmp);
+			sbuf_add(&b, " vendor=%s", tmp);
 			break;
 		case L2TP_AVP_RESULT_CODE: {
 			if (a->kind != L2TP_KIND_RESULT) break;
 			const char *rn = l2tp_result_name(m->msg_type, a->v.result.result);
-			sb_add(&b, " result=%u", a->v.result.result);
-			if (rn) sb_add(&b, " (%s)", rn);
+			sbuf_add(&b, " result=%u", a->v.result.result);
+			if (rn) sbuf_add(&b, " (%s)", rn);
 			if (a->v.result.has_error && a->v.result.error) {
 				const char *en = l2tp_error_name(a->v.result.error);
-				sb_add(&b, " error=%u", a->v.result.error);
-				if (en) sb_add(&b, " (%s)", en);
+				sbuf_add(&b, " error=%u", a->v.result.error);
+				if (en) sbuf_add(&b, " (%s)", en);
 			}
 			if (a->v.result.msg_len) {
-				safe_text(a->v.result.msg, a->v.result.msg_len, tmp, sizeof tmp);
-				sb_add(&b, " \"%s\"", tmp);
+				text_printable(a->v.result.msg, a->v.result.msg_len, tmp, sizeof tmp);
+				sbuf_add(&b, " \"%s\"", tmp);
 			}
 			break;
 		}
 		default: break;
 		}
 	}
-	if (hidden) sb_add(&b, " hidden-avps=%zu", hidden);
+	if (hidden) sbuf_add(&b, " hidden-avps=%zu", hidden);
 }
 
 /* ---- JSON -------------------------------------------------------------------------- */
 static json_t *json_text(const uint8_t *p, size_t n)
 {
 	char tmp[4 * 1024 + 8];
-	safe_text(p, n, tmp, sizeof tmp);
-	return json_string(tmp);
-}
-
-static json_t *json_hex(const uint8_t *p, size_t n)
-{
-	char tmp[2 * 1024 + 2];
-	if (n > 1024) n = 1024;
-	hex_str(p, n, tmp);
+	text_printable(p, n, tmp, sizeof tmp);
 	return json_string(tmp);
 }
 
@@ -846,6 +820,7 @@ json_t *l2tp_to_json(const struct l2tp_msg *m)
 		json_object_set_new(o, "nr", json_integer(m->nr));
 	}
 	if (m->has_offset) json_object_set_new(o, "offset_size", json_integer(m->offset_size));
+	json_object_set_new(o, "header_length", json_integer((json_int_t)m->hdr_len));
 	if (m->is_control) {
 		if (m->zlb) {
 			json_object_set_new(o, "type", json_string("ZLB"));
@@ -899,6 +874,11 @@ static void avp_write(struct wr *w, const struct l2tp_avp *a)
 {
 	size_t vlen = avp_value_len(a);
 	if (vlen > L2TP_AVP_LEN_MASK - L2TP_AVP_HDR_LEN) { w->err = true; return; }
+	if (!a->val && ((a->kind == L2TP_KIND_RESULT && a->v.result.msg_len && !a->v.result.msg) ||
+	                (a->kind == L2TP_KIND_Q931 && a->v.q931.advisory_len && !a->v.q931.advisory))) {
+		w->err = true; /* a length without the bytes */
+		return;
+	}
 	uint16_t fl = (uint16_t)((a->mandatory ? L2TP_AVP_M : 0) | (a->hidden ? L2TP_AVP_H : 0) |
 	                         ((a->rsvd & 0x0f) << 10) | (L2TP_AVP_HDR_LEN + vlen));
 	wr_u16(w, fl);
@@ -954,6 +934,7 @@ size_t l2tp_encode(const struct l2tp_msg *m, uint8_t *buf, size_t cap)
 	uint16_t fl = (uint16_t)((m->flags & 0x34f0) | 2 | (m->is_control ? L2TP_FLAG_T : 0) |
 	                         (has_len ? L2TP_FLAG_L : 0) | (has_seq ? L2TP_FLAG_S : 0) |
 	                         (m->has_offset ? L2TP_FLAG_O : 0) | (m->priority ? L2TP_FLAG_P : 0));
+	if (!m->is_control && m->payload_len && !m->payload) return 0;
 	wr_init(&w, buf, cap);
 	wr_u16(&w, fl);
 	size_t len_at = w.off;

@@ -246,6 +246,12 @@ size_t l2tp_avp_hide(const uint8_t *secret, size_t secretlen, const uint8_t *rv,
                      size_t rvlen, uint16_t type, const uint8_t *v, size_t vlen,
                      const uint8_t *pad, size_t padlen, uint8_t *out, size_t cap);
 
+/* Tunnel authentication (RFC 2661 4.4.3, 5.1.1): the Challenge Response a peer puts in
+ * its SCCRP (msg_type 2) or SCCCN (msg_type 3), MD5(msg_type || secret || challenge).
+ * 0, or -1 when MD5 is unavailable. */
+int l2tp_challenge_response(uint8_t msg_type, const uint8_t *secret, size_t secretlen,
+                            const uint8_t *challenge, size_t clen, uint8_t out[16]);
+
 /* ---- names ------------------------------------------------------------------------- */
 extern const struct tok l2tp_msg_types[];      /* "SCCRQ", ... */
 extern const struct tok l2tp_msg_long_names[]; /* "Start-Control-Connection-Request", ... */

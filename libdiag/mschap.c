@@ -1,12 +1,13 @@
 /* CHAP-MD5, MS-CHAPv1, MS-CHAPv2 and MPPE key derivation (RFC 1994, 2433, 2759, 3079).
  *
- * MD4 and DES-ECB are fetched from OpenSSL 3's legacy provider inside a private library
- * context, so loading it changes nothing for the rest of the process. SHA-1 and MD5
- * come from the default provider.
+ * MD4, DES-ECB and RC4 are fetched from OpenSSL 3's legacy provider inside a private
+ * library context, so loading it changes nothing for the rest of the process. SHA-1 and
+ * MD5 come from the default provider.
  */
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/provider.h>
 #include "mschap.h"
 
@@ -14,6 +15,7 @@ static CRYPTO_ONCE crypto_once = CRYPTO_ONCE_STATIC_INIT;
 static OSSL_LIB_CTX *legacy_ctx;
 static EVP_MD *md4;
 static EVP_CIPHER *des_ecb;
+static EVP_CIPHER *rc4;
 
 static void crypto_init(void)
 {
@@ -27,21 +29,24 @@ static void crypto_init(void)
 	}
 	EVP_MD *m = EVP_MD_fetch(ctx, "MD4", NULL);
 	EVP_CIPHER *c = EVP_CIPHER_fetch(ctx, "DES-ECB", NULL);
-	if (!m || !c) {
+	EVP_CIPHER *r = EVP_CIPHER_fetch(ctx, "RC4", NULL);
+	if (!m || !c || !r) {
 		EVP_MD_free(m);
 		EVP_CIPHER_free(c);
+		EVP_CIPHER_free(r);
 		OSSL_LIB_CTX_free(ctx);
 		return;
 	}
 	legacy_ctx = ctx;
 	md4 = m;
 	des_ecb = c;
+	rc4 = r;
 }
 
 int mschap_crypto_ready(void)
 {
 	if (!CRYPTO_THREAD_run_once(&crypto_once, crypto_init)) return -1;
-	return md4 && des_ecb ? 0 : -1;
+	return md4 && des_ecb && rc4 ? 0 : -1;
 }
 
 static int digest(const EVP_MD *md, const void *const *parts, const size_t *lens,
@@ -179,6 +184,31 @@ int mschap1_nt_response(const uint8_t challenge[8], const char *password, size_t
 {
 	uint8_t h[16];
 	int rc = mschap_nt_password_hash(password, len, h) ||
+	         mschap_challenge_response(challenge, h, out);
+	OPENSSL_cleanse(h, sizeof h);
+	return rc ? -1 : 0;
+}
+
+int mschap_lm_password_hash(const char *password, size_t len, uint8_t out[16])
+{
+	static const uint8_t std_text[8] = { 'K', 'G', 'S', '!', '@', '#', '$', '%' };
+	uint8_t up[14];
+	if (len > sizeof up || mschap_crypto_ready()) return -1;
+	memset(up, 0, sizeof up);
+	for (size_t i = 0; i < len; i++) {
+		char c = password[i];
+		up[i] = (uint8_t)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+	}
+	int rc = des_encrypt(std_text, up, out) || des_encrypt(std_text, up + 7, out + 8);
+	OPENSSL_cleanse(up, sizeof up);
+	return rc ? -1 : 0;
+}
+
+int mschap1_lm_response(const uint8_t challenge[8], const char *password, size_t len,
+                        uint8_t out[24])
+{
+	uint8_t h[16];
+	int rc = mschap_lm_password_hash(password, len, h) ||
 	         mschap_challenge_response(challenge, h, out);
 	OPENSSL_cleanse(h, sizeof h);
 	return rc ? -1 : 0;
@@ -347,5 +377,35 @@ int mppe_initial_session_key(const uint8_t *start_key, size_t bits, uint8_t *out
 	if (mppe_new_key_from_sha(start_key, start_key, n, out)) return -1;
 	if (bits == 40) { out[0] = 0xd1; out[1] = 0x26; out[2] = 0x9e; }
 	else if (bits == 56) out[0] = 0xd1;
+	return 0;
+}
+
+int mppe_rc4(const uint8_t *key, size_t key_len, uint8_t *data, size_t n)
+{
+	if ((key_len != 8 && key_len != 16) || n > 0x7fffffff || mschap_crypto_ready()) return -1;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int outl = 0;
+	OSSL_PARAM params[2] = {
+		OSSL_PARAM_construct_size_t("keylen", &key_len), OSSL_PARAM_construct_end()
+	};
+	int ok = c && EVP_EncryptInit_ex2(c, rc4, NULL, NULL, params) &&
+	         EVP_EncryptInit_ex2(c, NULL, key, NULL, NULL) &&
+	         (n == 0 || EVP_EncryptUpdate(c, data, &outl, data, (int)n));
+	EVP_CIPHER_CTX_free(c);
+	return ok && (size_t)outl == n ? 0 : -1;
+}
+
+int mppe_change_key(const uint8_t *start_key, uint8_t *session_key, size_t bits)
+{
+	uint8_t interim[16];
+	size_t n = bits == 128 ? 16 : 8;
+	if (bits != 40 && bits != 56 && bits != 128) return -1;
+	if (mppe_new_key_from_sha(start_key, session_key, n, interim)) return -1;
+	memcpy(session_key, interim, n);
+	int rc = mppe_rc4(interim, n, session_key, n);
+	OPENSSL_cleanse(interim, sizeof interim);
+	if (rc) return -1;
+	if (bits == 40) { session_key[0] = 0xd1; session_key[1] = 0x26; session_key[2] = 0x9e; }
+	else if (bits == 56) session_key[0] = 0xd1;
 	return 0;
 }

@@ -1,9 +1,9 @@
 /* CHAP and MS-CHAP cryptography: CHAP-MD5 (RFC 1994), MS-CHAPv1 (RFC 2433), MS-CHAPv2
  * (RFC 2759) and the MPPE keys derived from MS-CHAPv2 (RFC 3079).
  *
- * MD4 and single DES come from OpenSSL 3's legacy provider, loaded once into a private
- * library context (the process's default context is not touched). Functions that need
- * them return -1 when that provider cannot be loaded.
+ * MD4, single DES and RC4 come from OpenSSL 3's legacy provider, loaded once into a
+ * private library context (the process's default context is not touched). Functions
+ * that need them return -1 when that provider cannot be loaded.
  *
  * Passwords are UTF-8 here and converted to the UTF-16LE form the RFCs hash (at most
  * 256 characters). Usernames are used as given (the RFCs hash the ASCII name).
@@ -32,6 +32,13 @@ int mschap_challenge_response(const uint8_t challenge[8], const uint8_t pw_hash[
                               uint8_t out[24]);
 /* MS-CHAPv1 NT response (RFC 2433 NtChallengeResponse). */
 int mschap1_nt_response(const uint8_t challenge[8], const char *password, size_t len,
+                        uint8_t out[24]);
+
+/* LmPasswordHash (RFC 2433 A.2): the password with ASCII letters upper-cased, zero-padded
+ * to 14 octets, each 7-octet half used as a DES key on "KGS!@#$%". -1 past 14 octets. */
+int mschap_lm_password_hash(const char *password, size_t len, uint8_t out[16]);
+/* MS-CHAPv1 LM response (RFC 2433 LmChallengeResponse). */
+int mschap1_lm_response(const uint8_t challenge[8], const char *password, size_t len,
                         uint8_t out[24]);
 
 /* MS-CHAPv2 (RFC 2759 section 8) */
@@ -82,5 +89,14 @@ int mppe_new_key_from_sha(const uint8_t *start_key, const uint8_t *session_key,
  * 56-bit the first octet to 0xd1 (RFC 3079 section 3.5 vectors). bits: 40, 56 or 128;
  * `start_key` and `out` are 8 bytes for 40/56 and 16 for 128. */
 int mppe_initial_session_key(const uint8_t *start_key, size_t bits, uint8_t *out);
+
+/* Key change (RFC 3078 section 7.3, GetKey): interim = GetNewKeyFromSHA(start_key,
+ * session_key), the new session key = RC4(interim) of interim, then reduced for 40/56-bit
+ * as the initial key is. In stateless mode (the H bit) this runs before every packet,
+ * the first included; in stateful mode every 256 packets. Updates session_key in place
+ * (8 bytes for 40/56, 16 for 128). */
+int mppe_change_key(const uint8_t *start_key, uint8_t *session_key, size_t bits);
+/* RC4 of n bytes in place with a fresh key schedule (one MPPE packet in stateless mode). */
+int mppe_rc4(const uint8_t *key, size_t key_len, uint8_t *data, size_t n);
 
 #endif

@@ -181,52 +181,20 @@ json_t *ppp_json_text(const uint8_t *s, size_t n)
 	return j;
 }
 
-static json_t *json_hex(const uint8_t *p, size_t n)
-{
-	char *b = malloc(2 * n + 1);
-	if (!b) return NULL;
-	hex_str(p, n, b);
-	json_t *j = json_string(b);
-	free(b);
-	return j;
-}
-
-/* bounded string builder for summaries */
-struct sb { char *p; size_t cap, len; };
-
-static void sb_init(struct sb *b, char *p, size_t cap)
-{
-	b->p = p; b->cap = cap; b->len = 0;
-	if (cap) p[0] = 0;
-}
-
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sb *b, const char *fmt, ...)
-{
-	if (!b->cap || b->len >= b->cap - 1) return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) return;
-	b->len += (size_t)n;
-	if (b->len > b->cap - 1) b->len = b->cap - 1;
-}
-
-static void sb_text(struct sb *b, const uint8_t *s, size_t n)
+static void sb_text(struct sbuf *b, const uint8_t *s, size_t n)
 {
 	char tmp[4 * 64 + 1];
 	size_t shown = n > 64 ? 64 : n;
 	ppp_escape_text(s, shown, tmp, sizeof tmp);
-	sb_printf(b, "%s%s", tmp, n > shown ? "..." : "");
+	sbuf_add(b, "%s%s", tmp, n > shown ? "..." : "");
 }
 
-static void sb_hex(struct sb *b, const uint8_t *p, size_t n)
+static void sb_hex(struct sbuf *b, const uint8_t *p, size_t n)
 {
 	char tmp[2 * 32 + 1];
 	size_t shown = n > 32 ? 32 : n;
 	hex_str(p, shown, tmp);
-	sb_printf(b, "%s%s", tmp, n > shown ? "..." : "");
+	sbuf_add(b, "%s%s", tmp, n > shown ? "..." : "");
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -433,7 +401,6 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		return -1;
 	size_t bbase = base + 4;
 	bool lcp = m->proto == PPP_PROTO_LCP;
-	bool ccp_like = m->proto == PPP_PROTO_CCP || m->proto == PPP_PROTO_ECP;
 	switch (cp->code) {
 	case PPP_CONF_REQ: case PPP_CONF_ACK: case PPP_CONF_NAK: case PPP_CONF_REJ:
 		return parse_options(cp, m->proto, &body, bbase, err);
@@ -466,10 +433,7 @@ static int decode_cp(struct ppp_msg *m, const uint8_t *p, size_t len, size_t bas
 		cp->dlen = rd_left(&body);
 		return 0;
 	}
-	case PPP_RESET_REQ: case PPP_RESET_ACK:
-		(void)ccp_like;
-		break;
-	default:
+	default: /* Terminate, Code-Reject, CCP/ECP Reset, codes this protocol lacks */
 		break;
 	}
 	cp->data = body.p;
@@ -620,10 +584,9 @@ static int decode_chap(struct ppp_msg *m, const uint8_t *p, size_t len, size_t b
 	return decode_chap_body(c, &body, base + 4, alg, false, err);
 }
 
-static int decode_eap(struct ppp_msg *m, const uint8_t *p, size_t len, size_t base,
+static int decode_eap(struct ppp_eap *e, const uint8_t *p, size_t len, size_t base,
                       struct diag_err *err)
 {
-	struct ppp_eap *e = &m->eap;
 	struct rd body;
 	if (read_cp_header(p, len, base, "EAP", &e->code, &e->id, &e->length, &body, err))
 		return -1;
@@ -765,7 +728,7 @@ int ppp_decode_ex(const uint8_t *p, size_t len, const struct ppp_hint *hint,
 		return decode_chap(out, out->payload, out->payload_len, o, alg, err);
 	case PPP_PROTO_EAP:
 		out->kind = PPP_KIND_EAP;
-		return decode_eap(out, out->payload, out->payload_len, o, err);
+		return decode_eap(&out->eap, out->payload, out->payload_len, o, err);
 	case PPP_PROTO_MP:
 		out->kind = PPP_KIND_MP;
 		return decode_mp(out, out->payload, out->payload_len, o,
@@ -778,6 +741,12 @@ int ppp_decode_ex(const uint8_t *p, size_t len, const struct ppp_hint *hint,
 		out->kind = PPP_KIND_UNKNOWN;
 		return 0;
 	}
+}
+
+int ppp_eap_decode(const uint8_t *p, size_t len, struct ppp_eap *out, struct diag_err *err)
+{
+	memset(out, 0, sizeof *out);
+	return decode_eap(out, p, len, 0, err);
 }
 
 int ppp_decode(const uint8_t *p, size_t len, struct ppp_msg *out, struct diag_err *err)
@@ -793,6 +762,24 @@ const struct ppp_opt *ppp_cp_find_opt(const struct ppp_cp *cp, uint8_t type)
 	return NULL;
 }
 
+bool ppp_hint_update(struct ppp_hint *hint, const struct ppp_msg *m)
+{
+	if (m->kind != PPP_KIND_CP || m->proto != PPP_PROTO_LCP || m->cp.code != PPP_CONF_ACK)
+		return false;
+	bool changed = false;
+	const struct ppp_opt *o = ppp_cp_find_opt(&m->cp, LCP_OPT_AUTH);
+	if (o && o->dlen >= 2) {
+		uint8_t alg = 0;
+		if (be16(o->data) == PPP_PROTO_CHAP && o->dlen >= 3) alg = o->data[2];
+		if (hint->chap_alg != alg) { hint->chap_alg = alg; changed = true; }
+	}
+	if (ppp_cp_find_opt(&m->cp, LCP_OPT_SSNHF) && !hint->mp_short_seq) {
+		hint->mp_short_seq = true;
+		changed = true;
+	}
+	return changed;
+}
+
 /* ---- summaries ----------------------------------------------------------------- */
 static void ip4_str(const uint8_t *a, char *buf, size_t n)
 {
@@ -801,50 +788,50 @@ static void ip4_str(const uint8_t *a, char *buf, size_t n)
 
 static void mppe_bits_str(uint32_t v, char *buf, size_t n)
 {
-	struct sb b;
-	sb_init(&b, buf, n);
+	struct sbuf b;
+	sbuf_init(&b, buf, n);
 	static const struct { uint32_t bit; const char *s; } bits[] = {
 		{ MPPE_BIT_H, "H" }, { MPPE_BIT_M, "M" }, { MPPE_BIT_S, "S" },
 		{ MPPE_BIT_L, "L" }, { MPPE_BIT_D, "D" }, { MPPE_BIT_C, "C" },
 	};
 	const char *sep = "";
 	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
-		if (v & bits[i].bit) { sb_printf(&b, "%s%s", sep, bits[i].s); sep = ","; }
+		if (v & bits[i].bit) { sbuf_add(&b, "%s%s", sep, bits[i].s); sep = ","; }
 }
 
-static void summary_opt(struct sb *b, uint16_t proto, const struct ppp_opt *o)
+static void summary_opt(struct sbuf *b, uint16_t proto, const struct ppp_opt *o)
 {
 	char nb[16];
 	const uint8_t *d = o->data;
 	if (proto == PPP_PROTO_LCP) {
 		const char *nm = tok_name(lcp_opt_short, o->type);
 		switch (o->type) {
-		case LCP_OPT_MRU: sb_printf(b, "MRU=%u", be16(d)); return;
-		case LCP_OPT_ACCM: sb_printf(b, "ACCM=0x%08x", be32(d)); return;
-		case LCP_OPT_MAGIC: sb_printf(b, "magic=0x%08x", be32(d)); return;
-		case LCP_OPT_MRRU: sb_printf(b, "MRRU=%u", be16(d)); return;
-		case LCP_OPT_LINK_DISC: sb_printf(b, "LD=%u", be16(d)); return;
+		case LCP_OPT_MRU: sbuf_add(b, "MRU=%u", be16(d)); return;
+		case LCP_OPT_ACCM: sbuf_add(b, "ACCM=0x%08x", be32(d)); return;
+		case LCP_OPT_MAGIC: sbuf_add(b, "magic=0x%08x", be32(d)); return;
+		case LCP_OPT_MRRU: sbuf_add(b, "MRRU=%u", be16(d)); return;
+		case LCP_OPT_LINK_DISC: sbuf_add(b, "LD=%u", be16(d)); return;
 		case LCP_OPT_PFC: case LCP_OPT_ACFC: case LCP_OPT_SSNHF:
-			sb_printf(b, "%s", nm); return;
+			sbuf_add(b, "%s", nm); return;
 		case LCP_OPT_AUTH: {
 			uint16_t ap = be16(d);
-			sb_printf(b, "auth=%s", tok_str(ppp_proto_names, ap, nb, sizeof nb));
+			sbuf_add(b, "auth=%s", tok_str(ppp_proto_names, ap, nb, sizeof nb));
 			if (ap == PPP_PROTO_CHAP && o->dlen >= 3)
-				sb_printf(b, "/%s", tok_str(ppp_chap_alg_names, d[2], nb, sizeof nb));
+				sbuf_add(b, "/%s", tok_str(ppp_chap_alg_names, d[2], nb, sizeof nb));
 			return;
 		}
 		case LCP_OPT_QUALITY:
-			sb_printf(b, "quality=%s", tok_str(ppp_proto_names, be16(d), nb, sizeof nb));
+			sbuf_add(b, "quality=%s", tok_str(ppp_proto_names, be16(d), nb, sizeof nb));
 			return;
 		case LCP_OPT_CALLBACK:
-			sb_printf(b, "callback=%s", tok_str(callback_op_names, d[0], nb, sizeof nb));
+			sbuf_add(b, "callback=%s", tok_str(callback_op_names, d[0], nb, sizeof nb));
 			return;
 		case LCP_OPT_ENDPOINT:
-			sb_printf(b, "ED=%s", tok_str(ed_class_names, d[0], nb, sizeof nb));
-			if (o->dlen > 1) { sb_printf(b, ":"); sb_hex(b, d + 1, o->dlen - 1); }
+			sbuf_add(b, "ED=%s", tok_str(ed_class_names, d[0], nb, sizeof nb));
+			if (o->dlen > 1) { sbuf_add(b, ":"); sb_hex(b, d + 1, o->dlen - 1); }
 			return;
 		default:
-			if (nm) { sb_printf(b, "%s", nm); return; }
+			if (nm) { sbuf_add(b, "%s", nm); return; }
 			break;
 		}
 	} else if (proto == PPP_PROTO_IPCP) {
@@ -854,15 +841,15 @@ static void summary_opt(struct sb *b, uint16_t proto, const struct ppp_opt *o)
 		case IPCP_OPT_ADDR: case IPCP_OPT_DNS1: case IPCP_OPT_DNS2:
 		case IPCP_OPT_NBNS1: case IPCP_OPT_NBNS2: case 4:
 			ip4_str(d, a, sizeof a);
-			sb_printf(b, "%s=%s", nm, a);
+			sbuf_add(b, "%s=%s", nm, a);
 			return;
 		case IPCP_OPT_ADDRS:
 			ip4_str(d, a, sizeof a);
 			ip4_str(d + 4, a2, sizeof a2);
-			sb_printf(b, "addrs=%s,%s", a, a2);
+			sbuf_add(b, "addrs=%s,%s", a, a2);
 			return;
 		case IPCP_OPT_COMP:
-			sb_printf(b, "comp=%s", tok_str(ipcp_comp_names, be16(d), nb, sizeof nb));
+			sbuf_add(b, "comp=%s", tok_str(ipcp_comp_names, be16(d), nb, sizeof nb));
 			return;
 		default: break;
 		}
@@ -870,93 +857,93 @@ static void summary_opt(struct sb *b, uint16_t proto, const struct ppp_opt *o)
 		if (o->type == CCP_OPT_MPPE) {
 			char bits[32];
 			mppe_bits_str(be32(d), bits, sizeof bits);
-			sb_printf(b, "MPPE=0x%08x(%s)", be32(d), bits);
+			sbuf_add(b, "MPPE=0x%08x(%s)", be32(d), bits);
 			return;
 		}
 		const char *nm = tok_name(ppp_ccp_opt_names, o->type);
-		if (nm) { sb_printf(b, "%s", nm); return; }
+		if (nm) { sbuf_add(b, "%s", nm); return; }
 	} else if (proto == PPP_PROTO_IPV6CP) {
 		if (o->type == IPV6CP_OPT_IFID) {
-			sb_printf(b, "ifid=%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", d[0], d[1],
+			sbuf_add(b, "ifid=%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", d[0], d[1],
 			          d[2], d[3], d[4], d[5], d[6], d[7]);
 			return;
 		}
-		if (o->type == 2) { sb_printf(b, "comp=0x%04x", be16(d)); return; }
+		if (o->type == 2) { sbuf_add(b, "comp=0x%04x", be16(d)); return; }
 	} else {
 		const struct tok *t = opt_names_for(proto);
 		const char *nm = t ? tok_name(t, o->type) : NULL;
-		if (nm) { sb_printf(b, "%s", nm); return; }
+		if (nm) { sbuf_add(b, "%s", nm); return; }
 	}
-	sb_printf(b, "opt%u", o->type);
-	if (o->dlen) { sb_printf(b, "="); sb_hex(b, d, o->dlen); }
+	sbuf_add(b, "opt%u", o->type);
+	if (o->dlen) { sbuf_add(b, "="); sb_hex(b, d, o->dlen); }
 }
 
-static void summary_cp(struct sb *b, const struct ppp_msg *m)
+static void summary_cp(struct sbuf *b, const struct ppp_msg *m)
 {
 	const struct ppp_cp *cp = &m->cp;
 	char nb[16];
-	sb_printf(b, " %s id %u", tok_str(ppp_cp_code_names, cp->code, nb, sizeof nb), cp->id);
+	sbuf_add(b, " %s id %u", tok_str(ppp_cp_code_names, cp->code, nb, sizeof nb), cp->id);
 	if (cp->code >= 1 && cp->code <= 4) {
-		sb_printf(b, " [");
+		sbuf_add(b, " [");
 		for (size_t i = 0; i < cp->nopts; i++) {
-			if (i) sb_printf(b, " ");
+			if (i) sbuf_add(b, " ");
 			summary_opt(b, m->proto, &cp->opts[i]);
 		}
-		sb_printf(b, "]");
+		sbuf_add(b, "]");
 		return;
 	}
 	if (m->proto == PPP_PROTO_LCP && cp->code == PPP_PROTO_REJ) {
-		sb_printf(b, " proto %s (0x%04x)",
+		sbuf_add(b, " proto %s (0x%04x)",
 		          tok_str(ppp_proto_names, cp->rejected_proto, nb, sizeof nb),
 		          cp->rejected_proto);
 		return;
 	}
-	if (cp->has_magic) sb_printf(b, " magic=0x%08x", cp->magic);
-	if (cp->code == PPP_TIME_REMAINING) sb_printf(b, " seconds=%u", cp->seconds);
+	if (cp->has_magic) sbuf_add(b, " magic=0x%08x", cp->magic);
+	if (cp->code == PPP_TIME_REMAINING) sbuf_add(b, " seconds=%u", cp->seconds);
 	if ((cp->code == PPP_IDENTIFICATION || cp->code == PPP_TIME_REMAINING ||
 	     cp->code == PPP_TERM_REQ || cp->code == PPP_TERM_ACK) && cp->dlen) {
-		sb_printf(b, " \"");
+		sbuf_add(b, " \"");
 		sb_text(b, cp->data, cp->dlen);
-		sb_printf(b, "\"");
+		sbuf_add(b, "\"");
 	} else if (cp->code == PPP_CODE_REJ && cp->dlen) {
-		sb_printf(b, " rejected code %u", cp->data[0]);
+		sbuf_add(b, " rejected code %u", cp->data[0]);
 	} else if (cp->dlen && !cp->has_magic) {
-		sb_printf(b, " data %zu bytes", cp->dlen);
+		sbuf_add(b, " data %zu bytes", cp->dlen);
 	}
 }
 
-static void summary_chap(struct sb *b, const struct ppp_chap *c, bool eap)
+static void summary_chap(struct sbuf *b, const struct ppp_chap *c, bool eap)
 {
 	char nb[16];
-	sb_printf(b, " %s id %u", tok_str(ppp_chap_code_names, c->code, nb, sizeof nb), c->id);
+	sbuf_add(b, " %s id %u", tok_str(ppp_chap_code_names, c->code, nb, sizeof nb), c->id);
 	const char *var = c->variant == PPP_CHAP_MSCHAPV2 ? "MS-CHAPv2" :
 	                  c->variant == PPP_CHAP_MSCHAPV1 ? "MS-CHAP" : NULL;
 	switch (c->code) {
 	case CHAP_CHALLENGE: case CHAP_RESPONSE:
-		if (var && !eap) sb_printf(b, " %s", var);
-		sb_printf(b, " name=\"");
+		if (var && !eap) sbuf_add(b, " %s", var);
+		sbuf_add(b, " name=\"");
 		sb_text(b, c->name, c->name_len);
-		sb_printf(b, "\"");
+		sbuf_add(b, "\"");
 		if (c->nt_response) {
 			if (c->peer_challenge) {
-				sb_printf(b, " peer-challenge=");
+				sbuf_add(b, " peer-challenge=");
 				sb_hex(b, c->peer_challenge, 16);
 			}
-			sb_printf(b, " nt-response=");
+			sbuf_add(b, " nt-response=");
 			sb_hex(b, c->nt_response, 24);
 		} else {
-			sb_printf(b, " value=");
+			sbuf_add(b, " value=");
 			sb_hex(b, c->value, c->value_len);
 		}
 		return;
 	case CHAP_SUCCESS:
 		if (c->has_success) {
-			sb_printf(b, " S=");
-			for (size_t i = 0; i < 20; i++) sb_printf(b, "%02X", c->success.auth_response[i]);
+			sbuf_add(b, " S=");
+			for (size_t i = 0; i < 20; i++) sbuf_add(b, "%02X", c->success.auth_response[i]);
 			if (c->success.has_msg) {
-				sb_printf(b, " \"M=");
+				sbuf_add(b, " \"M=");
 				sb_text(b, c->success.msg, c->success.msg_len);
-				sb_printf(b, "\"");
+				sbuf_add(b, "\"");
 			}
 			return;
 		}
@@ -965,73 +952,76 @@ static void summary_chap(struct sb *b, const struct ppp_chap *c, bool eap)
 		if (c->has_failure) {
 			const struct mschap_failure *f = &c->failure;
 			const char *en = mschap_error_name(f->error);
-			sb_printf(b, " E=%u", f->error);
-			if (en) sb_printf(b, " (%s)", en);
-			if (f->has_retry) sb_printf(b, " R=%u", f->retry);
-			if (f->has_version) sb_printf(b, " V=%u", f->version);
+			sbuf_add(b, " E=%u", f->error);
+			if (en) sbuf_add(b, " (%s)", en);
+			if (f->has_retry) sbuf_add(b, " R=%u", f->retry);
+			if (f->has_version) sbuf_add(b, " V=%u", f->version);
 			if (f->has_msg) {
-				sb_printf(b, " \"M=");
+				sbuf_add(b, " \"M=");
 				sb_text(b, f->msg, f->msg_len);
-				sb_printf(b, "\"");
+				sbuf_add(b, "\"");
 			}
 			return;
 		}
 		break;
 	case CHAP_CHANGE_PASSWORD:
-		sb_printf(b, " MS-CHAPv2 nt-response=");
+		sbuf_add(b, " MS-CHAPv2 nt-response=");
 		if (c->nt_response) sb_hex(b, c->nt_response, 24);
 		return;
 	default:
 		break;
 	}
 	if (c->msg_len) {
-		sb_printf(b, " \"");
+		sbuf_add(b, " \"");
 		sb_text(b, c->msg, c->msg_len);
-		sb_printf(b, "\"");
+		sbuf_add(b, "\"");
 	}
 }
 
-static void summary_eap(struct sb *b, const struct ppp_eap *e)
+static void summary_eap(struct sbuf *b, const struct ppp_eap *e)
 {
 	char nb[16];
-	sb_printf(b, " %s id %u", tok_str(ppp_eap_code_names, e->code, nb, sizeof nb), e->id);
+	sbuf_add(b, " %s id %u", tok_str(ppp_eap_code_names, e->code, nb, sizeof nb), e->id);
 	if (!e->has_type) return;
-	sb_printf(b, " %s", tok_str(ppp_eap_type_names, e->type, nb, sizeof nb));
+	sbuf_add(b, " %s", tok_str(ppp_eap_type_names, e->type, nb, sizeof nb));
 	switch (e->type) {
 	case EAP_TYPE_IDENTITY: case EAP_TYPE_NOTIFICATION:
-		sb_printf(b, " \"");
+		sbuf_add(b, " \"");
 		sb_text(b, e->type_data, e->type_data_len);
-		sb_printf(b, "\"");
+		sbuf_add(b, "\"");
 		return;
 	case EAP_TYPE_NAK:
-		sb_printf(b, " desired");
+		sbuf_add(b, " desired");
 		for (size_t i = 0; i < e->type_data_len && i < 16; i++)
-			sb_printf(b, " %s", tok_str(ppp_eap_type_names, e->type_data[i], nb,
+			sbuf_add(b, " %s", tok_str(ppp_eap_type_names, e->type_data[i], nb,
 			                            sizeof nb));
 		return;
 	case EAP_TYPE_MD5:
-		sb_printf(b, " value=");
+		sbuf_add(b, " value=");
 		sb_hex(b, e->value, e->value_len);
 		if (e->name_len) {
-			sb_printf(b, " name=\"");
+			sbuf_add(b, " name=\"");
 			sb_text(b, e->name, e->name_len);
-			sb_printf(b, "\"");
+			sbuf_add(b, "\"");
 		}
 		return;
 	case EAP_TYPE_TLS: case EAP_TYPE_TTLS: case EAP_TYPE_PEAP: case 43:
-		sb_printf(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
-		          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
-		if (e->has_tls_len) sb_printf(b, " tls-length=%u", e->tls_len);
-		sb_printf(b, " data %zu bytes", e->tls_data_len);
+		if (e->tls_flags & 0xe0)
+			sbuf_add(b, " flags=%s%s%s", e->tls_flags & 0x80 ? "L" : "",
+			          e->tls_flags & 0x40 ? "M" : "", e->tls_flags & 0x20 ? "S" : "");
+		else
+			sbuf_add(b, " flags=none");
+		if (e->has_tls_len) sbuf_add(b, " tls-length=%u", e->tls_len);
+		sbuf_add(b, " data %zu bytes", e->tls_data_len);
 		return;
 	case EAP_TYPE_MSCHAPV2:
 		summary_chap(b, &e->chap, true);
 		return;
 	case EAP_TYPE_EXPANDED:
-		sb_printf(b, " vendor %u type %u", e->exp_vendor, e->exp_type);
+		sbuf_add(b, " vendor %u type %u", e->exp_vendor, e->exp_type);
 		return;
 	default:
-		if (e->type_data_len) sb_printf(b, " data %zu bytes", e->type_data_len);
+		if (e->type_data_len) sbuf_add(b, " data %zu bytes", e->type_data_len);
 		return;
 	}
 }
@@ -1039,57 +1029,65 @@ static void summary_eap(struct sb *b, const struct ppp_eap *e)
 void ppp_summary_ex(const struct ppp_msg *m, const struct ppp_hint *hint, char *buf,
                     size_t bufsz)
 {
-	struct sb b;
+	struct sbuf b;
 	char nb[16];
-	sb_init(&b, buf, bufsz);
+	sbuf_init(&b, buf, bufsz);
 	const char *pn = tok_name(ppp_proto_names, m->proto);
 	switch (m->kind) {
 	case PPP_KIND_CP:
-		sb_printf(&b, "PPP %s", pn);
+		sbuf_add(&b, "PPP %s", pn);
 		summary_cp(&b, m);
 		return;
 	case PPP_KIND_PAP: {
 		const struct ppp_pap *a = &m->pap;
-		sb_printf(&b, "PPP PAP %s id %u",
+		sbuf_add(&b, "PPP PAP %s id %u",
 		          tok_str(ppp_pap_code_names, a->code, nb, sizeof nb), a->id);
 		if (a->code == PAP_AUTH_REQ) {
-			sb_printf(&b, " peer-id=\"");
+			sbuf_add(&b, " peer-id=\"");
 			sb_text(&b, a->peer_id, a->peer_id_len);
 			if (hint && hint->show_password) {
-				sb_printf(&b, "\" password=\"");
+				sbuf_add(&b, "\" password=\"");
 				sb_text(&b, a->password, a->password_len);
-				sb_printf(&b, "\"");
+				sbuf_add(&b, "\"");
 			} else {
-				sb_printf(&b, "\" password=(%zu bytes)", a->password_len);
+				sbuf_add(&b, "\" password=(%zu bytes)", a->password_len);
 			}
 		} else if (a->msg_len) {
-			sb_printf(&b, " \"");
+			sbuf_add(&b, " \"");
 			sb_text(&b, a->msg, a->msg_len);
-			sb_printf(&b, "\"");
+			sbuf_add(&b, "\"");
 		}
 		return;
 	}
 	case PPP_KIND_CHAP:
-		sb_printf(&b, "PPP CHAP");
+		sbuf_add(&b, "PPP CHAP");
 		summary_chap(&b, &m->chap, false);
 		return;
 	case PPP_KIND_EAP:
-		sb_printf(&b, "PPP EAP");
+		sbuf_add(&b, "PPP EAP");
 		summary_eap(&b, &m->eap);
 		return;
 	case PPP_KIND_MP:
-		sb_printf(&b, "PPP MP seq %u%s%s fragment %zu bytes", m->mp.seq,
+		sbuf_add(&b, "PPP MP seq %u%s%s fragment %zu bytes", m->mp.seq,
 		          m->mp.begin ? " B" : "", m->mp.end ? " E" : "", m->mp.frag_len);
 		return;
 	case PPP_KIND_DATA:
-		sb_printf(&b, "PPP %s %zu bytes", pn, m->payload_len);
+		sbuf_add(&b, "PPP %s %zu bytes", pn, m->payload_len);
 		return;
 	case PPP_KIND_UNKNOWN:
 	default:
-		if (pn) sb_printf(&b, "PPP %s (0x%04x) %zu bytes", pn, m->proto, m->payload_len);
-		else sb_printf(&b, "PPP protocol 0x%04x %zu bytes", m->proto, m->payload_len);
+		if (pn) sbuf_add(&b, "PPP %s (0x%04x) %zu bytes", pn, m->proto, m->payload_len);
+		else sbuf_add(&b, "PPP protocol 0x%04x %zu bytes", m->proto, m->payload_len);
 		return;
 	}
+}
+
+void ppp_eap_summary(const struct ppp_eap *e, char *buf, size_t bufsz)
+{
+	struct sbuf b;
+	sbuf_init(&b, buf, bufsz);
+	sbuf_add(&b, "EAP");
+	summary_eap(&b, e);
 }
 
 void ppp_summary(const struct ppp_msg *m, char *buf, size_t bufsz)
@@ -1229,7 +1227,7 @@ static json_t *failure_json(const struct mschap_failure *f)
 	return o;
 }
 
-static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
+static void chap_json(json_t *o, const struct ppp_chap *c)
 {
 	jset_named(o, "code", ppp_chap_code_names, c->code);
 	json_object_set_new(o, "identifier", json_integer(c->id));
@@ -1284,7 +1282,6 @@ static void chap_json(json_t *o, const struct ppp_chap *c, bool eap)
 		if (c->msg_len) json_object_set_new(o, "data", json_hex(c->msg, c->msg_len));
 		break;
 	}
-	(void)eap;
 }
 
 static json_t *eap_json(const struct ppp_eap *e)
@@ -1337,7 +1334,7 @@ static json_t *eap_json(const struct ppp_eap *e)
 	case EAP_TYPE_MSCHAPV2: {
 		json_t *c = json_object();
 		if (e->has_ms_header) {
-			chap_json(c, &e->chap, true);
+			chap_json(c, &e->chap);
 			json_object_del(c, "length");
 			json_object_set_new(c, "ms_length", json_integer(e->ms_length));
 		} else {
@@ -1412,7 +1409,7 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 		break;
 	}
 	case PPP_KIND_CHAP:
-		chap_json(o, &m->chap, false);
+		chap_json(o, &m->chap);
 		break;
 	case PPP_KIND_EAP:
 		json_object_set_new(o, "eap", eap_json(&m->eap));
@@ -1434,6 +1431,8 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 }
 
 json_t *ppp_to_json(const struct ppp_msg *m) { return ppp_to_json_ex(m, NULL); }
+
+json_t *ppp_eap_to_json(const struct ppp_eap *e) { return eap_json(e); }
 
 /* ---- encoding ------------------------------------------------------------------ */
 static void enc_chap_body(struct wr *w, const struct ppp_chap *c)

@@ -127,12 +127,14 @@ struct ppp_pap {
 	uint8_t code, id;
 	uint16_t length;
 	const uint8_t *peer_id;  size_t peer_id_len;   /* Authenticate-Request */
-	const uint8_t *password; size_t password_len;  /* shown as its length only */
+	const uint8_t *password; size_t password_len;  /* rendered as its length unless
+	                                                  ppp_hint.show_password */
 	const uint8_t *msg;      size_t msg_len;       /* Ack/Nak */
 };
 
 /* MS-CHAP(v2) Failure text: "E=eeeeeeeeee R=r C=cccc... V=vvvvvvvvvv M=<msg>" (RFC 2759
- * section 6, RFC 2433). Each field is optional on the wire; has_* says which were seen. */
+ * section 6, RFC 2433). E comes first; the others may be missing, has_* says which were
+ * seen, and a field that is present must be well formed. */
 struct mschap_failure {
 	bool has_error, has_retry, has_challenge, has_version, has_msg;
 	unsigned error;            /* E: 646..649, 691, 709 */
@@ -267,7 +269,19 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint);
  * the body from the kind's struct; Length fields are computed. 0 when it does not fit. */
 size_t ppp_encode(const struct ppp_msg *m, uint8_t *buf, size_t cap);
 
+/* An EAP packet on its own (RADIUS EAP-Message, 802.1X): the fields and renderings of
+ * PPP's EAP; error offsets count from p. The summary reads "EAP Response id 1 Identity
+ * \"user\"". */
+int ppp_eap_decode(const uint8_t *p, size_t len, struct ppp_eap *out, struct diag_err *err);
+void ppp_eap_summary(const struct ppp_eap *e, char *buf, size_t bufsz);
+json_t *ppp_eap_to_json(const struct ppp_eap *e);
+
 /* ---- helpers -------------------------------------------------------------------- */
+/* Learn from an LCP Configure-Ack what later frames of the same link need: the CHAP
+ * algorithm of an acknowledged Authentication-Protocol option, and the short Multilink
+ * sequence format when Short-Sequence-Number-Header-Format was acknowledged (one hint per
+ * link; both directions are treated alike). Returns true when the hint changed. */
+bool ppp_hint_update(struct ppp_hint *hint, const struct ppp_msg *m);
 /* First option of `type`, or NULL. */
 const struct ppp_opt *ppp_cp_find_opt(const struct ppp_cp *cp, uint8_t type);
 /* Parse MS-CHAP Failure / MS-CHAPv2 Success text (also used for RADIUS MS-CHAP-Error

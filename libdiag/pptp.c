@@ -336,59 +336,25 @@ int pptp_decode(const uint8_t *p, size_t len, struct pptp_msg *out, struct diag_
 }
 
 /* ---- text -------------------------------------------------------------------------- */
-static void safe_text(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	if (cap == 0) return;
-	for (size_t i = 0; p && i < n && o + 1 < cap; i++) {
-		uint8_t c = p[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-		} else {
-			if (o + 5 >= cap) break;
-			snprintf(out + o, cap - o, "\\x%02x", c);
-			o += 4;
-		}
-	}
-	out[o] = 0;
-}
-
-struct sbuf {
-	char *p;
-	size_t cap, len;
-};
-
-static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	if (b->len >= b->cap) return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) return;
-	b->len += (size_t)n;
-	if (b->len >= b->cap) b->len = b->cap - 1;
-}
 
 static void sb_str(struct sbuf *b, const char *key, const struct pptp_str *s)
 {
 	char tmp[4 * 128 + 8];
 	if (!s->len) return;
-	safe_text(s->p, s->len, tmp, sizeof tmp);
-	sb_add(b, " %s=%s", key, tmp);
+	text_printable(s->p, s->len, tmp, sizeof tmp);
+	sbuf_add(b, " %s=%s", key, tmp);
 }
 
 static void sb_result(struct sbuf *b, const struct pptp_msg *m, const char *key, uint8_t code,
                       bool with_error)
 {
 	const char *rn = pptp_result_name(m->ctrl_type, code);
-	sb_add(b, " %s=%u", key, code);
-	if (rn) sb_add(b, " (%s)", rn);
+	sbuf_add(b, " %s=%u", key, code);
+	if (rn) sbuf_add(b, " (%s)", rn);
 	if (with_error && m->error) {
 		const char *en = pptp_error_name(m->error);
-		sb_add(b, " error=%u", m->error);
-		if (en) sb_add(b, " (%s)", en);
+		sbuf_add(b, " error=%u", m->error);
+		if (en) sbuf_add(b, " (%s)", en);
 	}
 }
 
@@ -398,53 +364,53 @@ void pptp_summary(const struct pptp_msg *m, char *buf, size_t bufsz)
 	if (!bufsz) return;
 	buf[0] = 0;
 	const char *nm = pptp_ctrl_name(m->ctrl_type);
-	if (nm) sb_add(&b, "PPTP %s", nm);
-	else sb_add(&b, "PPTP type-%u", m->ctrl_type);
+	if (nm) sbuf_add(&b, "PPTP %s", nm);
+	else sbuf_add(&b, "PPTP type-%u", m->ctrl_type);
 	switch (m->ctrl_type) {
 	case PPTP_SCCRQ:
 	case PPTP_SCCRP:
 		if (m->ctrl_type == PPTP_SCCRP) sb_result(&b, m, "result", m->result, true);
-		sb_add(&b, " version %u.%u", m->proto_version >> 8, m->proto_version & 0xff);
+		sbuf_add(&b, " version %u.%u", m->proto_version >> 8, m->proto_version & 0xff);
 		sb_str(&b, "host-name", &m->host_name);
 		sb_str(&b, "vendor", &m->vendor);
 		break;
 	case PPTP_STOPCCRQ: sb_result(&b, m, "reason", m->reason, false); break;
 	case PPTP_STOPCCRP: sb_result(&b, m, "result", m->result, true); break;
-	case PPTP_ECHO_RQ: sb_add(&b, " id 0x%08x", m->identifier); break;
+	case PPTP_ECHO_RQ: sbuf_add(&b, " id 0x%08x", m->identifier); break;
 	case PPTP_ECHO_RP:
-		sb_add(&b, " id 0x%08x", m->identifier);
+		sbuf_add(&b, " id 0x%08x", m->identifier);
 		sb_result(&b, m, "result", m->result, true);
 		break;
 	case PPTP_OCRQ:
-		sb_add(&b, " call %u serial %u", m->call_id, m->call_serial);
+		sbuf_add(&b, " call %u serial %u", m->call_id, m->call_serial);
 		sb_str(&b, "phone", &m->phone);
 		break;
 	case PPTP_OCRP:
 	case PPTP_ICRP:
-		sb_add(&b, " call %u peer %u", m->call_id, m->peer_call_id);
+		sbuf_add(&b, " call %u peer %u", m->call_id, m->peer_call_id);
 		sb_result(&b, m, "result", m->result, true);
-		if (m->ctrl_type == PPTP_OCRP && m->cause) sb_add(&b, " cause=%u", m->cause);
+		if (m->ctrl_type == PPTP_OCRP && m->cause) sbuf_add(&b, " cause=%u", m->cause);
 		break;
 	case PPTP_ICRQ:
-		sb_add(&b, " call %u serial %u", m->call_id, m->call_serial);
+		sbuf_add(&b, " call %u serial %u", m->call_id, m->call_serial);
 		sb_str(&b, "dialed", &m->dialed);
 		sb_str(&b, "dialing", &m->dialing);
 		break;
-	case PPTP_ICCN: sb_add(&b, " peer %u speed %u", m->peer_call_id, m->connect_speed); break;
-	case PPTP_CCRQ: sb_add(&b, " call %u", m->call_id); break;
+	case PPTP_ICCN: sbuf_add(&b, " peer %u speed %u", m->peer_call_id, m->connect_speed); break;
+	case PPTP_CCRQ: sbuf_add(&b, " call %u", m->call_id); break;
 	case PPTP_CDN:
-		sb_add(&b, " call %u", m->call_id);
+		sbuf_add(&b, " call %u", m->call_id);
 		sb_result(&b, m, "result", m->result, true);
-		if (m->cause) sb_add(&b, " cause=%u", m->cause);
+		if (m->cause) sbuf_add(&b, " cause=%u", m->cause);
 		sb_str(&b, "stats", &m->call_stats);
 		break;
 	case PPTP_WEN:
-		sb_add(&b, " peer %u crc=%u framing=%u hw-overruns=%u buf-overruns=%u timeouts=%u alignment=%u",
+		sbuf_add(&b, " peer %u crc=%u framing=%u hw-overruns=%u buf-overruns=%u timeouts=%u alignment=%u",
 		       m->peer_call_id, m->crc_errors, m->framing_errors, m->hw_overruns,
 		       m->buf_overruns, m->timeout_errors, m->align_errors);
 		break;
 	case PPTP_SLI:
-		sb_add(&b, " peer %u send-accm 0x%08x recv-accm 0x%08x", m->peer_call_id, m->send_accm,
+		sbuf_add(&b, " peer %u send-accm 0x%08x recv-accm 0x%08x", m->peer_call_id, m->send_accm,
 		       m->recv_accm);
 		break;
 	default: break;
@@ -468,7 +434,7 @@ json_t *pptp_to_json(const struct pptp_msg *m)
 		char key[64];
 		if (f->kind == F_STR) {
 			const struct pptp_str *s = member_cstr(m, f);
-			safe_text(s->p, s->len, tmp, sizeof tmp);
+			text_printable(s->p, s->len, tmp, sizeof tmp);
 			json_object_set_new(o, f->name, json_string(tmp));
 			continue;
 		}

@@ -337,17 +337,25 @@ const struct tok radius_ms_attr_names[] = {
 };
 #undef NAMES
 
-static const struct attr_def *find_def(const struct attr_def *d, uint8_t type)
+/* The definition tables are kept sorted by type: this searches them by halves. n counts
+ * the entries before the terminator. */
+static const struct attr_def *find_def(const struct attr_def *d, size_t n, uint8_t type)
 {
-	for (; d->type; d++)
-		if (d->type == type) return d;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d[mid].type == type) return &d[mid];
+		if (d[mid].type < type) lo = mid + 1;
+		else hi = mid;
+	}
 	return NULL;
 }
+#define NDEFS(t) (sizeof t / sizeof t[0] - 1)
 
 static const struct attr_def *def_of(const struct radius_attr *a)
 {
-	if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) return find_def(attr_defs, a->type);
-	if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque) return find_def(ms_defs, a->vtype);
+	if (a->type != RADIUS_ATTR_VENDOR_SPECIFIC) return find_def(attr_defs, NDEFS(attr_defs), a->type);
+	if (a->vendor == RADIUS_VENDOR_MICROSOFT && !a->vsa_opaque) return find_def(ms_defs, NDEFS(ms_defs), a->vtype);
 	return NULL;
 }
 
@@ -548,41 +556,24 @@ const struct radius_attr *radius_find_vsa(const struct radius_msg *m, uint32_t v
 	return NULL;
 }
 
+size_t radius_eap_message(const struct radius_msg *m, uint8_t *buf, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nattrs && i < RADIUS_MAX_ATTRS; i++) {
+		const struct radius_attr *a = &m->attrs[i];
+		if (a->type != RADIUS_ATTR_EAP_MESSAGE) continue;
+		if (a->vlen > cap - n) return 0;
+		memcpy(buf + n, a->val, a->vlen);
+		n += a->vlen;
+	}
+	return n;
+}
+
 /* ---- rendering helpers ----------------------------------------------------------- */
-struct sb { char *p; size_t cap, len; };
-
-static void sb_init(struct sb *b, char *p, size_t cap)
-{
-	b->p = p; b->cap = cap; b->len = 0;
-	if (cap) p[0] = 0;
-}
-
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sb *b, const char *fmt, ...)
-{
-	if (!b->cap || b->len >= b->cap - 1) return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) return;
-	b->len += (size_t)n;
-	if (b->len > b->cap - 1) b->len = b->cap - 1;
-}
 
 static uint32_t be32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static json_t *json_hex(const uint8_t *p, size_t n)
-{
-	char *b = malloc(2 * n + 1);
-	if (!b) return NULL;
-	hex_str(p, n, b);
-	json_t *j = json_string(b);
-	free(b);
-	return j;
 }
 
 static void ip6_str(const uint8_t *a, size_t n, char *out, size_t cap)
@@ -620,34 +611,34 @@ static const char *attr_name(const struct radius_attr *a, char *buf, size_t n)
 	return buf;
 }
 
-static void sb_text(struct sb *b, const uint8_t *s, size_t n)
+static void sb_text(struct sbuf *b, const uint8_t *s, size_t n)
 {
 	char tmp[4 * 80 + 1];
 	size_t shown = n > 80 ? 80 : n;
 	ppp_escape_text(s, shown, tmp, sizeof tmp);
-	sb_printf(b, "\"%s%s\"", tmp, n > shown ? "..." : "");
+	sbuf_add(b, "\"%s%s\"", tmp, n > shown ? "..." : "");
 }
 
-static void sb_hex(struct sb *b, const uint8_t *p, size_t n)
+static void sb_hex(struct sbuf *b, const uint8_t *p, size_t n)
 {
 	char tmp[2 * 16 + 1];
 	size_t shown = n > 16 ? 16 : n;
 	hex_str(p, shown, tmp);
-	sb_printf(b, "0x%s%s", tmp, n > shown ? "..." : "");
+	sbuf_add(b, "0x%s%s", tmp, n > shown ? "..." : "");
 }
 
 static void enc_types_str(uint32_t v, char *buf, size_t n)
 {
-	struct sb b;
-	sb_init(&b, buf, n);
+	struct sbuf b;
+	sbuf_init(&b, buf, n);
 	const char *sep = "";
-	if (v & 2) { sb_printf(&b, "%s40-bit", sep); sep = ","; }
-	if (v & 8) { sb_printf(&b, "%s56-bit", sep); sep = ","; }
-	if (v & 4) { sb_printf(&b, "%s128-bit", sep); sep = ","; }
-	if (!*buf) sb_printf(&b, "none");
+	if (v & 2) { sbuf_add(&b, "%s40-bit", sep); sep = ","; }
+	if (v & 8) { sbuf_add(&b, "%s56-bit", sep); sep = ","; }
+	if (v & 4) { sbuf_add(&b, "%s128-bit", sep); sep = ","; }
+	if (!*buf) sbuf_add(&b, "none");
 }
 
-static void summary_value(struct sb *b, const struct radius_attr *a)
+static void summary_value(struct sbuf *b, const struct radius_attr *a)
 {
 	const struct attr_def *d = def_of(a);
 	const uint8_t *v = a->val;
@@ -655,45 +646,45 @@ static void summary_value(struct sb *b, const struct radius_attr *a)
 	if (!d) { sb_hex(b, v, a->vlen); return; }
 	switch (d->vt) {
 	case VT_TEXT: sb_text(b, v, a->vlen); return;
-	case VT_ADDR: sb_printf(b, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]); return;
+	case VT_ADDR: sbuf_add(b, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]); return;
 	case VT_INT: case VT_TIME:
-		if (d->values) sb_printf(b, "%s", tok_str(d->values, be32(v), tmp, sizeof tmp));
-		else sb_printf(b, "%u", be32(v));
+		if (d->values) sbuf_add(b, "%s", tok_str(d->values, be32(v), tmp, sizeof tmp));
+		else sbuf_add(b, "%u", be32(v));
 		return;
 	case VT_TAG_INT: {
 		uint32_t x = be32(v) & 0xffffff;
-		if (v[0]) sb_printf(b, "%u:", v[0]);
-		if (d->values) sb_printf(b, "%s", tok_str(d->values, x, tmp, sizeof tmp));
-		else sb_printf(b, "%u", x);
+		if (v[0]) sbuf_add(b, "%u:", v[0]);
+		if (d->values) sbuf_add(b, "%s", tok_str(d->values, x, tmp, sizeof tmp));
+		else sbuf_add(b, "%u", x);
 		return;
 	}
 	case VT_TAG_TEXT:
 		if (tagged_text_has_tag(a)) {
-			if (v[0]) sb_printf(b, "%u:", v[0]);
+			if (v[0]) sbuf_add(b, "%u:", v[0]);
 			sb_text(b, v + 1, a->vlen - 1);
 		} else {
 			sb_text(b, v, a->vlen);
 		}
 		return;
-	case VT_IPV6: ip6_str(v, 16, tmp, sizeof tmp); sb_printf(b, "%s", tmp); return;
+	case VT_IPV6: ip6_str(v, 16, tmp, sizeof tmp); sbuf_add(b, "%s", tmp); return;
 	case VT_IPV6PFX:
 		ip6_str(v + 2, a->vlen - 2, tmp, sizeof tmp);
-		sb_printf(b, "%s/%u", tmp, v[1]);
+		sbuf_add(b, "%s/%u", tmp, v[1]);
 		return;
 	case VT_HIDDEN: case VT_TAG_PASS: case VT_MS_KEY:
-		sb_printf(b, "(hidden, %zu bytes)", a->vlen);
+		sbuf_add(b, "(hidden, %zu bytes)", a->vlen);
 		return;
 	case VT_MS_IDENT_TEXT: sb_text(b, v + 1, a->vlen - 1); return;
 	case VT_MS_ENC_TYPES:
 		enc_types_str(be32(v), tmp, sizeof tmp);
-		sb_printf(b, "%s", tmp);
+		sbuf_add(b, "%s", tmp);
 		return;
 	case VT_MS_CHAP2_RESP:
-		sb_printf(b, "ident %u nt-response ", v[0]);
+		sbuf_add(b, "ident %u nt-response ", v[0]);
 		sb_hex(b, v + 26, 24);
 		return;
 	case VT_MS_CHAP_RESP:
-		sb_printf(b, "ident %u nt-response ", v[0]);
+		sbuf_add(b, "ident %u nt-response ", v[0]);
 		sb_hex(b, v + 26, 24);
 		return;
 	case VT_MSGAUTH: case VT_CHAP_PASS: case VT_STRING: case VT_IFID: case VT_VSA:
@@ -704,20 +695,40 @@ static void summary_value(struct sb *b, const struct radius_attr *a)
 	}
 }
 
+/* The first EAP-Message shows the joined EAP packet decoded, later ones their size. */
+static bool summary_eap_message(struct sbuf *b, const struct radius_msg *m,
+                                const struct radius_attr *a)
+{
+	if (a->type != RADIUS_ATTR_EAP_MESSAGE) return false;
+	if (a != radius_find(m, RADIUS_ATTR_EAP_MESSAGE)) {
+		sbuf_add(b, "(continued, %zu bytes)", a->vlen);
+		return true;
+	}
+	uint8_t eap[RADIUS_MAX_LEN];
+	struct ppp_eap e;
+	struct diag_err err;
+	size_t n = radius_eap_message(m, eap, sizeof eap);
+	if (!n || ppp_eap_decode(eap, n, &e, &err)) return false;
+	char s[256];
+	ppp_eap_summary(&e, s, sizeof s);
+	sbuf_add(b, "%s", s);
+	return true;
+}
+
 void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz)
 {
-	struct sb b;
+	struct sbuf b;
 	char nb[48];
-	sb_init(&b, buf, bufsz);
-	sb_printf(&b, "RADIUS %s id %u [", tok_str(radius_code_names, m->code, nb, sizeof nb),
+	sbuf_init(&b, buf, bufsz);
+	sbuf_add(&b, "RADIUS %s id %u [", tok_str(radius_code_names, m->code, nb, sizeof nb),
 	          m->id);
 	for (size_t i = 0; i < m->nattrs; i++) {
 		const struct radius_attr *a = &m->attrs[i];
-		if (i) sb_printf(&b, " ");
-		sb_printf(&b, "%s=", attr_name(a, nb, sizeof nb));
-		summary_value(&b, a);
+		if (i) sbuf_add(&b, " ");
+		sbuf_add(&b, "%s=", attr_name(a, nb, sizeof nb));
+		if (!summary_eap_message(&b, m, a)) summary_value(&b, a);
 	}
-	sb_printf(&b, "]");
+	sbuf_add(&b, "]");
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */
@@ -878,6 +889,12 @@ json_t *radius_to_json(const struct radius_msg *m)
 		json_array_append_new(arr, j);
 	}
 	json_object_set_new(o, "attributes", arr);
+	uint8_t eap[RADIUS_MAX_LEN];
+	size_t n = radius_eap_message(m, eap, sizeof eap);
+	struct ppp_eap e;
+	struct diag_err err;
+	if (n && ppp_eap_decode(eap, n, &e, &err) == 0)
+		json_object_set_new(o, "eap", ppp_eap_to_json(&e));
 	return o;
 }
 

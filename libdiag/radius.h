@@ -65,11 +65,12 @@ extern const struct tok radius_vendor_names[];
 struct radius_attr {
 	uint8_t type;          /* 26 for every vendor sub-attribute */
 	uint32_t vendor;       /* type 26: the Vendor-Id of the enclosing Vendor-Specific */
-	uint8_t vtype;         /* vendor type (when vendor != 0) */
+	uint8_t vtype;         /* vendor type (type 26, not opaque) */
 	const uint8_t *val;    /* value bytes (for a VSA: the sub-attribute's value) */
 	size_t vlen;
 	size_t off;            /* offset of the attribute (or sub-attribute) header */
-	bool vsa_opaque;       /* vendor data not in type/length form: val is all of it */
+	bool vsa_opaque;       /* vendor data not in type/length form, or Vendor-Id 0: val
+	                          is everything after the Vendor-Id */
 	bool vsa_cont;         /* shares the Vendor-Specific attribute of the entry before */
 };
 
@@ -84,15 +85,21 @@ struct radius_msg {
 int radius_decode(const uint8_t *p, size_t len, struct radius_msg *out, struct diag_err *err);
 void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz);
 json_t *radius_to_json(const struct radius_msg *m);
-/* Writes header and attributes (VSAs: one Vendor-Specific per sub-attribute; an opaque
- * one as is), Length computed, authenticator copied from m->auth (16 zero bytes when
+/* Writes header and attributes (VSAs: one Vendor-Specific per run of sub-attributes
+ * joined by vsa_cont; an opaque one as is), Length computed, authenticator copied from m->auth (16 zero bytes when
  * NULL). Sign afterwards with radius_sign. 0 when it does not fit or exceeds 4096. */
 size_t radius_encode(const struct radius_msg *m, uint8_t *buf, size_t cap);
 
 /* ---- lookups -------------------------------------------------------------------- */
+/* First attribute of `type` (for 26: an opaque Vendor-Specific), or NULL. */
 const struct radius_attr *radius_find(const struct radius_msg *m, uint8_t type);
+/* First vendor sub-attribute `vtype` of `vendor`, or NULL. */
 const struct radius_attr *radius_find_vsa(const struct radius_msg *m, uint32_t vendor,
                                           uint8_t vtype);
+
+/* The EAP packet carried in the EAP-Message attributes, joined in order (RFC 3579
+ * 3.1). Returns its length; 0 when there is none or it does not fit in cap. */
+size_t radius_eap_message(const struct radius_msg *m, uint8_t *buf, size_t cap);
 
 /* ---- shared-secret operations (RFC 2865 3/5.2, RFC 2866 3, RFC 2869 5.14) ----------- */
 /* Fill in an encoded packet in place: the Message-Authenticator (when the packet has

@@ -28,17 +28,29 @@ static struct config *load_config(const char *file)
 
 /* ---- JSON --------------------------------------------------------------------------- */
 
+static json_t *str_or_null(const char *s);
+
 static json_t *reasons_json(const struct cert_reason *r, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s}", "code", r[i].code, "text", r[i].text));
+		json_array_append_new(a, json_pack("{s:s,s:o}", "code", r[i].code, "text",
+		                                          str_or_null(r[i].text)));
 	return a;
 }
 
+/* A JSON string, escaping what is not valid UTF-8 (names from the command line). */
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *t = cert_safe_text(s);
+	j = t ? json_string(t) : NULL;
+	free(t);
+	return j ? j : json_null();
 }
 
 static json_t *cert_json(const struct cert_info *ci)
@@ -123,8 +135,9 @@ static json_t *pick_json(const struct cert_pick *p, const char *client_src, char
 		                                                   : json_null(),
 		"reasons", reasons_json(v->reasons, v->nreasons),
 		"warnings", reasons_json(v->warnings, v->nwarnings));
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:i,s:b,s:b,s:o}",
-	                      "store", s->dir, "order", s->has_order_file ? "store.order" : "name",
+	char *dir = cert_safe_text(s->dir);
+	json_t *j = json_pack("{s:o,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:i,s:b,s:b,s:o}",
+	                      "store", str_or_null(dir), "order", s->has_order_file ? "store.order" : "name",
 	                      "purpose", cert_purpose_name(p->opts.purpose), "at", at_s,
 	                      "server_name", str_or_null(p->opts.server_name),
 	                      "problems", probs, "certificates", certs, "candidates", cands,
@@ -150,6 +163,7 @@ static json_t *pick_json(const struct cert_pick *p, const char *client_src, char
 		                    "ca_from", str_or_null(f->ca_from), "commands", cmds, "note",
 		                    str_or_null(f->note)));
 	}
+	free(dir);
 	return j;
 }
 

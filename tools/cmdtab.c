@@ -57,6 +57,9 @@ static const struct cmd cert_cmds[] = {
 	 "--store DIR [options]", cert_pick_opts, cmd_cert_pick, NULL,
 	 "Walks the store in order as the server does, names the certificate it takes and\n"
 	 "why each earlier one was passed over, then checks it from the client's side.\n"
+	 "The store holds certificates, keys and PKCS#12 bundles; CA certificates go in\n"
+	 "roots/ and intermediates/; a store.order file fixes the order (else file names).\n"
+	 "Without --store, the configuration's certs section is used. See docs/cert.md.\n"
 	 "Exit status: 0 clients accept the pick, 1 they do not, 2 usage or input error.",
 	 0, 0},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
@@ -77,7 +80,18 @@ static const struct opt pcap_explain_opts[] = {
 };
 static const struct cmd pcap_cmds[] = {
 	{"decode", "decode IKE, L2TP, PPTP, PPP and RADIUS packets of a capture", "FILE|-",
-	 pcap_decode_opts, cmd_pcap_decode, NULL, NULL, 1, 1},
+	 pcap_decode_opts, cmd_pcap_decode, NULL,
+	 "Reads a pcap or pcapng file (- for standard input) and prints one line per packet:\n"
+	 "frame, seconds since the first packet, source > destination and the decoded layers\n"
+	 "(IKE, NAT-T, ESP, L2TP, PPTP, GRE, PPP, RADIUS). IP fragments are reassembled and\n"
+	 "PPTP control messages are cut from the TCP stream; malformed data is shown at the\n"
+	 "byte where it breaks and decoding goes on. -v adds a tree of each layer's fields,\n"
+	 "-vv also the link, IP, UDP and TCP headers; --json prints one object per line.\n"
+	 "Frames of link types other than Ethernet, Linux cooked, raw IP, loopback and PPP\n"
+	 "are skipped with one warning. A file that breaks off is decoded up to the break,\n"
+	 "which is reported on stderr. Exit status: 0 decoded, 2 unreadable input, a capture\n"
+	 "that breaks off, or a bad filter.",
+	 1, 1},
 	{"explain", "follow each VPN session across layers and say where and why it failed",
 	 "FILE|-", pcap_explain_opts, cmd_pcap_explain, NULL, NULL, 1, 1},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},

@@ -1,5 +1,6 @@
 /* libFuzzer target for the PPP decoder: decode with and without hints, then summary,
- * JSON and re-encoding of whatever decodes; the re-encoded frame must decode again. */
+ * JSON and re-encoding of whatever decodes; the re-encoded frame must decode again. The
+ * same bytes also go to the stand-alone EAP decoder and the MS-CHAP text parsers. */
 #include <stdlib.h>
 #include <string.h>
 #include "ppp.h"
@@ -38,6 +39,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exercise(data, size, &h0);
 	exercise(data, size, &h1);
 	exercise(data, size, &h2);
+	static struct ppp_eap e;
+	struct diag_err err;
+	if (ppp_eap_decode(data, size, &e, &err) == 0) {
+		char s[512];
+		ppp_eap_summary(&e, s, sizeof s);
+		json_t *j = ppp_eap_to_json(&e);
+		if (!j) abort();
+		json_decref(j);
+	} else if (err.off > size) {
+		abort();
+	}
 	struct mschap_failure f;
 	struct mschap_success sc;
 	(void)mschap_parse_failure(data, size, &f);

@@ -379,6 +379,52 @@ START_TEST(no_chain)
 }
 END_TEST
 
+/* leaf -> intermediate (intermediates/) -> root (roots/); clients that trust only the
+ * intermediate still accept it, clients of another CA do not. */
+START_TEST(intermediate_chain)
+{
+	struct ca inter;
+	char p[512];
+	inter.k = mk_key();
+	inter.x = mk_cert("Corp Issuing CA", inter.k, &corp, NULL, NULL, AT - 3650 * DAY,
+	                  AT + 3650 * DAY, true);
+	path_of(p, sizeof p, "intermediates");
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	write_cert("intermediates/issuing.pem", inter.x);
+	leaf("a", "vpn.corp.test", &inter, SERVER_EKU, NULL, VALID, true);
+	struct run r;
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(r.p.info[0].chain_ok);
+	ck_assert_str_eq(r.p.info[0].chain_root, "O=Test, CN=Corp Root CA");
+	ck_assert_str_eq(r.p.info[0].chain_root_file, "roots/corp.pem");
+	ck_assert(r.p.client.accepted);
+	run_free(&r);
+	path_of(p, sizeof p, "clients/ca.pem");
+	unlink(p);
+	write_cert("clients/ca.pem", inter.x);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(r.p.client.accepted);
+	ck_assert_str_eq(r.p.client.anchor, "O=Test, CN=Corp Issuing CA");
+	run_free(&r);
+	unlink(p);
+	write_cert("clients/ca.pem", other.x);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(!r.p.client.accepted);
+	ck_assert(r.p.client.ca_differs);
+	ck_assert_int_eq(r.p.client.error, 787);
+	run_free(&r);
+	/* without intermediates/ the server finds no chain */
+	path_of(p, sizeof p, "intermediates/issuing.pem");
+	unlink(p);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert(!r.p.info[0].chain_ok);
+	ck_assert(has_reason(r.p.info[0].reasons, r.p.info[0].nreasons, "no-chain"));
+	ck_assert_int_eq(r.p.picked, -1);
+	run_free(&r);
+	ca_free(&inter);
+}
+END_TEST
+
 START_TEST(name_mismatch)
 {
 	leaf("a", "vpn.corp.test", &corp, SERVER_EKU, "DNS:vpn.corp.test", VALID, true);
@@ -450,10 +496,10 @@ START_TEST(pkcs12_with_password)
 	ck_assert_int_eq(r.p.client.error, 787);
 	run_free(&r);
 	/* wrong password */
-	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "wrong", false, NULL);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "Xyzzy-9", false, NULL);
 	ck_assert_uint_eq(r.s->nproblems, 1);
 	ck_assert_ptr_nonnull(strstr(r.s->problems[0].reason, "wrong password"));
-	ck_assert_ptr_null(strstr(r.s->problems[0].reason, "wrong\""));
+	ck_assert_ptr_null(strstr(r.s->problems[0].reason, "Xyzzy"));
 	run_free(&r);
 	/* with it: the certificate has its key */
 	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "s3cret", false, NULL);
@@ -592,6 +638,36 @@ START_TEST(fix_without_good_certificate)
 }
 END_TEST
 
+/* The CA name in auth1ca is written the Windows way, and netsh's \' stands for quotes. */
+START_TEST(netsh_ca_quoting)
+{
+	struct ca odd = mk_ca("Corp \"Q\", CA");
+	char p[512];
+	write_cert("roots/odd.pem", odd.x);
+	path_of(p, sizeof p, "clients/ca.pem");
+	unlink(p);
+	write_cert("clients/ca.pem", odd.x);
+	leaf("a", "vpn.corp.test", &odd, SERVER_EKU, "DNS:vpn.corp.test", VALID, true);
+	struct run r;
+	run_pick(&r, CERT_PURPOSE_L2TP, "vpn.corp.test", NULL, true, "192.0.2.1");
+	ck_assert(r.p.client.accepted);
+	ck_assert_str_eq(r.p.fix.ca_name, "O=Test, CN=\"Corp \"\"Q\"\", CA\"");
+	ck_assert_ptr_nonnull(strstr(r.p.fix.cmds[1],
+	                             " auth1ca=\"O=Test, CN=\\'Corp \\'\\'Q\\'\\', CA\\'\" "));
+	run_free(&r);
+	ca_free(&odd);
+	X509_NAME *n = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(n, "DC", MBSTRING_UTF8, (const unsigned char *)"com", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_UTF8, (const unsigned char *)"Wien", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)" x", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const unsigned char *)"y", -1, -1, -1);
+	char *w = cert_name_windows(n);
+	ck_assert_str_eq(w, "DC=com, S=Wien, CN=\" x\" + OU=y");
+	free(w);
+	X509_NAME_free(n);
+}
+END_TEST
+
 START_TEST(facts_for_rules)
 {
 	leaf("a", "*.corp.test", &other, SERVER_EKU, "DNS:*.corp.test", VALID, true);
@@ -668,6 +744,9 @@ START_TEST(times)
 	ck_assert(!cert_endpoint_valid("vpn.example"));
 	ck_assert_int_eq(cert_purpose_parse("IKEv2"), CERT_PURPOSE_IKEV2);
 	ck_assert_int_eq(cert_purpose_parse("pptp"), -1);
+	char *txt = cert_safe_text("caf\xc3\xa9 \xff\x01\xed\xa0\x80!");
+	ck_assert_str_eq(txt, "caf\xc3\xa9 \\xff\\x01\\xed\\xa0\\x80!");
+	free(txt);
 }
 END_TEST
 
@@ -729,6 +808,7 @@ static Suite *cert_suite(void)
 	tcase_add_test(t, wildcard_in_san_only);
 	tcase_add_test(t, other_ca);
 	tcase_add_test(t, no_chain);
+	tcase_add_test(t, intermediate_chain);
 	tcase_add_test(t, name_mismatch);
 	tcase_add_test(t, broken_file);
 	tcase_add_test(t, pkcs12_with_password);
@@ -737,6 +817,7 @@ static Suite *cert_suite(void)
 	tcase_add_test(t, der_and_encrypted_key);
 	tcase_add_test(t, fix_commands);
 	tcase_add_test(t, fix_without_good_certificate);
+	tcase_add_test(t, netsh_ca_quoting);
 	tcase_add_test(t, facts_for_rules);
 	tcase_add_test(t, thumbprint_matches_openssl);
 	suite_add_tcase(s, t);

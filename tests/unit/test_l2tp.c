@@ -437,6 +437,15 @@ START_TEST(mandatory_and_flag_checks)
 	l2tp_summary(&m, s, sizeof s);
 	ck_assert_str_eq(s, "L2TP StopCCN tid 16213 sid 0 Ns 4 Nr 3");
 
+	/* Assigned Tunnel ID 0 and Protocol Version 1.1 are noted */
+	memcpy(b, sccrq, sizeof sccrq);
+	b[95] = 0;
+	b[96] = 0;
+	b[27] = 1;
+	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), 0);
+	ck_assert(has_note("l2tp.avp.id_zero"));
+	ck_assert(has_note("l2tp.avp.proto_version"));
+
 	/* a control message whose first AVP is not the Message Type */
 	static const uint8_t nomt[] = {0xc8, 0x02, 0x00, 0x14, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01,
 	                               0x00, 0x01, 0x80, 0x08, 0x00, 0x00, 0x00, 0x09, 0x12, 0x34};
@@ -681,6 +690,23 @@ START_TEST(hidden_avp_hide_and_unhide)
 }
 END_TEST
 
+/* expected values from Python's hashlib.md5(bytes([type]) + secret + challenge) */
+START_TEST(tunnel_challenge_response)
+{
+	static const uint8_t secret[] = "tunnel-secret";
+	uint8_t chal[16], r[16];
+	static const uint8_t want2[16] = {0xbf, 0x0d, 0x06, 0xe7, 0x51, 0xac, 0xde, 0x75,
+	                                  0x64, 0xc6, 0x7b, 0xbd, 0x96, 0x0e, 0x51, 0x6b};
+	static const uint8_t want3[16] = {0x49, 0x6a, 0x33, 0x7a, 0x9b, 0x76, 0x26, 0x8a,
+	                                  0x38, 0xc9, 0x29, 0xb8, 0x8e, 0x43, 0x92, 0x2e};
+	for (int i = 0; i < 16; i++) chal[i] = (uint8_t)(i + 1);
+	ck_assert_int_eq(l2tp_challenge_response(L2TP_MSG_SCCRP, secret, 13, chal, 16, r), 0);
+	ck_assert(!memcmp(r, want2, 16));
+	ck_assert_int_eq(l2tp_challenge_response(L2TP_MSG_SCCCN, secret, 13, chal, 16, r), 0);
+	ck_assert(!memcmp(r, want3, 16));
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(l2tp_msg_name(L2TP_MSG_SLI), "SLI");
@@ -711,6 +737,7 @@ int main(void)
 	tcase_add_test(tc, builders_match_xl2tpd);
 	tcase_add_test(tc, all_avp_kinds_roundtrip);
 	tcase_add_test(tc, hidden_avp_hide_and_unhide);
+	tcase_add_test(tc, tunnel_challenge_response);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

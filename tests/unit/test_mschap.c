@@ -103,6 +103,14 @@ START_TEST(rfc2433_vectors)
 	unhex("102DB5DF085D3041", ch, 8);
 	ck_assert_int_eq(mschap1_nt_response(ch, "MyPw", 4, nt), 0);
 	ck_hex(nt, 24, "4E9D3C8F9CFD385D5BF4D3246791956CA4C351AB409A3D61");
+	/* the LAN Manager side of the same appendix */
+	ck_assert_int_eq(mschap_lm_password_hash("MyPw", 4, h), 0);
+	ck_hex(h, 16, "75BA30198E6D1975AAD3B435B51404EE");
+	ck_assert_int_eq(mschap_lm_password_hash("mypw", 4, nt), 0); /* case-insensitive */
+	ck_assert_mem_eq(nt, h, 16);
+	ck_assert_int_eq(mschap1_lm_response(ch, "MyPw", 4, nt), 0);
+	ck_hex(nt, 24, "91881D0152AB0C33C524135EC24A95EE64E23CDC2D33347D");
+	ck_assert_int_eq(mschap_lm_password_hash("fifteen-chars!!", 15, h), -1);
 }
 END_TEST
 
@@ -183,6 +191,53 @@ START_TEST(lulu_capture_response)
 }
 END_TEST
 
+START_TEST(lulu_mppe_decrypt)
+{
+	/* johnsamples__lulu-password-pptp.pcap frame 60, the client's first MPPE packet
+	 * (CCP in frames 40-44 agreed on 0x01000040: stateless, 128-bit). Its header 0x9000
+	 * says flushed, encrypted, coherency count 0; the first 35 encrypted bytes follow.
+	 * From the MS-CHAPv2 exchange of frames 28/35 (password "password") the client's send
+	 * key, changed once before the first stateless packet, must give PPP protocol 0x0021
+	 * and an IPv4 header with a valid checksum from 192.168.2.234 (the address the server
+	 * Naked in frame 51) to 224.0.0.22 (IGMP, as tshark shows for frames 58/59). */
+	uint8_t nt[24], send[16], recv[16], key[16], buf[35];
+	unhex("ed8cc90fd40faa2d6bcd0abd0b1f562fd777df6c5609c98b", nt, 24);
+	unhex("e79c9730a73cebec643fe09dea0a49396bf88c208aced654b3c65c23b1d838a5b98a61", buf, 35);
+	ck_assert_int_eq(mppe_chapv2_keys("password", 8, nt, 16, false, send, recv), 0);
+	ck_assert_int_eq(mppe_initial_session_key(send, 128, key), 0);
+	ck_assert_int_eq(mppe_change_key(send, key, 128), 0);
+	ck_assert_int_eq(mppe_rc4(key, 16, buf, sizeof buf), 0);
+	ck_assert_uint_eq(buf[0], 0x00);
+	ck_assert_uint_eq(buf[1], 0x21);
+	const uint8_t *ip = buf + 2;
+	ck_assert_uint_eq(ip[0] >> 4, 4);
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	ck_assert_uint_le(ihl + 2, sizeof buf);
+	uint32_t sum = 0;
+	for (size_t i = 0; i < ihl; i += 2) sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+	ck_assert_uint_eq(sum, 0xffff);
+	ck_assert_uint_eq(ip[9], 2); /* IGMP */
+	const uint8_t src[4] = { 192, 168, 2, 234 }, dst[4] = { 224, 0, 0, 22 };
+	ck_assert_mem_eq(ip + 12, src, 4);
+	ck_assert_mem_eq(ip + 16, dst, 4);
+	/* the server's send key does not decrypt it */
+	unhex("e79c9730a73cebec643fe09dea0a49396bf88c208aced654b3c65c23b1d838a5b98a61", buf, 35);
+	ck_assert_int_eq(mppe_initial_session_key(recv, 128, key), 0);
+	ck_assert_int_eq(mppe_change_key(recv, key, 128), 0);
+	ck_assert_int_eq(mppe_rc4(key, 16, buf, sizeof buf), 0);
+	ck_assert(buf[0] != 0x00 || buf[1] != 0x21);
+	ck_assert_int_eq(mppe_change_key(recv, key, 64), -1);
+	/* an 8-byte key: the classic RC4 vector key 0123456789abcdef on the same bytes */
+	uint8_t k8[8], d8[8];
+	unhex("0123456789abcdef", k8, 8);
+	unhex("0123456789abcdef", d8, 8);
+	ck_assert_int_eq(mppe_rc4(k8, 8, d8, 8), 0);
+	ck_hex(d8, 8, "75b7878099e0c596");
+	ck_assert_int_eq(mppe_rc4(k8, 7, d8, 8), -1);
+}
+END_TEST
+
 START_TEST(password_encoding)
 {
 	uint8_t h1[16], h2[16];
@@ -218,6 +273,7 @@ int main(void)
 	tcase_add_test(tc, rfc3079_mppe);
 	tcase_add_test(tc, chap_md5_lab);
 	tcase_add_test(tc, lulu_capture_response);
+	tcase_add_test(tc, lulu_mppe_decrypt);
 	tcase_add_test(tc, password_encoding);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -636,6 +636,11 @@ START_TEST(eap)
 	dec_ok(b, n);
 	ck_assert_uint_eq(m.eap.tls_flags, 0x21);
 	ck_assert_str_eq(summary(), "PPP EAP Request id 3 PEAP flags=S data 0 bytes");
+	/* a TLS fragment without flags */
+	const uint8_t tls0[] = { 13, 0x00, 0x16, 0x03 };
+	n = frame(b, PPP_PROTO_EAP, EAP_RESPONSE, 4, tls0, sizeof tls0);
+	dec_ok(b, n);
+	ck_assert_str_eq(summary(), "PPP EAP Response id 4 TLS flags=none data 2 bytes");
 	/* TLS with L flag but the length cut short */
 	const uint8_t tls[] = { 13, 0x80, 0, 0 };
 	n = frame(b, PPP_PROTO_EAP, EAP_REQUEST, 4, tls, sizeof tls);
@@ -854,6 +859,39 @@ START_TEST(encode_built)
 }
 END_TEST
 
+START_TEST(hint_from_lcp)
+{
+	struct ppp_hint h = { 0 };
+	/* a Configure-Request teaches nothing; the Ack of lulu frame 26 (the same options
+	 * as frame 15, tshark: Configuration Ack, Algorithm MS-CHAP-2) does */
+	dec_ok(lulu_f15, sizeof lulu_f15);
+	ck_assert(!ppp_hint_update(&h, &m));
+	uint8_t ack[sizeof lulu_f15];
+	memcpy(ack, lulu_f15, sizeof ack);
+	ack[4] = PPP_CONF_ACK;
+	dec_ok(ack, sizeof ack);
+	ck_assert(ppp_hint_update(&h, &m));
+	ck_assert_uint_eq(h.chap_alg, CHAP_ALG_MSCHAPV2);
+	ck_assert(!ppp_hint_update(&h, &m));
+	/* lab frame 13: Ack with CHAP MD5 */
+	dec_ok(l2tp_f10, sizeof l2tp_f10);
+	memcpy(ack, l2tp_f10, sizeof l2tp_f10);
+	ack[4] = PPP_CONF_ACK;
+	dec_ok(ack, sizeof l2tp_f10);
+	ck_assert(ppp_hint_update(&h, &m));
+	ck_assert_uint_eq(h.chap_alg, CHAP_ALG_MD5);
+	/* with MD5 known, an "S=..." success text is not taken for MS-CHAPv2 */
+	ck_assert_int_eq(ppp_decode_ex(lulu_f36, sizeof lulu_f36, &h, &m, &err), 0);
+	ck_assert(!m.chap.has_success);
+	/* SSNHF acknowledged */
+	uint8_t b[32];
+	const uint8_t ss[] = { 18, 2 };
+	dec_ok(b, frame(b, PPP_PROTO_LCP, PPP_CONF_ACK, 3, ss, sizeof ss));
+	ck_assert(ppp_hint_update(&h, &m));
+	ck_assert(h.mp_short_seq);
+}
+END_TEST
+
 START_TEST(escaping)
 {
 	char b[32];
@@ -898,6 +936,7 @@ int main(void)
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, roundtrip);
 	tcase_add_test(tc, encode_built);
+	tcase_add_test(tc, hint_from_lcp);
 	tcase_add_test(tc, escaping);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -195,12 +195,55 @@ static const uint8_t rad_f16[] = {
 	0x2b, 0xd6, 0x65, 0x8c, 0x0d, 0x96, 0x13, 0x24,
 };
 
+/* EAP-MD5 through RADIUS, recorded on loopback for this test: radeapclient (freeradius-utils
+ * 3.2.1) against FreeRADIUS 3.2.1 with its stock configuration on UDP port 21812, secret
+ * "testing123", user labuser/labpass; fields checked against tshark -V with
+ * -d udp.port==21812,radius. */
+/* frame 1: Access-Request, EAP-Message Response/Identity "labuser" */
+static const uint8_t eap_f1[] = {
+	0x01, 0x8d, 0x00, 0x43, 0x12, 0x62, 0x55, 0xc0, 0xe9, 0x92, 0x66, 0x8a,
+	0xa5, 0x9f, 0xde, 0xd6, 0x3b, 0x85, 0x54, 0xd4, 0x01, 0x09, 0x6c, 0x61,
+	0x62, 0x75, 0x73, 0x65, 0x72, 0x50, 0x12, 0x0a, 0x56, 0x16, 0xaa, 0x9f,
+	0xde, 0x4e, 0x76, 0x66, 0x0e, 0xdc, 0xa5, 0x2d, 0x1e, 0x59, 0x0b, 0x05,
+	0x06, 0x00, 0x00, 0x00, 0x00, 0x4f, 0x0e, 0x02, 0xd2, 0x00, 0x0c, 0x01,
+	0x6c, 0x61, 0x62, 0x75, 0x73, 0x65, 0x72,
+};
+/* frame 2: Access-Challenge, EAP-Message Request/MD5-Challenge */
+static const uint8_t eap_f2[] = {
+	0x0b, 0x8d, 0x00, 0x50, 0xbd, 0xeb, 0x92, 0x77, 0x90, 0x17, 0x30, 0xcb,
+	0xa1, 0x14, 0x03, 0xef, 0x55, 0x06, 0xc4, 0xa2, 0x4f, 0x18, 0x01, 0xd3,
+	0x00, 0x16, 0x04, 0x10, 0x0f, 0x9d, 0x20, 0xc6, 0x96, 0xf4, 0x91, 0x69,
+	0x31, 0xa5, 0xac, 0xe1, 0xd3, 0x14, 0x6a, 0x5d, 0x50, 0x12, 0xd6, 0x0f,
+	0x8f, 0x7a, 0x45, 0x75, 0x50, 0x1d, 0x6e, 0x5c, 0x22, 0xc4, 0xf6, 0x5c,
+	0x51, 0x74, 0x18, 0x12, 0x1a, 0x2d, 0xa2, 0x17, 0x1a, 0xfe, 0xa6, 0x4b,
+	0xf0, 0x8a, 0xa3, 0x65, 0x23, 0x5a, 0x05, 0x23,
+};
+/* frame 3: Access-Request, EAP-Message Response/MD5-Challenge */
+static const uint8_t eap_f3[] = {
+	0x01, 0xef, 0x00, 0x5f, 0x9a, 0xb6, 0x2c, 0xb9, 0xeb, 0x3e, 0xec, 0x6f,
+	0xb2, 0xbb, 0x26, 0xf4, 0xb0, 0xff, 0x3e, 0xe4, 0x01, 0x09, 0x6c, 0x61,
+	0x62, 0x75, 0x73, 0x65, 0x72, 0x50, 0x12, 0x29, 0x1b, 0x39, 0xb6, 0x9a,
+	0x5a, 0xc2, 0x6e, 0xfa, 0x2d, 0x59, 0x95, 0x34, 0x63, 0x55, 0xe7, 0x05,
+	0x06, 0x00, 0x00, 0x00, 0x00, 0x18, 0x12, 0x1a, 0x2d, 0xa2, 0x17, 0x1a,
+	0xfe, 0xa6, 0x4b, 0xf0, 0x8a, 0xa3, 0x65, 0x23, 0x5a, 0x05, 0x23, 0x4f,
+	0x18, 0x02, 0xd3, 0x00, 0x16, 0x04, 0x10, 0x6f, 0x77, 0xac, 0x1f, 0xa3,
+	0x18, 0x2a, 0x8c, 0x71, 0x7d, 0xb4, 0x28, 0xd7, 0x15, 0xe2, 0xc5,
+};
+/* frame 4: Access-Accept, EAP-Message Success */
+static const uint8_t eap_f4[] = {
+	0x02, 0xef, 0x00, 0x35, 0xf9, 0x90, 0xa6, 0x9b, 0x61, 0x36, 0xb9, 0x94,
+	0xa4, 0x46, 0x40, 0x15, 0xca, 0xc5, 0x08, 0xe8, 0x4f, 0x06, 0x03, 0xd3,
+	0x00, 0x04, 0x50, 0x12, 0x4d, 0xf5, 0xc7, 0xe1, 0xa1, 0x69, 0x3f, 0xbe,
+	0x75, 0xbc, 0x07, 0xed, 0xcd, 0x35, 0xf1, 0x34, 0x01, 0x09, 0x6c, 0x61,
+	0x62, 0x75, 0x73, 0x65, 0x72,
+};
+
 struct vec { const char *name; const uint8_t *p; size_t len; };
 #define V(x) { #x, x, sizeof x }
 static const struct vec vecs[] = {
 	V(rad_f1), V(rad_f2), V(rad_f3), V(rad_f4), V(rad_f5), V(rad_f6), V(rad_f7), V(rad_f8),
 	V(rad_f9), V(rad_f10), V(rad_f11), V(rad_f12), V(rad_f13), V(rad_f14), V(rad_f15),
-	V(rad_f16),
+	V(rad_f16), V(eap_f1), V(eap_f2), V(eap_f3), V(eap_f4),
 };
 #define NVECS (sizeof vecs / sizeof vecs[0])
 static const uint8_t secret[] = "testing123";
@@ -440,6 +483,19 @@ START_TEST(mschapv1_and_chap)
 	uint8_t nt[24];
 	ck_assert_int_eq(mschap1_nt_response(ch->val, "labpass", 7, nt), 0);
 	ck_assert_mem_eq(nt, rs->val + 26, 24);
+	/* frame 8 (the Accept): MS-CHAP-MPPE-Keys hidden like User-Password (RFC 2548
+	 * 2.4.1) holds the 8-byte LM key then the NT key, HashNtPasswordHash(password) */
+	uint8_t req_auth[16];
+	memcpy(req_auth, m.auth, 16);
+	dec_ok(rad_f8, sizeof rad_f8);
+	const struct radius_attr *mk = radius_find_vsa(&m, RADIUS_VENDOR_MICROSOFT, MS_CHAP_MPPE_KEYS);
+	ck_assert_ptr_nonnull(mk);
+	ck_assert_uint_eq(mk->vlen, 32);
+	uint8_t keys[32], h[16], hh[16];
+	ck_assert_int_ge(radius_unhide_password(mk->val, mk->vlen, SECRET, req_auth, keys), 24);
+	ck_assert_int_eq(mschap_nt_password_hash("labpass", 7, h), 0);
+	ck_assert_int_eq(mschap_hash_nt_password_hash(h, hh), 0);
+	ck_assert_mem_eq(keys + 8, hh, 16);
 	/* frame 5: CHAP-Password ident + MD5(ident, secret, challenge = request authenticator) */
 	dec_ok(rad_f5, sizeof rad_f5);
 	const struct radius_attr *cp = radius_find(&m, RADIUS_ATTR_CHAP_PASSWORD);
@@ -467,6 +523,103 @@ START_TEST(accounting)
 	ck_assert_uint_eq(m.code, RADIUS_ACCOUNTING_RESPONSE);
 	ck_assert_uint_eq(m.nattrs, 0);
 	ck_assert_str_eq(summary(), "RADIUS Accounting-Response id 112 []");
+}
+END_TEST
+
+START_TEST(eap_over_radius)
+{
+	/* tshark frame 1: Access-Request id 141, EAP-Message l=14: Response id 210,
+	 * Identity labuser */
+	dec_ok(eap_f1, sizeof eap_f1);
+	ck_assert_uint_eq(m.id, 141);
+	ck_assert_str_eq(summary(), "RADIUS Access-Request id 141 [User-Name=\"labuser\" "
+	                 "Message-Authenticator=0x0a5616aa9fde4e76660edca52d1e590b NAS-Port=0 "
+	                 "EAP-Message=EAP Response id 210 Identity \"labuser\"]");
+	ck_assert_int_eq(radius_verify_msg_auth(eap_f1, sizeof eap_f1, NULL, SECRET), 1);
+	/* frame 2: Access-Challenge, EAP Request id 211 MD5-Challenge value 0f9d20c6..., State */
+	dec_ok(eap_f2, sizeof eap_f2);
+	ck_assert_uint_eq(m.code, RADIUS_ACCESS_CHALLENGE);
+	uint8_t eap[256];
+	size_t n = radius_eap_message(&m, eap, sizeof eap);
+	ck_assert_uint_eq(n, 22);
+	struct ppp_eap e;
+	ck_assert_int_eq(ppp_eap_decode(eap, n, &e, &err), 0);
+	ck_assert_uint_eq(e.code, EAP_REQUEST);
+	ck_assert_uint_eq(e.id, 211);
+	ck_assert_uint_eq(e.type, EAP_TYPE_MD5);
+	ck_assert_uint_eq(e.value_len, 16);
+	uint8_t chal[16];
+	memcpy(chal, e.value, 16);
+	json_t *j = radius_to_json(&m);
+	json_t *ej = json_object_get(j, "eap");
+	ck_assert_str_eq(json_string_value(json_object_get(ej, "type")), "MD5-Challenge");
+	ck_assert_str_eq(json_string_value(json_object_get(ej, "value")),
+	                 "0f9d20c696f4916931a5ace1d3146a5d");
+	json_decref(j);
+	ck_assert_int_eq(radius_verify_auth(eap_f2, sizeof eap_f2, eap_f1 + 4, SECRET), 1);
+	ck_assert_int_eq(radius_verify_msg_auth(eap_f2, sizeof eap_f2, eap_f1 + 4, SECRET), 1);
+	/* frame 3: the peer's MD5 response is MD5(id || password || challenge) (RFC 3748 5.4) */
+	dec_ok(eap_f3, sizeof eap_f3);
+	n = radius_eap_message(&m, eap, sizeof eap);
+	ck_assert_int_eq(ppp_eap_decode(eap, n, &e, &err), 0);
+	ck_assert_uint_eq(e.code, EAP_RESPONSE);
+	uint8_t md[16];
+	chap_md5_response(211, (const uint8_t *)"labpass", 7, chal, 16, md);
+	ck_assert_mem_eq(md, e.value, 16);
+	ck_assert_int_eq(radius_verify_msg_auth(eap_f3, sizeof eap_f3, NULL, SECRET), 1);
+	/* frame 4: Access-Accept with EAP Success id 211 */
+	dec_ok(eap_f4, sizeof eap_f4);
+	ck_assert(strstr(summary(), "EAP-Message=EAP Success id 211 "));
+	ck_assert_int_eq(radius_verify_auth(eap_f4, sizeof eap_f4, eap_f3 + 4, SECRET), 1);
+	ck_assert_int_eq(radius_verify_msg_auth(eap_f4, sizeof eap_f4, eap_f3 + 4, SECRET), 1);
+
+	/* an EAP packet split over two EAP-Message attributes is joined */
+	uint8_t b[64];
+	const uint8_t two[] = { 79, 6, 0x02, 0xd2, 0x00, 0x0c, 79, 10, 0x01, 'l', 'a', 'b', 'u',
+	                        's', 'e', 'r' };
+	memcpy(b, eap_f1, 20);
+	memcpy(b + 20, two, sizeof two);
+	b[2] = 0; b[3] = 20 + sizeof two;
+	dec_ok(b, 20 + sizeof two);
+	ck_assert_str_eq(summary(), "RADIUS Access-Request id 141 [EAP-Message=EAP Response id "
+	                 "210 Identity \"labuser\" EAP-Message=(continued, 8 bytes)]");
+	ck_assert_uint_eq(radius_eap_message(&m, eap, 11), 0);
+	/* an EAP-Message that does not decode is shown as bytes */
+	b[20 + 5] = 0x40;
+	dec_ok(b, 20 + sizeof two);
+	ck_assert(strstr(summary(), "EAP-Message=0x02d2"));
+}
+END_TEST
+
+START_TEST(typed_values)
+{
+	/* values typed by the attribute tables, first and last entries included */
+	const uint8_t attrs[] = {
+		101, 6, 0, 0, 0x01, 0x94,                        /* Error-Cause 404 */
+		95, 18, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+		97, 6, 0, 16, 0x20, 0x01,                        /* Framed-IPv6-Prefix */
+		64, 6, 1, 0, 0, 1,                               /* Tunnel-Type tag 1 PPTP */
+		66, 6, 2, 'a', 'b', 'c',                         /* Tunnel-Client-Endpoint */
+		26, 12, 0, 0, 1, 0x37, 33, 6, 1, 2, 3, 4,        /* MS-ARAP-Challenge */
+		26, 12, 0, 0, 1, 0x37, 9, 6, 0, 0, 1, 0x37,      /* MS-RAS-Vendor 311 */
+	};
+	uint8_t b[128];
+	memcpy(b, rad_f1, 20);
+	memcpy(b + 20, attrs, sizeof attrs);
+	b[2] = 0; b[3] = (uint8_t)(20 + sizeof attrs);
+	dec_ok(b, 20 + sizeof attrs);
+	ck_assert_str_eq(summary(), "RADIUS Access-Request id 176 [Error-Cause=Invalid-Request "
+	                 "NAS-IPv6-Address=2001:db8:0:0:0:0:0:1 Framed-IPv6-Prefix=2001:0:0:0:0:0:0:0/16 "
+	                 "Tunnel-Type=1:PPTP Tunnel-Client-Endpoint=2:\"abc\" "
+	                 "MS-ARAP-Challenge=0x01020304 MS-RAS-Vendor=Microsoft]");
+	/* a wrong size for the last entries of both tables is caught */
+	b[20 + 1] = 5; b[20 + 5] = 0;
+	memset(&err, 0, sizeof err);
+	ck_assert_int_eq(radius_decode(b, 20 + sizeof attrs, &m, &err), -1);
+	const uint8_t ms1[] = { 26, 10, 0, 0, 1, 0x37, 1, 4, 0, 0 }; /* MS-CHAP-Response 2 bytes */
+	memcpy(b + 20, ms1, sizeof ms1);
+	b[3] = 20 + sizeof ms1;
+	dec_fail(b, 20 + sizeof ms1, 26, "MS-CHAP-Response at offset 26: value length 2, expected 50");
 }
 END_TEST
 
@@ -696,6 +849,8 @@ int main(void)
 	tcase_add_test(tc, mschap_error);
 	tcase_add_test(tc, mschapv1_and_chap);
 	tcase_add_test(tc, accounting);
+	tcase_add_test(tc, eap_over_radius);
+	tcase_add_test(tc, typed_values);
 	tcase_add_test(tc, truncations);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, roundtrip);

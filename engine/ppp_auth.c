@@ -1,0 +1,506 @@
+/* PPP authentication phase: PAP, CHAP-MD5 and MS-CHAPv2, both sides. */
+#include "ppp_auth.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mschap.h"
+
+const struct tok ppp_auth_method_names[] = {
+	{PPP_AUTH_NONE, "none"},
+	{PPP_AUTH_PAP, "PAP"},
+	{PPP_AUTH_CHAP_MD5, "CHAP-MD5"},
+	{PPP_AUTH_MSCHAPV2, "MS-CHAPv2"},
+	{0, NULL},
+};
+
+const struct tok ppp_cred_names[] = {
+	{PPP_CRED_OK, "ok"},
+	{PPP_CRED_BAD, "bad-password"},
+	{PPP_CRED_NO_USER, "unknown-user"},
+	{PPP_CRED_ERROR, "error"},
+	{0, NULL},
+};
+
+static const char *method_name(unsigned m)
+{
+	const char *s = tok_name(ppp_auth_method_names, m);
+	return s ? s : "?";
+}
+
+static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
+{
+	if (!a->cbs->event) return;
+	char line[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	a->cbs->event(a->cbs->ctx, kind, line);
+}
+
+void ppp_auth_init(struct ppp_auth *a, enum ppp_auth_role role, const struct ppp_auth_conf *conf,
+                   const struct ppp_auth_cbs *cbs)
+{
+	memset(a, 0, sizeof *a);
+	a->role = (uint8_t)role;
+	a->conf = conf;
+	a->cbs = cbs;
+	a->deadline = PPP_NEVER;
+	a->give_up_at = PPP_NEVER;
+}
+
+const char *ppp_auth_strip_domain(const char *user)
+{
+	const char *bs = strrchr(user, '\\');
+	return bs ? bs + 1 : user;
+}
+
+void ppp_auth_mschapv2_failure(unsigned error, bool retry, const uint8_t challenge[16],
+                               const char *msg, char *out, size_t cap)
+{
+	char hex[33];
+	static const char digits[] = "0123456789ABCDEF";
+	for (int i = 0; i < 16; i++) {
+		hex[2 * i] = digits[challenge[i] >> 4];
+		hex[2 * i + 1] = digits[challenge[i] & 15];
+	}
+	hex[32] = 0;
+	snprintf(out, cap, "E=%u R=%d C=%s V=3 M=%s", error, retry ? 1 : 0, hex,
+	         msg ? msg : "Authentication failure");
+}
+
+uint64_t ppp_auth_deadline(const struct ppp_auth *a)
+{
+	return ppp_min_deadline(a->deadline, a->give_up_at);
+}
+
+void ppp_auth_stop(struct ppp_auth *a)
+{
+	a->deadline = PPP_NEVER;
+	a->give_up_at = PPP_NEVER;
+	if (a->state == PPP_AUTH_WAIT || a->state == PPP_AUTH_WAIT_RESULT) a->state = PPP_AUTH_IDLE;
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+static void send_msg(struct ppp_auth *a, struct ppp_msg *m) { a->cbs->send(a->cbs->ctx, m); }
+
+static void send_chap(struct ppp_auth *a, uint8_t code, uint8_t id, const uint8_t *value,
+                      size_t vlen, const char *name, const char *msg)
+{
+	struct ppp_msg m;
+	memset(&m, 0, sizeof m);
+	m.proto = PPP_PROTO_CHAP;
+	m.kind = PPP_KIND_CHAP;
+	m.chap.code = code;
+	m.chap.id = id;
+	m.chap.value = value;
+	m.chap.value_len = vlen;
+	if (name) {
+		m.chap.name = (const uint8_t *)name;
+		m.chap.name_len = strlen(name);
+	}
+	if (msg) {
+		m.chap.msg = (const uint8_t *)msg;
+		m.chap.msg_len = strlen(msg);
+	}
+	if (a->method == PPP_AUTH_MSCHAPV2) {
+		m.chap.variant = PPP_CHAP_MSCHAPV2;
+		if (code == CHAP_RESPONSE && vlen == 49) {
+			m.chap.peer_challenge = value;
+			m.chap.nt_response = value + 24;
+			m.chap.flags = value[48];
+		}
+	}
+	send_msg(a, &m);
+}
+
+static void send_pap(struct ppp_auth *a, uint8_t code, uint8_t id, const char *user,
+                     const char *pw, const char *msg)
+{
+	struct ppp_msg m;
+	memset(&m, 0, sizeof m);
+	m.proto = PPP_PROTO_PAP;
+	m.kind = PPP_KIND_PAP;
+	m.pap.code = code;
+	m.pap.id = id;
+	if (user) {
+		m.pap.peer_id = (const uint8_t *)user;
+		m.pap.peer_id_len = strlen(user);
+		m.pap.password = (const uint8_t *)pw;
+		m.pap.password_len = strlen(pw);
+	}
+	if (msg) {
+		m.pap.msg = (const uint8_t *)msg;
+		m.pap.msg_len = strlen(msg);
+	}
+	send_msg(a, &m);
+}
+
+static void resend_reply(struct ppp_auth *a)
+{
+	if (a->method == PPP_AUTH_PAP)
+		send_pap(a, a->reply_code, a->reply_id, NULL, NULL, a->reply_msg);
+	else
+		send_chap(a, a->reply_code, a->reply_id, NULL, 0, NULL, a->reply_msg);
+}
+
+static void finish(struct ppp_auth *a, bool ok, unsigned err)
+{
+	a->state = ok ? PPP_AUTH_SUCCESS : PPP_AUTH_FAILED;
+	a->win_error = ok ? 0 : err;
+	a->deadline = PPP_NEVER;
+	a->give_up_at = PPP_NEVER;
+	if (a->cbs->done) a->cbs->done(a->cbs->ctx, ok, a->win_error);
+}
+
+/* ---- authenticator --------------------------------------------------------------- */
+static void send_challenge(struct ppp_auth *a, uint64_t now)
+{
+	a->transmits++;
+	a->deadline = now + a->conf->restart_ms;
+	send_chap(a, CHAP_CHALLENGE, a->id, a->challenge, 16, a->conf->name ? a->conf->name : "vnet",
+	          NULL);
+}
+
+static void new_challenge(struct ppp_auth *a)
+{
+	a->cbs->random(a->cbs->ctx, a->challenge, sizeof a->challenge);
+}
+
+/* Copy a peer-supplied name; false when it does not fit or holds a NUL. */
+static bool take_user(struct ppp_auth *a, const uint8_t *p, size_t n)
+{
+	if (n >= sizeof a->user || memchr(p, 0, n)) return false;
+	memcpy(a->user, p, n);
+	a->user[n] = 0;
+	return true;
+}
+
+static bool same_bytes(const uint8_t *x, const uint8_t *y, size_t n)
+{
+	uint8_t d = 0;
+	for (size_t i = 0; i < n; i++) d |= (uint8_t)(x[i] ^ y[i]);
+	return d == 0;
+}
+
+/* Ask the admission callback and act on the verdict. `cred` came from the check. */
+static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
+{
+	struct ppp_admit v = a->cbs->admit(a->cbs->ctx, a->user, (enum ppp_auth_method)a->method, cred);
+	unsigned err = v.accept ? 0 : (v.win_error ? v.win_error : PPP_WINERR_AUTH_FAILURE);
+	a->reply_id = a->id;
+	if (a->method == PPP_AUTH_PAP) {
+		a->reply_code = v.accept ? PAP_AUTH_ACK : PAP_AUTH_NAK;
+		snprintf(a->reply_msg, sizeof a->reply_msg, "%s",
+		         v.message ? v.message : v.accept ? "Login ok" : "Login incorrect");
+		resend_reply(a);
+	} else if (a->method == PPP_AUTH_CHAP_MD5) {
+		a->reply_code = v.accept ? CHAP_SUCCESS : CHAP_FAILURE;
+		snprintf(a->reply_msg, sizeof a->reply_msg, "%s",
+		         v.message ? v.message : v.accept ? "Access granted" : "Access denied");
+		resend_reply(a);
+	} else {
+		if (v.accept) {
+			char pw[257];
+			int n = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
+			char sresp[43];
+			const char *u = ppp_auth_strip_domain(a->user);
+			if (n < 0 || mschap2_authenticator_response(pw, (size_t)n, a->nt_response,
+			                                            a->peer_challenge, a->challenge, u,
+			                                            strlen(u), sresp) != 0) {
+				memset(pw, 0, sizeof pw);
+				/* no password to prove ourselves with: cannot send a valid Success */
+				v.accept = false;
+				err = PPP_WINERR_AUTH_FAILURE;
+			} else {
+				memset(pw, 0, sizeof pw);
+				a->reply_code = CHAP_SUCCESS;
+				snprintf(a->reply_msg, sizeof a->reply_msg, "%s M=%s", sresp,
+				         v.message ? v.message : "Access granted");
+				resend_reply(a);
+			}
+		}
+		if (!v.accept) {
+			bool retry = err == PPP_WINERR_AUTH_FAILURE && a->retries < a->conf->max_retries;
+			if (retry) new_challenge(a); /* C= carries the challenge of the retry */
+			a->reply_code = CHAP_FAILURE;
+			ppp_auth_mschapv2_failure(err, retry, a->challenge, v.message, a->reply_msg,
+			                          sizeof a->reply_msg);
+			resend_reply(a);
+			if (retry) {
+				a->retries++;
+				/* the retried Response comes with a new identifier, normally the next */
+				a->id++;
+				a->retry_wait = true;
+				a->deadline = PPP_NEVER;
+				logf_(a, PPP_LOG_INFO, "auth retry user=%s method=%s error=%u (%u of %u)",
+				      a->user, method_name(a->method), err, a->retries, a->conf->max_retries);
+				return;
+			}
+		}
+	}
+	if (v.accept)
+		logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=%s", a->user, method_name(a->method));
+	else
+		logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=%s result=%s error=%u", a->user,
+		      method_name(a->method), tok_name(ppp_cred_names, cred), err);
+	(void)now;
+	finish(a, v.accept, err);
+}
+
+static enum ppp_cred check_password(struct ppp_auth *a, const uint8_t *given, size_t n)
+{
+	char pw[257];
+	int len = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
+	if (len < 0) return PPP_CRED_NO_USER;
+	enum ppp_cred c = (size_t)len == n && same_bytes((const uint8_t *)pw, given, n)
+	                      ? PPP_CRED_OK : PPP_CRED_BAD;
+	memset(pw, 0, sizeof pw);
+	return c;
+}
+
+static enum ppp_cred check_chap_md5(struct ppp_auth *a, const uint8_t *value, size_t n)
+{
+	if (n != 16) return PPP_CRED_ERROR;
+	char pw[257];
+	int len = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
+	if (len < 0) return PPP_CRED_NO_USER;
+	uint8_t want[16];
+	chap_md5_response(a->id, (const uint8_t *)pw, (size_t)len, a->challenge, 16, want);
+	memset(pw, 0, sizeof pw);
+	return same_bytes(want, value, 16) ? PPP_CRED_OK : PPP_CRED_BAD;
+}
+
+static enum ppp_cred check_mschapv2(struct ppp_auth *a, const struct ppp_chap *c)
+{
+	if (c->value_len != 49) return PPP_CRED_ERROR;
+	memcpy(a->peer_challenge, c->value, 16);
+	memcpy(a->nt_response, c->value + 24, 24);
+	char pw[257];
+	int len = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
+	if (len < 0) return PPP_CRED_NO_USER;
+	uint8_t want[24];
+	const char *u = ppp_auth_strip_domain(a->user);
+	int rc = mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), pw, (size_t)len,
+	                             want);
+	memset(pw, 0, sizeof pw);
+	if (rc != 0) return PPP_CRED_ERROR;
+	return same_bytes(want, a->nt_response, 24) ? PPP_CRED_OK : PPP_CRED_BAD;
+}
+
+static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now)
+{
+	if (a->method == PPP_AUTH_PAP) {
+		if (m->kind != PPP_KIND_PAP || m->pap.code != PAP_AUTH_REQ) return;
+		if (a->state == PPP_AUTH_SUCCESS || a->state == PPP_AUTH_FAILED) {
+			if (m->pap.id == a->reply_id) resend_reply(a); /* our answer was lost */
+			return;
+		}
+		if (a->state != PPP_AUTH_WAIT) return;
+		a->id = m->pap.id;
+		enum ppp_cred cred = PPP_CRED_ERROR;
+		if (take_user(a, m->pap.peer_id, m->pap.peer_id_len))
+			cred = check_password(a, m->pap.password, m->pap.password_len);
+		else
+			snprintf(a->user, sizeof a->user, "(unreadable)");
+		decide(a, cred, now);
+		return;
+	}
+	if (m->kind != PPP_KIND_CHAP || m->chap.code != CHAP_RESPONSE) return;
+	if (a->state == PPP_AUTH_SUCCESS || a->state == PPP_AUTH_FAILED) {
+		if (m->chap.id == a->reply_id) resend_reply(a);
+		return;
+	}
+	if (a->state != PPP_AUTH_WAIT) return;
+	if (a->retry_wait) {
+		if (m->chap.id == a->reply_id) {
+			resend_reply(a); /* the old Response again: our Failure was lost */
+			return;
+		}
+		a->id = m->chap.id;
+		a->retry_wait = false;
+	} else if (m->chap.id != a->id) {
+		logf_(a, PPP_LOG_TRACE, "CHAP Response id %u does not match challenge %u, discarded",
+		      m->chap.id, a->id);
+		return;
+	}
+	enum ppp_cred cred = PPP_CRED_ERROR;
+	if (!take_user(a, m->chap.name, m->chap.name_len))
+		snprintf(a->user, sizeof a->user, "(unreadable)");
+	else if (a->method == PPP_AUTH_CHAP_MD5)
+		cred = check_chap_md5(a, m->chap.value, m->chap.value_len);
+	else
+		cred = check_mschapv2(a, &m->chap);
+	decide(a, cred, now);
+}
+
+/* ---- peer ------------------------------------------------------------------------ */
+static void peer_send_pap(struct ppp_auth *a, uint64_t now)
+{
+	a->transmits++;
+	a->deadline = now + a->conf->restart_ms;
+	send_pap(a, PAP_AUTH_REQ, a->id, a->conf->name, a->conf->password ? a->conf->password : "",
+	         NULL);
+}
+
+static void peer_respond(struct ppp_auth *a, const char *password)
+{
+	const char *user = a->conf->name ? a->conf->name : "";
+	const char *pw = password ? password : "";
+	if (a->method == PPP_AUTH_CHAP_MD5) {
+		uint8_t r[16];
+		chap_md5_response(a->id, (const uint8_t *)pw, strlen(pw), a->challenge, 16, r);
+		send_chap(a, CHAP_RESPONSE, a->id, r, 16, user, NULL);
+		return;
+	}
+	uint8_t v[49];
+	memset(v, 0, sizeof v);
+	a->cbs->random(a->cbs->ctx, a->peer_challenge, 16);
+	memcpy(v, a->peer_challenge, 16);
+	const char *u = ppp_auth_strip_domain(user);
+	if (mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), pw, strlen(pw),
+	                        a->nt_response) != 0) {
+		logf_(a, PPP_LOG_AUTH_FAIL, "MS-CHAPv2 response could not be computed");
+		finish(a, false, PPP_WINERR_AUTH_FAILURE);
+		return;
+	}
+	memcpy(v + 24, a->nt_response, 24);
+	send_chap(a, CHAP_RESPONSE, a->id, v, 49, user, NULL);
+}
+
+static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now)
+{
+	if (a->state == PPP_AUTH_SUCCESS || a->state == PPP_AUTH_FAILED) return;
+	if (a->method == PPP_AUTH_PAP) {
+		if (m->kind != PPP_KIND_PAP || m->pap.id != a->id) return;
+		if (m->pap.code == PAP_AUTH_ACK) {
+			logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=PAP", a->conf->name);
+			finish(a, true, 0);
+		} else if (m->pap.code == PAP_AUTH_NAK) {
+			logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=PAP", a->conf->name);
+			finish(a, false, PPP_WINERR_AUTH_FAILURE);
+		}
+		return;
+	}
+	if (m->kind != PPP_KIND_CHAP) return;
+	const struct ppp_chap *c = &m->chap;
+	switch (c->code) {
+	case CHAP_CHALLENGE:
+		if (c->value_len != 16) {
+			logf_(a, PPP_LOG_INFO, "CHAP Challenge of %zu bytes, expected 16, ignored",
+			      c->value_len);
+			return;
+		}
+		a->id = c->id;
+		memcpy(a->challenge, c->value, 16);
+		a->state = PPP_AUTH_WAIT_RESULT;
+		peer_respond(a, a->retries ? a->conf->retry_password : a->conf->password);
+		return;
+	case CHAP_SUCCESS:
+		if (c->id != a->id || a->state != PPP_AUTH_WAIT_RESULT) return;
+		if (a->method == PPP_AUTH_MSCHAPV2) {
+			const char *pw = a->retries ? a->conf->retry_password : a->conf->password;
+			const char *u = ppp_auth_strip_domain(a->conf->name ? a->conf->name : "");
+			pw = pw ? pw : "";
+			int ok = mschap2_check_authenticator_response(
+				pw, strlen(pw), a->nt_response, a->peer_challenge, a->challenge, u, strlen(u),
+				(const char *)c->msg, c->msg_len);
+			if (ok != 1) {
+				logf_(a, PPP_LOG_AUTH_FAIL,
+				      "server's authenticator response does not prove it knows the password");
+				finish(a, false, PPP_WINERR_AUTH_FAILURE);
+				return;
+			}
+		}
+		logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=%s", a->conf->name,
+		      method_name(a->method));
+		finish(a, true, 0);
+		return;
+	case CHAP_FAILURE: {
+		if (c->id != a->id || a->state != PPP_AUTH_WAIT_RESULT) return;
+		unsigned err = PPP_WINERR_AUTH_FAILURE;
+		if (a->method == PPP_AUTH_MSCHAPV2 && c->has_failure) {
+			const struct mschap_failure *fl = &c->failure;
+			if (fl->has_error) err = fl->error;
+			if (fl->has_retry && fl->retry == 1 && fl->has_challenge &&
+			    fl->challenge_len == 16 && a->conf->retry_password && a->retries == 0) {
+				a->retries++;
+				a->id = (uint8_t)(c->id + 1);
+				memcpy(a->challenge, fl->challenge, 16);
+				logf_(a, PPP_LOG_INFO, "auth retry user=%s error=%u", a->conf->name, err);
+				peer_respond(a, a->conf->retry_password);
+				return;
+			}
+		}
+		logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=%s error=%u", a->conf->name,
+		      method_name(a->method), err);
+		finish(a, false, err);
+		return;
+	}
+	default:
+		return;
+	}
+	(void)now;
+}
+
+/* ---- entry points ---------------------------------------------------------------- */
+uint64_t ppp_auth_start(struct ppp_auth *a, enum ppp_auth_method method, uint64_t now)
+{
+	a->method = (uint8_t)method;
+	a->state = PPP_AUTH_WAIT;
+	a->transmits = 0;
+	a->retries = 0;
+	a->retry_wait = false;
+	a->win_error = 0;
+	a->deadline = PPP_NEVER;
+	a->give_up_at = PPP_NEVER;
+	if (a->role == PPP_AUTH_AUTHENTICATOR) {
+		if (a->conf->timeout_ms) a->give_up_at = now + a->conf->timeout_ms;
+		if (method != PPP_AUTH_PAP) {
+			a->id++;
+			new_challenge(a);
+			send_challenge(a, now);
+		}
+	} else if (method == PPP_AUTH_PAP) {
+		a->id++;
+		peer_send_pap(a, now);
+	}
+	return ppp_auth_deadline(a);
+}
+
+uint64_t ppp_auth_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now)
+{
+	if (a->state == PPP_AUTH_IDLE) return ppp_auth_deadline(a);
+	if (a->role == PPP_AUTH_AUTHENTICATOR)
+		authenticator_input(a, m, now);
+	else
+		peer_input(a, m, now);
+	return ppp_auth_deadline(a);
+}
+
+uint64_t ppp_auth_tick(struct ppp_auth *a, uint64_t now)
+{
+	if (a->give_up_at != PPP_NEVER && now >= a->give_up_at) {
+		logf_(a, PPP_LOG_AUTH_FAIL, "auth timed out method=%s", method_name(a->method));
+		finish(a, false, PPP_WINERR_PPP_TIMEOUT);
+		return PPP_NEVER;
+	}
+	if (a->deadline != PPP_NEVER && now >= a->deadline) {
+		a->deadline = PPP_NEVER;
+		bool authenticator = a->role == PPP_AUTH_AUTHENTICATOR;
+		if (a->state == PPP_AUTH_WAIT && a->transmits < a->conf->max_transmits) {
+			if (authenticator)
+				send_challenge(a, now);
+			else if (a->method == PPP_AUTH_PAP)
+				peer_send_pap(a, now);
+		} else if (a->state == PPP_AUTH_WAIT) {
+			logf_(a, PPP_LOG_AUTH_FAIL, "auth: no answer after %u %s", a->transmits,
+			      authenticator ? "challenges" : "requests");
+			finish(a, false, PPP_WINERR_PPP_TIMEOUT);
+		}
+	}
+	return ppp_auth_deadline(a);
+}

@@ -1,0 +1,132 @@
+/* PPP authentication: the authenticator (server) and the peer (client) sides of PAP
+ * (RFC 1334), CHAP-MD5 (RFC 1994) and MS-CHAPv2 (RFC 2759).
+ *
+ * Sans-I/O like the rest of the link: packets come in decoded, leave through `send` as a
+ * `struct ppp_msg`, time is an argument and the next deadline is returned.
+ *
+ * The authenticator never decides alone: it checks the credentials against the password
+ * the `password` callback returns (unknown user, wrong password, right password), then
+ * asks `admit(user, method, result)`, which the server wires to the policy engine, for
+ * the verdict and the Windows error a rejection carries (691 bad credentials, 649 no
+ * dial-in permission, ...). MS-CHAPv2 failures carry that error in the
+ * "E=%d R=%d C=%32hex V=3 M=..." text, and allow retries with a fresh challenge while
+ * the error is 691 and retries remain.
+ */
+#ifndef VNET_PPP_AUTH_H
+#define VNET_PPP_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ppp.h"
+#include "ppp_fsm.h"
+
+enum ppp_auth_method {
+	PPP_AUTH_NONE = 0,
+	PPP_AUTH_PAP,
+	PPP_AUTH_CHAP_MD5,
+	PPP_AUTH_MSCHAPV2,
+	PPP_AUTH_COUNT,
+};
+#define PPP_AUTH_BIT(m) (1u << (m))
+extern const struct tok ppp_auth_method_names[]; /* "PAP", "CHAP-MD5", "MS-CHAPv2" */
+
+/* What the credentials check found, before policy. */
+enum ppp_cred {
+	PPP_CRED_OK = 0,    /* the password matches */
+	PPP_CRED_BAD,       /* known user, wrong password */
+	PPP_CRED_NO_USER,   /* the user is unknown */
+	PPP_CRED_ERROR,     /* the check could not be made (crypto unavailable, bad text) */
+};
+extern const struct tok ppp_cred_names[];
+
+/* The verdict of the admission callback. */
+struct ppp_admit {
+	bool accept;
+	unsigned win_error;  /* Windows error a rejection maps to: 691, 649, 647, ... */
+	const char *message; /* text for the peer (M=...), NULL for a default */
+};
+
+/* Windows error numbers the authenticator uses on its own. */
+#define PPP_WINERR_AUTH_FAILURE 691  /* ERROR_AUTHENTICATION_FAILURE */
+#define PPP_WINERR_NO_DIALIN    649  /* ERROR_NO_DIALIN_PERMISSION */
+#define PPP_WINERR_PPP_TIMEOUT  718  /* ERROR_PPP_TIMEOUT */
+
+enum ppp_auth_role { PPP_AUTH_AUTHENTICATOR = 0, PPP_AUTH_PEER };
+
+struct ppp_auth_conf {
+	const char *name;        /* authenticator: CHAP Name; peer: the user name */
+	const char *password;    /* peer: the password */
+	const char *retry_password; /* peer: password for an MS-CHAPv2 retry (R=1), or NULL */
+	uint8_t max_retries;     /* authenticator: MS-CHAPv2 retries after a 691 (0..) */
+	uint8_t max_transmits;   /* Challenge / Authenticate-Request sends before giving up */
+	uint32_t restart_ms;     /* their retransmission interval */
+	uint32_t timeout_ms;     /* authenticator: the whole phase, e.g. 30 s */
+};
+
+struct ppp_auth_cbs {
+	void *ctx;
+	void (*send)(void *ctx, struct ppp_msg *m);
+	void (*event)(void *ctx, enum ppp_log kind, const char *text);
+	void (*random)(void *ctx, uint8_t *buf, size_t n);
+	/* Authenticator: the user's cleartext password into buf (NUL-terminated); its length,
+	 * or -1 when the user is unknown. */
+	int (*password)(void *ctx, const char *user, char *buf, size_t cap);
+	struct ppp_admit (*admit)(void *ctx, const char *user, enum ppp_auth_method method,
+	                          enum ppp_cred cred);
+	/* The phase is over: success, or failure with the Windows error. */
+	void (*done)(void *ctx, bool ok, unsigned win_error);
+};
+
+enum ppp_auth_state {
+	PPP_AUTH_IDLE = 0,
+	PPP_AUTH_WAIT,      /* authenticator: Challenge sent / waiting for Auth-Req;
+	                       peer: Auth-Req sent / waiting for a Challenge */
+	PPP_AUTH_WAIT_RESULT, /* peer: Response sent */
+	PPP_AUTH_SUCCESS,
+	PPP_AUTH_FAILED,
+};
+
+#define PPP_AUTH_USER_MAX 64
+
+struct ppp_auth {
+	const struct ppp_auth_conf *conf;
+	const struct ppp_auth_cbs *cbs;
+	uint8_t role;           /* enum ppp_auth_role */
+	uint8_t method;         /* enum ppp_auth_method */
+	uint8_t state;          /* enum ppp_auth_state */
+	uint8_t id;             /* current identifier */
+	uint8_t transmits;      /* sends of the current Challenge / Auth-Req */
+	uint8_t retries;        /* MS-CHAPv2 retries used */
+	uint8_t reply_code;     /* last Success/Failure/Ack/Nak sent, resent on duplicates */
+	uint8_t reply_id;
+	bool retry_wait;        /* authenticator: Failure with R=1 sent, awaiting the retry */
+	unsigned win_error;
+	uint64_t deadline;      /* retransmission */
+	uint64_t give_up_at;    /* authenticator: end of the phase */
+	uint8_t challenge[16];  /* authenticator challenge (CHAP-MD5 uses 16 bytes too) */
+	uint8_t peer_challenge[16];
+	uint8_t nt_response[24];
+	char user[PPP_AUTH_USER_MAX];
+	char reply_msg[112];    /* text of the last Success/Failure/Ack/Nak */
+};
+
+void ppp_auth_init(struct ppp_auth *a, enum ppp_auth_role role, const struct ppp_auth_conf *conf,
+                   const struct ppp_auth_cbs *cbs);
+/* Start the phase with the method LCP agreed on. Returns the next deadline. */
+uint64_t ppp_auth_start(struct ppp_auth *a, enum ppp_auth_method method, uint64_t now);
+/* A received PAP or CHAP packet. Returns the next deadline. */
+uint64_t ppp_auth_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now);
+uint64_t ppp_auth_tick(struct ppp_auth *a, uint64_t now);
+uint64_t ppp_auth_deadline(const struct ppp_auth *a);
+/* Stop timers (the link went down). */
+void ppp_auth_stop(struct ppp_auth *a);
+
+/* Build the MS-CHAPv2 Failure text "E=691 R=1 C=<32 hex> V=3 M=..." into out. */
+void ppp_auth_mschapv2_failure(unsigned error, bool retry, const uint8_t challenge[16],
+                               const char *msg, char *out, size_t cap);
+/* The user name MS-CHAPv2 hashes: the part after a "DOMAIN\" prefix. */
+const char *ppp_auth_strip_domain(const char *user);
+
+#endif

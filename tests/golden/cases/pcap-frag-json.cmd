@@ -1,0 +1,1 @@
+--json pcap decode --filter 'ip[4:2] = 0x7777' tests/golden/cases/pcap-frag.pcap

@@ -1,0 +1,1 @@
+pcap decode {shared}/corpus/public/pcaps/zeek__gre-pptp.pcap

@@ -1,0 +1,1 @@
+pcap decode {shared}/corpus/lab/l2tp-xl2tpd-ppp.pcap

@@ -1,0 +1,1 @@
+pcap decode tests/golden/cases/pcap-link147.pcap

@@ -1,0 +1,1 @@
+pcap decode {shared}/corpus/public/pcaps/tcpdump__isakmp-rfc3948-oobr.pcap

@@ -1,0 +1,1 @@
+pcap decode tests/golden/cases/no-such.pcap

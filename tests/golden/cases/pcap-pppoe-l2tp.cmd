@@ -1,0 +1,1 @@
+pcap decode {shared}/corpus/public/pcaps/packetnet__l2tp.pcap

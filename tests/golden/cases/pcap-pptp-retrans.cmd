@@ -1,0 +1,1 @@
+pcap decode -c 10 {shared}/corpus/public/pcaps/tcpdump__pptp.pcap

@@ -1,0 +1,1 @@
+pcap decode -c 14 {shared}/corpus/lab/pptp-gre-ppp.pcap

@@ -1,0 +1,1 @@
+pcap decode tests/golden/cases/pcap-truncated.pcap

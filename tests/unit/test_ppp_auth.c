@@ -1,0 +1,492 @@
+/* PPP authentication: the authenticator and peer machines against the RFC 2759 test
+ * vectors, and PAP / CHAP-MD5 / MS-CHAPv2 success, failure, retry and timeout between
+ * the server and client sessions through the mock link. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "mschap.h"
+#include "ppp_link_harness.h"
+
+/* ---- the machine alone ------------------------------------------------------------ */
+struct direct {
+	struct ppp_auth a;
+	struct ppp_auth_conf conf;
+	struct ppp_auth_cbs cbs;
+	const uint8_t *rnd;
+	size_t rnd_len, rnd_pos;
+	/* last packet sent */
+	unsigned nsent;
+	uint8_t code, id;
+	uint8_t value[64];
+	size_t value_len;
+	char name[64];
+	char msg[200];
+	bool done, ok;
+	unsigned err;
+};
+
+static void d_send(void *ctx, struct ppp_msg *m)
+{
+	struct direct *d = ctx;
+	d->nsent++;
+	d->code = m->chap.code;
+	d->id = m->chap.id;
+	d->value_len = m->chap.value_len < sizeof d->value ? m->chap.value_len : 0;
+	if (d->value_len) memcpy(d->value, m->chap.value, d->value_len);
+	snprintf(d->name, sizeof d->name, "%.*s", (int)m->chap.name_len, (const char *)m->chap.name);
+	snprintf(d->msg, sizeof d->msg, "%.*s", (int)m->chap.msg_len, (const char *)m->chap.msg);
+}
+
+static void d_random(void *ctx, uint8_t *buf, size_t n)
+{
+	struct direct *d = ctx;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = d->rnd_pos < d->rnd_len ? d->rnd[d->rnd_pos++] : (uint8_t)(0xa5 + i);
+}
+
+static int d_password(void *ctx, const char *user, char *buf, size_t cap)
+{
+	(void)ctx;
+	if (strcmp(user, "User") && strcmp(user, "CORP\\User")) return -1;
+	snprintf(buf, cap, "clientPass");
+	return 10;
+}
+
+static struct ppp_admit d_admit(void *ctx, const char *user, enum ppp_auth_method m,
+                                enum ppp_cred cred)
+{
+	(void)ctx; (void)user; (void)m;
+	struct ppp_admit v = {cred == PPP_CRED_OK, cred == PPP_CRED_OK ? 0 : 691, NULL};
+	return v;
+}
+
+static void d_done(void *ctx, bool ok, unsigned err)
+{
+	struct direct *d = ctx;
+	d->done = true;
+	d->ok = ok;
+	d->err = err;
+}
+
+static void unhex(const char *h, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		sscanf(h + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
+static void d_init(struct direct *d, enum ppp_auth_role role)
+{
+	memset(d, 0, sizeof *d);
+	d->conf.name = role == PPP_AUTH_AUTHENTICATOR ? "vnet" : "User";
+	d->conf.password = "clientPass";
+	d->conf.max_transmits = 3;
+	d->conf.restart_ms = 3000;
+	d->conf.timeout_ms = 30000;
+	d->cbs.ctx = d;
+	d->cbs.send = d_send;
+	d->cbs.random = d_random;
+	d->cbs.password = d_password;
+	d->cbs.admit = d_admit;
+	d->cbs.done = d_done;
+	ppp_auth_init(&d->a, role, &d->conf, &d->cbs);
+}
+
+/* RFC 2759 section 9.2 */
+#define V_AUTH_CH "5B5D7C7D7B3F2F3E3C2C602132262628"
+#define V_PEER_CH "21402324255E262A28295F2B3A337C7E"
+#define V_NT_RESP "82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF"
+#define V_AUTH_RESP "S=407A5589115FD0D6209F510FE9C04566932CDA56"
+
+static struct ppp_msg chap_msg(uint8_t code, uint8_t id, const uint8_t *value, size_t vlen,
+                               const char *name, const char *msg)
+{
+	struct ppp_msg m;
+	memset(&m, 0, sizeof m);
+	m.proto = PPP_PROTO_CHAP;
+	m.kind = PPP_KIND_CHAP;
+	m.chap.code = code;
+	m.chap.id = id;
+	m.chap.value = value;
+	m.chap.value_len = vlen;
+	m.chap.name = (const uint8_t *)name;
+	m.chap.name_len = name ? strlen(name) : 0;
+	m.chap.msg = (const uint8_t *)msg;
+	m.chap.msg_len = msg ? strlen(msg) : 0;
+	return m;
+}
+
+static void authenticator_vector(const char *user)
+{
+	static uint8_t auth_ch[16];
+	unhex(V_AUTH_CH, auth_ch, 16);
+	struct direct d;
+	d_init(&d, PPP_AUTH_AUTHENTICATOR);
+	d.rnd = auth_ch;
+	d.rnd_len = 16;
+	ppp_auth_start(&d.a, PPP_AUTH_MSCHAPV2, 0);
+	ck_assert_uint_eq(d.code, CHAP_CHALLENGE);
+	ck_assert_uint_eq(d.value_len, 16);
+	ck_assert_mem_eq(d.value, auth_ch, 16);
+	ck_assert_str_eq(d.name, "vnet");
+	uint8_t v[49];
+	memset(v, 0, sizeof v);
+	unhex(V_PEER_CH, v, 16);
+	unhex(V_NT_RESP, v + 24, 24);
+	struct ppp_msg r = chap_msg(CHAP_RESPONSE, d.id, v, 49, user, NULL);
+	ppp_auth_input(&d.a, &r, 100);
+	ck_assert(d.done && d.ok);
+	ck_assert_uint_eq(d.code, CHAP_SUCCESS);
+	ck_assert_msg(strncmp(d.msg, V_AUTH_RESP " M=", strlen(V_AUTH_RESP) + 3) == 0,
+	              "Success text %s", d.msg);
+	ck_assert_str_eq(d.a.user, user);
+}
+
+START_TEST(mschapv2_authenticator_rfc2759_vector)
+{
+	authenticator_vector("User");
+}
+END_TEST
+
+START_TEST(mschapv2_domain_prefix_not_hashed)
+{
+	/* "CORP\User" answers with the NT response computed for "User" (RFC 2759 section 4) */
+	authenticator_vector("CORP\\User");
+}
+END_TEST
+
+START_TEST(mschapv2_peer_rfc2759_vector)
+{
+	static uint8_t peer_ch[16], auth_ch[16];
+	unhex(V_PEER_CH, peer_ch, 16);
+	unhex(V_AUTH_CH, auth_ch, 16);
+	struct direct d;
+	d_init(&d, PPP_AUTH_PEER);
+	d.rnd = peer_ch;
+	d.rnd_len = 16;
+	ppp_auth_start(&d.a, PPP_AUTH_MSCHAPV2, 0);
+	struct ppp_msg c = chap_msg(CHAP_CHALLENGE, 7, auth_ch, 16, "vnet", NULL);
+	ppp_auth_input(&d.a, &c, 10);
+	ck_assert_uint_eq(d.code, CHAP_RESPONSE);
+	ck_assert_uint_eq(d.id, 7);
+	ck_assert_uint_eq(d.value_len, 49);
+	uint8_t nt[24];
+	unhex(V_NT_RESP, nt, 24);
+	ck_assert_mem_eq(d.value, peer_ch, 16);
+	ck_assert_mem_eq(d.value + 24, nt, 24);
+	ck_assert_uint_eq(d.value[48], 0);
+	ck_assert_str_eq(d.name, "User");
+	/* a Success that does not carry the right authenticator response is refused */
+	struct ppp_msg bad = chap_msg(CHAP_SUCCESS, 7, NULL, 0, NULL,
+	                              "S=407A5589115FD0D6209F510FE9C04566932CDA57 M=hi");
+	ppp_auth_input(&d.a, &bad, 20);
+	ck_assert(d.done && !d.ok);
+	/* and the right one accepted */
+	d_init(&d, PPP_AUTH_PEER);
+	d.rnd = peer_ch;
+	d.rnd_len = 16;
+	ppp_auth_start(&d.a, PPP_AUTH_MSCHAPV2, 0);
+	ppp_auth_input(&d.a, &c, 10);
+	struct ppp_msg good = chap_msg(CHAP_SUCCESS, 7, NULL, 0, NULL, V_AUTH_RESP " M=welcome");
+	ppp_auth_input(&d.a, &good, 20);
+	ck_assert(d.done && d.ok);
+}
+END_TEST
+
+START_TEST(duplicate_response_gets_same_answer)
+{
+	static uint8_t auth_ch[16];
+	unhex(V_AUTH_CH, auth_ch, 16);
+	struct direct d;
+	d_init(&d, PPP_AUTH_AUTHENTICATOR);
+	d.rnd = auth_ch;
+	d.rnd_len = 16;
+	ppp_auth_start(&d.a, PPP_AUTH_MSCHAPV2, 0);
+	uint8_t v[49];
+	memset(v, 0, sizeof v);
+	unhex(V_PEER_CH, v, 16);
+	unhex(V_NT_RESP, v + 24, 24);
+	struct ppp_msg r = chap_msg(CHAP_RESPONSE, d.id, v, 49, "User", NULL);
+	ppp_auth_input(&d.a, &r, 100);
+	char first[200];
+	snprintf(first, sizeof first, "%s", d.msg);
+	unsigned n = d.nsent;
+	d.msg[0] = 0;
+	ppp_auth_input(&d.a, &r, 200); /* our Success was lost */
+	ck_assert_uint_eq(d.nsent, n + 1);
+	ck_assert_uint_eq(d.code, CHAP_SUCCESS);
+	ck_assert_str_eq(d.msg, first);
+	/* a Response with another identifier is not answered */
+	r.chap.id = (uint8_t)(r.chap.id + 9);
+	ppp_auth_input(&d.a, &r, 300);
+	ck_assert_uint_eq(d.nsent, n + 1);
+}
+END_TEST
+
+START_TEST(failure_text_format)
+{
+	uint8_t ch[16];
+	for (int i = 0; i < 16; i++) ch[i] = (uint8_t)(0x10 * i + i);
+	char out[128];
+	ppp_auth_mschapv2_failure(691, true, ch, NULL, out, sizeof out);
+	ck_assert_str_eq(out, "E=691 R=1 C=00112233445566778899AABBCCDDEEFF V=3 M=Authentication failure");
+	struct mschap_failure f;
+	ck_assert_int_eq(mschap_parse_failure((const uint8_t *)out, strlen(out), &f), 0);
+	ck_assert_uint_eq(f.error, 691);
+	ck_assert_uint_eq(f.retry, 1);
+	ck_assert_uint_eq(f.challenge_len, 16);
+	ck_assert_mem_eq(f.challenge, ch, 16);
+	ck_assert_uint_eq(f.version, 3);
+}
+END_TEST
+
+/* ---- through the link ------------------------------------------------------------- */
+static struct h_link L;
+
+static bool logged(const struct h_side *sd, const char *s) { return strstr(sd->log, s) != NULL; }
+
+static void only_method(enum ppp_auth_method m)
+{
+	L.side[0].conf.auth_methods = PPP_AUTH_BIT(m);
+	L.side[1].conf.auth_methods = PPP_AUTH_BIT(m);
+	L.side[1].conf.auth_pref[0] = (uint8_t)m;
+	L.side[1].conf.auth_pref[1] = PPP_AUTH_NONE;
+}
+
+/* The first wire frame from `from` of protocol/code, or NULL. */
+static const struct h_frame *find_frame(int from, uint16_t proto, uint8_t code, int nth)
+{
+	for (unsigned i = 0; i < L.nwire; i++) {
+		struct ppp_msg m;
+		if (L.wire_from[i] != from || h_decode(&L.wire[i], &m) != 0 || m.proto != proto) continue;
+		uint8_t c = m.kind == PPP_KIND_PAP ? m.pap.code : m.kind == PPP_KIND_CHAP ? m.chap.code : m.cp.code;
+		if (c == code && nth-- == 0) return &L.wire[i];
+	}
+	return NULL;
+}
+
+START_TEST(pap_success_and_failure)
+{
+	h_init(&L);
+	only_method(PPP_AUTH_PAP);
+	h_start(&L);
+	h_run(&L, 20000);
+	ck_assert(logged(&L.side[0], "auth ok user=bob method=PAP"));
+	ck_assert(ppp_fsm_opened(&L.side[0].s.ipcp.fsm));
+	const struct h_frame *f = find_frame(1, PPP_PROTO_PAP, PAP_AUTH_REQ, 0);
+	ck_assert_ptr_nonnull(f);
+	struct ppp_msg m;
+	ck_assert_int_eq(h_decode(f, &m), 0);
+	ck_assert_mem_eq(m.pap.peer_id, "bob", 3);
+	ck_assert_uint_eq(m.pap.password_len, 6);
+	ck_assert_mem_eq(m.pap.password, "secret", 6);
+	ck_assert_ptr_nonnull(find_frame(0, PPP_PROTO_PAP, PAP_AUTH_ACK, 0));
+
+	h_init(&L);
+	only_method(PPP_AUTH_PAP);
+	L.side[1].conf.auth.password = "wrong";
+	h_start(&L);
+	h_run(&L, 60000);
+	ck_assert_ptr_nonnull(find_frame(0, PPP_PROTO_PAP, PAP_AUTH_NAK, 0));
+	ck_assert(L.side[0].finished && L.side[1].finished);
+	ck_assert_uint_eq(L.side[0].win_error, 691);
+	ck_assert_uint_eq(L.side[1].win_error, 691);
+	ck_assert(logged(&L.side[0], "auth failed user=bob method=PAP result=bad-password error=691"));
+	ck_assert_uint_eq(L.pool_used, 0);
+}
+END_TEST
+
+START_TEST(chap_md5_success_and_failure)
+{
+	h_init(&L);
+	only_method(PPP_AUTH_CHAP_MD5);
+	h_start(&L);
+	h_run(&L, 20000);
+	ck_assert(logged(&L.side[0], "auth ok user=bob method=CHAP-MD5"));
+	/* check the response on the wire with an independent MD5(id || secret || challenge) */
+	struct ppp_msg c, r;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_CHALLENGE, 0), &c), 0);
+	ck_assert_int_eq(h_decode(find_frame(1, PPP_PROTO_CHAP, CHAP_RESPONSE, 0), &r), 0);
+	ck_assert_uint_eq(r.chap.id, c.chap.id);
+	ck_assert_uint_eq(r.chap.value_len, 16);
+	uint8_t want[16];
+	unsigned wl = 0;
+	EVP_MD_CTX *x = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(x, EVP_md5(), NULL);
+	EVP_DigestUpdate(x, &c.chap.id, 1);
+	EVP_DigestUpdate(x, "secret", 6);
+	EVP_DigestUpdate(x, c.chap.value, c.chap.value_len);
+	EVP_DigestFinal_ex(x, want, &wl);
+	EVP_MD_CTX_free(x);
+	ck_assert_mem_eq(r.chap.value, want, 16);
+	ck_assert_mem_eq(r.chap.name, "bob", 3);
+
+	h_init(&L);
+	only_method(PPP_AUTH_CHAP_MD5);
+	L.side[1].conf.auth.password = "wrong";
+	h_start(&L);
+	h_run(&L, 60000);
+	ck_assert_ptr_nonnull(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 0));
+	ck_assert_uint_eq(L.side[0].win_error, 691);
+	ck_assert_uint_eq(L.side[1].win_error, 691);
+}
+END_TEST
+
+START_TEST(mschapv2_success_proves_server)
+{
+	h_init(&L);
+	h_start(&L);
+	h_run(&L, 20000);
+	ck_assert(logged(&L.side[1], "auth ok user=bob method=MS-CHAPv2"));
+	struct ppp_msg s;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_SUCCESS, 0), &s), 0);
+	struct mschap_success sc;
+	ck_assert_int_eq(mschap_parse_success(s.chap.msg, s.chap.msg_len, &sc), 0);
+	ck_assert(sc.has_msg);
+	ck_assert_mem_eq(sc.msg, "Access granted", 14);
+}
+END_TEST
+
+START_TEST(mschapv2_retry_after_691)
+{
+	h_init(&L);
+	L.side[1].conf.auth.password = "wrong";
+	L.side[1].conf.auth.retry_password = "secret";
+	h_start(&L);
+	h_run(&L, 20000);
+	struct ppp_msg f;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 0), &f), 0);
+	ck_assert(f.chap.has_failure);
+	ck_assert_uint_eq(f.chap.failure.error, 691);
+	ck_assert_uint_eq(f.chap.failure.retry, 1);
+	ck_assert_uint_eq(f.chap.failure.version, 3);
+	ck_assert_uint_eq(f.chap.failure.challenge_len, 16);
+	/* the retried Response uses the next identifier and answers the challenge from C= */
+	struct ppp_msg r;
+	ck_assert_int_eq(h_decode(find_frame(1, PPP_PROTO_CHAP, CHAP_RESPONSE, 1), &r), 0);
+	ck_assert_uint_eq(r.chap.id, (uint8_t)(f.chap.id + 1));
+	uint8_t nt[24];
+	ck_assert_int_eq(mschap2_nt_response(f.chap.failure.challenge, r.chap.value, "bob", 3, "secret",
+	                                     6, nt), 0);
+	ck_assert_mem_eq(r.chap.value + 24, nt, 24);
+	ck_assert(logged(&L.side[0], "auth retry user=bob method=MS-CHAPv2 error=691"));
+	ck_assert(logged(&L.side[0], "auth ok user=bob method=MS-CHAPv2"));
+	ck_assert(ppp_fsm_opened(&L.side[1].s.ipcp.fsm));
+}
+END_TEST
+
+START_TEST(mschapv2_retries_exhausted)
+{
+	h_init(&L);
+	L.side[0].conf.auth.max_retries = 1;
+	L.side[1].conf.auth.password = "wrong";
+	L.side[1].conf.auth.retry_password = "still-wrong";
+	h_start(&L);
+	h_run(&L, 60000);
+	struct ppp_msg f;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 1), &f), 0);
+	ck_assert_uint_eq(f.chap.failure.error, 691);
+	ck_assert_uint_eq(f.chap.failure.retry, 0);
+	ck_assert(L.side[0].finished && L.side[1].finished);
+	ck_assert_uint_eq(L.side[0].win_error, 691);
+	ck_assert_uint_eq(L.side[1].win_error, 691);
+	ck_assert_ptr_null(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 2));
+}
+END_TEST
+
+START_TEST(mschapv2_649_from_policy)
+{
+	h_init(&L);
+	L.side[1].conf.auth.name = "carol";
+	L.side[1].conf.auth.password = "carolpw";
+	L.side[1].conf.auth.retry_password = "carolpw";
+	h_start(&L);
+	h_run(&L, 60000);
+	struct ppp_msg f;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 0), &f), 0);
+	ck_assert_uint_eq(f.chap.failure.error, 649);
+	ck_assert_uint_eq(f.chap.failure.retry, 0); /* a retry cannot fix a permission */
+	ck_assert(f.chap.failure.has_msg);
+	ck_assert_mem_eq(f.chap.failure.msg, "No dial-in permission", 21);
+	ck_assert_uint_eq(L.side[1].win_error, 649);
+	ck_assert_uint_eq(L.side[0].win_error, 649);
+	ck_assert(logged(&L.side[0], "auth failed user=carol method=MS-CHAPv2 result=ok error=649"));
+	/* the server then ends the link */
+	ck_assert_ptr_nonnull(find_frame(0, PPP_PROTO_LCP, PPP_TERM_REQ, 0));
+}
+END_TEST
+
+static bool drop_chap_responses(struct h_link *l, int from, const uint8_t *f, size_t n)
+{
+	(void)l;
+	return from == 1 && n > 4 && f[2] == 0xc2 && f[3] == 0x23;
+}
+
+START_TEST(challenge_timeout)
+{
+	h_init(&L);
+	L.drop = drop_chap_responses;
+	h_start(&L);
+	h_run(&L, 200);
+	ck_assert_int_eq(L.side[0].s.phase, PPP_PHASE_AUTH);
+	uint64_t t0 = L.now;
+	h_run(&L, 100000);
+	/* max_transmits 5 challenges, 3 s apart, then the phase fails with 718 */
+	ck_assert_ptr_nonnull(find_frame(0, PPP_PROTO_CHAP, CHAP_CHALLENGE, 4));
+	ck_assert_ptr_null(find_frame(0, PPP_PROTO_CHAP, CHAP_CHALLENGE, 5));
+	ck_assert(L.side[0].finished);
+	ck_assert_uint_eq(L.side[0].win_error, 718);
+	ck_assert(logged(&L.side[0], "auth: no answer after 5 challenges"));
+	(void)t0;
+}
+END_TEST
+
+START_TEST(unknown_user_rejected)
+{
+	h_init(&L);
+	L.side[1].conf.auth.name = "mallory";
+	L.side[0].conf.auth.max_retries = 0;
+	h_start(&L);
+	h_run(&L, 60000);
+	ck_assert(logged(&L.side[0], "auth failed user=mallory method=MS-CHAPv2 result=unknown-user"));
+	ck_assert_uint_eq(L.side[1].win_error, 691);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ppp_auth");
+	TCase *t = tcase_create("machine");
+	tcase_add_test(t, mschapv2_authenticator_rfc2759_vector);
+	tcase_add_test(t, mschapv2_domain_prefix_not_hashed);
+	tcase_add_test(t, mschapv2_peer_rfc2759_vector);
+	tcase_add_test(t, duplicate_response_gets_same_answer);
+	tcase_add_test(t, failure_text_format);
+	suite_add_tcase(s, t);
+	t = tcase_create("link");
+	tcase_add_test(t, pap_success_and_failure);
+	tcase_add_test(t, chap_md5_success_and_failure);
+	tcase_add_test(t, mschapv2_success_proves_server);
+	tcase_add_test(t, mschapv2_retry_after_691);
+	tcase_add_test(t, mschapv2_retries_exhausted);
+	tcase_add_test(t, mschapv2_649_from_policy);
+	tcase_add_test(t, challenge_timeout);
+	tcase_add_test(t, unknown_user_rejected);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(suite());
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,306 @@
+/* vnet pcap decode: one line (or a tree, or a JSON object) per packet of a capture. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cmd.h"
+#include "dissect.h"
+#include "out.h"
+#include "pcapin.h"
+
+#define PROGRESS_MIN_BYTES (64u << 20) /* progress on a TTY only for files this large */
+
+struct decode_run {
+	const char *path;
+	bool json;
+	int verbose;
+	uint64_t incomplete;
+};
+
+/* ---- the -v tree: any JSON rendered as indented key: value lines -------------------- */
+
+static void tree_scalar(const json_t *v, FILE *fp)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING: fputs(json_string_value(v), fp); break;
+	case JSON_INTEGER: fprintf(fp, "%lld", (long long)json_integer_value(v)); break;
+	case JSON_REAL: fprintf(fp, "%g", json_real_value(v)); break;
+	case JSON_TRUE: fputs("true", fp); break;
+	case JSON_FALSE: fputs("false", fp); break;
+	default: fputs("null", fp); break;
+	}
+}
+
+static bool all_scalars(const json_t *a)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+		if (json_is_object(v) || json_is_array(v))
+			return false;
+	return true;
+}
+
+static void tree(const json_t *j, int indent, int depth, FILE *fp)
+{
+	const char *k;
+	json_t *v;
+	if (depth > 32) /* the codecs' JSON is shallow; this only bounds the recursion */
+		return;
+	json_object_foreach((json_t *)j, k, v) {
+		if (json_is_object(v)) {
+			fprintf(fp, "%*s%s:\n", indent, "", k);
+			tree(v, indent + 2, depth + 1, fp);
+		} else if (json_is_array(v)) {
+			if (all_scalars(v)) {
+				fprintf(fp, "%*s%s: [", indent, "", k);
+				size_t i;
+				json_t *e;
+				json_array_foreach(v, i, e) {
+					if (i)
+						fputs(", ", fp);
+					tree_scalar(e, fp);
+				}
+				fputs("]\n", fp);
+			} else {
+				size_t i;
+				json_t *e;
+				json_array_foreach(v, i, e) {
+					fprintf(fp, "%*s%s[%zu]:", indent, "", k, i);
+					if (json_is_object(e)) {
+						fputc('\n', fp);
+						tree(e, indent + 2, depth + 1, fp);
+					} else {
+						fputc(' ', fp);
+						tree_scalar(e, fp);
+						fputc('\n', fp);
+					}
+				}
+			}
+		} else {
+			fprintf(fp, "%*s%s: ", indent, "", k);
+			tree_scalar(v, fp);
+			fputc('\n', fp);
+		}
+	}
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+static char *dec64(char *q, uint64_t v, int width)
+{
+	char t[24];
+	int n = 0;
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 23);
+	while (width-- > n)
+		*q++ = ' ';
+	while (n)
+		*q++ = t[--n];
+	return q;
+}
+
+static void print_text(const struct decode_run *r, const struct dl_pkt *p)
+{
+	static char line[8192];
+	char head[256];
+	/* "%3llu %llu.%06llu %s > %s " without printf: this runs once per packet */
+	char *q = dec64(head, p->frame, 3);
+	*q++ = ' ';
+	q = dec64(q, p->rel_ns / 1000000000u, 0);
+	*q++ = '.';
+	uint64_t us = p->rel_ns % 1000000000u / 1000u;
+	for (uint64_t div = 100000; div; div /= 10)
+		*q++ = (char)('0' + us / div % 10);
+	*q++ = ' ';
+	dl_endpoint(p, true, q, 80);
+	q += strlen(q);
+	memcpy(q, " > ", 3);
+	q += 3;
+	dl_endpoint(p, false, q, 80);
+	q += strlen(q);
+	*q++ = ' ';
+	fwrite(head, 1, (size_t)(q - head), stdout);
+	size_t n = dl_summary(p, line, sizeof line);
+	line[n] = '\n';
+	fwrite(line, 1, n + 1, stdout);
+	if (!r->verbose)
+		return;
+	for (int i = 0; i < p->nlayers; i++) {
+		const struct dl_layer *l = &p->layers[i];
+		if (r->verbose < 2 && l->kind < DL_NATT)
+			continue;
+		json_t *j = dl_layer_json(l);
+		if (l->kind == DL_NATT)
+			json_object_set_new(j, "kind", json_string(natt_kind_name(p->natt)));
+		json_t *name = json_object_get(j, "layer");
+		printf("    %s\n", name && json_is_string(name) ? json_string_value(name)
+		                                               : dl_kind_name(l->kind));
+		json_object_del(j, "layer");
+		tree(j, 6, 0, stdout);
+		json_decref(j);
+	}
+}
+
+static void print_json(const struct dl_pkt *p)
+{
+	json_t *j = dl_pkt_json(p);
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+static void frag_report(void *arg, const struct ipfrag_report *rep)
+{
+	struct decode_run *r = arg;
+	static const char *const why[] = {
+		[IPFRAG_TIMEOUT] = "timed out", [IPFRAG_EVICTED] = "dropped to make room",
+		[IPFRAG_END_OF_CAPTURE] = "capture ended",
+	};
+	char src[64], dst[64], total[32];
+	r->incomplete++;
+	net_addr_str(rep->key.version, rep->key.src, src, sizeof src);
+	net_addr_str(rep->key.version, rep->key.dst, dst, sizeof dst);
+	if (r->json) {
+		json_t *j = json_object(), *d = json_object();
+		json_object_set_new(d, "src", json_string(src));
+		json_object_set_new(d, "dst", json_string(dst));
+		json_object_set_new(d, "id", json_integer(rep->key.id));
+		json_object_set_new(d, "proto", json_integer(rep->key.proto));
+		json_object_set_new(d, "fragments", json_integer(rep->nfrags));
+		json_object_set_new(d, "first_frame", json_integer((json_int_t)rep->first_frame));
+		json_object_set_new(d, "last_frame", json_integer((json_int_t)rep->last_frame));
+		json_object_set_new(d, "bytes", json_integer((json_int_t)rep->have_bytes));
+		if (rep->total_len)
+			json_object_set_new(d, "total_len", json_integer((json_int_t)rep->total_len));
+		json_object_set_new(d, "reason", json_string(why[rep->why]));
+		json_object_set_new(j, "incomplete_datagram", d);
+		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(j);
+		return;
+	}
+	if (rep->total_len)
+		snprintf(total, sizeof total, "of %zu", rep->total_len);
+	else
+		snprintf(total, sizeof total, "of an unknown total");
+	printf("  - IPv%u %s > %s id 0x%x: datagram never completed: %u fragment%s (frames %llu-%llu), "
+	       "%zu bytes %s; %s\n",
+	       rep->key.version, src, dst, rep->key.id, rep->nfrags, rep->nfrags == 1 ? "" : "s",
+	       (unsigned long long)rep->first_frame, (unsigned long long)rep->last_frame,
+	       rep->have_bytes, total, why[rep->why]);
+}
+
+static bool parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v == 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_pcap_decode(struct cmd_args *a)
+{
+	struct decode_run r = {.path = a->pos[0], .json = a->json, .verbose = args_count(a, "-v")};
+	uint64_t limit = 0;
+	const char *cs = args_get(a, "-c");
+	if (cs && !parse_count(cs, &limit)) {
+		out_err(NULL, 0, 0, "-c: '%s' is not a positive number of packets", cs);
+		return EXIT_USAGE;
+	}
+	struct pcapin in;
+	if (pcapin_open(&in, r.path) < 0) {
+		/* libpcap names the file itself at times: say it once */
+		size_t pl = strlen(r.path);
+		const char *m = in.err;
+		if (!strncmp(m, r.path, pl) && !strncmp(m + pl, ": ", 2))
+			m += pl + 2;
+		out_err(r.path, 0, 0, "%s", m);
+		return EXIT_USAGE;
+	}
+	const char *filter = args_get(a, "--filter");
+	if (filter && pcapin_set_filter(&in, filter) < 0) {
+		out_err(NULL, 0, 0, "--filter '%s': %s", filter, in.err);
+		pcapin_close(&in);
+		return EXIT_USAGE;
+	}
+	if (!net_link_supported(in.dlt))
+		out_err(r.path, 0, 0, "link type %d (%s) is not supported: its frames are skipped",
+		        in.dlt, pcap_datalink_val_to_name(in.dlt) ? pcap_datalink_val_to_name(in.dlt)
+		                                                  : "unknown");
+	struct dissect *d = dissect_new(NULL);
+	if (!d) {
+		out_err(NULL, 0, 0, "out of memory");
+		pcapin_close(&in);
+		return EXIT_USAGE;
+	}
+	dissect_set_frag_report(d, frag_report, &r);
+
+	static char obuf[1 << 16];
+	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	/* Progress only where someone watches, and only when it takes a while. */
+	off_t fsize = 0;
+	struct stat st;
+	if (isatty(STDERR_FILENO) && strcmp(r.path, "-") && !stat(r.path, &st) &&
+	    st.st_size >= (off_t)PROGRESS_MIN_BYTES)
+		fsize = st.st_size;
+	double last = fsize ? now_s() : 0;
+	bool progressed = false;
+
+	int rc = EXIT_YES;
+	uint64_t shown = 0;
+	struct pcapin_pkt pk;
+	for (;;) {
+		int n = pcapin_next(&in, &pk);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			fflush(stdout);
+			out_err(r.path, 0, 0, "capture breaks off %s", in.err);
+			rc = EXIT_USAGE;
+			break;
+		}
+		const struct dl_pkt *p = dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
+		                                        pk.data, pk.caplen, pk.origlen);
+		if (p->link_skipped)
+			continue;
+		if (r.json)
+			print_json(p);
+		else
+			print_text(&r, p);
+		if (limit && ++shown >= limit)
+			break;
+		if (fsize && !(pk.frame & 0xffff)) {
+			double t = now_s();
+			if (t - last >= 0.5) {
+				long pos = ftell(pcap_file(in.pc));
+				fprintf(stderr, "\r%llu packets, %.0f%%", (unsigned long long)pk.frame,
+				        pos > 0 ? 100.0 * (double)pos / (double)fsize : 0.0);
+				last = t;
+				progressed = true;
+			}
+		}
+	}
+	if (progressed)
+		fputs("\r\033[K", stderr);
+	if (!limit || shown < limit)
+		dissect_finish(d);
+	fflush(stdout);
+	dissect_free(d);
+	pcapin_close(&in);
+	return rc;
+}
