@@ -8,7 +8,7 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 5
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps demo check test asan fuzz bench install clean
+.PHONY: all build deps demo check test asan fuzz interop bench install clean
 
 all: build
 
@@ -30,7 +30,13 @@ check:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory interop
 	@echo "make check: all suites passed"
+
+# Real clients (pppd, xl2tpd, pptp, strongSwan) in a qemu guest built from Debian's
+# packages and cached under $(BUILD)/interop-guest; skips itself when that cannot run.
+interop:
+	tests/interop/run $(BUILD)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
