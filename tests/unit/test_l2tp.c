@@ -9,63 +9,14 @@
 #include <openssl/evp.h>
 
 #include "l2tp.h"
+#include "lab_vectors.h"
 
-/* l2tp-xl2tpd-nopppd.pcap frame 1: SCCRQ from xl2tpd 1.3.18 (LAC "vnet-lac") */
-static const uint8_t sccrq[] = {
-	0xc8, 0x02, 0x00, 0x69, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x80, 0x08, 0x00, 0x00,
-	0x00, 0x02, 0x01, 0x00, 0x80, 0x0a, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
-	0x00, 0x03, 0x80, 0x0a, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x08, 0x00, 0x00, 0x00, 0x06, 0x06, 0x90, 0x80, 0x0e, 0x00, 0x00,
-	0x00, 0x07, 0x76, 0x6e, 0x65, 0x74, 0x2d, 0x6c, 0x61, 0x63, 0x00, 0x13,
-	0x00, 0x00, 0x00, 0x08, 0x78, 0x65, 0x6c, 0x65, 0x72, 0x61, 0x6e, 0x63,
-	0x65, 0x2e, 0x63, 0x6f, 0x6d, 0x80, 0x08, 0x00, 0x00, 0x00, 0x09, 0x44,
-	0x4e, 0x80, 0x08, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x04,
-};
-/* l2tp-xl2tpd-nopppd.pcap frame 2: SCCRP (LNS "vnet-lns") */
-static const uint8_t sccrp[] = {
-	0xc8, 0x02, 0x00, 0x69, 0x44, 0x4e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-	0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x80, 0x08, 0x00, 0x00,
-	0x00, 0x02, 0x01, 0x00, 0x80, 0x0a, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
-	0x00, 0x03, 0x80, 0x0a, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x08, 0x00, 0x00, 0x00, 0x06, 0x06, 0x90, 0x80, 0x0e, 0x00, 0x00,
-	0x00, 0x07, 0x76, 0x6e, 0x65, 0x74, 0x2d, 0x6c, 0x6e, 0x73, 0x00, 0x13,
-	0x00, 0x00, 0x00, 0x08, 0x78, 0x65, 0x6c, 0x65, 0x72, 0x61, 0x6e, 0x63,
-	0x65, 0x2e, 0x63, 0x6f, 0x6d, 0x80, 0x08, 0x00, 0x00, 0x00, 0x09, 0x3f,
-	0x55, 0x80, 0x08, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x04,
-};
-/* l2tp-xl2tpd-nopppd.pcap frame 4: ICRQ */
-static const uint8_t icrq[] = {
-	0xc8, 0x02, 0x00, 0x30, 0x3f, 0x55, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01,
-	0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x80, 0x08, 0x00, 0x00,
-	0x00, 0x0e, 0x02, 0xb2, 0x80, 0x0a, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x00,
-	0x00, 0x01, 0x80, 0x0a, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00, 0x00,
-};
-/* l2tp-xl2tpd-nopppd.pcap frame 5: ZLB acknowledging the SCCCN and ICRQ */
-static const uint8_t zlb[] = {
-	0xc8, 0x02, 0x00, 0x0c, 0x44, 0x4e, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02,
-};
-/* l2tp-xl2tpd-nopppd.pcap frame 8: ICCN */
-static const uint8_t iccn[] = {
-	0xc8, 0x02, 0x00, 0x32, 0x3f, 0x55, 0xc5, 0xa7, 0x00, 0x03, 0x00, 0x02,
-	0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x80, 0x0a, 0x00, 0x00,
-	0x00, 0x18, 0x00, 0x00, 0x00, 0x00, 0x80, 0x0a, 0x00, 0x00, 0x00, 0x13,
-	0x00, 0x00, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x26, 0x00, 0x00,
-	0x00, 0x00,
-};
 /* l2tp-xl2tpd-nopppd.pcap frame 10: CDN, result 1 error 0 */
 static const uint8_t cdn[] = {
 	0xc8, 0x02, 0x00, 0x26, 0x44, 0x4e, 0x02, 0xb2, 0x00, 0x02, 0x00, 0x04,
 	0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x80, 0x0a, 0x00, 0x00,
 	0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x80, 0x08, 0x00, 0x00, 0x00, 0x0e,
 	0xc5, 0xa7,
-};
-/* l2tp-xl2tpd-nopppd.pcap frame 12: StopCCN, result 1 error 0 "Goodbye!" */
-static const uint8_t stopccn[] = {
-	0xc8, 0x02, 0x00, 0x2e, 0x3f, 0x55, 0x00, 0x00, 0x00, 0x04, 0x00, 0x03,
-	0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x80, 0x08, 0x00, 0x00,
-	0x00, 0x09, 0x44, 0x4e, 0x80, 0x12, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
-	0x00, 0x00, 0x47, 0x6f, 0x6f, 0x64, 0x62, 0x79, 0x65, 0x21,
 };
 /* l2tp-xl2tpd-hello.pcap frame 12: HELLO */
 static const uint8_t hello[] = {
@@ -92,11 +43,11 @@ struct vec {
 };
 #define VEC(x) {#x, x, sizeof x}
 static const struct vec control_vecs[] = {
-	VEC(sccrq), VEC(sccrp), VEC(icrq), VEC(zlb), VEC(iccn), VEC(cdn), VEC(stopccn), VEC(hello),
+	VEC(lab_l2tp_sccrq), VEC(lab_l2tp_sccrp), VEC(lab_l2tp_icrq), VEC(lab_l2tp_zlb), VEC(lab_l2tp_iccn), VEC(cdn), VEC(lab_l2tp_stopccn), VEC(hello),
 };
 static const struct vec all_vecs[] = {
-	VEC(sccrq), VEC(sccrp), VEC(icrq), VEC(zlb),      VEC(iccn),
-	VEC(cdn),   VEC(stopccn), VEC(hello), VEC(data_lcp), VEC(data_offset),
+	VEC(lab_l2tp_sccrq), VEC(lab_l2tp_sccrp), VEC(lab_l2tp_icrq), VEC(lab_l2tp_zlb),      VEC(lab_l2tp_iccn),
+	VEC(cdn),   VEC(lab_l2tp_stopccn), VEC(hello), VEC(data_lcp), VEC(data_offset),
 };
 #define NVEC(a) (sizeof a / sizeof a[0])
 
@@ -118,7 +69,7 @@ static bool has_note(const char *id)
 START_TEST(sccrq_fields_match_tshark)
 {
 	struct diag_err e;
-	ck_assert_int_eq(l2tp_decode(sccrq, sizeof sccrq, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(lab_l2tp_sccrq, sizeof lab_l2tp_sccrq, &m, &e), 0);
 	/* tshark: Flags 0xc802, Length 105, Tunnel ID 0, Session ID 0, Ns 0, Nr 0 */
 	ck_assert_uint_eq(m.flags, 0xc802);
 	ck_assert(m.is_control && m.has_len && m.has_seq && !m.has_offset && !m.priority);
@@ -182,7 +133,7 @@ START_TEST(session_messages_match_tshark)
 	struct diag_err e;
 	char s[256];
 	/* ICRQ: Tunnel ID 16213, Ns 2 Nr 1, Assigned Session 690, Call Serial 1, Bearer Type 0 */
-	ck_assert_int_eq(l2tp_decode(icrq, sizeof icrq, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(lab_l2tp_icrq, sizeof lab_l2tp_icrq, &m, &e), 0);
 	ck_assert_uint_eq(m.msg_type, L2TP_MSG_ICRQ);
 	ck_assert_uint_eq(m.tunnel_id, 16213);
 	ck_assert_uint_eq(m.ns, 2);
@@ -193,7 +144,7 @@ START_TEST(session_messages_match_tshark)
 	ck_assert_uint_eq(m.n_notes, 0);
 
 	/* ICCN: session 50599, Connect Speed 0, Framing Type sync, Rx Connect Speed 0 (no M) */
-	ck_assert_int_eq(l2tp_decode(iccn, sizeof iccn, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(lab_l2tp_iccn, sizeof lab_l2tp_iccn, &m, &e), 0);
 	ck_assert_uint_eq(m.msg_type, L2TP_MSG_ICCN);
 	ck_assert_uint_eq(m.session_id, 50599);
 	ck_assert_uint_eq(l2tp_find_avp(&m, L2TP_AVP_TX_CONNECT_SPEED)->v.u, 0);
@@ -214,7 +165,7 @@ START_TEST(session_messages_match_tshark)
 	ck_assert_str_eq(s, "L2TP CDN tid 17486 sid 690 Ns 2 Nr 4 result=1 (Call disconnected due to loss of carrier)");
 
 	/* StopCCN: Assigned Tunnel 17486, result 1, error 0, message "Goodbye!" */
-	ck_assert_int_eq(l2tp_decode(stopccn, sizeof stopccn, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(lab_l2tp_stopccn, sizeof lab_l2tp_stopccn, &m, &e), 0);
 	ck_assert_uint_eq(m.msg_type, L2TP_MSG_STOPCCN);
 	rc = l2tp_find_avp(&m, L2TP_AVP_RESULT_CODE);
 	ck_assert_uint_eq(rc->v.result.result, 1);
@@ -244,7 +195,7 @@ START_TEST(zlb_and_data)
 	struct diag_err e;
 	char s[128];
 	/* tshark: "ZLB (tunnel id=17486, session id=0)", Ns 1 Nr 2, length 12 */
-	ck_assert_int_eq(l2tp_decode(zlb, sizeof zlb, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(lab_l2tp_zlb, sizeof lab_l2tp_zlb, &m, &e), 0);
 	ck_assert(m.is_control && m.zlb && !m.has_msg_type);
 	ck_assert_uint_eq(m.msg_type, L2TP_MSG_ZLB);
 	ck_assert_uint_eq(m.n_avps, 0);
@@ -348,30 +299,30 @@ START_TEST(malformed_lengths)
 	struct diag_err e;
 
 	/* AVP length 3 < 6 in the second AVP (offset 20) */
-	memcpy(b, sccrq, sizeof sccrq);
+	memcpy(b, lab_l2tp_sccrq, sizeof lab_l2tp_sccrq);
 	b[21] = 3;
-	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), -1);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_sccrq, &m, &e), -1);
 	ck_assert_uint_eq(e.off, 20);
 	ck_assert_str_eq(e.reason, "L2TP AVP 2 at offset 20: length 3 < 6");
 
 	/* AVP length running past the message: the last AVP (Receive Window, offset 97) says 9 */
-	memcpy(b, sccrq, sizeof sccrq);
+	memcpy(b, lab_l2tp_sccrq, sizeof lab_l2tp_sccrq);
 	b[98] = 9;
-	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), -1);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_sccrq, &m, &e), -1);
 	ck_assert_uint_eq(e.off, 97);
 	ck_assert_ptr_nonnull(strstr(e.reason, "runs past"));
 
 	/* length field larger than the datagram */
-	memcpy(b, sccrq, sizeof sccrq);
+	memcpy(b, lab_l2tp_sccrq, sizeof lab_l2tp_sccrq);
 	b[3] = 106;
-	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), -1);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_sccrq, &m, &e), -1);
 	ck_assert_uint_eq(e.off, 2);
 	ck_assert_str_eq(e.reason, "L2TP length field 106 > 105 bytes in the datagram");
 
 	/* length field smaller than the header */
-	memcpy(b, zlb, sizeof zlb);
+	memcpy(b, lab_l2tp_zlb, sizeof lab_l2tp_zlb);
 	b[3] = 8;
-	ck_assert_int_eq(l2tp_decode(b, sizeof zlb, &m, &e), -1);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_zlb, &m, &e), -1);
 	ck_assert_uint_eq(e.off, 2);
 
 	/* datagram longer than the length field: decoded up to the length, the rest noted */
@@ -394,12 +345,12 @@ START_TEST(malformed_lengths)
 	ck_assert(has_note("l2tp.avp.len_bad"));
 
 	/* version 3 and version 1 (L2F) are not L2TPv2 */
-	memcpy(b, zlb, sizeof zlb);
+	memcpy(b, lab_l2tp_zlb, sizeof lab_l2tp_zlb);
 	b[1] = 0x03;
-	ck_assert_int_eq(l2tp_decode(b, sizeof zlb, &m, &e), -1);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_zlb, &m, &e), -1);
 	ck_assert_uint_eq(e.off, 1);
 	b[1] = 0x01;
-	ck_assert_int_eq(l2tp_decode(b, sizeof zlb, &m, &e), -1);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_zlb, &m, &e), -1);
 
 	/* offset size running past the datagram */
 	static const uint8_t offpast[] = {0x02, 0x02, 0x00, 0x01, 0x00, 0x02, 0x00, 0x10, 0xff};
@@ -413,10 +364,10 @@ START_TEST(mandatory_and_flag_checks)
 	uint8_t b[256];
 	struct diag_err e;
 	/* SCCRQ without its Host Name: rewrite that AVP (offset 56, 14 bytes) as vendor 9 type 7 */
-	memcpy(b, sccrq, sizeof sccrq);
+	memcpy(b, lab_l2tp_sccrq, sizeof lab_l2tp_sccrq);
 	b[56] = 0x00; /* clear M so the unknown vendor AVP is allowed */
 	b[59] = 9;
-	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_sccrq, &m, &e), 0);
 	ck_assert(has_note("l2tp.avp.missing"));
 	ck_assert(!has_note("l2tp.avp.unknown_mandatory"));
 	ck_assert_ptr_nonnull(strstr(m.notes[0].text, "Host Name"));
@@ -425,11 +376,11 @@ START_TEST(mandatory_and_flag_checks)
 
 	/* the same with M set: an unknown mandatory AVP is reported too */
 	b[56] = 0x80;
-	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_sccrq, &m, &e), 0);
 	ck_assert(has_note("l2tp.avp.unknown_mandatory"));
 
 	/* StopCCN without its Result Code: cut the message before it */
-	memcpy(b, stopccn, 28);
+	memcpy(b, lab_l2tp_stopccn, 28);
 	b[3] = 28;
 	ck_assert_int_eq(l2tp_decode(b, 28, &m, &e), 0);
 	ck_assert(has_note("l2tp.avp.missing"));
@@ -438,11 +389,11 @@ START_TEST(mandatory_and_flag_checks)
 	ck_assert_str_eq(s, "L2TP StopCCN tid 16213 sid 0 Ns 4 Nr 3");
 
 	/* Assigned Tunnel ID 0 and Protocol Version 1.1 are noted */
-	memcpy(b, sccrq, sizeof sccrq);
+	memcpy(b, lab_l2tp_sccrq, sizeof lab_l2tp_sccrq);
 	b[95] = 0;
 	b[96] = 0;
 	b[27] = 1;
-	ck_assert_int_eq(l2tp_decode(b, sizeof sccrq, &m, &e), 0);
+	ck_assert_int_eq(l2tp_decode(b, sizeof lab_l2tp_sccrq, &m, &e), 0);
 	ck_assert(has_note("l2tp.avp.id_zero"));
 	ck_assert(has_note("l2tp.avp.proto_version"));
 
@@ -457,9 +408,9 @@ START_TEST(mandatory_and_flag_checks)
 
 	/* more than L2TP_MAX_AVPS AVPs is an error, not a silent cut */
 	size_t n = 12;
-	memcpy(b, zlb, 12);
+	memcpy(b, lab_l2tp_zlb, 12);
 	uint8_t big[12 + 8 * (L2TP_MAX_AVPS + 1)];
-	memcpy(big, zlb, 12);
+	memcpy(big, lab_l2tp_zlb, 12);
 	for (int i = 0; i <= L2TP_MAX_AVPS; i++, n += 8) {
 		static const uint8_t avp[] = {0x00, 0x08, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x04};
 		memcpy(big + n, avp, 8);
@@ -510,19 +461,19 @@ START_TEST(builders_match_xl2tpd)
 	ck_assert_int_eq(l2tp_add_bytes(&b, L2TP_AVP_VENDOR_NAME, "xelerance.com", 13), 0);
 	ck_assert_int_eq(l2tp_add_uint(&b, L2TP_AVP_ASSIGNED_TUNNEL_ID, 17486), 0);
 	ck_assert_int_eq(l2tp_add_uint(&b, L2TP_AVP_RECV_WINDOW_SIZE, 4), 0);
-	assert_encodes_to(&b, sccrq, sizeof sccrq);
+	assert_encodes_to(&b, lab_l2tp_sccrq, sizeof lab_l2tp_sccrq);
 
 	l2tp_msg_init_ctrl(&b, L2TP_MSG_ICRQ, 16213, 0, 2, 1);
 	l2tp_add_uint(&b, L2TP_AVP_ASSIGNED_SESSION_ID, 690);
 	l2tp_add_uint(&b, L2TP_AVP_CALL_SERIAL, 1);
 	l2tp_add_uint(&b, L2TP_AVP_BEARER_TYPE, 0);
-	assert_encodes_to(&b, icrq, sizeof icrq);
+	assert_encodes_to(&b, lab_l2tp_icrq, sizeof lab_l2tp_icrq);
 
 	l2tp_msg_init_ctrl(&b, L2TP_MSG_ICCN, 16213, 50599, 3, 2);
 	l2tp_add_uint(&b, L2TP_AVP_TX_CONNECT_SPEED, 0);
 	l2tp_add_uint(&b, L2TP_AVP_FRAMING_TYPE, L2TP_FRAMING_SYNC);
 	l2tp_add_uint(&b, L2TP_AVP_RX_CONNECT_SPEED, 0);
-	assert_encodes_to(&b, iccn, sizeof iccn);
+	assert_encodes_to(&b, lab_l2tp_iccn, sizeof lab_l2tp_iccn);
 
 	l2tp_msg_init_ctrl(&b, L2TP_MSG_CDN, 17486, 690, 2, 4);
 	l2tp_add_result(&b, 1, true, 0, NULL);
@@ -532,13 +483,13 @@ START_TEST(builders_match_xl2tpd)
 	l2tp_msg_init_ctrl(&b, L2TP_MSG_STOPCCN, 16213, 0, 4, 3);
 	l2tp_add_uint(&b, L2TP_AVP_ASSIGNED_TUNNEL_ID, 17486);
 	l2tp_add_result(&b, 1, true, 0, "Goodbye!");
-	assert_encodes_to(&b, stopccn, sizeof stopccn);
+	assert_encodes_to(&b, lab_l2tp_stopccn, sizeof lab_l2tp_stopccn);
 
 	l2tp_msg_init_ctrl(&b, L2TP_MSG_HELLO, 58024, 0, 3, 4);
 	assert_encodes_to(&b, hello, sizeof hello);
 
 	l2tp_msg_init_ctrl(&b, L2TP_MSG_ZLB, 17486, 0, 1, 2);
-	assert_encodes_to(&b, zlb, sizeof zlb);
+	assert_encodes_to(&b, lab_l2tp_zlb, sizeof lab_l2tp_zlb);
 
 	l2tp_msg_init_data(&b, 26338, 65379, false, 0, 0, data_lcp + 8, sizeof data_lcp - 8);
 	b.has_len = true;

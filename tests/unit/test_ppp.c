@@ -6,44 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ppp.h"
+#include "lab_vectors.h"
 
-/* lab/l2tp-xl2tpd-ppp.pcap frame 10: LCP Configure-Request, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f10[] = {
-	0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x13, 0x01, 0x04, 0x05, 0x78,
-	0x03, 0x05, 0xc2, 0x23, 0x05, 0x05, 0x06, 0x41, 0xf2, 0xce, 0xeb,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 11: LCP Configure-Request, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f11[] = {
-	0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x14, 0x01, 0x04, 0x05, 0x78,
-	0x02, 0x06, 0x00, 0x00, 0x00, 0x00, 0x05, 0x06, 0xe4, 0xd9, 0xc9, 0x57,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 14: CHAP Challenge, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f14[] = {
-	0xff, 0x03, 0xc2, 0x23, 0x01, 0x01, 0x00, 0x1d, 0x10, 0xf6, 0x03, 0x18,
-	0x90, 0xc3, 0x5e, 0xdb, 0x05, 0x08, 0x6b, 0xba, 0x84, 0xcb, 0xe4, 0x78,
-	0x82, 0x76, 0x6e, 0x65, 0x74, 0x2d, 0x73, 0x72, 0x76,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 15: CHAP Response, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f15[] = {
-	0xff, 0x03, 0xc2, 0x23, 0x02, 0x01, 0x00, 0x1c, 0x10, 0x81, 0x5f, 0xf1,
-	0x27, 0x96, 0xd9, 0x56, 0x99, 0xbc, 0xab, 0x2d, 0xd1, 0x0e, 0xcc, 0xa8,
-	0x20, 0x6c, 0x61, 0x62, 0x75, 0x73, 0x65, 0x72,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 16: CHAP Success, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f16[] = {
-	0xff, 0x03, 0xc2, 0x23, 0x03, 0x01, 0x00, 0x12, 0x41, 0x63, 0x63, 0x65,
-	0x73, 0x73, 0x20, 0x67, 0x72, 0x61, 0x6e, 0x74, 0x65, 0x64,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 17: IPCP Configure-Request, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f17[] = {
-	0xff, 0x03, 0x80, 0x21, 0x01, 0x01, 0x00, 0x0a, 0x03, 0x06, 0x0a, 0xc8,
-	0x00, 0x01,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 20: IPCP Configure-Nak, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f20[] = {
-	0xff, 0x03, 0x80, 0x21, 0x03, 0x01, 0x00, 0x10, 0x03, 0x06, 0x0a, 0xc8,
-	0x00, 0x0a, 0x81, 0x06, 0x0a, 0xc8, 0x00, 0x01,
-};
 /* lab/l2tp-xl2tpd-ppp.pcap frame 23: IP (ICMP echo request), PPP frame after the L2TP data header */
 static const uint8_t l2tp_f23[] = {
 	0xff, 0x03, 0x00, 0x21, 0x45, 0x00, 0x00, 0x2d, 0x00, 0x01, 0x00, 0x00,
@@ -51,19 +15,6 @@ static const uint8_t l2tp_f23[] = {
 	0x08, 0x00, 0x7b, 0x1f, 0x76, 0x6e, 0x00, 0x01, 0x76, 0x6e, 0x65, 0x74,
 	0x2d, 0x6c, 0x61, 0x62, 0x2d, 0x70, 0x70, 0x70, 0x2d, 0x70, 0x69, 0x6e,
 	0x67,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 27: LCP Echo-Request, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f27[] = {
-	0xff, 0x03, 0xc0, 0x21, 0x09, 0x21, 0x00, 0x08, 0xe4, 0xd9, 0xc9, 0x57,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 29: LCP Terminate-Request, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f29[] = {
-	0xff, 0x03, 0xc0, 0x21, 0x05, 0x30, 0x00, 0x10, 0x55, 0x73, 0x65, 0x72,
-	0x20, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74,
-};
-/* lab/l2tp-xl2tpd-ppp.pcap frame 30: LCP Terminate-Ack, PPP frame after the L2TP data header */
-static const uint8_t l2tp_f30[] = {
-	0xff, 0x03, 0xc0, 0x21, 0x06, 0x30, 0x00, 0x04,
 };
 /* public/pcaps/johnsamples__lulu-password-pptp.pcap frame 15: LCP Configure-Request, MS-CHAPv2, PPP frame after the GRE header */
 static const uint8_t lulu_f15[] = {
@@ -142,8 +93,8 @@ static const uint8_t ixia_f18[] = {
 struct vec { const char *name; const uint8_t *p; size_t len; };
 #define V(x) { #x, x, sizeof x }
 static const struct vec vecs[] = {
-	V(l2tp_f10), V(l2tp_f11), V(l2tp_f14), V(l2tp_f15), V(l2tp_f16), V(l2tp_f17),
-	V(l2tp_f20), V(l2tp_f23), V(l2tp_f27), V(l2tp_f29), V(l2tp_f30), V(lulu_f15),
+	V(lab_ppp_f10), V(lab_ppp_f11), V(lab_ppp_f14), V(lab_ppp_f15), V(lab_ppp_f16), V(lab_ppp_f17),
+	V(lab_ppp_f20), V(l2tp_f23), V(lab_ppp_f27), V(lab_ppp_f29), V(lab_ppp_f30), V(lulu_f15),
 	V(lulu_f18), V(lulu_f28), V(lulu_f31), V(lulu_f35), V(lulu_f36), V(lulu_f37),
 	V(lulu_f38), V(lulu_f39), V(lulu_f49), V(lulu_f60), V(ixia_f17), V(ixia_f18),
 };
@@ -189,7 +140,7 @@ START_TEST(lcp_configure)
 {
 	/* tshark: Code Configuration Request (1), Identifier 1, Length 19, MRU 1400, Auth
 	 * 0xc223 (MD5), Magic 0x41f2ceeb */
-	dec_ok(l2tp_f10, sizeof l2tp_f10);
+	dec_ok(lab_ppp_f10, sizeof lab_ppp_f10);
 	ck_assert(m.has_acf);
 	ck_assert_uint_eq(m.proto, PPP_PROTO_LCP);
 	ck_assert_int_eq(m.kind, PPP_KIND_CP);
@@ -209,7 +160,7 @@ START_TEST(lcp_configure)
 	                 "magic=0x41f2ceeb]");
 
 	/* tshark: MRU 1400, ACCM 0x00000000, Magic 0xe4d9c957 */
-	dec_ok(l2tp_f11, sizeof l2tp_f11);
+	dec_ok(lab_ppp_f11, sizeof lab_ppp_f11);
 	ck_assert_str_eq(summary(), "PPP LCP Configure-Request id 1 [MRU=1400 ACCM=0x00000000 "
 	                 "magic=0xe4d9c957]");
 
@@ -245,20 +196,20 @@ END_TEST
 START_TEST(lcp_other_codes)
 {
 	/* tshark frame 27: Echo Request, id 33, magic 0xe4d9c957 */
-	dec_ok(l2tp_f27, sizeof l2tp_f27);
+	dec_ok(lab_ppp_f27, sizeof lab_ppp_f27);
 	ck_assert_uint_eq(m.cp.code, PPP_ECHO_REQ);
 	ck_assert_uint_eq(m.cp.id, 0x21);
 	ck_assert(m.cp.has_magic);
 	ck_assert_uint_eq(m.cp.magic, 0xe4d9c957);
 	ck_assert_uint_eq(m.cp.dlen, 0);
 	/* frame 29: Termination Request id 48, data "User request" */
-	dec_ok(l2tp_f29, sizeof l2tp_f29);
+	dec_ok(lab_ppp_f29, sizeof lab_ppp_f29);
 	ck_assert_uint_eq(m.cp.code, PPP_TERM_REQ);
 	ck_assert_uint_eq(m.cp.id, 0x30);
 	ck_assert_uint_eq(m.cp.dlen, 12);
 	ck_assert_mem_eq(m.cp.data, "User request", 12);
 	ck_assert_str_eq(summary(), "PPP LCP Terminate-Request id 48 \"User request\"");
-	dec_ok(l2tp_f30, sizeof l2tp_f30);
+	dec_ok(lab_ppp_f30, sizeof lab_ppp_f30);
 	ck_assert_str_eq(summary(), "PPP LCP Terminate-Ack id 48");
 	/* lulu frame 31: Identification id 2, magic 0x0c6f3548, message MSRASV5.20 */
 	dec_ok(lulu_f31, sizeof lulu_f31);
@@ -321,7 +272,7 @@ END_TEST
 START_TEST(chap_md5)
 {
 	/* tshark frame 14: Challenge id 1, Value Size 16, Value f6031890..., Name vnet-srv */
-	dec_ok(l2tp_f14, sizeof l2tp_f14);
+	dec_ok(lab_ppp_f14, sizeof lab_ppp_f14);
 	ck_assert_int_eq(m.kind, PPP_KIND_CHAP);
 	ck_assert_uint_eq(m.chap.code, CHAP_CHALLENGE);
 	ck_assert_uint_eq(m.chap.length, 29);
@@ -333,12 +284,12 @@ START_TEST(chap_md5)
 	ck_assert_str_eq(summary(), "PPP CHAP Challenge id 1 name=\"vnet-srv\" "
 	                 "value=f6031890c35edb05086bba84cbe47882");
 	/* frame 15: Response, name labuser */
-	dec_ok(l2tp_f15, sizeof l2tp_f15);
+	dec_ok(lab_ppp_f15, sizeof lab_ppp_f15);
 	ck_assert_uint_eq(m.chap.code, CHAP_RESPONSE);
 	ck_assert_mem_eq(m.chap.name, "labuser", 7);
 	ck_assert_ptr_null(m.chap.nt_response);
 	/* frame 16: Success, message "Access granted" */
-	dec_ok(l2tp_f16, sizeof l2tp_f16);
+	dec_ok(lab_ppp_f16, sizeof lab_ppp_f16);
 	ck_assert_uint_eq(m.chap.code, CHAP_SUCCESS);
 	ck_assert_uint_eq(m.chap.msg_len, 14);
 	ck_assert(!m.chap.has_success);
@@ -549,7 +500,7 @@ START_TEST(ncps)
 {
 	/* tshark frame 20: IPCP Configuration Nak id 1, IP Address 10.200.0.10, Primary DNS
 	 * 10.200.0.1 */
-	dec_ok(l2tp_f20, sizeof l2tp_f20);
+	dec_ok(lab_ppp_f20, sizeof lab_ppp_f20);
 	ck_assert_uint_eq(m.proto, PPP_PROTO_IPCP);
 	ck_assert_uint_eq(m.cp.code, PPP_CONF_NAK);
 	ck_assert_str_eq(summary(), "PPP IPCP Configure-Nak id 1 [addr=10.200.0.10 dns1=10.200.0.1]");
@@ -558,7 +509,7 @@ START_TEST(ncps)
 	ck_assert_str_eq(json_string_value(json_object_get(o, "type")), "Primary-DNS-Server");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "dns")), "10.200.0.1");
 	json_decref(j);
-	dec_ok(l2tp_f17, sizeof l2tp_f17);
+	dec_ok(lab_ppp_f17, sizeof lab_ppp_f17);
 	ck_assert_str_eq(summary(), "PPP IPCP Configure-Request id 1 [addr=10.200.0.1]");
 	/* lulu frame 49: Configuration Reject id 8 of DNS/NBNS 129..132 */
 	dec_ok(lulu_f49, sizeof lulu_f49);
@@ -789,13 +740,13 @@ START_TEST(malformed)
 	ck_assert_int_eq(ppp_decode_ex(b, n, &h, &m, &err), -1);
 	ck_assert(strstr(err.reason, "expected 49"));
 	/* padding after Length is ignored (and not re-encoded) */
-	uint8_t pad[sizeof l2tp_f30 + 3];
-	memcpy(pad, l2tp_f30, sizeof l2tp_f30);
-	memset(pad + sizeof l2tp_f30, 0, 3);
+	uint8_t pad[sizeof lab_ppp_f30 + 3];
+	memcpy(pad, lab_ppp_f30, sizeof lab_ppp_f30);
+	memset(pad + sizeof lab_ppp_f30, 0, 3);
 	dec_ok(pad, sizeof pad);
 	ck_assert_uint_eq(m.cp.dlen, 0);
 	uint8_t out[32];
-	ck_assert_uint_eq(ppp_encode(&m, out, sizeof out), sizeof l2tp_f30);
+	ck_assert_uint_eq(ppp_encode(&m, out, sizeof out), sizeof lab_ppp_f30);
 }
 END_TEST
 
@@ -874,10 +825,10 @@ START_TEST(hint_from_lcp)
 	ck_assert_uint_eq(h.chap_alg, CHAP_ALG_MSCHAPV2);
 	ck_assert(!ppp_hint_update(&h, &m));
 	/* lab frame 13: Ack with CHAP MD5 */
-	dec_ok(l2tp_f10, sizeof l2tp_f10);
-	memcpy(ack, l2tp_f10, sizeof l2tp_f10);
+	dec_ok(lab_ppp_f10, sizeof lab_ppp_f10);
+	memcpy(ack, lab_ppp_f10, sizeof lab_ppp_f10);
 	ack[4] = PPP_CONF_ACK;
-	dec_ok(ack, sizeof l2tp_f10);
+	dec_ok(ack, sizeof lab_ppp_f10);
 	ck_assert(ppp_hint_update(&h, &m));
 	ck_assert_uint_eq(h.chap_alg, CHAP_ALG_MD5);
 	/* with MD5 known, an "S=..." success text is not taken for MS-CHAPv2 */
