@@ -48,27 +48,12 @@ static void aprob(struct actx *x, const char *key, const char *fmt, ...)
 	x->nprobs++;
 }
 
-static const char *tname(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "a value";
-}
-
 static char *str(struct actx *x, json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v)) return NULL;
 	if (!json_is_string(v)) {
-		aprob(x, key, "expected a string, got %s", tname(v));
+		aprob(x, key, "expected a string, got %s", json_type_phrase(v));
 		return NULL;
 	}
 	return strdup(json_string_value(v));
@@ -79,7 +64,7 @@ static int enm(struct actx *x, json_t *o, const char *key, const char *const *na
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v)) return def;
 	if (!json_is_string(v)) {
-		aprob(x, key, "expected a string, got %s", tname(v));
+		aprob(x, key, "expected a string, got %s", json_type_phrase(v));
 		return def;
 	}
 	int i = name_index(names, json_string_value(v));
@@ -146,7 +131,7 @@ static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 		"protocols", NULL};
 	a->eap_type = -1;
 	if (!json_is_object(o)) {
-		aprob(x, NULL, "an attempt must be a JSON object, got %s", tname(o));
+		aprob(x, NULL, "an attempt must be a JSON object, got %s", json_type_phrase(o));
 		return;
 	}
 	const char *k;
@@ -192,7 +177,7 @@ static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 			config_problems_free(&local);
 			if (a->inline_user) a->user_name = strdup(a->inline_user->name);
 		} else {
-			aprob(x, "user", "expected a user name or a user object, got %s", tname(u));
+			aprob(x, "user", "expected a user name or a user object, got %s", json_type_phrase(u));
 		}
 	}
 	a->password = str(x, o, "password");
@@ -248,7 +233,7 @@ static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 	}
 	json_t *b = json_object_get(o, "bap");
 	if (b && !json_is_null(b)) {
-		if (!json_is_boolean(b)) aprob(x, "bap", "expected true or false, got %s", tname(b));
+		if (!json_is_boolean(b)) aprob(x, "bap", "expected true or false, got %s", json_type_phrase(b));
 		else a->bap = json_is_true(b);
 	}
 	char *rq = str(x, o, "requested_ip");
@@ -263,7 +248,7 @@ static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 	json_t *pr = json_object_get(o, "protocols");
 	if (pr && !json_is_null(pr)) {
 		if (!json_is_array(pr)) {
-			aprob(x, "protocols", "expected an array of protocol names, got %s", tname(pr));
+			aprob(x, "protocols", "expected an array of protocol names, got %s", json_type_phrase(pr));
 		} else {
 			a->protocols = 0;
 			size_t i;

@@ -391,21 +391,6 @@ static void problem(struct ld *l, const char *fmt, ...)
 	config_problem_add(l->probs, line, col, msg);
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "a value";
-}
-
 /* Report members of `obj` not in `allowed` (NULL-terminated). */
 static void check_keys(struct ld *l, json_t *obj, const char *const *allowed)
 {
@@ -437,7 +422,7 @@ static bool get_bool(struct ld *l, json_t *obj, const char *key, bool def)
 	if (!v || json_is_null(v)) return def;
 	if (json_is_boolean(v)) return json_is_true(v);
 	struct mark m = push_key(l, key);
-	problem(l, "expected true or false, got %s", type_name(v));
+	problem(l, "expected true or false, got %s", json_type_phrase(v));
 	pop(l, m);
 	return def;
 }
@@ -450,7 +435,7 @@ static int get_int(struct ld *l, json_t *obj, const char *key, long long min, lo
 	struct mark m = push_key(l, key);
 	int r = def;
 	if (!json_is_integer(v)) {
-		problem(l, "expected an integer, got %s", type_name(v));
+		problem(l, "expected an integer, got %s", json_type_phrase(v));
 	} else {
 		long long x = json_integer_value(v);
 		if (x < min || x > max) problem(l, "%lld is out of range (%lld to %lld)", x, min, max);
@@ -470,7 +455,7 @@ static const char *get_str(struct ld *l, json_t *obj, const char *key, bool requ
 	}
 	if (!json_is_string(v)) {
 		struct mark m = push_key(l, key);
-		problem(l, "expected a string, got %s", type_name(v));
+		problem(l, "expected a string, got %s", json_type_phrase(v));
 		pop(l, m);
 		return NULL;
 	}
@@ -481,7 +466,7 @@ static const char *get_str(struct ld *l, json_t *obj, const char *key, bool requ
 static int enum_value(struct ld *l, json_t *v, const char *const *names)
 {
 	if (!json_is_string(v)) {
-		problem(l, "expected a string, got %s", type_name(v));
+		problem(l, "expected a string, got %s", json_type_phrase(v));
 		return -1;
 	}
 	int i = name_index(names, json_string_value(v));
@@ -525,7 +510,7 @@ static uint32_t get_mask(struct ld *l, json_t *obj, const char *key, const char 
 			pop(l, m2);
 		}
 	} else {
-		problem(l, "expected a string or an array of strings, got %s", type_name(v));
+		problem(l, "expected a string or an array of strings, got %s", json_type_phrase(v));
 	}
 	pop(l, m);
 	return mask;
@@ -549,14 +534,14 @@ static char **get_strv(struct ld *l, json_t *obj, const char *key, size_t *n)
 		json_array_foreach(v, idx, e) {
 			if (!json_is_string(e)) {
 				struct mark m2 = push_idx(l, idx);
-				problem(l, "expected a string, got %s", type_name(e));
+				problem(l, "expected a string, got %s", json_type_phrase(e));
 				pop(l, m2);
 				continue;
 			}
 			if (out) out[(*n)++] = xstrdup(json_string_value(e));
 		}
 	} else {
-		problem(l, "expected a string or an array of strings, got %s", type_name(v));
+		problem(l, "expected a string or an array of strings, got %s", json_type_phrase(v));
 	}
 	pop(l, m);
 	return out;
@@ -583,7 +568,7 @@ static struct week_grid *get_grid(struct ld *l, json_t *obj, const char *key)
 	}
 	if (!json_is_array(v)) {
 		problem(l, "expected an array of time windows (\"Mon-Fri 08:00-18:00\"), got %s",
-		        type_name(v));
+		        json_type_phrase(v));
 	} else if (g) {
 		size_t idx;
 		json_t *e;
@@ -591,7 +576,7 @@ static struct week_grid *get_grid(struct ld *l, json_t *obj, const char *key)
 			struct mark m2 = one ? m : push_idx(l, idx);
 			char err[200];
 			if (!json_is_string(e))
-				problem(l, "expected a time window string, got %s", type_name(e));
+				problem(l, "expected a time window string, got %s", json_type_phrase(e));
 			else if (week_grid_add(g, json_string_value(e), err, sizeof err))
 				problem(l, "%s", err);
 			if (!one) pop(l, m2);
@@ -671,7 +656,7 @@ static void load_groups(struct ld *l, json_t *arr)
 	if (!arr) return;
 	struct mark m = push_key(l, "groups");
 	if (!json_is_array(arr)) {
-		problem(l, "expected an array of groups, got %s", type_name(arr));
+		problem(l, "expected an array of groups, got %s", json_type_phrase(arr));
 		pop(l, m);
 		return;
 	}
@@ -682,7 +667,7 @@ static void load_groups(struct ld *l, json_t *arr)
 	json_array_foreach(arr, idx, g) {
 		struct mark m2 = push_idx(l, idx);
 		if (!json_is_object(g)) {
-			problem(l, "expected a group object, got %s", type_name(g));
+			problem(l, "expected a group object, got %s", json_type_phrase(g));
 		} else {
 			check_keys(l, g, keys);
 			const char *name = get_str(l, g, "name", true);
@@ -721,7 +706,7 @@ static void get_ports(struct ld *l, json_t *obj, const char *key, int *out, int 
 	if (!v || json_is_null(v)) return;
 	struct mark m = push_key(l, key);
 	if (!json_is_object(v)) {
-		problem(l, "expected an object of port counts per tunnel type, got %s", type_name(v));
+		problem(l, "expected an object of port counts per tunnel type, got %s", json_type_phrase(v));
 	} else {
 		check_keys(l, v, tunnel_names);
 		for (int t = 0; t < TUN_N; t++) out[t] = get_int(l, v, tunnel_names[t], 0, 100000, def);
@@ -740,7 +725,7 @@ static void load_server(struct ld *l, json_t *s)
 	json_t *empty = NULL;
 	if (!s) s = empty = json_object();
 	if (!json_is_object(s)) {
-		problem(l, "expected an object, got %s", type_name(s));
+		problem(l, "expected an object, got %s", json_type_phrase(s));
 		s = empty = json_object();
 	}
 	check_keys(l, s, keys);
@@ -778,7 +763,7 @@ static void load_server(struct ld *l, json_t *s)
 		struct mark m2 = push_key(l, "pool");
 		if (!json_is_array(pool)) {
 			problem(l, "expected an array of {\"start\", \"end\"} ranges, got %s",
-			        type_name(pool));
+			        json_type_phrase(pool));
 		} else {
 			sv->pool = calloc(json_array_size(pool) + 1, sizeof *sv->pool);
 			size_t idx;
@@ -787,7 +772,7 @@ static void load_server(struct ld *l, json_t *s)
 			json_array_foreach(pool, idx, r) {
 				struct mark m3 = push_idx(l, idx);
 				if (!json_is_object(r)) {
-					problem(l, "expected {\"start\": ADDR, \"end\": ADDR}, got %s", type_name(r));
+					problem(l, "expected {\"start\": ADDR, \"end\": ADDR}, got %s", json_type_phrase(r));
 					pop(l, m3);
 					continue;
 				}
@@ -825,7 +810,7 @@ static void load_server(struct ld *l, json_t *s)
 	if (dhcp && !json_is_null(dhcp)) {
 		struct mark m2 = push_key(l, "dhcp");
 		if (!json_is_object(dhcp)) {
-			problem(l, "expected an object, got %s", type_name(dhcp));
+			problem(l, "expected an object, got %s", json_type_phrase(dhcp));
 		} else {
 			static const char *const dk[] = {"reachable", "free", NULL};
 			check_keys(l, dhcp, dk);
@@ -929,7 +914,7 @@ static void load_condition(struct ld *l, json_t *o, struct condition *cd, size_t
 	cd->pointer = strdup(l->ptr);
 	if (!json_is_object(o)) {
 		problem(l, "expected {\"attribute\": NAME, \"value\"|\"pattern\": ...}, got %s",
-		        type_name(o));
+		        json_type_phrase(o));
 		cd->attr = CA_N;
 		return;
 	}
@@ -961,7 +946,7 @@ static void load_condition(struct ld *l, json_t *o, struct condition *cd, size_t
 		if (!attr_takes_pattern(cd->attr)) {
 			problem(l, "%s does not take a pattern; give \"value\"", cond_attr_names[a]);
 		} else if (!json_is_string(pat)) {
-			problem(l, "expected a string, got %s", type_name(pat));
+			problem(l, "expected a string, got %s", json_type_phrase(pat));
 		} else {
 			cd->is_pattern = true;
 			cd->text = xstrdup(json_string_value(pat));
@@ -1014,7 +999,7 @@ static void load_condition(struct ld *l, json_t *o, struct condition *cd, size_t
 		return;
 	}
 	/* plain string attributes: exact value, case-insensitive */
-	if (!json_is_string(val)) problem(l, "expected a string, got %s", type_name(val));
+	if (!json_is_string(val)) problem(l, "expected a string, got %s", json_type_phrase(val));
 	else cd->text = xstrdup(json_string_value(val));
 	pop(l, m);
 }
@@ -1029,7 +1014,7 @@ static void load_profile(struct ld *l, json_t *p, struct profile *pr)
 	struct mark m = push_key(l, "profile");
 	if (!p || json_is_null(p)) p = empty = json_object();
 	if (!json_is_object(p)) {
-		problem(l, "expected an object, got %s", type_name(p));
+		problem(l, "expected an object, got %s", json_type_phrase(p));
 		p = empty = json_object();
 	}
 	check_keys(l, p, keys);
@@ -1058,7 +1043,7 @@ static void load_profile(struct ld *l, json_t *p, struct profile *pr)
 	if (f && !json_is_null(f)) {
 		struct mark m2 = push_key(l, "filters");
 		if (!json_is_object(f)) {
-			problem(l, "expected {\"input\": [...], \"output\": [...]}, got %s", type_name(f));
+			problem(l, "expected {\"input\": [...], \"output\": [...]}, got %s", json_type_phrase(f));
 		} else {
 			static const char *const fk[] = {"input", "output", NULL};
 			check_keys(l, f, fk);
@@ -1081,7 +1066,7 @@ static void load_policies(struct ld *l, json_t *arr)
 		return;
 	}
 	if (!json_is_array(arr)) {
-		problem(l, "expected an array of policies, got %s", type_name(arr));
+		problem(l, "expected an array of policies, got %s", json_type_phrase(arr));
 		pop(l, m);
 		return;
 	}
@@ -1106,7 +1091,7 @@ static void load_policies(struct ld *l, json_t *arr)
 		struct policy *po = &c->policies[c->npolicies++];
 		po->path = strdup(l->path);
 		if (!json_is_object(p)) {
-			problem(l, "expected a policy object, got %s", type_name(p));
+			problem(l, "expected a policy object, got %s", json_type_phrase(p));
 			po->name = strdup("?");
 			pop(l, m2);
 			continue;
@@ -1131,7 +1116,7 @@ static void load_policies(struct ld *l, json_t *arr)
 		if (!cs || json_is_null(cs)) {
 			problem(l, "missing: a policy needs at least one condition");
 		} else if (!json_is_array(cs)) {
-			problem(l, "expected an array of conditions, got %s", type_name(cs));
+			problem(l, "expected an array of conditions, got %s", json_type_phrase(cs));
 		} else {
 			if (!json_array_size(cs)) problem(l, "a policy needs at least one condition");
 			po->conds = calloc(json_array_size(cs) + 1, sizeof *po->conds);
@@ -1182,7 +1167,7 @@ static void load_user(struct ld *l, json_t *o, struct user *u)
 		NULL};
 	u->path = strdup(l->path);
 	if (!json_is_object(o)) {
-		problem(l, "expected a user object, got %s", type_name(o));
+		problem(l, "expected a user object, got %s", json_type_phrase(o));
 		u->name = strdup("?");
 		return;
 	}
@@ -1228,7 +1213,7 @@ static void load_users(struct ld *l, json_t *arr)
 	if (!arr || json_is_null(arr)) return;
 	struct mark m = push_key(l, "users");
 	if (!json_is_array(arr)) {
-		problem(l, "expected an array of users, got %s", type_name(arr));
+		problem(l, "expected an array of users, got %s", json_type_phrase(arr));
 		pop(l, m);
 		return;
 	}
@@ -1284,7 +1269,7 @@ static void load_certs(struct ld *l, json_t *o, const char *base)
 	if (!o || json_is_null(o)) return;
 	struct mark m = push_key(l, "certs");
 	if (!json_is_object(o)) {
-		problem(l, "expected an object, got %s", type_name(o));
+		problem(l, "expected an object, got %s", json_type_phrase(o));
 	} else {
 		static const char *const keys[] = {"store", "client_ca", "server_name", NULL};
 		check_keys(l, o, keys);
@@ -1355,7 +1340,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 	}
 	struct ld l = {.c = c, .probs = probs};
 	if (!json_is_object(root)) {
-		problem(&l, "the configuration must be a JSON object, got %s", type_name(root));
+		problem(&l, "the configuration must be a JSON object, got %s", json_type_phrase(root));
 	} else {
 		static const char *const keys[] = {"server", "groups", "policies", "users", "certs",
 			"description", NULL};

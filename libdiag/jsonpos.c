@@ -1,6 +1,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <jansson.h>
 #include "jsonpos.h"
 
 struct scan {
@@ -270,4 +271,19 @@ int jsonpos_find(const char *text, size_t len, const char *pointer, int *line, i
 int jsonpos_find_key(const char *text, size_t len, const char *pointer, int *line, int *col)
 {
 	return find(text, len, pointer, true, line, col);
+}
+
+const char *json_type_phrase(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "a value";
 }

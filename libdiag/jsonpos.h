@@ -9,12 +9,16 @@
 #define VNET_JSONPOS_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 /* Line and column (1-based; columns count characters, a tab is one) of the first
  * character of the value that `pointer` names ("" = the whole document,
  * "/policies/1/profile/encryption"). Returns 0 when found; -1 when the pointer leads
  * nowhere, and then line/col give the start of the deepest value reached (the object
  * a missing key should have been in), or 0/0 when nothing was reached. */
+/* "an object", "a string", "an integer", ... for messages about a value's type. */
+const char *json_type_phrase(const json_t *v);
+
 int jsonpos_find(const char *text, size_t len, const char *pointer, int *line, int *col);
 
 /* Same, for the member's key instead of its value ("/server/ports/pptp" -> the
