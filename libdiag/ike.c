@@ -282,6 +282,34 @@ static void rest(struct ike_payload *pl, struct rd *b)
 	pl->data_len = n;
 }
 
+/* Notify and Delete bodies after IKEv1's DOI: the same layout in both versions. */
+static int parse_notify(struct dctx *c, struct ike_payload *pl, struct rd *b, const char *what)
+{
+	pl->protocol = rd_u8(b);
+	pl->spi_size = rd_u8(b);
+	pl->notify = rd_u16(b);
+	if (!rd_ok(b)) return ptrunc(c, pl, b, what);
+	if (pl->spi_size > rd_left(b))
+		return pfail(c, pl, rpos(b) - 3, "SPI size %u exceeds the %zu bytes left",
+		             pl->spi_size, rd_left(b));
+	pl->spi = rd_ptr(b, pl->spi_size);
+	rest(pl, b);
+	return 0;
+}
+
+static int parse_delete(struct dctx *c, struct ike_payload *pl, struct rd *b)
+{
+	pl->protocol = rd_u8(b);
+	pl->spi_size = rd_u8(b);
+	pl->nspi = rd_u16(b);
+	if (!rd_ok(b)) return ptrunc(c, pl, b, "delete header");
+	if ((size_t)pl->spi_size * pl->nspi != rd_left(b))
+		return pfail(c, pl, rpos(b) - 2, "%u SPIs of %u bytes do not fill the %zu bytes left",
+		             pl->nspi, pl->spi_size, rd_left(b));
+	rest(pl, b);
+	return 0;
+}
+
 static int parse_v1(struct dctx *c, struct ike_payload *pl, struct rd *b)
 {
 	switch (pl->type) {
@@ -302,27 +330,10 @@ static int parse_v1(struct dctx *c, struct ike_payload *pl, struct rd *b)
 		return 0;
 	case IKE1_PL_N:
 		pl->doi = rd_u32(b);
-		pl->protocol = rd_u8(b);
-		pl->spi_size = rd_u8(b);
-		pl->notify = rd_u16(b);
-		if (!rd_ok(b)) return ptrunc(c, pl, b, "notification header");
-		if (pl->spi_size > rd_left(b))
-			return pfail(c, pl, rpos(b) - 3, "SPI size %u exceeds the %zu bytes left",
-			             pl->spi_size, rd_left(b));
-		pl->spi = rd_ptr(b, pl->spi_size);
-		rest(pl, b);
-		return 0;
+		return parse_notify(c, pl, b, "notification header");
 	case IKE1_PL_D:
 		pl->doi = rd_u32(b);
-		pl->protocol = rd_u8(b);
-		pl->spi_size = rd_u8(b);
-		pl->nspi = rd_u16(b);
-		if (!rd_ok(b)) return ptrunc(c, pl, b, "delete header");
-		if ((size_t)pl->spi_size * pl->nspi != rd_left(b))
-			return pfail(c, pl, rpos(b) - 2, "%u SPIs of %u bytes do not fill the %zu bytes left",
-			             pl->nspi, pl->spi_size, rd_left(b));
-		rest(pl, b);
-		return 0;
+		return parse_delete(c, pl, b);
 	case IKE1_PL_ATTR:
 		pl->id_type = rd_u8(b);
 		rd_u8(b);
@@ -383,26 +394,9 @@ static int parse_v2(struct dctx *c, struct ike_payload *pl, struct rd *b)
 		rest(pl, b);
 		return 0;
 	case IKE2_PL_N:
-		pl->protocol = rd_u8(b);
-		pl->spi_size = rd_u8(b);
-		pl->notify = rd_u16(b);
-		if (!rd_ok(b)) return ptrunc(c, pl, b, "notify header");
-		if (pl->spi_size > rd_left(b))
-			return pfail(c, pl, rpos(b) - 3, "SPI size %u exceeds the %zu bytes left",
-			             pl->spi_size, rd_left(b));
-		pl->spi = rd_ptr(b, pl->spi_size);
-		rest(pl, b);
-		return 0;
+		return parse_notify(c, pl, b, "notify header");
 	case IKE2_PL_D:
-		pl->protocol = rd_u8(b);
-		pl->spi_size = rd_u8(b);
-		pl->nspi = rd_u16(b);
-		if (!rd_ok(b)) return ptrunc(c, pl, b, "delete header");
-		if ((size_t)pl->spi_size * pl->nspi != rd_left(b))
-			return pfail(c, pl, rpos(b) - 2, "%u SPIs of %u bytes do not fill the %zu bytes left",
-			             pl->nspi, pl->spi_size, rd_left(b));
-		rest(pl, b);
-		return 0;
+		return parse_delete(c, pl, b);
 	case IKE2_PL_TSI:
 	case IKE2_PL_TSR:
 		return parse_ts(c, pl, b);
