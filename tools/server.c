@@ -601,8 +601,11 @@ static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char 
 			return;
 		}
 	}
-	srv_log(s, SC_L2TP, dbg, t, NULL, "%s%s%u: %s", kind == L2TP_EV_TUNNEL_DOWN ? "tunnel down: " : "",
-	        sid ? "session " : "", sid, text);
+	if (sid)
+		srv_log(s, SC_L2TP, dbg, t, NULL, "%ssession %u: %s",
+		        kind == L2TP_EV_TUNNEL_DOWN ? "tunnel down: " : "", sid, text);
+	else
+		srv_log(s, SC_L2TP, dbg, t, NULL, "%s", text);
 }
 
 static bool tun_port_acquire(void *ctx)
