@@ -180,6 +180,7 @@ static void sess_end(struct ssess *ss, const char *cause)
 		srv_log(s, SC_MAIN, false, NULL, ss, "session %u ended before it came up: %s", ss->id,
 		        ss->cause);
 	}
+	if (ss->up) srv_tun_session_down(s, ss); /* server_tun.c */
 	sess_release(s, ss);
 	evtimer_del(ss->timer);
 	if (ss->tun)
@@ -393,7 +394,7 @@ static void filter_drop(struct ssess *ss, const uint8_t *ip, bool inbound)
 }
 
 /* An IPv4 packet to the client, through the profile's output filters. */
-static void send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
+void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 {
 	uint8_t frame[2048];
 	if (len + 4 > sizeof frame || !ss->tun) return;
@@ -467,9 +468,10 @@ static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 		r[ihl + 3] = (uint8_t)c;
 		s->st.icmp_echo++;
 		srv_log(s, SC_DATA, true, NULL, ss, "ICMP echo request %u bytes answered", (unsigned)tot);
-		send_ip(ss, r, tot);
+		srv_session_send_ip(ss, r, tot);
 		return;
 	}
+	if (srv_tun_forward(s, ss, ip, tot)) return; /* server_tun.c */
 	s->st.data_dropped++;
 	if (throttle(s)) {
 		char b[20];
@@ -516,6 +518,7 @@ static void sess_after(struct ssess *ss)
 		        srv_tok(ppp_auth_method_names, ss->method));
 		srv_acct_start(s, ss);
 		ss->acct_started = true;
+		srv_tun_session_up(s, ss); /* server_tun.c */
 	}
 	sess_arm(ss);
 }
@@ -1199,6 +1202,8 @@ int server_run(const struct server_opts *o)
 	char ctlbuf[512];
 	const char *ctl = o->control ? o->control : srv_ctl_default_path(ctlbuf, sizeof ctlbuf);
 	if (srv_ctl_open(s, ctl) != 0) goto out;
+	/* server_tun.c: a TUN the operator's configuration names must work */
+	if (srv_tun_open(s, o->config_path != NULL) != 0) goto out;
 
 	s->ev_udp = event_new(s->base, s->fd, EV_READ | EV_PERSIST, udp_cb, s);
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
@@ -1236,6 +1241,7 @@ out:
 		}
 	}
 	reap(s);
+	srv_tun_close(s); /* server_tun.c */
 	srv_ctl_close(s);
 	srv_acct_close(s);
 	srv_capture_close(s);

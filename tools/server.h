@@ -7,6 +7,7 @@
  *   server.c       the loop, tunnels, sessions, admission, data path, limits
  *   server_ctl.c   the control socket and what `vnet show` / `vnet disconnect` print
  *   server_acct.c  accounting records (JSON lines) and the --capture pcap writer
+ *   server_tun.c   the TUN interface: client packets to the kernel and back
  */
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
@@ -93,6 +94,7 @@ struct srv {
 	uint64_t throttle_sec;
 	unsigned throttle_count;
 	struct srv_stats st;
+	struct srv_tundev *tundev;   /* server_tun.c; NULL without a TUN interface */
 	time_t started;
 	bool stopping;
 	int exit_code;
@@ -152,6 +154,8 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause);
 const char *srv_peer_text(const struct stun *t, char *buf, size_t n);
+/* Send one IPv4 packet to the client of an up session (PPP protocol 0x0021). */
+void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -173,5 +177,40 @@ int srv_capture_open(struct srv *s, const char *path);
 void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len);
 void srv_capture_close(struct srv *s);
+
+/* server_tun.c */
+/* With serve.tun: create the TUN interface, give it the server's address, bring it up and
+ * route the pool to it. Without serve.tun: log that only ICMP echo is answered. When the
+ * interface cannot be set up: `required` makes it an error (-1, message on stderr),
+ * otherwise one log line and the server goes on without it (0). */
+int srv_tun_open(struct srv *s, bool required);
+void srv_tun_close(struct srv *s);
+/* A session came up with its address / is ending (before the address is released). */
+void srv_tun_session_up(struct srv *s, struct ssess *ss);
+void srv_tun_session_down(struct srv *s, struct ssess *ss);
+/* A checked IPv4 packet of `len` bytes from the client of `ss` for another host: true
+ * when it was handed to the TUN (or dropped there and counted), false without a TUN. */
+bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t len);
+/* Split [start, end] (host order) into the fewest CIDR blocks, in order: the number of
+ * blocks (at most 62 for one range); only the first `cap` are written to out. */
+struct srv_cidr { uint32_t addr; uint8_t len; };
+size_t srv_tun_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap);
+/* Address (host order, never 0) -> session: open addressing with linear probing, kept at
+ * most half full, growing by doubling up to `max` entries. */
+struct srv_addr_slot { uint32_t addr; struct ssess *ss; };
+struct srv_addr_index {
+	struct srv_addr_slot *slots;
+	uint32_t mask, n;
+	size_t max;
+};
+int srv_addr_index_init(struct srv_addr_index *x, size_t max_entries);
+void srv_addr_index_free(struct srv_addr_index *x);
+/* Insert, or point an existing address at `ss` (*prev: the session it had). 0 or -1
+ * (address 0, the index full or out of memory). */
+int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ssess *ss,
+                       struct ssess **prev);
+struct ssess *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr);
+/* Remove addr when it points at `ss` (any session with NULL): true when removed. */
+bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ssess *ss);
 
 #endif
