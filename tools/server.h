@@ -92,6 +92,7 @@ struct srv {
 	/* log throttling for floods */
 	uint64_t throttle_sec;
 	unsigned throttle_count;
+	char reply_text[112];        /* PAP/CHAP failure text being built */
 	struct srv_stats st;
 	time_t started;
 	bool stopping;
