@@ -318,6 +318,12 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		s->st.sessions_rejected++;
 		v.win_error = (unsigned)o.error;
 		v.message = policy_reasons[o.reason].text;
+		if (method != PPP_AUTH_MSCHAPV2) {
+			/* PAP and CHAP-MD5 have only the text: it carries the error number too
+			 * (ppp_auth copies it at once, so one buffer serves every session) */
+			snprintf(s->reply_text, sizeof s->reply_text, "E=%d %s", o.error, v.message);
+			v.message = s->reply_text;
+		}
 		ss->win_error = v.win_error;
 		snprintf(ss->cause, sizeof ss->cause, "rejected-%d", o.error);
 		srv_log(s, SC_POLICY, false, NULL, ss,

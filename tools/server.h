@@ -93,6 +93,7 @@ struct srv {
 	/* log throttling for floods */
 	uint64_t throttle_sec;
 	unsigned throttle_count;
+	char reply_text[112];        /* PAP/CHAP failure text being built */
 	struct srv_stats st;
 	struct srv_tundev *tundev;   /* server_tun.c; NULL without a TUN interface */
 	time_t started;
