@@ -178,11 +178,11 @@ struct srv_tundev {
 static void tun_msg(char *buf, size_t n, const char *what, int err)
 {
 	const char *hint = "";
-	if (err == EPERM || err == EACCES) hint = " (the server needs CAP_NET_ADMIN)";
+	if (err == EPERM || err == EACCES) hint = "; the server needs CAP_NET_ADMIN";
 	else if (err == ENOENT || err == ENODEV || err == ENXIO)
-		hint = " (no TUN support: load the tun module, or create /dev/net/tun)";
-	else if (err == EBUSY) hint = " (another process holds an interface of that name)";
-	else if (err == EINVAL) hint = " (an interface of that name exists and is not a TUN)";
+		hint = "; this kernel has no TUN support (module tun) or /dev/net/tun is missing";
+	else if (err == EBUSY) hint = "; another process holds an interface of that name";
+	else if (err == EINVAL) hint = "; an interface of that name exists and is not a TUN";
 	snprintf(buf, n, "%s: %s%s", what, strerror(err), hint);
 }
 
@@ -464,7 +464,7 @@ static int tundev_setup(struct srv *s, struct srv_tundev *d, const char *name, c
 		tun_msg(why, wn, "SIOCGIFFLAGS", errno);
 		goto done;
 	}
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(sk, SIOCSIFFLAGS, &ifr) != 0) {
 		tun_msg(why, wn, "cannot bring the interface up", errno);
 		goto done;
@@ -561,8 +561,7 @@ int srv_tun_open(struct srv *s, bool required)
 fail:
 	tundev_free(d);
 	if (required) {
-		fprintf(stderr, "vnet: %s: serve.tun \"%s\": %s (remove serve.tun to serve without "
-		        "one)\n", s->config_name, name, why);
+		fprintf(stderr, "vnet: %s: serve.tun \"%s\": %s\n", s->config_name, name, why);
 		return -1;
 	}
 	srv_log(s, SC_DATA, false, NULL, NULL, "data path: TUN %s unavailable: %s: only ICMP echo "
