@@ -378,8 +378,11 @@ static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
 		if (win_error) snprintf(ss->cause, sizeof ss->cause, "error-%u", win_error);
 		else snprintf(ss->cause, sizeof ss->cause, "ppp-terminated");
 	}
-	srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s%s%s", why ? why : "",
-	        win_error ? " error=" : "", "");
+	if (win_error)
+		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s (Windows error %u)",
+		        why ? why : "", win_error);
+	else
+		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s", why ? why : "");
 	struct stun *t = ss->tun;
 	uint16_t result = ss->admitted || !ss->win_error ? L2TP_CDN_ADMIN : L2TP_CDN_ADMIN;
 	if (t) {
