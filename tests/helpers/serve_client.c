@@ -3,10 +3,11 @@
  * link to an address behind the server, then a clean StopCCN.
  *
  *   serve_client --server ADDR:PORT --user NAME --password PW [--ping ADDR] [--count N]
- *                [--hold SECONDS] [--timeout SECONDS]
+ *                [--interval MS] [--hold SECONDS] [--timeout SECONDS]
  *
- * Prints "session up addr=A.B.C.D", one "reply from A.B.C.D seq=N ttl=T" per echo reply,
- * and "replies N/M" at the end. Exit 0 when the link came up and every echo was answered
+ * Prints "session up addr=A.B.C.D", one "reply from A.B.C.D seq=N ttl=T time=US" per
+ * echo reply (the round trip in microseconds), and "replies N/M rtt_avg_us=A rtt_max_us=B"
+ * at the end. Exit 0 when the link came up and every echo was answered
  * (or no --ping), 1 otherwise, 2 on a usage error. Every wait is bounded by --timeout.
  */
 #include <arpa/inet.h>
@@ -36,9 +37,11 @@ struct client {
 	uint16_t sid;
 	bool call_up, ppp_started, finished, printed_up;
 	uint32_t target;
-	unsigned count, sent, replies;
+	unsigned count, sent, replies, interval;
 	uint16_t ident;
 	uint64_t next_ping;
+	uint64_t sent_us[1000];      /* when each echo request left */
+	uint64_t rtt_sum, rtt_max, last_reply_us;
 };
 
 static uint64_t now_ms(void)
@@ -46,6 +49,13 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void rnd(void *ctx, uint8_t *b, size_t n)
@@ -159,6 +169,7 @@ static void send_echo(struct client *c)
 	k = csum(ic, tot - 20);
 	ic[2] = (uint8_t)(k >> 8);
 	ic[3] = (uint8_t)k;
+	if (c->sent < sizeof c->sent_us / sizeof c->sent_us[0]) c->sent_us[c->sent] = now_us();
 	l2tp_ctrl_send_data(&c->t, c->sid, f, sizeof f);
 	c->sent++;
 }
@@ -175,9 +186,15 @@ static void ip_in(struct client *c, const uint8_t *ip, size_t len)
 	const uint8_t *ic = ip + ihl;
 	if (ic[0] != 0 || csum(ic, tot - ihl) != 0) return;
 	if ((uint16_t)(ic[4] << 8 | ic[5]) != c->ident) return;
+	unsigned seq = (unsigned)(ic[6] << 8 | ic[7]);
+	uint64_t rtt = seq < c->sent && seq < sizeof c->sent_us / sizeof c->sent_us[0]
+	               ? now_us() - c->sent_us[seq] : 0;
+	c->rtt_sum += rtt;
+	c->last_reply_us = now_us();
+	if (rtt > c->rtt_max) c->rtt_max = rtt;
 	struct in_addr ia = {htonl(c->target)};
 	inet_ntop(AF_INET, &ia, a, sizeof a);
-	printf("reply from %s seq=%u ttl=%u\n", a, (unsigned)(ic[6] << 8 | ic[7]), ip[8]);
+	printf("reply from %s seq=%u ttl=%u time=%llu\n", a, seq, ip[8], (unsigned long long)rtt);
 	fflush(stdout);
 	c->replies++;
 }
@@ -244,7 +261,7 @@ static bool run(struct client *c, uint64_t until, bool (*done)(const struct clie
 		}
 		if (c->p.ipcp_up && c->call_up && c->sent < c->count && now >= c->next_ping) {
 			send_echo(c);
-			c->next_ping = now + 200;
+			c->next_ping = now + c->interval;
 		}
 	}
 	return false;
@@ -265,14 +282,14 @@ static bool closed(const struct client *c)
 static int usage(void)
 {
 	fprintf(stderr, "usage: serve_client --server ADDR:PORT --user NAME --password PW "
-	        "[--ping ADDR] [--count N] [--hold SECONDS] [--timeout SECONDS]\n");
+	        "[--ping ADDR] [--count N] [--interval MS] [--hold SECONDS] [--timeout SECONDS]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *server = NULL, *user = NULL, *pw = NULL, *ping = NULL;
-	unsigned count = 3, hold = 0, timeout = 20;
+	unsigned count = 3, hold = 0, timeout = 20, interval = 200;
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) return usage();
@@ -281,12 +298,14 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--password")) pw = v;
 		else if (!strcmp(argv[i], "--ping")) ping = v;
 		else if (!strcmp(argv[i], "--count")) count = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(argv[i], "--interval")) interval = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(argv[i], "--hold")) hold = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(argv[i], "--timeout")) timeout = (unsigned)strtoul(v, NULL, 10);
 		else return usage();
 		i++;
 	}
-	if (!server || !user || !pw || count > 1000 || hold > 600 || timeout > 600) return usage();
+	if (!server || !user || !pw || count > 1000 || hold > 600 || timeout > 600 ||
+	    interval > 60000) return usage();
 	static struct client c;
 	struct in_addr ta;
 	if (ping) {
@@ -296,6 +315,7 @@ int main(int argc, char **argv)
 		count = 0;
 	}
 	c.count = count;
+	c.interval = interval;
 	char host[64];
 	const char *colon = strrchr(server, ':');
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -305,6 +325,8 @@ int main(int argc, char **argv)
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) return usage();
 	sa.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
 	c.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rcvbuf = 4 << 20; /* a flood of replies must not overflow the client's own socket */
+	if (c.fd >= 0) setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	if (c.fd < 0 || connect(c.fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
 		perror("serve_client: socket");
 		return 1;
@@ -345,7 +367,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	run(&c, end, pings_done);
-	printf("replies %u/%u\n", c.replies, c.count);
+	printf("replies %u/%u rtt_avg_us=%llu rtt_max_us=%llu span_us=%llu\n", c.replies, c.count,
+	       (unsigned long long)(c.replies ? c.rtt_sum / c.replies : 0),
+	       (unsigned long long)c.rtt_max,
+	       (unsigned long long)(c.replies ? c.last_reply_us - c.sent_us[0] : 0));
 	fflush(stdout);
 	if (hold) run(&c, now_ms() + (uint64_t)hold * 1000 < end ? now_ms() + (uint64_t)hold * 1000 : end,
 	              never);
