@@ -172,6 +172,7 @@ struct srv_tundev {
 	struct srv_addr_index idx;   /* session address -> session, sessions that are up */
 	uint64_t to_tun, from_tun, no_session, not_ipv4, too_big, write_errors;
 	uint64_t host_routes, route_errors;
+	bool failed;                 /* the descriptor broke (interface deleted): no more I/O */
 	uint8_t buf[65536];
 };
 
@@ -298,6 +299,15 @@ static void tun_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct srv_tundev *d = s->tundev;
 	for (int burst = 0; burst < 64; burst++) {
 		ssize_t n = read(fd, d->buf, sizeof d->buf);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			/* e.g. EBADFD once someone deleted the interface: stop watching it, or
+			 * the loop would spin on a descriptor that stays readable */
+			srv_log(s, SC_DATA, false, NULL, NULL, "TUN %s: read failed: %s; from now on "
+			        "packets for other hosts are dropped", d->name, strerror(errno));
+			d->failed = true;
+			event_del(d->ev);
+			return;
+		}
 		if (n <= 0) break;
 		size_t len = (size_t)n;
 		d->from_tun++;
@@ -339,7 +349,7 @@ static void tun_read_cb(evutil_socket_t fd, short what, void *arg)
 bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t len)
 {
 	struct srv_tundev *d = s->tundev;
-	if (!d) return false;
+	if (!d || d->failed) return false;
 	if (write(d->fd, ip, len) == (ssize_t)len) {
 		d->to_tun++;
 		return true;
@@ -356,7 +366,7 @@ bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t 
 void srv_tun_session_up(struct srv *s, struct ssess *ss)
 {
 	struct srv_tundev *d = s->tundev;
-	if (!d || !ss->addr) return;
+	if (!d || d->failed || !ss->addr) return;
 	char a[20];
 	struct ssess *prev = NULL;
 	if (srv_addr_index_put(&d->idx, ss->addr, ss, &prev) != 0) {
