@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 {
 	const char *server = NULL, *user = NULL, *pw = NULL, *ping = NULL;
 	unsigned count = 3, hold = 0, timeout = 20, interval = 200;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) return usage();
 		if (!strcmp(argv[i], "--server")) server = v;
@@ -302,7 +302,6 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--hold")) hold = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(argv[i], "--timeout")) timeout = (unsigned)strtoul(v, NULL, 10);
 		else return usage();
-		i++;
 	}
 	if (!server || !user || !pw || count > 1000 || hold > 600 || timeout > 600 ||
 	    interval > 60000) return usage();
