@@ -6,9 +6,11 @@
  *                [--interval MS] [--hold SECONDS] [--timeout SECONDS]
  *
  * Prints "session up addr=A.B.C.D", one "reply from A.B.C.D seq=N ttl=T time=US" per
- * echo reply (the round trip in microseconds), and "replies N/M rtt_avg_us=A rtt_max_us=B"
- * at the end. Exit 0 when the link came up and every echo was answered
- * (or no --ping), 1 otherwise, 2 on a usage error. Every wait is bounded by --timeout.
+ * echo reply (the round trip in microseconds), and at the end (after --hold)
+ * "replies N/M rtt_avg_us=A rtt_max_us=B span_us=C answered=D": D echo requests to the
+ * client's own address were answered, as a host on the link would. Exit 0 when the link
+ * came up and every echo was answered (or no --ping), 1 otherwise, 2 on a usage error.
+ * Every wait is bounded by --timeout.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,7 +39,7 @@ struct client {
 	uint16_t sid;
 	bool call_up, ppp_started, finished, printed_up;
 	uint32_t target;
-	unsigned count, sent, replies, interval;
+	unsigned count, sent, replies, interval, answered;
 	uint16_t ident;
 	uint64_t next_ping;
 	uint64_t sent_us[1000];      /* when each echo request left */
@@ -174,7 +176,35 @@ static void send_echo(struct client *c)
 	c->sent++;
 }
 
-/* An IPv4 packet from the server: count the echo replies that answer ours. */
+/* Answer an echo request addressed to us, as any host would. */
+static void answer_echo(struct client *c, const uint8_t *ip, size_t ihl, size_t tot)
+{
+	uint8_t f[4 + 1500];
+	if (tot > sizeof f - 4) return;
+	f[0] = 0xff;
+	f[1] = 0x03;
+	f[2] = 0x00;
+	f[3] = 0x21;
+	uint8_t *r = f + 4;
+	memcpy(r, ip, tot);
+	memcpy(r + 12, ip + 16, 4);
+	memcpy(r + 16, ip + 12, 4);
+	r[8] = 64;
+	r[10] = r[11] = 0;
+	uint16_t k = csum(r, ihl);
+	r[10] = (uint8_t)(k >> 8);
+	r[11] = (uint8_t)k;
+	r[ihl] = 0;
+	r[ihl + 2] = r[ihl + 3] = 0;
+	k = csum(r + ihl, tot - ihl);
+	r[ihl + 2] = (uint8_t)(k >> 8);
+	r[ihl + 3] = (uint8_t)k;
+	l2tp_ctrl_send_data(&c->t, c->sid, f, tot + 4);
+	c->answered++;
+}
+
+/* An IPv4 packet from the server: count the echo replies that answer ours, answer the
+ * echo requests for us. */
 static void ip_in(struct client *c, const uint8_t *ip, size_t len)
 {
 	char a[INET_ADDRSTRLEN];
@@ -182,7 +212,12 @@ static void ip_in(struct client *c, const uint8_t *ip, size_t len)
 	size_t ihl = (size_t)(ip[0] & 15) * 4;
 	size_t tot = (size_t)ip[2] << 8 | ip[3];
 	if (ihl < 20 || tot > len || tot < ihl + 8 || csum(ip, ihl) != 0) return;
-	if (ip[9] != 1 || get32(ip + 12) != c->target || get32(ip + 16) != c->p.ipcp.my_addr) return;
+	if (ip[9] != 1 || get32(ip + 16) != c->p.ipcp.my_addr) return;
+	if (ip[ihl] == 8 && csum(ip + ihl, tot - ihl) == 0) {
+		answer_echo(c, ip, ihl, tot);
+		return;
+	}
+	if (get32(ip + 12) != c->target) return;
 	const uint8_t *ic = ip + ihl;
 	if (ic[0] != 0 || csum(ic, tot - ihl) != 0) return;
 	if ((uint16_t)(ic[4] << 8 | ic[5]) != c->ident) return;
@@ -366,13 +401,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	run(&c, end, pings_done);
-	printf("replies %u/%u rtt_avg_us=%llu rtt_max_us=%llu span_us=%llu\n", c.replies, c.count,
-	       (unsigned long long)(c.replies ? c.rtt_sum / c.replies : 0),
-	       (unsigned long long)c.rtt_max,
-	       (unsigned long long)(c.replies ? c.last_reply_us - c.sent_us[0] : 0));
-	fflush(stdout);
 	if (hold) run(&c, now_ms() + (uint64_t)hold * 1000 < end ? now_ms() + (uint64_t)hold * 1000 : end,
 	              never);
+	printf("replies %u/%u rtt_avg_us=%llu rtt_max_us=%llu span_us=%llu answered=%u\n",
+	       c.replies, c.count,
+	       (unsigned long long)(c.replies ? c.rtt_sum / c.replies : 0),
+	       (unsigned long long)c.rtt_max,
+	       (unsigned long long)(c.replies ? c.last_reply_us - c.sent_us[0] : 0), c.answered);
+	fflush(stdout);
 	rc = c.replies == c.count ? 0 : 1;
 out:
 	/* leave cleanly: StopCCN, acknowledged within a couple of seconds */
