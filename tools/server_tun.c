@@ -26,10 +26,10 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 /* ---- CIDR decomposition ---------------------------------------------------------------- */
@@ -195,11 +195,17 @@ static int nl_talk(struct srv_tundev *d, struct nlmsghdr *h)
 	struct sockaddr_nl k = {.nl_family = AF_NETLINK};
 	if (sendto(d->nl, h, h->nlmsg_len, 0, (struct sockaddr *)&k, sizeof k) < 0) return errno;
 	uint8_t rb[8192] __attribute__((aligned(4)));
+	/* the kernel answers at once; never wait more than a second in all */
+	uint64_t end = srv_now_ms() + 1000;
 	for (int tries = 0; tries < 16; tries++) {
-		ssize_t n = recv(d->nl, rb, sizeof rb, 0);
+		uint64_t now = srv_now_ms();
+		if (now >= end) break;
+		struct pollfd pf = {d->nl, POLLIN, 0};
+		if (poll(&pf, 1, (int)(end - now)) <= 0) continue;
+		ssize_t n = recv(d->nl, rb, sizeof rb, MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EINTR) continue;
-			return errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : errno;
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+			return errno;
 		}
 		size_t left = (size_t)n;
 		for (struct nlmsghdr *r = (struct nlmsghdr *)rb; NLMSG_OK(r, left); r = NLMSG_NEXT(r, left)) {
@@ -484,8 +490,6 @@ static int tundev_setup(struct srv *s, struct srv_tundev *d, const char *name, c
 		tun_msg(why, wn, "rtnetlink socket", errno);
 		goto done;
 	}
-	struct timeval tv = {1, 0}; /* every request is answered at once; never wait longer */
-	setsockopt(d->nl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	int err = nl_addr(d, s->local_addr);
 	if (err) {
 		char a[20], what[80];
