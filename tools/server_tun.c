@@ -176,14 +176,17 @@ struct srv_tundev {
 	uint8_t buf[65536];
 };
 
-static void tun_msg(char *buf, size_t n, const char *what, int err)
+/* The reason in words; `creating`: the error came from opening the device or TUNSETIFF,
+ * where EINVAL and EBUSY have a known meaning. */
+static void tun_msg(char *buf, size_t n, const char *what, int err, bool creating)
 {
 	const char *hint = "";
 	if (err == EPERM || err == EACCES) hint = "; the server needs CAP_NET_ADMIN";
-	else if (err == ENOENT || err == ENODEV || err == ENXIO)
+	else if (creating && (err == ENOENT || err == ENODEV || err == ENXIO))
 		hint = "; this kernel has no TUN support (module tun) or /dev/net/tun is missing";
-	else if (err == EBUSY) hint = "; another process holds an interface of that name";
-	else if (err == EINVAL) hint = "; an interface of that name exists and is not a TUN";
+	else if (creating && err == EBUSY) hint = "; another process holds an interface of that name";
+	else if (creating && err == EINVAL)
+		hint = "; an interface of that name exists and is not a TUN, or the name is not valid";
 	snprintf(buf, n, "%s: %s%s", what, strerror(err), hint);
 }
 
@@ -441,7 +444,7 @@ static int tundev_setup(struct srv *s, struct srv_tundev *d, const char *name, c
 {
 	d->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (d->fd < 0) {
-		tun_msg(why, wn, "cannot open /dev/net/tun", errno);
+		tun_msg(why, wn, "cannot open /dev/net/tun", errno, true);
 		return -1;
 	}
 	struct ifreq ifr;
@@ -451,43 +454,45 @@ static int tundev_setup(struct srv *s, struct srv_tundev *d, const char *name, c
 	if (ioctl(d->fd, TUNSETIFF, &ifr) != 0) {
 		char what[64];
 		snprintf(what, sizeof what, "cannot create TUN interface %s", name);
-		tun_msg(why, wn, what, errno);
+		tun_msg(why, wn, what, errno, true);
 		return -1;
 	}
 	snprintf(d->name, sizeof d->name, "%s", ifr.ifr_name);
 	no_ipv6(d->name);
 	int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sk < 0) {
-		tun_msg(why, wn, "socket", errno);
+		tun_msg(why, wn, "cannot open a socket for interface requests", errno, false);
 		return -1;
 	}
 	int rc = -1;
 	memset(&ifr, 0, sizeof ifr);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", d->name);
 	if (ioctl(sk, SIOCGIFINDEX, &ifr) != 0) {
-		tun_msg(why, wn, "SIOCGIFINDEX", errno);
+		tun_msg(why, wn, "cannot read the interface index", errno, false);
 		goto done;
 	}
 	d->ifindex = ifr.ifr_ifindex;
 	/* the MTU: what the server offers as MRU, so the kernel sends what the links take */
 	ifr.ifr_mtu = s->cfg->serve.mru > 0 ? s->cfg->serve.mru : 1400;
 	if (ioctl(sk, SIOCSIFMTU, &ifr) != 0) {
-		tun_msg(why, wn, "SIOCSIFMTU", errno);
+		char what[64];
+		snprintf(what, sizeof what, "cannot set the MTU to %d (serve.ppp.mru)", ifr.ifr_mtu);
+		tun_msg(why, wn, what, errno, false);
 		goto done;
 	}
 	d->mtu = (unsigned)ifr.ifr_mtu;
 	if (ioctl(sk, SIOCGIFFLAGS, &ifr) != 0) {
-		tun_msg(why, wn, "SIOCGIFFLAGS", errno);
+		tun_msg(why, wn, "cannot read the interface flags", errno, false);
 		goto done;
 	}
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(sk, SIOCSIFFLAGS, &ifr) != 0) {
-		tun_msg(why, wn, "cannot bring the interface up", errno);
+		tun_msg(why, wn, "cannot bring the interface up", errno, false);
 		goto done;
 	}
 	d->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (d->nl < 0) {
-		tun_msg(why, wn, "rtnetlink socket", errno);
+		tun_msg(why, wn, "cannot open an rtnetlink socket", errno, false);
 		goto done;
 	}
 	int err = nl_addr(d, s->local_addr);
@@ -495,7 +500,7 @@ static int tundev_setup(struct srv *s, struct srv_tundev *d, const char *name, c
 		char a[20], what[80];
 		snprintf(what, sizeof what, "cannot give %s the address %s/32", d->name,
 		         ipv4_str(s->local_addr, a, sizeof a));
-		tun_msg(why, wn, what, err);
+		tun_msg(why, wn, what, err, false);
 		goto done;
 	}
 	rc = 0;
