@@ -297,13 +297,20 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 	int rc = admit_decide(s->cfg, &q, &a, &s->pres, &o);
 	char why[600];
 	admit_summary(s->cfg, &a, &s->pres, why, sizeof why);
-	if (s->debug >> SC_POLICY & 1) {
-		for (size_t i = 0; i < s->pres.nsteps; i++) {
-			struct step_text st;
-			policy_step_text(s->cfg, &a, &s->pres.steps[i], &st);
-			srv_log(s, SC_POLICY, true, NULL, ss, "step %s %s: %s", st.check,
-			        policy_verdict_name((enum verdict)s->pres.steps[i].verdict), st.note);
-		}
+	/* the trace: every step with -d policy; the failed ones of a rejection always */
+	for (size_t i = 0; i < s->pres.nsteps; i++) {
+		const struct policy_step *step = &s->pres.steps[i];
+		bool show = (s->debug >> SC_POLICY & 1) || (rc != 0 && step->verdict == V_FAIL);
+		if (!show) continue;
+		struct step_text st;
+		policy_step_text(s->cfg, &a, step, &st);
+		srv_log(s, SC_POLICY, false, NULL, ss, "trace: %s%s%s%s %s: %s (expected %s, got %s)%s%s",
+		        step->policy >= 0 ? "policy \"" : "",
+		        step->policy >= 0 ? s->cfg->policies[step->policy].name : "",
+		        step->policy >= 0 ? "\" " : "", st.check,
+		        policy_verdict_name((enum verdict)step->verdict), st.note,
+		        st.expected[0] ? st.expected : "-", st.actual[0] ? st.actual : "-",
+		        st.where[0] ? " at " : "", st.where);
 	}
 	const char *pname = o.policy >= 0 ? s->cfg->policies[o.policy].name : "(none)";
 	if (rc == 0) {
