@@ -107,7 +107,7 @@ struct tun {
 };
 
 static struct opts O = {
-	.tunnels = 1000, .sessions = 10, .window = 64, .timeout_s = 120, .storm_ports = 500,
+	.tunnels = 10000, .sessions = 1, .window = 128, .timeout_s = 120, .storm_ports = 500,
 	.storm_rate = 20000,
 };
 static struct sockaddr_in srv;
@@ -117,6 +117,8 @@ static uint64_t t0_ms;
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static unsigned n_up, n_failed, n_dropped, n_inflight_tunnels, send_errors;
 static uint64_t first_sccrq_ms, last_up_ms;
+static long rss_half = -1;               /* server RSS when half the sessions were up */
+static unsigned up_at_half;
 static unsigned fail_printed;
 static unsigned tunnel_fail_printed;
 static pid_t server_pid = -1;
@@ -334,6 +336,11 @@ static void tun_service(struct tun *t, uint64_t now)
 			s->up_at = now;
 			last_up_ms = now;
 			n_up++;
+			if (rss_half < 0 && n_up * 2 >= (unsigned)(O.tunnels * O.sessions) &&
+			    server_pid > 0) {
+				rss_half = rss_kb(server_pid);
+				up_at_half = n_up;
+			}
 		}
 		if (s->state == SS_IDLE || s->state == SS_CALLING) pending = true;
 		if (s->ppp_started) next = ppp_min_deadline(next, ppp_session_deadline(&s->ppp));
@@ -1103,6 +1110,10 @@ int main(int argc, char **argv)
 	unsigned up_after_setup = n_up;
 	double rate = n_up * 1000.0 / (double)setup_ms;
 	double kib = n_up ? (double)(rss1 - rss0) / n_up : 0;
+	/* the second half alone: memory the server freed after reading its configuration
+	 * (the JSON of every user) is reused by the first sessions, not by these */
+	double kib_marginal = rss_half >= 0 && n_up > up_at_half
+	                      ? (double)(rss1 - rss_half) / (n_up - up_at_half) : 0;
 	if (n_up + n_failed + n_dropped < (unsigned)total)
 		note("%u sessions still setting up after %d s", total - n_up - n_failed - n_dropped,
 		     O.timeout_s);
@@ -1176,6 +1187,8 @@ int main(int argc, char **argv)
 	snprintf(ours, sizeof ours, "%.2fKiB", kib);
 	snprintf(goal, sizeof goal, "<=%.0fKiB", GOAL_KIB);
 	line("server-rss-per-session", ours, goal, kib / GOAL_KIB);
+	snprintf(ours, sizeof ours, "%.2fKiB", kib_marginal);
+	line("server-rss-per-session-2nd-half", ours, goal, kib_marginal / GOAL_KIB);
 	printf("set-up %.2f s for %u sessions (first SCCRQ to last IPCP up); %u failed, %u went "
 	       "down; server RSS %ld kB idle, %ld kB with the sessions up, %ld kB before teardown; "
 	       "teardown %.2f s%s; %u send errors\n",
@@ -1189,10 +1202,11 @@ int main(int argc, char **argv)
 	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);
 	printf("result: tunnels=%d sessions=%d up=%u failed=%u dropped=%u setup_ms=%" PRIu64
 	       " rate=%.0f rss_idle_kb=%ld rss_up_kb=%ld rss_end_kb=%ld kib_per_session=%.2f "
-	       "storm_sccrq=%u storm_garbage=%u storm_rss_max_kb=%ld echo_replies=%u "
+	       "kib_per_session_2nd_half=%.2f storm_sccrq=%u storm_garbage=%u storm_rss_max_kb=%ld echo_replies=%u "
 	       "echo_replies_after_setup=%u then=%d server_exit=%d ok=%d\n",
 	       O.tunnels, total, up_after_setup, n_failed, n_dropped, setup_ms, rate, rss0, rss1, rss2,
-	       kib, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0, then_rc, srv_rc, ok);
+	       kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0, then_rc,
+	       srv_rc, ok);
 	rc = ok ? 0 : 1;
 out:
 	if (server_pid > 0) server_stop();
