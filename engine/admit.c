@@ -183,10 +183,10 @@ void admit_summary(const struct config *c, const struct attempt *a,
 		if (!s->decisive) continue;
 		struct step_text t;
 		policy_step_text(c, a, s, &t);
-		snprintf(buf, n, "%s%s%s: %s%s%s%s", s->policy >= 0 ? "policy \"" : "",
-		         s->policy >= 0 ? c->policies[s->policy].name : "",
-		         s->policy >= 0 ? "\" " : "", t.check, t.note[0] ? " - " : "", t.note,
-		         t.where[0] ? "" : "");
+		if (s->policy >= 0)
+			snprintf(buf, n, "policy \"%s\", %s: %s", c->policies[s->policy].name, t.check, t.note);
+		else
+			snprintf(buf, n, "%s: %s", t.check, t.note);
 		if (t.where[0]) {
 			size_t l = strlen(buf);
 			snprintf(buf + l, n - l, " (%s)", t.where);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ipfilter.h"
 
 /* ---- enumerations (bit numbers of the *_mask fields) ---------------------------- */
 enum auth_method { AUTH_PAP, AUTH_SPAP, AUTH_CHAP, AUTH_MSCHAP, AUTH_MSCHAPV2, AUTH_EAP,
@@ -120,6 +121,7 @@ struct profile {
 	enum ip_assign ip_assignment;
 	char **filters_in, **filters_out;
 	size_t nfilters_in, nfilters_out;
+	struct ipfilter fin, fout;   /* the filters compiled (ipfilter.h) */
 	bool ignore_user_dialin;
 };
 

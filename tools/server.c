@@ -317,6 +317,12 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		s->st.sessions_rejected++;
 		v.win_error = (unsigned)o.error;
 		v.message = policy_reasons[o.reason].text;
+		if (method != PPP_AUTH_MSCHAPV2) {
+			/* PAP and CHAP-MD5 have only the text: it carries the error number too
+			 * (ppp_auth copies it at once, so one buffer serves every session) */
+			snprintf(s->reply_text, sizeof s->reply_text, "E=%d %s", o.error, v.message);
+			v.message = s->reply_text;
+		}
 		ss->win_error = v.win_error;
 		snprintf(ss->cause, sizeof ss->cause, "rejected-%d", o.error);
 		srv_log(s, SC_POLICY, false, NULL, ss,
@@ -373,10 +379,35 @@ static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+/* The granted profile's filters, NULL before admission. */
+static const struct profile *sess_profile(const struct ssess *ss)
+{
+	return ss->policy >= 0 ? &ss->srv->cfg->policies[ss->policy].profile : NULL;
+}
+
+static void filter_drop(struct ssess *ss, const uint8_t *ip, bool inbound)
+{
+	struct srv *s = ss->srv;
+	s->st.filtered++;
+	if (!throttle(s)) return;
+	char a[20], b[20];
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	srv_log(s, SC_DATA, false, NULL, ss, "%s filter of policy \"%s\" dropped a packet %s -> %s proto %u",
+	        inbound ? "input" : "output", s->cfg->policies[ss->policy].name,
+	        ipv4_str(src, a, sizeof a), ipv4_str(dst, b, sizeof b), ip[9]);
+}
+
+/* An IPv4 packet to the client, through the profile's output filters. */
 static void send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 {
 	uint8_t frame[2048];
 	if (len + 4 > sizeof frame || !ss->tun) return;
+	const struct profile *pr = sess_profile(ss);
+	if (pr && !ipfilter_pass(&pr->fout, ip, len, false)) {
+		filter_drop(ss, ip, false);
+		return;
+	}
 	frame[0] = 0xff;
 	frame[1] = 0x03;
 	frame[2] = 0x00;
@@ -415,6 +446,11 @@ static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 			srv_log(s, SC_DATA, false, NULL, ss, "dropped a packet from %s: the link's address is %s",
 			        ipv4_str(src, a, sizeof a), ipv4_str(ss->addr, b, sizeof b));
 		}
+		return;
+	}
+	const struct profile *pr = sess_profile(ss);
+	if (pr && !ipfilter_pass(&pr->fin, ip, tot, true)) {
+		filter_drop(ss, ip, true);
 		return;
 	}
 	if (dst == s->local_addr && ip[9] == 1 && tot >= ihl + 8 && ip[ihl] == 8 &&

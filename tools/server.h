@@ -43,7 +43,7 @@ struct srv_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
-	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, ctl_requests;
+	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
 };
 
 struct stun;
@@ -92,6 +92,7 @@ struct srv {
 	/* log throttling for floods */
 	uint64_t throttle_sec;
 	unsigned throttle_count;
+	char reply_text[112];        /* PAP/CHAP failure text being built */
 	struct srv_stats st;
 	time_t started;
 	bool stopping;
