@@ -15,6 +15,12 @@
  * stay up (--then), keeps them for a while (--hold), checks that none went down, tears
  * every tunnel down with StopCCN and stops the server with SIGTERM.
  *
+ * The --then command finds in its environment VNET_CONTROL (the control socket),
+ * VNET_SERVE_PID, VNET_SERVE_LOG, VNET_SERVE_CONFIG, BENCH_UP (sessions up),
+ * BENCH_CLIENTS (a file: "user address client-ip:port" per session up, as the clients
+ * see it), BENCH_RSS_UP_KB and BENCH_RSS_STORM_KB (the server's RSS once the sessions
+ * were up, and its peak during the storm).
+ *
  * Without arguments (as bench/run calls it) it runs the goal of the specification:
  * 10,000 concurrent sessions (1,000 tunnels x 10), and prints each figure against its
  * goal (>= 1,000 set-ups/s, <= 4 KiB of server memory per session) with the ratio.
@@ -952,9 +958,35 @@ static void on_signal(int sig)
 
 /* Run CMD with the server's coordinates in its environment, serving the sessions until
  * it exits (bounded by the timeout): its exit status. */
+/* What the clients see, one line per session that is up: user, the address IPCP gave,
+ * the client's UDP address. */
+static int write_clients(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) return -1;
+	for (int i = 0; i < O.tunnels; i++) {
+		struct tun *t = &tuns[i];
+		struct sockaddr_in a;
+		socklen_t al = sizeof a;
+		if (getsockname(t->fd, (struct sockaddr *)&a, &al) != 0) continue;
+		char ip[INET_ADDRSTRLEN], addr[16];
+		inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
+		for (int k = 0; k < O.sessions; k++) {
+			const struct sess *s = &t->s[k];
+			if (s->state != SS_UP) continue;
+			ppp_ip_str(s->ppp.ipcp.my_addr, addr, sizeof addr);
+			fprintf(f, "%s %s %s:%u\n", s->user, addr, ip, ntohs(a.sin_port));
+		}
+	}
+	return fclose(f);
+}
+
 static int run_then(int ep)
 {
-	char buf[32];
+	char buf[PATH_MAX + 16];
+	snprintf(buf, sizeof buf, "%s/clients.txt", O.workdir);
+	if (write_clients(buf) != 0) note("cannot write %s", buf);
+	setenv("BENCH_CLIENTS", buf, 1);
 	setenv("VNET_CONTROL", ctlpath, 1);
 	setenv("VNET_SERVE_LOG", logpath, 1);
 	setenv("VNET_SERVE_CONFIG", cfgpath, 1);
@@ -990,7 +1022,7 @@ static void line(const char *name, const char *ours, const char *goal, double ra
 
 static void rm_workdir(const char *dir)
 {
-	const char *names[] = {"vnet.json", "serve.log", "control.sock", "acct.jsonl", NULL};
+	const char *names[] = {"vnet.json", "serve.log", "control.sock", "clients.txt", NULL};
 	char p[PATH_MAX];
 	for (int i = 0; names[i]; i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
