@@ -72,7 +72,9 @@ struct opts {
 	int timeout_s;
 	int hold_ms;
 	int echo_ms;
-	int storm, storm_ports, garbage, storm_rate;
+	int server_echo_s;        /* serve.ppp.echo_interval, 0: the server's default */
+	int storm, storm_ports, storm_sources, garbage, storm_rate;
+	int max_tunnels, half_open, per_source; /* serve.limits written to the configuration */
 	bool same_source;
 	bool builtin;
 	bool keep_workdir;
@@ -114,7 +116,7 @@ struct tun {
 
 static struct opts O = {
 	.tunnels = 10000, .sessions = 1, .window = 128, .timeout_s = 120, .storm_ports = 500,
-	.storm_rate = 20000,
+	.storm_sources = 1, .storm_rate = 20000, .half_open = 256, .per_source = 100,
 };
 static struct sockaddr_in srv;
 static struct l2tp_ctrl_conf lac_conf;
@@ -493,13 +495,15 @@ static int write_config(const char *path)
 		                                       "groups", "Bench", "dialin", "policy"));
 	}
 	json_object_set_new(root, "users", users);
-	json_t *l2tp = json_object();
+	json_t *l2tp = json_object(), *ppp = json_object();
 	if (O.secret) json_object_set_new(l2tp, "secret", json_string(O.secret));
+	if (O.server_echo_s) json_object_set_new(ppp, "echo_interval", json_integer(O.server_echo_s));
 	json_object_set_new(root, "serve", json_pack(
-		"{s:s,s:s,s:o,s:{s:i,s:i,s:i,s:i}}",
-		"host_name", "BENCH-LNS", "local_address", "10.64.0.1", "l2tp", l2tp,
-		"limits", "tunnels", O.tunnels + 16, "sessions", total + 16,
-		"half_open", 256, "new_tunnels_per_source", 100));
+		"{s:s,s:s,s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
+		"host_name", "BENCH-LNS", "local_address", "10.64.0.1", "l2tp", l2tp, "ppp", ppp,
+		"limits", "tunnels", O.max_tunnels ? O.max_tunnels : O.tunnels + 16,
+		"sessions", total + 16, "half_open", O.half_open,
+		"new_tunnels_per_source", O.per_source));
 	int rc = json_dump_file(root, path, JSON_INDENT(1));
 	json_decref(root);
 	return rc;
@@ -634,7 +638,10 @@ static void storm(int ep, struct storm_result *r)
 	int np = O.storm_ports > 0 ? O.storm_ports : 1;
 	int *fds = calloc((size_t)np, sizeof *fds);
 	if (!fds) return;
-	for (int i = 0; i < np; i++) fds[i] = udp_socket(0x7f000001u, 0);
+	/* 127.2.0.1, 127.2.0.2, ...: as many client addresses as --storm-sources */
+	for (int i = 0; i < np; i++)
+		fds[i] = udp_socket(O.storm_sources > 1 ? 0x7f020001u + (uint32_t)(i % O.storm_sources)
+		                                        : 0x7f000001u, 0);
 	struct l2tp_ctrl_conf c;
 	l2tp_ctrl_conf_default(&c, true);
 	c.host_name = "storm";
@@ -886,7 +893,9 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: bench_serve [--vnet PATH] [--tunnels T] [--sessions S] [--window W]\n"
 	        "                   [--timeout SEC] [--same-source] [--secret S] [--echo MS]\n"
-	        "                   [--storm N] [--storm-ports P] [--garbage G] [--storm-rate R]\n"
+	        "                   [--server-echo SEC]\n"
+	        "                   [--storm N] [--storm-ports P] [--storm-sources A] [--garbage G]\n"
+	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
 	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n");
 }
 
@@ -933,8 +942,13 @@ static void parse_args(int argc, char **argv)
 		else if (strcmp(a, "--timeout") == 0) O.timeout_s = int_arg(v, 1, 3600, a);
 		else if (strcmp(a, "--secret") == 0) O.secret = v;
 		else if (strcmp(a, "--echo") == 0) O.echo_ms = int_arg(v, 0, 600000, a);
+		else if (strcmp(a, "--server-echo") == 0) O.server_echo_s = int_arg(v, 0, 3600, a);
 		else if (strcmp(a, "--storm") == 0) O.storm = int_arg(v, 0, 1000000, a);
 		else if (strcmp(a, "--storm-ports") == 0) O.storm_ports = int_arg(v, 1, 10000, a);
+		else if (strcmp(a, "--storm-sources") == 0) O.storm_sources = int_arg(v, 1, 250, a);
+		else if (strcmp(a, "--max-tunnels") == 0) O.max_tunnels = int_arg(v, 1, 65535, a);
+		else if (strcmp(a, "--half-open") == 0) O.half_open = int_arg(v, 1, 65535, a);
+		else if (strcmp(a, "--per-source") == 0) O.per_source = int_arg(v, 0, 1000000, a);
 		else if (strcmp(a, "--garbage") == 0) O.garbage = int_arg(v, 0, 1000000, a);
 		else if (strcmp(a, "--storm-rate") == 0) O.storm_rate = int_arg(v, 1, 10000000, a);
 		else if (strcmp(a, "--then") == 0) O.then = v;
@@ -1152,13 +1166,17 @@ int main(int argc, char **argv)
 
 	/* flood, command, hold: every session must stay up through them */
 	struct storm_result sr = {0};
-	unsigned echo0 = 0;
-	for (int i = 0; i < total; i++) echo0 += sess[i].echo_rep_rx;
+	unsigned echo0 = 0, echo_storm = 0, echo_req0 = 0;
+	for (int i = 0; i < total; i++) {
+		echo0 += sess[i].echo_rep_rx;
+		echo_req0 += sess[i].echo_req_rx;
+	}
 	if (O.storm || O.garbage) {
 		storm(ep, &sr);
-		note("storm: %u SCCRQs and %u malformed datagrams from %d ports in %.2f s (%.0f/s); "
-		     "server RSS %ld kB before, %ld kB at most",
-		     sr.sccrq, sr.garbage, O.storm_ports, sr.secs, (sr.sccrq + sr.garbage) / sr.secs,
+		for (int i = 0; i < total; i++) echo_storm += sess[i].echo_rep_rx;
+		note("storm: %u SCCRQs and %u malformed datagrams from %d ports of %d addresses in %.2f s "
+		     "(%.0f/s); server RSS %ld kB before, %ld kB at most",
+		     sr.sccrq, sr.garbage, O.storm_ports, O.storm_sources, sr.secs, (sr.sccrq + sr.garbage) / sr.secs,
 		     rss1, sr.rss_max);
 	}
 	int then_rc = 0;
@@ -1175,6 +1193,7 @@ int main(int argc, char **argv)
 		uint64_t until = now_ms() + (uint64_t)O.hold_ms;
 		while (now_ms() < until && !interrupted) pump(ep, 10);
 	}
+	if (!O.storm && !O.garbage) echo_storm = echo0;
 	unsigned echo1 = 0, echo_req = 0;
 	for (int i = 0; i < total; i++) {
 		echo1 += sess[i].echo_rep_rx;
@@ -1228,17 +1247,20 @@ int main(int argc, char **argv)
 	       td_ms / 1000.0, closing ? " (some StopCCN unacknowledged)" : "", send_errors);
 	if (O.echo_ms || echo_req)
 		printf("keepalive: %u LCP Echo-Replies received (%u after set-up), %u Echo-Requests "
-		       "from the server answered\n", echo1, echo1 - echo0, echo_req);
+		       "from the server answered (%u after set-up)\n", echo1, echo1 - echo0, echo_req,
+		       echo_req - echo_req0);
 	bool ok = up_after_setup == (unsigned)total && n_dropped == 0 && n_failed == 0 &&
 	          then_rc == 0 && srv_rc == 0 && !interrupted;
 	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);
 	printf("result: tunnels=%d sessions=%d up=%u failed=%u dropped=%u setup_ms=%" PRIu64
 	       " rate=%.0f rss_idle_kb=%ld rss_up_kb=%ld rss_end_kb=%ld kib_per_session=%.2f "
 	       "kib_per_session_2nd_half=%.2f storm_sccrq=%u storm_garbage=%u storm_rss_max_kb=%ld echo_replies=%u "
-	       "echo_replies_after_setup=%u then=%d server_exit=%d ok=%d\n",
+	       "echo_replies_after_setup=%u echo_replies_during_storm=%u "
+	       "echo_replies_after_storm=%u echo_requests_after_setup=%u then=%d server_exit=%d "
+	       "ok=%d\n",
 	       O.tunnels, total, up_after_setup, n_failed, n_dropped, setup_ms, rate, rss0, rss1, rss2,
-	       kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0, then_rc,
-	       srv_rc, ok);
+	       kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0,
+	       echo_storm - echo0, echo1 - echo_storm, echo_req - echo_req0, then_rc, srv_rc, ok);
 	rc = ok ? 0 : 1;
 out:
 	if (server_pid > 0) server_stop();
