@@ -30,7 +30,7 @@
  * 10,000 users) and reused for its first sessions.
  * `vnet` is looked for next to this program. --builtin replaces `vnet serve` by a bare
  * LNS made of the same engine automata (no policy, accounting or logging), to check the
- * generator itself and to see what the server adds. BENCH_TRACE=N in the environment
+ * generator without the server (it is no reference for speed: its timers are scanned). BENCH_TRACE=N in the environment
  * prints the PPP events of session N; BENCH_TRACE=all keeps every session's and prints
  * those of the sessions that fail.
  *
@@ -79,6 +79,7 @@ struct opts {
 	int hold_ms;
 	int echo_ms;
 	int server_echo_s;        /* serve.ppp.echo_interval, 0: the server's default */
+	bool accounting;          /* serve.accounting: acct.jsonl in the work directory */
 	int storm, storm_ports, storm_sources, garbage, storm_rate;
 	int max_tunnels, half_open, per_source; /* serve.limits written to the configuration */
 	bool same_source;
@@ -510,6 +511,8 @@ static int write_config(const char *path)
 		"limits", "tunnels", O.max_tunnels ? O.max_tunnels : O.tunnels + 16,
 		"sessions", total + 16, "half_open", O.half_open,
 		"new_tunnels_per_source", O.per_source));
+	if (O.accounting)
+		json_object_set_new(json_object_get(root, "serve"), "accounting", json_string("acct.jsonl"));
 	int rc = json_dump_file(root, path, JSON_INDENT(1));
 	json_decref(root);
 	return rc;
@@ -713,7 +716,16 @@ struct lns_tun {
 	struct l2tp_tunnel t;
 	struct lns_sess *s[L2TP_CTRL_CALLS];
 	struct lns_tun *next;
+	uint64_t due;             /* earliest deadline of the tunnel and its sessions */
 };
+
+static void lns_due(struct lns_tun *lt)
+{
+	uint64_t d = l2tp_ctrl_deadline(&lt->t);
+	for (int i = 0; i < L2TP_CTRL_CALLS; i++)
+		if (lt->s[i]) d = ppp_min_deadline(d, ppp_session_deadline(&lt->s[i]->ppp));
+	lt->due = d;
+}
 static struct {
 	int fd;
 	struct lns_tun *by_tid[65536];
@@ -858,16 +870,22 @@ static void lns_main(void)
 				lt->next = L.all;
 				L.all = lt;
 				L.tunnels++;
+				lns_due(lt);
 				continue;
 			}
-			if (lt) l2tp_ctrl_input(&lt->t, buf, (size_t)n, now);
+			if (lt) {
+				l2tp_ctrl_input(&lt->t, buf, (size_t)n, now);
+				lns_due(lt);
+			}
 		}
 		if (now - last_scan >= 5) {
 			last_scan = now;
 			for (struct lns_tun *lt = L.all; lt; lt = lt->next) {
+				if (lt->due > now) continue;
 				l2tp_ctrl_tick(&lt->t, now);
 				for (int i = 0; i < L2TP_CTRL_CALLS; i++)
 					if (lt->s[i]) ppp_session_tick(&lt->s[i]->ppp, now);
+				lns_due(lt);
 			}
 		}
 	}
@@ -898,7 +916,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: bench_serve [--vnet PATH] [--tunnels T] [--sessions S] [--window W]\n"
 	        "                   [--timeout SEC] [--same-source] [--secret S] [--echo MS]\n"
-	        "                   [--server-echo SEC]\n"
+	        "                   [--server-echo SEC] [--accounting]\n"
 	        "                   [--storm N] [--storm-ports P] [--storm-sources A] [--garbage G]\n"
 	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
 	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n");
@@ -931,6 +949,9 @@ static void parse_args(int argc, char **argv)
 			continue;
 		} else if (strcmp(a, "--quiet") == 0) {
 			O.quiet = true;
+			continue;
+		} else if (strcmp(a, "--accounting") == 0) {
+			O.accounting = true;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
@@ -1041,7 +1062,8 @@ static void line(const char *name, const char *ours, const char *goal, double ra
 
 static void rm_workdir(const char *dir)
 {
-	const char *names[] = {"vnet.json", "serve.log", "control.sock", "clients.txt", NULL};
+	const char *names[] = {"vnet.json", "serve.log", "control.sock", "clients.txt", "acct.jsonl",
+	                       NULL};
 	char p[PATH_MAX];
 	for (int i = 0; names[i]; i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
