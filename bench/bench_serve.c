@@ -1246,6 +1246,7 @@ int main(int argc, char **argv)
 		pump(ep, 5);
 	}
 	uint64_t td_ms = now_ms() - td0;
+	long rss3 = rss_kb(server_pid);
 	int srv_rc = server_stop();
 
 	/* report */
@@ -1268,9 +1269,9 @@ int main(int argc, char **argv)
 	snprintf(ours, sizeof ours, "%.2fKiB", kib_marginal);
 	line("server-rss-per-session-2nd-half", ours, goal, kib_marginal / GOAL_KIB);
 	printf("set-up %.2f s for %u sessions (first SCCRQ to last IPCP up); %u failed, %u went "
-	       "down; server RSS %ld kB idle, %ld kB with the sessions up, %ld kB before teardown; "
-	       "teardown %.2f s%s; %u send errors\n",
-	       setup_ms / 1000.0, up_after_setup, n_failed, n_dropped, rss0, rss1, rss2,
+	       "down; server RSS %ld kB idle, %ld kB with the sessions up, %ld kB before teardown, "
+	       "%ld kB after; teardown %.2f s%s; %u send errors\n",
+	       setup_ms / 1000.0, up_after_setup, n_failed, n_dropped, rss0, rss1, rss2, rss3,
 	       td_ms / 1000.0, closing ? " (some StopCCN unacknowledged)" : "", send_errors);
 	if (O.echo_ms || echo_req)
 		printf("keepalive: %u LCP Echo-Replies received (%u after set-up), %u Echo-Requests "
@@ -1280,13 +1281,14 @@ int main(int argc, char **argv)
 	          then_rc == 0 && srv_rc == 0 && !interrupted;
 	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);
 	printf("result: tunnels=%d sessions=%d up=%u failed=%u dropped=%u setup_ms=%" PRIu64
-	       " rate=%.0f rss_idle_kb=%ld rss_up_kb=%ld rss_end_kb=%ld kib_per_session=%.2f "
+	       " rate=%.0f rss_idle_kb=%ld rss_up_kb=%ld rss_end_kb=%ld rss_down_kb=%ld "
+	       "kib_per_session=%.2f "
 	       "kib_per_session_2nd_half=%.2f storm_sccrq=%u storm_garbage=%u storm_rss_max_kb=%ld echo_replies=%u "
 	       "echo_replies_after_setup=%u echo_replies_during_storm=%u "
 	       "echo_replies_after_storm=%u echo_requests_after_setup=%u then=%d server_exit=%d "
 	       "ok=%d\n",
 	       O.tunnels, total, up_after_setup, n_failed, n_dropped, setup_ms, rate, rss0, rss1, rss2,
-	       kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0,
+	       rss3, kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0,
 	       echo_storm - echo0, echo1 - echo_storm, echo_req - echo_req0, then_rc, srv_rc, ok);
 	rc = ok ? 0 : 1;
 out:
