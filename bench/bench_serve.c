@@ -79,6 +79,7 @@ struct opts {
 	int hold_ms;
 	int echo_ms;
 	int server_echo_s;        /* serve.ppp.echo_interval, 0: the server's default */
+	int ping;                 /* ICMP echoes each session sends once up, one at a time */
 	bool accounting;          /* serve.accounting: acct.jsonl in the work directory */
 	int storm, storm_ports, storm_sources, garbage, storm_rate;
 	int max_tunnels, half_open, per_source; /* serve.limits written to the configuration */
@@ -101,6 +102,7 @@ struct sess {
 	bool ppp_started;
 	uint64_t up_at;
 	unsigned echo_req_rx, echo_rep_rx;
+	unsigned ping_tx, ping_rx, ping_bad; /* ICMP echo to the server's PPP address */
 	unsigned win_error;
 	char user[24], pass[24];
 	char *trace;              /* BENCH_TRACE=all: the session's PPP events */
@@ -264,16 +266,83 @@ static void tun_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t err
 	if (s->ppp_started) ppp_session_lower_down(&s->ppp, now_ms());
 }
 
-/* LCP Echo-Request / Echo-Reply seen on the way in (keepalive checks). */
-static void count_echo(struct sess *s, const uint8_t *p, size_t n)
+static uint16_t ip_sum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1) sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* One ICMP echo request from the session's address to the server's PPP address. */
+static void ping_send(struct sess *s)
+{
+	uint8_t f[4 + 20 + 8 + 32];
+	uint8_t *ip = f + 4, *ic = ip + 20;
+	uint32_t src = s->ppp.ipcp.my_addr, dst = s->ppp.ipcp.peer_addr;
+	memset(f, 0, sizeof f);
+	f[0] = 0xff; f[1] = 0x03; f[2] = 0x00; f[3] = 0x21;
+	ip[0] = 0x45;
+	ip[3] = 20 + 8 + 32;
+	ip[4] = (uint8_t)(s->ping_tx >> 8);
+	ip[5] = (uint8_t)s->ping_tx;
+	ip[8] = 64;
+	ip[9] = 1;
+	for (int i = 0; i < 4; i++) {
+		ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	uint16_t c = ip_sum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	ic[0] = 8;
+	ic[4] = (uint8_t)(s->idx >> 8);
+	ic[5] = (uint8_t)s->idx;
+	ic[6] = (uint8_t)(s->ping_tx >> 8);
+	ic[7] = (uint8_t)s->ping_tx;
+	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + s->idx);
+	c = ip_sum(ic, 8 + 32);
+	ic[2] = (uint8_t)(c >> 8);
+	ic[3] = (uint8_t)c;
+	s->ping_tx++;
+	l2tp_ctrl_send_data(&s->tun->t, s->sid, f, sizeof f);
+}
+
+/* A frame on the way in: LCP Echo-Request / Echo-Reply are counted (keepalive checks),
+ * ICMP echo replies to our pings are checked and answered with the next ping. True
+ * when the frame was an IP packet (not for the PPP automaton). */
+static bool inspect(struct sess *s, const uint8_t *p, size_t n)
 {
 	if (n >= 2 && p[0] == 0xff && p[1] == 0x03) {
 		p += 2;
 		n -= 2;
 	}
-	if (n < 3 || p[0] != 0xc0 || p[1] != 0x21) return;
-	if (p[2] == 9) s->echo_req_rx++;
-	if (p[2] == 10) s->echo_rep_rx++;
+	if (n >= 3 && p[0] == 0xc0 && p[1] == 0x21) {
+		if (p[2] == 9) s->echo_req_rx++;
+		if (p[2] == 10) s->echo_rep_rx++;
+		return false;
+	}
+	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return false;
+	const uint8_t *ip = p + 2;
+	n -= 2;
+	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || ip_sum(ip, 20) != 0) {
+		s->ping_bad++;
+		return true;
+	}
+	const uint8_t *ic = ip + 20;
+	size_t icn = n - 20;
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	unsigned id = (unsigned)ic[4] << 8 | ic[5], seq = (unsigned)ic[6] << 8 | ic[7];
+	if (ic[0] != 0 || ip_sum(ic, icn) != 0 || src != s->ppp.ipcp.peer_addr ||
+	    dst != s->ppp.ipcp.my_addr || id != (s->idx & 0xffff) || seq != s->ping_rx) {
+		s->ping_bad++;
+		return true;
+	}
+	s->ping_rx++;
+	if (s->ping_tx < (unsigned)O.ping) ping_send(s);
+	return true;
 }
 
 static void tun_data(void *ctx, uint16_t sid, const uint8_t *ppp, size_t len)
@@ -288,7 +357,7 @@ static void tun_data(void *ctx, uint16_t sid, const uint8_t *ppp, size_t len)
 		s->ppp_started = true;
 		ppp_session_start(&s->ppp, now_ms());
 	}
-	count_echo(s, ppp, len);
+	if (inspect(s, ppp, len)) return;
 	ppp_session_input(&s->ppp, ppp, len, now_ms());
 }
 
@@ -351,6 +420,7 @@ static void tun_service(struct tun *t, uint64_t now)
 			s->up_at = now;
 			last_up_ms = now;
 			n_up++;
+			if (O.ping) ping_send(s);
 			if (rss_half < 0 && n_up * 2 >= (unsigned)(O.tunnels * O.sessions) &&
 			    server_pid > 0) {
 				rss_half = rss_kb(server_pid);
@@ -916,7 +986,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: bench_serve [--vnet PATH] [--tunnels T] [--sessions S] [--window W]\n"
 	        "                   [--timeout SEC] [--same-source] [--secret S] [--echo MS]\n"
-	        "                   [--server-echo SEC] [--accounting]\n"
+	        "                   [--server-echo SEC] [--accounting] [--ping N]\n"
 	        "                   [--storm N] [--storm-ports P] [--storm-sources A] [--garbage G]\n"
 	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
 	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n");
@@ -969,6 +1039,7 @@ static void parse_args(int argc, char **argv)
 		else if (strcmp(a, "--secret") == 0) O.secret = v;
 		else if (strcmp(a, "--echo") == 0) O.echo_ms = int_arg(v, 0, 600000, a);
 		else if (strcmp(a, "--server-echo") == 0) O.server_echo_s = int_arg(v, 0, 3600, a);
+		else if (strcmp(a, "--ping") == 0) O.ping = int_arg(v, 0, 65535, a);
 		else if (strcmp(a, "--storm") == 0) O.storm = int_arg(v, 0, 1000000, a);
 		else if (strcmp(a, "--storm-ports") == 0) O.storm_ports = int_arg(v, 1, 10000, a);
 		else if (strcmp(a, "--storm-sources") == 0) O.storm_sources = int_arg(v, 1, 250, a);
@@ -1191,6 +1262,21 @@ int main(int argc, char **argv)
 		note("%u sessions still setting up after %d s", total - n_up - n_failed - n_dropped,
 		     O.timeout_s);
 
+	/* the pings of every session answered (or 10 s) before anything else */
+	if (O.ping) {
+		uint64_t until = now_ms() + 10000;
+		for (;;) {
+			unsigned want = 0, got = 0;
+			for (int i = 0; i < total; i++)
+				if (sess[i].state == SS_UP) {
+					want += (unsigned)O.ping;
+					got += sess[i].ping_rx;
+				}
+			if (got >= want || now_ms() > until || interrupted) break;
+			pump(ep, 5);
+		}
+	}
+
 	/* flood, command, hold: every session must stay up through them */
 	struct storm_result sr = {0};
 	unsigned echo0 = 0, echo_storm = 0, echo_req0 = 0;
@@ -1273,11 +1359,21 @@ int main(int argc, char **argv)
 	       "%ld kB after; teardown %.2f s%s; %u send errors\n",
 	       setup_ms / 1000.0, up_after_setup, n_failed, n_dropped, rss0, rss1, rss2, rss3,
 	       td_ms / 1000.0, closing ? " (some StopCCN unacknowledged)" : "", send_errors);
+	unsigned ping_tx = 0, ping_rx = 0, ping_bad = 0;
+	for (int i = 0; i < total; i++) {
+		ping_tx += sess[i].ping_tx;
+		ping_rx += sess[i].ping_rx;
+		ping_bad += sess[i].ping_bad;
+	}
+	if (O.ping)
+		printf("data: %u ICMP echo requests to the server's PPP address, %u replies, %u wrong\n",
+		       ping_tx, ping_rx, ping_bad);
 	if (O.echo_ms || echo_req)
 		printf("keepalive: %u LCP Echo-Replies received (%u after set-up), %u Echo-Requests "
 		       "from the server answered (%u after set-up)\n", echo1, echo1 - echo0, echo_req,
 		       echo_req - echo_req0);
 	bool ok = up_after_setup == (unsigned)total && n_dropped == 0 && n_failed == 0 &&
+	          ping_rx == ping_tx && ping_bad == 0 &&
 	          then_rc == 0 && srv_rc == 0 && !interrupted;
 	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);
 	printf("result: tunnels=%d sessions=%d up=%u failed=%u dropped=%u setup_ms=%" PRIu64
@@ -1285,11 +1381,12 @@ int main(int argc, char **argv)
 	       "kib_per_session=%.2f "
 	       "kib_per_session_2nd_half=%.2f storm_sccrq=%u storm_garbage=%u storm_rss_max_kb=%ld echo_replies=%u "
 	       "echo_replies_after_setup=%u echo_replies_during_storm=%u "
-	       "echo_replies_after_storm=%u echo_requests_after_setup=%u then=%d server_exit=%d "
-	       "ok=%d\n",
+	       "echo_replies_after_storm=%u echo_requests_after_setup=%u ping_tx=%u ping_rx=%u "
+	       "ping_bad=%u then=%d server_exit=%d ok=%d\n",
 	       O.tunnels, total, up_after_setup, n_failed, n_dropped, setup_ms, rate, rss0, rss1, rss2,
 	       rss3, kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0,
-	       echo_storm - echo0, echo1 - echo_storm, echo_req - echo_req0, then_rc, srv_rc, ok);
+	       echo_storm - echo0, echo1 - echo_storm, echo_req - echo_req0, ping_tx, ping_rx,
+	       ping_bad, then_rc, srv_rc, ok);
 	rc = ok ? 0 : 1;
 out:
 	if (server_pid > 0) server_stop();
