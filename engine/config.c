@@ -228,6 +228,36 @@ const char *week_grid_str(const struct week_grid *g, char *buf, size_t bufsz)
 }
 
 /* ---- IPv4 --------------------------------------------------------------------------- */
+uint64_t ip_ranges_size(const struct ip_range *r, size_t n)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) total += (uint64_t)r[i].end - r[i].start + 1;
+	return total;
+}
+
+uint32_t ip_ranges_nth(const struct ip_range *r, size_t n, uint64_t idx)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t sz = (uint64_t)r[i].end - r[i].start + 1;
+		if (idx < sz) return r[i].start + (uint32_t)idx;
+		idx -= sz;
+	}
+	return 0;
+}
+
+bool ip_ranges_index(const struct ip_range *r, size_t n, uint32_t a, uint64_t *idx)
+{
+	uint64_t base = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (a >= r[i].start && a <= r[i].end) {
+			*idx = base + (a - r[i].start);
+			return true;
+		}
+		base += (uint64_t)r[i].end - r[i].start + 1;
+	}
+	return false;
+}
+
 int ipv4_parse(const char *s, uint32_t *out)
 {
 	uint32_t a = 0;

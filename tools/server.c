@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -231,6 +232,27 @@ static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
 	return (int)n;
 }
 
+/* MS-CHAPv2 Change-Password after E=648: the new password replaces the old one and the
+ * expiry is cleared, in this server's memory (the configuration file is not rewritten). */
+static int ppp_change_password_cb(void *ctx, const char *user, const char *new_password)
+{
+	struct ssess *ss = ctx;
+	struct user *u = (struct user *)config_find_user(ss->srv->cfg, user);
+	if (!u) return -1;
+	char *np = strdup(new_password);
+	if (!np) return -1;
+	if (u->password) {
+		OPENSSL_cleanse(u->password, strlen(u->password));
+		free(u->password);
+	}
+	u->password = np;
+	u->password_expired = false;
+	srv_log(ss->srv, SC_AUTH, false, NULL, ss,
+	        "session %u: user %s changed the expired password (kept until the server stops)",
+	        ss->id, user);
+	return 0;
+}
+
 static enum auth_method cfg_method(enum ppp_auth_method m)
 {
 	switch (m) {
@@ -356,8 +378,11 @@ static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
 		if (win_error) snprintf(ss->cause, sizeof ss->cause, "error-%u", win_error);
 		else snprintf(ss->cause, sizeof ss->cause, "ppp-terminated");
 	}
-	srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s%s%s", why ? why : "",
-	        win_error ? " error=" : "", "");
+	if (win_error)
+		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s (Windows error %u)",
+		        why ? why : "", win_error);
+	else
+		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s", why ? why : "");
 	struct stun *t = ss->tun;
 	uint16_t result = ss->admitted || !ss->win_error ? L2TP_CDN_ADMIN : L2TP_CDN_ADMIN;
 	if (t) {
@@ -593,6 +618,7 @@ static struct ssess *sess_new(struct stun *t, uint16_t lsid)
 		.ctx = ss, .send = ppp_send_cb, .event = ppp_event_cb, .random = rnd,
 		.password = ppp_password_cb, .admit = ppp_admit_cb, .addr_alloc = ppp_addr_alloc_cb,
 		.addr_free = ppp_addr_free_cb, .finished = ppp_finished_cb,
+		.change_password = ppp_change_password_cb,
 	};
 	ppp_session_init(&ss->ppp, &s->ppp_conf, &ss->cbs);
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
