@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -599,6 +600,7 @@ static int server_start(void)
 	pid_t pid = fork();
 	if (pid < 0) return -1;
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* no server left behind if we die */
 		dup2(fd, 2);
 		int dn = open("/dev/null", O_RDWR);
 		if (dn >= 0) {
