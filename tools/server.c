@@ -58,7 +58,7 @@ static void peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
              const struct ssess *ss, const char *fmt, ...)
 {
-	if (debug_only && !(s->debug >> cat & 1)) return;
+	if (s->quiet || (debug_only && !(s->debug >> cat & 1))) return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
@@ -118,6 +118,7 @@ static void arm(struct event *ev, uint64_t *armed, uint64_t deadline)
 
 static void reap(struct srv *s);
 static void tunnel_check(struct stun *t);
+static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 static void tunnel_arm(struct stun *t)
 {
@@ -298,13 +299,20 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 	int rc = admit_decide(s->cfg, &q, &a, &s->pres, &o);
 	char why[600];
 	admit_summary(s->cfg, &a, &s->pres, why, sizeof why);
-	if (s->debug >> SC_POLICY & 1) {
-		for (size_t i = 0; i < s->pres.nsteps; i++) {
-			struct step_text st;
-			policy_step_text(s->cfg, &a, &s->pres.steps[i], &st);
-			srv_log(s, SC_POLICY, true, NULL, ss, "step %s %s: %s", st.check,
-			        policy_verdict_name((enum verdict)s->pres.steps[i].verdict), st.note);
-		}
+	/* the trace: every step with -d policy; the failed ones of a rejection always */
+	for (size_t i = 0; i < s->pres.nsteps; i++) {
+		const struct policy_step *step = &s->pres.steps[i];
+		bool show = (s->debug >> SC_POLICY & 1) || (rc != 0 && step->verdict == V_FAIL);
+		if (!show) continue;
+		struct step_text st;
+		policy_step_text(s->cfg, &a, step, &st);
+		srv_log(s, SC_POLICY, false, NULL, ss, "trace: %s%s%s%s %s: %s (expected %s, got %s)%s%s",
+		        step->policy >= 0 ? "policy \"" : "",
+		        step->policy >= 0 ? s->cfg->policies[step->policy].name : "",
+		        step->policy >= 0 ? "\" " : "", st.check,
+		        policy_verdict_name((enum verdict)step->verdict), st.note,
+		        st.expected[0] ? st.expected : "-", st.actual[0] ? st.actual : "-",
+		        st.where[0] ? " at " : "", st.where);
 	}
 	const char *pname = o.policy >= 0 ? s->cfg->policies[o.policy].name : "(none)";
 	if (rc == 0) {
@@ -966,6 +974,45 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 	tunnel_check(t);
 }
 
+void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                  const uint8_t *buf, size_t n)
+{
+	s->st.rx_datagrams++;
+	s->st.rx_bytes += (uint64_t)n;
+	srv_capture(s, peer, false, buf, n);
+	if (n < 6) {
+		s->st.malformed++;
+		return;
+	}
+	uint16_t tid = l2tp_ctrl_peek_tid(buf, n);
+	if (tid == 0) {
+		new_tunnel_datagram(s, peer, plen, buf, n);
+		reap(s);
+		return;
+	}
+	struct stun *t = s->tunnels[tid];
+	if (!t || !same_host(&t->peer, peer)) {
+		s->st.unknown_tunnel++;
+		if (throttle(s)) {
+			struct stun tmp;
+			tmp.peer = *peer;
+			char pt[80];
+			srv_log(s, SC_L2TP, false, NULL, NULL, "datagram for unknown tunnel %u from %s dropped",
+			        tid, srv_peer_text(&tmp, pt, sizeof pt));
+		}
+		return;
+	}
+	if (!same_peer(&t->peer, peer)) { /* the peer moved to another port */
+		t->peer = *peer;
+		t->peerlen = plen;
+	}
+	uint32_t bad = t->t.st.bad;
+	l2tp_ctrl_input(&t->t, buf, n, srv_now_ms());
+	if (t->t.st.bad != bad) s->st.malformed++;
+	tunnel_check(t);
+	reap(s);
+}
+
 static void udp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
@@ -976,40 +1023,8 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 		socklen_t plen = sizeof peer;
 		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
 		if (n < 0) break;
-		s->st.rx_datagrams++;
-		s->st.rx_bytes += (uint64_t)n;
-		srv_capture(s, &peer, false, buf, (size_t)n);
-		uint16_t tid = l2tp_ctrl_peek_tid(buf, (size_t)n);
-		if (n < 6) {
-			s->st.malformed++;
-			continue;
-		}
-		if (tid == 0) {
-			new_tunnel_datagram(s, &peer, plen, buf, (size_t)n);
-			continue;
-		}
-		struct stun *t = s->tunnels[tid];
-		if (!t || !same_host(&t->peer, &peer)) {
-			s->st.unknown_tunnel++;
-			if (throttle(s)) {
-				struct stun tmp;
-				tmp.peer = peer;
-				char pt[80];
-				srv_log(s, SC_L2TP, false, NULL, NULL, "datagram for unknown tunnel %u from %s dropped",
-				        tid, srv_peer_text(&tmp, pt, sizeof pt));
-			}
-			continue;
-		}
-		if (!same_peer(&t->peer, &peer)) { /* the peer moved to another port */
-			t->peer = peer;
-			t->peerlen = plen;
-		}
-		uint32_t bad = t->t.st.bad;
-		l2tp_ctrl_input(&t->t, buf, (size_t)n, srv_now_ms());
-		if (t->t.st.bad != bad) s->st.malformed++;
-		tunnel_check(t);
+		srv_datagram(s, &peer, plen, buf, (size_t)n);
 	}
-	reap(s);
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */
@@ -1174,22 +1189,24 @@ static int setup_protocols(struct srv *s)
 	return 0;
 }
 
-int server_run(const struct server_opts *o)
+struct srv *srv_create(const struct server_opts *o, const char *config_text, size_t len)
 {
 	struct srv *s = calloc(1, sizeof *s);
-	if (!s) return 2;
+	if (!s) return NULL;
 	s->fd = s->ctl_fd = -1;
 	s->debug = o->debug;
+	s->quiet = o->quiet;
 	s->started = time(NULL);
 	snprintf(s->run_id, sizeof s->run_id, "%lld-%d", (long long)s->started, (int)getpid());
 	struct config_problems probs = {0};
-	s->cfg = config_load(o->config_path, &probs);
-	int rc = 2;
+	s->cfg = config_text ? config_load_mem("(memory)", config_text, len, &probs)
+	                     : config_load(o->config_path, &probs);
 	if (!s->cfg) {
-		config_problems_print(&probs, o->config_path ? o->config_path : "(embedded)");
+		if (!s->quiet)
+			config_problems_print(&probs, o->config_path ? o->config_path : "(embedded)");
 		config_problems_free(&probs);
 		free(s);
-		return 2;
+		return NULL;
 	}
 	config_problems_free(&probs);
 	s->config_name = s->cfg->file;
@@ -1197,12 +1214,30 @@ int server_run(const struct server_opts *o)
 	s->sess_cap = (unsigned)sc->max_sessions + 1;
 	s->tunnels = calloc(65536, sizeof *s->tunnels);
 	s->sessions = calloc(s->sess_cap, sizeof *s->sessions);
-	if (!s->tunnels || !s->sessions || policy_result_init(&s->pres, s->cfg) != 0) {
+	s->base = event_base_new();
+	if (!s->tunnels || !s->sessions || !s->base || policy_result_init(&s->pres, s->cfg) != 0) {
 		fprintf(stderr, "vnet: out of memory\n");
-		goto out;
+		srv_destroy(s);
+		return NULL;
 	}
 	s->pres.full_trace = true;
-	if (setup_protocols(s) != 0) goto out;
+	if (setup_protocols(s) != 0) {
+		srv_destroy(s);
+		return NULL;
+	}
+	/* the address until a socket is bound (the fuzz harness never binds one) */
+	parse_listen("127.0.0.1:1701", &s->local, &s->locallen);
+	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
+	snprintf(s->local_ip, sizeof s->local_ip, "127.0.0.1");
+	return s;
+}
+
+int server_run(const struct server_opts *o)
+{
+	struct srv *s = srv_create(o, NULL, 0);
+	if (!s) return 2;
+	int rc = 2;
+	const struct serve_conf *sc = &s->cfg->serve;
 
 	const char *listen = o->listen ? o->listen : sc->listen ? sc->listen : "127.0.0.1:1701";
 	if (parse_listen(listen, &s->local, &s->locallen) != 0) {
@@ -1226,8 +1261,6 @@ int server_run(const struct server_opts *o)
 		srv_peer_text(&tmp, s->local_text, sizeof s->local_text);
 		peer_ip(&s->local, s->local_ip, sizeof s->local_ip);
 	}
-	s->base = event_base_new();
-	if (!s->base) goto out;
 	if (o->capture && srv_capture_open(s, o->capture) != 0) goto out;
 	const char *acct = o->accounting ? o->accounting : sc->accounting_path;
 	if (acct && srv_acct_open(s, acct) != 0) goto out;
@@ -1257,6 +1290,12 @@ int server_run(const struct server_opts *o)
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopped: %llu sessions served, %llu rejected",
 	        (unsigned long long)s->st.sessions_up, (unsigned long long)s->st.sessions_rejected);
 out:
+	srv_destroy(s);
+	return rc;
+}
+
+void srv_destroy(struct srv *s)
+{
 	if (s->tunnels) {
 		for (unsigned i = 1; i < 65536; i++) {
 			struct stun *t = s->tunnels[i];
@@ -1288,5 +1327,4 @@ out:
 	free(s->sessions);
 	config_free(s->cfg);
 	free(s);
-	return rc;
 }
