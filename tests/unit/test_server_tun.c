@@ -1,10 +1,13 @@
-/* The pure parts of the server's TUN data path (tools/server_tun.c): the CIDR blocks a
- * pool range is routed as, and the index from client address to session, checked
- * against a plain model over random operations. */
+/* The server's TUN data path (tools/server_tun.c) without touching the network: the
+ * CIDR blocks a pool range is routed as, the index from client address to session
+ * (checked against a plain model over random operations), and what the server does
+ * when no TUN is configured or the configured one cannot be set up. */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -194,6 +197,68 @@ START_TEST(index_against_model)
 }
 END_TEST
 
+/* Run srv_tun_open on a server built from `conf`, with its log captured in `log`. */
+static int open_with(const char *conf, bool required, char *log, size_t cap, bool *has_tun)
+{
+	struct server_opts o = {0};
+	struct srv *s = srv_create(&o, conf, strlen(conf));
+	ck_assert_ptr_nonnull(s);
+	char path[] = "/tmp/vnet-test-tun-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(fd, 2);
+	int rc = srv_tun_open(s, required);
+	/* nothing to forward to: the caller's echo-only path goes on */
+	ck_assert(!srv_tun_forward(s, NULL, (const uint8_t *)"", 0));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	*has_tun = s->tundev != NULL;
+	srv_destroy(s);
+	ssize_t n = pread(fd, log, cap - 1, 0);
+	log[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+START_TEST(no_tun_configured)
+{
+	char log[4096];
+	bool has;
+	int rc = open_with("{\"server\": {\"pool\": [{\"start\": \"10.5.0.1\", \"end\": \"10.5.0.9\"}]}}",
+	                   true, log, sizeof log, &has);
+	ck_assert_int_eq(rc, 0);
+	ck_assert(!has);
+	ck_assert_msg(strstr(log, "data path: no TUN interface (serve.tun not set): only ICMP echo "
+	                     "to 10.5.0.1 is answered"), "%s", log);
+}
+END_TEST
+
+/* A name the kernel cannot take fails before any device is opened. */
+START_TEST(tun_cannot_be_set_up)
+{
+	static const char conf[] =
+		"{\"server\": {\"pool\": [{\"start\": \"10.5.0.1\", \"end\": \"10.5.0.9\"}]},"
+		" \"serve\": {\"tun\": \"much-too-long-a-name\"}}";
+	char log[4096];
+	bool has;
+	/* asked for by the operator's configuration: an error */
+	ck_assert_int_eq(open_with(conf, true, log, sizeof log, &has), -1);
+	ck_assert(!has);
+	ck_assert_msg(strstr(log, "serve.tun \"much-too-long-a-name\": interface name "
+	                     "\"much-too-long-a-name\" is longer than 15 characters"), "%s", log);
+	/* from the embedded configuration: one line, and the server goes on without it */
+	ck_assert_int_eq(open_with(conf, false, log, sizeof log, &has), 0);
+	ck_assert(!has);
+	ck_assert_msg(strstr(log, "data path: TUN much-too-long-a-name unavailable: interface name "
+	                     "\"much-too-long-a-name\" is longer than 15 characters: only ICMP echo "
+	                     "to 10.5.0.1 is answered"), "%s", log);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("server_tun");
@@ -202,6 +267,8 @@ int main(void)
 	tcase_add_test(tc, cidr_random_ranges);
 	tcase_add_test(tc, index_basics);
 	tcase_add_test(tc, index_against_model);
+	tcase_add_test(tc, no_tun_configured);
+	tcase_add_test(tc, tun_cannot_be_set_up);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
