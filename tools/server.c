@@ -80,18 +80,31 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun
 	        msg);
 }
 
-/* Lines about dropped floods: at most a few a second, with the count of the rest. */
+/* Lines about dropped floods: at most a few a second, with the count of the rest (said
+ * when the second is over: at the next drop or by the once-a-second tick). */
+static void throttle_flush(struct srv *s, uint64_t sec)
+{
+	if (sec == s->throttle_sec) return;
+	if (s->throttle_count > 5)
+		srv_log(s, SC_MAIN, false, NULL, NULL, "%u more drop lines suppressed",
+		        s->throttle_count - 5);
+	s->throttle_sec = sec;
+	s->throttle_count = 0;
+}
+
 static bool throttle(struct srv *s)
 {
-	uint64_t sec = srv_now_ms() / 1000;
-	if (sec != s->throttle_sec) {
-		if (s->throttle_count > 5)
-			srv_log(s, SC_MAIN, false, NULL, NULL, "%u more drop lines suppressed",
-			        s->throttle_count - 5);
-		s->throttle_sec = sec;
-		s->throttle_count = 0;
-	}
+	throttle_flush(s, srv_now_ms() / 1000);
 	return ++s->throttle_count <= 5;
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct srv *s = arg;
+	throttle_flush(s, srv_now_ms() / 1000);
+	srv_acct_sync(s);
 }
 
 static void rnd(void *ctx, uint8_t *buf, size_t n)
@@ -206,7 +219,10 @@ static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct ssess *ss = ctx;
 	if (!ss->tun || ss->dead) return;
-	l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len);
+	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len) == 0) {
+		ss->tx_bytes += len;
+		ss->tx_pkts++;
+	}
 }
 
 static const enum srv_cat ppp_cat[] = {
@@ -730,10 +746,11 @@ static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t er
 	struct stun *t = ctx;
 	struct ssess *ss = sess_by_sid(t, lsid);
 	if (!ss || ss->dead) return;
-	char cause[48];
-	snprintf(cause, sizeof cause, "l2tp-cdn-%u-%u", result, error);
+	/* the L2TP side ended the call (CDN, StopCCN, dead peer): that is the cause, not the
+	 * PPP link going down with it */
+	if (!ss->cause[0]) snprintf(ss->cause, sizeof ss->cause, "l2tp-cdn-%u-%u", result, error);
 	ppp_session_lower_down(&ss->ppp, srv_now_ms());
-	sess_end(ss, cause);
+	sess_end(ss, ss->cause);
 }
 
 static void tun_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
@@ -1274,6 +1291,10 @@ int server_run(const struct server_opts *o)
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
 	if (!s->ev_udp || !s->ev_sigint || !s->ev_sigterm) goto out;
+	s->ev_tick = event_new(s->base, -1, EV_PERSIST, tick_cb, s);
+	if (!s->ev_tick) goto out;
+	struct timeval second = {1, 0};
+	event_add(s->ev_tick, &second);
 	event_add(s->ev_udp, NULL);
 	event_add(s->ev_sigint, NULL);
 	event_add(s->ev_sigterm, NULL);
@@ -1317,6 +1338,7 @@ void srv_destroy(struct srv *s)
 	srv_acct_close(s);
 	srv_capture_close(s);
 	if (s->ev_udp) event_free(s->ev_udp);
+	if (s->ev_tick) event_free(s->ev_tick);
 	if (s->ev_sigint) event_free(s->ev_sigint);
 	if (s->ev_sigterm) event_free(s->ev_sigterm);
 	if (s->base) event_base_free(s->base);

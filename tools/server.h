@@ -90,6 +90,8 @@ struct srv {
 	/* accounting and capture */
 	FILE *acct;
 	char *acct_path;
+	bool acct_dirty;             /* records written since the last fsync */
+	struct event *ev_tick;       /* once a second: fsync, flood-line summary */
 	char run_id[32];
 	void *pcap, *dumper;         /* pcap_t *, pcap_dumper_t * */
 	/* log throttling for floods */
@@ -182,6 +184,7 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status);
 int srv_acct_open(struct srv *s, const char *path);
 void srv_acct_start(struct srv *s, const struct ssess *ss);
 void srv_acct_stop(struct srv *s, const struct ssess *ss);
+void srv_acct_sync(struct srv *s);
 void srv_acct_close(struct srv *s);
 int srv_capture_open(struct srv *s, const char *path);
 /* One datagram between `peer` and the server (out: the server sent it). */
