@@ -199,6 +199,9 @@ void srv_capture_close(struct srv *s);
  * otherwise one log line and the server goes on without it (0). */
 int srv_tun_open(struct srv *s, bool required);
 void srv_tun_close(struct srv *s);
+/* The TUN counters for `show stats` (a jansson object; JSON null without a TUN). */
+struct json_t;
+struct json_t *srv_tun_stats(const struct srv *s);
 /* A session came up with its address / is ending (before the address is released). */
 void srv_tun_session_up(struct srv *s, struct ssess *ss);
 void srv_tun_session_down(struct srv *s, struct ssess *ss);

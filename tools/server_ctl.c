@@ -176,6 +176,7 @@ static json_t *view_stats(struct srv *s)
 	/* the sessions_up counter above is the total; the live figure is "sessions_up" */
 	json_object_set_new(o, "sessions_up", json_integer(up));
 	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->st.sessions_up));
+	json_object_set_new(o, "tun", srv_tun_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;
@@ -259,8 +260,21 @@ static char *render_text(const char *what, json_t *v)
 		json_t *st = json_object_get(v, "stats");
 		const char *k;
 		json_object_foreach(st, k, o) {
-			if (json_is_string(o)) catf(&b, &len, &cap, "%-20s %s\n", k, json_string_value(o));
-			else catf(&b, &len, &cap, "%-20s %lld\n", k, (long long)json_integer_value(o));
+			if (json_is_string(o)) {
+				catf(&b, &len, &cap, "%-20s %s\n", k, json_string_value(o));
+			} else if (json_is_object(o)) {
+				const char *k2;
+				json_t *o2;
+				json_object_foreach(o, k2, o2) {
+					char name[64];
+					snprintf(name, sizeof name, "%s.%s", k, k2);
+					if (json_is_string(o2)) catf(&b, &len, &cap, "%-20s %s\n", name, json_string_value(o2));
+					else if (json_is_boolean(o2)) catf(&b, &len, &cap, "%-20s %s\n", name, json_is_true(o2) ? "yes" : "no");
+					else catf(&b, &len, &cap, "%-20s %lld\n", name, (long long)json_integer_value(o2));
+				}
+			} else if (json_is_integer(o)) {
+				catf(&b, &len, &cap, "%-20s %lld\n", k, (long long)json_integer_value(o));
+			}
 		}
 	}
 	return b;

@@ -17,6 +17,8 @@
  */
 #include "server.h"
 
+#include <jansson.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -601,4 +603,21 @@ void srv_tun_close(struct srv *s)
 	        (unsigned long long)d->route_errors);
 	s->tundev = NULL;
 	tundev_free(d);
+}
+
+json_t *srv_tun_stats(const struct srv *s)
+{
+	const struct srv_tundev *d = s->tundev;
+	if (!d) return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "interface", json_string(d->name));
+	json_object_set_new(o, "to_tun", json_integer((json_int_t)d->to_tun));
+	json_object_set_new(o, "from_tun", json_integer((json_int_t)d->from_tun));
+	json_object_set_new(o, "no_session", json_integer((json_int_t)d->no_session));
+	json_object_set_new(o, "too_big", json_integer((json_int_t)d->too_big));
+	json_object_set_new(o, "not_ipv4", json_integer((json_int_t)d->not_ipv4));
+	json_object_set_new(o, "write_errors", json_integer((json_int_t)d->write_errors));
+	json_object_set_new(o, "host_routes", json_integer((json_int_t)d->host_routes));
+	json_object_set_new(o, "failed", json_boolean(d->failed));
+	return o;
 }
