@@ -15,33 +15,40 @@ const struct tok mppe_err_names[] = {
 	{0, NULL},
 };
 
-/* Stateless receive: a count more than half the space ahead is taken as a late packet,
- * so a reordered packet never costs thousands of key changes (and loses sync). */
-#define STATELESS_WINDOW (MPPE_CCOUNT_SPACE / 2)
+/* Receive: a count more than half the space ahead is taken as a late packet, so a
+ * reordered packet is dropped instead of costing thousands of key changes (stateless)
+ * or the synchronisation (stateful). */
+#define AHEAD_WINDOW (MPPE_CCOUNT_SPACE / 2)
 
 void mppe_rc4_setup(struct mppe_rc4_state *r, const uint8_t *key, size_t keylen)
 {
-	for (unsigned i = 0; i < 256; i++) r->s[i] = (uint8_t)i;
+	uint8_t *restrict s = r->s;
+	for (unsigned i = 0; i < 256; i++) s[i] = (uint8_t)i;
 	uint8_t j = 0;
-	for (unsigned i = 0; i < 256; i++) {
-		j = (uint8_t)(j + r->s[i] + key[i % keylen]);
-		uint8_t t = r->s[i];
-		r->s[i] = r->s[j];
-		r->s[j] = t;
+	for (size_t i = 0, k = 0; i < 256; i++) {
+		j = (uint8_t)(j + s[i] + key[k]);
+		if (++k == keylen) k = 0;
+		uint8_t t = s[i];
+		s[i] = s[j];
+		s[j] = t;
 	}
 	r->i = r->j = 0;
 }
 
+/* `s` is restrict-qualified: the tables are never the data, so the compiler need not
+ * reload them after every byte written (in and out may be the same buffer). */
 void mppe_rc4_crypt(struct mppe_rc4_state *r, const uint8_t *in, uint8_t *out, size_t n)
 {
+	uint8_t *restrict s = r->s;
 	uint8_t i = r->i, j = r->j;
 	for (size_t k = 0; k < n; k++) {
 		i = (uint8_t)(i + 1);
-		j = (uint8_t)(j + r->s[i]);
-		uint8_t t = r->s[i];
-		r->s[i] = r->s[j];
-		r->s[j] = t;
-		out[k] = in[k] ^ r->s[(uint8_t)(r->s[i] + r->s[j])];
+		uint8_t si = s[i];
+		j = (uint8_t)(j + si);
+		uint8_t sj = s[j];
+		s[i] = sj;
+		s[j] = si;
+		out[k] = in[k] ^ s[(uint8_t)(si + sj)];
 	}
 	r->i = i;
 	r->j = j;
@@ -177,7 +184,7 @@ int mppe_decrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 			return drop(st, MPPE_ERR_INVALID);
 		}
 		unsigned d = (unsigned)(cc - st->ccount) % MPPE_CCOUNT_SPACE;
-		if (d == 0 || d > STATELESS_WINDOW) {
+		if (d == 0 || d > AHEAD_WINDOW) {
 			diag_err_set(err, 0, "MPPE: coherency count 0x%03x %s 0x%03x, dropped", cc,
 			             d ? "is behind" : "repeats", st->ccount);
 			return drop(st, MPPE_ERR_STALE);
@@ -192,35 +199,43 @@ int mppe_decrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 		}
 		mppe_rc4_setup(&st->rc4, st->session_key, st->keylen);
 	} else {
-		if (st->discard) {
+		/* st->ccount is the last packet accepted; in discard, sync was lost after it */
+		unsigned ahead = (unsigned)(cc - st->ccount) % MPPE_CCOUNT_SPACE;
+		if (!st->discard && (ahead == 0 || ahead > AHEAD_WINDOW)) {
+			/* a late or repeated packet: the stream it belongs to is behind us */
+			diag_err_set(err, 0, "MPPE: coherency count 0x%03x %s 0x%03x, dropped", cc,
+			             ahead ? "is behind" : "repeats", st->ccount);
+			return drop(st, MPPE_ERR_STALE);
+		}
+		if (ahead > 1 || st->discard) {
 			if (!flushed) {
-				diag_err_set(err, 0, "MPPE: coherency count 0x%03x while out of sync, "
-				             "waiting for a flushed packet", cc);
-				return drop(st, MPPE_ERR_DISCARD);
+				if (st->discard) {
+					diag_err_set(err, 0, "MPPE: coherency count 0x%03x while out of "
+					             "sync, waiting for a flushed packet", cc);
+					return drop(st, MPPE_ERR_DISCARD);
+				}
+				diag_err_set(err, 0, "MPPE: coherency count 0x%03x, expected 0x%03x: "
+				             "packet lost, a CCP Reset-Request is needed", cc,
+				             (st->ccount + 1) % MPPE_CCOUNT_SPACE);
+				return lose_sync(st);
 			}
-			/* the sender changed key on every flag packet we missed (at most 16) */
+			/* flushed after a gap: the sender changed key on every flag packet
+			 * (count 0x?ff) we missed, at most 16 of them */
+			uint16_t miss = (uint16_t)((st->ccount + 1) % MPPE_CCOUNT_SPACE);
 			for (unsigned i = 0; i < MPPE_CCOUNT_SPACE / 256 &&
-			                     (cc & 0xf00) != (st->ccount & 0xf00); i++) {
+			                     (cc & 0xf00) != (miss & 0xf00); i++) {
 				if (change_key(st)) {
+					st->discard = true;
 					diag_err_set(err, 0, "MPPE: key change failed (crypto unavailable)");
 					return drop(st, MPPE_ERR_DISCARD);
 				}
-				st->ccount = (uint16_t)((st->ccount + 256) % MPPE_CCOUNT_SPACE);
+				miss = (uint16_t)((miss + 256) % MPPE_CCOUNT_SPACE);
 			}
 			st->discard = false;
-		} else {
-			uint16_t want = (uint16_t)((st->ccount + 1) % MPPE_CCOUNT_SPACE);
-			st->ccount = want;
-			if (cc != want) {
-				diag_err_set(err, 0, "MPPE: coherency count 0x%03x, expected 0x%03x: "
-				             "packet lost, a CCP Reset-Request is needed", cc, want);
-				return lose_sync(st);
-			}
-			if ((cc & 0xff) == 0xff && !flushed) {
-				diag_err_set(err, 0, "MPPE: flag packet 0x%03x without the A bit: "
-				             "a CCP Reset-Request is needed", cc);
-				return lose_sync(st);
-			}
+		} else if ((cc & 0xff) == 0xff && !flushed) {
+			diag_err_set(err, 0, "MPPE: flag packet 0x%03x without the A bit: "
+			             "a CCP Reset-Request is needed", cc);
+			return lose_sync(st);
 		}
 		st->ccount = cc;
 		if (flushed) {

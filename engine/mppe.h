@@ -20,9 +20,18 @@
  *   - stateful: on "flag" packets (count low byte 0xFF) and on the first packet after
  *     a CCP Reset-Request; both carry the A bit, and a receiver changes the key on every
  *     packet with the A bit. This is what the Linux kernel's ppp_mppe (the peer of
- *     pppd) does on both ends; the first packet is not flushed, as there. A lost packet
- *     leaves the receiver out of sync until the sender's next flushed packet: decrypt
- *     says so once (MPPE_ERR_RESET) so the caller sends a CCP Reset-Request.
+ *     pppd) does on both ends; the first packet is not flushed, as there. After a lost
+ *     packet the receiver is out of sync until the sender's next flushed packet: decrypt
+ *     says so once (MPPE_ERR_RESET) so the caller sends a CCP Reset-Request, then
+ *     refuses packets (MPPE_ERR_DISCARD) until a flushed one arrives; that one resyncs,
+ *     with one key change for each flag packet missed. A flushed packet right after a
+ *     gap resyncs at once. What the receiver cannot see is a key change of a lost
+ *     packet that was flushed for a Reset-Request (not a flag packet): it then stays one
+ *     change behind, as the Linux receiver does; the packets decrypt to garbage, which
+ *     decrypt reports as MPPE_ERR_RESET again.
+ *   - both: a count more than half the count space ahead of the last one accepted is
+ *     taken as late (reordered) and dropped, so it neither costs up to 4095 key changes
+ *     nor the synchronisation.
  *
  * RC4 here is a small in-struct implementation (258 bytes of state, no allocation, no
  * free): OpenSSL's EVP RC4 context is heap-allocated, about 1 KB of key schedule plus
@@ -55,7 +64,7 @@ enum mppe_err {
 	                          send a CCP Reset-Request; the packet is dropped */
 	MPPE_ERR_DISCARD = -3, /* stateful: still out of sync, waiting for a flushed packet
 	                          (the Reset-Request is already on its way); dropped */
-	MPPE_ERR_STALE = -4,   /* stateless: repeated or late coherency count; dropped */
+	MPPE_ERR_STALE = -4,   /* repeated or late coherency count; dropped, state kept */
 };
 extern const struct tok mppe_err_names[];
 

@@ -408,6 +408,27 @@ START_TEST(stateful_loss_reset_recover)
 	ck_assert_int_gt(recv_one(send_one(seq++), &e), 0); /* resynchronised by the flag */
 	ck_assert_int_gt(recv_one(send_one(seq++), &e), 0);
 
+	/* a loss right before a flushed packet (the Reset-Request came for another reason):
+	 * resynchronised at once, no reset needed */
+	(void)send_one(seq++);
+	mppe_reset_request(&tx);
+	ck_assert_int_gt(recv_one(send_one(seq++), &e), 0);
+	ck_assert(!mppe_out_of_sync(&rx));
+	ck_assert_int_gt(recv_one(send_one(seq++), &e), 0);
+
+	/* a late or repeated packet is dropped and the stream goes on */
+	size_t w1 = send_one(seq++);
+	uint8_t late[2100];
+	memcpy(late, wire, w1);
+	ck_assert_int_gt(recv_one(w1, &e), 0);
+	ck_assert_int_eq(mppe_decrypt(&rx, late, w1, back, sizeof back, &e), MPPE_ERR_STALE);
+	ck_assert_ptr_nonnull(strstr(e.reason, "repeats"));
+	ck_assert(!mppe_out_of_sync(&rx));
+	ck_assert_int_gt(recv_one(send_one(seq++), &e), 0);
+	ck_assert_int_eq(mppe_decrypt(&rx, late, w1, back, sizeof back, &e), MPPE_ERR_STALE);
+	ck_assert_ptr_nonnull(strstr(e.reason, "behind"));
+	ck_assert_int_gt(recv_one(send_one(seq++), &e), 0);
+
 	/* a Reset-Request in stateless mode changes nothing: every packet is flushed */
 	pair(128, true);
 	mppe_reset_request(&tx);
