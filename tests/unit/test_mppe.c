@@ -1,7 +1,8 @@
 /* MPPE data path (engine/mppe.c): key derivation against RFC 3079 section 3.5, the
  * in-struct RC4 against OpenSSL's, real packets from a capture, and round trips through
  * a sender and a receiver in stateless and stateful mode with lost, late and garbled
- * packets; the MS-CHAPv2 master key taken from a negotiated PPP link. */
+ * packets; the MS-CHAPv2 master key taken from a negotiated PPP link, and the MPPE
+ * states CCP sets up when it opens, with a Reset-Request going through CCP. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,6 +533,8 @@ END_TEST
 /* ---- from a negotiated link ----------------------------------------------------------- */
 static struct h_link L;
 
+static bool logged(const struct h_side *sd, const char *t) { return strstr(sd->log, t) != NULL; }
+
 START_TEST(link_master_key)
 {
 	h_init(&L);
@@ -582,7 +585,6 @@ START_TEST(link_master_key)
 	}
 	mppe_clear(&s_tx);
 	ck_assert_uint_eq(s_tx.keylen, 0);
-	(void)h_decode;
 }
 END_TEST
 
@@ -604,6 +606,100 @@ START_TEST(link_without_mschapv2)
 	h_run(&L, 20000);
 	ck_assert_int_eq(ppp_auth_mppe_master_key(&L.side[0].s.auth, mk), -1);
 	ck_assert_int_eq(ppp_auth_mppe_master_key(&L.side[1].s.auth, mk), -1);
+}
+END_TEST
+
+/* Send n packets from one side's ccp.tx to the other's ccp.rx; `lose` drops packet i. */
+static void link_traffic(struct ppp_session *from, struct ppp_session *to, unsigned n, int lose,
+                         int *results)
+{
+	struct diag_err e;
+	for (unsigned i = 0; i < n; i++) {
+		size_t len = make_packet(pkt, 40 + i, i);
+		int w = mppe_encrypt(from->ccp.tx, pkt, len, wire, sizeof wire);
+		ck_assert_int_eq(w, (int)len + 2);
+		if ((int)i == lose) {
+			results[i] = 0;
+			continue;
+		}
+		results[i] = mppe_decrypt(to->ccp.rx, wire, (size_t)w, back, sizeof back, &e);
+		if (results[i] > 0) {
+			ck_assert_int_eq(results[i], (int)len);
+			ck_assert_mem_eq(back, pkt, len);
+		}
+	}
+}
+
+/* The MPPE states a server keeps beside each session (two per side here). */
+static struct mppe_state lent[2][2];
+
+static void h_start_mppe(struct h_link *l)
+{
+	h_start(l); /* both sessions are started by now, CCP not yet up */
+	for (int i = 0; i < 2; i++) ppp_ccp_set_mppe(&l->side[i].s, &lent[i][0], &lent[i][1]);
+}
+
+START_TEST(link_ccp_sets_up_mppe)
+{
+	int res[8];
+	for (int stateless = 1; stateless >= 0; stateless--) {
+		h_init(&L);
+		L.side[0].conf.mppe_stateless = stateless;
+		L.side[1].conf.mppe_stateless = stateless;
+		h_start_mppe(&L);
+		h_run(&L, 20000);
+		struct ppp_session *srv = &L.side[0].s, *cli = &L.side[1].s;
+		ck_assert(srv->ccp.mppe_on && cli->ccp.mppe_on);
+		ck_assert_int_eq(srv->ccp.tx->stateless, stateless);
+		ck_assert_uint_eq(srv->ccp.tx->bits, 128);
+		ck_assert_uint_eq(cli->ccp.rx->bits, 128);
+		/* each direction decrypts with the other side's keys */
+		link_traffic(srv, cli, 8, -1, res);
+		for (int i = 0; i < 8; i++) ck_assert_int_gt(res[i], 0);
+		link_traffic(cli, srv, 8, -1, res);
+		for (int i = 0; i < 8; i++) ck_assert_int_gt(res[i], 0);
+		/* a loss: stateless goes on, stateful asks for a reset */
+		link_traffic(srv, cli, 4, 1, res);
+		ck_assert_int_gt(res[0], 0);
+		if (stateless) {
+			ck_assert_int_gt(res[2], 0);
+			ck_assert_int_gt(res[3], 0);
+			continue;
+		}
+		ck_assert_int_eq(res[2], MPPE_ERR_RESET);
+		ck_assert_int_eq(res[3], MPPE_ERR_DISCARD);
+		/* the client's Reset-Request reaches the server's CCP, which answers with a
+		 * Reset-Ack and flushes its sender */
+		unsigned nw = L.nwire;
+		ppp_ccp_reset_request(cli);
+		h_pump(&L);
+		ck_assert_uint_eq(L.nwire, nw + 2);
+		struct ppp_msg m;
+		ck_assert_int_eq(h_decode(&L.wire[nw], &m), 0);
+		ck_assert_uint_eq(m.proto, PPP_PROTO_CCP);
+		ck_assert_uint_eq(m.cp.code, PPP_RESET_REQ);
+		ck_assert_int_eq(h_decode(&L.wire[nw + 1], &m), 0);
+		ck_assert_uint_eq(m.cp.code, PPP_RESET_ACK);
+		ck_assert_int_eq(L.wire_from[nw + 1], 0);
+		ck_assert(srv->ccp.tx->flush);
+		link_traffic(srv, cli, 3, -1, res);
+		for (int i = 0; i < 3; i++) ck_assert_int_gt(res[i], 0);
+		ck_assert(!mppe_out_of_sync(cli->ccp.rx));
+		/* CCP going down forgets the keys */
+		ppp_session_lower_down(srv, L.now);
+		ck_assert(!srv->ccp.mppe_on);
+		ck_assert_uint_eq(srv->ccp.tx->keylen, 0);
+	}
+	/* MPPE agreed after CHAP-MD5: no keys to encrypt with, and the log says so */
+	h_init(&L);
+	L.side[0].conf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_CHAP_MD5);
+	h_start_mppe(&L);
+	h_run(&L, 20000);
+	ck_assert(ppp_fsm_opened(&L.side[0].s.ccp.fsm));
+	ck_assert(!L.side[0].s.ccp.mppe_on);
+	ck_assert(logged(&L.side[0], "ccp mppe 128-bit stateless (no MS-CHAPv2 keys)"));
+	ck_assert_int_eq(mppe_encrypt(L.side[0].s.ccp.tx, (const uint8_t *)"\x00\x21x", 3, wire,
+	                              sizeof wire), MPPE_ERR_INVALID);
 }
 END_TEST
 
@@ -630,6 +726,7 @@ int main(void)
 	tcase_add_test(tc, garbage_is_refused);
 	tcase_add_test(tc, link_master_key);
 	tcase_add_test(tc, link_without_mschapv2);
+	tcase_add_test(tc, link_ccp_sets_up_mppe);
 	tcase_add_test(tc, state_is_small);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
