@@ -103,14 +103,16 @@ void mppe_clear(struct mppe_state *st);
 
 /* Encrypt one packet: `in` is the PPP protocol field (2 bytes, not compressed) and the
  * payload; `out` receives the MPPE header and the ciphertext (the caller puts the 0x00FD
- * protocol in front). Returns len + 2, or MPPE_ERR_INVALID when the state is not set
- * up, the input is not a valid protocol field plus payload, or cap < len + 2. */
+ * protocol in front). `out` may be `in` - 2 (encrypting in place behind 2 bytes of
+ * headroom), no other overlap. Returns len + 2, or MPPE_ERR_INVALID when the state is
+ * not set up, the input is not a valid protocol field plus payload, or cap < len + 2. */
 int mppe_encrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 /* Decrypt one packet: `in` is what followed the 0x00FD protocol field (MPPE header and
  * ciphertext). On success `out` holds the inner protocol as 2 bytes (a compressed 1-byte
  * field inside is expanded) then the payload, and the length is returned (>= 2). `cap`
- * must be at least len - 1. Otherwise one of enum mppe_err, with `err` saying why. */
+ * must be at least len - 1; `out` may be `in` (decrypting in place). Otherwise one of
+ * enum mppe_err, with `err` saying why. */
 int mppe_decrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                  struct diag_err *err);
 

@@ -703,6 +703,28 @@ START_TEST(link_ccp_sets_up_mppe)
 }
 END_TEST
 
+START_TEST(in_place)
+{
+	/* encrypt into the 2 bytes of headroom before the packet, decrypt over itself */
+	static const unsigned bits[] = {40, 128};
+	struct diag_err e;
+	for (int m = 0; m < 4; m++) {
+		pair(bits[m & 1], m & 2);
+		for (unsigned seq = 0; seq < 300; seq++) {
+			uint8_t buf[1600];
+			size_t n = make_packet(buf + 2, 1 + (seq * 53) % 1500, seq);
+			memcpy(pkt, buf + 2, n);
+			int w = mppe_encrypt(&tx, buf + 2, n, buf, sizeof buf);
+			ck_assert_int_eq(w, (int)n + 2);
+			ck_assert_uint_eq((unsigned)((buf[0] & 0x0f) << 8 | buf[1]), seq);
+			int r = mppe_decrypt(&rx, buf, (size_t)w, buf, sizeof buf, &e);
+			ck_assert_int_eq(r, (int)n);
+			ck_assert_mem_eq(buf, pkt, n);
+		}
+	}
+}
+END_TEST
+
 START_TEST(state_is_small)
 {
 	/* the server keeps two per session */
@@ -727,6 +749,7 @@ int main(void)
 	tcase_add_test(tc, link_master_key);
 	tcase_add_test(tc, link_without_mschapv2);
 	tcase_add_test(tc, link_ccp_sets_up_mppe);
+	tcase_add_test(tc, in_place);
 	tcase_add_test(tc, state_is_small);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
