@@ -729,6 +729,9 @@ START_TEST(state_is_small)
 {
 	/* the server keeps two per session */
 	ck_assert_uint_le(sizeof(struct mppe_state), 320);
+	/* names for logs and counters */
+	ck_assert_str_eq(tok_name(mppe_err_names, (unsigned)-MPPE_ERR_RESET), "reset-needed");
+	ck_assert_str_eq(tok_name(mppe_err_names, (unsigned)-MPPE_ERR_STALE), "stale");
 }
 END_TEST
 
