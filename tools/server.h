@@ -43,6 +43,7 @@ struct server_opts {
 
 struct srv_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
+	uint64_t mppe_errors, clear_dropped;
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
 	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
@@ -142,6 +143,9 @@ struct ssess {
 	uint64_t start_ms, up_ms, last_rx_ms;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 	uint8_t method;              /* enum ppp_auth_method */
+	bool enc_checked;            /* the negotiated encryption was held against the profile */
+	uint8_t enc_level;           /* enum enc_level the link uses, once checked */
+	struct mppe_state *mppe;     /* [0] send, [1] receive; NULL when the server offers no MPPE */
 	char cause[48];
 };
 

@@ -69,6 +69,8 @@ static json_t *view_sessions(struct srv *s)
 		json_object_set_new(o, "method", ss->method ? json_string(srv_tok(ppp_auth_method_names, ss->method))
 		                                            : json_null());
 		json_object_set_new(o, "state", json_string(sess_state(ss)));
+		json_object_set_new(o, "encryption", ss->enc_checked
+		                    ? json_string(enc_level_names[ss->enc_level]) : json_null());
 		json_object_set_new(o, "policy", ss->policy >= 0 ? json_string(s->cfg->policies[ss->policy].name)
 		                                                 : json_null());
 		json_object_set_new(o, "uptime", json_integer((json_int_t)((now - (ss->up ? ss->up_ms : ss->start_ms)) / 1000)));
@@ -171,7 +173,7 @@ static json_t *view_stats(struct srv *s)
 	C(unknown_tunnel); C(refused_rate); C(refused_half_open); C(refused_tunnels);
 	C(refused_ports); C(tunnels_opened); C(tunnels_closed); C(sessions_up);
 	C(sessions_rejected); C(sessions_closed); C(auth_failures); C(icmp_echo);
-	C(data_dropped); C(filtered); C(ctl_requests);
+	C(data_dropped); C(filtered); C(mppe_errors); C(clear_dropped); C(ctl_requests);
 #undef C
 	/* the sessions_up counter above is the total; the live figure is "sessions_up" */
 	json_object_set_new(o, "sessions_up", json_integer(up));
