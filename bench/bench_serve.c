@@ -63,6 +63,7 @@
 #include "l2tp_ctrl.h"
 #include "ppp.h"
 #include "ppp_session.h"
+#include "mppe.h"
 
 #define MAX_TUNNELS 20000
 #define GOAL_SESSIONS 10000
@@ -110,6 +111,7 @@ struct sess {
 	struct ppp_session_conf conf;
 	struct ppp_session_cbs cbs;
 	struct ppp_session ppp;
+	struct mppe_state mppe[2]; /* send, receive: IP is encrypted once CCP agrees on MPPE */
 };
 
 struct tun {
@@ -307,6 +309,15 @@ static void ping_send(struct sess *s)
 	ic[2] = (uint8_t)(c >> 8);
 	ic[3] = (uint8_t)c;
 	s->ping_tx++;
+	if (s->ppp.ccp.mppe_on) {
+		/* as a Windows client does: the IP packet inside an MPPE compressed datagram */
+		uint8_t e[4 + 2 + sizeof f];
+		e[0] = 0xff; e[1] = 0x03; e[2] = 0x00; e[3] = 0xfd;
+		int n = mppe_encrypt(s->ppp.ccp.tx, f + 2, sizeof f - 2, e + 4, sizeof e - 4);
+		if (n < 0) return;
+		l2tp_ctrl_send_data(&s->tun->t, s->sid, e, 4 + (size_t)n);
+		return;
+	}
 	l2tp_ctrl_send_data(&s->tun->t, s->sid, f, sizeof f);
 }
 
@@ -323,6 +334,17 @@ static bool inspect(struct sess *s, const uint8_t *p, size_t n)
 		if (p[2] == 9) s->echo_req_rx++;
 		if (p[2] == 10) s->echo_rep_rx++;
 		return false;
+	}
+	uint8_t clear[2048];
+	if (n >= 2 && p[0] == 0x00 && p[1] == 0xfd && s->ppp.ccp.mppe_on) {
+		struct diag_err err;
+		int m = mppe_decrypt(s->ppp.ccp.rx, p + 2, n - 2, clear, sizeof clear, &err);
+		if (m < 0) {
+			s->ping_bad++;
+			return true;
+		}
+		p = clear;
+		n = (size_t)m;
 	}
 	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return false;
 	const uint8_t *ip = p + 2;
@@ -506,6 +528,7 @@ static int tun_init(struct tun *t, unsigned idx, int ep)
 			.finished = sess_finished,
 		};
 		ppp_session_init(&s->ppp, &s->conf, &s->cbs);
+		ppp_ccp_set_mppe(&s->ppp, &s->mppe[0], &s->mppe[1]);
 	}
 	return 0;
 }
