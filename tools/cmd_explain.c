@@ -128,6 +128,11 @@ static json_t *keys_json(const struct ike_keys *keys, const struct sess_table *t
 	json_object_set_new(kj, "ikev1_keys", json_integer((json_int_t)ike_keys_count_v1(keys)));
 	json_object_set_new(kj, "decrypted", json_integer((json_int_t)sess_decrypted(t)));
 	json_object_set_new(kj, "failed", json_integer((json_int_t)sess_undecryptable(t)));
+	if (ike_keys_count_esp(keys)) {
+		json_object_set_new(kj, "esp_sas", json_integer((json_int_t)ike_keys_count_esp(keys)));
+		json_object_set_new(kj, "esp_decrypted", json_integer((json_int_t)sess_esp_decrypted(t)));
+		json_object_set_new(kj, "esp_failed", json_integer((json_int_t)sess_esp_failed(t)));
+	}
 	return kj;
 }
 
@@ -380,6 +385,11 @@ int cmd_pcap_explain(struct cmd_args *a)
 		       ike_keys_count_v1(keys), ike_keys_count_v1(keys) == 1 ? "" : "s",
 		       (unsigned long long)sess_decrypted(t),
 		       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
+	if (keys && ike_keys_count_esp(keys))
+		printf("ESP: %zu SA%s; %llu packet%s decrypted, %llu failed\n",
+		       ike_keys_count_esp(keys), ike_keys_count_esp(keys) == 1 ? "" : "s",
+		       (unsigned long long)sess_esp_decrypted(t),
+		       sess_esp_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_esp_failed(t));
 	if (run.nrows) {
 		static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
 		                                  "OUTCOME", "PHASE", "ERROR", "DURATION"};
