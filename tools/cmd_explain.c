@@ -146,6 +146,10 @@ static void print_block(FILE *fp, const json_t *s)
 	if (*jstr(s, "user"))
 		fprintf(fp, ", user %s", jstr(s, "user"));
 	fprintf(fp, "\n");
+	json_t *parent = json_object_get(s, "parent");
+	if (json_is_integer(parent))
+		fprintf(fp, "  carried in ESP (decrypted) of the IPsec SA of session %lld\n",
+		        (long long)json_integer_value(parent));
 	if (failed) {
 		fprintf(fp, "  %sfailed%s in %s", out_c(C_RED), out_c(C_RESET), jstr(s, "failed_phase"));
 		json_t *e = json_object_get(s, "error");
