@@ -2,7 +2,9 @@
  *
  * Input: a byte that picks the mode. 0xff: the rest is a key file (docs/keys.md) for
  * ike_keys_parse. Otherwise it picks the link type (Ethernet, raw IP, Linux cooked; low
- * bits) and whether ended sessions are released as they end (0x40); frames
+ * bits), whether ended sessions are released as they end (0x40) and whether the tracker
+ * decrypts ESP (0x20) with the SAs of tests/captures/l2tp-ipsec-*.keys and a catch-all
+ * NULL-encryption SA, so what the mutated ESP carries reaches the tracker; frames
  * each as a 2-byte big-endian length and that many bytes; frames 1 ms apart. Every
  * frame goes through the dispatcher and the tracker; at the end every session is
  * finished, turned into facts, matched against the rules and rendered as JSON. The
@@ -22,6 +24,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ruleset *rs;
 static struct facts *fx;
+static struct ike_keys *esp_keys;
+
+/* The ESP SAs of the test captures, and any other SPI with NULL encryption and no
+ * integrity check: a mutated packet decrypts when its trailer is plausible. */
+static const char esp_key_text[] =
+	"-o 'uat:esp_sa:\"IPv4\",\"10.77.0.2\",\"10.77.0.1\",\"0xd02f99e6\",\"AES-CBC [RFC3602]\","
+	"\"0x873f85c469a4f8f60cb231203dad67a0\",\"HMAC-SHA-1-96 [RFC2404]\","
+	"\"0x88cbe64ee9d7387b60cfaa395ea4ff5b636b68fd\"'\n"
+	"-o 'uat:esp_sa:\"IPv4\",\"10.77.0.1\",\"10.77.0.2\",\"0xb8cc8d36\",\"AES-CBC [RFC3602]\","
+	"\"0x346486e8f7c61d9c922e6da946e828a0\",\"HMAC-SHA-1-96 [RFC2404]\","
+	"\"0x2fc616d099ec8e8be0a28c8e176eae9020d3c332\"'\n"
+	"src 10.77.0.2 dst 10.77.0.1\n"
+	"\tproto esp spi 0xc0a80001 reqid 1 mode transport\n"
+	"\taead rfc4106(gcm(aes)) 0x3d720597d05475153e8acef69863a920e9b78cd3 128\n"
+	"\"Any\",\"*\",\"*\",\"*\",\"NULL\",\"\",\"NULL\",\"\"\n";
 
 static void check_session(struct sess_table *t, const struct vsess *s)
 {
@@ -54,7 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct diag_err err;
 		rs = rules_load_default(&err);
 		fx = facts_new();
-		if (!rs || !fx)
+		char e[256];
+		esp_keys = ike_keys_parse("esp", esp_key_text, sizeof esp_key_text - 1, e, sizeof e);
+		if (!rs || !fx || !esp_keys)
 			abort();
 	}
 	if (size < 1)
@@ -75,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (data[0] & 0x40)
 		sess_set_done(t, done, NULL);
+	if ((data[0] & 0x20) && sess_set_keys(t, esp_keys) < 0)
+		abort();
 	size_t off = 1;
 	uint64_t frame = 0, ns = 1000000000ull;
 	while (off + 2 <= size && frame < 4096) {

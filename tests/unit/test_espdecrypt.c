@@ -198,6 +198,10 @@ START_TEST(pad_length_beyond_packet)
 	size_t ol;
 	struct diag_err e;
 	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PADLEN);
+	pkt[14] = 7; /* one more than the 6 bytes before the trailer */
+	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PADLEN);
+	pkt[14] = 6;
+	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PAD);
 	pkt[14] = 2;
 	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), 0);
 	ck_assert_uint_eq(ol, 4);
