@@ -9,7 +9,9 @@
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #define ESP_HDR 8
 
@@ -467,18 +469,6 @@ size_t esp_sa_icvlen(const struct esp_sa *sa)
 	}
 }
 
-static const EVP_MD *auth_md(enum esp_auth a)
-{
-	switch (a) {
-	case ESPA_MD5_96: return EVP_md5();
-	case ESPA_SHA1_96: return EVP_sha1();
-	case ESPA_SHA256_128: return EVP_sha256();
-	case ESPA_SHA384_192: return EVP_sha384();
-	case ESPA_SHA512_256: return EVP_sha512();
-	default: return NULL;
-	}
-}
-
 const char *esp_enc_name(const struct esp_sa *sa)
 {
 	switch (sa->enc) {
@@ -534,8 +524,99 @@ static const EVP_CIPHER *cipher_of(const struct esp_sa *sa)
 	}
 }
 
-int esp_decrypt(const struct esp_sa *sa, const uint8_t *pkt, size_t len, uint8_t *out,
-                size_t cap, size_t *outlen, uint8_t *next_hdr, struct diag_err *err)
+/* One SA's scheduled keys. */
+struct esp_slot {
+	const struct esp_sa *sa;
+	EVP_CIPHER_CTX *c;  /* key set, IV per packet */
+	EVP_MAC_CTX *m;     /* HMAC with the key set */
+};
+
+#define ESP_SLOTS 16
+
+struct esp_ctx {
+	EVP_MAC *hmac;
+	struct esp_slot slot[ESP_SLOTS];
+	unsigned next;      /* slot to reuse next */
+};
+
+static void slot_clear(struct esp_slot *s)
+{
+	EVP_CIPHER_CTX_free(s->c);
+	EVP_MAC_CTX_free(s->m);
+	memset(s, 0, sizeof *s);
+}
+
+struct esp_ctx *esp_ctx_new(void)
+{
+	struct esp_ctx *x = calloc(1, sizeof *x);
+	if (x && !(x->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL))) {
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
+void esp_ctx_free(struct esp_ctx *x)
+{
+	if (!x)
+		return;
+	for (int i = 0; i < ESP_SLOTS; i++)
+		slot_clear(&x->slot[i]);
+	EVP_MAC_free(x->hmac);
+	free(x);
+}
+
+static const char *md_name(enum esp_auth a)
+{
+	switch (a) {
+	case ESPA_MD5_96: return "MD5";
+	case ESPA_SHA1_96: return "SHA1";
+	case ESPA_SHA256_128: return "SHA2-256";
+	case ESPA_SHA384_192: return "SHA2-384";
+	case ESPA_SHA512_256: return "SHA2-512";
+	default: return NULL;
+	}
+}
+
+/* The slot of `sa` with its keys scheduled; NULL when OpenSSL refuses. */
+static struct esp_slot *slot_for(struct esp_ctx *x, const struct esp_sa *sa)
+{
+	for (int i = 0; i < ESP_SLOTS; i++)
+		if (x->slot[i].sa == sa)
+			return &x->slot[i];
+	struct esp_slot *s = &x->slot[x->next];
+	x->next = (x->next + 1) % ESP_SLOTS;
+	slot_clear(s);
+	bool ok = true;
+	if (sa->enc != ESPE_NULL) {
+		ok = (s->c = EVP_CIPHER_CTX_new()) != NULL &&
+		     EVP_DecryptInit_ex(s->c, cipher_of(sa), NULL, NULL, NULL) == 1;
+		if (ok && sa->enc == ESPE_AES_GCM)
+			ok = EVP_CIPHER_CTX_ctrl(s->c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1;
+		else if (ok)
+			ok = EVP_CIPHER_CTX_set_padding(s->c, 0) == 1;
+		ok = ok && EVP_DecryptInit_ex(s->c, NULL, NULL, sa->ekey, NULL) == 1;
+	}
+	const char *md = sa->enc == ESPE_AES_GCM ? NULL : md_name(sa->auth);
+	if (ok && md) {
+		OSSL_PARAM par[2] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md, 0),
+			OSSL_PARAM_construct_end(),
+		};
+		ok = (s->m = EVP_MAC_CTX_new(x->hmac)) != NULL &&
+		     EVP_MAC_init(s->m, sa->akey, sa->aklen, par) == 1;
+	}
+	if (!ok) {
+		slot_clear(s);
+		return NULL;
+	}
+	s->sa = sa;
+	return s;
+}
+
+static int esp_open(struct esp_ctx *x, const struct esp_sa *sa, const uint8_t *pkt, size_t len,
+                    uint8_t *out, size_t cap, size_t *outlen, uint8_t *next_hdr,
+                    struct diag_err *err)
 {
 	size_t ivlen = esp_sa_ivlen(sa), icv = esp_sa_icvlen(sa), block = block_of(sa);
 	if (len < ESP_HDR + ivlen + icv + 2 || len > (size_t)INT32_MAX) {
@@ -555,12 +636,18 @@ int esp_decrypt(const struct esp_sa *sa, const uint8_t *pkt, size_t len, uint8_t
 		diag_err_set(err, 0, "decrypted packet does not fit");
 		return ESPF_CRYPTO;
 	}
+	struct esp_slot *sl = slot_for(x, sa);
+	if (!sl) {
+		diag_err_set(err, 0, "%s or %s not available", esp_enc_name(sa), esp_auth_name(sa));
+		return ESPF_CRYPTO;
+	}
 	bool authed = false;
-	const EVP_MD *md = sa->enc == ESPE_AES_GCM ? NULL : auth_md(sa->auth);
-	if (md) {
+	if (sl->m) {
 		uint8_t mac[EVP_MAX_MD_SIZE];
-		unsigned maclen = 0;
-		if (!HMAC(md, sa->akey, (int)sa->aklen, pkt, len - icv, mac, &maclen) ||
+		size_t maclen = 0;
+		if (EVP_MAC_init(sl->m, NULL, 0, NULL) != 1 ||
+		    EVP_MAC_update(sl->m, pkt, len - icv) != 1 ||
+		    EVP_MAC_final(sl->m, mac, &maclen, sizeof mac) != 1 ||
 		    maclen < icv || CRYPTO_memcmp(mac, tag, icv)) {
 			diag_err_set(err, len - icv, "integrity check failed (%s): wrong authentication "
 			             "key", esp_auth_name(sa));
@@ -571,30 +658,26 @@ int esp_decrypt(const struct esp_sa *sa, const uint8_t *pkt, size_t len, uint8_t
 	if (sa->enc == ESPE_NULL) {
 		memcpy(out, ct, clen);
 	} else {
-		EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+		EVP_CIPHER_CTX *cx = sl->c;
 		int n1 = 0, n2 = 0;
-		bool ok = cx != NULL, tag_bad = false;
-		if (ok && sa->enc == ESPE_AES_GCM) {
+		bool ok = true, tag_bad = false;
+		if (sa->enc == ESPE_AES_GCM) {
 			uint8_t nonce[12];
 			memcpy(nonce, sa->ekey + sa->eklen - 4, 4);
 			memcpy(nonce + 4, iv, 8);
 			int aadl = 0;
-			ok = EVP_DecryptInit_ex(cx, cipher_of(sa), NULL, NULL, NULL) == 1 &&
-			     EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
-			     EVP_DecryptInit_ex(cx, NULL, NULL, sa->ekey, nonce) == 1 &&
+			ok = EVP_DecryptInit_ex(cx, NULL, NULL, NULL, nonce) == 1 &&
 			     EVP_DecryptUpdate(cx, NULL, &aadl, pkt, ESP_HDR) == 1 &&
 			     EVP_DecryptUpdate(cx, out, &n1, ct, (int)clen) == 1 &&
 			     EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_TAG, (int)icv, (void *)tag) == 1;
 			if (ok && EVP_DecryptFinal_ex(cx, out + n1, &n2) != 1)
 				ok = false, tag_bad = true;
 			authed = ok;
-		} else if (ok) {
-			ok = EVP_DecryptInit_ex(cx, cipher_of(sa), NULL, sa->ekey, iv) == 1 &&
-			     EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+		} else {
+			ok = EVP_DecryptInit_ex(cx, NULL, NULL, NULL, iv) == 1 &&
 			     EVP_DecryptUpdate(cx, out, &n1, ct, (int)clen) == 1 &&
 			     EVP_DecryptFinal_ex(cx, out + n1, &n2) == 1;
 		}
-		EVP_CIPHER_CTX_free(cx);
 		if (tag_bad) {
 			diag_err_set(err, len - icv, "integrity check failed (%s): wrong key or salt",
 			             esp_enc_name(sa));
@@ -633,4 +716,18 @@ int esp_decrypt(const struct esp_sa *sa, const uint8_t *pkt, size_t len, uint8_t
 	*outlen = plen;
 	*next_hdr = nh;
 	return 0;
+}
+
+int esp_decrypt(struct esp_ctx *x, const struct esp_sa *sa, const uint8_t *pkt, size_t len,
+                uint8_t *out, size_t cap, size_t *outlen, uint8_t *next_hdr,
+                struct diag_err *err)
+{
+	struct esp_ctx *own = NULL;
+	if (!x && !(x = own = esp_ctx_new())) {
+		diag_err_set(err, 0, "out of memory");
+		return ESPF_CRYPTO;
+	}
+	int r = esp_open(x, sa, pkt, len, out, cap, outlen, next_hdr, err);
+	esp_ctx_free(own);
+	return r;
 }

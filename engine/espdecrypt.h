@@ -87,12 +87,20 @@ enum esp_fail {
 /* Short words for a failure, fit for a fact value ("integrity check failed"). */
 const char *esp_fail_name(int r);
 
+/* Cipher and MAC state kept between packets (the keys of the last SAs used, scheduled
+ * once): optional, esp_decrypt works without it, only slower. Keys are wiped on free. */
+struct esp_ctx;
+struct esp_ctx *esp_ctx_new(void);
+void esp_ctx_free(struct esp_ctx *x);
+
 /* Decrypt the ESP packet `pkt` (len bytes from the SPI on). On success the payload (the
  * inner packet without padding and trailer) is at out[0..*outlen), its protocol in
  * *next_hdr; returns 0. A negative enum esp_fail with the details in err otherwise.
+ * `x` may be NULL. The SA must stay at the same address while `x` holds it.
  * Without an integrity algorithm the padding and next header are the only checks. */
-int esp_decrypt(const struct esp_sa *sa, const uint8_t *pkt, size_t len, uint8_t *out,
-                size_t cap, size_t *outlen, uint8_t *next_hdr, struct diag_err *err);
+int esp_decrypt(struct esp_ctx *x, const struct esp_sa *sa, const uint8_t *pkt, size_t len,
+                uint8_t *out, size_t cap, size_t *outlen, uint8_t *next_hdr,
+                struct diag_err *err);
 
 /* Name of the cipher / integrity algorithm ("AES-CBC-128", "HMAC-SHA1-96"...). */
 const char *esp_enc_name(const struct esp_sa *sa);

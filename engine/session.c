@@ -50,6 +50,7 @@ struct sess_table {
 	uint64_t decrypted, undecryptable;
 	/* ESP: the decrypted inner packets go through a dissector of their own */
 	struct dissect *esp_d;
+	struct esp_ctx *esp_x;
 	uint8_t *esp_buf;
 	uint64_t esp_ok, esp_fail;
 	bool in_esp;               /* dispatching a packet that came out of ESP */
@@ -225,6 +226,7 @@ void sess_table_free(struct sess_table *t)
 	free(t->dec);
 	free(t->inner);
 	dissect_free(t->esp_d);
+	esp_ctx_free(t->esp_x);
 	if (t->esp_buf)
 		OPENSSL_cleanse(t->esp_buf, ESP_BUF);
 	free(t->esp_buf);
@@ -243,8 +245,9 @@ int sess_set_keys(struct sess_table *t, const struct ike_keys *k)
 	}
 	if (ike_keys_count_esp(k) && !t->esp_d) {
 		t->esp_d = dissect_new(NULL);
+		t->esp_x = esp_ctx_new();
 		t->esp_buf = malloc(ESP_BUF);
-		if (!t->esp_d || !t->esp_buf)
+		if (!t->esp_d || !t->esp_x || !t->esp_buf)
 			return -1;
 	}
 	return 0;
@@ -1305,7 +1308,7 @@ static void esp_decrypt_input(struct sess_table *t, const struct dl_pkt *p,
 	size_t plen = 0;
 	uint8_t nh = 0;
 	struct diag_err de;
-	int r = esp_decrypt(sa, raw, rawlen, t->esp_buf + ESP_IP_ROOM, ESP_BUF - ESP_IP_ROOM,
+	int r = esp_decrypt(t->esp_x, sa, raw, rawlen, t->esp_buf + ESP_IP_ROOM, ESP_BUF - ESP_IP_ROOM,
 	                    &plen, &nh, &de);
 	if (r < 0) {
 		t->esp_fail++;

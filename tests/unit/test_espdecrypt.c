@@ -130,6 +130,21 @@ static size_t seal(const struct esp_sa *sa, uint32_t seq, const uint8_t *pl, siz
 	return len + icv;
 }
 
+static struct esp_ctx *ctx;
+
+/* Half the tests keep keys scheduled between packets, half schedule them each time. */
+static void setup(void)
+{
+	static int n;
+	ctx = n++ % 2 ? esp_ctx_new() : NULL;
+}
+
+static void teardown(void)
+{
+	esp_ctx_free(ctx);
+	ctx = NULL;
+}
+
 static const uint8_t payload[] = "\x45\x00\x00\x30 an inner packet that is not a block long";
 
 START_TEST(each_cipher_round_trip)
@@ -142,7 +157,7 @@ START_TEST(each_cipher_round_trip)
 		size_t len = seal(&sa, (uint32_t)n, payload, n, 4, pkt);
 		size_t ol = 0;
 		struct diag_err e;
-		int r = esp_decrypt(&sa, pkt, len, out, sizeof out, &ol, &nh, &e);
+		int r = esp_decrypt(ctx, &sa, pkt, len, out, sizeof out, &ol, &nh, &e);
 		ck_assert_msg(r == 0, "%s, %zu bytes: %d %s", c->name, n, r, e.reason);
 		ck_assert_uint_eq(ol, n);
 		ck_assert_uint_eq(nh, 4);
@@ -163,7 +178,7 @@ START_TEST(each_cipher_rejects_tampering_and_wrong_keys)
 	/* a changed byte anywhere covered by the ICV */
 	for (size_t i = 0; authed && i < len; i += 5) {
 		pkt[i] ^= 0x20;
-		int r = esp_decrypt(&sa, pkt, len, out, sizeof out, &ol, &nh, &e);
+		int r = esp_decrypt(ctx, &sa, pkt, len, out, sizeof out, &ol, &nh, &e);
 		ck_assert_msg(r == ESPF_ICV, "%s: byte %zu changed gives %d", c->name, i, r);
 		pkt[i] ^= 0x20;
 	}
@@ -171,7 +186,7 @@ START_TEST(each_cipher_rejects_tampering_and_wrong_keys)
 	make_sa(c, &bad, 10);
 	if (c->auth != ESPA_NULL)
 		memcpy(bad.ekey, sa.ekey, sizeof sa.ekey); /* right cipher key, wrong auth key */
-	int r = esp_decrypt(&bad, pkt, len, out, sizeof out, &ol, &nh, &e);
+	int r = esp_decrypt(ctx, &bad, pkt, len, out, sizeof out, &ol, &nh, &e);
 	if (authed)
 		ck_assert_int_eq(r, ESPF_ICV);
 	else
@@ -181,7 +196,7 @@ START_TEST(each_cipher_rejects_tampering_and_wrong_keys)
 	for (size_t cut = 0; cut < len; cut++) {
 		uint8_t *copy = malloc(cut ? cut : 1);
 		memcpy(copy, pkt, cut);
-		r = esp_decrypt(&sa, copy, cut, out, sizeof out, &ol, &nh, &e);
+		r = esp_decrypt(ctx, &sa, copy, cut, out, sizeof out, &ol, &nh, &e);
 		free(copy);
 		ck_assert_msg(r < 0 || !authed, "%s: cut at %zu decrypts", c->name, cut);
 	}
@@ -197,19 +212,19 @@ START_TEST(pad_length_beyond_packet)
 	uint8_t out[16], nh;
 	size_t ol;
 	struct diag_err e;
-	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PADLEN);
+	ck_assert_int_eq(esp_decrypt(ctx, &sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PADLEN);
 	pkt[14] = 7; /* one more than the 6 bytes before the trailer */
-	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PADLEN);
+	ck_assert_int_eq(esp_decrypt(ctx, &sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PADLEN);
 	pkt[14] = 6;
-	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PAD);
+	ck_assert_int_eq(esp_decrypt(ctx, &sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PAD);
 	pkt[14] = 2;
-	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), 0);
+	ck_assert_int_eq(esp_decrypt(ctx, &sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), 0);
 	ck_assert_uint_eq(ol, 4);
 	pkt[13] = 9; /* padding not 1, 2 */
-	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PAD);
+	ck_assert_int_eq(esp_decrypt(ctx, &sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_PAD);
 	pkt[13] = 2;
 	pkt[15] = 99;
-	ck_assert_int_eq(esp_decrypt(&sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_NEXT);
+	ck_assert_int_eq(esp_decrypt(ctx, &sa, pkt, sizeof pkt, out, sizeof out, &ol, &nh, &e), ESPF_NEXT);
 }
 END_TEST
 
@@ -347,6 +362,7 @@ int main(void)
 {
 	Suite *su = suite_create("espdecrypt");
 	TCase *tc = tcase_create("esp");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, each_cipher_round_trip, 0, (int)NCFG);
 	tcase_add_loop_test(tc, each_cipher_rejects_tampering_and_wrong_keys, 0, (int)NCFG);
 	tcase_add_test(tc, pad_length_beyond_packet);
