@@ -1,10 +1,14 @@
 #!/bin/sh
 # L2TP/IPsec recording (l2tp-ipsec-real.pcap): $1 = side (i or r). Runs charon in its own
-# /run, brings the IPsec SA up (initiator), then xl2tpd as LAC (i) or LNS (r) through it.
+# /run, brings the IPsec SA up (initiator), then xl2tpd as LAC (i) or LNS (r) through it,
+# with fakeppp.py as the PPP end of the call.
 side=$1
 D=/tmp/esprec/$side
 V="--uri unix:///run/charon.vici"
 mount -t tmpfs none /run
+# no /dev/ppp here: a scripted PPP speaker answers on the call's pty instead of pppd
+mount --bind "$(dirname "$(readlink -f "$0")")/fakeppp.py" /usr/sbin/pppd
+[ "$side" = r ] && export FAKEPPP_ROLE=server || export FAKEPPP_ROLE=client
 export STRONGSWAN_CONF=$D/strongswan.conf
 /usr/lib/ipsec/charon > $D/charon.out 2>&1 &
 echo $! > $D/charon.pid
