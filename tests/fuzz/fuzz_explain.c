@@ -3,7 +3,7 @@
  * Input: a byte that picks the mode. 0xff: the rest is a key file (docs/keys.md) for
  * ike_keys_parse. Otherwise it picks the link type (Ethernet, raw IP, Linux cooked; low
  * bits), whether ended sessions are released as they end (0x40) and whether the tracker
- * decrypts ESP (0x20) with the SAs of tests/captures/l2tp-ipsec-*.keys and a catch-all
+ * decrypts ESP (0x20) with the ESP SAs of tests/captures/l2tp-ipsec-*.keys and a catch-all
  * NULL-encryption SA, so what the mutated ESP carries reaches the tracker; frames
  * each as a 2-byte big-endian length and that many bytes; frames 1 ms apart. Every
  * frame goes through the dispatcher and the tracker; at the end every session is
@@ -38,6 +38,10 @@ static const char esp_key_text[] =
 	"src 10.77.0.2 dst 10.77.0.1\n"
 	"\tproto esp spi 0xc0a80001 reqid 1 mode transport\n"
 	"\taead rfc4106(gcm(aes)) 0x3d720597d05475153e8acef69863a920e9b78cd3 128\n"
+	"-o 'uat:esp_sa:\"IPv4\",\"10.89.0.1\",\"10.89.0.2\",\"0x280dbb65\",\"AES-CBC [RFC3602]\",\"0x24517aa0a5092dc5cb3887d0924ba728\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x9b67a30246258877b5dae74f632b9c99861c1e95084e2849b4c159d0b15de7d3\"'\n"
+	"-o 'uat:esp_sa:\"IPv4\",\"10.89.0.2\",\"10.89.0.1\",\"0x1221424b\",\"AES-CBC [RFC3602]\",\"0x077a43bb082438c2ab32552c93ca7adc\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x0592125de9e0ccb21d3d6b40b70cc95b0cf6169048e732fd0f4d35bef5dcf48d\"'\n"
+	"-o 'uat:esp_sa:\"IPv4\",\"10.89.0.1\",\"10.89.0.2\",\"0x2e9617bd\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0xbd9f103f4d65babe8e029dea72c070a01f3d1ab3\",\"NULL\",\"\"'\n"
+	"-o 'uat:esp_sa:\"IPv4\",\"10.89.0.2\",\"10.89.0.1\",\"0x2b0105c8\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x7b9e2b3d93952633b1662f72266526f0d53033e0\",\"NULL\",\"\"'\n"
 	"\"Any\",\"*\",\"*\",\"*\",\"NULL\",\"\",\"NULL\",\"\"\n";
 
 static void check_session(struct sess_table *t, const struct vsess *s)

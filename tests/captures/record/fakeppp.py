@@ -94,6 +94,7 @@ def main():
         opts = b"\x03\x05\xc2\x23\x05" + opts
     cp(LCP, 1, 1, opts)
     lcp_acked = lcp_sent_ack = False
+    lcp_tries = 0
     auth_ok = False
     ipcp_started = False
     challenge = os.urandom(16)
@@ -144,6 +145,9 @@ def main():
                     cp(IPCP, 1, 2, b"\x03\x06" + addr)
                 elif code == 2:
                     ipcp_done[0] = True
+        if not lcp_acked and lcp_tries < 10:  # as pppd: Configure-Request again
+            lcp_tries += 1
+            cp(LCP, 1, 1 + lcp_tries, opts)
         lcp_open = lcp_acked and lcp_sent_ack
         if ROLE == "server" and lcp_open and not auth_ok and not hasattr(main, "chal"):
             main.chal = True

@@ -2,6 +2,7 @@
 # Records l2tp-ipsec-real.pcap and writes its key file (as root; see ../README.md):
 #   tests/captures/record/record-esp.sh OUT.pcap OUT.keys
 # Creates the namespaces esprec-i and esprec-r and removes them at the end.
+# IKE_VERSION=2 ESP_PROPOSAL=aes128gcm16 record the same over IKEv2 with AES-GCM ESP.
 set -e
 out=${1:?usage: record-esp.sh OUT.pcap OUT.keys}
 keys=${2:?usage: record-esp.sh OUT.pcap OUT.keys}
@@ -11,8 +12,12 @@ for s in i r; do
   mkdir -p /tmp/esprec/$s
   sed "s/SIDE/$s/" "$R/esp-strongswan.conf" > /tmp/esprec/$s/strongswan.conf
 done
-cp "$R/esp-swanctl-initiator.conf" /tmp/esprec/i/swanctl.conf
-cp "$R/esp-swanctl-responder.conf" /tmp/esprec/r/swanctl.conf
+v=${IKE_VERSION:-1}
+p=${ESP_PROPOSAL:-aes128-sha256}
+sed "s/version = 1/version = $v/; s/esp_proposals = aes128-sha256/esp_proposals = $p/" \
+  "$R/esp-swanctl-initiator.conf" > /tmp/esprec/i/swanctl.conf
+sed "s/version = 1/version = $v/; s/esp_proposals = aes128-sha256/esp_proposals = $p/" \
+  "$R/esp-swanctl-responder.conf" > /tmp/esprec/r/swanctl.conf
 cp "$R/esp-xl2tpd-lac.conf" /tmp/esprec/i/xl2tpd.conf
 cp "$R/esp-xl2tpd-lns.conf" /tmp/esprec/r/xl2tpd.conf
 ip netns add esprec-i
