@@ -11,6 +11,7 @@
 #include "ikedecrypt.h"
 #include "pcapin.h"
 #include "session.h"
+#include "lab_vectors.h"
 
 struct cfg {
 	const char *name;
@@ -358,6 +359,117 @@ START_TEST(l2tp_nested_under_ike_sa)
 }
 END_TEST
 
+/* Feed one raw IP frame (link type 101) to the tracker. */
+static void feed(struct dissect *d, struct sess_table *t, uint64_t frame, const uint8_t *b,
+                 size_t n)
+{
+	sess_packet(t, dissect_packet(d, 101, frame, frame * 1000000, frame * 1000000, b, n, n));
+}
+
+/* Transport mode over IPv6 (the payload gets an IPv6 header with the outer addresses) and
+ * tunnel mode over IPv4, with no IKE SA in the capture: the L2TP inside is still tracked,
+ * marked as carried in IPsec, without a parent. */
+START_TEST(transport_v6_and_tunnel_v4_without_ike)
+{
+	static const char txt[] =
+		"\"IPv6\",\"2001:db8::1\",\"2001:db8::2\",\"0x99\",\"NULL\",\"\","
+		"\"HMAC-SHA-1-96 [RFC2404]\",\"0x0102030405060708090a0b0c0d0e0f1011121314\"\n"
+		"\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0x77\",\"AES-CBC [RFC3602]\","
+		"\"0x000102030405060708090a0b0c0d0e0f\",\"HMAC-SHA-256-128 [RFC4868]\","
+		"\"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\"\n";
+	char e[256];
+	struct ike_keys *k = ike_keys_parse("t", txt, sizeof txt - 1, e, sizeof e);
+	ck_assert_msg(k != NULL, "%s", e);
+	struct dissect *d = dissect_new(NULL);
+	struct sess_table *t = sess_table_new("t");
+	ck_assert_int_eq(sess_set_keys(t, k), 0);
+
+	/* UDP 1701 -> 1701 with the SCCRQ, as ESP payload */
+	uint8_t udp[8 + sizeof lab_l2tp_sccrq];
+	udp[0] = 0x06, udp[1] = 0xa5, udp[2] = 0x06, udp[3] = 0xa5;
+	udp[4] = (uint8_t)(sizeof udp >> 8), udp[5] = (uint8_t)sizeof udp, udp[6] = udp[7] = 0;
+	memcpy(udp + 8, lab_l2tp_sccrq, sizeof lab_l2tp_sccrq);
+
+	uint8_t v6a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, v6b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	const struct esp_sa *sa6 = ike_keys_esp_find(k, 6, v6a, v6b, 0x99);
+	ck_assert_ptr_nonnull(sa6);
+	uint8_t f[1024];
+	memset(f, 0, 40);
+	f[0] = 0x60;
+	f[6] = 50;
+	f[7] = 64;
+	memcpy(f + 8, v6a, 16);
+	memcpy(f + 24, v6b, 16);
+	size_t el = seal(sa6, 1, udp, sizeof udp, 17, f + 40);
+	f[4] = (uint8_t)(el >> 8);
+	f[5] = (uint8_t)el;
+	feed(d, t, 1, f, 40 + el);
+	ck_assert_uint_eq(sess_esp_decrypted(t), 1);
+	ck_assert_uint_eq(sess_count(t), 1);
+	struct vsess *s = sess_at(t, 0);
+	ck_assert_int_eq(s->proto, SP_L2TP);
+	ck_assert(s->in_ipsec);
+	ck_assert_uint_eq(s->parent, 0);
+	ck_assert_uint_eq(s->ipver, 6);
+	ck_assert_mem_eq(s->cli, v6a, 16);
+	ck_assert_uint_eq(s->tid_c, 0x444e); /* the Assigned Tunnel ID of the SCCRQ */
+	/* the same packet with a changed byte: counted, not tracked */
+	f[40 + 20] ^= 1;
+	feed(d, t, 2, f, 40 + el);
+	ck_assert_uint_eq(sess_esp_failed(t), 1);
+	ck_assert_uint_eq(sess_count(t), 1);
+
+	/* tunnel mode: an inner IPv4 packet 10.0.0.1 -> 10.0.0.2 with the same datagram */
+	uint8_t inner[20 + sizeof udp];
+	memset(inner, 0, 20);
+	inner[0] = 0x45;
+	inner[2] = (uint8_t)(sizeof inner >> 8);
+	inner[3] = (uint8_t)sizeof inner;
+	inner[8] = 64;
+	inner[9] = 17;
+	inner[12] = 10, inner[15] = 1, inner[16] = 10, inner[19] = 2;
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)inner[i] << 8 | inner[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	inner[10] = (uint8_t)(~sum >> 8);
+	inner[11] = (uint8_t)~sum;
+	memcpy(inner + 20, udp, sizeof udp);
+	uint8_t a4[16] = {192, 0, 2, 1}, b4[16] = {192, 0, 2, 2};
+	const struct esp_sa *sa4 = ike_keys_esp_find(k, 4, a4, b4, 0x77);
+	ck_assert_ptr_nonnull(sa4);
+	memset(f, 0, 20);
+	f[0] = 0x45;
+	f[8] = 64;
+	f[9] = 50;
+	memcpy(f + 12, a4, 4);
+	memcpy(f + 16, b4, 4);
+	el = seal(sa4, 1, inner, sizeof inner, 4, f + 20);
+	f[2] = (uint8_t)((el + 20) >> 8);
+	f[3] = (uint8_t)(el + 20);
+	sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)f[i] << 8 | f[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[10] = (uint8_t)(~sum >> 8);
+	f[11] = (uint8_t)~sum;
+	feed(d, t, 3, f, 20 + el);
+	ck_assert_uint_eq(sess_esp_decrypted(t), 2);
+	ck_assert_uint_eq(sess_count(t), 2);
+	s = sess_at(t, 1);
+	ck_assert_int_eq(s->proto, SP_L2TP);
+	ck_assert(s->in_ipsec);
+	ck_assert_uint_eq(s->ipver, 4);
+	ck_assert_uint_eq(s->cli[0], 10); /* the inner addresses */
+	ck_assert_uint_eq(s->srv[3], 2);
+	sess_table_free(t);
+	dissect_free(d);
+	ike_keys_free(k);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("espdecrypt");
@@ -369,6 +481,7 @@ int main(void)
 	tcase_add_test(tc, keys_uat_lines);
 	tcase_add_test(tc, keys_xfrm_state);
 	tcase_add_test(tc, l2tp_nested_under_ike_sa);
+	tcase_add_test(tc, transport_v6_and_tunnel_v4_without_ike);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
