@@ -19,6 +19,7 @@ enum key_kind {
 	K_GRE_PAIR,  /* both addresses: the last PPTP session between them */
 	K_RADIUS,    /* client address/port, server address/port, identifier */
 	K_IPSEC_PAIR,/* both addresses: the last IKE SA between them */
+	K_ESP_PAIR,  /* both outer addresses: the last session decrypted ESP carried */
 };
 
 #define KEY_MAX 44
@@ -55,6 +56,15 @@ struct sess_table {
 	uint64_t esp_ok, esp_fail;
 	bool in_esp;               /* dispatching a packet that came out of ESP */
 	uint32_t esp_parent;       /* its IKE SA (0: none seen) */
+	uint32_t esp_last;         /* the session that packet went to (0: none) */
+	/* ESP that did not decrypt between addresses without an IKE SA in the capture and
+	 * before anything there decrypted: told to the first session ESP then carries */
+	struct {
+		bool set;
+		uint8_t a[16], b[16];
+		const char *why;
+		uint64_t frame;
+	} esp_pending;
 };
 
 #define DEC_CAP 65536
@@ -304,6 +314,7 @@ static struct vsess *sess_new(struct sess_table *t, enum sess_proto proto,
 	if (t->in_esp) {
 		s->in_ipsec = true;
 		s->parent = t->esp_parent;
+		t->esp_last = s->id;
 	}
 	s->first_frame = p->frame;
 	s->first_ns = p->ts_ns;
@@ -334,6 +345,7 @@ static void sess_seen(struct sess_table *t, struct vsess *s, const struct dl_pkt
 		s->in_ipsec = true;
 		if (!s->parent)
 			s->parent = t->esp_parent;
+		t->esp_last = s->id;
 	}
 }
 
@@ -1314,11 +1326,25 @@ static void esp_decrypt_input(struct sess_table *t, const struct dl_pkt *p,
 	        : esp_decrypt(t->esp_x, sa, raw, rawlen, t->esp_buf + ESP_IP_ROOM,
 	                      ESP_BUF - ESP_IP_ROOM, &plen, &nh, &de);
 	if (r != 0) {
+		const char *why = r > 0 ? "cut short by the capture" : esp_fail_name(r);
 		t->esp_fail++;
+		if (!s) {
+			/* no IKE SA: the session ESP carried between these addresses, if any */
+			struct key k;
+			pair_key(&k, K_ESP_PAIR, p->src, p->dst);
+			uint32_t sid = map_get(t, &k);
+			s = sid ? t->s[sid - 1] : NULL;
+			if (!s && !t->esp_pending.set) {
+				t->esp_pending.set = true;
+				memcpy(t->esp_pending.a, p->src, 16);
+				memcpy(t->esp_pending.b, p->dst, 16);
+				t->esp_pending.why = why;
+				t->esp_pending.frame = p->frame;
+			}
+		}
 		if (s) {
 			s->esp_failed++;
-			sess_obs_str(s, "esp.decrypt_error",
-			             r > 0 ? "cut short by the capture" : esp_fail_name(r), p->frame);
+			sess_obs_str(s, "esp.decrypt_error", why, p->frame);
 		}
 		return;
 	}
@@ -1337,9 +1363,23 @@ static void esp_decrypt_input(struct sess_table *t, const struct dl_pkt *p,
 		return;
 	t->in_esp = true;
 	t->esp_parent = s ? s->id : 0;
+	t->esp_last = 0;
 	sess_dispatch(t, in);
 	t->in_esp = false;
 	t->esp_parent = 0;
+	struct vsess *c = t->esp_last ? t->s[t->esp_last - 1] : NULL;
+	if (s || !c)
+		return;
+	struct key k;
+	pair_key(&k, K_ESP_PAIR, p->src, p->dst);
+	map_put(t, &k, c->id);
+	bool fwd = !memcmp(t->esp_pending.a, p->src, 16) && !memcmp(t->esp_pending.b, p->dst, 16);
+	bool rev = !memcmp(t->esp_pending.a, p->dst, 16) && !memcmp(t->esp_pending.b, p->src, 16);
+	if (t->esp_pending.set && (fwd || rev)) {
+		c->esp_failed++;
+		sess_obs_str(c, "esp.decrypt_error", t->esp_pending.why, t->esp_pending.frame);
+		t->esp_pending.set = false;
+	}
 }
 
 static void esp_input(struct sess_table *t, const struct dl_pkt *p, const struct esp_msg *e)
