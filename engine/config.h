@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ipfilter.h"
 
 /* ---- enumerations (bit numbers of the *_mask fields) ---------------------------- */
 enum auth_method { AUTH_PAP, AUTH_SPAP, AUTH_CHAP, AUTH_MSCHAP, AUTH_MSCHAPV2, AUTH_EAP,
@@ -78,6 +79,11 @@ const char *week_grid_str(const struct week_grid *g, char *buf, size_t bufsz);
 struct ip_range {
 	uint32_t start, end; /* host order, inclusive */
 };
+/* Addresses in all ranges; the idx-th of them (0-based, in range order; 0 past the end);
+ * where an address stands among them (false when in none). */
+uint64_t ip_ranges_size(const struct ip_range *r, size_t n);
+uint32_t ip_ranges_nth(const struct ip_range *r, size_t n, uint64_t idx);
+bool ip_ranges_index(const struct ip_range *r, size_t n, uint32_t a, uint64_t *idx);
 /* Parse dotted IPv4; 0 on success. */
 int ipv4_parse(const char *s, uint32_t *out);
 const char *ipv4_str(uint32_t a, char *buf, size_t bufsz);
@@ -120,6 +126,7 @@ struct profile {
 	enum ip_assign ip_assignment;
 	char **filters_in, **filters_out;
 	size_t nfilters_in, nfilters_out;
+	struct ipfilter fin, fout;   /* the filters compiled (ipfilter.h) */
 	bool ignore_user_dialin;
 };
 
@@ -177,6 +184,26 @@ struct certs_conf {
 	char *client_ca_path;
 };
 
+/* The "serve" section: how `vnet serve` runs (docs/formats.md). Durations in seconds. */
+struct serve_conf {
+	char *listen;             /* "ADDR[:PORT]", NULL: 127.0.0.1:1701 */
+	char *host_name;          /* L2TP Host Name, NULL: server.name */
+	bool has_local_address;
+	uint32_t local_address;   /* the server's IPCP address (host order) */
+	uint32_t dns[2], wins[2]; /* 0: not offered */
+	char *accounting;         /* as written */
+	char *accounting_path;    /* resolved against the configuration's directory */
+	char *tun;                /* TUN interface name, NULL: no TUN */
+	/* L2TP */
+	char *secret;             /* tunnel authentication, NULL: none */
+	bool hide_avps;
+	int hello_interval, retries, rto_max;
+	/* PPP */
+	int mru, echo_interval, echo_failures, auth_retries, auth_timeout;
+	/* limits */
+	int max_tunnels, max_sessions, max_half_open, new_tunnels_per_source;
+};
+
 struct config {
 	char *file;            /* path given, or "(embedded)samples/vnet.json" */
 	char *text;            /* the JSON text (for positions) */
@@ -190,6 +217,7 @@ struct config {
 	struct user *users;
 	size_t nusers;
 	struct certs_conf certs;
+	struct serve_conf serve;
 	size_t nre_slots;      /* distinct (attribute, pattern) pairs */
 	size_t max_conds;      /* the most conditions any policy has */
 	/* policy index for decisions without a full trace: enabled policies without a
