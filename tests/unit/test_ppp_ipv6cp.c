@@ -477,6 +477,50 @@ START_TEST(malformed_and_extra_options_rejected)
 }
 END_TEST
 
+/* public/pcaps/johnsamples__lulu-password-pptp.pcap frames 38 and 39: a Linux client's
+ * IPV6CP Configure-Request, and the LCP Protocol-Reject pptpd answered it with (PPP
+ * frames as they follow the GRE header, no address/control bytes). */
+static const uint8_t lulu_f38[] = {
+	0x80, 0x57, 0x01, 0x05, 0x00, 0x0e, 0x01, 0x0a, 0xdc, 0x15, 0x15, 0x9b,
+	0x59, 0x57, 0xc9, 0x6d,
+};
+static const uint8_t lulu_f39[] = {
+	0xc0, 0x21, 0x08, 0x02, 0x00, 0x14, 0x80, 0x57, 0x01, 0x05, 0x00, 0x0e,
+	0x01, 0x0a, 0xdc, 0x15, 0x15, 0x9b, 0x59, 0x57, 0xc9, 0x6d,
+};
+
+START_TEST(captured_request_and_reject)
+{
+	static const uint8_t lulu_id[8] = {0xdc, 0x15, 0x15, 0x9b, 0x59, 0x57, 0xc9, 0x6d};
+	h_init(&L);
+	both_up_first();
+	/* the captured client's request reaches our server: Acked as is */
+	struct ppp_session *sv = &L.side[0].s;
+	unsigned before = L.nwire;
+	ppp_session_input(sv, lulu_f38, sizeof lulu_f38, L.now);
+	ck_assert_uint_eq(L.nwire, before + 2); /* RCR+ in Opened: tld, scr, sca */
+	struct ppp_msg m;
+	ck_assert_int_eq(h_decode(&L.wire[before + 1], &m), 0);
+	ck_assert_uint_eq(m.proto, PPP_PROTO_IPV6CP);
+	ck_assert_uint_eq(m.cp.code, PPP_CONF_ACK);
+	ck_assert_uint_eq(m.cp.id, 5);
+	ck_assert_uint_eq(m.hdr_len + m.cp.length, L.wire[before + 1].len);
+	ck_assert_mem_eq(L.wire[before + 1].buf + m.hdr_len + 1, lulu_f38 + 3, sizeof lulu_f38 - 3);
+	ck_assert_mem_eq(sv->ipv6cp.peer_id, lulu_id, 8);
+	/* the captured server's Protocol-Reject reaches our client: IPV6CP stops, IPv4 stays */
+	struct ppp_session *cl = &L.side[1].s;
+	ck_assert(cl->ipv6cp_up);
+	ppp_session_input(cl, lulu_f39, sizeof lulu_f39, L.now);
+	ck_assert(!cl->ipv6cp_up);
+	ck_assert_int_eq(cl->ipv6cp.fsm.state, PPP_ST_STOPPING); /* RXJ- in Opened */
+	L.qn[0] = L.qn[1] = 0;
+	h_run(&L, L.now + 60000);
+	ck_assert(ppp_fsm_opened(&cl->ipcp.fsm));
+	ck_assert(!L.side[1].finished);
+	ck_assert(!L.side[0].finished);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ppp_ipv6cp");
@@ -492,6 +536,7 @@ static Suite *suite(void)
 	tcase_add_test(t, silent_ipv6cp_peer_leaves_link_up);
 	tcase_add_test(t, lcp_renegotiation_brings_ipv6cp_back);
 	tcase_add_test(t, malformed_and_extra_options_rejected);
+	tcase_add_test(t, captured_request_and_reject);
 	suite_add_tcase(s, t);
 	return s;
 }
