@@ -110,8 +110,8 @@ static int ipv6cp_check_req(struct ppp_fsm *f, const struct ppp_cp *req, bool na
 		ppp_out_opt_copy(o, ifid);
 		return PPP_CONF_REJ;
 	}
-	/* suggest an identifier for the peer: never ours, and a new one each time so a
-	 * peer that takes it cannot land on our own */
+	/* suggest an identifier for the peer: never ours, and not the one suggested last
+	 * time (a peer asking again did not take it) */
 	uint8_t hint[8];
 	draw_id(s, hint, v->my_id, v->nak_sent ? v->nak_id : NULL,
 	        v->peer_has_id ? v->peer_id : NULL);
