@@ -20,7 +20,8 @@ start)
   "address_assignment": "pool", "pool": [{"start": "10.77.0.1", "end": "10.77.0.9"}]},
  "policies": [{"name": "lab", "conditions": [{"attribute": "Tunnel-Type", "value": "l2tp"}],
                "permission": "grant"}],
- "users": [{"name": "labuser", "password": "labpass", "dialin": "policy"}]}
+ "users": [{"name": "labuser", "password": "labpass", "dialin": "policy"}],
+ "serve": {"ppp": {"ipv6": true}}}
 CONF
     "$VNET" --config "$W/vnet.json" serve --listen 127.0.0.1:1701 --capture "$W/serve.pcap" \
         > "$W/serve.out" 2> "$W/serve.log" &
