@@ -111,6 +111,39 @@ static struct l2tp_txslot *tx_slot(struct l2tp_tunnel *t, unsigned i)
 	return &t->tx[(t->tx_head + i) % L2TP_CTRL_TXQ];
 }
 
+static uint8_t *tx_bytes(struct l2tp_tunnel *t, const struct l2tp_txslot *s)
+{
+	return t->txbuf + s->off;
+}
+
+static int tx_place(struct l2tp_tunnel *t, size_t n);
+
+/* Room in the queue for one more message of about n bytes. */
+static bool queue_room(struct l2tp_tunnel *t, size_t n)
+{
+	return t->tx_count < L2TP_CTRL_TXQ && tx_place(t, n) >= 0;
+}
+
+/* Where a message of n bytes can go in txbuf, or -1 when it does not fit now. Messages
+ * are acknowledged in order, so the ring is used from its oldest message on: a message
+ * never wraps, the unused tail before a wrap is skipped. */
+static int tx_place(struct l2tp_tunnel *t, size_t n)
+{
+	if (n > L2TP_CTRL_TXBUF) return -1;
+	if (t->tx_count == 0) return 0;
+	size_t first = tx_slot(t, 0)->off;
+	const struct l2tp_txslot *last = tx_slot(t, t->tx_count - 1);
+	size_t end = (size_t)last->off + last->len;
+	if (last->off >= first) {
+		/* not wrapped: room after the last, else before the first */
+		if (end + n <= L2TP_CTRL_TXBUF) return (int)end;
+		if (n <= first) return 0;
+		return -1;
+	}
+	/* wrapped: room between the last and the first */
+	return end + n <= first ? (int)end : -1;
+}
+
 /* Send queued messages the peer's window has room for. */
 static void send_pending(struct l2tp_tunnel *t, uint64_t now)
 {
@@ -122,7 +155,7 @@ static void send_pending(struct l2tp_tunnel *t, uint64_t now)
 			continue;
 		}
 		if (in_flight >= t->peer_rwin) break;
-		raw_send(t, s->buf, s->len);
+		raw_send(t, tx_bytes(t, s), s->len);
 		s->sent = true;
 		in_flight++;
 		if (t->rtx_at == L2TP_NEVER) t->rtx_at = now + t->rto;
@@ -139,13 +172,23 @@ int l2tp_ctrl_queue(struct l2tp_tunnel *t, struct l2tp_msg *m, uint64_t now)
 	}
 	m->ns = t->ns;
 	m->nr = t->nr;
-	struct l2tp_txslot *s = tx_slot(t, t->tx_count);
-	size_t n = l2tp_encode(m, s->buf, sizeof s->buf);
+	uint8_t enc[L2TP_CTRL_MSG_MAX];
+	size_t n = l2tp_encode(m, enc, sizeof enc);
 	if (n == 0) {
 		l2tp_ctrl_log(t, L2TP_EV_INFO, m->session_id, "%s does not fit in %zu bytes, not sent",
-		              l2tp_msg_name(m->msg_type), sizeof s->buf);
+		              l2tp_msg_name(m->msg_type), sizeof enc);
 		return -1;
 	}
+	int off = tx_place(t, n);
+	if (off < 0) {
+		l2tp_ctrl_log(t, L2TP_EV_INFO, m->session_id,
+		              "%s not sent: the messages awaiting acknowledgement fill the queue",
+		              l2tp_msg_name(m->msg_type));
+		return -1;
+	}
+	struct l2tp_txslot *s = tx_slot(t, t->tx_count);
+	memcpy(t->txbuf + off, enc, n);
+	s->off = (uint16_t)off;
 	s->len = (uint16_t)n;
 	s->ns = t->ns;
 	s->sent = false;
@@ -193,7 +236,7 @@ static void take_ack(struct l2tp_tunnel *t, uint16_t nr, uint64_t now)
 	for (unsigned i = 0; i < t->tx_count; i++) any_sent |= tx_slot(t, i)->sent;
 	if (any_sent) t->rtx_at = now + t->rto;
 	/* CDNs that waited for room */
-	for (unsigned i = 0; i < L2TP_CTRL_CALLS && t->tx_count < L2TP_CTRL_TXQ; i++) {
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS && queue_room(t, 64); i++) {
 		struct l2tp_call *c = &t->calls[i];
 		if (c->state != L2TP_CALL_CDN_PENDING) continue;
 		send_cdn(t, c->peer_sid, c->local_sid, c->cdn_result, c->cdn_error, NULL, now);
@@ -371,7 +414,7 @@ uint64_t l2tp_ctrl_call_close(struct l2tp_tunnel *t, uint16_t local_sid, uint16_
 {
 	struct l2tp_call *c = l2tp_ctrl_call(t, local_sid);
 	if (c && c->state == L2TP_CALL_CDN_PENDING) return l2tp_ctrl_deadline(t);
-	if (c && t->tx_count >= L2TP_CTRL_TXQ) {
+	if (c && !queue_room(t, 64)) {
 		/* no room now: the owner is told at once, the CDN follows the next ack */
 		l2tp_ctrl_log(t, L2TP_EV_CALL_DOWN, local_sid,
 		              "call %u cleared: CDN result %u error %u waits for room in the queue",
@@ -835,7 +878,9 @@ uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, 
 		t->ack_owed = true;
 		l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "duplicate %s ns %u (expected %u), acknowledged again",
 		              l2tp_msg_name(m.msg_type) ? l2tp_msg_name(m.msg_type) : "message", m.ns, t->nr);
-	} else if (d == 0 && t->tx_count >= L2TP_CTRL_TXQ && answered_by_message(m.msg_type)) {
+	} else if (d == 0 && answered_by_message(m.msg_type) &&
+	           !queue_room(t, m.msg_type == L2TP_MSG_SCCRQ || m.msg_type == L2TP_MSG_SCCRP
+	                              ? L2TP_CTRL_MSG_MAX : 64)) {
 		/* no room to queue the answer: leave the message unacknowledged, the peer
 		 * sends it again once our queue has drained */
 		t->st.dropped++;
@@ -896,7 +941,7 @@ uint64_t l2tp_ctrl_tick(struct l2tp_tunnel *t, uint64_t now)
 			if (!s->sent) break;
 			l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "retransmit ns %u (try %u, next in %u ms)", s->ns,
 			              t->retries, t->rto);
-			raw_send(t, s->buf, s->len);
+			raw_send(t, tx_bytes(t, s), s->len);
 		}
 		t->rtx_at = now + t->rto;
 	}

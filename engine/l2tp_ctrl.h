@@ -31,6 +31,10 @@
 #define L2TP_CTRL_TXQ 6        /* control messages awaiting acknowledgement or window */
 #define L2TP_CTRL_RXQ 2        /* out-of-order control messages held */
 #define L2TP_CTRL_MSG_MAX 256  /* largest control message this side sends */
+#define L2TP_CTRL_TXBUF 640    /* bytes of the queued messages together (most are under
+                                  64 bytes; an SCCRP with challenge and hidden AVPs is the
+                                  largest, near 240): a queue without room for the next
+                                  message is full, as with TXQ messages in it */
 #define L2TP_CTRL_RX_MAX 256   /* largest out-of-order message held (bigger ones wait
                                   for the peer's retransmission) */
 #define L2TP_CTRL_CALLS 16     /* calls per tunnel */
@@ -140,8 +144,8 @@ struct l2tp_call {
 struct l2tp_txslot {
 	uint16_t ns;
 	uint16_t len;
+	uint16_t off;            /* where the message starts in the tunnel's txbuf */
 	bool sent;
-	uint8_t buf[L2TP_CTRL_MSG_MAX];
 };
 
 struct l2tp_rxslot {
@@ -180,6 +184,7 @@ struct l2tp_tunnel {
 	uint16_t next_sid;
 	struct l2tp_call calls[L2TP_CTRL_CALLS];
 	struct l2tp_txslot tx[L2TP_CTRL_TXQ];
+	uint8_t txbuf[L2TP_CTRL_TXBUF]; /* the queued messages, in a ring in the order of tx */
 	struct l2tp_rxslot rx[L2TP_CTRL_RXQ];
 	struct l2tp_tunnel_stats st;
 };

@@ -691,6 +691,45 @@ START_TEST(cdns_wait_for_room_in_the_queue)
 }
 END_TEST
 
+START_TEST(queue_ring_wraps_in_order)
+{
+	setup();
+	LNS.ports_max = 16;
+	establish();
+	uint16_t sids[16];
+	for (int i = 0; i < 16; i++) {
+		ck_assert_uint_ne(l2tp_lac_call(&LAC.t, N.now), 0);
+		run(N.now + 100);
+		sids[i] = LNS.last_up;
+	}
+	ck_assert_uint_eq(LNS.calls_up, 16);
+	unsigned w0 = N.nwire;
+	/* sixteen CDNs of about 45 bytes pass through 640 bytes of queue: it wraps */
+	for (int i = 0; i < 16; i++)
+		l2tp_ctrl_call_close(&LNS.t, sids[i], 3, 0, "admin reason", N.now);
+	run(N.now + 30000);
+	ck_assert_uint_eq(LAC.calls_down, 16);
+	ck_assert_uint_eq(l2tp_ctrl_active_calls(&LNS.t), 0);
+	ck_assert_uint_eq(LNS.t.tx_count, 0);
+	/* every CDN on the wire decodes, and they went out in order of Ns */
+	int last = -1, cdns = 0;
+	size_t bytes = 0;
+	for (unsigned i = w0; i < N.nwire; i++) {
+		struct l2tp_msg m;
+		if (N.wire_from[i] != 0) continue;
+		ck_assert_int_eq(decode_wire(i, &m), 0);
+		if (m.msg_type != L2TP_MSG_CDN) continue;
+		ck_assert_int_gt((int)m.ns, last);
+		last = m.ns;
+		cdns++;
+		bytes += N.wire[i].len;
+	}
+	ck_assert_int_ge(cdns, 16);
+	ck_assert_uint_gt(bytes, L2TP_CTRL_TXBUF); /* more than the ring holds: it wrapped */
+	ck_assert_uint_eq(LNS.t.st.retransmits, 0); /* nothing was lost on the way */
+}
+END_TEST
+
 START_TEST(stopccn_teardown)
 {
 	setup();
@@ -1131,6 +1170,7 @@ static Suite *suite(void)
 	tcase_add_test(t, ports_exhausted_cdn);
 	tcase_add_test(t, full_queue_leaves_request_for_retransmission);
 	tcase_add_test(t, cdns_wait_for_room_in_the_queue);
+	tcase_add_test(t, queue_ring_wraps_in_order);
 	tcase_add_test(t, stopccn_teardown);
 	tcase_add_test(t, unknown_mandatory_avp_clears_tunnel);
 	tcase_add_test(t, bad_version_refused);
