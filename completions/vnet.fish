@@ -28,6 +28,7 @@ complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcomman
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l listen
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l capture
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l control
+complete -c vnet -n '__fish_seen_subcommand_from serve' -l accounting
 complete -c vnet -n '__fish_seen_subcommand_from serve' -s d
 complete -c vnet -n '__fish_seen_subcommand_from error' -l list
 complete -c vnet -n '__fish_seen_subcommand_from show' -l control

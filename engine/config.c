@@ -1283,6 +1283,114 @@ static void load_certs(struct ld *l, json_t *o, const char *base)
 	pop(l, m);
 }
 
+static void get_addr(struct ld *l, json_t *o, const char *key, bool *has, uint32_t *out)
+{
+	const char *t = get_str(l, o, key, false);
+	if (!t) return;
+	if (ipv4_parse(t, out) != 0) {
+		struct mark m = push_key(l, key);
+		problem(l, "\"%s\" is not an IPv4 address", t);
+		pop(l, m);
+		return;
+	}
+	if (has) *has = true;
+}
+
+/* Up to two IPv4 addresses ("dns", "wins"). */
+static void get_addr2(struct ld *l, json_t *o, const char *key, uint32_t out[2])
+{
+	size_t n = 0;
+	char **v = get_strv(l, o, key, &n);
+	struct mark m = push_key(l, key);
+	if (n > 2) problem(l, "at most two addresses, got %zu", n);
+	for (size_t i = 0; i < n && i < 2; i++) {
+		struct mark mi = push_idx(l, i);
+		if (ipv4_parse(v[i], &out[i]) != 0) problem(l, "\"%s\" is not an IPv4 address", v[i]);
+		pop(l, mi);
+	}
+	pop(l, m);
+	free_strv(v, n);
+}
+
+/* A sub-object of "serve"; an empty object stands in when absent. */
+static json_t *sub_object(struct ld *l, json_t *o, const char *key, json_t **empty)
+{
+	json_t *v = json_object_get(o, key);
+	if (v && !json_is_null(v) && !json_is_object(v)) {
+		struct mark m = push_key(l, key);
+		problem(l, "expected an object, got %s", json_type_phrase(v));
+		pop(l, m);
+		v = NULL;
+	}
+	if (!v || json_is_null(v)) v = *empty = json_object();
+	return v;
+}
+
+static void load_serve(struct ld *l, json_t *o, const char *base)
+{
+	struct serve_conf *sc = &l->c->serve;
+	json_t *empty = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL;
+	struct mark m = push_key(l, "serve");
+	if (o && !json_is_null(o) && !json_is_object(o)) {
+		problem(l, "expected an object, got %s", json_type_phrase(o));
+		o = NULL;
+	}
+	if (!o || json_is_null(o)) o = empty = json_object();
+	static const char *const keys[] = {"listen", "host_name", "local_address", "dns", "wins",
+		"accounting", "tun", "l2tp", "ppp", "limits", NULL};
+	check_keys(l, o, keys);
+	sc->listen = xstrdup(get_str(l, o, "listen", false));
+	sc->host_name = xstrdup(get_str(l, o, "host_name", false));
+	get_addr(l, o, "local_address", &sc->has_local_address, &sc->local_address);
+	get_addr2(l, o, "dns", sc->dns);
+	get_addr2(l, o, "wins", sc->wins);
+	sc->accounting = xstrdup(get_str(l, o, "accounting", false));
+	sc->accounting_path = resolve(base, sc->accounting);
+	sc->tun = xstrdup(get_str(l, o, "tun", false));
+
+	json_t *t = sub_object(l, o, "l2tp", &e1);
+	struct mark ml = push_key(l, "l2tp");
+	static const char *const lk[] = {"secret", "hide_avps", "hello_interval", "retries",
+		"rto_max", NULL};
+	check_keys(l, t, lk);
+	sc->secret = xstrdup(get_str(l, t, "secret", false));
+	sc->hide_avps = get_bool(l, t, "hide_avps", false);
+	if (sc->hide_avps && !sc->secret) problem(l, "hide_avps needs a secret");
+	sc->hello_interval = get_int(l, t, "hello_interval", 0, 3600, 60);
+	sc->retries = get_int(l, t, "retries", 1, 20, 5);
+	sc->rto_max = get_int(l, t, "rto_max", 1, 120, 8);
+	pop(l, ml);
+
+	json_t *p = sub_object(l, o, "ppp", &e2);
+	struct mark mp = push_key(l, "ppp");
+	static const char *const pk[] = {"mru", "echo_interval", "echo_failures", "auth_retries",
+		"auth_timeout", NULL};
+	check_keys(l, p, pk);
+	sc->mru = get_int(l, p, "mru", 576, 16384, 1400);
+	sc->echo_interval = get_int(l, p, "echo_interval", 0, 3600, 30);
+	sc->echo_failures = get_int(l, p, "echo_failures", 1, 100, 5);
+	sc->auth_retries = get_int(l, p, "auth_retries", 0, 10, 2);
+	sc->auth_timeout = get_int(l, p, "auth_timeout", 1, 600, 30);
+	pop(l, mp);
+
+	json_t *li = sub_object(l, o, "limits", &e3);
+	struct mark mli = push_key(l, "limits");
+	static const char *const lik[] = {"tunnels", "sessions", "half_open",
+		"new_tunnels_per_source", NULL};
+	check_keys(l, li, lik);
+	sc->max_tunnels = get_int(l, li, "tunnels", 1, 1000000, 4096);
+	sc->max_sessions = get_int(l, li, "sessions", 1, 1000000, 20000);
+	sc->max_half_open = get_int(l, li, "half_open", 1, 1000000, 256);
+	sc->new_tunnels_per_source = get_int(l, li, "new_tunnels_per_source", 0, 1000000, 100);
+	pop(l, mli);
+
+	json_decref(empty);
+	json_decref(e1);
+	json_decref(e2);
+	json_decref(e3);
+	pop(l, m);
+}
+
 /* ---- policy index ---------------------------------------------------------------------- */
 static void build_policy_index(struct config *c)
 {
@@ -1343,7 +1451,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 		problem(&l, "the configuration must be a JSON object, got %s", json_type_phrase(root));
 	} else {
 		static const char *const keys[] = {"server", "groups", "policies", "users", "certs",
-			"description", NULL};
+			"serve", "description", NULL};
 		check_keys(&l, root, keys);
 		load_groups(&l, json_object_get(root, "groups"));
 		if (!c->group_words) c->group_words = 1;
@@ -1351,6 +1459,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 		load_policies(&l, json_object_get(root, "policies"));
 		load_users(&l, json_object_get(root, "users"));
 		load_certs(&l, json_object_get(root, "certs"), base);
+		load_serve(&l, json_object_get(root, "serve"), base);
 		build_policy_index(c);
 	}
 	json_decref(root);
@@ -1487,6 +1596,12 @@ void config_free(struct config *c)
 	free(c->certs.server_name);
 	free(c->certs.store_path);
 	free(c->certs.client_ca_path);
+	free(c->serve.listen);
+	free(c->serve.host_name);
+	free(c->serve.accounting);
+	free(c->serve.accounting_path);
+	free(c->serve.tun);
+	free(c->serve.secret);
 	free(c->file);
 	free(c->text);
 	free(c);

@@ -177,6 +177,26 @@ struct certs_conf {
 	char *client_ca_path;
 };
 
+/* The "serve" section: how `vnet serve` runs (docs/formats.md). Durations in seconds. */
+struct serve_conf {
+	char *listen;             /* "ADDR[:PORT]", NULL: 127.0.0.1:1701 */
+	char *host_name;          /* L2TP Host Name, NULL: server.name */
+	bool has_local_address;
+	uint32_t local_address;   /* the server's IPCP address (host order) */
+	uint32_t dns[2], wins[2]; /* 0: not offered */
+	char *accounting;         /* as written */
+	char *accounting_path;    /* resolved against the configuration's directory */
+	char *tun;                /* TUN interface name, NULL: no TUN */
+	/* L2TP */
+	char *secret;             /* tunnel authentication, NULL: none */
+	bool hide_avps;
+	int hello_interval, retries, rto_max;
+	/* PPP */
+	int mru, echo_interval, echo_failures, auth_retries, auth_timeout;
+	/* limits */
+	int max_tunnels, max_sessions, max_half_open, new_tunnels_per_source;
+};
+
 struct config {
 	char *file;            /* path given, or "(embedded)samples/vnet.json" */
 	char *text;            /* the JSON text (for positions) */
@@ -190,6 +210,7 @@ struct config {
 	struct user *users;
 	size_t nusers;
 	struct certs_conf certs;
+	struct serve_conf serve;
 	size_t nre_slots;      /* distinct (attribute, pattern) pairs */
 	size_t max_conds;      /* the most conditions any policy has */
 	/* policy index for decisions without a full trace: enabled policies without a

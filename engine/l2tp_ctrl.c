@@ -457,7 +457,7 @@ static void lns_sccrq(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t 
 		return;
 	}
 	t->peer_tid = ptid;
-	t->local_tid = random_id(t);
+	if (!t->local_tid) t->local_tid = random_id(t); /* the owner may have chosen one */
 	uint8_t host[64];
 	size_t hn = 0;
 	if (l2tp_ctrl_avp(t, m, L2TP_AVP_HOST_NAME, host, sizeof host - 1, &hn) == 1) {

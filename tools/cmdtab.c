@@ -116,6 +116,7 @@ static const struct opt serve_opts[] = {
 	{"--listen", "ADDR[:PORT]", "address to listen on (default 127.0.0.1)"},
 	{"--capture", "FILE", "write every packet sent and received to a pcap file"},
 	{"--control", "PATH", "control socket path"},
+	{"--accounting", "FILE", "append accounting records (JSON lines) to FILE"},
 	{"-d", "CATEGORIES", "debug log categories (l2tp,ppp,policy,...)"},
 	{NULL, NULL, NULL},
 };

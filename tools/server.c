@@ -1,0 +1,1221 @@
+/* `vnet serve`: the event loop, tunnels, sessions, admission and data path (server.h). */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "l2tp.h"
+#include "ppp.h"
+
+const char *const srv_cat_names[] = {"main", "l2tp", "ppp", "auth", "policy", "ipcp",
+	"acct", "ctl", "data", NULL};
+
+/* ---- clock and log ------------------------------------------------------------------ */
+uint64_t srv_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *srv_peer_text(const struct stun *t, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (t->peer.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&t->peer;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+		port = ntohs(s4->sin_port);
+		snprintf(buf, n, "%s:%u", a, port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&t->peer;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+		port = ntohs(s6->sin6_port);
+		snprintf(buf, n, "[%s]:%u", a, port);
+	}
+	return buf;
+}
+
+static void peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
+{
+	if (p->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)p)->sin_addr, buf, (socklen_t)n);
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)p)->sin6_addr, buf, (socklen_t)n);
+}
+
+void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
+             const struct ssess *ss, const char *fmt, ...)
+{
+	if (debug_only && !(s->debug >> cat & 1)) return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[40];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	char ids[64] = "";
+	if (ss && ss->tun)
+		snprintf(ids, sizeof ids, " t=%u/%u s=%u/%u", ss->tun->t.local_tid, ss->tun->t.peer_tid,
+		         ss->lsid, ss->psid);
+	else if (t)
+		snprintf(ids, sizeof ids, " t=%u/%u", t->t.local_tid, t->t.peer_tid);
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s.%03ldZ %s%s %s\n", when, ts.tv_nsec / 1000000, srv_cat_names[cat], ids,
+	        msg);
+}
+
+/* Lines about dropped floods: at most a few a second, with the count of the rest. */
+static bool throttle(struct srv *s)
+{
+	uint64_t sec = srv_now_ms() / 1000;
+	if (sec != s->throttle_sec) {
+		if (s->throttle_count > 5)
+			srv_log(s, SC_MAIN, false, NULL, NULL, "%u more drop lines suppressed",
+			        s->throttle_count - 5);
+		s->throttle_sec = sec;
+		s->throttle_count = 0;
+	}
+	return ++s->throttle_count <= 5;
+}
+
+static void rnd(void *ctx, uint8_t *buf, size_t n)
+{
+	(void)ctx;
+	if (RAND_bytes(buf, (int)n) != 1)
+		for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)random();
+}
+
+/* ---- timers ----------------------------------------------------------------------- */
+static void arm(struct event *ev, uint64_t *armed, uint64_t deadline)
+{
+	if (deadline == *armed) return;
+	*armed = deadline;
+	if (deadline == L2TP_NEVER || deadline == PPP_NEVER) {
+		evtimer_del(ev);
+		return;
+	}
+	uint64_t now = srv_now_ms();
+	uint64_t d = deadline > now ? deadline - now : 0;
+	struct timeval tv = {(time_t)(d / 1000), (suseconds_t)(d % 1000) * 1000};
+	evtimer_add(ev, &tv);
+}
+
+static void reap(struct srv *s);
+static void tunnel_check(struct stun *t);
+
+static void tunnel_arm(struct stun *t)
+{
+	arm(t->timer, &t->armed, l2tp_ctrl_deadline(&t->t));
+}
+
+static void sess_arm(struct ssess *ss);
+
+/* ---- sessions ---------------------------------------------------------------------- */
+static struct ssess *sess_by_sid(struct stun *t, uint16_t lsid)
+{
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
+		if (t->sess[i] && t->sess[i]->lsid == lsid) return t->sess[i];
+	return NULL;
+}
+
+static uint64_t sess_deadline(const struct ssess *ss)
+{
+	uint64_t d = ppp_session_deadline(&ss->ppp);
+	if (ss->up && ss->idle_timeout) {
+		uint64_t idle = ss->last_rx_ms + (uint64_t)ss->idle_timeout * 60000;
+		if (idle < d) d = idle;
+	}
+	if (ss->up && ss->session_timeout) {
+		uint64_t end = ss->up_ms + (uint64_t)ss->session_timeout * 60000;
+		if (end < d) d = end;
+	}
+	return d;
+}
+
+static void sess_arm(struct ssess *ss)
+{
+	if (ss->dead) return;
+	arm(ss->timer, &ss->armed, sess_deadline(ss));
+}
+
+static void sess_release(struct srv *s, struct ssess *ss)
+{
+	if (ss->addr && ss->addr_from_pool) addr_pool_release(&s->pool, ss->addr);
+	ss->addr = 0;
+}
+
+/* The end of a session: accounting, counters; the memory goes after the callback. */
+static void sess_end(struct ssess *ss, const char *cause)
+{
+	struct srv *s = ss->srv;
+	if (ss->dead) return;
+	ss->dead = true;
+	if (!ss->cause[0]) snprintf(ss->cause, sizeof ss->cause, "%s", cause);
+	if (ss->acct_started) srv_acct_stop(s, ss);
+	if (ss->up) {
+		s->st.sessions_closed++;
+		srv_log(s, SC_MAIN, false, NULL, ss,
+		        "session %u down cause=%s user=%s rx_bytes=%llu tx_bytes=%llu rx_packets=%llu "
+		        "tx_packets=%llu duration=%llus",
+		        ss->id, ss->cause, ss->ppp.user, (unsigned long long)ss->rx_bytes,
+		        (unsigned long long)ss->tx_bytes, (unsigned long long)ss->rx_pkts,
+		        (unsigned long long)ss->tx_pkts,
+		        (unsigned long long)((srv_now_ms() - ss->up_ms) / 1000));
+	} else {
+		srv_log(s, SC_MAIN, false, NULL, ss, "session %u ended before it came up: %s", ss->id,
+		        ss->cause);
+	}
+	sess_release(s, ss);
+	evtimer_del(ss->timer);
+	if (ss->tun)
+		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
+			if (ss->tun->sess[i] == ss) ss->tun->sess[i] = NULL;
+	s->sessions[ss->id % s->sess_cap] = NULL;
+	s->nsessions--;
+	ss->tun = NULL;
+	ss->next_dead = s->dead_sessions;
+	s->dead_sessions = ss;
+}
+
+static void sess_free(struct ssess *ss)
+{
+	event_free(ss->timer);
+	free(ss);
+}
+
+/* PPP callbacks */
+static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct ssess *ss = ctx;
+	if (!ss->tun || ss->dead) return;
+	l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len);
+}
+
+static const enum srv_cat ppp_cat[] = {
+	[PPP_LOG_TRACE] = SC_PPP, [PPP_LOG_INFO] = SC_PPP, [PPP_LOG_LCP_UP] = SC_PPP,
+	[PPP_LOG_AUTH_OK] = SC_AUTH, [PPP_LOG_AUTH_FAIL] = SC_AUTH, [PPP_LOG_NCP_UP] = SC_IPCP,
+	[PPP_LOG_NCP_FAIL] = SC_IPCP, [PPP_LOG_LINK_DOWN] = SC_PPP,
+};
+
+static void ppp_event_cb(void *ctx, enum ppp_log kind, const char *text)
+{
+	struct ssess *ss = ctx;
+	bool dbg = kind == PPP_LOG_TRACE || kind == PPP_LOG_INFO || kind == PPP_LOG_LCP_UP;
+	srv_log(ss->srv, ppp_cat[kind], dbg, NULL, ss, "%s", text);
+	if (kind == PPP_LOG_AUTH_FAIL) ss->srv->st.auth_failures++;
+}
+
+static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
+{
+	struct ssess *ss = ctx;
+	const struct user *u = config_find_user(ss->srv->cfg, user);
+	if (!u || !u->password) return -1;
+	size_t n = strlen(u->password);
+	if (n + 1 > cap) return -1;
+	memcpy(buf, u->password, n + 1);
+	return (int)n;
+}
+
+static enum auth_method cfg_method(enum ppp_auth_method m)
+{
+	switch (m) {
+	case PPP_AUTH_PAP: return AUTH_PAP;
+	case PPP_AUTH_CHAP_MD5: return AUTH_CHAP;
+	case PPP_AUTH_MSCHAPV2: return AUTH_MSCHAPV2;
+	default: return AUTH_NONE;
+	}
+}
+
+/* The strongest encryption level this server will negotiate with the client. */
+static enum enc_level link_encryption(const struct srv *s)
+{
+	(void)s;
+	return ENC_NONE; /* MPPE is not offered: the data path carries IP in the clear */
+}
+
+static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_method method,
+                                     enum ppp_cred cred)
+{
+	struct ssess *ss = ctx;
+	struct srv *s = ss->srv;
+	struct ppp_admit v = {false, PPP_WINERR_AUTH_FAILURE, NULL};
+	ss->method = (uint8_t)method;
+	char client[INET6_ADDRSTRLEN] = "";
+	if (ss->tun) peer_ip(&ss->tun->peer, client, sizeof client);
+	struct admit_req q = {
+		.user = user,
+		.method = cfg_method(method),
+		.cred = cred == PPP_CRED_OK ? ADMIT_CRED_OK
+		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER : ADMIT_CRED_BAD,
+		.tunnel = TUN_L2TP,
+		.encryption = link_encryption(s),
+		.client_ip = client,
+		.server_ip = s->local_ip,
+		.now = time(NULL),
+		.ports_in_use = s->l2tp_ports_used > 0 ? s->l2tp_ports_used - 1 : 0,
+		.addresses_in_use = (int)addr_pool_clients(&s->pool),
+	};
+	struct attempt a;
+	struct admit_out o;
+	int rc = admit_decide(s->cfg, &q, &a, &s->pres, &o);
+	char why[600];
+	admit_summary(s->cfg, &a, &s->pres, why, sizeof why);
+	if (s->debug >> SC_POLICY & 1) {
+		for (size_t i = 0; i < s->pres.nsteps; i++) {
+			struct step_text st;
+			policy_step_text(s->cfg, &a, &s->pres.steps[i], &st);
+			srv_log(s, SC_POLICY, true, NULL, ss, "step %s %s: %s", st.check,
+			        policy_verdict_name((enum verdict)s->pres.steps[i].verdict), st.note);
+		}
+	}
+	const char *pname = o.policy >= 0 ? s->cfg->policies[o.policy].name : "(none)";
+	if (rc == 0) {
+		uint32_t addr = o.address;
+		if (o.address_from_pool) addr = addr_pool_take(&s->pool, 0);
+		else if (addr && addr_pool_contains(&s->pool, addr) && !addr_pool_take(&s->pool, addr))
+			addr = 0; /* a static or requested address another session holds */
+		if (!addr && (o.address_from_pool || o.address)) {
+			srv_log(s, SC_POLICY, false, NULL, ss,
+			        "session %u rejected user=%s error=720 reason=address-unavailable "
+			        "policy=\"%s\": the granted address is in use", ss->id, user, pname);
+			s->st.sessions_rejected++;
+			v.win_error = 720;
+			v.message = "no address is available for the connection";
+			attempt_free(&a);
+			return v;
+		}
+		ss->addr = addr;
+		ss->addr_from_pool = o.address_from_pool || (addr && addr_pool_contains(&s->pool, addr));
+		ss->policy = o.policy;
+		ss->idle_timeout = o.idle_timeout;
+		ss->session_timeout = o.session_timeout;
+		ss->enc_allowed = o.enc_allowed;
+		ss->admitted = true;
+		char ab[20];
+		srv_log(s, SC_POLICY, false, NULL, ss,
+		        "session %u admitted user=%s method=%s policy=\"%s\" addr=%s idle=%dmin "
+		        "session=%dmin", ss->id, user, srv_tok(ppp_auth_method_names, method),
+		        pname, ipv4_str(addr, ab, sizeof ab), o.idle_timeout, o.session_timeout);
+		v.accept = true;
+		v.win_error = 0;
+	} else {
+		s->st.sessions_rejected++;
+		v.win_error = (unsigned)o.error;
+		v.message = policy_reasons[o.reason].text;
+		ss->win_error = v.win_error;
+		snprintf(ss->cause, sizeof ss->cause, "rejected-%d", o.error);
+		srv_log(s, SC_POLICY, false, NULL, ss,
+		        "session %u rejected user=%s method=%s error=%d reason=%s policy=\"%s\": %s",
+		        ss->id, user, srv_tok(ppp_auth_method_names, method), o.error,
+		        policy_reasons[o.reason].code, pname, why);
+	}
+	attempt_free(&a);
+	return v;
+}
+
+static uint32_t ppp_addr_alloc_cb(void *ctx, uint32_t requested)
+{
+	struct ssess *ss = ctx;
+	(void)requested;
+	return ss->addr;
+}
+
+static void ppp_addr_free_cb(void *ctx, uint32_t addr)
+{
+	(void)ctx;
+	(void)addr; /* the lease lasts as long as the session */
+}
+
+static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
+{
+	struct ssess *ss = ctx;
+	if (ss->dead) return;
+	if (win_error && !ss->win_error) ss->win_error = win_error;
+	if (!ss->cause[0]) {
+		if (win_error) snprintf(ss->cause, sizeof ss->cause, "error-%u", win_error);
+		else snprintf(ss->cause, sizeof ss->cause, "ppp-terminated");
+	}
+	srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s%s%s", why ? why : "",
+	        win_error ? " error=" : "", "");
+	struct stun *t = ss->tun;
+	uint16_t result = ss->admitted || !ss->win_error ? L2TP_CDN_ADMIN : L2TP_CDN_ADMIN;
+	if (t) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "%s", ss->cause);
+		l2tp_ctrl_call_close(&t->t, ss->lsid, result, 0, msg, srv_now_ms());
+		/* call_close reaches call_down, which ends the session */
+		tunnel_arm(t);
+	}
+	sess_end(ss, ss->cause);
+}
+
+/* ---- data path ------------------------------------------------------------------------- */
+static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1) sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
+{
+	uint8_t frame[2048];
+	if (len + 4 > sizeof frame || !ss->tun) return;
+	frame[0] = 0xff;
+	frame[1] = 0x03;
+	frame[2] = 0x00;
+	frame[3] = 0x21;
+	memcpy(frame + 4, ip, len);
+	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len + 4) == 0) {
+		ss->tx_bytes += len;
+		ss->tx_pkts++;
+	}
+}
+
+/* An IPv4 packet from the client. */
+static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
+{
+	struct srv *s = ss->srv;
+	ss->rx_bytes += len;
+	ss->rx_pkts++;
+	ss->last_rx_ms = srv_now_ms();
+	if (len < 20 || ip[0] >> 4 != 4) {
+		s->st.data_dropped++;
+		return;
+	}
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	size_t tot = (size_t)ip[2] << 8 | ip[3];
+	if (ihl < 20 || tot < ihl || tot > len) {
+		s->st.data_dropped++;
+		return;
+	}
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	if (src != ss->addr) {
+		/* spoofed source: not the address this link was given */
+		s->st.data_dropped++;
+		if (throttle(s)) {
+			char a[20], b[20];
+			srv_log(s, SC_DATA, false, NULL, ss, "dropped a packet from %s: the link's address is %s",
+			        ipv4_str(src, a, sizeof a), ipv4_str(ss->addr, b, sizeof b));
+		}
+		return;
+	}
+	if (dst == s->local_addr && ip[9] == 1 && tot >= ihl + 8 && ip[ihl] == 8 &&
+	    (ip[6] & 0x3f) == 0 && ip[7] == 0) {
+		/* ICMP echo request to the server's own address: answer it */
+		uint8_t r[2048];
+		if (tot > sizeof r) return;
+		memcpy(r, ip, tot);
+		memcpy(r + 12, ip + 16, 4);
+		memcpy(r + 16, ip + 12, 4);
+		r[8] = 64;
+		r[10] = r[11] = 0;
+		uint16_t c = csum(r, ihl, 0);
+		r[10] = (uint8_t)(c >> 8);
+		r[11] = (uint8_t)c;
+		r[ihl] = 0; /* echo reply */
+		r[ihl + 2] = r[ihl + 3] = 0;
+		c = csum(r + ihl, tot - ihl, 0);
+		r[ihl + 2] = (uint8_t)(c >> 8);
+		r[ihl + 3] = (uint8_t)c;
+		s->st.icmp_echo++;
+		srv_log(s, SC_DATA, true, NULL, ss, "ICMP echo request %u bytes answered", (unsigned)tot);
+		send_ip(ss, r, tot);
+		return;
+	}
+	s->st.data_dropped++;
+	if (throttle(s)) {
+		char b[20];
+		srv_log(s, SC_DATA, true, NULL, ss, "no route for %s (no TUN interface configured)",
+		        ipv4_str(dst, b, sizeof b));
+	}
+}
+
+/* A PPP frame from the call: IP goes to the data path, the rest to the automata. */
+static void sess_input(struct ssess *ss, const uint8_t *p, size_t len)
+{
+	size_t o = 0;
+	if (len >= 2 && p[0] == 0xff && p[1] == 0x03) o = 2;
+	uint16_t proto = 0;
+	size_t plen = 0;
+	if (o < len && (p[o] & 1)) {
+		proto = p[o];
+		plen = 1;
+	} else if (o + 1 < len) {
+		proto = (uint16_t)(p[o] << 8 | p[o + 1]);
+		plen = 2;
+	}
+	if (proto == PPP_PROTO_IP && ss->ppp.ipcp_up && ss->up) {
+		data_ip(ss, p + o + plen, len - o - plen);
+		return;
+	}
+	ss->rx_bytes += len;
+	ss->rx_pkts++;
+	ppp_session_input(&ss->ppp, p, len, srv_now_ms());
+}
+
+static void sess_after(struct ssess *ss)
+{
+	struct srv *s = ss->srv;
+	if (ss->dead) return;
+	if (!ss->up && ss->ppp.ipcp_up && ss->admitted) {
+		ss->up = true;
+		ss->up_ms = ss->last_rx_ms = srv_now_ms();
+		ss->start_wall = time(NULL);
+		s->st.sessions_up++;
+		char ab[20];
+		srv_log(s, SC_MAIN, false, NULL, ss, "session %u up user=%s addr=%s method=%s", ss->id,
+		        ss->ppp.user, ipv4_str(ss->addr, ab, sizeof ab),
+		        srv_tok(ppp_auth_method_names, ss->method));
+		srv_acct_start(s, ss);
+		ss->acct_started = true;
+	}
+	sess_arm(ss);
+}
+
+static void sess_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ssess *ss = arg;
+	struct srv *s = ss->srv;
+	ss->armed = L2TP_NEVER;
+	uint64_t now = srv_now_ms();
+	if (ss->up && ss->idle_timeout && now >= ss->last_rx_ms + (uint64_t)ss->idle_timeout * 60000) {
+		srv_session_disconnect(s, ss, "idle-timeout");
+	} else if (ss->up && ss->session_timeout &&
+	           now >= ss->up_ms + (uint64_t)ss->session_timeout * 60000) {
+		srv_session_disconnect(s, ss, "session-timeout");
+	} else {
+		ppp_session_tick(&ss->ppp, now);
+		sess_after(ss);
+	}
+	reap(s);
+}
+
+void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause)
+{
+	if (ss->dead) return;
+	snprintf(ss->cause, sizeof ss->cause, "%s", cause);
+	srv_log(s, SC_MAIN, false, NULL, ss, "session %u: disconnecting (%s)", ss->id, cause);
+	ppp_session_close(&ss->ppp, cause, 0, srv_now_ms());
+	sess_after(ss);
+}
+
+static struct ssess *sess_new(struct stun *t, uint16_t lsid)
+{
+	struct srv *s = t->srv;
+	struct ssess *ss = calloc(1, sizeof *ss);
+	if (!ss) return NULL;
+	ss->timer = evtimer_new(s->base, sess_timer_cb, ss);
+	if (!ss->timer) {
+		free(ss);
+		return NULL;
+	}
+	/* a free slot in the session table */
+	for (unsigned k = 0; k < s->sess_cap; k++) {
+		uint32_t id = ++s->next_session;
+		if (id == 0) id = ++s->next_session;
+		if (!s->sessions[id % s->sess_cap]) {
+			ss->id = id;
+			break;
+		}
+	}
+	if (!ss->id) {
+		event_free(ss->timer);
+		free(ss);
+		return NULL;
+	}
+	s->sessions[ss->id % s->sess_cap] = ss;
+	s->nsessions++;
+	ss->srv = s;
+	ss->tun = t;
+	ss->lsid = lsid;
+	struct l2tp_call *c = l2tp_ctrl_call(&t->t, lsid);
+	ss->psid = c ? c->peer_sid : 0;
+	ss->policy = -1;
+	ss->armed = L2TP_NEVER;
+	ss->start_ms = srv_now_ms();
+	ss->cbs = (struct ppp_session_cbs){
+		.ctx = ss, .send = ppp_send_cb, .event = ppp_event_cb, .random = rnd,
+		.password = ppp_password_cb, .admit = ppp_admit_cb, .addr_alloc = ppp_addr_alloc_cb,
+		.addr_free = ppp_addr_free_cb, .finished = ppp_finished_cb,
+	};
+	ppp_session_init(&ss->ppp, &s->ppp_conf, &ss->cbs);
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
+		if (!t->sess[i]) {
+			t->sess[i] = ss;
+			break;
+		}
+	return ss;
+}
+
+/* ---- tunnels --------------------------------------------------------------------------- */
+static void tun_send_cb(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct stun *t = ctx;
+	struct srv *s = t->srv;
+	ssize_t n = sendto(s->fd, buf, len, 0, (const struct sockaddr *)&t->peer, t->peerlen);
+	if (n < 0) {
+		if (throttle(s))
+			srv_log(s, SC_L2TP, false, t, NULL, "send failed: %s", strerror(errno));
+		return;
+	}
+	s->st.tx_datagrams++;
+	s->st.tx_bytes += len;
+	srv_capture(s, &t->peer, true, buf, len);
+}
+
+static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text)
+{
+	struct stun *t = ctx;
+	struct srv *s = t->srv;
+	bool dbg = kind == L2TP_EV_TRACE || kind == L2TP_EV_INFO;
+	char peer[80];
+	if (kind == L2TP_EV_TUNNEL_UP) {
+		srv_log(s, SC_L2TP, false, t, NULL, "tunnel up peer=%s host=%s", srv_peer_text(t, peer, sizeof peer),
+		        t->t.peer_host[0] ? t->t.peer_host : "?");
+		return;
+	}
+	if (sid) {
+		struct ssess *ss = sess_by_sid(t, sid);
+		if (ss) {
+			srv_log(s, SC_L2TP, dbg, NULL, ss, "%s", text);
+			return;
+		}
+	}
+	srv_log(s, SC_L2TP, dbg, t, NULL, "%s%s%u: %s", kind == L2TP_EV_TUNNEL_DOWN ? "tunnel down: " : "",
+	        sid ? "session " : "", sid, text);
+}
+
+static bool tun_port_acquire(void *ctx)
+{
+	struct stun *t = ctx;
+	struct srv *s = t->srv;
+	int ports = s->cfg->server.ports[TUN_L2TP];
+	if (s->l2tp_ports_used >= ports) {
+		s->st.refused_ports++;
+		srv_log(s, SC_L2TP, false, t, NULL,
+		        "incoming call refused: all %d L2TP ports are in use (server.ports.l2tp): "
+		        "CDN result 4 error 4, the client shows error 628", ports);
+		return false;
+	}
+	if (s->nsessions >= s->sess_cap - 1) {
+		s->st.refused_ports++;
+		srv_log(s, SC_L2TP, false, t, NULL,
+		        "incoming call refused: %u sessions reached serve.limits.sessions", s->nsessions);
+		return false;
+	}
+	s->l2tp_ports_used++;
+	return true;
+}
+
+static void tun_port_release(void *ctx)
+{
+	struct stun *t = ctx;
+	if (t->srv->l2tp_ports_used > 0) t->srv->l2tp_ports_used--;
+}
+
+static void tun_call_up(void *ctx, uint16_t lsid)
+{
+	struct stun *t = ctx;
+	struct srv *s = t->srv;
+	struct ssess *ss = sess_new(t, lsid);
+	if (!ss) {
+		srv_log(s, SC_L2TP, false, t, NULL, "call %u: no memory for a session, cleared", lsid);
+		l2tp_ctrl_call_close(&t->t, lsid, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_NO_RESOURCE,
+		                     "no resources", srv_now_ms());
+		return;
+	}
+	srv_log(s, SC_L2TP, false, NULL, ss, "session %u: call up, starting PPP", ss->id);
+	ppp_session_start(&ss->ppp, srv_now_ms());
+	sess_after(ss);
+}
+
+static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t error)
+{
+	struct stun *t = ctx;
+	struct ssess *ss = sess_by_sid(t, lsid);
+	if (!ss || ss->dead) return;
+	char cause[48];
+	snprintf(cause, sizeof cause, "l2tp-cdn-%u-%u", result, error);
+	ppp_session_lower_down(&ss->ppp, srv_now_ms());
+	sess_end(ss, cause);
+}
+
+static void tun_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
+{
+	struct stun *t = ctx;
+	struct ssess *ss = sess_by_sid(t, lsid);
+	if (!ss || ss->dead) return;
+	sess_input(ss, ppp, len);
+	sess_after(ss);
+}
+
+static void tun_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct stun *t = arg;
+	t->armed = L2TP_NEVER;
+	l2tp_ctrl_tick(&t->t, srv_now_ms());
+	struct srv *s = t->srv;
+	tunnel_check(t);
+	reap(s);
+}
+
+static void half_open_remove(struct stun *t)
+{
+	struct srv *s = t->srv;
+	if (!t->counted_half_open) return;
+	t->counted_half_open = false;
+	if (t->ho_prev) t->ho_prev->ho_next = t->ho_next;
+	else s->half_open = t->ho_next;
+	if (t->ho_next) t->ho_next->ho_prev = t->ho_prev;
+	t->ho_next = t->ho_prev = NULL;
+	if (s->nhalf_open) s->nhalf_open--;
+}
+
+static void tunnel_free(struct stun *t)
+{
+	struct srv *s = t->srv;
+	half_open_remove(t);
+	if (t->t.local_tid && s->tunnels[t->t.local_tid] == t) s->tunnels[t->t.local_tid] = NULL;
+	if (s->ntunnels) s->ntunnels--;
+	s->st.tunnels_closed++;
+	event_free(t->timer);
+	free(t);
+}
+
+/* After any input or tick: keep the tables in step with the tunnel's state. */
+static void tunnel_check(struct stun *t)
+{
+	struct srv *s = t->srv;
+	if (t->counted_half_open && t->t.state != L2TP_TUN_WAIT_CTL_CONN &&
+	    t->t.state != L2TP_TUN_IDLE)
+		half_open_remove(t);
+	if (t->t.state == L2TP_TUN_DEAD) {
+		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
+			if (t->sess[i]) sess_end(t->sess[i], "tunnel-closed");
+		char peer[80];
+		srv_log(s, SC_L2TP, true, t, NULL, "tunnel state freed (peer %s)",
+		        srv_peer_text(t, peer, sizeof peer));
+		tunnel_free(t);
+		return;
+	}
+	tunnel_arm(t);
+}
+
+static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen)
+{
+	struct stun *t = calloc(1, sizeof *t);
+	if (!t) return NULL;
+	t->timer = evtimer_new(s->base, tun_timer_cb, t);
+	if (!t->timer) {
+		free(t);
+		return NULL;
+	}
+	t->srv = s;
+	t->peer = *peer;
+	t->peerlen = plen;
+	t->armed = L2TP_NEVER;
+	t->created_ms = srv_now_ms();
+	t->cbs = (struct l2tp_ctrl_cbs){
+		.ctx = t, .send = tun_send_cb, .event = tun_event_cb, .random = rnd,
+		.port_acquire = tun_port_acquire, .port_release = tun_port_release,
+		.call_up = tun_call_up, .call_down = tun_call_down, .data = tun_data,
+	};
+	l2tp_ctrl_init(&t->t, &s->l2tp_conf, &t->cbs);
+	/* a free local tunnel ID, random to make blind injection harder */
+	uint16_t r;
+	rnd(NULL, (uint8_t *)&r, sizeof r);
+	for (unsigned k = 0; k < 65536; k++, r++) {
+		if (r == 0) continue;
+		if (!s->tunnels[r]) {
+			t->t.local_tid = r;
+			break;
+		}
+	}
+	if (!t->t.local_tid) {
+		event_free(t->timer);
+		free(t);
+		return NULL;
+	}
+	s->tunnels[t->t.local_tid] = t;
+	s->ntunnels++;
+	s->nhalf_open++;
+	t->counted_half_open = true;
+	t->ho_next = s->half_open;
+	if (s->half_open) s->half_open->ho_prev = t;
+	s->half_open = t;
+	s->st.tunnels_opened++;
+	return t;
+}
+
+static void reap(struct srv *s)
+{
+	while (s->dead_sessions) {
+		struct ssess *ss = s->dead_sessions;
+		s->dead_sessions = ss->next_dead;
+		sess_free(ss);
+	}
+}
+
+/* ---- datagrams ------------------------------------------------------------------------ */
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0 && x->sin6_port == y->sin6_port;
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t addr_key(const struct sockaddr_storage *p)
+{
+	if (p->ss_family == AF_INET) return ((const struct sockaddr_in *)p)->sin_addr.s_addr;
+	return fnv(((const struct sockaddr_in6 *)p)->sin6_addr.s6_addr, 16);
+}
+
+/* Per-source admission of new tunnels: false when the source is over its rate. */
+static bool rate_ok(struct srv *s, const struct sockaddr_storage *p)
+{
+	int limit = s->cfg->serve.new_tunnels_per_source;
+	if (limit <= 0) return true;
+	uint32_t key = addr_key(p);
+	uint32_t sec = (uint32_t)(srv_now_ms() / 1000);
+	struct rate_slot *r = &s->rate[fnv((const uint8_t *)&key, 4) % (sizeof s->rate / sizeof s->rate[0])];
+	if (r->key != key || r->sec != sec) {
+		r->key = key;
+		r->sec = sec;
+		r->count = 0;
+	}
+	return ++r->count <= (uint32_t)limit;
+}
+
+static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                                const uint8_t *buf, size_t len)
+{
+	char pt[80];
+	struct stun tmp;
+	tmp.peer = *peer;
+	struct l2tp_msg m;
+	struct diag_err err;
+	if (l2tp_decode(buf, len, &m, &err) != 0) {
+		s->st.malformed++;
+		if (throttle(s))
+			srv_log(s, SC_L2TP, false, NULL, NULL, "malformed datagram from %s dropped: offset %zu: %s",
+			        srv_peer_text(&tmp, pt, sizeof pt), err.off, err.reason);
+		return;
+	}
+	uint16_t ptid = 0;
+	const struct l2tp_avp *av = l2tp_find_avp(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	if (av && !av->hidden && av->val_len == 2) ptid = (uint16_t)(av->val[0] << 8 | av->val[1]);
+	uint32_t h = fnv(buf, len);
+	/* a half-open tunnel of this peer: a retransmitted SCCRQ, or a message to tunnel 0 */
+	for (struct stun *t = s->half_open; t; t = t->ho_next) {
+		if (t->t.state != L2TP_TUN_WAIT_CTL_CONN || !same_peer(&t->peer, peer)) continue;
+		bool match = m.msg_type == L2TP_MSG_SCCRQ
+		             ? (ptid ? t->sccrq_peer_tid == ptid : t->sccrq_hash == h)
+		             : true;
+		if (!match) continue;
+		l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
+		tunnel_check(t);
+		return;
+	}
+	if (!m.is_control || m.msg_type != L2TP_MSG_SCCRQ || m.session_id != 0) {
+		s->st.unknown_tunnel++;
+		if (throttle(s))
+			srv_log(s, SC_L2TP, false, NULL, NULL, "%s for tunnel 0 from %s that is not an SCCRQ, dropped",
+			        m.is_control ? (l2tp_msg_name(m.msg_type) ? l2tp_msg_name(m.msg_type) : "control message")
+			                     : "data message",
+			        srv_peer_text(&tmp, pt, sizeof pt));
+		return;
+	}
+	const struct serve_conf *sc = &s->cfg->serve;
+	const char *why = NULL;
+	if (s->stopping) why = "the server is stopping";
+	else if (!rate_ok(s, peer)) {
+		s->st.refused_rate++;
+		why = "too many new tunnels from this address (serve.limits.new_tunnels_per_source)";
+	} else if (s->nhalf_open >= (unsigned)sc->max_half_open) {
+		s->st.refused_half_open++;
+		why = "too many tunnels half open (serve.limits.half_open)";
+	} else if (s->ntunnels >= (unsigned)sc->max_tunnels) {
+		s->st.refused_tunnels++;
+		why = "tunnel limit reached (serve.limits.tunnels)";
+	}
+	if (why) {
+		if (throttle(s))
+			srv_log(s, SC_L2TP, false, NULL, NULL, "SCCRQ from %s dropped: %s",
+			        srv_peer_text(&tmp, pt, sizeof pt), why);
+		return;
+	}
+	struct stun *t = tunnel_new(s, peer, plen);
+	if (!t) {
+		s->st.refused_tunnels++;
+		return;
+	}
+	t->sccrq_peer_tid = ptid;
+	t->sccrq_hash = h;
+	l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
+	tunnel_check(t);
+}
+
+static void udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct srv *s = arg;
+	uint8_t buf[4096];
+	for (int burst = 0; burst < 64; burst++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof peer;
+		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
+		if (n < 0) break;
+		s->st.rx_datagrams++;
+		s->st.rx_bytes += (uint64_t)n;
+		srv_capture(s, &peer, false, buf, (size_t)n);
+		uint16_t tid = l2tp_ctrl_peek_tid(buf, (size_t)n);
+		if (n < 6) {
+			s->st.malformed++;
+			continue;
+		}
+		if (tid == 0) {
+			new_tunnel_datagram(s, &peer, plen, buf, (size_t)n);
+			continue;
+		}
+		struct stun *t = s->tunnels[tid];
+		if (!t || !same_host(&t->peer, &peer)) {
+			s->st.unknown_tunnel++;
+			if (throttle(s)) {
+				struct stun tmp;
+				tmp.peer = peer;
+				char pt[80];
+				srv_log(s, SC_L2TP, false, NULL, NULL, "datagram for unknown tunnel %u from %s dropped",
+				        tid, srv_peer_text(&tmp, pt, sizeof pt));
+			}
+			continue;
+		}
+		if (!same_peer(&t->peer, &peer)) { /* the peer moved to another port */
+			t->peer = peer;
+			t->peerlen = plen;
+		}
+		uint32_t bad = t->t.st.bad;
+		l2tp_ctrl_input(&t->t, buf, (size_t)n, srv_now_ms());
+		if (t->t.st.bad != bad) s->st.malformed++;
+		tunnel_check(t);
+	}
+	reap(s);
+}
+
+/* ---- start and stop ------------------------------------------------------------------- */
+static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	unsigned port = 1701;
+	const char *p = text;
+	memset(ss, 0, sizeof *ss);
+	if (*p == '[') {
+		const char *e = strchr(p, ']');
+		if (!e || (size_t)(e - p - 1) >= sizeof host) return -1;
+		memcpy(host, p + 1, (size_t)(e - p - 1));
+		host[e - p - 1] = 0;
+		p = e + 1;
+		if (*p == ':') {
+			char *end;
+			unsigned long v = strtoul(p + 1, &end, 10);
+			if (*end || v > 65535 || end == p + 1) return -1;
+			port = (unsigned)v;
+		} else if (*p) {
+			return -1;
+		}
+	} else {
+		const char *c = strrchr(p, ':');
+		if (c && strchr(p, ':') == c) {
+			if ((size_t)(c - p) >= sizeof host) return -1;
+			memcpy(host, p, (size_t)(c - p));
+			host[c - p] = 0;
+			char *end;
+			unsigned long v = strtoul(c + 1, &end, 10);
+			if (*end || v > 65535 || end == c + 1) return -1;
+			port = (unsigned)v;
+		} else {
+			if (strlen(p) >= sizeof host) return -1;
+			strcpy(host, p);
+		}
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof *s4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *s6;
+		return 0;
+	}
+	return -1;
+}
+
+static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
+
+static void stop_all(struct srv *s, const char *why)
+{
+	if (s->stopping) return;
+	s->stopping = true;
+	srv_log(s, SC_MAIN, false, NULL, NULL, "stopping (%s): clearing %u tunnels", why, s->ntunnels);
+	uint64_t now = srv_now_ms();
+	for (unsigned i = 1; i < 65536; i++) {
+		struct stun *t = s->tunnels[i];
+		if (!t) continue;
+		for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
+			if (t->sess[k]) snprintf(t->sess[k]->cause, sizeof t->sess[k]->cause, "server-shutdown");
+		if (t->t.state == L2TP_TUN_ESTABLISHED || t->t.state == L2TP_TUN_WAIT_CTL_CONN)
+			l2tp_ctrl_stop(&t->t, L2TP_STOP_SHUTDOWN, 0, "server shutting down", now);
+		tunnel_check(t);
+	}
+	reap(s);
+	/* give the StopCCNs a moment to be acknowledged, then leave */
+	struct timeval tv = {1, 500000};
+	event_base_once(s->base, -1, EV_TIMEOUT, shutdown_cb, s, &tv);
+}
+
+static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct srv *s = arg;
+	event_base_loopexit(s->base, NULL);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct srv *s = arg;
+	if (s->stopping) {
+		event_base_loopexit(s->base, NULL);
+		return;
+	}
+	stop_all(s, sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static int setup_protocols(struct srv *s)
+{
+	const struct config *c = s->cfg;
+	const struct serve_conf *sc = &c->serve;
+	l2tp_ctrl_conf_default(&s->l2tp_conf, false);
+	s->l2tp_conf.host_name = sc->host_name ? sc->host_name : c->server.name;
+	s->l2tp_conf.vendor_name = "vnet";
+	if (sc->secret) {
+		s->l2tp_conf.secret = (const uint8_t *)sc->secret;
+		s->l2tp_conf.secret_len = strlen(sc->secret);
+		s->l2tp_conf.hide_avps = sc->hide_avps;
+	}
+	s->l2tp_conf.hello_ms = (uint32_t)sc->hello_interval * 1000;
+	s->l2tp_conf.max_retries = (uint8_t)sc->retries;
+	s->l2tp_conf.rto_max_ms = (uint32_t)sc->rto_max * 1000;
+	s->l2tp_conf.max_calls = L2TP_CTRL_CALLS;
+
+	struct ppp_session_conf *p = &s->ppp_conf;
+	ppp_session_conf_default(p, true);
+	p->mru = (uint16_t)sc->mru;
+	p->echo_interval_ms = (uint32_t)sc->echo_interval * 1000;
+	p->echo_fail_max = (uint8_t)sc->echo_failures;
+	p->auth.name = s->l2tp_conf.host_name;
+	p->auth.max_retries = (uint8_t)sc->auth_retries;
+	p->auth.timeout_ms = (uint32_t)sc->auth_timeout * 1000;
+	/* methods: what the server enables and the PPP layer speaks, strongest first */
+	uint32_t m = 0;
+	int k = 0;
+	if (c->server.auth_mask >> AUTH_MSCHAPV2 & 1) {
+		m |= PPP_AUTH_BIT(PPP_AUTH_MSCHAPV2);
+		p->auth_pref[k++] = PPP_AUTH_MSCHAPV2;
+	}
+	if (c->server.auth_mask >> AUTH_CHAP & 1) {
+		m |= PPP_AUTH_BIT(PPP_AUTH_CHAP_MD5);
+		p->auth_pref[k++] = PPP_AUTH_CHAP_MD5;
+	}
+	if (c->server.auth_mask >> AUTH_PAP & 1) {
+		m |= PPP_AUTH_BIT(PPP_AUTH_PAP);
+		p->auth_pref[k++] = PPP_AUTH_PAP;
+	}
+	p->auth_pref[k] = PPP_AUTH_NONE;
+	p->auth_methods = m;
+	if (!m) {
+		fprintf(stderr, "vnet: %s: server.auth_methods enables none of pap, chap, mschapv2: "
+		        "no PPP client could authenticate\n", s->config_name);
+		return -1;
+	}
+	p->mppe_levels = 0; /* no CCP: MPPE is not offered */
+	p->mppe_required = false;
+	/* addresses */
+	if (addr_pool_init(&s->pool, &c->server) != 0) {
+		fprintf(stderr, "vnet: %s: server.pool is too large (at most 2^24 addresses)\n",
+		        s->config_name);
+		return -1;
+	}
+	if (sc->has_local_address) s->local_addr = sc->local_address;
+	else if (addr_pool_server(&s->pool)) s->local_addr = addr_pool_server(&s->pool);
+	else if (c->server.naddresses) s->local_addr = c->server.addresses[0];
+	else s->local_addr = 0x0a000001; /* 10.0.0.1 */
+	p->local_addr = s->local_addr;
+	p->dns[0] = sc->dns[0];
+	p->dns[1] = sc->dns[1];
+	p->wins[0] = sc->wins[0];
+	p->wins[1] = sc->wins[1];
+	return 0;
+}
+
+int server_run(const struct server_opts *o)
+{
+	struct srv *s = calloc(1, sizeof *s);
+	if (!s) return 2;
+	s->fd = s->ctl_fd = -1;
+	s->debug = o->debug;
+	s->started = time(NULL);
+	snprintf(s->run_id, sizeof s->run_id, "%lld-%d", (long long)s->started, (int)getpid());
+	struct config_problems probs = {0};
+	s->cfg = config_load(o->config_path, &probs);
+	int rc = 2;
+	if (!s->cfg) {
+		config_problems_print(&probs, o->config_path ? o->config_path : "(embedded)");
+		config_problems_free(&probs);
+		free(s);
+		return 2;
+	}
+	config_problems_free(&probs);
+	s->config_name = s->cfg->file;
+	const struct serve_conf *sc = &s->cfg->serve;
+	s->sess_cap = (unsigned)sc->max_sessions + 1;
+	s->tunnels = calloc(65536, sizeof *s->tunnels);
+	s->sessions = calloc(s->sess_cap, sizeof *s->sessions);
+	if (!s->tunnels || !s->sessions || policy_result_init(&s->pres, s->cfg) != 0) {
+		fprintf(stderr, "vnet: out of memory\n");
+		goto out;
+	}
+	s->pres.full_trace = true;
+	if (setup_protocols(s) != 0) goto out;
+
+	const char *listen = o->listen ? o->listen : sc->listen ? sc->listen : "127.0.0.1:1701";
+	if (parse_listen(listen, &s->local, &s->locallen) != 0) {
+		fprintf(stderr, "vnet: --listen %s: expected ADDR[:PORT] (an IPv4 address, or an IPv6 "
+		        "address in brackets when a port follows)\n", listen);
+		goto out;
+	}
+	s->family = s->local.ss_family;
+	s->fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&s->local, s->locallen) != 0) {
+		fprintf(stderr, "vnet: cannot listen on %s: %s\n", listen, strerror(errno));
+		goto out;
+	}
+	int rcvbuf = 4 << 20;
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	s->locallen = sizeof s->local;
+	getsockname(s->fd, (struct sockaddr *)&s->local, &s->locallen);
+	{
+		struct stun tmp;
+		tmp.peer = s->local;
+		srv_peer_text(&tmp, s->local_text, sizeof s->local_text);
+		peer_ip(&s->local, s->local_ip, sizeof s->local_ip);
+	}
+	s->base = event_base_new();
+	if (!s->base) goto out;
+	if (o->capture && srv_capture_open(s, o->capture) != 0) goto out;
+	const char *acct = o->accounting ? o->accounting : sc->accounting_path;
+	if (acct && srv_acct_open(s, acct) != 0) goto out;
+	char ctlbuf[512];
+	const char *ctl = o->control ? o->control : srv_ctl_default_path(ctlbuf, sizeof ctlbuf);
+	if (srv_ctl_open(s, ctl) != 0) goto out;
+
+	s->ev_udp = event_new(s->base, s->fd, EV_READ | EV_PERSIST, udp_cb, s);
+	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
+	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
+	if (!s->ev_udp || !s->ev_sigint || !s->ev_sigterm) goto out;
+	event_add(s->ev_udp, NULL);
+	event_add(s->ev_sigint, NULL);
+	event_add(s->ev_sigterm, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	char la[20];
+	srv_log(s, SC_MAIN, false, NULL, NULL,
+	        "vnet serve: configuration %s, %d L2TP ports, pool of %llu addresses, server address %s",
+	        s->config_name, s->cfg->server.ports[TUN_L2TP], (unsigned long long)s->pool.size,
+	        ipv4_str(s->local_addr, la, sizeof la));
+	srv_log(s, SC_MAIN, false, NULL, NULL, "control socket %s", s->ctl_path);
+	srv_log(s, SC_MAIN, false, NULL, NULL, "listening on %s", s->local_text);
+	event_base_dispatch(s->base);
+	rc = 0;
+	srv_log(s, SC_MAIN, false, NULL, NULL, "stopped: %llu sessions served, %llu rejected",
+	        (unsigned long long)s->st.sessions_up, (unsigned long long)s->st.sessions_rejected);
+out:
+	if (s->tunnels) {
+		for (unsigned i = 1; i < 65536; i++) {
+			struct stun *t = s->tunnels[i];
+			if (!t) continue;
+			for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
+				if (t->sess[k]) {
+					if (!t->sess[k]->cause[0])
+						snprintf(t->sess[k]->cause, sizeof t->sess[k]->cause, "server-shutdown");
+					sess_end(t->sess[k], t->sess[k]->cause);
+				}
+			s->tunnels[i] = NULL;
+			event_free(t->timer);
+			free(t);
+		}
+	}
+	reap(s);
+	srv_ctl_close(s);
+	srv_acct_close(s);
+	srv_capture_close(s);
+	if (s->ev_udp) event_free(s->ev_udp);
+	if (s->ev_sigint) event_free(s->ev_sigint);
+	if (s->ev_sigterm) event_free(s->ev_sigterm);
+	if (s->base) event_base_free(s->base);
+	if (s->fd >= 0) close(s->fd);
+	policy_result_free(&s->pres);
+	addr_pool_free(&s->pool);
+	free(s->tunnels);
+	free(s->sessions);
+	config_free(s->cfg);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,177 @@
+/* `vnet serve`: the reference L2TP/PPP remote-access server.
+ *
+ * The event loop (libevent) owns sockets, the clock and timers; every protocol decision
+ * is made by the sans-I/O automata of engine/ (l2tp_ctrl, ppp_session) and every
+ * admission by the policy engine (engine/admit.h), exactly as `vnet policy test` decides.
+ * The pieces of the server share the declarations below:
+ *   server.c       the loop, tunnels, sessions, admission, data path, limits
+ *   server_ctl.c   the control socket and what `vnet show` / `vnet disconnect` print
+ *   server_acct.c  accounting records (JSON lines) and the --capture pcap writer
+ */
+#ifndef VNET_SERVER_H
+#define VNET_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "admit.h"
+#include "config.h"
+#include "l2tp_ctrl.h"
+#include "ppp_session.h"
+
+struct event_base;
+struct event;
+
+/* Log categories (-d) */
+enum srv_cat { SC_MAIN, SC_L2TP, SC_PPP, SC_AUTH, SC_POLICY, SC_IPCP, SC_ACCT, SC_CTL,
+	SC_DATA, SC_N };
+extern const char *const srv_cat_names[];
+
+struct server_opts {
+	const char *config_path;   /* NULL: embedded */
+	const char *listen;        /* NULL: the configuration's, else 127.0.0.1:1701 */
+	const char *capture;       /* NULL: none */
+	const char *control;       /* NULL: default path */
+	const char *accounting;    /* NULL: the configuration's */
+	uint32_t debug;            /* 1 << enum srv_cat */
+};
+
+struct srv_stats {
+	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
+	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
+	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
+	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, ctl_requests;
+};
+
+struct stun;
+struct ssess;
+
+struct srv {
+	struct event_base *base;
+	struct config *cfg;
+	const char *config_name;
+	uint32_t debug;
+	int fd;                      /* UDP socket */
+	int family;
+	struct sockaddr_storage local;
+	socklen_t locallen;
+	char local_text[64];         /* "127.0.0.1:1701" */
+	char local_ip[48];           /* "127.0.0.1" */
+	struct event *ev_udp, *ev_sigint, *ev_sigterm, *ev_ctl;
+	/* protocol configuration shared by every tunnel and session */
+	struct l2tp_ctrl_conf l2tp_conf;
+	struct ppp_session_conf ppp_conf;
+	uint32_t local_addr;         /* the server's PPP address (host order) */
+	/* tunnels, by local tunnel ID */
+	struct stun **tunnels;       /* [65536] */
+	unsigned ntunnels, nhalf_open;
+	struct stun *half_open;      /* tunnels waiting for their SCCCN */
+	/* sessions, by server-wide number */
+	struct ssess **sessions;     /* [max_sessions + 1], slot = number % cap */
+	unsigned sess_cap, nsessions;
+	uint32_t next_session;
+	int l2tp_ports_used;
+	struct addr_pool pool;
+	struct policy_result pres;
+	/* per-source rate of new tunnels */
+	struct rate_slot { uint32_t key; uint32_t sec; uint32_t count; } rate[512];
+	/* objects whose end was decided during a callback, freed after it */
+	struct ssess *dead_sessions;
+	bool reaping;
+	/* control socket */
+	int ctl_fd;
+	char *ctl_path;
+	/* accounting and capture */
+	FILE *acct;
+	char *acct_path;
+	char run_id[32];
+	void *pcap, *dumper;         /* pcap_t *, pcap_dumper_t * */
+	/* log throttling for floods */
+	uint64_t throttle_sec;
+	unsigned throttle_count;
+	struct srv_stats st;
+	time_t started;
+	bool stopping;
+	int exit_code;
+};
+
+struct stun {
+	struct l2tp_tunnel t;
+	struct l2tp_ctrl_cbs cbs;
+	struct srv *srv;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	struct event *timer;
+	uint64_t armed;
+	uint64_t created_ms;
+	bool counted_half_open;
+	struct stun *ho_next, *ho_prev; /* list of half-open tunnels */
+	uint16_t sccrq_peer_tid;     /* Assigned Tunnel ID of the SCCRQ (0: hidden) */
+	uint32_t sccrq_hash;         /* of the SCCRQ datagram, to spot its retransmissions */
+	struct ssess *sess[L2TP_CTRL_CALLS];
+};
+
+struct ssess {
+	struct ppp_session ppp;
+	struct ppp_session_cbs cbs;
+	struct srv *srv;
+	struct stun *tun;
+	struct ssess *next_dead;
+	struct event *timer;
+	uint64_t armed;
+	uint32_t id;
+	uint16_t lsid, psid;
+	bool up, dead, acct_started, admitted;
+	uint32_t addr;               /* leased / granted client address, 0 none */
+	bool addr_from_pool;
+	int policy;
+	int idle_timeout, session_timeout; /* minutes */
+	uint32_t enc_allowed;
+	unsigned win_error;
+	time_t start_wall;
+	uint64_t start_ms, up_ms, last_rx_ms;
+	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
+	uint8_t method;              /* enum ppp_auth_method */
+	char cause[48];
+};
+
+static inline const char *srv_tok(const struct tok *t, unsigned v)
+{
+	const char *s = tok_name(t, v);
+	return s ? s : "?";
+}
+
+/* server.c */
+int server_run(const struct server_opts *o);
+uint64_t srv_now_ms(void);
+void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
+             const struct ssess *ss, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* End a session administratively (LCP Terminate, then CDN). */
+void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause);
+const char *srv_peer_text(const struct stun *t, char *buf, size_t n);
+
+/* server_ctl.c */
+int srv_ctl_open(struct srv *s, const char *path);
+void srv_ctl_close(struct srv *s);
+/* The control socket path when none is given: $VNET_CONTROL, else
+ * ${XDG_RUNTIME_DIR:-/tmp}/vnet-control.sock. */
+const char *srv_ctl_default_path(char *buf, size_t n);
+/* Answer one request line ("show sessions json") into a malloc'd text; sets *status
+ * 0 ok, 1 negative answer (no such session), 2 bad request. */
+char *srv_ctl_answer(struct srv *s, const char *line, int *status);
+
+/* server_acct.c */
+int srv_acct_open(struct srv *s, const char *path);
+void srv_acct_start(struct srv *s, const struct ssess *ss);
+void srv_acct_stop(struct srv *s, const struct ssess *ss);
+void srv_acct_close(struct srv *s);
+int srv_capture_open(struct srv *s, const char *path);
+/* One datagram between `peer` and the server (out: the server sent it). */
+void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
+                 const uint8_t *buf, size_t len);
+void srv_capture_close(struct srv *s);
+
+#endif

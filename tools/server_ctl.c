@@ -1,0 +1,451 @@
+/* The control socket of `vnet serve` (server.h): one request line per connection,
+ * answered with a status line ("ok", "no" or "error") and the body, then closed.
+ *
+ *   show sessions|tunnels|ports|pool|stats [json]
+ *   disconnect ID|USER
+ *
+ * Each view is built once as JSON; the text form is rendered from that object, so the two
+ * never disagree.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CTL_LINE_MAX 256
+
+const char *srv_ctl_default_path(char *buf, size_t n)
+{
+	const char *e = getenv("VNET_CONTROL");
+	if (e && *e) {
+		snprintf(buf, n, "%s", e);
+		return buf;
+	}
+	const char *d = getenv("XDG_RUNTIME_DIR");
+	snprintf(buf, n, "%s/vnet-control.sock", d && *d ? d : "/tmp");
+	return buf;
+}
+
+/* ---- views -------------------------------------------------------------------------- */
+static const char *sess_state(const struct ssess *ss)
+{
+	if (ss->up) return "up";
+	switch (ss->ppp.phase) {
+	case PPP_PHASE_ESTABLISH: return "lcp";
+	case PPP_PHASE_AUTH: return "auth";
+	case PPP_PHASE_NETWORK: return "ncp";
+	case PPP_PHASE_TERMINATE: return "terminating";
+	default: return "starting";
+	}
+}
+
+static json_t *view_sessions(struct srv *s)
+{
+	json_t *arr = json_array();
+	uint64_t now = srv_now_ms();
+	for (unsigned i = 0; i < s->sess_cap; i++) {
+		const struct ssess *ss = s->sessions[i];
+		if (!ss) continue;
+		char ab[20], peer[80];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_integer(ss->id));
+		json_object_set_new(o, "user", json_string(ss->ppp.user));
+		json_object_set_new(o, "address", ss->addr ? json_string(ipv4_str(ss->addr, ab, sizeof ab))
+		                                           : json_null());
+		json_object_set_new(o, "client", ss->tun ? json_string(srv_peer_text(ss->tun, peer, sizeof peer))
+		                                         : json_null());
+		json_object_set_new(o, "tunnel", json_integer(ss->tun ? ss->tun->t.local_tid : 0));
+		json_object_set_new(o, "session", json_integer(ss->lsid));
+		json_object_set_new(o, "method", ss->method ? json_string(srv_tok(ppp_auth_method_names, ss->method))
+		                                            : json_null());
+		json_object_set_new(o, "state", json_string(sess_state(ss)));
+		json_object_set_new(o, "policy", ss->policy >= 0 ? json_string(s->cfg->policies[ss->policy].name)
+		                                                 : json_null());
+		json_object_set_new(o, "uptime", json_integer((json_int_t)((now - (ss->up ? ss->up_ms : ss->start_ms)) / 1000)));
+		json_object_set_new(o, "rx_bytes", json_integer((json_int_t)ss->rx_bytes));
+		json_object_set_new(o, "tx_bytes", json_integer((json_int_t)ss->tx_bytes));
+		json_object_set_new(o, "rx_packets", json_integer((json_int_t)ss->rx_pkts));
+		json_object_set_new(o, "tx_packets", json_integer((json_int_t)ss->tx_pkts));
+		json_object_set_new(o, "idle_timeout", json_integer(ss->idle_timeout));
+		json_object_set_new(o, "session_timeout", json_integer(ss->session_timeout));
+		json_array_append_new(arr, o);
+	}
+	json_t *r = json_object();
+	json_object_set_new(r, "sessions", arr);
+	return r;
+}
+
+static json_t *view_tunnels(struct srv *s)
+{
+	json_t *arr = json_array();
+	uint64_t now = srv_now_ms();
+	for (unsigned i = 1; i < 65536; i++) {
+		const struct stun *t = s->tunnels[i];
+		if (!t) continue;
+		char peer[80];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_integer(t->t.local_tid));
+		json_object_set_new(o, "peer_id", json_integer(t->t.peer_tid));
+		json_object_set_new(o, "peer", json_string(srv_peer_text(t, peer, sizeof peer)));
+		json_object_set_new(o, "host", json_string(t->t.peer_host));
+		json_object_set_new(o, "state", json_string(srv_tok(l2tp_tunnel_state_names, t->t.state)));
+		json_object_set_new(o, "sessions", json_integer(l2tp_ctrl_active_calls(&t->t)));
+		json_object_set_new(o, "age", json_integer((json_int_t)((now - t->created_ms) / 1000)));
+		json_object_set_new(o, "rx", json_integer(t->t.st.rx));
+		json_object_set_new(o, "tx", json_integer(t->t.st.tx));
+		json_object_set_new(o, "retransmits", json_integer(t->t.st.retransmits));
+		json_object_set_new(o, "duplicates", json_integer(t->t.st.duplicates));
+		json_array_append_new(arr, o);
+	}
+	json_t *r = json_object();
+	json_object_set_new(r, "tunnels", arr);
+	return r;
+}
+
+static json_t *view_ports(struct srv *s)
+{
+	json_t *r = json_object(), *p = json_object(), *l = json_object();
+	json_object_set_new(l, "total", json_integer(s->cfg->server.ports[TUN_L2TP]));
+	json_object_set_new(l, "in_use", json_integer(s->l2tp_ports_used));
+	json_object_set_new(l, "free", json_integer(s->cfg->server.ports[TUN_L2TP] - s->l2tp_ports_used));
+	json_object_set_new(p, "l2tp", l);
+	json_object_set_new(r, "ports", p);
+	return r;
+}
+
+static json_t *view_pool(struct srv *s)
+{
+	char a[20], b[20];
+	json_t *r = json_object(), *ranges = json_array(), *leases = json_array();
+	for (size_t i = 0; i < s->pool.nranges; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "start", json_string(ipv4_str(s->pool.ranges[i].start, a, sizeof a)));
+		json_object_set_new(o, "end", json_string(ipv4_str(s->pool.ranges[i].end, b, sizeof b)));
+		json_array_append_new(ranges, o);
+	}
+	for (unsigned i = 0; i < s->sess_cap; i++) {
+		const struct ssess *ss = s->sessions[i];
+		if (!ss || !ss->addr) continue;
+		json_t *o = json_object();
+		json_object_set_new(o, "address", json_string(ipv4_str(ss->addr, a, sizeof a)));
+		json_object_set_new(o, "session", json_integer(ss->id));
+		json_object_set_new(o, "user", json_string(ss->ppp.user));
+		json_object_set_new(o, "from_pool", json_boolean(ss->addr_from_pool));
+		json_array_append_new(leases, o);
+	}
+	json_object_set_new(r, "ranges", ranges);
+	json_object_set_new(r, "server_address", json_string(ipv4_str(s->local_addr, a, sizeof a)));
+	json_object_set_new(r, "size", json_integer((json_int_t)s->pool.size));
+	json_object_set_new(r, "in_use", json_integer((json_int_t)addr_pool_clients(&s->pool)));
+	json_object_set_new(r, "free", json_integer((json_int_t)(s->pool.size - s->pool.used)));
+	json_object_set_new(r, "leases", leases);
+	json_t *w = json_object();
+	json_object_set_new(w, "pool", r);
+	return w;
+}
+
+static json_t *view_stats(struct srv *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "uptime", json_integer((json_int_t)(time(NULL) - s->started)));
+	json_object_set_new(o, "listen", json_string(s->local_text));
+	json_object_set_new(o, "tunnels", json_integer(s->ntunnels));
+	json_object_set_new(o, "half_open", json_integer(s->nhalf_open));
+	json_object_set_new(o, "sessions", json_integer(s->nsessions));
+	unsigned up = 0;
+	for (unsigned i = 0; i < s->sess_cap; i++)
+		if (s->sessions[i] && s->sessions[i]->up) up++;
+	json_object_set_new(o, "sessions_up", json_integer(up));
+#define C(f) json_object_set_new(o, #f, json_integer((json_int_t)s->st.f))
+	C(rx_datagrams); C(tx_datagrams); C(rx_bytes); C(tx_bytes); C(malformed);
+	C(unknown_tunnel); C(refused_rate); C(refused_half_open); C(refused_tunnels);
+	C(refused_ports); C(tunnels_opened); C(tunnels_closed); C(sessions_up);
+	C(sessions_rejected); C(sessions_closed); C(auth_failures); C(icmp_echo);
+	C(data_dropped); C(ctl_requests);
+#undef C
+	/* the sessions_up counter above is the total; the live figure is "sessions_up" */
+	json_object_set_new(o, "sessions_up", json_integer(up));
+	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->st.sessions_up));
+	json_t *w = json_object();
+	json_object_set_new(w, "stats", o);
+	return w;
+}
+
+/* ---- text rendering ---------------------------------------------------------------- */
+static void catf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void catf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		va_end(ap);
+		if (n < 0) return;
+		if ((size_t)n < *cap - *len) {
+			*len += (size_t)n;
+			return;
+		}
+		size_t nc = *cap * 2 + (size_t)n;
+		char *nb = realloc(*buf, nc);
+		if (!nb) return;
+		*buf = nb;
+		*cap = nc;
+	}
+}
+
+static const char *js(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "-";
+}
+
+static long long ji(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static char *render_text(const char *what, json_t *v)
+{
+	size_t cap = 4096, len = 0;
+	char *b = malloc(cap);
+	if (!b) return NULL;
+	b[0] = 0;
+	size_t i;
+	json_t *o;
+	if (strcmp(what, "sessions") == 0) {
+		json_t *a = json_object_get(v, "sessions");
+		catf(&b, &len, &cap, "%-6s %-16s %-15s %-22s %-6s %-9s %-11s %8s %10s %10s\n", "ID", "USER",
+		     "ADDRESS", "CLIENT", "TUNNEL", "METHOD", "STATE", "UPTIME", "RX-BYTES", "TX-BYTES");
+		json_array_foreach(a, i, o)
+			catf(&b, &len, &cap, "%-6lld %-16s %-15s %-22s %-6lld %-9s %-11s %7llds %10lld %10lld\n",
+			     ji(o, "id"), js(o, "user"), js(o, "address"), js(o, "client"), ji(o, "tunnel"),
+			     js(o, "method"), js(o, "state"), ji(o, "uptime"), ji(o, "rx_bytes"),
+			     ji(o, "tx_bytes"));
+		catf(&b, &len, &cap, "%zu session%s\n", json_array_size(a), json_array_size(a) == 1 ? "" : "s");
+	} else if (strcmp(what, "tunnels") == 0) {
+		json_t *a = json_object_get(v, "tunnels");
+		catf(&b, &len, &cap, "%-6s %-7s %-22s %-20s %-14s %8s %6s %6s %6s %5s\n", "ID", "PEER-ID",
+		     "PEER", "HOST", "STATE", "SESSIONS", "AGE", "RX", "TX", "RTX");
+		json_array_foreach(a, i, o)
+			catf(&b, &len, &cap, "%-6lld %-7lld %-22s %-20s %-14s %8lld %5llds %6lld %6lld %5lld\n",
+			     ji(o, "id"), ji(o, "peer_id"), js(o, "peer"), js(o, "host"), js(o, "state"),
+			     ji(o, "sessions"), ji(o, "age"), ji(o, "rx"), ji(o, "tx"), ji(o, "retransmits"));
+		catf(&b, &len, &cap, "%zu tunnel%s\n", json_array_size(a), json_array_size(a) == 1 ? "" : "s");
+	} else if (strcmp(what, "ports") == 0) {
+		json_t *l = json_object_get(json_object_get(v, "ports"), "l2tp");
+		catf(&b, &len, &cap, "l2tp: %lld of %lld ports in use, %lld free\n", ji(l, "in_use"),
+		     ji(l, "total"), ji(l, "free"));
+	} else if (strcmp(what, "pool") == 0) {
+		json_t *p = json_object_get(v, "pool");
+		json_array_foreach(json_object_get(p, "ranges"), i, o)
+			catf(&b, &len, &cap, "range %s - %s\n", js(o, "start"), js(o, "end"));
+		catf(&b, &len, &cap, "server address %s; %lld addresses, %lld leased to clients, %lld free\n",
+		     js(p, "server_address"), ji(p, "size"), ji(p, "in_use"), ji(p, "free"));
+		json_array_foreach(json_object_get(p, "leases"), i, o)
+			catf(&b, &len, &cap, "  %-15s session %lld user %s%s\n", js(o, "address"), ji(o, "session"),
+			     js(o, "user"), json_is_true(json_object_get(o, "from_pool")) ? "" : " (static)");
+	} else {
+		json_t *st = json_object_get(v, "stats");
+		const char *k;
+		json_object_foreach(st, k, o) {
+			if (json_is_string(o)) catf(&b, &len, &cap, "%-20s %s\n", k, json_string_value(o));
+			else catf(&b, &len, &cap, "%-20s %lld\n", k, (long long)json_integer_value(o));
+		}
+	}
+	return b;
+}
+
+/* ---- requests ---------------------------------------------------------------------- */
+static char *dupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *dupf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *r = NULL;
+	if (vasprintf(&r, fmt, ap) < 0) r = NULL;
+	va_end(ap);
+	return r;
+}
+
+char *srv_ctl_answer(struct srv *s, const char *line, int *status)
+{
+	char verb[32] = "", what[128] = "", fmt[16] = "";
+	s->st.ctl_requests++;
+	*status = 2;
+	int n = sscanf(line, "%31s %127s %15s", verb, what, fmt);
+	if (n >= 2 && strcmp(verb, "show") == 0) {
+		json_t *v = NULL;
+		if (strcmp(what, "sessions") == 0) v = view_sessions(s);
+		else if (strcmp(what, "tunnels") == 0) v = view_tunnels(s);
+		else if (strcmp(what, "ports") == 0) v = view_ports(s);
+		else if (strcmp(what, "pool") == 0) v = view_pool(s);
+		else if (strcmp(what, "stats") == 0) v = view_stats(s);
+		else return dupf("unknown view \"%s\" (sessions, tunnels, ports, pool, stats)\n", what);
+		char *out;
+		if (n >= 3 && strcmp(fmt, "json") == 0) {
+			char *d = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			out = d ? dupf("%s\n", d) : NULL;
+			free(d);
+		} else {
+			out = render_text(what, v);
+		}
+		json_decref(v);
+		*status = 0;
+		return out;
+	}
+	if (n == 2 && strcmp(verb, "disconnect") == 0) {
+		char *end;
+		unsigned long id = strtoul(what, &end, 10);
+		bool by_id = *what && !*end;
+		size_t cap = 256, len = 0;
+		char *b = malloc(cap);
+		if (!b) return NULL;
+		b[0] = 0;
+		unsigned hits = 0;
+		for (unsigned i = 0; i < s->sess_cap; i++) {
+			struct ssess *ss = s->sessions[i];
+			if (!ss || ss->dead) continue;
+			if (by_id ? ss->id != id : strcasecmp(ss->ppp.user, what) != 0) continue;
+			catf(&b, &len, &cap, "session %u (user %s) disconnected\n", ss->id,
+			     ss->ppp.user[0] ? ss->ppp.user : "-");
+			srv_session_disconnect(s, ss, "admin-disconnect");
+			hits++;
+		}
+		if (!hits) {
+			free(b);
+			*status = 1;
+			return dupf("no session %s %s\n", by_id ? "with id" : "of user", what);
+		}
+		*status = 0;
+		return b;
+	}
+	return dupf("bad request \"%.60s\": expected \"show VIEW [json]\" or \"disconnect ID|USER\"\n", line);
+}
+
+/* ---- connections -------------------------------------------------------------------- */
+static void conn_done(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_free(bev);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)arg;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) bufferevent_free(bev);
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct srv *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = 0;
+	char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+	if (!line) {
+		if (evbuffer_get_length(in) > CTL_LINE_MAX) {
+			bufferevent_write(bev, "error\nrequest line too long\n", 28);
+			bufferevent_disable(bev, EV_READ);
+			bufferevent_setcb(bev, NULL, conn_done, conn_event, s);
+		}
+		return;
+	}
+	int status;
+	char *ans = srv_ctl_answer(s, line, &status);
+	srv_log(s, SC_CTL, true, NULL, NULL, "request \"%.80s\": %s", line,
+	        status == 0 ? "ok" : status == 1 ? "no" : "error");
+	free(line);
+	const char *st = status == 0 ? "ok\n" : status == 1 ? "no\n" : "error\n";
+	bufferevent_write(bev, st, strlen(st));
+	if (ans) bufferevent_write(bev, ans, strlen(ans));
+	free(ans);
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setcb(bev, NULL, conn_done, conn_event, s);
+}
+
+static void ctl_accept(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct srv *s = arg;
+	for (int k = 0; k < 16; k++) {
+		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c < 0) return;
+		struct bufferevent *bev = bufferevent_socket_new(s->base, c, BEV_OPT_CLOSE_ON_FREE);
+		if (!bev) {
+			close(c);
+			continue;
+		}
+		struct timeval tv = {5, 0};
+		bufferevent_set_timeouts(bev, &tv, &tv);
+		bufferevent_setcb(bev, conn_read, NULL, conn_event, s);
+		bufferevent_enable(bev, EV_READ);
+	}
+}
+
+int srv_ctl_open(struct srv *s, const char *path)
+{
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		fprintf(stderr, "vnet: control socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		if (errno != EADDRINUSE) {
+			fprintf(stderr, "vnet: cannot bind the control socket %s: %s\n", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		/* a socket left by a server that is gone may be replaced; a live one may not */
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+		if (probe >= 0) close(probe);
+		if (alive) {
+			fprintf(stderr, "vnet: another server answers on the control socket %s "
+			        "(give --control another path)\n", path);
+			close(fd);
+			return -1;
+		}
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+			fprintf(stderr, "vnet: cannot bind the control socket %s: %s\n", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	chmod(path, 0600);
+	if (listen(fd, 16) != 0) {
+		close(fd);
+		return -1;
+	}
+	s->ctl_fd = fd;
+	s->ctl_path = strdup(path);
+	s->ev_ctl = event_new(s->base, fd, EV_READ | EV_PERSIST, ctl_accept, s);
+	if (!s->ev_ctl) return -1;
+	event_add(s->ev_ctl, NULL);
+	return 0;
+}
+
+void srv_ctl_close(struct srv *s)
+{
+	if (s->ev_ctl) event_free(s->ev_ctl);
+	s->ev_ctl = NULL;
+	if (s->ctl_fd >= 0) close(s->ctl_fd);
+	s->ctl_fd = -1;
+	if (s->ctl_path) unlink(s->ctl_path);
+	free(s->ctl_path);
+	s->ctl_path = NULL;
+}
