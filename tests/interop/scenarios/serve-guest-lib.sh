@@ -56,7 +56,7 @@ ppp_wait() {
             PPP_RESULT=up
             break
         fi
-        if grep -Eiq 'authentication failed|MS-CHAP authentication failed' "$log" 2>/dev/null; then
+        if grep -Eiq 'authentication failed' "$log" 2>/dev/null; then
             PPP_RESULT=auth-failed
             break
         fi
@@ -71,6 +71,11 @@ ppp_wait() {
         kill -0 $XPID 2>/dev/null || { PPP_RESULT=ended; break; }
         sleep 0.25
     done
+    # pppd logs the failure and the end of the link within one poll
+    if [ $PPP_RESULT = ended ] &&
+        grep -Eiq 'authentication failed' "$log" 2>/dev/null; then
+        PPP_RESULT=auth-failed
+    fi
     line="lac=$lac result=$PPP_RESULT"
     if [ $PPP_RESULT = up ]; then
         PPP_ADDR=$(sed -n 's/.*local  IP address \([0-9.]*\).*/\1/p' "$log" | tail -n1)

@@ -263,7 +263,7 @@ check_call_ok() {
     expect_acct "$user"
     expect_l2tp_setup
     expect_count "$3" 1 "authentication packets ($3)"
-    expect_count 'ipcp.code == 2' 2 "IPCP Configure-Acks (one each way)"
+    expect_count 'ipcp && ppp.code == 2' 2 "IPCP Configure-Acks (one each way)"
     expect_count 'icmp.type == 8 && ip.dst == 192.168.10.1' 3 "echo requests to the server's PPP address"
     expect_count 'icmp.type == 0 && ip.src == 192.168.10.1' 3 "echo replies from it"
     expect_exit_clean

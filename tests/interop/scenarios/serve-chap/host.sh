@@ -22,7 +22,7 @@ stop)
     exit 0 ;;
 check)
     check_call_ok alice 'CHAP-MD5' 'chap.code == 3'
-    expect_count 'lcp.opt.auth_protocol == 0xc223 && lcp.opt.algorithm == 5 && lcp.code == 2' 1 "LCP Configure-Acks of CHAP with MD5"
+    expect_count 'lcp.opt.auth_protocol == 0xc223 && lcp.opt.algorithm == 5 && lcp && ppp.code == 2' 1 "LCP Configure-Acks of CHAP with MD5"
     expect_console 'CHAP authentication succeeded' "guest pppd"
     exit $rc ;;
 *) echo "usage: host.sh start|stop|check" >&2; exit 2 ;;

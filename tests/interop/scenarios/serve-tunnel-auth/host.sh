@@ -4,8 +4,9 @@
 # guest's LAC "one" (host name good-lac) has the same secret and asks for
 # tunnel authentication (challenge = yes); its tunnel, session and pings
 # must work, with Challenge and Challenge Response AVPs both ways in the
-# capture.  Its LAC "bad" (host name bad-lac) has another secret: its
-# tunnel must not come up.
+# capture.  Its LAC "bad" (host name bad-lac) has another secret and only
+# answers the server's challenge: the server must refuse its SCCCN with a
+# StopCCN and log why.
 # Called as: host.sh start|stop|check (see docs/interop.md).
 set -u
 . "$(dirname "$0")/../serve-host-lib.sh"
@@ -26,15 +27,19 @@ check)
     expect_log 'session [0-9]+ up user=alice addr=[0-9.]+ method=MS-CHAPv2' "server: alice up"
     expect_console '^SERVE-PING lac=one sent=3 received=3$' "guest: the server answered every ping"
     expect_l2tp_setup
-    expect_count 'udp.dstport == 1701 && l2tp.avp.message_type == 1 && l2tp.avp.chap_challenge' 2 \
-        "SCCRQs with a Challenge (both LACs)"
+    expect_count 'udp.dstport == 1701 && l2tp.avp.message_type == 1 && l2tp.avp.chap_challenge && l2tp.avp.host_name == "good-lac"' 1 \
+        "SCCRQ from good-lac with a Challenge"
     expect_count 'udp.srcport == 1701 && l2tp.avp.message_type == 2 && l2tp.avp.chap_challenge_response && l2tp.avp.chap_challenge' 1 \
-        "SCCRPs with a Challenge Response and a Challenge"
-    expect_count 'udp.dstport == 1701 && l2tp.avp.message_type == 3 && l2tp.avp.chap_challenge_response' 1 \
-        "SCCCN with a Challenge Response"
-    expect_count 'l2tp.avp.message_type == 4' 1 "StopCCN (the bad tunnel)"
-    expect_console '^serve-tunnel-auth: tunnels established: 1;' \
-        "guest: only good-lac's tunnel established"
+        "SCCRP with a Challenge Response and a Challenge"
+    expect_count 'udp.srcport == 1701 && l2tp.avp.message_type == 2 && l2tp.avp.chap_challenge' 2 \
+        "SCCRPs with a Challenge (both LACs)"
+    expect_count 'udp.dstport == 1701 && l2tp.avp.message_type == 3 && l2tp.avp.chap_challenge_response' 2 \
+        "SCCCNs with a Challenge Response (both LACs)"
+    expect_count 'udp.srcport == 1701 && l2tp.avp.message_type == 4 && l2tp.result_code == 4' 1 \
+        "StopCCN with result 4 from the server (the bad tunnel)"
+    expect_log 'tunnel .*StopCCN result 4 .*(Challenge|secret|authentication)' "server: the refusal of the bad tunnel logged"
+    expect_console '^serve-tunnel-auth: bad tunnel: .*peer closing for reason 4 ' \
+        "guest xl2tpd: StopCCN result 4 for the bad tunnel"
     expect_exit_clean
     explain
     exit $rc ;;
