@@ -30,9 +30,9 @@ serve_need() {
 # serve_config [JQ-FILTER]: writes $CONF, the base configuration below changed
 # by the filter.  Base: PAP, CHAP and MS-CHAPv2 enabled, no encryption
 # required, 128 L2TP ports, pool 192.168.10.100-149 (the first address is the
-# server's own, so clients start at .101), alice may dial in through the
-# policy, so may carol, bob is denied by his dial-in setting, the server's PPP address is
-# 192.168.10.1.
+# server's own, so clients start at .101), alice and carol may dial in
+# through the policy, bob is denied by his dial-in setting; the server's PPP
+# address and DNS server are 192.168.10.1.
 serve_config() {
     jq "${1:-.}" > "$CONF" <<'JSON'
 {
