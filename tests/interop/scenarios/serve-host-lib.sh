@@ -108,12 +108,16 @@ serve_start() {
     return 1
 }
 
-# serve_stop [TAG]: SIGTERM to the server by PID; waits (5 s) for its status
+# serve_stop [TAG]: saves `vnet show stats --json` as TAG-stats.json, then
+# SIGTERM to the server by PID; waits (5 s) for its status
 serve_stop() {
     local tag=${1:-serve} pid i
     pid=$(cat "$W/$tag.pid" 2> /dev/null)
     [ -n "$pid" ] || return 0
-    [ -f "$W/$tag.rc" ] || kill -TERM "$pid" 2> /dev/null
+    if [ ! -f "$W/$tag.rc" ]; then
+        timeout 5 "$VNET" show stats --json --control "$CTLSOCK" > "$W/$tag-stats.json" 2>> "$W/show.err"
+        kill -TERM "$pid" 2> /dev/null
+    fi
     for i in $(seq 1 50); do
         [ -f "$W/$tag.rc" ] && break
         sleep 0.1
@@ -126,7 +130,6 @@ serve_watch() {
     (
         for _ in $(seq 1 750); do
             if grep -Eq 'session [0-9]+ up' "$SLOG" 2> /dev/null; then
-                sleep 0.5
                 "$VNET" show sessions --json --control "$CTLSOCK" > "$W/sessions.json" 2> "$W/show.err"
                 "$VNET" show stats --json --control "$CTLSOCK" > "$W/stats.json" 2>> "$W/show.err"
                 exit 0
@@ -173,6 +176,17 @@ expect_exit_clean() {
     local r
     r=$(cat "$W/${1:-serve}.rc" 2> /dev/null)
     if [ "$r" = 0 ]; then good "vnet serve exited 0 on SIGTERM"; else bad "vnet serve exit status '${r:-none}'"; fi
+}
+
+# expect_stat JQ-CONDITION WHAT: a condition on the "stats" object the server
+# reported just before it was stopped (serve_stop)
+expect_stat() {
+    local f=$W/serve-stats.json
+    if [ -s "$f" ] && jq -e ".stats | $1" "$f" > /dev/null 2>&1; then
+        good "vnet show stats: $2 ($1)"
+    else
+        bad "vnet show stats: not $2 ($1): $(jq -c . "$f" 2> /dev/null | cut -c1-300)"
+    fi
 }
 
 # in_pool ADDR START END
@@ -266,6 +280,8 @@ check_call_ok() {
     expect_count 'ipcp && ppp.code == 2' 2 "IPCP Configure-Acks (one each way)"
     expect_count 'icmp.type == 8 && ip.dst == 192.168.10.1' 3 "echo requests to the server's PPP address"
     expect_count 'icmp.type == 0 && ip.src == 192.168.10.1' 3 "echo replies from it"
+    expect_stat '.sessions_up_total == 1 and .sessions_up == 0 and .icmp_echo == 3' \
+        "one session served and ended, three echoes answered"
     expect_exit_clean
     explain
 }
@@ -288,4 +304,5 @@ check_refused() {
         n=0
     fi
     [ "$n" = 0 ] && good "accounting: no record for $user" || bad "accounting: $n record(s) for the refused $user"
+    expect_stat '.sessions_rejected == 1' "one session rejected"
 }

@@ -29,6 +29,8 @@ check)
         "CDN with result 4, error 4 from the server"
     expect_count 'udp.srcport == 1701 && l2tp.avp.message_type == 11' 1 "ICRP from the server (call one)"
     expect_console 'peer closing for reason 4 .*error = 4' "guest xl2tpd: the CDN's result and error"
+    expect_stat '.refused_ports == 1 and .sessions_up_total == 1 and .tunnels_opened == 2' \
+        "one call refused for want of a port"
     expect_exit_clean
     explain
     exit $rc ;;
