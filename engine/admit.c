@@ -11,8 +11,7 @@ int addr_pool_init(struct addr_pool *p, const struct server *sv)
 	memset(p, 0, sizeof *p);
 	p->ranges = sv->pool;
 	p->nranges = sv->npool;
-	for (size_t i = 0; i < sv->npool; i++)
-		p->size += (uint64_t)sv->pool[i].end - sv->pool[i].start + 1;
+	p->size = ip_ranges_size(sv->pool, sv->npool);
 	if (p->size > (1u << 24)) return -1;
 	p->bits = calloc((size_t)(p->size + 63) / 64 + 1, sizeof *p->bits);
 	if (!p->bits) return -1;
@@ -31,25 +30,12 @@ void addr_pool_free(struct addr_pool *p)
 
 static bool pool_index(const struct addr_pool *p, uint32_t a, uint64_t *idx)
 {
-	uint64_t base = 0;
-	for (size_t i = 0; i < p->nranges; i++) {
-		if (a >= p->ranges[i].start && a <= p->ranges[i].end) {
-			*idx = base + (a - p->ranges[i].start);
-			return true;
-		}
-		base += (uint64_t)p->ranges[i].end - p->ranges[i].start + 1;
-	}
-	return false;
+	return ip_ranges_index(p->ranges, p->nranges, a, idx);
 }
 
 static uint32_t pool_addr(const struct addr_pool *p, uint64_t idx)
 {
-	for (size_t i = 0; i < p->nranges; i++) {
-		uint64_t sz = (uint64_t)p->ranges[i].end - p->ranges[i].start + 1;
-		if (idx < sz) return p->ranges[i].start + (uint32_t)idx;
-		idx -= sz;
-	}
-	return 0;
+	return ip_ranges_nth(p->ranges, p->nranges, idx);
 }
 
 uint32_t addr_pool_server(const struct addr_pool *p)
@@ -183,10 +169,10 @@ void admit_summary(const struct config *c, const struct attempt *a,
 		if (!s->decisive) continue;
 		struct step_text t;
 		policy_step_text(c, a, s, &t);
-		snprintf(buf, n, "%s%s%s: %s%s%s%s", s->policy >= 0 ? "policy \"" : "",
-		         s->policy >= 0 ? c->policies[s->policy].name : "",
-		         s->policy >= 0 ? "\" " : "", t.check, t.note[0] ? " - " : "", t.note,
-		         t.where[0] ? "" : "");
+		if (s->policy >= 0)
+			snprintf(buf, n, "policy \"%s\", %s: %s", c->policies[s->policy].name, t.check, t.note);
+		else
+			snprintf(buf, n, "%s: %s", t.check, t.note);
 		if (t.where[0]) {
 			size_t l = strlen(buf);
 			snprintf(buf + l, n - l, " (%s)", t.where);

@@ -228,6 +228,36 @@ const char *week_grid_str(const struct week_grid *g, char *buf, size_t bufsz)
 }
 
 /* ---- IPv4 --------------------------------------------------------------------------- */
+uint64_t ip_ranges_size(const struct ip_range *r, size_t n)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) total += (uint64_t)r[i].end - r[i].start + 1;
+	return total;
+}
+
+uint32_t ip_ranges_nth(const struct ip_range *r, size_t n, uint64_t idx)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t sz = (uint64_t)r[i].end - r[i].start + 1;
+		if (idx < sz) return r[i].start + (uint32_t)idx;
+		idx -= sz;
+	}
+	return 0;
+}
+
+bool ip_ranges_index(const struct ip_range *r, size_t n, uint32_t a, uint64_t *idx)
+{
+	uint64_t base = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (a >= r[i].start && a <= r[i].end) {
+			*idx = base + (a - r[i].start);
+			return true;
+		}
+		base += (uint64_t)r[i].end - r[i].start + 1;
+	}
+	return false;
+}
+
 int ipv4_parse(const char *s, uint32_t *out)
 {
 	uint32_t a = 0;
@@ -1004,6 +1034,19 @@ static void load_condition(struct ld *l, json_t *o, struct condition *cd, size_t
 	pop(l, m);
 }
 
+static void compile_filters(struct ld *l, const char *key, char **rules, size_t n,
+                            struct ipfilter *out)
+{
+	char err[200];
+	size_t bad = 0;
+	if (ipfilter_compile(rules, n, out, &bad, err, sizeof err) == 0) return;
+	struct mark m = push_key(l, key);
+	struct mark mi = push_idx(l, bad);
+	problem(l, "%s (rule: \"%s\")", err, rules[bad] ? rules[bad] : "");
+	pop(l, mi);
+	pop(l, m);
+}
+
 static void load_profile(struct ld *l, json_t *p, struct profile *pr)
 {
 	static const char *const keys[] = {"auth_methods", "eap_types", "encryption", "multilink",
@@ -1049,6 +1092,8 @@ static void load_profile(struct ld *l, json_t *p, struct profile *pr)
 			check_keys(l, f, fk);
 			pr->filters_in = get_strv(l, f, "input", &pr->nfilters_in);
 			pr->filters_out = get_strv(l, f, "output", &pr->nfilters_out);
+			compile_filters(l, "input", pr->filters_in, pr->nfilters_in, &pr->fin);
+			compile_filters(l, "output", pr->filters_out, pr->nfilters_out, &pr->fout);
 		}
 		pop(l, m2);
 	}
@@ -1575,6 +1620,8 @@ void config_free(struct config *c)
 		if (p->profile.called_re) pcre2_code_free(p->profile.called_re);
 		free_strv(p->profile.filters_in, p->profile.nfilters_in);
 		free_strv(p->profile.filters_out, p->profile.nfilters_out);
+		ipfilter_free(&p->profile.fin);
+		ipfilter_free(&p->profile.fout);
 	}
 	free(c->policies);
 	free(c->pol_nogroup);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ipfilter.h"
 
 /* ---- enumerations (bit numbers of the *_mask fields) ---------------------------- */
 enum auth_method { AUTH_PAP, AUTH_SPAP, AUTH_CHAP, AUTH_MSCHAP, AUTH_MSCHAPV2, AUTH_EAP,
@@ -78,6 +79,11 @@ const char *week_grid_str(const struct week_grid *g, char *buf, size_t bufsz);
 struct ip_range {
 	uint32_t start, end; /* host order, inclusive */
 };
+/* Addresses in all ranges; the idx-th of them (0-based, in range order; 0 past the end);
+ * where an address stands among them (false when in none). */
+uint64_t ip_ranges_size(const struct ip_range *r, size_t n);
+uint32_t ip_ranges_nth(const struct ip_range *r, size_t n, uint64_t idx);
+bool ip_ranges_index(const struct ip_range *r, size_t n, uint32_t a, uint64_t *idx);
 /* Parse dotted IPv4; 0 on success. */
 int ipv4_parse(const char *s, uint32_t *out);
 const char *ipv4_str(uint32_t a, char *buf, size_t bufsz);
@@ -120,6 +126,7 @@ struct profile {
 	enum ip_assign ip_assignment;
 	char **filters_in, **filters_out;
 	size_t nfilters_in, nfilters_out;
+	struct ipfilter fin, fout;   /* the filters compiled (ipfilter.h) */
 	bool ignore_user_dialin;
 };
 

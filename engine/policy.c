@@ -228,27 +228,19 @@ static bool policy_matches(struct ev *e, size_t pi)
 
 static bool in_ranges(uint32_t ip, const struct ip_range *r, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ip >= r[i].start && ip <= r[i].end) return true;
-	return false;
+	uint64_t idx;
+	return ip_ranges_index(r, n, ip, &idx);
 }
 
 static uint64_t pool_size(const struct server *s)
 {
-	uint64_t n = 0;
-	for (size_t i = 0; i < s->npool; i++) n += (uint64_t)s->pool[i].end - s->pool[i].start + 1;
-	return n;
+	return ip_ranges_size(s->pool, s->npool);
 }
 
 /* The n-th address (0-based) of the pool. */
 static uint32_t pool_nth(const struct server *s, uint64_t n)
 {
-	for (size_t i = 0; i < s->npool; i++) {
-		uint64_t sz = (uint64_t)s->pool[i].end - s->pool[i].start + 1;
-		if (n < sz) return s->pool[i].start + (uint32_t)n;
-		n -= sz;
-	}
-	return 0;
+	return ip_ranges_nth(s->pool, s->npool, n);
 }
 
 /* Free client addresses: the server keeps the pool's first address for itself (inferred). */

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "mschap.h"
 
@@ -223,6 +224,22 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 				resend_reply(a);
 			}
 		}
+		if (!v.accept && err == PPP_WINERR_PASSWD_EXPIRED && a->cbs->change_password &&
+		    !a->changed && cred == PPP_CRED_OK) {
+			/* RFC 2759 section 7: the peer may answer with Change-Password, identifier
+			 * one above the Failure's, computed against the challenge in C= */
+			new_challenge(a);
+			a->reply_code = CHAP_FAILURE;
+			ppp_auth_mschapv2_failure(err, false, a->challenge, v.message, a->reply_msg,
+			                          sizeof a->reply_msg);
+			resend_reply(a);
+			a->id++;
+			a->change_wait = true;
+			a->deadline = PPP_NEVER;
+			logf_(a, PPP_LOG_INFO, "password expired user=%s: waiting for Change-Password",
+			      a->user);
+			return;
+		}
 		if (!v.accept) {
 			bool retry = err == PPP_WINERR_AUTH_FAILURE && a->retries < a->conf->max_retries;
 			if (retry) new_challenge(a); /* C= carries the challenge of the retry */
@@ -291,6 +308,56 @@ static enum ppp_cred check_mschapv2(struct ppp_auth *a, const struct ppp_chap *c
 	return same_bytes(want, a->nt_response, 24) ? PPP_CRED_OK : PPP_CRED_BAD;
 }
 
+/* MS-CHAPv2 Change-Password (RFC 2759 section 7): the new password arrives encrypted
+ * with the old one's hash; the old hash encrypted with the new proves the peer knows
+ * both, and the NT-Response is computed with the new password against our C= challenge. */
+static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64_t now)
+{
+	a->change_wait = false;
+	a->reply_id = a->id;
+	char oldpw[257], newpw[257];
+	uint8_t old_hash[16], new_hash[16], want[24], enc_hash[16];
+	const char *why = NULL;
+	int n = a->cbs->password(a->cbs->ctx, a->user, oldpw, sizeof oldpw);
+	if (!c->enc_password || !c->enc_hash || !c->peer_challenge || !c->nt_response)
+		why = "malformed Change-Password packet";
+	else if (n < 0 || mschap_nt_password_hash(oldpw, (size_t)n, old_hash) != 0)
+		why = "the old password is not known";
+	else if (mschap2_new_password_decrypt(c->enc_password, old_hash, newpw, sizeof newpw) < 0)
+		why = "the new password does not decrypt with the old password's hash";
+	else if (mschap_nt_password_hash(newpw, strlen(newpw), new_hash) != 0 ||
+	         mschap2_old_hash_encrypted(new_hash, old_hash, enc_hash) != 0 ||
+	         !same_bytes(enc_hash, c->enc_hash, 16))
+		why = "the encrypted hash does not match: the peer does not know the old password";
+	else {
+		memcpy(a->peer_challenge, c->peer_challenge, 16);
+		memcpy(a->nt_response, c->nt_response, 24);
+		const char *u = ppp_auth_strip_domain(a->user);
+		if (mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), newpw,
+		                        strlen(newpw), want) != 0 ||
+		    !same_bytes(want, a->nt_response, 24))
+			why = "the NT-Response was not computed with the new password";
+		else if (a->cbs->change_password(a->cbs->ctx, a->user, newpw) != 0)
+			why = "the new password was not accepted";
+	}
+	OPENSSL_cleanse(oldpw, sizeof oldpw);
+	OPENSSL_cleanse(newpw, sizeof newpw);
+	OPENSSL_cleanse(old_hash, sizeof old_hash);
+	OPENSSL_cleanse(new_hash, sizeof new_hash);
+	if (why) {
+		logf_(a, PPP_LOG_AUTH_FAIL, "password change refused user=%s: %s", a->user, why);
+		a->reply_code = CHAP_FAILURE;
+		ppp_auth_mschapv2_failure(PPP_WINERR_AUTH_FAILURE, false, a->challenge,
+		                          "password change refused", a->reply_msg, sizeof a->reply_msg);
+		resend_reply(a);
+		finish(a, false, PPP_WINERR_AUTH_FAILURE);
+		return;
+	}
+	a->changed = true;
+	logf_(a, PPP_LOG_INFO, "password changed user=%s", a->user);
+	decide(a, PPP_CRED_OK, now); /* admission again, with the new password in place */
+}
+
 static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now)
 {
 	if (a->method == PPP_AUTH_PAP) {
@@ -307,6 +374,20 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		else
 			snprintf(a->user, sizeof a->user, "(unreadable)");
 		decide(a, cred, now);
+		return;
+	}
+	if (m->kind == PPP_KIND_CHAP && m->chap.code == CHAP_CHANGE_PASSWORD &&
+	    a->method == PPP_AUTH_MSCHAPV2) {
+		if (a->state == PPP_AUTH_SUCCESS || a->state == PPP_AUTH_FAILED) {
+			if (m->chap.id == a->reply_id) resend_reply(a);
+			return;
+		}
+		if (!a->change_wait || a->state != PPP_AUTH_WAIT) return;
+		if (m->chap.id != a->id) {
+			if (m->chap.id == a->reply_id) resend_reply(a); /* our Failure was lost */
+			return;
+		}
+		change_password(a, &m->chap, now);
 		return;
 	}
 	if (m->kind != PPP_KIND_CHAP || m->chap.code != CHAP_RESPONSE) return;
@@ -371,6 +452,43 @@ static void peer_respond(struct ppp_auth *a, const char *password)
 	send_chap(a, CHAP_RESPONSE, a->id, v, 49, user, NULL);
 }
 
+/* Answer E=648 with Change-Password: the new password under the old hash, the old hash
+ * under the new, and a response computed with the new password. */
+static int peer_change_password(struct ppp_auth *a)
+{
+	const char *oldpw = a->conf->password ? a->conf->password : "";
+	const char *newpw = a->conf->new_password;
+	const char *user = a->conf->name ? a->conf->name : "";
+	const char *u = ppp_auth_strip_domain(user);
+	uint8_t old_hash[16], new_hash[16], fill[512], enc_pw[516], enc_hash[16];
+	a->cbs->random(a->cbs->ctx, fill, sizeof fill);
+	a->cbs->random(a->cbs->ctx, a->peer_challenge, 16);
+	int rc = mschap_nt_password_hash(oldpw, strlen(oldpw), old_hash) ||
+	         mschap_nt_password_hash(newpw, strlen(newpw), new_hash) ||
+	         mschap2_new_password_encrypt(newpw, strlen(newpw), old_hash, fill, enc_pw) ||
+	         mschap2_old_hash_encrypted(new_hash, old_hash, enc_hash) ||
+	         mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), newpw,
+	                             strlen(newpw), a->nt_response);
+	OPENSSL_cleanse(old_hash, sizeof old_hash);
+	OPENSSL_cleanse(new_hash, sizeof new_hash);
+	if (rc) return -1;
+	struct ppp_msg m;
+	memset(&m, 0, sizeof m);
+	m.proto = PPP_PROTO_CHAP;
+	m.kind = PPP_KIND_CHAP;
+	m.chap.code = CHAP_CHANGE_PASSWORD;
+	m.chap.id = a->id;
+	m.chap.variant = PPP_CHAP_MSCHAPV2;
+	m.chap.enc_password = enc_pw;
+	m.chap.enc_hash = enc_hash;
+	m.chap.peer_challenge = a->peer_challenge;
+	m.chap.nt_response = a->nt_response;
+	a->cbs->send(a->cbs->ctx, &m);
+	a->changed = true;
+	a->change_wait = true;
+	return 0;
+}
+
 static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now)
 {
 	if (a->state == PPP_AUTH_SUCCESS || a->state == PPP_AUTH_FAILED) return;
@@ -402,7 +520,8 @@ static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now
 	case CHAP_SUCCESS:
 		if (c->id != a->id || a->state != PPP_AUTH_WAIT_RESULT) return;
 		if (a->method == PPP_AUTH_MSCHAPV2) {
-			const char *pw = a->retries ? a->conf->retry_password : a->conf->password;
+			const char *pw = a->changed ? a->conf->new_password
+			                 : a->retries ? a->conf->retry_password : a->conf->password;
 			const char *u = ppp_auth_strip_domain(a->conf->name ? a->conf->name : "");
 			pw = pw ? pw : "";
 			int ok = mschap2_check_authenticator_response(
@@ -425,6 +544,15 @@ static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now
 		if (a->method == PPP_AUTH_MSCHAPV2 && c->has_failure) {
 			const struct mschap_failure *fl = &c->failure;
 			if (fl->has_error) err = fl->error;
+			if (err == PPP_WINERR_PASSWD_EXPIRED && a->conf->new_password && !a->changed &&
+			    fl->has_challenge && fl->challenge_len == 16) {
+				a->id = (uint8_t)(c->id + 1);
+				memcpy(a->challenge, fl->challenge, 16);
+				if (peer_change_password(a) == 0) {
+					logf_(a, PPP_LOG_INFO, "password expired: changing it user=%s", a->conf->name);
+					return;
+				}
+			}
 			if (fl->has_retry && fl->retry == 1 && fl->has_challenge &&
 			    fl->challenge_len == 16 && a->conf->retry_password && a->retries == 0) {
 				a->retries++;
@@ -454,6 +582,8 @@ uint64_t ppp_auth_start(struct ppp_auth *a, enum ppp_auth_method method, uint64_
 	a->transmits = 0;
 	a->retries = 0;
 	a->retry_wait = false;
+	a->change_wait = false;
+	a->changed = false;
 	a->win_error = 0;
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;

@@ -52,6 +52,7 @@ struct ppp_admit {
 #define PPP_WINERR_AUTH_FAILURE 691  /* ERROR_AUTHENTICATION_FAILURE */
 #define PPP_WINERR_NO_DIALIN    649  /* ERROR_NO_DIALIN_PERMISSION */
 #define PPP_WINERR_PPP_TIMEOUT  718  /* ERROR_PPP_TIMEOUT */
+#define PPP_WINERR_PASSWD_EXPIRED 648 /* ERROR_PASSWD_EXPIRED */
 
 enum ppp_auth_role { PPP_AUTH_AUTHENTICATOR = 0, PPP_AUTH_PEER };
 
@@ -59,6 +60,8 @@ struct ppp_auth_conf {
 	const char *name;        /* authenticator: CHAP Name; peer: the user name */
 	const char *password;    /* peer: the password */
 	const char *retry_password; /* peer: password for an MS-CHAPv2 retry (R=1), or NULL */
+	const char *new_password;   /* peer: when the server says the password expired (E=648),
+	                               change it to this (MS-CHAPv2 Change-Password); NULL: give up */
 	uint8_t max_retries;     /* authenticator: MS-CHAPv2 retries after a 691 (0..) */
 	uint8_t max_transmits;   /* Challenge / Authenticate-Request sends before giving up */
 	uint32_t restart_ms;     /* their retransmission interval */
@@ -75,6 +78,9 @@ struct ppp_auth_cbs {
 	int (*password)(void *ctx, const char *user, char *buf, size_t cap);
 	struct ppp_admit (*admit)(void *ctx, const char *user, enum ppp_auth_method method,
 	                          enum ppp_cred cred);
+	/* Authenticator, optional: store a password the peer changed with MS-CHAPv2
+	 * Change-Password (after E=648). 0 accepted; NULL: password changes are not offered. */
+	int (*change_password)(void *ctx, const char *user, const char *new_password);
 	/* The phase is over: success, or failure with the Windows error. */
 	void (*done)(void *ctx, bool ok, unsigned win_error);
 };
@@ -102,6 +108,9 @@ struct ppp_auth {
 	uint8_t reply_code;     /* last Success/Failure/Ack/Nak sent, resent on duplicates */
 	uint8_t reply_id;
 	bool retry_wait;        /* authenticator: Failure with R=1 sent, awaiting the retry */
+	bool change_wait;       /* authenticator: E=648 sent, awaiting Change-Password;
+	                           peer: Change-Password sent */
+	bool changed;           /* the password was changed in this phase */
 	unsigned win_error;
 	uint64_t deadline;      /* retransmission */
 	uint64_t give_up_at;    /* authenticator: end of the phase */

@@ -224,6 +224,12 @@ void ppp_session_conf_default(struct ppp_session_conf *c, bool is_server)
 	c->mppe_stateless = true;
 }
 
+static int auth_change_password(void *ctx, const char *user, const char *new_password)
+{
+	struct ppp_session *s = ctx;
+	return s->cbs->change_password(s->cbs->ctx, user, new_password);
+}
+
 void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf,
                       const struct ppp_session_cbs *cbs)
 {
@@ -254,6 +260,7 @@ void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf
 	s->auth_cbs.password = auth_password;
 	s->auth_cbs.admit = auth_admit;
 	s->auth_cbs.done = auth_done;
+	s->auth_cbs.change_password = cbs->change_password ? auth_change_password : NULL;
 	ppp_auth_init(&s->auth, conf->is_server ? PPP_AUTH_AUTHENTICATOR : PPP_AUTH_PEER,
 	              &conf->auth, &s->auth_cbs);
 }

@@ -64,6 +64,8 @@ struct ppp_session_cbs {
 	int (*password)(void *ctx, const char *user, char *buf, size_t cap);
 	struct ppp_admit (*admit)(void *ctx, const char *user, enum ppp_auth_method method,
 	                          enum ppp_cred cred);
+	/* Server, optional: a password changed with MS-CHAPv2 Change-Password (ppp_auth.h). */
+	int (*change_password)(void *ctx, const char *user, const char *new_password);
 	/* Server: an address for the peer (host order), given what it asked for (0 = any);
 	 * 0 when the pool is exhausted. Released with addr_free. */
 	uint32_t (*addr_alloc)(void *ctx, uint32_t requested);

@@ -82,15 +82,24 @@ static void key_u16(struct key *k, uint16_t v)
 	key_add(k, b, 2);
 }
 
+/* Rebuild the map when it fills up. Keys of released sessions are dropped on the way, so
+ * the map follows the sessions open at a time: it doubles only when the live keys need
+ * it, and may even shrink. */
 static int map_grow(struct sess_table *t)
 {
-	size_t nn = t->nslots ? t->nslots * 2 : 1024;
+	size_t live = 0;
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slots[i].sid && t->s[t->slots[i].sid - 1])
+			live++;
+	size_t nn = 1024;
+	while (nn < 4 * (live + 1))
+		nn *= 2;
 	struct slot *ns = calloc(nn, sizeof *ns);
 	if (!ns)
 		return -1;
 	for (size_t i = 0; i < t->nslots; i++) {
 		struct slot *o = &t->slots[i];
-		if (!o->sid)
+		if (!o->sid || !t->s[o->sid - 1])
 			continue;
 		size_t j = o->h & (nn - 1);
 		while (ns[j].sid)
@@ -100,6 +109,7 @@ static int map_grow(struct sess_table *t)
 	free(t->slots);
 	t->slots = ns;
 	t->nslots = nn;
+	t->used = live;
 	return 0;
 }
 

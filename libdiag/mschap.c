@@ -189,6 +189,79 @@ int mschap1_nt_response(const uint8_t challenge[8], const char *password, size_t
 	return rc ? -1 : 0;
 }
 
+/* ---- MS-CHAPv2 Change-Password (RFC 2759 sections 8.9 to 8.13) ----------------------- */
+int mschap2_old_hash_encrypted(const uint8_t new_hash[16], const uint8_t old_hash[16],
+                               uint8_t out[16])
+{
+	if (mschap_crypto_ready()) return -1;
+	/* NtPasswordHashEncryptedWithBlock: each half of the old hash under 7 bytes of the new */
+	return des_encrypt(old_hash, new_hash, out) || des_encrypt(old_hash + 8, new_hash + 7, out + 8)
+	       ? -1 : 0;
+}
+
+int mschap2_new_password_encrypt(const char *new_pw, size_t len, const uint8_t old_hash[16],
+                                 const uint8_t fill[512], uint8_t out[516])
+{
+	uint8_t u[512];
+	if (mschap_crypto_ready()) return -1;
+	int n = utf16le(new_pw, len, u);
+	if (n < 0 || n > 512) return -1;
+	memcpy(out, fill, 512);
+	memcpy(out + 512 - n, u, (size_t)n);
+	out[512] = (uint8_t)n;
+	out[513] = (uint8_t)(n >> 8);
+	out[514] = out[515] = 0;
+	OPENSSL_cleanse(u, sizeof u);
+	return mppe_rc4(old_hash, 16, out, 516);
+}
+
+int mschap2_new_password_decrypt(const uint8_t enc[516], const uint8_t old_hash[16], char *out,
+                                 size_t cap)
+{
+	uint8_t b[516];
+	if (mschap_crypto_ready()) return -1;
+	memcpy(b, enc, 516);
+	int rc = -1;
+	if (mppe_rc4(old_hash, 16, b, 516) != 0) goto done;
+	uint32_t n = (uint32_t)b[512] | (uint32_t)b[513] << 8 | (uint32_t)b[514] << 16 |
+	             (uint32_t)b[515] << 24;
+	if (n == 0 || n > 512 || (n & 1)) goto done; /* a wrong old password shows up here */
+	/* UTF-16LE to UTF-8 */
+	size_t o = 0;
+	const uint8_t *u = b + 512 - n;
+	for (size_t i = 0; i < n; i += 2) {
+		uint32_t cp = (uint32_t)u[i] | (uint32_t)u[i + 1] << 8;
+		if (cp >= 0xd800 && cp < 0xdc00 && i + 3 < n) {
+			uint32_t lo = (uint32_t)u[i + 2] | (uint32_t)u[i + 3] << 8;
+			if (lo < 0xdc00 || lo > 0xdfff) goto done;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			i += 2;
+		} else if (cp >= 0xd800 && cp <= 0xdfff) {
+			goto done;
+		}
+		if (cp == 0) goto done;
+		uint8_t e[4];
+		size_t k;
+		if (cp < 0x80) { e[0] = (uint8_t)cp; k = 1; }
+		else if (cp < 0x800) { e[0] = (uint8_t)(0xc0 | cp >> 6); e[1] = (uint8_t)(0x80 | (cp & 63)); k = 2; }
+		else if (cp < 0x10000) {
+			e[0] = (uint8_t)(0xe0 | cp >> 12); e[1] = (uint8_t)(0x80 | ((cp >> 6) & 63));
+			e[2] = (uint8_t)(0x80 | (cp & 63)); k = 3;
+		} else {
+			e[0] = (uint8_t)(0xf0 | cp >> 18); e[1] = (uint8_t)(0x80 | ((cp >> 12) & 63));
+			e[2] = (uint8_t)(0x80 | ((cp >> 6) & 63)); e[3] = (uint8_t)(0x80 | (cp & 63)); k = 4;
+		}
+		if (o + k + 1 > cap) goto done;
+		memcpy(out + o, e, k);
+		o += k;
+	}
+	out[o] = 0;
+	rc = (int)o;
+done:
+	OPENSSL_cleanse(b, sizeof b);
+	return rc;
+}
+
 int mschap_lm_password_hash(const char *password, size_t len, uint8_t out[16])
 {
 	static const uint8_t std_text[8] = { 'K', 'G', 'S', '!', '@', '#', '$', '%' };

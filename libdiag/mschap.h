@@ -36,6 +36,18 @@ int mschap1_nt_response(const uint8_t challenge[8], const char *password, size_t
 
 /* LmPasswordHash (RFC 2433 A.2): the password with ASCII letters upper-cased, zero-padded
  * to 14 octets, each 7-octet half used as a DES key on "KGS!@#$%". -1 past 14 octets. */
+/* MS-CHAPv2 Change-Password (RFC 2759 section 7). The old hash encrypted with the new
+ * (the packet's Encrypted-Hash): */
+int mschap2_old_hash_encrypted(const uint8_t new_hash[16], const uint8_t old_hash[16],
+                               uint8_t out[16]);
+/* The Encrypted-Password block: the new password (UTF-8, sent as UTF-16LE) at the end of
+ * 512 bytes of `fill`, its length after them, RC4 under the old password's NT hash. */
+int mschap2_new_password_encrypt(const char *new_pw, size_t len, const uint8_t old_hash[16],
+                                 const uint8_t fill[512], uint8_t out[516]);
+/* The reverse: the new password as UTF-8 into out (NUL-terminated), its length, or -1 when
+ * the block does not decrypt to a password (wrong old password, bad length or text). */
+int mschap2_new_password_decrypt(const uint8_t enc[516], const uint8_t old_hash[16], char *out,
+                                 size_t cap);
 int mschap_lm_password_hash(const char *password, size_t len, uint8_t out[16]);
 /* MS-CHAPv1 LM response (RFC 2433 LmChallengeResponse). */
 int mschap1_lm_response(const uint8_t challenge[8], const char *password, size_t len,

@@ -38,9 +38,13 @@ static void print_duration(char *buf, size_t n, double s)
 	snprintf(buf, n, "%.3fs", s);
 }
 
+/* The summary table is printed sorted by session and aligned, after every session has
+ * ended; its rows wait in a temporary file (only the index stays in memory: 16 bytes a
+ * session), so a capture of a busy server does not hold every row. */
+#define NCOLS 9
 struct row {
 	uint32_t id;
-	char *cells[9];
+	long off;       /* where the row starts in run.rowsf */
 };
 
 struct run {
@@ -51,6 +55,8 @@ struct run {
 	size_t nshown, nfailed, nanom, k;
 	struct row *rows;
 	size_t nrows, caprows;
+	size_t width[NCOLS];
+	FILE *rowsf;
 	FILE *blocks;
 };
 
@@ -72,9 +78,9 @@ static void table_row(struct run *r, const json_t *s)
 	print_duration(dur, sizeof dur, us(s, "duration_us"));
 	const char *user = jstr(s, "user");
 	const char *phase = jstr(s, "failed_phase");
-	const char *cells[9] = {id, jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"),
-	                        *user ? user : "-", jstr(s, "outcome"), *phase ? phase : "-",
-	                        err, dur};
+	const char *cells[NCOLS] = {id, jstr(s, "protocol"), jstr(s, "client"), jstr(s, "server"),
+	                            *user ? user : "-", jstr(s, "outcome"), *phase ? phase : "-",
+	                            err, dur};
 	if (r->nrows == r->caprows) {
 		size_t nc = r->caprows ? r->caprows * 2 : 64;
 		struct row *nr = realloc(r->rows, nc * sizeof *nr);
@@ -85,8 +91,49 @@ static void table_row(struct run *r, const json_t *s)
 	}
 	struct row *w = &r->rows[r->nrows++];
 	w->id = (uint32_t)json_integer_value(json_object_get(s, "id"));
-	for (int c = 0; c < 9; c++)
-		w->cells[c] = strdup(cells[c]);
+	w->off = ftell(r->rowsf);
+	for (int c = 0; c < NCOLS; c++) {
+		size_t l = strlen(cells[c]);
+		if (l > r->width[c])
+			r->width[c] = l;
+		fwrite(cells[c], 1, l + 1, r->rowsf); /* NUL-terminated, one after the other */
+	}
+}
+
+/* The summary table: header, then the rows in session order, columns aligned. */
+static void table_print(struct run *r, FILE *fp)
+{
+	static const char *const hdr[NCOLS] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
+	                                       "OUTCOME", "PHASE", "ERROR", "DURATION"};
+	for (int c = 0; c < NCOLS; c++)
+		if (strlen(hdr[c]) > r->width[c])
+			r->width[c] = strlen(hdr[c]);
+	qsort(r->rows, r->nrows, sizeof *r->rows, by_id);
+	fflush(r->rowsf);
+	char line[4096];
+	for (size_t i = 0; i <= r->nrows; i++) {
+		const char *cell[NCOLS];
+		if (i == 0) {
+			memcpy(cell, hdr, sizeof cell);
+		} else {
+			if (fseek(r->rowsf, r->rows[i - 1].off, SEEK_SET) != 0)
+				break;
+			size_t n = fread(line, 1, sizeof line - 1, r->rowsf);
+			line[n] = 0;
+			const char *p = line;
+			for (int c = 0; c < NCOLS; c++) {
+				cell[c] = p < line + n ? p : "";
+				p += strlen(p) + 1;
+			}
+		}
+		for (int c = 0; c < NCOLS; c++) {
+			if (c + 1 == NCOLS)
+				fprintf(fp, "%s", cell[c]);
+			else
+				fprintf(fp, "%-*s  ", (int)r->width[c], cell[c]);
+		}
+		fputc('\n', fp);
+	}
 }
 
 /* A failed session, or one with anomalies or warnings. */
@@ -311,7 +358,7 @@ int cmd_pcap_explain(struct cmd_args *a)
 	run.only = only;
 	run.rs = rs;
 	run.facts = facts;
-	if (!a->json && !(run.blocks = tmpfile())) {
+	if (!a->json && (!(run.blocks = tmpfile()) || !(run.rowsf = tmpfile()))) {
 		out_err(NULL, 0, 0, "no temporary file for the output: %s", strerror(errno));
 		rc = EXIT_USAGE;
 		goto out;
@@ -381,15 +428,8 @@ int cmd_pcap_explain(struct cmd_args *a)
 		       (unsigned long long)sess_decrypted(t),
 		       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
 	if (run.nrows) {
-		static const char *const hdr[] = {"ID", "PROTOCOL", "CLIENT", "SERVER", "USER",
-		                                  "OUTCOME", "PHASE", "ERROR", "DURATION"};
-		struct out_table *tb = out_table_new(9, hdr);
-		qsort(run.rows, run.nrows, sizeof *run.rows, by_id);
-		for (size_t i = 0; i < run.nrows; i++)
-			out_table_add(tb, (const char *const *)run.rows[i].cells);
 		printf("\n");
-		out_table_print(tb, stdout, 0);
-		out_table_free(tb);
+		table_print(&run, stdout);
 	}
 	fflush(stdout);
 	rewind(run.blocks);
@@ -398,10 +438,9 @@ int cmd_pcap_explain(struct cmd_args *a)
 	while ((got = fread(buf, 1, sizeof buf, run.blocks)) > 0)
 		fwrite(buf, 1, got, stdout);
 out:
-	for (size_t i = 0; i < run.nrows; i++)
-		for (int c = 0; c < 9; c++)
-			free(run.rows[i].cells[c]);
 	free(run.rows);
+	if (run.rowsf)
+		fclose(run.rowsf);
 	if (run.blocks)
 		fclose(run.blocks);
 	facts_free(facts);

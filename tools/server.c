@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -57,7 +58,7 @@ static void peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
              const struct ssess *ss, const char *fmt, ...)
 {
-	if (debug_only && !(s->debug >> cat & 1)) return;
+	if (s->quiet || (debug_only && !(s->debug >> cat & 1))) return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
@@ -117,6 +118,7 @@ static void arm(struct event *ev, uint64_t *armed, uint64_t deadline)
 
 static void reap(struct srv *s);
 static void tunnel_check(struct stun *t);
+static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 static void tunnel_arm(struct stun *t)
 {
@@ -231,6 +233,27 @@ static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
 	return (int)n;
 }
 
+/* MS-CHAPv2 Change-Password after E=648: the new password replaces the old one and the
+ * expiry is cleared, in this server's memory (the configuration file is not rewritten). */
+static int ppp_change_password_cb(void *ctx, const char *user, const char *new_password)
+{
+	struct ssess *ss = ctx;
+	struct user *u = (struct user *)config_find_user(ss->srv->cfg, user);
+	if (!u) return -1;
+	char *np = strdup(new_password);
+	if (!np) return -1;
+	if (u->password) {
+		OPENSSL_cleanse(u->password, strlen(u->password));
+		free(u->password);
+	}
+	u->password = np;
+	u->password_expired = false;
+	srv_log(ss->srv, SC_AUTH, false, NULL, ss,
+	        "session %u: user %s changed the expired password (kept until the server stops)",
+	        ss->id, user);
+	return 0;
+}
+
 static enum auth_method cfg_method(enum ppp_auth_method m)
 {
 	switch (m) {
@@ -275,13 +298,20 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 	int rc = admit_decide(s->cfg, &q, &a, &s->pres, &o);
 	char why[600];
 	admit_summary(s->cfg, &a, &s->pres, why, sizeof why);
-	if (s->debug >> SC_POLICY & 1) {
-		for (size_t i = 0; i < s->pres.nsteps; i++) {
-			struct step_text st;
-			policy_step_text(s->cfg, &a, &s->pres.steps[i], &st);
-			srv_log(s, SC_POLICY, true, NULL, ss, "step %s %s: %s", st.check,
-			        policy_verdict_name((enum verdict)s->pres.steps[i].verdict), st.note);
-		}
+	/* the trace: every step with -d policy; the failed ones of a rejection always */
+	for (size_t i = 0; i < s->pres.nsteps; i++) {
+		const struct policy_step *step = &s->pres.steps[i];
+		bool show = (s->debug >> SC_POLICY & 1) || (rc != 0 && step->verdict == V_FAIL);
+		if (!show) continue;
+		struct step_text st;
+		policy_step_text(s->cfg, &a, step, &st);
+		srv_log(s, SC_POLICY, false, NULL, ss, "trace: %s%s%s%s %s: %s (expected %s, got %s)%s%s",
+		        step->policy >= 0 ? "policy \"" : "",
+		        step->policy >= 0 ? s->cfg->policies[step->policy].name : "",
+		        step->policy >= 0 ? "\" " : "", st.check,
+		        policy_verdict_name((enum verdict)step->verdict), st.note,
+		        st.expected[0] ? st.expected : "-", st.actual[0] ? st.actual : "-",
+		        st.where[0] ? " at " : "", st.where);
 	}
 	const char *pname = o.policy >= 0 ? s->cfg->policies[o.policy].name : "(none)";
 	if (rc == 0) {
@@ -317,6 +347,12 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		s->st.sessions_rejected++;
 		v.win_error = (unsigned)o.error;
 		v.message = policy_reasons[o.reason].text;
+		if (method != PPP_AUTH_MSCHAPV2) {
+			/* PAP and CHAP-MD5 have only the text: it carries the error number too
+			 * (ppp_auth copies it at once, so one buffer serves every session) */
+			snprintf(s->reply_text, sizeof s->reply_text, "E=%d %s", o.error, v.message);
+			v.message = s->reply_text;
+		}
 		ss->win_error = v.win_error;
 		snprintf(ss->cause, sizeof ss->cause, "rejected-%d", o.error);
 		srv_log(s, SC_POLICY, false, NULL, ss,
@@ -350,8 +386,11 @@ static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
 		if (win_error) snprintf(ss->cause, sizeof ss->cause, "error-%u", win_error);
 		else snprintf(ss->cause, sizeof ss->cause, "ppp-terminated");
 	}
-	srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s%s%s", why ? why : "",
-	        win_error ? " error=" : "", "");
+	if (win_error)
+		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s (Windows error %u)",
+		        why ? why : "", win_error);
+	else
+		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s", why ? why : "");
 	struct stun *t = ss->tun;
 	uint16_t result = ss->admitted || !ss->win_error ? L2TP_CDN_ADMIN : L2TP_CDN_ADMIN;
 	if (t) {
@@ -373,10 +412,35 @@ static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+/* The granted profile's filters, NULL before admission. */
+static const struct profile *sess_profile(const struct ssess *ss)
+{
+	return ss->policy >= 0 ? &ss->srv->cfg->policies[ss->policy].profile : NULL;
+}
+
+static void filter_drop(struct ssess *ss, const uint8_t *ip, bool inbound)
+{
+	struct srv *s = ss->srv;
+	s->st.filtered++;
+	if (!throttle(s)) return;
+	char a[20], b[20];
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	srv_log(s, SC_DATA, false, NULL, ss, "%s filter of policy \"%s\" dropped a packet %s -> %s proto %u",
+	        inbound ? "input" : "output", s->cfg->policies[ss->policy].name,
+	        ipv4_str(src, a, sizeof a), ipv4_str(dst, b, sizeof b), ip[9]);
+}
+
+/* An IPv4 packet to the client, through the profile's output filters. */
 static void send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 {
 	uint8_t frame[2048];
 	if (len + 4 > sizeof frame || !ss->tun) return;
+	const struct profile *pr = sess_profile(ss);
+	if (pr && !ipfilter_pass(&pr->fout, ip, len, false)) {
+		filter_drop(ss, ip, false);
+		return;
+	}
 	frame[0] = 0xff;
 	frame[1] = 0x03;
 	frame[2] = 0x00;
@@ -415,6 +479,11 @@ static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 			srv_log(s, SC_DATA, false, NULL, ss, "dropped a packet from %s: the link's address is %s",
 			        ipv4_str(src, a, sizeof a), ipv4_str(ss->addr, b, sizeof b));
 		}
+		return;
+	}
+	const struct profile *pr = sess_profile(ss);
+	if (pr && !ipfilter_pass(&pr->fin, ip, tot, true)) {
+		filter_drop(ss, ip, true);
 		return;
 	}
 	if (dst == s->local_addr && ip[9] == 1 && tot >= ihl + 8 && ip[ihl] == 8 &&
@@ -557,6 +626,7 @@ static struct ssess *sess_new(struct stun *t, uint16_t lsid)
 		.ctx = ss, .send = ppp_send_cb, .event = ppp_event_cb, .random = rnd,
 		.password = ppp_password_cb, .admit = ppp_admit_cb, .addr_alloc = ppp_addr_alloc_cb,
 		.addr_free = ppp_addr_free_cb, .finished = ppp_finished_cb,
+		.change_password = ppp_change_password_cb,
 	};
 	ppp_session_init(&ss->ppp, &s->ppp_conf, &ss->cbs);
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
@@ -601,8 +671,11 @@ static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char 
 			return;
 		}
 	}
-	srv_log(s, SC_L2TP, dbg, t, NULL, "%s%s%u: %s", kind == L2TP_EV_TUNNEL_DOWN ? "tunnel down: " : "",
-	        sid ? "session " : "", sid, text);
+	if (sid)
+		srv_log(s, SC_L2TP, dbg, t, NULL, "%ssession %u: %s",
+		        kind == L2TP_EV_TUNNEL_DOWN ? "tunnel down: " : "", sid, text);
+	else
+		srv_log(s, SC_L2TP, dbg, t, NULL, "%s", text);
 }
 
 static bool tun_port_acquire(void *ctx)
@@ -898,6 +971,45 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 	tunnel_check(t);
 }
 
+void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                  const uint8_t *buf, size_t n)
+{
+	s->st.rx_datagrams++;
+	s->st.rx_bytes += (uint64_t)n;
+	srv_capture(s, peer, false, buf, n);
+	if (n < 6) {
+		s->st.malformed++;
+		return;
+	}
+	uint16_t tid = l2tp_ctrl_peek_tid(buf, n);
+	if (tid == 0) {
+		new_tunnel_datagram(s, peer, plen, buf, n);
+		reap(s);
+		return;
+	}
+	struct stun *t = s->tunnels[tid];
+	if (!t || !same_host(&t->peer, peer)) {
+		s->st.unknown_tunnel++;
+		if (throttle(s)) {
+			struct stun tmp;
+			tmp.peer = *peer;
+			char pt[80];
+			srv_log(s, SC_L2TP, false, NULL, NULL, "datagram for unknown tunnel %u from %s dropped",
+			        tid, srv_peer_text(&tmp, pt, sizeof pt));
+		}
+		return;
+	}
+	if (!same_peer(&t->peer, peer)) { /* the peer moved to another port */
+		t->peer = *peer;
+		t->peerlen = plen;
+	}
+	uint32_t bad = t->t.st.bad;
+	l2tp_ctrl_input(&t->t, buf, n, srv_now_ms());
+	if (t->t.st.bad != bad) s->st.malformed++;
+	tunnel_check(t);
+	reap(s);
+}
+
 static void udp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
@@ -908,40 +1020,8 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 		socklen_t plen = sizeof peer;
 		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
 		if (n < 0) break;
-		s->st.rx_datagrams++;
-		s->st.rx_bytes += (uint64_t)n;
-		srv_capture(s, &peer, false, buf, (size_t)n);
-		uint16_t tid = l2tp_ctrl_peek_tid(buf, (size_t)n);
-		if (n < 6) {
-			s->st.malformed++;
-			continue;
-		}
-		if (tid == 0) {
-			new_tunnel_datagram(s, &peer, plen, buf, (size_t)n);
-			continue;
-		}
-		struct stun *t = s->tunnels[tid];
-		if (!t || !same_host(&t->peer, &peer)) {
-			s->st.unknown_tunnel++;
-			if (throttle(s)) {
-				struct stun tmp;
-				tmp.peer = peer;
-				char pt[80];
-				srv_log(s, SC_L2TP, false, NULL, NULL, "datagram for unknown tunnel %u from %s dropped",
-				        tid, srv_peer_text(&tmp, pt, sizeof pt));
-			}
-			continue;
-		}
-		if (!same_peer(&t->peer, &peer)) { /* the peer moved to another port */
-			t->peer = peer;
-			t->peerlen = plen;
-		}
-		uint32_t bad = t->t.st.bad;
-		l2tp_ctrl_input(&t->t, buf, (size_t)n, srv_now_ms());
-		if (t->t.st.bad != bad) s->st.malformed++;
-		tunnel_check(t);
+		srv_datagram(s, &peer, plen, buf, (size_t)n);
 	}
-	reap(s);
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */
@@ -1106,22 +1186,24 @@ static int setup_protocols(struct srv *s)
 	return 0;
 }
 
-int server_run(const struct server_opts *o)
+struct srv *srv_create(const struct server_opts *o, const char *config_text, size_t len)
 {
 	struct srv *s = calloc(1, sizeof *s);
-	if (!s) return 2;
+	if (!s) return NULL;
 	s->fd = s->ctl_fd = -1;
 	s->debug = o->debug;
+	s->quiet = o->quiet;
 	s->started = time(NULL);
 	snprintf(s->run_id, sizeof s->run_id, "%lld-%d", (long long)s->started, (int)getpid());
 	struct config_problems probs = {0};
-	s->cfg = config_load(o->config_path, &probs);
-	int rc = 2;
+	s->cfg = config_text ? config_load_mem("(memory)", config_text, len, &probs)
+	                     : config_load(o->config_path, &probs);
 	if (!s->cfg) {
-		config_problems_print(&probs, o->config_path ? o->config_path : "(embedded)");
+		if (!s->quiet)
+			config_problems_print(&probs, o->config_path ? o->config_path : "(embedded)");
 		config_problems_free(&probs);
 		free(s);
-		return 2;
+		return NULL;
 	}
 	config_problems_free(&probs);
 	s->config_name = s->cfg->file;
@@ -1129,12 +1211,30 @@ int server_run(const struct server_opts *o)
 	s->sess_cap = (unsigned)sc->max_sessions + 1;
 	s->tunnels = calloc(65536, sizeof *s->tunnels);
 	s->sessions = calloc(s->sess_cap, sizeof *s->sessions);
-	if (!s->tunnels || !s->sessions || policy_result_init(&s->pres, s->cfg) != 0) {
+	s->base = event_base_new();
+	if (!s->tunnels || !s->sessions || !s->base || policy_result_init(&s->pres, s->cfg) != 0) {
 		fprintf(stderr, "vnet: out of memory\n");
-		goto out;
+		srv_destroy(s);
+		return NULL;
 	}
 	s->pres.full_trace = true;
-	if (setup_protocols(s) != 0) goto out;
+	if (setup_protocols(s) != 0) {
+		srv_destroy(s);
+		return NULL;
+	}
+	/* the address until a socket is bound (the fuzz harness never binds one) */
+	parse_listen("127.0.0.1:1701", &s->local, &s->locallen);
+	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
+	snprintf(s->local_ip, sizeof s->local_ip, "127.0.0.1");
+	return s;
+}
+
+int server_run(const struct server_opts *o)
+{
+	struct srv *s = srv_create(o, NULL, 0);
+	if (!s) return 2;
+	int rc = 2;
+	const struct serve_conf *sc = &s->cfg->serve;
 
 	const char *listen = o->listen ? o->listen : sc->listen ? sc->listen : "127.0.0.1:1701";
 	if (parse_listen(listen, &s->local, &s->locallen) != 0) {
@@ -1158,8 +1258,6 @@ int server_run(const struct server_opts *o)
 		srv_peer_text(&tmp, s->local_text, sizeof s->local_text);
 		peer_ip(&s->local, s->local_ip, sizeof s->local_ip);
 	}
-	s->base = event_base_new();
-	if (!s->base) goto out;
 	if (o->capture && srv_capture_open(s, o->capture) != 0) goto out;
 	const char *acct = o->accounting ? o->accounting : sc->accounting_path;
 	if (acct && srv_acct_open(s, acct) != 0) goto out;
@@ -1187,6 +1285,12 @@ int server_run(const struct server_opts *o)
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopped: %llu sessions served, %llu rejected",
 	        (unsigned long long)s->st.sessions_up, (unsigned long long)s->st.sessions_rejected);
 out:
+	srv_destroy(s);
+	return rc;
+}
+
+void srv_destroy(struct srv *s)
+{
 	if (s->tunnels) {
 		for (unsigned i = 1; i < 65536; i++) {
 			struct stun *t = s->tunnels[i];
@@ -1217,5 +1321,4 @@ out:
 	free(s->sessions);
 	config_free(s->cfg);
 	free(s);
-	return rc;
 }

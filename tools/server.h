@@ -37,13 +37,14 @@ struct server_opts {
 	const char *control;       /* NULL: default path */
 	const char *accounting;    /* NULL: the configuration's */
 	uint32_t debug;            /* 1 << enum srv_cat */
+	bool quiet;                /* no log at all (the fuzz harness) */
 };
 
 struct srv_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
-	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, ctl_requests;
+	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
 };
 
 struct stun;
@@ -54,6 +55,7 @@ struct srv {
 	struct config *cfg;
 	const char *config_name;
 	uint32_t debug;
+	bool quiet;
 	int fd;                      /* UDP socket */
 	int family;
 	struct sockaddr_storage local;
@@ -92,6 +94,7 @@ struct srv {
 	/* log throttling for floods */
 	uint64_t throttle_sec;
 	unsigned throttle_count;
+	char reply_text[112];        /* PAP/CHAP failure text being built */
 	struct srv_stats st;
 	time_t started;
 	bool stopping;
@@ -146,6 +149,14 @@ static inline const char *srv_tok(const struct tok *t, unsigned v)
 
 /* server.c */
 int server_run(const struct server_opts *o);
+/* The server without sockets, control or files: configuration (from `config_text` when
+ * not NULL, else o->config_path or the embedded default), tables, protocol settings and
+ * an event base that is never run. NULL with the problems printed (unless quiet). */
+struct srv *srv_create(const struct server_opts *o, const char *config_text, size_t len);
+void srv_destroy(struct srv *s);
+/* One datagram received from `peer`, as the socket handler passes it on. */
+void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                  const uint8_t *buf, size_t len);
 uint64_t srv_now_ms(void);
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
              const struct ssess *ss, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

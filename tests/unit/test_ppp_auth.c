@@ -422,6 +422,142 @@ START_TEST(mschapv2_649_from_policy)
 }
 END_TEST
 
+/* ---- MS-CHAPv2 Change-Password after E=648 -------------------------------------------- */
+static char erin_pw[64];
+static bool erin_expired;
+
+static int x_password(void *ctx, const char *user, char *buf, size_t cap)
+{
+	if (strcmp(user, "erin") != 0) return h_password(ctx, user, buf, cap);
+	snprintf(buf, cap, "%s", erin_pw);
+	return (int)strlen(erin_pw);
+}
+
+static struct ppp_admit x_admit(void *ctx, const char *user, enum ppp_auth_method m,
+                                enum ppp_cred cred)
+{
+	if (strcmp(user, "erin") != 0) return h_admit(ctx, user, m, cred);
+	struct ppp_admit v = {false, 691, NULL};
+	if (cred != PPP_CRED_OK) return v;
+	if (erin_expired) {
+		v.win_error = 648;
+		v.message = "The password has expired";
+		return v;
+	}
+	v.accept = true;
+	v.win_error = 0;
+	return v;
+}
+
+static int x_change(void *ctx, const char *user, const char *np)
+{
+	(void)ctx;
+	if (strcmp(user, "erin") != 0 || strlen(np) >= sizeof erin_pw) return -1;
+	snprintf(erin_pw, sizeof erin_pw, "%s", np);
+	erin_expired = false;
+	return 0;
+}
+
+static void expired_link(const char *client_new_pw, bool server_offers_change)
+{
+	snprintf(erin_pw, sizeof erin_pw, "0ld-pass");
+	erin_expired = true;
+	h_init(&L);
+	L.side[0].cbs.password = x_password;
+	L.side[0].cbs.admit = x_admit;
+	L.side[0].cbs.change_password = server_offers_change ? x_change : NULL;
+	L.side[1].conf.auth.name = "erin";
+	L.side[1].conf.auth.password = "0ld-pass";
+	L.side[1].conf.auth.new_password = client_new_pw;
+	h_start(&L);
+	h_run(&L, 60000);
+}
+
+START_TEST(mschapv2_change_expired_password)
+{
+	expired_link("n\xc3\xa9w-Pass 2", true); /* non-ASCII travels as UTF-16LE */
+	struct ppp_msg f;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 0), &f), 0);
+	ck_assert_uint_eq(f.chap.failure.error, 648);
+	ck_assert_uint_eq(f.chap.failure.retry, 0);
+	const struct h_frame *cp = find_frame(1, PPP_PROTO_CHAP, CHAP_CHANGE_PASSWORD, 0);
+	ck_assert_ptr_nonnull(cp);
+	ck_assert_int_eq(h_decode(cp, &f), 0);
+	ck_assert_ptr_nonnull(f.chap.enc_password);
+	ck_assert_str_eq(erin_pw, "n\xc3\xa9w-Pass 2");
+	ck_assert(!erin_expired);
+	ck_assert(logged(&L.side[0], "password changed user=erin"));
+	/* Success proves the server knows the new password; the link comes up */
+	ck_assert_ptr_nonnull(find_frame(0, PPP_PROTO_CHAP, CHAP_SUCCESS, 0));
+	ck_assert(L.side[1].s.ipcp_up);
+	ck_assert(L.side[0].s.ipcp_up);
+}
+END_TEST
+
+START_TEST(mschapv2_expired_without_change)
+{
+	/* the client has no new password: 648 is final */
+	expired_link(NULL, true);
+	ck_assert_ptr_null(find_frame(1, PPP_PROTO_CHAP, CHAP_CHANGE_PASSWORD, 0));
+	ck_assert_uint_eq(L.side[1].win_error, 648);
+	ck_assert(!L.side[1].s.ipcp_up);
+	/* a server that does not take changes says 648 and ends the link at once: a
+	 * Change-Password the client tries is not answered with Success */
+	expired_link("new-pass-3", false);
+	ck_assert_ptr_null(find_frame(0, PPP_PROTO_CHAP, CHAP_SUCCESS, 0));
+	ck_assert_uint_eq(L.side[0].win_error, 648);
+	ck_assert(!L.side[1].s.ipcp_up);
+	ck_assert_str_eq(erin_pw, "0ld-pass");
+}
+END_TEST
+
+static int change_refused(void *ctx, const char *user, const char *np)
+{
+	(void)ctx;
+	(void)user;
+	(void)np;
+	return -1; /* e.g. the password policy wants a longer one */
+}
+
+START_TEST(mschapv2_change_refused)
+{
+	snprintf(erin_pw, sizeof erin_pw, "0ld-pass");
+	erin_expired = true;
+	h_init(&L);
+	L.side[0].cbs.password = x_password;
+	L.side[0].cbs.admit = x_admit;
+	L.side[0].cbs.change_password = change_refused;
+	L.side[1].conf.auth.name = "erin";
+	L.side[1].conf.auth.password = "0ld-pass";
+	L.side[1].conf.auth.new_password = "x";
+	h_start(&L);
+	h_run(&L, 60000);
+	ck_assert_ptr_nonnull(find_frame(1, PPP_PROTO_CHAP, CHAP_CHANGE_PASSWORD, 0));
+	ck_assert(logged(&L.side[0], "password change refused user=erin: the new password was not accepted"));
+	ck_assert_uint_eq(L.side[1].win_error, 691);
+	ck_assert(!L.side[1].s.ipcp_up);
+	ck_assert_str_eq(erin_pw, "0ld-pass");
+}
+END_TEST
+
+START_TEST(change_password_block_round_trip)
+{
+	uint8_t oh[16], fill[512], enc[516];
+	char out[300];
+	for (int i = 0; i < 512; i++) fill[i] = (uint8_t)(i * 7);
+	ck_assert_int_eq(mschap_nt_password_hash("old", 3, oh), 0);
+	ck_assert_int_eq(mschap2_new_password_encrypt("brand new", 9, oh, fill, enc), 0);
+	ck_assert_int_eq(mschap2_new_password_decrypt(enc, oh, out, sizeof out), 9);
+	ck_assert_str_eq(out, "brand new");
+	/* with another old hash the length field is garbage: refused, never a crash */
+	uint8_t other[16];
+	ck_assert_int_eq(mschap_nt_password_hash("not old", 7, other), 0);
+	ck_assert_int_lt(mschap2_new_password_decrypt(enc, other, out, sizeof out), 0);
+	/* too small an output buffer */
+	ck_assert_int_lt(mschap2_new_password_decrypt(enc, oh, out, 5), 0);
+}
+END_TEST
+
 static bool drop_chap_responses(struct h_link *l, int from, const uint8_t *f, size_t n)
 {
 	(void)l;
@@ -478,6 +614,10 @@ static Suite *suite(void)
 	tcase_add_test(t, mschapv2_649_from_policy);
 	tcase_add_test(t, challenge_timeout);
 	tcase_add_test(t, unknown_user_rejected);
+	tcase_add_test(t, mschapv2_change_expired_password);
+	tcase_add_test(t, mschapv2_expired_without_change);
+	tcase_add_test(t, mschapv2_change_refused);
+	tcase_add_test(t, change_password_block_round_trip);
 	suite_add_tcase(s, t);
 	return s;
 }
