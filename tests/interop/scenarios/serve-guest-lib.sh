@@ -64,7 +64,7 @@ ppp_wait() {
             PPP_RESULT=ended
             break
         fi
-        if grep -Eq "control_finish: Connection closed to|${3:-control_finish: Connection closed to}" $XLOG; then
+        if grep -Eq "Connection [0-9]* ?closed to|${3:-Connection [0-9]* ?closed to}" $XLOG; then
             PPP_RESULT=ended
             break
         fi

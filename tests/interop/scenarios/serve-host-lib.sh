@@ -78,7 +78,7 @@ JSON
 # of the shell waiting for its exit status in $INTEROP_PIDS; returns once the
 # server logs that it listens (10 s at most)
 serve_start() {
-    local tag=${1:-serve} pid= i
+    local tag=${1:-serve} pid='' i
     rm -f "$W/$tag.pid" "$W/$tag.rc"
     (
         "$VNET" serve --config "$CONF" --listen 127.0.0.1:1701 --accounting "$ACCT" \
@@ -111,14 +111,14 @@ serve_start() {
 # serve_stop [TAG]: saves `vnet show stats --json` as TAG-stats.json, then
 # SIGTERM to the server by PID; waits (5 s) for its status
 serve_stop() {
-    local tag=${1:-serve} pid i
+    local tag=${1:-serve} pid
     pid=$(cat "$W/$tag.pid" 2> /dev/null)
     [ -n "$pid" ] || return 0
     if [ ! -f "$W/$tag.rc" ]; then
         timeout 5 "$VNET" show stats --json --control "$CTLSOCK" > "$W/$tag-stats.json" 2>> "$W/show.err"
         kill -TERM "$pid" 2> /dev/null
     fi
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         [ -f "$W/$tag.rc" ] && break
         sleep 0.1
     done
@@ -202,7 +202,7 @@ expect_acct() {
     [ -s "$ACCT" ] || { bad "accounting file $ACCT empty or missing"; return; }
     jq -c . "$ACCT" > /dev/null 2>&1 || { bad "accounting file is not JSON lines"; return; }
     n=$(jq -c --arg u "$1" 'select(.event == "start" and .user == $u)' "$ACCT" | wc -l)
-    [ "$n" -ge 1 ] && good "accounting: $n start record(s) for $1" || bad "accounting: no start record for $1"
+    if [ "$n" -ge 1 ]; then good "accounting: $n start record(s) for $1"; else bad "accounting: no start record for $1"; fi
     s=$(jq -c --arg u "$1" 'select(.event == "stop" and .user == $u)' "$ACCT" | head -n1)
     if [ -z "$s" ]; then bad "accounting: no stop record for $1"; return; fi
     echo "    $s"
@@ -303,6 +303,6 @@ check_refused() {
     else
         n=0
     fi
-    [ "$n" = 0 ] && good "accounting: no record for $user" || bad "accounting: $n record(s) for the refused $user"
+    if [ "$n" = 0 ]; then good "accounting: no record for $user"; else bad "accounting: $n record(s) for the refused $user"; fi
     expect_stat '.sessions_rejected == 1' "one session rejected"
 }

@@ -24,7 +24,7 @@ check)
     expect_log 'incoming call refused: all 1 L2TP ports are in use' "server: second call refused"
     no_log 'session [0-9]+ (up|rejected) user=carol' "server: no PPP for carol"
     n=$(grep -c 'tunnel up peer=' "$SLOG")
-    [ "$n" = 2 ] && good "server: two tunnels up" || bad "server: $n tunnels up, wanted 2"
+    if [ "$n" = 2 ]; then good "server: two tunnels up"; else bad "server: $n tunnels up, wanted 2"; fi
     expect_count 'udp.srcport == 1701 && l2tp.avp.message_type == 14 && l2tp.result_code == 4 && l2tp.avp.error_code == 4' 1 \
         "CDN with result 4, error 4 from the server"
     expect_count 'udp.srcport == 1701 && l2tp.avp.message_type == 11' 1 "ICRP from the server (call one)"

@@ -44,7 +44,8 @@ check)
     expect_guest_status 0
     expect_log 'session [0-9]+ up user=alice addr=[0-9.]+ method=MS-CHAPv2' "server: alice up"
     r=$(cat "$W/serve.rc" 2> /dev/null)
-    [ "$r" = 137 ] && good "first server died of SIGKILL (status 137)" || bad "first server status '${r:-none}', wanted 137"
+    if [ "$r" = 137 ]; then good "first server died of SIGKILL (status 137)"
+    else bad "first server status '${r:-none}', wanted 137"; fi
     expect_log 'listening on 127\.0\.0\.1:1701' "restarted server listens" "$W/serve2.log"
     expect_console '^SERVE-DOWN lac=one how=(echo-failure|hangup|terminated-by-peer|terminated) ' \
         "guest: pppd noticed the server's loss"
