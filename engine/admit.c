@@ -96,8 +96,40 @@ static char *dupstr(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+static int decide_once(const struct config *c, const struct admit_req *q, struct attempt *a,
+                       struct policy_result *r, struct admit_out *o);
+
 int admit_decide(const struct config *c, const struct admit_req *q, struct attempt *a,
                  struct policy_result *r, struct admit_out *o)
+{
+	int rc = decide_once(c, q, a, r, o);
+	if (!q->any_encryption) return rc;
+	for (int lv = (int)q->encryption - 1; rc != 0 && o->reason == R_ENCRYPTION && lv >= 0; lv--) {
+		if (!(c->server.enc_mask >> lv & 1)) continue;
+		struct admit_req q2 = *q;
+		q2.encryption = (enum enc_level)lv;
+		attempt_free(a);
+		rc = decide_once(c, &q2, a, r, o);
+	}
+	return rc;
+}
+
+int admit_encryption_error(uint32_t enc_allowed, enum enc_level negotiated)
+{
+	int lo = -1, hi = -1;
+	for (int i = 0; i < ENC_N; i++)
+		if (enc_allowed >> i & 1) {
+			if (lo < 0) lo = i;
+			hi = i;
+		}
+	if (enc_allowed && negotiated == ENC_NONE) return 743;
+	if (enc_allowed && (int)negotiated < lo) return 741;
+	if (enc_allowed && (int)negotiated > hi) return 742;
+	return 742;
+}
+
+static int decide_once(const struct config *c, const struct admit_req *q, struct attempt *a,
+                       struct policy_result *r, struct admit_out *o)
 {
 	attempt_init(a);
 	a->user_name = dupstr(q->user ? q->user : "");

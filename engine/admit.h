@@ -54,7 +54,12 @@ struct admit_req {
 	enum auth_method method;   /* as the configuration names it (AUTH_PAP, AUTH_CHAP, ...) */
 	enum admit_cred cred;      /* what the PPP authenticator found */
 	enum tunnel_type tunnel;
-	enum enc_level encryption; /* what the link will use */
+	enum enc_level encryption; /* what the link will use; with any_encryption, the
+	                              strongest it may use */
+	bool any_encryption;       /* the level is negotiated later (CCP comes after
+	                              authentication): admit with the strongest level at
+	                              or below `encryption` that the server enables and the
+	                              policy allows */
 	const char *client_ip;     /* Calling-Station-Id and Client-IP-Address */
 	const char *server_ip;     /* Called-Station-Id and NAS-IP-Address */
 	time_t now;                /* wall clock; the local time decides day/time conditions */
@@ -76,9 +81,16 @@ struct admit_out {
 
 /* Build the attempt in `a` (attempt_free it after) and decide it with `r` (set up with
  * policy_result_init for `c`). `c` is not changed: the live counters are applied to a
- * copy of the server settings. Returns 0 accept, 1 reject. */
+ * copy of the server settings. Returns 0 accept, 1 reject. With any_encryption, a
+ * rejection for the encryption level alone is tried again one level lower, down to none:
+ * what the link then negotiates is checked against out->enc_allowed. */
 int admit_decide(const struct config *c, const struct admit_req *q, struct attempt *a,
                  struct policy_result *r, struct admit_out *o);
+
+/* The Windows error of a link whose negotiated level the granted profile does not
+ * allow: 743 none but encryption required, 741 too weak, 742 too strong (as the policy
+ * evaluator tells them apart). */
+int admit_encryption_error(uint32_t enc_allowed, enum enc_level negotiated);
 
 /* The decisive failing step of a rejection as one line ("permission: ... (users[1].dialin)"),
  * or the deciding policy for an acceptance. */

@@ -751,6 +751,13 @@ static void hold(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, uint16_t
 	t->st.dropped++;
 }
 
+/* Messages whose answer is another control message (not just an acknowledgement). */
+static bool answered_by_message(uint16_t type)
+{
+	return type == L2TP_MSG_SCCRQ || type == L2TP_MSG_SCCRP || type == L2TP_MSG_ICRQ ||
+	       type == L2TP_MSG_ICRP || type == L2TP_MSG_OCRQ || type == L2TP_MSG_OCRP;
+}
+
 uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, uint64_t now)
 {
 	if (t->state == L2TP_TUN_DEAD) return L2TP_NEVER;
@@ -799,6 +806,13 @@ uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, 
 		t->ack_owed = true;
 		l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "duplicate %s ns %u (expected %u), acknowledged again",
 		              l2tp_msg_name(m.msg_type) ? l2tp_msg_name(m.msg_type) : "message", m.ns, t->nr);
+	} else if (d == 0 && t->tx_count >= L2TP_CTRL_TXQ && answered_by_message(m.msg_type)) {
+		/* no room to queue the answer: leave the message unacknowledged, the peer
+		 * sends it again once our queue has drained */
+		t->st.dropped++;
+		l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "%s ns %u left for its retransmission: %u control "
+		              "messages await acknowledgement", l2tp_msg_name(m.msg_type), m.ns,
+		              (unsigned)t->tx_count);
 	} else if (d == 0) {
 		t->nr++;
 		t->ack_owed = true;

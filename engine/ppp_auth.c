@@ -157,6 +157,22 @@ static void finish(struct ppp_auth *a, bool ok, unsigned err)
 	if (a->cbs->done) a->cbs->done(a->cbs->ctx, ok, a->win_error);
 }
 
+/* Keep MD4(MD4(password)) after an MS-CHAPv2 success: the MPPE master key needs it. */
+static void keep_hash_hash(struct ppp_auth *a, const char *pw, size_t n)
+{
+	uint8_t h[16];
+	a->have_hash_hash = mschap_nt_password_hash(pw, n, h) == 0 &&
+	                    mschap_hash_nt_password_hash(h, a->pw_hash_hash) == 0;
+	memset(h, 0, sizeof h);
+}
+
+int ppp_auth_mppe_master_key(const struct ppp_auth *a, uint8_t out[16])
+{
+	if (a->method != PPP_AUTH_MSCHAPV2 || a->state != PPP_AUTH_SUCCESS || !a->have_hash_hash)
+		return -1;
+	return mppe_master_key(a->pw_hash_hash, a->nt_response, out);
+}
+
 /* ---- authenticator --------------------------------------------------------------- */
 static void send_challenge(struct ppp_auth *a, uint64_t now)
 {
@@ -217,6 +233,7 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 				v.accept = false;
 				err = PPP_WINERR_AUTH_FAILURE;
 			} else {
+				keep_hash_hash(a, pw, (size_t)n);
 				memset(pw, 0, sizeof pw);
 				a->reply_code = CHAP_SUCCESS;
 				snprintf(a->reply_msg, sizeof a->reply_msg, "%s M=%s", sresp,
@@ -533,6 +550,7 @@ static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now
 				finish(a, false, PPP_WINERR_AUTH_FAILURE);
 				return;
 			}
+			keep_hash_hash(a, pw, strlen(pw));
 		}
 		logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=%s", a->conf->name,
 		      method_name(a->method));

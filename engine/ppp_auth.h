@@ -117,6 +117,8 @@ struct ppp_auth {
 	uint8_t challenge[16];  /* authenticator challenge (CHAP-MD5 uses 16 bytes too) */
 	uint8_t peer_challenge[16];
 	uint8_t nt_response[24];
+	uint8_t pw_hash_hash[16]; /* MS-CHAPv2 success: MD4(MD4(password)), for MPPE keys */
+	bool have_hash_hash;
 	char user[PPP_AUTH_USER_MAX];
 	char reply_msg[112];    /* text of the last Success/Failure/Ack/Nak */
 };
@@ -131,6 +133,10 @@ uint64_t ppp_auth_tick(struct ppp_auth *a, uint64_t now);
 uint64_t ppp_auth_deadline(const struct ppp_auth *a);
 /* Stop timers (the link went down). */
 void ppp_auth_stop(struct ppp_auth *a);
+
+/* The MPPE master key (RFC 3079 GetMasterKey) of an MS-CHAPv2 exchange that succeeded,
+ * the same on both sides. 0, or -1 when there is none (other method, not yet succeeded). */
+int ppp_auth_mppe_master_key(const struct ppp_auth *a, uint8_t out[16]);
 
 /* Build the MS-CHAPv2 Failure text "E=691 R=1 C=<32 hex> V=3 M=..." into out. */
 void ppp_auth_mschapv2_failure(unsigned error, bool retry, const uint8_t challenge[16],

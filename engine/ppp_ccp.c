@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mppe.h"
 #include "ppp_session.h"
 
 #define MPPE_LEVELS (MPPE_BIT_L | MPPE_BIT_M | MPPE_BIT_S)
@@ -139,10 +140,58 @@ static bool ccp_other_code(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t 
 {
 	(void)now;
 	if (cp->code == PPP_RESET_REQ) {
-		if (f->state == PPP_ST_OPENED) ppp_fsm_send_code(f, PPP_RESET_ACK, cp->id, NULL, 0, false, 0);
+		if (f->state == PPP_ST_OPENED) {
+			struct ppp_session *s = owner(f);
+			if (s->ccp.mppe_on) mppe_reset_request(s->ccp.tx);
+			ppp_fsm_send_code(f, PPP_RESET_ACK, cp->id, NULL, 0, false, 0);
+		}
 		return true;
 	}
+	/* a Reset-Ack needs nothing: the receiver resyncs on the next flushed packet */
 	return cp->code == PPP_RESET_ACK;
+}
+
+void ppp_ccp_set_mppe(struct ppp_session *s, struct mppe_state *tx, struct mppe_state *rx)
+{
+	s->ccp.tx = tx;
+	s->ccp.rx = rx;
+	s->ccp.mppe_on = false;
+}
+
+void ppp_ccp_reset_request(struct ppp_session *s)
+{
+	if (!ppp_fsm_opened(&s->ccp.fsm)) return;
+	ppp_fsm_send_code(&s->ccp.fsm, PPP_RESET_REQ, ++s->ccp.reset_id, NULL, 0, false, 0);
+}
+
+static unsigned mppe_key_bits(uint32_t b)
+{
+	uint32_t l = strongest(b);
+	return l == MPPE_BIT_S ? 128 : l == MPPE_BIT_M ? 56 : l == MPPE_BIT_L ? 40 : 0;
+}
+
+/* Keys for both directions from the MS-CHAPv2 master key; false when there is none
+ * (another method, or keys that would come from RADIUS). */
+static bool mppe_setup(struct ppp_session *s)
+{
+	struct ppp_ccp *c = &s->ccp;
+	unsigned tx_bits = mppe_key_bits(c->peer_bits), rx_bits = mppe_key_bits(c->my_bits);
+	uint8_t mk[16], send[16], recv[16], unused[16];
+	if (!c->tx || !c->rx) return false;
+	bool ok = tx_bits && rx_bits && ppp_auth_mppe_master_key(&s->auth, mk) == 0 &&
+	          mppe_start_keys(mk, tx_bits, s->conf->is_server, send, unused) == 0 &&
+	          mppe_start_keys(mk, rx_bits, s->conf->is_server, unused, recv) == 0 &&
+	          mppe_init(c->tx, send, tx_bits, c->peer_bits & MPPE_BIT_H) == 0 &&
+	          mppe_init(c->rx, recv, rx_bits, c->my_bits & MPPE_BIT_H) == 0;
+	memset(mk, 0, sizeof mk);
+	memset(send, 0, sizeof send);
+	memset(recv, 0, sizeof recv);
+	memset(unused, 0, sizeof unused);
+	if (!ok) {
+		mppe_clear(c->tx);
+		mppe_clear(c->rx);
+	}
+	return ok;
 }
 
 static void ccp_up(struct ppp_fsm *f, uint64_t now)
@@ -150,15 +199,21 @@ static void ccp_up(struct ppp_fsm *f, uint64_t now)
 	struct ppp_session *s = owner(f);
 	s->ccp_up = true;
 	uint32_t b = s->ccp.rej_mppe ? 0 : s->ccp.my_bits;
-	ppp_session_log(s, PPP_LOG_NCP_UP, "ccp mppe %s%s", level_name(strongest(b)),
-	                b & MPPE_BIT_H ? " stateless" : "");
+	s->ccp.mppe_on = b && mppe_setup(s);
+	ppp_session_log(s, PPP_LOG_NCP_UP, "ccp mppe %s%s%s", level_name(strongest(b)),
+	                b & MPPE_BIT_H ? " stateless" : "",
+	                b && s->ccp.tx && !s->ccp.mppe_on ? " (no MS-CHAPv2 keys)" : "");
 	ppp_session_ncp_up(s, now);
 }
 
 static void ccp_down(struct ppp_fsm *f, uint64_t now)
 {
 	(void)now;
-	owner(f)->ccp_up = false;
+	struct ppp_session *s = owner(f);
+	s->ccp_up = false;
+	s->ccp.mppe_on = false;
+	if (s->ccp.tx) mppe_clear(s->ccp.tx);
+	if (s->ccp.rx) mppe_clear(s->ccp.rx);
 }
 
 static void ccp_finished(struct ppp_fsm *f, uint64_t now)

@@ -103,6 +103,13 @@ struct ppp_ccp {
 	uint32_t my_bits;        /* what our request offers */
 	uint32_t peer_bits;      /* what we Ack'd of the peer's */
 	bool rej_mppe;
+	/* MPPE data path (engine/mppe.h), in states the owner lends (ppp_ccp_set_mppe),
+	 * set up when CCP opens with MPPE after an MS-CHAPv2 success: `tx` encrypts what
+	 * we send (the peer's Ack'd request: peer_bits), `rx` decrypts what we receive (our
+	 * Ack'd request: my_bits). Cleared when CCP goes down. */
+	struct mppe_state *tx, *rx;
+	bool mppe_on;            /* tx and rx hold keys */
+	uint8_t reset_id;        /* identifier of our last Reset-Request */
 };
 
 struct ppp_session {
@@ -150,6 +157,16 @@ void ppp_session_lcp_down(struct ppp_session *s, uint64_t now);
 void ppp_session_lcp_finished(struct ppp_session *s, uint64_t now);
 void ppp_session_ncp_up(struct ppp_session *s, uint64_t now);
 void ppp_session_ncp_finished(struct ppp_session *s, struct ppp_fsm *f, uint64_t now);
+/* MPPE (engine/mppe.h). The owner lends two states after ppp_session_init (kept out of
+ * struct ppp_session, so links without MPPE do not pay for them); without them CCP
+ * still negotiates but no keys are set up. */
+struct mppe_state;
+void ppp_ccp_set_mppe(struct ppp_session *s, struct mppe_state *tx, struct mppe_state *rx);
+/* Send a CCP Reset-Request: mppe_decrypt on ccp.rx said MPPE_ERR_RESET (the caller may
+ * repeat it on its own timer while mppe_out_of_sync(s->ccp.rx)). Nothing unless CCP is
+ * opened. A Reset-Request from the peer is answered here with a Reset-Ack and makes the
+ * next packet encrypted with ccp.tx change key and carry the A bit. */
+void ppp_ccp_reset_request(struct ppp_session *s);
 /* LCP keepalive and loop detection (ppp_lcp.c). */
 uint64_t ppp_lcp_tick(struct ppp_session *s, uint64_t now);
 uint32_t ppp_session_rand32(struct ppp_session *s);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "l2tp.h"
+#include "mppe.h"
 #include "ppp.h"
 
 const char *const srv_cat_names[] = {"main", "l2tp", "ppp", "auth", "policy", "ipcp",
@@ -80,18 +81,31 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun
 	        msg);
 }
 
-/* Lines about dropped floods: at most a few a second, with the count of the rest. */
+/* Lines about dropped floods: at most a few a second, with the count of the rest (said
+ * when the second is over: at the next drop or by the once-a-second tick). */
+static void throttle_flush(struct srv *s, uint64_t sec)
+{
+	if (sec == s->throttle_sec) return;
+	if (s->throttle_count > 5)
+		srv_log(s, SC_MAIN, false, NULL, NULL, "%u more drop lines suppressed",
+		        s->throttle_count - 5);
+	s->throttle_sec = sec;
+	s->throttle_count = 0;
+}
+
 static bool throttle(struct srv *s)
 {
-	uint64_t sec = srv_now_ms() / 1000;
-	if (sec != s->throttle_sec) {
-		if (s->throttle_count > 5)
-			srv_log(s, SC_MAIN, false, NULL, NULL, "%u more drop lines suppressed",
-			        s->throttle_count - 5);
-		s->throttle_sec = sec;
-		s->throttle_count = 0;
-	}
+	throttle_flush(s, srv_now_ms() / 1000);
 	return ++s->throttle_count <= 5;
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct srv *s = arg;
+	throttle_flush(s, srv_now_ms() / 1000);
+	srv_acct_sync(s);
 }
 
 static void rnd(void *ctx, uint8_t *buf, size_t n)
@@ -182,6 +196,7 @@ static void sess_end(struct ssess *ss, const char *cause)
 		srv_log(s, SC_MAIN, false, NULL, ss, "session %u ended before it came up: %s", ss->id,
 		        ss->cause);
 	}
+	if (ss->up) srv_tun_session_down(s, ss); /* server_tun.c */
 	sess_release(s, ss);
 	evtimer_del(ss->timer);
 	if (ss->tun)
@@ -197,6 +212,11 @@ static void sess_end(struct ssess *ss, const char *cause)
 static void sess_free(struct ssess *ss)
 {
 	event_free(ss->timer);
+	if (ss->mppe) {
+		mppe_clear(&ss->mppe[0]);
+		mppe_clear(&ss->mppe[1]);
+		free(ss->mppe);
+	}
 	free(ss);
 }
 
@@ -205,7 +225,10 @@ static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct ssess *ss = ctx;
 	if (!ss->tun || ss->dead) return;
-	l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len);
+	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len) == 0) {
+		ss->tx_bytes += len;
+		ss->tx_pkts++;
+	}
 }
 
 static const enum srv_cat ppp_cat[] = {
@@ -267,8 +290,15 @@ static enum auth_method cfg_method(enum ppp_auth_method m)
 /* The strongest encryption level this server will negotiate with the client. */
 static enum enc_level link_encryption(const struct srv *s)
 {
-	(void)s;
-	return ENC_NONE; /* MPPE is not offered: the data path carries IP in the clear */
+	uint32_t m = s->ppp_conf.mppe_levels;
+	return m & MPPE_BIT_S ? ENC_STRONGEST : m & MPPE_BIT_M ? ENC_STRONG
+	       : m & MPPE_BIT_L ? ENC_BASIC : ENC_NONE;
+}
+
+static enum enc_level mppe_bits_level(uint32_t b)
+{
+	return b & MPPE_BIT_S ? ENC_STRONGEST : b & MPPE_BIT_M ? ENC_STRONG
+	       : b & MPPE_BIT_L ? ENC_BASIC : ENC_NONE;
 }
 
 static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_method method,
@@ -287,6 +317,7 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER : ADMIT_CRED_BAD,
 		.tunnel = TUN_L2TP,
 		.encryption = link_encryption(s),
+		.any_encryption = true,
 		.client_ip = client,
 		.server_ip = s->local_ip,
 		.now = time(NULL),
@@ -432,7 +463,7 @@ static void filter_drop(struct ssess *ss, const uint8_t *ip, bool inbound)
 }
 
 /* An IPv4 packet to the client, through the profile's output filters. */
-static void send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
+void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 {
 	uint8_t frame[2048];
 	if (len + 4 > sizeof frame || !ss->tun) return;
@@ -443,10 +474,32 @@ static void send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 	}
 	frame[0] = 0xff;
 	frame[1] = 0x03;
-	frame[2] = 0x00;
-	frame[3] = 0x21;
-	memcpy(frame + 4, ip, len);
-	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len + 4) == 0) {
+	size_t flen;
+	if (ss->ppp.ccp.mppe_on) {
+		/* MPPE: the protocol field and the packet, encrypted, in a compressed datagram */
+		uint8_t inner[2048];
+		inner[0] = 0x00;
+		inner[1] = 0x21;
+		memcpy(inner + 2, ip, len);
+		frame[2] = 0x00;
+		frame[3] = 0xfd;
+		int n = mppe_encrypt(ss->ppp.ccp.tx, inner, len + 2, frame + 4, sizeof frame - 4);
+		if (n < 0) {
+			ss->srv->st.mppe_errors++;
+			return;
+		}
+		flen = 4 + (size_t)n;
+	} else {
+		if (!ss->enc_checked && !(ss->enc_allowed >> ENC_NONE & 1)) {
+			ss->srv->st.clear_dropped++; /* encryption required and not up yet */
+			return;
+		}
+		frame[2] = 0x00;
+		frame[3] = 0x21;
+		memcpy(frame + 4, ip, len);
+		flen = len + 4;
+	}
+	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, flen) == 0) {
 		ss->tx_bytes += len;
 		ss->tx_pkts++;
 	}
@@ -506,9 +559,10 @@ static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 		r[ihl + 3] = (uint8_t)c;
 		s->st.icmp_echo++;
 		srv_log(s, SC_DATA, true, NULL, ss, "ICMP echo request %u bytes answered", (unsigned)tot);
-		send_ip(ss, r, tot);
+		srv_session_send_ip(ss, r, tot);
 		return;
 	}
+	if (srv_tun_forward(s, ss, ip, tot)) return; /* server_tun.c */
 	s->st.data_dropped++;
 	if (throttle(s)) {
 		char b[20];
@@ -531,13 +585,67 @@ static void sess_input(struct ssess *ss, const uint8_t *p, size_t len)
 		proto = (uint16_t)(p[o] << 8 | p[o + 1]);
 		plen = 2;
 	}
+	if (proto == PPP_PROTO_COMP && ss->ppp.ccp.mppe_on && ss->up) {
+		uint8_t out[4096];
+		struct diag_err err;
+		int n = mppe_decrypt(ss->ppp.ccp.rx, p + o + plen, len - o - plen, out, sizeof out, &err);
+		if (n < 0) {
+			struct srv *s = ss->srv;
+			s->st.mppe_errors++;
+			if (n == MPPE_ERR_RESET) ppp_ccp_reset_request(&ss->ppp);
+			if (throttle(s))
+				srv_log(s, SC_DATA, n != MPPE_ERR_RESET, NULL, ss, "MPPE packet dropped (%s): %s",
+				        srv_tok(mppe_err_names, (unsigned)-n), err.reason);
+			return;
+		}
+		if (n >= 2 && out[0] == 0x00 && out[1] == 0x21) data_ip(ss, out + 2, (size_t)n - 2);
+		else ss->srv->st.data_dropped++;
+		return;
+	}
 	if (proto == PPP_PROTO_IP && ss->ppp.ipcp_up && ss->up) {
+		if (ss->ppp.ccp.mppe_on || (!ss->enc_checked && !(ss->enc_allowed >> ENC_NONE & 1))) {
+			/* clear IP on an encrypted link, or before the required encryption is up */
+			ss->srv->st.clear_dropped++;
+			return;
+		}
 		data_ip(ss, p + o + plen, len - o - plen);
 		return;
 	}
 	ss->rx_bytes += len;
 	ss->rx_pkts++;
 	ppp_session_input(&ss->ppp, p, len, srv_now_ms());
+}
+
+/* Once CCP has settled, hold the link's encryption against the granted profile: the
+ * level was unknown when the policy admitted the user. */
+static void enc_check(struct ssess *ss)
+{
+	struct srv *s = ss->srv;
+	uint8_t st = ss->ppp.ccp.fsm.state;
+	bool negotiating = s->ppp_conf.mppe_levels && !ss->ppp.ccp_up &&
+	                   (st == PPP_ST_REQ_SENT || st == PPP_ST_ACK_RCVD || st == PPP_ST_ACK_SENT ||
+	                    st == PPP_ST_STARTING || st == PPP_ST_INITIAL);
+	if (negotiating) return;
+	enum enc_level lv = ss->ppp.ccp_up ? mppe_bits_level(ss->ppp.ccp.peer_bits) : ENC_NONE;
+	if (ss->ppp.ccp_up && !ss->ppp.ccp.mppe_on) lv = ENC_NONE; /* agreed but no keys */
+	ss->enc_checked = true;
+	ss->enc_level = (uint8_t)lv;
+	if (ss->enc_allowed >> lv & 1) {
+		srv_log(s, SC_MAIN, false, NULL, ss, "session %u encryption %s%s", ss->id,
+		        lv == ENC_NONE ? "none" : lv == ENC_STRONGEST ? "MPPE 128-bit"
+		        : lv == ENC_STRONG ? "MPPE 56-bit" : "MPPE 40-bit",
+		        lv != ENC_NONE && ss->ppp.ccp.peer_bits & MPPE_BIT_H ? " stateless" : "");
+		return;
+	}
+	int err = admit_encryption_error(ss->enc_allowed, lv);
+	char allowed[80];
+	mask_str(enc_level_names, ss->enc_allowed, allowed, sizeof allowed);
+	srv_log(s, SC_POLICY, false, NULL, ss,
+	        "session %u: the link negotiated encryption %s, policy \"%s\" allows %s: "
+	        "disconnecting, the client shows error %d", ss->id, enc_level_names[lv],
+	        ss->policy >= 0 ? s->cfg->policies[ss->policy].name : "-", allowed, err);
+	ss->win_error = (unsigned)err;
+	srv_session_disconnect(s, ss, "encryption-not-allowed");
 }
 
 static void sess_after(struct ssess *ss)
@@ -555,7 +663,10 @@ static void sess_after(struct ssess *ss)
 		        srv_tok(ppp_auth_method_names, ss->method));
 		srv_acct_start(s, ss);
 		ss->acct_started = true;
+		srv_tun_session_up(s, ss); /* server_tun.c */
 	}
+	if (ss->up && !ss->enc_checked) enc_check(ss);
+	if (ss->dead) return;
 	sess_arm(ss);
 }
 
@@ -629,6 +740,17 @@ static struct ssess *sess_new(struct stun *t, uint16_t lsid)
 		.change_password = ppp_change_password_cb,
 	};
 	ppp_session_init(&ss->ppp, &s->ppp_conf, &ss->cbs);
+	if (s->ppp_conf.mppe_levels) {
+		ss->mppe = calloc(2, sizeof *ss->mppe);
+		if (!ss->mppe) {
+			s->sessions[ss->id % s->sess_cap] = NULL;
+			s->nsessions--;
+			event_free(ss->timer);
+			free(ss);
+			return NULL;
+		}
+		ppp_ccp_set_mppe(&ss->ppp, &ss->mppe[0], &ss->mppe[1]);
+	}
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
 		if (!t->sess[i]) {
 			t->sess[i] = ss;
@@ -727,10 +849,11 @@ static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t er
 	struct stun *t = ctx;
 	struct ssess *ss = sess_by_sid(t, lsid);
 	if (!ss || ss->dead) return;
-	char cause[48];
-	snprintf(cause, sizeof cause, "l2tp-cdn-%u-%u", result, error);
+	/* the L2TP side ended the call (CDN, StopCCN, dead peer): that is the cause, not the
+	 * PPP link going down with it */
+	if (!ss->cause[0]) snprintf(ss->cause, sizeof ss->cause, "l2tp-cdn-%u-%u", result, error);
 	ppp_session_lower_down(&ss->ppp, srv_now_ms());
-	sess_end(ss, cause);
+	sess_end(ss, ss->cause);
 }
 
 static void tun_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
@@ -1166,8 +1289,12 @@ static int setup_protocols(struct srv *s)
 		        "no PPP client could authenticate\n", s->config_name);
 		return -1;
 	}
-	p->mppe_levels = 0; /* no CCP: MPPE is not offered */
-	p->mppe_required = false;
+	/* MPPE: the levels the server enables; without "none" every link must encrypt */
+	uint32_t em = c->server.enc_mask;
+	p->mppe_levels = (em >> ENC_BASIC & 1 ? MPPE_BIT_L : 0) | (em >> ENC_STRONG & 1 ? MPPE_BIT_M : 0) |
+	                 (em >> ENC_STRONGEST & 1 ? MPPE_BIT_S : 0);
+	p->mppe_required = !(em >> ENC_NONE & 1) && p->mppe_levels;
+	p->mppe_stateless = true;
 	/* addresses */
 	if (addr_pool_init(&s->pool, &c->server) != 0) {
 		fprintf(stderr, "vnet: %s: server.pool is too large (at most 2^24 addresses)\n",
@@ -1264,11 +1391,17 @@ int server_run(const struct server_opts *o)
 	char ctlbuf[512];
 	const char *ctl = o->control ? o->control : srv_ctl_default_path(ctlbuf, sizeof ctlbuf);
 	if (srv_ctl_open(s, ctl) != 0) goto out;
+	/* server_tun.c: a TUN the operator's configuration names must work */
+	if (srv_tun_open(s, o->config_path != NULL) != 0) goto out;
 
 	s->ev_udp = event_new(s->base, s->fd, EV_READ | EV_PERSIST, udp_cb, s);
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
 	if (!s->ev_udp || !s->ev_sigint || !s->ev_sigterm) goto out;
+	s->ev_tick = event_new(s->base, -1, EV_PERSIST, tick_cb, s);
+	if (!s->ev_tick) goto out;
+	struct timeval second = {1, 0};
+	event_add(s->ev_tick, &second);
 	event_add(s->ev_udp, NULL);
 	event_add(s->ev_sigint, NULL);
 	event_add(s->ev_sigterm, NULL);
@@ -1307,10 +1440,12 @@ void srv_destroy(struct srv *s)
 		}
 	}
 	reap(s);
+	srv_tun_close(s); /* server_tun.c */
 	srv_ctl_close(s);
 	srv_acct_close(s);
 	srv_capture_close(s);
 	if (s->ev_udp) event_free(s->ev_udp);
+	if (s->ev_tick) event_free(s->ev_tick);
 	if (s->ev_sigint) event_free(s->ev_sigint);
 	if (s->ev_sigterm) event_free(s->ev_sigterm);
 	if (s->base) event_base_free(s->base);

@@ -7,6 +7,7 @@
  *   server.c       the loop, tunnels, sessions, admission, data path, limits
  *   server_ctl.c   the control socket and what `vnet show` / `vnet disconnect` print
  *   server_acct.c  accounting records (JSON lines) and the --capture pcap writer
+ *   server_tun.c   the TUN interface: client packets to the kernel and back
  */
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
@@ -42,6 +43,7 @@ struct server_opts {
 
 struct srv_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
+	uint64_t mppe_errors, clear_dropped;
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
 	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
@@ -89,6 +91,8 @@ struct srv {
 	/* accounting and capture */
 	FILE *acct;
 	char *acct_path;
+	bool acct_dirty;             /* records written since the last fsync */
+	struct event *ev_tick;       /* once a second: fsync, flood-line summary */
 	char run_id[32];
 	void *pcap, *dumper;         /* pcap_t *, pcap_dumper_t * */
 	/* log throttling for floods */
@@ -96,6 +100,7 @@ struct srv {
 	unsigned throttle_count;
 	char reply_text[112];        /* PAP/CHAP failure text being built */
 	struct srv_stats st;
+	struct srv_tundev *tundev;   /* server_tun.c; NULL without a TUN interface */
 	time_t started;
 	bool stopping;
 	int exit_code;
@@ -138,6 +143,9 @@ struct ssess {
 	uint64_t start_ms, up_ms, last_rx_ms;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 	uint8_t method;              /* enum ppp_auth_method */
+	bool enc_checked;            /* the negotiated encryption was held against the profile */
+	uint8_t enc_level;           /* enum enc_level the link uses, once checked */
+	struct mppe_state *mppe;     /* [0] send, [1] receive; NULL when the server offers no MPPE */
 	char cause[48];
 };
 
@@ -163,6 +171,8 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause);
 const char *srv_peer_text(const struct stun *t, char *buf, size_t n);
+/* Send one IPv4 packet to the client of an up session (PPP protocol 0x0021). */
+void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -178,11 +188,50 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status);
 int srv_acct_open(struct srv *s, const char *path);
 void srv_acct_start(struct srv *s, const struct ssess *ss);
 void srv_acct_stop(struct srv *s, const struct ssess *ss);
+void srv_acct_sync(struct srv *s);
 void srv_acct_close(struct srv *s);
 int srv_capture_open(struct srv *s, const char *path);
 /* One datagram between `peer` and the server (out: the server sent it). */
 void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len);
 void srv_capture_close(struct srv *s);
+
+/* server_tun.c */
+/* With serve.tun: create the TUN interface, give it the server's address, bring it up and
+ * route the pool to it. Without serve.tun: log that only ICMP echo is answered. When the
+ * interface cannot be set up: `required` makes it an error (-1, message on stderr),
+ * otherwise one log line and the server goes on without it (0). */
+int srv_tun_open(struct srv *s, bool required);
+void srv_tun_close(struct srv *s);
+/* The TUN counters for `show stats` (a jansson object; JSON null without a TUN). */
+struct json_t;
+struct json_t *srv_tun_stats(const struct srv *s);
+/* A session came up with its address / is ending (before the address is released). */
+void srv_tun_session_up(struct srv *s, struct ssess *ss);
+void srv_tun_session_down(struct srv *s, struct ssess *ss);
+/* A checked IPv4 packet of `len` bytes from the client of `ss` for another host: true
+ * when it was handed to the TUN (or dropped there and counted), false without a TUN. */
+bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t len);
+/* Split [start, end] (host order) into the fewest CIDR blocks, in order: the number of
+ * blocks (at most 62 for one range); only the first `cap` are written to out. */
+struct srv_cidr { uint32_t addr; uint8_t len; };
+size_t srv_tun_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap);
+/* Address (host order, never 0) -> session: open addressing with linear probing, kept at
+ * most half full, growing by doubling up to `max` entries. */
+struct srv_addr_slot { uint32_t addr; struct ssess *ss; };
+struct srv_addr_index {
+	struct srv_addr_slot *slots;
+	uint32_t mask, n;
+	size_t max;
+};
+int srv_addr_index_init(struct srv_addr_index *x, size_t max_entries);
+void srv_addr_index_free(struct srv_addr_index *x);
+/* Insert, or point an existing address at `ss` (*prev: the session it had). 0 or -1
+ * (address 0, the index full or out of memory). */
+int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ssess *ss,
+                       struct ssess **prev);
+struct ssess *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr);
+/* Remove addr when it points at `ss` (any session with NULL): true when removed. */
+bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ssess *ss);
 
 #endif

@@ -36,8 +36,11 @@ static void acct_write(struct srv *s, json_t *o)
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!line) return;
-	if (fprintf(s->acct, "%s\n", line) < 0 || fflush(s->acct) != 0 || fsync(fileno(s->acct)) != 0)
+	/* written to the kernel at once (a killed server loses nothing), to the disk by
+	 * srv_acct_sync within a second: one fsync per loop turn would cap set-ups */
+	if (fprintf(s->acct, "%s\n", line) < 0 || fflush(s->acct) != 0)
 		srv_log(s, SC_ACCT, false, NULL, NULL, "cannot write %s: %s", s->acct_path, strerror(errno));
+	s->acct_dirty = true;
 	free(line);
 }
 
@@ -150,8 +153,17 @@ void srv_acct_stop(struct srv *s, const struct ssess *ss)
 	acct_write(s, o);
 }
 
+void srv_acct_sync(struct srv *s)
+{
+	if (!s->acct || !s->acct_dirty) return;
+	s->acct_dirty = false;
+	if (fsync(fileno(s->acct)) != 0)
+		srv_log(s, SC_ACCT, false, NULL, NULL, "cannot sync %s: %s", s->acct_path, strerror(errno));
+}
+
 void srv_acct_close(struct srv *s)
 {
+	srv_acct_sync(s);
 	if (s->acct) fclose(s->acct);
 	s->acct = NULL;
 	free(s->acct_path);

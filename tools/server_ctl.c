@@ -14,6 +14,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -68,6 +69,8 @@ static json_t *view_sessions(struct srv *s)
 		json_object_set_new(o, "method", ss->method ? json_string(srv_tok(ppp_auth_method_names, ss->method))
 		                                            : json_null());
 		json_object_set_new(o, "state", json_string(sess_state(ss)));
+		json_object_set_new(o, "encryption", ss->enc_checked
+		                    ? json_string(enc_level_names[ss->enc_level]) : json_null());
 		json_object_set_new(o, "policy", ss->policy >= 0 ? json_string(s->cfg->policies[ss->policy].name)
 		                                                 : json_null());
 		json_object_set_new(o, "uptime", json_integer((json_int_t)((now - (ss->up ? ss->up_ms : ss->start_ms)) / 1000)));
@@ -170,11 +173,12 @@ static json_t *view_stats(struct srv *s)
 	C(unknown_tunnel); C(refused_rate); C(refused_half_open); C(refused_tunnels);
 	C(refused_ports); C(tunnels_opened); C(tunnels_closed); C(sessions_up);
 	C(sessions_rejected); C(sessions_closed); C(auth_failures); C(icmp_echo);
-	C(data_dropped); C(filtered); C(ctl_requests);
+	C(data_dropped); C(filtered); C(mppe_errors); C(clear_dropped); C(ctl_requests);
 #undef C
 	/* the sessions_up counter above is the total; the live figure is "sessions_up" */
 	json_object_set_new(o, "sessions_up", json_integer(up));
 	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->st.sessions_up));
+	json_object_set_new(o, "tun", srv_tun_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;
@@ -258,8 +262,21 @@ static char *render_text(const char *what, json_t *v)
 		json_t *st = json_object_get(v, "stats");
 		const char *k;
 		json_object_foreach(st, k, o) {
-			if (json_is_string(o)) catf(&b, &len, &cap, "%-20s %s\n", k, json_string_value(o));
-			else catf(&b, &len, &cap, "%-20s %lld\n", k, (long long)json_integer_value(o));
+			if (json_is_string(o)) {
+				catf(&b, &len, &cap, "%-20s %s\n", k, json_string_value(o));
+			} else if (json_is_object(o)) {
+				const char *k2;
+				json_t *o2;
+				json_object_foreach(o, k2, o2) {
+					char name[64];
+					snprintf(name, sizeof name, "%s.%s", k, k2);
+					if (json_is_string(o2)) catf(&b, &len, &cap, "%-20s %s\n", name, json_string_value(o2));
+					else if (json_is_boolean(o2)) catf(&b, &len, &cap, "%-20s %s\n", name, json_is_true(o2) ? "yes" : "no");
+					else catf(&b, &len, &cap, "%-20s %lld\n", name, (long long)json_integer_value(o2));
+				}
+			} else if (json_is_integer(o)) {
+				catf(&b, &len, &cap, "%-20s %lld\n", k, (long long)json_integer_value(o));
+			}
 		}
 	}
 	return b;
@@ -368,6 +385,8 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	bufferevent_write(bev, st, strlen(st));
 	if (ans) bufferevent_write(bev, ans, strlen(ans));
 	free(ans);
+	/* a big view (10,000 sessions) leaves megabytes of freed heap: give them back */
+	malloc_trim(0);
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setcb(bev, NULL, conn_done, conn_event, s);
 }

@@ -621,6 +621,45 @@ START_TEST(ports_exhausted_cdn)
 }
 END_TEST
 
+static int drop_from_lns(struct net *n, int from, const uint8_t *b, size_t len)
+{
+	(void)n;
+	(void)b;
+	(void)len;
+	return from == 0 ? 1 : 0;
+}
+
+START_TEST(full_queue_leaves_request_for_retransmission)
+{
+	setup();
+	LNS.ports_max = 10;
+	establish();
+	uint16_t sids[6];
+	for (int i = 0; i < 6; i++) {
+		ck_assert_uint_ne(l2tp_lac_call(&LAC.t, N.now), 0);
+		run(N.now + 100);
+		sids[i] = LNS.last_up;
+	}
+	ck_assert_uint_eq(LNS.calls_up, 6);
+	/* the LAC hears nothing more: six CDNs fill the LNS's queue unacknowledged */
+	N.fault = drop_from_lns;
+	for (int i = 0; i < 6; i++) l2tp_ctrl_call_close(&LNS.t, sids[i], 3, 0, "test", N.now);
+	ck_assert_uint_eq(LNS.t.tx_count, L2TP_CTRL_TXQ);
+	uint16_t nr = LNS.t.nr;
+	ck_assert_uint_ne(l2tp_lac_call(&LAC.t, N.now), 0);
+	pump();
+	/* no room for the ICRP: the ICRQ is neither answered nor acknowledged */
+	ck_assert_uint_eq(LNS.t.nr, nr);
+	ck_assert(logged(&LNS, "left for its retransmission: 6 control messages await"));
+	ck_assert_uint_eq(LNS.calls_up, 6);
+	/* the path comes back: the CDNs are acknowledged, the ICRQ sent again and answered */
+	N.fault = NULL;
+	run(N.now + 20000);
+	ck_assert_uint_eq(LNS.calls_up, 7);
+	ck_assert_uint_eq(LAC.t.state, L2TP_TUN_ESTABLISHED);
+}
+END_TEST
+
 START_TEST(stopccn_teardown)
 {
 	setup();
@@ -1059,6 +1098,7 @@ static Suite *suite(void)
 	tcase_add_test(t, tunnel_authentication_missing_secret);
 	tcase_add_test(t, hidden_avps);
 	tcase_add_test(t, ports_exhausted_cdn);
+	tcase_add_test(t, full_queue_leaves_request_for_retransmission);
 	tcase_add_test(t, stopccn_teardown);
 	tcase_add_test(t, unknown_mandatory_avp_clears_tunnel);
 	tcase_add_test(t, bad_version_refused);

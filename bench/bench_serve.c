@@ -1,0 +1,1425 @@
+/* Load generator for `vnet serve`: T tunnels x S sessions over UDP loopback, each session
+ * a full client exchange driven by the engine's own client automata (L2TP LAC:
+ * SCCRQ/SCCRP/SCCCN, ICRQ/ICRP/ICCN; PPP client: LCP, MS-CHAPv2, CCP, IPCP).
+ *
+ *   bench_serve [--vnet PATH] [--tunnels T] [--sessions S] [--window W] [options]
+ *
+ * It writes a configuration (a pool and one user with a password per session) into a
+ * work directory, starts `vnet serve` on an ephemeral port with a control socket there,
+ * waits for its "listening on" line, reads the server's resident memory, opens the
+ * tunnels (one UDP socket per tunnel, each bound to its own loopback address unless
+ * --same-source, at most W tunnels in set-up at any time), and reports set-ups per
+ * second (first SCCRQ to the last IPCP up), failures, and the server's resident memory
+ * per session. Then, optionally, it floods the server with SCCRQs that are never
+ * completed and with malformed datagrams (--storm), runs a command while the sessions
+ * stay up (--then), keeps them for a while (--hold), checks that none went down, tears
+ * every tunnel down with StopCCN and stops the server with SIGTERM.
+ *
+ * The --then command finds in its environment VNET_CONTROL (the control socket),
+ * VNET_SERVE_PID, VNET_SERVE_LOG, VNET_SERVE_CONFIG, BENCH_UP (sessions up),
+ * BENCH_CLIENTS (a file: "user address client-ip:port" per session up, as the clients
+ * see it), BENCH_RSS_UP_KB and BENCH_RSS_STORM_KB (the server's RSS once the sessions
+ * were up, and its peak during the storm).
+ *
+ * Without arguments (as bench/run calls it) it runs the goal of the specification:
+ * 10,000 concurrent sessions, as 10,000 tunnels of one session each (what Windows
+ * clients open; bench/serve.sh runs 1,000 tunnels x 10), and prints each figure against
+ * its goal (>= 1,000 set-ups/s, <= 4 KiB of server memory per session) with the ratio.
+ * The memory per session is given twice: over all sessions, and over the second half
+ * alone, which excludes heap the server freed after reading its configuration (the
+ * 10,000 users) and reused for its first sessions.
+ * `vnet` is looked for next to this program. --builtin replaces `vnet serve` by a bare
+ * LNS made of the same engine automata (no policy, accounting or logging), to check the
+ * generator without the server (it is no reference for speed: its timers are scanned). BENCH_TRACE=N in the environment
+ * prints the PPP events of session N; BENCH_TRACE=all keeps every session's and prints
+ * those of the sessions that fail.
+ *
+ * Exit status: 0 when every session came up, stayed up and the server exited cleanly;
+ * 1 otherwise; 2 on usage errors. The last line sums up the run as key=value pairs
+ * ("result: tunnels=... up=... failed=..."), for scripts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "l2tp.h"
+#include "l2tp_ctrl.h"
+#include "ppp.h"
+#include "ppp_session.h"
+#include "mppe.h"
+
+#define MAX_TUNNELS 20000
+#define GOAL_SESSIONS 10000
+#define GOAL_RATE 1000.0     /* set-ups per second */
+#define GOAL_KIB 4.0         /* server memory per session */
+#define POOL_BASE 0x0a400000u /* 10.64.0.0: the pool, the server keeps 10.64.0.1 */
+
+struct opts {
+	const char *vnet;
+	const char *workdir;
+	const char *then;
+	const char *secret;
+	int tunnels, sessions, window;
+	int timeout_s;
+	int hold_ms;
+	int echo_ms;
+	int server_echo_s;        /* serve.ppp.echo_interval, 0: the server's default */
+	int ping;                 /* ICMP echoes each session sends once up, one at a time */
+	bool accounting;          /* serve.accounting: acct.jsonl in the work directory */
+	int storm, storm_ports, storm_sources, garbage, storm_rate;
+	int max_tunnels, half_open, per_source; /* serve.limits written to the configuration */
+	bool same_source;
+	bool builtin;
+	bool keep_workdir;
+	bool quiet;
+};
+
+enum sess_state { SS_IDLE = 0, SS_CALLING, SS_UP, SS_FAILED, SS_DROPPED };
+
+struct tun;
+
+struct sess {
+	struct tun *tun;
+	unsigned idx;             /* global session number */
+	uint16_t sid;
+	uint8_t state;            /* enum sess_state */
+	bool call_up;             /* the L2TP call is established */
+	bool ppp_started;
+	uint64_t up_at;
+	unsigned echo_req_rx, echo_rep_rx;
+	unsigned ping_tx, ping_rx, ping_bad; /* ICMP echo to the server's PPP address */
+	unsigned win_error;
+	char user[24], pass[24];
+	char *trace;              /* BENCH_TRACE=all: the session's PPP events */
+	struct ppp_session_conf conf;
+	struct ppp_session_cbs cbs;
+	struct ppp_session ppp;
+	struct mppe_state mppe[2]; /* send, receive: IP is encrypted once CCP agrees on MPPE */
+};
+
+struct tun {
+	unsigned idx;
+	int fd;
+	bool opened, done_setup;
+	uint8_t placed;           /* calls placed so far */
+	unsigned data_lost;       /* data for no session of ours */
+	uint64_t next;            /* earliest deadline of the tunnel and its sessions */
+	struct l2tp_ctrl_cbs cbs;
+	struct l2tp_tunnel t;
+	struct sess *s;           /* opts.sessions of them */
+};
+
+static struct opts O = {
+	.tunnels = 10000, .sessions = 1, .window = 128, .timeout_s = 120, .storm_ports = 500,
+	.storm_sources = 1, .storm_rate = 20000, .half_open = 256, .per_source = 100,
+};
+static struct sockaddr_in srv;
+static struct l2tp_ctrl_conf lac_conf;
+static struct tun *tuns;
+static uint64_t t0_ms;
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static unsigned n_up, n_failed, n_dropped, n_inflight_tunnels, send_errors;
+static uint64_t first_sccrq_ms, last_up_ms;
+static long rss_half = -1;               /* server RSS when half the sessions were up */
+static unsigned up_at_half;
+static unsigned fail_printed;
+static unsigned tunnel_fail_printed;
+static pid_t server_pid = -1;
+static char logpath[PATH_MAX], ctlpath[PATH_MAX], cfgpath[PATH_MAX];
+static volatile sig_atomic_t interrupted;
+static bool tearing_down;                 /* calls going down now are ours to end */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - t0_ms;
+}
+
+static void rnd(void *ctx, uint8_t *b, size_t n)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n; i++) {
+		rng_state ^= rng_state << 13;
+		rng_state ^= rng_state >> 7;
+		rng_state ^= rng_state << 17;
+		b[i] = (uint8_t)(rng_state >> 24);
+	}
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	if (O.quiet) return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("bench_serve: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f) return -1;
+	long kb = -1;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
+/* ---- the client side: L2TP LAC and PPP client per session --------------------------- */
+static void tun_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct tun *t = ctx;
+	if (sendto(t->fd, buf, len, 0, (struct sockaddr *)&srv, sizeof srv) < 0) send_errors++;
+}
+
+static struct sess *tun_sess(struct tun *t, uint16_t sid)
+{
+	for (int i = 0; i < O.sessions; i++)
+		if (t->s[i].sid == sid && sid) return &t->s[i];
+	return NULL;
+}
+
+static void sess_failed(struct sess *s, unsigned win_error, const char *why)
+{
+	if (tearing_down) return;
+	if (s->state == SS_UP) {
+		s->state = SS_DROPPED;
+		n_dropped++;
+		n_up--;
+	} else if (s->state == SS_IDLE || s->state == SS_CALLING) {
+		s->state = SS_FAILED;
+		n_failed++;
+	} else {
+		return;
+	}
+	s->win_error = win_error;
+	if (fail_printed++ < 5) {
+		const struct l2tp_tunnel *t = &s->tun->t;
+		const struct l2tp_call *c = l2tp_ctrl_call((struct l2tp_tunnel *)t, s->sid);
+		note("session %u (%s) %s: error %u: %s [tunnel %u %s tid %u/%u, call sid %u/%u "
+		     "state %u, ppp %s, rx %u tx %u rtx %u dup %u ooo %u drop %u lost %u]",
+		     s->idx, s->user, s->state == SS_DROPPED ? "went down" : "failed", win_error,
+		     why ? why : "", s->tun->idx, tok_name(l2tp_tunnel_state_names, t->state),
+		     t->local_tid, t->peer_tid, s->sid, c ? c->peer_sid : 0, c ? c->state : 0,
+		     s->ppp_started ? "started" : "not started", t->st.rx, t->st.tx, t->st.retransmits,
+		     t->st.duplicates, t->st.out_of_order, t->st.dropped, s->tun->data_lost);
+		if (s->trace) fputs(s->trace, stderr);
+	}
+}
+
+static void tun_event(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text)
+{
+	struct tun *t = ctx;
+	if (kind == L2TP_EV_TUNNEL_DOWN && !tearing_down && tunnel_fail_printed++ < 5)
+		note("tunnel %u: %s", t->idx, text);
+}
+
+/* Every queued control message has left (none waits for the peer's window). */
+static bool tun_all_sent(const struct l2tp_tunnel *t)
+{
+	for (unsigned i = 0; i < t->tx_count; i++)
+		if (!t->tx[(t->tx_head + i) % L2TP_CTRL_TXQ].sent) return false;
+	return true;
+}
+
+/* PPP starts once the ICCN has left: frames sent before it would reach a server that
+ * does not know the call yet, and LCP would wait for its restart timer. */
+static void tun_call_up(void *ctx, uint16_t sid)
+{
+	struct tun *t = ctx;
+	struct sess *s = tun_sess(t, sid);
+	if (s && !s->ppp_started) s->call_up = true;
+}
+
+static void tun_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t error)
+{
+	struct tun *t = ctx;
+	struct sess *s = tun_sess(t, sid);
+	if (!s) return;
+	char why[64];
+	snprintf(why, sizeof why, "CDN result %u error %u", result, error);
+	sess_failed(s, 0, why);
+	if (s->ppp_started) ppp_session_lower_down(&s->ppp, now_ms());
+}
+
+static uint16_t ip_sum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1) sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* One ICMP echo request from the session's address to the server's PPP address. */
+static void ping_send(struct sess *s)
+{
+	uint8_t f[4 + 20 + 8 + 32];
+	uint8_t *ip = f + 4, *ic = ip + 20;
+	uint32_t src = s->ppp.ipcp.my_addr, dst = s->ppp.ipcp.peer_addr;
+	memset(f, 0, sizeof f);
+	f[0] = 0xff; f[1] = 0x03; f[2] = 0x00; f[3] = 0x21;
+	ip[0] = 0x45;
+	ip[3] = 20 + 8 + 32;
+	ip[4] = (uint8_t)(s->ping_tx >> 8);
+	ip[5] = (uint8_t)s->ping_tx;
+	ip[8] = 64;
+	ip[9] = 1;
+	for (int i = 0; i < 4; i++) {
+		ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	uint16_t c = ip_sum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	ic[0] = 8;
+	ic[4] = (uint8_t)(s->idx >> 8);
+	ic[5] = (uint8_t)s->idx;
+	ic[6] = (uint8_t)(s->ping_tx >> 8);
+	ic[7] = (uint8_t)s->ping_tx;
+	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + s->idx);
+	c = ip_sum(ic, 8 + 32);
+	ic[2] = (uint8_t)(c >> 8);
+	ic[3] = (uint8_t)c;
+	s->ping_tx++;
+	if (s->ppp.ccp.mppe_on) {
+		/* as a Windows client does: the IP packet inside an MPPE compressed datagram */
+		uint8_t e[4 + 2 + sizeof f];
+		e[0] = 0xff; e[1] = 0x03; e[2] = 0x00; e[3] = 0xfd;
+		int n = mppe_encrypt(s->ppp.ccp.tx, f + 2, sizeof f - 2, e + 4, sizeof e - 4);
+		if (n < 0) return;
+		l2tp_ctrl_send_data(&s->tun->t, s->sid, e, 4 + (size_t)n);
+		return;
+	}
+	l2tp_ctrl_send_data(&s->tun->t, s->sid, f, sizeof f);
+}
+
+/* A frame on the way in: LCP Echo-Request / Echo-Reply are counted (keepalive checks),
+ * ICMP echo replies to our pings are checked and answered with the next ping. True
+ * when the frame was an IP packet (not for the PPP automaton). */
+static bool inspect(struct sess *s, const uint8_t *p, size_t n)
+{
+	if (n >= 2 && p[0] == 0xff && p[1] == 0x03) {
+		p += 2;
+		n -= 2;
+	}
+	if (n >= 3 && p[0] == 0xc0 && p[1] == 0x21) {
+		if (p[2] == 9) s->echo_req_rx++;
+		if (p[2] == 10) s->echo_rep_rx++;
+		return false;
+	}
+	uint8_t clear[2048];
+	if (n >= 2 && p[0] == 0x00 && p[1] == 0xfd && s->ppp.ccp.mppe_on) {
+		struct diag_err err;
+		int m = mppe_decrypt(s->ppp.ccp.rx, p + 2, n - 2, clear, sizeof clear, &err);
+		if (m < 0) {
+			s->ping_bad++;
+			return true;
+		}
+		p = clear;
+		n = (size_t)m;
+	}
+	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return false;
+	const uint8_t *ip = p + 2;
+	n -= 2;
+	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || ip_sum(ip, 20) != 0) {
+		s->ping_bad++;
+		return true;
+	}
+	const uint8_t *ic = ip + 20;
+	size_t icn = n - 20;
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	unsigned id = (unsigned)ic[4] << 8 | ic[5], seq = (unsigned)ic[6] << 8 | ic[7];
+	if (ic[0] != 0 || ip_sum(ic, icn) != 0 || src != s->ppp.ipcp.peer_addr ||
+	    dst != s->ppp.ipcp.my_addr || id != (s->idx & 0xffff) || seq != s->ping_rx) {
+		s->ping_bad++;
+		return true;
+	}
+	s->ping_rx++;
+	if (s->ping_tx < (unsigned)O.ping) ping_send(s);
+	return true;
+}
+
+static void tun_data(void *ctx, uint16_t sid, const uint8_t *ppp, size_t len)
+{
+	struct tun *t = ctx;
+	struct sess *s = tun_sess(t, sid);
+	if (!s || (s->state != SS_CALLING && s->state != SS_UP)) {
+		t->data_lost++;
+		return;
+	}
+	if (!s->ppp_started) { /* the server has the call: its LCP is already talking */
+		s->ppp_started = true;
+		ppp_session_start(&s->ppp, now_ms());
+	}
+	if (inspect(s, ppp, len)) return;
+	ppp_session_input(&s->ppp, ppp, len, now_ms());
+}
+
+static void sess_send(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct sess *s = ctx;
+	l2tp_ctrl_send_data(&s->tun->t, s->sid, frame, len);
+}
+
+/* BENCH_TRACE=N in the environment: session N's PPP events on standard error. */
+static long trace_session = -1;
+static void sess_event(void *ctx, enum ppp_log kind, const char *text)
+{
+	struct sess *s = ctx;
+	if (trace_session == -2) { /* kept, and shown when the session fails */
+		if (!s->trace) s->trace = calloc(1, 4096);
+		size_t used = s->trace ? strlen(s->trace) : 4096;
+		if (used < 4000)
+			snprintf(s->trace + used, 4096 - used, "%8.3f %s: %s\n", now_ms() / 1000.0,
+			         tok_name(ppp_log_names, kind), text);
+	}
+	if ((long)s->idx == trace_session)
+		fprintf(stderr, "%8.3f session %u %s: %s\n", now_ms() / 1000.0, s->idx,
+		        tok_name(ppp_log_names, kind), text);
+}
+
+static void sess_finished(void *ctx, unsigned win_error, const char *why)
+{
+	sess_failed(ctx, win_error, why);
+}
+
+/* After any input or timer: sessions that came up, calls to place, the next deadline. */
+static void tun_service(struct tun *t, uint64_t now)
+{
+	/* l2tp_lac.c answers an ICRP with an ICCN only when the send queue has room (the
+	 * call is reported up either way): keep a slot free for every call awaiting its ICRP */
+	unsigned waiting = 0;
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
+		waiting += t->t.calls[i].state == L2TP_CALL_WAIT_REPLY;
+	while (t->t.state == L2TP_TUN_ESTABLISHED && t->placed < O.sessions &&
+	       t->t.tx_count + waiting + 2 <= L2TP_CTRL_TXQ) {
+		struct sess *s = &t->s[t->placed];
+		uint16_t sid = l2tp_lac_call(&t->t, now);
+		if (!sid) break; /* the send window is full: again on the next acknowledgement */
+		s->sid = sid;
+		s->state = SS_CALLING;
+		t->placed++;
+		waiting++;
+	}
+	uint64_t next = l2tp_ctrl_deadline(&t->t);
+	bool pending = false, all_sent = tun_all_sent(&t->t);
+	for (int i = 0; i < O.sessions; i++) {
+		struct sess *s = &t->s[i];
+		if (s->call_up && !s->ppp_started && all_sent && s->state == SS_CALLING) {
+			s->ppp_started = true;
+			ppp_session_start(&s->ppp, now);
+		}
+		if (s->state == SS_CALLING && s->ppp.ipcp_up) {
+			s->state = SS_UP;
+			s->up_at = now;
+			last_up_ms = now;
+			n_up++;
+			if (O.ping) ping_send(s);
+			if (rss_half < 0 && n_up * 2 >= (unsigned)(O.tunnels * O.sessions) &&
+			    server_pid > 0) {
+				rss_half = rss_kb(server_pid);
+				up_at_half = n_up;
+			}
+		}
+		if (s->state == SS_IDLE || s->state == SS_CALLING) pending = true;
+		if (s->ppp_started) next = ppp_min_deadline(next, ppp_session_deadline(&s->ppp));
+	}
+	if (t->t.state == L2TP_TUN_DEAD || t->t.state == L2TP_TUN_CLOSED ||
+	    t->t.state == L2TP_TUN_CLOSING)
+		for (int i = 0; i < O.sessions; i++)
+			if (t->s[i].state == SS_IDLE || t->s[i].state == SS_CALLING) {
+				sess_failed(&t->s[i], 0, t->t.why[0] ? t->t.why : "tunnel closed");
+				pending = false;
+			}
+	if (t->opened && !pending && !t->done_setup) {
+		t->done_setup = true;
+		n_inflight_tunnels--;
+	}
+	t->next = next;
+}
+
+static void tun_tick(struct tun *t, uint64_t now)
+{
+	l2tp_ctrl_tick(&t->t, now);
+	for (int i = 0; i < O.sessions; i++)
+		if (t->s[i].ppp_started) ppp_session_tick(&t->s[i].ppp, now);
+	tun_service(t, now);
+}
+
+static int udp_socket(uint32_t addr_host, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) return -1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+	                        .sin_addr.s_addr = htonl(addr_host)};
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 127.1.0.1, 127.1.0.2, ...: a distinct client address per tunnel, as real clients. */
+static uint32_t tun_addr(unsigned i)
+{
+	if (O.same_source) return 0x7f000001u;
+	return 0x7f010000u + (i / 250) * 256 + (i % 250) + 1;
+}
+
+static int tun_init(struct tun *t, unsigned idx, int ep)
+{
+	t->idx = idx;
+	t->fd = udp_socket(tun_addr(idx), 0);
+	if (t->fd < 0) return -1;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = t};
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, t->fd, &ev) != 0) return -1;
+	t->cbs = (struct l2tp_ctrl_cbs){
+		.ctx = t, .send = tun_send, .event = tun_event, .random = rnd,
+		.call_up = tun_call_up, .call_down = tun_call_down, .data = tun_data,
+	};
+	l2tp_ctrl_init(&t->t, &lac_conf, &t->cbs);
+	t->next = L2TP_NEVER;
+	for (int i = 0; i < O.sessions; i++) {
+		struct sess *s = &t->s[i];
+		s->tun = t;
+		s->idx = idx * (unsigned)O.sessions + (unsigned)i;
+		snprintf(s->user, sizeof s->user, "bench%05u", s->idx);
+		snprintf(s->pass, sizeof s->pass, "pw-%05u", s->idx);
+		ppp_session_conf_default(&s->conf, false);
+		s->conf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_MSCHAPV2);
+		s->conf.auth_pref[0] = PPP_AUTH_MSCHAPV2;
+		s->conf.auth_pref[1] = PPP_AUTH_NONE;
+		s->conf.auth.name = s->user;
+		s->conf.auth.password = s->pass;
+		s->conf.mppe_levels = MPPE_BIT_L | MPPE_BIT_M | MPPE_BIT_S;
+		s->conf.echo_interval_ms = (uint32_t)O.echo_ms;
+		s->conf.echo_fail_max = 3;
+		s->cbs = (struct ppp_session_cbs){
+			.ctx = s, .send = sess_send, .event = sess_event, .random = rnd,
+			.finished = sess_finished,
+		};
+		ppp_session_init(&s->ppp, &s->conf, &s->cbs);
+		ppp_ccp_set_mppe(&s->ppp, &s->mppe[0], &s->mppe[1]);
+	}
+	return 0;
+}
+
+/* Read every datagram waiting on the tunnel's socket (bounded). */
+static void tun_read(struct tun *t, uint64_t now)
+{
+	uint8_t buf[2048];
+	for (int k = 0; k < 64; k++) {
+		ssize_t n = recv(t->fd, buf, sizeof buf, 0);
+		if (n < 0) break;
+		l2tp_ctrl_input(&t->t, buf, (size_t)n, now);
+	}
+	tun_service(t, now);
+}
+
+/* One turn of the event loop: socket input, then due timers. */
+static void pump(int ep, int wait_ms)
+{
+	struct epoll_event evs[256];
+	int n = epoll_wait(ep, evs, 256, wait_ms);
+	uint64_t now = now_ms();
+	for (int i = 0; i < n; i++) tun_read(evs[i].data.ptr, now);
+	static uint64_t last_scan;
+	if (now != last_scan) {
+		last_scan = now;
+		for (int i = 0; i < O.tunnels; i++)
+			if (tuns[i].opened && tuns[i].next <= now) tun_tick(&tuns[i], now);
+	}
+}
+
+/* ---- the server ---------------------------------------------------------------------- */
+static int write_config(const char *path)
+{
+	int total = O.tunnels * O.sessions;
+	json_t *root = json_object(), *server = json_object();
+	json_object_set_new(server, "name", json_string("BENCH"));
+	json_object_set_new(server, "auth_methods", json_pack("[s]", "mschapv2"));
+	json_object_set_new(server, "encryption", json_pack("[ssss]", "none", "basic", "strong",
+	                                                     "strongest"));
+	json_object_set_new(server, "ports", json_pack("{s:i,s:i}", "pptp", 0, "l2tp", total + 16));
+	json_object_set_new(server, "address_assignment", json_string("pool"));
+	/* 10.64.0.1 (the server's) .. enough for every session and a margin */
+	uint32_t last = POOL_BASE + 1 + (uint32_t)total + 16;
+	char end[20];
+	snprintf(end, sizeof end, "%u.%u.%u.%u", last >> 24, (last >> 16) & 255, (last >> 8) & 255,
+	         last & 255);
+	json_object_set_new(server, "pool", json_pack("[{s:s,s:s}]", "start", "10.64.0.1", "end", end));
+	json_object_set_new(root, "server", server);
+	json_object_set_new(root, "groups", json_pack("[{s:s}]", "name", "Bench"));
+	json_object_set_new(root, "policies", json_pack(
+		"[{s:s,s:[{s:s,s:[s]},{s:s,s:[s]}],s:s,s:{s:[s],s:[ssss]}}]",
+		"name", "bench clients",
+		"conditions", "attribute", "Windows-Groups", "value", "Bench",
+		"attribute", "NAS-Port-Type", "value", "virtual",
+		"permission", "grant",
+		"profile", "auth_methods", "mschapv2", "encryption", "none", "basic", "strong",
+		"strongest"));
+	json_t *users = json_array();
+	for (int i = 0; i < total; i++) {
+		char u[24], p[24];
+		snprintf(u, sizeof u, "bench%05d", i);
+		snprintf(p, sizeof p, "pw-%05d", i);
+		json_array_append_new(users, json_pack("{s:s,s:s,s:[s],s:s}", "name", u, "password", p,
+		                                       "groups", "Bench", "dialin", "policy"));
+	}
+	json_object_set_new(root, "users", users);
+	json_t *l2tp = json_object(), *ppp = json_object();
+	if (O.secret) json_object_set_new(l2tp, "secret", json_string(O.secret));
+	if (O.server_echo_s) json_object_set_new(ppp, "echo_interval", json_integer(O.server_echo_s));
+	json_object_set_new(root, "serve", json_pack(
+		"{s:s,s:s,s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
+		"host_name", "BENCH-LNS", "local_address", "10.64.0.1", "l2tp", l2tp, "ppp", ppp,
+		"limits", "tunnels", O.max_tunnels ? O.max_tunnels : O.tunnels + 16,
+		"sessions", total + 16, "half_open", O.half_open,
+		"new_tunnels_per_source", O.per_source));
+	if (O.accounting)
+		json_object_set_new(json_object_get(root, "serve"), "accounting", json_string("acct.jsonl"));
+	int rc = json_dump_file(root, path, JSON_INDENT(1));
+	json_decref(root);
+	return rc;
+}
+
+static void lns_main(void);
+static void on_signal(int sig);
+
+/* Start the server with its standard error in the log; wait for "listening on". */
+static int server_start(void)
+{
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) return -1;
+	pid_t pid = fork();
+	if (pid < 0) return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* no server left behind if we die */
+		dup2(fd, 2);
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0) {
+			dup2(dn, 0);
+			dup2(dn, 1);
+		}
+		if (O.builtin) {
+			lns_main();
+			_exit(0);
+		}
+		execl(O.vnet, "vnet", "serve", "--config", cfgpath, "--listen", "127.0.0.1:0",
+		      "--control", ctlpath, (char *)NULL);
+		fprintf(stderr, "bench_serve: cannot run %s: %s\n", O.vnet, strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	server_pid = pid;
+	for (int i = 0; i < 500; i++) { /* 10 s */
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			server_pid = -1;
+			note("the server exited before listening (log: %s)", logpath);
+			return -1;
+		}
+		FILE *f = fopen(logpath, "r");
+		char line[512];
+		while (f && fgets(line, sizeof line, f)) {
+			char *p = strstr(line, "listening on ");
+			unsigned a, b, c, d, port;
+			if (p && sscanf(p, "listening on %u.%u.%u.%u:%u", &a, &b, &c, &d, &port) == 5 &&
+			    port > 0 && port < 65536) {
+				fclose(f);
+				srv.sin_family = AF_INET;
+				srv.sin_port = htons((uint16_t)port);
+				srv.sin_addr.s_addr = htonl(a << 24 | b << 16 | c << 8 | d);
+				return 0;
+			}
+		}
+		if (f) fclose(f);
+		usleep(20000);
+	}
+	note("no \"listening on\" line from the server within 10 s (log: %s)", logpath);
+	return -1;
+}
+
+/* SIGTERM, then wait up to 10 s: the exit status, or -1. */
+static int server_stop(void)
+{
+	if (server_pid <= 0) return -1;
+	kill(server_pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		int st;
+		if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
+			server_pid = -1;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		usleep(20000);
+	}
+	note("the server did not exit within 10 s of SIGTERM: killed");
+	kill(server_pid, SIGKILL);
+	waitpid(server_pid, NULL, 0);
+	server_pid = -1;
+	return -1;
+}
+
+/* ---- the storm: SCCRQs never completed, and malformed datagrams --------------------- */
+struct capture {
+	uint8_t buf[L2TP_CTRL_MSG_MAX];
+	size_t len;
+};
+
+static void cap_send(void *ctx, const uint8_t *b, size_t n)
+{
+	struct capture *c = ctx;
+	c->len = n < sizeof c->buf ? n : sizeof c->buf;
+	memcpy(c->buf, b, c->len);
+}
+
+/* The i-th malformed datagram: several kinds in turn. */
+static size_t garbage(unsigned i, uint8_t *b, size_t cap)
+{
+	size_t n = 1 + (size_t)(rng_state % 200);
+	if (n > cap) n = cap;
+	rnd(NULL, b, n);
+	switch (i % 6) {
+	case 0: break;                                     /* random bytes */
+	case 1: b[0] = 0xc8; b[1] = 0x03; n = n < 12 ? n : 12; break; /* version 3 */
+	case 2: b[0] = 0xc8; b[1] = 0x02; n = n < 6 ? n : 6; break;  /* truncated header */
+	case 3:                                            /* length field beyond the datagram */
+		if (n < 20) n = 20;
+		b[0] = 0xc8; b[1] = 0x02; b[2] = 0x04; b[3] = 0x00; /* claims 1024 bytes */
+		break;
+	case 4:                                            /* control message with a bad AVP */
+		if (n < 20) n = 20;
+		b[0] = 0xc8; b[1] = 0x02; b[2] = 0; b[3] = (uint8_t)n;
+		memset(b + 4, 0, 8);
+		b[12] = 0x80; b[13] = 0x03; /* AVP length 3 < 6 */
+		break;
+	case 5:                                            /* data for a tunnel that is not there */
+		if (n < 10) n = 10;
+		b[0] = 0x00; b[1] = 0x02;
+		break;
+	}
+	return n;
+}
+
+struct storm_result {
+	unsigned sccrq, garbage, errors;
+	double secs;
+	long rss_max;
+};
+
+static void storm(int ep, struct storm_result *r)
+{
+	memset(r, 0, sizeof *r);
+	int np = O.storm_ports > 0 ? O.storm_ports : 1;
+	int *fds = calloc((size_t)np, sizeof *fds);
+	if (!fds) return;
+	/* 127.2.0.1, 127.2.0.2, ...: as many client addresses as --storm-sources */
+	for (int i = 0; i < np; i++)
+		fds[i] = udp_socket(O.storm_sources > 1 ? 0x7f020001u + (uint32_t)(i % O.storm_sources)
+		                                        : 0x7f000001u, 0);
+	struct l2tp_ctrl_conf c;
+	l2tp_ctrl_conf_default(&c, true);
+	c.host_name = "storm";
+	struct capture cap;
+	struct l2tp_ctrl_cbs cbs = {.ctx = &cap, .send = cap_send, .random = rnd};
+	struct l2tp_tunnel *t = malloc(sizeof *t);
+	if (!t) {
+		free(fds);
+		return;
+	}
+	uint64_t start = now_ms();
+	unsigned total = (unsigned)O.storm + (unsigned)O.garbage;
+	r->rss_max = rss_kb(server_pid);
+	for (unsigned i = 0; i < total; i++) {
+		int fd = fds[i % (unsigned)np];
+		uint8_t g[256];
+		size_t n;
+		const uint8_t *p;
+		/* interleave: garbage spread evenly over the SCCRQs */
+		bool is_garbage = O.garbage && (O.storm == 0 ||
+		    (uint64_t)i * (unsigned)O.garbage / total != (uint64_t)(i + 1) * (unsigned)O.garbage / total);
+		if (is_garbage) {
+			n = garbage(r->garbage, g, sizeof g);
+			p = g;
+			r->garbage++;
+		} else {
+			l2tp_ctrl_init(t, &c, &cbs);
+			cap.len = 0;
+			l2tp_lac_open(t, now_ms());
+			p = cap.buf;
+			n = cap.len;
+			r->sccrq++;
+		}
+		if (fd < 0 || sendto(fd, p, n, 0, (struct sockaddr *)&srv, sizeof srv) < 0) r->errors++;
+		/* pace to storm_rate datagrams per second, serving the real sessions meanwhile */
+		if (i % 50 == 49) {
+			uint64_t due = start + (uint64_t)(i + 1) * 1000 / (unsigned)O.storm_rate;
+			do pump(ep, 0); while (now_ms() < due && !interrupted);
+			long k = rss_kb(server_pid);
+			if (k > r->rss_max) r->rss_max = k;
+		}
+	}
+	r->secs = (double)(now_ms() - start) / 1000.0;
+	if (r->secs <= 0) r->secs = 0.001;
+	free(t);
+	/* the server's SCCRPs to these ports are never answered */
+	for (int i = 0; i < np; i++)
+		if (fds[i] >= 0) close(fds[i]);
+	free(fds);
+}
+
+/* ---- a bare LNS of engine automata (--builtin) ------------------------------------- */
+struct lns_tun;
+struct lns_sess {
+	struct lns_tun *lt;
+	uint16_t sid;
+	struct ppp_session ppp;
+	struct ppp_session_cbs cbs;
+};
+struct lns_tun {
+	struct sockaddr_in peer;
+	struct l2tp_ctrl_cbs cbs;
+	struct l2tp_tunnel t;
+	struct lns_sess *s[L2TP_CTRL_CALLS];
+	struct lns_tun *next;
+	uint64_t due;             /* earliest deadline of the tunnel and its sessions */
+};
+
+static void lns_due(struct lns_tun *lt)
+{
+	uint64_t d = l2tp_ctrl_deadline(&lt->t);
+	for (int i = 0; i < L2TP_CTRL_CALLS; i++)
+		if (lt->s[i]) d = ppp_min_deadline(d, ppp_session_deadline(&lt->s[i]->ppp));
+	lt->due = d;
+}
+static struct {
+	int fd;
+	struct lns_tun *by_tid[65536];
+	struct lns_tun *all;
+	uint16_t next_tid;
+	bool tid_wanted;
+	uint32_t next_addr;
+	struct l2tp_ctrl_conf conf;
+	struct ppp_session_conf pconf;
+	unsigned tunnels, sessions;
+} L;
+
+static void lns_random(void *ctx, uint8_t *b, size_t n)
+{
+	if (n == 2 && L.tid_wanted) { /* the new tunnel's ID: unique, not random */
+		L.tid_wanted = false;
+		do L.next_tid++; while (L.next_tid == 0 || L.by_tid[L.next_tid]);
+		b[0] = (uint8_t)(L.next_tid >> 8);
+		b[1] = (uint8_t)L.next_tid;
+		return;
+	}
+	rnd(ctx, b, n);
+}
+
+static void lns_send(void *ctx, const uint8_t *b, size_t n)
+{
+	struct lns_tun *lt = ctx;
+	sendto(L.fd, b, n, 0, (struct sockaddr *)&lt->peer, sizeof lt->peer);
+}
+
+static void lns_ppp_send(void *ctx, const uint8_t *f, size_t n)
+{
+	struct lns_sess *s = ctx;
+	l2tp_ctrl_send_data(&s->lt->t, s->sid, f, n);
+}
+
+static int lns_password(void *ctx, const char *user, char *buf, size_t cap)
+{
+	unsigned i;
+	if (sscanf(user, "bench%u", &i) != 1) return -1;
+	return snprintf(buf, cap, "pw-%05u", i);
+}
+
+static struct ppp_admit lns_admit(void *ctx, const char *user, enum ppp_auth_method m,
+                                  enum ppp_cred cred)
+{
+	struct ppp_admit a = {cred == PPP_CRED_OK, cred == PPP_CRED_OK ? 0 : 691, NULL};
+	return a;
+}
+
+static uint32_t lns_alloc(void *ctx, uint32_t req) { return L.next_addr++; }
+static void lns_free(void *ctx, uint32_t a) {}
+
+static void lns_call_up(void *ctx, uint16_t sid)
+{
+	struct lns_tun *lt = ctx;
+	for (int i = 0; i < L2TP_CTRL_CALLS; i++)
+		if (!lt->s[i]) {
+			struct lns_sess *s = calloc(1, sizeof *s);
+			if (!s) return;
+			s->lt = lt;
+			s->sid = sid;
+			s->cbs = (struct ppp_session_cbs){.ctx = s, .send = lns_ppp_send, .random = rnd,
+				.password = lns_password, .admit = lns_admit, .addr_alloc = lns_alloc,
+				.addr_free = lns_free};
+			ppp_session_init(&s->ppp, &L.pconf, &s->cbs);
+			ppp_session_start(&s->ppp, now_ms());
+			lt->s[i] = s;
+			L.sessions++;
+			return;
+		}
+}
+
+static void lns_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t error)
+{
+	struct lns_tun *lt = ctx;
+	for (int i = 0; i < L2TP_CTRL_CALLS; i++)
+		if (lt->s[i] && lt->s[i]->sid == sid) {
+			free(lt->s[i]);
+			lt->s[i] = NULL;
+			L.sessions--;
+		}
+}
+
+static void lns_data(void *ctx, uint16_t sid, const uint8_t *p, size_t n)
+{
+	struct lns_tun *lt = ctx;
+	for (int i = 0; i < L2TP_CTRL_CALLS; i++)
+		if (lt->s[i] && lt->s[i]->sid == sid) ppp_session_input(&lt->s[i]->ppp, p, n, now_ms());
+}
+
+static void lns_main(void)
+{
+	interrupted = 0;
+	signal(SIGTERM, on_signal);
+	L.fd = udp_socket(0x7f000001u, 0);
+	if (L.fd < 0) _exit(1);
+	int big = 4 << 20;
+	setsockopt(L.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	getsockname(L.fd, (struct sockaddr *)&a, &al);
+	l2tp_ctrl_conf_default(&L.conf, false);
+	L.conf.host_name = "builtin-lns";
+	L.conf.max_calls = L2TP_CTRL_CALLS;
+	ppp_session_conf_default(&L.pconf, true);
+	L.pconf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_MSCHAPV2);
+	L.pconf.local_addr = POOL_BASE + 1;
+	L.pconf.echo_interval_ms = 0;
+	L.pconf.mppe_levels = MPPE_BIT_S | MPPE_BIT_M | MPPE_BIT_L;
+	L.next_addr = POOL_BASE + 2;
+	fprintf(stderr, "builtin listening on 127.0.0.1:%u\n", ntohs(a.sin_port));
+	fflush(stderr);
+	uint64_t last_scan = 0;
+	while (!interrupted) {
+		struct pollfd pfd = {.fd = L.fd, .events = POLLIN};
+		poll(&pfd, 1, 5);
+		uint64_t now = now_ms();
+		uint8_t buf[2048];
+		for (int k = 0; k < 512; k++) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof from;
+			ssize_t n = recvfrom(L.fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+			if (n < 0) break;
+			uint16_t tid = l2tp_ctrl_peek_tid(buf, (size_t)n);
+			struct lns_tun *lt = tid ? L.by_tid[tid] : NULL;
+			if (!tid) {
+				lt = calloc(1, sizeof *lt);
+				if (!lt) continue;
+				lt->peer = from;
+				lt->cbs = (struct l2tp_ctrl_cbs){.ctx = lt, .send = lns_send, .random = lns_random,
+					.call_up = lns_call_up, .call_down = lns_call_down, .data = lns_data};
+				l2tp_ctrl_init(&lt->t, &L.conf, &lt->cbs);
+				L.tid_wanted = true;
+				l2tp_ctrl_input(&lt->t, buf, (size_t)n, now);
+				L.tid_wanted = false;
+				if (lt->t.local_tid == 0 || L.by_tid[lt->t.local_tid]) {
+					free(lt);
+					continue;
+				}
+				L.by_tid[lt->t.local_tid] = lt;
+				lt->next = L.all;
+				L.all = lt;
+				L.tunnels++;
+				lns_due(lt);
+				continue;
+			}
+			if (lt) {
+				l2tp_ctrl_input(&lt->t, buf, (size_t)n, now);
+				lns_due(lt);
+			}
+		}
+		if (now - last_scan >= 5) {
+			last_scan = now;
+			for (struct lns_tun *lt = L.all; lt; lt = lt->next) {
+				if (lt->due > now) continue;
+				l2tp_ctrl_tick(&lt->t, now);
+				for (int i = 0; i < L2TP_CTRL_CALLS; i++)
+					if (lt->s[i]) ppp_session_tick(&lt->s[i]->ppp, now);
+				lns_due(lt);
+			}
+		}
+	}
+	if (getenv("BENCH_TRACE"))
+		for (struct lns_tun *lt = L.all; lt; lt = lt->next) {
+			unsigned up = 0, have = 0;
+			for (int i = 0; i < L2TP_CTRL_CALLS; i++) {
+				up += lt->t.calls[i].state == L2TP_CALL_ESTABLISHED;
+				have += lt->s[i] != NULL;
+			}
+			for (int i = 0; i < L2TP_CTRL_CALLS; i++)
+				if (lt->s[i] && !lt->s[i]->ppp.ipcp_up)
+					fprintf(stderr, "lns tunnel %u sid %u: phase %u rx %u bad %u tx %u lcp %u\n",
+					        lt->t.local_tid, lt->s[i]->sid, lt->s[i]->ppp.phase,
+					        lt->s[i]->ppp.rx_frames, lt->s[i]->ppp.rx_bad, lt->s[i]->ppp.tx_frames,
+					        lt->s[i]->ppp.lcp.fsm.state);
+			if (up != have || up != l2tp_ctrl_active_calls(&lt->t))
+				fprintf(stderr, "lns tunnel %u: %u calls up, %u active, %u sessions; rx %u bad %u "
+				        "dropped %u dup %u\n", lt->t.local_tid, up,
+				        l2tp_ctrl_active_calls(&lt->t), have, lt->t.st.rx, lt->t.st.bad,
+				        lt->t.st.dropped, lt->t.st.duplicates);
+		}
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: bench_serve [--vnet PATH] [--tunnels T] [--sessions S] [--window W]\n"
+	        "                   [--timeout SEC] [--same-source] [--secret S] [--echo MS]\n"
+	        "                   [--server-echo SEC] [--accounting] [--ping N]\n"
+	        "                   [--storm N] [--storm-ports P] [--storm-sources A] [--garbage G]\n"
+	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
+	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n");
+}
+
+static int int_arg(const char *s, int lo, int hi, const char *name)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*s == 0 || *end || v < lo || v > hi) {
+		fprintf(stderr, "bench_serve: %s: expected an integer in %d..%d, got \"%s\"\n", name, lo,
+		        hi, s);
+		exit(2);
+	}
+	return (int)v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--same-source") == 0) {
+			O.same_source = true;
+			continue;
+		} else if (strcmp(a, "--builtin") == 0) {
+			O.builtin = true;
+			continue;
+		} else if (strcmp(a, "--quiet") == 0) {
+			O.quiet = true;
+			continue;
+		} else if (strcmp(a, "--accounting") == 0) {
+			O.accounting = true;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
+			fprintf(stderr, "bench_serve: %s \"%s\"\n",
+			        strncmp(a, "--", 2) ? "unexpected argument" : "no value for", a);
+			usage(stderr);
+			exit(2);
+		}
+		const char *v = argv[++i];
+		if (strcmp(a, "--vnet") == 0) O.vnet = v;
+		else if (strcmp(a, "--tunnels") == 0) O.tunnels = int_arg(v, 1, MAX_TUNNELS, a);
+		else if (strcmp(a, "--sessions") == 0) O.sessions = int_arg(v, 1, L2TP_CTRL_CALLS, a);
+		else if (strcmp(a, "--window") == 0) O.window = int_arg(v, 1, MAX_TUNNELS, a);
+		else if (strcmp(a, "--timeout") == 0) O.timeout_s = int_arg(v, 1, 3600, a);
+		else if (strcmp(a, "--secret") == 0) O.secret = v;
+		else if (strcmp(a, "--echo") == 0) O.echo_ms = int_arg(v, 0, 600000, a);
+		else if (strcmp(a, "--server-echo") == 0) O.server_echo_s = int_arg(v, 0, 3600, a);
+		else if (strcmp(a, "--ping") == 0) O.ping = int_arg(v, 0, 65535, a);
+		else if (strcmp(a, "--storm") == 0) O.storm = int_arg(v, 0, 1000000, a);
+		else if (strcmp(a, "--storm-ports") == 0) O.storm_ports = int_arg(v, 1, 10000, a);
+		else if (strcmp(a, "--storm-sources") == 0) O.storm_sources = int_arg(v, 1, 250, a);
+		else if (strcmp(a, "--max-tunnels") == 0) O.max_tunnels = int_arg(v, 1, 65535, a);
+		else if (strcmp(a, "--half-open") == 0) O.half_open = int_arg(v, 1, 65535, a);
+		else if (strcmp(a, "--per-source") == 0) O.per_source = int_arg(v, 0, 1000000, a);
+		else if (strcmp(a, "--garbage") == 0) O.garbage = int_arg(v, 0, 1000000, a);
+		else if (strcmp(a, "--storm-rate") == 0) O.storm_rate = int_arg(v, 1, 10000000, a);
+		else if (strcmp(a, "--then") == 0) O.then = v;
+		else if (strcmp(a, "--hold") == 0) O.hold_ms = int_arg(v, 0, 3600000, a);
+		else if (strcmp(a, "--workdir") == 0) {
+			O.workdir = v;
+			O.keep_workdir = true;
+		} else {
+			fprintf(stderr, "bench_serve: unknown option \"%s\"\n", a);
+			usage(stderr);
+			exit(2);
+		}
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Run CMD with the server's coordinates in its environment, serving the sessions until
+ * it exits (bounded by the timeout): its exit status. */
+/* What the clients see, one line per session that is up: user, the address IPCP gave,
+ * the client's UDP address. */
+static int write_clients(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) return -1;
+	for (int i = 0; i < O.tunnels; i++) {
+		struct tun *t = &tuns[i];
+		struct sockaddr_in a;
+		socklen_t al = sizeof a;
+		if (getsockname(t->fd, (struct sockaddr *)&a, &al) != 0) continue;
+		char ip[INET_ADDRSTRLEN], addr[16];
+		inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
+		for (int k = 0; k < O.sessions; k++) {
+			const struct sess *s = &t->s[k];
+			if (s->state != SS_UP) continue;
+			ppp_ip_str(s->ppp.ipcp.my_addr, addr, sizeof addr);
+			fprintf(f, "%s %s %s:%u\n", s->user, addr, ip, ntohs(a.sin_port));
+		}
+	}
+	return fclose(f);
+}
+
+static int run_then(int ep)
+{
+	char buf[PATH_MAX + 16];
+	snprintf(buf, sizeof buf, "%s/clients.txt", O.workdir);
+	if (write_clients(buf) != 0) note("cannot write %s", buf);
+	setenv("BENCH_CLIENTS", buf, 1);
+	setenv("VNET_CONTROL", ctlpath, 1);
+	setenv("VNET_SERVE_LOG", logpath, 1);
+	setenv("VNET_SERVE_CONFIG", cfgpath, 1);
+	snprintf(buf, sizeof buf, "%d", (int)server_pid);
+	setenv("VNET_SERVE_PID", buf, 1);
+	snprintf(buf, sizeof buf, "%u", n_up);
+	setenv("BENCH_UP", buf, 1);
+	pid_t pid = fork();
+	if (pid < 0) return 1;
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", O.then, (char *)NULL);
+		_exit(127);
+	}
+	uint64_t until = now_ms() + (uint64_t)O.timeout_s * 1000;
+	for (;;) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (now_ms() > until || interrupted) {
+			note("--then command still running after %d s: killed", O.timeout_s);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return 1;
+		}
+		pump(ep, 10);
+	}
+}
+
+static void line(const char *name, const char *ours, const char *goal, double ratio)
+{
+	printf("%-30s %12s %12s %8.2f\n", name, ours, goal, ratio);
+}
+
+static void rm_workdir(const char *dir)
+{
+	const char *names[] = {"vnet.json", "serve.log", "control.sock", "clients.txt", "acct.jsonl",
+	                       NULL};
+	char p[PATH_MAX];
+	for (int i = 0; names[i]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	parse_args(argc, argv);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	rng_state ^= (uint64_t)getpid() << 20 ^ (uint64_t)ts.tv_nsec;
+	static char selfdir[PATH_MAX], vnetpath[PATH_MAX + 8], tmpl[] = "/tmp/bench-serve.XXXXXX";
+	if (!O.vnet && !O.builtin) {
+		ssize_t n = readlink("/proc/self/exe", selfdir, sizeof selfdir - 1);
+		if (n > 0) {
+			selfdir[n] = 0;
+			char *sl = strrchr(selfdir, '/');
+			if (sl) *sl = 0;
+			snprintf(vnetpath, sizeof vnetpath, "%s/vnet", selfdir);
+			O.vnet = vnetpath;
+		}
+	}
+	if (!O.builtin && (!O.vnet || access(O.vnet, X_OK) != 0)) {
+		fprintf(stderr, "bench_serve: no vnet binary (give --vnet PATH)\n");
+		return 2;
+	}
+	if (!O.workdir) {
+		O.workdir = mkdtemp(tmpl);
+		if (!O.workdir) {
+			perror("bench_serve: mkdtemp");
+			return 1;
+		}
+	} else {
+		mkdir(O.workdir, 0755);
+	}
+	snprintf(cfgpath, sizeof cfgpath, "%s/vnet.json", O.workdir);
+	snprintf(logpath, sizeof logpath, "%s/serve.log", O.workdir);
+	snprintf(ctlpath, sizeof ctlpath, "%s/control.sock", O.workdir);
+	if (getenv("BENCH_TRACE"))
+		trace_session = strcmp(getenv("BENCH_TRACE"), "all") == 0
+		                        ? -2 : strtol(getenv("BENCH_TRACE"), NULL, 10);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	/* one socket per tunnel, plus the storm's */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t want = (rlim_t)O.tunnels + (rlim_t)O.storm_ports + 64;
+		if (rl.rlim_cur < want) {
+			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur < want) {
+			fprintf(stderr, "bench_serve: %llu file descriptors needed, %llu allowed\n",
+			        (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+			return 2;
+		}
+	}
+	int total = O.tunnels * O.sessions;
+	if (write_config(cfgpath) != 0) {
+		fprintf(stderr, "bench_serve: cannot write %s\n", cfgpath);
+		return 1;
+	}
+	l2tp_ctrl_conf_default(&lac_conf, true);
+	lac_conf.host_name = "bench-lac";
+	lac_conf.hold_ms = 1000;
+	if (O.secret) {
+		lac_conf.secret = (const uint8_t *)O.secret;
+		lac_conf.secret_len = strlen(O.secret);
+	}
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	tuns = calloc((size_t)O.tunnels, sizeof *tuns);
+	struct sess *sess = calloc((size_t)total, sizeof *sess);
+	if (ep < 0 || !tuns || !sess) {
+		fprintf(stderr, "bench_serve: out of memory\n");
+		return 1;
+	}
+	int rc = 0;
+	if (server_start() != 0) {
+		rc = 1;
+		goto out;
+	}
+	for (int i = 0; i < O.tunnels; i++) {
+		tuns[i].s = &sess[i * O.sessions];
+		if (tun_init(&tuns[i], (unsigned)i, ep) != 0) {
+			fprintf(stderr, "bench_serve: tunnel socket %d: %s\n", i, strerror(errno));
+			rc = 1;
+			goto out;
+		}
+	}
+	long rss0 = rss_kb(server_pid);
+	note("%s pid %d on 127.0.0.1:%u, RSS %ld kB; %d tunnels x %d sessions, window %d",
+	     O.builtin ? "builtin LNS" : O.vnet, (int)server_pid, ntohs(srv.sin_port), rss0,
+	     O.tunnels, O.sessions, O.window);
+
+	/* set-up: at most `window` tunnels with sessions still coming up */
+	int next_open = 0;
+	uint64_t deadline = now_ms() + (uint64_t)O.timeout_s * 1000;
+	first_sccrq_ms = now_ms();
+	while (n_up + n_failed + n_dropped < (unsigned)total && now_ms() < deadline && !interrupted) {
+		uint64_t now = now_ms();
+		while (next_open < O.tunnels && n_inflight_tunnels < (unsigned)O.window) {
+			struct tun *t = &tuns[next_open++];
+			t->opened = true;
+			n_inflight_tunnels++;
+			l2tp_lac_open(&t->t, now);
+			tun_service(t, now);
+		}
+		pump(ep, 1);
+	}
+	uint64_t setup_ms = (last_up_ms > first_sccrq_ms ? last_up_ms - first_sccrq_ms : 1);
+	long rss1 = rss_kb(server_pid);
+	unsigned up_after_setup = n_up;
+	double rate = n_up * 1000.0 / (double)setup_ms;
+	double kib = n_up ? (double)(rss1 - rss0) / n_up : 0;
+	/* the second half alone: memory the server freed after reading its configuration
+	 * (the JSON of every user) is reused by the first sessions, not by these */
+	double kib_marginal = rss_half >= 0 && n_up > up_at_half
+	                      ? (double)(rss1 - rss_half) / (n_up - up_at_half) : 0;
+	if (n_up + n_failed + n_dropped < (unsigned)total)
+		note("%u sessions still setting up after %d s", total - n_up - n_failed - n_dropped,
+		     O.timeout_s);
+
+	/* the pings of every session answered (or 10 s) before anything else */
+	if (O.ping) {
+		uint64_t until = now_ms() + 10000;
+		for (;;) {
+			unsigned want = 0, got = 0;
+			for (int i = 0; i < total; i++)
+				if (sess[i].state == SS_UP) {
+					want += (unsigned)O.ping;
+					got += sess[i].ping_rx;
+				}
+			if (got >= want || now_ms() > until || interrupted) break;
+			pump(ep, 5);
+		}
+	}
+
+	/* flood, command, hold: every session must stay up through them */
+	struct storm_result sr = {0};
+	unsigned echo0 = 0, echo_storm = 0, echo_req0 = 0;
+	for (int i = 0; i < total; i++) {
+		echo0 += sess[i].echo_rep_rx;
+		echo_req0 += sess[i].echo_req_rx;
+	}
+	if (O.storm || O.garbage) {
+		storm(ep, &sr);
+		for (int i = 0; i < total; i++) echo_storm += sess[i].echo_rep_rx;
+		note("storm: %u SCCRQs and %u malformed datagrams from %d ports of %d addresses in %.2f s "
+		     "(%.0f/s); server RSS %ld kB before, %ld kB at most",
+		     sr.sccrq, sr.garbage, O.storm_ports, O.storm_sources, sr.secs, (sr.sccrq + sr.garbage) / sr.secs,
+		     rss1, sr.rss_max);
+	}
+	int then_rc = 0;
+	if (O.then) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%ld", rss1);
+		setenv("BENCH_RSS_UP_KB", buf, 1);
+		snprintf(buf, sizeof buf, "%ld", sr.rss_max);
+		setenv("BENCH_RSS_STORM_KB", buf, 1);
+		then_rc = run_then(ep);
+		if (then_rc) note("--then command exited with %d", then_rc);
+	}
+	if (O.hold_ms) {
+		uint64_t until = now_ms() + (uint64_t)O.hold_ms;
+		while (now_ms() < until && !interrupted) pump(ep, 10);
+	}
+	if (!O.storm && !O.garbage) echo_storm = echo0;
+	unsigned echo1 = 0, echo_req = 0;
+	for (int i = 0; i < total; i++) {
+		echo1 += sess[i].echo_rep_rx;
+		echo_req += sess[i].echo_req_rx;
+	}
+	long rss2 = rss_kb(server_pid);
+
+	/* teardown: StopCCN on every tunnel, wait for the acknowledgements */
+	uint64_t td0 = now_ms();
+	tearing_down = true;
+	for (int i = 0; i < O.tunnels; i++)
+		if (tuns[i].opened && tuns[i].t.state != L2TP_TUN_DEAD) {
+			tuns[i].done_setup = true;
+			l2tp_ctrl_stop(&tuns[i].t, L2TP_STOP_GENERAL, 0, "load test over", td0);
+			tun_service(&tuns[i], td0);
+		}
+	unsigned closing = 0;
+	for (int round = 0; round < 100000 && now_ms() < td0 + 30000; round++) {
+		closing = 0;
+		for (int i = 0; i < O.tunnels; i++)
+			if (tuns[i].t.state == L2TP_TUN_CLOSING) closing++;
+		if (!closing) break;
+		pump(ep, 5);
+	}
+	uint64_t td_ms = now_ms() - td0;
+	long rss3 = rss_kb(server_pid);
+	int srv_rc = server_stop();
+
+	/* report */
+	char ours[32], goal[32];
+	printf("server: %s; no reference server to compare with (accel-ppp is not packaged for "
+	       "Debian): figures against the goals of the specification\n",
+	       O.builtin ? "builtin engine-only LNS" : "vnet serve");
+	printf("run: %d tunnels x %d sessions, window %d tunnels, %s source addresses\n", O.tunnels,
+	       O.sessions, O.window, O.same_source ? "one" : "distinct");
+	printf("%-30s %12s %12s %8s\n", "name", "ours", "goal", "ratio");
+	snprintf(ours, sizeof ours, "%u", up_after_setup);
+	snprintf(goal, sizeof goal, "%d", GOAL_SESSIONS);
+	line("concurrent-sessions", ours, goal, up_after_setup / (double)GOAL_SESSIONS);
+	snprintf(ours, sizeof ours, "%.0f/s", rate);
+	snprintf(goal, sizeof goal, ">=%.0f/s", GOAL_RATE);
+	line("setups-per-second", ours, goal, rate / GOAL_RATE);
+	snprintf(ours, sizeof ours, "%.2fKiB", kib);
+	snprintf(goal, sizeof goal, "<=%.0fKiB", GOAL_KIB);
+	line("server-rss-per-session", ours, goal, kib / GOAL_KIB);
+	snprintf(ours, sizeof ours, "%.2fKiB", kib_marginal);
+	line("server-rss-per-session-2nd-half", ours, goal, kib_marginal / GOAL_KIB);
+	printf("set-up %.2f s for %u sessions (first SCCRQ to last IPCP up); %u failed, %u went "
+	       "down; server RSS %ld kB idle, %ld kB with the sessions up, %ld kB before teardown, "
+	       "%ld kB after; teardown %.2f s%s; %u send errors\n",
+	       setup_ms / 1000.0, up_after_setup, n_failed, n_dropped, rss0, rss1, rss2, rss3,
+	       td_ms / 1000.0, closing ? " (some StopCCN unacknowledged)" : "", send_errors);
+	unsigned ping_tx = 0, ping_rx = 0, ping_bad = 0;
+	for (int i = 0; i < total; i++) {
+		ping_tx += sess[i].ping_tx;
+		ping_rx += sess[i].ping_rx;
+		ping_bad += sess[i].ping_bad;
+	}
+	if (O.ping)
+		printf("data: %u ICMP echo requests to the server's PPP address, %u replies, %u wrong\n",
+		       ping_tx, ping_rx, ping_bad);
+	if (O.echo_ms || echo_req)
+		printf("keepalive: %u LCP Echo-Replies received (%u after set-up), %u Echo-Requests "
+		       "from the server answered (%u after set-up)\n", echo1, echo1 - echo0, echo_req,
+		       echo_req - echo_req0);
+	bool ok = up_after_setup == (unsigned)total && n_dropped == 0 && n_failed == 0 &&
+	          ping_rx == ping_tx && ping_bad == 0 &&
+	          then_rc == 0 && srv_rc == 0 && !interrupted;
+	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);
+	printf("result: tunnels=%d sessions=%d up=%u failed=%u dropped=%u setup_ms=%" PRIu64
+	       " rate=%.0f rss_idle_kb=%ld rss_up_kb=%ld rss_end_kb=%ld rss_down_kb=%ld "
+	       "kib_per_session=%.2f "
+	       "kib_per_session_2nd_half=%.2f storm_sccrq=%u storm_garbage=%u storm_rss_max_kb=%ld echo_replies=%u "
+	       "echo_replies_after_setup=%u echo_replies_during_storm=%u "
+	       "echo_replies_after_storm=%u echo_requests_after_setup=%u ping_tx=%u ping_rx=%u "
+	       "ping_bad=%u then=%d server_exit=%d ok=%d\n",
+	       O.tunnels, total, up_after_setup, n_failed, n_dropped, setup_ms, rate, rss0, rss1, rss2,
+	       rss3, kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0,
+	       echo_storm - echo0, echo1 - echo_storm, echo_req - echo_req0, ping_tx, ping_rx,
+	       ping_bad, then_rc, srv_rc, ok);
+	rc = ok ? 0 : 1;
+out:
+	if (server_pid > 0) server_stop();
+	for (int i = 0; i < O.tunnels; i++)
+		if (tuns[i].fd > 0) close(tuns[i].fd);
+	free(tuns);
+	free(sess);
+	if (ep >= 0) close(ep);
+	if (!O.keep_workdir) rm_workdir(O.workdir);
+	return rc;
+}
