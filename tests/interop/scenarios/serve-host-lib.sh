@@ -250,11 +250,14 @@ explain() {
     r=$?
     if [ $r -lt 128 ]; then good "vnet pcap explain: status $r, $(wc -l < "$p.explain") lines"
     else bad "vnet pcap explain crashed (status $r)"; fi
+    # its summary rows, for the reader (not asserted)
+    sed -n '/^ID /,/^$/p' "$p.explain" | sed '1d;/^$/d;s/^/    explain: /'
 }
 
 # check_call_ok USER METHOD-REGEX AUTH-FILTER: the verdict of a scenario in
 # which the guest's call "one" for USER comes up, pings the server's PPP
-# address three times and hangs up
+# address three times and hangs up; with MPPE=1 the data must be encrypted
+# with 128-bit MPPE
 check_call_ok() {
     local user=$1 addr
     expect_guest_status 0
@@ -278,8 +281,18 @@ check_call_ok() {
     expect_l2tp_setup
     expect_count "$3" 1 "authentication packets ($3)"
     expect_count 'ipcp && ppp.code == 2' 2 "IPCP Configure-Acks (one each way)"
-    expect_count 'icmp.type == 8 && ip.dst == 192.168.10.1' 3 "echo requests to the server's PPP address"
-    expect_count 'icmp.type == 0 && ip.src == 192.168.10.1' 3 "echo replies from it"
+    if [ "${MPPE:-0}" = 1 ]; then
+        # the echoes travel encrypted: only the server's counters see them
+        expect_count 'ccp && ppp.code == 2 && ccp.opt.supported_bits.s == 1' 2 \
+            "CCP Configure-Acks of 128-bit MPPE (one each way)"
+        expect_count 'udp.dstport == 1701 && ppp.protocol == 0x00fd' 3 "MPPE packets from the client"
+        expect_count 'udp.srcport == 1701 && ppp.protocol == 0x00fd' 3 "MPPE packets from the server"
+        n=$(count 'icmp')
+        if [ "$n" = 0 ]; then good "capture: no ICMP in the clear"; else bad "capture: $n ICMP packets in the clear"; fi
+    else
+        expect_count 'icmp.type == 8 && ip.dst == 192.168.10.1' 3 "echo requests to the server's PPP address"
+        expect_count 'icmp.type == 0 && ip.src == 192.168.10.1' 3 "echo replies from it"
+    fi
     expect_stat '.sessions_up_total == 1 and .sessions_up == 0 and .icmp_echo == 3' \
         "one session served and ended, three echoes answered"
     expect_exit_clean

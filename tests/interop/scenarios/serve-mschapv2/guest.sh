@@ -1,6 +1,6 @@
-# serve-mschapv2: xl2tpd + pppd dial vnet serve as alice with MS-CHAPv2 (pppd refuses
-# every other method), get an address from the pool, ping the server's PPP
-# address three times and hang up.
+# serve-mschapv2: xl2tpd + pppd dial vnet serve as alice with MS-CHAPv2 and
+# 128-bit MPPE required (pppd refuses every other method), get an address
+# from the pool, ping the server's PPP address three times and hang up.
 SCEN=serve-mschapv2
 . /scenario/lib.sh
 lac_start /scenario/lac.conf
