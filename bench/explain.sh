@@ -2,14 +2,15 @@
 # Benchmark of `vnet pcap explain` on a busy server's capture against the decode-only
 # speed of tcpdump on the same file.
 #
-#   bench/explain.sh VNET [SESSIONS]      (default 100000 sessions)
+#   bench/explain.sh VNET|BUILD_DIR [SESSIONS]      (default 100000 sessions)
 #
 # The capture is generated: L2TP tunnels from distinct clients, each with its call,
 # LCP, CHAP (every tenth answered with an MS-CHAP Failure E=691), IPCP, one data packet,
 # CDN, StopCCN and its acknowledgement; 64 sessions run interleaved at any time. Prints the wall time of
 # each tool, the ratio, packets per second and the peak memory of vnet.
 set -euo pipefail
-vnet=${1:?usage: bench/explain.sh VNET [SESSIONS]}
+vnet=${1:?usage: bench/explain.sh VNET|BUILD_DIR [SESSIONS]}
+[ -d "$vnet" ] && vnet=$vnet/vnet   # bench/run passes the build directory
 n=${2:-100000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

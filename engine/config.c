@@ -1409,13 +1409,14 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	json_t *p = sub_object(l, o, "ppp", &e2);
 	struct mark mp = push_key(l, "ppp");
 	static const char *const pk[] = {"mru", "echo_interval", "echo_failures", "auth_retries",
-		"auth_timeout", NULL};
+		"auth_timeout", "ipv6", NULL};
 	check_keys(l, p, pk);
 	sc->mru = get_int(l, p, "mru", 576, 16384, 1400);
 	sc->echo_interval = get_int(l, p, "echo_interval", 0, 3600, 30);
 	sc->echo_failures = get_int(l, p, "echo_failures", 1, 100, 5);
 	sc->auth_retries = get_int(l, p, "auth_retries", 0, 10, 2);
 	sc->auth_timeout = get_int(l, p, "auth_timeout", 1, 600, 30);
+	sc->ipv6 = get_bool(l, p, "ipv6", false);
 	pop(l, mp);
 
 	json_t *li = sub_object(l, o, "limits", &e3);

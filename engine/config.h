@@ -200,6 +200,7 @@ struct serve_conf {
 	int hello_interval, retries, rto_max;
 	/* PPP */
 	int mru, echo_interval, echo_failures, auth_retries, auth_timeout;
+	bool ipv6;                /* negotiate IPV6CP (link-local identifiers only) */
 	/* limits */
 	int max_tunnels, max_sessions, max_half_open, new_tunnels_per_source;
 };

@@ -500,6 +500,10 @@ json_t *explain_session_json(struct sess_table *t, const struct vsess *s,
 			snprintf(hex, sizeof hex, "%08x", s->esp_spi[1]);
 			json_object_set_new(ids, "esp_spi_in", json_string(hex));
 		}
+		if (s->esp_decrypted || s->esp_failed) {
+			json_object_set_new(ids, "esp_decrypted", json_integer(s->esp_decrypted));
+			json_object_set_new(ids, "esp_failed", json_integer(s->esp_failed));
+		}
 		if (s->natd_seen) {
 			json_t *nat = json_object();
 			json_object_set_new(nat, "client_translated", json_boolean(s->nat_cli));

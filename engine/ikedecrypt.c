@@ -34,6 +34,8 @@ struct ike_keys {
 	size_t n2, cap2;
 	struct v1key *v1;
 	size_t n1, cap1;
+	struct esp_sa *esp;
+	size_t ne, cape;
 };
 
 static int hexval(int c)
@@ -235,6 +237,38 @@ static int parse_v1(struct ike_keys *ks, const char *p, size_t n, char *why, siz
 	return 0;
 }
 
+static int add_esp(struct ike_keys *ks, const struct esp_sa *sa, char *why, size_t whysz)
+{
+	if (ks->ne == ks->cape) {
+		size_t nc = ks->cape ? ks->cape * 2 : 8;
+		struct esp_sa *ne = malloc(nc * sizeof *ne);
+		if (!ne) {
+			snprintf(why, whysz, "out of memory");
+			return -1;
+		}
+		if (ks->esp) {
+			memcpy(ne, ks->esp, ks->ne * sizeof *ne);
+			OPENSSL_cleanse(ks->esp, ks->cape * sizeof *ks->esp);
+			free(ks->esp);
+		}
+		ks->esp = ne;
+		ks->cape = nc;
+	}
+	ks->esp[ks->ne++] = *sa;
+	return 0;
+}
+
+/* The first field of a bare ESP SA line (Wireshark's esp_sa table). */
+static bool esp_line(const char *p, size_t n)
+{
+	if (n && *p == '"') {
+		p++;
+		n--;
+	}
+	return starts(p, n, "IPv4\"") || starts(p, n, "IPv6\"") || starts(p, n, "Any\"") ||
+	       starts(p, n, "IPv4,") || starts(p, n, "IPv6,") || starts(p, n, "Any,");
+}
+
 struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, char *err,
                                 size_t errsz)
 {
@@ -244,7 +278,15 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		return NULL;
 	}
 	size_t off = 0;
-	int line = 0;
+	int line = 0, xline = 0;
+	struct esp_xfrm *x = calloc(1, sizeof *x);
+	struct esp_sa sa;
+	char why[160];
+	if (!x) {
+		snprintf(err, errsz, "%s: out of memory", name);
+		ike_keys_free(ks);
+		return NULL;
+	}
 	while (off < len) {
 		size_t e = off;
 		while (e < len && text[e] != '\n')
@@ -255,6 +297,34 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		off = e + 1;
 		while (n && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
+		/* `ip xfrm state`: an unindented "src A dst B" opens a block, indented lines
+		 * belong to it */
+		bool indented = n && (*p == ' ' || *p == '\t');
+		if (x->open && (!indented || !n)) {
+			int r = esp_xfrm_finish(x, &sa, why, sizeof why);
+			if (r > 0)
+				r = add_esp(ks, &sa, why, sizeof why);
+			OPENSSL_cleanse(&sa, sizeof sa);
+			if (r < 0) {
+				snprintf(err, errsz, "%s:%d: %s", name, xline, why);
+				goto fail;
+			}
+		}
+		if (x->open && indented) {
+			if (esp_xfrm_add(x, p, n, why, sizeof why) < 0) {
+				snprintf(err, errsz, "%s:%d: %s", name, line, why);
+				goto fail;
+			}
+			continue;
+		}
+		if (esp_xfrm_is_start(p, n)) {
+			xline = line;
+			if (esp_xfrm_begin(x, p, n, why, sizeof why) < 0) {
+				snprintf(err, errsz, "%s:%d: %s", name, line, why);
+				goto fail;
+			}
+			continue;
+		}
 		while (n && (*p == ' ' || *p == '\t')) {
 			p++;
 			n--;
@@ -278,6 +348,18 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 			}
 		}
 		bool v1 = false;
+		if (starts(p, n, "uat:esp_sa:") || esp_line(p, n)) {
+			size_t m = starts(p, n, "uat:esp_sa:") ? strlen("uat:esp_sa:") : 0;
+			int r = esp_sa_parse_uat(p + m, n - m, &sa, why, sizeof why);
+			if (r == 0)
+				r = add_esp(ks, &sa, why, sizeof why);
+			OPENSSL_cleanse(&sa, sizeof sa);
+			if (r < 0) {
+				snprintf(err, errsz, "%s:%d: %s", name, line, why);
+				goto fail;
+			}
+			continue;
+		}
 		if (starts(p, n, "uat:ikev2_decryption_table:")) {
 			size_t m = strlen("uat:ikev2_decryption_table:");
 			p += m;
@@ -285,13 +367,11 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		} else if (starts(p, n, "uat:ikev1_decryption_table:")) {
 			v1 = true;
 		}
-		char why[160];
 		if (v1) {
 			size_t m = strlen("uat:ikev1_decryption_table:");
 			if (parse_v1(ks, p + m, n - m, why, sizeof why) < 0) {
 				snprintf(err, errsz, "%s:%d: %s", name, line, why);
-				ike_keys_free(ks);
-				return NULL;
+				goto fail;
 			}
 			continue;
 		}
@@ -301,23 +381,38 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		if (split(p, n, ff, fl2, 10) == 2) {
 			if (parse_v1(ks, p, n, why, sizeof why) < 0) {
 				snprintf(err, errsz, "%s:%d: %s", name, line, why);
-				ike_keys_free(ks);
-				return NULL;
+				goto fail;
 			}
 			continue;
 		}
 		if (parse_v2(ks, p, n, why, sizeof why) < 0) {
 			snprintf(err, errsz, "%s:%d: %s", name, line, why);
-			ike_keys_free(ks);
-			return NULL;
+			goto fail;
 		}
 	}
-	if (!ks->n2 && !ks->n1) {
+	if (x->open) {
+		int r = esp_xfrm_finish(x, &sa, why, sizeof why);
+		if (r > 0)
+			r = add_esp(ks, &sa, why, sizeof why);
+		OPENSSL_cleanse(&sa, sizeof sa);
+		if (r < 0) {
+			snprintf(err, errsz, "%s:%d: %s", name, xline, why);
+			goto fail;
+		}
+	}
+	OPENSSL_cleanse(x, sizeof *x);
+	free(x);
+	if (!ks->n2 && !ks->n1 && !ks->ne) {
 		snprintf(err, errsz, "%s: no keys in the file", name);
 		ike_keys_free(ks);
 		return NULL;
 	}
 	return ks;
+fail:
+	OPENSSL_cleanse(x, sizeof *x);
+	free(x);
+	ike_keys_free(ks);
+	return NULL;
 }
 
 struct ike_keys *ike_keys_load(const char *path, char *err, size_t errsz)
@@ -352,11 +447,32 @@ void ike_keys_free(struct ike_keys *k)
 	if (k->v1)
 		OPENSSL_cleanse(k->v1, k->cap1 * sizeof *k->v1);
 	free(k->v1);
+	if (k->esp)
+		OPENSSL_cleanse(k->esp, k->cape * sizeof *k->esp);
+	free(k->esp);
 	free(k);
 }
 
 size_t ike_keys_count_v2(const struct ike_keys *k) { return k ? k->n2 : 0; }
 size_t ike_keys_count_v1(const struct ike_keys *k) { return k ? k->n1 : 0; }
+size_t ike_keys_count_esp(const struct ike_keys *k) { return k ? k->ne : 0; }
+
+const struct esp_sa *ike_keys_esp_find(const struct ike_keys *k, uint8_t ipver,
+                                       const uint8_t *src, const uint8_t *dst, uint32_t spi)
+{
+	/* exact entries first, wildcards after */
+	const struct esp_sa *wild = NULL;
+	for (size_t i = 0; k && i < k->ne; i++) {
+		const struct esp_sa *sa = &k->esp[i];
+		if (!esp_sa_match(sa, ipver, src, dst, spi))
+			continue;
+		if (!sa->any_src && !sa->any_dst && !sa->any_spi)
+			return sa;
+		if (!wild)
+			wild = sa;
+	}
+	return wild;
+}
 
 static const struct v2key *find_v2(const struct ike_keys *ks, const uint8_t *spii,
                                    const uint8_t *spir)

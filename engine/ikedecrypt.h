@@ -14,6 +14,9 @@
  * -o 'uat:ikev1_decryption_table:...'); the IVs are derived as RFC 2409 appendix B says:
  * phase 1 from the hash of both KE values, later exchanges from the last phase 1 block
  * and the message ID.
+ *
+ * The same file may hold ESP SAs (engine/espdecrypt.h): Wireshark's esp_sa lines, bare
+ * or as -o 'uat:esp_sa:...', and `ip xfrm state` blocks.
  */
 #ifndef VNET_IKEDECRYPT_H
 #define VNET_IKEDECRYPT_H
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "diag.h"
+#include "espdecrypt.h"
 #include "ike.h"
 
 struct ike_keys;
@@ -34,6 +38,10 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 void ike_keys_free(struct ike_keys *k);
 size_t ike_keys_count_v2(const struct ike_keys *k);
 size_t ike_keys_count_v1(const struct ike_keys *k);
+size_t ike_keys_count_esp(const struct ike_keys *k);
+/* The ESP SA for a packet (engine/espdecrypt.h), NULL when the file has none. */
+const struct esp_sa *ike_keys_esp_find(const struct ike_keys *k, uint8_t ipver,
+                                       const uint8_t *src, const uint8_t *dst, uint32_t spi);
 
 /* Decrypt the SK payload of the IKEv2 message `raw` (len bytes from the IKE header on;
  * `m` is its decode). On success writes to `out` a plaintext IKE message: the original

@@ -169,6 +169,9 @@ static void send_zlb(struct l2tp_tunnel *t)
 }
 
 /* The peer acknowledged everything before nr. */
+static void send_cdn(struct l2tp_tunnel *t, uint16_t peer_sid, uint16_t local_sid,
+                     uint16_t result, uint16_t error, const char *msg, uint64_t now);
+
 static void take_ack(struct l2tp_tunnel *t, uint16_t nr, uint64_t now)
 {
 	/* an Nr beyond what we sent acknowledges nothing we know of */
@@ -189,6 +192,13 @@ static void take_ack(struct l2tp_tunnel *t, uint16_t nr, uint64_t now)
 	bool any_sent = false;
 	for (unsigned i = 0; i < t->tx_count; i++) any_sent |= tx_slot(t, i)->sent;
 	if (any_sent) t->rtx_at = now + t->rto;
+	/* CDNs that waited for room */
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS && t->tx_count < L2TP_CTRL_TXQ; i++) {
+		struct l2tp_call *c = &t->calls[i];
+		if (c->state != L2TP_CALL_CDN_PENDING) continue;
+		send_cdn(t, c->peer_sid, c->local_sid, c->cdn_result, c->cdn_error, NULL, now);
+		c->state = L2TP_CALL_FREE;
+	}
 	send_pending(t, now);
 	if (t->state == L2TP_TUN_CLOSING && t->tx_count == 0) {
 		l2tp_ctrl_set_state(t, L2TP_TUN_DEAD);
@@ -324,6 +334,10 @@ void l2tp_ctrl_call_free(struct l2tp_tunnel *t, struct l2tp_call *c, uint16_t re
                          uint16_t error)
 {
 	if (c->state == L2TP_CALL_FREE) return;
+	if (c->state == L2TP_CALL_CDN_PENDING) {
+		c->state = L2TP_CALL_FREE; /* the owner heard of it when it was cleared */
+		return;
+	}
 	uint16_t sid = c->local_sid;
 	bool was_up = c->state == L2TP_CALL_ESTABLISHED;
 	if (c->has_port && t->cbs->port_release) t->cbs->port_release(t->cbs->ctx);
@@ -356,6 +370,21 @@ uint64_t l2tp_ctrl_call_close(struct l2tp_tunnel *t, uint16_t local_sid, uint16_
                               uint16_t error, const char *msg, uint64_t now)
 {
 	struct l2tp_call *c = l2tp_ctrl_call(t, local_sid);
+	if (c && c->state == L2TP_CALL_CDN_PENDING) return l2tp_ctrl_deadline(t);
+	if (c && t->tx_count >= L2TP_CTRL_TXQ) {
+		/* no room now: the owner is told at once, the CDN follows the next ack */
+		l2tp_ctrl_log(t, L2TP_EV_CALL_DOWN, local_sid,
+		              "call %u cleared: CDN result %u error %u waits for room in the queue",
+		              local_sid, result, error);
+		uint16_t sid = c->local_sid;
+		if (c->has_port && t->cbs->port_release) t->cbs->port_release(t->cbs->ctx);
+		c->has_port = false;
+		c->state = L2TP_CALL_CDN_PENDING;
+		c->cdn_result = result;
+		c->cdn_error = error;
+		if (t->cbs->call_down) t->cbs->call_down(t->cbs->ctx, sid, result, error);
+		return l2tp_ctrl_deadline(t);
+	}
 	if (c) {
 		send_cdn(t, c->peer_sid, c->local_sid, result, error, msg, now);
 		l2tp_ctrl_log(t, L2TP_EV_CALL_DOWN, local_sid, "call %u cleared: CDN result %u error %u%s%s",

@@ -83,6 +83,7 @@ enum l2tp_call_state {
 	L2TP_CALL_WAIT_REPLY,    /* LAC: ICRQ sent */
 	L2TP_CALL_WAIT_CONNECT,  /* LNS: ICRP sent */
 	L2TP_CALL_ESTABLISHED,
+	L2TP_CALL_CDN_PENDING,   /* cleared on our side; its CDN waits for room in the queue */
 };
 
 enum l2tp_ev {
@@ -133,6 +134,7 @@ struct l2tp_call {
 	uint8_t state;           /* enum l2tp_call_state */
 	bool has_port;
 	uint32_t serial;
+	uint16_t cdn_result, cdn_error; /* of a CDN still to send (L2TP_CALL_CDN_PENDING) */
 };
 
 struct l2tp_txslot {
@@ -193,7 +195,9 @@ uint64_t l2tp_ctrl_deadline(const struct l2tp_tunnel *t);
 /* Send a PPP frame on an established call (data messages are not sequenced). 0 or -1. */
 int l2tp_ctrl_send_data(struct l2tp_tunnel *t, uint16_t local_sid, const uint8_t *ppp,
                         size_t len);
-/* Clear a call with a CDN carrying result / error / message. */
+/* Clear a call with a CDN carrying result / error / message. The call is over for the
+ * owner at once (call_down); when the queue of unacknowledged messages is full, the
+ * CDN (without the message) goes out as soon as an acknowledgement makes room. */
 uint64_t l2tp_ctrl_call_close(struct l2tp_tunnel *t, uint16_t local_sid, uint16_t result,
                               uint16_t error, const char *msg, uint64_t now);
 /* Clear the tunnel with a StopCCN (every call goes down with it). */

@@ -293,6 +293,8 @@ static bool lcp_other_code(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t 
 		if (f->state != PPP_ST_OPENED) return true;
 		if (cp->rejected_proto == PPP_PROTO_IPCP) ppp_fsm_rxj(&s->ipcp.fsm, false, now);
 		else if (cp->rejected_proto == PPP_PROTO_CCP) ppp_fsm_rxj(&s->ccp.fsm, false, now);
+		else if (cp->rejected_proto == PPP_PROTO_IPV6CP && s->conf->ipv6)
+			ppp_fsm_rxj(&s->ipv6cp.fsm, false, now);
 		else if (cp->rejected_proto == PPP_PROTO_LCP) ppp_fsm_rxj(f, false, now);
 		else
 			ppp_session_log(s, PPP_LOG_INFO, "lcp peer rejected protocol 0x%04x",

@@ -1,4 +1,4 @@
-/* One PPP link: phases, framing through the PPP codec, dispatch to LCP/auth/IPCP/CCP. */
+/* One PPP link: phases, framing through the PPP codec, dispatch to LCP/auth/IPCP/IPV6CP/CCP. */
 #include "ppp_session.h"
 
 #include <stdio.h>
@@ -88,6 +88,10 @@ static void start_ncps(struct ppp_session *s, uint64_t now)
 	s->ncps_started = true;
 	ppp_fsm_up(&s->ipcp.fsm, now);
 	ppp_fsm_open(&s->ipcp.fsm, now);
+	if (s->conf->ipv6) {
+		ppp_fsm_up(&s->ipv6cp.fsm, now);
+		ppp_fsm_open(&s->ipv6cp.fsm, now);
+	}
 	if (s->conf->mppe_levels) {
 		ppp_fsm_up(&s->ccp.fsm, now);
 		ppp_fsm_open(&s->ccp.fsm, now);
@@ -145,6 +149,7 @@ void ppp_session_lcp_down(struct ppp_session *s, uint64_t now)
 	s->ncps_started = false;
 	s->auth_done = false;
 	ppp_fsm_down(&s->ipcp.fsm, now);
+	ppp_fsm_down(&s->ipv6cp.fsm, now);
 	ppp_fsm_down(&s->ccp.fsm, now);
 	if (s->phase != PPP_PHASE_DEAD) s->phase = PPP_PHASE_TERMINATE;
 }
@@ -187,6 +192,10 @@ void ppp_session_ncp_finished(struct ppp_session *s, struct ppp_fsm *f, uint64_t
 		ppp_session_log(s, PPP_LOG_NCP_FAIL, "%s", f->why[0] ? f->why : "IPCP did not converge");
 		s->phase = PPP_PHASE_TERMINATE;
 		ppp_fsm_close(&s->lcp.fsm, now, f->why[0] ? f->why : "IPCP did not converge");
+	} else if (f == &s->ipv6cp.fsm) {
+		/* RFC 1661: NCPs are independent; the link carries IPv4 without IPv6 */
+		ppp_session_log(s, PPP_LOG_NCP_FAIL, "%s",
+		                f->why[0] ? f->why : "IPV6CP did not converge");
 	} else if (f == &s->ccp.fsm) {
 		ppp_session_log(s, PPP_LOG_NCP_FAIL, "%s", f->why[0] ? f->why : "CCP did not converge");
 		if (s->conf->mppe_required) {
@@ -220,6 +229,7 @@ void ppp_session_conf_default(struct ppp_session_conf *c, bool is_server)
 	c->auth.restart_ms = 3000;
 	c->auth.timeout_ms = is_server ? 30000 : 0;
 	c->want_dns = !is_server;
+	c->ipv6 = true;
 	c->mppe_levels = MPPE_BIT_S;
 	c->mppe_stateless = true;
 }
@@ -239,6 +249,7 @@ void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf
 	s->phase = PPP_PHASE_DEAD;
 	ppp_fsm_init(&s->lcp.fsm, &ppp_lcp_ops, &conf->fsm, s);
 	ppp_fsm_init(&s->ipcp.fsm, &ppp_ipcp_ops, &conf->fsm, s);
+	ppp_fsm_init(&s->ipv6cp.fsm, &ppp_ipv6cp_ops, &conf->fsm, s);
 	ppp_fsm_init(&s->ccp.fsm, &ppp_ccp_ops, &conf->fsm, s);
 	s->lcp.my_mru = conf->mru ? conf->mru : 1400;
 	s->lcp.peer_mru = 1500;
@@ -269,6 +280,7 @@ uint64_t ppp_session_deadline(const struct ppp_session *s)
 {
 	uint64_t d = ppp_fsm_deadline(&s->lcp.fsm);
 	d = ppp_min_deadline(d, ppp_fsm_deadline(&s->ipcp.fsm));
+	d = ppp_min_deadline(d, ppp_fsm_deadline(&s->ipv6cp.fsm));
 	d = ppp_min_deadline(d, ppp_fsm_deadline(&s->ccp.fsm));
 	d = ppp_min_deadline(d, ppp_auth_deadline(&s->auth));
 	if (ppp_fsm_opened(&s->lcp.fsm)) d = ppp_min_deadline(d, s->lcp.echo_next);
@@ -338,6 +350,16 @@ uint64_t ppp_session_input(struct ppp_session *s, const uint8_t *frame, size_t l
 	case PPP_PROTO_IPCP:
 		if (s->phase == PPP_PHASE_NETWORK) ppp_fsm_input(&s->ipcp.fsm, &m.cp, raw, rawlen, now);
 		break;
+	case PPP_PROTO_IPV6CP:
+		if (!s->conf->ipv6) protocol_reject(s, frame, len, &m);
+		else if (s->phase == PPP_PHASE_NETWORK)
+			ppp_fsm_input(&s->ipv6cp.fsm, &m.cp, raw, rawlen, now);
+		break;
+	case PPP_PROTO_IPV6:
+		/* like IPv4, the data plane's; discarded here (RFC 1661 section 3.4 until
+		 * IPV6CP is open), rejected when IPv6 is not spoken on this link */
+		if (!s->conf->ipv6) protocol_reject(s, frame, len, &m);
+		break;
 	case PPP_PROTO_CCP:
 		if (!s->conf->mppe_levels) protocol_reject(s, frame, len, &m);
 		else if (s->phase == PPP_PHASE_NETWORK)
@@ -357,6 +379,7 @@ uint64_t ppp_session_tick(struct ppp_session *s, uint64_t now)
 	if (s->phase == PPP_PHASE_DEAD) return PPP_NEVER;
 	ppp_fsm_tick(&s->lcp.fsm, now);
 	ppp_fsm_tick(&s->ipcp.fsm, now);
+	ppp_fsm_tick(&s->ipv6cp.fsm, now);
 	ppp_fsm_tick(&s->ccp.fsm, now);
 	ppp_auth_tick(&s->auth, now);
 	after_auth(s, now);

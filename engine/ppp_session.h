@@ -1,5 +1,7 @@
 /* One PPP link, server or client side: LCP, then authentication, then the network
- * control protocols IPCP and CCP (MPPE), as RFC 1661 section 3 phases them.
+ * control protocols IPCP, IPV6CP and CCP (MPPE), as RFC 1661 section 3 phases them.
+ * The NCPs are independent: IPCP decides whether the link is usable; IPV6CP failing
+ * or being rejected leaves the link up with IPv4 alone.
  *
  * Sans-I/O: ppp_session_input() takes one received PPP frame (address/control bytes
  * optional), ppp_session_tick() fires due timers; both take the time in milliseconds
@@ -48,6 +50,8 @@ struct ppp_session_conf {
 	bool want_dns;                /* client: ask for DNS servers */
 	bool want_wins;               /* client: ask for WINS (NBNS) servers */
 	uint32_t client_request_addr; /* client: address to ask for (0 = assign me one) */
+	/* IPV6CP */
+	bool ipv6;                    /* negotiate IPV6CP (RFC 5072); off: Protocol-Reject it */
 	/* CCP */
 	uint32_t mppe_levels;         /* MPPE_BIT_L | MPPE_BIT_M | MPPE_BIT_S allowed; 0: no CCP */
 	bool mppe_required;           /* no common level ends the link */
@@ -98,6 +102,18 @@ struct ppp_ipcp {
 	bool allocated;
 };
 
+/* IPV6CP: 64-bit interface identifiers, all zero meaning "none". */
+struct ppp_ipv6cp {
+	struct ppp_fsm fsm;
+	uint8_t my_id[8];        /* ours: tentative, then the one the peer Acked */
+	uint8_t peer_id[8];      /* the peer's, as we Acked it */
+	uint8_t nak_id[8];       /* what our last Nak suggested to the peer */
+	bool peer_has_id;        /* the peer's Acked request carried an identifier */
+	bool nak_sent;           /* nak_id is set */
+	bool rej_ifid;           /* the peer rejected the option: my_id is unconfirmed */
+	uint8_t renewals;        /* identifiers we drew again after a collision */
+};
+
 struct ppp_ccp {
 	struct ppp_fsm fsm;
 	uint32_t my_bits;        /* what our request offers */
@@ -117,7 +133,7 @@ struct ppp_session {
 	const struct ppp_session_cbs *cbs;
 	uint8_t phase;           /* enum ppp_phase */
 	bool auth_done;
-	bool ipcp_up, ccp_up;
+	bool ipcp_up, ccp_up, ipv6cp_up;
 	bool ncps_started;       /* NCPs were given Up/Open since LCP last came up */
 	bool was_up;             /* IPCP opened at least once: the link was usable */
 	bool finished;           /* finished callback delivered */
@@ -127,6 +143,7 @@ struct ppp_session {
 	struct ppp_auth auth;
 	struct ppp_auth_cbs auth_cbs;
 	struct ppp_ipcp ipcp;
+	struct ppp_ipv6cp ipv6cp;
 	struct ppp_ccp ccp;
 	uint32_t rx_frames, rx_bad, tx_frames;
 };
@@ -147,7 +164,7 @@ void ppp_session_lower_down(struct ppp_session *s, uint64_t now);
 void ppp_session_conf_default(struct ppp_session_conf *c, bool is_server);
 
 /* ---- used by the protocol files ------------------------------------------------ */
-extern const struct ppp_fsm_ops ppp_lcp_ops, ppp_ipcp_ops, ppp_ccp_ops;
+extern const struct ppp_fsm_ops ppp_lcp_ops, ppp_ipcp_ops, ppp_ccp_ops, ppp_ipv6cp_ops;
 void ppp_session_log(struct ppp_session *s, enum ppp_log kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ppp_session_send_msg(struct ppp_session *s, struct ppp_msg *m);
@@ -172,5 +189,7 @@ uint64_t ppp_lcp_tick(struct ppp_session *s, uint64_t now);
 uint32_t ppp_session_rand32(struct ppp_session *s);
 /* Address formatting helper: "10.0.0.5". */
 void ppp_ip_str(uint32_t a, char *buf, size_t n);
+/* Interface identifier as the decoder prints it: "dc:15:15:9b:59:57:c9:6d" (n >= 24). */
+void ppp_ifid_str(const uint8_t id[8], char *buf, size_t n);
 
 #endif

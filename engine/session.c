@@ -19,6 +19,7 @@ enum key_kind {
 	K_GRE_PAIR,  /* both addresses: the last PPTP session between them */
 	K_RADIUS,    /* client address/port, server address/port, identifier */
 	K_IPSEC_PAIR,/* both addresses: the last IKE SA between them */
+	K_ESP_PAIR,  /* both outer addresses: the last session decrypted ESP carried */
 };
 
 #define KEY_MAX 44
@@ -48,9 +49,27 @@ struct sess_table {
 	uint8_t *dec;              /* decrypted IKE message */
 	struct ike_msg *inner;     /* its decode */
 	uint64_t decrypted, undecryptable;
+	/* ESP: the decrypted inner packets go through a dissector of their own */
+	struct dissect *esp_d;
+	struct esp_ctx *esp_x;
+	uint8_t *esp_buf;
+	uint64_t esp_ok, esp_fail;
+	bool in_esp;               /* dispatching a packet that came out of ESP */
+	uint32_t esp_parent;       /* its IKE SA (0: none seen) */
+	uint32_t esp_last;         /* the session that packet went to (0: none) */
+	/* ESP that did not decrypt between addresses without an IKE SA in the capture and
+	 * before anything there decrypted: told to the first session ESP then carries */
+	struct {
+		bool set;
+		uint8_t a[16], b[16];
+		const char *why;
+		uint64_t frame;
+	} esp_pending;
 };
 
 #define DEC_CAP 65536
+#define ESP_IP_ROOM 40             /* an IPv6 header in front of a transport-mode payload */
+#define ESP_BUF (ESP_IP_ROOM + 65536)
 
 static uint64_t key_hash(const struct key *k)
 {
@@ -226,6 +245,11 @@ void sess_table_free(struct sess_table *t)
 	free(t->slots);
 	free(t->dec);
 	free(t->inner);
+	dissect_free(t->esp_d);
+	esp_ctx_free(t->esp_x);
+	if (t->esp_buf)
+		OPENSSL_cleanse(t->esp_buf, ESP_BUF);
+	free(t->esp_buf);
 	free(t->file);
 	free(t);
 }
@@ -239,11 +263,20 @@ int sess_set_keys(struct sess_table *t, const struct ike_keys *k)
 		if (!t->dec || !t->inner)
 			return -1;
 	}
+	if (ike_keys_count_esp(k) && !t->esp_d) {
+		t->esp_d = dissect_new(NULL);
+		t->esp_x = esp_ctx_new();
+		t->esp_buf = malloc(ESP_BUF);
+		if (!t->esp_d || !t->esp_x || !t->esp_buf)
+			return -1;
+	}
 	return 0;
 }
 
 uint64_t sess_decrypted(const struct sess_table *t) { return t->decrypted; }
 uint64_t sess_undecryptable(const struct sess_table *t) { return t->undecryptable; }
+uint64_t sess_esp_decrypted(const struct sess_table *t) { return t->esp_ok; }
+uint64_t sess_esp_failed(const struct sess_table *t) { return t->esp_fail; }
 
 size_t sess_count(const struct sess_table *t) { return t->n; }
 struct vsess *sess_at(struct sess_table *t, size_t i) { return i < t->n ? t->s[i] : NULL; }
@@ -288,6 +321,11 @@ static struct vsess *sess_new(struct sess_table *t, enum sess_proto proto,
 		s->sport = p->dport;
 	}
 	s->first_cport = s->cport;
+	if (t->in_esp) {
+		s->in_ipsec = true;
+		s->parent = t->esp_parent;
+		t->esp_last = s->id;
+	}
 	s->first_frame = p->frame;
 	s->first_ns = p->ts_ns;
 	t->s[t->n++] = s;
@@ -306,13 +344,19 @@ static int dir_of(const struct vsess *s, const struct dl_pkt *p)
 	return 0;
 }
 
-static void sess_seen(struct vsess *s, const struct dl_pkt *p)
+static void sess_seen(struct sess_table *t, struct vsess *s, const struct dl_pkt *p)
 {
 	s->last_frame = p->frame;
 	if (p->ts_ns > s->last_ns) /* captures are not always in time order */
 		s->last_ns = p->ts_ns;
 	if (p->ts_ns < s->first_ns)
 		s->first_ns = p->ts_ns;
+	if (t->in_esp && s->id != t->esp_parent) {
+		s->in_ipsec = true;
+		if (!s->parent)
+			s->parent = t->esp_parent;
+		t->esp_last = s->id;
+	}
 }
 
 /* ---- observations and phases -------------------------------------------------------- */
@@ -993,7 +1037,7 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 		pair_key(&pk, K_IPSEC_PAIR, s->cli, s->srv);
 		map_put(t, &pk, s->id);
 	}
-	sess_seen(s, p);
+	sess_seen(t, s, p);
 	int dir = dir_of(s, p);
 	if (dir == 0 && p->sport != s->cport) {
 		/* The client's port moved: 500 -> 4500 is NAT-T, anything else a NAT rebinding. */
@@ -1221,22 +1265,151 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 	}
 }
 
+static void sess_dispatch(struct sess_table *t, const struct dl_pkt *p);
+
+/* Put the decrypted payload in front of an IP header when it has none (transport mode):
+ * the outer addresses, the payload's protocol. Returns the packet's length, 0 when it
+ * cannot be made. The payload is at t->esp_buf + ESP_IP_ROOM. */
+static size_t esp_inner_ip(struct sess_table *t, const struct dl_pkt *p, uint8_t nh, size_t plen,
+                           const uint8_t **start)
+{
+	uint8_t *pl = t->esp_buf + ESP_IP_ROOM;
+	if (nh == 4 || nh == 41) {
+		*start = pl;
+		return plen;
+	}
+	if (p->ipver == 6) {
+		if (plen > 0xffff)
+			return 0;
+		uint8_t *h = pl - 40;
+		memset(h, 0, 40);
+		h[0] = 0x60;
+		h[4] = (uint8_t)(plen >> 8);
+		h[5] = (uint8_t)plen;
+		h[6] = nh;
+		h[7] = 64;
+		memcpy(h + 8, p->src, 16);
+		memcpy(h + 24, p->dst, 16);
+		*start = h;
+		return plen + 40;
+	}
+	if (plen + 20 > 0xffff)
+		return 0;
+	uint8_t *h = pl - 20;
+	memset(h, 0, 20);
+	h[0] = 0x45;
+	h[2] = (uint8_t)((plen + 20) >> 8);
+	h[3] = (uint8_t)(plen + 20);
+	h[8] = 64;
+	h[9] = nh;
+	memcpy(h + 12, p->src, 4);
+	memcpy(h + 16, p->dst, 4);
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)h[i] << 8 | h[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	h[10] = (uint8_t)(~sum >> 8);
+	h[11] = (uint8_t)~sum;
+	*start = h;
+	return plen + 20;
+}
+
+/* With an SA for the packet: check, decrypt and track what ESP carried as if it had been
+ * sent in the clear, nested under the IKE SA `s` (NULL: none seen). */
+static void esp_decrypt_input(struct sess_table *t, const struct dl_pkt *p,
+                              const struct esp_msg *e, struct vsess *s)
+{
+	if (!t->esp_d || t->in_esp || !e->payload)
+		return;
+	const struct esp_sa *sa = ike_keys_esp_find(t->keys, p->ipver, p->src, p->dst, e->spi);
+	if (!sa)
+		return;
+	const uint8_t *raw = e->payload - ESP_HDR_LEN;
+	size_t rawlen = e->payload_len + ESP_HDR_LEN;
+	size_t plen = 0;
+	uint8_t nh = 0;
+	struct diag_err de;
+	/* a frame cut by the capture's snap length has lost its ICV */
+	int r = p->caplen < p->origlen && p->reasm == DL_REASM_NONE
+	        ? 1
+	        : esp_decrypt(t->esp_x, sa, raw, rawlen, t->esp_buf + ESP_IP_ROOM,
+	                      ESP_BUF - ESP_IP_ROOM, &plen, &nh, &de);
+	if (r != 0) {
+		const char *why = r > 0 ? "cut short by the capture" : esp_fail_name(r);
+		t->esp_fail++;
+		if (!s) {
+			/* no IKE SA: the session ESP carried between these addresses, if any */
+			struct key k;
+			pair_key(&k, K_ESP_PAIR, p->src, p->dst);
+			uint32_t sid = map_get(t, &k);
+			s = sid ? t->s[sid - 1] : NULL;
+			if (!s && !t->esp_pending.set) {
+				t->esp_pending.set = true;
+				memcpy(t->esp_pending.a, p->src, 16);
+				memcpy(t->esp_pending.b, p->dst, 16);
+				t->esp_pending.why = why;
+				t->esp_pending.frame = p->frame;
+			}
+		}
+		if (s) {
+			s->esp_failed++;
+			sess_obs_str(s, "esp.decrypt_error", why, p->frame);
+		}
+		return;
+	}
+	t->esp_ok++;
+	if (s)
+		s->esp_decrypted++;
+	if (nh == 59) /* no next header: a dummy packet (RFC 4303 2.6) */
+		return;
+	const uint8_t *ip = NULL;
+	size_t iplen = esp_inner_ip(t, p, nh, plen, &ip);
+	if (!iplen)
+		return;
+	const struct dl_pkt *in = dissect_packet(t->esp_d, 101 /* LINKTYPE_RAW */, p->frame,
+	                                         p->ts_ns, p->rel_ns, ip, iplen, iplen);
+	if (!in->has_ip)
+		return;
+	t->in_esp = true;
+	t->esp_parent = s ? s->id : 0;
+	t->esp_last = 0;
+	sess_dispatch(t, in);
+	t->in_esp = false;
+	t->esp_parent = 0;
+	struct vsess *c = t->esp_last ? t->s[t->esp_last - 1] : NULL;
+	if (s || !c)
+		return;
+	struct key k;
+	pair_key(&k, K_ESP_PAIR, p->src, p->dst);
+	map_put(t, &k, c->id);
+	bool fwd = !memcmp(t->esp_pending.a, p->src, 16) && !memcmp(t->esp_pending.b, p->dst, 16);
+	bool rev = !memcmp(t->esp_pending.a, p->dst, 16) && !memcmp(t->esp_pending.b, p->src, 16);
+	if (t->esp_pending.set && (fwd || rev)) {
+		c->esp_failed++;
+		sess_obs_str(c, "esp.decrypt_error", t->esp_pending.why, t->esp_pending.frame);
+		t->esp_pending.set = false;
+	}
+}
+
 static void esp_input(struct sess_table *t, const struct dl_pkt *p, const struct esp_msg *e)
 {
 	struct key k;
 	pair_key(&k, K_IPSEC_PAIR, p->src, p->dst);
 	uint32_t sid = map_get(t, &k);
-	if (!sid)
-		return;
-	struct vsess *s = t->s[sid - 1];
-	sess_seen(s, p);
-	int dir = dir_of(s, p);
-	if (!s->esp_spi[dir])
-		s->esp_spi[dir] = e->spi;
-	s->esp_pkts++;
-	if (e->payload_len > s->esp_max)
-		s->esp_max = e->payload_len;
-	phase_touch(s, PH_ESTABLISHED, p, false);
+	struct vsess *s = sid ? t->s[sid - 1] : NULL;
+	if (s) {
+		sess_seen(t, s, p);
+		int dir = dir_of(s, p);
+		if (!s->esp_spi[dir])
+			s->esp_spi[dir] = e->spi;
+		s->esp_pkts++;
+		if (e->payload_len > s->esp_max)
+			s->esp_max = e->payload_len;
+		phase_touch(s, PH_ESTABLISHED, p, false);
+	}
+	if (t->keys)
+		esp_decrypt_input(t, p, e, s);
 }
 
 /* ---- L2TP -------------------------------------------------------------------------- */
@@ -1324,7 +1497,7 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	struct vsess *s = l2tp_lookup(t, p, m);
 	if (!s)
 		return;
-	sess_seen(s, p);
+	sess_seen(t, s, p);
 	int dir = dir_of(s, p);
 	if (!m->is_control) {
 		const struct dl_layer *pl = layer(p, DL_PPP, li + 1);
@@ -1470,7 +1643,7 @@ static void pptp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	struct vsess *s = pptp_ctrl_lookup(t, p, true);
 	if (!s)
 		return;
-	sess_seen(s, p);
+	sess_seen(t, s, p);
 	int dir = dir_of(s, p);
 	char note[96];
 	const char *rn;
@@ -1552,7 +1725,7 @@ static void tcp_input(struct sess_table *t, const struct dl_pkt *p)
 	struct vsess *s = pptp_ctrl_lookup(t, p, syn && p->dport == PPTP_PORT);
 	if (!s)
 		return;
-	sess_seen(s, p);
+	sess_seen(t, s, p);
 	if (syn) {
 		s->syn_seen = true;
 		s->syn_count++;
@@ -1611,7 +1784,7 @@ static void gre_input(struct sess_table *t, const struct dl_pkt *p, const struct
 			map_put(t, &pk, s->id);
 		}
 	}
-	sess_seen(s, p);
+	sess_seen(t, s, p);
 	int dir = dir_of(s, p);
 	s->gre_pkts[dir]++;
 	const struct dl_layer *pl = layer(p, DL_PPP, li + 1);
@@ -1657,7 +1830,7 @@ static void radius_input(struct sess_table *t, const struct dl_pkt *p, const str
 	if (request) {
 		if (s && s->rad_answered == false && m->auth && !memcmp(s->rad_auth, m->auth, 16)) {
 			s->rad_retrans++;
-			sess_seen(s, p);
+			sess_seen(t, s, p);
 			phase_touch(s, ph, p, true);
 			return;
 		}
@@ -1675,13 +1848,13 @@ static void radius_input(struct sess_table *t, const struct dl_pkt *p, const str
 		const char *ap = acct ? NULL : radius_auth_proto(m);
 		if (ap)
 			sess_obs_str(s, "ppp.auth.protocol", ap, p->frame);
-		sess_seen(s, p);
+		sess_seen(t, s, p);
 		phase_touch(s, ph, p, false);
 		return;
 	}
 	if (!s)
 		return; /* a reply to a request before the capture started */
-	sess_seen(s, p);
+	sess_seen(t, s, p);
 	phase_touch(s, ph, p, s->rad_answered);
 	s->rad_answered = true;
 	const char *cn = tok_name(radius_code_names, m->code);
@@ -1718,6 +1891,11 @@ void sess_packet(struct sess_table *t, const struct dl_pkt *p)
 		t->last_ns = p->ts_ns;
 	if (!p->has_ip)
 		return;
+	sess_dispatch(t, p);
+}
+
+static void sess_dispatch(struct sess_table *t, const struct dl_pkt *p)
+{
 	for (int i = 0; i < p->nlayers; i++) {
 		const struct dl_layer *l = &p->layers[i];
 		switch (l->kind) {

@@ -133,6 +133,8 @@ struct vsess {
 	uint32_t esp_spi[2];
 	uint32_t esp_pkts;
 	size_t esp_max;
+	uint32_t esp_decrypted;    /* with ESP keys: packets of this SA decrypted */
+	uint32_t esp_failed;       /* ... and not decrypted (esp.decrypt_error says why) */
 
 	/* L2TP */
 	uint16_t tid_c, tid_s;     /* tunnel ID assigned by the client / the server */
@@ -180,10 +182,16 @@ typedef void (*sess_done_fn)(void *arg, struct sess_table *t, struct vsess *s);
 void sess_set_done(struct sess_table *t, sess_done_fn fn, void *arg);
 /* Free a session; sess_at then gives NULL for it and its keys are forgotten. */
 void sess_release(struct sess_table *t, struct vsess *s);
-/* Decrypt IKEv2 encrypted payloads with these keys (kept by the caller). -1 on OOM. */
+/* Decrypt IKE encrypted payloads and ESP with these keys (kept by the caller). -1 on
+ * OOM. */
 int sess_set_keys(struct sess_table *t, const struct ike_keys *k);
 uint64_t sess_decrypted(const struct sess_table *t);     /* messages decrypted */
 uint64_t sess_undecryptable(const struct sess_table *t); /* keys found, decryption failed */
+/* ESP packets decrypted / whose SA was in the keys but that did not decrypt. What a
+ * decrypted packet carries is tracked like a clear packet of the same frame, and the
+ * sessions it creates are nested under the IKE SA (parent, in_ipsec). */
+uint64_t sess_esp_decrypted(const struct sess_table *t);
+uint64_t sess_esp_failed(const struct sess_table *t);
 /* Feed one dissected frame. */
 void sess_packet(struct sess_table *t, const struct dl_pkt *p);
 /* A datagram whose fragments never completed (dissect's report). */

@@ -175,6 +175,11 @@ static json_t *keys_json(const struct ike_keys *keys, const struct sess_table *t
 	json_object_set_new(kj, "ikev1_keys", json_integer((json_int_t)ike_keys_count_v1(keys)));
 	json_object_set_new(kj, "decrypted", json_integer((json_int_t)sess_decrypted(t)));
 	json_object_set_new(kj, "failed", json_integer((json_int_t)sess_undecryptable(t)));
+	if (ike_keys_count_esp(keys)) {
+		json_object_set_new(kj, "esp_sas", json_integer((json_int_t)ike_keys_count_esp(keys)));
+		json_object_set_new(kj, "esp_decrypted", json_integer((json_int_t)sess_esp_decrypted(t)));
+		json_object_set_new(kj, "esp_failed", json_integer((json_int_t)sess_esp_failed(t)));
+	}
 	return kj;
 }
 
@@ -188,6 +193,10 @@ static void print_block(FILE *fp, const json_t *s)
 	if (*jstr(s, "user"))
 		fprintf(fp, ", user %s", jstr(s, "user"));
 	fprintf(fp, "\n");
+	json_t *parent = json_object_get(s, "parent");
+	if (json_is_integer(parent))
+		fprintf(fp, "  carried in ESP (decrypted) of the IPsec SA of session %lld\n",
+		        (long long)json_integer_value(parent));
 	if (failed) {
 		fprintf(fp, "  %sfailed%s in %s", out_c(C_RED), out_c(C_RESET), jstr(s, "failed_phase"));
 		json_t *e = json_object_get(s, "error");
@@ -427,6 +436,11 @@ int cmd_pcap_explain(struct cmd_args *a)
 		       ike_keys_count_v1(keys), ike_keys_count_v1(keys) == 1 ? "" : "s",
 		       (unsigned long long)sess_decrypted(t),
 		       sess_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_undecryptable(t));
+	if (keys && ike_keys_count_esp(keys))
+		printf("ESP: %zu SA%s; %llu packet%s decrypted, %llu failed\n",
+		       ike_keys_count_esp(keys), ike_keys_count_esp(keys) == 1 ? "" : "s",
+		       (unsigned long long)sess_esp_decrypted(t),
+		       sess_esp_decrypted(t) == 1 ? "" : "s", (unsigned long long)sess_esp_failed(t));
 	if (run.nrows) {
 		printf("\n");
 		table_print(&run, stdout);

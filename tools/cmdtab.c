@@ -74,7 +74,7 @@ static const struct opt pcap_decode_opts[] = {
 };
 static const struct opt pcap_explain_opts[] = {
 	{"--session", "ID", "explain only this session"},
-	{"--keys", "FILE", "IKEv1/IKEv2 decryption keys (Wireshark table lines, docs/keys.md)"},
+	{"--keys", "FILE", "IKEv1/IKEv2 and ESP keys (Wireshark tables, ip xfrm state; docs/keys.md)"},
 	{"-v", NULL, "show every phase, also of successful sessions"},
 	{NULL, NULL, NULL},
 };

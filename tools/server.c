@@ -1267,6 +1267,9 @@ static int setup_protocols(struct srv *s)
 	p->auth.name = s->l2tp_conf.host_name;
 	p->auth.max_retries = (uint8_t)sc->auth_retries;
 	p->auth.timeout_ms = (uint32_t)sc->auth_timeout * 1000;
+	/* IPV6CP only when asked for: the data path carries IPv4, and a client that gets
+	 * link-local IPv6 would believe in a path that is not there */
+	p->ipv6 = sc->ipv6;
 	/* methods: what the server enables and the PPP layer speaks, strongest first */
 	uint32_t m = 0;
 	int k = 0;

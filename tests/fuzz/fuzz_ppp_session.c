@@ -2,7 +2,8 @@
  *
  * Input: a mode byte, then records [u16 length][PPP frame] with a one-byte clock step
  * (x 500 ms) after each. Mode bit 0: client side; bits 1-2: which methods the server
- * enables; bit 3: MPPE required; bit 4: the admission callback rejects with 649. The
+ * enables; bit 3: MPPE required; bit 4: the admission callback rejects with 649; bit 5:
+ * IPv6 off (IPV6CP is Protocol-Rejected instead of negotiated). The
  * session must never crash, read out of bounds or allocate, and its timers must bring
  * it to an end. */
 #include <stddef.h>
@@ -62,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		PPP_AUTH_BIT(PPP_AUTH_PAP), PPP_AUTH_BIT(PPP_AUTH_CHAP_MD5), 0};
 	conf.auth_methods = methods[(mode >> 1) & 3];
 	conf.mppe_required = (mode & 8) != 0;
+	conf.ipv6 = (mode & 32) == 0;
 	conf.local_addr = 0x0a000001;
 	conf.dns[0] = 0x0a000035;
 	conf.echo_interval_ms = 10000;

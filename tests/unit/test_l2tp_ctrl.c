@@ -660,6 +660,37 @@ START_TEST(full_queue_leaves_request_for_retransmission)
 }
 END_TEST
 
+START_TEST(cdns_wait_for_room_in_the_queue)
+{
+	setup();
+	LNS.ports_max = 10;
+	establish();
+	uint16_t sids[8];
+	for (int i = 0; i < 8; i++) {
+		ck_assert_uint_ne(l2tp_lac_call(&LAC.t, N.now), 0);
+		run(N.now + 100);
+		sids[i] = LNS.last_up;
+	}
+	ck_assert_uint_eq(LNS.calls_up, 8);
+	ck_assert_uint_eq(LNS.ports_used, 8);
+	/* the LAC hears nothing for a while: 6 CDNs fill the queue, 2 must wait */
+	N.fault = drop_from_lns;
+	for (int i = 0; i < 8; i++) l2tp_ctrl_call_close(&LNS.t, sids[i], 3, 0, "admin", N.now);
+	ck_assert_uint_eq(LNS.calls_down, 8);      /* the owner knows at once */
+	ck_assert_uint_eq(LNS.ports_used, 0);      /* and the ports are free */
+	ck_assert_uint_eq(LNS.t.tx_count, L2TP_CTRL_TXQ);
+	ck_assert(logged(&LNS, "waits for room in the queue"));
+	ck_assert_uint_eq(l2tp_ctrl_active_calls(&LNS.t), 2);
+	/* the path comes back: all eight CDNs reach the LAC */
+	N.fault = NULL;
+	run(N.now + 30000);
+	ck_assert_uint_eq(LAC.calls_down, 8);
+	ck_assert_uint_eq(l2tp_ctrl_active_calls(&LNS.t), 0);
+	ck_assert_uint_eq(l2tp_ctrl_active_calls(&LAC.t), 0);
+	ck_assert_uint_eq(LNS.t.state, L2TP_TUN_ESTABLISHED);
+}
+END_TEST
+
 START_TEST(stopccn_teardown)
 {
 	setup();
@@ -1099,6 +1130,7 @@ static Suite *suite(void)
 	tcase_add_test(t, hidden_avps);
 	tcase_add_test(t, ports_exhausted_cdn);
 	tcase_add_test(t, full_queue_leaves_request_for_retransmission);
+	tcase_add_test(t, cdns_wait_for_room_in_the_queue);
 	tcase_add_test(t, stopccn_teardown);
 	tcase_add_test(t, unknown_mandatory_avp_clears_tunnel);
 	tcase_add_test(t, bad_version_refused);

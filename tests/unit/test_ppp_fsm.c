@@ -480,6 +480,7 @@ END_TEST
 START_TEST(unknown_code_and_protocol_rejected)
 {
 	h_init(&L);
+	L.side[0].conf.ipv6 = false;
 	h_start(&L);
 	h_run(&L, 20000);
 	struct ppp_session *s = &L.side[0].s;
@@ -492,7 +493,7 @@ START_TEST(unknown_code_and_protocol_rejected)
 	ck_assert_uint_eq(m.cp.code, PPP_CODE_REJ);
 	ck_assert_uint_eq(m.cp.dlen, 6);
 	ck_assert_mem_eq(m.cp.data, code + 4, 6);
-	/* IPV6CP is not spoken: Protocol-Reject carrying the protocol and packet */
+	/* IPV6CP is not spoken with ipv6 off: Protocol-Reject carrying the protocol and packet */
 	uint8_t v6[] = {0xff, 0x03, 0x80, 0x57, 1, 1, 0, 4};
 	ppp_session_input(s, v6, sizeof v6, L.now);
 	ck_assert_uint_eq(L.nwire, before + 2);
@@ -590,6 +591,7 @@ START_TEST(server_matches_lab_capture)
 	c->auth_methods = PPP_AUTH_BIT(PPP_AUTH_CHAP_MD5);
 	c->auth.name = "vnet-srv";
 	c->mppe_levels = 0;
+	c->ipv6 = false; /* the lab server did not negotiate IPV6CP */
 	c->local_addr = IP4(10, 200, 0, 1);
 	c->dns[0] = IP4(10, 200, 0, 1);
 	L.pool_next = IP4(10, 200, 0, 10);

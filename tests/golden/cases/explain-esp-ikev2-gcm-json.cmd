@@ -1,0 +1,1 @@
+--json pcap explain --keys {src}/tests/captures/l2tp-ipsec-ikev2-gcm.keys {src}/tests/captures/l2tp-ipsec-ikev2-gcm.pcap

@@ -1,0 +1,1 @@
+pcap explain -v --keys {src}/tests/captures/l2tp-ipsec-real.keys {src}/tests/captures/l2tp-ipsec-real.pcap

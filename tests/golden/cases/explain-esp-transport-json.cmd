@@ -1,0 +1,1 @@
+--json pcap explain --keys {src}/tests/captures/l2tp-ipsec-transport.keys {src}/tests/captures/l2tp-ipsec-transport.pcap
