@@ -1,0 +1,148 @@
+# serve-guest-lib.sh: guest side shared by the serve-* scenarios.  Each of
+# them links it as lib.sh (run-guest copies links dereferenced), so a guest.sh
+# reads it as /scenario/lib.sh after setting SCEN to its name.
+#
+# Debian's xl2tpd runs as LAC towards `vnet serve` on the host ($HOST_IP:1701)
+# in user-space mode and starts Debian's pppd for every call; each [lac]
+# section's options file makes pppd log to /tmp/pppd-LAC.log.  The functions
+# print marker lines that the host side's check reads from the console:
+#   SERVE-PPP lac=NAME result=up|auth-failed|ended|timeout [addr= peer= iface= dns=]
+#   SERVE-PING lac=NAME sent=N received=N
+#   SERVE-DOWN lac=NAME how=...
+# Every wait is bounded.
+
+CTL=/run/xl2tpd/l2tp-control
+XLOG=/tmp/xl2tpd.log
+XPID=
+
+up() { cut -d' ' -f1 /proc/uptime; }
+# deadline SECONDS: the time (date +%s) SECONDS from now; before T: still before T
+deadline() { echo $(($(date +%s) + $1)); }
+before() { [ "$(date +%s)" -lt "$1" ]; }
+say() { echo "$SCEN: $*"; }
+
+# lac_start CONF: xl2tpd with the LAC sections of CONF; returns once its
+# control pipe exists (5 s at most)
+lac_start() {
+    say "xl2tpd LAC towards $HOST_IP:1701 at $(up)s"
+    xl2tpd -D -c "$1" -p /run/xl2tpd.pid -C $CTL > $XLOG 2>&1 &
+    XPID=$!
+    i=0
+    while [ $i -lt 50 ] && [ ! -p $CTL ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ -p $CTL ] || say "xl2tpd made no control pipe"
+}
+
+# lac_dial NAME: dials the LAC section NAME (one without autodial)
+lac_dial() {
+    say "dialing $1 at $(up)s"
+    echo "c $1" > $CTL
+}
+
+# ppp_wait LAC SECONDS [XL2TPD-PATTERN]: waits until the call's pppd has an
+# address, failed or ended, or until the time is over.  xl2tpd closing a call
+# or tunnel ends the wait too (a call the server refused before PPP started),
+# as does a line of its log matching the extended regular expression.  Sets
+# PPP_RESULT and prints a SERVE-PPP line.
+ppp_wait() {
+    lac=$1
+    log=/tmp/pppd-$1.log
+    end=$(deadline "$2")
+    PPP_RESULT=timeout
+    while before $end; do
+        if grep -q 'local  IP address' "$log" 2>/dev/null; then
+            PPP_RESULT=up
+            break
+        fi
+        if grep -Eiq 'authentication failed' "$log" 2>/dev/null; then
+            PPP_RESULT=auth-failed
+            break
+        fi
+        if grep -Eq 'Connection terminated|Modem hangup|LCP: timeout|Exit\.' "$log" 2>/dev/null; then
+            PPP_RESULT=ended
+            break
+        fi
+        if grep -Eq "Connection [0-9]* ?closed to|${3:-Connection [0-9]* ?closed to}" $XLOG; then
+            PPP_RESULT=ended
+            break
+        fi
+        kill -0 $XPID 2>/dev/null || { PPP_RESULT=ended; break; }
+        sleep 0.25
+    done
+    # pppd logs the failure and the end of the link within one poll
+    if [ $PPP_RESULT = ended ] &&
+        grep -Eiq 'authentication failed' "$log" 2>/dev/null; then
+        PPP_RESULT=auth-failed
+    fi
+    line="lac=$lac result=$PPP_RESULT"
+    if [ $PPP_RESULT = up ]; then
+        PPP_ADDR=$(sed -n 's/.*local  IP address \([0-9.]*\).*/\1/p' "$log" | tail -n1)
+        PPP_PEER=$(sed -n 's/.*remote IP address \([0-9.]*\).*/\1/p' "$log" | tail -n1)
+        PPP_IF=$(sed -n 's/.*Using interface \(ppp[0-9]*\).*/\1/p' "$log" | tail -n1)
+        dns=$(sed -n 's/.*primary   DNS address \([0-9.]*\).*/\1/p' "$log" | tail -n1)
+        line="$line addr=$PPP_ADDR peer=$PPP_PEER iface=$PPP_IF dns=${dns:-none}"
+    fi
+    echo "SERVE-PPP $line at $(up)s"
+    [ $PPP_RESULT = up ]
+}
+
+# ppp_ping LAC COUNT: pings the server's PPP address through the call's
+# interface (after ppp_wait LAC said up)
+ppp_ping() {
+    ping -c "$2" -W 3 -I "$PPP_IF" "$PPP_PEER" > /tmp/ping-$1.out 2>&1
+    sed 's/^/    /' /tmp/ping-$1.out
+    rcvd=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping-$1.out)
+    echo "SERVE-PING lac=$1 sent=$2 received=${rcvd:-0}"
+    [ "${rcvd:-0}" -ge 1 ]
+}
+
+# ppp_wait_down LAC SECONDS: waits until the call's pppd reports the link
+# lost (echo failure, hang-up, terminate from the peer)
+ppp_wait_down() {
+    log=/tmp/pppd-$1.log
+    end=$(deadline "$2")
+    how=timeout
+    while before $end; do
+        if grep -q 'No response to [0-9]* echo-requests' "$log"; then how=echo-failure; break; fi
+        if grep -q 'Modem hangup' "$log"; then how=hangup; break; fi
+        if grep -q 'LCP terminated by peer' "$log"; then how=terminated-by-peer; break; fi
+        if grep -q 'Connection terminated' "$log"; then how=terminated; break; fi
+        sleep 0.25
+    done
+    echo "SERVE-DOWN lac=$1 how=$how at $(up)s"
+    [ $how != timeout ]
+}
+
+# lac_stop LAC...: hangs up: SIGTERM to every pppd (LCP Terminate, then
+# xl2tpd ends the call with a CDN), the LACs' tunnels closed, xl2tpd stopped
+lac_stop() {
+    for p in $(pidof pppd); do kill -TERM "$p" 2>/dev/null; done
+    i=0
+    while [ $i -lt 40 ] && [ -n "$(pidof pppd)" ]; do
+        sleep 0.25
+        i=$((i + 1))
+    done
+    for lac in "$@"; do
+        [ -p $CTL ] && echo "d $lac" > $CTL
+    done
+    sleep 2
+    kill $XPID 2>/dev/null
+    i=0
+    while [ $i -lt 20 ] && kill -0 $XPID 2>/dev/null; do
+        sleep 0.25
+        i=$((i + 1))
+    done
+    say "hung up at $(up)s"
+}
+
+# show_logs LAC...: the logs the host side reads from the console
+show_logs() {
+    for lac in "$@"; do
+        echo "===== guest pppd log ($lac)"
+        cat /tmp/pppd-$lac.log 2>/dev/null
+    done
+    echo "===== guest xl2tpd log (last 40 lines)"
+    tail -n 40 $XLOG
+}

@@ -1,0 +1,321 @@
+# serve-host-lib.sh: host side shared by the serve-* scenarios, sourced by
+# their host.sh (bash).  Runs `vnet serve` from the build directory on
+# 127.0.0.1:1701 inside the scenario's namespace (the guest reaches it as
+# 10.0.2.2) with a configuration, accounting file, capture and control socket
+# in $INTEROP_WORK, and provides the checks the verdicts are made of.
+#
+# Files in $INTEROP_WORK: vnet.json, TAG.log (the server's stderr), TAG.pcap
+# (its --capture), TAG.rc (its exit status), acct.jsonl, control.sock,
+# sessions.json (`vnet show sessions --json` while the first session is up).
+# TAG is "serve" for the first server process of a scenario.
+
+W=$INTEROP_WORK
+VNET=$INTEROP_BUILD/vnet
+CONF=$W/vnet.json
+ACCT=$W/acct.jsonl
+CTLSOCK=$W/control.sock
+SLOG=$W/serve.log
+CAP=$W/serve.pcap
+CONSOLE=$INTEROP_CONSOLE
+
+serve_need() {
+    [ -x "$VNET" ] || { echo "skip: $VNET not built"; exit 77; }
+    "$VNET" serve --help > /dev/null 2>&1 ||
+        { echo "skip: this vnet has no serve command"; exit 77; }
+    for t in jq tshark; do
+        command -v $t > /dev/null || { echo "skip: $t not installed"; exit 77; }
+    done
+}
+
+# serve_config [JQ-FILTER]: writes $CONF, the base configuration below changed
+# by the filter.  Base: PAP, CHAP and MS-CHAPv2 enabled, no encryption
+# required, 128 L2TP ports, pool 192.168.10.100-149 (the first address is the
+# server's own, so clients start at .101), alice and carol may dial in
+# through the policy, bob is denied by his dial-in setting; the server's PPP
+# address and DNS server are 192.168.10.1.
+serve_config() {
+    jq "${1:-.}" > "$CONF" <<'JSON'
+{
+  "server": {
+    "name": "RAS1",
+    "auth_methods": ["pap", "chap", "mschapv2"],
+    "encryption": ["none", "basic", "strong", "strongest"],
+    "ports": {"pptp": 128, "l2tp": 128},
+    "address_assignment": "pool",
+    "pool": [{"start": "192.168.10.100", "end": "192.168.10.149"}],
+    "addresses": ["192.168.10.1"],
+    "routes": ["192.168.10.0/24"]
+  },
+  "groups": [{"name": "VPN Users"}],
+  "policies": [
+    {
+      "name": "Lab VPN users",
+      "conditions": [{"attribute": "Windows-Groups", "value": ["VPN Users"]}],
+      "permission": "grant",
+      "profile": {
+        "auth_methods": ["pap", "chap", "mschapv2"],
+        "encryption": ["none", "basic", "strong", "strongest"]
+      }
+    }
+  ],
+  "users": [
+    {"name": "alice", "password": "Passw0rd!", "groups": ["VPN Users"], "dialin": "policy"},
+    {"name": "bob", "password": "Passw0rd!", "groups": ["VPN Users"], "dialin": "deny"},
+    {"name": "carol", "password": "Passw0rd!", "groups": ["VPN Users"], "dialin": "policy"}
+  ],
+  "serve": {
+    "host_name": "RAS1",
+    "local_address": "192.168.10.1",
+    "dns": ["192.168.10.1"],
+    "l2tp": {"hello_interval": 60},
+    "ppp": {"echo_interval": 30}
+  }
+}
+JSON
+}
+
+# serve_start [TAG]: starts `vnet serve` in the background, its PID and that
+# of the shell waiting for its exit status in $INTEROP_PIDS; returns once the
+# server logs that it listens (10 s at most)
+serve_start() {
+    local tag=${1:-serve} pid='' i
+    rm -f "$W/$tag.pid" "$W/$tag.rc"
+    (
+        "$VNET" serve --config "$CONF" --listen 127.0.0.1:1701 --accounting "$ACCT" \
+            --capture "$W/$tag.pcap" --control "$CTLSOCK" 2> "$W/$tag.log" &
+        echo $! > "$W/$tag.pid"
+        wait $!
+        echo $? > "$W/$tag.rc"
+    ) &
+    echo $! >> "$INTEROP_PIDS"
+    for i in $(seq 1 100); do
+        [ -s "$W/$tag.pid" ] && break
+        sleep 0.1
+    done
+    pid=$(cat "$W/$tag.pid" 2> /dev/null)
+    [ -n "$pid" ] || { echo "vnet serve did not start"; return 1; }
+    echo "$pid" >> "$INTEROP_PIDS"
+    for i in $(seq 1 100); do
+        if grep -q 'listening on 127.0.0.1:1701' "$W/$tag.log"; then
+            echo "vnet serve ($tag) pid $pid listening"
+            return 0
+        fi
+        [ -f "$W/$tag.rc" ] && break
+        sleep 0.1
+    done
+    echo "vnet serve ($tag) is not listening:"
+    cat "$W/$tag.log"
+    return 1
+}
+
+# serve_stop [TAG]: saves `vnet show stats --json` as TAG-stats.json, then
+# SIGTERM to the server by PID; waits (5 s) for its status
+serve_stop() {
+    local tag=${1:-serve} pid
+    pid=$(cat "$W/$tag.pid" 2> /dev/null)
+    [ -n "$pid" ] || return 0
+    if [ ! -f "$W/$tag.rc" ]; then
+        timeout 5 "$VNET" show stats --json --control "$CTLSOCK" > "$W/$tag-stats.json" 2>> "$W/show.err"
+        kill -TERM "$pid" 2> /dev/null
+    fi
+    for _ in $(seq 1 50); do
+        [ -f "$W/$tag.rc" ] && break
+        sleep 0.1
+    done
+}
+
+# serve_watch: in the background, once the first session is up, saves
+# `vnet show sessions --json` (and stats) in $W (bounded: 150 s)
+serve_watch() {
+    (
+        for _ in $(seq 1 750); do
+            if grep -Eq 'session [0-9]+ up' "$SLOG" 2> /dev/null; then
+                "$VNET" show sessions --json --control "$CTLSOCK" > "$W/sessions.json" 2> "$W/show.err"
+                "$VNET" show stats --json --control "$CTLSOCK" > "$W/stats.json" 2>> "$W/show.err"
+                exit 0
+            fi
+            sleep 0.2
+        done
+    ) &
+    echo $! >> "$INTEROP_PIDS"
+}
+
+# --- checks: each prints what it found; a failure sets rc=1 ---
+rc=0
+bad() { echo "FAIL: $*"; rc=1; }
+good() { echo "ok: $*"; }
+
+# expect_log REGEX WHAT [FILE]: a line of the server's log matches
+expect_log() {
+    local line
+    line=$(grep -E -m1 -- "$1" "${3:-$SLOG}")
+    if [ -n "$line" ]; then good "$2: ${line#* }"; else bad "$2: no line /$1/ in $(basename "${3:-$SLOG}")"; fi
+}
+
+# no_log REGEX WHAT [FILE]
+no_log() {
+    local line
+    line=$(grep -E -m1 -- "$1" "${3:-$SLOG}")
+    if [ -z "$line" ]; then good "$2"; else bad "$2: ${line#* }"; fi
+}
+
+# expect_console REGEX WHAT: a line of the guest's console matches
+expect_console() {
+    local line
+    line=$(grep -E -m1 -- "$1" "$CONSOLE")
+    if [ -n "$line" ]; then good "$2: $line"; else bad "$2: no line /$1/ on the guest console"; fi
+}
+
+expect_guest_status() {
+    if [ "$INTEROP_GUEST_STATUS" = "${1:-0}" ]; then good "guest.sh status $INTEROP_GUEST_STATUS"
+    else bad "guest.sh status $INTEROP_GUEST_STATUS, wanted ${1:-0}"; fi
+}
+
+# expect_exit_clean [TAG]: the server ended on SIGTERM with status 0
+expect_exit_clean() {
+    local r
+    r=$(cat "$W/${1:-serve}.rc" 2> /dev/null)
+    if [ "$r" = 0 ]; then good "vnet serve exited 0 on SIGTERM"; else bad "vnet serve exit status '${r:-none}'"; fi
+}
+
+# expect_stat JQ-CONDITION WHAT: a condition on the "stats" object the server
+# reported just before it was stopped (serve_stop)
+expect_stat() {
+    local f=$W/serve-stats.json
+    if [ -s "$f" ] && jq -e ".stats | $1" "$f" > /dev/null 2>&1; then
+        good "vnet show stats: $2 ($1)"
+    else
+        bad "vnet show stats: not $2 ($1): $(jq -c . "$f" 2> /dev/null | cut -c1-300)"
+    fi
+}
+
+# in_pool ADDR START END
+in_pool() {
+    local a=${1##*.} s=${2##*.} e=${3##*.}
+    [ "${1%.*}" = "${2%.*}" ] && [ "$a" -ge "$s" ] && [ "$a" -le "$e" ]
+}
+
+# expect_acct USER: a start and a stop record for USER, the stop with bytes
+# and packets counted both ways
+expect_acct() {
+    local n s
+    [ -s "$ACCT" ] || { bad "accounting file $ACCT empty or missing"; return; }
+    jq -c . "$ACCT" > /dev/null 2>&1 || { bad "accounting file is not JSON lines"; return; }
+    n=$(jq -c --arg u "$1" 'select(.event == "start" and .user == $u)' "$ACCT" | wc -l)
+    if [ "$n" -ge 1 ]; then good "accounting: $n start record(s) for $1"; else bad "accounting: no start record for $1"; fi
+    s=$(jq -c --arg u "$1" 'select(.event == "stop" and .user == $u)' "$ACCT" | head -n1)
+    if [ -z "$s" ]; then bad "accounting: no stop record for $1"; return; fi
+    echo "    $s"
+    if jq -e '.rx_bytes > 0 and .tx_bytes > 0 and .rx_packets > 0 and .tx_packets > 0' <<< "$s" > /dev/null; then
+        good "accounting: stop record with traffic both ways"
+    else
+        bad "accounting: stop record without traffic both ways"
+    fi
+}
+
+# l2tp_types DIRECTION-FILTER [PCAP]: L2TP control message types, in order
+l2tp_types() {
+    tshark -r "${2:-$CAP}" -Y "l2tp && $1" -T fields -e l2tp.avp.message_type 2> /dev/null |
+        tr ',' '\n' | sed '/^$/d' | tr '\n' ' '
+}
+
+# expect_l2tp_setup [PCAP]: SCCRQ, SCCCN, ICRQ, ICCN from the client and
+# SCCRP, ICRP from the server in the capture
+expect_l2tp_setup() {
+    local up down m
+    up=$(l2tp_types 'udp.dstport == 1701' "$@")
+    down=$(l2tp_types 'udp.srcport == 1701' "$@")
+    echo "    L2TP client -> server: $up"
+    echo "    L2TP server -> client: $down"
+    for m in 1 3 10 12; do has "$up" $m || bad "capture: no message type $m from the client"; done
+    for m in 2 11; do has "$down" $m || bad "capture: no message type $m from the server"; done
+}
+has() { case " $1" in *" $2 "*) return 0 ;; esac; return 1; }
+
+# count FILTER [PCAP]: packets tshark finds with the display filter
+count() { tshark -r "${2:-$CAP}" -Y "$1" 2> /dev/null | wc -l; }
+
+# expect_count FILTER MIN WHAT [PCAP]
+expect_count() {
+    local n
+    n=$(count "$1" "${4:-$CAP}")
+    if [ "$n" -ge "$2" ]; then good "capture: $n $3"; else bad "capture: $n $3 (wanted $2 or more)"; fi
+}
+
+# explain [PCAP]: `vnet pcap explain` on the capture must not crash; its
+# output is kept beside it
+explain() {
+    local p=${1:-$CAP} r
+    "$VNET" pcap explain "$p" > "$p.explain" 2>&1
+    r=$?
+    if [ $r -lt 128 ]; then good "vnet pcap explain: status $r, $(wc -l < "$p.explain") lines"
+    else bad "vnet pcap explain crashed (status $r)"; fi
+    # its summary rows, for the reader (not asserted)
+    sed -n '/^ID /,/^$/p' "$p.explain" | sed '1d;/^$/d;s/^/    explain: /'
+}
+
+# check_call_ok USER METHOD-REGEX AUTH-FILTER: the verdict of a scenario in
+# which the guest's call "one" for USER comes up, pings the server's PPP
+# address three times and hangs up; with MPPE=1 the data must be encrypted
+# with 128-bit MPPE
+check_call_ok() {
+    local user=$1 addr
+    expect_guest_status 0
+    expect_log 'tunnel up peer=' "server: tunnel up"
+    expect_log "session [0-9]+ up user=$user addr=[0-9.]+ method=$2( |$)" "server: session up"
+    addr=$(sed -n "s/.*session [0-9]* up user=$user addr=\([0-9.]*\).*/\1/p" "$SLOG" | head -n1)
+    if in_pool "$addr" 192.168.10.101 192.168.10.149; then good "client address $addr from the pool"
+    else bad "client address '$addr' is not from the pool"; fi
+    expect_console "^SERVE-PPP lac=one result=up addr=${addr:-none} peer=192\.168\.10\.1 iface=ppp0 dns=192\.168\.10\.1 " \
+        "guest: pppd got that address, the server's and the DNS server's"
+    expect_console '^SERVE-PING lac=one sent=3 received=3$' "guest: the server answered every ping"
+    expect_log "session [0-9]+ down cause=[^ ]+ .*rx_bytes=[1-9][0-9]* tx_bytes=[1-9]" "server: session down, traffic counted"
+    if [ -s "$W/sessions.json" ] &&
+        jq -e --arg u "$user" --arg a "$addr" '[.. | strings] | (index($u) != null) and (index($a) != null)' \
+            "$W/sessions.json" > /dev/null 2>&1; then
+        good "vnet show sessions --json listed $user with $addr: $(jq -c . "$W/sessions.json" | cut -c1-200)"
+    else
+        bad "vnet show sessions --json did not list $user with $addr ($(cat "$W/sessions.json" "$W/show.err" 2> /dev/null | head -c 300))"
+    fi
+    expect_acct "$user"
+    expect_l2tp_setup
+    expect_count "$3" 1 "authentication packets ($3)"
+    expect_count 'ipcp && ppp.code == 2' 2 "IPCP Configure-Acks (one each way)"
+    if [ "${MPPE:-0}" = 1 ]; then
+        # the echoes travel encrypted: only the server's counters see them
+        expect_count 'ccp && ppp.code == 2 && ccp.opt.supported_bits.s == 1' 2 \
+            "CCP Configure-Acks of 128-bit MPPE (one each way)"
+        expect_count 'udp.dstport == 1701 && ppp.protocol == 0x00fd' 3 "MPPE packets from the client"
+        expect_count 'udp.srcport == 1701 && ppp.protocol == 0x00fd' 3 "MPPE packets from the server"
+        n=$(count 'icmp')
+        if [ "$n" = 0 ]; then good "capture: no ICMP in the clear"; else bad "capture: $n ICMP packets in the clear"; fi
+    else
+        expect_count 'icmp.type == 8 && ip.dst == 192.168.10.1' 3 "echo requests to the server's PPP address"
+        expect_count 'icmp.type == 0 && ip.src == 192.168.10.1' 3 "echo replies from it"
+    fi
+    expect_stat '.sessions_up_total == 1 and .sessions_up == 0 and .icmp_echo == 3' \
+        "one session served and ended, three echoes answered"
+    expect_exit_clean
+    explain
+}
+
+# check_refused LAC USER ERROR REASON: the verdict of a call that
+# authenticates with MS-CHAPv2 and is refused with Windows error ERROR; the
+# server logs the rejection with REASON, sends an MS-CHAPv2 Failure carrying
+# E=ERROR that pppd logs, and neither brings the session up nor accounts it
+check_refused() {
+    local lac=$1 user=$2 err=$3 reason=$4 n
+    expect_log "session [0-9]+ rejected user=$user method=MS-CHAPv2 error=$err reason=$reason " \
+        "server: rejection of $user logged with the reason"
+    no_log "session [0-9]+ up user=$user " "server: no session up for $user"
+    expect_console "^SERVE-PPP lac=$lac result=auth-failed" "guest: pppd's authentication failed"
+    expect_console "rcvd \[CHAP Failure .*E=$err" "guest pppd received E=$err"
+    expect_count "chap.code == 4 && chap.message contains \"E=$err \"" 1 "MS-CHAPv2 Failure packets with E=$err"
+    if [ -s "$ACCT" ]; then
+        n=$(jq -c --arg u "$user" 'select(.user == $u)' "$ACCT" | wc -l)
+    else
+        n=0
+    fi
+    if [ "$n" = 0 ]; then good "accounting: no record for $user"; else bad "accounting: $n record(s) for the refused $user"; fi
+    expect_stat '.sessions_rejected == 1' "one session rejected"
+}
