@@ -253,6 +253,14 @@ void explain_finish_one(struct sess_table *t, struct vsess *s)
 	} else {
 		finish_radius(s, tend);
 	}
+	/* CCP refused but IPCP done and IP flowing both ways: a link without encryption, which
+	 * the server accepted (whether that is wanted is the policy's question), not a failure */
+	if (is_ppp_carrier(s) && s->ph[PH_CCP].state == PS_FAILED && s->ph[PH_NCP].state == PS_OK &&
+	    s->ppp.clear_ip_dirs == 3) {
+		s->ph[PH_CCP].state = PS_OK;
+		phase_note(&s->ph[PH_CCP], "refused; the link carried IP without encryption");
+		s->ppp.unencrypted = true;
+	}
 	if (s->ph[PH_ESTABLISHED].state == PS_OPEN)
 		s->ph[PH_ESTABLISHED].state = PS_OK;
 	if (s->ph[PH_TEARDOWN].state == PS_OPEN)
@@ -329,6 +337,10 @@ void explain_facts(struct sess_table *t, const struct vsess *s, struct facts *f)
 		facts_add_str(f, "user.name", s->user, &ev0);
 	for (uint16_t i = 0; i < s->nobs; i++) {
 		struct evidence ev = ev_packet(file, s->obs[i].frame, 0);
+		if (s->ppp.unencrypted && !strcmp(s->obs[i].key, "ccp.mppe_rejected")) {
+			facts_add_str(f, "ppp.encryption", "none", &ev);
+			continue;
+		}
 		add_obs_fact(f, &s->obs[i], &ev);
 	}
 }

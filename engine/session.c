@@ -829,6 +829,7 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 	case PPP_PROTO_IP:
 	case PPP_PROTO_IPV6:
 		phase_touch(s, PH_ESTABLISHED, p, false);
+		l->clear_ip_dirs |= (uint8_t)(1u << dir);
 		if (m->payload_len > l->inner_max)
 			l->inner_max = m->payload_len;
 		{

@@ -92,6 +92,8 @@ struct ppp_link {
 	size_t inner_max;          /* largest IP packet carried */
 	uint16_t mss_max;          /* largest TCP MSS option seen in SYNs inside */
 	bool mss_seen;
+	uint8_t clear_ip_dirs;     /* directions that sent IP outside MPPE (bit 0 client) */
+	bool unencrypted;          /* CCP was refused, yet the link carried IP both ways */
 };
 
 struct vsess {
