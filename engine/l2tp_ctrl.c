@@ -620,6 +620,11 @@ static void lns_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t n
 		l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "ICRQ without a readable Assigned Session ID, ignored");
 		return;
 	}
+	if (t->state == L2TP_TUN_CLOSING || t->state == L2TP_TUN_CLOSED) {
+		/* the tunnel is being cleared (our StopCCN is on its way): its calls go with it */
+		l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "ICRQ on a tunnel being cleared, ignored");
+		return;
+	}
 	if (t->state != L2TP_TUN_ESTABLISHED) {
 		send_cdn(t, psid, 0, CDN_ERROR, ERR_NO_TUNNEL, "control connection not established", now);
 		return;
