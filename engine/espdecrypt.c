@@ -15,72 +15,13 @@
 
 #define ESP_HDR 8
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
-/* Hex (with or without 0x) into out; its length in bytes or -1. */
-static long unhex(const char *s, size_t n, uint8_t *out, size_t cap)
-{
-	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		n -= 2;
-	}
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return -1;
-		out[i] = (uint8_t)(h << 4 | l);
-	}
-	return (long)(n / 2);
-}
-
-static bool starts(const char *s, size_t n, const char *pfx)
-{
-	size_t m = strlen(pfx);
-	return n >= m && !strncasecmp(s, pfx, m);
-}
 
 static bool is_field(const char *s, size_t n, const char *word)
 {
 	return n == strlen(word) && !strncasecmp(s, word, n);
 }
 
-/* Split a CSV line with optional quotes around fields. */
-static size_t split(const char *p, size_t n, const char **f, size_t *fl, size_t max)
-{
-	size_t k = 0, i = 0;
-	while (i <= n && k < max) {
-		while (i < n && (p[i] == ' ' || p[i] == '\t'))
-			i++;
-		bool q = i < n && p[i] == '"';
-		if (q)
-			i++;
-		size_t st = i;
-		while (i < n && (q ? p[i] != '"' : p[i] != ','))
-			i++;
-		size_t en = i;
-		if (q && i < n)
-			i++;
-		while (!q && en > st && (p[en - 1] == ' ' || p[en - 1] == '\t'))
-			en--;
-		f[k] = p + st;
-		fl[k] = en - st;
-		k++;
-		while (i < n && p[i] != ',')
-			i++;
-		if (i >= n)
-			break;
-		i++;
-	}
-	return k;
-}
 
 /* An address into 16 bytes (IPv4 in the first 4); the IP version or 0. */
 static int parse_addr(const char *s, size_t n, uint8_t out[16])
@@ -111,7 +52,7 @@ static bool parse_spi(const char *s, size_t n, uint32_t *spi)
 	char pad[10] = "00000000";
 	size_t d = n - 2;
 	memcpy(pad + 8 - d, s + 2, d);
-	if (unhex(pad, 8, b, 4) != 4)
+	if (hex_field(pad, 8, b, 4) != 4)
 		return false;
 	*spi = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	return true;
@@ -145,19 +86,19 @@ static bool check_keylen(struct esp_sa *sa, char *why, size_t whysz)
 
 static bool uat_enc(const char *s, size_t n, struct esp_sa *sa)
 {
-	if (starts(s, n, "NULL")) {
+	if (text_starts(s, n, "NULL")) {
 		sa->enc = ESPE_NULL;
-	} else if (starts(s, n, "AES-CBC")) {
+	} else if (text_starts(s, n, "AES-CBC")) {
 		sa->enc = ESPE_AES_CBC;
-	} else if (starts(s, n, "TripleDES-CBC") || starts(s, n, "3DES")) {
+	} else if (text_starts(s, n, "TripleDES-CBC") || text_starts(s, n, "3DES")) {
 		sa->enc = ESPE_3DES;
-	} else if (starts(s, n, "AES-GCM with 8 octet ICV")) {
+	} else if (text_starts(s, n, "AES-GCM with 8 octet ICV")) {
 		sa->enc = ESPE_AES_GCM;
 		sa->gcm_icv = 8;
-	} else if (starts(s, n, "AES-GCM with 12 octet ICV")) {
+	} else if (text_starts(s, n, "AES-GCM with 12 octet ICV")) {
 		sa->enc = ESPE_AES_GCM;
 		sa->gcm_icv = 12;
-	} else if (starts(s, n, "AES-GCM")) {
+	} else if (text_starts(s, n, "AES-GCM")) {
 		sa->enc = ESPE_AES_GCM;
 		sa->gcm_icv = 16;
 	} else {
@@ -180,7 +121,7 @@ static bool uat_auth(const char *s, size_t n, struct esp_sa *sa)
 		{"HMAC-MD5-96", "HMAC_MD5_96", ESPA_MD5_96},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-		if (starts(s, n, t[i].a) || starts(s, n, t[i].b)) {
+		if (text_starts(s, n, t[i].a) || text_starts(s, n, t[i].b)) {
 			sa->auth = t[i].v;
 			return true;
 		}
@@ -191,7 +132,7 @@ int esp_sa_parse_uat(const char *line, size_t n, struct esp_sa *sa, char *why, s
 {
 	const char *f[10];
 	size_t fl[10];
-	size_t nf = split(line, n, f, fl, 10);
+	size_t nf = csv_split(line, n, f, fl, 10);
 	if (nf != 8) {
 		snprintf(why, whysz, "%zu fields, an ESP SA line has 8", nf);
 		return -1;
@@ -234,7 +175,7 @@ int esp_sa_parse_uat(const char *line, size_t n, struct esp_sa *sa, char *why, s
 		snprintf(why, whysz, "encryption \"%.*s\" is not supported", (int)fl[4], f[4]);
 		return -1;
 	}
-	long l = fl[5] ? unhex(f[5], fl[5], sa->ekey, ESP_KEY_MAX) : 0;
+	long l = fl[5] ? hex_field(f[5], fl[5], sa->ekey, ESP_KEY_MAX) : 0;
 	if (l < 0) {
 		snprintf(why, whysz, "the encryption key is not hex of at most %d bytes", ESP_KEY_MAX);
 		return -1;
@@ -244,7 +185,7 @@ int esp_sa_parse_uat(const char *line, size_t n, struct esp_sa *sa, char *why, s
 		snprintf(why, whysz, "authentication \"%.*s\" is not supported", (int)fl[6], f[6]);
 		return -1;
 	}
-	l = fl[7] ? unhex(f[7], fl[7], sa->akey, ESP_KEY_MAX) : 0;
+	l = fl[7] ? hex_field(f[7], fl[7], sa->akey, ESP_KEY_MAX) : 0;
 	if (l < 0) {
 		snprintf(why, whysz, "the authentication key is not hex of at most %d bytes",
 		         ESP_KEY_MAX);
@@ -360,7 +301,7 @@ int esp_xfrm_add(struct esp_xfrm *x, const char *line, size_t n, char *why, size
 	word(line, n, &i, &a, &al);
 	word(line, n, &i, &k, &kl);
 	word(line, n, &i, &b, &bl);
-	long l = k ? unhex(k, kl, enc || aead ? x->sa.ekey : x->sa.akey, ESP_KEY_MAX) : -1;
+	long l = k ? hex_field(k, kl, enc || aead ? x->sa.ekey : x->sa.akey, ESP_KEY_MAX) : -1;
 	if (!a || l < 0) {
 		snprintf(why, whysz, "\"%.*s\" needs an algorithm and a 0xHEX key of at most %d bytes",
 		         (int)wl, w, ESP_KEY_MAX);

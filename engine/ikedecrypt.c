@@ -38,79 +38,21 @@ struct ike_keys {
 	size_t ne, cape;
 };
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Hex field into out; returns its length in bytes or -1. */
-static long unhex(const char *s, size_t n, uint8_t *out, size_t cap)
-{
-	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		n -= 2;
-	}
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return -1;
-		out[i] = (uint8_t)(h << 4 | l);
-	}
-	return (long)(n / 2);
-}
 
 /* Split a CSV line (quotes allowed around fields) into at most `max` fields. */
-static size_t split(const char *p, size_t n, const char **f, size_t *fl, size_t max)
-{
-	size_t k = 0, i = 0;
-	while (i <= n && k < max) {
-		while (i < n && (p[i] == ' ' || p[i] == '\t'))
-			i++;
-		bool q = i < n && p[i] == '"';
-		if (q)
-			i++;
-		size_t st = i;
-		while (i < n && (q ? p[i] != '"' : p[i] != ','))
-			i++;
-		size_t en = i;
-		if (q && i < n)
-			i++;
-		while (!q && en > st && (p[en - 1] == ' ' || p[en - 1] == '\t'))
-			en--;
-		f[k] = p + st;
-		fl[k] = en - st;
-		k++;
-		while (i < n && p[i] != ',')
-			i++;
-		if (i >= n)
-			break;
-		i++;
-	}
-	return k;
-}
 
-static bool starts(const char *s, size_t n, const char *pfx)
-{
-	size_t m = strlen(pfx);
-	return n >= m && !strncasecmp(s, pfx, m);
-}
 
 static bool parse_enc(const char *s, size_t n, struct v2key *k)
 {
-	if (starts(s, n, "AES-CBC")) {
+	if (text_starts(s, n, "AES-CBC")) {
 		k->enc = ENC_AES_CBC;
 		return true;
 	}
-	if (starts(s, n, "3DES")) {
+	if (text_starts(s, n, "3DES")) {
 		k->enc = ENC_3DES;
 		return true;
 	}
-	if (starts(s, n, "NULL")) {
+	if (text_starts(s, n, "NULL")) {
 		k->enc = ENC_NONE;
 		return true;
 	}
@@ -128,7 +70,7 @@ static bool parse_integ(const char *s, size_t n, struct v2key *k)
 		{"HMAC_SHA2_384_192", 24, 384}, {"HMAC_SHA2_512_256", 32, 512},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		if (!starts(s, n, t[i].name))
+		if (!text_starts(s, n, t[i].name))
 			continue;
 		k->icv = t[i].icv;
 		switch (t[i].md) {
@@ -140,7 +82,7 @@ static bool parse_integ(const char *s, size_t n, struct v2key *k)
 		}
 		return true;
 	}
-	if (starts(s, n, "NONE")) {
+	if (text_starts(s, n, "NONE")) {
 		k->md = NULL;
 		k->icv = 0;
 		return true;
@@ -152,7 +94,7 @@ static int parse_v2(struct ike_keys *ks, const char *p, size_t n, char *why, siz
 {
 	const char *f[10];
 	size_t fl[10];
-	size_t nf = split(p, n, f, fl, 10);
+	size_t nf = csv_split(p, n, f, fl, 10);
 	if (nf != 8) {
 		snprintf(why, whysz, "%zu fields, an IKEv2 line has 8", nf);
 		return -1;
@@ -160,12 +102,12 @@ static int parse_v2(struct ike_keys *ks, const char *p, size_t n, char *why, siz
 	struct v2key k;
 	memset(&k, 0, sizeof k);
 	long l;
-	if (unhex(f[0], fl[0], k.spii, 8) != 8 || unhex(f[1], fl[1], k.spir, 8) != 8) {
+	if (hex_field(f[0], fl[0], k.spii, 8) != 8 || hex_field(f[1], fl[1], k.spir, 8) != 8) {
 		snprintf(why, whysz, "the SPIs must be 16 hex digits each");
 		return -1;
 	}
-	if ((l = unhex(f[2], fl[2], k.ei, KEY_MAX)) < 0 ||
-	    unhex(f[3], fl[3], k.er, KEY_MAX) != l) {
+	if ((l = hex_field(f[2], fl[2], k.ei, KEY_MAX)) < 0 ||
+	    hex_field(f[3], fl[3], k.er, KEY_MAX) != l) {
 		snprintf(why, whysz, "SK_ei and SK_er must be hex of the same length");
 		return -1;
 	}
@@ -174,8 +116,8 @@ static int parse_v2(struct ike_keys *ks, const char *p, size_t n, char *why, siz
 		snprintf(why, whysz, "encryption \"%.*s\" is not supported", (int)fl[4], f[4]);
 		return -1;
 	}
-	if ((l = unhex(f[5], fl[5], k.ai, KEY_MAX)) < 0 ||
-	    unhex(f[6], fl[6], k.ar, KEY_MAX) != l) {
+	if ((l = hex_field(f[5], fl[5], k.ai, KEY_MAX)) < 0 ||
+	    hex_field(f[6], fl[6], k.ar, KEY_MAX) != l) {
 		snprintf(why, whysz, "SK_ai and SK_ar must be hex of the same length");
 		return -1;
 	}
@@ -207,18 +149,18 @@ static int parse_v1(struct ike_keys *ks, const char *p, size_t n, char *why, siz
 {
 	const char *f[4];
 	size_t fl[4];
-	if (split(p, n, f, fl, 4) != 2) {
+	if (csv_split(p, n, f, fl, 4) != 2) {
 		snprintf(why, whysz, "an IKEv1 line has 2 fields: initiator cookie, encryption key");
 		return -1;
 	}
 	struct v1key k;
 	memset(&k, 0, sizeof k);
 	long l;
-	if (unhex(f[0], fl[0], k.cky, 8) != 8) {
+	if (hex_field(f[0], fl[0], k.cky, 8) != 8) {
 		snprintf(why, whysz, "the initiator cookie must be 16 hex digits");
 		return -1;
 	}
-	if ((l = unhex(f[1], fl[1], k.key, KEY_MAX)) != 16 && l != 24 && l != 32) {
+	if ((l = hex_field(f[1], fl[1], k.key, KEY_MAX)) != 16 && l != 24 && l != 32) {
 		snprintf(why, whysz, "the encryption key must be 16, 24 or 32 bytes of hex");
 		return -1;
 	}
@@ -265,8 +207,8 @@ static bool esp_line(const char *p, size_t n)
 		p++;
 		n--;
 	}
-	return starts(p, n, "IPv4\"") || starts(p, n, "IPv6\"") || starts(p, n, "Any\"") ||
-	       starts(p, n, "IPv4,") || starts(p, n, "IPv6,") || starts(p, n, "Any,");
+	return text_starts(p, n, "IPv4\"") || text_starts(p, n, "IPv6\"") || text_starts(p, n, "Any\"") ||
+	       text_starts(p, n, "IPv4,") || text_starts(p, n, "IPv6,") || text_starts(p, n, "Any,");
 }
 
 struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, char *err,
@@ -332,7 +274,7 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		if (!n || *p == '#')
 			continue;
 		/* tshark option form: -o 'uat:TABLE:FIELDS' */
-		if (starts(p, n, "-o")) {
+		if (text_starts(p, n, "-o")) {
 			p += 2;
 			n -= 2;
 			while (n && (*p == ' ' || *p == '\t')) {
@@ -348,8 +290,8 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 			}
 		}
 		bool v1 = false;
-		if (starts(p, n, "uat:esp_sa:") || esp_line(p, n)) {
-			size_t m = starts(p, n, "uat:esp_sa:") ? strlen("uat:esp_sa:") : 0;
+		if (text_starts(p, n, "uat:esp_sa:") || esp_line(p, n)) {
+			size_t m = text_starts(p, n, "uat:esp_sa:") ? strlen("uat:esp_sa:") : 0;
 			int r = esp_sa_parse_uat(p + m, n - m, &sa, why, sizeof why);
 			if (r == 0)
 				r = add_esp(ks, &sa, why, sizeof why);
@@ -360,11 +302,11 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 			}
 			continue;
 		}
-		if (starts(p, n, "uat:ikev2_decryption_table:")) {
+		if (text_starts(p, n, "uat:ikev2_decryption_table:")) {
 			size_t m = strlen("uat:ikev2_decryption_table:");
 			p += m;
 			n -= m;
-		} else if (starts(p, n, "uat:ikev1_decryption_table:")) {
+		} else if (text_starts(p, n, "uat:ikev1_decryption_table:")) {
 			v1 = true;
 		}
 		if (v1) {
@@ -378,7 +320,7 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		/* a bare line: two fields are IKEv1, eight IKEv2 */
 		const char *ff[10];
 		size_t fl2[10];
-		if (split(p, n, ff, fl2, 10) == 2) {
+		if (csv_split(p, n, ff, fl2, 10) == 2) {
 			if (parse_v1(ks, p, n, why, sizeof why) < 0) {
 				snprintf(err, errsz, "%s:%d: %s", name, line, why);
 				goto fail;

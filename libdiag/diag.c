@@ -3,6 +3,9 @@
 #include <string.h>
 #include <jansson.h>
 #include "diag.h"
+#include <stdbool.h>
+#include <strings.h>
+#include <ctype.h>
 
 void diag_err_set(struct diag_err *e, size_t off, const char *fmt, ...)
 {
@@ -95,3 +98,65 @@ json_t *json_hex(const uint8_t *p, size_t n)
 	free(b);
 	return j;
 }
+
+/* ---- text fields of key files ------------------------------------------------------ */
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+long hex_field(const char *s, size_t n, uint8_t *out, size_t cap)
+{
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	if (n % 2 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return -1;
+		out[i] = (uint8_t)(h << 4 | l);
+	}
+	return (long)(n / 2);
+}
+
+size_t csv_split(const char *p, size_t n, const char **f, size_t *fl, size_t max)
+{
+	size_t k = 0, i = 0;
+	while (i <= n && k < max) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		bool q = i < n && p[i] == '"';
+		if (q)
+			i++;
+		size_t st = i;
+		while (i < n && (q ? p[i] != '"' : p[i] != ','))
+			i++;
+		size_t en = i;
+		if (q && i < n)
+			i++;
+		while (!q && en > st && (p[en - 1] == ' ' || p[en - 1] == '\t'))
+			en--;
+		f[k] = p + st;
+		fl[k] = en - st;
+		k++;
+		while (i < n && p[i] != ',')
+			i++;
+		if (i >= n)
+			break;
+		i++;
+	}
+	return k;
+}
+
+bool text_starts(const char *s, size_t n, const char *pfx)
+{
+	size_t m = strlen(pfx);
+	return n >= m && !strncasecmp(s, pfx, m);
+}
+

@@ -199,6 +199,16 @@ const char *tok_name(const struct tok *t, unsigned v);
 /* Name of v, or the decimal number in `buf` ("unknown-123" style is the caller's). */
 const char *tok_str(const struct tok *t, unsigned v, char *buf, size_t bufsz);
 
+/* ---- text fields of key files ------------------------------------------------------ */
+/* Hex digits (an optional 0x first) into out: the number of bytes, or -1 when the text
+ * is not whole bytes of hex or does not fit in cap. */
+long hex_field(const char *s, size_t n, uint8_t *out, size_t cap);
+/* Split one CSV line (fields may be in double quotes; blanks around unquoted fields
+ * dropped) into at most max fields; the number of fields. */
+size_t csv_split(const char *p, size_t n, const char **f, size_t *fl, size_t max);
+/* The n bytes at s start with pfx, ignoring ASCII case. */
+bool text_starts(const char *s, size_t n, const char *pfx);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_str(const uint8_t *p, size_t n, char *out);
 
