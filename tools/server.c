@@ -851,7 +851,12 @@ static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t er
 	if (!ss || ss->dead) return;
 	/* the L2TP side ended the call (CDN, StopCCN, dead peer): that is the cause, not the
 	 * PPP link going down with it */
-	if (!ss->cause[0]) snprintf(ss->cause, sizeof ss->cause, "l2tp-cdn-%u-%u", result, error);
+	if (!ss->cause[0]) {
+		if (t->t.state == L2TP_TUN_ESTABLISHED)
+			snprintf(ss->cause, sizeof ss->cause, "l2tp-cdn-%u-%u", result, error);
+		else /* the whole tunnel went: StopCCN either way, or the peer stopped answering */
+			snprintf(ss->cause, sizeof ss->cause, "tunnel-closed");
+	}
 	ppp_session_lower_down(&ss->ppp, srv_now_ms());
 	sess_end(ss, ss->cause);
 }
