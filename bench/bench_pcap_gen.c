@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "esp.h"
+#include "net.h"
 #include "gre.h"
 #include "ike.h"
 #include "l2tp.h"
@@ -44,13 +45,8 @@ static void put32(uint8_t *p, uint32_t v)
 
 static void ip_checksum(uint8_t *h)
 {
-	uint32_t s = 0;
 	h[10] = h[11] = 0;
-	for (int i = 0; i < 20; i += 2)
-		s += (uint32_t)(h[i] << 8 | h[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	put16(h + 10, (uint16_t)~s);
+	put16(h + 10, inet_cksum(h, 20, 0));
 }
 
 /* Ethernet + IPv4 (+ UDP or TCP) around `pl`. proto 17 UDP, 6 TCP, else raw IP. */

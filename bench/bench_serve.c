@@ -61,6 +61,7 @@
 
 #include "l2tp.h"
 #include "l2tp_ctrl.h"
+#include "net.h"
 #include "ppp.h"
 #include "ppp_session.h"
 #include "mppe.h"
@@ -269,14 +270,6 @@ static void tun_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t err
 	if (s->ppp_started) ppp_session_lower_down(&s->ppp, now_ms());
 }
 
-static uint16_t ip_sum(const uint8_t *p, size_t n)
-{
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1) sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 /* One ICMP echo request from the session's address to the server's PPP address. */
 static void ping_send(struct sess *s)
@@ -296,7 +289,7 @@ static void ping_send(struct sess *s)
 		ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
 		ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
 	}
-	uint16_t c = ip_sum(ip, 20);
+	uint16_t c = inet_cksum(ip, 20, 0);
 	ip[10] = (uint8_t)(c >> 8);
 	ip[11] = (uint8_t)c;
 	ic[0] = 8;
@@ -305,7 +298,7 @@ static void ping_send(struct sess *s)
 	ic[6] = (uint8_t)(s->ping_tx >> 8);
 	ic[7] = (uint8_t)s->ping_tx;
 	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + s->idx);
-	c = ip_sum(ic, 8 + 32);
+	c = inet_cksum(ic, 8 + 32, 0);
 	ic[2] = (uint8_t)(c >> 8);
 	ic[3] = (uint8_t)c;
 	s->ping_tx++;
@@ -349,7 +342,7 @@ static bool inspect(struct sess *s, const uint8_t *p, size_t n)
 	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return false;
 	const uint8_t *ip = p + 2;
 	n -= 2;
-	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || ip_sum(ip, 20) != 0) {
+	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || inet_cksum(ip, 20, 0) != 0) {
 		s->ping_bad++;
 		return true;
 	}
@@ -358,7 +351,7 @@ static bool inspect(struct sess *s, const uint8_t *p, size_t n)
 	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
 	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
 	unsigned id = (unsigned)ic[4] << 8 | ic[5], seq = (unsigned)ic[6] << 8 | ic[7];
-	if (ic[0] != 0 || ip_sum(ic, icn) != 0 || src != s->ppp.ipcp.peer_addr ||
+	if (ic[0] != 0 || inet_cksum(ic, icn, 0) != 0 || src != s->ppp.ipcp.peer_addr ||
 	    dst != s->ppp.ipcp.my_addr || id != (s->idx & 0xffff) || seq != s->ping_rx) {
 		s->ping_bad++;
 		return true;

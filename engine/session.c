@@ -1,5 +1,6 @@
 /* Session tracking: frames -> conversations with phases and observations. */
 #include "session.h"
+#include "net.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1305,13 +1306,9 @@ static size_t esp_inner_ip(struct sess_table *t, const struct dl_pkt *p, uint8_t
 	h[9] = nh;
 	memcpy(h + 12, p->src, 4);
 	memcpy(h + 16, p->dst, 4);
-	uint32_t sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)h[i] << 8 | h[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	h[10] = (uint8_t)(~sum >> 8);
-	h[11] = (uint8_t)~sum;
+	uint16_t sum = inet_cksum(h, 20, 0);
+	h[10] = (uint8_t)(sum >> 8);
+	h[11] = (uint8_t)sum;
 	*start = h;
 	return plen + 20;
 }

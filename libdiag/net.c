@@ -249,16 +249,15 @@ json_t *net_link_to_json(const struct net_link *l)
 
 /* ---- IP ------------------------------------------------------------------------- */
 
-static uint16_t ip_cksum(const uint8_t *p, size_t n)
+uint16_t inet_cksum(const uint8_t *p, size_t n, uint32_t acc)
 {
-	uint32_t s = 0;
 	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
 	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+		acc += (uint32_t)p[n - 1] << 8;
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
 }
 
 int net_ipv4_decode(const uint8_t *p, size_t len, struct net_ip *out, struct diag_err *err)
@@ -296,7 +295,7 @@ int net_ipv4_decode(const uint8_t *p, size_t len, struct net_ip *out, struct dia
 		diag_err_set(err, len, "IPv4: header length %zu but only %zu bytes captured", hl, len);
 		return -1;
 	}
-	out->checksum_ok = ip_cksum(p, hl) == 0;
+	out->checksum_ok = inet_cksum(p, hl, 0) == 0;
 	out->df = fo & 0x4000;
 	out->mf = fo & 0x2000;
 	out->frag_off = (uint32_t)(fo & 0x1fff) * 8;

@@ -123,4 +123,9 @@ json_t *net_tcp_to_json(const struct net_tcp *t);
 /* "SYN,ACK" style into buf. */
 void net_tcp_flags_str(uint8_t flags, char *buf, size_t bufsz);
 
+/* The Internet checksum (RFC 1071) of n bytes, continuing from the partial sum `acc`
+ * (0, or the sum of a pseudo-header given back by ~inet_cksum): the value to put in the
+ * packet, 0 when a packet that carries its checksum verifies. */
+uint16_t inet_cksum(const uint8_t *p, size_t n, uint32_t acc);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "l2tp.h"
 #include "mppe.h"
+#include "net.h"
 #include "ppp.h"
 
 const char *const srv_cat_names[] = {"main", "l2tp", "ppp", "auth", "policy", "ipcp",
@@ -423,7 +424,7 @@ static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
 	else
 		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s", why ? why : "");
 	struct stun *t = ss->tun;
-	uint16_t result = ss->admitted || !ss->win_error ? L2TP_CDN_ADMIN : L2TP_CDN_ADMIN;
+	uint16_t result = L2TP_CDN_ADMIN;
 	if (t) {
 		char msg[64];
 		snprintf(msg, sizeof msg, "%s", ss->cause);
@@ -435,13 +436,6 @@ static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
 }
 
 /* ---- data path ------------------------------------------------------------------------- */
-static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1) sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 /* The granted profile's filters, NULL before admission. */
 static const struct profile *sess_profile(const struct ssess *ss)
@@ -549,12 +543,12 @@ static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 		memcpy(r + 16, ip + 12, 4);
 		r[8] = 64;
 		r[10] = r[11] = 0;
-		uint16_t c = csum(r, ihl, 0);
+		uint16_t c = inet_cksum(r, ihl, 0);
 		r[10] = (uint8_t)(c >> 8);
 		r[11] = (uint8_t)c;
 		r[ihl] = 0; /* echo reply */
 		r[ihl + 2] = r[ihl + 3] = 0;
-		c = csum(r + ihl, tot - ihl, 0);
+		c = inet_cksum(r + ihl, tot - ihl, 0);
 		r[ihl + 2] = (uint8_t)(c >> 8);
 		r[ihl + 3] = (uint8_t)c;
 		s->st.icmp_echo++;

@@ -9,6 +9,7 @@
  * rebuilt around it, as raw-IP pcap records that `vnet pcap explain` reads.
  */
 #include "server.h"
+#include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -186,13 +187,6 @@ int srv_capture_open(struct srv *s, const char *path)
 	return 0;
 }
 
-static uint16_t sum16(const uint8_t *p, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i + 1 < n; i += 2) acc += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1) acc += (uint32_t)p[n - 1] << 8;
-	while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
 
 void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len)
@@ -215,7 +209,7 @@ void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
 		pkt[9] = 17;
 		memcpy(pkt + 12, &a->sin_addr, 4);
 		memcpy(pkt + 16, &b->sin_addr, 4);
-		uint16_t c = (uint16_t)~sum16(pkt, hl, 0);
+		uint16_t c = inet_cksum(pkt, hl, 0);
 		pkt[10] = (uint8_t)(c >> 8);
 		pkt[11] = (uint8_t)c;
 		sport = a->sin_port;
@@ -252,7 +246,7 @@ void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
 		ph[35] = (uint8_t)l;
 		ph[36] = ph[37] = ph[38] = 0;
 		ph[39] = 17;
-		uint16_t c = (uint16_t)~sum16(u, 8 + len, sum16(ph, 40, 0));
+		uint16_t c = inet_cksum(u, 8 + len, (uint16_t)~inet_cksum(ph, 40, 0));
 		if (!c) c = 0xffff;
 		u[6] = (uint8_t)(c >> 8);
 		u[7] = (uint8_t)c;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "l2tp_ctrl.h"
+#include "net.h"
 #include "ppp.h"
 #include "ppp_session.h"
 
@@ -117,14 +118,6 @@ static void l_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t error
 	c->call_up = false;
 }
 
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1) sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -158,7 +151,7 @@ static void send_echo(struct client *c)
 	ip[9] = 1;
 	put32(ip + 12, c->p.ipcp.my_addr);
 	put32(ip + 16, c->target);
-	uint16_t k = csum(ip, 20);
+	uint16_t k = inet_cksum(ip, 20, 0);
 	ip[10] = (uint8_t)(k >> 8);
 	ip[11] = (uint8_t)k;
 	uint8_t *ic = ip + 20;
@@ -168,7 +161,7 @@ static void send_echo(struct client *c)
 	ic[6] = (uint8_t)(c->sent >> 8);
 	ic[7] = (uint8_t)c->sent;
 	for (size_t i = 8; i < tot - 20; i++) ic[i] = (uint8_t)('a' + i % 26);
-	k = csum(ic, tot - 20);
+	k = inet_cksum(ic, tot - 20, 0);
 	ic[2] = (uint8_t)(k >> 8);
 	ic[3] = (uint8_t)k;
 	if (c->sent < sizeof c->sent_us / sizeof c->sent_us[0]) c->sent_us[c->sent] = now_us();
@@ -191,12 +184,12 @@ static void answer_echo(struct client *c, const uint8_t *ip, size_t ihl, size_t 
 	memcpy(r + 16, ip + 12, 4);
 	r[8] = 64;
 	r[10] = r[11] = 0;
-	uint16_t k = csum(r, ihl);
+	uint16_t k = inet_cksum(r, ihl, 0);
 	r[10] = (uint8_t)(k >> 8);
 	r[11] = (uint8_t)k;
 	r[ihl] = 0;
 	r[ihl + 2] = r[ihl + 3] = 0;
-	k = csum(r + ihl, tot - ihl);
+	k = inet_cksum(r + ihl, tot - ihl, 0);
 	r[ihl + 2] = (uint8_t)(k >> 8);
 	r[ihl + 3] = (uint8_t)k;
 	l2tp_ctrl_send_data(&c->t, c->sid, f, tot + 4);
@@ -211,15 +204,15 @@ static void ip_in(struct client *c, const uint8_t *ip, size_t len)
 	if (len < 28 || ip[0] >> 4 != 4) return;
 	size_t ihl = (size_t)(ip[0] & 15) * 4;
 	size_t tot = (size_t)ip[2] << 8 | ip[3];
-	if (ihl < 20 || tot > len || tot < ihl + 8 || csum(ip, ihl) != 0) return;
+	if (ihl < 20 || tot > len || tot < ihl + 8 || inet_cksum(ip, ihl, 0) != 0) return;
 	if (ip[9] != 1 || get32(ip + 16) != c->p.ipcp.my_addr) return;
-	if (ip[ihl] == 8 && csum(ip + ihl, tot - ihl) == 0) {
+	if (ip[ihl] == 8 && inet_cksum(ip + ihl, tot - ihl, 0) == 0) {
 		answer_echo(c, ip, ihl, tot);
 		return;
 	}
 	if (get32(ip + 12) != c->target) return;
 	const uint8_t *ic = ip + ihl;
-	if (ic[0] != 0 || csum(ic, tot - ihl) != 0) return;
+	if (ic[0] != 0 || inet_cksum(ic, tot - ihl, 0) != 0) return;
 	if ((uint16_t)(ic[4] << 8 | ic[5]) != c->ident) return;
 	unsigned seq = (unsigned)(ic[6] << 8 | ic[7]);
 	uint64_t rtt = seq < c->sent && seq < sizeof c->sent_us / sizeof c->sent_us[0]

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "dissect.h"
+#include "net.h"
 #include "espdecrypt.h"
 #include "ikedecrypt.h"
 #include "pcapin.h"
@@ -428,13 +429,9 @@ START_TEST(transport_v6_and_tunnel_v4_without_ike)
 	inner[8] = 64;
 	inner[9] = 17;
 	inner[12] = 10, inner[15] = 1, inner[16] = 10, inner[19] = 2;
-	uint32_t sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)inner[i] << 8 | inner[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	inner[10] = (uint8_t)(~sum >> 8);
-	inner[11] = (uint8_t)~sum;
+	uint16_t sum = inet_cksum(inner, 20, 0);
+	inner[10] = (uint8_t)(sum >> 8);
+	inner[11] = (uint8_t)sum;
 	memcpy(inner + 20, udp, sizeof udp);
 	uint8_t a4[16] = {192, 0, 2, 1}, b4[16] = {192, 0, 2, 2};
 	const struct esp_sa *sa4 = ike_keys_esp_find(k, 4, a4, b4, 0x77);
@@ -448,13 +445,9 @@ START_TEST(transport_v6_and_tunnel_v4_without_ike)
 	el = seal(sa4, 1, inner, sizeof inner, 4, f + 20);
 	f[2] = (uint8_t)((el + 20) >> 8);
 	f[3] = (uint8_t)(el + 20);
-	sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)f[i] << 8 | f[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	f[10] = (uint8_t)(~sum >> 8);
-	f[11] = (uint8_t)~sum;
+	sum = inet_cksum(f, 20, 0);
+	f[10] = (uint8_t)(sum >> 8);
+	f[11] = (uint8_t)sum;
 	feed(d, t, 3, f, 20 + el);
 	ck_assert_uint_eq(sess_esp_decrypted(t), 2);
 	ck_assert_uint_eq(sess_count(t), 2);

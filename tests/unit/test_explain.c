@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "net.h"
 #include "explain.h"
 #include "facts.h"
 #include "ike.h"
@@ -58,13 +59,9 @@ static void udp_frame(struct gen *g, const uint8_t *src, uint16_t sport, const u
 	ip[9] = 17;
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
-	uint32_t sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = (uint8_t)(~sum >> 8);
-	ip[11] = (uint8_t)~sum;
+	uint16_t sum = inet_cksum(ip, 20, 0);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
 	uint8_t *u = ip + 20;
 	u[0] = (uint8_t)(sport >> 8);
 	u[1] = (uint8_t)sport;
