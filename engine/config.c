@@ -1411,7 +1411,7 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	static const char *const pk[] = {"mru", "echo_interval", "echo_failures", "auth_retries",
 		"auth_timeout", "ipv6", NULL};
 	check_keys(l, p, pk);
-	sc->mru = get_int(l, p, "mru", 576, 16384, 1400);
+	sc->mru = get_int(l, p, "mru", 576, SERVE_MRU_MAX, 1400);
 	sc->echo_interval = get_int(l, p, "echo_interval", 0, 3600, 30);
 	sc->echo_failures = get_int(l, p, "echo_failures", 1, 100, 5);
 	sc->auth_retries = get_int(l, p, "auth_retries", 0, 10, 2);

@@ -199,11 +199,18 @@ struct serve_conf {
 	bool hide_avps;
 	int hello_interval, retries, rto_max;
 	/* PPP */
-	int mru, echo_interval, echo_failures, auth_retries, auth_timeout;
+	int mru,                  /* 576..SERVE_MRU_MAX */
+	    echo_interval, echo_failures, auth_retries, auth_timeout;
 	bool ipv6;                /* negotiate IPV6CP (link-local identifiers only) */
 	/* limits */
 	int max_tunnels, max_sessions, max_half_open, new_tunnels_per_source;
 };
+
+/* The largest serve.ppp.mru: the RFC 1661 default MRU, and what a frame of the server's
+ * data path holds (its buffers are sized from this: see tools/server.c). An MRU above
+ * the 1500 bytes of an Ethernet path would only make the client fragment the UDP
+ * datagrams that carry L2TP. */
+#define SERVE_MRU_MAX 1500
 
 struct config {
 	char *file;            /* path given, or "(embedded)samples/vnet.json" */

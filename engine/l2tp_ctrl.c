@@ -969,7 +969,7 @@ int l2tp_ctrl_send_data(struct l2tp_tunnel *t, uint16_t local_sid, const uint8_t
 	if (!c || c->state != L2TP_CALL_ESTABLISHED || t->state != L2TP_TUN_ESTABLISHED) return -1;
 	struct l2tp_msg m;
 	l2tp_msg_init_data(&m, t->peer_tid, c->peer_sid, false, 0, 0, ppp, len);
-	uint8_t buf[1600];
+	uint8_t buf[L2TP_CTRL_DATA_MAX];
 	size_t n = l2tp_encode(&m, buf, sizeof buf);
 	if (n == 0) return -1;
 	t->st.tx++;

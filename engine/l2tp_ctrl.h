@@ -38,6 +38,8 @@
 #define L2TP_CTRL_RX_MAX 256   /* largest out-of-order message held (bigger ones wait
                                   for the peer's retransmission) */
 #define L2TP_CTRL_CALLS 16     /* calls per tunnel */
+#define L2TP_CTRL_DATA_MAX 1600 /* largest data message l2tp_ctrl_send_data builds (header
+                                 * and PPP frame): a bigger frame is refused (-1) */
 
 /* Result codes (RFC 2661 section 4.4.2) the machines send, and the General Error Codes.
  * How the server maps its decisions onto them: L2TP ports exhausted -> CDN

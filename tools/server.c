@@ -437,6 +437,28 @@ static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
 
 /* ---- data path ------------------------------------------------------------------------- */
 
+/* The buffers of the data path are sized from the largest MRU the configuration accepts
+ * (SERVE_MRU_MAX, which is also the TUN's largest MTU): a frame to a client is the packet
+ * and 4 bytes of PPP header (address, control, protocol), with MPPE 4 more (its header and
+ * the encrypted protocol field). */
+#define SRV_FRAME_MAX (SERVE_MRU_MAX + 8)
+/* The largest datagram read whole: an L2TP data header (16 bytes without offset padding)
+ * and a frame of the largest MRU, with room for a peer that pads or exceeds the MRU. */
+#define SRV_DGRAM_MAX 4096
+_Static_assert(SRV_FRAME_MAX + 16 <= L2TP_CTRL_DATA_MAX, "a frame fits an L2TP data message");
+_Static_assert(SRV_FRAME_MAX + 16 <= SRV_DGRAM_MAX, "a frame of the largest MRU is read whole");
+
+/* A datagram, frame or packet too big for those buffers: counted and logged, never
+ * dropped in silence. */
+static void drop_oversized(struct srv *s, const struct ssess *ss, const char *what, size_t len,
+                           size_t max)
+{
+	s->st.oversized++;
+	if (throttle(s))
+		srv_log(s, SC_DATA, false, NULL, ss, "%s of %zu bytes dropped: the server takes at most %zu "
+		        "(serve.ppp.mru is at most %d)", what, len, max, SERVE_MRU_MAX);
+}
+
 /* The granted profile's filters, NULL before admission. */
 static const struct profile *sess_profile(const struct ssess *ss)
 {
@@ -459,8 +481,12 @@ static void filter_drop(struct ssess *ss, const uint8_t *ip, bool inbound)
 /* An IPv4 packet to the client, through the profile's output filters. */
 void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 {
-	uint8_t frame[2048];
-	if (len + 4 > sizeof frame || !ss->tun) return;
+	uint8_t frame[SRV_FRAME_MAX];
+	if (!ss->tun) return;
+	if (len > SERVE_MRU_MAX) {
+		drop_oversized(ss->srv, ss, "packet to the client", len, SERVE_MRU_MAX);
+		return;
+	}
 	const struct profile *pr = sess_profile(ss);
 	if (pr && !ipfilter_pass(&pr->fout, ip, len, false)) {
 		filter_drop(ss, ip, false);
@@ -471,7 +497,7 @@ void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 	size_t flen;
 	if (ss->ppp.ccp.mppe_on) {
 		/* MPPE: the protocol field and the packet, encrypted, in a compressed datagram */
-		uint8_t inner[2048];
+		uint8_t inner[SERVE_MRU_MAX + 2];
 		inner[0] = 0x00;
 		inner[1] = 0x21;
 		memcpy(inner + 2, ip, len);
@@ -536,8 +562,11 @@ static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
 	if (dst == s->local_addr && ip[9] == 1 && tot >= ihl + 8 && ip[ihl] == 8 &&
 	    (ip[6] & 0x3f) == 0 && ip[7] == 0) {
 		/* ICMP echo request to the server's own address: answer it */
-		uint8_t r[2048];
-		if (tot > sizeof r) return;
+		uint8_t r[SERVE_MRU_MAX];
+		if (tot > sizeof r) {
+			drop_oversized(s, ss, "ICMP echo request", tot, sizeof r);
+			return;
+		}
 		memcpy(r, ip, tot);
 		memcpy(r + 12, ip + 16, 4);
 		memcpy(r + 16, ip + 12, 4);
@@ -1136,12 +1165,23 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	struct srv *s = arg;
-	uint8_t buf[4096];
+	uint8_t buf[SRV_DGRAM_MAX];
 	for (int burst = 0; burst < 64; burst++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof peer;
-		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
+		/* MSG_TRUNC: n is the datagram's whole length, also when only sizeof buf was read */
+		ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&peer, &plen);
 		if (n < 0) break;
+		if ((size_t)n > sizeof buf) {
+			s->st.rx_datagrams++;
+			s->st.rx_bytes += (uint64_t)n;
+			struct stun tmp;
+			tmp.peer = peer;
+			char desc[112], pt[80];
+			snprintf(desc, sizeof desc, "datagram from %s", srv_peer_text(&tmp, pt, sizeof pt));
+			drop_oversized(s, NULL, desc, (size_t)n, sizeof buf);
+			continue;
+		}
 		srv_datagram(s, &peer, plen, buf, (size_t)n);
 	}
 }

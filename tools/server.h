@@ -47,6 +47,7 @@ struct srv_stats {
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
 	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
+	uint64_t oversized;          /* datagrams, frames, packets too big for the buffers */
 };
 
 struct stun;

@@ -173,7 +173,8 @@ static json_t *view_stats(struct srv *s)
 	C(unknown_tunnel); C(refused_rate); C(refused_half_open); C(refused_tunnels);
 	C(refused_ports); C(tunnels_opened); C(tunnels_closed); C(sessions_up);
 	C(sessions_rejected); C(sessions_closed); C(auth_failures); C(icmp_echo);
-	C(data_dropped); C(filtered); C(mppe_errors); C(clear_dropped); C(ctl_requests);
+	C(data_dropped); C(filtered); C(mppe_errors); C(clear_dropped); C(oversized);
+	C(ctl_requests);
 #undef C
 	/* the sessions_up counter above is the total; the live figure is "sessions_up" */
 	json_object_set_new(o, "sessions_up", json_integer(up));
