@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -47,6 +48,38 @@ int cmd_serve(struct cmd_args *a)
 	return server_run(&o);
 }
 
+/* The server at the other end must run as this user or as root: another user can have
+ * put a socket at the path (in /tmp, say) to answer with made-up views. The socket's
+ * owner is looked at first; the peer's credentials of the connection decide. */
+static bool ctl_peer_trusted(const char *path, int fd)
+{
+	uid_t me = geteuid();
+	char who[96];
+	struct stat st;
+	if (lstat(path, &st) == 0 && st.st_uid != me && st.st_uid != 0) {
+		fprintf(stderr, "vnet: the control socket %s belongs to %s, neither you nor root: not "
+		        "talking to it (it may be another user's fake server; give --control the socket "
+		        "of your server)\n", path, srv_uid_text((unsigned)st.st_uid, who, sizeof who));
+		return false;
+	}
+	if (fd < 0) return true;
+	struct ucred cr;
+	socklen_t cl = sizeof cr;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0) {
+		fprintf(stderr, "vnet: %s: cannot tell which user serves the control socket: %s\n", path,
+		        strerror(errno));
+		return false;
+	}
+	if (cr.uid != me && cr.uid != 0) {
+		fprintf(stderr, "vnet: the control socket %s is served by process %ld of %s, neither you "
+		        "nor root: not talking to it (it may be another user's fake server; give "
+		        "--control the socket of your server)\n", path, (long)cr.pid,
+		        srv_uid_text((unsigned)cr.uid, who, sizeof who));
+		return false;
+	}
+	return true;
+}
+
 /* One request to the control socket; the answer's body goes to stdout (stderr when it
  * is an error). Exit 0 ok, 1 negative answer, 2 no server or a bad request. */
 static int ctl_request(struct cmd_args *a, const char *req)
@@ -62,11 +95,16 @@ static int ctl_request(struct cmd_args *a, const char *req)
 		return EXIT_USAGE;
 	}
 	strcpy(sa.sun_path, path);
+	if (!ctl_peer_trusted(path, -1)) return EXIT_USAGE;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
 		fprintf(stderr, "vnet: no server answers on %s: %s (is `vnet serve` running? "
 		        "--control PATH names its socket)\n", path, strerror(errno));
 		if (fd >= 0) close(fd);
+		return EXIT_USAGE;
+	}
+	if (!ctl_peer_trusted(path, fd)) {
+		close(fd);
 		return EXIT_USAGE;
 	}
 	struct timeval tv = {10, 0};

@@ -115,13 +115,20 @@ static const struct cmd rules_cmds[] = {
 static const struct opt serve_opts[] = {
 	{"--listen", "ADDR[:PORT]", "address to listen on (default 127.0.0.1)"},
 	{"--capture", "FILE", "write every packet sent and received to a pcap file"},
-	{"--control", "PATH", "control socket path"},
+	{"--control", "PATH", "control socket path (default: see above)"},
 	{"--accounting", "FILE", "append accounting records (JSON lines) to FILE"},
 	{"-d", "CATEGORIES", "debug log categories (l2tp,ppp,policy,...)"},
 	{NULL, NULL, NULL},
 };
+#define CTL_HELP_PATH \
+	"The control socket is --control PATH, else $VNET_CONTROL, else /run/vnet/control.sock\n" \
+	"for root and $XDG_RUNTIME_DIR/vnet/control.sock for other users\n" \
+	"(/tmp/vnet-UID/control.sock without XDG_RUNTIME_DIR).\n"
+#define CTL_HELP_PEER \
+	"Only a server running as you or as root is talked to (the socket's owner and the\n" \
+	"connection's credentials are checked).\n"
 static const struct opt control_opts[] = {
-	{"--control", "PATH", "control socket of the running server"},
+	{"--control", "PATH", "control socket of the running server (default: see above)"},
 	{NULL, NULL, NULL},
 };
 
@@ -133,15 +140,22 @@ const struct cmd vnet_commands[] = {
 	{"pcap", "decode and explain captures", "decode|explain ...", NULL, NULL, pcap_cmds, NULL,
 	 0, 0},
 	{"serve", "run the reference remote-access server", "[options]", serve_opts, cmd_serve,
-	 NULL, NULL, 0, 0},
+	 NULL, CTL_HELP_PATH
+	 "The socket is made with mode 0600, never in a directory of another user or one that\n"
+	 "others can write to without the sticky bit, never over anything but a stale socket\n"
+	 "of the same user. The accounting file must be a regular file.\n"
+	 "Exit status: 0 after SIGTERM or SIGINT, 2 bad configuration or options.",
+	 0, 0},
 	{"error", "explain a Windows remote-access error code", "CODE | --list", error_opts,
 	 cmd_error, NULL, NULL, 0, 1},
 	{"rules", "list, show and check the knowledge base", "list|show|check ...", NULL, NULL,
 	 rules_cmds, NULL, 0, 0},
 	{"show", "show sessions, tunnels, ports, pool or stats of a running server",
-	 "sessions|tunnels|ports|pool|stats", control_opts, cmd_show, NULL, NULL, 1, 1},
+	 "sessions|tunnels|ports|pool|stats", control_opts, cmd_show, NULL, CTL_HELP_PATH CTL_HELP_PEER,
+	 1, 1},
 	{"disconnect", "disconnect a session of a running server", "SESSION", control_opts,
-	 cmd_disconnect, NULL, NULL, 1, 1},
+	 cmd_disconnect, NULL, CTL_HELP_PATH CTL_HELP_PEER
+	 "Exit status: 0 disconnected, 1 no such session, 2 no server or refused.", 1, 1},
 	{"help", "show help for vnet or a command", "[COMMAND...]", NULL, NULL, NULL, NULL, 0, -1},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
 };

@@ -178,15 +178,23 @@ void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len);
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
 void srv_ctl_close(struct srv *s);
-/* The control socket path when none is given: $VNET_CONTROL, else
- * ${XDG_RUNTIME_DIR:-/tmp}/vnet-control.sock. */
+/* The control socket path when none is given: $VNET_CONTROL; else for root
+ * /run/vnet/control.sock, for other users $XDG_RUNTIME_DIR/vnet/control.sock, or
+ * /tmp/vnet-UID/control.sock without XDG_RUNTIME_DIR. The server creates the directory
+ * of that built-in path when it is missing (0755 for root, 0700 for a user). */
 const char *srv_ctl_default_path(char *buf, size_t n);
+/* "uid 65534 (nobody)", or "uid N" for a uid without a name. */
+const char *srv_uid_text(unsigned uid, char *buf, size_t n);
 /* Answer one request line ("show sessions json") into a malloc'd text; sets *status
  * 0 ok, 1 negative answer (no such session), 2 bad request. */
 char *srv_ctl_answer(struct srv *s, const char *line, int *status);
 
 /* server_acct.c */
+/* The accounting file must be a regular file (not a FIFO, device, directory, socket or
+ * symbolic link); -1 with the reason on stderr. */
 int srv_acct_open(struct srv *s, const char *path);
+/* "a regular file", "a directory", "a FIFO (named pipe)", ... for a st_mode. */
+const char *srv_file_kind(unsigned mode);
 void srv_acct_start(struct srv *s, const struct ssess *ss);
 void srv_acct_stop(struct srv *s, const struct ssess *ss);
 void srv_acct_sync(struct srv *s);

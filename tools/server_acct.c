@@ -282,15 +282,17 @@ static void acct_recover(struct srv *s, int fd, json_t *open_)
 	free(offs);
 }
 
-static const char *file_kind(mode_t m)
+const char *srv_file_kind(unsigned mode)
 {
+	mode_t m = (mode_t)mode;
+	if (S_ISREG(m)) return "a regular file";
 	if (S_ISDIR(m)) return "a directory";
 	if (S_ISFIFO(m)) return "a FIFO (named pipe)";
 	if (S_ISCHR(m)) return "a character device";
 	if (S_ISBLK(m)) return "a block device";
 	if (S_ISSOCK(m)) return "a socket";
 	if (S_ISLNK(m)) return "a symbolic link";
-	return "not a regular file";
+	return "of an unknown kind";
 }
 
 static int acct_refuse(const char *path, const char *kind)
@@ -304,7 +306,7 @@ int srv_acct_open(struct srv *s, const char *path)
 {
 	/* look before opening: opening a FIFO or a device can block or act on the device */
 	struct stat st;
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) return acct_refuse(path, file_kind(st.st_mode));
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) return acct_refuse(path, srv_file_kind((unsigned)st.st_mode));
 	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
 	              0640);
 	if (fd < 0) {
@@ -315,7 +317,7 @@ int srv_acct_open(struct srv *s, const char *path)
 	/* and again on what was opened: the path may have changed in between */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return acct_refuse(path, file_kind(st.st_mode));
+		return acct_refuse(path, srv_file_kind((unsigned)st.st_mode));
 	}
 	fcntl(fd, F_SETFL, O_APPEND);
 	s->acct_path = strdup(path);

@@ -6,6 +6,11 @@
  *
  * Each view is built once as JSON; the text form is rendered from that object, so the two
  * never disagree.
+ *
+ * The socket is only made where no other user can put one first or replace it: a
+ * directory of this user or root that others cannot write to (or that is sticky), and
+ * never over a socket of another user or over anything but a socket. The clients check
+ * the other end (cmd_serve.c): a server of another user is not talked to.
  */
 #include "server.h"
 
@@ -15,6 +20,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +30,16 @@
 
 #define CTL_LINE_MAX 256
 
+/* The path without --control and $VNET_CONTROL, in a directory of the user's own. */
+static const char *ctl_builtin_path(char *buf, size_t n)
+{
+	const char *d = getenv("XDG_RUNTIME_DIR");
+	if (geteuid() == 0) snprintf(buf, n, "/run/vnet/control.sock");
+	else if (d && *d == '/') snprintf(buf, n, "%s/vnet/control.sock", d);
+	else snprintf(buf, n, "/tmp/vnet-%u/control.sock", (unsigned)geteuid());
+	return buf;
+}
+
 const char *srv_ctl_default_path(char *buf, size_t n)
 {
 	const char *e = getenv("VNET_CONTROL");
@@ -31,8 +47,17 @@ const char *srv_ctl_default_path(char *buf, size_t n)
 		snprintf(buf, n, "%s", e);
 		return buf;
 	}
-	const char *d = getenv("XDG_RUNTIME_DIR");
-	snprintf(buf, n, "%s/vnet-control.sock", d && *d ? d : "/tmp");
+	return ctl_builtin_path(buf, n);
+}
+
+const char *srv_uid_text(unsigned uid, char *buf, size_t n)
+{
+	struct passwd pw, *r = NULL;
+	char tmp[1024];
+	if (getpwuid_r((uid_t)uid, &pw, tmp, sizeof tmp, &r) == 0 && r)
+		snprintf(buf, n, "uid %u (%s)", uid, r->pw_name);
+	else
+		snprintf(buf, n, "uid %u", uid);
 	return buf;
 }
 
@@ -411,6 +436,86 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The directory of the socket: this user's or root's, and not open to other users'
+ * writes unless sticky (where they cannot remove or rename what is not theirs). The
+ * built-in default directory is created when missing. */
+static int ctl_check_dir(const char *path, bool create)
+{
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash) snprintf(dir, sizeof dir, ".");
+	else if (slash == dir) dir[1] = 0;
+	else *slash = 0;
+	struct stat st;
+	if (stat(dir, &st) != 0 && errno == ENOENT && create) {
+		/* root's is read by all (the socket itself is 0600), a user's is private */
+		mode_t mode = geteuid() == 0 ? 0755 : 0700;
+		if (mkdir(dir, mode) == 0) chmod(dir, mode);
+	}
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "vnet: control socket %s: its directory %s: %s\n", path, dir, strerror(errno));
+		return -1;
+	}
+	char who[96];
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "vnet: control socket %s: %s is not a directory\n", path, dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		fprintf(stderr, "vnet: control socket %s: its directory %s belongs to %s, neither this user "
+		        "nor root, who could replace the socket (give --control a path in a directory of "
+		        "your own)\n", path, dir, srv_uid_text((unsigned)st.st_uid, who, sizeof who));
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		fprintf(stderr, "vnet: control socket %s: its directory %s is writable by other users "
+		        "(mode %04o, not sticky), who could replace the socket (give --control a path in a "
+		        "directory only you can write to)\n", path, dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* What is at the path already: nothing, or a socket of this user that nobody answers
+ * on (a server that is gone), which is removed. Anything else is left alone. */
+static int ctl_check_existing(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT) return 0;
+		fprintf(stderr, "vnet: control socket %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "vnet: control socket %s: the path is %s, not a socket, and is left alone "
+		        "(give --control another path)\n", path, srv_file_kind((unsigned)st.st_mode));
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		char who[96];
+		fprintf(stderr, "vnet: control socket %s: a socket of %s is there, not one of this user: "
+		        "refusing to replace or trust it (remove it, or give --control another path)\n",
+		        path, srv_uid_text((unsigned)st.st_uid, who, sizeof who));
+		return -1;
+	}
+	/* a socket left by a server that is gone may be replaced; a live one may not */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool alive = probe >= 0 && connect(probe, (const struct sockaddr *)sa, sizeof *sa) == 0;
+	if (probe >= 0) close(probe);
+	if (alive) {
+		fprintf(stderr, "vnet: another server answers on the control socket %s "
+		        "(give --control another path)\n", path);
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		fprintf(stderr, "vnet: control socket %s: cannot remove the stale socket: %s\n", path,
+		        strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int srv_ctl_open(struct srv *s, const char *path)
 {
 	struct sockaddr_un sa;
@@ -421,34 +526,25 @@ int srv_ctl_open(struct srv *s, const char *path)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
+	char builtin[sizeof sa.sun_path + 64];
+	bool is_builtin = strcmp(path, ctl_builtin_path(builtin, sizeof builtin)) == 0;
+	if (ctl_check_dir(path, is_builtin) != 0 || ctl_check_existing(path, &sa) != 0) return -1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		if (errno != EADDRINUSE) {
-			fprintf(stderr, "vnet: cannot bind the control socket %s: %s\n", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		/* a socket left by a server that is gone may be replaced; a live one may not */
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		bool alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
-		if (probe >= 0) close(probe);
-		if (alive) {
-			fprintf(stderr, "vnet: another server answers on the control socket %s "
-			        "(give --control another path)\n", path);
-			close(fd);
-			return -1;
-		}
-		unlink(path);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-			fprintf(stderr, "vnet: cannot bind the control socket %s: %s\n", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
+	/* made 0600 by bind itself: no moment when another user could connect */
+	mode_t old = umask(0177);
+	int b = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	int err = errno;
+	umask(old);
+	if (b != 0) {
+		fprintf(stderr, "vnet: cannot bind the control socket %s: %s%s\n", path, strerror(err),
+		        err == EADDRINUSE ? " (the path was taken while the server started)" : "");
+		close(fd);
+		return -1;
 	}
-	chmod(path, 0600);
 	if (listen(fd, 16) != 0) {
 		close(fd);
+		unlink(path);
 		return -1;
 	}
 	s->ctl_fd = fd;
