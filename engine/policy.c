@@ -1288,17 +1288,18 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		bool summary = s->aux >> 24 & 1;
 		static const char *const os_order[] = {"Windows XP: l2tp, pptp",
 			"Windows Vista: pptp, l2tp, sstp", "Windows 7 and later: ikev2, sstp, pptp, l2tp"};
+		const char *order = os_order[a->client_os >= 0 && a->client_os < 3 ? a->client_os : 2];
 		o->check = "automatic tunnel type";
-		E("a type the server takes (%s)", os_order[a->client_os >= 0 && a->client_os < 3
-		                                           ? a->client_os : 2]);
-		A("%s", tunnel_names[t]);
+		E("a type the server takes");
+		if (summary) A("none");
+		else A("%s (try %d)", tunnel_names[t], s->cond + 1);
 		W("server.ports.%s", tunnel_names[t]);
 		if (summary)
-			N("no tunnel type works: the client gives up with error 800 after %s",
-			  tunnel_names[t]);
+			N("no tunnel type works (the client's order, %s): it gives up with error 800 "
+			  "after %s", order, tunnel_names[t]);
 		else if (ok)
-			N("the client ends on %s: the server has a free inbound port%s", tunnel_names[t],
-			  t == TUN_L2TP ? " and IPsec authenticates" : "");
+			N("the client ends on %s (its order, %s): the server has a free inbound port%s",
+			  tunnel_names[t], order, t == TUN_L2TP ? " and IPsec authenticates" : "");
 		else if (why == R_NO_PORTS && detail == 1)
 			N("%s is tried and refused: its ports are not enabled for inbound calls",
 			  tunnel_names[t]);
@@ -1368,14 +1369,15 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		if (by == 2 && d) W("%s.filters.input[%d]", d->path, s->cond);
 		else if (p && s->cond >= 0) W("%s.profile.filters.input[%d]", p->path, s->cond);
 		else if (p) W("%s.profile.filters.input", p->path);
+		const char *pk = t ? t->text : "the packet";
 		if (ok)
-			N("the packet passes");
+			N("%s passes", pk);
 		else if (s->cond >= 0)
-			N("dropped by the %s input filter rule \"%s\"", by == 2 ? "demand-dial interface's"
-			                                                          : "profile's",
+			N("%s is dropped by the %s input filter rule \"%s\"", pk,
+			  by == 2 ? "demand-dial interface's" : "profile's",
 			  by == 2 && d ? d->filters_in[s->cond] : p->profile.filters_in[s->cond]);
 		else
-			N("dropped: the %s input filters permit only what they list, and no rule lists it",
+			N("%s is dropped: the %s input filters pass only what they list", pk,
 			  by == 2 ? "demand-dial interface's" : "profile's");
 		break;
 	}
