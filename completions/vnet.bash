@@ -13,7 +13,8 @@ _vnet() {
         cert) if [[ ${#words[@]} -lt 2 ]]; then cands="pick"; fi ;;
         pcap) if [[ ${#words[@]} -lt 2 ]]; then cands="decode explain"; fi ;;
         rules) if [[ ${#words[@]} -lt 2 ]]; then cands="list show check"; fi ;;
-        '') cands="policy cert pcap serve error rules show disconnect help" ;;
+        config) if [[ ${#words[@]} -lt 2 ]]; then cands="set add delete show dump reset"; fi ;;
+        '') cands="policy cert pcap serve error rules show disconnect config shell exec help" ;;
     esac
     case "$path" in
         "policy test"|"policy test "*) opts="-v" ;;
@@ -29,6 +30,14 @@ _vnet() {
         "rules check"|"rules check "*) opts="" ;;
         "show"|"show "*) opts="--control" ;;
         "disconnect"|"disconnect "*) opts="--control" ;;
+        "config set"|"config set "*) opts="" ;;
+        "config add"|"config add "*) opts="--password --dialin --groups --member-of --permission --condition --profile --disabled --before" ;;
+        "config delete"|"config delete "*) opts="" ;;
+        "config show"|"config show "*) opts="" ;;
+        "config dump"|"config dump "*) opts="" ;;
+        "config reset"|"config reset "*) opts="" ;;
+        "shell"|"shell "*) opts="" ;;
+        "exec"|"exec "*) opts="" ;;
         "help"|"help "*) opts="" ;;
     esac
     if [[ $cur == -* ]]; then

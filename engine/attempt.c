@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "attempt.h"
+#include "ipfilter.h"
 #include "jsonpos.h"
 
 /* Where problems are reported: the document slice an attempt came from. */
@@ -122,13 +123,113 @@ int attempt_parse_time(const char *s, unsigned *minute_of_week, int64_t *epoch)
 	return 0;
 }
 
+const char *const client_os_names[] = {"xp", "vista", "7", NULL};
+
+int attempt_automatic_order(int client_os, enum tunnel_type out[TUN_N])
+{
+	/* Windows XP: L2TP/IPsec, then PPTP. Vista: PPTP, L2TP, SSTP. Windows 7 and later:
+	 * IKEv2, SSTP, PPTP, L2TP (docs/formats.md) */
+	static const enum tunnel_type xp[] = {TUN_L2TP, TUN_PPTP};
+	static const enum tunnel_type vista[] = {TUN_PPTP, TUN_L2TP, TUN_SSTP};
+	static const enum tunnel_type seven[] = {TUN_IKEV2, TUN_SSTP, TUN_PPTP, TUN_L2TP};
+	const enum tunnel_type *v = client_os == COS_XP ? xp : client_os == COS_VISTA ? vista : seven;
+	int n = client_os == COS_XP ? 2 : client_os == COS_VISTA ? 3 : 4;
+	for (int i = 0; i < n; i++) out[i] = v[i];
+	return n;
+}
+
+static int bool_member(struct actx *x, json_t *o, const char *key, int def)
+{
+	json_t *b = json_object_get(o, key);
+	if (!b || json_is_null(b)) return def;
+	if (!json_is_boolean(b)) {
+		aprob(x, key, "expected true or false, got %s", json_type_phrase(b));
+		return def;
+	}
+	return json_is_true(b);
+}
+
+/* Fields the knowledge base needs: the automatic order, the IPsec key, the computer,
+ * IPX, the router role and the traffic once connected. */
+static void parse_more(struct actx *x, json_t *o, struct attempt *a)
+{
+	a->client_os = enm(x, o, "client_os", client_os_names, COS_7);
+	if (json_object_get(o, "client_os") && !a->automatic)
+		aprob(x, "client_os", "only meaningful with \"tunnel\": \"automatic\"");
+	if (a->automatic) {
+		enum tunnel_type order[TUN_N];
+		attempt_automatic_order(a->client_os, order);
+		a->tunnel = order[0];
+	}
+	a->l2tp_psk = str(x, o, "l2tp_psk");
+	if (a->l2tp_psk && !a->l2tp_psk[0])
+		aprob(x, "l2tp_psk", "an empty pre-shared key (leave the key out for a certificate)");
+	a->computer_name = str(x, o, "computer_name");
+	a->request_ipx_node = bool_member(x, o, "request_ipx_node", 0);
+	a->ping_fails = bool_member(x, o, "ping_fails", -1);
+	a->router = bool_member(x, o, "router", 0);
+	json_t *nw = json_object_get(o, "networks");
+	if (nw && !json_is_null(nw)) {
+		if (!a->router) aprob(x, "networks", "only meaningful with \"router\": true");
+		if (!json_is_array(nw)) {
+			aprob(x, "networks", "expected an array of networks, got %s", json_type_phrase(nw));
+		} else {
+			a->networks = calloc(json_array_size(nw) + 1, sizeof *a->networks);
+			size_t i;
+			json_t *e;
+			json_array_foreach(nw, i, e) {
+				char key[40];
+				snprintf(key, sizeof key, "networks/%zu", i);
+				struct ip_range r;
+				if (!json_is_string(e) || config_cidr_parse(json_string_value(e), &r))
+					aprob(x, key, "not an IPv4 network (10.20.0.0/16)");
+				else if (a->networks)
+					a->networks[a->nnetworks++] = r;
+			}
+		}
+	}
+	json_t *tr = json_object_get(o, "traffic");
+	if (tr && !json_is_null(tr)) {
+		if (!json_is_array(tr)) {
+			aprob(x, "traffic", "expected an array of packets (\"tcp 10.0.0.5 port 445\"), got %s",
+			      json_type_phrase(tr));
+		} else if (json_array_size(tr) > ATTEMPT_MAX_TRAFFIC) {
+			aprob(x, "traffic", "at most %d packets", ATTEMPT_MAX_TRAFFIC);
+		} else {
+			a->traffic = calloc(json_array_size(tr) + 1, sizeof *a->traffic);
+			size_t i;
+			json_t *e;
+			json_array_foreach(tr, i, e) {
+				char key[40], rule[300], err[200];
+				snprintf(key, sizeof key, "traffic/%zu", i);
+				struct ipfilter_rule r;
+				const char *t = json_string_value(e);
+				if (!t) {
+					aprob(x, key, "expected a packet as text (\"tcp 10.0.0.5 port 445\")");
+					continue;
+				}
+				snprintf(rule, sizeof rule, "permit %s", t);
+				if (ipfilter_parse_rule(rule, &r, err, sizeof err))
+					aprob(x, key, "\"%s\": %s", t, err);
+				else if (r.proto < 0 || r.mask != 0xFFFFFFFFu)
+					aprob(x, key, "\"%s\": a packet names its protocol and one address "
+					      "(\"udp 10.0.0.5 port 53\")", t);
+				else if (a->traffic)
+					a->traffic[a->ntraffic++] = (struct traffic){strdup(t), r.proto, r.addr,
+					                                             r.port};
+			}
+		}
+	}
+}
+
 static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 {
 	static const char *const keys[] = {"name", "user", "password", "time", "tunnel", "auth",
 		"eap_type", "encryption", "calling_station_id", "called_station_id", "nas_port_type",
 		"client_ip", "nas_ip", "nas_identifier", "client_vendor", "client_friendly_name",
 		"ms_ras_vendor", "framed_protocol", "service_type", "links", "bap", "requested_ip",
-		"protocols", NULL};
+		"protocols", "client_os", "l2tp_psk", "computer_name", "request_ipx_node",
+		"ping_fails", "router", "networks", "traffic", NULL};
 	a->eap_type = -1;
 	if (!json_is_object(o)) {
 		aprob(x, NULL, "an attempt must be a JSON object, got %s", json_type_phrase(o));
@@ -195,8 +296,17 @@ static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 		strftime(a->time_text, sizeof a->time_text, "%Y-%m-%dT%H:%M:%S", &tm);
 		attempt_parse_time(a->time_text, &a->minute_of_week, &a->local_epoch);
 	}
-	if (required(x, o, "tunnel"))
-		a->tunnel = (enum tunnel_type)enm(x, o, "tunnel", tunnel_names, TUN_PPTP);
+	if (required(x, o, "tunnel")) {
+		json_t *tv = json_object_get(o, "tunnel");
+		if (json_is_string(tv) && strcasecmp(json_string_value(tv), "automatic") == 0) {
+			a->automatic = true;
+		} else if (json_is_string(tv) && name_index(tunnel_names, json_string_value(tv)) < 0) {
+			aprob(x, "tunnel", "\"%s\" is not one of pptp, l2tp, sstp, ikev2, automatic",
+			      json_string_value(tv));
+		} else {
+			a->tunnel = (enum tunnel_type)enm(x, o, "tunnel", tunnel_names, TUN_PPTP);
+		}
+	}
 	if (required(x, o, "auth"))
 		a->auth = (enum auth_method)enm(x, o, "auth", auth_method_names, AUTH_MSCHAPV2);
 	if (json_object_get(o, "eap_type")) {
@@ -244,6 +354,7 @@ static void parse_one(struct actx *x, json_t *o, struct attempt *a)
 			a->has_requested_ip = true;
 		free(rq);
 	}
+	parse_more(x, o, a);
 	a->protocols = 1u << LAN_IP;
 	json_t *pr = json_object_get(o, "protocols");
 	if (pr && !json_is_null(pr)) {
@@ -278,6 +389,8 @@ void attempt_init(struct attempt *a)
 	a->links = 1;
 	a->protocols = 1u << LAN_IP;
 	a->ms_ras_vendor = strdup("311");
+	a->client_os = COS_7;
+	a->ping_fails = -1;
 }
 
 void attempt_free(struct attempt *a)
@@ -300,6 +413,11 @@ void attempt_free(struct attempt *a)
 	free(a->client_vendor);
 	free(a->client_friendly_name);
 	free(a->ms_ras_vendor);
+	free(a->l2tp_psk);
+	free(a->computer_name);
+	free(a->networks);
+	for (size_t i = 0; i < a->ntraffic; i++) free(a->traffic[i].text);
+	free(a->traffic);
 	memset(a, 0, sizeof *a);
 }
 

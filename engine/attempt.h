@@ -37,7 +37,34 @@ struct attempt {
 	bool has_requested_ip;
 	uint32_t requested_ip;
 	uint32_t protocols;       /* enum lan_proto bits the client asks for */
+	/* docs/formats.md: what the knowledge base needs beyond the policy decision */
+	bool automatic;           /* tunnel "automatic": the client tries types in turn */
+	int client_os;            /* enum client_os: the order of the automatic tries */
+	char *l2tp_psk;           /* the client's pre-shared key for L2TP/IPsec; NULL: certificate */
+	char *computer_name;      /* the client computer's name */
+	bool request_ipx_node;    /* the client asks for its own IPX node number */
+	int ping_fails;           /* -1 not stated, else 0/1: ping to the server gets no answer */
+	bool router;              /* the caller is a demand-dial router */
+	struct ip_range *networks;/* a router's networks behind it */
+	size_t nnetworks;
+	struct traffic *traffic;  /* packets the client sends once connected */
+	size_t ntraffic;
 };
+
+/* One packet of "traffic": "tcp 10.1.2.3 port 445", "icmp 10.1.2.3". */
+struct traffic {
+	char *text;
+	int proto;                /* IP protocol number */
+	uint32_t addr;            /* destination, host order */
+	int port;                 /* destination port, -1 none */
+};
+#define ATTEMPT_MAX_TRAFFIC 64
+
+enum client_os { COS_XP, COS_VISTA, COS_7 };
+extern const char *const client_os_names[];
+/* The order in which a client of this system tries tunnel types when set to Automatic;
+ * returns the count (at most TUN_N). */
+int attempt_automatic_order(int client_os, enum tunnel_type out[TUN_N]);
 
 struct attempt_list {
 	struct attempt *v;

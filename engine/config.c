@@ -744,6 +744,8 @@ static void get_ports(struct ld *l, json_t *obj, const char *key, int *out, int 
 	pop(l, m);
 }
 
+static void load_server_ext(struct ld *l, json_t *s);
+
 static void load_server(struct ld *l, json_t *s)
 {
 	struct server *sv = &l->c->server;
@@ -751,7 +753,8 @@ static void load_server(struct ld *l, json_t *s)
 	static const char *const keys[] = {"name", "service_running", "remote_access_enabled",
 		"auth_provider", "auth_methods", "eap_types", "encryption", "multilink", "bap",
 		"ports", "ports_in_use", "lan_protocols", "address_assignment", "pool", "dhcp",
-		"addresses_in_use", "allow_requested_ip", "addresses", "routes", NULL};
+		"addresses_in_use", "allow_requested_ip", "addresses", "routes", "ports_inbound",
+		"l2tp_psk", "radius", "ad_registered", "os", "internet_filters", "ipx", NULL};
 	json_t *empty = NULL;
 	if (!s) s = empty = json_object();
 	if (!json_is_object(s)) {
@@ -882,6 +885,7 @@ static void load_server(struct ld *l, json_t *s)
 		}
 	}
 	free_strv(v, n);
+	load_server_ext(l, s);
 	json_decref(empty);
 	pop(l, m);
 }
@@ -1437,6 +1441,304 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	pop(l, m);
 }
 
+/* ---- what the knowledge base needs beyond the decision (docs/formats.md) ------------- */
+const char *const server_os_names[] = {"nt4", "2000", "2003", "2008", "2008r2", "2012",
+	"2012r2", "2016", "2019", "2022", "2025", NULL};
+const char *const routing_names[] = {"none", "rip", "ospf", NULL};
+
+int config_cidr_parse(const char *s, struct ip_range *r)
+{
+	return cidr_parse(s, r);
+}
+
+/* An IPX network number: up to 8 hex digits, optionally 0x. */
+static int ipx_net_parse(const char *s, uint32_t *out)
+{
+	if (!s) return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+	size_t n = strlen(s);
+	if (n < 1 || n > 8) return -1;
+	uint32_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = isdigit((unsigned char)s[i]) ? s[i] - '0'
+		        : (s[i] >= 'a' && s[i] <= 'f') ? s[i] - 'a' + 10
+		        : (s[i] >= 'A' && s[i] <= 'F') ? s[i] - 'A' + 10 : -1;
+		if (d < 0) return -1;
+		v = v << 4 | (uint32_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A list of networks at key `key` of `o` into a malloc'ed range array. */
+static struct ip_range *get_cidrs(struct ld *l, json_t *o, const char *key, size_t *n)
+{
+	size_t nv;
+	char **v = get_strv(l, o, key, &nv);
+	struct ip_range *r = calloc(nv + 1, sizeof *r);
+	*n = 0;
+	for (size_t i = 0; i < nv; i++) {
+		struct ip_range x;
+		if (cidr_parse(v[i], &x)) {
+			struct mark m2 = push_key(l, key);
+			struct mark m3 = push_idx(l, i);
+			problem(l, "\"%s\" is not an IPv4 network (192.168.1.0/24)", v[i]);
+			pop(l, m3);
+			pop(l, m2);
+		} else if (r) {
+			r[(*n)++] = x;
+		}
+	}
+	free_strv(v, nv);
+	return r;
+}
+
+static void load_server_ext(struct ld *l, json_t *s)
+{
+	struct server *sv = &l->c->server;
+	for (int t = 0; t < TUN_N; t++) sv->ports_inbound[t] = true;
+	json_t *pi = json_object_get(s, "ports_inbound");
+	if (pi && !json_is_null(pi)) {
+		struct mark m = push_key(l, "ports_inbound");
+		if (!json_is_object(pi)) {
+			problem(l, "expected an object of true/false per tunnel type, got %s",
+			        json_type_phrase(pi));
+		} else {
+			check_keys(l, pi, tunnel_names);
+			for (int t = 0; t < TUN_N; t++)
+				sv->ports_inbound[t] = get_bool(l, pi, tunnel_names[t], true);
+		}
+		pop(l, m);
+	}
+	sv->l2tp_psk = xstrdup(get_str(l, s, "l2tp_psk", false));
+	if (sv->l2tp_psk && !sv->l2tp_psk[0]) {
+		struct mark m = push_key(l, "l2tp_psk");
+		problem(l, "an empty pre-shared key (leave the key out for certificates only)");
+		pop(l, m);
+	}
+	sv->ad_registered = get_bool(l, s, "ad_registered", true);
+	sv->os = get_enum(l, s, "os", server_os_names, OS_2003);
+	sv->internet_filters = get_bool(l, s, "internet_filters", false);
+	json_t *rad = json_object_get(s, "radius");
+	if (rad && !json_is_null(rad)) {
+		struct mark m = push_key(l, "radius");
+		json_t *servers = json_is_object(rad) ? json_object_get(rad, "servers") : NULL;
+		if (!json_is_object(rad)) {
+			problem(l, "expected {\"servers\": [...]}, got %s", json_type_phrase(rad));
+		} else {
+			static const char *const rk[] = {"servers", NULL};
+			check_keys(l, rad, rk);
+		}
+		if (servers && !json_is_null(servers)) {
+			struct mark m2 = push_key(l, "servers");
+			if (!json_is_array(servers)) {
+				problem(l, "expected an array of {\"address\", \"secret\"}, got %s",
+				        json_type_phrase(servers));
+			} else {
+				sv->radius = calloc(json_array_size(servers) + 1, sizeof *sv->radius);
+				size_t idx;
+				json_t *e;
+				static const char *const sk[] = {"address", "secret", NULL};
+				json_array_foreach(servers, idx, e) {
+					struct mark m3 = push_idx(l, idx);
+					if (!json_is_object(e)) {
+						problem(l, "expected {\"address\", \"secret\"}, got %s",
+						        json_type_phrase(e));
+					} else if (sv->radius) {
+						check_keys(l, e, sk);
+						struct radius_server *rs = &sv->radius[sv->nradius++];
+						rs->address = xstrdup(get_str(l, e, "address", true));
+						rs->secret = xstrdup(get_str(l, e, "secret", false));
+					}
+					pop(l, m3);
+				}
+			}
+			pop(l, m2);
+		}
+		pop(l, m);
+	}
+	json_t *ipx = json_object_get(s, "ipx");
+	if (ipx && !json_is_null(ipx)) {
+		struct mark m = push_key(l, "ipx");
+		if (!json_is_object(ipx)) {
+			problem(l, "expected an object, got %s", json_type_phrase(ipx));
+		} else {
+			static const char *const xk[] = {"client_node_allowed", "network_from",
+				"network_to", NULL};
+			check_keys(l, ipx, xk);
+			sv->ipx_client_node = get_bool(l, ipx, "client_node_allowed", false);
+			const char *f = get_str(l, ipx, "network_from", false);
+			const char *t = get_str(l, ipx, "network_to", false);
+			if (f || t) {
+				bool ok = true;
+				if (!f || !t) {
+					problem(l, "network_from and network_to go together");
+					ok = false;
+				}
+				if (f && ipx_net_parse(f, &sv->ipx_net_from)) {
+					struct mark m2 = push_key(l, "network_from");
+					problem(l, "\"%s\" is not an IPX network number (up to 8 hex digits)", f);
+					pop(l, m2);
+					ok = false;
+				}
+				if (t && ipx_net_parse(t, &sv->ipx_net_to)) {
+					struct mark m2 = push_key(l, "network_to");
+					problem(l, "\"%s\" is not an IPX network number (up to 8 hex digits)", t);
+					pop(l, m2);
+					ok = false;
+				}
+				if (ok && sv->ipx_net_to < sv->ipx_net_from) {
+					problem(l, "the range ends (%s) before it starts (%s)", t, f);
+					ok = false;
+				}
+				sv->has_ipx_networks = ok;
+			}
+		}
+		pop(l, m);
+	}
+}
+
+static void load_demand_dial(struct ld *l, json_t *arr)
+{
+	struct config *c = l->c;
+	if (!arr || json_is_null(arr)) return;
+	struct mark m = push_key(l, "demand_dial");
+	if (!json_is_array(arr)) {
+		problem(l, "expected an array of demand-dial interfaces, got %s", json_type_phrase(arr));
+		pop(l, m);
+		return;
+	}
+	c->dd = calloc(json_array_size(arr) + 1, sizeof *c->dd);
+	size_t idx;
+	json_t *o;
+	static const char *const keys[] = {"name", "protocols", "routes", "routing", "filters",
+		"description", NULL};
+	json_array_foreach(arr, idx, o) {
+		struct mark m2 = push_idx(l, idx);
+		if (!json_is_object(o)) {
+			problem(l, "expected a demand-dial interface object, got %s", json_type_phrase(o));
+			pop(l, m2);
+			continue;
+		}
+		if (!c->dd) {
+			pop(l, m2);
+			continue;
+		}
+		check_keys(l, o, keys);
+		struct demand_dial *d = &c->dd[c->ndd++];
+		d->path = strdup(l->path);
+		const char *name = get_str(l, o, "name", true);
+		d->name = xstrdup(name ? name : "?");
+		for (size_t k = 0; name && k + 1 < c->ndd; k++)
+			if (strcasecmp(c->dd[k].name, name) == 0) {
+				struct mark m3 = push_key(l, "name");
+				problem(l, "a demand-dial interface named \"%s\" already exists (%s)", name,
+				        c->dd[k].path);
+				pop(l, m3);
+				break;
+			}
+		d->lan_mask = get_mask(l, o, "protocols", lan_proto_names, 1u << LAN_IP);
+		d->routes = get_cidrs(l, o, "routes", &d->nroutes);
+		d->routing = get_enum(l, o, "routing", routing_names, 0);
+		json_t *f = json_object_get(o, "filters");
+		if (f && !json_is_null(f)) {
+			struct mark m3 = push_key(l, "filters");
+			if (!json_is_object(f)) {
+				problem(l, "expected {\"input\": [...], \"output\": [...]}, got %s",
+				        json_type_phrase(f));
+			} else {
+				static const char *const fk[] = {"input", "output", NULL};
+				check_keys(l, f, fk);
+				d->filters_in = get_strv(l, f, "input", &d->nfilters_in);
+				d->filters_out = get_strv(l, f, "output", &d->nfilters_out);
+				compile_filters(l, "input", d->filters_in, d->nfilters_in, &d->fin);
+				compile_filters(l, "output", d->filters_out, d->nfilters_out, &d->fout);
+			}
+			pop(l, m3);
+		}
+		pop(l, m2);
+	}
+	pop(l, m);
+}
+
+static void load_surroundings(struct ld *l, json_t *root)
+{
+	struct config *c = l->c;
+	load_demand_dial(l, json_object_get(root, "demand_dial"));
+	c->pre2000_everyone = true;
+	json_t *d = json_object_get(root, "domain");
+	if (d && !json_is_null(d)) {
+		struct mark m = push_key(l, "domain");
+		if (!json_is_object(d)) {
+			problem(l, "expected an object, got %s", json_type_phrase(d));
+		} else {
+			static const char *const dk[] = {"pre2000_everyone", NULL};
+			check_keys(l, d, dk);
+			c->pre2000_everyone = get_bool(l, d, "pre2000_everyone", true);
+		}
+		pop(l, m);
+	}
+	json_t *n = json_object_get(root, "network");
+	if (n && !json_is_null(n)) {
+		struct mark m = push_key(l, "network");
+		if (!json_is_object(n)) {
+			problem(l, "expected an object, got %s", json_type_phrase(n));
+		} else {
+			static const char *const nk[] = {"computer_names", "ipx_networks", NULL};
+			check_keys(l, n, nk);
+			c->computer_names = get_strv(l, n, "computer_names", &c->ncomputer_names);
+			size_t nx;
+			char **x = get_strv(l, n, "ipx_networks", &nx);
+			c->ipx_networks = calloc(nx + 1, sizeof *c->ipx_networks);
+			for (size_t i = 0; i < nx; i++) {
+				uint32_t v;
+				if (ipx_net_parse(x[i], &v)) {
+					struct mark m2 = push_key(l, "ipx_networks");
+					struct mark m3 = push_idx(l, i);
+					problem(l, "\"%s\" is not an IPX network number (up to 8 hex digits)", x[i]);
+					pop(l, m3);
+					pop(l, m2);
+				} else if (c->ipx_networks) {
+					c->ipx_networks[c->nipx_networks++] = v;
+				}
+			}
+			free_strv(x, nx);
+		}
+		pop(l, m);
+	}
+}
+
+static void free_surroundings(struct config *c)
+{
+	struct server *sv = &c->server;
+	free(sv->l2tp_psk);
+	for (size_t i = 0; i < sv->nradius; i++) {
+		free(sv->radius[i].address);
+		free(sv->radius[i].secret);
+	}
+	free(sv->radius);
+	for (size_t i = 0; i < c->ndd; i++) {
+		struct demand_dial *d = &c->dd[i];
+		free(d->name);
+		free(d->routes);
+		free_strv(d->filters_in, d->nfilters_in);
+		free_strv(d->filters_out, d->nfilters_out);
+		ipfilter_free(&d->fin);
+		ipfilter_free(&d->fout);
+		free(d->path);
+	}
+	free(c->dd);
+	free_strv(c->computer_names, c->ncomputer_names);
+	free(c->ipx_networks);
+}
+
+const struct demand_dial *config_find_demand_dial(const struct config *c, const char *name)
+{
+	for (size_t i = 0; name && i < c->ndd; i++)
+		if (strcasecmp(c->dd[i].name, name) == 0) return &c->dd[i];
+	return NULL;
+}
+
 /* ---- policy index ---------------------------------------------------------------------- */
 static void build_policy_index(struct config *c)
 {
@@ -1497,7 +1799,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 		problem(&l, "the configuration must be a JSON object, got %s", json_type_phrase(root));
 	} else {
 		static const char *const keys[] = {"server", "groups", "policies", "users", "certs",
-			"serve", "description", NULL};
+			"serve", "description", "demand_dial", "domain", "network", NULL};
 		check_keys(&l, root, keys);
 		load_groups(&l, json_object_get(root, "groups"));
 		if (!c->group_words) c->group_words = 1;
@@ -1506,6 +1808,7 @@ static struct config *load(const char *name, const char *text, size_t len,
 		load_users(&l, json_object_get(root, "users"));
 		load_certs(&l, json_object_get(root, "certs"), base);
 		load_serve(&l, json_object_get(root, "serve"), base);
+		load_surroundings(&l, root);
 		build_policy_index(c);
 	}
 	json_decref(root);
@@ -1650,6 +1953,7 @@ void config_free(struct config *c)
 	free(c->serve.accounting_path);
 	free(c->serve.tun);
 	free(c->serve.secret);
+	free_surroundings(c);
 	free(c->file);
 	free(c->text);
 	free(c);

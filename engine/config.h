@@ -174,7 +174,42 @@ struct server {
 	size_t naddresses;
 	struct ip_range *routes;  /* networks the server routes for clients */
 	size_t nroutes;
+	/* what the knowledge base needs beyond the policy decision (docs/formats.md) */
+	bool ports_inbound[TUN_N];   /* the ports of each type accept inbound remote access */
+	char *l2tp_psk;              /* custom IPsec policy for L2TP with this key; NULL: none */
+	struct radius_server *radius;/* RADIUS servers (auth_provider radius) */
+	size_t nradius;
+	bool ad_registered;          /* in the RAS and IAS Servers group of its domain */
+	int os;                      /* enum server_os */
+	bool internet_filters;       /* static filters on the Internet interface (ICMP dropped) */
+	bool ipx_client_node;        /* clients may request their own IPX node number */
+	bool has_ipx_networks;       /* a range of IPX network numbers for clients */
+	uint32_t ipx_net_from, ipx_net_to;
 };
+
+struct radius_server {
+	char *address;
+	char *secret;
+};
+
+enum server_os { OS_NT4, OS_2000, OS_2003, OS_2008, OS_2008R2, OS_2012, OS_2012R2, OS_2016,
+	OS_2019, OS_2022, OS_2025, OS_N };
+extern const char *const server_os_names[];
+
+/* A demand-dial interface of the server as a router (Routing and Remote Access, Network
+ * Interfaces): a calling router whose user name equals `name` is connected to it. */
+struct demand_dial {
+	char *name;
+	uint32_t lan_mask;           /* routed protocols the interface is added to */
+	struct ip_range *routes;     /* static routes over the interface */
+	size_t nroutes;
+	int routing;                 /* 0 none, 1 RIP, 2 OSPF */
+	char **filters_in, **filters_out;
+	size_t nfilters_in, nfilters_out;
+	struct ipfilter fin, fout;
+	char *path;                  /* "demand_dial[0]" */
+};
+extern const char *const routing_names[];
 
 struct certs_conf {
 	char *store;      /* as written, NULL when absent */
@@ -226,6 +261,13 @@ struct config {
 	size_t nusers;
 	struct certs_conf certs;
 	struct serve_conf serve;
+	struct demand_dial *dd;  /* demand-dial interfaces */
+	size_t ndd;
+	bool pre2000_everyone;   /* domain: Everyone in Pre-Windows 2000 Compatible Access */
+	char **computer_names;   /* network: names of the computers already on it */
+	size_t ncomputer_names;
+	uint32_t *ipx_networks;  /* network: IPX network numbers in use on it */
+	size_t nipx_networks;
 	size_t nre_slots;      /* distinct (attribute, pattern) pairs */
 	size_t max_conds;      /* the most conditions any policy has */
 	/* policy index for decisions without a full trace: enabled policies without a
@@ -262,6 +304,11 @@ struct config *config_load_mem(const char *name, const char *text, size_t len,
                                struct config_problems *probs);
 struct config *config_load(const char *path_or_null, struct config_problems *probs);
 void config_free(struct config *c);
+
+/* The demand-dial interface with this name (case-insensitive), or NULL. */
+const struct demand_dial *config_find_demand_dial(const struct config *c, const char *name);
+/* Parse a CIDR network ("10.0.0.0/8"; a bare address is a /32); 0 on success. */
+int config_cidr_parse(const char *s, struct ip_range *r);
 
 /* The user with this name (case-insensitive), or NULL. */
 const struct user *config_find_user(const struct config *c, const char *name);

@@ -341,6 +341,8 @@ void explain_facts(struct sess_table *t, const struct vsess *s, struct facts *f)
 			facts_add_str(f, "ppp.encryption", "none", &ev);
 			continue;
 		}
+		if (s->ppp.unencrypted && !strcmp(s->obs[i].key, "ccp.mppe_required"))
+			continue; /* the link went on without encryption: nobody required it */
 		add_obs_fact(f, &s->obs[i], &ev);
 	}
 }

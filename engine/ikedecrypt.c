@@ -36,6 +36,8 @@ struct ike_keys {
 	size_t n1, cap1;
 	struct esp_sa *esp;
 	size_t ne, cape;
+	uint8_t *radius_secret;  /* RADIUS shared secret (radius.shared_secret:SECRET) */
+	size_t radius_secret_len;
 };
 
 
@@ -290,6 +292,24 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 			}
 		}
 		bool v1 = false;
+		if (text_starts(p, n, "radius.shared_secret:")) {
+			/* Wireshark's RADIUS preference: the secret that signs the replies */
+			size_t m = strlen("radius.shared_secret:");
+			if (n == m || ks->radius_secret) {
+				snprintf(err, errsz, "%s:%d: %s", name, line, n == m
+				         ? "radius.shared_secret: an empty secret"
+				         : "radius.shared_secret: a second secret (one per file)");
+				goto fail;
+			}
+			ks->radius_secret = malloc(n - m);
+			if (!ks->radius_secret) {
+				snprintf(err, errsz, "%s: out of memory", name);
+				goto fail;
+			}
+			memcpy(ks->radius_secret, p + m, n - m);
+			ks->radius_secret_len = n - m;
+			continue;
+		}
 		if (text_starts(p, n, "uat:esp_sa:") || esp_line(p, n)) {
 			size_t m = text_starts(p, n, "uat:esp_sa:") ? strlen("uat:esp_sa:") : 0;
 			int r = esp_sa_parse_uat(p + m, n - m, &sa, why, sizeof why);
@@ -344,7 +364,7 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 	}
 	OPENSSL_cleanse(x, sizeof *x);
 	free(x);
-	if (!ks->n2 && !ks->n1 && !ks->ne) {
+	if (!ks->n2 && !ks->n1 && !ks->ne && !ks->radius_secret) {
 		snprintf(err, errsz, "%s: no keys in the file", name);
 		ike_keys_free(ks);
 		return NULL;
@@ -392,6 +412,9 @@ void ike_keys_free(struct ike_keys *k)
 	if (k->esp)
 		OPENSSL_cleanse(k->esp, k->cape * sizeof *k->esp);
 	free(k->esp);
+	if (k->radius_secret)
+		OPENSSL_cleanse(k->radius_secret, k->radius_secret_len);
+	free(k->radius_secret);
 	free(k);
 }
 
@@ -696,4 +719,10 @@ int ike1_decrypt(struct ike1_crypt *c, const uint8_t *raw, size_t len, const str
 	out[27] = (uint8_t)total;
 	*outlen = total;
 	return 1;
+}
+
+const uint8_t *ike_keys_radius_secret(const struct ike_keys *k, size_t *len)
+{
+	*len = k ? k->radius_secret_len : 0;
+	return k ? k->radius_secret : NULL;
 }

@@ -39,6 +39,9 @@ void ike_keys_free(struct ike_keys *k);
 size_t ike_keys_count_v2(const struct ike_keys *k);
 size_t ike_keys_count_v1(const struct ike_keys *k);
 size_t ike_keys_count_esp(const struct ike_keys *k);
+/* The RADIUS shared secret of the file (a `radius.shared_secret:SECRET` line, Wireshark's
+ * preference), or NULL. */
+const uint8_t *ike_keys_radius_secret(const struct ike_keys *k, size_t *len);
 /* The ESP SA for a packet (engine/espdecrypt.h), NULL when the file has none. */
 const struct esp_sa *ike_keys_esp_find(const struct ike_keys *k, uint8_t ipver,
                                        const uint8_t *src, const uint8_t *dst, uint32_t spi);

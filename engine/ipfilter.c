@@ -137,11 +137,20 @@ bool ipfilter_pass(const struct ipfilter *f, const uint8_t *ip, size_t len, bool
 		const uint8_t *pp = ip + ihl + (inbound ? 2 : 0);
 		port = pp[0] << 8 | pp[1];
 	}
+	int rule;
+	return ipfilter_decide(f, proto, addr, port, &rule);
+}
+
+bool ipfilter_decide(const struct ipfilter *f, int proto, uint32_t addr, int port, int *rule)
+{
+	*rule = -1;
+	if (!f || !f->n) return true;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ipfilter_rule *r = &f->rules[i];
 		if (r->proto >= 0 && r->proto != proto) continue;
 		if ((addr & r->mask) != r->addr) continue;
 		if (r->port >= 0 && r->port != port) continue;
+		*rule = (int)i;
 		return r->permit;
 	}
 	return !f->has_permit;

@@ -38,5 +38,9 @@ void ipfilter_free(struct ipfilter *f);
  * match its destination); false: it goes to the client (match its source). An empty
  * filter passes everything. Truncated packets are dropped. */
 bool ipfilter_pass(const struct ipfilter *f, const uint8_t *ip, size_t len, bool inbound);
+/* Decide a packet given as protocol, far-end address (host order) and far-end port (-1
+ * none): true when it passes; *rule gets the index of the deciding rule, -1 when none
+ * matched (the list's mode decided). */
+bool ipfilter_decide(const struct ipfilter *f, int proto, uint32_t addr, int port, int *rule);
 
 #endif

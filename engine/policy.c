@@ -63,6 +63,12 @@ const struct reason_info policy_reasons[R_N] = {
 		"the server is not enabled as a remote access server"},
 	[R_SERVICE_STOPPED] = {"service-stopped", 800, 0,
 		"the Routing and Remote Access service is not running"},
+	[R_IPSEC] = {"ipsec-auth-failed", 789, 0,
+		"client and server do not authenticate the L2TP/IPsec connection the same way"},
+	[R_NO_RADIUS] = {"no-radius-server", 938, 0,
+		"the server authenticates through RADIUS but has no RADIUS server to ask"},
+	[R_ACCOUNT_UNREADABLE] = {"account-unreadable", 691, 0,
+		"the server cannot read the user account's dial-in properties from the domain"},
 };
 
 const char *policy_verdict_name(enum verdict v)
@@ -76,7 +82,7 @@ int policy_result_init(struct policy_result *r, const struct config *c)
 {
 	memset(r, 0, sizeof *r);
 	r->full_trace = true;
-	r->cap = c->npolicies * (c->max_conds + 1) + 2 * ST_N + 8;
+	r->cap = c->npolicies * (c->max_conds + 1) + 2 * ST_N + 8 + ATTEMPT_MAX_TRAFFIC + TUN_N;
 	r->steps = calloc(r->cap, sizeof *r->steps);
 	r->nslots = c->nre_slots;
 	r->re_cache = calloc(r->nslots + 1, 1);
@@ -252,7 +258,174 @@ static int64_t pool_free(const struct server *s)
 
 enum addr_kind { AK_POOL, AK_STATIC, AK_REQUESTED, AK_DHCP, AK_APIPA };
 
+/* ---- what happens before PPP: ports and IPsec ------------------------------------------- */
+enum ipsec_why { IPS_OK, IPS_PSK_NOT_ON_SERVER, IPS_PSK_DIFFERS, IPS_CERT_ON_PSK_SERVER };
+
+/* How IPsec authenticates an L2TP/IPsec attempt: a server with a custom IPsec policy
+ * (server.l2tp_psk) uses its pre-shared key, one without it certificates; the client
+ * uses a key when the attempt gives one, else its computer certificate (inferred: the
+ * rule ike.psk.client-not-set). Certificates themselves are `vnet cert pick`'s question. */
+static enum ipsec_why ipsec_check(const struct server *sv, const struct attempt *a)
+{
+	if (a->l2tp_psk && !sv->l2tp_psk) return IPS_PSK_NOT_ON_SERVER;
+	if (a->l2tp_psk && strcmp(a->l2tp_psk, sv->l2tp_psk) != 0) return IPS_PSK_DIFFERS;
+	if (!a->l2tp_psk && sv->l2tp_psk) return IPS_CERT_ON_PSK_SERVER;
+	return IPS_OK;
+}
+
+/* Whether the server takes a call of tunnel type t at all: ports configured, inbound,
+ * free, and for L2TP the IPsec authentication. *detail says which. */
+static enum policy_reason transport_check(const struct server *sv, const struct attempt *a,
+                                          enum tunnel_type t, int *detail)
+{
+	*detail = 0;
+	if (sv->ports[t] == 0) return R_NO_PORTS;
+	if (!sv->ports_inbound[t]) {
+		*detail = 1;
+		return R_NO_PORTS;
+	}
+	if (sv->ports[t] - sv->ports_in_use[t] <= 0) return R_PORTS_EXHAUSTED;
+	if (t == TUN_L2TP) {
+		*detail = (int)ipsec_check(sv, a);
+		if (*detail) return R_IPSEC;
+	}
+	return R_ACCEPTED;
+}
+
+/* The demand-dial interface a calling router connects to: the one named like its user. */
+static const struct demand_dial *router_iface(const struct config *c, const struct attempt *a)
+{
+	return a->router ? config_find_demand_dial(c, a->user_name) : NULL;
+}
+
+static bool ranges_cover(const struct ip_range *r, size_t n, const struct ip_range *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x->start >= r[i].start && x->end <= r[i].end) return true;
+	return false;
+}
+
+/* No static route or routing protocol leads to the calling router's networks. */
+static bool routes_missing(const struct demand_dial *d, const struct attempt *a)
+{
+	if (d->routing) return false;
+	if (!a->nnetworks) return d->nroutes == 0;
+	for (size_t i = 0; i < a->nnetworks; i++)
+		if (!ranges_cover(d->routes, d->nroutes, &a->networks[i])) return true;
+	return false;
+}
+
 /* ---- facts ---------------------------------------------------------------------------- */
+/* The facts of docs/facts.md beyond the decision: the server's ports and IPsec, RADIUS,
+ * the directory, the network around the server, the router role and the traffic. */
+static void emit_more_facts(const struct config *c, const struct attempt *a,
+                            const struct policy_result *r, struct facts *f)
+{
+	const struct server *sv = &c->server;
+	char where[200], key[200];
+	struct evidence e;
+#define AEV(k) (a->pointer && a->pointer[0] \
+                ? (snprintf(where, sizeof where, "%s/%s", a->pointer, k), ev_input(a->file, where)) \
+                : ev_input(a->file, "/" k))
+	if (a->automatic) {
+		e = AEV("tunnel");
+		facts_add_str(f, "attempt.tunnel_requested", "automatic", &e);
+	}
+	snprintf(key, sizeof key, "server.ports.%s", tunnel_names[a->tunnel]);
+	e = ev_config(key);
+	facts_add_int(f, "server.ports.configured", sv->ports[a->tunnel], &e);
+	if (sv->ports[a->tunnel]) {
+		snprintf(key, sizeof key, "server.ports_inbound.%s", tunnel_names[a->tunnel]);
+		e = ev_config(key);
+		facts_add_bool(f, "server.ports.inbound", sv->ports_inbound[a->tunnel], &e);
+	}
+	e = ev_config("server.l2tp_psk");
+	facts_add_bool(f, "server.l2tp_psk", sv->l2tp_psk != NULL, &e);
+	e = AEV("l2tp_psk");
+	facts_add_bool(f, "client.l2tp_psk", a->l2tp_psk != NULL, &e);
+	e = ev_config("server.auth_provider");
+	facts_add_str(f, "server.auth_provider", sv->auth_provider == PROV_RADIUS ? "radius"
+	                                                                          : "windows", &e);
+	if (sv->auth_provider == PROV_RADIUS) {
+		e = ev_config("server.radius.servers");
+		facts_add_int(f, "server.radius.servers", (int64_t)sv->nradius, &e);
+	}
+	e = ev_config("server.ad_registered");
+	facts_add_bool(f, "server.ad_registered", sv->ad_registered, &e);
+	e = ev_config("server.os");
+	facts_add_str(f, "server.os", server_os_names[sv->os], &e);
+	e = ev_config("domain.pre2000_everyone");
+	facts_add_bool(f, "domain.pre2000_everyone", c->pre2000_everyone, &e);
+	e = ev_config("server.internet_filters");
+	facts_add_bool(f, "server.icmp_filtered", sv->internet_filters, &e);
+	if (a->ping_fails >= 0) {
+		e = AEV("ping_fails");
+		facts_add_bool(f, "client.ping_fails", a->ping_fails == 1, &e);
+	}
+	if (a->computer_name) {
+		bool clash = false;
+		for (size_t i = 0; i < c->ncomputer_names; i++)
+			clash |= strcasecmp(c->computer_names[i], a->computer_name) == 0;
+		e = AEV("computer_name");
+		facts_add_bool(f, "client.name_conflict", clash, &e);
+	}
+	if ((a->protocols | sv->lan_mask) & (1u << LAN_IPX)) {
+		if (a->protocols & (1u << LAN_IPX)) {
+			e = AEV("request_ipx_node");
+			facts_add_bool(f, "attempt.ipx_node_requested", a->request_ipx_node, &e);
+		}
+		e = ev_config("server.ipx.client_node_allowed");
+		facts_add_bool(f, "server.ipx.client_node_allowed", sv->ipx_client_node, &e);
+		if (sv->has_ipx_networks) {
+			bool clash = false;
+			for (size_t i = 0; i < c->nipx_networks; i++)
+				clash |= c->ipx_networks[i] >= sv->ipx_net_from &&
+				         c->ipx_networks[i] <= sv->ipx_net_to;
+			e = ev_config("server.ipx.network_from");
+			facts_add_bool(f, "server.ipx.network_conflict", clash, &e);
+		}
+	}
+	e = AEV("router");
+	facts_add_bool(f, "attempt.router", a->router, &e);
+	const struct demand_dial *d = router_iface(c, a);
+	if (a->router) {
+		e = d ? ev_config(d->path) : ev_config("demand_dial");
+		facts_add_bool(f, "router.user_matches_interface", d != NULL, &e);
+	}
+	if (d) {
+		snprintf(key, sizeof key, "%s.protocols", d->path);
+		e = ev_config(key);
+		facts_add_bool(f, "router.interface_in_protocol",
+		               (a->protocols & d->lan_mask) == a->protocols, &e);
+		snprintf(key, sizeof key, "%s.routes", d->path);
+		e = ev_config(key);
+		facts_add_bool(f, "router.routes_missing", routes_missing(d, a), &e);
+	}
+	bool profile_drops = false, iface_drops = false;
+	for (size_t i = 0; i < r->nsteps; i++)
+		if (r->steps[i].kind == ST_TRAFFIC && r->steps[i].verdict == V_FAIL) {
+			if (r->steps[i].aux >> 16 == 1) profile_drops = true;
+			else iface_drops = true;
+		}
+	if (d && a->ntraffic) {
+		snprintf(key, sizeof key, "%s.filters", d->path);
+		e = ev_config(key);
+		facts_add_bool(f, "router.filters_block", iface_drops, &e);
+	}
+	if (r->policy >= 0) {
+		const struct policy *p = &c->policies[r->policy];
+		snprintf(key, sizeof key, "%s.profile.filters", p->path);
+		e = ev_config(key);
+		facts_add_bool(f, "profile.ip_filters",
+		               p->profile.nfilters_in + p->profile.nfilters_out > 0, &e);
+		if (r->accept && a->ntraffic) {
+			e = AEV("traffic");
+			facts_add_bool(f, "session.data_flows", !profile_drops && !iface_drops, &e);
+		}
+	}
+#undef AEV
+}
+
 static void emit_facts(const struct config *c, const struct attempt *a,
                        const struct policy_result *r, struct facts *f)
 {
@@ -335,6 +508,7 @@ static void emit_facts(const struct config *c, const struct attempt *a,
 		e = ev_config("server.pool");
 		facts_add_int(f, "server.pool.free", pool_free(sv), &e);
 	}
+	emit_more_facts(c, a, r, f);
 #undef AEV
 }
 
@@ -428,6 +602,8 @@ static void profile_checks(struct ev *e, size_t pi, bool ignore_dialin)
 	else step(e, ST_BAP, pr->bap_required ? V_PASS : V_SKIP, P, -1, 0);
 
 	if ((a->protocols & sv->lan_mask) != a->protocols) fail(e, ST_LAN, R_LAN_PROTOCOL, P, 0);
+	else if ((a->protocols & (1u << LAN_IPX)) && a->request_ipx_node && !sv->ipx_client_node)
+		fail(e, ST_LAN, R_LAN_PROTOCOL, P, 1); /* IPXCP refuses the client's node number */
 	else step(e, ST_LAN, V_PASS, P, -1, 0);
 
 	/* the address */
@@ -471,11 +647,31 @@ static void profile_checks(struct ev *e, size_t pi, bool ignore_dialin)
 	}
 }
 
+/* Once accepted, the packets the client sends: the profile's input filters, and for a
+ * router its demand-dial interface's. Recorded, never deciding: the connection is up. */
+static void traffic_checks(struct ev *e)
+{
+	const struct attempt *a = e->a;
+	const struct profile *pr = &e->c->policies[e->r->policy].profile;
+	const struct demand_dial *d = router_iface(e->c, a);
+	for (size_t i = 0; i < a->ntraffic; i++) {
+		const struct traffic *t = &a->traffic[i];
+		int rule = -1;
+		int by = 0;
+		if (!ipfilter_decide(&pr->fin, t->proto, t->addr, t->port, &rule)) by = 1;
+		else if (d && !ipfilter_decide(&d->fin, t->proto, t->addr, t->port, &rule)) by = 2;
+		else rule = -1;
+		step(e, ST_TRAFFIC, by ? V_FAIL : V_PASS, e->r->policy, rule, (int)i | by << 16);
+	}
+}
+
 int policy_evaluate(const struct config *c, const struct attempt *a, struct policy_result *r,
                     struct facts *facts)
 {
 	const struct server *sv = &c->server;
+	struct attempt view;
 	struct ev e = {.c = c, .a = a, .r = r};
+	r->tunnel = a->tunnel;
 	r->nsteps = 0;
 	r->accept = false;
 	r->reason = R_ACCEPTED;
@@ -501,9 +697,35 @@ int policy_evaluate(const struct config *c, const struct attempt *a, struct poli
 		goto done;
 	}
 	step(&e, ST_REMOTE_ACCESS, V_PASS, -1, -1, 0);
+	if (a->automatic) {
+		/* the client tries the types in its order and stays with the first the server
+		 * takes; when none works it shows error 800 (the last type's failure is traced) */
+		enum tunnel_type order[TUN_N];
+		int n = attempt_automatic_order(a->client_os, order), detail = 0, k;
+		enum policy_reason why = R_NO_PORTS;
+		for (k = 0; k < n; k++) {
+			why = transport_check(sv, a, order[k], &detail);
+			r->tunnel = order[k];
+			step(&e, ST_TUNNEL, why == R_ACCEPTED ? V_PASS : V_FAIL, -1, k,
+			     (int)order[k] | (int)why << 8 | detail << 16);
+			if (why == R_ACCEPTED) break;
+		}
+		view = *a;
+		view.tunnel = r->tunnel;
+		a = e.a = &view;
+		if (k == n) {
+			fail(&e, ST_TUNNEL, why, -1, (int)r->tunnel | (int)why << 8 | detail << 16 | 1 << 24);
+			r->error = 800;
+			goto done;
+		}
+	}
 	int freep = sv->ports[a->tunnel] - sv->ports_in_use[a->tunnel];
 	if (sv->ports[a->tunnel] == 0) {
 		fail(&e, ST_PORTS, R_NO_PORTS, -1, 0);
+		goto done;
+	}
+	if (!sv->ports_inbound[a->tunnel]) {
+		fail(&e, ST_PORTS, R_NO_PORTS, -1, 1);
 		goto done;
 	}
 	if (freep <= 0) {
@@ -511,18 +733,42 @@ int policy_evaluate(const struct config *c, const struct attempt *a, struct poli
 		goto done;
 	}
 	step(&e, ST_PORTS, V_PASS, -1, -1, freep);
+	if (a->tunnel == TUN_L2TP) {
+		enum ipsec_why iw = ipsec_check(sv, a);
+		if (iw) {
+			fail(&e, ST_IPSEC, R_IPSEC, -1, (int)iw);
+			goto done;
+		}
+		step(&e, ST_IPSEC, V_PASS, -1, -1, sv->l2tp_psk ? 1 : 0);
+	}
 	/* 2. PPP: the client's authentication method must be enabled on the server */
 	if (!(sv->auth_mask >> a->auth & 1)) {
 		fail(&e, ST_AUTH_SERVER, R_AUTH_METHOD, -1, 0);
 		goto done;
 	}
 	step(&e, ST_AUTH_SERVER, V_PASS, -1, -1, 0);
+	if (sv->auth_provider == PROV_RADIUS) {
+		if (!sv->nradius) {
+			fail(&e, ST_RADIUS, R_NO_RADIUS, -1, 0);
+			goto done;
+		}
+		step(&e, ST_RADIUS, V_PASS, -1, -1, (int)sv->nradius);
+	}
 	/* 3. authentication: the account (before any policy is consulted) */
 	if (!e.u) {
 		fail(&e, ST_USER, R_UNKNOWN_USER, -1, 0);
 		goto done;
 	}
 	step(&e, ST_USER, V_PASS, -1, -1, a->inline_user ? 1 : 0);
+	if (sv->auth_provider == PROV_WINDOWS) {
+		/* the server reads the account's dial-in properties from the domain */
+		int dir = !sv->ad_registered ? 1 : sv->os == OS_NT4 && !c->pre2000_everyone ? 2 : 0;
+		if (dir) {
+			fail(&e, ST_DIRECTORY, R_ACCOUNT_UNREADABLE, -1, dir);
+			goto done;
+		}
+		if (sv->os == OS_NT4) step(&e, ST_DIRECTORY, V_PASS, -1, -1, 0);
+	}
 	if (e.u->locked) {
 		fail(&e, ST_LOCKED, R_ACCOUNT_LOCKED, -1, 0);
 		goto done;
@@ -632,6 +878,7 @@ int policy_evaluate(const struct config *c, const struct attempt *a, struct poli
 		decide(&e, R_ACCEPTED);
 		r->idle_timeout = p->profile.idle_timeout;
 		r->session_timeout = p->profile.session_timeout;
+		traffic_checks(&e);
 	}
 
 done:
@@ -645,6 +892,14 @@ done:
 		}
 	}
 	if (!e.decided) decide(&e, R_ACCEPTED);
+	if (a->router) {
+		/* a calling router: is it connected as a router, and can traffic be routed? */
+		const struct demand_dial *d = router_iface(c, a);
+		int aux = !d ? 0 : 1 | ((a->protocols & d->lan_mask) == a->protocols) << 1 |
+		                   routes_missing(d, a) << 2;
+		step(&e, ST_ROUTER, d && (aux & 2) && !(aux & 4) ? V_PASS : V_INFO, -1,
+		     d ? (int)(d - c->dd) : -1, aux);
+	}
 	if (facts) emit_facts(c, a, r, facts);
 	return r->accept ? 0 : 1;
 }
@@ -735,7 +990,12 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		A("%d of %d in use", sv->ports_in_use[a->tunnel], sv->ports[a->tunnel]);
 		W("server.ports.%s", tunnel_names[a->tunnel]);
 		if (ok) N("%d %s port(s) free", s->aux, tunnel_names[a->tunnel]);
-		else if (s->reason == R_NO_PORTS)
+		else if (s->reason == R_NO_PORTS && s->aux == 1) {
+			A("%d, not inbound", sv->ports[a->tunnel]);
+			W("server.ports_inbound.%s", tunnel_names[a->tunnel]);
+			N("the %s ports are not enabled for inbound remote access (demand-dial or "
+			  "outbound only), so the call is refused", tunnel_names[a->tunnel]);
+		} else if (s->reason == R_NO_PORTS)
 			N("the server has no %s ports configured, so it does not accept this tunnel type",
 			  tunnel_names[a->tunnel]);
 		else N("all %d %s ports are in use", sv->ports[a->tunnel], tunnel_names[a->tunnel]);
@@ -970,6 +1230,11 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		E("%s", mask_str(lan_proto_names, sv->lan_mask, b1, sizeof b1));
 		A("%s", mask_str(lan_proto_names, a->protocols, b2, sizeof b2));
 		W("server.lan_protocols");
+		if (s->aux == 1) {
+			W("server.ipx.client_node_allowed");
+			N("the client asks for its own IPX node number, which the server does not allow");
+			break;
+		}
 		N("%s", ok ? "every protocol the client needs is enabled for remote access"
 		           : "a protocol the client needs is not enabled for remote access");
 		break;
@@ -1017,6 +1282,125 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 			break;
 		}
 		break;
+	case ST_TUNNEL: {
+		enum tunnel_type t = (enum tunnel_type)(s->aux & 0xFF);
+		int why = s->aux >> 8 & 0xFF, detail = s->aux >> 16 & 0xFF;
+		bool summary = s->aux >> 24 & 1;
+		static const char *const os_order[] = {"Windows XP: l2tp, pptp",
+			"Windows Vista: pptp, l2tp, sstp", "Windows 7 and later: ikev2, sstp, pptp, l2tp"};
+		const char *order = os_order[a->client_os >= 0 && a->client_os < 3 ? a->client_os : 2];
+		o->check = "automatic tunnel type";
+		E("a type the server takes");
+		if (summary) A("none");
+		else A("%s (try %d)", tunnel_names[t], s->cond + 1);
+		W("server.ports.%s", tunnel_names[t]);
+		if (summary)
+			N("no tunnel type works (the client's order, %s): it gives up with error 800 "
+			  "after %s", order, tunnel_names[t]);
+		else if (ok)
+			N("the client ends on %s (its order, %s): the server has a free inbound port%s",
+			  tunnel_names[t], order, t == TUN_L2TP ? " and IPsec authenticates" : "");
+		else if (why == R_NO_PORTS && detail == 1)
+			N("%s is tried and refused: its ports are not enabled for inbound calls",
+			  tunnel_names[t]);
+		else if (why == R_NO_PORTS)
+			N("%s is tried and refused: the server has no %s ports", tunnel_names[t],
+			  tunnel_names[t]);
+		else if (why == R_PORTS_EXHAUSTED)
+			N("%s is tried and refused: all %d ports are in use", tunnel_names[t], sv->ports[t]);
+		else {
+			N("%s is tried and fails in IPsec: %s", tunnel_names[t],
+			  detail == IPS_PSK_NOT_ON_SERVER ? "the client uses a pre-shared key, the server "
+			                                    "certificates"
+			  : detail == IPS_PSK_DIFFERS ? "the pre-shared keys differ"
+			                              : "the server uses a pre-shared key, the client a "
+			                                "certificate");
+			W("server.l2tp_psk");
+		}
+		break;
+	}
+	case ST_IPSEC:
+		o->check = "IPsec authentication";
+		E("%s", sv->l2tp_psk ? "the server's pre-shared key" : "computer certificates");
+		A("%s", a->l2tp_psk ? "a pre-shared key" : "the client's computer certificate");
+		W("server.l2tp_psk");
+		if (ok)
+			N("%s", s->aux ? "both ends use the same pre-shared key"
+			               : "certificates on both ends (vnet cert pick checks the server's)");
+		else if (s->aux == IPS_PSK_NOT_ON_SERVER)
+			N("the client offers a pre-shared key but the server has no custom IPsec policy "
+			  "for L2TP, so it accepts certificates only");
+		else if (s->aux == IPS_PSK_DIFFERS)
+			N("the client's pre-shared key differs from the server's");
+		else
+			N("the server authenticates L2TP/IPsec with a pre-shared key but the client is "
+			  "not set up with one");
+		break;
+	case ST_RADIUS:
+		o->check = "RADIUS servers";
+		E("at least one");
+		A("%zu", sv->nradius);
+		W("server.radius.servers");
+		N("%s", ok ? "the server forwards authentication to RADIUS"
+		           : "the authentication provider is RADIUS but no RADIUS server is configured");
+		break;
+	case ST_DIRECTORY:
+		o->check = "directory access";
+		E("dial-in properties readable");
+		A("%s", s->aux == 1 ? "not in RAS and IAS Servers" : s->aux == 2
+		        ? "NT 4.0 server, Everyone not in Pre-Windows 2000 Compatible Access"
+		        : "readable");
+		W("%s", s->aux == 2 ? "domain.pre2000_everyone" : "server.ad_registered");
+		N("%s", s->aux == 1 ? "the server is not registered in the domain (RAS and IAS "
+		                      "Servers group), so it cannot read the account's dial-in "
+		                      "properties"
+		        : s->aux == 2 ? "a Windows NT 4.0 server reads accounts anonymously, which the "
+		                        "domain does not allow"
+		        : "the server can read the account's dial-in properties");
+		break;
+	case ST_TRAFFIC: {
+		size_t i = (size_t)(s->aux & 0xFFFF);
+		int by = s->aux >> 16;
+		const struct traffic *t = i < a->ntraffic ? &a->traffic[i] : NULL;
+		const struct demand_dial *d = router_iface(c, a);
+		o->check = "traffic";
+		E("passes the filters");
+		A("%s", t ? t->text : "?");
+		if (by == 2 && d) W("%s.filters.input[%d]", d->path, s->cond);
+		else if (p && s->cond >= 0) W("%s.profile.filters.input[%d]", p->path, s->cond);
+		else if (p) W("%s.profile.filters.input", p->path);
+		const char *pk = t ? t->text : "the packet";
+		if (ok)
+			N("%s passes", pk);
+		else if (s->cond >= 0)
+			N("%s is dropped by the %s input filter rule \"%s\"", pk,
+			  by == 2 ? "demand-dial interface's" : "profile's",
+			  by == 2 && d ? d->filters_in[s->cond] : p->profile.filters_in[s->cond]);
+		else
+			N("%s is dropped: the %s input filters pass only what they list", pk,
+			  by == 2 ? "demand-dial interface's" : "profile's");
+		break;
+	}
+	case ST_ROUTER: {
+		const struct demand_dial *d = s->cond >= 0 ? &c->dd[s->cond] : NULL;
+		o->check = "demand-dial interface";
+		E("an interface named like the caller");
+		A("%s", d ? d->name : "(none)");
+		W("%s", d ? d->path : "demand_dial");
+		if (!d)
+			N("no demand-dial interface is named %s: the calling router is connected as a "
+			  "remote access client and no routes are bound to it",
+			  a->user_name ? a->user_name : "(none)");
+		else if (!(s->aux & 2))
+			N("the interface is not added to the routed protocol (IPv4 in Routing and Remote "
+			  "Access)");
+		else if (s->aux & 4)
+			N("no static route over the interface and no routing protocol reach the caller's "
+			  "networks");
+		else
+			N("the interface is added to IP and routes lead over it");
+		break;
+	}
 	case ST_N:
 		break;
 	}

@@ -29,6 +29,7 @@ enum policy_reason {
 	R_CALLING_STATION, R_TUNNEL_TYPE, R_AUTH_METHOD, R_EAP_TYPE, R_ENCRYPTION, R_MULTILINK,
 	R_BAP, R_PORT_LIMIT, R_NO_PORTS, R_PORTS_EXHAUSTED, R_LAN_PROTOCOL, R_POOL_EXHAUSTED,
 	R_STATIC_IP_UNROUTABLE, R_REQUESTED_ADDRESS, R_REMOTE_ACCESS_DISABLED, R_SERVICE_STOPPED,
+	R_IPSEC, R_NO_RADIUS, R_ACCOUNT_UNREADABLE,
 	R_N
 };
 
@@ -45,7 +46,8 @@ enum step_kind {
 	ST_CREDENTIALS, ST_DISABLED, ST_PASSWORD_EXPIRED, ST_LOGON_HOURS, ST_POLICY, ST_COND,
 	ST_PERMISSION, ST_CALLER_ID, ST_PROFILE_DAY_TIME, ST_PROFILE_AUTH, ST_PROFILE_EAP,
 	ST_PROFILE_CALLED, ST_PROFILE_PORT_TYPE, ST_PROFILE_TUNNEL, ST_ENCRYPTION, ST_MULTILINK,
-	ST_BAP, ST_LAN, ST_ADDRESS, ST_N
+	ST_BAP, ST_LAN, ST_ADDRESS, ST_TUNNEL, ST_IPSEC, ST_RADIUS, ST_DIRECTORY, ST_TRAFFIC,
+	ST_ROUTER, ST_N
 };
 enum verdict { V_PASS, V_FAIL, V_SKIP, V_INFO };
 
@@ -75,6 +77,8 @@ struct policy_result {
 	int idle_timeout, session_timeout; /* minutes, 0 none */
 	enum enc_level encryption;
 	int links;
+	enum tunnel_type tunnel; /* the tunnel type used: the attempt's, or for "automatic" the
+	                          * one the client ends on (the last one tried when none works) */
 	/* trace */
 	struct policy_step *steps;
 	size_t nsteps, cap;

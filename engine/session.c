@@ -697,6 +697,10 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 		case PPP_TERM_REQ:
 			phase_touch(s, PH_TEARDOWN, p, false);
 			sess_obs_str(s, "ppp.lcp.terminated_by", who, p->frame);
+			/* the link ends because CCP failed: one side would not go on unencrypted
+			 * (a link that already carried IP both ways in the clear did go on) */
+			if (s->ph[PH_CCP].state == PS_FAILED && s->ppp.clear_ip_dirs != 3)
+				sess_obs_bool(s, "ccp.mppe_required", true, p->frame);
 			if (s->ph[PH_LCP].state == PS_OPEN) {
 				snprintf(note, sizeof note, "the %s ended LCP before it opened", who);
 				phase_end(s, PH_LCP, PS_FAILED, p, note);
@@ -1855,6 +1859,20 @@ static void radius_input(struct sess_table *t, const struct dl_pkt *p, const str
 	sess_seen(t, s, p);
 	phase_touch(s, ph, p, s->rad_answered);
 	s->rad_answered = true;
+	size_t sl;
+	const uint8_t *secret = ike_keys_radius_secret(t->keys, &sl);
+	if (secret && m->auth && m->length >= 20) {
+		/* the Response Authenticator covers the request's authenticator and the secret:
+		 * one that does not verify means the two ends hold different secrets */
+		int v = radius_verify_auth(m->auth - 4, m->length, s->rad_auth, secret, sl);
+		if (v == 0) {
+			sess_obs_bool(s, "radius.bad_authenticator", true, p->frame);
+			phase_end(s, ph, PS_FAILED, p, "the Response Authenticator does not verify with "
+			          "the shared secret of --keys");
+			sess_maybe_done(t, s);
+			return;
+		}
+	}
 	const char *cn = tok_name(radius_code_names, m->code);
 	if (cn)
 		sess_obs_str(s, "radius.code", cn, p->frame);

@@ -10,6 +10,9 @@
 
 /* cmd_parse: help or version was printed; exit 0 */
 #define CMD_DONE (-1)
+/* cmd_parse: no command; run the batch file of -f, or the interactive shell */
+#define CMD_BATCH (-3)
+#define CMD_SHELL (-4)
 
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -103,7 +106,10 @@ void cmd_print_overview(void)
 {
 	printf("vnet %s: diagnose and serve remote-access VPNs (L2TP/IPsec, PPTP, IKE, PPP, RADIUS)\n\n",
 	       VNET_VERSION);
-	printf("usage: vnet [global options] COMMAND [SUBCOMMAND] [options] [args]\n\ncommands:\n");
+	printf("usage: vnet [global options] COMMAND [SUBCOMMAND] [options] [args]\n"
+	       "       vnet [global options] -f FILE   run the commands of a batch file\n"
+	       "       vnet [global options]           on a terminal: the interactive shell\n"
+	       "\ncommands:\n");
 	for (const struct cmd *c = vnet_commands; c->name; c++) {
 		if (c->sub) {
 			for (const struct cmd *s = c->sub; s->name; s++) {
@@ -243,16 +249,32 @@ int cmd_parse(int argc, char **argv, struct cmd_args *a)
 			if (w[2] == 'c') glob.config = argv[++i]; else glob.rules_dir = argv[++i];
 			continue;
 		}
+		if (strcmp(w, "-f") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "vnet: option -f needs an argument (FILE)\n");
+				return EXIT_USAGE;
+			}
+			glob.batch = argv[++i];
+			continue;
+		}
 		if (strncmp(w, "--config=", 9) == 0) { glob.config = w + 9; continue; }
 		if (strncmp(w, "--rules=", 8) == 0) { glob.rules_dir = w + 8; continue; }
 		fprintf(stderr, "vnet: unknown option '%s' before the command\n", w);
 		fprintf(stderr, "Try 'vnet help'.\n");
 		return EXIT_USAGE;
 	}
+	if (glob.batch && i < argc) {
+		fprintf(stderr, "vnet: -f runs a batch file and takes no command ('%s')\n", argv[i]);
+		return EXIT_USAGE;
+	}
 	if (i >= argc) {
 		if (want_help) {
 			cmd_print_overview();
 			return CMD_DONE;
+		}
+		if (glob.batch || (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+			*a = glob;
+			return glob.batch ? CMD_BATCH : CMD_SHELL;
 		}
 		cmd_print_overview();
 		return EXIT_USAGE;
@@ -383,6 +405,10 @@ int cmd_run(int argc, char **argv)
 	int rc = cmd_parse(argc, argv, &a);
 	if (rc == CMD_DONE)
 		return EXIT_YES;
+	if (rc == CMD_BATCH || rc == CMD_SHELL) {
+		out_set_color(a.color);
+		return rc == CMD_BATCH ? shell_batch(&a, a.batch) : shell_interactive(&a);
+	}
 	if (rc != 0)
 		return rc;
 	out_set_color(a.color);

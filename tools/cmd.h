@@ -36,6 +36,7 @@ struct cmd_args {
 	bool color;                /* colour wanted: stdout is a TTY, no NO_COLOR, no --no-color */
 	const char *config;        /* --config FILE or NULL (embedded default) */
 	const char *rules_dir;     /* --rules DIR or NULL (embedded default) */
+	const char *batch;         /* -f FILE: run the lines of a batch file */
 };
 
 typedef int (*cmd_fn)(struct cmd_args *a);
@@ -87,5 +88,19 @@ VNET_HANDLER(cmd_rules_check);
 VNET_HANDLER(cmd_serve);
 VNET_HANDLER(cmd_show);
 VNET_HANDLER(cmd_disconnect);
+VNET_HANDLER(cmd_shell);
+VNET_HANDLER(cmd_exec);
+VNET_HANDLER(cmd_config_set);
+VNET_HANDLER(cmd_config_add);
+VNET_HANDLER(cmd_config_delete);
+VNET_HANDLER(cmd_config_show);
+VNET_HANDLER(cmd_config_dump);
+VNET_HANDLER(cmd_config_reset);
+
+/* The shell (tools/shell.c): run the lines of a batch file ("-" for standard input), or
+ * read lines interactively with line editing, history and completion. `g` holds the
+ * global options every line runs with. Return the exit status. */
+int shell_batch(const struct cmd_args *g, const char *path);
+int shell_interactive(const struct cmd_args *g);
 
 #endif

@@ -83,6 +83,12 @@ static const char *stage_name(enum step_kind k)
 	case ST_BAP:
 	case ST_LAN:
 	case ST_ADDRESS: return "profile-server";
+	case ST_TUNNEL: return "tunnel";
+	case ST_IPSEC: return "ipsec";
+	case ST_RADIUS: return "ppp";
+	case ST_DIRECTORY: return "account";
+	case ST_TRAFFIC: return "data";
+	case ST_ROUTER: return "router";
 	case ST_N: break;
 	}
 	return "?";
@@ -140,6 +146,9 @@ static json_t *session_json(const struct ctx *x, const struct attempt *at)
 
 static json_t *result_json(struct ctx *x, const struct attempt *at)
 {
+	struct attempt view = *at; /* "automatic": the tunnel type the client ended on */
+	view.tunnel = x->r.tunnel;
+	at = &view;
 	const struct config *c = x->c;
 	const struct policy_result *r = &x->r;
 	json_t *o = json_object();

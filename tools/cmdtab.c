@@ -132,6 +132,54 @@ static const struct opt control_opts[] = {
 	{NULL, NULL, NULL},
 };
 
+/* ---- configuration editing and the shell ---- */
+static const struct opt config_add_opts[] = {
+	{"--password", "PASSWORD", "user: the account's password"},
+	{"--dialin", "allow|deny|policy", "user: remote access permission (default policy)"},
+	{"--groups", "GROUP,...", "user: direct groups; policy: a Windows-Groups condition"},
+	{"--member-of", "GROUP,...", "group: the groups it belongs to"},
+	{"--permission", "grant|deny", "policy: remote access permission (default grant)"},
+	{"--condition", "JSON", "policy: a condition object or an array of them"},
+	{"--profile", "JSON", "policy: the profile object"},
+	{"--disabled", NULL, "policy: add it disabled"},
+	{"--before", "POLICY", "policy: insert it before this policy (default: last)"},
+	{NULL, NULL, NULL},
+};
+static const struct cmd config_cmds[] = {
+	{"set", "set a configuration key", "KEY VALUE", NULL, cmd_config_set, NULL,
+	 "KEY is a path of names and indices: server.ports.l2tp, policies[0].enabled, or a\n"
+	 "list element by name: 'users[alice].dialin'. VALUE is JSON when it reads as JSON\n"
+	 "(5, true, [\"pap\",\"chap\"], {...}) and a string otherwise; write '\"5\"' for the\n"
+	 "string 5. Missing objects on the way are created. The configuration (--config FILE)\n"
+	 "is validated as if loaded and written atomically; an edit that would make it\n"
+	 "invalid is refused with the reason (exit 2). A missing FILE starts empty.",
+	 2, 2},
+	{"add", "add a user, a group or a policy", "user|group|policy NAME [options]",
+	 config_add_opts, cmd_config_add, NULL,
+	 "Adds a user (--password, --dialin, --groups), a group (--member-of) or a policy\n"
+	 "(--permission, --groups or --condition, --profile, --disabled) at the end of its\n"
+	 "list, or a policy before another one (--before). Validated and written like set.",
+	 2, 2},
+	{"delete", "delete a user, a group or a policy", "user|group|policy NAME", NULL,
+	 cmd_config_delete, NULL,
+	 "Removes the named entry (names compare case-insensitively). Deleting a group that\n"
+	 "is still used is refused, with the places that use it.",
+	 2, 2},
+	{"show", "print the configuration or one key of it as JSON", "[KEY]", NULL,
+	 cmd_config_show, NULL, NULL, 0, 1},
+	{"dump", "print the configuration as a batch file that recreates it", "", NULL,
+	 cmd_config_dump, NULL,
+	 "Prints the commands that rebuild the configuration from nothing, like netsh dump:\n"
+	 "  vnet config dump > site.vnet; vnet --config copy.json -f site.vnet\n"
+	 "gives copy.json the same content (the first command, reset, empties the file).",
+	 0, 0},
+	{"reset", "empty the configuration file", "", NULL, cmd_config_reset, NULL,
+	 "Writes an empty configuration ({}): every setting takes its default, and there are\n"
+	 "no groups, policies or users.",
+	 0, 0},
+	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
+};
+
 const struct cmd vnet_commands[] = {
 	{"policy", "evaluate and inspect remote-access policies", "test|show|check ...", NULL,
 	 NULL, policy_cmds, NULL, 0, 0},
@@ -156,6 +204,20 @@ const struct cmd vnet_commands[] = {
 	{"disconnect", "disconnect a session of a running server", "SESSION", control_opts,
 	 cmd_disconnect, NULL, CTL_HELP_PATH CTL_HELP_PEER
 	 "Exit status: 0 disconnected, 1 no such session, 2 no server or refused.", 1, 1},
+	{"config", "edit the configuration file the netsh way", "set|add|delete|show|dump|reset ...",
+	 NULL, NULL, config_cmds, NULL, 0, 0},
+	{"shell", "an interactive shell with command groups as contexts", "", NULL, cmd_shell,
+	 NULL,
+	 "Reads commands with line editing, history (~/.vnet_history, or VNET_HISTORY) and\n"
+	 "completion. A group name (policy, cert, pcap, rules, config) enters it as a context,\n"
+	 "'..' leaves it, 'help' and 'show' answer at every level, 'exit' ends. Plain 'vnet' on\n"
+	 "a terminal starts the shell too. Without a terminal the lines of standard input run\n"
+	 "like a batch file (vnet -f -).",
+	 0, 0},
+	{"exec", "run one line as the shell would", "LINE | WORD...", NULL, cmd_exec, NULL,
+	 "One argument is split into words like a shell line (quotes, backslashes, # comments);\n"
+	 "several arguments are the words themselves. Exit status: that of the command.",
+	 1, -1},
 	{"help", "show help for vnet or a command", "[COMMAND...]", NULL, NULL, NULL, NULL, 0, -1},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
 };

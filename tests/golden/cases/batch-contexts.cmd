@@ -1,0 +1,1 @@
+-f tests/golden/cases/batch-contexts.vnet

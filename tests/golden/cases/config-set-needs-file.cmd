@@ -1,0 +1,1 @@
+config set server.name RAS2

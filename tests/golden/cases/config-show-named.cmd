@@ -1,0 +1,1 @@
+config show 'users[alice]'

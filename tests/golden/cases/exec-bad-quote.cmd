@@ -1,0 +1,1 @@
+exec "error \"ERROR_NO_DIALIN_PERMISSION"

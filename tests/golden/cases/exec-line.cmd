@@ -1,0 +1,1 @@
+exec "policy test --json samples/attempts/reject-dialin-deny.json"

@@ -1,0 +1,1 @@
+exec error 649

@@ -1,0 +1,1 @@
+policy test --json tests/golden/cases/policy-automatic-default.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-automatic.config.json policy test tests/golden/cases/policy-automatic-1.attempt.json tests/golden/cases/policy-automatic-2.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-ike.psk.client-not-set.config.json policy test tests/golden/cases/rule-ike.psk.client-not-set.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-policy.account-unreadable.config.json policy test tests/golden/cases/rule-policy.account-unreadable.attempt.json

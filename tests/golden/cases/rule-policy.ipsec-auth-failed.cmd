@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-policy.ipsec-auth-failed.config.json policy test tests/golden/cases/rule-policy.ipsec-auth-failed.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-policy.no-radius-server.config.json policy test tests/golden/cases/rule-policy.no-radius-server.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-route.demand-dial-filters.config.json policy test tests/golden/cases/rule-route.demand-dial-filters.attempt.json

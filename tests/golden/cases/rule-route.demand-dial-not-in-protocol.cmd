@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-route.demand-dial-not-in-protocol.config.json policy test tests/golden/cases/rule-route.demand-dial-not-in-protocol.attempt.json

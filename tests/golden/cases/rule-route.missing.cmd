@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-route.missing.config.json policy test tests/golden/cases/rule-route.missing.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-route.profile-filters.config.json policy test tests/golden/cases/rule-route.profile-filters.attempt.json

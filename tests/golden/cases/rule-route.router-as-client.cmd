@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-route.router-as-client.config.json policy test tests/golden/cases/rule-route.router-as-client.attempt.json

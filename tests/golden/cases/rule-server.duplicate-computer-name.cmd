@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.duplicate-computer-name.config.json policy test tests/golden/cases/rule-server.duplicate-computer-name.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.ipx-network-conflict.config.json policy test tests/golden/cases/rule-server.ipx-network-conflict.attempt.json

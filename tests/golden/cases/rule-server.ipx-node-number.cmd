@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.ipx-node-number.config.json policy test tests/golden/cases/rule-server.ipx-node-number.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.nt4-validation.config.json policy test tests/golden/cases/rule-server.nt4-validation.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.ping-filtered.config.json policy test tests/golden/cases/rule-server.ping-filtered.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.ports-not-inbound.config.json policy test tests/golden/cases/rule-server.ports-not-inbound.attempt.json

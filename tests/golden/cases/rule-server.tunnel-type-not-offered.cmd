@@ -1,0 +1,1 @@
+policy test samples/attempts/reject-no-ports.json
