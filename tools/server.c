@@ -888,16 +888,16 @@ static void tun_timer_cb(evutil_socket_t fd, short what, void *arg)
 	reap(s);
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /* The half-open list, newest first, and each member's count of half-open tunnels of its
- * address (ho_same): kept by these two, each one pass over the list. */
+ * source (ho_same; see same_source): kept by these two, each one pass over the list. */
 static void half_open_add(struct stun *t)
 {
 	struct srv *s = t->srv;
 	t->ho_same = 1;
 	for (struct stun *o = s->half_open; o; o = o->ho_next)
-		if (same_host(&o->peer, &t->peer)) {
+		if (same_source(&o->peer, &t->peer)) {
 			o->ho_same++;
 			t->ho_same++;
 		}
@@ -921,7 +921,7 @@ static void half_open_remove(struct stun *t)
 	t->ho_same = 0;
 	if (s->nhalf_open) s->nhalf_open--;
 	for (struct stun *o = s->half_open; o; o = o->ho_next)
-		if (same_host(&o->peer, &t->peer) && o->ho_same) o->ho_same--;
+		if (same_source(&o->peer, &t->peer) && o->ho_same) o->ho_same--;
 }
 
 static void tunnel_free(struct stun *t)
@@ -1080,9 +1080,9 @@ int srv_check_tables(const struct srv *s, char *why, size_t n)
 			                  t->t.local_tid);
 		unsigned same = 0;
 		for (const struct stun *o = s->half_open; o; o = o->ho_next)
-			same += same_host(&o->peer, &t->peer);
+			same += same_source(&o->peer, &t->peer);
 		if (t->ho_same != same)
-			return check_fail(why, n, "half-open tunnel %u counts %u of its address, there are %u",
+			return check_fail(why, n, "half-open tunnel %u counts %u of its source, there are %u",
 			                  t->t.local_tid, t->ho_same, same);
 	}
 	if (nho != s->nhalf_open)
@@ -1125,6 +1125,16 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 	              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 }
 
+/* One source for the share of the half-open table: an IPv4 address, or an IPv6 /64 (what
+ * one site is given, and what one attacker has to play with). */
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) return false;
+	if (a->ss_family == AF_INET) return same_host(a, b);
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, 8) == 0;
+}
+
 static uint32_t fnv(const uint8_t *p, size_t n)
 {
 	uint32_t h = 2166136261u;
@@ -1154,7 +1164,7 @@ static bool rate_ok(struct srv *s, const struct sockaddr_storage *p)
 	return ++r->count <= (uint32_t)limit;
 }
 
-/* The share of serve.limits.half_open one address may hold: a sixteenth, at least one. */
+/* The share of serve.limits.half_open one source may hold: a sixteenth, at least one. */
 static unsigned half_open_share(const struct srv *s)
 {
 	unsigned h = (unsigned)s->cfg->serve.max_half_open;
@@ -1182,13 +1192,13 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 	uint32_t h = fnv(buf, len);
 	/* One pass over the half-open tunnels: the one this datagram belongs to (a
 	 * retransmitted SCCRQ, or a message to tunnel 0 from a peer that could not read our
-	 * Assigned Tunnel ID), how many this address holds, and the tunnel a full table would
-	 * give up: the oldest of the address holding the most (the list is newest first). */
+	 * Assigned Tunnel ID), how many this source holds, and the tunnel a full table would
+	 * give up: the oldest of the source holding the most (the list is newest first). */
 	unsigned held = 0;
 	struct stun *victim = NULL;
 	for (struct stun *t = s->half_open; t; t = t->ho_next) {
 		if (!victim || t->ho_same >= victim->ho_same) victim = t;
-		if (!same_host(&t->peer, peer)) continue;
+		if (!same_source(&t->peer, peer)) continue;
 		held++;
 		if (!same_peer(&t->peer, peer)) continue;
 		bool match = m.msg_type == L2TP_MSG_SCCRQ
@@ -1208,11 +1218,11 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 			        srv_peer_text(&tmp, pt, sizeof pt));
 		return;
 	}
-	/* Admission. The half-open table is shared fairly between addresses: one address
-	 * holds at most its share; when the table is full a newcomer takes the place of the
-	 * oldest half-open tunnel of the address holding the most, provided that address
+	/* Admission. The half-open table is shared fairly between sources (same_source):
+	 * one holds at most its share; when the table is full a newcomer takes the place of the
+	 * oldest half-open tunnel of the source holding the most, provided that source
 	 * holds more than the newcomer's does, else the SCCRQ is refused. A client with one
-	 * tunnel in set-up thus loses it only to addresses holding none, whatever the flood. */
+	 * tunnel in set-up thus loses it only to sources holding none, whatever the flood. */
 	const struct serve_conf *sc = &s->cfg->serve;
 	const char *why = NULL;
 	bool evict = false;

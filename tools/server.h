@@ -120,7 +120,8 @@ struct stun {
 	bool counted_half_open;      /* not established yet: waiting for the SCCCN, or
 	                                saying the StopCCN of a set-up that failed */
 	struct stun *ho_next, *ho_prev; /* list of half-open tunnels */
-	unsigned ho_same;            /* half-open tunnels of this peer's address, itself included */
+	unsigned ho_same;            /* half-open tunnels of this peer's source (its IPv4
+	                                address or IPv6 /64), itself included */
 	uint16_t sccrq_peer_tid;     /* Assigned Tunnel ID of the SCCRQ (0: hidden) */
 	uint32_t sccrq_hash;         /* of the SCCRQ datagram, to spot its retransmissions */
 	struct ssess *sess[L2TP_CTRL_CALLS];

@@ -194,6 +194,35 @@ START_TEST(half_open_shared_fairly_and_evicted)
 }
 END_TEST
 
+START_TEST(ipv6_share_is_per_64)
+{
+	/* one IPv6 site (a /64) is one source for the share: 2 of 32 here */
+	struct srv *s = make("\"half_open\": 32, \"new_tunnels_per_source\": 0");
+	for (unsigned k = 0; k < 4; k++) {
+		struct sockaddr_storage p;
+		memset(&p, 0, sizeof p);
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&p;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(1701);
+		inet_pton(AF_INET6, k < 3 ? "2001:db8::1" : "2001:db8:0:1::1", &s6->sin6_addr);
+		s6->sin6_addr.s6_addr[15] = (uint8_t)(k + 1); /* another host of the same /64 */
+		struct l2tp_msg m;
+		l2tp_msg_init_ctrl(&m, L2TP_MSG_SCCRQ, 0, 0, 0, 0);
+		l2tp_add_proto_version(&m, 1, 0);
+		l2tp_add_bytes(&m, L2TP_AVP_HOST_NAME, "t", 1);
+		l2tp_add_uint(&m, L2TP_AVP_FRAMING_CAP, 3);
+		l2tp_add_uint(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, 50 + k);
+		uint8_t buf[256];
+		size_t n = l2tp_encode(&m, buf, sizeof buf);
+		srv_datagram(s, &p, sizeof *s6, buf, n);
+		TABLES_OK(s);
+	}
+	ck_assert_uint_eq(s->nhalf_open, 3);
+	ck_assert_uint_eq(s->st.refused_half_open, 1);
+	srv_destroy(s);
+}
+END_TEST
+
 START_TEST(refused_sccrqs_hold_no_slot)
 {
 	struct srv *s = make("\"half_open\": 16, \"new_tunnels_per_source\": 0");
@@ -378,6 +407,7 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, poisoned_sccrq_keeps_the_tunnel_id);
 	tcase_add_test(t, half_open_shared_fairly_and_evicted);
+	tcase_add_test(t, ipv6_share_is_per_64);
 	tcase_add_test(t, refused_sccrqs_hold_no_slot);
 	tcase_add_test(t, half_open_has_a_deadline);
 	tcase_add_test(t, random_datagrams_keep_the_tables_consistent);
