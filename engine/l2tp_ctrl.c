@@ -342,6 +342,13 @@ static uint16_t random_id(struct l2tp_tunnel *t)
 	return v ? v : 1;
 }
 
+void l2tp_ctrl_take_tid(struct l2tp_tunnel *t)
+{
+	/* the only place the automaton sets its own tunnel ID: once, and only when the owner
+	 * chose none (an owner's table is keyed by it) */
+	if (!t->local_tid) t->local_tid = random_id(t);
+}
+
 /* ---- calls ----------------------------------------------------------------------- */
 struct l2tp_call *l2tp_ctrl_call(struct l2tp_tunnel *t, uint16_t local_sid)
 {
@@ -475,6 +482,16 @@ uint64_t l2tp_ctrl_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error,
 	return l2tp_ctrl_deadline(t);
 }
 
+void l2tp_ctrl_abort(struct l2tp_tunnel *t)
+{
+	if (t->state == L2TP_TUN_DEAD) return;
+	if (!t->why[0]) snprintf(t->why, sizeof t->why, "given up without a word to the peer");
+	all_calls_down(t, L2TP_CDN_ADMIN, 0);
+	t->tx_count = 0;
+	t->rtx_at = t->hello_at = t->hold_until = L2TP_NEVER;
+	l2tp_ctrl_set_state(t, L2TP_TUN_DEAD);
+}
+
 void l2tp_ctrl_fail(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *why,
                     uint64_t now)
 {
@@ -529,7 +546,7 @@ static void lns_sccrq(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t 
 		return;
 	}
 	t->peer_tid = ptid;
-	if (!t->local_tid) t->local_tid = random_id(t); /* the owner may have chosen one */
+	l2tp_ctrl_take_tid(t);
 	uint8_t host[64];
 	size_t hn = 0;
 	if (l2tp_ctrl_avp(t, m, L2TP_AVP_HOST_NAME, host, sizeof host - 1, &hn) == 1) {
@@ -714,10 +731,11 @@ static void handle(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t now
 	if (t->state == L2TP_TUN_CLOSED || t->state == L2TP_TUN_DEAD) return;
 	const struct l2tp_avp *bad = unknown_mandatory(m);
 	if (bad && t->state == L2TP_TUN_IDLE) {
-		/* the StopCCN goes to the tunnel the SCCRQ announced, when readable */
+		/* the StopCCN goes to the tunnel the SCCRQ announced, when readable, and names
+		 * this tunnel by the ID it has (the owner's, when it chose one) */
 		uint16_t ptid;
 		if (l2tp_ctrl_avp_u16(t, m, L2TP_AVP_ASSIGNED_TUNNEL_ID, &ptid)) t->peer_tid = ptid;
-		t->local_tid = random_id(t);
+		l2tp_ctrl_take_tid(t);
 	}
 	if (bad) {
 		char why[96];

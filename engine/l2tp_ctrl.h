@@ -135,6 +135,9 @@ struct l2tp_ctrl_cbs {
 	void (*data)(void *ctx, uint16_t local_sid, const uint8_t *ppp, size_t len);
 };
 
+/* A call's local session ID is drawn when its slot is taken (l2tp_ctrl_call_new), unique
+ * among the tunnel's calls that are not free, and never changes while the call lives: an
+ * owner may key its sessions by (tunnel, local_sid) from call_up until call_down. */
 struct l2tp_call {
 	uint16_t local_sid, peer_sid;
 	uint8_t state;           /* enum l2tp_call_state */
@@ -165,6 +168,10 @@ struct l2tp_tunnel {
 	const struct l2tp_ctrl_conf *conf;
 	const struct l2tp_ctrl_cbs *cbs;
 	uint8_t state;             /* enum l2tp_tunnel_state */
+	/* Our tunnel ID. An owner that keys a table by it sets it after l2tp_ctrl_init and
+	 * before the first datagram; otherwise the automaton draws one when the control
+	 * connection starts (SCCRQ received or sent, l2tp_ctrl_take_tid). Once set it never
+	 * changes: no message, however malformed, gives the tunnel another ID. */
 	uint16_t local_tid, peer_tid;
 	uint16_t ns;               /* next Ns to send */
 	uint16_t nr;               /* next Ns expected from the peer */
@@ -210,11 +217,18 @@ uint64_t l2tp_ctrl_call_close(struct l2tp_tunnel *t, uint16_t local_sid, uint16_
 /* Clear the tunnel with a StopCCN (every call goes down with it). */
 uint64_t l2tp_ctrl_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error,
                         const char *msg, uint64_t now);
+/* Forget the tunnel at once without a word to the peer (an owner that needs the room, a
+ * connection that never started): every call goes down, nothing is queued or sent any
+ * more, the state is DEAD. */
+void l2tp_ctrl_abort(struct l2tp_tunnel *t);
 struct l2tp_call *l2tp_ctrl_call(struct l2tp_tunnel *t, uint16_t local_sid);
 unsigned l2tp_ctrl_active_calls(const struct l2tp_tunnel *t);
 /* The tunnel ID in the header of a datagram (0 when it is too short), to find the
  * tunnel a datagram belongs to; SCCRQs carry 0. */
 uint16_t l2tp_ctrl_peek_tid(const uint8_t *buf, size_t len);
+/* Draw a random local tunnel ID when the tunnel has none yet (the owner chose none);
+ * leave it alone otherwise. */
+void l2tp_ctrl_take_tid(struct l2tp_tunnel *t);
 
 /* ---- LAC side (l2tp_lac.c) ---------------------------------------------------------- */
 /* Send SCCRQ. */

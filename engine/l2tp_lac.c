@@ -11,10 +11,7 @@ enum { STOP_NOT_AUTHORIZED = L2TP_STOP_NOT_AUTHORIZED, STOP_FSM = L2TP_STOP_FSM 
 uint64_t l2tp_lac_open(struct l2tp_tunnel *t, uint64_t now)
 {
 	if (t->state != L2TP_TUN_IDLE) return l2tp_ctrl_deadline(t);
-	uint8_t b[2];
-	t->cbs->random(t->cbs->ctx, b, 2);
-	t->local_tid = (uint16_t)(b[0] << 8 | b[1]);
-	if (t->local_tid == 0) t->local_tid = 1;
+	l2tp_ctrl_take_tid(t);
 	struct l2tp_msg m;
 	struct l2tp_hide_buf hb;
 	memset(&hb, 0, sizeof hb);

@@ -135,9 +135,16 @@ static void reap(struct srv *s);
 static void tunnel_check(struct stun *t);
 static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
+/* A tunnel gets this long from its SCCRQ to its SCCCN, however patient the retransmission
+ * settings (serve.l2tp) are and even when the peer acknowledges the SCCRP and says no more. */
+#define SRV_SETUP_MS 30000
+
 static void tunnel_arm(struct stun *t)
 {
-	arm(t->timer, &t->armed, l2tp_ctrl_deadline(&t->t));
+	uint64_t d = l2tp_ctrl_deadline(&t->t);
+	if (t->t.state == L2TP_TUN_WAIT_CTL_CONN && t->created_ms + SRV_SETUP_MS < d)
+		d = t->created_ms + SRV_SETUP_MS;
+	arm(t->timer, &t->armed, d);
 }
 
 static void sess_arm(struct ssess *ss);
@@ -725,6 +732,11 @@ void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause)
 static struct ssess *sess_new(struct stun *t, uint16_t lsid)
 {
 	struct srv *s = t->srv;
+	/* the tunnel's slot first: a session its tunnel does not list would outlive it */
+	unsigned slot = L2TP_CTRL_CALLS;
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS && slot == L2TP_CTRL_CALLS; i++)
+		if (!t->sess[i]) slot = i;
+	if (slot == L2TP_CTRL_CALLS || sess_by_sid(t, lsid)) return NULL;
 	struct ssess *ss = calloc(1, sizeof *ss);
 	if (!ss) return NULL;
 	ss->timer = evtimer_new(s->base, sess_timer_cb, ss);
@@ -774,11 +786,7 @@ static struct ssess *sess_new(struct stun *t, uint16_t lsid)
 		}
 		ppp_ccp_set_mppe(&ss->ppp, &ss->mppe[0], &ss->mppe[1]);
 	}
-	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-		if (!t->sess[i]) {
-			t->sess[i] = ss;
-			break;
-		}
+	t->sess[slot] = ss;
 	return ss;
 }
 
@@ -857,7 +865,8 @@ static void tun_call_up(void *ctx, uint16_t lsid)
 	struct srv *s = t->srv;
 	struct ssess *ss = sess_new(t, lsid);
 	if (!ss) {
-		srv_log(s, SC_L2TP, false, t, NULL, "call %u: no memory for a session, cleared", lsid);
+		srv_log(s, SC_L2TP, false, t, NULL,
+		        "call %u: no room for its session (memory, serve.limits.sessions), cleared", lsid);
 		l2tp_ctrl_call_close(&t->t, lsid, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_NO_RESOURCE,
 		                     "no resources", srv_now_ms());
 		return;
@@ -899,10 +908,34 @@ static void tun_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct stun *t = arg;
 	t->armed = L2TP_NEVER;
-	l2tp_ctrl_tick(&t->t, srv_now_ms());
+	uint64_t now = srv_now_ms();
+	l2tp_ctrl_tick(&t->t, now);
 	struct srv *s = t->srv;
+	if (t->t.state == L2TP_TUN_WAIT_CTL_CONN && now >= t->created_ms + SRV_SETUP_MS)
+		l2tp_ctrl_stop(&t->t, L2TP_STOP_GENERAL, 0, "no SCCCN within 30 s of the SCCRQ", now);
 	tunnel_check(t);
 	reap(s);
+}
+
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+/* The half-open list, newest first, and each member's count of half-open tunnels of its
+ * source (ho_same; see same_source): kept by these two, each one pass over the list. */
+static void half_open_add(struct stun *t)
+{
+	struct srv *s = t->srv;
+	t->ho_same = 1;
+	for (struct stun *o = s->half_open; o; o = o->ho_next)
+		if (same_source(&o->peer, &t->peer)) {
+			o->ho_same++;
+			t->ho_same++;
+		}
+	t->counted_half_open = true;
+	t->ho_prev = NULL;
+	t->ho_next = s->half_open;
+	if (s->half_open) s->half_open->ho_prev = t;
+	s->half_open = t;
+	s->nhalf_open++;
 }
 
 static void half_open_remove(struct stun *t)
@@ -914,14 +947,19 @@ static void half_open_remove(struct stun *t)
 	else s->half_open = t->ho_next;
 	if (t->ho_next) t->ho_next->ho_prev = t->ho_prev;
 	t->ho_next = t->ho_prev = NULL;
+	t->ho_same = 0;
 	if (s->nhalf_open) s->nhalf_open--;
+	for (struct stun *o = s->half_open; o; o = o->ho_next)
+		if (same_source(&o->peer, &t->peer) && o->ho_same) o->ho_same--;
 }
 
 static void tunnel_free(struct stun *t)
 {
 	struct srv *s = t->srv;
 	half_open_remove(t);
-	if (t->t.local_tid && s->tunnels[t->t.local_tid] == t) s->tunnels[t->t.local_tid] = NULL;
+	/* the automaton never changes the ID the server gave it (l2tp_ctrl.h): this is the
+	 * slot tunnel_new filled */
+	if (s->tunnels[t->t.local_tid] == t) s->tunnels[t->t.local_tid] = NULL;
 	if (s->ntunnels) s->ntunnels--;
 	s->st.tunnels_closed++;
 	event_free(t->timer);
@@ -932,9 +970,9 @@ static void tunnel_free(struct stun *t)
 static void tunnel_check(struct stun *t)
 {
 	struct srv *s = t->srv;
-	if (t->counted_half_open && t->t.state != L2TP_TUN_WAIT_CTL_CONN &&
-	    t->t.state != L2TP_TUN_IDLE)
-		half_open_remove(t);
+	/* half open until established: a set-up that failed stays in the list (and under its
+	 * limit) while it says its StopCCN */
+	if (t->counted_half_open && t->t.state == L2TP_TUN_ESTABLISHED) half_open_remove(t);
 	if (t->t.state == L2TP_TUN_DEAD) {
 		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
 			if (t->sess[i]) sess_end(t->sess[i], "tunnel-closed");
@@ -967,7 +1005,8 @@ static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *pee
 		.call_up = tun_call_up, .call_down = tun_call_down, .data = tun_data,
 	};
 	l2tp_ctrl_init(&t->t, &s->l2tp_conf, &t->cbs);
-	/* a free local tunnel ID, random to make blind injection harder */
+	/* the one place a local tunnel ID is chosen: a free slot, random to make blind
+	 * injection harder; the automaton keeps it for the tunnel's whole life */
 	uint16_t r;
 	rnd(NULL, (uint8_t *)&r, sizeof r);
 	for (unsigned k = 0; k < 65536; k++, r++) {
@@ -984,11 +1023,7 @@ static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *pee
 	}
 	s->tunnels[t->t.local_tid] = t;
 	s->ntunnels++;
-	s->nhalf_open++;
-	t->counted_half_open = true;
-	t->ho_next = s->half_open;
-	if (s->half_open) s->half_open->ho_prev = t;
-	s->half_open = t;
+	half_open_add(t);
 	s->st.tunnels_opened++;
 	return t;
 }
@@ -1000,6 +1035,101 @@ static void reap(struct srv *s)
 		s->dead_sessions = ss->next_dead;
 		sess_free(ss);
 	}
+}
+
+static int check_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int check_fail(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int check_tunnel(const struct srv *s, const struct stun *t, unsigned *nsess, char *why,
+                        size_t n)
+{
+	unsigned id = t->t.local_tid;
+	if (t->srv != s) return check_fail(why, n, "tunnel %u belongs to another server", id);
+	if (t->t.state == L2TP_TUN_DEAD) return check_fail(why, n, "tunnel %u is dead but kept", id);
+	if (t->counted_half_open && t->t.state == L2TP_TUN_ESTABLISHED)
+		return check_fail(why, n, "established tunnel %u is in the half-open list", id);
+	if (!t->counted_half_open &&
+	    (t->t.state == L2TP_TUN_IDLE || t->t.state == L2TP_TUN_WAIT_CTL_CONN))
+		return check_fail(why, n, "tunnel %u is setting up outside the half-open list", id);
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++) {
+		const struct ssess *ss = t->sess[i];
+		if (!ss) continue;
+		(*nsess)++;
+		const struct l2tp_call *c = l2tp_ctrl_call((struct l2tp_tunnel *)&t->t, ss->lsid);
+		if (ss->tun != t || ss->dead)
+			return check_fail(why, n, "tunnel %u lists session %u of another tunnel or dead", id,
+			                  ss->id);
+		if (!c || c->state != L2TP_CALL_ESTABLISHED)
+			return check_fail(why, n, "session %u (sid %u) of tunnel %u has no established call",
+			                  ss->id, ss->lsid, id);
+		if (s->sessions[ss->id % s->sess_cap] != ss)
+			return check_fail(why, n, "session %u is not in the session table", ss->id);
+		for (unsigned k = i + 1; k < L2TP_CTRL_CALLS; k++)
+			if (t->sess[k] && t->sess[k]->lsid == ss->lsid)
+				return check_fail(why, n, "tunnel %u has two sessions with sid %u", id, ss->lsid);
+	}
+	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++) {
+		const struct l2tp_call *c = &t->t.calls[i];
+		if (c->state != L2TP_CALL_ESTABLISHED) continue;
+		bool found = false;
+		for (unsigned k = 0; k < L2TP_CTRL_CALLS && !found; k++)
+			found = t->sess[k] && t->sess[k]->lsid == c->local_sid;
+		if (!found)
+			return check_fail(why, n, "established call %u of tunnel %u has no session",
+			                  c->local_sid, id);
+	}
+	return 0;
+}
+
+int srv_check_tables(const struct srv *s, char *why, size_t n)
+{
+	unsigned ntun = 0, nsess = 0, nho = 0;
+	for (unsigned i = 0; i < 65536; i++) {
+		const struct stun *t = s->tunnels[i];
+		if (!t) continue;
+		ntun++;
+		if (t->t.local_tid != i)
+			return check_fail(why, n, "slot %u holds the tunnel with ID %u", i, t->t.local_tid);
+		if (check_tunnel(s, t, &nsess, why, n) != 0) return -1;
+	}
+	if (ntun != s->ntunnels)
+		return check_fail(why, n, "%u tunnels in the table, %u counted", ntun, s->ntunnels);
+	const struct stun *prev = NULL;
+	for (const struct stun *t = s->half_open; t; prev = t, t = t->ho_next) {
+		if (++nho > ntun) return check_fail(why, n, "the half-open list is longer than the table");
+		if (t->ho_prev != prev || !t->counted_half_open || s->tunnels[t->t.local_tid] != t)
+			return check_fail(why, n, "half-open tunnel %u is not linked or not in the table",
+			                  t->t.local_tid);
+		unsigned same = 0;
+		for (const struct stun *o = s->half_open; o; o = o->ho_next)
+			same += same_source(&o->peer, &t->peer);
+		if (t->ho_same != same)
+			return check_fail(why, n, "half-open tunnel %u counts %u of its source, there are %u",
+			                  t->t.local_tid, t->ho_same, same);
+	}
+	if (nho != s->nhalf_open)
+		return check_fail(why, n, "%u tunnels in the half-open list, %u counted", nho, s->nhalf_open);
+	if (nho > (unsigned)s->cfg->serve.max_half_open || ntun > (unsigned)s->cfg->serve.max_tunnels)
+		return check_fail(why, n, "%u tunnels, %u half open: over the limits", ntun, nho);
+	unsigned live = 0;
+	for (unsigned i = 0; i < s->sess_cap; i++) {
+		const struct ssess *ss = s->sessions[i];
+		if (!ss) continue;
+		live++;
+		if (ss->dead || !ss->tun || s->tunnels[ss->tun->t.local_tid] != ss->tun)
+			return check_fail(why, n, "session %u has no live tunnel", ss->id);
+	}
+	if (live != s->nsessions || live != nsess)
+		return check_fail(why, n, "%u sessions in the table, %u counted, %u listed by tunnels",
+		                  live, s->nsessions, nsess);
+	return 0;
 }
 
 /* ---- datagrams ------------------------------------------------------------------------ */
@@ -1022,6 +1152,16 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
 	              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+/* One source for the share of the half-open table: an IPv4 address, or an IPv6 /64 (what
+ * one site is given, and what one attacker has to play with). */
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) return false;
+	if (a->ss_family == AF_INET) return same_host(a, b);
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, 8) == 0;
 }
 
 static uint32_t fnv(const uint8_t *p, size_t n)
@@ -1053,6 +1193,13 @@ static bool rate_ok(struct srv *s, const struct sockaddr_storage *p)
 	return ++r->count <= (uint32_t)limit;
 }
 
+/* The share of serve.limits.half_open one source may hold: a sixteenth, at least one. */
+static unsigned half_open_share(const struct srv *s)
+{
+	unsigned h = (unsigned)s->cfg->serve.max_half_open;
+	return h / 16 ? h / 16 : 1;
+}
+
 static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
                                 const uint8_t *buf, size_t len)
 {
@@ -1072,12 +1219,20 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 	const struct l2tp_avp *av = l2tp_find_avp(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
 	if (av && !av->hidden && av->val_len == 2) ptid = (uint16_t)(av->val[0] << 8 | av->val[1]);
 	uint32_t h = fnv(buf, len);
-	/* a half-open tunnel of this peer: a retransmitted SCCRQ, or a message to tunnel 0 */
+	/* One pass over the half-open tunnels: the one this datagram belongs to (a
+	 * retransmitted SCCRQ, or a message to tunnel 0 from a peer that could not read our
+	 * Assigned Tunnel ID), how many this source holds, and the tunnel a full table would
+	 * give up: the oldest of the source holding the most (the list is newest first). */
+	unsigned held = 0;
+	struct stun *victim = NULL;
 	for (struct stun *t = s->half_open; t; t = t->ho_next) {
-		if (t->t.state != L2TP_TUN_WAIT_CTL_CONN || !same_peer(&t->peer, peer)) continue;
+		if (!victim || t->ho_same >= victim->ho_same) victim = t;
+		if (!same_source(&t->peer, peer)) continue;
+		held++;
+		if (!same_peer(&t->peer, peer)) continue;
 		bool match = m.msg_type == L2TP_MSG_SCCRQ
 		             ? (ptid ? t->sccrq_peer_tid == ptid : t->sccrq_hash == h)
-		             : true;
+		             : t->t.state == L2TP_TUN_WAIT_CTL_CONN;
 		if (!match) continue;
 		l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
 		tunnel_check(t);
@@ -1092,24 +1247,51 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 			        srv_peer_text(&tmp, pt, sizeof pt));
 		return;
 	}
+	/* Admission. The half-open table is shared fairly between sources (same_source):
+	 * one holds at most its share; when the table is full a newcomer takes the place of the
+	 * oldest half-open tunnel of the source holding the most, provided that source
+	 * holds more than the newcomer's does, else the SCCRQ is refused. A client with one
+	 * tunnel in set-up thus loses it only to sources holding none, whatever the flood. */
 	const struct serve_conf *sc = &s->cfg->serve;
 	const char *why = NULL;
+	bool evict = false;
 	if (s->stopping) why = "the server is stopping";
 	else if (!rate_ok(s, peer)) {
 		s->st.refused_rate++;
 		why = "too many new tunnels from this address (serve.limits.new_tunnels_per_source)";
-	} else if (s->nhalf_open >= (unsigned)sc->max_half_open) {
+	} else if (held >= half_open_share(s)) {
+		s->st.refused_half_open++;
+		why = "too many half-open tunnels from this address (its share is a sixteenth of "
+		      "serve.limits.half_open)";
+	} else if (s->nhalf_open >= (unsigned)sc->max_half_open &&
+	           (!victim || victim->ho_same <= held)) {
 		s->st.refused_half_open++;
 		why = "too many tunnels half open (serve.limits.half_open)";
-	} else if (s->ntunnels >= (unsigned)sc->max_tunnels) {
-		s->st.refused_tunnels++;
-		why = "tunnel limit reached (serve.limits.tunnels)";
+	} else {
+		evict = s->nhalf_open >= (unsigned)sc->max_half_open;
+		if (s->ntunnels - (evict ? 1 : 0) >= (unsigned)sc->max_tunnels) {
+			s->st.refused_tunnels++;
+			why = "tunnel limit reached (serve.limits.tunnels)";
+		}
 	}
 	if (why) {
 		if (throttle(s))
 			srv_log(s, SC_L2TP, false, NULL, NULL, "SCCRQ from %s dropped: %s",
 			        srv_peer_text(&tmp, pt, sizeof pt), why);
 		return;
+	}
+	if (evict) {
+		/* forgotten without a word: its address may be forged and is owed nothing */
+		s->st.evicted_half_open++;
+		if (throttle(s)) {
+			char vt[80];
+			srv_log(s, SC_L2TP, false, victim, NULL,
+			        "half-open tunnel of %s (%u from that address) evicted for an SCCRQ from %s: "
+			        "serve.limits.half_open reached", srv_peer_text(victim, vt, sizeof vt),
+			        victim->ho_same, srv_peer_text(&tmp, pt, sizeof pt));
+		}
+		l2tp_ctrl_abort(&victim->t);
+		tunnel_check(victim);
 	}
 	struct stun *t = tunnel_new(s, peer, plen);
 	if (!t) {
@@ -1119,6 +1301,22 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 	t->sccrq_peer_tid = ptid;
 	t->sccrq_hash = h;
 	l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
+	if (t->t.state == L2TP_TUN_IDLE) {
+		/* the automaton did not start a control connection with it (no sequence
+		 * numbers, Ns other than 0): no state is kept for it */
+		s->st.malformed++;
+		if (throttle(s)) {
+			if (!m.has_seq)
+				srv_log(s, SC_L2TP, false, NULL, NULL,
+				        "SCCRQ from %s without sequence numbers dropped",
+				        srv_peer_text(&tmp, pt, sizeof pt));
+			else
+				srv_log(s, SC_L2TP, false, NULL, NULL,
+				        "SCCRQ from %s with Ns %u dropped: a control connection starts at Ns 0",
+				        srv_peer_text(&tmp, pt, sizeof pt), m.ns);
+		}
+		l2tp_ctrl_abort(&t->t);
+	}
 	tunnel_check(t);
 }
 

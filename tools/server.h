@@ -45,6 +45,7 @@ struct srv_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
 	uint64_t mppe_errors, clear_dropped;
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
+	uint64_t evicted_half_open;  /* half-open tunnels dropped to make room for a new SCCRQ */
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
 	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
 	uint64_t oversized;          /* datagrams, frames, packets too big for the buffers */
@@ -70,10 +71,11 @@ struct srv {
 	struct l2tp_ctrl_conf l2tp_conf;
 	struct ppp_session_conf ppp_conf;
 	uint32_t local_addr;         /* the server's PPP address (host order) */
-	/* tunnels, by local tunnel ID */
+	/* tunnels, by local tunnel ID: the server draws the ID (tunnel_new) and the automaton
+	 * keeps it, so s->tunnels[i]->t.local_tid == i for as long as the tunnel lives */
 	struct stun **tunnels;       /* [65536] */
 	unsigned ntunnels, nhalf_open;
-	struct stun *half_open;      /* tunnels waiting for their SCCCN */
+	struct stun *half_open;      /* tunnels never established, newest first */
 	/* sessions, by server-wide number */
 	struct ssess **sessions;     /* [max_sessions + 1], slot = number % cap */
 	unsigned sess_cap, nsessions;
@@ -116,8 +118,11 @@ struct stun {
 	struct event *timer;
 	uint64_t armed;
 	uint64_t created_ms;
-	bool counted_half_open;
+	bool counted_half_open;      /* not established yet: waiting for the SCCCN, or
+	                                saying the StopCCN of a set-up that failed */
 	struct stun *ho_next, *ho_prev; /* list of half-open tunnels */
+	unsigned ho_same;            /* half-open tunnels of this peer's source (its IPv4
+	                                address or IPv6 /64), itself included */
 	uint16_t sccrq_peer_tid;     /* Assigned Tunnel ID of the SCCRQ (0: hidden) */
 	uint32_t sccrq_hash;         /* of the SCCRQ datagram, to spot its retransmissions */
 	struct ssess *sess[L2TP_CTRL_CALLS];
@@ -166,6 +171,12 @@ void srv_destroy(struct srv *s);
 /* One datagram received from `peer`, as the socket handler passes it on. */
 void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
                   const uint8_t *buf, size_t len);
+/* The tables agree with each other and with the automata: every tunnel sits in the slot of
+ * its own ID, the half-open list holds exactly the tunnels not yet established with the
+ * right per-address counts, every session belongs to a live established call of its
+ * tunnel and every established call has one session. 0, or -1 with what is wrong in why
+ * (for the tests and the fuzz target; it walks every table). */
+int srv_check_tables(const struct srv *s, char *why, size_t n);
 uint64_t srv_now_ms(void);
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
              const struct ssess *ss, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

@@ -195,7 +195,8 @@ static json_t *view_stats(struct srv *s)
 	json_object_set_new(o, "sessions_up", json_integer(up));
 #define C(f) json_object_set_new(o, #f, json_integer((json_int_t)s->st.f))
 	C(rx_datagrams); C(tx_datagrams); C(rx_bytes); C(tx_bytes); C(malformed);
-	C(unknown_tunnel); C(refused_rate); C(refused_half_open); C(refused_tunnels);
+	C(unknown_tunnel); C(refused_rate); C(refused_half_open); C(evicted_half_open);
+	C(refused_tunnels);
 	C(refused_ports); C(tunnels_opened); C(tunnels_closed); C(sessions_up);
 	C(sessions_rejected); C(sessions_closed); C(auth_failures); C(icmp_echo);
 	C(data_dropped); C(filtered); C(mppe_errors); C(clear_dropped); C(oversized);

@@ -1143,6 +1143,94 @@ START_TEST(stopccn_to_tunnel_zero_during_setup)
 }
 END_TEST
 
+/* An SCCRQ of each kind the LNS answers or refuses: ok, unknown mandatory AVP (vendor 0
+ * and vendor-specific), bad version, a challenge without a secret, no tunnel ID. */
+static size_t sccrq_variant(int kind, uint8_t *buf, size_t cap)
+{
+	struct l2tp_msg m;
+	l2tp_msg_init_ctrl(&m, L2TP_MSG_SCCRQ, 0, 0, 0, 0);
+	l2tp_add_proto_version(&m, kind == 3 ? 2 : 1, 0);
+	l2tp_add_bytes(&m, L2TP_AVP_HOST_NAME, "x", 1);
+	l2tp_add_uint(&m, L2TP_AVP_FRAMING_CAP, 3);
+	if (kind != 5) l2tp_add_uint(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, 77);
+	static const uint8_t v[16] = {1, 2};
+	if (kind == 1) l2tp_add_raw(&m, 0, 250, true, false, v, 2);
+	if (kind == 2) l2tp_add_raw(&m, 311, 99, true, false, v, 2);
+	if (kind == 4) l2tp_add_bytes(&m, L2TP_AVP_CHALLENGE, v, sizeof v);
+	return l2tp_encode(&m, buf, cap);
+}
+
+START_TEST(owner_tunnel_id_never_changes)
+{
+	/* the server keys its table by the ID it gave the tunnel: no SCCRQ, however
+	 * poisoned, may make the automaton pick another (a dangling slot once) */
+	for (int kind = 0; kind <= 5; kind++) {
+		setup();
+		start();
+		LNS.t.local_tid = 4321;
+		uint8_t buf[256];
+		size_t n = sccrq_variant(kind, buf, sizeof buf);
+		ck_assert_uint_gt(n, 0);
+		feed(&LNS, buf, n);
+		ck_assert_msg(LNS.t.local_tid == 4321, "SCCRQ kind %d: tunnel ID %u", kind, LNS.t.local_tid);
+		ck_assert_int_eq(LNS.t.state, kind == 0 ? L2TP_TUN_WAIT_CTL_CONN
+		                              : kind == 5 ? L2TP_TUN_DEAD : L2TP_TUN_CLOSING);
+		if (kind == 5) {
+			ck_assert_uint_eq(N.nwire, 0);
+			continue;
+		}
+		/* the answer (SCCRP or StopCCN) names the owner's ID */
+		struct l2tp_msg out;
+		uint16_t said = 0;
+		ck_assert_int_eq(decode_wire(0, &out), 0);
+		ck_assert_uint_eq(out.msg_type, kind == 0 ? L2TP_MSG_SCCRP : L2TP_MSG_STOPCCN);
+		ck_assert(l2tp_ctrl_avp_u16(&LNS.t, &out, L2TP_AVP_ASSIGNED_TUNNEL_ID, &said));
+		ck_assert_uint_eq(said, 4321);
+		/* and later messages do not change it either: the same SCCRQ again, to tunnel 0 */
+		feed(&LNS, buf, n);
+		ck_assert_uint_eq(LNS.t.local_tid, 4321);
+	}
+	/* without an owner's choice the automaton draws one, once */
+	setup();
+	start();
+	uint8_t buf[256];
+	size_t n = sccrq_variant(1, buf, sizeof buf);
+	feed(&LNS, buf, n);
+	uint16_t drawn = LNS.t.local_tid;
+	ck_assert_uint_ne(drawn, 0);
+	feed(&LNS, buf, n);
+	ck_assert_uint_eq(LNS.t.local_tid, drawn);
+	/* a LAC keeps its owner's ID too */
+	setup();
+	start();
+	LAC.t.local_tid = 999;
+	l2tp_lac_open(&LAC.t, 0);
+	ck_assert_uint_eq(LAC.t.local_tid, 999);
+	run(N.now + 100);
+	ck_assert_int_eq(LAC.t.state, L2TP_TUN_ESTABLISHED);
+	ck_assert_uint_eq(LNS.t.peer_tid, 999);
+}
+END_TEST
+
+START_TEST(abort_forgets_without_a_word)
+{
+	setup();
+	establish();
+	uint16_t sid = l2tp_lac_call(&LAC.t, N.now);
+	ck_assert_uint_ne(sid, 0);
+	run(N.now + 100);
+	ck_assert_uint_eq(LNS.calls_up, 1);
+	unsigned sent = N.sent_count[0];
+	l2tp_ctrl_abort(&LNS.t);
+	ck_assert_int_eq(LNS.t.state, L2TP_TUN_DEAD);
+	ck_assert_uint_eq(LNS.calls_down, 1);
+	ck_assert_uint_eq(LNS.ports_used, 0);
+	ck_assert_uint_eq(l2tp_ctrl_deadline(&LNS.t), L2TP_NEVER);
+	run(N.now + 60000);
+	ck_assert_uint_eq(N.sent_count[0], sent);
+}
+END_TEST
+
 START_TEST(memory_per_tunnel)
 {
 	/* a Windows client brings its own tunnel and one call: tunnel and PPP link together
@@ -1181,6 +1269,8 @@ static Suite *suite(void)
 	tcase_add_test(t, policy_reject_clears_call_with_cdn);
 	tcase_add_test(t, wen_noted);
 	tcase_add_test(t, stopccn_to_tunnel_zero_during_setup);
+	tcase_add_test(t, owner_tunnel_id_never_changes);
+	tcase_add_test(t, abort_forgets_without_a_word);
 	tcase_add_test(t, memory_per_tunnel);
 	suite_add_tcase(s, t);
 	return s;
