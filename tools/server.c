@@ -246,13 +246,15 @@ static void ppp_event_cb(void *ctx, enum ppp_log kind, const char *text)
 	if (kind == PPP_LOG_AUTH_FAIL) ss->srv->st.auth_failures++;
 }
 
+/* -1 unknown user, -2 no password to check against (ppp_auth.h): either is a rejection. */
 static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
 {
 	struct ssess *ss = ctx;
 	const struct user *u = config_find_user(ss->srv->cfg, user);
-	if (!u || !u->password) return -1;
+	if (!u) return -1;
+	if (!u->password) return -2;
 	size_t n = strlen(u->password);
-	if (n + 1 > cap) return -1;
+	if (n + 1 > cap) return -2;
 	memcpy(buf, u->password, n + 1);
 	return (int)n;
 }
@@ -315,7 +317,8 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		.user = user,
 		.method = cfg_method(method),
 		.cred = cred == PPP_CRED_OK ? ADMIT_CRED_OK
-		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER : ADMIT_CRED_BAD,
+		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER
+		        : cred == PPP_CRED_BAD ? ADMIT_CRED_BAD : ADMIT_CRED_ERROR,
 		.tunnel = TUN_L2TP,
 		.encryption = link_encryption(s),
 		.any_encryption = true,
