@@ -229,7 +229,7 @@ void sbuf_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf
  * byte and the backslash become \xNN, so a newline cannot start a forged log line, an
  * escape sequence never reaches a terminal, invalid UTF-8 never reaches JSON, and the
  * original bytes can be read back. Stops before a character that would not fit in `cap`;
- * always NUL-terminated (cap > 0). Returns the length written. The one escaping helper:
+ * always NUL-terminated (cap > 0). Returns the length written. The one escaping function:
  * logs, `show` views, accounting records and decoder summaries all use it. */
 size_t text_printable(const uint8_t *p, size_t n, char *out, size_t cap);
 /* Room text_printable needs for n bytes, the NUL included. */
