@@ -153,21 +153,16 @@ static int decide_once(const struct config *c, const struct admit_req *q, struct
 	snprintf(a->time_text, sizeof a->time_text, "%s", when);
 	if (attempt_parse_time(when, &a->minute_of_week, &a->local_epoch) != 0)
 		a->minute_of_week = 0;
-	/* credentials: the authenticator checked them; the engine still makes the decision */
+	/* credentials: the authenticator checked them; the engine still makes the decision.
+	 * A match gives the engine the account's own password, so its step passes as it does
+	 * for `policy test` with the right password; anything else fails it. */
 	const struct user *u = config_find_user(c, q->user ? q->user : "");
-	if (u && u->password) {
-		if (q->cred == ADMIT_CRED_OK) {
-			a->password = strdup(u->password);
-		} else if (q->cred == ADMIT_CRED_BAD) {
-			size_t n = strlen(u->password);
-			a->password = malloc(n + 2); /* certainly not the password */
-			if (a->password) {
-				memcpy(a->password, u->password, n);
-				a->password[n] = '\x7f';
-				a->password[n + 1] = 0;
-			}
-		}
-	}
+	if (q->cred == ADMIT_CRED_OK && u && u->password)
+		a->password = strdup(u->password);
+	if (q->cred == ADMIT_CRED_BAD && u && u->password)
+		a->cred_failed = ATTEMPT_CRED_WRONG;
+	else if (q->cred != ADMIT_CRED_OK || (u && !a->password))
+		a->cred_failed = ATTEMPT_CRED_UNCHECKED;
 	/* the live counters, on a copy of the configuration's server settings */
 	struct config live = *c;
 	live.server.ports_in_use[q->tunnel] = q->ports_in_use;

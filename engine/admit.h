@@ -47,7 +47,11 @@ static inline uint64_t addr_pool_clients(const struct addr_pool *p)
 }
 
 /* ---- admission -------------------------------------------------------------------- */
-enum admit_cred { ADMIT_CRED_OK, ADMIT_CRED_BAD, ADMIT_CRED_UNKNOWN_USER };
+/* What the PPP authenticator found. Anything but OK is a rejection: for a user the
+ * configuration knows, the engine's credentials step fails (691), whether the password
+ * was wrong or could not be checked at all (no password the server can use, a lookup
+ * that failed); for an unknown user the account step does. Never "not checked". */
+enum admit_cred { ADMIT_CRED_OK, ADMIT_CRED_BAD, ADMIT_CRED_UNKNOWN_USER, ADMIT_CRED_ERROR };
 
 struct admit_req {
 	const char *user;

@@ -11,6 +11,13 @@
 #include <stdint.h>
 #include "config.h"
 
+/* What the server's authenticator found, when it did not find the password right. */
+enum attempt_cred {
+	ATTEMPT_CRED_CHECK = 0,   /* the engine compares `password` (files, or a match) */
+	ATTEMPT_CRED_WRONG,       /* the password does not match */
+	ATTEMPT_CRED_UNCHECKED,   /* it could not be checked: no password the server can use */
+};
+
 struct attempt {
 	char *label;              /* "name" of the attempt, or NULL */
 	char *file;               /* the file it came from (evidence), may be NULL */
@@ -19,6 +26,9 @@ struct attempt {
 	char *user_name;
 	struct user *inline_user; /* owned; NULL when the user is looked up by name */
 	char *password;           /* NULL: credentials are not checked */
+	uint8_t cred_failed;      /* set by the server (engine/admit.c), enum attempt_cred: its
+	                             authenticator found the password wrong or could not check
+	                             it; the credentials step fails whatever `password` says */
 	char time_text[24];       /* "2026-11-23T09:30" as given */
 	unsigned minute_of_week;  /* Sunday 00:00 = 0 */
 	int64_t local_epoch;      /* the local clock time read as UTC seconds */

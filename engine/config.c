@@ -11,6 +11,7 @@
 #include "config.h"
 #include "embedded.h"
 #include "jsonpos.h"
+#include "ppp_auth.h"
 
 /* ---- names ------------------------------------------------------------------------- */
 const char *const auth_method_names[] = {"pap", "spap", "chap", "mschap", "mschapv2", "eap",
@@ -1224,6 +1225,22 @@ static void load_user(struct ld *l, json_t *o, struct user *u)
 	const char *name = get_str(l, o, "name", true);
 	u->name = xstrdup(name ? name : "?");
 	u->password = xstrdup(get_str(l, o, "password", false));
+	/* what `vnet serve` can carry and check (engine/ppp_auth.h): refused here, so that no
+	 * account exists whose credentials the server would have to skip */
+	if (name && strlen(name) > PPP_AUTH_USER_MAX) {
+		struct mark m = push_key(l, "name");
+		problem(l, "the name is %zu bytes long; the server reads user names of at most %d "
+		        "bytes (a Windows name of 256 characters with its domain fits)",
+		        strlen(name), PPP_AUTH_USER_MAX);
+		pop(l, m);
+	}
+	if (u->password && strlen(u->password) > PPP_AUTH_PASSWORD_MAX) {
+		struct mark m = push_key(l, "password");
+		problem(l, "the password is %zu bytes long; the server checks passwords of at most "
+		        "%d bytes (the longest PAP carries; MS-CHAPv2 carries 256 UTF-16 characters)",
+		        strlen(u->password), PPP_AUTH_PASSWORD_MAX);
+		pop(l, m);
+	}
 	u->groups = get_group_list(l, o, "groups", &u->ngroups);
 	u->dialin = (enum dialin)get_enum(l, o, "dialin", dialin_names, DIALIN_POLICY);
 	const char *ip = get_str(l, o, "static_ip", false);

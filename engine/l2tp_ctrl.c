@@ -504,14 +504,9 @@ static void result_text(const struct l2tp_avp *rc, char *out, size_t cap)
 {
 	out[0] = 0;
 	if (!rc || rc->kind != L2TP_KIND_RESULT || !rc->v.result.msg || cap < 4) return;
-	size_t n = rc->v.result.msg_len, o = 0;
-	out[o++] = ':';
-	out[o++] = ' ';
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		uint8_t c = rc->v.result.msg[i];
-		out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	out[o] = 0;
+	out[0] = ':';
+	out[1] = ' ';
+	text_printable(rc->v.result.msg, rc->v.result.msg_len, out + 2, cap - 2);
 }
 
 static void peer_stopped(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t now)
@@ -549,10 +544,8 @@ static void lns_sccrq(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t 
 	l2tp_ctrl_take_tid(t);
 	uint8_t host[64];
 	size_t hn = 0;
-	if (l2tp_ctrl_avp(t, m, L2TP_AVP_HOST_NAME, host, sizeof host - 1, &hn) == 1) {
-		for (size_t i = 0; i < hn; i++) t->peer_host[i] = host[i] >= 0x20 && host[i] < 0x7f ? (char)host[i] : '?';
-		t->peer_host[hn] = 0;
-	}
+	if (l2tp_ctrl_avp(t, m, L2TP_AVP_HOST_NAME, host, sizeof host - 1, &hn) == 1)
+		text_printable(host, hn, t->peer_host, sizeof t->peer_host);
 	uint16_t rws;
 	if (l2tp_ctrl_avp_u16(t, m, L2TP_AVP_RECV_WINDOW_SIZE, &rws) && rws > 0)
 		t->peer_rwin = rws;
@@ -608,7 +601,7 @@ static void lns_scccn(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t 
 		uint8_t want[16];
 		int rc = l2tp_ctrl_avp(t, m, L2TP_AVP_CHALLENGE_RESPONSE, got, sizeof got, &n);
 		if (rc != 1 || n != 16 || l2tp_ctrl_chal_response(t, L2TP_MSG_SCCCN, t->challenge, 16, want) != 0 ||
-		    memcmp(got, want, 16) != 0) {
+		    !secret_equal(got, want, 16)) {
 			l2tp_ctrl_fail(t, STOP_NOT_AUTHORIZED, 0,
 			               rc == 1 ? "tunnel authentication failed: wrong Challenge Response "
 			                         "(shared secrets differ)"

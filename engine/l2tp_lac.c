@@ -68,18 +68,15 @@ static void lac_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t 
 	if (l2tp_ctrl_avp_u16(t, m, L2TP_AVP_RECV_WINDOW_SIZE, &rws) && rws > 0) t->peer_rwin = rws;
 	uint8_t host[64];
 	size_t hn = 0;
-	if (l2tp_ctrl_avp(t, m, L2TP_AVP_HOST_NAME, host, sizeof host - 1, &hn) == 1) {
-		for (size_t i = 0; i < hn; i++)
-			t->peer_host[i] = host[i] >= 0x20 && host[i] < 0x7f ? (char)host[i] : '?';
-		t->peer_host[hn] = 0;
-	}
+	if (l2tp_ctrl_avp(t, m, L2TP_AVP_HOST_NAME, host, sizeof host - 1, &hn) == 1)
+		text_printable(host, hn, t->peer_host, sizeof t->peer_host);
 	if (t->challenged) {
 		uint8_t got[32], want[16];
 		size_t n = 0;
 		int rc = l2tp_ctrl_avp(t, m, L2TP_AVP_CHALLENGE_RESPONSE, got, sizeof got, &n);
 		if (rc != 1 || n != 16 ||
 		    l2tp_ctrl_chal_response(t, L2TP_MSG_SCCRP, t->challenge, 16, want) != 0 ||
-		    memcmp(got, want, 16) != 0) {
+		    !secret_equal(got, want, 16)) {
 			l2tp_ctrl_fail(t, STOP_NOT_AUTHORIZED, 0,
 			               rc == 1 ? "tunnel authentication failed: wrong Challenge Response "
 			                         "from the LNS (shared secrets differ)"

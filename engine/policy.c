@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "diag.h"
 #include "policy.h"
 
 const struct reason_info policy_reasons[R_N] = {
@@ -774,9 +775,12 @@ int policy_evaluate(const struct config *c, const struct attempt *a, struct poli
 		goto done;
 	}
 	step(&e, ST_LOCKED, V_PASS, -1, -1, 0);
-	if (!a->password || !e.u->password) {
+	if (a->cred_failed != ATTEMPT_CRED_CHECK) {
+		fail(&e, ST_CREDENTIALS, R_BAD_CREDENTIALS, -1, a->cred_failed == ATTEMPT_CRED_UNCHECKED);
+		goto done;
+	} else if (!a->password || !e.u->password) {
 		step(&e, ST_CREDENTIALS, V_SKIP, -1, -1, a->password ? 1 : 0);
-	} else if (strcmp(a->password, e.u->password) != 0) {
+	} else if (!secret_text_equal(a->password, e.u->password)) {
 		fail(&e, ST_CREDENTIALS, R_BAD_CREDENTIALS, -1, 0);
 		goto done;
 	} else {
@@ -1027,11 +1031,15 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 	case ST_CREDENTIALS:
 		o->check = "credentials";
 		E("the account's password");
-		A("%s", a->password ? "a password" : "(no password given)");
+		A("%s", a->cred_failed == ATTEMPT_CRED_UNCHECKED ? "credentials the server could not check"
+		        : a->password || a->cred_failed ? "a password" : "(no password given)");
 		if (u) W("%s.password", u->path);
 		if (s->verdict == V_SKIP)
 			N("%s", s->aux ? "not checked: the account has no password in the configuration"
 			               : "not checked: the attempt gives no password");
+		else if (s->verdict == V_FAIL && s->aux)
+			N("%s", "the server could not check the password: it has none it can use for "
+			        "this account");
 		else
 			N("%s", ok ? "the password matches" : "the password does not match");
 		break;

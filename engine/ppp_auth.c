@@ -7,6 +7,9 @@
 
 #include "mschap.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 const struct tok ppp_auth_method_names[] = {
 	{PPP_AUTH_NONE, "none"},
 	{PPP_AUTH_PAP, "PAP"},
@@ -34,7 +37,7 @@ static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
 static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
 {
 	if (!a->cbs->event) return;
-	char line[200];
+	char line[PPP_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
@@ -152,18 +155,19 @@ static void finish(struct ppp_auth *a, bool ok, unsigned err)
 {
 	a->state = ok ? PPP_AUTH_SUCCESS : PPP_AUTH_FAILED;
 	a->win_error = ok ? 0 : err;
+	if (ok && a->role == PPP_AUTH_AUTHENTICATOR) a->user_fixed = true;
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
 	if (a->cbs->done) a->cbs->done(a->cbs->ctx, ok, a->win_error);
 }
 
-/* Keep MD4(MD4(password)) after an MS-CHAPv2 success: the MPPE master key needs it. */
+/* Keep MD4(MD4(password)) for an MS-CHAPv2 success: the MPPE master key needs it. */
 static void keep_hash_hash(struct ppp_auth *a, const char *pw, size_t n)
 {
 	uint8_t h[16];
 	a->have_hash_hash = mschap_nt_password_hash(pw, n, h) == 0 &&
 	                    mschap_hash_nt_password_hash(h, a->pw_hash_hash) == 0;
-	memset(h, 0, sizeof h);
+	OPENSSL_cleanse(h, sizeof h);
 }
 
 int ppp_auth_mppe_master_key(const struct ppp_auth *a, uint8_t out[16])
@@ -171,6 +175,14 @@ int ppp_auth_mppe_master_key(const struct ppp_auth *a, uint8_t out[16])
 	if (a->method != PPP_AUTH_MSCHAPV2 || a->state != PPP_AUTH_SUCCESS || !a->have_hash_hash)
 		return -1;
 	return mppe_master_key(a->pw_hash_hash, a->nt_response, out);
+}
+
+/* A user name or other peer text for the log: escaped (text_printable). */
+#define USER_TEXT_SIZE TEXT_PRINTABLE_SIZE(PPP_AUTH_USER_MAX)
+static const char *shown(const char *s, char *buf, size_t n)
+{
+	text_printable_str(s, buf, n);
+	return buf;
 }
 
 /* ---- authenticator --------------------------------------------------------------- */
@@ -187,27 +199,72 @@ static void new_challenge(struct ppp_auth *a)
 	a->cbs->random(a->cbs->ctx, a->challenge, sizeof a->challenge);
 }
 
-/* Copy a peer-supplied name; false when it does not fit or holds a NUL. */
+/* Copy a peer-supplied name; false when it is longer than PPP_AUTH_USER_MAX or holds a
+ * NUL (the name then reads "(unreadable)" and the attempt is rejected). */
 static bool take_user(struct ppp_auth *a, const uint8_t *p, size_t n)
 {
-	if (n >= sizeof a->user || memchr(p, 0, n)) return false;
-	memcpy(a->user, p, n);
+	if (n > PPP_AUTH_USER_MAX || (n && memchr(p, 0, n))) {
+		char t[USER_TEXT_SIZE];
+		text_printable(p, n < PPP_AUTH_USER_MAX ? n : PPP_AUTH_USER_MAX, t, sizeof t);
+		logf_(a, PPP_LOG_INFO, "user name of %zu bytes not read (%s): %s%s", n,
+		      n > PPP_AUTH_USER_MAX ? "longer than " STR(PPP_AUTH_USER_MAX) " bytes"
+		                            : "it holds a NUL byte",
+		      t, n > PPP_AUTH_USER_MAX ? "..." : "");
+		if (!a->user_fixed) snprintf(a->user, sizeof a->user, "(unreadable)");
+		return false;
+	}
+	if (a->user_fixed && (strlen(a->user) != n || (n && memcmp(a->user, p, n) != 0))) {
+		/* the link stays the user it was admitted as (show, accounting, disconnect) */
+		char t[USER_TEXT_SIZE], u[USER_TEXT_SIZE];
+		text_printable(p, n, t, sizeof t);
+		logf_(a, PPP_LOG_INFO, "re-authentication as user=%s refused: the link belongs to "
+		      "user=%s", t, shown(a->user, u, sizeof u));
+		return false;
+	}
+	if (n) memcpy(a->user, p, n);
 	a->user[n] = 0;
 	return true;
 }
 
-static bool same_bytes(const uint8_t *x, const uint8_t *y, size_t n)
+/* Forget what a successful MS-CHAPv2 check prepared. */
+static void forget_success(struct ppp_auth *a)
 {
-	uint8_t d = 0;
-	for (size_t i = 0; i < n; i++) d |= (uint8_t)(x[i] ^ y[i]);
-	return d == 0;
+	OPENSSL_cleanse(a->auth_resp, sizeof a->auth_resp);
+	OPENSSL_cleanse(a->pw_hash_hash, sizeof a->pw_hash_hash);
+	a->have_auth_resp = false;
+	a->have_hash_hash = false;
+}
+
+/* MS-CHAPv2 credentials that matched: the Success text and the MPPE hash are computed
+ * now, while the password is at hand, so admission never needs it again. */
+static bool prepare_success(struct ppp_auth *a, const char *pw, size_t n)
+{
+	const char *u = ppp_auth_strip_domain(a->user);
+	a->have_auth_resp = mschap2_authenticator_response(pw, n, a->nt_response, a->peer_challenge,
+	                                                   a->challenge, u, strlen(u),
+	                                                   a->auth_resp) == 0;
+	keep_hash_hash(a, pw, n);
+	if (!a->have_auth_resp) forget_success(a);
+	return a->have_auth_resp;
 }
 
 /* Ask the admission callback and act on the verdict. `cred` came from the check. */
 static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 {
+	char ut[USER_TEXT_SIZE];
+	if (cred == PPP_CRED_OK && a->method == PPP_AUTH_MSCHAPV2 && !a->have_auth_resp)
+		cred = PPP_CRED_ERROR; /* no Success could prove we know the password */
 	struct ppp_admit v = a->cbs->admit(a->cbs->ctx, a->user, (enum ppp_auth_method)a->method, cred);
+	if (v.accept && cred != PPP_CRED_OK) {
+		/* credentials that did not match, or could not be checked, are never a pass */
+		logf_(a, PPP_LOG_INFO, "admission accepted user=%s without matching credentials "
+		      "(%s): refused", shown(a->user, ut, sizeof ut), tok_name(ppp_cred_names, cred));
+		v.accept = false;
+		v.win_error = PPP_WINERR_AUTH_FAILURE;
+		v.message = NULL;
+	}
 	unsigned err = v.accept ? 0 : (v.win_error ? v.win_error : PPP_WINERR_AUTH_FAILURE);
+	if (!v.accept) forget_success(a);
 	a->reply_id = a->id;
 	if (a->method == PPP_AUTH_PAP) {
 		a->reply_code = v.accept ? PAP_AUTH_ACK : PAP_AUTH_NAK;
@@ -221,25 +278,10 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 		resend_reply(a);
 	} else {
 		if (v.accept) {
-			char pw[257];
-			int n = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
-			char sresp[43];
-			const char *u = ppp_auth_strip_domain(a->user);
-			if (n < 0 || mschap2_authenticator_response(pw, (size_t)n, a->nt_response,
-			                                            a->peer_challenge, a->challenge, u,
-			                                            strlen(u), sresp) != 0) {
-				memset(pw, 0, sizeof pw);
-				/* no password to prove ourselves with: cannot send a valid Success */
-				v.accept = false;
-				err = PPP_WINERR_AUTH_FAILURE;
-			} else {
-				keep_hash_hash(a, pw, (size_t)n);
-				memset(pw, 0, sizeof pw);
-				a->reply_code = CHAP_SUCCESS;
-				snprintf(a->reply_msg, sizeof a->reply_msg, "%s M=%s", sresp,
-				         v.message ? v.message : "Access granted");
-				resend_reply(a);
-			}
+			a->reply_code = CHAP_SUCCESS;
+			snprintf(a->reply_msg, sizeof a->reply_msg, "%s M=%s", a->auth_resp,
+			         v.message ? v.message : "Access granted");
+			resend_reply(a);
 		}
 		if (!v.accept && err == PPP_WINERR_PASSWD_EXPIRED && a->cbs->change_password &&
 		    !a->changed && cred == PPP_CRED_OK) {
@@ -254,7 +296,7 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 			a->change_wait = true;
 			a->deadline = PPP_NEVER;
 			logf_(a, PPP_LOG_INFO, "password expired user=%s: waiting for Change-Password",
-			      a->user);
+			      shown(a->user, ut, sizeof ut));
 			return;
 		}
 		if (!v.accept) {
@@ -271,58 +313,99 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 				a->retry_wait = true;
 				a->deadline = PPP_NEVER;
 				logf_(a, PPP_LOG_INFO, "auth retry user=%s method=%s error=%u (%u of %u)",
-				      a->user, method_name(a->method), err, a->retries, a->conf->max_retries);
+				      shown(a->user, ut, sizeof ut), method_name(a->method), err, a->retries,
+				      a->conf->max_retries);
 				return;
 			}
 		}
 	}
 	if (v.accept)
-		logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=%s", a->user, method_name(a->method));
+		logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=%s", shown(a->user, ut, sizeof ut),
+		      method_name(a->method));
 	else
-		logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=%s result=%s error=%u", a->user,
-		      method_name(a->method), tok_name(ppp_cred_names, cred), err);
+		logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=%s result=%s error=%u",
+		      shown(a->user, ut, sizeof ut), method_name(a->method),
+		      tok_name(ppp_cred_names, cred), err);
 	(void)now;
 	finish(a, v.accept, err);
 }
 
-static enum ppp_cred check_password(struct ppp_auth *a, const uint8_t *given, size_t n)
+/* The user's password from the owner into pw (PPP_AUTH_PASSWORD_MAX + 1 bytes, zeroed
+ * first): its length, or -1 with *why saying why there is none. */
+static int get_password(struct ppp_auth *a, char *pw, enum ppp_cred *why)
 {
-	char pw[257];
-	int len = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
-	if (len < 0) return PPP_CRED_NO_USER;
-	enum ppp_cred c = (size_t)len == n && same_bytes((const uint8_t *)pw, given, n)
-	                      ? PPP_CRED_OK : PPP_CRED_BAD;
-	memset(pw, 0, sizeof pw);
+	memset(pw, 0, PPP_AUTH_PASSWORD_MAX + 1);
+	int len = a->cbs->password ? a->cbs->password(a->cbs->ctx, a->user, pw,
+	                                               PPP_AUTH_PASSWORD_MAX + 1) : -2;
+	if (len == -1) {
+		*why = PPP_CRED_NO_USER;
+		return -1;
+	}
+	if (len < 0 || len > PPP_AUTH_PASSWORD_MAX || pw[len] != 0) {
+		*why = PPP_CRED_ERROR;
+		return -1;
+	}
+	return len;
+}
+
+/* PAP: both passwords zero-padded to the longest PAP carries and compared whole, their
+ * lengths without a branch: neither the length nor the first difference shows in the time. */
+static enum ppp_cred check_pap(struct ppp_auth *a, const uint8_t *given, size_t n)
+{
+	char pw[PPP_AUTH_PASSWORD_MAX + 1];
+	uint8_t got[PPP_AUTH_PASSWORD_MAX + 1];
+	enum ppp_cred c = PPP_CRED_ERROR;
+	int len = get_password(a, pw, &c);
+	if (len >= 0) {
+		memset(got, 0, sizeof got);
+		if (n) memcpy(got, given, n < sizeof got ? n : sizeof got);
+		c = secret_equal_padded((const uint8_t *)pw, (size_t)len, got, n, sizeof got)
+		    ? PPP_CRED_OK : PPP_CRED_BAD;
+		OPENSSL_cleanse(got, sizeof got);
+	}
+	OPENSSL_cleanse(pw, sizeof pw);
 	return c;
 }
 
 static enum ppp_cred check_chap_md5(struct ppp_auth *a, const uint8_t *value, size_t n)
 {
 	if (n != 16) return PPP_CRED_ERROR;
-	char pw[257];
-	int len = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
-	if (len < 0) return PPP_CRED_NO_USER;
-	uint8_t want[16];
-	chap_md5_response(a->id, (const uint8_t *)pw, (size_t)len, a->challenge, 16, want);
-	memset(pw, 0, sizeof pw);
-	return same_bytes(want, value, 16) ? PPP_CRED_OK : PPP_CRED_BAD;
+	char pw[PPP_AUTH_PASSWORD_MAX + 1];
+	enum ppp_cred c = PPP_CRED_ERROR;
+	int len = get_password(a, pw, &c);
+	if (len >= 0) {
+		uint8_t want[16];
+		chap_md5_response(a->id, (const uint8_t *)pw, (size_t)len, a->challenge, 16, want);
+		c = secret_equal(want, value, 16) ? PPP_CRED_OK : PPP_CRED_BAD;
+		OPENSSL_cleanse(want, sizeof want);
+	}
+	OPENSSL_cleanse(pw, sizeof pw);
+	return c;
 }
 
 static enum ppp_cred check_mschapv2(struct ppp_auth *a, const struct ppp_chap *c)
 {
+	forget_success(a);
 	if (c->value_len != 49) return PPP_CRED_ERROR;
 	memcpy(a->peer_challenge, c->value, 16);
 	memcpy(a->nt_response, c->value + 24, 24);
-	char pw[257];
-	int len = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
-	if (len < 0) return PPP_CRED_NO_USER;
-	uint8_t want[24];
-	const char *u = ppp_auth_strip_domain(a->user);
-	int rc = mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), pw, (size_t)len,
-	                             want);
-	memset(pw, 0, sizeof pw);
-	if (rc != 0) return PPP_CRED_ERROR;
-	return same_bytes(want, a->nt_response, 24) ? PPP_CRED_OK : PPP_CRED_BAD;
+	char pw[PPP_AUTH_PASSWORD_MAX + 1];
+	enum ppp_cred r = PPP_CRED_ERROR;
+	int len = get_password(a, pw, &r);
+	if (len >= 0) {
+		uint8_t want[24];
+		const char *u = ppp_auth_strip_domain(a->user);
+		if (mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), pw,
+		                        (size_t)len, want) != 0)
+			r = PPP_CRED_ERROR;
+		else if (!secret_equal(want, a->nt_response, 24))
+			r = PPP_CRED_BAD;
+		else
+			r = prepare_success(a, pw, (size_t)len) ? PPP_CRED_OK : PPP_CRED_ERROR;
+		OPENSSL_cleanse(want, sizeof want);
+	}
+	OPENSSL_cleanse(pw, sizeof pw);
+	return r;
 }
 
 /* MS-CHAPv2 Change-Password (RFC 2759 section 7): the new password arrives encrypted
@@ -332,10 +415,14 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 {
 	a->change_wait = false;
 	a->reply_id = a->id;
-	char oldpw[257], newpw[257];
+	forget_success(a);
+	/* the new password decrypts to at most 256 UTF-16 characters: 1024 UTF-8 bytes */
+	char oldpw[PPP_AUTH_PASSWORD_MAX + 1], newpw[1025];
 	uint8_t old_hash[16], new_hash[16], want[24], enc_hash[16];
 	const char *why = NULL;
-	int n = a->cbs->password(a->cbs->ctx, a->user, oldpw, sizeof oldpw);
+	enum ppp_cred oc = PPP_CRED_ERROR;
+	int n = get_password(a, oldpw, &oc);
+	memset(newpw, 0, sizeof newpw);
 	if (!c->enc_password || !c->enc_hash || !c->peer_challenge || !c->nt_response)
 		why = "malformed Change-Password packet";
 	else if (n < 0 || mschap_nt_password_hash(oldpw, (size_t)n, old_hash) != 0)
@@ -344,7 +431,7 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 		why = "the new password does not decrypt with the old password's hash";
 	else if (mschap_nt_password_hash(newpw, strlen(newpw), new_hash) != 0 ||
 	         mschap2_old_hash_encrypted(new_hash, old_hash, enc_hash) != 0 ||
-	         !same_bytes(enc_hash, c->enc_hash, 16))
+	         !secret_equal(enc_hash, c->enc_hash, 16))
 		why = "the encrypted hash does not match: the peer does not know the old password";
 	else {
 		memcpy(a->peer_challenge, c->peer_challenge, 16);
@@ -352,8 +439,13 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 		const char *u = ppp_auth_strip_domain(a->user);
 		if (mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), newpw,
 		                        strlen(newpw), want) != 0 ||
-		    !same_bytes(want, a->nt_response, 24))
+		    !secret_equal(want, a->nt_response, 24))
 			why = "the NT-Response was not computed with the new password";
+		else if (strlen(newpw) > PPP_AUTH_PASSWORD_MAX)
+			why = "the new password is longer than the server keeps ("
+			      STR(PPP_AUTH_PASSWORD_MAX) " bytes)";
+		else if (!prepare_success(a, newpw, strlen(newpw)))
+			why = "the new password cannot be hashed";
 		else if (a->cbs->change_password(a->cbs->ctx, a->user, newpw) != 0)
 			why = "the new password was not accepted";
 	}
@@ -361,8 +453,12 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 	OPENSSL_cleanse(newpw, sizeof newpw);
 	OPENSSL_cleanse(old_hash, sizeof old_hash);
 	OPENSSL_cleanse(new_hash, sizeof new_hash);
+	OPENSSL_cleanse(want, sizeof want);
+	char ut[USER_TEXT_SIZE];
 	if (why) {
-		logf_(a, PPP_LOG_AUTH_FAIL, "password change refused user=%s: %s", a->user, why);
+		forget_success(a);
+		logf_(a, PPP_LOG_AUTH_FAIL, "password change refused user=%s: %s",
+		      shown(a->user, ut, sizeof ut), why);
 		a->reply_code = CHAP_FAILURE;
 		ppp_auth_mschapv2_failure(PPP_WINERR_AUTH_FAILURE, false, a->challenge,
 		                          "password change refused", a->reply_msg, sizeof a->reply_msg);
@@ -371,7 +467,7 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 		return;
 	}
 	a->changed = true;
-	logf_(a, PPP_LOG_INFO, "password changed user=%s", a->user);
+	logf_(a, PPP_LOG_INFO, "password changed user=%s", shown(a->user, ut, sizeof ut));
 	decide(a, PPP_CRED_OK, now); /* admission again, with the new password in place */
 }
 
@@ -387,9 +483,7 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		a->id = m->pap.id;
 		enum ppp_cred cred = PPP_CRED_ERROR;
 		if (take_user(a, m->pap.peer_id, m->pap.peer_id_len))
-			cred = check_password(a, m->pap.password, m->pap.password_len);
-		else
-			snprintf(a->user, sizeof a->user, "(unreadable)");
+			cred = check_pap(a, m->pap.password, m->pap.password_len);
 		decide(a, cred, now);
 		return;
 	}
@@ -427,7 +521,7 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 	}
 	enum ppp_cred cred = PPP_CRED_ERROR;
 	if (!take_user(a, m->chap.name, m->chap.name_len))
-		snprintf(a->user, sizeof a->user, "(unreadable)");
+		cred = PPP_CRED_ERROR;
 	else if (a->method == PPP_AUTH_CHAP_MD5)
 		cred = check_chap_md5(a, m->chap.value, m->chap.value_len);
 	else
@@ -508,14 +602,17 @@ static int peer_change_password(struct ppp_auth *a)
 
 static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now)
 {
+	char ut[USER_TEXT_SIZE];
 	if (a->state == PPP_AUTH_SUCCESS || a->state == PPP_AUTH_FAILED) return;
 	if (a->method == PPP_AUTH_PAP) {
 		if (m->kind != PPP_KIND_PAP || m->pap.id != a->id) return;
 		if (m->pap.code == PAP_AUTH_ACK) {
-			logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=PAP", a->conf->name);
+			logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=PAP",
+			      shown(a->conf->name, ut, sizeof ut));
 			finish(a, true, 0);
 		} else if (m->pap.code == PAP_AUTH_NAK) {
-			logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=PAP", a->conf->name);
+			logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=PAP",
+			      shown(a->conf->name, ut, sizeof ut));
 			finish(a, false, PPP_WINERR_AUTH_FAILURE);
 		}
 		return;
@@ -552,8 +649,8 @@ static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now
 			}
 			keep_hash_hash(a, pw, strlen(pw));
 		}
-		logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=%s", a->conf->name,
-		      method_name(a->method));
+		logf_(a, PPP_LOG_AUTH_OK, "auth ok user=%s method=%s",
+		      shown(a->conf->name, ut, sizeof ut), method_name(a->method));
 		finish(a, true, 0);
 		return;
 	case CHAP_FAILURE: {
@@ -567,7 +664,8 @@ static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now
 				a->id = (uint8_t)(c->id + 1);
 				memcpy(a->challenge, fl->challenge, 16);
 				if (peer_change_password(a) == 0) {
-					logf_(a, PPP_LOG_INFO, "password expired: changing it user=%s", a->conf->name);
+					logf_(a, PPP_LOG_INFO, "password expired: changing it user=%s",
+					      shown(a->conf->name, ut, sizeof ut));
 					return;
 				}
 			}
@@ -576,13 +674,14 @@ static void peer_input(struct ppp_auth *a, const struct ppp_msg *m, uint64_t now
 				a->retries++;
 				a->id = (uint8_t)(c->id + 1);
 				memcpy(a->challenge, fl->challenge, 16);
-				logf_(a, PPP_LOG_INFO, "auth retry user=%s error=%u", a->conf->name, err);
+				logf_(a, PPP_LOG_INFO, "auth retry user=%s error=%u",
+				      shown(a->conf->name, ut, sizeof ut), err);
 				peer_respond(a, a->conf->retry_password);
 				return;
 			}
 		}
-		logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=%s error=%u", a->conf->name,
-		      method_name(a->method), err);
+		logf_(a, PPP_LOG_AUTH_FAIL, "auth failed user=%s method=%s error=%u",
+		      shown(a->conf->name, ut, sizeof ut), method_name(a->method), err);
 		finish(a, false, err);
 		return;
 	}

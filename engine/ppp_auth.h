@@ -73,8 +73,11 @@ struct ppp_auth_cbs {
 	void (*send)(void *ctx, struct ppp_msg *m);
 	void (*event)(void *ctx, enum ppp_log kind, const char *text);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
-	/* Authenticator: the user's cleartext password into buf (NUL-terminated); its length,
-	 * or -1 when the user is unknown. */
+	/* Authenticator: the user's cleartext password into buf (NUL-terminated, `cap` is
+	 * PPP_AUTH_PASSWORD_MAX + 1); its length, -1 when the user is unknown, -2 when no
+	 * password can be given (none is kept for the user, or it does not fit). Whatever is
+	 * not a password that matches is a rejection: the authenticator never admits a peer
+	 * whose credentials it could not check, whatever `admit` says. */
 	int (*password)(void *ctx, const char *user, char *buf, size_t cap);
 	struct ppp_admit (*admit)(void *ctx, const char *user, enum ppp_auth_method method,
 	                          enum ppp_cred cred);
@@ -94,7 +97,18 @@ enum ppp_auth_state {
 	PPP_AUTH_FAILED,
 };
 
-#define PPP_AUTH_USER_MAX 64
+/* The longest user name the authenticator reads, in bytes: Windows sends names of up to
+ * 256 characters (UNLEN) after a "DOMAIN\" prefix, and UPNs (user@dns.domain), in UTF-8;
+ * 1024 bytes carry all of them. PAP carries at most 255 (a one-byte length); CHAP and
+ * MS-CHAPv2 names fill the rest of the packet. A longer name is not read: the attempt
+ * is rejected as an unknown user. */
+#define PPP_AUTH_USER_MAX 1024
+/* PAP's Peer-ID and Password fields: a one-byte length. */
+#define PPP_PAP_FIELD_MAX 255
+/* The longest password the server checks, in bytes: what PAP carries, which is also
+ * within the 256 UTF-16 characters MS-CHAPv2 carries. The configuration refuses longer
+ * passwords (engine/config.c). */
+#define PPP_AUTH_PASSWORD_MAX PPP_PAP_FIELD_MAX
 
 struct ppp_auth {
 	const struct ppp_auth_conf *conf;
@@ -111,6 +125,8 @@ struct ppp_auth {
 	bool change_wait;       /* authenticator: E=648 sent, awaiting Change-Password;
 	                           peer: Change-Password sent */
 	bool changed;           /* the password was changed in this phase */
+	bool user_fixed;        /* authenticator: `user` succeeded on this link; a later
+	                           authentication must name the same user */
 	unsigned win_error;
 	uint64_t deadline;      /* retransmission */
 	uint64_t give_up_at;    /* authenticator: end of the phase */
@@ -119,7 +135,9 @@ struct ppp_auth {
 	uint8_t nt_response[24];
 	uint8_t pw_hash_hash[16]; /* MS-CHAPv2 success: MD4(MD4(password)), for MPPE keys */
 	bool have_hash_hash;
-	char user[PPP_AUTH_USER_MAX];
+	char auth_resp[43];     /* MS-CHAPv2: "S=..." for the Success, computed with the check */
+	bool have_auth_resp;
+	char user[PPP_AUTH_USER_MAX + 1];
 	char reply_msg[112];    /* text of the last Success/Failure/Ack/Nak */
 };
 

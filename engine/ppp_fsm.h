@@ -35,6 +35,10 @@ enum ppp_log {
 	PPP_LOG_LINK_DOWN,  /* the link is finished: text says why */
 };
 extern const struct tok ppp_log_names[];
+/* The longest event line (the terminating NUL included): room for a peer's user name of
+ * the longest length the authenticator reads, escaped (text_printable), and the words
+ * around it. */
+#define PPP_LOG_LINE_MAX 4608
 
 enum ppp_fsm_state {
 	PPP_ST_INITIAL = 0,

@@ -19,7 +19,7 @@ const struct tok ppp_phase_names[] = {
 void ppp_session_log(struct ppp_session *s, enum ppp_log kind, const char *fmt, ...)
 {
 	if (!s->cbs->event) return;
-	char line[200];
+	char line[PPP_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
@@ -104,8 +104,7 @@ static void auth_done(void *ctx, bool ok, unsigned win_error)
 	struct ppp_session *s = ctx;
 	s->auth_done = ok;
 	if (ok) {
-		snprintf(s->user, sizeof s->user, "%s",
-		         s->conf->is_server ? s->auth.user : (s->conf->auth.name ? s->conf->auth.name : ""));
+		s->user = s->conf->is_server ? s->auth.user : s->conf->auth.name ? s->conf->auth.name : "";
 		s->phase = PPP_PHASE_NETWORK; /* NCPs start in after_auth() */
 	} else {
 		s->win_error = win_error;
@@ -246,6 +245,7 @@ void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf
 	memset(s, 0, sizeof *s);
 	s->conf = conf;
 	s->cbs = cbs;
+	s->user = "";
 	s->phase = PPP_PHASE_DEAD;
 	ppp_fsm_init(&s->lcp.fsm, &ppp_lcp_ops, &conf->fsm, s);
 	ppp_fsm_init(&s->ipcp.fsm, &ppp_ipcp_ops, &conf->fsm, s);

@@ -138,7 +138,10 @@ struct ppp_session {
 	bool was_up;             /* IPCP opened at least once: the link was usable */
 	bool finished;           /* finished callback delivered */
 	unsigned win_error;      /* why the link failed (0 when it did not) */
-	char user[PPP_AUTH_USER_MAX];
+	/* The authenticated user name: the peer's (server: the authenticator's buffer, which a
+	 * later authentication on the link cannot change to another name) or ours (client);
+	 * "" until authentication succeeds. Never NULL. */
+	const char *user;
 	struct ppp_lcp lcp;
 	struct ppp_auth auth;
 	struct ppp_auth_cbs auth_cbs;

@@ -593,7 +593,7 @@ static void set_user(struct vsess *s, const uint8_t *name, size_t n)
 {
 	if (s->user[0] || !name || !n)
 		return;
-	ppp_escape_text(name, n, s->user, sizeof s->user);
+	text_printable(name, n, s->user, sizeof s->user);
 }
 
 #define SWAP(T, a, b) do { T tmp_ = (a); (a) = (b); (b) = tmp_; } while (0)

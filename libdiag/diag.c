@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include "diag.h"
 #include <stdbool.h>
 #include <strings.h>
@@ -72,21 +73,68 @@ void sbuf_add(struct sbuf *b, const char *fmt, ...)
 	if (b->len > b->cap - 1) b->len = b->cap - 1;
 }
 
-void text_printable(const uint8_t *p, size_t n, char *out, size_t cap)
+size_t text_printable(const uint8_t *p, size_t n, char *out, size_t cap)
 {
+	static const char hx[] = "0123456789abcdef";
 	size_t o = 0;
-	if (cap == 0) return;
-	for (size_t i = 0; p && i < n && o + 1 < cap; i++) {
+	if (cap == 0) return 0;
+	for (size_t i = 0; p && i < n; i++) {
 		uint8_t c = p[i];
 		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= cap) break;
 			out[o++] = (char)c;
 		} else {
-			if (o + 5 >= cap) break;
-			snprintf(out + o, cap - o, "\\x%02x", c);
-			o += 4;
+			if (o + 4 >= cap) break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hx[c >> 4];
+			out[o++] = hx[c & 15];
 		}
 	}
 	out[o] = 0;
+	return o;
+}
+
+json_t *json_text(const uint8_t *p, size_t n)
+{
+	size_t cap = TEXT_PRINTABLE_SIZE(n);
+	char *b = malloc(cap);
+	if (!b) return NULL;
+	text_printable(p, n, b, cap);
+	json_t *j = json_string(b);
+	free(b);
+	return j;
+}
+
+/* ---- secrets ------------------------------------------------------------------------ */
+bool secret_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+bool secret_equal_padded(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                         size_t width)
+{
+	/* both differences are folded into one word: no early exit on either */
+	size_t d = (size_t)CRYPTO_memcmp(a, b, width) | (alen ^ blen);
+	d |= (size_t)(alen > width) | (size_t)(blen > width);
+	return d == 0;
+}
+
+bool secret_text_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > SECRET_TEXT_WIDTH || lb > SECRET_TEXT_WIDTH)
+		return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+	uint8_t pa[SECRET_TEXT_WIDTH], pb[SECRET_TEXT_WIDTH];
+	memset(pa, 0, sizeof pa);
+	memset(pb, 0, sizeof pb);
+	memcpy(pa, a, la);
+	memcpy(pb, b, lb);
+	bool eq = secret_equal_padded(pa, la, pb, lb, sizeof pa);
+	OPENSSL_cleanse(pa, sizeof pa);
+	OPENSSL_cleanse(pb, sizeof pb);
+	return eq;
 }
 
 json_t *json_hex(const uint8_t *p, size_t n)

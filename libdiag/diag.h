@@ -225,12 +225,45 @@ static inline void sbuf_init(struct sbuf *b, char *p, size_t cap)
 }
 void sbuf_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Printable copy of wire text: bytes outside printable ASCII, and the backslash, become
- * \xNN; stops before overflowing `cap`, always NUL-terminated. */
-void text_printable(const uint8_t *p, size_t n, char *out, size_t cap);
+/* Printable copy of text a peer or a capture supplied: printable ASCII stays, every other
+ * byte and the backslash become \xNN, so a newline cannot start a forged log line, an
+ * escape sequence never reaches a terminal, invalid UTF-8 never reaches JSON, and the
+ * original bytes can be read back. Stops before a character that would not fit in `cap`;
+ * always NUL-terminated (cap > 0). Returns the length written. The one escaping function:
+ * logs, `show` views, accounting records and decoder summaries all use it. */
+size_t text_printable(const uint8_t *p, size_t n, char *out, size_t cap);
+/* Room text_printable needs for n bytes, the NUL included. */
+#define TEXT_PRINTABLE_SIZE(n) (4 * (size_t)(n) + 1)
+/* The same for a C string. */
+static inline size_t text_printable_str(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (s) while (s[n]) n++;
+	return text_printable((const uint8_t *)s, n, out, cap);
+}
 
 /* A JSON string of the bytes in lower-case hex (jansson's json_t). */
 struct json_t;
 struct json_t *json_hex(const uint8_t *p, size_t n);
+/* A JSON string of the text_printable rendering (never NULL unless out of memory). */
+struct json_t *json_text(const uint8_t *p, size_t n);
+
+/* ---- secrets ------------------------------------------------------------------------ */
+/* Secrets (passwords, CHAP and MS-CHAPv2 responses, authenticators, L2TP challenge
+ * responses) are compared in constant time (OpenSSL's CRYPTO_memcmp): how long a
+ * comparison takes never tells where the first difference is.
+ *
+ * secret_equal: two n-byte values. */
+bool secret_equal(const void *a, const void *b, size_t n);
+/* Two secrets whose lengths may differ, each held zero-padded in a buffer of `width`
+ * bytes (alen, blen <= width): equal when the lengths and the bytes are. The whole width
+ * is always compared and the lengths without a branch, so the time tells neither length
+ * nor content. */
+bool secret_equal_padded(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                         size_t width);
+/* Two NUL-terminated passwords: secret_equal_padded over SECRET_TEXT_WIDTH bytes; text
+ * longer than that (no password the server keeps is) is equal only to the same text. */
+#define SECRET_TEXT_WIDTH 256
+bool secret_text_equal(const char *a, const char *b);
 
 #endif

@@ -702,13 +702,6 @@ void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 }
 
 /* ---- JSON -------------------------------------------------------------------------- */
-static json_t *json_text(const uint8_t *p, size_t n)
-{
-	char tmp[4 * 1024 + 8];
-	text_printable(p, n, tmp, sizeof tmp);
-	return json_string(tmp);
-}
-
 static void json_named(json_t *o, const char *key, unsigned v, const char *name)
 {
 	char k[64];

@@ -10,6 +10,7 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 #include "mschap.h"
+#include "diag.h"
 
 static CRYPTO_ONCE crypto_once = CRYPTO_ONCE_STATIC_INIT;
 static OSSL_LIB_CTX *legacy_ctx;
@@ -369,16 +370,22 @@ int mschap2_check_authenticator_response(const char *password, size_t pw_len,
                                          const char *received, size_t received_len)
 {
 	char mine[43];
+	uint8_t got[20], want[20];
 	if (received_len < 42 || received[0] != 'S' || received[1] != '=') return -1;
-	for (int i = 2; i < 42; i++)
-		if (hexnib(received[i]) < 0) return -1;
+	for (int i = 0; i < 20; i++) {
+		int hi = hexnib(received[2 + 2 * i]), lo = hexnib(received[3 + 2 * i]);
+		if (hi < 0 || lo < 0) return -1;
+		got[i] = (uint8_t)(hi << 4 | lo);
+	}
 	if (mschap2_authenticator_response(password, pw_len, nt_response, peer_challenge,
 	                                   auth_challenge, user, user_len, mine))
 		return -1;
-	unsigned diff = 0;
-	for (int i = 2; i < 42; i++)
-		diff |= (unsigned)(hexnib(received[i]) ^ hexnib(mine[i]));
-	return diff == 0 ? 1 : 0;
+	for (int i = 0; i < 20; i++)
+		want[i] = (uint8_t)(hexnib(mine[2 + 2 * i]) << 4 | hexnib(mine[3 + 2 * i]));
+	int ok = secret_equal(got, want, sizeof want) ? 1 : 0;
+	OPENSSL_cleanse(want, sizeof want);
+	OPENSSL_cleanse(mine, sizeof mine);
+	return ok;
 }
 
 /* ---- MPPE (RFC 3079) ------------------------------------------------------------- */

@@ -150,42 +150,11 @@ static const struct optlen ipv6cp_optlen[] = { { 1, 10, 10 }, { 2, 4, 0 }, { 0, 
 const char *mschap_error_name(unsigned e) { return tok_name(mschap_error_names, e); }
 
 /* ---- small text helpers ------------------------------------------------------- */
-size_t ppp_escape_text(const uint8_t *s, size_t n, char *buf, size_t bufsz)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t o = 0;
-	if (!bufsz) return 0;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= bufsz) break;
-			buf[o++] = (char)c;
-		} else {
-			if (o + 4 >= bufsz) break;
-			buf[o++] = '\\'; buf[o++] = 'x';
-			buf[o++] = hx[c >> 4]; buf[o++] = hx[c & 15];
-		}
-	}
-	buf[o] = 0;
-	return o;
-}
-
-json_t *ppp_json_text(const uint8_t *s, size_t n)
-{
-	size_t cap = 4 * n + 1;
-	char *b = malloc(cap);
-	if (!b) return NULL;
-	ppp_escape_text(s, n, b, cap);
-	json_t *j = json_string(b);
-	free(b);
-	return j;
-}
-
 static void sb_text(struct sbuf *b, const uint8_t *s, size_t n)
 {
 	char tmp[4 * 64 + 1];
 	size_t shown = n > 64 ? 64 : n;
-	ppp_escape_text(s, shown, tmp, sizeof tmp);
+	text_printable(s, shown, tmp, sizeof tmp);
 	sbuf_add(b, "%s%s", tmp, n > shown ? "..." : "");
 }
 
@@ -1158,7 +1127,7 @@ static json_t *opt_json(uint16_t proto, const struct ppp_opt *op)
 		case LCP_OPT_CALLBACK:
 			jset_named(o, "operation", callback_op_names, d[0]);
 			if (op->dlen > 1)
-				json_object_set_new(o, "message", ppp_json_text(d + 1, op->dlen - 1));
+				json_object_set_new(o, "message", json_text(d + 1, op->dlen - 1));
 			break;
 		case LCP_OPT_ENDPOINT:
 			jset_named(o, "class", ed_class_names, d[0]);
@@ -1223,7 +1192,7 @@ static json_t *failure_json(const struct mschap_failure *f)
 	if (f->has_challenge)
 		json_object_set_new(o, "challenge", json_hex(f->challenge, f->challenge_len));
 	if (f->has_version) json_object_set_new(o, "version", json_integer(f->version));
-	if (f->has_msg) json_object_set_new(o, "message", ppp_json_text(f->msg, f->msg_len));
+	if (f->has_msg) json_object_set_new(o, "message", json_text(f->msg, f->msg_len));
 	return o;
 }
 
@@ -1239,7 +1208,7 @@ static void chap_json(json_t *o, const struct ppp_chap *c)
 	case CHAP_CHALLENGE: case CHAP_RESPONSE:
 		json_object_set_new(o, "value_size", json_integer(c->value_len));
 		json_object_set_new(o, "value", json_hex(c->value, c->value_len));
-		json_object_set_new(o, "name", ppp_json_text(c->name, c->name_len));
+		json_object_set_new(o, "name", json_text(c->name, c->name_len));
 		if (c->code == CHAP_RESPONSE && c->nt_response) {
 			json_t *r = json_object();
 			if (c->variant == PPP_CHAP_MSCHAPV2) {
@@ -1257,13 +1226,13 @@ static void chap_json(json_t *o, const struct ppp_chap *c)
 		}
 		break;
 	case CHAP_SUCCESS: case CHAP_FAILURE:
-		json_object_set_new(o, "message", ppp_json_text(c->msg, c->msg_len));
+		json_object_set_new(o, "message", json_text(c->msg, c->msg_len));
 		if (c->has_success) {
 			json_t *s = json_object();
 			json_object_set_new(s, "auth_response", json_hex(c->success.auth_response, 20));
 			if (c->success.has_msg)
 				json_object_set_new(s, "message",
-				                    ppp_json_text(c->success.msg, c->success.msg_len));
+				                    json_text(c->success.msg, c->success.msg_len));
 			json_object_set_new(o, "mschapv2_success", s);
 		}
 		if (c->has_failure)
@@ -1298,11 +1267,11 @@ static json_t *eap_json(const struct ppp_eap *e)
 	jset_named(o, "type", ppp_eap_type_names, e->type);
 	switch (e->type) {
 	case EAP_TYPE_IDENTITY:
-		json_object_set_new(o, "identity", ppp_json_text(e->type_data, e->type_data_len));
+		json_object_set_new(o, "identity", json_text(e->type_data, e->type_data_len));
 		break;
 	case EAP_TYPE_NOTIFICATION:
 		json_object_set_new(o, "notification",
-		                    ppp_json_text(e->type_data, e->type_data_len));
+		                    json_text(e->type_data, e->type_data_len));
 		break;
 	case EAP_TYPE_NAK: {
 		json_t *a = json_array();
@@ -1316,7 +1285,7 @@ static json_t *eap_json(const struct ppp_eap *e)
 	case EAP_TYPE_MD5:
 		json_object_set_new(o, "value_size", json_integer(e->value_len));
 		json_object_set_new(o, "value", json_hex(e->value, e->value_len));
-		json_object_set_new(o, "name", ppp_json_text(e->name, e->name_len));
+		json_object_set_new(o, "name", json_text(e->name, e->name_len));
 		break;
 	case EAP_TYPE_TLS: case EAP_TYPE_TTLS: case EAP_TYPE_PEAP: case 43: {
 		json_t *f = json_object();
@@ -1385,7 +1354,7 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 			json_object_set_new(o, "seconds", json_integer(cp->seconds));
 		if (m->proto == PPP_PROTO_LCP &&
 		    (cp->code == PPP_IDENTIFICATION || cp->code == PPP_TIME_REMAINING))
-			json_object_set_new(o, "message", ppp_json_text(cp->data, cp->dlen));
+			json_object_set_new(o, "message", json_text(cp->data, cp->dlen));
 		else if (cp->dlen)
 			json_object_set_new(o, "data", json_hex(cp->data, cp->dlen));
 		break;
@@ -1396,13 +1365,13 @@ json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
 		json_object_set_new(o, "identifier", json_integer(a->id));
 		json_object_set_new(o, "length", json_integer(a->length));
 		if (a->code == PAP_AUTH_REQ) {
-			json_object_set_new(o, "peer_id", ppp_json_text(a->peer_id, a->peer_id_len));
+			json_object_set_new(o, "peer_id", json_text(a->peer_id, a->peer_id_len));
 			json_object_set_new(o, "password_length", json_integer(a->password_len));
 			if (hint && hint->show_password)
 				json_object_set_new(o, "password",
-				                    ppp_json_text(a->password, a->password_len));
+				                    json_text(a->password, a->password_len));
 		} else if (a->code == PAP_AUTH_ACK || a->code == PAP_AUTH_NAK) {
-			json_object_set_new(o, "message", ppp_json_text(a->msg, a->msg_len));
+			json_object_set_new(o, "message", json_text(a->msg, a->msg_len));
 		} else if (a->msg_len) {
 			json_object_set_new(o, "data", json_hex(a->msg, a->msg_len));
 		}

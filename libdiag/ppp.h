@@ -290,10 +290,5 @@ int mschap_parse_failure(const uint8_t *s, size_t len, struct mschap_failure *f)
 int mschap_parse_success(const uint8_t *s, size_t len, struct mschap_success *sc);
 /* "authentication failure" for 691 etc., NULL when not a known Windows error. */
 const char *mschap_error_name(unsigned e);
-/* Untrusted text for display: printable ASCII kept, anything else and the backslash
- * written as \xNN; always NUL-terminated when bufsz > 0. Returns the length written. */
-size_t ppp_escape_text(const uint8_t *s, size_t n, char *buf, size_t bufsz);
-/* The same rendering as a JSON string (never NULL unless out of memory). */
-json_t *ppp_json_text(const uint8_t *s, size_t n);
 
 #endif

@@ -615,7 +615,7 @@ static void sb_text(struct sbuf *b, const uint8_t *s, size_t n)
 {
 	char tmp[4 * 80 + 1];
 	size_t shown = n > 80 ? 80 : n;
-	ppp_escape_text(s, shown, tmp, sizeof tmp);
+	text_printable(s, shown, tmp, sizeof tmp);
 	sbuf_add(b, "\"%s%s\"", tmp, n > shown ? "..." : "");
 }
 
@@ -748,7 +748,7 @@ static void value_json(json_t *o, const struct radius_attr *a)
 	char tmp[64];
 	if (!d) { json_object_set_new(o, "value", json_hex(v, a->vlen)); return; }
 	switch (d->vt) {
-	case VT_TEXT: json_object_set_new(o, "value", ppp_json_text(v, a->vlen)); return;
+	case VT_TEXT: json_object_set_new(o, "value", json_text(v, a->vlen)); return;
 	case VT_ADDR:
 		snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
 		json_object_set_new(o, "value", json_string(tmp));
@@ -765,9 +765,9 @@ static void value_json(json_t *o, const struct radius_attr *a)
 	case VT_TAG_TEXT:
 		if (tagged_text_has_tag(a)) {
 			json_object_set_new(o, "tag", json_integer(v[0]));
-			json_object_set_new(o, "value", ppp_json_text(v + 1, a->vlen - 1));
+			json_object_set_new(o, "value", json_text(v + 1, a->vlen - 1));
 		} else {
-			json_object_set_new(o, "value", ppp_json_text(v, a->vlen));
+			json_object_set_new(o, "value", json_text(v, a->vlen));
 		}
 		return;
 	case VT_TAG_PASS:
@@ -795,7 +795,7 @@ static void value_json(json_t *o, const struct radius_attr *a)
 	}
 	case VT_MS_IDENT_TEXT: {
 		json_object_set_new(o, "ident", json_integer(v[0]));
-		json_object_set_new(o, "value", ppp_json_text(v + 1, a->vlen - 1));
+		json_object_set_new(o, "value", json_text(v + 1, a->vlen - 1));
 		if (a->vtype == MS_CHAP_ERROR) {
 			struct mschap_failure f;
 			if (mschap_parse_failure(v + 1, a->vlen - 1, &f) == 0) {
@@ -810,7 +810,7 @@ static void value_json(json_t *o, const struct radius_attr *a)
 				if (f.has_version)
 					json_object_set_new(e, "version", json_integer(f.version));
 				if (f.has_msg)
-					json_object_set_new(e, "message", ppp_json_text(f.msg, f.msg_len));
+					json_object_set_new(e, "message", json_text(f.msg, f.msg_len));
 				json_object_set_new(o, "mschap_error", e);
 			}
 		} else if (a->vtype == MS_CHAP2_SUCCESS) {

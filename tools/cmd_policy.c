@@ -11,6 +11,7 @@
 #include "facts.h"
 #include "out.h"
 #include "policy.h"
+#include "ppp_auth.h"
 #include "render_diag.h"
 #include "rules.h"
 
@@ -743,6 +744,26 @@ static void check_config(const struct config *c, struct findings *f)
 	find_add(f, "/server/ports", "server.ports", "no ports for any tunnel type: the server "
 	         "accepts no VPN connection");
 has_ports:
+	/* accounts `vnet serve` (an L2TP server) cannot carry or check; the limits of
+	 * engine/ppp_auth.h that remain are refused at load */
+	for (size_t u = 0; u < c->nusers && sv->ports[TUN_L2TP] > 0; u++) {
+		const struct user *us = &c->users[u];
+		char path[200];
+		size_t nl = strlen(us->name);
+		if (nl > PPP_PAP_FIELD_MAX && (sv->auth_mask >> AUTH_PAP & 1)) {
+			snprintf(ptr, sizeof ptr, "/users/%zu/name", u);
+			snprintf(path, sizeof path, "%s.name", us->path);
+			find_add(f, ptr, path, "the name is %zu bytes long and PAP carries at most %d: "
+			         "this user cannot log in with PAP (CHAP and MS-CHAPv2 carry names of up "
+			         "to %d bytes)", nl, PPP_PAP_FIELD_MAX, PPP_AUTH_USER_MAX);
+		}
+		if (!us->password) {
+			snprintf(ptr, sizeof ptr, "/users/%zu", u);
+			find_add(f, ptr, us->path, "no password: `vnet serve` cannot check this user's "
+			         "credentials and refuses every attempt (691); `vnet policy test` skips "
+			         "the check");
+		}
+	}
 	for (size_t u = 0; u < c->nusers; u++) {
 		const struct user *us = &c->users[u];
 		if (!us->has_static_ip) continue;

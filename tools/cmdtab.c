@@ -34,8 +34,9 @@ static const struct cmd policy_cmds[] = {
 	 0, 0},
 	{"check", "validate a configuration without an attempt", "", NULL, cmd_policy_check,
 	 NULL,
-	 "Reports unreachable policies, patterns that do not compile, unknown attributes and\n"
-	 "address pools that overlap server addresses. Exit status 0 clean, 1 problems found.",
+	 "Reports unreachable policies, patterns that do not compile, unknown attributes,\n"
+	 "address pools that overlap server addresses, and users `vnet serve` cannot log in\n"
+	 "(no password; a name longer than PAP carries). Exit status 0 clean, 1 problems found.",
 	 0, 0},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
 };

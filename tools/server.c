@@ -73,11 +73,15 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun
 		         ss->lsid, ss->psid);
 	else if (t)
 		snprintf(ids, sizeof ids, " t=%u/%u", t->t.local_tid, t->t.peer_tid);
-	char msg[1024];
+	char msg[PPP_LOG_LINE_MAX + 512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* peer text is escaped where it is formatted (srv_user_text); a control byte that got
+	 * here anyway still cannot end the line or reach the terminal */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
 	fprintf(stderr, "%s.%03ldZ %s%s %s\n", when, ts.tv_nsec / 1000000, srv_cat_names[cat], ids,
 	        msg);
 }
@@ -193,10 +197,12 @@ static void sess_end(struct ssess *ss, const char *cause)
 	if (ss->acct_started) srv_acct_stop(s, ss);
 	if (ss->up) {
 		s->st.sessions_closed++;
+		char ut[SRV_USER_TEXT];
 		srv_log(s, SC_MAIN, false, NULL, ss,
 		        "session %u down cause=%s user=%s rx_bytes=%llu tx_bytes=%llu rx_packets=%llu "
 		        "tx_packets=%llu duration=%llus",
-		        ss->id, ss->cause, ss->ppp.user, (unsigned long long)ss->rx_bytes,
+		        ss->id, ss->cause, srv_user_text(ss->ppp.user, ut, sizeof ut),
+		        (unsigned long long)ss->rx_bytes,
 		        (unsigned long long)ss->tx_bytes, (unsigned long long)ss->rx_pkts,
 		        (unsigned long long)ss->tx_pkts,
 		        (unsigned long long)((srv_now_ms() - ss->up_ms) / 1000));
@@ -253,13 +259,15 @@ static void ppp_event_cb(void *ctx, enum ppp_log kind, const char *text)
 	if (kind == PPP_LOG_AUTH_FAIL) ss->srv->st.auth_failures++;
 }
 
+/* -1 unknown user, -2 no password to check against (ppp_auth.h): either is a rejection. */
 static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
 {
 	struct ssess *ss = ctx;
 	const struct user *u = config_find_user(ss->srv->cfg, user);
-	if (!u || !u->password) return -1;
+	if (!u) return -1;
+	if (!u->password) return -2;
 	size_t n = strlen(u->password);
-	if (n + 1 > cap) return -1;
+	if (n + 1 > cap) return -2;
 	memcpy(buf, u->password, n + 1);
 	return (int)n;
 }
@@ -279,9 +287,10 @@ static int ppp_change_password_cb(void *ctx, const char *user, const char *new_p
 	}
 	u->password = np;
 	u->password_expired = false;
+	char ut[SRV_USER_TEXT];
 	srv_log(ss->srv, SC_AUTH, false, NULL, ss,
 	        "session %u: user %s changed the expired password (kept until the server stops)",
-	        ss->id, user);
+	        ss->id, srv_user_text(user, ut, sizeof ut));
 	return 0;
 }
 
@@ -322,7 +331,8 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		.user = user,
 		.method = cfg_method(method),
 		.cred = cred == PPP_CRED_OK ? ADMIT_CRED_OK
-		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER : ADMIT_CRED_BAD,
+		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER
+		        : cred == PPP_CRED_BAD ? ADMIT_CRED_BAD : ADMIT_CRED_ERROR,
 		.tunnel = TUN_L2TP,
 		.encryption = link_encryption(s),
 		.any_encryption = true,
@@ -334,6 +344,8 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 	};
 	struct attempt a;
 	struct admit_out o;
+	char ut[SRV_USER_TEXT];
+	srv_user_text(user, ut, sizeof ut);
 	int rc = admit_decide(s->cfg, &q, &a, &s->pres, &o);
 	char why[600];
 	admit_summary(s->cfg, &a, &s->pres, why, sizeof why);
@@ -344,12 +356,15 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		if (!show) continue;
 		struct step_text st;
 		policy_step_text(s->cfg, &a, step, &st);
+		/* what the attempt had may be the client's own text (its user name) */
+		char got[TEXT_PRINTABLE_SIZE(sizeof st.actual)];
+		text_printable_str(st.actual[0] ? st.actual : "-", got, sizeof got);
 		srv_log(s, SC_POLICY, false, NULL, ss, "trace: %s%s%s%s %s: %s (expected %s, got %s)%s%s",
 		        step->policy >= 0 ? "policy \"" : "",
 		        step->policy >= 0 ? s->cfg->policies[step->policy].name : "",
 		        step->policy >= 0 ? "\" " : "", st.check,
 		        policy_verdict_name((enum verdict)step->verdict), st.note,
-		        st.expected[0] ? st.expected : "-", st.actual[0] ? st.actual : "-",
+		        st.expected[0] ? st.expected : "-", got,
 		        st.where[0] ? " at " : "", st.where);
 	}
 	const char *pname = o.policy >= 0 ? s->cfg->policies[o.policy].name : "(none)";
@@ -361,7 +376,7 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		if (!addr && (o.address_from_pool || o.address)) {
 			srv_log(s, SC_POLICY, false, NULL, ss,
 			        "session %u rejected user=%s error=720 reason=address-unavailable "
-			        "policy=\"%s\": the granted address is in use", ss->id, user, pname);
+			        "policy=\"%s\": the granted address is in use", ss->id, ut, pname);
 			s->st.sessions_rejected++;
 			v.win_error = 720;
 			v.message = "no address is available for the connection";
@@ -378,7 +393,7 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		char ab[20];
 		srv_log(s, SC_POLICY, false, NULL, ss,
 		        "session %u admitted user=%s method=%s policy=\"%s\" addr=%s idle=%dmin "
-		        "session=%dmin", ss->id, user, srv_tok(ppp_auth_method_names, method),
+		        "session=%dmin", ss->id, ut, srv_tok(ppp_auth_method_names, method),
 		        pname, ipv4_str(addr, ab, sizeof ab), o.idle_timeout, o.session_timeout);
 		v.accept = true;
 		v.win_error = 0;
@@ -396,7 +411,7 @@ static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_
 		snprintf(ss->cause, sizeof ss->cause, "rejected-%d", o.error);
 		srv_log(s, SC_POLICY, false, NULL, ss,
 		        "session %u rejected user=%s method=%s error=%d reason=%s policy=\"%s\": %s",
-		        ss->id, user, srv_tok(ppp_auth_method_names, method), o.error,
+		        ss->id, ut, srv_tok(ppp_auth_method_names, method), o.error,
 		        policy_reasons[o.reason].code, pname, why);
 	}
 	attempt_free(&a);
@@ -687,9 +702,9 @@ static void sess_after(struct ssess *ss)
 		ss->up_ms = ss->last_rx_ms = srv_now_ms();
 		ss->start_wall = time(NULL);
 		s->st.sessions_up++;
-		char ab[20];
+		char ab[20], ut[SRV_USER_TEXT];
 		srv_log(s, SC_MAIN, false, NULL, ss, "session %u up user=%s addr=%s method=%s", ss->id,
-		        ss->ppp.user, ipv4_str(ss->addr, ab, sizeof ab),
+		        srv_user_text(ss->ppp.user, ut, sizeof ut), ipv4_str(ss->addr, ab, sizeof ab),
 		        srv_tok(ppp_auth_method_names, ss->method));
 		srv_acct_start(s, ss);
 		ss->acct_started = true;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -159,6 +160,20 @@ static inline const char *srv_tok(const struct tok *t, unsigned v)
 {
 	const char *s = tok_name(t, v);
 	return s ? s : "?";
+}
+
+/* A peer's user name, as the log, `show` and accounting give it: escaped (text_printable,
+ * libdiag/diag.h), so no byte a client chose can forge a log line, reach the admin's
+ * terminal or break the JSON. */
+#define SRV_USER_TEXT TEXT_PRINTABLE_SIZE(PPP_AUTH_USER_MAX)
+static inline const char *srv_user_text(const char *user, char *buf, size_t n)
+{
+	text_printable_str(user, buf, n);
+	return buf;
+}
+static inline struct json_t *srv_user_json(const char *user)
+{
+	return json_text((const uint8_t *)user, strlen(user));
 }
 
 /* server.c */

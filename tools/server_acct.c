@@ -368,7 +368,7 @@ static json_t *acct_record(struct srv *s, const struct ssess *ss, const char *ev
 	json_object_set_new(o, "event", json_string(event));
 	json_object_set_new(o, "run", json_string(s->run_id));
 	json_object_set_new(o, "session", json_integer(ss->id));
-	json_object_set_new(o, "user", json_string(ss->ppp.user));
+	json_object_set_new(o, "user", srv_user_json(ss->ppp.user));
 	json_object_set_new(o, "address", json_string(ipv4_str(ss->addr, ab, sizeof ab)));
 	char peer[80];
 	if (ss->tun) json_object_set_new(o, "client", json_string(srv_peer_text(ss->tun, peer, sizeof peer)));

@@ -84,7 +84,7 @@ static json_t *view_sessions(struct srv *s)
 		char ab[20], peer[80];
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_integer(ss->id));
-		json_object_set_new(o, "user", json_string(ss->ppp.user));
+		json_object_set_new(o, "user", srv_user_json(ss->ppp.user));
 		json_object_set_new(o, "address", ss->addr ? json_string(ipv4_str(ss->addr, ab, sizeof ab))
 		                                           : json_null());
 		json_object_set_new(o, "client", ss->tun ? json_string(srv_peer_text(ss->tun, peer, sizeof peer))
@@ -166,7 +166,7 @@ static json_t *view_pool(struct srv *s)
 		json_t *o = json_object();
 		json_object_set_new(o, "address", json_string(ipv4_str(ss->addr, a, sizeof a)));
 		json_object_set_new(o, "session", json_integer(ss->id));
-		json_object_set_new(o, "user", json_string(ss->ppp.user));
+		json_object_set_new(o, "user", srv_user_json(ss->ppp.user));
 		json_object_set_new(o, "from_pool", json_boolean(ss->addr_from_pool));
 		json_array_append_new(leases, o);
 	}
@@ -359,9 +359,14 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status)
 		for (unsigned i = 0; i < s->sess_cap; i++) {
 			struct ssess *ss = s->sessions[i];
 			if (!ss || ss->dead) continue;
-			if (by_id ? ss->id != id : strcasecmp(ss->ppp.user, what) != 0) continue;
+			char ut[SRV_USER_TEXT];
+			srv_user_text(ss->ppp.user, ut, sizeof ut);
+			/* by the name as the client sent it, or as `show sessions` prints it */
+			if (by_id ? ss->id != id
+			          : strcasecmp(ss->ppp.user, what) != 0 && strcasecmp(ut, what) != 0)
+				continue;
 			catf(&b, &len, &cap, "session %u (user %s) disconnected\n", ss->id,
-			     ss->ppp.user[0] ? ss->ppp.user : "-");
+			     ss->ppp.user[0] ? ut : "-");
 			srv_session_disconnect(s, ss, "admin-disconnect");
 			hits++;
 		}

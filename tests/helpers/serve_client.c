@@ -2,8 +2,14 @@
  * as a client (engine/l2tp_lac.c and ppp_session), then ICMP echo requests through the
  * link to an address behind the server, then a clean StopCCN.
  *
- *   serve_client --server ADDR:PORT --user NAME --password PW [--ping ADDR] [--count N]
- *                [--interval MS] [--hold SECONDS] [--timeout SECONDS]
+ *   serve_client --server ADDR:PORT --user NAME --password PW [--method METHOD]
+ *                [--ping ADDR] [--count N] [--interval MS] [--hold SECONDS]
+ *                [--timeout SECONDS]
+ *
+ * --method pap|chap|mschapv2 is the only authentication method the client accepts (the
+ * default: any, as the server offers them). A link that authentication or anything else
+ * ends before it is up prints "link failed error=N" (the Windows error the client is
+ * left with).
  *
  * Prints "session up addr=A.B.C.D", one "reply from A.B.C.D seq=N ttl=T time=US" per
  * echo reply (the round trip in microseconds), and at the end (after --hold)
@@ -310,13 +316,14 @@ static bool closed(const struct client *c)
 static int usage(void)
 {
 	fprintf(stderr, "usage: serve_client --server ADDR:PORT --user NAME --password PW "
-	        "[--ping ADDR] [--count N] [--interval MS] [--hold SECONDS] [--timeout SECONDS]\n");
+	        "[--method pap|chap|mschapv2] [--ping ADDR] [--count N] [--interval MS] "
+	        "[--hold SECONDS] [--timeout SECONDS]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	const char *server = NULL, *user = NULL, *pw = NULL, *ping = NULL;
+	const char *server = NULL, *user = NULL, *pw = NULL, *ping = NULL, *method = NULL;
 	unsigned count = 3, hold = 0, timeout = 20, interval = 200;
 	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -324,6 +331,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--server")) server = v;
 		else if (!strcmp(argv[i], "--user")) user = v;
 		else if (!strcmp(argv[i], "--password")) pw = v;
+		else if (!strcmp(argv[i], "--method")) method = v;
 		else if (!strcmp(argv[i], "--ping")) ping = v;
 		else if (!strcmp(argv[i], "--count")) count = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(argv[i], "--interval")) interval = (unsigned)strtoul(v, NULL, 10);
@@ -368,6 +376,15 @@ int main(int argc, char **argv)
 	ppp_session_conf_default(&c.pconf, false);
 	c.pconf.auth.name = user;
 	c.pconf.auth.password = pw;
+	if (method) {
+		const char *const names[] = {[PPP_AUTH_PAP] = "pap", [PPP_AUTH_CHAP_MD5] = "chap",
+		                             [PPP_AUTH_MSCHAPV2] = "mschapv2"};
+		unsigned m = 0;
+		for (unsigned k = PPP_AUTH_PAP; k < PPP_AUTH_COUNT; k++)
+			if (!strcmp(method, names[k])) m = k;
+		if (!m) return usage();
+		c.pconf.auth_methods = PPP_AUTH_BIT(m);
+	}
 	c.pconf.mppe_levels = 0;
 	c.pconf.want_dns = false;
 	c.pcbs = (struct ppp_session_cbs){.ctx = &c, .send = p_send, .event = p_event, .random = rnd,
@@ -391,6 +408,10 @@ int main(int argc, char **argv)
 	}
 	if (!run(&c, end, link_up) || !c.p.ipcp_up) {
 		fprintf(stderr, "serve_client: the link did not come up\n");
+		if (c.finished) {
+			printf("link failed error=%u\n", c.p.win_error);
+			fflush(stdout);
+		}
 		goto out;
 	}
 	run(&c, end, pings_done);

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <time.h>
+
 #include "admit.h"
 #include "config.h"
 #include "ipfilter.h"
@@ -181,6 +184,142 @@ START_TEST(admit_verdicts)
 }
 END_TEST
 
+
+/* A configuration with a user the server cannot check (no password) and a 200-byte UPN. */
+static char *creds_config(void)
+{
+	static char buf[4096];
+	char name[201];
+	memset(name, 'u', 183);
+	memcpy(name + 183, "@corp.example.com", 18);
+	snprintf(buf, sizeof buf,
+	         "{\"server\": {\"auth_methods\": [\"mschapv2\", \"chap\", \"pap\"],"
+	         " \"encryption\": [\"none\"], \"ports\": {\"l2tp\": 3}, \"address_assignment\": \"pool\","
+	         " \"pool\": [{\"start\": \"10.5.0.1\", \"end\": \"10.5.0.9\"}]},"
+	         " \"groups\": [{\"name\": \"VPN\"}],"
+	         " \"policies\": [{\"name\": \"lab\", \"conditions\": [{\"attribute\": \"Windows-Groups\","
+	         "   \"value\": [\"VPN\"]}], \"permission\": \"grant\","
+	         "   \"profile\": {\"auth_methods\": [\"mschapv2\", \"chap\", \"pap\"], \"encryption\": [\"none\"]}}],"
+	         " \"users\": [{\"name\": \"alice\", \"password\": \"pw\", \"groups\": [\"VPN\"]},"
+	         "  {\"name\": \"bob\", \"password\": \"pw\", \"groups\": [\"VPN\"], \"dialin\": \"deny\"},"
+	         "  {\"name\": \"nopw\", \"groups\": [\"VPN\"]},"
+	         "  {\"name\": \"%s\", \"password\": \"pw\", \"groups\": [\"VPN\"]}]}", name);
+	return buf;
+}
+
+START_TEST(admit_never_skips_credentials)
+{
+	struct config *c = load(creds_config());
+	ck_assert_ptr_nonnull(c);
+	struct policy_result r;
+	ck_assert_int_eq(policy_result_init(&r, c), 0);
+	struct attempt a;
+	struct admit_out o;
+	char why[600];
+	/* the authenticator could not find or check a password for a user the configuration
+	 * knows: that is bad credentials, never "not checked" */
+	static const enum admit_cred fails[] = {ADMIT_CRED_UNKNOWN_USER, ADMIT_CRED_ERROR};
+	for (size_t i = 0; i < 2; i++) {
+		struct admit_req q = req("alice", fails[i], AUTH_PAP);
+		ck_assert_int_eq(admit_decide(c, &q, &a, &r, &o), 1);
+		ck_assert(!o.accept);
+		ck_assert_int_eq(o.error, 691);
+		ck_assert_int_eq(o.reason, R_BAD_CREDENTIALS);
+		admit_summary(c, &a, &r, why, sizeof why);
+		ck_assert_str_eq(why, "credentials: the server could not check the password: it has "
+		                 "none it can use for this account (users[0].password)");
+		attempt_free(&a);
+	}
+	/* a user without a password: whatever the authenticator said */
+	static const enum admit_cred all[] = {ADMIT_CRED_OK, ADMIT_CRED_BAD, ADMIT_CRED_UNKNOWN_USER,
+	                                      ADMIT_CRED_ERROR};
+	for (size_t i = 0; i < 4; i++) {
+		struct admit_req q = req("nopw", all[i], AUTH_CHAP);
+		ck_assert_int_eq(admit_decide(c, &q, &a, &r, &o), 1);
+		ck_assert_int_eq(o.error, 691);
+		ck_assert_int_eq(o.reason, R_BAD_CREDENTIALS);
+		attempt_free(&a);
+	}
+	/* a wrong password reads as one, as `policy test` says it */
+	struct admit_req q = req("alice", ADMIT_CRED_BAD, AUTH_PAP);
+	ck_assert_int_eq(admit_decide(c, &q, &a, &r, &o), 1);
+	admit_summary(c, &a, &r, why, sizeof why);
+	ck_assert_str_eq(why, "credentials: the password does not match (users[0].password)");
+	attempt_free(&a);
+	policy_result_free(&r);
+	config_free(c);
+}
+END_TEST
+
+/* The server's admission and `vnet policy test` on the same attempt: user, password and
+ * method, the password checked the way the PPP authenticator checks it. */
+START_TEST(admit_agrees_with_policy_test)
+{
+	struct config *c = load(creds_config());
+	ck_assert_ptr_nonnull(c);
+	const char *longname = c->users[3].name;
+	char longpw[300];
+	memset(longpw, 'p', sizeof longpw - 1);
+	longpw[sizeof longpw - 1] = 0;
+	const struct { const char *user, *pw; } cases[] = {
+		{"alice", "pw"}, {"alice", "wrong"}, {"alice", "pw "}, {"alice", "p"}, {"ALICE", "pw"},
+		{"nobody", "pw"}, {"bob", "pw"}, {longname, "pw"}, {longname, "x"}, {"alice", longpw},
+	};
+	static const enum auth_method methods[] = {AUTH_PAP, AUTH_CHAP, AUTH_MSCHAPV2};
+	time_t now = 1796198400;
+	struct tm tm;
+	char when[32];
+	localtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	struct policy_result r1, r2;
+	ck_assert_int_eq(policy_result_init(&r1, c), 0);
+	ck_assert_int_eq(policy_result_init(&r2, c), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		for (size_t k = 0; k < 3; k++) {
+			/* the authenticator's finding */
+			const struct user *u = config_find_user(c, cases[i].user);
+			enum admit_cred cred = !u ? ADMIT_CRED_UNKNOWN_USER
+			                       : !u->password ? ADMIT_CRED_ERROR
+			                       : strcmp(u->password, cases[i].pw) ? ADMIT_CRED_BAD
+			                                                          : ADMIT_CRED_OK;
+			struct admit_req q = req(cases[i].user, cred, methods[k]);
+			q.now = now;
+			struct attempt a;
+			struct admit_out o;
+			int rc1 = admit_decide(c, &q, &a, &r1, &o);
+			attempt_free(&a);
+			/* the same attempt as a file */
+			json_t *j = json_object();
+			json_object_set_new(j, "user", json_string(cases[i].user));
+			json_object_set_new(j, "password", json_string(cases[i].pw));
+			json_object_set_new(j, "tunnel", json_string("l2tp"));
+			json_object_set_new(j, "auth", json_string(auth_method_names[methods[k]]));
+			json_object_set_new(j, "encryption", json_string("none"));
+			json_object_set_new(j, "time", json_string(when));
+			json_object_set_new(j, "calling_station_id", json_string("127.0.0.1"));
+			json_object_set_new(j, "called_station_id", json_string("127.0.0.1"));
+			char *text = json_dumps(j, 0);
+			json_decref(j);
+			struct attempt_list l;
+			struct config_problems pr = {0};
+			ck_assert_int_eq(attempts_parse(c, "a.json", text, strlen(text), &l, &pr), 0);
+			int rc2 = policy_evaluate(c, &l.v[0], &r2, NULL);
+			ck_assert_msg(rc1 == (rc2 == 0 ? 0 : 1) && r1.error == r2.error &&
+			              r1.reason == r2.reason,
+			              "%s/%s/%s: serve %d error %d reason %s, policy test %d error %d reason %s",
+			              cases[i].user, cases[i].pw, auth_method_names[methods[k]], rc1, r1.error,
+			              policy_reasons[r1.reason].code, rc2, r2.error,
+			              policy_reasons[r2.reason].code);
+			attempts_free(&l);
+			config_problems_free(&pr);
+			free(text);
+		}
+	policy_result_free(&r1);
+	policy_result_free(&r2);
+	config_free(c);
+}
+END_TEST
+
 /* An IPv4 header (+ 4 bytes of ports) for the filter tests. */
 static void pkt(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport,
                 uint16_t dport)
@@ -277,6 +416,8 @@ int main(void)
 	tcase_add_test(tc, pool_leases);
 	tcase_add_test(tc, pool_large_wraps);
 	tcase_add_test(tc, admit_verdicts);
+	tcase_add_test(tc, admit_never_skips_credentials);
+	tcase_add_test(tc, admit_agrees_with_policy_test);
 	tcase_add_test(tc, filters);
 	tcase_add_test(tc, serve_section);
 	suite_add_tcase(s, tc);

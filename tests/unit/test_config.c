@@ -27,6 +27,41 @@ static void one_problem(const char *text, int line, int col, const char *msg)
 	config_problems_free(&pr);
 }
 
+/* Names and passwords the server could not carry or check are refused at load, with the
+ * key and its position; the longest it can are accepted. */
+START_TEST(credential_limits)
+{
+	char name[1100], pw[300], text[2000];
+	memset(name, 'n', sizeof name);
+	memset(pw, 'p', sizeof pw);
+	/* the longest accepted: 1024-byte name, 255-byte password */
+	snprintf(text, sizeof text, "{\"users\": [{\"name\": \"%.*s\", \"password\": \"%.*s\"}]}",
+	         1024, name, 255, pw);
+	struct config_problems pr;
+	struct config *c = load(text, &pr);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(strlen(c->users[0].name), 1024);
+	ck_assert_ptr_nonnull(config_find_user(c, c->users[0].name));
+	config_free(c);
+	config_problems_free(&pr);
+	/* one byte more each */
+	snprintf(text, sizeof text, "{\"users\": [{\"name\": \"a\"},\n {\"name\": \"b\", \"password\": \"%.*s\"}]}",
+	         256, pw);
+	one_problem(text, 2, 28, "users[1].password: the password is 256 bytes long; the server "
+	            "checks passwords of at most 255 bytes");
+	snprintf(text, sizeof text, "{\"users\": [\n {\"name\": \"%.*s\"}]}", 1025, name);
+	one_problem(text, 2, 11, "users[0].name: the name is 1025 bytes long; the server reads "
+	            "user names of at most 1024 bytes");
+	/* the password is never echoed */
+	snprintf(text, sizeof text, "{\"users\": [{\"name\": \"b\", \"password\": \"%.*s\"}]}", 299, pw);
+	c = load(text, &pr);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(pr.n, 1);
+	ck_assert_ptr_null(strstr(pr.v[0].msg, "ppppp"));
+	config_problems_free(&pr);
+}
+END_TEST
+
 START_TEST(defaults)
 {
 	struct config_problems pr;
@@ -315,6 +350,7 @@ int main(void)
 	t = tcase_create("attempts");
 	tcase_add_test(t, attempt_forms);
 	tcase_add_test(t, attempt_errors);
+	tcase_add_test(t, credential_limits);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "diag.h"
 #include "facts.h"
 
@@ -134,6 +135,72 @@ START_TEST(facts_typed_multivalued_with_evidence)
 }
 END_TEST
 
+START_TEST(text_printable_escapes_peer_bytes)
+{
+	char b[64];
+	/* a newline that would start a forged log line, a terminal escape, invalid UTF-8,
+	 * the backslash itself: all become \xNN, so the original bytes can be read back */
+	const uint8_t s[] = {'u', '\n', '2', 0x1b, '[', '3', '1', 'm', 0xff, 0xc3, '\\', 0x7f, '\r'};
+	size_t n = text_printable(s, sizeof s, b, sizeof b);
+	ck_assert_str_eq(b, "u\\x0a2\\x1b[31m\\xff\\xc3\\x5c\\x7f\\x0d");
+	ck_assert_uint_eq(n, strlen(b));
+	for (size_t i = 0; i < n; i++) ck_assert(b[i] >= 0x20 && b[i] < 0x7f);
+	/* never overruns, never cuts an escape in two */
+	n = text_printable(s, sizeof s, b, 5);
+	ck_assert_str_eq(b, "u");
+	ck_assert_uint_eq(n, 1);
+	n = text_printable(s, sizeof s, b, 7);
+	ck_assert_str_eq(b, "u\\x0a2");
+	ck_assert_uint_eq(text_printable(s, sizeof s, b, 1), 0);
+	ck_assert_str_eq(b, "");
+	/* the size macro is enough for the worst case */
+	uint8_t all[256];
+	for (int i = 0; i < 256; i++) all[i] = (uint8_t)i;
+	char big[TEXT_PRINTABLE_SIZE(256)];
+	n = text_printable(all, sizeof all, big, sizeof big);
+	ck_assert_uint_eq(n, 94 + 162 * 4); /* 0x20-0x7e but the backslash stay, 162 escaped */
+	ck_assert_uint_eq(text_printable_str(NULL, b, sizeof b), 0);
+	ck_assert_str_eq(b, "");
+	json_t *j = json_text(s, sizeof s);
+	ck_assert_str_eq(json_string_value(j), "u\\x0a2\\x1b[31m\\xff\\xc3\\x5c\\x7f\\x0d");
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(secrets_compare_whole)
+{
+	ck_assert(secret_equal("0123456789abcdef", "0123456789abcdef", 16));
+	ck_assert(!secret_equal("0123456789abcdef", "0123456789abcdeF", 16));
+	ck_assert(!secret_equal("X123456789abcdef", "0123456789abcdef", 16));
+	/* padded: same bytes and same length only */
+	uint8_t a[16] = "secret", b[16] = "secret";
+	ck_assert(secret_equal_padded(a, 6, b, 6, sizeof a));
+	ck_assert(!secret_equal_padded(a, 6, b, 5, sizeof a));  /* "secre": a prefix */
+	ck_assert(!secret_equal_padded(a, 6, b, 7, sizeof a));  /* "secret\0": longer, padding-equal */
+	uint8_t c[16] = "secrez";
+	ck_assert(!secret_equal_padded(a, 6, c, 6, sizeof a));
+	ck_assert(!secret_equal_padded(a, 17, b, 17, sizeof a)); /* beyond the width */
+	uint8_t e1[16] = {0}, e2[16] = {0};
+	ck_assert(secret_equal_padded(e1, 0, e2, 0, sizeof e1));
+	/* text */
+	ck_assert(secret_text_equal("Passw0rd!", "Passw0rd!"));
+	ck_assert(!secret_text_equal("Passw0rd!", "Passw0rd"));
+	ck_assert(!secret_text_equal("Passw0rd", "Passw0rd!"));
+	ck_assert(!secret_text_equal("Passw0rd!", "passw0rd!"));
+	ck_assert(!secret_text_equal("", "x"));
+	ck_assert(secret_text_equal("", ""));
+	char l1[400], l2[400];
+	memset(l1, 'p', sizeof l1 - 1);
+	l1[sizeof l1 - 1] = 0;
+	memcpy(l2, l1, sizeof l2);
+	ck_assert(secret_text_equal(l1, l2));        /* longer than the width: whole text */
+	l2[350] = 'q';
+	ck_assert(!secret_text_equal(l1, l2));       /* differs past the width */
+	l1[SECRET_TEXT_WIDTH] = 0;
+	ck_assert(!secret_text_equal(l1, l2));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("diag");
@@ -144,6 +211,8 @@ int main(void)
 	tcase_add_test(tc, writer_stops_at_capacity);
 	tcase_add_test(tc, tok_tables);
 	tcase_add_test(tc, facts_typed_multivalued_with_evidence);
+	tcase_add_test(tc, text_printable_escapes_peer_bytes);
+	tcase_add_test(tc, secrets_compare_whole);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

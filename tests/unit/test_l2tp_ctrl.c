@@ -1231,6 +1231,33 @@ START_TEST(abort_forgets_without_a_word)
 }
 END_TEST
 
+START_TEST(peer_text_escaped)
+{
+	/* a LAC's host name and StopCCN message are the peer's bytes: they reach the log and
+	 * `show tunnels` escaped, as the backslash itself is */
+	setup();
+	start();
+	struct l2tp_msg m;
+	l2tp_msg_init_ctrl(&m, L2TP_MSG_SCCRQ, 0, 0, 0, 0);
+	l2tp_add_proto_version(&m, 1, 0);
+	l2tp_add_bytes(&m, L2TP_AVP_HOST_NAME, "lac\n\x1b[31m\\\xff", 11);
+	l2tp_add_uint(&m, L2TP_AVP_FRAMING_CAP, 3);
+	l2tp_add_uint(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, 77);
+	uint8_t buf[256];
+	size_t n = l2tp_encode(&m, buf, sizeof buf);
+	feed(&LNS, buf, n);
+	ck_assert_int_eq(LNS.t.state, L2TP_TUN_WAIT_CTL_CONN);
+	ck_assert_str_eq(LNS.t.peer_host, "lac\\x0a\\x1b[31m\\x5c\\xff");
+	l2tp_msg_init_ctrl(&m, L2TP_MSG_STOPCCN, LNS.t.local_tid, 0, 1, 1);
+	l2tp_add_uint(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, 77);
+	l2tp_add_result(&m, 2, true, 6, "bye\r\nforged line");
+	n = l2tp_encode(&m, buf, sizeof buf);
+	feed(&LNS, buf, n);
+	ck_assert_int_eq(LNS.t.state, L2TP_TUN_CLOSED);
+	ck_assert(strstr(LNS.t.why, "error 6: bye\\x0d\\x0aforged line"));
+}
+END_TEST
+
 START_TEST(memory_per_tunnel)
 {
 	/* a Windows client brings its own tunnel and one call: tunnel and PPP link together
@@ -1272,6 +1299,7 @@ static Suite *suite(void)
 	tcase_add_test(t, owner_tunnel_id_never_changes);
 	tcase_add_test(t, abort_forgets_without_a_word);
 	tcase_add_test(t, memory_per_tunnel);
+	tcase_add_test(t, peer_text_escaped);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -847,12 +847,12 @@ START_TEST(escaping)
 {
 	char b[32];
 	const uint8_t s[] = { 'a', 0, '\\', 0xff, '"' };
-	ppp_escape_text(s, sizeof s, b, sizeof b);
+	text_printable(s, sizeof s, b, sizeof b);
 	ck_assert_str_eq(b, "a\\x00\\x5c\\xff\"");
 	/* never overruns: truncates at whole characters */
-	ppp_escape_text(s, sizeof s, b, 5);
+	text_printable(s, sizeof s, b, 5);
 	ck_assert_str_eq(b, "a");
-	json_t *j = ppp_json_text(s, sizeof s);
+	json_t *j = json_text(s, sizeof s);
 	ck_assert_str_eq(json_string_value(j), "a\\x00\\x5c\\xff\"");
 	json_decref(j);
 	/* lulu frame 33: Identification with binary bytes stays printable */

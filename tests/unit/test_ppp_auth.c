@@ -27,6 +27,11 @@ struct direct {
 	char msg[200];
 	bool done, ok;
 	unsigned err;
+	/* what the admission callback was told, and an owner that says yes to anything */
+	enum ppp_cred cred;
+	unsigned admits;
+	bool admit_all;
+	char log[8192];
 };
 
 static void d_send(void *ctx, struct ppp_msg *m)
@@ -48,10 +53,23 @@ static void d_random(void *ctx, uint8_t *buf, size_t n)
 		buf[i] = d->rnd_pos < d->rnd_len ? d->rnd[d->rnd_pos++] : (uint8_t)(0xa5 + i);
 }
 
+/* A user name of `n` bytes: "u...u@corp.example.com" (n >= 18). */
+static const char *upn(size_t n)
+{
+	static char b[2048];
+	memset(b, 'u', n - 17);
+	memcpy(b + n - 17, "@corp.example.com", 18);
+	return b;
+}
+
 static int d_password(void *ctx, const char *user, char *buf, size_t cap)
 {
 	(void)ctx;
-	if (strcmp(user, "User") && strcmp(user, "CORP\\User")) return -1;
+	if (strcmp(user, "nopw") == 0) return -2;  /* known, no password the server can use */
+	if (strcmp(user, "huge") == 0) return 300; /* a length that cannot be right */
+	if (strcmp(user, "User") && strcmp(user, "CORP\\User") && strcmp(user, upn(200)) &&
+	    strcmp(user, upn(PPP_AUTH_USER_MAX)))
+		return -1;
 	snprintf(buf, cap, "clientPass");
 	return 10;
 }
@@ -59,9 +77,21 @@ static int d_password(void *ctx, const char *user, char *buf, size_t cap)
 static struct ppp_admit d_admit(void *ctx, const char *user, enum ppp_auth_method m,
                                 enum ppp_cred cred)
 {
-	(void)ctx; (void)user; (void)m;
-	struct ppp_admit v = {cred == PPP_CRED_OK, cred == PPP_CRED_OK ? 0 : 691, NULL};
+	struct direct *d = ctx;
+	(void)user; (void)m;
+	d->cred = cred;
+	d->admits++;
+	bool yes = d->admit_all || cred == PPP_CRED_OK;
+	struct ppp_admit v = {yes, yes ? 0 : 691, NULL};
 	return v;
+}
+
+static void d_event(void *ctx, enum ppp_log kind, const char *text)
+{
+	struct direct *d = ctx;
+	(void)kind;
+	size_t l = strlen(d->log);
+	snprintf(d->log + l, sizeof d->log - l, "%s\n", text);
 }
 
 static void d_done(void *ctx, bool ok, unsigned err)
@@ -95,6 +125,7 @@ static void d_init(struct direct *d, enum ppp_auth_role role)
 	d->cbs.password = d_password;
 	d->cbs.admit = d_admit;
 	d->cbs.done = d_done;
+	d->cbs.event = d_event;
 	ppp_auth_init(&d->a, role, &d->conf, &d->cbs);
 }
 
@@ -595,6 +626,199 @@ START_TEST(unknown_user_rejected)
 }
 END_TEST
 
+/* ---- credentials that cannot pass --------------------------------------------------- */
+static struct ppp_msg pap_req(uint8_t id, const char *user, const uint8_t *pw, size_t n)
+{
+	struct ppp_msg m;
+	memset(&m, 0, sizeof m);
+	m.proto = PPP_PROTO_PAP;
+	m.kind = PPP_KIND_PAP;
+	m.pap.code = PAP_AUTH_REQ;
+	m.pap.id = id;
+	m.pap.peer_id = (const uint8_t *)user;
+	m.pap.peer_id_len = strlen(user);
+	m.pap.password = pw;
+	m.pap.password_len = n;
+	return m;
+}
+
+/* One PAP attempt against a fresh authenticator; the outcome in d. */
+static void pap_try(struct direct *d, bool admit_all, const char *user, const void *pw, size_t n)
+{
+	d_init(d, PPP_AUTH_AUTHENTICATOR);
+	d->admit_all = admit_all;
+	ppp_auth_start(&d->a, PPP_AUTH_PAP, 0);
+	struct ppp_msg m = pap_req(3, user, pw, n);
+	ppp_auth_input(&d->a, &m, 10);
+	ck_assert(d->done);
+}
+
+START_TEST(pap_compares_the_whole_password)
+{
+	struct direct d;
+	pap_try(&d, false, "User", "clientPass", 10);
+	ck_assert(d.ok);
+	ck_assert_int_eq(d.cred, PPP_CRED_OK);
+	/* a prefix, a longer password, one with a NUL after the right bytes, another case, an
+	 * empty one: each a wrong password, never a pass */
+	static const struct { const char *pw; size_t n; } bad[] = {
+		{"clientPas", 9}, {"c", 1}, {"clientPass!", 11}, {"clientPass\0", 11},
+		{"clientPasS", 10}, {"ClientPass", 10}, {"", 0},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		pap_try(&d, false, "User", bad[i].pw, bad[i].n);
+		ck_assert_msg(!d.ok && d.err == 691, "password %zu accepted", i);
+		ck_assert_int_eq(d.cred, PPP_CRED_BAD);
+	}
+	/* the longest PAP carries, against a short one */
+	uint8_t longest[255];
+	memset(longest, 'c', sizeof longest);
+	memcpy(longest, "clientPass", 10);
+	pap_try(&d, false, "User", longest, sizeof longest);
+	ck_assert(!d.ok);
+	ck_assert_int_eq(d.cred, PPP_CRED_BAD);
+}
+END_TEST
+
+START_TEST(unchecked_credentials_never_pass)
+{
+	/* an owner whose admission says yes to anything still cannot let these in: the
+	 * authenticator refuses credentials it did not find right */
+	struct direct d;
+	pap_try(&d, true, "nopw", "anything", 8);
+	ck_assert(!d.ok);
+	ck_assert_uint_eq(d.err, 691);
+	ck_assert_int_eq(d.cred, PPP_CRED_ERROR);
+	ck_assert_msg(strstr(d.log, "auth failed user=nopw method=PAP result=error error=691"), "%s", d.log);
+	pap_try(&d, true, "huge", "x", 1);
+	ck_assert(!d.ok);
+	ck_assert_int_eq(d.cred, PPP_CRED_ERROR);
+	pap_try(&d, true, "User", "wrong", 5);
+	ck_assert(!d.ok);
+	ck_assert_int_eq(d.cred, PPP_CRED_BAD);
+	pap_try(&d, true, "nobody", "x", 1);
+	ck_assert(!d.ok);
+	ck_assert_int_eq(d.cred, PPP_CRED_NO_USER);
+	pap_try(&d, true, "User", "clientPass", 10);
+	ck_assert(d.ok);
+
+	/* CHAP-MD5 and MS-CHAPv2 alike */
+	for (int k = 0; k < 2; k++) {
+		enum ppp_auth_method meth = k ? PPP_AUTH_MSCHAPV2 : PPP_AUTH_CHAP_MD5;
+		d_init(&d, PPP_AUTH_AUTHENTICATOR);
+		d.admit_all = true;
+		ppp_auth_start(&d.a, meth, 0);
+		uint8_t v[49];
+		memset(v, 0x11, sizeof v);
+		struct ppp_msg r = chap_msg(CHAP_RESPONSE, d.id, v, k ? 49 : 16, "nopw", NULL);
+		ppp_auth_input(&d.a, &r, 10);
+		ck_assert(d.done && !d.ok);
+		ck_assert_int_eq(d.cred, PPP_CRED_ERROR);
+		ck_assert_uint_eq(d.code, CHAP_FAILURE);
+		d_init(&d, PPP_AUTH_AUTHENTICATOR);
+		d.admit_all = true;
+		ppp_auth_start(&d.a, meth, 0);
+		r = chap_msg(CHAP_RESPONSE, d.id, v, k ? 49 : 16, "User", NULL);
+		ppp_auth_input(&d.a, &r, 10);
+		ck_assert(d.done && !d.ok);
+		ck_assert_int_eq(d.cred, PPP_CRED_BAD);
+	}
+}
+END_TEST
+
+/* A CHAP-MD5 exchange for `user` with clientPass; true when admitted. */
+static bool chap_md5_as(struct direct *d, const char *user, size_t user_len)
+{
+	d_init(d, PPP_AUTH_AUTHENTICATOR);
+	ppp_auth_start(&d->a, PPP_AUTH_CHAP_MD5, 0);
+	uint8_t ch[16];
+	memcpy(ch, d->value, 16);
+	uint8_t r[16];
+	chap_md5_response(d->id, (const uint8_t *)"clientPass", 10, ch, 16, r);
+	struct ppp_msg m = chap_msg(CHAP_RESPONSE, d->id, r, 16, NULL, NULL);
+	m.chap.name = (const uint8_t *)user;
+	m.chap.name_len = user_len;
+	ppp_auth_input(&d->a, &m, 10);
+	ck_assert(d->done);
+	return d->ok;
+}
+
+START_TEST(long_user_names_are_read)
+{
+	struct direct d;
+	/* a 200-byte UPN and the longest name the authenticator reads */
+	ck_assert(chap_md5_as(&d, upn(200), 200));
+	ck_assert_str_eq(d.a.user, upn(200));
+	ck_assert(chap_md5_as(&d, upn(PPP_AUTH_USER_MAX), PPP_AUTH_USER_MAX));
+	ck_assert_uint_eq(strlen(d.a.user), PPP_AUTH_USER_MAX);
+	/* one byte more, or a NUL inside: not read, rejected, and the log says why */
+	ck_assert(!chap_md5_as(&d, upn(PPP_AUTH_USER_MAX + 1), PPP_AUTH_USER_MAX + 1));
+	ck_assert_int_eq(d.cred, PPP_CRED_ERROR);
+	ck_assert_str_eq(d.a.user, "(unreadable)");
+	ck_assert(strstr(d.log, "user name of 1025 bytes not read (longer than 1024 bytes)"));
+	ck_assert(!chap_md5_as(&d, "User\0x", 6));
+	ck_assert(strstr(d.log, "not read (it holds a NUL byte): User\\x00x"));
+
+	/* MS-CHAPv2 with the 200-byte UPN */
+	static uint8_t auth_ch[16];
+	unhex(V_AUTH_CH, auth_ch, 16);
+	d_init(&d, PPP_AUTH_AUTHENTICATOR);
+	d.rnd = auth_ch;
+	d.rnd_len = 16;
+	ppp_auth_start(&d.a, PPP_AUTH_MSCHAPV2, 0);
+	uint8_t v[49];
+	memset(v, 0, sizeof v);
+	unhex(V_PEER_CH, v, 16);
+	ck_assert_int_eq(mschap2_nt_response(auth_ch, v, upn(200), 200, "clientPass", 10, v + 24), 0);
+	struct ppp_msg r = chap_msg(CHAP_RESPONSE, d.id, v, 49, upn(200), NULL);
+	ppp_auth_input(&d.a, &r, 100);
+	ck_assert(d.done && d.ok);
+	ck_assert_uint_eq(d.code, CHAP_SUCCESS);
+	ck_assert_str_eq(d.a.user, upn(200));
+}
+END_TEST
+
+START_TEST(peer_names_escaped_in_the_log)
+{
+	struct direct d;
+	const char evil[] = "ev\nil 2026-01-01T00:00:00.000Z auth ok user=root\x1b[31m\r\xff";
+	pap_try(&d, false, evil, "x", 1);
+	ck_assert(!d.ok);
+	/* one line, no raw control byte or invalid UTF-8 from the peer */
+	ck_assert_msg(strstr(d.log, "auth failed user=ev\\x0ail 2026-01-01T00:00:00.000Z auth ok "
+	                     "user=root\\x1b[31m\\x0d\\xff method=PAP result=unknown-user"), "%s", d.log);
+	unsigned lines = 0;
+	for (const char *p = d.log; *p; p++) {
+		ck_assert(*p == '\n' || ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f));
+		lines += *p == '\n';
+	}
+	ck_assert_uint_eq(lines, 1);
+}
+END_TEST
+
+START_TEST(reauthentication_keeps_the_user)
+{
+	struct direct d;
+	pap_try(&d, false, "User", "clientPass", 10);
+	ck_assert(d.ok);
+	/* LCP renegotiated: a new authentication phase on the same link, as another user
+	 * whose credentials are right, is refused and the link stays User's */
+	d.done = false;
+	ppp_auth_start(&d.a, PPP_AUTH_PAP, 100);
+	struct ppp_msg m = pap_req(4, "CORP\\User", (const uint8_t *)"clientPass", 10);
+	ppp_auth_input(&d.a, &m, 110);
+	ck_assert(d.done && !d.ok);
+	ck_assert_str_eq(d.a.user, "User");
+	ck_assert(strstr(d.log, "re-authentication as user=CORP\\x5cUser refused"));
+	/* the same user again is fine */
+	d.done = false;
+	ppp_auth_start(&d.a, PPP_AUTH_PAP, 200);
+	m = pap_req(5, "User", (const uint8_t *)"clientPass", 10);
+	ppp_auth_input(&d.a, &m, 210);
+	ck_assert(d.done && d.ok);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ppp_auth");
@@ -618,6 +842,11 @@ static Suite *suite(void)
 	tcase_add_test(t, mschapv2_expired_without_change);
 	tcase_add_test(t, mschapv2_change_refused);
 	tcase_add_test(t, change_password_block_round_trip);
+	tcase_add_test(t, pap_compares_the_whole_password);
+	tcase_add_test(t, unchecked_credentials_never_pass);
+	tcase_add_test(t, long_user_names_are_read);
+	tcase_add_test(t, peer_names_escaped_in_the_log);
+	tcase_add_test(t, reauthentication_keeps_the_user);
 	suite_add_tcase(s, t);
 	return s;
 }
