@@ -287,7 +287,8 @@ int cmd_parse(int argc, char **argv, struct cmd_args *a)
 	bool only_pos = false;
 	for (; i < argc; i++) {
 		const char *w = argv[i];
-		if (only_pos || w[0] != '-' || strcmp(w, "-") == 0) {
+		/* "-2146762487": a negative number is an argument (no option starts with a digit) */
+		if (only_pos || w[0] != '-' || strcmp(w, "-") == 0 || (w[1] >= '0' && w[1] <= '9')) {
 			if (a->npos >= CMD_MAX_POS) {
 				fprintf(stderr, "vnet %s: too many arguments\n", path);
 				return EXIT_USAGE;

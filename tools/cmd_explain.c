@@ -327,7 +327,7 @@ int cmd_pcap_explain(struct cmd_args *a)
 	char *problems = NULL;
 	struct ruleset *rs = rules_load(a->rules_dir, &problems);
 	if (!rs) {
-		out_err(a->rules_dir, 0, 0, "rules do not load:\n%s", problems ? problems : "");
+		out_err_lines(problems, a->rules_dir, "the knowledge base does not load");
 		free(problems);
 		ike_keys_free(keys);
 		return EXIT_USAGE;
