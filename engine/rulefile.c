@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "readfile.h"
 #include "rules.h"
 
@@ -115,26 +116,6 @@ static int col_at(const char *s, size_t off)
 	return col;
 }
 
-/* Where a line is not valid UTF-8 (the byte offset), or -1 when it is. */
-static long utf8_bad_at(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		size_t k = p[i] < 0x80 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3
-		         : (p[i] & 0xF8) == 0xF0 ? 4 : 0;
-		if (!k || (k == 2 && p[i] < 0xC2) || p[i] > 0xF4 || i + k > n)
-			return (long)i;
-		for (size_t j = 1; j < k; j++)
-			if ((p[i + j] & 0xC0) != 0x80)
-				return (long)i;
-		if ((k == 3 && ((p[i] == 0xE0 && p[i + 1] < 0xA0) || (p[i] == 0xED && p[i + 1] >= 0xA0))) ||
-		    (k == 4 && ((p[i] == 0xF0 && p[i + 1] < 0x90) || (p[i] == 0xF4 && p[i + 1] >= 0x90))))
-			return (long)i;
-		i += k;
-	}
-	return -1;
-}
-
 /* A line fit to be read: not too long, no NUL or other control byte, valid UTF-8.
  * *at is the byte offset of the problem. */
 static const char *line_problem(const char *s, size_t n, size_t *at)
@@ -154,7 +135,7 @@ static const char *line_problem(const char *s, size_t n, size_t *at)
 			return "control character in line";
 		}
 	}
-	long bad = utf8_bad_at(s, n);
+	long bad = utf8_invalid_at(s, n);
 	if (bad >= 0) {
 		*at = (size_t)bad;
 		return "not valid UTF-8";
