@@ -313,14 +313,43 @@ START_TEST(representative_situations_rank_the_specific_rule_first)
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "nat.both-behind");
 
-	/* no IKE reply without NAT is UDP 500; with NAT it is UDP 4500 */
+	/* no IKE reply: the port the requests went to decides, UDP 500 or (NAT-T) 4500;
+	 * NAT seen in the client's NAT-D alone does not move unanswered requests on 500 */
 	facts_reset(f);
 	facts_add_bool(f, "ike.no_reply", true, NULL);
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "ike.no-reply");
 	facts_add_bool(f, "nat.detected", true, NULL);
+	facts_add_int(f, "ike.no_reply_port", 500, NULL);
+	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
+	ck_assert_str_eq(m[0].rule->id, "ike.no-reply");
+	facts_reset(f);
+	facts_add_bool(f, "ike.no_reply", true, NULL);
+	facts_add_int(f, "ike.no_reply_port", 4500, NULL);
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "ike.no-reply.nat-t");
+
+	/* a KE payload of the wrong length: the cause of the silence, and of INVALID_KE */
+	facts_reset(f);
+	facts_add_bool(f, "ike.no_reply", true, NULL);
+	facts_add_int(f, "ike.no_reply_port", 500, NULL);
+	facts_add_bool(f, "ike.ke_mismatch", true, NULL);
+	facts_add_str(f, "ike.ke_group", "MODP-2048", NULL);
+	facts_add_int(f, "ike.ke_length", 192, NULL);
+	facts_add_int(f, "ike.ke_expected", 256, NULL);
+	facts_add_str(f, "ike.ke_from", "client", NULL);
+	ck_assert_uint_ge(rules_match(rs, f, m, 8), 3);
+	ck_assert_str_eq(m[0].rule->id, "ike.ke-length.no-reply");
+	ck_assert_str_eq(m[1].rule->id, "ike.ke-length");
+	facts_reset(f);
+	facts_add_bool(f, "ike.invalid_ke", true, NULL);
+	facts_add_bool(f, "ike.ke_mismatch", true, NULL);
+	facts_add_str(f, "ike.ke_group", "MODP-2048", NULL);
+	facts_add_int(f, "ike.ke_length", 192, NULL);
+	facts_add_int(f, "ike.ke_expected", 256, NULL);
+	facts_add_str(f, "ike.ke_from", "client", NULL);
+	ck_assert_uint_ge(rules_match(rs, f, m, 8), 2);
+	ck_assert_str_eq(m[0].rule->id, "ike.ke-length.invalid-ke");
 
 	/* L2TP retries without IPsec */
 	facts_reset(f);
