@@ -63,6 +63,27 @@ static bool grow(struct pcapin *in, size_t n)
 	return true;
 }
 
+/* Read n bytes into in->buf at `at`, growing it as the bytes arrive: a length field that
+ * claims more than the file holds costs no more memory than the file. */
+static bool read_buf(struct pcapin *in, size_t at, size_t n, size_t *got, bool *oom)
+{
+	size_t done = 0;
+	*oom = false;
+	while (done < n) { /* every round reads a chunk or ends */
+		size_t step = n - done < 65536 ? n - done : 65536, g;
+		if (!grow(in, at + done + step)) {
+			*oom = true;
+			break;
+		}
+		bool ok = read_n(in, in->buf + at + done, step, &g);
+		done += g;
+		if (!ok)
+			break;
+	}
+	*got = done;
+	return done == n;
+}
+
 static int fail(struct pcapin *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct pcapin *in, const char *fmt, ...)
 {
@@ -128,12 +149,14 @@ static int ng_read_block(struct pcapin *in, uint32_t *type, uint32_t *len)
 			return fail(in, "section header at byte offset %llu: length %u is not a "
 			            "multiple of 4 in 28..%u", (unsigned long long)start, l,
 			            PCAPIN_MAX_BLOCK);
-		if (!grow(in, l))
+		bool oom;
+		if (!grow(in, 12))
 			return fail(in, "out of memory");
 		memcpy(in->buf, h, 8);
 		memcpy(in->buf + 8, bom, 4);
-		if (!read_n(in, in->buf + 12, l - 12, &got))
-			return read_error(in, "the section header", l - 12, got);
+		if (!read_buf(in, 12, l - 12, &got, &oom))
+			return oom ? fail(in, "out of memory")
+			           : read_error(in, "the section header", l - 12, got);
 		*type = t;
 		*len = l;
 	} else {
@@ -142,11 +165,12 @@ static int ng_read_block(struct pcapin *in, uint32_t *type, uint32_t *len)
 			return fail(in, "%s: block at byte offset %llu: length %u is not a multiple "
 			            "of 4 in 12..%u", where(in, (char[48]){0}, 48),
 			            (unsigned long long)start, l, PCAPIN_MAX_BLOCK);
-		if (!grow(in, l))
+		bool oom;
+		if (!grow(in, 8))
 			return fail(in, "out of memory");
 		memcpy(in->buf, h, 8);
-		if (!read_n(in, in->buf + 8, l - 8, &got))
-			return read_error(in, "a block", l - 8, got);
+		if (!read_buf(in, 8, l - 8, &got, &oom))
+			return oom ? fail(in, "out of memory") : read_error(in, "a block", l - 8, got);
 		*type = get32(in, h);
 		*len = l;
 	}
@@ -324,9 +348,10 @@ static int pc_next(struct pcapin *in, struct pcapin_pkt *pk)
 	if (caplen > max)
 		return fail(in, "%s: a record claims %u captured bytes, more than %u",
 		            where(in, w, sizeof w), caplen, max);
-	if (!grow(in, caplen ? caplen : 1))
+	bool oom;
+	if (!grow(in, 1) || (!read_buf(in, 0, caplen, &got, &oom) && oom))
 		return fail(in, "out of memory");
-	if (!read_n(in, in->buf, caplen, &got))
+	if (got != caplen)
 		return read_error(in, "the record", caplen, got);
 	in->frame++;
 	pk->frame = in->frame;
