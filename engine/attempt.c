@@ -9,6 +9,7 @@
 #include "attempt.h"
 #include "ipfilter.h"
 #include "jsonpos.h"
+#include "readfile.h"
 
 /* Where problems are reported: the document slice an attempt came from. */
 struct actx {
@@ -463,6 +464,10 @@ int attempts_parse(const struct config *c, const char *file, const char *text, s
 {
 	out->v = NULL;
 	out->n = 0;
+	/* a byte order mark is not part of the JSON; positions count from after it */
+	size_t bom = utf8_bom_len(text, len);
+	text += bom;
+	len -= bom;
 	size_t cap = 0, off = 0, doc = 0;
 	int bad = 0;
 	json_error_t je;
@@ -477,8 +482,10 @@ int attempts_parse(const struct config *c, const char *file, const char *text, s
 		if (!v) {
 			char msg[300];
 			snprintf(msg, sizeof msg, "not valid JSON: %s", je.text);
-			int line = je.line > 0 ? je.line + bl - 1 : bl;
-			int col = je.column > 0 ? (je.line == 1 ? je.column + bc - 1 : je.column) : bc;
+			int el, ec;
+			jsonpos_error(text + off, len - off, &je, &el, &ec);
+			int line = el + bl - 1;
+			int col = el == 1 ? ec + bc - 1 : ec;
 			config_problem_add(probs, line, col, msg);
 			bad = 1;
 			break;

@@ -1,5 +1,7 @@
 /* Windows error and NPS reason catalogues (see catalog.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "catalog.h"
 #include "embedded.h"
+#include "readfile.h"
 #include "rules.h"
 
 #define CATALOG_MAX_ENTRIES 4096
@@ -29,17 +32,20 @@ struct cproblems {
 	size_t n, cap, count;
 };
 
-static void cproblem(struct cproblems *pb, const char *file, int line, const char *key,
-                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void cproblem(struct cproblems *pb, const char *file, int line, const char *key,
-                     const char *fmt, ...)
+/* "FILE:LINE:COL: key: reason" (as rule files), "FILE: reason" without a line. */
+static void cproblem(struct cproblems *pb, const char *file, int line, int col,
+                     const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static void cproblem(struct cproblems *pb, const char *file, int line, int col,
+                     const char *key, const char *fmt, ...)
 {
 	char msg[400], l[700];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	int w = line > 0 ? snprintf(l, sizeof l, "%s:%d: %s: %s\n", file, line, key, msg)
+	int w = line > 0 ? snprintf(l, sizeof l, "%s:%d:%d: %s: %s\n", file, line,
+	                            col > 0 ? col : 1, key, msg)
 	                 : snprintf(l, sizeof l, "%s: %s\n", file, msg);
 	pb->count++;
 	if (w < 0)
@@ -98,22 +104,25 @@ static void close_record(struct catalog *c, struct catalog_entry *cur, bool *ope
 		return;
 	*open = false;
 	bool ok = true;
+	char cs[24];
+	catalog_code_str(cur->code, cs, sizeof cs);
 	if (!cur->message) {
-		cproblem(pb, file, cur->line, "message", "missing for code %d", cur->code);
+		cproblem(pb, file, cur->line, 1, "message", "missing for code %s", cs);
 		ok = false;
 	}
 	if (!cur->name && kind == CATALOG_WINDOWS) {
-		cproblem(pb, file, cur->line, "name", "missing for code %d", cur->code);
+		cproblem(pb, file, cur->line, 1, "name", "missing for code %s", cs);
 		ok = false;
 	}
 	for (size_t i = 0; ok && i < c->n; i++)
 		if (c->v[i].code == cur->code) {
-			cproblem(pb, file, cur->line, "code", "%d already listed on line %d", cur->code,
-			         c->v[i].line);
+			cproblem(pb, file, cur->line, cur->col, "code", "%s already listed on line %d",
+			         cs, c->v[i].line);
 			ok = false;
 		}
 	if (ok && c->n == CATALOG_MAX_ENTRIES) {
-		cproblem(pb, file, cur->line, "code", "more than %d entries", CATALOG_MAX_ENTRIES);
+		cproblem(pb, file, cur->line, cur->col, "code", "more than %d entries",
+		         CATALOG_MAX_ENTRIES);
 		ok = false;
 	}
 	if (ok && c->n == c->cap) {
@@ -140,7 +149,8 @@ static void close_record(struct catalog *c, struct catalog_entry *cur, bool *ope
 
 static int cmp_code(const void *a, const void *b)
 {
-	int x = ((const struct catalog_entry *)a)->code, y = ((const struct catalog_entry *)b)->code;
+	int64_t x = ((const struct catalog_entry *)a)->code;
+	int64_t y = ((const struct catalog_entry *)b)->code;
 	return (x > y) - (x < y);
 }
 
@@ -151,7 +161,7 @@ struct catalog *catalog_load_buffer(const char *file, const char *data, size_t l
 	struct catalog *c = calloc(1, sizeof *c);
 	struct catalog_entry cur;
 	memset(&cur, 0, sizeof cur);
-	bool open = false;
+	bool open = false, skipping = false;
 	if (!c) {
 		if (problems)
 			*problems = strdup("out of memory\n");
@@ -166,47 +176,53 @@ struct catalog *catalog_load_buffer(const char *file, const char *data, size_t l
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			cproblem(&pb, file, kv.line, *kv.key ? kv.key : "-", "%s", msg);
+			cproblem(&pb, file, kv.line, kv.col, *kv.key ? kv.key : "-", "%s", msg);
 			continue;
 		}
 		if (!strcmp(kv.key, "code")) {
 			close_record(c, &cur, &open, kind, file, &pb);
-			char *end;
-			errno = 0;
-			long v = strtol(kv.val, &end, 10);
-			if (errno || *end || end == kv.val || v < 0 || v > 99999) {
-				cproblem(&pb, file, kv.line, "code", "'%.40s' is not a code 0..99999", kv.val);
+			int64_t v;
+			if (!catalog_parse_code(kv.val, &v) || kv.val[0] == '-') {
+				cproblem(&pb, file, kv.line, kv.col, "code", "'%.40s' is not a code 0..%d or "
+				         "an HRESULT 0x80000000..0xFFFFFFFF", kv.val, CATALOG_CODE_MAX);
+				skipping = true;
 			} else {
-				cur.code = (int)v;
+				cur.code = v;
 				cur.line = kv.line;
+				cur.col = kv.col;
 				open = true;
+				skipping = false;
 			}
 		} else if (!open) {
-			cproblem(&pb, file, kv.line, kv.key, "outside a record (records start with code:)");
+			/* the fields of a record whose code line was rejected are not reported again */
+			if (!skipping)
+				cproblem(&pb, file, kv.line, 1, kv.key,
+				         "outside a record (records start with code:)");
 		} else if (!strcmp(kv.key, "name")) {
 			if (cur.name)
-				cproblem(&pb, file, kv.line, kv.key, "given twice");
+				cproblem(&pb, file, kv.line, 1, kv.key, "given twice");
 			else if (!name_ok(kv.val))
-				cproblem(&pb, file, kv.line, kv.key, "'%.60s' is not an UPPER_CASE symbol",
-				         kv.val);
+				cproblem(&pb, file, kv.line, kv.col, kv.key,
+				         "'%.60s' is not an UPPER_CASE symbol", kv.val);
 			else {
 				cur.name = kv.val;
 				kv.val = NULL;
 			}
 		} else if (!strcmp(kv.key, "message")) {
 			if (cur.message)
-				cproblem(&pb, file, kv.line, kv.key, "given twice");
+				cproblem(&pb, file, kv.line, 1, kv.key, "given twice");
 			else if (!*kv.val)
-				cproblem(&pb, file, kv.line, kv.key, "empty value");
+				cproblem(&pb, file, kv.line, kv.col, kv.key, "empty value");
 			else {
 				cur.message = kv.val;
 				kv.val = NULL;
 			}
 		} else if (!strcmp(kv.key, "event")) {
 			if (!*kv.val)
-				cproblem(&pb, file, kv.line, kv.key, "empty value");
+				cproblem(&pb, file, kv.line, kv.col, kv.key, "empty value");
 			else if (cur.nevents == CATALOG_MAX_EVENTS)
-				cproblem(&pb, file, kv.line, kv.key, "more than %d events", CATALOG_MAX_EVENTS);
+				cproblem(&pb, file, kv.line, kv.col, kv.key, "more than %d events",
+				         CATALOG_MAX_EVENTS);
 			else {
 				cur.events[cur.nevents++] = kv.val;
 				kv.val = NULL;
@@ -215,16 +231,17 @@ struct catalog *catalog_load_buffer(const char *file, const char *data, size_t l
 			if (!strcmp(kv.val, "true") || !strcmp(kv.val, "false"))
 				cur.inferred = kv.val[0] == 't';
 			else
-				cproblem(&pb, file, kv.line, kv.key, "'%.40s' is not true or false", kv.val);
+				cproblem(&pb, file, kv.line, kv.col, kv.key, "'%.40s' is not true or false",
+				         kv.val);
 		} else {
-			cproblem(&pb, file, kv.line, kv.key,
+			cproblem(&pb, file, kv.line, 1, kv.key,
 			         "unknown key (known: code name message event inferred)");
 		}
 		free(kv.val);
 	}
 	close_record(c, &cur, &open, kind, file, &pb);
 	if (!pb.count && c->n == 0)
-		cproblem(&pb, file, 0, "-", "no entries");
+		cproblem(&pb, file, 0, 0, "-", "no entries");
 	if (pb.count) {
 		if (problems)
 			*problems = pb.p;
@@ -240,33 +257,34 @@ struct catalog *catalog_load_buffer(const char *file, const char *data, size_t l
 	return c;
 }
 
+static struct catalog *load_file(const char *path, enum catalog_kind kind, char **problems)
+{
+	char why[160];
+	size_t n = 0;
+	char *buf = file_read_regular(path, CATALOG_MAX_FILE, &n, why, sizeof why);
+	if (!buf) {
+		if (problems) {
+			size_t l = strlen(path) + strlen(why) + 4;
+			if ((*problems = malloc(l)))
+				snprintf(*problems, l, "%s: %s\n", path, why);
+		}
+		return NULL;
+	}
+	struct catalog *c = catalog_load_buffer(path, buf, n, kind, problems);
+	free(buf);
+	return c;
+}
+
 struct catalog *catalog_load(enum catalog_kind kind, const char *dir, char **problems)
 {
+	if (problems)
+		*problems = NULL;
 	if (dir) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/catalog/%s", dir, cat_file[kind]);
 		struct stat st;
-		if (stat(path, &st) == 0) {
-			FILE *fp = fopen(path, "rb");
-			char *buf = fp ? malloc(CATALOG_MAX_FILE + 1) : NULL;
-			size_t n = buf ? fread(buf, 1, CATALOG_MAX_FILE + 1, fp) : 0;
-			if (fp)
-				fclose(fp);
-			if (!buf || n > CATALOG_MAX_FILE) {
-				free(buf);
-				if (problems) {
-					char m[4200];
-					snprintf(m, sizeof m, "%s: cannot read (missing or larger than 1 MiB)\n",
-					         path);
-					*problems = strdup(m);
-				}
-				return NULL;
-			}
-			buf[n] = '\0';
-			struct catalog *c = catalog_load_buffer(path, buf, n, kind, problems);
-			free(buf);
-			return c;
-		}
+		if (lstat(path, &st) == 0 || errno != ENOENT)
+			return load_file(path, kind, problems);
 	}
 	char name[128];
 	snprintf(name, sizeof name, "rules/catalog/%s", cat_file[kind]);
@@ -282,6 +300,84 @@ struct catalog *catalog_load(enum catalog_kind kind, const char *dir, char **pro
 	return catalog_load_buffer(name, (const char *)f->data, f->len, kind, problems);
 }
 
+static void append(char **all, size_t *len, const char *text)
+{
+	size_t tl = strlen(text);
+	char *n = realloc(*all, *len + tl + 1);
+	if (!n)
+		return;
+	memcpy(n + *len, text, tl + 1);
+	*all = n;
+	*len += tl;
+}
+
+size_t catalog_check_dir(const char *dir, char **problems)
+{
+	char *all = NULL;
+	size_t len = 0, count = 0;
+	char cdir[4096];
+	snprintf(cdir, sizeof cdir, "%s/catalog", dir);
+	DIR *d = opendir(cdir);
+	if (!d) {
+		*problems = NULL;
+		return 0; /* no catalog/: the embedded catalogues are used */
+	}
+	/* Names ending in .cat that are not one of ours: a misspelt catalogue would be
+	 * ignored silently otherwise. Bounded by the directory; sorted for stable output. */
+	char *unknown[64];
+	size_t nunknown = 0, more = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		size_t l = strlen(nm);
+		if (nm[0] == '.' || l < 4 || strcmp(nm + l - 4, ".cat"))
+			continue;
+		bool known = false;
+		for (size_t k = 0; k < sizeof cat_file / sizeof cat_file[0]; k++)
+			known |= !strcmp(nm, cat_file[k]);
+		if (known)
+			continue;
+		if (nunknown < sizeof unknown / sizeof unknown[0] && (unknown[nunknown] = strdup(nm)))
+			nunknown++;
+		else
+			more++;
+	}
+	closedir(d);
+	for (size_t i = 1; i < nunknown; i++) /* insertion sort: at most 64 names */
+		for (size_t j = i; j > 0 && strcmp(unknown[j - 1], unknown[j]) > 0; j--) {
+			char *t = unknown[j];
+			unknown[j] = unknown[j - 1];
+			unknown[j - 1] = t;
+		}
+	for (size_t k = 0; k < sizeof cat_file / sizeof cat_file[0]; k++) {
+		char *p = NULL;
+		struct catalog *c = catalog_load((enum catalog_kind)k, dir, &p);
+		if (!c) {
+			for (const char *q = p ? p : ""; *q; q++)
+				count += *q == '\n';
+			append(&all, &len, p ? p : "");
+		}
+		catalog_free(c);
+		free(p);
+	}
+	for (size_t i = 0; i < nunknown; i++) {
+		char m[4400];
+		snprintf(m, sizeof m, "%s/%s: not a catalogue vnet reads (windows-errors.cat, "
+		         "nps-reasons.cat)\n", cdir, unknown[i]);
+		append(&all, &len, m);
+		count++;
+		free(unknown[i]);
+	}
+	if (more) {
+		char m[4400];
+		snprintf(m, sizeof m, "%s: %zu more files ending in .cat\n", cdir, more);
+		append(&all, &len, m);
+		count++;
+	}
+	*problems = all;
+	return count;
+}
+
 size_t catalog_count(const struct catalog *c) { return c ? c->n : 0; }
 
 const struct catalog_entry *catalog_at(const struct catalog *c, size_t i)
@@ -289,7 +385,7 @@ const struct catalog_entry *catalog_at(const struct catalog *c, size_t i)
 	return c && i < c->n ? &c->v[i] : NULL;
 }
 
-const struct catalog_entry *catalog_find(const struct catalog *c, int code)
+const struct catalog_entry *catalog_find(const struct catalog *c, int64_t code)
 {
 	size_t lo = 0, hi = c ? c->n : 0;
 	while (lo < hi) {
@@ -310,4 +406,37 @@ const struct catalog_entry *catalog_find_name(const struct catalog *c, const cha
 		if (!strcasecmp(c->v[i].name, name))
 			return &c->v[i];
 	return NULL;
+}
+
+bool catalog_parse_code(const char *s, int64_t *code)
+{
+	if (!s || !*s)
+		return false;
+	/* decimal, or hexadecimal after 0x; never octal: "0787" is not a code */
+	const char *d = s[0] == '-' || s[0] == '+' ? s + 1 : s;
+	int base = d[0] == '0' && (d[1] == 'x' || d[1] == 'X') ? 16 : 10;
+	if (base == 16 && s != d)
+		return false;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, base);
+	if (errno || *end || end == s || !(d[0] >= '0' && d[0] <= '9'))
+		return false;
+	if (v < 0 && v >= -0x80000000LL)
+		v += 0x100000000LL; /* an HRESULT printed as a signed 32-bit number */
+	if ((v >= 0 && v <= CATALOG_CODE_MAX) ||
+	    (v >= CATALOG_HRESULT_MIN && v <= CATALOG_HRESULT_MAX)) {
+		*code = v;
+		return true;
+	}
+	return false;
+}
+
+const char *catalog_code_str(int64_t code, char *buf, size_t bufsz)
+{
+	if (code >= CATALOG_HRESULT_MIN)
+		snprintf(buf, bufsz, "0x%08" PRIX64, code);
+	else
+		snprintf(buf, bufsz, "%" PRId64, code);
+	return buf;
 }

@@ -7,12 +7,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
+#include <openssl/sha.h>
 #include "certstore.h"
+#include "readfile.h"
 
 #define ORDER_FILE "store.order"
 #define ORDER_MAX_LINES 4096
@@ -249,7 +252,8 @@ static void key_reason(char *buf, size_t bufsz, bool encrypted, const char *pass
 /* One PEM private key block, re-encoded so OpenSSL handles every key format and the
  * legacy "Proc-Type: 4,ENCRYPTED" headers. */
 static EVP_PKEY *pem_block_key(const char *name, const char *header, const unsigned char *data,
-                               long dlen, const char *pass, struct diag_err *err, int blockno)
+                               long dlen, const char *pass, struct diag_err *err, int blockno,
+                               bool *pwfail)
 {
 	BIO *mb = BIO_new(BIO_s_mem());
 	EVP_PKEY *k = NULL;
@@ -274,6 +278,7 @@ static EVP_PKEY *pem_block_key(const char *name, const char *header, const unsig
 		bool enc = strstr(name, "ENCRYPTED") || (header && strstr(header, "ENCRYPTED"));
 		key_reason(r, sizeof r, enc, pass, what);
 		diag_err_set(err, 0, "%s", r);
+		*pwfail = enc;
 	}
 	BIO_free(mb);
 	return k;
@@ -284,6 +289,7 @@ static int parse_pem(const unsigned char *buf, size_t len, const char *pass,
 {
 	BIO *b = BIO_new_mem_buf(buf, (int)len);
 	int blocks = 0, rc = 0;
+	bool pwfail = false;
 	if (!b) {
 		diag_err_set(err, 0, "out of memory");
 		return -1;
@@ -321,9 +327,10 @@ static int parse_pem(const unsigned char *buf, size_t len, const char *pass,
 				rc = -1;
 			}
 		} else if (pem_is_key(name)) {
-			EVP_PKEY *k = pem_block_key(name, header, data, dlen, pass, err, blocks);
+			EVP_PKEY *k = pem_block_key(name, header, data, dlen, pass, err, blocks,
+			                            &pwfail);
 			if (!k)
-				rc = -1;
+				rc = pwfail ? -2 : -1;
 			else if (!parsed_add_key(out, k)) {
 				diag_err_set(err, 0, "more than %d keys in one file", CERTSTORE_MAX_PER_FILE);
 				rc = -1;
@@ -362,19 +369,34 @@ static int try_der_cert(const unsigned char *buf, size_t len, struct cert_parsed
 	return 0;
 }
 
+/* -1: not a key; -2: an encrypted PKCS#8 key that the password does not open */
 static int try_der_key(const unsigned char *buf, size_t len, const char *pass,
                        struct cert_parsed *out, char *why, size_t whysz)
 {
 	EVP_PKEY *k = key_decode(true, buf, len, pass);
 	if (!k) {
-		ossl_reason(why, whysz, "not a private key");
-		return -1;
+		char r[128];
+		ossl_reason(r, sizeof r, "not a private key");
+		const unsigned char *p = buf;
+		X509_SIG *enc = d2i_X509_SIG(NULL, &p, (long)len);
+		bool whole = enc && p == buf + len;
+		X509_SIG_free(enc);
+		ERR_clear_error();
+		if (!whole) {
+			snprintf(why, whysz, "%s", r);
+			return -1;
+		}
+		snprintf(why, whysz, "encrypted private key: %s (%s)", r,
+		         pass ? "wrong password?" : "encrypted keys need --pass or VNET_P12_PASS");
+		return -2;
 	}
 	ERR_clear_error();
 	parsed_add_key(out, k);
 	return 0;
 }
 
+/* 0 parsed; -1 not a bundle or broken (*is_p12 says which); -2 the MAC does not verify
+ * with the password given (or without one): a password problem */
 static int try_p12(const unsigned char *buf, size_t len, const char *pass,
                    struct cert_parsed *out, char *why, size_t whysz, bool *is_p12)
 {
@@ -405,7 +427,7 @@ static int try_p12(const unsigned char *buf, size_t len, const char *pass,
 			snprintf(why, whysz, "PKCS#12: %s (wrong password)", r);
 		else
 			snprintf(why, whysz, "PKCS#12: %s", r);
-		return -1;
+		return mac ? -2 : -1;
 	}
 	if (x)
 		parsed_add_cert(out, x);
@@ -455,25 +477,34 @@ int certstore_parse_buf(const char *name, const unsigned char *buf, size_t len,
 	}
 	char w_cert[160], w_key[160], w_p12[200];
 	bool is_p12 = false;
+	int rp, rk = -1;
 	if (is_p12_name(name)) {
-		if (try_p12(buf, len, pass, out, w_p12, sizeof w_p12, &is_p12) == 0)
+		if ((rp = try_p12(buf, len, pass, out, w_p12, sizeof w_p12, &is_p12)) == 0)
 			return 0;
 		cert_parsed_free(out);
 		if (is_p12) {
 			diag_err_set(err, 0, "%s", w_p12);
-			return -1;
+			return rp == -2 ? -2 : -1;
 		}
 		if (try_der_cert(buf, len, out, w_cert, sizeof w_cert) == 0 ||
-		    try_der_key(buf, len, pass, out, w_key, sizeof w_key) == 0)
+		    (rk = try_der_key(buf, len, pass, out, w_key, sizeof w_key)) == 0)
 			return 0;
+		if (rk == -2) {
+			diag_err_set(err, 0, "%s", w_key);
+			return -2;
+		}
 		diag_err_set(err, 0, "not a PKCS#12 bundle (%s), DER certificate or DER key", w_p12);
 		return -1;
 	}
 	if (try_der_cert(buf, len, out, w_cert, sizeof w_cert) == 0 ||
-	    try_der_key(buf, len, pass, out, w_key, sizeof w_key) == 0)
+	    (rk = try_der_key(buf, len, pass, out, w_key, sizeof w_key)) == 0)
 		return 0;
 	cert_parsed_free(out);
-	if (try_p12(buf, len, pass, out, w_p12, sizeof w_p12, &is_p12) == 0)
+	if (rk == -2) {
+		diag_err_set(err, 0, "%s", w_key);
+		return -2;
+	}
+	if ((rp = try_p12(buf, len, pass, out, w_p12, sizeof w_p12, &is_p12)) == 0)
 		return 0;
 	cert_parsed_free(out);
 	if (is_p12)
@@ -481,7 +512,7 @@ int certstore_parse_buf(const char *name, const unsigned char *buf, size_t len,
 	else
 		diag_err_set(err, 0, "not a DER certificate (%s), DER private key or PKCS#12 bundle",
 		             w_cert);
-	return -1;
+	return rp == -2 ? -2 : -1;
 }
 
 /* ---- files and directories --------------------------------------------------- */
@@ -496,12 +527,17 @@ static int add_problem(struct cert_problem **arr, size_t *n, const char *file,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	struct cert_problem *na = realloc(*arr, (*n + 1) * sizeof *na);
-	if (!na)
-		return -1;
-	*arr = na;
-	na[*n].file = cert_safe_text(file);
-	na[*n].reason = cert_safe_text(buf);
+	/* grown in powers of two: a store of many broken files stays linear */
+	if ((*n & (*n - 1)) == 0) {
+		struct cert_problem *na = realloc(*arr, (*n ? *n * 2 : 1) * sizeof *na);
+		if (!na)
+			return -1;
+		*arr = na;
+	}
+	struct cert_problem *pr = &(*arr)[*n];
+	pr->file = cert_safe_text(file);
+	pr->reason = cert_safe_text(buf);
+	pr->password = false;
 	(*n)++;
 	return 0;
 }
@@ -509,44 +545,7 @@ static int add_problem(struct cert_problem **arr, size_t *n, const char *file,
 /* Read a regular file of at most CERTSTORE_MAX_FILE_SIZE bytes. */
 static unsigned char *read_file(const char *path, size_t *len, char *why, size_t whysz)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		snprintf(why, whysz, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whysz, "not a regular file");
-		fclose(fp);
-		return NULL;
-	}
-	if ((unsigned long long)st.st_size > CERTSTORE_MAX_FILE_SIZE) {
-		snprintf(why, whysz, "larger than %u bytes", CERTSTORE_MAX_FILE_SIZE);
-		fclose(fp);
-		return NULL;
-	}
-	size_t cap = (size_t)st.st_size + 1;
-	unsigned char *buf = malloc(cap);
-	if (!buf) {
-		snprintf(why, whysz, "out of memory");
-		fclose(fp);
-		return NULL;
-	}
-	size_t n = fread(buf, 1, cap, fp);
-	if (ferror(fp)) {
-		snprintf(why, whysz, "read error: %s", strerror(errno));
-		free(buf);
-		fclose(fp);
-		return NULL;
-	}
-	fclose(fp);
-	if (n > CERTSTORE_MAX_FILE_SIZE) {
-		snprintf(why, whysz, "larger than %u bytes", CERTSTORE_MAX_FILE_SIZE);
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
+	return (unsigned char *)file_read_regular(path, CERTSTORE_MAX_FILE_SIZE, len, why, whysz);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -567,78 +566,103 @@ static void name_list_free(struct name_list *l)
 	l->n = 0;
 }
 
-/* Certificate files of `dir` (not recursive), sorted byte-wise. Also reports the CA
- * subdirectories it saw. */
+/* Every certificate file name of `dir` (not recursive), sorted byte-wise once all are
+ * read: the order never depends on the order readdir returns them in. Also reports the
+ * CA subdirectories it saw. -1 with the reason in `why` when the directory cannot be
+ * read or holds more than CERTSTORE_MAX_FILES certificate files. */
 static int list_dir(const char *dir, struct name_list *out, char **roots_dir,
-                    char **inter_dir, struct cert_problem **probs, size_t *nprobs,
-                    char *why, size_t whysz)
+                    char **inter_dir, char *why, size_t whysz)
 {
-	DIR *d = opendir(dir);
 	memset(out, 0, sizeof *out);
+	DIR *d = opendir(dir);
 	if (!d) {
 		snprintf(why, whysz, "%s", strerror(errno));
 		return -1;
 	}
 	size_t cap = 0;
-	bool capped = false;
-	for (size_t guard = 0; guard < 100000; guard++) {
+	int rc = 0;
+	for (size_t seen = 0;; seen++) {
+		errno = 0;
 		struct dirent *de = readdir(d);
-		if (!de)
+		if (!de) {
+			if (errno) {
+				snprintf(why, whysz, "%s", strerror(errno));
+				rc = -1;
+			}
 			break;
+		}
+		if (seen >= CERTSTORE_MAX_ENTRIES) {
+			snprintf(why, whysz, "more than %u directory entries", CERTSTORE_MAX_ENTRIES);
+			rc = -1;
+			break;
+		}
 		const char *nm = de->d_name;
 		if (nm[0] == '.')
 			continue;
-		size_t plen = strlen(dir) + strlen(nm) + 2;
-		char *path = malloc(plen);
-		if (!path)
-			break;
-		snprintf(path, plen, "%s/%s", dir, nm);
-		struct stat st;
-		bool isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-		if (isdir) {
-			if (roots_dir && !*roots_dir &&
-			    (strcmp(nm, "roots") == 0 || strcmp(nm, "root") == 0)) {
-				*roots_dir = path;
-				continue;
+		bool store_file = is_store_file(nm);
+		bool ca_name = (roots_dir && (strcmp(nm, "roots") == 0 || strcmp(nm, "root") == 0)) ||
+		               (inter_dir && (strcmp(nm, "intermediates") == 0 ||
+		                              strcmp(nm, "intermediate") == 0 || strcmp(nm, "ca") == 0));
+		if (!store_file && !ca_name)
+			continue;
+		char *path = NULL;
+		if (ca_name) {
+			path = malloc(strlen(dir) + strlen(nm) + 2);
+			if (!path) {
+				snprintf(why, whysz, "out of memory");
+				rc = -1;
+				break;
 			}
-			if (inter_dir && !*inter_dir &&
-			    (strcmp(nm, "intermediates") == 0 || strcmp(nm, "intermediate") == 0 ||
-			     strcmp(nm, "ca") == 0)) {
-				*inter_dir = path;
-				continue;
+			sprintf(path, "%s/%s", dir, nm);
+			struct stat st;
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+				char **slot = nm[0] == 'r' ? roots_dir : inter_dir;
+				if (!*slot) {
+					*slot = path;
+					continue;
+				}
 			}
 			free(path);
 			continue;
 		}
-		free(path);
-		if (!is_store_file(nm))
-			continue;
 		if (out->n >= CERTSTORE_MAX_FILES) {
-			capped = true;
-			continue;
+			snprintf(why, whysz, "more than %d certificate files (vnet reads at most %d "
+			         "from one directory)", CERTSTORE_MAX_FILES, CERTSTORE_MAX_FILES);
+			rc = -1;
+			break;
 		}
 		if (out->n == cap) {
 			size_t nc = cap ? cap * 2 : 32;
 			char **nv = realloc(out->v, nc * sizeof *nv);
-			if (!nv)
+			if (!nv) {
+				snprintf(why, whysz, "out of memory");
+				rc = -1;
 				break;
+			}
 			out->v = nv;
 			cap = nc;
 		}
-		out->v[out->n] = strdup(nm);
-		if (out->v[out->n])
-			out->n++;
+		if (!(out->v[out->n] = strdup(nm))) {
+			snprintf(why, whysz, "out of memory");
+			rc = -1;
+			break;
+		}
+		out->n++;
 	}
 	closedir(d);
-	if (capped && probs)
-		add_problem(probs, nprobs, dir, "more than %d certificate files; the rest are not read",
-		            CERTSTORE_MAX_FILES);
+	if (rc) {
+		name_list_free(out);
+		if (roots_dir) { free(*roots_dir); *roots_dir = NULL; }
+		if (inter_dir) { free(*inter_dir); *inter_dir = NULL; }
+		return -1;
+	}
 	if (out->n)
 		qsort(out->v, out->n, sizeof *out->v, cmp_str);
 	return 0;
 }
 
-/* Apply store.order: listed names first (in that order), then the others by name. */
+/* Apply store.order: listed names first (in that order), then the others by name.
+ * `files` is sorted (list_dir), so each line is looked up by binary search. */
 static void apply_order(struct cert_store *s, struct name_list *files)
 {
 	size_t plen = strlen(s->dir) + sizeof ORDER_FILE + 2;
@@ -646,10 +670,21 @@ static void apply_order(struct cert_store *s, struct name_list *files)
 	if (!path)
 		return;
 	snprintf(path, plen, "%s/%s", s->dir, ORDER_FILE);
-	FILE *fp = fopen(path, "r");
+	struct stat st;
+	char why[160];
+	int fd = file_open_regular(path, &st, why, sizeof why);
 	free(path);
-	if (!fp)
+	if (fd < 0) {
+		if (errno != ENOENT)
+			add_problem(&s->problems, &s->nproblems, ORDER_FILE, "%s; the order is by "
+			            "file name", why);
 		return;
+	}
+	FILE *fp = fdopen(fd, "r");
+	if (!fp) {
+		close(fd);
+		return;
+	}
 	s->has_order_file = true;
 	char **ordered = calloc(files->n ? files->n : 1, sizeof *ordered);
 	bool *used = calloc(files->n ? files->n : 1, sizeof *used);
@@ -680,15 +715,15 @@ static void apply_order(struct cert_store *s, struct name_list *files)
 			p[--l] = 0;
 		if (!*p || *p == '#')
 			continue;
-		size_t k = 0;
-		for (; k < files->n; k++)
-			if (strcmp(files->v[k], p) == 0)
-				break;
-		if (k == files->n) {
+		const char *key = p;
+		char **hit = files->n ? bsearch(&key, files->v, files->n, sizeof *files->v, cmp_str)
+		                      : NULL;
+		if (!hit) {
 			add_problem(&s->problems, &s->nproblems, ORDER_FILE,
 			            "line %d: no certificate file named '%s' in the store", lineno, p);
 			continue;
 		}
+		size_t k = (size_t)(hit - files->v);
 		if (used[k])
 			continue;
 		used[k] = true;
@@ -732,20 +767,23 @@ static int load_one(const char *dir, const char *name, const char *label, const 
 	OPENSSL_cleanse(buf, len);
 	free(buf);
 	if (rc) {
-		add_problem(probs, nprobs, label, "%s", e.reason);
+		if (add_problem(probs, nprobs, label, "%s", e.reason) == 0)
+			(*probs)[*nprobs - 1].password = rc == -2;
 		return -1;
 	}
 	return 0;
 }
 
-static void load_ca_dir(struct cert_store *s, const char *sub, const char *subname,
-                        STACK_OF(X509) *into, bool roots, const char *pass)
+/* -1 with `err` set when the directory cannot be listed or is past the limit */
+static int load_ca_dir(struct cert_store *s, const char *sub, const char *subname,
+                       STACK_OF(X509) *into, bool roots, const char *pass,
+                       struct diag_err *err)
 {
 	struct name_list files;
-	char why[128];
-	if (list_dir(sub, &files, NULL, NULL, &s->problems, &s->nproblems, why, sizeof why)) {
-		add_problem(&s->problems, &s->nproblems, subname, "cannot read directory: %s", why);
-		return;
+	char why[160];
+	if (list_dir(sub, &files, NULL, NULL, why, sizeof why)) {
+		diag_err_set(err, 0, "%s: %s", sub, why);
+		return -1;
 	}
 	for (size_t i = 0; i < files.n; i++) {
 		struct cert_parsed p;
@@ -775,6 +813,7 @@ static void load_ca_dir(struct cert_store *s, const char *sub, const char *subna
 		free(label);
 	}
 	name_list_free(&files);
+	return 0;
 }
 
 static int store_add_cert(struct cert_store *s, X509 *x, const char *file, int index,
@@ -782,13 +821,15 @@ static int store_add_cert(struct cert_store *s, X509 *x, const char *file, int i
 {
 	if (s->ncerts >= CERTSTORE_MAX_CERTS)
 		return -1;
-	struct cert_entry *nc = realloc(s->certs, (s->ncerts + 1) * sizeof *nc);
-	if (!nc)
-		return -1;
-	s->certs = nc;
+	if ((s->ncerts & (s->ncerts - 1)) == 0) {
+		struct cert_entry *nc = realloc(s->certs, (s->ncerts ? s->ncerts * 2 : 1) * sizeof *nc);
+		if (!nc)
+			return -1;
+		s->certs = nc;
+	}
 	if (!X509_up_ref(x))
 		return -1;
-	struct cert_entry *e = &nc[s->ncerts++];
+	struct cert_entry *e = &s->certs[s->ncerts++];
 	memset(e, 0, sizeof *e);
 	e->file = cert_safe_text(file);
 	e->index = index;
@@ -799,16 +840,85 @@ static int store_add_cert(struct cert_store *s, X509 *x, const char *file, int i
 
 static int store_add_key(struct cert_store *s, EVP_PKEY *k, const char *file)
 {
-	struct cert_key *nk = realloc(s->keys, (s->nkeys + 1) * sizeof *nk);
-	if (!nk)
+	if (s->nkeys >= CERTSTORE_MAX_KEYS)
 		return -1;
-	s->keys = nk;
+	if ((s->nkeys & (s->nkeys - 1)) == 0) {
+		struct cert_key *nk = realloc(s->keys, (s->nkeys ? s->nkeys * 2 : 1) * sizeof *nk);
+		if (!nk)
+			return -1;
+		s->keys = nk;
+	}
 	if (!EVP_PKEY_up_ref(k))
 		return -1;
-	nk[s->nkeys].pkey = k;
-	nk[s->nkeys].file = cert_safe_text(file);
+	s->keys[s->nkeys].pkey = k;
+	s->keys[s->nkeys].file = cert_safe_text(file);
 	s->nkeys++;
 	return 0;
+}
+
+/* The public key as DER, hashed: keys and certificates are paired by this first and by
+ * EVP_PKEY_eq only when it agrees, so pairing stays near linear in a large store. */
+struct pub_hash {
+	unsigned char h[SHA256_DIGEST_LENGTH];
+	size_t idx;
+};
+
+static bool pub_hash_of(EVP_PKEY *k, unsigned char *h)
+{
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(k, &der);
+	if (n <= 0) {
+		ERR_clear_error();
+		return false;
+	}
+	SHA256(der, (size_t)n, h);
+	OPENSSL_free(der);
+	return true;
+}
+
+static int cmp_pub_hash(const void *a, const void *b)
+{
+	const struct pub_hash *x = a, *y = b;
+	int c = memcmp(x->h, y->h, sizeof x->h);
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* A certificate has a private key when a key of the store matches its public key; of
+ * several, the first in store order. */
+static void match_keys(struct cert_store *s)
+{
+	struct pub_hash *kh = s->nkeys ? calloc(s->nkeys, sizeof *kh) : NULL;
+	size_t nk = 0;
+	for (size_t k = 0; kh && k < s->nkeys; k++)
+		if (pub_hash_of(s->keys[k].pkey, kh[nk].h))
+			kh[nk++].idx = k;
+	if (nk)
+		qsort(kh, nk, sizeof *kh, cmp_pub_hash);
+	for (size_t i = 0; nk && i < s->ncerts; i++) {
+		EVP_PKEY *pub = X509_get0_pubkey(s->certs[i].x509);
+		struct pub_hash want = {.idx = 0};
+		if (!pub || !pub_hash_of(pub, want.h))
+			continue;
+		/* the first entry with this hash (idx 0 sorts before every other) */
+		size_t lo = 0, hi = nk;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (cmp_pub_hash(&kh[mid], &want) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t j = lo; j < nk && !memcmp(kh[j].h, want.h, sizeof want.h); j++) {
+			const struct cert_key *ck = &s->keys[kh[j].idx];
+			if (EVP_PKEY_eq(pub, ck->pkey) == 1) {
+				s->certs[i].key = ck->pkey;
+				s->certs[i].key_file = xstrdup(ck->file);
+				break;
+			}
+		}
+	}
+	free(kh);
+	ERR_clear_error();
 }
 
 struct cert_store *certstore_load(const char *dir, const char *pass, struct diag_err *err)
@@ -829,52 +939,66 @@ struct cert_store *certstore_load(const char *dir, const char *pass, struct diag
 		diag_err_set(err, 0, "out of memory");
 		return NULL;
 	}
-	if (list_dir(dir, &files, &roots_dir, &inter_dir, &s->problems, &s->nproblems, why,
-	             sizeof why)) {
+	if (list_dir(dir, &files, &roots_dir, &inter_dir, why, sizeof why)) {
 		diag_err_set(err, 0, "cannot read the store directory: %s", why);
 		certstore_free(s);
 		return NULL;
 	}
 	apply_order(s, &files);
+	/* Past the certificate or key limit, what is left out is counted and said once. */
+	size_t cert_full = SIZE_MAX, key_full = SIZE_MAX, certs_out = 0, keys_out = 0;
 	for (size_t i = 0; i < files.n; i++) {
 		struct cert_parsed p;
 		if (load_one(dir, files.v[i], files.v[i], pass, &p, &s->problems, &s->nproblems))
 			continue;
 		for (size_t k = 0; k < p.ncerts; k++)
 			if (store_add_cert(s, p.certs[k], files.v[i], (int)k + 1, (int)p.ncerts)) {
-				add_problem(&s->problems, &s->nproblems, files.v[i],
-				            "store full: more than %d certificates", CERTSTORE_MAX_CERTS);
-				break;
+				if (cert_full == SIZE_MAX &&
+				    add_problem(&s->problems, &s->nproblems, files.v[i], "-") == 0)
+					cert_full = s->nproblems - 1;
+				certs_out++;
 			}
 		for (size_t k = 0; k < p.nkeys; k++)
-			store_add_key(s, p.keys[k], files.v[i]);
+			if (store_add_key(s, p.keys[k], files.v[i])) {
+				if (key_full == SIZE_MAX &&
+				    add_problem(&s->problems, &s->nproblems, files.v[i], "-") == 0)
+					key_full = s->nproblems - 1;
+				keys_out++;
+			}
 		for (size_t k = 0; k < p.ncas; k++)
 			if (X509_up_ref(p.cas[k]) && !sk_X509_push(s->intermediates, p.cas[k]))
 				X509_free(p.cas[k]);
 		cert_parsed_free(&p);
 	}
 	name_list_free(&files);
-	if (roots_dir) {
-		load_ca_dir(s, roots_dir, strrchr(roots_dir, '/') + 1, s->roots, true, pass);
-		free(roots_dir);
+	char msg[200];
+	if (cert_full != SIZE_MAX) {
+		snprintf(msg, sizeof msg, "store full: vnet takes at most %d certificates; this "
+		         "file's and the later ones (%zu in all) are left out", CERTSTORE_MAX_CERTS,
+		         certs_out);
+		free(s->problems[cert_full].reason);
+		s->problems[cert_full].reason = xstrdup(msg);
 	}
-	if (inter_dir) {
-		load_ca_dir(s, inter_dir, strrchr(inter_dir, '/') + 1, s->intermediates, false, pass);
-		free(inter_dir);
+	if (key_full != SIZE_MAX) {
+		snprintf(msg, sizeof msg, "store full: vnet takes at most %d private keys; this "
+		         "file's and the later ones (%zu in all) are left out", CERTSTORE_MAX_KEYS,
+		         keys_out);
+		free(s->problems[key_full].reason);
+		s->problems[key_full].reason = xstrdup(msg);
 	}
-	/* A certificate has a private key when a key of the store matches its public key. */
-	for (size_t i = 0; i < s->ncerts; i++) {
-		EVP_PKEY *pub = X509_get0_pubkey(s->certs[i].x509);
-		if (!pub)
-			continue;
-		for (size_t k = 0; k < s->nkeys; k++)
-			if (EVP_PKEY_eq(pub, s->keys[k].pkey) == 1) {
-				s->certs[i].key = s->keys[k].pkey;
-				s->certs[i].key_file = xstrdup(s->keys[k].file);
-				break;
-			}
+	int rc = 0;
+	if (roots_dir)
+		rc = load_ca_dir(s, roots_dir, strrchr(roots_dir, '/') + 1, s->roots, true, pass, err);
+	if (inter_dir && rc == 0)
+		rc = load_ca_dir(s, inter_dir, strrchr(inter_dir, '/') + 1, s->intermediates, false,
+		                 pass, err);
+	free(roots_dir);
+	free(inter_dir);
+	if (rc) {
+		certstore_free(s);
+		return NULL;
 	}
-	ERR_clear_error();
+	match_keys(s);
 	return s;
 }
 
@@ -917,6 +1041,11 @@ STACK_OF(X509) *certstore_load_cas(const char *path, const char *pass,
 		diag_err_set(err, 0, "%s", strerror(errno));
 		return NULL;
 	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		diag_err_set(err, 0, "neither a regular file nor a directory (%s)",
+		             file_kind_phrase(st.st_mode));
+		return NULL;
+	}
 	STACK_OF(X509) *out = sk_X509_new_null();
 	if (!out) {
 		diag_err_set(err, 0, "out of memory");
@@ -925,8 +1054,8 @@ STACK_OF(X509) *certstore_load_cas(const char *path, const char *pass,
 	struct name_list files = {0};
 	char *dir = NULL;
 	if (S_ISDIR(st.st_mode)) {
-		char why[128];
-		if (list_dir(path, &files, NULL, NULL, problems, nproblems, why, sizeof why)) {
+		char why[160];
+		if (list_dir(path, &files, NULL, NULL, why, sizeof why)) {
 			diag_err_set(err, 0, "%s", why);
 			sk_X509_free(out);
 			return NULL;

@@ -15,8 +15,17 @@
  * its public key.
  *
  * Files are read with OpenSSL. A file that cannot be read or parsed is recorded as a
- * problem (file name and OpenSSL's reason) and skipped; it never stops the load.
+ * problem (file name and OpenSSL's reason) and skipped; it never stops the load. Only
+ * regular files are read: a FIFO, socket or device under a certificate name is opened
+ * without blocking, recorded as a problem and skipped. A problem caused by a password
+ * (a PKCS#12 bundle or encrypted key that the password given, or its absence, does not
+ * open) is marked as such: the caller treats it as an input error, since the store would
+ * otherwise be judged without a certificate or key the server has.
  * PKCS#12 passwords are used to decrypt and never stored in messages.
+ *
+ * Every file name of a directory is read before the names are sorted, so the order
+ * never depends on how the file system lists them. A directory with more than
+ * CERTSTORE_MAX_FILES certificate files is an error, not a partial store.
  */
 #ifndef VNET_CERTSTORE_H
 #define VNET_CERTSTORE_H
@@ -27,10 +36,12 @@
 #include <openssl/evp.h>
 #include "diag.h"
 
-#define CERTSTORE_MAX_FILES 512      /* files read per directory */
+#define CERTSTORE_MAX_FILES 65536    /* certificate files per directory (more: an error) */
+#define CERTSTORE_MAX_ENTRIES (1u << 22) /* directory entries of any kind looked at */
 #define CERTSTORE_MAX_FILE_SIZE (1u << 20)
 #define CERTSTORE_MAX_PER_FILE 64    /* certificates or keys taken from one file */
 #define CERTSTORE_MAX_CERTS 1024     /* certificates in the personal store */
+#define CERTSTORE_MAX_KEYS 4096      /* private keys in the personal store */
 
 struct cert_entry {
 	char *file;      /* file name relative to the store directory */
@@ -44,6 +55,7 @@ struct cert_entry {
 struct cert_problem {
 	char *file;
 	char *reason;
+	bool password;   /* a password problem: the bundle or key was not opened */
 };
 
 struct cert_key {
@@ -67,14 +79,18 @@ struct cert_store {
 
 /* Load DIR. `pass` is the PKCS#12 / encrypted key password (NULL: none; bundles without
  * a password still load). Returns NULL with `err` set only when DIR itself cannot be
- * read; problems with single files are in store->problems. */
+ * read or holds more than CERTSTORE_MAX_FILES certificate files ("cannot read the store
+ * directory: why"), or when its roots/ or intermediates/ cannot ("DIR/roots: why", the
+ * path in front); problems with single files are in store->problems. */
 struct cert_store *certstore_load(const char *dir, const char *pass, struct diag_err *err);
 void certstore_free(struct cert_store *s);
 
 /* CA certificates from a FILE (PEM with any number of certificates, DER, PKCS#12) or from
  * every certificate file of a DIR. Returns a stack (possibly empty) or NULL with `err` set
- * when the path cannot be read; per-file problems are appended to the array `*problems`
- * of `*nproblems` entries (free each with the store's problems, see certstore_free). */
+ * when the path cannot be read, is neither a regular file nor a directory, or is a
+ * directory past CERTSTORE_MAX_FILES; per-file problems are appended to the array
+ * `*problems` of `*nproblems` entries (free each with the store's problems, see
+ * certstore_free). */
 STACK_OF(X509) *certstore_load_cas(const char *path, const char *pass,
                                    struct cert_problem **problems, size_t *nproblems,
                                    struct diag_err *err);
@@ -92,7 +108,8 @@ struct cert_parsed {
 /* Parse one in-memory file as the store does (also used by tests and the fuzzer). The
  * name's extension decides which binary format is tried first. Returns 0 with `out`
  * filled (the caller frees it with cert_parsed_free), or -1 with the reason in `err`
- * and `out` empty. */
+ * and `out` empty, or -2 likewise when the reason is the password (a PKCS#12 MAC that
+ * does not verify, an encrypted key that does not decrypt or that has no password). */
 int certstore_parse_buf(const char *name, const unsigned char *buf, size_t len,
                         const char *pass, struct cert_parsed *out, struct diag_err *err);
 void cert_parsed_free(struct cert_parsed *p);

@@ -12,6 +12,7 @@
 #include "embedded.h"
 #include "jsonpos.h"
 #include "ppp_auth.h"
+#include "readfile.h"
 
 /* ---- names ------------------------------------------------------------------------- */
 const char *const auth_method_names[] = {"pap", "spap", "chap", "mschap", "mschapv2", "eap",
@@ -1798,6 +1799,11 @@ static struct config *load(const char *name, const char *text, size_t len,
 		config_free(c);
 		return NULL;
 	}
+	/* A byte order mark (Notepad writes one) is not part of the JSON; positions count
+	 * from after it, as editors show them. */
+	size_t bom = utf8_bom_len(text, len);
+	text += bom;
+	len -= bom;
 	memcpy(c->text, text, len);
 	c->text[len] = 0;
 	c->text_len = len;
@@ -1807,7 +1813,9 @@ static struct config *load(const char *name, const char *text, size_t len,
 		char msg[300];
 		snprintf(msg, sizeof msg, "not valid JSON: %s", je.text);
 		if (probs) probs->unreadable = true;
-		config_problem_add(probs, je.line > 0 ? je.line : 1, je.column > 0 ? je.column : 1, msg);
+		int line, col;
+		jsonpos_error(text, len, &je, &line, &col);
+		config_problem_add(probs, line, col, msg);
 		config_free(c);
 		return NULL;
 	}

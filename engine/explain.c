@@ -45,6 +45,25 @@ static uint32_t ike_retrans(const struct vsess *s)
 	       s->ph[PH_IPSEC].retrans;
 }
 
+/* The initiator's requests got nothing back: ike.no_reply with the server port they went
+ * to. A capture that ends soon after the last request may have missed a late answer,
+ * and the note says how soon. */
+static void ike_no_reply(struct vsess *s, struct phase *p1, enum phase_id ph, uint64_t tend,
+                         const char *what)
+{
+	char note[160];
+	sess_obs_bool(s, "ike.no_reply", true, p1->start_frame);
+	if (s->req_port)
+		sess_obs_int(s, "ike.no_reply_port", s->req_port, p1->start_frame);
+	int w = snprintf(note, sizeof note, "%u %s%s, none from the server", p1->pkts, what,
+	                 p1->pkts == 1 ? "" : "s");
+	uint64_t after = tend >= s->last_ns ? tend - s->last_ns : 0;
+	if (!p1->retrans && after < NO_REPLY_WAIT_NS && w > 0 && (size_t)w < sizeof note)
+		snprintf(note + w, sizeof note - (size_t)w, " (the capture ends %.3f s after the "
+		         "last)", (double)after / 1e9);
+	fail_open(s, ph, note);
+}
+
 static void finish_ike(struct vsess *s, uint64_t tend)
 {
 	char note[96];
@@ -60,14 +79,11 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 				fail_open(s, PH_IKE1, note);
 			}
 		}
+		/* Nothing at all came back: a lone request is no less unanswered than one
+		 * retransmitted, and "answers came back" must never be said of it. */
 		bool answered = s->mm_clear[1] || s->mm_enc[1] || sess_obs_get(s, "ike.notify");
-		if (p1->state == PS_OPEN && !answered &&
-		    (p1->retrans || tend - s->last_ns >= NO_REPLY_WAIT_NS)) {
-			sess_obs_bool(s, "ike.no_reply", true, p1->start_frame);
-			snprintf(note, sizeof note, "%u messages from the client, none from the server",
-			         p1->pkts);
-			fail_open(s, PH_IKE1, note);
-		}
+		if (p1->state == PS_OPEN && !answered)
+			ike_no_reply(s, p1, PH_IKE1, tend, "message from the client");
 		fail_open(s, PH_IKE1, "Main Mode did not complete");
 		if (s->ph[PH_IPSEC].state == PS_OPEN)
 			fail_open(s, PH_IPSEC, "Quick Mode did not complete");
@@ -83,11 +99,8 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 	} else {
 		struct phase *p1 = &s->ph[PH_IKE2];
 		if (p1->state == PS_OPEN && p1->pkts && p1->retrans + 1 >= p1->pkts &&
-		    (p1->retrans || tend - s->last_ns >= NO_REPLY_WAIT_NS)) {
-			sess_obs_bool(s, "ike.no_reply", true, p1->start_frame);
-			snprintf(note, sizeof note, "%u IKE_SA_INIT requests, no answer", p1->pkts);
-			fail_open(s, PH_IKE2, note);
-		}
+		    !sess_obs_get(s, "ike.invalid_ke"))
+			ike_no_reply(s, p1, PH_IKE2, tend, "IKE_SA_INIT request");
 		fail_open(s, PH_IKE2, "IKE_SA_INIT did not complete");
 		struct phase *pa = &s->ph[PH_IKE_AUTH];
 		bool traffic = s->esp_pkts || s->ph[PH_IPSEC].state == PS_OK;

@@ -1,5 +1,6 @@
 /* IKEv2 SK payload decryption (RFC 7296 3.14) with keys from a Wireshark-style table. */
 #include "ikedecrypt.h"
+#include "readfile.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -221,7 +222,7 @@ struct ike_keys *ike_keys_parse(const char *name, const char *text, size_t len, 
 		snprintf(err, errsz, "%s: out of memory", name);
 		return NULL;
 	}
-	size_t off = 0;
+	size_t off = utf8_bom_len(text, len); /* an editor's byte order mark is no content */
 	int line = 0, xline = 0;
 	struct esp_xfrm *x = calloc(1, sizeof *x);
 	struct esp_sa sa;

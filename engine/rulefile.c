@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
+#include "readfile.h"
 #include "rules.h"
 
 #define KV_MAX_LINE 4096
@@ -39,9 +41,10 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 
 void kv_init(struct kv_reader *r, const char *file, const char *data, size_t len)
 {
+	size_t bom = utf8_bom_len(data, len); /* an editor's byte order mark is no content */
 	r->file = file;
-	r->p = data;
-	r->len = len;
+	r->p = data + bom;
+	r->len = len - bom;
 	r->off = 0;
 	r->line = 0;
 }
@@ -102,13 +105,41 @@ static int fail(struct kv *out, char *msg, size_t msgsz, const char *fmt, ...)
 	return -1;
 }
 
-/* A line fit to be read: no NUL byte, not too long. */
-static const char *line_problem(const char *s, size_t n)
+/* Column (1-based, in characters: UTF-8 continuation bytes do not count) of byte `off`
+ * of the line `s`. */
+static int col_at(const char *s, size_t off)
 {
-	if (n > KV_MAX_LINE)
+	int col = 1;
+	for (size_t i = 0; i < off; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
+/* A line fit to be read: not too long, no NUL or other control byte, valid UTF-8.
+ * *at is the byte offset of the problem. */
+static const char *line_problem(const char *s, size_t n, size_t *at)
+{
+	if (n > KV_MAX_LINE) {
+		*at = KV_MAX_LINE;
 		return "line longer than 4096 bytes";
-	if (memchr(s, '\0', n))
-		return "NUL byte in line";
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0) {
+			*at = i;
+			return "NUL byte in line";
+		}
+		if ((c < 0x20 && c != '\t') || c == 0x7F) {
+			*at = i;
+			return "control character in line";
+		}
+	}
+	long bad = utf8_invalid_at(s, n);
+	if (bad >= 0) {
+		*at = (size_t)bad;
+		return "not valid UTF-8";
+	}
 	return NULL;
 }
 
@@ -119,6 +150,8 @@ int kv_next(struct kv_reader *r, struct kv *out, char *msg, size_t msgsz)
 	out->key[0] = '\0';
 	out->val = NULL;
 	out->line = r->line;
+	out->col = 1;
+	size_t at = 0;
 
 	/* skip blank lines and comments */
 	for (;;) {
@@ -127,9 +160,11 @@ int kv_next(struct kv_reader *r, struct kv *out, char *msg, size_t msgsz)
 		r->off = next;
 		r->line++;
 		out->line = r->line;
-		const char *why = line_problem(s, n);
-		if (why)
+		const char *why = line_problem(s, n, &at);
+		if (why) {
+			out->col = col_at(s, at);
 			return fail(out, msg, msgsz, "%s", why);
+		}
 		if (is_blank(s, n) || s[0] == '#')
 			continue;
 		break;
@@ -141,14 +176,20 @@ int kv_next(struct kv_reader *r, struct kv *out, char *msg, size_t msgsz)
 	while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || (k > 0 && ((s[k] >= '0' && s[k] <= '9') ||
 	                                                            s[k] == '_' || s[k] == '-'))))
 		k++;
-	if (k == 0 || k >= n || s[k] != ':')
+	if (k == 0 || k >= n || s[k] != ':') {
+		out->col = col_at(s, k);
 		return fail(out, msg, msgsz, "expected 'key: value'");
-	if (k >= sizeof out->key)
+	}
+	if (k >= sizeof out->key) {
+		out->col = col_at(s, sizeof out->key - 1);
 		return fail(out, msg, msgsz, "key longer than %zu characters", sizeof out->key - 1);
+	}
 	memcpy(out->key, s, k);
 	out->key[k] = '\0';
-	if (k + 1 < n && s[k + 1] != ' ' && s[k + 1] != '\t')
+	if (k + 1 < n && s[k + 1] != ' ' && s[k + 1] != '\t') {
+		out->col = col_at(s, k + 1);
 		return fail(out, msg, msgsz, "expected a space after ':'");
+	}
 
 	struct buf b = {0};
 	bool in_para = false;
@@ -158,6 +199,7 @@ int kv_next(struct kv_reader *r, struct kv *out, char *msg, size_t msgsz)
 	indent_of(v, vn, &first_skip);
 	v += first_skip;
 	vn = rtrim_len(v, vn - first_skip);
+	out->col = col_at(s, (size_t)(v - s));
 	if (vn > 0) {
 		buf_add(&b, v, vn);
 		in_para = true;
@@ -172,8 +214,10 @@ int kv_next(struct kv_reader *r, struct kv *out, char *msg, size_t msgsz)
 		bool cont = false;
 		/* blank lines belong to the value only when an indented line follows them */
 		while (peek_line(r, off, &s, &n, &nxt)) {
-			if (line_problem(s, n) || !is_blank(s, n)) {
-				cont = !line_problem(s, n) && (s[0] == ' ' || s[0] == '\t');
+			size_t bad_at;
+			bool bad = line_problem(s, n, &bad_at) != NULL;
+			if (bad || !is_blank(s, n)) {
+				cont = !bad && (s[0] == ' ' || s[0] == '\t');
 				break;
 			}
 			blanks++;

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "catalog.h"
 #include "embedded.h"
+#include "readfile.h"
 #include "rules.h"
 
 #define RULES_MAX_FILES 4096
@@ -74,9 +76,11 @@ struct problems {
 	size_t count;
 };
 
-static void problem(struct problems *pb, const char *file, int line, const char *key,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void problem(struct problems *pb, const char *file, int line, const char *key,
+/* One problem line: "FILE:LINE:COL: key: reason" (COL left out when 0), or "FILE: reason"
+ * when there is no line. */
+static void problem(struct problems *pb, const char *file, int line, int col, const char *key,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void problem(struct problems *pb, const char *file, int line, int col, const char *key,
                     const char *fmt, ...)
 {
 	char msg[512];
@@ -86,7 +90,10 @@ static void problem(struct problems *pb, const char *file, int line, const char 
 	va_end(ap);
 	pb->count++;
 	char lbuf[700];
-	int w = line > 0 ? snprintf(lbuf, sizeof lbuf, "%s:%d: %s: %s\n", file, line,
+	char pos[32] = "";
+	if (col > 0)
+		snprintf(pos, sizeof pos, ":%d", col);
+	int w = line > 0 ? snprintf(lbuf, sizeof lbuf, "%s:%d%s: %s: %s\n", file, line, pos,
 	                            key && *key ? key : "-", msg)
 	                 : snprintf(lbuf, sizeof lbuf, "%s: %s\n", file, msg);
 	if (w < 0)
@@ -105,6 +112,27 @@ static void problem(struct problems *pb, const char *file, int line, const char 
 	memcpy(pb->p + pb->n, lbuf, len);
 	pb->n += len;
 	pb->p[pb->n] = '\0';
+}
+
+/* Lines already in the problem format, `count` of them. */
+static void problems_add_text(struct problems *pb, const char *text, size_t count)
+{
+	size_t len = text ? strlen(text) : 0;
+	pb->count += count;
+	if (!len)
+		return;
+	if (pb->n + len + 1 > pb->cap) {
+		size_t cap = pb->cap ? pb->cap : 1024;
+		while (cap < pb->n + len + 1)
+			cap *= 2;
+		char *np = realloc(pb->p, cap);
+		if (!np)
+			return;
+		pb->p = np;
+		pb->cap = cap;
+	}
+	memcpy(pb->p + pb->n, text, len + 1);
+	pb->n += len;
 }
 
 /* ---- freeing ------------------------------------------------------------------- */
@@ -504,7 +532,7 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 {
 	struct rentry *e = calloc(1, sizeof *e);
 	if (!e) {
-		problem(pb, file, 0, "-", "out of memory");
+		problem(pb, file, 0, 0, "-", "out of memory");
 		return;
 	}
 	e->r.priority = 50;
@@ -520,35 +548,35 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			problem(pb, file, kv.line, kv.key, "%s", msg);
+			problem(pb, file, kv.line, kv.col, kv.key, "%s", msg);
 			continue;
 		}
 		int k = 0;
 		while (k < K_COUNT && strcmp(key_names[k], kv.key))
 			k++;
 		if (k == K_COUNT) {
-			problem(pb, file, kv.line, kv.key,
+			problem(pb, file, kv.line, 1, kv.key,
 			        "unknown key (known: id title errors severity priority when cause fix "
 			        "refs inferred)");
 			free(kv.val);
 			continue;
 		}
 		if (seen[k] && k != K_WHEN && k != K_ERRORS && k != K_REFS) {
-			problem(pb, file, kv.line, kv.key, "given twice (first on line %d)", seen[k]);
+			problem(pb, file, kv.line, 1, kv.key, "given twice (first on line %d)", seen[k]);
 			free(kv.val);
 			continue;
 		}
 		if (!seen[k])
 			seen[k] = kv.line;
 		if (!*kv.val && k != K_CAUSE && k != K_FIX) {
-			problem(pb, file, kv.line, kv.key, "empty value");
+			problem(pb, file, kv.line, kv.col, kv.key, "empty value");
 			free(kv.val);
 			continue;
 		}
 		switch (k) {
 		case K_ID:
 			if (!id_ok(kv.val)) {
-				problem(pb, file, kv.line, kv.key,
+				problem(pb, file, kv.line, kv.col, kv.key,
 				        "'%.60s' is not a dotted id of [a-z0-9_-] words", kv.val);
 				break;
 			}
@@ -556,7 +584,7 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 				const char *b = base_name(file);
 				size_t il = strlen(kv.val);
 				if (strncmp(b, kv.val, il) || strcmp(b + il, ".rule"))
-					problem(pb, file, kv.line, kv.key,
+					problem(pb, file, kv.line, kv.col, kv.key,
 					        "'%s' does not match the file name (expected %s.rule)", kv.val,
 					        kv.val);
 			}
@@ -566,14 +594,14 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 			break;
 		case K_TITLE:
 			if (strchr(kv.val, '\n'))
-				problem(pb, file, kv.line, kv.key, "must be one paragraph");
+				problem(pb, file, kv.line, kv.col, kv.key, "must be one paragraph");
 			e->r.title = kv.val;
 			kv.val = NULL;
 			break;
 		case K_CAUSE:
 		case K_FIX:
 			if (!*kv.val) {
-				problem(pb, file, kv.line, kv.key, "empty text");
+				problem(pb, file, kv.line, kv.col, kv.key, "empty text");
 				break;
 			}
 			if (k == K_CAUSE)
@@ -590,13 +618,13 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 			else if (!strcmp(kv.val, "error"))
 				e->r.severity = 2;
 			else
-				problem(pb, file, kv.line, kv.key, "'%.40s' is not info, warning or error",
+				problem(pb, file, kv.line, kv.col, kv.key, "'%.40s' is not info, warning or error",
 				        kv.val);
 			break;
 		case K_PRIORITY: {
 			int64_t v;
 			if (!parse_int(kv.val, &v) || v < 0 || v > PRIORITY_MAX)
-				problem(pb, file, kv.line, kv.key, "'%.40s' is not an integer 0..%d", kv.val,
+				problem(pb, file, kv.line, kv.col, kv.key, "'%.40s' is not an integer 0..%d", kv.val,
 				        PRIORITY_MAX);
 			else
 				e->r.priority = (int)v;
@@ -608,7 +636,7 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 			else if (!strcmp(kv.val, "false"))
 				e->r.inferred = false;
 			else
-				problem(pb, file, kv.line, kv.key, "'%.40s' is not true or false", kv.val);
+				problem(pb, file, kv.line, kv.col, kv.key, "'%.40s' is not true or false", kv.val);
 			break;
 		case K_ERRORS: {
 			if (!e->r.errors_line)
@@ -619,7 +647,7 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 			for (size_t i = 0; i < n; i++) {
 				int64_t v;
 				if (!parse_int(items[i], &v) || v <= 0 || v > 99999) {
-					problem(pb, file, kv.line, kv.key,
+					problem(pb, file, kv.line, kv.col, kv.key,
 					        "'%.40s' is not a Windows error code (1..99999)", items[i]);
 				} else if (e->r.nerrors == RULE_MAX_ERRORS) {
 					ok = false;
@@ -628,33 +656,33 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 					for (size_t j = 0; j < e->r.nerrors; j++)
 						dup |= e->errs[j] == (int)v;
 					if (dup)
-						problem(pb, file, kv.line, kv.key, "%d listed twice", (int)v);
+						problem(pb, file, kv.line, kv.col, kv.key, "%d listed twice", (int)v);
 					else
 						e->errs[e->r.nerrors++] = (int)v;
 				}
 				free(items[i]);
 			}
 			if (!ok)
-				problem(pb, file, kv.line, kv.key, "more than %d codes", RULE_MAX_ERRORS);
+				problem(pb, file, kv.line, kv.col, kv.key, "more than %d codes", RULE_MAX_ERRORS);
 			break;
 		}
 		case K_REFS: {
 			size_t n;
 			if (!split_list(kv.val, ';', e->refs + e->r.nrefs, RULE_MAX_REFS - e->r.nrefs, &n))
-				problem(pb, file, kv.line, kv.key, "more than %d references", RULE_MAX_REFS);
+				problem(pb, file, kv.line, kv.col, kv.key, "more than %d references", RULE_MAX_REFS);
 			e->r.nrefs += n;
 			break;
 		}
 		case K_WHEN: {
 			if (e->npats == RULE_MAX_PATTERNS) {
-				problem(pb, file, kv.line, kv.key, "more than %d patterns", RULE_MAX_PATTERNS);
+				problem(pb, file, kv.line, kv.col, kv.key, "more than %d patterns", RULE_MAX_PATTERNS);
 				break;
 			}
 			char why[256];
 			struct pat *p = &e->pats[e->npats];
 			if (!parse_pattern(kv.val, p, why, sizeof why)) {
 				pat_free(p);
-				problem(pb, file, kv.line, kv.key, "%s", why);
+				problem(pb, file, kv.line, kv.col, kv.key, "%s", why);
 				break;
 			}
 			e->npats++;
@@ -668,19 +696,19 @@ static void parse_rule_file(struct ruleset *rs, const char *file, const char *da
 	static const int required[] = {K_ID, K_TITLE, K_SEVERITY, K_WHEN, K_CAUSE, K_FIX};
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
 		if (!seen[required[i]])
-			problem(pb, file, 1, key_names[required[i]],
+			problem(pb, file, 1, 1, key_names[required[i]],
 			        "missing (required)");
 	if (e->r.id) {
 		for (size_t i = 0; i < rs->n; i++)
 			if (!strcmp(rs->v[i]->r.id, e->r.id)) {
-				problem(pb, file, e->r.line, "id", "'%s' already defined in %s:%d", e->r.id,
+				problem(pb, file, e->r.line, 1, "id", "'%s' already defined in %s:%d", e->r.id,
 				        rs->v[i]->r.file, rs->v[i]->r.line);
 				break;
 			}
 	}
 	e->r.file = strdup(file);
 	if (!e->r.file)
-		problem(pb, file, 0, "-", "out of memory");
+		problem(pb, file, 0, 0, "-", "out of memory");
 	if (pb->count != before || !ruleset_push(rs, e)) {
 		rentry_free(e);
 		return;
@@ -798,12 +826,12 @@ static bool ends_with(const char *s, const char *suf)
 static void collect(const char *dir, int depth, struct pathlist *pl, struct problems *pb)
 {
 	if (depth > RULES_MAX_DEPTH) {
-		problem(pb, dir, 0, "-", "directories nested deeper than %d levels", RULES_MAX_DEPTH);
+		problem(pb, dir, 0, 0, "-", "directories nested deeper than %d levels", RULES_MAX_DEPTH);
 		return;
 	}
 	DIR *d = opendir(dir);
 	if (!d) {
-		problem(pb, dir, 0, "-", "cannot open directory: %s", strerror(errno));
+		problem(pb, dir, 0, 0, "-", "cannot open directory: %s", strerror(errno));
 		return;
 	}
 	struct dirent *de;
@@ -821,10 +849,14 @@ static void collect(const char *dir, int depth, struct pathlist *pl, struct prob
 			collect(path, depth + 1, pl, pb);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || !ends_with(de->d_name, ".rule"))
+		if (!ends_with(de->d_name, ".rule"))
 			continue;
+		if (!S_ISREG(st.st_mode)) {
+			problem(pb, path, 0, 0, "-", "not a regular file (%s)", file_kind_phrase(st.st_mode));
+			continue;
+		}
 		if (pl->n >= RULES_MAX_FILES) {
-			problem(pb, path, 0, "-", "more than %d rule files", RULES_MAX_FILES);
+			problem(pb, path, 0, 0, "-", "more than %d rule files", RULES_MAX_FILES);
 			break;
 		}
 		if (pl->n == pl->cap) {
@@ -847,31 +879,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *read_file(const char *path, size_t *len, const char **why)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		*why = strerror(errno);
-		return NULL;
-	}
-	char *buf = malloc(RULES_MAX_FILE_SIZE + 1);
-	if (!buf) {
-		fclose(fp);
-		*why = "out of memory";
-		return NULL;
-	}
-	size_t n = fread(buf, 1, RULES_MAX_FILE_SIZE + 1, fp);
-	bool err = ferror(fp);
-	fclose(fp);
-	if (err || n > RULES_MAX_FILE_SIZE) {
-		free(buf);
-		*why = err ? "read error" : "file larger than 1 MiB";
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 struct ruleset *rules_load_dir(const char *dir, char **problems)
 {
@@ -884,7 +891,7 @@ struct ruleset *rules_load_dir(const char *dir, char **problems)
 	}
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		problem(&pb, dir, 0, "-", "%s", stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
+		problem(&pb, dir, 0, 0, "-", "%s", stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
 		return finish(rs, &pb, problems);
 	}
 	struct pathlist pl = {0};
@@ -893,10 +900,10 @@ struct ruleset *rules_load_dir(const char *dir, char **problems)
 		qsort(pl.v, pl.n, sizeof *pl.v, cmp_str);
 	for (size_t i = 0; i < pl.n; i++) {
 		size_t len;
-		const char *why = NULL;
-		char *data = read_file(pl.v[i], &len, &why);
+		char why[160];
+		char *data = file_read_regular(pl.v[i], RULES_MAX_FILE_SIZE, &len, why, sizeof why);
 		if (!data)
-			problem(&pb, pl.v[i], 0, "-", "cannot read: %s", why);
+			problem(&pb, pl.v[i], 0, 0, "-", "%s", why);
 		else
 			parse_rule_file(rs, pl.v[i], data, len, &pb);
 		free(data);
@@ -904,7 +911,13 @@ struct ruleset *rules_load_dir(const char *dir, char **problems)
 	}
 	free(pl.v);
 	if (!pb.count && rs->n == 0)
-		problem(&pb, dir, 0, "-", "no *.rule files");
+		problem(&pb, dir, 0, 0, "-", "no *.rule files");
+	/* The catalogues that come with the rules are checked as strictly as the rules:
+	 * a knowledge base with a broken catalogue does not load. */
+	char *cat = NULL;
+	size_t ncat = catalog_check_dir(dir, &cat);
+	problems_add_text(&pb, cat, ncat);
+	free(cat);
 	return finish(rs, &pb, problems);
 }
 
@@ -923,7 +936,7 @@ struct ruleset *rules_load_default(struct diag_err *err)
 		parse_rule_file(rs, f->name, (const char *)f->data, f->len, &pb);
 	}
 	if (!pb.count && rs->n == 0)
-		problem(&pb, "rules", 0, "-", "no rules embedded");
+		problem(&pb, "rules", 0, 0, "-", "no rules embedded");
 	char *problems = NULL;
 	rs = finish(rs, &pb, &problems);
 	if (!rs && err) {

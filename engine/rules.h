@@ -97,6 +97,8 @@ struct kv_reader {
 struct kv {
 	char key[32];
 	int line;  /* line of the key */
+	int col;   /* column (1-based, in characters) of the value's first character; of a
+	              malformed line: the character where it goes wrong */
 	char *val; /* malloc'd, trimmed; the caller frees it */
 };
 

@@ -882,6 +882,91 @@ static void ike_sa_attrs(struct vsess *s, const struct ike_msg *m)
 	}
 }
 
+/* IKEv1 DH groups (the Group-Description attribute, 4) of the phase 1 transforms of the
+ * message's SA payloads, at most `max`, without repeats. */
+static size_t ike1_sa_groups(const struct ike_msg *m, uint16_t *g, size_t max)
+{
+	size_t n = 0;
+	for (uint16_t i = 0; i < m->npl; i++) {
+		const struct ike_payload *pl = &m->pl[i];
+		if (pl->type != IKE1_PL_SA || pl->encrypted)
+			continue;
+		for (uint16_t pr = pl->prop_first; pr < pl->prop_first + pl->prop_count &&
+		                                   pr < m->nprops; pr++) {
+			const struct ike_proposal *P = &m->props[pr];
+			if (P->protocol != 1)
+				continue;
+			for (uint16_t x = P->xf_first; x < P->xf_first + P->xf_count && x < m->nxforms;
+			     x++) {
+				const struct ike_transform *t = &m->xforms[x];
+				for (uint16_t a = t->attr_first; a < t->attr_first + t->attr_count &&
+				                                 a < m->nattrs; a++) {
+					if (m->attrs[a].type != 4)
+						continue;
+					uint16_t v = (uint16_t)m->attrs[a].value;
+					bool dup = false;
+					for (size_t k = 0; k < n; k++)
+						dup |= g[k] == v;
+					if (!dup && n < max)
+						g[n++] = v;
+				}
+			}
+		}
+	}
+	return n;
+}
+
+/* The key exchange data of a KE payload must be as long as its DH group says (RFC 7296
+ * section 3.4, RFC 2409 section 5). A KE that fits none of the groups it may be for is a
+ * fact: a responder answers INVALID_KE_PAYLOAD or drops the message. IKEv2 names the
+ * group in the payload; for IKEv1 it is the group the responder chose, or one of those
+ * proposed in the same message or in the initiator's first. */
+static void ike_ke_check(struct vsess *s, int version, const struct ike_msg *m,
+                         const struct dl_pkt *p, int dir)
+{
+	if (s->ke_mismatch)
+		return; /* the first one is the evidence */
+	uint16_t cand[8];
+	size_t nc = 0;
+	if (version == 1) {
+		nc = ike1_sa_groups(m, cand, 8);
+		if (!nc) {
+			nc = s->nke_groups;
+			memcpy(cand, s->ke_groups, nc * sizeof *cand);
+		}
+	}
+	for (uint16_t i = 0; i < m->npl; i++) {
+		const struct ike_payload *pl = &m->pl[i];
+		bool ke = version == 2 ? pl->type == IKE2_PL_KE : pl->type == IKE1_PL_KE;
+		if (!ke || pl->encrypted || !pl->data)
+			continue;
+		if (version == 2) {
+			cand[0] = pl->group;
+			nc = 1;
+		}
+		unsigned want = 0;
+		bool fits = nc == 0;
+		for (size_t k = 0; k < nc && !fits; k++) {
+			unsigned l = ike_dh_ke_len(cand[k]);
+			if (!l || l == pl->data_len)
+				fits = true; /* unknown lengths are never called wrong */
+			else if (!want)
+				want = l;
+		}
+		if (fits)
+			continue;
+		s->ke_mismatch = true;
+		char g[40];
+		sess_obs_bool(s, "ike.ke_mismatch", true, p->frame);
+		sess_obs_str(s, "ike.ke_group", tok_str(ike_dh_group_tok, cand[0], g, sizeof g),
+		             p->frame);
+		sess_obs_int(s, "ike.ke_length", (int64_t)pl->data_len, p->frame);
+		sess_obs_int(s, "ike.ke_expected", want, p->frame);
+		sess_obs_str(s, "ike.ke_from", dir ? "server" : "client", p->frame);
+		return;
+	}
+}
+
 /* NAT-D (RFC 3947 section 3.2, RFC 7296 section 2.23): the hash of SPIs/cookies,
  * address and port as the sender saw them. 1 equal, 0 different, -1 cannot tell. */
 static int natd_check(const struct vsess *s, int version, const struct ike_msg *m,
@@ -968,8 +1053,19 @@ static void ike_notifies(struct vsess *s, int version, const struct ike_msg *m,
 			snprintf(buf, sizeof buf, "%u", pl->notify);
 			name = buf;
 		}
-		/* IKEv2 asks for another DH group or a cookie: the initiator retries. */
-		if (version == 2 && (pl->notify == 17 || pl->notify == 16390))
+		/* IKEv2 asks for another DH group or a cookie: the initiator retries. Which group
+		 * the responder wants is kept: it explains a client that gives up. */
+		if (version == 2 && pl->notify == 17) {
+			sess_obs_bool(s, "ike.invalid_ke", true, p->frame);
+			if (pl->data && pl->data_len >= 2) {
+				char g[40];
+				unsigned want = (unsigned)(pl->data[0] << 8 | pl->data[1]);
+				sess_obs_str(s, "ike.invalid_ke_group",
+				             tok_str(ike_dh_group_tok, want, g, sizeof g), p->frame);
+			}
+			continue;
+		}
+		if (version == 2 && pl->notify == 16390)
 			continue;
 		sess_obs_str(s, "ike.notify", name, p->frame);
 		char note[96];
@@ -1014,6 +1110,11 @@ static void ike1_inner(struct vsess *s, const struct ike_msg *in, const struct d
 		break;
 	}
 	}
+}
+
+static bool enc_first(const struct ike_msg *m)
+{
+	return m->npl && m->pl[0].encrypted;
 }
 
 static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct ike_msg *m)
@@ -1077,6 +1178,21 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 
 	if (!retrans)
 		ike_natd(s, version, m, p, dir);
+	if (dir == 0)
+		s->req_port = p->dport;
+	if (version == 1 && !enc_first(m) && (m->exchange == IKE1_EXCH_MAIN ||
+	                                      m->exchange == IKE1_EXCH_AGGRESSIVE)) {
+		/* the groups a later KE may be for: the responder's choice wins */
+		uint16_t g[8];
+		size_t n = ike1_sa_groups(m, g, 8);
+		if (n && (dir == 1 || !s->ke_group_chosen)) {
+			memcpy(s->ke_groups, g, n * sizeof *g);
+			s->nke_groups = (uint8_t)n;
+			s->ke_group_chosen = dir == 1;
+		}
+	}
+	if (!retrans)
+		ike_ke_check(s, version, m, p, dir);
 	if (dir == 0) {
 		const char *vendor = ike_msg_client_vendor(m);
 		if (vendor)

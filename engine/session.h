@@ -117,6 +117,12 @@ struct vsess {
 	uint8_t auth_method;       /* IKEv1 SA auth attribute from the responder's choice */
 	uint8_t ike_hash;          /* IKEv1 hash algorithm */
 	uint8_t ike_enc;           /* IKEv1 encryption algorithm */
+	uint16_t ke_groups[8];     /* IKEv1 DH groups a KE may be for: the responder's choice,
+	                              else the groups the initiator proposed */
+	uint8_t nke_groups;
+	bool ke_group_chosen;      /* ke_groups holds the responder's choice */
+	bool ke_mismatch;          /* a KE payload whose length fits no group was seen */
+	uint16_t req_port;         /* server port of the initiator's last request */
 	struct ike1_crypt *crypt;  /* IKEv1 decryption state (with --keys) */
 	uint16_t first_cport;      /* client's source port of the first message */
 	uint64_t last_hash[2];     /* last message bytes per direction (0 client, 1 server) */

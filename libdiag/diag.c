@@ -208,3 +208,22 @@ bool text_starts(const char *s, size_t n, const char *pfx)
 	return n >= m && !strncasecmp(s, pfx, m);
 }
 
+
+long utf8_invalid_at(const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	for (size_t i = 0; i < n;) { /* every round moves i forward by at least 1 */
+		size_t k = p[i] < 0x80 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3
+		         : (p[i] & 0xF8) == 0xF0 ? 4 : 0;
+		if (!k || (k == 2 && p[i] < 0xC2) || p[i] > 0xF4 || k > n - i)
+			return (long)i;
+		for (size_t j = 1; j < k; j++)
+			if ((p[i + j] & 0xC0) != 0x80)
+				return (long)i;
+		if ((k == 3 && ((p[i] == 0xE0 && p[i + 1] < 0xA0) || (p[i] == 0xED && p[i + 1] >= 0xA0))) ||
+		    (k == 4 && ((p[i] == 0xF0 && p[i + 1] < 0x90) || (p[i] == 0xF4 && p[i + 1] >= 0x90))))
+			return (long)i;
+		i += k;
+	}
+	return -1;
+}

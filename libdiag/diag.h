@@ -208,6 +208,9 @@ long hex_field(const char *s, size_t n, uint8_t *out, size_t cap);
 size_t csv_split(const char *p, size_t n, const char **f, size_t *fl, size_t max);
 /* The n bytes at s start with pfx, ignoring ASCII case. */
 bool text_starts(const char *s, size_t n, const char *pfx);
+/* Byte offset of the first byte of `p` that does not start a valid UTF-8 sequence
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid), or -1. */
+long utf8_invalid_at(const void *p, size_t n);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_str(const uint8_t *p, size_t n, char *out);

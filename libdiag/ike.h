@@ -239,6 +239,9 @@ const char *ike_notify_name(int version, unsigned type);
  * IKEv1 Authentication-Method attribute (XAUTH and hybrid variants by their base method)
  * or an IKEv2 AUTH method; NULL for the others (DSS, encryption-based, NULL auth...). */
 const char *ike_auth_method_fact(int version, unsigned method);
+/* Bytes of key exchange data a KE payload of DH `group` carries; 0 when not fixed or
+ * not known. */
+unsigned ike_dh_ke_len(unsigned group);
 
 /* Vendor ID: the implementation a VID names ("Windows 10", "strongSwan", "RFC 3947 NAT-T",
  * "Dead Peer Detection v1.0" ...), matched by exact bytes or by prefix; NULL if unknown. */

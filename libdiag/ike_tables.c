@@ -159,6 +159,26 @@ const struct tok ike_dh_group_tok[] = {
 	{31, "Curve25519"}, {32, "Curve448"},
 	{0, NULL}
 };
+/* Bytes of a KE payload's key exchange data for each group: the prime's length for
+ * MODP (RFC 3526, RFC 5114), both coordinates for the NIST and Brainpool curves (RFC
+ * 5903, RFC 6954), the u-coordinate for Curve25519 and Curve448 (RFC 8031). 0 when the
+ * length is not fixed or not known (the EC2N groups, private groups). */
+static const struct {
+	uint16_t group, len;
+} dh_ke_len[] = {
+	{1, 96}, {2, 128}, {5, 192}, {14, 256}, {15, 384}, {16, 512}, {17, 768}, {18, 1024},
+	{19, 64}, {20, 96}, {21, 132}, {22, 128}, {23, 256}, {24, 256}, {25, 48}, {26, 56},
+	{27, 56}, {28, 64}, {29, 96}, {30, 128}, {31, 32}, {32, 56},
+};
+
+unsigned ike_dh_ke_len(unsigned group)
+{
+	for (size_t i = 0; i < sizeof dh_ke_len / sizeof dh_ke_len[0]; i++)
+		if (dh_ke_len[i].group == group)
+			return dh_ke_len[i].len;
+	return 0;
+}
+
 static const struct tok p1_group_type_tok[] = {
 	{1, "MODP"}, {2, "ECP"}, {3, "EC2N"}, {0, NULL}
 };

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <jansson.h>
+#include "diag.h"
 #include "jsonpos.h"
 
 struct scan {
@@ -286,4 +287,20 @@ const char *json_type_phrase(const json_t *v)
 	case JSON_NULL: return "null";
 	}
 	return "a value";
+}
+
+void jsonpos_error(const char *text, size_t len, const json_error_t *je, int *line, int *col)
+{
+	*line = je->line > 0 ? je->line : 1;
+	*col = je->column > 0 ? je->column : 1;
+	if (strncmp(je->text, "unable to decode byte", 21) != 0 || !text)
+		return;
+	long bad = utf8_invalid_at(text, len);
+	if (bad < 0)
+		return;
+	struct scan s = {text, (size_t)bad, 0, 1, 1};
+	while (s.off < s.len)
+		adv(&s);
+	*line = s.line;
+	*col = s.col;
 }

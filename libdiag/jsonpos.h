@@ -25,4 +25,10 @@ int jsonpos_find(const char *text, size_t len, const char *pointer, int *line, i
  * `"pptp"` key). For array elements and the root it is the value position. */
 int jsonpos_find_key(const char *text, size_t len, const char *pointer, int *line, int *col);
 
+/* Line and column (1-based, in characters) of a jansson parse error in `text`. jansson
+ * reports a byte it cannot decode as UTF-8 one character early (the column has not moved
+ * past it yet); the position of that byte is found here instead. Other errors keep
+ * jansson's line and column (1:1 when it gives none). */
+void jsonpos_error(const char *text, size_t len, const json_error_t *je, int *line, int *col);
+
 #endif

@@ -172,14 +172,20 @@ static void usage_hint(const char *path)
 	fprintf(stderr, "Try 'vnet %s --help'.\n", path);
 }
 
-/* Resolve words of argv naming a command; returns the command and fills path. */
+static bool is_help_word(const char *w)
+{
+	return !strcmp(w, "help") || !strcmp(w, "--help") || !strcmp(w, "-h");
+}
+
+/* Resolve words of argv naming a command; returns the command and fills path. Stops at
+ * an option and at "help" after a group (vnet pcap help). */
 static const struct cmd *resolve(int argc, char **argv, int *i, char *path, size_t pathsz)
 {
 	const struct cmd *tab = vnet_commands, *c = NULL;
 	path[0] = 0;
 	while (*i < argc) {
 		const char *w = argv[*i];
-		if (w[0] == '-')
+		if (w[0] == '-' || (c && !strcmp(w, "help")))
 			break;
 		c = lookup(tab, w, c ? "subcommand" : "command");
 		if (!c)
@@ -205,6 +211,25 @@ static int help_for(int argc, char **argv)
 	const struct cmd *c = resolve(argc, argv, &i, path, sizeof path);
 	if (!c)
 		return EXIT_USAGE;
+	cmd_print_help(c, path);
+	return EXIT_YES;
+}
+
+/* Help asked for after a group: "vnet pcap --help", "vnet pcap help", "vnet pcap help
+ * decode" (the words after help name a subcommand, as with vnet help pcap decode). */
+static int help_in_group(const struct cmd *g, const char *gpath, int argc, char **argv)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s", gpath);
+	const struct cmd *c = g;
+	for (int k = 0; k < argc && c->sub; k++) {
+		const struct cmd *s = lookup(c->sub, argv[k], "subcommand");
+		if (!s)
+			return EXIT_USAGE;
+		size_t l = strlen(path);
+		snprintf(path + l, sizeof path - l, " %s", s->name);
+		c = s;
+	}
 	cmd_print_help(c, path);
 	return EXIT_YES;
 }
@@ -293,6 +318,11 @@ int cmd_parse(int argc, char **argv, struct cmd_args *a)
 		cmd_print_help(c, path);
 		return CMD_DONE;
 	}
+	if (c->sub && i < argc && is_help_word(argv[i])) {
+		int rc = help_in_group(c, path, strcmp(argv[i], "help") ? 0 : argc - i - 1,
+		                       argv + i + 1);
+		return rc == EXIT_YES ? CMD_DONE : rc;
+	}
 	if (c->sub) {
 		/* A group with no subcommand: list the subcommands. */
 		fprintf(stderr, "vnet %s: a subcommand is needed:", path);
@@ -305,11 +335,18 @@ int cmd_parse(int argc, char **argv, struct cmd_args *a)
 	static char pathbuf[128];
 	snprintf(pathbuf, sizeof pathbuf, "%s", path);
 	a->path = pathbuf;
+	/* "help" alone after a command asks for its help, as at every other level (an
+	 * argument that is really called help is written ./help or after --). */
+	if (i == argc - 1 && !strcmp(argv[i], "help")) {
+		cmd_print_help(c, path);
+		return CMD_DONE;
+	}
 
 	bool only_pos = false;
 	for (; i < argc; i++) {
 		const char *w = argv[i];
-		if (only_pos || w[0] != '-' || strcmp(w, "-") == 0) {
+		/* "-2146762487": a negative number is an argument (no option starts with a digit) */
+		if (only_pos || w[0] != '-' || strcmp(w, "-") == 0 || (w[1] >= '0' && w[1] <= '9')) {
 			if (a->npos >= CMD_MAX_POS) {
 				fprintf(stderr, "vnet %s: too many arguments\n", path);
 				return EXIT_USAGE;
@@ -318,7 +355,7 @@ int cmd_parse(int argc, char **argv, struct cmd_args *a)
 			continue;
 		}
 		if (strcmp(w, "--") == 0) { only_pos = true; continue; }
-		if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0 || strcmp(w, "help") == 0) {
+		if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0) {
 			cmd_print_help(c, path);
 			return CMD_DONE;
 		}

@@ -440,8 +440,7 @@ int cmd_cert_pick(struct cmd_args *a)
 	char *problems = NULL;
 	rs = rules_load(a->rules_dir, &problems);
 	if (!rs) {
-		out_err(a->rules_dir, 0, 0, "knowledge base does not load:\n%s",
-		        problems ? problems : "");
+		out_err_lines(problems, a->rules_dir, "the knowledge base does not load");
 		free(problems);
 		goto out;
 	}
@@ -449,20 +448,36 @@ int cmd_cert_pick(struct cmd_args *a)
 
 	store = certstore_load(store_dir, pass, &err);
 	if (!store) {
-		out_err(store_dir, 0, 0, "%s", err.reason);
+		/* a failing roots/ or intermediates/ is named in the reason already */
+		size_t sl = strlen(store_dir);
+		bool named = !strncmp(err.reason, store_dir, sl) && err.reason[sl] == '/';
+		out_err(named ? NULL : store_dir, 0, 0, "%s", err.reason);
 		goto out;
 	}
-	for (size_t i = 0; i < store->nproblems; i++)
-		out_err(NULL, 0, 0, "%s/%s: %s (skipped)", store_dir, store->problems[i].file,
-		        store->problems[i].reason);
+	/* A bundle or key the password does not open is an input error: without it the
+	 * store would be judged without a certificate the server has. */
+	bool pw_bad = false;
+	for (size_t i = 0; i < store->nproblems; i++) {
+		const struct cert_problem *pr = &store->problems[i];
+		out_err(NULL, 0, 0, "%s/%s: %s%s", store_dir, pr->file, pr->reason,
+		        pr->password ? "" : " (skipped)");
+		pw_bad |= pr->password;
+	}
+	if (pw_bad)
+		goto out;
 	if (client_ca) {
 		client_cas = certstore_load_cas(client_ca, pass, &ca_probs, &nca_probs, &err);
 		if (!client_cas) {
 			out_err(client_ca, 0, 0, "%s", err.reason);
 			goto out;
 		}
-		for (size_t i = 0; i < nca_probs; i++)
-			out_err(ca_probs[i].file, 0, 0, "%s (skipped)", ca_probs[i].reason);
+		for (size_t i = 0; i < nca_probs; i++) {
+			out_err(ca_probs[i].file, 0, 0, "%s%s", ca_probs[i].reason,
+			        ca_probs[i].password ? "" : " (skipped)");
+			pw_bad |= ca_probs[i].password;
+		}
+		if (pw_bad)
+			goto out;
 		if (sk_X509_num(client_cas) == 0) {
 			out_err(client_ca, 0, 0, "no CA certificate found");
 			goto out;

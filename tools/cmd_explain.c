@@ -327,7 +327,7 @@ int cmd_pcap_explain(struct cmd_args *a)
 	char *problems = NULL;
 	struct ruleset *rs = rules_load(a->rules_dir, &problems);
 	if (!rs) {
-		out_err(a->rules_dir, 0, 0, "rules do not load:\n%s", problems ? problems : "");
+		out_err_lines(problems, a->rules_dir, "the knowledge base does not load");
 		free(problems);
 		ike_keys_free(keys);
 		return EXIT_USAGE;
@@ -335,13 +335,11 @@ int cmd_pcap_explain(struct cmd_args *a)
 	free(problems);
 	struct pcapin in;
 	if (pcapin_open(&in, path) < 0) {
-		out_err(NULL, 0, 0, "%s", in.err);
+		out_err(path, 0, 0, "%s", in.err);
 		rules_free(rs);
 		ike_keys_free(keys);
 		return EXIT_USAGE;
 	}
-	if (!net_link_supported(in.dlt))
-		out_err(path, 0, 0, "link type %d is not supported: its frames are skipped", in.dlt);
 	struct dissect *d = dissect_new(NULL);
 	struct sess_table *t = sess_table_new(path);
 	struct facts *facts = facts_new();
@@ -389,7 +387,9 @@ int cmd_pcap_explain(struct cmd_args *a)
 			rc = EXIT_USAGE;
 			break;
 		}
-		const struct dl_pkt *p = dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
+		if (pk.new_link && !net_link_supported(pk.dlt))
+			out_err(path, 0, 0, "link type %d is not supported: its frames are skipped", pk.dlt);
+		const struct dl_pkt *p = dissect_packet(d, pk.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
 		                                        pk.data, pk.caplen, pk.origlen);
 		if (!p->link_skipped)
 			sess_packet(t, p);

@@ -224,12 +224,7 @@ int cmd_pcap_decode(struct cmd_args *a)
 	}
 	struct pcapin in;
 	if (pcapin_open(&in, r.path) < 0) {
-		/* libpcap names the file itself at times: say it once */
-		size_t pl = strlen(r.path);
-		const char *m = in.err;
-		if (!strncmp(m, r.path, pl) && !strncmp(m + pl, ": ", 2))
-			m += pl + 2;
-		out_err(r.path, 0, 0, "%s", m);
+		out_err(r.path, 0, 0, "%s", in.err);
 		return EXIT_USAGE;
 	}
 	const char *filter = args_get(a, "--filter");
@@ -238,10 +233,6 @@ int cmd_pcap_decode(struct cmd_args *a)
 		pcapin_close(&in);
 		return EXIT_USAGE;
 	}
-	if (!net_link_supported(in.dlt))
-		out_err(r.path, 0, 0, "link type %d (%s) is not supported: its frames are skipped",
-		        in.dlt, pcap_datalink_val_to_name(in.dlt) ? pcap_datalink_val_to_name(in.dlt)
-		                                                  : "unknown");
 	struct dissect *d = dissect_new(NULL);
 	if (!d) {
 		out_err(NULL, 0, 0, "out of memory");
@@ -274,7 +265,11 @@ int cmd_pcap_decode(struct cmd_args *a)
 			rc = EXIT_USAGE;
 			break;
 		}
-		const struct dl_pkt *p = dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
+		if (pk.new_link && !net_link_supported(pk.dlt))
+			out_err(r.path, 0, 0, "link type %d (%s) is not supported: its frames are skipped",
+			        pk.dlt, pcap_datalink_val_to_name(pk.dlt) ? pcap_datalink_val_to_name(pk.dlt)
+			                                                  : "unknown");
+		const struct dl_pkt *p = dissect_packet(d, pk.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
 		                                        pk.data, pk.caplen, pk.origlen);
 		if (p->link_skipped)
 			continue;
@@ -287,9 +282,9 @@ int cmd_pcap_decode(struct cmd_args *a)
 		if (fsize && !(pk.frame & 0xffff)) {
 			double t = now_s();
 			if (t - last >= 0.5) {
-				long pos = ftell(pcap_file(in.pc));
+				double pos = (double)pcapin_offset(&in);
 				fprintf(stderr, "\r%llu packets, %.0f%%", (unsigned long long)pk.frame,
-				        pos > 0 ? 100.0 * (double)pos / (double)fsize : 0.0);
+				        100.0 * pos / (double)fsize);
 				last = t;
 				progressed = true;
 			}

@@ -17,18 +17,9 @@ static struct ruleset *load_rules(const struct cmd_args *a)
 {
 	char *problems = NULL;
 	struct ruleset *rs = rules_load(a->rules_dir, &problems);
-	if (!rs) {
-		/* every problem on its own line, then a summary */
-		const char *p = problems ? problems : "";
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			size_t n = nl ? (size_t)(nl - p) : strlen(p);
-			out_err(NULL, 0, 0, "%.*s", (int)n, p);
-			p += n + (nl ? 1 : 0);
-		}
-		out_err(a->rules_dir ? a->rules_dir : "rules", 0, 0,
-		        "the knowledge base does not load (vnet rules check shows why)");
-	}
+	if (!rs) /* every problem on its own line, then a summary */
+		out_err_lines(problems, a->rules_dir ? a->rules_dir : "rules",
+		              "the knowledge base does not load (vnet rules check shows why)");
 	free(problems);
 	return rs;
 }
@@ -38,7 +29,7 @@ static struct catalog *load_catalog(const struct cmd_args *a, enum catalog_kind 
 	char *problems = NULL;
 	struct catalog *c = catalog_load(kind, a->rules_dir, &problems);
 	if (!c)
-		out_err(NULL, 0, 0, "catalogue does not load: %s", problems ? problems : "?");
+		out_err_lines(problems, a->rules_dir, "the catalogue does not load");
 	free(problems);
 	return c;
 }
@@ -51,16 +42,17 @@ static void json_print_free(json_t *j)
 
 /* ---- vnet error ----------------------------------------------------------------- */
 
-/* "787", "0x313", "ERROR_OAKLEY_AUTH_FAIL", "oakley_auth_fail". */
+/* "787", "0x313", "0x800B0109" or its decimal forms, "ERROR_OAKLEY_AUTH_FAIL",
+ * "oakley_auth_fail", "CERT_E_UNTRUSTEDROOT". */
 static const struct catalog_entry *lookup_code(const struct catalog *c, const char *arg)
 {
 	if (!*arg)
 		return NULL;
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 0);
-	if (!errno && !*end && end != arg)
-		return v >= 0 && v <= 99999 ? catalog_find(c, (int)v) : NULL;
+	int64_t v;
+	if (catalog_parse_code(arg, &v))
+		return catalog_find(c, v);
+	if ((arg[0] >= '0' && arg[0] <= '9') || arg[0] == '-')
+		return NULL; /* a number out of range */
 	const struct catalog_entry *e = catalog_find_name(c, arg);
 	if (!e && strncasecmp(arg, "ERROR_", 6)) {
 		char name[160];
@@ -87,13 +79,23 @@ static void print_item(const char *text)
 	free(buf);
 }
 
+/* Rules name RAS, MPR and IKE codes only: an HRESULT has none. */
+static size_t rules_for_code(const struct ruleset *rs, int64_t code, const struct rule **by,
+                             size_t max)
+{
+	return code <= CATALOG_CODE_MAX ? rules_for_error(rs, (int)code, by, max) : 0;
+}
+
 static json_t *entry_json(const struct catalog_entry *e)
 {
 	json_t *o = json_object();
 	json_t *ev = json_array();
+	char cs[24];
 	for (size_t i = 0; i < e->nevents; i++)
 		json_array_append_new(ev, json_string(e->events[i]));
 	json_object_set_new(o, "code", json_integer(e->code));
+	if (e->code > CATALOG_CODE_MAX)
+		json_object_set_new(o, "hex", json_string(catalog_code_str(e->code, cs, sizeof cs)));
 	json_object_set_new(o, "name", json_string(e->name));
 	json_object_set_new(o, "message", json_string(e->message));
 	json_object_set_new(o, "events", ev);
@@ -113,8 +115,8 @@ static int error_list(const struct cmd_args *a, const struct catalog *c,
 		json_object_set_new(o, "name", json_string(e->name));
 		json_object_set_new(o, "message", json_string(e->message));
 		json_object_set_new(o, "rules",
-		                    json_integer((json_int_t)rules_for_error(rs, e->code, by,
-		                                                             MAX_RULES_PER_ERROR)));
+		                    json_integer((json_int_t)rules_for_code(rs, e->code, by,
+		                                                            MAX_RULES_PER_ERROR)));
 		json_array_append_new(arr, o);
 	}
 	if (a->json) {
@@ -126,8 +128,8 @@ static int error_list(const struct cmd_args *a, const struct catalog *c,
 	size_t i;
 	json_t *o;
 	json_array_foreach(arr, i, o) {
-		char code[16], n[16];
-		snprintf(code, sizeof code, "%lld", (long long)json_integer_value(json_object_get(o, "code")));
+		char code[24], n[16];
+		catalog_code_str(json_integer_value(json_object_get(o, "code")), code, sizeof code);
 		snprintf(n, sizeof n, "%lld", (long long)json_integer_value(json_object_get(o, "rules")));
 		const char *row[] = {code, json_string_value(json_object_get(o, "name")), n,
 		                     json_string_value(json_object_get(o, "message"))};
@@ -147,12 +149,13 @@ int cmd_error(struct cmd_args *a)
 		                         : "error: missing CODE (or --list)");
 		return EXIT_USAGE;
 	}
-	struct catalog *c = load_catalog(a, CATALOG_WINDOWS);
-	if (!c)
-		return EXIT_USAGE;
+	/* the rules first: a rules directory's catalogues are checked with them */
 	struct ruleset *rs = load_rules(a);
-	if (!rs) {
-		catalog_free(c);
+	if (!rs)
+		return EXIT_USAGE;
+	struct catalog *c = load_catalog(a, CATALOG_WINDOWS);
+	if (!c) {
+		rules_free(rs);
 		return EXIT_USAGE;
 	}
 	int rc = EXIT_YES;
@@ -168,7 +171,7 @@ int cmd_error(struct cmd_args *a)
 		goto done;
 	}
 	const struct rule *by[MAX_RULES_PER_ERROR];
-	size_t n = rules_for_error(rs, e->code, by, MAX_RULES_PER_ERROR);
+	size_t n = rules_for_code(rs, e->code, by, MAX_RULES_PER_ERROR);
 	json_t *o = entry_json(e);
 	json_t *rules = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -178,7 +181,9 @@ int cmd_error(struct cmd_args *a)
 		json_print_free(o);
 		goto done;
 	}
-	printf("%s%d  %s%s\n", out_c(C_BOLD), e->code, e->name, out_c(C_RESET));
+	char cs[24];
+	printf("%s%s  %s%s\n", out_c(C_BOLD), catalog_code_str(e->code, cs, sizeof cs), e->name,
+	       out_c(C_RESET));
 	render_text_block(stdout, 2, TEXT_WIDTH, e->message);
 	if (e->nevents) {
 		printf("\nProduced by%s:\n", e->inferred ? " (inferred mapping)" : "");
@@ -307,7 +312,7 @@ int cmd_rules_show(struct cmd_args *a)
 
 /* ---- vnet rules check -------------------------------------------------------------- */
 
-/* Split "FILE:LINE: key: reason" (LINE and key optional) into a JSON object. */
+/* Split "FILE:LINE:COL: key: reason" (COL, LINE and key optional) into a JSON object. */
 static json_t *problem_json(const char *line, size_t n)
 {
 	json_t *o = json_object();
@@ -315,13 +320,20 @@ static json_t *problem_json(const char *line, size_t n)
 	if (!s)
 		return o;
 	char *file = s, *rest = NULL, *end = NULL;
-	long ln = 0;
+	long ln = 0, col = 0;
 	for (char *p = s; (p = strchr(p, ':')); p++) {
+		if (p[1] < '0' || p[1] > '9')
+			continue;
 		long v = strtol(p + 1, &end, 10);
-		if (end != p + 1 && end[0] == ':' && end[1] == ' ') {
+		long c = 0;
+		char *e2 = end;
+		if (end[0] == ':' && end[1] >= '0' && end[1] <= '9')
+			c = strtol(end + 1, &e2, 10);
+		if (e2[0] == ':' && e2[1] == ' ') {
 			*p = '\0';
 			ln = v;
-			rest = end + 2;
+			col = c;
+			rest = e2 + 2;
 			break;
 		}
 	}
@@ -347,6 +359,7 @@ static json_t *problem_json(const char *line, size_t n)
 	}
 	json_object_set_new(o, "file", json_string(file));
 	json_object_set_new(o, "line", json_integer(ln));
+	json_object_set_new(o, "col", json_integer(col));
 	json_object_set_new(o, "key", json_string(key));
 	json_object_set_new(o, "reason", json_string(reason));
 	free(s);
@@ -376,9 +389,18 @@ int cmd_rules_check(struct cmd_args *a)
 	problems = NULL;
 
 	size_t nrules = rules_count(rs);
-	struct catalog *c = catalog_load(CATALOG_WINDOWS, dir, &problems);
-	add_problem_lines(arr, problems);
-	free(problems);
+	/* A rules directory's own catalogues were checked with its rules; the embedded ones
+	 * are checked here. */
+	if (!dir) {
+		for (int k = CATALOG_WINDOWS; k <= CATALOG_NPS; k++) {
+			struct catalog *ck = catalog_load((enum catalog_kind)k, NULL, &problems);
+			add_problem_lines(arr, problems);
+			free(problems);
+			problems = NULL;
+			catalog_free(ck);
+		}
+	}
+	struct catalog *c = catalog_load(CATALOG_WINDOWS, dir, NULL);
 	if (rs && c) {
 		for (size_t i = 0; i < nrules; i++) {
 			const struct rule *r = rules_at(rs, i);
@@ -407,9 +429,12 @@ int cmd_rules_check(struct cmd_args *a)
 		json_array_foreach(arr, i, p) {
 			const char *file = json_string_value(json_object_get(p, "file"));
 			long long ln = json_integer_value(json_object_get(p, "line"));
+			long long col = json_integer_value(json_object_get(p, "col"));
 			const char *key = json_string_value(json_object_get(p, "key"));
 			const char *reason = json_string_value(json_object_get(p, "reason"));
-			if (ln > 0)
+			if (ln > 0 && col > 0)
+				printf("%s:%lld:%lld: %s: %s\n", file, ln, col, key, reason);
+			else if (ln > 0)
 				printf("%s:%lld: %s: %s\n", file, ln, key, reason);
 			else
 				printf("%s: %s\n", file, reason);

@@ -88,8 +88,9 @@ static const struct cmd pcap_cmds[] = {
 	 "PPTP control messages are cut from the TCP stream; malformed data is shown at the\n"
 	 "byte where it breaks and decoding goes on. -v adds a tree of each layer's fields,\n"
 	 "-vv also the link, IP, UDP and TCP headers; --json prints one object per line.\n"
-	 "Frames of link types other than Ethernet, Linux cooked, raw IP, loopback and PPP\n"
-	 "are skipped with one warning. A file that breaks off is decoded up to the break,\n"
+	 "A pcapng file may mix link types (one per interface). Frames of link types other\n"
+	 "than Ethernet, Linux cooked, raw IP, loopback and PPP are skipped with one warning\n"
+	 "per type. A file that breaks off is decoded up to the break,\n"
 	 "which is reported on stderr. Exit status: 0 decoded, 2 unreadable input, a capture\n"
 	 "that breaks off, or a bad filter.",
 	 1, 1},

@@ -36,6 +36,19 @@ void out_err(const char *file, int line, int col, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void out_err_lines(const char *text, const char *where, const char *summary)
+{
+	for (const char *p = text ? text : ""; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n)
+			out_err(NULL, 0, 0, "%.*s", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+	if (summary)
+		out_err(where, 0, 0, "%s", summary);
+}
+
 void out_json(const json_t *j)
 {
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

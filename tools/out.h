@@ -20,6 +20,10 @@ const char *out_c(enum out_color c);
 void out_err(const char *file, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Each line of `text` (problems as "FILE:LINE:COL: message" lines) as its own
+ * "vnet: " line on stderr, then "vnet: WHERE: summary" when `summary` is given. */
+void out_err_lines(const char *text, const char *where, const char *summary);
+
 /* Print JSON to stdout, two-space indent, key order kept, newline. Steals nothing. */
 void out_json(const json_t *j);
 

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pcapin_pkt pk;
 	static char line[8192];
 	for (int i = 0; i < 10000 && pcapin_next(&in, &pk) == 1; i++) {
-		const struct dl_pkt *p = dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
+		const struct dl_pkt *p = dissect_packet(d, pk.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
 		                                        pk.data, pk.caplen, pk.origlen);
 		if (p->link_skipped)
 			continue;

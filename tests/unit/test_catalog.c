@@ -71,14 +71,14 @@ START_TEST(catalog_reports_problems_with_lines)
 	struct catalog *c = catalog_load_buffer("t.cat", text, strlen(text), CATALOG_WINDOWS, &pb);
 	ck_assert_ptr_null(c);
 	static const char *const want[] = {
-		"t.cat:1: name: outside a record",
-		"t.cat:2: code: '12x' is not a code",
-		"t.cat:3: message: missing for code 5",
-		"t.cat:3: name: missing for code 5",
-		"t.cat:5: name: 'lower_case' is not an UPPER_CASE symbol",
-		"t.cat:7: colour: unknown key",
-		"t.cat:4: name: missing for code 6",
-		"t.cat:11: code: 7 already listed on line 8",
+		"t.cat:1:1: name: outside a record",
+		"t.cat:2:7: code: '12x' is not a code",
+		"t.cat:3:1: message: missing for code 5",
+		"t.cat:3:1: name: missing for code 5",
+		"t.cat:5:7: name: 'lower_case' is not an UPPER_CASE symbol",
+		"t.cat:7:1: colour: unknown key",
+		"t.cat:4:1: name: missing for code 6",
+		"t.cat:11:7: code: 7 already listed on line 8",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		ck_assert_msg(strstr(pb, want[i]) != NULL, "missing \"%s\" in:\n%s", want[i], pb);
@@ -89,6 +89,58 @@ START_TEST(catalog_reports_problems_with_lines)
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(catalog_find(c, 48)->name, "");
 	catalog_free(c);
+}
+END_TEST
+
+/* Codes as people write them; never octal. */
+START_TEST(catalog_code_forms)
+{
+	int64_t v = 0;
+	ck_assert(catalog_parse_code("787", &v) && v == 787);
+	ck_assert(catalog_parse_code("0x313", &v) && v == 787);
+	ck_assert(catalog_parse_code("0x800B0109", &v) && v == 0x800B0109LL);
+	ck_assert(catalog_parse_code("0x800b0109", &v) && v == 0x800B0109LL);
+	ck_assert(catalog_parse_code("2148204809", &v) && v == 0x800B0109LL);
+	ck_assert(catalog_parse_code("-2146762487", &v) && v == 0x800B0109LL);
+	ck_assert(!catalog_parse_code("0787", &v) || v == 787);
+	ck_assert(!catalog_parse_code("100000", &v));
+	ck_assert(!catalog_parse_code("0x1FFFFFFFF", &v));
+	ck_assert(!catalog_parse_code("-2147483649", &v));
+	ck_assert(!catalog_parse_code("0x", &v));
+	ck_assert(!catalog_parse_code("abc", &v));
+	ck_assert(!catalog_parse_code("", &v));
+	char b[24];
+	ck_assert_str_eq(catalog_code_str(787, b, sizeof b), "787");
+	ck_assert_str_eq(catalog_code_str(0x800B0109LL, b, sizeof b), "0x800B0109");
+	/* an HRESULT record in a catalogue */
+	const char *t = "code: 0x800B0109\nname: CERT_E_UNTRUSTEDROOT\nmessage: m\n";
+	struct catalog *c = catalog_load_buffer("h.cat", t, strlen(t), CATALOG_WINDOWS, NULL);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(catalog_find(c, 2148204809LL));
+	catalog_free(c);
+}
+END_TEST
+
+/* Garbage in a catalogue is an error with file, line and column, never skipped. */
+START_TEST(catalog_garbage_lines)
+{
+	const char *t = "code: 5\nname: ERROR_FIVE\nmessage: m\n"
+	                "this is not a key\n"        /* 4: stops at column 5 */
+	                "code: abc\n"                /* 5 */
+	                "message: orphan\n"          /* 6: belongs to the rejected record */
+	                "code: 6\nname: ERROR_SIX\nmessage: bad \xff byte\n"; /* 9 */
+	char *pb = NULL;
+	ck_assert_ptr_null(catalog_load_buffer("g.cat", t, strlen(t), CATALOG_WINDOWS, &pb));
+	ck_assert_ptr_nonnull(pb);
+	static const char *const want[] = {
+		"g.cat:4:5: -: expected 'key: value'\n",
+		"g.cat:5:7: code: 'abc' is not a code",
+		"g.cat:9:14: -: not valid UTF-8\n",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		ck_assert_msg(strstr(pb, want[i]) != NULL, "missing \"%s\" in:\n%s", want[i], pb);
+	ck_assert_msg(strstr(pb, ":6:") == NULL, "the orphan line is reported:\n%s", pb);
+	free(pb);
 }
 END_TEST
 
@@ -104,9 +156,17 @@ START_TEST(embedded_catalogues_hold_the_known_codes)
 	ck_assert_str_eq(catalog_find(w, 787)->name, "ERROR_OAKLEY_AUTH_FAIL");
 	ck_assert_str_eq(catalog_find(w, 809)->name, "ERROR_VPN_TIMEOUT");
 	ck_assert_str_eq(catalog_find(w, 13801)->name, "ERROR_IPSEC_IKE_AUTH_FAIL");
-	for (size_t i = 0; i < catalog_count(w); i++)
-		ck_assert_msg(!strncmp(catalog_at(w, i)->name, "ERROR_", 6), "%d: %s",
-		              catalog_at(w, i)->code, catalog_at(w, i)->name);
+	for (size_t i = 0; i < catalog_count(w); i++) {
+		const struct catalog_entry *e = catalog_at(w, i);
+		char cs[24];
+		bool hr = e->code >= CATALOG_HRESULT_MIN;
+		ck_assert_msg(hr ? !strncmp(e->name, "CERT_E_", 7) || !strncmp(e->name, "CRYPT_E_", 8)
+		                 : !strncmp(e->name, "ERROR_", 6),
+		              "%s: %s", catalog_code_str(e->code, cs, sizeof cs), e->name);
+	}
+	/* the certificate errors `cert pick` reports for SSTP and IP-HTTPS */
+	ck_assert_str_eq(catalog_find(w, 0x800B0109LL)->name, "CERT_E_UNTRUSTEDROOT");
+	ck_assert_str_eq(catalog_find(w, 0x800B010FLL)->name, "CERT_E_CN_NO_MATCH");
 	catalog_free(w);
 
 	struct catalog *n = catalog_load(CATALOG_NPS, NULL, &pb);
@@ -253,14 +313,43 @@ START_TEST(representative_situations_rank_the_specific_rule_first)
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "nat.both-behind");
 
-	/* no IKE reply without NAT is UDP 500; with NAT it is UDP 4500 */
+	/* no IKE reply: the port the requests went to decides, UDP 500 or (NAT-T) 4500;
+	 * NAT seen in the client's NAT-D alone does not move unanswered requests on 500 */
 	facts_reset(f);
 	facts_add_bool(f, "ike.no_reply", true, NULL);
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "ike.no-reply");
 	facts_add_bool(f, "nat.detected", true, NULL);
+	facts_add_int(f, "ike.no_reply_port", 500, NULL);
+	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
+	ck_assert_str_eq(m[0].rule->id, "ike.no-reply");
+	facts_reset(f);
+	facts_add_bool(f, "ike.no_reply", true, NULL);
+	facts_add_int(f, "ike.no_reply_port", 4500, NULL);
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "ike.no-reply.nat-t");
+
+	/* a KE payload of the wrong length: the cause of the silence, and of INVALID_KE */
+	facts_reset(f);
+	facts_add_bool(f, "ike.no_reply", true, NULL);
+	facts_add_int(f, "ike.no_reply_port", 500, NULL);
+	facts_add_bool(f, "ike.ke_mismatch", true, NULL);
+	facts_add_str(f, "ike.ke_group", "MODP-2048", NULL);
+	facts_add_int(f, "ike.ke_length", 192, NULL);
+	facts_add_int(f, "ike.ke_expected", 256, NULL);
+	facts_add_str(f, "ike.ke_from", "client", NULL);
+	ck_assert_uint_ge(rules_match(rs, f, m, 8), 3);
+	ck_assert_str_eq(m[0].rule->id, "ike.ke-length.no-reply");
+	ck_assert_str_eq(m[1].rule->id, "ike.ke-length");
+	facts_reset(f);
+	facts_add_bool(f, "ike.invalid_ke", true, NULL);
+	facts_add_bool(f, "ike.ke_mismatch", true, NULL);
+	facts_add_str(f, "ike.ke_group", "MODP-2048", NULL);
+	facts_add_int(f, "ike.ke_length", 192, NULL);
+	facts_add_int(f, "ike.ke_expected", 256, NULL);
+	facts_add_str(f, "ike.ke_from", "client", NULL);
+	ck_assert_uint_ge(rules_match(rs, f, m, 8), 2);
+	ck_assert_str_eq(m[0].rule->id, "ike.ke-length.invalid-ke");
 
 	/* L2TP retries without IPsec */
 	facts_reset(f);
@@ -291,6 +380,8 @@ static Suite *suite(void)
 	TCase *t = tcase_create("catalog");
 	tcase_add_test(t, catalog_parses_and_finds);
 	tcase_add_test(t, catalog_reports_problems_with_lines);
+	tcase_add_test(t, catalog_code_forms);
+	tcase_add_test(t, catalog_garbage_lines);
 	tcase_add_test(t, embedded_catalogues_hold_the_known_codes);
 	suite_add_tcase(s, t);
 	t = tcase_create("knowledge-base");

@@ -2,6 +2,7 @@
  * stores generated at test time with OpenSSL. */
 #include <check.h>
 #include <ftw.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,11 +487,13 @@ START_TEST(pkcs12_with_password)
 {
 	write_p12("a.p12", "s3cret", &corp);
 	struct run r;
-	/* without the password: reported, skipped, never fatal */
+	/* without the password: reported and marked as a password problem (the command
+	 * turns it into an input error); the store itself still loads */
 	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
 	ck_assert_uint_eq(r.s->nproblems, 1);
 	ck_assert_str_eq(r.s->problems[0].file, "a.p12");
 	ck_assert_ptr_nonnull(strstr(r.s->problems[0].reason, "password"));
+	ck_assert(r.s->problems[0].password);
 	ck_assert_ptr_null(strstr(r.s->problems[0].reason, "s3cret"));
 	ck_assert_uint_eq(r.p.n, 0);
 	ck_assert_int_eq(r.p.client.error, 787);
@@ -500,6 +503,7 @@ START_TEST(pkcs12_with_password)
 	ck_assert_uint_eq(r.s->nproblems, 1);
 	ck_assert_ptr_nonnull(strstr(r.s->problems[0].reason, "wrong password"));
 	ck_assert_ptr_null(strstr(r.s->problems[0].reason, "Xyzzy"));
+	ck_assert(r.s->problems[0].password);
 	run_free(&r);
 	/* with it: the certificate has its key */
 	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "s3cret", false, NULL);
@@ -569,12 +573,34 @@ START_TEST(der_and_encrypted_key)
 	ck_assert(!r.p.info[0].has_key);
 	ck_assert_uint_eq(r.s->nproblems, 1);
 	ck_assert_str_eq(r.s->problems[0].file, "a-key.pem");
+	ck_assert(r.s->problems[0].password);
+	run_free(&r);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "not-pw", false, NULL);
+	ck_assert_uint_eq(r.s->nproblems, 1);
+	ck_assert(r.s->problems[0].password);
 	run_free(&r);
 	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "pw", false, NULL);
 	ck_assert_uint_eq(r.s->nproblems, 0);
 	ck_assert(r.p.info[0].has_key);
 	ck_assert_int_eq(r.p.picked, 0);
 	run_free(&r);
+	/* the same key encrypted in DER (PKCS#8) */
+	path_of(p, sizeof p, "a-key.pem");
+	unlink(p);
+	path_of(p, sizeof p, "a-enc.der");
+	fp = fopen(p, "wb");
+	i2d_PKCS8PrivateKey_fp(fp, k, EVP_aes_128_cbc(), NULL, 0, NULL, (void *)"pw");
+	fclose(fp);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "not-pw", false, NULL);
+	ck_assert_uint_eq(r.s->nproblems, 1);
+	ck_assert_str_eq(r.s->problems[0].file, "a-enc.der");
+	ck_assert(r.s->problems[0].password);
+	run_free(&r);
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, "pw", false, NULL);
+	ck_assert_uint_eq(r.s->nproblems, 0);
+	ck_assert(r.p.info[0].has_key);
+	run_free(&r);
+	unlink(p);
 	/* a DER key file */
 	path_of(p, sizeof p, "a-key.pem");
 	unlink(p);
@@ -588,6 +614,70 @@ START_TEST(der_and_encrypted_key)
 	run_free(&r);
 	X509_free(x);
 	EVP_PKEY_free(k);
+}
+END_TEST
+
+/* A FIFO where a certificate file belongs (store, roots/, --client-ca) is skipped with
+ * a reason; opening it must not wait for a writer. */
+START_TEST(fifo_is_skipped)
+{
+	char p[512];
+	leaf("b", "vpn.corp.test", &corp, SERVER_EKU, NULL, VALID, true);
+	path_of(p, sizeof p, "a-fifo.pem");
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	path_of(p, sizeof p, "roots/fifo.crt");
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	path_of(p, sizeof p, "store.order");
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	struct run r;
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert_uint_eq(r.s->nproblems, 3);
+	ck_assert_str_eq(r.s->problems[0].file, "store.order");
+	ck_assert_str_eq(r.s->problems[1].file, "a-fifo.pem");
+	ck_assert_ptr_nonnull(strstr(r.s->problems[1].reason, "not a regular file (a FIFO)"));
+	ck_assert_str_eq(r.s->problems[2].file, "roots/fifo.crt");
+	ck_assert(!r.s->has_order_file);
+	ck_assert_int_eq(r.p.picked, 0);
+	run_free(&r);
+	struct diag_err err;
+	struct cert_problem *probs = NULL;
+	size_t np = 0;
+	path_of(p, sizeof p, "a-fifo.pem");
+	ck_assert_ptr_null(certstore_load_cas(p, NULL, &probs, &np, &err));
+	ck_assert_ptr_nonnull(strstr(err.reason, "a FIFO"));
+	ck_assert_uint_eq(np, 0);
+}
+END_TEST
+
+/* Every file name is read before they are sorted: more files than the old limit of
+ * 512 per directory all load, in name order whatever order readdir returns. */
+START_TEST(many_files_in_name_order)
+{
+	enum { N = 700 };
+	leaf("x", "vpn.corp.test", &corp, SERVER_EKU, NULL, VALID, false);
+	char p[512];
+	path_of(p, sizeof p, "x.pem");
+	FILE *fp = fopen(p, "rb");
+	ck_assert_ptr_nonnull(fp);
+	static char pem[8192];
+	size_t n = fread(pem, 1, sizeof pem, fp);
+	fclose(fp);
+	unlink(p);
+	for (int i = N - 1; i >= 0; i--) {
+		char name[32];
+		snprintf(name, sizeof name, "c%04d.pem", i);
+		write_bytes(name, pem, n);
+	}
+	struct run r;
+	run_pick(&r, CERT_PURPOSE_L2TP, NULL, NULL, false, NULL);
+	ck_assert_uint_eq(r.s->nproblems, 0);
+	ck_assert_uint_eq(r.s->ncerts, N);
+	for (size_t i = 0; i < N; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "c%04zu.pem", i);
+		ck_assert_str_eq(r.s->certs[i].file, want);
+	}
+	run_free(&r);
 }
 END_TEST
 
@@ -815,6 +905,8 @@ static Suite *cert_suite(void)
 	tcase_add_test(t, pkcs12_without_password);
 	tcase_add_test(t, several_qualifying_and_order_file);
 	tcase_add_test(t, der_and_encrypted_key);
+	tcase_add_test(t, fifo_is_skipped);
+	tcase_add_test(t, many_files_in_name_order);
 	tcase_add_test(t, fix_commands);
 	tcase_add_test(t, fix_without_good_certificate);
 	tcase_add_test(t, netsh_ca_quoting);

@@ -338,7 +338,7 @@ START_TEST(l2tp_nested_under_ike_sa)
 	ck_assert_int_eq(sess_set_keys(t, k), 0);
 	struct pcapin_pkt pk;
 	while (pcapin_next(&in, &pk) > 0)
-		sess_packet(t, dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns, pk.data,
+		sess_packet(t, dissect_packet(d, pk.dlt, pk.frame, pk.ts_ns, pk.rel_ns, pk.data,
 		                              pk.caplen, pk.origlen));
 	ck_assert_uint_eq(sess_esp_decrypted(t), 34);
 	ck_assert_uint_eq(sess_esp_failed(t), 0);

@@ -102,6 +102,35 @@ START_TEST(malformed)
 }
 END_TEST
 
+/* The column of a byte that is not UTF-8 is the byte's own, in characters. */
+static void bad_byte_at(const char *text, int want_line, int want_col)
+{
+	json_error_t je;
+	json_t *j = json_loadb(text, strlen(text), 0, &je);
+	ck_assert_ptr_null(j);
+	int l, c;
+	jsonpos_error(text, strlen(text), &je, &l, &c);
+	ck_assert_msg(l == want_line && c == want_col, "%s: %d:%d, want %d:%d", je.text, l, c,
+	              want_line, want_col);
+}
+
+START_TEST(error_columns_of_bad_utf8)
+{
+	bad_byte_at("{\n  \"server\": {\"name\": \"ab\xff" "cd\"}\n}\n", 2, 25);
+	bad_byte_at("{\n  \"user\": \"b\xc3\xa9\xff" "b\"\n}\n", 2, 14);
+	bad_byte_at("{\"a\": \"\xc3\xa9\xc3\xa9x\xe2\x82\"}", 1, 11);
+	bad_byte_at("{\"a\": \xff}", 1, 7);
+	bad_byte_at("{\"a\": \"\xc3\"}", 1, 8);
+	/* other errors keep jansson's position */
+	json_error_t je;
+	ck_assert_ptr_null(json_loadb("{\n\"a\": tru}", 13, 0, &je));
+	int l, c;
+	jsonpos_error("{\n\"a\": tru}", 13, &je, &l, &c);
+	ck_assert_int_eq(l, je.line);
+	ck_assert_int_eq(c, je.column);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jsonpos");
@@ -113,6 +142,7 @@ int main(void)
 	tcase_add_test(t, strings_with_brackets);
 	tcase_add_test(t, key_position);
 	tcase_add_test(t, malformed);
+	tcase_add_test(t, error_columns_of_bad_utf8);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

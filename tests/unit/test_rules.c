@@ -375,23 +375,23 @@ START_TEST(loader_reports_every_problem)
 	ck_assert_ptr_null(rs);
 	ck_assert_ptr_nonnull(pb);
 	static const char *const want[] = {
-		"/bad/bad.op.rule:4: when: unknown operator '~='",
-		"/bad/bad.regex.rule:4: when: regex does not compile at offset",
-		"/bad/dup/dup.a.rule:1: id: 'dup.a' already defined in",
-		"/bad/bad.missing.rule:1: fix: missing (required)",
-		"/bad/bad.missing.rule:1: severity: missing (required)",
-		"/bad/misc.bad.rule:2: colour: unknown key",
-		"/bad/misc.bad.rule:3: title: given twice (first on line 1)",
-		"/bad/misc.bad.rule:4: errors: 'x12' is not a Windows error code",
-		"/bad/misc.bad.rule:5: priority: '1000' is not an integer 0..999",
-		"/bad/misc.bad.rule:6: when: 'is' takes true or false, not 'maybe'",
-		"/bad/misc.bad.rule:7: when: '<' needs an integer, not 'ten'",
-		"/bad/misc.bad.rule:8: when: 'in' takes a set",
-		"/bad/misc.bad.rule:10: -: indented line outside a value",
-		"/bad/misc.bad.rule:11: severity: 'fatal' is not info, warning or error",
-		"/bad/misc.bad.rule:12: id: 'other.name' does not match the file name",
-		"/bad/misc.bad.rule:15: when: unknown regex flag 'x'",
-		"/bad/misc.bad.rule:16: -: expected 'key: value'",
+		"/bad/bad.op.rule:4:7: when: unknown operator '~='",
+		"/bad/bad.regex.rule:4:7: when: regex does not compile at offset",
+		"/bad/dup/dup.a.rule:1:1: id: 'dup.a' already defined in",
+		"/bad/bad.missing.rule:1:1: fix: missing (required)",
+		"/bad/bad.missing.rule:1:1: severity: missing (required)",
+		"/bad/misc.bad.rule:2:1: colour: unknown key",
+		"/bad/misc.bad.rule:3:1: title: given twice (first on line 1)",
+		"/bad/misc.bad.rule:4:9: errors: 'x12' is not a Windows error code",
+		"/bad/misc.bad.rule:5:11: priority: '1000' is not an integer 0..999",
+		"/bad/misc.bad.rule:6:7: when: 'is' takes true or false, not 'maybe'",
+		"/bad/misc.bad.rule:7:7: when: '<' needs an integer, not 'ten'",
+		"/bad/misc.bad.rule:8:7: when: 'in' takes a set",
+		"/bad/misc.bad.rule:10:1: -: indented line outside a value",
+		"/bad/misc.bad.rule:11:11: severity: 'fatal' is not info, warning or error",
+		"/bad/misc.bad.rule:12:5: id: 'other.name' does not match the file name",
+		"/bad/misc.bad.rule:15:7: when: unknown regex flag 'x'",
+		"/bad/misc.bad.rule:16:3: -: expected 'key: value'",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		ck_assert_msg(strstr(pb, want[i]) != NULL, "missing \"%s\" in:\n%s", want[i], pb);
@@ -420,7 +420,7 @@ static void inputs_nul_check(const char *text, size_t len)
 {
 	char *pb = NULL;
 	ck_assert_ptr_null(rules_load_buffer("a.b.rule", text, len, &pb));
-	ck_assert_ptr_nonnull(strstr(pb, "a.b.rule:2: -: NUL byte in line"));
+	ck_assert_ptr_nonnull(strstr(pb, "a.b.rule:2:1: -: NUL byte in line"));
 	free(pb);
 }
 

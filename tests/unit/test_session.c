@@ -39,7 +39,7 @@ static struct sess_table *run_keys(const char *name, const char *keyfile)
 	}
 	struct pcapin_pkt pk;
 	for (int guard = 0; guard < 100000 && pcapin_next(&in, &pk) == 1; guard++) {
-		const struct dl_pkt *p = dissect_packet(d, in.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
+		const struct dl_pkt *p = dissect_packet(d, pk.dlt, pk.frame, pk.ts_ns, pk.rel_ns,
 		                                        pk.data, pk.caplen, pk.origlen);
 		sess_packet(t, p);
 	}

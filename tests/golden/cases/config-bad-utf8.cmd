@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-bad-utf8.json policy check

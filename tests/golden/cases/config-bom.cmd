@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-bom.json policy check

@@ -1,0 +1,1 @@
+error cert_e_cn_no_match

@@ -1,0 +1,1 @@
+pcap explain tests/golden/cases/pcap-truncated.pcap

@@ -1,0 +1,1 @@
+pcap decode -v -c 1 tests/captures/ikev2-ke-short.pcap

@@ -1,0 +1,1 @@
+pcap decode --filter 'udp port 500' tests/captures/mixed-links.pcapng

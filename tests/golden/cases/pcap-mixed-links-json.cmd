@@ -1,0 +1,1 @@
+--json pcap decode -c 3 tests/captures/mixed-links.pcapng

@@ -1,0 +1,1 @@
+pcap decode tests/captures/sections-be.pcapng

@@ -1,0 +1,1 @@
+policy test tests/golden/cases/policy-bad-utf8.json

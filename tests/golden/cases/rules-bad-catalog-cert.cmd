@@ -1,0 +1,1 @@
+--rules tests/golden/cases/rules-bad-catalog.d cert pick --store samples/certs --client-ca samples/certs/clients --at 2030-01-01

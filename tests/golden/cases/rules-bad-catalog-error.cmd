@@ -1,0 +1,1 @@
+--rules tests/golden/cases/rules-bad-catalog.d error 787

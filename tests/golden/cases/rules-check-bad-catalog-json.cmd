@@ -1,0 +1,1 @@
+--json rules check tests/golden/cases/rules-bad-catalog.d

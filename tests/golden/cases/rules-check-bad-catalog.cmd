@@ -1,0 +1,1 @@
+rules check tests/golden/cases/rules-bad-catalog.d
