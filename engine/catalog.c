@@ -28,8 +28,8 @@ static const char *const cat_file[] = {
 };
 
 struct cproblems {
-	char *p;
-	size_t n, cap, count;
+	struct textbuf text;
+	size_t count;
 };
 
 /* "FILE:LINE:COL: key: reason" (as rule files), "FILE: reason" without a line. */
@@ -51,19 +51,7 @@ static void cproblem(struct cproblems *pb, const char *file, int line, int col,
 	if (w < 0)
 		return;
 	size_t len = (size_t)w < sizeof l ? (size_t)w : sizeof l - 1;
-	if (pb->n + len + 1 > pb->cap) {
-		size_t cap = pb->cap ? pb->cap * 2 : 512;
-		while (cap < pb->n + len + 1)
-			cap *= 2;
-		char *np = realloc(pb->p, cap);
-		if (!np)
-			return;
-		pb->p = np;
-		pb->cap = cap;
-	}
-	memcpy(pb->p + pb->n, l, len);
-	pb->n += len;
-	pb->p[pb->n] = '\0';
+	textbuf_append(&pb->text, l, len);
 }
 
 static void entry_free(struct catalog_entry *e)
@@ -244,13 +232,13 @@ struct catalog *catalog_load_buffer(const char *file, const char *data, size_t l
 		cproblem(&pb, file, 0, 0, "-", "no entries");
 	if (pb.count) {
 		if (problems)
-			*problems = pb.p;
+			*problems = pb.text.p;
 		else
-			free(pb.p);
+			free(pb.text.p);
 		catalog_free(c);
 		return NULL;
 	}
-	free(pb.p);
+	free(pb.text.p);
 	if (problems)
 		*problems = NULL;
 	qsort(c->v, c->n, sizeof *c->v, cmp_code);

@@ -71,8 +71,7 @@ struct ruleset {
 /* ---- problems ------------------------------------------------------------------ */
 
 struct problems {
-	char *p;
-	size_t n, cap;
+	struct textbuf text;
 	size_t count;
 };
 
@@ -99,19 +98,7 @@ static void problem(struct problems *pb, const char *file, int line, int col, co
 	if (w < 0)
 		return;
 	size_t len = (size_t)w < sizeof lbuf ? (size_t)w : sizeof lbuf - 1;
-	if (pb->n + len + 1 > pb->cap) {
-		size_t cap = pb->cap ? pb->cap * 2 : 1024;
-		while (cap < pb->n + len + 1)
-			cap *= 2;
-		char *np = realloc(pb->p, cap);
-		if (!np)
-			return;
-		pb->p = np;
-		pb->cap = cap;
-	}
-	memcpy(pb->p + pb->n, lbuf, len);
-	pb->n += len;
-	pb->p[pb->n] = '\0';
+	textbuf_append(&pb->text, lbuf, len);
 }
 
 /* Lines already in the problem format, `count` of them. */
@@ -121,18 +108,7 @@ static void problems_add_text(struct problems *pb, const char *text, size_t coun
 	pb->count += count;
 	if (!len)
 		return;
-	if (pb->n + len + 1 > pb->cap) {
-		size_t cap = pb->cap ? pb->cap : 1024;
-		while (cap < pb->n + len + 1)
-			cap *= 2;
-		char *np = realloc(pb->p, cap);
-		if (!np)
-			return;
-		pb->p = np;
-		pb->cap = cap;
-	}
-	memcpy(pb->p + pb->n, text, len + 1);
-	pb->n += len;
+	textbuf_append(&pb->text, text, len);
 }
 
 /* ---- freeing ------------------------------------------------------------------- */
@@ -776,13 +752,13 @@ static struct ruleset *finish(struct ruleset *rs, struct problems *pb, char **pr
 {
 	if (pb->count) {
 		if (problems)
-			*problems = pb->p;
+			*problems = pb->text.p;
 		else
-			free(pb->p);
+			free(pb->text.p);
 		rules_free(rs);
 		return NULL;
 	}
-	free(pb->p);
+	free(pb->text.p);
 	if (problems)
 		*problems = NULL;
 	if (rs->n)

@@ -228,6 +228,15 @@ static inline void sbuf_init(struct sbuf *b, char *p, size_t cap)
 }
 void sbuf_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Growing text buffer (heap): appends `len` bytes of s and keeps it NUL-terminated,
+ * doubling the allocation as needed. 0, or -1 when memory runs out (the text is then
+ * left as it was). */
+struct textbuf {
+	char *p;
+	size_t n, cap;
+};
+int textbuf_append(struct textbuf *b, const char *s, size_t len);
+
 /* Printable copy of text a peer or a capture supplied: printable ASCII stays, every other
  * byte and the backslash become \xNN, so a newline cannot start a forged log line, an
  * escape sequence never reaches a terminal, invalid UTF-8 never reaches JSON, and the
