@@ -82,7 +82,9 @@ void ppp_auth_stop(struct ppp_auth *a)
 {
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
-	if (a->state == PPP_AUTH_WAIT || a->state == PPP_AUTH_WAIT_RESULT) a->state = PPP_AUTH_IDLE;
+	if (a->state == PPP_AUTH_WAIT || a->state == PPP_AUTH_WAIT_RESULT ||
+	    a->state == PPP_AUTH_PENDING)
+		a->state = PPP_AUTH_IDLE;
 }
 
 /* ---- sending ------------------------------------------------------------------- */
@@ -203,10 +205,46 @@ static bool same_bytes(const uint8_t *x, const uint8_t *y, size_t n)
 	return d == 0;
 }
 
-/* Ask the admission callback and act on the verdict. `cred` came from the check. */
+static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
+                     const char *success, uint64_t now);
+
+/* Ask the admission callback and act on the verdict, now or when it is resumed. `cred`
+ * came from the check. */
 static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 {
-	struct ppp_admit v = a->cbs->admit(a->cbs->ctx, a->user, (enum ppp_auth_method)a->method, cred);
+	struct ppp_admit v;
+	enum ppp_auth_method m = (enum ppp_auth_method)a->method;
+	if (a->cbs->admit_async) {
+		memset(&v, 0, sizeof v);
+		if (a->cbs->admit_async(a->cbs->ctx, a->user, m, cred, &v) == PPP_ADMIT_PENDING) {
+			/* nothing goes to the peer until the verdict, no Challenge retransmission
+			 * either (the peer answered it); the phase timeout still holds */
+			a->state = PPP_AUTH_PENDING;
+			a->pending_cred = (uint8_t)cred;
+			a->deadline = PPP_NEVER;
+			logf_(a, PPP_LOG_INFO, "auth pending user=%s method=%s: waiting for the verdict",
+			      a->user, method_name(a->method));
+			return;
+		}
+	} else {
+		v = a->cbs->admit(a->cbs->ctx, a->user, m, cred);
+	}
+	conclude(a, cred, v, NULL, now);
+}
+
+int ppp_auth_resume(struct ppp_auth *a, const struct ppp_admit *v, const char *success,
+                    uint64_t now)
+{
+	if (a->role != PPP_AUTH_AUTHENTICATOR || a->state != PPP_AUTH_PENDING) return -1;
+	a->state = PPP_AUTH_WAIT;
+	conclude(a, (enum ppp_cred)a->pending_cred, *v, success, now);
+	return 0;
+}
+
+/* Answer the peer with the verdict `v`. */
+static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
+                     const char *success, uint64_t now)
+{
 	unsigned err = v.accept ? 0 : (v.win_error ? v.win_error : PPP_WINERR_AUTH_FAILURE);
 	a->reply_id = a->id;
 	if (a->method == PPP_AUTH_PAP) {
@@ -220,7 +258,13 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 		         v.message ? v.message : v.accept ? "Access granted" : "Access denied");
 		resend_reply(a);
 	} else {
-		if (v.accept) {
+		if (v.accept && success) {
+			/* the verdict proved the password (S= from an authentication server) */
+			a->reply_code = CHAP_SUCCESS;
+			snprintf(a->reply_msg, sizeof a->reply_msg, "%s M=%s", success,
+			         v.message ? v.message : "Access granted");
+			resend_reply(a);
+		} else if (v.accept) {
 			char pw[257];
 			int n = a->cbs->password(a->cbs->ctx, a->user, pw, sizeof pw);
 			char sresp[43];
