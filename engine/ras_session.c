@@ -108,16 +108,15 @@ static const char *policy_name(const struct ras_session *rs, int policy)
 /* ---- cause ------------------------------------------------------------------------- */
 void ras_session_set_cause(struct ras_session *rs, enum ras_cause cause, unsigned a, unsigned b)
 {
-	if (rs->cause != RAS_CAUSE_NONE) return;
 	rs->cause = (uint8_t)cause;
 	rs->cause_a = (uint16_t)a;
 	rs->cause_b = (uint16_t)b;
 }
 
-static void force_cause(struct ras_session *rs, enum ras_cause cause, unsigned a, unsigned b)
+/* The first cause found stays. */
+static void first_cause(struct ras_session *rs, enum ras_cause cause, unsigned a, unsigned b)
 {
-	rs->cause = RAS_CAUSE_NONE;
-	ras_session_set_cause(rs, cause, a, b);
+	if (rs->cause == RAS_CAUSE_NONE) ras_session_set_cause(rs, cause, a, b);
 }
 
 const char *ras_session_cause_text(const struct ras_session *rs, char *buf, size_t n)
@@ -126,7 +125,7 @@ const char *ras_session_cause_text(const struct ras_session *rs, char *buf, size
 		[RAS_CAUSE_NONE] = "", [RAS_CAUSE_PPP_TERMINATED] = "ppp-terminated",
 		[RAS_CAUSE_IDLE_TIMEOUT] = "idle-timeout", [RAS_CAUSE_SESSION_TIMEOUT] = "session-timeout",
 		[RAS_CAUSE_ADMIN] = "admin-disconnect", [RAS_CAUSE_ENCRYPTION] = "encryption-not-allowed",
-		[RAS_CAUSE_SHUTDOWN] = "server-shutdown",
+		[RAS_CAUSE_SHUTDOWN] = "server-shutdown", [RAS_CAUSE_TUNNEL_CLOSED] = "tunnel-closed",
 	};
 	switch (rs->cause) {
 	case RAS_CAUSE_REJECTED: snprintf(buf, n, "rejected-%u", rs->cause_a); break;
@@ -264,8 +263,8 @@ static void finished_cb(void *ctx, unsigned win_error, const char *why)
 	struct ras_session *rs = ctx;
 	if (rs->state == RAS_DEAD) return;
 	if (win_error && !rs->win_error) rs->win_error = (uint16_t)win_error;
-	if (win_error) ras_session_set_cause(rs, RAS_CAUSE_PPP_ERROR, win_error, 0);
-	else ras_session_set_cause(rs, RAS_CAUSE_PPP_TERMINATED, 0, 0);
+	if (win_error) first_cause(rs, RAS_CAUSE_PPP_ERROR, win_error, 0);
+	else first_cause(rs, RAS_CAUSE_PPP_TERMINATED, 0, 0);
 	if (win_error)
 		rlog(rs, RAS_LOG_PPP, false, "link finished: %s (Windows error %u)", why ? why : "",
 		     win_error);
@@ -379,7 +378,7 @@ static struct ppp_admit verdict_apply(struct ras_session *rs, const struct ras_v
 		out.message = e->reply_text;
 	}
 	rs->win_error = (uint16_t)v->win_error;
-	force_cause(rs, RAS_CAUSE_REJECTED, (unsigned)v->win_error, 0);
+	ras_session_set_cause(rs, RAS_CAUSE_REJECTED, (unsigned)v->win_error, 0);
 	rlog(rs, RAS_LOG_POLICY, false,
 	     "session %u rejected user=%s method=%s error=%d reason=%s policy=\"%s\": %s", rs->id,
 	     user, tokn(ppp_auth_method_names, method), v->win_error, v->reason ? v->reason : "-",
@@ -593,7 +592,7 @@ uint64_t ras_session_disconnect(struct ras_session *rs, enum ras_cause cause, ui
 {
 	rs->env->now = now;
 	if (rs->state == RAS_DEAD) return RAS_NEVER;
-	force_cause(rs, cause, 0, 0);
+	ras_session_set_cause(rs, cause, 0, 0);
 	char text[64];
 	ras_session_cause_text(rs, text, sizeof text);
 	rlog(rs, RAS_LOG_MAIN, false, "session %u: disconnecting (%s)", rs->id, text);
@@ -610,7 +609,7 @@ void ras_session_lower_down(struct ras_session *rs, enum ras_cause cause, unsign
 	if (rs->state == RAS_DEAD) return;
 	/* the lower layer ended the call: that is the cause, not the PPP link going down
 	 * with it */
-	ras_session_set_cause(rs, cause, a, b);
+	first_cause(rs, cause, a, b);
 	rs->flags |= RAS_F_LOWER_GONE;
 	rs->state = RAS_CLOSING;
 	ppp_session_lower_down(&rs->ppp, now);
@@ -621,7 +620,7 @@ void ras_session_abort(struct ras_session *rs, enum ras_cause cause, uint64_t no
 {
 	rs->env->now = now;
 	if (rs->state == RAS_DEAD) return;
-	ras_session_set_cause(rs, cause, 0, 0);
+	first_cause(rs, cause, 0, 0);
 	session_end(rs);
 }
 

@@ -77,6 +77,7 @@ enum ras_cause {
 	RAS_CAUSE_PPP_ERROR,        /* "error-E": the link failed with Windows error E */
 	RAS_CAUSE_PPP_TERMINATED,   /* "ppp-terminated" */
 	RAS_CAUSE_LOWER,            /* the lower layer's words (ras_lower_ops.cause_text) */
+	RAS_CAUSE_TUNNEL_CLOSED,    /* "tunnel-closed": the tunnel under the call went away */
 	RAS_CAUSE_IDLE_TIMEOUT,     /* "idle-timeout" */
 	RAS_CAUSE_SESSION_TIMEOUT,  /* "session-timeout" */
 	RAS_CAUSE_ADMIN,            /* "admin-disconnect" */
@@ -119,6 +120,9 @@ struct ras_lower_ops {
 	const char *(*peer_text)(const struct ras_session *rs, char *buf, size_t n);
 	/* The peer's address alone (Calling-Station-Id). */
 	const char *(*peer_ip)(const struct ras_session *rs, char *buf, size_t n);
+	/* The lower layer's numbers for logs and views: ids[0]/ids[1] the local / peer tunnel
+	 * ID, ids[2]/ids[3] the local / peer call ID. False when it has none (any more). */
+	bool (*ids)(const struct ras_session *rs, unsigned ids[4]);
 	/* The cause of RAS_CAUSE_LOWER with its two numbers ("l2tp-cdn-3-0"). */
 	void (*cause_text)(const struct ras_session *rs, unsigned a, unsigned b, char *buf,
 	                   size_t n);
@@ -248,11 +252,12 @@ uint64_t ras_session_tick(struct ras_session *rs, uint64_t now);
 uint64_t ras_session_deadline(const struct ras_session *rs);
 /* End the session administratively (LCP Terminate, then the lower layer's close). */
 uint64_t ras_session_disconnect(struct ras_session *rs, enum ras_cause cause, uint64_t now);
-/* The lower layer is gone (its cause: RAS_CAUSE_LOWER with its numbers, unless a cause
- * was set already). The session is DEAD when it returns. */
+/* The lower layer is gone: its cause (RAS_CAUSE_LOWER with its numbers, or
+ * RAS_CAUSE_TUNNEL_CLOSED) unless one was set already. The session is DEAD when it
+ * returns. */
 void ras_session_lower_down(struct ras_session *rs, enum ras_cause cause, unsigned a,
                             unsigned b, uint64_t now);
-/* Set the cause unless one is set (the server's shutdown names its cause first). */
+/* Set the cause (the server's shutdown names its cause before the calls go down). */
 void ras_session_set_cause(struct ras_session *rs, enum ras_cause cause, unsigned a,
                            unsigned b);
 /* The verdict of an admission that answered RAS_ADMIT_PENDING; `seq` is the session's
@@ -261,8 +266,8 @@ void ras_session_set_cause(struct ras_session *rs, enum ras_cause cause, unsigne
  * finds the session by its id: a verdict may outlive the session's memory. */
 int ras_session_admit_resume(struct ras_session *rs, unsigned seq, const struct ras_verdict *v,
                              uint64_t now, uint64_t *deadline);
-/* End at once without a word to the peer or the lower layer (the owner is going away):
- * accounting, the lease, DEAD. */
+/* End at once without a word to the peer or the lower layer (the owner or the tunnel is
+ * going away): accounting, the lease, DEAD; `cause` unless one was set already. */
 void ras_session_abort(struct ras_session *rs, enum ras_cause cause, uint64_t now);
 /* The local admission: the attempt through admit_decide and the policy engine, with the
  * trace logged. Fills *v (pointers valid until the next admission of any session). */

@@ -58,7 +58,7 @@ static void peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
 }
 
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
-             const struct ssess *ss, const char *fmt, ...)
+             const struct ras_session *rs, const char *fmt, ...)
 {
 	if (s->quiet || (debug_only && !(s->debug >> cat & 1))) return;
 	struct timespec ts;
@@ -68,9 +68,9 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun
 	char when[40];
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 	char ids[64] = "";
-	if (ss && ss->tun)
-		snprintf(ids, sizeof ids, " t=%u/%u s=%u/%u", ss->tun->t.local_tid, ss->tun->t.peer_tid,
-		         ss->lsid, ss->psid);
+	unsigned id[4];
+	if (rs && rs->ops->ids && rs->ops->ids(rs, id))
+		snprintf(ids, sizeof ids, " t=%u/%u s=%u/%u", id[0], id[1], id[2], id[3]);
 	else if (t)
 		snprintf(ids, sizeof ids, " t=%u/%u", t->t.local_tid, t->t.peer_tid);
 	char msg[1024];
@@ -140,116 +140,150 @@ static void tunnel_arm(struct stun *t)
 	arm(t->timer, &t->armed, l2tp_ctrl_deadline(&t->t));
 }
 
-static void sess_arm(struct ssess *ss);
+static void call_arm(struct srv_l2tp_call *c, uint64_t deadline);
 
-/* ---- sessions ---------------------------------------------------------------------- */
-static struct ssess *sess_by_sid(struct stun *t, uint16_t lsid)
+/* ---- sessions: each carried by an L2TP call (engine/ras_session.h) ------------------- */
+static struct srv_l2tp_call *call_of(const struct ras_session *rs)
+{
+	return (struct srv_l2tp_call *)(void *)rs;
+}
+
+static struct srv_l2tp_call *call_by_sid(struct stun *t, uint16_t lsid)
 {
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
 		if (t->sess[i] && t->sess[i]->lsid == lsid) return t->sess[i];
 	return NULL;
 }
 
-static uint64_t sess_deadline(const struct ssess *ss)
+static void call_arm(struct srv_l2tp_call *c, uint64_t deadline)
 {
-	uint64_t d = ppp_session_deadline(&ss->ppp);
-	if (ss->up && ss->idle_timeout) {
-		uint64_t idle = ss->last_rx_ms + (uint64_t)ss->idle_timeout * 60000;
-		if (idle < d) d = idle;
-	}
-	if (ss->up && ss->session_timeout) {
-		uint64_t end = ss->up_ms + (uint64_t)ss->session_timeout * 60000;
-		if (end < d) d = end;
-	}
-	return d;
+	if (ras_session_dead(&c->rs)) return;
+	arm(c->timer, &c->armed, deadline);
 }
 
-static void sess_arm(struct ssess *ss)
+static void call_free(struct srv_l2tp_call *c)
 {
-	if (ss->dead) return;
-	arm(ss->timer, &ss->armed, sess_deadline(ss));
+	ras_session_free(&c->rs);
+	event_free(c->timer);
+	free(c);
 }
 
-static void sess_release(struct srv *s, struct ssess *ss)
+/* The lower layer of a session: the L2TP call. */
+static int l2tp_call_send(struct ras_session *rs, const uint8_t *frame, size_t len)
 {
-	if (ss->addr && ss->addr_from_pool) addr_pool_release(&s->pool, ss->addr);
-	ss->addr = 0;
+	struct srv_l2tp_call *c = call_of(rs);
+	if (!c->tun) return -1;
+	return l2tp_ctrl_send_data(&c->tun->t, c->lsid, frame, len);
 }
 
-/* The end of a session: accounting, counters; the memory goes after the callback. */
-static void sess_end(struct ssess *ss, const char *cause)
+static void l2tp_call_close(struct ras_session *rs, unsigned win_error, uint64_t now)
 {
-	struct srv *s = ss->srv;
-	if (ss->dead) return;
-	ss->dead = true;
-	if (!ss->cause[0]) snprintf(ss->cause, sizeof ss->cause, "%s", cause);
-	if (ss->acct_started) srv_acct_stop(s, ss);
-	if (ss->up) {
-		s->st.sessions_closed++;
-		srv_log(s, SC_MAIN, false, NULL, ss,
-		        "session %u down cause=%s user=%s rx_bytes=%llu tx_bytes=%llu rx_packets=%llu "
-		        "tx_packets=%llu duration=%llus",
-		        ss->id, ss->cause, ss->ppp.user, (unsigned long long)ss->rx_bytes,
-		        (unsigned long long)ss->tx_bytes, (unsigned long long)ss->rx_pkts,
-		        (unsigned long long)ss->tx_pkts,
-		        (unsigned long long)((srv_now_ms() - ss->up_ms) / 1000));
-	} else {
-		srv_log(s, SC_MAIN, false, NULL, ss, "session %u ended before it came up: %s", ss->id,
-		        ss->cause);
-	}
-	if (ss->up) srv_tun_session_down(s, ss); /* server_tun.c */
-	sess_release(s, ss);
-	evtimer_del(ss->timer);
-	if (ss->tun)
-		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-			if (ss->tun->sess[i] == ss) ss->tun->sess[i] = NULL;
-	s->sessions[ss->id % s->sess_cap] = NULL;
-	s->nsessions--;
-	ss->tun = NULL;
-	ss->next_dead = s->dead_sessions;
-	s->dead_sessions = ss;
+	(void)win_error;
+	struct srv_l2tp_call *c = call_of(rs);
+	struct stun *t = c->tun;
+	if (!t) return;
+	char msg[64];
+	ras_session_cause_text(rs, msg, sizeof msg);
+	l2tp_ctrl_call_close(&t->t, c->lsid, L2TP_CDN_ADMIN, 0, msg, now);
+	/* call_close reaches call_down, which ends the session */
+	tunnel_arm(t);
 }
 
-static void sess_free(struct ssess *ss)
+static const char *l2tp_call_peer_text(const struct ras_session *rs, char *buf, size_t n)
 {
-	event_free(ss->timer);
-	if (ss->mppe) {
-		mppe_clear(&ss->mppe[0]);
-		mppe_clear(&ss->mppe[1]);
-		free(ss->mppe);
-	}
-	free(ss);
+	const struct srv_l2tp_call *c = call_of(rs);
+	if (!c->tun) return NULL;
+	return srv_peer_text(c->tun, buf, n);
 }
 
-/* PPP callbacks */
-static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
+static const char *l2tp_call_peer_ip(const struct ras_session *rs, char *buf, size_t n)
 {
-	struct ssess *ss = ctx;
-	if (!ss->tun || ss->dead) return;
-	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len) == 0) {
-		ss->tx_bytes += len;
-		ss->tx_pkts++;
-	}
+	const struct srv_l2tp_call *c = call_of(rs);
+	if (!c->tun) return NULL;
+	peer_ip(&c->tun->peer, buf, n);
+	return buf;
 }
 
-static const enum srv_cat ppp_cat[] = {
-	[PPP_LOG_TRACE] = SC_PPP, [PPP_LOG_INFO] = SC_PPP, [PPP_LOG_LCP_UP] = SC_PPP,
-	[PPP_LOG_AUTH_OK] = SC_AUTH, [PPP_LOG_AUTH_FAIL] = SC_AUTH, [PPP_LOG_NCP_UP] = SC_IPCP,
-	[PPP_LOG_NCP_FAIL] = SC_IPCP, [PPP_LOG_LINK_DOWN] = SC_PPP,
+static bool l2tp_call_ids(const struct ras_session *rs, unsigned ids[4])
+{
+	const struct srv_l2tp_call *c = call_of(rs);
+	if (!c->tun) return false;
+	ids[0] = c->tun->t.local_tid;
+	ids[1] = c->tun->t.peer_tid;
+	ids[2] = c->lsid;
+	ids[3] = c->psid;
+	return true;
+}
+
+static void l2tp_call_cause(const struct ras_session *rs, unsigned a, unsigned b, char *buf,
+                            size_t n)
+{
+	(void)rs;
+	snprintf(buf, n, "l2tp-cdn-%u-%u", a, b);
+}
+
+static bool tun_port_acquire(void *ctx);
+static void tun_port_release(void *ctx);
+
+static const struct ras_lower_ops l2tp_call_ops = {
+	.tunnel = TUN_L2TP,
+	.send = l2tp_call_send,
+	.close = l2tp_call_close,
+	.peer_text = l2tp_call_peer_text,
+	.peer_ip = l2tp_call_peer_ip,
+	.ids = l2tp_call_ids,
+	.cause_text = l2tp_call_cause,
+	.port_acquire = tun_port_acquire,
+	.port_release = tun_port_release,
 };
 
-static void ppp_event_cb(void *ctx, enum ppp_log kind, const char *text)
+/* ---- what the sessions share (struct ras_env) --------------------------------------- */
+static const enum srv_cat ras_cat[RAS_LOG_N] = {
+	[RAS_LOG_MAIN] = SC_MAIN, [RAS_LOG_PPP] = SC_PPP, [RAS_LOG_AUTH] = SC_AUTH,
+	[RAS_LOG_POLICY] = SC_POLICY, [RAS_LOG_IPCP] = SC_IPCP, [RAS_LOG_DATA] = SC_DATA,
+};
+
+static void env_log(void *ctx, const struct ras_session *rs, enum ras_log cat, bool debug_only,
+                    const char *text)
 {
-	struct ssess *ss = ctx;
-	bool dbg = kind == PPP_LOG_TRACE || kind == PPP_LOG_INFO || kind == PPP_LOG_LCP_UP;
-	srv_log(ss->srv, ppp_cat[kind], dbg, NULL, ss, "%s", text);
-	if (kind == PPP_LOG_AUTH_FAIL) ss->srv->st.auth_failures++;
+	srv_log(ctx, ras_cat[cat], debug_only, NULL, rs, "%s", text);
 }
 
-static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
+static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 {
-	struct ssess *ss = ctx;
-	const struct user *u = config_find_user(ss->srv->cfg, user);
+	struct srv *s = ctx;
+	struct srv_l2tp_call *c = call_of(rs);
+	switch (ev) {
+	case RAS_EV_UP:
+		srv_acct_start(s, rs);
+		srv_tun_session_up(s, rs); /* server_tun.c */
+		break;
+	case RAS_EV_DOWN:
+		srv_acct_stop(s, rs);
+		srv_tun_session_down(s, rs); /* server_tun.c */
+		break;
+	case RAS_EV_DEAD:
+		/* out of the tables; the memory goes after the callback */
+		evtimer_del(c->timer);
+		if (c->tun)
+			for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
+				if (c->tun->sess[i] == c) c->tun->sess[i] = NULL;
+		s->sessions[rs->id % s->sess_cap] = NULL;
+		s->nsessions--;
+		c->tun = NULL;
+		c->next_dead = s->dead_calls;
+		s->dead_calls = c;
+		break;
+	}
+}
+
+static void env_random(void *ctx, uint8_t *buf, size_t n) { rnd(ctx, buf, n); }
+
+static int env_password(void *ctx, struct ras_session *rs, const char *user, char *buf, size_t cap)
+{
+	(void)rs;
+	struct srv *s = ctx;
+	const struct user *u = config_find_user(s->cfg, user);
 	if (!u || !u->password) return -1;
 	size_t n = strlen(u->password);
 	if (n + 1 > cap) return -1;
@@ -259,10 +293,11 @@ static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
 
 /* MS-CHAPv2 Change-Password after E=648: the new password replaces the old one and the
  * expiry is cleared, in this server's memory (the configuration file is not rewritten). */
-static int ppp_change_password_cb(void *ctx, const char *user, const char *new_password)
+static int env_change_password(void *ctx, struct ras_session *rs, const char *user,
+                               const char *new_password)
 {
-	struct ssess *ss = ctx;
-	struct user *u = (struct user *)config_find_user(ss->srv->cfg, user);
+	struct srv *s = ctx;
+	struct user *u = (struct user *)config_find_user(s->cfg, user);
 	if (!u) return -1;
 	char *np = strdup(new_password);
 	if (!np) return -1;
@@ -272,485 +307,93 @@ static int ppp_change_password_cb(void *ctx, const char *user, const char *new_p
 	}
 	u->password = np;
 	u->password_expired = false;
-	srv_log(ss->srv, SC_AUTH, false, NULL, ss,
+	srv_log(s, SC_AUTH, false, NULL, rs,
 	        "session %u: user %s changed the expired password (kept until the server stops)",
-	        ss->id, user);
+	        rs->id, user);
 	return 0;
 }
 
-static enum auth_method cfg_method(enum ppp_auth_method m)
+static bool env_forward(void *ctx, struct ras_session *rs, const uint8_t *ip, size_t len)
 {
-	switch (m) {
-	case PPP_AUTH_PAP: return AUTH_PAP;
-	case PPP_AUTH_CHAP_MD5: return AUTH_CHAP;
-	case PPP_AUTH_MSCHAPV2: return AUTH_MSCHAPV2;
-	default: return AUTH_NONE;
-	}
+	return srv_tun_forward(ctx, rs, ip, len); /* server_tun.c */
 }
 
-/* The strongest encryption level this server will negotiate with the client. */
-static enum enc_level link_encryption(const struct srv *s)
-{
-	uint32_t m = s->ppp_conf.mppe_levels;
-	return m & MPPE_BIT_S ? ENC_STRONGEST : m & MPPE_BIT_M ? ENC_STRONG
-	       : m & MPPE_BIT_L ? ENC_BASIC : ENC_NONE;
-}
+static bool env_throttle(void *ctx) { return throttle(ctx); }
 
-static enum enc_level mppe_bits_level(uint32_t b)
-{
-	return b & MPPE_BIT_S ? ENC_STRONGEST : b & MPPE_BIT_M ? ENC_STRONG
-	       : b & MPPE_BIT_L ? ENC_BASIC : ENC_NONE;
-}
-
-static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_method method,
-                                     enum ppp_cred cred)
-{
-	struct ssess *ss = ctx;
-	struct srv *s = ss->srv;
-	struct ppp_admit v = {false, PPP_WINERR_AUTH_FAILURE, NULL};
-	ss->method = (uint8_t)method;
-	char client[INET6_ADDRSTRLEN] = "";
-	if (ss->tun) peer_ip(&ss->tun->peer, client, sizeof client);
-	struct admit_req q = {
-		.user = user,
-		.method = cfg_method(method),
-		.cred = cred == PPP_CRED_OK ? ADMIT_CRED_OK
-		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER : ADMIT_CRED_BAD,
-		.tunnel = TUN_L2TP,
-		.encryption = link_encryption(s),
-		.any_encryption = true,
-		.client_ip = client,
-		.server_ip = s->local_ip,
-		.now = time(NULL),
-		.ports_in_use = s->l2tp_ports_used > 0 ? s->l2tp_ports_used - 1 : 0,
-		.addresses_in_use = (int)addr_pool_clients(&s->pool),
-	};
-	struct attempt a;
-	struct admit_out o;
-	int rc = admit_decide(s->cfg, &q, &a, &s->pres, &o);
-	char why[600];
-	admit_summary(s->cfg, &a, &s->pres, why, sizeof why);
-	/* the trace: every step with -d policy; the failed ones of a rejection always */
-	for (size_t i = 0; i < s->pres.nsteps; i++) {
-		const struct policy_step *step = &s->pres.steps[i];
-		bool show = (s->debug >> SC_POLICY & 1) || (rc != 0 && step->verdict == V_FAIL);
-		if (!show) continue;
-		struct step_text st;
-		policy_step_text(s->cfg, &a, step, &st);
-		srv_log(s, SC_POLICY, false, NULL, ss, "trace: %s%s%s%s %s: %s (expected %s, got %s)%s%s",
-		        step->policy >= 0 ? "policy \"" : "",
-		        step->policy >= 0 ? s->cfg->policies[step->policy].name : "",
-		        step->policy >= 0 ? "\" " : "", st.check,
-		        policy_verdict_name((enum verdict)step->verdict), st.note,
-		        st.expected[0] ? st.expected : "-", st.actual[0] ? st.actual : "-",
-		        st.where[0] ? " at " : "", st.where);
-	}
-	const char *pname = o.policy >= 0 ? s->cfg->policies[o.policy].name : "(none)";
-	if (rc == 0) {
-		uint32_t addr = o.address;
-		if (o.address_from_pool) addr = addr_pool_take(&s->pool, 0);
-		else if (addr && addr_pool_contains(&s->pool, addr) && !addr_pool_take(&s->pool, addr))
-			addr = 0; /* a static or requested address another session holds */
-		if (!addr && (o.address_from_pool || o.address)) {
-			srv_log(s, SC_POLICY, false, NULL, ss,
-			        "session %u rejected user=%s error=720 reason=address-unavailable "
-			        "policy=\"%s\": the granted address is in use", ss->id, user, pname);
-			s->st.sessions_rejected++;
-			v.win_error = 720;
-			v.message = "no address is available for the connection";
-			attempt_free(&a);
-			return v;
-		}
-		ss->addr = addr;
-		ss->addr_from_pool = o.address_from_pool || (addr && addr_pool_contains(&s->pool, addr));
-		ss->policy = o.policy;
-		ss->idle_timeout = o.idle_timeout;
-		ss->session_timeout = o.session_timeout;
-		ss->enc_allowed = o.enc_allowed;
-		ss->admitted = true;
-		char ab[20];
-		srv_log(s, SC_POLICY, false, NULL, ss,
-		        "session %u admitted user=%s method=%s policy=\"%s\" addr=%s idle=%dmin "
-		        "session=%dmin", ss->id, user, srv_tok(ppp_auth_method_names, method),
-		        pname, ipv4_str(addr, ab, sizeof ab), o.idle_timeout, o.session_timeout);
-		v.accept = true;
-		v.win_error = 0;
-	} else {
-		s->st.sessions_rejected++;
-		v.win_error = (unsigned)o.error;
-		v.message = policy_reasons[o.reason].text;
-		if (method != PPP_AUTH_MSCHAPV2) {
-			/* PAP and CHAP-MD5 have only the text: it carries the error number too
-			 * (ppp_auth copies it at once, so one buffer serves every session) */
-			snprintf(s->reply_text, sizeof s->reply_text, "E=%d %s", o.error, v.message);
-			v.message = s->reply_text;
-		}
-		ss->win_error = v.win_error;
-		snprintf(ss->cause, sizeof ss->cause, "rejected-%d", o.error);
-		srv_log(s, SC_POLICY, false, NULL, ss,
-		        "session %u rejected user=%s method=%s error=%d reason=%s policy=\"%s\": %s",
-		        ss->id, user, srv_tok(ppp_auth_method_names, method), o.error,
-		        policy_reasons[o.reason].code, pname, why);
-	}
-	attempt_free(&a);
-	return v;
-}
-
-static uint32_t ppp_addr_alloc_cb(void *ctx, uint32_t requested)
-{
-	struct ssess *ss = ctx;
-	(void)requested;
-	return ss->addr;
-}
-
-static void ppp_addr_free_cb(void *ctx, uint32_t addr)
+static time_t env_wall(void *ctx)
 {
 	(void)ctx;
-	(void)addr; /* the lease lasts as long as the session */
+	return time(NULL);
 }
 
-static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
+static int env_ports_in_use(void *ctx, enum tunnel_type t)
 {
-	struct ssess *ss = ctx;
-	if (ss->dead) return;
-	if (win_error && !ss->win_error) ss->win_error = win_error;
-	if (!ss->cause[0]) {
-		if (win_error) snprintf(ss->cause, sizeof ss->cause, "error-%u", win_error);
-		else snprintf(ss->cause, sizeof ss->cause, "ppp-terminated");
-	}
-	if (win_error)
-		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s (Windows error %u)",
-		        why ? why : "", win_error);
-	else
-		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s", why ? why : "");
-	struct stun *t = ss->tun;
-	uint16_t result = L2TP_CDN_ADMIN;
-	if (t) {
-		char msg[64];
-		snprintf(msg, sizeof msg, "%s", ss->cause);
-		l2tp_ctrl_call_close(&t->t, ss->lsid, result, 0, msg, srv_now_ms());
-		/* call_close reaches call_down, which ends the session */
-		tunnel_arm(t);
-	}
-	sess_end(ss, ss->cause);
+	struct srv *s = ctx;
+	return t == TUN_L2TP ? s->l2tp_ports_used : 0;
 }
 
-/* ---- data path ------------------------------------------------------------------------- */
-
-/* The granted profile's filters, NULL before admission. */
-static const struct profile *sess_profile(const struct ssess *ss)
-{
-	return ss->policy >= 0 ? &ss->srv->cfg->policies[ss->policy].profile : NULL;
-}
-
-static void filter_drop(struct ssess *ss, const uint8_t *ip, bool inbound)
-{
-	struct srv *s = ss->srv;
-	s->st.filtered++;
-	if (!throttle(s)) return;
-	char a[20], b[20];
-	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
-	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
-	srv_log(s, SC_DATA, false, NULL, ss, "%s filter of policy \"%s\" dropped a packet %s -> %s proto %u",
-	        inbound ? "input" : "output", s->cfg->policies[ss->policy].name,
-	        ipv4_str(src, a, sizeof a), ipv4_str(dst, b, sizeof b), ip[9]);
-}
-
-/* An IPv4 packet to the client, through the profile's output filters. */
-void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
-{
-	uint8_t frame[2048];
-	if (len + 4 > sizeof frame || !ss->tun) return;
-	const struct profile *pr = sess_profile(ss);
-	if (pr && !ipfilter_pass(&pr->fout, ip, len, false)) {
-		filter_drop(ss, ip, false);
-		return;
-	}
-	frame[0] = 0xff;
-	frame[1] = 0x03;
-	size_t flen;
-	if (ss->ppp.ccp.mppe_on) {
-		/* MPPE: the protocol field and the packet, encrypted, in a compressed datagram */
-		uint8_t inner[2048];
-		inner[0] = 0x00;
-		inner[1] = 0x21;
-		memcpy(inner + 2, ip, len);
-		frame[2] = 0x00;
-		frame[3] = 0xfd;
-		int n = mppe_encrypt(ss->ppp.ccp.tx, inner, len + 2, frame + 4, sizeof frame - 4);
-		if (n < 0) {
-			ss->srv->st.mppe_errors++;
-			return;
-		}
-		flen = 4 + (size_t)n;
-	} else {
-		if (!ss->enc_checked && !(ss->enc_allowed >> ENC_NONE & 1)) {
-			ss->srv->st.clear_dropped++; /* encryption required and not up yet */
-			return;
-		}
-		frame[2] = 0x00;
-		frame[3] = 0x21;
-		memcpy(frame + 4, ip, len);
-		flen = len + 4;
-	}
-	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, flen) == 0) {
-		ss->tx_bytes += len;
-		ss->tx_pkts++;
-	}
-}
-
-/* An IPv4 packet from the client. */
-static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
-{
-	struct srv *s = ss->srv;
-	ss->rx_bytes += len;
-	ss->rx_pkts++;
-	ss->last_rx_ms = srv_now_ms();
-	if (len < 20 || ip[0] >> 4 != 4) {
-		s->st.data_dropped++;
-		return;
-	}
-	size_t ihl = (size_t)(ip[0] & 15) * 4;
-	size_t tot = (size_t)ip[2] << 8 | ip[3];
-	if (ihl < 20 || tot < ihl || tot > len) {
-		s->st.data_dropped++;
-		return;
-	}
-	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
-	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
-	if (src != ss->addr) {
-		/* spoofed source: not the address this link was given */
-		s->st.data_dropped++;
-		if (throttle(s)) {
-			char a[20], b[20];
-			srv_log(s, SC_DATA, false, NULL, ss, "dropped a packet from %s: the link's address is %s",
-			        ipv4_str(src, a, sizeof a), ipv4_str(ss->addr, b, sizeof b));
-		}
-		return;
-	}
-	const struct profile *pr = sess_profile(ss);
-	if (pr && !ipfilter_pass(&pr->fin, ip, tot, true)) {
-		filter_drop(ss, ip, true);
-		return;
-	}
-	if (dst == s->local_addr && ip[9] == 1 && tot >= ihl + 8 && ip[ihl] == 8 &&
-	    (ip[6] & 0x3f) == 0 && ip[7] == 0) {
-		/* ICMP echo request to the server's own address: answer it */
-		uint8_t r[2048];
-		if (tot > sizeof r) return;
-		memcpy(r, ip, tot);
-		memcpy(r + 12, ip + 16, 4);
-		memcpy(r + 16, ip + 12, 4);
-		r[8] = 64;
-		r[10] = r[11] = 0;
-		uint16_t c = inet_cksum(r, ihl, 0);
-		r[10] = (uint8_t)(c >> 8);
-		r[11] = (uint8_t)c;
-		r[ihl] = 0; /* echo reply */
-		r[ihl + 2] = r[ihl + 3] = 0;
-		c = inet_cksum(r + ihl, tot - ihl, 0);
-		r[ihl + 2] = (uint8_t)(c >> 8);
-		r[ihl + 3] = (uint8_t)c;
-		s->st.icmp_echo++;
-		srv_log(s, SC_DATA, true, NULL, ss, "ICMP echo request %u bytes answered", (unsigned)tot);
-		srv_session_send_ip(ss, r, tot);
-		return;
-	}
-	if (srv_tun_forward(s, ss, ip, tot)) return; /* server_tun.c */
-	s->st.data_dropped++;
-	if (throttle(s)) {
-		char b[20];
-		srv_log(s, SC_DATA, true, NULL, ss, "no route for %s (no TUN interface configured)",
-		        ipv4_str(dst, b, sizeof b));
-	}
-}
-
-/* A PPP frame from the call: IP goes to the data path, the rest to the automata. */
-static void sess_input(struct ssess *ss, const uint8_t *p, size_t len)
-{
-	size_t o = 0;
-	if (len >= 2 && p[0] == 0xff && p[1] == 0x03) o = 2;
-	uint16_t proto = 0;
-	size_t plen = 0;
-	if (o < len && (p[o] & 1)) {
-		proto = p[o];
-		plen = 1;
-	} else if (o + 1 < len) {
-		proto = (uint16_t)(p[o] << 8 | p[o + 1]);
-		plen = 2;
-	}
-	if (proto == PPP_PROTO_COMP && ss->ppp.ccp.mppe_on && ss->up) {
-		uint8_t out[4096];
-		struct diag_err err;
-		int n = mppe_decrypt(ss->ppp.ccp.rx, p + o + plen, len - o - plen, out, sizeof out, &err);
-		if (n < 0) {
-			struct srv *s = ss->srv;
-			s->st.mppe_errors++;
-			if (n == MPPE_ERR_RESET) ppp_ccp_reset_request(&ss->ppp);
-			if (throttle(s))
-				srv_log(s, SC_DATA, n != MPPE_ERR_RESET, NULL, ss, "MPPE packet dropped (%s): %s",
-				        srv_tok(mppe_err_names, (unsigned)-n), err.reason);
-			return;
-		}
-		if (n >= 2 && out[0] == 0x00 && out[1] == 0x21) data_ip(ss, out + 2, (size_t)n - 2);
-		else ss->srv->st.data_dropped++;
-		return;
-	}
-	if (proto == PPP_PROTO_IP && ss->ppp.ipcp_up && ss->up) {
-		if (ss->ppp.ccp.mppe_on || (!ss->enc_checked && !(ss->enc_allowed >> ENC_NONE & 1))) {
-			/* clear IP on an encrypted link, or before the required encryption is up */
-			ss->srv->st.clear_dropped++;
-			return;
-		}
-		data_ip(ss, p + o + plen, len - o - plen);
-		return;
-	}
-	ss->rx_bytes += len;
-	ss->rx_pkts++;
-	ppp_session_input(&ss->ppp, p, len, srv_now_ms());
-}
-
-/* Once CCP has settled, hold the link's encryption against the granted profile: the
- * level was unknown when the policy admitted the user. */
-static void enc_check(struct ssess *ss)
-{
-	struct srv *s = ss->srv;
-	uint8_t st = ss->ppp.ccp.fsm.state;
-	bool negotiating = s->ppp_conf.mppe_levels && !ss->ppp.ccp_up &&
-	                   (st == PPP_ST_REQ_SENT || st == PPP_ST_ACK_RCVD || st == PPP_ST_ACK_SENT ||
-	                    st == PPP_ST_STARTING || st == PPP_ST_INITIAL);
-	if (negotiating) return;
-	enum enc_level lv = ss->ppp.ccp_up ? mppe_bits_level(ss->ppp.ccp.peer_bits) : ENC_NONE;
-	if (ss->ppp.ccp_up && !ss->ppp.ccp.mppe_on) lv = ENC_NONE; /* agreed but no keys */
-	ss->enc_checked = true;
-	ss->enc_level = (uint8_t)lv;
-	if (ss->enc_allowed >> lv & 1) {
-		srv_log(s, SC_MAIN, false, NULL, ss, "session %u encryption %s%s", ss->id,
-		        lv == ENC_NONE ? "none" : lv == ENC_STRONGEST ? "MPPE 128-bit"
-		        : lv == ENC_STRONG ? "MPPE 56-bit" : "MPPE 40-bit",
-		        lv != ENC_NONE && ss->ppp.ccp.peer_bits & MPPE_BIT_H ? " stateless" : "");
-		return;
-	}
-	int err = admit_encryption_error(ss->enc_allowed, lv);
-	char allowed[80];
-	mask_str(enc_level_names, ss->enc_allowed, allowed, sizeof allowed);
-	srv_log(s, SC_POLICY, false, NULL, ss,
-	        "session %u: the link negotiated encryption %s, policy \"%s\" allows %s: "
-	        "disconnecting, the client shows error %d", ss->id, enc_level_names[lv],
-	        ss->policy >= 0 ? s->cfg->policies[ss->policy].name : "-", allowed, err);
-	ss->win_error = (unsigned)err;
-	srv_session_disconnect(s, ss, "encryption-not-allowed");
-}
-
-static void sess_after(struct ssess *ss)
-{
-	struct srv *s = ss->srv;
-	if (ss->dead) return;
-	if (!ss->up && ss->ppp.ipcp_up && ss->admitted) {
-		ss->up = true;
-		ss->up_ms = ss->last_rx_ms = srv_now_ms();
-		ss->start_wall = time(NULL);
-		s->st.sessions_up++;
-		char ab[20];
-		srv_log(s, SC_MAIN, false, NULL, ss, "session %u up user=%s addr=%s method=%s", ss->id,
-		        ss->ppp.user, ipv4_str(ss->addr, ab, sizeof ab),
-		        srv_tok(ppp_auth_method_names, ss->method));
-		srv_acct_start(s, ss);
-		ss->acct_started = true;
-		srv_tun_session_up(s, ss); /* server_tun.c */
-	}
-	if (ss->up && !ss->enc_checked) enc_check(ss);
-	if (ss->dead) return;
-	sess_arm(ss);
-}
+static const struct ras_env_cbs env_cbs = {
+	.log = env_log, .event = env_event, .random = env_random, .password = env_password,
+	.change_password = env_change_password, .forward = env_forward,
+	.throttle = env_throttle, .wall = env_wall, .ports_in_use = env_ports_in_use,
+};
 
 static void sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct ssess *ss = arg;
-	struct srv *s = ss->srv;
-	ss->armed = L2TP_NEVER;
-	uint64_t now = srv_now_ms();
-	if (ss->up && ss->idle_timeout && now >= ss->last_rx_ms + (uint64_t)ss->idle_timeout * 60000) {
-		srv_session_disconnect(s, ss, "idle-timeout");
-	} else if (ss->up && ss->session_timeout &&
-	           now >= ss->up_ms + (uint64_t)ss->session_timeout * 60000) {
-		srv_session_disconnect(s, ss, "session-timeout");
-	} else {
-		ppp_session_tick(&ss->ppp, now);
-		sess_after(ss);
-	}
+	struct srv_l2tp_call *c = arg;
+	struct srv *s = c->rs.env->ctx;
+	c->armed = L2TP_NEVER;
+	call_arm(c, ras_session_tick(&c->rs, srv_now_ms()));
 	reap(s);
 }
 
-void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause)
+void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause)
 {
-	if (ss->dead) return;
-	snprintf(ss->cause, sizeof ss->cause, "%s", cause);
-	srv_log(s, SC_MAIN, false, NULL, ss, "session %u: disconnecting (%s)", ss->id, cause);
-	ppp_session_close(&ss->ppp, cause, 0, srv_now_ms());
-	sess_after(ss);
+	(void)s;
+	call_arm(call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
 }
 
-static struct ssess *sess_new(struct stun *t, uint16_t lsid)
+static struct srv_l2tp_call *call_new(struct stun *t, uint16_t lsid)
 {
 	struct srv *s = t->srv;
-	struct ssess *ss = calloc(1, sizeof *ss);
-	if (!ss) return NULL;
-	ss->timer = evtimer_new(s->base, sess_timer_cb, ss);
-	if (!ss->timer) {
-		free(ss);
+	struct srv_l2tp_call *c = calloc(1, sizeof *c);
+	if (!c) return NULL;
+	c->timer = evtimer_new(s->base, sess_timer_cb, c);
+	if (!c->timer) {
+		free(c);
 		return NULL;
 	}
 	/* a free slot in the session table */
+	uint32_t sid = 0;
 	for (unsigned k = 0; k < s->sess_cap; k++) {
 		uint32_t id = ++s->next_session;
 		if (id == 0) id = ++s->next_session;
 		if (!s->sessions[id % s->sess_cap]) {
-			ss->id = id;
+			sid = id;
 			break;
 		}
 	}
-	if (!ss->id) {
-		event_free(ss->timer);
-		free(ss);
+	if (!sid || ras_session_init(&c->rs, &s->env, &l2tp_call_ops, sid, srv_now_ms()) != 0) {
+		ras_session_free(&c->rs);
+		event_free(c->timer);
+		free(c);
 		return NULL;
 	}
-	s->sessions[ss->id % s->sess_cap] = ss;
+	s->sessions[sid % s->sess_cap] = &c->rs;
 	s->nsessions++;
-	ss->srv = s;
-	ss->tun = t;
-	ss->lsid = lsid;
-	struct l2tp_call *c = l2tp_ctrl_call(&t->t, lsid);
-	ss->psid = c ? c->peer_sid : 0;
-	ss->policy = -1;
-	ss->armed = L2TP_NEVER;
-	ss->start_ms = srv_now_ms();
-	ss->cbs = (struct ppp_session_cbs){
-		.ctx = ss, .send = ppp_send_cb, .event = ppp_event_cb, .random = rnd,
-		.password = ppp_password_cb, .admit = ppp_admit_cb, .addr_alloc = ppp_addr_alloc_cb,
-		.addr_free = ppp_addr_free_cb, .finished = ppp_finished_cb,
-		.change_password = ppp_change_password_cb,
-	};
-	ppp_session_init(&ss->ppp, &s->ppp_conf, &ss->cbs);
-	if (s->ppp_conf.mppe_levels) {
-		ss->mppe = calloc(2, sizeof *ss->mppe);
-		if (!ss->mppe) {
-			s->sessions[ss->id % s->sess_cap] = NULL;
-			s->nsessions--;
-			event_free(ss->timer);
-			free(ss);
-			return NULL;
-		}
-		ppp_ccp_set_mppe(&ss->ppp, &ss->mppe[0], &ss->mppe[1]);
-	}
+	c->tun = t;
+	c->lsid = lsid;
+	struct l2tp_call *lc = l2tp_ctrl_call(&t->t, lsid);
+	c->psid = lc ? lc->peer_sid : 0;
+	c->armed = L2TP_NEVER;
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
 		if (!t->sess[i]) {
-			t->sess[i] = ss;
+			t->sess[i] = c;
 			break;
 		}
-	return ss;
+	return c;
 }
 
 /* ---- tunnels --------------------------------------------------------------------------- */
@@ -781,9 +424,9 @@ static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char 
 		return;
 	}
 	if (sid) {
-		struct ssess *ss = sess_by_sid(t, sid);
-		if (ss) {
-			srv_log(s, SC_L2TP, dbg, NULL, ss, "%s", text);
+		struct srv_l2tp_call *c = call_by_sid(t, sid);
+		if (c) {
+			srv_log(s, SC_L2TP, dbg, NULL, &c->rs, "%s", text);
 			return;
 		}
 	}
@@ -826,42 +469,37 @@ static void tun_call_up(void *ctx, uint16_t lsid)
 {
 	struct stun *t = ctx;
 	struct srv *s = t->srv;
-	struct ssess *ss = sess_new(t, lsid);
-	if (!ss) {
+	struct srv_l2tp_call *c = call_new(t, lsid);
+	if (!c) {
 		srv_log(s, SC_L2TP, false, t, NULL, "call %u: no memory for a session, cleared", lsid);
 		l2tp_ctrl_call_close(&t->t, lsid, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_NO_RESOURCE,
 		                     "no resources", srv_now_ms());
 		return;
 	}
-	srv_log(s, SC_L2TP, false, NULL, ss, "session %u: call up, starting PPP", ss->id);
-	ppp_session_start(&ss->ppp, srv_now_ms());
-	sess_after(ss);
+	srv_log(s, SC_L2TP, false, NULL, &c->rs, "session %u: call up, starting PPP", c->rs.id);
+	call_arm(c, ras_session_start(&c->rs, srv_now_ms()));
 }
 
 static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t error)
 {
 	struct stun *t = ctx;
-	struct ssess *ss = sess_by_sid(t, lsid);
-	if (!ss || ss->dead) return;
+	struct srv_l2tp_call *c = call_by_sid(t, lsid);
+	if (!c || ras_session_dead(&c->rs)) return;
 	/* the L2TP side ended the call (CDN, StopCCN, dead peer): that is the cause, not the
-	 * PPP link going down with it */
-	if (!ss->cause[0]) {
-		if (t->t.state == L2TP_TUN_ESTABLISHED)
-			snprintf(ss->cause, sizeof ss->cause, "l2tp-cdn-%u-%u", result, error);
-		else /* the whole tunnel went: StopCCN either way, or the peer stopped answering */
-			snprintf(ss->cause, sizeof ss->cause, "tunnel-closed");
-	}
-	ppp_session_lower_down(&ss->ppp, srv_now_ms());
-	sess_end(ss, ss->cause);
+	 * PPP link going down with it; when the whole tunnel went (StopCCN either way, or the
+	 * peer stopped answering), "tunnel-closed" */
+	if (t->t.state == L2TP_TUN_ESTABLISHED)
+		ras_session_lower_down(&c->rs, RAS_CAUSE_LOWER, result, error, srv_now_ms());
+	else
+		ras_session_lower_down(&c->rs, RAS_CAUSE_TUNNEL_CLOSED, 0, 0, srv_now_ms());
 }
 
 static void tun_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
 {
 	struct stun *t = ctx;
-	struct ssess *ss = sess_by_sid(t, lsid);
-	if (!ss || ss->dead) return;
-	sess_input(ss, ppp, len);
-	sess_after(ss);
+	struct srv_l2tp_call *c = call_by_sid(t, lsid);
+	if (!c || ras_session_dead(&c->rs)) return;
+	call_arm(c, ras_session_input(&c->rs, ppp, len, srv_now_ms()));
 }
 
 static void tun_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -908,7 +546,8 @@ static void tunnel_check(struct stun *t)
 		half_open_remove(t);
 	if (t->t.state == L2TP_TUN_DEAD) {
 		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-			if (t->sess[i]) sess_end(t->sess[i], "tunnel-closed");
+			if (t->sess[i])
+				ras_session_abort(&t->sess[i]->rs, RAS_CAUSE_TUNNEL_CLOSED, srv_now_ms());
 		char peer[80];
 		srv_log(s, SC_L2TP, true, t, NULL, "tunnel state freed (peer %s)",
 		        srv_peer_text(t, peer, sizeof peer));
@@ -966,10 +605,10 @@ static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *pee
 
 static void reap(struct srv *s)
 {
-	while (s->dead_sessions) {
-		struct ssess *ss = s->dead_sessions;
-		s->dead_sessions = ss->next_dead;
-		sess_free(ss);
+	while (s->dead_calls) {
+		struct srv_l2tp_call *c = s->dead_calls;
+		s->dead_calls = c->next_dead;
+		call_free(c);
 	}
 }
 
@@ -1211,7 +850,7 @@ static void stop_all(struct srv *s, const char *why)
 		struct stun *t = s->tunnels[i];
 		if (!t) continue;
 		for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
-			if (t->sess[k]) snprintf(t->sess[k]->cause, sizeof t->sess[k]->cause, "server-shutdown");
+			if (t->sess[k]) ras_session_set_cause(&t->sess[k]->rs, RAS_CAUSE_SHUTDOWN, 0, 0);
 		if (t->t.state == L2TP_TUN_ESTABLISHED || t->t.state == L2TP_TUN_WAIT_CTL_CONN)
 			l2tp_ctrl_stop(&t->t, L2TP_STOP_SHUTDOWN, 0, "server shutting down", now);
 		tunnel_check(t);
@@ -1259,44 +898,11 @@ static int setup_protocols(struct srv *s)
 	s->l2tp_conf.max_calls = L2TP_CTRL_CALLS;
 
 	struct ppp_session_conf *p = &s->ppp_conf;
-	ppp_session_conf_default(p, true);
-	p->mru = (uint16_t)sc->mru;
-	p->echo_interval_ms = (uint32_t)sc->echo_interval * 1000;
-	p->echo_fail_max = (uint8_t)sc->echo_failures;
-	p->auth.name = s->l2tp_conf.host_name;
-	p->auth.max_retries = (uint8_t)sc->auth_retries;
-	p->auth.timeout_ms = (uint32_t)sc->auth_timeout * 1000;
-	/* IPV6CP only when asked for: the data path carries IPv4, and a client that gets
-	 * link-local IPv6 would believe in a path that is not there */
-	p->ipv6 = sc->ipv6;
-	/* methods: what the server enables and the PPP layer speaks, strongest first */
-	uint32_t m = 0;
-	int k = 0;
-	if (c->server.auth_mask >> AUTH_MSCHAPV2 & 1) {
-		m |= PPP_AUTH_BIT(PPP_AUTH_MSCHAPV2);
-		p->auth_pref[k++] = PPP_AUTH_MSCHAPV2;
-	}
-	if (c->server.auth_mask >> AUTH_CHAP & 1) {
-		m |= PPP_AUTH_BIT(PPP_AUTH_CHAP_MD5);
-		p->auth_pref[k++] = PPP_AUTH_CHAP_MD5;
-	}
-	if (c->server.auth_mask >> AUTH_PAP & 1) {
-		m |= PPP_AUTH_BIT(PPP_AUTH_PAP);
-		p->auth_pref[k++] = PPP_AUTH_PAP;
-	}
-	p->auth_pref[k] = PPP_AUTH_NONE;
-	p->auth_methods = m;
-	if (!m) {
+	if (ras_ppp_conf(c, s->l2tp_conf.host_name, p) != 0) {
 		fprintf(stderr, "vnet: %s: server.auth_methods enables none of pap, chap, mschapv2: "
 		        "no PPP client could authenticate\n", s->config_name);
 		return -1;
 	}
-	/* MPPE: the levels the server enables; without "none" every link must encrypt */
-	uint32_t em = c->server.enc_mask;
-	p->mppe_levels = (em >> ENC_BASIC & 1 ? MPPE_BIT_L : 0) | (em >> ENC_STRONG & 1 ? MPPE_BIT_M : 0) |
-	                 (em >> ENC_STRONGEST & 1 ? MPPE_BIT_S : 0);
-	p->mppe_required = !(em >> ENC_NONE & 1) && p->mppe_levels;
-	p->mppe_stateless = true;
 	/* addresses */
 	if (addr_pool_init(&s->pool, &c->server) != 0) {
 		fprintf(stderr, "vnet: %s: server.pool is too large (at most 2^24 addresses)\n",
@@ -1351,6 +957,12 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 		srv_destroy(s);
 		return NULL;
 	}
+	s->env = (struct ras_env){
+		.cfg = s->cfg, .ppp = &s->ppp_conf, .pool = &s->pool, .pres = &s->pres,
+		.server_ip = s->local_ip, .quiet = s->quiet, .cbs = &env_cbs, .ctx = s,
+	};
+	for (int k = 0; k < RAS_LOG_N; k++)
+		if (s->debug >> ras_cat[k] & 1) s->env.debug |= 1u << k;
 	/* the address until a socket is bound (the fuzz harness never binds one) */
 	parse_listen("127.0.0.1:1701", &s->local, &s->locallen);
 	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
@@ -1418,7 +1030,8 @@ int server_run(const struct server_opts *o)
 	event_base_dispatch(s->base);
 	rc = 0;
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopped: %llu sessions served, %llu rejected",
-	        (unsigned long long)s->st.sessions_up, (unsigned long long)s->st.sessions_rejected);
+	        (unsigned long long)s->env.st.sessions_up,
+	        (unsigned long long)s->env.st.sessions_rejected);
 out:
 	srv_destroy(s);
 	return rc;
@@ -1431,11 +1044,7 @@ void srv_destroy(struct srv *s)
 			struct stun *t = s->tunnels[i];
 			if (!t) continue;
 			for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
-				if (t->sess[k]) {
-					if (!t->sess[k]->cause[0])
-						snprintf(t->sess[k]->cause, sizeof t->sess[k]->cause, "server-shutdown");
-					sess_end(t->sess[k], t->sess[k]->cause);
-				}
+				if (t->sess[k]) ras_session_abort(&t->sess[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
 			s->tunnels[i] = NULL;
 			event_free(t->timer);
 			free(t);

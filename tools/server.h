@@ -22,6 +22,7 @@
 #include "config.h"
 #include "l2tp_ctrl.h"
 #include "ppp_session.h"
+#include "ras_session.h"
 
 struct event_base;
 struct event;
@@ -41,16 +42,15 @@ struct server_opts {
 	bool quiet;                /* no log at all (the fuzz harness) */
 };
 
+/* The server's own counters; the sessions' are in srv.env.st (struct ras_stats). */
 struct srv_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
-	uint64_t mppe_errors, clear_dropped;
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
-	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
-	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
+	uint64_t refused_ports, tunnels_opened, tunnels_closed, ctl_requests;
 };
 
 struct stun;
-struct ssess;
+struct srv_l2tp_call;
 
 struct srv {
 	struct event_base *base;
@@ -74,17 +74,17 @@ struct srv {
 	unsigned ntunnels, nhalf_open;
 	struct stun *half_open;      /* tunnels waiting for their SCCCN */
 	/* sessions, by server-wide number */
-	struct ssess **sessions;     /* [max_sessions + 1], slot = number % cap */
+	struct ras_session **sessions; /* [max_sessions + 1], slot = number % cap */
 	unsigned sess_cap, nsessions;
 	uint32_t next_session;
 	int l2tp_ports_used;
 	struct addr_pool pool;
 	struct policy_result pres;
+	struct ras_env env;          /* what every session shares (engine/ras_session.h) */
 	/* per-source rate of new tunnels */
 	struct rate_slot { uint32_t key; uint32_t sec; uint32_t count; } rate[512];
-	/* objects whose end was decided during a callback, freed after it */
-	struct ssess *dead_sessions;
-	bool reaping;
+	/* sessions whose end was decided during a callback, freed after it */
+	struct srv_l2tp_call *dead_calls;
 	/* control socket */
 	int ctl_fd;
 	char *ctl_path;
@@ -98,7 +98,6 @@ struct srv {
 	/* log throttling for floods */
 	uint64_t throttle_sec;
 	unsigned throttle_count;
-	char reply_text[112];        /* PAP/CHAP failure text being built */
 	struct srv_stats st;
 	struct srv_tundev *tundev;   /* server_tun.c; NULL without a TUN interface */
 	time_t started;
@@ -119,34 +118,17 @@ struct stun {
 	struct stun *ho_next, *ho_prev; /* list of half-open tunnels */
 	uint16_t sccrq_peer_tid;     /* Assigned Tunnel ID of the SCCRQ (0: hidden) */
 	uint32_t sccrq_hash;         /* of the SCCRQ datagram, to spot its retransmissions */
-	struct ssess *sess[L2TP_CTRL_CALLS];
+	struct srv_l2tp_call *sess[L2TP_CTRL_CALLS];
 };
 
-struct ssess {
-	struct ppp_session ppp;
-	struct ppp_session_cbs cbs;
-	struct srv *srv;
-	struct stun *tun;
-	struct ssess *next_dead;
+/* An L2TP call: the lower layer of the session it carries (ras_lower_ops). */
+struct srv_l2tp_call {
+	struct ras_session rs;       /* first: the session is the call */
+	struct stun *tun;            /* NULL once the session is dead */
+	struct srv_l2tp_call *next_dead;
 	struct event *timer;
 	uint64_t armed;
-	uint32_t id;
 	uint16_t lsid, psid;
-	bool up, dead, acct_started, admitted;
-	uint32_t addr;               /* leased / granted client address, 0 none */
-	bool addr_from_pool;
-	int policy;
-	int idle_timeout, session_timeout; /* minutes */
-	uint32_t enc_allowed;
-	unsigned win_error;
-	time_t start_wall;
-	uint64_t start_ms, up_ms, last_rx_ms;
-	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
-	uint8_t method;              /* enum ppp_auth_method */
-	bool enc_checked;            /* the negotiated encryption was held against the profile */
-	uint8_t enc_level;           /* enum enc_level the link uses, once checked */
-	struct mppe_state *mppe;     /* [0] send, [1] receive; NULL when the server offers no MPPE */
-	char cause[48];
 };
 
 static inline const char *srv_tok(const struct tok *t, unsigned v)
@@ -167,12 +149,11 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
                   const uint8_t *buf, size_t len);
 uint64_t srv_now_ms(void);
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
-             const struct ssess *ss, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+             const struct ras_session *rs, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 /* End a session administratively (LCP Terminate, then CDN). */
-void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause);
+void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
 const char *srv_peer_text(const struct stun *t, char *buf, size_t n);
-/* Send one IPv4 packet to the client of an up session (PPP protocol 0x0021). */
-void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -186,8 +167,8 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status);
 
 /* server_acct.c */
 int srv_acct_open(struct srv *s, const char *path);
-void srv_acct_start(struct srv *s, const struct ssess *ss);
-void srv_acct_stop(struct srv *s, const struct ssess *ss);
+void srv_acct_start(struct srv *s, const struct ras_session *rs);
+void srv_acct_stop(struct srv *s, const struct ras_session *rs);
 void srv_acct_sync(struct srv *s);
 void srv_acct_close(struct srv *s);
 int srv_capture_open(struct srv *s, const char *path);
@@ -207,18 +188,18 @@ void srv_tun_close(struct srv *s);
 struct json_t;
 struct json_t *srv_tun_stats(const struct srv *s);
 /* A session came up with its address / is ending (before the address is released). */
-void srv_tun_session_up(struct srv *s, struct ssess *ss);
-void srv_tun_session_down(struct srv *s, struct ssess *ss);
-/* A checked IPv4 packet of `len` bytes from the client of `ss` for another host: true
+void srv_tun_session_up(struct srv *s, struct ras_session *rs);
+void srv_tun_session_down(struct srv *s, struct ras_session *rs);
+/* A checked IPv4 packet of `len` bytes from the client of `rs` for another host: true
  * when it was handed to the TUN (or dropped there and counted), false without a TUN. */
-bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t len);
+bool srv_tun_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, size_t len);
 /* Split [start, end] (host order) into the fewest CIDR blocks, in order: the number of
  * blocks (at most 62 for one range); only the first `cap` are written to out. */
 struct srv_cidr { uint32_t addr; uint8_t len; };
 size_t srv_tun_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap);
 /* Address (host order, never 0) -> session: open addressing with linear probing, kept at
  * most half full, growing by doubling up to `max` entries. */
-struct srv_addr_slot { uint32_t addr; struct ssess *ss; };
+struct srv_addr_slot { uint32_t addr; struct ras_session *rs; };
 struct srv_addr_index {
 	struct srv_addr_slot *slots;
 	uint32_t mask, n;
@@ -226,12 +207,12 @@ struct srv_addr_index {
 };
 int srv_addr_index_init(struct srv_addr_index *x, size_t max_entries);
 void srv_addr_index_free(struct srv_addr_index *x);
-/* Insert, or point an existing address at `ss` (*prev: the session it had). 0 or -1
+/* Insert, or point an existing address at `rs` (*prev: the session it had). 0 or -1
  * (address 0, the index full or out of memory). */
-int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ssess *ss,
-                       struct ssess **prev);
-struct ssess *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr);
-/* Remove addr when it points at `ss` (any session with NULL): true when removed. */
-bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ssess *ss);
+int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ras_session *rs,
+                       struct ras_session **prev);
+struct ras_session *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr);
+/* Remove addr when it points at `rs` (any session with NULL): true when removed. */
+bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ras_session *rs);
 
 #endif

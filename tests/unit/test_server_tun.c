@@ -106,13 +106,13 @@ END_TEST
 
 /* fake sessions: the index only stores and compares the pointers */
 static char tags[4096];
-#define SS(i) ((struct ssess *)(void *)&tags[(i)])
+#define SS(i) ((struct ras_session *)(void *)&tags[(i)])
 
 START_TEST(index_basics)
 {
 	struct srv_addr_index x;
 	ck_assert_int_eq(srv_addr_index_init(&x, 3), 0);
-	struct ssess *prev = SS(99);
+	struct ras_session *prev = SS(99);
 	ck_assert_int_eq(srv_addr_index_put(&x, 0, SS(1), &prev), -1); /* 0 is never an address */
 	ck_assert_ptr_null(prev);
 	ck_assert_int_eq(srv_addr_index_put(&x, ip(10, 0, 0, 1), SS(1), &prev), 0);
@@ -165,7 +165,7 @@ START_TEST(index_against_model)
 		int k = (int)(rnd32() % KEYS);
 		if (rnd32() % 3) {
 			int tag = (int)(rnd32() % 4000);
-			struct ssess *prev;
+			struct ras_session *prev;
 			int rc = srv_addr_index_put(&x, keys[k], SS(tag), &prev);
 			if (model[k]) {
 				REQUIRE(rc == 0);
