@@ -401,7 +401,8 @@ static void tun_send_cb(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct stun *t = ctx;
 	struct srv *s = t->srv;
-	ssize_t n = sendto(s->fd, buf, len, 0, (const struct sockaddr *)&t->peer, t->peerlen);
+	ssize_t n = sendto(s->listeners[t->listener].fd, buf, len, 0,
+	                   (const struct sockaddr *)&t->peer, t->peerlen);
 	if (n < 0) {
 		if (throttle(s))
 			srv_log(s, SC_L2TP, false, t, NULL, "send failed: %s", strerror(errno));
@@ -663,7 +664,8 @@ static bool rate_ok(struct srv *s, const struct sockaddr_storage *p)
 	return ++r->count <= (uint32_t)limit;
 }
 
-static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
+                                const struct sockaddr_storage *peer, socklen_t plen,
                                 const uint8_t *buf, size_t len)
 {
 	char pt[80];
@@ -726,14 +728,17 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 		s->st.refused_tunnels++;
 		return;
 	}
+	t->listener = (uint8_t)(l - s->listeners);
 	t->sccrq_peer_tid = ptid;
 	t->sccrq_hash = h;
 	l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
 	tunnel_check(t);
 }
 
-void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
-                  const uint8_t *buf, size_t n)
+/* One datagram on an L2TP listener. */
+static void l2tp_datagram(struct srv *s, const struct srv_listener *l,
+                          const struct sockaddr_storage *peer, socklen_t plen,
+                          const uint8_t *buf, size_t n)
 {
 	s->st.rx_datagrams++;
 	s->st.rx_bytes += (uint64_t)n;
@@ -744,7 +749,7 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
 	}
 	uint16_t tid = l2tp_ctrl_peek_tid(buf, n);
 	if (tid == 0) {
-		new_tunnel_datagram(s, peer, plen, buf, n);
+		new_tunnel_datagram(s, l, peer, plen, buf, n);
 		reap(s);
 		return;
 	}
@@ -771,17 +776,70 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
 	reap(s);
 }
 
-static void udp_cb(evutil_socket_t fd, short what, void *arg)
+void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                  const uint8_t *buf, size_t len)
 {
-	(void)what;
-	struct srv *s = arg;
+	for (unsigned i = 0; i < s->nlisteners; i++)
+		if (s->listeners[i].proto == SRV_PROTO_L2TP) {
+			l2tp_datagram(s, &s->listeners[i], peer, plen, buf, len);
+			return;
+		}
+}
+
+/* The L2TP listener is readable: a burst of datagrams. */
+static void l2tp_udp_read(struct srv *s, struct srv_listener *l)
+{
 	uint8_t buf[4096];
 	for (int burst = 0; burst < 64; burst++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof peer;
-		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
+		ssize_t n = recvfrom(l->fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
 		if (n < 0) break;
-		srv_datagram(s, &peer, plen, buf, (size_t)n);
+		l2tp_datagram(s, l, &peer, plen, buf, (size_t)n);
+	}
+}
+
+/* ---- listeners ------------------------------------------------------------------------ */
+static struct srv_listener *listener_add(struct srv *s, enum srv_proto proto,
+                                         void (*handler)(struct srv *, struct srv_listener *))
+{
+	if (s->nlisteners >= SRV_LISTENERS) return NULL;
+	struct srv_listener *l = &s->listeners[s->nlisteners++];
+	l->fd = -1;
+	l->proto = (uint8_t)proto;
+	l->handler = handler;
+	l->srv = s;
+	return l;
+}
+
+static void listener_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct srv_listener *l = arg;
+	l->handler(l->srv, l);
+}
+
+/* Watch every bound listener. */
+static int listeners_start(struct srv *s)
+{
+	for (unsigned i = 0; i < s->nlisteners; i++) {
+		struct srv_listener *l = &s->listeners[i];
+		if (l->fd < 0) continue;
+		l->ev = event_new(s->base, l->fd, EV_READ | EV_PERSIST, listener_cb, l);
+		if (!l->ev || event_add(l->ev, NULL) != 0) return -1;
+	}
+	return 0;
+}
+
+static void listeners_close(struct srv *s)
+{
+	for (unsigned i = 0; i < s->nlisteners; i++) {
+		struct srv_listener *l = &s->listeners[i];
+		if (l->ev) event_free(l->ev);
+		if (l->fd >= 0) close(l->fd);
+		l->ev = NULL;
+		l->fd = -1;
 	}
 }
 
@@ -925,7 +983,7 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 {
 	struct srv *s = calloc(1, sizeof *s);
 	if (!s) return NULL;
-	s->fd = s->ctl_fd = -1;
+	s->ctl_fd = -1;
 	s->debug = o->debug;
 	s->quiet = o->quiet;
 	s->started = time(NULL);
@@ -963,7 +1021,9 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 	};
 	for (int k = 0; k < RAS_LOG_N; k++)
 		if (s->debug >> ras_cat[k] & 1) s->env.debug |= 1u << k;
-	/* the address until a socket is bound (the fuzz harness never binds one) */
+	/* the L2TP listener; its socket and address until it is bound (the fuzz harness
+	 * never binds one) */
+	listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
 	parse_listen("127.0.0.1:1701", &s->local, &s->locallen);
 	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
 	snprintf(s->local_ip, sizeof s->local_ip, "127.0.0.1");
@@ -983,16 +1043,16 @@ int server_run(const struct server_opts *o)
 		        "address in brackets when a port follows)\n", listen);
 		goto out;
 	}
-	s->family = s->local.ss_family;
-	s->fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&s->local, s->locallen) != 0) {
+	struct srv_listener *l2tp = &s->listeners[0]; /* srv_create added it */
+	l2tp->fd = socket(s->local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l2tp->fd < 0 || bind(l2tp->fd, (struct sockaddr *)&s->local, s->locallen) != 0) {
 		fprintf(stderr, "vnet: cannot listen on %s: %s\n", listen, strerror(errno));
 		goto out;
 	}
 	int rcvbuf = 4 << 20;
-	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	setsockopt(l2tp->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	s->locallen = sizeof s->local;
-	getsockname(s->fd, (struct sockaddr *)&s->local, &s->locallen);
+	getsockname(l2tp->fd, (struct sockaddr *)&s->local, &s->locallen);
 	{
 		struct stun tmp;
 		tmp.peer = s->local;
@@ -1008,15 +1068,13 @@ int server_run(const struct server_opts *o)
 	/* server_tun.c: a TUN the operator's configuration names must work */
 	if (srv_tun_open(s, o->config_path != NULL) != 0) goto out;
 
-	s->ev_udp = event_new(s->base, s->fd, EV_READ | EV_PERSIST, udp_cb, s);
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
-	if (!s->ev_udp || !s->ev_sigint || !s->ev_sigterm) goto out;
+	if (!s->ev_sigint || !s->ev_sigterm) goto out;
 	s->ev_tick = event_new(s->base, -1, EV_PERSIST, tick_cb, s);
-	if (!s->ev_tick) goto out;
+	if (!s->ev_tick || listeners_start(s) != 0) goto out;
 	struct timeval second = {1, 0};
 	event_add(s->ev_tick, &second);
-	event_add(s->ev_udp, NULL);
 	event_add(s->ev_sigint, NULL);
 	event_add(s->ev_sigterm, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -1055,12 +1113,11 @@ void srv_destroy(struct srv *s)
 	srv_ctl_close(s);
 	srv_acct_close(s);
 	srv_capture_close(s);
-	if (s->ev_udp) event_free(s->ev_udp);
+	listeners_close(s);
 	if (s->ev_tick) event_free(s->ev_tick);
 	if (s->ev_sigint) event_free(s->ev_sigint);
 	if (s->ev_sigterm) event_free(s->ev_sigterm);
 	if (s->base) event_base_free(s->base);
-	if (s->fd >= 0) close(s->fd);
 	policy_result_free(&s->pres);
 	addr_pool_free(&s->pool);
 	free(s->tunnels);

@@ -51,6 +51,22 @@ struct srv_stats {
 
 struct stun;
 struct srv_l2tp_call;
+struct srv;
+
+/* What a listening socket speaks. L2TP over UDP (1701) today; PPTP (TCP 1723 with raw
+ * GRE), IKE (UDP 500/4500) and RADIUS take their own entries. */
+enum srv_proto { SRV_PROTO_L2TP };
+
+/* A socket the event loop watches, and the protocol handler it dispatches to when the
+ * socket is readable. */
+struct srv_listener {
+	int fd;                      /* -1 until bound (never in the fuzz harness) */
+	uint8_t proto;               /* enum srv_proto */
+	void (*handler)(struct srv *s, struct srv_listener *l);
+	struct event *ev;
+	struct srv *srv;
+};
+#define SRV_LISTENERS 8
 
 struct srv {
 	struct event_base *base;
@@ -58,13 +74,13 @@ struct srv {
 	const char *config_name;
 	uint32_t debug;
 	bool quiet;
-	int fd;                      /* UDP socket */
-	int family;
-	struct sockaddr_storage local;
+	struct srv_listener listeners[SRV_LISTENERS];
+	unsigned nlisteners;
+	struct sockaddr_storage local; /* the L2TP listener's address */
 	socklen_t locallen;
 	char local_text[64];         /* "127.0.0.1:1701" */
 	char local_ip[48];           /* "127.0.0.1" */
-	struct event *ev_udp, *ev_sigint, *ev_sigterm, *ev_ctl;
+	struct event *ev_sigint, *ev_sigterm, *ev_ctl;
 	/* protocol configuration shared by every tunnel and session */
 	struct l2tp_ctrl_conf l2tp_conf;
 	struct ppp_session_conf ppp_conf;
@@ -111,6 +127,7 @@ struct stun {
 	struct srv *srv;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
+	uint8_t listener;            /* index of the listener it came in on */
 	struct event *timer;
 	uint64_t armed;
 	uint64_t created_ms;
@@ -144,7 +161,8 @@ int server_run(const struct server_opts *o);
  * an event base that is never run. NULL with the problems printed (unless quiet). */
 struct srv *srv_create(const struct server_opts *o, const char *config_text, size_t len);
 void srv_destroy(struct srv *s);
-/* One datagram received from `peer`, as the socket handler passes it on. */
+/* One L2TP datagram received from `peer` on the L2TP listener, as its handler passes it
+ * on. */
 void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
                   const uint8_t *buf, size_t len);
 uint64_t srv_now_ms(void);
