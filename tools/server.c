@@ -1,4 +1,5 @@
-/* `vnet serve`: the event loop, tunnels, sessions, admission and data path (server.h). */
+/* `vnet serve`: the event loop and its listeners, L2TP tunnels and the calls that carry the
+ * sessions (server.h). */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -31,7 +32,7 @@ uint64_t srv_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-const char *srv_peer_text(const struct stun *t, char *buf, size_t n)
+const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -57,7 +58,7 @@ static void peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)p)->sin6_addr, buf, (socklen_t)n);
 }
 
-void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
+void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_l2tp_tunnel *t,
              const struct ras_session *rs, const char *fmt, ...)
 {
 	if (s->quiet || (debug_only && !(s->debug >> cat & 1))) return;
@@ -132,36 +133,36 @@ static void arm(struct event *ev, uint64_t *armed, uint64_t deadline)
 }
 
 static void reap(struct srv *s);
-static void tunnel_check(struct stun *t);
+static void l2tp_tunnel_check(struct srv_l2tp_tunnel *t);
 static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
-static void tunnel_arm(struct stun *t)
+static void l2tp_tunnel_arm(struct srv_l2tp_tunnel *t)
 {
 	arm(t->timer, &t->armed, l2tp_ctrl_deadline(&t->t));
 }
 
-static void call_arm(struct srv_l2tp_call *c, uint64_t deadline);
+static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline);
 
 /* ---- sessions: each carried by an L2TP call (engine/ras_session.h) ------------------- */
-static struct srv_l2tp_call *call_of(const struct ras_session *rs)
+static struct srv_l2tp_call *l2tp_call_of(const struct ras_session *rs)
 {
 	return (struct srv_l2tp_call *)(void *)rs;
 }
 
-static struct srv_l2tp_call *call_by_sid(struct stun *t, uint16_t lsid)
+static struct srv_l2tp_call *l2tp_call_by_sid(struct srv_l2tp_tunnel *t, uint16_t lsid)
 {
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-		if (t->sess[i] && t->sess[i]->lsid == lsid) return t->sess[i];
+		if (t->calls[i] && t->calls[i]->lsid == lsid) return t->calls[i];
 	return NULL;
 }
 
-static void call_arm(struct srv_l2tp_call *c, uint64_t deadline)
+static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline)
 {
 	if (ras_session_dead(&c->rs)) return;
 	arm(c->timer, &c->armed, deadline);
 }
 
-static void call_free(struct srv_l2tp_call *c)
+static void l2tp_call_free(struct srv_l2tp_call *c)
 {
 	ras_session_free(&c->rs);
 	event_free(c->timer);
@@ -171,45 +172,45 @@ static void call_free(struct srv_l2tp_call *c)
 /* The lower layer of a session: the L2TP call. */
 static int l2tp_call_send(struct ras_session *rs, const uint8_t *frame, size_t len)
 {
-	struct srv_l2tp_call *c = call_of(rs);
-	if (!c->tun) return -1;
-	return l2tp_ctrl_send_data(&c->tun->t, c->lsid, frame, len);
+	struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return -1;
+	return l2tp_ctrl_send_data(&c->tunnel->t, c->lsid, frame, len);
 }
 
 static void l2tp_call_close(struct ras_session *rs, unsigned win_error, uint64_t now)
 {
 	(void)win_error;
-	struct srv_l2tp_call *c = call_of(rs);
-	struct stun *t = c->tun;
+	struct srv_l2tp_call *c = l2tp_call_of(rs);
+	struct srv_l2tp_tunnel *t = c->tunnel;
 	if (!t) return;
 	char msg[64];
 	ras_session_cause_text(rs, msg, sizeof msg);
 	l2tp_ctrl_call_close(&t->t, c->lsid, L2TP_CDN_ADMIN, 0, msg, now);
 	/* call_close reaches call_down, which ends the session */
-	tunnel_arm(t);
+	l2tp_tunnel_arm(t);
 }
 
 static const char *l2tp_call_peer_text(const struct ras_session *rs, char *buf, size_t n)
 {
-	const struct srv_l2tp_call *c = call_of(rs);
-	if (!c->tun) return NULL;
-	return srv_peer_text(c->tun, buf, n);
+	const struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return NULL;
+	return srv_peer_text(c->tunnel, buf, n);
 }
 
 static const char *l2tp_call_peer_ip(const struct ras_session *rs, char *buf, size_t n)
 {
-	const struct srv_l2tp_call *c = call_of(rs);
-	if (!c->tun) return NULL;
-	peer_ip(&c->tun->peer, buf, n);
+	const struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return NULL;
+	peer_ip(&c->tunnel->peer, buf, n);
 	return buf;
 }
 
 static bool l2tp_call_ids(const struct ras_session *rs, unsigned ids[4])
 {
-	const struct srv_l2tp_call *c = call_of(rs);
-	if (!c->tun) return false;
-	ids[0] = c->tun->t.local_tid;
-	ids[1] = c->tun->t.peer_tid;
+	const struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return false;
+	ids[0] = c->tunnel->t.local_tid;
+	ids[1] = c->tunnel->t.peer_tid;
 	ids[2] = c->lsid;
 	ids[3] = c->psid;
 	return true;
@@ -222,8 +223,8 @@ static void l2tp_call_cause(const struct ras_session *rs, unsigned a, unsigned b
 	snprintf(buf, n, "l2tp-cdn-%u-%u", a, b);
 }
 
-static bool tun_port_acquire(void *ctx);
-static void tun_port_release(void *ctx);
+static bool l2tp_tunnel_port_acquire(void *ctx);
+static void l2tp_tunnel_port_release(void *ctx);
 
 static const struct ras_lower_ops l2tp_call_ops = {
 	.tunnel = TUN_L2TP,
@@ -233,8 +234,8 @@ static const struct ras_lower_ops l2tp_call_ops = {
 	.peer_ip = l2tp_call_peer_ip,
 	.ids = l2tp_call_ids,
 	.cause_text = l2tp_call_cause,
-	.port_acquire = tun_port_acquire,
-	.port_release = tun_port_release,
+	.port_acquire = l2tp_tunnel_port_acquire,
+	.port_release = l2tp_tunnel_port_release,
 };
 
 /* ---- what the sessions share (struct ras_env) --------------------------------------- */
@@ -252,25 +253,25 @@ static void env_log(void *ctx, const struct ras_session *rs, enum ras_log cat, b
 static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 {
 	struct srv *s = ctx;
-	struct srv_l2tp_call *c = call_of(rs);
+	struct srv_l2tp_call *c = l2tp_call_of(rs);
 	switch (ev) {
 	case RAS_EV_UP:
 		srv_acct_start(s, rs);
-		srv_tun_session_up(s, rs); /* server_tun.c */
+		srv_tundev_session_up(s, rs); /* server_tundev.c */
 		break;
 	case RAS_EV_DOWN:
 		srv_acct_stop(s, rs);
-		srv_tun_session_down(s, rs); /* server_tun.c */
+		srv_tundev_session_down(s, rs); /* server_tundev.c */
 		break;
 	case RAS_EV_DEAD:
 		/* out of the tables; the memory goes after the callback */
 		evtimer_del(c->timer);
-		if (c->tun)
+		if (c->tunnel)
 			for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-				if (c->tun->sess[i] == c) c->tun->sess[i] = NULL;
+				if (c->tunnel->calls[i] == c) c->tunnel->calls[i] = NULL;
 		s->sessions[rs->id % s->sess_cap] = NULL;
 		s->nsessions--;
-		c->tun = NULL;
+		c->tunnel = NULL;
 		c->next_dead = s->dead_calls;
 		s->dead_calls = c;
 		break;
@@ -315,7 +316,7 @@ static int env_change_password(void *ctx, struct ras_session *rs, const char *us
 
 static bool env_forward(void *ctx, struct ras_session *rs, const uint8_t *ip, size_t len)
 {
-	return srv_tun_forward(ctx, rs, ip, len); /* server_tun.c */
+	return srv_tundev_forward(ctx, rs, ip, len); /* server_tundev.c */
 }
 
 static bool env_throttle(void *ctx) { return throttle(ctx); }
@@ -338,29 +339,29 @@ static const struct ras_env_cbs env_cbs = {
 	.throttle = env_throttle, .wall = env_wall, .ports_in_use = env_ports_in_use,
 };
 
-static void sess_timer_cb(evutil_socket_t fd, short what, void *arg)
+static void l2tp_call_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct srv_l2tp_call *c = arg;
 	struct srv *s = c->rs.env->ctx;
 	c->armed = L2TP_NEVER;
-	call_arm(c, ras_session_tick(&c->rs, srv_now_ms()));
+	l2tp_call_arm(c, ras_session_tick(&c->rs, srv_now_ms()));
 	reap(s);
 }
 
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause)
 {
 	(void)s;
-	call_arm(call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
+	l2tp_call_arm(l2tp_call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
 }
 
-static struct srv_l2tp_call *call_new(struct stun *t, uint16_t lsid)
+static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t lsid)
 {
 	struct srv *s = t->srv;
 	struct srv_l2tp_call *c = calloc(1, sizeof *c);
 	if (!c) return NULL;
-	c->timer = evtimer_new(s->base, sess_timer_cb, c);
+	c->timer = evtimer_new(s->base, l2tp_call_timer, c);
 	if (!c->timer) {
 		free(c);
 		return NULL;
@@ -383,23 +384,23 @@ static struct srv_l2tp_call *call_new(struct stun *t, uint16_t lsid)
 	}
 	s->sessions[sid % s->sess_cap] = &c->rs;
 	s->nsessions++;
-	c->tun = t;
+	c->tunnel = t;
 	c->lsid = lsid;
 	struct l2tp_call *lc = l2tp_ctrl_call(&t->t, lsid);
 	c->psid = lc ? lc->peer_sid : 0;
 	c->armed = L2TP_NEVER;
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-		if (!t->sess[i]) {
-			t->sess[i] = c;
+		if (!t->calls[i]) {
+			t->calls[i] = c;
 			break;
 		}
 	return c;
 }
 
 /* ---- tunnels --------------------------------------------------------------------------- */
-static void tun_send_cb(void *ctx, const uint8_t *buf, size_t len)
+static void l2tp_tunnel_send(void *ctx, const uint8_t *buf, size_t len)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
 	ssize_t n = sendto(s->listeners[t->listener].fd, buf, len, 0,
 	                   (const struct sockaddr *)&t->peer, t->peerlen);
@@ -413,9 +414,9 @@ static void tun_send_cb(void *ctx, const uint8_t *buf, size_t len)
 	srv_capture(s, &t->peer, true, buf, len);
 }
 
-static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text)
+static void l2tp_tunnel_event(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
 	bool dbg = kind == L2TP_EV_TRACE || kind == L2TP_EV_INFO;
 	char peer[80];
@@ -425,7 +426,7 @@ static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char 
 		return;
 	}
 	if (sid) {
-		struct srv_l2tp_call *c = call_by_sid(t, sid);
+		struct srv_l2tp_call *c = l2tp_call_by_sid(t, sid);
 		if (c) {
 			srv_log(s, SC_L2TP, dbg, NULL, &c->rs, "%s", text);
 			return;
@@ -438,9 +439,9 @@ static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char 
 		srv_log(s, SC_L2TP, dbg, t, NULL, "%s", text);
 }
 
-static bool tun_port_acquire(void *ctx)
+static bool l2tp_tunnel_port_acquire(void *ctx)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
 	int ports = s->cfg->server.ports[TUN_L2TP];
 	if (s->l2tp_ports_used >= ports) {
@@ -460,17 +461,17 @@ static bool tun_port_acquire(void *ctx)
 	return true;
 }
 
-static void tun_port_release(void *ctx)
+static void l2tp_tunnel_port_release(void *ctx)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	if (t->srv->l2tp_ports_used > 0) t->srv->l2tp_ports_used--;
 }
 
-static void tun_call_up(void *ctx, uint16_t lsid)
+static void l2tp_tunnel_call_up(void *ctx, uint16_t lsid)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
-	struct srv_l2tp_call *c = call_new(t, lsid);
+	struct srv_l2tp_call *c = l2tp_call_new(t, lsid);
 	if (!c) {
 		srv_log(s, SC_L2TP, false, t, NULL, "call %u: no memory for a session, cleared", lsid);
 		l2tp_ctrl_call_close(&t->t, lsid, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_NO_RESOURCE,
@@ -478,13 +479,13 @@ static void tun_call_up(void *ctx, uint16_t lsid)
 		return;
 	}
 	srv_log(s, SC_L2TP, false, NULL, &c->rs, "session %u: call up, starting PPP", c->rs.id);
-	call_arm(c, ras_session_start(&c->rs, srv_now_ms()));
+	l2tp_call_arm(c, ras_session_start(&c->rs, srv_now_ms()));
 }
 
-static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t error)
+static void l2tp_tunnel_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t error)
 {
-	struct stun *t = ctx;
-	struct srv_l2tp_call *c = call_by_sid(t, lsid);
+	struct srv_l2tp_tunnel *t = ctx;
+	struct srv_l2tp_call *c = l2tp_call_by_sid(t, lsid);
 	if (!c || ras_session_dead(&c->rs)) return;
 	/* the L2TP side ended the call (CDN, StopCCN, dead peer): that is the cause, not the
 	 * PPP link going down with it; when the whole tunnel went (StopCCN either way, or the
@@ -495,27 +496,27 @@ static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t er
 		ras_session_lower_down(&c->rs, RAS_CAUSE_TUNNEL_CLOSED, 0, 0, srv_now_ms());
 }
 
-static void tun_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
+static void l2tp_tunnel_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
 {
-	struct stun *t = ctx;
-	struct srv_l2tp_call *c = call_by_sid(t, lsid);
+	struct srv_l2tp_tunnel *t = ctx;
+	struct srv_l2tp_call *c = l2tp_call_by_sid(t, lsid);
 	if (!c || ras_session_dead(&c->rs)) return;
-	call_arm(c, ras_session_input(&c->rs, ppp, len, srv_now_ms()));
+	l2tp_call_arm(c, ras_session_input(&c->rs, ppp, len, srv_now_ms()));
 }
 
-static void tun_timer_cb(evutil_socket_t fd, short what, void *arg)
+static void l2tp_tunnel_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct stun *t = arg;
+	struct srv_l2tp_tunnel *t = arg;
 	t->armed = L2TP_NEVER;
 	l2tp_ctrl_tick(&t->t, srv_now_ms());
 	struct srv *s = t->srv;
-	tunnel_check(t);
+	l2tp_tunnel_check(t);
 	reap(s);
 }
 
-static void half_open_remove(struct stun *t)
+static void half_open_remove(struct srv_l2tp_tunnel *t)
 {
 	struct srv *s = t->srv;
 	if (!t->counted_half_open) return;
@@ -527,7 +528,7 @@ static void half_open_remove(struct stun *t)
 	if (s->nhalf_open) s->nhalf_open--;
 }
 
-static void tunnel_free(struct stun *t)
+static void l2tp_tunnel_free(struct srv_l2tp_tunnel *t)
 {
 	struct srv *s = t->srv;
 	half_open_remove(t);
@@ -539,7 +540,7 @@ static void tunnel_free(struct stun *t)
 }
 
 /* After any input or tick: keep the tables in step with the tunnel's state. */
-static void tunnel_check(struct stun *t)
+static void l2tp_tunnel_check(struct srv_l2tp_tunnel *t)
 {
 	struct srv *s = t->srv;
 	if (t->counted_half_open && t->t.state != L2TP_TUN_WAIT_CTL_CONN &&
@@ -547,22 +548,22 @@ static void tunnel_check(struct stun *t)
 		half_open_remove(t);
 	if (t->t.state == L2TP_TUN_DEAD) {
 		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-			if (t->sess[i])
-				ras_session_abort(&t->sess[i]->rs, RAS_CAUSE_TUNNEL_CLOSED, srv_now_ms());
+			if (t->calls[i])
+				ras_session_abort(&t->calls[i]->rs, RAS_CAUSE_TUNNEL_CLOSED, srv_now_ms());
 		char peer[80];
 		srv_log(s, SC_L2TP, true, t, NULL, "tunnel state freed (peer %s)",
 		        srv_peer_text(t, peer, sizeof peer));
-		tunnel_free(t);
+		l2tp_tunnel_free(t);
 		return;
 	}
-	tunnel_arm(t);
+	l2tp_tunnel_arm(t);
 }
 
-static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen)
+static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen)
 {
-	struct stun *t = calloc(1, sizeof *t);
+	struct srv_l2tp_tunnel *t = calloc(1, sizeof *t);
 	if (!t) return NULL;
-	t->timer = evtimer_new(s->base, tun_timer_cb, t);
+	t->timer = evtimer_new(s->base, l2tp_tunnel_timer, t);
 	if (!t->timer) {
 		free(t);
 		return NULL;
@@ -573,9 +574,9 @@ static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *pee
 	t->armed = L2TP_NEVER;
 	t->created_ms = srv_now_ms();
 	t->cbs = (struct l2tp_ctrl_cbs){
-		.ctx = t, .send = tun_send_cb, .event = tun_event_cb, .random = rnd,
-		.port_acquire = tun_port_acquire, .port_release = tun_port_release,
-		.call_up = tun_call_up, .call_down = tun_call_down, .data = tun_data,
+		.ctx = t, .send = l2tp_tunnel_send, .event = l2tp_tunnel_event, .random = rnd,
+		.port_acquire = l2tp_tunnel_port_acquire, .port_release = l2tp_tunnel_port_release,
+		.call_up = l2tp_tunnel_call_up, .call_down = l2tp_tunnel_call_down, .data = l2tp_tunnel_data,
 	};
 	l2tp_ctrl_init(&t->t, &s->l2tp_conf, &t->cbs);
 	/* a free local tunnel ID, random to make blind injection harder */
@@ -609,7 +610,7 @@ static void reap(struct srv *s)
 	while (s->dead_calls) {
 		struct srv_l2tp_call *c = s->dead_calls;
 		s->dead_calls = c->next_dead;
-		call_free(c);
+		l2tp_call_free(c);
 	}
 }
 
@@ -669,7 +670,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
                                 const uint8_t *buf, size_t len)
 {
 	char pt[80];
-	struct stun tmp;
+	struct srv_l2tp_tunnel tmp;
 	tmp.peer = *peer;
 	struct l2tp_msg m;
 	struct diag_err err;
@@ -685,14 +686,14 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 	if (av && !av->hidden && av->val_len == 2) ptid = (uint16_t)(av->val[0] << 8 | av->val[1]);
 	uint32_t h = fnv(buf, len);
 	/* a half-open tunnel of this peer: a retransmitted SCCRQ, or a message to tunnel 0 */
-	for (struct stun *t = s->half_open; t; t = t->ho_next) {
+	for (struct srv_l2tp_tunnel *t = s->half_open; t; t = t->ho_next) {
 		if (t->t.state != L2TP_TUN_WAIT_CTL_CONN || !same_peer(&t->peer, peer)) continue;
 		bool match = m.msg_type == L2TP_MSG_SCCRQ
 		             ? (ptid ? t->sccrq_peer_tid == ptid : t->sccrq_hash == h)
 		             : true;
 		if (!match) continue;
 		l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
-		tunnel_check(t);
+		l2tp_tunnel_check(t);
 		return;
 	}
 	if (!m.is_control || m.msg_type != L2TP_MSG_SCCRQ || m.session_id != 0) {
@@ -723,7 +724,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 			        srv_peer_text(&tmp, pt, sizeof pt), why);
 		return;
 	}
-	struct stun *t = tunnel_new(s, peer, plen);
+	struct srv_l2tp_tunnel *t = l2tp_tunnel_new(s, peer, plen);
 	if (!t) {
 		s->st.refused_tunnels++;
 		return;
@@ -732,7 +733,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 	t->sccrq_peer_tid = ptid;
 	t->sccrq_hash = h;
 	l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
-	tunnel_check(t);
+	l2tp_tunnel_check(t);
 }
 
 /* One datagram on an L2TP listener. */
@@ -753,11 +754,11 @@ static void l2tp_datagram(struct srv *s, const struct srv_listener *l,
 		reap(s);
 		return;
 	}
-	struct stun *t = s->tunnels[tid];
+	struct srv_l2tp_tunnel *t = s->tunnels[tid];
 	if (!t || !same_host(&t->peer, peer)) {
 		s->st.unknown_tunnel++;
 		if (throttle(s)) {
-			struct stun tmp;
+			struct srv_l2tp_tunnel tmp;
 			tmp.peer = *peer;
 			char pt[80];
 			srv_log(s, SC_L2TP, false, NULL, NULL, "datagram for unknown tunnel %u from %s dropped",
@@ -772,7 +773,7 @@ static void l2tp_datagram(struct srv *s, const struct srv_listener *l,
 	uint32_t bad = t->t.st.bad;
 	l2tp_ctrl_input(&t->t, buf, n, srv_now_ms());
 	if (t->t.st.bad != bad) s->st.malformed++;
-	tunnel_check(t);
+	l2tp_tunnel_check(t);
 	reap(s);
 }
 
@@ -905,13 +906,13 @@ static void stop_all(struct srv *s, const char *why)
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopping (%s): clearing %u tunnels", why, s->ntunnels);
 	uint64_t now = srv_now_ms();
 	for (unsigned i = 1; i < 65536; i++) {
-		struct stun *t = s->tunnels[i];
+		struct srv_l2tp_tunnel *t = s->tunnels[i];
 		if (!t) continue;
 		for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
-			if (t->sess[k]) ras_session_set_cause(&t->sess[k]->rs, RAS_CAUSE_SHUTDOWN, 0, 0);
+			if (t->calls[k]) ras_session_set_cause(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, 0, 0);
 		if (t->t.state == L2TP_TUN_ESTABLISHED || t->t.state == L2TP_TUN_WAIT_CTL_CONN)
 			l2tp_ctrl_stop(&t->t, L2TP_STOP_SHUTDOWN, 0, "server shutting down", now);
-		tunnel_check(t);
+		l2tp_tunnel_check(t);
 	}
 	reap(s);
 	/* give the StopCCNs a moment to be acknowledged, then leave */
@@ -1054,7 +1055,7 @@ int server_run(const struct server_opts *o)
 	s->locallen = sizeof s->local;
 	getsockname(l2tp->fd, (struct sockaddr *)&s->local, &s->locallen);
 	{
-		struct stun tmp;
+		struct srv_l2tp_tunnel tmp;
 		tmp.peer = s->local;
 		srv_peer_text(&tmp, s->local_text, sizeof s->local_text);
 		peer_ip(&s->local, s->local_ip, sizeof s->local_ip);
@@ -1065,8 +1066,8 @@ int server_run(const struct server_opts *o)
 	char ctlbuf[512];
 	const char *ctl = o->control ? o->control : srv_ctl_default_path(ctlbuf, sizeof ctlbuf);
 	if (srv_ctl_open(s, ctl) != 0) goto out;
-	/* server_tun.c: a TUN the operator's configuration names must work */
-	if (srv_tun_open(s, o->config_path != NULL) != 0) goto out;
+	/* server_tundev.c: a TUN the operator's configuration names must work */
+	if (srv_tundev_open(s, o->config_path != NULL) != 0) goto out;
 
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
@@ -1099,17 +1100,17 @@ void srv_destroy(struct srv *s)
 {
 	if (s->tunnels) {
 		for (unsigned i = 1; i < 65536; i++) {
-			struct stun *t = s->tunnels[i];
+			struct srv_l2tp_tunnel *t = s->tunnels[i];
 			if (!t) continue;
 			for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
-				if (t->sess[k]) ras_session_abort(&t->sess[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
+				if (t->calls[k]) ras_session_abort(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
 			s->tunnels[i] = NULL;
 			event_free(t->timer);
 			free(t);
 		}
 	}
 	reap(s);
-	srv_tun_close(s); /* server_tun.c */
+	srv_tundev_close(s); /* server_tundev.c */
 	srv_ctl_close(s);
 	srv_acct_close(s);
 	srv_capture_close(s);

@@ -1,13 +1,17 @@
 /* `vnet serve`: the reference L2TP/PPP remote-access server.
  *
  * The event loop (libevent) owns sockets, the clock and timers; every protocol decision
- * is made by the sans-I/O automata of engine/ (l2tp_ctrl, ppp_session) and every
- * admission by the policy engine (engine/admit.h), exactly as `vnet policy test` decides.
+ * is made by the sans-I/O automata of engine/ (l2tp_ctrl for tunnels, ras_session for
+ * each client's session with its PPP link) and every admission by the policy engine
+ * (engine/admit.h), exactly as `vnet policy test` decides. Words: a tunnel is an L2TP
+ * control connection (struct srv_l2tp_tunnel), a call the L2TP session inside it that
+ * carries one remote-access session (struct srv_l2tp_call around struct ras_session),
+ * the TUN device (tundev) the kernel interface the clients' packets leave by.
  * The pieces of the server share the declarations below:
- *   server.c       the loop, tunnels, sessions, admission, data path, limits
- *   server_ctl.c   the control socket and what `vnet show` / `vnet disconnect` print
- *   server_acct.c  accounting records (JSON lines) and the --capture pcap writer
- *   server_tun.c   the TUN interface: client packets to the kernel and back
+ *   server.c         the loop and its listeners, tunnels, calls, limits
+ *   server_ctl.c     the control socket and what `vnet show` / `vnet disconnect` print
+ *   server_acct.c    accounting records (JSON lines) and the --capture pcap writer
+ *   server_tundev.c  the TUN device: client packets to the kernel and back
  */
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
@@ -49,7 +53,7 @@ struct srv_stats {
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, ctl_requests;
 };
 
-struct stun;
+struct srv_l2tp_tunnel;
 struct srv_l2tp_call;
 struct srv;
 
@@ -86,9 +90,9 @@ struct srv {
 	struct ppp_session_conf ppp_conf;
 	uint32_t local_addr;         /* the server's PPP address (host order) */
 	/* tunnels, by local tunnel ID */
-	struct stun **tunnels;       /* [65536] */
+	struct srv_l2tp_tunnel **tunnels;       /* [65536] */
 	unsigned ntunnels, nhalf_open;
-	struct stun *half_open;      /* tunnels waiting for their SCCCN */
+	struct srv_l2tp_tunnel *half_open;      /* tunnels waiting for their SCCCN */
 	/* sessions, by server-wide number */
 	struct ras_session **sessions; /* [max_sessions + 1], slot = number % cap */
 	unsigned sess_cap, nsessions;
@@ -115,13 +119,13 @@ struct srv {
 	uint64_t throttle_sec;
 	unsigned throttle_count;
 	struct srv_stats st;
-	struct srv_tundev *tundev;   /* server_tun.c; NULL without a TUN interface */
+	struct srv_tundev *tundev;   /* server_tundev.c; NULL without a TUN interface */
 	time_t started;
 	bool stopping;
 	int exit_code;
 };
 
-struct stun {
+struct srv_l2tp_tunnel {
 	struct l2tp_tunnel t;
 	struct l2tp_ctrl_cbs cbs;
 	struct srv *srv;
@@ -132,16 +136,16 @@ struct stun {
 	uint64_t armed;
 	uint64_t created_ms;
 	bool counted_half_open;
-	struct stun *ho_next, *ho_prev; /* list of half-open tunnels */
+	struct srv_l2tp_tunnel *ho_next, *ho_prev; /* list of half-open tunnels */
 	uint16_t sccrq_peer_tid;     /* Assigned Tunnel ID of the SCCRQ (0: hidden) */
 	uint32_t sccrq_hash;         /* of the SCCRQ datagram, to spot its retransmissions */
-	struct srv_l2tp_call *sess[L2TP_CTRL_CALLS];
+	struct srv_l2tp_call *calls[L2TP_CTRL_CALLS]; /* by call slot, NULL when free */
 };
 
 /* An L2TP call: the lower layer of the session it carries (ras_lower_ops). */
 struct srv_l2tp_call {
 	struct ras_session rs;       /* first: the session is the call */
-	struct stun *tun;            /* NULL once the session is dead */
+	struct srv_l2tp_tunnel *tunnel; /* NULL once the session is dead */
 	struct srv_l2tp_call *next_dead;
 	struct event *timer;
 	uint64_t armed;
@@ -166,12 +170,12 @@ void srv_destroy(struct srv *s);
 void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
                   const uint8_t *buf, size_t len);
 uint64_t srv_now_ms(void);
-void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
+void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_l2tp_tunnel *t,
              const struct ras_session *rs, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
-const char *srv_peer_text(const struct stun *t, char *buf, size_t n);
+const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -195,26 +199,26 @@ void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len);
 void srv_capture_close(struct srv *s);
 
-/* server_tun.c */
+/* server_tundev.c */
 /* With serve.tun: create the TUN interface, give it the server's address, bring it up and
  * route the pool to it. Without serve.tun: log that only ICMP echo is answered. When the
  * interface cannot be set up: `required` makes it an error (-1, message on stderr),
  * otherwise one log line and the server goes on without it (0). */
-int srv_tun_open(struct srv *s, bool required);
-void srv_tun_close(struct srv *s);
+int srv_tundev_open(struct srv *s, bool required);
+void srv_tundev_close(struct srv *s);
 /* The TUN counters for `show stats` (a jansson object; JSON null without a TUN). */
 struct json_t;
-struct json_t *srv_tun_stats(const struct srv *s);
+struct json_t *srv_tundev_stats(const struct srv *s);
 /* A session came up with its address / is ending (before the address is released). */
-void srv_tun_session_up(struct srv *s, struct ras_session *rs);
-void srv_tun_session_down(struct srv *s, struct ras_session *rs);
+void srv_tundev_session_up(struct srv *s, struct ras_session *rs);
+void srv_tundev_session_down(struct srv *s, struct ras_session *rs);
 /* A checked IPv4 packet of `len` bytes from the client of `rs` for another host: true
  * when it was handed to the TUN (or dropped there and counted), false without a TUN. */
-bool srv_tun_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, size_t len);
+bool srv_tundev_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, size_t len);
 /* Split [start, end] (host order) into the fewest CIDR blocks, in order: the number of
  * blocks (at most 62 for one range); only the first `cap` are written to out. */
 struct srv_cidr { uint32_t addr; uint8_t len; };
-size_t srv_tun_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap);
+size_t srv_tundev_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap);
 /* Address (host order, never 0) -> session: open addressing with linear probing, kept at
  * most half full, growing by doubling up to `max` entries. */
 struct srv_addr_slot { uint32_t addr; struct ras_session *rs; };

@@ -82,7 +82,7 @@ static json_t *view_tunnels(struct srv *s)
 	json_t *arr = json_array();
 	uint64_t now = srv_now_ms();
 	for (unsigned i = 1; i < 65536; i++) {
-		const struct stun *t = s->tunnels[i];
+		const struct srv_l2tp_tunnel *t = s->tunnels[i];
 		if (!t) continue;
 		char peer[80];
 		json_t *o = json_object();
@@ -170,7 +170,7 @@ static json_t *view_stats(struct srv *s)
 	/* the sessions_up counter above is the total; the live figure is "sessions_up" */
 	json_object_set_new(o, "sessions_up", json_integer(up));
 	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->env.st.sessions_up));
-	json_object_set_new(o, "tun", srv_tun_stats(s));
+	json_object_set_new(o, "tun", srv_tundev_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;

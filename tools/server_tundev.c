@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 /* ---- CIDR decomposition ---------------------------------------------------------------- */
-size_t srv_tun_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap)
+size_t srv_tundev_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap)
 {
 	size_t n = 0;
 	uint64_t a = start, b = end;
@@ -357,7 +357,7 @@ static void tun_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-bool srv_tun_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, size_t len)
+bool srv_tundev_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, size_t len)
 {
 	struct srv_tundev *d = s->tundev;
 	if (!d || d->failed) return false;
@@ -374,7 +374,7 @@ bool srv_tun_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, s
 	return true;
 }
 
-void srv_tun_session_up(struct srv *s, struct ras_session *rs)
+void srv_tundev_session_up(struct srv *s, struct ras_session *rs)
 {
 	struct srv_tundev *d = s->tundev;
 	if (!d || d->failed || !rs->addr) return;
@@ -403,7 +403,7 @@ void srv_tun_session_up(struct srv *s, struct ras_session *rs)
 	}
 }
 
-void srv_tun_session_down(struct srv *s, struct ras_session *rs)
+void srv_tundev_session_down(struct srv *s, struct ras_session *rs)
 {
 	struct srv_tundev *d = s->tundev;
 	if (!d || !rs->addr) return;
@@ -517,12 +517,12 @@ static void tundev_routes(struct srv *s, struct srv_tundev *d, char *text, size_
 	size_t len = 0, total = 0;
 	text[0] = 0;
 	for (size_t i = 0; i < s->pool.nranges; i++)
-		total += srv_tun_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, NULL, 0);
+		total += srv_tundev_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, NULL, 0);
 	d->routes = total ? calloc(total, sizeof *d->routes) : NULL;
 	if (total && !d->routes) return;
 	for (size_t i = 0; i < s->pool.nranges; i++) {
 		struct srv_cidr c[64];
-		size_t n = srv_tun_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, c, 64);
+		size_t n = srv_tundev_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, c, 64);
 		for (size_t k = 0; k < n && k < 64; k++) {
 			char a[20];
 			ipv4_str(c[k].addr, a, sizeof a);
@@ -541,7 +541,7 @@ static void tundev_routes(struct srv *s, struct srv_tundev *d, char *text, size_
 	}
 }
 
-int srv_tun_open(struct srv *s, bool required)
+int srv_tundev_open(struct srv *s, bool required)
 {
 	const char *name = s->cfg->serve.tun;
 	char la[20];
@@ -590,7 +590,7 @@ fail:
 	return 0;
 }
 
-void srv_tun_close(struct srv *s)
+void srv_tundev_close(struct srv *s)
 {
 	struct srv_tundev *d = s->tundev;
 	if (!d) return;
@@ -605,7 +605,7 @@ void srv_tun_close(struct srv *s)
 	tundev_free(d);
 }
 
-json_t *srv_tun_stats(const struct srv *s)
+json_t *srv_tundev_stats(const struct srv *s)
 {
 	const struct srv_tundev *d = s->tundev;
 	if (!d) return json_null();
