@@ -84,6 +84,12 @@ struct ppp_session_cbs {
 	 * when the admission brought them (an authentication server's MS-MPPE-Send-Key and
 	 * MS-MPPE-Recv-Key): 0; -1 to derive them from the MS-CHAPv2 exchange. */
 	int (*mppe_keys)(void *ctx, uint8_t send[16], uint8_t recv[16]);
+	/* Optional: CCP opened with MPPE; lend the two states now (ppp_ccp_set_mppe) with
+	 * room for the modes agreed: mppe_state_size(tx_stateless) and
+	 * mppe_state_size(rx_stateless) bytes (engine/mppe.h). False: none, the link goes
+	 * without MPPE keys. Without this callback the states lent after ppp_session_init
+	 * serve, whole. */
+	bool (*mppe_lend)(void *ctx, bool tx_stateless, bool rx_stateless);
 };
 
 struct ppp_lcp {

@@ -248,6 +248,38 @@ static void addr_free_cb(void *ctx, uint32_t addr)
 	(void)addr; /* the lease lasts as long as the session */
 }
 
+/* MPPE states when CCP opens with MPPE, sized for the modes: a stateless direction
+ * keeps no RC4 tables (mppe_state_size). One block holds both; a later CCP that needs
+ * other sizes gets a new block. */
+static bool mppe_lend_cb(void *ctx, bool tx_stateless, bool rx_stateless)
+{
+	struct ras_session *rs = ctx;
+	uint8_t mode = (uint8_t)(RAS_MPPE_LENT | (tx_stateless ? 0 : 1) | (rx_stateless ? 0 : 2));
+	if (rs->mppe && rs->mppe_mode == mode) return true;
+	const size_t align = _Alignof(struct mppe_state);
+	size_t a = (mppe_state_size(tx_stateless) + align - 1) / align * align;
+	size_t b = mppe_state_size(rx_stateless);
+	struct mppe_state *old = rs->mppe;
+	if (old) {
+		mppe_clear(&old[0]);
+		mppe_clear((struct mppe_state *)((uint8_t *)old + rs->mppe_off));
+	}
+	free(old);
+	rs->mppe = NULL;
+	rs->mppe_mode = 0;
+	uint8_t *blk = calloc(1, a + b);
+	if (!blk) {
+		ppp_ccp_set_mppe(&rs->ppp, NULL, NULL);
+		return false;
+	}
+	rs->mppe = (struct mppe_state *)(void *)blk;
+	rs->mppe_off = (uint16_t)a;
+	rs->mppe_mode = mode;
+	ppp_ccp_set_mppe(&rs->ppp, (struct mppe_state *)(void *)blk,
+	                 (struct mppe_state *)(void *)(blk + a));
+	return true;
+}
+
 static int mppe_keys_cb(void *ctx, uint8_t send[16], uint8_t recv[16])
 {
 	struct ras_session *rs = ctx;
@@ -553,14 +585,9 @@ int ras_session_init(struct ras_session *rs, struct ras_env *env,
 		.password = password_cb, .admit_async = admit_cb, .addr_alloc = addr_alloc_cb,
 		.addr_free = addr_free_cb, .finished = finished_cb,
 		.change_password = env->cbs->change_password ? change_password_cb : NULL,
-		.mppe_keys = mppe_keys_cb,
+		.mppe_keys = mppe_keys_cb, .mppe_lend = env->ppp->mppe_levels ? mppe_lend_cb : NULL,
 	};
 	ppp_session_init(&rs->ppp, env->ppp, &rs->cbs);
-	if (env->ppp->mppe_levels) {
-		rs->mppe = calloc(2, sizeof *rs->mppe);
-		if (!rs->mppe) return -1;
-		ppp_ccp_set_mppe(&rs->ppp, &rs->mppe[0], &rs->mppe[1]);
-	}
 	return 0;
 }
 
@@ -568,7 +595,7 @@ void ras_session_free(struct ras_session *rs)
 {
 	if (rs->mppe) {
 		mppe_clear(&rs->mppe[0]);
-		mppe_clear(&rs->mppe[1]);
+		mppe_clear((struct mppe_state *)((uint8_t *)rs->mppe + rs->mppe_off));
 		free(rs->mppe);
 		rs->mppe = NULL;
 	}

@@ -212,13 +212,15 @@ struct ras_env {
 #define RAS_F_ENC_CHECKED 0x02 /* the negotiated encryption was held against the profile */
 #define RAS_F_POOL_ADDR  0x04 /* the address is leased from the pool */
 #define RAS_F_LOWER_GONE 0x08 /* the lower layer is down: nothing more is sent */
+#define RAS_MPPE_LENT 0x80
 
 struct ras_session {
 	struct ppp_session ppp;
 	struct ppp_session_cbs cbs;
 	struct ras_env *env;
 	const struct ras_lower_ops *ops;
-	struct mppe_state *mppe;     /* [0] send, [1] receive; NULL when the server offers no MPPE */
+	struct mppe_state *mppe;     /* send, then receive at mppe_off: lent to CCP when it
+	                                opened with MPPE, sized for the modes; else NULL */
 	uint8_t *keys;               /* MPPE master keys of a verdict (32 bytes), else NULL */
 	uint32_t id;                 /* the owner's number for the session */
 	uint8_t state;               /* enum ras_state */
@@ -228,6 +230,8 @@ struct ras_session {
 	uint8_t cause;               /* enum ras_cause */
 	uint8_t enc_allowed;         /* enum enc_level bits the granted profile allows */
 	uint8_t admit_seq;           /* admissions asked so far (ras_session_admit_resume) */
+	uint8_t mppe_mode;           /* RAS_MPPE_LENT | 1 send stateful | 2 receive stateful */
+	uint16_t mppe_off;           /* offset of the receive state in the mppe block */
 	uint16_t win_error;          /* what the client is told, 0 none */
 	uint16_t cause_a, cause_b;   /* the cause's numbers */
 	int16_t policy;              /* the granting policy, -1 none */
@@ -238,8 +242,8 @@ struct ras_session {
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 };
 
-/* Set up a session whose lower layer is up (the memory is the owner's). 0, or -1 out of
- * memory (the MPPE states). Nothing is sent before ras_session_start. */
+/* Set up a session whose lower layer is up (the memory is the owner's); 0. Nothing is
+ * sent before ras_session_start. */
 int ras_session_init(struct ras_session *rs, struct ras_env *env,
                      const struct ras_lower_ops *ops, uint32_t id, uint64_t now);
 /* Start PPP (LCP Configure-Request). Returns the next deadline. */

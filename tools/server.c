@@ -118,27 +118,141 @@ static void rnd(void *ctx, uint8_t *buf, size_t n)
 }
 
 /* ---- timers ----------------------------------------------------------------------- */
-static void arm(struct event *ev, uint64_t *armed, uint64_t deadline)
+/* A binary min-heap of deadlines under one libevent timer. Every object with a timer
+ * reserves its place when it is created (timer_reserve), so arming never fails. */
+static void heap_put(struct srv *s, uint32_t i, struct srv_timer *tm)
 {
-	if (deadline == *armed) return;
-	*armed = deadline;
-	if (deadline == L2TP_NEVER || deadline == PPP_NEVER) {
-		evtimer_del(ev);
+	s->heap[i] = tm;
+	tm->slot = i;
+}
+
+static void heap_up(struct srv *s, uint32_t i)
+{
+	struct srv_timer *tm = s->heap[i];
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (s->heap[p]->at <= tm->at) break;
+		heap_put(s, i, s->heap[p]);
+		i = p;
+	}
+	heap_put(s, i, tm);
+}
+
+static void heap_down(struct srv *s, uint32_t i)
+{
+	struct srv_timer *tm = s->heap[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= s->nheap) break;
+		if (c + 1 < s->nheap && s->heap[c + 1]->at < s->heap[c]->at) c++;
+		if (s->heap[c]->at >= tm->at) break;
+		heap_put(s, i, s->heap[c]);
+		i = c;
+	}
+	heap_put(s, i, tm);
+}
+
+static void heap_remove(struct srv *s, struct srv_timer *tm)
+{
+	uint32_t i = tm->slot;
+	struct srv_timer *last = s->heap[--s->nheap];
+	if (i < s->nheap) {
+		heap_put(s, i, last);
+		heap_down(s, i);
+		heap_up(s, last->slot);
+	}
+	tm->at = L2TP_NEVER;
+}
+
+/* Room in the heap for one more object with a timer: 0, or -1 out of memory. */
+static int timer_reserve(struct srv *s)
+{
+	if (s->ntimers + 1 > s->heap_cap) {
+		uint32_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
+		struct srv_timer **h = realloc(s->heap, cap * sizeof *h);
+		if (!h) return -1;
+		s->heap = h;
+		s->heap_cap = cap;
+	}
+	s->ntimers++;
+	return 0;
+}
+
+static void timer_init(struct srv_timer *tm, enum srv_timer_kind kind)
+{
+	tm->at = L2TP_NEVER;
+	tm->kind = (uint8_t)kind;
+}
+
+/* The libevent timer follows the earliest deadline. */
+static void timer_rearm(struct srv *s)
+{
+	uint64_t top = s->nheap ? s->heap[0]->at : L2TP_NEVER;
+	if (top == s->timer_at) return;
+	s->timer_at = top;
+	if (top == L2TP_NEVER) {
+		evtimer_del(s->ev_timer);
 		return;
 	}
 	uint64_t now = srv_now_ms();
-	uint64_t d = deadline > now ? deadline - now : 0;
+	uint64_t d = top > now ? top - now : 0;
 	struct timeval tv = {(time_t)(d / 1000), (suseconds_t)(d % 1000) * 1000};
-	evtimer_add(ev, &tv);
+	evtimer_add(s->ev_timer, &tv);
+}
+
+static void timer_set(struct srv *s, struct srv_timer *tm, uint64_t at)
+{
+	if (at == tm->at) return;
+	if (at == L2TP_NEVER) {
+		heap_remove(s, tm);
+	} else if (tm->at == L2TP_NEVER) {
+		tm->at = at;
+		heap_put(s, s->nheap++, tm);
+		heap_up(s, tm->slot);
+	} else {
+		uint64_t old = tm->at;
+		tm->at = at;
+		if (at < old) heap_up(s, tm->slot);
+		else heap_down(s, tm->slot);
+	}
+	timer_rearm(s);
 }
 
 static void reap(struct srv *s);
 static void l2tp_tunnel_check(struct srv_l2tp_tunnel *t);
 static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
+static void l2tp_tunnel_fire(struct srv_l2tp_tunnel *t, uint64_t now);
+static void l2tp_call_fire(struct srv_l2tp_call *c, uint64_t now);
+
+/* The earliest deadlines are due: fire each object once in this round (one that set
+ * itself again at once runs in the next round, after the sockets had their turn). */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct srv *s = arg;
+	s->timer_at = L2TP_NEVER;
+	uint64_t now = srv_now_ms();
+	uint16_t round = ++s->timer_round;
+	for (uint32_t n = 0; n <= s->ntimers && s->nheap; n++) {
+		struct srv_timer *tm = s->heap[0];
+		if (tm->at > now || tm->round == round) break;
+		tm->round = round;
+		heap_remove(s, tm);
+		if (tm->kind == SRV_TIMER_TUNNEL)
+			l2tp_tunnel_fire((struct srv_l2tp_tunnel *)(void *)((uint8_t *)tm -
+			                 offsetof(struct srv_l2tp_tunnel, timer)), now);
+		else
+			l2tp_call_fire((struct srv_l2tp_call *)(void *)((uint8_t *)tm -
+			               offsetof(struct srv_l2tp_call, timer)), now);
+		reap(s);
+	}
+	timer_rearm(s);
+}
 
 static void l2tp_tunnel_arm(struct srv_l2tp_tunnel *t)
 {
-	arm(t->timer, &t->armed, l2tp_ctrl_deadline(&t->t));
+	timer_set(t->srv, &t->timer, l2tp_ctrl_deadline(&t->t));
 }
 
 static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline);
@@ -159,13 +273,13 @@ static struct srv_l2tp_call *l2tp_call_by_sid(struct srv_l2tp_tunnel *t, uint16_
 static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline)
 {
 	if (ras_session_dead(&c->rs)) return;
-	arm(c->timer, &c->armed, deadline);
+	timer_set(c->rs.env->ctx, &c->timer, deadline);
 }
 
-static void l2tp_call_free(struct srv_l2tp_call *c)
+static void l2tp_call_free(struct srv *s, struct srv_l2tp_call *c)
 {
 	ras_session_free(&c->rs);
-	event_free(c->timer);
+	s->ntimers--;
 	free(c);
 }
 
@@ -265,7 +379,7 @@ static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 		break;
 	case RAS_EV_DEAD:
 		/* out of the tables; the memory goes after the callback */
-		evtimer_del(c->timer);
+		timer_set(s, &c->timer, L2TP_NEVER);
 		if (c->tunnel)
 			for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
 				if (c->tunnel->calls[i] == c) c->tunnel->calls[i] = NULL;
@@ -339,15 +453,9 @@ static const struct ras_env_cbs env_cbs = {
 	.throttle = env_throttle, .wall = env_wall, .ports_in_use = env_ports_in_use,
 };
 
-static void l2tp_call_timer(evutil_socket_t fd, short what, void *arg)
+static void l2tp_call_fire(struct srv_l2tp_call *c, uint64_t now)
 {
-	(void)fd;
-	(void)what;
-	struct srv_l2tp_call *c = arg;
-	struct srv *s = c->rs.env->ctx;
-	c->armed = L2TP_NEVER;
-	l2tp_call_arm(c, ras_session_tick(&c->rs, srv_now_ms()));
-	reap(s);
+	l2tp_call_arm(c, ras_session_tick(&c->rs, now));
 }
 
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause)
@@ -361,11 +469,11 @@ static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t l
 	struct srv *s = t->srv;
 	struct srv_l2tp_call *c = calloc(1, sizeof *c);
 	if (!c) return NULL;
-	c->timer = evtimer_new(s->base, l2tp_call_timer, c);
-	if (!c->timer) {
+	if (timer_reserve(s) != 0) {
 		free(c);
 		return NULL;
 	}
+	timer_init(&c->timer, SRV_TIMER_CALL);
 	/* a free slot in the session table */
 	uint32_t sid = 0;
 	for (unsigned k = 0; k < s->sess_cap; k++) {
@@ -377,9 +485,7 @@ static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t l
 		}
 	}
 	if (!sid || ras_session_init(&c->rs, &s->env, &l2tp_call_ops, sid, srv_now_ms()) != 0) {
-		ras_session_free(&c->rs);
-		event_free(c->timer);
-		free(c);
+		l2tp_call_free(s, c);
 		return NULL;
 	}
 	s->sessions[sid % s->sess_cap] = &c->rs;
@@ -388,7 +494,6 @@ static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t l
 	c->lsid = lsid;
 	struct l2tp_call *lc = l2tp_ctrl_call(&t->t, lsid);
 	c->psid = lc ? lc->peer_sid : 0;
-	c->armed = L2TP_NEVER;
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
 		if (!t->calls[i]) {
 			t->calls[i] = c;
@@ -504,16 +609,10 @@ static void l2tp_tunnel_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_
 	l2tp_call_arm(c, ras_session_input(&c->rs, ppp, len, srv_now_ms()));
 }
 
-static void l2tp_tunnel_timer(evutil_socket_t fd, short what, void *arg)
+static void l2tp_tunnel_fire(struct srv_l2tp_tunnel *t, uint64_t now)
 {
-	(void)fd;
-	(void)what;
-	struct srv_l2tp_tunnel *t = arg;
-	t->armed = L2TP_NEVER;
-	l2tp_ctrl_tick(&t->t, srv_now_ms());
-	struct srv *s = t->srv;
+	l2tp_ctrl_tick(&t->t, now);
 	l2tp_tunnel_check(t);
-	reap(s);
 }
 
 static void half_open_remove(struct srv_l2tp_tunnel *t)
@@ -535,7 +634,8 @@ static void l2tp_tunnel_free(struct srv_l2tp_tunnel *t)
 	if (t->t.local_tid && s->tunnels[t->t.local_tid] == t) s->tunnels[t->t.local_tid] = NULL;
 	if (s->ntunnels) s->ntunnels--;
 	s->st.tunnels_closed++;
-	event_free(t->timer);
+	timer_set(s, &t->timer, L2TP_NEVER);
+	s->ntimers--;
 	free(t);
 }
 
@@ -563,15 +663,14 @@ static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct socka
 {
 	struct srv_l2tp_tunnel *t = calloc(1, sizeof *t);
 	if (!t) return NULL;
-	t->timer = evtimer_new(s->base, l2tp_tunnel_timer, t);
-	if (!t->timer) {
+	if (timer_reserve(s) != 0) {
 		free(t);
 		return NULL;
 	}
+	timer_init(&t->timer, SRV_TIMER_TUNNEL);
 	t->srv = s;
 	t->peer = *peer;
 	t->peerlen = plen;
-	t->armed = L2TP_NEVER;
 	t->created_ms = srv_now_ms();
 	t->cbs = (struct l2tp_ctrl_cbs){
 		.ctx = t, .send = l2tp_tunnel_send, .event = l2tp_tunnel_event, .random = rnd,
@@ -590,7 +689,7 @@ static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct socka
 		}
 	}
 	if (!t->t.local_tid) {
-		event_free(t->timer);
+		s->ntimers--;
 		free(t);
 		return NULL;
 	}
@@ -610,7 +709,7 @@ static void reap(struct srv *s)
 	while (s->dead_calls) {
 		struct srv_l2tp_call *c = s->dead_calls;
 		s->dead_calls = c->next_dead;
-		l2tp_call_free(c);
+		l2tp_call_free(s, c);
 	}
 }
 
@@ -1006,7 +1105,10 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 	s->tunnels = calloc(65536, sizeof *s->tunnels);
 	s->sessions = calloc(s->sess_cap, sizeof *s->sessions);
 	s->base = event_base_new();
-	if (!s->tunnels || !s->sessions || !s->base || policy_result_init(&s->pres, s->cfg) != 0) {
+	s->timer_at = L2TP_NEVER;
+	if (s->base) s->ev_timer = evtimer_new(s->base, timer_cb, s);
+	if (!s->tunnels || !s->sessions || !s->base || !s->ev_timer ||
+	    policy_result_init(&s->pres, s->cfg) != 0) {
 		fprintf(stderr, "vnet: out of memory\n");
 		srv_destroy(s);
 		return NULL;
@@ -1105,7 +1207,7 @@ void srv_destroy(struct srv *s)
 			for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
 				if (t->calls[k]) ras_session_abort(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
 			s->tunnels[i] = NULL;
-			event_free(t->timer);
+			timer_set(s, &t->timer, L2TP_NEVER);
 			free(t);
 		}
 	}
@@ -1116,6 +1218,8 @@ void srv_destroy(struct srv *s)
 	srv_capture_close(s);
 	listeners_close(s);
 	if (s->ev_tick) event_free(s->ev_tick);
+	if (s->ev_timer) event_free(s->ev_timer);
+	free(s->heap);
 	if (s->ev_sigint) event_free(s->ev_sigint);
 	if (s->ev_sigterm) event_free(s->ev_sigterm);
 	if (s->base) event_base_free(s->base);

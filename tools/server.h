@@ -57,6 +57,16 @@ struct srv_l2tp_tunnel;
 struct srv_l2tp_call;
 struct srv;
 
+/* A deadline in the server's timer heap: one libevent timer serves every tunnel and
+ * call, the heap orders their deadlines. */
+enum srv_timer_kind { SRV_TIMER_TUNNEL, SRV_TIMER_CALL };
+struct srv_timer {
+	uint64_t at;                 /* L2TP_NEVER when not in the heap */
+	uint32_t slot;               /* its index in the heap */
+	uint16_t round;              /* the firing round it last ran in */
+	uint8_t kind;                /* enum srv_timer_kind */
+};
+
 /* What a listening socket speaks. L2TP over UDP (1701) today; PPTP (TCP 1723 with raw
  * GRE), IKE (UDP 500/4500) and RADIUS take their own entries. */
 enum srv_proto { SRV_PROTO_L2TP };
@@ -105,6 +115,13 @@ struct srv {
 	struct rate_slot { uint32_t key; uint32_t sec; uint32_t count; } rate[512];
 	/* sessions whose end was decided during a callback, freed after it */
 	struct srv_l2tp_call *dead_calls;
+	/* timers: a binary min-heap of deadlines, room reserved for every object that has
+	 * a timer (ntimers), and the one libevent timer set to the earliest */
+	struct srv_timer **heap;
+	uint32_t nheap, heap_cap, ntimers;
+	uint16_t timer_round;
+	uint64_t timer_at;           /* what ev_timer is set to, L2TP_NEVER when idle */
+	struct event *ev_timer;
 	/* control socket */
 	int ctl_fd;
 	char *ctl_path;
@@ -132,8 +149,7 @@ struct srv_l2tp_tunnel {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	uint8_t listener;            /* index of the listener it came in on */
-	struct event *timer;
-	uint64_t armed;
+	struct srv_timer timer;
 	uint64_t created_ms;
 	bool counted_half_open;
 	struct srv_l2tp_tunnel *ho_next, *ho_prev; /* list of half-open tunnels */
@@ -147,8 +163,7 @@ struct srv_l2tp_call {
 	struct ras_session rs;       /* first: the session is the call */
 	struct srv_l2tp_tunnel *tunnel; /* NULL once the session is dead */
 	struct srv_l2tp_call *next_dead;
-	struct event *timer;
-	uint64_t armed;
+	struct srv_timer timer;
 	uint16_t lsid, psid;
 };
 

@@ -53,6 +53,7 @@ static struct world {
 	struct mppe_state cmppe[2];
 	bool c_finished;
 	unsigned c_win_error;
+	unsigned c_decrypted;        /* MPPE packets from the server the client decrypted */
 	struct queue to_client, to_server;
 	uint64_t now;
 	uint64_t rng;
@@ -272,7 +273,20 @@ static void pump(void)
 	for (int round = 0; round < 200 && (W.to_client.n || W.to_server.n); round++) {
 		struct queue q = W.to_client;
 		W.to_client.n = 0;
-		for (unsigned i = 0; i < q.n; i++) ppp_session_input(&W.c, q.f[i].b, q.f[i].len, W.now);
+		for (unsigned i = 0; i < q.n; i++) {
+			const uint8_t *b = q.f[i].b;
+			size_t o = q.f[i].len >= 2 && b[0] == 0xff && b[1] == 0x03 ? 2 : 0;
+			if (q.f[i].len > o + 2 && b[o] == 0x00 && b[o + 1] == 0xfd && W.c.ccp.mppe_on) {
+				/* the client's data path: what the server encrypted for it */
+				uint8_t clear[1600];
+				struct diag_err err;
+				if (mppe_decrypt(W.c.ccp.rx, b + o + 2, q.f[i].len - o - 2, clear, sizeof clear,
+				                 &err) >= 2)
+					W.c_decrypted++;
+				continue;
+			}
+			ppp_session_input(&W.c, b, q.f[i].len, W.now);
+		}
 		q = W.to_server;
 		W.to_server.n = 0;
 		for (unsigned i = 0; i < q.n && W.rs; i++) {
@@ -462,6 +476,32 @@ START_TEST(admitting_is_passed_through_when_the_verdict_is_local)
 	ck_assert_int_eq(W.rs->state, RAS_UP);
 	ck_assert(!seen(RAS_ADMITTING)); /* entered and left inside one call */
 	world_free();
+}
+END_TEST
+
+/* MPPE states are lent when CCP opens, sized for the modes: a stateless direction keeps
+ * no RC4 tables, a stateful one does (and its stream carries on between packets). */
+START_TEST(mppe_states_sized_for_the_mode)
+{
+	for (int stateless = 1; stateless >= 0; stateless--) {
+		world_init("u", "p");
+		W.cconf.mppe_stateless = stateless;
+		ppp_session_init(&W.c, &W.cconf, &W.ccbs);
+		ppp_ccp_set_mppe(&W.c, &W.cmppe[0], &W.cmppe[1]);
+		ck_assert_ptr_null(W.rs->mppe); /* nothing before CCP */
+		start();
+		ck_assert_int_eq(W.rs->state, RAS_UP);
+		ck_assert(W.rs->ppp.ccp.mppe_on);
+		ck_assert_ptr_nonnull(W.rs->mppe);
+		ck_assert_int_eq(W.rs->ppp.ccp.tx->stateless, stateless);
+		ck_assert_int_eq(W.rs->ppp.ccp.rx->stateless, stateless);
+		ck_assert_uint_eq(W.rs->mppe_off >= mppe_state_size(stateless), true);
+		for (int i = 0; i < 3; i++) client_ping(W.sconf.local_addr);
+		ck_assert_uint_eq(W.env.st.icmp_echo, 3);
+		ck_assert_uint_eq(W.env.st.mppe_errors, 0);
+		ck_assert_uint_eq(W.c_decrypted, 3); /* the client decrypted every answer */
+		world_free();
+	}
 }
 END_TEST
 
@@ -821,6 +861,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, every_transition_up_and_down);
 	tcase_add_test(tc, admitting_is_passed_through_when_the_verdict_is_local);
+	tcase_add_test(tc, mppe_states_sized_for_the_mode);
 	tcase_add_test(tc, idle_timeout);
 	tcase_add_test(tc, session_timeout);
 	tcase_add_test(tc, pending_then_granted);
