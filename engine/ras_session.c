@@ -488,7 +488,7 @@ static void enc_check(struct ras_session *rs)
 		     lv != ENC_NONE && rs->ppp.ccp.peer_bits & MPPE_BIT_H ? " stateless" : "");
 		return;
 	}
-	int err = admit_encryption_error(rs->enc_allowed, lv);
+	int err = policy_encryption_error(rs->enc_allowed, lv);
 	char allowed[80];
 	mask_str(enc_level_names, rs->enc_allowed, allowed, sizeof allowed);
 	rlog(rs, RAS_LOG_POLICY, false,

@@ -852,6 +852,10 @@ START_TEST(names)
 	ck_assert_int_eq(ras_mppe_level(MPPE_BIT_M), ENC_STRONG);
 	ck_assert_int_eq(ras_mppe_level(MPPE_BIT_L | MPPE_BIT_H), ENC_BASIC);
 	ck_assert_int_eq(ras_mppe_level(MPPE_BIT_H), ENC_NONE);
+	/* the live check answers with the policy evaluator's errors */
+	ck_assert_int_eq(policy_encryption_error(1u << ENC_STRONGEST, ENC_NONE), 743);
+	ck_assert_int_eq(policy_encryption_error(1u << ENC_STRONGEST, ENC_BASIC), 741);
+	ck_assert_int_eq(policy_encryption_error(1u << ENC_BASIC, ENC_STRONGEST), 742);
 }
 END_TEST
 
