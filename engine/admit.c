@@ -114,20 +114,6 @@ int admit_decide(const struct config *c, const struct admit_req *q, struct attem
 	return rc;
 }
 
-int admit_encryption_error(uint32_t enc_allowed, enum enc_level negotiated)
-{
-	int lo = -1, hi = -1;
-	for (int i = 0; i < ENC_N; i++)
-		if (enc_allowed >> i & 1) {
-			if (lo < 0) lo = i;
-			hi = i;
-		}
-	if (enc_allowed && negotiated == ENC_NONE) return 743;
-	if (enc_allowed && (int)negotiated < lo) return 741;
-	if (enc_allowed && (int)negotiated > hi) return 742;
-	return 742;
-}
-
 static int decide_once(const struct config *c, const struct admit_req *q, struct attempt *a,
                        struct policy_result *r, struct admit_out *o)
 {

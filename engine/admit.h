@@ -87,14 +87,10 @@ struct admit_out {
  * policy_result_init for `c`). `c` is not changed: the live counters are applied to a
  * copy of the server settings. Returns 0 accept, 1 reject. With any_encryption, a
  * rejection for the encryption level alone is tried again one level lower, down to none:
- * what the link then negotiates is checked against out->enc_allowed. */
+ * what the link then negotiates is checked against out->enc_allowed
+ * (policy_encryption_error gives the client's error when it is not allowed). */
 int admit_decide(const struct config *c, const struct admit_req *q, struct attempt *a,
                  struct policy_result *r, struct admit_out *o);
-
-/* The Windows error of a link whose negotiated level the granted profile does not
- * allow: 743 none but encryption required, 741 too weak, 742 too strong (as the policy
- * evaluator tells them apart). */
-int admit_encryption_error(uint32_t enc_allowed, enum enc_level negotiated);
 
 /* The decisive failing step of a rejection as one line ("permission: ... (users[1].dialin)"),
  * or the deciding policy for an acceptance. */

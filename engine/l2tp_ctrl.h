@@ -41,37 +41,12 @@
 #define L2TP_CTRL_DATA_MAX 1600 /* largest data message l2tp_ctrl_send_data builds (header
                                  * and PPP frame): a bigger frame is refused (-1) */
 
-/* Result codes (RFC 2661 section 4.4.2) the machines send, and the General Error Codes.
- * How the server maps its decisions onto them: L2TP ports exhausted -> CDN
+/* The result and error codes (enum l2tp_stop_result, l2tp_cdn_result and
+ * l2tp_general_error of libdiag/l2tp.h, one table with the decoder's names) and how the
+ * server maps its decisions onto them: L2TP ports exhausted -> CDN
  * L2TP_CDN_NO_FACILITIES_TEMP with L2TP_ERR_NO_RESOURCE; a PPP session rejected by
  * policy or authentication -> CDN L2TP_CDN_ADMIN; server shutdown -> StopCCN
  * L2TP_STOP_SHUTDOWN; tunnel authentication failure -> StopCCN L2TP_STOP_NOT_AUTHORIZED. */
-enum l2tp_stop_result {
-	L2TP_STOP_GENERAL = 1,        /* general request to clear the control connection */
-	L2TP_STOP_ERROR = 2,          /* general error, see the error code */
-	L2TP_STOP_NOT_AUTHORIZED = 4, /* requester not authorized */
-	L2TP_STOP_BAD_VERSION = 5,    /* protocol version not supported */
-	L2TP_STOP_SHUTDOWN = 6,       /* requester is being shut down */
-	L2TP_STOP_FSM = 7,            /* finite state machine error */
-};
-enum l2tp_cdn_result {
-	L2TP_CDN_LOST_CARRIER = 1,
-	L2TP_CDN_ERROR = 2,           /* see the error code */
-	L2TP_CDN_ADMIN = 3,           /* administrative reasons */
-	L2TP_CDN_NO_FACILITIES_TEMP = 4,
-	L2TP_CDN_NO_FACILITIES_PERM = 5,
-};
-enum l2tp_general_error {
-	L2TP_ERR_NONE = 0,
-	L2TP_ERR_NO_TUNNEL = 1,       /* no control connection yet */
-	L2TP_ERR_BAD_LENGTH = 2,
-	L2TP_ERR_BAD_VALUE = 3,       /* field out of range / reserved field non-zero */
-	L2TP_ERR_NO_RESOURCE = 4,     /* insufficient resources */
-	L2TP_ERR_BAD_SESSION = 5,     /* invalid session ID */
-	L2TP_ERR_VENDOR = 6,
-	L2TP_ERR_TRY_ANOTHER = 7,
-	L2TP_ERR_UNKNOWN_M_AVP = 8,   /* unknown AVP with the M bit */
-};
 
 enum l2tp_tunnel_state {
 	L2TP_TUN_IDLE = 0,

@@ -73,7 +73,7 @@ int mppe_start_keys(const uint8_t master_key[16], unsigned bits, bool is_server,
 int mppe_init(struct mppe_state *st, const uint8_t start_key[16], unsigned bits, bool stateless)
 {
 	size_t n = key_len(bits);
-	memset(st, 0, sizeof *st);
+	memset(st, 0, mppe_state_size(stateless));
 	if (!n || mschap_crypto_ready()) return -1;
 	memcpy(st->start_key, start_key, n);
 	if (mppe_initial_session_key(st->start_key, bits, st->session_key)) {
@@ -85,13 +85,15 @@ int mppe_init(struct mppe_state *st, const uint8_t start_key[16], unsigned bits,
 	st->stateless = stateless;
 	/* one step before 0: the first packet carries count 0 */
 	st->ccount = MPPE_CCOUNT_SPACE - 1;
-	mppe_rc4_setup(&st->rc4, st->session_key, n);
+	if (!stateless) mppe_rc4_setup(&st->rc4, st->session_key, n);
 	return 0;
 }
 
 void mppe_clear(struct mppe_state *st)
 {
-	OPENSSL_cleanse(st, sizeof *st);
+	/* the tables exist only in a state set up for stateful mode */
+	bool tables = st->keylen && !st->stateless;
+	OPENSSL_cleanse(st, tables ? sizeof *st : mppe_state_size(true));
 }
 
 /* One key change (RFC 3078 section 7.3), committed only when it worked. */
@@ -117,9 +119,10 @@ int mppe_encrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 		return MPPE_ERR_INVALID;
 	uint16_t cc = (uint16_t)((st->ccount + 1) % MPPE_CCOUNT_SPACE);
 	uint8_t flags = MPPE_HDR_ENCRYPTED;
+	struct mppe_rc4_state fresh, *rc4 = st->stateless ? &fresh : &st->rc4;
 	if (st->stateless || (cc & 0xff) == 0xff || st->flush) {
 		if (change_key(st)) return MPPE_ERR_INVALID;
-		mppe_rc4_setup(&st->rc4, st->session_key, st->keylen);
+		mppe_rc4_setup(rc4, st->session_key, st->keylen);
 		flags |= MPPE_HDR_FLUSHED;
 		if (st->flush && !st->stateless) st->resets++;
 		st->flush = false;
@@ -127,7 +130,8 @@ int mppe_encrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 	st->ccount = cc;
 	out[0] = (uint8_t)(flags | (cc >> 8));
 	out[1] = (uint8_t)cc;
-	mppe_rc4_crypt(&st->rc4, in, out + MPPE_HDR_LEN, len);
+	mppe_rc4_crypt(rc4, in, out + MPPE_HDR_LEN, len);
+	if (rc4 == &fresh) OPENSSL_cleanse(&fresh, sizeof fresh);
 	st->packets++;
 	return (int)(len + MPPE_HDR_LEN);
 }
@@ -178,6 +182,7 @@ int mppe_decrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 		return drop(st, MPPE_ERR_INVALID);
 	}
 
+	struct mppe_rc4_state fresh, *rc4 = st->stateless ? &fresh : &st->rc4;
 	if (st->stateless) {
 		if (!flushed) {
 			diag_err_set(err, 0, "MPPE: stateless mode but the A (flushed) bit is clear");
@@ -197,7 +202,7 @@ int mppe_decrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 			}
 			st->ccount = (uint16_t)((st->ccount + 1) % MPPE_CCOUNT_SPACE);
 		}
-		mppe_rc4_setup(&st->rc4, st->session_key, st->keylen);
+		mppe_rc4_setup(rc4, st->session_key, st->keylen);
 	} else {
 		/* st->ccount is the last packet accepted; in discard, sync was lost after it */
 		unsigned ahead = (unsigned)(cc - st->ccount) % MPPE_CCOUNT_SPACE;
@@ -244,7 +249,7 @@ int mppe_decrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 				diag_err_set(err, 0, "MPPE: key change failed (crypto unavailable)");
 				return drop(st, MPPE_ERR_DISCARD);
 			}
-			mppe_rc4_setup(&st->rc4, st->session_key, st->keylen);
+			mppe_rc4_setup(rc4, st->session_key, st->keylen);
 		}
 	}
 
@@ -252,17 +257,18 @@ int mppe_decrypt(struct mppe_state *st, const uint8_t *in, size_t len, uint8_t *
 	const uint8_t *c = rd_ptr(&r, len - MPPE_HDR_LEN);
 	size_t n = len - MPPE_HDR_LEN, total;
 	uint8_t first;
-	mppe_rc4_crypt(&st->rc4, c, &first, 1);
+	mppe_rc4_crypt(rc4, c, &first, 1);
 	if (first & 1) {
 		out[0] = 0;
 		out[1] = first;
-		mppe_rc4_crypt(&st->rc4, c + 1, out + 2, n - 1);
+		mppe_rc4_crypt(rc4, c + 1, out + 2, n - 1);
 		total = n + 1;
 	} else {
 		out[0] = first;
-		mppe_rc4_crypt(&st->rc4, c + 1, out + 1, n - 1);
+		mppe_rc4_crypt(rc4, c + 1, out + 1, n - 1);
 		total = n;
 	}
+	if (rc4 == &fresh) OPENSSL_cleanse(&fresh, sizeof fresh);
 	if (total < 2 || !valid_proto(out[0], out[1])) {
 		diag_err_set(err, MPPE_HDR_LEN, "MPPE: decrypts to no valid PPP protocol field "
 		             "(wrong key or out of sync)");

@@ -34,7 +34,7 @@
  *     nor the synchronisation.
  *
  * RC4 here is a small in-struct implementation (258 bytes of state, no allocation, no
- * free): OpenSSL's EVP RC4 context is heap-allocated, about 1 KB of key schedule plus
+ * free; a stateless direction keeps none between packets): OpenSSL's EVP RC4 context is heap-allocated, about 1 KB of key schedule plus
  * the context, needs freeing with the session and a re-init call per stateless packet.
  * The key change itself uses the OpenSSL-backed helpers of mschap.h (SHA-1 from the
  * default provider, RC4 from the legacy one). The own RC4 is checked against OpenSSL's
@@ -74,7 +74,6 @@ struct mppe_rc4_state {
 };
 
 struct mppe_state {
-	struct mppe_rc4_state rc4; /* the tables of the current packet / stream */
 	uint8_t start_key[16];   /* RFC 3079 send or receive start key (8 or 16 bytes used) */
 	uint8_t session_key[16]; /* current session key */
 	uint16_t ccount;         /* coherency count of the last packet sent / accepted */
@@ -86,7 +85,18 @@ struct mppe_state {
 	uint32_t packets;        /* packets encrypted / decrypted */
 	uint32_t drops;          /* packets refused by mppe_decrypt */
 	uint32_t resets;         /* send: Reset-Requests honoured; receive: asked for */
+	/* stateful only, last: the tables of the stream. A stateless packet is keyed afresh,
+	 * so its tables live on the stack of the call and a stateless state may be
+	 * allocated without them (mppe_state_size). */
+	struct mppe_rc4_state rc4;
 };
+
+/* Bytes a state needs: the whole struct for stateful mode, the part before the RC4
+ * tables for stateless mode (mppe_init and mppe_clear then touch nothing beyond it). */
+static inline size_t mppe_state_size(bool stateless)
+{
+	return stateless ? offsetof(struct mppe_state, rc4) : sizeof(struct mppe_state);
+}
 
 /* The RFC 3079 start keys of one side from the MS-CHAPv2 master key (GetMasterKey):
  * `send` and `recv` receive 8 bytes for 40/56-bit, 16 for 128-bit. The server's send
@@ -96,9 +106,11 @@ int mppe_start_keys(const uint8_t master_key[16], unsigned bits, bool is_server,
 
 /* Set up one direction: bits 40, 56 or 128; `start_key` holds 8 or 16 bytes to match.
  * The initial session key is GetNewKeyFromSHA(start, start), salted for 40/56-bit.
- * 0, or -1 on bad bits or when the crypto is not available. */
+ * `st` must hold mppe_state_size(stateless) bytes. 0, or -1 on bad bits or when the
+ * crypto is not available. */
 int mppe_init(struct mppe_state *st, const uint8_t start_key[16], unsigned bits, bool stateless);
-/* Forget the keys (the link went down). */
+/* Forget the keys (the link went down): the RC4 tables too when the state was set up
+ * for stateful mode. */
 void mppe_clear(struct mppe_state *st);
 
 /* Encrypt one packet: `in` is the PPP protocol field (2 bytes, not compressed) and the

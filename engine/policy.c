@@ -569,17 +569,7 @@ static void profile_checks(struct ev *e, size_t pi, bool ignore_dialin)
 	/* encryption: what the client negotiates must be allowed by the profile and server */
 	uint32_t enc = pr->enc_mask & sv->enc_mask;
 	if (!(enc >> a->encryption & 1)) {
-		/* which side lacks it decides the client's message (inferred) */
-		int hi = -1, lo = -1;
-		for (int i = 0; i < ENC_N; i++)
-			if (enc >> i & 1) {
-				if (lo < 0) lo = i;
-				hi = i;
-			}
-		int err = 742;
-		if (enc && a->encryption == ENC_NONE) err = 743;
-		else if (enc && (int)a->encryption < lo) err = 741;
-		else if (enc && (int)a->encryption > hi) err = 742;
+		int err = policy_encryption_error(enc, a->encryption);
 		bool first = !e->decided;
 		fail(e, ST_ENCRYPTION, R_ENCRYPTION, P, err);
 		if (first) r->error = err;
@@ -664,6 +654,21 @@ static void traffic_checks(struct ev *e)
 		else rule = -1;
 		step(e, ST_TRAFFIC, by ? V_FAIL : V_PASS, e->r->policy, rule, (int)i | by << 16);
 	}
+}
+
+int policy_encryption_error(uint32_t allowed, enum enc_level level)
+{
+	/* which side lacks it decides the client's message (inferred) */
+	int hi = -1, lo = -1;
+	for (int i = 0; i < ENC_N; i++)
+		if (allowed >> i & 1) {
+			if (lo < 0) lo = i;
+			hi = i;
+		}
+	if (allowed && level == ENC_NONE) return 743;
+	if (allowed && (int)level < lo) return 741;
+	if (allowed && (int)level > hi) return 742;
+	return 742;
 }
 
 int policy_evaluate(const struct config *c, const struct attempt *a, struct policy_result *r,

@@ -98,6 +98,11 @@ struct policy_result {
 
 /* Prepare a result for evaluations against `c` (allocates the trace and scratch once).
  * 0 on success, -1 out of memory. */
+/* The Windows error of an encryption level that `allowed` (enum enc_level bits of the
+ * profile and the server) does not admit: 743 none but encryption required, 741 too
+ * weak, 742 too strong. The policy evaluator and the live session's check of the
+ * negotiated level (engine/ras_session.c) both answer with it. */
+int policy_encryption_error(uint32_t allowed, enum enc_level level);
 int policy_result_init(struct policy_result *r, const struct config *c);
 void policy_result_free(struct policy_result *r);
 

@@ -85,7 +85,9 @@ void ppp_auth_stop(struct ppp_auth *a)
 {
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
-	if (a->state == PPP_AUTH_WAIT || a->state == PPP_AUTH_WAIT_RESULT) a->state = PPP_AUTH_IDLE;
+	if (a->state == PPP_AUTH_WAIT || a->state == PPP_AUTH_WAIT_RESULT ||
+	    a->state == PPP_AUTH_PENDING)
+		a->state = PPP_AUTH_IDLE;
 }
 
 /* ---- sending ------------------------------------------------------------------- */
@@ -248,14 +250,54 @@ static bool prepare_success(struct ppp_auth *a, const char *pw, size_t n)
 	return a->have_auth_resp;
 }
 
-/* Ask the admission callback and act on the verdict. `cred` came from the check. */
+static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
+                     const char *success, uint64_t now);
+
+/* Ask the admission callback and act on the verdict, now or when it is resumed. `cred`
+ * came from the check. */
 static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 {
-	char ut[USER_TEXT_SIZE];
 	if (cred == PPP_CRED_OK && a->method == PPP_AUTH_MSCHAPV2 && !a->have_auth_resp)
 		cred = PPP_CRED_ERROR; /* no Success could prove we know the password */
-	struct ppp_admit v = a->cbs->admit(a->cbs->ctx, a->user, (enum ppp_auth_method)a->method, cred);
-	if (v.accept && cred != PPP_CRED_OK) {
+	struct ppp_admit v;
+	enum ppp_auth_method m = (enum ppp_auth_method)a->method;
+	if (a->cbs->admit_async) {
+		memset(&v, 0, sizeof v);
+		if (a->cbs->admit_async(a->cbs->ctx, a->user, m, cred, &v) == PPP_ADMIT_PENDING) {
+			/* nothing goes to the peer until the verdict, no Challenge retransmission
+			 * either (the peer answered it); the phase timeout still holds */
+			char ut[USER_TEXT_SIZE];
+			a->state = PPP_AUTH_PENDING;
+			a->pending_cred = (uint8_t)cred;
+			a->deadline = PPP_NEVER;
+			logf_(a, PPP_LOG_INFO, "auth pending user=%s method=%s: waiting for the verdict",
+			      shown(a->user, ut, sizeof ut), method_name(a->method));
+			return;
+		}
+	} else {
+		v = a->cbs->admit(a->cbs->ctx, a->user, m, cred);
+	}
+	conclude(a, cred, v, NULL, now);
+}
+
+int ppp_auth_resume(struct ppp_auth *a, const struct ppp_admit *v, const char *success,
+                    uint64_t now)
+{
+	if (a->role != PPP_AUTH_AUTHENTICATOR || a->state != PPP_AUTH_PENDING) return -1;
+	a->state = PPP_AUTH_WAIT;
+	conclude(a, (enum ppp_cred)a->pending_cred, *v, success, now);
+	return 0;
+}
+
+/* Answer the peer with the verdict `v`. */
+static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
+                     const char *success, uint64_t now)
+{
+	char ut[USER_TEXT_SIZE];
+	/* an MS-CHAPv2 verdict that brings the authenticator response: the authentication
+	 * server checked the credentials the server could not */
+	bool proven = success && a->method == PPP_AUTH_MSCHAPV2;
+	if (v.accept && cred != PPP_CRED_OK && !proven) {
 		/* credentials that did not match, or could not be checked, are never a pass */
 		logf_(a, PPP_LOG_INFO, "admission accepted user=%s without matching credentials "
 		      "(%s): refused", shown(a->user, ut, sizeof ut), tok_name(ppp_cred_names, cred));
@@ -278,8 +320,11 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 		resend_reply(a);
 	} else {
 		if (v.accept) {
+			/* S= from an authentication server that proved the password, or ours,
+			 * computed when the credentials were checked */
 			a->reply_code = CHAP_SUCCESS;
-			snprintf(a->reply_msg, sizeof a->reply_msg, "%s M=%s", a->auth_resp,
+			snprintf(a->reply_msg, sizeof a->reply_msg, "%s M=%s",
+			         success ? success : a->auth_resp,
 			         v.message ? v.message : "Access granted");
 			resend_reply(a);
 		}

@@ -48,6 +48,12 @@ struct ppp_admit {
 	const char *message; /* text for the peer (M=...), NULL for a default */
 };
 
+/* What the admit_async callback says: the verdict is in *v now, or it comes later (an
+ * authentication server is asked) through ppp_auth_resume(). While it is pending the
+ * authenticator sends nothing, ignores the peer's retransmissions and stops its
+ * Challenge timer; the phase timeout still runs. */
+enum ppp_admit_rc { PPP_ADMIT_NOW = 0, PPP_ADMIT_PENDING };
+
 /* Windows error numbers the authenticator uses on its own. */
 #define PPP_WINERR_AUTH_FAILURE 691  /* ERROR_AUTHENTICATION_FAILURE */
 #define PPP_WINERR_NO_DIALIN    649  /* ERROR_NO_DIALIN_PERMISSION */
@@ -81,6 +87,9 @@ struct ppp_auth_cbs {
 	int (*password)(void *ctx, const char *user, char *buf, size_t cap);
 	struct ppp_admit (*admit)(void *ctx, const char *user, enum ppp_auth_method method,
 	                          enum ppp_cred cred);
+	/* Authenticator, optional, used instead of admit when set: the verdict now or later. */
+	enum ppp_admit_rc (*admit_async)(void *ctx, const char *user, enum ppp_auth_method method,
+	                                 enum ppp_cred cred, struct ppp_admit *v);
 	/* Authenticator, optional: store a password the peer changed with MS-CHAPv2
 	 * Change-Password (after E=648). 0 accepted; NULL: password changes are not offered. */
 	int (*change_password)(void *ctx, const char *user, const char *new_password);
@@ -93,6 +102,7 @@ enum ppp_auth_state {
 	PPP_AUTH_WAIT,      /* authenticator: Challenge sent / waiting for Auth-Req;
 	                       peer: Auth-Req sent / waiting for a Challenge */
 	PPP_AUTH_WAIT_RESULT, /* peer: Response sent */
+	PPP_AUTH_PENDING,   /* authenticator: credentials received, the verdict is pending */
 	PPP_AUTH_SUCCESS,
 	PPP_AUTH_FAILED,
 };
@@ -127,6 +137,7 @@ struct ppp_auth {
 	bool changed;           /* the password was changed in this phase */
 	bool user_fixed;        /* authenticator: `user` succeeded on this link; a later
 	                           authentication must name the same user */
+	uint8_t pending_cred;   /* enum ppp_cred of the check whose verdict is pending */
 	unsigned win_error;
 	uint64_t deadline;      /* retransmission */
 	uint64_t give_up_at;    /* authenticator: end of the phase */
@@ -151,6 +162,14 @@ uint64_t ppp_auth_tick(struct ppp_auth *a, uint64_t now);
 uint64_t ppp_auth_deadline(const struct ppp_auth *a);
 /* Stop timers (the link went down). */
 void ppp_auth_stop(struct ppp_auth *a);
+/* The verdict of an admission that answered PPP_ADMIT_PENDING: the authenticator answers
+ * the peer as it would have at once. `success`, for an MS-CHAPv2 acceptance: the
+ * authenticator response "S=<40 hex>" when the verdict brings it (an authentication
+ * server proved the password), NULL to compute it from the password. 0, or -1 (nothing
+ * done) when no verdict is pending: the phase ended meanwhile (timeout, link down) or
+ * the verdict was given already. */
+int ppp_auth_resume(struct ppp_auth *a, const struct ppp_admit *v, const char *success,
+                    uint64_t now);
 
 /* The MPPE master key (RFC 3079 GetMasterKey) of an MS-CHAPv2 exchange that succeeded,
  * the same on both sides. 0, or -1 when there is none (other method, not yet succeeded). */

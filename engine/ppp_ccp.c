@@ -177,10 +177,17 @@ static bool mppe_setup(struct ppp_session *s)
 	struct ppp_ccp *c = &s->ccp;
 	unsigned tx_bits = mppe_key_bits(c->peer_bits), rx_bits = mppe_key_bits(c->my_bits);
 	uint8_t mk[16], send[16], recv[16], unused[16];
+	if (tx_bits && rx_bits && s->cbs->mppe_lend &&
+	    !s->cbs->mppe_lend(s->cbs->ctx, c->peer_bits & MPPE_BIT_H, c->my_bits & MPPE_BIT_H))
+		return false;
 	if (!c->tx || !c->rx) return false;
-	bool ok = tx_bits && rx_bits && ppp_auth_mppe_master_key(&s->auth, mk) == 0 &&
-	          mppe_start_keys(mk, tx_bits, s->conf->is_server, send, unused) == 0 &&
-	          mppe_start_keys(mk, rx_bits, s->conf->is_server, unused, recv) == 0 &&
+	bool given = s->cbs->mppe_keys && s->cbs->mppe_keys(s->cbs->ctx, send, recv) == 0;
+	/* given master keys serve every level: the start key is their first 8 or 16 bytes,
+	 * as GetAsymmetricStartKey truncates the same digest */
+	bool ok = tx_bits && rx_bits &&
+	          (given || (ppp_auth_mppe_master_key(&s->auth, mk) == 0 &&
+	                     mppe_start_keys(mk, tx_bits, s->conf->is_server, send, unused) == 0 &&
+	                     mppe_start_keys(mk, rx_bits, s->conf->is_server, unused, recv) == 0)) &&
 	          mppe_init(c->tx, send, tx_bits, c->peer_bits & MPPE_BIT_H) == 0 &&
 	          mppe_init(c->rx, recv, rx_bits, c->my_bits & MPPE_BIT_H) == 0;
 	memset(mk, 0, sizeof mk);

@@ -80,6 +80,13 @@ static struct ppp_admit auth_admit(void *ctx, const char *user, enum ppp_auth_me
 	return v;
 }
 
+static enum ppp_admit_rc auth_admit_async(void *ctx, const char *user, enum ppp_auth_method m,
+                                          enum ppp_cred cred, struct ppp_admit *v)
+{
+	struct ppp_session *s = ctx;
+	return s->cbs->admit_async(s->cbs->ctx, user, m, cred, v);
+}
+
 static void start_ncps(struct ppp_session *s, uint64_t now)
 {
 	/* Up then Open: from Initial that is Closed then Req-Sent; after a renegotiation
@@ -270,6 +277,7 @@ void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf
 	s->auth_cbs.random = auth_random;
 	s->auth_cbs.password = auth_password;
 	s->auth_cbs.admit = auth_admit;
+	s->auth_cbs.admit_async = cbs->admit_async ? auth_admit_async : NULL;
 	s->auth_cbs.done = auth_done;
 	s->auth_cbs.change_password = cbs->change_password ? auth_change_password : NULL;
 	ppp_auth_init(&s->auth, conf->is_server ? PPP_AUTH_AUTHENTICATOR : PPP_AUTH_PEER,
@@ -395,6 +403,16 @@ uint64_t ppp_session_close(struct ppp_session *s, const char *why, unsigned win_
 	s->phase = PPP_PHASE_TERMINATE;
 	ppp_fsm_close(&s->lcp.fsm, now, why);
 	return ppp_session_deadline(s);
+}
+
+int ppp_session_admit_resume(struct ppp_session *s, const struct ppp_admit *v,
+                             const char *success, uint64_t now, uint64_t *deadline)
+{
+	if (s->phase != PPP_PHASE_AUTH && s->phase != PPP_PHASE_NETWORK) return -1;
+	if (ppp_auth_resume(&s->auth, v, success, now) != 0) return -1;
+	after_auth(s, now);
+	if (deadline) *deadline = ppp_session_deadline(s);
+	return 0;
 }
 
 void ppp_session_lower_down(struct ppp_session *s, uint64_t now)

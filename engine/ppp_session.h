@@ -68,6 +68,10 @@ struct ppp_session_cbs {
 	int (*password)(void *ctx, const char *user, char *buf, size_t cap);
 	struct ppp_admit (*admit)(void *ctx, const char *user, enum ppp_auth_method method,
 	                          enum ppp_cred cred);
+	/* Server, optional, used instead of admit when set: the verdict now, or pending until
+	 * ppp_session_admit_resume (ppp_auth.h). */
+	enum ppp_admit_rc (*admit_async)(void *ctx, const char *user, enum ppp_auth_method method,
+	                                 enum ppp_cred cred, struct ppp_admit *v);
 	/* Server, optional: a password changed with MS-CHAPv2 Change-Password (ppp_auth.h). */
 	int (*change_password)(void *ctx, const char *user, const char *new_password);
 	/* Server: an address for the peer (host order), given what it asked for (0 = any);
@@ -76,6 +80,16 @@ struct ppp_session_cbs {
 	void (*addr_free)(void *ctx, uint32_t addr);
 	/* The link is dead: ok false with the Windows error when it never came up or failed. */
 	void (*finished)(void *ctx, unsigned win_error, const char *why);
+	/* Server, optional: the MPPE master send and receive keys (RFC 3079, 16 bytes each)
+	 * when the admission brought them (an authentication server's MS-MPPE-Send-Key and
+	 * MS-MPPE-Recv-Key): 0; -1 to derive them from the MS-CHAPv2 exchange. */
+	int (*mppe_keys)(void *ctx, uint8_t send[16], uint8_t recv[16]);
+	/* Optional: CCP opened with MPPE; lend the two states now (ppp_ccp_set_mppe) with
+	 * room for the modes agreed: mppe_state_size(tx_stateless) and
+	 * mppe_state_size(rx_stateless) bytes (engine/mppe.h). False: none, the link goes
+	 * without MPPE keys. Without this callback the states lent after ppp_session_init
+	 * serve, whole. */
+	bool (*mppe_lend)(void *ctx, bool tx_stateless, bool rx_stateless);
 };
 
 struct ppp_lcp {
@@ -163,6 +177,16 @@ uint64_t ppp_session_close(struct ppp_session *s, const char *why, unsigned win_
                            uint64_t now);
 /* The lower layer went away. */
 void ppp_session_lower_down(struct ppp_session *s, uint64_t now);
+/* The verdict of an admission that answered PPP_ADMIT_PENDING (ppp_auth_resume): the peer gets
+ * its Success or Failure and the link goes on as it would have. -1 when no verdict was
+ * pending (the phase ended meanwhile); else 0 and *deadline the next deadline. */
+int ppp_session_admit_resume(struct ppp_session *s, const struct ppp_admit *v,
+                             const char *success, uint64_t now, uint64_t *deadline);
+/* True while the authenticator waits for a pending verdict. */
+static inline bool ppp_session_admit_pending(const struct ppp_session *s)
+{
+	return s->auth.state == PPP_AUTH_PENDING;
+}
 /* Default configuration (RFC timers and counters, MS-CHAPv2 > CHAP-MD5 > PAP). */
 void ppp_session_conf_default(struct ppp_session_conf *c, bool is_server);
 

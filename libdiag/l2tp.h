@@ -252,6 +252,43 @@ size_t l2tp_avp_hide(const uint8_t *secret, size_t secretlen, const uint8_t *rv,
 int l2tp_challenge_response(uint8_t msg_type, const uint8_t *secret, size_t secretlen,
                             const uint8_t *challenge, size_t clen, uint8_t out[16]);
 
+/* ---- result and error codes (RFC 2661 section 4.4.2) ---------------------------------- */
+/* One set of values for the decoder's names below, the control connection automaton that
+ * sends them (engine/l2tp_ctrl.c) and the capture tracker that reads them. */
+enum l2tp_stop_result {
+	L2TP_STOP_GENERAL = 1,        /* general request to clear the control connection */
+	L2TP_STOP_ERROR = 2,          /* general error, see the error code */
+	L2TP_STOP_EXISTS = 3,         /* control channel already exists */
+	L2TP_STOP_NOT_AUTHORIZED = 4, /* requester not authorized */
+	L2TP_STOP_BAD_VERSION = 5,    /* protocol version not supported */
+	L2TP_STOP_SHUTDOWN = 6,       /* requester is being shut down */
+	L2TP_STOP_FSM = 7,            /* finite state machine error */
+};
+enum l2tp_cdn_result {
+	L2TP_CDN_LOST_CARRIER = 1,
+	L2TP_CDN_ERROR = 2,           /* see the error code */
+	L2TP_CDN_ADMIN = 3,           /* administrative reasons */
+	L2TP_CDN_NO_FACILITIES_TEMP = 4,
+	L2TP_CDN_NO_FACILITIES_PERM = 5,
+	L2TP_CDN_INVALID_DEST = 6,
+	L2TP_CDN_NO_CARRIER = 7,
+	L2TP_CDN_BUSY = 8,
+	L2TP_CDN_NO_DIAL_TONE = 9,
+	L2TP_CDN_TIMEOUT = 10,        /* not established within the time the LAC allows */
+	L2TP_CDN_NO_FRAMING = 11,
+};
+enum l2tp_general_error {
+	L2TP_ERR_NONE = 0,
+	L2TP_ERR_NO_TUNNEL = 1,       /* no control connection yet */
+	L2TP_ERR_BAD_LENGTH = 2,
+	L2TP_ERR_BAD_VALUE = 3,       /* field out of range / reserved field non-zero */
+	L2TP_ERR_NO_RESOURCE = 4,     /* insufficient resources */
+	L2TP_ERR_BAD_SESSION = 5,     /* invalid session ID */
+	L2TP_ERR_VENDOR = 6,
+	L2TP_ERR_TRY_ANOTHER = 7,
+	L2TP_ERR_UNKNOWN_M_AVP = 8,   /* unknown AVP with the M bit */
+};
+
 /* ---- names ------------------------------------------------------------------------- */
 extern const struct tok l2tp_msg_types[];      /* "SCCRQ", ... */
 extern const struct tok l2tp_msg_long_names[]; /* "Start-Control-Connection-Request", ... */

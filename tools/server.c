@@ -1,4 +1,5 @@
-/* `vnet serve`: the event loop, tunnels, sessions, admission and data path (server.h). */
+/* `vnet serve`: the event loop and its listeners, L2TP tunnels and the calls that carry the
+ * sessions (server.h). */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -31,7 +32,7 @@ uint64_t srv_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-const char *srv_peer_text(const struct stun *t, char *buf, size_t n)
+const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -57,8 +58,8 @@ static void peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)p)->sin6_addr, buf, (socklen_t)n);
 }
 
-void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
-             const struct ssess *ss, const char *fmt, ...)
+void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_l2tp_tunnel *t,
+             const struct ras_session *rs, const char *fmt, ...)
 {
 	if (s->quiet || (debug_only && !(s->debug >> cat & 1))) return;
 	struct timespec ts;
@@ -68,9 +69,9 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun
 	char when[40];
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 	char ids[64] = "";
-	if (ss && ss->tun)
-		snprintf(ids, sizeof ids, " t=%u/%u s=%u/%u", ss->tun->t.local_tid, ss->tun->t.peer_tid,
-		         ss->lsid, ss->psid);
+	unsigned id[4];
+	if (rs && rs->ops->ids && rs->ops->ids(rs, id))
+		snprintf(ids, sizeof ids, " t=%u/%u s=%u/%u", id[0], id[1], id[2], id[3]);
 	else if (t)
 		snprintf(ids, sizeof ids, " t=%u/%u", t->t.local_tid, t->t.peer_tid);
 	char msg[PPP_LOG_LINE_MAX + 512];
@@ -121,149 +122,295 @@ static void rnd(void *ctx, uint8_t *buf, size_t n)
 }
 
 /* ---- timers ----------------------------------------------------------------------- */
-static void arm(struct event *ev, uint64_t *armed, uint64_t deadline)
+/* A binary min-heap of deadlines under one libevent timer. Every object with a timer
+ * reserves its place when it is created (timer_reserve), so arming never fails. */
+static void heap_put(struct srv *s, uint32_t i, struct srv_timer *tm)
 {
-	if (deadline == *armed) return;
-	*armed = deadline;
-	if (deadline == L2TP_NEVER || deadline == PPP_NEVER) {
-		evtimer_del(ev);
+	s->heap[i] = tm;
+	tm->slot = i;
+}
+
+static void heap_up(struct srv *s, uint32_t i)
+{
+	struct srv_timer *tm = s->heap[i];
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (s->heap[p]->at <= tm->at) break;
+		heap_put(s, i, s->heap[p]);
+		i = p;
+	}
+	heap_put(s, i, tm);
+}
+
+static void heap_down(struct srv *s, uint32_t i)
+{
+	struct srv_timer *tm = s->heap[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= s->nheap) break;
+		if (c + 1 < s->nheap && s->heap[c + 1]->at < s->heap[c]->at) c++;
+		if (s->heap[c]->at >= tm->at) break;
+		heap_put(s, i, s->heap[c]);
+		i = c;
+	}
+	heap_put(s, i, tm);
+}
+
+static void heap_remove(struct srv *s, struct srv_timer *tm)
+{
+	uint32_t i = tm->slot;
+	struct srv_timer *last = s->heap[--s->nheap];
+	if (i < s->nheap) {
+		heap_put(s, i, last);
+		heap_down(s, i);
+		heap_up(s, last->slot);
+	}
+	tm->at = L2TP_NEVER;
+}
+
+/* Room in the heap for one more object with a timer: 0, or -1 out of memory. */
+static int timer_reserve(struct srv *s)
+{
+	if (s->ntimers + 1 > s->heap_cap) {
+		uint32_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
+		struct srv_timer **h = realloc(s->heap, cap * sizeof *h);
+		if (!h) return -1;
+		s->heap = h;
+		s->heap_cap = cap;
+	}
+	s->ntimers++;
+	return 0;
+}
+
+static void timer_init(struct srv_timer *tm, enum srv_timer_kind kind)
+{
+	tm->at = L2TP_NEVER;
+	tm->kind = (uint8_t)kind;
+}
+
+/* The libevent timer follows the earliest deadline. */
+static void timer_rearm(struct srv *s)
+{
+	uint64_t top = s->nheap ? s->heap[0]->at : L2TP_NEVER;
+	if (top == s->timer_at) return;
+	s->timer_at = top;
+	if (top == L2TP_NEVER) {
+		evtimer_del(s->ev_timer);
 		return;
 	}
 	uint64_t now = srv_now_ms();
-	uint64_t d = deadline > now ? deadline - now : 0;
+	uint64_t d = top > now ? top - now : 0;
 	struct timeval tv = {(time_t)(d / 1000), (suseconds_t)(d % 1000) * 1000};
-	evtimer_add(ev, &tv);
+	evtimer_add(s->ev_timer, &tv);
+}
+
+static void timer_set(struct srv *s, struct srv_timer *tm, uint64_t at)
+{
+	if (at == tm->at) return;
+	if (at == L2TP_NEVER) {
+		heap_remove(s, tm);
+	} else if (tm->at == L2TP_NEVER) {
+		tm->at = at;
+		heap_put(s, s->nheap++, tm);
+		heap_up(s, tm->slot);
+	} else {
+		uint64_t old = tm->at;
+		tm->at = at;
+		if (at < old) heap_up(s, tm->slot);
+		else heap_down(s, tm->slot);
+	}
+	timer_rearm(s);
 }
 
 static void reap(struct srv *s);
-static void tunnel_check(struct stun *t);
+static void l2tp_tunnel_check(struct srv_l2tp_tunnel *t);
 static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
+static void l2tp_tunnel_fire(struct srv_l2tp_tunnel *t, uint64_t now);
+static void l2tp_call_fire(struct srv_l2tp_call *c, uint64_t now);
+
+/* The earliest deadlines are due: fire each object once in this round (one that set
+ * itself again at once runs in the next round, after the sockets had their turn). */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct srv *s = arg;
+	s->timer_at = L2TP_NEVER;
+	uint64_t now = srv_now_ms();
+	uint16_t round = ++s->timer_round;
+	for (uint32_t n = 0; n <= s->ntimers && s->nheap; n++) {
+		struct srv_timer *tm = s->heap[0];
+		if (tm->at > now || tm->round == round) break;
+		tm->round = round;
+		heap_remove(s, tm);
+		if (tm->kind == SRV_TIMER_TUNNEL)
+			l2tp_tunnel_fire((struct srv_l2tp_tunnel *)(void *)((uint8_t *)tm -
+			                 offsetof(struct srv_l2tp_tunnel, timer)), now);
+		else
+			l2tp_call_fire((struct srv_l2tp_call *)(void *)((uint8_t *)tm -
+			               offsetof(struct srv_l2tp_call, timer)), now);
+		reap(s);
+	}
+	timer_rearm(s);
+}
 
 /* A tunnel gets this long from its SCCRQ to its SCCCN, however patient the retransmission
  * settings (serve.l2tp) are and even when the peer acknowledges the SCCRP and says no more. */
 #define SRV_SETUP_MS 30000
 
-static void tunnel_arm(struct stun *t)
+static void l2tp_tunnel_arm(struct srv_l2tp_tunnel *t)
 {
 	uint64_t d = l2tp_ctrl_deadline(&t->t);
 	if (t->t.state == L2TP_TUN_WAIT_CTL_CONN && t->created_ms + SRV_SETUP_MS < d)
 		d = t->created_ms + SRV_SETUP_MS;
-	arm(t->timer, &t->armed, d);
+	timer_set(t->srv, &t->timer, d);
 }
 
-static void sess_arm(struct ssess *ss);
+static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline);
 
-/* ---- sessions ---------------------------------------------------------------------- */
-static struct ssess *sess_by_sid(struct stun *t, uint16_t lsid)
+/* ---- sessions: each carried by an L2TP call (engine/ras_session.h) ------------------- */
+static struct srv_l2tp_call *l2tp_call_of(const struct ras_session *rs)
+{
+	return (struct srv_l2tp_call *)(void *)rs;
+}
+
+static struct srv_l2tp_call *l2tp_call_by_sid(struct srv_l2tp_tunnel *t, uint16_t lsid)
 {
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-		if (t->sess[i] && t->sess[i]->lsid == lsid) return t->sess[i];
+		if (t->calls[i] && t->calls[i]->lsid == lsid) return t->calls[i];
 	return NULL;
 }
 
-static uint64_t sess_deadline(const struct ssess *ss)
+static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline)
 {
-	uint64_t d = ppp_session_deadline(&ss->ppp);
-	if (ss->up && ss->idle_timeout) {
-		uint64_t idle = ss->last_rx_ms + (uint64_t)ss->idle_timeout * 60000;
-		if (idle < d) d = idle;
-	}
-	if (ss->up && ss->session_timeout) {
-		uint64_t end = ss->up_ms + (uint64_t)ss->session_timeout * 60000;
-		if (end < d) d = end;
-	}
-	return d;
+	if (ras_session_dead(&c->rs)) return;
+	timer_set(c->rs.env->ctx, &c->timer, deadline);
 }
 
-static void sess_arm(struct ssess *ss)
+static void l2tp_call_free(struct srv *s, struct srv_l2tp_call *c)
 {
-	if (ss->dead) return;
-	arm(ss->timer, &ss->armed, sess_deadline(ss));
+	ras_session_free(&c->rs);
+	s->ntimers--;
+	free(c);
 }
 
-static void sess_release(struct srv *s, struct ssess *ss)
+/* The lower layer of a session: the L2TP call. */
+static int l2tp_call_send(struct ras_session *rs, const uint8_t *frame, size_t len)
 {
-	if (ss->addr && ss->addr_from_pool) addr_pool_release(&s->pool, ss->addr);
-	ss->addr = 0;
+	struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return -1;
+	return l2tp_ctrl_send_data(&c->tunnel->t, c->lsid, frame, len);
 }
 
-/* The end of a session: accounting, counters; the memory goes after the callback. */
-static void sess_end(struct ssess *ss, const char *cause)
+static void l2tp_call_close(struct ras_session *rs, unsigned win_error, uint64_t now)
 {
-	struct srv *s = ss->srv;
-	if (ss->dead) return;
-	ss->dead = true;
-	if (!ss->cause[0]) snprintf(ss->cause, sizeof ss->cause, "%s", cause);
-	if (ss->acct_started) srv_acct_stop(s, ss);
-	if (ss->up) {
-		s->st.sessions_closed++;
-		char ut[SRV_USER_TEXT];
-		srv_log(s, SC_MAIN, false, NULL, ss,
-		        "session %u down cause=%s user=%s rx_bytes=%llu tx_bytes=%llu rx_packets=%llu "
-		        "tx_packets=%llu duration=%llus",
-		        ss->id, ss->cause, srv_user_text(ss->ppp.user, ut, sizeof ut),
-		        (unsigned long long)ss->rx_bytes,
-		        (unsigned long long)ss->tx_bytes, (unsigned long long)ss->rx_pkts,
-		        (unsigned long long)ss->tx_pkts,
-		        (unsigned long long)((srv_now_ms() - ss->up_ms) / 1000));
-	} else {
-		srv_log(s, SC_MAIN, false, NULL, ss, "session %u ended before it came up: %s", ss->id,
-		        ss->cause);
-	}
-	if (ss->up) srv_tun_session_down(s, ss); /* server_tun.c */
-	sess_release(s, ss);
-	evtimer_del(ss->timer);
-	if (ss->tun)
-		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-			if (ss->tun->sess[i] == ss) ss->tun->sess[i] = NULL;
-	s->sessions[ss->id % s->sess_cap] = NULL;
-	s->nsessions--;
-	ss->tun = NULL;
-	ss->next_dead = s->dead_sessions;
-	s->dead_sessions = ss;
+	(void)win_error;
+	struct srv_l2tp_call *c = l2tp_call_of(rs);
+	struct srv_l2tp_tunnel *t = c->tunnel;
+	if (!t) return;
+	char msg[64];
+	ras_session_cause_text(rs, msg, sizeof msg);
+	l2tp_ctrl_call_close(&t->t, c->lsid, L2TP_CDN_ADMIN, 0, msg, now);
+	/* call_close reaches call_down, which ends the session */
+	l2tp_tunnel_arm(t);
 }
 
-static void sess_free(struct ssess *ss)
+static const char *l2tp_call_peer_text(const struct ras_session *rs, char *buf, size_t n)
 {
-	event_free(ss->timer);
-	if (ss->mppe) {
-		mppe_clear(&ss->mppe[0]);
-		mppe_clear(&ss->mppe[1]);
-		free(ss->mppe);
-	}
-	free(ss);
+	const struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return NULL;
+	return srv_peer_text(c->tunnel, buf, n);
 }
 
-/* PPP callbacks */
-static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
+static const char *l2tp_call_peer_ip(const struct ras_session *rs, char *buf, size_t n)
 {
-	struct ssess *ss = ctx;
-	if (!ss->tun || ss->dead) return;
-	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, len) == 0) {
-		ss->tx_bytes += len;
-		ss->tx_pkts++;
-	}
+	const struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return NULL;
+	peer_ip(&c->tunnel->peer, buf, n);
+	return buf;
 }
 
-static const enum srv_cat ppp_cat[] = {
-	[PPP_LOG_TRACE] = SC_PPP, [PPP_LOG_INFO] = SC_PPP, [PPP_LOG_LCP_UP] = SC_PPP,
-	[PPP_LOG_AUTH_OK] = SC_AUTH, [PPP_LOG_AUTH_FAIL] = SC_AUTH, [PPP_LOG_NCP_UP] = SC_IPCP,
-	[PPP_LOG_NCP_FAIL] = SC_IPCP, [PPP_LOG_LINK_DOWN] = SC_PPP,
+static bool l2tp_call_ids(const struct ras_session *rs, unsigned ids[4])
+{
+	const struct srv_l2tp_call *c = l2tp_call_of(rs);
+	if (!c->tunnel) return false;
+	ids[0] = c->tunnel->t.local_tid;
+	ids[1] = c->tunnel->t.peer_tid;
+	ids[2] = c->lsid;
+	ids[3] = c->psid;
+	return true;
+}
+
+static void l2tp_call_cause(const struct ras_session *rs, unsigned a, unsigned b, char *buf,
+                            size_t n)
+{
+	(void)rs;
+	snprintf(buf, n, "l2tp-cdn-%u-%u", a, b);
+}
+
+static bool l2tp_tunnel_port_acquire(void *ctx);
+static void l2tp_tunnel_port_release(void *ctx);
+
+static const struct ras_lower_ops l2tp_call_ops = {
+	.tunnel = TUN_L2TP,
+	.send = l2tp_call_send,
+	.close = l2tp_call_close,
+	.peer_text = l2tp_call_peer_text,
+	.peer_ip = l2tp_call_peer_ip,
+	.ids = l2tp_call_ids,
+	.cause_text = l2tp_call_cause,
+	.port_acquire = l2tp_tunnel_port_acquire,
+	.port_release = l2tp_tunnel_port_release,
 };
 
-static void ppp_event_cb(void *ctx, enum ppp_log kind, const char *text)
+/* ---- what the sessions share (struct ras_env) --------------------------------------- */
+static const enum srv_cat ras_cat[RAS_LOG_N] = {
+	[RAS_LOG_MAIN] = SC_MAIN, [RAS_LOG_PPP] = SC_PPP, [RAS_LOG_AUTH] = SC_AUTH,
+	[RAS_LOG_POLICY] = SC_POLICY, [RAS_LOG_IPCP] = SC_IPCP, [RAS_LOG_DATA] = SC_DATA,
+};
+
+static void env_log(void *ctx, const struct ras_session *rs, enum ras_log cat, bool debug_only,
+                    const char *text)
 {
-	struct ssess *ss = ctx;
-	bool dbg = kind == PPP_LOG_TRACE || kind == PPP_LOG_INFO || kind == PPP_LOG_LCP_UP;
-	srv_log(ss->srv, ppp_cat[kind], dbg, NULL, ss, "%s", text);
-	if (kind == PPP_LOG_AUTH_FAIL) ss->srv->st.auth_failures++;
+	srv_log(ctx, ras_cat[cat], debug_only, NULL, rs, "%s", text);
 }
 
-/* -1 unknown user, -2 no password to check against (ppp_auth.h): either is a rejection. */
-static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
+static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 {
-	struct ssess *ss = ctx;
-	const struct user *u = config_find_user(ss->srv->cfg, user);
+	struct srv *s = ctx;
+	struct srv_l2tp_call *c = l2tp_call_of(rs);
+	switch (ev) {
+	case RAS_EV_UP:
+		srv_acct_start(s, rs);
+		srv_tundev_session_up(s, rs); /* server_tundev.c */
+		break;
+	case RAS_EV_DOWN:
+		srv_acct_stop(s, rs);
+		srv_tundev_session_down(s, rs); /* server_tundev.c */
+		break;
+	case RAS_EV_DEAD:
+		/* out of the tables; the memory goes after the callback */
+		timer_set(s, &c->timer, L2TP_NEVER);
+		if (c->tunnel)
+			for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
+				if (c->tunnel->calls[i] == c) c->tunnel->calls[i] = NULL;
+		s->sessions[rs->id % s->sess_cap] = NULL;
+		s->nsessions--;
+		c->tunnel = NULL;
+		c->next_dead = s->dead_calls;
+		s->dead_calls = c;
+		break;
+	}
+}
+
+static void env_random(void *ctx, uint8_t *buf, size_t n) { rnd(ctx, buf, n); }
+
+/* -1 unknown user, -2 no password to check against (ppp_auth.h): either is a rejection. */
+static int env_password(void *ctx, struct ras_session *rs, const char *user, char *buf, size_t cap)
+{
+	(void)rs;
+	struct srv *s = ctx;
+	const struct user *u = config_find_user(s->cfg, user);
 	if (!u) return -1;
 	if (!u->password) return -2;
 	size_t n = strlen(u->password);
@@ -274,10 +421,11 @@ static int ppp_password_cb(void *ctx, const char *user, char *buf, size_t cap)
 
 /* MS-CHAPv2 Change-Password after E=648: the new password replaces the old one and the
  * expiry is cleared, in this server's memory (the configuration file is not rewritten). */
-static int ppp_change_password_cb(void *ctx, const char *user, const char *new_password)
+static int env_change_password(void *ctx, struct ras_session *rs, const char *user,
+                               const char *new_password)
 {
-	struct ssess *ss = ctx;
-	struct user *u = (struct user *)config_find_user(ss->srv->cfg, user);
+	struct srv *s = ctx;
+	struct user *u = (struct user *)config_find_user(s->cfg, user);
 	if (!u) return -1;
 	char *np = strdup(new_password);
 	if (!np) return -1;
@@ -288,529 +436,94 @@ static int ppp_change_password_cb(void *ctx, const char *user, const char *new_p
 	u->password = np;
 	u->password_expired = false;
 	char ut[SRV_USER_TEXT];
-	srv_log(ss->srv, SC_AUTH, false, NULL, ss,
+	srv_log(s, SC_AUTH, false, NULL, rs,
 	        "session %u: user %s changed the expired password (kept until the server stops)",
-	        ss->id, srv_user_text(user, ut, sizeof ut));
+	        rs->id, srv_user_text(user, ut, sizeof ut));
 	return 0;
 }
 
-static enum auth_method cfg_method(enum ppp_auth_method m)
+static bool env_forward(void *ctx, struct ras_session *rs, const uint8_t *ip, size_t len)
 {
-	switch (m) {
-	case PPP_AUTH_PAP: return AUTH_PAP;
-	case PPP_AUTH_CHAP_MD5: return AUTH_CHAP;
-	case PPP_AUTH_MSCHAPV2: return AUTH_MSCHAPV2;
-	default: return AUTH_NONE;
-	}
+	return srv_tundev_forward(ctx, rs, ip, len); /* server_tundev.c */
 }
 
-/* The strongest encryption level this server will negotiate with the client. */
-static enum enc_level link_encryption(const struct srv *s)
-{
-	uint32_t m = s->ppp_conf.mppe_levels;
-	return m & MPPE_BIT_S ? ENC_STRONGEST : m & MPPE_BIT_M ? ENC_STRONG
-	       : m & MPPE_BIT_L ? ENC_BASIC : ENC_NONE;
-}
+static bool env_throttle(void *ctx) { return throttle(ctx); }
 
-static enum enc_level mppe_bits_level(uint32_t b)
-{
-	return b & MPPE_BIT_S ? ENC_STRONGEST : b & MPPE_BIT_M ? ENC_STRONG
-	       : b & MPPE_BIT_L ? ENC_BASIC : ENC_NONE;
-}
-
-static struct ppp_admit ppp_admit_cb(void *ctx, const char *user, enum ppp_auth_method method,
-                                     enum ppp_cred cred)
-{
-	struct ssess *ss = ctx;
-	struct srv *s = ss->srv;
-	struct ppp_admit v = {false, PPP_WINERR_AUTH_FAILURE, NULL};
-	ss->method = (uint8_t)method;
-	char client[INET6_ADDRSTRLEN] = "";
-	if (ss->tun) peer_ip(&ss->tun->peer, client, sizeof client);
-	struct admit_req q = {
-		.user = user,
-		.method = cfg_method(method),
-		.cred = cred == PPP_CRED_OK ? ADMIT_CRED_OK
-		        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER
-		        : cred == PPP_CRED_BAD ? ADMIT_CRED_BAD : ADMIT_CRED_ERROR,
-		.tunnel = TUN_L2TP,
-		.encryption = link_encryption(s),
-		.any_encryption = true,
-		.client_ip = client,
-		.server_ip = s->local_ip,
-		.now = time(NULL),
-		.ports_in_use = s->l2tp_ports_used > 0 ? s->l2tp_ports_used - 1 : 0,
-		.addresses_in_use = (int)addr_pool_clients(&s->pool),
-	};
-	struct attempt a;
-	struct admit_out o;
-	char ut[SRV_USER_TEXT];
-	srv_user_text(user, ut, sizeof ut);
-	int rc = admit_decide(s->cfg, &q, &a, &s->pres, &o);
-	char why[600];
-	admit_summary(s->cfg, &a, &s->pres, why, sizeof why);
-	/* the trace: every step with -d policy; the failed ones of a rejection always */
-	for (size_t i = 0; i < s->pres.nsteps; i++) {
-		const struct policy_step *step = &s->pres.steps[i];
-		bool show = (s->debug >> SC_POLICY & 1) || (rc != 0 && step->verdict == V_FAIL);
-		if (!show) continue;
-		struct step_text st;
-		policy_step_text(s->cfg, &a, step, &st);
-		/* what the attempt had may be the client's own text (its user name) */
-		char got[TEXT_PRINTABLE_SIZE(sizeof st.actual)];
-		text_printable_str(st.actual[0] ? st.actual : "-", got, sizeof got);
-		srv_log(s, SC_POLICY, false, NULL, ss, "trace: %s%s%s%s %s: %s (expected %s, got %s)%s%s",
-		        step->policy >= 0 ? "policy \"" : "",
-		        step->policy >= 0 ? s->cfg->policies[step->policy].name : "",
-		        step->policy >= 0 ? "\" " : "", st.check,
-		        policy_verdict_name((enum verdict)step->verdict), st.note,
-		        st.expected[0] ? st.expected : "-", got,
-		        st.where[0] ? " at " : "", st.where);
-	}
-	const char *pname = o.policy >= 0 ? s->cfg->policies[o.policy].name : "(none)";
-	if (rc == 0) {
-		uint32_t addr = o.address;
-		if (o.address_from_pool) addr = addr_pool_take(&s->pool, 0);
-		else if (addr && addr_pool_contains(&s->pool, addr) && !addr_pool_take(&s->pool, addr))
-			addr = 0; /* a static or requested address another session holds */
-		if (!addr && (o.address_from_pool || o.address)) {
-			srv_log(s, SC_POLICY, false, NULL, ss,
-			        "session %u rejected user=%s error=720 reason=address-unavailable "
-			        "policy=\"%s\": the granted address is in use", ss->id, ut, pname);
-			s->st.sessions_rejected++;
-			v.win_error = 720;
-			v.message = "no address is available for the connection";
-			attempt_free(&a);
-			return v;
-		}
-		ss->addr = addr;
-		ss->addr_from_pool = o.address_from_pool || (addr && addr_pool_contains(&s->pool, addr));
-		ss->policy = o.policy;
-		ss->idle_timeout = o.idle_timeout;
-		ss->session_timeout = o.session_timeout;
-		ss->enc_allowed = o.enc_allowed;
-		ss->admitted = true;
-		char ab[20];
-		srv_log(s, SC_POLICY, false, NULL, ss,
-		        "session %u admitted user=%s method=%s policy=\"%s\" addr=%s idle=%dmin "
-		        "session=%dmin", ss->id, ut, srv_tok(ppp_auth_method_names, method),
-		        pname, ipv4_str(addr, ab, sizeof ab), o.idle_timeout, o.session_timeout);
-		v.accept = true;
-		v.win_error = 0;
-	} else {
-		s->st.sessions_rejected++;
-		v.win_error = (unsigned)o.error;
-		v.message = policy_reasons[o.reason].text;
-		if (method != PPP_AUTH_MSCHAPV2) {
-			/* PAP and CHAP-MD5 have only the text: it carries the error number too
-			 * (ppp_auth copies it at once, so one buffer serves every session) */
-			snprintf(s->reply_text, sizeof s->reply_text, "E=%d %s", o.error, v.message);
-			v.message = s->reply_text;
-		}
-		ss->win_error = v.win_error;
-		snprintf(ss->cause, sizeof ss->cause, "rejected-%d", o.error);
-		srv_log(s, SC_POLICY, false, NULL, ss,
-		        "session %u rejected user=%s method=%s error=%d reason=%s policy=\"%s\": %s",
-		        ss->id, ut, srv_tok(ppp_auth_method_names, method), o.error,
-		        policy_reasons[o.reason].code, pname, why);
-	}
-	attempt_free(&a);
-	return v;
-}
-
-static uint32_t ppp_addr_alloc_cb(void *ctx, uint32_t requested)
-{
-	struct ssess *ss = ctx;
-	(void)requested;
-	return ss->addr;
-}
-
-static void ppp_addr_free_cb(void *ctx, uint32_t addr)
+static time_t env_wall(void *ctx)
 {
 	(void)ctx;
-	(void)addr; /* the lease lasts as long as the session */
+	return time(NULL);
 }
 
-static void ppp_finished_cb(void *ctx, unsigned win_error, const char *why)
+static int env_ports_in_use(void *ctx, enum tunnel_type t)
 {
-	struct ssess *ss = ctx;
-	if (ss->dead) return;
-	if (win_error && !ss->win_error) ss->win_error = win_error;
-	if (!ss->cause[0]) {
-		if (win_error) snprintf(ss->cause, sizeof ss->cause, "error-%u", win_error);
-		else snprintf(ss->cause, sizeof ss->cause, "ppp-terminated");
-	}
-	if (win_error)
-		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s (Windows error %u)",
-		        why ? why : "", win_error);
-	else
-		srv_log(ss->srv, SC_PPP, false, NULL, ss, "link finished: %s", why ? why : "");
-	struct stun *t = ss->tun;
-	uint16_t result = L2TP_CDN_ADMIN;
-	if (t) {
-		char msg[64];
-		snprintf(msg, sizeof msg, "%s", ss->cause);
-		l2tp_ctrl_call_close(&t->t, ss->lsid, result, 0, msg, srv_now_ms());
-		/* call_close reaches call_down, which ends the session */
-		tunnel_arm(t);
-	}
-	sess_end(ss, ss->cause);
+	struct srv *s = ctx;
+	return t == TUN_L2TP ? s->l2tp_ports_used : 0;
 }
 
-/* ---- data path ------------------------------------------------------------------------- */
+static const struct ras_env_cbs env_cbs = {
+	.log = env_log, .event = env_event, .random = env_random, .password = env_password,
+	.change_password = env_change_password, .forward = env_forward,
+	.throttle = env_throttle, .wall = env_wall, .ports_in_use = env_ports_in_use,
+};
 
-/* The buffers of the data path are sized from the largest MRU the configuration accepts
- * (SERVE_MRU_MAX, which is also the TUN's largest MTU): a frame to a client is the packet
- * and 4 bytes of PPP header (address, control, protocol), with MPPE 4 more (its header and
- * the encrypted protocol field). */
-#define SRV_FRAME_MAX (SERVE_MRU_MAX + 8)
-/* The largest datagram read whole: an L2TP data header (16 bytes without offset padding)
- * and a frame of the largest MRU, with room for a peer that pads or exceeds the MRU. */
-#define SRV_DGRAM_MAX 4096
-_Static_assert(SRV_FRAME_MAX + 16 <= L2TP_CTRL_DATA_MAX, "a frame fits an L2TP data message");
-_Static_assert(SRV_FRAME_MAX + 16 <= SRV_DGRAM_MAX, "a frame of the largest MRU is read whole");
-
-/* A datagram, frame or packet too big for those buffers: counted and logged, never
- * dropped in silence. */
-static void drop_oversized(struct srv *s, const struct ssess *ss, const char *what, size_t len,
-                           size_t max)
+static void l2tp_call_fire(struct srv_l2tp_call *c, uint64_t now)
 {
-	s->st.oversized++;
-	if (throttle(s))
-		srv_log(s, SC_DATA, false, NULL, ss, "%s of %zu bytes dropped: the server takes at most %zu "
-		        "(serve.ppp.mru is at most %d)", what, len, max, SERVE_MRU_MAX);
+	l2tp_call_arm(c, ras_session_tick(&c->rs, now));
 }
 
-/* The granted profile's filters, NULL before admission. */
-static const struct profile *sess_profile(const struct ssess *ss)
+void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause)
 {
-	return ss->policy >= 0 ? &ss->srv->cfg->policies[ss->policy].profile : NULL;
+	(void)s;
+	l2tp_call_arm(l2tp_call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
 }
 
-static void filter_drop(struct ssess *ss, const uint8_t *ip, bool inbound)
-{
-	struct srv *s = ss->srv;
-	s->st.filtered++;
-	if (!throttle(s)) return;
-	char a[20], b[20];
-	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
-	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
-	srv_log(s, SC_DATA, false, NULL, ss, "%s filter of policy \"%s\" dropped a packet %s -> %s proto %u",
-	        inbound ? "input" : "output", s->cfg->policies[ss->policy].name,
-	        ipv4_str(src, a, sizeof a), ipv4_str(dst, b, sizeof b), ip[9]);
-}
-
-/* An IPv4 packet to the client, through the profile's output filters. */
-void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len)
-{
-	uint8_t frame[SRV_FRAME_MAX];
-	if (!ss->tun) return;
-	if (len > SERVE_MRU_MAX) {
-		drop_oversized(ss->srv, ss, "packet to the client", len, SERVE_MRU_MAX);
-		return;
-	}
-	const struct profile *pr = sess_profile(ss);
-	if (pr && !ipfilter_pass(&pr->fout, ip, len, false)) {
-		filter_drop(ss, ip, false);
-		return;
-	}
-	frame[0] = 0xff;
-	frame[1] = 0x03;
-	size_t flen;
-	if (ss->ppp.ccp.mppe_on) {
-		/* MPPE: the protocol field and the packet, encrypted, in a compressed datagram */
-		uint8_t inner[SERVE_MRU_MAX + 2];
-		inner[0] = 0x00;
-		inner[1] = 0x21;
-		memcpy(inner + 2, ip, len);
-		frame[2] = 0x00;
-		frame[3] = 0xfd;
-		int n = mppe_encrypt(ss->ppp.ccp.tx, inner, len + 2, frame + 4, sizeof frame - 4);
-		if (n < 0) {
-			ss->srv->st.mppe_errors++;
-			return;
-		}
-		flen = 4 + (size_t)n;
-	} else {
-		if (!ss->enc_checked && !(ss->enc_allowed >> ENC_NONE & 1)) {
-			ss->srv->st.clear_dropped++; /* encryption required and not up yet */
-			return;
-		}
-		frame[2] = 0x00;
-		frame[3] = 0x21;
-		memcpy(frame + 4, ip, len);
-		flen = len + 4;
-	}
-	if (l2tp_ctrl_send_data(&ss->tun->t, ss->lsid, frame, flen) == 0) {
-		ss->tx_bytes += len;
-		ss->tx_pkts++;
-	}
-}
-
-/* An IPv4 packet from the client. */
-static void data_ip(struct ssess *ss, const uint8_t *ip, size_t len)
-{
-	struct srv *s = ss->srv;
-	ss->rx_bytes += len;
-	ss->rx_pkts++;
-	ss->last_rx_ms = srv_now_ms();
-	if (len < 20 || ip[0] >> 4 != 4) {
-		s->st.data_dropped++;
-		return;
-	}
-	size_t ihl = (size_t)(ip[0] & 15) * 4;
-	size_t tot = (size_t)ip[2] << 8 | ip[3];
-	if (ihl < 20 || tot < ihl || tot > len) {
-		s->st.data_dropped++;
-		return;
-	}
-	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
-	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
-	if (src != ss->addr) {
-		/* spoofed source: not the address this link was given */
-		s->st.data_dropped++;
-		if (throttle(s)) {
-			char a[20], b[20];
-			srv_log(s, SC_DATA, false, NULL, ss, "dropped a packet from %s: the link's address is %s",
-			        ipv4_str(src, a, sizeof a), ipv4_str(ss->addr, b, sizeof b));
-		}
-		return;
-	}
-	const struct profile *pr = sess_profile(ss);
-	if (pr && !ipfilter_pass(&pr->fin, ip, tot, true)) {
-		filter_drop(ss, ip, true);
-		return;
-	}
-	if (dst == s->local_addr && ip[9] == 1 && tot >= ihl + 8 && ip[ihl] == 8 &&
-	    (ip[6] & 0x3f) == 0 && ip[7] == 0) {
-		/* ICMP echo request to the server's own address: answer it */
-		uint8_t r[SERVE_MRU_MAX];
-		if (tot > sizeof r) {
-			drop_oversized(s, ss, "ICMP echo request", tot, sizeof r);
-			return;
-		}
-		memcpy(r, ip, tot);
-		memcpy(r + 12, ip + 16, 4);
-		memcpy(r + 16, ip + 12, 4);
-		r[8] = 64;
-		r[10] = r[11] = 0;
-		uint16_t c = inet_cksum(r, ihl, 0);
-		r[10] = (uint8_t)(c >> 8);
-		r[11] = (uint8_t)c;
-		r[ihl] = 0; /* echo reply */
-		r[ihl + 2] = r[ihl + 3] = 0;
-		c = inet_cksum(r + ihl, tot - ihl, 0);
-		r[ihl + 2] = (uint8_t)(c >> 8);
-		r[ihl + 3] = (uint8_t)c;
-		s->st.icmp_echo++;
-		srv_log(s, SC_DATA, true, NULL, ss, "ICMP echo request %u bytes answered", (unsigned)tot);
-		srv_session_send_ip(ss, r, tot);
-		return;
-	}
-	if (srv_tun_forward(s, ss, ip, tot)) return; /* server_tun.c */
-	s->st.data_dropped++;
-	if (throttle(s)) {
-		char b[20];
-		srv_log(s, SC_DATA, true, NULL, ss, "no route for %s (no TUN interface configured)",
-		        ipv4_str(dst, b, sizeof b));
-	}
-}
-
-/* A PPP frame from the call: IP goes to the data path, the rest to the automata. */
-static void sess_input(struct ssess *ss, const uint8_t *p, size_t len)
-{
-	size_t o = 0;
-	if (len >= 2 && p[0] == 0xff && p[1] == 0x03) o = 2;
-	uint16_t proto = 0;
-	size_t plen = 0;
-	if (o < len && (p[o] & 1)) {
-		proto = p[o];
-		plen = 1;
-	} else if (o + 1 < len) {
-		proto = (uint16_t)(p[o] << 8 | p[o + 1]);
-		plen = 2;
-	}
-	if (proto == PPP_PROTO_COMP && ss->ppp.ccp.mppe_on && ss->up) {
-		uint8_t out[4096];
-		struct diag_err err;
-		int n = mppe_decrypt(ss->ppp.ccp.rx, p + o + plen, len - o - plen, out, sizeof out, &err);
-		if (n < 0) {
-			struct srv *s = ss->srv;
-			s->st.mppe_errors++;
-			if (n == MPPE_ERR_RESET) ppp_ccp_reset_request(&ss->ppp);
-			if (throttle(s))
-				srv_log(s, SC_DATA, n != MPPE_ERR_RESET, NULL, ss, "MPPE packet dropped (%s): %s",
-				        srv_tok(mppe_err_names, (unsigned)-n), err.reason);
-			return;
-		}
-		if (n >= 2 && out[0] == 0x00 && out[1] == 0x21) data_ip(ss, out + 2, (size_t)n - 2);
-		else ss->srv->st.data_dropped++;
-		return;
-	}
-	if (proto == PPP_PROTO_IP && ss->ppp.ipcp_up && ss->up) {
-		if (ss->ppp.ccp.mppe_on || (!ss->enc_checked && !(ss->enc_allowed >> ENC_NONE & 1))) {
-			/* clear IP on an encrypted link, or before the required encryption is up */
-			ss->srv->st.clear_dropped++;
-			return;
-		}
-		data_ip(ss, p + o + plen, len - o - plen);
-		return;
-	}
-	ss->rx_bytes += len;
-	ss->rx_pkts++;
-	ppp_session_input(&ss->ppp, p, len, srv_now_ms());
-}
-
-/* Once CCP has settled, hold the link's encryption against the granted profile: the
- * level was unknown when the policy admitted the user. */
-static void enc_check(struct ssess *ss)
-{
-	struct srv *s = ss->srv;
-	uint8_t st = ss->ppp.ccp.fsm.state;
-	bool negotiating = s->ppp_conf.mppe_levels && !ss->ppp.ccp_up &&
-	                   (st == PPP_ST_REQ_SENT || st == PPP_ST_ACK_RCVD || st == PPP_ST_ACK_SENT ||
-	                    st == PPP_ST_STARTING || st == PPP_ST_INITIAL);
-	if (negotiating) return;
-	enum enc_level lv = ss->ppp.ccp_up ? mppe_bits_level(ss->ppp.ccp.peer_bits) : ENC_NONE;
-	if (ss->ppp.ccp_up && !ss->ppp.ccp.mppe_on) lv = ENC_NONE; /* agreed but no keys */
-	ss->enc_checked = true;
-	ss->enc_level = (uint8_t)lv;
-	if (ss->enc_allowed >> lv & 1) {
-		srv_log(s, SC_MAIN, false, NULL, ss, "session %u encryption %s%s", ss->id,
-		        lv == ENC_NONE ? "none" : lv == ENC_STRONGEST ? "MPPE 128-bit"
-		        : lv == ENC_STRONG ? "MPPE 56-bit" : "MPPE 40-bit",
-		        lv != ENC_NONE && ss->ppp.ccp.peer_bits & MPPE_BIT_H ? " stateless" : "");
-		return;
-	}
-	int err = admit_encryption_error(ss->enc_allowed, lv);
-	char allowed[80];
-	mask_str(enc_level_names, ss->enc_allowed, allowed, sizeof allowed);
-	srv_log(s, SC_POLICY, false, NULL, ss,
-	        "session %u: the link negotiated encryption %s, policy \"%s\" allows %s: "
-	        "disconnecting, the client shows error %d", ss->id, enc_level_names[lv],
-	        ss->policy >= 0 ? s->cfg->policies[ss->policy].name : "-", allowed, err);
-	ss->win_error = (unsigned)err;
-	srv_session_disconnect(s, ss, "encryption-not-allowed");
-}
-
-static void sess_after(struct ssess *ss)
-{
-	struct srv *s = ss->srv;
-	if (ss->dead) return;
-	if (!ss->up && ss->ppp.ipcp_up && ss->admitted) {
-		ss->up = true;
-		ss->up_ms = ss->last_rx_ms = srv_now_ms();
-		ss->start_wall = time(NULL);
-		s->st.sessions_up++;
-		char ab[20], ut[SRV_USER_TEXT];
-		srv_log(s, SC_MAIN, false, NULL, ss, "session %u up user=%s addr=%s method=%s", ss->id,
-		        srv_user_text(ss->ppp.user, ut, sizeof ut), ipv4_str(ss->addr, ab, sizeof ab),
-		        srv_tok(ppp_auth_method_names, ss->method));
-		srv_acct_start(s, ss);
-		ss->acct_started = true;
-		srv_tun_session_up(s, ss); /* server_tun.c */
-	}
-	if (ss->up && !ss->enc_checked) enc_check(ss);
-	if (ss->dead) return;
-	sess_arm(ss);
-}
-
-static void sess_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	struct ssess *ss = arg;
-	struct srv *s = ss->srv;
-	ss->armed = L2TP_NEVER;
-	uint64_t now = srv_now_ms();
-	if (ss->up && ss->idle_timeout && now >= ss->last_rx_ms + (uint64_t)ss->idle_timeout * 60000) {
-		srv_session_disconnect(s, ss, "idle-timeout");
-	} else if (ss->up && ss->session_timeout &&
-	           now >= ss->up_ms + (uint64_t)ss->session_timeout * 60000) {
-		srv_session_disconnect(s, ss, "session-timeout");
-	} else {
-		ppp_session_tick(&ss->ppp, now);
-		sess_after(ss);
-	}
-	reap(s);
-}
-
-void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause)
-{
-	if (ss->dead) return;
-	snprintf(ss->cause, sizeof ss->cause, "%s", cause);
-	srv_log(s, SC_MAIN, false, NULL, ss, "session %u: disconnecting (%s)", ss->id, cause);
-	ppp_session_close(&ss->ppp, cause, 0, srv_now_ms());
-	sess_after(ss);
-}
-
-static struct ssess *sess_new(struct stun *t, uint16_t lsid)
+static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t lsid)
 {
 	struct srv *s = t->srv;
 	/* the tunnel's slot first: a session its tunnel does not list would outlive it */
 	unsigned slot = L2TP_CTRL_CALLS;
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS && slot == L2TP_CTRL_CALLS; i++)
-		if (!t->sess[i]) slot = i;
-	if (slot == L2TP_CTRL_CALLS || sess_by_sid(t, lsid)) return NULL;
-	struct ssess *ss = calloc(1, sizeof *ss);
-	if (!ss) return NULL;
-	ss->timer = evtimer_new(s->base, sess_timer_cb, ss);
-	if (!ss->timer) {
-		free(ss);
+		if (!t->calls[i]) slot = i;
+	if (slot == L2TP_CTRL_CALLS || l2tp_call_by_sid(t, lsid)) return NULL;
+	struct srv_l2tp_call *c = calloc(1, sizeof *c);
+	if (!c) return NULL;
+	if (timer_reserve(s) != 0) {
+		free(c);
 		return NULL;
 	}
+	timer_init(&c->timer, SRV_TIMER_CALL);
 	/* a free slot in the session table */
+	uint32_t sid = 0;
 	for (unsigned k = 0; k < s->sess_cap; k++) {
 		uint32_t id = ++s->next_session;
 		if (id == 0) id = ++s->next_session;
 		if (!s->sessions[id % s->sess_cap]) {
-			ss->id = id;
+			sid = id;
 			break;
 		}
 	}
-	if (!ss->id) {
-		event_free(ss->timer);
-		free(ss);
+	if (!sid || ras_session_init(&c->rs, &s->env, &l2tp_call_ops, sid, srv_now_ms()) != 0) {
+		l2tp_call_free(s, c);
 		return NULL;
 	}
-	s->sessions[ss->id % s->sess_cap] = ss;
+	s->sessions[sid % s->sess_cap] = &c->rs;
 	s->nsessions++;
-	ss->srv = s;
-	ss->tun = t;
-	ss->lsid = lsid;
-	struct l2tp_call *c = l2tp_ctrl_call(&t->t, lsid);
-	ss->psid = c ? c->peer_sid : 0;
-	ss->policy = -1;
-	ss->armed = L2TP_NEVER;
-	ss->start_ms = srv_now_ms();
-	ss->cbs = (struct ppp_session_cbs){
-		.ctx = ss, .send = ppp_send_cb, .event = ppp_event_cb, .random = rnd,
-		.password = ppp_password_cb, .admit = ppp_admit_cb, .addr_alloc = ppp_addr_alloc_cb,
-		.addr_free = ppp_addr_free_cb, .finished = ppp_finished_cb,
-		.change_password = ppp_change_password_cb,
-	};
-	ppp_session_init(&ss->ppp, &s->ppp_conf, &ss->cbs);
-	if (s->ppp_conf.mppe_levels) {
-		ss->mppe = calloc(2, sizeof *ss->mppe);
-		if (!ss->mppe) {
-			s->sessions[ss->id % s->sess_cap] = NULL;
-			s->nsessions--;
-			event_free(ss->timer);
-			free(ss);
-			return NULL;
-		}
-		ppp_ccp_set_mppe(&ss->ppp, &ss->mppe[0], &ss->mppe[1]);
-	}
-	t->sess[slot] = ss;
-	return ss;
+	c->tunnel = t;
+	c->lsid = lsid;
+	struct l2tp_call *lc = l2tp_ctrl_call(&t->t, lsid);
+	c->psid = lc ? lc->peer_sid : 0;
+	t->calls[slot] = c;
+	return c;
 }
 
 /* ---- tunnels --------------------------------------------------------------------------- */
-static void tun_send_cb(void *ctx, const uint8_t *buf, size_t len)
+static void l2tp_tunnel_send(void *ctx, const uint8_t *buf, size_t len)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
-	ssize_t n = sendto(s->fd, buf, len, 0, (const struct sockaddr *)&t->peer, t->peerlen);
+	ssize_t n = sendto(s->listeners[t->listener].fd, buf, len, 0,
+	                   (const struct sockaddr *)&t->peer, t->peerlen);
 	if (n < 0) {
 		if (throttle(s))
 			srv_log(s, SC_L2TP, false, t, NULL, "send failed: %s", strerror(errno));
@@ -821,9 +534,9 @@ static void tun_send_cb(void *ctx, const uint8_t *buf, size_t len)
 	srv_capture(s, &t->peer, true, buf, len);
 }
 
-static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text)
+static void l2tp_tunnel_event(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
 	bool dbg = kind == L2TP_EV_TRACE || kind == L2TP_EV_INFO;
 	char peer[80];
@@ -833,9 +546,9 @@ static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char 
 		return;
 	}
 	if (sid) {
-		struct ssess *ss = sess_by_sid(t, sid);
-		if (ss) {
-			srv_log(s, SC_L2TP, dbg, NULL, ss, "%s", text);
+		struct srv_l2tp_call *c = l2tp_call_by_sid(t, sid);
+		if (c) {
+			srv_log(s, SC_L2TP, dbg, NULL, &c->rs, "%s", text);
 			return;
 		}
 	}
@@ -846,9 +559,9 @@ static void tun_event_cb(void *ctx, enum l2tp_ev kind, uint16_t sid, const char 
 		srv_log(s, SC_L2TP, dbg, t, NULL, "%s", text);
 }
 
-static bool tun_port_acquire(void *ctx)
+static bool l2tp_tunnel_port_acquire(void *ctx)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
 	int ports = s->cfg->server.ports[TUN_L2TP];
 	if (s->l2tp_ports_used >= ports) {
@@ -868,79 +581,67 @@ static bool tun_port_acquire(void *ctx)
 	return true;
 }
 
-static void tun_port_release(void *ctx)
+static void l2tp_tunnel_port_release(void *ctx)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	if (t->srv->l2tp_ports_used > 0) t->srv->l2tp_ports_used--;
 }
 
-static void tun_call_up(void *ctx, uint16_t lsid)
+static void l2tp_tunnel_call_up(void *ctx, uint16_t lsid)
 {
-	struct stun *t = ctx;
+	struct srv_l2tp_tunnel *t = ctx;
 	struct srv *s = t->srv;
-	struct ssess *ss = sess_new(t, lsid);
-	if (!ss) {
+	struct srv_l2tp_call *c = l2tp_call_new(t, lsid);
+	if (!c) {
 		srv_log(s, SC_L2TP, false, t, NULL,
 		        "call %u: no room for its session (memory, serve.limits.sessions), cleared", lsid);
 		l2tp_ctrl_call_close(&t->t, lsid, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_NO_RESOURCE,
 		                     "no resources", srv_now_ms());
 		return;
 	}
-	srv_log(s, SC_L2TP, false, NULL, ss, "session %u: call up, starting PPP", ss->id);
-	ppp_session_start(&ss->ppp, srv_now_ms());
-	sess_after(ss);
+	srv_log(s, SC_L2TP, false, NULL, &c->rs, "session %u: call up, starting PPP", c->rs.id);
+	l2tp_call_arm(c, ras_session_start(&c->rs, srv_now_ms()));
 }
 
-static void tun_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t error)
+static void l2tp_tunnel_call_down(void *ctx, uint16_t lsid, uint16_t result, uint16_t error)
 {
-	struct stun *t = ctx;
-	struct ssess *ss = sess_by_sid(t, lsid);
-	if (!ss || ss->dead) return;
+	struct srv_l2tp_tunnel *t = ctx;
+	struct srv_l2tp_call *c = l2tp_call_by_sid(t, lsid);
+	if (!c || ras_session_dead(&c->rs)) return;
 	/* the L2TP side ended the call (CDN, StopCCN, dead peer): that is the cause, not the
-	 * PPP link going down with it */
-	if (!ss->cause[0]) {
-		if (t->t.state == L2TP_TUN_ESTABLISHED)
-			snprintf(ss->cause, sizeof ss->cause, "l2tp-cdn-%u-%u", result, error);
-		else /* the whole tunnel went: StopCCN either way, or the peer stopped answering */
-			snprintf(ss->cause, sizeof ss->cause, "tunnel-closed");
-	}
-	ppp_session_lower_down(&ss->ppp, srv_now_ms());
-	sess_end(ss, ss->cause);
+	 * PPP link going down with it; when the whole tunnel went (StopCCN either way, or the
+	 * peer stopped answering), "tunnel-closed" */
+	if (t->t.state == L2TP_TUN_ESTABLISHED)
+		ras_session_lower_down(&c->rs, RAS_CAUSE_LOWER, result, error, srv_now_ms());
+	else
+		ras_session_lower_down(&c->rs, RAS_CAUSE_TUNNEL_CLOSED, 0, 0, srv_now_ms());
 }
 
-static void tun_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
+static void l2tp_tunnel_data(void *ctx, uint16_t lsid, const uint8_t *ppp, size_t len)
 {
-	struct stun *t = ctx;
-	struct ssess *ss = sess_by_sid(t, lsid);
-	if (!ss || ss->dead) return;
-	sess_input(ss, ppp, len);
-	sess_after(ss);
+	struct srv_l2tp_tunnel *t = ctx;
+	struct srv_l2tp_call *c = l2tp_call_by_sid(t, lsid);
+	if (!c || ras_session_dead(&c->rs)) return;
+	l2tp_call_arm(c, ras_session_input(&c->rs, ppp, len, srv_now_ms()));
 }
 
-static void tun_timer_cb(evutil_socket_t fd, short what, void *arg)
+static void l2tp_tunnel_fire(struct srv_l2tp_tunnel *t, uint64_t now)
 {
-	(void)fd;
-	(void)what;
-	struct stun *t = arg;
-	t->armed = L2TP_NEVER;
-	uint64_t now = srv_now_ms();
 	l2tp_ctrl_tick(&t->t, now);
-	struct srv *s = t->srv;
 	if (t->t.state == L2TP_TUN_WAIT_CTL_CONN && now >= t->created_ms + SRV_SETUP_MS)
 		l2tp_ctrl_stop(&t->t, L2TP_STOP_GENERAL, 0, "no SCCCN within 30 s of the SCCRQ", now);
-	tunnel_check(t);
-	reap(s);
+	l2tp_tunnel_check(t);
 }
 
 static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /* The half-open list, newest first, and each member's count of half-open tunnels of its
  * source (ho_same; see same_source): kept by these two, each one pass over the list. */
-static void half_open_add(struct stun *t)
+static void half_open_add(struct srv_l2tp_tunnel *t)
 {
 	struct srv *s = t->srv;
 	t->ho_same = 1;
-	for (struct stun *o = s->half_open; o; o = o->ho_next)
+	for (struct srv_l2tp_tunnel *o = s->half_open; o; o = o->ho_next)
 		if (same_source(&o->peer, &t->peer)) {
 			o->ho_same++;
 			t->ho_same++;
@@ -953,7 +654,7 @@ static void half_open_add(struct stun *t)
 	s->nhalf_open++;
 }
 
-static void half_open_remove(struct stun *t)
+static void half_open_remove(struct srv_l2tp_tunnel *t)
 {
 	struct srv *s = t->srv;
 	if (!t->counted_half_open) return;
@@ -964,25 +665,26 @@ static void half_open_remove(struct stun *t)
 	t->ho_next = t->ho_prev = NULL;
 	t->ho_same = 0;
 	if (s->nhalf_open) s->nhalf_open--;
-	for (struct stun *o = s->half_open; o; o = o->ho_next)
+	for (struct srv_l2tp_tunnel *o = s->half_open; o; o = o->ho_next)
 		if (same_source(&o->peer, &t->peer) && o->ho_same) o->ho_same--;
 }
 
-static void tunnel_free(struct stun *t)
+static void l2tp_tunnel_free(struct srv_l2tp_tunnel *t)
 {
 	struct srv *s = t->srv;
 	half_open_remove(t);
 	/* the automaton never changes the ID the server gave it (l2tp_ctrl.h): this is the
-	 * slot tunnel_new filled */
+	 * slot l2tp_tunnel_new filled */
 	if (s->tunnels[t->t.local_tid] == t) s->tunnels[t->t.local_tid] = NULL;
 	if (s->ntunnels) s->ntunnels--;
 	s->st.tunnels_closed++;
-	event_free(t->timer);
+	timer_set(s, &t->timer, L2TP_NEVER);
+	s->ntimers--;
 	free(t);
 }
 
 /* After any input or tick: keep the tables in step with the tunnel's state. */
-static void tunnel_check(struct stun *t)
+static void l2tp_tunnel_check(struct srv_l2tp_tunnel *t)
 {
 	struct srv *s = t->srv;
 	/* half open until established: a set-up that failed stays in the list (and under its
@@ -990,34 +692,34 @@ static void tunnel_check(struct stun *t)
 	if (t->counted_half_open && t->t.state == L2TP_TUN_ESTABLISHED) half_open_remove(t);
 	if (t->t.state == L2TP_TUN_DEAD) {
 		for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
-			if (t->sess[i]) sess_end(t->sess[i], "tunnel-closed");
+			if (t->calls[i])
+				ras_session_abort(&t->calls[i]->rs, RAS_CAUSE_TUNNEL_CLOSED, srv_now_ms());
 		char peer[80];
 		srv_log(s, SC_L2TP, true, t, NULL, "tunnel state freed (peer %s)",
 		        srv_peer_text(t, peer, sizeof peer));
-		tunnel_free(t);
+		l2tp_tunnel_free(t);
 		return;
 	}
-	tunnel_arm(t);
+	l2tp_tunnel_arm(t);
 }
 
-static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen)
+static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen)
 {
-	struct stun *t = calloc(1, sizeof *t);
+	struct srv_l2tp_tunnel *t = calloc(1, sizeof *t);
 	if (!t) return NULL;
-	t->timer = evtimer_new(s->base, tun_timer_cb, t);
-	if (!t->timer) {
+	if (timer_reserve(s) != 0) {
 		free(t);
 		return NULL;
 	}
+	timer_init(&t->timer, SRV_TIMER_TUNNEL);
 	t->srv = s;
 	t->peer = *peer;
 	t->peerlen = plen;
-	t->armed = L2TP_NEVER;
 	t->created_ms = srv_now_ms();
 	t->cbs = (struct l2tp_ctrl_cbs){
-		.ctx = t, .send = tun_send_cb, .event = tun_event_cb, .random = rnd,
-		.port_acquire = tun_port_acquire, .port_release = tun_port_release,
-		.call_up = tun_call_up, .call_down = tun_call_down, .data = tun_data,
+		.ctx = t, .send = l2tp_tunnel_send, .event = l2tp_tunnel_event, .random = rnd,
+		.port_acquire = l2tp_tunnel_port_acquire, .port_release = l2tp_tunnel_port_release,
+		.call_up = l2tp_tunnel_call_up, .call_down = l2tp_tunnel_call_down, .data = l2tp_tunnel_data,
 	};
 	l2tp_ctrl_init(&t->t, &s->l2tp_conf, &t->cbs);
 	/* the one place a local tunnel ID is chosen: a free slot, random to make blind
@@ -1032,7 +734,7 @@ static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *pee
 		}
 	}
 	if (!t->t.local_tid) {
-		event_free(t->timer);
+		s->ntimers--;
 		free(t);
 		return NULL;
 	}
@@ -1045,10 +747,10 @@ static struct stun *tunnel_new(struct srv *s, const struct sockaddr_storage *pee
 
 static void reap(struct srv *s)
 {
-	while (s->dead_sessions) {
-		struct ssess *ss = s->dead_sessions;
-		s->dead_sessions = ss->next_dead;
-		sess_free(ss);
+	while (s->dead_calls) {
+		struct srv_l2tp_call *c = s->dead_calls;
+		s->dead_calls = c->next_dead;
+		l2tp_call_free(s, c);
 	}
 }
 
@@ -1062,8 +764,8 @@ static int check_fail(char *why, size_t n, const char *fmt, ...)
 	return -1;
 }
 
-static int check_tunnel(const struct srv *s, const struct stun *t, unsigned *nsess, char *why,
-                        size_t n)
+static int check_tunnel(const struct srv *s, const struct srv_l2tp_tunnel *t, unsigned *ncalls,
+                        char *why, size_t n)
 {
 	unsigned id = t->t.local_tid;
 	if (t->srv != s) return check_fail(why, n, "tunnel %u belongs to another server", id);
@@ -1074,56 +776,58 @@ static int check_tunnel(const struct srv *s, const struct stun *t, unsigned *nse
 	    (t->t.state == L2TP_TUN_IDLE || t->t.state == L2TP_TUN_WAIT_CTL_CONN))
 		return check_fail(why, n, "tunnel %u is setting up outside the half-open list", id);
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++) {
-		const struct ssess *ss = t->sess[i];
-		if (!ss) continue;
-		(*nsess)++;
-		const struct l2tp_call *c = l2tp_ctrl_call((struct l2tp_tunnel *)&t->t, ss->lsid);
-		if (ss->tun != t || ss->dead)
+		const struct srv_l2tp_call *c = t->calls[i];
+		if (!c) continue;
+		(*ncalls)++;
+		const struct l2tp_call *lc = l2tp_ctrl_call((struct l2tp_tunnel *)&t->t, c->lsid);
+		if (c->tunnel != t || ras_session_dead(&c->rs))
 			return check_fail(why, n, "tunnel %u lists session %u of another tunnel or dead", id,
-			                  ss->id);
-		if (!c || c->state != L2TP_CALL_ESTABLISHED)
+			                  c->rs.id);
+		if (!lc || lc->state != L2TP_CALL_ESTABLISHED)
 			return check_fail(why, n, "session %u (sid %u) of tunnel %u has no established call",
-			                  ss->id, ss->lsid, id);
-		if (s->sessions[ss->id % s->sess_cap] != ss)
-			return check_fail(why, n, "session %u is not in the session table", ss->id);
+			                  c->rs.id, c->lsid, id);
+		if (s->sessions[c->rs.id % s->sess_cap] != &c->rs)
+			return check_fail(why, n, "session %u is not in the session table", c->rs.id);
 		for (unsigned k = i + 1; k < L2TP_CTRL_CALLS; k++)
-			if (t->sess[k] && t->sess[k]->lsid == ss->lsid)
-				return check_fail(why, n, "tunnel %u has two sessions with sid %u", id, ss->lsid);
+			if (t->calls[k] && t->calls[k]->lsid == c->lsid)
+				return check_fail(why, n, "tunnel %u has two sessions with sid %u", id, c->lsid);
 	}
 	for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++) {
-		const struct l2tp_call *c = &t->t.calls[i];
-		if (c->state != L2TP_CALL_ESTABLISHED) continue;
+		const struct l2tp_call *lc = &t->t.calls[i];
+		if (lc->state != L2TP_CALL_ESTABLISHED) continue;
 		bool found = false;
 		for (unsigned k = 0; k < L2TP_CTRL_CALLS && !found; k++)
-			found = t->sess[k] && t->sess[k]->lsid == c->local_sid;
+			found = t->calls[k] && t->calls[k]->lsid == lc->local_sid;
 		if (!found)
 			return check_fail(why, n, "established call %u of tunnel %u has no session",
-			                  c->local_sid, id);
+			                  lc->local_sid, id);
 	}
 	return 0;
 }
 
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
 int srv_check_tables(const struct srv *s, char *why, size_t n)
 {
-	unsigned ntun = 0, nsess = 0, nho = 0;
+	unsigned ntun = 0, ncalls = 0, nho = 0;
 	for (unsigned i = 0; i < 65536; i++) {
-		const struct stun *t = s->tunnels[i];
+		const struct srv_l2tp_tunnel *t = s->tunnels[i];
 		if (!t) continue;
 		ntun++;
 		if (t->t.local_tid != i)
 			return check_fail(why, n, "slot %u holds the tunnel with ID %u", i, t->t.local_tid);
-		if (check_tunnel(s, t, &nsess, why, n) != 0) return -1;
+		if (check_tunnel(s, t, &ncalls, why, n) != 0) return -1;
 	}
 	if (ntun != s->ntunnels)
 		return check_fail(why, n, "%u tunnels in the table, %u counted", ntun, s->ntunnels);
-	const struct stun *prev = NULL;
-	for (const struct stun *t = s->half_open; t; prev = t, t = t->ho_next) {
+	const struct srv_l2tp_tunnel *prev = NULL;
+	for (const struct srv_l2tp_tunnel *t = s->half_open; t; prev = t, t = t->ho_next) {
 		if (++nho > ntun) return check_fail(why, n, "the half-open list is longer than the table");
 		if (t->ho_prev != prev || !t->counted_half_open || s->tunnels[t->t.local_tid] != t)
 			return check_fail(why, n, "half-open tunnel %u is not linked or not in the table",
 			                  t->t.local_tid);
 		unsigned same = 0;
-		for (const struct stun *o = s->half_open; o; o = o->ho_next)
+		for (const struct srv_l2tp_tunnel *o = s->half_open; o; o = o->ho_next)
 			same += same_source(&o->peer, &t->peer);
 		if (t->ho_same != same)
 			return check_fail(why, n, "half-open tunnel %u counts %u of its source, there are %u",
@@ -1135,19 +839,27 @@ int srv_check_tables(const struct srv *s, char *why, size_t n)
 		return check_fail(why, n, "%u tunnels, %u half open: over the limits", ntun, nho);
 	unsigned live = 0;
 	for (unsigned i = 0; i < s->sess_cap; i++) {
-		const struct ssess *ss = s->sessions[i];
-		if (!ss) continue;
+		const struct ras_session *rs = s->sessions[i];
+		if (!rs) continue;
 		live++;
-		if (ss->dead || !ss->tun || s->tunnels[ss->tun->t.local_tid] != ss->tun)
-			return check_fail(why, n, "session %u has no live tunnel", ss->id);
+		const struct srv_l2tp_call *c = (const struct srv_l2tp_call *)(const void *)rs;
+		if (ras_session_dead(rs) || !c->tunnel || s->tunnels[c->tunnel->t.local_tid] != c->tunnel)
+			return check_fail(why, n, "session %u has no live tunnel", rs->id);
 	}
-	if (live != s->nsessions || live != nsess)
+	if (live != s->nsessions || live != ncalls)
 		return check_fail(why, n, "%u sessions in the table, %u counted, %u listed by tunnels",
-		                  live, s->nsessions, nsess);
+		                  live, s->nsessions, ncalls);
 	return 0;
 }
 
 /* ---- datagrams ------------------------------------------------------------------------ */
+/* The largest datagram read whole: an L2TP data header (16 bytes without offset padding)
+ * and a frame of the largest MRU (SERVE_MRU_MAX, with 8 bytes of PPP and MPPE headers),
+ * with room for a peer that pads or exceeds the MRU. */
+#define SRV_DGRAM_MAX 4096
+_Static_assert(SERVE_MRU_MAX + 8 + 16 <= L2TP_CTRL_DATA_MAX, "a frame fits an L2TP data message");
+_Static_assert(SERVE_MRU_MAX + 8 + 16 <= SRV_DGRAM_MAX, "a frame of the largest MRU is read whole");
+
 static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family) return false;
@@ -1215,11 +927,12 @@ static unsigned half_open_share(const struct srv *s)
 	return h / 16 ? h / 16 : 1;
 }
 
-static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
+                                const struct sockaddr_storage *peer, socklen_t plen,
                                 const uint8_t *buf, size_t len)
 {
 	char pt[80];
-	struct stun tmp;
+	struct srv_l2tp_tunnel tmp;
 	tmp.peer = *peer;
 	struct l2tp_msg m;
 	struct diag_err err;
@@ -1239,8 +952,8 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 	 * Assigned Tunnel ID), how many this source holds, and the tunnel a full table would
 	 * give up: the oldest of the source holding the most (the list is newest first). */
 	unsigned held = 0;
-	struct stun *victim = NULL;
-	for (struct stun *t = s->half_open; t; t = t->ho_next) {
+	struct srv_l2tp_tunnel *victim = NULL;
+	for (struct srv_l2tp_tunnel *t = s->half_open; t; t = t->ho_next) {
 		if (!victim || t->ho_same >= victim->ho_same) victim = t;
 		if (!same_source(&t->peer, peer)) continue;
 		held++;
@@ -1250,7 +963,7 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 		             : t->t.state == L2TP_TUN_WAIT_CTL_CONN;
 		if (!match) continue;
 		l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
-		tunnel_check(t);
+		l2tp_tunnel_check(t);
 		return;
 	}
 	if (!m.is_control || m.msg_type != L2TP_MSG_SCCRQ || m.session_id != 0) {
@@ -1306,13 +1019,14 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 			        victim->ho_same, srv_peer_text(&tmp, pt, sizeof pt));
 		}
 		l2tp_ctrl_abort(&victim->t);
-		tunnel_check(victim);
+		l2tp_tunnel_check(victim);
 	}
-	struct stun *t = tunnel_new(s, peer, plen);
+	struct srv_l2tp_tunnel *t = l2tp_tunnel_new(s, peer, plen);
 	if (!t) {
 		s->st.refused_tunnels++;
 		return;
 	}
+	t->listener = (uint8_t)(l - s->listeners);
 	t->sccrq_peer_tid = ptid;
 	t->sccrq_hash = h;
 	l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
@@ -1332,11 +1046,13 @@ static void new_tunnel_datagram(struct srv *s, const struct sockaddr_storage *pe
 		}
 		l2tp_ctrl_abort(&t->t);
 	}
-	tunnel_check(t);
+	l2tp_tunnel_check(t);
 }
 
-void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
-                  const uint8_t *buf, size_t n)
+/* One datagram on an L2TP listener. */
+static void l2tp_datagram(struct srv *s, const struct srv_listener *l,
+                          const struct sockaddr_storage *peer, socklen_t plen,
+                          const uint8_t *buf, size_t n)
 {
 	s->st.rx_datagrams++;
 	s->st.rx_bytes += (uint64_t)n;
@@ -1347,15 +1063,15 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
 	}
 	uint16_t tid = l2tp_ctrl_peek_tid(buf, n);
 	if (tid == 0) {
-		new_tunnel_datagram(s, peer, plen, buf, n);
+		new_tunnel_datagram(s, l, peer, plen, buf, n);
 		reap(s);
 		return;
 	}
-	struct stun *t = s->tunnels[tid];
+	struct srv_l2tp_tunnel *t = s->tunnels[tid];
 	if (!t || !same_host(&t->peer, peer)) {
 		s->st.unknown_tunnel++;
 		if (throttle(s)) {
-			struct stun tmp;
+			struct srv_l2tp_tunnel tmp;
 			tmp.peer = *peer;
 			char pt[80];
 			srv_log(s, SC_L2TP, false, NULL, NULL, "datagram for unknown tunnel %u from %s dropped",
@@ -1370,32 +1086,91 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
 	uint32_t bad = t->t.st.bad;
 	l2tp_ctrl_input(&t->t, buf, n, srv_now_ms());
 	if (t->t.st.bad != bad) s->st.malformed++;
-	tunnel_check(t);
+	l2tp_tunnel_check(t);
 	reap(s);
 }
 
-static void udp_cb(evutil_socket_t fd, short what, void *arg)
+void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                  const uint8_t *buf, size_t len)
 {
-	(void)what;
-	struct srv *s = arg;
+	for (unsigned i = 0; i < s->nlisteners; i++)
+		if (s->listeners[i].proto == SRV_PROTO_L2TP) {
+			l2tp_datagram(s, &s->listeners[i], peer, plen, buf, len);
+			return;
+		}
+}
+
+/* The L2TP listener is readable: a burst of datagrams. */
+static void l2tp_udp_read(struct srv *s, struct srv_listener *l)
+{
 	uint8_t buf[SRV_DGRAM_MAX];
 	for (int burst = 0; burst < 64; burst++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof peer;
 		/* MSG_TRUNC: n is the datagram's whole length, also when only sizeof buf was read */
-		ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&peer, &plen);
+		ssize_t n = recvfrom(l->fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&peer, &plen);
 		if (n < 0) break;
 		if ((size_t)n > sizeof buf) {
+			/* counted and logged, never dropped in silence */
 			s->st.rx_datagrams++;
 			s->st.rx_bytes += (uint64_t)n;
-			struct stun tmp;
-			tmp.peer = peer;
-			char desc[112], pt[80];
-			snprintf(desc, sizeof desc, "datagram from %s", srv_peer_text(&tmp, pt, sizeof pt));
-			drop_oversized(s, NULL, desc, (size_t)n, sizeof buf);
+			s->env.st.oversized++;
+			if (throttle(s)) {
+				struct srv_l2tp_tunnel tmp;
+				tmp.peer = peer;
+				char pt[80];
+				srv_log(s, SC_DATA, false, NULL, NULL,
+				        "datagram from %s of %zu bytes dropped: the server takes at most %zu "
+				        "(serve.ppp.mru is at most %d)", srv_peer_text(&tmp, pt, sizeof pt),
+				        (size_t)n, sizeof buf, SERVE_MRU_MAX);
+			}
 			continue;
 		}
-		srv_datagram(s, &peer, plen, buf, (size_t)n);
+		l2tp_datagram(s, l, &peer, plen, buf, (size_t)n);
+	}
+}
+
+/* ---- listeners ------------------------------------------------------------------------ */
+static struct srv_listener *listener_add(struct srv *s, enum srv_proto proto,
+                                         void (*handler)(struct srv *, struct srv_listener *))
+{
+	if (s->nlisteners >= SRV_LISTENERS) return NULL;
+	struct srv_listener *l = &s->listeners[s->nlisteners++];
+	l->fd = -1;
+	l->proto = (uint8_t)proto;
+	l->handler = handler;
+	l->srv = s;
+	return l;
+}
+
+static void listener_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct srv_listener *l = arg;
+	l->handler(l->srv, l);
+}
+
+/* Watch every bound listener. */
+static int listeners_start(struct srv *s)
+{
+	for (unsigned i = 0; i < s->nlisteners; i++) {
+		struct srv_listener *l = &s->listeners[i];
+		if (l->fd < 0) continue;
+		l->ev = event_new(s->base, l->fd, EV_READ | EV_PERSIST, listener_cb, l);
+		if (!l->ev || event_add(l->ev, NULL) != 0) return -1;
+	}
+	return 0;
+}
+
+static void listeners_close(struct srv *s)
+{
+	for (unsigned i = 0; i < s->nlisteners; i++) {
+		struct srv_listener *l = &s->listeners[i];
+		if (l->ev) event_free(l->ev);
+		if (l->fd >= 0) close(l->fd);
+		l->ev = NULL;
+		l->fd = -1;
 	}
 }
 
@@ -1461,13 +1236,13 @@ static void stop_all(struct srv *s, const char *why)
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopping (%s): clearing %u tunnels", why, s->ntunnels);
 	uint64_t now = srv_now_ms();
 	for (unsigned i = 1; i < 65536; i++) {
-		struct stun *t = s->tunnels[i];
+		struct srv_l2tp_tunnel *t = s->tunnels[i];
 		if (!t) continue;
 		for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
-			if (t->sess[k]) snprintf(t->sess[k]->cause, sizeof t->sess[k]->cause, "server-shutdown");
+			if (t->calls[k]) ras_session_set_cause(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, 0, 0);
 		if (t->t.state == L2TP_TUN_ESTABLISHED || t->t.state == L2TP_TUN_WAIT_CTL_CONN)
 			l2tp_ctrl_stop(&t->t, L2TP_STOP_SHUTDOWN, 0, "server shutting down", now);
-		tunnel_check(t);
+		l2tp_tunnel_check(t);
 	}
 	reap(s);
 	/* give the StopCCNs a moment to be acknowledged, then leave */
@@ -1512,44 +1287,11 @@ static int setup_protocols(struct srv *s)
 	s->l2tp_conf.max_calls = L2TP_CTRL_CALLS;
 
 	struct ppp_session_conf *p = &s->ppp_conf;
-	ppp_session_conf_default(p, true);
-	p->mru = (uint16_t)sc->mru;
-	p->echo_interval_ms = (uint32_t)sc->echo_interval * 1000;
-	p->echo_fail_max = (uint8_t)sc->echo_failures;
-	p->auth.name = s->l2tp_conf.host_name;
-	p->auth.max_retries = (uint8_t)sc->auth_retries;
-	p->auth.timeout_ms = (uint32_t)sc->auth_timeout * 1000;
-	/* IPV6CP only when asked for: the data path carries IPv4, and a client that gets
-	 * link-local IPv6 would believe in a path that is not there */
-	p->ipv6 = sc->ipv6;
-	/* methods: what the server enables and the PPP layer speaks, strongest first */
-	uint32_t m = 0;
-	int k = 0;
-	if (c->server.auth_mask >> AUTH_MSCHAPV2 & 1) {
-		m |= PPP_AUTH_BIT(PPP_AUTH_MSCHAPV2);
-		p->auth_pref[k++] = PPP_AUTH_MSCHAPV2;
-	}
-	if (c->server.auth_mask >> AUTH_CHAP & 1) {
-		m |= PPP_AUTH_BIT(PPP_AUTH_CHAP_MD5);
-		p->auth_pref[k++] = PPP_AUTH_CHAP_MD5;
-	}
-	if (c->server.auth_mask >> AUTH_PAP & 1) {
-		m |= PPP_AUTH_BIT(PPP_AUTH_PAP);
-		p->auth_pref[k++] = PPP_AUTH_PAP;
-	}
-	p->auth_pref[k] = PPP_AUTH_NONE;
-	p->auth_methods = m;
-	if (!m) {
+	if (ras_ppp_conf(c, s->l2tp_conf.host_name, p) != 0) {
 		fprintf(stderr, "vnet: %s: server.auth_methods enables none of pap, chap, mschapv2: "
 		        "no PPP client could authenticate\n", s->config_name);
 		return -1;
 	}
-	/* MPPE: the levels the server enables; without "none" every link must encrypt */
-	uint32_t em = c->server.enc_mask;
-	p->mppe_levels = (em >> ENC_BASIC & 1 ? MPPE_BIT_L : 0) | (em >> ENC_STRONG & 1 ? MPPE_BIT_M : 0) |
-	                 (em >> ENC_STRONGEST & 1 ? MPPE_BIT_S : 0);
-	p->mppe_required = !(em >> ENC_NONE & 1) && p->mppe_levels;
-	p->mppe_stateless = true;
 	/* addresses */
 	if (addr_pool_init(&s->pool, &c->server) != 0) {
 		fprintf(stderr, "vnet: %s: server.pool is too large (at most 2^24 addresses)\n",
@@ -1572,7 +1314,7 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 {
 	struct srv *s = calloc(1, sizeof *s);
 	if (!s) return NULL;
-	s->fd = s->ctl_fd = -1;
+	s->ctl_fd = -1;
 	s->debug = o->debug;
 	s->quiet = o->quiet;
 	s->started = time(NULL);
@@ -1594,7 +1336,10 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 	s->tunnels = calloc(65536, sizeof *s->tunnels);
 	s->sessions = calloc(s->sess_cap, sizeof *s->sessions);
 	s->base = event_base_new();
-	if (!s->tunnels || !s->sessions || !s->base || policy_result_init(&s->pres, s->cfg) != 0) {
+	s->timer_at = L2TP_NEVER;
+	if (s->base) s->ev_timer = evtimer_new(s->base, timer_cb, s);
+	if (!s->tunnels || !s->sessions || !s->base || !s->ev_timer ||
+	    policy_result_init(&s->pres, s->cfg) != 0) {
 		fprintf(stderr, "vnet: out of memory\n");
 		srv_destroy(s);
 		return NULL;
@@ -1604,7 +1349,15 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 		srv_destroy(s);
 		return NULL;
 	}
-	/* the address until a socket is bound (the fuzz harness never binds one) */
+	s->env = (struct ras_env){
+		.cfg = s->cfg, .ppp = &s->ppp_conf, .pool = &s->pool, .pres = &s->pres,
+		.server_ip = s->local_ip, .quiet = s->quiet, .cbs = &env_cbs, .ctx = s,
+	};
+	for (int k = 0; k < RAS_LOG_N; k++)
+		if (s->debug >> ras_cat[k] & 1) s->env.debug |= 1u << k;
+	/* the L2TP listener; its socket and address until it is bound (the fuzz harness
+	 * never binds one) */
+	listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
 	parse_listen("127.0.0.1:1701", &s->local, &s->locallen);
 	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
 	snprintf(s->local_ip, sizeof s->local_ip, "127.0.0.1");
@@ -1624,18 +1377,18 @@ int server_run(const struct server_opts *o)
 		        "address in brackets when a port follows)\n", listen);
 		goto out;
 	}
-	s->family = s->local.ss_family;
-	s->fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&s->local, s->locallen) != 0) {
+	struct srv_listener *l2tp = &s->listeners[0]; /* srv_create added it */
+	l2tp->fd = socket(s->local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l2tp->fd < 0 || bind(l2tp->fd, (struct sockaddr *)&s->local, s->locallen) != 0) {
 		fprintf(stderr, "vnet: cannot listen on %s: %s\n", listen, strerror(errno));
 		goto out;
 	}
 	int rcvbuf = 4 << 20;
-	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	setsockopt(l2tp->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	s->locallen = sizeof s->local;
-	getsockname(s->fd, (struct sockaddr *)&s->local, &s->locallen);
+	getsockname(l2tp->fd, (struct sockaddr *)&s->local, &s->locallen);
 	{
-		struct stun tmp;
+		struct srv_l2tp_tunnel tmp;
 		tmp.peer = s->local;
 		srv_peer_text(&tmp, s->local_text, sizeof s->local_text);
 		peer_ip(&s->local, s->local_ip, sizeof s->local_ip);
@@ -1646,18 +1399,16 @@ int server_run(const struct server_opts *o)
 	char ctlbuf[512];
 	const char *ctl = o->control ? o->control : srv_ctl_default_path(ctlbuf, sizeof ctlbuf);
 	if (srv_ctl_open(s, ctl) != 0) goto out;
-	/* server_tun.c: a TUN the operator's configuration names must work */
-	if (srv_tun_open(s, o->config_path != NULL) != 0) goto out;
+	/* server_tundev.c: a TUN the operator's configuration names must work */
+	if (srv_tundev_open(s, o->config_path != NULL) != 0) goto out;
 
-	s->ev_udp = event_new(s->base, s->fd, EV_READ | EV_PERSIST, udp_cb, s);
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
-	if (!s->ev_udp || !s->ev_sigint || !s->ev_sigterm) goto out;
+	if (!s->ev_sigint || !s->ev_sigterm) goto out;
 	s->ev_tick = event_new(s->base, -1, EV_PERSIST, tick_cb, s);
-	if (!s->ev_tick) goto out;
+	if (!s->ev_tick || listeners_start(s) != 0) goto out;
 	struct timeval second = {1, 0};
 	event_add(s->ev_tick, &second);
-	event_add(s->ev_udp, NULL);
 	event_add(s->ev_sigint, NULL);
 	event_add(s->ev_sigterm, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -1671,7 +1422,8 @@ int server_run(const struct server_opts *o)
 	event_base_dispatch(s->base);
 	rc = 0;
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopped: %llu sessions served, %llu rejected",
-	        (unsigned long long)s->st.sessions_up, (unsigned long long)s->st.sessions_rejected);
+	        (unsigned long long)s->env.st.sessions_up,
+	        (unsigned long long)s->env.st.sessions_rejected);
 out:
 	srv_destroy(s);
 	return rc;
@@ -1681,30 +1433,27 @@ void srv_destroy(struct srv *s)
 {
 	if (s->tunnels) {
 		for (unsigned i = 1; i < 65536; i++) {
-			struct stun *t = s->tunnels[i];
+			struct srv_l2tp_tunnel *t = s->tunnels[i];
 			if (!t) continue;
 			for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
-				if (t->sess[k]) {
-					if (!t->sess[k]->cause[0])
-						snprintf(t->sess[k]->cause, sizeof t->sess[k]->cause, "server-shutdown");
-					sess_end(t->sess[k], t->sess[k]->cause);
-				}
+				if (t->calls[k]) ras_session_abort(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
 			s->tunnels[i] = NULL;
-			event_free(t->timer);
+			timer_set(s, &t->timer, L2TP_NEVER);
 			free(t);
 		}
 	}
 	reap(s);
-	srv_tun_close(s); /* server_tun.c */
+	srv_tundev_close(s); /* server_tundev.c */
 	srv_ctl_close(s);
 	srv_acct_close(s);
 	srv_capture_close(s);
-	if (s->ev_udp) event_free(s->ev_udp);
+	listeners_close(s);
 	if (s->ev_tick) event_free(s->ev_tick);
+	if (s->ev_timer) event_free(s->ev_timer);
+	free(s->heap);
 	if (s->ev_sigint) event_free(s->ev_sigint);
 	if (s->ev_sigterm) event_free(s->ev_sigterm);
 	if (s->base) event_base_free(s->base);
-	if (s->fd >= 0) close(s->fd);
 	policy_result_free(&s->pres);
 	addr_pool_free(&s->pool);
 	free(s->tunnels);

@@ -1,13 +1,17 @@
 /* `vnet serve`: the reference L2TP/PPP remote-access server.
  *
  * The event loop (libevent) owns sockets, the clock and timers; every protocol decision
- * is made by the sans-I/O automata of engine/ (l2tp_ctrl, ppp_session) and every
- * admission by the policy engine (engine/admit.h), exactly as `vnet policy test` decides.
+ * is made by the sans-I/O automata of engine/ (l2tp_ctrl for tunnels, ras_session for
+ * each client's session with its PPP link) and every admission by the policy engine
+ * (engine/admit.h), exactly as `vnet policy test` decides. Words: a tunnel is an L2TP
+ * control connection (struct srv_l2tp_tunnel), a call the L2TP session inside it that
+ * carries one remote-access session (struct srv_l2tp_call around struct ras_session),
+ * the TUN device (tundev) the kernel interface the clients' packets leave by.
  * The pieces of the server share the declarations below:
- *   server.c       the loop, tunnels, sessions, admission, data path, limits
- *   server_ctl.c   the control socket and what `vnet show` / `vnet disconnect` print
- *   server_acct.c  accounting records (JSON lines) and the --capture pcap writer
- *   server_tun.c   the TUN interface: client packets to the kernel and back
+ *   server.c         the loop and its listeners, tunnels, calls, limits
+ *   server_ctl.c     the control socket and what `vnet show` / `vnet disconnect` print
+ *   server_acct.c    accounting records (JSON lines) and the --capture pcap writer
+ *   server_tundev.c  the TUN device: client packets to the kernel and back
  */
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
@@ -23,6 +27,7 @@
 #include "config.h"
 #include "l2tp_ctrl.h"
 #include "ppp_session.h"
+#include "ras_session.h"
 
 struct event_base;
 struct event;
@@ -42,18 +47,42 @@ struct server_opts {
 	bool quiet;                /* no log at all (the fuzz harness) */
 };
 
+/* The server's own counters; the sessions' are in srv.env.st (struct ras_stats). */
 struct srv_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_bytes, tx_bytes;
-	uint64_t mppe_errors, clear_dropped;
 	uint64_t malformed, unknown_tunnel, refused_rate, refused_half_open, refused_tunnels;
 	uint64_t evicted_half_open;  /* half-open tunnels dropped to make room for a new SCCRQ */
-	uint64_t refused_ports, tunnels_opened, tunnels_closed, sessions_up, sessions_rejected;
-	uint64_t sessions_closed, auth_failures, icmp_echo, data_dropped, filtered, ctl_requests;
-	uint64_t oversized;          /* datagrams, frames, packets too big for the buffers */
+	uint64_t refused_ports, tunnels_opened, tunnels_closed, ctl_requests;
 };
 
-struct stun;
-struct ssess;
+struct srv_l2tp_tunnel;
+struct srv_l2tp_call;
+struct srv;
+
+/* A deadline in the server's timer heap: one libevent timer serves every tunnel and
+ * call, the heap orders their deadlines. */
+enum srv_timer_kind { SRV_TIMER_TUNNEL, SRV_TIMER_CALL };
+struct srv_timer {
+	uint64_t at;                 /* L2TP_NEVER when not in the heap */
+	uint32_t slot;               /* its index in the heap */
+	uint16_t round;              /* the firing round it last ran in */
+	uint8_t kind;                /* enum srv_timer_kind */
+};
+
+/* What a listening socket speaks. L2TP over UDP (1701) today; PPTP (TCP 1723 with raw
+ * GRE), IKE (UDP 500/4500) and RADIUS take their own entries. */
+enum srv_proto { SRV_PROTO_L2TP };
+
+/* A socket the event loop watches, and the protocol handler it dispatches to when the
+ * socket is readable. */
+struct srv_listener {
+	int fd;                      /* -1 until bound (never in the fuzz harness) */
+	uint8_t proto;               /* enum srv_proto */
+	void (*handler)(struct srv *s, struct srv_listener *l);
+	struct event *ev;
+	struct srv *srv;
+};
+#define SRV_LISTENERS 8
 
 struct srv {
 	struct event_base *base;
@@ -61,34 +90,41 @@ struct srv {
 	const char *config_name;
 	uint32_t debug;
 	bool quiet;
-	int fd;                      /* UDP socket */
-	int family;
-	struct sockaddr_storage local;
+	struct srv_listener listeners[SRV_LISTENERS];
+	unsigned nlisteners;
+	struct sockaddr_storage local; /* the L2TP listener's address */
 	socklen_t locallen;
 	char local_text[64];         /* "127.0.0.1:1701" */
 	char local_ip[48];           /* "127.0.0.1" */
-	struct event *ev_udp, *ev_sigint, *ev_sigterm, *ev_ctl;
+	struct event *ev_sigint, *ev_sigterm, *ev_ctl;
 	/* protocol configuration shared by every tunnel and session */
 	struct l2tp_ctrl_conf l2tp_conf;
 	struct ppp_session_conf ppp_conf;
 	uint32_t local_addr;         /* the server's PPP address (host order) */
-	/* tunnels, by local tunnel ID: the server draws the ID (tunnel_new) and the automaton
-	 * keeps it, so s->tunnels[i]->t.local_tid == i for as long as the tunnel lives */
-	struct stun **tunnels;       /* [65536] */
+	/* tunnels, by local tunnel ID: the server draws the ID (l2tp_tunnel_new) and the
+	 * automaton keeps it, so s->tunnels[i]->t.local_tid == i for as long as the tunnel lives */
+	struct srv_l2tp_tunnel **tunnels;       /* [65536] */
 	unsigned ntunnels, nhalf_open;
-	struct stun *half_open;      /* tunnels never established, newest first */
+	struct srv_l2tp_tunnel *half_open;      /* tunnels never established, newest first */
 	/* sessions, by server-wide number */
-	struct ssess **sessions;     /* [max_sessions + 1], slot = number % cap */
+	struct ras_session **sessions; /* [max_sessions + 1], slot = number % cap */
 	unsigned sess_cap, nsessions;
 	uint32_t next_session;
 	int l2tp_ports_used;
 	struct addr_pool pool;
 	struct policy_result pres;
+	struct ras_env env;          /* what every session shares (engine/ras_session.h) */
 	/* per-source rate of new tunnels */
 	struct rate_slot { uint32_t key; uint32_t sec; uint32_t count; } rate[512];
-	/* objects whose end was decided during a callback, freed after it */
-	struct ssess *dead_sessions;
-	bool reaping;
+	/* sessions whose end was decided during a callback, freed after it */
+	struct srv_l2tp_call *dead_calls;
+	/* timers: a binary min-heap of deadlines, room reserved for every object that has
+	 * a timer (ntimers), and the one libevent timer set to the earliest */
+	struct srv_timer **heap;
+	uint32_t nheap, heap_cap, ntimers;
+	uint16_t timer_round;
+	uint64_t timer_at;           /* what ev_timer is set to, L2TP_NEVER when idle */
+	struct event *ev_timer;
 	/* control socket */
 	int ctl_fd;
 	char *ctl_path;
@@ -102,58 +138,39 @@ struct srv {
 	/* log throttling for floods */
 	uint64_t throttle_sec;
 	unsigned throttle_count;
-	char reply_text[112];        /* PAP/CHAP failure text being built */
 	struct srv_stats st;
-	struct srv_tundev *tundev;   /* server_tun.c; NULL without a TUN interface */
+	struct srv_tundev *tundev;   /* server_tundev.c; NULL without a TUN interface */
 	time_t started;
 	bool stopping;
 	int exit_code;
 };
 
-struct stun {
+struct srv_l2tp_tunnel {
 	struct l2tp_tunnel t;
 	struct l2tp_ctrl_cbs cbs;
 	struct srv *srv;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	struct event *timer;
-	uint64_t armed;
+	uint8_t listener;            /* index of the listener it came in on */
+	struct srv_timer timer;
 	uint64_t created_ms;
 	bool counted_half_open;      /* not established yet: waiting for the SCCCN, or
 	                                saying the StopCCN of a set-up that failed */
-	struct stun *ho_next, *ho_prev; /* list of half-open tunnels */
+	struct srv_l2tp_tunnel *ho_next, *ho_prev; /* list of half-open tunnels */
 	unsigned ho_same;            /* half-open tunnels of this peer's source (its IPv4
 	                                address or IPv6 /64), itself included */
 	uint16_t sccrq_peer_tid;     /* Assigned Tunnel ID of the SCCRQ (0: hidden) */
 	uint32_t sccrq_hash;         /* of the SCCRQ datagram, to spot its retransmissions */
-	struct ssess *sess[L2TP_CTRL_CALLS];
+	struct srv_l2tp_call *calls[L2TP_CTRL_CALLS]; /* by call slot, NULL when free */
 };
 
-struct ssess {
-	struct ppp_session ppp;
-	struct ppp_session_cbs cbs;
-	struct srv *srv;
-	struct stun *tun;
-	struct ssess *next_dead;
-	struct event *timer;
-	uint64_t armed;
-	uint32_t id;
+/* An L2TP call: the lower layer of the session it carries (ras_lower_ops). */
+struct srv_l2tp_call {
+	struct ras_session rs;       /* first: the session is the call */
+	struct srv_l2tp_tunnel *tunnel; /* NULL once the session is dead */
+	struct srv_l2tp_call *next_dead;
+	struct srv_timer timer;
 	uint16_t lsid, psid;
-	bool up, dead, acct_started, admitted;
-	uint32_t addr;               /* leased / granted client address, 0 none */
-	bool addr_from_pool;
-	int policy;
-	int idle_timeout, session_timeout; /* minutes */
-	uint32_t enc_allowed;
-	unsigned win_error;
-	time_t start_wall;
-	uint64_t start_ms, up_ms, last_rx_ms;
-	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
-	uint8_t method;              /* enum ppp_auth_method */
-	bool enc_checked;            /* the negotiated encryption was held against the profile */
-	uint8_t enc_level;           /* enum enc_level the link uses, once checked */
-	struct mppe_state *mppe;     /* [0] send, [1] receive; NULL when the server offers no MPPE */
-	char cause[48];
 };
 
 static inline const char *srv_tok(const struct tok *t, unsigned v)
@@ -183,7 +200,8 @@ int server_run(const struct server_opts *o);
  * an event base that is never run. NULL with the problems printed (unless quiet). */
 struct srv *srv_create(const struct server_opts *o, const char *config_text, size_t len);
 void srv_destroy(struct srv *s);
-/* One datagram received from `peer`, as the socket handler passes it on. */
+/* One L2TP datagram received from `peer` on the L2TP listener, as its handler passes it
+ * on. */
 void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
                   const uint8_t *buf, size_t len);
 /* The tables agree with each other and with the automata: every tunnel sits in the slot of
@@ -193,13 +211,12 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
  * (for the tests and the fuzz target; it walks every table). */
 int srv_check_tables(const struct srv *s, char *why, size_t n);
 uint64_t srv_now_ms(void);
-void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct stun *t,
-             const struct ssess *ss, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_l2tp_tunnel *t,
+             const struct ras_session *rs, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 /* End a session administratively (LCP Terminate, then CDN). */
-void srv_session_disconnect(struct srv *s, struct ssess *ss, const char *cause);
-const char *srv_peer_text(const struct stun *t, char *buf, size_t n);
-/* Send one IPv4 packet to the client of an up session (PPP protocol 0x0021). */
-void srv_session_send_ip(struct ssess *ss, const uint8_t *ip, size_t len);
+void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -221,8 +238,8 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status);
 int srv_acct_open(struct srv *s, const char *path);
 /* "a regular file", "a directory", "a FIFO (named pipe)", ... for a st_mode. */
 const char *srv_file_kind(unsigned mode);
-void srv_acct_start(struct srv *s, const struct ssess *ss);
-void srv_acct_stop(struct srv *s, const struct ssess *ss);
+void srv_acct_start(struct srv *s, const struct ras_session *rs);
+void srv_acct_stop(struct srv *s, const struct ras_session *rs);
 void srv_acct_sync(struct srv *s);
 void srv_acct_close(struct srv *s);
 int srv_capture_open(struct srv *s, const char *path);
@@ -231,29 +248,29 @@ void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len);
 void srv_capture_close(struct srv *s);
 
-/* server_tun.c */
+/* server_tundev.c */
 /* With serve.tun: create the TUN interface, give it the server's address, bring it up and
  * route the pool to it. Without serve.tun: log that only ICMP echo is answered. When the
  * interface cannot be set up: `required` makes it an error (-1, message on stderr),
  * otherwise one log line and the server goes on without it (0). */
-int srv_tun_open(struct srv *s, bool required);
-void srv_tun_close(struct srv *s);
+int srv_tundev_open(struct srv *s, bool required);
+void srv_tundev_close(struct srv *s);
 /* The TUN counters for `show stats` (a jansson object; JSON null without a TUN). */
 struct json_t;
-struct json_t *srv_tun_stats(const struct srv *s);
+struct json_t *srv_tundev_stats(const struct srv *s);
 /* A session came up with its address / is ending (before the address is released). */
-void srv_tun_session_up(struct srv *s, struct ssess *ss);
-void srv_tun_session_down(struct srv *s, struct ssess *ss);
-/* A checked IPv4 packet of `len` bytes from the client of `ss` for another host: true
+void srv_tundev_session_up(struct srv *s, struct ras_session *rs);
+void srv_tundev_session_down(struct srv *s, struct ras_session *rs);
+/* A checked IPv4 packet of `len` bytes from the client of `rs` for another host: true
  * when it was handed to the TUN (or dropped there and counted), false without a TUN. */
-bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t len);
+bool srv_tundev_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, size_t len);
 /* Split [start, end] (host order) into the fewest CIDR blocks, in order: the number of
  * blocks (at most 62 for one range); only the first `cap` are written to out. */
 struct srv_cidr { uint32_t addr; uint8_t len; };
-size_t srv_tun_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap);
+size_t srv_tundev_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap);
 /* Address (host order, never 0) -> session: open addressing with linear probing, kept at
  * most half full, growing by doubling up to `max` entries. */
-struct srv_addr_slot { uint32_t addr; struct ssess *ss; };
+struct srv_addr_slot { uint32_t addr; struct ras_session *rs; };
 struct srv_addr_index {
 	struct srv_addr_slot *slots;
 	uint32_t mask, n;
@@ -261,12 +278,12 @@ struct srv_addr_index {
 };
 int srv_addr_index_init(struct srv_addr_index *x, size_t max_entries);
 void srv_addr_index_free(struct srv_addr_index *x);
-/* Insert, or point an existing address at `ss` (*prev: the session it had). 0 or -1
+/* Insert, or point an existing address at `rs` (*prev: the session it had). 0 or -1
  * (address 0, the index full or out of memory). */
-int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ssess *ss,
-                       struct ssess **prev);
-struct ssess *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr);
-/* Remove addr when it points at `ss` (any session with NULL): true when removed. */
-bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ssess *ss);
+int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ras_session *rs,
+                       struct ras_session **prev);
+struct ras_session *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr);
+/* Remove addr when it points at `rs` (any session with NULL): true when removed. */
+bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ras_session *rs);
 
 #endif

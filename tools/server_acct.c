@@ -360,45 +360,47 @@ int srv_acct_open(struct srv *s, const char *path)
 	return 0;
 }
 
-static json_t *acct_record(struct srv *s, const struct ssess *ss, const char *event)
+static json_t *acct_record(struct srv *s, const struct ras_session *rs, const char *event)
 {
 	char ab[20], t1[32];
-	iso_time(ss->start_wall, t1, sizeof t1);
+	iso_time(rs->start_wall, t1, sizeof t1);
 	json_t *o = json_object();
 	json_object_set_new(o, "event", json_string(event));
 	json_object_set_new(o, "run", json_string(s->run_id));
-	json_object_set_new(o, "session", json_integer(ss->id));
-	json_object_set_new(o, "user", srv_user_json(ss->ppp.user));
-	json_object_set_new(o, "address", json_string(ipv4_str(ss->addr, ab, sizeof ab)));
+	json_object_set_new(o, "session", json_integer(rs->id));
+	json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+	json_object_set_new(o, "address", json_string(ipv4_str(rs->addr, ab, sizeof ab)));
 	char peer[80];
-	if (ss->tun) json_object_set_new(o, "client", json_string(srv_peer_text(ss->tun, peer, sizeof peer)));
-	json_object_set_new(o, "tunnel_type", json_string("l2tp"));
-	json_object_set_new(o, "method", json_string(srv_tok(ppp_auth_method_names, ss->method)));
-	json_object_set_new(o, "policy", ss->policy >= 0
-	                    ? json_string(s->cfg->policies[ss->policy].name) : json_null());
+	if (rs->ops->peer_text(rs, peer, sizeof peer))
+		json_object_set_new(o, "client", json_string(peer));
+	json_object_set_new(o, "tunnel_type", json_string(tunnel_names[rs->ops->tunnel]));
+	json_object_set_new(o, "method", json_string(srv_tok(ppp_auth_method_names, rs->method)));
+	json_object_set_new(o, "policy", rs->policy >= 0
+	                    ? json_string(s->cfg->policies[rs->policy].name) : json_null());
 	json_object_set_new(o, "start", json_string(t1));
 	return o;
 }
 
-void srv_acct_start(struct srv *s, const struct ssess *ss)
+void srv_acct_start(struct srv *s, const struct ras_session *rs)
 {
 	if (!s->acct) return;
-	acct_write(s, acct_record(s, ss, "start"));
+	acct_write(s, acct_record(s, rs, "start"));
 }
 
-void srv_acct_stop(struct srv *s, const struct ssess *ss)
+void srv_acct_stop(struct srv *s, const struct ras_session *rs)
 {
 	if (!s->acct) return;
-	json_t *o = acct_record(s, ss, "stop");
-	char t2[32];
+	json_t *o = acct_record(s, rs, "stop");
+	char t2[32], cause[64];
 	iso_time(time(NULL), t2, sizeof t2);
 	json_object_set_new(o, "stop", json_string(t2));
-	json_object_set_new(o, "duration", json_integer((json_int_t)(time(NULL) - ss->start_wall)));
-	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)ss->rx_bytes));
-	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)ss->tx_bytes));
-	json_object_set_new(o, "rx_packets", json_integer((json_int_t)ss->rx_pkts));
-	json_object_set_new(o, "tx_packets", json_integer((json_int_t)ss->tx_pkts));
-	json_object_set_new(o, "cause", json_string(ss->cause[0] ? ss->cause : "unknown"));
+	json_object_set_new(o, "duration", json_integer((json_int_t)(time(NULL) - rs->start_wall)));
+	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)rs->rx_bytes));
+	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)rs->tx_bytes));
+	json_object_set_new(o, "rx_packets", json_integer((json_int_t)rs->rx_pkts));
+	json_object_set_new(o, "tx_packets", json_integer((json_int_t)rs->tx_pkts));
+	ras_session_cause_text(rs, cause, sizeof cause);
+	json_object_set_new(o, "cause", json_string(cause[0] ? cause : "unknown"));
 	acct_write(s, o);
 }
 

@@ -62,49 +62,39 @@ const char *srv_uid_text(unsigned uid, char *buf, size_t n)
 }
 
 /* ---- views -------------------------------------------------------------------------- */
-static const char *sess_state(const struct ssess *ss)
-{
-	if (ss->up) return "up";
-	switch (ss->ppp.phase) {
-	case PPP_PHASE_ESTABLISH: return "lcp";
-	case PPP_PHASE_AUTH: return "auth";
-	case PPP_PHASE_NETWORK: return "ncp";
-	case PPP_PHASE_TERMINATE: return "terminating";
-	default: return "starting";
-	}
-}
-
 static json_t *view_sessions(struct srv *s)
 {
 	json_t *arr = json_array();
 	uint64_t now = srv_now_ms();
 	for (unsigned i = 0; i < s->sess_cap; i++) {
-		const struct ssess *ss = s->sessions[i];
-		if (!ss) continue;
+		const struct ras_session *rs = s->sessions[i];
+		if (!rs) continue;
 		char ab[20], peer[80];
+		unsigned ids[4] = {0, 0, 0, 0};
+		bool has_ids = rs->ops->ids && rs->ops->ids(rs, ids);
+		const char *client = rs->ops->peer_text(rs, peer, sizeof peer);
 		json_t *o = json_object();
-		json_object_set_new(o, "id", json_integer(ss->id));
-		json_object_set_new(o, "user", srv_user_json(ss->ppp.user));
-		json_object_set_new(o, "address", ss->addr ? json_string(ipv4_str(ss->addr, ab, sizeof ab))
+		json_object_set_new(o, "id", json_integer(rs->id));
+		json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+		json_object_set_new(o, "address", rs->addr ? json_string(ipv4_str(rs->addr, ab, sizeof ab))
 		                                           : json_null());
-		json_object_set_new(o, "client", ss->tun ? json_string(srv_peer_text(ss->tun, peer, sizeof peer))
-		                                         : json_null());
-		json_object_set_new(o, "tunnel", json_integer(ss->tun ? ss->tun->t.local_tid : 0));
-		json_object_set_new(o, "session", json_integer(ss->lsid));
-		json_object_set_new(o, "method", ss->method ? json_string(srv_tok(ppp_auth_method_names, ss->method))
+		json_object_set_new(o, "client", client ? json_string(client) : json_null());
+		json_object_set_new(o, "tunnel", json_integer(has_ids ? ids[0] : 0));
+		json_object_set_new(o, "session", json_integer(ids[2]));
+		json_object_set_new(o, "method", rs->method ? json_string(srv_tok(ppp_auth_method_names, rs->method))
 		                                            : json_null());
-		json_object_set_new(o, "state", json_string(sess_state(ss)));
-		json_object_set_new(o, "encryption", ss->enc_checked
-		                    ? json_string(enc_level_names[ss->enc_level]) : json_null());
-		json_object_set_new(o, "policy", ss->policy >= 0 ? json_string(s->cfg->policies[ss->policy].name)
+		json_object_set_new(o, "state", json_string(ras_session_show_state(rs)));
+		json_object_set_new(o, "encryption", rs->flags & RAS_F_ENC_CHECKED
+		                    ? json_string(enc_level_names[rs->enc_level]) : json_null());
+		json_object_set_new(o, "policy", rs->policy >= 0 ? json_string(s->cfg->policies[rs->policy].name)
 		                                                 : json_null());
-		json_object_set_new(o, "uptime", json_integer((json_int_t)((now - (ss->up ? ss->up_ms : ss->start_ms)) / 1000)));
-		json_object_set_new(o, "rx_bytes", json_integer((json_int_t)ss->rx_bytes));
-		json_object_set_new(o, "tx_bytes", json_integer((json_int_t)ss->tx_bytes));
-		json_object_set_new(o, "rx_packets", json_integer((json_int_t)ss->rx_pkts));
-		json_object_set_new(o, "tx_packets", json_integer((json_int_t)ss->tx_pkts));
-		json_object_set_new(o, "idle_timeout", json_integer(ss->idle_timeout));
-		json_object_set_new(o, "session_timeout", json_integer(ss->session_timeout));
+		json_object_set_new(o, "uptime", json_integer((json_int_t)((now - (ras_session_was_up(rs) ? rs->up_ms : rs->start_ms)) / 1000)));
+		json_object_set_new(o, "rx_bytes", json_integer((json_int_t)rs->rx_bytes));
+		json_object_set_new(o, "tx_bytes", json_integer((json_int_t)rs->tx_bytes));
+		json_object_set_new(o, "rx_packets", json_integer((json_int_t)rs->rx_pkts));
+		json_object_set_new(o, "tx_packets", json_integer((json_int_t)rs->tx_pkts));
+		json_object_set_new(o, "idle_timeout", json_integer(rs->idle_timeout));
+		json_object_set_new(o, "session_timeout", json_integer(rs->session_timeout));
 		json_array_append_new(arr, o);
 	}
 	json_t *r = json_object();
@@ -117,7 +107,7 @@ static json_t *view_tunnels(struct srv *s)
 	json_t *arr = json_array();
 	uint64_t now = srv_now_ms();
 	for (unsigned i = 1; i < 65536; i++) {
-		const struct stun *t = s->tunnels[i];
+		const struct srv_l2tp_tunnel *t = s->tunnels[i];
 		if (!t) continue;
 		char peer[80];
 		json_t *o = json_object();
@@ -161,13 +151,13 @@ static json_t *view_pool(struct srv *s)
 		json_array_append_new(ranges, o);
 	}
 	for (unsigned i = 0; i < s->sess_cap; i++) {
-		const struct ssess *ss = s->sessions[i];
-		if (!ss || !ss->addr) continue;
+		const struct ras_session *rs = s->sessions[i];
+		if (!rs || !rs->addr) continue;
 		json_t *o = json_object();
-		json_object_set_new(o, "address", json_string(ipv4_str(ss->addr, a, sizeof a)));
-		json_object_set_new(o, "session", json_integer(ss->id));
-		json_object_set_new(o, "user", srv_user_json(ss->ppp.user));
-		json_object_set_new(o, "from_pool", json_boolean(ss->addr_from_pool));
+		json_object_set_new(o, "address", json_string(ipv4_str(rs->addr, a, sizeof a)));
+		json_object_set_new(o, "session", json_integer(rs->id));
+		json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+		json_object_set_new(o, "from_pool", json_boolean(rs->flags & RAS_F_POOL_ADDR));
 		json_array_append_new(leases, o);
 	}
 	json_object_set_new(r, "ranges", ranges);
@@ -191,21 +181,23 @@ static json_t *view_stats(struct srv *s)
 	json_object_set_new(o, "sessions", json_integer(s->nsessions));
 	unsigned up = 0;
 	for (unsigned i = 0; i < s->sess_cap; i++)
-		if (s->sessions[i] && s->sessions[i]->up) up++;
+		if (s->sessions[i] && ras_session_was_up(s->sessions[i])) up++;
 	json_object_set_new(o, "sessions_up", json_integer(up));
 #define C(f) json_object_set_new(o, #f, json_integer((json_int_t)s->st.f))
+#define R(f) json_object_set_new(o, #f, json_integer((json_int_t)s->env.st.f))
 	C(rx_datagrams); C(tx_datagrams); C(rx_bytes); C(tx_bytes); C(malformed);
 	C(unknown_tunnel); C(refused_rate); C(refused_half_open); C(evicted_half_open);
 	C(refused_tunnels);
-	C(refused_ports); C(tunnels_opened); C(tunnels_closed); C(sessions_up);
-	C(sessions_rejected); C(sessions_closed); C(auth_failures); C(icmp_echo);
-	C(data_dropped); C(filtered); C(mppe_errors); C(clear_dropped); C(oversized);
+	C(refused_ports); C(tunnels_opened); C(tunnels_closed); R(sessions_up);
+	R(sessions_rejected); R(sessions_closed); R(auth_failures); R(icmp_echo);
+	R(data_dropped); R(filtered); R(mppe_errors); R(clear_dropped); R(oversized);
 	C(ctl_requests);
+#undef R
 #undef C
 	/* the sessions_up counter above is the total; the live figure is "sessions_up" */
 	json_object_set_new(o, "sessions_up", json_integer(up));
-	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->st.sessions_up));
-	json_object_set_new(o, "tun", srv_tun_stats(s));
+	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->env.st.sessions_up));
+	json_object_set_new(o, "tun", srv_tundev_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;
@@ -357,17 +349,17 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status)
 		b[0] = 0;
 		unsigned hits = 0;
 		for (unsigned i = 0; i < s->sess_cap; i++) {
-			struct ssess *ss = s->sessions[i];
-			if (!ss || ss->dead) continue;
+			struct ras_session *rs = s->sessions[i];
+			if (!rs || ras_session_dead(rs)) continue;
 			char ut[SRV_USER_TEXT];
-			srv_user_text(ss->ppp.user, ut, sizeof ut);
+			srv_user_text(rs->ppp.user, ut, sizeof ut);
 			/* by the name as the client sent it, or as `show sessions` prints it */
-			if (by_id ? ss->id != id
-			          : strcasecmp(ss->ppp.user, what) != 0 && strcasecmp(ut, what) != 0)
+			if (by_id ? rs->id != id
+			          : strcasecmp(rs->ppp.user, what) != 0 && strcasecmp(ut, what) != 0)
 				continue;
-			catf(&b, &len, &cap, "session %u (user %s) disconnected\n", ss->id,
-			     ss->ppp.user[0] ? ut : "-");
-			srv_session_disconnect(s, ss, "admin-disconnect");
+			catf(&b, &len, &cap, "session %u (user %s) disconnected\n", rs->id,
+			     rs->ppp.user[0] ? ut : "-");
+			srv_session_disconnect(s, rs, RAS_CAUSE_ADMIN);
 			hits++;
 		}
 		if (!hits) {

@@ -85,7 +85,7 @@ static void sccrq(struct srv *s, const struct sockaddr_storage *p, uint16_t ptid
 	feed_msg(s, p, &m);
 }
 
-static struct stun *tunnel_of(const struct srv *s, const struct sockaddr_storage *p)
+static struct srv_l2tp_tunnel *tunnel_of(const struct srv *s, const struct sockaddr_storage *p)
 {
 	for (unsigned i = 1; i < 65536; i++)
 		if (s->tunnels[i] && memcmp(&s->tunnels[i]->peer, p, sizeof(struct sockaddr_in)) == 0)
@@ -107,7 +107,7 @@ START_TEST(poisoned_sccrq_keeps_the_tunnel_id)
 	/* the peer acknowledges each StopCCN, on the ID the StopCCN named: every tunnel ends
 	 * and its slot is empty again */
 	for (unsigned i = 1; i < 65536; i++) {
-		struct stun *t = s->tunnels[i];
+		struct srv_l2tp_tunnel *t = s->tunnels[i];
 		if (!t) continue;
 		ck_assert_int_eq(t->t.state, L2TP_TUN_CLOSING);
 		struct l2tp_msg m;
@@ -150,7 +150,7 @@ START_TEST(half_open_shared_fairly_and_evicted)
 	struct sockaddr_storage legit = peer(2, 1, 1701);
 	sccrq(s, &legit, 4242, 0);
 	TABLES_OK(s);
-	struct stun *lt = tunnel_of(s, &legit);
+	struct srv_l2tp_tunnel *lt = tunnel_of(s, &legit);
 	ck_assert_ptr_nonnull(lt);
 	ck_assert_int_eq(lt->t.state, L2TP_TUN_WAIT_CTL_CONN);
 	ck_assert_uint_eq(s->st.evicted_half_open, 1);
@@ -261,7 +261,7 @@ START_TEST(half_open_has_a_deadline)
 	struct srv *s = make("\"half_open\": 16");
 	struct sockaddr_storage p = peer(0, 4, 1701);
 	sccrq(s, &p, 33, 0);
-	struct stun *t = tunnel_of(s, &p);
+	struct srv_l2tp_tunnel *t = tunnel_of(s, &p);
 	ck_assert_ptr_nonnull(t);
 	struct l2tp_msg m;
 	l2tp_msg_init_ctrl(&m, L2TP_MSG_ZLB, t->t.local_tid, 0, 1, 1);
@@ -293,7 +293,7 @@ struct fake {
 
 static size_t build(struct srv *s, struct fake *f, uint8_t *buf, size_t cap)
 {
-	struct stun *t = tunnel_of(s, &f->addr);
+	struct srv_l2tp_tunnel *t = tunnel_of(s, &f->addr);
 	uint16_t tid = t ? t->t.local_tid : 0;
 	uint16_t nr = t ? t->t.ns : 0;
 	struct l2tp_msg m;

@@ -1,4 +1,4 @@
-/* The server's TUN data path (tools/server_tun.c) without touching the network: the
+/* The server's TUN data path (tools/server_tundev.c) without touching the network: the
  * CIDR blocks a pool range is routed as, the index from client address to session
  * (checked against a plain model over random operations), and what the server does
  * when no TUN is configured or the configured one cannot be set up. */
@@ -33,7 +33,7 @@ static uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d)
 static void check_blocks(uint32_t start, uint32_t end)
 {
 	struct srv_cidr c[64];
-	size_t n = srv_tun_cidrs(start, end, c, 64);
+	size_t n = srv_tundev_cidrs(start, end, c, 64);
 	REQUIRE(n >= 1 && n <= 62);
 	uint64_t next = start;
 	for (size_t i = 0; i < n; i++) {
@@ -54,7 +54,7 @@ static void check_blocks(uint32_t start, uint32_t end)
 START_TEST(cidr_known_ranges)
 {
 	struct srv_cidr c[64];
-	size_t n = srv_tun_cidrs(ip(192, 168, 77, 10), ip(192, 168, 77, 29), c, 64);
+	size_t n = srv_tundev_cidrs(ip(192, 168, 77, 10), ip(192, 168, 77, 29), c, 64);
 	static const struct { unsigned last; unsigned len; } want[] = {
 		{10, 31}, {12, 30}, {16, 29}, {24, 30}, {28, 31}};
 	ck_assert_uint_eq(n, 5);
@@ -62,28 +62,28 @@ START_TEST(cidr_known_ranges)
 		ck_assert_uint_eq(c[i].addr, ip(192, 168, 77, want[i].last));
 		ck_assert_uint_eq(c[i].len, want[i].len);
 	}
-	n = srv_tun_cidrs(ip(10, 0, 0, 0), ip(10, 0, 255, 255), c, 64);
+	n = srv_tundev_cidrs(ip(10, 0, 0, 0), ip(10, 0, 255, 255), c, 64);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(c[0].len, 16);
-	n = srv_tun_cidrs(ip(10, 1, 2, 3), ip(10, 1, 2, 3), c, 64);
+	n = srv_tundev_cidrs(ip(10, 1, 2, 3), ip(10, 1, 2, 3), c, 64);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(c[0].len, 32);
-	n = srv_tun_cidrs(0, 0xffffffffu, c, 64);
+	n = srv_tundev_cidrs(0, 0xffffffffu, c, 64);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(c[0].addr, 0);
 	ck_assert_uint_eq(c[0].len, 0);
 	/* the worst case: everything but the two ends */
-	n = srv_tun_cidrs(1, 0xfffffffeu, c, 64);
+	n = srv_tundev_cidrs(1, 0xfffffffeu, c, 64);
 	ck_assert_uint_eq(n, 62);
 	check_blocks(1, 0xfffffffeu);
 	/* a short output array: the count stays right, nothing is written past it */
 	struct srv_cidr two[3];
 	memset(two, 0xee, sizeof two);
-	n = srv_tun_cidrs(ip(192, 168, 77, 10), ip(192, 168, 77, 29), two, 2);
+	n = srv_tundev_cidrs(ip(192, 168, 77, 10), ip(192, 168, 77, 29), two, 2);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_uint_eq(two[1].len, 30);
 	ck_assert_uint_eq(two[2].len, 0xee);
-	ck_assert_uint_eq(srv_tun_cidrs(5, 5, NULL, 0), 1);
+	ck_assert_uint_eq(srv_tundev_cidrs(5, 5, NULL, 0), 1);
 }
 END_TEST
 
@@ -106,13 +106,13 @@ END_TEST
 
 /* fake sessions: the index only stores and compares the pointers */
 static char tags[4096];
-#define SS(i) ((struct ssess *)(void *)&tags[(i)])
+#define SS(i) ((struct ras_session *)(void *)&tags[(i)])
 
 START_TEST(index_basics)
 {
 	struct srv_addr_index x;
 	ck_assert_int_eq(srv_addr_index_init(&x, 3), 0);
-	struct ssess *prev = SS(99);
+	struct ras_session *prev = SS(99);
 	ck_assert_int_eq(srv_addr_index_put(&x, 0, SS(1), &prev), -1); /* 0 is never an address */
 	ck_assert_ptr_null(prev);
 	ck_assert_int_eq(srv_addr_index_put(&x, ip(10, 0, 0, 1), SS(1), &prev), 0);
@@ -165,7 +165,7 @@ START_TEST(index_against_model)
 		int k = (int)(rnd32() % KEYS);
 		if (rnd32() % 3) {
 			int tag = (int)(rnd32() % 4000);
-			struct ssess *prev;
+			struct ras_session *prev;
 			int rc = srv_addr_index_put(&x, keys[k], SS(tag), &prev);
 			if (model[k]) {
 				REQUIRE(rc == 0);
@@ -197,7 +197,7 @@ START_TEST(index_against_model)
 }
 END_TEST
 
-/* Run srv_tun_open on a server built from `conf`, with its log captured in `log`. */
+/* Run srv_tundev_open on a server built from `conf`, with its log captured in `log`. */
 static int open_with(const char *conf, bool required, char *log, size_t cap, bool *has_tun)
 {
 	struct server_opts o = {0};
@@ -209,9 +209,9 @@ static int open_with(const char *conf, bool required, char *log, size_t cap, boo
 	fflush(stderr);
 	int saved = dup(2);
 	dup2(fd, 2);
-	int rc = srv_tun_open(s, required);
+	int rc = srv_tundev_open(s, required);
 	/* nothing to forward to: the caller's echo-only path goes on */
-	ck_assert(!srv_tun_forward(s, NULL, (const uint8_t *)"", 0));
+	ck_assert(!srv_tundev_forward(s, NULL, (const uint8_t *)"", 0));
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -261,8 +261,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("server_tun");
-	TCase *tc = tcase_create("server_tun");
+	Suite *s = suite_create("server_tundev");
+	TCase *tc = tcase_create("server_tundev");
 	tcase_add_test(tc, cidr_known_ranges);
 	tcase_add_test(tc, cidr_random_ranges);
 	tcase_add_test(tc, index_basics);

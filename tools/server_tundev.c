@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 /* ---- CIDR decomposition ---------------------------------------------------------------- */
-size_t srv_tun_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap)
+size_t srv_tundev_cidrs(uint32_t start, uint32_t end, struct srv_cidr *out, size_t cap)
 {
 	size_t n = 0;
 	uint64_t a = start, b = end;
@@ -80,12 +80,12 @@ void srv_addr_index_free(struct srv_addr_index *x)
 	memset(x, 0, sizeof *x);
 }
 
-static void idx_place(struct srv_addr_slot *slots, uint32_t mask, uint32_t addr, struct ssess *ss)
+static void idx_place(struct srv_addr_slot *slots, uint32_t mask, uint32_t addr, struct ras_session *rs)
 {
 	uint32_t i = idx_hash(addr, mask);
 	while (slots[i].addr) i = (i + 1) & mask;
 	slots[i].addr = addr;
-	slots[i].ss = ss;
+	slots[i].rs = rs;
 }
 
 /* Keep the table at most half full: double it (up to twice the entries allowed). */
@@ -98,7 +98,7 @@ static int idx_grow(struct srv_addr_index *x)
 	struct srv_addr_slot *ns = calloc(ncap, sizeof *ns);
 	if (!ns) return -1;
 	for (uint64_t i = 0; i < cap; i++)
-		if (x->slots[i].addr) idx_place(ns, ncap - 1, x->slots[i].addr, x->slots[i].ss);
+		if (x->slots[i].addr) idx_place(ns, ncap - 1, x->slots[i].addr, x->slots[i].rs);
 	free(x->slots);
 	x->slots = ns;
 	x->mask = ncap - 1;
@@ -115,33 +115,33 @@ static struct srv_addr_slot *idx_find(const struct srv_addr_index *x, uint32_t a
 	return NULL;
 }
 
-int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ssess *ss,
-                       struct ssess **prev)
+int srv_addr_index_put(struct srv_addr_index *x, uint32_t addr, struct ras_session *rs,
+                       struct ras_session **prev)
 {
 	if (prev) *prev = NULL;
 	if (!addr || !x->slots) return -1;
 	struct srv_addr_slot *e = idx_find(x, addr);
 	if (e) {
-		if (prev) *prev = e->ss;
-		e->ss = ss;
+		if (prev) *prev = e->rs;
+		e->rs = rs;
 		return 0;
 	}
 	if (x->n >= x->max || idx_grow(x) != 0) return -1;
-	idx_place(x->slots, x->mask, addr, ss);
+	idx_place(x->slots, x->mask, addr, rs);
 	x->n++;
 	return 0;
 }
 
-struct ssess *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr)
+struct ras_session *srv_addr_index_get(const struct srv_addr_index *x, uint32_t addr)
 {
 	const struct srv_addr_slot *e = idx_find(x, addr);
-	return e ? e->ss : NULL;
+	return e ? e->rs : NULL;
 }
 
-bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ssess *ss)
+bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ras_session *rs)
 {
 	struct srv_addr_slot *e = idx_find(x, addr);
-	if (!e || (ss && e->ss != ss)) return false;
+	if (!e || (rs && e->rs != rs)) return false;
 	/* backward-shift deletion keeps every probe sequence unbroken without tombstones */
 	uint32_t i = (uint32_t)(e - x->slots);
 	for (uint32_t j = i, k = 0; k <= x->mask; k++) {
@@ -155,7 +155,7 @@ bool srv_addr_index_del(struct srv_addr_index *x, uint32_t addr, const struct ss
 		i = j;
 	}
 	x->slots[i].addr = 0;
-	x->slots[i].ss = NULL;
+	x->slots[i].rs = NULL;
 	x->n--;
 	return true;
 }
@@ -324,19 +324,19 @@ static void tun_read_cb(evutil_socket_t fd, short what, void *arg)
 		d->from_tun++;
 		if (len < 20 || d->buf[0] >> 4 != 4) {
 			d->not_ipv4++; /* IPv6 and the like: the links carry IPv4 only */
-			s->st.data_dropped++;
+			s->env.st.data_dropped++;
 			continue;
 		}
 		size_t tot = (size_t)d->buf[2] << 8 | d->buf[3];
 		if (tot < 20 || tot > len) {
-			s->st.data_dropped++;
+			s->env.st.data_dropped++;
 			continue;
 		}
 		uint32_t dst = get32(d->buf + 16);
-		struct ssess *ss = srv_addr_index_get(&d->idx, dst);
-		if (!ss || ss->dead || !ss->up || !ss->tun) {
+		struct ras_session *rs = srv_addr_index_get(&d->idx, dst);
+		if (!rs || ras_session_dead(rs) || !ras_session_was_up(rs) || (rs->flags & RAS_F_LOWER_GONE)) {
 			d->no_session++;
-			s->st.data_dropped++;
+			s->env.st.data_dropped++;
 			if (sparse(d->no_session)) {
 				char a[20];
 				srv_log(s, SC_DATA, false, NULL, NULL,
@@ -346,18 +346,18 @@ static void tun_read_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			continue;
 		}
-		if (tot > ss->ppp.lcp.peer_mru) {
+		if (tot > rs->ppp.lcp.peer_mru) {
 			d->too_big++;
-			s->st.data_dropped++;
-			srv_log(s, SC_DATA, true, NULL, ss, "packet of %zu bytes exceeds the link's MRU %u, "
-			        "dropped", tot, ss->ppp.lcp.peer_mru);
+			s->env.st.data_dropped++;
+			srv_log(s, SC_DATA, true, NULL, rs, "packet of %zu bytes exceeds the link's MRU %u, "
+			        "dropped", tot, rs->ppp.lcp.peer_mru);
 			continue;
 		}
-		srv_session_send_ip(ss, d->buf, tot);
+		ras_session_send_ip(rs, d->buf, tot);
 	}
 }
 
-bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t len)
+bool srv_tundev_forward(struct srv *s, struct ras_session *rs, const uint8_t *ip, size_t len)
 {
 	struct srv_tundev *d = s->tundev;
 	if (!d || d->failed) return false;
@@ -367,56 +367,56 @@ bool srv_tun_forward(struct srv *s, struct ssess *ss, const uint8_t *ip, size_t 
 	}
 	int err = errno;
 	d->write_errors++;
-	s->st.data_dropped++;
+	s->env.st.data_dropped++;
 	if (sparse(d->write_errors))
-		srv_log(s, SC_DATA, false, NULL, ss, "write to %s failed: %s (%llu so far), dropped",
+		srv_log(s, SC_DATA, false, NULL, rs, "write to %s failed: %s (%llu so far), dropped",
 		        d->name, strerror(err), (unsigned long long)d->write_errors);
 	return true;
 }
 
-void srv_tun_session_up(struct srv *s, struct ssess *ss)
+void srv_tundev_session_up(struct srv *s, struct ras_session *rs)
 {
 	struct srv_tundev *d = s->tundev;
-	if (!d || d->failed || !ss->addr) return;
+	if (!d || d->failed || !rs->addr) return;
 	char a[20];
-	struct ssess *prev = NULL;
-	if (srv_addr_index_put(&d->idx, ss->addr, ss, &prev) != 0) {
-		srv_log(s, SC_DATA, false, NULL, ss, "session %u: address %s not indexed (out of memory): "
-		        "packets for it are dropped", ss->id, ipv4_str(ss->addr, a, sizeof a));
+	struct ras_session *prev = NULL;
+	if (srv_addr_index_put(&d->idx, rs->addr, rs, &prev) != 0) {
+		srv_log(s, SC_DATA, false, NULL, rs, "session %u: address %s not indexed (out of memory): "
+		        "packets for it are dropped", rs->id, ipv4_str(rs->addr, a, sizeof a));
 		return;
 	}
-	if (prev && prev != ss)
-		srv_log(s, SC_DATA, false, NULL, ss, "session %u takes address %s over from session %u: "
-		        "packets for it go to session %u now", ss->id, ipv4_str(ss->addr, a, sizeof a),
-		        prev->id, ss->id);
-	if (routed(d, ss->addr) || prev) return;
-	int err = nl_route(d, true, ss->addr, 32, s->local_addr);
+	if (prev && prev != rs)
+		srv_log(s, SC_DATA, false, NULL, rs, "session %u takes address %s over from session %u: "
+		        "packets for it go to session %u now", rs->id, ipv4_str(rs->addr, a, sizeof a),
+		        prev->id, rs->id);
+	if (routed(d, rs->addr) || prev) return;
+	int err = nl_route(d, true, rs->addr, 32, s->local_addr);
 	if (err == 0) {
 		d->host_routes++;
-		srv_log(s, SC_DATA, false, NULL, ss, "session %u: route %s/32 dev %s", ss->id,
-		        ipv4_str(ss->addr, a, sizeof a), d->name);
+		srv_log(s, SC_DATA, false, NULL, rs, "session %u: route %s/32 dev %s", rs->id,
+		        ipv4_str(rs->addr, a, sizeof a), d->name);
 	} else {
 		d->route_errors++;
-		srv_log(s, SC_DATA, false, NULL, ss, "session %u: route %s/32 dev %s not added: %s%s",
-		        ss->id, ipv4_str(ss->addr, a, sizeof a), d->name, strerror(err),
+		srv_log(s, SC_DATA, false, NULL, rs, "session %u: route %s/32 dev %s not added: %s%s",
+		        rs->id, ipv4_str(rs->addr, a, sizeof a), d->name, strerror(err),
 		        err == EEXIST ? " (a route for that address exists already)" : "");
 	}
 }
 
-void srv_tun_session_down(struct srv *s, struct ssess *ss)
+void srv_tundev_session_down(struct srv *s, struct ras_session *rs)
 {
 	struct srv_tundev *d = s->tundev;
-	if (!d || !ss->addr) return;
-	if (!srv_addr_index_del(&d->idx, ss->addr, ss)) return;
-	if (routed(d, ss->addr)) return;
-	int err = nl_route(d, false, ss->addr, 32, 0);
+	if (!d || !rs->addr) return;
+	if (!srv_addr_index_del(&d->idx, rs->addr, rs)) return;
+	if (routed(d, rs->addr)) return;
+	int err = nl_route(d, false, rs->addr, 32, 0);
 	char a[20];
 	if (err == 0)
-		srv_log(s, SC_DATA, true, NULL, ss, "session %u: route %s/32 removed", ss->id,
-		        ipv4_str(ss->addr, a, sizeof a));
+		srv_log(s, SC_DATA, true, NULL, rs, "session %u: route %s/32 removed", rs->id,
+		        ipv4_str(rs->addr, a, sizeof a));
 	else if (err != ESRCH)
-		srv_log(s, SC_DATA, false, NULL, ss, "session %u: route %s/32 not removed: %s", ss->id,
-		        ipv4_str(ss->addr, a, sizeof a), strerror(err));
+		srv_log(s, SC_DATA, false, NULL, rs, "session %u: route %s/32 not removed: %s", rs->id,
+		        ipv4_str(rs->addr, a, sizeof a), strerror(err));
 }
 
 static void tundev_free(struct srv_tundev *d)
@@ -517,12 +517,12 @@ static void tundev_routes(struct srv *s, struct srv_tundev *d, char *text, size_
 	size_t len = 0, total = 0;
 	text[0] = 0;
 	for (size_t i = 0; i < s->pool.nranges; i++)
-		total += srv_tun_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, NULL, 0);
+		total += srv_tundev_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, NULL, 0);
 	d->routes = total ? calloc(total, sizeof *d->routes) : NULL;
 	if (total && !d->routes) return;
 	for (size_t i = 0; i < s->pool.nranges; i++) {
 		struct srv_cidr c[64];
-		size_t n = srv_tun_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, c, 64);
+		size_t n = srv_tundev_cidrs(s->pool.ranges[i].start, s->pool.ranges[i].end, c, 64);
 		for (size_t k = 0; k < n && k < 64; k++) {
 			char a[20];
 			ipv4_str(c[k].addr, a, sizeof a);
@@ -541,7 +541,7 @@ static void tundev_routes(struct srv *s, struct srv_tundev *d, char *text, size_
 	}
 }
 
-int srv_tun_open(struct srv *s, bool required)
+int srv_tundev_open(struct srv *s, bool required)
 {
 	const char *name = s->cfg->serve.tun;
 	char la[20];
@@ -590,7 +590,7 @@ fail:
 	return 0;
 }
 
-void srv_tun_close(struct srv *s)
+void srv_tundev_close(struct srv *s)
 {
 	struct srv_tundev *d = s->tundev;
 	if (!d) return;
@@ -605,7 +605,7 @@ void srv_tun_close(struct srv *s)
 	tundev_free(d);
 }
 
-json_t *srv_tun_stats(const struct srv *s)
+json_t *srv_tundev_stats(const struct srv *s)
 {
 	const struct srv_tundev *d = s->tundev;
 	if (!d) return json_null();
