@@ -54,6 +54,7 @@ static struct world {
 	bool c_finished;
 	unsigned c_win_error;
 	unsigned c_decrypted;        /* MPPE packets from the server the client decrypted */
+	bool client_gone;            /* frames to the client are lost */
 	struct queue to_client, to_server;
 	uint64_t now;
 	uint64_t rng;
@@ -273,6 +274,7 @@ static void pump(void)
 	for (int round = 0; round < 200 && (W.to_client.n || W.to_server.n); round++) {
 		struct queue q = W.to_client;
 		W.to_client.n = 0;
+		if (W.client_gone) q.n = 0; /* the client stopped answering */
 		for (unsigned i = 0; i < q.n; i++) {
 			const uint8_t *b = q.f[i].b;
 			size_t o = q.f[i].len >= 2 && b[0] == 0xff && b[1] == 0x03 ? 2 : 0;
@@ -528,6 +530,54 @@ START_TEST(idle_timeout)
 	const char *p = strstr(W.log, "disconnecting (idle-timeout)");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_null(strstr(p + 1, "disconnecting (idle-timeout)"));
+	world_free();
+}
+END_TEST
+
+/* The idle timeout of a client that no longer answers: one disconnect, LCP gives up
+ * after its Terminate-Requests, the session ends (the timeout does not fire again and
+ * again while LCP terminates). */
+START_TEST(idle_timeout_of_a_silent_client)
+{
+	world_init("u", "p");
+	W.cfg->policies[0].profile.idle_timeout = 1;
+	start();
+	ck_assert_int_eq(W.rs->state, RAS_UP);
+	W.client_gone = true;
+	advance(60000 + 10000);
+	ck_assert_ptr_null(W.rs);
+	ck_assert_str_eq(W.close_cause, "idle-timeout");
+	const char *p = strstr(W.log, "disconnecting (idle-timeout)");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_null(strstr(p + 1, "disconnecting"));
+	world_free();
+}
+END_TEST
+
+/* The client renegotiates LCP while up: authentication and admission run again, the
+ * first grant's lease is given back before the second is taken, and the session is not
+ * counted up twice. */
+START_TEST(readmitted_after_lcp_renegotiation)
+{
+	world_init("u", "p");
+	start();
+	ck_assert_int_eq(W.rs->state, RAS_UP);
+	ck_assert_uint_eq(addr_pool_clients(&W.pool), 1);
+	unsigned admitted = 0;
+	for (const char *p = W.log; (p = strstr(p, "admitted user=u")); p++) admitted++;
+	ck_assert_uint_eq(admitted, 1);
+	ppp_fsm_down(&W.c.lcp.fsm, W.now);
+	ppp_fsm_up(&W.c.lcp.fsm, W.now);
+	pump();
+	advance(5000);
+	admitted = 0;
+	for (const char *p = W.log; (p = strstr(p, "admitted user=u")); p++) admitted++;
+	ck_assert_uint_eq(admitted, 2); /* asked again */
+	ck_assert_ptr_nonnull(W.rs);
+	ck_assert_int_eq(W.rs->state, RAS_UP);
+	ck_assert_uint_eq(addr_pool_clients(&W.pool), 1);
+	ck_assert_uint_eq(W.ev_up, 1);
+	ck_assert_uint_eq(W.env.st.sessions_up, 1);
 	world_free();
 }
 END_TEST
@@ -904,6 +954,8 @@ int main(void)
 	tcase_add_test(tc, admitting_is_passed_through_when_the_verdict_is_local);
 	tcase_add_test(tc, mppe_states_sized_for_the_mode);
 	tcase_add_test(tc, idle_timeout);
+	tcase_add_test(tc, idle_timeout_of_a_silent_client);
+	tcase_add_test(tc, readmitted_after_lcp_renegotiation);
 	tcase_add_test(tc, session_timeout);
 	tcase_add_test(tc, pending_then_granted);
 	tcase_add_test(tc, pending_then_granted_with_server_keys);
