@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "attempt.h"
 #include "jsonpos.h"
@@ -604,6 +605,7 @@ struct attempt_reader {
 	const struct config *c;
 	char *name;
 	int fd;                   /* -1: reading mem */
+	bool stream;              /* fd is a pipe, terminal or socket: a read may wait */
 	const char *mem;
 	size_t memlen, mempos;
 	char *buf;
@@ -640,7 +642,11 @@ static struct attempt_reader *reader_new(const struct config *c, const char *nam
 struct attempt_reader *attempt_reader_fd(const struct config *c, const char *name, int fd)
 {
 	struct attempt_reader *r = reader_new(c, name);
-	if (r) r->fd = fd;
+	struct stat st;
+	if (r) {
+		r->fd = fd;
+		r->stream = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
+	}
 	return r;
 }
 
@@ -844,11 +850,16 @@ static int peek_at(struct attempt_reader *r, size_t off)
 }
 
 /* After the first attempt (len bytes at buf[start]): does another follow? White space is
- * looked through up to a bound; past it another attempt is assumed. */
+ * looked through up to a bound; past it another attempt is assumed. JSON lines from a
+ * pipe are not waited for: the first line is answered as one of several as soon as it
+ * arrives, unless the end of the input is already known. */
 static bool another_follows(struct attempt_reader *r, size_t len)
 {
 	size_t off = len;
-	for (int c; (c = peek_at(r, off)) >= 0; off++) {
+	for (int c;; off++) {
+		if (r->start + off >= r->end && !r->eof && r->stream && r->state == RD_LINES)
+			return true;
+		if ((c = peek_at(r, off)) < 0) break;
 		if (json_space((unsigned char)c)) {
 			if (off - len > ATTEMPT_MAX_BYTES) return true;
 			continue;
