@@ -3,6 +3,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "diag.h"
+#include "jsonw.h"
 #include <stdbool.h>
 #include <strings.h>
 #include <ctype.h>
@@ -97,6 +98,24 @@ json_t *json_hex(const uint8_t *p, size_t n)
 	json_t *j = json_string(b);
 	free(b);
 	return j;
+}
+
+void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n)
+{
+	if (w->style == JW_TREE) {
+		jw_json_take(w, key, json_hex(p, n));
+		return;
+	}
+	static const char hx[] = "0123456789abcdef";
+	char *q = jw_value_begin(w, key, key ? strlen(key) : 0, 2 * n + 2);
+	if (!q) return;
+	*q++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		*q++ = hx[p[i] >> 4];
+		*q++ = hx[p[i] & 15];
+	}
+	*q++ = '"';
+	jw_value_end(w, q);
 }
 
 /* ---- text fields of key files ------------------------------------------------------ */

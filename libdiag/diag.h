@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "jsonw.h"
 
 /* Where and why an input could not be decoded. `off` is the byte offset within the
  * buffer handed to the decoder (callers add their own base when they nest). */
@@ -232,5 +233,7 @@ void text_printable(const uint8_t *p, size_t n, char *out, size_t cap);
 /* A JSON string of the bytes in lower-case hex (jansson's json_t). */
 struct json_t;
 struct json_t *json_hex(const uint8_t *p, size_t n);
+/* The same through a JSON writer, as member `key` (NULL in an array). */
+void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n);
 
 #endif

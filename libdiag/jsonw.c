@@ -491,6 +491,21 @@ static void json_walk(struct jw *w, const char *key, const json_t *v)
 	}
 }
 
+void jw_json_take(struct jw *w, const char *key, json_t *v)
+{
+	if (skip(w)) {
+		json_decref(v);
+		return;
+	}
+	if (w->style == JW_TREE) {
+		if (v) attach(w, key, v);
+		else attach(w, key, json_null());
+		return;
+	}
+	jw_json(w, key, v);
+	json_decref(v);
+}
+
 void jw_json(struct jw *w, const char *key, const json_t *v)
 {
 	if (skip(w)) return;

@@ -99,6 +99,8 @@ static inline void jw_real(struct jw *w, const char *key, double v)
 {
 	jw_kreal(w, key, JW_KLEN(key), v);
 }
+/* A jansson value made elsewhere, taken over (a new reference; NULL writes null). */
+void jw_json_take(struct jw *w, const char *key, json_t *v);
 /* A whole jansson value (written with the same rules), for what exists only as a tree. */
 void jw_json(struct jw *w, const char *key, const json_t *v);
 /* A value whose JSON text the caller writes (streaming styles only): room for at most

@@ -18,6 +18,7 @@ struct decode_run {
 	bool json;
 	int verbose;
 	uint64_t incomplete;
+	struct jw w; /* --json: one compact object per line, streamed to stdout */
 };
 
 /* ---- the -v tree: any JSON rendered as indented key: value lines -------------------- */
@@ -146,12 +147,10 @@ static void print_text(const struct decode_run *r, const struct dl_pkt *p)
 	}
 }
 
-static void print_json(const struct dl_pkt *p)
+static void print_json(struct decode_run *r, const struct dl_pkt *p)
 {
-	json_t *j = dl_pkt_json(p);
-	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-	fputc('\n', stdout);
-	json_decref(j);
+	dl_pkt_jw(&r->w, p);
+	jw_raw(&r->w, "\n", 1);
 }
 
 static void frag_report(void *arg, const struct ipfrag_report *rep)
@@ -166,22 +165,23 @@ static void frag_report(void *arg, const struct ipfrag_report *rep)
 	net_addr_str(rep->key.version, rep->key.src, src, sizeof src);
 	net_addr_str(rep->key.version, rep->key.dst, dst, sizeof dst);
 	if (r->json) {
-		json_t *j = json_object(), *d = json_object();
-		json_object_set_new(d, "src", json_string(src));
-		json_object_set_new(d, "dst", json_string(dst));
-		json_object_set_new(d, "id", json_integer(rep->key.id));
-		json_object_set_new(d, "proto", json_integer(rep->key.proto));
-		json_object_set_new(d, "fragments", json_integer(rep->nfrags));
-		json_object_set_new(d, "first_frame", json_integer((json_int_t)rep->first_frame));
-		json_object_set_new(d, "last_frame", json_integer((json_int_t)rep->last_frame));
-		json_object_set_new(d, "bytes", json_integer((json_int_t)rep->have_bytes));
+		struct jw *w = &r->w;
+		jw_obj(w, NULL);
+		jw_obj(w, "incomplete_datagram");
+		jw_str(w, "src", src);
+		jw_str(w, "dst", dst);
+		jw_int(w, "id", rep->key.id);
+		jw_int(w, "proto", rep->key.proto);
+		jw_int(w, "fragments", rep->nfrags);
+		jw_int(w, "first_frame", (long long)rep->first_frame);
+		jw_int(w, "last_frame", (long long)rep->last_frame);
+		jw_int(w, "bytes", (long long)rep->have_bytes);
 		if (rep->total_len)
-			json_object_set_new(d, "total_len", json_integer((json_int_t)rep->total_len));
-		json_object_set_new(d, "reason", json_string(why[rep->why]));
-		json_object_set_new(j, "incomplete_datagram", d);
-		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(j);
+			jw_int(w, "total_len", (long long)rep->total_len);
+		jw_str(w, "reason", why[rep->why]);
+		jw_end(w);
+		jw_end(w);
+		jw_raw(w, "\n", 1);
 		return;
 	}
 	if (rep->total_len)
@@ -252,6 +252,8 @@ int cmd_pcap_decode(struct cmd_args *a)
 
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	jw_init(&r.w, JW_COMPACT, stdout);
+	r.w.real_precision = 15;
 	/* Progress only where someone watches, and only when it takes a while. */
 	off_t fsize = 0;
 	struct stat st;
@@ -269,6 +271,7 @@ int cmd_pcap_decode(struct cmd_args *a)
 		if (n == 0)
 			break;
 		if (n < 0) {
+			jw_flush(&r.w);
 			fflush(stdout);
 			out_err(r.path, 0, 0, "capture breaks off %s", in.err);
 			rc = EXIT_USAGE;
@@ -279,7 +282,7 @@ int cmd_pcap_decode(struct cmd_args *a)
 		if (p->link_skipped)
 			continue;
 		if (r.json)
-			print_json(p);
+			print_json(&r, p);
 		else
 			print_text(&r, p);
 		if (limit && ++shown >= limit)
@@ -299,6 +302,8 @@ int cmd_pcap_decode(struct cmd_args *a)
 		fputs("\r\033[K", stderr);
 	if (!limit || shown < limit)
 		dissect_finish(d);
+	jw_flush(&r.w);
+	jw_free(&r.w);
 	fflush(stdout);
 	dissect_free(d);
 	pcapin_close(&in);
