@@ -102,11 +102,19 @@ json_t *json_hex(const uint8_t *p, size_t n)
 
 void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n)
 {
-	if (w->style == JW_TREE) {
-		jw_json_take(w, key, json_hex(p, n));
+	static const char hx[] = "0123456789abcdef";
+	if (w->style == JW_TREE || w->style == JW_OUTLINE) {
+		char small[129];
+		char *b = n <= 64 ? small : malloc(2 * n + 1);
+		if (!b) {
+			jw_null(w, key);
+			return;
+		}
+		hex_str(p, n, b);
+		jw_strn(w, key, b, 2 * n);
+		if (b != small) free(b);
 		return;
 	}
-	static const char hx[] = "0123456789abcdef";
 	char *q = jw_value_begin(w, key, key ? strlen(key) : 0, 2 * n + 2);
 	if (!q) return;
 	*q++ = '"';

@@ -768,7 +768,8 @@ static void jw_time(struct jw *w, uint64_t ns)
 {
 	char buf[48];
 	uint64_t sec = ns / 1000000000u, frac = ns % 1000000000u;
-	if (w->style == JW_TREE || w->real_precision != 15 || sec >= 1000000u ||
+	if ((w->style != JW_COMPACT && w->style != JW_PRETTY) || w->real_precision != 15 ||
+	    sec >= 1000000u ||
 	    (sec == 0 && frac < 100000u)) {
 		snprintf(buf, sizeof buf, "%llu.%09llu", (unsigned long long)sec,
 		         (unsigned long long)frac);

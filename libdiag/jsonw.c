@@ -24,10 +24,49 @@ void jw_init(struct jw *w, enum jw_style style, FILE *fp)
 	w->style = style;
 	w->fp = fp;
 	w->real_precision = 17;
+	if (style == JW_OUTLINE) jw_outline(w, 0, NULL);
+}
+
+#define OL_KEY 64
+#define OL_MAX_DEPTH 33
+
+enum { OL_OBJ, OL_ARR_SCALARS, OL_ARR_LINES, OL_SKIP };
+
+struct ol_frame {
+	uint8_t mode;
+	int indent;          /* where this container's lines start */
+	size_t count;        /* elements so far (arrays) */
+	char key[OL_KEY];    /* arrays: the member's key, for key[i] */
+};
+
+struct jw_outline {
+	int indent;
+	char title[OL_KEY];
+	struct ol_frame f[JW_MAX_DEPTH + 2];
+	/* the scalars of an array that may still be written on one line: text, 0-separated */
+	char *side;
+	size_t slen, scap;
+	size_t nside;
+};
+
+void jw_outline(struct jw *w, int indent, const char *title)
+{
+	if (!w->ol) w->ol = calloc(1, sizeof *w->ol);
+	if (!w->ol) {
+		w->failed = true;
+		return;
+	}
+	w->ol->indent = indent;
+	snprintf(w->ol->title, sizeof w->ol->title, "%s", title ? title : "");
 }
 
 void jw_free(struct jw *w)
 {
+	if (w->ol) {
+		free(w->ol->side);
+		free(w->ol);
+		w->ol = NULL;
+	}
 	free(w->buf);
 	w->buf = NULL;
 	w->len = w->cap = 0;
@@ -296,7 +335,7 @@ static bool attach(struct jw *w, const char *key, json_t *v)
 
 char *jw_value_begin(struct jw *w, const char *key, size_t klen, size_t max)
 {
-	if (skip(w) || w->style == JW_TREE) {
+	if (skip(w) || (w->style != JW_COMPACT && w->style != JW_PRETTY)) {
 		w->failed = true;
 		return NULL;
 	}
@@ -313,6 +352,161 @@ char *jw_esc(char *q, const char *s, size_t n)
 	return esc_into(q, s, n);
 }
 
+/* ---- JW_OUTLINE ------------------------------------------------------------------- */
+static void ol_indent(struct jw *w, int n)
+{
+	if (n > 0 && room(w, (size_t)n)) {
+		memset(w->buf + w->len, ' ', (size_t)n);
+		w->len += (size_t)n;
+	}
+}
+
+static void ol_num(struct jw *w, size_t v)
+{
+	char t[24];
+	int n = snprintf(t, sizeof t, "%zu", v);
+	put(w, t, (size_t)n);
+}
+
+/* "INDENT KEY[I]" for array elements or "INDENT KEY" for members */
+static void ol_head(struct jw *w, const struct ol_frame *f, const char *key, bool elem)
+{
+	ol_indent(w, f->indent);
+	if (elem) {
+		put(w, f->key, strlen(f->key));
+		putc1(w, '[');
+		ol_num(w, f->count);
+		putc1(w, ']');
+	} else {
+		put(w, key ? key : "", key ? strlen(key) : 0);
+	}
+}
+
+/* the one-line array turns into key[i] lines: write the scalars held so far */
+static void ol_unfold(struct jw *w, struct ol_frame *f)
+{
+	struct jw_outline *o = w->ol;
+	const char *p = o->side;
+	for (size_t i = 0; i < o->nside; i++) {
+		size_t l = strlen(p);
+		ol_indent(w, f->indent);
+		put(w, f->key, strlen(f->key));
+		putc1(w, '[');
+		ol_num(w, i);
+		put(w, "]: ", 3);
+		put(w, p, l);
+		putc1(w, '\n');
+		p += l + 1;
+	}
+	o->nside = o->slen = 0;
+	f->mode = OL_ARR_LINES;
+}
+
+static void ol_scalar(struct jw *w, const char *key, const char *text, size_t n)
+{
+	struct jw_outline *o = w->ol;
+	int d = w->depth;
+	if (d == 0) return;
+	struct ol_frame *f = &o->f[d];
+	switch (f->mode) {
+	case OL_OBJ:
+		if (d == 1 && o->title[0] && key && !strcmp(key, o->title)) {
+			ol_indent(w, o->indent - 2);
+			put(w, text, n);
+			putc1(w, '\n');
+			return;
+		}
+		ol_head(w, f, key, false);
+		put(w, ": ", 2);
+		put(w, text, n);
+		putc1(w, '\n');
+		return;
+	case OL_ARR_SCALARS:
+		if (o->slen + n + 1 > o->scap) {
+			size_t nc = o->scap ? o->scap * 2 : 256;
+			while (nc < o->slen + n + 1) nc *= 2;
+			char *ns = realloc(o->side, nc);
+			if (!ns) {
+				w->failed = true;
+				return;
+			}
+			o->side = ns;
+			o->scap = nc;
+		}
+		memcpy(o->side + o->slen, text, n);
+		o->side[o->slen + n] = 0;
+		o->slen += n + 1;
+		o->nside++;
+		f->count++;
+		return;
+	case OL_ARR_LINES:
+		ol_head(w, f, NULL, true);
+		put(w, ": ", 2);
+		put(w, text, n);
+		putc1(w, '\n');
+		f->count++;
+		return;
+	default:
+		return;
+	}
+}
+
+static void ol_open(struct jw *w, const char *key, bool arr)
+{
+	struct jw_outline *o = w->ol;
+	int d = w->depth;
+	struct ol_frame *c = &o->f[d + 1];
+	c->count = 0;
+	c->key[0] = 0;
+	if (d == 0) {
+		c->mode = arr ? OL_ARR_LINES : OL_OBJ;
+		c->indent = o->indent;
+		return;
+	}
+	struct ol_frame *f = &o->f[d];
+	if (f->mode == OL_SKIP || d + 1 > OL_MAX_DEPTH) {
+		c->mode = OL_SKIP;
+		return;
+	}
+	bool elem = f->mode != OL_OBJ;
+	if (f->mode == OL_ARR_SCALARS) ol_unfold(w, f);
+	if (!arr) {
+		ol_head(w, f, key, elem);
+		put(w, ":\n", 2);
+		c->mode = OL_OBJ;
+		c->indent = f->indent + 2;
+	} else if (elem) { /* an array in an array is not shown */
+		ol_head(w, f, NULL, true);
+		put(w, ": null\n", 7);
+		c->mode = OL_SKIP;
+	} else {
+		c->mode = OL_ARR_SCALARS;
+		c->indent = f->indent;
+		snprintf(c->key, sizeof c->key, "%s", key ? key : "");
+		o->nside = o->slen = 0;
+	}
+	if (elem) f->count++;
+}
+
+static void ol_close(struct jw *w, int d)
+{
+	struct jw_outline *o = w->ol;
+	struct ol_frame *f = &o->f[d];
+	if (f->mode != OL_ARR_SCALARS) return;
+	ol_indent(w, f->indent);
+	put(w, f->key, strlen(f->key));
+	put(w, ": [", 3);
+	const char *p = o->side;
+	for (size_t i = 0; i < o->nside; i++) {
+		size_t l = strlen(p);
+		if (i) put(w, ", ", 2);
+		put(w, p, l);
+		p += l + 1;
+	}
+	put(w, "]\n", 2);
+	o->nside = o->slen = 0;
+}
+
 static void open_container(struct jw *w, const char *key, size_t klen, bool arr)
 {
 	if (w->depth >= JW_MAX_DEPTH) {
@@ -324,6 +518,12 @@ static void open_container(struct jw *w, const char *key, size_t klen, bool arr)
 		json_t *v = arr ? json_array() : json_object();
 		/* the parent (or the root) holds it; node[] borrows it while it is open */
 		w->node[w->depth + 1] = attach(w, key, v) ? v : NULL;
+	} else if (w->style == JW_OUTLINE) {
+		if (!w->ol) {
+			w->failed = true;
+			return;
+		}
+		ol_open(w, key, arr);
 	} else {
 		char *q = begin(w, key, klen, 1);
 		if (!q) return;
@@ -348,6 +548,10 @@ void jw_end(struct jw *w)
 	w->depth--;
 	if (d > JW_MAX_DEPTH) return;
 	if (w->style == JW_TREE) return;
+	if (w->style == JW_OUTLINE) {
+		if (w->ol) ol_close(w, d);
+		return;
+	}
 	if (w->nonempty[d] && w->style == JW_PRETTY) {
 		if (!room(w, 2 + 2 * (size_t)(d - 1))) return;
 		char *q = w->buf + w->len;
@@ -379,6 +583,10 @@ void jw_kstrn(struct jw *w, const char *key, size_t klen, const char *s, size_t 
 		attach(w, key, v);
 		return;
 	}
+	if (w->style == JW_OUTLINE) {
+		if (w->ol) ol_scalar(w, key, s, n);
+		return;
+	}
 	if (n > (SIZE_MAX - 2) / 6) {
 		w->failed = true;
 		return;
@@ -400,6 +608,14 @@ void jw_kint(struct jw *w, const char *key, size_t klen, long long v)
 	do
 		t[n++] = (char)('0' + u % 10);
 	while ((u /= 10));
+	if (w->style == JW_OUTLINE) {
+		char o[24];
+		int k = 0;
+		if (v < 0) o[k++] = '-';
+		while (n) o[k++] = t[--n];
+		if (w->ol) ol_scalar(w, key, o, (size_t)k);
+		return;
+	}
 	char *q = begin(w, key, klen, (size_t)n + 1);
 	if (!q) return;
 	if (v < 0) *q++ = '-';
@@ -409,6 +625,10 @@ void jw_kint(struct jw *w, const char *key, size_t klen, long long v)
 
 static void literal(struct jw *w, const char *key, size_t klen, const char *lit, size_t n)
 {
+	if (w->style == JW_OUTLINE) {
+		if (w->ol) ol_scalar(w, key, lit, n);
+		return;
+	}
 	char *q = begin(w, key, klen, n);
 	if (!q) return;
 	memcpy(q, lit, n);
@@ -442,6 +662,11 @@ void jw_kreal(struct jw *w, const char *key, size_t klen, double v)
 		return;
 	}
 	char b[64];
+	if (w->style == JW_OUTLINE) {
+		int k = snprintf(b, sizeof b, "%g", v);
+		if (w->ol) ol_scalar(w, key, b, (size_t)(k > 0 ? k : 0));
+		return;
+	}
 	int n = snprintf(b, sizeof b - 3, "%.*g", w->real_precision, v);
 	if (n < 0 || (size_t)n >= sizeof b - 3) n = (int)strlen(b);
 	if (!strchr(b, '.') && !strchr(b, 'e')) {

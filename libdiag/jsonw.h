@@ -9,6 +9,10 @@
  * is written as UTF-8. JW_TREE builds the jansson value instead, for code that renders
  * text from the data (the -v tree of `pcap decode`, the text of `policy test`).
  *
+ * JW_OUTLINE writes for people instead: one `key: value` line per member, nested objects
+ * indented under `key:`, an array of scalars on one line as `key: [a, b]` and any other
+ * array as `key[0]: ...` lines; strings unquoted, reals as %g (see jw_outline).
+ *
  * Strings must be UTF-8: an invalid sequence is written as U+FFFD in both back ends
  * (jansson alone would refuse the whole string). Keys are written as given (they are
  * literals of the program). In an object every value needs a key; inside an array and
@@ -24,7 +28,7 @@
 #include <string.h>
 #include <jansson.h>
 
-enum jw_style { JW_COMPACT, JW_PRETTY, JW_TREE };
+enum jw_style { JW_COMPACT, JW_PRETTY, JW_TREE, JW_OUTLINE };
 
 #define JW_MAX_DEPTH 64
 
@@ -41,10 +45,15 @@ struct jw {
 	json_t *node[JW_MAX_DEPTH + 1]; /* JW_TREE: the open containers */
 	json_t *root;                   /* JW_TREE: the finished top-level value */
 	int real_precision;             /* significant digits of jw_real, 17 unless set */
+	struct jw_outline *ol;          /* JW_OUTLINE state */
 };
 
 /* Start a writer; `fp` may be NULL (streaming into buf only). */
 void jw_init(struct jw *w, enum jw_style style, FILE *fp);
+/* JW_OUTLINE: members of a top-level object start at `indent` spaces; a top-level string
+ * member named `title` (may be NULL) is written alone on its line `indent - 2` spaces in,
+ * as a heading. Objects deeper than 33 levels are left out. */
+void jw_outline(struct jw *w, int indent, const char *title);
 /* Write what is buffered to fp (when there is one). -1 on a write error. */
 int jw_flush(struct jw *w);
 /* Free the buffer and any tree; the writer can be initialised again. */

@@ -226,6 +226,40 @@ START_TEST(depth_limit_and_misuse)
 }
 END_TEST
 
+/* JW_OUTLINE: the `pcap decode -v` layout */
+static void outline_is(const char *json, const char *want)
+{
+	json_error_t e;
+	json_t *v = json_loads(json, 0, &e);
+	ck_assert_msg(v != NULL, "%s: %s", json, e.text);
+	struct jw w;
+	jw_init(&w, JW_OUTLINE, NULL);
+	jw_outline(&w, 6, "layer");
+	jw_json(&w, NULL, v);
+	ck_assert_msg(!w.failed && w.len == strlen(want) && !memcmp(w.buf, want, w.len),
+	              "%s\n got:\n%.*s\n want:\n%s", json, (int)w.len, w.buf, want);
+	json_decref(v);
+	jw_free(&w);
+}
+
+START_TEST(outline_layout)
+{
+	outline_is("{\"layer\": \"l2tp\", \"a\": 1, \"s\": \"x \\\"y\\\"\", \"t\": true, \"n\": null, "
+	           "\"r\": 0.5}",
+	           "    l2tp\n      a: 1\n      s: x \"y\"\n      t: true\n      n: null\n      r: 0.5\n");
+	/* nested objects indent; arrays of scalars on one line, empty ones too */
+	outline_is("{\"o\": {\"p\": {\"q\": -3}}, \"v\": [1, \"b\", false], \"e\": []}",
+	           "      o:\n        p:\n          q: -3\n      v: [1, b, false]\n      e: []\n");
+	/* an array with an object: every element on its own line, earlier scalars too;
+	 * an array inside it is not shown */
+	outline_is("{\"avps\": [7, {\"type\": \"x\", \"f\": [1]}, 8, [9, 10], {}]}",
+	           "      avps[0]: 7\n      avps[1]:\n        type: x\n        f: [1]\n"
+	           "      avps[2]: 8\n      avps[3]: null\n      avps[4]:\n");
+	/* the title only at the top level */
+	outline_is("{\"x\": {\"layer\": \"inner\"}}", "      x:\n        layer: inner\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jsonw");
@@ -235,6 +269,7 @@ int main(void)
 	tcase_add_test(t, invalid_utf8_is_replaced);
 	tcase_add_test(t, streams_to_a_file_in_bounded_memory);
 	tcase_add_test(t, depth_limit_and_misuse);
+	tcase_add_test(t, outline_layout);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
