@@ -14,10 +14,24 @@ static int opened(struct pcapin *in, const char *eb)
 	return 0;
 }
 
+#define PCAPIN_BUFFER (1u << 20)
+
 int pcapin_open(struct pcapin *in, const char *path)
 {
 	char eb[PCAP_ERRBUF_SIZE];
 	memset(in, 0, sizeof *in);
+	eb[0] = 0;
+	/* a file is read through a large buffer: libpcap reads each record with two small
+	 * freads, which stdio's default buffer turns into a system call every few records */
+	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+	if (fp && setvbuf(fp, NULL, _IOFBF, PCAPIN_BUFFER) == 0) {
+		in->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, eb);
+		if (in->pc)
+			return opened(in, eb);
+	}
+	if (fp)
+		fclose(fp);
+	/* standard input, or an error to report in libpcap's words */
 	eb[0] = 0;
 	in->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
 	return opened(in, eb);
