@@ -6,8 +6,10 @@
 #
 # The capture is generated: L2TP tunnels from distinct clients, each with its call,
 # LCP, CHAP (every tenth answered with an MS-CHAP Failure E=691), IPCP, one data packet,
-# CDN, StopCCN and its acknowledgement; 64 sessions run interleaved at any time. Prints the wall time of
-# each tool, the ratio, packets per second and the peak memory of vnet.
+# CDN, StopCCN and its acknowledgement; 64 sessions run interleaved at any time. Prints
+# the CPU time (user + system) and the wall time of each tool, vnet's speed over
+# tcpdump's against the goal (at least 10 times), packets per second and the peak
+# memory of vnet, for `pcap explain --json` and for the text.
 set -euo pipefail
 vnet=${1:?usage: bench/explain.sh VNET|BUILD_DIR [SESSIONS]}
 [ -d "$vnet" ] && vnet=$vnet/vnet   # bench/run passes the build directory
@@ -96,17 +98,34 @@ while live or nxt < n:
 out.close()
 PY
 
-t0=$(date +%s.%N); pkts=$(tcpdump -nr "$cap" 2>/dev/null | wc -l); t1=$(date +%s.%N)
-/usr/bin/time -f '%M' -o "$work/mem" "$vnet" --json pcap explain "$cap" >"$work/out.json" || true
-t2=$(date +%s.%N)
-sessions=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['summary']['sessions'], d['summary']['failed'])" "$work/out.json")
-python3 - "$t0" "$t1" "$t2" "$pkts" "$sessions" "$(tail -1 "$work/mem")" "$(stat -c %s "$cap")" <<'PY'
+# run NAME OUT CMD...: "cpu_seconds wall_seconds peak_rss_kB" of CMD, stdout to OUT
+run() {
+  local name=$1 out=$2; shift 2
+  /usr/bin/time -v -o "$work/$name.time" "$@" > "$out" 2> "$work/$name.err" || \
+    [ $? -eq 1 ] || { echo "explain: $name failed:" >&2; tail -5 "$work/$name.err" >&2; exit 1; }
+  awk -F': ' '/User time|System time/ {c += $2}
+              /Elapsed \(wall clock\)/ {n = split($2, t, ":"); w = 0
+                                        for (i = 1; i <= n; i++) w = w * 60 + t[i]}
+              /Maximum resident set size/ {m = $2}
+              END {print c, w, m}' "$work/$name.time"
+}
+read -r c_t w_t m_t < <(run tcpdump /dev/null tcpdump -nr "$cap")
+read -r c_j w_j m_j < <(run json "$work/json.out" "$vnet" --json pcap explain "$cap")
+read -r c_x w_x m_x < <(run text /dev/null "$vnet" pcap explain "$cap")
+pkts=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['packets'])" "$work/json.out")
+sessions=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['summary']['sessions'], d['summary']['failed'])" "$work/json.out")
+python3 - "$pkts" "$sessions" "$(stat -c %s "$cap")" "$c_t" "$w_t" "$c_j" "$w_j" "$m_j" "$c_x" "$w_x" "$m_x" <<'PY'
 import sys
-t0, t1, t2 = map(float, sys.argv[1:4])
-pk = int(sys.argv[4]); ns, nf = sys.argv[5].split(); mem = int(sys.argv[6]); size = int(sys.argv[7])
-td, tv = t1 - t0, t2 - t1
+pk = int(sys.argv[1]); ns, nf = sys.argv[2].split(); size = int(sys.argv[3])
+ct, wt, cj, wj, mj, cx, wx, mx = (float(v) for v in sys.argv[4:])
 print(f"capture: {pk} packets, {size / 1e6:.1f} MB; vnet found {ns} sessions, {nf} failed")
-print(f"tcpdump -nr (decode only): {td:.2f} s")
-print(f"vnet pcap explain --json:  {tv:.2f} s ({pk / tv:,.0f} packets/s), peak RSS {mem / 1024:.0f} MB")
-print(f"explain / tcpdump time ratio: {tv / td:.2f}")
+print(f"tcpdump -nr (decode only): {ct:.2f} s CPU, {wt:.2f} s wall")
+for name, c, w, m in (("pcap explain --json", cj, wj, mj), ("pcap explain", cx, wx, mx)):
+    print(f"vnet {name + ':':21s} {c:.2f} s CPU ({pk / max(c, 0.001):,.0f} packets/s), "
+          f"{w:.2f} s wall, peak RSS {m / 1024:.0f} MB")
+print(f"{'name':30s} {'ours':>12s} {'reference':>12s} {'ratio':>8s} {'goal':>6s}")
+for name, c, w in (("explain-json", cj, wj), ("explain-text", cx, wx)):
+    for kind, a, b in (("cpu", c, ct), ("wall", w, wt)):
+        ours, ref = pk / max(a, 0.001), pk / max(b, 0.001)
+        print(f"{name + '-vs-tcpdump-pkt/s-' + kind:30s} {ours:12.0f} {ref:12.0f} {ours / ref:8.2f} {'>=10':>6s}")
 PY

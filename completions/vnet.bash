@@ -17,7 +17,7 @@ _vnet() {
         '') cands="policy cert pcap serve error rules show disconnect config shell exec help" ;;
     esac
     case "$path" in
-        "policy test"|"policy test "*) opts="-v" ;;
+        "policy test"|"policy test "*) opts="-v --brief --summary" ;;
         "policy show"|"policy show "*) opts="" ;;
         "policy check"|"policy check "*) opts="" ;;
         "cert pick"|"cert pick "*) opts="--store --client-ca --server-name --at --purpose --fix --endpoint --pass" ;;

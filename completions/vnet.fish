@@ -12,6 +12,8 @@ complete -c vnet -l rules
 complete -c vnet -l no-color
 complete -c vnet -l help
 complete -c vnet -n '__fish_seen_subcommand_from policy; and __fish_seen_subcommand_from test' -s v
+complete -c vnet -n '__fish_seen_subcommand_from policy; and __fish_seen_subcommand_from test' -l brief
+complete -c vnet -n '__fish_seen_subcommand_from policy; and __fish_seen_subcommand_from test' -l summary
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l store
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l client-ca
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l server-name

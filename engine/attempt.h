@@ -23,6 +23,7 @@ struct attempt {
 	char *file;               /* the file it came from (evidence), may be NULL */
 	char *pointer;            /* JSON pointer of the attempt in the file ("" or "/2") */
 	int line;                 /* line where the attempt starts (1-based, 0 unknown) */
+	bool several;             /* one of several attempts in its file (an array, JSON lines) */
 	char *user_name;
 	struct user *inline_user; /* owned; NULL when the user is looked up by name */
 	char *password;           /* NULL: credentials are not checked */
@@ -81,8 +82,41 @@ struct attempt_list {
 	size_t n;
 };
 
-/* Parse every attempt of `text` (file name `file` for messages). Attempts without
- * "time" take the local clock. Returns 0, or -1 with every problem appended to `probs` (nothing is kept then). */
+/* Reading attempts one at a time, in memory bounded by the largest attempt, from a file
+ * of any size or a stream (docs/formats.md, "Connection attempts"):
+ *   - a JSON array: its elements, one by one;
+ *   - JSON lines: when the first attempt ends on its line, every line holds one. A line
+ *     that is not a valid attempt is reported and the next line is read;
+ *   - otherwise JSON values one after another, each over as many lines as it likes.
+ * An attempt that is not valid is reported with its line and column and skipped. Where
+ * the next attempt starts cannot be known after some errors (an array or a multi-line
+ * value that does not end, text after the array); the input ends there. So it does
+ * after 100 invalid attempts. Attempts without "time" take the local clock. */
+#define ATTEMPT_MAX_BYTES (1u << 20) /* the longest attempt read */
+struct attempt_reader;
+/* Read from a file descriptor (read as data arrives: a pipe is answered line by line)
+ * or from memory; `name` is the file name for messages and results. */
+struct attempt_reader *attempt_reader_fd(const struct config *c, const char *name, int fd);
+struct attempt_reader *attempt_reader_mem(const struct config *c, const char *name,
+                                          const char *text, size_t len);
+/* 1: the next attempt is in *a (free it with attempt_free); 0: the input ended; -1: the
+ * next attempt is not valid (or the input cannot be read, or holds no attempt at all):
+ * every problem is appended to `probs` with its position, *a holds nothing, and the next
+ * call goes on with the attempt after it when there is one. */
+int attempt_reader_next(struct attempt_reader *r, struct attempt *a,
+                        struct config_problems *probs);
+/* Most attempts are read without building a JSON tree; off, every attempt goes through
+ * the full parser (the tests compare both). On by default. */
+void attempt_reader_set_fast(struct attempt_reader *r, bool on);
+/* Call fn(arg) before each read of the file descriptor, which may wait for the writer of
+ * a pipe: the caller's output goes out first. */
+void attempt_reader_on_read(struct attempt_reader *r, void (*fn)(void *), void *arg);
+/* Whether the input holds more than one attempt; known once the first was read. */
+bool attempt_reader_several(const struct attempt_reader *r);
+void attempt_reader_free(struct attempt_reader *r);
+
+/* Parse every attempt of `text` (file name `file` for messages), at most 1,000,000.
+ * Returns 0, or -1 with every problem appended to `probs` (nothing is kept then). */
 int attempts_parse(const struct config *c, const char *file, const char *text, size_t len,
                    struct attempt_list *out, struct config_problems *probs);
 void attempts_free(struct attempt_list *l);

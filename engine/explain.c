@@ -401,9 +401,10 @@ int explain_error(const struct vsess *s, const struct rule_match *m, size_t n)
 
 static double secs(uint64_t ns) { return (double)ns / 1e9; }
 
-json_t *explain_anomalies(const struct vsess *s)
+size_t explain_anomalies_jw(struct jw *w, const char *key, const struct vsess *s)
 {
-	json_t *a = json_array();
+	size_t n = 0;
+	jw_arr(w, key);
 	char buf[160];
 	for (int ph = 0; ph < PH_COUNT; ph++) {
 		const struct phase *x = &s->ph[ph];
@@ -412,157 +413,184 @@ json_t *explain_anomalies(const struct vsess *s)
 		if (x->retrans && ph != PH_ESTABLISHED) {
 			snprintf(buf, sizeof buf, "%s: %u retransmission%s", phase_title((enum phase_id)ph),
 			         x->retrans, x->retrans == 1 ? "" : "s");
-			json_array_append_new(a, json_string(buf));
+			jw_str(w, NULL, buf);
+			n++;
 		}
 		if (ph != PH_ESTABLISHED && ph != PH_TEARDOWN && ph != PH_ACCOUNTING &&
 		    x->end_ns - x->start_ns > SLOW_PHASE_NS) {
 			snprintf(buf, sizeof buf, "%s took %.3f s", phase_title((enum phase_id)ph),
 			         secs(x->end_ns - x->start_ns));
-			json_array_append_new(a, json_string(buf));
+			jw_str(w, NULL, buf);
+			n++;
 		}
 	}
 	if (s->ph[PH_LCP].state == PS_OK && s->ppp.echo_unanswered) {
 		snprintf(buf, sizeof buf, "the last %u LCP Echo-Request%s went unanswered",
 		         s->ppp.echo_unanswered, s->ppp.echo_unanswered == 1 ? "" : "s");
-		json_array_append_new(a, json_string(buf));
+		jw_str(w, NULL, buf);
+		n++;
 	}
 	for (int d = 0; d < 2; d++)
 		if (s->proto == SP_L2TP && s->hello_pending[d]) {
 			snprintf(buf, sizeof buf, "the %s's Hello in frame %llu was never acknowledged",
 			         d ? "server" : "client", (unsigned long long)s->hello_pending[d]);
-			json_array_append_new(a, json_string(buf));
+			jw_str(w, NULL, buf);
+			n++;
 		}
 	const struct obs *o = sess_obs_get(s, "mtu.exceeds_path");
 	if (o && o->i) {
 		snprintf(buf, sizeof buf, "inner packets of up to %zu bytes do not fit a %d-byte path "
 		         "with the tunnel's overhead", s->ppp.inner_max, PATH_MTU);
-		json_array_append_new(a, json_string(buf));
+		jw_str(w, NULL, buf);
+		n++;
 	}
-	return a;
+	jw_end(w);
+	return n;
 }
 
-static json_t *phase_json(const struct vsess *s, enum phase_id ph, uint64_t t0)
+json_t *explain_anomalies(const struct vsess *s)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	explain_anomalies_jw(&w, NULL, s);
+	json_t *a = jw_take(&w);
+	jw_free(&w);
+	return a ? a : json_array();
+}
+
+static void phase_jw(struct jw *w, const struct vsess *s, enum phase_id ph, uint64_t t0)
 {
 	const struct phase *x = &s->ph[ph];
 	static const char *const st[] = {"none", "incomplete", "ok", "failed"};
-	json_t *j = json_object();
-	json_object_set_new(j, "phase", json_string(phase_name(ph)));
-	json_object_set_new(j, "title", json_string(phase_title(ph)));
-	json_object_set_new(j, "outcome", json_string(st[x->state & 3]));
-	json_object_set_new(j, "start_us", json_integer((json_int_t)((x->start_ns - t0) / 1000)));
-	json_object_set_new(j, "duration_us", json_integer((json_int_t)((x->end_ns - x->start_ns) / 1000)));
-	json_object_set_new(j, "first_frame", json_integer((json_int_t)x->start_frame));
-	json_object_set_new(j, "last_frame", json_integer((json_int_t)x->end_frame));
-	json_object_set_new(j, "packets", json_integer(x->pkts));
-	json_object_set_new(j, "retransmissions", json_integer(x->retrans));
-	json_t *fr = json_array();
+	jw_obj(w, NULL);
+	jw_str(w, "phase", phase_name(ph));
+	jw_str(w, "title", phase_title(ph));
+	jw_str(w, "outcome", st[x->state & 3]);
+	jw_int(w, "start_us", (long long)((x->start_ns - t0) / 1000));
+	jw_int(w, "duration_us", (long long)((x->end_ns - x->start_ns) / 1000));
+	jw_int(w, "first_frame", (long long)x->start_frame);
+	jw_int(w, "last_frame", (long long)x->end_frame);
+	jw_int(w, "packets", x->pkts);
+	jw_int(w, "retransmissions", x->retrans);
+	jw_arr(w, "frames");
 	for (uint8_t i = 0; i < x->nev; i++)
-		json_array_append_new(fr, json_integer((json_int_t)x->ev[i]));
-	json_object_set_new(j, "frames", fr);
+		jw_int(w, NULL, (long long)x->ev[i]);
+	jw_end(w);
 	if (x->note)
-		json_object_set_new(j, "note", json_string(x->note));
-	return j;
+		jw_str(w, "note", x->note);
+	jw_end(w);
 }
 
-static json_t *endpoint_json(const struct vsess *s, bool client)
+static void endpoint_jw(struct jw *w, const char *key, const struct vsess *s, bool client)
 {
 	char a[64];
 	net_addr_str(s->ipver, client ? s->cli : s->srv, a, sizeof a);
-	return json_string(a);
+	jw_str(w, key, a);
+}
+
+size_t explain_session_jw(struct jw *w, struct sess_table *t, const struct vsess *s,
+                          const struct rule_match *m, size_t n)
+{
+	uint64_t t0 = sess_first_ns(t);
+	jw_int(w, "id", s->id);
+	jw_str(w, "protocol", sess_proto_name(s));
+	endpoint_jw(w, "client", s, true);
+	endpoint_jw(w, "server", s, false);
+	if (s->cport || s->sport) {
+		jw_int(w, "client_port", s->cport);
+		jw_int(w, "server_port", s->sport);
+	}
+	jw_str(w, "roles", s->roles_known ? "seen" : "guessed");
+	jw_str(w, "user", s->user[0] ? s->user : NULL);
+	if (s->parent)
+		jw_int(w, "parent", s->parent);
+	enum phase_id fp = explain_failed_phase(s);
+	jw_str(w, "outcome", fp == PH_COUNT ? "success" : "failed");
+	jw_str(w, "failed_phase", fp == PH_COUNT ? NULL : phase_name(fp));
+	int err = explain_error(s, m, n);
+	if (err) jw_int(w, "error", err);
+	else jw_null(w, "error");
+	jw_int(w, "start_us", (long long)((s->first_ns - t0) / 1000));
+	jw_int(w, "duration_us", (long long)((s->last_ns - s->first_ns) / 1000));
+	jw_int(w, "first_frame", (long long)s->first_frame);
+	jw_int(w, "last_frame", (long long)s->last_frame);
+	if (s->proto == SP_L2TP) {
+		jw_obj(w, "l2tp");
+		jw_int(w, "client_tunnel", s->tid_c);
+		jw_int(w, "server_tunnel", s->tid_s);
+		jw_int(w, "client_session", s->sid_c);
+		jw_int(w, "server_session", s->sid_s);
+		jw_int(w, "calls", s->calls);
+		jw_end(w);
+	} else if (s->proto == SP_PPTP) {
+		jw_obj(w, "pptp");
+		jw_int(w, "client_call", s->call_c);
+		jw_int(w, "server_call", s->call_s);
+		jw_int(w, "gre_from_client", s->gre_pkts[0]);
+		jw_int(w, "gre_from_server", s->gre_pkts[1]);
+		jw_end(w);
+	} else if (is_ike(s)) {
+		char hex[40];
+		jw_obj(w, "ike");
+		hex_str(s->ispi, 8, hex);
+		jw_str(w, "initiator_spi", hex);
+		hex_str(s->rspi, 8, hex);
+		jw_str(w, "responder_spi", hex);
+		if (s->esp_pkts) {
+			jw_int(w, "esp_packets", s->esp_pkts);
+			snprintf(hex, sizeof hex, "%08x", s->esp_spi[0]);
+			jw_str(w, "esp_spi_out", hex);
+			snprintf(hex, sizeof hex, "%08x", s->esp_spi[1]);
+			jw_str(w, "esp_spi_in", hex);
+		}
+		if (s->esp_decrypted || s->esp_failed) {
+			jw_int(w, "esp_decrypted", s->esp_decrypted);
+			jw_int(w, "esp_failed", s->esp_failed);
+		}
+		if (s->natd_seen) {
+			jw_obj(w, "nat_detection");
+			jw_bool(w, "client_translated", s->nat_cli);
+			jw_bool(w, "server_translated", s->nat_srv);
+			jw_end(w);
+		}
+		jw_end(w);
+	} else {
+		jw_obj(w, "radius");
+		jw_int(w, "identifier", s->rad_id);
+		jw_int(w, "retransmissions", s->rad_retrans);
+		jw_end(w);
+	}
+	jw_arr(w, "phases");
+	for (int ph = 0; ph < PH_COUNT; ph++)
+		if (s->ph[ph].state)
+			phase_jw(w, s, (enum phase_id)ph, t0);
+	jw_end(w);
+	jw_arr(w, "facts");
+	for (uint16_t i = 0; i < s->nobs; i++) {
+		const struct obs *o = &s->obs[i];
+		jw_obj(w, NULL);
+		jw_str(w, "key", o->key);
+		switch (o->type) {
+		case OBS_INT: jw_int(w, "value", o->i); break;
+		case OBS_BOOL: jw_bool(w, "value", o->i); break;
+		default: jw_str(w, "value", o->s); break;
+		}
+		jw_int(w, "frame", (long long)o->frame);
+		jw_end(w);
+	}
+	jw_end(w);
+	return explain_anomalies_jw(w, "anomalies", s);
 }
 
 json_t *explain_session_json(struct sess_table *t, const struct vsess *s,
                              const struct rule_match *m, size_t n)
 {
-	uint64_t t0 = sess_first_ns(t);
-	json_t *j = json_object();
-	json_object_set_new(j, "id", json_integer(s->id));
-	json_object_set_new(j, "protocol", json_string(sess_proto_name(s)));
-	json_object_set_new(j, "client", endpoint_json(s, true));
-	json_object_set_new(j, "server", endpoint_json(s, false));
-	if (s->cport || s->sport) {
-		json_object_set_new(j, "client_port", json_integer(s->cport));
-		json_object_set_new(j, "server_port", json_integer(s->sport));
-	}
-	json_object_set_new(j, "roles", json_string(s->roles_known ? "seen" : "guessed"));
-	json_object_set_new(j, "user", s->user[0] ? json_string(s->user) : json_null());
-	if (s->parent)
-		json_object_set_new(j, "parent", json_integer(s->parent));
-	enum phase_id fp = explain_failed_phase(s);
-	json_object_set_new(j, "outcome", json_string(fp == PH_COUNT ? "success" : "failed"));
-	json_object_set_new(j, "failed_phase", fp == PH_COUNT ? json_null()
-	                                                      : json_string(phase_name(fp)));
-	int err = explain_error(s, m, n);
-	json_object_set_new(j, "error", err ? json_integer(err) : json_null());
-	json_object_set_new(j, "start_us", json_integer((json_int_t)((s->first_ns - t0) / 1000)));
-	json_object_set_new(j, "duration_us", json_integer((json_int_t)((s->last_ns - s->first_ns) / 1000)));
-	json_object_set_new(j, "first_frame", json_integer((json_int_t)s->first_frame));
-	json_object_set_new(j, "last_frame", json_integer((json_int_t)s->last_frame));
-	if (s->proto == SP_L2TP) {
-		json_t *ids = json_object();
-		json_object_set_new(ids, "client_tunnel", json_integer(s->tid_c));
-		json_object_set_new(ids, "server_tunnel", json_integer(s->tid_s));
-		json_object_set_new(ids, "client_session", json_integer(s->sid_c));
-		json_object_set_new(ids, "server_session", json_integer(s->sid_s));
-		json_object_set_new(ids, "calls", json_integer(s->calls));
-		json_object_set_new(j, "l2tp", ids);
-	} else if (s->proto == SP_PPTP) {
-		json_t *ids = json_object();
-		json_object_set_new(ids, "client_call", json_integer(s->call_c));
-		json_object_set_new(ids, "server_call", json_integer(s->call_s));
-		json_object_set_new(ids, "gre_from_client", json_integer(s->gre_pkts[0]));
-		json_object_set_new(ids, "gre_from_server", json_integer(s->gre_pkts[1]));
-		json_object_set_new(j, "pptp", ids);
-	} else if (is_ike(s)) {
-		char hex[40];
-		json_t *ids = json_object();
-		hex_str(s->ispi, 8, hex);
-		json_object_set_new(ids, "initiator_spi", json_string(hex));
-		hex_str(s->rspi, 8, hex);
-		json_object_set_new(ids, "responder_spi", json_string(hex));
-		if (s->esp_pkts) {
-			json_object_set_new(ids, "esp_packets", json_integer(s->esp_pkts));
-			snprintf(hex, sizeof hex, "%08x", s->esp_spi[0]);
-			json_object_set_new(ids, "esp_spi_out", json_string(hex));
-			snprintf(hex, sizeof hex, "%08x", s->esp_spi[1]);
-			json_object_set_new(ids, "esp_spi_in", json_string(hex));
-		}
-		if (s->esp_decrypted || s->esp_failed) {
-			json_object_set_new(ids, "esp_decrypted", json_integer(s->esp_decrypted));
-			json_object_set_new(ids, "esp_failed", json_integer(s->esp_failed));
-		}
-		if (s->natd_seen) {
-			json_t *nat = json_object();
-			json_object_set_new(nat, "client_translated", json_boolean(s->nat_cli));
-			json_object_set_new(nat, "server_translated", json_boolean(s->nat_srv));
-			json_object_set_new(ids, "nat_detection", nat);
-		}
-		json_object_set_new(j, "ike", ids);
-	} else {
-		json_t *ids = json_object();
-		json_object_set_new(ids, "identifier", json_integer(s->rad_id));
-		json_object_set_new(ids, "retransmissions", json_integer(s->rad_retrans));
-		json_object_set_new(j, "radius", ids);
-	}
-	json_t *phases = json_array();
-	for (int ph = 0; ph < PH_COUNT; ph++)
-		if (s->ph[ph].state)
-			json_array_append_new(phases, phase_json(s, (enum phase_id)ph, t0));
-	json_object_set_new(j, "phases", phases);
-	json_t *facts = json_array();
-	for (uint16_t i = 0; i < s->nobs; i++) {
-		const struct obs *o = &s->obs[i];
-		json_t *fj = json_object();
-		json_object_set_new(fj, "key", json_string(o->key));
-		switch (o->type) {
-		case OBS_INT: json_object_set_new(fj, "value", json_integer(o->i)); break;
-		case OBS_BOOL: json_object_set_new(fj, "value", json_boolean(o->i)); break;
-		default: json_object_set_new(fj, "value", json_string(o->s)); break;
-		}
-		json_object_set_new(fj, "frame", json_integer((json_int_t)o->frame));
-		json_array_append_new(facts, fj);
-	}
-	json_object_set_new(j, "facts", facts);
-	json_object_set_new(j, "anomalies", explain_anomalies(s));
-	return j;
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	explain_session_jw(&w, t, s, m, n);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j ? j : json_object();
 }

@@ -46,10 +46,16 @@ int explain_error(const struct vsess *s, const struct rule_match *m, size_t n);
 
 /* Anomalies of the session as text lines (retransmissions, slow phases...). */
 json_t *explain_anomalies(const struct vsess *s);
+/* The same as array member `key` of a JSON writer; returns how many there are. */
+size_t explain_anomalies_jw(struct jw *w, const char *key, const struct vsess *s);
 
 /* One session as JSON (see above) without "diagnoses", which the caller renders from
  * the same matches (tools/render_diag.h). */
 json_t *explain_session_json(struct sess_table *t, const struct vsess *s,
                              const struct rule_match *m, size_t n);
+/* The same as members of the open object of a JSON writer; returns the number of
+ * anomalies listed. */
+size_t explain_session_jw(struct jw *w, struct sess_table *t, const struct vsess *s,
+                          const struct rule_match *m, size_t n);
 
 #endif

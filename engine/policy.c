@@ -914,29 +914,87 @@ done:
 }
 
 /* ---- rendering ------------------------------------------------------------------------------ */
+/* copy s into d (size n > 0), cut as snprintf("%s") cuts */
+static void scpy(char *d, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+	if (l >= n) l = n - 1;
+	memcpy(d, s, l);
+	d[l] = 0;
+}
+
+/* parts[0..n) after buf[*o] (bufsz > *o): true and *o moved on when all fit; else what
+ * fits is written, *o stays, false (as snprintf cuts) */
+static bool append(char *buf, size_t bufsz, size_t *o, const char *const *parts, int n)
+{
+	size_t p = *o;
+	for (int i = 0; i < n; i++) {
+		const char *s = parts[i] ? parts[i] : "(null)";
+		size_t l = strlen(s);
+		if (p + l >= bufsz) {
+			memcpy(buf + p, s, bufsz - 1 - p);
+			buf[bufsz - 1] = 0;
+			return false;
+		}
+		memcpy(buf + p, s, l);
+		p += l;
+	}
+	buf[p] = 0;
+	*o = p;
+	return true;
+}
+
+/* a, b and c one after another into d (size n > 0), cut as snprintf cuts */
+static void join3(char *d, size_t n, const char *a, const char *b, const char *c)
+{
+	size_t o = 0;
+	const char *part[3] = {a, b, c};
+	for (int i = 0; i < 3 && o + 1 < n; i++) {
+		size_t l = strlen(part[i]);
+		if (l > n - 1 - o) l = n - 1 - o;
+		memcpy(d + o, part[i], l);
+		o += l;
+	}
+	d[o] = 0;
+}
+
 const char *policy_attr_value(const struct config *c, const struct attempt *a,
                               enum cond_attr attr, char *buf, size_t bufsz)
 {
-	const struct user *u = a->inline_user ? a->inline_user : config_find_user(c, a->user_name);
 	switch (attr) {
 	case CA_WINDOWS_GROUPS: {
+		const struct user *u = a->inline_user ? a->inline_user
+		                                      : config_find_user(c, a->user_name);
 		size_t o = 0;
 		buf[0] = 0;
 		if (u && u->closure)
-			for (size_t g = 0; g < c->ngroups; g++) {
-				if (!(u->closure[g / 64] >> (g % 64) & 1)) continue;
-				int n = snprintf(buf + o, bufsz - o, "%s%s", o ? ", " : "", c->groups[g].name);
-				if (n < 0 || (size_t)n >= bufsz - o) break;
-				o += (size_t)n;
-			}
-		if (!o) snprintf(buf, bufsz, "(no groups)");
+			for (size_t w = 0; w < c->group_words; w++)
+				for (uint64_t bits = u->closure[w]; bits; bits &= bits - 1) {
+					size_t g = w * 64 + (size_t)__builtin_ctzll(bits);
+					if (g >= c->ngroups) break;
+					size_t l = strlen(c->groups[g].name), sep = o ? 2 : 0;
+					if (o + sep + l >= bufsz) { /* what fits, and no more names */
+						join3(buf + o, bufsz - o, o ? ", " : "", c->groups[g].name, "");
+						goto groups_done;
+					}
+					memcpy(buf + o, ", ", sep);
+					memcpy(buf + o + sep, c->groups[g].name, l + 1);
+					o += sep + l;
+				}
+	groups_done:
+		if (!o) scpy(buf, bufsz, "(no groups)");
 		return buf;
 	}
-	case CA_DAY_AND_TIME: {
+	case CA_DAY_AND_TIME: { /* "Mon 10:00 (2026-11-23T10:00)" */
 		static const char *const d[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-		unsigned m = a->minute_of_week;
-		snprintf(buf, bufsz, "%s %02u:%02u (%s)", d[m / 1440 % 7], m % 1440 / 60, m % 60,
-		         a->time_text);
+		unsigned m = a->minute_of_week, h = m % 1440 / 60, mi = m % 60;
+		char hm[12] = {' ', (char)('0' + h / 10 % 10), (char)('0' + h % 10), ':',
+		               (char)('0' + mi / 10), (char)('0' + mi % 10), ' ', '(', 0};
+		char day[4];
+		memcpy(day, d[m / 1440 % 7], 4);
+		join3(buf, bufsz, day, hm, a->time_text);
+		size_t o = strlen(buf);
+		if (o + 1 < bufsz) memcpy(buf + o, ")", 2);
 		return buf;
 	}
 	case CA_NAS_PORT_TYPE: return nas_port_type_names[a->nas_port_type];
@@ -954,11 +1012,12 @@ const char *policy_attr_value(const struct config *c, const struct attempt *a,
 
 static const char *cond_expect(const struct condition *cd, char *buf, size_t bufsz)
 {
-	if (cd->is_pattern) snprintf(buf, bufsz, "matches /%s/", cd->text ? cd->text : "");
-	else if (cd->attr == CA_WINDOWS_GROUPS) snprintf(buf, bufsz, "member of %s", cd->text);
-	else if (cd->attr == CA_DAY_AND_TIME) snprintf(buf, bufsz, "within %s", cd->text);
-	else if (cd->mask && strchr(cd->text, ',')) snprintf(buf, bufsz, "one of %s", cd->text);
-	else snprintf(buf, bufsz, "%s", cd->text ? cd->text : "");
+	const char *t = cd->text ? cd->text : "";
+	if (cd->is_pattern) join3(buf, bufsz, "matches /", t, "/");
+	else if (cd->attr == CA_WINDOWS_GROUPS) join3(buf, bufsz, "member of ", t, "");
+	else if (cd->attr == CA_DAY_AND_TIME) join3(buf, bufsz, "within ", t, "");
+	else if (cd->mask && strchr(t, ',')) join3(buf, bufsz, "one of ", t, "");
+	else scpy(buf, bufsz, t);
 	return buf;
 }
 
@@ -967,30 +1026,44 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 {
 	const struct server *sv = &c->server;
 	const struct policy *p = s->policy >= 0 ? &c->policies[s->policy] : NULL;
-	const struct user *u = a->inline_user ? a->inline_user : config_find_user(c, a->user_name);
+	/* the account, for the steps about it (a lookup per step costs in long traces) */
+	const struct user *u = NULL;
+	switch ((enum step_kind)s->kind) {
+	case ST_USER: case ST_LOCKED: case ST_CREDENTIALS: case ST_DISABLED:
+	case ST_PASSWORD_EXPIRED: case ST_LOGON_HOURS: case ST_CALLER_ID: case ST_ADDRESS:
+		u = a->inline_user ? a->inline_user : config_find_user(c, a->user_name);
+		break;
+	default:
+		break;
+	}
 	bool ok = s->verdict == V_PASS;
 	char b1[256], b2[256];
 	o->expected[0] = o->actual[0] = o->note[0] = o->where[0] = 0;
 	o->check = "?";
+	o->fixed = false;
 #define E(...) snprintf(o->expected, sizeof o->expected, __VA_ARGS__)
 #define A(...) snprintf(o->actual, sizeof o->actual, __VA_ARGS__)
 #define N(...) snprintf(o->note, sizeof o->note, __VA_ARGS__)
 #define W(...) snprintf(o->where, sizeof o->where, __VA_ARGS__)
+#define ES(str) scpy(o->expected, sizeof o->expected, (str))
+#define AS(str) scpy(o->actual, sizeof o->actual, (str))
+#define NS(str) scpy(o->note, sizeof o->note, (str))
+#define WS(str) scpy(o->where, sizeof o->where, (str))
 	switch ((enum step_kind)s->kind) {
 	case ST_SERVICE:
 		o->check = "service";
-		E("running");
-		A("%s", sv->service_running ? "running" : "stopped");
-		W("server.service_running");
-		N("%s", ok ? "the Routing and Remote Access service is running"
+		ES("running");
+		AS(sv->service_running ? "running" : "stopped");
+		WS("server.service_running");
+		NS(ok ? "the Routing and Remote Access service is running"
 		           : "the Routing and Remote Access service is stopped: nothing answers the call");
 		break;
 	case ST_REMOTE_ACCESS:
 		o->check = "remote access";
-		E("enabled");
-		A("%s", sv->remote_access_enabled ? "enabled" : "disabled");
-		W("server.remote_access_enabled");
-		N("%s", ok ? "the server is enabled as a remote access server"
+		ES("enabled");
+		AS(sv->remote_access_enabled ? "enabled" : "disabled");
+		WS("server.remote_access_enabled");
+		NS(ok ? "the server is enabled as a remote access server"
 		           : "the server is not enabled as a remote access server (router only)");
 		break;
 	case ST_PORTS:
@@ -1012,97 +1085,99 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 	case ST_AUTH_SERVER:
 		o->check = "server authentication methods";
 		E("one of %s", mask_str(auth_method_names, sv->auth_mask, b1, sizeof b1));
-		A("%s", auth_method_names[a->auth]);
-		W("server.auth_methods");
-		N("%s", ok ? "the server has the client's authentication method enabled"
+		AS(auth_method_names[a->auth]);
+		WS("server.auth_methods");
+		NS(ok ? "the server has the client's authentication method enabled"
 		           : "the server does not enable the client's authentication method, so PPP "
 		             "cannot agree on one");
 		break;
 	case ST_USER:
 		o->check = "user";
-		E("a known account");
-		A("%s", a->user_name ? a->user_name : "(none)");
-		if (u) W("%s", u->path);
-		N("%s", !ok ? "no account with this name" : s->aux ? "account given inline in the attempt"
+		ES("a known account");
+		AS(a->user_name ? a->user_name : "(none)");
+		if (u) WS(u->path);
+		NS(!ok ? "no account with this name" : s->aux ? "account given inline in the attempt"
 		                                                    : "account found");
 		break;
 	case ST_LOCKED:
 		o->check = "account lockout";
-		E("not locked");
-		A("%s", u && u->locked ? "locked" : "not locked");
+		ES("not locked");
+		AS(u && u->locked ? "locked" : "not locked");
 		if (u) W("%s.locked", u->path);
-		N("%s", ok ? "the account is not locked out" : "the account is locked out");
+		NS(ok ? "the account is not locked out" : "the account is locked out");
 		break;
 	case ST_CREDENTIALS:
 		o->check = "credentials";
-		E("the account's password");
-		A("%s", a->cred_failed == ATTEMPT_CRED_UNCHECKED ? "credentials the server could not check"
-		        : a->password || a->cred_failed ? "a password" : "(no password given)");
+		ES("the account's password");
+		AS(a->cred_failed == ATTEMPT_CRED_UNCHECKED ? "credentials the server could not check"
+		   : a->password || a->cred_failed ? "a password" : "(no password given)");
 		if (u) W("%s.password", u->path);
 		if (s->verdict == V_SKIP)
-			N("%s", s->aux ? "not checked: the account has no password in the configuration"
+			NS(s->aux ? "not checked: the account has no password in the configuration"
 			               : "not checked: the attempt gives no password");
 		else if (s->verdict == V_FAIL && s->aux)
 			N("%s", "the server could not check the password: it has none it can use for "
 			        "this account");
 		else
-			N("%s", ok ? "the password matches" : "the password does not match");
+			NS(ok ? "the password matches" : "the password does not match");
 		break;
 	case ST_DISABLED:
 		o->check = "account enabled";
-		E("enabled");
-		A("%s", u && u->disabled ? "disabled" : "enabled");
+		ES("enabled");
+		AS(u && u->disabled ? "disabled" : "enabled");
 		if (u) W("%s.disabled", u->path);
-		N("%s", ok ? "the account is enabled" : "the account is disabled");
+		NS(ok ? "the account is enabled" : "the account is disabled");
 		break;
 	case ST_PASSWORD_EXPIRED:
 		o->check = "password age";
-		E("not expired");
-		A("%s", u && u->password_expired ? "expired" : "valid");
+		ES("not expired");
+		AS(u && u->password_expired ? "expired" : "valid");
 		if (u) W("%s.password_expired", u->path);
-		N("%s", ok ? "the password has not expired" : "the password has expired");
+		NS(ok ? "the password has not expired" : "the password has expired");
 		break;
 	case ST_LOGON_HOURS:
 		o->check = "logon hours";
-		if (u && u->logon_hours) E("%s", week_grid_str(u->logon_hours, b1, sizeof b1));
-		else E("any time");
-		A("%s", policy_attr_value(c, a, CA_DAY_AND_TIME, b2, sizeof b2));
+		if (u && u->logon_hours) ES(week_grid_str(u->logon_hours, b1, sizeof b1));
+		else ES("any time");
+		AS(policy_attr_value(c, a, CA_DAY_AND_TIME, b2, sizeof b2));
 		if (u) W("%s.logon_hours", u->path);
-		N("%s", s->verdict == V_SKIP ? "the account has no logon-hour restriction"
+		NS(s->verdict == V_SKIP ? "the account has no logon-hour restriction"
 		        : ok ? "within the account's logon hours" : "outside the account's logon hours");
 		break;
-	case ST_POLICY:
+	case ST_POLICY: /* from the configuration and the step only */
+		o->fixed = true;
 		o->check = p ? "policy" : "policies";
 		if (!p) {
-			E("a policy");
-			A("%s", c->npolicies ? "none matched" : "no policies configured");
-			W("policies");
-			N("%s", c->npolicies ? "no policy matched: the attempt is rejected whatever the "
+			ES("a policy");
+			AS(c->npolicies ? "none matched" : "no policies configured");
+			WS("policies");
+			NS(c->npolicies ? "no policy matched: the attempt is rejected whatever the "
 			                       "user's dial-in setting"
 			                     : "with no policies every attempt is rejected");
 			break;
 		}
-		E("all conditions hold");
-		A("%s", s->aux == 2 ? "disabled" : ok ? "all hold" : "a condition fails");
-		W("%s", p->path);
+		ES("all conditions hold");
+		AS(s->aux == 2 ? "disabled" : ok ? "all hold" : "a condition fails");
+		WS(p->path);
 		N("%s \"%s\"%s", s->aux == 2 ? "skipped disabled policy" : ok ? "matched policy"
 		                                                              : "policy does not match:",
 		  p->name, "");
 		break;
-	case ST_COND: {
+	case ST_COND: { /* only the actual value comes from the attempt */
 		const struct condition *cd = &p->conds[s->cond];
+		o->fixed = true;
 		o->check = cd->attr < CA_N ? cond_attr_names[cd->attr] : "?";
 		cond_expect(cd, o->expected, sizeof o->expected);
-		A("%s", policy_attr_value(c, a, cd->attr, b1, sizeof b1));
-		W("%s", cd->path);
-		N("%s", ok ? "holds" : "does not hold");
+		AS(policy_attr_value(c, a, cd->attr, b1, sizeof b1));
+		WS(cd->path);
+		NS(ok ? "holds" : "does not hold");
 		break;
 	}
 	case ST_PERMISSION: {
 		int dial = s->aux & 3;
 		bool grant = s->aux & 4, ign = s->aux & 8;
 		o->check = "permission";
-		E("access granted");
+		ES("access granted");
 		A("user %s, policy %s%s", dial == DIALIN_ALLOW ? "Allow access" : dial == DIALIN_DENY
 		                          ? "Deny access" : "Control access through policy",
 		  grant ? "grant" : "deny", ign ? ", user dial-in ignored" : "");
@@ -1111,7 +1186,7 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 			N("the profile ignores the user's dial-in properties, so the policy's permission "
 			  "decides: %s", grant ? "granted" : "denied");
 		else if (dial == DIALIN_DENY)
-			N("the user account is set to Deny access, which always wins");
+			NS("the user account is set to Deny access, which always wins");
 		else if (dial == DIALIN_ALLOW)
 			N("the user account is set to Allow access, which grants access whatever the "
 			  "policy's permission (%s)", grant ? "grant" : "deny");
@@ -1122,29 +1197,29 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 	}
 	case ST_CALLER_ID:
 		o->check = "caller ID";
-		E("%s", u && u->caller_id ? u->caller_id : "");
-		A("%s", a->calling_station_id ? a->calling_station_id : "(absent)");
+		ES(u && u->caller_id ? u->caller_id : "");
+		AS(a->calling_station_id ? a->calling_station_id : "(absent)");
 		if (u) W("%s.caller_id", u->path);
-		N("%s", s->verdict == V_SKIP ? "the account's caller ID is ignored by the profile"
+		NS(s->verdict == V_SKIP ? "the account's caller ID is ignored by the profile"
 		        : ok ? "the caller ID matches the account's" : "the client calls from another "
 		                                                        "number or address than the account allows");
 		break;
 	case ST_PROFILE_DAY_TIME:
 		o->check = "profile day and time";
-		if (p->profile.day_time) E("%s", week_grid_str(p->profile.day_time, b1, sizeof b1));
-		else E("any time");
-		A("%s", policy_attr_value(c, a, CA_DAY_AND_TIME, b2, sizeof b2));
+		if (p->profile.day_time) ES(week_grid_str(p->profile.day_time, b1, sizeof b1));
+		else ES("any time");
+		AS(policy_attr_value(c, a, CA_DAY_AND_TIME, b2, sizeof b2));
 		W("%s.profile.day_time", p->path);
-		N("%s", s->verdict == V_SKIP ? "no day and time restriction" : ok ? "allowed at this time"
+		NS(s->verdict == V_SKIP ? "no day and time restriction" : ok ? "allowed at this time"
 		        : "the profile does not allow connections at this time");
 		break;
 	case ST_PROFILE_AUTH: {
 		uint32_t both = p->profile.auth_mask & sv->auth_mask;
 		o->check = "authentication method";
 		E("one of %s", mask_str(auth_method_names, both, b1, sizeof b1));
-		A("%s", auth_method_names[a->auth]);
+		AS(auth_method_names[a->auth]);
 		W("%s.profile.auth_methods", p->path);
-		if (ok) N("allowed by the profile and enabled on the server");
+		if (ok) NS("allowed by the profile and enabled on the server");
 		else if (!both)
 			N("conflict: the profile allows only %s, none of which the server enables (%s)",
 			  mask_str(auth_method_names, p->profile.auth_mask, b1, sizeof b1),
@@ -1159,9 +1234,9 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		uint32_t eb = p->profile.eap_mask & sv->eap_mask;
 		o->check = "EAP type";
 		E("one of %s", mask_str(eap_type_names, eb, b1, sizeof b1));
-		A("%s", a->eap_type >= 0 ? eap_type_names[a->eap_type] : "(not EAP)");
+		AS(a->eap_type >= 0 ? eap_type_names[a->eap_type] : "(not EAP)");
 		W("%s.profile.eap_types", p->path);
-		if (ok) N("allowed by the profile and enabled on the server");
+		if (ok) NS("allowed by the profile and enabled on the server");
 		else if (!eb)
 			N("conflict: the profile requires EAP type %s but the server enables only %s",
 			  mask_str(eap_type_names, p->profile.eap_mask, b1, sizeof b1),
@@ -1169,45 +1244,45 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		else if (a->eap_type >= 0 && (p->profile.eap_mask >> a->eap_type & 1))
 			N("the profile allows %s but the server does not enable it", eap_type_names[a->eap_type]);
 		else
-			N("the profile does not allow this EAP type");
+			NS("the profile does not allow this EAP type");
 		break;
 	}
 	case ST_PROFILE_CALLED:
 		o->check = "profile Called-Station-Id";
 		E("matches /%s/", p->profile.called_station_id);
-		A("%s", a->called_station_id ? a->called_station_id : "(absent)");
+		AS(a->called_station_id ? a->called_station_id : "(absent)");
 		W("%s.profile.called_station_id", p->path);
-		N("%s", ok ? "the dialled number/address is allowed"
+		NS(ok ? "the dialled number/address is allowed"
 		           : "the profile allows access only through another number or address");
 		break;
 	case ST_PROFILE_PORT_TYPE:
 		o->check = "profile NAS-Port-Type";
 		E("one of %s", mask_str(nas_port_type_names, p->profile.nas_port_mask, b1, sizeof b1));
-		A("%s", nas_port_type_names[a->nas_port_type]);
+		AS(nas_port_type_names[a->nas_port_type]);
 		W("%s.profile.nas_port_types", p->path);
-		N("%s", ok ? "the medium is allowed" : "the profile does not allow this medium");
+		NS(ok ? "the medium is allowed" : "the profile does not allow this medium");
 		break;
 	case ST_PROFILE_TUNNEL:
 		o->check = "profile tunnel type";
 		E("one of %s", mask_str(tunnel_names, p->profile.tunnel_mask, b1, sizeof b1));
-		A("%s", tunnel_names[a->tunnel]);
+		AS(tunnel_names[a->tunnel]);
 		W("%s.profile.tunnel_types", p->path);
-		N("%s", ok ? "the tunnel type is allowed" : "the profile does not allow this tunnel type");
+		NS(ok ? "the tunnel type is allowed" : "the profile does not allow this tunnel type");
 		break;
 	case ST_ENCRYPTION: {
 		uint32_t enc = p->profile.enc_mask & sv->enc_mask;
 		o->check = "encryption";
 		E("one of %s", mask_str(enc_level_names, enc, b1, sizeof b1));
-		A("%s", enc_level_names[a->encryption]);
+		AS(enc_level_names[a->encryption]);
 		W("%s.profile.encryption", p->path);
-		if (ok) N("the level is allowed by the profile and the server");
+		if (ok) NS("the level is allowed by the profile and the server");
 		else if (!enc)
 			N("conflict: the profile allows %s, the server %s: no level in common",
 			  mask_str(enc_level_names, p->profile.enc_mask, b1, sizeof b1),
 			  mask_str(enc_level_names, sv->enc_mask, b2, sizeof b2));
-		else if (s->aux == 743) N("the client negotiates no encryption but the server requires it");
-		else if (s->aux == 741) N("the client's level is weaker than any the server allows");
-		else N("the client requires a level the server does not allow");
+		else if (s->aux == 743) NS("the client negotiates no encryption but the server requires it");
+		else if (s->aux == 741) NS("the client's level is weaker than any the server allows");
+		else NS("the client requires a level the server does not allow");
 		break;
 	}
 	case ST_MULTILINK:
@@ -1220,76 +1295,76 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		A("%d link(s); server multilink %s", a->links, sv->multilink ? "on" : "off");
 		W("%s.profile.multilink", p->path);
 		switch (s->aux) {
-		case 1: N("conflict: the profile allows multilink but the server has it turned off"); break;
+		case 1: NS("conflict: the profile allows multilink but the server has it turned off"); break;
 		case 2: N("the profile does not allow multilink; the client uses %d links", a->links); break;
 		case 3: N("the server does not allow multilink; the client uses %d links", a->links); break;
 		case 4: N("the client uses %d links, more than the profile's %d", a->links,
 		          p->profile.multilink_max_ports); break;
-		default: N("%s", s->verdict == V_SKIP ? "single link, server settings apply"
+		default: NS(s->verdict == V_SKIP ? "single link, server settings apply"
 		                                      : "multilink settings agree"); break;
 		}
 		break;
 	case ST_BAP:
 		o->check = "BAP";
-		E("%s", p->profile.bap_required ? "required" : "not required");
+		ES(p->profile.bap_required ? "required" : "not required");
 		A("server BAP %s, client BAP %s", sv->bap ? "on" : "off", a->bap ? "on" : "off");
 		W("%s.profile.bap_required", p->path);
-		N("%s", s->aux == 1 ? "conflict: the profile requires BAP but the server has it turned off"
+		NS(s->aux == 1 ? "conflict: the profile requires BAP but the server has it turned off"
 		        : s->aux == 2 ? "the profile requires BAP for multilink and the client does not use it"
 		        : s->verdict == V_SKIP ? "BAP not required" : "BAP settings agree");
 		break;
 	case ST_LAN:
 		o->check = "LAN protocols";
-		E("%s", mask_str(lan_proto_names, sv->lan_mask, b1, sizeof b1));
-		A("%s", mask_str(lan_proto_names, a->protocols, b2, sizeof b2));
-		W("server.lan_protocols");
+		ES(mask_str(lan_proto_names, sv->lan_mask, b1, sizeof b1));
+		AS(mask_str(lan_proto_names, a->protocols, b2, sizeof b2));
+		WS("server.lan_protocols");
 		if (s->aux == 1) {
-			W("server.ipx.client_node_allowed");
-			N("the client asks for its own IPX node number, which the server does not allow");
+			WS("server.ipx.client_node_allowed");
+			NS("the client asks for its own IPX node number, which the server does not allow");
 			break;
 		}
-		N("%s", ok ? "every protocol the client needs is enabled for remote access"
+		NS(ok ? "every protocol the client needs is enabled for remote access"
 		           : "a protocol the client needs is not enabled for remote access");
 		break;
 	case ST_ADDRESS:
 		o->check = "address";
 		switch (s->aux) {
 		case AK_STATIC:
-			E("an address the server can route");
+			ES("an address the server can route");
 			A("static %s", u ? ipv4_str(u->static_ip, b1, sizeof b1) : "?");
 			W("%s.static_ip", u ? u->path : "users");
-			N("%s", ok ? "the account's static address is routable"
+			NS(ok ? "the account's static address is routable"
 			           : "the account's static address is outside the pool and every route of "
 			             "the server");
 			break;
 		case AK_REQUESTED:
-			E("%s", p->profile.ip_assignment == IPA_CLIENT_MAY_REQUEST ||
+			ES(p->profile.ip_assignment == IPA_CLIENT_MAY_REQUEST ||
 			        (p->profile.ip_assignment == IPA_SERVER && sv->allow_requested_ip)
 			        ? "a requested address the server can route" : "the server assigns the address");
 			A("requested %s", ipv4_str(a->requested_ip, b1, sizeof b1));
 			W("%s.profile.ip_assignment", p->path);
-			N("%s", ok ? "the requested address is accepted"
+			NS(ok ? "the requested address is accepted"
 			           : "the server does not accept this requested address");
 			break;
 		case AK_POOL: {
 			int64_t f = pool_free(sv);
-			E("a free pool address");
+			ES("a free pool address");
 			A("%lld free of %llu (first address kept by the server)", (long long)f,
 			  (unsigned long long)pool_size(sv));
-			W("server.pool");
-			N("%s", ok ? "an address from the static pool" : "the static pool is exhausted");
+			WS("server.pool");
+			NS(ok ? "an address from the static pool" : "the static pool is exhausted");
 			break;
 		}
 		case AK_DHCP:
-			E("a DHCP lease");
+			ES("a DHCP lease");
 			A("%d free", sv->dhcp_free);
-			W("server.dhcp");
-			N("%s", ok ? "an address leased from DHCP" : "the DHCP scope has no free address");
+			WS("server.dhcp");
+			NS(ok ? "an address leased from DHCP" : "the DHCP scope has no free address");
 			break;
 		case AK_APIPA:
-			E("a DHCP lease");
-			A("DHCP server unreachable");
-			W("server.dhcp.reachable");
+			ES("a DHCP lease");
+			AS("DHCP server unreachable");
+			WS("server.dhcp.reachable");
 			N("no DHCP server: the client gets an automatic private address (169.254.x.x) and "
 			  "cannot reach the network");
 			break;
@@ -1421,34 +1496,55 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 #undef A
 #undef N
 #undef W
+#undef ES
+#undef AS
+#undef NS
+#undef WS
+}
+
+const char *policy_near_miss_at(const struct config *c, const struct attempt *a,
+                                const struct policy_result *r, size_t at, char *buf,
+                                size_t bufsz)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	if (at >= r->nsteps || r->steps[at].kind != ST_POLICY || r->steps[at].policy < 0)
+		return buf;
+	int policy = r->steps[at].policy;
+	char exp[256], act[256];
+	/* the policy's conditions follow its step */
+	for (size_t i = at + 1; i < r->nsteps; i++) {
+		const struct policy_step *s = &r->steps[i];
+		if (s->kind != ST_COND || s->policy != policy) break;
+		if (s->verdict != V_FAIL) continue;
+		const struct condition *cd = &c->policies[policy].conds[s->cond];
+		cond_expect(cd, exp, sizeof exp);
+		const char *v = policy_attr_value(c, a, cd->attr, act, sizeof act);
+		const char *sep = o ? ", and " : "";
+		bool fits;
+		if (cd->attr == CA_WINDOWS_GROUPS) {
+			const char *pp[] = {sep, "the user were a member of ", cd->text, "; the user is in ", v};
+			fits = append(buf, bufsz, &o, pp, 5);
+		} else if (cd->attr == CA_DAY_AND_TIME) {
+			const char *pp[] = {sep, "the attempt were made ", exp, "; it was made ", v};
+			fits = append(buf, bufsz, &o, pp, 5);
+		} else {
+			const char *pp[] = {sep, cond_attr_names[cd->attr], cd->is_pattern ? " matched " : " were ",
+			                    cd->is_pattern ? exp + 8 : exp, "; the attempt had ", v};
+			fits = append(buf, bufsz, &o, pp, 6);
+		}
+		if (!fits) break;
+	}
+	return buf;
 }
 
 const char *policy_near_miss(const struct config *c, const struct attempt *a,
                              const struct policy_result *r, size_t policy, char *buf,
                              size_t bufsz)
 {
-	size_t o = 0;
 	buf[0] = 0;
-	char exp[256], act[256];
-	for (size_t i = 0; i < r->nsteps; i++) {
-		const struct policy_step *s = &r->steps[i];
-		if (s->kind != ST_COND || s->policy != (int)policy || s->verdict != V_FAIL) continue;
-		const struct condition *cd = &c->policies[policy].conds[s->cond];
-		cond_expect(cd, exp, sizeof exp);
-		const char *v = policy_attr_value(c, a, cd->attr, act, sizeof act);
-		int n;
-		if (cd->attr == CA_WINDOWS_GROUPS)
-			n = snprintf(buf + o, bufsz - o, "%sthe user were a member of %s; the user is in %s",
-			             o ? ", and " : "", cd->text, v);
-		else if (cd->attr == CA_DAY_AND_TIME)
-			n = snprintf(buf + o, bufsz - o, "%sthe attempt were made %s; it was made %s",
-			             o ? ", and " : "", exp, v);
-		else
-			n = snprintf(buf + o, bufsz - o, "%s%s %s %s; the attempt had %s", o ? ", and " : "",
-			             cond_attr_names[cd->attr], cd->is_pattern ? "matched" : "were",
-			             cd->is_pattern ? exp + 8 : exp, v);
-		if (n < 0 || (size_t)n >= bufsz - o) break;
-		o += (size_t)n;
-	}
+	for (size_t i = 0; i < r->nsteps; i++)
+		if (r->steps[i].kind == ST_POLICY && r->steps[i].policy == (int)policy)
+			return policy_near_miss_at(c, a, r, i, buf, bufsz);
 	return buf;
 }

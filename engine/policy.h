@@ -119,6 +119,9 @@ struct step_text {
 	char actual[256];   /* what the attempt had */
 	char note[320];     /* a sentence: why it passed or failed */
 	char where[160];    /* configuration key path of the setting ("policies[0].profile.encryption") */
+	bool fixed;         /* every field but `actual` follows from the configuration and the
+	                     * step alone (not from the attempt): a caller may keep its rendering
+	                     * of the other fields for the next step with the same values */
 };
 void policy_step_text(const struct config *c, const struct attempt *a,
                       const struct policy_step *s, struct step_text *out);
@@ -129,6 +132,12 @@ const char *policy_verdict_name(enum verdict v);
 const char *policy_near_miss(const struct config *c, const struct attempt *a,
                              const struct policy_result *r, size_t policy, char *buf,
                              size_t bufsz);
+
+/* The same for the policy whose step is r->steps[at] (a kind ST_POLICY step): its
+ * conditions follow it, so a caller walking the trace gets every hint in one pass. */
+const char *policy_near_miss_at(const struct config *c, const struct attempt *a,
+                                const struct policy_result *r, size_t at, char *buf,
+                                size_t bufsz);
 
 /* The attempt's value of a condition attribute, as text ("(absent)" when missing). */
 const char *policy_attr_value(const struct config *c, const struct attempt *a,

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include "diag.h"
+#include "jsonw.h"
 #include <stdbool.h>
 #include <strings.h>
 #include <ctype.h>
@@ -145,6 +146,47 @@ json_t *json_hex(const uint8_t *p, size_t n)
 	json_t *j = json_string(b);
 	free(b);
 	return j;
+}
+
+void jw_text(struct jw *w, const char *key, const uint8_t *p, size_t n)
+{
+	char stack[1024];
+	size_t cap = 4 * n + 1;
+	char *b = cap <= sizeof stack ? stack : malloc(cap);
+	if (!b) {
+		jw_null(w, key);
+		return;
+	}
+	text_printable(p, n, b, cap);
+	jw_str(w, key, b);
+	if (b != stack)
+		free(b);
+}
+
+void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	if (w->style == JW_TREE || w->style == JW_OUTLINE) {
+		char small[129];
+		char *b = n <= 64 ? small : malloc(2 * n + 1);
+		if (!b) {
+			jw_null(w, key);
+			return;
+		}
+		hex_str(p, n, b);
+		jw_strn(w, key, b, 2 * n);
+		if (b != small) free(b);
+		return;
+	}
+	char *q = jw_value_begin(w, key, key ? strlen(key) : 0, 2 * n + 2);
+	if (!q) return;
+	*q++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		*q++ = hx[p[i] >> 4];
+		*q++ = hx[p[i] & 15];
+	}
+	*q++ = '"';
+	jw_value_end(w, q);
 }
 
 /* ---- text fields of key files ------------------------------------------------------ */

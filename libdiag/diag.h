@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "jsonw.h"
 
 /* Where and why an input could not be decoded. `off` is the byte offset within the
  * buffer handed to the decoder (callers add their own base when they nest). */
@@ -259,6 +260,9 @@ struct json_t;
 struct json_t *json_hex(const uint8_t *p, size_t n);
 /* A JSON string of the text_printable rendering (never NULL unless out of memory). */
 struct json_t *json_text(const uint8_t *p, size_t n);
+/* The same two through a JSON writer, as member `key` (NULL in an array). */
+void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n);
+void jw_text(struct jw *w, const char *key, const uint8_t *p, size_t n);
 
 /* ---- secrets ------------------------------------------------------------------------ */
 /* Secrets (passwords, CHAP and MS-CHAPv2 responses, authenticators, L2TP challenge

@@ -712,93 +712,145 @@ void dl_endpoint(const struct dl_pkt *p, bool src, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%s:%u", s, port);
 }
 
-static json_t *named(const char *layer, json_t *body)
+/* A tree's members into the open object (the codecs without a writer of their own) */
+static void members(struct jw *w, json_t *body)
 {
-	if (!body)
-		body = json_object();
-	if (json_is_object(body) && !json_object_get(body, "layer")) {
-		json_t *j = json_object();
-		json_object_set_new(j, "layer", json_string(layer));
-		json_object_update(j, body);
-		json_decref(body);
-		return j;
+	const char *k;
+	json_t *v;
+	json_object_foreach(body, k, v)
+		jw_json(w, k, v);
+	json_decref(body);
+}
+
+void dl_layer_jw(struct jw *w, const struct dl_layer *l, enum natt_kind natt)
+{
+	static const char *const names[] = {
+		[DL_NATT] = "natt", [DL_IKE] = "ike", [DL_ESP] = "esp", [DL_L2TP] = "l2tp",
+		[DL_PPTP] = "pptp", [DL_GRE] = "gre", [DL_PPP] = "ppp", [DL_RADIUS] = "radius",
+	};
+	jw_obj(w, NULL);
+	if (l->kind >= DL_NATT)
+		jw_str(w, "layer", names[l->kind]); /* first: the codecs do not name themselves */
+	switch (l->kind) {
+	case DL_LINK: net_link_jw(w, l->msg); break;
+	case DL_IP: net_ip_jw(w, l->msg); break;
+	case DL_UDP: net_udp_jw(w, l->msg); break;
+	case DL_TCP: net_tcp_jw(w, l->msg); break;
+	case DL_NATT: jw_str(w, "kind", natt_kind_name(natt)); break;
+	case DL_IKE: members(w, ike_to_json(l->msg)); break;
+	case DL_ESP: esp_jw(w, l->msg); break;
+	case DL_L2TP: l2tp_jw(w, l->msg); break;
+	case DL_PPTP: pptp_jw(w, l->msg); break;
+	case DL_GRE: gre_jw(w, l->msg); break;
+	case DL_PPP: ppp_jw(w, l->msg); break;
+	case DL_RADIUS: radius_jw(w, l->msg); break;
 	}
-	return body;
+	jw_end(w);
 }
 
 json_t *dl_layer_json(const struct dl_layer *l)
 {
-	switch (l->kind) {
-	case DL_LINK: return net_link_to_json(l->msg);
-	case DL_IP: return net_ip_to_json(l->msg);
-	case DL_UDP: return net_udp_to_json(l->msg);
-	case DL_TCP: return net_tcp_to_json(l->msg);
-	case DL_NATT: return named("natt", NULL);
-	case DL_IKE: return named("ike", ike_to_json(l->msg));
-	case DL_ESP: return named("esp", esp_to_json(l->msg));
-	case DL_L2TP: return named("l2tp", l2tp_to_json(l->msg));
-	case DL_PPTP: return named("pptp", pptp_to_json(l->msg));
-	case DL_GRE: return named("gre", gre_to_json(l->msg));
-	case DL_PPP: return named("ppp", ppp_to_json(l->msg));
-	case DL_RADIUS: return named("radius", radius_to_json(l->msg));
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	dl_layer_jw(&w, l, NATT_INVALID);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	if (j && l->kind == DL_NATT)
+		json_object_del(j, "kind"); /* the packet knows it: dl_pkt_json */
+	return j ? j : json_object();
+}
+
+/* "%llu.%09llu" as a number, as jansson prints the double that strtod makes of it with
+ * 15 significant digits. From 0.0001 s to 10^6 s the decimal has at most 15 significant
+ * digits, so that is the decimal itself without trailing zeros (".0" when none is left):
+ * written directly. Elsewhere (an exponent, or rounding) it goes through printf. */
+static void jw_time(struct jw *w, uint64_t ns)
+{
+	char buf[48];
+	uint64_t sec = ns / 1000000000u, frac = ns % 1000000000u;
+	if ((w->style != JW_COMPACT && w->style != JW_PRETTY) || w->real_precision != 15 ||
+	    sec >= 1000000u ||
+	    (sec == 0 && frac < 100000u)) {
+		snprintf(buf, sizeof buf, "%llu.%09llu", (unsigned long long)sec,
+		         (unsigned long long)frac);
+		jw_real(w, "time", strtod(buf, NULL));
+		return;
 	}
-	return json_object();
+	char *q = dec(buf, (unsigned)sec);
+	*q++ = '.';
+	if (!frac) {
+		*q++ = '0';
+	} else {
+		for (uint64_t d = 100000000u; d && frac; d /= 10) {
+			*q++ = (char)('0' + frac / d);
+			frac %= d;
+		}
+	}
+	char *v = jw_value_begin(w, "time", 4, (size_t)(q - buf));
+	if (!v) return;
+	memcpy(v, buf, (size_t)(q - buf));
+	jw_value_end(w, v + (q - buf));
+}
+
+void dl_pkt_jw(struct jw *w, const struct dl_pkt *p)
+{
+	char buf[2048];
+	jw_obj(w, NULL);
+	jw_int(w, "frame", (long long)p->frame);
+	jw_time(w, p->rel_ns);
+	jw_int(w, "caplen", (long long)p->caplen);
+	if (p->has_ip) {
+		net_addr_str(p->ipver, p->src, buf, sizeof buf);
+		jw_str(w, "src", buf);
+		net_addr_str(p->ipver, p->dst, buf, sizeof buf);
+		jw_str(w, "dst", buf);
+	}
+	if (p->has_ports) {
+		jw_int(w, "sport", p->sport);
+		jw_int(w, "dport", p->dport);
+	}
+	dl_summary(p, buf, sizeof buf);
+	jw_str(w, "summary", buf);
+	jw_arr(w, "layers");
+	for (int i = 0; i < p->nlayers; i++)
+		dl_layer_jw(w, &p->layers[i], p->natt);
+	jw_end(w);
+	if (p->reasm == DL_REASM_FRAG_HELD) {
+		jw_obj(w, "fragment");
+		jw_int(w, "id", p->ip.id);
+		jw_int(w, "offset", p->ip.frag_off);
+		jw_bool(w, "more", p->ip.mf);
+		jw_end(w);
+	} else if (p->reasm == DL_REASM_DATAGRAM) {
+		jw_obj(w, "reassembled");
+		jw_int(w, "fragments", p->nfrags);
+		jw_int(w, "first_frame", (long long)p->first_frame);
+		jw_int(w, "overlaps", p->frag_overlaps);
+		jw_int(w, "conflicts", p->frag_conflicts);
+		jw_end(w);
+	}
+	if (p->stream_held)
+		jw_int(w, "stream_held", (long long)p->stream_held);
+	if (p->note[0])
+		jw_str(w, "note", p->note);
+	if (p->has_err) {
+		jw_obj(w, "error");
+		jw_str(w, "layer", p->err_layer);
+		jw_int(w, "offset", (long long)p->err_off);
+		jw_bool(w, "in_frame", p->err_in_frame);
+		jw_str(w, "reason", p->err.reason);
+		jw_end(w);
+	}
+	jw_end(w);
 }
 
 json_t *dl_pkt_json(const struct dl_pkt *p)
 {
-	char buf[2048];
-	json_t *j = json_object();
-	json_object_set_new(j, "frame", json_integer((json_int_t)p->frame));
-	snprintf(buf, sizeof buf, "%llu.%09llu", (unsigned long long)(p->rel_ns / 1000000000u),
-	         (unsigned long long)(p->rel_ns % 1000000000u));
-	json_object_set_new(j, "time", json_real(strtod(buf, NULL)));
-	json_object_set_new(j, "caplen", json_integer((json_int_t)p->caplen));
-	if (p->has_ip) {
-		net_addr_str(p->ipver, p->src, buf, sizeof buf);
-		json_object_set_new(j, "src", json_string(buf));
-		net_addr_str(p->ipver, p->dst, buf, sizeof buf);
-		json_object_set_new(j, "dst", json_string(buf));
-	}
-	if (p->has_ports) {
-		json_object_set_new(j, "sport", json_integer(p->sport));
-		json_object_set_new(j, "dport", json_integer(p->dport));
-	}
-	dl_summary(p, buf, sizeof buf);
-	json_object_set_new(j, "summary", json_string(buf));
-	json_t *ls = json_array();
-	for (int i = 0; i < p->nlayers; i++) {
-		json_t *lj = dl_layer_json(&p->layers[i]);
-		if (p->layers[i].kind == DL_NATT)
-			json_object_set_new(lj, "kind", json_string(natt_kind_name(p->natt)));
-		json_array_append_new(ls, lj);
-	}
-	json_object_set_new(j, "layers", ls);
-	if (p->reasm == DL_REASM_FRAG_HELD) {
-		json_t *f = json_object();
-		json_object_set_new(f, "id", json_integer(p->ip.id));
-		json_object_set_new(f, "offset", json_integer(p->ip.frag_off));
-		json_object_set_new(f, "more", json_boolean(p->ip.mf));
-		json_object_set_new(j, "fragment", f);
-	} else if (p->reasm == DL_REASM_DATAGRAM) {
-		json_t *f = json_object();
-		json_object_set_new(f, "fragments", json_integer(p->nfrags));
-		json_object_set_new(f, "first_frame", json_integer((json_int_t)p->first_frame));
-		json_object_set_new(f, "overlaps", json_integer(p->frag_overlaps));
-		json_object_set_new(f, "conflicts", json_integer(p->frag_conflicts));
-		json_object_set_new(j, "reassembled", f);
-	}
-	if (p->stream_held)
-		json_object_set_new(j, "stream_held", json_integer((json_int_t)p->stream_held));
-	if (p->note[0])
-		json_object_set_new(j, "note", json_string(p->note));
-	if (p->has_err) {
-		json_t *e = json_object();
-		json_object_set_new(e, "layer", json_string(p->err_layer));
-		json_object_set_new(e, "offset", json_integer((json_int_t)p->err_off));
-		json_object_set_new(e, "in_frame", json_boolean(p->err_in_frame));
-		json_object_set_new(e, "reason", json_string(p->err.reason));
-		json_object_set_new(j, "error", e);
-	}
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	w.real_precision = 15;
+	dl_pkt_jw(&w, p);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
 	return j;
 }

@@ -119,8 +119,13 @@ size_t dl_summary(const struct dl_pkt *p, char *buf, size_t bufsz);
 void dl_endpoint(const struct dl_pkt *p, bool src, char *buf, size_t bufsz);
 /* The JSON of one layer (codec's to_json for protocol layers). */
 json_t *dl_layer_json(const struct dl_layer *l);
+/* One layer as an object through a JSON writer; a NAT-T layer also says its kind. */
+void dl_layer_jw(struct jw *w, const struct dl_layer *l, enum natt_kind natt);
 /* {"frame", "time", "src", "dst", "sport", "dport", "summary", "layers": [...],
  *  "error": {...}} */
 json_t *dl_pkt_json(const struct dl_pkt *p);
+/* The same through a JSON writer (streaming or a tree): set w->real_precision to 15 for
+ * the layout of `pcap decode --json`. */
+void dl_pkt_jw(struct jw *w, const struct dl_pkt *p);
 
 #endif

@@ -30,12 +30,26 @@ void esp_summary(const struct esp_msg *m, char *buf, size_t bufsz)
 	         m->payload_len);
 }
 
-json_t *esp_to_json(const struct esp_msg *m)
+void esp_jw(struct jw *w, const struct esp_msg *m)
 {
 	char spi[16];
 	snprintf(spi, sizeof spi, "0x%08" PRIx32, m->spi);
-	return json_pack("{s:s, s:I, s:I, s:I}", "spi", spi, "spi_num", (json_int_t)m->spi,
-	                 "seq", (json_int_t)m->seq, "payload_len", (json_int_t)m->payload_len);
+	jw_str(w, "spi", spi);
+	jw_int(w, "spi_num", m->spi);
+	jw_int(w, "seq", m->seq);
+	jw_int(w, "payload_len", (long long)m->payload_len);
+}
+
+json_t *esp_to_json(const struct esp_msg *m)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	esp_jw(&w, m);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j;
 }
 
 size_t esp_encode(const struct esp_msg *m, uint8_t *buf, size_t cap)

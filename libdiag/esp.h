@@ -27,6 +27,8 @@ struct esp_msg {
 int esp_decode(const uint8_t *p, size_t len, struct esp_msg *out, struct diag_err *err);
 void esp_summary(const struct esp_msg *m, char *buf, size_t bufsz);
 json_t *esp_to_json(const struct esp_msg *m);
+/* The same as members of the open object of a JSON writer (streamed or a tree). */
+void esp_jw(struct jw *w, const struct esp_msg *m);
 size_t esp_encode(const struct esp_msg *m, uint8_t *buf, size_t cap);
 
 enum natt_kind {

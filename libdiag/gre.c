@@ -140,38 +140,47 @@ void gre_summary(const struct gre_msg *m, char *buf, size_t bufsz)
 	snprintf(buf + n, bufsz - (size_t)n, " length %zu", m->payload_len);
 }
 
-json_t *gre_to_json(const struct gre_msg *m)
+void gre_jw(struct jw *w, const struct gre_msg *m)
 {
-	json_t *o = json_object();
-	if (!o) return NULL;
-	json_object_set_new(o, "flags", json_integer(m->flags));
-	json_object_set_new(o, "version", json_integer(m->version));
-	json_object_set_new(o, "checksum_bit", json_boolean(m->c));
-	json_object_set_new(o, "routing_bit", json_boolean(m->r));
-	json_object_set_new(o, "key_bit", json_boolean(m->k));
-	json_object_set_new(o, "sequence_bit", json_boolean(m->s));
-	json_object_set_new(o, "strict_source_route", json_boolean(m->ssr));
-	json_object_set_new(o, "recursion", json_integer(m->recur));
-	if (m->version == 1) json_object_set_new(o, "ack_bit", json_boolean(m->a));
-	json_object_set_new(o, "protocol", json_integer(m->protocol));
+	jw_int(w, "flags", m->flags);
+	jw_int(w, "version", m->version);
+	jw_bool(w, "checksum_bit", m->c);
+	jw_bool(w, "routing_bit", m->r);
+	jw_bool(w, "key_bit", m->k);
+	jw_bool(w, "sequence_bit", m->s);
+	jw_bool(w, "strict_source_route", m->ssr);
+	jw_int(w, "recursion", m->recur);
+	if (m->version == 1) jw_bool(w, "ack_bit", m->a);
+	jw_int(w, "protocol", m->protocol);
 	const char *pn = tok_name(gre_protocols, m->protocol);
-	if (pn) json_object_set_new(o, "protocol_name", json_string(pn));
+	if (pn) jw_str(w, "protocol_name", pn);
 	if (m->version == 1) {
-		json_object_set_new(o, "payload_length", json_integer(m->payload_length));
-		json_object_set_new(o, "call_id", json_integer(m->call_id));
+		jw_int(w, "payload_length", m->payload_length);
+		jw_int(w, "call_id", m->call_id);
 	} else {
 		if (m->c || m->r) {
-			json_object_set_new(o, "checksum", json_integer(m->checksum));
-			json_object_set_new(o, "offset", json_integer(m->offset));
+			jw_int(w, "checksum", m->checksum);
+			jw_int(w, "offset", m->offset);
 		}
-		if (m->k) json_object_set_new(o, "key", json_integer(m->key));
+		if (m->k) jw_int(w, "key", m->key);
 	}
-	if (m->s) json_object_set_new(o, "sequence_number", json_integer(m->seq));
-	if (m->a) json_object_set_new(o, "ack_number", json_integer(m->ack));
-	json_object_set_new(o, "header_length", json_integer((json_int_t)m->hdr_len));
-	json_object_set_new(o, "payload_len", json_integer((json_int_t)m->payload_len));
-	if (m->trailing) json_object_set_new(o, "trailing", json_integer((json_int_t)m->trailing));
-	return o;
+	if (m->s) jw_int(w, "sequence_number", m->seq);
+	if (m->a) jw_int(w, "ack_number", m->ack);
+	jw_int(w, "header_length", (long long)m->hdr_len);
+	jw_int(w, "payload_len", (long long)m->payload_len);
+	if (m->trailing) jw_int(w, "trailing", (long long)m->trailing);
+}
+
+json_t *gre_to_json(const struct gre_msg *m)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	gre_jw(&w, m);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j;
 }
 
 size_t gre_encode(const struct gre_msg *m, uint8_t *buf, size_t cap)

@@ -50,6 +50,8 @@ struct gre_msg {
 int gre_decode(const uint8_t *p, size_t len, struct gre_msg *out, struct diag_err *err);
 void gre_summary(const struct gre_msg *m, char *buf, size_t bufsz);
 json_t *gre_to_json(const struct gre_msg *m);
+/* The same as members of the open object of a JSON writer (streamed or a tree). */
+void gre_jw(struct jw *w, const struct gre_msg *m);
 /* Version 1: K set, S when m->s, A when m->a, payload_length from payload_len.
  * Version 0: C/K/S from the booleans (R is not written). 0 when it does not fit. */
 size_t gre_encode(const struct gre_msg *m, uint8_t *buf, size_t cap);

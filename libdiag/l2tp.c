@@ -702,51 +702,51 @@ void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz)
 }
 
 /* ---- JSON -------------------------------------------------------------------------- */
-static void json_named(json_t *o, const char *key, unsigned v, const char *name)
+static void jw_named(struct jw *w, const char *key, unsigned v, const char *name)
 {
 	char k[64];
-	json_object_set_new(o, key, json_integer(v));
+	jw_int(w, key, v);
 	if (name) {
 		snprintf(k, sizeof k, "%s_name", key);
-		json_object_set_new(o, k, json_string(name));
+		jw_str(w, k, name);
 	}
 }
 
-static json_t *avp_to_json(const struct l2tp_msg *m, const struct l2tp_avp *a)
+static void avp_jw(struct jw *w, const struct l2tp_msg *m, const struct l2tp_avp *a)
 {
-	json_t *o = json_object();
+	jw_obj(w, NULL);
 	const char *nm = l2tp_avp_name(a->vendor, a->type);
-	if (nm) json_object_set_new(o, "type", json_string(nm));
-	json_object_set_new(o, "type_num", json_integer(a->type));
-	json_object_set_new(o, "vendor", json_integer(a->vendor));
-	json_object_set_new(o, "mandatory", json_boolean(a->mandatory));
-	json_object_set_new(o, "hidden", json_boolean(a->hidden));
-	json_object_set_new(o, "length", json_integer(a->len));
-	json_object_set_new(o, "offset", json_integer((json_int_t)a->off));
-	if (a->problem) json_object_set_new(o, "problem", json_string(a->problem));
+	if (nm) jw_str(w, "type", nm);
+	jw_int(w, "type_num", a->type);
+	jw_int(w, "vendor", a->vendor);
+	jw_bool(w, "mandatory", a->mandatory);
+	jw_bool(w, "hidden", a->hidden);
+	jw_int(w, "length", a->len);
+	jw_int(w, "offset", (long long)a->off);
+	if (a->problem) jw_str(w, "problem", a->problem);
 	switch (a->kind) {
 	case L2TP_KIND_RAW:
-		json_object_set_new(o, "raw", json_hex(a->val, a->val_len));
+		jw_hex(w, "raw", a->val, a->val_len);
 		break;
 	case L2TP_KIND_U16:
 	case L2TP_KIND_U32:
-		json_object_set_new(o, "value", json_integer(a->v.u));
+		jw_int(w, "value", a->v.u);
 		if (a->type == L2TP_AVP_MESSAGE_TYPE) {
 			const char *mn = l2tp_msg_name((uint16_t)a->v.u);
-			if (mn) json_object_set_new(o, "value_name", json_string(mn));
+			if (mn) jw_str(w, "value_name", mn);
 		} else if (a->type == L2TP_AVP_FRAMING_CAP || a->type == L2TP_AVP_FRAMING_TYPE) {
-			json_object_set_new(o, "sync", json_boolean(a->v.u & L2TP_FRAMING_SYNC));
-			json_object_set_new(o, "async", json_boolean(a->v.u & L2TP_FRAMING_ASYNC));
+			jw_bool(w, "sync", a->v.u & L2TP_FRAMING_SYNC);
+			jw_bool(w, "async", a->v.u & L2TP_FRAMING_ASYNC);
 			const char *fn = tok_name(framing_type_names, a->v.u);
-			if (fn) json_object_set_new(o, "value_name", json_string(fn));
+			if (fn) jw_str(w, "value_name", fn);
 		} else if (a->type == L2TP_AVP_BEARER_CAP || a->type == L2TP_AVP_BEARER_TYPE) {
-			json_object_set_new(o, "digital", json_boolean(a->v.u & L2TP_BEARER_DIGITAL));
-			json_object_set_new(o, "analog", json_boolean(a->v.u & L2TP_BEARER_ANALOG));
+			jw_bool(w, "digital", a->v.u & L2TP_BEARER_DIGITAL);
+			jw_bool(w, "analog", a->v.u & L2TP_BEARER_ANALOG);
 			const char *bn = tok_name(bearer_type_names, a->v.u);
-			if (bn) json_object_set_new(o, "value_name", json_string(bn));
+			if (bn) jw_str(w, "value_name", bn);
 		} else if (a->type == L2TP_AVP_PROXY_AUTHEN_TYPE) {
 			const char *pn = tok_name(l2tp_proxy_authen_types, a->v.u);
-			if (pn) json_object_set_new(o, "value_name", json_string(pn));
+			if (pn) jw_str(w, "value_name", pn);
 		}
 		break;
 	case L2TP_KIND_U64: {
@@ -754,95 +754,104 @@ static json_t *avp_to_json(const struct l2tp_msg *m, const struct l2tp_avp *a)
 		uint8_t be[8];
 		for (int i = 0; i < 8; i++) be[i] = (uint8_t)(a->v.u64 >> (56 - 8 * i));
 		hex_str(be, 8, hx);
-		json_object_set_new(o, "value", json_string(hx));
+		jw_str(w, "value", hx);
 		break;
 	}
-	case L2TP_KIND_STRING: json_object_set_new(o, "value", json_text(a->val, a->val_len)); break;
-	case L2TP_KIND_BYTES: json_object_set_new(o, "value", json_hex(a->val, a->val_len)); break;
+	case L2TP_KIND_STRING: jw_text(w, "value", a->val, a->val_len); break;
+	case L2TP_KIND_BYTES: jw_hex(w, "value", a->val, a->val_len); break;
 	case L2TP_KIND_EMPTY: break;
 	case L2TP_KIND_RESULT:
-		json_named(o, "result", a->v.result.result,
+		jw_named(w, "result", a->v.result.result,
 		           l2tp_result_name(m->msg_type, a->v.result.result));
 		if (a->v.result.has_error)
-			json_named(o, "error", a->v.result.error, l2tp_error_name(a->v.result.error));
+			jw_named(w, "error", a->v.result.error, l2tp_error_name(a->v.result.error));
 		if (a->v.result.msg_len)
-			json_object_set_new(o, "message", json_text(a->v.result.msg, a->v.result.msg_len));
+			jw_text(w, "message", a->v.result.msg, a->v.result.msg_len);
 		break;
 	case L2TP_KIND_PROTO_VERSION:
-		json_object_set_new(o, "version", json_integer(a->v.proto.ver));
-		json_object_set_new(o, "revision", json_integer(a->v.proto.rev));
+		jw_int(w, "version", a->v.proto.ver);
+		jw_int(w, "revision", a->v.proto.rev);
 		break;
 	case L2TP_KIND_Q931:
-		json_object_set_new(o, "cause", json_integer(a->v.q931.cause));
-		json_object_set_new(o, "cause_msg", json_integer(a->v.q931.msg));
+		jw_int(w, "cause", a->v.q931.cause);
+		jw_int(w, "cause_msg", a->v.q931.msg);
 		if (a->v.q931.advisory_len)
-			json_object_set_new(o, "advisory", json_text(a->v.q931.advisory, a->v.q931.advisory_len));
+			jw_text(w, "advisory", a->v.q931.advisory, a->v.q931.advisory_len);
 		break;
 	case L2TP_KIND_CALL_ERRORS:
-		json_object_set_new(o, "crc_errors", json_integer(a->v.call_errors.crc));
-		json_object_set_new(o, "framing_errors", json_integer(a->v.call_errors.framing));
-		json_object_set_new(o, "hardware_overruns", json_integer(a->v.call_errors.hw_overruns));
-		json_object_set_new(o, "buffer_overruns", json_integer(a->v.call_errors.buf_overruns));
-		json_object_set_new(o, "timeout_errors", json_integer(a->v.call_errors.timeouts));
-		json_object_set_new(o, "alignment_errors", json_integer(a->v.call_errors.alignment));
+		jw_int(w, "crc_errors", a->v.call_errors.crc);
+		jw_int(w, "framing_errors", a->v.call_errors.framing);
+		jw_int(w, "hardware_overruns", a->v.call_errors.hw_overruns);
+		jw_int(w, "buffer_overruns", a->v.call_errors.buf_overruns);
+		jw_int(w, "timeout_errors", a->v.call_errors.timeouts);
+		jw_int(w, "alignment_errors", a->v.call_errors.alignment);
 		break;
 	case L2TP_KIND_ACCM:
-		json_object_set_new(o, "send_accm", json_integer(a->v.accm.send));
-		json_object_set_new(o, "recv_accm", json_integer(a->v.accm.recv));
+		jw_int(w, "send_accm", a->v.accm.send);
+		jw_int(w, "recv_accm", a->v.accm.recv);
 		break;
 	}
-	return o;
+	jw_end(w);
+}
+
+void l2tp_jw(struct jw *w, const struct l2tp_msg *m)
+{
+	jw_int(w, "flags", m->flags);
+	jw_bool(w, "control", m->is_control);
+	jw_bool(w, "length_bit", m->has_len);
+	jw_bool(w, "sequence_bit", m->has_seq);
+	jw_bool(w, "offset_bit", m->has_offset);
+	jw_bool(w, "priority", m->priority);
+	jw_int(w, "version", m->version);
+	if (m->has_len) jw_int(w, "length", m->length);
+	jw_int(w, "tunnel_id", m->tunnel_id);
+	jw_int(w, "session_id", m->session_id);
+	if (m->has_seq) {
+		jw_int(w, "ns", m->ns);
+		jw_int(w, "nr", m->nr);
+	}
+	if (m->has_offset) jw_int(w, "offset_size", m->offset_size);
+	jw_int(w, "header_length", (long long)m->hdr_len);
+	if (m->is_control) {
+		if (m->zlb) {
+			jw_str(w, "type", "ZLB");
+		} else if (m->has_msg_type) {
+			const char *nm = l2tp_msg_name(m->msg_type);
+			if (nm) jw_str(w, "type", nm);
+			jw_int(w, "type_num", m->msg_type);
+		}
+		jw_arr(w, "avps");
+		for (size_t i = 0; i < m->n_avps; i++)
+			avp_jw(w, m, &m->avps[i]);
+		jw_end(w);
+	} else {
+		jw_str(w, "type", "data");
+		jw_int(w, "payload_len", (long long)m->payload_len);
+	}
+	if (m->trailing) jw_int(w, "trailing", (long long)m->trailing);
+	if (m->n_notes) {
+		jw_arr(w, "notes");
+		for (size_t i = 0; i < m->n_notes; i++) {
+			jw_obj(w, NULL);
+			jw_str(w, "id", m->notes[i].id);
+			jw_int(w, "offset", (long long)m->notes[i].off);
+			jw_str(w, "text", m->notes[i].text);
+			jw_end(w);
+		}
+		jw_end(w);
+	}
 }
 
 json_t *l2tp_to_json(const struct l2tp_msg *m)
 {
-	json_t *o = json_object();
-	if (!o) return NULL;
-	json_object_set_new(o, "flags", json_integer(m->flags));
-	json_object_set_new(o, "control", json_boolean(m->is_control));
-	json_object_set_new(o, "length_bit", json_boolean(m->has_len));
-	json_object_set_new(o, "sequence_bit", json_boolean(m->has_seq));
-	json_object_set_new(o, "offset_bit", json_boolean(m->has_offset));
-	json_object_set_new(o, "priority", json_boolean(m->priority));
-	json_object_set_new(o, "version", json_integer(m->version));
-	if (m->has_len) json_object_set_new(o, "length", json_integer(m->length));
-	json_object_set_new(o, "tunnel_id", json_integer(m->tunnel_id));
-	json_object_set_new(o, "session_id", json_integer(m->session_id));
-	if (m->has_seq) {
-		json_object_set_new(o, "ns", json_integer(m->ns));
-		json_object_set_new(o, "nr", json_integer(m->nr));
-	}
-	if (m->has_offset) json_object_set_new(o, "offset_size", json_integer(m->offset_size));
-	json_object_set_new(o, "header_length", json_integer((json_int_t)m->hdr_len));
-	if (m->is_control) {
-		if (m->zlb) {
-			json_object_set_new(o, "type", json_string("ZLB"));
-		} else if (m->has_msg_type) {
-			const char *nm = l2tp_msg_name(m->msg_type);
-			if (nm) json_object_set_new(o, "type", json_string(nm));
-			json_object_set_new(o, "type_num", json_integer(m->msg_type));
-		}
-		json_t *avps = json_array();
-		for (size_t i = 0; i < m->n_avps; i++)
-			json_array_append_new(avps, avp_to_json(m, &m->avps[i]));
-		json_object_set_new(o, "avps", avps);
-	} else {
-		json_object_set_new(o, "type", json_string("data"));
-		json_object_set_new(o, "payload_len", json_integer((json_int_t)m->payload_len));
-	}
-	if (m->trailing) json_object_set_new(o, "trailing", json_integer((json_int_t)m->trailing));
-	if (m->n_notes) {
-		json_t *notes = json_array();
-		for (size_t i = 0; i < m->n_notes; i++) {
-			json_t *n = json_object();
-			json_object_set_new(n, "id", json_string(m->notes[i].id));
-			json_object_set_new(n, "offset", json_integer((json_int_t)m->notes[i].off));
-			json_object_set_new(n, "text", json_string(m->notes[i].text));
-			json_array_append_new(notes, n);
-		}
-		json_object_set_new(o, "notes", notes);
-	}
-	return o;
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	l2tp_jw(&w, m);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j;
 }
 
 /* ---- encoding ---------------------------------------------------------------------- */

@@ -202,6 +202,8 @@ struct l2tp_msg {
 int l2tp_decode(const uint8_t *p, size_t len, struct l2tp_msg *out, struct diag_err *err);
 void l2tp_summary(const struct l2tp_msg *m, char *buf, size_t bufsz);
 json_t *l2tp_to_json(const struct l2tp_msg *m);
+/* The same as members of the open object of a JSON writer (streamed or a tree). */
+void l2tp_jw(struct jw *w, const struct l2tp_msg *m);
 /* Writes header and AVPs; for a control message the L and S bits are always set and the
  * length is computed. An AVP with val != NULL is written as is (hidden ones included);
  * with val == NULL its value is built from v according to kind. 0 when it does not fit. */

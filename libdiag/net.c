@@ -204,13 +204,18 @@ int net_link_decode(int dlt, const uint8_t *p, size_t len, struct net_link *out,
 
 static void mac_str(const uint8_t *m, size_t n, char *buf, size_t bufsz)
 {
+	static const char hx[] = "0123456789abcdef";
 	size_t o = 0;
 	buf[0] = 0;
-	for (size_t i = 0; i < n && o + 4 <= bufsz; i++)
-		o += (size_t)snprintf(buf + o, bufsz - o, i ? ":%02x" : "%02x", m[i]);
+	for (size_t i = 0; i < n && o + 4 <= bufsz; i++) {
+		if (i) buf[o++] = ':';
+		buf[o++] = hx[m[i] >> 4];
+		buf[o++] = hx[m[i] & 15];
+		buf[o] = 0;
+	}
 }
 
-json_t *net_link_to_json(const struct net_link *l)
+void net_link_jw(struct jw *w, const struct net_link *l)
 {
 	static const char *const kind[] = {
 		[NET_LINK_ETHER] = "eth", [NET_LINK_SLL] = "sll", [NET_LINK_SLL2] = "sll2",
@@ -218,32 +223,42 @@ json_t *net_link_to_json(const struct net_link *l)
 		[NET_LINK_PPP] = "ppp-link",
 	};
 	char buf[32];
-	json_t *j = json_object();
-	json_object_set_new(j, "layer", json_string(kind[l->kind]));
+	jw_str(w, "layer", kind[l->kind]);
 	if (l->kind == NET_LINK_ETHER) {
 		mac_str(l->src_mac, 6, buf, sizeof buf);
-		json_object_set_new(j, "src", json_string(buf));
+		jw_str(w, "src", buf);
 		mac_str(l->dst_mac, 6, buf, sizeof buf);
-		json_object_set_new(j, "dst", json_string(buf));
+		jw_str(w, "dst", buf);
 	} else if (l->kind == NET_LINK_SLL || l->kind == NET_LINK_SLL2) {
 		mac_str(l->src_mac, l->src_mac_len, buf, sizeof buf);
-		json_object_set_new(j, "src", json_string(buf));
-		json_object_set_new(j, "pkttype", json_integer(l->sll_pkttype));
+		jw_str(w, "src", buf);
+		jw_int(w, "pkttype", l->sll_pkttype);
 	} else if (l->kind == NET_LINK_NULL || l->kind == NET_LINK_LOOP) {
-		json_object_set_new(j, "family", json_integer(l->null_family));
+		jw_int(w, "family", l->null_family);
 	}
 	if (l->nvlan) {
-		json_t *v = json_array();
+		jw_arr(w, "vlan");
 		for (int i = 0; i < l->nvlan; i++)
-			json_array_append_new(v, json_integer(l->vlan[i]));
-		json_object_set_new(j, "vlan", v);
+			jw_int(w, NULL, l->vlan[i]);
+		jw_end(w);
 	}
 	if (l->ethertype) {
 		snprintf(buf, sizeof buf, "0x%04x", l->ethertype);
-		json_object_set_new(j, "ethertype", json_string(buf));
+		jw_str(w, "ethertype", buf);
 	}
 	if (l->pppoe)
-		json_object_set_new(j, "pppoe_session", json_integer(l->pppoe_session));
+		jw_int(w, "pppoe_session", l->pppoe_session);
+}
+
+json_t *net_link_to_json(const struct net_link *l)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	net_link_jw(&w, l);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
 	return j;
 }
 
@@ -405,6 +420,17 @@ int net_ip_decode(const uint8_t *p, size_t len, struct net_ip *out, struct diag_
 
 void net_addr_str(uint8_t version, const uint8_t *addr, char *buf, size_t bufsz)
 {
+	if (version != 6 && bufsz >= 16) { /* dotted quad without printf: once per packet */
+		char *q = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (v >= 100) *q++ = (char)('0' + v / 100);
+			if (v >= 10) *q++ = (char)('0' + v / 10 % 10);
+			*q++ = (char)('0' + v % 10);
+			*q++ = i < 3 ? '.' : 0;
+		}
+		return;
+	}
 	if (!inet_ntop(version == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)bufsz))
 		snprintf(buf, bufsz, "?");
 }
@@ -417,42 +443,52 @@ static const struct tok ipproto_names[] = {
 
 const char *net_ipproto_name(uint8_t proto) { return tok_name(ipproto_names, proto); }
 
-json_t *net_ip_to_json(const struct net_ip *ip)
+void net_ip_jw(struct jw *w, const struct net_ip *ip)
 {
 	char buf[64];
-	json_t *j = json_object();
-	json_object_set_new(j, "layer", json_string(ip->version == 6 ? "ipv6" : "ipv4"));
+	jw_str(w, "layer", ip->version == 6 ? "ipv6" : "ipv4");
 	net_addr_str(ip->version, ip->src, buf, sizeof buf);
-	json_object_set_new(j, "src", json_string(buf));
+	jw_str(w, "src", buf);
 	net_addr_str(ip->version, ip->dst, buf, sizeof buf);
-	json_object_set_new(j, "dst", json_string(buf));
+	jw_str(w, "dst", buf);
 	const char *pn = net_ipproto_name(ip->proto);
 	if (pn)
-		json_object_set_new(j, "proto", json_string(pn));
-	json_object_set_new(j, "proto_num", json_integer(ip->proto));
-	json_object_set_new(j, ip->version == 6 ? "hop_limit" : "ttl", json_integer(ip->ttl));
+		jw_str(w, "proto", pn);
+	jw_int(w, "proto_num", ip->proto);
+	jw_int(w, ip->version == 6 ? "hop_limit" : "ttl", ip->ttl);
 	if (ip->version == 4) {
-		json_object_set_new(j, "tos", json_integer(ip->tos));
-		json_object_set_new(j, "total_len", json_integer(ip->total_len));
-		json_object_set_new(j, "id", json_integer(ip->id));
-		json_object_set_new(j, "df", json_boolean(ip->df));
-		json_object_set_new(j, "mf", json_boolean(ip->mf));
-		json_object_set_new(j, "frag_off", json_integer(ip->frag_off));
+		jw_int(w, "tos", ip->tos);
+		jw_int(w, "total_len", ip->total_len);
+		jw_int(w, "id", ip->id);
+		jw_bool(w, "df", ip->df);
+		jw_bool(w, "mf", ip->mf);
+		jw_int(w, "frag_off", ip->frag_off);
 		snprintf(buf, sizeof buf, "0x%04x", ip->checksum);
-		json_object_set_new(j, "checksum", json_string(buf));
-		json_object_set_new(j, "checksum_ok", json_boolean(ip->checksum_ok));
+		jw_str(w, "checksum", buf);
+		jw_bool(w, "checksum_ok", ip->checksum_ok);
 	} else {
-		json_object_set_new(j, "traffic_class", json_integer(ip->tos));
-		json_object_set_new(j, "flow_label", json_integer(ip->flow_label));
-		json_object_set_new(j, "payload_len", json_integer(ip->total_len - 40));
+		jw_int(w, "traffic_class", ip->tos);
+		jw_int(w, "flow_label", ip->flow_label);
+		jw_int(w, "payload_len", ip->total_len - 40);
 		if (ip->frag || ip->id) {
-			json_object_set_new(j, "frag_id", json_integer(ip->id));
-			json_object_set_new(j, "mf", json_boolean(ip->mf));
-			json_object_set_new(j, "frag_off", json_integer(ip->frag_off));
+			jw_int(w, "frag_id", ip->id);
+			jw_bool(w, "mf", ip->mf);
+			jw_int(w, "frag_off", ip->frag_off);
 		}
 	}
 	if (ip->truncated)
-		json_object_set_new(j, "truncated", json_true());
+		jw_bool(w, "truncated", true);
+}
+
+json_t *net_ip_to_json(const struct net_ip *ip)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	net_ip_jw(&w, ip);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
 	return j;
 }
 
@@ -479,15 +515,25 @@ int net_udp_decode(const uint8_t *p, size_t len, struct net_udp *out, struct dia
 	return 0;
 }
 
+void net_udp_jw(struct jw *w, const struct net_udp *u)
+{
+	jw_str(w, "layer", "udp");
+	jw_int(w, "sport", u->sport);
+	jw_int(w, "dport", u->dport);
+	jw_int(w, "length", u->length);
+	if (u->truncated)
+		jw_bool(w, "truncated", true);
+}
+
 json_t *net_udp_to_json(const struct net_udp *u)
 {
-	json_t *j = json_object();
-	json_object_set_new(j, "layer", json_string("udp"));
-	json_object_set_new(j, "sport", json_integer(u->sport));
-	json_object_set_new(j, "dport", json_integer(u->dport));
-	json_object_set_new(j, "length", json_integer(u->length));
-	if (u->truncated)
-		json_object_set_new(j, "truncated", json_true());
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	net_udp_jw(&w, u);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
 	return j;
 }
 
@@ -537,18 +583,28 @@ void net_tcp_flags_str(uint8_t flags, char *buf, size_t bufsz)
 	}
 }
 
-json_t *net_tcp_to_json(const struct net_tcp *t)
+void net_tcp_jw(struct jw *w, const struct net_tcp *t)
 {
 	char buf[48];
-	json_t *j = json_object();
-	json_object_set_new(j, "layer", json_string("tcp"));
-	json_object_set_new(j, "sport", json_integer(t->sport));
-	json_object_set_new(j, "dport", json_integer(t->dport));
-	json_object_set_new(j, "seq", json_integer(t->seq));
-	json_object_set_new(j, "ack", json_integer(t->ack));
+	jw_str(w, "layer", "tcp");
+	jw_int(w, "sport", t->sport);
+	jw_int(w, "dport", t->dport);
+	jw_int(w, "seq", t->seq);
+	jw_int(w, "ack", t->ack);
 	net_tcp_flags_str(t->flags, buf, sizeof buf);
-	json_object_set_new(j, "flags", json_string(buf));
-	json_object_set_new(j, "window", json_integer(t->window));
-	json_object_set_new(j, "payload_len", json_integer((json_int_t)t->payload_len));
+	jw_str(w, "flags", buf);
+	jw_int(w, "window", t->window);
+	jw_int(w, "payload_len", (long long)t->payload_len);
+}
+
+json_t *net_tcp_to_json(const struct net_tcp *t)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	net_tcp_jw(&w, t);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
 	return j;
 }

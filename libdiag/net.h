@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "diag.h"
+#include "jsonw.h"
 
 /* ---- link layer ----------------------------------------------------------------- */
 
@@ -59,6 +60,7 @@ const char *net_link_name(int dlt);
 int net_link_decode(int dlt, const uint8_t *p, size_t len, struct net_link *out,
                     struct diag_err *err);
 json_t *net_link_to_json(const struct net_link *l);
+void net_link_jw(struct jw *w, const struct net_link *l); /* the members, into w's open object */
 
 /* ---- IP ------------------------------------------------------------------------- */
 
@@ -91,6 +93,7 @@ int net_ip_decode(const uint8_t *p, size_t len, struct net_ip *out, struct diag_
 /* "10.0.0.1" or "2001:db8::1" */
 void net_addr_str(uint8_t version, const uint8_t *addr, char *buf, size_t bufsz);
 json_t *net_ip_to_json(const struct net_ip *ip);
+void net_ip_jw(struct jw *w, const struct net_ip *ip); /* the members, into w's open object */
 const char *net_ipproto_name(uint8_t proto); /* "UDP", ... or NULL */
 
 /* ---- UDP / TCP --------------------------------------------------------------------- */
@@ -103,6 +106,7 @@ struct net_udp {
 };
 int net_udp_decode(const uint8_t *p, size_t len, struct net_udp *out, struct diag_err *err);
 json_t *net_udp_to_json(const struct net_udp *u);
+void net_udp_jw(struct jw *w, const struct net_udp *u); /* the members, into w's open object */
 
 enum {
 	TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08,
@@ -120,6 +124,7 @@ struct net_tcp {
 };
 int net_tcp_decode(const uint8_t *p, size_t len, struct net_tcp *out, struct diag_err *err);
 json_t *net_tcp_to_json(const struct net_tcp *t);
+void net_tcp_jw(struct jw *w, const struct net_tcp *t); /* the members, into w's open object */
 /* "SYN,ACK" style into buf. */
 void net_tcp_flags_str(uint8_t flags, char *buf, size_t bufsz);
 

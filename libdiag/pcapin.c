@@ -449,6 +449,8 @@ int pcapin_open_file(struct pcapin *in, FILE *fp)
 	return 0;
 }
 
+#define PCAPIN_BUFFER (1u << 20)
+
 int pcapin_open(struct pcapin *in, const char *path)
 {
 	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -457,6 +459,10 @@ int pcapin_open(struct pcapin *in, const char *path)
 		snprintf(in->err, sizeof in->err, "%s", strerror(errno));
 		return -1;
 	}
+	/* a file is read through a large buffer: stdio's default one would make a system
+	 * call every few records */
+	if (fp != stdin)
+		setvbuf(fp, NULL, _IOFBF, PCAPIN_BUFFER);
 	return pcapin_open_file(in, fp);
 }
 

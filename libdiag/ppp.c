@@ -1065,343 +1065,364 @@ void ppp_summary(const struct ppp_msg *m, char *buf, size_t bufsz)
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */
-static void jset_named(json_t *o, const char *key, const struct tok *t, unsigned v)
+static void jset_named(struct jw *w, const char *key, const struct tok *t, unsigned v)
 {
 	char k2[48];
 	const char *n = tok_name(t, v);
-	json_object_set_new(o, key, n ? json_string(n) : json_integer(v));
+	if (n) jw_str(w, key, n);
+	else jw_int(w, key, v);
 	snprintf(k2, sizeof k2, "%s_num", key);
-	json_object_set_new(o, k2, json_integer(v));
+	jw_int(w, k2, v);
 }
 
-static void jset_hex32(json_t *o, const char *key, uint32_t v)
+static void jset_hex32(struct jw *w, const char *key, uint32_t v)
 {
 	char b[16];
 	snprintf(b, sizeof b, "0x%08x", v);
-	json_object_set_new(o, key, json_string(b));
+	jw_str(w, key, b);
 }
 
-static void jset_ip4(json_t *o, const char *key, const uint8_t *d)
+static void jset_ip4(struct jw *w, const char *key, const uint8_t *d)
 {
 	char a[16];
 	ip4_str(d, a, sizeof a);
-	json_object_set_new(o, key, json_string(a));
+	jw_str(w, key, a);
 }
 
-static json_t *opt_json(uint16_t proto, const struct ppp_opt *op)
+static void opt_jw(struct jw *w, uint16_t proto, const struct ppp_opt *op)
 {
-	json_t *o = json_object();
+	jw_obj(w, NULL);
 	const struct tok *names = opt_names_for(proto);
 	const uint8_t *d = op->data;
 	if (names) {
-		jset_named(o, "type", names, op->type);
+		jset_named(w, "type", names, op->type);
 	} else {
-		json_object_set_new(o, "type", json_integer(op->type));
-		json_object_set_new(o, "type_num", json_integer(op->type));
+		jw_int(w, "type", op->type);
+		jw_int(w, "type_num", op->type);
 	}
-	json_object_set_new(o, "length", json_integer(op->len));
+	jw_int(w, "length", op->len);
 	bool done = false;
 	if (proto == PPP_PROTO_LCP) {
 		done = true;
 		switch (op->type) {
-		case LCP_OPT_MRU: json_object_set_new(o, "mru", json_integer(be16(d))); break;
-		case LCP_OPT_MRRU: json_object_set_new(o, "mrru", json_integer(be16(d))); break;
-		case LCP_OPT_ACCM: jset_hex32(o, "accm", be32(d)); break;
-		case LCP_OPT_MAGIC: jset_hex32(o, "magic", be32(d)); break;
+		case LCP_OPT_MRU: jw_int(w, "mru", be16(d)); break;
+		case LCP_OPT_MRRU: jw_int(w, "mrru", be16(d)); break;
+		case LCP_OPT_ACCM: jset_hex32(w, "accm", be32(d)); break;
+		case LCP_OPT_MAGIC: jset_hex32(w, "magic", be32(d)); break;
 		case LCP_OPT_LINK_DISC:
-			json_object_set_new(o, "link_discriminator", json_integer(be16(d)));
+			jw_int(w, "link_discriminator", be16(d));
 			break;
 		case LCP_OPT_PFC: case LCP_OPT_ACFC: case LCP_OPT_SSNHF: break;
 		case LCP_OPT_AUTH:
-			jset_named(o, "protocol", ppp_proto_names, be16(d));
+			jset_named(w, "protocol", ppp_proto_names, be16(d));
 			if (be16(d) == PPP_PROTO_CHAP && op->dlen >= 3)
-				jset_named(o, "algorithm", ppp_chap_alg_names, d[2]);
+				jset_named(w, "algorithm", ppp_chap_alg_names, d[2]);
 			if (op->dlen > 3 || (op->dlen == 3 && be16(d) != PPP_PROTO_CHAP))
-				json_object_set_new(o, "data", json_hex(d + 2, op->dlen - 2));
+				jw_hex(w, "data", d + 2, op->dlen - 2);
 			break;
 		case LCP_OPT_QUALITY:
-			jset_named(o, "protocol", ppp_proto_names, be16(d));
+			jset_named(w, "protocol", ppp_proto_names, be16(d));
 			if (op->dlen > 2)
-				json_object_set_new(o, "data", json_hex(d + 2, op->dlen - 2));
+				jw_hex(w, "data", d + 2, op->dlen - 2);
 			break;
 		case LCP_OPT_CALLBACK:
-			jset_named(o, "operation", callback_op_names, d[0]);
+			jset_named(w, "operation", callback_op_names, d[0]);
 			if (op->dlen > 1)
-				json_object_set_new(o, "message", json_text(d + 1, op->dlen - 1));
+				jw_text(w, "message", d + 1, op->dlen - 1);
 			break;
 		case LCP_OPT_ENDPOINT:
-			jset_named(o, "class", ed_class_names, d[0]);
-			json_object_set_new(o, "address", json_hex(d + 1, op->dlen - 1));
+			jset_named(w, "class", ed_class_names, d[0]);
+			jw_hex(w, "address", d + 1, op->dlen - 1);
 			break;
 		case LCP_OPT_FCS_ALT: case LCP_OPT_SDP: case LCP_OPT_NUMBERED:
-			json_object_set_new(o, "value", json_integer(d[0]));
+			jw_int(w, "value", d[0]);
 			if (op->dlen > 1)
-				json_object_set_new(o, "data", json_hex(d + 1, op->dlen - 1));
+				jw_hex(w, "data", d + 1, op->dlen - 1);
 			break;
 		default: done = false; break;
 		}
 	} else if (proto == PPP_PROTO_IPCP) {
 		done = true;
 		switch (op->type) {
-		case IPCP_OPT_ADDR: jset_ip4(o, "address", d); break;
-		case IPCP_OPT_DNS1: case IPCP_OPT_DNS2: jset_ip4(o, "dns", d); break;
-		case IPCP_OPT_NBNS1: case IPCP_OPT_NBNS2: jset_ip4(o, "nbns", d); break;
-		case 4: jset_ip4(o, "home_address", d); break;
+		case IPCP_OPT_ADDR: jset_ip4(w, "address", d); break;
+		case IPCP_OPT_DNS1: case IPCP_OPT_DNS2: jset_ip4(w, "dns", d); break;
+		case IPCP_OPT_NBNS1: case IPCP_OPT_NBNS2: jset_ip4(w, "nbns", d); break;
+		case 4: jset_ip4(w, "home_address", d); break;
 		case IPCP_OPT_ADDRS:
-			jset_ip4(o, "source", d);
-			jset_ip4(o, "destination", d + 4);
+			jset_ip4(w, "source", d);
+			jset_ip4(w, "destination", d + 4);
 			break;
 		case IPCP_OPT_COMP:
-			jset_named(o, "protocol", ipcp_comp_names, be16(d));
+			jset_named(w, "protocol", ipcp_comp_names, be16(d));
 			if (op->dlen > 2)
-				json_object_set_new(o, "data", json_hex(d + 2, op->dlen - 2));
+				jw_hex(w, "data", d + 2, op->dlen - 2);
 			break;
 		default: done = false; break;
 		}
 	} else if (proto == PPP_PROTO_CCP && op->type == CCP_OPT_MPPE) {
 		uint32_t v = be32(d);
-		jset_hex32(o, "supported_bits", v);
-		json_object_set_new(o, "stateless", json_boolean(v & MPPE_BIT_H));
-		json_object_set_new(o, "mppe_56", json_boolean(v & MPPE_BIT_M));
-		json_object_set_new(o, "mppe_128", json_boolean(v & MPPE_BIT_S));
-		json_object_set_new(o, "mppe_40", json_boolean(v & MPPE_BIT_L));
-		json_object_set_new(o, "obsolete_d", json_boolean(v & MPPE_BIT_D));
-		json_object_set_new(o, "mppc", json_boolean(v & MPPE_BIT_C));
+		jset_hex32(w, "supported_bits", v);
+		jw_bool(w, "stateless", v & MPPE_BIT_H);
+		jw_bool(w, "mppe_56", v & MPPE_BIT_M);
+		jw_bool(w, "mppe_128", v & MPPE_BIT_S);
+		jw_bool(w, "mppe_40", v & MPPE_BIT_L);
+		jw_bool(w, "obsolete_d", v & MPPE_BIT_D);
+		jw_bool(w, "mppc", v & MPPE_BIT_C);
 		done = true;
 	} else if (proto == PPP_PROTO_IPV6CP && op->type == IPV6CP_OPT_IFID) {
 		char s[24];
 		snprintf(s, sizeof s, "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", d[0], d[1], d[2],
 		         d[3], d[4], d[5], d[6], d[7]);
-		json_object_set_new(o, "interface_identifier", json_string(s));
+		jw_str(w, "interface_identifier", s);
 		done = true;
 	}
 	if (!done && op->dlen)
-		json_object_set_new(o, "data", json_hex(d, op->dlen));
-	return o;
+		jw_hex(w, "data", d, op->dlen);
+	jw_end(w);
 }
 
-static json_t *failure_json(const struct mschap_failure *f)
+static void failure_jw(struct jw *w, const struct mschap_failure *f)
 {
-	json_t *o = json_object();
 	if (f->has_error) {
-		json_object_set_new(o, "error", json_integer(f->error));
+		jw_int(w, "error", f->error);
 		const char *en = mschap_error_name(f->error);
-		if (en) json_object_set_new(o, "error_name", json_string(en));
+		if (en) jw_str(w, "error_name", en);
 	}
-	if (f->has_retry) json_object_set_new(o, "retry", json_integer(f->retry));
+	if (f->has_retry) jw_int(w, "retry", f->retry);
 	if (f->has_challenge)
-		json_object_set_new(o, "challenge", json_hex(f->challenge, f->challenge_len));
-	if (f->has_version) json_object_set_new(o, "version", json_integer(f->version));
-	if (f->has_msg) json_object_set_new(o, "message", json_text(f->msg, f->msg_len));
-	return o;
+		jw_hex(w, "challenge", f->challenge, f->challenge_len);
+	if (f->has_version) jw_int(w, "version", f->version);
+	if (f->has_msg) jw_text(w, "message", f->msg, f->msg_len);
 }
 
-static void chap_json(json_t *o, const struct ppp_chap *c)
+static void chap_jw(struct jw *w, const struct ppp_chap *c, bool with_length)
 {
-	jset_named(o, "code", ppp_chap_code_names, c->code);
-	json_object_set_new(o, "identifier", json_integer(c->id));
-	json_object_set_new(o, "length", json_integer(c->length));
+	jset_named(w, "code", ppp_chap_code_names, c->code);
+	jw_int(w, "identifier", c->id);
+	if (with_length) jw_int(w, "length", c->length);
 	if (c->variant != PPP_CHAP_PLAIN)
-		json_object_set_new(o, "variant", json_string(c->variant == PPP_CHAP_MSCHAPV2 ?
-		                                              "MS-CHAPv2" : "MS-CHAP"));
+		jw_str(w, "variant", c->variant == PPP_CHAP_MSCHAPV2 ?
+		                                              "MS-CHAPv2" : "MS-CHAP");
 	switch (c->code) {
 	case CHAP_CHALLENGE: case CHAP_RESPONSE:
-		json_object_set_new(o, "value_size", json_integer(c->value_len));
-		json_object_set_new(o, "value", json_hex(c->value, c->value_len));
-		json_object_set_new(o, "name", json_text(c->name, c->name_len));
+		jw_int(w, "value_size", c->value_len);
+		jw_hex(w, "value", c->value, c->value_len);
+		jw_text(w, "name", c->name, c->name_len);
 		if (c->code == CHAP_RESPONSE && c->nt_response) {
-			json_t *r = json_object();
 			if (c->variant == PPP_CHAP_MSCHAPV2) {
-				json_object_set_new(r, "peer_challenge", json_hex(c->peer_challenge, 16));
-				json_object_set_new(r, "reserved", json_hex(c->value + 16, 8));
-				json_object_set_new(r, "nt_response", json_hex(c->nt_response, 24));
-				json_object_set_new(r, "flags", json_integer(c->flags));
-				json_object_set_new(o, "mschapv2", r);
+				jw_obj(w, "mschapv2");
+				jw_hex(w, "peer_challenge", c->peer_challenge, 16);
+				jw_hex(w, "reserved", c->value + 16, 8);
+				jw_hex(w, "nt_response", c->nt_response, 24);
+				jw_int(w, "flags", c->flags);
+				jw_end(w);
 			} else {
-				json_object_set_new(r, "lm_response", json_hex(c->lm_response, 24));
-				json_object_set_new(r, "nt_response", json_hex(c->nt_response, 24));
-				json_object_set_new(r, "use_nt", json_boolean(c->flags & 1));
-				json_object_set_new(o, "mschap", r);
+				jw_obj(w, "mschap");
+				jw_hex(w, "lm_response", c->lm_response, 24);
+				jw_hex(w, "nt_response", c->nt_response, 24);
+				jw_bool(w, "use_nt", c->flags & 1);
+				jw_end(w);
 			}
 		}
 		break;
 	case CHAP_SUCCESS: case CHAP_FAILURE:
-		json_object_set_new(o, "message", json_text(c->msg, c->msg_len));
+		jw_text(w, "message", c->msg, c->msg_len);
 		if (c->has_success) {
-			json_t *s = json_object();
-			json_object_set_new(s, "auth_response", json_hex(c->success.auth_response, 20));
+			jw_obj(w, "mschapv2_success");
+			jw_hex(w, "auth_response", c->success.auth_response, 20);
 			if (c->success.has_msg)
-				json_object_set_new(s, "message",
-				                    json_text(c->success.msg, c->success.msg_len));
-			json_object_set_new(o, "mschapv2_success", s);
+				jw_text(w, "message", c->success.msg, c->success.msg_len);
+			jw_end(w);
 		}
-		if (c->has_failure)
-			json_object_set_new(o, "mschap_error", failure_json(&c->failure));
+		if (c->has_failure) {
+			jw_obj(w, "mschap_error");
+			failure_jw(w, &c->failure);
+			jw_end(w);
+		}
 		break;
 	case CHAP_CHANGE_PASSWORD:
 		if (c->enc_password) {
-			json_object_set_new(o, "encrypted_password", json_hex(c->enc_password, 516));
-			json_object_set_new(o, "encrypted_hash", json_hex(c->enc_hash, 16));
-			json_object_set_new(o, "peer_challenge", json_hex(c->peer_challenge, 16));
-			json_object_set_new(o, "nt_response", json_hex(c->nt_response, 24));
-			json_object_set_new(o, "flags", json_integer(c->flags));
+			jw_hex(w, "encrypted_password", c->enc_password, 516);
+			jw_hex(w, "encrypted_hash", c->enc_hash, 16);
+			jw_hex(w, "peer_challenge", c->peer_challenge, 16);
+			jw_hex(w, "nt_response", c->nt_response, 24);
+			jw_int(w, "flags", c->flags);
 		}
 		break;
 	default:
-		if (c->msg_len) json_object_set_new(o, "data", json_hex(c->msg, c->msg_len));
+		if (c->msg_len) jw_hex(w, "data", c->msg, c->msg_len);
 		break;
 	}
 }
 
-static json_t *eap_json(const struct ppp_eap *e)
+void ppp_eap_jw(struct jw *w, const struct ppp_eap *e)
 {
-	json_t *o = json_object();
-	jset_named(o, "code", ppp_eap_code_names, e->code);
-	json_object_set_new(o, "identifier", json_integer(e->id));
-	json_object_set_new(o, "length", json_integer(e->length));
+	jset_named(w, "code", ppp_eap_code_names, e->code);
+	jw_int(w, "identifier", e->id);
+	jw_int(w, "length", e->length);
 	if (!e->has_type) {
 		if (e->type_data_len)
-			json_object_set_new(o, "data", json_hex(e->type_data, e->type_data_len));
-		return o;
+			jw_hex(w, "data", e->type_data, e->type_data_len);
+		return;
 	}
-	jset_named(o, "type", ppp_eap_type_names, e->type);
+	jset_named(w, "type", ppp_eap_type_names, e->type);
 	switch (e->type) {
 	case EAP_TYPE_IDENTITY:
-		json_object_set_new(o, "identity", json_text(e->type_data, e->type_data_len));
+		jw_text(w, "identity", e->type_data, e->type_data_len);
 		break;
 	case EAP_TYPE_NOTIFICATION:
-		json_object_set_new(o, "notification",
-		                    json_text(e->type_data, e->type_data_len));
+		jw_text(w, "notification", e->type_data, e->type_data_len);
 		break;
 	case EAP_TYPE_NAK: {
-		json_t *a = json_array();
+		jw_arr(w, "desired_types");
 		for (size_t i = 0; i < e->type_data_len; i++) {
 			const char *n = tok_name(ppp_eap_type_names, e->type_data[i]);
-			json_array_append_new(a, n ? json_string(n) : json_integer(e->type_data[i]));
+			if (n) jw_str(w, NULL, n);
+			else jw_int(w, NULL, e->type_data[i]);
 		}
-		json_object_set_new(o, "desired_types", a);
+		jw_end(w);
 		break;
 	}
 	case EAP_TYPE_MD5:
-		json_object_set_new(o, "value_size", json_integer(e->value_len));
-		json_object_set_new(o, "value", json_hex(e->value, e->value_len));
-		json_object_set_new(o, "name", json_text(e->name, e->name_len));
+		jw_int(w, "value_size", e->value_len);
+		jw_hex(w, "value", e->value, e->value_len);
+		jw_text(w, "name", e->name, e->name_len);
 		break;
 	case EAP_TYPE_TLS: case EAP_TYPE_TTLS: case EAP_TYPE_PEAP: case 43: {
-		json_t *f = json_object();
-		json_object_set_new(f, "length_included", json_boolean(e->tls_flags & 0x80));
-		json_object_set_new(f, "more_fragments", json_boolean(e->tls_flags & 0x40));
-		json_object_set_new(f, "start", json_boolean(e->tls_flags & 0x20));
+		jw_obj(w, "flags");
+		jw_bool(w, "length_included", e->tls_flags & 0x80);
+		jw_bool(w, "more_fragments", e->tls_flags & 0x40);
+		jw_bool(w, "start", e->tls_flags & 0x20);
 		if (e->type != EAP_TYPE_TLS)
-			json_object_set_new(f, "version", json_integer(e->tls_flags & 7));
-		json_object_set_new(o, "flags", f);
+			jw_int(w, "version", e->tls_flags & 7);
+		jw_end(w);
 		if (e->has_tls_len)
-			json_object_set_new(o, "tls_length", json_integer(e->tls_len));
-		json_object_set_new(o, "tls_data_length", json_integer(e->tls_data_len));
+			jw_int(w, "tls_length", e->tls_len);
+		jw_int(w, "tls_data_length", e->tls_data_len);
 		break;
 	}
 	case EAP_TYPE_MSCHAPV2: {
-		json_t *c = json_object();
+		jw_obj(w, "mschapv2");
 		if (e->has_ms_header) {
-			chap_json(c, &e->chap);
-			json_object_del(c, "length");
-			json_object_set_new(c, "ms_length", json_integer(e->ms_length));
+			chap_jw(w, &e->chap, false); /* the MS-CHAPv2 header's length instead */
+			jw_int(w, "ms_length", e->ms_length);
 		} else {
-			jset_named(c, "code", ppp_chap_code_names, e->chap.code);
+			jset_named(w, "code", ppp_chap_code_names, e->chap.code);
 		}
-		json_object_set_new(o, "mschapv2", c);
+		jw_end(w);
 		break;
 	}
 	case EAP_TYPE_EXPANDED:
-		json_object_set_new(o, "vendor_id", json_integer(e->exp_vendor));
-		json_object_set_new(o, "vendor_type", json_integer(e->exp_type));
+		jw_int(w, "vendor_id", e->exp_vendor);
+		jw_int(w, "vendor_type", e->exp_type);
 		break;
 	default:
 		if (e->type_data_len)
-			json_object_set_new(o, "data", json_hex(e->type_data, e->type_data_len));
+			jw_hex(w, "data", e->type_data, e->type_data_len);
 		break;
 	}
-	return o;
 }
 
-json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
+void ppp_jw_ex(struct jw *w, const struct ppp_msg *m, const struct ppp_hint *hint)
 {
-	json_t *o = json_object();
-	if (!o) return NULL;
 	if (m->has_acf) {
-		json_object_set_new(o, "address", json_integer(0xff));
-		json_object_set_new(o, "control", json_integer(3));
+		jw_int(w, "address", 0xff);
+		jw_int(w, "control", 3);
 	}
-	jset_named(o, "protocol", ppp_proto_names, m->proto);
-	if (m->pfc) json_object_set_new(o, "protocol_compressed", json_true());
+	jset_named(w, "protocol", ppp_proto_names, m->proto);
+	if (m->pfc) jw_bool(w, "protocol_compressed", true);
 	switch (m->kind) {
 	case PPP_KIND_CP: {
 		const struct ppp_cp *cp = &m->cp;
-		jset_named(o, "code", ppp_cp_code_names, cp->code);
-		json_object_set_new(o, "identifier", json_integer(cp->id));
-		json_object_set_new(o, "length", json_integer(cp->length));
+		jset_named(w, "code", ppp_cp_code_names, cp->code);
+		jw_int(w, "identifier", cp->id);
+		jw_int(w, "length", cp->length);
 		if (cp->code >= 1 && cp->code <= 4) {
-			json_t *a = json_array();
+			jw_arr(w, "options");
 			for (size_t i = 0; i < cp->nopts; i++)
-				json_array_append_new(a, opt_json(m->proto, &cp->opts[i]));
-			json_object_set_new(o, "options", a);
+				opt_jw(w, m->proto, &cp->opts[i]);
+			jw_end(w);
 			break;
 		}
 		if (m->proto == PPP_PROTO_LCP && cp->code == PPP_PROTO_REJ)
-			jset_named(o, "rejected_protocol", ppp_proto_names, cp->rejected_proto);
-		if (cp->has_magic) jset_hex32(o, "magic", cp->magic);
+			jset_named(w, "rejected_protocol", ppp_proto_names, cp->rejected_proto);
+		if (cp->has_magic) jset_hex32(w, "magic", cp->magic);
 		if (cp->code == PPP_TIME_REMAINING && m->proto == PPP_PROTO_LCP)
-			json_object_set_new(o, "seconds", json_integer(cp->seconds));
+			jw_int(w, "seconds", cp->seconds);
 		if (m->proto == PPP_PROTO_LCP &&
 		    (cp->code == PPP_IDENTIFICATION || cp->code == PPP_TIME_REMAINING))
-			json_object_set_new(o, "message", json_text(cp->data, cp->dlen));
+			jw_text(w, "message", cp->data, cp->dlen);
 		else if (cp->dlen)
-			json_object_set_new(o, "data", json_hex(cp->data, cp->dlen));
+			jw_hex(w, "data", cp->data, cp->dlen);
 		break;
 	}
 	case PPP_KIND_PAP: {
 		const struct ppp_pap *a = &m->pap;
-		jset_named(o, "code", ppp_pap_code_names, a->code);
-		json_object_set_new(o, "identifier", json_integer(a->id));
-		json_object_set_new(o, "length", json_integer(a->length));
+		jset_named(w, "code", ppp_pap_code_names, a->code);
+		jw_int(w, "identifier", a->id);
+		jw_int(w, "length", a->length);
 		if (a->code == PAP_AUTH_REQ) {
-			json_object_set_new(o, "peer_id", json_text(a->peer_id, a->peer_id_len));
-			json_object_set_new(o, "password_length", json_integer(a->password_len));
+			jw_text(w, "peer_id", a->peer_id, a->peer_id_len);
+			jw_int(w, "password_length", a->password_len);
 			if (hint && hint->show_password)
-				json_object_set_new(o, "password",
-				                    json_text(a->password, a->password_len));
+				jw_text(w, "password", a->password, a->password_len);
 		} else if (a->code == PAP_AUTH_ACK || a->code == PAP_AUTH_NAK) {
-			json_object_set_new(o, "message", json_text(a->msg, a->msg_len));
+			jw_text(w, "message", a->msg, a->msg_len);
 		} else if (a->msg_len) {
-			json_object_set_new(o, "data", json_hex(a->msg, a->msg_len));
+			jw_hex(w, "data", a->msg, a->msg_len);
 		}
 		break;
 	}
 	case PPP_KIND_CHAP:
-		chap_json(o, &m->chap);
+		chap_jw(w, &m->chap, true);
 		break;
 	case PPP_KIND_EAP:
-		json_object_set_new(o, "eap", eap_json(&m->eap));
+		jw_obj(w, "eap");
+		ppp_eap_jw(w, &m->eap);
+		jw_end(w);
 		break;
 	case PPP_KIND_MP:
-		json_object_set_new(o, "begin", json_boolean(m->mp.begin));
-		json_object_set_new(o, "end", json_boolean(m->mp.end));
-		json_object_set_new(o, "short_sequence", json_boolean(m->mp.short_seq));
-		json_object_set_new(o, "sequence", json_integer(m->mp.seq));
-		json_object_set_new(o, "fragment_length", json_integer(m->mp.frag_len));
+		jw_bool(w, "begin", m->mp.begin);
+		jw_bool(w, "end", m->mp.end);
+		jw_bool(w, "short_sequence", m->mp.short_seq);
+		jw_int(w, "sequence", m->mp.seq);
+		jw_int(w, "fragment_length", m->mp.frag_len);
 		break;
 	case PPP_KIND_DATA:
 	case PPP_KIND_UNKNOWN:
 	default:
-		json_object_set_new(o, "payload_length", json_integer(m->payload_len));
+		jw_int(w, "payload_length", m->payload_len);
 		break;
 	}
-	return o;
+}
+
+void ppp_jw(struct jw *w, const struct ppp_msg *m) { ppp_jw_ex(w, m, NULL); }
+
+json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	ppp_jw_ex(&w, m, hint);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j;
 }
 
 json_t *ppp_to_json(const struct ppp_msg *m) { return ppp_to_json_ex(m, NULL); }
 
-json_t *ppp_eap_to_json(const struct ppp_eap *e) { return eap_json(e); }
+json_t *ppp_eap_to_json(const struct ppp_eap *e)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	ppp_eap_jw(&w, e);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j;
+}
 
 /* ---- encoding ------------------------------------------------------------------ */
 static void enc_chap_body(struct wr *w, const struct ppp_chap *c)

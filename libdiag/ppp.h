@@ -261,10 +261,13 @@ int ppp_decode_ex(const uint8_t *p, size_t len, const struct ppp_hint *hint,
                   struct ppp_msg *out, struct diag_err *err);
 void ppp_summary(const struct ppp_msg *m, char *buf, size_t bufsz);
 json_t *ppp_to_json(const struct ppp_msg *m);
+/* The same as members of the open object of a JSON writer (streamed or a tree). */
+void ppp_jw(struct jw *w, const struct ppp_msg *m);
 /* PAP passwords are left out of summary/JSON unless `show_password`. */
 void ppp_summary_ex(const struct ppp_msg *m, const struct ppp_hint *hint, char *buf,
                     size_t bufsz);
 json_t *ppp_to_json_ex(const struct ppp_msg *m, const struct ppp_hint *hint);
+void ppp_jw_ex(struct jw *w, const struct ppp_msg *m, const struct ppp_hint *hint);
 /* Encodes the header (ACF when has_acf, protocol in one byte when pfc and it fits) and
  * the body from the kind's struct; Length fields are computed. 0 when it does not fit. */
 size_t ppp_encode(const struct ppp_msg *m, uint8_t *buf, size_t cap);
@@ -275,6 +278,7 @@ size_t ppp_encode(const struct ppp_msg *m, uint8_t *buf, size_t cap);
 int ppp_eap_decode(const uint8_t *p, size_t len, struct ppp_eap *out, struct diag_err *err);
 void ppp_eap_summary(const struct ppp_eap *e, char *buf, size_t bufsz);
 json_t *ppp_eap_to_json(const struct ppp_eap *e);
+void ppp_eap_jw(struct jw *w, const struct ppp_eap *e); /* members, into the open object */
 
 /* ---- helpers -------------------------------------------------------------------- */
 /* Learn from an LCP Configure-Ack what later frames of the same link need: the CHAP

@@ -417,29 +417,27 @@ void pptp_summary(const struct pptp_msg *m, char *buf, size_t bufsz)
 	}
 }
 
-json_t *pptp_to_json(const struct pptp_msg *m)
+void pptp_jw(struct jw *w, const struct pptp_msg *m)
 {
-	json_t *o = json_object();
 	char tmp[4 * 128 + 8];
-	if (!o) return NULL;
-	json_object_set_new(o, "length", json_integer(m->length));
-	json_object_set_new(o, "pptp_type", json_integer(m->pptp_type));
-	json_object_set_new(o, "magic_cookie", json_integer(m->magic));
+	jw_int(w, "length", m->length);
+	jw_int(w, "pptp_type", m->pptp_type);
+	jw_int(w, "magic_cookie", m->magic);
 	const char *nm = pptp_ctrl_name(m->ctrl_type);
-	if (nm) json_object_set_new(o, "type", json_string(nm));
-	json_object_set_new(o, "type_num", json_integer(m->ctrl_type));
-	json_object_set_new(o, "reserved0", json_integer(m->reserved0));
+	if (nm) jw_str(w, "type", nm);
+	jw_int(w, "type_num", m->ctrl_type);
+	jw_int(w, "reserved0", m->reserved0);
 	const struct field *f = layout_of(m->ctrl_type);
 	for (; f && f->name; f++) {
 		char key[64];
 		if (f->kind == F_STR) {
 			const struct pptp_str *s = member_cstr(m, f);
 			text_printable(s->p, s->len, tmp, sizeof tmp);
-			json_object_set_new(o, f->name, json_string(tmp));
+			jw_str(w, f->name, tmp);
 			continue;
 		}
 		uint32_t v = member_get(m, f);
-		json_object_set_new(o, f->name, json_integer(v));
+		jw_int(w, f->name, v);
 		const char *vn = NULL;
 		if (f->flags & FL_RESULT) vn = pptp_result_name(m->ctrl_type, (uint8_t)v);
 		if (f->flags & FL_ERROR) vn = pptp_error_name((uint8_t)v);
@@ -447,11 +445,22 @@ json_t *pptp_to_json(const struct pptp_msg *m)
 		if (f->flags & FL_BEARER) vn = tok_name(bearer_names, v);
 		if (vn) {
 			snprintf(key, sizeof key, "%s_name", f->name);
-			json_object_set_new(o, key, json_string(vn));
+			jw_str(w, key, vn);
 		}
 	}
-	if (m->extra) json_object_set_new(o, "extra", json_integer((json_int_t)m->extra));
-	return o;
+	if (m->extra) jw_int(w, "extra", (long long)m->extra);
+}
+
+json_t *pptp_to_json(const struct pptp_msg *m)
+{
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	pptp_jw(&w, m);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j;
 }
 
 /* ---- encode ------------------------------------------------------------------------ */

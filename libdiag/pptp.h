@@ -95,6 +95,8 @@ struct pptp_msg {
 int pptp_decode(const uint8_t *p, size_t len, struct pptp_msg *out, struct diag_err *err);
 void pptp_summary(const struct pptp_msg *m, char *buf, size_t bufsz);
 json_t *pptp_to_json(const struct pptp_msg *m);
+/* The same as members of the open object of a JSON writer (streamed or a tree). */
+void pptp_jw(struct jw *w, const struct pptp_msg *m);
 /* Writes the message for m->ctrl_type; length, PPTP message type and magic are filled
  * in. 0 when it does not fit or the type is unknown. */
 size_t pptp_encode(const struct pptp_msg *m, uint8_t *buf, size_t cap);

@@ -732,170 +732,182 @@ void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz)
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */
-static void jset_named(json_t *o, const char *key, const struct tok *t, unsigned v)
+static void jset_named(struct jw *w, const char *key, const struct tok *t, unsigned v)
 {
 	char k2[48];
 	const char *n = t ? tok_name(t, v) : NULL;
-	json_object_set_new(o, key, n ? json_string(n) : json_integer(v));
+	if (n) jw_str(w, key, n);
+	else jw_int(w, key, v);
 	snprintf(k2, sizeof k2, "%s_num", key);
-	json_object_set_new(o, k2, json_integer(v));
+	jw_int(w, k2, v);
 }
 
-static void value_json(json_t *o, const struct radius_attr *a)
+static void value_jw(struct jw *w, const struct radius_attr *a)
 {
 	const struct attr_def *d = def_of(a);
 	const uint8_t *v = a->val;
 	char tmp[64];
-	if (!d) { json_object_set_new(o, "value", json_hex(v, a->vlen)); return; }
+	if (!d) { jw_hex(w, "value", v, a->vlen); return; }
 	switch (d->vt) {
-	case VT_TEXT: json_object_set_new(o, "value", json_text(v, a->vlen)); return;
+	case VT_TEXT: jw_text(w, "value", v, a->vlen); return;
 	case VT_ADDR:
 		snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
-		json_object_set_new(o, "value", json_string(tmp));
+		jw_str(w, "value", tmp);
 		return;
 	case VT_INT: case VT_TIME:
-		if (d->values) jset_named(o, "value", d->values, be32(v));
-		else json_object_set_new(o, "value", json_integer(be32(v)));
+		if (d->values) jset_named(w, "value", d->values, be32(v));
+		else jw_int(w, "value", be32(v));
 		return;
 	case VT_TAG_INT:
-		json_object_set_new(o, "tag", json_integer(v[0]));
-		if (d->values) jset_named(o, "value", d->values, be32(v) & 0xffffff);
-		else json_object_set_new(o, "value", json_integer(be32(v) & 0xffffff));
+		jw_int(w, "tag", v[0]);
+		if (d->values) jset_named(w, "value", d->values, be32(v) & 0xffffff);
+		else jw_int(w, "value", be32(v) & 0xffffff);
 		return;
 	case VT_TAG_TEXT:
 		if (tagged_text_has_tag(a)) {
-			json_object_set_new(o, "tag", json_integer(v[0]));
-			json_object_set_new(o, "value", json_text(v + 1, a->vlen - 1));
+			jw_int(w, "tag", v[0]);
+			jw_text(w, "value", v + 1, a->vlen - 1);
 		} else {
-			json_object_set_new(o, "value", json_text(v, a->vlen));
+			jw_text(w, "value", v, a->vlen);
 		}
 		return;
 	case VT_TAG_PASS:
-		json_object_set_new(o, "tag", json_integer(v[0]));
-		json_object_set_new(o, "salt", json_hex(v + 1, 2));
-		json_object_set_new(o, "encrypted", json_hex(v + 3, a->vlen - 3));
+		jw_int(w, "tag", v[0]);
+		jw_hex(w, "salt", v + 1, 2);
+		jw_hex(w, "encrypted", v + 3, a->vlen - 3);
 		return;
 	case VT_HIDDEN:
-		json_object_set_new(o, "encrypted", json_hex(v, a->vlen));
+		jw_hex(w, "encrypted", v, a->vlen);
 		return;
 	case VT_CHAP_PASS:
-		json_object_set_new(o, "chap_ident", json_integer(v[0]));
-		json_object_set_new(o, "response", json_hex(v + 1, 16));
+		jw_int(w, "chap_ident", v[0]);
+		jw_hex(w, "response", v + 1, 16);
 		return;
 	case VT_IPV6:
 		ip6_str(v, 16, tmp, sizeof tmp);
-		json_object_set_new(o, "value", json_string(tmp));
+		jw_str(w, "value", tmp);
 		return;
 	case VT_IPV6PFX: {
 		char t2[80];
 		ip6_str(v + 2, a->vlen - 2, tmp, sizeof tmp);
 		snprintf(t2, sizeof t2, "%s/%u", tmp, v[1]);
-		json_object_set_new(o, "value", json_string(t2));
+		jw_str(w, "value", t2);
 		return;
 	}
 	case VT_MS_IDENT_TEXT: {
-		json_object_set_new(o, "ident", json_integer(v[0]));
-		json_object_set_new(o, "value", json_text(v + 1, a->vlen - 1));
+		jw_int(w, "ident", v[0]);
+		jw_text(w, "value", v + 1, a->vlen - 1);
 		if (a->vtype == MS_CHAP_ERROR) {
 			struct mschap_failure f;
 			if (mschap_parse_failure(v + 1, a->vlen - 1, &f) == 0) {
-				json_t *e = json_object();
-				json_object_set_new(e, "error", json_integer(f.error));
+				jw_obj(w, "mschap_error");
+				jw_int(w, "error", f.error);
 				const char *en = mschap_error_name(f.error);
-				if (en) json_object_set_new(e, "error_name", json_string(en));
-				if (f.has_retry) json_object_set_new(e, "retry", json_integer(f.retry));
+				if (en) jw_str(w, "error_name", en);
+				if (f.has_retry) jw_int(w, "retry", f.retry);
 				if (f.has_challenge)
-					json_object_set_new(e, "challenge",
-					                    json_hex(f.challenge, f.challenge_len));
+					jw_hex(w, "challenge", f.challenge, f.challenge_len);
 				if (f.has_version)
-					json_object_set_new(e, "version", json_integer(f.version));
+					jw_int(w, "version", f.version);
 				if (f.has_msg)
-					json_object_set_new(e, "message", json_text(f.msg, f.msg_len));
-				json_object_set_new(o, "mschap_error", e);
+					jw_text(w, "message", f.msg, f.msg_len);
+				jw_end(w);
 			}
 		} else if (a->vtype == MS_CHAP2_SUCCESS) {
 			struct mschap_success s;
 			if (mschap_parse_success(v + 1, a->vlen - 1, &s) == 0)
-				json_object_set_new(o, "auth_response", json_hex(s.auth_response, 20));
+				jw_hex(w, "auth_response", s.auth_response, 20);
 		}
 		return;
 	}
 	case VT_MS_CHAP_RESP:
-		json_object_set_new(o, "ident", json_integer(v[0]));
-		json_object_set_new(o, "flags", json_integer(v[1]));
-		json_object_set_new(o, "lm_response", json_hex(v + 2, 24));
-		json_object_set_new(o, "nt_response", json_hex(v + 26, 24));
+		jw_int(w, "ident", v[0]);
+		jw_int(w, "flags", v[1]);
+		jw_hex(w, "lm_response", v + 2, 24);
+		jw_hex(w, "nt_response", v + 26, 24);
 		return;
 	case VT_MS_CHAP2_RESP:
-		json_object_set_new(o, "ident", json_integer(v[0]));
-		json_object_set_new(o, "flags", json_integer(v[1]));
-		json_object_set_new(o, "peer_challenge", json_hex(v + 2, 16));
-		json_object_set_new(o, "reserved", json_hex(v + 18, 8));
-		json_object_set_new(o, "nt_response", json_hex(v + 26, 24));
+		jw_int(w, "ident", v[0]);
+		jw_int(w, "flags", v[1]);
+		jw_hex(w, "peer_challenge", v + 2, 16);
+		jw_hex(w, "reserved", v + 18, 8);
+		jw_hex(w, "nt_response", v + 26, 24);
 		return;
 	case VT_MS_KEY:
-		json_object_set_new(o, "salt", json_hex(v, 2));
-		json_object_set_new(o, "encrypted", json_hex(v + 2, a->vlen - 2));
+		jw_hex(w, "salt", v, 2);
+		jw_hex(w, "encrypted", v + 2, a->vlen - 2);
 		return;
 	case VT_MS_ENC_TYPES: {
 		uint32_t x = be32(v);
-		json_object_set_new(o, "value_num", json_integer(x));
-		json_t *arr = json_array();
-		if (x & 2) json_array_append_new(arr, json_string("40-bit"));
-		if (x & 8) json_array_append_new(arr, json_string("56-bit"));
-		if (x & 4) json_array_append_new(arr, json_string("128-bit"));
-		json_object_set_new(o, "value", arr);
+		jw_int(w, "value_num", x);
+		jw_arr(w, "value");
+		if (x & 2) jw_str(w, NULL, "40-bit");
+		if (x & 8) jw_str(w, NULL, "56-bit");
+		if (x & 4) jw_str(w, NULL, "128-bit");
+		jw_end(w);
 		return;
 	}
 	case VT_MS_CPW:
-		json_object_set_new(o, "code", json_integer(v[0]));
-		json_object_set_new(o, "ident", json_integer(v[1]));
-		json_object_set_new(o, "encrypted_hash", json_hex(v + 2, 16));
-		json_object_set_new(o, "peer_challenge", json_hex(v + 18, 16));
-		json_object_set_new(o, "nt_response", json_hex(v + 42, 24));
-		json_object_set_new(o, "flags", json_integer((v[66] << 8) | v[67]));
+		jw_int(w, "code", v[0]);
+		jw_int(w, "ident", v[1]);
+		jw_hex(w, "encrypted_hash", v + 2, 16);
+		jw_hex(w, "peer_challenge", v + 18, 16);
+		jw_hex(w, "nt_response", v + 42, 24);
+		jw_int(w, "flags", (v[66] << 8) | v[67]);
 		return;
 	case VT_MSGAUTH: case VT_STRING: case VT_IFID: case VT_VSA:
 	default:
-		json_object_set_new(o, "value", json_hex(v, a->vlen));
+		jw_hex(w, "value", v, a->vlen);
 		return;
+	}
+}
+
+void radius_jw(struct jw *w, const struct radius_msg *m)
+{
+	jset_named(w, "code", radius_code_names, m->code);
+	jw_int(w, "identifier", m->id);
+	jw_int(w, "length", m->length);
+	jw_hex(w, "authenticator", m->auth, 16);
+	jw_arr(w, "attributes");
+	for (size_t i = 0; i < m->nattrs; i++) {
+		const struct radius_attr *a = &m->attrs[i];
+		jw_obj(w, NULL);
+		char nb[48];
+		jset_named(w, "type", radius_attr_names, a->type);
+		if (a->type == RADIUS_ATTR_VENDOR_SPECIFIC) {
+			jset_named(w, "vendor", radius_vendor_names, a->vendor);
+			if (!a->vsa_opaque) {
+				jset_named(w, "vendor_type", a->vendor == RADIUS_VENDOR_MICROSOFT ?
+				           radius_ms_attr_names : NULL, a->vtype);
+				jw_str(w, "name", attr_name(a, nb, sizeof nb));
+			}
+		}
+		jw_int(w, "length", a->vlen + 2);
+		value_jw(w, a);
+		jw_end(w);
+	}
+	jw_end(w);
+	uint8_t eap[RADIUS_MAX_LEN];
+	size_t n = radius_eap_message(m, eap, sizeof eap);
+	struct ppp_eap e;
+	struct diag_err err;
+	if (n && ppp_eap_decode(eap, n, &e, &err) == 0) {
+		jw_obj(w, "eap");
+		ppp_eap_jw(w, &e);
+		jw_end(w);
 	}
 }
 
 json_t *radius_to_json(const struct radius_msg *m)
 {
-	json_t *o = json_object();
-	if (!o) return NULL;
-	jset_named(o, "code", radius_code_names, m->code);
-	json_object_set_new(o, "identifier", json_integer(m->id));
-	json_object_set_new(o, "length", json_integer(m->length));
-	json_object_set_new(o, "authenticator", json_hex(m->auth, 16));
-	json_t *arr = json_array();
-	for (size_t i = 0; i < m->nattrs; i++) {
-		const struct radius_attr *a = &m->attrs[i];
-		json_t *j = json_object();
-		char nb[48];
-		jset_named(j, "type", radius_attr_names, a->type);
-		if (a->type == RADIUS_ATTR_VENDOR_SPECIFIC) {
-			jset_named(j, "vendor", radius_vendor_names, a->vendor);
-			if (!a->vsa_opaque) {
-				jset_named(j, "vendor_type", a->vendor == RADIUS_VENDOR_MICROSOFT ?
-				           radius_ms_attr_names : NULL, a->vtype);
-				json_object_set_new(j, "name", json_string(attr_name(a, nb, sizeof nb)));
-			}
-		}
-		json_object_set_new(j, "length", json_integer(a->vlen + 2));
-		value_json(j, a);
-		json_array_append_new(arr, j);
-	}
-	json_object_set_new(o, "attributes", arr);
-	uint8_t eap[RADIUS_MAX_LEN];
-	size_t n = radius_eap_message(m, eap, sizeof eap);
-	struct ppp_eap e;
-	struct diag_err err;
-	if (n && ppp_eap_decode(eap, n, &e, &err) == 0)
-		json_object_set_new(o, "eap", ppp_eap_to_json(&e));
-	return o;
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	jw_obj(&w, NULL);
+	radius_jw(&w, m);
+	jw_end(&w);
+	json_t *j = jw_take(&w);
+	jw_free(&w);
+	return j;
 }
 
 /* ---- encoding ------------------------------------------------------------------ */

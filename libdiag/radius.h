@@ -85,6 +85,8 @@ struct radius_msg {
 int radius_decode(const uint8_t *p, size_t len, struct radius_msg *out, struct diag_err *err);
 void radius_summary(const struct radius_msg *m, char *buf, size_t bufsz);
 json_t *radius_to_json(const struct radius_msg *m);
+/* The same as members of the open object of a JSON writer (streamed or a tree). */
+void radius_jw(struct jw *w, const struct radius_msg *m);
 /* Writes header and attributes (VSAs: one Vendor-Specific per run of sub-attributes
  * joined by vsa_cont; an opaque one as is), Length computed, authenticator copied from m->auth (16 zero bytes when
  * NULL). Sign afterwards with radius_sign. 0 when it does not fit or exceeds 4096. */

@@ -44,11 +44,13 @@ static void print_duration(char *buf, size_t n, double s)
 #define NCOLS 9
 struct row {
 	uint32_t id;
+	uint32_t len;   /* bytes of the row */
 	long off;       /* where the row starts in run.rowsf */
 };
 
 struct run {
 	bool json, all;
+	struct jw w;    /* --json: the document, streamed to stdout as sessions end */
 	uint32_t only;
 	const struct ruleset *rs;
 	struct facts *facts;
@@ -57,6 +59,7 @@ struct run {
 	size_t nrows, caprows;
 	size_t width[NCOLS];
 	FILE *rowsf;
+	long rows_end;  /* bytes written to rowsf */
 	FILE *blocks;
 };
 
@@ -91,13 +94,17 @@ static void table_row(struct run *r, const json_t *s)
 	}
 	struct row *w = &r->rows[r->nrows++];
 	w->id = (uint32_t)json_integer_value(json_object_get(s, "id"));
-	w->off = ftell(r->rowsf);
+	w->off = r->rows_end;
+	size_t len = 0;
 	for (int c = 0; c < NCOLS; c++) {
 		size_t l = strlen(cells[c]);
 		if (l > r->width[c])
 			r->width[c] = l;
 		fwrite(cells[c], 1, l + 1, r->rowsf); /* NUL-terminated, one after the other */
+		len += l + 1;
 	}
+	w->len = (uint32_t)len;
+	r->rows_end += (long)len;
 }
 
 /* The summary table: header, then the rows in session order, columns aligned. */
@@ -111,14 +118,18 @@ static void table_print(struct run *r, FILE *fp)
 	qsort(r->rows, r->nrows, sizeof *r->rows, by_id);
 	fflush(r->rowsf);
 	char line[4096];
+	long pos = -1; /* where the file is: rows in the order written are read without seeking */
 	for (size_t i = 0; i <= r->nrows; i++) {
 		const char *cell[NCOLS];
 		if (i == 0) {
 			memcpy(cell, hdr, sizeof cell);
 		} else {
-			if (fseek(r->rowsf, r->rows[i - 1].off, SEEK_SET) != 0)
+			const struct row *rw = &r->rows[i - 1];
+			if (pos != rw->off && fseek(r->rowsf, rw->off, SEEK_SET) != 0)
 				break;
-			size_t n = fread(line, 1, sizeof line - 1, r->rowsf);
+			size_t want = rw->len < sizeof line - 1 ? rw->len : sizeof line - 1;
+			size_t n = fread(line, 1, want, r->rowsf);
+			pos = n == rw->len ? rw->off + (long)n : -1;
 			line[n] = 0;
 			const char *p = line;
 			for (int c = 0; c < NCOLS; c++) {
@@ -142,20 +153,6 @@ static bool worth_showing(const json_t *s)
 	return strcmp(jstr(s, "outcome"), "success") ||
 	       json_array_size(json_object_get(s, "anomalies")) ||
 	       json_array_size(json_object_get(s, "diagnoses"));
-}
-
-/* Print JSON text with every line but (when `skip_first`) the first indented. */
-static void print_indented(const char *txt, int indent, bool skip_first)
-{
-	const char *p = txt;
-	bool first = true;
-	while (*p) {
-		const char *e = strchr(p, '\n');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		printf("%*s%.*s%s", first && skip_first ? 0 : indent, "", (int)n, p, e ? "\n" : "");
-		p += n + (e ? 1 : 0);
-		first = false;
-	}
 }
 
 static json_t *session_result(struct sess_table *t, const struct vsess *s,
@@ -271,19 +268,26 @@ static void emit(struct run *r, struct sess_table *t, const struct vsess *s)
 	r->nshown++;
 	bool failed = explain_failed_phase(s) != PH_COUNT;
 	r->nfailed += failed;
+	if (r->json) { /* an element of "sessions", written without a tree */
+		struct rule_match m[MAX_DIAG];
+		size_t nm = explain_diagnose(t, s, r->rs, r->facts, m, MAX_DIAG);
+		jw_obj(&r->w, NULL);
+		size_t nanom = explain_session_jw(&r->w, t, s, m, nm);
+		jw_arr(&r->w, "diagnoses");
+		for (size_t i = 0; i < nm; i++)
+			render_diag_one_jw(&r->w, NULL, &m[i]);
+		jw_end(&r->w);
+		jw_end(&r->w);
+		r->k++;
+		r->nanom += !failed && (nanom || nm);
+		return;
+	}
 	json_t *j = session_result(t, s, r->rs, r->facts);
 	bool show = worth_showing(j);
 	r->nanom += !failed && show;
-	if (r->json) {
-		char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s\n", r->k++ ? "," : "");
-		print_indented(txt ? txt : "null", 4, false);
-		free(txt);
-	} else {
-		table_row(r, j);
-		if (r->all || show)
-			print_block(r->blocks, j);
-	}
+	table_row(r, j);
+	if (r->all || show)
+		print_block(r->blocks, j);
 	json_decref(j);
 }
 
@@ -371,11 +375,11 @@ int cmd_pcap_explain(struct cmd_args *a)
 		goto out;
 	}
 	if (a->json) {
-		json_t *fs = json_string(path);
-		char *f = fs ? json_dumps(fs, JSON_ENCODE_ANY) : NULL;
-		json_decref(fs);
-		printf("{\n  \"file\": %s,\n  \"sessions\": [", f ? f : "null");
-		free(f);
+		/* the layout of jansson's JSON_INDENT(2), written as the sessions end */
+		jw_init(&run.w, JW_PRETTY, stdout);
+		jw_obj(&run.w, NULL);
+		jw_str(&run.w, "file", path);
+		jw_arr(&run.w, "sessions");
 	}
 	sess_set_done(t, session_done, &run);
 	for (;;) {
@@ -412,18 +416,20 @@ int cmd_pcap_explain(struct cmd_args *a)
 	if (rc == EXIT_YES && run.nfailed)
 		rc = EXIT_NO;
 	if (a->json) {
-		printf("%s]", run.k ? "\n  " : "");
-		printf(",\n  \"packets\": %llu", (unsigned long long)sess_packets(t));
-		if (keys) {
-			json_t *kjs = keys_json(keys, t);
-			char *kj = json_dumps(kjs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			json_decref(kjs);
-			printf(",\n  \"decryption\": ");
-			print_indented(kj ? kj : "null", 2, true);
-			free(kj);
-		}
-		printf(",\n  \"summary\": {\n    \"sessions\": %zu,\n    \"failed\": %zu,\n"
-		       "    \"anomalous\": %zu\n  }\n}\n", run.nshown, run.nfailed, run.nanom);
+		struct jw *w = &run.w;
+		jw_end(w);
+		jw_int(w, "packets", (long long)sess_packets(t));
+		if (keys)
+			jw_json_take(w, "decryption", keys_json(keys, t));
+		jw_obj(w, "summary");
+		jw_int(w, "sessions", (long long)run.nshown);
+		jw_int(w, "failed", (long long)run.nfailed);
+		jw_int(w, "anomalous", (long long)run.nanom);
+		jw_end(w);
+		jw_end(w);
+		jw_raw(w, "\n", 1);
+		if (jw_flush(w))
+			rc = EXIT_USAGE;
 		goto out;
 	}
 	printf("%s: %llu packets, %zu session%s, %zu failed\n", path,
@@ -452,6 +458,7 @@ int cmd_pcap_explain(struct cmd_args *a)
 	while ((got = fread(buf, 1, sizeof buf, run.blocks)) > 0)
 		fwrite(buf, 1, got, stdout);
 out:
+	jw_free(&run.w);
 	free(run.rows);
 	if (run.rowsf)
 		fclose(run.rowsf);

@@ -18,75 +18,9 @@ struct decode_run {
 	bool json;
 	int verbose;
 	uint64_t incomplete;
+	struct jw w; /* --json: one compact object per line, streamed to stdout */
+	struct jw ol; /* -v: each layer as indented key: value lines */
 };
-
-/* ---- the -v tree: any JSON rendered as indented key: value lines -------------------- */
-
-static void tree_scalar(const json_t *v, FILE *fp)
-{
-	switch (json_typeof(v)) {
-	case JSON_STRING: fputs(json_string_value(v), fp); break;
-	case JSON_INTEGER: fprintf(fp, "%lld", (long long)json_integer_value(v)); break;
-	case JSON_REAL: fprintf(fp, "%g", json_real_value(v)); break;
-	case JSON_TRUE: fputs("true", fp); break;
-	case JSON_FALSE: fputs("false", fp); break;
-	default: fputs("null", fp); break;
-	}
-}
-
-static bool all_scalars(const json_t *a)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v)
-		if (json_is_object(v) || json_is_array(v))
-			return false;
-	return true;
-}
-
-static void tree(const json_t *j, int indent, int depth, FILE *fp)
-{
-	const char *k;
-	json_t *v;
-	if (depth > 32) /* the codecs' JSON is shallow; this only bounds the recursion */
-		return;
-	json_object_foreach((json_t *)j, k, v) {
-		if (json_is_object(v)) {
-			fprintf(fp, "%*s%s:\n", indent, "", k);
-			tree(v, indent + 2, depth + 1, fp);
-		} else if (json_is_array(v)) {
-			if (all_scalars(v)) {
-				fprintf(fp, "%*s%s: [", indent, "", k);
-				size_t i;
-				json_t *e;
-				json_array_foreach(v, i, e) {
-					if (i)
-						fputs(", ", fp);
-					tree_scalar(e, fp);
-				}
-				fputs("]\n", fp);
-			} else {
-				size_t i;
-				json_t *e;
-				json_array_foreach(v, i, e) {
-					fprintf(fp, "%*s%s[%zu]:", indent, "", k, i);
-					if (json_is_object(e)) {
-						fputc('\n', fp);
-						tree(e, indent + 2, depth + 1, fp);
-					} else {
-						fputc(' ', fp);
-						tree_scalar(e, fp);
-						fputc('\n', fp);
-					}
-				}
-			}
-		} else {
-			fprintf(fp, "%*s%s: ", indent, "", k);
-			tree_scalar(v, fp);
-			fputc('\n', fp);
-		}
-	}
-}
 
 /* ---- output ------------------------------------------------------------------------ */
 
@@ -104,7 +38,7 @@ static char *dec64(char *q, uint64_t v, int width)
 	return q;
 }
 
-static void print_text(const struct decode_run *r, const struct dl_pkt *p)
+static void print_text(struct decode_run *r, const struct dl_pkt *p)
 {
 	static char line[8192];
 	char head[256];
@@ -134,24 +68,16 @@ static void print_text(const struct decode_run *r, const struct dl_pkt *p)
 		const struct dl_layer *l = &p->layers[i];
 		if (r->verbose < 2 && l->kind < DL_NATT)
 			continue;
-		json_t *j = dl_layer_json(l);
-		if (l->kind == DL_NATT)
-			json_object_set_new(j, "kind", json_string(natt_kind_name(p->natt)));
-		json_t *name = json_object_get(j, "layer");
-		printf("    %s\n", name && json_is_string(name) ? json_string_value(name)
-		                                               : dl_kind_name(l->kind));
-		json_object_del(j, "layer");
-		tree(j, 6, 0, stdout);
-		json_decref(j);
+		dl_layer_jw(&r->ol, l, p->natt);
 	}
+	fwrite(r->ol.buf, 1, r->ol.len, stdout);
+	jw_reset(&r->ol);
 }
 
-static void print_json(const struct dl_pkt *p)
+static void print_json(struct decode_run *r, const struct dl_pkt *p)
 {
-	json_t *j = dl_pkt_json(p);
-	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-	fputc('\n', stdout);
-	json_decref(j);
+	dl_pkt_jw(&r->w, p);
+	jw_raw(&r->w, "\n", 1);
 }
 
 static void frag_report(void *arg, const struct ipfrag_report *rep)
@@ -166,22 +92,23 @@ static void frag_report(void *arg, const struct ipfrag_report *rep)
 	net_addr_str(rep->key.version, rep->key.src, src, sizeof src);
 	net_addr_str(rep->key.version, rep->key.dst, dst, sizeof dst);
 	if (r->json) {
-		json_t *j = json_object(), *d = json_object();
-		json_object_set_new(d, "src", json_string(src));
-		json_object_set_new(d, "dst", json_string(dst));
-		json_object_set_new(d, "id", json_integer(rep->key.id));
-		json_object_set_new(d, "proto", json_integer(rep->key.proto));
-		json_object_set_new(d, "fragments", json_integer(rep->nfrags));
-		json_object_set_new(d, "first_frame", json_integer((json_int_t)rep->first_frame));
-		json_object_set_new(d, "last_frame", json_integer((json_int_t)rep->last_frame));
-		json_object_set_new(d, "bytes", json_integer((json_int_t)rep->have_bytes));
+		struct jw *w = &r->w;
+		jw_obj(w, NULL);
+		jw_obj(w, "incomplete_datagram");
+		jw_str(w, "src", src);
+		jw_str(w, "dst", dst);
+		jw_int(w, "id", rep->key.id);
+		jw_int(w, "proto", rep->key.proto);
+		jw_int(w, "fragments", rep->nfrags);
+		jw_int(w, "first_frame", (long long)rep->first_frame);
+		jw_int(w, "last_frame", (long long)rep->last_frame);
+		jw_int(w, "bytes", (long long)rep->have_bytes);
 		if (rep->total_len)
-			json_object_set_new(d, "total_len", json_integer((json_int_t)rep->total_len));
-		json_object_set_new(d, "reason", json_string(why[rep->why]));
-		json_object_set_new(j, "incomplete_datagram", d);
-		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(j);
+			jw_int(w, "total_len", (long long)rep->total_len);
+		jw_str(w, "reason", why[rep->why]);
+		jw_end(w);
+		jw_end(w);
+		jw_raw(w, "\n", 1);
 		return;
 	}
 	if (rep->total_len)
@@ -243,6 +170,10 @@ int cmd_pcap_decode(struct cmd_args *a)
 
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	jw_init(&r.w, JW_COMPACT, stdout);
+	r.w.real_precision = 15;
+	jw_init(&r.ol, JW_OUTLINE, NULL);
+	jw_outline(&r.ol, 6, "layer"); /* the layer's name heads its lines */
 	/* Progress only where someone watches, and only when it takes a while. */
 	off_t fsize = 0;
 	struct stat st;
@@ -260,6 +191,7 @@ int cmd_pcap_decode(struct cmd_args *a)
 		if (n == 0)
 			break;
 		if (n < 0) {
+			jw_flush(&r.w);
 			fflush(stdout);
 			out_err(r.path, 0, 0, "capture breaks off %s", in.err);
 			rc = EXIT_USAGE;
@@ -274,7 +206,7 @@ int cmd_pcap_decode(struct cmd_args *a)
 		if (p->link_skipped)
 			continue;
 		if (r.json)
-			print_json(p);
+			print_json(&r, p);
 		else
 			print_text(&r, p);
 		if (limit && ++shown >= limit)
@@ -294,6 +226,9 @@ int cmd_pcap_decode(struct cmd_args *a)
 		fputs("\r\033[K", stderr);
 	if (!limit || shown < limit)
 		dissect_finish(d);
+	jw_flush(&r.w);
+	jw_free(&r.w);
+	jw_free(&r.ol);
 	fflush(stdout);
 	dissect_free(d);
 	pcapin_close(&in);

@@ -1,14 +1,17 @@
 /* vnet policy test | show | check */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "attempt.h"
 #include "catalog.h"
 #include "cmd.h"
 #include "config.h"
 #include "facts.h"
+#include "jsonw.h"
 #include "out.h"
 #include "policy.h"
 #include "ppp_auth.h"
@@ -23,37 +26,6 @@ static struct config *load_config(const struct cmd_args *a, bool *unreadable)
 	if (unreadable) *unreadable = probs.unreadable;
 	config_problems_free(&probs);
 	return c;
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!fp) return NULL;
-	size_t cap = 65536, n = 0, r;
-	char *buf = malloc(cap);
-	while (buf && (r = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
-		n += r;
-		if (n + 1 == cap) {
-			char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	bool err = ferror(fp);
-	if (fp != stdin) fclose(fp);
-	if (!buf || err) {
-		free(buf);
-		if (!errno) errno = EIO;
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
 }
 
 static const char *stage_name(enum step_kind k)
@@ -108,117 +80,453 @@ static json_t *strv_json(char **v, size_t n)
 }
 
 /* ---- policy test ---------------------------------------------------------------------- */
+/* Attempts are read, decided and printed one at a time (a day of logs is replayed in
+ * bounded memory); the summary keeps only counts. */
+struct count {
+	int code;
+	size_t n;
+};
+
+struct summary {
+	size_t attempts, invalid, accept, reject;
+	size_t reason[R_N];
+	size_t *policy;     /* per policy of the configuration */
+	size_t no_policy;
+	struct count err[R_N + 4]; /* distinct Windows errors (the reasons name a few) */
+	size_t nerr;
+};
+
 struct ctx {
 	const struct config *c;
 	struct ruleset *rs;
 	struct catalog *win, *nps;
 	struct policy_result r;
 	struct facts *facts;
+	bool json, brief, verbose, summary;
+	struct jw w;        /* JSON output, streamed to stdout */
+	size_t shown;       /* results printed */
+	struct summary sum;
+	struct step_cache *sc; /* JSON lines: the rendering of trace steps, kept */
 };
 
-static json_t *session_json(const struct ctx *x, const struct attempt *at)
+static const struct catalog_entry *win_entry(const struct ctx *x, int code)
 {
-	const struct policy_result *r = &x->r;
-	if (!r->accept) return json_null();
-	const struct profile *pr = &x->c->policies[r->policy].profile;
-	json_t *s = json_object();
-	char ip[20];
+	return code && x->win ? catalog_find(x->win, code) : NULL;
+}
+
+/* where the attempt is: FILE, FILE#/2 (the third of an array), FILE:LINE (one of several
+ * values) */
+static const char *input_label(const struct attempt *at, char *buf, size_t n)
+{
+	const char *f = at->file ? at->file : "-";
+	if (at->pointer && at->pointer[0]) snprintf(buf, n, "%s#%s", f, at->pointer);
+	else if (at->several) snprintf(buf, n, "%s:%d", f, at->line);
+	else snprintf(buf, n, "%s", f);
+	return buf;
+}
+
+static void strv_emit(struct jw *w, const char *key, char **v, size_t n)
+{
+	jw_arr(w, key);
+	for (size_t i = 0; i < n; i++) jw_str(w, NULL, v[i]);
+	jw_end(w);
+}
+
+static const char *address_source(const struct policy_result *r)
+{
+	static const char *const n[] = {"pool", "static", "requested", "dhcp", "apipa"};
 	const char *src = "pool";
 	for (size_t i = 0; i < r->nsteps; i++)
 		if (r->steps[i].kind == ST_ADDRESS) {
-			static const char *const n[] = {"pool", "static", "requested", "dhcp", "apipa"};
 			int k = r->steps[i].aux;
 			src = k >= 0 && k < 5 ? n[k] : "?";
 		}
-	json_object_set_new(s, "address", r->has_address ? json_string(ipv4_str(r->address, ip,
-	                    sizeof ip)) : json_null());
-	json_object_set_new(s, "address_source", json_string(src));
-	json_object_set_new(s, "idle_timeout", json_integer(r->idle_timeout));
-	json_object_set_new(s, "session_timeout", json_integer(r->session_timeout));
-	json_object_set_new(s, "encryption", json_string(enc_level_names[r->encryption]));
-	json_object_set_new(s, "links", json_integer(r->links));
-	json_t *f = json_object();
-	json_object_set_new(f, "input", strv_json(pr->filters_in, pr->nfilters_in));
-	json_object_set_new(f, "output", strv_json(pr->filters_out, pr->nfilters_out));
-	json_object_set_new(s, "filters", f);
-	(void)at;
-	return s;
+	return src;
 }
 
-static json_t *result_json(struct ctx *x, const struct attempt *at)
+static void session_emit(struct jw *w, const char *key, const struct ctx *x)
+{
+	const struct policy_result *r = &x->r;
+	if (!r->accept) {
+		jw_null(w, key);
+		return;
+	}
+	const struct profile *pr = &x->c->policies[r->policy].profile;
+	char ip[20];
+	jw_obj(w, key);
+	jw_str(w, "address", r->has_address ? ipv4_str(r->address, ip, sizeof ip) : NULL);
+	jw_str(w, "address_source", address_source(r));
+	jw_int(w, "idle_timeout", r->idle_timeout);
+	jw_int(w, "session_timeout", r->session_timeout);
+	jw_str(w, "encryption", enc_level_names[r->encryption]);
+	jw_int(w, "links", r->links);
+	jw_obj(w, "filters");
+	strv_emit(w, "input", pr->filters_in, pr->nfilters_in);
+	strv_emit(w, "output", pr->filters_out, pr->nfilters_out);
+	jw_end(w);
+	jw_end(w);
+}
+
+/* ---- trace steps rendered once ------------------------------------------------------ */
+/* A long trace is mostly policy and condition steps, whose text (but for the attempt's
+ * value) follows from the configuration and the step alone (step_text.fixed). In JSON
+ * lines their object is written once, with an empty "actual", and kept: later steps with
+ * the same fields copy it around their own actual value. The memory is bounded by the
+ * configuration (policies x conditions x verdicts) and capped. */
+#define STEP_CACHE_MAX (16u << 20)
+
+struct frag {
+	uint64_t key;     /* 0: free */
+	uint32_t off;     /* in arena */
+	uint32_t len;     /* the object without the actual value's "" */
+	uint32_t cut;     /* where the actual value goes */
+};
+
+struct step_cache {
+	struct frag *tab;
+	size_t cap, n;
+	char *arena;
+	size_t alen, acap;
+	bool full;
+	struct jw scratch;
+};
+
+static void step_cache_free(struct step_cache *k)
+{
+	if (!k) return;
+	free(k->tab);
+	free(k->arena);
+	jw_free(&k->scratch);
+	free(k);
+}
+
+static struct step_cache *step_cache_new(void)
+{
+	struct step_cache *k = calloc(1, sizeof *k);
+	if (!k) return NULL;
+	k->cap = 1024;
+	k->tab = calloc(k->cap, sizeof *k->tab);
+	jw_init(&k->scratch, JW_COMPACT, NULL);
+	if (!k->tab) {
+		step_cache_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* every field of the step that its fixed text may depend on; 0 when it does not fit */
+static uint64_t step_key(const struct policy_step *s)
+{
+	if (s->policy < -1 || s->policy >= (1 << 24) - 1 || s->cond < -1 || s->cond >= 0xFFFF ||
+	    s->aux < 0 || s->aux > 0xFF || s->reason < -1 || s->reason >= 62 || s->kind >= 32)
+		return 0;
+	return (uint64_t)s->kind | (uint64_t)(s->verdict & 3) << 5 | (uint64_t)s->decisive << 7 |
+	       (uint64_t)s->after << 8 | (uint64_t)(s->reason + 1) << 9 | (uint64_t)s->aux << 15 |
+	       (uint64_t)(s->policy + 1) << 23 | (uint64_t)(s->cond + 1) << 47 | 1ull << 63;
+}
+
+static void step_fields(struct jw *w, const struct config *c, const struct policy_step *s,
+                        const struct step_text *t, const char *actual)
+{
+	jw_obj(w, NULL);
+	jw_str(w, "stage", stage_name((enum step_kind)s->kind));
+	jw_str(w, "policy", s->policy >= 0 ? c->policies[s->policy].name : NULL);
+	jw_str(w, "check", t->check);
+	jw_str(w, "expected", t->expected);
+	jw_str(w, "actual", actual);
+	jw_str(w, "verdict", policy_verdict_name((enum verdict)s->verdict));
+	jw_str(w, "reason", s->reason >= 0 ? policy_reasons[s->reason].code : NULL);
+	jw_bool(w, "decisive", s->decisive);
+	if (s->after) jw_bool(w, "after_decision", true);
+	jw_str(w, "note", t->note);
+	jw_str(w, "config", t->where);
+	jw_end(w);
+}
+
+/* The fragment for the step, made now if it is not known yet; NULL when it cannot be. */
+static const struct frag *step_frag(struct step_cache *k, const struct config *c,
+                                    const struct policy_step *s, const struct step_text *t)
+{
+	uint64_t key = step_key(s);
+	if (!key) return NULL;
+	size_t mask = k->cap - 1, i = (size_t)(key ^ key >> 29) * 0x9E3779B97F4A7C15ull >> 20 & mask;
+	while (k->tab[i].key && k->tab[i].key != key) i = (i + 1) & mask;
+	if (k->tab[i].key == key) return &k->tab[i];
+	if (k->full) return NULL;
+	/* render it with an empty actual value, and note where that value is */
+	jw_reset(&k->scratch);
+	step_fields(&k->scratch, c, s, t, "");
+	static const char mark[] = "\"actual\":\"\"";
+	const char *text = k->scratch.buf;
+	size_t len = k->scratch.len;
+	const char *m = k->scratch.failed ? NULL : memmem(text, len, mark, sizeof mark - 1);
+	if (!m || memmem(m + 1, len - (size_t)(m + 1 - text), mark, sizeof mark - 1)) return NULL;
+	size_t cut = (size_t)(m - text) + sizeof mark - 3;
+	if (k->alen + len > STEP_CACHE_MAX) {
+		k->full = true;
+		return NULL;
+	}
+	if (k->alen + len > k->acap) {
+		size_t nc = k->acap ? k->acap * 2 : 65536;
+		while (nc < k->alen + len) nc *= 2;
+		char *na = realloc(k->arena, nc);
+		if (!na) return NULL;
+		k->arena = na;
+		k->acap = nc;
+	}
+	if ((k->n + 1) * 2 > k->cap) { /* keep it at most half full */
+		size_t nc = k->cap * 2;
+		struct frag *nt = calloc(nc, sizeof *nt);
+		if (!nt) return NULL;
+		for (size_t j = 0; j < k->cap; j++) {
+			if (!k->tab[j].key) continue;
+			uint64_t kk = k->tab[j].key;
+			size_t h = (size_t)(kk ^ kk >> 29) * 0x9E3779B97F4A7C15ull >> 20 & (nc - 1);
+			while (nt[h].key) h = (h + 1) & (nc - 1);
+			nt[h] = k->tab[j];
+		}
+		free(k->tab);
+		k->tab = nt;
+		k->cap = nc;
+		mask = nc - 1;
+		i = (size_t)(key ^ key >> 29) * 0x9E3779B97F4A7C15ull >> 20 & mask;
+		while (k->tab[i].key) i = (i + 1) & mask;
+	}
+	memcpy(k->arena + k->alen, text, cut);
+	memcpy(k->arena + k->alen + cut, text + cut + 2, len - cut - 2);
+	k->tab[i] = (struct frag){key, (uint32_t)k->alen, (uint32_t)(len - 2), (uint32_t)cut};
+	k->alen += len - 2;
+	k->n++;
+	return &k->tab[i];
+}
+
+static void step_emit(struct jw *w, struct ctx *x, const struct attempt *at,
+                      const struct policy_step *s)
+{
+	struct step_text t;
+	policy_step_text(x->c, at, s, &t);
+	const struct frag *f = x->sc && t.fixed && w->style == JW_COMPACT
+	                       ? step_frag(x->sc, x->c, s, &t) : NULL;
+	if (!f) {
+		step_fields(w, x->c, s, &t, t.actual);
+		return;
+	}
+	size_t an = strlen(t.actual);
+	char *q = jw_value_begin(w, NULL, 0, f->len + 2 + 6 * an);
+	if (!q) return;
+	const char *text = x->sc->arena + f->off;
+	memcpy(q, text, f->cut);
+	q = jw_esc(q + f->cut, t.actual, an);
+	memcpy(q, text + f->cut, f->len - f->cut);
+	jw_value_end(w, q + (f->len - f->cut));
+}
+
+/* The full result: decision, trace, near misses, diagnoses, session. */
+static void result_emit(struct jw *w, struct ctx *x, const struct attempt *at)
 {
 	struct attempt view = *at; /* "automatic": the tunnel type the client ended on */
 	view.tunnel = x->r.tunnel;
 	at = &view;
 	const struct config *c = x->c;
 	const struct policy_result *r = &x->r;
-	json_t *o = json_object();
-	if (at->label) json_object_set_new(o, "attempt", json_string(at->label));
 	char src[300];
-	if (at->pointer && at->pointer[0])
-		snprintf(src, sizeof src, "%s#%s", at->file ? at->file : "-", at->pointer);
-	else if (at->line > 1) /* one of several JSON lines */
-		snprintf(src, sizeof src, "%s:%d", at->file ? at->file : "-", at->line);
-	else
-		snprintf(src, sizeof src, "%s", at->file ? at->file : "-");
-	json_object_set_new(o, "input", json_string(src));
-	json_object_set_new(o, "user", jstr_or_null(at->user_name));
-	json_object_set_new(o, "decision", json_string(r->accept ? "accept" : "reject"));
-	json_object_set_new(o, "policy", r->policy >= 0 ? json_string(c->policies[r->policy].name)
-	                                                : json_null());
-	json_object_set_new(o, "error", json_integer(r->error));
-	const struct catalog_entry *we = r->error && x->win ? catalog_find(x->win, r->error) : NULL;
-	json_object_set_new(o, "error_name", we && we->name[0] ? json_string(we->name) : json_null());
-	json_object_set_new(o, "error_message", we ? json_string(we->message) : json_null());
-	json_object_set_new(o, "reason", json_string(policy_reasons[r->reason].code));
-	json_object_set_new(o, "reason_text", json_string(policy_reasons[r->reason].text));
-	json_object_set_new(o, "nps_reason", json_integer(r->nps_reason));
+	jw_obj(w, NULL);
+	if (at->label) jw_str(w, "attempt", at->label);
+	jw_str(w, "input", input_label(at, src, sizeof src));
+	jw_str(w, "user", at->user_name);
+	jw_str(w, "decision", r->accept ? "accept" : "reject");
+	jw_str(w, "policy", r->policy >= 0 ? c->policies[r->policy].name : NULL);
+	jw_int(w, "error", r->error);
+	const struct catalog_entry *we = win_entry(x, r->error);
+	jw_str(w, "error_name", we && we->name[0] ? we->name : NULL);
+	jw_str(w, "error_message", we ? we->message : NULL);
+	jw_str(w, "reason", policy_reasons[r->reason].code);
+	jw_str(w, "reason_text", policy_reasons[r->reason].text);
+	jw_int(w, "nps_reason", r->nps_reason);
 	const struct catalog_entry *ne = x->nps ? catalog_find(x->nps, r->nps_reason) : NULL;
-	json_object_set_new(o, "nps_message", ne && (r->nps_reason || r->accept)
-	                    ? json_string(ne->message) : json_null());
-	json_t *tr = json_array();
+	jw_str(w, "nps_message", ne && (r->nps_reason || r->accept) ? ne->message : NULL);
+	jw_arr(w, "trace");
+	for (size_t i = 0; i < r->nsteps; i++) step_emit(w, x, at, &r->steps[i]);
+	jw_end(w);
+	/* what would have made each policy tried before the decision match */
+	jw_arr(w, "near_misses");
+	size_t upto = r->policy >= 0 ? (size_t)r->policy : c->npolicies;
 	for (size_t i = 0; i < r->nsteps; i++) {
 		const struct policy_step *s = &r->steps[i];
-		struct step_text t;
-		policy_step_text(c, at, s, &t);
-		json_t *j = json_object();
-		json_object_set_new(j, "stage", json_string(stage_name((enum step_kind)s->kind)));
-		json_object_set_new(j, "policy", s->policy >= 0 ? json_string(c->policies[s->policy].name)
-		                                                : json_null());
-		json_object_set_new(j, "check", json_string(t.check));
-		json_object_set_new(j, "expected", json_string(t.expected));
-		json_object_set_new(j, "actual", json_string(t.actual));
-		json_object_set_new(j, "verdict", json_string(policy_verdict_name((enum verdict)s->verdict)));
-		json_object_set_new(j, "reason", s->reason >= 0 ? json_string(policy_reasons[s->reason].code)
-		                                                : json_null());
-		json_object_set_new(j, "decisive", json_boolean(s->decisive));
-		if (s->after) json_object_set_new(j, "after_decision", json_true());
-		json_object_set_new(j, "note", json_string(t.note));
-		json_object_set_new(j, "config", json_string(t.where));
-		json_array_append_new(tr, j);
-	}
-	json_object_set_new(o, "trace", tr);
-	/* what would have made each policy tried before the decision match */
-	json_t *nm = json_array();
-	size_t upto = r->policy >= 0 ? (size_t)r->policy : c->npolicies;
-	bool tried = false;
-	for (size_t i = 0; i < r->nsteps; i++)
-		if (r->steps[i].kind == ST_POLICY && r->steps[i].policy >= 0) tried = true;
-	for (size_t p = 0; tried && p < upto; p++) {
-		if (!c->policies[p].enabled) continue;
+		if (s->kind != ST_POLICY || s->policy < 0 || (size_t)s->policy >= upto ||
+		    !c->policies[s->policy].enabled)
+			continue;
 		char buf[1024];
-		policy_near_miss(c, at, r, p, buf, sizeof buf);
+		policy_near_miss_at(c, at, r, i, buf, sizeof buf);
 		if (!buf[0]) continue;
-		json_t *j = json_object();
-		json_object_set_new(j, "policy", json_string(c->policies[p].name));
-		json_object_set_new(j, "would_match_if", json_string(buf));
-		json_array_append_new(nm, j);
+		jw_obj(w, NULL);
+		jw_str(w, "policy", c->policies[s->policy].name);
+		jw_str(w, "would_match_if", buf);
+		jw_end(w);
 	}
-	json_object_set_new(o, "near_misses", nm);
-	json_object_set_new(o, "diagnoses", x->rs ? render_diag_facts(x->rs, x->facts, 0)
-	                                          : json_array());
-	json_object_set_new(o, "session", session_json(x, at));
-	return o;
+	jw_end(w);
+	render_diag_facts_jw(w, "diagnoses", x->rs, x->facts, 0);
+	session_emit(w, "session", x);
+	jw_end(w);
+}
+
+/* --brief: the decision and the granted session only */
+static void brief_emit(struct jw *w, const struct ctx *x, const struct attempt *at)
+{
+	const struct policy_result *r = &x->r;
+	char src[300];
+	jw_obj(w, NULL);
+	if (at->label) jw_str(w, "attempt", at->label);
+	jw_str(w, "input", input_label(at, src, sizeof src));
+	jw_str(w, "user", at->user_name);
+	jw_str(w, "decision", r->accept ? "accept" : "reject");
+	jw_str(w, "policy", r->policy >= 0 ? x->c->policies[r->policy].name : NULL);
+	jw_int(w, "error", r->error);
+	jw_str(w, "reason", policy_reasons[r->reason].code);
+	jw_int(w, "nps_reason", r->nps_reason);
+	session_emit(w, "session", x);
+	jw_end(w);
+}
+
+static void brief_text(const struct ctx *x, const struct attempt *at)
+{
+	const struct policy_result *r = &x->r;
+	char src[300];
+	printf("%s %s", input_label(at, src, sizeof src), at->user_name ? at->user_name : "-");
+	if (at->label) printf(" \"%s\"", at->label);
+	if (r->accept) {
+		char ip[20];
+		printf(": %sACCEPT%s by policy \"%s\": address %s (%s), encryption %s\n",
+		       out_c(C_GREEN), out_c(C_RESET), x->c->policies[r->policy].name,
+		       r->has_address ? ipv4_str(r->address, ip, sizeof ip) : "leased", address_source(r),
+		       enc_level_names[r->encryption]);
+		return;
+	}
+	const struct catalog_entry *we = win_entry(x, r->error);
+	printf(": %sREJECT%s error %d%s%s, %s", out_c(C_RED), out_c(C_RESET), r->error,
+	       we && we->name[0] ? " " : "", we ? we->name : "", policy_reasons[r->reason].code);
+	if (r->nps_reason) printf(", NPS reason %d", r->nps_reason);
+	if (r->policy >= 0) printf(", policy \"%s\"", x->c->policies[r->policy].name);
+	putchar('\n');
+}
+
+static void summary_count(struct summary *s, const struct policy_result *r)
+{
+	s->attempts++;
+	if (r->accept) s->accept++;
+	else s->reject++;
+	s->reason[r->reason]++;
+	if (r->policy >= 0 && s->policy) s->policy[r->policy]++;
+	else if (r->policy < 0) s->no_policy++;
+	size_t i = 0;
+	while (i < s->nerr && s->err[i].code < r->error) i++;
+	if (i < s->nerr && s->err[i].code == r->error) {
+		s->err[i].n++;
+	} else if (s->nerr < sizeof s->err / sizeof *s->err) {
+		memmove(&s->err[i + 1], &s->err[i], (s->nerr - i) * sizeof *s->err);
+		s->err[i] = (struct count){r->error, 1};
+		s->nerr++;
+	}
+}
+
+static void summary_emit(struct jw *w, const struct ctx *x)
+{
+	const struct summary *s = &x->sum;
+	jw_obj(w, NULL);
+	jw_obj(w, "summary");
+	jw_int(w, "attempts", (long long)s->attempts);
+	jw_int(w, "invalid", (long long)s->invalid);
+	jw_obj(w, "decisions");
+	jw_int(w, "accept", (long long)s->accept);
+	jw_int(w, "reject", (long long)s->reject);
+	jw_end(w);
+	jw_arr(w, "reasons");
+	for (int i = 0; i < R_N; i++) {
+		if (!s->reason[i]) continue;
+		jw_obj(w, NULL);
+		jw_str(w, "reason", policy_reasons[i].code);
+		jw_int(w, "attempts", (long long)s->reason[i]);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_arr(w, "policies");
+	for (size_t p = 0; s->policy && p < x->c->npolicies; p++) {
+		if (!s->policy[p]) continue;
+		jw_obj(w, NULL);
+		jw_str(w, "policy", x->c->policies[p].name);
+		jw_int(w, "attempts", (long long)s->policy[p]);
+		jw_end(w);
+	}
+	if (s->no_policy) {
+		jw_obj(w, NULL);
+		jw_null(w, "policy");
+		jw_int(w, "attempts", (long long)s->no_policy);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_arr(w, "errors");
+	for (size_t i = 0; i < s->nerr; i++) {
+		const struct catalog_entry *we = win_entry(x, s->err[i].code);
+		jw_obj(w, NULL);
+		jw_int(w, "error", s->err[i].code);
+		jw_str(w, "error_name", we && we->name[0] ? we->name : NULL);
+		jw_int(w, "attempts", (long long)s->err[i].n);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_end(w);
+	jw_end(w);
+}
+
+static void summary_text(const struct ctx *x)
+{
+	const struct summary *s = &x->sum;
+	char n[32], name[300];
+	printf("%sSummary%s: %zu attempt%s, %zu accepted, %zu rejected", out_c(C_BOLD),
+	       out_c(C_RESET), s->attempts, s->attempts == 1 ? "" : "s", s->accept, s->reject);
+	if (s->invalid) printf(", %zu invalid", s->invalid);
+	putchar('\n');
+	static const char *const h1[] = {"reason", "attempts"};
+	struct out_table *t = out_table_new(2, h1);
+	for (int i = 0; i < R_N; i++) {
+		if (!s->reason[i]) continue;
+		snprintf(n, sizeof n, "%zu", s->reason[i]);
+		const char *row[] = {policy_reasons[i].code, n};
+		out_table_add(t, row);
+	}
+	putchar('\n');
+	out_table_print(t, stdout, 2);
+	out_table_free(t);
+	static const char *const h2[] = {"deciding policy", "attempts"};
+	t = out_table_new(2, h2);
+	for (size_t p = 0; s->policy && p < x->c->npolicies; p++) {
+		if (!s->policy[p]) continue;
+		snprintf(n, sizeof n, "%zu", s->policy[p]);
+		snprintf(name, sizeof name, "\"%s\"", x->c->policies[p].name);
+		const char *row[] = {name, n};
+		out_table_add(t, row);
+	}
+	if (s->no_policy) {
+		snprintf(n, sizeof n, "%zu", s->no_policy);
+		const char *row[] = {"(none)", n};
+		out_table_add(t, row);
+	}
+	putchar('\n');
+	out_table_print(t, stdout, 2);
+	out_table_free(t);
+	static const char *const h3[] = {"error", "attempts"};
+	t = out_table_new(2, h3);
+	for (size_t i = 0; i < s->nerr; i++) {
+		const struct catalog_entry *we = win_entry(x, s->err[i].code);
+		snprintf(n, sizeof n, "%zu", s->err[i].n);
+		snprintf(name, sizeof name, "%d%s%s", s->err[i].code, we && we->name[0] ? " " : "",
+		         we ? we->name : "");
+		const char *row[] = {name, n};
+		out_table_add(t, row);
+	}
+	putchar('\n');
+	out_table_print(t, stdout, 2);
+	out_table_free(t);
 }
 
 static const char *js(const json_t *o, const char *k)
@@ -348,14 +656,50 @@ static void print_result_text(const json_t *o, bool verbose)
 	}
 }
 
+/* before the input is read further (and may block): what was decided goes out */
+static void flush_out(void *arg)
+{
+	struct ctx *x = arg;
+	jw_flush(&x->w);
+	fflush(stdout);
+}
+
+/* Decide one attempt and print its result; 1 when rejected. */
+static int decide(struct ctx *x, const struct attempt *at)
+{
+	facts_reset(x->facts);
+	/* --brief needs neither the trace nor the facts for the knowledge base */
+	int rej = policy_evaluate(x->c, at, &x->r, x->brief ? NULL : x->facts) != 0;
+	if (x->summary) summary_count(&x->sum, &x->r);
+	if (x->json) {
+		if (x->brief) brief_emit(&x->w, x, at);
+		else result_emit(&x->w, x, at);
+		jw_raw(&x->w, "\n", 1);
+	} else if (x->brief) {
+		brief_text(x, at);
+	} else {
+		struct jw t;
+		jw_init(&t, JW_TREE, NULL);
+		result_emit(&t, x, at);
+		json_t *o = jw_take(&t);
+		jw_free(&t);
+		if (x->shown) printf("\n%s\n\n", "----");
+		if (o) print_result_text(o, x->verbose);
+		json_decref(o);
+	}
+	x->shown++;
+	return rej;
+}
+
 int cmd_policy_test(struct cmd_args *a)
 {
-	struct ctx x = {0};
+	struct ctx x = {.json = a->json, .brief = args_has(a, "--brief"),
+	                .verbose = args_count(a, "-v") > 0, .summary = args_has(a, "--summary")};
 	int rc = EXIT_USAGE;
-	struct attempt_list *lists = calloc((size_t)a->npos, sizeof *lists);
-	json_t *results = json_array();
+	int fds[CMD_MAX_POS];
+	for (int i = 0; i < a->npos; i++) fds[i] = -1;
 	x.c = load_config(a, NULL);
-	if (!x.c || !lists) goto out;
+	if (!x.c) goto out;
 	char *problems = NULL;
 	x.rs = rules_load(a->rules_dir, &problems);
 	if (!x.rs) {
@@ -367,54 +711,80 @@ int cmd_policy_test(struct cmd_args *a)
 	free(problems);
 	x.win = catalog_load(CATALOG_WINDOWS, a->rules_dir, NULL);
 	x.nps = catalog_load(CATALOG_NPS, a->rules_dir, NULL);
-	/* read every input first: a bad one stops everything before any answer */
+	/* open every input first: one that cannot be opened stops everything before any
+	 * answer; an invalid attempt inside one is reported and the others are decided */
 	bool bad = false;
 	for (int i = 0; i < a->npos; i++) {
-		size_t len = 0;
-		errno = 0;
-		char *text = read_all(a->pos[i], &len);
-		if (!text) {
+		fds[i] = strcmp(a->pos[i], "-") == 0 ? STDIN_FILENO : open(a->pos[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
 			out_err(a->pos[i], 0, 0, "cannot read: %s", strerror(errno));
 			bad = true;
-			continue;
 		}
-		struct config_problems probs = {0};
-		const char *name = strcmp(a->pos[i], "-") == 0 ? "(stdin)" : a->pos[i];
-		if (attempts_parse(x.c, name, text, len, &lists[i], &probs)) {
-			config_problems_print(&probs, name);
-			bad = true;
-		}
-		config_problems_free(&probs);
-		free(text);
 	}
 	if (bad) goto out;
-	if (policy_result_init(&x.r, x.c) || !(x.facts = facts_new())) {
+	if (x.json && !x.brief) x.sc = step_cache_new(); /* without it, steps are rendered anew */
+	if (policy_result_init(&x.r, x.c) || !(x.facts = facts_new()) ||
+	    (x.summary && !(x.sum.policy = calloc(x.c->npolicies + 1, sizeof *x.sum.policy)))) {
 		out_err(NULL, 0, 0, "out of memory");
 		goto out;
 	}
-	x.r.trace_after = args_count(a, "-v") > 0;
+	x.r.trace_after = x.verbose;
+	x.r.full_trace = !x.brief;
+	static char obuf[1 << 16];
+	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	/* JSON: one object for a lone attempt, else one line per attempt (JSON lines) */
+	jw_init(&x.w, JW_COMPACT, stdout);
 	bool any_reject = false;
-	for (int i = 0; i < a->npos; i++)
-		for (size_t k = 0; k < lists[i].n; k++) {
-			facts_reset(x.facts);
-			if (policy_evaluate(x.c, &lists[i].v[k], &x.r, x.facts)) any_reject = true;
-			json_array_append_new(results, result_json(&x, &lists[i].v[k]));
+	for (int i = 0; i < a->npos; i++) {
+		const char *name = fds[i] == STDIN_FILENO && !strcmp(a->pos[i], "-") ? "(stdin)"
+		                                                                     : a->pos[i];
+		struct attempt_reader *r = attempt_reader_fd(x.c, name, fds[i]);
+		if (!r) {
+			out_err(NULL, 0, 0, "out of memory");
+			bad = true;
+			break;
 		}
-	if (a->json) {
-		out_json(json_array_size(results) == 1 ? json_array_get(results, 0) : results);
-	} else {
-		size_t i;
-		json_t *o;
-		json_array_foreach(results, i, o) {
-			if (i) printf("\n%s\n\n", "----");
-			print_result_text(o, args_count(a, "-v") > 0);
+		attempt_reader_on_read(r, flush_out, &x);
+		struct attempt at;
+		struct config_problems probs = {0};
+		for (int n; (n = attempt_reader_next(r, &at, &probs)) != 0;) {
+			if (n < 0) {
+				flush_out(&x);
+				config_problems_print(&probs, name);
+				config_problems_free(&probs);
+				memset(&probs, 0, sizeof probs);
+				x.sum.invalid++;
+				bad = true;
+				continue;
+			}
+			if (x.json && !x.brief && !x.summary && !x.shown && a->npos == 1 &&
+			    !attempt_reader_several(r))
+				x.w.style = JW_PRETTY;
+			if (decide(&x, &at)) any_reject = true;
+			attempt_free(&at);
+		}
+		attempt_reader_free(r);
+	}
+	if (x.summary) {
+		if (x.json) {
+			summary_emit(&x.w, &x);
+			jw_raw(&x.w, "\n", 1);
+		} else {
+			if (x.shown) putchar('\n');
+			summary_text(&x);
 		}
 	}
-	rc = any_reject ? EXIT_NO : EXIT_YES;
+	if (jw_flush(&x.w) || fflush(stdout)) {
+		out_err(NULL, 0, 0, "cannot write the results: %s", strerror(errno));
+		bad = true;
+	}
+	rc = bad ? EXIT_USAGE : any_reject ? EXIT_NO : EXIT_YES;
 out:
-	for (int i = 0; lists && i < a->npos; i++) attempts_free(&lists[i]);
-	free(lists);
-	json_decref(results);
+	for (int i = 0; i < a->npos; i++)
+		if (fds[i] > STDIN_FILENO) close(fds[i]);
+	jw_free(&x.w);
+	step_cache_free(x.sc);
+	free(x.sum.policy);
 	policy_result_free(&x.r);
 	facts_free(x.facts);
 	catalog_free(x.win);

@@ -16,6 +16,8 @@ const struct opt vnet_global_opts[] = {
 /* ---- policy ---- */
 static const struct opt policy_test_opts[] = {
 	{"-v", NULL, "also show conditions of policies after the deciding one"},
+	{"--brief", NULL, "one line per attempt: the decision, error, reason and session"},
+	{"--summary", NULL, "end with counts per decision, reason, policy and error"},
 	{NULL, NULL, NULL},
 };
 static const struct cmd policy_cmds[] = {
@@ -24,7 +26,10 @@ static const struct cmd policy_cmds[] = {
 	 "Evaluates each attempt (a JSON object, an array of them, or JSON lines) against the\n"
 	 "configuration's ordered policies, the user's dial-in settings, the profile and the\n"
 	 "server, and prints the decision, the Windows error the client would see and the trace.\n"
-	 "Exit status: 0 all accepted, 1 any rejected, 2 bad input.",
+	 "Attempts are read, decided and printed one at a time, so a file or a pipe of any\n"
+	 "length is replayed in bounded memory; with --json several attempts give one JSON\n"
+	 "line each, in input order. An invalid attempt is reported (FILE:LINE:COL) and\n"
+	 "skipped. Exit status: 0 all accepted, 1 any rejected, 2 bad input.",
 	 1, -1},
 	{"show", "print the effective policies of the configuration", "", NULL,
 	 cmd_policy_show, NULL,

@@ -39,54 +39,79 @@ json_t *render_rule_json(const struct rule *r)
 	return o;
 }
 
-static json_t *fact_value_json(const struct fact *f)
+static void fact_value_jw(struct jw *w, const char *key, const struct fact *f)
 {
 	char buf[32];
 	switch (f->type) {
 	case FACT_INT:
 	case FACT_TIME:
-		return json_integer((json_int_t)f->i);
+		jw_int(w, key, (long long)f->i);
+		return;
 	case FACT_BOOL:
-		return json_boolean(f->i != 0);
+		jw_bool(w, key, f->i != 0);
+		return;
 	case FACT_STR:
 	case FACT_ADDR:
 		break;
 	}
 	const char *s = fact_value_str(f, buf, sizeof buf);
-	return json_string(s ? s : "");
+	jw_str(w, key, s ? s : "");
+}
+
+void render_diag_one_jw(struct jw *w, const char *key, const struct rule_match *m)
+{
+	const struct rule *r = m->rule;
+	jw_obj(w, key);
+	jw_str(w, "rule", r->id);
+	jw_str(w, "title", r->title);
+	jw_str(w, "severity", severity_name(r->severity));
+	jw_bool(w, "inferred", r->inferred);
+	jw_arr(w, "errors");
+	for (size_t i = 0; i < r->nerrors; i++)
+		jw_int(w, NULL, r->errors[i]);
+	jw_end(w);
+	jw_str(w, "cause", r->cause);
+	jw_str(w, "fix", r->fix);
+	jw_arr(w, "refs");
+	for (size_t i = 0; i < r->nrefs; i++)
+		jw_str(w, NULL, r->refs[i]);
+	jw_end(w);
+	jw_arr(w, "evidence");
+	for (size_t i = 0; i < m->nevidence; i++) {
+		const struct fact *f = m->evidence[i];
+		char eb[512];
+		jw_obj(w, NULL);
+		jw_str(w, "key", f->key);
+		fact_value_jw(w, "value", f);
+		const char *es = evidence_str(&f->ev, eb, sizeof eb);
+		jw_str(w, "evidence", es ? es : "");
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_end(w);
+}
+
+void render_diag_facts_jw(struct jw *w, const char *key, const struct ruleset *rs,
+                          const struct facts *facts, size_t max)
+{
+	struct rule_match m[DIAG_DEFAULT_MAX];
+	if (max == 0 || max > DIAG_DEFAULT_MAX)
+		max = DIAG_DEFAULT_MAX;
+	size_t n = rs ? rules_match(rs, facts, m, max) : 0;
+	jw_arr(w, key);
+	for (size_t i = 0; i < n; i++)
+		render_diag_one_jw(w, NULL, &m[i]);
+	jw_end(w);
 }
 
 json_t *render_diag_one(const struct rule_match *m)
 {
-	const struct rule *r = m->rule;
-	json_t *o = json_object();
-	json_t *errs = json_array();
-	json_t *refs = json_array();
-	json_t *ev = json_array();
-	for (size_t i = 0; i < r->nerrors; i++)
-		json_array_append_new(errs, json_integer(r->errors[i]));
-	for (size_t i = 0; i < r->nrefs; i++)
-		json_array_append_new(refs, json_string(r->refs[i]));
-	for (size_t i = 0; i < m->nevidence; i++) {
-		const struct fact *f = m->evidence[i];
-		char eb[512];
-		json_t *e = json_object();
-		json_object_set_new(e, "key", json_string(f->key));
-		json_object_set_new(e, "value", fact_value_json(f));
-		const char *es = evidence_str(&f->ev, eb, sizeof eb);
-		json_object_set_new(e, "evidence", json_string(es ? es : ""));
-		json_array_append_new(ev, e);
-	}
-	json_object_set_new(o, "rule", json_string(r->id));
-	json_object_set_new(o, "title", json_string(r->title));
-	json_object_set_new(o, "severity", json_string(severity_name(r->severity)));
-	json_object_set_new(o, "inferred", json_boolean(r->inferred));
-	json_object_set_new(o, "errors", errs);
-	json_object_set_new(o, "cause", json_string(r->cause));
-	json_object_set_new(o, "fix", json_string(r->fix));
-	json_object_set_new(o, "refs", refs);
-	json_object_set_new(o, "evidence", ev);
-	return o;
+	struct jw w;
+	jw_init(&w, JW_TREE, NULL);
+	render_diag_one_jw(&w, NULL, m);
+	json_t *o = jw_take(&w);
+	jw_free(&w);
+	return o ? o : json_object();
 }
 
 json_t *render_diag_json(const struct rule_match *m, size_t n)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include "facts.h"
+#include "jsonw.h"
 #include "rules.h"
 
 /* One diagnosis object for a match (a rule with no evidence gets "evidence": []). */
@@ -28,6 +29,11 @@ json_t *render_diag_one(const struct rule_match *m);
 json_t *render_diag_json(const struct rule_match *m, size_t n);
 /* Match `facts` against `rs` (at most `max` diagnoses, 16 when 0) and render them. */
 json_t *render_diag_facts(const struct ruleset *rs, const struct facts *facts, size_t max);
+/* The same through a JSON writer (streaming or a tree), as member `key` of the open
+ * object (NULL in an array). At most 16 diagnoses. */
+void render_diag_one_jw(struct jw *w, const char *key, const struct rule_match *m);
+void render_diag_facts_jw(struct jw *w, const char *key, const struct ruleset *rs,
+                          const struct facts *facts, size_t max);
 /* The rule itself as a JSON object (no evidence); used by `rules show` and `error`. */
 json_t *render_rule_json(const struct rule *r);
 

@@ -1,0 +1,1 @@
+--json policy test --summary tests/golden/cases/policy-array.attempt.json
