@@ -1,6 +1,8 @@
 /* libFuzzer target: arbitrary bytes as a capture file (pcap or pcapng), read through
  * libpcap and dissected frame by frame as `vnet pcap decode` does, summaries and JSON
- * included. Reports of datagrams that never complete are checked for sane values. */
+ * included: the streamed JSON must be the bytes jansson writes for the same packet as a
+ * tree, and the -v outline must be written. Reports of datagrams that never complete
+ * are checked for sane values. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strlen(line) >= sizeof line)
 			abort();
 		json_t *j = dl_pkt_json(p);
-		char *txt = json_dumps(j, JSON_COMPACT);
+		char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 		if (!txt)
 			abort();
+		struct jw w;
+		jw_init(&w, JW_COMPACT, NULL);
+		w.real_precision = 15;
+		dl_pkt_jw(&w, p);
+		if (w.failed || w.len != strlen(txt) || memcmp(w.buf, txt, w.len))
+			abort();
+		jw_free(&w);
+		jw_init(&w, JW_OUTLINE, NULL);
+		jw_outline(&w, 6, "layer");
+		for (int k = 0; k < p->nlayers; k++)
+			dl_layer_jw(&w, &p->layers[k], p->natt);
+		if (w.failed)
+			abort();
+		jw_free(&w);
 		free(txt);
 		json_decref(j);
 	}

@@ -35,9 +35,8 @@ static void run(const char *text, const char *want)
 	size_t o = 0;
 	struct attempt a;
 	int rc, guard = 0;
-	while ((rc = attempt_reader_next(r, &a, NULL)) != 0 && guard++ < 1000) {
-		(void)rc;
-	}
+	while ((rc = attempt_reader_next(r, &a, NULL)) != 0 && guard++ < 1000)
+		if (rc > 0) attempt_free(&a);
 	attempt_reader_free(r);
 	/* again with the problems collected */
 	r = attempt_reader_mem(cfg, "t", text, strlen(text));
