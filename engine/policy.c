@@ -783,8 +783,13 @@ int policy_evaluate(const struct config *c, const struct attempt *a, struct poli
 	if (a->cred_failed != ATTEMPT_CRED_CHECK) {
 		fail(&e, ST_CREDENTIALS, R_BAD_CREDENTIALS, -1, a->cred_failed == ATTEMPT_CRED_UNCHECKED);
 		goto done;
-	} else if (!a->password || !e.u->password) {
-		step(&e, ST_CREDENTIALS, V_SKIP, -1, -1, a->password ? 1 : 0);
+	} else if (!a->password) {
+		step(&e, ST_CREDENTIALS, V_SKIP, -1, -1, 0);
+	} else if (!e.u->password) {
+		/* a password nobody can check is no password that passes: vnet serve refuses
+		 * it the same way */
+		fail(&e, ST_CREDENTIALS, R_BAD_CREDENTIALS, -1, 1);
+		goto done;
 	} else if (!secret_text_equal(a->password, e.u->password)) {
 		fail(&e, ST_CREDENTIALS, R_BAD_CREDENTIALS, -1, 0);
 		goto done;
@@ -1113,8 +1118,7 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 		   : a->password || a->cred_failed ? "a password" : "(no password given)");
 		if (u) W("%s.password", u->path);
 		if (s->verdict == V_SKIP)
-			NS(s->aux ? "not checked: the account has no password in the configuration"
-			               : "not checked: the attempt gives no password");
+			NS("not checked: the attempt gives no password");
 		else if (s->verdict == V_FAIL && s->aux)
 			N("%s", "the server could not check the password: it has none it can use for "
 			        "this account");

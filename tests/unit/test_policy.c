@@ -434,7 +434,12 @@ START_TEST(account_states)
 	ck_assert_int_eq(o.nps, 16);
 	/* no password in the attempt: credentials are not checked */
 	ck_assert(eval(c, "{\"user\": \"ok\", " ATT "}").accept);
-	ck_assert(eval(c, "{\"user\": \"nopw\", \"password\": \"x\", " ATT "}").accept);
+	ck_assert(eval(c, "{\"user\": \"nopw\", " ATT "}").accept);
+	/* a password for an account that has none cannot be checked: refused, as the server
+	 * refuses it */
+	o = eval(c, "{\"user\": \"nopw\", \"password\": \"x\", " ATT "}");
+	ck_assert_int_eq(o.reason, R_BAD_CREDENTIALS);
+	ck_assert_int_eq(o.error, 691);
 	o = eval(c, "{\"user\": \"nobody\", " ATT "}");
 	ck_assert_int_eq(o.reason, R_UNKNOWN_USER);
 	ck_assert_int_eq(o.error, 691);
