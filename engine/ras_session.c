@@ -831,19 +831,7 @@ static void data_ip(struct ras_session *rs, const uint8_t *ip, size_t len)
 			drop_oversized(rs, "ICMP echo request", tot, sizeof r);
 			return;
 		}
-		memcpy(r, ip, tot);
-		memcpy(r + 12, ip + 16, 4);
-		memcpy(r + 16, ip + 12, 4);
-		r[8] = 64;
-		r[10] = r[11] = 0;
-		uint16_t c = inet_cksum(r, ihl, 0);
-		r[10] = (uint8_t)(c >> 8);
-		r[11] = (uint8_t)c;
-		r[ihl] = 0; /* echo reply */
-		r[ihl + 2] = r[ihl + 3] = 0;
-		c = inet_cksum(r + ihl, tot - ihl, 0);
-		r[ihl + 2] = (uint8_t)(c >> 8);
-		r[ihl + 3] = (uint8_t)c;
+		icmp_echo_reply(r, ip, ihl, tot);
 		e->st.icmp_echo++;
 		rlog(rs, RAS_LOG_DATA, true, "ICMP echo request %u bytes answered", (unsigned)tot);
 		ras_session_send_ip(rs, r, tot);

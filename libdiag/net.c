@@ -608,3 +608,20 @@ json_t *net_tcp_to_json(const struct net_tcp *t)
 	jw_free(&w);
 	return j;
 }
+
+void icmp_echo_reply(uint8_t *r, const uint8_t *ip, size_t ihl, size_t tot)
+{
+	memcpy(r, ip, tot);
+	memcpy(r + 12, ip + 16, 4);
+	memcpy(r + 16, ip + 12, 4);
+	r[8] = 64;
+	r[10] = r[11] = 0;
+	uint16_t c = inet_cksum(r, ihl, 0);
+	r[10] = (uint8_t)(c >> 8);
+	r[11] = (uint8_t)c;
+	r[ihl] = 0; /* echo reply */
+	r[ihl + 2] = r[ihl + 3] = 0;
+	c = inet_cksum(r + ihl, tot - ihl, 0);
+	r[ihl + 2] = (uint8_t)(c >> 8);
+	r[ihl + 3] = (uint8_t)c;
+}

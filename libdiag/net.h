@@ -132,5 +132,9 @@ void net_tcp_flags_str(uint8_t flags, char *buf, size_t bufsz);
  * (0, or the sum of a pseudo-header given back by ~inet_cksum): the value to put in the
  * packet, 0 when a packet that carries its checksum verifies. */
 uint16_t inet_cksum(const uint8_t *p, size_t n, uint32_t acc);
+/* The ICMP echo reply to an IPv4 echo request `ip` of `tot` bytes with an `ihl`-byte
+ * header (both already checked by the caller), written to `out` (tot bytes): addresses
+ * swapped, TTL 64, type 0, both checksums computed anew. */
+void icmp_echo_reply(uint8_t *out, const uint8_t *ip, size_t ihl, size_t tot);
 
 #endif

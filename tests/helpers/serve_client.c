@@ -184,20 +184,7 @@ static void answer_echo(struct client *c, const uint8_t *ip, size_t ihl, size_t 
 	f[1] = 0x03;
 	f[2] = 0x00;
 	f[3] = 0x21;
-	uint8_t *r = f + 4;
-	memcpy(r, ip, tot);
-	memcpy(r + 12, ip + 16, 4);
-	memcpy(r + 16, ip + 12, 4);
-	r[8] = 64;
-	r[10] = r[11] = 0;
-	uint16_t k = inet_cksum(r, ihl, 0);
-	r[10] = (uint8_t)(k >> 8);
-	r[11] = (uint8_t)k;
-	r[ihl] = 0;
-	r[ihl + 2] = r[ihl + 3] = 0;
-	k = inet_cksum(r + ihl, tot - ihl, 0);
-	r[ihl + 2] = (uint8_t)(k >> 8);
-	r[ihl + 3] = (uint8_t)k;
+	icmp_echo_reply(f + 4, ip, ihl, tot);
 	l2tp_ctrl_send_data(&c->t, c->sid, f, tot + 4);
 	c->answered++;
 }

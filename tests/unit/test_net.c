@@ -326,6 +326,28 @@ START_TEST(tcp_header)
 }
 END_TEST
 
+START_TEST(echo_reply)
+{
+	/* an echo request 10.0.0.2 -> 10.0.0.1, id 7 seq 3, four bytes of data */
+	uint8_t q[32] = {0x45, 0, 0, 32, 0, 1, 0, 0, 17, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
+	                 8, 0, 0, 0, 0, 7, 0, 3, 'p', 'i', 'n', 'g'};
+	uint16_t c = inet_cksum(q, 20, 0);
+	q[10] = (uint8_t)(c >> 8), q[11] = (uint8_t)c;
+	c = inet_cksum(q + 20, 12, 0);
+	q[22] = (uint8_t)(c >> 8), q[23] = (uint8_t)c;
+	uint8_t r[32];
+	icmp_echo_reply(r, q, 20, sizeof q);
+	ck_assert_mem_eq(r + 12, q + 16, 4);
+	ck_assert_mem_eq(r + 16, q + 12, 4);
+	ck_assert_uint_eq(r[8], 64);
+	ck_assert_uint_eq(r[20], 0);
+	ck_assert_mem_eq(r + 24, q + 24, 8); /* id, sequence and data kept */
+	/* both checksums verify: the sum over a checked block is 0 */
+	ck_assert_uint_eq(inet_cksum(r, 20, 0), 0);
+	ck_assert_uint_eq(inet_cksum(r + 20, 12, 0), 0);
+}
+END_TEST
+
 START_TEST(json_of_layers)
 {
 	struct net_ip ip;
@@ -351,6 +373,7 @@ int main(void)
 	tcase_add_test(tc, other_links);
 	tcase_add_test(tc, tcp_header);
 	tcase_add_test(tc, json_of_layers);
+	tcase_add_test(tc, echo_reply);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
