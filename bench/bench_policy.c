@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "attempt.h"
-#include "config.h"
-#include "facts.h"
-#include "policy.h"
+#include "policy/attempt.h"
+#include "policy/config.h"
+#include "rules/facts.h"
+#include "policy/policy.h"
 
 /* allocation counter: the program's malloc family interposes libc's */
 extern void *__libc_malloc(size_t);

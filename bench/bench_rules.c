@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "facts.h"
-#include "rules.h"
+#include "rules/facts.h"
+#include "rules/rules.h"
 
 #define NSETS 5
 

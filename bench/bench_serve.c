@@ -60,11 +60,11 @@
 #include <unistd.h>
 
 #include "l2tp.h"
-#include "l2tp_ctrl.h"
+#include "l2tp/l2tp_ctrl.h"
 #include "net.h"
 #include "ppp.h"
-#include "ppp_session.h"
-#include "mppe.h"
+#include "ppp/ppp_session.h"
+#include "ppp/mppe.h"
 
 #define MAX_TUNNELS 20000
 #define GOAL_SESSIONS 10000

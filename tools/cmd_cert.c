@@ -5,14 +5,14 @@
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
-#include "certpick.h"
-#include "certstore.h"
+#include "cert/certpick.h"
+#include "cert/certstore.h"
 #include "cmd.h"
-#include "config.h"
-#include "facts.h"
+#include "policy/config.h"
+#include "rules/facts.h"
 #include "out.h"
 #include "render_diag.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 /* Options, with the configuration's "certs" section (store, client_ca, server_name) as
  * the fallback when --config is given; its paths are relative to the configuration file. */

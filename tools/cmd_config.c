@@ -2,7 +2,7 @@
  * the netsh way.
  *
  * Every edit reads the --config file as JSON (key order is kept), changes the tree,
- * validates the result exactly as `--config` would load it (engine/config.c) and, only
+ * validates the result exactly as `--config` would load it (engine/policy/config.c) and, only
  * when it is valid, writes it atomically (a temporary file in the same directory, then
  * rename). An edit that would make the file invalid is refused with the loader's reasons
  * and exit status 2; the file is left as it was. */
@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cmd.h"
-#include "config.h"
-#include "embedded.h"
+#include "policy/config.h"
+#include "policy/embedded.h"
 #include "out.h"
 
 #define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)

@@ -5,13 +5,13 @@
 #include <string.h>
 #include "cmd.h"
 #include "dissect.h"
-#include "explain.h"
-#include "ikedecrypt.h"
+#include "capture/explain.h"
+#include "capture/ikedecrypt.h"
 #include "out.h"
 #include "pcapin.h"
 #include "render_diag.h"
-#include "rules.h"
-#include "session.h"
+#include "rules/rules.h"
+#include "capture/session.h"
 
 #define MAX_DIAG 8
 

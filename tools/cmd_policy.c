@@ -6,17 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "attempt.h"
-#include "catalog.h"
+#include "policy/attempt.h"
+#include "rules/catalog.h"
 #include "cmd.h"
-#include "config.h"
-#include "facts.h"
+#include "policy/config.h"
+#include "rules/facts.h"
 #include "jsonw.h"
 #include "out.h"
-#include "policy.h"
-#include "ppp_auth.h"
+#include "policy/policy.h"
+#include "ppp/ppp_auth.h"
 #include "render_diag.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 static struct config *load_config(const struct cmd_args *a, bool *unreadable)
 {
@@ -1115,7 +1115,7 @@ static void check_config(const struct config *c, struct findings *f)
 	         "accepts no VPN connection");
 has_ports:
 	/* accounts `vnet serve` (an L2TP server) cannot carry or check; the limits of
-	 * engine/ppp_auth.h that remain are refused at load */
+	 * engine/ppp/ppp_auth.h that remain are refused at load */
 	for (size_t u = 0; u < c->nusers && sv->ports[TUN_L2TP] > 0; u++) {
 		const struct user *us = &c->users[u];
 		char path[200];

@@ -4,11 +4,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "catalog.h"
+#include "rules/catalog.h"
 #include "cmd.h"
 #include "out.h"
 #include "render_diag.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 #define TEXT_WIDTH 78
 #define MAX_RULES_PER_ERROR 64

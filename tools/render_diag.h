@@ -1,6 +1,6 @@
 /* Diagnoses: rule matches rendered the same way by every command.
  *
- * A command turns its input into facts, asks the knowledge base (engine/rules.h) which
+ * A command turns its input into facts, asks the knowledge base (engine/rules/rules.h) which
  * rules hold, and hands the matches to render_diag_json. The resulting `diagnoses`
  * array goes into the command's JSON result as is; render_diag_text prints the same
  * array for people. Each diagnosis object:
@@ -19,9 +19,9 @@
 
 #include <stdio.h>
 #include <jansson.h>
-#include "facts.h"
+#include "rules/facts.h"
 #include "jsonw.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 /* One diagnosis object for a match (a rule with no evidence gets "evidence": []). */
 json_t *render_diag_one(const struct rule_match *m);

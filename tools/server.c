@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "l2tp.h"
-#include "mppe.h"
+#include "ppp/mppe.h"
 #include "net.h"
 #include "ppp.h"
 
@@ -268,7 +268,7 @@ static void l2tp_tunnel_arm(struct srv_l2tp_tunnel *t)
 
 static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline);
 
-/* ---- sessions: each carried by an L2TP call (engine/ras_session.h) ------------------- */
+/* ---- sessions: each carried by an L2TP call (engine/server/ras_session.h) ------------------- */
 static struct srv_l2tp_call *l2tp_call_of(const struct ras_session *rs)
 {
 	return (struct srv_l2tp_call *)(void *)rs;

@@ -3,7 +3,7 @@
  * The event loop (libevent) owns sockets, the clock and timers; every protocol decision
  * is made by the sans-I/O automata of engine/ (l2tp_ctrl for tunnels, ras_session for
  * each client's session with its PPP link) and every admission by the policy engine
- * (engine/admit.h), exactly as `vnet policy test` decides. Words: a tunnel is an L2TP
+ * (engine/policy/admit.h), exactly as `vnet policy test` decides. Words: a tunnel is an L2TP
  * control connection (struct srv_l2tp_tunnel), a call the L2TP session inside it that
  * carries one remote-access session (struct srv_l2tp_call around struct ras_session),
  * the TUN device (tundev) the kernel interface the clients' packets leave by.
@@ -23,11 +23,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "admit.h"
-#include "config.h"
-#include "l2tp_ctrl.h"
-#include "ppp_session.h"
-#include "ras_session.h"
+#include "policy/admit.h"
+#include "policy/config.h"
+#include "l2tp/l2tp_ctrl.h"
+#include "ppp/ppp_session.h"
+#include "server/ras_session.h"
 
 struct event_base;
 struct event;
@@ -113,7 +113,7 @@ struct srv {
 	int l2tp_ports_used;
 	struct addr_pool pool;
 	struct policy_result pres;
-	struct ras_env env;          /* what every session shares (engine/ras_session.h) */
+	struct ras_env env;          /* what every session shares (engine/server/ras_session.h) */
 	/* per-source rate of new tunnels */
 	struct rate_slot { uint32_t key; uint32_t sec; uint32_t count; } rate[512];
 	/* sessions whose end was decided during a callback, freed after it */

@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attempt.h"
-#include "config.h"
-#include "facts.h"
-#include "policy.h"
+#include "policy/attempt.h"
+#include "policy/config.h"
+#include "rules/facts.h"
+#include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "certpick.h"
-#include "certstore.h"
+#include "cert/certpick.h"
+#include "cert/certstore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,10 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "attempt.h"
-#include "config.h"
+#include "policy/attempt.h"
+#include "policy/config.h"
 #include "jsonpos.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include "dissect.h"
-#include "explain.h"
-#include "ikedecrypt.h"
-#include "facts.h"
-#include "rules.h"
-#include "session.h"
+#include "capture/explain.h"
+#include "capture/ikedecrypt.h"
+#include "rules/facts.h"
+#include "rules/rules.h"
+#include "capture/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
  * packet's end (checked by judging a copy in an exactly sized buffer). */
 #include <stdlib.h>
 #include <string.h>
-#include "ipfilter.h"
+#include "policy/ipfilter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

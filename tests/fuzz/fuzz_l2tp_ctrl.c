@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "l2tp_ctrl.h"
+#include "l2tp/l2tp_ctrl.h"
 
 static uint64_t rng = 88172645463325252ull;
 static unsigned ports;

@@ -1,4 +1,4 @@
-/* libFuzzer target: the MPPE receive path (engine/mppe.c) on arbitrary bytes.
+/* libFuzzer target: the MPPE receive path (engine/ppp/mppe.c) on arbitrary bytes.
  *
  * Byte 0 picks the key length (low two bits: 40/56/128), stateless mode (0x04) and the
  * mode (0x08). The rest is a sequence of chunks, each a length byte and that many bytes.
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mppe.h"
+#include "ppp/mppe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

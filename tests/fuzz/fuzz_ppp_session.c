@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ppp_session.h"
+#include "ppp/ppp_session.h"
 
 static uint64_t rng;
 static uint8_t mode;

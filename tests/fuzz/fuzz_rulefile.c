@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "facts.h"
+#include "rules/catalog.h"
+#include "rules/facts.h"
 #include "render_diag.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "l2tp_ctrl.h"
+#include "l2tp/l2tp_ctrl.h"
 #include "net.h"
 #include "ppp.h"
-#include "ppp_session.h"
+#include "ppp/ppp_session.h"
 
 struct client {
 	int fd;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ppp.h"
-#include "ppp_session.h"
+#include "ppp/ppp_session.h"
 
 #define H_QMAX 64
 #define H_LOG 16384

@@ -9,9 +9,9 @@
 #include <jansson.h>
 #include <time.h>
 
-#include "admit.h"
-#include "config.h"
-#include "ipfilter.h"
+#include "policy/admit.h"
+#include "policy/config.h"
+#include "policy/ipfilter.h"
 
 static struct config *load(const char *text)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "attempt.h"
-#include "config.h"
+#include "policy/attempt.h"
+#include "policy/config.h"
 
 static struct config *cfg;
 

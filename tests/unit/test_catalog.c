@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "catalog.h"
-#include "facts.h"
-#include "rules.h"
+#include "rules/catalog.h"
+#include "rules/facts.h"
+#include "rules/rules.h"
 
 static char *slurp(const char *path)
 {

@@ -11,9 +11,9 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
-#include "certpick.h"
-#include "certstore.h"
-#include "facts.h"
+#include "cert/certpick.h"
+#include "cert/certstore.h"
+#include "rules/facts.h"
 
 #define DAY 86400LL
 static const int64_t AT = 1893456000; /* 2030-01-01T00:00:00Z */

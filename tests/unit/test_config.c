@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attempt.h"
-#include "config.h"
+#include "policy/attempt.h"
+#include "policy/config.h"
 
 static struct config *load(const char *text, struct config_problems *pr)
 {

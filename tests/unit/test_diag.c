@@ -5,7 +5,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "diag.h"
-#include "facts.h"
+#include "rules/facts.h"
 
 START_TEST(reader_reads_network_order)
 {

@@ -8,10 +8,10 @@
 #include <openssl/hmac.h>
 #include "dissect.h"
 #include "net.h"
-#include "espdecrypt.h"
-#include "ikedecrypt.h"
+#include "capture/espdecrypt.h"
+#include "capture/ikedecrypt.h"
 #include "pcapin.h"
-#include "session.h"
+#include "capture/session.h"
 #include "lab_vectors.h"
 
 struct cfg {

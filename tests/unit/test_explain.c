@@ -10,13 +10,13 @@
 
 #include "dissect.h"
 #include "net.h"
-#include "explain.h"
-#include "facts.h"
+#include "capture/explain.h"
+#include "rules/facts.h"
 #include "ike.h"
-#include "ikedecrypt.h"
+#include "capture/ikedecrypt.h"
 #include "l2tp.h"
-#include "rules.h"
-#include "session.h"
+#include "rules/rules.h"
+#include "capture/session.h"
 
 static const uint8_t CLI[4] = {192, 0, 2, 7}, SRV[4] = {198, 51, 100, 1};
 

@@ -10,8 +10,8 @@
 #include <openssl/evp.h>
 
 #include "l2tp.h"
-#include "l2tp_ctrl.h"
-#include "ppp_session.h"
+#include "l2tp/l2tp_ctrl.h"
+#include "ppp/ppp_session.h"
 #include "lab_vectors.h"
 
 #define QMAX 64

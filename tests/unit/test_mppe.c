@@ -1,4 +1,4 @@
-/* MPPE data path (engine/mppe.c): key derivation against RFC 3079 section 3.5, the
+/* MPPE data path (engine/ppp/mppe.c): key derivation against RFC 3079 section 3.5, the
  * in-struct RC4 against OpenSSL's, real packets from a capture, and round trips through
  * a sender and a receiver in stateless and stateful mode with lost, late and garbled
  * packets; the MS-CHAPv2 master key taken from a negotiated PPP link, and the MPPE
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mppe.h"
+#include "ppp/mppe.h"
 #include "net.h"
 #include "mschap.h"
 #include "ppp_link_harness.h"

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attempt.h"
-#include "config.h"
-#include "facts.h"
-#include "policy.h"
+#include "policy/attempt.h"
+#include "policy/config.h"
+#include "rules/facts.h"
+#include "policy/policy.h"
 
 /* %s slots: server keys, policies, users. SERVER enables everything; a test adds keys to
  * it, or replaces it whole with a string starting with '!'. */

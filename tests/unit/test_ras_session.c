@@ -1,4 +1,4 @@
-/* The remote-access session state machine (engine/ras_session.h) driven with injected
+/* The remote-access session state machine (engine/server/ras_session.h) driven with injected
  * time: a PPP client of the engine's own automata on one side, a mock lower layer that
  * records what the session sends and closes on the other, and the policy engine on a
  * small configuration. Every transition, the idle and session timeouts, admission that
@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit.h"
-#include "config.h"
-#include "mppe.h"
+#include "policy/admit.h"
+#include "policy/config.h"
+#include "ppp/mppe.h"
 #include "mschap.h"
 #include "ppp.h"
-#include "ppp_session.h"
-#include "ras_session.h"
+#include "ppp/ppp_session.h"
+#include "server/ras_session.h"
 
 static const char *CONF =
 	"{\"server\": {\"auth_methods\": [\"mschapv2\", \"chap\", \"pap\"],"

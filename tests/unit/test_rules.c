@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "facts.h"
+#include "rules/facts.h"
 #include "render_diag.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 #define FIXTURES VNET_SOURCE_DIR "/tests/unit/rules-fixtures"
 

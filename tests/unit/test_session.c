@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "dissect.h"
-#include "explain.h"
-#include "ikedecrypt.h"
+#include "capture/explain.h"
+#include "capture/ikedecrypt.h"
 #include "pcapin.h"
-#include "session.h"
+#include "capture/session.h"
 
 #define LAB VNET_SOURCE_DIR "/../shared/corpus/lab/"
 

@@ -1,0 +1,331 @@
+/* The server configuration shared by `policy`, `cert pick` and `serve`.
+ *
+ * One JSON file (docs/formats.md) describes a remote-access server: its settings, the
+ * ordered remote-access policies with their profiles, groups (nestable) and local users,
+ * and the certificate store. config_load validates every value and reports each problem
+ * as "FILE:LINE:COL: key.path: reason". Everything the evaluator needs per attempt is
+ * precomputed here (compiled patterns, time grids, group closures, a user index), so an
+ * evaluation allocates nothing.
+ */
+#ifndef VNET_CONFIG_H
+#define VNET_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "policy/ipfilter.h"
+
+/* ---- enumerations (bit numbers of the *_mask fields) ---------------------------- */
+enum auth_method { AUTH_PAP, AUTH_SPAP, AUTH_CHAP, AUTH_MSCHAP, AUTH_MSCHAPV2, AUTH_EAP,
+	AUTH_NONE, AUTH_N };
+enum eap_type { EAP_TLS, EAP_PEAP, EAP_MD5, EAP_MSCHAPV2, EAP_N };
+enum enc_level { ENC_NONE, ENC_BASIC, ENC_STRONG, ENC_STRONGEST, ENC_N };
+enum tunnel_type { TUN_PPTP, TUN_L2TP, TUN_SSTP, TUN_IKEV2, TUN_N };
+enum nas_port_type { NPT_ASYNC, NPT_SYNC, NPT_ISDN, NPT_ISDN_V120, NPT_ISDN_V110,
+	NPT_VIRTUAL, NPT_PIAFS, NPT_HDLC, NPT_X25, NPT_X75, NPT_G3FAX, NPT_SDSL, NPT_ADSL_CAP,
+	NPT_ADSL_DMT, NPT_IDSL, NPT_ETHERNET, NPT_XDSL, NPT_CABLE, NPT_WIRELESS_OTHER,
+	NPT_WIRELESS_80211, NPT_N };
+enum framed_proto { FP_PPP, FP_SLIP, FP_ARAP, FP_GANDALF, FP_XYLOGICS, FP_X75, FP_N };
+enum service_type { SVT_LOGIN, SVT_FRAMED, SVT_CALLBACK_LOGIN, SVT_CALLBACK_FRAMED, SVT_OUTBOUND,
+	SVT_ADMINISTRATIVE, SVT_NAS_PROMPT, SVT_AUTHENTICATE_ONLY, SVT_CALLBACK_NAS_PROMPT, SVT_N };
+enum lan_proto { LAN_IP, LAN_IPX, LAN_APPLETALK, LAN_NETBEUI, LAN_N };
+enum dialin { DIALIN_POLICY, DIALIN_ALLOW, DIALIN_DENY };
+enum multilink_mode { ML_SERVER, ML_DENY, ML_ALLOW };
+enum ip_assign { IPA_SERVER, IPA_MUST_SUPPLY, IPA_CLIENT_MAY_REQUEST };
+enum addr_assign { ADDR_POOL, ADDR_DHCP };
+enum auth_provider { PROV_WINDOWS, PROV_RADIUS };
+
+/* Condition attributes (the WS2003 IAS names). */
+enum cond_attr { CA_WINDOWS_GROUPS, CA_DAY_AND_TIME, CA_NAS_PORT_TYPE, CA_TUNNEL_TYPE,
+	CA_FRAMED_PROTOCOL, CA_SERVICE_TYPE, CA_CALLED_STATION_ID, CA_CALLING_STATION_ID,
+	CA_CLIENT_IP_ADDRESS, CA_CLIENT_VENDOR, CA_CLIENT_FRIENDLY_NAME, CA_NAS_IDENTIFIER,
+	CA_NAS_IP_ADDRESS, CA_MS_RAS_VENDOR, CA_AUTHENTICATION_TYPE, CA_N };
+
+/* Value names, index = enum value; NULL-terminated. */
+extern const char *const auth_method_names[];
+extern const char *const eap_type_names[];
+extern const char *const enc_level_names[];
+extern const char *const tunnel_names[];
+extern const char *const nas_port_type_names[];
+extern const char *const framed_proto_names[];
+extern const char *const service_type_names[];
+extern const char *const lan_proto_names[];
+extern const char *const dialin_names[];
+extern const char *const multilink_names[];
+extern const char *const ip_assign_names[];
+extern const char *const cond_attr_names[];
+/* Index of `s` in a NULL-terminated name table (ASCII case-insensitive), or -1. */
+int name_index(const char *const *names, const char *s);
+/* "a, b, c" of a mask over a name table, into buf. "(none)" when empty. */
+const char *mask_str(const char *const *names, uint32_t mask, char *buf, size_t bufsz);
+
+/* ---- time windows: a week of minutes, Sunday 00:00 = minute 0 -------------------- */
+#define WEEK_MINUTES (7 * 24 * 60)
+struct week_grid {
+	uint8_t bits[WEEK_MINUTES / 8];
+};
+static inline bool week_grid_has(const struct week_grid *g, unsigned minute)
+{
+	return minute < WEEK_MINUTES && (g->bits[minute >> 3] >> (minute & 7)) & 1;
+}
+/* Parse one window ("Mon-Fri 08:00-18:00", "Sat,Sun", "Fri 22:00-06:00" (runs past
+ * midnight into Saturday), "all") and set its minutes in g. Returns 0, or -1 with a
+ * reason in err. */
+int week_grid_add(struct week_grid *g, const char *text, char *err, size_t errsz);
+/* Days and hours as text, for traces ("Mon-Fri 08:00-18:00"); "all week" / "never". */
+const char *week_grid_str(const struct week_grid *g, char *buf, size_t bufsz);
+
+/* ---- IPv4 ranges ------------------------------------------------------------------ */
+struct ip_range {
+	uint32_t start, end; /* host order, inclusive */
+};
+/* Addresses in all ranges; the idx-th of them (0-based, in range order; 0 past the end);
+ * where an address stands among them (false when in none). */
+uint64_t ip_ranges_size(const struct ip_range *r, size_t n);
+uint32_t ip_ranges_nth(const struct ip_range *r, size_t n, uint64_t idx);
+bool ip_ranges_index(const struct ip_range *r, size_t n, uint32_t a, uint64_t *idx);
+/* Parse dotted IPv4; 0 on success. */
+int ipv4_parse(const char *s, uint32_t *out);
+const char *ipv4_str(uint32_t a, char *buf, size_t bufsz);
+
+/* ---- configuration ------------------------------------------------------------------ */
+struct group {
+	char *name;
+	size_t *member_of;  /* indices of the groups it belongs to directly */
+	size_t nmember_of;
+};
+
+struct condition {
+	enum cond_attr attr;
+	char *text;          /* the value or pattern as written, for traces */
+	bool is_pattern;     /* "pattern": PCRE2, case-insensitive, unanchored search */
+	void *re;            /* pcre2_code * when is_pattern */
+	size_t re_slot;      /* evaluation cache slot shared by equal (attr, pattern) */
+	uint32_t mask;       /* enum attributes: accepted values */
+	size_t *groups;      /* Windows-Groups: group indices (any of) */
+	size_t ngroups;
+	struct week_grid *grid; /* Day-And-Time-Restrictions */
+	char *path;          /* config key path: "policies[0].conditions[1]" */
+	char *pointer;       /* JSON pointer of the condition, for positions */
+};
+
+struct profile {
+	uint32_t auth_mask;       /* enum auth_method bits */
+	uint32_t eap_mask;        /* enum eap_type bits */
+	uint32_t enc_mask;        /* enum enc_level bits */
+	enum multilink_mode multilink;
+	int multilink_max_ports;  /* 0: no limit */
+	bool bap_required;
+	struct week_grid *day_time; /* NULL: any time */
+	int idle_timeout;         /* minutes, 0: none */
+	int session_timeout;      /* minutes, 0: none */
+	uint32_t nas_port_mask;   /* 0: any */
+	uint32_t tunnel_mask;     /* 0: any */
+	char *called_station_id;  /* pattern or NULL */
+	void *called_re;
+	enum ip_assign ip_assignment;
+	char **filters_in, **filters_out;
+	size_t nfilters_in, nfilters_out;
+	struct ipfilter fin, fout;   /* the filters compiled (ipfilter.h) */
+	bool ignore_user_dialin;
+};
+
+struct policy {
+	char *name;
+	bool enabled;
+	bool grant;
+	struct condition *conds;
+	size_t nconds;
+	struct profile profile;
+	char *path;          /* "policies[2]" */
+};
+
+struct user {
+	char *name;
+	char *password;      /* NULL: not configured (any password accepted) */
+	size_t *groups;      /* direct groups (indices) */
+	size_t ngroups;
+	uint64_t *closure;   /* every group it belongs to, nested (bitset, config->group_words) */
+	enum dialin dialin;
+	bool has_static_ip;
+	uint32_t static_ip;
+	char *caller_id;     /* verify caller-ID: the Calling-Station-Id must equal it */
+	bool disabled, locked, password_expired;
+	struct week_grid *logon_hours; /* NULL: always */
+	char *path;          /* "users[3]" */
+};
+
+struct server {
+	char *name;
+	bool service_running, remote_access_enabled;
+	enum auth_provider auth_provider;
+	uint32_t auth_mask, eap_mask, enc_mask;
+	bool multilink, bap;
+	int ports[TUN_N], ports_in_use[TUN_N];
+	uint32_t lan_mask;
+	enum addr_assign addr_assign;
+	struct ip_range *pool;
+	size_t npool;
+	bool dhcp_reachable;
+	int dhcp_free;            /* addresses the DHCP scope can still lease */
+	int addresses_in_use;     /* client addresses already handed out */
+	bool allow_requested_ip;  /* server-wide: clients may ask for an address */
+	uint32_t *addresses;      /* the server's own interface addresses */
+	size_t naddresses;
+	struct ip_range *routes;  /* networks the server routes for clients */
+	size_t nroutes;
+	/* what the knowledge base needs beyond the policy decision (docs/formats.md) */
+	bool ports_inbound[TUN_N];   /* the ports of each type accept inbound remote access */
+	char *l2tp_psk;              /* custom IPsec policy for L2TP with this key; NULL: none */
+	struct radius_server *radius;/* RADIUS servers (auth_provider radius) */
+	size_t nradius;
+	bool ad_registered;          /* in the RAS and IAS Servers group of its domain */
+	int os;                      /* enum server_os */
+	bool internet_filters;       /* static filters on the Internet interface (ICMP dropped) */
+	bool ipx_client_node;        /* clients may request their own IPX node number */
+	bool has_ipx_networks;       /* a range of IPX network numbers for clients */
+	uint32_t ipx_net_from, ipx_net_to;
+};
+
+struct radius_server {
+	char *address;
+	char *secret;
+};
+
+enum server_os { OS_NT4, OS_2000, OS_2003, OS_2008, OS_2008R2, OS_2012, OS_2012R2, OS_2016,
+	OS_2019, OS_2022, OS_2025, OS_N };
+extern const char *const server_os_names[];
+
+/* A demand-dial interface of the server as a router (Routing and Remote Access, Network
+ * Interfaces): a calling router whose user name equals `name` is connected to it. */
+struct demand_dial {
+	char *name;
+	uint32_t lan_mask;           /* routed protocols the interface is added to */
+	struct ip_range *routes;     /* static routes over the interface */
+	size_t nroutes;
+	int routing;                 /* 0 none, 1 RIP, 2 OSPF */
+	char **filters_in, **filters_out;
+	size_t nfilters_in, nfilters_out;
+	struct ipfilter fin, fout;
+	char *path;                  /* "demand_dial[0]" */
+};
+extern const char *const routing_names[];
+
+struct certs_conf {
+	char *store;      /* as written, NULL when absent */
+	char *client_ca;
+	char *server_name;
+	char *store_path; /* resolved against the configuration's directory */
+	char *client_ca_path;
+};
+
+/* The "serve" section: how `vnet serve` runs (docs/formats.md). Durations in seconds. */
+struct serve_conf {
+	char *listen;             /* "ADDR[:PORT]", NULL: 127.0.0.1:1701 */
+	char *host_name;          /* L2TP Host Name, NULL: server.name */
+	bool has_local_address;
+	uint32_t local_address;   /* the server's IPCP address (host order) */
+	uint32_t dns[2], wins[2]; /* 0: not offered */
+	char *accounting;         /* as written */
+	char *accounting_path;    /* resolved against the configuration's directory */
+	char *tun;                /* TUN interface name, NULL: no TUN */
+	/* L2TP */
+	char *secret;             /* tunnel authentication, NULL: none */
+	bool hide_avps;
+	int hello_interval, retries, rto_max;
+	/* PPP */
+	int mru,                  /* 576..SERVE_MRU_MAX */
+	    echo_interval, echo_failures, auth_retries, auth_timeout;
+	bool ipv6;                /* negotiate IPV6CP (link-local identifiers only) */
+	/* limits */
+	int max_tunnels, max_sessions, max_half_open, new_tunnels_per_source;
+};
+
+/* The largest serve.ppp.mru: the RFC 1661 default MRU, and what a frame of the server's
+ * data path holds (its buffers are sized from this: see tools/server.c). An MRU above
+ * the 1500 bytes of an Ethernet path would only make the client fragment the UDP
+ * datagrams that carry L2TP. */
+#define SERVE_MRU_MAX 1500
+
+struct config {
+	char *file;            /* path given, or "(embedded)samples/vnet.json" */
+	char *text;            /* the JSON text (for positions) */
+	size_t text_len;
+	struct server server;
+	struct group *groups;
+	size_t ngroups;
+	size_t group_words;    /* uint64_t words per closure bitset */
+	struct policy *policies;
+	size_t npolicies;
+	struct user *users;
+	size_t nusers;
+	struct certs_conf certs;
+	struct serve_conf serve;
+	struct demand_dial *dd;  /* demand-dial interfaces */
+	size_t ndd;
+	bool pre2000_everyone;   /* domain: Everyone in Pre-Windows 2000 Compatible Access */
+	char **computer_names;   /* network: names of the computers already on it */
+	size_t ncomputer_names;
+	uint32_t *ipx_networks;  /* network: IPX network numbers in use on it */
+	size_t nipx_networks;
+	size_t nre_slots;      /* distinct (attribute, pattern) pairs */
+	size_t max_conds;      /* the most conditions any policy has */
+	/* policy index for decisions without a full trace: enabled policies without a
+	 * Windows-Groups condition, and per group the enabled policies whose first
+	 * Windows-Groups condition accepts that group (bitsets of pol_words words) */
+	size_t pol_words;
+	uint64_t *pol_nogroup;
+	uint64_t *group_pol;   /* ngroups * pol_words */
+	/* user index: open addressing on the lower-cased name */
+	size_t *uindex;
+	size_t uindex_cap;
+};
+
+/* One problem found while loading; line/col are 1-based (0 when unknown). */
+struct config_problem {
+	int line, col;
+	char *msg;             /* "policies[1].profile.encryption: \"x\" is not one of ..." */
+};
+struct config_problems {
+	struct config_problem *v;
+	size_t n, cap;
+	bool unreadable; /* the file could not be read or is not JSON at all */
+};
+void config_problems_free(struct config_problems *p);
+void config_problem_add(struct config_problems *p, int line, int col, const char *msg);
+/* Print each as "vnet: FILE:LINE:COL: msg" on stderr. */
+void config_problems_print(const struct config_problems *p, const char *file);
+
+/* Load from a file, from memory (name used in messages), or the default (`path` NULL:
+ * the embedded samples/vnet.json). Returns NULL when any problem was found; every
+ * problem is appended to `probs`. */
+struct config *config_load_file(const char *path, struct config_problems *probs);
+struct config *config_load_mem(const char *name, const char *text, size_t len,
+                               struct config_problems *probs);
+struct config *config_load(const char *path_or_null, struct config_problems *probs);
+void config_free(struct config *c);
+
+/* The demand-dial interface with this name (case-insensitive), or NULL. */
+const struct demand_dial *config_find_demand_dial(const struct config *c, const char *name);
+/* Parse a CIDR network ("10.0.0.0/8"; a bare address is a /32); 0 on success. */
+int config_cidr_parse(const char *s, struct ip_range *r);
+
+/* The user with this name (case-insensitive), or NULL. */
+const struct user *config_find_user(const struct config *c, const char *name);
+/* Index of the group with this name (case-insensitive), or -1. */
+long config_find_group(const struct config *c, const char *name);
+/* Compute a group closure bitset (config->group_words words) from direct groups. */
+void config_group_closure(const struct config *c, const size_t *direct, size_t n,
+                          uint64_t *out);
+/* Parse a user object that is not part of the configuration (an attempt's inline user),
+ * against the configuration's groups. `text`/`len` is the document it came from and
+ * `path`/`pointer` where it sits, for problem positions. 0 on success; -1 with problems. */
+struct json_t;
+int config_parse_user(const struct config *c, struct json_t *obj, const char *text,
+                      size_t len, const char *path, const char *pointer, struct user *out,
+                      struct config_problems *probs);
+void config_user_free(struct user *u);
+/* The line and column of a JSON pointer within the configuration text (0 when absent). */
+void config_pos(const struct config *c, const char *pointer, int *line, int *col);
+
+#endif
