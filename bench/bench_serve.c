@@ -1168,6 +1168,7 @@ static void rm_workdir(const char *dir)
  *                --password P] [--ping N] [--hold MS] [--timeout SEC] [--vnet PATH]
  *                [--workdir DIR] [--quiet]
  *
+ * (--sessions: 100 without --server, 1 with it)
  * Each session is one PPTP control connection with one call, as Windows and pptp-linux
  * open them: TCP to the server from its own loopback address (127.2.x.y), SCCRQ, OCRQ,
  * then PPP (LCP, MS-CHAPv2, CCP with MPPE, IPCP) in enhanced GRE with sequence numbers
@@ -1223,6 +1224,7 @@ static struct {
 	uint64_t first_ms, last_up_ms;
 	uint32_t server_addr;       /* host order */
 	uint16_t server_port;
+	uint16_t call_base;         /* our Call IDs: call_base + session index */
 } P = {.sessions = 100, .window = 64, .timeout_s = 60};
 
 static void pns_note_fail(struct pns *s, const char *why)
@@ -1264,7 +1266,9 @@ static void pns_ctrl_event(void *ctx, enum pptp_ev kind, uint16_t call_id, const
 static uint16_t pns_call_id(void *ctx)
 {
 	struct pns *s = ctx;
-	return (uint16_t)(s->idx + 1); /* unique over the client: GRE finds the session by it */
+	/* unique over the client: GRE finds the session by it; the base differs per run so
+	 * that captures of several runs keep their calls apart */
+	return (uint16_t)(P.call_base + s->idx);
 }
 
 static void gre_send_ip(struct pns *s, const uint8_t *gre, size_t n)
@@ -1517,8 +1521,9 @@ static void pns_gre_read(uint64_t now)
 		struct gre_msg m;
 		struct diag_err err;
 		if (gre_decode(b + ihl, (size_t)n - ihl, &m, &err) != 0 || m.version != 1) continue;
-		if (!m.call_id || m.call_id > P.sessions) continue;
-		struct pns *s = &P.p[m.call_id - 1];
+		unsigned ci = (uint16_t)(m.call_id - P.call_base);
+		if (ci >= (unsigned)P.sessions) continue;
+		struct pns *s = &P.p[ci];
 		if (s->addr != dst || !s->ppp_started) continue;
 		if (pptp_gre_input(&s->g, &m, now) != PPTP_GRE_DELIVER) continue;
 		if (!pns_inspect(s, m.payload, m.payload_len))
@@ -1650,6 +1655,7 @@ static double cpu_s(pid_t pid)
 
 static int pptp_main(int argc, char **argv)
 {
+	bool sessions_given = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--quiet")) {
@@ -1662,7 +1668,10 @@ static int pptp_main(int argc, char **argv)
 		}
 		const char *v = argv[++i];
 		if (!strcmp(a, "--server")) P.server = v;
-		else if (!strcmp(a, "--sessions")) P.sessions = int_arg(v, 1, 60000, a);
+		else if (!strcmp(a, "--sessions")) {
+			P.sessions = int_arg(v, 1, 60000, a);
+			sessions_given = true;
+		}
 		else if (!strcmp(a, "--window")) P.window = int_arg(v, 1, 60000, a);
 		else if (!strcmp(a, "--user")) P.user = v;
 		else if (!strcmp(a, "--password")) P.pass = v;
@@ -1676,6 +1685,7 @@ static int pptp_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (P.server && !sessions_given) P.sessions = 1;
 	if (P.server && (!P.user || !P.pass)) {
 		fprintf(stderr, "bench_serve --pptp: --server needs --user and --password\n");
 		return 2;
@@ -1738,6 +1748,9 @@ static int pptp_main(int argc, char **argv)
 		P.server_addr = a << 24 | b << 16 | c << 8 | d;
 		P.server_port = (uint16_t)port;
 	}
+	uint16_t base;
+	rnd(NULL, (uint8_t *)&base, sizeof base);
+	P.call_base = (uint16_t)(1 + base % (65535u - (unsigned)P.sessions));
 	pptp_ctrl_conf_default(&P.conf, true);
 	P.conf.host_name = "bench-pns";
 	P.conf.max_calls = 1;
