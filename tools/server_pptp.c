@@ -540,7 +540,7 @@ static void conn_finish(struct srv_pptp_conn *k)
 	for (unsigned i = 0; i < PPTP_CTRL_CALLS; i++)
 		if (k->calls[i]) ras_session_abort(&k->calls[i]->rs, RAS_CAUSE_TUNNEL_CLOSED, srv_now_ms());
 	k->finished = true;
-	conn_log(k, false, "closed: %s", k->c.why[0] ? k->c.why : "done");
+	conn_log(k, true, "connection state freed");
 	spare_remove(k);
 	if (k->prev) k->prev->next = k->next;
 	else p->head = k->next;
