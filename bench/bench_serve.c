@@ -1524,7 +1524,11 @@ static void pns_gre_read(uint64_t now)
 		unsigned ci = (uint16_t)(m.call_id - P.call_base);
 		if (ci >= (unsigned)P.sessions) continue;
 		struct pns *s = &P.p[ci];
-		if (s->addr != dst || !s->ppp_started) continue;
+		if (s->addr != dst) continue;
+		/* the server's first LCP frame can overtake its OCRP, which travels over TCP:
+		 * read the control connection first */
+		if (!s->ppp_started && s->fd >= 0) pns_io(s, EPOLLIN, now);
+		if (!s->ppp_started) continue;
 		if (pptp_gre_input(&s->g, &m, now) != PPTP_GRE_DELIVER) continue;
 		if (!pns_inspect(s, m.payload, m.payload_len))
 			ppp_session_input(&s->ppp, m.payload, m.payload_len, now);
