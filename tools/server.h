@@ -259,6 +259,8 @@ uint32_t srv_pptp_accept(struct srv *s, int fd, const struct sockaddr_storage *p
 void srv_pptp_stream(struct srv *s, uint32_t id, const uint8_t *buf, size_t len);
 /* One IPv4 packet with GRE inside from the raw socket (the IP header included). */
 void srv_pptp_gre_packet(struct srv *s, const uint8_t *ip, size_t len);
+/* The Call ID drawn last (the fuzz harness aims GRE at live calls with it). */
+uint16_t srv_pptp_last_call_id(const struct srv *s);
 void srv_pptp_timer(struct srv *s, struct srv_timer *tm, uint64_t now);
 void srv_pptp_session_dead(struct srv *s, struct ras_session *rs);
 void srv_pptp_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);

@@ -785,6 +785,11 @@ void srv_pptp_gre_packet(struct srv *s, const uint8_t *ip, size_t len)
 	call_arm(c);
 }
 
+uint16_t srv_pptp_last_call_id(const struct srv *s)
+{
+	return s->pptp ? s->pptp->next_call_id : 0;
+}
+
 static void gre_read(struct srv *s, struct srv_listener *l)
 {
 	uint8_t buf[4096];

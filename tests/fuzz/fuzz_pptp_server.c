@@ -3,11 +3,14 @@
  * PPTP tables set up as `--pptp-listen` would:
  *   kind & 3 == 0  a new control connection from peer (kind >> 2 & 3) (no bytes)
  *   kind & 3 == 1  bytes of the control stream of connection (kind >> 2 & 7) of this input
- *   kind & 3 == 2  a GRE packet from peer (kind >> 2 & 3): the bytes after an IPv4 header
+ *   kind & 3 == 2  a GRE packet from peer (kind >> 2 & 3): the bytes after an IPv4 header;
+ *                  with kind & 0x80 its Call ID field (bytes 6-7) is replaced by the
+ *                  Call ID the server drew last minus the field's low 3 bits, so that
+ *                  GRE reaches the calls the input placed (SCCRQ, OCRQ, then LCP)
  *   kind & 3 == 3  a whole IPv4 packet as the raw socket gives it (header from the input)
- * Each input gets a fresh server, so Call IDs start at 1 and the seeds (SCCRQ, OCRQ, then
- * LCP in GRE to call 1) reach PPP and authentication. Checks: no crash, no leak, and
- * after every input the tables agree with each other and with the automata
+ * The server is built once and kept, as in fuzz_serve: state carries over between
+ * inputs as between the packets of a long run. Checks: no crash, no leak, and after
+ * every record the tables agree with each other and with the automata
  * (srv_check_tables: connections, calls and sessions one to one, Call IDs marked taken,
  * the list of connections without a call, the limits). */
 #include <arpa/inet.h>
@@ -45,13 +48,26 @@ static void peer_of(unsigned who, struct sockaddr_storage *ss)
 	memcpy(ss, &peer, sizeof peer);
 }
 
+static struct srv *S;
+
+static void teardown(void)
+{
+	if (S) srv_destroy(S);
+	S = NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct server_opts o = {.quiet = true};
-	struct srv *s = srv_create(&o, CONFIG, sizeof CONFIG - 1);
-	if (!s) abort();
-	uint32_t conns[8] = {0};
-	unsigned nconns = 0, fed = 0;
+	if (!S) {
+		struct server_opts o = {.quiet = true};
+		S = srv_create(&o, CONFIG, sizeof CONFIG - 1);
+		if (!S) abort();
+		atexit(teardown);
+	}
+	struct srv *s = S;
+	static uint32_t conns[8];
+	static unsigned nconns;
+	unsigned fed = 0;
 	size_t i = 0;
 	while (i + 3 <= size && fed < 128) {
 		uint8_t kind = data[i];
@@ -85,6 +101,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(pkt + 12, &src, 4);
 			memcpy(pkt + 16, &dst, 4);
 			memcpy(pkt + 20, b, len);
+			if (kind & 0x80 && len >= 8) {
+				uint16_t id = (uint16_t)(srv_pptp_last_call_id(s) - (pkt[27] & 7));
+				pkt[26] = (uint8_t)(id >> 8);
+				pkt[27] = (uint8_t)id;
+			}
 			srv_pptp_gre_packet(s, pkt, 20 + len);
 			break;
 		}
@@ -98,6 +119,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	}
-	srv_destroy(s);
 	return 0;
 }
