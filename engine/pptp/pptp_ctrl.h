@@ -14,9 +14,12 @@
  *
  * Framing: the bytes of a message are gathered in a buffer of PPTP_CTRL_MSG_MAX bytes
  * until its length field is complete. A wrong magic cookie, a length under 12 or over
- * PPTP_CTRL_MSG_MAX, a message that does not decode, or a message the state does not
- * allow ends the connection (state CLOSED, the reason in `why`): the owner closes the TCP
- * connection. Nothing of a stream is read after that.
+ * PPTP_CTRL_MSG_MAX, a message that does not decode, anything but the SCCRQ (PAC) or
+ * SCCRP (PNS) before the connection is up, or a message only the other role sends ends
+ * the connection (state CLOSED, the reason in `why`): the owner closes the TCP
+ * connection. Nothing of a stream is read after that. Other messages out of place (an
+ * Echo-Reply to no request, a CCRQ or SLI for an unknown call, an ICRP or ICCN) are
+ * logged and ignored.
  *
  * Timers: a PAC waits setup_ms (10 s) for the SCCRQ after the connection was accepted;
  * after call_wait_ms (60 s) without any call ever placed the connection is stopped. An
