@@ -15,6 +15,9 @@
  * stay up (--then), keeps them for a while (--hold), checks that none went down, tears
  * every tunnel down with StopCCN and stops the server with SIGTERM.
  *
+ * `bench_serve --pptp ...` is the PPTP mode instead (its options and output are described
+ * before pptp_main): one PNS per session, for benchmarks and the PPTP tests.
+ *
  * The --then command finds in its environment VNET_CONTROL (the control socket),
  * VNET_SERVE_PID, VNET_SERVE_LOG, VNET_SERVE_CONFIG, BENCH_UP (sessions up),
  * BENCH_CLIENTS (a file: "user address client-ip:port" per session up, as the clients
@@ -1860,8 +1863,9 @@ static int pptp_main(int argc, char **argv)
 		       setup_ms / 1000.0, rate);
 		printf("server memory: %.2f KiB per session (goal <= 6 KiB)\n",
 		       up ? (double)(rss1 - rss0) / up : 0.0);
-		printf("server CPU: %.1f ms per set-up (%.2f s for %u)\n",
-		       up ? (cpu1 - cpu0) * 1000.0 / up : 0.0, cpu1 - cpu0, up);
+		printf("server CPU: %.2f ms per set-up (%.2f s for %u): %.0f set-ups per CPU second "
+		       "(goal >= 2000)\n", up ? (cpu1 - cpu0) * 1000.0 / up : 0.0, cpu1 - cpu0, up,
+		       cpu1 > cpu0 ? up / (cpu1 - cpu0) : 0.0);
 	}
 	printf("result: sessions=%d up=%u failed=%u still_up=%u setup_ms=%" PRIu64 " rate=%.0f "
 	       "pings=%u/%u ping_bad=%u errors=%s refused=%s rss_kib_per_session=%.2f "
