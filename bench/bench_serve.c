@@ -43,6 +43,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1161,8 +1162,717 @@ static void rm_workdir(const char *dir)
 	rmdir(dir);
 }
 
+/* ---- PPTP mode (--pptp): a PNS per session -------------------------------------------
+ *
+ *   bench_serve --pptp [--server ADDR:PORT] [--sessions N] [--window W] [--user U
+ *                --password P] [--ping N] [--hold MS] [--timeout SEC] [--vnet PATH]
+ *                [--workdir DIR] [--quiet]
+ *
+ * (--sessions: 100 without --server, 1 with it)
+ * Each session is one PPTP control connection with one call, as Windows and pptp-linux
+ * open them: TCP to the server from its own loopback address (127.2.x.y), SCCRQ, OCRQ,
+ * then PPP (LCP, MS-CHAPv2, CCP with MPPE, IPCP) in enhanced GRE with sequence numbers
+ * and acknowledgements, all through the engine's automata (pptp_ctrl as PNS, pptp_gre,
+ * ppp_session as client). GRE leaves through one raw socket with the session's address
+ * as the IP source (root). Without --server it writes a configuration (one user per
+ * session, bench00000 / pw-00000 ...), starts `vnet serve --pptp-listen` on an ephemeral
+ * port and reports set-ups per second, the server's resident memory per session and
+ * its CPU seconds per set-up; with --server it drives that server, all sessions as
+ * --user / --password. --ping N: each session sends N ICMP echoes to the server's PPP
+ * address, one after the other, through MPPE when it was negotiated.
+ *
+ * Prints "session N up addr=A mppe=BITS" / "session N failed error=E ..." for each of the
+ * first sessions, and a last line "result: sessions=... up=... failed=..." with the
+ * Windows errors seen ("errors=691:1") and calls refused ("refused=OCRP-2-4:1").
+ * Exit 0 when every session came up and every ping was answered, 1 otherwise. */
+#include "pptp.h"
+#include "gre.h"
+#include "pptp/pptp_ctrl.h"
+#include "pptp/pptp_gre.h"
+#include "policy/config.h"
+
+struct pns {
+	unsigned idx;
+	int fd;
+	uint8_t state;              /* enum sess_state */
+	bool connecting, ppp_started, closed;
+	uint32_t addr;              /* our address (host order) */
+	uint16_t call_id;
+	unsigned win_error;
+	uint8_t ocrp_result, ocrp_error;
+	unsigned ping_tx, ping_rx, ping_bad;
+	uint64_t next;
+	char user[64], pass[64];
+	struct pptp_conn c;
+	struct pptp_ctrl_cbs cbs;
+	struct pptp_gre g;
+	struct ppp_session_conf conf;
+	struct ppp_session_cbs pcbs;
+	struct ppp_session ppp;
+	struct mppe_state mppe[2];
+};
+
+static struct {
+	const char *server, *user, *pass;
+	int sessions, window, ping, hold_ms, timeout_s;
+	struct pns *p;
+	int gre_fd;
+	struct pptp_ctrl_conf conf;
+	unsigned up, failed, inflight, printed;
+	unsigned errors[1000];
+	unsigned refused[8][8];
+	uint64_t first_ms, last_up_ms;
+	uint32_t server_addr;       /* host order */
+	uint16_t server_port;
+	uint16_t call_base;         /* our Call IDs: call_base + session index */
+} P = {.sessions = 100, .window = 64, .timeout_s = 60};
+
+static void pns_note_fail(struct pns *s, const char *why)
+{
+	if (P.printed++ < 20)
+		printf("session %u failed error=%u %s\n", s->idx, s->win_error, why ? why : "");
+}
+
+static void pns_fail(struct pns *s, unsigned win_error, const char *why)
+{
+	if (tearing_down) return;
+	if (s->state == SS_UP) {
+		P.up--;
+	} else if (s->state != SS_IDLE && s->state != SS_CALLING) {
+		return;
+	}
+	s->state = SS_FAILED;
+	s->win_error = win_error;
+	P.failed++;
+	if (win_error < 1000) P.errors[win_error]++;
+	if (P.inflight) P.inflight--;
+	pns_note_fail(s, why);
+}
+
+static void pns_ctrl_send(void *ctx, const uint8_t *b, size_t n)
+{
+	struct pns *s = ctx;
+	if (s->fd >= 0 && send(s->fd, b, n, MSG_NOSIGNAL) < 0) send_errors++;
+}
+
+static void pns_ctrl_event(void *ctx, enum pptp_ev kind, uint16_t call_id, const char *text)
+{
+	struct pns *s = ctx;
+	(void)call_id;
+	if ((long)s->idx == trace_session && kind != PPTP_EV_TRACE)
+		fprintf(stderr, "%8.3f session %u pptp: %s\n", now_ms() / 1000.0, s->idx, text);
+}
+
+static uint16_t pns_call_id(void *ctx)
+{
+	struct pns *s = ctx;
+	/* unique over the client: GRE finds the session by it; the base differs per run so
+	 * that captures of several runs keep their calls apart */
+	return (uint16_t)(P.call_base + s->idx);
+}
+
+static void gre_send_ip(struct pns *s, const uint8_t *gre, size_t n)
+{
+	uint8_t pkt[20 + 2048];
+	if (n > 2048) return;
+	memset(pkt, 0, 20);
+	pkt[0] = 0x45;
+	pkt[2] = (uint8_t)((20 + n) >> 8);
+	pkt[3] = (uint8_t)(20 + n);
+	pkt[8] = 64;
+	pkt[9] = 47;
+	for (int i = 0; i < 4; i++) {
+		pkt[12 + i] = (uint8_t)(s->addr >> (24 - 8 * i));
+		pkt[16 + i] = (uint8_t)(P.server_addr >> (24 - 8 * i));
+	}
+	uint16_t c = inet_cksum(pkt, 20, 0);
+	pkt[10] = (uint8_t)(c >> 8);
+	pkt[11] = (uint8_t)c;
+	memcpy(pkt + 20, gre, n);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(P.server_addr)};
+	if (sendto(P.gre_fd, pkt, 20 + n, 0, (struct sockaddr *)&to, sizeof to) < 0) send_errors++;
+}
+
+static void pns_ppp_send(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct pns *s = ctx;
+	uint8_t b[2048 + PPTP_GRE_HDR_MAX];
+	size_t n = pptp_gre_send(&s->g, frame, len, b, sizeof b, now_ms());
+	if (n) gre_send_ip(s, b, n);
+}
+
+static void pns_ppp_event(void *ctx, enum ppp_log kind, const char *text)
+{
+	struct pns *s = ctx;
+	if ((long)s->idx == trace_session)
+		fprintf(stderr, "%8.3f session %u %s: %s\n", now_ms() / 1000.0, s->idx,
+		        tok_name(ppp_log_names, kind), text);
+}
+
+static void pns_ppp_finished(void *ctx, unsigned win_error, const char *why)
+{
+	pns_fail(ctx, win_error, why);
+}
+
+static void pns_call_up(void *ctx, uint16_t call_id)
+{
+	struct pns *s = ctx;
+	const struct pptp_call *k = pptp_ctrl_call(&s->c, call_id);
+	pptp_gre_init(&s->g, k->peer_call_id, k->peer_rwin, 50, 1000, now_ms());
+	s->ppp_started = true;
+	ppp_session_start(&s->ppp, now_ms());
+}
+
+static void pns_call_down(void *ctx, uint16_t call_id, uint8_t result, uint8_t error)
+{
+	struct pns *s = ctx;
+	(void)call_id;
+	char why[64];
+	if (!s->ppp_started) {
+		s->ocrp_result = result;
+		s->ocrp_error = error;
+		P.refused[result & 7][error & 7]++;
+		snprintf(why, sizeof why, "refused=OCRP-%u-%u", result, error);
+		pns_fail(s, 0, why);
+		return;
+	}
+	snprintf(why, sizeof why, "CDN result %u error %u", result, error);
+	if (s->state != SS_FAILED && !s->ppp.finished) ppp_session_lower_down(&s->ppp, now_ms());
+	pns_fail(s, 0, why);
+}
+
+/* An ICMP echo to the server's PPP address, through MPPE when it is on. */
+static void pns_ping(struct pns *s)
+{
+	uint8_t f[4 + 20 + 8 + 32];
+	uint8_t *ip = f + 4, *ic = ip + 20;
+	uint32_t src = s->ppp.ipcp.my_addr, dst = s->ppp.ipcp.peer_addr;
+	memset(f, 0, sizeof f);
+	f[0] = 0xff; f[1] = 0x03; f[2] = 0x00; f[3] = 0x21;
+	ip[0] = 0x45;
+	ip[3] = 20 + 8 + 32;
+	ip[8] = 64;
+	ip[9] = 1;
+	for (int i = 0; i < 4; i++) {
+		ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	uint16_t c = inet_cksum(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	ic[0] = 8;
+	ic[4] = (uint8_t)(s->idx >> 8);
+	ic[5] = (uint8_t)s->idx;
+	ic[6] = (uint8_t)(s->ping_tx >> 8);
+	ic[7] = (uint8_t)s->ping_tx;
+	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + s->idx);
+	c = inet_cksum(ic, 8 + 32, 0);
+	ic[2] = (uint8_t)(c >> 8);
+	ic[3] = (uint8_t)c;
+	s->ping_tx++;
+	if (s->ppp.ccp.mppe_on) {
+		uint8_t e[4 + 2 + sizeof f];
+		e[0] = 0xff; e[1] = 0x03; e[2] = 0x00; e[3] = 0xfd;
+		int n = mppe_encrypt(s->ppp.ccp.tx, f + 2, sizeof f - 2, e + 4, sizeof e - 4);
+		if (n >= 0) pns_ppp_send(s, e, 4 + (size_t)n);
+		return;
+	}
+	pns_ppp_send(s, f, sizeof f);
+}
+
+/* An IP frame for us (true), or a frame for PPP (false). */
+static bool pns_inspect(struct pns *s, const uint8_t *p, size_t n)
+{
+	if (n >= 2 && p[0] == 0xff && p[1] == 0x03) {
+		p += 2;
+		n -= 2;
+	}
+	uint8_t clear[2048];
+	if (n >= 2 && p[0] == 0x00 && p[1] == 0xfd && s->ppp.ccp.mppe_on) {
+		struct diag_err err;
+		int m = mppe_decrypt(s->ppp.ccp.rx, p + 2, n - 2, clear, sizeof clear, &err);
+		if (m < 0) {
+			s->ping_bad++;
+			return true;
+		}
+		p = clear;
+		n = (size_t)m;
+	}
+	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return false;
+	const uint8_t *ip = p + 2;
+	n -= 2;
+	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || inet_cksum(ip, 20, 0) != 0) {
+		s->ping_bad++;
+		return true;
+	}
+	const uint8_t *ic = ip + 20;
+	unsigned seq = (unsigned)ic[6] << 8 | ic[7];
+	if (ic[0] != 0 || inet_cksum(ic, n - 20, 0) != 0 || seq != s->ping_rx) {
+		s->ping_bad++;
+		return true;
+	}
+	s->ping_rx++;
+	if (s->ping_tx < (unsigned)P.ping) pns_ping(s);
+	return true;
+}
+
+static uint32_t pns_addr(unsigned i)
+{
+	return 0x7f020000u + (i / 250) * 256 + (i % 250) + 1;
+}
+
+static int pns_open(struct pns *s, int ep)
+{
+	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) return -1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(s->addr)};
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(P.server_addr),
+		.sin_port = htons(P.server_port)};
+	int one = 1;
+	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    (connect(s->fd, (struct sockaddr *)&to, sizeof to) != 0 && errno != EINPROGRESS))
+		return -1;
+	s->connecting = true;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = s};
+	return epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ev);
+}
+
+static void pns_service(struct pns *s, uint64_t now)
+{
+	if (s->c.state == PPTP_CONN_ESTABLISHED && !s->call_id && s->state == SS_IDLE) {
+		s->call_id = pptp_pns_call(&s->c, now);
+		s->state = SS_CALLING;
+	}
+	if (s->state == SS_CALLING && s->ppp.ipcp_up) {
+		s->state = SS_UP;
+		P.up++;
+		P.last_up_ms = now;
+		if (P.inflight) P.inflight--;
+		if (P.printed++ < 20) {
+			char a[20];
+			printf("session %u up addr=%s mppe=0x%x\n", s->idx, ipv4_str(s->ppp.ipcp.my_addr, a,
+			       sizeof a), s->ppp.ccp.mppe_on ? (unsigned)s->ppp.ccp.my_bits : 0);
+		}
+		if (P.ping) pns_ping(s);
+	}
+	if (pptp_ctrl_closed(&s->c) && (s->state == SS_IDLE || s->state == SS_CALLING))
+		pns_fail(s, 0, s->c.why);
+	uint64_t d = pptp_ctrl_deadline(&s->c);
+	if (s->ppp_started) {
+		d = ppp_min_deadline(d, ppp_session_deadline(&s->ppp));
+		uint64_t g = pptp_gre_deadline(&s->g);
+		if (g < d) d = g;
+	}
+	s->next = d;
+}
+
+static void pns_tick(struct pns *s, uint64_t now)
+{
+	pptp_ctrl_tick(&s->c, now);
+	if (s->ppp_started) {
+		ppp_session_tick(&s->ppp, now);
+		uint8_t b[64];
+		size_t n = pptp_gre_tick(&s->g, b, sizeof b, now);
+		if (n) gre_send_ip(s, b, n);
+	}
+	pns_service(s, now);
+}
+
+static void pns_io(struct pns *s, uint32_t events, uint64_t now)
+{
+	if (s->connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		int err = 0;
+		socklen_t el = sizeof err;
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		s->connecting = false;
+		if (err) {
+			pns_fail(s, 0, strerror(err));
+			return;
+		}
+		pptp_pns_open(&s->c, now);
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		uint8_t b[2048];
+		for (int k = 0; k < 8; k++) {
+			ssize_t n = recv(s->fd, b, sizeof b, 0);
+			if (n > 0) {
+				pptp_ctrl_input(&s->c, b, (size_t)n, now);
+				continue;
+			}
+			if (n == 0) pptp_ctrl_abort(&s->c, "the server closed the TCP connection");
+			else if (errno != EAGAIN && errno != EWOULDBLOCK) pptp_ctrl_abort(&s->c, strerror(errno));
+			break;
+		}
+	}
+	pns_service(s, now);
+}
+
+static void pns_gre_read(uint64_t now)
+{
+	uint8_t b[4096];
+	for (int k = 0; k < 256; k++) {
+		ssize_t n = recv(P.gre_fd, b, sizeof b, 0);
+		if (n < 20) break;
+		size_t ihl = (size_t)(b[0] & 15) * 4;
+		uint32_t src = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+		uint32_t dst = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+		if (src != P.server_addr || dst == P.server_addr || ihl < 20 || ihl > (size_t)n) continue;
+		struct gre_msg m;
+		struct diag_err err;
+		if (gre_decode(b + ihl, (size_t)n - ihl, &m, &err) != 0 || m.version != 1) continue;
+		unsigned ci = (uint16_t)(m.call_id - P.call_base);
+		if (ci >= (unsigned)P.sessions) continue;
+		struct pns *s = &P.p[ci];
+		if (s->addr != dst || !s->ppp_started) continue;
+		if (pptp_gre_input(&s->g, &m, now) != PPTP_GRE_DELIVER) continue;
+		if (!pns_inspect(s, m.payload, m.payload_len))
+			ppp_session_input(&s->ppp, m.payload, m.payload_len, now);
+		pns_service(s, now);
+	}
+}
+
+static void pns_pump(int ep, int wait_ms)
+{
+	struct epoll_event evs[256];
+	int n = epoll_wait(ep, evs, 256, wait_ms);
+	uint64_t now = now_ms();
+	for (int i = 0; i < n; i++) {
+		if (!evs[i].data.ptr) pns_gre_read(now);
+		else pns_io(evs[i].data.ptr, evs[i].events, now);
+	}
+	static uint64_t last_scan;
+	if (now != last_scan) {
+		last_scan = now;
+		for (int i = 0; i < P.sessions; i++)
+			if (P.p[i].fd >= 0 && P.p[i].next <= now) pns_tick(&P.p[i], now);
+	}
+}
+
+static int pptp_write_config(const char *path)
+{
+	int total = P.sessions;
+	json_t *root = json_object(), *server = json_object();
+	json_object_set_new(server, "name", json_string("BENCH"));
+	json_object_set_new(server, "auth_methods", json_pack("[s]", "mschapv2"));
+	json_object_set_new(server, "encryption", json_pack("[sss]", "basic", "strong", "strongest"));
+	json_object_set_new(server, "ports", json_pack("{s:i,s:i}", "pptp", total + 16, "l2tp", 0));
+	json_object_set_new(server, "address_assignment", json_string("pool"));
+	uint32_t last = POOL_BASE + 1 + (uint32_t)total + 16;
+	char end[20];
+	json_object_set_new(server, "pool", json_pack("[{s:s,s:s}]", "start", "10.64.0.1", "end",
+	                                              ipv4_str(last, end, sizeof end)));
+	json_object_set_new(root, "server", server);
+	json_object_set_new(root, "groups", json_pack("[{s:s}]", "name", "Bench"));
+	json_object_set_new(root, "policies", json_pack(
+		"[{s:s,s:[{s:s,s:[s]},{s:s,s:[s]}],s:s,s:{s:[s],s:[sss]}}]",
+		"name", "bench clients",
+		"conditions", "attribute", "Windows-Groups", "value", "Bench",
+		"attribute", "Tunnel-Type", "value", "pptp",
+		"permission", "grant",
+		"profile", "auth_methods", "mschapv2", "encryption", "basic", "strong", "strongest"));
+	json_t *users = json_array();
+	for (int i = 0; i < total; i++) {
+		char u[24], p[24];
+		snprintf(u, sizeof u, "bench%05d", i);
+		snprintf(p, sizeof p, "pw-%05d", i);
+		json_array_append_new(users, json_pack("{s:s,s:s,s:[s],s:s}", "name", u, "password", p,
+		                                       "groups", "Bench", "dialin", "policy"));
+	}
+	json_object_set_new(root, "users", users);
+	json_object_set_new(root, "serve", json_pack(
+		"{s:s,s:s,s:{s:i,s:i},s:{s:i,s:i,s:i}}",
+		"host_name", "BENCH-PAC", "local_address", "10.64.0.1",
+		"pptp", "connections", total + 16, "calls_per_connection", 1,
+		"limits", "sessions", total + 16, "tunnels", 16, "new_tunnels_per_source", 0));
+	int rc = json_dump_file(root, path, JSON_INDENT(1));
+	json_decref(root);
+	return rc;
+}
+
+static int pptp_server_start(void)
+{
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) return -1;
+	pid_t pid = fork();
+	if (pid < 0) return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(fd, 2);
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0) {
+			dup2(dn, 0);
+			dup2(dn, 1);
+		}
+		execl(O.vnet, "vnet", "serve", "--config", cfgpath, "--listen", "127.0.0.1:0",
+		      "--pptp-listen", "127.0.0.1:0", "--control", ctlpath, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	server_pid = pid;
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			server_pid = -1;
+			note("the server exited before listening (log: %s)", logpath);
+			return -1;
+		}
+		FILE *f = fopen(logpath, "r");
+		char line[512];
+		while (f && fgets(line, sizeof line, f)) {
+			char *p = strstr(line, "PPTP control connections on ");
+			unsigned a, b, c, d, port;
+			if (p && sscanf(p, "PPTP control connections on %u.%u.%u.%u:%u", &a, &b, &c, &d,
+			                &port) == 5) {
+				fclose(f);
+				P.server_addr = a << 24 | b << 16 | c << 8 | d;
+				P.server_port = (uint16_t)port;
+				return 0;
+			}
+		}
+		if (f) fclose(f);
+		usleep(20000);
+	}
+	note("no PPTP listener in the server's log within 10 s (log: %s)", logpath);
+	return -1;
+}
+
+/* utime + stime of a process in seconds (-1 when unknown). */
+static double cpu_s(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f) return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	unsigned long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static int pptp_main(int argc, char **argv)
+{
+	bool sessions_given = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--quiet")) {
+			O.quiet = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "bench_serve --pptp: no value for %s\n", a);
+			return 2;
+		}
+		const char *v = argv[++i];
+		if (!strcmp(a, "--server")) P.server = v;
+		else if (!strcmp(a, "--sessions")) {
+			P.sessions = int_arg(v, 1, 60000, a);
+			sessions_given = true;
+		}
+		else if (!strcmp(a, "--window")) P.window = int_arg(v, 1, 60000, a);
+		else if (!strcmp(a, "--user")) P.user = v;
+		else if (!strcmp(a, "--password")) P.pass = v;
+		else if (!strcmp(a, "--ping")) P.ping = int_arg(v, 0, 65535, a);
+		else if (!strcmp(a, "--hold")) P.hold_ms = int_arg(v, 0, 3600000, a);
+		else if (!strcmp(a, "--timeout")) P.timeout_s = int_arg(v, 1, 3600, a);
+		else if (!strcmp(a, "--vnet")) O.vnet = v;
+		else if (!strcmp(a, "--workdir")) O.workdir = v;
+		else {
+			fprintf(stderr, "bench_serve --pptp: unknown option \"%s\"\n", a);
+			return 2;
+		}
+	}
+	if (P.server && !sessions_given) P.sessions = 1;
+	if (P.server && (!P.user || !P.pass)) {
+		fprintf(stderr, "bench_serve --pptp: --server needs --user and --password\n");
+		return 2;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	rng_state ^= (uint64_t)getpid() << 20 ^ (uint64_t)ts.tv_nsec;
+	if (getenv("BENCH_TRACE")) trace_session = strtol(getenv("BENCH_TRACE"), NULL, 10);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	P.gre_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_GRE);
+	int one = 1;
+	if (P.gre_fd < 0 || setsockopt(P.gre_fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) != 0) {
+		fprintf(stderr, "bench_serve --pptp: raw GRE socket: %s (root is needed)\n", strerror(errno));
+		return 77;
+	}
+	int rcvbuf = 8 << 20;
+	setsockopt(P.gre_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	static char selfdir[PATH_MAX], vnetpath[PATH_MAX + 8], tmpl[] = "/tmp/bench-pptp.XXXXXX";
+	bool own_dir = false;
+	if (!P.server) {
+		if (!O.vnet) {
+			ssize_t n = readlink("/proc/self/exe", selfdir, sizeof selfdir - 1);
+			if (n > 0) {
+				selfdir[n] = 0;
+				char *sl = strrchr(selfdir, '/');
+				if (sl) *sl = 0;
+				snprintf(vnetpath, sizeof vnetpath, "%s/vnet", selfdir);
+				O.vnet = vnetpath;
+			}
+		}
+		if (!O.vnet || access(O.vnet, X_OK) != 0) {
+			fprintf(stderr, "bench_serve --pptp: no vnet binary (give --vnet PATH)\n");
+			return 2;
+		}
+		if (!O.workdir) {
+			O.workdir = mkdtemp(tmpl);
+			own_dir = true;
+		} else {
+			mkdir(O.workdir, 0755);
+		}
+		if (!O.workdir) return 1;
+		snprintf(cfgpath, sizeof cfgpath, "%s/vnet.json", O.workdir);
+		snprintf(logpath, sizeof logpath, "%s/serve.log", O.workdir);
+		snprintf(ctlpath, sizeof ctlpath, "%s/control.sock", O.workdir);
+		if (pptp_write_config(cfgpath) != 0 || pptp_server_start() != 0) return 1;
+	} else {
+		unsigned a, b, c, d, port = PPTP_PORT;
+		if (sscanf(P.server, "%u.%u.%u.%u:%u", &a, &b, &c, &d, &port) < 4) {
+			fprintf(stderr, "bench_serve --pptp: --server ADDR:PORT\n");
+			return 2;
+		}
+		P.server_addr = a << 24 | b << 16 | c << 8 | d;
+		P.server_port = (uint16_t)port;
+	}
+	uint16_t base;
+	rnd(NULL, (uint8_t *)&base, sizeof base);
+	P.call_base = (uint16_t)(1 + base % (65535u - (unsigned)P.sessions));
+	pptp_ctrl_conf_default(&P.conf, true);
+	P.conf.host_name = "bench-pns";
+	P.conf.max_calls = 1;
+	P.p = calloc((size_t)P.sessions, sizeof *P.p);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event gev = {.events = EPOLLIN, .data.ptr = NULL};
+	if (!P.p || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, P.gre_fd, &gev) != 0) return 1;
+	for (int i = 0; i < P.sessions; i++) {
+		struct pns *s = &P.p[i];
+		s->idx = (unsigned)i;
+		s->fd = -1;
+		s->addr = pns_addr(s->idx);
+		snprintf(s->user, sizeof s->user, "%s", P.user ? P.user : "");
+		snprintf(s->pass, sizeof s->pass, "%s", P.pass ? P.pass : "");
+		if (!P.user) {
+			snprintf(s->user, sizeof s->user, "bench%05u", s->idx);
+			snprintf(s->pass, sizeof s->pass, "pw-%05u", s->idx);
+		}
+		s->cbs = (struct pptp_ctrl_cbs){.ctx = s, .send = pns_ctrl_send, .event = pns_ctrl_event,
+			.call_id = pns_call_id, .call_up = pns_call_up, .call_down = pns_call_down};
+		ppp_session_conf_default(&s->conf, false);
+		s->conf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_MSCHAPV2);
+		s->conf.auth_pref[0] = PPP_AUTH_MSCHAPV2;
+		s->conf.auth_pref[1] = PPP_AUTH_NONE;
+		s->conf.auth.name = s->user;
+		s->conf.auth.password = s->pass;
+		s->conf.mppe_levels = MPPE_BIT_L | MPPE_BIT_M | MPPE_BIT_S;
+		s->conf.echo_interval_ms = 0;
+		s->pcbs = (struct ppp_session_cbs){.ctx = s, .send = pns_ppp_send, .event = pns_ppp_event,
+			.random = rnd, .finished = pns_ppp_finished};
+		ppp_session_init(&s->ppp, &s->conf, &s->pcbs);
+		ppp_ccp_set_mppe(&s->ppp, &s->mppe[0], &s->mppe[1]);
+		s->next = UINT64_MAX;
+	}
+	long rss0 = server_pid > 0 ? rss_kb(server_pid) : -1;
+	double cpu0 = server_pid > 0 ? cpu_s(server_pid) : -1;
+	int next_open = 0;
+	uint64_t deadline = now_ms() + (uint64_t)P.timeout_s * 1000;
+	P.first_ms = now_ms();
+	while (P.up + P.failed < (unsigned)P.sessions && now_ms() < deadline && !interrupted) {
+		uint64_t now = now_ms();
+		while (next_open < P.sessions && P.inflight < (unsigned)P.window) {
+			struct pns *s = &P.p[next_open++];
+			pptp_ctrl_init(&s->c, &P.conf, &s->cbs, now);
+			P.inflight++;
+			if (pns_open(s, ep) != 0) pns_fail(s, 0, strerror(errno));
+		}
+		pns_pump(ep, 1);
+	}
+	uint64_t setup_ms = P.last_up_ms > P.first_ms ? P.last_up_ms - P.first_ms : 1;
+	long rss1 = server_pid > 0 ? rss_kb(server_pid) : -1;
+	double cpu1 = server_pid > 0 ? cpu_s(server_pid) : -1;
+	unsigned up = P.up;
+	/* pings answered (bounded), then the hold */
+	uint64_t until = now_ms() + 10000;
+	for (bool done = false; !done && now_ms() < until && !interrupted;) {
+		pns_pump(ep, 5);
+		done = true;
+		for (int i = 0; i < P.sessions && done; i++)
+			if (P.p[i].state == SS_UP && P.p[i].ping_rx < (unsigned)P.ping) done = false;
+	}
+	until = now_ms() + (uint64_t)P.hold_ms;
+	while (now_ms() < until && !interrupted) pns_pump(ep, 5);
+	unsigned ping_tx = 0, ping_rx = 0, ping_bad = 0, still_up = 0;
+	for (int i = 0; i < P.sessions; i++) {
+		ping_tx += P.p[i].ping_tx;
+		ping_rx += P.p[i].ping_rx;
+		ping_bad += P.p[i].ping_bad;
+		still_up += P.p[i].state == SS_UP;
+	}
+	/* clear every call and connection: CCRQ, then StopCCRQ */
+	tearing_down = true;
+	for (int i = 0; i < P.sessions; i++) {
+		struct pns *s = &P.p[i];
+		if (s->fd < 0 || pptp_ctrl_closed(&s->c)) continue;
+		if (s->call_id) pptp_ctrl_call_close(&s->c, s->call_id, 0, 0, NULL, now_ms());
+		pptp_ctrl_stop(&s->c, 1, "done", now_ms());
+	}
+	until = now_ms() + 3000;
+	for (bool open = true; open && now_ms() < until;) {
+		pns_pump(ep, 5);
+		open = false;
+		for (int i = 0; i < P.sessions && !open; i++)
+			open = P.p[i].fd >= 0 && !pptp_ctrl_closed(&P.p[i].c);
+	}
+	for (int i = 0; i < P.sessions; i++)
+		if (P.p[i].fd >= 0) close(P.p[i].fd);
+	int server_rc = server_pid > 0 ? server_stop() : 0;
+	char errs[256] = "", refused[256] = "";
+	size_t el = 0, rl2 = 0;
+	for (unsigned e = 0; e < 1000; e++)
+		if (P.errors[e] && e)
+			el += (size_t)snprintf(errs + el, el < sizeof errs ? sizeof errs - el : 0, "%s%u:%u",
+			                       el ? "," : "", e, P.errors[e]);
+	for (unsigned r = 0; r < 8; r++)
+		for (unsigned e = 0; e < 8; e++)
+			if (P.refused[r][e])
+				rl2 += (size_t)snprintf(refused + rl2, rl2 < sizeof refused ? sizeof refused - rl2 : 0,
+				                        "%sOCRP-%u-%u:%u", rl2 ? "," : "", r, e, P.refused[r][e]);
+	double rate = up * 1000.0 / (double)setup_ms;
+	if (server_pid == -1 && rss0 >= 0) {
+		printf("pptp set-up: %u sessions in %.2f s: %.0f set-ups/s (goal >= 2000)\n", up,
+		       setup_ms / 1000.0, rate);
+		printf("server memory: %.2f KiB per session (goal <= 6 KiB)\n",
+		       up ? (double)(rss1 - rss0) / up : 0.0);
+		printf("server CPU: %.1f ms per set-up (%.2f s for %u)\n",
+		       up ? (cpu1 - cpu0) * 1000.0 / up : 0.0, cpu1 - cpu0, up);
+	}
+	printf("result: sessions=%d up=%u failed=%u still_up=%u setup_ms=%" PRIu64 " rate=%.0f "
+	       "pings=%u/%u ping_bad=%u errors=%s refused=%s rss_kib_per_session=%.2f "
+	       "server_cpu_ms_per_setup=%.2f server_exit=%d\n", P.sessions, up, P.failed, still_up,
+	       setup_ms, rate, ping_rx, ping_tx, ping_bad, errs[0] ? errs : "none",
+	       refused[0] ? refused : "none", up && rss0 >= 0 ? (double)(rss1 - rss0) / up : 0.0,
+	       up && cpu0 >= 0 ? (cpu1 - cpu0) * 1000.0 / up : 0.0, server_rc);
+	if (own_dir && O.workdir) rm_workdir(O.workdir);
+	return up == (unsigned)P.sessions && still_up == up && ping_rx == ping_tx &&
+	       ping_rx == up * (unsigned)P.ping && server_rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--pptp") == 0) return pptp_main(argc - 1, argv + 1);
 	parse_args(argc, argv);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

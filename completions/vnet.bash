@@ -23,7 +23,7 @@ _vnet() {
         "cert pick"|"cert pick "*) opts="--store --client-ca --server-name --at --purpose --fix --endpoint --pass" ;;
         "pcap decode"|"pcap decode "*) opts="-v -c --filter" ;;
         "pcap explain"|"pcap explain "*) opts="--session --keys -v" ;;
-        "serve"|"serve "*) opts="--listen --capture --control --accounting -d" ;;
+        "serve"|"serve "*) opts="--listen --pptp-listen --capture --control --accounting -d" ;;
         "error"|"error "*) opts="--list" ;;
         "rules list"|"rules list "*) opts="" ;;
         "rules show"|"rules show "*) opts="" ;;

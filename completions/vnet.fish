@@ -29,6 +29,7 @@ complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcomman
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from explain' -l keys
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from explain' -s v
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l listen
+complete -c vnet -n '__fish_seen_subcommand_from serve' -l pptp-listen
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l capture
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l control
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l accounting

@@ -42,6 +42,7 @@ int cmd_serve(struct cmd_args *a)
 		.capture = args_get(a, "--capture"),
 		.control = args_get(a, "--control"),
 		.accounting = args_get(a, "--accounting"),
+		.pptp_listen = args_get(a, "--pptp-listen"),
 	};
 	if (parse_debug(args_get(a, "-d"), &o.debug) != 0) return EXIT_USAGE;
 	setvbuf(stderr, NULL, _IOLBF, 0);

@@ -121,6 +121,7 @@ static const struct cmd rules_cmds[] = {
 /* ---- server ---- */
 static const struct opt serve_opts[] = {
 	{"--listen", "ADDR[:PORT]", "address to listen on (default 127.0.0.1)"},
+	{"--pptp-listen", "ADDR[:PORT]", "also serve PPTP: TCP on ADDR (port 1723) and GRE (root)"},
 	{"--capture", "FILE", "write every packet sent and received to a pcap file"},
 	{"--control", "PATH", "control socket path (default: see above)"},
 	{"--accounting", "FILE", "append accounting records (JSON lines) to FILE"},
@@ -199,6 +200,9 @@ const struct cmd vnet_commands[] = {
 	 "The socket is made with mode 0600, never in a directory of another user or one that\n"
 	 "others can write to without the sticky bit, never over anything but a stale socket\n"
 	 "of the same user. The accounting file must be a regular file.\n"
+	 "PPTP is off unless --pptp-listen or serve.pptp.listen names an IPv4 address; its GRE\n"
+	 "needs a raw socket (root or CAP_NET_RAW). PPTP with MS-CHAPv2 can be cracked: it is\n"
+	 "served for reference and lab use.\n"
 	 "Exit status: 0 after SIGTERM or SIGINT, 2 bad configuration or options.",
 	 0, 0},
 	{"error", "explain a Windows remote-access error code", "CODE | --list", error_opts,

@@ -22,7 +22,7 @@
 #include "ppp.h"
 
 const char *const srv_cat_names[] = {"main", "l2tp", "ppp", "auth", "policy", "ipcp",
-	"acct", "ctl", "data", NULL};
+	"acct", "ctl", "data", "pptp", NULL};
 
 /* ---- clock and log ------------------------------------------------------------------ */
 uint64_t srv_now_ms(void)
@@ -50,7 +50,7 @@ const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n)
 	return buf;
 }
 
-static void peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
+void srv_peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
 {
 	if (p->ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)p)->sin_addr, buf, (socklen_t)n);
@@ -99,7 +99,7 @@ static void throttle_flush(struct srv *s, uint64_t sec)
 	s->throttle_count = 0;
 }
 
-static bool throttle(struct srv *s)
+bool srv_throttle(struct srv *s)
 {
 	throttle_flush(s, srv_now_ms() / 1000);
 	return ++s->throttle_count <= 5;
@@ -114,7 +114,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	srv_acct_sync(s);
 }
 
-static void rnd(void *ctx, uint8_t *buf, size_t n)
+void srv_random(void *ctx, uint8_t *buf, size_t n)
 {
 	(void)ctx;
 	if (RAND_bytes(buf, (int)n) != 1)
@@ -169,7 +169,7 @@ static void heap_remove(struct srv *s, struct srv_timer *tm)
 }
 
 /* Room in the heap for one more object with a timer: 0, or -1 out of memory. */
-static int timer_reserve(struct srv *s)
+int srv_timer_reserve(struct srv *s)
 {
 	if (s->ntimers + 1 > s->heap_cap) {
 		uint32_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
@@ -182,7 +182,7 @@ static int timer_reserve(struct srv *s)
 	return 0;
 }
 
-static void timer_init(struct srv_timer *tm, enum srv_timer_kind kind)
+void srv_timer_init(struct srv_timer *tm, enum srv_timer_kind kind)
 {
 	tm->at = L2TP_NEVER;
 	tm->kind = (uint8_t)kind;
@@ -204,7 +204,7 @@ static void timer_rearm(struct srv *s)
 	evtimer_add(s->ev_timer, &tv);
 }
 
-static void timer_set(struct srv *s, struct srv_timer *tm, uint64_t at)
+void srv_timer_set(struct srv *s, struct srv_timer *tm, uint64_t at)
 {
 	if (at == tm->at) return;
 	if (at == L2TP_NEVER) {
@@ -224,7 +224,6 @@ static void timer_set(struct srv *s, struct srv_timer *tm, uint64_t at)
 
 static void reap(struct srv *s);
 static void l2tp_tunnel_check(struct srv_l2tp_tunnel *t);
-static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 static void l2tp_tunnel_fire(struct srv_l2tp_tunnel *t, uint64_t now);
 static void l2tp_call_fire(struct srv_l2tp_call *c, uint64_t now);
 
@@ -246,6 +245,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		if (tm->kind == SRV_TIMER_TUNNEL)
 			l2tp_tunnel_fire((struct srv_l2tp_tunnel *)(void *)((uint8_t *)tm -
 			                 offsetof(struct srv_l2tp_tunnel, timer)), now);
+		else if (tm->kind == SRV_TIMER_PPTP_CONN || tm->kind == SRV_TIMER_PPTP_CALL)
+			srv_pptp_timer(s, tm, now); /* server_pptp.c */
 		else
 			l2tp_call_fire((struct srv_l2tp_call *)(void *)((uint8_t *)tm -
 			               offsetof(struct srv_l2tp_call, timer)), now);
@@ -263,7 +264,7 @@ static void l2tp_tunnel_arm(struct srv_l2tp_tunnel *t)
 	uint64_t d = l2tp_ctrl_deadline(&t->t);
 	if (t->t.state == L2TP_TUN_WAIT_CTL_CONN && t->created_ms + SRV_SETUP_MS < d)
 		d = t->created_ms + SRV_SETUP_MS;
-	timer_set(t->srv, &t->timer, d);
+	srv_timer_set(t->srv, &t->timer, d);
 }
 
 static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline);
@@ -284,7 +285,7 @@ static struct srv_l2tp_call *l2tp_call_by_sid(struct srv_l2tp_tunnel *t, uint16_
 static void l2tp_call_arm(struct srv_l2tp_call *c, uint64_t deadline)
 {
 	if (ras_session_dead(&c->rs)) return;
-	timer_set(c->rs.env->ctx, &c->timer, deadline);
+	srv_timer_set(c->rs.env->ctx, &c->timer, deadline);
 }
 
 static void l2tp_call_free(struct srv *s, struct srv_l2tp_call *c)
@@ -326,7 +327,7 @@ static const char *l2tp_call_peer_ip(const struct ras_session *rs, char *buf, si
 {
 	const struct srv_l2tp_call *c = l2tp_call_of(rs);
 	if (!c->tunnel) return NULL;
-	peer_ip(&c->tunnel->peer, buf, n);
+	srv_peer_ip(&c->tunnel->peer, buf, n);
 	return buf;
 }
 
@@ -389,8 +390,12 @@ static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 		srv_tundev_session_down(s, rs); /* server_tundev.c */
 		break;
 	case RAS_EV_DEAD:
+		if (rs->ops->tunnel == TUN_PPTP) {
+			srv_pptp_session_dead(s, rs); /* server_pptp.c */
+			break;
+		}
 		/* out of the tables; the memory goes after the callback */
-		timer_set(s, &c->timer, L2TP_NEVER);
+		srv_timer_set(s, &c->timer, L2TP_NEVER);
 		if (c->tunnel)
 			for (unsigned i = 0; i < L2TP_CTRL_CALLS; i++)
 				if (c->tunnel->calls[i] == c) c->tunnel->calls[i] = NULL;
@@ -403,7 +408,7 @@ static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 	}
 }
 
-static void env_random(void *ctx, uint8_t *buf, size_t n) { rnd(ctx, buf, n); }
+static void env_random(void *ctx, uint8_t *buf, size_t n) { srv_random(ctx, buf, n); }
 
 /* -1 unknown user, -2 no password to check against (ppp_auth.h): either is a rejection. */
 static int env_password(void *ctx, struct ras_session *rs, const char *user, char *buf, size_t cap)
@@ -447,7 +452,7 @@ static bool env_forward(void *ctx, struct ras_session *rs, const uint8_t *ip, si
 	return srv_tundev_forward(ctx, rs, ip, len); /* server_tundev.c */
 }
 
-static bool env_throttle(void *ctx) { return throttle(ctx); }
+static bool env_throttle(void *ctx) { return srv_throttle(ctx); }
 
 static time_t env_wall(void *ctx)
 {
@@ -458,7 +463,7 @@ static time_t env_wall(void *ctx)
 static int env_ports_in_use(void *ctx, enum tunnel_type t)
 {
 	struct srv *s = ctx;
-	return t == TUN_L2TP ? s->l2tp_ports_used : 0;
+	return t == TUN_L2TP ? s->l2tp_ports_used : t == TUN_PPTP ? s->pptp_ports_used : 0;
 }
 
 static const struct ras_env_cbs env_cbs = {
@@ -474,8 +479,21 @@ static void l2tp_call_fire(struct srv_l2tp_call *c, uint64_t now)
 
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause)
 {
-	(void)s;
+	if (rs->ops->tunnel == TUN_PPTP) {
+		srv_pptp_disconnect(s, rs, cause); /* server_pptp.c */
+		return;
+	}
 	l2tp_call_arm(l2tp_call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
+}
+
+uint32_t srv_session_id_new(struct srv *s)
+{
+	for (unsigned k = 0; k < s->sess_cap; k++) {
+		uint32_t id = ++s->next_session;
+		if (id == 0) id = ++s->next_session;
+		if (!s->sessions[id % s->sess_cap]) return id;
+	}
+	return 0;
 }
 
 static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t lsid)
@@ -488,21 +506,12 @@ static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t l
 	if (slot == L2TP_CTRL_CALLS || l2tp_call_by_sid(t, lsid)) return NULL;
 	struct srv_l2tp_call *c = calloc(1, sizeof *c);
 	if (!c) return NULL;
-	if (timer_reserve(s) != 0) {
+	if (srv_timer_reserve(s) != 0) {
 		free(c);
 		return NULL;
 	}
-	timer_init(&c->timer, SRV_TIMER_CALL);
-	/* a free slot in the session table */
-	uint32_t sid = 0;
-	for (unsigned k = 0; k < s->sess_cap; k++) {
-		uint32_t id = ++s->next_session;
-		if (id == 0) id = ++s->next_session;
-		if (!s->sessions[id % s->sess_cap]) {
-			sid = id;
-			break;
-		}
-	}
+	srv_timer_init(&c->timer, SRV_TIMER_CALL);
+	uint32_t sid = srv_session_id_new(s);
 	if (!sid || ras_session_init(&c->rs, &s->env, &l2tp_call_ops, sid, srv_now_ms()) != 0) {
 		l2tp_call_free(s, c);
 		return NULL;
@@ -525,7 +534,7 @@ static void l2tp_tunnel_send(void *ctx, const uint8_t *buf, size_t len)
 	ssize_t n = sendto(s->listeners[t->listener].fd, buf, len, 0,
 	                   (const struct sockaddr *)&t->peer, t->peerlen);
 	if (n < 0) {
-		if (throttle(s))
+		if (srv_throttle(s))
 			srv_log(s, SC_L2TP, false, t, NULL, "send failed: %s", strerror(errno));
 		return;
 	}
@@ -678,7 +687,7 @@ static void l2tp_tunnel_free(struct srv_l2tp_tunnel *t)
 	if (s->tunnels[t->t.local_tid] == t) s->tunnels[t->t.local_tid] = NULL;
 	if (s->ntunnels) s->ntunnels--;
 	s->st.tunnels_closed++;
-	timer_set(s, &t->timer, L2TP_NEVER);
+	srv_timer_set(s, &t->timer, L2TP_NEVER);
 	s->ntimers--;
 	free(t);
 }
@@ -707,17 +716,17 @@ static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct socka
 {
 	struct srv_l2tp_tunnel *t = calloc(1, sizeof *t);
 	if (!t) return NULL;
-	if (timer_reserve(s) != 0) {
+	if (srv_timer_reserve(s) != 0) {
 		free(t);
 		return NULL;
 	}
-	timer_init(&t->timer, SRV_TIMER_TUNNEL);
+	srv_timer_init(&t->timer, SRV_TIMER_TUNNEL);
 	t->srv = s;
 	t->peer = *peer;
 	t->peerlen = plen;
 	t->created_ms = srv_now_ms();
 	t->cbs = (struct l2tp_ctrl_cbs){
-		.ctx = t, .send = l2tp_tunnel_send, .event = l2tp_tunnel_event, .random = rnd,
+		.ctx = t, .send = l2tp_tunnel_send, .event = l2tp_tunnel_event, .random = srv_random,
 		.port_acquire = l2tp_tunnel_port_acquire, .port_release = l2tp_tunnel_port_release,
 		.call_up = l2tp_tunnel_call_up, .call_down = l2tp_tunnel_call_down, .data = l2tp_tunnel_data,
 	};
@@ -725,7 +734,7 @@ static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct socka
 	/* the one place a local tunnel ID is chosen: a free slot, random to make blind
 	 * injection harder; the automaton keeps it for the tunnel's whole life */
 	uint16_t r;
-	rnd(NULL, (uint8_t *)&r, sizeof r);
+	srv_random(NULL, (uint8_t *)&r, sizeof r);
 	for (unsigned k = 0; k < 65536; k++, r++) {
 		if (r == 0) continue;
 		if (!s->tunnels[r]) {
@@ -752,6 +761,7 @@ static void reap(struct srv *s)
 		s->dead_calls = c->next_dead;
 		l2tp_call_free(s, c);
 	}
+	srv_pptp_reap(s); /* server_pptp.c */
 }
 
 static int check_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -837,18 +847,20 @@ int srv_check_tables(const struct srv *s, char *why, size_t n)
 		return check_fail(why, n, "%u tunnels in the half-open list, %u counted", nho, s->nhalf_open);
 	if (nho > (unsigned)s->cfg->serve.max_half_open || ntun > (unsigned)s->cfg->serve.max_tunnels)
 		return check_fail(why, n, "%u tunnels, %u half open: over the limits", ntun, nho);
-	unsigned live = 0;
+	unsigned live = 0, npptp = 0;
+	if (srv_pptp_check_tables(s, &npptp, why, n) != 0) return -1;
 	for (unsigned i = 0; i < s->sess_cap; i++) {
 		const struct ras_session *rs = s->sessions[i];
 		if (!rs) continue;
 		live++;
+		if (rs->ops->tunnel == TUN_PPTP) continue; /* srv_pptp_check_tables */
 		const struct srv_l2tp_call *c = (const struct srv_l2tp_call *)(const void *)rs;
 		if (ras_session_dead(rs) || !c->tunnel || s->tunnels[c->tunnel->t.local_tid] != c->tunnel)
 			return check_fail(why, n, "session %u has no live tunnel", rs->id);
 	}
-	if (live != s->nsessions || live != ncalls)
-		return check_fail(why, n, "%u sessions in the table, %u counted, %u listed by tunnels",
-		                  live, s->nsessions, ncalls);
+	if (live != s->nsessions || live != ncalls + npptp)
+		return check_fail(why, n, "%u sessions in the table, %u counted, %u listed by tunnels "
+		                  "and PPTP calls", live, s->nsessions, ncalls + npptp);
 	return 0;
 }
 
@@ -905,7 +917,7 @@ static uint32_t addr_key(const struct sockaddr_storage *p)
 }
 
 /* Per-source admission of new tunnels: false when the source is over its rate. */
-static bool rate_ok(struct srv *s, const struct sockaddr_storage *p)
+bool srv_rate_ok(struct srv *s, const struct sockaddr_storage *p)
 {
 	int limit = s->cfg->serve.new_tunnels_per_source;
 	if (limit <= 0) return true;
@@ -938,7 +950,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 	struct diag_err err;
 	if (l2tp_decode(buf, len, &m, &err) != 0) {
 		s->st.malformed++;
-		if (throttle(s))
+		if (srv_throttle(s))
 			srv_log(s, SC_L2TP, false, NULL, NULL, "malformed datagram from %s dropped: offset %zu: %s",
 			        srv_peer_text(&tmp, pt, sizeof pt), err.off, err.reason);
 		return;
@@ -968,7 +980,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 	}
 	if (!m.is_control || m.msg_type != L2TP_MSG_SCCRQ || m.session_id != 0) {
 		s->st.unknown_tunnel++;
-		if (throttle(s))
+		if (srv_throttle(s))
 			srv_log(s, SC_L2TP, false, NULL, NULL, "%s for tunnel 0 from %s that is not an SCCRQ, dropped",
 			        m.is_control ? (l2tp_msg_name(m.msg_type) ? l2tp_msg_name(m.msg_type) : "control message")
 			                     : "data message",
@@ -984,7 +996,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 	const char *why = NULL;
 	bool evict = false;
 	if (s->stopping) why = "the server is stopping";
-	else if (!rate_ok(s, peer)) {
+	else if (!srv_rate_ok(s, peer)) {
 		s->st.refused_rate++;
 		why = "too many new tunnels from this address (serve.limits.new_tunnels_per_source)";
 	} else if (held >= half_open_share(s)) {
@@ -1003,7 +1015,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 		}
 	}
 	if (why) {
-		if (throttle(s))
+		if (srv_throttle(s))
 			srv_log(s, SC_L2TP, false, NULL, NULL, "SCCRQ from %s dropped: %s",
 			        srv_peer_text(&tmp, pt, sizeof pt), why);
 		return;
@@ -1011,7 +1023,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 	if (evict) {
 		/* forgotten without a word: its address may be forged and is owed nothing */
 		s->st.evicted_half_open++;
-		if (throttle(s)) {
+		if (srv_throttle(s)) {
 			char vt[80];
 			srv_log(s, SC_L2TP, false, victim, NULL,
 			        "half-open tunnel of %s (%u from that address) evicted for an SCCRQ from %s: "
@@ -1034,7 +1046,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 		/* the automaton did not start a control connection with it (no sequence
 		 * numbers, Ns other than 0): no state is kept for it */
 		s->st.malformed++;
-		if (throttle(s)) {
+		if (srv_throttle(s)) {
 			if (!m.has_seq)
 				srv_log(s, SC_L2TP, false, NULL, NULL,
 				        "SCCRQ from %s without sequence numbers dropped",
@@ -1070,7 +1082,7 @@ static void l2tp_datagram(struct srv *s, const struct srv_listener *l,
 	struct srv_l2tp_tunnel *t = s->tunnels[tid];
 	if (!t || !same_host(&t->peer, peer)) {
 		s->st.unknown_tunnel++;
-		if (throttle(s)) {
+		if (srv_throttle(s)) {
 			struct srv_l2tp_tunnel tmp;
 			tmp.peer = *peer;
 			char pt[80];
@@ -1115,7 +1127,7 @@ static void l2tp_udp_read(struct srv *s, struct srv_listener *l)
 			s->st.rx_datagrams++;
 			s->st.rx_bytes += (uint64_t)n;
 			s->env.st.oversized++;
-			if (throttle(s)) {
+			if (srv_throttle(s)) {
 				struct srv_l2tp_tunnel tmp;
 				tmp.peer = peer;
 				char pt[80];
@@ -1131,7 +1143,7 @@ static void l2tp_udp_read(struct srv *s, struct srv_listener *l)
 }
 
 /* ---- listeners ------------------------------------------------------------------------ */
-static struct srv_listener *listener_add(struct srv *s, enum srv_proto proto,
+struct srv_listener *srv_listener_add(struct srv *s, enum srv_proto proto,
                                          void (*handler)(struct srv *, struct srv_listener *))
 {
 	if (s->nlisteners >= SRV_LISTENERS) return NULL;
@@ -1175,10 +1187,11 @@ static void listeners_close(struct srv *s)
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */
-static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+int srv_parse_listen(const char *text, unsigned default_port, struct sockaddr_storage *ss,
+                     socklen_t *len)
 {
 	char host[128];
-	unsigned port = 1701;
+	unsigned port = default_port;
 	const char *p = text;
 	memset(ss, 0, sizeof *ss);
 	if (*p == '[') {
@@ -1244,6 +1257,7 @@ static void stop_all(struct srv *s, const char *why)
 			l2tp_ctrl_stop(&t->t, L2TP_STOP_SHUTDOWN, 0, "server shutting down", now);
 		l2tp_tunnel_check(t);
 	}
+	srv_pptp_stop_all(s); /* server_pptp.c */
 	reap(s);
 	/* give the StopCCNs a moment to be acknowledged, then leave */
 	struct timeval tv = {1, 500000};
@@ -1345,7 +1359,7 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 		return NULL;
 	}
 	s->pres.full_trace = true;
-	if (setup_protocols(s) != 0) {
+	if (setup_protocols(s) != 0 || srv_pptp_setup(s) != 0) {
 		srv_destroy(s);
 		return NULL;
 	}
@@ -1357,8 +1371,8 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 		if (s->debug >> ras_cat[k] & 1) s->env.debug |= 1u << k;
 	/* the L2TP listener; its socket and address until it is bound (the fuzz harness
 	 * never binds one) */
-	listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
-	parse_listen("127.0.0.1:1701", &s->local, &s->locallen);
+	srv_listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
+	srv_parse_listen("127.0.0.1:1701", 1701, &s->local, &s->locallen);
 	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
 	snprintf(s->local_ip, sizeof s->local_ip, "127.0.0.1");
 	return s;
@@ -1372,7 +1386,7 @@ int server_run(const struct server_opts *o)
 	const struct serve_conf *sc = &s->cfg->serve;
 
 	const char *listen = o->listen ? o->listen : sc->listen ? sc->listen : "127.0.0.1:1701";
-	if (parse_listen(listen, &s->local, &s->locallen) != 0) {
+	if (srv_parse_listen(listen, 1701, &s->local, &s->locallen) != 0) {
 		fprintf(stderr, "vnet: --listen %s: expected ADDR[:PORT] (an IPv4 address, or an IPv6 "
 		        "address in brackets when a port follows)\n", listen);
 		goto out;
@@ -1391,8 +1405,10 @@ int server_run(const struct server_opts *o)
 		struct srv_l2tp_tunnel tmp;
 		tmp.peer = s->local;
 		srv_peer_text(&tmp, s->local_text, sizeof s->local_text);
-		peer_ip(&s->local, s->local_ip, sizeof s->local_ip);
+		srv_peer_ip(&s->local, s->local_ip, sizeof s->local_ip);
 	}
+	const char *pptp = o->pptp_listen ? o->pptp_listen : sc->pptp_listen;
+	if (pptp && srv_pptp_open(s, pptp) != 0) goto out; /* server_pptp.c */
 	if (o->capture && srv_capture_open(s, o->capture) != 0) goto out;
 	const char *acct = o->accounting ? o->accounting : sc->accounting_path;
 	if (acct && srv_acct_open(s, acct) != 0) goto out;
@@ -1438,10 +1454,11 @@ void srv_destroy(struct srv *s)
 			for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
 				if (t->calls[k]) ras_session_abort(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
 			s->tunnels[i] = NULL;
-			timer_set(s, &t->timer, L2TP_NEVER);
+			srv_timer_set(s, &t->timer, L2TP_NEVER);
 			free(t);
 		}
 	}
+	srv_pptp_destroy(s); /* server_pptp.c */
 	reap(s);
 	srv_tundev_close(s); /* server_tundev.c */
 	srv_ctl_close(s);

@@ -34,7 +34,7 @@ struct event;
 
 /* Log categories (-d) */
 enum srv_cat { SC_MAIN, SC_L2TP, SC_PPP, SC_AUTH, SC_POLICY, SC_IPCP, SC_ACCT, SC_CTL,
-	SC_DATA, SC_N };
+	SC_DATA, SC_PPTP, SC_N };
 extern const char *const srv_cat_names[];
 
 struct server_opts {
@@ -43,6 +43,7 @@ struct server_opts {
 	const char *capture;       /* NULL: none */
 	const char *control;       /* NULL: default path */
 	const char *accounting;    /* NULL: the configuration's */
+	const char *pptp_listen;   /* NULL: the configuration's serve.pptp.listen (NULL: off) */
 	uint32_t debug;            /* 1 << enum srv_cat */
 	bool quiet;                /* no log at all (the fuzz harness) */
 };
@@ -61,7 +62,8 @@ struct srv;
 
 /* A deadline in the server's timer heap: one libevent timer serves every tunnel and
  * call, the heap orders their deadlines. */
-enum srv_timer_kind { SRV_TIMER_TUNNEL, SRV_TIMER_CALL };
+enum srv_timer_kind { SRV_TIMER_TUNNEL, SRV_TIMER_CALL, SRV_TIMER_PPTP_CONN,
+	SRV_TIMER_PPTP_CALL };
 struct srv_timer {
 	uint64_t at;                 /* L2TP_NEVER when not in the heap */
 	uint32_t slot;               /* its index in the heap */
@@ -69,9 +71,10 @@ struct srv_timer {
 	uint8_t kind;                /* enum srv_timer_kind */
 };
 
-/* What a listening socket speaks. L2TP over UDP (1701) today; PPTP (TCP 1723 with raw
- * GRE), IKE (UDP 500/4500) and RADIUS take their own entries. */
-enum srv_proto { SRV_PROTO_L2TP };
+/* What a listening socket speaks: L2TP over UDP (1701); PPTP's control connections
+ * (TCP 1723) and the enhanced GRE of its calls (a raw IP protocol 47 socket); IKE (UDP
+ * 500/4500) and RADIUS would take their own entries. */
+enum srv_proto { SRV_PROTO_L2TP, SRV_PROTO_PPTP, SRV_PROTO_GRE };
 
 /* A socket the event loop watches, and the protocol handler it dispatches to when the
  * socket is readable. */
@@ -111,6 +114,8 @@ struct srv {
 	unsigned sess_cap, nsessions;
 	uint32_t next_session;
 	int l2tp_ports_used;
+	int pptp_ports_used;
+	struct srv_pptp *pptp;       /* server_pptp.c; NULL when PPTP is off */
 	struct addr_pool pool;
 	struct policy_result pres;
 	struct ras_env env;          /* what every session shares (engine/server/ras_session.h) */
@@ -195,6 +200,26 @@ static inline struct json_t *srv_user_json(const char *user)
 
 /* server.c */
 int server_run(const struct server_opts *o);
+/* Shared with the other protocol handlers (server_pptp.c). */
+struct srv_listener *srv_listener_add(struct srv *s, enum srv_proto proto,
+                                      void (*handler)(struct srv *, struct srv_listener *));
+/* "ADDR[:PORT]" (an IPv6 address in brackets when a port follows): 0 or -1. */
+int srv_parse_listen(const char *text, unsigned default_port, struct sockaddr_storage *ss,
+                     socklen_t *len);
+void srv_peer_ip(const struct sockaddr_storage *p, char *buf, size_t n);
+/* Whether one more line about a dropped packet may be logged now (floods). */
+bool srv_throttle(struct srv *s);
+void srv_random(void *ctx, uint8_t *buf, size_t n);
+/* Per-source admission of new tunnels and connections (serve.limits.new_tunnels_per_source). */
+bool srv_rate_ok(struct srv *s, const struct sockaddr_storage *p);
+/* Timers: room in the heap for one more object (0, or -1 out of memory; give it back by
+ * decrementing s->ntimers when the object goes), a timer not in the heap, a deadline
+ * (L2TP_NEVER: none). */
+int srv_timer_reserve(struct srv *s);
+void srv_timer_init(struct srv_timer *tm, enum srv_timer_kind kind);
+void srv_timer_set(struct srv *s, struct srv_timer *tm, uint64_t at);
+/* A free number in the session table, 0 when it is full. */
+uint32_t srv_session_id_new(struct srv *s);
 /* The server without sockets, control or files: configuration (from `config_text` when
  * not NULL, else o->config_path or the embedded default), tables, protocol settings and
  * an event base that is never run. NULL with the problems printed (unless quiet). */
@@ -217,6 +242,33 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
 const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n);
+
+/* server_pptp.c: PPTP control connections (TCP) and their calls (enhanced GRE). */
+struct srv_pptp;
+/* Listen on `listen` (TCP) and open the raw GRE socket: 0, or -1 with the cause on
+ * stderr. */
+int srv_pptp_open(struct srv *s, const char *listen);
+/* The protocol settings and tables (srv_create: also without sockets). 0 or -1. */
+int srv_pptp_setup(struct srv *s);
+void srv_pptp_destroy(struct srv *s);
+/* One accepted connection from `peer` on socket fd (-1 without a socket: the fuzz
+ * harness): its number, or 0 when it was refused (fd closed). */
+uint32_t srv_pptp_accept(struct srv *s, int fd, const struct sockaddr_storage *peer);
+/* Bytes of the control stream of connection `id` (the fuzz harness; the socket's reader
+ * does the same). */
+void srv_pptp_stream(struct srv *s, uint32_t id, const uint8_t *buf, size_t len);
+/* One IPv4 packet with GRE inside from the raw socket (the IP header included). */
+void srv_pptp_gre_packet(struct srv *s, const uint8_t *ip, size_t len);
+void srv_pptp_timer(struct srv *s, struct srv_timer *tm, uint64_t now);
+void srv_pptp_session_dead(struct srv *s, struct ras_session *rs);
+void srv_pptp_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+void srv_pptp_stop_all(struct srv *s);
+void srv_pptp_reap(struct srv *s);
+/* The PPTP part of srv_check_tables: sessions it holds in *nsessions. */
+int srv_pptp_check_tables(const struct srv *s, unsigned *nsessions, char *why, size_t n);
+/* `show tunnels`: the control connections; `show stats`: the counters. */
+struct json_t *srv_pptp_view(const struct srv *s);
+struct json_t *srv_pptp_stats(const struct srv *s);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -247,6 +299,15 @@ int srv_capture_open(struct srv *s, const char *path);
 void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len);
 void srv_capture_close(struct srv *s);
+/* A TCP segment of a PPTP control connection (IPv4): src/dst as they were on the wire,
+ * sequence and acknowledgement numbers, flags (TH_* of netinet/tcp.h). */
+void srv_capture_tcp(struct srv *s, const struct sockaddr_storage *src,
+                     const struct sockaddr_storage *dst, uint32_t seq, uint32_t ack,
+                     uint8_t flags, const uint8_t *buf, size_t len);
+/* An IPv4 packet of protocol `proto` (GRE) with `buf` as its payload. */
+void srv_capture_ip(struct srv *s, const struct sockaddr_storage *src,
+                    const struct sockaddr_storage *dst, uint8_t proto, const uint8_t *buf,
+                    size_t len);
 
 /* server_tundev.c */
 /* With serve.tun: create the TUN interface, give it the server's address, bring it up and

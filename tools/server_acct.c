@@ -514,3 +514,73 @@ void srv_capture_close(struct srv *s)
 	if (s->pcap) pcap_close(s->pcap);
 	s->dumper = s->pcap = NULL;
 }
+
+/* An IPv4 packet of `proto` from src to dst around `hdr` (hl bytes) and `buf`. */
+static void capture_ip4(struct srv *s, const struct sockaddr_storage *src,
+                        const struct sockaddr_storage *dst, uint8_t proto, uint8_t *pkt,
+                        size_t l4len)
+{
+	const struct sockaddr_in *a = (const void *)src, *b = (const void *)dst;
+	memset(pkt, 0, 20);
+	pkt[0] = 0x45;
+	size_t tot = 20 + l4len;
+	pkt[2] = (uint8_t)(tot >> 8);
+	pkt[3] = (uint8_t)tot;
+	pkt[6] = 0x40; /* DF */
+	pkt[8] = 64;
+	pkt[9] = proto;
+	memcpy(pkt + 12, &a->sin_addr, 4);
+	memcpy(pkt + 16, &b->sin_addr, 4);
+	uint16_t c = inet_cksum(pkt, 20, 0);
+	pkt[10] = (uint8_t)(c >> 8);
+	pkt[11] = (uint8_t)c;
+	struct pcap_pkthdr h;
+	gettimeofday(&h.ts, NULL);
+	h.caplen = h.len = (bpf_u_int32)tot;
+	pcap_dump((u_char *)s->dumper, &h, pkt);
+	pcap_dump_flush(s->dumper);
+}
+
+void srv_capture_ip(struct srv *s, const struct sockaddr_storage *src,
+                    const struct sockaddr_storage *dst, uint8_t proto, const uint8_t *buf,
+                    size_t len)
+{
+	if (!s->dumper || len > 65000 || src->ss_family != AF_INET) return;
+	uint8_t pkt[65536];
+	memcpy(pkt + 20, buf, len);
+	capture_ip4(s, src, dst, proto, pkt, len);
+}
+
+void srv_capture_tcp(struct srv *s, const struct sockaddr_storage *src,
+                     const struct sockaddr_storage *dst, uint32_t seq, uint32_t ack,
+                     uint8_t flags, const uint8_t *buf, size_t len)
+{
+	if (!s->dumper || len > 65000 || src->ss_family != AF_INET) return;
+	uint8_t pkt[65536];
+	uint8_t *t = pkt + 20;
+	const struct sockaddr_in *a = (const void *)src, *b = (const void *)dst;
+	memset(t, 0, 20);
+	memcpy(t, &a->sin_port, 2);
+	memcpy(t + 2, &b->sin_port, 2);
+	for (int i = 0; i < 4; i++) {
+		t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	t[12] = 5 << 4;
+	t[13] = flags;
+	t[14] = 0xff; /* window 65535 */
+	t[15] = 0xff;
+	if (len) memcpy(t + 20, buf, len);
+	/* checksum over the pseudo-header and the segment */
+	uint8_t ph[12];
+	memcpy(ph, &a->sin_addr, 4);
+	memcpy(ph + 4, &b->sin_addr, 4);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = (uint8_t)((20 + len) >> 8);
+	ph[11] = (uint8_t)(20 + len);
+	uint16_t c = inet_cksum(t, 20 + len, (uint16_t)~inet_cksum(ph, 12, 0));
+	t[16] = (uint8_t)(c >> 8);
+	t[17] = (uint8_t)c;
+	capture_ip4(s, src, dst, 6, pkt, 20 + len);
+}

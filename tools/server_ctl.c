@@ -79,6 +79,7 @@ static json_t *view_sessions(struct srv *s)
 		json_object_set_new(o, "address", rs->addr ? json_string(ipv4_str(rs->addr, ab, sizeof ab))
 		                                           : json_null());
 		json_object_set_new(o, "client", client ? json_string(client) : json_null());
+		json_object_set_new(o, "tunnel_type", json_string(tunnel_names[rs->ops->tunnel]));
 		json_object_set_new(o, "tunnel", json_integer(has_ids ? ids[0] : 0));
 		json_object_set_new(o, "session", json_integer(ids[2]));
 		json_object_set_new(o, "method", rs->method ? json_string(srv_tok(ppp_auth_method_names, rs->method))
@@ -126,6 +127,10 @@ static json_t *view_tunnels(struct srv *s)
 	}
 	json_t *r = json_object();
 	json_object_set_new(r, "tunnels", arr);
+	/* PPTP control connections (server_pptp.c), when PPTP is served */
+	json_t *st = srv_pptp_stats(s);
+	if (!json_is_null(st)) json_object_set_new(r, "pptp_connections", srv_pptp_view(s));
+	json_decref(st);
 	return r;
 }
 
@@ -136,6 +141,15 @@ static json_t *view_ports(struct srv *s)
 	json_object_set_new(l, "in_use", json_integer(s->l2tp_ports_used));
 	json_object_set_new(l, "free", json_integer(s->cfg->server.ports[TUN_L2TP] - s->l2tp_ports_used));
 	json_object_set_new(p, "l2tp", l);
+	json_t *pst = srv_pptp_stats(s);
+	if (!json_is_null(pst)) {
+		json_t *t = json_object();
+		json_object_set_new(t, "total", json_integer(s->cfg->server.ports[TUN_PPTP]));
+		json_object_set_new(t, "in_use", json_integer(s->pptp_ports_used));
+		json_object_set_new(t, "free", json_integer(s->cfg->server.ports[TUN_PPTP] - s->pptp_ports_used));
+		json_object_set_new(p, "pptp", t);
+	}
+	json_decref(pst);
 	json_object_set_new(r, "ports", p);
 	return r;
 }
@@ -198,6 +212,7 @@ static json_t *view_stats(struct srv *s)
 	json_object_set_new(o, "sessions_up", json_integer(up));
 	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->env.st.sessions_up));
 	json_object_set_new(o, "tun", srv_tundev_stats(s));
+	json_object_set_new(o, "pptp", srv_pptp_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;
@@ -264,10 +279,25 @@ static char *render_text(const char *what, json_t *v)
 			     ji(o, "id"), ji(o, "peer_id"), js(o, "peer"), js(o, "host"), js(o, "state"),
 			     ji(o, "sessions"), ji(o, "age"), ji(o, "rx"), ji(o, "tx"), ji(o, "retransmits"));
 		catf(&b, &len, &cap, "%zu tunnel%s\n", json_array_size(a), json_array_size(a) == 1 ? "" : "s");
+		json_t *pc = json_object_get(v, "pptp_connections");
+		if (pc) {
+			catf(&b, &len, &cap, "\n%-6s %-22s %-20s %-12s %8s %6s %6s %6s\n", "PPTP", "PEER", "HOST",
+			     "STATE", "SESSIONS", "AGE", "RX", "TX");
+			json_array_foreach(pc, i, o)
+				catf(&b, &len, &cap, "%-6lld %-22s %-20s %-12s %8lld %5llds %6lld %6lld\n", ji(o, "id"),
+				     js(o, "peer"), js(o, "host"), js(o, "state"), ji(o, "sessions"), ji(o, "age"),
+				     ji(o, "rx"), ji(o, "tx"));
+			catf(&b, &len, &cap, "%zu PPTP connection%s\n", json_array_size(pc),
+			     json_array_size(pc) == 1 ? "" : "s");
+		}
 	} else if (strcmp(what, "ports") == 0) {
 		json_t *l = json_object_get(json_object_get(v, "ports"), "l2tp");
 		catf(&b, &len, &cap, "l2tp: %lld of %lld ports in use, %lld free\n", ji(l, "in_use"),
 		     ji(l, "total"), ji(l, "free"));
+		json_t *t = json_object_get(json_object_get(v, "ports"), "pptp");
+		if (t)
+			catf(&b, &len, &cap, "pptp: %lld of %lld ports in use, %lld free\n", ji(t, "in_use"),
+			     ji(t, "total"), ji(t, "free"));
 	} else if (strcmp(what, "pool") == 0) {
 		json_t *p = json_object_get(v, "pool");
 		json_array_foreach(json_object_get(p, "ranges"), i, o)

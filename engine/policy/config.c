@@ -1396,7 +1396,7 @@ static json_t *sub_object(struct ld *l, json_t *o, const char *key, json_t **emp
 static void load_serve(struct ld *l, json_t *o, const char *base)
 {
 	struct serve_conf *sc = &l->c->serve;
-	json_t *empty = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL;
+	json_t *empty = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL;
 	struct mark m = push_key(l, "serve");
 	if (o && !json_is_null(o) && !json_is_object(o)) {
 		problem(l, "expected an object, got %s", json_type_phrase(o));
@@ -1404,7 +1404,7 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	}
 	if (!o || json_is_null(o)) o = empty = json_object();
 	static const char *const keys[] = {"listen", "host_name", "local_address", "dns", "wins",
-		"accounting", "tun", "l2tp", "ppp", "limits", NULL};
+		"accounting", "tun", "l2tp", "pptp", "ppp", "limits", NULL};
 	check_keys(l, o, keys);
 	sc->listen = xstrdup(get_str(l, o, "listen", false));
 	sc->host_name = xstrdup(get_str(l, o, "host_name", false));
@@ -1427,6 +1427,15 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	sc->retries = get_int(l, t, "retries", 1, 20, 5);
 	sc->rto_max = get_int(l, t, "rto_max", 1, 120, 8);
 	pop(l, ml);
+
+	json_t *pt = sub_object(l, o, "pptp", &e4);
+	struct mark mpt = push_key(l, "pptp");
+	static const char *const ptk[] = {"listen", "connections", "calls_per_connection", NULL};
+	check_keys(l, pt, ptk);
+	sc->pptp_listen = xstrdup(get_str(l, pt, "listen", false));
+	sc->pptp_connections = get_int(l, pt, "connections", 1, 1000000, 16384);
+	sc->pptp_calls = get_int(l, pt, "calls_per_connection", 1, SERVE_PPTP_CALLS_MAX, 4);
+	pop(l, mpt);
 
 	json_t *p = sub_object(l, o, "ppp", &e2);
 	struct mark mp = push_key(l, "ppp");
@@ -1456,6 +1465,7 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	json_decref(e1);
 	json_decref(e2);
 	json_decref(e3);
+	json_decref(e4);
 	pop(l, m);
 }
 
@@ -1978,6 +1988,7 @@ void config_free(struct config *c)
 	free(c->serve.accounting_path);
 	free(c->serve.tun);
 	free(c->serve.secret);
+	free(c->serve.pptp_listen);
 	free_surroundings(c);
 	free(c->file);
 	free(c->text);

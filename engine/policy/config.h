@@ -233,6 +233,10 @@ struct serve_conf {
 	char *secret;             /* tunnel authentication, NULL: none */
 	bool hide_avps;
 	int hello_interval, retries, rto_max;
+	/* PPTP (serve.pptp): off unless a listen address is given here or by --pptp-listen */
+	char *pptp_listen;        /* "ADDR[:PORT]" (IPv4, port 1723 by default), NULL: off */
+	int pptp_connections;     /* control connections at most */
+	int pptp_calls;           /* calls per control connection, 1..SERVE_PPTP_CALLS_MAX */
 	/* PPP */
 	int mru,                  /* 576..SERVE_MRU_MAX */
 	    echo_interval, echo_failures, auth_retries, auth_timeout;
@@ -246,6 +250,8 @@ struct serve_conf {
  * the 1500 bytes of an Ethernet path would only make the client fragment the UDP
  * datagrams that carry L2TP. */
 #define SERVE_MRU_MAX 1500
+/* The most calls one PPTP control connection may carry (engine/pptp/pptp_ctrl.h). */
+#define SERVE_PPTP_CALLS_MAX 8
 
 struct config {
 	char *file;            /* path given, or "(embedded)samples/vnet.json" */

@@ -65,3 +65,38 @@ serve_stop() {
 
 # the load generator / test client (tests/helpers/serve_client.c, bench/bench_serve.c)
 client_path() { [ -x "$BUILD/serve_client" ] && echo "$BUILD/serve_client"; }
+
+# bench_path: the load generator and PPTP client (bench/bench_serve.c), from the build
+# (-DVNET_BENCH=ON) or compiled here against the build's libraries.
+bench_path() {
+    if [ -x "$BUILD/bench_serve" ] && [ "$BUILD/bench_serve" -nt "$SRC/bench/bench_serve.c" ]; then
+        echo "$BUILD/bench_serve"; return 0
+    fi
+    local cc flags=
+    cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)
+    [ "$SAN" = 1 ] && flags="-fsanitize=address,undefined -fno-omit-frame-pointer"
+    [ -f "$BUILD/libengine.a" ] && [ -f "$BUILD/libdiag.a" ] || return 1
+    # shellcheck disable=SC2046,SC2086
+    "${cc:-cc}" -std=c17 -D_GNU_SOURCE -O1 -g $flags -I"$SRC/engine" -I"$SRC/libdiag" \
+        $(pkg-config --cflags jansson openssl) "$SRC/bench/bench_serve.c" -o "$W/bench_serve" \
+        "$BUILD/libengine.a" "$BUILD/libdiag.a" \
+        $(pkg-config --libs libpcre2-8 jansson openssl libpcap) -lm >"$W/cc.log" 2>&1 ||
+        { cat "$W/cc.log" >&2; return 1; }
+    echo "$W/bench_serve"
+}
+
+# pptp_start CONFIG [extra serve args...]: serve_start with PPTP on $PPTP_LISTEN
+# (default 127.0.0.1:0, an ephemeral port); sets PPTP_SERVER (ADDR:PORT as listening).
+# Skips without root (PPTP's GRE needs a raw socket).
+pptp_start() {
+    [ "$(id -u)" = 0 ] || skip "PPTP needs root for its raw GRE socket"
+    serve_start "$@" --pptp-listen "${PPTP_LISTEN:-127.0.0.1:0}"
+    PPTP_SERVER=
+    local _
+    for _ in $(seq 1 50); do
+        PPTP_SERVER=$(sed -n 's/.*PPTP control connections on \(127\.[0-9.]*:[0-9]*\) .*/\1/p' "$W/serve.log" | head -n1)
+        [ -n "$PPTP_SERVER" ] && break
+        sleep 0.1
+    done
+    [ -n "$PPTP_SERVER" ] || fail "no PPTP listener in the server's log"
+}

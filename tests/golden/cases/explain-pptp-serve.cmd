@@ -1,0 +1,1 @@
+pcap explain {src}/tests/captures/pptp-serve.pcap
