@@ -15,7 +15,12 @@ start)
     command -v nft > /dev/null || { echo "skip: nft not installed"; exit 77; }
     serve_config '.'
     nft -f - << NFT || exit 1
-table inet vnetlab { chain in { type filter hook input priority 0; iifname "vnettap0" meta l4proto gre drop; } }
+table inet vnetlab {
+    chain in {
+        type filter hook input priority 0;
+        iifname "vnettap0" meta l4proto gre drop
+    }
+}
 NFT
     serve_start || exit 1
     serve_watch

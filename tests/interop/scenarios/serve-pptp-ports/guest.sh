@@ -1,6 +1,7 @@
 # serve-pptp-ports: the server has one PPTP port.  Call "one" (alice) comes
-# up; call "two" (carol, its own control connection) must be refused before
-# PPP: pptp reports the Outgoing-Call-Reply's refusal and pppd ends.
+# up; call "two" (carol; pptp-linux puts it on the same control connection)
+# must be refused before PPP: pptp reports the Outgoing-Call-Reply's refusal
+# and pppd ends.
 SCEN=serve-pptp-ports
 . /scenario/lib.sh
 pptp_dial one /scenario/options.one
