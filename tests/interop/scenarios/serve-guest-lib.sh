@@ -146,3 +146,48 @@ show_logs() {
     echo "===== guest xl2tpd log (last 40 lines)"
     tail -n 40 $XLOG
 }
+
+# pptp_dial NAME OPTIONS: Debian's pppd driving pptp-linux (pty mode) dials
+# `vnet serve`'s PPTP side at $HOST_IP:1723, with the pppd options file
+# OPTIONS (which logs to /tmp/pppd-NAME.log); pppd's and pptp's output go to
+# /tmp/pptp-NAME.out.  Sets XPID and XLOG so that ppp_wait follows this call.
+pptp_dial() {
+    say "pppd + pptp $1 towards $HOST_IP:1723 at $(up)s"
+    [ -n "$(pidof syslogd)" ] || syslogd -O /tmp/messages 2>/dev/null
+    pppd pty "pptp $HOST_IP --nolaunchpppd --nohostroute --loglevel 2" file "$2" \
+        logfile /tmp/pppd-$1.log nodetach > /tmp/pptp-$1.out 2>&1 &
+    XPID=$!
+    XLOG=/tmp/pptp-$1.out
+    eval "PPTP_PID_$1=$XPID"
+}
+
+# pptp_follow NAME: ppp_wait and ppp_ping follow the call NAME again
+pptp_follow() {
+    eval "XPID=\$PPTP_PID_$1"
+    XLOG=/tmp/pptp-$1.out
+}
+
+# pptp_stop: hangs up every call (SIGTERM to pppd: LCP Terminate, then pptp
+# clears the call and closes the control connection), bounded
+pptp_stop() {
+    for p in $(pidof pppd); do kill -TERM "$p" 2>/dev/null; done
+    i=0
+    while [ $i -lt 40 ] && [ -n "$(pidof pppd)$(pidof pptp)" ]; do
+        sleep 0.25
+        i=$((i + 1))
+    done
+    for p in $(pidof pptp); do kill -TERM "$p" 2>/dev/null; done
+    say "hung up at $(up)s"
+}
+
+# pptp_logs NAME...: the logs the host side reads from the console
+pptp_logs() {
+    for n in "$@"; do
+        echo "===== guest pppd log ($n)"
+        cat /tmp/pppd-$n.log 2>/dev/null
+        echo "===== guest pppd/pptp output ($n, last 30 lines)"
+        tail -n 30 /tmp/pptp-$n.out 2>/dev/null
+    done
+    echo "===== guest syslog (pptp, last 30 lines)"
+    grep -i pptp /tmp/messages 2>/dev/null | cut -c1-200 | tail -n 30
+}

@@ -74,7 +74,8 @@ serve_config() {
 JSON
 }
 
-# serve_start [TAG]: starts `vnet serve` in the background, its PID and that
+# serve_start [TAG]: starts `vnet serve` (with the words of $SERVE_ARGS
+# added to its command line) in the background, its PID and that
 # of the shell waiting for its exit status in $INTEROP_PIDS; returns once the
 # server logs that it listens (10 s at most)
 serve_start() {
@@ -82,7 +83,7 @@ serve_start() {
     rm -f "$W/$tag.pid" "$W/$tag.rc"
     (
         "$VNET" serve --config "$CONF" --listen 127.0.0.1:1701 --accounting "$ACCT" \
-            --capture "$W/$tag.pcap" --control "$CTLSOCK" 2> "$W/$tag.log" &
+            --capture "$W/$tag.pcap" --control "$CTLSOCK" ${SERVE_ARGS:-} 2> "$W/$tag.log" &
         echo $! > "$W/$tag.pid"
         wait $!
         echo $? > "$W/$tag.rc"
@@ -318,4 +319,110 @@ check_refused() {
     fi
     if [ "$n" = 0 ]; then good "accounting: no record for $user"; else bad "accounting: $n record(s) for the refused $user"; fi
     expect_stat '.sessions_rejected == 1' "one session rejected"
+}
+
+# --- PPTP: the guest on a tap device (qemu's user networking drops GRE) ---
+TAP=vnettap0
+PPTP_ADDR=192.0.2.1
+
+# pptp_tap: the tap device the guest's network card is joined to, in the
+# scenario's namespace: the host 192.0.2.1, the guest 192.0.2.2; the server
+# serve_start starts then listens for PPTP on 192.0.2.1:1723
+pptp_tap() {
+    [ -n "$INTEROP_NETNS" ] || { echo "skip: needs its own network namespace for the tap device"; exit 77; }
+    [ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun"; exit 77; }
+    ip tuntap add dev $TAP mode tap || return 1
+    ip addr add $PPTP_ADDR/24 dev $TAP || return 1
+    ip link set $TAP up || return 1
+    printf 'INTEROP_NET=tap:%s\nINTEROP_GUEST_IP=192.0.2.2/24\nINTEROP_HOST_IP=%s\n' $TAP $PPTP_ADDR > "$W/guest-net"
+    # serve_start: PPTP on the tap device's address
+    SERVE_ARGS="--pptp-listen $PPTP_ADDR:1723"
+}
+
+pptp_tap_del() { ip link del $TAP 2> /dev/null; }
+
+# pptp_types DIRECTION-FILTER [PCAP]: PPTP control message types, in order
+pptp_types() {
+    tshark -r "${2:-$CAP}" -Y "pptp && $1" -T fields -e pptp.control_message_type 2> /dev/null |
+        tr ',' '\n' | sed '/^$/d' | tr '\n' ' '
+}
+
+# expect_pptp_setup [PCAP]: Start-Control-Connection-Request and
+# Outgoing-Call-Request from the client, their replies from the server, in
+# the server's own capture
+expect_pptp_setup() {
+    local up down m
+    up=$(pptp_types 'tcp.dstport == 1723' "$@")
+    down=$(pptp_types 'tcp.srcport == 1723' "$@")
+    echo "    PPTP client -> server: $up"
+    echo "    PPTP server -> client: $down"
+    for m in 1 7; do has "$up" $m || bad "capture: no PPTP control message $m from the client"; done
+    for m in 2 8; do has "$down" $m || bad "capture: no PPTP control message $m from the server"; done
+}
+
+# check_pptp_call_ok USER: the verdict of a scenario in which the guest's
+# PPTP call "one" for USER comes up with MS-CHAPv2 and 128-bit MPPE, pings
+# the server's PPP address three times through the encrypted link and hangs up
+check_pptp_call_ok() {
+    local user=$1 addr s
+    expect_guest_status 0
+    expect_log 'PPTP' "server: PPTP announced at start-up"
+    expect_log "session [0-9]+ up user=$user addr=[0-9.]+ method=MS-CHAPv2( |$)" "server: session up"
+    addr=$(sed -n "s/.*session [0-9]* up user=$user addr=\([0-9.]*\).*/\1/p" "$SLOG" | head -n1)
+    if in_pool "$addr" 192.168.10.101 192.168.10.149; then good "client address $addr from the pool"
+    else bad "client address '$addr' is not from the pool"; fi
+    expect_console "^SERVE-PPP lac=one result=up addr=${addr:-none} peer=192\.168\.10\.1 iface=ppp0 dns=192\.168\.10\.1 " \
+        "guest: pppd got that address, the server's and the DNS server's"
+    expect_console '^SERVE-PING lac=one sent=3 received=3$' "guest: the server answered every ping"
+    expect_console 'MPPE 128-bit stateless compression enabled' "guest pppd: 128-bit MPPE"
+    expect_log "session [0-9]+ down cause=[^ ]+ .*rx_bytes=[1-9][0-9]* tx_bytes=[1-9]" "server: session down, traffic counted"
+    if [ -s "$W/sessions.json" ] &&
+        jq -e --arg u "$user" --arg a "$addr" '[.. | strings] | (index($u) != null) and (index($a) != null) and (index("pptp") != null)' \
+            "$W/sessions.json" > /dev/null 2>&1; then
+        good "vnet show sessions --json listed $user with $addr over pptp: $(jq -c . "$W/sessions.json" | cut -c1-200)"
+    else
+        bad "vnet show sessions --json did not list $user with $addr over pptp ($(cat "$W/sessions.json" "$W/show.err" 2> /dev/null | head -c 300))"
+    fi
+    expect_acct "$user"
+    s=$(jq -c --arg u "$user" 'select(.event == "start" and .user == $u)' "$ACCT" 2> /dev/null | head -n1)
+    if jq -e '[.. | strings] | index("pptp") != null' <<< "${s:-null}" > /dev/null 2>&1; then
+        good "accounting: the start record names pptp"
+    else
+        bad "accounting: the start record does not name pptp: $s"
+    fi
+    expect_pptp_setup
+    expect_count 'gre && chap.code == 3' 1 "MS-CHAPv2 Success in GRE"
+    expect_count 'gre && ccp && ppp.code == 2 && ccp.opt.supported_bits.s == 1' 2 \
+        "CCP Configure-Acks of 128-bit MPPE (one each way)"
+    expect_count "gre && ip.src == 192.0.2.2 && ppp.protocol == 0x00fd" 3 "MPPE packets from the client"
+    expect_count "gre && ip.src == $PPTP_ADDR && ppp.protocol == 0x00fd" 3 "MPPE packets from the server"
+    n=$(count 'icmp && !(icmp.type == 3)')
+    if [ "$n" = 0 ]; then good "capture: no ICMP in the clear"; else bad "capture: $n ICMP packets in the clear"; fi
+    expect_stat '.sessions_up_total == 1 and .sessions_up == 0 and .icmp_echo == 3' \
+        "one session served and ended, three echoes answered"
+    expect_exit_clean
+    explain
+}
+
+# check_pptp_refused USER ERROR REASON: a PPTP call authenticating with
+# MS-CHAPv2 refused with Windows error ERROR and the reason REASON
+check_pptp_refused() {
+    local user=$1 err=$2 reason=$3 n
+    expect_guest_status 0
+    expect_log "session [0-9]+ rejected user=$user method=MS-CHAPv2 error=$err reason=$reason " \
+        "server: rejection of $user logged with the reason"
+    no_log "session [0-9]+ up user=$user " "server: no session up for $user"
+    expect_console "^SERVE-PPP lac=one result=auth-failed" "guest: pppd's authentication failed"
+    expect_console "rcvd \[CHAP Failure .*E=$err" "guest pppd received E=$err"
+    expect_count "gre && chap.code == 4 && chap.message contains \"E=$err \"" 1 "MS-CHAPv2 Failure packets with E=$err in GRE"
+    if [ -s "$ACCT" ]; then
+        n=$(jq -c --arg u "$user" 'select(.user == $u)' "$ACCT" | wc -l)
+    else
+        n=0
+    fi
+    if [ "$n" = 0 ]; then good "accounting: no record for $user"; else bad "accounting: $n record(s) for the refused $user"; fi
+    expect_stat '.sessions_rejected == 1' "one session rejected"
+    expect_pptp_setup
+    expect_exit_clean
+    explain
 }
