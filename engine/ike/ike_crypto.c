@@ -96,7 +96,7 @@ bool ike1_prf(unsigned alg, const uint8_t *key, size_t keylen, const struct ike_
 #define EXPAND_SEED_MAX 8
 
 bool ike1_expand(unsigned alg, const uint8_t *key, size_t keylen, const struct ike_iov *seed,
-                 size_t nseed, uint8_t *out, size_t outlen)
+                 size_t nseed, bool seed_each, uint8_t *out, size_t outlen)
 {
 	size_t hl = ike1_hash_len(alg);
 	if (!hl || nseed + 1 > EXPAND_SEED_MAX)
@@ -109,7 +109,7 @@ bool ike1_expand(unsigned alg, const uint8_t *key, size_t keylen, const struct i
 		size_t nv = 0;
 		if (!first)
 			v[nv++] = (struct ike_iov){k, hl};
-		for (size_t i = 0; i < nseed; i++)
+		for (size_t i = 0; (first || seed_each) && i < nseed; i++)
 			v[nv++] = seed[i];
 		if (!ike1_prf(alg, key, keylen, v, nv, k)) {
 			OPENSSL_cleanse(k, sizeof k);

@@ -43,11 +43,11 @@ bool ike1_hash(unsigned hash_alg, const struct ike_iov *v, size_t n, uint8_t *ou
 /* prf(key, v[0] | v[1] | ...): HMAC with the negotiated hash. */
 bool ike1_prf(unsigned hash_alg, const uint8_t *key, size_t keylen, const struct ike_iov *v,
               size_t n, uint8_t *out);
-/* Appendix B: out = K1 | K2 | ... cut to outlen, K1 = prf(key, seed), Kn = prf(key,
- * Kn-1 | seed). With a seed of one zero byte this is the expansion of SKEYID_e into the
- * encryption key; with the KEYMAT seed it is KEYMAT's expansion (RFC 2409 5.5). */
+/* out = K1 | K2 | ... cut to outlen, K1 = prf(key, seed). With `seed_each` Kn = prf(key,
+ * Kn-1 | seed): the expansion of KEYMAT (RFC 2409 5.5). Without it Kn = prf(key, Kn-1):
+ * appendix B's expansion of SKEYID_e into a longer encryption key (seed: one zero byte). */
 bool ike1_expand(unsigned hash_alg, const uint8_t *key, size_t keylen, const struct ike_iov *seed,
-                 size_t nseed, uint8_t *out, size_t outlen);
+                 size_t nseed, bool seed_each, uint8_t *out, size_t outlen);
 
 /* CBC without padding over n bytes (a multiple of the block) with the given IV; in and
  * out may be the same buffer. false when the algorithm or key length is wrong. */
