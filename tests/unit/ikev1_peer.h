@@ -28,6 +28,7 @@ struct v1peer {
 	uint32_t q_life_s;
 	uint8_t q_proto;
 	uint16_t q_port_i, q_port_r;
+	bool q_commit;              /* sets the commit bit in Quick Mode 1 */
 
 	/* state */
 	uint8_t ispi[8], rspi[8];
@@ -304,7 +305,7 @@ static inline size_t v1p_qm1(struct v1peer *p, uint32_t msgid, uint32_t spi_i, u
 	uint8_t zero[IKE_HASH_MAX] = {0}, spi[4], life[4];
 	v1p_put32(spi, spi_i);
 	v1p_put32(life, p->q_life_s);
-	ike_msg_init(m, 1, IKE1_EXCH_QUICK, 0, msgid, p->ispi, p->rspi);
+	ike_msg_init(m, 1, IKE1_EXCH_QUICK, p->q_commit ? IKE1_FLAG_C : 0, msgid, p->ispi, p->rspi);
 	ike_add_payload(m, IKE1_PL_HASH, zero, p->hlen);
 	struct ike_payload *sa = ike_add_payload(m, IKE1_PL_SA, NULL, 0);
 	struct ike_proposal *pr = ike_add_proposal(m, sa, 1, 3, spi, 4);

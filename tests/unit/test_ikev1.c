@@ -522,6 +522,26 @@ START_TEST(qm_retransmitted_qm1)
 }
 END_TEST
 
+START_TEST(qm_commit_bit)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	p.q_commit = true;
+	int sent = h->nout;
+	ck_assert(quick_mode(h, &p, 0x900, 0x5001));
+	/* QM2 kept the commit bit; after QM3 a protected CONNECTED notify for our SPI */
+	ck_assert(h->out[sent][19] & IKE1_FLAG_C);
+	ck_assert_int_eq(h->nout, sent + 2);
+	ck_assert(v1p_open_info(&p, h->out[sent + 1], h->outlen[sent + 1]));
+	ck_assert_int_eq(p.m->pl[1].notify, 16384);
+	ck_assert_uint_eq(v1p_get32(p.m->pl[1].spi), h->up.spi_in);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
 /* ---- Informational ---------------------------------------------------------------------- */
 
 START_TEST(info_dpd_and_delete)
@@ -633,6 +653,7 @@ int main(void)
 	tcase_add_test(t, qm_lifetime_capped);
 	tcase_add_test(t, qm_rekey_replaces_after_use);
 	tcase_add_test(t, qm_retransmitted_qm1);
+	tcase_add_test(t, qm_commit_bit);
 	tcase_add_test(t, info_dpd_and_delete);
 	tcase_add_test(t, delete_sends_deletes);
 	tcase_add_test(t, conf_parse);
