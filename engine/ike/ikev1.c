@@ -1503,7 +1503,8 @@ static void qm3(struct ikev1_sa *sa, struct qm_slot *s, const uint8_t *raw, size
 	uint32_t spi_in = s->child.spi_in;
 	child_install(sa, s, now);
 	OPENSSL_cleanse(s, sizeof *s);
-	if (commit) { /* RFC 2408 4.? commit bit: tell the peer the SA is in place */
+	if (commit) { /* RFC 2408 3.1: an initiator that set the commit bit waits for
+	               * CONNECTED before it uses the SA */
 		uint8_t spi[4];
 		put32(spi, spi_in);
 		send_notify_p(sa, N_CONNECTED, PROTO_ESP, spi, 4, NULL, 0);
