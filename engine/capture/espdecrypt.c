@@ -672,3 +672,72 @@ int esp_decrypt(struct esp_ctx *x, const struct esp_sa *sa, const uint8_t *pkt, 
 	esp_ctx_free(own);
 	return r;
 }
+
+size_t esp_encrypt(const struct esp_sa *sa, uint32_t seq, const uint8_t *iv, const uint8_t *payload,
+                   size_t plen, uint8_t next_hdr, uint8_t *out, size_t cap)
+{
+	size_t ivlen = esp_sa_ivlen(sa), icv = esp_sa_icvlen(sa), block = block_of(sa);
+	size_t padlen = (block - (plen + 2) % block) % block;
+	size_t clen = plen + padlen + 2, total = ESP_HDR + ivlen + clen + icv;
+	if (total > cap || total > (size_t)INT32_MAX)
+		return 0;
+	out[0] = (uint8_t)(sa->spi >> 24);
+	out[1] = (uint8_t)(sa->spi >> 16);
+	out[2] = (uint8_t)(sa->spi >> 8);
+	out[3] = (uint8_t)sa->spi;
+	out[4] = (uint8_t)(seq >> 24);
+	out[5] = (uint8_t)(seq >> 16);
+	out[6] = (uint8_t)(seq >> 8);
+	out[7] = (uint8_t)seq;
+	memcpy(out + ESP_HDR, iv, ivlen);
+	uint8_t *ct = out + ESP_HDR + ivlen;
+	memmove(ct, payload, plen);
+	for (size_t i = 0; i < padlen; i++)
+		ct[plen + i] = (uint8_t)(i + 1); /* RFC 4303 2.4: the default padding */
+	ct[clen - 2] = (uint8_t)padlen;
+	ct[clen - 1] = next_hdr;
+	bool ok = true;
+	if (sa->enc != ESPE_NULL) {
+		EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+		int n1 = 0, n2 = 0;
+		if (sa->enc == ESPE_AES_GCM) {
+			uint8_t nonce[12];
+			memcpy(nonce, sa->ekey + sa->eklen - 4, 4);
+			memcpy(nonce + 4, iv, 8);
+			int aadl = 0;
+			ok = cx && EVP_EncryptInit_ex(cx, cipher_of(sa), NULL, NULL, NULL) == 1 &&
+			     EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
+			     EVP_EncryptInit_ex(cx, NULL, NULL, sa->ekey, nonce) == 1 &&
+			     EVP_EncryptUpdate(cx, NULL, &aadl, out, ESP_HDR) == 1 &&
+			     EVP_EncryptUpdate(cx, ct, &n1, ct, (int)clen) == 1 &&
+			     EVP_EncryptFinal_ex(cx, ct + n1, &n2) == 1 &&
+			     EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, (int)icv, ct + clen) == 1;
+		} else {
+			ok = cx && EVP_EncryptInit_ex(cx, cipher_of(sa), NULL, sa->ekey, iv) == 1 &&
+			     EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+			     EVP_EncryptUpdate(cx, ct, &n1, ct, (int)clen) == 1 &&
+			     EVP_EncryptFinal_ex(cx, ct + n1, &n2) == 1;
+		}
+		ok = ok && (size_t)(n1 + n2) == clen;
+		EVP_CIPHER_CTX_free(cx);
+	}
+	const char *md = sa->enc == ESPE_AES_GCM ? NULL : md_name(sa->auth);
+	if (ok && md) {
+		uint8_t mac[EVP_MAX_MD_SIZE];
+		size_t maclen = 0;
+		EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		EVP_MAC_CTX *m = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+		OSSL_PARAM par[2] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md, 0),
+			OSSL_PARAM_construct_end(),
+		};
+		ok = m && EVP_MAC_init(m, sa->akey, sa->aklen, par) == 1 &&
+		     EVP_MAC_update(m, out, ESP_HDR + ivlen + clen) == 1 &&
+		     EVP_MAC_final(m, mac, &maclen, sizeof mac) == 1 && maclen >= icv;
+		if (ok)
+			memcpy(ct + clen, mac, icv);
+		EVP_MAC_CTX_free(m);
+		EVP_MAC_free(hmac);
+	}
+	return ok ? total : 0;
+}

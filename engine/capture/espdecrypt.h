@@ -102,6 +102,14 @@ int esp_decrypt(struct esp_ctx *x, const struct esp_sa *sa, const uint8_t *pkt, 
                 uint8_t *out, size_t cap, size_t *outlen, uint8_t *next_hdr,
                 struct diag_err *err);
 
+/* The other direction, for the ESP of engine/ike/esp_sa.h: an ESP packet (SPI, `seq`,
+ * the IV given (esp_sa_ivlen bytes: random for CBC, unique per packet for GCM), the
+ * payload with the default padding 1, 2, 3..., pad length, next header, ICV) into
+ * out. `payload` may be inside `out` at the place the ciphertext goes. Returns the
+ * length, 0 when it does not fit in cap or the cipher failed. */
+size_t esp_encrypt(const struct esp_sa *sa, uint32_t seq, const uint8_t *iv, const uint8_t *payload,
+                   size_t plen, uint8_t next_hdr, uint8_t *out, size_t cap);
+
 /* Name of the cipher / integrity algorithm ("AES-CBC-128", "HMAC-SHA1-96"...). */
 const char *esp_enc_name(const struct esp_sa *sa);
 const char *esp_auth_name(const struct esp_sa *sa);

@@ -1,5 +1,6 @@
 /* IKEv2 SK payload decryption (RFC 7296 3.14) with keys from a Wireshark-style table. */
 #include "capture/ikedecrypt.h"
+#include "ike/ike_crypto.h"
 #include "readfile.h"
 
 #include <ctype.h>
@@ -504,18 +505,11 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 	if (k->enc == ENC_NONE) {
 		memcpy(pt, body, clen);
 	} else {
-		const EVP_CIPHER *c = k->enc == ENC_3DES ? EVP_des_ede3_cbc()
-		                      : k->elen == 16      ? EVP_aes_128_cbc()
-		                      : k->elen == 24      ? EVP_aes_192_cbc()
-		                                           : EVP_aes_256_cbc();
-		EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-		int n1 = 0, n2 = 0;
-		bool ok = cx && EVP_DecryptInit_ex(cx, c, NULL, from_init ? k->ei : k->er, body) == 1 &&
-		          EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
-		          EVP_DecryptUpdate(cx, pt, &n1, body + ivlen, (int)clen) == 1 &&
-		          EVP_DecryptFinal_ex(cx, pt + n1, &n2) == 1;
-		EVP_CIPHER_CTX_free(cx);
-		if (!ok || (size_t)(n1 + n2) != clen) {
+		/* the same CBC as IKEv1 (engine/ike/ike_crypto.h) */
+		bool ok = ike1_cbc(k->enc == ENC_3DES ? IKE1_ENC_3DES : IKE1_ENC_AES_CBC,
+		                   from_init ? k->ei : k->er, k->elen, body, body + ivlen, clen, pt,
+		                   false);
+		if (!ok) {
 			diag_err_set(err, sk->off + 4, "decryption failed");
 			return -1;
 		}
@@ -604,37 +598,21 @@ void ike1_crypt_ke(struct ike1_crypt *c, bool initiator, const uint8_t *ke, size
 	*(initiator ? &c->ke_i_len : &c->ke_r_len) = n;
 }
 
-static const EVP_MD *v1_md(unsigned alg)
-{
-	switch (alg) {
-	case 1: return EVP_md5();
-	case 2: return EVP_sha1();
-	case 4: return EVP_sha256();
-	case 5: return EVP_sha384();
-	case 6: return EVP_sha512();
-	default: return NULL;
-	}
-}
-
 static size_t v1_block(const struct ike1_crypt *c)
 {
-	return c->enc_alg == 5 ? 8 : 16;
+	return c->enc_alg == IKE1_ENC_3DES ? 8 : 16;
 }
 
+/* The first block's worth of hash(a | b): an IV (RFC 2409 appendix B). */
 static bool v1_hash2(const struct ike1_crypt *c, const uint8_t *a, size_t an, const uint8_t *b,
                      size_t bn, uint8_t *out)
 {
-	const EVP_MD *md = v1_md(c->hash_alg);
-	EVP_MD_CTX *x = EVP_MD_CTX_new();
-	uint8_t d[EVP_MAX_MD_SIZE];
-	unsigned dl = 0;
-	bool ok = md && x && EVP_DigestInit_ex(x, md, NULL) == 1 &&
-	          EVP_DigestUpdate(x, a, an) == 1 && EVP_DigestUpdate(x, b, bn) == 1 &&
-	          EVP_DigestFinal_ex(x, d, &dl) == 1 && dl >= v1_block(c);
-	EVP_MD_CTX_free(x);
-	if (ok)
-		memcpy(out, d, v1_block(c));
-	return ok;
+	uint8_t d[IKE_HASH_MAX];
+	struct ike_iov v[2] = {{a, an}, {b, bn}};
+	if (ike1_hash_len(c->hash_alg) < v1_block(c) || !ike1_hash(c->hash_alg, v, 2, d))
+		return false;
+	memcpy(out, d, v1_block(c));
+	return true;
 }
 
 int ike1_decrypt(struct ike1_crypt *c, const uint8_t *raw, size_t len, const struct ike_msg *m,
@@ -642,7 +620,7 @@ int ike1_decrypt(struct ike1_crypt *c, const uint8_t *raw, size_t len, const str
 {
 	if (!m->npl || !m->pl[0].encrypted || m->major != 1)
 		return 0;
-	if (c->enc_alg != 7 && c->enc_alg != 5)
+	if (c->enc_alg != IKE1_ENC_AES_CBC && c->enc_alg != IKE1_ENC_3DES)
 		return 0;
 	size_t block = v1_block(c);
 	if (!c->iv_set) {
@@ -688,21 +666,11 @@ int ike1_decrypt(struct ike1_crypt *c, const uint8_t *raw, size_t len, const str
 		diag_err_set(err, 0, "decrypted message does not fit");
 		return -1;
 	}
-	const EVP_CIPHER *ci = c->enc_alg == 5 ? EVP_des_ede3_cbc()
-	                       : c->klen == 16   ? EVP_aes_128_cbc()
-	                       : c->klen == 24   ? EVP_aes_192_cbc()
-	                                         : EVP_aes_256_cbc();
-	if (c->enc_alg == 5 && c->klen != 24) {
+	if (c->enc_alg == IKE1_ENC_3DES && c->klen != 24) {
 		diag_err_set(err, 0, "3DES needs a 24-byte key");
 		return -1;
 	}
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-	int n1 = 0, n2 = 0;
-	bool ok = cx && EVP_DecryptInit_ex(cx, ci, NULL, c->key, use) == 1 &&
-	          EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
-	          EVP_DecryptUpdate(cx, out + 28, &n1, ct, (int)n) == 1 &&
-	          EVP_DecryptFinal_ex(cx, out + 28 + n1, &n2) == 1;
-	EVP_CIPHER_CTX_free(cx);
+	bool ok = ike1_cbc(c->enc_alg, c->key, c->klen, use, ct, n, out + 28, false);
 	if (!ok) {
 		diag_err_set(err, 28, "decryption failed");
 		return -1;

@@ -254,7 +254,9 @@ START_TEST(fast_path_agrees_with_full_parser)
 			size_t nv = 0;
 			while (nv < 12 && vals[k][nv]) nv++;
 			unsigned vi = rnd(3) ? 0 : rnd((unsigned)nv);
-			if (k == 3) has_time = true;
+			/* "time": null means now, read by each parser at its own instant: only a
+			 * time written out must come out the same */
+			if (k == 3 && strcmp(vals[k][vi], "null")) has_time = true;
 			o += (size_t)snprintf(t + o, sizeof t - o, "%s%s\"%s\"%s:%s%s", n ? "," : "",
 			                      rnd(2) ? " " : "", keys[k], rnd(3) ? "" : " ",
 			                      rnd(2) ? " " : "", vals[k][vi]);

@@ -1,0 +1,72 @@
+/* IKEv1 cryptography (RFC 2409 and its appendix B), shared by the responder
+ * (engine/ike/ikev1.c) and the capture decryptor (engine/capture/ikedecrypt.c): the
+ * negotiated hash and its HMAC as prf, the key expansion of SKEYID_e and KEYMAT, CBC
+ * encryption and decryption of message bodies, and Diffie-Hellman over the groups
+ * Windows offers (MODP 1024 and 2048, ECP 256 and 384) with OpenSSL 3.
+ *
+ * Algorithm numbers are the IKEv1 attribute values: hash 1 MD5, 2 SHA1, 4 SHA2-256,
+ * 5 SHA2-384, 6 SHA2-512; encryption 5 3DES-CBC, 7 AES-CBC.
+ */
+#ifndef VNET_IKE_CRYPTO_H
+#define VNET_IKE_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IKE1_HASH_MD5 1
+#define IKE1_HASH_SHA1 2
+#define IKE1_HASH_SHA256 4
+#define IKE1_HASH_SHA384 5
+#define IKE1_HASH_SHA512 6
+#define IKE1_ENC_3DES 5
+#define IKE1_ENC_AES_CBC 7
+
+#define IKE_HASH_MAX 64    /* largest digest (SHA2-512) */
+#define IKE_DH_MAX 256     /* largest public value or shared secret (MODP 2048) */
+
+/* One piece of the input of a hash or prf. */
+struct ike_iov {
+	const void *p;
+	size_t n;
+};
+
+/* Digest length of a hash algorithm, 0 when unknown. */
+size_t ike1_hash_len(unsigned hash_alg);
+/* Cipher block (8 for 3DES, 16 for AES), 0 when unknown. */
+size_t ike1_block(unsigned enc_alg);
+/* Does the algorithm take this key length in bytes (AES 16/24/32, 3DES 24)? */
+bool ike1_enc_keylen_ok(unsigned enc_alg, size_t keylen);
+
+/* hash(v[0] | v[1] | ...). Writes ike1_hash_len bytes; false when unknown or failed. */
+bool ike1_hash(unsigned hash_alg, const struct ike_iov *v, size_t n, uint8_t *out);
+/* prf(key, v[0] | v[1] | ...): HMAC with the negotiated hash. */
+bool ike1_prf(unsigned hash_alg, const uint8_t *key, size_t keylen, const struct ike_iov *v,
+              size_t n, uint8_t *out);
+/* out = K1 | K2 | ... cut to outlen, K1 = prf(key, seed). With `seed_each` Kn = prf(key,
+ * Kn-1 | seed): the expansion of KEYMAT (RFC 2409 5.5). Without it Kn = prf(key, Kn-1):
+ * appendix B's expansion of SKEYID_e into a longer encryption key (seed: one zero byte). */
+bool ike1_expand(unsigned hash_alg, const uint8_t *key, size_t keylen, const struct ike_iov *seed,
+                 size_t nseed, bool seed_each, uint8_t *out, size_t outlen);
+
+/* CBC without padding over n bytes (a multiple of the block) with the given IV; in and
+ * out may be the same buffer. false when the algorithm or key length is wrong. */
+bool ike1_cbc(unsigned enc_alg, const uint8_t *key, size_t keylen, const uint8_t *iv,
+              const uint8_t *in, size_t n, uint8_t *out, bool encrypt);
+
+/* Diffie-Hellman. Groups 2 (MODP 1024), 14 (MODP 2048), 19 (ECP 256), 20 (ECP 384). */
+struct ike_dh;
+bool ike_dh_supported(unsigned group);
+/* A fresh key pair; NULL when the group is not supported or OpenSSL failed. */
+struct ike_dh *ike_dh_new(unsigned group);
+void ike_dh_free(struct ike_dh *d);
+/* The public value as a KE payload carries it (MODP: padded to the prime's length;
+ * ECP: x | y). Returns its length, 0 when cap is too small. */
+size_t ike_dh_public(const struct ike_dh *d, uint8_t *out, size_t cap);
+/* The shared secret with the peer's public value (MODP: padded to the prime's length;
+ * ECP: the x coordinate). 0 when the peer's value is invalid (wrong length, not in the
+ * group, a point off the curve). */
+size_t ike_dh_shared(const struct ike_dh *d, const uint8_t *peer, size_t n, uint8_t *out,
+                     size_t cap);
+
+#endif

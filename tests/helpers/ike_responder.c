@@ -1,0 +1,364 @@
+/* The IKEv1 responder and user-space ESP of engine/ike on real sockets, for the script
+ * tests that run strongSwan's charon against it:
+ *
+ *   ike_responder --addr A.B.C.D --psk SECRET [--p1 LIST] [--p2 LIST] [--no-natt]
+ *                 [--tunnel] [--seconds N] [--until-child N] [--until-fail]
+ *
+ * Listens on UDP 500 and 4500 of the address (and for ESP on a raw socket when it may),
+ * keeps a table of IKE SAs keyed by the initiator cookie, feeds each datagram to its SA,
+ * moves ESP to the child SAs' esp_pair. Prints one line per event:
+ *
+ *   ike <event> <text>          the responder's events (ikev1_ev_names)
+ *   cause <id>                  an SA that failed, with the cause id
+ *   esp spi=X seq=N next=P len=L [udp SPORT->DPORT]   an ESP packet decrypted
+ *   esp-fail spi=X <reason>     an ESP packet that did not decrypt
+ *   keepalive                   a NAT-keepalive on 4500
+ *   end ike_up=N child_up=N esp=N
+ *
+ * --p1 / --p2 replace the Windows-compatible default proposal lists (ikev1.h syntax).
+ * The run ends after --seconds (default 20), after the N-th child SA and one decrypted
+ * ESP packet with --until-child N (or the N-th child alone when no ESP is expected,
+ * --until-child N --no-esp), or after the first failure with --until-fail. Exit 0, or
+ * 2 on a usage error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "esp.h"
+#include "ike/esp_sa.h"
+#include "ike/ikev1.h"
+
+#define SAS 16
+#define CHILDREN 32
+
+struct slot {
+	bool used;
+	struct ikev1_sa *sa;
+	struct ikev1_cbs cbs;
+	struct ikev1_addr peer;
+	uint8_t ispi[8];
+	int index;
+};
+
+struct child {
+	bool used;
+	struct esp_pair esp;
+	int sa;
+	bool tunnel;
+};
+
+static struct {
+	int fd500, fd4500, fdraw;
+	struct ikev1_conf conf;
+	struct ikev1_addr local;
+	struct slot s[SAS];
+	struct child c[CHILDREN];
+	unsigned ike_up, child_up, esp_rx, fails;
+	unsigned until_child;
+	bool until_fail, no_esp;
+} g;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void cb_send(void *ctx, const uint8_t *buf, size_t len, bool natt)
+{
+	struct slot *s = ctx;
+	const struct ikev1_addr *p = ikev1_peer(s->sa);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(p->port)};
+	memcpy(&to.sin_addr, p->ip, 4);
+	uint8_t out[IKEV1_MSG_MAX + 4];
+	size_t n = len;
+	const uint8_t *b = buf;
+	if (natt) {
+		memset(out, 0, 4);
+		memcpy(out + 4, buf, len);
+		b = out;
+		n = len + 4;
+	}
+	if (sendto(natt ? g.fd4500 : g.fd500, b, n, 0, (struct sockaddr *)&to, sizeof to) < 0)
+		printf("send-error %s\n", strerror(errno));
+}
+
+static void cb_event(void *ctx, enum ikev1_ev kind, const char *text)
+{
+	struct slot *s = ctx;
+	printf("ike %s sa=%d %s\n", tok_name(ikev1_ev_names, kind), s->index, text);
+	if (kind == IKEV1_EV_IKE_UP)
+		g.ike_up++;
+	if (kind == IKEV1_EV_FAIL)
+		g.fails++;
+	if (kind == IKEV1_EV_INITIAL_CONTACT) {
+		/* the peer forgot everything before this SA: so do we, without a word */
+		for (int i = 0; i < SAS; i++)
+			if (g.s[i].used && i != s->index && !memcmp(g.s[i].peer.ip, s->peer.ip, 4) &&
+			    ikev1_state(g.s[i].sa) != IKEV1_DEAD) {
+				printf("ike forget sa=%d (initial contact)\n", i);
+				ikev1_free(g.s[i].sa);
+				g.s[i].used = false;
+			}
+	}
+	fflush(stdout);
+}
+
+static void cb_random(void *ctx, uint8_t *buf, size_t n)
+{
+	(void)ctx;
+	if (RAND_bytes(buf, (int)n) != 1)
+		abort();
+}
+
+static void cb_child_up(void *ctx, const struct ikev1_child *c)
+{
+	struct slot *s = ctx;
+	for (int i = 0; i < CHILDREN; i++)
+		if (!g.c[i].used) {
+			if (esp_pair_init(&g.c[i].esp, &c->in, &c->out, c->udp_encap) < 0)
+				return;
+			g.c[i].used = true;
+			g.c[i].sa = s->index;
+			g.c[i].tunnel = c->tunnel;
+			break;
+		}
+	g.child_up++;
+	/* a new IKE SA of the same peer with a child: the older IKE SAs go */
+	for (int i = 0; i < SAS; i++)
+		if (g.s[i].used && i != s->index && !memcmp(g.s[i].peer.ip, s->peer.ip, 4) &&
+		    ikev1_state(g.s[i].sa) == IKEV1_ESTABLISHED)
+			ikev1_delete(g.s[i].sa, "replaced by a newer IKE SA", now_ms());
+}
+
+static void cb_child_down(void *ctx, const struct ikev1_child *c, const char *why)
+{
+	(void)ctx;
+	(void)why;
+	for (int i = 0; i < CHILDREN; i++)
+		if (g.c[i].used && g.c[i].esp.in.spi == c->spi_in) {
+			esp_pair_free(&g.c[i].esp);
+			g.c[i].used = false;
+		}
+}
+
+static struct slot *slot_for(const uint8_t *buf, size_t len, const struct ikev1_addr *peer,
+                             uint64_t now)
+{
+	uint8_t ispi[8], rspi[8];
+	if (!ikev1_peek_cookies(buf, len, ispi, rspi))
+		return NULL;
+	for (int i = 0; i < SAS; i++)
+		if (g.s[i].used && !memcmp(g.s[i].ispi, ispi, 8) && !memcmp(g.s[i].peer.ip, peer->ip, 4))
+			return &g.s[i];
+	static const uint8_t zero[8];
+	if (memcmp(rspi, zero, 8))
+		return NULL;
+	for (int i = 0; i < SAS; i++) {
+		struct slot *s = &g.s[i];
+		if (s->used)
+			continue;
+		memset(s, 0, sizeof *s);
+		s->index = i;
+		s->cbs = (struct ikev1_cbs){s, cb_send, cb_event, cb_random, cb_child_up, cb_child_down};
+		s->peer = *peer;
+		memcpy(s->ispi, ispi, 8);
+		s->sa = ikev1_new(&g.conf, &s->cbs, &g.local, peer, now);
+		if (!s->sa)
+			return NULL;
+		s->used = true;
+		return s;
+	}
+	printf("ike table full: datagram dropped\n");
+	return NULL;
+}
+
+static void ike_in(const uint8_t *buf, size_t len, const struct ikev1_addr *peer, uint16_t lport,
+                   uint64_t now)
+{
+	struct slot *s = slot_for(buf, len, peer, now);
+	if (!s)
+		return;
+	struct ikev1_addr local = g.local;
+	local.port = lport;
+	ikev1_input(s->sa, buf, len, &local, peer, now);
+	if (ikev1_state(s->sa) == IKEV1_DEAD && ikev1_cause(s->sa)[0])
+		printf("cause %s\n", ikev1_cause(s->sa));
+}
+
+static void esp_in(const uint8_t *pkt, size_t len, uint64_t now)
+{
+	if (len < 8)
+		return;
+	uint32_t spi = (uint32_t)pkt[0] << 24 | (uint32_t)pkt[1] << 16 | (uint32_t)pkt[2] << 8 | pkt[3];
+	for (int i = 0; i < CHILDREN; i++) {
+		struct child *c = &g.c[i];
+		if (!c->used || c->esp.in.spi != spi)
+			continue;
+		uint8_t out[2048], nh = 0;
+		size_t n = 0;
+		struct diag_err e;
+		int r = esp_pair_open(&c->esp, pkt, len, out, sizeof out, &n, &nh, &e);
+		if (r < 0) {
+			printf("esp-fail spi=%08x %s\n", spi, e.reason);
+			return;
+		}
+		g.esp_rx++;
+		uint32_t seq = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+		printf("esp spi=%08x seq=%u next=%u len=%zu", spi, seq, nh, n);
+		const uint8_t *u = NULL;
+		if (nh == 17 && n >= 8)
+			u = out;
+		else if (nh == 4 && n >= 28 && out[9] == 17 && (out[0] & 15) * 4u + 8 <= n)
+			u = out + (out[0] & 15) * 4;
+		if (u)
+			printf(" udp %u->%u", u[0] << 8 | u[1], u[2] << 8 | u[3]);
+		printf("\n");
+		struct slot *s = &g.s[c->sa];
+		if (s->used)
+			ikev1_child_used(s->sa, spi, now);
+		return;
+	}
+	printf("esp-fail spi=%08x no SA\n", spi);
+}
+
+static int bind_udp(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	memcpy(&a.sin_addr, g.local.ip, 4);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		fprintf(stderr, "ike_responder: bind port %u: %s\n", port, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: ike_responder --addr A.B.C.D --psk SECRET [--p1 LIST] [--p2 LIST] "
+	        "[--no-natt] [--tunnel] [--seconds N] [--until-child N] [--no-esp] [--until-fail]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr = NULL, *psk = NULL;
+	unsigned seconds = 20;
+	ikev1_conf_default(&g.conf);
+	char why[200];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--addr") && v) addr = v, i++;
+		else if (!strcmp(a, "--psk") && v) psk = v, i++;
+		else if (!strcmp(a, "--seconds") && v) seconds = (unsigned)atoi(v), i++;
+		else if (!strcmp(a, "--until-child") && v) g.until_child = (unsigned)atoi(v), i++;
+		else if (!strcmp(a, "--until-fail")) g.until_fail = true;
+		else if (!strcmp(a, "--no-esp")) g.no_esp = true;
+		else if (!strcmp(a, "--no-natt")) g.conf.natt = false;
+		else if (!strcmp(a, "--tunnel")) g.conf.allow_tunnel = true;
+		else if (!strcmp(a, "--p1") && v) {
+			if (ikev1_conf_parse_p1(&g.conf, v, why, sizeof why) < 0) {
+				fprintf(stderr, "ike_responder: --p1: %s\n", why);
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(a, "--p2") && v) {
+			if (ikev1_conf_parse_p2(&g.conf, v, why, sizeof why) < 0) {
+				fprintf(stderr, "ike_responder: --p2: %s\n", why);
+				return 2;
+			}
+			i++;
+		} else
+			return usage();
+	}
+	if (!addr || !psk || !seconds || seconds > 600)
+		return usage();
+	g.local.family = 4;
+	if (inet_pton(AF_INET, addr, g.local.ip) != 1)
+		return usage();
+	g.conf.psk = (const uint8_t *)psk;
+	g.conf.psk_len = strlen(psk);
+	g.fd500 = bind_udp(500);
+	g.fd4500 = bind_udp(4500);
+	g.fdraw = socket(AF_INET, SOCK_RAW, IPPROTO_ESP); /* plain ESP, when allowed */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("listening %s\n", addr);
+	uint64_t end = now_ms() + seconds * 1000ull;
+	for (;;) {
+		uint64_t now = now_ms();
+		if (now >= end)
+			break;
+		if (g.until_child && g.child_up >= g.until_child && (g.no_esp || g.esp_rx))
+			break;
+		if (g.until_fail && g.fails)
+			break;
+		uint64_t next = end;
+		for (int i = 0; i < SAS; i++) {
+			if (!g.s[i].used)
+				continue;
+			uint64_t d = ikev1_tick(g.s[i].sa, now);
+			if (ikev1_state(g.s[i].sa) == IKEV1_DEAD) {
+				ikev1_free(g.s[i].sa);
+				g.s[i].used = false;
+				continue;
+			}
+			if (d < next)
+				next = d;
+		}
+		struct pollfd pf[3] = {{g.fd500, POLLIN, 0}, {g.fd4500, POLLIN, 0}, {g.fdraw, POLLIN, 0}};
+		int nfd = g.fdraw >= 0 ? 3 : 2;
+		int wait = next > now ? (int)(next - now < 1000 ? next - now : 1000) : 0;
+		if (poll(pf, (nfds_t)nfd, wait) <= 0)
+			continue;
+		for (int k = 0; k < nfd; k++) {
+			if (!(pf[k].revents & POLLIN))
+				continue;
+			uint8_t buf[4096];
+			struct sockaddr_in from;
+			socklen_t fl = sizeof from;
+			ssize_t n = recvfrom(pf[k].fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+			if (n <= 0)
+				continue;
+			struct ikev1_addr peer = {.family = 4, .port = ntohs(from.sin_port)};
+			memcpy(peer.ip, &from.sin_addr, 4);
+			now = now_ms();
+			if (k == 0) {
+				ike_in(buf, (size_t)n, &peer, 500, now);
+			} else if (k == 1) {
+				switch (natt_classify(buf, (size_t)n)) {
+				case NATT_KEEPALIVE: printf("keepalive\n"); break;
+				case NATT_IKE: ike_in(buf + 4, (size_t)n - 4, &peer, 4500, now); break;
+				case NATT_ESP: esp_in(buf, (size_t)n, now); break;
+				default: break;
+				}
+			} else {
+				size_t ihl = (size_t)(buf[0] & 15) * 4;
+				if ((size_t)n > ihl)
+					esp_in(buf + ihl, (size_t)n - ihl, now);
+			}
+		}
+	}
+	for (int i = 0; i < SAS; i++)
+		if (g.s[i].used) {
+			ikev1_delete(g.s[i].sa, "harness ends", now_ms());
+			ikev1_free(g.s[i].sa);
+		}
+	for (int i = 0; i < CHILDREN; i++)
+		if (g.c[i].used)
+			esp_pair_free(&g.c[i].esp);
+	printf("end ike_up=%u child_up=%u esp=%u\n", g.ike_up, g.child_up, g.esp_rx);
+	return 0;
+}

@@ -1,0 +1,666 @@
+/* The IKEv1 responder against the initiator of ikev1_peer.h, in one process: Main Mode
+ * with each group and cipher, wrong pre-shared key, proposal mismatch, Aggressive Mode,
+ * retransmissions, NAT-T, Quick Mode selectors and keys, DPD, DELETE, lifetimes,
+ * phase-2 rekey; and the cryptography underneath against published vectors. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ikev1_peer.h"
+
+/* ---- the responder's side: what it sent and said ------------------------------------- */
+struct h {
+	struct ikev1_conf conf;
+	struct ikev1_cbs cbs;
+	struct ikev1_sa *sa;
+	struct ikev1_addr local, peer;
+	uint8_t out[8][IKEV1_MSG_MAX];
+	size_t outlen[8];
+	bool natt[8];
+	int nout;
+	char last_fail[400];
+	int ike_up, ike_down, child_up, child_down, initial_contact;
+	struct ikev1_child up;
+	unsigned rnd;
+};
+
+static void h_send(void *ctx, const uint8_t *b, size_t n, bool natt)
+{
+	struct h *h = ctx;
+	if (h->nout < 8) {
+		memcpy(h->out[h->nout], b, n);
+		h->outlen[h->nout] = n;
+		h->natt[h->nout] = natt;
+		h->nout++;
+	}
+}
+
+static void h_event(void *ctx, enum ikev1_ev k, const char *t)
+{
+	struct h *h = ctx;
+	if (k == IKEV1_EV_FAIL)
+		snprintf(h->last_fail, sizeof h->last_fail, "%s", t);
+	h->ike_up += k == IKEV1_EV_IKE_UP;
+	h->ike_down += k == IKEV1_EV_IKE_DOWN;
+	h->initial_contact += k == IKEV1_EV_INITIAL_CONTACT;
+	if (getenv("IKEV1_TEST_VERBOSE"))
+		fprintf(stderr, "[%s] %s\n", tok_name(ikev1_ev_names, k), t);
+}
+
+static void h_random(void *ctx, uint8_t *b, size_t n)
+{
+	struct h *h = ctx;
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)((h->rnd = h->rnd * 1103515245u + 12345u) >> 16);
+}
+
+static void h_child_up(void *ctx, const struct ikev1_child *c)
+{
+	struct h *h = ctx;
+	h->child_up++;
+	h->up = *c;
+}
+
+static void h_child_down(void *ctx, const struct ikev1_child *c, const char *why)
+{
+	struct h *h = ctx;
+	(void)c;
+	(void)why;
+	h->child_down++;
+}
+
+static struct h *h_new(const char *psk)
+{
+	struct h *h = calloc(1, sizeof *h);
+	ikev1_conf_default(&h->conf);
+	h->conf.psk = (const uint8_t *)psk;
+	h->conf.psk_len = strlen(psk);
+	h->cbs = (struct ikev1_cbs){h, h_send, h_event, h_random, h_child_up, h_child_down};
+	h->local.family = h->peer.family = 4;
+	memcpy(h->local.ip, "\x0a\x00\x00\x01", 4);
+	memcpy(h->peer.ip, "\x0a\x00\x00\x02", 4);
+	h->local.port = h->peer.port = 500;
+	h->rnd = 7;
+	h->sa = ikev1_new(&h->conf, &h->cbs, &h->local, &h->peer, 0);
+	return h;
+}
+
+static void h_free(struct h *h)
+{
+	ikev1_free(h->sa);
+	free(h);
+}
+
+/* Feed one message; returns the reply (the last message sent), NULL when none. */
+static const uint8_t *h_in(struct h *h, const uint8_t *b, size_t n, uint64_t now, size_t *rlen)
+{
+	int before = h->nout;
+	ikev1_input(h->sa, b, n, &h->local, &h->peer, now);
+	if (h->nout == before)
+		return NULL;
+	*rlen = h->outlen[h->nout - 1];
+	return h->out[h->nout - 1];
+}
+
+/* Main Mode to the end: true when the initiator accepted MM6. */
+static bool main_mode(struct h *h, struct v1peer *p)
+{
+	uint8_t msg[4096];
+	size_t n = v1p_mm1(p, msg, sizeof msg), rl = 0;
+	const uint8_t *r = h_in(h, msg, n, 1, &rl);
+	if (!r || !(n = v1p_mm3(p, r, rl, msg, sizeof msg)))
+		return false;
+	if (!(r = h_in(h, msg, n, 2, &rl)) || !(n = v1p_mm5(p, r, rl, msg, sizeof msg)))
+		return false;
+	if (!(r = h_in(h, msg, n, 3, &rl)))
+		return false;
+	return v1p_mm6(p, r, rl);
+}
+
+static bool quick_mode(struct h *h, struct v1peer *p, uint32_t msgid, uint32_t spi)
+{
+	uint8_t msg[4096];
+	size_t n = v1p_qm1(p, msgid, spi, msg), rl = 0;
+	const uint8_t *r = h_in(h, msg, n, 10, &rl);
+	if (!r || !(n = v1p_qm3(p, r, rl, msg)))
+		return false;
+	int up = h->child_up;
+	h_in(h, msg, n, 11, &rl);
+	return h->child_up == up + 1;
+}
+
+/* ---- cryptography --------------------------------------------------------------------- */
+
+START_TEST(prf_rfc4231)
+{
+	/* RFC 4231 test case 2: HMAC-SHA-256 with key "Jefe" */
+	static const char *data = "what do ya want for nothing?";
+	static const uint8_t want[32] = {
+		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
+		0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9,
+		0x64, 0xec, 0x38, 0x43};
+	uint8_t out[IKE_HASH_MAX];
+	struct ike_iov v[2] = {{data, 10}, {data + 10, strlen(data) - 10}};
+	ck_assert(ike1_prf(IKE1_HASH_SHA256, (const uint8_t *)"Jefe", 4, v, 2, out));
+	ck_assert_mem_eq(out, want, 32);
+	ck_assert(!ike1_prf(3, (const uint8_t *)"Jefe", 4, v, 2, out)); /* 3 is Tiger: unknown */
+}
+END_TEST
+
+START_TEST(expand_chains)
+{
+	uint8_t key[20] = {1, 2, 3}, out[50], k1[IKE_HASH_MAX], k2[IKE_HASH_MAX];
+	static const uint8_t z = 0;
+	struct ike_iov s = {&z, 1};
+	ck_assert(ike1_expand(IKE1_HASH_SHA1, key, 20, &s, 1, false, out, 32));
+	ike1_prf(IKE1_HASH_SHA1, key, 20, &s, 1, k1);
+	struct ike_iov s2 = {k1, 20};
+	ike1_prf(IKE1_HASH_SHA1, key, 20, &s2, 1, k2);
+	ck_assert_mem_eq(out, k1, 20);
+	ck_assert_mem_eq(out + 20, k2, 12); /* appendix B: K2 = prf(K, K1), no seed */
+	ck_assert(ike1_expand(IKE1_HASH_SHA1, key, 20, &s, 1, true, out, 40));
+	struct ike_iov s3[2] = {{k1, 20}, {&z, 1}};
+	ike1_prf(IKE1_HASH_SHA1, key, 20, s3, 2, k2);
+	ck_assert_mem_eq(out + 20, k2, 20); /* KEYMAT: K2 = prf(K, K1 | seed) */
+}
+END_TEST
+
+START_TEST(dh_agree)
+{
+	static const unsigned groups[] = {2, 14, 19, 20};
+	for (size_t i = 0; i < 4; i++) {
+		struct ike_dh *a = ike_dh_new(groups[i]), *b = ike_dh_new(groups[i]);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		uint8_t pa[IKE_DH_MAX], pb[IKE_DH_MAX], sa[IKE_DH_MAX], sb[IKE_DH_MAX];
+		size_t la = ike_dh_public(a, pa, sizeof pa), lb = ike_dh_public(b, pb, sizeof pb);
+		ck_assert_uint_eq(la, ike_dh_ke_len(groups[i]));
+		ck_assert_uint_eq(la, lb);
+		size_t na = ike_dh_shared(a, pb, lb, sa, sizeof sa);
+		size_t nb = ike_dh_shared(b, pa, la, sb, sizeof sb);
+		ck_assert_uint_gt(na, 0);
+		ck_assert_uint_eq(na, nb);
+		ck_assert_mem_eq(sa, sb, na);
+		/* a value outside the group: all zero, all ones; a truncated one */
+		uint8_t bad[IKE_DH_MAX];
+		memset(bad, 0, sizeof bad);
+		ck_assert_uint_eq(ike_dh_shared(a, bad, la, sa, sizeof sa), 0);
+		memset(bad, 0xff, sizeof bad);
+		ck_assert_uint_eq(ike_dh_shared(a, bad, la, sa, sizeof sa), 0);
+		ck_assert_uint_eq(ike_dh_shared(a, pb, lb - 1, sa, sizeof sa), 0);
+		ike_dh_free(a);
+		ike_dh_free(b);
+	}
+	ck_assert_ptr_null(ike_dh_new(5));
+}
+END_TEST
+
+/* ---- Main Mode -------------------------------------------------------------------------- */
+
+START_TEST(mm_psk_each_suite)
+{
+	static const struct { unsigned enc, bits, hash, group; } s[] = {
+		{IKE1_ENC_AES_CBC, 128, IKE1_HASH_SHA1, 2}, {IKE1_ENC_AES_CBC, 256, IKE1_HASH_SHA1, 14},
+		{IKE1_ENC_AES_CBC, 256, IKE1_HASH_SHA256, 19}, {IKE1_ENC_3DES, 0, IKE1_HASH_SHA1, 20},
+		{IKE1_ENC_AES_CBC, 128, IKE1_HASH_SHA256, 20}, {IKE1_ENC_3DES, 0, IKE1_HASH_SHA256, 2},
+	};
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		struct h *h = h_new("secret");
+		struct v1peer p;
+		v1p_init(&p, "secret");
+		p.enc = s[i].enc;
+		p.keybits = s[i].bits;
+		p.hash = s[i].hash;
+		p.group = s[i].group;
+		ck_assert_msg(main_mode(h, &p), "suite %zu", i);
+		ck_assert_int_eq(ikev1_state(h->sa), IKEV1_ESTABLISHED);
+		ck_assert_int_eq(h->ike_up, 1);
+		ck_assert(!ikev1_nat(h->sa));
+		ck_assert_str_eq(ikev1_peer_id(h->sa), "10.0.0.2");
+		ck_assert_msg(quick_mode(h, &p, 0x01020304, 0xc0ffee01), "suite %zu", i);
+		v1p_free(&p);
+		h_free(h);
+	}
+}
+END_TEST
+
+START_TEST(mm_wrong_psk)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "not the secret");
+	ck_assert(!main_mode(h, &p));
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_DEAD);
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.psk.mismatch");
+	ck_assert_int_eq(h->ike_up, 0);
+	/* the answer: a plain Informational notify, PAYLOAD-MALFORMED or INVALID-HASH */
+	struct ike_msg *m = malloc(sizeof *m);
+	struct diag_err e;
+	ck_assert_int_eq(ike_decode(h->out[h->nout - 1], h->outlen[h->nout - 1], m, &e), 0);
+	ck_assert_int_eq(m->exchange, IKE1_EXCH_INFO);
+	ck_assert_int_eq(m->pl[0].type, IKE1_PL_N);
+	ck_assert(m->pl[0].notify == 16 || m->pl[0].notify == 23);
+	free(m);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(mm_no_proposal)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	p.hash = IKE1_HASH_MD5;
+	uint8_t msg[2048];
+	size_t n = v1p_mm1(&p, msg, sizeof msg), rl = 0;
+	const uint8_t *r = h_in(h, msg, n, 1, &rl);
+	ck_assert_ptr_nonnull(r);
+	struct ike_msg *m = malloc(sizeof *m);
+	struct diag_err e;
+	ck_assert_int_eq(ike_decode(r, rl, m, &e), 0);
+	ck_assert_int_eq(m->exchange, IKE1_EXCH_INFO);
+	ck_assert_int_eq(m->pl[0].notify, 14);
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.v1.no-proposal");
+	/* the log line names what was offered and what is configured */
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "aes128-md5-modp2048"));
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "configured aes256-sha256-ecp384"));
+	free(m);
+	v1p_free(&p);
+	h_free(h);
+
+	/* a policy without the offered group refuses it too */
+	h = h_new("secret");
+	char why[160];
+	ck_assert_int_eq(ikev1_conf_parse_p1(&h->conf, "aes128-sha1-modp1024", why, sizeof why), 0);
+	v1p_init(&p, "secret");
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.v1.no-proposal");
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(mm_aggressive_refused)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	uint8_t msg[2048];
+	size_t n = v1p_mm1(&p, msg, sizeof msg), rl = 0;
+	msg[18] = IKE1_EXCH_AGGRESSIVE;
+	ck_assert_ptr_nonnull(h_in(h, msg, n, 1, &rl));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.v1.aggressive-refused");
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_DEAD);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(mm_retransmission_bounded)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	uint8_t msg[4096], mm3[4096];
+	size_t n = v1p_mm1(&p, msg, sizeof msg), rl = 0;
+	const uint8_t *r = h_in(h, msg, n, 1, &rl);
+	size_t n3 = v1p_mm3(&p, r, rl, mm3, sizeof mm3);
+	r = h_in(h, mm3, n3, 2, &rl);
+	uint8_t mm4[IKEV1_MSG_MAX];
+	size_t l4 = rl;
+	memcpy(mm4, r, rl);
+	for (int i = 0; i < 5; i++) {
+		size_t l = 0;
+		r = h_in(h, mm3, n3, 3, &l);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_uint_eq(l, l4);
+		ck_assert_mem_eq(r, mm4, l4);
+	}
+	ck_assert_ptr_null(h_in(h, mm3, n3, 4, &rl)); /* bounded */
+	/* the exchange still completes with the first MM4 */
+	n = v1p_mm5(&p, mm4, l4, msg, sizeof msg);
+	r = h_in(h, msg, n, 5, &rl);
+	ck_assert(v1p_mm6(&p, r, rl));
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(mm_timeout)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	uint8_t msg[4096];
+	size_t n = v1p_mm1(&p, msg, sizeof msg), rl = 0;
+	h_in(h, msg, n, 1000, &rl);
+	ck_assert_uint_eq(ikev1_deadline(h->sa), 30000);
+	ikev1_tick(h->sa, 29999);
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_MM_SA_SENT);
+	ck_assert_uint_eq(ikev1_tick(h->sa, 30000), IKEV1_NEVER);
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_DEAD);
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.v1.timeout");
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(mm_nat_detected)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	memcpy(p.my_ip, "\xc0\xa8\x01\x05", 4); /* behind a NAT: it thinks it is 192.168.1.5 */
+	ck_assert(main_mode(h, &p));
+	ck_assert(ikev1_nat(h->sa));
+	/* a plain transport SA under NAT is refused; UDP-encapsulated transport is taken */
+	ck_assert(!quick_mode(h, &p, 0x100, 0x1234));
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "ike.v1.no-proposal"));
+	p.q_encap = 4;
+	ck_assert(quick_mode(h, &p, 0x101, 0x1235));
+	ck_assert(h->up.udp_encap);
+	ck_assert(h->up.has_nat_oa_i);
+	ck_assert_mem_eq(h->up.nat_oa_i, "\xc0\xa8\x01\x05", 4);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(mm_float_to_4500)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	uint8_t msg[4096];
+	size_t n = v1p_mm1(&p, msg, sizeof msg), rl = 0;
+	const uint8_t *r = h_in(h, msg, n, 1, &rl);
+	n = v1p_mm3(&p, r, rl, msg, sizeof msg);
+	r = h_in(h, msg, n, 2, &rl);
+	ck_assert(!h->natt[h->nout - 1]);
+	n = v1p_mm5(&p, r, rl, msg, sizeof msg);
+	h->local.port = h->peer.port = 4500;
+	r = h_in(h, msg, n, 3, &rl);
+	ck_assert(v1p_mm6(&p, r, rl));
+	ck_assert(h->natt[h->nout - 1]);            /* MM6 leaves on 4500 */
+	ck_assert_uint_eq(ikev1_peer(h->sa)->port, 4500);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+/* ---- Quick Mode ------------------------------------------------------------------------- */
+
+START_TEST(qm_keys_match)
+{
+	static const struct { unsigned xf, bits, auth, group; } s[] = {
+		{12, 128, 2, 0}, {12, 256, 5, 0}, {3, 0, 2, 0}, {20, 128, 0, 0}, {20, 256, 0, 0},
+		{12, 128, 2, 14}, {12, 256, 5, 19},
+	};
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		struct h *h = h_new("secret");
+		struct v1peer p;
+		v1p_init(&p, "secret");
+		ck_assert(main_mode(h, &p));
+		p.q_xf = s[i].xf;
+		p.q_bits = s[i].bits;
+		p.q_auth = s[i].auth;
+		p.q_group = s[i].group;
+		ck_assert_msg(quick_mode(h, &p, 0x55aa0000u + (uint32_t)i, 0xabcd0000u + (uint32_t)i),
+		              "proposal %zu", i);
+		const struct ikev1_child *c = &h->up;
+		ck_assert_uint_eq(c->spi_out, 0xabcd0000u + i);
+		ck_assert_uint_eq(c->spi_in, p.spi_r);
+		ck_assert_ptr_nonnull(ikev1_child(h->sa, c->spi_in));
+		if (s[i].group)
+			ck_assert_uint_gt(p.q_gxylen, 0);
+		uint8_t km[128];
+		size_t kl = c->in.eklen + c->in.aklen;
+		v1p_keymat(&p, c->spi_in, km, kl);
+		ck_assert_mem_eq(c->in.ekey, km, c->in.eklen);
+		ck_assert_mem_eq(c->in.akey, km + c->in.eklen, c->in.aklen);
+		v1p_keymat(&p, c->spi_out, km, kl);
+		ck_assert_mem_eq(c->out.ekey, km, c->out.eklen);
+		ck_assert_uint_eq(c->in.eklen, s[i].xf == 3 ? 24 : s[i].bits / 8 + (s[i].xf == 20 ? 4 : 0));
+		ck_assert_uint_eq(c->in.aklen, s[i].auth == 2 ? 20 : s[i].auth == 5 ? 32 : 0);
+		ck_assert(!c->udp_encap);
+		ck_assert_uint_eq(c->id_port_r, 1701);
+		v1p_free(&p);
+		h_free(h);
+	}
+}
+END_TEST
+
+START_TEST(qm_selectors_refused)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	p.q_port_r = 500;
+	ck_assert(!quick_mode(h, &p, 0x200, 0x99));
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "ike.v1.invalid-id"));
+	/* the refusal is a protected INVALID-ID-INFORMATION notify */
+	ck_assert(v1p_open_info(&p, h->out[h->nout - 1], h->outlen[h->nout - 1]));
+	ck_assert_int_eq(p.m->pl[1].type, IKE1_PL_N);
+	ck_assert_int_eq(p.m->pl[1].notify, 18);
+	/* tunnel mode is not for L2TP */
+	p.q_port_r = 1701;
+	p.q_encap = 1;
+	ck_assert(!quick_mode(h, &p, 0x201, 0x9a));
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_ESTABLISHED);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(qm_lifetime_capped)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	p.q_life_s = 86400;
+	ck_assert(quick_mode(h, &p, 0x300, 0x77));
+	ck_assert_uint_eq(h->up.life_s, 3600);
+	/* QM2 said so: RESPONDER-LIFETIME; decrypt it again from the kept copy */
+	ck_assert_uint_eq(h->up.expires, 11 + 3600 * 1000);
+	int down = h->child_down, sent = h->nout;
+	ikev1_tick(h->sa, 11 + 3600 * 1000);
+	ck_assert_int_eq(h->child_down, down + 1);
+	ck_assert_int_eq(h->nout, sent + 1); /* a DELETE */
+	ck_assert(v1p_open_info(&p, h->out[h->nout - 1], h->outlen[h->nout - 1]));
+	ck_assert_int_eq(p.m->pl[1].type, IKE1_PL_D);
+	ck_assert_uint_eq(v1p_get32(p.m->pl[1].data), h->up.spi_in);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(qm_rekey_replaces_after_use)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	ck_assert(quick_mode(h, &p, 0x400, 0x1001));
+	uint32_t old = h->up.spi_in;
+	ck_assert(quick_mode(h, &p, 0x401, 0x1002));
+	uint32_t neu = h->up.spi_in;
+	ck_assert_ptr_nonnull(ikev1_child(h->sa, old));
+	ck_assert_ptr_nonnull(ikev1_child(h->sa, neu));
+	ikev1_child_used(h->sa, old, 20); /* the old one in use: nothing happens */
+	ck_assert_ptr_nonnull(ikev1_child(h->sa, neu));
+	ikev1_child_used(h->sa, neu, 21);
+	ck_assert_ptr_null(ikev1_child(h->sa, old));
+	ck_assert_ptr_nonnull(ikev1_child(h->sa, neu));
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(qm_retransmitted_qm1)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	uint8_t q1[4096], q2[IKEV1_MSG_MAX], q3[4096];
+	size_t n1 = v1p_qm1(&p, 0x500, 0x2001, q1), rl = 0;
+	const uint8_t *r = h_in(h, q1, n1, 10, &rl);
+	size_t l2 = rl;
+	memcpy(q2, r, rl);
+	r = h_in(h, q1, n1, 11, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_mem_eq(r, q2, l2);
+	size_t n3 = v1p_qm3(&p, q2, l2, q3);
+	h_in(h, q3, n3, 12, &rl);
+	ck_assert_int_eq(h->child_up, 1);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(qm_commit_bit)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	p.q_commit = true;
+	int sent = h->nout;
+	ck_assert(quick_mode(h, &p, 0x900, 0x5001));
+	/* QM2 kept the commit bit; after QM3 a protected CONNECTED notify for our SPI */
+	ck_assert(h->out[sent][19] & IKE1_FLAG_C);
+	ck_assert_int_eq(h->nout, sent + 2);
+	ck_assert(v1p_open_info(&p, h->out[sent + 1], h->outlen[sent + 1]));
+	ck_assert_int_eq(p.m->pl[1].notify, 16384);
+	ck_assert_uint_eq(v1p_get32(p.m->pl[1].spi), h->up.spi_in);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+/* ---- Informational ---------------------------------------------------------------------- */
+
+START_TEST(info_dpd_and_delete)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	ck_assert(quick_mode(h, &p, 0x600, 0x3001));
+	uint8_t msg[2048], spi[16], seq[4] = {0, 0, 0x12, 0x34};
+	memcpy(spi, p.ispi, 8);
+	memcpy(spi + 8, p.rspi, 8);
+	size_t n = v1p_info(&p, 0x700, false, 1, 36136, spi, 16, seq, 4, msg), rl = 0;
+	const uint8_t *r = h_in(h, msg, n, 20, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v1p_open_info(&p, r, rl));
+	ck_assert_int_eq(p.m->pl[1].notify, 36137);
+	ck_assert_uint_eq(p.m->pl[1].data_len, 4);
+	ck_assert_mem_eq(p.m->pl[1].data, seq, 4);
+	/* a forged one (wrong hash) gets nothing */
+	n = v1p_info(&p, 0x701, false, 1, 36136, spi, 16, seq, 4, msg);
+	msg[n - 1] ^= 1;
+	ck_assert_ptr_null(h_in(h, msg, n, 21, &rl));
+	/* DELETE of the ESP SA by its SPI (the one the peer receives on) */
+	uint8_t espi[4];
+	v1p_put32(espi, 0x3001);
+	n = v1p_info(&p, 0x702, true, 3, 0, espi, 4, NULL, 0, msg);
+	h_in(h, msg, n, 22, &rl);
+	ck_assert_int_eq(h->child_down, 1);
+	ck_assert_ptr_null(ikev1_child(h->sa, h->up.spi_in));
+	/* INITIAL-CONTACT */
+	n = v1p_info(&p, 0x703, false, 1, 24578, spi, 16, NULL, 0, msg);
+	h_in(h, msg, n, 23, &rl);
+	ck_assert_int_eq(h->initial_contact, 1);
+	/* DELETE of the IKE SA */
+	n = v1p_info(&p, 0x704, true, 1, 0, spi, 16, NULL, 0, msg);
+	h_in(h, msg, n, 24, &rl);
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_DEAD);
+	ck_assert_int_eq(h->ike_down, 1);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(delete_sends_deletes)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	ck_assert(quick_mode(h, &p, 0x800, 0x4001));
+	int sent = h->nout;
+	ikev1_delete(h->sa, "server shutdown", 30);
+	ck_assert_int_eq(h->nout, sent + 2);
+	ck_assert(v1p_open_info(&p, h->out[sent], h->outlen[sent]));
+	ck_assert_int_eq(p.m->pl[1].type, IKE1_PL_D);
+	ck_assert_int_eq(p.m->pl[1].protocol, 3);
+	ck_assert(v1p_open_info(&p, h->out[sent + 1], h->outlen[sent + 1]));
+	ck_assert_int_eq(p.m->pl[1].protocol, 1);
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_DEAD);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
+/* ---- configuration ---------------------------------------------------------------------- */
+
+START_TEST(conf_parse)
+{
+	struct ikev1_conf c;
+	char why[200];
+	ikev1_conf_default(&c);
+	ck_assert_uint_eq(c.n_p1, 24);
+	ck_assert_int_eq(ikev1_conf_parse_p1(&c, "aes256-sha256-ecp384,3des-sha1-modp1024", why,
+	                                     sizeof why), 0);
+	ck_assert_uint_eq(c.n_p1, 2);
+	ck_assert_uint_eq(c.p1[1].enc, IKE1_ENC_3DES);
+	ck_assert_uint_eq(c.p1[1].group, 2);
+	ck_assert_int_eq(ikev1_conf_parse_p1(&c, "aes256-md5-ecp384", why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "column 1: unknown hash \"md5\""));
+	ck_assert_int_eq(ikev1_conf_parse_p1(&c, "aes128-sha1-modp2048,aes128", why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "column 22"));
+	ck_assert_uint_eq(c.n_p1, 2); /* unchanged on error */
+	ck_assert_int_eq(ikev1_conf_parse_p2(&c, "aes128gcm16,3des-sha1", why, sizeof why), 0);
+	ck_assert_uint_eq(c.n_p2, 2);
+	ck_assert_int_eq(ikev1_conf_parse_p2(&c, "aes128gcm16-sha1", why, sizeof why), -1);
+	ck_assert_int_eq(ikev1_conf_parse_p2(&c, "", why, sizeof why), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ikev1");
+	TCase *t = tcase_create("ikev1");
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, prf_rfc4231);
+	tcase_add_test(t, expand_chains);
+	tcase_add_test(t, dh_agree);
+	tcase_add_test(t, mm_psk_each_suite);
+	tcase_add_test(t, mm_wrong_psk);
+	tcase_add_test(t, mm_no_proposal);
+	tcase_add_test(t, mm_aggressive_refused);
+	tcase_add_test(t, mm_retransmission_bounded);
+	tcase_add_test(t, mm_timeout);
+	tcase_add_test(t, mm_nat_detected);
+	tcase_add_test(t, mm_float_to_4500);
+	tcase_add_test(t, qm_keys_match);
+	tcase_add_test(t, qm_selectors_refused);
+	tcase_add_test(t, qm_lifetime_capped);
+	tcase_add_test(t, qm_rekey_replaces_after_use);
+	tcase_add_test(t, qm_retransmitted_qm1);
+	tcase_add_test(t, qm_commit_bit);
+	tcase_add_test(t, info_dpd_and_delete);
+	tcase_add_test(t, delete_sends_deletes);
+	tcase_add_test(t, conf_parse);
+	suite_add_tcase(s, t);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
