@@ -22,7 +22,7 @@
 #include "ppp.h"
 
 const char *const srv_cat_names[] = {"main", "l2tp", "ppp", "auth", "policy", "ipcp",
-	"acct", "ctl", "data", NULL};
+	"acct", "ctl", "data", "radius", NULL};
 
 /* ---- clock and log ------------------------------------------------------------------ */
 uint64_t srv_now_ms(void)
@@ -105,6 +105,11 @@ static bool throttle(struct srv *s)
 	return ++s->throttle_count <= 5;
 }
 
+bool srv_throttle(struct srv *s)
+{
+	return throttle(s);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -119,6 +124,11 @@ static void rnd(void *ctx, uint8_t *buf, size_t n)
 	(void)ctx;
 	if (RAND_bytes(buf, (int)n) != 1)
 		for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)random();
+}
+
+void srv_random(uint8_t *buf, size_t n)
+{
+	rnd(NULL, buf, n);
 }
 
 /* ---- timers ----------------------------------------------------------------------- */
@@ -1131,8 +1141,8 @@ static void l2tp_udp_read(struct srv *s, struct srv_listener *l)
 }
 
 /* ---- listeners ------------------------------------------------------------------------ */
-static struct srv_listener *listener_add(struct srv *s, enum srv_proto proto,
-                                         void (*handler)(struct srv *, struct srv_listener *))
+struct srv_listener *srv_listener_add(struct srv *s, enum srv_proto proto,
+                                      void (*handler)(struct srv *, struct srv_listener *))
 {
 	if (s->nlisteners >= SRV_LISTENERS) return NULL;
 	struct srv_listener *l = &s->listeners[s->nlisteners++];
@@ -1177,54 +1187,10 @@ static void listeners_close(struct srv *s)
 /* ---- start and stop ------------------------------------------------------------------- */
 static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 {
-	char host[128];
-	unsigned port = 1701;
-	const char *p = text;
-	memset(ss, 0, sizeof *ss);
-	if (*p == '[') {
-		const char *e = strchr(p, ']');
-		if (!e || (size_t)(e - p - 1) >= sizeof host) return -1;
-		memcpy(host, p + 1, (size_t)(e - p - 1));
-		host[e - p - 1] = 0;
-		p = e + 1;
-		if (*p == ':') {
-			char *end;
-			unsigned long v = strtoul(p + 1, &end, 10);
-			if (*end || v > 65535 || end == p + 1) return -1;
-			port = (unsigned)v;
-		} else if (*p) {
-			return -1;
-		}
-	} else {
-		const char *c = strrchr(p, ':');
-		if (c && strchr(p, ':') == c) {
-			if ((size_t)(c - p) >= sizeof host) return -1;
-			memcpy(host, p, (size_t)(c - p));
-			host[c - p] = 0;
-			char *end;
-			unsigned long v = strtoul(c + 1, &end, 10);
-			if (*end || v > 65535 || end == c + 1) return -1;
-			port = (unsigned)v;
-		} else {
-			if (strlen(p) >= sizeof host) return -1;
-			strcpy(host, p);
-		}
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof *s4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof *s6;
-		return 0;
-	}
-	return -1;
+	unsigned n = 0;
+	int rc = net_hostport_parse(text, 1701, ss, &n);
+	*len = (socklen_t)n;
+	return rc;
 }
 
 static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
@@ -1357,7 +1323,7 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 		if (s->debug >> ras_cat[k] & 1) s->env.debug |= 1u << k;
 	/* the L2TP listener; its socket and address until it is bound (the fuzz harness
 	 * never binds one) */
-	listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
+	srv_listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
 	parse_listen("127.0.0.1:1701", &s->local, &s->locallen);
 	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
 	snprintf(s->local_ip, sizeof s->local_ip, "127.0.0.1");
@@ -1401,6 +1367,7 @@ int server_run(const struct server_opts *o)
 	if (srv_ctl_open(s, ctl) != 0) goto out;
 	/* server_tundev.c: a TUN the operator's configuration names must work */
 	if (srv_tundev_open(s, o->config_path != NULL) != 0) goto out;
+	if (srv_radius_open(s) != 0) goto out; /* server_radius.c */
 
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
@@ -1444,6 +1411,7 @@ void srv_destroy(struct srv *s)
 	}
 	reap(s);
 	srv_tundev_close(s); /* server_tundev.c */
+	srv_radius_close(s); /* server_radius.c */
 	srv_ctl_close(s);
 	srv_acct_close(s);
 	srv_capture_close(s);

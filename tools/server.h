@@ -34,7 +34,7 @@ struct event;
 
 /* Log categories (-d) */
 enum srv_cat { SC_MAIN, SC_L2TP, SC_PPP, SC_AUTH, SC_POLICY, SC_IPCP, SC_ACCT, SC_CTL,
-	SC_DATA, SC_N };
+	SC_DATA, SC_RADIUS, SC_N };
 extern const char *const srv_cat_names[];
 
 struct server_opts {
@@ -58,6 +58,7 @@ struct srv_stats {
 struct srv_l2tp_tunnel;
 struct srv_l2tp_call;
 struct srv;
+struct srv_radius;
 
 /* A deadline in the server's timer heap: one libevent timer serves every tunnel and
  * call, the heap orders their deadlines. */
@@ -69,9 +70,10 @@ struct srv_timer {
 	uint8_t kind;                /* enum srv_timer_kind */
 };
 
-/* What a listening socket speaks. L2TP over UDP (1701) today; PPTP (TCP 1723 with raw
- * GRE), IKE (UDP 500/4500) and RADIUS take their own entries. */
-enum srv_proto { SRV_PROTO_L2TP };
+/* What a listening socket speaks. L2TP over UDP (1701), vnet's RADIUS server
+ * (serve.radius_server) and the socket of its RADIUS client (auth_provider radius);
+ * PPTP (TCP 1723 with raw GRE) and IKE (UDP 500/4500) take their own entries. */
+enum srv_proto { SRV_PROTO_L2TP, SRV_PROTO_RADIUS, SRV_PROTO_RADIUS_CLIENT };
 
 /* A socket the event loop watches, and the protocol handler it dispatches to when the
  * socket is readable. */
@@ -140,6 +142,7 @@ struct srv {
 	unsigned throttle_count;
 	struct srv_stats st;
 	struct srv_tundev *tundev;   /* server_tundev.c; NULL without a TUN interface */
+	struct srv_radius *radius;   /* server_radius.c; NULL without RADIUS */
 	time_t started;
 	bool stopping;
 	int exit_code;
@@ -211,12 +214,30 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
  * (for the tests and the fuzz target; it walks every table). */
 int srv_check_tables(const struct srv *s, char *why, size_t n);
 uint64_t srv_now_ms(void);
+/* Random bytes (OpenSSL's generator). */
+void srv_random(uint8_t *buf, size_t n);
+/* Whether one more line about a dropped datagram may be logged now (floods). */
+bool srv_throttle(struct srv *s);
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_l2tp_tunnel *t,
              const struct ras_session *rs, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
 const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n);
+
+/* A listener for `proto` whose readable socket goes to `handler` (fd -1 until its owner
+ * binds one); NULL when every slot is taken. */
+struct srv_listener *srv_listener_add(struct srv *s, enum srv_proto proto,
+                                      void (*handler)(struct srv *, struct srv_listener *));
+
+/* server_radius.c */
+/* vnet's RADIUS server (serve.radius_server) and its RADIUS client (server.auth_provider
+ * radius): the sockets bound and registered as listeners. 0, or -1 with the reason on
+ * stderr. */
+int srv_radius_open(struct srv *s);
+void srv_radius_close(struct srv *s);
+/* The counters for `show stats` (JSON null without RADIUS). */
+struct json_t *srv_radius_stats(const struct srv *s);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -241,6 +262,9 @@ const char *srv_file_kind(unsigned mode);
 void srv_acct_start(struct srv *s, const struct ras_session *rs);
 void srv_acct_stop(struct srv *s, const struct ras_session *rs);
 void srv_acct_sync(struct srv *s);
+/* An Accounting-Request vnet's RADIUS server received from client `client`. */
+struct radius_msg;
+void srv_acct_radius(struct srv *s, const char *client, const struct radius_msg *m);
 void srv_acct_close(struct srv *s);
 int srv_capture_open(struct srv *s, const char *path);
 /* One datagram between `peer` and the server (out: the server sent it). */
