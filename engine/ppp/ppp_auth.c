@@ -85,6 +85,8 @@ void ppp_auth_stop(struct ppp_auth *a)
 {
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
+	OPENSSL_cleanse(a->given, sizeof a->given);
+	a->given_len = 0;
 	if (a->state == PPP_AUTH_WAIT || a->state == PPP_AUTH_WAIT_RESULT ||
 	    a->state == PPP_AUTH_PENDING)
 		a->state = PPP_AUTH_IDLE;
@@ -157,6 +159,8 @@ static void finish(struct ppp_auth *a, bool ok, unsigned err)
 {
 	a->state = ok ? PPP_AUTH_SUCCESS : PPP_AUTH_FAILED;
 	a->win_error = ok ? 0 : err;
+	OPENSSL_cleanse(a->given, sizeof a->given);
+	a->given_len = 0;
 	if (ok && a->role == PPP_AUTH_AUTHENTICATOR) a->user_fixed = true;
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
@@ -277,6 +281,7 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 	} else {
 		v = a->cbs->admit(a->cbs->ctx, a->user, m, cred);
 	}
+	v.checked = false; /* only a verdict that comes later, from a server, may say so */
 	conclude(a, cred, v, NULL, now);
 }
 
@@ -285,7 +290,9 @@ int ppp_auth_resume(struct ppp_auth *a, const struct ppp_admit *v, const char *s
 {
 	if (a->role != PPP_AUTH_AUTHENTICATOR || a->state != PPP_AUTH_PENDING) return -1;
 	a->state = PPP_AUTH_WAIT;
-	conclude(a, (enum ppp_cred)a->pending_cred, *v, success, now);
+	struct ppp_admit pv = *v;
+	pv.checked = v->checked && v->accept;
+	conclude(a, (enum ppp_cred)a->pending_cred, pv, success, now);
 	return 0;
 }
 
@@ -294,9 +301,13 @@ static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
                      const char *success, uint64_t now)
 {
 	char ut[USER_TEXT_SIZE];
-	/* an MS-CHAPv2 verdict that brings the authenticator response: the authentication
-	 * server checked the credentials the server could not */
-	bool proven = success && a->method == PPP_AUTH_MSCHAPV2;
+	OPENSSL_cleanse(a->given, sizeof a->given);
+	a->given_len = 0;
+	/* an MS-CHAPv2 verdict that brings the authenticator response, or one that says an
+	 * authentication server checked the credentials (only ppp_auth_resume passes it on):
+	 * that server checked what the server could not */
+	bool proven = (success && a->method == PPP_AUTH_MSCHAPV2) ||
+	              (v.checked && a->method != PPP_AUTH_MSCHAPV2);
 	if (v.accept && cred != PPP_CRED_OK && !proven) {
 		/* credentials that did not match, or could not be checked, are never a pass */
 		logf_(a, PPP_LOG_INFO, "admission accepted user=%s without matching credentials "
@@ -526,6 +537,9 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		}
 		if (a->state != PPP_AUTH_WAIT) return;
 		a->id = m->pap.id;
+		a->given_len = (uint16_t)(m->pap.password_len < sizeof a->given ? m->pap.password_len
+		                                                                 : sizeof a->given);
+		if (a->given_len) memcpy(a->given, m->pap.password, a->given_len);
 		enum ppp_cred cred = PPP_CRED_ERROR;
 		if (take_user(a, m->pap.peer_id, m->pap.peer_id_len))
 			cred = check_pap(a, m->pap.password, m->pap.password_len);
@@ -567,8 +581,11 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 	enum ppp_cred cred = PPP_CRED_ERROR;
 	if (!take_user(a, m->chap.name, m->chap.name_len))
 		cred = PPP_CRED_ERROR;
-	else if (a->method == PPP_AUTH_CHAP_MD5)
+	else if (a->method == PPP_AUTH_CHAP_MD5) {
+		a->given_len = m->chap.value_len == 16 ? 16 : 0;
+		if (a->given_len) memcpy(a->given, m->chap.value, 16);
 		cred = check_chap_md5(a, m->chap.value, m->chap.value_len);
+	}
 	else
 		cred = check_mschapv2(a, &m->chap);
 	decide(a, cred, now);

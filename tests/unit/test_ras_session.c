@@ -784,6 +784,92 @@ START_TEST(pap_pending_accept_of_unchecked_credentials_is_refused)
 }
 END_TEST
 
+/* A RADIUS Access-Accept for PAP: the server knows no password, the authentication
+ * server checked the one the client sent (kept for it while the verdict is pending) and
+ * says so with server_checked: the session is admitted. The same mark in a verdict given
+ * at once (not from an authentication server) admits nothing. */
+static enum ras_admit_rc e_authorize_checked_now(void *ctx, struct ras_session *rs,
+                                                 const struct ras_auth_req *q,
+                                                 struct ras_verdict *v)
+{
+	(void)ctx;
+	(void)rs;
+	(void)q;
+	W.authorized++;
+	*v = (struct ras_verdict){.accept = true, .policy = -1, .address_from_pool = true,
+		.enc_allowed = 1u << ENC_NONE, .server_checked = true};
+	return RAS_ADMIT_NOW;
+}
+
+static void pap_only(void)
+{
+	W.sconf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_PAP);
+	W.sconf.auth_pref[0] = PPP_AUTH_PAP;
+	W.sconf.auth_pref[1] = PPP_AUTH_NONE;
+	W.cconf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_PAP);
+	ras_session_free(W.rs);
+	ck_assert_int_eq(ras_session_init(W.rs, &W.env, &MOCK, W.rs_id, W.now), 0);
+}
+
+START_TEST(pap_pending_accept_checked_by_the_server)
+{
+	world_init("u", "p");
+	pap_only();
+	ECBS.authorize = e_authorize;
+	W.authorize_pending = true;
+	W.hide_password = true;
+	start();
+	ck_assert_int_eq(W.rs->state, RAS_ADMITTING);
+	/* what the authentication server is to be given: the password as the client sent it */
+	ck_assert_uint_eq(W.rs->ppp.auth.given_len, 1);
+	ck_assert_int_eq(W.rs->ppp.auth.given[0], 'p');
+	struct ras_verdict v = {.accept = true, .policy = -1, .address_from_pool = true,
+		.enc_allowed = 1u << ENC_NONE, .server_checked = true};
+	W.to_client.n = 0;
+	ck_assert_int_eq(ras_session_admit_resume(W.rs, W.pending_seq, &v, W.now, NULL), 0);
+	ck_assert_uint_ge(W.to_client.n, 1);
+	struct ppp_msg m;
+	struct diag_err err;
+	ck_assert_int_eq(ppp_decode(W.to_client.f[0].b, W.to_client.f[0].len, &m, &err), 0);
+	ck_assert_int_eq(m.kind, PPP_KIND_PAP);
+	ck_assert_int_eq(m.pap.code, PAP_AUTH_ACK);
+	ck_assert_uint_eq(W.rs->ppp.auth.given_len, 0); /* not kept past the verdict */
+	pump();
+	ck_assert_int_eq(W.rs->state, RAS_UP);
+	ECBS.authorize = NULL;
+	world_free();
+}
+END_TEST
+
+START_TEST(pap_checked_mark_in_a_verdict_given_at_once_is_ignored)
+{
+	world_init("u", "p");
+	pap_only();
+	ECBS.authorize = e_authorize_checked_now;
+	W.hide_password = true;
+	W.to_client.n = 0;
+	start();
+	ck_assert_uint_eq(W.authorized, 1);
+	bool nak = false;
+	for (unsigned i = 0; i < W.to_client.n; i++) {
+		struct ppp_msg m;
+		struct diag_err err;
+		if (ppp_decode(W.to_client.f[i].b, W.to_client.f[i].len, &m, &err) == 0 &&
+		    m.kind == PPP_KIND_PAP) {
+			ck_assert_int_ne(m.pap.code, PAP_AUTH_ACK);
+			nak = nak || m.pap.code == PAP_AUTH_NAK;
+		}
+	}
+	note_state();
+	pump();
+	advance(10000);
+	ck_assert(!seen(RAS_UP));
+	ck_assert_uint_eq(W.env.st.sessions_up, 0);
+	ECBS.authorize = NULL;
+	world_free();
+}
+END_TEST
+
 START_TEST(lower_closes_mid_authentication)
 {
 	world_init("u", "p");
@@ -970,6 +1056,8 @@ int main(void)
 	tcase_add_test(tc, lower_closes_when_up_and_on_abort);
 	tcase_add_test(tc, close_without_the_lower_reporting_back);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, pap_pending_accept_checked_by_the_server);
+	tcase_add_test(tc, pap_checked_mark_in_a_verdict_given_at_once_is_ignored);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
