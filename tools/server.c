@@ -393,12 +393,15 @@ static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 	case RAS_EV_UP:
 		srv_acct_start(s, rs);
 		srv_tundev_session_up(s, rs); /* server_tundev.c */
+		srv_radius_session_event(s, rs, ev); /* server_radius.c */
 		break;
 	case RAS_EV_DOWN:
 		srv_acct_stop(s, rs);
 		srv_tundev_session_down(s, rs); /* server_tundev.c */
+		srv_radius_session_event(s, rs, ev);
 		break;
 	case RAS_EV_DEAD:
+		srv_radius_session_event(s, rs, ev);
 		/* out of the tables; the memory goes after the callback */
 		timer_set(s, &c->timer, L2TP_NEVER);
 		if (c->tunnel)
@@ -474,6 +477,7 @@ static int env_ports_in_use(void *ctx, enum tunnel_type t)
 static const struct ras_env_cbs env_cbs = {
 	.log = env_log, .event = env_event, .random = env_random, .password = env_password,
 	.change_password = env_change_password, .forward = env_forward,
+	.authorize = srv_radius_authorize, /* server_radius.c: RADIUS, else the policy engine */
 	.throttle = env_throttle, .wall = env_wall, .ports_in_use = env_ports_in_use,
 };
 
@@ -486,6 +490,15 @@ void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_caus
 {
 	(void)s;
 	l2tp_call_arm(l2tp_call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
+}
+
+void srv_session_resume(struct srv *s, struct ras_session *rs, unsigned seq,
+                        const struct ras_verdict *v)
+{
+	uint64_t d;
+	if (ras_session_admit_resume(rs, seq, v, srv_now_ms(), &d) == 0 && !ras_session_dead(rs))
+		l2tp_call_arm(l2tp_call_of(rs), d);
+	reap(s);
 }
 
 static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t lsid)

@@ -223,6 +223,10 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_
 	__attribute__((format(printf, 6, 7)));
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+/* The verdict of an admission that answered RAS_ADMIT_PENDING (admit_seq `seq`): the
+ * session goes on, its timer follows. */
+void srv_session_resume(struct srv *s, struct ras_session *rs, unsigned seq,
+                        const struct ras_verdict *v);
 const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n);
 
 /* A listener for `proto` whose readable socket goes to `handler` (fd -1 until its owner
@@ -238,6 +242,14 @@ int srv_radius_open(struct srv *s);
 void srv_radius_close(struct srv *s);
 /* The counters for `show stats` (JSON null without RADIUS). */
 struct json_t *srv_radius_stats(const struct srv *s);
+/* The admission of every session (ras_env_cbs.authorize): with server.auth_provider
+ * radius an Access-Request (RAS_ADMIT_PENDING, the verdict through srv_session_resume),
+ * else the local policy engine at once. */
+enum ras_admit_rc srv_radius_authorize(void *ctx, struct ras_session *rs,
+                                       const struct ras_auth_req *q, struct ras_verdict *v);
+/* A session came up, is going down or is gone: RADIUS accounting, the pending request
+ * forgotten. */
+void srv_radius_session_event(struct srv *s, struct ras_session *rs, enum ras_event ev);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
