@@ -81,6 +81,7 @@ static const struct opt pcap_decode_opts[] = {
 static const struct opt pcap_explain_opts[] = {
 	{"--session", "ID", "explain only this session"},
 	{"--keys", "FILE", "IKEv1/IKEv2 and ESP keys (Wireshark tables, ip xfrm state; docs/keys.md)"},
+	{"--radius-secret", "SECRET", "check RADIUS authenticators with this shared secret"},
 	{"-v", NULL, "show every phase, also of successful sessions"},
 	{NULL, NULL, NULL},
 };
