@@ -32,6 +32,7 @@ int nps_init(struct nps *n, const struct config *c, struct policy_result *pres,
 void nps_free(struct nps *n)
 {
 	for (size_t i = 0; n->cache && i < n->ncache; i++) free(n->cache[i].answer);
+	for (size_t i = 0; i < n->nleases; i++) addr_pool_release(n->pool, n->leases[i].addr);
 	free(n->cache);
 	free(n->leases);
 	memset(n, 0, sizeof *n);
