@@ -21,7 +21,7 @@ _vnet() {
         "policy show"|"policy show "*) opts="" ;;
         "policy check"|"policy check "*) opts="" ;;
         "cert pick"|"cert pick "*) opts="--store --client-ca --server-name --at --purpose --fix --endpoint --pass" ;;
-        "pcap decode"|"pcap decode "*) opts="-v -c --filter" ;;
+        "pcap decode"|"pcap decode "*) opts="-v -c --filter --radius-secret" ;;
         "pcap explain"|"pcap explain "*) opts="--session --keys --radius-secret -v" ;;
         "serve"|"serve "*) opts="--listen --capture --control --accounting -d" ;;
         "error"|"error "*) opts="--list" ;;

@@ -76,6 +76,7 @@ static const struct opt pcap_decode_opts[] = {
 	{"-v", NULL, "print each packet as a tree (-vv: every field)"},
 	{"-c", "COUNT", "stop after COUNT packets"},
 	{"--filter", "BPF", "decode only packets matching the BPF expression"},
+	{"--radius-secret", "SECRET", "decrypt RADIUS User-Password and MS-MPPE keys with this secret"},
 	{NULL, NULL, NULL},
 };
 static const struct opt pcap_explain_opts[] = {

@@ -412,8 +412,9 @@ static size_t access_request(struct nps *n, const struct nps_client *c,
 	char ut[TEXT_PRINTABLE_SIZE(PPP_AUTH_USER_MAX)], ct[TEXT_PRINTABLE_SIZE(64)];
 	text_printable(un ? un->val : (const uint8_t *)"", un ? un->vlen : 0, ut, sizeof ut);
 	text_printable_str(c->name, ct, sizeof ct);
-	char detail[600];
-	admit_summary(n->cfg, &a, r, detail, sizeof detail);
+	char summary[600], detail[TEXT_PRINTABLE_SIZE(600)];
+	admit_summary(n->cfg, &a, r, summary, sizeof summary);
+	text_printable_str(summary, detail, sizeof detail); /* it may quote the request */
 
 	struct ans x;
 	memset(&x, 0, sizeof x);
@@ -474,7 +475,8 @@ static size_t access_request(struct nps *n, const struct nps_client *c,
 		int cl = snprintf((char *)class, sizeof class, "vnet:%llu:%u:%d",
 		                  (unsigned long long)n->boot, ++n->class_seq, r->policy);
 		add_attr(&x, RADIUS_ATTR_CLASS, class, (size_t)cl < sizeof class ? (size_t)cl : 0);
-		uint32_t allowed = n->cfg->policies[r->policy].profile.enc_mask & n->cfg->server.enc_mask;
+		uint32_t allowed = (r->policy >= 0 ? n->cfg->policies[r->policy].profile.enc_mask
+		                                   : UINT32_MAX) & n->cfg->server.enc_mask;
 		add_u32(&x, MS_MPPE_ENCRYPTION_POLICY, true, allowed >> ENC_NONE & 1 ? 1 : 2);
 		add_u32(&x, MS_MPPE_ENCRYPTION_TYPES, true, enc_types(allowed));
 		if (q.method == AUTH_MSCHAPV2) {
