@@ -665,6 +665,7 @@ static void radc_close(struct srv *s)
 {
 	struct srv_radius *r = s->radius;
 	if (!r->radc_on) return;
+	radc_hold_inflight(&r->radc);
 	if (r->queue_dirty || r->radc.nqueue) queue_save(s);
 	if (r->ev_timer) event_free(r->ev_timer);
 	r->ev_timer = NULL;

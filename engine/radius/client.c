@@ -457,3 +457,13 @@ void radc_queue_each(const struct radc *c, uint64_t now,
 		fn(arg, r->body, r->body_len, d > UINT32_MAX ? UINT32_MAX : (uint32_t)d);
 	}
 }
+
+void radc_hold_inflight(struct radc *c)
+{
+	for (unsigned id = 0; id < RADC_INFLIGHT; id++) {
+		struct radc_req *r = c->inflight[id];
+		if (!r || r->kind != 1) continue;
+		drop_id(c, r);
+		queue_push(c, r, true);
+	}
+}

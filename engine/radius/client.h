@@ -139,6 +139,10 @@ void radc_cancel(struct radc *c, uint64_t cookie);
 void radc_queue_each(const struct radc *c, uint64_t now,
                      void (*fn)(void *arg, const uint8_t *body, size_t len, uint32_t delay),
                      void *arg);
+/* Accounting-Requests still in flight go back to the head of the queue, unanswered (the
+ * owner is stopping and keeps the queue): sent again at the next start, a server may
+ * see one twice, which RFC 2866 servers take as a retransmission. */
+void radc_hold_inflight(struct radc *c);
 /* Whether server i is marked dead at `now`. */
 bool radc_server_dead(const struct radc *c, unsigned i, uint64_t now);
 
