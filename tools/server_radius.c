@@ -403,6 +403,11 @@ enum ras_admit_rc srv_radius_authorize(void *ctx, struct ras_session *rs,
 	const uint8_t *pw = NULL;
 	size_t pwl = 0;
 	*v = (struct ras_verdict){.policy = -1, .win_error = 691, .reason = "radius-request"};
+	if (!a->given) {
+		v->detail = "no credentials to forward (an unreadable user name, or another user "
+		            "than the link's)";
+		return RAS_ADMIT_NOW;
+	}
 	switch (q->method) {
 	case PPP_AUTH_PAP:
 		if (a->given_len > 128) {

@@ -85,8 +85,6 @@ void ppp_auth_stop(struct ppp_auth *a)
 {
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
-	OPENSSL_cleanse(a->given, sizeof a->given);
-	a->given_len = 0;
 	if (a->state == PPP_AUTH_WAIT || a->state == PPP_AUTH_WAIT_RESULT ||
 	    a->state == PPP_AUTH_PENDING)
 		a->state = PPP_AUTH_IDLE;
@@ -159,8 +157,6 @@ static void finish(struct ppp_auth *a, bool ok, unsigned err)
 {
 	a->state = ok ? PPP_AUTH_SUCCESS : PPP_AUTH_FAILED;
 	a->win_error = ok ? 0 : err;
-	OPENSSL_cleanse(a->given, sizeof a->given);
-	a->given_len = 0;
 	if (ok && a->role == PPP_AUTH_AUTHENTICATOR) a->user_fixed = true;
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
@@ -301,8 +297,6 @@ static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
                      const char *success, uint64_t now)
 {
 	char ut[USER_TEXT_SIZE];
-	OPENSSL_cleanse(a->given, sizeof a->given);
-	a->given_len = 0;
 	/* an MS-CHAPv2 verdict that brings the authenticator response, or one that says an
 	 * authentication server checked the credentials (only ppp_auth_resume passes it on):
 	 * that server checked what the server could not */
@@ -537,13 +531,16 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		}
 		if (a->state != PPP_AUTH_WAIT) return;
 		a->id = m->pap.id;
-		a->given_len = (uint16_t)(m->pap.password_len < sizeof a->given ? m->pap.password_len
-		                                                                 : sizeof a->given);
-		if (a->given_len) memcpy(a->given, m->pap.password, a->given_len);
 		enum ppp_cred cred = PPP_CRED_ERROR;
-		if (take_user(a, m->pap.peer_id, m->pap.peer_id_len))
+		if (take_user(a, m->pap.peer_id, m->pap.peer_id_len)) {
 			cred = check_pap(a, m->pap.password, m->pap.password_len);
+			/* an empty password is no password either */
+			a->given = m->pap.password_len ? m->pap.password : NULL;
+			a->given_len = (uint16_t)m->pap.password_len;
+		}
 		decide(a, cred, now);
+		a->given = NULL;
+		a->given_len = 0;
 		return;
 	}
 	if (m->kind == PPP_KIND_CHAP && m->chap.code == CHAP_CHANGE_PASSWORD &&
@@ -579,16 +576,22 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		return;
 	}
 	enum ppp_cred cred = PPP_CRED_ERROR;
-	if (!take_user(a, m->chap.name, m->chap.name_len))
+	bool named = take_user(a, m->chap.name, m->chap.name_len);
+	if (!named)
 		cred = PPP_CRED_ERROR;
-	else if (a->method == PPP_AUTH_CHAP_MD5) {
-		a->given_len = m->chap.value_len == 16 ? 16 : 0;
-		if (a->given_len) memcpy(a->given, m->chap.value, 16);
+	else if (a->method == PPP_AUTH_CHAP_MD5)
 		cred = check_chap_md5(a, m->chap.value, m->chap.value_len);
-	}
 	else
 		cred = check_mschapv2(a, &m->chap);
+	/* CHAP-MD5: the response; MS-CHAPv2: its value (peer challenge and NT-Response,
+	 * also kept in peer_challenge and nt_response by the check) */
+	if (named && m->chap.value_len == (a->method == PPP_AUTH_CHAP_MD5 ? 16u : 49u)) {
+		a->given = m->chap.value;
+		a->given_len = (uint16_t)m->chap.value_len;
+	}
 	decide(a, cred, now);
+	a->given = NULL;
+	a->given_len = 0;
 }
 
 /* ---- peer ------------------------------------------------------------------------ */

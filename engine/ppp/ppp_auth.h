@@ -152,9 +152,11 @@ struct ppp_auth {
 	bool have_hash_hash;
 	char auth_resp[43];     /* MS-CHAPv2: "S=..." for the Success, computed with the check */
 	bool have_auth_resp;
-	/* what the peer sent to prove its password, kept from the check until the verdict
-	 * (an authentication server is given it): PAP's password, CHAP-MD5's response */
-	uint8_t given[PPP_PAP_FIELD_MAX];
+	/* what the peer sent to prove its password (PAP's password, CHAP-MD5's response,
+	 * MS-CHAPv2's Response value), for an authentication server: it points into the
+	 * received packet and is set only while the admission callback runs, and only when
+	 * the user name was taken (NULL otherwise), so nothing of it is kept */
+	const uint8_t *given;
 	uint16_t given_len;
 	char user[PPP_AUTH_USER_MAX + 1];
 	char reply_msg[112];    /* text of the last Success/Failure/Ack/Nak */
