@@ -21,8 +21,8 @@ _vnet() {
         "policy show"|"policy show "*) opts="" ;;
         "policy check"|"policy check "*) opts="" ;;
         "cert pick"|"cert pick "*) opts="--store --client-ca --server-name --at --purpose --fix --endpoint --pass" ;;
-        "pcap decode"|"pcap decode "*) opts="-v -c --filter" ;;
-        "pcap explain"|"pcap explain "*) opts="--session --keys -v" ;;
+        "pcap decode"|"pcap decode "*) opts="-v -c --filter --radius-secret" ;;
+        "pcap explain"|"pcap explain "*) opts="--session --keys --radius-secret -v" ;;
         "serve"|"serve "*) opts="--listen --pptp-listen --capture --control --accounting -d" ;;
         "error"|"error "*) opts="--list" ;;
         "rules list"|"rules list "*) opts="" ;;

@@ -25,8 +25,10 @@ complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcomman
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from decode' -s v
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from decode' -s c
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from decode' -l filter
+complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from decode' -l radius-secret
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from explain' -l session
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from explain' -l keys
+complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from explain' -l radius-secret
 complete -c vnet -n '__fish_seen_subcommand_from pcap; and __fish_seen_subcommand_from explain' -s v
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l listen
 complete -c vnet -n '__fish_seen_subcommand_from serve' -l pptp-listen

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include "net.h"
 
 /* DLT values as pcap_datalink() returns them on this platform (pcap/dlt.h). */
@@ -624,4 +627,83 @@ void icmp_echo_reply(uint8_t *r, const uint8_t *ip, size_t ihl, size_t tot)
 	c = inet_cksum(r + ihl, tot - ihl, 0);
 	r[ihl + 2] = (uint8_t)(c >> 8);
 	r[ihl + 3] = (uint8_t)c;
+}
+
+/* ---- socket addresses -------------------------------------------------------------- */
+int net_hostport_parse(const char *text, unsigned port, struct sockaddr_storage *ss,
+                       unsigned *len)
+{
+	char host[128];
+	const char *p = text;
+	memset(ss, 0, sizeof *ss);
+	if (*p == '[') {
+		const char *e = strchr(p, ']');
+		if (!e || (size_t)(e - p - 1) >= sizeof host) return -1;
+		memcpy(host, p + 1, (size_t)(e - p - 1));
+		host[e - p - 1] = 0;
+		p = e + 1;
+		if (*p == ':') {
+			char *end;
+			unsigned long v = strtoul(p + 1, &end, 10);
+			if (*end || v > 65535 || end == p + 1 || p[1] == '-' || p[1] == '+') return -1;
+			port = (unsigned)v;
+		} else if (*p) {
+			return -1;
+		}
+	} else {
+		const char *c = strrchr(p, ':');
+		if (c && strchr(p, ':') == c) {
+			if ((size_t)(c - p) >= sizeof host) return -1;
+			memcpy(host, p, (size_t)(c - p));
+			host[c - p] = 0;
+			char *end;
+			unsigned long v = strtoul(c + 1, &end, 10);
+			if (*end || v > 65535 || end == c + 1 || c[1] == '-' || c[1] == '+') return -1;
+			port = (unsigned)v;
+		} else {
+			if (strlen(p) >= sizeof host) return -1;
+			strcpy(host, p);
+		}
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (len) *len = sizeof *s4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (len) *len = sizeof *s6;
+		return 0;
+	}
+	return -1;
+}
+
+const char *net_sockaddr_ip(const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+	if (!n) return buf;
+	buf[0] = 0;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, (socklen_t)n);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)n);
+	else
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+const char *net_sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+	char a[64];
+	net_sockaddr_ip(ss, a, sizeof a);
+	if (ss->ss_family == AF_INET6)
+		snprintf(buf, n, "[%s]:%u", a, ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
+	else if (ss->ss_family == AF_INET)
+		snprintf(buf, n, "%s:%u", a, ntohs(((const struct sockaddr_in *)ss)->sin_port));
+	else
+		snprintf(buf, n, "?");
+	return buf;
 }

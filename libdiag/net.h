@@ -17,6 +17,18 @@
 #include "diag.h"
 #include "jsonw.h"
 
+/* ---- socket addresses -------------------------------------------------------------- */
+struct sockaddr_storage;
+/* "ADDR[:PORT]" (an IPv4 address, or an IPv6 address in brackets when a port follows, a
+ * bare IPv6 address without one) into a socket address; `port` when none is written.
+ * 0, or -1 when the text is none of these. `len` may be NULL. */
+int net_hostport_parse(const char *text, unsigned port, struct sockaddr_storage *ss,
+                       unsigned *len);
+/* The address alone ("192.0.2.7", "2001:db8::7") and with its port ("192.0.2.7:1812",
+ * "[2001:db8::7]:1812"). */
+const char *net_sockaddr_ip(const struct sockaddr_storage *ss, char *buf, size_t n);
+const char *net_sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t n);
+
 /* ---- link layer ----------------------------------------------------------------- */
 
 /* What the link layer carries. */

@@ -77,7 +77,7 @@ static const struct tok nas_port_type_names[] = {
 	{ 17, "Cable" }, { 18, "Wireless-Other" }, { 19, "Wireless-802.11" },
 	{ 0, NULL }
 };
-static const struct tok acct_status_type_names[] = {
+const struct tok radius_acct_status_names[] = {
 	{ 1, "Start" }, { 2, "Stop" }, { 3, "Interim-Update" }, { 7, "Accounting-On" },
 	{ 8, "Accounting-Off" }, { 9, "Tunnel-Start" }, { 10, "Tunnel-Stop" },
 	{ 11, "Tunnel-Reject" }, { 12, "Tunnel-Link-Start" }, { 13, "Tunnel-Link-Stop" },
@@ -88,7 +88,7 @@ static const struct tok acct_authentic_names[] = {
 	{ 1, "RADIUS" }, { 2, "Local" }, { 3, "Remote" }, { 4, "Diameter" },
 	{ 0, NULL }
 };
-static const struct tok acct_terminate_cause_names[] = {
+const struct tok radius_terminate_cause_names[] = {
 	{ 1, "User-Request" }, { 2, "Lost-Carrier" }, { 3, "Lost-Service" },
 	{ 4, "Idle-Timeout" }, { 5, "Session-Timeout" }, { 6, "Admin-Reset" },
 	{ 7, "Admin-Reboot" }, { 8, "Port-Error" }, { 9, "NAS-Error" }, { 10, "NAS-Request" },
@@ -165,7 +165,7 @@ static const struct attr_def attr_defs[] = {
 	{ 37, VT_INT, NULL },
 	{ 38, VT_INT, NULL },
 	{ 39, VT_TEXT, NULL },
-	{ 40, VT_INT, acct_status_type_names },
+	{ 40, VT_INT, radius_acct_status_names },
 	{ 41, VT_INT, NULL },
 	{ 42, VT_INT, NULL },
 	{ 43, VT_INT, NULL },
@@ -174,7 +174,7 @@ static const struct attr_def attr_defs[] = {
 	{ 46, VT_INT, NULL },
 	{ 47, VT_INT, NULL },
 	{ 48, VT_INT, NULL },
-	{ 49, VT_INT, acct_terminate_cause_names },
+	{ 49, VT_INT, radius_terminate_cause_names },
 	{ 50, VT_TEXT, NULL },
 	{ 51, VT_INT, NULL },
 	{ 52, VT_INT, NULL },
@@ -1117,6 +1117,47 @@ int radius_unhide_password(const uint8_t *hidden, size_t len, const uint8_t *sec
 	size_t n = len;
 	while (n > 0 && out[n - 1] == 0) n--;
 	return (int)n;
+}
+
+/* b = MD5(secret + first + second): the chain block of an MS-MPPE key. */
+static int mppe_chain(const uint8_t *secret, size_t secret_len, const uint8_t *first,
+                      size_t fn, const uint8_t *second, size_t sn, uint8_t b[16])
+{
+	EVP_MD_CTX *x = EVP_MD_CTX_new();
+	unsigned int olen = 0;
+	int ok = x && EVP_DigestInit_ex(x, EVP_md5(), NULL) &&
+	         EVP_DigestUpdate(x, secret, secret_len) && EVP_DigestUpdate(x, first, fn) &&
+	         (!sn || EVP_DigestUpdate(x, second, sn)) && EVP_DigestFinal_ex(x, b, &olen);
+	EVP_MD_CTX_free(x);
+	return ok ? 0 : -1;
+}
+
+size_t radius_ms_mppe_key_encrypt(const uint8_t *key, size_t klen, const uint8_t salt[2],
+                                  const uint8_t *secret, size_t secret_len,
+                                  const uint8_t req_auth[16], uint8_t *out, size_t cap)
+{
+	uint8_t plain[240];
+	size_t n = (klen + 1 + 15) / 16 * 16;
+	if (klen > 239 || 2 + n > cap) return 0;
+	memset(plain, 0, sizeof plain);
+	plain[0] = (uint8_t)klen;
+	memcpy(plain + 1, key, klen);
+	out[0] = (uint8_t)(salt[0] | 0x80);
+	out[1] = salt[1];
+	uint8_t *c = out + 2;
+	size_t rc = 2 + n;
+	for (size_t i = 0; i < n; i += 16) {
+		uint8_t b[16];
+		int bad = i == 0 ? mppe_chain(secret, secret_len, req_auth, 16, out, 2, b)
+		                 : mppe_chain(secret, secret_len, c + i - 16, 16, NULL, 0, b);
+		if (bad) {
+			rc = 0;
+			break;
+		}
+		for (size_t k = 0; k < 16; k++) c[i + k] = plain[i + k] ^ b[k];
+	}
+	OPENSSL_cleanse(plain, sizeof plain);
+	return rc;
 }
 
 int radius_ms_mppe_key_decrypt(const uint8_t *val, size_t vlen, const uint8_t *secret,

@@ -36,7 +36,25 @@ enum {
 	RADIUS_ATTR_TUNNEL_TYPE = 64, RADIUS_ATTR_TUNNEL_MEDIUM_TYPE = 65,
 	RADIUS_ATTR_TUNNEL_PASSWORD = 69, RADIUS_ATTR_EAP_MESSAGE = 79,
 	RADIUS_ATTR_MESSAGE_AUTHENTICATOR = 80,
+	RADIUS_ATTR_SESSION_TIMEOUT = 27, RADIUS_ATTR_IDLE_TIMEOUT = 28,
+	RADIUS_ATTR_CALLED_STATION_ID = 30, RADIUS_ATTR_ACCT_DELAY_TIME = 41,
+	RADIUS_ATTR_ACCT_INPUT_OCTETS = 42, RADIUS_ATTR_ACCT_OUTPUT_OCTETS = 43,
+	RADIUS_ATTR_ACCT_AUTHENTIC = 45, RADIUS_ATTR_ACCT_SESSION_TIME = 46,
+	RADIUS_ATTR_ACCT_INPUT_PACKETS = 47, RADIUS_ATTR_ACCT_OUTPUT_PACKETS = 48,
+	RADIUS_ATTR_EVENT_TIMESTAMP = 55, RADIUS_ATTR_ACCT_INTERIM_INTERVAL = 85,
 };
+
+/* Acct-Status-Type values (RFC 2866 5.1) */
+enum { RADIUS_ACCT_START = 1, RADIUS_ACCT_STOP = 2, RADIUS_ACCT_INTERIM = 3,
+	RADIUS_ACCT_ON = 7, RADIUS_ACCT_OFF = 8 };
+/* Acct-Terminate-Cause values (RFC 2866 5.10) */
+enum { RADIUS_TC_USER_REQUEST = 1, RADIUS_TC_LOST_CARRIER = 2, RADIUS_TC_LOST_SERVICE = 3,
+	RADIUS_TC_IDLE_TIMEOUT = 4, RADIUS_TC_SESSION_TIMEOUT = 5, RADIUS_TC_ADMIN_RESET = 6,
+	RADIUS_TC_ADMIN_REBOOT = 7, RADIUS_TC_PORT_ERROR = 8, RADIUS_TC_NAS_ERROR = 9,
+	RADIUS_TC_NAS_REQUEST = 10, RADIUS_TC_NAS_REBOOT = 11, RADIUS_TC_PORT_UNNEEDED = 12,
+	RADIUS_TC_PORT_PREEMPTED = 13, RADIUS_TC_PORT_SUSPENDED = 14,
+	RADIUS_TC_SERVICE_UNAVAILABLE = 15, RADIUS_TC_CALLBACK = 16, RADIUS_TC_USER_ERROR = 17,
+	RADIUS_TC_HOST_REQUEST = 18 };
 
 #define RADIUS_VENDOR_MICROSOFT 311
 enum {
@@ -57,6 +75,8 @@ extern const struct tok radius_code_names[];
 extern const struct tok radius_attr_names[];
 extern const struct tok radius_ms_attr_names[];
 extern const struct tok radius_vendor_names[];
+extern const struct tok radius_acct_status_names[];    /* "Start", "Stop", ... */
+extern const struct tok radius_terminate_cause_names[]; /* "User-Request", ... */
 
 #define RADIUS_MAX_ATTRS 96
 #define RADIUS_MIN_LEN 20
@@ -143,5 +163,12 @@ int radius_unhide_password(const uint8_t *hidden, size_t len, const uint8_t *sec
 int radius_ms_mppe_key_decrypt(const uint8_t *val, size_t vlen, const uint8_t *secret,
                                size_t secret_len, const uint8_t req_auth[16], uint8_t *key,
                                size_t cap);
+/* The inverse (what a RADIUS server puts in an Access-Accept): `salt` (its top bit is
+ * set here; each key of one answer needs its own), then the key-length octet, the key
+ * and zero padding to a multiple of 16, hidden with the chain. Writes 2 + 16n bytes
+ * into out and returns that length; 0 when klen > 239 or cap is short. */
+size_t radius_ms_mppe_key_encrypt(const uint8_t *key, size_t klen, const uint8_t salt[2],
+                                  const uint8_t *secret, size_t secret_len,
+                                  const uint8_t req_auth[16], uint8_t *out, size_t cap);
 
 #endif

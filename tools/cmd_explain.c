@@ -328,6 +328,15 @@ int cmd_pcap_explain(struct cmd_args *a)
 			return EXIT_USAGE;
 		}
 	}
+	const char *rsec = args_get(a, "--radius-secret");
+	if (rsec) {
+		char kerr[256];
+		if (ike_keys_set_radius_secret(&keys, rsec, kerr, sizeof kerr) != 0) {
+			out_err(NULL, 0, 0, "--radius-secret: %s", kerr);
+			ike_keys_free(keys);
+			return EXIT_USAGE;
+		}
+	}
 	char *problems = NULL;
 	struct ruleset *rs = rules_load(a->rules_dir, &problems);
 	if (!rs) {

@@ -1,5 +1,6 @@
 /* vnet pcap decode: one line (or a tree, or a JSON object) per packet of a capture. */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "dissect.h"
 #include "out.h"
 #include "pcapin.h"
+#include "radius.h"
 
 #define PROGRESS_MIN_BYTES (64u << 20) /* progress on a TTY only for files this large */
 
@@ -20,6 +22,15 @@ struct decode_run {
 	uint64_t incomplete;
 	struct jw w; /* --json: one compact object per line, streamed to stdout */
 	struct jw ol; /* -v: each layer as indented key: value lines */
+	/* --radius-secret: the secret, and the authenticator of the last Access-Request of
+	 * each identifier between two endpoints (what MS-MPPE keys of the answer need) */
+	const uint8_t *rsec;
+	size_t rsec_len;
+	struct rad_req {
+		bool set;
+		uint8_t auth[16];
+		char ends[170];      /* "client > server" */
+	} rreq[256];
 };
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -72,6 +83,79 @@ static void print_text(struct decode_run *r, const struct dl_pkt *p)
 	}
 	fwrite(r->ol.buf, 1, r->ol.len, stdout);
 	jw_reset(&r->ol);
+}
+
+/* --radius-secret: the User-Password of a request and the MS-MPPE keys of an answer, in
+ * the clear. Text: one indented line after the packet's; JSON: a line of its own,
+ * {"radius_decrypted": {"frame": N, ...}}. */
+static void radius_decrypt(struct decode_run *r, const struct dl_pkt *p)
+{
+	const struct radius_msg *m = NULL;
+	for (int i = 0; i < p->nlayers; i++)
+		if (p->layers[i].kind == DL_RADIUS) m = p->layers[i].msg;
+	if (!m || !m->auth) return;
+	char src[80], dst[80], ends[170];
+	dl_endpoint(p, true, src, sizeof src);
+	dl_endpoint(p, false, dst, sizeof dst);
+	bool req = m->code == RADIUS_ACCESS_REQUEST;
+	snprintf(ends, sizeof ends, "%s > %s", req ? src : dst, req ? dst : src);
+	struct rad_req *q = &r->rreq[m->id];
+	const uint8_t *req_auth = NULL;
+	if (req) {
+		q->set = true;
+		memcpy(q->auth, m->auth, 16);
+		snprintf(q->ends, sizeof q->ends, "%s", ends);
+	} else if (q->set && strcmp(q->ends, ends) == 0) {
+		req_auth = q->auth;
+	}
+	char out[4 * 128 + 1], hex[2 * 64 + 1];
+	bool any = false;
+	for (size_t i = 0; i < m->nattrs; i++) {
+		const struct radius_attr *at = &m->attrs[i];
+		const char *name = NULL;
+		uint8_t clear[256];
+		int n = -1;
+		bool text = false;
+		if (req && at->type == RADIUS_ATTR_USER_PASSWORD) {
+			n = radius_unhide_password(at->val, at->vlen, r->rsec, r->rsec_len, m->auth, clear);
+			name = "User-Password";
+			text = true;
+		} else if (req_auth && at->type == RADIUS_ATTR_VENDOR_SPECIFIC &&
+		           at->vendor == RADIUS_VENDOR_MICROSOFT &&
+		           (at->vtype == MS_MPPE_SEND_KEY || at->vtype == MS_MPPE_RECV_KEY)) {
+			n = radius_ms_mppe_key_decrypt(at->val, at->vlen, r->rsec, r->rsec_len, req_auth,
+			                               clear, 64);
+			name = at->vtype == MS_MPPE_SEND_KEY ? "MS-MPPE-Send-Key" : "MS-MPPE-Recv-Key";
+		}
+		if (!name) continue;
+		const char *val;
+		if (n < 0) val = "(does not decrypt with this secret)";
+		else if (text) val = (text_printable(clear, (size_t)n, out, sizeof out), out);
+		else val = (hex_str(clear, (size_t)n, hex), hex);
+		if (r->json) {
+			if (!any) {
+				jw_obj(&r->w, NULL);
+				jw_obj(&r->w, "radius_decrypted");
+				jw_int(&r->w, "frame", (long long)p->frame);
+			}
+			if (n < 0) jw_null(&r->w, name);
+			else if (text) jw_text(&r->w, name, clear, (size_t)n);
+			else jw_str(&r->w, name, hex);
+		} else {
+			printf("%s%s=%s%s%s", any ? " " : "      decrypted: ", name, text && n >= 0 ? "\"" : "",
+			       val, text && n >= 0 ? "\"" : "");
+		}
+		any = true;
+		OPENSSL_cleanse(clear, sizeof clear);
+	}
+	if (!any) return;
+	if (r->json) {
+		jw_end(&r->w);
+		jw_end(&r->w);
+		jw_raw(&r->w, "\n", 1);
+	} else {
+		printf("\n");
+	}
 }
 
 static void print_json(struct decode_run *r, const struct dl_pkt *p)
@@ -149,6 +233,13 @@ int cmd_pcap_decode(struct cmd_args *a)
 		out_err(NULL, 0, 0, "-c: '%s' is not a positive number of packets", cs);
 		return EXIT_USAGE;
 	}
+	const char *rsec = args_get(a, "--radius-secret");
+	if (rsec && !rsec[0]) {
+		out_err(NULL, 0, 0, "--radius-secret: an empty secret");
+		return EXIT_USAGE;
+	}
+	r.rsec = (const uint8_t *)rsec;
+	r.rsec_len = rsec ? strlen(rsec) : 0;
 	struct pcapin in;
 	if (pcapin_open(&in, r.path) < 0) {
 		out_err(r.path, 0, 0, "%s", in.err);
@@ -209,6 +300,8 @@ int cmd_pcap_decode(struct cmd_args *a)
 			print_json(&r, p);
 		else
 			print_text(&r, p);
+		if (r.rsec)
+			radius_decrypt(&r, p);
 		if (limit && ++shown >= limit)
 			break;
 		if (fsize && !(pk.frame & 0xffff)) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "policy/attempt.h"
 #include "rules/catalog.h"
@@ -14,6 +15,7 @@
 #include "jsonw.h"
 #include "out.h"
 #include "policy/policy.h"
+#include "radius/client.h"
 #include "ppp/ppp_auth.h"
 #include "render_diag.h"
 #include "rules/rules.h"
@@ -1041,6 +1043,62 @@ static bool cond_implied(const struct config *c, const struct condition *ci,
 	return false;
 }
 
+/* The RADIUS sections: what `vnet serve` could not use, or uses other than meant. */
+static void check_radius(const struct config *c, struct findings *f)
+{
+	const struct server *sv = &c->server;
+	char ptr[128], path[200];
+	if (sv->auth_provider == PROV_RADIUS && !sv->nradius)
+		find_add(f, "/server/auth_provider", "server.auth_provider", "radius, but "
+		         "server.radius lists no server: every attempt fails (no-radius-server)");
+	if (sv->auth_provider != PROV_RADIUS && sv->nradius)
+		find_add(f, "/server/radius", "server.radius", "%zu RADIUS server%s listed, but "
+		         "auth_provider is windows: none is asked", sv->nradius,
+		         sv->nradius == 1 ? "" : "s");
+	if (sv->nradius > RADC_MAX_SERVERS)
+		find_add(f, "/server/radius/servers", "server.radius.servers", "%zu servers: `vnet "
+		         "serve` asks at most %d", sv->nradius, RADC_MAX_SERVERS);
+	/* the servers are sorted by priority: their paths say where each was written */
+	for (size_t i = 0; i < sv->nradius; i++) {
+		const struct radius_server *r = &sv->radius[i];
+		snprintf(path, sizeof path, "%s", r->path);
+		snprintf(ptr, sizeof ptr, "/server/radius/servers/%s", strrchr(r->path, '[') + 1);
+		ptr[strlen(ptr) - 1] = 0;
+		if (!r->secret)
+			find_add(f, ptr, path, "no secret: `vnet serve` cannot ask this server and "
+			         "refuses to start");
+		else if (strlen(r->secret) < 16)
+			find_add(f, ptr, path, "a shared secret of %zu bytes: one captured exchange lets "
+			         "it be guessed offline (NPS suggests 22 characters or more)",
+			         strlen(r->secret));
+		for (size_t k = 0; k < i; k++)
+			if (r->address && sv->radius[k].address &&
+			    strcmp(r->address, sv->radius[k].address) == 0 && r->port == sv->radius[k].port)
+				find_add(f, ptr, path, "the same address and port as %s: it is asked twice",
+				         sv->radius[k].path);
+	}
+	const struct serve_conf *sc = &c->serve;
+	for (size_t i = 0; i < sc->nnps_clients; i++) {
+		const struct nps_client *k = &sc->nps_clients[i];
+		snprintf(ptr, sizeof ptr, "/serve/radius_server/clients/%zu", i);
+		if (k->secret && strlen(k->secret) < 16)
+			find_add(f, ptr, k->path, "a shared secret of %zu bytes: one captured exchange "
+			         "lets it be guessed offline (NPS suggests 22 characters or more)",
+			         strlen(k->secret));
+		for (size_t j = 0; j < i; j++) {
+			const struct nps_client *o = &sc->nps_clients[j];
+			bool overlap = k->family == AF_INET && o->family == AF_INET
+			               ? k->net.start <= o->net.end && o->net.start <= k->net.end
+			               : k->family == AF_INET6 && o->family == AF_INET6 &&
+			                 memcmp(k->addr6, o->addr6, 16) == 0;
+			if (overlap)
+				find_add(f, ptr, k->path, "its addresses overlap those of %s (\"%s\"), which "
+				         "comes first: a request from them is answered with that client's "
+				         "secret", o->path, o->name);
+		}
+	}
+}
+
 static void check_config(const struct config *c, struct findings *f)
 {
 	const struct server *sv = &c->server;
@@ -1134,6 +1192,7 @@ has_ports:
 			         "the check");
 		}
 	}
+	check_radius(c, f);
 	for (size_t u = 0; u < c->nusers; u++) {
 		const struct user *us = &c->users[u];
 		if (!us->has_static_ip) continue;

@@ -76,11 +76,13 @@ static const struct opt pcap_decode_opts[] = {
 	{"-v", NULL, "print each packet as a tree (-vv: every field)"},
 	{"-c", "COUNT", "stop after COUNT packets"},
 	{"--filter", "BPF", "decode only packets matching the BPF expression"},
+	{"--radius-secret", "SECRET", "decrypt RADIUS User-Password and MS-MPPE keys with this secret"},
 	{NULL, NULL, NULL},
 };
 static const struct opt pcap_explain_opts[] = {
 	{"--session", "ID", "explain only this session"},
 	{"--keys", "FILE", "IKEv1/IKEv2 and ESP keys (Wireshark tables, ip xfrm state; docs/keys.md)"},
+	{"--radius-secret", "SECRET", "check RADIUS authenticators with this shared secret"},
 	{"-v", NULL, "show every phase, also of successful sessions"},
 	{NULL, NULL, NULL},
 };

@@ -22,7 +22,7 @@
 #include "ppp.h"
 
 const char *const srv_cat_names[] = {"main", "l2tp", "ppp", "auth", "policy", "ipcp",
-	"acct", "ctl", "data", "pptp", NULL};
+	"acct", "ctl", "data", "pptp", "radius", NULL};
 
 /* ---- clock and log ------------------------------------------------------------------ */
 uint64_t srv_now_ms(void)
@@ -384,12 +384,15 @@ static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 	case RAS_EV_UP:
 		srv_acct_start(s, rs);
 		srv_tundev_session_up(s, rs); /* server_tundev.c */
+		srv_radius_session_event(s, rs, ev); /* server_radius.c */
 		break;
 	case RAS_EV_DOWN:
 		srv_acct_stop(s, rs);
 		srv_tundev_session_down(s, rs); /* server_tundev.c */
+		srv_radius_session_event(s, rs, ev);
 		break;
 	case RAS_EV_DEAD:
+		srv_radius_session_event(s, rs, ev);
 		if (rs->ops->tunnel == TUN_PPTP) {
 			srv_pptp_session_dead(s, rs); /* server_pptp.c */
 			break;
@@ -469,6 +472,7 @@ static int env_ports_in_use(void *ctx, enum tunnel_type t)
 static const struct ras_env_cbs env_cbs = {
 	.log = env_log, .event = env_event, .random = env_random, .password = env_password,
 	.change_password = env_change_password, .forward = env_forward,
+	.authorize = srv_radius_authorize, /* server_radius.c: RADIUS, else the policy engine */
 	.throttle = env_throttle, .wall = env_wall, .ports_in_use = env_ports_in_use,
 };
 
@@ -494,6 +498,19 @@ uint32_t srv_session_id_new(struct srv *s)
 		if (!s->sessions[id % s->sess_cap]) return id;
 	}
 	return 0;
+}
+
+void srv_session_resume(struct srv *s, struct ras_session *rs, unsigned seq,
+                        const struct ras_verdict *v)
+{
+	uint64_t d;
+	if (rs->ops->tunnel == TUN_PPTP) {
+		srv_pptp_resume(s, rs, seq, v); /* server_pptp.c */
+	} else if (ras_session_admit_resume(rs, seq, v, srv_now_ms(), &d) == 0 &&
+	           !ras_session_dead(rs)) {
+		l2tp_call_arm(l2tp_call_of(rs), d);
+	}
+	reap(s);
 }
 
 static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t lsid)
@@ -1144,7 +1161,7 @@ static void l2tp_udp_read(struct srv *s, struct srv_listener *l)
 
 /* ---- listeners ------------------------------------------------------------------------ */
 struct srv_listener *srv_listener_add(struct srv *s, enum srv_proto proto,
-                                         void (*handler)(struct srv *, struct srv_listener *))
+                                      void (*handler)(struct srv *, struct srv_listener *))
 {
 	if (s->nlisteners >= SRV_LISTENERS) return NULL;
 	struct srv_listener *l = &s->listeners[s->nlisteners++];
@@ -1190,54 +1207,10 @@ static void listeners_close(struct srv *s)
 int srv_parse_listen(const char *text, unsigned default_port, struct sockaddr_storage *ss,
                      socklen_t *len)
 {
-	char host[128];
-	unsigned port = default_port;
-	const char *p = text;
-	memset(ss, 0, sizeof *ss);
-	if (*p == '[') {
-		const char *e = strchr(p, ']');
-		if (!e || (size_t)(e - p - 1) >= sizeof host) return -1;
-		memcpy(host, p + 1, (size_t)(e - p - 1));
-		host[e - p - 1] = 0;
-		p = e + 1;
-		if (*p == ':') {
-			char *end;
-			unsigned long v = strtoul(p + 1, &end, 10);
-			if (*end || v > 65535 || end == p + 1) return -1;
-			port = (unsigned)v;
-		} else if (*p) {
-			return -1;
-		}
-	} else {
-		const char *c = strrchr(p, ':');
-		if (c && strchr(p, ':') == c) {
-			if ((size_t)(c - p) >= sizeof host) return -1;
-			memcpy(host, p, (size_t)(c - p));
-			host[c - p] = 0;
-			char *end;
-			unsigned long v = strtoul(c + 1, &end, 10);
-			if (*end || v > 65535 || end == c + 1) return -1;
-			port = (unsigned)v;
-		} else {
-			if (strlen(p) >= sizeof host) return -1;
-			strcpy(host, p);
-		}
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof *s4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof *s6;
-		return 0;
-	}
-	return -1;
+	unsigned n = 0;
+	int rc = net_hostport_parse(text, default_port, ss, &n);
+	*len = (socklen_t)n;
+	return rc;
 }
 
 static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
@@ -1417,6 +1390,7 @@ int server_run(const struct server_opts *o)
 	if (srv_ctl_open(s, ctl) != 0) goto out;
 	/* server_tundev.c: a TUN the operator's configuration names must work */
 	if (srv_tundev_open(s, o->config_path != NULL) != 0) goto out;
+	if (srv_radius_open(s) != 0) goto out; /* server_radius.c */
 
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
@@ -1461,6 +1435,7 @@ void srv_destroy(struct srv *s)
 	srv_pptp_destroy(s); /* server_pptp.c */
 	reap(s);
 	srv_tundev_close(s); /* server_tundev.c */
+	srv_radius_close(s); /* server_radius.c */
 	srv_ctl_close(s);
 	srv_acct_close(s);
 	srv_capture_close(s);

@@ -34,7 +34,7 @@ struct event;
 
 /* Log categories (-d) */
 enum srv_cat { SC_MAIN, SC_L2TP, SC_PPP, SC_AUTH, SC_POLICY, SC_IPCP, SC_ACCT, SC_CTL,
-	SC_DATA, SC_PPTP, SC_N };
+	SC_DATA, SC_PPTP, SC_RADIUS, SC_N };
 extern const char *const srv_cat_names[];
 
 struct server_opts {
@@ -59,6 +59,7 @@ struct srv_stats {
 struct srv_l2tp_tunnel;
 struct srv_l2tp_call;
 struct srv;
+struct srv_radius;
 
 /* A deadline in the server's timer heap: one libevent timer serves every tunnel and
  * call, the heap orders their deadlines. */
@@ -72,9 +73,11 @@ struct srv_timer {
 };
 
 /* What a listening socket speaks: L2TP over UDP (1701); PPTP's control connections
- * (TCP 1723) and the enhanced GRE of its calls (a raw IP protocol 47 socket); IKE (UDP
- * 500/4500) and RADIUS would take their own entries. */
-enum srv_proto { SRV_PROTO_L2TP, SRV_PROTO_PPTP, SRV_PROTO_GRE };
+ * (TCP 1723) and the enhanced GRE of its calls (a raw IP protocol 47 socket); vnet's
+ * RADIUS server (serve.radius_server) and the socket of its RADIUS client
+ * (auth_provider radius); IKE (UDP 500/4500) would take its own entries. */
+enum srv_proto { SRV_PROTO_L2TP, SRV_PROTO_PPTP, SRV_PROTO_GRE, SRV_PROTO_RADIUS,
+	SRV_PROTO_RADIUS_CLIENT };
 
 /* A socket the event loop watches, and the protocol handler it dispatches to when the
  * socket is readable. */
@@ -145,6 +148,7 @@ struct srv {
 	unsigned throttle_count;
 	struct srv_stats st;
 	struct srv_tundev *tundev;   /* server_tundev.c; NULL without a TUN interface */
+	struct srv_radius *radius;   /* server_radius.c; NULL without RADIUS */
 	time_t started;
 	bool stopping;
 	int exit_code;
@@ -241,6 +245,10 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_
 	__attribute__((format(printf, 6, 7)));
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+/* The verdict of an admission that answered RAS_ADMIT_PENDING (admit_seq `seq`): the
+ * session goes on, its timer follows. */
+void srv_session_resume(struct srv *s, struct ras_session *rs, unsigned seq,
+                        const struct ras_verdict *v);
 const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n);
 
 /* server_pptp.c: PPTP control connections (TCP) and their calls (enhanced GRE). */
@@ -264,6 +272,9 @@ uint16_t srv_pptp_last_call_id(const struct srv *s);
 void srv_pptp_timer(struct srv *s, struct srv_timer *tm, uint64_t now);
 void srv_pptp_session_dead(struct srv *s, struct ras_session *rs);
 void srv_pptp_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+/* srv_session_resume for a session a PPTP call carries. */
+void srv_pptp_resume(struct srv *s, struct ras_session *rs, unsigned seq,
+                     const struct ras_verdict *v);
 void srv_pptp_stop_all(struct srv *s);
 void srv_pptp_reap(struct srv *s);
 /* The PPTP part of srv_check_tables: sessions it holds in *nsessions. */
@@ -271,6 +282,23 @@ int srv_pptp_check_tables(const struct srv *s, unsigned *nsessions, char *why, s
 /* `show tunnels`: the control connections; `show stats`: the counters. */
 struct json_t *srv_pptp_view(const struct srv *s);
 struct json_t *srv_pptp_stats(const struct srv *s);
+
+/* server_radius.c */
+/* vnet's RADIUS server (serve.radius_server) and its RADIUS client (server.auth_provider
+ * radius): the sockets bound and registered as listeners. 0, or -1 with the reason on
+ * stderr. */
+int srv_radius_open(struct srv *s);
+void srv_radius_close(struct srv *s);
+/* The counters for `show stats` (JSON null without RADIUS). */
+struct json_t *srv_radius_stats(const struct srv *s);
+/* The admission of every session (ras_env_cbs.authorize): with server.auth_provider
+ * radius an Access-Request (RAS_ADMIT_PENDING, the verdict through srv_session_resume),
+ * else the local policy engine at once. */
+enum ras_admit_rc srv_radius_authorize(void *ctx, struct ras_session *rs,
+                                       const struct ras_auth_req *q, struct ras_verdict *v);
+/* A session came up, is going down or is gone: RADIUS accounting, the pending request
+ * forgotten. */
+void srv_radius_session_event(struct srv *s, struct ras_session *rs, enum ras_event ev);
 
 /* server_ctl.c */
 int srv_ctl_open(struct srv *s, const char *path);
@@ -295,6 +323,9 @@ const char *srv_file_kind(unsigned mode);
 void srv_acct_start(struct srv *s, const struct ras_session *rs);
 void srv_acct_stop(struct srv *s, const struct ras_session *rs);
 void srv_acct_sync(struct srv *s);
+/* An Accounting-Request vnet's RADIUS server received from client `client`. */
+struct radius_msg;
+void srv_acct_radius(struct srv *s, const char *client, const struct radius_msg *m);
 void srv_acct_close(struct srv *s);
 int srv_capture_open(struct srv *s, const char *path);
 /* One datagram between `peer` and the server (out: the server sent it). */

@@ -18,6 +18,7 @@
 #include "server.h"
 #include "diag.h"
 #include "net.h"
+#include "radius.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -401,6 +402,20 @@ void srv_acct_stop(struct srv *s, const struct ras_session *rs)
 	json_object_set_new(o, "tx_packets", json_integer((json_int_t)rs->tx_pkts));
 	ras_session_cause_text(rs, cause, sizeof cause);
 	json_object_set_new(o, "cause", json_string(cause[0] ? cause : "unknown"));
+	acct_write(s, o);
+}
+
+void srv_acct_radius(struct srv *s, const char *client, const struct radius_msg *m)
+{
+	if (!s->acct) return;
+	json_t *o = json_object();
+	char t[32];
+	iso_time(time(NULL), t, sizeof t);
+	json_object_set_new(o, "event", json_string("radius-accounting"));
+	json_object_set_new(o, "time", json_string(t));
+	json_object_set_new(o, "run", json_string(s->run_id));
+	json_object_set_new(o, "client", srv_user_json(client));
+	json_object_set_new(o, "request", radius_to_json(m));
 	acct_write(s, o);
 }
 

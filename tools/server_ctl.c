@@ -213,6 +213,7 @@ static json_t *view_stats(struct srv *s)
 	json_object_set_new(o, "sessions_up_total", json_integer((json_int_t)s->env.st.sessions_up));
 	json_object_set_new(o, "tun", srv_tundev_stats(s));
 	json_object_set_new(o, "pptp", srv_pptp_stats(s));
+	json_object_set_new(o, "radius", srv_radius_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;

@@ -494,6 +494,18 @@ void srv_pptp_session_dead(struct srv *s, struct ras_session *rs)
 	p->dead_calls = c;
 }
 
+void srv_pptp_resume(struct srv *s, struct ras_session *rs, unsigned seq,
+                     const struct ras_verdict *v)
+{
+	(void)s;
+	struct srv_pptp_call *c = call_of(rs);
+	uint64_t d;
+	if (ras_session_admit_resume(rs, seq, v, srv_now_ms(), &d) == 0 && !ras_session_dead(rs)) {
+		c->ras_at = d;
+		call_arm(c);
+	}
+}
+
 void srv_pptp_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause)
 {
 	(void)s;

@@ -690,6 +690,35 @@ int ike1_decrypt(struct ike1_crypt *c, const uint8_t *raw, size_t len, const str
 	return 1;
 }
 
+int ike_keys_set_radius_secret(struct ike_keys **k, const char *secret, char *err,
+                               size_t errsz)
+{
+	size_t n = strlen(secret);
+	if (!n) {
+		snprintf(err, errsz, "an empty secret");
+		return -1;
+	}
+	if (*k && (*k)->radius_secret) {
+		snprintf(err, errsz, "the --keys file has a radius.shared_secret already");
+		return -1;
+	}
+	bool made = !*k;
+	if (made) *k = calloc(1, sizeof **k);
+	uint8_t *copy = *k ? malloc(n) : NULL;
+	if (!copy) {
+		if (made) {
+			free(*k);
+			*k = NULL;
+		}
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	memcpy(copy, secret, n);
+	(*k)->radius_secret = copy;
+	(*k)->radius_secret_len = n;
+	return 0;
+}
+
 const uint8_t *ike_keys_radius_secret(const struct ike_keys *k, size_t *len)
 {
 	*len = k ? k->radius_secret_len : 0;

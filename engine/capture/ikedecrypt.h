@@ -42,6 +42,11 @@ size_t ike_keys_count_esp(const struct ike_keys *k);
 /* The RADIUS shared secret of the file (a `radius.shared_secret:SECRET` line, Wireshark's
  * preference), or NULL. */
 const uint8_t *ike_keys_radius_secret(const struct ike_keys *k, size_t *len);
+/* Give *k the RADIUS shared secret (`--radius-secret`), making an empty key set when *k
+ * is NULL. 0, or -1 with the reason in err (empty, out of memory, or *k has one from its
+ * file already). */
+int ike_keys_set_radius_secret(struct ike_keys **k, const char *secret, char *err,
+                               size_t errsz);
 /* The ESP SA for a packet (engine/espdecrypt.h), NULL when the file has none. */
 const struct esp_sa *ike_keys_esp_find(const struct ike_keys *k, uint8_t ipver,
                                        const uint8_t *src, const uint8_t *dst, uint32_t spi);

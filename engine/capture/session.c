@@ -1968,6 +1968,18 @@ static void radius_input(struct sess_table *t, const struct dl_pkt *p, const str
 			sess_obs_str(s, "ppp.auth.protocol", ap, p->frame);
 		sess_seen(t, s, p);
 		phase_touch(s, ph, p, false);
+		/* with the secret: an Accounting-Request's authenticator and a request's
+		 * Message-Authenticator are made with it too */
+		size_t qsl;
+		const uint8_t *qsec = ike_keys_radius_secret(t->keys, &qsl);
+		if (qsec && m->auth && m->length >= 20) {
+			const uint8_t *pkt = m->auth - 4;
+			int v = acct ? radius_verify_auth(pkt, m->length, NULL, qsec, qsl) : 1;
+			if (v == 1 && radius_find(m, RADIUS_ATTR_MESSAGE_AUTHENTICATOR))
+				v = radius_verify_msg_auth(pkt, m->length, NULL, qsec, qsl);
+			if (v == 0)
+				sess_obs_bool(s, "radius.bad_authenticator", true, p->frame);
+		}
 		return;
 	}
 	if (!s)
@@ -1981,10 +1993,12 @@ static void radius_input(struct sess_table *t, const struct dl_pkt *p, const str
 		/* the Response Authenticator covers the request's authenticator and the secret:
 		 * one that does not verify means the two ends hold different secrets */
 		int v = radius_verify_auth(m->auth - 4, m->length, s->rad_auth, secret, sl);
+		if (v == 1 && radius_find(m, RADIUS_ATTR_MESSAGE_AUTHENTICATOR))
+			v = radius_verify_msg_auth(m->auth - 4, m->length, s->rad_auth, secret, sl);
 		if (v == 0) {
 			sess_obs_bool(s, "radius.bad_authenticator", true, p->frame);
-			phase_end(s, ph, PS_FAILED, p, "the Response Authenticator does not verify with "
-			          "the shared secret of --keys");
+			phase_end(s, ph, PS_FAILED, p, "the Response Authenticator or Message-Authenticator "
+			          "does not verify with the shared secret");
 			sess_maybe_done(t, s);
 			return;
 		}

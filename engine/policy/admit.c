@@ -143,12 +143,7 @@ static int decide_once(const struct config *c, const struct admit_req *q, struct
 	 * A match gives the engine the account's own password, so its step passes as it does
 	 * for `policy test` with the right password; anything else fails it. */
 	const struct user *u = config_find_user(c, q->user ? q->user : "");
-	if (q->cred == ADMIT_CRED_OK && u && u->password)
-		a->password = strdup(u->password);
-	if (q->cred == ADMIT_CRED_BAD && u && u->password)
-		a->cred_failed = ATTEMPT_CRED_WRONG;
-	else if (q->cred != ADMIT_CRED_OK || (u && !a->password))
-		a->cred_failed = ATTEMPT_CRED_UNCHECKED;
+	admit_attempt_cred(c, a, q->cred);
 	/* the live counters, on a copy of the configuration's server settings */
 	struct config live = *c;
 	live.server.ports_in_use[q->tunnel] = q->ports_in_use;
@@ -171,6 +166,20 @@ static int decide_once(const struct config *c, const struct admit_req *q, struct
 		else o->address_from_pool = true;
 	}
 	return rc == 0 ? 0 : 1;
+}
+
+void admit_attempt_cred(const struct config *c, struct attempt *a, enum admit_cred cred)
+{
+	const struct user *u = config_find_user(c, a->user_name ? a->user_name : "");
+	free(a->password);
+	a->password = NULL;
+	a->cred_failed = ATTEMPT_CRED_CHECK;
+	if (cred == ADMIT_CRED_OK && u && u->password)
+		a->password = strdup(u->password);
+	if (cred == ADMIT_CRED_BAD && u && u->password)
+		a->cred_failed = ATTEMPT_CRED_WRONG;
+	else if (cred != ADMIT_CRED_OK || (u && !a->password))
+		a->cred_failed = ATTEMPT_CRED_UNCHECKED;
 }
 
 void admit_summary(const struct config *c, const struct attempt *a,

@@ -92,6 +92,11 @@ struct admit_out {
 int admit_decide(const struct config *c, const struct admit_req *q, struct attempt *a,
                  struct policy_result *r, struct admit_out *o);
 
+/* What the authenticator found, put into an attempt whose user_name is set: a match
+ * gives the engine the account's own password (its credentials step passes as `policy
+ * test` with the right password does); anything else fails that step. */
+void admit_attempt_cred(const struct config *c, struct attempt *a, enum admit_cred cred);
+
 /* The decisive failing step of a rejection as one line ("permission: ... (users[1].dialin)"),
  * or the deciding policy for an acceptance. */
 void admit_summary(const struct config *c, const struct attempt *a,

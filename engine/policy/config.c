@@ -1,8 +1,10 @@
 /* Loading and validating the configuration (docs/formats.md). */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "policy/config.h"
 #include "policy/embedded.h"
 #include "jsonpos.h"
+#include "net.h"
 #include "ppp/ppp_auth.h"
 #include "readfile.h"
 
@@ -1393,6 +1396,102 @@ static json_t *sub_object(struct ld *l, json_t *o, const char *key, json_t **emp
 	return v;
 }
 
+/* serve.radius_server: vnet's own RADIUS server and the clients it answers. */
+static void get_listen(struct ld *l, json_t *o, const char *key, unsigned port, char **out)
+{
+	const char *v = get_str(l, o, key, false);
+	struct sockaddr_storage ss;
+	if (v && net_hostport_parse(v, port, &ss, NULL) != 0) {
+		struct mark m = push_key(l, key);
+		problem(l, "\"%s\" is not ADDR[:PORT] (an IPv4 address, or an IPv6 address in "
+		        "brackets when a port follows)", v);
+		pop(l, m);
+		return;
+	}
+	*out = xstrdup(v);
+}
+
+static void load_radius_server(struct ld *l, json_t *o)
+{
+	struct serve_conf *sc = &l->c->serve;
+	sc->radius_cache = 256;
+	if (!o || json_is_null(o)) return;
+	struct mark m = push_key(l, "radius_server");
+	if (!json_is_object(o)) {
+		problem(l, "expected {\"listen\", \"clients\"}, got %s", json_type_phrase(o));
+		pop(l, m);
+		return;
+	}
+	static const char *const keys[] = {"listen", "accounting_listen", "clients",
+		"duplicate_cache", NULL};
+	check_keys(l, o, keys);
+	get_listen(l, o, "listen", 1812, &sc->radius_listen);
+	get_listen(l, o, "accounting_listen", 1813, &sc->radius_acct_listen);
+	if (!json_object_get(o, "listen")) problem(l, "missing \"listen\"");
+	sc->radius_cache = get_int(l, o, "duplicate_cache", 1, 65536, 256);
+	json_t *cl = json_object_get(o, "clients");
+	struct mark m2 = push_key(l, "clients");
+	if (!cl || json_is_null(cl)) {
+		pop(l, m2);
+		problem(l, "missing \"clients\" (the NAS that may ask, with their secrets)");
+		pop(l, m);
+		return;
+	}
+	if (!json_is_array(cl)) {
+		problem(l, "expected an array of {\"name\", \"address\", \"secret\"}, got %s",
+		        json_type_phrase(cl));
+		pop(l, m2);
+		pop(l, m);
+		return;
+	}
+	sc->nps_clients = calloc(json_array_size(cl) + 1, sizeof *sc->nps_clients);
+	size_t idx;
+	json_t *e;
+	static const char *const ck[] = {"name", "address", "secret", NULL};
+	json_array_foreach(cl, idx, e) {
+		struct mark m3 = push_idx(l, idx);
+		if (!json_is_object(e)) {
+			problem(l, "expected {\"name\", \"address\", \"secret\"}, got %s",
+			        json_type_phrase(e));
+			pop(l, m3);
+			continue;
+		}
+		if (!sc->nps_clients) {
+			pop(l, m3);
+			continue;
+		}
+		check_keys(l, e, ck);
+		struct nps_client *c = &sc->nps_clients[sc->nnps_clients++];
+		c->path = strdup(l->path);
+		const char *name = get_str(l, e, "name", false);
+		const char *addr = get_str(l, e, "address", true);
+		const char *sec = get_str(l, e, "secret", true);
+		c->address = xstrdup(addr);
+		c->name = xstrdup(name ? name : addr);
+		c->secret = xstrdup(sec);
+		if (sec && !sec[0]) {
+			struct mark m4 = push_key(l, "secret");
+			problem(l, "an empty shared secret");
+			pop(l, m4);
+		}
+		if (addr) {
+			if (strchr(addr, ':') && inet_pton(AF_INET6, addr, c->addr6) == 1) {
+				c->family = AF_INET6;
+			} else if (cidr_parse(addr, &c->net) == 0) {
+				c->family = AF_INET;
+			} else {
+				struct mark m4 = push_key(l, "address");
+				problem(l, "\"%s\" is not an IPv4 address or network (192.0.2.0/24) or an "
+				        "IPv6 address", addr);
+				pop(l, m4);
+			}
+		}
+		pop(l, m3);
+	}
+	pop(l, m2);
+	pop(l, m);
+}
+
 static void load_serve(struct ld *l, json_t *o, const char *base)
 {
 	struct serve_conf *sc = &l->c->serve;
@@ -1404,7 +1503,7 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	}
 	if (!o || json_is_null(o)) o = empty = json_object();
 	static const char *const keys[] = {"listen", "host_name", "local_address", "dns", "wins",
-		"accounting", "tun", "l2tp", "pptp", "ppp", "limits", NULL};
+		"accounting", "tun", "l2tp", "pptp", "ppp", "limits", "radius_server", NULL};
 	check_keys(l, o, keys);
 	sc->listen = xstrdup(get_str(l, o, "listen", false));
 	sc->host_name = xstrdup(get_str(l, o, "host_name", false));
@@ -1460,6 +1559,9 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	sc->max_half_open = get_int(l, li, "half_open", 1, 1000000, 256);
 	sc->new_tunnels_per_source = get_int(l, li, "new_tunnels_per_source", 0, 1000000, 100);
 	pop(l, mli);
+
+	load_radius_server(l, json_object_get(o, "radius_server"));
+	l->c->server.radius_conf.queue_path = resolve(base, l->c->server.radius_conf.queue);
 
 	json_decref(empty);
 	json_decref(e1);
@@ -1521,6 +1623,93 @@ static struct ip_range *get_cidrs(struct ld *l, json_t *o, const char *key, size
 	return r;
 }
 
+/* server.radius: the RADIUS servers `vnet serve` asks with auth_provider radius. */
+static void load_radius_client(struct ld *l, json_t *rad)
+{
+	struct server *sv = &l->c->server;
+	struct radius_client_conf *rc = &sv->radius_conf;
+	rc->dead_time = 60;
+	rc->queue_max = 1000;
+	if (!rad || json_is_null(rad)) return;
+	struct mark m = push_key(l, "radius");
+	if (!json_is_object(rad)) {
+		problem(l, "expected {\"servers\": [...]}, got %s", json_type_phrase(rad));
+		pop(l, m);
+		return;
+	}
+	static const char *const rk[] = {"servers", "nas_identifier", "nas_ip_address",
+		"dead_time", "interim_interval", "accounting_queue", "accounting_queue_max", NULL};
+	check_keys(l, rad, rk);
+	rc->nas_identifier = xstrdup(get_str(l, rad, "nas_identifier", false));
+	get_addr(l, rad, "nas_ip_address", &rc->has_nas_ip, &rc->nas_ip);
+	rc->dead_time = get_int(l, rad, "dead_time", 1, 86400, 60);
+	rc->interim = get_int(l, rad, "interim_interval", 0, 86400, 0);
+	if (rc->interim && rc->interim < 60) {
+		struct mark m2 = push_key(l, "interim_interval");
+		problem(l, "%d seconds is shorter than RFC 2869 allows (at least 60, 0 for none)",
+		        rc->interim);
+		pop(l, m2);
+	}
+	rc->queue = xstrdup(get_str(l, rad, "accounting_queue", false));
+	rc->queue_max = get_int(l, rad, "accounting_queue_max", 1, 1000000, 1000);
+	json_t *servers = json_object_get(rad, "servers");
+	if (servers && !json_is_null(servers)) {
+		struct mark m2 = push_key(l, "servers");
+		if (!json_is_array(servers)) {
+			problem(l, "expected an array of {\"address\", \"secret\"}, got %s",
+			        json_type_phrase(servers));
+		} else {
+			sv->radius = calloc(json_array_size(servers) + 1, sizeof *sv->radius);
+			size_t idx;
+			json_t *e;
+			static const char *const sk[] = {"address", "secret", "port", "accounting_port",
+				"timeout", "retries", "priority", NULL};
+			json_array_foreach(servers, idx, e) {
+				struct mark m3 = push_idx(l, idx);
+				if (!json_is_object(e)) {
+					problem(l, "expected {\"address\", \"secret\"}, got %s",
+					        json_type_phrase(e));
+				} else if (sv->radius) {
+					check_keys(l, e, sk);
+					struct radius_server *rs = &sv->radius[sv->nradius++];
+					rs->path = strdup(l->path);
+					rs->address = xstrdup(get_str(l, e, "address", true));
+					rs->secret = xstrdup(get_str(l, e, "secret", false));
+					struct sockaddr_storage ss;
+					if (rs->address && net_hostport_parse(rs->address, 1812, &ss, NULL) != 0) {
+						struct mark m4 = push_key(l, "address");
+						problem(l, "\"%s\" is not an IPv4 or IPv6 address", rs->address);
+						pop(l, m4);
+					}
+					if (rs->secret && !rs->secret[0]) {
+						struct mark m4 = push_key(l, "secret");
+						problem(l, "an empty shared secret");
+						pop(l, m4);
+					}
+					rs->port = get_int(l, e, "port", 1, 65535, 1812);
+					rs->acct_port = get_int(l, e, "accounting_port", 1, 65535, 1813);
+					rs->timeout_ms = get_int(l, e, "timeout", 1, 60, 3) * 1000;
+					rs->retries = get_int(l, e, "retries", 0, 10, 2);
+					rs->priority = get_int(l, e, "priority", 0, 1000, 1);
+				}
+				pop(l, m3);
+			}
+			/* by priority, equal ones in the order written (insertion sort is stable) */
+			for (size_t i = 1; sv->radius && i < sv->nradius; i++) {
+				struct radius_server x = sv->radius[i];
+				size_t j = i;
+				while (j > 0 && sv->radius[j - 1].priority > x.priority) {
+					sv->radius[j] = sv->radius[j - 1];
+					j--;
+				}
+				sv->radius[j] = x;
+			}
+		}
+		pop(l, m2);
+	}
+	pop(l, m);
+}
+
 static void load_server_ext(struct ld *l, json_t *s)
 {
 	struct server *sv = &l->c->server;
@@ -1547,44 +1736,7 @@ static void load_server_ext(struct ld *l, json_t *s)
 	sv->ad_registered = get_bool(l, s, "ad_registered", true);
 	sv->os = get_enum(l, s, "os", server_os_names, OS_2003);
 	sv->internet_filters = get_bool(l, s, "internet_filters", false);
-	json_t *rad = json_object_get(s, "radius");
-	if (rad && !json_is_null(rad)) {
-		struct mark m = push_key(l, "radius");
-		json_t *servers = json_is_object(rad) ? json_object_get(rad, "servers") : NULL;
-		if (!json_is_object(rad)) {
-			problem(l, "expected {\"servers\": [...]}, got %s", json_type_phrase(rad));
-		} else {
-			static const char *const rk[] = {"servers", NULL};
-			check_keys(l, rad, rk);
-		}
-		if (servers && !json_is_null(servers)) {
-			struct mark m2 = push_key(l, "servers");
-			if (!json_is_array(servers)) {
-				problem(l, "expected an array of {\"address\", \"secret\"}, got %s",
-				        json_type_phrase(servers));
-			} else {
-				sv->radius = calloc(json_array_size(servers) + 1, sizeof *sv->radius);
-				size_t idx;
-				json_t *e;
-				static const char *const sk[] = {"address", "secret", NULL};
-				json_array_foreach(servers, idx, e) {
-					struct mark m3 = push_idx(l, idx);
-					if (!json_is_object(e)) {
-						problem(l, "expected {\"address\", \"secret\"}, got %s",
-						        json_type_phrase(e));
-					} else if (sv->radius) {
-						check_keys(l, e, sk);
-						struct radius_server *rs = &sv->radius[sv->nradius++];
-						rs->address = xstrdup(get_str(l, e, "address", true));
-						rs->secret = xstrdup(get_str(l, e, "secret", false));
-					}
-					pop(l, m3);
-				}
-			}
-			pop(l, m2);
-		}
-		pop(l, m);
-	}
+	load_radius_client(l, json_object_get(s, "radius"));
 	json_t *ipx = json_object_get(s, "ipx");
 	if (ipx && !json_is_null(ipx)) {
 		struct mark m = push_key(l, "ipx");
@@ -1742,9 +1894,15 @@ static void free_surroundings(struct config *c)
 	free(sv->l2tp_psk);
 	for (size_t i = 0; i < sv->nradius; i++) {
 		free(sv->radius[i].address);
+		if (sv->radius[i].secret)
+			OPENSSL_cleanse(sv->radius[i].secret, strlen(sv->radius[i].secret));
 		free(sv->radius[i].secret);
+		free(sv->radius[i].path);
 	}
 	free(sv->radius);
+	free(sv->radius_conf.nas_identifier);
+	free(sv->radius_conf.queue);
+	free(sv->radius_conf.queue_path);
 	for (size_t i = 0; i < c->ndd; i++) {
 		struct demand_dial *d = &c->dd[i];
 		free(d->name);
@@ -1989,6 +2147,17 @@ void config_free(struct config *c)
 	free(c->serve.tun);
 	free(c->serve.secret);
 	free(c->serve.pptp_listen);
+	free(c->serve.radius_listen);
+	free(c->serve.radius_acct_listen);
+	for (size_t i = 0; i < c->serve.nnps_clients; i++) {
+		struct nps_client *nc = &c->serve.nps_clients[i];
+		free(nc->name);
+		free(nc->address);
+		if (nc->secret) OPENSSL_cleanse(nc->secret, strlen(nc->secret));
+		free(nc->secret);
+		free(nc->path);
+	}
+	free(c->serve.nps_clients);
 	free_surroundings(c);
 	free(c->file);
 	free(c->text);

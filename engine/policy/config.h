@@ -155,6 +155,17 @@ struct user {
 	char *path;          /* "users[3]" */
 };
 
+/* The RADIUS client's settings beside the servers (server.radius). */
+struct radius_client_conf {
+	char *nas_identifier;     /* NULL: serve.host_name or server.name */
+	bool has_nas_ip;
+	uint32_t nas_ip;          /* NAS-IP-Address (host order), else the listener's */
+	int dead_time;            /* seconds a server that did not answer is skipped */
+	int interim;              /* Acct-Interim-Interval in seconds, 0 none */
+	char *queue;              /* accounting kept while no server answers: as written */
+	char *queue_path;         /* resolved against the configuration's directory */
+	int queue_max;            /* records kept at most */
+};
 struct server {
 	char *name;
 	bool service_running, remote_access_enabled;
@@ -177,8 +188,9 @@ struct server {
 	/* what the knowledge base needs beyond the policy decision (docs/formats.md) */
 	bool ports_inbound[TUN_N];   /* the ports of each type accept inbound remote access */
 	char *l2tp_psk;              /* custom IPsec policy for L2TP with this key; NULL: none */
-	struct radius_server *radius;/* RADIUS servers (auth_provider radius) */
+	struct radius_server *radius;/* RADIUS servers (auth_provider radius), by priority */
 	size_t nradius;
+	struct radius_client_conf radius_conf;
 	bool ad_registered;          /* in the RAS and IAS Servers group of its domain */
 	int os;                      /* enum server_os */
 	bool internet_filters;       /* static filters on the Internet interface (ICMP dropped) */
@@ -187,9 +199,25 @@ struct server {
 	uint32_t ipx_net_from, ipx_net_to;
 };
 
+/* A RADIUS server `vnet serve` asks (server.auth_provider radius, server.radius). */
 struct radius_server {
-	char *address;
+	char *address;            /* as written: an IPv4 or IPv6 address */
 	char *secret;
+	int port, acct_port;      /* 1812, 1813 */
+	int timeout_ms;           /* before a retransmission (server.radius.servers[].timeout) */
+	int retries;              /* retransmissions before the next server is tried */
+	int priority;             /* lower first; equal ones in the order written */
+	char *path;               /* "server.radius.servers[0]" */
+};
+/* A RADIUS client of vnet's own RADIUS server (serve.radius_server.clients). */
+struct nps_client {
+	char *name;               /* Client-Friendly-Name */
+	char *address;            /* as written */
+	int family;               /* AF_INET: net; AF_INET6: addr6 */
+	struct ip_range net;      /* IPv4 network the client's datagrams come from */
+	uint8_t addr6[16];
+	char *secret;
+	char *path;               /* "serve.radius_server.clients[0]" */
 };
 
 enum server_os { OS_NT4, OS_2000, OS_2003, OS_2008, OS_2008R2, OS_2012, OS_2012R2, OS_2016,
@@ -243,6 +271,11 @@ struct serve_conf {
 	bool ipv6;                /* negotiate IPV6CP (link-local identifiers only) */
 	/* limits */
 	int max_tunnels, max_sessions, max_half_open, new_tunnels_per_source;
+	/* the RADIUS server (serve.radius_server), NULL listen: none */
+	char *radius_listen, *radius_acct_listen;
+	struct nps_client *nps_clients;
+	size_t nnps_clients;
+	int radius_cache;         /* answers kept for duplicate requests */
 };
 
 /* The largest serve.ppp.mru: the RFC 1661 default MRU, and what a frame of the server's

@@ -277,6 +277,7 @@ static void decide(struct ppp_auth *a, enum ppp_cred cred, uint64_t now)
 	} else {
 		v = a->cbs->admit(a->cbs->ctx, a->user, m, cred);
 	}
+	v.checked = false; /* only a verdict that comes later, from a server, may say so */
 	conclude(a, cred, v, NULL, now);
 }
 
@@ -285,7 +286,9 @@ int ppp_auth_resume(struct ppp_auth *a, const struct ppp_admit *v, const char *s
 {
 	if (a->role != PPP_AUTH_AUTHENTICATOR || a->state != PPP_AUTH_PENDING) return -1;
 	a->state = PPP_AUTH_WAIT;
-	conclude(a, (enum ppp_cred)a->pending_cred, *v, success, now);
+	struct ppp_admit pv = *v;
+	pv.checked = v->checked && v->accept;
+	conclude(a, (enum ppp_cred)a->pending_cred, pv, success, now);
 	return 0;
 }
 
@@ -294,9 +297,11 @@ static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
                      const char *success, uint64_t now)
 {
 	char ut[USER_TEXT_SIZE];
-	/* an MS-CHAPv2 verdict that brings the authenticator response: the authentication
-	 * server checked the credentials the server could not */
-	bool proven = success && a->method == PPP_AUTH_MSCHAPV2;
+	/* an MS-CHAPv2 verdict that brings the authenticator response, or one that says an
+	 * authentication server checked the credentials (only ppp_auth_resume passes it on):
+	 * that server checked what the server could not */
+	bool proven = (success && a->method == PPP_AUTH_MSCHAPV2) ||
+	              (v.checked && a->method != PPP_AUTH_MSCHAPV2);
 	if (v.accept && cred != PPP_CRED_OK && !proven) {
 		/* credentials that did not match, or could not be checked, are never a pass */
 		logf_(a, PPP_LOG_INFO, "admission accepted user=%s without matching credentials "
@@ -527,9 +532,15 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		if (a->state != PPP_AUTH_WAIT) return;
 		a->id = m->pap.id;
 		enum ppp_cred cred = PPP_CRED_ERROR;
-		if (take_user(a, m->pap.peer_id, m->pap.peer_id_len))
+		if (take_user(a, m->pap.peer_id, m->pap.peer_id_len)) {
 			cred = check_pap(a, m->pap.password, m->pap.password_len);
+			/* an empty password is no password either */
+			a->given = m->pap.password_len ? m->pap.password : NULL;
+			a->given_len = (uint16_t)m->pap.password_len;
+		}
 		decide(a, cred, now);
+		a->given = NULL;
+		a->given_len = 0;
 		return;
 	}
 	if (m->kind == PPP_KIND_CHAP && m->chap.code == CHAP_CHANGE_PASSWORD &&
@@ -565,13 +576,22 @@ static void authenticator_input(struct ppp_auth *a, const struct ppp_msg *m, uin
 		return;
 	}
 	enum ppp_cred cred = PPP_CRED_ERROR;
-	if (!take_user(a, m->chap.name, m->chap.name_len))
+	bool named = take_user(a, m->chap.name, m->chap.name_len);
+	if (!named)
 		cred = PPP_CRED_ERROR;
 	else if (a->method == PPP_AUTH_CHAP_MD5)
 		cred = check_chap_md5(a, m->chap.value, m->chap.value_len);
 	else
 		cred = check_mschapv2(a, &m->chap);
+	/* CHAP-MD5: the response; MS-CHAPv2: its value (peer challenge and NT-Response,
+	 * also kept in peer_challenge and nt_response by the check) */
+	if (named && m->chap.value_len == (a->method == PPP_AUTH_CHAP_MD5 ? 16u : 49u)) {
+		a->given = m->chap.value;
+		a->given_len = (uint16_t)m->chap.value_len;
+	}
 	decide(a, cred, now);
+	a->given = NULL;
+	a->given_len = 0;
 }
 
 /* ---- peer ------------------------------------------------------------------------ */

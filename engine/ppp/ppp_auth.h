@@ -46,6 +46,10 @@ struct ppp_admit {
 	bool accept;
 	unsigned win_error;  /* Windows error a rejection maps to: 691, 649, 647, ... */
 	const char *message; /* text for the peer (M=...), NULL for a default */
+	bool checked;        /* an authentication server checked the credentials this
+	                        authenticator could not (a RADIUS Access-Accept): an accept
+	                        then stands whatever the local check found. Honoured only in
+	                        ppp_auth_resume, the path of an authentication server */
 };
 
 /* What the admit_async callback says: the verdict is in *v now, or it comes later (an
@@ -148,6 +152,12 @@ struct ppp_auth {
 	bool have_hash_hash;
 	char auth_resp[43];     /* MS-CHAPv2: "S=..." for the Success, computed with the check */
 	bool have_auth_resp;
+	/* what the peer sent to prove its password (PAP's password, CHAP-MD5's response,
+	 * MS-CHAPv2's Response value), for an authentication server: it points into the
+	 * received packet and is set only while the admission callback runs, and only when
+	 * the user name was taken (NULL otherwise), so nothing of it is kept */
+	const uint8_t *given;
+	uint16_t given_len;
 	char user[PPP_AUTH_USER_MAX + 1];
 	char reply_msg[112];    /* text of the last Success/Failure/Ack/Nak */
 };

@@ -76,7 +76,7 @@ static struct ppp_admit auth_admit(void *ctx, const char *user, enum ppp_auth_me
 {
 	struct ppp_session *s = ctx;
 	if (s->cbs->admit) return s->cbs->admit(s->cbs->ctx, user, m, cred);
-	struct ppp_admit v = {cred == PPP_CRED_OK, cred == PPP_CRED_OK ? 0 : 691, NULL};
+	struct ppp_admit v = {cred == PPP_CRED_OK, cred == PPP_CRED_OK ? 0 : 691, NULL, false};
 	return v;
 }
 

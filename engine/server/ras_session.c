@@ -367,7 +367,7 @@ void ras_session_admit_local(struct ras_session *rs, const struct ras_auth_req *
 static struct ppp_admit verdict_apply(struct ras_session *rs, const struct ras_verdict *v)
 {
 	struct ras_env *e = rs->env;
-	struct ppp_admit out = {false, PPP_WINERR_AUTH_FAILURE, NULL};
+	struct ppp_admit out = {false, PPP_WINERR_AUTH_FAILURE, NULL, false};
 	char user[RAS_USER_TEXT];
 	user_text(rs->ppp.auth.user, user, sizeof user);
 	const char *pname = policy_name(rs, v->policy);
@@ -702,6 +702,7 @@ int ras_session_admit_resume(struct ras_session *rs, unsigned seq, const struct 
 		return -1;
 	}
 	struct ppp_admit pv = verdict_apply(rs, v);
+	pv.checked = pv.accept && v->server_checked;
 	const char *success = pv.accept ? v->mschap2_success : NULL;
 	uint64_t d;
 	if (ppp_session_admit_resume(&rs->ppp, &pv, success, now, &d) != 0) return -1;

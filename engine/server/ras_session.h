@@ -158,6 +158,11 @@ struct ras_verdict {
 	const char *mschap2_success; /* MS-CHAPv2: "S=<40 hex>" when the verdict proved the
 	                                password, NULL to compute it from the password */
 	const uint8_t *mppe_send_key, *mppe_recv_key; /* 16 bytes each, or NULL */
+	bool server_checked;         /* the authentication server checked the credentials
+	                                (a RADIUS Access-Accept for PAP or CHAP-MD5): the
+	                                accept stands although the local check could not
+	                                prove them. Honoured only by ras_session_admit_resume,
+	                                never in a verdict given at once */
 };
 
 enum ras_admit_rc { RAS_ADMIT_NOW = 0, RAS_ADMIT_PENDING };

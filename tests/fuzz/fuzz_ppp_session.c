@@ -37,7 +37,7 @@ static int f_password(void *ctx, const char *user, char *buf, size_t cap)
 static struct ppp_admit f_admit(void *ctx, const char *u, enum ppp_auth_method m, enum ppp_cred c)
 {
 	(void)ctx; (void)u; (void)m;
-	struct ppp_admit v = {c == PPP_CRED_OK && !(mode & 16), (mode & 16) ? 649 : 691, NULL};
+	struct ppp_admit v = {c == PPP_CRED_OK && !(mode & 16), (mode & 16) ? 649 : 691, NULL, false};
 	return v;
 }
 static uint32_t f_alloc(void *ctx, uint32_t want)

@@ -121,7 +121,7 @@ static struct ppp_admit h_admit(void *ctx, const char *user, enum ppp_auth_metho
 {
 	(void)ctx;
 	(void)m;
-	struct ppp_admit v = {false, 691, NULL};
+	struct ppp_admit v = {false, 691, NULL, false};
 	if (cred != PPP_CRED_OK) return v;
 	if (strcmp(user, "carol") == 0) {
 		v.win_error = 649;

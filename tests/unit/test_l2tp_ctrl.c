@@ -979,7 +979,7 @@ static struct ppp_admit st_admit(void *ctx, const char *user, enum ppp_auth_meth
                                  enum ppp_cred cred)
 {
 	(void)ctx; (void)m;
-	struct ppp_admit v = {cred == PPP_CRED_OK && strcmp(user, "carol") != 0, 0, NULL};
+	struct ppp_admit v = {cred == PPP_CRED_OK && strcmp(user, "carol") != 0, 0, NULL, false};
 	if (!v.accept) v.win_error = cred == PPP_CRED_OK ? 649 : 691;
 	return v;
 }

@@ -82,7 +82,7 @@ static struct ppp_admit d_admit(void *ctx, const char *user, enum ppp_auth_metho
 	d->cred = cred;
 	d->admits++;
 	bool yes = d->admit_all || cred == PPP_CRED_OK;
-	struct ppp_admit v = {yes, yes ? 0 : 691, NULL};
+	struct ppp_admit v = {yes, yes ? 0 : 691, NULL, false};
 	return v;
 }
 
@@ -468,7 +468,7 @@ static struct ppp_admit x_admit(void *ctx, const char *user, enum ppp_auth_metho
                                 enum ppp_cred cred)
 {
 	if (strcmp(user, "erin") != 0) return h_admit(ctx, user, m, cred);
-	struct ppp_admit v = {false, 691, NULL};
+	struct ppp_admit v = {false, 691, NULL, false};
 	if (cred != PPP_CRED_OK) return v;
 	if (erin_expired) {
 		v.win_error = 648;

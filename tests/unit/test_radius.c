@@ -440,6 +440,21 @@ START_TEST(mschapv2_exchange)
 	                                   k, sizeof k);
 	ck_assert(n != 16 || memcmp(k, send, 16) != 0);
 	ck_assert_int_eq(radius_ms_mppe_key_decrypt(sk->val, 17, SECRET, req_auth, k, sizeof k), -1);
+	/* the encryption is its inverse: FreeRADIUS's own bytes again from its salt */
+	uint8_t enc[64];
+	ck_assert_uint_eq(radius_ms_mppe_key_encrypt(send, 16, sk->val, SECRET, req_auth, enc,
+	                                             sizeof enc), sk->vlen);
+	ck_assert_mem_eq(enc, sk->val, sk->vlen);
+	ck_assert_uint_eq(radius_ms_mppe_key_encrypt(recv, 16, rk->val, SECRET, req_auth, enc,
+	                                             sizeof enc), rk->vlen);
+	ck_assert_mem_eq(enc, rk->val, rk->vlen);
+	static const uint8_t salt0[2] = { 0x01, 0x02 }; /* the top bit is set on the way out */
+	ck_assert_uint_eq(radius_ms_mppe_key_encrypt(send, 16, salt0, SECRET, req_auth, enc,
+	                                             sizeof enc), 34);
+	ck_assert_uint_eq(enc[0], 0x81);
+	ck_assert_int_eq(radius_ms_mppe_key_decrypt(enc, 34, SECRET, req_auth, k, sizeof k), 16);
+	ck_assert_mem_eq(k, send, 16);
+	ck_assert_uint_eq(radius_ms_mppe_key_encrypt(send, 16, salt0, SECRET, req_auth, enc, 33), 0);
 	j = radius_to_json(&m);
 	json_t *et = json_array_get(json_object_get(j, "attributes"), 8);
 	ck_assert_str_eq(json_string_value(json_object_get(et, "name")),

@@ -65,6 +65,8 @@ static struct world {
 	/* environment */
 	unsigned ev_up, ev_down, ev_dead;
 	bool authorize_pending;      /* authorize answers later */
+	uint8_t given[256];          /* the credentials authorize was given */
+	size_t given_len;
 	bool authorize_local;        /* authorize computes the local verdict at once */
 	unsigned authorized;         /* authorize calls */
 	unsigned pending_seq;
@@ -188,6 +190,9 @@ static enum ras_admit_rc e_authorize(void *ctx, struct ras_session *rs, const st
 {
 	(void)ctx;
 	W.authorized++;
+	/* what an authentication server would be given, while this call runs */
+	W.given_len = q->auth->given ? q->auth->given_len : 0;
+	if (W.given_len) memcpy(W.given, q->auth->given, W.given_len);
 	W.asked_method = q->method;
 	ck_assert_str_eq(q->admit.client_ip, "192.0.2.7");
 	ck_assert_int_eq(q->admit.tunnel, TUN_L2TP);
@@ -784,6 +789,93 @@ START_TEST(pap_pending_accept_of_unchecked_credentials_is_refused)
 }
 END_TEST
 
+/* A RADIUS Access-Accept for PAP: the server knows no password, the authentication
+ * server checked the one the client sent (kept for it while the verdict is pending) and
+ * says so with server_checked: the session is admitted. The same mark in a verdict given
+ * at once (not from an authentication server) admits nothing. */
+static enum ras_admit_rc e_authorize_checked_now(void *ctx, struct ras_session *rs,
+                                                 const struct ras_auth_req *q,
+                                                 struct ras_verdict *v)
+{
+	(void)ctx;
+	(void)rs;
+	(void)q;
+	W.authorized++;
+	*v = (struct ras_verdict){.accept = true, .policy = -1, .address_from_pool = true,
+		.enc_allowed = 1u << ENC_NONE, .server_checked = true};
+	return RAS_ADMIT_NOW;
+}
+
+static void pap_only(void)
+{
+	W.sconf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_PAP);
+	W.sconf.auth_pref[0] = PPP_AUTH_PAP;
+	W.sconf.auth_pref[1] = PPP_AUTH_NONE;
+	W.cconf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_PAP);
+	ras_session_free(W.rs);
+	ck_assert_int_eq(ras_session_init(W.rs, &W.env, &MOCK, W.rs_id, W.now), 0);
+}
+
+START_TEST(pap_pending_accept_checked_by_the_server)
+{
+	world_init("u", "p");
+	pap_only();
+	ECBS.authorize = e_authorize;
+	W.authorize_pending = true;
+	W.hide_password = true;
+	start();
+	ck_assert_int_eq(W.rs->state, RAS_ADMITTING);
+	/* the authentication server was given the password as the client sent it, and the
+	 * authenticator kept nothing of it */
+	ck_assert_uint_eq(W.given_len, 1);
+	ck_assert_int_eq(W.given[0], 'p');
+	ck_assert_ptr_null(W.rs->ppp.auth.given);
+	struct ras_verdict v = {.accept = true, .policy = -1, .address_from_pool = true,
+		.enc_allowed = 1u << ENC_NONE, .server_checked = true};
+	W.to_client.n = 0;
+	ck_assert_int_eq(ras_session_admit_resume(W.rs, W.pending_seq, &v, W.now, NULL), 0);
+	ck_assert_uint_ge(W.to_client.n, 1);
+	struct ppp_msg m;
+	struct diag_err err;
+	ck_assert_int_eq(ppp_decode(W.to_client.f[0].b, W.to_client.f[0].len, &m, &err), 0);
+	ck_assert_int_eq(m.kind, PPP_KIND_PAP);
+	ck_assert_int_eq(m.pap.code, PAP_AUTH_ACK);
+	pump();
+	ck_assert_int_eq(W.rs->state, RAS_UP);
+	ECBS.authorize = NULL;
+	world_free();
+}
+END_TEST
+
+START_TEST(pap_checked_mark_in_a_verdict_given_at_once_is_ignored)
+{
+	world_init("u", "p");
+	pap_only();
+	ECBS.authorize = e_authorize_checked_now;
+	W.hide_password = true;
+	W.to_client.n = 0;
+	start();
+	ck_assert_uint_eq(W.authorized, 1);
+	bool nak = false;
+	for (unsigned i = 0; i < W.to_client.n; i++) {
+		struct ppp_msg m;
+		struct diag_err err;
+		if (ppp_decode(W.to_client.f[i].b, W.to_client.f[i].len, &m, &err) == 0 &&
+		    m.kind == PPP_KIND_PAP) {
+			ck_assert_int_ne(m.pap.code, PAP_AUTH_ACK);
+			nak = nak || m.pap.code == PAP_AUTH_NAK;
+		}
+	}
+	note_state();
+	pump();
+	advance(10000);
+	ck_assert(!seen(RAS_UP));
+	ck_assert_uint_eq(W.env.st.sessions_up, 0);
+	ECBS.authorize = NULL;
+	world_free();
+}
+END_TEST
+
 START_TEST(lower_closes_mid_authentication)
 {
 	world_init("u", "p");
@@ -970,6 +1062,8 @@ int main(void)
 	tcase_add_test(tc, lower_closes_when_up_and_on_abort);
 	tcase_add_test(tc, close_without_the_lower_reporting_back);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, pap_pending_accept_checked_by_the_server);
+	tcase_add_test(tc, pap_checked_mark_in_a_verdict_given_at_once_is_ignored);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

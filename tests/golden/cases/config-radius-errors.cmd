@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-radius-errors.json policy check

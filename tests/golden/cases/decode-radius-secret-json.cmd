@@ -1,0 +1,1 @@
+--json pcap decode --radius-secret testing123 -c 10 {shared}/corpus/lab/radius-freeradius.pcap

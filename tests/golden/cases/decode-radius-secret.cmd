@@ -1,0 +1,1 @@
+pcap decode --radius-secret testing123 {shared}/corpus/lab/radius-freeradius.pcap

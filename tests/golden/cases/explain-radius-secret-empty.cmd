@@ -1,0 +1,1 @@
+pcap explain --radius-secret "" {shared}/corpus/lab/radius-freeradius.pcap

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-check-radius.json policy check
