@@ -50,6 +50,7 @@ static const struct cmd policy_cmds[] = {
 static const struct opt cert_pick_opts[] = {
 	{"--store", "DIR", "the server's machine certificate store"},
 	{"--client-ca", "FILE|DIR", "CA certificates the clients trust"},
+	{"--client-store", "DIR", "a client's computer store (L2TP: its machine certificate)"},
 	{"--server-name", "NAME", "the name clients dial"},
 	{"--at", "TIME", "evaluate validity at TIME (ISO 8601; default now)"},
 	{"--purpose", "l2tp|ikev2|sstp|iphttps", "what the certificate is picked for (default l2tp)"},
