@@ -40,8 +40,11 @@ static const struct cmd policy_cmds[] = {
 	{"check", "validate a configuration without an attempt", "", NULL, cmd_policy_check,
 	 NULL,
 	 "Reports unreachable policies, patterns that do not compile, unknown attributes,\n"
-	 "address pools that overlap server addresses, and users `vnet serve` cannot log in\n"
-	 "(no password; a name longer than PAP carries). Exit status 0 clean, 1 problems found.",
+	 "address pools that overlap server addresses, profiles in conflict with the server,\n"
+	 "what the server refuses whatever the attempt, and users `vnet serve` cannot log in\n"
+	 "(no password; a name longer than PAP carries), then runs the knowledge base over the\n"
+	 "configuration's facts and prints its diagnoses as policy test does.\n"
+	 "Exit status 0 clean, 1 problems found.",
 	 0, 0},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
