@@ -337,6 +337,26 @@ static void result_emit(struct jw *w, struct ctx *x, const struct attempt *at)
 	jw_str(w, "user", at->user_name);
 	jw_str(w, "decision", r->accept ? "accept" : "reject");
 	jw_str(w, "policy", r->policy >= 0 ? c->policies[r->policy].name : NULL);
+	if (at->automatic) {
+		/* which type the client ended on, and why each one before it was refused */
+		bool taken = false;
+		jw_str(w, "client_os", client_os_names[at->client_os]);
+		jw_arr(w, "tunnel_tries");
+		for (size_t i = 0; i < r->nsteps; i++) {
+			const struct policy_step *s = &r->steps[i];
+			if (s->kind != ST_TUNNEL || (s->aux >> 24 & 1))
+				continue;
+			int why = s->aux >> 8 & 0xff;
+			jw_obj(w, NULL);
+			jw_str(w, "tunnel", tunnel_names[s->aux & 0xff]);
+			jw_bool(w, "taken", s->verdict == V_PASS);
+			jw_str(w, "reason", why == R_ACCEPTED ? NULL : policy_reasons[why].code);
+			jw_end(w);
+			taken |= s->verdict == V_PASS;
+		}
+		jw_end(w);
+		jw_str(w, "tunnel", taken ? tunnel_names[r->tunnel] : NULL);
+	}
 	jw_int(w, "error", r->error);
 	const struct catalog_entry *we = win_entry(x, r->error);
 	jw_str(w, "error_name", we && we->name[0] ? we->name : NULL);
@@ -551,6 +571,31 @@ static void print_result_text(const json_t *o, bool verbose)
 	printf("\n");
 	out_kv(2, 10, "attempt", "%s%s%s (user %s)", label, *label ? ", " : "", js(o, "input"),
 	       js(o, "user"));
+	const json_t *tries = json_object_get(o, "tunnel_tries");
+	if (tries) {
+		char buf[600] = "", order[200] = "";
+		size_t n = json_array_size(tries), refused = 0;
+		for (size_t i = 0; i < n; i++) {
+			const json_t *t = json_array_get(tries, i);
+			size_t l = strlen(order);
+			snprintf(order + l, sizeof order - l, "%s%s", i ? ", " : "", js(t, "tunnel"));
+			if (json_is_true(json_object_get(t, "taken")))
+				continue;
+			l = strlen(buf);
+			snprintf(buf + l, sizeof buf - l, "%s%s %s", refused++ ? ", " : "",
+			         js(t, "tunnel"), js(t, "reason"));
+		}
+		const char *os = js(o, "client_os");
+		for (size_t i = 0; client_os_names[i]; i++)
+			if (strcmp(os, client_os_names[i]) == 0)
+				os = client_os_titles[i];
+		if (*js(o, "tunnel"))
+			out_kv(2, 10, "tunnel", "%s, try %zu of the client's order (%s: %s)%s%s",
+			       js(o, "tunnel"), n, os, order, refused ? "; refused: " : "", buf);
+		else
+			out_kv(2, 10, "tunnel", "none taken of the client's order (%s: %s); refused: %s",
+			       os, order, buf);
+	}
 	out_kv(2, 10, "reason", "%s: %s", js(o, "reason"), js(o, "reason_text"));
 	long long nps = json_integer_value(json_object_get(o, "nps_reason"));
 	if (nps || accept)
