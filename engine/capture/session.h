@@ -171,6 +171,7 @@ struct vsess {
 	struct ppp_link ppp;
 
 	bool stop_from[2];         /* StopCCN sent by the client / the server */
+	uint16_t stop_ns[2];       /* its Ns: the other side acknowledges it with an Nr above */
 	bool closed;               /* the conversation ended on the wire */
 	bool done;                 /* handed to the done callback */
 	bool finished;             /* explain_finish_one ran */
