@@ -1178,8 +1178,15 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 
 	if (!retrans)
 		ike_natd(s, version, m, p, dir);
-	if (dir == 0)
+	if (dir == 1 && version == 1 && s->mm_enc[0])
+		s->answer_after_mm5 = true; /* whatever it is: the server got message 5 */
+	if (dir == 1 && p->sport == 4500)
+		s->natt_answered = true;
+	if (dir == 0) {
+		if (!s->first_req_port)
+			s->first_req_port = p->dport;
 		s->req_port = p->dport;
+	}
 	if (version == 1 && !enc_first(m) && (m->exchange == IKE1_EXCH_MAIN ||
 	                                      m->exchange == IKE1_EXCH_AGGRESSIVE)) {
 		/* the groups a later KE may be for: the responder's choice wins */
