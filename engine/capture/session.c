@@ -1607,6 +1607,10 @@ static struct vsess *l2tp_lookup(struct sess_table *t, const struct dl_pkt *p,
 			return s;
 		}
 	}
+	/* A bare acknowledgement opens nothing: it is the last word of a tunnel already
+	 * closed, or of one the capture joins late (its next message opens it). */
+	if (m->is_control && m->zlb)
+		return NULL;
 	/* A tunnel seen from its middle: the LAC sends SCCCN/ICRQ/ICCN, the LNS the
 	 * replies; anything else: the sender is taken for the client. */
 	bool from_server = m->is_control &&
