@@ -20,7 +20,7 @@ _vnet() {
         "policy test"|"policy test "*) opts="-v --brief --summary" ;;
         "policy show"|"policy show "*) opts="" ;;
         "policy check"|"policy check "*) opts="" ;;
-        "cert pick"|"cert pick "*) opts="--store --client-ca --server-name --at --purpose --fix --endpoint --pass" ;;
+        "cert pick"|"cert pick "*) opts="--store --client-ca --client-store --server-name --at --purpose --fix --endpoint --pass" ;;
         "pcap decode"|"pcap decode "*) opts="-v -c --filter --radius-secret" ;;
         "pcap explain"|"pcap explain "*) opts="--session --keys --radius-secret -v" ;;
         "serve"|"serve "*) opts="--listen --pptp-listen --capture --control --accounting -d" ;;

@@ -16,6 +16,7 @@ complete -c vnet -n '__fish_seen_subcommand_from policy; and __fish_seen_subcomm
 complete -c vnet -n '__fish_seen_subcommand_from policy; and __fish_seen_subcommand_from test' -l summary
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l store
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l client-ca
+complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l client-store
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l server-name
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l at
 complete -c vnet -n '__fish_seen_subcommand_from cert; and __fish_seen_subcommand_from pick' -l purpose

@@ -135,6 +135,24 @@ static json_t *pick_json(const struct cert_pick *p, const char *client_src, char
 		                                                   : json_null(),
 		"reasons", reasons_json(v->reasons, v->nreasons),
 		"warnings", reasons_json(v->warnings, v->nwarnings));
+	json_t *machine = json_null();
+	if (p->machine.checked) {
+		const struct cert_machine *m = &p->machine;
+		json_t *mc = json_array();
+		for (size_t i = 0; i < m->n; i++) {
+			const struct cert_info *ci = &m->info[i];
+			json_array_append_new(mc, json_pack("{s:s,s:s,s:b,s:o}", "file", ci->name,
+			                                    "subject", ci->subject, "usable",
+			                                    (int)i == m->usable, "reasons",
+			                                    reasons_json(ci->reasons, ci->nreasons)));
+		}
+		char *cdir = cert_safe_text(p->opts.client_store->dir);
+		machine = json_pack("{s:o,s:o,s:o}", "store", str_or_null(cdir), "certificate",
+		                    m->usable >= 0 ? json_string(m->info[m->usable].name)
+		                                   : json_null(), "certificates", mc);
+		free(cdir);
+	}
+	json_object_set_new(client, "machine_cert", machine);
 	char *dir = cert_safe_text(s->dir);
 	json_t *j = json_pack("{s:o,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:i,s:b,s:b,s:o}",
 	                      "store", str_or_null(dir), "order", s->has_order_file ? "store.order" : "name",
@@ -304,6 +322,21 @@ static void print_text(const struct cert_pick *p, const char *client_src, const 
 	       v->trust_assumed ? "the store's roots/, no --client-ca given" : client_src,
 	       p->opts.server_name ? ", dialling " : "",
 	       p->opts.server_name ? p->opts.server_name : "");
+	if (p->machine.checked) {
+		const struct cert_machine *m = &p->machine;
+		if (m->usable >= 0)
+			printf("  computer certificate: %s (%s) in %s\n", m->info[m->usable].name,
+			       m->info[m->usable].subject, p->opts.client_store->dir);
+		else
+			printf("  computer certificate: none usable in %s\n", p->opts.client_store->dir);
+		for (size_t i = 0; m->usable < 0 && i < m->n; i++) {
+			const struct cert_info *ci = &m->info[i];
+			for (size_t k = 0; k < ci->nreasons; k++) {
+				snprintf(buf, sizeof buf, "%s: %s", ci->name, ci->reasons[k].text);
+				print_item(4, "- ", buf);
+			}
+		}
+	}
 	if (v->accepted) {
 		printf("  %saccepted%s\n", out_c(C_GREEN), out_c(C_RESET));
 	} else if (v->error) {
@@ -380,7 +413,7 @@ int cmd_cert_pick(struct cmd_args *a)
 	struct ruleset *rs = NULL;
 	struct facts *facts = NULL;
 	int rc = EXIT_USAGE;
-	struct cert_store *store = NULL;
+	struct cert_store *store = NULL, *client_store = NULL;
 	STACK_OF(X509) *client_cas = NULL;
 	struct cert_problem *ca_probs = NULL;
 	size_t nca_probs = 0;
@@ -398,6 +431,7 @@ int cmd_cert_pick(struct cmd_args *a)
 		if (!client_ca) client_ca = cfg->certs.client_ca_path;
 		if (!server_name) server_name = cfg->certs.server_name;
 	}
+	const char *client_store_dir = args_get(a, "--client-store");
 	const char *endpoint = args_get(a, "--endpoint");
 	const char *purpose_s = args_get(a, "--purpose");
 	const char *pass = args_get(a, "--pass");
@@ -427,6 +461,11 @@ int cmd_cert_pick(struct cmd_args *a)
 	if (endpoint && !cert_endpoint_valid(endpoint)) {
 		out_err(NULL, 0, 0, "cert pick: --endpoint '%s': expected an IPv4 or IPv6 address "
 		        "(optionally /PREFIX)", endpoint);
+		goto out;
+	}
+	if (client_store_dir && o.purpose != CERT_PURPOSE_L2TP) {
+		out_err(NULL, 0, 0, "cert pick: --client-store is for --purpose l2tp (the client's "
+		        "computer certificate for IPsec main mode)");
 		goto out;
 	}
 	if (server_name && !*server_name) {
@@ -485,6 +524,25 @@ int cmd_cert_pick(struct cmd_args *a)
 		o.client_cas = client_cas;
 		o.client_ca_source = client_ca;
 	}
+	if (client_store_dir) {
+		client_store = certstore_load(client_store_dir, pass, &err);
+		if (!client_store) {
+			size_t sl = strlen(client_store_dir);
+			bool named = !strncmp(err.reason, client_store_dir, sl) &&
+			             err.reason[sl] == '/';
+			out_err(named ? NULL : client_store_dir, 0, 0, "%s", err.reason);
+			goto out;
+		}
+		for (size_t i = 0; i < client_store->nproblems; i++) {
+			const struct cert_problem *pr = &client_store->problems[i];
+			out_err(NULL, 0, 0, "%s/%s: %s%s", client_store_dir, pr->file, pr->reason,
+			        pr->password ? "" : " (skipped)");
+			pw_bad |= pr->password;
+		}
+		if (pw_bad)
+			goto out;
+		o.client_store = client_store;
+	}
 	if (cert_pick_run(store, &o, &pick, &err)) {
 		out_err(NULL, 0, 0, "cert pick: %s", err.reason);
 		goto out;
@@ -511,6 +569,7 @@ out:
 	if (have_pick)
 		cert_pick_free(&pick);
 	certstore_free(store);
+	certstore_free(client_store);
 	if (client_cas)
 		sk_X509_pop_free(client_cas, X509_free);
 	for (size_t i = 0; i < nca_probs; i++) {

@@ -234,7 +234,7 @@ static void print_block(FILE *fp, const json_t *s)
 		json_t *f;
 		json_array_foreach(facts, i, f) {
 			json_t *v = json_object_get(f, "value");
-			char vb[64];
+			char vb[200];
 			if (json_is_string(v))
 				snprintf(vb, sizeof vb, "%s", json_string_value(v));
 			else if (json_is_integer(v))

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "policy/attempt.h"
+#include "policy/check.h"
 #include "rules/catalog.h"
 #include "cmd.h"
 #include "policy/config.h"
@@ -338,6 +339,26 @@ static void result_emit(struct jw *w, struct ctx *x, const struct attempt *at)
 	jw_str(w, "user", at->user_name);
 	jw_str(w, "decision", r->accept ? "accept" : "reject");
 	jw_str(w, "policy", r->policy >= 0 ? c->policies[r->policy].name : NULL);
+	if (at->automatic) {
+		/* which type the client ended on, and why each one before it was refused */
+		bool taken = false;
+		jw_str(w, "client_os", client_os_names[at->client_os]);
+		jw_arr(w, "tunnel_tries");
+		for (size_t i = 0; i < r->nsteps; i++) {
+			const struct policy_step *s = &r->steps[i];
+			if (s->kind != ST_TUNNEL || (s->aux >> 24 & 1))
+				continue;
+			int why = s->aux >> 8 & 0xff;
+			jw_obj(w, NULL);
+			jw_str(w, "tunnel", tunnel_names[s->aux & 0xff]);
+			jw_bool(w, "taken", s->verdict == V_PASS);
+			jw_str(w, "reason", why == R_ACCEPTED ? NULL : policy_reasons[why].code);
+			jw_end(w);
+			taken |= s->verdict == V_PASS;
+		}
+		jw_end(w);
+		jw_str(w, "tunnel", taken ? tunnel_names[r->tunnel] : NULL);
+	}
 	jw_int(w, "error", r->error);
 	const struct catalog_entry *we = win_entry(x, r->error);
 	jw_str(w, "error_name", we && we->name[0] ? we->name : NULL);
@@ -552,6 +573,31 @@ static void print_result_text(const json_t *o, bool verbose)
 	printf("\n");
 	out_kv(2, 10, "attempt", "%s%s%s (user %s)", label, *label ? ", " : "", js(o, "input"),
 	       js(o, "user"));
+	const json_t *tries = json_object_get(o, "tunnel_tries");
+	if (tries) {
+		char buf[600] = "", order[200] = "";
+		size_t n = json_array_size(tries), refused = 0;
+		for (size_t i = 0; i < n; i++) {
+			const json_t *t = json_array_get(tries, i);
+			size_t l = strlen(order);
+			snprintf(order + l, sizeof order - l, "%s%s", i ? ", " : "", js(t, "tunnel"));
+			if (json_is_true(json_object_get(t, "taken")))
+				continue;
+			l = strlen(buf);
+			snprintf(buf + l, sizeof buf - l, "%s%s %s", refused++ ? ", " : "",
+			         js(t, "tunnel"), js(t, "reason"));
+		}
+		const char *os = js(o, "client_os");
+		for (size_t i = 0; client_os_names[i]; i++)
+			if (strcmp(os, client_os_names[i]) == 0)
+				os = client_os_titles[i];
+		if (*js(o, "tunnel"))
+			out_kv(2, 10, "tunnel", "%s, try %zu of the client's order (%s: %s)%s%s",
+			       js(o, "tunnel"), n, os, order, refused ? "; refused: " : "", buf);
+		else
+			out_kv(2, 10, "tunnel", "none taken of the client's order (%s: %s); refused: %s",
+			       os, order, buf);
+	}
 	out_kv(2, 10, "reason", "%s: %s", js(o, "reason"), js(o, "reason_text"));
 	long long nps = json_integer_value(json_object_get(o, "nps_reason"));
 	if (nps || accept)
@@ -953,279 +999,19 @@ int cmd_policy_show(struct cmd_args *a)
 }
 
 /* ---- policy check -------------------------------------------------------------------------- */
-struct finding {
-	char pointer[200];
-	char path[200];
-	char msg[600];
-};
-
-struct findings {
-	struct finding *v;
-	size_t n, cap;
-};
-
-__attribute__((format(printf, 4, 5)))
-static void find_add(struct findings *f, const char *pointer, const char *path,
-                     const char *fmt, ...)
-{
-	if (f->n == f->cap) {
-		size_t nc = f->cap ? f->cap * 2 : 16;
-		struct finding *nv = realloc(f->v, nc * sizeof *nv);
-		if (!nv) return;
-		f->v = nv;
-		f->cap = nc;
-	}
-	struct finding *x = &f->v[f->n++];
-	snprintf(x->pointer, sizeof x->pointer, "%s", pointer);
-	snprintf(x->path, sizeof x->path, "%s", path);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(x->msg, sizeof x->msg, fmt, ap);
-	va_end(ap);
-}
-
-static bool grid_subset(const struct week_grid *a, const struct week_grid *b)
-{
-	for (size_t i = 0; i < sizeof a->bits; i++)
-		if (a->bits[i] & ~b->bits[i]) return false;
-	return true;
-}
-
-static bool grid_full(const struct week_grid *g)
-{
-	for (size_t i = 0; i < sizeof g->bits; i++)
-		if (g->bits[i] != 0xFF) return false;
-	return true;
-}
-
-/* Does condition `ci` hold for every attempt that satisfies all conditions of `pj`? */
-static bool cond_implied(const struct config *c, const struct condition *ci,
-                         const struct policy *pj)
-{
-	if (ci->attr == CA_DAY_AND_TIME && ci->grid && grid_full(ci->grid)) return true;
-	for (size_t k = 0; k < pj->nconds; k++) {
-		const struct condition *cj = &pj->conds[k];
-		if (cj->attr != ci->attr) continue;
-		switch (ci->attr) {
-		case CA_WINDOWS_GROUPS: {
-			/* every group cj accepts must lead (through nesting) into one ci accepts */
-			bool all = true;
-			uint64_t *cl = calloc(c->group_words, sizeof *cl);
-			if (!cl) return false;
-			for (size_t g = 0; g < cj->ngroups && all; g++) {
-				config_group_closure(c, &cj->groups[g], 1, cl);
-				bool hit = false;
-				for (size_t h = 0; h < ci->ngroups; h++)
-					if (cl[ci->groups[h] / 64] >> (ci->groups[h] % 64) & 1) hit = true;
-				all = hit;
-			}
-			free(cl);
-			if (all) return true;
-			break;
-		}
-		case CA_DAY_AND_TIME:
-			if (ci->grid && cj->grid && grid_subset(cj->grid, ci->grid)) return true;
-			break;
-		case CA_NAS_PORT_TYPE:
-		case CA_TUNNEL_TYPE:
-		case CA_FRAMED_PROTOCOL:
-		case CA_SERVICE_TYPE:
-		case CA_AUTHENTICATION_TYPE:
-			if (!(cj->mask & ~ci->mask)) return true;
-			break;
-		default:
-			if (ci->is_pattern == cj->is_pattern && ci->text && cj->text &&
-			    (ci->is_pattern ? strcmp(ci->text, cj->text) : strcasecmp(ci->text, cj->text)) == 0)
-				return true;
-			break;
-		}
-	}
-	return false;
-}
-
-/* The RADIUS sections: what `vnet serve` could not use, or uses other than meant. */
-static void check_radius(const struct config *c, struct findings *f)
-{
-	const struct server *sv = &c->server;
-	char ptr[128], path[200];
-	if (sv->auth_provider == PROV_RADIUS && !sv->nradius)
-		find_add(f, "/server/auth_provider", "server.auth_provider", "radius, but "
-		         "server.radius lists no server: every attempt fails (no-radius-server)");
-	if (sv->auth_provider != PROV_RADIUS && sv->nradius)
-		find_add(f, "/server/radius", "server.radius", "%zu RADIUS server%s listed, but "
-		         "auth_provider is windows: none is asked", sv->nradius,
-		         sv->nradius == 1 ? "" : "s");
-	if (sv->nradius > RADC_MAX_SERVERS)
-		find_add(f, "/server/radius/servers", "server.radius.servers", "%zu servers: `vnet "
-		         "serve` asks at most %d", sv->nradius, RADC_MAX_SERVERS);
-	/* the servers are sorted by priority: their paths say where each was written */
-	for (size_t i = 0; i < sv->nradius; i++) {
-		const struct radius_server *r = &sv->radius[i];
-		snprintf(path, sizeof path, "%s", r->path);
-		snprintf(ptr, sizeof ptr, "/server/radius/servers/%s", strrchr(r->path, '[') + 1);
-		ptr[strlen(ptr) - 1] = 0;
-		if (!r->secret)
-			find_add(f, ptr, path, "no secret: `vnet serve` cannot ask this server and "
-			         "refuses to start");
-		else if (strlen(r->secret) < 16)
-			find_add(f, ptr, path, "a shared secret of %zu bytes: one captured exchange lets "
-			         "it be guessed offline (NPS suggests 22 characters or more)",
-			         strlen(r->secret));
-		for (size_t k = 0; k < i; k++)
-			if (r->address && sv->radius[k].address &&
-			    strcmp(r->address, sv->radius[k].address) == 0 && r->port == sv->radius[k].port)
-				find_add(f, ptr, path, "the same address and port as %s: it is asked twice",
-				         sv->radius[k].path);
-	}
-	const struct serve_conf *sc = &c->serve;
-	for (size_t i = 0; i < sc->nnps_clients; i++) {
-		const struct nps_client *k = &sc->nps_clients[i];
-		snprintf(ptr, sizeof ptr, "/serve/radius_server/clients/%zu", i);
-		if (k->secret && strlen(k->secret) < 16)
-			find_add(f, ptr, k->path, "a shared secret of %zu bytes: one captured exchange "
-			         "lets it be guessed offline (NPS suggests 22 characters or more)",
-			         strlen(k->secret));
-		for (size_t j = 0; j < i; j++) {
-			const struct nps_client *o = &sc->nps_clients[j];
-			bool overlap = k->family == AF_INET && o->family == AF_INET
-			               ? k->net.start <= o->net.end && o->net.start <= k->net.end
-			               : k->family == AF_INET6 && o->family == AF_INET6 &&
-			                 memcmp(k->addr6, o->addr6, 16) == 0;
-			if (overlap)
-				find_add(f, ptr, k->path, "its addresses overlap those of %s (\"%s\"), which "
-				         "comes first: a request from them is answered with that client's "
-				         "secret", o->path, o->name);
-		}
-	}
-}
-
-static void check_config(const struct config *c, struct findings *f)
-{
-	const struct server *sv = &c->server;
-	char ptr[128], b1[256], b2[256], ip[20];
-	if (!c->npolicies)
-		find_add(f, "/policies", "policies", "no policies: every connection attempt is rejected");
-	for (size_t j = 0; j < c->npolicies; j++) {
-		const struct policy *pj = &c->policies[j];
-		if (!pj->enabled) continue;
-		snprintf(ptr, sizeof ptr, "/policies/%zu", j);
-		for (size_t i = 0; i < j; i++) {
-			const struct policy *pi = &c->policies[i];
-			if (!pi->enabled) continue;
-			bool all = true;
-			for (size_t k = 0; k < pi->nconds && all; k++)
-				all = cond_implied(c, &pi->conds[k], pj);
-			if (all) {
-				find_add(f, ptr, pj->path, "unreachable: policy \"%s\" (%s) matches every "
-				         "attempt that policy \"%s\" matches, so it is never used", pi->name,
-				         pi->path, pj->name);
-				break;
-			}
-		}
-	}
-	for (size_t j = 0; j < c->npolicies; j++) {
-		const struct policy *p = &c->policies[j];
-		const struct profile *pr = &p->profile;
-		char path[200], pp[64];
-		snprintf(pp, sizeof pp, "/policies/%zu/profile", j);
-		snprintf(path, sizeof path, "%s.profile", p->path);
-#define AT(key) (snprintf(ptr, sizeof ptr, "%s/%s", pp, key), ptr)
-		if (!(pr->auth_mask & sv->auth_mask))
-			find_add(f, AT("auth_methods"), path, "auth_methods: the profile allows %s but the server enables "
-			         "only %s: every attempt matching \"%s\" is rejected (auth-method-conflict)",
-			         mask_str(auth_method_names, pr->auth_mask, b1, sizeof b1),
-			         mask_str(auth_method_names, sv->auth_mask, b2, sizeof b2), p->name);
-		if ((pr->auth_mask & sv->auth_mask & (1u << AUTH_EAP)) && pr->eap_mask &&
-		    !(pr->eap_mask & sv->eap_mask))
-			find_add(f, AT("eap_types"), path, "eap_types: the profile requires EAP type %s but the server "
-			         "enables only %s (eap-type-conflict)",
-			         mask_str(eap_type_names, pr->eap_mask, b1, sizeof b1),
-			         mask_str(eap_type_names, sv->eap_mask, b2, sizeof b2));
-		if (!(pr->enc_mask & sv->enc_mask))
-			find_add(f, AT("encryption"), path, "encryption: the profile allows %s but the server only %s: "
-			         "no level in common (encryption-conflict)",
-			         mask_str(enc_level_names, pr->enc_mask, b1, sizeof b1),
-			         mask_str(enc_level_names, sv->enc_mask, b2, sizeof b2));
-		if (pr->multilink == ML_ALLOW && !sv->multilink)
-			find_add(f, AT("multilink"), path, "multilink: the profile allows multilink but the server has "
-			         "it turned off (multilink-conflict)");
-		if (pr->bap_required && !sv->bap)
-			find_add(f, AT("bap_required"), path, "bap_required: the profile requires BAP but the server has it "
-			         "turned off (bap-conflict)");
-	}
-#undef AT
-	/* address pools */
-	for (size_t i = 0; i < sv->npool; i++) {
-		snprintf(ptr, sizeof ptr, "/server/pool/%zu", i);
-		char path[64];
-		snprintf(path, sizeof path, "server.pool[%zu]", i);
-		for (size_t k = 0; k < sv->naddresses; k++)
-			if (sv->addresses[k] >= sv->pool[i].start && sv->addresses[k] <= sv->pool[i].end)
-				find_add(f, ptr, path, "the range contains the server's own address %s",
-				         ipv4_str(sv->addresses[k], ip, sizeof ip));
-		for (size_t k = 0; k < i; k++)
-			if (sv->pool[k].start <= sv->pool[i].end && sv->pool[i].start <= sv->pool[k].end)
-				find_add(f, ptr, path, "the range overlaps server.pool[%zu]", k);
-	}
-	for (int t = 0; t < TUN_N; t++)
-		if (sv->ports[t]) goto has_ports;
-	find_add(f, "/server/ports", "server.ports", "no ports for any tunnel type: the server "
-	         "accepts no VPN connection");
-has_ports:
-	/* accounts `vnet serve` (an L2TP server) cannot carry or check; the limits of
-	 * engine/ppp/ppp_auth.h that remain are refused at load */
-	for (size_t u = 0; u < c->nusers && sv->ports[TUN_L2TP] > 0; u++) {
-		const struct user *us = &c->users[u];
-		char path[200];
-		size_t nl = strlen(us->name);
-		if (nl > PPP_PAP_FIELD_MAX && (sv->auth_mask >> AUTH_PAP & 1)) {
-			snprintf(ptr, sizeof ptr, "/users/%zu/name", u);
-			snprintf(path, sizeof path, "%s.name", us->path);
-			find_add(f, ptr, path, "the name is %zu bytes long and PAP carries at most %d: "
-			         "this user cannot log in with PAP (CHAP and MS-CHAPv2 carry names of up "
-			         "to %d bytes)", nl, PPP_PAP_FIELD_MAX, PPP_AUTH_USER_MAX);
-		}
-		if (!us->password) {
-			snprintf(ptr, sizeof ptr, "/users/%zu", u);
-			find_add(f, ptr, us->path, "no password: `vnet serve` cannot check this user's "
-			         "credentials and refuses every attempt (691); `vnet policy test` skips "
-			         "the check");
-		}
-	}
-	check_radius(c, f);
-	for (size_t u = 0; u < c->nusers; u++) {
-		const struct user *us = &c->users[u];
-		if (!us->has_static_ip) continue;
-		snprintf(ptr, sizeof ptr, "/users/%zu/static_ip", u);
-		char path[200];
-		snprintf(path, sizeof path, "%s.static_ip", us->path);
-		bool ok = false;
-		for (size_t i = 0; i < sv->npool; i++)
-			if (us->static_ip >= sv->pool[i].start && us->static_ip <= sv->pool[i].end) ok = true;
-		for (size_t i = 0; i < sv->nroutes; i++)
-			if (us->static_ip >= sv->routes[i].start && us->static_ip <= sv->routes[i].end) ok = true;
-		if (!ok)
-			find_add(f, ptr, path, "%s is outside the pool and every route of the server "
-			         "(static-ip-unroutable)", ipv4_str(us->static_ip, ip, sizeof ip));
-		for (size_t k = 0; k < sv->naddresses; k++)
-			if (sv->addresses[k] == us->static_ip)
-				find_add(f, ptr, path, "%s is one of the server's own addresses",
-				         ipv4_str(us->static_ip, ip, sizeof ip));
-	}
-}
-
 int cmd_policy_check(struct cmd_args *a)
 {
 	const char *file = a->config ? a->config : "samples/vnet.json";
 	struct config_problems probs = {0};
 	struct config *c = config_load(a->config, &probs);
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *diagnoses = json_array();
 	int rc;
 	if (!c) {
 		if (probs.unreadable) {
 			config_problems_print(&probs, file);
 			config_problems_free(&probs);
 			json_decref(arr);
+			json_decref(diagnoses);
 			return EXIT_USAGE;
 		}
 		for (size_t i = 0; i < probs.n; i++) {
@@ -1237,8 +1023,8 @@ int cmd_policy_check(struct cmd_args *a)
 			json_array_append_new(arr, j);
 		}
 	} else {
-		struct findings f = {0};
-		check_config(c, &f);
+		struct policy_findings f = {0};
+		policy_check_config(c, &f);
 		for (size_t i = 0; i < f.n; i++) {
 			int line = 0, col = 0;
 			config_pos(c, f.v[i].pointer, &line, &col);
@@ -1251,13 +1037,37 @@ int cmd_policy_check(struct cmd_args *a)
 			json_object_set_new(j, "message", json_string(msg));
 			json_array_append_new(arr, j);
 		}
-		free(f.v);
+		/* the knowledge base over the configuration's facts, as policy test does over
+		 * an attempt's */
+		char *problems = NULL;
+		struct ruleset *rs = rules_load(a->rules_dir, &problems);
+		struct facts *facts = rs ? facts_new() : NULL;
+		if (!rs) {
+			out_err_lines(problems, a->rules_dir, "the knowledge base does not load");
+			free(problems);
+			policy_findings_free(&f);
+			config_problems_free(&probs);
+			json_decref(arr);
+			json_decref(diagnoses);
+			config_free(c);
+			return EXIT_USAGE;
+		}
+		free(problems);
+		if (facts) {
+			policy_check_facts(c, &f, facts);
+			json_decref(diagnoses);
+			diagnoses = render_diag_facts(rs, facts, 0);
+		}
+		facts_free(facts);
+		rules_free(rs);
+		policy_findings_free(&f);
 	}
 	config_problems_free(&probs);
 	if (a->json) {
 		json_t *root = json_object();
 		json_object_set_new(root, "config", json_string(file));
 		json_object_set_new(root, "problems", json_incref(arr));
+		json_object_set_new(root, "diagnoses", json_incref(diagnoses));
 		out_json(root);
 		json_decref(root);
 	} else {
@@ -1272,12 +1082,17 @@ int cmd_policy_check(struct cmd_args *a)
 			else
 				printf("%s: %s: %s\n", file, js(j, "severity"), js(j, "message"));
 		}
-		if (!json_array_size(arr))
+		if (!json_array_size(arr) && !json_array_size(diagnoses))
 			printf("%s: %zu policies, %zu users: no problems found\n", file,
 			       c ? c->npolicies : 0, c ? c->nusers : 0);
+		if (json_array_size(diagnoses)) {
+			printf("\n%sDiagnosis%s\n", out_c(C_BOLD), out_c(C_RESET));
+			render_diag_text(stdout, diagnoses, 2);
+		}
 	}
-	rc = json_array_size(arr) ? EXIT_NO : EXIT_YES;
+	rc = json_array_size(arr) || json_array_size(diagnoses) ? EXIT_NO : EXIT_YES;
 	json_decref(arr);
+	json_decref(diagnoses);
 	config_free(c);
 	return rc;
 }

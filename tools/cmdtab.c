@@ -40,8 +40,11 @@ static const struct cmd policy_cmds[] = {
 	{"check", "validate a configuration without an attempt", "", NULL, cmd_policy_check,
 	 NULL,
 	 "Reports unreachable policies, patterns that do not compile, unknown attributes,\n"
-	 "address pools that overlap server addresses, and users `vnet serve` cannot log in\n"
-	 "(no password; a name longer than PAP carries). Exit status 0 clean, 1 problems found.",
+	 "address pools that overlap server addresses, profiles in conflict with the server,\n"
+	 "what the server refuses whatever the attempt, and users `vnet serve` cannot log in\n"
+	 "(no password; a name longer than PAP carries), then runs the knowledge base over the\n"
+	 "configuration's facts and prints its diagnoses as policy test does.\n"
+	 "Exit status 0 clean, 1 problems found.",
 	 0, 0},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
@@ -50,6 +53,7 @@ static const struct cmd policy_cmds[] = {
 static const struct opt cert_pick_opts[] = {
 	{"--store", "DIR", "the server's machine certificate store"},
 	{"--client-ca", "FILE|DIR", "CA certificates the clients trust"},
+	{"--client-store", "DIR", "a client's computer store (L2TP: its machine certificate)"},
 	{"--server-name", "NAME", "the name clients dial"},
 	{"--at", "TIME", "evaluate validity at TIME (ISO 8601; default now)"},
 	{"--purpose", "l2tp|ikev2|sstp|iphttps", "what the certificate is picked for (default l2tp)"},

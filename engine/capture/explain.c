@@ -69,6 +69,20 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 	char note[96];
 	if (s->proto == SP_IKE1) {
 		struct phase *p1 = &s->ph[PH_IKE1];
+		bool moved = s->first_req_port && s->req_port != s->first_req_port;
+		if (p1->state != PS_OK && p1->state != PS_FAILED && s->mm_enc[0] &&
+		    !s->answer_after_mm5 && p1->retrans && moved) {
+			/* Message 5 went to the port NAT-T moved to (4500) and nothing at all came
+			 * back, while 500 answered: the server never got it. A server with another
+			 * key answers message 5 (strongSwan: an encrypted Informational), so this
+			 * is not a key mismatch (tests/captures/ikev1-natt-silent.pcap against
+			 * ikev1-badpsk.pcap). */
+			sess_obs_bool(s, "ike.no_reply", true, s->last_frame_dir[0]);
+			sess_obs_int(s, "ike.no_reply_port", s->req_port, s->last_frame_dir[0]);
+			snprintf(note, sizeof note, "Main Mode 5 sent %u times to port %u, no answer there",
+			         1 + s->same_count[0], s->req_port);
+			fail_open(s, PH_IKE1, note);
+		}
 		if (p1->state != PS_OK && p1->state != PS_FAILED && s->mm_enc[0]) {
 			/* The first encrypted message went out; no usable answer came back. */
 			if (p1->retrans || s->mm_enc[1]) {
@@ -141,6 +155,8 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 		if (s->proto == SP_IKE1)
 			sess_obs_bool(s, "nat.client_behind", true, s->first_frame);
 	}
+	if (s->natt_answered)
+		sess_obs_bool(s, "ike.natt_answered", true, s->first_frame);
 	if (s->natd_seen || s->ports_changed || odd_port)
 		sess_obs_bool(s, "nat.detected", s->ports_changed || s->nat_cli || s->nat_srv,
 		              s->first_frame);

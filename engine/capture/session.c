@@ -1178,8 +1178,15 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 
 	if (!retrans)
 		ike_natd(s, version, m, p, dir);
-	if (dir == 0)
+	if (dir == 1 && version == 1 && s->mm_enc[0])
+		s->answer_after_mm5 = true; /* whatever it is: the server got message 5 */
+	if (dir == 1 && p->sport == 4500)
+		s->natt_answered = true;
+	if (dir == 0) {
+		if (!s->first_req_port)
+			s->first_req_port = p->dport;
 		s->req_port = p->dport;
+	}
 	if (version == 1 && !enc_first(m) && (m->exchange == IKE1_EXCH_MAIN ||
 	                                      m->exchange == IKE1_EXCH_AGGRESSIVE)) {
 		/* the groups a later KE may be for: the responder's choice wins */
@@ -1560,6 +1567,20 @@ static struct vsess *l2tp_lookup(struct sess_table *t, const struct dl_pkt *p,
 		map_put(t, &pk, s->id);
 		return s;
 	}
+	/* A sender that never learned the peer's tunnel ID sends tunnel ID 0 and names its
+	 * own tunnel in Assigned Tunnel ID: the StopCCN of an LAC whose SCCRQ went
+	 * unanswered belongs to the tunnel that SCCRQ opened. */
+	if (m->is_control && m->tunnel_id == 0) {
+		const struct l2tp_avp *a = l2tp_find_avp(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+		if (a) {
+			key_init(&k, K_L2TP);
+			key_add(&k, p->src, 16);
+			key_u16(&k, (uint16_t)a->v.u);
+			uint32_t sid = map_get(t, &k);
+			if (sid)
+				return t->s[sid - 1];
+		}
+	}
 	key_init(&k, K_L2TP);
 	key_add(&k, p->dst, 16);
 	key_u16(&k, m->tunnel_id);
@@ -1586,6 +1607,10 @@ static struct vsess *l2tp_lookup(struct sess_table *t, const struct dl_pkt *p,
 			return s;
 		}
 	}
+	/* A bare acknowledgement opens nothing: it is the last word of a tunnel already
+	 * closed, or of one the capture joins late (its next message opens it). */
+	if (m->is_control && m->zlb)
+		return NULL;
 	/* A tunnel seen from its middle: the LAC sends SCCCN/ICRQ/ICCN, the LNS the
 	 * replies; anything else: the sender is taken for the client. */
 	bool from_server = m->is_control &&
@@ -1625,7 +1650,9 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	}
 	/* the other side answered: its Nr acknowledges */
 	s->ns_repeat[!dir] = 0;
-	if (s->stop_from[!dir]) {
+	/* A StopCCN is acknowledged by an Nr past its Ns; a message that crossed it (sent
+	 * before the StopCCN arrived) still belongs to the tunnel. */
+	if (s->stop_from[!dir] && (!m->has_seq || (int16_t)(m->nr - s->stop_ns[!dir]) > 0)) {
 		s->closed = true; /* the StopCCN was acknowledged */
 		sess_maybe_done(t, s);
 		return;
@@ -1644,8 +1671,16 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 		s->last_seq[dir] = m->ns;
 		s->last_seq_valid[dir] = true;
 	}
+	/* what crossed the other side's StopCCN opens nothing: the tunnel is going */
+	if (s->stop_from[!dir] && m->msg_type != L2TP_MSG_STOPCCN && m->msg_type != L2TP_MSG_CDN)
+		return;
 	const struct l2tp_avp *a;
 	char note[96];
+	/* tunnel authentication: a Challenge or its Response in the set-up */
+	if ((m->msg_type == L2TP_MSG_SCCRQ || m->msg_type == L2TP_MSG_SCCRP ||
+	     m->msg_type == L2TP_MSG_SCCCN) && !sess_obs_get(s, "l2tp.tunnel_auth") &&
+	    (l2tp_find_avp(m, L2TP_AVP_CHALLENGE) || l2tp_find_avp(m, L2TP_AVP_CHALLENGE_RESPONSE)))
+		sess_obs_bool(s, "l2tp.tunnel_auth", true, p->frame);
 	switch (m->msg_type) {
 	case L2TP_MSG_SCCRQ:
 		phase_touch(s, PH_TUNNEL, p, retrans);
@@ -1690,8 +1725,10 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	case L2TP_MSG_CDN:
 	case L2TP_MSG_STOPCCN: {
 		bool cdn = m->msg_type == L2TP_MSG_CDN;
-		if (!cdn)
+		if (!cdn) {
 			s->stop_from[dir] = true;
+			s->stop_ns[dir] = m->ns;
+		}
 		phase_touch(s, PH_TEARDOWN, p, retrans);
 		a = l2tp_find_avp(m, L2TP_AVP_RESULT_CODE);
 		if (a && a->kind == L2TP_KIND_RESULT) {
@@ -1708,6 +1745,16 @@ static void l2tp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 		}
 		enum phase_id open = s->ph[PH_TUNNEL].state != PS_OK ? PH_TUNNEL
 		                     : (s->ph[PH_CALL].state == PS_OPEN ? PH_CALL : PH_COUNT);
+		/* a tunnel ended with an error before it carried a call was refused (a wrong
+		 * Challenge Response is only known after the SCCCN) */
+		unsigned res = a && a->kind == L2TP_KIND_RESULT ? a->v.result.result : 0;
+		if (open == PH_COUNT && !cdn && res && res != L2TP_STOP_GENERAL &&
+		    res != L2TP_STOP_SHUTDOWN && s->ph[PH_CALL].state == PS_NONE)
+			open = PH_TUNNEL;
+		/* the client gives up on a server that never answered its SCCRQ */
+		if (open == PH_TUNNEL && !cdn && dir == 0 && !s->tid_s && s->ph[PH_TUNNEL].retrans)
+			snprintf(note, sizeof note, "SCCRQ sent %u times, never acknowledged; the client "
+			         "gave up (StopCCN)", s->ph[PH_TUNNEL].pkts);
 		if (open != PH_COUNT)
 			phase_end(s, open, PS_FAILED, p, note);
 		break;

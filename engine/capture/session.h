@@ -68,7 +68,7 @@ struct obs {
 	const char *key;
 	uint8_t type;
 	int64_t i;
-	char s[40];
+	char s[160];              /* a text value: as long as a decoder's reason (struct diag_err) */
 	uint64_t frame;
 };
 
@@ -123,6 +123,9 @@ struct vsess {
 	bool ke_group_chosen;      /* ke_groups holds the responder's choice */
 	bool ke_mismatch;          /* a KE payload whose length fits no group was seen */
 	uint16_t req_port;         /* server port of the initiator's last request */
+	uint16_t first_req_port;   /* and of its first (500, then 4500 after NAT-T) */
+	bool answer_after_mm5;     /* IKEv1: the server sent something after Main Mode 5 */
+	bool natt_answered;        /* the server answered IKE from UDP 4500 */
 	struct ike1_crypt *crypt;  /* IKEv1 decryption state (with --keys) */
 	uint16_t first_cport;      /* client's source port of the first message */
 	uint64_t last_hash[2];     /* last message bytes per direction (0 client, 1 server) */
@@ -171,6 +174,7 @@ struct vsess {
 	struct ppp_link ppp;
 
 	bool stop_from[2];         /* StopCCN sent by the client / the server */
+	uint16_t stop_ns[2];       /* its Ns: the other side acknowledges it with an Nr above */
 	bool closed;               /* the conversation ended on the wire */
 	bool done;                 /* handed to the done callback */
 	bool finished;             /* explain_finish_one ran */

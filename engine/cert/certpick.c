@@ -562,6 +562,8 @@ static void eku_list(const struct cert_info *ci, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "an empty list");
 }
 
+/* What the client requires: for L2TP any computer-authentication usage, for IKEv2, SSTP
+ * and IP-HTTPS Server Authentication. */
 static bool eku_fits(const struct cert_info *ci, enum cert_purpose p)
 {
 	if (!ci->eku_present || ci->eku_anyext)
@@ -569,6 +571,14 @@ static bool eku_fits(const struct cert_info *ci, enum cert_purpose p)
 	if (p == CERT_PURPOSE_L2TP)
 		return ci->eku_server || ci->eku_client || ci->eku_ike;
 	return ci->eku_server;
+}
+
+/* What the server takes. For IPsec (L2TP and IKEv2) it authenticates with a computer
+ * certificate and does not itself insist on Server Authentication: IKEv2 clients report
+ * a certificate without it (13801, 0x80070040), so the server did send one. */
+static bool eku_fits_server(const struct cert_info *ci, enum cert_purpose p)
+{
+	return eku_fits(ci, p == CERT_PURPOSE_IKEV2 ? CERT_PURPOSE_L2TP : p);
 }
 
 /* Base qualification: the reasons a server would pass this certificate over. */
@@ -589,9 +599,9 @@ static void qualify(struct cert_info *ci, enum cert_purpose p)
 		add_reason(ci->reasons, &ci->nreasons, CERT_MAX_REASONS, "not-yet-valid",
 		           "not valid before %s", t2);
 	}
-	if (!eku_fits(ci, p)) {
+	if (!eku_fits_server(ci, p)) {
 		eku_list(ci, ek, sizeof ek);
-		if (p == CERT_PURPOSE_L2TP)
+		if (p == CERT_PURPOSE_L2TP || p == CERT_PURPOSE_IKEV2)
 			add_reason(ci->reasons, &ci->nreasons, CERT_MAX_REASONS, "eku",
 			           "its enhanced key usage (%s) has none of Server Authentication, "
 			           "Client Authentication or IP security IKE intermediate", ek);
@@ -669,6 +679,12 @@ static const struct {
 	{835, "ERROR_INVALID_SERVER_CERT",
 	 "The L2TP connection attempt failed because the server certificate could not be "
 	 "validated as belonging to the destination."},
+	{766, "ERROR_NO_CERTIFICATE",
+	 "A certificate could not be found. Connections that use L2TP over IPsec need a "
+	 "computer certificate."},
+	{786, "ERROR_OAKLEY_NO_CERT",
+	 "The L2TP connection attempt failed because there is no valid machine certificate on "
+	 "your computer for security authentication."},
 	{13801, "ERROR_IPSEC_IKE_AUTH_FAIL", "IKE authentication credentials are unacceptable."},
 	{13806, "ERROR_IPSEC_IKE_NO_CERT", "IKE failed to find a valid machine certificate."},
 	{0x800B0109LL, "CERT_E_UNTRUSTEDROOT",
@@ -794,6 +810,54 @@ void cert_client_check(const struct cert_pick *p, size_t idx, struct cert_client
 	chain_result_free(&r);
 }
 
+/* The client's computer store: the first certificate that is not a CA, has its private
+ * key, is valid and has a usage for computer authentication (the L2TP set) is the one
+ * the client authenticates with. Without one the client cannot start main mode: 766
+ * when the store holds no computer certificate at all, 786 when none of them is usable
+ * (inferred split of the two codes Microsoft lists for a missing machine certificate). */
+static void machine_check(struct cert_pick *p)
+{
+	const struct cert_store *cs = p->opts.client_store;
+	struct cert_machine *m = &p->machine;
+	m->checked = true;
+	m->usable = -1;
+	m->info = calloc(cs->ncerts ? cs->ncerts : 1, sizeof *m->info);
+	if (!m->info)
+		return;
+	m->n = cs->ncerts;
+	size_t computer = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct cert_info *ci = &m->info[i];
+		inspect(ci, cs, &cs->certs[i], p->opts.at);
+		qualify(ci, CERT_PURPOSE_L2TP);
+		if (ci->is_ca) {
+			add_reason(ci->reasons, &ci->nreasons, CERT_MAX_REASONS, "ca",
+			           "a CA certificate, not a computer certificate");
+			ci->qualifies = false;
+		} else {
+			computer++;
+		}
+		if (ci->qualifies && m->usable < 0)
+			m->usable = (int)i;
+	}
+	if (m->usable >= 0)
+		return;
+	struct cert_client_view *v = &p->client;
+	if (v->nreasons == CERT_MAX_REASONS)
+		v->nreasons--;
+	memmove(&v->reasons[1], &v->reasons[0], v->nreasons * sizeof v->reasons[0]);
+	v->nreasons++;
+	v->reasons[0].code = "no-machine-cert";
+	snprintf(v->reasons[0].text, sizeof v->reasons[0].text,
+	         computer ? "the client's computer store holds no usable computer certificate "
+	                    "(see above), so the client cannot start IKE main mode"
+	                  : "the client's computer store holds no computer certificate, so the "
+	                    "client cannot start IKE main mode");
+	v->error = 0;
+	set_error(v, computer ? 786 : 766);
+	v->accepted = false;
+}
+
 /* ---- the fix ----------------------------------------------------------------------- */
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -882,7 +946,7 @@ static void build_fix(struct cert_pick *p)
 	for (size_t i = 0; i < p->n && f->single < 0; i++) {
 		struct cert_info *ci = &p->info[i];
 		if (!ci->qualifies && !(pur == CERT_PURPOSE_IKEV2 && ci->nreasons == 1 &&
-		                        strcmp(ci->reasons[0].code, "eku") == 0 && eku_fits(ci, pur)))
+		                        strcmp(ci->reasons[0].code, "ike-intermediate") == 0))
 			continue;
 		if ((pur == CERT_PURPOSE_L2TP || pur == CERT_PURPOSE_IPHTTPS) &&
 		    !(eku_fits(ci, CERT_PURPOSE_L2TP) && eku_fits(ci, CERT_PURPOSE_IPHTTPS)))
@@ -1040,7 +1104,7 @@ int cert_pick_run(const struct cert_store *s, const struct cert_pick_opts *opts,
 		for (size_t i = 0; any_ike && i < out->n; i++) {
 			struct cert_info *ci = &out->info[i];
 			if (ci->qualifies && !ci->eku_ike) {
-				add_reason(ci->reasons, &ci->nreasons, CERT_MAX_REASONS, "eku",
+				add_reason(ci->reasons, &ci->nreasons, CERT_MAX_REASONS, "ike-intermediate",
 				           "another certificate carries IP security IKE intermediate, so "
 				           "IPsec uses only certificates with that EKU and this one has not");
 				ci->qualifies = false;
@@ -1086,6 +1150,8 @@ int cert_pick_run(const struct cert_store *s, const struct cert_pick_opts *opts,
 		else if (opts->purpose == CERT_PURPOSE_L2TP)
 			set_error(v, 787);
 	}
+	if (opts->client_store && opts->purpose == CERT_PURPOSE_L2TP)
+		machine_check(out);
 	if (opts->fix)
 		build_fix(out);
 	ERR_clear_error();
@@ -1097,6 +1163,9 @@ void cert_pick_free(struct cert_pick *p)
 	for (size_t i = 0; i < p->n; i++)
 		info_free(&p->info[i]);
 	free(p->info);
+	for (size_t i = 0; i < p->machine.n; i++)
+		info_free(&p->machine.info[i]);
+	free(p->machine.info);
 	cert_client_view_free(&p->client);
 	if (p->has_fix)
 		fix_free(&p->fix);
@@ -1143,9 +1212,14 @@ void cert_pick_facts(const struct cert_pick *p, struct facts *f)
 		if (ci->eku_server) facts_add_str(f, "cert.picked.eku", "server-auth", &ev);
 		if (ci->eku_client) facts_add_str(f, "cert.picked.eku", "client-auth", &ev);
 		if (ci->eku_ike) facts_add_str(f, "cert.picked.eku", "ike-intermediate", &ev);
-		facts_add_bool(f, "cert.picked.expired", ci->expired, &ev);
-		facts_add_bool(f, "cert.picked.not_yet_valid", ci->not_yet_valid, &ev);
 		facts_add_bool(f, "cert.picked.ca_differs", p->client.ca_differs, &ev);
+	}
+	if (p->machine.checked) {
+		struct evidence mev = ev_file(p->opts.client_store->dir);
+		if (p->machine.usable >= 0)
+			facts_add_str(f, "cert.client.machine_cert",
+			              p->machine.info[p->machine.usable].name, &mev);
+		facts_add_int(f, "cert.client.machine_certs", (int64_t)p->machine.n, &mev);
 	}
 	facts_add_bool(f, "cert.client.accepted", p->client.accepted, NULL);
 	if (!p->client.accepted && p->client.error)

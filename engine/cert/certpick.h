@@ -91,6 +91,9 @@ struct cert_pick_opts {
 	const char *client_ca_source; /* where they came from, for messages */
 	bool fix;
 	const char *endpoint;         /* the server's address for the manual rule, or NULL */
+	/* L2TP: the client's computer store, whose machine certificate the client needs to
+	 * start IKE main mode (766, 786 without one); NULL: not checked. */
+	const struct cert_store *client_store;
 };
 
 /* What the clients make of one certificate. */
@@ -126,6 +129,14 @@ struct cert_fix {
 	char *note;               /* why (b) is missing or incomplete, or NULL */
 };
 
+/* The client's own computer certificate (L2TP with certificates). */
+struct cert_machine {
+	bool checked;             /* a client store was given */
+	struct cert_info *info;   /* one per certificate of the client store, store order */
+	size_t n;
+	int usable;               /* index of the first usable certificate, -1: none */
+};
+
 struct cert_pick {
 	struct cert_pick_opts opts;
 	const struct cert_store *store;
@@ -136,6 +147,7 @@ struct cert_pick {
 	bool order_decides;       /* several qualify */
 	bool order_changes_outcome; /* qualifying certificates differ in client acceptance */
 	struct cert_client_view client;
+	struct cert_machine machine;
 	bool has_fix;
 	struct cert_fix fix;
 };

@@ -135,6 +135,8 @@ int attempt_parse_time(const char *s, unsigned *minute_of_week, int64_t *epoch)
 }
 
 const char *const client_os_names[] = {"xp", "vista", "7", NULL};
+const char *const client_os_titles[] = {"Windows XP", "Windows Vista", "Windows 7 and later",
+                                        NULL};
 
 int attempt_automatic_order(int client_os, enum tunnel_type out[TUN_N])
 {

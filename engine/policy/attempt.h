@@ -73,6 +73,7 @@ struct traffic {
 
 enum client_os { COS_XP, COS_VISTA, COS_7 };
 extern const char *const client_os_names[];
+extern const char *const client_os_titles[]; /* "Windows 7 and later" */
 /* The order in which a client of this system tries tunnel types when set to Automatic;
  * returns the count (at most TUN_N). */
 int attempt_automatic_order(int client_os, enum tunnel_type out[TUN_N]);

@@ -250,8 +250,7 @@ static uint32_t pool_nth(const struct server *s, uint64_t n)
 	return ip_ranges_nth(s->pool, s->npool, n);
 }
 
-/* Free client addresses: the server keeps the pool's first address for itself (inferred). */
-static int64_t pool_free(const struct server *s)
+int64_t policy_pool_free(const struct server *s)
 {
 	int64_t f = (int64_t)pool_size(s) - 1 - s->addresses_in_use;
 	return f < 0 ? 0 : f;
@@ -340,25 +339,8 @@ static void emit_more_facts(const struct config *c, const struct attempt *a,
 		e = ev_config(key);
 		facts_add_bool(f, "server.ports.inbound", sv->ports_inbound[a->tunnel], &e);
 	}
-	e = ev_config("server.l2tp_psk");
-	facts_add_bool(f, "server.l2tp_psk", sv->l2tp_psk != NULL, &e);
 	e = AEV("l2tp_psk");
 	facts_add_bool(f, "client.l2tp_psk", a->l2tp_psk != NULL, &e);
-	e = ev_config("server.auth_provider");
-	facts_add_str(f, "server.auth_provider", sv->auth_provider == PROV_RADIUS ? "radius"
-	                                                                          : "windows", &e);
-	if (sv->auth_provider == PROV_RADIUS) {
-		e = ev_config("server.radius.servers");
-		facts_add_int(f, "server.radius.servers", (int64_t)sv->nradius, &e);
-	}
-	e = ev_config("server.ad_registered");
-	facts_add_bool(f, "server.ad_registered", sv->ad_registered, &e);
-	e = ev_config("server.os");
-	facts_add_str(f, "server.os", server_os_names[sv->os], &e);
-	e = ev_config("domain.pre2000_everyone");
-	facts_add_bool(f, "domain.pre2000_everyone", c->pre2000_everyone, &e);
-	e = ev_config("server.internet_filters");
-	facts_add_bool(f, "server.icmp_filtered", sv->internet_filters, &e);
 	if (a->ping_fails >= 0) {
 		e = AEV("ping_fails");
 		facts_add_bool(f, "client.ping_fails", a->ping_fails == 1, &e);
@@ -378,12 +360,9 @@ static void emit_more_facts(const struct config *c, const struct attempt *a,
 		e = ev_config("server.ipx.client_node_allowed");
 		facts_add_bool(f, "server.ipx.client_node_allowed", sv->ipx_client_node, &e);
 		if (sv->has_ipx_networks) {
-			bool clash = false;
-			for (size_t i = 0; i < c->nipx_networks; i++)
-				clash |= c->ipx_networks[i] >= sv->ipx_net_from &&
-				         c->ipx_networks[i] <= sv->ipx_net_to;
 			e = ev_config("server.ipx.network_from");
-			facts_add_bool(f, "server.ipx.network_conflict", clash, &e);
+			facts_add_bool(f, "server.ipx.network_conflict", policy_ipx_network_conflict(c),
+			               &e);
 		}
 	}
 	e = AEV("router");
@@ -486,29 +465,11 @@ static void emit_facts(const struct config *c, const struct attempt *a,
 	facts_add_str(f, "attempt.nas_port_type", nas_port_type_names[a->nas_port_type], &e);
 	e = AEV("links");
 	facts_add_int(f, "attempt.links", a->links, &e);
-	e = ev_config("server.remote_access_enabled");
-	facts_add_bool(f, "server.remote_access_enabled", sv->remote_access_enabled, &e);
-	e = ev_config("server.service_running");
-	facts_add_bool(f, "server.service_running", sv->service_running, &e);
-	e = ev_config("server.auth_methods");
-	for (int i = 0; i < AUTH_N; i++)
-		if (sv->auth_mask >> i & 1)
-			facts_add_str(f, "server.auth_methods", auth_method_names[i], &e);
-	e = ev_config("server.multilink");
-	facts_add_bool(f, "server.multilink", sv->multilink, &e);
-	e = ev_config("server.bap");
-	facts_add_bool(f, "server.bap", sv->bap, &e);
 	static const char *const port_keys[TUN_N] = {"server.ports.pptp", "server.ports.l2tp",
 		"server.ports.sstp", "server.ports.ikev2"};
 	e = ev_config(port_keys[a->tunnel]);
 	facts_add_int(f, "server.ports.free", sv->ports[a->tunnel] - sv->ports_in_use[a->tunnel], &e);
-	e = ev_config("server.address_assignment");
-	facts_add_str(f, "server.address_assignment", sv->addr_assign == ADDR_POOL ? "pool" : "dhcp",
-	              &e);
-	if (sv->addr_assign == ADDR_POOL) {
-		e = ev_config("server.pool");
-		facts_add_int(f, "server.pool.free", pool_free(sv), &e);
-	}
+	policy_server_facts(c, f);
 	emit_more_facts(c, a, r, f);
 #undef AEV
 }
@@ -620,7 +581,7 @@ static void profile_checks(struct ev *e, size_t pi, bool ignore_dialin)
 			r->address = a->requested_ip;
 		}
 	} else if (sv->addr_assign == ADDR_POOL) {
-		if (pool_free(sv) <= 0) {
+		if (policy_pool_free(sv) <= 0) {
 			fail(e, ST_ADDRESS, R_POOL_EXHAUSTED, P, AK_POOL);
 		} else {
 			step(e, ST_ADDRESS, V_PASS, P, -1, AK_POOL);
@@ -1351,7 +1312,7 @@ void policy_step_text(const struct config *c, const struct attempt *a,
 			           : "the server does not accept this requested address");
 			break;
 		case AK_POOL: {
-			int64_t f = pool_free(sv);
+			int64_t f = policy_pool_free(sv);
 			ES("a free pool address");
 			A("%lld free of %llu (first address kept by the server)", (long long)f,
 			  (unsigned long long)pool_size(sv));

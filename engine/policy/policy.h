@@ -41,6 +41,19 @@ struct reason_info {
 };
 extern const struct reason_info policy_reasons[R_N];
 
+/* Free client addresses of the static pool: the server keeps the pool's first address
+ * for itself (inferred). */
+int64_t policy_pool_free(const struct server *s);
+
+/* The facts of the server's settings that hold for every attempt (service, remote
+ * access, methods, multilink, BAP, addresses, IPsec key, authentication provider and
+ * RADIUS servers, directory access, Windows version, Internet filters), with their
+ * configuration keys as evidence: part of `policy test`'s facts and of `policy check`'s
+ * (engine/policy/serverfacts.c). */
+void policy_server_facts(const struct config *c, struct facts *f);
+/* The server hands out IPX network numbers that a network beside it already uses. */
+bool policy_ipx_network_conflict(const struct config *c);
+
 enum step_kind {
 	ST_SERVICE, ST_REMOTE_ACCESS, ST_PORTS, ST_AUTH_SERVER, ST_USER, ST_LOCKED,
 	ST_CREDENTIALS, ST_DISABLED, ST_PASSWORD_EXPIRED, ST_LOGON_HOURS, ST_POLICY, ST_COND,

@@ -323,11 +323,23 @@ START_TEST(representative_situations_rank_the_specific_rule_first)
 	facts_add_int(f, "ike.no_reply_port", 500, NULL);
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "ike.no-reply");
+	/* requests move to 4500 once NAT was detected; with both ends seen behind NAT the
+	 * silence on 4500 is still the first thing to fix */
 	facts_reset(f);
 	facts_add_bool(f, "ike.no_reply", true, NULL);
 	facts_add_int(f, "ike.no_reply_port", 4500, NULL);
+	facts_add_bool(f, "nat.detected", true, NULL);
 	ck_assert_uint_ge(rules_match(rs, f, m, 8), 1);
 	ck_assert_str_eq(m[0].rule->id, "ike.no-reply.nat-t");
+	facts_add_bool(f, "nat.server_behind", true, NULL);
+	facts_add_bool(f, "nat.client_behind", true, NULL);
+	ck_assert_uint_ge(rules_match(rs, f, m, 8), 2);
+	ck_assert_str_eq(m[0].rule->id, "ike.no-reply.nat-t");
+	ck_assert_str_eq(m[1].rule->id, "nat.both-behind");
+	/* NAT-T that the server answered rules out a client refusing it */
+	facts_add_bool(f, "ike.natt_answered", true, NULL);
+	for (size_t i = 0, n = rules_match(rs, f, m, 8); i < n; i++)
+		ck_assert_str_ne(m[i].rule->id, "nat.both-behind");
 
 	/* a KE payload of the wrong length: the cause of the silence, and of INVALID_KE */
 	facts_reset(f);

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Records strongSwan charon (5.9.8, kernel-libipsec) as IKE initiator against charon as
+# responder, each in a network namespace of its own, for the notifies a responder
+# sends when it refuses something (as root; see ../README.md, "IKE refusals"):
+#   tests/captures/record/record-ike.sh SCENARIO OUT.pcap OUT.keys
+# Namespaces ikerec-i (10.88.0.2) and ikerec-r (10.88.0.1), a veth pair, tcpdump on the
+# initiator's side; both removed at the end. OUT.keys is the IKE SA's keys from the
+# initiator's log (charon-keys.py), for `vnet pcap explain --keys`. Scenarios:
+#   ts-unacceptable   IKEv2: the responder's child covers other addresses than the
+#                     initiator proposes
+#   internal-address  IKEv2: the initiator asks for a virtual address, the responder's
+#                     connection names a pool that is not defined, so it has none to give
+#   v1-invalid-id     IKEv1: Main Mode completes, Quick Mode proposes selectors the
+#                     responder has no child for
+#   v1-auth-failed    IKEv1: the initiator presents an identity the responder does not
+#                     know (same key): the responder finds no peer for it in MM5
+#   natt-silent       IKEv1: the responder answers on UDP 500 and an nft rule drops UDP
+#                     4500 in its namespace, so Main Mode message 5 (after the switch to
+#                     4500) goes unanswered
+# Every process runs under timeout and is stopped by its PID.
+set -eu
+scenario=${1:?usage: record-ike.sh SCENARIO OUT.pcap OUT.keys}
+out=${2:?usage: record-ike.sh SCENARIO OUT.pcap OUT.keys}
+keys=${3:?usage: record-ike.sh SCENARIO OUT.pcap OUT.keys}
+R=$(cd "$(dirname "$0")" && pwd)
+W=/tmp/ikerec
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  ip netns del ikerec-i 2>/dev/null || true
+  ip netns del ikerec-r 2>/dev/null || true
+}
+trap cleanup EXIT
+rm -rf "$W"
+mkdir -p "$W/i" "$W/r"
+
+version=2 i_ts=10.88.0.2/32 r_ts_local=10.88.0.1/32 r_ts_remote=10.88.0.2/32
+i_extra= r_extra= pools= i_id=10.88.0.2 drop4500=
+case $scenario in
+  ts-unacceptable) r_ts_local=10.99.0.0/24 r_ts_remote=10.98.0.0/24 ;;
+  internal-address) i_extra="vips = 0.0.0.0" r_extra="pools = vpnpool" ;;
+  v1-invalid-id) version=1 r_ts_local=10.99.0.0/24 r_ts_remote=10.98.0.0/24 ;;
+  v1-auth-failed) version=1 i_id=client.example.org ;;
+  natt-silent) version=1 drop4500=yes ;;
+  *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+esac
+
+for s in i r; do
+  cat > "$W/$s/strongswan.conf" <<EOF
+charon {
+  load = random nonce aes sha1 sha2 md5 hmac gmp kdf attr kernel-libipsec kernel-netlink socket-default vici
+  retransmit_tries = 3
+  retransmit_timeout = 1.0
+  retransmit_base = 1.4
+  plugins { vici { socket = unix:///run/charon.vici } }
+  filelog { g { path = $W/$s/charon.log
+                default = 1
+                ike = 4
+                cfg = 2 } }
+  syslog { daemon { default = -1 } }
+}
+swanctl { load = pem pkcs1 x509 pubkey random nonce aes sha1 sha2 hmac gmp }
+EOF
+done
+cat > "$W/i/swanctl.conf" <<EOF
+connections {
+  c {
+    version = $version
+    local_addrs = 10.88.0.2
+    remote_addrs = 10.88.0.1
+    proposals = aes128-sha256-modp2048
+    $i_extra
+    local { auth = psk
+            id = $i_id }
+    remote { auth = psk
+             id = 10.88.0.1 }
+    children { net { mode = tunnel
+                     esp_proposals = aes128-sha256
+                     local_ts = $i_ts
+                     remote_ts = 10.88.0.1/32 } }
+  }
+}
+secrets { ike-1 { id-1 = $i_id
+                  id-2 = 10.88.0.1
+                  secret = "lab-key" } }
+EOF
+cat > "$W/r/swanctl.conf" <<EOF
+connections {
+  c {
+    version = $version
+    local_addrs = 10.88.0.1
+    remote_addrs = 10.88.0.2
+    proposals = aes128-sha256-modp2048
+    $r_extra
+    local { auth = psk
+            id = 10.88.0.1 }
+    remote { auth = psk
+             id = 10.88.0.2 }
+    children { net { mode = tunnel
+                     esp_proposals = aes128-sha256
+                     local_ts = $r_ts_local
+                     remote_ts = $r_ts_remote } }
+  }
+}
+$pools
+secrets { ike-1 { id-1 = 10.88.0.1
+                  id-2 = 10.88.0.2
+                  id-3 = $i_id
+                  secret = "lab-key" } }
+EOF
+
+ip netns add ikerec-i
+ip netns add ikerec-r
+ip link add ikerec0 type veth peer name ikerec1
+ip link set ikerec0 netns ikerec-i
+ip link set ikerec1 netns ikerec-r
+ip -n ikerec-i addr add 10.88.0.2/24 dev ikerec0
+ip -n ikerec-r addr add 10.88.0.1/24 dev ikerec1
+for n in i r; do ip -n ikerec-$n link set lo up; done
+ip -n ikerec-i link set ikerec0 up
+ip -n ikerec-r link set ikerec1 up
+if [ -n "$drop4500" ]; then
+  ip netns exec ikerec-r nft -f - <<'NFT'
+table inet ikerec {
+  chain input { type filter hook input priority 0; udp dport 4500 drop; }
+}
+NFT
+fi
+
+ip netns exec ikerec-i timeout 90 tcpdump -i ikerec0 -U -w "$W/cap.pcap" 'ip and (udp or esp)' \
+  > "$W/tcpdump.out" 2>&1 &
+pids+=($!)
+sleep 1
+ip netns exec ikerec-r unshare -m timeout 70 "$R/run-ike-side.sh" "$W/r" r > "$W/r.out" 2>&1 &
+pids+=($!)
+sleep 2
+ip netns exec ikerec-i unshare -m timeout 60 "$R/run-ike-side.sh" "$W/i" i > "$W/i.out" 2>&1 || true
+sleep 1
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+pids=()
+cp "$W/cap.pcap" "$out"
+"$R/charon-keys.py" "$W/i/charon.log" "$out" > "$keys" || true
+grep -h "received\|sending\|failed\|no matching\|INVALID\|UNACCEPT\|FAILURE\|no virtual" \
+  "$W/i/charon.log" "$W/r/charon.log" | grep -v "bytes @" | head -40 || true

@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-automatic-policy.config.json policy test tests/golden/cases/policy-automatic-1.attempt.json

@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.ad-access.config.json policy check

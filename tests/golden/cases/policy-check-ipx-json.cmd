@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.ipx-network-conflict.config.json --json policy check

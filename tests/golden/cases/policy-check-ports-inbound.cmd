@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-server.ports-not-inbound.config.json policy check

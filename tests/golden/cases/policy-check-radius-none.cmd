@@ -1,0 +1,1 @@
+--config tests/golden/cases/rule-radius.provider-misconfigured.config.json policy check

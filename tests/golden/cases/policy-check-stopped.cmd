@@ -1,0 +1,1 @@
+--config tests/golden/cases/policy-stopped.config.json policy check

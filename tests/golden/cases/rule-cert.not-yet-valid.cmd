@@ -1,0 +1,1 @@
+cert pick --store tests/golden/cases/rule-cert.not-yet-valid.store --client-ca tests/golden/cases/rule-cert.client-ca.pem --server-name vpn.contoso.com --purpose ikev2 --at 2030-01-01T08:00Z

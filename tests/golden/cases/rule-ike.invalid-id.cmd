@@ -1,0 +1,1 @@
+pcap explain --keys tests/captures/ikev1-invalid-id.keys tests/captures/ikev1-invalid-id.pcap

@@ -1,0 +1,1 @@
+pcap explain -v tests/captures/l2tp-bad-secret.pcap

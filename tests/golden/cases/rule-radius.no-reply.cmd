@@ -1,0 +1,1 @@
+pcap explain tests/captures/radius-no-reply.pcap
