@@ -788,6 +788,7 @@ static void storm(int ep, struct storm_result *r)
 			l2tp_ctrl_init(t, &c, &cbs);
 			cap.len = 0;
 			l2tp_lac_open(t, now_ms());
+			l2tp_ctrl_free(t); /* the SCCRQ is in cap: the tunnel is forgotten */
 			p = cap.buf;
 			n = cap.len;
 			r->sccrq++;
@@ -912,6 +913,7 @@ static void lns_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t err
 	struct lns_tun *lt = ctx;
 	for (int i = 0; i < L2TP_CTRL_CALLS; i++)
 		if (lt->s[i] && lt->s[i]->sid == sid) {
+			ppp_session_free(&lt->s[i]->ppp);
 			free(lt->s[i]);
 			lt->s[i] = NULL;
 			L.sessions--;
@@ -971,6 +973,7 @@ static void lns_main(void)
 				l2tp_ctrl_input(&lt->t, buf, (size_t)n, now);
 				L.tid_wanted = false;
 				if (lt->t.local_tid == 0 || L.by_tid[lt->t.local_tid]) {
+					l2tp_ctrl_free(&lt->t);
 					free(lt);
 					continue;
 				}
@@ -1441,6 +1444,8 @@ out:
 	if (server_pid > 0) server_stop();
 	for (int i = 0; i < O.tunnels; i++)
 		if (tuns[i].fd > 0) close(tuns[i].fd);
+	for (int i = 0; tuns && i < O.tunnels; i++) l2tp_ctrl_free(&tuns[i].t);
+	for (int i = 0; sess && i < O.tunnels * O.sessions; i++) ppp_session_free(&sess[i].ppp);
 	free(tuns);
 	free(sess);
 	if (ep >= 0) close(ep);

@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "l2tp.h"
+#include "mschap.h"
 #include "ppp/mppe.h"
 #include "net.h"
 #include "ppp.h"
@@ -680,6 +684,7 @@ static void l2tp_tunnel_free(struct srv_l2tp_tunnel *t)
 	s->st.tunnels_closed++;
 	timer_set(s, &t->timer, L2TP_NEVER);
 	s->ntimers--;
+	l2tp_ctrl_free(&t->t);
 	free(t);
 }
 
@@ -1419,6 +1424,15 @@ int server_run(const struct server_opts *o)
 	        ipv4_str(s->local_addr, la, sizeof la));
 	srv_log(s, SC_MAIN, false, NULL, NULL, "control socket %s", s->ctl_path);
 	srv_log(s, SC_MAIN, false, NULL, NULL, "listening on %s", s->local_text);
+	/* the MS-CHAP and MPPE algorithms (OpenSSL's providers) are loaded now rather than
+	 * by the first client */
+	mschap_crypto_ready();
+#ifdef __GLIBC__
+	/* reading the configuration (a JSON tree of every user) left megabytes free inside
+	 * the heap: give the pages back, so the server's memory is what it keeps, and what
+	 * its sessions take shows as theirs */
+	malloc_trim(0);
+#endif
 	event_base_dispatch(s->base);
 	rc = 0;
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopped: %llu sessions served, %llu rejected",
@@ -1439,6 +1453,7 @@ void srv_destroy(struct srv *s)
 				if (t->calls[k]) ras_session_abort(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
 			s->tunnels[i] = NULL;
 			timer_set(s, &t->timer, L2TP_NEVER);
+			l2tp_ctrl_free(&t->t);
 			free(t);
 		}
 	}

@@ -2,6 +2,7 @@
 #include "ppp/ppp_auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 
@@ -49,11 +50,19 @@ void ppp_auth_init(struct ppp_auth *a, enum ppp_auth_role role, const struct ppp
                    const struct ppp_auth_cbs *cbs)
 {
 	memset(a, 0, sizeof *a);
+	a->user = "";
 	a->role = (uint8_t)role;
 	a->conf = conf;
 	a->cbs = cbs;
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
+}
+
+void ppp_auth_free(struct ppp_auth *a)
+{
+	free(a->user_mem);
+	a->user_mem = NULL;
+	a->user = "";
 }
 
 const char *ppp_auth_strip_domain(const char *user)
@@ -212,7 +221,10 @@ static bool take_user(struct ppp_auth *a, const uint8_t *p, size_t n)
 		      n > PPP_AUTH_USER_MAX ? "longer than " STR(PPP_AUTH_USER_MAX) " bytes"
 		                            : "it holds a NUL byte",
 		      t, n > PPP_AUTH_USER_MAX ? "..." : "");
-		if (!a->user_fixed) snprintf(a->user, sizeof a->user, "(unreadable)");
+		if (!a->user_fixed) {
+			ppp_auth_free(a);
+			a->user = "(unreadable)";
+		}
 		return false;
 	}
 	if (a->user_fixed && (strlen(a->user) != n || (n && memcmp(a->user, p, n) != 0))) {
@@ -223,8 +235,18 @@ static bool take_user(struct ppp_auth *a, const uint8_t *p, size_t n)
 		      "user=%s", t, shown(a->user, u, sizeof u));
 		return false;
 	}
-	if (n) memcpy(a->user, p, n);
-	a->user[n] = 0;
+	if (a->user_fixed) return true; /* the same name */
+	char *u = malloc(n + 1);
+	if (!u) {
+		logf_(a, PPP_LOG_INFO, "user name of %zu bytes not read: out of memory", n);
+		ppp_auth_free(a);
+		a->user = "(unreadable)";
+		return false;
+	}
+	if (n) memcpy(u, p, n);
+	u[n] = 0;
+	ppp_auth_free(a);
+	a->user = a->user_mem = u;
 	return true;
 }
 

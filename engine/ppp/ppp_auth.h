@@ -148,12 +148,18 @@ struct ppp_auth {
 	bool have_hash_hash;
 	char auth_resp[43];     /* MS-CHAPv2: "S=..." for the Success, computed with the check */
 	bool have_auth_resp;
-	char user[PPP_AUTH_USER_MAX + 1];
+	/* The peer's name (authenticator): "" until one is read, never NULL. Held in
+	 * user_mem, allocated to its size (at most PPP_AUTH_USER_MAX bytes and the NUL), so
+	 * a link pays for the name its peer gave, not for the longest one allowed. */
+	const char *user;
+	char *user_mem;
 	char reply_msg[112];    /* text of the last Success/Failure/Ack/Nak */
 };
 
 void ppp_auth_init(struct ppp_auth *a, enum ppp_auth_role role, const struct ppp_auth_conf *conf,
                    const struct ppp_auth_cbs *cbs);
+/* Free what the exchange allocated (the peer's name); `user` reads "" afterwards. */
+void ppp_auth_free(struct ppp_auth *a);
 /* Start the phase with the method LCP agreed on. Returns the next deadline. */
 uint64_t ppp_auth_start(struct ppp_auth *a, enum ppp_auth_method method, uint64_t now);
 /* A received PAP or CHAP packet. Returns the next deadline. */

@@ -240,6 +240,12 @@ void ppp_session_conf_default(struct ppp_session_conf *c, bool is_server)
 	c->mppe_stateless = true;
 }
 
+void ppp_session_free(struct ppp_session *s)
+{
+	ppp_auth_free(&s->auth);
+	s->user = "";
+}
+
 static int auth_change_password(void *ctx, const char *user, const char *new_password)
 {
 	struct ppp_session *s = ctx;

@@ -7,8 +7,9 @@
  * optional), ppp_session_tick() fires due timers; both take the time in milliseconds
  * and return the next deadline (PPP_NEVER for none). Frames to send leave through the
  * `send` callback already encoded; the log hears one line per phase change ("lcp
- * opened", "auth ok user=bob method=MS-CHAPv2", "ipcp address 10.0.0.5"). No allocation:
- * the whole link lives in `struct ppp_session`.
+ * opened", "auth ok user=bob method=MS-CHAPv2", "ipcp address 10.0.0.5"). The link lives
+ * in `struct ppp_session`, but for the peer's user name, allocated to its size when it
+ * is read (ppp_session_free gives it back).
  */
 #ifndef VNET_PPP_SESSION_H
 #define VNET_PPP_SESSION_H
@@ -167,6 +168,9 @@ struct ppp_session {
 
 void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf,
                       const struct ppp_session_cbs *cbs);
+/* Free what the link allocated (the peer's user name): the owner calls it once the link
+ * is no longer used; `user` reads "" afterwards. */
+void ppp_session_free(struct ppp_session *s);
 /* The lower layer is up (L2TP session established): start LCP. */
 uint64_t ppp_session_start(struct ppp_session *s, uint64_t now);
 uint64_t ppp_session_input(struct ppp_session *s, const uint8_t *frame, size_t len, uint64_t now);

@@ -607,6 +607,7 @@ int ras_session_init(struct ras_session *rs, struct ras_env *env,
 
 void ras_session_free(struct ras_session *rs)
 {
+	ppp_session_free(&rs->ppp);
 	if (rs->mppe) {
 		mppe_clear(&rs->mppe[0]);
 		mppe_clear((struct mppe_state *)((uint8_t *)rs->mppe + rs->mppe_off));
