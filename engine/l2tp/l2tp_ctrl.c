@@ -40,7 +40,7 @@ static bool seq_lt(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) <
 
 void l2tp_ctrl_log(struct l2tp_tunnel *t, enum l2tp_ev kind, uint16_t sid, const char *fmt, ...)
 {
-	if (!t->cbs->event) return;
+	if (!t->cbs->event || (t->cbs->log_wanted && !t->cbs->log_wanted(t->cbs->ctx, kind))) return;
 	char line[200];
 	va_list ap;
 	va_start(ap, fmt);

@@ -100,6 +100,9 @@ struct l2tp_ctrl_cbs {
 	void *ctx;
 	void (*send)(void *ctx, const uint8_t *buf, size_t len);
 	void (*event)(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text);
+	/* Optional: whether `event` wants lines of this kind; false spares formatting lines
+	 * the owner would drop. NULL: every line. */
+	bool (*log_wanted)(void *ctx, enum l2tp_ev kind);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
 	/* Server-wide L2TP ports: take one for an incoming call (false: none left) and
 	 * give it back. NULL: the tunnel counts against conf.max_calls. */

@@ -37,7 +37,7 @@ static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
 {
-	if (!a->cbs->event) return;
+	if (!a->cbs->event || (a->cbs->log_wanted && !a->cbs->log_wanted(a->cbs->ctx, kind))) return;
 	char line[PPP_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
@@ -259,17 +259,27 @@ static void forget_success(struct ppp_auth *a)
 	a->have_hash_hash = false;
 }
 
+/* The same from the password's NT hash (MD4 of the password), computed once by the check. */
+static bool prepare_success_hash(struct ppp_auth *a, const uint8_t pw_hash[16])
+{
+	const char *u = ppp_auth_strip_domain(a->user);
+	a->have_auth_resp = mschap2_authenticator_response_hash(pw_hash, a->nt_response,
+	                                                        a->peer_challenge, a->challenge, u,
+	                                                        strlen(u), a->auth_resp) == 0;
+	a->have_hash_hash = mschap_hash_nt_password_hash(pw_hash, a->pw_hash_hash) == 0;
+	if (!a->have_auth_resp) forget_success(a);
+	return a->have_auth_resp;
+}
+
 /* MS-CHAPv2 credentials that matched: the Success text and the MPPE hash are computed
  * now, while the password is at hand, so admission never needs it again. */
 static bool prepare_success(struct ppp_auth *a, const char *pw, size_t n)
 {
-	const char *u = ppp_auth_strip_domain(a->user);
-	a->have_auth_resp = mschap2_authenticator_response(pw, n, a->nt_response, a->peer_challenge,
-	                                                   a->challenge, u, strlen(u),
-	                                                   a->auth_resp) == 0;
-	keep_hash_hash(a, pw, n);
-	if (!a->have_auth_resp) forget_success(a);
-	return a->have_auth_resp;
+	uint8_t h[16];
+	bool ok = mschap_nt_password_hash(pw, n, h) == 0 && prepare_success_hash(a, h);
+	OPENSSL_cleanse(h, sizeof h);
+	if (!ok) forget_success(a);
+	return ok;
 }
 
 static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
@@ -460,16 +470,21 @@ static enum ppp_cred check_mschapv2(struct ppp_auth *a, const struct ppp_chap *c
 	enum ppp_cred r = PPP_CRED_ERROR;
 	int len = get_password(a, pw, &r);
 	if (len >= 0) {
-		uint8_t want[24];
+		/* the password's MD4 once, for the NT-Response, the authenticator response and
+		 * the MPPE keys (RFC 2759 section 8: NtChallengeResponse is ChallengeResponse
+		 * over ChallengeHash with that hash) */
+		uint8_t want[24], h[16], ch[8];
 		const char *u = ppp_auth_strip_domain(a->user);
-		if (mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), pw,
-		                        (size_t)len, want) != 0)
+		mschap2_challenge_hash(a->peer_challenge, a->challenge, u, strlen(u), ch);
+		if (mschap_nt_password_hash(pw, (size_t)len, h) != 0 ||
+		    mschap_challenge_response(ch, h, want) != 0)
 			r = PPP_CRED_ERROR;
 		else if (!secret_equal(want, a->nt_response, 24))
 			r = PPP_CRED_BAD;
 		else
-			r = prepare_success(a, pw, (size_t)len) ? PPP_CRED_OK : PPP_CRED_ERROR;
+			r = prepare_success_hash(a, h) ? PPP_CRED_OK : PPP_CRED_ERROR;
 		OPENSSL_cleanse(want, sizeof want);
+		OPENSSL_cleanse(h, sizeof h);
 	}
 	OPENSSL_cleanse(pw, sizeof pw);
 	return r;

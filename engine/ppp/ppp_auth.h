@@ -78,6 +78,8 @@ struct ppp_auth_cbs {
 	void *ctx;
 	void (*send)(void *ctx, struct ppp_msg *m);
 	void (*event)(void *ctx, enum ppp_log kind, const char *text);
+	/* Optional: whether `event` wants lines of this kind (NULL: every line). */
+	bool (*log_wanted)(void *ctx, enum ppp_log kind);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
 	/* Authenticator: the user's cleartext password into buf (NUL-terminated, `cap` is
 	 * PPP_AUTH_PASSWORD_MAX + 1); its length, -1 when the user is unknown, -2 when no
