@@ -269,6 +269,16 @@ START_TEST(tunnel_and_call_setup)
 	pump();
 	ck_assert_uint_eq(LAC.data_len, 6);
 	ck_assert_int_eq(l2tp_ctrl_send_data(&LNS.t, 999, ppp, 6), -1);
+	/* every message acknowledged, nothing held: a quiet tunnel keeps no queue buffer */
+	ck_assert_ptr_null(LNS.t.buf);
+	ck_assert_ptr_null(LAC.t.buf);
+	/* a HELLO is queued (the buffer is taken) and given back once acknowledged */
+	l2tp_ctrl_tick(&LNS.t, N.now + LNS.conf.hello_ms);
+	ck_assert_ptr_nonnull(LNS.t.buf);
+	ck_assert_uint_eq(LNS.t.tx_count, 1);
+	pump();
+	ck_assert_uint_eq(LNS.t.tx_count, 0);
+	ck_assert_ptr_null(LNS.t.buf);
 }
 END_TEST
 
