@@ -27,7 +27,8 @@
  * Without arguments (as bench/run calls it) it runs the goal of the specification:
  * 10,000 concurrent sessions, as 10,000 tunnels of one session each (what Windows
  * clients open; bench/serve.sh runs 1,000 tunnels x 10), and prints each figure against
- * its goal (>= 1,000 set-ups/s, <= 4 KiB of server memory per session) with the ratio.
+ * its goal (>= 6,000 set-ups/s, <= 4 KiB of server memory per session) with the ratio;
+ * the rate is given per second of the server's CPU time (user + system) and of wall time.
  * The memory per session is given twice: over all sessions, and over the second half
  * alone, which excludes heap the server freed after reading its configuration (the
  * 10,000 users) and reused for its first sessions.
@@ -72,7 +73,7 @@
 
 #define MAX_TUNNELS 20000
 #define GOAL_SESSIONS 10000
-#define GOAL_RATE 1000.0     /* set-ups per second */
+#define GOAL_RATE 6000.0     /* set-ups per second */
 #define GOAL_KIB 4.0         /* server memory per session */
 #define POOL_BASE 0x0a400000u /* 10.64.0.0: the pool, the server keeps 10.64.0.1 */
 
@@ -195,6 +196,34 @@ static long rss_kb(pid_t pid)
 		}
 	fclose(f);
 	return kb;
+}
+
+/* CPU time (user + system) the process used so far, in seconds; -1 when unknown. */
+static double cpu_s(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f) return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* the command name in parentheses may hold spaces: fields count from its end */
+	const char *p = strrchr(buf, ')');
+	unsigned long long ut, st;
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	                 &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* This program's own CPU time (user + system), in seconds. */
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* ---- the client side: L2TP LAC and PPP client per session --------------------------- */
@@ -772,6 +801,7 @@ static void storm(int ep, struct storm_result *r)
 			l2tp_ctrl_init(t, &c, &cbs);
 			cap.len = 0;
 			l2tp_lac_open(t, now_ms());
+			l2tp_ctrl_free(t); /* the SCCRQ is in cap: the tunnel is forgotten */
 			p = cap.buf;
 			n = cap.len;
 			r->sccrq++;
@@ -896,6 +926,7 @@ static void lns_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t err
 	struct lns_tun *lt = ctx;
 	for (int i = 0; i < L2TP_CTRL_CALLS; i++)
 		if (lt->s[i] && lt->s[i]->sid == sid) {
+			ppp_session_free(&lt->s[i]->ppp);
 			free(lt->s[i]);
 			lt->s[i] = NULL;
 			L.sessions--;
@@ -955,6 +986,7 @@ static void lns_main(void)
 				l2tp_ctrl_input(&lt->t, buf, (size_t)n, now);
 				L.tid_wanted = false;
 				if (lt->t.local_tid == 0 || L.by_tid[lt->t.local_tid]) {
+					l2tp_ctrl_free(&lt->t);
 					free(lt);
 					continue;
 				}
@@ -1966,6 +1998,7 @@ int main(int argc, char **argv)
 		}
 	}
 	long rss0 = rss_kb(server_pid);
+	double cpu0 = cpu_s(server_pid), gen0 = self_cpu_s();
 	note("%s pid %d on 127.0.0.1:%u, RSS %ld kB; %d tunnels x %d sessions, window %d",
 	     O.builtin ? "builtin LNS" : O.vnet, (int)server_pid, ntohs(srv.sin_port), rss0,
 	     O.tunnels, O.sessions, O.window);
@@ -1987,8 +2020,13 @@ int main(int argc, char **argv)
 	}
 	uint64_t setup_ms = (last_up_ms > first_sccrq_ms ? last_up_ms - first_sccrq_ms : 1);
 	long rss1 = rss_kb(server_pid);
+	double cpu1 = cpu_s(server_pid), gen1 = self_cpu_s();
 	unsigned up_after_setup = n_up;
 	double rate = n_up * 1000.0 / (double)setup_ms;
+	/* the server's CPU time for the set-ups: what one core of its own would do per
+	 * second, whatever else the machine runs (the load generator shares it) */
+	double cpu_setup = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+	double cpu_rate = cpu_setup > 0 ? n_up / cpu_setup : 0;
 	double kib = n_up ? (double)(rss1 - rss0) / n_up : 0;
 	/* the second half alone: memory the server freed after reading its configuration
 	 * (the JSON of every user) is reused by the first sessions, not by these */
@@ -2082,18 +2120,23 @@ int main(int argc, char **argv)
 	snprintf(ours, sizeof ours, "%u", up_after_setup);
 	snprintf(goal, sizeof goal, "%d", GOAL_SESSIONS);
 	line("concurrent-sessions", ours, goal, up_after_setup / (double)GOAL_SESSIONS);
-	snprintf(ours, sizeof ours, "%.0f/s", rate);
 	snprintf(goal, sizeof goal, ">=%.0f/s", GOAL_RATE);
+	if (!O.builtin && cpu_rate > 0) {
+		snprintf(ours, sizeof ours, "%.0f/s", cpu_rate);
+		line("setups-per-server-cpu-second", ours, goal, cpu_rate / GOAL_RATE);
+	}
+	snprintf(ours, sizeof ours, "%.0f/s", rate);
 	line("setups-per-second", ours, goal, rate / GOAL_RATE);
 	snprintf(ours, sizeof ours, "%.2fKiB", kib);
 	snprintf(goal, sizeof goal, "<=%.0fKiB", GOAL_KIB);
 	line("server-rss-per-session", ours, goal, kib / GOAL_KIB);
 	snprintf(ours, sizeof ours, "%.2fKiB", kib_marginal);
 	line("server-rss-per-session-2nd-half", ours, goal, kib_marginal / GOAL_KIB);
-	printf("set-up %.2f s for %u sessions (first SCCRQ to last IPCP up); %u failed, %u went "
+	printf("set-up %.2f s for %u sessions (first SCCRQ to last IPCP up), %.2f s of server CPU "
+	       "(user + system), %.2f s of the load generator's; %u failed, %u went "
 	       "down; server RSS %ld kB idle, %ld kB with the sessions up, %ld kB before teardown, "
 	       "%ld kB after; teardown %.2f s%s; %u send errors\n",
-	       setup_ms / 1000.0, up_after_setup, n_failed, n_dropped, rss0, rss1, rss2, rss3,
+	       setup_ms / 1000.0, up_after_setup, cpu_setup, gen1 - gen0, n_failed, n_dropped, rss0, rss1, rss2, rss3,
 	       td_ms / 1000.0, closing ? " (some StopCCN unacknowledged)" : "", send_errors);
 	unsigned ping_tx = 0, ping_rx = 0, ping_bad = 0;
 	for (int i = 0; i < total; i++) {
@@ -2113,13 +2156,13 @@ int main(int argc, char **argv)
 	          then_rc == 0 && srv_rc == 0 && !interrupted;
 	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);
 	printf("result: tunnels=%d sessions=%d up=%u failed=%u dropped=%u setup_ms=%" PRIu64
-	       " rate=%.0f rss_idle_kb=%ld rss_up_kb=%ld rss_end_kb=%ld rss_down_kb=%ld "
+	       " rate=%.0f cpu_ms=%.0f cpu_rate=%.0f rss_idle_kb=%ld rss_up_kb=%ld rss_end_kb=%ld rss_down_kb=%ld "
 	       "kib_per_session=%.2f "
 	       "kib_per_session_2nd_half=%.2f storm_sccrq=%u storm_garbage=%u storm_rss_max_kb=%ld echo_replies=%u "
 	       "echo_replies_after_setup=%u echo_replies_during_storm=%u "
 	       "echo_replies_after_storm=%u echo_requests_after_setup=%u ping_tx=%u ping_rx=%u "
 	       "ping_bad=%u then=%d server_exit=%d ok=%d\n",
-	       O.tunnels, total, up_after_setup, n_failed, n_dropped, setup_ms, rate, rss0, rss1, rss2,
+	       O.tunnels, total, up_after_setup, n_failed, n_dropped, setup_ms, rate, cpu_setup * 1000.0, cpu_rate, rss0, rss1, rss2,
 	       rss3, kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0,
 	       echo_storm - echo0, echo1 - echo_storm, echo_req - echo_req0, ping_tx, ping_rx,
 	       ping_bad, then_rc, srv_rc, ok);
@@ -2128,6 +2171,8 @@ out:
 	if (server_pid > 0) server_stop();
 	for (int i = 0; i < O.tunnels; i++)
 		if (tuns[i].fd > 0) close(tuns[i].fd);
+	for (int i = 0; tuns && i < O.tunnels; i++) l2tp_ctrl_free(&tuns[i].t);
+	for (int i = 0; sess && i < O.tunnels * O.sessions; i++) ppp_session_free(&sess[i].ppp);
 	free(tuns);
 	free(sess);
 	if (ep >= 0) close(ep);

@@ -2,7 +2,8 @@
  *
  * MD4, DES-ECB and RC4 are fetched from OpenSSL 3's legacy provider inside a private
  * library context, so loading it changes nothing for the rest of the process. SHA-1 and
- * MD5 come from the default provider.
+ * MD5 come from the default provider, fetched once: the implicit fetch of EVP_sha1() and
+ * EVP_md5() looks the algorithm up again on every digest.
  */
 #include <string.h>
 #include <openssl/crypto.h>
@@ -44,8 +45,31 @@ static void crypto_init(void)
 	rc4 = r;
 }
 
+static CRYPTO_ONCE digest_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *sha1_md, *md5_md;
+
+static void digest_init(void)
+{
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
+}
+
+/* SHA-1 and MD5, fetched once (the implicit fetch when that failed). */
+static const EVP_MD *sha1(void)
+{
+	CRYPTO_THREAD_run_once(&digest_once, digest_init);
+	return sha1_md ? sha1_md : EVP_sha1();
+}
+
+static const EVP_MD *md5(void)
+{
+	CRYPTO_THREAD_run_once(&digest_once, digest_init);
+	return md5_md ? md5_md : EVP_md5();
+}
+
 int mschap_crypto_ready(void)
 {
+	CRYPTO_THREAD_run_once(&digest_once, digest_init);
 	if (!CRYPTO_THREAD_run_once(&crypto_once, crypto_init)) return -1;
 	return md4 && des_ecb && rc4 ? 0 : -1;
 }
@@ -65,7 +89,7 @@ static int digest(const EVP_MD *md, const void *const *parts, const size_t *lens
 
 static int sha1_parts(const void *const *parts, const size_t *lens, size_t n, uint8_t out[20])
 {
-	return digest(EVP_sha1(), parts, lens, n, out);
+	return digest(sha1(), parts, lens, n, out);
 }
 
 void chap_md5_response(uint8_t id, const uint8_t *secret, size_t secret_len,
@@ -73,7 +97,7 @@ void chap_md5_response(uint8_t id, const uint8_t *secret, size_t secret_len,
 {
 	const void *parts[] = { &id, secret, challenge };
 	size_t lens[] = { 1, secret_len, challenge_len };
-	if (digest(EVP_md5(), parts, lens, 3, out))
+	if (digest(md5(), parts, lens, 3, out))
 		memset(out, 0, 16);
 }
 

@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 0 when MD4 and DES are available, -1 otherwise. */
+/* 0 when MD4 and DES are available, -1 otherwise. The first call loads what the
+ * functions below use (OpenSSL's providers and algorithms). */
 int mschap_crypto_ready(void);
 
 /* CHAP-MD5 (RFC 1994): MD5(id || secret || challenge). */

@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "l2tp.h"
+#include "mschap.h"
 #include "ppp/mppe.h"
 #include "net.h"
 #include "ppp.h"
@@ -61,30 +65,13 @@ void srv_peer_ip(const struct sockaddr_storage *p, char *buf, size_t n)
 void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_l2tp_tunnel *t,
              const struct ras_session *rs, const char *fmt, ...)
 {
-	if (s->quiet || (debug_only && !(s->debug >> cat & 1))) return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char when[40];
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	char ids[64] = "";
-	unsigned id[4];
-	if (rs && rs->ops->ids && rs->ops->ids(rs, id))
-		snprintf(ids, sizeof ids, " t=%u/%u s=%u/%u", id[0], id[1], id[2], id[3]);
-	else if (t)
-		snprintf(ids, sizeof ids, " t=%u/%u", t->t.local_tid, t->t.peer_tid);
-	char msg[PPP_LOG_LINE_MAX + 512];
+	if (!srv_log_wanted(s, cat, debug_only)) return;
+	char msg[SRV_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	/* peer text is escaped where it is formatted (srv_user_text); a control byte that got
-	 * here anyway still cannot end the line or reach the terminal */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-	fprintf(stderr, "%s.%03ldZ %s%s %s\n", when, ts.tv_nsec / 1000000, srv_cat_names[cat], ids,
-	        msg);
+	srv_log_line(s, cat, debug_only, t, rs, msg); /* server_io.c */
 }
 
 /* Lines about dropped floods: at most a few a second, with the count of the rest (said
@@ -114,11 +101,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	srv_acct_sync(s);
 }
 
-void srv_random(void *ctx, uint8_t *buf, size_t n)
+static void tunnel_random(void *ctx, uint8_t *buf, size_t n)
 {
-	(void)ctx;
-	if (RAND_bytes(buf, (int)n) != 1)
-		for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)random();
+	const struct srv_l2tp_tunnel *t = ctx;
+	srv_random(t->srv, buf, n);
 }
 
 /* ---- timers ----------------------------------------------------------------------- */
@@ -234,6 +220,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct srv *s = arg;
+	srv_io_hold(s);
 	s->timer_at = L2TP_NEVER;
 	uint64_t now = srv_now_ms();
 	uint16_t round = ++s->timer_round;
@@ -253,6 +240,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		reap(s);
 	}
 	timer_rearm(s);
+	srv_io_release(s);
 }
 
 /* A tunnel gets this long from its SCCRQ to its SCCCN, however patient the retransmission
@@ -373,7 +361,7 @@ static const enum srv_cat ras_cat[RAS_LOG_N] = {
 static void env_log(void *ctx, const struct ras_session *rs, enum ras_log cat, bool debug_only,
                     const char *text)
 {
-	srv_log(ctx, ras_cat[cat], debug_only, NULL, rs, "%s", text);
+	srv_log_line(ctx, ras_cat[cat], debug_only, NULL, rs, text);
 }
 
 static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
@@ -547,17 +535,32 @@ static struct srv_l2tp_call *l2tp_call_new(struct srv_l2tp_tunnel *t, uint16_t l
 static void l2tp_tunnel_send(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct srv_l2tp_tunnel *t = ctx;
-	struct srv *s = t->srv;
-	ssize_t n = sendto(s->listeners[t->listener].fd, buf, len, 0,
-	                   (const struct sockaddr *)&t->peer, t->peerlen);
-	if (n < 0) {
-		if (srv_throttle(s))
-			srv_log(s, SC_L2TP, false, t, NULL, "send failed: %s", strerror(errno));
+	const uint16_t ids[2] = {t->t.local_tid, t->t.peer_tid};
+	srv_send(t->srv, t->srv->listeners[t->listener].fd, &t->peer, t->peerlen, buf, len, ids);
+}
+
+/* How a datagram went (server_io.c sends them, at once or at the end of a burst). */
+void srv_tx_result(struct srv *s, const struct srv_tx *x, const uint8_t *buf, int err)
+{
+	if (err) {
+		if (srv_throttle(s)) {
+			struct srv_l2tp_tunnel tmp;
+			tmp.peer = x->peer;
+			char pt[80];
+			srv_log(s, SC_L2TP, false, NULL, NULL, "t=%u/%u send to %s failed: %s", x->ids[0],
+			        x->ids[1], srv_peer_text(&tmp, pt, sizeof pt), strerror(err));
+		}
 		return;
 	}
 	s->st.tx_datagrams++;
-	s->st.tx_bytes += len;
-	srv_capture(s, &t->peer, true, buf, len);
+	s->st.tx_bytes += x->len;
+	srv_capture(s, &x->peer, true, buf, x->len);
+}
+
+static bool l2tp_tunnel_log_wanted(void *ctx, enum l2tp_ev kind)
+{
+	const struct srv_l2tp_tunnel *t = ctx;
+	return srv_log_wanted(t->srv, SC_L2TP, kind == L2TP_EV_TRACE || kind == L2TP_EV_INFO);
 }
 
 static void l2tp_tunnel_event(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text)
@@ -574,7 +577,7 @@ static void l2tp_tunnel_event(void *ctx, enum l2tp_ev kind, uint16_t sid, const 
 	if (sid) {
 		struct srv_l2tp_call *c = l2tp_call_by_sid(t, sid);
 		if (c) {
-			srv_log(s, SC_L2TP, dbg, NULL, &c->rs, "%s", text);
+			srv_log_line(s, SC_L2TP, dbg, NULL, &c->rs, text);
 			return;
 		}
 	}
@@ -582,7 +585,7 @@ static void l2tp_tunnel_event(void *ctx, enum l2tp_ev kind, uint16_t sid, const 
 		srv_log(s, SC_L2TP, dbg, t, NULL, "%ssession %u: %s",
 		        kind == L2TP_EV_TUNNEL_DOWN ? "tunnel down: " : "", sid, text);
 	else
-		srv_log(s, SC_L2TP, dbg, t, NULL, "%s", text);
+		srv_log_line(s, SC_L2TP, dbg, t, NULL, text);
 }
 
 static bool l2tp_tunnel_port_acquire(void *ctx)
@@ -706,6 +709,7 @@ static void l2tp_tunnel_free(struct srv_l2tp_tunnel *t)
 	s->st.tunnels_closed++;
 	srv_timer_set(s, &t->timer, L2TP_NEVER);
 	s->ntimers--;
+	l2tp_ctrl_free(&t->t);
 	free(t);
 }
 
@@ -743,7 +747,8 @@ static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct socka
 	t->peerlen = plen;
 	t->created_ms = srv_now_ms();
 	t->cbs = (struct l2tp_ctrl_cbs){
-		.ctx = t, .send = l2tp_tunnel_send, .event = l2tp_tunnel_event, .random = srv_random,
+		.ctx = t, .send = l2tp_tunnel_send, .event = l2tp_tunnel_event,
+		.log_wanted = l2tp_tunnel_log_wanted, .random = tunnel_random,
 		.port_acquire = l2tp_tunnel_port_acquire, .port_release = l2tp_tunnel_port_release,
 		.call_up = l2tp_tunnel_call_up, .call_down = l2tp_tunnel_call_down, .data = l2tp_tunnel_data,
 	};
@@ -751,7 +756,7 @@ static struct srv_l2tp_tunnel *l2tp_tunnel_new(struct srv *s, const struct socka
 	/* the one place a local tunnel ID is chosen: a free slot, random to make blind
 	 * injection harder; the automaton keeps it for the tunnel's whole life */
 	uint16_t r;
-	srv_random(NULL, (uint8_t *)&r, sizeof r);
+	srv_random(s, (uint8_t *)&r, sizeof r);
 	for (unsigned k = 0; k < 65536; k++, r++) {
 		if (r == 0) continue;
 		if (!s->tunnels[r]) {
@@ -1130,32 +1135,52 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
 }
 
 /* The L2TP listener is readable: a burst of datagrams. */
+/* One datagram read from the L2TP listener: n is its whole length, of which at most
+ * SRV_DGRAM_MAX bytes were read. */
+static void l2tp_udp_one(struct srv *s, struct srv_listener *l, const struct sockaddr_storage *peer,
+                         socklen_t plen, const uint8_t *buf, size_t n)
+{
+	if (n > SRV_DGRAM_MAX) {
+		/* counted and logged, never dropped in silence */
+		s->st.rx_datagrams++;
+		s->st.rx_bytes += (uint64_t)n;
+		s->env.st.oversized++;
+		if (srv_throttle(s)) {
+			struct srv_l2tp_tunnel tmp;
+			tmp.peer = *peer;
+			char pt[80];
+			srv_log(s, SC_DATA, false, NULL, NULL,
+			        "datagram from %s of %zu bytes dropped: the server takes at most %d "
+			        "(serve.ppp.mru is at most %d)", srv_peer_text(&tmp, pt, sizeof pt), n,
+			        SRV_DGRAM_MAX, SERVE_MRU_MAX);
+		}
+		return;
+	}
+	l2tp_datagram(s, l, peer, plen, buf, n);
+}
+
+#define SRV_RX_BATCH 16
 static void l2tp_udp_read(struct srv *s, struct srv_listener *l)
 {
-	uint8_t buf[SRV_DGRAM_MAX];
-	for (int burst = 0; burst < 64; burst++) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof peer;
-		/* MSG_TRUNC: n is the datagram's whole length, also when only sizeof buf was read */
-		ssize_t n = recvfrom(l->fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&peer, &plen);
-		if (n < 0) break;
-		if ((size_t)n > sizeof buf) {
-			/* counted and logged, never dropped in silence */
-			s->st.rx_datagrams++;
-			s->st.rx_bytes += (uint64_t)n;
-			s->env.st.oversized++;
-			if (srv_throttle(s)) {
-				struct srv_l2tp_tunnel tmp;
-				tmp.peer = peer;
-				char pt[80];
-				srv_log(s, SC_DATA, false, NULL, NULL,
-				        "datagram from %s of %zu bytes dropped: the server takes at most %zu "
-				        "(serve.ppp.mru is at most %d)", srv_peer_text(&tmp, pt, sizeof pt),
-				        (size_t)n, sizeof buf, SERVE_MRU_MAX);
-			}
-			continue;
+	static uint8_t bufs[SRV_RX_BATCH][SRV_DGRAM_MAX];
+	struct sockaddr_storage peers[SRV_RX_BATCH];
+	struct iovec iov[SRV_RX_BATCH];
+	struct mmsghdr m[SRV_RX_BATCH];
+	/* up to 64 datagrams, SRV_RX_BATCH a system call */
+	for (int burst = 0; burst < 64 / SRV_RX_BATCH; burst++) {
+		for (unsigned i = 0; i < SRV_RX_BATCH; i++) {
+			iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = sizeof bufs[i]};
+			m[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &peers[i],
+			                                    .msg_namelen = sizeof peers[i],
+			                                    .msg_iov = &iov[i], .msg_iovlen = 1}};
 		}
-		l2tp_datagram(s, l, &peer, plen, buf, (size_t)n);
+		/* MSG_TRUNC: msg_len is the datagram's whole length, also when only
+		 * SRV_DGRAM_MAX bytes were read */
+		int got = recvmmsg(l->fd, m, SRV_RX_BATCH, MSG_TRUNC | MSG_DONTWAIT, NULL);
+		if (got <= 0) break;
+		for (int i = 0; i < got; i++)
+			l2tp_udp_one(s, l, &peers[i], m[i].msg_hdr.msg_namelen, bufs[i], m[i].msg_len);
+		if (got < SRV_RX_BATCH) break;
 	}
 }
 
@@ -1177,7 +1202,9 @@ static void listener_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct srv_listener *l = arg;
+	srv_io_hold(l->srv);
 	l->handler(l->srv, l);
+	srv_io_release(l->srv); /* what the burst sent and logged leaves now */
 }
 
 /* Watch every bound listener. */
@@ -1409,6 +1436,15 @@ int server_run(const struct server_opts *o)
 	        ipv4_str(s->local_addr, la, sizeof la));
 	srv_log(s, SC_MAIN, false, NULL, NULL, "control socket %s", s->ctl_path);
 	srv_log(s, SC_MAIN, false, NULL, NULL, "listening on %s", s->local_text);
+	/* the MS-CHAP and MPPE algorithms (OpenSSL's providers) are loaded now rather than
+	 * by the first client */
+	mschap_crypto_ready();
+#ifdef __GLIBC__
+	/* reading the configuration (a JSON tree of every user) left megabytes free inside
+	 * the heap: give the pages back, so the server's memory is what it keeps, and what
+	 * its sessions take shows as theirs */
+	malloc_trim(0);
+#endif
 	event_base_dispatch(s->base);
 	rc = 0;
 	srv_log(s, SC_MAIN, false, NULL, NULL, "stopped: %llu sessions served, %llu rejected",
@@ -1429,6 +1465,7 @@ void srv_destroy(struct srv *s)
 				if (t->calls[k]) ras_session_abort(&t->calls[k]->rs, RAS_CAUSE_SHUTDOWN, srv_now_ms());
 			s->tunnels[i] = NULL;
 			srv_timer_set(s, &t->timer, L2TP_NEVER);
+			l2tp_ctrl_free(&t->t);
 			free(t);
 		}
 	}

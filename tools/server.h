@@ -12,6 +12,7 @@
  *   server_ctl.c     the control socket and what `vnet show` / `vnet disconnect` print
  *   server_acct.c    accounting records (JSON lines) and the --capture pcap writer
  *   server_tundev.c  the TUN device: client packets to the kernel and back
+ *   server_io.c      datagrams sent in batches, the log's lines, random bytes
  */
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
@@ -90,6 +91,33 @@ struct srv_listener {
 };
 #define SRV_LISTENERS 8
 
+/* A datagram waiting for the end of the burst (server_io.c). */
+struct srv_tx {
+	int fd;
+	socklen_t plen;
+	struct sockaddr_storage peer;
+	uint32_t off, len;           /* in srv_io.tx_buf */
+	uint16_t ids[2];             /* the local and peer tunnel ID, for the log */
+};
+#define SRV_TX_BATCH 32
+#define SRV_LOG_LINE_MAX (PPP_LOG_LINE_MAX + 512) /* the longest message of a log line */
+
+/* What server_io.c keeps: the datagrams and log lines of the burst under way, the block
+ * of random bytes being handed out. */
+struct srv_io {
+	unsigned hold;               /* srv_io_hold depth: > 0 while a burst is handled */
+	unsigned tx_n;
+	uint32_t tx_used;
+	struct srv_tx tx[SRV_TX_BATCH];
+	uint8_t tx_buf[16384];
+	size_t log_len;
+	char log[16384];
+	time_t log_sec;              /* the second log_when spells */
+	char log_when[24];           /* "2025-01-31T12:00:00" */
+	uint16_t rnd_left;           /* bytes of rnd not handed out yet (the others are wiped) */
+	uint8_t rnd[256];
+};
+
 struct srv {
 	struct event_base *base;
 	struct config *cfg;
@@ -149,6 +177,7 @@ struct srv {
 	struct srv_stats st;
 	struct srv_tundev *tundev;   /* server_tundev.c; NULL without a TUN interface */
 	struct srv_radius *radius;   /* server_radius.c; NULL without RADIUS */
+	struct srv_io io;            /* server_io.c */
 	time_t started;
 	bool stopping;
 	int exit_code;
@@ -213,7 +242,7 @@ int srv_parse_listen(const char *text, unsigned default_port, struct sockaddr_st
 void srv_peer_ip(const struct sockaddr_storage *p, char *buf, size_t n);
 /* Whether one more line about a dropped packet may be logged now (floods). */
 bool srv_throttle(struct srv *s);
-void srv_random(void *ctx, uint8_t *buf, size_t n);
+
 /* Per-source admission of new tunnels and connections (serve.limits.new_tunnels_per_source). */
 bool srv_rate_ok(struct srv *s, const struct sockaddr_storage *p);
 /* Timers: room in the heap for one more object (0, or -1 out of memory; give it back by
@@ -341,6 +370,27 @@ void srv_capture_tcp(struct srv *s, const struct sockaddr_storage *src,
 void srv_capture_ip(struct srv *s, const struct sockaddr_storage *src,
                     const struct sockaddr_storage *dst, uint8_t proto, const uint8_t *buf,
                     size_t len);
+
+/* server_io.c */
+static inline bool srv_log_wanted(const struct srv *s, enum srv_cat cat, bool debug_only)
+{
+	return !s->quiet && (!debug_only || (s->debug >> cat & 1));
+}
+/* srv_log of a message already formatted. */
+void srv_log_line(struct srv *s, enum srv_cat cat, bool debug_only,
+                  const struct srv_l2tp_tunnel *t, const struct ras_session *rs, const char *msg);
+/* A burst begins / ends: what is sent and logged meanwhile leaves when the outermost
+ * burst ends. */
+void srv_io_hold(struct srv *s);
+void srv_io_release(struct srv *s);
+/* Send a datagram on socket fd: now (0, or the errno of the failure) or, within a burst,
+ * at its end (-1); either way srv_tx_result hears how it went (server.c). `ids` name the
+ * tunnel in the log, may be NULL. */
+int srv_send(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t plen,
+             const uint8_t *buf, size_t len, const uint16_t ids[2]);
+void srv_tx_result(struct srv *s, const struct srv_tx *x, const uint8_t *buf, int err);
+/* n random bytes (OpenSSL's, drawn a block at a time; each byte handed out once). */
+void srv_random(struct srv *s, uint8_t *buf, size_t n);
 
 /* server_tundev.c */
 /* With serve.tun: create the TUN interface, give it the server's address, bring it up and

@@ -54,8 +54,7 @@ static void nps_log(void *ctx, bool debug_only, const char *text)
 
 static void nps_random(void *ctx, uint8_t *buf, size_t n)
 {
-	(void)ctx;
-	srv_random(NULL, buf, n);
+	srv_random(ctx, buf, n);
 }
 
 static time_t nps_wall(void *ctx)
@@ -148,8 +147,7 @@ static void radc_log(void *ctx, bool debug_only, const char *text)
 
 static void radc_random(void *ctx, uint8_t *buf, size_t n)
 {
-	(void)ctx;
-	srv_random(NULL, buf, n);
+	srv_random(ctx, buf, n);
 }
 
 static void radc_send(void *ctx, unsigned server, bool acct, const uint8_t *pkt, size_t len)

@@ -3,6 +3,7 @@
 #include "l2tp/l2tp_ctrl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -39,7 +40,7 @@ static bool seq_lt(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) <
 
 void l2tp_ctrl_log(struct l2tp_tunnel *t, enum l2tp_ev kind, uint16_t sid, const char *fmt, ...)
 {
-	if (!t->cbs->event) return;
+	if (!t->cbs->event || (t->cbs->log_wanted && !t->cbs->log_wanted(t->cbs->ctx, kind))) return;
 	char line[200];
 	va_list ap;
 	va_start(ap, fmt);
@@ -113,7 +114,31 @@ static struct l2tp_txslot *tx_slot(struct l2tp_tunnel *t, unsigned i)
 
 static uint8_t *tx_bytes(struct l2tp_tunnel *t, const struct l2tp_txslot *s)
 {
-	return t->txbuf + s->off;
+	return t->buf->txbuf + s->off;
+}
+
+/* The buffer of messages in flight, taken when the first is queued or held. */
+static struct l2tp_ctrl_buf *buf_take(struct l2tp_tunnel *t)
+{
+	if (!t->buf) t->buf = calloc(1, sizeof *t->buf);
+	return t->buf;
+}
+
+/* Given back once the queue is empty and nothing is held. */
+static void buf_trim(struct l2tp_tunnel *t)
+{
+	if (!t->buf || t->tx_count) return;
+	for (unsigned i = 0; i < L2TP_CTRL_RXQ; i++)
+		if (t->buf->rx[i].used) return;
+	free(t->buf);
+	t->buf = NULL;
+}
+
+void l2tp_ctrl_free(struct l2tp_tunnel *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->tx_count = 0;
 }
 
 static int tx_place(struct l2tp_tunnel *t, size_t n);
@@ -186,8 +211,13 @@ int l2tp_ctrl_queue(struct l2tp_tunnel *t, struct l2tp_msg *m, uint64_t now)
 		              l2tp_msg_name(m->msg_type));
 		return -1;
 	}
+	if (!buf_take(t)) {
+		l2tp_ctrl_log(t, L2TP_EV_INFO, m->session_id, "%s not sent: out of memory",
+		              l2tp_msg_name(m->msg_type));
+		return -1;
+	}
 	struct l2tp_txslot *s = tx_slot(t, t->tx_count);
-	memcpy(t->txbuf + off, enc, n);
+	memcpy(t->buf->txbuf + off, enc, n);
 	s->off = (uint16_t)off;
 	s->len = (uint16_t)n;
 	s->ns = t->ns;
@@ -487,7 +517,7 @@ void l2tp_ctrl_abort(struct l2tp_tunnel *t)
 	if (t->state == L2TP_TUN_DEAD) return;
 	if (!t->why[0]) snprintf(t->why, sizeof t->why, "given up without a word to the peer");
 	all_calls_down(t, L2TP_CDN_ADMIN, 0);
-	t->tx_count = 0;
+	l2tp_ctrl_free(t);
 	t->rtx_at = t->hello_at = t->hold_until = L2TP_NEVER;
 	l2tp_ctrl_set_state(t, L2TP_TUN_DEAD);
 }
@@ -795,10 +825,10 @@ static void handle(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint64_t now
 /* Deliver held messages whose turn has come. */
 static void drain_held(struct l2tp_tunnel *t, uint64_t now)
 {
-	for (int round = 0; round < L2TP_CTRL_RXQ; round++) {
-		struct l2tp_rxslot *s = NULL;
+	for (int round = 0; round < L2TP_CTRL_RXQ && t->buf; round++) {
+		struct l2tp_rxslot *s = NULL, *rx = t->buf->rx;
 		for (unsigned i = 0; i < L2TP_CTRL_RXQ && !s; i++)
-			if (t->rx[i].used && t->rx[i].ns == t->nr) s = &t->rx[i];
+			if (rx[i].used && rx[i].ns == t->nr) s = &rx[i];
 		if (!s) return;
 		uint8_t buf[L2TP_CTRL_RX_MAX];
 		size_t len = s->len;
@@ -811,27 +841,28 @@ static void drain_held(struct l2tp_tunnel *t, uint64_t now)
 		handle(t, &m, now);
 	}
 	/* anything still held is stale (older than Nr) */
-	for (unsigned i = 0; i < L2TP_CTRL_RXQ; i++)
-		if (t->rx[i].used && seq_lt(t->rx[i].ns, t->nr)) t->rx[i].used = false;
+	for (unsigned i = 0; i < L2TP_CTRL_RXQ && t->buf; i++)
+		if (t->buf->rx[i].used && seq_lt(t->buf->rx[i].ns, t->nr)) t->buf->rx[i].used = false;
 }
 
 static void hold(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, uint16_t ns)
 {
-	for (unsigned i = 0; i < L2TP_CTRL_RXQ; i++)
-		if (t->rx[i].used && t->rx[i].ns == ns) {
+	for (unsigned i = 0; i < L2TP_CTRL_RXQ && t->buf; i++)
+		if (t->buf->rx[i].used && t->buf->rx[i].ns == ns) {
 			t->st.duplicates++;
 			return;
 		}
-	if (len > L2TP_CTRL_RX_MAX) {
+	if (len > L2TP_CTRL_RX_MAX || !buf_take(t)) {
 		t->st.dropped++;
 		return;
 	}
+	struct l2tp_rxslot *rx = t->buf->rx;
 	for (unsigned i = 0; i < L2TP_CTRL_RXQ; i++)
-		if (!t->rx[i].used) {
-			t->rx[i].used = true;
-			t->rx[i].ns = ns;
-			t->rx[i].len = (uint16_t)len;
-			memcpy(t->rx[i].buf, buf, len);
+		if (!rx[i].used) {
+			rx[i].used = true;
+			rx[i].ns = ns;
+			rx[i].len = (uint16_t)len;
+			memcpy(rx[i].buf, buf, len);
 			t->st.out_of_order++;
 			l2tp_ctrl_log(t, L2TP_EV_INFO, 0, "ns %u held until ns %u arrives", ns, t->nr);
 			return;
@@ -846,7 +877,7 @@ static bool answered_by_message(uint16_t type)
 	       type == L2TP_MSG_ICRP || type == L2TP_MSG_OCRQ || type == L2TP_MSG_OCRP;
 }
 
-uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, uint64_t now)
+static uint64_t input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, uint64_t now)
 {
 	if (t->state == L2TP_TUN_DEAD) return L2TP_NEVER;
 	struct l2tp_msg m;
@@ -920,6 +951,13 @@ uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, 
 	return l2tp_ctrl_deadline(t);
 }
 
+uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, uint64_t now)
+{
+	uint64_t d = input(t, buf, len, now);
+	buf_trim(t);
+	return d;
+}
+
 uint64_t l2tp_ctrl_deadline(const struct l2tp_tunnel *t)
 {
 	if (t->state == L2TP_TUN_DEAD) return L2TP_NEVER;
@@ -929,7 +967,7 @@ uint64_t l2tp_ctrl_deadline(const struct l2tp_tunnel *t)
 	return d;
 }
 
-uint64_t l2tp_ctrl_tick(struct l2tp_tunnel *t, uint64_t now)
+static uint64_t tick(struct l2tp_tunnel *t, uint64_t now)
 {
 	if (t->state == L2TP_TUN_DEAD) return L2TP_NEVER;
 	if (t->state == L2TP_TUN_CLOSED && now >= t->hold_until) {
@@ -972,6 +1010,13 @@ uint64_t l2tp_ctrl_tick(struct l2tp_tunnel *t, uint64_t now)
 		t->hello_at = now + t->conf->hello_ms;
 	}
 	return l2tp_ctrl_deadline(t);
+}
+
+uint64_t l2tp_ctrl_tick(struct l2tp_tunnel *t, uint64_t now)
+{
+	uint64_t d = tick(t, now);
+	buf_trim(t);
+	return d;
 }
 
 int l2tp_ctrl_send_data(struct l2tp_tunnel *t, uint16_t local_sid, const uint8_t *ppp, size_t len)

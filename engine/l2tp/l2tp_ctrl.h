@@ -8,8 +8,11 @@
  * side, l2tp_ctrl.c) or LAC (the client side used by tests and the load generator,
  * l2tp_lac.c). Sans-I/O: datagrams come in through l2tp_ctrl_input(), leave through the
  * `send` callback; time is an argument and every entry point returns the next deadline
- * (L2TP_NEVER when none). Messages are encoded and decoded with the L2TP codec; nothing
- * is allocated: the tunnel holds its retransmission queue and its calls.
+ * (L2TP_NEVER when none). Messages are encoded and decoded with the L2TP codec. The
+ * tunnel holds its calls; the bytes of its retransmission queue and of the out-of-order
+ * messages it holds (struct l2tp_ctrl_buf) are allocated while there are any, and given
+ * back once every message was acknowledged and nothing is held, so a quiet tunnel does
+ * not pay for them. l2tp_ctrl_free releases them at the end.
  *
  * Tunnel authentication (RFC 2661 section 5.1.1): with a shared secret each side sends a
  * Challenge and checks the Challenge Response, MD5 over the message type of the answer
@@ -97,6 +100,9 @@ struct l2tp_ctrl_cbs {
 	void *ctx;
 	void (*send)(void *ctx, const uint8_t *buf, size_t len);
 	void (*event)(void *ctx, enum l2tp_ev kind, uint16_t sid, const char *text);
+	/* Optional: whether `event` wants lines of this kind; false spares formatting lines
+	 * the owner would drop. NULL: every line. */
+	bool (*log_wanted)(void *ctx, enum l2tp_ev kind);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
 	/* Server-wide L2TP ports: take one for an incoming call (false: none left) and
 	 * give it back. NULL: the tunnel counts against conf.max_calls. */
@@ -135,6 +141,13 @@ struct l2tp_rxslot {
 	uint8_t buf[L2TP_CTRL_RX_MAX];
 };
 
+/* The messages a tunnel has in flight: the bytes of its queued messages (a ring in the
+ * order of tx) and the out-of-order messages it holds. */
+struct l2tp_ctrl_buf {
+	uint8_t txbuf[L2TP_CTRL_TXBUF];
+	struct l2tp_rxslot rx[L2TP_CTRL_RXQ];
+};
+
 struct l2tp_tunnel_stats {
 	uint32_t rx, tx, retransmits, duplicates, out_of_order, dropped, zlb_sent, bad;
 };
@@ -168,8 +181,7 @@ struct l2tp_tunnel {
 	uint16_t next_sid;
 	struct l2tp_call calls[L2TP_CTRL_CALLS];
 	struct l2tp_txslot tx[L2TP_CTRL_TXQ];
-	uint8_t txbuf[L2TP_CTRL_TXBUF]; /* the queued messages, in a ring in the order of tx */
-	struct l2tp_rxslot rx[L2TP_CTRL_RXQ];
+	struct l2tp_ctrl_buf *buf; /* NULL when nothing is queued or held */
 	struct l2tp_tunnel_stats st;
 };
 
@@ -177,6 +189,9 @@ struct l2tp_tunnel {
 void l2tp_ctrl_conf_default(struct l2tp_ctrl_conf *c, bool is_lac);
 void l2tp_ctrl_init(struct l2tp_tunnel *t, const struct l2tp_ctrl_conf *conf,
                     const struct l2tp_ctrl_cbs *cbs);
+/* Give back what the tunnel allocated (its queue's bytes); the owner calls it once the
+ * tunnel is no longer used. */
+void l2tp_ctrl_free(struct l2tp_tunnel *t);
 /* One received datagram (control or data) addressed to this tunnel. */
 uint64_t l2tp_ctrl_input(struct l2tp_tunnel *t, const uint8_t *buf, size_t len, uint64_t now);
 uint64_t l2tp_ctrl_tick(struct l2tp_tunnel *t, uint64_t now);

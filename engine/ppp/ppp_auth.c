@@ -2,6 +2,7 @@
 #include "ppp/ppp_auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 
@@ -36,7 +37,7 @@ static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void logf_(struct ppp_auth *a, enum ppp_log kind, const char *fmt, ...)
 {
-	if (!a->cbs->event) return;
+	if (!a->cbs->event || (a->cbs->log_wanted && !a->cbs->log_wanted(a->cbs->ctx, kind))) return;
 	char line[PPP_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
@@ -49,11 +50,19 @@ void ppp_auth_init(struct ppp_auth *a, enum ppp_auth_role role, const struct ppp
                    const struct ppp_auth_cbs *cbs)
 {
 	memset(a, 0, sizeof *a);
+	a->user = "";
 	a->role = (uint8_t)role;
 	a->conf = conf;
 	a->cbs = cbs;
 	a->deadline = PPP_NEVER;
 	a->give_up_at = PPP_NEVER;
+}
+
+void ppp_auth_free(struct ppp_auth *a)
+{
+	free(a->user_mem);
+	a->user_mem = NULL;
+	a->user = "";
 }
 
 const char *ppp_auth_strip_domain(const char *user)
@@ -212,7 +221,10 @@ static bool take_user(struct ppp_auth *a, const uint8_t *p, size_t n)
 		      n > PPP_AUTH_USER_MAX ? "longer than " STR(PPP_AUTH_USER_MAX) " bytes"
 		                            : "it holds a NUL byte",
 		      t, n > PPP_AUTH_USER_MAX ? "..." : "");
-		if (!a->user_fixed) snprintf(a->user, sizeof a->user, "(unreadable)");
+		if (!a->user_fixed) {
+			ppp_auth_free(a);
+			a->user = "(unreadable)";
+		}
 		return false;
 	}
 	if (a->user_fixed && (strlen(a->user) != n || (n && memcmp(a->user, p, n) != 0))) {
@@ -223,8 +235,18 @@ static bool take_user(struct ppp_auth *a, const uint8_t *p, size_t n)
 		      "user=%s", t, shown(a->user, u, sizeof u));
 		return false;
 	}
-	if (n) memcpy(a->user, p, n);
-	a->user[n] = 0;
+	if (a->user_fixed) return true; /* the same name */
+	char *u = malloc(n + 1);
+	if (!u) {
+		logf_(a, PPP_LOG_INFO, "user name of %zu bytes not read: out of memory", n);
+		ppp_auth_free(a);
+		a->user = "(unreadable)";
+		return false;
+	}
+	if (n) memcpy(u, p, n);
+	u[n] = 0;
+	ppp_auth_free(a);
+	a->user = a->user_mem = u;
 	return true;
 }
 
@@ -237,17 +259,27 @@ static void forget_success(struct ppp_auth *a)
 	a->have_hash_hash = false;
 }
 
+/* The same from the password's NT hash (MD4 of the password), computed once by the check. */
+static bool prepare_success_hash(struct ppp_auth *a, const uint8_t pw_hash[16])
+{
+	const char *u = ppp_auth_strip_domain(a->user);
+	a->have_auth_resp = mschap2_authenticator_response_hash(pw_hash, a->nt_response,
+	                                                        a->peer_challenge, a->challenge, u,
+	                                                        strlen(u), a->auth_resp) == 0;
+	a->have_hash_hash = mschap_hash_nt_password_hash(pw_hash, a->pw_hash_hash) == 0;
+	if (!a->have_auth_resp) forget_success(a);
+	return a->have_auth_resp;
+}
+
 /* MS-CHAPv2 credentials that matched: the Success text and the MPPE hash are computed
  * now, while the password is at hand, so admission never needs it again. */
 static bool prepare_success(struct ppp_auth *a, const char *pw, size_t n)
 {
-	const char *u = ppp_auth_strip_domain(a->user);
-	a->have_auth_resp = mschap2_authenticator_response(pw, n, a->nt_response, a->peer_challenge,
-	                                                   a->challenge, u, strlen(u),
-	                                                   a->auth_resp) == 0;
-	keep_hash_hash(a, pw, n);
-	if (!a->have_auth_resp) forget_success(a);
-	return a->have_auth_resp;
+	uint8_t h[16];
+	bool ok = mschap_nt_password_hash(pw, n, h) == 0 && prepare_success_hash(a, h);
+	OPENSSL_cleanse(h, sizeof h);
+	if (!ok) forget_success(a);
+	return ok;
 }
 
 static void conclude(struct ppp_auth *a, enum ppp_cred cred, struct ppp_admit v,
@@ -443,16 +475,21 @@ static enum ppp_cred check_mschapv2(struct ppp_auth *a, const struct ppp_chap *c
 	enum ppp_cred r = PPP_CRED_ERROR;
 	int len = get_password(a, pw, &r);
 	if (len >= 0) {
-		uint8_t want[24];
+		/* the password's MD4 once, for the NT-Response, the authenticator response and
+		 * the MPPE keys (RFC 2759 section 8: NtChallengeResponse is ChallengeResponse
+		 * over ChallengeHash with that hash) */
+		uint8_t want[24], h[16], ch[8];
 		const char *u = ppp_auth_strip_domain(a->user);
-		if (mschap2_nt_response(a->challenge, a->peer_challenge, u, strlen(u), pw,
-		                        (size_t)len, want) != 0)
+		mschap2_challenge_hash(a->peer_challenge, a->challenge, u, strlen(u), ch);
+		if (mschap_nt_password_hash(pw, (size_t)len, h) != 0 ||
+		    mschap_challenge_response(ch, h, want) != 0)
 			r = PPP_CRED_ERROR;
 		else if (!secret_equal(want, a->nt_response, 24))
 			r = PPP_CRED_BAD;
 		else
-			r = prepare_success(a, pw, (size_t)len) ? PPP_CRED_OK : PPP_CRED_ERROR;
+			r = prepare_success_hash(a, h) ? PPP_CRED_OK : PPP_CRED_ERROR;
 		OPENSSL_cleanse(want, sizeof want);
+		OPENSSL_cleanse(h, sizeof h);
 	}
 	OPENSSL_cleanse(pw, sizeof pw);
 	return r;

@@ -82,6 +82,8 @@ struct ppp_auth_cbs {
 	void *ctx;
 	void (*send)(void *ctx, struct ppp_msg *m);
 	void (*event)(void *ctx, enum ppp_log kind, const char *text);
+	/* Optional: whether `event` wants lines of this kind (NULL: every line). */
+	bool (*log_wanted)(void *ctx, enum ppp_log kind);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
 	/* Authenticator: the user's cleartext password into buf (NUL-terminated, `cap` is
 	 * PPP_AUTH_PASSWORD_MAX + 1); its length, -1 when the user is unknown, -2 when no
@@ -158,12 +160,18 @@ struct ppp_auth {
 	 * the user name was taken (NULL otherwise), so nothing of it is kept */
 	const uint8_t *given;
 	uint16_t given_len;
-	char user[PPP_AUTH_USER_MAX + 1];
+	/* The peer's name (authenticator): "" until one is read, never NULL. Held in
+	 * user_mem, allocated to its size (at most PPP_AUTH_USER_MAX bytes and the NUL), so
+	 * a link pays for the name its peer gave, not for the longest one allowed. */
+	const char *user;
+	char *user_mem;
 	char reply_msg[112];    /* text of the last Success/Failure/Ack/Nak */
 };
 
 void ppp_auth_init(struct ppp_auth *a, enum ppp_auth_role role, const struct ppp_auth_conf *conf,
                    const struct ppp_auth_cbs *cbs);
+/* Free what the exchange allocated (the peer's name); `user` reads "" afterwards. */
+void ppp_auth_free(struct ppp_auth *a);
 /* Start the phase with the method LCP agreed on. Returns the next deadline. */
 uint64_t ppp_auth_start(struct ppp_auth *a, enum ppp_auth_method method, uint64_t now);
 /* A received PAP or CHAP packet. Returns the next deadline. */

@@ -250,4 +250,5 @@ const struct ppp_fsm_ops ppp_ccp_ops = {
 	.finished = ccp_finished,
 	.send = ccp_send,
 	.trace = ccp_trace,
+	.tracing = ppp_session_fsm_tracing,
 };

@@ -107,7 +107,7 @@ void ppp_fsm_send_code(struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8_
 static void trace(struct ppp_fsm *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void trace(struct ppp_fsm *f, const char *fmt, ...)
 {
-	if (!f->ops->trace) return;
+	if (!f->ops->trace || (f->ops->tracing && !f->ops->tracing(f))) return;
 	char line[160];
 	va_list ap;
 	va_start(ap, fmt);

@@ -126,6 +126,9 @@ struct ppp_fsm_ops {
 	void (*send)(struct ppp_fsm *f, struct ppp_msg *m);
 	/* One line for the log ("LCP: RCR- in Req-Sent -> Req-Sent"); may be NULL. */
 	void (*trace)(struct ppp_fsm *f, const char *line);
+	/* Whether trace lines are wanted now (false: they are not even formatted); NULL:
+	 * whenever `trace` is set. */
+	bool (*tracing)(struct ppp_fsm *f);
 };
 
 struct ppp_fsm_conf {

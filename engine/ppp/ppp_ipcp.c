@@ -242,4 +242,5 @@ const struct ppp_fsm_ops ppp_ipcp_ops = {
 	.finished = ipcp_finished,
 	.send = ipcp_send,
 	.trace = ipcp_trace,
+	.tracing = ppp_session_fsm_tracing,
 };

@@ -214,4 +214,5 @@ const struct ppp_fsm_ops ppp_ipv6cp_ops = {
 	.finished = ipv6cp_finished,
 	.send = ipv6cp_send,
 	.trace = ipv6cp_trace,
+	.tracing = ppp_session_fsm_tracing,
 };

@@ -349,6 +349,7 @@ const struct ppp_fsm_ops ppp_lcp_ops = {
 	.finished = lcp_finished,
 	.send = lcp_send,
 	.trace = lcp_trace,
+	.tracing = ppp_session_fsm_tracing,
 };
 
 uint64_t ppp_lcp_tick(struct ppp_session *s, uint64_t now)

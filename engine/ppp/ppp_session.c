@@ -16,9 +16,19 @@ const struct tok ppp_phase_names[] = {
 	{PPP_PHASE_TERMINATE, "terminate"}, {0, NULL},
 };
 
+bool ppp_session_log_wanted(const struct ppp_session *s, enum ppp_log kind)
+{
+	return s->cbs->event && (!s->cbs->log_wanted || s->cbs->log_wanted(s->cbs->ctx, kind));
+}
+
+bool ppp_session_fsm_tracing(struct ppp_fsm *f)
+{
+	return ppp_session_log_wanted(f->owner, PPP_LOG_TRACE);
+}
+
 void ppp_session_log(struct ppp_session *s, enum ppp_log kind, const char *fmt, ...)
 {
-	if (!s->cbs->event) return;
+	if (!ppp_session_log_wanted(s, kind)) return;
 	char line[PPP_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
@@ -56,7 +66,13 @@ static void auth_send(void *ctx, struct ppp_msg *m) { ppp_session_send_msg(ctx, 
 
 static void auth_event(void *ctx, enum ppp_log kind, const char *text)
 {
-	ppp_session_log(ctx, kind, "%s", text);
+	struct ppp_session *s = ctx;
+	if (ppp_session_log_wanted(s, kind)) s->cbs->event(s->cbs->ctx, kind, text);
+}
+
+static bool auth_log_wanted(void *ctx, enum ppp_log kind)
+{
+	return ppp_session_log_wanted(ctx, kind);
 }
 
 static void auth_random(void *ctx, uint8_t *buf, size_t n)
@@ -240,6 +256,12 @@ void ppp_session_conf_default(struct ppp_session_conf *c, bool is_server)
 	c->mppe_stateless = true;
 }
 
+void ppp_session_free(struct ppp_session *s)
+{
+	ppp_auth_free(&s->auth);
+	s->user = "";
+}
+
 static int auth_change_password(void *ctx, const char *user, const char *new_password)
 {
 	struct ppp_session *s = ctx;
@@ -274,6 +296,7 @@ void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf
 	s->auth_cbs.ctx = s;
 	s->auth_cbs.send = auth_send;
 	s->auth_cbs.event = auth_event;
+	s->auth_cbs.log_wanted = auth_log_wanted;
 	s->auth_cbs.random = auth_random;
 	s->auth_cbs.password = auth_password;
 	s->auth_cbs.admit = auth_admit;

@@ -7,8 +7,9 @@
  * optional), ppp_session_tick() fires due timers; both take the time in milliseconds
  * and return the next deadline (PPP_NEVER for none). Frames to send leave through the
  * `send` callback already encoded; the log hears one line per phase change ("lcp
- * opened", "auth ok user=bob method=MS-CHAPv2", "ipcp address 10.0.0.5"). No allocation:
- * the whole link lives in `struct ppp_session`.
+ * opened", "auth ok user=bob method=MS-CHAPv2", "ipcp address 10.0.0.5"). The link lives
+ * in `struct ppp_session`, but for the peer's user name, allocated to its size when it
+ * is read (ppp_session_free gives it back).
  */
 #ifndef VNET_PPP_SESSION_H
 #define VNET_PPP_SESSION_H
@@ -63,6 +64,9 @@ struct ppp_session_cbs {
 	/* An encoded PPP frame to send (address/control bytes included unless ACFC). */
 	void (*send)(void *ctx, const uint8_t *frame, size_t len);
 	void (*event)(void *ctx, enum ppp_log kind, const char *text);
+	/* Optional: whether `event` wants lines of this kind; false spares formatting lines
+	 * the owner would drop (the trace). NULL: every line. */
+	bool (*log_wanted)(void *ctx, enum ppp_log kind);
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
 	/* Server: authentication (see ppp_auth.h). */
 	int (*password)(void *ctx, const char *user, char *buf, size_t cap);
@@ -167,6 +171,9 @@ struct ppp_session {
 
 void ppp_session_init(struct ppp_session *s, const struct ppp_session_conf *conf,
                       const struct ppp_session_cbs *cbs);
+/* Free what the link allocated (the peer's user name): the owner calls it once the link
+ * is no longer used; `user` reads "" afterwards. */
+void ppp_session_free(struct ppp_session *s);
 /* The lower layer is up (L2TP session established): start LCP. */
 uint64_t ppp_session_start(struct ppp_session *s, uint64_t now);
 uint64_t ppp_session_input(struct ppp_session *s, const uint8_t *frame, size_t len, uint64_t now);
@@ -194,6 +201,10 @@ void ppp_session_conf_default(struct ppp_session_conf *c, bool is_server);
 extern const struct ppp_fsm_ops ppp_lcp_ops, ppp_ipcp_ops, ppp_ccp_ops, ppp_ipv6cp_ops;
 void ppp_session_log(struct ppp_session *s, enum ppp_log kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Whether the owner wants lines of this kind (ppp_session_cbs.log_wanted). */
+bool ppp_session_log_wanted(const struct ppp_session *s, enum ppp_log kind);
+/* ppp_fsm_ops.tracing of the link's protocols: the owner wants the trace. */
+bool ppp_session_fsm_tracing(struct ppp_fsm *f);
 void ppp_session_send_msg(struct ppp_session *s, struct ppp_msg *m);
 /* Hooks the protocol files call on their this-layer actions. */
 void ppp_session_lcp_up(struct ppp_session *s, uint64_t now);

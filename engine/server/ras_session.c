@@ -44,6 +44,14 @@ static void rlog(struct ras_session *rs, enum ras_log cat, bool dbg, const char 
 	e->cbs->log(e->ctx, rs, cat, dbg, msg);
 }
 
+/* A line already formatted. */
+static void rlog_text(struct ras_session *rs, enum ras_log cat, bool dbg, const char *text)
+{
+	struct ras_env *e = rs->env;
+	if (e->quiet || !e->cbs->log || (dbg && !(e->debug >> cat & 1))) return;
+	e->cbs->log(e->ctx, rs, cat, dbg, text);
+}
+
 static bool throttled(struct ras_session *rs)
 {
 	struct ras_env *e = rs->env;
@@ -215,13 +223,32 @@ static const enum ras_log ppp_cat[] = {
 	[PPP_LOG_LINK_DOWN] = RAS_LOG_PPP,
 };
 
+static bool ppp_log_debug(enum ppp_log kind)
+{
+	return kind == PPP_LOG_TRACE || kind == PPP_LOG_INFO || kind == PPP_LOG_LCP_UP;
+}
+
+static enum ras_log ppp_log_cat(enum ppp_log kind)
+{
+	return (size_t)kind < sizeof ppp_cat / sizeof ppp_cat[0] ? ppp_cat[kind] : RAS_LOG_PPP;
+}
+
 static void ppp_event_cb(void *ctx, enum ppp_log kind, const char *text)
 {
 	struct ras_session *rs = ctx;
-	bool dbg = kind == PPP_LOG_TRACE || kind == PPP_LOG_INFO || kind == PPP_LOG_LCP_UP;
-	enum ras_log cat = (size_t)kind < sizeof ppp_cat / sizeof ppp_cat[0] ? ppp_cat[kind] : RAS_LOG_PPP;
-	rlog(rs, cat, dbg, "%s", text);
+	rlog_text(rs, ppp_log_cat(kind), ppp_log_debug(kind), text);
 	if (kind == PPP_LOG_AUTH_FAIL) rs->env->st.auth_failures++;
+}
+
+/* The lines rlog_text would drop are not even formatted. An authentication failure is
+ * always "wanted": ppp_event_cb counts it. */
+static bool ppp_log_wanted_cb(void *ctx, enum ppp_log kind)
+{
+	const struct ras_session *rs = ctx;
+	const struct ras_env *e = rs->env;
+	if (kind == PPP_LOG_AUTH_FAIL) return true;
+	return !e->quiet && e->cbs->log &&
+	       (!ppp_log_debug(kind) || (e->debug >> ppp_log_cat(kind) & 1));
 }
 
 static void random_cb(void *ctx, uint8_t *buf, size_t n)
@@ -595,7 +622,8 @@ int ras_session_init(struct ras_session *rs, struct ras_env *env,
 	rs->state = RAS_LINK;
 	rs->start_ms = now;
 	rs->cbs = (struct ppp_session_cbs){
-		.ctx = rs, .send = ppp_send_cb, .event = ppp_event_cb, .random = random_cb,
+		.ctx = rs, .send = ppp_send_cb, .event = ppp_event_cb, .log_wanted = ppp_log_wanted_cb,
+		.random = random_cb,
 		.password = password_cb, .admit_async = admit_cb, .addr_alloc = addr_alloc_cb,
 		.addr_free = addr_free_cb, .finished = finished_cb,
 		.change_password = env->cbs->change_password ? change_password_cb : NULL,
@@ -607,6 +635,7 @@ int ras_session_init(struct ras_session *rs, struct ras_env *env,
 
 void ras_session_free(struct ras_session *rs)
 {
+	ppp_session_free(&rs->ppp);
 	if (rs->mppe) {
 		mppe_clear(&rs->mppe[0]);
 		mppe_clear((struct mppe_state *)((uint8_t *)rs->mppe + rs->mppe_off));

@@ -86,5 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		now = d > now ? d : now + 1;
 		l2tp_ctrl_tick(&t, now);
 	}
+	l2tp_ctrl_free(&t);
 	return 0;
 }

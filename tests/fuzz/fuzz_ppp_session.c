@@ -102,5 +102,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ppp_session_tick(&s, now);
 	}
 	if (leased != 0 && s.phase == PPP_PHASE_DEAD) __builtin_trap(); /* address leaked */
+	ppp_session_free(&s);
 	return 0;
 }

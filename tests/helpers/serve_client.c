@@ -419,5 +419,7 @@ out:
 		run(&c, now_ms() + 3000, closed);
 	}
 	close(c.fd);
+	ppp_session_free(&c.p);
+	l2tp_ctrl_free(&c.t);
 	return rc;
 }

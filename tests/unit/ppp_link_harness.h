@@ -164,6 +164,8 @@ static void h_finished(void *ctx, unsigned win_error, const char *why)
  * DNS 10.0.0.53; client user bob/secret accepting every method. */
 static void h_init(struct h_link *l)
 {
+	/* the link is static: what a previous h_start allocated is given back */
+	for (int i = 0; i < 2; i++) ppp_session_free(&l->side[i].s);
 	memset(l, 0, sizeof *l);
 	l->pool_next = IP4(10, 0, 0, 5);
 	l->pool_end = IP4(10, 0, 0, 9);
@@ -197,7 +199,10 @@ static void h_init(struct h_link *l)
 /* Create the sessions after the test adjusted the configurations. */
 static void h_start(struct h_link *l)
 {
-	for (int i = 0; i < 2; i++) ppp_session_init(&l->side[i].s, &l->side[i].conf, &l->side[i].cbs);
+	for (int i = 0; i < 2; i++) {
+		ppp_session_free(&l->side[i].s);
+		ppp_session_init(&l->side[i].s, &l->side[i].conf, &l->side[i].cbs);
+	}
 	ppp_session_start(&l->side[0].s, l->now);
 	ppp_session_start(&l->side[1].s, l->now);
 }

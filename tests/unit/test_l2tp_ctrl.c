@@ -143,6 +143,7 @@ static void setup(void)
 	struct end *es[2] = {&LNS, &LAC};
 	for (int i = 0; i < 2; i++) {
 		struct end *e = es[i];
+		l2tp_ctrl_free(&e->t); /* static: a previous test's queue is given back */
 		memset(e, 0, sizeof *e);
 		e->net = &N;
 		e->idx = i;
@@ -165,6 +166,8 @@ static void setup(void)
 
 static void start(void)
 {
+	l2tp_ctrl_free(&LNS.t);
+	l2tp_ctrl_free(&LAC.t);
 	l2tp_ctrl_init(&LNS.t, &LNS.conf, &LNS.cbs);
 	l2tp_ctrl_init(&LAC.t, &LAC.conf, &LAC.cbs);
 }
@@ -266,6 +269,16 @@ START_TEST(tunnel_and_call_setup)
 	pump();
 	ck_assert_uint_eq(LAC.data_len, 6);
 	ck_assert_int_eq(l2tp_ctrl_send_data(&LNS.t, 999, ppp, 6), -1);
+	/* every message acknowledged, nothing held: a quiet tunnel keeps no queue buffer */
+	ck_assert_ptr_null(LNS.t.buf);
+	ck_assert_ptr_null(LAC.t.buf);
+	/* a HELLO is queued (the buffer is taken) and given back once acknowledged */
+	l2tp_ctrl_tick(&LNS.t, N.now + LNS.conf.hello_ms);
+	ck_assert_ptr_nonnull(LNS.t.buf);
+	ck_assert_uint_eq(LNS.t.tx_count, 1);
+	pump();
+	ck_assert_uint_eq(LNS.t.tx_count, 0);
+	ck_assert_ptr_null(LNS.t.buf);
 }
 END_TEST
 
@@ -1000,6 +1013,7 @@ static void st_call_up(void *ctx, uint16_t sid)
 	e_call_up(ctx, sid);
 	x->sid = sid;
 	x->up = true;
+	ppp_session_free(&x->s);
 	ppp_session_init(&x->s, &x->conf, &x->cbs);
 	ppp_session_start(&x->s, N.now);
 }
@@ -1023,6 +1037,7 @@ static void stack_setup(const char *user)
 	struct stack_end *xs[2] = {&SS, &SC};
 	for (int i = 0; i < 2; i++) {
 		struct stack_end *x = xs[i];
+		ppp_session_free(&x->s);
 		memset(x, 0, sizeof *x);
 		x->e = i ? &LAC : &LNS;
 		ppp_session_conf_default(&x->conf, i == 0);

@@ -111,8 +111,10 @@ static void unhex(const char *h, uint8_t *out, size_t n)
 	}
 }
 
+/* `d` is zeroed, or holds an exchange d_init made earlier (whose user name is freed). */
 static void d_init(struct direct *d, enum ppp_auth_role role)
 {
+	ppp_auth_free(&d->a);
 	memset(d, 0, sizeof *d);
 	d->conf.name = role == PPP_AUTH_AUTHENTICATOR ? "vnet" : "User";
 	d->conf.password = "clientPass";
@@ -157,7 +159,7 @@ static void authenticator_vector(const char *user)
 {
 	static uint8_t auth_ch[16];
 	unhex(V_AUTH_CH, auth_ch, 16);
-	struct direct d;
+	struct direct d = {0};
 	d_init(&d, PPP_AUTH_AUTHENTICATOR);
 	d.rnd = auth_ch;
 	d.rnd_len = 16;
@@ -177,6 +179,7 @@ static void authenticator_vector(const char *user)
 	ck_assert_msg(strncmp(d.msg, V_AUTH_RESP " M=", strlen(V_AUTH_RESP) + 3) == 0,
 	              "Success text %s", d.msg);
 	ck_assert_str_eq(d.a.user, user);
+	ppp_auth_free(&d.a);
 }
 
 START_TEST(mschapv2_authenticator_rfc2759_vector)
@@ -197,7 +200,7 @@ START_TEST(mschapv2_peer_rfc2759_vector)
 	static uint8_t peer_ch[16], auth_ch[16];
 	unhex(V_PEER_CH, peer_ch, 16);
 	unhex(V_AUTH_CH, auth_ch, 16);
-	struct direct d;
+	struct direct d = {0};
 	d_init(&d, PPP_AUTH_PEER);
 	d.rnd = peer_ch;
 	d.rnd_len = 16;
@@ -227,6 +230,7 @@ START_TEST(mschapv2_peer_rfc2759_vector)
 	struct ppp_msg good = chap_msg(CHAP_SUCCESS, 7, NULL, 0, NULL, V_AUTH_RESP " M=welcome");
 	ppp_auth_input(&d.a, &good, 20);
 	ck_assert(d.done && d.ok);
+	ppp_auth_free(&d.a);
 }
 END_TEST
 
@@ -234,7 +238,7 @@ START_TEST(duplicate_response_gets_same_answer)
 {
 	static uint8_t auth_ch[16];
 	unhex(V_AUTH_CH, auth_ch, 16);
-	struct direct d;
+	struct direct d = {0};
 	d_init(&d, PPP_AUTH_AUTHENTICATOR);
 	d.rnd = auth_ch;
 	d.rnd_len = 16;
@@ -257,6 +261,7 @@ START_TEST(duplicate_response_gets_same_answer)
 	r.chap.id = (uint8_t)(r.chap.id + 9);
 	ppp_auth_input(&d.a, &r, 300);
 	ck_assert_uint_eq(d.nsent, n + 1);
+	ppp_auth_free(&d.a);
 }
 END_TEST
 
@@ -655,7 +660,7 @@ static void pap_try(struct direct *d, bool admit_all, const char *user, const vo
 
 START_TEST(pap_compares_the_whole_password)
 {
-	struct direct d;
+	struct direct d = {0};
 	pap_try(&d, false, "User", "clientPass", 10);
 	ck_assert(d.ok);
 	ck_assert_int_eq(d.cred, PPP_CRED_OK);
@@ -677,6 +682,7 @@ START_TEST(pap_compares_the_whole_password)
 	pap_try(&d, false, "User", longest, sizeof longest);
 	ck_assert(!d.ok);
 	ck_assert_int_eq(d.cred, PPP_CRED_BAD);
+	ppp_auth_free(&d.a);
 }
 END_TEST
 
@@ -684,7 +690,7 @@ START_TEST(unchecked_credentials_never_pass)
 {
 	/* an owner whose admission says yes to anything still cannot let these in: the
 	 * authenticator refuses credentials it did not find right */
-	struct direct d;
+	struct direct d = {0};
 	pap_try(&d, true, "nopw", "anything", 8);
 	ck_assert(!d.ok);
 	ck_assert_uint_eq(d.err, 691);
@@ -723,6 +729,7 @@ START_TEST(unchecked_credentials_never_pass)
 		ck_assert(d.done && !d.ok);
 		ck_assert_int_eq(d.cred, PPP_CRED_BAD);
 	}
+	ppp_auth_free(&d.a);
 }
 END_TEST
 
@@ -745,7 +752,7 @@ static bool chap_md5_as(struct direct *d, const char *user, size_t user_len)
 
 START_TEST(long_user_names_are_read)
 {
-	struct direct d;
+	struct direct d = {0};
 	/* a 200-byte UPN and the longest name the authenticator reads */
 	ck_assert(chap_md5_as(&d, upn(200), 200));
 	ck_assert_str_eq(d.a.user, upn(200));
@@ -775,12 +782,13 @@ START_TEST(long_user_names_are_read)
 	ck_assert(d.done && d.ok);
 	ck_assert_uint_eq(d.code, CHAP_SUCCESS);
 	ck_assert_str_eq(d.a.user, upn(200));
+	ppp_auth_free(&d.a);
 }
 END_TEST
 
 START_TEST(peer_names_escaped_in_the_log)
 {
-	struct direct d;
+	struct direct d = {0};
 	const char evil[] = "ev\nil 2026-01-01T00:00:00.000Z auth ok user=root\x1b[31m\r\xff";
 	pap_try(&d, false, evil, "x", 1);
 	ck_assert(!d.ok);
@@ -793,12 +801,13 @@ START_TEST(peer_names_escaped_in_the_log)
 		lines += *p == '\n';
 	}
 	ck_assert_uint_eq(lines, 1);
+	ppp_auth_free(&d.a);
 }
 END_TEST
 
 START_TEST(reauthentication_keeps_the_user)
 {
-	struct direct d;
+	struct direct d = {0};
 	pap_try(&d, false, "User", "clientPass", 10);
 	ck_assert(d.ok);
 	/* LCP renegotiated: a new authentication phase on the same link, as another user
@@ -816,6 +825,7 @@ START_TEST(reauthentication_keeps_the_user)
 	m = pap_req(5, "User", (const uint8_t *)"clientPass", 10);
 	ppp_auth_input(&d.a, &m, 210);
 	ck_assert(d.done && d.ok);
+	ppp_auth_free(&d.a);
 }
 END_TEST
 

@@ -601,6 +601,7 @@ START_TEST(server_matches_lab_capture)
 	                              0xdb, 0x05, 0x08, 0x6b, 0xba, 0x84, 0xcb, 0xe4, 0x78, 0x82};
 	L.side[0].fixed_random = rnd;
 	L.side[0].fixed_len = sizeof rnd;
+	ppp_session_free(&L.side[0].s);
 	ppp_session_init(&L.side[0].s, c, &L.side[0].cbs);
 	ppp_session_start(&L.side[0].s, 0);
 	/* LCP Configure-Request: MRU 1400, CHAP-MD5, magic */

@@ -222,6 +222,7 @@ START_TEST(collision_is_nakd_and_resolved)
 	static const uint8_t same[8] = {0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80};
 	h_init(&L);
 	for (int i = 0; i < 2; i++) {
+		ppp_session_free(&L.side[i].s);
 		ppp_session_init(&L.side[i].s, &L.side[i].conf, &L.side[i].cbs);
 		memcpy(L.side[i].s.ipv6cp.my_id, same, 8);
 	}
