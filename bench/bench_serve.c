@@ -894,7 +894,7 @@ static int lns_password(void *ctx, const char *user, char *buf, size_t cap)
 static struct ppp_admit lns_admit(void *ctx, const char *user, enum ppp_auth_method m,
                                   enum ppp_cred cred)
 {
-	struct ppp_admit a = {cred == PPP_CRED_OK, cred == PPP_CRED_OK ? 0 : 691, NULL};
+	struct ppp_admit a = {.accept = cred == PPP_CRED_OK, .win_error = cred == PPP_CRED_OK ? 0 : 691};
 	return a;
 }
 
@@ -1673,23 +1673,6 @@ static int pptp_server_start(void)
 	}
 	note("no PPTP listener in the server's log within 10 s (log: %s)", logpath);
 	return -1;
-}
-
-/* utime + stime of a process in seconds (-1 when unknown). */
-static double cpu_s(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f) return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	char *p = strrchr(buf, ')');
-	unsigned long ut = 0, st = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int pptp_main(int argc, char **argv)

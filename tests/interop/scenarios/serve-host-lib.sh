@@ -255,14 +255,12 @@ explain() {
     sed -n '/^ID /,/^$/p' "$p.explain" | sed '1d;/^$/d;s/^/    explain: /'
 }
 
-# check_call_ok USER METHOD-REGEX AUTH-FILTER: the verdict of a scenario in
-# which the guest's call "one" for USER comes up, pings the server's PPP
-# address three times and hangs up; with MPPE=1 the data must be encrypted
-# with 128-bit MPPE
-check_call_ok() {
+# expect_served USER METHOD-REGEX TYPE: the guest's call "one" for USER came
+# up with METHOD and an address from the pool that pppd got too, three pings
+# were answered, the session went down with traffic counted, `show sessions`
+# listed it with tunnel type TYPE and it was accounted
+expect_served() {
     local user=$1 addr
-    expect_guest_status 0
-    expect_log 'tunnel up peer=' "server: tunnel up"
     expect_log "session [0-9]+ up user=$user addr=[0-9.]+ method=$2( |$)" "server: session up"
     addr=$(sed -n "s/.*session [0-9]* up user=$user addr=\([0-9.]*\).*/\1/p" "$SLOG" | head -n1)
     if in_pool "$addr" 192.168.10.101 192.168.10.149; then good "client address $addr from the pool"
@@ -272,13 +270,25 @@ check_call_ok() {
     expect_console '^SERVE-PING lac=one sent=3 received=3$' "guest: the server answered every ping"
     expect_log "session [0-9]+ down cause=[^ ]+ .*rx_bytes=[1-9][0-9]* tx_bytes=[1-9]" "server: session down, traffic counted"
     if [ -s "$W/sessions.json" ] &&
-        jq -e --arg u "$user" --arg a "$addr" '[.. | strings] | (index($u) != null) and (index($a) != null)' \
+        jq -e --arg u "$user" --arg a "$addr" --arg t "$3" \
+            '[.. | strings] | (index($u) != null) and (index($a) != null) and (index($t) != null)' \
             "$W/sessions.json" > /dev/null 2>&1; then
-        good "vnet show sessions --json listed $user with $addr: $(jq -c . "$W/sessions.json" | cut -c1-200)"
+        good "vnet show sessions --json listed $user with $addr over $3: $(jq -c . "$W/sessions.json" | cut -c1-200)"
     else
-        bad "vnet show sessions --json did not list $user with $addr ($(cat "$W/sessions.json" "$W/show.err" 2> /dev/null | head -c 300))"
+        bad "vnet show sessions --json did not list $user with $addr over $3 ($(cat "$W/sessions.json" "$W/show.err" 2> /dev/null | head -c 300))"
     fi
     expect_acct "$user"
+}
+
+# check_call_ok USER METHOD-REGEX AUTH-FILTER: the verdict of a scenario in
+# which the guest's call "one" for USER comes up, pings the server's PPP
+# address three times and hangs up; with MPPE=1 the data must be encrypted
+# with 128-bit MPPE
+check_call_ok() {
+    local user=$1
+    expect_guest_status 0
+    expect_log 'tunnel up peer=' "server: tunnel up"
+    expect_served "$user" "$2" l2tp
     expect_l2tp_setup
     expect_count "$3" 1 "authentication packets ($3)"
     expect_count 'ipcp && ppp.code == 2' 2 "IPCP Configure-Acks (one each way)"
@@ -364,26 +374,11 @@ expect_pptp_setup() {
 # PPTP call "one" for USER comes up with MS-CHAPv2 and 128-bit MPPE, pings
 # the server's PPP address three times through the encrypted link and hangs up
 check_pptp_call_ok() {
-    local user=$1 addr s
+    local user=$1 s
     expect_guest_status 0
     expect_log 'PPTP' "server: PPTP announced at start-up"
-    expect_log "session [0-9]+ up user=$user addr=[0-9.]+ method=MS-CHAPv2( |$)" "server: session up"
-    addr=$(sed -n "s/.*session [0-9]* up user=$user addr=\([0-9.]*\).*/\1/p" "$SLOG" | head -n1)
-    if in_pool "$addr" 192.168.10.101 192.168.10.149; then good "client address $addr from the pool"
-    else bad "client address '$addr' is not from the pool"; fi
-    expect_console "^SERVE-PPP lac=one result=up addr=${addr:-none} peer=192\.168\.10\.1 iface=ppp0 dns=192\.168\.10\.1 " \
-        "guest: pppd got that address, the server's and the DNS server's"
-    expect_console '^SERVE-PING lac=one sent=3 received=3$' "guest: the server answered every ping"
+    expect_served "$user" MS-CHAPv2 pptp
     expect_console 'MPPE 128-bit stateless compression enabled' "guest pppd: 128-bit MPPE"
-    expect_log "session [0-9]+ down cause=[^ ]+ .*rx_bytes=[1-9][0-9]* tx_bytes=[1-9]" "server: session down, traffic counted"
-    if [ -s "$W/sessions.json" ] &&
-        jq -e --arg u "$user" --arg a "$addr" '[.. | strings] | (index($u) != null) and (index($a) != null) and (index("pptp") != null)' \
-            "$W/sessions.json" > /dev/null 2>&1; then
-        good "vnet show sessions --json listed $user with $addr over pptp: $(jq -c . "$W/sessions.json" | cut -c1-200)"
-    else
-        bad "vnet show sessions --json did not list $user with $addr over pptp ($(cat "$W/sessions.json" "$W/show.err" 2> /dev/null | head -c 300))"
-    fi
-    expect_acct "$user"
     s=$(jq -c --arg u "$user" 'select(.event == "start" and .user == $u)' "$ACCT" 2> /dev/null | head -n1)
     if jq -e '[.. | strings] | index("pptp") != null' <<< "${s:-null}" > /dev/null 2>&1; then
         good "accounting: the start record names pptp"
