@@ -304,18 +304,23 @@ static void tun_call_down(void *ctx, uint16_t sid, uint16_t result, uint16_t err
 }
 
 
-/* One ICMP echo request from the session's address to the server's PPP address. */
-static void ping_send(struct sess *s)
+/* An ICMP echo request (32 bytes of data, identifier idx, sequence seq) from the link's
+ * address to the server's PPP address as a PPP frame, inside an MPPE compressed datagram
+ * when MPPE is on (as a Windows client sends it). buf holds ECHO_BUF bytes; *out points
+ * at the frame to send. Its length, or -1 when encryption failed. */
+#define ECHO_FRAME (4 + 20 + 8 + 32)
+#define ECHO_BUF (ECHO_FRAME + 4 + 2 + ECHO_FRAME)
+static int echo_frame(struct ppp_session *ppp, unsigned idx, unsigned seq, uint8_t *buf,
+                      const uint8_t **out)
 {
-	uint8_t f[4 + 20 + 8 + 32];
-	uint8_t *ip = f + 4, *ic = ip + 20;
-	uint32_t src = s->ppp.ipcp.my_addr, dst = s->ppp.ipcp.peer_addr;
-	memset(f, 0, sizeof f);
+	uint8_t *f = buf, *ip = f + 4, *ic = ip + 20;
+	uint32_t src = ppp->ipcp.my_addr, dst = ppp->ipcp.peer_addr;
+	memset(f, 0, ECHO_FRAME);
 	f[0] = 0xff; f[1] = 0x03; f[2] = 0x00; f[3] = 0x21;
 	ip[0] = 0x45;
 	ip[3] = 20 + 8 + 32;
-	ip[4] = (uint8_t)(s->ping_tx >> 8);
-	ip[5] = (uint8_t)s->ping_tx;
+	ip[4] = (uint8_t)(seq >> 8);
+	ip[5] = (uint8_t)seq;
 	ip[8] = 64;
 	ip[9] = 1;
 	for (int i = 0; i < 4; i++) {
@@ -326,25 +331,31 @@ static void ping_send(struct sess *s)
 	ip[10] = (uint8_t)(c >> 8);
 	ip[11] = (uint8_t)c;
 	ic[0] = 8;
-	ic[4] = (uint8_t)(s->idx >> 8);
-	ic[5] = (uint8_t)s->idx;
-	ic[6] = (uint8_t)(s->ping_tx >> 8);
-	ic[7] = (uint8_t)s->ping_tx;
-	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + s->idx);
+	ic[4] = (uint8_t)(idx >> 8);
+	ic[5] = (uint8_t)idx;
+	ic[6] = (uint8_t)(seq >> 8);
+	ic[7] = (uint8_t)seq;
+	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + idx);
 	c = inet_cksum(ic, 8 + 32, 0);
 	ic[2] = (uint8_t)(c >> 8);
 	ic[3] = (uint8_t)c;
-	s->ping_tx++;
-	if (s->ppp.ccp.mppe_on) {
-		/* as a Windows client does: the IP packet inside an MPPE compressed datagram */
-		uint8_t e[4 + 2 + sizeof f];
-		e[0] = 0xff; e[1] = 0x03; e[2] = 0x00; e[3] = 0xfd;
-		int n = mppe_encrypt(s->ppp.ccp.tx, f + 2, sizeof f - 2, e + 4, sizeof e - 4);
-		if (n < 0) return;
-		l2tp_ctrl_send_data(&s->tun->t, s->sid, e, 4 + (size_t)n);
-		return;
-	}
-	l2tp_ctrl_send_data(&s->tun->t, s->sid, f, sizeof f);
+	*out = f;
+	if (!ppp->ccp.mppe_on) return ECHO_FRAME;
+	uint8_t *e = buf + ECHO_FRAME;
+	e[0] = 0xff; e[1] = 0x03; e[2] = 0x00; e[3] = 0xfd;
+	int n = mppe_encrypt(ppp->ccp.tx, f + 2, ECHO_FRAME - 2, e + 4, ECHO_BUF - ECHO_FRAME - 4);
+	if (n < 0) return -1;
+	*out = e;
+	return 4 + n;
+}
+
+/* One ICMP echo request from the session's address to the server's PPP address. */
+static void ping_send(struct sess *s)
+{
+	uint8_t buf[ECHO_BUF];
+	const uint8_t *fr;
+	int n = echo_frame(&s->ppp, s->idx, s->ping_tx++, buf, &fr);
+	if (n >= 0) l2tp_ctrl_send_data(&s->tun->t, s->sid, fr, (size_t)n);
 }
 
 /* A frame on the way in: LCP Echo-Request / Echo-Reply are counted (keepalive checks),
@@ -1379,40 +1390,10 @@ static void pns_call_down(void *ctx, uint16_t call_id, uint8_t result, uint8_t e
 /* An ICMP echo to the server's PPP address, through MPPE when it is on. */
 static void pns_ping(struct pns *s)
 {
-	uint8_t f[4 + 20 + 8 + 32];
-	uint8_t *ip = f + 4, *ic = ip + 20;
-	uint32_t src = s->ppp.ipcp.my_addr, dst = s->ppp.ipcp.peer_addr;
-	memset(f, 0, sizeof f);
-	f[0] = 0xff; f[1] = 0x03; f[2] = 0x00; f[3] = 0x21;
-	ip[0] = 0x45;
-	ip[3] = 20 + 8 + 32;
-	ip[8] = 64;
-	ip[9] = 1;
-	for (int i = 0; i < 4; i++) {
-		ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
-		ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
-	}
-	uint16_t c = inet_cksum(ip, 20, 0);
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
-	ic[0] = 8;
-	ic[4] = (uint8_t)(s->idx >> 8);
-	ic[5] = (uint8_t)s->idx;
-	ic[6] = (uint8_t)(s->ping_tx >> 8);
-	ic[7] = (uint8_t)s->ping_tx;
-	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + s->idx);
-	c = inet_cksum(ic, 8 + 32, 0);
-	ic[2] = (uint8_t)(c >> 8);
-	ic[3] = (uint8_t)c;
-	s->ping_tx++;
-	if (s->ppp.ccp.mppe_on) {
-		uint8_t e[4 + 2 + sizeof f];
-		e[0] = 0xff; e[1] = 0x03; e[2] = 0x00; e[3] = 0xfd;
-		int n = mppe_encrypt(s->ppp.ccp.tx, f + 2, sizeof f - 2, e + 4, sizeof e - 4);
-		if (n >= 0) pns_ppp_send(s, e, 4 + (size_t)n);
-		return;
-	}
-	pns_ppp_send(s, f, sizeof f);
+	uint8_t buf[ECHO_BUF];
+	const uint8_t *fr;
+	int n = echo_frame(&s->ppp, s->idx, s->ping_tx++, buf, &fr);
+	if (n >= 0) pns_ppp_send(s, fr, (size_t)n);
 }
 
 /* An IP frame for us (true), or a frame for PPP (false). */
