@@ -214,23 +214,28 @@ expect_acct() {
     fi
 }
 
-# l2tp_types DIRECTION-FILTER [PCAP]: L2TP control message types, in order
-l2tp_types() {
-    tshark -r "${2:-$CAP}" -Y "l2tp && $1" -T fields -e l2tp.avp.message_type 2> /dev/null |
+# ctl_types PROTO FIELD DIRECTION-FILTER [PCAP]: control message types (tshark's
+# FIELD) of protocol PROTO, in order
+ctl_types() {
+    tshark -r "${4:-$CAP}" -Y "$1 && $3" -T fields -e "$2" 2> /dev/null |
         tr ',' '\n' | sed '/^$/d' | tr '\n' ' '
+}
+
+# expect_setup NAME PROTO FIELD PORT-FIELD PORT "CLIENT-TYPES" "SERVER-TYPES" [PCAP]:
+# every message type listed went from the client (to PORT) and from the server
+expect_setup() {
+    local up down m
+    up=$(ctl_types "$2" "$3" "$4.dstport == $5" "${8:-}")
+    down=$(ctl_types "$2" "$3" "$4.srcport == $5" "${8:-}")
+    echo "    $1 client -> server: $up"
+    echo "    $1 server -> client: $down"
+    for m in $6; do has "$up" $m || bad "capture: no $1 message type $m from the client"; done
+    for m in $7; do has "$down" $m || bad "capture: no $1 message type $m from the server"; done
 }
 
 # expect_l2tp_setup [PCAP]: SCCRQ, SCCCN, ICRQ, ICCN from the client and
 # SCCRP, ICRP from the server in the capture
-expect_l2tp_setup() {
-    local up down m
-    up=$(l2tp_types 'udp.dstport == 1701' "$@")
-    down=$(l2tp_types 'udp.srcport == 1701' "$@")
-    echo "    L2TP client -> server: $up"
-    echo "    L2TP server -> client: $down"
-    for m in 1 3 10 12; do has "$up" $m || bad "capture: no message type $m from the client"; done
-    for m in 2 11; do has "$down" $m || bad "capture: no message type $m from the server"; done
-}
+expect_l2tp_setup() { expect_setup L2TP l2tp l2tp.avp.message_type udp 1701 "1 3 10 12" "2 11" "$@"; }
 has() { case " $1" in *" $2 "*) return 0 ;; esac; return 1; }
 
 # count FILTER [PCAP]: packets tshark finds with the display filter
@@ -351,24 +356,10 @@ pptp_tap() {
 
 pptp_tap_del() { ip link del $TAP 2> /dev/null; }
 
-# pptp_types DIRECTION-FILTER [PCAP]: PPTP control message types, in order
-pptp_types() {
-    tshark -r "${2:-$CAP}" -Y "pptp && $1" -T fields -e pptp.control_message_type 2> /dev/null |
-        tr ',' '\n' | sed '/^$/d' | tr '\n' ' '
-}
-
 # expect_pptp_setup [PCAP]: Start-Control-Connection-Request and
 # Outgoing-Call-Request from the client, their replies from the server, in
 # the server's own capture
-expect_pptp_setup() {
-    local up down m
-    up=$(pptp_types 'tcp.dstport == 1723' "$@")
-    down=$(pptp_types 'tcp.srcport == 1723' "$@")
-    echo "    PPTP client -> server: $up"
-    echo "    PPTP server -> client: $down"
-    for m in 1 7; do has "$up" $m || bad "capture: no PPTP control message $m from the client"; done
-    for m in 2 8; do has "$down" $m || bad "capture: no PPTP control message $m from the server"; done
-}
+expect_pptp_setup() { expect_setup PPTP pptp pptp.control_message_type tcp 1723 "1 7" "2 8" "$@"; }
 
 # check_pptp_call_ok USER: the verdict of a scenario in which the guest's
 # PPTP call "one" for USER comes up with MS-CHAPv2 and 128-bit MPPE, pings
