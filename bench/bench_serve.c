@@ -358,6 +358,36 @@ static void ping_send(struct sess *s)
 	if (n >= 0) l2tp_ctrl_send_data(&s->tun->t, s->sid, fr, (size_t)n);
 }
 
+enum echo_rx { ECHO_NOT_IP, ECHO_BAD, ECHO_OK };
+/* A frame on the way in (address and control bytes taken off): not an IP packet (for the
+ * PPP automaton), or the ICMP echo reply to the request echo_frame built (through MPPE
+ * when it is on): from the server's PPP address to the link's, identifier idx, sequence
+ * seq, checksums right; anything else is bad. */
+static enum echo_rx echo_reply(struct ppp_session *ppp, unsigned idx, unsigned seq,
+                               const uint8_t *p, size_t n)
+{
+	uint8_t clear[2048];
+	if (n >= 2 && p[0] == 0x00 && p[1] == 0xfd && ppp->ccp.mppe_on) {
+		struct diag_err err;
+		int m = mppe_decrypt(ppp->ccp.rx, p + 2, n - 2, clear, sizeof clear, &err);
+		if (m < 0) return ECHO_BAD;
+		p = clear;
+		n = (size_t)m;
+	}
+	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return ECHO_NOT_IP;
+	const uint8_t *ip = p + 2;
+	n -= 2;
+	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || inet_cksum(ip, 20, 0) != 0) return ECHO_BAD;
+	const uint8_t *ic = ip + 20;
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	unsigned id = (unsigned)ic[4] << 8 | ic[5], sq = (unsigned)ic[6] << 8 | ic[7];
+	if (ic[0] != 0 || inet_cksum(ic, n - 20, 0) != 0 || src != ppp->ipcp.peer_addr ||
+	    dst != ppp->ipcp.my_addr || id != (idx & 0xffff) || sq != (seq & 0xffff))
+		return ECHO_BAD;
+	return ECHO_OK;
+}
+
 /* A frame on the way in: LCP Echo-Request / Echo-Reply are counted (keepalive checks),
  * ICMP echo replies to our pings are checked and answered with the next ping. True
  * when the frame was an IP packet (not for the PPP automaton). */
@@ -372,31 +402,9 @@ static bool inspect(struct sess *s, const uint8_t *p, size_t n)
 		if (p[2] == 10) s->echo_rep_rx++;
 		return false;
 	}
-	uint8_t clear[2048];
-	if (n >= 2 && p[0] == 0x00 && p[1] == 0xfd && s->ppp.ccp.mppe_on) {
-		struct diag_err err;
-		int m = mppe_decrypt(s->ppp.ccp.rx, p + 2, n - 2, clear, sizeof clear, &err);
-		if (m < 0) {
-			s->ping_bad++;
-			return true;
-		}
-		p = clear;
-		n = (size_t)m;
-	}
-	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return false;
-	const uint8_t *ip = p + 2;
-	n -= 2;
-	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || inet_cksum(ip, 20, 0) != 0) {
-		s->ping_bad++;
-		return true;
-	}
-	const uint8_t *ic = ip + 20;
-	size_t icn = n - 20;
-	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
-	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
-	unsigned id = (unsigned)ic[4] << 8 | ic[5], seq = (unsigned)ic[6] << 8 | ic[7];
-	if (ic[0] != 0 || inet_cksum(ic, icn, 0) != 0 || src != s->ppp.ipcp.peer_addr ||
-	    dst != s->ppp.ipcp.my_addr || id != (s->idx & 0xffff) || seq != s->ping_rx) {
+	enum echo_rx r = echo_reply(&s->ppp, s->idx, s->ping_rx, p, n);
+	if (r == ECHO_NOT_IP) return false;
+	if (r == ECHO_BAD) {
 		s->ping_bad++;
 		return true;
 	}
@@ -1403,27 +1411,9 @@ static bool pns_inspect(struct pns *s, const uint8_t *p, size_t n)
 		p += 2;
 		n -= 2;
 	}
-	uint8_t clear[2048];
-	if (n >= 2 && p[0] == 0x00 && p[1] == 0xfd && s->ppp.ccp.mppe_on) {
-		struct diag_err err;
-		int m = mppe_decrypt(s->ppp.ccp.rx, p + 2, n - 2, clear, sizeof clear, &err);
-		if (m < 0) {
-			s->ping_bad++;
-			return true;
-		}
-		p = clear;
-		n = (size_t)m;
-	}
-	if (n < 2 || p[0] != 0x00 || p[1] != 0x21) return false;
-	const uint8_t *ip = p + 2;
-	n -= 2;
-	if (n < 28 || ip[0] != 0x45 || ip[9] != 1 || inet_cksum(ip, 20, 0) != 0) {
-		s->ping_bad++;
-		return true;
-	}
-	const uint8_t *ic = ip + 20;
-	unsigned seq = (unsigned)ic[6] << 8 | ic[7];
-	if (ic[0] != 0 || inet_cksum(ic, n - 20, 0) != 0 || seq != s->ping_rx) {
+	enum echo_rx r = echo_reply(&s->ppp, s->idx, s->ping_rx, p, n);
+	if (r == ECHO_NOT_IP) return false;
+	if (r == ECHO_BAD) {
 		s->ping_bad++;
 		return true;
 	}
