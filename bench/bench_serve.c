@@ -1219,8 +1219,9 @@ static void rm_workdir(const char *dir)
 /* ---- PPTP mode (--pptp): a PNS per session -------------------------------------------
  *
  *   bench_serve --pptp [--server ADDR:PORT] [--sessions N] [--window W] [--user U
- *                --password P] [--ping N] [--hold MS] [--timeout SEC] [--vnet PATH]
- *                [--workdir DIR] [--quiet]
+ *                --password P] [--method pap|chap|mschapv2]
+ *                [--mppe none|40|56|128|stateful-128] [--ping N] [--hold MS]
+ *                [--timeout SEC] [--vnet PATH] [--workdir DIR] [--quiet]
  *
  * (--sessions: 100 without --server, 1 with it)
  * Each session is one PPTP control connection with one call, as Windows and pptp-linux
@@ -1233,7 +1234,10 @@ static void rm_workdir(const char *dir)
  * port and reports set-ups per second, the server's resident memory per session and
  * its CPU seconds per set-up; with --server it drives that server, all sessions as
  * --user / --password. --ping N: each session sends N ICMP echoes to the server's PPP
- * address, one after the other, through MPPE when it was negotiated.
+ * address, one after the other, through MPPE when it was negotiated. --method: the one
+ * authentication protocol the client accepts (MS-CHAPv2 by default); --mppe: the MPPE
+ * levels it offers in CCP (all three, stateless, by default; none: no CCP at all, as
+ * with PAP and CHAP, which give no MPPE keys).
  *
  * Prints "session N up addr=A mppe=BITS" / "session N failed error=E ..." for each of the
  * first sessions, and a last line "result: sessions=... up=... failed=..." with the
@@ -1268,6 +1272,10 @@ struct pns {
 
 static struct {
 	const char *server, *user, *pass;
+	/* the client's PPP: the one method it accepts (PPP_AUTH_*), the MPPE levels it
+	 * offers (MPPE_BIT_*, 0: no CCP), stateful MPPE instead of stateless */
+	unsigned method, mppe;
+	bool stateful;
 	int sessions, window, ping, hold_ms, timeout_s;
 	struct pns *p;
 	int gre_fd;
@@ -1649,6 +1657,8 @@ static int pptp_server_start(void)
 static int pptp_main(int argc, char **argv)
 {
 	bool sessions_given = false;
+	P.method = PPP_AUTH_MSCHAPV2;
+	P.mppe = MPPE_BIT_L | MPPE_BIT_M | MPPE_BIT_S;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--quiet")) {
@@ -1667,6 +1677,28 @@ static int pptp_main(int argc, char **argv)
 		}
 		else if (!strcmp(a, "--window")) P.window = int_arg(v, 1, 60000, a);
 		else if (!strcmp(a, "--user")) P.user = v;
+		else if (!strcmp(a, "--method")) {
+			if (!strcmp(v, "pap")) P.method = PPP_AUTH_PAP;
+			else if (!strcmp(v, "chap")) P.method = PPP_AUTH_CHAP_MD5;
+			else if (!strcmp(v, "mschapv2")) P.method = PPP_AUTH_MSCHAPV2;
+			else {
+				fprintf(stderr, "bench_serve --pptp: --method is pap, chap or mschapv2, not %s\n", v);
+				return 2;
+			}
+		} else if (!strcmp(a, "--mppe")) {
+			if (!strcmp(v, "none")) P.mppe = 0;
+			else if (!strcmp(v, "40")) P.mppe = MPPE_BIT_L;
+			else if (!strcmp(v, "56")) P.mppe = MPPE_BIT_M;
+			else if (!strcmp(v, "128")) P.mppe = MPPE_BIT_S;
+			else if (!strcmp(v, "stateful-128")) {
+				P.mppe = MPPE_BIT_S;
+				P.stateful = true;
+			} else {
+				fprintf(stderr, "bench_serve --pptp: --mppe is none, 40, 56, 128 or "
+				        "stateful-128, not %s\n", v);
+				return 2;
+			}
+		}
 		else if (!strcmp(a, "--password")) P.pass = v;
 		else if (!strcmp(a, "--ping")) P.ping = int_arg(v, 0, 65535, a);
 		else if (!strcmp(a, "--hold")) P.hold_ms = int_arg(v, 0, 3600000, a);
@@ -1765,12 +1797,13 @@ static int pptp_main(int argc, char **argv)
 		s->cbs = (struct pptp_ctrl_cbs){.ctx = s, .send = pns_ctrl_send, .event = pns_ctrl_event,
 			.call_id = pns_call_id, .call_up = pns_call_up, .call_down = pns_call_down};
 		ppp_session_conf_default(&s->conf, false);
-		s->conf.auth_methods = PPP_AUTH_BIT(PPP_AUTH_MSCHAPV2);
-		s->conf.auth_pref[0] = PPP_AUTH_MSCHAPV2;
+		s->conf.auth_methods = PPP_AUTH_BIT(P.method);
+		s->conf.auth_pref[0] = (uint8_t)P.method;
 		s->conf.auth_pref[1] = PPP_AUTH_NONE;
 		s->conf.auth.name = s->user;
 		s->conf.auth.password = s->pass;
-		s->conf.mppe_levels = MPPE_BIT_L | MPPE_BIT_M | MPPE_BIT_S;
+		s->conf.mppe_levels = P.mppe;
+		s->conf.mppe_stateless = !P.stateful;
 		s->conf.echo_interval_ms = 0;
 		s->pcbs = (struct ppp_session_cbs){.ctx = s, .send = pns_ppp_send, .event = pns_ppp_event,
 			.random = rnd, .finished = pns_ppp_finished};
