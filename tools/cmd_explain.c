@@ -194,6 +194,10 @@ static void print_block(FILE *fp, const json_t *s)
 	if (json_is_integer(parent))
 		fprintf(fp, "  carried in ESP (decrypted) of the IPsec SA of session %lld\n",
 		        (long long)json_integer_value(parent));
+	json_t *conn = json_object_get(json_object_get(s, "pptp"), "connection");
+	if (json_is_integer(conn))
+		fprintf(fp, "  a further call on the PPTP control connection of session %lld\n",
+		        (long long)json_integer_value(conn));
 	if (failed) {
 		fprintf(fp, "  %sfailed%s in %s", out_c(C_RED), out_c(C_RESET), jstr(s, "failed_phase"));
 		json_t *e = json_object_get(s, "error");

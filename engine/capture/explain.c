@@ -544,6 +544,8 @@ size_t explain_session_jw(struct jw *w, struct sess_table *t, const struct vsess
 		jw_int(w, "server_call", s->call_s);
 		jw_int(w, "gre_from_client", s->gre_pkts[0]);
 		jw_int(w, "gre_from_server", s->gre_pkts[1]);
+		if (s->ctrl)
+			jw_int(w, "connection", s->ctrl);
 		jw_end(w);
 	} else if (is_ike(s)) {
 		char hex[40];

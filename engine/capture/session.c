@@ -16,7 +16,8 @@ enum key_kind {
 	K_L2TP,      /* host address + the tunnel ID that host assigned */
 	K_L2TP_PAIR, /* both endpoints: the last tunnel between them */
 	K_PPTP,      /* TCP 4-tuple */
-	K_GRE,       /* host address + the call ID that host assigned */
+	K_GRE,       /* receiver and sender addresses + the call ID the receiver assigned */
+	K_PPTP_CALL, /* control connection's session + the sender's role + its call ID */
 	K_GRE_PAIR,  /* both addresses: the last PPTP session between them */
 	K_RADIUS,    /* client address/port, server address/port, identifier */
 	K_IPSEC_PAIR,/* both addresses: the last IKE SA between them */
@@ -1794,22 +1795,190 @@ static struct vsess *pptp_ctrl_lookup(struct sess_table *t, const struct dl_pkt 
 	return s;
 }
 
-static void gre_register(struct sess_table *t, const uint8_t *host, uint16_t call, uint32_t sid)
+/* GRE to `host` from `peer` names the call ID `host` assigned. The key holds both
+ * addresses: a client that runs connections to two servers may pick the same call ID
+ * for both, and two clients of one server the same one too. */
+static void gre_key(struct key *k, const uint8_t *host, const uint8_t *peer, uint16_t call)
+{
+	key_init(k, K_GRE);
+	key_add(k, host, 16);
+	key_add(k, peer, 16);
+	key_u16(k, call);
+}
+
+static void gre_register(struct sess_table *t, const uint8_t *host, const uint8_t *peer,
+                         uint16_t call, uint32_t sid)
 {
 	struct key k;
-	key_init(&k, K_GRE);
-	key_add(&k, host, 16);
-	key_u16(&k, call);
+	gre_key(&k, host, peer, call);
 	map_put(t, &k, sid);
+}
+
+/* The calls of one control connection: the call ID its sender (role 0: the client,
+ * 1: the server) assigned -> the call's session. */
+static void pptp_call_key(struct key *k, const struct vsess *c, int role, uint16_t call)
+{
+	key_init(k, K_PPTP_CALL);
+	uint8_t b[5] = {(uint8_t)(c->id >> 24), (uint8_t)(c->id >> 16), (uint8_t)(c->id >> 8),
+	                (uint8_t)c->id, (uint8_t)role};
+	key_add(k, b, sizeof b);
+	key_u16(k, call);
+}
+
+static struct vsess *pptp_call_find(struct sess_table *t, const struct vsess *c, int role,
+                                    uint16_t call)
+{
+	struct key k;
+	pptp_call_key(&k, c, role, call);
+	uint32_t sid = map_get(t, &k);
+	return sid ? t->s[sid - 1] : NULL;
+}
+
+/* A call ID assigned by the sender of `p` (direction `dir` of the control connection
+ * `c`) names the call of session `s`, on the control connection and in GRE. */
+static void pptp_call_register(struct sess_table *t, struct vsess *c, struct vsess *s,
+                               const struct dl_pkt *p, int dir, uint16_t call)
+{
+	struct key k;
+	pptp_call_key(&k, c, dir, call);
+	map_put(t, &k, s->id);
+	if (dir == 0)
+		s->call_c = call;
+	else
+		s->call_s = call;
+	gre_register(t, p->src, p->dst, call, s->id);
+}
+
+/* The session of the call a request (OCRQ, ICRQ) opens. The connection's first call is
+ * the control connection's session; a further one gets a session of its own that starts
+ * with a copy of the connection's set-up. A request naming a call ID whose call is still
+ * going is that call's again. */
+static struct vsess *pptp_call_open(struct sess_table *t, struct vsess *c,
+                                    const struct dl_pkt *p, int dir, uint16_t call)
+{
+	struct vsess *s = pptp_call_find(t, c, dir, call);
+	if (s && !s->ph[PH_TEARDOWN].state)
+		return s;
+	if (c->ph[PH_CALL].state == PS_NONE) {
+		s = c;
+	} else {
+		s = sess_new(t, SP_PPTP, p, dir == 1, c->roles_known);
+		if (!s)
+			return c;
+		memcpy(s->cli, c->cli, 16);
+		memcpy(s->srv, c->srv, 16);
+		s->cport = s->first_cport = c->cport;
+		s->sport = c->sport;
+		s->first_frame = c->first_frame;
+		s->first_ns = c->first_ns;
+		s->syn_seen = c->syn_seen;
+		s->synack_seen = c->synack_seen;
+		s->syn_count = c->syn_count;
+		s->ph[PH_TUNNEL] = c->ph[PH_TUNNEL];
+		s->ph[PH_TUNNEL].note = NULL;
+		if (c->ph[PH_TUNNEL].note)
+			phase_note(&s->ph[PH_TUNNEL], c->ph[PH_TUNNEL].note);
+		s->ctrl = c->id;
+		struct vsess *last = sess_find_id(t, c->call_last);
+		if (last)
+			last->call_next = s->id;
+		else
+			c->call_next = s->id;
+		c->call_last = s->id;
+	}
+	pptp_call_register(t, c, s, p, dir, call);
+	return s;
+}
+
+/* The further calls of control connection `c`, in the order they began; `fn` may release
+ * the session it is given. */
+static void pptp_calls_each(struct sess_table *t, struct vsess *c,
+                            void (*fn)(struct sess_table *, struct vsess *, const struct dl_pkt *),
+                            const struct dl_pkt *p)
+{
+	uint32_t prev = c->id, next = c->call_next;
+	while (next > prev) { /* ids grow along the chain: it ends */
+		struct vsess *s = sess_find_id(t, next);
+		if (!s || s->ctrl != c->id)
+			break;
+		prev = next;
+		next = s->call_next;
+		fn(t, s, p);
+	}
+}
+
+static void pptp_call_stop(struct sess_table *t, struct vsess *s, const struct dl_pkt *p)
+{
+	sess_seen(t, s, p);
+	phase_touch(s, PH_TEARDOWN, p, false);
+}
+
+static void pptp_call_closed(struct sess_table *t, struct vsess *s, const struct dl_pkt *p)
+{
+	(void)p;
+	s->closed = true;
+	sess_maybe_done(t, s);
+}
+
+/* The control connection `c` ended on the wire: so did every call it carried. */
+static void pptp_conn_maybe_done(struct sess_table *t, struct vsess *c, const struct dl_pkt *p)
+{
+	if (!c->closed)
+		return;
+	uint32_t first = c->call_next, id = c->id;
+	sess_maybe_done(t, c); /* may release c */
+	if (!first)
+		return;
+	struct vsess *s = sess_find_id(t, id);
+	if (s) {
+		pptp_calls_each(t, s, pptp_call_closed, p);
+		return;
+	}
+	/* the control connection's session is gone: walk the chain from its first call */
+	for (uint32_t prev = id, next = first; next > prev;) {
+		s = sess_find_id(t, next);
+		if (!s || s->ctrl != id)
+			break;
+		prev = next;
+		next = s->call_next;
+		pptp_call_closed(t, s, p);
+	}
 }
 
 static void pptp_input(struct sess_table *t, const struct dl_pkt *p, const struct pptp_msg *m)
 {
-	struct vsess *s = pptp_ctrl_lookup(t, p, true);
-	if (!s)
+	struct vsess *c = pptp_ctrl_lookup(t, p, true);
+	if (!c)
 		return;
+	int dir = dir_of(c, p);
+	/* the session of the call the message is about (c for the connection's own) */
+	struct vsess *s = c;
+	switch (m->ctrl_type) {
+	case PPTP_OCRQ:
+	case PPTP_ICRQ:
+		s = pptp_call_open(t, c, p, dir, m->call_id);
+		break;
+	case PPTP_OCRP:
+	case PPTP_ICRP:
+	case PPTP_ICCN:
+		/* names the requester's call ID */
+		s = pptp_call_find(t, c, !dir, m->peer_call_id);
+		if (!s)
+			s = c;
+		if (m->ctrl_type != PPTP_ICCN)
+			pptp_call_register(t, c, s, p, dir, m->call_id);
+		break;
+	case PPTP_CCRQ:
+	case PPTP_CDN:
+		/* names the sender's own call ID */
+		s = pptp_call_find(t, c, dir, m->call_id);
+		if (!s)
+			s = c;
+		break;
+	default:
+		break;
+	}
 	sess_seen(t, s, p);
-	int dir = dir_of(s, p);
 	char note[96];
 	const char *rn;
 	switch (m->ctrl_type) {
@@ -1832,27 +2001,24 @@ static void pptp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 	case PPTP_OCRQ:
 	case PPTP_ICRQ:
 		phase_touch(s, PH_CALL, p, false);
-		s->calls++;
-		if (dir == 0) {
-			s->call_c = m->call_id;
-			gre_register(t, s->cli, m->call_id, s->id);
-		}
+		c->calls++;
 		break;
 	case PPTP_OCRP:
 	case PPTP_ICRP:
 		phase_touch(s, PH_CALL, p, false);
-		if (dir == 1) {
-			s->call_s = m->call_id;
-			gre_register(t, s->srv, m->call_id, s->id);
-		}
 		if (m->result == 1) {
 			phase_end(s, PH_CALL, PS_OK, p, "Outgoing-Call-Reply: connected");
 		} else {
 			sess_obs_str(s, "pptp.message", "OCRP", p->frame);
 			sess_obs_int(s, "pptp.result", m->result, p->frame);
 			rn = pptp_result_name(m->ctrl_type, m->result);
-			snprintf(note, sizeof note, "OCRP result %u%s%s%s", m->result, rn ? " (" : "",
-			         rn ? rn : "", rn ? ")" : "");
+			int w = snprintf(note, sizeof note, "OCRP result %u%s%s%s", m->result,
+			                 rn ? " (" : "", rn ? rn : "", rn ? ")" : "");
+			/* the error code tells a General Error apart (RFC 2637 section 2.2) */
+			const char *en = pptp_error_name(m->error);
+			if (m->result == 2 && m->error && w > 0 && (size_t)w < sizeof note)
+				snprintf(note + w, sizeof note - (size_t)w, ", error %u%s%s%s", m->error,
+				         en ? " (" : "", en ? en : "", en ? ")" : "");
 			phase_end(s, PH_CALL, PS_FAILED, p, note);
 		}
 		break;
@@ -1868,17 +2034,21 @@ static void pptp_input(struct sess_table *t, const struct dl_pkt *p, const struc
 		}
 		break;
 	case PPTP_CCRQ:
+		phase_touch(s, PH_TEARDOWN, p, false);
+		break;
 	case PPTP_STOPCCRQ:
 		phase_touch(s, PH_TEARDOWN, p, false);
+		pptp_calls_each(t, c, pptp_call_stop, p);
 		break;
 	case PPTP_STOPCCRP:
 		phase_touch(s, PH_TEARDOWN, p, false);
+		pptp_calls_each(t, c, pptp_call_stop, p);
 		s->closed = true;
 		break;
 	default:
 		break;
 	}
-	sess_maybe_done(t, s);
+	pptp_conn_maybe_done(t, c, p);
 }
 
 static void tcp_input(struct sess_table *t, const struct dl_pkt *p)
@@ -1907,7 +2077,7 @@ static void tcp_input(struct sess_table *t, const struct dl_pkt *p)
 		sess_obs_bool(s, "pptp.no_reply", true, p->frame);
 		phase_end(s, PH_TUNNEL, PS_FAILED, p, "the server reset the TCP connection");
 	}
-	sess_maybe_done(t, s);
+	pptp_conn_maybe_done(t, s, p);
 }
 
 static void gre_input(struct sess_table *t, const struct dl_pkt *p, const struct gre_msg *g,
@@ -1916,9 +2086,7 @@ static void gre_input(struct sess_table *t, const struct dl_pkt *p, const struct
 	if (g->version != 1)
 		return;
 	struct key k;
-	key_init(&k, K_GRE);
-	key_add(&k, p->dst, 16);
-	key_u16(&k, g->call_id);
+	gre_key(&k, p->dst, p->src, g->call_id);
 	uint32_t sid = map_get(t, &k);
 	struct vsess *s = sid ? t->s[sid - 1] : NULL;
 	if (!s) {

@@ -8,6 +8,9 @@
  *                control or data message when the capture starts mid-tunnel)
  *     -> L2TP call (session IDs) -> PPP link
  *   PPTP control connection (TCP 1723) -> call (call IDs) -> GRE -> PPP link
+ *                (each call a session: the connection's first call shares the control
+ *                connection's session, a further one gets its own with a copy of the
+ *                connection's set-up; the connection's end ends them all)
  *   RADIUS request/reply (identifier and request authenticator; the user it is about)
  *
  * Each conversation keeps a timeline of phases (start, end, packets, retransmissions,
@@ -161,6 +164,10 @@ struct vsess {
 
 	/* PPTP */
 	uint16_t call_c, call_s;   /* call ID chosen by the client (OCRQ) / the server */
+	uint32_t ctrl;             /* a further call: the session of its control connection
+	                              (which holds the connection's first call); 0: none */
+	uint32_t call_next;        /* the next further call on this control connection */
+	uint32_t call_last;        /* on the control connection's session: its last call */
 	bool syn_seen, synack_seen;
 	uint32_t syn_count;
 	uint32_t gre_pkts[2];

@@ -1,0 +1,1 @@
+pcap explain tests/captures/pptp-call-id-reuse.pcap

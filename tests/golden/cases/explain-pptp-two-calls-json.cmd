@@ -1,0 +1,1 @@
+pcap explain --json tests/captures/serve-pptp-two-calls.pcap

@@ -1,0 +1,1 @@
+pcap explain -v tests/captures/serve-pptp-two-calls.pcap
