@@ -160,7 +160,8 @@ static int ctl_request(struct cmd_args *a, const char *req)
 
 int cmd_show(struct cmd_args *a)
 {
-	static const char *const views[] = {"sessions", "tunnels", "ports", "pool", "stats", NULL};
+	static const char *const views[] = {"sessions", "tunnels", "ports", "pool", "stats", "ike",
+		"sa", NULL};
 	const char *want = a->pos[0];
 	const char *hit = NULL;
 	int nhit = 0;
@@ -175,7 +176,8 @@ int cmd_show(struct cmd_args *a)
 			nhit++;
 		}
 	if (nhit != 1) {
-		fprintf(stderr, "vnet show: %s view \"%s\" (sessions, tunnels, ports, pool, stats)\n",
+		fprintf(stderr, "vnet show: %s view \"%s\" (sessions, tunnels, ports, pool, stats, ike, "
+		        "sa)\n",
 		        nhit ? "ambiguous" : "unknown", want);
 		return EXIT_USAGE;
 	}

@@ -26,7 +26,7 @@
 #include "ppp.h"
 
 const char *const srv_cat_names[] = {"main", "l2tp", "ppp", "auth", "policy", "ipcp",
-	"acct", "ctl", "data", "pptp", "radius", NULL};
+	"acct", "ctl", "data", "pptp", "radius", "ike", NULL};
 
 /* ---- clock and log ------------------------------------------------------------------ */
 uint64_t srv_now_ms(void)
@@ -234,6 +234,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 			                 offsetof(struct srv_l2tp_tunnel, timer)), now);
 		else if (tm->kind == SRV_TIMER_PPTP_CONN || tm->kind == SRV_TIMER_PPTP_CALL)
 			srv_pptp_timer(s, tm, now); /* server_pptp.c */
+		else if (tm->kind == SRV_TIMER_IKE)
+			srv_ike_timer(s, tm, now); /* server_ike.c */
 		else
 			l2tp_call_fire((struct srv_l2tp_call *)(void *)((uint8_t *)tm -
 			               offsetof(struct srv_l2tp_call, timer)), now);
@@ -536,7 +538,22 @@ static void l2tp_tunnel_send(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct srv_l2tp_tunnel *t = ctx;
 	const uint16_t ids[2] = {t->t.local_tid, t->t.peer_tid};
+	if (t->ipsec) { /* inside the IKE SA it came in (server_ike.c) */
+		if (srv_ike_l2tp_send(t->srv, t->ipsec, &t->peer, buf, len)) {
+			t->srv->st.tx_datagrams++;
+			t->srv->st.tx_bytes += len;
+		}
+		return;
+	}
 	srv_send(t->srv, t->srv->listeners[t->listener].fd, &t->peer, t->peerlen, buf, len, ids);
+}
+
+/* The listener a datagram went out on (the capture's local end). */
+static const struct srv_listener *listener_of_fd(const struct srv *s, int fd)
+{
+	for (unsigned i = 0; i < s->nlisteners; i++)
+		if (s->listeners[i].fd == fd) return &s->listeners[i];
+	return NULL;
 }
 
 /* How a datagram went (server_io.c sends them, at once or at the end of a burst). */
@@ -550,6 +567,15 @@ void srv_tx_result(struct srv *s, const struct srv_tx *x, const uint8_t *buf, in
 			srv_log(s, SC_L2TP, false, NULL, NULL, "t=%u/%u send to %s failed: %s", x->ids[0],
 			        x->ids[1], srv_peer_text(&tmp, pt, sizeof pt), strerror(err));
 		}
+		return;
+	}
+	const struct srv_listener *l = listener_of_fd(s, x->fd);
+	if (l && l->proto == SRV_PROTO_ESP) {
+		srv_capture_ip(s, &l->addr, &x->peer, 50, buf, x->len);
+		return;
+	}
+	if (l && l->proto == SRV_PROTO_IKE) {
+		srv_capture_udp(s, &l->addr, &x->peer, true, buf, x->len);
 		return;
 	}
 	s->st.tx_datagrams++;
@@ -890,7 +916,6 @@ int srv_check_tables(const struct srv *s, char *why, size_t n)
 /* The largest datagram read whole: an L2TP data header (16 bytes without offset padding)
  * and a frame of the largest MRU (SERVE_MRU_MAX, with 8 bytes of PPP and MPPE headers),
  * with room for a peer that pads or exceeds the MRU. */
-#define SRV_DGRAM_MAX 4096
 _Static_assert(SERVE_MRU_MAX + 8 + 16 <= L2TP_CTRL_DATA_MAX, "a frame fits an L2TP data message");
 _Static_assert(SERVE_MRU_MAX + 8 + 16 <= SRV_DGRAM_MAX, "a frame of the largest MRU is read whole");
 
@@ -955,15 +980,9 @@ bool srv_rate_ok(struct srv *s, const struct sockaddr_storage *p)
 }
 
 /* The share of serve.limits.half_open one source may hold: a sixteenth, at least one. */
-static unsigned half_open_share(const struct srv *s)
-{
-	unsigned h = (unsigned)s->cfg->serve.max_half_open;
-	return h / 16 ? h / 16 : 1;
-}
-
 static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
                                 const struct sockaddr_storage *peer, socklen_t plen,
-                                const uint8_t *buf, size_t len)
+                                const uint8_t *buf, size_t len, uint32_t via)
 {
 	char pt[80];
 	struct srv_l2tp_tunnel tmp;
@@ -991,7 +1010,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 		if (!victim || t->ho_same >= victim->ho_same) victim = t;
 		if (!same_source(&t->peer, peer)) continue;
 		held++;
-		if (!same_peer(&t->peer, peer)) continue;
+		if (!same_peer(&t->peer, peer) || t->ipsec != via) continue;
 		bool match = m.msg_type == L2TP_MSG_SCCRQ
 		             ? (ptid ? t->sccrq_peer_tid == ptid : t->sccrq_hash == h)
 		             : t->t.state == L2TP_TUN_WAIT_CTL_CONN;
@@ -1017,20 +1036,21 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 	const struct serve_conf *sc = &s->cfg->serve;
 	const char *why = NULL;
 	bool evict = false;
+	enum srv_ho_verdict hv = srv_half_open_admit(held, s->nhalf_open, (unsigned)sc->max_half_open,
+	                                             victim ? victim->ho_same : 0, victim != NULL);
 	if (s->stopping) why = "the server is stopping";
 	else if (!srv_rate_ok(s, peer)) {
 		s->st.refused_rate++;
 		why = "too many new tunnels from this address (serve.limits.new_tunnels_per_source)";
-	} else if (held >= half_open_share(s)) {
+	} else if (hv == SRV_HO_SHARE) {
 		s->st.refused_half_open++;
 		why = "too many half-open tunnels from this address (its share is a sixteenth of "
 		      "serve.limits.half_open)";
-	} else if (s->nhalf_open >= (unsigned)sc->max_half_open &&
-	           (!victim || victim->ho_same <= held)) {
+	} else if (hv == SRV_HO_FULL) {
 		s->st.refused_half_open++;
 		why = "too many tunnels half open (serve.limits.half_open)";
 	} else {
-		evict = s->nhalf_open >= (unsigned)sc->max_half_open;
+		evict = hv == SRV_HO_EVICT;
 		if (s->ntunnels - (evict ? 1 : 0) >= (unsigned)sc->max_tunnels) {
 			s->st.refused_tunnels++;
 			why = "tunnel limit reached (serve.limits.tunnels)";
@@ -1061,6 +1081,7 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 		return;
 	}
 	t->listener = (uint8_t)(l - s->listeners);
+	t->ipsec = via;
 	t->sccrq_peer_tid = ptid;
 	t->sccrq_hash = h;
 	l2tp_ctrl_input(&t->t, buf, len, srv_now_ms());
@@ -1086,23 +1107,27 @@ static void new_tunnel_datagram(struct srv *s, const struct srv_listener *l,
 /* One datagram on an L2TP listener. */
 static void l2tp_datagram(struct srv *s, const struct srv_listener *l,
                           const struct sockaddr_storage *peer, socklen_t plen,
-                          const uint8_t *buf, size_t n)
+                          const uint8_t *buf, size_t n, uint32_t via)
 {
 	s->st.rx_datagrams++;
 	s->st.rx_bytes += (uint64_t)n;
-	srv_capture(s, peer, false, buf, n);
+	if (!via) srv_capture(s, peer, false, buf, n); /* else the ESP around it is captured */
+	if (!via && srv_ike_required(s)) {
+		srv_ike_plain_refused(s, peer); /* server_ike.c */
+		return;
+	}
 	if (n < 6) {
 		s->st.malformed++;
 		return;
 	}
 	uint16_t tid = l2tp_ctrl_peek_tid(buf, n);
 	if (tid == 0) {
-		new_tunnel_datagram(s, l, peer, plen, buf, n);
+		new_tunnel_datagram(s, l, peer, plen, buf, n, via);
 		reap(s);
 		return;
 	}
 	struct srv_l2tp_tunnel *t = s->tunnels[tid];
-	if (!t || !same_host(&t->peer, peer)) {
+	if (!t || !same_host(&t->peer, peer) || t->ipsec != via) {
 		s->st.unknown_tunnel++;
 		if (srv_throttle(s)) {
 			struct srv_l2tp_tunnel tmp;
@@ -1129,9 +1154,33 @@ void srv_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t 
 {
 	for (unsigned i = 0; i < s->nlisteners; i++)
 		if (s->listeners[i].proto == SRV_PROTO_L2TP) {
-			l2tp_datagram(s, &s->listeners[i], peer, plen, buf, len);
+			l2tp_datagram(s, &s->listeners[i], peer, plen, buf, len, 0);
 			return;
 		}
+}
+
+void srv_l2tp_ipsec_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                             const uint8_t *buf, size_t len, uint32_t ipsec)
+{
+	l2tp_datagram(s, &s->listeners[0], peer, plen, buf, len, ipsec);
+}
+
+void srv_l2tp_ipsec_gone(struct srv *s, uint32_t ipsec)
+{
+	if (!s->tunnels) return;
+	for (unsigned i = 1; i < 65536; i++) {
+		struct srv_l2tp_tunnel *t = s->tunnels[i];
+		if (!t || t->ipsec != ipsec) continue;
+		char pt[80];
+		srv_log(s, SC_L2TP, false, t, NULL, "tunnel of %s closed: the IPsec SA it came in is gone",
+		        srv_peer_text(t, pt, sizeof pt));
+		for (unsigned k = 0; k < L2TP_CTRL_CALLS; k++)
+			if (t->calls[k])
+				ras_session_set_cause(&t->calls[k]->rs, RAS_CAUSE_TUNNEL_CLOSED, 0, 0);
+		l2tp_ctrl_abort(&t->t);
+		l2tp_tunnel_check(t);
+	}
+	reap(s);
 }
 
 /* The L2TP listener is readable: a burst of datagrams. */
@@ -1156,7 +1205,7 @@ static void l2tp_udp_one(struct srv *s, struct srv_listener *l, const struct soc
 		}
 		return;
 	}
-	l2tp_datagram(s, l, peer, plen, buf, n);
+	l2tp_datagram(s, l, peer, plen, buf, n, 0);
 }
 
 #define SRV_RX_BATCH 16
@@ -1359,7 +1408,7 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 		return NULL;
 	}
 	s->pres.full_trace = true;
-	if (setup_protocols(s) != 0 || srv_pptp_setup(s) != 0) {
+	if (setup_protocols(s) != 0 || srv_pptp_setup(s) != 0 || srv_ike_setup(s) != 0) {
 		srv_destroy(s);
 		return NULL;
 	}
@@ -1401,6 +1450,7 @@ int server_run(const struct server_opts *o)
 	setsockopt(l2tp->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	s->locallen = sizeof s->local;
 	getsockname(l2tp->fd, (struct sockaddr *)&s->local, &s->locallen);
+	l2tp->addr = s->local;
 	{
 		struct srv_l2tp_tunnel tmp;
 		tmp.peer = s->local;
@@ -1418,6 +1468,7 @@ int server_run(const struct server_opts *o)
 	/* server_tundev.c: a TUN the operator's configuration names must work */
 	if (srv_tundev_open(s, o->config_path != NULL) != 0) goto out;
 	if (srv_radius_open(s) != 0) goto out; /* server_radius.c */
+	if (srv_ike_open(s, o->capture) != 0) goto out; /* server_ike.c */
 
 	s->ev_sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->ev_sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
@@ -1457,6 +1508,7 @@ out:
 
 void srv_destroy(struct srv *s)
 {
+	srv_ike_stop_all(s); /* server_ike.c: the IKE SAs deleted, their tunnels with them */
 	if (s->tunnels) {
 		for (unsigned i = 1; i < 65536; i++) {
 			struct srv_l2tp_tunnel *t = s->tunnels[i];
@@ -1470,6 +1522,7 @@ void srv_destroy(struct srv *s)
 		}
 	}
 	srv_pptp_destroy(s); /* server_pptp.c */
+	srv_ike_destroy(s);  /* server_ike.c */
 	reap(s);
 	srv_tundev_close(s); /* server_tundev.c */
 	srv_radius_close(s); /* server_radius.c */

@@ -13,6 +13,7 @@
  *   server_acct.c    accounting records (JSON lines) and the --capture pcap writer
  *   server_tundev.c  the TUN device: client packets to the kernel and back
  *   server_io.c      datagrams sent in batches, the log's lines, random bytes
+ *   server_ike.c     L2TP/IPsec: IKEv1 and ESP in front of the L2TP code
  */
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
@@ -35,7 +36,7 @@ struct event;
 
 /* Log categories (-d) */
 enum srv_cat { SC_MAIN, SC_L2TP, SC_PPP, SC_AUTH, SC_POLICY, SC_IPCP, SC_ACCT, SC_CTL,
-	SC_DATA, SC_PPTP, SC_RADIUS, SC_N };
+	SC_DATA, SC_PPTP, SC_RADIUS, SC_IKE, SC_N };
 extern const char *const srv_cat_names[];
 
 struct server_opts {
@@ -57,6 +58,9 @@ struct srv_stats {
 	uint64_t refused_ports, tunnels_opened, tunnels_closed, ctl_requests;
 };
 
+/* The largest datagram the server reads whole. */
+#define SRV_DGRAM_MAX 4096
+
 struct srv_l2tp_tunnel;
 struct srv_l2tp_call;
 struct srv;
@@ -65,7 +69,7 @@ struct srv_radius;
 /* A deadline in the server's timer heap: one libevent timer serves every tunnel and
  * call, the heap orders their deadlines. */
 enum srv_timer_kind { SRV_TIMER_TUNNEL, SRV_TIMER_CALL, SRV_TIMER_PPTP_CONN,
-	SRV_TIMER_PPTP_CALL };
+	SRV_TIMER_PPTP_CALL, SRV_TIMER_IKE };
 struct srv_timer {
 	uint64_t at;                 /* L2TP_NEVER when not in the heap */
 	uint32_t slot;               /* its index in the heap */
@@ -76,9 +80,10 @@ struct srv_timer {
 /* What a listening socket speaks: L2TP over UDP (1701); PPTP's control connections
  * (TCP 1723) and the enhanced GRE of its calls (a raw IP protocol 47 socket); vnet's
  * RADIUS server (serve.radius_server) and the socket of its RADIUS client
- * (auth_provider radius); IKE (UDP 500/4500) would take its own entries. */
+ * (auth_provider radius); IKE on UDP (500, and 4500 with ESP in UDP beside it) and
+ * plain ESP (a raw IP protocol 50 socket). */
 enum srv_proto { SRV_PROTO_L2TP, SRV_PROTO_PPTP, SRV_PROTO_GRE, SRV_PROTO_RADIUS,
-	SRV_PROTO_RADIUS_CLIENT };
+	SRV_PROTO_RADIUS_CLIENT, SRV_PROTO_IKE, SRV_PROTO_ESP };
 
 /* A socket the event loop watches, and the protocol handler it dispatches to when the
  * socket is readable. */
@@ -86,10 +91,11 @@ struct srv_listener {
 	int fd;                      /* -1 until bound (never in the fuzz harness) */
 	uint8_t proto;               /* enum srv_proto */
 	void (*handler)(struct srv *s, struct srv_listener *l);
+	struct sockaddr_storage addr; /* what it is bound to (the capture's local end), when set */
 	struct event *ev;
 	struct srv *srv;
 };
-#define SRV_LISTENERS 8
+#define SRV_LISTENERS 10
 
 /* A datagram waiting for the end of the burst (server_io.c). */
 struct srv_tx {
@@ -177,6 +183,7 @@ struct srv {
 	struct srv_stats st;
 	struct srv_tundev *tundev;   /* server_tundev.c; NULL without a TUN interface */
 	struct srv_radius *radius;   /* server_radius.c; NULL without RADIUS */
+	struct srv_ike *ike;         /* server_ike.c; NULL without serve.ipsec */
 	struct srv_io io;            /* server_io.c */
 	time_t started;
 	bool stopping;
@@ -199,6 +206,7 @@ struct srv_l2tp_tunnel {
 	                                address or IPv6 /64), itself included */
 	uint16_t sccrq_peer_tid;     /* Assigned Tunnel ID of the SCCRQ (0: hidden) */
 	uint32_t sccrq_hash;         /* of the SCCRQ datagram, to spot its retransmissions */
+	uint32_t ipsec;              /* the IKE SA it came inside (server_ike.c), 0: plain UDP */
 	struct srv_l2tp_call *calls[L2TP_CTRL_CALLS]; /* by call slot, NULL when free */
 };
 
@@ -279,6 +287,52 @@ void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_caus
 void srv_session_resume(struct srv *s, struct ras_session *rs, unsigned seq,
                         const struct ras_verdict *v);
 const char *srv_peer_text(const struct srv_l2tp_tunnel *t, char *buf, size_t n);
+
+/* The fair share of a half-open table (L2TP tunnels, IKE SAs): a source holding `held` of
+ * the `n` entries may add one when it holds less than a sixteenth of `max`; when the
+ * table is full the oldest entry of the source holding the most (victim_held) makes room,
+ * provided that source holds more than the newcomer's. */
+enum srv_ho_verdict { SRV_HO_ADMIT, SRV_HO_EVICT, SRV_HO_SHARE, SRV_HO_FULL };
+static inline enum srv_ho_verdict srv_half_open_admit(unsigned held, unsigned n, unsigned max,
+                                                      unsigned victim_held, bool have_victim)
+{
+	unsigned share = max / 16 ? max / 16 : 1;
+	if (held >= share) return SRV_HO_SHARE;
+	if (n < max) return SRV_HO_ADMIT;
+	if (!have_victim || victim_held <= held) return SRV_HO_FULL;
+	return SRV_HO_EVICT;
+}
+
+/* An L2TP datagram that came inside IKE SA `ipsec` (server_ike.c) from `peer`: the
+ * client's address and its L2TP port. */
+void srv_l2tp_ipsec_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
+                             const uint8_t *buf, size_t len, uint32_t ipsec);
+/* IKE SA `ipsec` is gone: the L2TP tunnels inside it are closed. */
+void srv_l2tp_ipsec_gone(struct srv *s, uint32_t ipsec);
+
+/* server_ike.c: L2TP/IPsec (serve.ipsec). */
+struct srv_ike;
+struct json_t;
+/* Tables and listeners (srv_create; nothing without serve.ipsec). 0 or -1. */
+int srv_ike_setup(struct srv *s);
+/* Bind IKE's sockets; with a capture, keys go to CAPTURE.keys. 0, or -1 with the cause on
+ * stderr. */
+int srv_ike_open(struct srv *s, const char *capture);
+void srv_ike_destroy(struct srv *s);
+void srv_ike_stop_all(struct srv *s);
+void srv_ike_timer(struct srv *s, struct srv_timer *tm, uint64_t now);
+/* serve.ipsec.required: plain L2TP is refused (srv_ike_plain_refused says so). */
+bool srv_ike_required(const struct srv *s);
+void srv_ike_plain_refused(struct srv *s, const struct sockaddr_storage *peer);
+bool srv_ike_l2tp_send(struct srv *s, uint32_t ipsec, const struct sockaddr_storage *peer,
+                       const uint8_t *buf, size_t len);
+/* A datagram on the IKE port (natt false) or the NAT-T port (the fuzz harness). */
+void srv_ike_datagram(struct srv *s, bool natt, const struct sockaddr_storage *from,
+                      const uint8_t *buf, size_t len);
+/* `show ike` (children false) and `show sa` (children true); `show stats`. */
+struct json_t *srv_ike_view(const struct srv *s, bool children);
+struct json_t *srv_ike_stats(const struct srv *s);
+int srv_ike_check_tables(const struct srv *s, char *why, size_t n);
 
 /* server_pptp.c: PPTP control connections (TCP) and their calls (enhanced GRE). */
 struct srv_pptp;
@@ -361,6 +415,9 @@ int srv_capture_open(struct srv *s, const char *path);
 void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len);
 void srv_capture_close(struct srv *s);
+/* A UDP datagram between the server's `local` address and `peer` (out: the server sent it). */
+void srv_capture_udp(struct srv *s, const struct sockaddr_storage *local,
+                     const struct sockaddr_storage *peer, bool out, const uint8_t *buf, size_t len);
 /* A TCP segment of a PPTP control connection (IPv4): src/dst as they were on the wire,
  * sequence and acknowledgement numbers, flags (TH_* of netinet/tcp.h). */
 void srv_capture_tcp(struct srv *s, const struct sockaddr_storage *src,

@@ -456,10 +456,16 @@ int srv_capture_open(struct srv *s, const char *path)
 void srv_capture(struct srv *s, const struct sockaddr_storage *peer, bool out,
                  const uint8_t *buf, size_t len)
 {
-	if (!s->dumper || len > 65000) return;
+	srv_capture_udp(s, &s->local, peer, out, buf, len);
+}
+
+void srv_capture_udp(struct srv *s, const struct sockaddr_storage *local,
+                     const struct sockaddr_storage *peer, bool out, const uint8_t *buf, size_t len)
+{
+	if (!s->dumper || len > 65000 || local->ss_family != peer->ss_family) return;
 	uint8_t pkt[65536];
 	size_t hl;
-	const struct sockaddr_storage *src = out ? &s->local : peer, *dst = out ? peer : &s->local;
+	const struct sockaddr_storage *src = out ? local : peer, *dst = out ? peer : local;
 	uint16_t sport, dport;
 	if (peer->ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const void *)src, *b = (const void *)dst;

@@ -185,6 +185,15 @@ static json_t *view_pool(struct srv *s)
 	return w;
 }
 
+/* `show ike`: the IKE SAs; `show sa`: their child SAs (ESP). */
+static json_t *view_ike(struct srv *s, bool children)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "ipsec", json_boolean(s->ike != NULL));
+	json_object_set_new(o, children ? "sa" : "ike", srv_ike_view(s, children));
+	return o;
+}
+
 static json_t *view_stats(struct srv *s)
 {
 	json_t *o = json_object();
@@ -214,6 +223,7 @@ static json_t *view_stats(struct srv *s)
 	json_object_set_new(o, "tun", srv_tundev_stats(s));
 	json_object_set_new(o, "pptp", srv_pptp_stats(s));
 	json_object_set_new(o, "radius", srv_radius_stats(s));
+	json_object_set_new(o, "ike", srv_ike_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;
@@ -291,6 +301,30 @@ static char *render_text(const char *what, json_t *v)
 			catf(&b, &len, &cap, "%zu PPTP connection%s\n", json_array_size(pc),
 			     json_array_size(pc) == 1 ? "" : "s");
 		}
+	} else if (strcmp(what, "ike") == 0) {
+		json_t *a = json_object_get(v, "ike");
+		if (!json_is_true(json_object_get(v, "ipsec")))
+			catf(&b, &len, &cap, "IPsec is off (serve.ipsec)\n");
+		catf(&b, &len, &cap, "%-6s %-15s %5s %-24s %-12s %-3s %8s %6s  %s\n", "ID", "PEER", "PORT",
+		     "IDENTITY", "STATE", "NAT", "CHILDREN", "AGE", "COOKIES");
+		json_array_foreach(a, i, o)
+			catf(&b, &len, &cap, "%-6lld %-15s %5lld %-24s %-12s %-3s %8lld %5llds  %s\n", ji(o, "id"),
+			     js(o, "peer"), ji(o, "port"), js(o, "identity"), js(o, "state"),
+			     json_is_true(json_object_get(o, "nat")) ? "yes" : "no", ji(o, "children"),
+			     ji(o, "age"), js(o, "cookies"));
+		catf(&b, &len, &cap, "%zu IKE SA%s\n", json_array_size(a), json_array_size(a) == 1 ? "" : "s");
+	} else if (strcmp(what, "sa") == 0) {
+		json_t *a = json_object_get(v, "sa");
+		if (!json_is_true(json_object_get(v, "ipsec")))
+			catf(&b, &len, &cap, "IPsec is off (serve.ipsec)\n");
+		catf(&b, &len, &cap, "%-6s %-15s %-8s %-8s %-5s %-9s %8s %8s %10s %10s %6s\n", "IKE", "PEER",
+		     "SPI-IN", "SPI-OUT", "ENCAP", "MODE", "RX", "TX", "RX-BYTES", "TX-BYTES", "AGE");
+		json_array_foreach(a, i, o)
+			catf(&b, &len, &cap, "%-6lld %-15s %-8s %-8s %-5s %-9s %8lld %8lld %10lld %10lld %5llds\n",
+			     ji(o, "ike"), js(o, "peer"), js(o, "spi_in"), js(o, "spi_out"),
+			     js(o, "encapsulation"), js(o, "mode"), ji(o, "rx_packets"), ji(o, "tx_packets"),
+			     ji(o, "rx_bytes"), ji(o, "tx_bytes"), ji(o, "age"));
+		catf(&b, &len, &cap, "%zu child SA%s\n", json_array_size(a), json_array_size(a) == 1 ? "" : "s");
 	} else if (strcmp(what, "ports") == 0) {
 		json_t *l = json_object_get(json_object_get(v, "ports"), "l2tp");
 		catf(&b, &len, &cap, "l2tp: %lld of %lld ports in use, %lld free\n", ji(l, "in_use"),
@@ -357,7 +391,10 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status)
 		else if (strcmp(what, "ports") == 0) v = view_ports(s);
 		else if (strcmp(what, "pool") == 0) v = view_pool(s);
 		else if (strcmp(what, "stats") == 0) v = view_stats(s);
-		else return dupf("unknown view \"%s\" (sessions, tunnels, ports, pool, stats)\n", what);
+		else if (strcmp(what, "ike") == 0) v = view_ike(s, false);
+		else if (strcmp(what, "sa") == 0) v = view_ike(s, true);
+		else return dupf("unknown view \"%s\" (sessions, tunnels, ports, pool, stats, ike, sa)\n",
+		                 what);
 		char *out;
 		if (n >= 3 && strcmp(fmt, "json") == 0) {
 			char *d = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

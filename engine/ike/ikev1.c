@@ -1790,3 +1790,10 @@ uint64_t ikev1_child_used(struct ikev1_sa *sa, uint32_t spi_in, uint64_t now)
 	}
 	return ikev1_deadline(sa);
 }
+
+size_t ikev1_enc_key(const struct ikev1_sa *sa, uint8_t *out, size_t cap)
+{
+	if (sa->state != IKEV1_ESTABLISHED || !sa->keylen || sa->keylen > cap) return 0;
+	memcpy(out, sa->ekey, sa->keylen);
+	return sa->keylen;
+}

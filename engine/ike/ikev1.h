@@ -170,6 +170,11 @@ const struct ikev1_child *ikev1_child(const struct ikev1_sa *sa, uint32_t spi_in
 /* The peer's identity of Main Mode, escaped for logs ("" before MM5). */
 const char *ikev1_peer_id(const struct ikev1_sa *sa);
 
+/* The phase-1 encryption key of an established SA (what Wireshark's IKEv1 decryption
+ * table pairs with the initiator's cookie): its length, 0 when not established or longer
+ * than cap. */
+size_t ikev1_enc_key(const struct ikev1_sa *sa, uint8_t *out, size_t cap);
+
 /* The cookies of a datagram (false when shorter than the header). */
 bool ikev1_peek_cookies(const uint8_t *buf, size_t len, uint8_t ispi[8], uint8_t rspi[8]);
 

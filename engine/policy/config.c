@@ -14,6 +14,7 @@
 #include "policy/embedded.h"
 #include "jsonpos.h"
 #include "net.h"
+#include "ike/ikev1.h"
 #include "ppp/ppp_auth.h"
 #include "readfile.h"
 
@@ -1492,6 +1493,89 @@ static void load_radius_server(struct ld *l, json_t *o)
 	pop(l, m);
 }
 
+/* serve.ipsec: present (an object) turns L2TP/IPsec on. The key is serve.ipsec.psk or,
+ * without it, the server's custom IPsec policy key (server.l2tp_psk): one key, so two that
+ * differ are a mistake. Needs server.l2tp_psk loaded first. */
+static void load_ipsec(struct ld *l, json_t *o)
+{
+	struct serve_conf *sc = &l->c->serve;
+	sc->ike_port = 500;
+	sc->natt_port = 4500;
+	sc->ipsec_natt = true;
+	sc->ipsec_required = true;
+	sc->ipsec_sas = 4096;
+	sc->ipsec_half_open = 512;
+	if (!o || json_is_null(o)) return;
+	struct mark m = push_key(l, "ipsec");
+	if (!json_is_object(o)) {
+		problem(l, "expected an object, got %s", json_type_phrase(o));
+		pop(l, m);
+		return;
+	}
+	static const char *const keys[] = {"listen", "ike_port", "natt_port", "psk", "phase1",
+		"phase2", "natt", "required", "limits", NULL};
+	check_keys(l, o, keys);
+	sc->ipsec = true;
+	sc->ipsec_listen = xstrdup(get_str(l, o, "listen", false));
+	if (sc->ipsec_listen) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, sc->ipsec_listen, &a) != 1) {
+			struct mark mk = push_key(l, "listen");
+			problem(l, "\"%s\" is not an IPv4 address (IKE and ESP listen on ports of their "
+			        "own: ike_port, natt_port)", sc->ipsec_listen);
+			pop(l, mk);
+		}
+	}
+	sc->ike_port = get_int(l, o, "ike_port", 1, 65535, 500);
+	sc->natt_port = get_int(l, o, "natt_port", 1, 65535, 4500);
+	if (sc->ike_port == sc->natt_port) {
+		struct mark mk = push_key(l, "natt_port");
+		problem(l, "%d is also ike_port: NAT traversal needs a port of its own", sc->natt_port);
+		pop(l, mk);
+	}
+	const char *psk = get_str(l, o, "psk", false);
+	const char *spsk = l->c->server.l2tp_psk;
+	if (psk && !psk[0]) {
+		struct mark mk = push_key(l, "psk");
+		problem(l, "an empty pre-shared key");
+		pop(l, mk);
+	} else if (psk && spsk && strcmp(psk, spsk) != 0) {
+		struct mark mk = push_key(l, "psk");
+		problem(l, "differs from server.l2tp_psk: the server has one pre-shared key for L2TP "
+		        "(give it in one place)");
+		pop(l, mk);
+	}
+	sc->ipsec_psk = xstrdup(psk ? psk : spsk);
+	if (!sc->ipsec_psk)
+		problem(l, "no pre-shared key: give psk here or server.l2tp_psk");
+	struct ikev1_conf ic;
+	char why[200];
+	sc->ipsec_phase1 = xstrdup(get_str(l, o, "phase1", false));
+	if (sc->ipsec_phase1 && ikev1_conf_parse_p1(&ic, sc->ipsec_phase1, why, sizeof why) < 0) {
+		struct mark mk = push_key(l, "phase1");
+		problem(l, "%s", why);
+		pop(l, mk);
+	}
+	sc->ipsec_phase2 = xstrdup(get_str(l, o, "phase2", false));
+	if (sc->ipsec_phase2 && ikev1_conf_parse_p2(&ic, sc->ipsec_phase2, why, sizeof why) < 0) {
+		struct mark mk = push_key(l, "phase2");
+		problem(l, "%s", why);
+		pop(l, mk);
+	}
+	sc->ipsec_natt = get_bool(l, o, "natt", true);
+	sc->ipsec_required = get_bool(l, o, "required", true);
+	json_t *e = NULL;
+	json_t *li = sub_object(l, o, "limits", &e);
+	struct mark ml = push_key(l, "limits");
+	static const char *const lk[] = {"sas", "half_open", NULL};
+	check_keys(l, li, lk);
+	sc->ipsec_sas = get_int(l, li, "sas", 1, 1000000, 4096);
+	sc->ipsec_half_open = get_int(l, li, "half_open", 1, 1000000, 512);
+	pop(l, ml);
+	json_decref(e);
+	pop(l, m);
+}
+
 static void load_serve(struct ld *l, json_t *o, const char *base)
 {
 	struct serve_conf *sc = &l->c->serve;
@@ -1503,7 +1587,7 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	}
 	if (!o || json_is_null(o)) o = empty = json_object();
 	static const char *const keys[] = {"listen", "host_name", "local_address", "dns", "wins",
-		"accounting", "tun", "l2tp", "pptp", "ppp", "limits", "radius_server", NULL};
+		"accounting", "tun", "l2tp", "pptp", "ppp", "limits", "radius_server", "ipsec", NULL};
 	check_keys(l, o, keys);
 	sc->listen = xstrdup(get_str(l, o, "listen", false));
 	sc->host_name = xstrdup(get_str(l, o, "host_name", false));
@@ -1561,6 +1645,7 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	pop(l, mli);
 
 	load_radius_server(l, json_object_get(o, "radius_server"));
+	load_ipsec(l, json_object_get(o, "ipsec"));
 	l->c->server.radius_conf.queue_path = resolve(base, l->c->server.radius_conf.queue);
 
 	json_decref(empty);
@@ -2147,6 +2232,10 @@ void config_free(struct config *c)
 	free(c->serve.tun);
 	free(c->serve.secret);
 	free(c->serve.pptp_listen);
+	free(c->serve.ipsec_listen);
+	free(c->serve.ipsec_psk);
+	free(c->serve.ipsec_phase1);
+	free(c->serve.ipsec_phase2);
 	free(c->serve.radius_listen);
 	free(c->serve.radius_acct_listen);
 	for (size_t i = 0; i < c->serve.nnps_clients; i++) {

@@ -276,6 +276,17 @@ struct serve_conf {
 	struct nps_client *nps_clients;
 	size_t nnps_clients;
 	int radius_cache;         /* answers kept for duplicate requests */
+	/* L2TP/IPsec (serve.ipsec): IKEv1 and ESP in front of the L2TP listener */
+	bool ipsec;               /* the section is present */
+	char *ipsec_listen;       /* the address IKE and ESP are received on, NULL: the L2TP
+	                             listener's */
+	int ike_port, natt_port;  /* 500, 4500 */
+	char *ipsec_psk;          /* serve.ipsec.psk, else server.l2tp_psk (NULL: none) */
+	char *ipsec_phase1, *ipsec_phase2; /* proposal lists (engine/ike/ikev1.h syntax), NULL:
+	                             the Windows-compatible defaults */
+	bool ipsec_natt;          /* answer NAT traversal (UDP 4500) */
+	bool ipsec_required;      /* L2TP only inside IPsec: plain L2TP datagrams are refused */
+	int ipsec_sas, ipsec_half_open; /* IKE SAs at most, and of those not yet established */
 };
 
 /* The largest serve.ppp.mru: the RFC 1661 default MRU, and what a frame of the server's

@@ -191,3 +191,47 @@ pptp_logs() {
     echo "===== guest syslog (pptp, last 30 lines)"
     grep -i pptp /tmp/messages 2>/dev/null | cut -c1-200 | tail -n 30
 }
+
+# --- L2TP/IPsec: Debian's charon (kernel IPsec, transport mode for UDP 1701)
+# under xl2tpd, as the two halves of a Windows L2TP/IPsec client ---
+V="--uri unix:///run/charon.vici"
+
+# ipsec_up PSK [CONF]: starts charon with /scenario/strongswan.conf, loads
+# CONF (default /scenario/swanctl.conf, HOST_IP and PSK filled in) and
+# initiates the child "l2tp" (30 s at most).  Prints
+#   SERVE-IPSEC result=up|failed status=N
+ipsec_up() {
+    export STRONGSWAN_CONF=/scenario/strongswan.conf
+    sed -e "s/HOST_IP/$HOST_IP/g" -e "s/\"PSK\"/\"$1\"/" "${2:-/scenario/swanctl.conf}" > /tmp/swanctl.conf
+    /usr/lib/ipsec/charon > /tmp/charon.out 2>&1 &
+    CHARON_PID=$!
+    i=0
+    while [ $i -lt 40 ] && [ ! -S /run/charon.vici ]; do sleep 0.25; i=$((i + 1)); done
+    swanctl --load-all --file /tmp/swanctl.conf $V 2>&1 | grep -E 'loaded|failed' | grep -v 'opening directory'
+    say "initiating IPsec towards $HOST_IP at $(up)s"
+    swanctl --initiate --child l2tp --timeout 30 $V > /tmp/initiate.log 2>&1
+    irc=$?
+    grep -E 'established|successfully|failed|NO_PROPOSAL|AUTH|INVALID' /tmp/initiate.log | cut -c1-200
+    if [ $irc = 0 ]; then r=up; else r=failed; fi
+    echo "SERVE-IPSEC result=$r status=$irc at $(up)s"
+    [ $irc = 0 ]
+}
+
+# ipsec_lac_start: xl2tpd with /scenario/lac.conf, HOST_IP filled in
+ipsec_lac_start() {
+    sed "s/HOST_IP/$HOST_IP/g" /scenario/lac.conf > /tmp/lac.conf
+    lac_start /tmp/lac.conf
+}
+
+# ipsec_down: the SAs listed, terminated (DELETE to the server), charon stopped
+ipsec_down() {
+    echo "===== guest SAs"
+    swanctl --list-sas $V 2>&1 | cut -c1-160
+    /usr/sbin/ip -s xfrm state 2>/dev/null | grep -E '^src|proto|encap|bytes' | cut -c1-160
+    swanctl --terminate --ike vnet --timeout 5 $V > /dev/null 2>&1
+    kill "$CHARON_PID" 2>/dev/null
+    i=0
+    while [ $i -lt 20 ] && kill -0 "$CHARON_PID" 2>/dev/null; do sleep 0.25; i=$((i + 1)); done
+    echo "===== guest charon log (excerpt)"
+    grep -E 'established|NAT|failed|error|proposal|installed|received|sending' /tmp/charon.log | cut -c1-200 | tail -n 30
+}

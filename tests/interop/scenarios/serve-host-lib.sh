@@ -133,6 +133,8 @@ serve_watch() {
             if grep -Eq 'session [0-9]+ up' "$SLOG" 2> /dev/null; then
                 "$VNET" show sessions --json --control "$CTLSOCK" > "$W/sessions.json" 2> "$W/show.err"
                 "$VNET" show stats --json --control "$CTLSOCK" > "$W/stats.json" 2>> "$W/show.err"
+                "$VNET" show ike --json --control "$CTLSOCK" > "$W/ike.json" 2>> "$W/show.err"
+                "$VNET" show sa --json --control "$CTLSOCK" > "$W/sa.json" 2>> "$W/show.err"
                 exit 0
             fi
             sleep 0.2
@@ -409,6 +411,76 @@ check_pptp_refused() {
     if [ "$n" = 0 ]; then good "accounting: no record for $user"; else bad "accounting: $n record(s) for the refused $user"; fi
     expect_stat '.sessions_rejected == 1' "one session rejected"
     expect_pptp_setup
+    expect_exit_clean
+    explain
+}
+
+# --- L2TP/IPsec: the guest on the tap device (no NAT: plain ESP), or behind
+# qemu's user networking (NAT: ESP in UDP on 4500) ---
+
+# ipsec_tap: the tap device as for PPTP, without a PPTP listener
+ipsec_tap() {
+    pptp_tap || return 1
+    SERVE_ARGS=
+}
+
+# esp_keys_opts: tshark's options that decrypt the capture's ESP with the keys
+# the server wrote beside it (serve.pcap.keys, Wireshark's esp_sa lines)
+esp_keys_opts() {
+    local l
+    ESP_OPTS=(-o esp.enable_encryption_decode:TRUE)
+    while IFS= read -r l; do
+        case "$l" in '"IPv4"'*) ESP_OPTS+=(-o "uat:esp_sa:$l") ;; esac
+    done < "$CAP.keys"
+}
+
+# check_ipsec_call_ok USER ENCAP: the guest's L2TP/IPsec call "one" for USER
+# came up inside an SA with ENCAP "esp" (plain ESP) or "udp" (ESP in UDP,
+# NAT traversal), pinged the server three times and hung up
+check_ipsec_call_ok() {
+    local user=$1 encap=$2 n
+    expect_guest_status 0
+    expect_console '^SERVE-IPSEC result=up ' "guest: charon set up the IPsec SA"
+    expect_log 'ike sa=[0-9]+ .*IKE SA up: ' "server: IKE SA up"
+    expect_log 'ike sa=[0-9]+ .*child [0-9a-f]+/[0-9a-f]+ up: ' "server: transport-mode child SA up"
+    expect_log 'tunnel up peer=' "server: L2TP tunnel up inside IPsec"
+    expect_served "$user" MS-CHAPv2 l2tp
+    if [ -s "$W/ike.json" ] && jq -e '.ike | length >= 1 and (.[0].state == "established")' "$W/ike.json" > /dev/null 2>&1; then
+        good "vnet show ike --json: $(jq -c '.ike[0] | {peer, state, nat, children}' "$W/ike.json")"
+    else
+        bad "vnet show ike --json did not list an established IKE SA: $(head -c 300 "$W/ike.json" 2> /dev/null)"
+    fi
+    if [ -s "$W/sa.json" ] && jq -e --arg e "$encap" '.sa | length >= 1 and (.[0].encapsulation == $e) and (.[0].mode == "transport") and (.[0].rx_packets > 0)' "$W/sa.json" > /dev/null 2>&1; then
+        good "vnet show sa --json: $(jq -c '.sa[0] | {encapsulation, mode, rx_packets, tx_packets}' "$W/sa.json")"
+    else
+        bad "vnet show sa --json did not list a $encap transport child with traffic: $(head -c 300 "$W/sa.json" 2> /dev/null)"
+    fi
+    expect_count 'isakmp.exchangetype == 2' 6 "Main Mode messages (identity protection)"
+    expect_count 'isakmp.exchangetype == 32' 3 "Quick Mode messages"
+    if [ "$encap" = udp ]; then
+        expect_count 'udp.port == 4500 && esp' 6 "ESP in UDP packets"
+    else
+        expect_count 'ip.proto == 50 && ip.src == 192.0.2.2' 3 "ESP packets from the client"
+        expect_count 'ip.proto == 50 && ip.dst == 192.0.2.2' 3 "ESP packets from the server"
+    fi
+    n=$(count 'l2tp')
+    if [ "$n" = 0 ]; then good "capture: no L2TP in the clear"; else bad "capture: $n L2TP packets in the clear"; fi
+    if [ -s "$CAP.keys" ]; then
+        good "the server wrote keys beside its capture ($(grep -c '^"IPv4"' "$CAP.keys") ESP SAs)"
+        esp_keys_opts
+        n=$(tshark -r "$CAP" "${ESP_OPTS[@]}" -Y 'l2tp.avp.message_type == 1' 2> /dev/null | wc -l)
+        if [ "$n" -ge 1 ]; then good "tshark with those keys: the SCCRQ inside ESP"; else bad "tshark with those keys finds no SCCRQ inside ESP"; fi
+        n=$(tshark -r "$CAP" "${ESP_OPTS[@]}" -Y 'chap.code == 3' 2> /dev/null | wc -l)
+        if [ "$n" -ge 1 ]; then good "tshark with those keys: MS-CHAPv2 Success inside ESP"; else bad "tshark with those keys finds no MS-CHAPv2 Success inside ESP"; fi
+        "$VNET" pcap explain --keys "$CAP.keys" "$CAP" > "$CAP.explain-keys" 2>&1
+        if grep -q 'alice' "$CAP.explain-keys"; then good "vnet pcap explain --keys follows the session inside ESP"
+        else bad "vnet pcap explain --keys does not see alice's session: $(head -c 400 "$CAP.explain-keys")"; fi
+    else
+        bad "no keys beside the capture ($CAP.keys)"
+    fi
+    expect_stat '.sessions_up_total == 1 and .sessions_up == 0 and .icmp_echo == 3' \
+        "one session served and ended, three echoes answered"
+    expect_stat '.ike.sas_up >= 1 and .ike.esp_rx > 0 and .ike.esp_tx > 0' "IKE and ESP counted"
     expect_exit_clean
     explain
 }
