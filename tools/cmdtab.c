@@ -215,8 +215,8 @@ const struct cmd vnet_commands[] = {
 	 cmd_error, NULL, NULL, 0, 1},
 	{"rules", "list, show and check the knowledge base", "list|show|check ...", NULL, NULL,
 	 rules_cmds, NULL, 0, 0},
-	{"show", "show sessions, tunnels, ports, pool or stats of a running server",
-	 "sessions|tunnels|ports|pool|stats", control_opts, cmd_show, NULL, CTL_HELP_PATH CTL_HELP_PEER,
+	{"show", "show sessions, tunnels, ports, pool, stats, IKE or IPsec SAs of a running server",
+	 "sessions|tunnels|ports|pool|stats|ike|sa", control_opts, cmd_show, NULL, CTL_HELP_PATH CTL_HELP_PEER,
 	 1, 1},
 	{"disconnect", "disconnect a session of a running server", "SESSION", control_opts,
 	 cmd_disconnect, NULL, CTL_HELP_PATH CTL_HELP_PEER

@@ -897,6 +897,7 @@ int srv_check_tables(const struct srv *s, char *why, size_t n)
 		return check_fail(why, n, "%u tunnels, %u half open: over the limits", ntun, nho);
 	unsigned live = 0, npptp = 0;
 	if (srv_pptp_check_tables(s, &npptp, why, n) != 0) return -1;
+	if (srv_ike_check_tables(s, why, n) != 0) return -1; /* server_ike.c */
 	for (unsigned i = 0; i < s->sess_cap; i++) {
 		const struct ras_session *rs = s->sessions[i];
 		if (!rs) continue;
@@ -1408,6 +1409,9 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 		return NULL;
 	}
 	s->pres.full_trace = true;
+	/* the L2TP listener comes first (listeners[0]); its socket and address until it is
+	 * bound (the fuzz harness never binds one) */
+	srv_listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
 	if (setup_protocols(s) != 0 || srv_pptp_setup(s) != 0 || srv_ike_setup(s) != 0) {
 		srv_destroy(s);
 		return NULL;
@@ -1418,9 +1422,6 @@ struct srv *srv_create(const struct server_opts *o, const char *config_text, siz
 	};
 	for (int k = 0; k < RAS_LOG_N; k++)
 		if (s->debug >> ras_cat[k] & 1) s->env.debug |= 1u << k;
-	/* the L2TP listener; its socket and address until it is bound (the fuzz harness
-	 * never binds one) */
-	srv_listener_add(s, SRV_PROTO_L2TP, l2tp_udp_read);
 	srv_parse_listen("127.0.0.1:1701", 1701, &s->local, &s->locallen);
 	snprintf(s->local_text, sizeof s->local_text, "127.0.0.1:1701");
 	snprintf(s->local_ip, sizeof s->local_ip, "127.0.0.1");

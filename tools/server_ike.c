@@ -1002,7 +1002,17 @@ int srv_ike_check_tables(const struct srv *s, char *why, size_t n)
 			snprintf(why, n, "IKE SA %u not found by its id", x->id);
 			return -1;
 		}
-		if (x->half_open) nho++;
+		if (x->half_open) {
+			nho++;
+			unsigned same = 0;
+			for (const struct srv_ike_sa *o = k->half_open; o; o = o->ho_next)
+				same += !memcmp(o->peer_ip, x->peer_ip, 4);
+			if (same != x->ho_same) {
+				snprintf(why, n, "half-open IKE SA %u counts %u of its source, there are %u",
+				         x->id, x->ho_same, same);
+				return -1;
+			}
+		}
 		if (x->half_open != (ikev1_state(x->sa) != IKEV1_ESTABLISHED)) {
 			snprintf(why, n, "IKE SA %u half-open mark %d in state %s", x->id, x->half_open,
 			         srv_tok(ikev1_state_names, ikev1_state(x->sa)));
@@ -1017,6 +1027,11 @@ int srv_ike_check_tables(const struct srv *s, char *why, size_t n)
 					return -1;
 				}
 			}
+	}
+	const struct serve_conf *sc = &s->cfg->serve;
+	if (nsa > (unsigned)sc->ipsec_sas || nho > (unsigned)sc->ipsec_half_open) {
+		snprintf(why, n, "%u IKE SAs, %u half open: over the limits", nsa, nho);
+		return -1;
 	}
 	if (nsa != k->nsas || nho != k->nhalf_open || nch != k->nchildren) {
 		snprintf(why, n, "IKE tables: %u SAs (count %u), %u half open (count %u), %u children "

@@ -341,8 +341,11 @@ static int dir_of(const struct vsess *s, const struct dl_pkt *p)
 	bool src_srv = !memcmp(p->src, s->srv, 16);
 	if (src_cli != src_srv)
 		return src_cli ? 0 : 1;
+	/* one address at both ends (a NAT on the server's own host): the ports tell, and
+	 * an IKE server that floated answers from 4500 */
 	if (p->has_ports)
-		return p->sport == s->sport ? 1 : 0;
+		return p->sport == s->sport ||
+		       (s->sport == 500 && p->sport == 4500 && p->dport != 4500) ? 1 : 0;
 	return 0;
 }
 
@@ -1069,6 +1072,12 @@ static void ike_notifies(struct vsess *s, int version, const struct ike_msg *m,
 		if (version == 2 && pl->notify == 16390)
 			continue;
 		sess_obs_str(s, "ike.notify", name, p->frame);
+		/* IKEv1 Main Mode: the server could not parse message 5, the first one encrypted
+		 * with keys from the pre-shared key, and said so in the clear (vnet serve, and
+		 * responders like it, answer a key mismatch so) */
+		if (version == 1 && ph == PH_IKE1 && dir_of(s, p) == 1 && s->mm_enc[0] &&
+		    (pl->notify == 1 || pl->notify == 16 || pl->notify == 23))
+			sess_obs_bool(s, "ike.mm5_undecryptable", true, p->frame);
 		char note[96];
 		snprintf(note, sizeof note, "%s answered with notify %s", dir_of(s, p) ? "the server" : "the client", name);
 		phase_end(s, ph, PS_FAILED, p, note);

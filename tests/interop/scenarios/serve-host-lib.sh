@@ -82,7 +82,7 @@ serve_start() {
     local tag=${1:-serve} pid='' i
     rm -f "$W/$tag.pid" "$W/$tag.rc"
     (
-        "$VNET" serve --config "$CONF" --listen 127.0.0.1:1701 --accounting "$ACCT" \
+        "$VNET" serve --config "$CONF" --listen "${SERVE_LISTEN:-127.0.0.1:1701}" --accounting "$ACCT" \
             --capture "$W/$tag.pcap" --control "$CTLSOCK" ${SERVE_ARGS:-} 2> "$W/$tag.log" &
         echo $! > "$W/$tag.pid"
         wait $!
@@ -97,7 +97,7 @@ serve_start() {
     [ -n "$pid" ] || { echo "vnet serve did not start"; return 1; }
     echo "$pid" >> "$INTEROP_PIDS"
     for i in $(seq 1 100); do
-        if grep -q 'listening on 127.0.0.1:1701' "$W/$tag.log"; then
+        if grep -q "listening on ${SERVE_LISTEN:-127.0.0.1:1701}" "$W/$tag.log"; then
             echo "vnet serve ($tag) pid $pid listening"
             return 0
         fi
