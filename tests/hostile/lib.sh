@@ -10,7 +10,7 @@ hostile_cleanup() {
     local p
     for p in "${HPIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
     for p in "${HPIDS[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$W"
+    [ -n "${HOSTILE_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
 trap hostile_cleanup EXIT
 fail() {
