@@ -1493,6 +1493,8 @@ static void load_radius_server(struct ld *l, json_t *o)
 	pop(l, m);
 }
 
+const char *const ipsec_auth_names[] = {"psk", "certificate", NULL};
+
 /* serve.ipsec: present (an object) turns L2TP/IPsec on. The key is serve.ipsec.psk or,
  * without it, the server's custom IPsec policy key (server.l2tp_psk): one key, so two that
  * differ are a mistake. Needs server.l2tp_psk loaded first. */
@@ -1512,8 +1514,8 @@ static void load_ipsec(struct ld *l, json_t *o)
 		pop(l, m);
 		return;
 	}
-	static const char *const keys[] = {"listen", "ike_port", "natt_port", "psk", "phase1",
-		"phase2", "natt", "required", "limits", NULL};
+	static const char *const keys[] = {"listen", "ike_port", "natt_port", "auth", "psk",
+		"phase1", "phase2", "natt", "required", "limits", NULL};
 	check_keys(l, o, keys);
 	sc->ipsec = true;
 	sc->ipsec_listen = xstrdup(get_str(l, o, "listen", false));
@@ -1546,8 +1548,23 @@ static void load_ipsec(struct ld *l, json_t *o)
 		pop(l, mk);
 	}
 	sc->ipsec_psk = xstrdup(psk ? psk : spsk);
-	if (!sc->ipsec_psk)
-		problem(l, "no pre-shared key: give psk here or server.l2tp_psk");
+	const char *store = l->c->certs.store;
+	uint32_t def = sc->ipsec_psk ? 1u << IPSEC_AUTH_PSK : store ? 1u << IPSEC_AUTH_CERT : 0;
+	sc->ipsec_auth = get_mask(l, o, "auth", ipsec_auth_names, def);
+	if (!sc->ipsec_auth)
+		problem(l, "no way to authenticate: give a pre-shared key (psk here or "
+		        "server.l2tp_psk) or a certificate store (certs.store)");
+	if (sc->ipsec_auth >> IPSEC_AUTH_PSK & 1 && !sc->ipsec_psk) {
+		struct mark mk = push_key(l, "auth");
+		problem(l, "psk needs a pre-shared key: psk here or server.l2tp_psk");
+		pop(l, mk);
+	}
+	if (sc->ipsec_auth >> IPSEC_AUTH_CERT & 1 && !store) {
+		struct mark mk = push_key(l, "auth");
+		problem(l, "certificate needs certs.store: the server presents the certificate "
+		        "`vnet cert pick --purpose l2tp` chooses from it");
+		pop(l, mk);
+	}
 	struct ikev1_conf ic;
 	char why[200];
 	sc->ipsec_phase1 = xstrdup(get_str(l, o, "phase1", false));

@@ -282,12 +282,18 @@ struct serve_conf {
 	                             listener's */
 	int ike_port, natt_port;  /* 500, 4500 */
 	char *ipsec_psk;          /* serve.ipsec.psk, else server.l2tp_psk (NULL: none) */
+	uint32_t ipsec_auth;      /* 1 << IPSEC_AUTH_*: Main Mode authentication accepted */
 	char *ipsec_phase1, *ipsec_phase2; /* proposal lists (engine/ike/ikev1.h syntax), NULL:
 	                             the Windows-compatible defaults */
 	bool ipsec_natt;          /* answer NAT traversal (UDP 4500) */
 	bool ipsec_required;      /* L2TP only inside IPsec: plain L2TP datagrams are refused */
 	int ipsec_sas, ipsec_half_open; /* IKE SAs at most, and of those not yet established */
 };
+
+/* serve.ipsec.auth: a pre-shared key, certificates (the machine certificate `vnet cert
+ * pick --purpose l2tp` chooses from certs.store, the clients' from the store's CAs). */
+enum ipsec_auth { IPSEC_AUTH_PSK, IPSEC_AUTH_CERT };
+extern const char *const ipsec_auth_names[];
 
 /* The largest serve.ppp.mru: the RFC 1661 default MRU, and what a frame of the server's
  * data path holds (its buffers are sized from this: see tools/server.c). An MRU above

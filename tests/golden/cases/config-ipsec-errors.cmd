@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-ipsec-errors.json policy check

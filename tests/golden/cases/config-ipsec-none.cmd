@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-ipsec-none.json policy check
