@@ -180,7 +180,19 @@ static void finish_ppp(struct vsess *s, uint64_t tend)
 				fail_open(s, PH_LCP, note);
 		}
 	}
-	if (call_ok && s->ph[PH_LCP].state == PS_NONE && s->ph[PH_TEARDOWN].state) {
+	const struct obs *cdn = sess_obs_get(s, "l2tp.cdn.result");
+	if (call_ok && s->ph[PH_LCP].state == PS_NONE && s->ph[PH_TEARDOWN].state && cdn &&
+	    cdn->i == L2TP_CDN_ERROR) {
+		/* Cleared "for the reason indicated in the error code" before PPP began: the
+		 * call itself was refused (an AVP of its ICCN, say), LCP never had a chance. */
+		struct phase *c = &s->ph[PH_CALL];
+		const struct obs *err = sess_obs_get(s, "l2tp.error");
+		c->state = PS_FAILED;
+		c->end_frame = cdn->frame;
+		snprintf(note, sizeof note, "cleared by CDN result 2 (error %lld) before PPP began",
+		         err ? (long long)err->i : 0LL);
+		phase_note(c, note);
+	} else if (call_ok && s->ph[PH_LCP].state == PS_NONE && s->ph[PH_TEARDOWN].state) {
 		sess_obs_bool(s, "ppp.lcp.failed", true, s->ph[PH_TEARDOWN].start_frame);
 		fail_missing(s, PH_LCP, "the call was cleared before either end sent LCP");
 	}

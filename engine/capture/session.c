@@ -1071,13 +1071,14 @@ static void ike_notifies(struct vsess *s, int version, const struct ike_msg *m,
 		}
 		if (version == 2 && pl->notify == 16390)
 			continue;
-		sess_obs_str(s, "ike.notify", name, p->frame);
-		/* IKEv1 Main Mode: the server could not parse message 5, the first one encrypted
-		 * with keys from the pre-shared key, and said so in the clear (vnet serve, and
-		 * responders like it, answer a key mismatch so) */
+		/* The server could not read Main Mode 5, the first message under the keys the
+		 * pre-shared key derives (INVALID_PAYLOAD_TYPE, PAYLOAD_MALFORMED: it decrypted
+		 * to noise; INVALID_HASH_INFORMATION: HASH_I differs): the keys differ
+		 * (tests/captures/ikev1-vnet-badpsk.pcap, vnet's responder with another key). */
 		if (version == 1 && ph == PH_IKE1 && dir_of(s, p) == 1 && s->mm_enc[0] &&
 		    (pl->notify == 1 || pl->notify == 16 || pl->notify == 23))
 			sess_obs_bool(s, "ike.mm5_undecryptable", true, p->frame);
+		sess_obs_str(s, "ike.notify", name, p->frame);
 		char note[96];
 		snprintf(note, sizeof note, "%s answered with notify %s", dir_of(s, p) ? "the server" : "the client", name);
 		phase_end(s, ph, PS_FAILED, p, note);

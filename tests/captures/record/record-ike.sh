@@ -2,7 +2,7 @@
 # Records strongSwan charon (5.9.8, kernel-libipsec) as IKE initiator against charon as
 # responder, each in a network namespace of its own, for the notifies a responder
 # sends when it refuses something (as root; see ../README.md, "IKE refusals"):
-#   tests/captures/record/record-ike.sh SCENARIO OUT.pcap OUT.keys
+#   tests/captures/record/record-ike.sh SCENARIO OUT.pcap OUT.keys [IKE_RESPONDER]
 # Namespaces ikerec-i (10.88.0.2) and ikerec-r (10.88.0.1), a veth pair, tcpdump on the
 # initiator's side; both removed at the end. OUT.keys is the IKE SA's keys from the
 # initiator's log (charon-keys.py), for `vnet pcap explain --keys`. Scenarios:
@@ -10,10 +10,16 @@
 #                     initiator proposes
 #   internal-address  IKEv2: the initiator asks for a virtual address, the responder's
 #                     connection names a pool that is not defined, so it has none to give
+#   failed-cp         IKEv2: the responder's connection hands out addresses from a pool,
+#                     the initiator asks for none (no vips): FAILED_CP_REQUIRED
 #   v1-invalid-id     IKEv1: Main Mode completes, Quick Mode proposes selectors the
 #                     responder has no child for
 #   v1-auth-failed    IKEv1: the initiator presents an identity the responder does not
 #                     know (same key): the responder finds no peer for it in MM5
+#   v1-vnet-badpsk    IKEv1 against vnet's own responder (engine/ike, the built
+#                     tests/helpers/ike_responder given as IKE_RESPONDER) with another
+#                     pre-shared key: message 5 does not decrypt to ID and HASH, the
+#                     responder answers PAYLOAD_MALFORMED in a clear Informational
 #   natt-silent       IKEv1: the responder answers on UDP 500 and an nft rule drops UDP
 #                     4500 in its namespace, so Main Mode message 5 (after the switch to
 #                     4500) goes unanswered
@@ -36,13 +42,17 @@ rm -rf "$W"
 mkdir -p "$W/i" "$W/r"
 
 version=2 i_ts=10.88.0.2/32 r_ts_local=10.88.0.1/32 r_ts_remote=10.88.0.2/32
-i_extra= r_extra= pools= i_id=10.88.0.2 drop4500=
+i_extra= r_extra= pools= i_id=10.88.0.2 drop4500= vnet_psk=
 case $scenario in
   ts-unacceptable) r_ts_local=10.99.0.0/24 r_ts_remote=10.98.0.0/24 ;;
   internal-address) i_extra="vips = 0.0.0.0" r_extra="pools = vpnpool" ;;
+  failed-cp) r_extra="pools = vpnpool"
+    pools="pools { vpnpool { addrs = 10.97.0.0/24 } }" ;;
   v1-invalid-id) version=1 r_ts_local=10.99.0.0/24 r_ts_remote=10.98.0.0/24 ;;
   v1-auth-failed) version=1 i_id=client.example.org ;;
   natt-silent) version=1 drop4500=yes ;;
+  v1-vnet-badpsk) version=1 vnet_psk=other-key
+    [ -x "${4:-}" ] || { echo "v1-vnet-badpsk needs the ike_responder binary as fourth argument" >&2; exit 2; } ;;
   *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 
@@ -132,7 +142,12 @@ ip netns exec ikerec-i timeout 90 tcpdump -i ikerec0 -U -w "$W/cap.pcap" 'ip and
   > "$W/tcpdump.out" 2>&1 &
 pids+=($!)
 sleep 1
-ip netns exec ikerec-r unshare -m timeout 70 "$R/run-ike-side.sh" "$W/r" r > "$W/r.out" 2>&1 &
+if [ -n "$vnet_psk" ]; then
+  ip netns exec ikerec-r timeout 70 "$4" --addr 10.88.0.1 --psk "$vnet_psk" --seconds 60 \
+    > "$W/r.out" 2>&1 &
+else
+  ip netns exec ikerec-r unshare -m timeout 70 "$R/run-ike-side.sh" "$W/r" r > "$W/r.out" 2>&1 &
+fi
 pids+=($!)
 sleep 2
 ip netns exec ikerec-i unshare -m timeout 60 "$R/run-ike-side.sh" "$W/i" i > "$W/i.out" 2>&1 || true

@@ -1,1 +1,1 @@
-pcap explain tests/captures/serve-ipsec-wrongpsk.pcap
+pcap explain --keys tests/captures/ikev1-vnet-badpsk.keys tests/captures/ikev1-vnet-badpsk.pcap

@@ -1,0 +1,1 @@
+pcap explain tests/captures/l2tp-serve-call-early.pcap

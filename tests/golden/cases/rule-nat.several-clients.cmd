@@ -1,0 +1,1 @@
+pcap explain --keys tests/captures/nat-two-clients.keys tests/captures/nat-two-clients.pcap

@@ -1,0 +1,1 @@
+pcap explain tests/captures/pptp-no-answer.pcap

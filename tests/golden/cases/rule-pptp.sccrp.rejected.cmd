@@ -1,0 +1,1 @@
+pcap explain tests/captures/pptp-serve-version.pcap
