@@ -18,6 +18,14 @@
  * `bench_serve --pptp ...` is the PPTP mode instead (its options and output are described
  * before pptp_main): one PNS per session, for benchmarks and the PPTP tests.
  *
+ * `bench_serve --ipsec ...` puts IKEv1 and ESP under each tunnel (docs/ipsec.md): Main
+ * Mode with --psk and Quick Mode by the engine's initiator, NAT-T forced so that ESP goes
+ * in UDP to --natt-port, then the same L2TP and PPP client inside ESP transport mode.
+ * The server is `vnet serve` with serve.ipsec in its configuration, or --gateway PATH
+ * (tests/helpers/ike_responder relaying L2TP to the server); --ike-only ends each tunnel
+ * at its child SA. IKE set-ups per second are reported beside the session figures, and a
+ * "result-ipsec:" line.
+ *
  * The --then command finds in its environment VNET_CONTROL (the control socket),
  * VNET_SERVE_PID, VNET_SERVE_LOG, VNET_SERVE_CONFIG, BENCH_UP (sessions up),
  * BENCH_CLIENTS (a file: "user address client-ip:port" per session up, as the clients
