@@ -60,8 +60,8 @@ struct ikev1i {
 	unsigned resent_for_dup;
 
 	uint64_t neg_deadline, ike_up_at, child_up_at;
-	struct ike_msg *m;
-	struct ike_msg *o;
+	struct ike_msg *m;               /* being read, being built: 33 KB each, held only */
+	struct ike_msg *o;               /* while a negotiation runs (a load test holds many) */
 	uint8_t pt[IKEV1_MSG_MAX];
 	uint8_t tx[IKEV1_MSG_MAX];
 };
@@ -156,6 +156,26 @@ static void send_request(struct ikev1i *sa, const uint8_t *buf, size_t len, uint
 	send_now(sa, sa->last, len);
 }
 
+/* The message structures, allocated for an entry point that needs them. */
+static bool scratch(struct ikev1i *sa)
+{
+	if (!sa->m)
+		sa->m = malloc(sizeof *sa->m);
+	if (!sa->o)
+		sa->o = malloc(sizeof *sa->o);
+	return sa->m && sa->o;
+}
+
+/* ... and released once no negotiation runs. */
+static void scratch_release(struct ikev1i *sa)
+{
+	if (sa->state != IKEV1I_ESTABLISHED && sa->state != IKEV1I_DEAD)
+		return;
+	free(sa->m);
+	free(sa->o);
+	sa->m = sa->o = NULL;
+}
+
 static void random_bytes(struct ikev1i *sa, uint8_t *b, size_t n)
 {
 	sa->cbs->random(sa->cbs->ctx, b, n);
@@ -219,12 +239,6 @@ struct ikev1i *ikev1i_new(const struct ikev1i_conf *conf, const struct ikev1_cbs
 	struct ikev1i *sa = calloc(1, sizeof *sa);
 	if (!sa)
 		return NULL;
-	sa->m = malloc(sizeof *sa->m);
-	sa->o = malloc(sizeof *sa->o);
-	if (!sa->m || !sa->o) {
-		ikev1i_free(sa);
-		return NULL;
-	}
 	sa->conf = conf;
 	sa->cbs = cbs;
 	sa->local = *local;
@@ -268,8 +282,8 @@ uint64_t ikev1i_start(struct ikev1i *sa, uint64_t now)
 		return ikev1i_deadline(sa);
 	const struct ikev1i_conf *c = sa->conf;
 	sa->neg_deadline = now + c->negotiation_ms;
-	if (!c->n_p1 || !c->n_p2 || !c->psk) {
-		fail(sa, "ike.v1.internal", "nothing to offer or no pre-shared key");
+	if (!c->n_p1 || !c->n_p2 || !c->psk || !scratch(sa)) {
+		fail(sa, "ike.v1.internal", "nothing to offer, no pre-shared key or no memory");
 		return IKEV1_NEVER;
 	}
 	/* MM1: one ISAKMP proposal with a transform per configured suite, the vendor IDs */
@@ -895,30 +909,39 @@ static void info(struct ikev1i *sa, const uint8_t *raw, size_t len)
 
 /* ---- entry points ------------------------------------------------------------------ */
 
+static void input(struct ikev1i *sa, const uint8_t *buf, size_t len, bool natt, uint64_t now);
+
 uint64_t ikev1i_input(struct ikev1i *sa, const uint8_t *buf, size_t len, bool natt, uint64_t now)
 {
-	if (sa->state == IKEV1I_DEAD || sa->state == IKEV1I_START)
+	if (sa->state == IKEV1I_DEAD || sa->state == IKEV1I_START || !scratch(sa))
 		return ikev1i_deadline(sa);
+	input(sa, buf, len, natt, now);
+	scratch_release(sa);
+	return ikev1i_deadline(sa);
+}
+
+static void input(struct ikev1i *sa, const uint8_t *buf, size_t len, bool natt, uint64_t now)
+{
 	if (len > IKEV1_MSG_MAX) {
 		ev(sa, IKEV1_EV_INFO, "message of %zu bytes dropped (at most %d)", len, IKEV1_MSG_MAX);
-		return ikev1i_deadline(sa);
+		return;
 	}
 	struct diag_err err;
 	diag_err_clear(&err);
 	if (ike_decode(buf, len, sa->m, &err) < 0) {
 		ev(sa, IKEV1_EV_INFO, "message dropped: offset %zu: %s", err.off, err.reason);
-		return ikev1i_deadline(sa);
+		return;
 	}
 	const struct ike_msg *m = sa->m;
 	if (m->major != 1 || memcmp(m->ispi, sa->ispi, 8)) {
 		ev(sa, IKEV1_EV_TRACE, "message of another SA or version dropped");
-		return ikev1i_deadline(sa);
+		return;
 	}
 	static const uint8_t zero8[8];
 	bool have_rspi = sa->state > IKEV1I_MM_SA;
 	if (have_rspi ? memcmp(m->rspi, sa->rspi, 8) != 0 : !memcmp(m->rspi, zero8, 8)) {
 		ev(sa, IKEV1_EV_TRACE, "message with a wrong responder cookie dropped");
-		return ikev1i_deadline(sa);
+		return;
 	}
 	sa->heard = true;
 	if (natt)
@@ -932,7 +955,7 @@ uint64_t ikev1i_input(struct ikev1i *sa, const uint8_t *buf, size_t len, bool na
 			sa->resent_for_dup++;
 			send_now(sa, sa->last, sa->last_len);
 		}
-		return ikev1i_deadline(sa);
+		return;
 	}
 	enum ikev1i_state before = sa->state;
 	switch (m->exchange) {
@@ -962,7 +985,6 @@ uint64_t ikev1i_input(struct ikev1i *sa, const uint8_t *buf, size_t len, bool na
 		memcpy(sa->rx_digest, d, 32);
 		sa->have_rx = true;
 	}
-	return ikev1i_deadline(sa);
 }
 
 uint64_t ikev1i_deadline(const struct ikev1i *sa)
@@ -1001,6 +1023,7 @@ uint64_t ikev1i_tick(struct ikev1i *sa, uint64_t now)
 		char w[64];
 		snprintf(w, sizeof w, "not completed within %u ms", sa->conf->negotiation_ms);
 		timeout(sa, w);
+		scratch_release(sa);
 		return IKEV1_NEVER;
 	}
 	if (now >= sa->rtx_at) {
@@ -1008,6 +1031,7 @@ uint64_t ikev1i_tick(struct ikev1i *sa, uint64_t now)
 			char w[64];
 			snprintf(w, sizeof w, "%u retransmissions", sa->tries);
 			timeout(sa, w);
+			scratch_release(sa);
 			return IKEV1_NEVER;
 		}
 		sa->tries++;
@@ -1025,7 +1049,7 @@ void ikev1i_delete(struct ikev1i *sa, const char *why, uint64_t now)
 	(void)now;
 	if (sa->state == IKEV1I_DEAD)
 		return;
-	if (sa->state >= IKEV1I_QM) {
+	if (sa->state >= IKEV1I_QM && scratch(sa)) {
 		if (sa->child.used) {
 			uint8_t spi[4];
 			put32(spi, sa->child.spi_in);
@@ -1042,4 +1066,5 @@ void ikev1i_delete(struct ikev1i *sa, const char *why, uint64_t now)
 	if (!sa->cause[0])
 		snprintf(sa->cause, sizeof sa->cause, "ike.v1.deleted");
 	set_dead(sa);
+	scratch_release(sa);
 }
