@@ -11,7 +11,7 @@
 #   bench/serve-ipsec.sh BUILD_DIR
 #
 # Skips (exit 0, with a message) while `vnet serve` does not accept serve.ipsec. With
-# BENCH_IPSEC_GATEWAY=BUILD_DIR/ike_responder the IKE end is instead that test helper
+# BENCH_IPSEC_GATEWAY=BUILD_DIR/ike_responder the IKE end is instead that test program
 # (the engine's responder and ESP, relaying L2TP to a plain `vnet serve`), which measures
 # the engine without the server's wiring.
 set -euo pipefail

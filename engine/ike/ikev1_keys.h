@@ -5,7 +5,7 @@
  * numbers of RFC 2407 / 2409 / 3947 that proposals and notifies use.
  *
  * The initiator (engine/ike/ikev1_init.c) is written on these; the responder
- * (engine/ike/ikev1.c) computes the same values with its own helpers, and the unit tests
+ * (engine/ike/ikev1.c) computes the same values with its own functions, and the unit tests
  * run one against the other, so a difference between the two shows as a failed
  * exchange. No state here: everything comes in as arguments.
  */
