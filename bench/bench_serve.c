@@ -18,6 +18,14 @@
  * `bench_serve --pptp ...` is the PPTP mode instead (its options and output are described
  * before pptp_main): one PNS per session, for benchmarks and the PPTP tests.
  *
+ * `bench_serve --ipsec ...` puts IKEv1 and ESP under each tunnel (docs/ipsec.md): Main
+ * Mode with --psk and Quick Mode by the engine's initiator, NAT-T forced so that ESP goes
+ * in UDP to --natt-port, then the same L2TP and PPP client inside ESP transport mode.
+ * The server is `vnet serve` with serve.ipsec in its configuration, or --gateway PATH
+ * (tests/helpers/ike_responder relaying L2TP to the server); --ike-only ends each tunnel
+ * at its child SA. IKE set-ups per second are reported beside the session figures, and a
+ * "result-ipsec:" line.
+ *
  * The --then command finds in its environment VNET_CONTROL (the control socket),
  * VNET_SERVE_PID, VNET_SERVE_LOG, VNET_SERVE_CONFIG, BENCH_UP (sessions up),
  * BENCH_CLIENTS (a file: "user address client-ip:port" per session up, as the clients
@@ -70,6 +78,9 @@
 #include "ppp.h"
 #include "ppp/ppp_session.h"
 #include "ppp/mppe.h"
+#include "esp.h"
+#include "ike/esp_sa.h"
+#include "ike/ikev1_init.h"
 
 #define MAX_TUNNELS 20000
 #define GOAL_SESSIONS 10000
@@ -130,6 +141,12 @@ struct tun {
 	struct l2tp_ctrl_cbs cbs;
 	struct l2tp_tunnel t;
 	struct sess *s;           /* opts.sessions of them */
+	/* --ipsec: the IKE initiator, then L2TP inside the child's ESP-in-UDP */
+	struct ikev1i *ike;
+	struct ikev1_cbs icbs;
+	struct esp_pair esp;
+	bool esp_up, ike_failed;
+	struct ikev1_addr local;  /* the socket's address and port */
 };
 
 static struct opts O = {
@@ -151,6 +168,7 @@ static pid_t server_pid = -1;
 static char logpath[PATH_MAX], ctlpath[PATH_MAX], cfgpath[PATH_MAX];
 static volatile sig_atomic_t interrupted;
 static bool tearing_down;                 /* calls going down now are ours to end */
+static long trace_session = -1;           /* BENCH_TRACE: the session (or tunnel) traced */
 
 static uint64_t now_ms(void)
 {
@@ -226,10 +244,124 @@ static double self_cpu_s(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* ---- the client side: L2TP LAC and PPP client per session --------------------------- */
+/* ---- --ipsec: IKEv1 Main Mode + Quick Mode per tunnel, L2TP inside ESP ---------------
+ *
+ * Each tunnel's socket speaks IKE to the server's IKE port, floats to its NAT-T port
+ * (encapsulation forced, as charon's encap=yes: no root needed), and once the child SA
+ * is up its L2TP datagrams leave as UDP 1701 -> 1701 inside ESP transport mode in UDP to
+ * the NAT-T port; what comes back is opened, its inner UDP checked, the L2TP payload
+ * handed to the LAC. */
+static struct {
+	bool on, ike_only;
+	const char *psk, *gateway, *p1, *p2;
+	int ike_port, natt_port;
+	struct ikev1i_conf conf;
+	struct sockaddr_in ike, natt;  /* the server's IKE and NAT-T addresses */
+	unsigned ike_up, child_up, failed, printed, esp_bad, esp_rx, esp_tx;
+	uint64_t first_ms, last_child_ms;
+	pid_t gw_pid;
+	char gwlog[PATH_MAX];
+} I = {.ike_port = 15500, .natt_port = 14500};
+
+static void tun_ipsec_send(struct tun *t, const uint8_t *buf, size_t len)
+{
+	uint8_t udp[2048 + 8], pkt[2048 + 128], iv[16];
+	if (!t->esp_up || len + 8 > sizeof udp - 8) {
+		send_errors++;
+		return;
+	}
+	size_t ul = len + 8;
+	udp[0] = 1701 >> 8;
+	udp[1] = 1701 & 255;
+	udp[2] = 1701 >> 8;
+	udp[3] = 1701 & 255;
+	udp[4] = (uint8_t)(ul >> 8);
+	udp[5] = (uint8_t)ul;
+	memcpy(udp + 8, buf, len);
+	const struct ikev1_child *c = ikev1i_child(t->ike);
+	if (!c) {
+		send_errors++;
+		return;
+	}
+	esp_udp_checksum_fix(udp, ul, c->out.src, c->out.dst);
+	rnd(NULL, iv, esp_sa_ivlen(&t->esp.out));
+	size_t n = esp_pair_seal(&t->esp, iv, udp, ul, 17, pkt, sizeof pkt, NULL);
+	if (!n || sendto(t->fd, pkt, n, 0, (struct sockaddr *)&I.natt, sizeof I.natt) < 0)
+		send_errors++;
+	else
+		I.esp_tx++;
+}
+
+static void tun_l2tp_in(struct tun *t, const uint8_t *buf, size_t n, uint64_t now);
+
+/* An ESP packet from the server's NAT-T port: its L2TP payload, or counted as bad. */
+static void tun_esp_in(struct tun *t, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	uint8_t out[2048], nh = 0;
+	size_t n = 0;
+	struct diag_err err;
+	if (!t->esp_up || esp_pair_open(&t->esp, pkt, len, out, sizeof out, &n, &nh, &err) < 0 ||
+	    nh != 17 || n < 8 || (out[0] << 8 | out[1]) != 1701 || (out[2] << 8 | out[3]) != 1701 ||
+	    (size_t)(out[4] << 8 | out[5]) != n) {
+		I.esp_bad++;
+		return;
+	}
+	I.esp_rx++;
+	tun_l2tp_in(t, out + 8, n - 8, now);
+}
+
+static void tun_ike_send(void *ctx, const uint8_t *buf, size_t len, bool natt)
+{
+	struct tun *t = ctx;
+	uint8_t b[IKEV1_MSG_MAX + 4];
+	if (len > IKEV1_MSG_MAX) return;
+	if (natt) { /* the non-ESP marker */
+		memset(b, 0, 4);
+		memcpy(b + 4, buf, len);
+		if (sendto(t->fd, b, len + 4, 0, (struct sockaddr *)&I.natt, sizeof I.natt) < 0)
+			send_errors++;
+	} else if (sendto(t->fd, buf, len, 0, (struct sockaddr *)&I.ike, sizeof I.ike) < 0) {
+		send_errors++;
+	}
+}
+
+static void tun_ike_event(void *ctx, enum ikev1_ev kind, const char *text)
+{
+	struct tun *t = ctx;
+	if (kind == IKEV1_EV_IKE_UP) I.ike_up++;
+	if (kind == IKEV1_EV_FAIL && I.printed++ < 5) note("tunnel %u: IKE: %s", t->idx, text);
+	if ((long)t->idx == trace_session)
+		fprintf(stderr, "%8.3f tunnel %u ike %s: %s\n", now_ms() / 1000.0, t->idx,
+		        tok_name(ikev1_ev_names, kind), text);
+}
+
+static void sess_up(struct sess *s, uint64_t now);
+
+static void tun_child_up(void *ctx, const struct ikev1_child *c)
+{
+	struct tun *t = ctx;
+	if (!c->udp_encap || esp_pair_init(&t->esp, &c->in, &c->out, c->udp_encap) != 0) {
+		note("tunnel %u: child SA without UDP encapsulation or no memory", t->idx);
+		return;
+	}
+	t->esp_up = true;
+	I.child_up++;
+	uint64_t now = now_ms();
+	I.last_child_ms = now;
+	if (I.ike_only) { /* the child SA is the whole session */
+		for (int i = 0; i < O.sessions; i++) sess_up(&t->s[i], now);
+		return;
+	}
+	l2tp_lac_open(&t->t, now);
+}
+
 static void tun_send(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct tun *t = ctx;
+	if (I.on) {
+		tun_ipsec_send(t, buf, len);
+		return;
+	}
 	if (sendto(t->fd, buf, len, 0, (struct sockaddr *)&srv, sizeof srv) < 0) send_errors++;
 }
 
@@ -436,7 +568,6 @@ static void sess_send(void *ctx, const uint8_t *frame, size_t len)
 }
 
 /* BENCH_TRACE=N in the environment: session N's PPP events on standard error. */
-static long trace_session = -1;
 static void sess_event(void *ctx, enum ppp_log kind, const char *text)
 {
 	struct sess *s = ctx;
@@ -457,9 +588,35 @@ static void sess_finished(void *ctx, unsigned win_error, const char *why)
 	sess_failed(ctx, win_error, why);
 }
 
+static void sess_up(struct sess *s, uint64_t now)
+{
+	if (s->state != SS_CALLING && s->state != SS_IDLE) return;
+	s->state = SS_UP;
+	s->up_at = now;
+	last_up_ms = now;
+	n_up++;
+	if (O.ping && !I.ike_only) ping_send(s);
+	if (rss_half < 0 && n_up * 2 >= (unsigned)(O.tunnels * O.sessions) && server_pid > 0) {
+		rss_half = rss_kb(server_pid);
+		up_at_half = n_up;
+	}
+}
+
 /* After any input or timer: sessions that came up, calls to place, the next deadline. */
 static void tun_service(struct tun *t, uint64_t now)
 {
+	if (I.on && t->ike && ikev1i_state(t->ike) == IKEV1I_DEAD && !t->ike_failed && !tearing_down) {
+		/* the IKE SA failed (or was deleted): the sessions it carried go with it */
+		t->ike_failed = true;
+		I.failed++;
+		char why[96];
+		snprintf(why, sizeof why, "IKE: %s", ikev1i_cause(t->ike));
+		for (int i = 0; i < O.sessions; i++) sess_failed(&t->s[i], 0, why);
+		if (t->opened && !t->done_setup) {
+			t->done_setup = true;
+			n_inflight_tunnels--;
+		}
+	}
 	/* l2tp_lac.c answers an ICRP with an ICCN only when the send queue has room (the
 	 * call is reported up either way): keep a slot free for every call awaiting its ICRP */
 	unsigned waiting = 0;
@@ -483,18 +640,7 @@ static void tun_service(struct tun *t, uint64_t now)
 			s->ppp_started = true;
 			ppp_session_start(&s->ppp, now);
 		}
-		if (s->state == SS_CALLING && s->ppp.ipcp_up) {
-			s->state = SS_UP;
-			s->up_at = now;
-			last_up_ms = now;
-			n_up++;
-			if (O.ping) ping_send(s);
-			if (rss_half < 0 && n_up * 2 >= (unsigned)(O.tunnels * O.sessions) &&
-			    server_pid > 0) {
-				rss_half = rss_kb(server_pid);
-				up_at_half = n_up;
-			}
-		}
+		if (s->state == SS_CALLING && s->ppp.ipcp_up) sess_up(s, now);
 		if (s->state == SS_IDLE || s->state == SS_CALLING) pending = true;
 		if (s->ppp_started) next = ppp_min_deadline(next, ppp_session_deadline(&s->ppp));
 	}
@@ -509,11 +655,16 @@ static void tun_service(struct tun *t, uint64_t now)
 		t->done_setup = true;
 		n_inflight_tunnels--;
 	}
+	if (I.on && t->ike) {
+		uint64_t d = ikev1i_deadline(t->ike);
+		if (d < next) next = d;
+	}
 	t->next = next;
 }
 
 static void tun_tick(struct tun *t, uint64_t now)
 {
+	if (I.on && t->ike) ikev1i_tick(t->ike, now);
 	l2tp_ctrl_tick(&t->t, now);
 	for (int i = 0; i < O.sessions; i++)
 		if (t->s[i].ppp_started) ppp_session_tick(&t->s[i].ppp, now);
@@ -551,6 +702,16 @@ static int tun_init(struct tun *t, unsigned idx, int ep)
 		.ctx = t, .send = tun_send, .event = tun_event, .random = rnd,
 		.call_up = tun_call_up, .call_down = tun_call_down, .data = tun_data,
 	};
+	if (I.on) {
+		struct sockaddr_in a;
+		socklen_t al = sizeof a;
+		if (getsockname(t->fd, (struct sockaddr *)&a, &al) != 0) return -1;
+		t->local.family = 4;
+		memcpy(t->local.ip, &a.sin_addr, 4);
+		t->local.port = ntohs(a.sin_port);
+		t->icbs = (struct ikev1_cbs){.ctx = t, .send = tun_ike_send, .event = tun_ike_event,
+		                             .random = rnd, .child_up = tun_child_up};
+	}
 	l2tp_ctrl_init(&t->t, &lac_conf, &t->cbs);
 	t->next = L2TP_NEVER;
 	for (int i = 0; i < O.sessions; i++) {
@@ -578,14 +739,53 @@ static int tun_init(struct tun *t, unsigned idx, int ep)
 	return 0;
 }
 
+/* An L2TP datagram from the server (directly, or out of ESP). */
+static void tun_l2tp_in(struct tun *t, const uint8_t *buf, size_t n, uint64_t now)
+{
+	l2tp_ctrl_input(&t->t, buf, n, now);
+}
+
+/* Start a tunnel: L2TP at once, or IKE first with --ipsec. */
+static void tun_open(struct tun *t, uint64_t now)
+{
+	if (!I.on) {
+		l2tp_lac_open(&t->t, now);
+		return;
+	}
+	struct ikev1_addr peer = {.family = 4, .port = (uint16_t)I.ike_port};
+	memcpy(peer.ip, &I.ike.sin_addr, 4);
+	t->ike = ikev1i_new(&I.conf, &t->icbs, &t->local, &peer);
+	if (!t->ike) {
+		note("tunnel %u: out of memory", t->idx);
+		return;
+	}
+	if (!I.first_ms) I.first_ms = now ? now : 1;
+	ikev1i_start(t->ike, now);
+}
+
 /* Read every datagram waiting on the tunnel's socket (bounded). */
 static void tun_read(struct tun *t, uint64_t now)
 {
 	uint8_t buf[2048];
 	for (int k = 0; k < 64; k++) {
-		ssize_t n = recv(t->fd, buf, sizeof buf, 0);
+		struct sockaddr_in from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(t->fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
 		if (n < 0) break;
-		l2tp_ctrl_input(&t->t, buf, (size_t)n, now);
+		if (!I.on) {
+			tun_l2tp_in(t, buf, (size_t)n, now);
+			continue;
+		}
+		if (!t->ike || from.sin_addr.s_addr != I.ike.sin_addr.s_addr) continue;
+		if (from.sin_port == I.ike.sin_port) {
+			ikev1i_input(t->ike, buf, (size_t)n, false, now);
+		} else if (from.sin_port == I.natt.sin_port) {
+			switch (natt_classify(buf, (size_t)n)) {
+			case NATT_IKE: ikev1i_input(t->ike, buf + 4, (size_t)n - 4, true, now); break;
+			case NATT_ESP: tun_esp_in(t, buf, (size_t)n, now); break;
+			default: break;
+			}
+		}
 	}
 	tun_service(t, now);
 }
@@ -652,6 +852,10 @@ static int write_config(const char *path)
 		"new_tunnels_per_source", O.per_source));
 	if (O.accounting)
 		json_object_set_new(json_object_get(root, "serve"), "accounting", json_string("acct.jsonl"));
+	if (I.on && !I.gateway) /* the server's own IKE end */
+		json_object_set_new(json_object_get(root, "serve"), "ipsec", json_pack(
+			"{s:s,s:i,s:i,s:s}", "psk", I.psk, "ike_port", I.ike_port, "natt_port",
+			I.natt_port, "listen", "127.0.0.1"));
 	int rc = json_dump_file(root, path, JSON_INDENT(1));
 	json_decref(root);
 	return rc;
@@ -1062,7 +1266,9 @@ static void usage(FILE *f)
 	        "                   [--server-echo SEC] [--accounting] [--ping N]\n"
 	        "                   [--storm N] [--storm-ports P] [--storm-sources A] [--garbage G]\n"
 	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
-	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n");
+	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n"
+	        "                   [--ipsec [--psk S] [--ike-port P] [--natt-port Q] [--p1 LIST]\n"
+	        "                    [--p2 LIST] [--gateway PATH] [--ike-only]]\n");
 }
 
 static int int_arg(const char *s, int lo, int hi, const char *name)
@@ -1096,6 +1302,12 @@ static void parse_args(int argc, char **argv)
 		} else if (strcmp(a, "--accounting") == 0) {
 			O.accounting = true;
 			continue;
+		} else if (strcmp(a, "--ipsec") == 0) {
+			I.on = true;
+			continue;
+		} else if (strcmp(a, "--ike-only") == 0) {
+			I.ike_only = true;
+			continue;
 		}
 		if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
 			fprintf(stderr, "bench_serve: %s \"%s\"\n",
@@ -1122,6 +1334,12 @@ static void parse_args(int argc, char **argv)
 		else if (strcmp(a, "--garbage") == 0) O.garbage = int_arg(v, 0, 1000000, a);
 		else if (strcmp(a, "--storm-rate") == 0) O.storm_rate = int_arg(v, 1, 10000000, a);
 		else if (strcmp(a, "--then") == 0) O.then = v;
+		else if (strcmp(a, "--psk") == 0) I.psk = v;
+		else if (strcmp(a, "--ike-port") == 0) I.ike_port = int_arg(v, 1, 65535, a);
+		else if (strcmp(a, "--natt-port") == 0) I.natt_port = int_arg(v, 1, 65535, a);
+		else if (strcmp(a, "--p1") == 0) I.p1 = v;
+		else if (strcmp(a, "--p2") == 0) I.p2 = v;
+		else if (strcmp(a, "--gateway") == 0) I.gateway = v;
 		else if (strcmp(a, "--hold") == 0) O.hold_ms = int_arg(v, 0, 3600000, a);
 		else if (strcmp(a, "--workdir") == 0) {
 			O.workdir = v;
@@ -1207,13 +1425,107 @@ static void line(const char *name, const char *ours, const char *goal, double ra
 static void rm_workdir(const char *dir)
 {
 	const char *names[] = {"vnet.json", "serve.log", "control.sock", "clients.txt", "acct.jsonl",
-	                       NULL};
+	                       "gateway.log", NULL};
 	char p[PATH_MAX];
 	for (int i = 0; names[i]; i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
 		unlink(p);
 	}
 	rmdir(dir);
+}
+
+/* ---- --ipsec: the set-up of the initiators and of the gateway ------------------------ */
+
+/* The initiators' configuration from the options; exits 2 on a usage error. */
+static void ipsec_setup(void)
+{
+	if (!I.on) {
+		if (I.psk || I.gateway || I.ike_only || I.p1 || I.p2) {
+			fprintf(stderr, "bench_serve: --psk, --p1, --p2, --gateway and --ike-only go with "
+			        "--ipsec\n");
+			exit(2);
+		}
+		return;
+	}
+	if (I.ike_port == I.natt_port) {
+		fprintf(stderr, "bench_serve: --ike-port and --natt-port must differ\n");
+		exit(2);
+	}
+	if (!I.psk) I.psk = "bench-psk";
+	ikev1i_conf_default(&I.conf);
+	I.conf.psk = (const uint8_t *)I.psk;
+	I.conf.psk_len = strlen(I.psk);
+	I.conf.force_encap = true; /* ESP in UDP to the NAT-T port: no raw socket */
+	I.conf.natt_port = (uint16_t)I.natt_port;
+	char why[200];
+	if (I.p1 && ikev1i_conf_parse_p1(&I.conf, I.p1, why, sizeof why) < 0) {
+		fprintf(stderr, "bench_serve: --p1: %s\n", why);
+		exit(2);
+	}
+	if (I.p2 && ikev1i_conf_parse_p2(&I.conf, I.p2, why, sizeof why) < 0) {
+		fprintf(stderr, "bench_serve: --p2: %s\n", why);
+		exit(2);
+	}
+	if (I.gateway) O.per_source = 0; /* every tunnel reaches the server from the gateway */
+	if (I.ike_only) O.ping = 0;
+}
+
+/* The server's IKE addresses; with --gateway, start it in front of the L2TP server. */
+static int ipsec_start(void)
+{
+	I.ike = I.natt = srv;
+	I.ike.sin_port = htons((uint16_t)I.ike_port);
+	I.natt.sin_port = htons((uint16_t)I.natt_port);
+	if (!I.gateway) return 0;
+	snprintf(I.gwlog, sizeof I.gwlog, "%s/gateway.log", O.workdir);
+	int fd = open(I.gwlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) return -1;
+	char relay[32], ip[32], ikep[8], nattp[8], secs[8];
+	inet_ntop(AF_INET, &srv.sin_addr, ip, sizeof ip);
+	snprintf(relay, sizeof relay, "%s:%u", ip, ntohs(srv.sin_port));
+	snprintf(ikep, sizeof ikep, "%d", I.ike_port);
+	snprintf(nattp, sizeof nattp, "%d", I.natt_port);
+	int secs_n = O.timeout_s + O.hold_ms / 1000 + 60;
+	snprintf(secs, sizeof secs, "%d", secs_n > 600 ? 600 : secs_n);
+	pid_t pid = fork();
+	if (pid < 0) return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(I.gateway, I.gateway, "--addr", ip, "--psk", I.psk, "--ike-port", ikep,
+		      "--natt-port", nattp, "--relay", relay, "--seconds", secs, "--quiet", (char *)NULL);
+		fprintf(stderr, "bench_serve: cannot run %s: %s\n", I.gateway, strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	I.gw_pid = pid;
+	for (int i = 0; i < 250; i++) { /* 5 s */
+		char line[256];
+		FILE *f = fopen(I.gwlog, "r");
+		bool ready = false;
+		while (f && fgets(line, sizeof line, f))
+			if (strncmp(line, "listening", 9) == 0) ready = true;
+		if (f) fclose(f);
+		if (ready) return 0;
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			I.gw_pid = -1;
+			note("the gateway exited before listening (log: %s)", I.gwlog);
+			return -1;
+		}
+		usleep(20000);
+	}
+	note("the gateway did not listen within 5 s (log: %s)", I.gwlog);
+	return -1;
+}
+
+static void ipsec_stop(void)
+{
+	if (I.gw_pid <= 0) return;
+	kill(I.gw_pid, SIGTERM);
+	waitpid(I.gw_pid, NULL, 0);
+	I.gw_pid = -1;
 }
 
 /* ---- PPTP mode (--pptp): a PNS per session -------------------------------------------
@@ -1901,6 +2213,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--pptp") == 0) return pptp_main(argc - 1, argv + 1);
 	parse_args(argc, argv);
+	ipsec_setup();
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
@@ -1972,7 +2285,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int rc = 0;
-	if (server_start() != 0) {
+	if (server_start() != 0 || (I.on && ipsec_start() != 0)) {
 		rc = 1;
 		goto out;
 	}
@@ -1986,6 +2299,8 @@ int main(int argc, char **argv)
 	}
 	long rss0 = rss_kb(server_pid);
 	double cpu0 = cpu_s(server_pid), gen0 = self_cpu_s();
+	pid_t ike_pid = I.gw_pid > 0 ? I.gw_pid : server_pid; /* the process doing IKE */
+	double ike_cpu0 = I.on ? cpu_s(ike_pid) : 0;
 	note("%s pid %d on 127.0.0.1:%u, RSS %ld kB; %d tunnels x %d sessions, window %d",
 	     O.builtin ? "builtin LNS" : O.vnet, (int)server_pid, ntohs(srv.sin_port), rss0,
 	     O.tunnels, O.sessions, O.window);
@@ -2000,7 +2315,7 @@ int main(int argc, char **argv)
 			struct tun *t = &tuns[next_open++];
 			t->opened = true;
 			n_inflight_tunnels++;
-			l2tp_lac_open(&t->t, now);
+			tun_open(t, now);
 			tun_service(t, now);
 		}
 		pump(ep, 1);
@@ -2008,6 +2323,13 @@ int main(int argc, char **argv)
 	uint64_t setup_ms = (last_up_ms > first_sccrq_ms ? last_up_ms - first_sccrq_ms : 1);
 	long rss1 = rss_kb(server_pid);
 	double cpu1 = cpu_s(server_pid), gen1 = self_cpu_s();
+	/* IKE: Main Mode + Quick Mode completed per second, from the first MM1 to the last
+	 * child SA, and per CPU second of the process that answered them */
+	double ike_cpu1 = I.on ? cpu_s(ike_pid) : 0;
+	uint64_t ike_ms = I.last_child_ms > I.first_ms ? I.last_child_ms - I.first_ms : 1;
+	double ike_rate = I.child_up * 1000.0 / (double)ike_ms;
+	double ike_cpu = ike_cpu0 >= 0 && ike_cpu1 >= 0 ? ike_cpu1 - ike_cpu0 : -1;
+	double ike_cpu_rate = ike_cpu > 0 ? I.child_up / ike_cpu : 0;
 	unsigned up_after_setup = n_up;
 	double rate = n_up * 1000.0 / (double)setup_ms;
 	/* the server's CPU time for the set-ups: what one core of its own would do per
@@ -2078,7 +2400,7 @@ int main(int argc, char **argv)
 	/* teardown: StopCCN on every tunnel, wait for the acknowledgements */
 	uint64_t td0 = now_ms();
 	tearing_down = true;
-	for (int i = 0; i < O.tunnels; i++)
+	for (int i = 0; i < O.tunnels && !I.ike_only; i++)
 		if (tuns[i].opened && tuns[i].t.state != L2TP_TUN_DEAD) {
 			tuns[i].done_setup = true;
 			l2tp_ctrl_stop(&tuns[i].t, L2TP_STOP_GENERAL, 0, "load test over", td0);
@@ -2092,6 +2414,11 @@ int main(int argc, char **argv)
 		if (!closing) break;
 		pump(ep, 5);
 	}
+	if (I.on) { /* the IKE SAs last: the StopCCNs travelled in their ESP */
+		for (int i = 0; i < O.tunnels; i++)
+			if (tuns[i].ike) ikev1i_delete(tuns[i].ike, "load test over", now_ms());
+		pump(ep, 20);
+	}
 	uint64_t td_ms = now_ms() - td0;
 	long rss3 = rss_kb(server_pid);
 	int srv_rc = server_stop();
@@ -2103,7 +2430,19 @@ int main(int argc, char **argv)
 	       O.builtin ? "builtin engine-only LNS" : "vnet serve");
 	printf("run: %d tunnels x %d sessions, window %d tunnels, %s source addresses\n", O.tunnels,
 	       O.sessions, O.window, O.same_source ? "one" : "distinct");
+	if (I.on)
+		printf("ipsec: IKEv1 Main Mode (pre-shared key) + Quick Mode per tunnel, NAT-T forced "
+		       "(ESP in UDP to port %d), IKE end: %s%s\n", I.natt_port,
+		       I.gateway ? "the gateway " : "the server", I.gateway ? I.gateway : "");
 	printf("%-30s %12s %12s %8s\n", "name", "ours", "goal", "ratio");
+	if (I.on) {
+		snprintf(ours, sizeof ours, "%.0f/s", ike_rate);
+		printf("%-30s %12s %12s %8s\n", "ike-setups-per-second", ours, "-", "-");
+		if (ike_cpu_rate > 0) {
+			snprintf(ours, sizeof ours, "%.0f/s", ike_cpu_rate);
+			printf("%-30s %12s %12s %8s\n", "ike-setups-per-ike-cpu-second", ours, "-", "-");
+		}
+	}
 	snprintf(ours, sizeof ours, "%u", up_after_setup);
 	snprintf(goal, sizeof goal, "%d", GOAL_SESSIONS);
 	line("concurrent-sessions", ours, goal, up_after_setup / (double)GOAL_SESSIONS);
@@ -2134,11 +2473,18 @@ int main(int argc, char **argv)
 	if (O.ping)
 		printf("data: %u ICMP echo requests to the server's PPP address, %u replies, %u wrong\n",
 		       ping_tx, ping_rx, ping_bad);
+	if (I.on)
+		printf("ike: %u child SAs up of %d tunnels in %.2f s (first Main Mode 1 to the last Quick "
+		       "Mode 3), %.2f s of the IKE end's CPU; %u IKE SAs up, %u failed; ESP: %u sent, %u "
+		       "received, %u rejected%s\n", I.child_up, O.tunnels, ike_ms / 1000.0, ike_cpu,
+		       I.ike_up, I.failed, I.esp_tx, I.esp_rx, I.esp_bad,
+		       I.ike_only ? "; --ike-only: a session is a child SA" : "");
 	if (O.echo_ms || echo_req)
 		printf("keepalive: %u LCP Echo-Replies received (%u after set-up), %u Echo-Requests "
 		       "from the server answered (%u after set-up)\n", echo1, echo1 - echo0, echo_req,
 		       echo_req - echo_req0);
 	bool ok = up_after_setup == (unsigned)total && n_dropped == 0 && n_failed == 0 &&
+	          (!I.on || (I.child_up == (unsigned)O.tunnels && I.esp_bad == 0)) &&
 	          ping_rx == ping_tx && ping_bad == 0 &&
 	          then_rc == 0 && srv_rc == 0 && !interrupted;
 	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);
@@ -2153,9 +2499,19 @@ int main(int argc, char **argv)
 	       rss3, kib, kib_marginal, sr.sccrq, sr.garbage, sr.rss_max, echo1, echo1 - echo0,
 	       echo_storm - echo0, echo1 - echo_storm, echo_req - echo_req0, ping_tx, ping_rx,
 	       ping_bad, then_rc, srv_rc, ok);
+	if (I.on)
+		printf("result-ipsec: child_up=%u ike_up=%u ike_failed=%u ike_ms=%" PRIu64 " ike_rate=%.0f "
+		       "ike_cpu_ms=%.0f ike_cpu_rate=%.0f esp_tx=%u esp_rx=%u esp_bad=%u\n", I.child_up,
+		       I.ike_up, I.failed, ike_ms, ike_rate, ike_cpu * 1000.0, ike_cpu_rate, I.esp_tx,
+		       I.esp_rx, I.esp_bad);
 	rc = ok ? 0 : 1;
 out:
+	ipsec_stop();
 	if (server_pid > 0) server_stop();
+	for (int i = 0; tuns && i < O.tunnels; i++) {
+		ikev1i_free(tuns[i].ike);
+		if (tuns[i].esp_up) esp_pair_free(&tuns[i].esp);
+	}
 	for (int i = 0; i < O.tunnels; i++)
 		if (tuns[i].fd > 0) close(tuns[i].fd);
 	for (int i = 0; tuns && i < O.tunnels; i++) l2tp_ctrl_free(&tuns[i].t);

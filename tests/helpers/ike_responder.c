@@ -3,8 +3,12 @@
  *
  *   ike_responder --addr A.B.C.D --psk SECRET [--p1 LIST] [--p2 LIST] [--no-natt]
  *                 [--tunnel] [--seconds N] [--until-child N] [--until-fail]
+ *                 [--ike-port P] [--natt-port Q] [--relay A.B.C.D:PORT] [--quiet]
  *
- * Listens on UDP 500 and 4500 of the address (and for ESP on a raw socket when it may),
+ * Listens on UDP 500 and 4500 of the address (--ike-port, --natt-port: others, so that
+ * a run without root can use e.g. 15500 and 14500; the responder is told 4500 for what
+ * arrives on the NAT-T port, which is how it knows the port; and for ESP on a raw
+ * socket when it may),
  * keeps a table of IKE SAs keyed by the initiator cookie, feeds each datagram to its SA,
  * moves ESP to the child SAs' esp_pair. Prints one line per event:
  *
@@ -14,6 +18,12 @@
  *   esp-fail spi=X <reason>     an ESP packet that did not decrypt
  *   keepalive                   a NAT-keepalive on 4500
  *   end ike_up=N child_up=N esp=N
+ *
+ * --relay makes it the IPsec end of an L2TP server: the UDP datagrams to port 1701 that
+ * arrive in ESP-in-UDP go to the L2TP server at A.B.C.D:PORT from a socket of the child
+ * SA's own, and what the server answers on that socket goes back to the client in the
+ * child's ESP (UDP 1701 -> 1701 inside, checksum for the two IKE addresses). --quiet
+ * prints the events and the ESP lines only for the first 20 SAs (load tests).
  *
  * --p1 / --p2 replace the Windows-compatible default proposal lists (ikev1.h syntax).
  * The run ends after --seconds (default 20), after the N-th child SA and one decrypted
@@ -37,8 +47,8 @@
 #include "ike/esp_sa.h"
 #include "ike/ikev1.h"
 
-#define SAS 16
-#define CHILDREN 32
+#define SAS 1024
+#define CHILDREN 1024
 
 struct slot {
 	bool used;
@@ -54,6 +64,7 @@ struct child {
 	struct esp_pair esp;
 	int sa;
 	bool tunnel;
+	int relay_fd;               /* to the L2TP server (--relay), -1 before the first */
 };
 
 static struct {
@@ -64,7 +75,10 @@ static struct {
 	struct child c[CHILDREN];
 	unsigned ike_up, child_up, esp_rx, fails;
 	unsigned until_child;
-	bool until_fail, no_esp;
+	bool until_fail, no_esp, quiet;
+	uint16_t ike_port, natt_port;
+	struct sockaddr_in relay;   /* the L2TP server, port 0 without --relay */
+	unsigned relayed_in, relayed_out;
 } g;
 
 static uint64_t now_ms(void)
@@ -96,7 +110,8 @@ static void cb_send(void *ctx, const uint8_t *buf, size_t len, bool natt)
 static void cb_event(void *ctx, enum ikev1_ev kind, const char *text)
 {
 	struct slot *s = ctx;
-	printf("ike %s sa=%d %s\n", tok_name(ikev1_ev_names, kind), s->index, text);
+	if (!g.quiet || s->index < 20)
+		printf("ike %s sa=%d %s\n", tok_name(ikev1_ev_names, kind), s->index, text);
 	if (kind == IKEV1_EV_IKE_UP)
 		g.ike_up++;
 	if (kind == IKEV1_EV_FAIL)
@@ -129,6 +144,7 @@ static void cb_child_up(void *ctx, const struct ikev1_child *c)
 			if (esp_pair_init(&g.c[i].esp, &c->in, &c->out, c->udp_encap) < 0)
 				return;
 			g.c[i].used = true;
+			g.c[i].relay_fd = -1;
 			g.c[i].sa = s->index;
 			g.c[i].tunnel = c->tunnel;
 			break;
@@ -147,6 +163,8 @@ static void cb_child_down(void *ctx, const struct ikev1_child *c, const char *wh
 	(void)why;
 	for (int i = 0; i < CHILDREN; i++)
 		if (g.c[i].used && g.c[i].esp.in.spi == c->spi_in) {
+			if (g.c[i].relay_fd >= 0)
+				close(g.c[i].relay_fd);
 			esp_pair_free(&g.c[i].esp);
 			g.c[i].used = false;
 		}
@@ -196,6 +214,51 @@ static void ike_in(const uint8_t *buf, size_t len, const struct ikev1_addr *peer
 		printf("cause %s\n", ikev1_cause(s->sa));
 }
 
+/* A datagram for the L2TP server from the child's own socket (made on the first). */
+static void relay_out(struct child *c, const uint8_t *p, size_t n)
+{
+	if (c->relay_fd < 0) {
+		c->relay_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (c->relay_fd < 0 ||
+		    connect(c->relay_fd, (struct sockaddr *)&g.relay, sizeof g.relay) < 0) {
+			printf("relay-error %s\n", strerror(errno));
+			return;
+		}
+	}
+	if (send(c->relay_fd, p, n, 0) == (ssize_t)n)
+		g.relayed_in++;
+}
+
+/* What the L2TP server answered on a child's socket: back to the client in its ESP. */
+static void relay_back(struct child *c)
+{
+	uint8_t in[2048], udp[2048 + 8], pkt[2048 + 128], iv[16];
+	for (int k = 0; k < 16; k++) {
+		ssize_t n = recv(c->relay_fd, in, sizeof in, 0);
+		if (n <= 0)
+			return;
+		struct slot *s = &g.s[c->sa];
+		if (!s->used || !c->esp.udp_encap)
+			return;
+		const struct ikev1_addr *peer = ikev1_peer(s->sa);
+		size_t ul = (size_t)n + 8;
+		udp[0] = 1701 >> 8;
+		udp[1] = 1701 & 255;
+		udp[2] = 1701 >> 8;
+		udp[3] = 1701 & 255;
+		udp[4] = (uint8_t)(ul >> 8);
+		udp[5] = (uint8_t)ul;
+		memcpy(udp + 8, in, (size_t)n);
+		esp_udp_checksum_fix(udp, ul, g.local.ip, peer->ip);
+		cb_random(NULL, iv, esp_sa_ivlen(&c->esp.out));
+		size_t m = esp_pair_seal(&c->esp, iv, udp, ul, 17, pkt, sizeof pkt, NULL);
+		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(peer->port)};
+		memcpy(&to.sin_addr, peer->ip, 4);
+		if (m && sendto(g.fd4500, pkt, m, 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)m)
+			g.relayed_out++;
+	}
+}
+
 static void esp_in(const uint8_t *pkt, size_t len, uint64_t now)
 {
 	if (len < 8)
@@ -215,15 +278,20 @@ static void esp_in(const uint8_t *pkt, size_t len, uint64_t now)
 		}
 		g.esp_rx++;
 		uint32_t seq = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
-		printf("esp spi=%08x seq=%u next=%u len=%zu", spi, seq, nh, n);
 		const uint8_t *u = NULL;
 		if (nh == 17 && n >= 8)
 			u = out;
 		else if (nh == 4 && n >= 28 && out[9] == 17 && (out[0] & 15) * 4u + 8 <= n)
 			u = out + (out[0] & 15) * 4;
-		if (u)
-			printf(" udp %u->%u", u[0] << 8 | u[1], u[2] << 8 | u[3]);
-		printf("\n");
+		if (!g.quiet || c->sa < 20) {
+			printf("esp spi=%08x seq=%u next=%u len=%zu", spi, seq, nh, n);
+			if (u)
+				printf(" udp %u->%u", u[0] << 8 | u[1], u[2] << 8 | u[3]);
+			printf("\n");
+		}
+		if (u == out && g.relay.sin_port && (u[2] << 8 | u[3]) == 1701 &&
+		    (size_t)(u[4] << 8 | u[5]) == n)
+			relay_out(c, u + 8, n - 8);
 		struct slot *s = &g.s[c->sa];
 		if (s->used)
 			ikev1_child_used(s->sa, spi, now);
@@ -249,7 +317,8 @@ static int bind_udp(uint16_t port)
 static int usage(void)
 {
 	fprintf(stderr, "usage: ike_responder --addr A.B.C.D --psk SECRET [--p1 LIST] [--p2 LIST] "
-	        "[--no-natt] [--tunnel] [--seconds N] [--until-child N] [--no-esp] [--until-fail]\n");
+	        "[--no-natt] [--tunnel] [--seconds N] [--until-child N] [--no-esp] [--until-fail]\n"
+	        "       [--ike-port P] [--natt-port Q] [--relay A.B.C.D:PORT] [--quiet]\n");
 	return 2;
 }
 
@@ -257,6 +326,8 @@ int main(int argc, char **argv)
 {
 	const char *addr = NULL, *psk = NULL;
 	unsigned seconds = 20;
+	g.ike_port = 500;
+	g.natt_port = 4500;
 	ikev1_conf_default(&g.conf);
 	char why[200];
 	for (int i = 1; i < argc; i++) {
@@ -269,6 +340,19 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--no-esp")) g.no_esp = true;
 		else if (!strcmp(a, "--no-natt")) g.conf.natt = false;
 		else if (!strcmp(a, "--tunnel")) g.conf.allow_tunnel = true;
+		else if (!strcmp(a, "--quiet")) g.quiet = true;
+		else if (!strcmp(a, "--ike-port") && v) g.ike_port = (uint16_t)atoi(v), i++;
+		else if (!strcmp(a, "--natt-port") && v) g.natt_port = (uint16_t)atoi(v), i++;
+		else if (!strcmp(a, "--relay") && v) {
+			char host[64];
+			unsigned port = 0;
+			if (sscanf(v, "%63[0-9.]:%u", host, &port) != 2 || !port || port > 65535 ||
+			    inet_pton(AF_INET, host, &g.relay.sin_addr) != 1)
+				return usage();
+			g.relay.sin_family = AF_INET;
+			g.relay.sin_port = htons((uint16_t)port);
+			i++;
+		}
 		else if (!strcmp(a, "--p1") && v) {
 			if (ikev1_conf_parse_p1(&g.conf, v, why, sizeof why) < 0) {
 				fprintf(stderr, "ike_responder: --p1: %s\n", why);
@@ -284,15 +368,16 @@ int main(int argc, char **argv)
 		} else
 			return usage();
 	}
-	if (!addr || !psk || !seconds || seconds > 600)
+	if (!addr || !psk || !seconds || seconds > 600 || !g.ike_port || !g.natt_port ||
+	    g.ike_port == g.natt_port)
 		return usage();
 	g.local.family = 4;
 	if (inet_pton(AF_INET, addr, g.local.ip) != 1)
 		return usage();
 	g.conf.psk = (const uint8_t *)psk;
 	g.conf.psk_len = strlen(psk);
-	g.fd500 = bind_udp(500);
-	g.fd4500 = bind_udp(4500);
+	g.fd500 = bind_udp(g.ike_port);
+	g.fd4500 = bind_udp(g.natt_port);
 	g.fdraw = socket(AF_INET, SOCK_RAW, IPPROTO_ESP); /* plain ESP, when allowed */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("listening %s\n", addr);
@@ -318,14 +403,28 @@ int main(int argc, char **argv)
 			if (d < next)
 				next = d;
 		}
-		struct pollfd pf[3] = {{g.fd500, POLLIN, 0}, {g.fd4500, POLLIN, 0}, {g.fdraw, POLLIN, 0}};
-		int nfd = g.fdraw >= 0 ? 3 : 2;
+		static struct pollfd pf[3 + CHILDREN];
+		static int pc[3 + CHILDREN];    /* the child of each relay socket */
+		pf[0] = (struct pollfd){g.fd500, POLLIN, 0};
+		pf[1] = (struct pollfd){g.fd4500, POLLIN, 0};
+		pf[2] = (struct pollfd){g.fdraw, POLLIN, 0};
+		int nfd = 3;
+		for (int i = 0; i < CHILDREN; i++)
+			if (g.c[i].used && g.c[i].relay_fd >= 0) {
+				pc[nfd] = i;
+				pf[nfd++] = (struct pollfd){g.c[i].relay_fd, POLLIN, 0};
+			}
 		int wait = next > now ? (int)(next - now < 1000 ? next - now : 1000) : 0;
 		if (poll(pf, (nfds_t)nfd, wait) <= 0)
 			continue;
 		for (int k = 0; k < nfd; k++) {
 			if (!(pf[k].revents & POLLIN))
 				continue;
+			if (k >= 3) {
+				if (g.c[pc[k]].used && g.c[pc[k]].relay_fd == pf[k].fd)
+					relay_back(&g.c[pc[k]]);
+				continue;
+			}
 			uint8_t buf[4096];
 			struct sockaddr_in from;
 			socklen_t fl = sizeof from;
@@ -336,7 +435,7 @@ int main(int argc, char **argv)
 			memcpy(peer.ip, &from.sin_addr, 4);
 			now = now_ms();
 			if (k == 0) {
-				ike_in(buf, (size_t)n, &peer, 500, now);
+				ike_in(buf, (size_t)n, &peer, g.ike_port, now);
 			} else if (k == 1) {
 				switch (natt_classify(buf, (size_t)n)) {
 				case NATT_KEEPALIVE: printf("keepalive\n"); break;
@@ -357,8 +456,14 @@ int main(int argc, char **argv)
 			ikev1_free(g.s[i].sa);
 		}
 	for (int i = 0; i < CHILDREN; i++)
-		if (g.c[i].used)
+		if (g.c[i].used) {
+			if (g.c[i].relay_fd >= 0)
+				close(g.c[i].relay_fd);
 			esp_pair_free(&g.c[i].esp);
-	printf("end ike_up=%u child_up=%u esp=%u\n", g.ike_up, g.child_up, g.esp_rx);
+		}
+	printf("end ike_up=%u child_up=%u esp=%u", g.ike_up, g.child_up, g.esp_rx);
+	if (g.relay.sin_port)
+		printf(" relayed_in=%u relayed_out=%u", g.relayed_in, g.relayed_out);
+	printf("\n");
 	return 0;
 }

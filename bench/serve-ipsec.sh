@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# `vnet serve` as an L2TP/IPsec server: bench_serve --ipsec opens BENCH_IPSEC_TUNNELS
+# tunnels (1,000 by default), each an IKEv1 Main Mode with a pre-shared key and a Quick
+# Mode (NAT-T forced, so ESP in UDP on an unprivileged port: no root). Once per DH group
+# (ECP 256, MODP 2048) with --ike-only, beside `openssl speed` of the same group: the
+# ratio "Main Mode set-ups per second of the IKE end's CPU / DH operations per second"
+# against the goal of 0.8 (a set-up costs the server a key pair and a shared secret;
+# the rest must stay small beside them). Then once with L2TP and PPP inside the ESP:
+# sessions up and set-ups per second.
+#
+#   bench/serve-ipsec.sh BUILD_DIR
+#
+# Skips (exit 0, with a message) while `vnet serve` does not accept serve.ipsec. With
+# BENCH_IPSEC_GATEWAY=BUILD_DIR/ike_responder the IKE end is instead that test program
+# (the engine's responder and ESP, relaying L2TP to a plain `vnet serve`), which measures
+# the engine without the server's wiring.
+set -euo pipefail
+build=${1:?usage: bench/serve-ipsec.sh BUILD_DIR}
+gen=$build/bench_serve vnet=$build/vnet
+tunnels=${BENCH_IPSEC_TUNNELS:-1000}
+gateway=${BENCH_IPSEC_GATEWAY:-}
+for f in "$gen" "$vnet"; do
+  [ -x "$f" ] || { echo "bench/serve-ipsec.sh: $f not built" >&2; exit 1; }
+done
+w=$(mktemp -d "${TMPDIR:-/tmp}/vnet-serve-ipsec.XXXXXX")
+trap 'rm -rf "$w"' EXIT
+if [ -z "$gateway" ]; then
+  printf '{"serve":{"ipsec":{"psk":"probe","ike_port":15500,"natt_port":14500,"listen":"127.0.0.1"}}}\n' \
+    > "$w/probe.json"
+  probe=$("$vnet" policy check --config "$w/probe.json" 2>&1 || true)
+  if grep -q 'serve.ipsec.*unknown key' <<<"$probe"; then
+    echo "bench/serve-ipsec.sh: skipped: this vnet serve does not accept serve.ipsec (no IKE"
+    echo "  in the server yet); BENCH_IPSEC_GATEWAY=$build/ike_responder measures the engine's"
+    echo "  responder as a gateway in front of vnet serve instead"
+    exit 0
+  fi
+fi
+command -v openssl >/dev/null || { echo "bench/serve-ipsec.sh: openssl not installed" >&2; exit 1; }
+
+# group name in the proposal syntax, openssl speed's algorithm, the line it prints
+groups=("ecp256 ecdhp256 ecdh (nistp256)" "modp2048 ffdh2048 2048 bits ffdh")
+printf '%-34s %12s %12s %8s\n' name ours goal ratio
+status=0
+for g in "${groups[@]}"; do
+  read -r group alg pattern <<<"$g"
+  dh=$(openssl speed -seconds 3 "$alg" 2>/dev/null | grep -F "$pattern" | awk '{print $NF}' | tail -n 1)
+  [ -n "$dh" ] || { echo "bench/serve-ipsec.sh: openssl speed $alg printed no rate" >&2; exit 1; }
+  args=(--vnet "$vnet" --ipsec --psk bench-psk --ike-port 15500 --natt-port 14500
+        --p1 "aes128-sha1-$group" --p2 aes128-sha1 --tunnels "$tunnels" --window 64 --quiet
+        --workdir "$w/$group" --ike-only)
+  [ -n "$gateway" ] && args+=(--gateway "$gateway")
+  rc=0
+  "$gen" "${args[@]}" > "$w/$group.out" 2>&1 || rc=$?
+  line=$(grep '^result-ipsec:' "$w/$group.out" || true)
+  rate=$(sed -n 's/.* ike_cpu_rate=\([0-9]*\).*/\1/p' <<<"$line")
+  wall=$(sed -n 's/.* ike_rate=\([0-9]*\).*/\1/p' <<<"$line")
+  up=$(sed -n 's/.*child_up=\([0-9]*\).*/\1/p' <<<"$line")
+  if [ "$rc" != 0 ] || [ -z "$rate" ]; then
+    echo "bench/serve-ipsec.sh: $group: the generator failed (exit $rc):" >&2
+    tail -n 8 "$w/$group.out" >&2
+    status=1
+    continue
+  fi
+  ratio=$(awk -v a="$rate" -v b="$dh" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-34s %12s %12s %8s\n' "mm-setups-per-ike-cpu-s-$group" "$rate/s" ">=0.8x$dh/s" \
+    "$(awk -v r="$ratio" 'BEGIN { printf "%.2f", r / 0.8 }')"
+  echo "  $group: $up of $tunnels child SAs up; $wall set-ups/s of wall time;" \
+       "openssl speed $alg: $dh op/s; Main Mode set-ups per IKE CPU second / DH op/s = $ratio"
+done
+# the whole client: IKE, then L2TP and PPP in ESP
+args=(--vnet "$vnet" --ipsec --psk bench-psk --ike-port 15500 --natt-port 14500
+      --p1 aes128-sha1-ecp256 --p2 aes128-sha1 --tunnels "$tunnels" --window 64 --quiet
+      --workdir "$w/sessions")
+[ -n "$gateway" ] && args+=(--gateway "$gateway")
+rc=0
+"$gen" "${args[@]}" > "$w/sessions.out" 2>&1 || rc=$?
+grep -E '^(ike-setups|concurrent-sessions|setups-per|ike:)' "$w/sessions.out" || true
+[ "$rc" = 0 ] || { echo "bench/serve-ipsec.sh: L2TP/IPsec sessions: exit $rc" >&2;
+                   tail -n 5 "$w/sessions.out" >&2; status=1; }
+exit $status
