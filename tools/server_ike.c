@@ -553,6 +553,9 @@ static void ike_in(struct srv *s, struct srv_listener *l, const struct sockaddr_
 	struct ikev1_addr peer, local;
 	addr_of(from, &peer);
 	addr_of(&l->addr, &local);
+	/* the automaton knows the NAT-T port by its number: the port's role, whatever
+	 * serve.ipsec.natt_port says */
+	local.port = l == k->l_natt ? 4500 : 500;
 	struct srv_ike_sa *x = sa_for(s, buf, len, &local, &peer, from);
 	if (!x) return;
 	ikev1_input(x->sa, buf, len, &local, &peer, srv_now_ms());
