@@ -854,8 +854,8 @@ static int write_config(const char *path)
 		json_object_set_new(json_object_get(root, "serve"), "accounting", json_string("acct.jsonl"));
 	if (I.on && !I.gateway) /* the server's own IKE end */
 		json_object_set_new(json_object_get(root, "serve"), "ipsec", json_pack(
-			"{s:s,s:i,s:i,s:s}", "psk", I.psk, "ike_port", I.ike_port, "natt_port",
-			I.natt_port, "listen", "127.0.0.1"));
+			"{s:s,s:i,s:i,s:s,s:{s:i}}", "psk", I.psk, "ike_port", I.ike_port, "natt_port",
+			I.natt_port, "listen", "127.0.0.1", "limits", "sas", O.tunnels + 16));
 	int rc = json_dump_file(root, path, JSON_INDENT(1));
 	json_decref(root);
 	return rc;
