@@ -2479,6 +2479,12 @@ static void info(struct ikev2_sa *sa, struct ike_ctx *c, uint64_t now)
 			ctx_clear(&sa->old);
 			return;
 		}
+		if (auth_failed && sa->fail_cause[0]) { /* after our EAP failure: its word on it */
+			char cause[48];
+			snprintf(cause, sizeof cause, "%s", sa->fail_cause);
+			fail(sa, cause, "the peer %s gives up after the EAP failure", sa->peer_id);
+			return;
+		}
 		if (auth_failed && sa->state != IKEV2_ESTABLISHED) {
 			fail(sa, "ike.v2.auth-failed", "the peer %s refused our authentication "
 			     "(AUTHENTICATION_FAILED): it does not accept this server's %s", sa->peer_id,
