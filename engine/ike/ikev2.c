@@ -923,7 +923,7 @@ static bool protect(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, boo
 	size_t overhead = IKE_HDR_LEN + 8 + k->iv_len + k->icv_len + k->block;
 	size_t limit = sa->conf->frag_size;
 	bool frag = sa->conf->fragmentation && sa->peer_frag && exch != IKE2_EXCH_SA_INIT &&
-	            overhead + n > limit && limit > overhead + 64;
+	            overhead + n > limit && limit > overhead + 16;
 	if (!frag) {
 		size_t l = seal_one(sa, k, exch, flags, msgid, false, 0, 0, next, inner, n, buf,
 		                    OUT_MAX);
