@@ -6,6 +6,11 @@
  *
  * Algorithm numbers are the IKEv1 attribute values: hash 1 MD5, 2 SHA1, 4 SHA2-256,
  * 5 SHA2-384, 6 SHA2-512; encryption 5 3DES-CBC, 7 AES-CBC.
+ *
+ * The IKEv2 responder (engine/ike/ikev2.c) adds prf+ and SKEYSEED (RFC 7296 2.13, 2.14,
+ * 2.18), the truncated HMACs of its integrity transforms, AES-GCM (RFC 5282) and RSA
+ * signatures for its AUTH payload (RFC 7296 method 1, RFC 7427 method 14); those take
+ * the IKEv2 transform IDs below.
  */
 #ifndef VNET_IKE_CRYPTO_H
 #define VNET_IKE_CRYPTO_H
