@@ -922,8 +922,11 @@ static bool protect(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, boo
 	o->msgid = msgid;
 	size_t overhead = IKE_HDR_LEN + 8 + k->iv_len + k->icv_len + k->block;
 	size_t limit = sa->conf->frag_size;
+	/* the room for payload bytes in one fragment: whole cipher blocks, at least 32 */
+	size_t chunk = limit > overhead + 4 + 32 ? limit - overhead - 4 : 0;
+	chunk -= k->aead ? 0 : chunk % k->block;
 	bool frag = sa->conf->fragmentation && sa->peer_frag && exch != IKE2_EXCH_SA_INIT &&
-	            overhead + n > limit && limit > overhead + 16;
+	            overhead + n > limit && chunk >= 32;
 	if (!frag) {
 		size_t l = seal_one(sa, k, exch, flags, msgid, false, 0, 0, next, inner, n, buf,
 		                    OUT_MAX);
@@ -933,8 +936,6 @@ static bool protect(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, boo
 		o->n = 1;
 		o->total = l;
 	} else {
-		size_t chunk = limit - overhead - (sa->on_4500 ? 4 : 0);
-		chunk -= k->aead ? 0 : chunk % k->block;
 		size_t nf = (n + chunk - 1) / chunk;
 		if (nf > IKEV2_FRAGS_MAX)
 			return false;
@@ -1787,7 +1788,8 @@ static size_t eap_build(struct ikev2_sa *sa, uint8_t code, uint8_t type, const u
 	put16(e + 2, (uint16_t)len);
 	if (len > 4) {
 		e[4] = type;
-		memcpy(e + 5, body, n);
+		if (n)
+			memcpy(e + 5, body, n);
 	}
 	return len;
 }

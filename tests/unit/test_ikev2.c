@@ -622,7 +622,7 @@ static struct ikev2_sa *up(struct v2peer *p)
 START_TEST(fragments_both_ways)
 {
 	t_setup();
-	T_conf.frag_size = 100; /* our answers in fragments */
+	T_conf.frag_size = 120; /* our answers in fragments */
 	struct v2peer p;
 	v2p_init(&p);
 	p.encr = IKE2_ENCR_AES_GCM_16;
@@ -660,15 +660,46 @@ START_TEST(fragments_both_ways)
 	ck_assert_ptr_null(feed(sa, f[1], fl[1], 0, &rl));
 	f[1][fl[1] - 1] ^= 1;
 	feed(sa, f[1], fl[1], 0, &rl);
-	/* the answer (IDr, AUTH, EAP) left in fragments of at most 100 bytes */
+	/* the answer (IDr, AUTH, EAP) left in fragments of at most 120 bytes */
 	ck_assert_int_gt(T.n - before, 1);
 	for (int i = before; i < T.n; i++) {
-		ck_assert_uint_le(T.len[i], 100);
+		ck_assert_uint_le(T.len[i], 120);
 		ck_assert_uint_eq(T.buf[i][16], IKE2_PL_SKF);
 	}
 	ck_assert_int_eq(ikev2_state(sa), IKEV2_EAP);
 	ikev2_free(sa);
 	v2p_free(&p);
+}
+END_TEST
+
+/* A fragment size that leaves less than a cipher block for payload bytes (on UDP 4500,
+ * where the marker takes four more) is no reason to fragment, nor to divide by zero. */
+START_TEST(tiny_frag_size_on_4500)
+{
+	for (size_t fs = 96; fs <= 130; fs++) {
+		t_setup();
+		T_conf.frag_size = fs;
+		struct v2peer p;
+		v2p_init(&p);
+		struct ikev2_addr l4500 = T_local, p4500 = T_peer;
+		l4500.port = p4500.port = 4500;
+		struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &l4500, &p4500, 0);
+		T_sa = sa;
+		uint8_t msg[4096];
+		size_t n = v2p_init_req(&p, msg, sizeof msg);
+		ikev2_input(sa, msg, n, &l4500, &p4500, 0);
+		ck_assert(v2p_init_resp(&p, T.buf[T.n - 1], T.len[T.n - 1]));
+		struct ike_msg *m = auth_begin(&p);
+		struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, IDI + 4, 4);
+		id->id_type = 1;
+		n = v2p_request(&p, m, msg, sizeof msg);
+		int before = T.n;
+		ikev2_input(sa, msg, n, &l4500, &p4500, 0);
+		ck_assert_int_gt(T.n, before);
+		ck_assert_int_eq(ikev2_state(sa), IKEV2_EAP);
+		ikev2_free(sa);
+		v2p_free(&p);
+	}
 }
 END_TEST
 
@@ -899,6 +930,7 @@ int main(void)
 	tcase_add_test(t, invalid_ke_then_retry);
 	tcase_add_test(t, no_proposal);
 	tcase_add_test(t, fragments_both_ways);
+	tcase_add_test(t, tiny_frag_size_on_4500);
 	tcase_add_test(t, rekey_child_and_delete);
 	tcase_add_test(t, dpd_and_timeout);
 	tcase_add_test(t, forged_message_does_not_move_peer);
