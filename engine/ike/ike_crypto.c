@@ -1,4 +1,5 @@
-/* IKEv1 hash, prf, key expansion, CBC and Diffie-Hellman with OpenSSL 3 EVP. */
+/* IKEv1 hash, prf, key expansion, CBC and Diffie-Hellman, IKEv2 prf+, integrity, AES-GCM
+ * and RSA signatures, with OpenSSL 3 EVP. */
 #include "ike/ike_crypto.h"
 
 #include <stdlib.h>
@@ -10,6 +11,9 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 static const char *md_name(unsigned alg)
 {
@@ -287,4 +291,254 @@ size_t ike_dh_shared(const struct ike_dh *d, const uint8_t *peer, size_t n, uint
 	EVP_PKEY_CTX_free(cx);
 	EVP_PKEY_free(pk);
 	return ok ? want : 0;
+}
+
+/* ---- IKEv2 ---------------------------------------------------------------------------- */
+
+unsigned ike2_prf_hash(unsigned prf)
+{
+	switch (prf) {
+	case IKE2_PRF_HMAC_SHA1: return IKE1_HASH_SHA1;
+	case IKE2_PRF_HMAC_SHA2_256: return IKE1_HASH_SHA256;
+	case IKE2_PRF_HMAC_SHA2_384: return IKE1_HASH_SHA384;
+	case IKE2_PRF_HMAC_SHA2_512: return IKE1_HASH_SHA512;
+	default: return 0;
+	}
+}
+
+unsigned ike2_integ_hash(unsigned integ)
+{
+	switch (integ) {
+	case IKE2_INTEG_HMAC_SHA1_96: return IKE1_HASH_SHA1;
+	case IKE2_INTEG_HMAC_SHA2_256_128: return IKE1_HASH_SHA256;
+	case IKE2_INTEG_HMAC_SHA2_384_192: return IKE1_HASH_SHA384;
+	case IKE2_INTEG_HMAC_SHA2_512_256: return IKE1_HASH_SHA512;
+	default: return 0;
+	}
+}
+
+size_t ike2_prf_len(unsigned prf)
+{
+	return ike1_hash_len(ike2_prf_hash(prf));
+}
+
+size_t ike2_integ_keylen(unsigned integ)
+{
+	return ike1_hash_len(ike2_integ_hash(integ));
+}
+
+size_t ike2_integ_icvlen(unsigned integ)
+{
+	/* RFC 2404 / RFC 4868: SHA1 truncated to 96 bits, SHA2-N to N/2 */
+	return integ == IKE2_INTEG_HMAC_SHA1_96 ? 12 : ike2_integ_keylen(integ) / 2;
+}
+
+bool ike2_prf(unsigned prf, const uint8_t *key, size_t keylen, const struct ike_iov *v,
+              size_t n, uint8_t *out)
+{
+	unsigned h = ike2_prf_hash(prf);
+	return h && ike1_prf(h, key, keylen, v, n, out);
+}
+
+#define PRF_PLUS_SEED_MAX 8
+
+bool ike2_prf_plus(unsigned prf, const uint8_t *key, size_t keylen, const struct ike_iov *seed,
+                   size_t nseed, uint8_t *out, size_t outlen)
+{
+	size_t hl = ike2_prf_len(prf);
+	if (!hl || nseed + 2 > PRF_PLUS_SEED_MAX || outlen > 255 * hl)
+		return false;
+	uint8_t t[IKE_HASH_MAX];
+	struct ike_iov v[PRF_PLUS_SEED_MAX];
+	size_t done = 0;
+	for (unsigned round = 1; done < outlen; round++) {
+		uint8_t cnt = (uint8_t)round;
+		size_t nv = 0;
+		if (round > 1)
+			v[nv++] = (struct ike_iov){t, hl};
+		for (size_t i = 0; i < nseed; i++)
+			v[nv++] = seed[i];
+		v[nv++] = (struct ike_iov){&cnt, 1};
+		if (!ike2_prf(prf, key, keylen, v, nv, t)) {
+			OPENSSL_cleanse(t, sizeof t);
+			return false;
+		}
+		size_t take = outlen - done < hl ? outlen - done : hl;
+		memcpy(out + done, t, take);
+		done += take;
+	}
+	OPENSSL_cleanse(t, sizeof t);
+	return true;
+}
+
+bool ike2_skeyseed(unsigned prf, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                   size_t nr_len, const uint8_t *gir, size_t gir_len, uint8_t *out)
+{
+	/* the key is Ni | Nr, whatever its length (HMAC takes any) */
+	uint8_t k[512];
+	if (ni_len + nr_len > sizeof k)
+		return false;
+	memcpy(k, ni, ni_len);
+	memcpy(k + ni_len, nr, nr_len);
+	struct ike_iov v = {gir, gir_len};
+	bool ok = ike2_prf(prf, k, ni_len + nr_len, &v, 1, out);
+	OPENSSL_cleanse(k, sizeof k);
+	return ok;
+}
+
+bool ike2_skeyseed_rekey(unsigned prf, const uint8_t *sk_d, size_t sk_d_len, const uint8_t *gir,
+                         size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                         size_t nr_len, uint8_t *out)
+{
+	struct ike_iov v[3] = {{gir, gir_len}, {ni, ni_len}, {nr, nr_len}};
+	return ike2_prf(prf, sk_d, sk_d_len, v, 3, out);
+}
+
+bool ike2_integ(unsigned integ, const uint8_t *key, const struct ike_iov *v, size_t n,
+                uint8_t *out)
+{
+	unsigned h = ike2_integ_hash(integ);
+	uint8_t full[IKE_HASH_MAX];
+	if (!h || !ike1_prf(h, key, ike2_integ_keylen(integ), v, n, full))
+		return false;
+	memcpy(out, full, ike2_integ_icvlen(integ));
+	OPENSSL_cleanse(full, sizeof full);
+	return true;
+}
+
+bool ike_gcm(const uint8_t *key, size_t keylen, const uint8_t salt[4], const uint8_t iv[8],
+             const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t n, uint8_t *out,
+             uint8_t tag[16], bool encrypt)
+{
+	const EVP_CIPHER *ci = keylen == 16 ? EVP_aes_128_gcm() : keylen == 24 ? EVP_aes_192_gcm()
+	                       : keylen == 32 ? EVP_aes_256_gcm() : NULL;
+	if (!ci || n > (size_t)INT32_MAX || aadlen > (size_t)INT32_MAX)
+		return false;
+	uint8_t nonce[12];
+	memcpy(nonce, salt, 4);
+	memcpy(nonce + 4, iv, 8);
+	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	int l = 0, l2 = 0;
+	bool ok = cx && EVP_CipherInit_ex(cx, ci, NULL, NULL, NULL, encrypt ? 1 : 0) == 1 &&
+	          EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
+	          EVP_CipherInit_ex(cx, NULL, NULL, key, nonce, encrypt ? 1 : 0) == 1 &&
+	          (!aadlen || EVP_CipherUpdate(cx, NULL, &l, aad, (int)aadlen) == 1) &&
+	          (!n || EVP_CipherUpdate(cx, out, &l, in, (int)n) == 1);
+	if (ok && !encrypt)
+		ok = EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1;
+	ok = ok && EVP_CipherFinal_ex(cx, out + (n ? l : 0), &l2) == 1;
+	if (ok && encrypt)
+		ok = EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+	EVP_CIPHER_CTX_free(cx);
+	return ok;
+}
+
+/* ---- signatures ------------------------------------------------------------------------ */
+
+struct ike_privkey {
+	EVP_PKEY *k;
+};
+
+struct ike_privkey *ike_privkey_from_pem(const char *pem, size_t len)
+{
+	if (len > (size_t)INT32_MAX)
+		return NULL;
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	struct ike_privkey *p = calloc(1, sizeof *p);
+	if (!p) {
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	p->k = k;
+	return p;
+}
+
+void ike_privkey_free(struct ike_privkey *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_free(k->k);
+	free(k);
+}
+
+static bool sig_setup(EVP_PKEY_CTX *pc, const EVP_MD *md, bool pss)
+{
+	if (!pss)
+		return EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1;
+	return EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_mgf1_md(pc, md) == 1;
+}
+
+size_t ike_sign(const struct ike_privkey *k, unsigned hash_alg, bool pss, const uint8_t *data,
+                size_t n, uint8_t *out, size_t cap)
+{
+	const EVP_MD *md = md_of(hash_alg);
+	if (!k || !md || hash_alg == IKE1_HASH_MD5)
+		return 0;
+	EVP_MD_CTX *x = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pc = NULL;
+	size_t sl = 0;
+	bool ok = x && EVP_DigestSignInit(x, &pc, md, NULL, k->k) == 1 && sig_setup(pc, md, pss) &&
+	          EVP_DigestSign(x, NULL, &sl, data, n) == 1 && sl <= cap &&
+	          EVP_DigestSign(x, out, &sl, data, n) == 1;
+	EVP_MD_CTX_free(x);
+	return ok ? sl : 0;
+}
+
+bool ike_verify_cert(const uint8_t *cert, size_t cert_len, unsigned hash_alg, bool pss,
+                     const uint8_t *data, size_t n, const uint8_t *sig, size_t siglen)
+{
+	const EVP_MD *md = md_of(hash_alg);
+	const unsigned char *p = cert;
+	X509 *c = md && cert_len <= (size_t)INT32_MAX ? d2i_X509(NULL, &p, (long)cert_len) : NULL;
+	EVP_PKEY *pk = c ? X509_get0_pubkey(c) : NULL;
+	EVP_MD_CTX *x = pk ? EVP_MD_CTX_new() : NULL;
+	EVP_PKEY_CTX *pc = NULL;
+	bool ok = x && EVP_DigestVerifyInit(x, &pc, md, NULL, pk) == 1 &&
+	          (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA || sig_setup(pc, md, pss)) &&
+	          EVP_DigestVerify(x, sig, siglen, data, n) == 1;
+	EVP_MD_CTX_free(x);
+	X509_free(c);
+	return ok;
+}
+
+/* RFC 7427 section A: the AlgorithmIdentifiers of RSA signatures */
+static const uint8_t ALG_RSA_SHA1[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                       0x0d, 0x01, 0x01, 0x05, 0x05, 0x00};
+static const uint8_t ALG_RSA_SHA256[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                         0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
+static const uint8_t ALG_RSA_SHA384[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                         0x0d, 0x01, 0x01, 0x0c, 0x05, 0x00};
+static const uint8_t ALG_RSA_SHA512[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                         0x0d, 0x01, 0x01, 0x0d, 0x05, 0x00};
+/* RSASSA-PSS, SHA-256, MGF1 with SHA-256, salt 32 */
+static const uint8_t ALG_PSS_SHA256[] = {
+	0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34,
+	0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+	0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+	0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+	0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x20};
+
+size_t ike_sig_algid(unsigned hash_alg, bool pss, const uint8_t **der)
+{
+	if (pss) {
+		if (hash_alg != IKE1_HASH_SHA256)
+			return 0;
+		*der = ALG_PSS_SHA256;
+		return sizeof ALG_PSS_SHA256;
+	}
+	switch (hash_alg) {
+	case IKE1_HASH_SHA1: *der = ALG_RSA_SHA1; return sizeof ALG_RSA_SHA1;
+	case IKE1_HASH_SHA256: *der = ALG_RSA_SHA256; return sizeof ALG_RSA_SHA256;
+	case IKE1_HASH_SHA384: *der = ALG_RSA_SHA384; return sizeof ALG_RSA_SHA384;
+	case IKE1_HASH_SHA512: *der = ALG_RSA_SHA512; return sizeof ALG_RSA_SHA512;
+	default: return 0;
+	}
 }

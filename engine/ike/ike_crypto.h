@@ -6,6 +6,11 @@
  *
  * Algorithm numbers are the IKEv1 attribute values: hash 1 MD5, 2 SHA1, 4 SHA2-256,
  * 5 SHA2-384, 6 SHA2-512; encryption 5 3DES-CBC, 7 AES-CBC.
+ *
+ * The IKEv2 responder (engine/ike/ikev2.c) adds prf+ and SKEYSEED (RFC 7296 2.13, 2.14,
+ * 2.18), the truncated HMACs of its integrity transforms, AES-GCM (RFC 5282) and RSA
+ * signatures for its AUTH payload (RFC 7296 method 1, RFC 7427 method 14); those take
+ * the IKEv2 transform IDs below.
  */
 #ifndef VNET_IKE_CRYPTO_H
 #define VNET_IKE_CRYPTO_H
@@ -68,5 +73,69 @@ size_t ike_dh_public(const struct ike_dh *d, uint8_t *out, size_t cap);
  * group, a point off the curve). */
 size_t ike_dh_shared(const struct ike_dh *d, const uint8_t *peer, size_t n, uint8_t *out,
                      size_t cap);
+
+/* ---- IKEv2 (RFC 7296): transform IDs of the IKEv2 registry ------------------------ */
+#define IKE2_ENCR_3DES 3
+#define IKE2_ENCR_AES_CBC 12
+#define IKE2_ENCR_AES_GCM_16 20
+#define IKE2_PRF_HMAC_SHA1 2
+#define IKE2_PRF_HMAC_SHA2_256 5
+#define IKE2_PRF_HMAC_SHA2_384 6
+#define IKE2_PRF_HMAC_SHA2_512 7
+#define IKE2_INTEG_HMAC_SHA1_96 2
+#define IKE2_INTEG_HMAC_SHA2_256_128 12
+#define IKE2_INTEG_HMAC_SHA2_384_192 13
+#define IKE2_INTEG_HMAC_SHA2_512_256 14
+
+/* The IKEv1 hash (IKE1_HASH_*) behind an IKEv2 PRF or integrity transform, 0 when
+ * unknown. */
+unsigned ike2_prf_hash(unsigned prf);
+unsigned ike2_integ_hash(unsigned integ);
+/* Output (= preferred key) length of a PRF, 0 when unknown. */
+size_t ike2_prf_len(unsigned prf);
+/* Key and checksum lengths of an integrity transform, 0 when unknown. */
+size_t ike2_integ_keylen(unsigned integ);
+size_t ike2_integ_icvlen(unsigned integ);
+/* prf(key, v[0] | v[1] | ...) with an IKEv2 PRF. */
+bool ike2_prf(unsigned prf, const uint8_t *key, size_t keylen, const struct ike_iov *v,
+              size_t n, uint8_t *out);
+/* prf+ (RFC 7296 2.13): T1 | T2 | ... cut to outlen, T1 = prf(K, S | 0x01),
+ * Tn = prf(K, Tn-1 | S | n); S is seed[0] | seed[1] | ... At most 255 rounds. */
+bool ike2_prf_plus(unsigned prf, const uint8_t *key, size_t keylen, const struct ike_iov *seed,
+                   size_t nseed, uint8_t *out, size_t outlen);
+/* SKEYSEED = prf(Ni | Nr, g^ir) (RFC 7296 2.14), and for a rekeyed IKE SA
+ * prf(SK_d (old), g^ir (new) | Ni | Nr) (2.18). out gets ike2_prf_len bytes. */
+bool ike2_skeyseed(unsigned prf, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                   size_t nr_len, const uint8_t *gir, size_t gir_len, uint8_t *out);
+bool ike2_skeyseed_rekey(unsigned prf, const uint8_t *sk_d, size_t sk_d_len, const uint8_t *gir,
+                         size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                         size_t nr_len, uint8_t *out);
+/* The truncated HMAC of an integrity transform over v[]: ike2_integ_icvlen bytes. */
+bool ike2_integ(unsigned integ, const uint8_t *key, const struct ike_iov *v, size_t n,
+                uint8_t *out);
+/* AES-GCM with a 16-byte tag as IKEv2 (RFC 5282) and ESP (RFC 4106) use it: the nonce is
+ * the 4-byte salt and the 8-byte IV. Decryption checks the tag (false on a mismatch);
+ * in and out may be the same buffer. keylen 16, 24 or 32 (without the salt). */
+bool ike_gcm(const uint8_t *key, size_t keylen, const uint8_t salt[4], const uint8_t iv[8],
+             const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t n, uint8_t *out,
+             uint8_t tag[16], bool encrypt);
+
+/* ---- signatures for IKEv2 authentication ------------------------------------------- */
+struct ike_privkey;
+/* An RSA private key from PEM (PKCS#1 or PKCS#8, unencrypted); NULL when it does not
+ * parse or is not RSA. */
+struct ike_privkey *ike_privkey_from_pem(const char *pem, size_t len);
+void ike_privkey_free(struct ike_privkey *k);
+/* Sign data with hash_alg (IKE1_HASH_SHA1/256/384/512) in PKCS#1 v1.5 or, with pss,
+ * RSASSA-PSS (salt as long as the hash, MGF1 with the same hash). The signature's
+ * length, 0 on failure or when cap is too small. */
+size_t ike_sign(const struct ike_privkey *k, unsigned hash_alg, bool pss, const uint8_t *data,
+                size_t n, uint8_t *out, size_t cap);
+/* Check a signature with the public key of a DER certificate. */
+bool ike_verify_cert(const uint8_t *cert, size_t cert_len, unsigned hash_alg, bool pss,
+                     const uint8_t *data, size_t n, const uint8_t *sig, size_t siglen);
+/* The DER AlgorithmIdentifier RFC 7427 puts in an AUTH payload of method 14 for RSA with
+ * hash_alg (PKCS#1 v1.5 or PSS). Its length, 0 when unknown. */
+size_t ike_sig_algid(unsigned hash_alg, bool pss, const uint8_t **der);
 
 #endif

@@ -1,0 +1,944 @@
+/* The IKEv2 responder (engine/ike/ikev2.h) and its key derivation: NIST's IKEv2 KDF
+ * sample vectors, stateless cookies, fragment reassembly bounds, and whole exchanges
+ * against the in-process initiator of ikev2_peer.h (EAP-MSCHAPv2 with a verdict given
+ * later, a wrong password, INVALID_KE_PAYLOAD, no proposal, fragments both ways, child
+ * rekey, DELETE). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ikev2_peer.h"
+#include "mschap.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (; h[0] && h[1] && n < cap; h += 2) {
+		unsigned v;
+		sscanf(h, "%2x", &v);
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+/* ---- KDF: NIST CAVP sample vectors of the IKEv2 KDF (SP 800-135), HMAC-SHA2-256 ---- */
+
+START_TEST(kdf_skeyseed_nist)
+{
+	uint8_t gir[64], ni[8], nr[8], want[32], out[64];
+	size_t gl = unhex("0f4d257d7a58fc4545c7d7a88119eee5d5c9690c5b4c989171d3abbfd99d1d29", gir, sizeof gir);
+	unhex("3f302be1abcb28e1", ni, 8);
+	unhex("8c332ee006064c9b", nr, 8);
+	unhex("5f00d1bd2c58ec224b1e6b71fa0f19a1faa7a193952c444411b47c1a9d8ba6fe", want, 32);
+	ck_assert(ike2_skeyseed(IKE2_PRF_HMAC_SHA2_256, ni, 8, nr, 8, gir, gl, out));
+	ck_assert_mem_eq(out, want, 32);
+	/* the nonces are the key, in order: swapped they give another SKEYSEED */
+	ck_assert(ike2_skeyseed(IKE2_PRF_HMAC_SHA2_256, nr, 8, ni, 8, gir, gl, out));
+	ck_assert(memcmp(out, want, 32));
+}
+END_TEST
+
+START_TEST(kdf_prf_plus_nist)
+{
+	uint8_t key[32], seed[32], want[132], out[132];
+	unhex("5f00d1bd2c58ec224b1e6b71fa0f19a1faa7a193952c444411b47c1a9d8ba6fe", key, 32);
+	unhex("3f302be1abcb28e18c332ee006064c9b40dac39e1e1a86408619a1cf9a6e4c07", seed, 32);
+	unhex("0b137d669b0947d7d026d593f0305ad401ff0c471357d695778a9c7f4b4869ece98aca531"
+	      "188d16041b3bb936d2dbb3b4993a6e768a809160de45d0283f273a6cdf6854379e31be72b"
+	      "8d3d1fa990cf9c5b015ca9f918a7df6253c958114a09d4e1c19bdcd4db14b29d98db1a74a"
+	      "d405c588662c14a04d0d36aa4ab55e90f8986d12d4aad", want, sizeof want);
+	/* the seed in pieces (Ni | Nr | SPIi | SPIr) as the responder passes it */
+	struct ike_iov s[4] = {{seed, 8}, {seed + 8, 8}, {seed + 16, 8}, {seed + 24, 8}};
+	ck_assert(ike2_prf_plus(IKE2_PRF_HMAC_SHA2_256, key, 32, s, 4, out, 132));
+	ck_assert_mem_eq(out, want, 132);
+	/* a shorter request is a prefix */
+	memset(out, 0, sizeof out);
+	ck_assert(ike2_prf_plus(IKE2_PRF_HMAC_SHA2_256, key, 32, s, 4, out, 15));
+	ck_assert_mem_eq(out, want, 15);
+	ck_assert_uint_eq(out[15], 0);
+	/* more than 255 rounds is refused (RFC 7296 2.13) */
+	static uint8_t big[256 * 32];
+	ck_assert(!ike2_prf_plus(IKE2_PRF_HMAC_SHA2_256, key, 32, s, 4, big, 255 * 32 + 1));
+	ck_assert(ike2_prf_plus(IKE2_PRF_HMAC_SHA2_256, key, 32, s, 4, big, 255 * 32));
+}
+END_TEST
+
+START_TEST(kdf_rekey_nist)
+{
+	uint8_t skd[32], gir[32], ni[8], nr[8], want[32], out[64];
+	unhex("0b137d669b0947d7d026d593f0305ad401ff0c471357d695778a9c7f4b4869ec", skd, 32);
+	unhex("25f3b12d6f282739256e39bf54eda53b60ffcf379bb7bcc90c27b4c4c578616c", gir, 32);
+	unhex("3f302be1abcb28e1", ni, 8);
+	unhex("8c332ee006064c9b", nr, 8);
+	unhex("2d63f6debc92048b4fef3889c4c99ca67d6496e0fac14a2bca9a2d6566ff2398", want, 32);
+	ck_assert(ike2_skeyseed_rekey(IKE2_PRF_HMAC_SHA2_256, skd, 32, gir, 32, ni, 8, nr, 8, out));
+	ck_assert_mem_eq(out, want, 32);
+}
+END_TEST
+
+START_TEST(gcm_roundtrip_and_tamper)
+{
+	uint8_t key[16], salt[4], iv[8], aad[28], pt[40], ct[40], back[40], tag[16];
+	v2p_fill(key, 16, 1);
+	v2p_fill(salt, 4, 2);
+	v2p_fill(iv, 8, 3);
+	v2p_fill(aad, 28, 4);
+	v2p_fill(pt, 40, 5);
+	ck_assert(ike_gcm(key, 16, salt, iv, aad, 28, pt, 40, ct, tag, true));
+	ck_assert(ike_gcm(key, 16, salt, iv, aad, 28, ct, 40, back, tag, false));
+	ck_assert_mem_eq(back, pt, 40);
+	aad[0] ^= 1; /* the header is authenticated */
+	ck_assert(!ike_gcm(key, 16, salt, iv, aad, 28, ct, 40, back, tag, false));
+}
+END_TEST
+
+/* ---- cookies ------------------------------------------------------------------------ */
+
+START_TEST(cookie_demand_and_check)
+{
+	struct ikev2_cookies c;
+	uint8_t fresh[32];
+	v2p_fill(fresh, 32, 9);
+	ikev2_cookies_init(&c, fresh, 1000);
+	struct v2peer p;
+	v2p_init(&p);
+	uint8_t msg[4096], reply[256];
+	size_t rl;
+	size_t n = v2p_init_req(&p, msg, sizeof msg);
+	struct ikev2_addr peer = {.family = 4, .ip = {10, 0, 0, 2}, .port = 500};
+	/* below the threshold: no cookie needed */
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &peer, 3, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_PASS);
+	/* at the threshold: a COOKIE demand, stateless */
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &peer, 4, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_SEND);
+	ck_assert(!v2p_init_resp(&p, reply, rl));
+	ck_assert_uint_eq(p.notify, 16390);
+	ck_assert_uint_eq(p.cookie_len, 36);
+	/* the request again with the cookie in front passes */
+	n = v2p_init_req(&p, msg, sizeof msg);
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &peer, 99, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_PASS);
+	/* from another address it does not */
+	struct ikev2_addr other = peer;
+	other.ip[3] = 3;
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &other, 99, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_SEND);
+	/* a changed byte of the cookie does not */
+	p.cookie[10] ^= 1;
+	n = v2p_init_req(&p, msg, sizeof msg);
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &peer, 99, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_SEND);
+	p.cookie[10] ^= 1;
+	n = v2p_init_req(&p, msg, sizeof msg);
+	/* one rotation: the previous secret still counts; two: it does not */
+	fresh[0] ^= 0xff;
+	ck_assert(!ikev2_cookies_rotate(&c, fresh, 1000 + IKEV2_COOKIE_ROTATE_MS - 1));
+	ck_assert(ikev2_cookies_rotate(&c, fresh, 1000 + IKEV2_COOKIE_ROTATE_MS));
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &peer, 99, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_PASS);
+	fresh[1] ^= 0xff;
+	ck_assert(ikev2_cookies_rotate(&c, fresh, 1000 + 2 * IKEV2_COOKIE_ROTATE_MS));
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &peer, 99, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_SEND);
+	/* a response or garbage is dropped, not answered */
+	msg[19] |= IKE2_FLAG_R;
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, n, &peer, 99, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_DROP);
+	ck_assert_int_eq(ikev2_cookie_check(&c, msg, 10, &peer, 99, 4, reply, sizeof reply, &rl),
+	                 IKEV2_COOKIE_DROP);
+	v2p_free(&p);
+}
+END_TEST
+
+/* ---- reassembly ---------------------------------------------------------------------- */
+
+START_TEST(reasm_bounds)
+{
+	static struct ikev2_reasm r;
+	uint8_t a[10] = "AAAAAAAAA", b[10] = "BBBBBBBBB", out[64], first = 0;
+	ikev2_reasm_reset(&r);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 1, 0, 2, 33, a, 9), IKEV2_REASM_BAD);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 1, 3, 2, 33, a, 9), IKEV2_REASM_BAD);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 1, 1, IKEV2_FRAGS_MAX + 1, 33, a, 9), IKEV2_REASM_BAD);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 1, 1, 2, 33, a, 0), IKEV2_REASM_BAD);
+	/* out of order, a duplicate, then complete */
+	ck_assert_int_eq(ikev2_reasm_add(&r, 1, 2, 2, 0, b, 9), IKEV2_REASM_MORE);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 1, 2, 2, 0, b, 9), IKEV2_REASM_DUP);
+	ck_assert_uint_eq(ikev2_reasm_take(&r, out, sizeof out, &first), 0);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 1, 1, 2, 35, a, 9), IKEV2_REASM_DONE);
+	ck_assert_uint_eq(ikev2_reasm_take(&r, out, 17, &first), 0); /* too small a buffer */
+	ck_assert_uint_eq(ikev2_reasm_take(&r, out, sizeof out, &first), 18);
+	ck_assert_mem_eq(out, "AAAAAAAAABBBBBBBBB", 18);
+	ck_assert_uint_eq(first, 35);
+	/* a smaller total for the message under way is stale; a larger one starts over */
+	ck_assert_int_eq(ikev2_reasm_add(&r, 5, 1, 3, 35, a, 9), IKEV2_REASM_MORE);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 5, 2, 2, 0, b, 9), IKEV2_REASM_STALE);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 5, 2, 4, 0, b, 9), IKEV2_REASM_MORE);
+	ck_assert_uint_eq(r.have, 1);
+	ck_assert_uint_eq(r.total, 4);
+	/* an older message is stale */
+	ck_assert_int_eq(ikev2_reasm_add(&r, 4, 1, 2, 0, a, 9), IKEV2_REASM_STALE);
+	/* the bytes are bounded: what does not fit drops the message under way */
+	static uint8_t huge[IKEV2_MSG_MAX];
+	ikev2_reasm_reset(&r);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 7, 1, 3, 35, huge, IKEV2_MSG_MAX - 4), IKEV2_REASM_MORE);
+	ck_assert_int_eq(ikev2_reasm_add(&r, 7, 2, 3, 0, huge, 5), IKEV2_REASM_BAD);
+	ck_assert_uint_eq(r.total, 0);
+	ck_assert_uint_eq(r.used, 0);
+}
+END_TEST
+
+START_TEST(conf_parse)
+{
+	struct ikev2_conf c;
+	char why[240];
+	ikev2_conf_default(&c);
+	ck_assert_int_eq(ikev2_conf_parse_ike(&c, "aes256-sha256-modp2048,aes128gcm16-sha384-ecp384",
+	                                      why, sizeof why), 0);
+	ck_assert_uint_eq(c.n_ike, 2);
+	ck_assert_uint_eq(c.ike[1].encr, IKE2_ENCR_AES_GCM_16);
+	ck_assert_uint_eq(c.ike[1].integ, 0);
+	ck_assert_uint_eq(c.ike[1].prf, IKE2_PRF_HMAC_SHA2_384);
+	ck_assert_int_eq(ikev2_conf_parse_ike(&c, "aes256-sha256-modp2048,aes256-md5-modp2048", why,
+	                                      sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "column 24"));
+	ck_assert_uint_eq(c.n_ike, 2); /* unchanged on error */
+	ck_assert_int_eq(ikev2_conf_parse_esp(&c, "aes128gcm16,3des-sha1", why, sizeof why), 0);
+	ck_assert_uint_eq(c.n_esp, 2);
+	ck_assert_int_eq(ikev2_conf_parse_esp(&c, "aes128gcm16-sha1", why, sizeof why), -1);
+	ck_assert_int_eq(ikev2_conf_parse_esp(&c, "", why, sizeof why), -1);
+}
+END_TEST
+
+/* ---- exchanges against the in-process initiator ------------------------------------- */
+
+#define OUTS 32
+static struct {
+	uint8_t buf[OUTS][4200];
+	size_t len[OUTS];
+	int n;
+	char causes[8][64];
+	int nfail;
+	int child_up, child_down, ike_up;
+	struct ikev2_child child;
+	int asks;
+	enum ppp_cred cred;
+	char user[64];
+	bool answer_now;
+	bool accept;
+} T;
+
+static void t_send(void *ctx, const uint8_t *b, size_t n, bool natt)
+{
+	(void)ctx; (void)natt;
+	if (T.n < OUTS && n <= sizeof T.buf[0]) {
+		memcpy(T.buf[T.n], b, n);
+		T.len[T.n++] = n;
+	}
+}
+static void t_event(void *ctx, enum ikev2_ev k, const char *text)
+{
+	(void)ctx;
+	if (k == IKEV2_EV_IKE_UP)
+		T.ike_up++;
+	if (getenv("IKEV2_TEST_VERBOSE"))
+		fprintf(stderr, "%s %s\n", tok_name(ikev2_ev_names, k), text);
+}
+static uint64_t rng_state = 12345;
+static void t_random(void *ctx, uint8_t *b, size_t n)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n; i++) {
+		rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+		b[i] = (uint8_t)(rng_state >> 33);
+	}
+}
+static int t_password(void *ctx, const char *user, char *buf, size_t cap)
+{
+	(void)ctx;
+	if (strcmp(user, "alice"))
+		return -1;
+	snprintf(buf, cap, "s3cret");
+	return 6;
+}
+static struct ikev2_sa *T_sa;
+static void t_authorize(void *ctx, const struct ikev2_auth_req *q)
+{
+	(void)ctx;
+	T.asks++;
+	T.cred = q->cred;
+	snprintf(T.user, sizeof T.user, "%s", q->user);
+	if (T.answer_now) {
+		struct ikev2_verdict v = {.accept = T.accept, .addr = {10, 99, 0, 7}};
+		ck_assert_int_eq(ikev2_authorize_done(T_sa, &v, 0), 0);
+		ck_assert_int_eq(ikev2_authorize_done(T_sa, &v, 0), -1); /* once */
+	}
+}
+static void t_child_up(void *ctx, const struct ikev2_child *c)
+{
+	(void)ctx;
+	T.child_up++;
+	T.child = *c;
+}
+static void t_child_down(void *ctx, const struct ikev2_child *c, const char *why)
+{
+	(void)ctx; (void)c; (void)why;
+	T.child_down++;
+}
+
+static const struct ikev2_cbs T_cbs = {NULL, t_send, t_event, t_random, t_password, t_authorize,
+                                       t_child_up, t_child_down};
+static struct ikev2_conf T_conf;
+static const struct ikev2_addr T_local = {.family = 4, .ip = {10, 0, 0, 1}, .port = 500};
+static const struct ikev2_addr T_peer = {.family = 4, .ip = {10, 0, 0, 2}, .port = 500};
+
+static void t_setup(void)
+{
+	memset(&T, 0, sizeof T);
+	ikev2_conf_default(&T_conf);
+	T_conf.server_auth = IKEV2_SAUTH_PSK;
+	T_conf.psk = (const uint8_t *)"server-key";
+	T_conf.psk_len = 10;
+	T_conf.id_type = 2;
+	T_conf.id = (const uint8_t *)"vpn.test";
+	T_conf.id_len = 8;
+	T_conf.dns[0][0] = 10, T_conf.dns[0][1] = 99, T_conf.dns[0][3] = 1;
+	T_conf.n_dns = 1;
+	T.accept = true;
+	T.answer_now = true;
+}
+
+/* Feed the peer's datagram, return the responder's last answer (NULL when none). */
+static const uint8_t *feed(struct ikev2_sa *sa, const uint8_t *b, size_t n, uint64_t now,
+                           size_t *rl)
+{
+	int before = T.n;
+	ikev2_input(sa, b, n, &T_local, &T_peer, now);
+	if (T.n == before)
+		return NULL;
+	*rl = T.len[T.n - 1];
+	return T.buf[T.n - 1];
+}
+
+static bool sa_init(struct ikev2_sa *sa, struct v2peer *p)
+{
+	uint8_t msg[4096];
+	size_t n = v2p_init_req(p, msg, sizeof msg), rl;
+	const uint8_t *r = feed(sa, msg, n, 0, &rl);
+	return r && v2p_init_resp(p, r, rl);
+}
+
+/* One IKE_AUTH request (payloads built by the caller in p->m begun by this). */
+static struct ike_msg *auth_begin(struct v2peer *p)
+{
+	static struct ike_msg m;
+	ike_msg_init(&m, 2, IKE2_EXCH_AUTH, IKE2_FLAG_I, p->mid++, p->spi_i, p->spi_r);
+	return &m;
+}
+
+static uint8_t T_out[8192];
+static size_t T_outlen;
+static const uint8_t *auth_send(struct ikev2_sa *sa, struct v2peer *p, struct ike_msg *m,
+                                uint64_t now)
+{
+	uint8_t *out = T_out;
+	size_t n = v2p_request(p, m, out, sizeof T_out), rl;
+	T_outlen = n;
+	ck_assert_uint_gt(n, 0);
+	const uint8_t *r = feed(sa, out, n, now, &rl);
+	if (r)
+		ck_assert(v2p_open(p, r, rl));
+	return r;
+}
+
+static const uint8_t IDI[] = {1, 0, 0, 0, 10, 0, 0, 2};
+
+/* IKE_AUTH 1: IDi (its address), CP request, SA, TSi, TSr: answered with IDr, AUTH, EAP. */
+static void auth_first(struct ikev2_sa *sa, struct v2peer *p)
+{
+	static const uint8_t spi[4] = {0xc1, 0, 0, 1};
+	static const uint8_t any0[4] = {0, 0, 0, 0}, any1[4] = {255, 255, 255, 255};
+	struct ike_msg *m = auth_begin(p);
+	struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, IDI + 4, 4);
+	id->id_type = 1;
+	struct ike_payload *cp = ike_add_payload(m, IKE2_PL_CP, NULL, 0);
+	cp->id_type = 1;
+	ike_add_attr(m, 1, false, 0, NULL, 0);
+	ike_add_attr(m, 3, false, 0, NULL, 0);
+	struct ike_payload *s = ike_add_payload(m, IKE2_PL_SA, NULL, 0);
+	struct ike_proposal *pr = ike_add_proposal(m, s, 1, 3, spi, 4);
+	ike_add_transform(m, pr, 1, IKE2_ENCR_AES_CBC);
+	ike_add_attr(m, 14, true, 256, NULL, 0);
+	ike_add_transform(m, pr, 3, IKE2_INTEG_HMAC_SHA1_96);
+	ike_add_transform(m, pr, 5, 0);
+	for (int t = 0; t < 2; t++) {
+		struct ike_payload *ts = ike_add_payload(m, t ? IKE2_PL_TSR : IKE2_PL_TSI, NULL, 0);
+		ts->ts_num = 1;
+		struct ike_ts *x = &m->ts[m->nts++];
+		memset(x, 0, sizeof *x);
+		x->type = 7;
+		x->end_port = 65535;
+		x->start = any0;
+		x->end = any1;
+		x->addr_len = 4;
+		ts->ts_count = 1;
+	}
+	const uint8_t *r = auth_send(sa, p, m, 0);
+	ck_assert_ptr_nonnull(r);
+	const struct ike_payload *idr = v2p_find(p, IKE2_PL_IDR), *auth = v2p_find(p, IKE2_PL_AUTH);
+	const struct ike_payload *eap = v2p_find(p, IKE2_PL_EAP);
+	ck_assert_ptr_nonnull(idr);
+	ck_assert_ptr_nonnull(auth);
+	ck_assert_ptr_nonnull(eap);
+	/* the server's AUTH with its pre-shared key verifies */
+	uint8_t want[64];
+	v2p_auth_r(p, (const uint8_t *)"server-key", 10, idr->body, idr->body_len, want);
+	ck_assert_uint_eq(auth->id_type, 2);
+	ck_assert_mem_eq(auth->data, want, p->prf_len);
+	ck_assert_uint_eq(eap->eap_code, 1);
+	ck_assert_uint_eq(eap->eap_type, 1);
+}
+
+/* EAP: identity, MS-CHAPv2 response with `password`. Returns after the responder's answer
+ * to the response (NULL while the verdict is pending). */
+static uint8_t T_auth_ch[16], T_peer_ch[16], T_nt[24];
+static const uint8_t *eap_run(struct ikev2_sa *sa, struct v2peer *p, const char *password)
+{
+	uint8_t e[128];
+	const struct ike_payload *req = v2p_find(p, IKE2_PL_EAP);
+	uint8_t id = req->eap_id;
+	e[0] = 2, e[1] = id, e[2] = 0, e[3] = 10, e[4] = 1;
+	memcpy(e + 5, "alice", 5);
+	struct ike_msg *m = auth_begin(p);
+	ike_add_payload(m, IKE2_PL_EAP, e, 10);
+	ck_assert_ptr_nonnull(auth_send(sa, p, m, 0));
+	req = v2p_find(p, IKE2_PL_EAP);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_uint_eq(req->eap_type, 26);
+	/* Challenge: OpCode 1, MS-CHAPv2-ID, MS-Length, Value-Size 16, Challenge, Name */
+	const uint8_t *d = req->data + 5;
+	ck_assert_uint_eq(d[0], 1);
+	ck_assert_uint_eq(d[4], 16);
+	ck_assert_uint_eq((unsigned)(d[2] << 8 | d[3]), req->data_len - 5);
+	memcpy(T_auth_ch, d + 5, 16);
+	uint8_t msid = d[1];
+	v2p_fill(T_peer_ch, 16, 77);
+	ck_assert_int_eq(mschap2_nt_response(T_auth_ch, T_peer_ch, "alice", 5, password,
+	                                     strlen(password), T_nt), 0);
+	size_t l = 5 + 4 + 1 + 49 + 5;
+	e[0] = 2, e[1] = req->eap_id, e[2] = 0, e[3] = (uint8_t)l, e[4] = 26;
+	e[5] = 2, e[6] = msid, e[7] = 0, e[8] = (uint8_t)(l - 5), e[9] = 49;
+	memcpy(e + 10, T_peer_ch, 16);
+	memset(e + 26, 0, 8);
+	memcpy(e + 34, T_nt, 24);
+	e[58] = 0;
+	memcpy(e + 59, "alice", 5);
+	m = auth_begin(p);
+	ike_add_payload(m, IKE2_PL_EAP, e, l);
+	return auth_send(sa, p, m, 0);
+}
+
+/* EAP Success acknowledged, the final AUTH with the MSK; the last answer opened. */
+static void eap_finish(struct ikev2_sa *sa, struct v2peer *p)
+{
+	const struct ike_payload *req = v2p_find(p, IKE2_PL_EAP);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_uint_eq(req->data[5], 3); /* MS-CHAPv2 Success */
+	char s[43];
+	ck_assert_int_eq(mschap2_authenticator_response("s3cret", 6, T_nt, T_peer_ch, T_auth_ch,
+	                                                "alice", 5, s), 0);
+	ck_assert_int_eq(memcmp(req->data + 9, s, 42), 0);
+	uint8_t e[6] = {2, req->eap_id, 0, 6, 26, 3};
+	struct ike_msg *m = auth_begin(p);
+	ike_add_payload(m, IKE2_PL_EAP, e, 6);
+	ck_assert_ptr_nonnull(auth_send(sa, p, m, 0));
+	req = v2p_find(p, IKE2_PL_EAP);
+	ck_assert_uint_eq(req->eap_code, 3);
+	/* MSK = MasterReceiveKey | MasterSendKey | 32 zeros, the key of both AUTHs */
+	uint8_t hash[16], hh[16], mk[16], msk[64] = {0};
+	mschap_nt_password_hash("s3cret", 6, hash);
+	mschap_hash_nt_password_hash(hash, hh);
+	mppe_master_key(hh, T_nt, mk);
+	mppe_asymmetric_start_key(mk, msk, 16, false, true);
+	mppe_asymmetric_start_key(mk, msk + 16, 16, true, true);
+	uint8_t a[64];
+	v2p_auth(p, msk, 64, IDI, sizeof IDI, a);
+	m = auth_begin(p);
+	struct ike_payload *ap = ike_add_payload(m, IKE2_PL_AUTH, a, p->prf_len);
+	ap->id_type = 2;
+	ck_assert_ptr_nonnull(auth_send(sa, p, m, 0));
+	const struct ike_payload *ra = v2p_find(p, IKE2_PL_AUTH);
+	ck_assert_ptr_nonnull(ra);
+	uint8_t idr[12] = {2, 0, 0, 0, 'v', 'p', 'n', '.', 't', 'e', 's', 't'};
+	v2p_auth_r(p, msk, 64, idr, sizeof idr, a);
+	ck_assert_mem_eq(ra->data, a, p->prf_len);
+}
+
+START_TEST(eap_mschapv2_async_verdict)
+{
+	t_setup();
+	T.answer_now = false;
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, &p));
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_INIT_DONE);
+	auth_first(sa, &p);
+	ck_assert_ptr_null(eap_run(sa, &p, "s3cret"));
+	int sent = T.n;
+	ck_assert_int_eq(T.asks, 1);
+	ck_assert_int_eq(T.cred, PPP_CRED_OK);
+	ck_assert_str_eq(T.user, "alice");
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_AUTHORIZING);
+	/* the peer's retransmission is not answered (nor asked about) while it is pending */
+	size_t rl;
+	ck_assert_ptr_null(feed(sa, T_out, T_outlen, 1, &rl));
+	ck_assert_int_eq(T.asks, 1);
+	/* the verdict, later: the EAP Success request goes out */
+	struct ikev2_verdict v = {.accept = true, .addr = {10, 99, 0, 42}};
+	ck_assert_int_eq(ikev2_authorize_done(sa, &v, 5), 0);
+	ck_assert_int_eq(ikev2_authorize_done(sa, &v, 5), -1);
+	ck_assert_int_eq(T.n, sent + 1);
+	ck_assert(v2p_open(&p, T.buf[T.n - 1], T.len[T.n - 1]));
+	eap_finish(sa, &p);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	/* CP: the granted address and the DNS server; TSi narrowed to the address */
+	const struct ike_payload *cp = v2p_find(&p, IKE2_PL_CP);
+	ck_assert_ptr_nonnull(cp);
+	ck_assert_uint_eq(cp->id_type, 2);
+	ck_assert_uint_eq(cp->attr_count, 2);
+	ck_assert_uint_eq(p.m->attrs[cp->attr_first].type, 1);
+	ck_assert_mem_eq(p.m->attrs[cp->attr_first].val, "\x0a\x63\x00\x2a", 4);
+	const struct ike_payload *tsi = v2p_find(&p, IKE2_PL_TSI);
+	ck_assert_uint_eq(tsi->ts_count, 1);
+	ck_assert_mem_eq(p.m->ts[tsi->ts_first].start, "\x0a\x63\x00\x2a", 4);
+	ck_assert_mem_eq(p.m->ts[tsi->ts_first].end, "\x0a\x63\x00\x2a", 4);
+	ck_assert_int_eq(T.child_up, 1);
+	ck_assert_uint_eq(T.child.spi_out, 0xc1000001);
+	ck_assert_mem_eq(T.child.vip, "\x0a\x63\x00\x2a", 4);
+	/* the ESP keys are prf+(SK_d, Ni | Nr): initiator's direction first */
+	uint8_t km[2 * (32 + 20)];
+	struct ike_iov s[2] = {{p.ni, 32}, {p.nr, p.nr_len}};
+	ck_assert(ike2_prf_plus(p.prf, p.sk_d, p.prf_len, s, 2, km, sizeof km));
+	ck_assert_uint_eq(T.child.in.eklen, 32);
+	ck_assert_mem_eq(T.child.in.ekey, km, 32);
+	ck_assert_mem_eq(T.child.in.akey, km + 32, 20);
+	ck_assert_mem_eq(T.child.out.ekey, km + 52, 32);
+	ck_assert_str_eq(ikev2_user(sa), "alice");
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+START_TEST(eap_wrong_password)
+{
+	t_setup();
+	T.accept = false;
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, &p));
+	auth_first(sa, &p);
+	/* even an owner that says yes cannot admit a wrong password */
+	T.accept = true;
+	ck_assert_ptr_nonnull(eap_run(sa, &p, "wrong"));
+	ck_assert_int_eq(T.cred, PPP_CRED_BAD);
+	const struct ike_payload *req = v2p_find(&p, IKE2_PL_EAP);
+	ck_assert_uint_eq(req->data[5], 4); /* MS-CHAPv2 Failure */
+	ck_assert_int_eq(memcmp(req->data + 9, "E=691 R=0", 9), 0);
+	/* its acknowledgement: EAP Failure, the SA ends with the cause */
+	uint8_t e[6] = {2, req->eap_id, 0, 6, 26, 4};
+	struct ike_msg *m = auth_begin(&p);
+	ike_add_payload(m, IKE2_PL_EAP, e, 6);
+	ck_assert_ptr_nonnull(auth_send(sa, &p, m, 0));
+	ck_assert_uint_eq(v2p_find(&p, IKE2_PL_EAP)->eap_code, 4);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_DEAD);
+	ck_assert_str_eq(ikev2_cause(sa), "ike.v2.auth-failed");
+	ck_assert_int_eq(T.child_up, 0);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+START_TEST(invalid_ke_then_retry)
+{
+	t_setup();
+	ikev2_conf_parse_ike(&T_conf, "aes128-sha256-modp2048", (char[200]){0}, 200);
+	struct v2peer p;
+	v2p_init(&p);
+	p.ke_group = 19; /* KE of a group the policy does not have */
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	ck_assert(!sa_init(sa, &p));
+	ck_assert_uint_eq(p.notify, 17);
+	ck_assert_uint_eq(p.notify_len, 2);
+	ck_assert_uint_eq(p.notify_data[1], 14);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_START);
+	p.ke_group = 14;
+	ck_assert(sa_init(sa, &p));
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_INIT_DONE);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+START_TEST(no_proposal)
+{
+	t_setup();
+	ikev2_conf_parse_ike(&T_conf, "aes256-sha384-ecp384", (char[200]){0}, 200);
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	ck_assert(!sa_init(sa, &p));
+	ck_assert_uint_eq(p.notify, 14);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_DEAD);
+	ck_assert_str_eq(ikev2_cause(sa), "ike.v2.no-proposal");
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+/* Up with EAP, the verdict given inside the callback. */
+static struct ikev2_sa *up(struct v2peer *p)
+{
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, p));
+	auth_first(sa, p);
+	ck_assert_ptr_nonnull(eap_run(sa, p, "s3cret"));
+	eap_finish(sa, p);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	return sa;
+}
+
+START_TEST(fragments_both_ways)
+{
+	t_setup();
+	T_conf.frag_size = 120; /* our answers in fragments */
+	struct v2peer p;
+	v2p_init(&p);
+	p.encr = IKE2_ENCR_AES_GCM_16;
+	p.keybits = 256;
+	p.integ = 0;
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, &p));
+	/* IKE_AUTH 1 in three fragments, out of order */
+	struct ike_msg *m = auth_begin(&p);
+	struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, IDI + 4, 4);
+	id->id_type = 1;
+	uint8_t pad[300];
+	v2p_fill(pad, sizeof pad, 3);
+	ike_add_payload(m, IKE2_PL_V, pad, sizeof pad); /* a long vendor ID to split */
+	size_t n = ike_encode(m, p.tx, sizeof p.tx) - 28;
+	uint8_t inner[1024];
+	memcpy(inner, p.tx + 28, n);
+	uint8_t first = p.tx[16];
+	size_t third = n / 3 + 1;
+	static uint8_t f[3][1024];
+	size_t fl[3];
+	for (int i = 0; i < 3; i++) {
+		size_t take = i < 2 ? third : n - 2 * third;
+		fl[i] = v2p_seal(&p, IKE2_EXCH_AUTH, m->msgid, false, i ? 0 : first, inner + i * third,
+		                 take, (uint16_t)(i + 1), 3, f[i], sizeof f[i]);
+		ck_assert_uint_gt(fl[i], 0);
+	}
+	int before = T.n;
+	size_t rl;
+	ck_assert_ptr_null(feed(sa, f[2], fl[2], 0, &rl));
+	ck_assert_ptr_null(feed(sa, f[0], fl[0], 0, &rl));
+	/* a fragment that does not verify is dropped, the others stay */
+	f[1][fl[1] - 1] ^= 1;
+	ck_assert_ptr_null(feed(sa, f[1], fl[1], 0, &rl));
+	f[1][fl[1] - 1] ^= 1;
+	feed(sa, f[1], fl[1], 0, &rl);
+	/* the answer (IDr, AUTH, EAP) left in fragments of at most 120 bytes */
+	ck_assert_int_gt(T.n - before, 1);
+	for (int i = before; i < T.n; i++) {
+		ck_assert_uint_le(T.len[i], 120);
+		ck_assert_uint_eq(T.buf[i][16], IKE2_PL_SKF);
+	}
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_EAP);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+/* A fragment size that leaves less than a cipher block for payload bytes (on UDP 4500,
+ * where the marker takes four more) is no reason to fragment, nor to divide by zero. */
+START_TEST(tiny_frag_size_on_4500)
+{
+	for (size_t fs = 96; fs <= 130; fs++) {
+		t_setup();
+		T_conf.frag_size = fs;
+		struct v2peer p;
+		v2p_init(&p);
+		struct ikev2_addr l4500 = T_local, p4500 = T_peer;
+		l4500.port = p4500.port = 4500;
+		struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &l4500, &p4500, 0);
+		T_sa = sa;
+		uint8_t msg[4096];
+		size_t n = v2p_init_req(&p, msg, sizeof msg);
+		ikev2_input(sa, msg, n, &l4500, &p4500, 0);
+		ck_assert(v2p_init_resp(&p, T.buf[T.n - 1], T.len[T.n - 1]));
+		struct ike_msg *m = auth_begin(&p);
+		struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, IDI + 4, 4);
+		id->id_type = 1;
+		n = v2p_request(&p, m, msg, sizeof msg);
+		int before = T.n;
+		ikev2_input(sa, msg, n, &l4500, &p4500, 0);
+		ck_assert_int_gt(T.n, before);
+		ck_assert_int_eq(ikev2_state(sa), IKEV2_EAP);
+		ikev2_free(sa);
+		v2p_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(rekey_child_and_delete)
+{
+	t_setup();
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = up(&p);
+	uint32_t old_in = T.child.spi_in;
+	/* CREATE_CHILD_SA: N(REKEY_SA), SA, Ni, TSi, TSr */
+	static const uint8_t spi[4] = {0xc1, 0, 0, 2}, oldspi[4] = {0xc1, 0, 0, 1};
+	static const uint8_t vip[4] = {10, 99, 0, 7}, a0[4] = {0}, a1[4] = {255, 255, 255, 255};
+	uint8_t ni[32];
+	v2p_fill(ni, 32, 99);
+	struct ike_msg m;
+	ike_msg_init(&m, 2, IKE2_EXCH_CREATE_CHILD_SA, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
+	struct ike_payload *n = ike_add_payload(&m, IKE2_PL_N, NULL, 0);
+	n->notify = 16393;
+	n->protocol = 3;
+	n->spi = oldspi;
+	n->spi_size = 4;
+	struct ike_payload *s = ike_add_payload(&m, IKE2_PL_SA, NULL, 0);
+	struct ike_proposal *pr = ike_add_proposal(&m, s, 1, 3, spi, 4);
+	ike_add_transform(&m, pr, 1, IKE2_ENCR_AES_GCM_16);
+	ike_add_attr(&m, 14, true, 128, NULL, 0);
+	ike_add_transform(&m, pr, 5, 0);
+	ike_add_payload(&m, IKE2_PL_NONCE, ni, 32);
+	for (int t = 0; t < 2; t++) {
+		struct ike_payload *ts = ike_add_payload(&m, t ? IKE2_PL_TSR : IKE2_PL_TSI, NULL, 0);
+		ts->ts_num = 1;
+		struct ike_ts *x = &m.ts[m.nts++];
+		memset(x, 0, sizeof *x);
+		x->type = 7;
+		x->end_port = 65535;
+		x->start = t ? a0 : vip;
+		x->end = t ? a1 : vip;
+		x->addr_len = 4;
+		ts->ts_count = 1;
+	}
+	static uint8_t out[4096];
+	size_t ol = v2p_request(&p, &m, out, sizeof out), rl;
+	const uint8_t *r = feed(sa, out, ol, 0, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(&p, r, rl));
+	ck_assert_ptr_nonnull(v2p_find(&p, IKE2_PL_SA));
+	ck_assert_ptr_nonnull(v2p_find(&p, IKE2_PL_NONCE));
+	ck_assert_int_eq(T.child_up, 2);
+	ck_assert_uint_eq(T.child.spi_out, 0xc1000002);
+	ck_assert_uint_eq(T.child.in.enc, ESPE_AES_GCM);
+	ck_assert_uint_eq(T.child.in.eklen, 20);
+	/* the new keys: prf+(SK_d, Ni | Nr) of this exchange */
+	const struct ike_payload *nr = v2p_find(&p, IKE2_PL_NONCE);
+	uint8_t km[40];
+	struct ike_iov sd[2] = {{ni, 32}, {nr->data, nr->data_len}};
+	ck_assert(ike2_prf_plus(p.prf, p.sk_d, p.prf_len, sd, 2, km, 40));
+	ck_assert_mem_eq(T.child.in.ekey, km, 20);
+	ck_assert_mem_eq(T.child.out.ekey, km + 20, 20);
+	/* the peer deletes the old child: our DELETE of its SPI in the answer */
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
+	struct ike_payload *d = ike_add_payload(&m, IKE2_PL_D, oldspi, 4);
+	d->protocol = 3;
+	d->spi_size = 4;
+	d->nspi = 1;
+	ol = v2p_request(&p, &m, out, sizeof out);
+	r = feed(sa, out, ol, 0, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(&p, r, rl));
+	d = (struct ike_payload *)v2p_find(&p, IKE2_PL_D);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(v2p_get32(d->data), old_in);
+	ck_assert_int_eq(T.child_down, 1);
+	ck_assert_ptr_null(ikev2_child(sa, old_in));
+	/* the same request again: the same answer, no second deletion */
+	int before = T.n;
+	feed(sa, out, ol, 0, &rl);
+	ck_assert_int_eq(T.n, before + 1);
+	ck_assert_int_eq(T.child_down, 1);
+	/* an empty INFORMATIONAL (liveness check) is answered empty */
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
+	ol = v2p_request(&p, &m, out, sizeof out);
+	r = feed(sa, out, ol, 0, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(&p, r, rl));
+	ck_assert_uint_eq(p.m->npl, 0);
+	/* DELETE of the IKE SA */
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
+	d = ike_add_payload(&m, IKE2_PL_D, NULL, 0);
+	d->protocol = 1;
+	ol = v2p_request(&p, &m, out, sizeof out);
+	ck_assert_ptr_nonnull(feed(sa, out, ol, 0, &rl));
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_DEAD);
+	ck_assert_str_eq(ikev2_cause(sa), "ike.v2.deleted-by-peer");
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+START_TEST(dpd_and_timeout)
+{
+	t_setup();
+	T_conf.dpd_ms = 1000;
+	T_conf.retransmit_ms = 100;
+	T_conf.retransmits = 2;
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = up(&p);
+	uint64_t d = ikev2_deadline(sa);
+	ck_assert_uint_eq(d, 1000);
+	int before = T.n;
+	ikev2_tick(sa, d);
+	ck_assert_int_eq(T.n, before + 1); /* the liveness check */
+	ck_assert_uint_eq(T.buf[T.n - 1][19] & IKE2_FLAG_R, 0); /* a request of ours */
+	ck_assert_uint_eq(T.buf[T.n - 1][18], IKE2_EXCH_INFORMATIONAL);
+	/* unanswered: retransmitted, then the peer is given up */
+	uint64_t now = d;
+	for (int i = 0; i < 10 && ikev2_state(sa) != IKEV2_DEAD; i++) {
+		now = ikev2_deadline(sa);
+		ikev2_tick(sa, now);
+	}
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_DEAD);
+	ck_assert_str_eq(ikev2_cause(sa), "ike.v2.peer-gone");
+	ck_assert_int_eq(T.n, before + 3);
+	ikev2_free(sa);
+	v2p_free(&p);
+
+	/* a negotiation that stops half way ends by its deadline */
+	t_setup();
+	v2p_init(&p);
+	sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	ck_assert(sa_init(sa, &p));
+	ck_assert_uint_eq(ikev2_deadline(sa), T_conf.negotiation_ms);
+	ikev2_tick(sa, T_conf.negotiation_ms);
+	ck_assert_str_eq(ikev2_cause(sa), "ike.phase1-stalled");
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+START_TEST(forged_message_does_not_move_peer)
+{
+	t_setup();
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = up(&p);
+	struct ike_msg m;
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, p.mid, p.spi_i, p.spi_r);
+	static uint8_t out[1024];
+	size_t ol = v2p_request(&p, &m, out, sizeof out);
+	out[ol - 1] ^= 1; /* the checksum fails */
+	struct ikev2_addr elsewhere = {.family = 4, .ip = {192, 0, 2, 9}, .port = 4500};
+	int before = T.n;
+	ikev2_input(sa, out, ol, &T_local, &elsewhere, 0);
+	ck_assert_int_eq(T.n, before);
+	ck_assert_mem_eq(ikev2_peer(sa)->ip, T_peer.ip, 4);
+	/* authentic from the new address: the peer moved (a NAT rebinding, MOBIKE) */
+	out[ol - 1] ^= 1;
+	ikev2_input(sa, out, ol, &T_local, &elsewhere, 0);
+	ck_assert_int_eq(T.n, before + 1);
+	ck_assert_mem_eq(ikev2_peer(sa)->ip, elsewhere.ip, 4);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+START_TEST(sign_verify_roundtrip)
+{
+	/* a throwaway RSA key and self-signed certificate */
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	ck_assert_ptr_nonnull(k);
+	X509 *x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	                           (const unsigned char *)"vpn.test", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_sign(x, k, EVP_sha256());
+	unsigned char *der = NULL;
+	int dl = i2d_X509(x, &der);
+	BIO *b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+	char *pem;
+	long pl = BIO_get_mem_data(b, &pem);
+	struct ike_privkey *pk = ike_privkey_from_pem(pem, (size_t)pl);
+	ck_assert_ptr_nonnull(pk);
+	uint8_t sig[512], data[100];
+	v2p_fill(data, sizeof data, 4);
+	for (int pss = 0; pss < 2; pss++) {
+		size_t sl = ike_sign(pk, IKE1_HASH_SHA256, pss, data, sizeof data, sig, sizeof sig);
+		ck_assert_uint_eq(sl, 256);
+		ck_assert(ike_verify_cert(der, (size_t)dl, IKE1_HASH_SHA256, pss, data, sizeof data, sig, sl));
+		ck_assert(!ike_verify_cert(der, (size_t)dl, IKE1_HASH_SHA256, !pss, data, sizeof data, sig, sl));
+		data[0] ^= 1;
+		ck_assert(!ike_verify_cert(der, (size_t)dl, IKE1_HASH_SHA256, pss, data, sizeof data, sig, sl));
+		data[0] ^= 1;
+	}
+	const uint8_t *alg;
+	ck_assert_uint_eq(ike_sig_algid(IKE1_HASH_SHA256, false, &alg), 15);
+	ck_assert_uint_eq(alg[12], 0x0b); /* sha256WithRSAEncryption */
+	ck_assert_uint_eq(ike_sig_algid(IKE1_HASH_SHA256, true, &alg), 67);
+	ck_assert_uint_eq(ike_sig_algid(IKE1_HASH_SHA384, true, &alg), 0);
+	ck_assert_ptr_null(ike_privkey_from_pem("not a key", 9));
+	ike_privkey_free(pk);
+	BIO_free(b);
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ikev2");
+	TCase *t = tcase_create("ikev2");
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, kdf_skeyseed_nist);
+	tcase_add_test(t, kdf_prf_plus_nist);
+	tcase_add_test(t, kdf_rekey_nist);
+	tcase_add_test(t, gcm_roundtrip_and_tamper);
+	tcase_add_test(t, cookie_demand_and_check);
+	tcase_add_test(t, reasm_bounds);
+	tcase_add_test(t, conf_parse);
+	tcase_add_test(t, eap_mschapv2_async_verdict);
+	tcase_add_test(t, eap_wrong_password);
+	tcase_add_test(t, invalid_ke_then_retry);
+	tcase_add_test(t, no_proposal);
+	tcase_add_test(t, fragments_both_ways);
+	tcase_add_test(t, tiny_frag_size_on_4500);
+	tcase_add_test(t, rekey_child_and_delete);
+	tcase_add_test(t, dpd_and_timeout);
+	tcase_add_test(t, forged_message_does_not_move_peer);
+	tcase_add_test(t, sign_verify_roundtrip);
+	suite_add_tcase(s, t);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
