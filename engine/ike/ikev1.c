@@ -101,6 +101,7 @@ struct ikev1_sa {
 	bool cr_miss;              /* the peer asked for CAs our certificate is not from */
 	char cr_want[160];         /* the first CA it asked for (escaped) */
 	X509 *peer_cert;           /* the peer's certificate, once its signature verified */
+	bool qm_seen;              /* a Quick Mode message of the peer was accepted */
 	size_t keylen, hlen, block;
 	uint32_t life_s;
 	uint8_t sai[SAI_MAX];
@@ -140,7 +141,7 @@ static void ev(struct ikev1_sa *sa, enum ikev1_ev kind, const char *fmt, ...)
 {
 	if (!sa->cbs->event)
 		return;
-	char buf[384];
+	char buf[768];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
@@ -215,7 +216,7 @@ static void set_dead(struct ikev1_sa *sa)
 
 static void fail(struct ikev1_sa *sa, const char *cause, const char *fmt, ...)
 {
-	char buf[320];
+	char buf[640];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
@@ -1301,8 +1302,8 @@ static void mm5_sig(struct ikev1_sa *sa, int r, const struct diag_err *err,
                     const uint8_t *next_iv, const uint8_t d[32])
 {
 	const struct ike_msg *m = sa->m;
-	const struct ike_payload *id = NULL, *sig = NULL, *cert[IKEV1_CERTS_MAX];
-	size_t ncert = 0;
+	const struct ike_payload *id = NULL, *sig = NULL, *cert[IKEV1_CERTS_MAX], *cr[IKEV1_CR_MAX];
+	size_t ncert = 0, ncr = 0;
 	unsigned other_enc = 0;
 	bool initial_contact = false;
 	for (unsigned i = 0; r > 0 && i < m->npl; i++) {
@@ -1315,6 +1316,8 @@ static void mm5_sig(struct ikev1_sa *sa, int r, const struct diag_err *err,
 			cert[ncert++] = p;
 		else if (p->type == IKE1_PL_CERT && p->id_type != CERT_X509_SIG)
 			other_enc = p->id_type;
+		else if (p->type == IKE1_PL_CR && ncr < IKEV1_CR_MAX)
+			cr[ncr++] = p; /* strongSwan asks here, Windows in message 3 */
 		else if (p->type == IKE1_PL_N && p->notify == N_INITIAL_CONTACT)
 			initial_contact = true;
 	}
@@ -1327,6 +1330,7 @@ static void mm5_sig(struct ikev1_sa *sa, int r, const struct diag_err *err,
 		return;
 	}
 	id_text(sa, id);
+	peer_certreqs(sa, cr, ncr);
 	if (!ncert) {
 		send_plain_notify(sa, other_enc ? N_INVALID_CERT_ENCODING : N_CERT_UNAVAILABLE);
 		if (other_enc)
@@ -1990,6 +1994,33 @@ static void qm3(struct ikev1_sa *sa, struct qm_slot *s, const uint8_t *raw, size
 
 /* ---- Informational ----------------------------------------------------------------- */
 
+/* Notifies by which a peer refuses our authentication. */
+static bool auth_refusal(uint16_t n)
+{
+	return n == N_AUTH_FAILED || n == N_INVALID_SIGNATURE || n == N_INVALID_CERTIFICATE ||
+	       n == N_INVALID_CERT_AUTHORITY || n == N_INVALID_ID || n == N_CERT_UNAVAILABLE;
+}
+
+/* A peer that ends the SA (`what` it did) after Main Mode 6 with signatures and before
+ * any Quick Mode refused our certificate: strongSwan deletes the IKE SA at once, others
+ * say AUTHENTICATION-FAILED. That is error 787 on a Windows client; the knowledge base
+ * explains it under cert.l2tp.error-787. True when the SA ended so. */
+static bool refused_us(struct ikev1_sa *sa, const char *what)
+{
+	if (sa->auth != AUTH_RSA_SIG || sa->qm_seen || sa->child_serial)
+		return false;
+	char subj[TEXT_PRINTABLE_SIZE(100)], iss[TEXT_PRINTABLE_SIZE(100)];
+	name_text(X509_get_subject_name(sa->conf->cert), subj, sizeof subj);
+	name_text(X509_get_issuer_name(sa->conf->cert), iss, sizeof iss);
+	char asked[sizeof sa->cr_want + 48] = "";
+	if (sa->cr_miss)
+		snprintf(asked, sizeof asked, "; it had asked for a certificate from %s", sa->cr_want);
+	fail(sa, "cert.l2tp.error-787", "the peer %s %s right after Main Mode 6, before any Quick "
+	     "Mode: it refused this server's certificate %s, issued by %s%s", sa->peer_id, what,
+	     subj, iss, asked);
+	return true;
+}
+
 static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t now)
 {
 	uint32_t msgid = sa->m->msgid;
@@ -2032,6 +2063,8 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 			for (unsigned k = 0; k < p->nspi; k++)
 				if (!memcmp(p->data + 16 * k, sa->ispi, 8) &&
 				    !memcmp(p->data + 16 * k + 8, sa->rspi, 8)) {
+					if (refused_us(sa, "deleted the IKE SA"))
+						return;
 					ev(sa, IKEV1_EV_INFO, "the peer deleted the IKE SA");
 					snprintf(sa->cause, sizeof sa->cause, "ike.v1.deleted-by-peer");
 					set_dead(sa);
@@ -2061,6 +2094,13 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 			memcpy(seq, p->data, 4);
 			ev(sa, IKEV1_EV_TRACE, "DPD R-U-THERE %u answered", get32(seq));
 			send_notify_p(sa, N_R_U_THERE_ACK, PROTO_ISAKMP, spi, 16, seq, 4);
+		} else if (p->type == IKE1_PL_N && auth_refusal(p->notify)) {
+			const char *n = ike_notify_name(1, p->notify);
+			char what[64];
+			snprintf(what, sizeof what, "sent %s", n ? n : "an authentication failure");
+			if (refused_us(sa, what))
+				return;
+			ev(sa, IKEV1_EV_INFO, "notify from the peer: %s (%u)", n ? n : "?", p->notify);
 		} else if (p->type == IKE1_PL_N && p->notify == N_INITIAL_CONTACT) {
 			ev(sa, IKEV1_EV_INITIAL_CONTACT, "INITIAL-CONTACT from %s: earlier SAs of this "
 			   "peer are gone", sa->peer_id);
@@ -2158,6 +2198,7 @@ uint64_t ikev1_input(struct ikev1_sa *sa, const uint8_t *buf, size_t len,
 			qm3(sa, s, buf, len, now);
 		else
 			qm1(sa, buf, len, d, now);
+		sa->qm_seen |= sa->accepted;
 		break;
 	}
 	case IKE1_EXCH_INFO:

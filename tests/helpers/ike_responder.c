@@ -9,7 +9,7 @@
  * keeps a table of IKE SAs keyed by the initiator cookie, feeds each datagram to its SA,
  * moves ESP to the child SAs' esp_pair. Prints one line per event:
  *
- *   cert <verdict>              with --cert-store: the certificate presented and what
+ *   cert store=DIR <verdict>    with --cert-store: the certificate presented and what
  *                               `vnet cert pick` says of it (engine/cert/certserve.h)
  *   cert-error <reason>         the store gives no certificate (exit 2)
  *   ike <event> <text>          the responder's events (ikev1_ev_names)
@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 			cert_server_free(&cs);
 			return 2;
 		}
-		printf("cert %s\n", cs.verdict);
+		printf("cert store=%s %s\n", store, cs.verdict);
 		g.conf.cert = cs.cert;
 		g.conf.key = cs.key;
 		g.conf.chain = cs.chain;
