@@ -215,23 +215,23 @@ static inline size_t v1p_mm3(struct v1peer *p, const uint8_t *in, size_t n, uint
 	return ike_encode(m, out, cap);
 }
 
-/* MM4 in (keys derived), MM5 out; `psk_override` signs with another key. */
-static inline size_t v1p_mm5(struct v1peer *p, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+/* MM4 in: the keys and the phase-1 IV derived; false when MM4 is not KE and Nr. */
+static inline bool v1p_mm4_keys(struct v1peer *p, const uint8_t *in, size_t n)
 {
 	struct diag_err e;
-	(void)cap;
 	if (ike_decode(in, n, p->m, &e) || p->m->npl < 2)
-		return 0;
+		return false;
 	const struct ike_payload *ke = &p->m->pl[0], *nr = &p->m->pl[1];
-	if (ke->type != IKE1_PL_KE || nr->type != IKE1_PL_NONCE)
-		return 0;
+	if (ke->type != IKE1_PL_KE || nr->type != IKE1_PL_NONCE || ke->data_len > sizeof p->gxr ||
+	    nr->data_len > sizeof p->nr)
+		return false;
 	memcpy(p->gxr, ke->data, ke->data_len);
 	memcpy(p->nr, nr->data, nr->data_len);
 	p->nrlen = nr->data_len;
 	uint8_t gxy[IKE_DH_MAX];
 	size_t gl = ike_dh_shared(p->dh, p->gxr, ke->data_len, gxy, sizeof gxy);
 	if (!gl)
-		return 0;
+		return false;
 	static const uint8_t b0 = 0, b1 = 1, b2 = 2;
 	struct ike_iov nn[2] = {{p->ni, 32}, {p->nr, p->nrlen}};
 	if (p->auth == 3) { /* SKEYID = prf(Ni_b | Nr_b, g^xy) */
@@ -265,6 +265,15 @@ static inline size_t v1p_mm5(struct v1peer *p, const uint8_t *in, size_t n, uint
 	struct ike_iov vg[2] = {{p->gxi, p->gxlen}, {p->gxr, p->gxlen}};
 	ike1_hash(p->hash, vg, 2, h);
 	memcpy(p->iv, h, p->block);
+	return true;
+}
+
+/* MM4 in (keys derived), MM5 out. */
+static inline size_t v1p_mm5(struct v1peer *p, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	(void)cap;
+	if (!v1p_mm4_keys(p, in, n))
+		return 0;
 	/* IDii and HASH_I (signed with signatures) */
 	p->idb[0] = 1;
 	p->idb[1] = 0;
