@@ -1385,7 +1385,7 @@ static void mm5_sig(struct ikev1_sa *sa, int r, const struct diag_err *err,
 	}
 	if (!id_matches_cert(id, leaf)) {
 		send_plain_notify(sa, N_INVALID_ID);
-		fail(sa, "ike.cert.id-mismatch", "the client's identity %s (ID type %u) is neither "
+		fail(sa, "ike.invalid-id", "the client's identity %s (ID type %u) is neither "
 		     "the subject nor a subject alternative name of its certificate %s", sa->peer_id,
 		     id->id_type, subj);
 		goto out;

@@ -824,8 +824,8 @@ START_TEST(mm_sig_id)
 {
 	static const struct { uint8_t type; const char *text; const char *cause; } c[] = {
 		{2, "client.test", ""}, {3, "user@client.test", ""},
-		{2, "other.test", "ike.cert.id-mismatch"}, {3, "someone@client.test", "ike.cert.id-mismatch"},
-		{11, "client.test", "ike.cert.id-mismatch"},
+		{2, "other.test", "ike.invalid-id"}, {3, "someone@client.test", "ike.invalid-id"},
+		{11, "client.test", "ike.invalid-id"},
 	};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		struct h *h = h_cert(pki.srv);
@@ -848,7 +848,7 @@ START_TEST(mm_sig_id)
 	p.id_type = 9;
 	p.id_text = "\x30\x00";
 	ck_assert(!main_mode(h, &p));
-	ck_assert_str_eq(ikev1_cause(h->sa), "ike.cert.id-mismatch");
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.invalid-id");
 	v1p_free(&p);
 	h_cert_free(h);
 }
