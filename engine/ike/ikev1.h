@@ -16,7 +16,13 @@
  * once ikev1_state() says IKEV1_DEAD.
  *
  * Failures end the SA with a cause, a stable dotted id the knowledge base knows
- * (`ike.psk.mismatch`, `ike.v1.no-proposal`, ...): ikev1_cause().
+ * (`ike.psk.mismatch`, `ike.v1.no-proposal`, ...): ikev1_cause(). With signatures:
+ * `ike.cert.client-untrusted` (the client's certificate does not verify against
+ * conf.trust), `ike.cert.client-none` (message 5 without a certificate),
+ * `ike.cert.bad-signature` (SIG_I does not verify with the certificate's key),
+ * `ike.invalid-id` (the ID names neither the certificate's subject nor one of its
+ * alternative names) and `cert.l2tp.error-787` (the client deleted the SA or said
+ * AUTHENTICATION-FAILED right after message 6: it refused our certificate).
  */
 #ifndef VNET_IKEV1_H
 #define VNET_IKEV1_H
