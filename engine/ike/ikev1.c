@@ -1,5 +1,5 @@
-/* IKEv1 responder: Main Mode (PSK), NAT-T, Quick Mode (transport ESP for L2TP),
- * Informational. See ikev1.h. */
+/* IKEv1 responder: Main Mode (PSK or RSA signatures), NAT-T, Quick Mode (transport ESP
+ * for L2TP), Informational. See ikev1.h. */
 #include "ike/ikev1.h"
 #include "ike/ike_crypto.h"
 #include "ike.h"
@@ -8,22 +8,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
 
 /* ---- numbers of RFC 2407 / 2409 / 3947 the responder uses ------------------------- */
 enum { P1_ENC = 1, P1_HASH = 2, P1_AUTH = 3, P1_GROUP = 4, P1_LIFE_TYPE = 11,
        P1_LIFE_DUR = 12, P1_KEYLEN = 14 };
 enum { P2_LIFE_TYPE = 1, P2_LIFE_DUR = 2, P2_GROUP = 3, P2_ENCAP = 4, P2_AUTH = 5,
        P2_KEYLEN = 6 };
-enum { AUTH_PSK = 1 };
+enum { AUTH_PSK = 1, AUTH_RSA_SIG = 3 };
+enum { CERT_X509_SIG = 4 };      /* certificate encoding: X.509 Certificate - Signature */
 enum { XF_KEY_IKE = 1, ESP_3DES = 3, ESP_AES = 12, ESP_AES_GCM_16 = 20 };
 enum { AUTH_HMAC_SHA1 = 2, AUTH_HMAC_SHA256 = 5 };
 enum { ENCAP_TUNNEL = 1, ENCAP_TRANSPORT = 2, ENCAP_UDP_TUNNEL = 3, ENCAP_UDP_TRANSPORT = 4,
        ENCAP_UDP_TUNNEL_DRAFT = 61443, ENCAP_UDP_TRANSPORT_DRAFT = 61444 };
 enum { PROTO_ISAKMP = 1, PROTO_ESP = 3 };
-enum { ID_IPV4 = 1, ID_IPV4_SUBNET = 4, ID_IPV6 = 5, ID_IPV6_SUBNET = 6 };
+enum { ID_IPV4 = 1, ID_FQDN = 2, ID_USER_FQDN = 3, ID_IPV4_SUBNET = 4, ID_IPV6 = 5,
+       ID_IPV6_SUBNET = 6, ID_DER_ASN1_DN = 9 };
 enum { N_INVALID_PAYLOAD_TYPE = 1, N_NO_PROPOSAL = 14, N_PAYLOAD_MALFORMED = 16,
-       N_INVALID_KEY = 17, N_INVALID_ID = 18, N_INVALID_HASH = 23, N_CONNECTED = 16384,
+       N_INVALID_KEY = 17, N_INVALID_ID = 18, N_INVALID_CERT_ENCODING = 19,
+       N_INVALID_CERTIFICATE = 20, N_INVALID_CERT_AUTHORITY = 22, N_INVALID_HASH = 23,
+       N_AUTH_FAILED = 24, N_INVALID_SIGNATURE = 25, N_CERT_UNAVAILABLE = 28,
+       N_CONNECTED = 16384,
        N_RESPONDER_LIFETIME = 24576, N_INITIAL_CONTACT = 24578, N_R_U_THERE = 36136,
        N_R_U_THERE_ACK = 36137 };
 enum natt_kind { NATT_NONE = 0, NATT_DRAFT, NATT_RFC };
@@ -32,6 +41,7 @@ enum natt_kind { NATT_NONE = 0, NATT_DRAFT, NATT_RFC };
 #define KE_MAX IKE_DH_MAX
 #define SAI_MAX 1024
 #define NATD_MAX 4
+#define SIG_MAX 1024   /* an RSA signature of up to 8192 bits */
 
 static const uint8_t VID_NATT_RFC[16] = {0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45,
                                          0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f};
@@ -87,6 +97,11 @@ struct ikev1_sa {
 
 	/* phase 1 */
 	struct ikev1_p1_prop p1;
+	uint16_t auth;             /* the method agreed: AUTH_PSK or AUTH_RSA_SIG */
+	bool cr_miss;              /* the peer asked for CAs our certificate is not from */
+	char cr_want[160];         /* the first CA it asked for (escaped) */
+	X509 *peer_cert;           /* the peer's certificate, once its signature verified */
+	bool qm_seen;              /* a Quick Mode message of the peer was accepted */
 	size_t keylen, hlen, block;
 	uint32_t life_s;
 	uint8_t sai[SAI_MAX];
@@ -102,7 +117,7 @@ struct ikev1_sa {
 	uint8_t skeyid[IKE_HASH_MAX], skeyid_d[IKE_HASH_MAX], skeyid_a[IKE_HASH_MAX];
 	uint8_t ekey[32];
 	uint8_t iv[16];            /* phase 1 chain; after MM6 the base of phase-2 IVs */
-	char peer_id[TEXT_PRINTABLE_SIZE(64)];
+	char peer_id[TEXT_PRINTABLE_SIZE(160)];
 	struct replay rp;          /* Main Mode */
 
 	uint64_t neg_deadline;     /* Main Mode must end by then */
@@ -126,7 +141,7 @@ static void ev(struct ikev1_sa *sa, enum ikev1_ev kind, const char *fmt, ...)
 {
 	if (!sa->cbs->event)
 		return;
-	char buf[384];
+	char buf[768];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
@@ -201,7 +216,7 @@ static void set_dead(struct ikev1_sa *sa)
 
 static void fail(struct ikev1_sa *sa, const char *cause, const char *fmt, ...)
 {
-	char buf[320];
+	char buf[640];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
@@ -255,6 +270,7 @@ static bool resend_if_same(struct ikev1_sa *sa, struct replay *rp, const uint8_t
 void ikev1_conf_default(struct ikev1_conf *c)
 {
 	memset(c, 0, sizeof *c);
+	c->auth_methods = IKEV1_AUTH_PSK;
 	static const uint16_t groups[] = {20, 19, 14, 2};
 	static const struct { uint16_t enc, bits; } encs[] = {
 		{IKE1_ENC_AES_CBC, 256}, {IKE1_ENC_AES_CBC, 128}, {IKE1_ENC_3DES, 0}};
@@ -279,6 +295,72 @@ void ikev1_conf_default(struct ikev1_conf *c)
 	c->p2_life_max_s = 3600;
 	c->p2_life_max_kb = 250000;
 	c->negotiation_ms = 30000;
+}
+
+int ikev1_conf_check(const struct ikev1_conf *c, char *why, size_t whysz)
+{
+	if (!(c->auth_methods & (IKEV1_AUTH_PSK | IKEV1_AUTH_RSA_SIG))) {
+		snprintf(why, whysz, "no authentication method allowed (psk, rsa-sig)");
+		return -1;
+	}
+	if ((c->auth_methods & IKEV1_AUTH_PSK) && (!c->psk || !c->psk_len)) {
+		snprintf(why, whysz, "psk is allowed but no pre-shared key is set");
+		return -1;
+	}
+	if (!(c->auth_methods & IKEV1_AUTH_RSA_SIG))
+		return 0;
+	if (!c->cert || !c->key) {
+		snprintf(why, whysz, "rsa-sig is allowed but %s", !c->cert ? "no certificate is set"
+		         : "the certificate has no private key");
+		return -1;
+	}
+	if (EVP_PKEY_get_base_id(c->key) != EVP_PKEY_RSA) {
+		snprintf(why, whysz, "rsa-sig needs an RSA key; the certificate's key is %s",
+		         OBJ_nid2sn(EVP_PKEY_get_base_id(c->key)));
+		return -1;
+	}
+	ERR_set_mark();
+	int match = X509_check_private_key(c->cert, c->key);
+	ERR_pop_to_mark();
+	if (match != 1) {
+		snprintf(why, whysz, "the private key does not belong to the certificate");
+		return -1;
+	}
+	if (!c->trust) {
+		snprintf(why, whysz, "rsa-sig is allowed but no CA is trusted for the clients' "
+		         "certificates");
+		return -1;
+	}
+	return 0;
+}
+
+int ikev1_conf_parse_auth(struct ikev1_conf *c, const char *text, char *why, size_t whysz)
+{
+	unsigned m = 0;
+	const char *p = text;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 3 && !strncmp(p, "psk", 3)) {
+			m |= IKEV1_AUTH_PSK;
+		} else if (n == 7 && !strncmp(p, "rsa-sig", 7)) {
+			m |= IKEV1_AUTH_RSA_SIG;
+		} else {
+			snprintf(why, whysz, "column %zu: \"%.*s\" is not an authentication method "
+			         "(psk, rsa-sig)", (size_t)(p - text) + 1, (int)(n > 40 ? 40 : n), p);
+			return -1;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	c->auth_methods = m;
+	return 0;
+}
+
+static const char *auth_name(uint16_t a)
+{
+	return a == AUTH_PSK ? "psk" : a == AUTH_RSA_SIG ? "rsa-sig" : "";
 }
 
 static const struct { const char *name; uint16_t enc, bits; } p1_encs[] = {
@@ -457,6 +539,7 @@ void ikev1_free(struct ikev1_sa *sa)
 	if (!sa)
 		return;
 	ike_dh_free(sa->dh);
+	X509_free(sa->peer_cert);
 	free(sa->m);
 	free(sa->o);
 	OPENSSL_cleanse(sa, sizeof *sa);
@@ -470,6 +553,8 @@ const uint8_t *ikev1_rspi(const struct ikev1_sa *sa) { return sa->rspi; }
 const struct ikev1_addr *ikev1_peer(const struct ikev1_sa *sa) { return &sa->peer; }
 bool ikev1_nat(const struct ikev1_sa *sa) { return sa->nat_local || sa->nat_peer; }
 const char *ikev1_peer_id(const struct ikev1_sa *sa) { return sa->peer_id; }
+const char *ikev1_auth_method(const struct ikev1_sa *sa) { return auth_name(sa->auth); }
+X509 *ikev1_peer_cert(const struct ikev1_sa *sa) { return sa->peer_cert; }
 
 const struct ikev1_child *ikev1_child(const struct ikev1_sa *sa, uint32_t spi_in)
 {
@@ -657,6 +742,154 @@ static void send_delete_ike(struct ikev1_sa *sa)
 	send_info(sa, IKE1_PL_D, PROTO_ISAKMP, 0, spi, 16, 1, NULL, 0);
 }
 
+/* ---- certificates (RSA signatures, RFC 2409 5.1) ------------------------------------- */
+
+/* A distinguished name as RFC 2253 writes it, escaped for logs. */
+static void name_text(const X509_NAME *n, char *out, size_t cap)
+{
+	char raw[400] = "";
+	BIO *b = BIO_new(BIO_s_mem());
+	if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+		int l = BIO_read(b, raw, (int)sizeof raw - 1);
+		raw[l > 0 ? l : 0] = 0;
+	}
+	BIO_free(b);
+	text_printable_str(raw, out, cap);
+}
+
+/* The signature RFC 2409 asks of RSA: the hash itself "encoded as a private key
+ * encryption in PKCS #1 format" (block type 1 padding, no DigestInfo), as Windows and
+ * strongSwan send it. 0 when it failed. */
+static size_t rsa_sign(EVP_PKEY *k, const uint8_t *h, size_t hl, uint8_t *out, size_t cap)
+{
+	size_t n = cap;
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
+	if (!c || EVP_PKEY_get_size(k) <= 0 || (size_t)EVP_PKEY_get_size(k) > cap ||
+	    EVP_PKEY_sign_init(c) <= 0 || EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) <= 0 ||
+	    EVP_PKEY_sign(c, out, &n, h, hl) <= 0)
+		n = 0;
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	return n;
+}
+
+static bool rsa_verify(EVP_PKEY *k, const uint8_t *h, size_t hl, const uint8_t *sig, size_t sl)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
+	bool ok = c && EVP_PKEY_verify_init(c) > 0 &&
+	          EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) > 0 &&
+	          EVP_PKEY_verify(c, sig, sl, h, hl) == 1;
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	return ok;
+}
+
+/* Is `n` a CA of our certificate's chain (its issuer, or a certificate we send after it
+ * or that one's issuer)? */
+static bool chain_has_ca(const struct ikev1_conf *c, const X509_NAME *n)
+{
+	if (!X509_NAME_cmp(X509_get_issuer_name(c->cert), n))
+		return true;
+	for (int i = 0; c->chain && i < sk_X509_num(c->chain); i++) {
+		X509 *x = sk_X509_value(c->chain, i);
+		if (!X509_NAME_cmp(X509_get_subject_name(x), n) ||
+		    !X509_NAME_cmp(X509_get_issuer_name(x), n))
+			return true;
+	}
+	return false;
+}
+
+/* The peer's CERTREQ payloads (Main Mode 3) name the CAs it accepts our certificate
+ * from; an empty one takes any. The certificate goes out whatever they say (the server
+ * has the one certificate its store gives for L2TP, as Windows does); a request it does
+ * not meet makes a log line and is kept to explain the peer's refusal. */
+static void peer_certreqs(struct ikev1_sa *sa, const struct ike_payload *const *cr, size_t ncr)
+{
+	bool met = false, any = false;
+	size_t named = 0;
+	for (size_t i = 0; i < ncr; i++) {
+		if (cr[i]->id_type != CERT_X509_SIG)
+			continue;
+		if (!cr[i]->data_len) {
+			any = true;
+			continue;
+		}
+		const unsigned char *p = cr[i]->data;
+		X509_NAME *n = d2i_X509_NAME(NULL, &p, (long)cr[i]->data_len);
+		if (!n || p != cr[i]->data + cr[i]->data_len) {
+			ev(sa, IKEV1_EV_TRACE, "a CERTREQ that is not a distinguished name ignored");
+		} else {
+			if (!named++)
+				name_text(n, sa->cr_want, sizeof sa->cr_want);
+			met |= chain_has_ca(sa->conf, n);
+		}
+		X509_NAME_free(n);
+	}
+	ERR_clear_error();
+	if (!named || met || any)
+		return;
+	sa->cr_miss = true;
+	char ours[TEXT_PRINTABLE_SIZE(100)];
+	name_text(X509_get_issuer_name(sa->conf->cert), ours, sizeof ours);
+	ev(sa, IKEV1_EV_INFO, "the peer asks for a certificate from %s%s; ours is issued by %s: "
+	   "it will likely refuse it (Windows clients show error 787)", sa->cr_want,
+	   named > 1 ? " or another of the CAs it names" : "", ours);
+}
+
+/* DER names of the CAs the clients' certificates may chain to, for the CERTREQ payloads
+ * of Main Mode 4: at most IKEV1_CR_MAX, each allocated (OPENSSL_free). */
+static size_t trust_names(X509_STORE *st, unsigned char **der, size_t *len)
+{
+	size_t n = 0;
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
+	for (int i = 0; objs && i < sk_X509_OBJECT_num(objs) && n < IKEV1_CR_MAX; i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		if (!x || X509_check_ca(x) == 0)
+			continue;
+		unsigned char *p = NULL;
+		int l = i2d_X509_NAME(X509_get_subject_name(x), &p);
+		if (l <= 0)
+			continue;
+		der[n] = p;
+		len[n++] = (size_t)l;
+	}
+	ERR_clear_error();
+	return n;
+}
+
+/* Does the ID payload name the certificate: its subject (ID_DER_ASN1_DN) or a subject
+ * alternative name of the ID's type (FQDN, USER_FQDN, an address)? */
+static bool id_matches_cert(const struct ike_payload *id, X509 *x)
+{
+	const unsigned char *p = id->data;
+	size_t n = id->data_len;
+	bool ok = false;
+	switch (id->id_type) {
+	case ID_DER_ASN1_DN: {
+		X509_NAME *nm = n ? d2i_X509_NAME(NULL, &p, (long)n) : NULL;
+		ok = nm && p == id->data + n && !X509_NAME_cmp(nm, X509_get_subject_name(x));
+		X509_NAME_free(nm);
+		break;
+	}
+	case ID_FQDN:
+		ok = n && n < 256 && !memchr(p, 0, n) &&
+		     X509_check_host(x, (const char *)p, n, 0, NULL) == 1;
+		break;
+	case ID_USER_FQDN:
+		ok = n && n < 256 && !memchr(p, 0, n) &&
+		     X509_check_email(x, (const char *)p, n, 0) == 1;
+		break;
+	case ID_IPV4:
+	case ID_IPV6:
+		ok = n == (id->id_type == ID_IPV4 ? 4u : 16u) && X509_check_ip(x, p, n, 0) == 1;
+		break;
+	default:
+		break;
+	}
+	ERR_clear_error();
+	return ok;
+}
+
 /* ---- Main Mode ----------------------------------------------------------------------- */
 
 struct p1_offer {
@@ -688,9 +921,22 @@ static void p1_read(const struct ike_msg *m, const struct ike_transform *x, stru
 	}
 }
 
+/* Is the offer's authentication method one this responder takes? NULL when it is, else
+ * why not (for the log line). */
+static const char *p1_method_refused(const struct ikev1_conf *c, uint16_t auth)
+{
+	unsigned m = c->auth_methods ? c->auth_methods : IKEV1_AUTH_PSK;
+	if (auth == AUTH_PSK)
+		return m & IKEV1_AUTH_PSK ? NULL : "psk, not allowed";
+	if (auth == AUTH_RSA_SIG)
+		return !(m & IKEV1_AUTH_RSA_SIG) ? "rsa-sig, not allowed"
+		       : !c->cert || !c->key || !c->trust ? "rsa-sig, no certificate configured" : NULL;
+	return "method not supported";
+}
+
 static bool p1_allowed(const struct ikev1_conf *c, const struct p1_offer *o)
 {
-	if (o->unknown || o->auth != AUTH_PSK)
+	if (o->unknown || p1_method_refused(c, o->auth))
 		return false;
 	for (size_t i = 0; i < c->n_p1; i++) {
 		const struct ikev1_p1_prop *p = &c->p1[i];
@@ -763,11 +1009,13 @@ static void mm1(struct ikev1_sa *sa, const uint8_t d[32])
 		if (x->id != XF_KEY_IKE)
 			continue;
 		p1_read(m, x, &off);
-		char nb[48];
+		char nb[48], mb[64] = "";
+		const char *refused = p1_method_refused(sa->conf, off.auth);
+		if (refused)
+			snprintf(mb, sizeof mb, " (auth %u: %s)", off.auth, refused);
 		if (ol < sizeof offered - 2)
 			ol += (size_t)snprintf(offered + ol, sizeof offered - ol, "%s%s%s", ol ? ", " : "",
-			                       p1_name(&off.p, nb, sizeof nb),
-			                       off.auth == AUTH_PSK ? "" : " (not PSK)");
+			                       p1_name(&off.p, nb, sizeof nb), mb);
 		if (!chosen && p1_allowed(sa->conf, &off)) {
 			chosen = x;
 			pick = off;
@@ -781,10 +1029,11 @@ static void mm1(struct ikev1_sa *sa, const uint8_t d[32])
 			                       p1_name(&sa->conf->p1[i], nb, sizeof nb));
 		send_plain_notify(sa, N_NO_PROPOSAL);
 		fail(sa, "ike.v1.no-proposal", "no Main Mode proposal acceptable: offered %s; "
-		     "configured %s", ol ? offered : "none with pre-shared key", cb);
+		     "configured %s", ol ? offered : "none", cb);
 		return;
 	}
 	sa->p1 = pick.p;
+	sa->auth = pick.auth;
 	if (pick.p.enc == IKE1_ENC_3DES)
 		sa->p1.keybits = 192;
 	sa->keylen = sa->p1.keybits / 8;
@@ -812,8 +1061,8 @@ static void mm1(struct ikev1_sa *sa, const uint8_t d[32])
 	ike_add_payload(sa->o, IKE1_PL_VID, VID_DPD, 16);
 	size_t len = ike_encode(sa->o, sa->tx, sizeof sa->tx);
 	char nb[48];
-	ev(sa, IKEV1_EV_TRACE, "Main Mode 1: chose %s, lifetime %u s%s", p1_name(&sa->p1, nb, sizeof nb),
-	   sa->life_s, sa->natt ? ", NAT-T" : "");
+	ev(sa, IKEV1_EV_TRACE, "Main Mode 1: chose %s, %s, lifetime %u s%s",
+	   p1_name(&sa->p1, nb, sizeof nb), auth_name(sa->auth), sa->life_s, sa->natt ? ", NAT-T" : "");
 	sa->state = IKEV1_MM_SA_SENT;
 	sa->accepted = true;
 	send_kept(sa, &sa->rp, d, sa->tx, len);
@@ -837,8 +1086,19 @@ static bool derive_p1(struct ikev1_sa *sa, const uint8_t *gxy, size_t gxy_len)
 	                       {&b1, 1}};
 	struct ike_iov e[5] = {{sa->skeyid_a, h}, {gxy, gxy_len}, {sa->ispi, 8}, {sa->rspi, 8},
 	                       {&b2, 1}};
-	bool ok = ike1_prf(sa->p1.hash, sa->conf->psk, sa->conf->psk_len, nonces, 2, sa->skeyid) &&
-	          ike1_prf(sa->p1.hash, sa->skeyid, h, d, 4, sa->skeyid_d) &&
+	/* SKEYID (RFC 2409 5): prf(pre-shared key, Ni_b | Nr_b) with a pre-shared key,
+	 * prf(Ni_b | Nr_b, g^xy) with signatures */
+	bool ok;
+	if (sa->auth == AUTH_RSA_SIG) {
+		uint8_t nn[sizeof sa->ni + NONCE_LEN];
+		memcpy(nn, sa->ni, sa->ni_len);
+		memcpy(nn + sa->ni_len, sa->nr, NONCE_LEN);
+		struct ike_iov g = {gxy, gxy_len};
+		ok = ike1_prf(sa->p1.hash, nn, sa->ni_len + NONCE_LEN, &g, 1, sa->skeyid);
+	} else {
+		ok = ike1_prf(sa->p1.hash, sa->conf->psk, sa->conf->psk_len, nonces, 2, sa->skeyid);
+	}
+	ok = ok && ike1_prf(sa->p1.hash, sa->skeyid, h, d, 4, sa->skeyid_d) &&
 	          ike1_prf(sa->p1.hash, sa->skeyid, h, a, 5, sa->skeyid_a) &&
 	          ike1_prf(sa->p1.hash, sa->skeyid, h, e, 5, skeyid_e);
 	if (ok && sa->keylen <= h) {
@@ -860,8 +1120,8 @@ static bool derive_p1(struct ikev1_sa *sa, const uint8_t *gxy, size_t gxy_len)
 static void mm3(struct ikev1_sa *sa, const uint8_t d[32])
 {
 	const struct ike_msg *m = sa->m;
-	const struct ike_payload *ke = NULL, *nonce = NULL, *natd[NATD_MAX];
-	size_t nnatd = 0;
+	const struct ike_payload *ke = NULL, *nonce = NULL, *natd[NATD_MAX], *cr[IKEV1_CR_MAX];
+	size_t nnatd = 0, ncr = 0;
 	for (unsigned i = 0; i < m->npl; i++) {
 		const struct ike_payload *p = &m->pl[i];
 		if (p->type == IKE1_PL_KE && !ke)
@@ -870,6 +1130,8 @@ static void mm3(struct ikev1_sa *sa, const uint8_t d[32])
 			nonce = p;
 		else if ((p->type == IKE1_PL_NATD || p->type == IKE1_PL_NATD_DRAFT) && nnatd < NATD_MAX)
 			natd[nnatd++] = p;
+		else if (p->type == IKE1_PL_CR && ncr < IKEV1_CR_MAX)
+			cr[ncr++] = p;
 	}
 	size_t want = ike_dh_ke_len(sa->p1.group);
 	if (!ke || !nonce || nonce->data_len < 8 || nonce->data_len > 256) {
@@ -929,14 +1191,28 @@ static void mm3(struct ikev1_sa *sa, const uint8_t d[32])
 	} else if (sa->natt) {
 		ev(sa, IKEV1_EV_INFO, "NAT-T agreed but Main Mode 3 has %zu NAT-D payloads", nnatd);
 	}
+	/* MM4: KE, Nr, [CERTREQ for each CA we trust], [NAT-D] */
+	unsigned char *crn[IKEV1_CR_MAX];
+	size_t crl[IKEV1_CR_MAX], ncrn = 0;
+	if (sa->auth == AUTH_RSA_SIG) {
+		peer_certreqs(sa, cr, ncr);
+		ncrn = trust_names(sa->conf->trust, crn, crl);
+	}
 	ike_msg_init(sa->o, 1, IKE1_EXCH_MAIN, 0, 0, sa->ispi, sa->rspi);
 	ike_add_payload(sa->o, IKE1_PL_KE, sa->gxr, want);
 	ike_add_payload(sa->o, IKE1_PL_NONCE, sa->nr, NONCE_LEN);
+	for (size_t i = 0; i < ncrn; i++) {
+		struct ike_payload *c = ike_add_payload(sa->o, IKE1_PL_CR, crn[i], crl[i]);
+		if (c)
+			c->id_type = CERT_X509_SIG;
+	}
 	if (sa->natt) {
 		ike_add_payload(sa->o, natd_type(sa), hp, sa->hlen);
 		ike_add_payload(sa->o, natd_type(sa), hl, sa->hlen);
 	}
 	size_t len = ike_encode(sa->o, sa->tx, sizeof sa->tx);
+	for (size_t i = 0; i < ncrn; i++)
+		OPENSSL_free(crn[i]);
 	sa->state = IKEV1_MM_KE_SENT;
 	sa->accepted = true;
 	send_kept(sa, &sa->rp, d, sa->tx, len);
@@ -944,13 +1220,236 @@ static void mm3(struct ikev1_sa *sa, const uint8_t d[32])
 
 static void id_text(struct ikev1_sa *sa, const struct ike_payload *id)
 {
-	char raw[80];
-	if (id->id_type == ID_IPV4 && id->data_len == 4)
-		snprintf(raw, sizeof raw, "%u.%u.%u.%u", id->data[0], id->data[1], id->data[2],
-		         id->data[3]);
-	else
-		text_printable(id->data, id->data_len < 64 ? id->data_len : 64, raw, sizeof raw);
-	text_printable_str(raw, sa->peer_id, sizeof sa->peer_id);
+	if (id->id_type == ID_IPV4 && id->data_len == 4) {
+		snprintf(sa->peer_id, sizeof sa->peer_id, "%u.%u.%u.%u", id->data[0], id->data[1],
+		         id->data[2], id->data[3]);
+		return;
+	}
+	if (id->id_type == ID_DER_ASN1_DN && id->data_len) {
+		const unsigned char *p = id->data;
+		X509_NAME *n = d2i_X509_NAME(NULL, &p, (long)id->data_len);
+		if (n) {
+			name_text(n, sa->peer_id, sizeof sa->peer_id);
+			X509_NAME_free(n);
+			return;
+		}
+		ERR_clear_error();
+	}
+	text_printable(id->data, id->data_len < 160 ? id->data_len : 160, sa->peer_id,
+	               sizeof sa->peer_id);
+}
+
+/* Main Mode 6 from sa->o (IDir, and HASH_R or CERT and SIG_R): encrypt, send, and the
+ * IKE SA is up. */
+static void mm6_send(struct ikev1_sa *sa, const uint8_t d[32], bool initial_contact)
+{
+	size_t plen = ike_encode(sa->o, sa->tx, sizeof sa->tx);
+	uint8_t out[IKEV1_MSG_MAX];
+	size_t olen = plen ? seal(sa, sa->tx, plen, sa->iv, out, sizeof out) : 0;
+	if (!olen) {
+		if (sa->auth == AUTH_RSA_SIG)
+			fail(sa, "ike.v1.internal", "Main Mode 6 could not be built: the certificate "
+			     "and its chain do not fit in a message of %d bytes", IKEV1_MSG_MAX);
+		else
+			fail(sa, "ike.v1.internal", "Main Mode 6 could not be built");
+		return;
+	}
+	OPENSSL_cleanse(sa->skeyid, sizeof sa->skeyid);
+	sa->state = IKEV1_ESTABLISHED;
+	sa->expires = 0; /* set by the caller, who knows `now` */
+	send_kept(sa, &sa->rp, d, out, olen);
+	char nb[48], ab[64];
+	ev(sa, IKEV1_EV_IKE_UP, "IKE SA up: peer %s id %s, %s, %s, lifetime %u s%s%s",
+	   addr_str(&sa->peer, ab, sizeof ab), sa->peer_id, p1_name(&sa->p1, nb, sizeof nb),
+	   auth_name(sa->auth), sa->life_s, ikev1_nat(sa) ? ", NAT" : "",
+	   sa->on_4500 ? ", port 4500" : "");
+	if (initial_contact) {
+		ev(sa, IKEV1_EV_INITIAL_CONTACT, "INITIAL-CONTACT from %s: earlier SAs of this peer "
+		   "are gone", sa->peer_id);
+	}
+}
+
+/* HASH_I (`initiator`) or HASH_R of RFC 2409 5 over the ID payload body `idb`. */
+static bool mm_hash(struct ikev1_sa *sa, bool initiator, const uint8_t *idb, size_t idl,
+                    uint8_t *out)
+{
+	struct ike_iov v[6] = {{sa->gxi, sa->gx_len}, {sa->gxr, sa->gx_len}, {sa->ispi, 8},
+	                       {sa->rspi, 8}, {sa->sai, sa->sai_len}, {idb, idl}};
+	if (!initiator) {
+		v[0] = (struct ike_iov){sa->gxr, sa->gx_len};
+		v[1] = (struct ike_iov){sa->gxi, sa->gx_len};
+		v[2] = (struct ike_iov){sa->rspi, 8};
+		v[3] = (struct ike_iov){sa->ispi, 8};
+	}
+	return ike1_prf(sa->p1.hash, sa->skeyid, sa->hlen, v, 6, out);
+}
+
+/* The OpenSSL verification errors that mean "issued by a CA not trusted here". */
+static bool unknown_ca(int e)
+{
+	return e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	       e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	       e == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+	       e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+	       e == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN;
+}
+
+/* Main Mode 5 with signatures: IDii, CERT (the client's computer certificate first, CAs
+ * after it), SIG_I. The certificate must chain to a CA of conf.trust, the ID must name
+ * it, and SIG_I must verify with its key; then MM6: IDir (our subject), our CERT and
+ * chain, SIG_R. */
+static void mm5_sig(struct ikev1_sa *sa, int r, const struct diag_err *err,
+                    const uint8_t *next_iv, const uint8_t d[32])
+{
+	const struct ike_msg *m = sa->m;
+	const struct ike_payload *id = NULL, *sig = NULL, *cert[IKEV1_CERTS_MAX], *cr[IKEV1_CR_MAX];
+	size_t ncert = 0, ncr = 0;
+	unsigned other_enc = 0;
+	bool initial_contact = false;
+	for (unsigned i = 0; r > 0 && i < m->npl; i++) {
+		const struct ike_payload *p = &m->pl[i];
+		if (p->type == IKE1_PL_ID && !id)
+			id = p;
+		else if (p->type == IKE1_PL_SIG && !sig)
+			sig = p;
+		else if (p->type == IKE1_PL_CERT && p->id_type == CERT_X509_SIG && ncert < IKEV1_CERTS_MAX)
+			cert[ncert++] = p;
+		else if (p->type == IKE1_PL_CERT && p->id_type != CERT_X509_SIG)
+			other_enc = p->id_type;
+		else if (p->type == IKE1_PL_CR && ncr < IKEV1_CR_MAX)
+			cr[ncr++] = p; /* strongSwan asks here, Windows in message 3 */
+		else if (p->type == IKE1_PL_N && p->notify == N_INITIAL_CONTACT)
+			initial_contact = true;
+	}
+	/* No secret enters the keys with signatures: a message that does not decrypt to
+	 * ID and SIG is malformed, not a wrong key. */
+	if (r < 0 || !id || !sig) {
+		send_plain_notify(sa, N_PAYLOAD_MALFORMED);
+		fail(sa, "ike.v1.malformed", "Main Mode 5 %s", r < 0 ? err->reason
+		     : !id ? "without an ID payload" : "without a SIG payload (signatures were agreed)");
+		return;
+	}
+	id_text(sa, id);
+	peer_certreqs(sa, cr, ncr);
+	if (!ncert) {
+		send_plain_notify(sa, other_enc ? N_INVALID_CERT_ENCODING : N_CERT_UNAVAILABLE);
+		if (other_enc)
+			fail(sa, "ike.cert.client-none", "Main Mode 5 from %s carries a certificate of "
+			     "encoding %u; only X.509 signature certificates (4) are read", sa->peer_id,
+			     other_enc);
+		else
+			fail(sa, "ike.cert.client-none", "Main Mode 5 from %s carries no certificate: "
+			     "the client has no computer certificate from a CA this server names in "
+			     "its CERTREQ, or does not send it", sa->peer_id);
+		return;
+	}
+	X509 *leaf = NULL;
+	STACK_OF(X509) *more = sk_X509_new_null();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	char subj[TEXT_PRINTABLE_SIZE(100)] = "", iss[TEXT_PRINTABLE_SIZE(100)] = "";
+	if (!more || !ctx) {
+		fail(sa, "ike.v1.internal", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ncert; i++) {
+		const unsigned char *p = cert[i]->data;
+		X509 *x = cert[i]->data_len ? d2i_X509(NULL, &p, (long)cert[i]->data_len) : NULL;
+		if (!x || p != cert[i]->data + cert[i]->data_len) {
+			X509_free(x);
+			send_plain_notify(sa, N_INVALID_CERTIFICATE);
+			fail(sa, "ike.cert.client-untrusted", "certificate %zu of Main Mode 5 from %s "
+			     "(%zu bytes) is not an X.509 certificate", i + 1, sa->peer_id,
+			     cert[i]->data_len);
+			goto out;
+		}
+		if (!leaf)
+			leaf = x;
+		else if (!sk_X509_push(more, x))
+			X509_free(x);
+	}
+	name_text(X509_get_subject_name(leaf), subj, sizeof subj);
+	name_text(X509_get_issuer_name(leaf), iss, sizeof iss);
+	if (!X509_STORE_CTX_init(ctx, sa->conf->trust, leaf, more)) {
+		fail(sa, "ike.v1.internal", "certificate verification could not start");
+		goto out;
+	}
+	if (sa->conf->cert_time)
+		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)sa->conf->cert_time);
+	if (X509_verify_cert(ctx) != 1) {
+		int e = X509_STORE_CTX_get_error(ctx);
+		send_plain_notify(sa, unknown_ca(e) ? N_INVALID_CERT_AUTHORITY : N_INVALID_CERTIFICATE);
+		fail(sa, "ike.cert.client-untrusted", "the client's certificate %s, issued by %s, "
+		     "does not verify against the CAs this server trusts: %s", subj, iss,
+		     X509_verify_cert_error_string(e));
+		goto out;
+	}
+	if (!id_matches_cert(id, leaf)) {
+		send_plain_notify(sa, N_INVALID_ID);
+		fail(sa, "ike.invalid-id", "the client's identity %s (ID type %u) is neither "
+		     "the subject nor a subject alternative name of its certificate %s", sa->peer_id,
+		     id->id_type, subj);
+		goto out;
+	}
+	uint8_t want[IKE_HASH_MAX];
+	EVP_PKEY *pk = X509_get0_pubkey(leaf);
+	bool rsa = pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
+	if (!rsa || !mm_hash(sa, true, id->body, id->body_len, want) ||
+	    !rsa_verify(pk, want, sa->hlen, sig->data, sig->data_len)) {
+		send_plain_notify(sa, N_INVALID_SIGNATURE);
+		fail(sa, "ike.cert.bad-signature", "SIG_I of %s (%zu bytes) does not verify with %s",
+		     sa->peer_id, sig->data_len, rsa ? "the public key of its certificate"
+		     : "its certificate's key, which is not RSA");
+		goto out;
+	}
+	if (X509_up_ref(leaf))
+		sa->peer_cert = leaf;
+	sa->accepted = true;
+	memcpy(sa->iv, next_iv, sa->block);
+	ev(sa, IKEV1_EV_INFO, "client certificate %s, issued by %s, verified", subj, iss);
+
+	/* MM6: IDir (our subject, ID_DER_ASN1_DN), CERT, the chain, SIG_R */
+	unsigned char *der[1 + IKEV1_CERTS_MAX] = {NULL}, *nm = NULL;
+	size_t nder = 0;
+	int nml = i2d_X509_NAME(X509_get_subject_name(sa->conf->cert), &nm);
+	uint8_t *idb = nml > 0 ? malloc(4 + (size_t)nml) : NULL;
+	uint8_t hr[IKE_HASH_MAX], sg[SIG_MAX];
+	size_t sgl = 0;
+	if (idb) {
+		idb[0] = ID_DER_ASN1_DN;
+		idb[1] = idb[2] = idb[3] = 0;
+		memcpy(idb + 4, nm, (size_t)nml);
+		if (mm_hash(sa, false, idb, 4 + (size_t)nml, hr))
+			sgl = rsa_sign(sa->conf->key, hr, sa->hlen, sg, sizeof sg);
+	}
+	if (!sgl) {
+		fail(sa, "ike.v1.internal", "SIG_R could not be made with the server's key");
+	} else {
+		ike_msg_init(sa->o, 1, IKE1_EXCH_MAIN, 0, 0, sa->ispi, sa->rspi);
+		struct ike_payload *ip = ike_add_payload(sa->o, IKE1_PL_ID, idb + 4, (size_t)nml);
+		ip->id_type = ID_DER_ASN1_DN;
+		int nchain = sa->conf->chain ? sk_X509_num(sa->conf->chain) : 0;
+		for (int i = -1; i < nchain && nder < 1 + IKEV1_CERTS_MAX; i++) {
+			X509 *x = i < 0 ? sa->conf->cert : sk_X509_value(sa->conf->chain, i);
+			int l = i2d_X509(x, &der[nder]);
+			if (l <= 0)
+				continue;
+			struct ike_payload *c = ike_add_payload(sa->o, IKE1_PL_CERT, der[nder], (size_t)l);
+			if (c)
+				c->id_type = CERT_X509_SIG;
+			nder++;
+		}
+		ike_add_payload(sa->o, IKE1_PL_SIG, sg, sgl);
+		mm6_send(sa, d, initial_contact);
+	}
+	for (size_t i = 0; i < nder; i++)
+		OPENSSL_free(der[i]);
+	OPENSSL_free(nm);
+	free(idb);
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	X509_free(leaf);
+	sk_X509_pop_free(more, X509_free);
 }
 
 static void mm5(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8_t d[32])
@@ -962,6 +1461,10 @@ static void mm5(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 		send_plain_notify(sa, N_PAYLOAD_MALFORMED);
 		fail(sa, "ike.v1.malformed", "Main Mode 5: encrypted body of %zu bytes is not whole "
 		     "%zu-byte blocks", sa->m->npl ? sa->m->pl[0].data_len : 0, sa->block);
+		return;
+	}
+	if (sa->auth == AUTH_RSA_SIG) {
+		mm5_sig(sa, r, &err, next_iv, d);
 		return;
 	}
 	const struct ike_msg *m = sa->m;
@@ -987,9 +1490,7 @@ static void mm5(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 		return;
 	}
 	uint8_t want[IKE_HASH_MAX];
-	struct ike_iov v[6] = {{sa->gxi, sa->gx_len}, {sa->gxr, sa->gx_len}, {sa->ispi, 8},
-	                       {sa->rspi, 8}, {sa->sai, sa->sai_len}, {id->body, id->body_len}};
-	if (!ike1_prf(sa->p1.hash, sa->skeyid, sa->hlen, v, 6, want) ||
+	if (!mm_hash(sa, true, id->body, id->body_len, want) ||
 	    hash->data_len != sa->hlen || CRYPTO_memcmp(hash->data, want, sa->hlen)) {
 		send_plain_notify(sa, N_INVALID_HASH);
 		fail(sa, "ike.psk.mismatch", "Main Mode 5 HASH_I does not match: the peer's "
@@ -1008,9 +1509,7 @@ static void mm5(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	idb[2] = idb[3] = 0;
 	memcpy(idb + 4, sa->local.ip, al);
 	uint8_t hr[IKE_HASH_MAX];
-	struct ike_iov w[6] = {{sa->gxr, sa->gx_len}, {sa->gxi, sa->gx_len}, {sa->rspi, 8},
-	                       {sa->ispi, 8}, {sa->sai, sa->sai_len}, {idb, 4 + al}};
-	if (!ike1_prf(sa->p1.hash, sa->skeyid, sa->hlen, w, 6, hr)) {
+	if (!mm_hash(sa, false, idb, 4 + al, hr)) {
 		fail(sa, "ike.v1.internal", "HASH_R failed");
 		return;
 	}
@@ -1018,25 +1517,7 @@ static void mm5(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	struct ike_payload *ip = ike_add_payload(sa->o, IKE1_PL_ID, sa->local.ip, al);
 	ip->id_type = idb[0];
 	ike_add_payload(sa->o, IKE1_PL_HASH, hr, sa->hlen);
-	size_t plen = ike_encode(sa->o, sa->tx, sizeof sa->tx);
-	uint8_t out[IKEV1_MSG_MAX];
-	size_t olen = plen ? seal(sa, sa->tx, plen, sa->iv, out, sizeof out) : 0;
-	if (!olen) {
-		fail(sa, "ike.v1.internal", "Main Mode 6 could not be built");
-		return;
-	}
-	OPENSSL_cleanse(sa->skeyid, sizeof sa->skeyid);
-	sa->state = IKEV1_ESTABLISHED;
-	sa->expires = 0; /* set by the caller, who knows `now` */
-	send_kept(sa, &sa->rp, d, out, olen);
-	char nb[48], ab[64];
-	ev(sa, IKEV1_EV_IKE_UP, "IKE SA up: peer %s id %s, %s, lifetime %u s%s%s", 
-	   addr_str(&sa->peer, ab, sizeof ab), sa->peer_id, p1_name(&sa->p1, nb, sizeof nb),
-	   sa->life_s, ikev1_nat(sa) ? ", NAT" : "", sa->on_4500 ? ", port 4500" : "");
-	if (initial_contact) {
-		ev(sa, IKEV1_EV_INITIAL_CONTACT, "INITIAL-CONTACT from %s: earlier SAs of this peer "
-		   "are gone", sa->peer_id);
-	}
+	mm6_send(sa, d, initial_contact);
 }
 
 /* ---- Quick Mode ------------------------------------------------------------------------ */
@@ -1513,6 +1994,33 @@ static void qm3(struct ikev1_sa *sa, struct qm_slot *s, const uint8_t *raw, size
 
 /* ---- Informational ----------------------------------------------------------------- */
 
+/* Notifies by which a peer refuses our authentication. */
+static bool auth_refusal(uint16_t n)
+{
+	return n == N_AUTH_FAILED || n == N_INVALID_SIGNATURE || n == N_INVALID_CERTIFICATE ||
+	       n == N_INVALID_CERT_AUTHORITY || n == N_INVALID_ID || n == N_CERT_UNAVAILABLE;
+}
+
+/* A peer that ends the SA (`what` it did) after Main Mode 6 with signatures and before
+ * any Quick Mode refused our certificate: strongSwan deletes the IKE SA at once, others
+ * say AUTHENTICATION-FAILED. That is error 787 on a Windows client; the knowledge base
+ * explains it under cert.l2tp.error-787. True when the SA ended so. */
+static bool refused_us(struct ikev1_sa *sa, const char *what)
+{
+	if (sa->auth != AUTH_RSA_SIG || sa->qm_seen || sa->child_serial)
+		return false;
+	char subj[TEXT_PRINTABLE_SIZE(100)], iss[TEXT_PRINTABLE_SIZE(100)];
+	name_text(X509_get_subject_name(sa->conf->cert), subj, sizeof subj);
+	name_text(X509_get_issuer_name(sa->conf->cert), iss, sizeof iss);
+	char asked[sizeof sa->cr_want + 48] = "";
+	if (sa->cr_miss)
+		snprintf(asked, sizeof asked, "; it had asked for a certificate from %s", sa->cr_want);
+	fail(sa, "cert.l2tp.error-787", "the peer %s %s right after Main Mode 6, before any Quick "
+	     "Mode: it refused this server's certificate %s, issued by %s%s", sa->peer_id, what,
+	     subj, iss, asked);
+	return true;
+}
+
 static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t now)
 {
 	uint32_t msgid = sa->m->msgid;
@@ -1555,6 +2063,8 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 			for (unsigned k = 0; k < p->nspi; k++)
 				if (!memcmp(p->data + 16 * k, sa->ispi, 8) &&
 				    !memcmp(p->data + 16 * k + 8, sa->rspi, 8)) {
+					if (refused_us(sa, "deleted the IKE SA"))
+						return;
 					ev(sa, IKEV1_EV_INFO, "the peer deleted the IKE SA");
 					snprintf(sa->cause, sizeof sa->cause, "ike.v1.deleted-by-peer");
 					set_dead(sa);
@@ -1584,6 +2094,13 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 			memcpy(seq, p->data, 4);
 			ev(sa, IKEV1_EV_TRACE, "DPD R-U-THERE %u answered", get32(seq));
 			send_notify_p(sa, N_R_U_THERE_ACK, PROTO_ISAKMP, spi, 16, seq, 4);
+		} else if (p->type == IKE1_PL_N && auth_refusal(p->notify)) {
+			const char *n = ike_notify_name(1, p->notify);
+			char what[64];
+			snprintf(what, sizeof what, "sent %s", n ? n : "an authentication failure");
+			if (refused_us(sa, what))
+				return;
+			ev(sa, IKEV1_EV_INFO, "notify from the peer: %s (%u)", n ? n : "?", p->notify);
 		} else if (p->type == IKE1_PL_N && p->notify == N_INITIAL_CONTACT) {
 			ev(sa, IKEV1_EV_INITIAL_CONTACT, "INITIAL-CONTACT from %s: earlier SAs of this "
 			   "peer are gone", sa->peer_id);
@@ -1681,6 +2198,7 @@ uint64_t ikev1_input(struct ikev1_sa *sa, const uint8_t *buf, size_t len,
 			qm3(sa, s, buf, len, now);
 		else
 			qm1(sa, buf, len, d, now);
+		sa->qm_seen |= sa->accepted;
 		break;
 	}
 	case IKE1_EXCH_INFO:

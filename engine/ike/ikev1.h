@@ -1,5 +1,5 @@
 /* The responder of one IKEv1 SA (RFC 2409) for L2TP/IPsec: Main Mode with a pre-shared
- * key, NAT traversal (RFC 3947 and its draft-02), Quick Mode for ESP in transport mode
+ * key or RSA signatures with certificates (RFC 2409 5.1), NAT traversal (RFC 3947 and its draft-02), Quick Mode for ESP in transport mode
  * over UDP 1701 (UDP-encapsulated under NAT), Informational exchanges (DELETE both ways,
  * INITIAL-CONTACT, DPD R-U-THERE of RFC 3706).
  *
@@ -16,7 +16,13 @@
  * once ikev1_state() says IKEV1_DEAD.
  *
  * Failures end the SA with a cause, a stable dotted id the knowledge base knows
- * (`ike.psk.mismatch`, `ike.v1.no-proposal`, ...): ikev1_cause().
+ * (`ike.psk.mismatch`, `ike.v1.no-proposal`, ...): ikev1_cause(). With signatures:
+ * `ike.cert.client-untrusted` (the client's certificate does not verify against
+ * conf.trust), `ike.cert.client-none` (message 5 without a certificate),
+ * `ike.cert.bad-signature` (SIG_I does not verify with the certificate's key),
+ * `ike.invalid-id` (the ID names neither the certificate's subject nor one of its
+ * alternative names) and `cert.l2tp.error-787` (the client deleted the SA or said
+ * AUTHENTICATION-FAILED right after message 6: it refused our certificate).
  */
 #ifndef VNET_IKEV1_H
 #define VNET_IKEV1_H
@@ -25,11 +31,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "capture/espdecrypt.h"
 #include "diag.h"
 
 #define IKEV1_NEVER UINT64_MAX
-#define IKEV1_MSG_MAX 2048     /* largest message kept for retransmission or accepted */
+#define IKEV1_MSG_MAX 4096     /* largest message kept for retransmission or accepted (a
+                                * certificate, its chain and an RSA signature fit) */
+#define IKEV1_CERTS_MAX 4      /* CERT payloads read from the peer or sent (with the chain) */
+#define IKEV1_CR_MAX 8         /* CERTREQ payloads sent (our CAs) or read from the peer */
+
+/* Authentication methods the responder accepts (ikev1_conf.auth_methods). */
+#define IKEV1_AUTH_PSK 1u      /* pre-shared key (method 1) */
+#define IKEV1_AUTH_RSA_SIG 2u  /* RSA signatures with certificates (method 3) */
 #define IKEV1_P1_POLICY_MAX 32 /* phase-1 proposals a policy lists */
 #define IKEV1_P2_POLICY_MAX 16 /* phase-2 proposals a policy lists */
 #define IKEV1_CHILDREN 4       /* ESP SA pairs of one IKE SA (a rekey needs two) */
@@ -56,8 +72,21 @@ struct ikev1_p2_prop {
 };
 
 struct ikev1_conf {
-	const uint8_t *psk;          /* the pre-shared key (required) */
+	unsigned auth_methods;       /* IKEV1_AUTH_* bits (the default: PSK only) */
+	const uint8_t *psk;          /* the pre-shared key (required with IKEV1_AUTH_PSK) */
 	size_t psk_len;
+	/* RSA signatures (IKEV1_AUTH_RSA_SIG): our certificate and its private key (RSA), the
+	 * CA certificates sent after it (intermediates up to the root, without the root;
+	 * NULL for none), the CAs a client's computer certificate must chain to (their names
+	 * go to the client in CERTREQ payloads), and the time certificates are judged at
+	 * (seconds since 1970; 0: the clock of the machine). Owned by the owner; they must
+	 * outlive every SA. engine/cert/certserve.h loads the first three the way `vnet cert
+	 * pick` chooses them. */
+	X509 *cert;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;
+	X509_STORE *trust;
+	int64_t cert_time;
 	struct ikev1_p1_prop p1[IKEV1_P1_POLICY_MAX];
 	size_t n_p1;
 	struct ikev1_p2_prop p2[IKEV1_P2_POLICY_MAX];
@@ -128,6 +157,13 @@ struct ikev1_sa;
  * HMAC-SHA2-256 or HMAC-SHA1, AES-GCM-16 256/128; NAT-T on, PFS allowed, 8 h / 1 h /
  * 250000 KB, 30 s to finish a negotiation. No pre-shared key: the owner sets it. */
 void ikev1_conf_default(struct ikev1_conf *c);
+/* Does the configuration hold together (a method allowed, a key for PSK, an RSA
+ * certificate with its private key and a trust store for RSA signatures)? 0, or -1 with
+ * the reason in why. The owner calls it once before the first ikev1_new(). */
+int ikev1_conf_check(const struct ikev1_conf *c, char *why, size_t whysz);
+/* The allowed methods from text: `psk`, `rsa-sig` or both, comma-separated. 0, or -1
+ * with the reason in why (the configuration unchanged). */
+int ikev1_conf_parse_auth(struct ikev1_conf *c, const char *text, char *why, size_t whysz);
 /* Replace the phase-1 or phase-2 list from text: proposals separated by commas, each
  * `ENC-HASH-GROUP` (aes128|aes256|3des, sha1|sha256, modp1024|modp2048|ecp256|ecp384)
  * or `ENC-AUTH` / `aesNNNgcm16` for ESP. 0, or -1 with the column and reason in why. */
@@ -167,8 +203,14 @@ const struct ikev1_addr *ikev1_peer(const struct ikev1_sa *sa);
 bool ikev1_nat(const struct ikev1_sa *sa);
 /* The child with our SPI, NULL when none. */
 const struct ikev1_child *ikev1_child(const struct ikev1_sa *sa, uint32_t spi_in);
-/* The peer's identity of Main Mode, escaped for logs ("" before MM5). */
+/* The peer's identity of Main Mode, escaped for logs ("" before MM5): an address, a
+ * name, or a distinguished name as RFC 2253 writes it. */
 const char *ikev1_peer_id(const struct ikev1_sa *sa);
+/* The method Main Mode agreed on: "psk", "rsa-sig", or "" before message 1 was answered. */
+const char *ikev1_auth_method(const struct ikev1_sa *sa);
+/* The peer's certificate once its signature verified (rsa-sig), else NULL. The SA owns
+ * it (X509_up_ref to keep it longer). */
+X509 *ikev1_peer_cert(const struct ikev1_sa *sa);
 
 /* The phase-1 encryption key of an established SA (what Wireshark's IKEv1 decryption
  * table pairs with the initiator's cookie): its length, 0 when not established or longer

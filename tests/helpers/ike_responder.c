@@ -1,7 +1,8 @@
 /* The IKEv1 responder and user-space ESP of engine/ike on real sockets, for the script
  * tests that run strongSwan's charon against it:
  *
- *   ike_responder --addr A.B.C.D --psk SECRET [--p1 LIST] [--p2 LIST] [--no-natt]
+ *   ike_responder --addr A.B.C.D [--psk SECRET] [--cert-store DIR [--ca FILE]]
+ *                 [--auth psk,rsa-sig] [--p1 LIST] [--p2 LIST] [--no-natt]
  *                 [--tunnel] [--seconds N] [--until-child N] [--until-fail]
  *                 [--ike-port P] [--natt-port Q] [--relay A.B.C.D:PORT] [--quiet]
  *
@@ -12,6 +13,9 @@
  * keeps a table of IKE SAs keyed by the initiator cookie, feeds each datagram to its SA,
  * moves ESP to the child SAs' esp_pair. Prints one line per event:
  *
+ *   cert store=DIR <verdict>    with --cert-store: the certificate presented and what
+ *                               `vnet cert pick` says of it (engine/cert/certserve.h)
+ *   cert-error <reason>         the store gives no certificate (exit 2)
  *   ike <event> <text>          the responder's events (ikev1_ev_names)
  *   cause <id>                  an SA that failed, with the cause id
  *   esp spi=X seq=N next=P len=L [udp SPORT->DPORT]   an ESP packet decrypted
@@ -25,7 +29,11 @@
  * child's ESP (UDP 1701 -> 1701 inside, checksum for the two IKE addresses). --quiet
  * prints the events and the ESP lines only for the first 20 SAs (load tests).
  *
- * --p1 / --p2 replace the Windows-compatible default proposal lists (ikev1.h syntax).
+ * --psk allows pre-shared keys, --cert-store RSA signatures with the certificate `vnet
+ * cert pick --store DIR --purpose l2tp [--client-ca FILE]` picks; --ca FILE names the CAs
+ * the clients' certificates must chain to and the clients trust (default: the store's
+ * roots/); --auth narrows the methods. --p1 / --p2 replace the Windows-compatible
+ * default proposal lists (ikev1.h syntax).
  * The run ends after --seconds (default 20), after the N-th child SA and one decrypted
  * ESP packet with --until-child N (or the N-th child alone when no ESP is expected,
  * --until-child N --no-esp), or after the first failure with --until-fail. Exit 0, or
@@ -43,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cert/certserve.h"
 #include "esp.h"
 #include "ike/esp_sa.h"
 #include "ike/ikev1.h"
@@ -316,15 +325,17 @@ static int bind_udp(uint16_t port)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ike_responder --addr A.B.C.D --psk SECRET [--p1 LIST] [--p2 LIST] "
-	        "[--no-natt] [--tunnel] [--seconds N] [--until-child N] [--no-esp] [--until-fail]\n"
+	fprintf(stderr, "usage: ike_responder --addr A.B.C.D [--psk SECRET] [--cert-store DIR "
+	        "[--ca FILE]] [--auth psk,rsa-sig] [--p1 LIST] [--p2 LIST] [--no-natt] [--tunnel] "
+	        "[--seconds N] [--until-child N] [--no-esp] [--until-fail]\n"
 	        "       [--ike-port P] [--natt-port Q] [--relay A.B.C.D:PORT] [--quiet]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	const char *addr = NULL, *psk = NULL;
+	const char *addr = NULL, *psk = NULL, *store = NULL, *ca = NULL, *auth = NULL;
+	struct cert_server cs = {0};
 	unsigned seconds = 20;
 	g.ike_port = 500;
 	g.natt_port = 4500;
@@ -334,6 +345,9 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--addr") && v) addr = v, i++;
 		else if (!strcmp(a, "--psk") && v) psk = v, i++;
+		else if (!strcmp(a, "--cert-store") && v) store = v, i++;
+		else if (!strcmp(a, "--ca") && v) ca = v, i++;
+		else if (!strcmp(a, "--auth") && v) auth = v, i++;
 		else if (!strcmp(a, "--seconds") && v) seconds = (unsigned)atoi(v), i++;
 		else if (!strcmp(a, "--until-child") && v) g.until_child = (unsigned)atoi(v), i++;
 		else if (!strcmp(a, "--until-fail")) g.until_fail = true;
@@ -368,18 +382,48 @@ int main(int argc, char **argv)
 		} else
 			return usage();
 	}
-	if (!addr || !psk || !seconds || seconds > 600 || !g.ike_port || !g.natt_port ||
-	    g.ike_port == g.natt_port)
+	if (!addr || (!psk && !store) || !seconds || seconds > 600 || !g.ike_port ||
+	    !g.natt_port || g.ike_port == g.natt_port)
 		return usage();
 	g.local.family = 4;
 	if (inet_pton(AF_INET, addr, g.local.ip) != 1)
 		return usage();
-	g.conf.psk = (const uint8_t *)psk;
-	g.conf.psk_len = strlen(psk);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g.conf.auth_methods = (psk ? IKEV1_AUTH_PSK : 0) | (store ? IKEV1_AUTH_RSA_SIG : 0);
+	if (psk) {
+		g.conf.psk = (const uint8_t *)psk;
+		g.conf.psk_len = strlen(psk);
+	}
+	if (store) {
+		struct cert_server_opts co = {.store = store, .purpose = CERT_PURPOSE_L2TP,
+		                              .client_ca = ca, .trust_ca = ca};
+		struct diag_err e;
+		if (cert_server_load(&co, &cs, &e) < 0) {
+			printf("cert-error %s\n", e.reason);
+			if (cs.verdict)
+				printf("cert-error %s\n", cs.verdict);
+			cert_server_free(&cs);
+			return 2;
+		}
+		printf("cert store=%s %s\n", store, cs.verdict);
+		g.conf.cert = cs.cert;
+		g.conf.key = cs.key;
+		g.conf.chain = cs.chain;
+		g.conf.trust = cs.trust;
+	}
+	if (auth && ikev1_conf_parse_auth(&g.conf, auth, why, sizeof why) < 0) {
+		fprintf(stderr, "ike_responder: --auth: %s\n", why);
+		cert_server_free(&cs);
+		return 2;
+	}
+	if (ikev1_conf_check(&g.conf, why, sizeof why) < 0) {
+		fprintf(stderr, "ike_responder: %s\n", why);
+		cert_server_free(&cs);
+		return 2;
+	}
 	g.fd500 = bind_udp(g.ike_port);
 	g.fd4500 = bind_udp(g.natt_port);
 	g.fdraw = socket(AF_INET, SOCK_RAW, IPPROTO_ESP); /* plain ESP, when allowed */
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("listening %s\n", addr);
 	uint64_t end = now_ms() + seconds * 1000ull;
 	for (;;) {
@@ -465,5 +509,6 @@ int main(int argc, char **argv)
 	if (g.relay.sin_port)
 		printf(" relayed_in=%u relayed_out=%u", g.relayed_in, g.relayed_out);
 	printf("\n");
+	cert_server_free(&cs);
 	return 0;
 }

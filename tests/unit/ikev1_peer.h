@@ -1,7 +1,7 @@
-/* A small IKEv1 initiator (Main Mode with a pre-shared key, Quick Mode, Informational)
- * written from RFC 2409 for the responder's tests and fuzzer: it builds the messages a
- * Windows or strongSwan client sends and checks the responder's answers. Only what the
- * tests need: one proposal, one transform, IPv4. */
+/* A small IKEv1 initiator (Main Mode with a pre-shared key or RSA signatures, Quick
+ * Mode, Informational) written from RFC 2409 for the responder's tests and fuzzer: it
+ * builds the messages a Windows or strongSwan client sends and checks the responder's
+ * answers. Only what the tests need: one proposal, one transform, IPv4. */
 #ifndef VNET_TEST_IKEV1_PEER_H
 #define VNET_TEST_IKEV1_PEER_H
 
@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "ike.h"
 #include "ike/ike_crypto.h"
@@ -29,6 +32,18 @@ struct v1peer {
 	uint8_t q_proto;
 	uint16_t q_port_i, q_port_r;
 	bool q_commit;              /* sets the commit bit in Quick Mode 1 */
+	/* signatures (auth 3): its certificate and key (references the test owns), the CA
+	 * that must have issued the responder's certificate, what it asks for in CERTREQ
+	 * (DER name, NULL: nothing), and how to misbehave */
+	X509 *cert;
+	EVP_PKEY *key;
+	X509 *resp_ca;
+	const uint8_t *cr_name;
+	size_t cr_len;
+	uint8_t id_type;            /* 0: its certificate's subject (ID_DER_ASN1_DN) */
+	const char *id_text;        /* the ID data for another type */
+	bool no_cert, bad_sig;
+	X509 *resp_cert;            /* the responder's certificate from Main Mode 6 */
 
 	/* state */
 	uint8_t ispi[8], rspi[8];
@@ -42,7 +57,8 @@ struct v1peer {
 	uint8_t skeyid[IKE_HASH_MAX], sk_d[IKE_HASH_MAX], sk_a[IKE_HASH_MAX], ekey[32];
 	size_t hlen, keylen, block;
 	uint8_t iv[16];
-	uint8_t idb[8];
+	uint8_t idb[4 + 512];
+	size_t idblen;
 	/* the current Quick Mode */
 	uint32_t msgid;
 	uint8_t qiv[16], qni[32], qnr[256];
@@ -100,6 +116,7 @@ static inline void v1p_init(struct v1peer *p, const char *psk)
 
 static inline void v1p_free(struct v1peer *p)
 {
+	X509_free(p->resp_cert);
 	ike_dh_free(p->dh);
 	ike_dh_free(p->qdh);
 	free(p->m);
@@ -198,26 +215,34 @@ static inline size_t v1p_mm3(struct v1peer *p, const uint8_t *in, size_t n, uint
 	return ike_encode(m, out, cap);
 }
 
-/* MM4 in (keys derived), MM5 out; `psk_override` signs with another key. */
-static inline size_t v1p_mm5(struct v1peer *p, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+/* MM4 in: the keys and the phase-1 IV derived; false when MM4 is not KE and Nr. */
+static inline bool v1p_mm4_keys(struct v1peer *p, const uint8_t *in, size_t n)
 {
 	struct diag_err e;
-	(void)cap;
 	if (ike_decode(in, n, p->m, &e) || p->m->npl < 2)
-		return 0;
+		return false;
 	const struct ike_payload *ke = &p->m->pl[0], *nr = &p->m->pl[1];
-	if (ke->type != IKE1_PL_KE || nr->type != IKE1_PL_NONCE)
-		return 0;
+	if (ke->type != IKE1_PL_KE || nr->type != IKE1_PL_NONCE || ke->data_len > sizeof p->gxr ||
+	    nr->data_len > sizeof p->nr)
+		return false;
 	memcpy(p->gxr, ke->data, ke->data_len);
 	memcpy(p->nr, nr->data, nr->data_len);
 	p->nrlen = nr->data_len;
 	uint8_t gxy[IKE_DH_MAX];
 	size_t gl = ike_dh_shared(p->dh, p->gxr, ke->data_len, gxy, sizeof gxy);
 	if (!gl)
-		return 0;
+		return false;
 	static const uint8_t b0 = 0, b1 = 1, b2 = 2;
 	struct ike_iov nn[2] = {{p->ni, 32}, {p->nr, p->nrlen}};
-	ike1_prf(p->hash, (const uint8_t *)p->psk, strlen(p->psk), nn, 2, p->skeyid);
+	if (p->auth == 3) { /* SKEYID = prf(Ni_b | Nr_b, g^xy) */
+		uint8_t k[32 + 256];
+		memcpy(k, p->ni, 32);
+		memcpy(k + 32, p->nr, p->nrlen);
+		struct ike_iov g = {gxy, gl};
+		ike1_prf(p->hash, k, 32 + p->nrlen, &g, 1, p->skeyid);
+	} else {
+		ike1_prf(p->hash, (const uint8_t *)p->psk, strlen(p->psk), nn, 2, p->skeyid);
+	}
 	struct ike_iov vd[4] = {{gxy, gl}, {p->ispi, 8}, {p->rspi, 8}, {&b0, 1}};
 	ike1_prf(p->hash, p->skeyid, p->hlen, vd, 4, p->sk_d);
 	struct ike_iov va[5] = {{p->sk_d, p->hlen}, {gxy, gl}, {p->ispi, 8}, {p->rspi, 8}, {&b1, 1}};
@@ -240,36 +265,121 @@ static inline size_t v1p_mm5(struct v1peer *p, const uint8_t *in, size_t n, uint
 	struct ike_iov vg[2] = {{p->gxi, p->gxlen}, {p->gxr, p->gxlen}};
 	ike1_hash(p->hash, vg, 2, h);
 	memcpy(p->iv, h, p->block);
-	/* IDii and HASH_I */
+	return true;
+}
+
+/* MM4 in (keys derived), MM5 out. */
+static inline size_t v1p_mm5(struct v1peer *p, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	(void)cap;
+	if (!v1p_mm4_keys(p, in, n))
+		return 0;
+	/* IDii and HASH_I (signed with signatures) */
 	p->idb[0] = 1;
 	p->idb[1] = 0;
 	p->idb[2] = p->idb[3] = 0;
 	memcpy(p->idb + 4, p->my_ip, 4);
+	p->idblen = 8;
+	if (p->auth == 3 && !p->id_type) {
+		unsigned char *der = NULL;
+		int l = i2d_X509_NAME(X509_get_subject_name(p->cert), &der);
+		p->idb[0] = 9;
+		memcpy(p->idb + 4, der, (size_t)l);
+		p->idblen = 4 + (size_t)l;
+		OPENSSL_free(der);
+	} else if (p->auth == 3) {
+		p->idb[0] = p->id_type;
+		memcpy(p->idb + 4, p->id_text, strlen(p->id_text));
+		p->idblen = 4 + strlen(p->id_text);
+	}
 	uint8_t hi[IKE_HASH_MAX];
 	struct ike_iov vh[6] = {{p->gxi, p->gxlen}, {p->gxr, p->gxlen}, {p->ispi, 8}, {p->rspi, 8},
-	                        {p->sai, p->sailen}, {p->idb, 8}};
+	                        {p->sai, p->sailen}, {p->idb, p->idblen}};
 	ike1_prf(p->hash, p->skeyid, p->hlen, vh, 6, hi);
 	struct ike_msg *m = p->m;
 	ike_msg_init(m, 1, IKE1_EXCH_MAIN, 0, 0, p->ispi, p->rspi);
-	struct ike_payload *id = ike_add_payload(m, IKE1_PL_ID, p->my_ip, 4);
-	id->id_type = 1;
-	ike_add_payload(m, IKE1_PL_HASH, hi, p->hlen);
-	uint8_t plain[512];
+	struct ike_payload *id = ike_add_payload(m, IKE1_PL_ID, p->idb + 4, p->idblen - 4);
+	id->id_type = p->idb[0];
+	unsigned char *der = NULL;
+	uint8_t sig[1024];
+	size_t sl = sizeof sig;
+	if (p->auth == 3) {
+		if (!p->no_cert) {
+			int l = i2d_X509(p->cert, &der);
+			struct ike_payload *c = ike_add_payload(m, IKE1_PL_CERT, der, (size_t)l);
+			c->id_type = 4;
+		}
+		/* RFC 2409: the hash "encoded as a private key encryption in PKCS #1 format" */
+		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, p->key, NULL);
+		if (!c || EVP_PKEY_sign_init(c) <= 0 || EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) <= 0 ||
+		    EVP_PKEY_sign(c, sig, &sl, hi, p->hlen) <= 0)
+			sl = 0;
+		EVP_PKEY_CTX_free(c);
+		if (p->bad_sig)
+			sig[sl / 2] ^= 1;
+		ike_add_payload(m, IKE1_PL_SIG, sig, sl);
+		if (p->cr_name) {
+			struct ike_payload *cr = ike_add_payload(m, IKE1_PL_CR, p->cr_name, p->cr_len);
+			cr->id_type = 4;
+		}
+	} else {
+		ike_add_payload(m, IKE1_PL_HASH, hi, p->hlen);
+	}
+	uint8_t plain[4096];
 	size_t len = ike_encode(m, plain, sizeof plain);
-	return v1p_seal(p, plain, len, p->iv, out);
+	OPENSSL_free(der);
+	return len ? v1p_seal(p, plain, len, p->iv, out) : 0;
 }
 
-/* MM6: decrypts and checks HASH_R. */
+/* With signatures: SIG_R recovered with the key of the responder's certificate (the
+ * first CERT), which must have been issued by p->resp_ca and be named by IDir. */
+static inline bool v1p_mm6_sig(struct v1peer *p, const uint8_t *hr)
+{
+	const struct ike_msg *m = p->m;
+	const struct ike_payload *cert = NULL, *sig = NULL, *id = &m->pl[0];
+	for (unsigned i = 1; i < m->npl; i++) {
+		if (m->pl[i].type == IKE1_PL_CERT && !cert)
+			cert = &m->pl[i];
+		if (m->pl[i].type == IKE1_PL_SIG)
+			sig = &m->pl[i];
+	}
+	if (!cert || !sig || cert->id_type != 4 || id->id_type != 9)
+		return false;
+	const unsigned char *q = cert->data;
+	X509 *x = d2i_X509(NULL, &q, (long)cert->data_len);
+	q = id->data;
+	X509_NAME *idn = d2i_X509_NAME(NULL, &q, (long)id->data_len);
+	bool ok = x && idn && !X509_NAME_cmp(idn, X509_get_subject_name(x)) &&
+	          (!p->resp_ca || X509_verify(x, X509_get0_pubkey(p->resp_ca)) == 1);
+	uint8_t rec[1024];
+	size_t rl = sizeof rec;
+	EVP_PKEY_CTX *c = ok ? EVP_PKEY_CTX_new_from_pkey(NULL, X509_get0_pubkey(x), NULL) : NULL;
+	ok = ok && c && EVP_PKEY_verify_recover_init(c) > 0 &&
+	     EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) > 0 &&
+	     EVP_PKEY_verify_recover(c, rec, &rl, sig->data, sig->data_len) > 0 &&
+	     rl == p->hlen && !memcmp(rec, hr, p->hlen);
+	EVP_PKEY_CTX_free(c);
+	X509_NAME_free(idn);
+	X509_free(p->resp_cert);
+	p->resp_cert = ok ? x : NULL;
+	if (!ok)
+		X509_free(x);
+	return ok;
+}
+
+/* MM6: decrypts and checks HASH_R (or SIG_R). */
 static inline bool v1p_mm6(struct v1peer *p, const uint8_t *in, size_t n)
 {
-	if (!v1p_open(p, in, n, p->iv) || p->m->npl < 2 || p->m->pl[0].type != IKE1_PL_ID ||
-	    p->m->pl[1].type != IKE1_PL_HASH)
+	if (!v1p_open(p, in, n, p->iv) || p->m->npl < 2 || p->m->pl[0].type != IKE1_PL_ID)
 		return false;
 	uint8_t hr[IKE_HASH_MAX];
 	struct ike_iov v[6] = {{p->gxr, p->gxlen}, {p->gxi, p->gxlen}, {p->rspi, 8}, {p->ispi, 8},
 	                       {p->sai, p->sailen}, {p->m->pl[0].body, p->m->pl[0].body_len}};
 	ike1_prf(p->hash, p->skeyid, p->hlen, v, 6, hr);
-	return p->m->pl[1].data_len == p->hlen && !memcmp(hr, p->m->pl[1].data, p->hlen);
+	if (p->auth == 3)
+		return v1p_mm6_sig(p, hr);
+	return p->m->pl[1].type == IKE1_PL_HASH && p->m->pl[1].data_len == p->hlen &&
+	       !memcmp(hr, p->m->pl[1].data, p->hlen);
 }
 
 static inline void v1p_p2iv(struct v1peer *p, uint32_t msgid, uint8_t *iv)

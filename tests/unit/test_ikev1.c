@@ -1,12 +1,17 @@
 /* The IKEv1 responder against the initiator of ikev1_peer.h, in one process: Main Mode
  * with each group and cipher, wrong pre-shared key, proposal mismatch, Aggressive Mode,
  * retransmissions, NAT-T, Quick Mode selectors and keys, DPD, DELETE, lifetimes,
- * phase-2 rekey; and the cryptography underneath against published vectors. */
+ * phase-2 rekey; Main Mode with RSA signatures (the client's certificate trusted or not,
+ * its signature, its ID, a peer that refuses the server's certificate); and the
+ * cryptography underneath against published vectors. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include "certgen.h"
 #include "ikev1_peer.h"
 
 /* ---- the responder's side: what it sent and said ------------------------------------- */
@@ -607,6 +612,345 @@ START_TEST(delete_sends_deletes)
 }
 END_TEST
 
+/* ---- Main Mode with RSA signatures -------------------------------------------------------- */
+
+/* The PKI of these tests, made once before the tests fork: ca1 issues the server's and the
+ * clients' certificates, ca2 is a CA the server does not trust. */
+static struct {
+	EVP_PKEY *kca1, *kca2, *ksrv, *kcli, *kother;
+	X509 *ca1, *ca2, *srv, *srv2, *cli, *rogue, *expired;
+	unsigned char *ca1_der;
+	int ca1_der_len;
+} pki;
+
+static void pki_setup(void)
+{
+	pki.kca1 = cg_key(2048);
+	pki.kca2 = cg_key(2048);
+	pki.ksrv = cg_key(2048);
+	pki.kcli = cg_key(2048);
+	pki.kother = cg_key(2048);
+	pki.ca1 = cg_cert(pki.kca1, "ca1", NULL, NULL, true, NULL, -3 * 86400, 86400);
+	pki.ca2 = cg_cert(pki.kca2, "ca2", NULL, NULL, true, NULL, -3600, 86400);
+	pki.srv = cg_cert(pki.ksrv, "vpn.test", pki.ca1, pki.kca1, false, "DNS:vpn.test", -60, 86400);
+	pki.srv2 = cg_cert(pki.ksrv, "vpn.test", pki.ca2, pki.kca2, false, "DNS:vpn.test", -60, 86400);
+	pki.cli = cg_cert(pki.kcli, "client.test", pki.ca1, pki.kca1, false,
+	                  "DNS:client.test,email:user@client.test", -60, 86400);
+	pki.rogue = cg_cert(pki.kcli, "client.test", pki.ca2, pki.kca2, false, "DNS:client.test", -60,
+	                    86400);
+	pki.expired = cg_cert(pki.kcli, "client.test", pki.ca1, pki.kca1, false, "DNS:client.test",
+	                      -2 * 86400, -86400);
+	pki.ca1_der_len = i2d_X509_NAME(X509_get_subject_name(pki.ca1), &pki.ca1_der);
+}
+
+static void pki_teardown(void)
+{
+	EVP_PKEY *k[] = {pki.kca1, pki.kca2, pki.ksrv, pki.kcli, pki.kother};
+	X509 *x[] = {pki.ca1, pki.ca2, pki.srv, pki.srv2, pki.cli, pki.rogue, pki.expired};
+	for (size_t i = 0; i < 5; i++)
+		EVP_PKEY_free(k[i]);
+	for (size_t i = 0; i < 7; i++)
+		X509_free(x[i]);
+	OPENSSL_free(pki.ca1_der);
+}
+
+/* A responder with signatures only: `cert` (key ksrv), clients' certificates from ca1. */
+static struct h *h_cert(X509 *cert)
+{
+	struct h *h = h_new("");
+	h->conf.auth_methods = IKEV1_AUTH_RSA_SIG;
+	h->conf.psk = NULL;
+	h->conf.psk_len = 0;
+	h->conf.cert = cert;
+	h->conf.key = pki.ksrv;
+	h->conf.trust = cg_store(pki.ca1, NULL);
+	return h;
+}
+
+static void h_cert_free(struct h *h)
+{
+	X509_STORE_free(h->conf.trust);
+	h_free(h);
+}
+
+static void peer_cert(struct v1peer *p, X509 *cert)
+{
+	v1p_init(p, "");
+	p->auth = 3;
+	p->cert = cert;
+	p->key = pki.kcli;
+	p->resp_ca = pki.ca1;
+}
+
+/* The notify of the responder's last message (a plain Informational), -1 when none. */
+static int last_notify(struct h *h)
+{
+	struct ike_msg *m = malloc(sizeof *m);
+	struct diag_err e;
+	int n = -1;
+	if (!ike_decode(h->out[h->nout - 1], h->outlen[h->nout - 1], m, &e) &&
+	    m->exchange == IKE1_EXCH_INFO && m->npl && m->pl[0].type == IKE1_PL_N)
+		n = m->pl[0].notify;
+	free(m);
+	return n;
+}
+
+START_TEST(mm_sig_ok)
+{
+	static const struct { unsigned enc, bits, hash, group; } s[] = {
+		{IKE1_ENC_AES_CBC, 256, IKE1_HASH_SHA1, 14}, {IKE1_ENC_AES_CBC, 128, IKE1_HASH_SHA256, 19},
+		{IKE1_ENC_3DES, 0, IKE1_HASH_SHA1, 2},
+	};
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		struct h *h = h_cert(pki.srv);
+		char why[200];
+		ck_assert_msg(ikev1_conf_check(&h->conf, why, sizeof why) == 0, "%s", why);
+		struct v1peer p;
+		peer_cert(&p, pki.cli);
+		p.enc = s[i].enc;
+		p.keybits = s[i].bits;
+		p.hash = s[i].hash;
+		p.group = s[i].group;
+		ck_assert_msg(main_mode(h, &p), "suite %zu", i);
+		ck_assert_int_eq(ikev1_state(h->sa), IKEV1_ESTABLISHED);
+		ck_assert_str_eq(ikev1_auth_method(h->sa), "rsa-sig");
+		ck_assert_str_eq(ikev1_peer_id(h->sa), "CN=client.test,O=vnet tests");
+		ck_assert_ptr_nonnull(ikev1_peer_cert(h->sa));
+		ck_assert_int_eq(X509_cmp(ikev1_peer_cert(h->sa), pki.cli), 0);
+		/* the initiator verified SIG_R with the server's certificate from ca1 */
+		ck_assert_ptr_nonnull(p.resp_cert);
+		ck_assert_int_eq(X509_cmp(p.resp_cert, pki.srv), 0);
+		/* Main Mode 4 asked for a certificate from ca1 */
+		struct ike_msg *m = malloc(sizeof *m);
+		struct diag_err e;
+		ck_assert_int_eq(ike_decode(h->out[1], h->outlen[1], m, &e), 0);
+		bool cr = false;
+		for (unsigned k = 0; k < m->npl; k++)
+			if (m->pl[k].type == IKE1_PL_CR && m->pl[k].id_type == 4 &&
+			    m->pl[k].data_len == (size_t)pki.ca1_der_len &&
+			    !memcmp(m->pl[k].data, pki.ca1_der, m->pl[k].data_len))
+				cr = true;
+		ck_assert(cr);
+		free(m);
+		ck_assert_msg(quick_mode(h, &p, 0x01020304, 0xc0ffee01), "suite %zu", i);
+		/* a delete once a Quick Mode ran is a delete, not a refusal */
+		uint8_t spi[16], msg[512];
+		memcpy(spi, p.ispi, 8);
+		memcpy(spi + 8, p.rspi, 8);
+		size_t rl, n = v1p_info(&p, 0x777, true, 1, 0, spi, 16, NULL, 0, msg);
+		h_in(h, msg, n, 20, &rl);
+		ck_assert_str_eq(ikev1_cause(h->sa), "ike.v1.deleted-by-peer");
+		v1p_free(&p);
+		h_cert_free(h);
+	}
+}
+END_TEST
+
+START_TEST(mm_sig_client_untrusted)
+{
+	struct h *h = h_cert(pki.srv);
+	struct v1peer p;
+	peer_cert(&p, pki.rogue);
+	ck_assert(!main_mode(h, &p));
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_DEAD);
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.cert.client-untrusted");
+	ck_assert_int_eq(last_notify(h), 22); /* INVALID-CERT-AUTHORITY */
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "issued by CN=ca2,O=vnet tests"));
+	ck_assert_ptr_null(ikev1_peer_cert(h->sa));
+	v1p_free(&p);
+	h_cert_free(h);
+}
+END_TEST
+
+START_TEST(mm_sig_client_expired)
+{
+	struct h *h = h_cert(pki.srv);
+	struct v1peer p;
+	peer_cert(&p, pki.expired);
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.cert.client-untrusted");
+	ck_assert_int_eq(last_notify(h), 20); /* INVALID-CERTIFICATE */
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "expired"));
+	v1p_free(&p);
+	h_cert_free(h);
+	/* judged at a time it was valid */
+	h = h_cert(pki.srv);
+	h->conf.cert_time = (int64_t)time(NULL) - 36 * 3600;
+	peer_cert(&p, pki.expired);
+	p.resp_ca = NULL; /* the server's certificate was not valid then: not the point here */
+	ck_assert(main_mode(h, &p));
+	v1p_free(&p);
+	h_cert_free(h);
+}
+END_TEST
+
+START_TEST(mm_sig_bad_signature)
+{
+	struct h *h = h_cert(pki.srv);
+	struct v1peer p;
+	peer_cert(&p, pki.cli);
+	p.bad_sig = true;
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.cert.bad-signature");
+	ck_assert_int_eq(last_notify(h), 25); /* INVALID-SIGNATURE */
+	v1p_free(&p);
+	h_cert_free(h);
+	/* signed with another key than the certificate's */
+	h = h_cert(pki.srv);
+	peer_cert(&p, pki.cli);
+	p.key = pki.kother;
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.cert.bad-signature");
+	v1p_free(&p);
+	h_cert_free(h);
+}
+END_TEST
+
+START_TEST(mm_sig_no_cert)
+{
+	struct h *h = h_cert(pki.srv);
+	struct v1peer p;
+	peer_cert(&p, pki.cli);
+	p.no_cert = true;
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.cert.client-none");
+	ck_assert_int_eq(last_notify(h), 28); /* CERTIFICATE-UNAVAILABLE */
+	v1p_free(&p);
+	h_cert_free(h);
+}
+END_TEST
+
+START_TEST(mm_sig_id)
+{
+	static const struct { uint8_t type; const char *text; const char *cause; } c[] = {
+		{2, "client.test", ""}, {3, "user@client.test", ""},
+		{2, "other.test", "ike.invalid-id"}, {3, "someone@client.test", "ike.invalid-id"},
+		{11, "client.test", "ike.invalid-id"},
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct h *h = h_cert(pki.srv);
+		struct v1peer p;
+		peer_cert(&p, pki.cli);
+		p.id_type = c[i].type;
+		p.id_text = c[i].text;
+		bool ok = main_mode(h, &p);
+		ck_assert_msg(ok == !c[i].cause[0], "case %zu", i);
+		ck_assert_str_eq(ikev1_cause(h->sa), c[i].cause);
+		if (!ok)
+			ck_assert_int_eq(last_notify(h), 18); /* INVALID-ID-INFORMATION */
+		v1p_free(&p);
+		h_cert_free(h);
+	}
+	/* a DN that is not the certificate's subject */
+	struct h *h = h_cert(pki.srv);
+	struct v1peer p;
+	peer_cert(&p, pki.cli);
+	p.id_type = 9;
+	p.id_text = "\x30\x00";
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.invalid-id");
+	v1p_free(&p);
+	h_cert_free(h);
+}
+END_TEST
+
+START_TEST(mm_sig_method_policy)
+{
+	/* a server with a pre-shared key only refuses a signature offer ... */
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	peer_cert(&p, pki.cli);
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.v1.no-proposal");
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "(auth 3: rsa-sig, not allowed)"));
+	v1p_free(&p);
+	h_free(h);
+	/* ... one with signatures only a pre-shared key offer */
+	h = h_cert(pki.srv);
+	v1p_init(&p, "secret");
+	ck_assert(!main_mode(h, &p));
+	ck_assert_str_eq(ikev1_cause(h->sa), "ike.v1.no-proposal");
+	ck_assert_ptr_nonnull(strstr(h->last_fail, "(auth 1: psk, not allowed)"));
+	v1p_free(&p);
+	h_cert_free(h);
+	/* both allowed: each peer gets its method */
+	h = h_cert(pki.srv);
+	h->conf.auth_methods = IKEV1_AUTH_RSA_SIG | IKEV1_AUTH_PSK;
+	h->conf.psk = (const uint8_t *)"secret";
+	h->conf.psk_len = 6;
+	v1p_init(&p, "secret");
+	ck_assert(main_mode(h, &p));
+	ck_assert_str_eq(ikev1_auth_method(h->sa), "psk");
+	v1p_free(&p);
+	h_cert_free(h);
+}
+END_TEST
+
+/* The 787 case: the server presents a certificate of ca2 to a client that asks for ca1;
+ * the client deletes the SA (strongSwan) or says AUTHENTICATION-FAILED (others). */
+START_TEST(mm_sig_refused_by_peer)
+{
+	for (int notify = 0; notify < 2; notify++) {
+		struct h *h = h_cert(pki.srv2);
+		struct v1peer p;
+		peer_cert(&p, pki.cli);
+		p.cr_name = pki.ca1_der;
+		p.cr_len = (size_t)pki.ca1_der_len;
+		ck_assert(!main_mode(h, &p)); /* the initiator refuses the certificate of ca2 */
+		ck_assert_int_eq(ikev1_state(h->sa), IKEV1_ESTABLISHED);
+		uint8_t spi[16], msg[512];
+		memcpy(spi, p.ispi, 8);
+		memcpy(spi + 8, p.rspi, 8);
+		size_t rl, n = notify ? v1p_info(&p, 0x778, false, 1, 24, spi, 16, NULL, 0, msg)
+		                      : v1p_info(&p, 0x777, true, 1, 0, spi, 16, NULL, 0, msg);
+		h_in(h, msg, n, 20, &rl);
+		ck_assert_int_eq(ikev1_state(h->sa), IKEV1_DEAD);
+		ck_assert_str_eq(ikev1_cause(h->sa), "cert.l2tp.error-787");
+		ck_assert_ptr_nonnull(strstr(h->last_fail, "it had asked for a certificate from "
+		                                           "CN=ca1,O=vnet tests"));
+		ck_assert_int_eq(h->ike_down, 1);
+		v1p_free(&p);
+		h_cert_free(h);
+	}
+}
+END_TEST
+
+START_TEST(conf_auth)
+{
+	struct ikev1_conf c;
+	char why[200];
+	ikev1_conf_default(&c);
+	ck_assert_uint_eq(c.auth_methods, IKEV1_AUTH_PSK);
+	ck_assert_int_eq(ikev1_conf_check(&c, why, sizeof why), -1); /* no key yet */
+	ck_assert_ptr_nonnull(strstr(why, "no pre-shared key"));
+	ck_assert_int_eq(ikev1_conf_parse_auth(&c, "psk,rsa-sig", why, sizeof why), 0);
+	ck_assert_uint_eq(c.auth_methods, IKEV1_AUTH_PSK | IKEV1_AUTH_RSA_SIG);
+	ck_assert_int_eq(ikev1_conf_parse_auth(&c, "rsa-sig,rsa", why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "column 9: \"rsa\""));
+	ck_assert_uint_eq(c.auth_methods, IKEV1_AUTH_PSK | IKEV1_AUTH_RSA_SIG); /* unchanged */
+	ck_assert_int_eq(ikev1_conf_parse_auth(&c, "rsa-sig", why, sizeof why), 0);
+	ck_assert_int_eq(ikev1_conf_check(&c, why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "no certificate"));
+	c.cert = pki.srv;
+	c.key = pki.kcli; /* not the certificate's */
+	c.trust = cg_store(pki.ca1, NULL);
+	ck_assert_int_eq(ikev1_conf_check(&c, why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "does not belong"));
+	c.key = pki.ksrv;
+	ck_assert_int_eq(ikev1_conf_check(&c, why, sizeof why), 0);
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	c.key = ec;
+	ck_assert_int_eq(ikev1_conf_check(&c, why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "needs an RSA key"));
+	EVP_PKEY_free(ec);
+	c.key = pki.ksrv;
+	X509_STORE_free(c.trust);
+	c.trust = NULL;
+	ck_assert_int_eq(ikev1_conf_check(&c, why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "no CA is trusted"));
+}
+END_TEST
+
 /* ---- configuration ---------------------------------------------------------------------- */
 
 START_TEST(conf_parse)
@@ -658,6 +1002,19 @@ int main(void)
 	tcase_add_test(t, delete_sends_deletes);
 	tcase_add_test(t, conf_parse);
 	suite_add_tcase(s, t);
+	TCase *c = tcase_create("certificates");
+	tcase_set_timeout(c, 120);
+	tcase_add_unchecked_fixture(c, pki_setup, pki_teardown);
+	tcase_add_test(c, mm_sig_ok);
+	tcase_add_test(c, mm_sig_client_untrusted);
+	tcase_add_test(c, mm_sig_client_expired);
+	tcase_add_test(c, mm_sig_bad_signature);
+	tcase_add_test(c, mm_sig_no_cert);
+	tcase_add_test(c, mm_sig_id);
+	tcase_add_test(c, mm_sig_method_policy);
+	tcase_add_test(c, mm_sig_refused_by_peer);
+	tcase_add_test(c, conf_auth);
+	suite_add_tcase(s, c);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
 	int failed = srunner_ntests_failed(r);

@@ -1,0 +1,1 @@
+pcap explain tests/captures/ikev1-cert-untrusted.pcap
