@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cert/certserve.h"
 #include "esp.h"
 #include "ike/esp_sa.h"
 #include "ike/ikev1.h"
@@ -83,6 +84,7 @@ struct srv_ike {
 	unsigned nsas, nhalf_open, nchildren;
 	uint32_t next_id;
 	FILE *keys;                    /* <capture>.keys: the SAs' keys, for the capture */
+	struct cert_server cert;       /* serve.ipsec.auth certificate: cert pick's choice */
 	struct srv_ike_stats st;
 };
 
@@ -763,8 +765,36 @@ int srv_ike_setup(struct srv *s)
 		fprintf(stderr, "vnet: %s: serve.ipsec: %s\n", s->config_name, why);
 		return -1;
 	}
-	k->conf.psk = (const uint8_t *)sc->ipsec_psk;
-	k->conf.psk_len = sc->ipsec_psk ? strlen(sc->ipsec_psk) : 0;
+	k->conf.auth_methods = 0;
+	if (sc->ipsec_auth >> IPSEC_AUTH_PSK & 1) {
+		k->conf.auth_methods |= IKEV1_AUTH_PSK;
+		k->conf.psk = (const uint8_t *)sc->ipsec_psk;
+		k->conf.psk_len = sc->ipsec_psk ? strlen(sc->ipsec_psk) : 0;
+	}
+	if (sc->ipsec_auth >> IPSEC_AUTH_CERT & 1) {
+		/* the certificate `vnet cert pick --purpose l2tp` chooses, by the same code; the
+		 * clients' computer certificates chain to the store's CAs */
+		const struct certs_conf *cc = &s->cfg->certs;
+		struct cert_server_opts co = {.store = cc->store_path, .purpose = CERT_PURPOSE_L2TP,
+		                              .client_ca = cc->client_ca_path,
+		                              .server_name = cc->server_name};
+		struct diag_err e;
+		if (cert_server_load(&co, &k->cert, &e) < 0) {
+			fprintf(stderr, "vnet: %s: serve.ipsec: no certificate to present: %s%s%s\n",
+			        s->config_name, e.reason, k->cert.verdict ? "; " : "",
+			        k->cert.verdict ? k->cert.verdict : "");
+			return -1;
+		}
+		k->conf.auth_methods |= IKEV1_AUTH_RSA_SIG;
+		k->conf.cert = k->cert.cert;
+		k->conf.key = k->cert.key;
+		k->conf.chain = k->cert.chain;
+		k->conf.trust = k->cert.trust;
+	}
+	if (ikev1_conf_check(&k->conf, why, sizeof why) < 0) {
+		fprintf(stderr, "vnet: %s: serve.ipsec: %s\n", s->config_name, why);
+		return -1;
+	}
 	k->conf.natt = sc->ipsec_natt;
 	k->conf.l2tp_port = 1701;
 	uint32_t cap = 64;
@@ -852,9 +882,13 @@ int srv_ike_open(struct srv *s, const char *capture)
 		fflush(k->keys);
 		free(path);
 	}
-	srv_log(s, SC_IKE, false, NULL, NULL, "L2TP/IPsec: IKE on %s:%d and %d, pre-shared key, %s",
-	        ip, sc->ike_port, sc->natt_port,
+	bool psk = sc->ipsec_auth >> IPSEC_AUTH_PSK & 1, cert = sc->ipsec_auth >> IPSEC_AUTH_CERT & 1;
+	srv_log(s, SC_IKE, false, NULL, NULL, "L2TP/IPsec: IKE on %s:%d and %d, %s%s%s, %s",
+	        ip, sc->ike_port, sc->natt_port, psk ? "pre-shared key" : "",
+	        psk && cert ? " or " : "", cert ? "certificates" : "",
 	        sc->ipsec_required ? "L2TP outside IPsec refused" : "L2TP outside IPsec allowed too");
+	if (cert) /* which certificate, and what clients will make of it (787 or not) */
+		srv_log(s, SC_IKE, false, NULL, NULL, "%s", k->cert.verdict);
 	return 0;
 }
 
@@ -894,6 +928,7 @@ void srv_ike_destroy(struct srv *s)
 	if (!k) return;
 	while (k->all) sa_free(s, k->all);
 	if (k->keys) fclose(k->keys);
+	cert_server_free(&k->cert);
 	free(k->by_cookie);
 	free(k->by_id);
 	free(k->by_spi);
@@ -921,6 +956,8 @@ json_t *srv_ike_view(const struct srv *s, bool children)
 			json_object_set_new(o, "peer", json_string(ip_text(p->ip, ip, sizeof ip)));
 			json_object_set_new(o, "port", json_integer(p->port));
 			json_object_set_new(o, "identity", json_string(ikev1_peer_id(x->sa)));
+			const char *am = ikev1_auth_method(x->sa);
+			json_object_set_new(o, "auth", am ? json_string(am) : json_null());
 			json_object_set_new(o, "state", json_string(srv_tok(ikev1_state_names, ikev1_state(x->sa))));
 			json_object_set_new(o, "cookies", json_string(ck));
 			json_object_set_new(o, "nat", json_boolean(ikev1_nat(x->sa)));

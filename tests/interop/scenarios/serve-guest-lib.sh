@@ -217,6 +217,30 @@ ipsec_up() {
     [ $irc = 0 ]
 }
 
+# ipsec_up_cert: as ipsec_up, with the computer certificate the host made
+# (/scenario/files: client.pem, client.key, the CA corp.pem the client trusts) and
+# /scenario/swanctl-cert.conf
+ipsec_up_cert() {
+    mkdir -p /tmp/swanctl/x509 /tmp/swanctl/x509ca /tmp/swanctl/private
+    cp /scenario/files/client.pem /tmp/swanctl/x509/
+    cp /scenario/files/client.key /tmp/swanctl/private/
+    cp /scenario/files/corp.pem /tmp/swanctl/x509ca/
+    sed "s/HOST_IP/$HOST_IP/g" /scenario/swanctl-cert.conf > /tmp/swanctl/swanctl.conf
+    export STRONGSWAN_CONF=/scenario/strongswan.conf
+    /usr/lib/ipsec/charon > /tmp/charon.out 2>&1 &
+    CHARON_PID=$!
+    i=0
+    while [ $i -lt 40 ] && [ ! -S /run/charon.vici ]; do sleep 0.25; i=$((i + 1)); done
+    swanctl --load-all --file /tmp/swanctl/swanctl.conf $V 2>&1 | grep -E 'loaded|failed' | grep -v 'opening directory'
+    say "initiating IPsec (certificates) towards $HOST_IP at $(up)s"
+    swanctl --initiate --child l2tp --timeout 30 $V > /tmp/initiate.log 2>&1
+    irc=$?
+    grep -E 'established|successfully|failed|trusted|AUTH|INVALID|certificate' /tmp/initiate.log | cut -c1-200
+    if [ $irc = 0 ]; then r=up; else r=failed; fi
+    echo "SERVE-IPSEC result=$r status=$irc at $(up)s"
+    [ $irc = 0 ]
+}
+
 # ipsec_lac_start: xl2tpd with /scenario/lac.conf, HOST_IP filled in
 ipsec_lac_start() {
     sed "s/HOST_IP/$HOST_IP/g" /scenario/lac.conf > /tmp/lac.conf

@@ -484,3 +484,16 @@ check_ipsec_call_ok() {
     expect_exit_clean
     explain
 }
+
+# ipsec_certs STORE: the certificates of tests/scripts/ipsec-pki.sh made under $W/pki;
+# the server's configuration then takes $W/pki/STORE as certs.store and the corporate CA
+# as the CA the clients trust; the guest gets its computer certificate, key and that CA
+# (guest-files: /scenario/files)
+ipsec_certs() {
+    PKI=$W/pki
+    mkdir -p "$PKI" "$W/guest-files"
+    . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ipsec-pki.sh"
+    make_pki || { echo "openssl did not make the certificates"; return 1; }
+    cp "$PKI/client.pem" "$PKI/client.key" "$PKI/corp.pem" "$W/guest-files/"
+    CERT_STORE=$PKI/$1
+}
