@@ -84,24 +84,70 @@ static const struct nps_cbs nps_cbs = {
 	.throttle = nps_throttle,
 };
 
-/* A RADIUS server listener is readable: a burst of datagrams, each answered at once. */
+/* A listener that answers each request on its own (the RADIUS server, the dynamic
+ * authorization port) is readable: up to 64 datagrams, RADIUS_BATCH a recvmmsg, the
+ * answers of each batch leaving with one sendmmsg. */
+#define RADIUS_BATCH 32
+typedef size_t (*radius_answer_fn)(struct srv_radius *r, const struct sockaddr_storage *peer,
+                                   const uint8_t *pkt, size_t len, uint64_t now, uint8_t *out,
+                                   size_t cap);
+
+static void radius_rx(struct srv *s, struct srv_listener *l, radius_answer_fn answer,
+                      uint64_t *too_long)
+{
+	static uint8_t in[RADIUS_BATCH][RADIUS_MAX_LEN], out[RADIUS_BATCH][RADIUS_MAX_LEN];
+	struct sockaddr_storage peer[RADIUS_BATCH];
+	struct iovec iv[RADIUS_BATCH], ov[RADIUS_BATCH];
+	struct mmsghdr rm[RADIUS_BATCH], sm[RADIUS_BATCH];
+	for (int round = 0; round < 64 / RADIUS_BATCH; round++) {
+		for (unsigned i = 0; i < RADIUS_BATCH; i++) {
+			iv[i] = (struct iovec){.iov_base = in[i], .iov_len = sizeof in[i]};
+			rm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &peer[i],
+			                                     .msg_namelen = sizeof peer[i],
+			                                     .msg_iov = &iv[i], .msg_iovlen = 1}};
+		}
+		/* MSG_TRUNC: msg_len is the datagram's whole length, also when it was cut */
+		int got = recvmmsg(l->fd, rm, RADIUS_BATCH, MSG_TRUNC | MSG_DONTWAIT, NULL);
+		if (got <= 0) break;
+		uint64_t now = srv_now_ms();
+		unsigned ns = 0;
+		for (int i = 0; i < got; i++) {
+			if (rm[i].msg_len > RADIUS_MAX_LEN) {
+				(*too_long)++;
+				continue; /* longer than RFC 2865 allows: never passed on cut */
+			}
+			size_t an = answer(s->radius, &peer[i], in[i], rm[i].msg_len, now, out[ns],
+			                   sizeof out[ns]);
+			if (!an) continue;
+			ov[ns] = (struct iovec){.iov_base = out[ns], .iov_len = an};
+			sm[ns] = (struct mmsghdr){.msg_hdr = {.msg_name = &peer[i],
+			                                      .msg_namelen = rm[i].msg_hdr.msg_namelen,
+			                                      .msg_iov = &ov[ns], .msg_iovlen = 1}};
+			ns++;
+		}
+		for (unsigned done = 0, guard = 0; done < ns && guard <= RADIUS_BATCH; guard++) {
+			int w = sendmmsg(l->fd, sm + done, ns - done, 0);
+			if (w < 0 && errno == EINTR) continue;
+			if (w <= 0) { /* this answer failed: say so, go on with the next */
+				srv_log(s, SC_RADIUS, true, NULL, NULL, "radius: sendmmsg: %s", strerror(errno));
+				done++;
+				continue;
+			}
+			done += (unsigned)w;
+		}
+		if (got < RADIUS_BATCH) break;
+	}
+}
+
+static size_t nps_answer(struct srv_radius *r, const struct sockaddr_storage *peer,
+                         const uint8_t *pkt, size_t len, uint64_t now, uint8_t *out, size_t cap)
+{
+	return nps_input(&r->nps, peer, pkt, len, now, out, cap);
+}
+
 static void nps_read(struct srv *s, struct srv_listener *l)
 {
-	struct srv_radius *r = s->radius;
-	static uint8_t buf[RADIUS_MAX_LEN + 1], out[RADIUS_MAX_LEN];
-	for (int burst = 0; burst < 64; burst++) {
-		struct sockaddr_storage peer;
-		socklen_t pl = sizeof peer;
-		ssize_t n = recvfrom(l->fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &pl);
-		if (n < 0) break;
-		if ((size_t)n > RADIUS_MAX_LEN) {
-			r->nps.st.malformed++;
-			continue; /* longer than RFC 2865 allows: never passed on cut */
-		}
-		size_t an = nps_input(&r->nps, &peer, buf, (size_t)n, srv_now_ms(), out, sizeof out);
-		if (an && sendto(l->fd, out, an, 0, (struct sockaddr *)&peer, pl) < 0)
-			srv_log(s, SC_RADIUS, true, NULL, NULL, "radius: sendto: %s", strerror(errno));
-	}
+	radius_rx(s, l, nps_answer, &s->radius->nps.st.malformed);
 }
 
 static int bind_udp(const char *text, unsigned port, int *fd, char *shown, size_t n)
@@ -114,6 +160,10 @@ static int bind_udp(const char *text, unsigned port, int *fd, char *shown, size_
 		fprintf(stderr, "vnet: cannot listen on %s: %s\n", text, strerror(errno));
 		return -1;
 	}
+	/* room for the bursts of many NAS (as the L2TP listener has): a datagram that finds
+	 * the buffer full is lost and asked again only after the client's timeout */
+	int rcvbuf = 4 << 20;
+	setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	socklen_t sl = sizeof ss;
 	getsockname(*fd, (struct sockaddr *)&ss, &sl);
 	net_sockaddr_text(&ss, shown, n);
@@ -764,25 +814,15 @@ static const struct dae_cbs dae_cbs = {
 	.log = dae_log, .wall = dae_wall, .throttle = dae_throttle, .act = dae_act,
 };
 
-/* The dynamic authorization port is readable: a burst of requests, each answered at once. */
+static size_t dae_answer(struct srv_radius *r, const struct sockaddr_storage *peer,
+                         const uint8_t *pkt, size_t len, uint64_t now, uint8_t *out, size_t cap)
+{
+	return dae_input(&r->dae, peer, pkt, len, now, out, cap);
+}
+
 static void dae_read(struct srv *s, struct srv_listener *l)
 {
-	struct srv_radius *r = s->radius;
-	static uint8_t buf[RADIUS_MAX_LEN + 1], out[RADIUS_MAX_LEN];
-	for (int burst = 0; burst < 64; burst++) {
-		struct sockaddr_storage peer;
-		socklen_t pl = sizeof peer;
-		ssize_t n = recvfrom(l->fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &pl);
-		if (n < 0) break;
-		if ((size_t)n > RADIUS_MAX_LEN) {
-			r->dae.st.malformed++;
-			continue;
-		}
-		size_t an = dae_input(&r->dae, &peer, buf, (size_t)n, srv_now_ms(), out, sizeof out);
-		if (an && sendto(l->fd, out, an, 0, (struct sockaddr *)&peer, pl) < 0)
-			srv_log(s, SC_RADIUS, true, NULL, NULL, "dynamic authorization: sendto: %s",
-			        strerror(errno));
-	}
+	radius_rx(s, l, dae_answer, &s->radius->dae.st.malformed);
 }
 
 static int dae_open(struct srv *s)
