@@ -6,10 +6,13 @@
  * answer's Response Authenticator is checked against the request's. After a warm-up it
  * counts the answers of `duration` seconds and prints
  *   requests/s N answered N accepts N rejects N lost N bad N p50_us N p99_us N
+ * and, with --pid (the server's process), the CPU time the server used meanwhile (user
+ * and system, all its threads) and the answers per CPU second: what one core would
+ * give, also on a machine where other work takes part of that core.
  * bench/radius.sh runs it against `vnet serve` and FreeRADIUS.
  *
  *   bench_radius_gen --server ADDR:PORT --secret S [--users N] [--sockets K]
- *                    [--window W] [--duration S] [--warmup S] [--timeout-ms MS]
+ *                    [--window W] [--duration S] [--warmup S] [--timeout-ms MS] [--pid PID]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -46,8 +49,8 @@ struct sock {
 
 static struct {
 	const char *server, *secret;
-	unsigned users, sockets, window, duration, warmup, timeout_ms;
-} opt = {NULL, NULL, 1000, 8, 64, 5, 1, 1000};
+	unsigned users, sockets, window, duration, warmup, timeout_ms, pid;
+} opt = {NULL, NULL, 1000, 8, 64, 5, 1, 1000, 0};
 
 static EVP_MD *md5;
 static EVP_MD_CTX *secret_ctx;   /* MD5 after the secret: User-Password's first block */
@@ -183,10 +186,28 @@ static unsigned arg_uint(const char *s, const char *name, unsigned lo, unsigned 
 	return (unsigned)v;
 }
 
+/* CPU seconds (user + system) process `pid` used so far, -1 unknown. */
+static double cpu_of(unsigned pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%u/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f) return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	unsigned long long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	                 &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_radius_gen --server ADDR:PORT --secret S [--users N] "
-	        "[--sockets K] [--window W] [--duration S] [--warmup S] [--timeout-ms MS]\n");
+	        "[--sockets K] [--window W] [--duration S] [--warmup S] [--timeout-ms MS] [--pid PID]\n");
 	exit(2);
 }
 
@@ -207,6 +228,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--duration")) opt.duration = arg_uint(v, a, 1, 3600);
 		else if (!strcmp(a, "--warmup")) opt.warmup = arg_uint(v, a, 0, 600);
 		else if (!strcmp(a, "--timeout-ms")) opt.timeout_ms = arg_uint(v, a, 10, 60000);
+		else if (!strcmp(a, "--pid")) opt.pid = arg_uint(v, a, 1, 4194304);
 		else usage();
 	}
 	if (!opt.server || !opt.secret) usage();
@@ -246,11 +268,16 @@ int main(int argc, char **argv)
 	uint64_t sent = 0, answered = 0, accepts = 0, rejects = 0, lost = 0, bad = 0, other = 0;
 	uint64_t last_scan = start;
 	unsigned user = 0;
+	double cpu0 = -1, cpu1 = -1;
 	struct pollfd pf[MAX_SOCKETS];
 	for (unsigned k = 0; k < opt.sockets; k++) pf[k] = (struct pollfd){socks[k].fd, POLLIN, 0};
 	for (;;) {
 		uint64_t now = now_ns();
-		if (now >= t1) break;
+		if (opt.pid && cpu0 < 0 && now >= t0) cpu0 = cpu_of(opt.pid);
+		if (now >= t1) {
+			if (opt.pid) cpu1 = cpu_of(opt.pid);
+			break;
+		}
 		/* fill each socket's window */
 		for (unsigned k = 0; k < opt.sockets; k++) {
 			struct sock *s = &socks[k];
@@ -340,6 +367,13 @@ int main(int argc, char **argv)
 	       (unsigned long long)rejects, (unsigned long long)other, (unsigned long long)lost,
 	       (unsigned long long)bad, (unsigned long long)sent, (unsigned long long)p50,
 	       (unsigned long long)p99);
+	if (opt.pid) {
+		double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+		if (cpu > 0)
+			printf("server_cpu_s %.2f per_cpu_s %.0f\n", cpu, (double)answered / cpu);
+		else
+			printf("server_cpu_s - per_cpu_s -\n");
+	}
 	for (unsigned k = 0; k < opt.sockets; k++) close(socks[k].fd);
 	EVP_MD_CTX_free(secret_ctx);
 	EVP_MD_CTX_free(hmac_in);
