@@ -778,9 +778,10 @@ static int dae_act(void *ctx, const struct dae_ident *q, const struct dae_change
 		struct ras_session *rs = s->sessions[i];
 		if (!rs || ras_session_dead(rs)) continue;
 		if (c && rs->state != RAS_NETWORK && rs->state != RAS_UP) continue;
-		char sid[64], ip[64] = "";
-		acct_session_id(s, rs, sid, sizeof sid);
-		if (rs->ops->peer_ip) rs->ops->peer_ip(rs, ip, sizeof ip);
+		/* the texts only when the request names them: one pass over every session */
+		char sid[64] = "", ip[64] = "";
+		if (q->has_acct_session_id) acct_session_id(s, rs, sid, sizeof sid);
+		if (q->has_calling && rs->ops->peer_ip) rs->ops->peer_ip(rs, ip, sizeof ip);
 		struct dae_sess v = {.user = rs->ppp.auth.user, .acct_session_id = sid,
 			.calling = ip, .called = s->local_ip, .framed_ip = rs->addr,
 			.nas_port = rs->id, .nas_port_type = 5 /* Virtual */};
