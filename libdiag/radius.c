@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include "radius.h"
 #include "ppp.h"
 
@@ -1000,12 +1000,47 @@ static size_t pkt_check(const uint8_t *pkt, size_t len, size_t *ma_off)
 	return n;
 }
 
+/* MD5, fetched once: EVP_md5() makes every digest look the algorithm up again, under a
+ * lock, which costs a RADIUS server more than the digests of a request. */
+static EVP_MD *md5_fetched;
+static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
+
+static void md5_fetch(void)
+{
+	md5_fetched = EVP_MD_fetch(NULL, "MD5", NULL);
+}
+
+static const EVP_MD *md5_md(void)
+{
+	pthread_once(&md5_once, md5_fetch);
+	return md5_fetched ? md5_fetched : EVP_md5();
+}
+
+static int md5_two(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint8_t out[16]);
+
+/* HMAC-MD5 (RFC 2104) of msg with key. */
+static int hmac_md5(const uint8_t *key, size_t kl, const uint8_t *msg, size_t n, uint8_t out[16])
+{
+	uint8_t k[64], pad[64], ih[16];
+	memset(k, 0, sizeof k);
+	int rc = 0;
+	if (kl > sizeof k) rc = md5_two(key, kl, NULL, 0, k);
+	else if (kl) memcpy(k, key, kl);
+	for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
+	if (!rc) rc = md5_two(pad, 64, msg, n, ih);
+	for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
+	if (!rc) rc = md5_two(pad, 64, ih, 16, out);
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(pad, sizeof pad);
+	return rc;
+}
+
 static int md5_auth(const uint8_t *pkt, size_t n, const uint8_t *auth_field,
                     const uint8_t *secret, size_t secret_len, uint8_t out[16])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned int olen = 0;
-	int ok = c && EVP_DigestInit_ex(c, EVP_md5(), NULL) &&
+	int ok = c && EVP_DigestInit_ex(c, md5_md(), NULL) &&
 	         EVP_DigestUpdate(c, pkt, 4) && EVP_DigestUpdate(c, auth_field, 16) &&
 	         EVP_DigestUpdate(c, pkt + 20, n - 20) &&
 	         EVP_DigestUpdate(c, secret, secret_len) && EVP_DigestFinal_ex(c, out, &olen);
@@ -1026,9 +1061,7 @@ int radius_msg_auth(const uint8_t *pkt, size_t len, const uint8_t *req_auth,
 	memset(tmp + ma, 0, 16);
 	if (resp) memcpy(tmp + 4, req_auth, 16);
 	else if (!random_auth(pkt[0])) memcpy(tmp + 4, zero, 16);
-	unsigned int olen = 0;
-	const uint8_t *r = HMAC(EVP_md5(), secret, (int)secret_len, tmp, n, out, &olen);
-	return r && olen == 16 ? 0 : -1;
+	return hmac_md5(secret, secret_len, tmp, n, out);
 }
 
 int radius_sign(uint8_t *pkt, size_t len, const uint8_t *req_auth, const uint8_t *secret,
@@ -1078,7 +1111,7 @@ static int md5_two(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uin
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned int olen = 0;
-	int ok = c && EVP_DigestInit_ex(c, EVP_md5(), NULL) && EVP_DigestUpdate(c, a, an) &&
+	int ok = c && EVP_DigestInit_ex(c, md5_md(), NULL) && EVP_DigestUpdate(c, a, an) &&
 	         EVP_DigestUpdate(c, b, bn) && EVP_DigestFinal_ex(c, out, &olen);
 	EVP_MD_CTX_free(c);
 	return ok ? 0 : -1;
@@ -1125,7 +1158,7 @@ static int mppe_chain(const uint8_t *secret, size_t secret_len, const uint8_t *f
 {
 	EVP_MD_CTX *x = EVP_MD_CTX_new();
 	unsigned int olen = 0;
-	int ok = x && EVP_DigestInit_ex(x, EVP_md5(), NULL) &&
+	int ok = x && EVP_DigestInit_ex(x, md5_md(), NULL) &&
 	         EVP_DigestUpdate(x, secret, secret_len) && EVP_DigestUpdate(x, first, fn) &&
 	         (!sn || EVP_DigestUpdate(x, second, sn)) && EVP_DigestFinal_ex(x, b, &olen);
 	EVP_MD_CTX_free(x);
@@ -1173,7 +1206,7 @@ int radius_ms_mppe_key_decrypt(const uint8_t *val, size_t vlen, const uint8_t *s
 		uint8_t b[16];
 		EVP_MD_CTX *x = EVP_MD_CTX_new();
 		unsigned int olen = 0;
-		int ok = x && EVP_DigestInit_ex(x, EVP_md5(), NULL) &&
+		int ok = x && EVP_DigestInit_ex(x, md5_md(), NULL) &&
 		         EVP_DigestUpdate(x, secret, secret_len);
 		if (i == 0)
 			ok = ok && EVP_DigestUpdate(x, req_auth, 16) && EVP_DigestUpdate(x, val, 2);

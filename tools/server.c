@@ -480,6 +480,12 @@ void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_caus
 	l2tp_call_arm(l2tp_call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
 }
 
+void srv_session_rearm(struct srv *s, struct ras_session *rs)
+{
+	if (rs->ops->tunnel == TUN_PPTP) srv_pptp_rearm(s, rs); /* server_pptp.c */
+	else l2tp_call_arm(l2tp_call_of(rs), ras_session_deadline(rs));
+}
+
 uint32_t srv_session_id_new(struct srv *s)
 {
 	for (unsigned k = 0; k < s->sess_cap; k++) {

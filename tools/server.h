@@ -80,10 +80,10 @@ struct srv_timer {
 /* What a listening socket speaks: L2TP over UDP (1701); PPTP's control connections
  * (TCP 1723) and the enhanced GRE of its calls (a raw IP protocol 47 socket); vnet's
  * RADIUS server (serve.radius_server) and the socket of its RADIUS client
- * (auth_provider radius); IKE on UDP (500, and 4500 with ESP in UDP beside it) and
- * plain ESP (a raw IP protocol 50 socket). */
+ * (auth_provider radius) and its RFC 5176 dynamic authorization port (3799); IKE on UDP
+ * (500, and 4500 with ESP in UDP beside it) and plain ESP (a raw IP protocol 50 socket). */
 enum srv_proto { SRV_PROTO_L2TP, SRV_PROTO_PPTP, SRV_PROTO_GRE, SRV_PROTO_RADIUS,
-	SRV_PROTO_RADIUS_CLIENT, SRV_PROTO_IKE, SRV_PROTO_ESP };
+	SRV_PROTO_RADIUS_CLIENT, SRV_PROTO_RADIUS_DAE, SRV_PROTO_IKE, SRV_PROTO_ESP };
 
 /* A socket the event loop watches, and the protocol handler it dispatches to when the
  * socket is readable. */
@@ -282,6 +282,8 @@ void srv_log(struct srv *s, enum srv_cat cat, bool debug_only, const struct srv_
 	__attribute__((format(printf, 6, 7)));
 /* End a session administratively (LCP Terminate, then CDN). */
 void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+/* The session's timeouts were changed from outside (a CoA-Request): its timer follows. */
+void srv_session_rearm(struct srv *s, struct ras_session *rs);
 /* The verdict of an admission that answered RAS_ADMIT_PENDING (admit_seq `seq`): the
  * session goes on, its timer follows. */
 void srv_session_resume(struct srv *s, struct ras_session *rs, unsigned seq,
@@ -355,6 +357,7 @@ uint16_t srv_pptp_last_call_id(const struct srv *s);
 void srv_pptp_timer(struct srv *s, struct srv_timer *tm, uint64_t now);
 void srv_pptp_session_dead(struct srv *s, struct ras_session *rs);
 void srv_pptp_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+void srv_pptp_rearm(struct srv *s, struct ras_session *rs);
 /* srv_session_resume for a session a PPTP call carries. */
 void srv_pptp_resume(struct srv *s, struct ras_session *rs, unsigned seq,
                      const struct ras_verdict *v);

@@ -514,6 +514,14 @@ void srv_pptp_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause c
 	call_arm(c);
 }
 
+void srv_pptp_rearm(struct srv *s, struct ras_session *rs)
+{
+	(void)s;
+	struct srv_pptp_call *c = call_of(rs);
+	c->ras_at = ras_session_deadline(rs);
+	call_arm(c);
+}
+
 /* ---- connection lists ------------------------------------------------------------- */
 static void spare_add(struct srv_pptp_conn *k)
 {

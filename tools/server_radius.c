@@ -3,7 +3,9 @@
  * (server.auth_provider radius, the requests in engine/radius/client.h): the
  * Access-Request of each admission, the verdict applied to the session, accounting
  * Start / Interim-Update / Stop, the queue of accounting kept on disk while no server
- * answers. */
+ * answers; and the RFC 5176 dynamic authorization port (server.radius.
+ * dynamic_authorization, engine/radius/dae.h): Disconnect-Request and CoA-Request applied
+ * to the sessions. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -21,6 +23,7 @@
 #include "radius.h"
 #include "ppp.h"
 #include "radius/client.h"
+#include "radius/dae.h"
 #include "radius/nps.h"
 
 /* What the RADIUS client keeps per session, in the slot of the session's number. */
@@ -44,6 +47,9 @@ struct srv_radius {
 	struct event *ev_timer;
 	bool queue_dirty;
 	uint64_t send_errors;
+	/* the dynamic authorization port */
+	struct dae dae;
+	bool dae_on;
 };
 
 /* ---- the RADIUS server --------------------------------------------------------------- */
@@ -78,24 +84,70 @@ static const struct nps_cbs nps_cbs = {
 	.throttle = nps_throttle,
 };
 
-/* A RADIUS server listener is readable: a burst of datagrams, each answered at once. */
+/* A listener that answers each request on its own (the RADIUS server, the dynamic
+ * authorization port) is readable: up to 64 datagrams, RADIUS_BATCH a recvmmsg, the
+ * answers of each batch leaving with one sendmmsg. */
+#define RADIUS_BATCH 32
+typedef size_t (*radius_answer_fn)(struct srv_radius *r, const struct sockaddr_storage *peer,
+                                   const uint8_t *pkt, size_t len, uint64_t now, uint8_t *out,
+                                   size_t cap);
+
+static void radius_rx(struct srv *s, struct srv_listener *l, radius_answer_fn answer,
+                      uint64_t *too_long)
+{
+	static uint8_t in[RADIUS_BATCH][RADIUS_MAX_LEN], out[RADIUS_BATCH][RADIUS_MAX_LEN];
+	struct sockaddr_storage peer[RADIUS_BATCH];
+	struct iovec iv[RADIUS_BATCH], ov[RADIUS_BATCH];
+	struct mmsghdr rm[RADIUS_BATCH], sm[RADIUS_BATCH];
+	for (int round = 0; round < 64 / RADIUS_BATCH; round++) {
+		for (unsigned i = 0; i < RADIUS_BATCH; i++) {
+			iv[i] = (struct iovec){.iov_base = in[i], .iov_len = sizeof in[i]};
+			rm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &peer[i],
+			                                     .msg_namelen = sizeof peer[i],
+			                                     .msg_iov = &iv[i], .msg_iovlen = 1}};
+		}
+		/* MSG_TRUNC: msg_len is the datagram's whole length, also when it was cut */
+		int got = recvmmsg(l->fd, rm, RADIUS_BATCH, MSG_TRUNC | MSG_DONTWAIT, NULL);
+		if (got <= 0) break;
+		uint64_t now = srv_now_ms();
+		unsigned ns = 0;
+		for (int i = 0; i < got; i++) {
+			if (rm[i].msg_len > RADIUS_MAX_LEN) {
+				(*too_long)++;
+				continue; /* longer than RFC 2865 allows: never passed on cut */
+			}
+			size_t an = answer(s->radius, &peer[i], in[i], rm[i].msg_len, now, out[ns],
+			                   sizeof out[ns]);
+			if (!an) continue;
+			ov[ns] = (struct iovec){.iov_base = out[ns], .iov_len = an};
+			sm[ns] = (struct mmsghdr){.msg_hdr = {.msg_name = &peer[i],
+			                                      .msg_namelen = rm[i].msg_hdr.msg_namelen,
+			                                      .msg_iov = &ov[ns], .msg_iovlen = 1}};
+			ns++;
+		}
+		for (unsigned done = 0, guard = 0; done < ns && guard <= RADIUS_BATCH; guard++) {
+			int w = sendmmsg(l->fd, sm + done, ns - done, 0);
+			if (w < 0 && errno == EINTR) continue;
+			if (w <= 0) { /* this answer failed: say so, go on with the next */
+				srv_log(s, SC_RADIUS, true, NULL, NULL, "radius: sendmmsg: %s", strerror(errno));
+				done++;
+				continue;
+			}
+			done += (unsigned)w;
+		}
+		if (got < RADIUS_BATCH) break;
+	}
+}
+
+static size_t nps_answer(struct srv_radius *r, const struct sockaddr_storage *peer,
+                         const uint8_t *pkt, size_t len, uint64_t now, uint8_t *out, size_t cap)
+{
+	return nps_input(&r->nps, peer, pkt, len, now, out, cap);
+}
+
 static void nps_read(struct srv *s, struct srv_listener *l)
 {
-	struct srv_radius *r = s->radius;
-	static uint8_t buf[RADIUS_MAX_LEN + 1], out[RADIUS_MAX_LEN];
-	for (int burst = 0; burst < 64; burst++) {
-		struct sockaddr_storage peer;
-		socklen_t pl = sizeof peer;
-		ssize_t n = recvfrom(l->fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &pl);
-		if (n < 0) break;
-		if ((size_t)n > RADIUS_MAX_LEN) {
-			r->nps.st.malformed++;
-			continue; /* longer than RFC 2865 allows: never passed on cut */
-		}
-		size_t an = nps_input(&r->nps, &peer, buf, (size_t)n, srv_now_ms(), out, sizeof out);
-		if (an && sendto(l->fd, out, an, 0, (struct sockaddr *)&peer, pl) < 0)
-			srv_log(s, SC_RADIUS, true, NULL, NULL, "radius: sendto: %s", strerror(errno));
-	}
+	radius_rx(s, l, nps_answer, &s->radius->nps.st.malformed);
 }
 
 static int bind_udp(const char *text, unsigned port, int *fd, char *shown, size_t n)
@@ -108,6 +160,10 @@ static int bind_udp(const char *text, unsigned port, int *fd, char *shown, size_
 		fprintf(stderr, "vnet: cannot listen on %s: %s\n", text, strerror(errno));
 		return -1;
 	}
+	/* room for the bursts of many NAS (as the L2TP listener has): a datagram that finds
+	 * the buffer full is lost and asked again only after the client's timeout */
+	int rcvbuf = 4 << 20;
+	setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	socklen_t sl = sizeof ss;
 	getsockname(*fd, (struct sockaddr *)&ss, &sl);
 	net_sockaddr_text(&ss, shown, n);
@@ -355,17 +411,32 @@ static void queue_load(struct srv *s, uint64_t now)
 }
 
 /* ---- requests of the sessions ------------------------------------------------------------- */
-static void common_attrs(struct srv *s, const struct ras_session *rs, struct radc_body *b)
+/* How this NAS names itself: its NAS-Identifier (NULL: none) and NAS-IP-Address (*ip, 0:
+ * none). */
+static const char *nas_identity(const struct srv *s, uint32_t *ip)
 {
 	const struct config *c = s->cfg;
 	const struct radius_client_conf *rc = &c->server.radius_conf;
-	const char *nas_id = rc->nas_identifier ? rc->nas_identifier
-	                     : c->serve.host_name ? c->serve.host_name : c->server.name;
-	if (nas_id) radc_body_put(b, RADIUS_ATTR_NAS_IDENTIFIER, nas_id, strlen(nas_id));
-	uint32_t nip = 0;
 	struct in_addr ia;
-	if (rc->has_nas_ip) nip = rc->nas_ip;
-	else if (inet_pton(AF_INET, s->local_ip, &ia) == 1) nip = ntohl(ia.s_addr);
+	*ip = 0;
+	if (rc->has_nas_ip) *ip = rc->nas_ip;
+	else if (inet_pton(AF_INET, s->local_ip, &ia) == 1) *ip = ntohl(ia.s_addr);
+	return rc->nas_identifier ? rc->nas_identifier
+	       : c->serve.host_name ? c->serve.host_name : c->server.name;
+}
+
+/* The Acct-Session-Id of a session. */
+static int acct_session_id(const struct srv *s, const struct ras_session *rs, char *buf,
+                           size_t n)
+{
+	return snprintf(buf, n, "%s-%u", s->run_id, rs->id);
+}
+
+static void common_attrs(struct srv *s, const struct ras_session *rs, struct radc_body *b)
+{
+	uint32_t nip;
+	const char *nas_id = nas_identity(s, &nip);
+	if (nas_id) radc_body_put(b, RADIUS_ATTR_NAS_IDENTIFIER, nas_id, strlen(nas_id));
 	if (nip) radc_body_u32(b, RADIUS_ATTR_NAS_IP_ADDRESS, nip);
 	radc_body_u32(b, RADIUS_ATTR_NAS_PORT, rs->id);
 	radc_body_u32(b, RADIUS_ATTR_NAS_PORT_TYPE, 5);     /* Virtual */
@@ -379,7 +450,7 @@ static void common_attrs(struct srv *s, const struct ras_session *rs, struct rad
 	if (ip[0]) radc_body_put(b, RADIUS_ATTR_CALLING_STATION_ID, ip, strlen(ip));
 	radc_body_put(b, RADIUS_ATTR_CALLED_STATION_ID, s->local_ip, strlen(s->local_ip));
 	char sid[64];
-	int n = snprintf(sid, sizeof sid, "%s-%u", s->run_id, rs->id);
+	int n = acct_session_id(s, rs, sid, sizeof sid);
 	radc_body_put(b, RADIUS_ATTR_ACCT_SESSION_ID, sid, (size_t)n);
 	const uint8_t *u = (const uint8_t *)rs->ppp.auth.user;
 	size_t ul = strlen(rs->ppp.auth.user);
@@ -679,13 +750,114 @@ static void radc_close(struct srv *s)
 	r->radc_on = false;
 }
 
+/* ---- dynamic authorization (RFC 5176) ------------------------------------------------ */
+static void dae_log(void *ctx, bool debug_only, const char *text)
+{
+	srv_log(ctx, SC_RADIUS, debug_only, NULL, NULL, "%s", text);
+}
+
+static time_t dae_wall(void *ctx)
+{
+	(void)ctx;
+	return time(NULL);
+}
+
+static bool dae_throttle(void *ctx)
+{
+	return srv_throttle(ctx);
+}
+
+/* Every live session the request identifies: a Disconnect-Request (c NULL) ends it with
+ * Admin-Reset, a CoA-Request sets its timeouts (an admitted session only: the admission
+ * would set them again). */
+static int dae_act(void *ctx, const struct dae_ident *q, const struct dae_change *c)
+{
+	struct srv *s = ctx;
+	int hits = 0;
+	for (unsigned i = 0; i < s->sess_cap; i++) {
+		struct ras_session *rs = s->sessions[i];
+		if (!rs || ras_session_dead(rs)) continue;
+		if (c && rs->state != RAS_NETWORK && rs->state != RAS_UP) continue;
+		/* the texts only when the request names them: one pass over every session */
+		char sid[64] = "", ip[64] = "";
+		if (q->has_acct_session_id) acct_session_id(s, rs, sid, sizeof sid);
+		if (q->has_calling && rs->ops->peer_ip) rs->ops->peer_ip(rs, ip, sizeof ip);
+		struct dae_sess v = {.user = rs->ppp.auth.user, .acct_session_id = sid,
+			.calling = ip, .called = s->local_ip, .framed_ip = rs->addr,
+			.nas_port = rs->id, .nas_port_type = 5 /* Virtual */};
+		if (!dae_session_matches(q, &v)) continue;
+		hits++;
+		char ut[SRV_USER_TEXT];
+		srv_user_text(rs->ppp.auth.user, ut, sizeof ut);
+		if (!c) {
+			if (rs->state == RAS_CLOSING) continue; /* ending already */
+			srv_log(s, SC_RADIUS, false, NULL, rs, "session %u (user %s): Disconnect-Request: "
+			        "ended (Admin-Reset)", rs->id, ut);
+			srv_session_disconnect(s, rs, RAS_CAUSE_ADMIN);
+			continue;
+		}
+		/* seconds to the session model's whole minutes, rounded up */
+		if (c->has_session_timeout)
+			rs->session_timeout = c->session_timeout
+			                      ? (int32_t)(((uint64_t)c->session_timeout + 59) / 60) : 0;
+		if (c->has_idle_timeout)
+			rs->idle_timeout = c->idle_timeout
+			                   ? (int32_t)(((uint64_t)c->idle_timeout + 59) / 60) : 0;
+		srv_log(s, SC_RADIUS, false, NULL, rs, "session %u (user %s): CoA-Request: "
+		        "session timeout %d min, idle timeout %d min", rs->id, ut,
+		        rs->session_timeout, rs->idle_timeout);
+		srv_session_rearm(s, rs);
+	}
+	return hits;
+}
+
+static const struct dae_cbs dae_cbs = {
+	.log = dae_log, .wall = dae_wall, .throttle = dae_throttle, .act = dae_act,
+};
+
+static size_t dae_answer(struct srv_radius *r, const struct sockaddr_storage *peer,
+                         const uint8_t *pkt, size_t len, uint64_t now, uint8_t *out, size_t cap)
+{
+	return dae_input(&r->dae, peer, pkt, len, now, out, cap);
+}
+
+static void dae_read(struct srv *s, struct srv_listener *l)
+{
+	radius_rx(s, l, dae_answer, &s->radius->dae.st.malformed);
+}
+
+static int dae_open(struct srv *s)
+{
+	struct srv_radius *r = s->radius;
+	const struct radius_dae_conf *dc = &s->cfg->server.radius_conf.dae;
+	struct dae_nas nas;
+	nas.identifier = nas_identity(s, &nas.ip);
+	if (dae_init(&r->dae, dc, &nas, &dae_cbs, s) != 0) {
+		fprintf(stderr, "vnet: out of memory\n");
+		return -1;
+	}
+	r->dae_on = true;
+	struct srv_listener *l = srv_listener_add(s, SRV_PROTO_RADIUS_DAE, dae_read);
+	if (!l) {
+		fprintf(stderr, "vnet: too many listeners\n");
+		return -1;
+	}
+	char shown[80];
+	const char *where = dc->listen ? dc->listen : s->local_ip;
+	if (bind_udp(where, RADIUS_DAE_PORT, &l->fd, shown, sizeof shown) != 0) return -1;
+	srv_log(s, SC_MAIN, false, NULL, NULL, "RADIUS dynamic authorization (RFC 5176) listening "
+	        "on %s (%zu clients)", shown, dc->nclients);
+	return 0;
+}
+
 /* ---- both ------------------------------------------------------------------------------ */
 int srv_radius_open(struct srv *s)
 {
 	const struct config *c = s->cfg;
 	bool server = c->serve.radius_listen != NULL;
 	bool client = c->server.auth_provider == PROV_RADIUS && c->server.nradius;
-	if (!server && !client) return 0;
+	bool dae = c->server.radius_conf.dae.on;
+	if (!server && !client && !dae) return 0;
 	s->radius = calloc(1, sizeof *s->radius);
 	if (!s->radius) {
 		fprintf(stderr, "vnet: out of memory\n");
@@ -693,6 +865,7 @@ int srv_radius_open(struct srv *s)
 	}
 	if (server && nps_open(s) != 0) return -1;
 	if (client && radc_open(s) != 0) return -1;
+	if (dae && dae_open(s) != 0) return -1;
 	return 0;
 }
 
@@ -702,6 +875,7 @@ void srv_radius_close(struct srv *s)
 	if (!r) return;
 	radc_close(s);
 	if (r->nps_on) nps_free(&r->nps);
+	if (r->dae_on) dae_free(&r->dae);
 	free(r);
 	s->radius = NULL;
 }
@@ -729,6 +903,13 @@ json_t *srv_radius_stats(const struct srv *s)
 		unsigned dead = 0;
 		for (unsigned i = 0; i < r->radc.nsrv; i++) dead += radc_server_dead(&r->radc, i, now);
 		json_object_set_new(o, "client_servers_dead", json_integer(dead));
+	}
+	if (r->dae_on) {
+#define D(f) json_object_set_new(o, "dae_" #f, json_integer((json_int_t)r->dae.st.f))
+		D(disconnect_requests); D(coa_requests); D(acks); D(naks); D(unknown_client);
+		D(malformed); D(unsupported); D(bad_authenticator); D(bad_msg_auth); D(no_msg_auth);
+		D(stale); D(duplicates);
+#undef D
 	}
 	return o;
 }

@@ -1412,40 +1412,16 @@ static void get_listen(struct ld *l, json_t *o, const char *key, unsigned port, 
 	*out = xstrdup(v);
 }
 
-static void load_radius_server(struct ld *l, json_t *o)
+/* An array of {"name", "address", "secret"} (at the current path): the RADIUS peers
+ * whose datagrams come from those addresses, with their shared secrets. */
+static void load_nps_clients(struct ld *l, json_t *cl, struct nps_client **out, size_t *n)
 {
-	struct serve_conf *sc = &l->c->serve;
-	sc->radius_cache = 256;
-	if (!o || json_is_null(o)) return;
-	struct mark m = push_key(l, "radius_server");
-	if (!json_is_object(o)) {
-		problem(l, "expected {\"listen\", \"clients\"}, got %s", json_type_phrase(o));
-		pop(l, m);
-		return;
-	}
-	static const char *const keys[] = {"listen", "accounting_listen", "clients",
-		"duplicate_cache", NULL};
-	check_keys(l, o, keys);
-	get_listen(l, o, "listen", 1812, &sc->radius_listen);
-	get_listen(l, o, "accounting_listen", 1813, &sc->radius_acct_listen);
-	if (!json_object_get(o, "listen")) problem(l, "missing \"listen\"");
-	sc->radius_cache = get_int(l, o, "duplicate_cache", 1, 65536, 256);
-	json_t *cl = json_object_get(o, "clients");
-	struct mark m2 = push_key(l, "clients");
-	if (!cl || json_is_null(cl)) {
-		pop(l, m2);
-		problem(l, "missing \"clients\" (the NAS that may ask, with their secrets)");
-		pop(l, m);
-		return;
-	}
 	if (!json_is_array(cl)) {
 		problem(l, "expected an array of {\"name\", \"address\", \"secret\"}, got %s",
 		        json_type_phrase(cl));
-		pop(l, m2);
-		pop(l, m);
 		return;
 	}
-	sc->nps_clients = calloc(json_array_size(cl) + 1, sizeof *sc->nps_clients);
+	*out = calloc(json_array_size(cl) + 1, sizeof **out);
 	size_t idx;
 	json_t *e;
 	static const char *const ck[] = {"name", "address", "secret", NULL};
@@ -1457,12 +1433,12 @@ static void load_radius_server(struct ld *l, json_t *o)
 			pop(l, m3);
 			continue;
 		}
-		if (!sc->nps_clients) {
+		if (!*out) {
 			pop(l, m3);
 			continue;
 		}
 		check_keys(l, e, ck);
-		struct nps_client *c = &sc->nps_clients[sc->nnps_clients++];
+		struct nps_client *c = &(*out)[(*n)++];
 		c->path = strdup(l->path);
 		const char *name = get_str(l, e, "name", false);
 		const char *addr = get_str(l, e, "address", true);
@@ -1489,6 +1465,35 @@ static void load_radius_server(struct ld *l, json_t *o)
 		}
 		pop(l, m3);
 	}
+}
+
+static void load_radius_server(struct ld *l, json_t *o)
+{
+	struct serve_conf *sc = &l->c->serve;
+	sc->radius_cache = 256;
+	if (!o || json_is_null(o)) return;
+	struct mark m = push_key(l, "radius_server");
+	if (!json_is_object(o)) {
+		problem(l, "expected {\"listen\", \"clients\"}, got %s", json_type_phrase(o));
+		pop(l, m);
+		return;
+	}
+	static const char *const keys[] = {"listen", "accounting_listen", "clients",
+		"duplicate_cache", NULL};
+	check_keys(l, o, keys);
+	get_listen(l, o, "listen", 1812, &sc->radius_listen);
+	get_listen(l, o, "accounting_listen", 1813, &sc->radius_acct_listen);
+	if (!json_object_get(o, "listen")) problem(l, "missing \"listen\"");
+	sc->radius_cache = get_int(l, o, "duplicate_cache", 1, 65536, 256);
+	json_t *cl = json_object_get(o, "clients");
+	struct mark m2 = push_key(l, "clients");
+	if (!cl || json_is_null(cl)) {
+		pop(l, m2);
+		problem(l, "missing \"clients\" (the NAS that may ask, with their secrets)");
+		pop(l, m);
+		return;
+	}
+	load_nps_clients(l, cl, &sc->nps_clients, &sc->nnps_clients);
 	pop(l, m2);
 	pop(l, m);
 }
@@ -1725,6 +1730,77 @@ static struct ip_range *get_cidrs(struct ld *l, json_t *o, const char *key, size
 	return r;
 }
 
+/* server.radius.dynamic_authorization: the RFC 5176 listener (true: every default). */
+static void load_radius_dae(struct ld *l, json_t *o, bool *clients_given)
+{
+	struct radius_dae_conf *d = &l->c->server.radius_conf.dae;
+	d->window = 300;
+	d->cache = 256;
+	*clients_given = false;
+	if (!o || json_is_null(o) || json_is_false(o)) return;
+	struct mark m = push_key(l, "dynamic_authorization");
+	json_t *empty = NULL;
+	if (json_is_true(o)) o = empty = json_object();
+	if (!json_is_object(o)) {
+		problem(l, "expected true or {\"listen\", \"clients\", ...}, got %s",
+		        json_type_phrase(o));
+		pop(l, m);
+		return;
+	}
+	static const char *const keys[] = {"listen", "clients", "require_message_authenticator",
+		"require_event_timestamp", "event_timestamp_window", "duplicate_cache", NULL};
+	check_keys(l, o, keys);
+	d->on = true;
+	get_listen(l, o, "listen", RADIUS_DAE_PORT, &d->listen);
+	d->require_msg_auth = get_bool(l, o, "require_message_authenticator", false);
+	d->require_timestamp = get_bool(l, o, "require_event_timestamp", false);
+	d->window = get_int(l, o, "event_timestamp_window", 1, 86400, 300);
+	d->cache = get_int(l, o, "duplicate_cache", 1, 65536, 256);
+	json_t *cl = json_object_get(o, "clients");
+	if (cl && !json_is_null(cl)) {
+		struct mark m2 = push_key(l, "clients");
+		load_nps_clients(l, cl, &d->clients, &d->nclients);
+		*clients_given = true;
+		pop(l, m2);
+	}
+	json_decref(empty);
+	pop(l, m);
+}
+
+/* Without dynamic_authorization.clients: the RADIUS servers, each from its address (any
+ * port) with its secret. */
+static void dae_clients_of_servers(struct ld *l)
+{
+	struct server *sv = &l->c->server;
+	struct radius_dae_conf *d = &sv->radius_conf.dae;
+	d->clients = calloc(sv->nradius + 1, sizeof *d->clients);
+	for (size_t i = 0; d->clients && i < sv->nradius; i++) {
+		const struct radius_server *rs = &sv->radius[i];
+		struct sockaddr_storage ss;
+		if (!rs->secret || !rs->address || net_hostport_parse(rs->address, 1812, &ss, NULL))
+			continue;
+		struct nps_client *c = &d->clients[d->nclients++];
+		c->family = ss.ss_family;
+		if (ss.ss_family == AF_INET) {
+			c->net.start = c->net.end = ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr);
+		} else {
+			memcpy(c->addr6, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		}
+		c->address = xstrdup(rs->address);
+		c->name = xstrdup(rs->address);
+		c->secret = xstrdup(rs->secret);
+		c->path = xstrdup(rs->path);
+	}
+	if (!d->nclients) {
+		struct mark m = push_key(l, "radius");
+		struct mark m2 = push_key(l, "dynamic_authorization");
+		problem(l, "no \"clients\", and no RADIUS server with a secret to take them from "
+		        "(the servers that may send Disconnect-Request and CoA-Request)");
+		pop(l, m2);
+		pop(l, m);
+	}
+}
+
 /* server.radius: the RADIUS servers `vnet serve` asks with auth_provider radius. */
 static void load_radius_client(struct ld *l, json_t *rad)
 {
@@ -1732,6 +1808,8 @@ static void load_radius_client(struct ld *l, json_t *rad)
 	struct radius_client_conf *rc = &sv->radius_conf;
 	rc->dead_time = 60;
 	rc->queue_max = 1000;
+	rc->dae.window = 300;
+	rc->dae.cache = 256;
 	if (!rad || json_is_null(rad)) return;
 	struct mark m = push_key(l, "radius");
 	if (!json_is_object(rad)) {
@@ -1740,7 +1818,8 @@ static void load_radius_client(struct ld *l, json_t *rad)
 		return;
 	}
 	static const char *const rk[] = {"servers", "nas_identifier", "nas_ip_address",
-		"dead_time", "interim_interval", "accounting_queue", "accounting_queue_max", NULL};
+		"dead_time", "interim_interval", "accounting_queue", "accounting_queue_max",
+		"dynamic_authorization", NULL};
 	check_keys(l, rad, rk);
 	rc->nas_identifier = xstrdup(get_str(l, rad, "nas_identifier", false));
 	get_addr(l, rad, "nas_ip_address", &rc->has_nas_ip, &rc->nas_ip);
@@ -1809,7 +1888,10 @@ static void load_radius_client(struct ld *l, json_t *rad)
 		}
 		pop(l, m2);
 	}
+	bool given;
+	load_radius_dae(l, json_object_get(rad, "dynamic_authorization"), &given);
 	pop(l, m);
+	if (rc->dae.on && !given) dae_clients_of_servers(l);
 }
 
 static void load_server_ext(struct ld *l, json_t *s)
@@ -1990,6 +2072,19 @@ static void load_surroundings(struct ld *l, json_t *root)
 	}
 }
 
+static void free_nps_clients(struct nps_client *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct nps_client *nc = &v[i];
+		free(nc->name);
+		free(nc->address);
+		if (nc->secret) OPENSSL_cleanse(nc->secret, strlen(nc->secret));
+		free(nc->secret);
+		free(nc->path);
+	}
+	free(v);
+}
+
 static void free_surroundings(struct config *c)
 {
 	struct server *sv = &c->server;
@@ -2005,6 +2100,8 @@ static void free_surroundings(struct config *c)
 	free(sv->radius_conf.nas_identifier);
 	free(sv->radius_conf.queue);
 	free(sv->radius_conf.queue_path);
+	free(sv->radius_conf.dae.listen);
+	free_nps_clients(sv->radius_conf.dae.clients, sv->radius_conf.dae.nclients);
 	for (size_t i = 0; i < c->ndd; i++) {
 		struct demand_dial *d = &c->dd[i];
 		free(d->name);
@@ -2255,15 +2352,7 @@ void config_free(struct config *c)
 	free(c->serve.ipsec_phase2);
 	free(c->serve.radius_listen);
 	free(c->serve.radius_acct_listen);
-	for (size_t i = 0; i < c->serve.nnps_clients; i++) {
-		struct nps_client *nc = &c->serve.nps_clients[i];
-		free(nc->name);
-		free(nc->address);
-		if (nc->secret) OPENSSL_cleanse(nc->secret, strlen(nc->secret));
-		free(nc->secret);
-		free(nc->path);
-	}
-	free(c->serve.nps_clients);
+	free_nps_clients(c->serve.nps_clients, c->serve.nnps_clients);
 	free_surroundings(c);
 	free(c->file);
 	free(c->text);

@@ -155,6 +155,21 @@ struct user {
 	char *path;          /* "users[3]" */
 };
 
+/* RFC 5176 Dynamic Authorization (server.radius.dynamic_authorization): the listener
+ * that takes Disconnect-Request and CoA-Request from a Dynamic Authorization Server. */
+struct nps_client;
+struct radius_dae_conf {
+	bool on;
+	char *listen;             /* "ADDR[:PORT]" as written, NULL: the L2TP listener's address */
+	struct nps_client *clients;/* who may ask; without "clients": the RADIUS servers */
+	size_t nclients;
+	bool require_msg_auth;    /* a request without Message-Authenticator is dropped */
+	bool require_timestamp;   /* a request without Event-Timestamp gets NAK 402 */
+	int window;               /* seconds an Event-Timestamp may differ from the clock */
+	int cache;                /* answers kept for retransmitted requests */
+};
+#define RADIUS_DAE_PORT 3799
+
 /* The RADIUS client's settings beside the servers (server.radius). */
 struct radius_client_conf {
 	char *nas_identifier;     /* NULL: serve.host_name or server.name */
@@ -165,6 +180,7 @@ struct radius_client_conf {
 	char *queue;              /* accounting kept while no server answers: as written */
 	char *queue_path;         /* resolved against the configuration's directory */
 	int queue_max;            /* records kept at most */
+	struct radius_dae_conf dae;
 };
 struct server {
 	char *name;

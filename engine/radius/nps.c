@@ -23,17 +23,15 @@ int nps_init(struct nps *n, const struct config *c, struct policy_result *pres,
 	n->pool = pool;
 	n->cbs = cbs;
 	n->ctx = ctx;
-	n->ncache = c->serve.radius_cache > 0 ? (size_t)c->serve.radius_cache : 256;
-	n->cache = calloc(n->ncache, sizeof *n->cache);
 	n->boot = cbs->wall ? (uint64_t)cbs->wall(ctx) : 0;
-	return n->cache ? 0 : -1;
+	return rad_dupcache_init(&n->cache, c->serve.radius_cache > 0 ? (size_t)c->serve.radius_cache
+	                                                               : 256, NPS_DUP_MS);
 }
 
 void nps_free(struct nps *n)
 {
-	for (size_t i = 0; n->cache && i < n->ncache; i++) free(n->cache[i].answer);
 	for (size_t i = 0; i < n->nleases; i++) addr_pool_release(n->pool, n->leases[i].addr);
-	free(n->cache);
+	rad_dupcache_free(&n->cache);
 	free(n->leases);
 	memset(n, 0, sizeof *n);
 }
@@ -60,8 +58,14 @@ static void nlog(struct nps *n, bool debug_only, const char *fmt, ...)
 const struct nps_client *nps_client_find(const struct config *c,
                                          const struct sockaddr_storage *peer)
 {
-	for (size_t i = 0; i < c->serve.nnps_clients; i++) {
-		const struct nps_client *k = &c->serve.nps_clients[i];
+	return nps_client_in(c->serve.nps_clients, c->serve.nnps_clients, peer);
+}
+
+const struct nps_client *nps_client_in(const struct nps_client *list, size_t n,
+                                       const struct sockaddr_storage *peer)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct nps_client *k = &list[i];
 		if (peer->ss_family == AF_INET && k->family == AF_INET) {
 			const struct sockaddr_in *s4 = (const struct sockaddr_in *)peer;
 			uint32_t a = ntohl(s4->sin_addr.s_addr);
@@ -72,45 +76,6 @@ const struct nps_client *nps_client_find(const struct config *c,
 		}
 	}
 	return NULL;
-}
-
-/* ---- duplicate requests ------------------------------------------------------------ */
-static void cache_key(const struct sockaddr_storage *peer, const uint8_t *pkt, uint8_t key[40])
-{
-	memset(key, 0, 40);
-	if (peer->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)peer;
-		memcpy(key, &s4->sin_addr, 4);
-		memcpy(key + 16, &s4->sin_port, 2);
-	} else if (peer->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
-		memcpy(key, &s6->sin6_addr, 16);
-		memcpy(key + 16, &s6->sin6_port, 2);
-	}
-	key[18] = pkt[0];
-	key[19] = pkt[1];
-	memcpy(key + 20, pkt + 4, 16);
-}
-
-static struct nps_cached *cache_slot(struct nps *n, const uint8_t key[40])
-{
-	uint32_t h = 2166136261u;
-	for (int i = 0; i < 40; i++) h = (h ^ key[i]) * 16777619u;
-	return &n->cache[h % n->ncache];
-}
-
-static void cache_put(struct nps *n, const uint8_t key[40], const uint8_t *ans, size_t len,
-                      uint64_t now)
-{
-	struct nps_cached *e = cache_slot(n, key);
-	uint8_t *copy = malloc(len);
-	if (!copy) return;
-	memcpy(copy, ans, len);
-	free(e->answer);
-	e->answer = copy;
-	e->len = (uint16_t)len;
-	e->at = now ? now : 1;
-	memcpy(e->key, key, 40);
 }
 
 /* ---- leases ------------------------------------------------------------------------ */
@@ -591,15 +556,16 @@ size_t nps_input(struct nps *n, const struct sockaddr_storage *peer, const uint8
 		          net_sockaddr_text(peer, pt, sizeof pt), err.reason, err.off);
 		goto out;
 	}
-	uint8_t key[40];
-	cache_key(peer, pkt, key);
-	struct nps_cached *e = cache_slot(n, key);
-	if (e->at && now - e->at < NPS_DUP_MS && memcmp(e->key, key, 40) == 0 && e->len <= cap) {
+	uint8_t key[RAD_DUP_KEY];
+	rad_dupcache_key(peer, pkt, key);
+	size_t cl = 0;
+	const uint8_t *cached = rad_dupcache_get(&n->cache, key, now, &cl);
+	if (cached && cl <= cap) {
 		n->st.duplicates++;
 		nlog(n, true, "request id %u from %s again: the cached answer is resent",
 		     m->id, net_sockaddr_text(peer, pt, sizeof pt));
-		memcpy(out, e->answer, e->len);
-		ret = e->len;
+		memcpy(out, cached, cl);
+		ret = cl;
 		goto out;
 	}
 	char ct[TEXT_PRINTABLE_SIZE(64)];
@@ -642,7 +608,7 @@ size_t nps_input(struct nps *n, const struct sockaddr_storage *peer, const uint8
 		break;
 	}
 	}
-	if (ret) cache_put(n, key, out, ret, now);
+	if (ret) rad_dupcache_put(&n->cache, key, out, ret, now);
 out:
 	free(m);
 	return ret;

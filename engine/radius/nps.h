@@ -21,10 +21,8 @@
  * authenticator verifies are handed to the owner and answered.
  *
  * A request retransmitted by its client (same address and port, identifier and
- * authenticator, within NPS_DUP_MS) gets the answer it got before, not a new decision.
- * The cache of answers is a table of serve.radius_server.duplicate_cache slots, each
- * request going to one slot by a hash: a newer request takes the slot (the bound and the
- * eviction rule; a flood can only make the decisions be taken again).
+ * authenticator, within NPS_DUP_MS) gets the answer it got before, not a new decision:
+ * radius/dupcache.h with serve.radius_server.duplicate_cache slots.
  *
  * Pool addresses leased for an Access-Accept are held until the client's Accounting
  * Stop for the address, its Accounting-On or -Off, or, without any Accounting Start,
@@ -43,6 +41,7 @@
 #include "policy/config.h"
 #include "policy/policy.h"
 #include "radius.h"
+#include "radius/dupcache.h"
 
 #define NPS_DUP_MS 30000
 #define NPS_LEASE_WAIT_MS 60000
@@ -69,13 +68,6 @@ struct nps_cbs {
 	bool (*throttle)(void *ctx);
 };
 
-struct nps_cached {
-	uint64_t at;                 /* 0: empty */
-	uint8_t key[40];             /* peer address and port, identifier, authenticator */
-	uint8_t *answer;
-	uint16_t len;
-};
-
 struct nps_lease {
 	uint32_t addr;
 	uint32_t client;             /* index in serve.nps_clients */
@@ -89,8 +81,7 @@ struct nps {
 	struct addr_pool *pool;
 	const struct nps_cbs *cbs;
 	void *ctx;
-	struct nps_cached *cache;
-	size_t ncache;
+	struct rad_dupcache cache;    /* answers to requests sent again (radius/dupcache.h) */
 	struct nps_lease *leases;
 	size_t nleases, lease_cap;
 	uint32_t class_seq;
@@ -111,5 +102,8 @@ size_t nps_input(struct nps *n, const struct sockaddr_storage *peer, const uint8
 /* The client whose address `peer` is, or NULL. */
 const struct nps_client *nps_client_find(const struct config *c,
                                          const struct sockaddr_storage *peer);
+/* The same among the n clients of `list`. */
+const struct nps_client *nps_client_in(const struct nps_client *list, size_t n,
+                                       const struct sockaddr_storage *peer);
 
 #endif

@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-radius-dae-errors.json policy check
