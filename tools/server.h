@@ -95,7 +95,7 @@ struct srv_listener {
 	struct event *ev;
 	struct srv *srv;
 };
-#define SRV_LISTENERS 10
+#define SRV_LISTENERS 16
 
 /* A datagram waiting for the end of the burst (server_io.c). */
 struct srv_tx {
