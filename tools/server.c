@@ -1172,6 +1172,13 @@ void srv_l2tp_ipsec_datagram(struct srv *s, const struct sockaddr_storage *peer,
 	l2tp_datagram(s, &s->listeners[0], peer, plen, buf, len, ipsec);
 }
 
+void srv_l2tp_ipsec_rebind(struct srv *s, uint32_t from, uint32_t to)
+{
+	if (!s->tunnels) return;
+	for (unsigned i = 1; i < 65536; i++)
+		if (s->tunnels[i] && s->tunnels[i]->ipsec == from) s->tunnels[i]->ipsec = to;
+}
+
 void srv_l2tp_ipsec_gone(struct srv *s, uint32_t ipsec)
 {
 	if (!s->tunnels) return;

@@ -309,6 +309,8 @@ static inline enum srv_ho_verdict srv_half_open_admit(unsigned held, unsigned n,
  * client's address and its L2TP port. */
 void srv_l2tp_ipsec_datagram(struct srv *s, const struct sockaddr_storage *peer, socklen_t plen,
                              const uint8_t *buf, size_t len, uint32_t ipsec);
+/* The client rekeyed phase 1: the tunnels inside IKE SA `from` now live in `to`. */
+void srv_l2tp_ipsec_rebind(struct srv *s, uint32_t from, uint32_t to);
 /* IKE SA `ipsec` is gone: the L2TP tunnels inside it are closed. */
 void srv_l2tp_ipsec_gone(struct srv *s, uint32_t ipsec);
 

@@ -247,6 +247,8 @@ static void esp_free(struct srv_ike *k, struct srv_esp *e)
 	if (k->nchildren) k->nchildren--;
 }
 
+static bool same_client(const struct srv_ike_sa *a, const struct srv_ike_sa *b);
+
 static void sa_free(struct srv *s, struct srv_ike_sa *x)
 {
 	struct srv_ike *k = s->ike;
@@ -258,6 +260,18 @@ static void sa_free(struct srv *s, struct srv_ike_sa *x)
 	if (x->next) x->next->prev = x->prev;
 	srv_timer_set(s, &x->timer, L2TP_NEVER);
 	s->ntimers--;
+	/* the client's newer IKE SA (a phase-1 rekey under way: its child may come later)
+	 * takes the tunnels; without one they are closed */
+	struct srv_ike_sa *heir = NULL;
+	if (x->carried_l2tp && ikev1_state(x->sa) != IKEV1_MM_START)
+		for (struct srv_ike_sa *o = k->all; o && !heir; o = o->next)
+			if (o != x && ikev1_state(o->sa) == IKEV1_ESTABLISHED && same_client(o, x)) heir = o;
+	if (heir) {
+		ike_log(s, x, false, "gone; its L2TP tunnels move to sa=%u of the same client", heir->id);
+		srv_l2tp_ipsec_rebind(s, x->id, heir->id); /* server.c */
+		heir->carried_l2tp = true;
+		x->carried_l2tp = false;
+	}
 	ikev1_free(x->sa); /* children are down by now: ikev1 said so through child_down */
 	for (int i = 0; i < IKEV1_CHILDREN; i++)
 		if (x->esp[i]) esp_free(k, x->esp[i]);
@@ -314,6 +328,7 @@ static void cb_send(void *ctx, const uint8_t *buf, size_t len, bool natt)
 }
 
 static void forget_older(struct srv *s, struct srv_ike_sa *x);
+static void replace_older(struct srv *s, struct srv_ike_sa *x);
 
 static void cb_event(void *ctx, enum ikev1_ev kind, const char *text)
 {
@@ -375,6 +390,7 @@ static void cb_child_up(void *ctx, const struct ikev1_child *c)
 	*head = e;
 	k->nchildren++;
 	k->st.children_up++;
+	if (e->serial == 1) replace_older(s, x);
 	if (k->keys) {
 		keys_esp(k->keys, &c->in);
 		keys_esp(k->keys, &c->out);
@@ -393,25 +409,52 @@ static void cb_child_down(void *ctx, const struct ikev1_child *c, const char *wh
 		}
 }
 
+/* The same client: its address and port (clients behind one NAT differ by port) and the
+ * identity it proved. */
+static bool same_client(const struct srv_ike_sa *a, const struct srv_ike_sa *b)
+{
+	const struct ikev1_addr *p = ikev1_peer(a->sa), *q = ikev1_peer(b->sa);
+	return !memcmp(p->ip, q->ip, 4) && p->port == q->port &&
+	       !strcmp(ikev1_peer_id(a->sa), ikev1_peer_id(b->sa));
+}
+
 /* INITIAL-CONTACT: the peer (this address and port, this identity) forgot every earlier
  * SA: so does the server. Clients behind one NAT share the address but not the port. */
 static void forget_older(struct srv *s, struct srv_ike_sa *x)
 {
 	struct srv_ike *k = s->ike;
-	const struct ikev1_addr *p = ikev1_peer(x->sa);
-	const char *id = ikev1_peer_id(x->sa);
 	for (unsigned guard = 0; guard <= k->nsas; guard++) {
 		struct srv_ike_sa *o = k->all;
-		for (; o; o = o->next) {
-			if (o == x || ikev1_state(o->sa) != IKEV1_ESTABLISHED) continue;
-			const struct ikev1_addr *q = ikev1_peer(o->sa);
-			if (!memcmp(q->ip, p->ip, 4) && q->port == p->port &&
-			    !strcmp(ikev1_peer_id(o->sa), id))
-				break;
-		}
+		for (; o; o = o->next)
+			if (o != x && ikev1_state(o->sa) == IKEV1_ESTABLISHED && same_client(o, x)) break;
 		if (!o) return;
 		ike_log(s, o, false, "forgotten: INITIAL-CONTACT from the same peer in sa=%u", x->id);
 		ikev1_delete(o->sa, "the peer sent INITIAL-CONTACT", srv_now_ms());
+		sa_free(s, o);
+	}
+}
+
+/* A phase-1 rekey: the client made a new IKE SA and its first child is up. The L2TP
+ * tunnels inside the client's older IKE SAs move to the new one (their replies go out
+ * in its child from now on), then the older SAs are deleted. */
+static void replace_older(struct srv *s, struct srv_ike_sa *x)
+{
+	struct srv_ike *k = s->ike;
+	for (unsigned guard = 0; guard <= k->nsas; guard++) {
+		struct srv_ike_sa *o = k->all;
+		for (; o; o = o->next)
+			if (o != x && ikev1_state(o->sa) == IKEV1_ESTABLISHED && o->created_ms <= x->created_ms &&
+			    same_client(o, x))
+				break;
+		if (!o) return;
+		ike_log(s, o, false, "replaced by sa=%u of the same client: its L2TP tunnels move there",
+		        x->id);
+		if (o->carried_l2tp) {
+			srv_l2tp_ipsec_rebind(s, o->id, x->id); /* server.c */
+			x->carried_l2tp = true;
+			o->carried_l2tp = false;
+		}
+		ikev1_delete(o->sa, "replaced by a newer IKE SA", srv_now_ms());
 		sa_free(s, o);
 	}
 }
