@@ -34,6 +34,11 @@ struct h {
 	int ike_up, ike_down, child_up, child_down, initial_contact;
 	struct ikev1_child up;
 	unsigned rnd;
+	/* an owner that enters another SA from its INITIAL-CONTACT callback: this message to
+	 * it, then a delete */
+	struct h *nested;
+	const uint8_t *nested_msg;
+	size_t nested_len;
 };
 
 static void h_send(void *ctx, const uint8_t *b, size_t n, bool natt)
@@ -55,6 +60,12 @@ static void h_event(void *ctx, enum ikev1_ev k, const char *t)
 	h->ike_up += k == IKEV1_EV_IKE_UP;
 	h->ike_down += k == IKEV1_EV_IKE_DOWN;
 	h->initial_contact += k == IKEV1_EV_INITIAL_CONTACT;
+	if (k == IKEV1_EV_INITIAL_CONTACT && h->nested) {
+		struct h *o = h->nested;
+		h->nested = NULL;
+		ikev1_input(o->sa, h->nested_msg, h->nested_len, &o->local, &o->peer, 40);
+		ikev1_delete(o->sa, "initial contact", 41);
+	}
 	if (getenv("IKEV1_TEST_VERBOSE"))
 		fprintf(stderr, "[%s] %s\n", tok_name(ikev1_ev_names, k), t);
 }
@@ -746,6 +757,66 @@ START_TEST(info_dpd_and_delete)
 }
 END_TEST
 
+/* The owner's callback enters another SA in the middle of a call (as the server deletes
+ * a peer's older SAs on INITIAL-CONTACT; here that SA also reads a message first): each
+ * call keeps its own message, and both answer what they were asked. */
+START_TEST(nested_calls_keep_their_messages)
+{
+	struct h *h1 = h_new("secret"), *h2 = h_new("secret");
+	struct v1peer p1, p2;
+	v1p_init(&p1, "secret");
+	v1p_init(&p2, "secret");
+	ck_assert(main_mode(h1, &p1));
+	ck_assert(main_mode(h2, &p2));
+	uint8_t spi1[16], spi2[16], seq1[4] = {0, 0, 1, 1}, seq2[4] = {0, 0, 2, 2};
+	memcpy(spi1, p1.ispi, 8);
+	memcpy(spi1 + 8, p1.rspi, 8);
+	memcpy(spi2, p2.ispi, 8);
+	memcpy(spi2 + 8, p2.rspi, 8);
+	uint8_t m2[2048], m1[2048], iv[16], zero[IKE_HASH_MAX] = {0};
+	size_t n2 = v1p_info(&p2, 0x900, false, 1, 36136, spi2, 16, seq2, 4, m2);
+	h1->nested = h2;
+	h1->nested_msg = m2;
+	h1->nested_len = n2;
+	/* to h1: INITIAL-CONTACT, then R-U-THERE */
+	v1p_p2iv(&p1, 0x901, iv);
+	ike_msg_init(p1.m, 1, IKE1_EXCH_INFO, 0, 0x901, p1.ispi, p1.rspi);
+	ike_add_payload(p1.m, IKE1_PL_HASH, zero, p1.hlen);
+	struct ike_payload *n = ike_add_payload(p1.m, IKE1_PL_N, NULL, 0);
+	n->protocol = 1;
+	n->spi = spi1;
+	n->spi_size = 16;
+	n->notify = 24578;
+	n = ike_add_payload(p1.m, IKE1_PL_N, seq1, 4);
+	n->protocol = 1;
+	n->spi = spi1;
+	n->spi_size = 16;
+	n->notify = 36136;
+	size_t n1 = v1p_protect(&p1, iv, m1), rl = 0;
+	int sent2 = h2->nout;
+	const uint8_t *r = h_in(h1, m1, n1, 42, &rl);
+	ck_assert_int_eq(h1->initial_contact, 1);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v1p_open_info(&p1, r, rl));
+	ck_assert_int_eq(p1.m->pl[1].notify, 36137);
+	ck_assert_uint_eq(p1.m->pl[1].data_len, 4);
+	ck_assert_mem_eq(p1.m->pl[1].data, seq1, 4);
+	/* h2 answered its R-U-THERE, then sent its DELETE */
+	ck_assert_int_eq(h2->nout, sent2 + 2);
+	ck_assert(v1p_open_info(&p2, h2->out[sent2], h2->outlen[sent2]));
+	ck_assert_int_eq(p2.m->pl[1].notify, 36137);
+	ck_assert_mem_eq(p2.m->pl[1].data, seq2, 4);
+	ck_assert(v1p_open_info(&p2, h2->out[sent2 + 1], h2->outlen[sent2 + 1]));
+	ck_assert_int_eq(p2.m->pl[1].type, IKE1_PL_D);
+	ck_assert_int_eq(ikev1_state(h2->sa), IKEV1_DEAD);
+	ck_assert_int_eq(ikev1_state(h1->sa), IKEV1_ESTABLISHED);
+	v1p_free(&p1);
+	v1p_free(&p2);
+	h_free(h1);
+	h_free(h2);
+}
+END_TEST
+
 START_TEST(delete_sends_deletes)
 {
 	struct h *h = h_new("secret");
@@ -1156,6 +1227,7 @@ int main(void)
 	tcase_add_test(t, qm_retransmitted_qm1);
 	tcase_add_test(t, qm_commit_bit);
 	tcase_add_test(t, info_dpd_and_delete);
+	tcase_add_test(t, nested_calls_keep_their_messages);
 	tcase_add_test(t, delete_sends_deletes);
 	tcase_add_test(t, conf_parse);
 	suite_add_tcase(s, t);
