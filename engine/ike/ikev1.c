@@ -309,14 +309,16 @@ static void send_kept(struct ikev1_sa *sa, struct replay *rp, const uint8_t d[32
 	if (len > IKEV1_MSG_MAX)
 		return;
 	if (len > rp->cap) {
-		uint8_t *nb = realloc(rp->buf, len);
+		/* the first at 512 bytes: every later Main Mode reply with a pre-shared key fits */
+		size_t cap = len < 512 ? 512 : len;
+		uint8_t *nb = realloc(rp->buf, cap);
 		if (!nb) { /* not kept: a retransmitted request goes unanswered */
 			rp->have = false;
 			send_raw(sa, buf, len);
 			return;
 		}
 		rp->buf = nb;
-		rp->cap = len;
+		rp->cap = cap;
 	}
 	memcpy(rp->digest, d, 32);
 	rp->have = true;
