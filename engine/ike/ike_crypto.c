@@ -1,15 +1,17 @@
 /* IKEv1 hash, prf, key expansion, CBC and Diffie-Hellman, IKEv2 prf+, integrity, AES-GCM
- * and RSA signatures, with OpenSSL 3 EVP. */
+ * and RSA signatures, with OpenSSL 3: EVP for the symmetric algorithms and signatures,
+ * the BN and EC_POINT arithmetic for Diffie-Hellman. */
 #include "ike/ike_crypto.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/dh.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
+#include <openssl/obj_mac.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -27,6 +29,7 @@ static const char *md_name(unsigned alg)
 	}
 }
 
+/* The legacy digest objects, for the signature calls (which take them as they are). */
 static const EVP_MD *md_of(unsigned alg)
 {
 	switch (alg) {
@@ -39,10 +42,58 @@ static const EVP_MD *md_of(unsigned alg)
 	}
 }
 
+/* ---- what is made once ---------------------------------------------------------------
+ * OpenSSL 3 looks an algorithm up in its provider store on every EVP_MAC_fetch and on
+ * every init with a legacy EVP_MD or EVP_CIPHER, allocates a context per call, and builds
+ * a DH or EC group anew for every key made from a name or from numbers. An IKE set-up
+ * makes some thirty hashes, prfs and CBC passes and one key pair: the algorithms, the
+ * contexts and the groups are made here once per thread and reused call after call (each
+ * call rekeys its context entirely; a context holds at most the last key it was given,
+ * as does the SA that gave it). Nothing here is freed before the thread's process ends. */
+
+#define HASH_SLOTS 7 /* by IKE1_HASH_* value */
+#define CBC_SLOTS 4  /* 3DES, AES-128, AES-192, AES-256 */
+#define GCM_SLOTS 3  /* AES-128, -192, -256 */
+#define DH_SLOTS 4   /* groups 2, 14, 19, 20 */
+
+struct crypto_cache {
+	EVP_MD *md[HASH_SLOTS];
+	EVP_MD_CTX *mdx;
+	EVP_MAC *hmac;
+	EVP_MAC_CTX *mac[HASH_SLOTS];    /* HMAC with md[i] set, rekeyed on each use */
+	EVP_CIPHER_CTX *cbc[CBC_SLOTS][2]; /* decrypt, encrypt: the cipher set, no padding */
+	EVP_CIPHER_CTX *gcm[GCM_SLOTS];
+	BN_CTX *bn;
+	struct dh_group {                /* see Diffie-Hellman below */
+		bool ready;
+		BIGNUM *p, *pm1;             /* MODP: the prime and p - 1 */
+		BN_MONT_CTX *mont;
+		EC_GROUP *ec;                /* ECP */
+	} dh[DH_SLOTS];
+};
+static _Thread_local struct crypto_cache cache;
+
+static EVP_MD *md_get(unsigned alg)
+{
+	if (alg >= HASH_SLOTS)
+		return NULL;
+	if (!cache.md[alg]) {
+		const char *name = md_name(alg);
+		cache.md[alg] = name ? EVP_MD_fetch(NULL, name, NULL) : NULL;
+	}
+	return cache.md[alg];
+}
+
 size_t ike1_hash_len(unsigned alg)
 {
-	const EVP_MD *md = md_of(alg);
-	return md ? (size_t)EVP_MD_get_size(md) : 0;
+	switch (alg) {
+	case IKE1_HASH_MD5: return 16;
+	case IKE1_HASH_SHA1: return 20;
+	case IKE1_HASH_SHA256: return 32;
+	case IKE1_HASH_SHA384: return 48;
+	case IKE1_HASH_SHA512: return 64;
+	default: return 0;
+	}
 }
 
 size_t ike1_block(unsigned enc)
@@ -61,39 +112,52 @@ bool ike1_enc_keylen_ok(unsigned enc, size_t k)
 
 bool ike1_hash(unsigned alg, const struct ike_iov *v, size_t n, uint8_t *out)
 {
-	const EVP_MD *md = md_of(alg);
-	EVP_MD_CTX *x = md ? EVP_MD_CTX_new() : NULL;
-	bool ok = x && EVP_DigestInit_ex(x, md, NULL) == 1;
+	const EVP_MD *md = md_get(alg);
+	if (md && !cache.mdx)
+		cache.mdx = EVP_MD_CTX_new();
+	EVP_MD_CTX *x = md ? cache.mdx : NULL;
+	bool ok = x && EVP_DigestInit_ex2(x, md, NULL) == 1;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = EVP_DigestUpdate(x, v[i].p, v[i].n) == 1;
 	unsigned dl = 0;
 	ok = ok && EVP_DigestFinal_ex(x, out, &dl) == 1;
-	EVP_MD_CTX_free(x);
 	return ok;
+}
+
+/* The HMAC context of a hash, its digest set. */
+static EVP_MAC_CTX *hmac_ctx(unsigned alg)
+{
+	if (alg >= HASH_SLOTS || !md_name(alg))
+		return NULL;
+	if (cache.mac[alg])
+		return cache.mac[alg];
+	if (!cache.hmac)
+		cache.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *x = cache.hmac ? EVP_MAC_CTX_new(cache.hmac) : NULL;
+	OSSL_PARAM par[2] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md_name(alg), 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (x && EVP_MAC_CTX_set_params(x, par) != 1) {
+		EVP_MAC_CTX_free(x);
+		x = NULL;
+	}
+	return cache.mac[alg] = x;
 }
 
 bool ike1_prf(unsigned alg, const uint8_t *key, size_t keylen, const struct ike_iov *v, size_t n,
               uint8_t *out)
 {
-	const char *name = md_name(alg);
-	if (!name)
-		return false;
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *x = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM par[2] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0),
-		OSSL_PARAM_construct_end(),
-	};
+	EVP_MAC_CTX *x = hmac_ctx(alg);
 	/* HMAC with an empty key is legal (a zero-length pre-shared key is refused earlier,
-	 * but the prf itself must not fail on it): give OpenSSL one readable byte. */
+	 * but the prf itself must not fail on it): give OpenSSL one readable byte. The key
+	 * is never NULL: to EVP_MAC_init that would mean "the previous key again". */
 	static const uint8_t nokey[1];
-	bool ok = x && EVP_MAC_init(x, keylen ? key : nokey, keylen, par) == 1;
+	bool ok = x && EVP_MAC_init(x, keylen ? key : nokey, keylen, NULL) == 1;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = EVP_MAC_update(x, v[i].p, v[i].n) == 1;
 	size_t ol = 0;
 	ok = ok && EVP_MAC_final(x, out, &ol, IKE_HASH_MAX) == 1;
-	EVP_MAC_CTX_free(x);
-	EVP_MAC_free(mac);
 	return ok;
 }
 
@@ -128,91 +192,176 @@ bool ike1_expand(unsigned alg, const uint8_t *key, size_t keylen, const struct i
 	return true;
 }
 
+/* A cipher context with the cipher set, made once: later inits pass only key and IV,
+ * which keeps OpenSSL from freeing and making the provider's context again. */
+static EVP_CIPHER_CTX *cipher_ctx(EVP_CIPHER_CTX **slot, const char *name, int enc)
+{
+	if (*slot)
+		return *slot;
+	EVP_CIPHER *ci = EVP_CIPHER_fetch(NULL, name, NULL);
+	EVP_CIPHER_CTX *cx = ci ? EVP_CIPHER_CTX_new() : NULL;
+	if (cx && EVP_CipherInit_ex2(cx, ci, NULL, NULL, enc, NULL) != 1) {
+		EVP_CIPHER_CTX_free(cx);
+		cx = NULL;
+	}
+	EVP_CIPHER_free(ci); /* the context holds its own reference */
+	return *slot = cx;
+}
+
 bool ike1_cbc(unsigned enc, const uint8_t *key, size_t keylen, const uint8_t *iv,
               const uint8_t *in, size_t n, uint8_t *out, bool encrypt)
 {
 	size_t block = ike1_block(enc);
 	if (!block || !ike1_enc_keylen_ok(enc, keylen) || n % block || n > (size_t)INT32_MAX)
 		return false;
-	const EVP_CIPHER *ci = enc == IKE1_ENC_3DES ? EVP_des_ede3_cbc()
-	                       : keylen == 16       ? EVP_aes_128_cbc()
-	                       : keylen == 24       ? EVP_aes_192_cbc()
-	                                            : EVP_aes_256_cbc();
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	static const char *const names[CBC_SLOTS] = {"DES-EDE3-CBC", "AES-128-CBC", "AES-192-CBC",
+	                                             "AES-256-CBC"};
+	size_t i = enc == IKE1_ENC_3DES ? 0 : keylen == 16 ? 1 : keylen == 24 ? 2 : 3;
+	EVP_CIPHER_CTX *cx = cipher_ctx(&cache.cbc[i][encrypt], names[i], encrypt ? 1 : 0);
 	int n1 = 0, n2 = 0;
-	bool ok = cx && EVP_CipherInit_ex(cx, ci, NULL, key, iv, encrypt ? 1 : 0) == 1 &&
-	          EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
-	          EVP_CipherUpdate(cx, out, &n1, in, (int)n) == 1 &&
-	          EVP_CipherFinal_ex(cx, out + n1, &n2) == 1 && (size_t)(n1 + n2) == n;
-	EVP_CIPHER_CTX_free(cx);
-	return ok;
+	return cx && EVP_CipherInit_ex2(cx, NULL, key, iv, encrypt ? 1 : 0, NULL) == 1 &&
+	       EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+	       EVP_CipherUpdate(cx, out, &n1, in, (int)n) == 1 &&
+	       EVP_CipherFinal_ex(cx, out + n1, &n2) == 1 && (size_t)(n1 + n2) == n;
 }
 
-/* ---- Diffie-Hellman ----------------------------------------------------------------- */
+/* ---- Diffie-Hellman -----------------------------------------------------------------
+ * The arithmetic is OpenSSL's own, called below the EVP layer: EVP would make a DH or EC
+ * key object, a copy of the group and a fresh Montgomery context for every key pair and
+ * every agreement, which costs a Main Mode as much again as the agreement itself. Here
+ * each group is made once (the prime with its Montgomery context, or the curve with its
+ * precomputed multiples of the generator), a key pair is a private value and the public
+ * value it gives, and the agreement is one constant-time exponentiation or scalar
+ * multiplication: the calls OpenSSL's DH and ECDH make themselves.
+ *
+ * Private values: ECP, uniform in [1, n - 1]; MODP 2048, uniform in [1, 2^225) as OpenSSL
+ * draws them for that group (twice its 112-bit strength, RFC 3526 section 8); MODP 1024,
+ * 1023 bits with the top one set, as OpenSSL draws them for an unnamed group.
+ *
+ * The peer's public value is checked once, in the cheapest way that is complete for these
+ * groups (NIST SP 800-56A 5.6.2.3, RFC 7296 2.12): a MODP value must lie in [2, p - 2];
+ * an ECP point must have both coordinates below the field prime and lie on the curve.
+ * For the safe primes of groups 2 and 14 the range leaves out the only small subgroup
+ * (order 2); the NIST curves have cofactor 1, so a point on the curve is in the group of
+ * prime order. The full check OpenSSL's EVP_PKEY_public_check adds, y^q mod p = 1 for
+ * MODP (an exponentiation with a full-length exponent, several agreements' worth) or
+ * n * Q = O for ECP (one more scalar multiplication), rejects nothing more in them. */
 
 struct ike_dh {
 	unsigned group;
-	EVP_PKEY *key;
+	BIGNUM *x;                   /* the private value */
+	uint8_t pub[IKE_DH_MAX];     /* the public value as a KE payload carries it */
+	size_t pub_len;
 };
 
 static bool is_modp(unsigned g) { return g == 2 || g == 14; }
-static const char *curve_of(unsigned g) { return g == 19 ? "P-256" : g == 20 ? "P-384" : NULL; }
+static int curve_nid(unsigned g)
+{
+	return g == 19 ? NID_X9_62_prime256v1 : g == 20 ? NID_secp384r1 : NID_undef;
+}
 static size_t modp_len(unsigned g) { return g == 2 ? 128 : 256; }
 static size_t ecp_len(unsigned g) { return g == 19 ? 32 : 48; }
+static int dh_slot(unsigned g) { return g == 2 ? 0 : g == 14 ? 1 : g == 19 ? 2 : g == 20 ? 3 : -1; }
 
 bool ike_dh_supported(unsigned g)
 {
-	return is_modp(g) || curve_of(g);
+	return dh_slot(g) >= 0;
 }
 
-/* A DH key (parameters only, or with a public value when pub is given) of a MODP group. */
-static EVP_PKEY *modp_pkey(unsigned g, const uint8_t *pub, size_t n)
+static BN_CTX *bn_ctx(void)
 {
-	BIGNUM *p = g == 2 ? BN_get_rfc2409_prime_1024(NULL) : BN_get_rfc3526_prime_2048(NULL);
-	BIGNUM *gen = BN_new(), *y = pub ? BN_bin2bn(pub, (int)n, NULL) : NULL;
-	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *par = NULL;
-	EVP_PKEY_CTX *cx = NULL;
-	EVP_PKEY *k = NULL;
-	bool ok = p && gen && b && (!pub || y) && BN_set_word(gen, 2) &&
-	          OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_P, p) &&
-	          OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_G, gen) &&
-	          (!pub || OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PUB_KEY, y)) &&
-	          (par = OSSL_PARAM_BLD_to_param(b)) &&
-	          (cx = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL)) &&
-	          EVP_PKEY_fromdata_init(cx) == 1;
-	if (ok && EVP_PKEY_fromdata(cx, &k, pub ? EVP_PKEY_PUBLIC_KEY : EVP_PKEY_KEY_PARAMETERS,
-	                            par) != 1)
-		k = NULL;
-	EVP_PKEY_CTX_free(cx);
-	OSSL_PARAM_free(par);
-	OSSL_PARAM_BLD_free(b);
-	BN_free(p);
-	BN_free(gen);
-	BN_free(y);
-	return k;
+	if (!cache.bn)
+		cache.bn = BN_CTX_secure_new();
+	return cache.bn;
+}
+
+static struct dh_group *dh_group(unsigned g)
+{
+	int i = dh_slot(g);
+	BN_CTX *bc = bn_ctx();
+	if (i < 0 || !bc)
+		return NULL;
+	struct dh_group *t = &cache.dh[i];
+	if (t->ready)
+		return t;
+	bool ok;
+	if (is_modp(g)) {
+		/* RFC 2409 6.2 and RFC 3526 3, generator 2 */
+		if (!t->p)
+			t->p = g == 2 ? BN_get_rfc2409_prime_1024(NULL) : BN_get_rfc3526_prime_2048(NULL);
+		if (!t->pm1 && t->p && (t->pm1 = BN_dup(t->p)) && !BN_sub_word(t->pm1, 1)) {
+			BN_free(t->pm1);
+			t->pm1 = NULL;
+		}
+		if (!t->mont && t->p && (t->mont = BN_MONT_CTX_new()) &&
+		    !BN_MONT_CTX_set(t->mont, t->p, bc)) {
+			BN_MONT_CTX_free(t->mont);
+			t->mont = NULL;
+		}
+		ok = t->p && t->pm1 && t->mont;
+	} else {
+		if (!t->ec)
+			t->ec = EC_GROUP_new_by_curve_name_ex(NULL, NULL, curve_nid(g));
+		ok = t->ec != NULL;
+	}
+	t->ready = ok;
+	return ok ? t : NULL;
+}
+
+/* pub = g^x mod p, or x * G, written as the KE payload carries it. */
+static bool dh_keygen(struct ike_dh *d, struct dh_group *t, BN_CTX *bc)
+{
+	bool ok = false;
+	BN_CTX_start(bc);
+	if (is_modp(d->group)) {
+		size_t pl = modp_len(d->group);
+		BIGNUM *gen = BN_CTX_get(bc), *y = BN_CTX_get(bc);
+		if (d->group == 14) {
+			do
+				ok = BN_priv_rand_ex(d->x, 225, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY, 0, bc);
+			while (ok && BN_is_zero(d->x));
+		} else {
+			ok = BN_priv_rand_ex(d->x, 1023, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY, 0, bc);
+		}
+		BN_set_flags(d->x, BN_FLG_CONSTTIME);
+		ok = ok && y && BN_set_word(gen, 2) &&
+		     BN_mod_exp_mont_consttime(y, gen, d->x, t->p, bc, t->mont) &&
+		     BN_bn2binpad(y, d->pub, (int)pl) == (int)pl;
+		d->pub_len = pl;
+	} else {
+		size_t cl = ecp_len(d->group);
+		uint8_t pt[1 + 2 * 48];
+		EC_POINT *q = EC_POINT_new(t->ec);
+		do
+			ok = BN_priv_rand_range_ex(d->x, EC_GROUP_get0_order(t->ec), 0, bc);
+		while (ok && BN_is_zero(d->x));
+		ok = ok && q && EC_POINT_mul(t->ec, q, d->x, NULL, NULL, bc) &&
+		     EC_POINT_point2oct(t->ec, q, POINT_CONVERSION_UNCOMPRESSED, pt, sizeof pt, bc) ==
+		             1 + 2 * cl && pt[0] == 4;
+		EC_POINT_free(q);
+		if (ok)
+			memcpy(d->pub, pt + 1, 2 * cl);
+		d->pub_len = 2 * cl;
+	}
+	BN_CTX_end(bc);
+	return ok;
 }
 
 struct ike_dh *ike_dh_new(unsigned g)
 {
-	if (!ike_dh_supported(g))
+	struct dh_group *t = dh_group(g);
+	if (!t)
 		return NULL;
 	struct ike_dh *d = calloc(1, sizeof *d);
 	if (!d)
 		return NULL;
 	d->group = g;
-	if (is_modp(g)) {
-		EVP_PKEY *params = modp_pkey(g, NULL, 0);
-		EVP_PKEY_CTX *cx = params ? EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL) : NULL;
-		if (!cx || EVP_PKEY_keygen_init(cx) != 1 || EVP_PKEY_keygen(cx, &d->key) != 1)
-			d->key = NULL;
-		EVP_PKEY_CTX_free(cx);
-		EVP_PKEY_free(params);
-	} else {
-		d->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve_of(g));
-	}
-	if (!d->key) {
-		free(d);
+	d->x = BN_secure_new();
+	ERR_set_mark();
+	bool ok = d->x && dh_keygen(d, t, bn_ctx());
+	ERR_pop_to_mark();
+	if (!ok) {
+		ike_dh_free(d);
 		return NULL;
 	}
 	return d;
@@ -222,74 +371,68 @@ void ike_dh_free(struct ike_dh *d)
 {
 	if (!d)
 		return;
-	EVP_PKEY_free(d->key);
+	BN_clear_free(d->x);
+	OPENSSL_cleanse(d, sizeof *d);
 	free(d);
 }
 
 size_t ike_dh_public(const struct ike_dh *d, uint8_t *out, size_t cap)
 {
-	if (is_modp(d->group)) {
-		size_t pl = modp_len(d->group);
-		BIGNUM *y = NULL;
-		if (cap < pl || EVP_PKEY_get_bn_param(d->key, OSSL_PKEY_PARAM_PUB_KEY, &y) != 1)
-			return 0;
-		int r = BN_bn2binpad(y, out, (int)pl);
-		BN_free(y);
-		return r == (int)pl ? pl : 0;
-	}
-	size_t cl = ecp_len(d->group);
-	uint8_t pt[1 + 2 * 48];
-	size_t n = 0;
-	if (cap < 2 * cl ||
-	    EVP_PKEY_get_octet_string_param(d->key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
-	                                    sizeof pt, &n) != 1 ||
-	    n != 1 + 2 * cl || pt[0] != 4)
+	if (cap < d->pub_len)
 		return 0;
-	memcpy(out, pt + 1, 2 * cl);
-	return 2 * cl;
+	memcpy(out, d->pub, d->pub_len);
+	return d->pub_len;
+}
+
+/* MODP: y = peer, checked 2 <= y <= p - 2; out = y^x mod p, padded to the prime (never 1:
+ * SP 800-56A 5.7.1.1, which the range and the private value already make impossible). */
+static bool dh_modp_shared(const struct ike_dh *d, struct dh_group *t, const uint8_t *peer,
+                           size_t n, uint8_t *out, BN_CTX *bc)
+{
+	BIGNUM *y = BN_CTX_get(bc), *z = BN_CTX_get(bc);
+	return z && BN_bin2bn(peer, (int)n, y) && BN_cmp(y, BN_value_one()) > 0 &&
+	       BN_cmp(y, t->pm1) < 0 && BN_mod_exp_mont_consttime(z, y, d->x, t->p, bc, t->mont) &&
+	       !BN_is_one(z) && BN_bn2binpad(z, out, (int)n) == (int)n;
+}
+
+/* ECP: the point x | y, decoded (coordinates below the prime) and on the curve; out = the
+ * x coordinate of d->x times it. */
+static bool dh_ecp_shared(const struct ike_dh *d, struct dh_group *t, const uint8_t *peer,
+                          size_t n, uint8_t *out, BN_CTX *bc)
+{
+	size_t cl = n / 2;
+	uint8_t pt[1 + 2 * 48];
+	pt[0] = 4;
+	memcpy(pt + 1, peer, n);
+	EC_POINT *q = EC_POINT_new(t->ec), *r = EC_POINT_new(t->ec);
+	BIGNUM *x = BN_CTX_get(bc);
+	bool ok = x && q && r && EC_POINT_oct2point(t->ec, q, pt, 1 + n, bc) == 1 &&
+	          !EC_POINT_is_at_infinity(t->ec, q) && EC_POINT_is_on_curve(t->ec, q, bc) == 1 &&
+	          EC_POINT_mul(t->ec, r, NULL, q, d->x, bc) &&
+	          EC_POINT_get_affine_coordinates(t->ec, r, x, NULL, bc) &&
+	          BN_bn2binpad(x, out, (int)cl) == (int)cl;
+	EC_POINT_free(q);
+	EC_POINT_clear_free(r);
+	return ok;
 }
 
 size_t ike_dh_shared(const struct ike_dh *d, const uint8_t *peer, size_t n, uint8_t *out,
                      size_t cap)
 {
-	EVP_PKEY *pk = NULL;
-	size_t want;
-	if (is_modp(d->group)) {
-		want = modp_len(d->group);
-		if (n != want)
-			return 0;
-		pk = modp_pkey(d->group, peer, n);
-	} else {
-		size_t cl = ecp_len(d->group);
-		want = cl;
-		if (n != 2 * cl)
-			return 0;
-		uint8_t pt[1 + 2 * 48];
-		pt[0] = 4;
-		memcpy(pt + 1, peer, n);
-		OSSL_PARAM par[3] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-			                                 (char *)curve_of(d->group), 0),
-			OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + n),
-			OSSL_PARAM_construct_end(),
-		};
-		EVP_PKEY_CTX *cx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-		if (!cx || EVP_PKEY_fromdata_init(cx) != 1 ||
-		    EVP_PKEY_fromdata(cx, &pk, EVP_PKEY_PUBLIC_KEY, par) != 1)
-			pk = NULL;
-		EVP_PKEY_CTX_free(cx);
-	}
-	if (!pk || cap < want)
-		return (EVP_PKEY_free(pk), 0);
-	EVP_PKEY_CTX *cx = EVP_PKEY_CTX_new_from_pkey(NULL, d->key, NULL);
-	size_t len = cap;
-	/* validate = 1: the peer's value must be in the group / on the curve */
-	bool ok = cx && EVP_PKEY_derive_init(cx) == 1 &&
-	          (!is_modp(d->group) || EVP_PKEY_CTX_set_dh_pad(cx, 1) == 1) &&
-	          EVP_PKEY_derive_set_peer_ex(cx, pk, 1) == 1 &&
-	          EVP_PKEY_derive(cx, out, &len) == 1 && len == want;
-	EVP_PKEY_CTX_free(cx);
-	EVP_PKEY_free(pk);
+	size_t want = is_modp(d->group) ? modp_len(d->group) : ecp_len(d->group);
+	size_t have = is_modp(d->group) ? want : 2 * want;
+	struct dh_group *t = dh_group(d->group);
+	BN_CTX *bc = bn_ctx();
+	if (n != have || cap < want || !t || !bc)
+		return 0;
+	ERR_set_mark();
+	BN_CTX_start(bc);
+	bool ok = is_modp(d->group) ? dh_modp_shared(d, t, peer, n, out, bc)
+	                            : dh_ecp_shared(d, t, peer, n, out, bc);
+	BN_CTX_end(bc);
+	ERR_pop_to_mark();
+	if (!ok)
+		OPENSSL_cleanse(out, want);
 	return ok ? want : 0;
 }
 
@@ -410,18 +553,23 @@ bool ike_gcm(const uint8_t *key, size_t keylen, const uint8_t salt[4], const uin
              const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t n, uint8_t *out,
              uint8_t tag[16], bool encrypt)
 {
-	const EVP_CIPHER *ci = keylen == 16 ? EVP_aes_128_gcm() : keylen == 24 ? EVP_aes_192_gcm()
-	                       : keylen == 32 ? EVP_aes_256_gcm() : NULL;
-	if (!ci || n > (size_t)INT32_MAX || aadlen > (size_t)INT32_MAX)
+	static const char *const names[GCM_SLOTS] = {"AES-128-GCM", "AES-192-GCM", "AES-256-GCM"};
+	int i = keylen == 16 ? 0 : keylen == 24 ? 1 : keylen == 32 ? 2 : -1;
+	if (i < 0 || n > (size_t)INT32_MAX || aadlen > (size_t)INT32_MAX)
 		return false;
 	uint8_t nonce[12];
 	memcpy(nonce, salt, 4);
 	memcpy(nonce + 4, iv, 8);
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	/* one context per key length for both directions: the direction comes with each
+	 * init; the IV length (12, OpenSSL's default for GCM) is set once */
+	bool fresh = !cache.gcm[i];
+	EVP_CIPHER_CTX *cx = cipher_ctx(&cache.gcm[i], names[i], 1);
+	if (cx && fresh && EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1) {
+		EVP_CIPHER_CTX_free(cx);
+		cache.gcm[i] = cx = NULL;
+	}
 	int l = 0, l2 = 0;
-	bool ok = cx && EVP_CipherInit_ex(cx, ci, NULL, NULL, NULL, encrypt ? 1 : 0) == 1 &&
-	          EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
-	          EVP_CipherInit_ex(cx, NULL, NULL, key, nonce, encrypt ? 1 : 0) == 1 &&
+	bool ok = cx && EVP_CipherInit_ex2(cx, NULL, key, nonce, encrypt ? 1 : 0, NULL) == 1 &&
 	          (!aadlen || EVP_CipherUpdate(cx, NULL, &l, aad, (int)aadlen) == 1) &&
 	          (!n || EVP_CipherUpdate(cx, out, &l, in, (int)n) == 1);
 	if (ok && !encrypt)
@@ -429,7 +577,6 @@ bool ike_gcm(const uint8_t *key, size_t keylen, const uint8_t salt[4], const uin
 	ok = ok && EVP_CipherFinal_ex(cx, out + (n ? l : 0), &l2) == 1;
 	if (ok && encrypt)
 		ok = EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
-	EVP_CIPHER_CTX_free(cx);
 	return ok;
 }
 

@@ -4,6 +4,9 @@
  * encryption and decryption of message bodies, and Diffie-Hellman over the groups
  * Windows offers (MODP 1024 and 2048, ECP 256 and 384) with OpenSSL 3.
  *
+ * Each thread makes the algorithms, contexts and groups it uses once, on first use, and
+ * keeps them until the process ends: no call fetches an algorithm or builds a group.
+ *
  * Algorithm numbers are the IKEv1 attribute values: hash 1 MD5, 2 SHA1, 4 SHA2-256,
  * 5 SHA2-384, 6 SHA2-512; encryption 5 3DES-CBC, 7 AES-CBC.
  *
@@ -69,8 +72,10 @@ void ike_dh_free(struct ike_dh *d);
  * ECP: x | y). Returns its length, 0 when cap is too small. */
 size_t ike_dh_public(const struct ike_dh *d, uint8_t *out, size_t cap);
 /* The shared secret with the peer's public value (MODP: padded to the prime's length;
- * ECP: the x coordinate). 0 when the peer's value is invalid (wrong length, not in the
- * group, a point off the curve). */
+ * ECP: the x coordinate). 0 when the peer's value is invalid: wrong length, a MODP value
+ * outside [2, p - 2], an ECP coordinate not below the field prime or a point off the
+ * curve (for these safe primes and cofactor-1 curves, a complete check; see
+ * ike_crypto.c). */
 size_t ike_dh_shared(const struct ike_dh *d, const uint8_t *peer, size_t n, uint8_t *out,
                      size_t cap);
 

@@ -64,14 +64,29 @@ const struct tok ikev1_state_names[] = {
 	{IKEV1_DEAD, "dead"}, {0, NULL},
 };
 
-/* A reply kept for the retransmission of the request it answered. */
+/* A reply kept for the retransmission of the request it answered: as long as the reply
+ * (most are a few hundred bytes; a Main Mode 6 with certificates, a few KB). */
 struct replay {
 	uint8_t digest[32];      /* SHA2-256 of the request */
 	bool have;
-	uint8_t buf[IKEV1_MSG_MAX];
-	size_t len;
+	uint8_t *buf;            /* cap bytes, allocated; NULL before the first reply */
+	size_t len, cap;
 	unsigned resends;
 };
+
+/* What an entry point works in and no SA needs between calls: the message being read and
+ * the one being built (33 KB each: the decoder's fixed arrays), a decrypted message and
+ * an encoded one. Each thread keeps a few and lends one to an SA for the length of a
+ * call; a second is in use only while an owner's callback enters another SA (an
+ * INITIAL-CONTACT that deletes the peer's older SAs), so the pool stays as deep as such
+ * nesting goes. Kept until the process ends. */
+struct scratch {
+	struct ike_msg m, o;
+	uint8_t pt[IKEV1_MSG_MAX], tx[IKEV1_MSG_MAX];
+	bool busy;
+	struct scratch *next;
+};
+static _Thread_local struct scratch *scratch_pool;
 
 struct qm_slot {
 	bool used;
@@ -127,11 +142,63 @@ struct ikev1_sa {
 	uint32_t child_serial;
 	struct qm_slot qm[IKEV1_QM_SLOTS];
 
+	/* lent by the pool for the call under way (NULL between calls) */
+	struct scratch *sc;
 	struct ike_msg *m;         /* the message being read */
 	struct ike_msg *o;         /* the message being built */
-	uint8_t pt[IKEV1_MSG_MAX]; /* a decrypted message */
-	uint8_t tx[IKEV1_MSG_MAX]; /* an encoded message before encryption */
+	uint8_t *pt;               /* a decrypted message (IKEV1_MSG_MAX) */
+	uint8_t *tx;               /* an encoded message before encryption (IKEV1_MSG_MAX) */
 };
+
+/* Lend sa a scratch for an entry point. True when this call took it (and gives it back
+ * with scratch_return); false when the SA holds one already (an owner's callback entered
+ * it again: the outer call keeps it) or when none could be allocated (sa->sc stays
+ * NULL: nothing can be read or sent). */
+static bool scratch_lend(struct ikev1_sa *sa)
+{
+	if (sa->sc)
+		return false;
+	struct scratch *x = scratch_pool;
+	while (x && x->busy)
+		x = x->next;
+	if (!x) {
+		x = malloc(sizeof *x);
+		if (!x)
+			return false;
+		x->next = scratch_pool;
+		scratch_pool = x;
+	}
+	x->busy = true;
+	sa->sc = x;
+	sa->m = &x->m;
+	sa->o = &x->o;
+	sa->pt = x->pt;
+	sa->tx = x->tx;
+	return true;
+}
+
+static void scratch_return(struct ikev1_sa *sa, bool taken)
+{
+	if (!taken || !sa->sc)
+		return;
+	sa->sc->busy = false;
+	sa->sc = NULL;
+	sa->m = sa->o = NULL;
+	sa->pt = sa->tx = NULL;
+}
+
+static void replay_clear(struct replay *rp)
+{
+	free(rp->buf);
+	memset(rp, 0, sizeof *rp);
+}
+
+/* A Quick Mode slot emptied: its kept reply freed, its keys wiped. */
+static void qm_clear(struct qm_slot *q)
+{
+	replay_clear(&q->rp);
+	OPENSSL_cleanse(q, sizeof *q);
+}
 
 /* ---- small helpers ----------------------------------------------------------------- */
 
@@ -204,7 +271,7 @@ static void set_dead(struct ikev1_sa *sa)
 {
 	children_down(sa, "IKE SA gone");
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		OPENSSL_cleanse(&sa->qm[i], sizeof sa->qm[i]);
+		qm_clear(&sa->qm[i]);
 	ike_dh_free(sa->dh);
 	sa->dh = NULL;
 	OPENSSL_cleanse(sa->skeyid, sizeof sa->skeyid);
@@ -239,8 +306,20 @@ static void send_raw(struct ikev1_sa *sa, const uint8_t *buf, size_t len)
 static void send_kept(struct ikev1_sa *sa, struct replay *rp, const uint8_t d[32],
                       const uint8_t *buf, size_t len)
 {
-	if (len > sizeof rp->buf)
+	if (len > IKEV1_MSG_MAX)
 		return;
+	if (len > rp->cap) {
+		/* the first at 512 bytes: every later Main Mode reply with a pre-shared key fits */
+		size_t cap = len < 512 ? 512 : len;
+		uint8_t *nb = realloc(rp->buf, cap);
+		if (!nb) { /* not kept: a retransmitted request goes unanswered */
+			rp->have = false;
+			send_raw(sa, buf, len);
+			return;
+		}
+		rp->buf = nb;
+		rp->cap = cap;
+	}
 	memcpy(rp->digest, d, 32);
 	rp->have = true;
 	memcpy(rp->buf, buf, len);
@@ -515,12 +594,6 @@ struct ikev1_sa *ikev1_new(const struct ikev1_conf *conf, const struct ikev1_cbs
 	struct ikev1_sa *sa = calloc(1, sizeof *sa);
 	if (!sa)
 		return NULL;
-	sa->m = malloc(sizeof *sa->m);
-	sa->o = malloc(sizeof *sa->o);
-	if (!sa->m || !sa->o) {
-		ikev1_free(sa);
-		return NULL;
-	}
 	sa->conf = conf;
 	sa->cbs = cbs;
 	sa->local = *local;
@@ -540,8 +613,9 @@ void ikev1_free(struct ikev1_sa *sa)
 		return;
 	ike_dh_free(sa->dh);
 	X509_free(sa->peer_cert);
-	free(sa->m);
-	free(sa->o);
+	replay_clear(&sa->rp);
+	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
+		replay_clear(&sa->qm[i].rp);
 	OPENSSL_cleanse(sa, sizeof *sa);
 	free(sa);
 }
@@ -580,6 +654,8 @@ bool ikev1_peek_cookies(const uint8_t *buf, size_t len, uint8_t ispi[8], uint8_t
 static void send_plain_notify(struct ikev1_sa *sa, uint16_t type)
 {
 	uint8_t msgid[4], spi[16];
+	if (!sa->o)
+		return;
 	sa->cbs->random(sa->cbs->ctx, msgid, 4);
 	memcpy(spi, sa->ispi, 8);
 	memcpy(spi + 8, sa->rspi, 8);
@@ -589,7 +665,7 @@ static void send_plain_notify(struct ikev1_sa *sa, uint16_t type)
 	n->spi = spi;
 	n->spi_size = 16;
 	n->notify = type;
-	size_t len = ike_encode(sa->o, sa->tx, sizeof sa->tx);
+	size_t len = ike_encode(sa->o, sa->tx, IKEV1_MSG_MAX);
 	send_raw(sa, sa->tx, len);
 }
 
@@ -623,7 +699,7 @@ static int unseal(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uin
 	const struct ike_payload *e = &sa->m->pl[0];
 	size_t n = e->data_len;
 	if (!sa->m->npl || !e->encrypted || !n || n % sa->block || e->data < raw ||
-	    e->data + n > raw + len || IKE_HDR_LEN + n > sizeof sa->pt)
+	    e->data + n > raw + len || IKE_HDR_LEN + n > IKEV1_MSG_MAX)
 		return 0;
 	if (!ike1_cbc(sa->p1.enc, sa->ekey, sa->keylen, iv, e->data, n, sa->pt + IKE_HDR_LEN, false))
 		return 0;
@@ -675,7 +751,7 @@ enum hash_kind { HASH_1, HASH_2 };
 static size_t build_protected(struct ikev1_sa *sa, enum hash_kind kind, const uint8_t *ni,
                               size_t ni_len, uint8_t *iv, uint8_t *out, size_t cap)
 {
-	size_t len = ike_encode(sa->o, sa->tx, sizeof sa->tx);
+	size_t len = ike_encode(sa->o, sa->tx, IKEV1_MSG_MAX);
 	if (!len)
 		return 0;
 	uint8_t mid[4];
@@ -698,6 +774,8 @@ static void send_info(struct ikev1_sa *sa, uint8_t pltype, uint8_t protocol, uin
                       size_t data_len)
 {
 	uint8_t mid[4], iv[16], zero[IKE_HASH_MAX] = {0}, out[IKEV1_MSG_MAX];
+	if (!sa->o)
+		return;
 	do
 		sa->cbs->random(sa->cbs->ctx, mid, 4);
 	while (!get32(mid));
@@ -1059,7 +1137,7 @@ static void mm1(struct ikev1_sa *sa, const uint8_t d[32])
 	else if (sa->natt == NATT_DRAFT)
 		ike_add_payload(sa->o, IKE1_PL_VID, VID_NATT_02N, 16);
 	ike_add_payload(sa->o, IKE1_PL_VID, VID_DPD, 16);
-	size_t len = ike_encode(sa->o, sa->tx, sizeof sa->tx);
+	size_t len = ike_encode(sa->o, sa->tx, IKEV1_MSG_MAX);
 	char nb[48];
 	ev(sa, IKEV1_EV_TRACE, "Main Mode 1: chose %s, %s, lifetime %u s%s",
 	   p1_name(&sa->p1, nb, sizeof nb), auth_name(sa->auth), sa->life_s, sa->natt ? ", NAT-T" : "");
@@ -1210,7 +1288,7 @@ static void mm3(struct ikev1_sa *sa, const uint8_t d[32])
 		ike_add_payload(sa->o, natd_type(sa), hp, sa->hlen);
 		ike_add_payload(sa->o, natd_type(sa), hl, sa->hlen);
 	}
-	size_t len = ike_encode(sa->o, sa->tx, sizeof sa->tx);
+	size_t len = ike_encode(sa->o, sa->tx, IKEV1_MSG_MAX);
 	for (size_t i = 0; i < ncrn; i++)
 		OPENSSL_free(crn[i]);
 	sa->state = IKEV1_MM_KE_SENT;
@@ -1243,7 +1321,7 @@ static void id_text(struct ikev1_sa *sa, const struct ike_payload *id)
  * IKE SA is up. */
 static void mm6_send(struct ikev1_sa *sa, const uint8_t d[32], bool initial_contact)
 {
-	size_t plen = ike_encode(sa->o, sa->tx, sizeof sa->tx);
+	size_t plen = ike_encode(sa->o, sa->tx, IKEV1_MSG_MAX);
 	uint8_t out[IKEV1_MSG_MAX];
 	size_t olen = plen ? seal(sa, sa->tx, plen, sa->iv, out, sizeof out) : 0;
 	if (!olen) {
@@ -1826,7 +1904,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 			return;
 		}
 	}
-	memset(s, 0, sizeof *s);
+	qm_clear(s);
 	s->msgid = msgid;
 	s->commit = commit;
 	memcpy(s->ni, ni->data, ni->data_len);
@@ -1865,7 +1943,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	                 &c->out);
 	OPENSSL_cleanse(gxy, sizeof gxy);
 	if (!ok) {
-		OPENSSL_cleanse(s, sizeof *s);
+		qm_clear(s);
 		ev(sa, IKEV1_EV_INFO, "Quick Mode %08x: KEYMAT failed", msgid);
 		return;
 	}
@@ -1922,7 +2000,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	uint8_t out[IKEV1_MSG_MAX];
 	size_t olen = build_protected(sa, HASH_2, s->ni, s->ni_len, s->iv, out, sizeof out);
 	if (!olen) {
-		OPENSSL_cleanse(s, sizeof *s);
+		qm_clear(s);
 		return;
 	}
 	s->used = true;
@@ -1983,7 +2061,7 @@ static void qm3(struct ikev1_sa *sa, struct qm_slot *s, const uint8_t *raw, size
 	bool commit = s->commit;
 	uint32_t spi_in = s->child.spi_in;
 	child_install(sa, s, now);
-	OPENSSL_cleanse(s, sizeof *s);
+	qm_clear(s);
 	if (commit) { /* RFC 2408 3.1: an initiator that set the commit bit waits for
 	               * CONNECTED before it uses the SA */
 		uint8_t spi[4];
@@ -2114,11 +2192,15 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 
 /* ---- entry points ------------------------------------------------------------------ */
 
-uint64_t ikev1_input(struct ikev1_sa *sa, const uint8_t *buf, size_t len,
-                     const struct ikev1_addr *local, const struct ikev1_addr *peer, uint64_t now)
+static uint64_t input(struct ikev1_sa *sa, const uint8_t *buf, size_t len,
+                      const struct ikev1_addr *local, const struct ikev1_addr *peer, uint64_t now)
 {
 	if (sa->state == IKEV1_DEAD)
 		return IKEV1_NEVER;
+	if (!sa->sc) {
+		ev(sa, IKEV1_EV_INFO, "message dropped: out of memory");
+		return ikev1_deadline(sa);
+	}
 	if (len > IKEV1_MSG_MAX) {
 		ev(sa, IKEV1_EV_INFO, "message of %zu bytes dropped (at most %d)", len, IKEV1_MSG_MAX);
 		return ikev1_deadline(sa);
@@ -2220,6 +2302,15 @@ uint64_t ikev1_input(struct ikev1_sa *sa, const uint8_t *buf, size_t len,
 	return ikev1_deadline(sa);
 }
 
+uint64_t ikev1_input(struct ikev1_sa *sa, const uint8_t *buf, size_t len,
+                     const struct ikev1_addr *local, const struct ikev1_addr *peer, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	uint64_t t = input(sa, buf, len, local, peer, now);
+	scratch_return(sa, taken);
+	return t;
+}
+
 uint64_t ikev1_deadline(const struct ikev1_sa *sa)
 {
 	if (sa->state == IKEV1_DEAD)
@@ -2234,7 +2325,7 @@ uint64_t ikev1_deadline(const struct ikev1_sa *sa)
 	return t;
 }
 
-uint64_t ikev1_tick(struct ikev1_sa *sa, uint64_t now)
+static uint64_t tick(struct ikev1_sa *sa, uint64_t now)
 {
 	if (sa->state == IKEV1_DEAD)
 		return IKEV1_NEVER;
@@ -2250,7 +2341,7 @@ uint64_t ikev1_tick(struct ikev1_sa *sa, uint64_t now)
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
 		if (sa->qm[i].used && now >= sa->qm[i].deadline) {
 			ev(sa, IKEV1_EV_INFO, "Quick Mode %08x not completed in time", sa->qm[i].msgid);
-			OPENSSL_cleanse(&sa->qm[i], sizeof sa->qm[i]);
+			qm_clear(&sa->qm[i]);
 		}
 	for (int i = 0; i < IKEV1_CHILDREN; i++)
 		if (sa->child[i].used && now >= sa->child[i].expires)
@@ -2258,7 +2349,15 @@ uint64_t ikev1_tick(struct ikev1_sa *sa, uint64_t now)
 	return ikev1_deadline(sa);
 }
 
-void ikev1_delete(struct ikev1_sa *sa, const char *why, uint64_t now)
+uint64_t ikev1_tick(struct ikev1_sa *sa, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	uint64_t t = tick(sa, now);
+	scratch_return(sa, taken);
+	return t;
+}
+
+static void delete_sa(struct ikev1_sa *sa, const char *why, uint64_t now)
 {
 	if (sa->state == IKEV1_DEAD)
 		return;
@@ -2274,7 +2373,14 @@ void ikev1_delete(struct ikev1_sa *sa, const char *why, uint64_t now)
 	set_dead(sa);
 }
 
-uint64_t ikev1_child_delete(struct ikev1_sa *sa, uint32_t spi_in, const char *why, uint64_t now)
+void ikev1_delete(struct ikev1_sa *sa, const char *why, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	delete_sa(sa, why, now);
+	scratch_return(sa, taken);
+}
+
+static void child_delete(struct ikev1_sa *sa, uint32_t spi_in, const char *why)
 {
 	for (int i = 0; i < IKEV1_CHILDREN; i++) {
 		struct ikev1_child *c = &sa->child[i];
@@ -2288,6 +2394,13 @@ uint64_t ikev1_child_delete(struct ikev1_sa *sa, uint32_t spi_in, const char *wh
 			sa->cbs->child_down(sa->cbs->ctx, c, why);
 		OPENSSL_cleanse(c, sizeof *c);
 	}
+}
+
+uint64_t ikev1_child_delete(struct ikev1_sa *sa, uint32_t spi_in, const char *why, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	child_delete(sa, spi_in, why);
+	scratch_return(sa, taken);
 	(void)now;
 	return ikev1_deadline(sa);
 }

@@ -10,6 +10,12 @@
 #include <string.h>
 
 #include <time.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
 
 #include "certgen.h"
 #include "ikev1_peer.h"
@@ -28,6 +34,11 @@ struct h {
 	int ike_up, ike_down, child_up, child_down, initial_contact;
 	struct ikev1_child up;
 	unsigned rnd;
+	/* an owner that enters another SA from its INITIAL-CONTACT callback: this message to
+	 * it, then a delete */
+	struct h *nested;
+	const uint8_t *nested_msg;
+	size_t nested_len;
 };
 
 static void h_send(void *ctx, const uint8_t *b, size_t n, bool natt)
@@ -49,6 +60,12 @@ static void h_event(void *ctx, enum ikev1_ev k, const char *t)
 	h->ike_up += k == IKEV1_EV_IKE_UP;
 	h->ike_down += k == IKEV1_EV_IKE_DOWN;
 	h->initial_contact += k == IKEV1_EV_INITIAL_CONTACT;
+	if (k == IKEV1_EV_INITIAL_CONTACT && h->nested) {
+		struct h *o = h->nested;
+		h->nested = NULL;
+		ikev1_input(o->sa, h->nested_msg, h->nested_len, &o->local, &o->peer, 40);
+		ikev1_delete(o->sa, "initial contact", 41);
+	}
 	if (getenv("IKEV1_TEST_VERBOSE"))
 		fprintf(stderr, "[%s] %s\n", tok_name(ikev1_ev_names, k), t);
 }
@@ -198,6 +215,155 @@ START_TEST(dh_agree)
 		ike_dh_free(b);
 	}
 	ck_assert_ptr_null(ike_dh_new(5));
+}
+END_TEST
+
+/* Our side of each group against OpenSSL's own DH and ECDH (EVP keys of the same
+ * group): the same shared secret both ways, so a wrong private value, public encoding or
+ * agreement shows even when ours agrees with itself. */
+static EVP_PKEY *evp_group_key(unsigned g)
+{
+	if (g == 19 || g == 20)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", g == 19 ? "P-256" : "P-384");
+	BIGNUM *p = g == 2 ? BN_get_rfc2409_prime_1024(NULL) : BN_get_rfc3526_prime_2048(NULL);
+	BIGNUM *gen = BN_new();
+	ck_assert(p && gen && BN_set_word(gen, 2));
+	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+	ck_assert(OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_P, p));
+	ck_assert(OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_G, gen));
+	OSSL_PARAM *par = OSSL_PARAM_BLD_to_param(b);
+	EVP_PKEY_CTX *cx = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+	EVP_PKEY *params = NULL, *k = NULL;
+	ck_assert_int_eq(EVP_PKEY_fromdata_init(cx), 1);
+	ck_assert_int_eq(EVP_PKEY_fromdata(cx, &params, EVP_PKEY_KEY_PARAMETERS, par), 1);
+	EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL);
+	ck_assert_int_eq(EVP_PKEY_keygen_init(kc), 1);
+	ck_assert_int_eq(EVP_PKEY_keygen(kc, &k), 1);
+	EVP_PKEY_CTX_free(kc);
+	EVP_PKEY_CTX_free(cx);
+	EVP_PKEY_free(params);
+	OSSL_PARAM_free(par);
+	OSSL_PARAM_BLD_free(b);
+	BN_free(p);
+	BN_free(gen);
+	return k;
+}
+
+START_TEST(dh_against_openssl)
+{
+	static const unsigned groups[] = {2, 14, 19, 20};
+	for (size_t i = 0; i < 4; i++) {
+		unsigned g = groups[i];
+		bool ec = g >= 19;
+		size_t len = ike_dh_ke_len(g), slen = ec ? len / 2 : len;
+		for (int round = 0; round < 3; round++) {
+			EVP_PKEY *k = evp_group_key(g);
+			ck_assert_ptr_nonnull(k);
+			/* its public value as a KE payload carries it */
+			uint8_t kp[IKE_DH_MAX], enc[1 + IKE_DH_MAX];
+			size_t el = 0;
+			if (ec) {
+				ck_assert_int_eq(EVP_PKEY_get_octet_string_param(
+				                     k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, enc, sizeof enc, &el), 1);
+				ck_assert_uint_eq(el, 1 + len);
+				memcpy(kp, enc + 1, len);
+			} else {
+				BIGNUM *y = NULL;
+				ck_assert_int_eq(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PUB_KEY, &y), 1);
+				ck_assert_int_eq(BN_bn2binpad(y, kp, (int)len), (int)len);
+				BN_free(y);
+			}
+			struct ike_dh *d = ike_dh_new(g);
+			ck_assert_ptr_nonnull(d);
+			uint8_t dp[IKE_DH_MAX], ours[IKE_DH_MAX], theirs[IKE_DH_MAX];
+			ck_assert_uint_eq(ike_dh_public(d, dp, sizeof dp), len);
+			ck_assert_uint_eq(ike_dh_shared(d, kp, len, ours, sizeof ours), slen);
+			/* OpenSSL's side: our public value as a key of the group, then derive */
+			EVP_PKEY *peer = EVP_PKEY_new();
+			ck_assert_int_eq(EVP_PKEY_copy_parameters(peer, k), 1);
+			if (ec) {
+				enc[0] = 4;
+				memcpy(enc + 1, dp, len);
+				ck_assert_int_eq(EVP_PKEY_set1_encoded_public_key(peer, enc, 1 + len), 1);
+			} else {
+				ck_assert_int_eq(EVP_PKEY_set1_encoded_public_key(peer, dp, len), 1);
+			}
+			EVP_PKEY_CTX *cx = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
+			size_t tl = sizeof theirs;
+			ck_assert_int_eq(EVP_PKEY_derive_init(cx), 1);
+			if (!ec)
+				ck_assert_int_eq(EVP_PKEY_CTX_set_dh_pad(cx, 1), 1);
+			ck_assert_int_eq(EVP_PKEY_derive_set_peer_ex(cx, peer, 1), 1);
+			ck_assert_int_eq(EVP_PKEY_derive(cx, theirs, &tl), 1);
+			ck_assert_uint_eq(tl, slen);
+			ck_assert_mem_eq(ours, theirs, slen);
+			EVP_PKEY_CTX_free(cx);
+			EVP_PKEY_free(peer);
+			EVP_PKEY_free(k);
+			ike_dh_free(d);
+		}
+	}
+}
+END_TEST
+
+/* The peer's value is checked: a MODP value outside [2, p - 2], an ECP point off the
+ * curve or with a coordinate not below the field prime are refused; the edges inside
+ * are taken. */
+START_TEST(dh_peer_value_checked)
+{
+	for (unsigned g = 2; g; g = g == 2 ? 14 : 0) {
+		size_t len = ike_dh_ke_len(g);
+		BIGNUM *p = g == 2 ? BN_get_rfc2409_prime_1024(NULL) : BN_get_rfc3526_prime_2048(NULL);
+		struct ike_dh *d = ike_dh_new(g);
+		ck_assert_ptr_nonnull(d);
+		uint8_t v[IKE_DH_MAX], s[IKE_DH_MAX];
+		/* y = p + k for k = -2 .. 1, then y = 1 and y = 2 */
+		static const int off[] = {-2, -1, 0, 1};
+		static const bool good[] = {true, false, false, false};
+		for (size_t k = 0; k < 4; k++) {
+			BIGNUM *y = BN_dup(p);
+			ck_assert(off[k] < 0 ? BN_sub_word(y, (BN_ULONG)-off[k]) : BN_add_word(y, (BN_ULONG)off[k]));
+			ck_assert_int_eq(BN_bn2binpad(y, v, (int)len), (int)len);
+			ck_assert_msg((ike_dh_shared(d, v, len, s, sizeof s) == len) == good[k],
+			              "group %u, p%+d", g, off[k]);
+			BN_free(y);
+		}
+		memset(v, 0, len);
+		v[len - 1] = 1;
+		ck_assert_uint_eq(ike_dh_shared(d, v, len, s, sizeof s), 0);
+		v[len - 1] = 2;
+		ck_assert_uint_eq(ike_dh_shared(d, v, len, s, sizeof s), len);
+		ike_dh_free(d);
+		BN_free(p);
+	}
+	for (unsigned g = 19; g; g = g == 19 ? 20 : 0) {
+		size_t len = ike_dh_ke_len(g), cl = len / 2;
+		struct ike_dh *a = ike_dh_new(g), *b = ike_dh_new(g);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		uint8_t pb[IKE_DH_MAX], v[IKE_DH_MAX], s[IKE_DH_MAX];
+		ike_dh_public(b, pb, sizeof pb);
+		ck_assert_uint_eq(ike_dh_shared(a, pb, len, s, sizeof s), cl);
+		/* y changed in its last bit: off the curve */
+		memcpy(v, pb, len);
+		v[len - 1] ^= 1;
+		ck_assert_uint_eq(ike_dh_shared(a, v, len, s, sizeof s), 0);
+		/* x replaced by x + p (the same residue, not below the prime) */
+		EC_GROUP *grp = EC_GROUP_new_by_curve_name(g == 19 ? NID_X9_62_prime256v1 : NID_secp384r1);
+		BIGNUM *fp = BN_new(), *x = BN_bin2bn(pb, (int)cl, NULL);
+		ck_assert(EC_GROUP_get_curve(grp, fp, NULL, NULL, NULL));
+		ck_assert(BN_add(x, x, fp));
+		if (BN_num_bytes(x) <= (int)cl) { /* the sum still fits the field's length */
+			BN_bn2binpad(x, v, (int)cl);
+			memcpy(v + cl, pb + cl, cl);
+			ck_assert_uint_eq(ike_dh_shared(a, v, len, s, sizeof s), 0);
+		}
+		BN_free(x);
+		BN_free(fp);
+		EC_GROUP_free(grp);
+		ike_dh_free(a);
+		ike_dh_free(b);
+	}
 }
 END_TEST
 
@@ -588,6 +754,66 @@ START_TEST(info_dpd_and_delete)
 	ck_assert_int_eq(h->ike_down, 1);
 	v1p_free(&p);
 	h_free(h);
+}
+END_TEST
+
+/* The owner's callback enters another SA in the middle of a call (as the server deletes
+ * a peer's older SAs on INITIAL-CONTACT; here that SA also reads a message first): each
+ * call keeps its own message, and both answer what they were asked. */
+START_TEST(nested_calls_keep_their_messages)
+{
+	struct h *h1 = h_new("secret"), *h2 = h_new("secret");
+	struct v1peer p1, p2;
+	v1p_init(&p1, "secret");
+	v1p_init(&p2, "secret");
+	ck_assert(main_mode(h1, &p1));
+	ck_assert(main_mode(h2, &p2));
+	uint8_t spi1[16], spi2[16], seq1[4] = {0, 0, 1, 1}, seq2[4] = {0, 0, 2, 2};
+	memcpy(spi1, p1.ispi, 8);
+	memcpy(spi1 + 8, p1.rspi, 8);
+	memcpy(spi2, p2.ispi, 8);
+	memcpy(spi2 + 8, p2.rspi, 8);
+	uint8_t m2[2048], m1[2048], iv[16], zero[IKE_HASH_MAX] = {0};
+	size_t n2 = v1p_info(&p2, 0x900, false, 1, 36136, spi2, 16, seq2, 4, m2);
+	h1->nested = h2;
+	h1->nested_msg = m2;
+	h1->nested_len = n2;
+	/* to h1: INITIAL-CONTACT, then R-U-THERE */
+	v1p_p2iv(&p1, 0x901, iv);
+	ike_msg_init(p1.m, 1, IKE1_EXCH_INFO, 0, 0x901, p1.ispi, p1.rspi);
+	ike_add_payload(p1.m, IKE1_PL_HASH, zero, p1.hlen);
+	struct ike_payload *n = ike_add_payload(p1.m, IKE1_PL_N, NULL, 0);
+	n->protocol = 1;
+	n->spi = spi1;
+	n->spi_size = 16;
+	n->notify = 24578;
+	n = ike_add_payload(p1.m, IKE1_PL_N, seq1, 4);
+	n->protocol = 1;
+	n->spi = spi1;
+	n->spi_size = 16;
+	n->notify = 36136;
+	size_t n1 = v1p_protect(&p1, iv, m1), rl = 0;
+	int sent2 = h2->nout;
+	const uint8_t *r = h_in(h1, m1, n1, 42, &rl);
+	ck_assert_int_eq(h1->initial_contact, 1);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v1p_open_info(&p1, r, rl));
+	ck_assert_int_eq(p1.m->pl[1].notify, 36137);
+	ck_assert_uint_eq(p1.m->pl[1].data_len, 4);
+	ck_assert_mem_eq(p1.m->pl[1].data, seq1, 4);
+	/* h2 answered its R-U-THERE, then sent its DELETE */
+	ck_assert_int_eq(h2->nout, sent2 + 2);
+	ck_assert(v1p_open_info(&p2, h2->out[sent2], h2->outlen[sent2]));
+	ck_assert_int_eq(p2.m->pl[1].notify, 36137);
+	ck_assert_mem_eq(p2.m->pl[1].data, seq2, 4);
+	ck_assert(v1p_open_info(&p2, h2->out[sent2 + 1], h2->outlen[sent2 + 1]));
+	ck_assert_int_eq(p2.m->pl[1].type, IKE1_PL_D);
+	ck_assert_int_eq(ikev1_state(h2->sa), IKEV1_DEAD);
+	ck_assert_int_eq(ikev1_state(h1->sa), IKEV1_ESTABLISHED);
+	v1p_free(&p1);
+	v1p_free(&p2);
+	h_free(h1);
+	h_free(h2);
 }
 END_TEST
 
@@ -984,6 +1210,8 @@ int main(void)
 	tcase_add_test(t, prf_rfc4231);
 	tcase_add_test(t, expand_chains);
 	tcase_add_test(t, dh_agree);
+	tcase_add_test(t, dh_against_openssl);
+	tcase_add_test(t, dh_peer_value_checked);
 	tcase_add_test(t, mm_psk_each_suite);
 	tcase_add_test(t, mm_wrong_psk);
 	tcase_add_test(t, mm_no_proposal);
@@ -999,6 +1227,7 @@ int main(void)
 	tcase_add_test(t, qm_retransmitted_qm1);
 	tcase_add_test(t, qm_commit_bit);
 	tcase_add_test(t, info_dpd_and_delete);
+	tcase_add_test(t, nested_calls_keep_their_messages);
 	tcase_add_test(t, delete_sends_deletes);
 	tcase_add_test(t, conf_parse);
 	suite_add_tcase(s, t);
