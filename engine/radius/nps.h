@@ -42,6 +42,7 @@
 #include "policy/policy.h"
 #include "radius.h"
 #include "radius/dupcache.h"
+#include "radius/eapconv.h"
 
 #define NPS_DUP_MS 30000
 #define NPS_LEASE_WAIT_MS 60000
@@ -55,6 +56,11 @@ struct nps_stats {
 	uint64_t bad_authenticator;  /* dropped: an Accounting-Request authenticator */
 	uint64_t unsupported;        /* dropped: a code this server does not answer */
 	uint64_t duplicates;         /* answered from the cache */
+	uint64_t eap_requests;       /* Access-Requests with EAP-Message */
+	uint64_t eap_challenges;     /* Access-Challenges sent */
+	uint64_t eap_malformed;      /* EAP-Message that breaks a bound or does not decode */
+	uint64_t eap_bad_state;      /* a State not issued, timed out, or another client's */
+	uint64_t eap_refused;        /* conversations ended by an Access-Reject of the protocol */
 };
 
 struct nps_cbs {
@@ -82,6 +88,7 @@ struct nps {
 	const struct nps_cbs *cbs;
 	void *ctx;
 	struct rad_dupcache cache;    /* answers to requests sent again (radius/dupcache.h) */
+	struct eapconv_table eap;     /* EAP conversations by State (radius/eapconv.h) */
 	struct nps_lease *leases;
 	size_t nleases, lease_cap;
 	uint32_t class_seq;
