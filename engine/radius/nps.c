@@ -698,12 +698,16 @@ static size_t eap_response(struct nps *n, const struct nps_client *c,
 		if (ok >= 0) q.cred = ok ? ADMIT_CRED_OK : ADMIT_CRED_BAD;
 	}
 	nps_decide(n, c, &q, cv->identity, peer, now, &cv->v);
-	char ut[TEXT_PRINTABLE_SIZE(EAPCONV_IDENTITY_MAX)];
+	/* the decision is logged now: a peer may give up without acknowledging the Failure */
+	char ut[TEXT_PRINTABLE_SIZE(EAPCONV_IDENTITY_MAX)], ct[TEXT_PRINTABLE_SIZE(64)];
 	text_printable_str(cv->identity, ut, sizeof ut);
-	nlog(n, true, "EAP-MSCHAPv2 Response of %s: credentials %s, %s", ut,
-	     q.cred == ADMIT_CRED_OK ? "match" : q.cred == ADMIT_CRED_BAD ? "do not match"
-	     : q.cred == ADMIT_CRED_UNKNOWN_USER ? "of an unknown user" : "not checkable",
-	     cv->v.accept ? "granted" : "refused");
+	text_printable_str(c->name, ct, sizeof ct);
+	const struct eapconv_verdict *v = &cv->v;
+	nlog(n, false, "EAP-MSCHAPv2 Response user=%s client=%s: %s reason=%d error=%d (%s) "
+	     "policy=\"%s\": %s", ut, ct, v->accept && ok == 1 ? "granted" : "refused",
+	     v->accept && ok == 1 ? 0 : v->nps_reason, v->accept && ok == 1 ? 0 : v->error,
+	     v->accept && ok == 1 ? "-" : policy_reasons[v->reason].code,
+	     v->policy >= 0 ? n->cfg->policies[v->policy].name : "-", v->detail);
 	uint8_t eap[256];
 	size_t el;
 	cv->eap_id = (uint8_t)(e->id + 1);
