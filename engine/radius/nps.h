@@ -14,6 +14,12 @@
  *     MS-MPPE-Send-Key / MS-MPPE-Recv-Key (RFC 3079 master keys, encrypted per RFC 2548);
  *   Access-Reject: a Reply-Message naming the NPS reason code and the Windows error, and
  *     for MS-CHAPv2 the MS-CHAP-Error "E=691 R=0 C=... V=3 M=...".
+ * An Access-Request with EAP-Message is EAP-MSCHAPv2 over RADIUS (RFC 3579): Access-Challenge
+ * rounds tied by a State (radius/eapconv.h), the MS-CHAPv2 Response checked against the
+ * account's password and decided as method eap / EAP type mschapv2, then Access-Accept
+ * with EAP-Success, the granted profile and the MSK halves as MS-MPPE-Recv-Key /
+ * MS-MPPE-Send-Key, or Access-Reject with EAP-Failure and the NPS reason code; a Nak (no
+ * EAP type in common) is NPS reason 22; a State not issued is refused.
  * Every answer carries a Message-Authenticator. Requests are dropped (and counted) when
  * they come from an unknown address, are malformed, or an Access-Request (or
  * Status-Server) lacks a Message-Authenticator or carries one that does not verify
