@@ -389,6 +389,7 @@ static int check_value(const struct radius_attr *a, const char *name, size_t at,
 	if (!d) return 0;
 	size_t min, max;
 	vt_len(d->vt, &min, &max);
+	if (a->type == RADIUS_ATTR_EAP_MESSAGE) min = 0; /* empty: EAP-Start (RFC 3579 3.1) */
 	if (a->vlen < min || (max && a->vlen > max)) {
 		if (min == max)
 			return diag_err_set(err, at, "RADIUS attribute %s at offset %zu: value "

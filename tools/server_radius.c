@@ -890,6 +890,10 @@ json_t *srv_radius_stats(const struct srv *s)
 		N(access_requests); N(accepts); N(rejects); N(status_server); N(accounting);
 		N(unknown_client); N(malformed); N(no_msg_auth); N(bad_msg_auth);
 		N(bad_authenticator); N(unsupported); N(duplicates);
+		N(eap_requests); N(eap_challenges); N(eap_malformed); N(eap_bad_state); N(eap_refused);
+		json_object_set_new(o, "server_eap_conversations", json_integer((json_int_t)r->nps.eap.n));
+		json_object_set_new(o, "server_eap_evicted", json_integer((json_int_t)r->nps.eap.evicted));
+		json_object_set_new(o, "server_eap_expired", json_integer((json_int_t)r->nps.eap.expired));
 #undef N
 	}
 	if (r->radc_on) {

@@ -4,6 +4,7 @@
 #include "ike/ikev2.h"
 #include "ike.h"
 #include "mschap.h"
+#include "eap/eap_mschapv2.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +34,6 @@ enum {
 };
 /* EAP codes: libdiag's ppp.h (EAP_REQUEST ...) */
 enum { EAP_IDENTITY = 1, EAP_NAK = 3, EAP_MSCHAPV2 = 26 };
-enum { MS_CHALLENGE = 1, MS_RESPONSE = 2, MS_SUCCESS = 3, MS_FAILURE = 4 };
 /* RFC 7427 hash algorithm numbers */
 enum { SIGHASH_SHA1 = 1, SIGHASH_SHA256 = 2, SIGHASH_SHA384 = 3, SIGHASH_SHA512 = 4 };
 
@@ -151,7 +151,6 @@ struct ikev2_sa {
 	uint8_t ms_id;
 	uint8_t auth_challenge[16], peer_challenge[16], nt_response[24];
 	enum ppp_cred cred;
-	uint8_t pw_hash_hash[16];
 	char auth_resp[43];
 	uint8_t msk[64];
 	size_t msk_len;
@@ -302,7 +301,6 @@ static void set_dead(struct ikev2_sa *sa)
 	out_free(&sa->req.msg);
 	sa->req.active = false;
 	OPENSSL_cleanse(sa->msk, sizeof sa->msk);
-	OPENSSL_cleanse(sa->pw_hash_hash, sizeof sa->pw_hash_hash);
 	OPENSSL_cleanse(sa->vmsk, sizeof sa->vmsk);
 	if (sa->reasm)
 		ikev2_reasm_reset(sa->reasm);
@@ -1779,32 +1777,15 @@ static void child_install(struct ikev2_sa *sa, const struct ikev2_child *n,
 static size_t eap_build(struct ikev2_sa *sa, uint8_t code, uint8_t type, const uint8_t *body,
                         size_t n)
 {
-	uint8_t *e = sa->eapb;
-	size_t len = (code == EAP_REQUEST || code == EAP_RESPONSE) ? 5 + n : 4;
-	if (len > sizeof sa->eapb)
-		return 0;
-	e[0] = code;
-	e[1] = code == EAP_SUCCESS || code == EAP_FAILURE ? sa->eap_id : ++sa->eap_id;
-	put16(e + 2, (uint16_t)len);
-	if (len > 4) {
-		e[4] = type;
-		if (n)
-			memcpy(e + 5, body, n);
-	}
-	return len;
+	uint8_t id = code == EAP_SUCCESS || code == EAP_FAILURE ? sa->eap_id : ++sa->eap_id;
+	return eap_packet_build(sa->eapb, sizeof sa->eapb, code, id, type, body, n);
 }
 
 /* An MS-CHAPv2 packet (RFC 2759 inside EAP): OpCode, MS-CHAPv2-ID, MS-Length, data. */
 static size_t eap_ms(struct ikev2_sa *sa, uint8_t opcode, const uint8_t *data, size_t n)
 {
-	uint8_t b[400];
-	if (n + 4 > sizeof b)
-		return 0;
-	b[0] = opcode;
-	b[1] = sa->ms_id;
-	put16(b + 2, (uint16_t)(n + 4)); /* MS-Length: the EAP length less 5 */
-	memcpy(b + 4, data, n);
-	return eap_build(sa, EAP_REQUEST, EAP_MSCHAPV2, b, n + 4);
+	return eap_mschapv2_request(sa->eapb, sizeof sa->eapb, ++sa->eap_id, opcode, sa->ms_id,
+	                            data, n);
 }
 
 static void add_eap(struct ikev2_sa *sa, size_t len)
@@ -1966,7 +1947,7 @@ static void verdict_apply(struct ikev2_sa *sa, const struct ikev2_verdict *v, ui
 		char text[80];
 		snprintf(text, sizeof text, "%s M=Welcome", sa->auth_resp);
 		msg_begin(sa, &sa->cur, IKE2_EXCH_AUTH, true, msgid);
-		add_eap(sa, eap_ms(sa, MS_SUCCESS, (const uint8_t *)text, strlen(text)));
+		add_eap(sa, eap_ms(sa, EAP_MS_SUCCESS, (const uint8_t *)text, strlen(text)));
 		sa->state = IKEV2_EAP;
 		sa->eap_stage = EAP_ST_SUCCESS;
 		respond(sa, &sa->cur, IKE2_EXCH_AUTH, msgid);
@@ -1984,7 +1965,7 @@ static void verdict_apply(struct ikev2_sa *sa, const struct ikev2_verdict *v, ui
 	ev(sa, IKEV2_EV_FAIL, "%s: EAP-MSCHAPv2 of %s refused (%s, %s)", cause, sa->user,
 	   tok_name(ppp_cred_names, sa->cred), text);
 	msg_begin(sa, &sa->cur, IKE2_EXCH_AUTH, true, msgid);
-	add_eap(sa, eap_ms(sa, MS_FAILURE, (const uint8_t *)text, strlen(text)));
+	add_eap(sa, eap_ms(sa, EAP_MS_FAILURE, (const uint8_t *)text, strlen(text)));
 	sa->state = IKEV2_EAP;
 	sa->eap_stage = EAP_ST_FAILURE;
 	respond(sa, &sa->cur, IKE2_EXCH_AUTH, msgid);
@@ -1997,36 +1978,20 @@ static void mschap_check(struct ikev2_sa *sa)
 	char pw[PPP_AUTH_PASSWORD_MAX + 1];
 	int pl = sa->cbs->password ? sa->cbs->password(sa->cbs->ctx, sa->user_raw, pw, sizeof pw) : -2;
 	sa->cred = pl == -1 ? PPP_CRED_NO_USER : PPP_CRED_ERROR;
-	const char *name = ppp_auth_strip_domain(sa->user_raw);
-	uint8_t want[24], hash[16];
-	if (pl >= 0 && (size_t)pl < sizeof pw &&
-	    mschap2_nt_response(sa->auth_challenge, sa->peer_challenge, name, strlen(name), pw,
-	                        (size_t)pl, want) == 0) {
-		sa->cred = CRYPTO_memcmp(want, sa->nt_response, 24) ? PPP_CRED_BAD : PPP_CRED_OK;
-		if (sa->cred == PPP_CRED_OK) {
-			uint8_t mk[16], recv[16], sendk[16];
-			bool ok = mschap2_authenticator_response(pw, (size_t)pl, sa->nt_response,
-			                                         sa->peer_challenge, sa->auth_challenge,
-			                                         name, strlen(name), sa->auth_resp) == 0 &&
-			          mschap_nt_password_hash(pw, (size_t)pl, hash) == 0 &&
-			          mschap_hash_nt_password_hash(hash, sa->pw_hash_hash) == 0 &&
-			          mppe_master_key(sa->pw_hash_hash, sa->nt_response, mk) == 0 &&
-			          mppe_asymmetric_start_key(mk, recv, 16, false, true) == 0 &&
-			          mppe_asymmetric_start_key(mk, sendk, 16, true, true) == 0;
-			/* MSK = MasterReceiveKey | MasterSendKey | 32 zeros (the server's view) */
-			memset(sa->msk, 0, sizeof sa->msk);
-			memcpy(sa->msk, recv, 16);
-			memcpy(sa->msk + 16, sendk, 16);
-			sa->msk_len = 64;
-			OPENSSL_cleanse(mk, sizeof mk);
-			OPENSSL_cleanse(recv, sizeof recv);
-			OPENSSL_cleanse(sendk, sizeof sendk);
-			if (!ok)
-				sa->cred = PPP_CRED_ERROR;
-		}
+	struct eap_mschapv2_keys k;
+	int v = pl >= 0 && (size_t)pl < sizeof pw
+	        ? eap_mschapv2_verify(pw, (size_t)pl, sa->user_raw, sa->auth_challenge,
+	                              sa->peer_challenge, sa->nt_response, &k)
+	        : -1;
+	if (v >= 0)
+		sa->cred = v ? PPP_CRED_OK : PPP_CRED_BAD;
+	if (v == 1) {
+		memcpy(sa->auth_resp, k.auth_response, sizeof sa->auth_resp);
+		memcpy(sa->msk, k.msk, sizeof sa->msk);
+		sa->msk_len = sizeof sa->msk;
 	}
+	OPENSSL_cleanse(&k, sizeof k);
 	OPENSSL_cleanse(pw, sizeof pw);
-	OPENSSL_cleanse(hash, sizeof hash);
 }
 
 /* The first IKE_AUTH request: IDi, [IDr], [AUTH], [CP], SA, TSi, TSr, notifies. */
@@ -2150,30 +2115,23 @@ static void auth_eap(struct ikev2_sa *sa, uint64_t now)
 			user_set(sa, d, dl);
 		else
 			user_set(sa, sa->idi + 4, sa->idi_len - 4);
-		uint8_t b[1 + 16 + 64];
-		size_t nl = strlen(sa->conf->eap_name ? sa->conf->eap_name : "");
-		if (nl > 64)
-			nl = 64;
 		sa->cbs->random(sa->cbs->ctx, sa->auth_challenge, 16);
-		b[0] = 16;
-		memcpy(b + 1, sa->auth_challenge, 16);
-		memcpy(b + 17, sa->conf->eap_name, nl);
 		msg_begin(sa, &sa->cur, IKE2_EXCH_AUTH, true, msgid);
 		sa->ms_id = (uint8_t)(sa->eap_id + 1);
-		add_eap(sa, eap_ms(sa, MS_CHALLENGE, b, 17 + nl));
+		add_eap(sa, eap_mschapv2_challenge(sa->eapb, sizeof sa->eapb, ++sa->eap_id, sa->ms_id,
+		                                   sa->auth_challenge, sa->conf->eap_name));
 		sa->eap_stage = EAP_ST_CHALLENGE;
 		respond(sa, &sa->cur, IKE2_EXCH_AUTH, msgid);
 		return;
 	}
 	case EAP_ST_CHALLENGE: {
-		/* OpCode 2, MS-CHAPv2-ID, MS-Length, Value-Size 49, Peer-Challenge 16,
-		 * Reserved 8, NT-Response 24, Flags 1, Name */
-		if (dl < 4 + 1 + 49 || d[0] != MS_RESPONSE || d[1] != sa->ms_id || d[4] != 49)
+		struct eap_mschapv2_response r;
+		if (eap_mschapv2_response_parse(d, dl, sa->ms_id, &r) != 0)
 			break;
-		memcpy(sa->peer_challenge, d + 5, 16);
-		memcpy(sa->nt_response, d + 5 + 24, 24);
-		const uint8_t *name = d + 4 + 1 + 49;
-		size_t nl = dl - (4 + 1 + 49);
+		memcpy(sa->peer_challenge, r.peer_challenge, 16);
+		memcpy(sa->nt_response, r.nt_response, 24);
+		const uint8_t *name = r.name;
+		size_t nl = r.name_len;
 		if (nl > IKEV2_USER_MAX || memchr(name, 0, nl)) {
 			sa->cred = PPP_CRED_NO_USER;
 			user_set(sa, name, nl);
@@ -2187,7 +2145,7 @@ static void auth_eap(struct ikev2_sa *sa, uint64_t now)
 		return;
 	}
 	case EAP_ST_SUCCESS:
-		if (dl < 1 || d[0] != MS_SUCCESS)
+		if (dl < 1 || d[0] != EAP_MS_SUCCESS)
 			break;
 		msg_begin(sa, &sa->cur, IKE2_EXCH_AUTH, true, msgid);
 		add_eap(sa, eap_build(sa, EAP_SUCCESS, 0, NULL, 0));

@@ -1471,6 +1471,8 @@ static void load_radius_server(struct ld *l, json_t *o)
 {
 	struct serve_conf *sc = &l->c->serve;
 	sc->radius_cache = 256;
+	sc->radius_eap_conversations = 1024;
+	sc->radius_eap_timeout = 30;
 	if (!o || json_is_null(o)) return;
 	struct mark m = push_key(l, "radius_server");
 	if (!json_is_object(o)) {
@@ -1479,12 +1481,14 @@ static void load_radius_server(struct ld *l, json_t *o)
 		return;
 	}
 	static const char *const keys[] = {"listen", "accounting_listen", "clients",
-		"duplicate_cache", NULL};
+		"duplicate_cache", "eap_conversations", "eap_timeout", NULL};
 	check_keys(l, o, keys);
 	get_listen(l, o, "listen", 1812, &sc->radius_listen);
 	get_listen(l, o, "accounting_listen", 1813, &sc->radius_acct_listen);
 	if (!json_object_get(o, "listen")) problem(l, "missing \"listen\"");
 	sc->radius_cache = get_int(l, o, "duplicate_cache", 1, 65536, 256);
+	sc->radius_eap_conversations = get_int(l, o, "eap_conversations", 1, 65536, 1024);
+	sc->radius_eap_timeout = get_int(l, o, "eap_timeout", 1, 600, 30);
 	json_t *cl = json_object_get(o, "clients");
 	struct mark m2 = push_key(l, "clients");
 	if (!cl || json_is_null(cl)) {

@@ -292,6 +292,8 @@ struct serve_conf {
 	struct nps_client *nps_clients;
 	size_t nnps_clients;
 	int radius_cache;         /* answers kept for duplicate requests */
+	int radius_eap_conversations; /* EAP conversations (State) open at once */
+	int radius_eap_timeout;   /* seconds a conversation waits for its next request */
 	/* L2TP/IPsec (serve.ipsec): IKEv1 and ESP in front of the L2TP listener */
 	bool ipsec;               /* the section is present */
 	char *ipsec_listen;       /* the address IKE and ESP are received on, NULL: the L2TP

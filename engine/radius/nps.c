@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eap/eap_mschapv2.h"
 #include "mschap.h"
 #include "net.h"
+#include "ppp.h"
 #include "ppp/ppp_auth.h"
 
 /* ---- set-up ------------------------------------------------------------------------ */
+static void eap_drop(void *ctx, struct eapconv *cv, const char *why);
+
 int nps_init(struct nps *n, const struct config *c, struct policy_result *pres,
              struct addr_pool *pool, const struct nps_cbs *cbs, void *ctx)
 {
@@ -24,12 +28,22 @@ int nps_init(struct nps *n, const struct config *c, struct policy_result *pres,
 	n->cbs = cbs;
 	n->ctx = ctx;
 	n->boot = cbs->wall ? (uint64_t)cbs->wall(ctx) : 0;
-	return rad_dupcache_init(&n->cache, c->serve.radius_cache > 0 ? (size_t)c->serve.radius_cache
-	                                                               : 256, NPS_DUP_MS);
+	int convs = c->serve.radius_eap_conversations > 0 ? c->serve.radius_eap_conversations : 1024;
+	int secs = c->serve.radius_eap_timeout > 0 ? c->serve.radius_eap_timeout : 30;
+	if (eapconv_init(&n->eap, (size_t)convs, (uint64_t)secs * 1000, c->serve.nnps_clients,
+	                 eap_drop, n) != 0)
+		return -1;
+	if (rad_dupcache_init(&n->cache, c->serve.radius_cache > 0 ? (size_t)c->serve.radius_cache
+	                                                           : 256, NPS_DUP_MS) != 0) {
+		eapconv_free(&n->eap);
+		return -1;
+	}
+	return 0;
 }
 
 void nps_free(struct nps *n)
 {
+	eapconv_free(&n->eap); /* the leases conversations hold go back with the others */
 	for (size_t i = 0; i < n->nleases; i++) addr_pool_release(n->pool, n->leases[i].addr);
 	rad_dupcache_free(&n->cache);
 	free(n->leases);
@@ -156,6 +170,7 @@ struct nps_req {
 	enum auth_method method;
 	enum admit_cred cred;
 	/* MS-CHAPv2 results of a matching password */
+	int eap_type;                /* enum eap_type with AUTH_EAP, else -1 */
 	uint8_t ms_ident;
 	const uint8_t *auth_challenge;
 	char success[43];
@@ -243,6 +258,7 @@ static void build_attempt(struct nps *n, const struct nps_req *q, const char *us
 	attempt_init(a);
 	a->user_name = strdup(user ? user : "");
 	a->auth = q->method;
+	a->eap_type = q->method == AUTH_EAP ? q->eap_type : -1;
 	a->tunnel = TUN_L2TP; /* without Tunnel-Type: what vnet serve's own NAS speaks */
 	const struct radius_attr *tt = radius_find(m, RADIUS_ATTR_TUNNEL_TYPE);
 	if (tt && tt->vlen == 4) {
@@ -359,60 +375,45 @@ static uint32_t enc_types(uint32_t levels)
 	       (levels >> ENC_STRONGEST & 1 ? 0x4u : 0);
 }
 
-static size_t access_request(struct nps *n, const struct nps_client *c,
-                             const struct sockaddr_storage *peer, const struct radius_msg *m,
-                             const uint8_t *pkt, uint64_t now, uint8_t *out, size_t cap)
+/* The decision on an attempt whose credentials q holds: the policy engine, then the
+ * address (the account's static one or what the client asked for, else one from the
+ * pool), leased and recorded in n->leases. The verdict goes to v. */
+static void nps_decide(struct nps *n, const struct nps_client *c, const struct nps_req *q,
+                       const char *user, const struct sockaddr_storage *peer, uint64_t now,
+                       struct eapconv_verdict *v)
 {
-	n->st.access_requests++;
-	struct nps_req q = {.client = c, .m = m, .pkt = pkt};
-	const struct radius_attr *un = radius_find(m, RADIUS_ATTR_USER_NAME);
-	char *user = un && un->vlen <= PPP_AUTH_USER_MAX ? attr_str(un) : NULL;
-	check_credentials(n, &q, user);
 	if (addr_pool_clients(n->pool) + 1 >= n->pool->size && n->nleases)
 		leases_reclaim(n, now);
 	struct attempt a;
-	build_attempt(n, &q, user, peer, &a);
+	build_attempt(n, q, user, peer, &a);
 	int rc = decide(n, &a);
 	struct policy_result *r = n->pres;
-	char ut[TEXT_PRINTABLE_SIZE(PPP_AUTH_USER_MAX)], ct[TEXT_PRINTABLE_SIZE(64)];
-	text_printable(un ? un->val : (const uint8_t *)"", un ? un->vlen : 0, ut, sizeof ut);
-	text_printable_str(c->name, ct, sizeof ct);
-	char summary[600], detail[TEXT_PRINTABLE_SIZE(600)];
+	char summary[600];
 	admit_summary(n->cfg, &a, r, summary, sizeof summary);
-	text_printable_str(summary, detail, sizeof detail); /* it may quote the request */
-
-	struct ans x;
-	memset(&x, 0, sizeof x);
-	x.r.id = m->id;
-	x.r.auth = pkt + 4;
-	uint8_t sendk[40], recvk[40], success[44], class[48], reply[200], mserr[160];
+	memset(v, 0, sizeof *v);
+	text_printable_str(summary, v->detail, sizeof v->detail); /* it may quote the request */
 	uint32_t addr = 0;
 	bool leased = false;
-	if (rc == 0) {
-		/* the address: the account's static one or what the client asked for, else
-		 * one from the pool */
-		if (r->has_address) {
-			const struct user *u = r->user;
-			bool fixed = (u && u->has_static_ip && r->address == u->static_ip) ||
-			             (a.has_requested_ip && r->address == a.requested_ip);
-			if (fixed) {
-				addr = r->address;
-				if (addr_pool_contains(n->pool, addr)) {
-					if (!addr_pool_take(n->pool, addr)) addr = 0;
-					else leased = true;
-				}
-			} else {
-				addr = addr_pool_take(n->pool, 0);
-				leased = addr != 0;
+	if (rc == 0 && r->has_address) {
+		const struct user *u = r->user;
+		bool fixed = (u && u->has_static_ip && r->address == u->static_ip) ||
+		             (a.has_requested_ip && r->address == a.requested_ip);
+		if (fixed) {
+			addr = r->address;
+			if (addr_pool_contains(n->pool, addr)) {
+				if (!addr_pool_take(n->pool, addr)) addr = 0;
+				else leased = true;
 			}
-			if (!addr) {
-				rc = 1;
-				r->accept = false;
-				r->reason = R_POOL_EXHAUSTED;
-				r->error = policy_reasons[R_POOL_EXHAUSTED].error;
-				r->nps_reason = policy_reasons[R_POOL_EXHAUSTED].nps_reason;
-				snprintf(detail, sizeof detail, "the granted address is in use");
-			}
+		} else {
+			addr = addr_pool_take(n->pool, 0);
+			leased = addr != 0;
+		}
+		if (!addr) {
+			rc = 1;
+			r->reason = R_POOL_EXHAUSTED;
+			r->error = policy_reasons[R_POOL_EXHAUSTED].error;
+			r->nps_reason = policy_reasons[R_POOL_EXHAUSTED].nps_reason;
+			snprintf(v->detail, sizeof v->detail, "the granted address is in use");
 		}
 	}
 	if (leased && !lease_add(n, addr, (uint32_t)(c - n->cfg->serve.nps_clients), now)) {
@@ -420,87 +421,483 @@ static size_t access_request(struct nps *n, const struct nps_client *c,
 		addr = 0;
 		leased = false;
 		rc = 1;
-		r->accept = false;
 		r->reason = R_POOL_EXHAUSTED;
 		r->error = policy_reasons[R_POOL_EXHAUSTED].error;
 		r->nps_reason = 0;
 	}
-	const char *pname = r->policy >= 0 ? n->cfg->policies[r->policy].name : "-";
-	char ab[20];
-	if (rc == 0) {
+	v->accept = rc == 0;
+	v->policy = r->policy;
+	v->reason = r->reason;
+	v->error = r->error;
+	v->nps_reason = r->nps_reason;
+	v->session_timeout = r->session_timeout;
+	v->idle_timeout = r->idle_timeout;
+	v->enc_allowed = (r->policy >= 0 ? n->cfg->policies[r->policy].profile.enc_mask
+	                                 : UINT32_MAX) & n->cfg->server.enc_mask;
+	v->addr = addr;
+	v->leased = leased;
+	v->lease_at = now;
+	attempt_free(&a);
+}
+
+/* A lease granted at `at` goes back to the pool (a conversation that did not end in an
+ * Access-Accept); one the pool took back meanwhile is left alone. */
+static void lease_drop(struct nps *n, uint32_t client, uint32_t addr, uint64_t at)
+{
+	for (size_t i = 0; i < n->nleases; i++) {
+		struct nps_lease *l = &n->leases[i];
+		if (l->client != client || l->addr != addr || l->at != at) continue;
+		addr_pool_release(n->pool, l->addr);
+		n->leases[i] = n->leases[--n->nleases];
+		return;
+	}
+}
+
+/* Whether the lease granted at `at` is still held (the pool did not take it back). */
+static bool lease_held(const struct nps *n, uint32_t client, uint32_t addr, uint64_t at)
+{
+	for (size_t i = 0; i < n->nleases; i++)
+		if (n->leases[i].client == client && n->leases[i].addr == addr && n->leases[i].at == at)
+			return true;
+	return false;
+}
+
+/* What else an answer carries. */
+struct nps_extra {
+	const struct nps_req *q;     /* MS-CHAPv2 in RFC 2548 attributes, NULL otherwise */
+	const uint8_t *eap;          /* EAP-Success or EAP-Failure, NULL none */
+	size_t eap_len;
+	bool keys;                   /* v->send_key and recv_key hold the MPPE keys */
+	const char *method;          /* for the log */
+	const char *user;            /* printable, for the log */
+	const char *reply;           /* the rejection's text, NULL: the reason's */
+};
+
+/* EAP-Message attributes of 253 octets at most (RFC 3579 3.1). */
+static void add_eap_message(struct ans *x, const uint8_t *eap, size_t len)
+{
+	for (size_t off = 0; off < len; off += 253)
+		add_attr(x, RADIUS_ATTR_EAP_MESSAGE, eap + off, len - off > 253 ? 253 : len - off);
+}
+
+/* The Access-Accept or -Reject of a verdict, signed, into out: its length. */
+static size_t nps_answer(struct nps *n, const struct nps_client *c, const struct radius_msg *m,
+                         const uint8_t *pkt, const struct eapconv_verdict *v,
+                         const struct nps_extra *e, uint8_t *out, size_t cap)
+{
+	struct ans x;
+	memset(&x, 0, sizeof x);
+	x.r.id = m->id;
+	x.r.auth = pkt + 4;
+	uint8_t sendk[40], recvk[40], success[44], class[48], reply[200], mserr[160];
+	char ct[TEXT_PRINTABLE_SIZE(64)], ab[20];
+	text_printable_str(c->name, ct, sizeof ct);
+	const char *pname = v->policy >= 0 ? n->cfg->policies[v->policy].name : "-";
+	const struct nps_req *q = e->q;
+	if (e->eap) add_eap_message(&x, e->eap, e->eap_len);
+	if (v->accept) {
 		n->st.accepts++;
 		x.r.code = RADIUS_ACCESS_ACCEPT;
 		add_u32(&x, RADIUS_ATTR_SERVICE_TYPE, false, 2);   /* Framed */
 		add_u32(&x, RADIUS_ATTR_FRAMED_PROTOCOL, false, 1); /* PPP */
-		if (addr) add_u32(&x, RADIUS_ATTR_FRAMED_IP_ADDRESS, false, addr);
-		if (r->session_timeout)
-			add_u32(&x, RADIUS_ATTR_SESSION_TIMEOUT, false, (uint32_t)r->session_timeout * 60);
-		if (r->idle_timeout)
-			add_u32(&x, RADIUS_ATTR_IDLE_TIMEOUT, false, (uint32_t)r->idle_timeout * 60);
+		if (v->addr) add_u32(&x, RADIUS_ATTR_FRAMED_IP_ADDRESS, false, v->addr);
+		if (v->session_timeout)
+			add_u32(&x, RADIUS_ATTR_SESSION_TIMEOUT, false, (uint32_t)v->session_timeout * 60);
+		if (v->idle_timeout)
+			add_u32(&x, RADIUS_ATTR_IDLE_TIMEOUT, false, (uint32_t)v->idle_timeout * 60);
 		int cl = snprintf((char *)class, sizeof class, "vnet:%llu:%u:%d",
-		                  (unsigned long long)n->boot, ++n->class_seq, r->policy);
+		                  (unsigned long long)n->boot, ++n->class_seq, v->policy);
 		add_attr(&x, RADIUS_ATTR_CLASS, class, (size_t)cl < sizeof class ? (size_t)cl : 0);
-		uint32_t allowed = (r->policy >= 0 ? n->cfg->policies[r->policy].profile.enc_mask
-		                                   : UINT32_MAX) & n->cfg->server.enc_mask;
-		add_u32(&x, MS_MPPE_ENCRYPTION_POLICY, true, allowed >> ENC_NONE & 1 ? 1 : 2);
-		add_u32(&x, MS_MPPE_ENCRYPTION_TYPES, true, enc_types(allowed));
-		if (q.method == AUTH_MSCHAPV2) {
-			success[0] = q.ms_ident;
-			memcpy(success + 1, q.success, 42);
+		add_u32(&x, MS_MPPE_ENCRYPTION_POLICY, true, v->enc_allowed >> ENC_NONE & 1 ? 1 : 2);
+		add_u32(&x, MS_MPPE_ENCRYPTION_TYPES, true, enc_types(v->enc_allowed));
+		if (q && q->method == AUTH_MSCHAPV2) {
+			success[0] = q->ms_ident;
+			memcpy(success + 1, q->success, 42);
 			add_vsa(&x, MS_CHAP2_SUCCESS, success, 43);
-			if (q.have_keys) {
-				const uint8_t *sec = (const uint8_t *)c->secret;
-				size_t sl = strlen(c->secret);
-				uint8_t salt[4];
-				if (n->cbs->random) n->cbs->random(n->ctx, salt, sizeof salt);
-				else memset(salt, 0x5a, sizeof salt);
-				salt[2] ^= 0x01; /* the two salts differ */
-				if (salt[0] == salt[2] && salt[1] == salt[3]) salt[3] ^= 0x01;
-				size_t sn = radius_ms_mppe_key_encrypt(q.send_key, 16, salt, sec, sl, pkt + 4,
-				                                       sendk, sizeof sendk);
-				size_t rn = radius_ms_mppe_key_encrypt(q.recv_key, 16, salt + 2, sec, sl,
-				                                       pkt + 4, recvk, sizeof recvk);
-				if (sn) add_vsa(&x, MS_MPPE_SEND_KEY, sendk, sn);
-				if (rn) add_vsa(&x, MS_MPPE_RECV_KEY, recvk, rn);
-			}
+		}
+		if (e->keys) {
+			const uint8_t *sec = (const uint8_t *)c->secret;
+			size_t sl = strlen(c->secret);
+			uint8_t salt[4];
+			if (n->cbs->random) n->cbs->random(n->ctx, salt, sizeof salt);
+			else memset(salt, 0x5a, sizeof salt);
+			salt[2] ^= 0x01; /* the two salts differ */
+			if (salt[0] == salt[2] && salt[1] == salt[3]) salt[3] ^= 0x01;
+			size_t sn = radius_ms_mppe_key_encrypt(v->send_key, 16, salt, sec, sl, pkt + 4,
+			                                       sendk, sizeof sendk);
+			size_t rn = radius_ms_mppe_key_encrypt(v->recv_key, 16, salt + 2, sec, sl,
+			                                       pkt + 4, recvk, sizeof recvk);
+			if (sn) add_vsa(&x, MS_MPPE_SEND_KEY, sendk, sn);
+			if (rn) add_vsa(&x, MS_MPPE_RECV_KEY, recvk, rn);
 		}
 		nlog(n, false, "Access-Accept user=%s client=%s method=%s reason=0 "
-		     "policy=\"%s\" addr=%s session=%dmin idle=%dmin", ut, ct,
-		     auth_method_names[q.method], pname, addr ? ipv4_str(addr, ab, sizeof ab) : "-",
-		     r->session_timeout, r->idle_timeout);
+		     "policy=\"%s\" addr=%s session=%dmin idle=%dmin", e->user, ct, e->method, pname,
+		     v->addr ? ipv4_str(v->addr, ab, sizeof ab) : "-", v->session_timeout,
+		     v->idle_timeout);
 	} else {
 		n->st.rejects++;
 		x.r.code = RADIUS_ACCESS_REJECT;
-		const struct reason_info *ri = &policy_reasons[r->reason];
+		const struct reason_info *ri = &policy_reasons[v->reason];
+		const char *text = e->reply ? e->reply : ri->text;
 		int rl;
-		if (r->nps_reason)
+		if (v->nps_reason)
 			rl = snprintf((char *)reply, sizeof reply, "NPS reason code %d: %s (Windows error %d)",
-			              r->nps_reason, ri->text, r->error);
+			              v->nps_reason, text, v->error);
 		else
-			rl = snprintf((char *)reply, sizeof reply, "%s (Windows error %d)", ri->text,
-			              r->error);
+			rl = snprintf((char *)reply, sizeof reply, "%s (Windows error %d)", text, v->error);
 		add_attr(&x, RADIUS_ATTR_REPLY_MESSAGE, reply,
 		         rl > 0 && (size_t)rl < sizeof reply ? (size_t)rl : sizeof reply - 1);
-		if (q.method == AUTH_MSCHAPV2 && q.auth_challenge) {
-			mserr[0] = q.ms_ident;
-			ppp_auth_mschapv2_failure((unsigned)r->error, false, q.auth_challenge, ri->text,
+		if (q && q->method == AUTH_MSCHAPV2 && q->auth_challenge) {
+			mserr[0] = q->ms_ident;
+			ppp_auth_mschapv2_failure((unsigned)v->error, false, q->auth_challenge, ri->text,
 			                          (char *)mserr + 1, sizeof mserr - 1);
 			add_vsa(&x, MS_CHAP_ERROR, mserr, 1 + strlen((char *)mserr + 1));
 		}
 		nlog(n, false, "Access-Reject user=%s client=%s method=%s reason=%d error=%d "
-		     "(%s) policy=\"%s\": %s", ut, ct, auth_method_names[q.method], r->nps_reason,
-		     r->error, ri->code, pname, detail);
+		     "(%s) policy=\"%s\": %s", e->user, ct, e->method, v->nps_reason, v->error,
+		     ri->code, pname, v->detail);
 	}
 	size_t len = ans_finish(&x, c, pkt, out, cap);
-	OPENSSL_cleanse(&q, sizeof q);
 	OPENSSL_cleanse(sendk, sizeof sendk);
 	OPENSSL_cleanse(recvk, sizeof recvk);
-	attempt_free(&a);
-	free(user);
-	if (!len && leased) {
-		lease_account(n, (uint32_t)(c - n->cfg->serve.nps_clients), RADIUS_ACCT_STOP, addr);
-	}
 	return len;
+}
+
+static size_t access_request(struct nps *n, const struct nps_client *c,
+                             const struct sockaddr_storage *peer, const struct radius_msg *m,
+                             const uint8_t *pkt, uint64_t now, uint8_t *out, size_t cap)
+{
+	struct nps_req q = {.client = c, .m = m, .pkt = pkt, .eap_type = -1};
+	const struct radius_attr *un = radius_find(m, RADIUS_ATTR_USER_NAME);
+	char *user = un && un->vlen <= PPP_AUTH_USER_MAX ? attr_str(un) : NULL;
+	check_credentials(n, &q, user);
+	struct eapconv_verdict v;
+	nps_decide(n, c, &q, user, peer, now, &v);
+	char ut[TEXT_PRINTABLE_SIZE(PPP_AUTH_USER_MAX)];
+	text_printable(un ? un->val : (const uint8_t *)"", un ? un->vlen : 0, ut, sizeof ut);
+	if (q.have_keys) {
+		memcpy(v.send_key, q.send_key, 16);
+		memcpy(v.recv_key, q.recv_key, 16);
+	}
+	struct nps_extra e = {.q = &q, .keys = q.have_keys && q.method == AUTH_MSCHAPV2,
+	                      .method = auth_method_names[q.method], .user = ut};
+	size_t len = nps_answer(n, c, m, pkt, &v, &e, out, cap);
+	if (!len && v.leased)
+		lease_drop(n, (uint32_t)(c - n->cfg->serve.nps_clients), v.addr, v.lease_at);
+	OPENSSL_cleanse(&q, sizeof q);
+	OPENSSL_cleanse(&v, sizeof v);
+	free(user);
+	return len;
+}
+
+/* ---- EAP over RADIUS (RFC 3579): EAP-MSCHAPv2 --------------------------------------- */
+/* An Access-Challenge carrying `eap` and the conversation's State. */
+static size_t eap_challenge(struct nps *n, const struct nps_client *c,
+                            const struct radius_msg *m, const uint8_t *pkt,
+                            const struct eapconv *cv, const uint8_t *eap, size_t eap_len,
+                            uint8_t *out, size_t cap)
+{
+	if (!eap_len) return 0;
+	struct ans x;
+	memset(&x, 0, sizeof x);
+	x.r.code = RADIUS_ACCESS_CHALLENGE;
+	x.r.id = m->id;
+	x.r.auth = pkt + 4;
+	add_eap_message(&x, eap, eap_len);
+	add_attr(&x, RADIUS_ATTR_STATE, cv->state, EAPCONV_STATE_LEN);
+	n->st.eap_challenges++;
+	return ans_finish(&x, c, pkt, out, cap);
+}
+
+/* An Access-Reject with EAP-Failure for a request that breaks the EAP conversation (not
+ * a decision: no NPS reason). `cv` (when given) ends. */
+__attribute__((format(printf, 9, 10)))
+static size_t eap_refuse(struct nps *n, const struct nps_client *c, const struct radius_msg *m,
+                         const uint8_t *pkt, struct eapconv *cv, uint8_t eap_id, uint8_t *out,
+                         size_t cap, const char *fmt, ...)
+{
+	char why[300], wt[TEXT_PRINTABLE_SIZE(300)], ct[TEXT_PRINTABLE_SIZE(64)];
+	char ut[TEXT_PRINTABLE_SIZE(EAPCONV_IDENTITY_MAX)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	text_printable_str(why, wt, sizeof wt);
+	text_printable_str(c->name, ct, sizeof ct);
+	const struct radius_attr *un = radius_find(m, RADIUS_ATTR_USER_NAME);
+	if (cv && cv->identity[0]) text_printable_str(cv->identity, ut, sizeof ut);
+	else text_printable(un ? un->val : (const uint8_t *)"",
+	                    un ? (un->vlen < EAPCONV_IDENTITY_MAX ? un->vlen : EAPCONV_IDENTITY_MAX)
+	                       : 0, ut, sizeof ut);
+	n->st.rejects++;
+	n->st.eap_refused++;
+	NLOG_DROP(n, "Access-Reject user=%s client=%s method=eap: the EAP conversation is "
+	          "refused: %s", ut, ct, wt);
+	if (cv) eapconv_close(&n->eap, cv, "refused");
+	struct ans x;
+	memset(&x, 0, sizeof x);
+	x.r.code = RADIUS_ACCESS_REJECT;
+	x.r.id = m->id;
+	x.r.auth = pkt + 4;
+	uint8_t fail[4], reply[200];
+	size_t fl = eap_packet_build(fail, sizeof fail, EAP_FAILURE, eap_id, 0, NULL, 0);
+	add_eap_message(&x, fail, fl);
+	int rl = snprintf((char *)reply, sizeof reply, "EAP conversation refused: %s", why);
+	add_attr(&x, RADIUS_ATTR_REPLY_MESSAGE, reply,
+	         rl > 0 && (size_t)rl < sizeof reply ? (size_t)rl : sizeof reply - 1);
+	return ans_finish(&x, c, pkt, out, cap);
+}
+
+/* The Identity response: kept, and the MS-CHAPv2 Challenge proposed. */
+static size_t eap_identity(struct nps *n, const struct nps_client *c, const struct radius_msg *m,
+                           const uint8_t *pkt, struct eapconv *cv, const struct ppp_eap *e,
+                           uint8_t *out, size_t cap)
+{
+	if (e->type_data_len > EAPCONV_IDENTITY_MAX || e->type_data_len == 0 ||
+	    memchr(e->type_data, 0, e->type_data_len))
+		return eap_refuse(n, c, m, pkt, cv, e->id, out, cap, "an EAP identity of %zu octets%s "
+		                  "(1..%d without NUL octets are taken)", e->type_data_len,
+		                  memchr(e->type_data, 0, e->type_data_len) ? " with a NUL" : "",
+		                  EAPCONV_IDENTITY_MAX);
+	memcpy(cv->identity, e->type_data, e->type_data_len);
+	cv->identity[e->type_data_len] = 0;
+	if (n->cbs->random) n->cbs->random(n->ctx, cv->auth_challenge, 16);
+	cv->eap_id = (uint8_t)(e->id + 1);
+	cv->ms_id = cv->eap_id;
+	cv->stage = EAPCONV_CHALLENGE;
+	uint8_t eap[128];
+	size_t el = eap_mschapv2_challenge(eap, sizeof eap, cv->eap_id, cv->ms_id,
+	                                   cv->auth_challenge, n->cfg->server.name);
+	return eap_challenge(n, c, m, pkt, cv, eap, el, out, cap);
+}
+
+/* The MS-CHAPv2 Response: checked against the account's password, decided by the policy
+ * engine, answered with MS-CHAPv2 Success or Failure (the verdict kept for the end). */
+static size_t eap_response(struct nps *n, const struct nps_client *c,
+                           const struct sockaddr_storage *peer, const struct radius_msg *m,
+                           const uint8_t *pkt, uint64_t now, struct eapconv *cv,
+                           const struct ppp_eap *e, uint8_t *out, size_t cap)
+{
+	struct eap_mschapv2_response r;
+	if (eap_mschapv2_response_parse(e->type_data, e->type_data_len, cv->ms_id, &r) != 0)
+		return eap_refuse(n, c, m, pkt, cv, e->id, out, cap, "the EAP-MS-CHAPv2 answer to the "
+		                  "Challenge (MS-CHAPv2-ID %u) is not its Response", cv->ms_id);
+	struct nps_req q = {.client = c, .m = m, .pkt = pkt, .method = AUTH_EAP,
+	                    .eap_type = EAP_MSCHAPV2};
+	const struct user *u = config_find_user(n->cfg, cv->identity);
+	q.cred = !u ? ADMIT_CRED_UNKNOWN_USER : ADMIT_CRED_ERROR;
+	char name[PPP_AUTH_USER_MAX + 1];
+	struct eap_mschapv2_keys k;
+	int ok = -1;
+	if (u && u->password && r.name_len <= PPP_AUTH_USER_MAX &&
+	    !memchr(r.name, 0, r.name_len)) {
+		memcpy(name, r.name, r.name_len);
+		name[r.name_len] = 0;
+		ok = eap_mschapv2_verify(u->password, strlen(u->password), name, cv->auth_challenge,
+		                         r.peer_challenge, r.nt_response, &k);
+		if (ok >= 0) q.cred = ok ? ADMIT_CRED_OK : ADMIT_CRED_BAD;
+	}
+	nps_decide(n, c, &q, cv->identity, peer, now, &cv->v);
+	/* the decision is logged now: a peer may give up without acknowledging the Failure */
+	char ut[TEXT_PRINTABLE_SIZE(EAPCONV_IDENTITY_MAX)], ct[TEXT_PRINTABLE_SIZE(64)];
+	text_printable_str(cv->identity, ut, sizeof ut);
+	text_printable_str(c->name, ct, sizeof ct);
+	const struct eapconv_verdict *v = &cv->v;
+	nlog(n, false, "EAP-MSCHAPv2 Response user=%s client=%s: %s reason=%d error=%d (%s) "
+	     "policy=\"%s\": %s", ut, ct, v->accept && ok == 1 ? "granted" : "refused",
+	     v->accept && ok == 1 ? 0 : v->nps_reason, v->accept && ok == 1 ? 0 : v->error,
+	     v->accept && ok == 1 ? "-" : policy_reasons[v->reason].code,
+	     v->policy >= 0 ? n->cfg->policies[v->policy].name : "-", v->detail);
+	uint8_t eap[256];
+	size_t el;
+	cv->eap_id = (uint8_t)(e->id + 1);
+	if (cv->v.accept && ok == 1) {
+		memcpy(cv->v.recv_key, k.msk, 16);
+		memcpy(cv->v.send_key, k.msk + 16, 16);
+		char text[80];
+		snprintf(text, sizeof text, "%s M=Access granted", k.auth_response);
+		el = eap_mschapv2_request(eap, sizeof eap, cv->eap_id, EAP_MS_SUCCESS, cv->ms_id,
+		                          (const uint8_t *)text, strlen(text));
+		cv->stage = EAPCONV_SUCCESS;
+	} else {
+		if (cv->v.accept) { /* never granted without a checked password */
+			cv->v.accept = false;
+			cv->v.reason = R_BAD_CREDENTIALS;
+			cv->v.error = policy_reasons[R_BAD_CREDENTIALS].error;
+			cv->v.nps_reason = policy_reasons[R_BAD_CREDENTIALS].nps_reason;
+		}
+		uint8_t ch[16];
+		if (n->cbs->random) n->cbs->random(n->ctx, ch, sizeof ch);
+		else memset(ch, 0, sizeof ch);
+		char text[200];
+		ppp_auth_mschapv2_failure((unsigned)cv->v.error, false, ch,
+		                          policy_reasons[cv->v.reason].text, text, sizeof text);
+		el = eap_mschapv2_request(eap, sizeof eap, cv->eap_id, EAP_MS_FAILURE, cv->ms_id,
+		                          (const uint8_t *)text, strlen(text));
+		cv->stage = EAPCONV_FAILURE;
+	}
+	OPENSSL_cleanse(&k, sizeof k);
+	return eap_challenge(n, c, m, pkt, cv, eap, el, out, cap);
+}
+
+/* The last answer of a conversation: Access-Accept with EAP-Success, or Access-Reject with
+ * EAP-Failure; the conversation ends. */
+static size_t eap_finish(struct nps *n, const struct nps_client *c, const struct radius_msg *m,
+                         const uint8_t *pkt, struct eapconv *cv, uint8_t eap_id,
+                         const char *reply, uint8_t *out, size_t cap)
+{
+	if (cv->v.accept && cv->v.leased && !lease_held(n, cv->client, cv->v.addr, cv->v.lease_at)) {
+		/* the conversation outlived the wait for accounting: the pool took it back */
+		cv->v.accept = false;
+		cv->v.leased = false;
+		cv->v.reason = R_POOL_EXHAUSTED;
+		cv->v.error = policy_reasons[R_POOL_EXHAUSTED].error;
+		cv->v.nps_reason = 0;
+		snprintf(cv->v.detail, sizeof cv->v.detail, "the address granted at the Response "
+		         "went back to the pool before the peer acknowledged");
+	}
+	uint8_t eap[4];
+	size_t el = eap_packet_build(eap, sizeof eap, cv->v.accept ? EAP_SUCCESS : EAP_FAILURE,
+	                             eap_id, 0, NULL, 0);
+	char ut[TEXT_PRINTABLE_SIZE(EAPCONV_IDENTITY_MAX)];
+	text_printable_str(cv->identity, ut, sizeof ut);
+	struct nps_extra e = {.eap = eap, .eap_len = el, .keys = cv->v.accept,
+	                      .method = "eap-mschapv2", .user = ut, .reply = reply};
+	size_t len = nps_answer(n, c, m, pkt, &cv->v, &e, out, cap);
+	if (len && cv->v.accept) cv->v.leased = false; /* the lease is the session's now */
+	eapconv_close(&n->eap, cv, cv->v.accept ? "accepted" : "rejected");
+	return len;
+}
+
+/* A conversation ends: a lease it still holds goes back. */
+static void eap_drop(void *ctx, struct eapconv *cv, const char *why)
+{
+	struct nps *n = ctx;
+	if (cv->v.leased) lease_drop(n, cv->client, cv->v.addr, cv->v.lease_at);
+	char ut[TEXT_PRINTABLE_SIZE(EAPCONV_IDENTITY_MAX)];
+	text_printable_str(cv->identity, ut, sizeof ut);
+	nlog(n, true, "EAP conversation of %s ended: %s", cv->identity[0] ? ut : "(no identity)",
+	     why);
+}
+
+static size_t eap_request(struct nps *n, const struct nps_client *c,
+                          const struct sockaddr_storage *peer, const struct radius_msg *m,
+                          const uint8_t *pkt, uint64_t now, uint8_t *out, size_t cap)
+{
+	uint32_t ci = (uint32_t)(c - n->cfg->serve.nps_clients);
+	uint8_t eap[EAPCONV_EAP_MAX];
+	struct diag_err err = {0};
+	n->st.eap_requests++;
+	long el = eapconv_join(m, eap, sizeof eap, &err);
+	if (el < 0) {
+		n->st.eap_malformed++;
+		return eap_refuse(n, c, m, pkt, NULL, 0, out, cap, "%s", err.reason);
+	}
+	struct ppp_eap e;
+	if (el > 0 && ppp_eap_decode(eap, (size_t)el, &e, &err) != 0) {
+		n->st.eap_malformed++;
+		return eap_refuse(n, c, m, pkt, NULL, eap[1], out, cap, "%s at offset %zu of the EAP "
+		                  "packet", err.reason, err.off);
+	}
+	if (el > 0 && e.code != EAP_RESPONSE)
+		return eap_refuse(n, c, m, pkt, NULL, e.id, out, cap, "an EAP %s where a peer sends "
+		                  "Responses", tok_name(ppp_eap_code_names, e.code)
+		                  ? tok_name(ppp_eap_code_names, e.code) : "packet");
+	const struct radius_attr *st = radius_find(m, RADIUS_ATTR_STATE);
+	struct eapconv *cv;
+	if (!st) {
+		if (el > 0 && e.type != EAP_TYPE_IDENTITY)
+			return eap_refuse(n, c, m, pkt, NULL, e.id, out, cap, "an EAP-Response of type %u "
+			                  "without State: a conversation begins with an Identity or an "
+			                  "EAP-Start", e.type);
+		uint8_t rnd[EAPCONV_STATE_LEN - 2];
+		if (n->cbs->random) n->cbs->random(n->ctx, rnd, sizeof rnd);
+		else memset(rnd, 0, sizeof rnd);
+		cv = eapconv_open(&n->eap, ci, peer, now, rnd);
+		if (!cv) return eap_refuse(n, c, m, pkt, NULL, 0, out, cap, "no conversation could be kept");
+		if (el > 0) return eap_identity(n, c, m, pkt, cv, &e, out, cap);
+		/* EAP-Start: ask for the identity */
+		uint8_t id;
+		if (n->cbs->random) n->cbs->random(n->ctx, &id, 1);
+		else id = 0;
+		cv->eap_id = id;
+		cv->stage = EAPCONV_IDENTITY;
+		uint8_t req[5];
+		size_t rl = eap_packet_build(req, sizeof req, EAP_REQUEST, id, EAP_TYPE_IDENTITY,
+		                             NULL, 0);
+		return eap_challenge(n, c, m, pkt, cv, req, rl, out, cap);
+	}
+	enum eapconv_miss why;
+	cv = eapconv_find(&n->eap, st->val, st->vlen, ci, peer, now, &why);
+	if (!cv) {
+		n->st.eap_bad_state++;
+		return eap_refuse(n, c, m, pkt, NULL, el > 0 ? e.id : 0, out, cap, "%s",
+		                  eapconv_miss_text[why]);
+	}
+	if (el == 0)
+		return eap_refuse(n, c, m, pkt, cv, cv->eap_id, out, cap, "an EAP-Start inside a "
+		                  "conversation");
+	if (e.id != cv->eap_id)
+		return eap_refuse(n, c, m, pkt, cv, e.id, out, cap, "EAP Identifier %u answers no "
+		                  "request (%u was sent)", e.id, cv->eap_id);
+	const uint8_t op = e.type == EAP_TYPE_MSCHAPV2 && e.type_data_len ? e.type_data[0] : 0;
+	switch (cv->stage) {
+	case EAPCONV_IDENTITY:
+		if (e.type != EAP_TYPE_IDENTITY) break;
+		return eap_identity(n, c, m, pkt, cv, &e, out, cap);
+	case EAPCONV_CHALLENGE:
+		if (e.type == EAP_TYPE_MSCHAPV2)
+			return eap_response(n, c, peer, m, pkt, now, cv, &e, out, cap);
+		if (e.type == EAP_TYPE_NAK || cv->reproposed) {
+			/* no type in common: the peer wants another, this server speaks MS-CHAPv2 */
+			char types[120] = "";
+			size_t tl = 0;
+			for (size_t i = 0; e.type == EAP_TYPE_NAK && i < e.type_data_len && i < 8; i++) {
+				const char *tn = tok_name(ppp_eap_type_names, e.type_data[i]);
+				int w = snprintf(types + tl, sizeof types - tl, "%s%s", tl ? ", " : "",
+				                 tn ? tn : "?");
+				if (w < 0 || (size_t)w >= sizeof types - tl) break;
+				tl += (size_t)w;
+			}
+			const struct reason_info *ri = &policy_reasons[R_EAP_TYPE];
+			memset(&cv->v, 0, sizeof cv->v);
+			cv->v.policy = -1;
+			cv->v.reason = R_EAP_TYPE;
+			cv->v.error = ri->error;
+			cv->v.nps_reason = ri->nps_reason;
+			snprintf(cv->v.detail, sizeof cv->v.detail, "the peer refuses EAP-MSCHAPv2%s%s%s",
+			         tl ? " and proposes " : "", types, tl ? "" : " (no other type proposed)");
+			return eap_finish(n, c, m, pkt, cv, e.id, "the client and the server have no EAP "
+			                  "type in common (the server speaks EAP-MSCHAPv2)", out, cap);
+		}
+		/* another type than the one asked for: MS-CHAPv2 proposed once more */
+		cv->reproposed = true;
+		cv->eap_id = (uint8_t)(e.id + 1);
+		cv->ms_id = cv->eap_id;
+		if (n->cbs->random) n->cbs->random(n->ctx, cv->auth_challenge, 16);
+		uint8_t req[128];
+		size_t rl = eap_mschapv2_challenge(req, sizeof req, cv->eap_id, cv->ms_id,
+		                                   cv->auth_challenge, n->cfg->server.name);
+		return eap_challenge(n, c, m, pkt, cv, req, rl, out, cap);
+	case EAPCONV_SUCCESS:
+		if (op == EAP_MS_SUCCESS) return eap_finish(n, c, m, pkt, cv, e.id, NULL, out, cap);
+		if (e.type == EAP_TYPE_MSCHAPV2 && op == EAP_MS_FAILURE) {
+			cv->v.accept = false;
+			cv->v.reason = R_BAD_CREDENTIALS;
+			cv->v.error = policy_reasons[R_BAD_CREDENTIALS].error;
+			cv->v.nps_reason = 0;
+			snprintf(cv->v.detail, sizeof cv->v.detail, "the peer refuses the server's "
+			         "authenticator response");
+			return eap_finish(n, c, m, pkt, cv, e.id, "the client did not accept the "
+			                  "server's proof of the password", out, cap);
+		}
+		break;
+	case EAPCONV_FAILURE:
+		/* any Response acknowledges the Failure */
+		return eap_finish(n, c, m, pkt, cv, e.id, NULL, out, cap);
+	}
+	return eap_refuse(n, c, m, pkt, cv, e.id, out, cap, "an EAP-Response of type %u (opcode %u) "
+	                  "where the conversation waits for another", e.type, op);
 }
 
 static size_t accounting_request(struct nps *n, const struct nps_client *c,
@@ -593,7 +990,10 @@ size_t nps_input(struct nps *n, const struct sockaddr_storage *peer, const uint8
 			x.r.id = m->id;
 			ret = ans_finish(&x, c, pkt, out, cap);
 		} else {
-			ret = access_request(n, c, peer, m, pkt, now, out, cap);
+			n->st.access_requests++;
+			ret = radius_find(m, RADIUS_ATTR_EAP_MESSAGE)
+			      ? eap_request(n, c, peer, m, pkt, now, out, cap)
+			      : access_request(n, c, peer, m, pkt, now, out, cap);
 		}
 		break;
 	}

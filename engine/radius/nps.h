@@ -14,6 +14,12 @@
  *     MS-MPPE-Send-Key / MS-MPPE-Recv-Key (RFC 3079 master keys, encrypted per RFC 2548);
  *   Access-Reject: a Reply-Message naming the NPS reason code and the Windows error, and
  *     for MS-CHAPv2 the MS-CHAP-Error "E=691 R=0 C=... V=3 M=...".
+ * An Access-Request with EAP-Message is EAP-MSCHAPv2 over RADIUS (RFC 3579): Access-Challenge
+ * rounds tied by a State (radius/eapconv.h), the MS-CHAPv2 Response checked against the
+ * account's password and decided as method eap / EAP type mschapv2, then Access-Accept
+ * with EAP-Success, the granted profile and the MSK halves as MS-MPPE-Recv-Key /
+ * MS-MPPE-Send-Key, or Access-Reject with EAP-Failure and the NPS reason code; a Nak (no
+ * EAP type in common) is NPS reason 22; a State not issued is refused.
  * Every answer carries a Message-Authenticator. Requests are dropped (and counted) when
  * they come from an unknown address, are malformed, or an Access-Request (or
  * Status-Server) lacks a Message-Authenticator or carries one that does not verify
@@ -42,6 +48,7 @@
 #include "policy/policy.h"
 #include "radius.h"
 #include "radius/dupcache.h"
+#include "radius/eapconv.h"
 
 #define NPS_DUP_MS 30000
 #define NPS_LEASE_WAIT_MS 60000
@@ -55,6 +62,11 @@ struct nps_stats {
 	uint64_t bad_authenticator;  /* dropped: an Accounting-Request authenticator */
 	uint64_t unsupported;        /* dropped: a code this server does not answer */
 	uint64_t duplicates;         /* answered from the cache */
+	uint64_t eap_requests;       /* Access-Requests with EAP-Message */
+	uint64_t eap_challenges;     /* Access-Challenges sent */
+	uint64_t eap_malformed;      /* EAP-Message that breaks a bound or does not decode */
+	uint64_t eap_bad_state;      /* a State not issued, timed out, or another client's */
+	uint64_t eap_refused;        /* conversations ended by an Access-Reject of the protocol */
 };
 
 struct nps_cbs {
@@ -82,6 +94,7 @@ struct nps {
 	const struct nps_cbs *cbs;
 	void *ctx;
 	struct rad_dupcache cache;    /* answers to requests sent again (radius/dupcache.h) */
+	struct eapconv_table eap;     /* EAP conversations by State (radius/eapconv.h) */
 	struct nps_lease *leases;
 	size_t nleases, lease_cap;
 	uint32_t class_seq;

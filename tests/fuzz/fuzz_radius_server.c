@@ -21,15 +21,18 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char conf_text[] =
-	"{\"server\": {\"auth_methods\": [\"mschapv2\", \"chap\", \"pap\"], \"ports\": {\"l2tp\": 8},"
+	"{\"server\": {\"auth_methods\": [\"mschapv2\", \"chap\", \"pap\", \"eap\"],"
+	" \"eap_types\": [\"mschapv2\", \"md5\"], \"ports\": {\"l2tp\": 8},"
 	" \"auth_provider\": \"radius\", \"pool\": [{\"start\": \"10.1.0.1\", \"end\": \"10.1.0.4\"}],"
 	" \"radius\": {\"servers\": [{\"address\": \"127.0.0.1\", \"secret\": \"testing123\"}]}},"
 	" \"groups\": [{\"name\": \"VPN\"}],"
 	" \"policies\": [{\"name\": \"p\", \"conditions\": [{\"attribute\": \"Windows-Groups\","
 	" \"value\": [\"VPN\"]}], \"permission\": \"grant\", \"profile\": {\"auth_methods\":"
-	" [\"mschapv2\", \"chap\", \"pap\"], \"session_timeout\": 5}}],"
+	" [\"mschapv2\", \"chap\", \"pap\", \"eap\"], \"eap_types\": [\"mschapv2\"],"
+	" \"session_timeout\": 5}}],"
 	" \"users\": [{\"name\": \"alice\", \"password\": \"pw\", \"groups\": [\"VPN\"]}],"
 	" \"serve\": {\"radius_server\": {\"listen\": \"127.0.0.1:1812\", \"duplicate_cache\": 4,"
+	" \"eap_conversations\": 2, \"eap_timeout\": 20,"
 	" \"clients\": [{\"address\": \"127.0.0.1\", \"secret\": \"testing123\"}]}}}";
 static const uint8_t secret[] = "testing123";
 
@@ -69,6 +72,53 @@ static void f_done(void *ctx, uint64_t cookie, const struct radc_answer *a)
 }
 
 static const struct radc_cbs ccbs = {.send = f_send, .random = f_random, .auth_done = f_done};
+
+/* One Access-Request carrying `eap` (n octets) and `state`, signed; the answer's State
+ * (if any) replaces state. */
+static void eap_round(struct nps *n, const struct sockaddr_storage *peer, const uint8_t *eap,
+                      size_t len, uint8_t *state, size_t *state_len, uint64_t now)
+{
+	static struct radius_msg m;
+	static uint8_t pkt[RADIUS_MAX_LEN], out[RADIUS_MAX_LEN], auth[16];
+	static const uint8_t zero[16];
+	static uint8_t seq;
+	memset(&m, 0, sizeof m);
+	m.code = RADIUS_ACCESS_REQUEST;
+	m.id = ++seq;
+	memset(auth, seq, sizeof auth);
+	m.auth = auth;
+	m.attrs[m.nattrs++] = (struct radius_attr){.type = RADIUS_ATTR_USER_NAME,
+		.val = (const uint8_t *)"alice", .vlen = 5};
+	for (size_t off = 0; (off < len || off == 0) && m.nattrs < RADIUS_MAX_ATTRS - 2; off += 253) {
+		size_t k = len - off > 253 ? 253 : len - off;
+		m.attrs[m.nattrs++] = (struct radius_attr){.type = RADIUS_ATTR_EAP_MESSAGE,
+			.val = eap + off, .vlen = k};
+		if (!len) break;
+	}
+	if (*state_len)
+		m.attrs[m.nattrs++] = (struct radius_attr){.type = RADIUS_ATTR_STATE, .val = state,
+			.vlen = *state_len};
+	m.attrs[m.nattrs++] = (struct radius_attr){.type = RADIUS_ATTR_MESSAGE_AUTHENTICATOR,
+		.val = zero, .vlen = 16};
+	size_t pl = radius_encode(&m, pkt, sizeof pkt);
+	if (!pl || radius_sign(pkt, pl, NULL, secret, 10) != 0) return;
+	size_t a = nps_input(n, peer, pkt, pl, now, out, sizeof out);
+	if (!a) return;
+	struct radius_msg *r = malloc(sizeof *r);
+	struct diag_err err;
+	if (!r) abort();
+	if (radius_verify_auth(out, a, auth, secret, 10) != 1) abort();
+	if (radius_decode(out, a, r, &err) != 0) abort();
+	/* every answer to EAP carries an EAP-Message; only a Challenge a State */
+	if (!radius_find(r, RADIUS_ATTR_EAP_MESSAGE)) abort();
+	const struct radius_attr *st = radius_find(r, RADIUS_ATTR_STATE);
+	if ((r->code == RADIUS_ACCESS_CHALLENGE) != (st != NULL)) abort();
+	if (st && st->vlen <= 64) {
+		memcpy(state, st->val, st->vlen);
+		*state_len = st->vlen;
+	}
+	free(r);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -110,6 +160,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t a2 = nps_input(&n, &peer, buf, size, now + 1, out, sizeof out);
 		if (a2 != a1) abort(); /* the same answer from the cache */
 	}
+	/* the EAP conversation of the pieces */
+	uint8_t state[64];
+	size_t state_len = 0, start = 0;
+	for (size_t i = 0, rounds = 0; i <= size && rounds < 8; i++) {
+		if (i < size && !(i + 1 < size && data[i] == 0xff && data[i + 1] == 0xff)) continue;
+		size_t len = i - start;
+		now += len ? (uint64_t)data[start + len - 1] * 1000 : 1;
+		eap_round(&n, &peer, data + start, len, state, &state_len, now);
+		rounds++;
+		start = i + 2;
+		i++;
+	}
+	if (n.eap.n > n.eap.cap) abort();
 	nps_free(&n);
 
 	/* the client */

@@ -603,6 +603,20 @@ START_TEST(eap_over_radius)
 	b[20 + 5] = 0x40;
 	dec_ok(b, 20 + sizeof two);
 	ck_assert(strstr(summary(), "EAP-Message=0x02d2"));
+	/* an empty EAP-Message (length 2) is an EAP-Start (RFC 3579 3.1), not malformed */
+	const uint8_t start[] = { 79, 2, 1, 7, 'l', 'a', 'b', 'u', 's' };
+	memcpy(b + 20, start, sizeof start);
+	b[2] = 0; b[3] = 20 + sizeof start;
+	dec_ok(b, 20 + sizeof start);
+	ck_assert_uint_eq(m.nattrs, 2);
+	ck_assert_uint_eq(m.attrs[0].type, RADIUS_ATTR_EAP_MESSAGE);
+	ck_assert_uint_eq(m.attrs[0].vlen, 0);
+	ck_assert_uint_eq(radius_eap_message(&m, eap, sizeof eap), 0);
+	/* other string attributes stay at least one octet */
+	const uint8_t empty_class[] = { 25, 2 };
+	memcpy(b + 20, empty_class, sizeof empty_class);
+	b[3] = 20 + sizeof empty_class;
+	ck_assert_int_eq(radius_decode(b, 20 + sizeof empty_class, &m, &err), -1);
 }
 END_TEST
 

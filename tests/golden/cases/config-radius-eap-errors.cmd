@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-radius-eap-errors.json policy check
