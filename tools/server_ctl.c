@@ -75,14 +75,14 @@ static json_t *view_sessions(struct srv *s)
 		const char *client = rs->ops->peer_text(rs, peer, sizeof peer);
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_integer(rs->id));
-		json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+		json_object_set_new(o, "user", srv_user_json(ras_session_user(rs)));
 		json_object_set_new(o, "address", rs->addr ? json_string(ipv4_str(rs->addr, ab, sizeof ab))
 		                                           : json_null());
 		json_object_set_new(o, "client", client ? json_string(client) : json_null());
 		json_object_set_new(o, "tunnel_type", json_string(tunnel_names[rs->ops->tunnel]));
 		json_object_set_new(o, "tunnel", json_integer(has_ids ? ids[0] : 0));
 		json_object_set_new(o, "session", json_integer(ids[2]));
-		json_object_set_new(o, "method", rs->method ? json_string(srv_tok(ppp_auth_method_names, rs->method))
+		json_object_set_new(o, "method", rs->method ? json_string(ras_session_method_name(rs))
 		                                            : json_null());
 		json_object_set_new(o, "state", json_string(ras_session_show_state(rs)));
 		json_object_set_new(o, "encryption", rs->flags & RAS_F_ENC_CHECKED
@@ -170,7 +170,7 @@ static json_t *view_pool(struct srv *s)
 		json_t *o = json_object();
 		json_object_set_new(o, "address", json_string(ipv4_str(rs->addr, a, sizeof a)));
 		json_object_set_new(o, "session", json_integer(rs->id));
-		json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+		json_object_set_new(o, "user", srv_user_json(ras_session_user(rs)));
 		json_object_set_new(o, "from_pool", json_boolean(rs->flags & RAS_F_POOL_ADDR));
 		json_array_append_new(leases, o);
 	}
@@ -420,13 +420,13 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status)
 			struct ras_session *rs = s->sessions[i];
 			if (!rs || ras_session_dead(rs)) continue;
 			char ut[SRV_USER_TEXT];
-			srv_user_text(rs->ppp.user, ut, sizeof ut);
+			srv_user_text(ras_session_user(rs), ut, sizeof ut);
 			/* by the name as the client sent it, or as `show sessions` prints it */
 			if (by_id ? rs->id != id
-			          : strcasecmp(rs->ppp.user, what) != 0 && strcasecmp(ut, what) != 0)
+			          : strcasecmp(ras_session_user(rs), what) != 0 && strcasecmp(ut, what) != 0)
 				continue;
 			catf(&b, &len, &cap, "session %u (user %s) disconnected\n", rs->id,
-			     rs->ppp.user[0] ? ut : "-");
+			     ras_session_user(rs)[0] ? ut : "-");
 			srv_session_disconnect(s, rs, RAS_CAUSE_ADMIN);
 			hits++;
 		}
