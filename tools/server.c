@@ -236,6 +236,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 			srv_pptp_timer(s, tm, now); /* server_pptp.c */
 		else if (tm->kind == SRV_TIMER_IKE)
 			srv_ike_timer(s, tm, now); /* server_ike.c */
+		else if (tm->kind == SRV_TIMER_IKEV2)
+			srv_ikev2_timer(s, tm, now); /* server_ikev2.c */
 		else
 			l2tp_call_fire((struct srv_l2tp_call *)(void *)((uint8_t *)tm -
 			               offsetof(struct srv_l2tp_call, timer)), now);
@@ -387,6 +389,10 @@ static void env_event(void *ctx, struct ras_session *rs, enum ras_event ev)
 			srv_pptp_session_dead(s, rs); /* server_pptp.c */
 			break;
 		}
+		if (rs->ops->tunnel == TUN_IKEV2) {
+			srv_ikev2_session_dead(s, rs); /* server_ikev2.c */
+			break;
+		}
 		/* out of the tables; the memory goes after the callback */
 		srv_timer_set(s, &c->timer, L2TP_NEVER);
 		if (c->tunnel)
@@ -456,7 +462,8 @@ static time_t env_wall(void *ctx)
 static int env_ports_in_use(void *ctx, enum tunnel_type t)
 {
 	struct srv *s = ctx;
-	return t == TUN_L2TP ? s->l2tp_ports_used : t == TUN_PPTP ? s->pptp_ports_used : 0;
+	return t == TUN_L2TP ? s->l2tp_ports_used : t == TUN_PPTP ? s->pptp_ports_used
+	       : t == TUN_IKEV2 ? s->ikev2_ports_used : 0;
 }
 
 static const struct ras_env_cbs env_cbs = {
@@ -475,6 +482,11 @@ void srv_session_disconnect(struct srv *s, struct ras_session *rs, enum ras_caus
 {
 	if (rs->ops->tunnel == TUN_PPTP) {
 		srv_pptp_disconnect(s, rs, cause); /* server_pptp.c */
+		return;
+	}
+	if (rs->ops->tunnel == TUN_IKEV2) {
+		srv_ikev2_disconnect(s, rs, cause); /* server_ikev2.c */
+		srv_ikev2_reap(s);
 		return;
 	}
 	l2tp_call_arm(l2tp_call_of(rs), ras_session_disconnect(rs, cause, srv_now_ms()));
@@ -502,6 +514,8 @@ void srv_session_resume(struct srv *s, struct ras_session *rs, unsigned seq,
 	uint64_t d;
 	if (rs->ops->tunnel == TUN_PPTP) {
 		srv_pptp_resume(s, rs, seq, v); /* server_pptp.c */
+	} else if (rs->ops->tunnel == TUN_IKEV2) {
+		srv_ikev2_resume(s, rs, seq, v); /* server_ikev2.c */
 	} else if (ras_session_admit_resume(rs, seq, v, srv_now_ms(), &d) == 0 &&
 	           !ras_session_dead(rs)) {
 		l2tp_call_arm(l2tp_call_of(rs), d);
@@ -816,6 +830,7 @@ static void reap(struct srv *s)
 		l2tp_call_free(s, c);
 	}
 	srv_pptp_reap(s); /* server_pptp.c */
+	srv_ikev2_reap(s); /* server_ikev2.c */
 }
 
 static int check_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -901,21 +916,23 @@ int srv_check_tables(const struct srv *s, char *why, size_t n)
 		return check_fail(why, n, "%u tunnels in the half-open list, %u counted", nho, s->nhalf_open);
 	if (nho > (unsigned)s->cfg->serve.max_half_open || ntun > (unsigned)s->cfg->serve.max_tunnels)
 		return check_fail(why, n, "%u tunnels, %u half open: over the limits", ntun, nho);
-	unsigned live = 0, npptp = 0;
+	unsigned live = 0, npptp = 0, nikev2 = 0;
 	if (srv_pptp_check_tables(s, &npptp, why, n) != 0) return -1;
 	if (srv_ike_check_tables(s, why, n) != 0) return -1; /* server_ike.c */
+	if (srv_ikev2_check_tables(s, &nikev2, why, n) != 0) return -1; /* server_ikev2.c */
 	for (unsigned i = 0; i < s->sess_cap; i++) {
 		const struct ras_session *rs = s->sessions[i];
 		if (!rs) continue;
 		live++;
-		if (rs->ops->tunnel == TUN_PPTP) continue; /* srv_pptp_check_tables */
+		if (rs->ops->tunnel == TUN_PPTP || rs->ops->tunnel == TUN_IKEV2)
+			continue; /* srv_pptp_check_tables, srv_ikev2_check_tables */
 		const struct srv_l2tp_call *c = (const struct srv_l2tp_call *)(const void *)rs;
 		if (ras_session_dead(rs) || !c->tunnel || s->tunnels[c->tunnel->t.local_tid] != c->tunnel)
 			return check_fail(why, n, "session %u has no live tunnel", rs->id);
 	}
-	if (live != s->nsessions || live != ncalls + npptp)
-		return check_fail(why, n, "%u sessions in the table, %u counted, %u listed by tunnels "
-		                  "and PPTP calls", live, s->nsessions, ncalls + npptp);
+	if (live != s->nsessions || live != ncalls + npptp + nikev2)
+		return check_fail(why, n, "%u sessions in the table, %u counted, %u listed by tunnels, "
+		                  "PPTP calls and IKEv2 SAs", live, s->nsessions, ncalls + npptp + nikev2);
 	return 0;
 }
 
@@ -1321,6 +1338,7 @@ static void stop_all(struct srv *s, const char *why)
 		l2tp_tunnel_check(t);
 	}
 	srv_pptp_stop_all(s); /* server_pptp.c */
+	srv_ikev2_stop_all(s); /* server_ikev2.c: DELETEs to the clients */
 	reap(s);
 	/* give the StopCCNs a moment to be acknowledged, then leave */
 	struct timeval tv = {1, 500000};
@@ -1522,6 +1540,7 @@ out:
 
 void srv_destroy(struct srv *s)
 {
+	srv_ikev2_stop_all(s); /* server_ikev2.c: the IKEv2 SAs and their sessions */
 	srv_ike_stop_all(s); /* server_ike.c: the IKE SAs deleted, their tunnels with them */
 	if (s->tunnels) {
 		for (unsigned i = 1; i < 65536; i++) {
@@ -1536,6 +1555,7 @@ void srv_destroy(struct srv *s)
 		}
 	}
 	srv_pptp_destroy(s); /* server_pptp.c */
+	srv_ikev2_destroy(s); /* server_ikev2.c */
 	srv_ike_destroy(s);  /* server_ike.c */
 	reap(s);
 	srv_tundev_close(s); /* server_tundev.c */

@@ -14,6 +14,7 @@
  *   server_tundev.c  the TUN device: client packets to the kernel and back
  *   server_io.c      datagrams sent in batches, the log's lines, random bytes
  *   server_ike.c     L2TP/IPsec: IKEv1 and ESP in front of the L2TP code
+ *   server_ikev2.c   IKEv2 remote access: the SAs, their sessions without PPP, their ESP
  */
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
@@ -69,7 +70,7 @@ struct srv_radius;
 /* A deadline in the server's timer heap: one libevent timer serves every tunnel and
  * call, the heap orders their deadlines. */
 enum srv_timer_kind { SRV_TIMER_TUNNEL, SRV_TIMER_CALL, SRV_TIMER_PPTP_CONN,
-	SRV_TIMER_PPTP_CALL, SRV_TIMER_IKE };
+	SRV_TIMER_PPTP_CALL, SRV_TIMER_IKE, SRV_TIMER_IKEV2 };
 struct srv_timer {
 	uint64_t at;                 /* L2TP_NEVER when not in the heap */
 	uint32_t slot;               /* its index in the heap */
@@ -152,6 +153,7 @@ struct srv {
 	uint32_t next_session;
 	int l2tp_ports_used;
 	int pptp_ports_used;
+	int ikev2_ports_used;
 	struct srv_pptp *pptp;       /* server_pptp.c; NULL when PPTP is off */
 	struct addr_pool pool;
 	struct policy_result pres;
@@ -183,7 +185,8 @@ struct srv {
 	struct srv_stats st;
 	struct srv_tundev *tundev;   /* server_tundev.c; NULL without a TUN interface */
 	struct srv_radius *radius;   /* server_radius.c; NULL without RADIUS */
-	struct srv_ike *ike;         /* server_ike.c; NULL without serve.ipsec */
+	struct srv_ike *ike;         /* server_ike.c; NULL without serve.ipsec and serve.ikev2 */
+	struct srv_ikev2 *ikev2;     /* server_ikev2.c; NULL without serve.ikev2 */
 	struct srv_io io;            /* server_io.c */
 	time_t started;
 	bool stopping;
@@ -337,6 +340,38 @@ void srv_ike_datagram(struct srv *s, bool natt, const struct sockaddr_storage *f
 struct json_t *srv_ike_view(const struct srv *s, bool children);
 struct json_t *srv_ike_stats(const struct srv *s);
 int srv_ike_check_tables(const struct srv *s, char *why, size_t n);
+
+/* server_ikev2.c: IKEv2 remote access (serve.ikev2) on server_ike.c's sockets. */
+struct srv_ikev2;
+/* The SA tables and the responder's settings, the certificate (cert pick's for ikev2)
+ * with its verdict logged; called by srv_ike_setup with IKE's listeners (nothing without
+ * serve.ikev2). 0, or -1 with the cause on stderr. */
+int srv_ikev2_setup(struct srv *s, struct srv_listener *l_ike, struct srv_listener *l_natt,
+                    struct srv_listener *l_esp);
+/* One log line once IKE's sockets are bound at `where` (an address). */
+void srv_ikev2_opened(struct srv *s, const char *where);
+void srv_ikev2_destroy(struct srv *s);
+/* Every SA deleted (DELETE to the client), their sessions ended with the shutdown cause. */
+void srv_ikev2_stop_all(struct srv *s);
+void srv_ikev2_timer(struct srv *s, struct srv_timer *tm, uint64_t now);
+/* An IKE message on the IKE port (natt false) or the NAT-T port (non-ESP marker stripped)
+ * of major version 2, or of another version when serve.ipsec is absent. */
+void srv_ikev2_input(struct srv *s, bool natt, const struct sockaddr_storage *from,
+                     const uint8_t *buf, size_t len);
+/* ESP (pkt at the SPI) that may be for an IKEv2 child: false when its SPI is not ours. */
+bool srv_ikev2_esp(struct srv *s, const struct sockaddr_storage *from, const uint8_t *pkt,
+                   size_t len);
+/* The sessions (ras_session.h, without PPP) the SAs carry. */
+void srv_ikev2_session_dead(struct srv *s, struct ras_session *rs);
+void srv_ikev2_resume(struct srv *s, struct ras_session *rs, unsigned seq,
+                      const struct ras_verdict *v);
+void srv_ikev2_disconnect(struct srv *s, struct ras_session *rs, enum ras_cause cause);
+void srv_ikev2_reap(struct srv *s);
+/* `show ike` / `show sa` rows appended to `a` ("version": 2); `show stats`. */
+void srv_ikev2_view(const struct srv *s, bool children, struct json_t *a);
+struct json_t *srv_ikev2_stats(const struct srv *s);
+/* The IKEv2 part of srv_check_tables: the sessions it holds in *nsessions. */
+int srv_ikev2_check_tables(const struct srv *s, unsigned *nsessions, char *why, size_t n);
 
 /* server_pptp.c: PPTP control connections (TCP) and their calls (enhanced GRE). */
 struct srv_pptp;

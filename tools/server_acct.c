@@ -369,13 +369,13 @@ static json_t *acct_record(struct srv *s, const struct ras_session *rs, const ch
 	json_object_set_new(o, "event", json_string(event));
 	json_object_set_new(o, "run", json_string(s->run_id));
 	json_object_set_new(o, "session", json_integer(rs->id));
-	json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+	json_object_set_new(o, "user", srv_user_json(ras_session_user(rs)));
 	json_object_set_new(o, "address", json_string(ipv4_str(rs->addr, ab, sizeof ab)));
 	char peer[80];
 	if (rs->ops->peer_text(rs, peer, sizeof peer))
 		json_object_set_new(o, "client", json_string(peer));
 	json_object_set_new(o, "tunnel_type", json_string(tunnel_names[rs->ops->tunnel]));
-	json_object_set_new(o, "method", json_string(srv_tok(ppp_auth_method_names, rs->method)));
+	json_object_set_new(o, "method", json_string(ras_session_method_name(rs)));
 	json_object_set_new(o, "policy", rs->policy >= 0
 	                    ? json_string(s->cfg->policies[rs->policy].name) : json_null());
 	json_object_set_new(o, "start", json_string(t1));

@@ -75,14 +75,14 @@ static json_t *view_sessions(struct srv *s)
 		const char *client = rs->ops->peer_text(rs, peer, sizeof peer);
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_integer(rs->id));
-		json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+		json_object_set_new(o, "user", srv_user_json(ras_session_user(rs)));
 		json_object_set_new(o, "address", rs->addr ? json_string(ipv4_str(rs->addr, ab, sizeof ab))
 		                                           : json_null());
 		json_object_set_new(o, "client", client ? json_string(client) : json_null());
 		json_object_set_new(o, "tunnel_type", json_string(tunnel_names[rs->ops->tunnel]));
 		json_object_set_new(o, "tunnel", json_integer(has_ids ? ids[0] : 0));
 		json_object_set_new(o, "session", json_integer(ids[2]));
-		json_object_set_new(o, "method", rs->method ? json_string(srv_tok(ppp_auth_method_names, rs->method))
+		json_object_set_new(o, "method", rs->method ? json_string(ras_session_method_name(rs))
 		                                            : json_null());
 		json_object_set_new(o, "state", json_string(ras_session_show_state(rs)));
 		json_object_set_new(o, "encryption", rs->flags & RAS_F_ENC_CHECKED
@@ -150,6 +150,13 @@ static json_t *view_ports(struct srv *s)
 		json_object_set_new(p, "pptp", t);
 	}
 	json_decref(pst);
+	if (s->ikev2) {
+		json_t *t = json_object();
+		json_object_set_new(t, "total", json_integer(s->cfg->server.ports[TUN_IKEV2]));
+		json_object_set_new(t, "in_use", json_integer(s->ikev2_ports_used));
+		json_object_set_new(t, "free", json_integer(s->cfg->server.ports[TUN_IKEV2] - s->ikev2_ports_used));
+		json_object_set_new(p, "ikev2", t);
+	}
 	json_object_set_new(r, "ports", p);
 	return r;
 }
@@ -170,7 +177,7 @@ static json_t *view_pool(struct srv *s)
 		json_t *o = json_object();
 		json_object_set_new(o, "address", json_string(ipv4_str(rs->addr, a, sizeof a)));
 		json_object_set_new(o, "session", json_integer(rs->id));
-		json_object_set_new(o, "user", srv_user_json(rs->ppp.user));
+		json_object_set_new(o, "user", srv_user_json(ras_session_user(rs)));
 		json_object_set_new(o, "from_pool", json_boolean(rs->flags & RAS_F_POOL_ADDR));
 		json_array_append_new(leases, o);
 	}
@@ -190,7 +197,14 @@ static json_t *view_ike(struct srv *s, bool children)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "ipsec", json_boolean(s->ike != NULL));
-	json_object_set_new(o, children ? "sa" : "ike", srv_ike_view(s, children));
+	json_object_set_new(o, "l2tp_ipsec", json_boolean(s->cfg->serve.ipsec));
+	json_object_set_new(o, "ikev2", json_boolean(s->ikev2 != NULL));
+	json_t *a = srv_ike_view(s, children);
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) json_object_set_new(e, "version", json_integer(1));
+	srv_ikev2_view(s, children, a); /* server_ikev2.c */
+	json_object_set_new(o, children ? "sa" : "ike", a);
 	return o;
 }
 
@@ -224,6 +238,7 @@ static json_t *view_stats(struct srv *s)
 	json_object_set_new(o, "pptp", srv_pptp_stats(s));
 	json_object_set_new(o, "radius", srv_radius_stats(s));
 	json_object_set_new(o, "ike", srv_ike_stats(s));
+	json_object_set_new(o, "ikev2", srv_ikev2_stats(s));
 	json_t *w = json_object();
 	json_object_set_new(w, "stats", o);
 	return w;
@@ -273,13 +288,17 @@ static char *render_text(const char *what, json_t *v)
 	json_t *o;
 	if (strcmp(what, "sessions") == 0) {
 		json_t *a = json_object_get(v, "sessions");
-		catf(&b, &len, &cap, "%-6s %-16s %-15s %-22s %-6s %-9s %-11s %8s %10s %10s\n", "ID", "USER",
-		     "ADDRESS", "CLIENT", "TUNNEL", "METHOD", "STATE", "UPTIME", "RX-BYTES", "TX-BYTES");
-		json_array_foreach(a, i, o)
-			catf(&b, &len, &cap, "%-6lld %-16s %-15s %-22s %-6lld %-9s %-11s %7llds %10lld %10lld\n",
-			     ji(o, "id"), js(o, "user"), js(o, "address"), js(o, "client"), ji(o, "tunnel"),
+		catf(&b, &len, &cap, "%-6s %-16s %-15s %-22s %-11s %-12s %-11s %8s %10s %10s\n", "ID",
+		     "USER", "ADDRESS", "CLIENT", "TUNNEL", "METHOD", "STATE", "UPTIME", "RX-BYTES",
+		     "TX-BYTES");
+		json_array_foreach(a, i, o) {
+			char tun[32]; /* "l2tp/5", "ikev2/12": the type and the tunnel's (or SA's) number */
+			snprintf(tun, sizeof tun, "%s/%lld", js(o, "tunnel_type"), ji(o, "tunnel"));
+			catf(&b, &len, &cap, "%-6lld %-16s %-15s %-22s %-11s %-12s %-11s %7llds %10lld %10lld\n",
+			     ji(o, "id"), js(o, "user"), js(o, "address"), js(o, "client"), tun,
 			     js(o, "method"), js(o, "state"), ji(o, "uptime"), ji(o, "rx_bytes"),
 			     ji(o, "tx_bytes"));
+		}
 		catf(&b, &len, &cap, "%zu session%s\n", json_array_size(a), json_array_size(a) == 1 ? "" : "s");
 	} else if (strcmp(what, "tunnels") == 0) {
 		json_t *a = json_object_get(v, "tunnels");
@@ -304,19 +323,20 @@ static char *render_text(const char *what, json_t *v)
 	} else if (strcmp(what, "ike") == 0) {
 		json_t *a = json_object_get(v, "ike");
 		if (!json_is_true(json_object_get(v, "ipsec")))
-			catf(&b, &len, &cap, "IPsec is off (serve.ipsec)\n");
-		catf(&b, &len, &cap, "%-6s %-15s %5s %-24s %-12s %-3s %8s %6s  %s\n", "ID", "PEER", "PORT",
-		     "IDENTITY", "STATE", "NAT", "CHILDREN", "AGE", "COOKIES");
+			catf(&b, &len, &cap, "IPsec is off (serve.ipsec, serve.ikev2)\n");
+		catf(&b, &len, &cap, "%-6s %-2s %-15s %5s %-24s %-12s %-3s %8s %6s  %s\n", "ID", "V", "PEER",
+		     "PORT", "IDENTITY", "STATE", "NAT", "CHILDREN", "AGE", "COOKIES");
 		json_array_foreach(a, i, o)
-			catf(&b, &len, &cap, "%-6lld %-15s %5lld %-24s %-12s %-3s %8lld %5llds  %s\n", ji(o, "id"),
-			     js(o, "peer"), ji(o, "port"), js(o, "identity"), js(o, "state"),
+			catf(&b, &len, &cap, "%-6lld %-2lld %-15s %5lld %-24s %-12s %-3s %8lld %5llds  %s\n",
+			     ji(o, "id"), ji(o, "version"), js(o, "peer"), ji(o, "port"), js(o, "identity"),
+			     js(o, "state"),
 			     json_is_true(json_object_get(o, "nat")) ? "yes" : "no", ji(o, "children"),
 			     ji(o, "age"), js(o, "cookies"));
 		catf(&b, &len, &cap, "%zu IKE SA%s\n", json_array_size(a), json_array_size(a) == 1 ? "" : "s");
 	} else if (strcmp(what, "sa") == 0) {
 		json_t *a = json_object_get(v, "sa");
 		if (!json_is_true(json_object_get(v, "ipsec")))
-			catf(&b, &len, &cap, "IPsec is off (serve.ipsec)\n");
+			catf(&b, &len, &cap, "IPsec is off (serve.ipsec, serve.ikev2)\n");
 		catf(&b, &len, &cap, "%-6s %-15s %-8s %-8s %-5s %-9s %8s %8s %10s %10s %6s\n", "IKE", "PEER",
 		     "SPI-IN", "SPI-OUT", "ENCAP", "MODE", "RX", "TX", "RX-BYTES", "TX-BYTES", "AGE");
 		json_array_foreach(a, i, o)
@@ -332,6 +352,10 @@ static char *render_text(const char *what, json_t *v)
 		json_t *t = json_object_get(json_object_get(v, "ports"), "pptp");
 		if (t)
 			catf(&b, &len, &cap, "pptp: %lld of %lld ports in use, %lld free\n", ji(t, "in_use"),
+			     ji(t, "total"), ji(t, "free"));
+		t = json_object_get(json_object_get(v, "ports"), "ikev2");
+		if (t)
+			catf(&b, &len, &cap, "ikev2: %lld of %lld ports in use, %lld free\n", ji(t, "in_use"),
 			     ji(t, "total"), ji(t, "free"));
 	} else if (strcmp(what, "pool") == 0) {
 		json_t *p = json_object_get(v, "pool");
@@ -420,13 +444,13 @@ char *srv_ctl_answer(struct srv *s, const char *line, int *status)
 			struct ras_session *rs = s->sessions[i];
 			if (!rs || ras_session_dead(rs)) continue;
 			char ut[SRV_USER_TEXT];
-			srv_user_text(rs->ppp.user, ut, sizeof ut);
+			srv_user_text(ras_session_user(rs), ut, sizeof ut);
 			/* by the name as the client sent it, or as `show sessions` prints it */
 			if (by_id ? rs->id != id
-			          : strcasecmp(rs->ppp.user, what) != 0 && strcasecmp(ut, what) != 0)
+			          : strcasecmp(ras_session_user(rs), what) != 0 && strcasecmp(ut, what) != 0)
 				continue;
 			catf(&b, &len, &cap, "session %u (user %s) disconnected\n", rs->id,
-			     rs->ppp.user[0] ? ut : "-");
+			     ras_session_user(rs)[0] ? ut : "-");
 			srv_session_disconnect(s, rs, RAS_CAUSE_ADMIN);
 			hits++;
 		}

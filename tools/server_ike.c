@@ -594,6 +594,10 @@ static void ike_in(struct srv *s, struct srv_listener *l, const struct sockaddr_
                    const uint8_t *buf, size_t len)
 {
 	struct srv_ike *k = s->ike;
+	if (len > 17 && buf[17] >> 4 == 2 ? true : !s->cfg->serve.ipsec) {
+		srv_ikev2_input(s, l == k->l_natt, from, buf, len); /* server_ikev2.c */
+		return;
+	}
 	k->st.rx++;
 	struct ikev1_addr peer, local;
 	addr_of(from, &peer);
@@ -620,6 +624,7 @@ static void esp_in(struct srv *s, const struct sockaddr_storage *from, const uin
 	}
 	uint32_t spi = (uint32_t)pkt[0] << 24 | (uint32_t)pkt[1] << 16 | (uint32_t)pkt[2] << 8 | pkt[3];
 	struct srv_esp *e = esp_by_spi(k, spi);
+	if (!e && srv_ikev2_esp(s, from, pkt, len)) return; /* server_ikev2.c */
 	if (!e || memcmp(ikev1_peer(e->owner->sa)->ip, peer.ip, 4) != 0) {
 		k->st.esp_unknown_spi++;
 		if (srv_throttle(s))
@@ -797,7 +802,7 @@ static void esp_read(struct srv *s, struct srv_listener *l)
 int srv_ike_setup(struct srv *s)
 {
 	const struct serve_conf *sc = &s->cfg->serve;
-	if (!sc->ipsec) return 0;
+	if (!sc->ipsec && !sc->ikev2) return 0;
 	struct srv_ike *k = calloc(1, sizeof *k);
 	if (!k) return -1;
 	s->ike = k;
@@ -855,7 +860,7 @@ int srv_ike_setup(struct srv *s)
 		fprintf(stderr, "vnet: too many listeners for IPsec\n");
 		return -1;
 	}
-	return 0;
+	return srv_ikev2_setup(s, k->l_ike, k->l_natt, k->l_esp); /* server_ikev2.c */
 }
 
 static int bind_udp(struct srv *s, struct srv_listener *l, uint16_t port)
@@ -925,6 +930,8 @@ int srv_ike_open(struct srv *s, const char *capture)
 		fflush(k->keys);
 		free(path);
 	}
+	srv_ikev2_opened(s, ip); /* server_ikev2.c */
+	if (!sc->ipsec) return 0;
 	bool psk = sc->ipsec_auth >> IPSEC_AUTH_PSK & 1, cert = sc->ipsec_auth >> IPSEC_AUTH_CERT & 1;
 	srv_log(s, SC_IKE, false, NULL, NULL, "L2TP/IPsec: IKE on %s:%d and %d, %s%s%s, %s",
 	        ip, sc->ike_port, sc->natt_port, psk ? "pre-shared key" : "",
@@ -937,7 +944,7 @@ int srv_ike_open(struct srv *s, const char *capture)
 
 bool srv_ike_required(const struct srv *s)
 {
-	return s->ike && s->cfg->serve.ipsec_required;
+	return s->ike && s->cfg->serve.ipsec && s->cfg->serve.ipsec_required;
 }
 
 void srv_ike_plain_refused(struct srv *s, const struct sockaddr_storage *peer)

@@ -246,7 +246,7 @@ static void radc_auth_done(void *ctx, uint64_t cookie, const struct radc_answer 
 	static char success[43], message[100];
 	static uint8_t send[16], recv[16];
 	char ut[SRV_USER_TEXT];
-	srv_user_text(rs->ppp.auth.user, ut, sizeof ut);
+	srv_user_text(ras_session_peer_user(rs), ut, sizeof ut);
 	if (!a) {
 		v.win_error = 930; /* ERROR_AUTH_SERVER_TIMEOUT */
 		v.reason = "radius-no-answer";
@@ -441,7 +441,7 @@ static void common_attrs(struct srv *s, const struct ras_session *rs, struct rad
 	radc_body_u32(b, RADIUS_ATTR_NAS_PORT, rs->id);
 	radc_body_u32(b, RADIUS_ATTR_NAS_PORT_TYPE, 5);     /* Virtual */
 	radc_body_u32(b, RADIUS_ATTR_SERVICE_TYPE, 2);      /* Framed */
-	radc_body_u32(b, RADIUS_ATTR_FRAMED_PROTOCOL, 1);   /* PPP */
+	if (!rs->ops->ip) radc_body_u32(b, RADIUS_ATTR_FRAMED_PROTOCOL, 1); /* PPP; IKEv2 none */
 	static const uint8_t tt[4] = {0, 0, 0, 3}, tm[4] = {0, 0, 0, 1}; /* L2TP over IPv4 */
 	radc_body_put(b, RADIUS_ATTR_TUNNEL_TYPE, tt, 4);
 	radc_body_put(b, RADIUS_ATTR_TUNNEL_MEDIUM_TYPE, tm, 4);
@@ -452,8 +452,8 @@ static void common_attrs(struct srv *s, const struct ras_session *rs, struct rad
 	char sid[64];
 	int n = acct_session_id(s, rs, sid, sizeof sid);
 	radc_body_put(b, RADIUS_ATTR_ACCT_SESSION_ID, sid, (size_t)n);
-	const uint8_t *u = (const uint8_t *)rs->ppp.auth.user;
-	size_t ul = strlen(rs->ppp.auth.user);
+	const uint8_t *u = (const uint8_t *)ras_session_peer_user(rs);
+	size_t ul = strlen(ras_session_peer_user(rs));
 	radc_body_put(b, RADIUS_ATTR_USER_NAME, u, ul > 253 ? 253 : ul);
 }
 
@@ -527,7 +527,7 @@ enum ras_admit_rc srv_radius_authorize(void *ctx, struct ras_session *rs,
 	}
 	char ut[SRV_USER_TEXT];
 	srv_log(s, SC_RADIUS, false, NULL, rs, "session %u: Access-Request user=%s method=%s sent",
-	        rs->id, srv_user_text(rs->ppp.auth.user, ut, sizeof ut),
+	        rs->id, srv_user_text(ras_session_peer_user(rs), ut, sizeof ut),
 	        srv_tok(ppp_auth_method_names, q->method));
 	return RAS_ADMIT_PENDING;
 }

@@ -606,6 +606,19 @@ struct ike_privkey *ike_privkey_from_pem(const char *pem, size_t len)
 	return p;
 }
 
+struct ike_privkey *ike_privkey_from_evp(EVP_PKEY *k)
+{
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
+		return NULL;
+	struct ike_privkey *p = calloc(1, sizeof *p);
+	if (!p || EVP_PKEY_up_ref(k) != 1) {
+		free(p);
+		return NULL;
+	}
+	p->k = k;
+	return p;
+}
+
 void ike_privkey_free(struct ike_privkey *k)
 {
 	if (!k)

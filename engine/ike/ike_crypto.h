@@ -130,6 +130,10 @@ struct ike_privkey;
 /* An RSA private key from PEM (PKCS#1 or PKCS#8, unencrypted); NULL when it does not
  * parse or is not RSA. */
 struct ike_privkey *ike_privkey_from_pem(const char *pem, size_t len);
+/* The same from a key already loaded (a certificate store's): a reference of its own is
+ * taken. NULL when it is not RSA or out of memory. */
+struct evp_pkey_st;
+struct ike_privkey *ike_privkey_from_evp(struct evp_pkey_st *k);
 void ike_privkey_free(struct ike_privkey *k);
 /* Sign data with hash_alg (IKE1_HASH_SHA1/256/384/512) in PKCS#1 v1.5 or, with pss,
  * RSASSA-PSS (salt as long as the hash, MGF1 with the same hash). The signature's

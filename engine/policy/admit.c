@@ -121,6 +121,8 @@ static int decide_once(const struct config *c, const struct admit_req *q, struct
 	a->user_name = dupstr(q->user ? q->user : "");
 	a->tunnel = q->tunnel;
 	a->auth = q->method;
+	a->eap_type = q->method == AUTH_EAP ? (int)q->eap_type : -1;
+	if (q->tunnel == TUN_IKEV2) a->framed_protocol = -1;
 	a->encryption = q->encryption;
 	a->calling_station_id = dupstr(q->client_ip);
 	a->client_ip = dupstr(q->client_ip);

@@ -56,8 +56,10 @@ enum admit_cred { ADMIT_CRED_OK, ADMIT_CRED_BAD, ADMIT_CRED_UNKNOWN_USER, ADMIT_
 struct admit_req {
 	const char *user;
 	enum auth_method method;   /* as the configuration names it (AUTH_PAP, AUTH_CHAP, ...) */
+	enum eap_type eap_type;    /* with AUTH_EAP: the EAP method (EAP_MSCHAPV2 inside IKEv2) */
 	enum admit_cred cred;      /* what the PPP authenticator found */
-	enum tunnel_type tunnel;
+	enum tunnel_type tunnel;   /* TUN_IKEV2: no PPP, the attempt has no Framed-Protocol (as
+	                              an attempt file with "tunnel": "ikev2") */
 	enum enc_level encryption; /* what the link will use; with any_encryption, the
 	                              strongest it may use */
 	bool any_encryption;       /* the level is negotiated later (CCP comes after

@@ -15,6 +15,7 @@
 #include "jsonpos.h"
 #include "net.h"
 #include "ike/ikev1.h"
+#include "ike/ikev2.h"
 #include "ppp/ppp_auth.h"
 #include "readfile.h"
 
@@ -1602,6 +1603,114 @@ static void load_ipsec(struct ld *l, json_t *o)
 	pop(l, m);
 }
 
+/* serve.ikev2: present (an object) turns IKEv2 remote access on. Its IKE ports and
+ * address are those of serve.ipsec (one pair of sockets serves both versions): given here
+ * only when serve.ipsec is absent, else they must agree. Needs serve.ipsec loaded first. */
+static void load_ikev2(struct ld *l, json_t *o)
+{
+	struct serve_conf *sc = &l->c->serve;
+	sc->ikev2_sas = 4096;
+	sc->ikev2_half_open = 512;
+	sc->ikev2_cookie_threshold = 64;
+	sc->ikev2_fragment_size = 1280;
+	sc->ikev2_dpd = 60;
+	if (!o || json_is_null(o)) return;
+	struct mark m = push_key(l, "ikev2");
+	if (!json_is_object(o)) {
+		problem(l, "expected an object, got %s", json_type_phrase(o));
+		pop(l, m);
+		return;
+	}
+	static const char *const keys[] = {"listen", "ike_port", "natt_port", "auth", "psk", "id",
+		"ike", "esp", "dns", "fragment_size", "dpd", "limits", NULL};
+	check_keys(l, o, keys);
+	sc->ikev2 = true;
+	const char *listen = get_str(l, o, "listen", false);
+	if (listen) {
+		struct in_addr a;
+		struct mark mk = push_key(l, "listen");
+		if (inet_pton(AF_INET, listen, &a) != 1)
+			problem(l, "\"%s\" is not an IPv4 address", listen);
+		else if (sc->ipsec && (!sc->ipsec_listen || strcmp(sc->ipsec_listen, listen) != 0))
+			problem(l, "differs from serve.ipsec.listen: IKEv1 and IKEv2 share the IKE sockets "
+			        "(give the address in serve.ipsec)");
+		else if (!sc->ipsec)
+			sc->ipsec_listen = xstrdup(listen);
+		pop(l, mk);
+	}
+	static const char *const ports[2] = {"ike_port", "natt_port"};
+	int *port[2] = {&sc->ike_port, &sc->natt_port};
+	for (int i = 0; i < 2; i++) {
+		if (!json_object_get(o, ports[i])) continue;
+		int v = get_int(l, o, ports[i], 1, 65535, *port[i]);
+		struct mark mk = push_key(l, ports[i]);
+		if (sc->ipsec && v != *port[i])
+			problem(l, "%d differs from serve.ipsec.%s (%d): IKEv1 and IKEv2 share the IKE "
+			        "sockets", v, ports[i], *port[i]);
+		else
+			*port[i] = v;
+		pop(l, mk);
+	}
+	if (sc->ike_port == sc->natt_port) {
+		struct mark mk = push_key(l, "natt_port");
+		problem(l, "%d is also ike_port: NAT traversal needs a port of its own", sc->natt_port);
+		pop(l, mk);
+	}
+	const char *psk = get_str(l, o, "psk", false);
+	if (psk && !psk[0]) {
+		struct mark mk = push_key(l, "psk");
+		problem(l, "an empty pre-shared key");
+		pop(l, mk);
+	}
+	sc->ikev2_psk = xstrdup(psk);
+	const char *store = l->c->certs.store;
+	uint32_t def = store ? 1u << IPSEC_AUTH_CERT : psk ? 1u << IPSEC_AUTH_PSK : 0;
+	uint32_t am = get_mask(l, o, "auth", ipsec_auth_names, def);
+	struct mark ma = push_key(l, "auth");
+	if (!am)
+		problem(l, "no way for the server to prove itself: a certificate store (certs.store) "
+		        "or a pre-shared key (psk)");
+	else if (am & (am - 1))
+		problem(l, "one of certificate or psk: the server proves itself one way");
+	else if (am >> IPSEC_AUTH_CERT & 1 && !store)
+		problem(l, "certificate needs certs.store: the server presents the certificate "
+		        "`vnet cert pick --purpose ikev2` chooses from it");
+	else if (am >> IPSEC_AUTH_PSK & 1 && !sc->ikev2_psk)
+		problem(l, "psk needs a pre-shared key (serve.ikev2.psk)");
+	pop(l, ma);
+	sc->ikev2_auth = am >> IPSEC_AUTH_PSK & 1 ? IPSEC_AUTH_PSK : IPSEC_AUTH_CERT;
+	sc->ikev2_id = xstrdup(get_str(l, o, "id", false));
+	struct ikev2_conf vc;
+	ikev2_conf_default(&vc);
+	char why[200];
+	sc->ikev2_ike = xstrdup(get_str(l, o, "ike", false));
+	if (sc->ikev2_ike && ikev2_conf_parse_ike(&vc, sc->ikev2_ike, why, sizeof why) < 0) {
+		struct mark mk = push_key(l, "ike");
+		problem(l, "%s", why);
+		pop(l, mk);
+	}
+	sc->ikev2_esp = xstrdup(get_str(l, o, "esp", false));
+	if (sc->ikev2_esp && ikev2_conf_parse_esp(&vc, sc->ikev2_esp, why, sizeof why) < 0) {
+		struct mark mk = push_key(l, "esp");
+		problem(l, "%s", why);
+		pop(l, mk);
+	}
+	get_addr2(l, o, "dns", sc->ikev2_dns);
+	sc->ikev2_fragment_size = get_int(l, o, "fragment_size", 576, IKEV2_DATAGRAM_MAX, 1280);
+	sc->ikev2_dpd = get_int(l, o, "dpd", 0, 3600, 60);
+	json_t *e = NULL;
+	json_t *li = sub_object(l, o, "limits", &e);
+	struct mark ml = push_key(l, "limits");
+	static const char *const lk[] = {"sas", "half_open", "cookie_threshold", NULL};
+	check_keys(l, li, lk);
+	sc->ikev2_sas = get_int(l, li, "sas", 1, 1000000, 4096);
+	sc->ikev2_half_open = get_int(l, li, "half_open", 1, 1000000, 512);
+	sc->ikev2_cookie_threshold = get_int(l, li, "cookie_threshold", 0, 1000000, 64);
+	pop(l, ml);
+	json_decref(e);
+	pop(l, m);
+}
+
 static void load_serve(struct ld *l, json_t *o, const char *base)
 {
 	struct serve_conf *sc = &l->c->serve;
@@ -1613,7 +1722,8 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 	}
 	if (!o || json_is_null(o)) o = empty = json_object();
 	static const char *const keys[] = {"listen", "host_name", "local_address", "dns", "wins",
-		"accounting", "tun", "l2tp", "pptp", "ppp", "limits", "radius_server", "ipsec", NULL};
+		"accounting", "tun", "l2tp", "pptp", "ppp", "limits", "radius_server", "ipsec", "ikev2",
+		NULL};
 	check_keys(l, o, keys);
 	sc->listen = xstrdup(get_str(l, o, "listen", false));
 	sc->host_name = xstrdup(get_str(l, o, "host_name", false));
@@ -1672,6 +1782,7 @@ static void load_serve(struct ld *l, json_t *o, const char *base)
 
 	load_radius_server(l, json_object_get(o, "radius_server"));
 	load_ipsec(l, json_object_get(o, "ipsec"));
+	load_ikev2(l, json_object_get(o, "ikev2"));
 	l->c->server.radius_conf.queue_path = resolve(base, l->c->server.radius_conf.queue);
 
 	json_decref(empty);
@@ -2354,6 +2465,10 @@ void config_free(struct config *c)
 	free(c->serve.ipsec_psk);
 	free(c->serve.ipsec_phase1);
 	free(c->serve.ipsec_phase2);
+	free(c->serve.ikev2_psk);
+	free(c->serve.ikev2_id);
+	free(c->serve.ikev2_ike);
+	free(c->serve.ikev2_esp);
 	free(c->serve.radius_listen);
 	free(c->serve.radius_acct_listen);
 	free_nps_clients(c->serve.nps_clients, c->serve.nnps_clients);

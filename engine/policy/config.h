@@ -306,6 +306,18 @@ struct serve_conf {
 	bool ipsec_natt;          /* answer NAT traversal (UDP 4500) */
 	bool ipsec_required;      /* L2TP only inside IPsec: plain L2TP datagrams are refused */
 	int ipsec_sas, ipsec_half_open; /* IKE SAs at most, and of those not yet established */
+	/* IKEv2 remote access (serve.ikev2): Windows' IKEv2 VPN with EAP-MSCHAPv2, on the IKE
+	 * ports above (shared with L2TP/IPsec; set from serve.ikev2 when serve.ipsec is absent) */
+	bool ikev2;               /* the section is present */
+	uint8_t ikev2_auth;       /* enum ipsec_auth: how the server proves itself */
+	char *ikev2_psk;          /* IPSEC_AUTH_PSK: the key (tests, non-Windows clients) */
+	char *ikev2_id;           /* the identity the server gives (IDr, an FQDN), NULL: derived */
+	char *ikev2_ike, *ikev2_esp; /* proposal lists (engine/ike/ikev2.h syntax), NULL: defaults */
+	uint32_t ikev2_dns[2];    /* INTERNAL_IP4_DNS, 0: serve.dns */
+	int ikev2_fragment_size;  /* largest IKE datagram before fragmenting (RFC 7383) */
+	int ikev2_dpd;            /* seconds of silence before a liveness check, 0 off */
+	int ikev2_sas, ikev2_half_open; /* IKEv2 SAs at most, and of those half open */
+	int ikev2_cookie_threshold; /* half-open SAs from which a COOKIE is demanded */
 };
 
 /* serve.ipsec.auth: a pre-shared key, certificates (the machine certificate `vnet cert

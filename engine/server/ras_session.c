@@ -160,6 +160,13 @@ const char *ras_session_cause_text(const struct ras_session *rs, char *buf, size
 const char *ras_session_show_state(const struct ras_session *rs)
 {
 	if (rs->flags & RAS_F_WAS_UP) return "up";
+	if (rs->flags & RAS_F_NO_PPP) {
+		switch (rs->state) {
+		case RAS_NETWORK: return "admitted";
+		case RAS_CLOSING: return "terminating";
+		default: return "auth";
+		}
+	}
 	switch (rs->ppp.phase) {
 	case PPP_PHASE_ESTABLISH: return "lcp";
 	case PPP_PHASE_AUTH: return "auth";
@@ -167,6 +174,24 @@ const char *ras_session_show_state(const struct ras_session *rs)
 	case PPP_PHASE_TERMINATE: return "terminating";
 	default: return "starting";
 	}
+}
+
+const char *ras_session_user(const struct ras_session *rs)
+{
+	if (!(rs->flags & RAS_F_NO_PPP)) return rs->ppp.user;
+	return rs->flags & RAS_F_USER_OK && rs->ip_user ? rs->ip_user : "";
+}
+
+const char *ras_session_peer_user(const struct ras_session *rs)
+{
+	if (!(rs->flags & RAS_F_NO_PPP)) return rs->ppp.auth.user;
+	return rs->ip_user ? rs->ip_user : "";
+}
+
+const char *ras_session_method_name(const struct ras_session *rs)
+{
+	if (rs->flags & RAS_F_NO_PPP) return "EAP-MSCHAPv2";
+	return tokn(ppp_auth_method_names, rs->method);
 }
 
 /* ---- lease ------------------------------------------------------------------------- */
@@ -193,7 +218,8 @@ static void session_end(struct ras_session *rs)
 		rlog(rs, RAS_LOG_MAIN, false,
 		     "session %u down cause=%s user=%s rx_bytes=%llu tx_bytes=%llu rx_packets=%llu "
 		     "tx_packets=%llu duration=%llus",
-		     rs->id, cause, user_text(rs->ppp.user, ut, sizeof ut), (unsigned long long)rs->rx_bytes,
+		     rs->id, cause, user_text(ras_session_user(rs), ut, sizeof ut),
+		     (unsigned long long)rs->rx_bytes,
 		     (unsigned long long)rs->tx_bytes, (unsigned long long)rs->rx_pkts,
 		     (unsigned long long)rs->tx_pkts, (unsigned long long)((e->now - rs->up_ms) / 1000));
 		if (e->cbs->event) e->cbs->event(e->ctx, rs, RAS_EV_DOWN);
@@ -396,9 +422,10 @@ static struct ppp_admit verdict_apply(struct ras_session *rs, const struct ras_v
 	struct ras_env *e = rs->env;
 	struct ppp_admit out = {false, PPP_WINERR_AUTH_FAILURE, NULL, false};
 	char user[RAS_USER_TEXT];
-	user_text(rs->ppp.auth.user, user, sizeof user);
+	user_text(ras_session_peer_user(rs), user, sizeof user);
 	const char *pname = policy_name(rs, v->policy);
 	enum ppp_auth_method method = (enum ppp_auth_method)rs->method;
+	const char *mname = ras_session_method_name(rs);
 	if (v->accept) {
 		uint32_t addr = v->address;
 		if (v->address_from_pool) addr = addr_pool_take(e->pool, 0);
@@ -432,7 +459,7 @@ static struct ppp_admit verdict_apply(struct ras_session *rs, const struct ras_v
 		char ab[20];
 		rlog(rs, RAS_LOG_POLICY, false,
 		     "session %u admitted user=%s method=%s policy=\"%s\" addr=%s idle=%dmin "
-		     "session=%dmin", rs->id, user, tokn(ppp_auth_method_names, method), pname,
+		     "session=%dmin", rs->id, user, mname, pname,
 		     ipv4_str(addr, ab, sizeof ab), v->idle_timeout, v->session_timeout);
 		out.accept = true;
 		out.win_error = 0;
@@ -442,7 +469,7 @@ static struct ppp_admit verdict_apply(struct ras_session *rs, const struct ras_v
 	e->st.sessions_rejected++;
 	out.win_error = (unsigned)v->win_error;
 	out.message = v->message;
-	if (method != PPP_AUTH_MSCHAPV2) {
+	if (method != PPP_AUTH_MSCHAPV2 && !(rs->flags & RAS_F_NO_PPP)) {
 		/* PAP and CHAP-MD5 have only the text: it carries the error number too (ppp_auth
 		 * copies it at once, so one buffer serves every session) */
 		snprintf(e->reply_text, sizeof e->reply_text, "E=%d %s", v->win_error,
@@ -453,17 +480,22 @@ static struct ppp_admit verdict_apply(struct ras_session *rs, const struct ras_v
 	ras_session_set_cause(rs, RAS_CAUSE_REJECTED, (unsigned)v->win_error, 0);
 	rlog(rs, RAS_LOG_POLICY, false,
 	     "session %u rejected user=%s method=%s error=%d reason=%s policy=\"%s\": %s", rs->id,
-	     user, tokn(ppp_auth_method_names, method), v->win_error, v->reason ? v->reason : "-",
+	     user, mname, v->win_error, v->reason ? v->reason : "-",
 	     pname, v->detail ? v->detail : "");
 	/* PPP decides what follows: a retry (MS-CHAPv2 691) or the end of the link */
 	rs->state = RAS_AUTHENTICATING;
 	return out;
 }
 
-static enum ppp_admit_rc admit_cb(void *ctx, const char *user, enum ppp_auth_method method,
-                                  enum ppp_cred cred, struct ppp_admit *pv)
+/* Ask for the admission of `user` (the local policy engine or the environment's
+ * authorize): RAS_ADMIT_NOW with *v filled, or RAS_ADMIT_PENDING. `auth` is the exchange
+ * an authentication server is given; `method` and `eap` how the policy engine sees it. */
+static enum ras_admit_rc admit_ask(struct ras_session *rs, const char *user,
+                                   enum ppp_auth_method method, enum ppp_cred cred,
+                                   const struct ppp_auth *auth, enum auth_method am,
+                                   enum eap_type eap, enum enc_level enc, bool any_enc,
+                                   struct ras_verdict *v)
 {
-	struct ras_session *rs = ctx;
 	struct ras_env *e = rs->env;
 	rs->method = (uint8_t)method;
 	/* admitted again (LCP renegotiated, a changed password): the last grant ends here */
@@ -478,17 +510,17 @@ static enum ppp_admit_rc admit_cb(void *ctx, const char *user, enum ppp_auth_met
 		.user = user,
 		.method = method,
 		.cred = cred,
-		.auth = &rs->ppp.auth,
+		.auth = auth,
 		.admit = {
 			.user = user,
-			.method = method == PPP_AUTH_PAP ? AUTH_PAP : method == PPP_AUTH_CHAP_MD5 ? AUTH_CHAP
-			          : method == PPP_AUTH_MSCHAPV2 ? AUTH_MSCHAPV2 : AUTH_NONE,
+			.method = am,
+			.eap_type = eap,
 			.cred = cred == PPP_CRED_OK ? ADMIT_CRED_OK
 			        : cred == PPP_CRED_NO_USER ? ADMIT_CRED_UNKNOWN_USER
 			        : cred == PPP_CRED_BAD ? ADMIT_CRED_BAD : ADMIT_CRED_ERROR,
 			.tunnel = rs->ops->tunnel,
-			.encryption = ras_mppe_level(e->ppp->mppe_levels),
-			.any_encryption = true,
+			.encryption = enc,
+			.any_encryption = any_enc,
 			.client_ip = client,
 			.server_ip = e->server_ip,
 			.now = e->cbs->wall ? e->cbs->wall(e->ctx) : 0,
@@ -496,13 +528,23 @@ static enum ppp_admit_rc admit_cb(void *ctx, const char *user, enum ppp_auth_met
 			.addresses_in_use = (int)addr_pool_clients(e->pool),
 		},
 	};
+	memset(v, 0, sizeof *v);
+	if (e->cbs->authorize) return e->cbs->authorize(e->ctx, rs, &q, v);
+	ras_session_admit_local(rs, &q, v);
+	return RAS_ADMIT_NOW;
+}
+
+static enum ppp_admit_rc admit_cb(void *ctx, const char *user, enum ppp_auth_method method,
+                                  enum ppp_cred cred, struct ppp_admit *pv)
+{
+	struct ras_session *rs = ctx;
+	struct ras_env *e = rs->env;
+	enum auth_method am = method == PPP_AUTH_PAP ? AUTH_PAP : method == PPP_AUTH_CHAP_MD5 ? AUTH_CHAP
+	                      : method == PPP_AUTH_MSCHAPV2 ? AUTH_MSCHAPV2 : AUTH_NONE;
 	struct ras_verdict v;
-	if (e->cbs->authorize) {
-		memset(&v, 0, sizeof v);
-		if (e->cbs->authorize(e->ctx, rs, &q, &v) == RAS_ADMIT_PENDING) return PPP_ADMIT_PENDING;
-	} else {
-		ras_session_admit_local(rs, &q, &v);
-	}
+	if (admit_ask(rs, user, method, cred, &rs->ppp.auth, am, EAP_MSCHAPV2,
+	              ras_mppe_level(e->ppp->mppe_levels), true, &v) == RAS_ADMIT_PENDING)
+		return PPP_ADMIT_PENDING;
 	*pv = verdict_apply(rs, &v);
 	return PPP_ADMIT_NOW;
 }
@@ -568,26 +610,29 @@ static void follow_ppp(struct ras_session *rs)
 	}
 }
 
+/* NETWORK -> UP; the first time accounting starts. */
+static void came_up(struct ras_session *rs)
+{
+	struct ras_env *e = rs->env;
+	rs->state = RAS_UP;
+	if (rs->flags & RAS_F_WAS_UP) return;
+	rs->flags |= RAS_F_WAS_UP;
+	rs->up_ms = rs->last_rx_ms = e->now;
+	rs->start_wall = e->cbs->wall ? e->cbs->wall(e->ctx) : 0;
+	e->st.sessions_up++;
+	char ab[20], ut[RAS_USER_TEXT];
+	rlog(rs, RAS_LOG_MAIN, false, "session %u up user=%s addr=%s method=%s", rs->id,
+	     user_text(ras_session_user(rs), ut, sizeof ut), ipv4_str(rs->addr, ab, sizeof ab),
+	     ras_session_method_name(rs));
+	if (e->cbs->event) e->cbs->event(e->ctx, rs, RAS_EV_UP);
+}
+
 /* After every input, tick and verdict. */
 static void after(struct ras_session *rs)
 {
-	struct ras_env *e = rs->env;
-	if (rs->state == RAS_DEAD) return;
+	if (rs->state == RAS_DEAD || (rs->flags & RAS_F_NO_PPP)) return;
 	follow_ppp(rs);
-	if (rs->state == RAS_NETWORK && rs->ppp.ipcp_up) {
-		rs->state = RAS_UP;
-		if (!(rs->flags & RAS_F_WAS_UP)) {
-			rs->flags |= RAS_F_WAS_UP;
-			rs->up_ms = rs->last_rx_ms = e->now;
-			rs->start_wall = e->cbs->wall ? e->cbs->wall(e->ctx) : 0;
-			e->st.sessions_up++;
-			char ab[20], ut[RAS_USER_TEXT];
-			rlog(rs, RAS_LOG_MAIN, false, "session %u up user=%s addr=%s method=%s", rs->id,
-			     user_text(rs->ppp.user, ut, sizeof ut), ipv4_str(rs->addr, ab, sizeof ab),
-			     tokn(ppp_auth_method_names, rs->method));
-			if (e->cbs->event) e->cbs->event(e->ctx, rs, RAS_EV_UP);
-		}
-	}
+	if (rs->state == RAS_NETWORK && rs->ppp.ipcp_up) came_up(rs);
 	if ((rs->flags & RAS_F_WAS_UP) && !(rs->flags & RAS_F_ENC_CHECKED) &&
 	    rs->state < RAS_CLOSING)
 		enc_check(rs);
@@ -596,7 +641,7 @@ static void after(struct ras_session *rs)
 uint64_t ras_session_deadline(const struct ras_session *rs)
 {
 	if (rs->state == RAS_DEAD) return RAS_NEVER;
-	uint64_t d = ppp_session_deadline(&rs->ppp);
+	uint64_t d = rs->flags & RAS_F_NO_PPP ? RAS_NEVER : ppp_session_deadline(&rs->ppp);
 	if ((rs->flags & RAS_F_WAS_UP) && rs->state < RAS_CLOSING) {
 		if (rs->idle_timeout) {
 			uint64_t idle = rs->last_rx_ms + (uint64_t)rs->idle_timeout * 60000;
@@ -621,6 +666,7 @@ int ras_session_init(struct ras_session *rs, struct ras_env *env,
 	rs->policy = -1;
 	rs->state = RAS_LINK;
 	rs->start_ms = now;
+	if (ops->ip) rs->flags |= RAS_F_NO_PPP;
 	rs->cbs = (struct ppp_session_cbs){
 		.ctx = rs, .send = ppp_send_cb, .event = ppp_event_cb, .log_wanted = ppp_log_wanted_cb,
 		.random = random_cb,
@@ -647,12 +693,14 @@ void ras_session_free(struct ras_session *rs)
 		free(rs->keys);
 		rs->keys = NULL;
 	}
+	free(rs->ip_user);
+	rs->ip_user = NULL;
 }
 
 uint64_t ras_session_start(struct ras_session *rs, uint64_t now)
 {
 	rs->env->now = now;
-	if (rs->state != RAS_LINK) return ras_session_deadline(rs);
+	if (rs->state != RAS_LINK || (rs->flags & RAS_F_NO_PPP)) return ras_session_deadline(rs);
 	ppp_session_start(&rs->ppp, now);
 	after(rs);
 	return ras_session_deadline(rs);
@@ -667,6 +715,16 @@ uint64_t ras_session_disconnect(struct ras_session *rs, enum ras_cause cause, ui
 	ras_session_cause_text(rs, text, sizeof text);
 	rlog(rs, RAS_LOG_MAIN, false, "session %u: disconnecting (%s)", rs->id, text);
 	rs->state = RAS_CLOSING;
+	if (rs->flags & RAS_F_NO_PPP) {
+		/* no link to terminate: the lower layer ends its tunnel (it may report it down
+		 * from inside, which ends the session) */
+		if (!(rs->flags & RAS_F_LOWER_GONE)) {
+			rs->flags |= RAS_F_LOWER_GONE;
+			rs->ops->close(rs, rs->win_error, now);
+		}
+		session_end(rs);
+		return RAS_NEVER;
+	}
 	ppp_session_close(&rs->ppp, text, 0, now);
 	after(rs);
 	return ras_session_deadline(rs);
@@ -682,7 +740,7 @@ void ras_session_lower_down(struct ras_session *rs, enum ras_cause cause, unsign
 	first_cause(rs, cause, a, b);
 	rs->flags |= RAS_F_LOWER_GONE;
 	rs->state = RAS_CLOSING;
-	ppp_session_lower_down(&rs->ppp, now);
+	if (!(rs->flags & RAS_F_NO_PPP)) ppp_session_lower_down(&rs->ppp, now);
 	session_end(rs);
 }
 
@@ -715,20 +773,29 @@ uint64_t ras_session_tick(struct ras_session *rs, uint64_t now)
 	case RAS_CLOSING:
 		break;
 	}
+	if (rs->flags & RAS_F_NO_PPP) return ras_session_deadline(rs);
 	ppp_session_tick(&rs->ppp, now);
 	after(rs);
 	return ras_session_deadline(rs);
 }
 
+static void ip_verdict(struct ras_session *rs, const struct ras_verdict *given);
+
 int ras_session_admit_resume(struct ras_session *rs, unsigned seq, const struct ras_verdict *v,
                              uint64_t now, uint64_t *deadline)
 {
 	rs->env->now = now;
-	if (rs->state != RAS_ADMITTING || !ppp_session_admit_pending(&rs->ppp) ||
+	bool no_ppp = rs->flags & RAS_F_NO_PPP;
+	if (rs->state != RAS_ADMITTING || (!no_ppp && !ppp_session_admit_pending(&rs->ppp)) ||
 	    seq != rs->admit_seq) {
 		rlog(rs, RAS_LOG_AUTH, true, "session %u: a verdict came in state %s, ignored", rs->id,
 		     tokn(ras_state_names, rs->state));
 		return -1;
+	}
+	if (no_ppp) {
+		ip_verdict(rs, v);
+		if (deadline) *deadline = ras_session_deadline(rs);
+		return 0;
 	}
 	struct ppp_admit pv = verdict_apply(rs, v);
 	pv.checked = pv.accept && v->server_checked;
@@ -785,6 +852,18 @@ void ras_session_send_ip(struct ras_session *rs, const uint8_t *ip, size_t len)
 	const struct profile *pr = ras_session_profile(rs);
 	if (pr && !ipfilter_pass(&pr->fout, ip, len, false)) {
 		filter_drop(rs, ip, false);
+		return;
+	}
+	if (rs->flags & RAS_F_NO_PPP) {
+		/* the lower layer encrypts (ESP): the packet as it is, once the tunnel is up */
+		if (!(rs->flags & RAS_F_WAS_UP) || rs->state != RAS_UP) {
+			e->st.data_dropped++;
+			return;
+		}
+		if (rs->ops->send(rs, ip, len) == 0) {
+			rs->tx_bytes += len;
+			rs->tx_pkts++;
+		}
 		return;
 	}
 	frame[0] = 0xff;
@@ -881,6 +960,7 @@ uint64_t ras_session_input(struct ras_session *rs, const uint8_t *p, size_t len,
 	struct ras_env *e = rs->env;
 	e->now = now;
 	if (rs->state == RAS_DEAD) return RAS_NEVER;
+	if (rs->flags & RAS_F_NO_PPP) return ras_session_deadline(rs); /* no PPP to take it */
 	size_t o = 0;
 	if (len >= 2 && p[0] == 0xff && p[1] == 0x03) o = 2;
 	uint16_t proto = 0;
@@ -921,5 +1001,108 @@ uint64_t ras_session_input(struct ras_session *rs, const uint8_t *p, size_t len,
 		ppp_session_input(&rs->ppp, p, len, now);
 	}
 	after(rs);
+	return ras_session_deadline(rs);
+}
+
+/* ---- sessions without PPP ---------------------------------------------------------------- */
+/* A verdict for a session whose lower layer authenticates: applied as for PPP (lease,
+ * grant, log), then handed to the lower layer; a rejection ends the session. */
+static void ip_verdict(struct ras_session *rs, const struct ras_verdict *given)
+{
+	struct ras_env *e = rs->env;
+	struct ras_verdict v = *given;
+	/* an acceptance of credentials nobody proved: the lower layer's check failed and no
+	 * authentication server brought its S= response and keys */
+	bool proof = v.mschap2_success && v.mppe_send_key && v.mppe_recv_key;
+	if (v.accept && rs->ip_cred != PPP_CRED_OK && !proof) {
+		v = (struct ras_verdict){.policy = -1, .win_error = PPP_WINERR_AUTH_FAILURE,
+			.reason = "credentials-not-proven",
+			.detail = "the credentials check failed and the verdict brings no proof of them"};
+	}
+	struct ppp_admit pv = verdict_apply(rs, &v);
+	if (pv.accept) rs->flags |= RAS_F_USER_OK;
+	else rs->state = RAS_CLOSING;
+	if (rs->ops->admitted) rs->ops->admitted(rs, &pv, &v);
+	if (!pv.accept) {
+		if (rs->cause == RAS_CAUSE_NONE)
+			ras_session_set_cause(rs, RAS_CAUSE_REJECTED, pv.win_error, 0);
+		e->st.auth_failures += rs->ip_cred != PPP_CRED_OK;
+		session_end(rs);
+	}
+}
+
+uint64_t ras_session_authenticated(struct ras_session *rs, const struct ras_ip_auth *a,
+                                   uint64_t now)
+{
+	struct ras_env *e = rs->env;
+	e->now = now;
+	if (!(rs->flags & RAS_F_NO_PPP) || rs->state != RAS_LINK) return ras_session_deadline(rs);
+	size_t ul = strnlen(a->user ? a->user : "", PPP_AUTH_USER_MAX);
+	free(rs->ip_user);
+	rs->ip_user = malloc(ul + 1);
+	if (rs->ip_user) {
+		memcpy(rs->ip_user, a->user ? a->user : "", ul);
+		rs->ip_user[ul] = 0;
+	}
+	rs->ip_cred = (uint8_t)a->cred;
+	/* the exchange as an authentication server is given it: MS-CHAPv2's fields */
+	struct ppp_auth pa;
+	memset(&pa, 0, sizeof pa);
+	pa.method = PPP_AUTH_MSCHAPV2;
+	pa.user = ras_session_peer_user(rs);
+	if (a->challenge && a->peer_challenge && a->nt_response) {
+		memcpy(pa.challenge, a->challenge, 16);
+		memcpy(pa.peer_challenge, a->peer_challenge, 16);
+		memcpy(pa.nt_response, a->nt_response, 24);
+		pa.given = pa.nt_response;
+		pa.given_len = 24;
+	}
+	struct ras_verdict v;
+	/* IPsec protects the tunnel: the attempt is judged at the strongest level, as an
+	 * attempt file with "tunnel": "ikev2" is by default */
+	enum ras_admit_rc rc = admit_ask(rs, ras_session_peer_user(rs), PPP_AUTH_MSCHAPV2,
+	                                 a->cred, &pa, AUTH_EAP, EAP_MSCHAPV2, ENC_STRONGEST,
+	                                 false, &v);
+	OPENSSL_cleanse(&pa, sizeof pa);
+	if (rc == RAS_ADMIT_PENDING) return ras_session_deadline(rs);
+	ip_verdict(rs, &v);
+	return ras_session_deadline(rs);
+}
+
+uint64_t ras_session_ip_up(struct ras_session *rs, uint64_t now)
+{
+	struct ras_env *e = rs->env;
+	e->now = now;
+	if (!(rs->flags & RAS_F_NO_PPP) || rs->state != RAS_NETWORK) return ras_session_deadline(rs);
+	came_up(rs);
+	if (rs->state != RAS_UP) return ras_session_deadline(rs);
+	/* ESP encrypts with AES or 3DES: the strongest level, held against the grant */
+	rs->flags |= RAS_F_ENC_CHECKED;
+	rs->enc_level = ENC_STRONGEST;
+	if (rs->enc_allowed >> ENC_STRONGEST & 1) {
+		rlog(rs, RAS_LOG_MAIN, false, "session %u encryption IPsec (ESP)", rs->id);
+		return ras_session_deadline(rs);
+	}
+	int err = policy_encryption_error(rs->enc_allowed, ENC_STRONGEST);
+	char allowed[80];
+	mask_str(enc_level_names, rs->enc_allowed, allowed, sizeof allowed);
+	rlog(rs, RAS_LOG_POLICY, false,
+	     "session %u: the tunnel encrypts (IPsec, strongest), policy \"%s\" allows %s: "
+	     "disconnecting, the client shows error %d", rs->id,
+	     rs->policy >= 0 ? e->cfg->policies[rs->policy].name : "-", allowed, err);
+	rs->win_error = (uint16_t)err;
+	return ras_session_disconnect(rs, RAS_CAUSE_ENCRYPTION, now);
+}
+
+uint64_t ras_session_ip_input(struct ras_session *rs, const uint8_t *ip, size_t len,
+                              uint64_t now)
+{
+	struct ras_env *e = rs->env;
+	e->now = now;
+	if (!(rs->flags & RAS_F_NO_PPP) || rs->state != RAS_UP) {
+		if (rs->state != RAS_DEAD) e->st.data_dropped++;
+		return ras_session_deadline(rs);
+	}
+	data_ip(rs, ip, len);
 	return ras_session_deadline(rs);
 }

@@ -1,6 +1,6 @@
 /* One remote-access session, whatever carries it: the life of a client's link from the
- * moment its lower layer (an L2TP call today; a PPTP call, an L2TP call inside IPsec or
- * an IKEv2 SA later) is up until it is gone.
+ * moment its lower layer (an L2TP call, a PPTP call, an L2TP call inside IPsec, an IKEv2
+ * SA) is up until it is gone.
  *
  *   LINK ---------> AUTHENTICATING -> ADMITTING -> NETWORK -> UP
  *    |                   |               |           |        |
@@ -39,6 +39,24 @@
  * port counts). Above it, the environment (`struct ras_env`, one per server) holds the
  * configuration, the pool and the callbacks for logging, accounting, the TUN device and
  * the credentials.
+ *
+ * Sessions without PPP. A lower layer that authenticates the user itself and carries IP
+ * packets directly (an IKEv2 SA: EAP-MSCHAPv2 inside IKE_AUTH, ESP in tunnel mode) sets
+ * `ip` in its ras_lower_ops. Such a session has no PPP automaton at work; the rest is the
+ * same code: the lower layer reports the credentials check (ras_session_authenticated),
+ * which asks the same admission as a PPP link does (the policy engine with the lower
+ * layer's tunnel type and EAP / MS-CHAPv2 as the method, or RADIUS through
+ * RAS_ADMIT_PENDING and ras_session_admit_resume); the verdict goes back to the lower
+ * layer (`admitted`), which tells the client; once its tunnel is up it says so
+ * (ras_session_ip_up: accounting, routes, timeouts) and hands over the client's packets
+ * (ras_session_ip_input: the profile's filters, the ICMP echo of the server's address,
+ * forwarding); packets for the client leave through `send`.
+ *
+ *   LINK -> ADMITTING -> NETWORK -> UP             (ip)
+ *     |         |           |        |
+ *     +---------+-----------+--------+--> CLOSING --> DEAD
+ *
+ * A rejection ends such a session at once (the lower layer still tells the client).
  *
  * Reentrancy: a lower layer's `close` may report the call down (ras_session_lower_down)
  * before it returns; no callback may free the session. The owner frees it once a call
@@ -106,13 +124,24 @@ struct ras_stats {
 };
 
 struct ras_session;
+struct ras_verdict;
 
 /* The lower layer: the call that carries the session's PPP frames (or, without PPP, the
  * SA that carries its packets). */
 struct ras_lower_ops {
 	enum tunnel_type tunnel;
-	/* One encoded PPP frame (address/control bytes as the automaton put them). 0 or -1. */
+	/* No PPP: the lower layer authenticates the user and carries IPv4 packets (see above). */
+	bool ip;
+	/* One encoded PPP frame (address/control bytes as the automaton put them); with `ip`
+	 * one IPv4 packet. 0 or -1. */
 	int (*send)(struct ras_session *rs, const uint8_t *frame, size_t len);
+	/* With `ip`: the admission's verdict for the client, now or after a pending admission.
+	 * `a` is what to tell it (accept with rs->addr, or the Windows error and text of a
+	 * rejection, 720 when the granted address was not free), `v` the verdict as given (an
+	 * authentication server's S= response and MPPE keys, the MSK of EAP-MSCHAPv2). The
+	 * session is NETWORK after an acceptance; after a rejection it ends when this returns. */
+	void (*admitted)(struct ras_session *rs, const struct ppp_admit *a,
+	                 const struct ras_verdict *v);
 	/* End the call: the link is finished (win_error 0 when it ended normally) for the
 	 * cause ras_session_cause_text() gives. May call ras_session_lower_down() before it
 	 * returns. */
@@ -218,6 +247,8 @@ struct ras_env {
 #define RAS_F_ENC_CHECKED 0x02 /* the negotiated encryption was held against the profile */
 #define RAS_F_POOL_ADDR  0x04 /* the address is leased from the pool */
 #define RAS_F_LOWER_GONE 0x08 /* the lower layer is down: nothing more is sent */
+#define RAS_F_NO_PPP     0x10 /* the lower layer is `ip`: no PPP at work */
+#define RAS_F_USER_OK    0x20 /* no PPP: the user was admitted (ras_session_user names it) */
 #define RAS_MPPE_LENT 0x80
 
 struct ras_session {
@@ -246,6 +277,8 @@ struct ras_session {
 	time_t start_wall;           /* wall clock when it came up */
 	uint64_t start_ms, up_ms, last_rx_ms;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
+	char *ip_user;               /* no PPP: the name the lower layer authenticated */
+	uint8_t ip_cred;             /* no PPP: enum ppp_cred of the lower layer's check */
 };
 
 /* Set up a session whose lower layer is up (the memory is the owner's); 0. Nothing is
@@ -286,6 +319,34 @@ void ras_session_admit_local(struct ras_session *rs, const struct ras_auth_req *
 /* One IPv4 packet for the client (the TUN device, the server's own answers): through
  * the profile's output filters and MPPE to the lower layer. */
 void ras_session_send_ip(struct ras_session *rs, const uint8_t *ip, size_t len);
+/* ---- sessions without PPP (ras_lower_ops.ip) ----------------------------------------- */
+/* What the lower layer's own check of EAP-MSCHAPv2 found. */
+struct ras_ip_auth {
+	const char *user;            /* the name the client gave (its MS-CHAPv2 name) */
+	enum ppp_cred cred;          /* the check against the password the server has */
+	const uint8_t *challenge, *peer_challenge, *nt_response; /* 16, 16, 24 bytes: what an
+	                                authentication server needs */
+};
+/* The lower layer checked the credentials: the admission is asked (tunnel type of the
+ * lower layer, EAP with MS-CHAPv2), its verdict reaches ops->admitted during this call
+ * or, after RAS_ADMIT_PENDING, during ras_session_admit_resume. Once per session.
+ * Returns the next deadline. */
+uint64_t ras_session_authenticated(struct ras_session *rs, const struct ras_ip_auth *a,
+                                   uint64_t now);
+/* The admitted client's tunnel is up (its child SA installed): UP, accounting and the
+ * timeouts start. Returns the next deadline. */
+uint64_t ras_session_ip_up(struct ras_session *rs, uint64_t now);
+/* One IPv4 packet from the client (decrypted by the lower layer). */
+uint64_t ras_session_ip_input(struct ras_session *rs, const uint8_t *ip, size_t len,
+                              uint64_t now);
+
+/* The user the session authenticated ("" before), for show and accounting; the name the
+ * client gave (also before the verdict), for requests to an authentication server. */
+const char *ras_session_user(const struct ras_session *rs);
+const char *ras_session_peer_user(const struct ras_session *rs);
+/* The method for show and accounting: "MS-CHAPv2", "PAP", ... or "EAP-MSCHAPv2". */
+const char *ras_session_method_name(const struct ras_session *rs);
+
 /* Free what the session allocated (the owner frees the session itself). */
 void ras_session_free(struct ras_session *rs);
 

@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-ikev2-errors.json policy check
