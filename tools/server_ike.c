@@ -799,14 +799,11 @@ static void esp_read(struct srv *s, struct srv_listener *l)
 }
 
 /* ---- set-up -------------------------------------------------------------------------- */
-int srv_ike_setup(struct srv *s)
+/* The IKEv1 responder's configuration from serve.ipsec: proposals, the pre-shared key,
+ * the certificate cert pick chooses. 0, or -1 with the reason on stderr. */
+static int ike1_setup(struct srv *s, struct srv_ike *k)
 {
 	const struct serve_conf *sc = &s->cfg->serve;
-	if (!sc->ipsec && !sc->ikev2) return 0;
-	struct srv_ike *k = calloc(1, sizeof *k);
-	if (!k) return -1;
-	s->ike = k;
-	ikev1_conf_default(&k->conf);
 	char why[200];
 	if ((sc->ipsec_phase1 && ikev1_conf_parse_p1(&k->conf, sc->ipsec_phase1, why, sizeof why) < 0) ||
 	    (sc->ipsec_phase2 && ikev1_conf_parse_p2(&k->conf, sc->ipsec_phase2, why, sizeof why) < 0)) {
@@ -845,6 +842,18 @@ int srv_ike_setup(struct srv *s)
 	}
 	k->conf.natt = sc->ipsec_natt;
 	k->conf.l2tp_port = 1701;
+	return 0;
+}
+
+int srv_ike_setup(struct srv *s)
+{
+	const struct serve_conf *sc = &s->cfg->serve;
+	if (!sc->ipsec && !sc->ikev2) return 0;
+	struct srv_ike *k = calloc(1, sizeof *k);
+	if (!k) return -1;
+	s->ike = k;
+	ikev1_conf_default(&k->conf);
+	if (sc->ipsec && ike1_setup(s, k) != 0) return -1; /* IKEv1 only with serve.ipsec */
 	uint32_t cap = 64;
 	while (cap < (uint32_t)sc->ipsec_sas && cap < (1u << 20)) cap <<= 1;
 	k->hmask = cap - 1;
