@@ -19,6 +19,7 @@
 #ifndef VNET_SERVER_H
 #define VNET_SERVER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -331,6 +332,15 @@ void srv_ike_timer(struct srv *s, struct srv_timer *tm, uint64_t now);
 /* serve.ipsec.required: plain L2TP is refused (srv_ike_plain_refused says so). */
 bool srv_ike_required(const struct srv *s);
 void srv_ike_plain_refused(struct srv *s, const struct sockaddr_storage *peer);
+/* Shared by the IKEv1 and IKEv2 sides: an IPv4 socket address to the automata's address
+ * form (family, ip[16], port) and back, a dotted IPv4 address, and a log line of the ike
+ * category after a prefix ("sa=3 192.0.2.2:500 "), for session rs when not NULL. */
+void srv_ike_addr_in(const struct sockaddr_storage *ss, uint8_t *family, uint8_t ip[16],
+                     uint16_t *port);
+void srv_ike_addr_out(const uint8_t ip[4], uint16_t port, struct sockaddr_storage *ss);
+const char *srv_ip4_text(const uint8_t ip[4], char *buf, size_t n);
+void srv_ike_logv(struct srv *s, bool debug_only, const struct ras_session *rs,
+                  const char *prefix, const char *fmt, va_list ap);
 bool srv_ike_l2tp_send(struct srv *s, uint32_t ipsec, const struct sockaddr_storage *peer,
                        const uint8_t *buf, size_t len);
 /* A datagram on the IKE port (natt false) or the NAT-T port (the fuzz harness). */

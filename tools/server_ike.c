@@ -132,50 +132,71 @@ static void unlink_one(struct srv_ike_sa **head, struct srv_ike_sa *x,
 		}
 }
 
-static void addr_of(const struct sockaddr_storage *ss, struct ikev1_addr *a)
+void srv_ike_addr_in(const struct sockaddr_storage *ss, uint8_t *family, uint8_t ip[16],
+                     uint16_t *port)
 {
-	memset(a, 0, sizeof *a);
-	a->family = 4;
+	memset(ip, 0, 16);
+	*family = 4;
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	memcpy(a->ip, &s4->sin_addr, 4);
-	a->port = ntohs(s4->sin_port);
+	memcpy(ip, &s4->sin_addr, 4);
+	*port = ntohs(s4->sin_port);
 }
 
-static void sockaddr_of(const struct ikev1_addr *a, uint16_t port, struct sockaddr_storage *ss)
+void srv_ike_addr_out(const uint8_t ip[4], uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof *ss);
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	s4->sin_family = AF_INET;
-	memcpy(&s4->sin_addr, a->ip, 4);
+	memcpy(&s4->sin_addr, ip, 4);
 	s4->sin_port = htons(port);
 }
 
-static const char *ip_text(const uint8_t ip[4], char *buf, size_t n)
+const char *srv_ip4_text(const uint8_t ip[4], char *buf, size_t n)
 {
 	inet_ntop(AF_INET, ip, buf, (socklen_t)n);
 	return buf;
 }
 
+static void addr_of(const struct sockaddr_storage *ss, struct ikev1_addr *a)
+{
+	srv_ike_addr_in(ss, &a->family, a->ip, &a->port);
+}
+
+static void sockaddr_of(const struct ikev1_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	srv_ike_addr_out(a->ip, port, ss);
+}
+
+#define ip_text srv_ip4_text
+
 /* ---- log --------------------------------------------------------------------------- */
+void srv_ike_logv(struct srv *s, bool debug_only, const struct ras_session *rs,
+                  const char *prefix, const char *fmt, va_list ap)
+{
+	if (!srv_log_wanted(s, SC_IKE, debug_only)) return;
+	char msg[SRV_LOG_LINE_MAX];
+	int h = snprintf(msg, sizeof msg, "%s", prefix);
+	if (h < 0 || (size_t)h >= sizeof msg) h = 0;
+	vsnprintf(msg + h, sizeof msg - (size_t)h, fmt, ap);
+	srv_log_line(s, SC_IKE, debug_only, NULL, rs, msg);
+}
+
 static void ike_log(struct srv *s, const struct srv_ike_sa *x, bool debug_only, const char *fmt,
                     ...) __attribute__((format(printf, 4, 5)));
 static void ike_log(struct srv *s, const struct srv_ike_sa *x, bool debug_only, const char *fmt, ...)
 {
 	if (!srv_log_wanted(s, SC_IKE, debug_only)) return;
-	char msg[SRV_LOG_LINE_MAX];
-	int h = 0;
+	char prefix[64] = "";
 	if (x) {
 		char ip[20];
 		const struct ikev1_addr *p = ikev1_peer(x->sa);
-		h = snprintf(msg, sizeof msg, "sa=%u %s:%u ", x->id, ip_text(p->ip, ip, sizeof ip),
-		             p->port);
-		if (h < 0) h = 0;
+		snprintf(prefix, sizeof prefix, "sa=%u %s:%u ", x->id, ip_text(p->ip, ip, sizeof ip),
+		         p->port);
 	}
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg + h, sizeof msg - (size_t)h, fmt, ap);
+	srv_ike_logv(s, debug_only, NULL, prefix, fmt, ap);
 	va_end(ap);
-	srv_log_line(s, SC_IKE, debug_only, NULL, NULL, msg);
 }
 
 /* ---- keys beside the capture ---------------------------------------------------------- */

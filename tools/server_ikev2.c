@@ -181,27 +181,15 @@ static struct srv_ikev2_sa *sa_by_rspi(const struct srv_ikev2 *k, const uint8_t 
 
 static void addr_of(const struct sockaddr_storage *ss, struct ikev2_addr *a)
 {
-	memset(a, 0, sizeof *a);
-	a->family = 4;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	memcpy(a->ip, &s4->sin_addr, 4);
-	a->port = ntohs(s4->sin_port);
+	srv_ike_addr_in(ss, &a->family, a->ip, &a->port); /* server_ike.c */
 }
 
 static void sockaddr_of(const struct ikev2_addr *a, uint16_t port, struct sockaddr_storage *ss)
 {
-	memset(ss, 0, sizeof *ss);
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	s4->sin_family = AF_INET;
-	memcpy(&s4->sin_addr, a->ip, 4);
-	s4->sin_port = htons(port);
+	srv_ike_addr_out(a->ip, port, ss);
 }
 
-static const char *ip_text(const uint8_t ip[4], char *buf, size_t n)
-{
-	inet_ntop(AF_INET, ip, buf, (socklen_t)n);
-	return buf;
-}
+#define ip_text srv_ip4_text
 
 /* ---- log ----------------------------------------------------------------------------------- */
 static void v2_log(struct srv *s, const struct srv_ikev2_sa *x, bool debug_only, const char *fmt,
@@ -209,22 +197,17 @@ static void v2_log(struct srv *s, const struct srv_ikev2_sa *x, bool debug_only,
 static void v2_log(struct srv *s, const struct srv_ikev2_sa *x, bool debug_only, const char *fmt, ...)
 {
 	if (!srv_log_wanted(s, SC_IKE, debug_only)) return;
-	char msg[SRV_LOG_LINE_MAX];
-	int h = 0;
+	char prefix[80] = "ikev2 ";
 	if (x) {
 		char ip[20];
 		const struct ikev2_addr *p = ikev2_peer(x->sa);
-		h = snprintf(msg, sizeof msg, "ikev2 sa=%u %s:%u ", x->id, ip_text(p->ip, ip, sizeof ip),
-		             p->port);
-	} else {
-		h = snprintf(msg, sizeof msg, "ikev2 ");
+		snprintf(prefix, sizeof prefix, "ikev2 sa=%u %s:%u ", x->id, ip_text(p->ip, ip, sizeof ip),
+		         p->port);
 	}
-	if (h < 0) h = 0;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg + h, sizeof msg - (size_t)h, fmt, ap);
+	srv_ike_logv(s, debug_only, x && x->sess ? &x->sess->rs : NULL, prefix, fmt, ap); /* server_ike.c */
 	va_end(ap);
-	srv_log_line(s, SC_IKE, debug_only, NULL, x && x->sess ? &x->sess->rs : NULL, msg);
 }
 
 /* ---- sending ------------------------------------------------------------------------------- */
