@@ -340,7 +340,8 @@ void srv_ike_addr_in(const struct sockaddr_storage *ss, uint8_t *family, uint8_t
 void srv_ike_addr_out(const uint8_t ip[4], uint16_t port, struct sockaddr_storage *ss);
 const char *srv_ip4_text(const uint8_t ip[4], char *buf, size_t n);
 void srv_ike_logv(struct srv *s, bool debug_only, const struct ras_session *rs,
-                  const char *prefix, const char *fmt, va_list ap);
+                  const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 bool srv_ike_l2tp_send(struct srv *s, uint32_t ipsec, const struct sockaddr_storage *peer,
                        const uint8_t *buf, size_t len);
 /* A datagram on the IKE port (natt false) or the NAT-T port (the fuzz harness). */
