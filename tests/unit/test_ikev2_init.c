@@ -46,6 +46,9 @@ struct pair {
 	unsigned cookie_demands;
 	bool drop_to_i, drop_to_r;
 	int drop_next_to_i;
+	unsigned deny_error;           /* the owner refuses with this Windows error */
+	const char *proof;             /* the owner accepts on an authentication server's word:
+	                                  this S= and an MSK, the local check aside */
 	uint64_t now;
 };
 
@@ -139,6 +142,17 @@ static void r_authorize(void *ctx, const struct ikev2_auth_req *req)
 	struct pair *p = ctx;
 	p->authorized++;
 	struct ikev2_verdict v = {.accept = req->cred == PPP_CRED_OK, .addr = {10, 99, 0, 7}};
+	static const uint8_t msk[64] = {1, 2, 3};
+	if (p->deny_error) {
+		v.accept = false;
+		v.win_error = p->deny_error;
+		v.cause = "policy.no-dialin-permission";
+	} else if (p->proof) {
+		v.accept = true;
+		v.success = p->proof;
+		v.msk = msk;
+		v.msk_len = sizeof msk;
+	}
 	ikev2_authorize_done(p->r, &v, p->now);
 }
 
@@ -341,6 +355,39 @@ START_TEST(wrong_password)
 	ck_assert_int_eq(ikev2_state(p->r), IKEV2_DEAD);
 	ck_assert_str_eq(ikev2_cause(p->r), "ike.v2.auth-failed");
 	ck_assert_int_eq(p->i_up + p->r_up + p->i_child + p->r_child, 0);
+	pair_free(p);
+}
+END_TEST
+
+/* The policy refuses a right password: its Windows error reaches the client. */
+START_TEST(policy_denies)
+{
+	struct pair *p = pair_new("k3y", "k3y", "s3cret-Alice");
+	p->deny_error = 649;
+	pair_start(p);
+	pump(p);
+	ck_assert_int_eq(ikev2i_state(p->i), IKEV2I_DEAD);
+	ck_assert_str_eq(ikev2i_cause(p->i), "ike.v2.auth-failed");
+	ck_assert_uint_eq(ikev2i_win_error(p->i), 649);
+	ck_assert_str_eq(ikev2_cause(p->r), "policy.no-dialin-permission");
+	pair_free(p);
+}
+END_TEST
+
+/* A server that accepts without knowing the password (its MS-CHAPv2 Success carries an
+ * authenticator response the password does not give) is refused by the client. */
+START_TEST(server_without_password_proof)
+{
+	struct pair *p = pair_new("k3y", "k3y", "s3cret-Alice");
+	p->password = "";      /* the server's account cannot say: it relies on the proof */
+	p->proof = "S=0123456789ABCDEF0123456789ABCDEF01234567";
+	pair_start(p);
+	pump(p);
+	ck_assert_int_eq(ikev2i_state(p->i), IKEV2I_DEAD);
+	ck_assert_str_eq(ikev2i_cause(p->i), "ike.v2.auth-failed");
+	ck_assert_ptr_nonnull(strstr(p->i_fail_text, "does not prove it knows the password"));
+	ck_assert_int_eq(p->i_up + p->i_child, 0);
+	ck_assert_int_eq(ikev2_state(p->r), IKEV2_DEAD);
 	pair_free(p);
 }
 END_TEST
@@ -695,6 +742,8 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_loop_test(t, eap_each_suite, 0, sizeof suites / sizeof suites[0]);
 	tcase_add_test(t, wrong_password);
+	tcase_add_test(t, policy_denies);
+	tcase_add_test(t, server_without_password_proof);
 	tcase_add_test(t, server_psk_mismatch);
 	tcase_add_test(t, cookie_demanded);
 	tcase_add_test(t, cookie_bounded);
