@@ -18,6 +18,9 @@
  * `bench_serve --pptp ...` is the PPTP mode instead (its options and output are described
  * before pptp_main): one PNS per session, for benchmarks and the PPTP tests.
  *
+ * `bench_serve --ikev2 ...` is the IKEv2 mode instead (described before ikev2_main): an
+ * IKEv2 initiator with EAP-MSCHAPv2 per client, for the IKE_SA_INIT + IKE_AUTH rate.
+ *
  * `bench_serve --ipsec ...` puts IKEv1 and ESP under each tunnel (docs/ipsec.md): Main
  * Mode with --psk and Quick Mode by the engine's initiator, NAT-T forced so that ESP goes
  * in UDP to --natt-port, then the same L2TP and PPP client inside ESP transport mode.
@@ -1268,7 +1271,10 @@ static void usage(FILE *f)
 	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
 	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n"
 	        "                   [--ipsec [--psk S] [--ike-port P] [--natt-port Q] [--p1 LIST]\n"
-	        "                    [--p2 LIST] [--gateway PATH] [--ike-only]]\n");
+	        "                    [--p2 LIST] [--gateway PATH] [--ike-only]]\n"
+	        "       bench_serve --pptp ... (see the source), bench_serve --ikev2 [--tunnels N]\n"
+	        "                   [--window W] [--ike LIST] [--esp LIST] [--psk S] [--ike-port P]\n"
+	        "                   [--natt-port Q] [--ike-only] [--ping N] [--cookies] [--hold MS]\n");
 }
 
 static int int_arg(const char *s, int lo, int hi, const char *name)
@@ -2209,9 +2215,541 @@ static int pptp_main(int argc, char **argv)
 	       ping_rx == up * (unsigned)P.ping && server_rc == 0 ? 0 : 1;
 }
 
+/* ---- IKEv2 mode (--ikev2): an IKEv2 initiator per client ------------------------------
+ *
+ *   bench_serve --ikev2 [--tunnels N] [--window W] [--ike LIST] [--esp LIST] [--psk S]
+ *                [--ike-port P] [--natt-port Q] [--ike-only] [--ping N] [--hold MS]
+ *                [--cookies] [--timeout SEC] [--vnet PATH] [--workdir DIR] [--quiet]
+ *
+ * Each client is one IKE SA by the engine's initiator (engine/ike/ikev2_init.h) from its
+ * own loopback address (127.3.x.y): IKE_SA_INIT with the first --ike proposal's group
+ * (aes256-sha256-ecp256 by default), IKE_AUTH with EAP-MSCHAPv2 as bench00000 /
+ * pw-00000 ..., the server proving itself with the pre-shared key --psk (serve.ikev2.auth
+ * psk: an RSA signature per set-up would dominate the rate), an address from the pool in
+ * the configuration payload and one tunnel child, NAT forced so that ESP goes in UDP to
+ * --natt-port (no root). At most W clients are in set-up at once. It writes the
+ * configuration, starts `vnet serve` with serve.ikev2 on 127.0.0.1 and reports IKE_SA_INIT
+ * + IKE_AUTH set-ups per second of wall time and per second of the server's CPU (user +
+ * system, from /proc, between the first IKE_SA_INIT and the last SA up). --ping N: each
+ * client then sends N ICMP echoes to the server's address (serve.local_address) in its
+ * child's ESP, one at a time, and checks the replies; --ike-only: no pings (the SA is the
+ * whole client). --cookies: serve.ikev2.limits.cookie_threshold 0, every IKE_SA_INIT
+ * answered with a COOKIE demand first.
+ *
+ * Prints "client N up addr=A" for the first clients, a failure line for the first five,
+ * and a last line "result-ikev2: tunnels=... up=... failed=... rate=... cpu_rate=...
+ * causes=...". Exit 0 when every client came up and every ping was answered, 1 otherwise,
+ * 2 on usage errors. */
+#include "ike/ikev2_init.h"
+
+struct v2c {
+	unsigned idx;
+	int fd;
+	uint8_t state;              /* enum sess_state */
+	struct ikev2_addr local;
+	struct ikev2i *sa;
+	struct ikev2_cbs cbs;
+	struct esp_pair esp;
+	bool esp_up;
+	uint8_t vip[4];
+	unsigned ping_tx, ping_rx, ping_bad;
+	uint64_t next;
+	char user[24], pass[24];
+	struct ikev2i_conf conf;    /* the user and password differ per client */
+};
+
+static struct {
+	const char *ike, *esp, *psk;
+	int tunnels, window, ping, hold_ms, timeout_s, ike_port, natt_port;
+	bool ike_only, cookies;
+	struct ikev2i_conf conf;
+	struct v2c *c;
+	struct sockaddr_in srv_ike, srv_natt;
+	unsigned up, failed, inflight, printed, esp_bad;
+	uint64_t first_ms, last_up_ms;
+	char causes[8][48];
+	unsigned cause_n[8];
+} V = {.tunnels = 1000, .window = 64, .timeout_s = 120, .ike_port = 15500, .natt_port = 14500};
+
+#define V2_SERVER_IP "10.64.0.1"
+
+static void v2_done(struct v2c *c, bool up)
+{
+	if (c->state != SS_CALLING) return;
+	c->state = up ? SS_UP : SS_FAILED;
+	V.inflight--;
+	if (up) {
+		V.up++;
+		V.last_up_ms = now_ms();
+		return;
+	}
+	V.failed++;
+	const char *cause = c->sa ? ikev2i_cause(c->sa) : "no memory";
+	if (!cause[0]) cause = "no child SA";
+	for (int i = 0; i < 8; i++) {
+		if (!V.causes[i][0]) snprintf(V.causes[i], sizeof V.causes[i], "%s", cause);
+		if (!strcmp(V.causes[i], cause)) {
+			V.cause_n[i]++;
+			break;
+		}
+	}
+}
+
+static void v2_send(void *ctx, const uint8_t *buf, size_t len, bool natt)
+{
+	struct v2c *c = ctx;
+	uint8_t b[IKEV2_DATAGRAM_MAX + 4];
+	if (len > IKEV2_DATAGRAM_MAX) return;
+	if (natt) { /* the non-ESP marker */
+		memset(b, 0, 4);
+		memcpy(b + 4, buf, len);
+		if (sendto(c->fd, b, len + 4, 0, (struct sockaddr *)&V.srv_natt, sizeof V.srv_natt) < 0)
+			send_errors++;
+	} else if (sendto(c->fd, buf, len, 0, (struct sockaddr *)&V.srv_ike, sizeof V.srv_ike) < 0) {
+		send_errors++;
+	}
+}
+
+static void v2_event(void *ctx, enum ikev2_ev kind, const char *text)
+{
+	struct v2c *c = ctx;
+	if (kind == IKEV2_EV_FAIL && V.printed++ < 5) note("client %u: %s", c->idx, text);
+	if ((long)c->idx == trace_session)
+		fprintf(stderr, "%8.3f client %u %s: %s\n", now_ms() / 1000.0, c->idx,
+		        tok_name(ikev2_ev_names, kind), text);
+}
+
+/* An ICMP echo request from the client's address to the server's, in the child's ESP
+ * (tunnel mode: the IPv4 packet is the payload, next header 4). */
+static void v2_ping(struct v2c *c)
+{
+	uint8_t ip[20 + 8 + 32], pkt[256], iv[16];
+	memset(ip, 0, sizeof ip);
+	unsigned seq = c->ping_tx++;
+	ip[0] = 0x45;
+	ip[3] = sizeof ip;
+	ip[4] = (uint8_t)(seq >> 8);
+	ip[5] = (uint8_t)seq;
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, c->vip, 4);
+	inet_pton(AF_INET, V2_SERVER_IP, ip + 16);
+	uint16_t k = inet_cksum(ip, 20, 0);
+	ip[10] = (uint8_t)(k >> 8);
+	ip[11] = (uint8_t)k;
+	uint8_t *ic = ip + 20;
+	ic[0] = 8;
+	ic[4] = (uint8_t)(c->idx >> 8);
+	ic[5] = (uint8_t)c->idx;
+	ic[6] = (uint8_t)(seq >> 8);
+	ic[7] = (uint8_t)seq;
+	for (int i = 0; i < 32; i++) ic[8 + i] = (uint8_t)(i + c->idx);
+	k = inet_cksum(ic, 8 + 32, 0);
+	ic[2] = (uint8_t)(k >> 8);
+	ic[3] = (uint8_t)k;
+	rnd(NULL, iv, esp_sa_ivlen(&c->esp.out));
+	size_t n = esp_pair_seal(&c->esp, iv, ip, sizeof ip, 4, pkt, sizeof pkt, NULL);
+	if (!n || sendto(c->fd, pkt, n, 0, (struct sockaddr *)&V.srv_natt, sizeof V.srv_natt) < 0)
+		send_errors++;
+}
+
+/* ESP from the server's NAT-T port: the echo reply to our last request, or bad. */
+static void v2_esp_in(struct v2c *c, const uint8_t *pkt, size_t len)
+{
+	uint8_t ip[2048], nh = 0;
+	size_t n = 0;
+	struct diag_err err;
+	if (!c->esp_up || esp_pair_open(&c->esp, pkt, len, ip, sizeof ip, &n, &nh, &err) < 0 ||
+	    nh != 4 || n < 28 || ip[0] != 0x45 || ip[9] != 1 || inet_cksum(ip, 20, 0) != 0) {
+		V.esp_bad++;
+		c->ping_bad++;
+		return;
+	}
+	uint8_t srvip[4];
+	inet_pton(AF_INET, V2_SERVER_IP, srvip);
+	const uint8_t *ic = ip + 20;
+	unsigned id = (unsigned)ic[4] << 8 | ic[5], sq = (unsigned)ic[6] << 8 | ic[7];
+	if (ic[0] != 0 || inet_cksum(ic, n - 20, 0) != 0 || memcmp(ip + 12, srvip, 4) ||
+	    memcmp(ip + 16, c->vip, 4) || id != (c->idx & 0xffff) || sq != ((c->ping_tx - 1) & 0xffff)) {
+		c->ping_bad++;
+		return;
+	}
+	c->ping_rx++;
+	if (c->ping_tx < (unsigned)V.ping) v2_ping(c);
+}
+
+static void v2_child_up(void *ctx, const struct ikev2_child *ch)
+{
+	struct v2c *c = ctx;
+	if (!ch->udp_encap || esp_pair_init(&c->esp, &ch->in, &ch->out, true) != 0) {
+		note("client %u: child SA without UDP encapsulation or no memory", c->idx);
+		return;
+	}
+	c->esp_up = true;
+	memcpy(c->vip, ch->vip, 4);
+}
+
+static void v2_service(struct v2c *c, uint64_t now)
+{
+	if (c->state == SS_CALLING && ikev2i_state(c->sa) == IKEV2I_DEAD)
+		v2_done(c, false);
+	else if (c->state == SS_CALLING && ikev2i_state(c->sa) == IKEV2I_ESTABLISHED) {
+		v2_done(c, c->esp_up);
+		if (c->esp_up && V.up <= 3 && !O.quiet)
+			printf("client %u up addr=%u.%u.%u.%u\n", c->idx, c->vip[0], c->vip[1], c->vip[2],
+			       c->vip[3]);
+		if (c->esp_up && V.ping) v2_ping(c);
+	}
+	(void)now;
+	c->next = c->sa ? ikev2i_deadline(c->sa) : UINT64_MAX;
+}
+
+static void v2_read(struct v2c *c, uint64_t now)
+{
+	uint8_t buf[IKEV2_DATAGRAM_MAX + 64];
+	for (int k = 0; k < 16; k++) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(c->fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+		if (n < 0) break;
+		if (!c->sa || from.sin_addr.s_addr != V.srv_ike.sin_addr.s_addr) continue;
+		if (from.sin_port == V.srv_ike.sin_port) {
+			ikev2i_input(c->sa, buf, (size_t)n, false, now);
+		} else if (from.sin_port == V.srv_natt.sin_port) {
+			switch (natt_classify(buf, (size_t)n)) {
+			case NATT_IKE: ikev2i_input(c->sa, buf + 4, (size_t)n - 4, true, now); break;
+			case NATT_ESP: v2_esp_in(c, buf, (size_t)n); break;
+			default: break;
+			}
+		}
+	}
+	v2_service(c, now);
+}
+
+static void v2_pump(int ep, int wait_ms)
+{
+	struct epoll_event evs[256];
+	int n = epoll_wait(ep, evs, 256, wait_ms);
+	uint64_t now = now_ms();
+	for (int i = 0; i < n; i++) v2_read(evs[i].data.ptr, now);
+	static uint64_t last_scan;
+	if (now != last_scan) {
+		last_scan = now;
+		for (int i = 0; i < V.tunnels; i++) {
+			struct v2c *c = &V.c[i];
+			if (c->sa && c->next <= now) {
+				ikev2i_tick(c->sa, now);
+				v2_service(c, now);
+			}
+		}
+	}
+}
+
+static int v2_write_config(const char *path)
+{
+	int total = V.tunnels;
+	json_t *root = json_object(), *server = json_object();
+	json_object_set_new(server, "name", json_string("BENCH"));
+	json_object_set_new(server, "auth_methods", json_pack("[ss]", "eap", "mschapv2"));
+	json_object_set_new(server, "eap_types", json_pack("[s]", "mschapv2"));
+	json_object_set_new(server, "ports", json_pack("{s:i,s:i,s:i}", "ikev2", total + 16, "l2tp",
+	                                               0, "pptp", 0));
+	json_object_set_new(server, "address_assignment", json_string("pool"));
+	uint32_t last = POOL_BASE + 1 + (uint32_t)total + 16;
+	char end[20];
+	json_object_set_new(server, "pool", json_pack("[{s:s,s:s}]", "start", V2_SERVER_IP, "end",
+	                                              ipv4_str(last, end, sizeof end)));
+	json_object_set_new(root, "server", server);
+	json_object_set_new(root, "groups", json_pack("[{s:s}]", "name", "Bench"));
+	json_object_set_new(root, "policies", json_pack(
+		"[{s:s,s:[{s:s,s:[s]}],s:s,s:{s:[s],s:[s]}}]",
+		"name", "bench clients",
+		"conditions", "attribute", "Windows-Groups", "value", "Bench",
+		"permission", "grant",
+		"profile", "auth_methods", "eap", "eap_types", "mschapv2"));
+	json_t *users = json_array();
+	for (int i = 0; i < total; i++) {
+		char u[24], p[24];
+		snprintf(u, sizeof u, "bench%05d", i);
+		snprintf(p, sizeof p, "pw-%05d", i);
+		json_array_append_new(users, json_pack("{s:s,s:s,s:[s]}", "name", u, "password", p,
+		                                       "groups", "Bench"));
+	}
+	json_object_set_new(root, "users", users);
+	json_t *ik = json_pack("{s:s,s:s,s:s,s:i,s:i,s:{s:i,s:i,s:i}}", "auth", "psk", "psk", V.psk,
+	                       "listen", "127.0.0.1", "ike_port", V.ike_port, "natt_port", V.natt_port,
+	                       "limits", "sas", total + 16, "half_open", V.window * 2 + 16,
+	                       "cookie_threshold", V.cookies ? 0 : V.window * 2 + 16);
+	if (V.ike) json_object_set_new(ik, "ike", json_string(V.ike));
+	if (V.esp) json_object_set_new(ik, "esp", json_string(V.esp));
+	json_object_set_new(root, "serve", json_pack(
+		"{s:s,s:s,s:o,s:{s:i,s:i,s:i}}", "host_name", "BENCH-IKEV2", "local_address",
+		V2_SERVER_IP, "ikev2", ik, "limits", "sessions", total + 16, "tunnels", 16,
+		"new_tunnels_per_source", 0));
+	int rc = json_dump_file(root, path, JSON_INDENT(1));
+	json_decref(root);
+	return rc;
+}
+
+static int v2_server_start(void)
+{
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) return -1;
+	pid_t pid = fork();
+	if (pid < 0) return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(fd, 2);
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0) {
+			dup2(dn, 0);
+			dup2(dn, 1);
+		}
+		execl(O.vnet, "vnet", "serve", "--config", cfgpath, "--listen", "127.0.0.1:0",
+		      "--control", ctlpath, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	server_pid = pid;
+	for (int i = 0; i < 500; i++) { /* 10 s */
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			server_pid = -1;
+			note("the server exited before listening (log: %s)", logpath);
+			return -1;
+		}
+		FILE *f = fopen(logpath, "r");
+		char line[512];
+		bool ready = false;
+		while (f && fgets(line, sizeof line, f))
+			if (strstr(line, "IKEv2: on ")) ready = true;
+		if (f) fclose(f);
+		if (ready) return 0;
+		usleep(20000);
+	}
+	note("no \"IKEv2: on\" line in the server's log within 10 s (log: %s)", logpath);
+	return -1;
+}
+
+static int ikev2_main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--quiet")) {
+			O.quiet = true;
+			continue;
+		} else if (!strcmp(a, "--ike-only")) {
+			V.ike_only = true;
+			continue;
+		} else if (!strcmp(a, "--cookies")) {
+			V.cookies = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "bench_serve --ikev2: no value for %s\n", a);
+			return 2;
+		}
+		const char *v = argv[++i];
+		if (!strcmp(a, "--tunnels")) V.tunnels = int_arg(v, 1, 60000, a);
+		else if (!strcmp(a, "--window")) V.window = int_arg(v, 1, 60000, a);
+		else if (!strcmp(a, "--ike")) V.ike = v;
+		else if (!strcmp(a, "--esp")) V.esp = v;
+		else if (!strcmp(a, "--psk")) V.psk = v;
+		else if (!strcmp(a, "--ike-port")) V.ike_port = int_arg(v, 1, 65535, a);
+		else if (!strcmp(a, "--natt-port")) V.natt_port = int_arg(v, 1, 65535, a);
+		else if (!strcmp(a, "--ping")) V.ping = int_arg(v, 0, 65535, a);
+		else if (!strcmp(a, "--hold")) V.hold_ms = int_arg(v, 0, 3600000, a);
+		else if (!strcmp(a, "--timeout")) V.timeout_s = int_arg(v, 1, 3600, a);
+		else if (!strcmp(a, "--vnet")) O.vnet = v;
+		else if (!strcmp(a, "--workdir")) {
+			O.workdir = v;
+			O.keep_workdir = true;
+		} else {
+			fprintf(stderr, "bench_serve --ikev2: unknown option \"%s\"\n", a);
+			return 2;
+		}
+	}
+	if (V.ike_port == V.natt_port) {
+		fprintf(stderr, "bench_serve --ikev2: --ike-port and --natt-port must differ\n");
+		return 2;
+	}
+	if (V.ike_only) V.ping = 0;
+	if (!V.psk) V.psk = "bench-psk";
+	ikev2i_conf_default(&V.conf);
+	char why[200];
+	if (V.ike && ikev2i_conf_parse_ike(&V.conf, V.ike, why, sizeof why) < 0) {
+		fprintf(stderr, "bench_serve --ikev2: --ike: %s\n", why);
+		return 2;
+	}
+	if (V.esp && ikev2i_conf_parse_esp(&V.conf, V.esp, why, sizeof why) < 0) {
+		fprintf(stderr, "bench_serve --ikev2: --esp: %s\n", why);
+		return 2;
+	}
+	V.conf.psk = (const uint8_t *)V.psk;
+	V.conf.psk_len = strlen(V.psk);
+	V.conf.force_encap = true; /* ESP in UDP to the NAT-T port: no raw socket */
+	V.conf.natt_port = (uint16_t)V.natt_port;
+	V.conf.retransmit_ms = 2000;
+	V.conf.negotiation_ms = (uint32_t)V.timeout_s * 1000;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	rng_state ^= (uint64_t)getpid() << 20 ^ (uint64_t)ts.tv_nsec;
+	if (getenv("BENCH_TRACE")) trace_session = strtol(getenv("BENCH_TRACE"), NULL, 10);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t want = (rlim_t)V.tunnels + 64;
+		if (rl.rlim_cur < want) {
+			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur < want) {
+			fprintf(stderr, "bench_serve --ikev2: %llu file descriptors needed, %llu allowed\n",
+			        (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+			return 2;
+		}
+	}
+	static char selfdir[PATH_MAX], vnetpath[PATH_MAX + 8], tmpl[] = "/tmp/bench-ikev2.XXXXXX";
+	if (!O.vnet) {
+		ssize_t n = readlink("/proc/self/exe", selfdir, sizeof selfdir - 1);
+		if (n > 0) {
+			selfdir[n] = 0;
+			char *sl = strrchr(selfdir, '/');
+			if (sl) *sl = 0;
+			snprintf(vnetpath, sizeof vnetpath, "%s/vnet", selfdir);
+			O.vnet = vnetpath;
+		}
+	}
+	if (!O.vnet || access(O.vnet, X_OK) != 0) {
+		fprintf(stderr, "bench_serve --ikev2: no vnet binary (give --vnet PATH)\n");
+		return 2;
+	}
+	if (!O.workdir) O.workdir = mkdtemp(tmpl);
+	else mkdir(O.workdir, 0755);
+	if (!O.workdir) return 1;
+	snprintf(cfgpath, sizeof cfgpath, "%s/vnet.json", O.workdir);
+	snprintf(logpath, sizeof logpath, "%s/serve.log", O.workdir);
+	snprintf(ctlpath, sizeof ctlpath, "%s/control.sock", O.workdir);
+	int rc = 1, ep = epoll_create1(EPOLL_CLOEXEC);
+	V.c = calloc((size_t)V.tunnels, sizeof *V.c);
+	if (ep < 0 || !V.c || v2_write_config(cfgpath) != 0 || v2_server_start() != 0) goto out;
+	V.srv_ike.sin_family = AF_INET;
+	V.srv_ike.sin_addr.s_addr = htonl(0x7f000001u);
+	V.srv_natt = V.srv_ike;
+	V.srv_ike.sin_port = htons((uint16_t)V.ike_port);
+	V.srv_natt.sin_port = htons((uint16_t)V.natt_port);
+	for (int i = 0; i < V.tunnels; i++) {
+		struct v2c *c = &V.c[i];
+		c->idx = (unsigned)i;
+		c->fd = udp_socket(0x7f030000u + (unsigned)(i / 250) * 256 + (unsigned)(i % 250) + 1, 0);
+		struct sockaddr_in a;
+		socklen_t al = sizeof a;
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+		if (c->fd < 0 || getsockname(c->fd, (struct sockaddr *)&a, &al) != 0 ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) != 0) {
+			fprintf(stderr, "bench_serve --ikev2: client socket %d: %s\n", i, strerror(errno));
+			goto out;
+		}
+		c->local.family = 4;
+		memcpy(c->local.ip, &a.sin_addr, 4);
+		c->local.port = ntohs(a.sin_port);
+		snprintf(c->user, sizeof c->user, "bench%05u", c->idx);
+		snprintf(c->pass, sizeof c->pass, "pw-%05u", c->idx);
+		c->conf = V.conf;
+		c->conf.user = c->user;
+		c->conf.password = c->pass;
+		c->cbs = (struct ikev2_cbs){.ctx = c, .send = v2_send, .event = v2_event, .random = rnd,
+		                            .child_up = v2_child_up};
+		c->next = UINT64_MAX;
+	}
+	double cpu0 = cpu_s(server_pid), gen0 = self_cpu_s();
+	int next_open = 0;
+	uint64_t deadline = now_ms() + (uint64_t)V.timeout_s * 1000;
+	V.first_ms = now_ms();
+	while (V.up + V.failed < (unsigned)V.tunnels && now_ms() < deadline && !interrupted) {
+		uint64_t now = now_ms();
+		while (next_open < V.tunnels && V.inflight < (unsigned)V.window) {
+			struct v2c *c = &V.c[next_open++];
+			struct ikev2_addr peer = {.family = 4, .ip = {127, 0, 0, 1},
+			                          .port = (uint16_t)V.ike_port};
+			c->state = SS_CALLING;
+			V.inflight++;
+			c->sa = ikev2i_new(&c->conf, &c->cbs, &c->local, &peer);
+			if (!c->sa) {
+				v2_done(c, false);
+				continue;
+			}
+			ikev2i_start(c->sa, now);
+			v2_service(c, now);
+		}
+		v2_pump(ep, 1);
+	}
+	uint64_t setup_ms = V.last_up_ms > V.first_ms ? V.last_up_ms - V.first_ms : 1;
+	double cpu1 = cpu_s(server_pid), gen1 = self_cpu_s();
+	double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+	unsigned up = V.up;
+	/* the pings answered (bounded), then the hold */
+	uint64_t until = now_ms() + 10000;
+	for (bool done = false; V.ping && !done && now_ms() < until && !interrupted;) {
+		v2_pump(ep, 5);
+		done = true;
+		for (int i = 0; i < V.tunnels && done; i++)
+			if (V.c[i].state == SS_UP && V.c[i].ping_rx < (unsigned)V.ping) done = false;
+	}
+	until = now_ms() + (uint64_t)V.hold_ms;
+	while (now_ms() < until && !interrupted) v2_pump(ep, 5);
+	unsigned ping_tx = 0, ping_rx = 0, ping_bad = 0, still_up = 0;
+	for (int i = 0; i < V.tunnels; i++) {
+		ping_tx += V.c[i].ping_tx;
+		ping_rx += V.c[i].ping_rx;
+		ping_bad += V.c[i].ping_bad;
+		still_up += V.c[i].sa && ikev2i_state(V.c[i].sa) == IKEV2I_ESTABLISHED;
+	}
+	for (int i = 0; i < V.tunnels; i++)
+		if (V.c[i].sa) ikev2i_delete(V.c[i].sa, "load test over", now_ms());
+	until = now_ms() + 200;
+	while (now_ms() < until) v2_pump(ep, 5);
+	int server_rc = server_stop();
+	char causes[256] = "";
+	size_t cl = 0;
+	for (int i = 0; i < 8 && V.causes[i][0]; i++)
+		cl += (size_t)snprintf(causes + cl, cl < sizeof causes ? sizeof causes - cl : 0, "%s%s:%u",
+		                       cl ? "," : "", V.causes[i], V.cause_n[i]);
+	double rate = up * 1000.0 / (double)setup_ms;
+	printf("ikev2: %u of %d clients up in %.2f s (IKE_SA_INIT + IKE_AUTH with EAP-MSCHAPv2, "
+	       "server by pre-shared key): %.0f set-ups/s; %.2f s of server CPU: %.0f set-ups per "
+	       "CPU second; %.2f s of the load generator's CPU\n", up, V.tunnels, setup_ms / 1000.0,
+	       rate, cpu, cpu > 0 ? up / cpu : 0.0, gen1 - gen0);
+	if (V.ping)
+		printf("data: %u ICMP echo requests to %s in ESP, %u replies, %u wrong\n", ping_tx,
+		       V2_SERVER_IP, ping_rx, ping_bad);
+	printf("result-ikev2: tunnels=%d up=%u failed=%u still_up=%u setup_ms=%" PRIu64 " rate=%.0f "
+	       "cpu_ms=%.0f cpu_rate=%.0f pings=%u/%u ping_bad=%u esp_bad=%u send_errors=%u "
+	       "causes=%s server_exit=%d\n", V.tunnels, up, V.failed, still_up, setup_ms, rate,
+	       cpu * 1000.0, cpu > 0 ? up / cpu : 0.0, ping_rx, ping_tx, ping_bad, V.esp_bad,
+	       send_errors, causes[0] ? causes : "none", server_rc);
+	rc = up == (unsigned)V.tunnels && still_up == up && ping_bad == 0 &&
+	     ping_rx == up * (unsigned)V.ping && server_rc == 0 ? 0 : 1;
+	if (server_rc != 0) note("server exit status %d (log: %s)", server_rc, logpath);
+out:
+	if (server_pid > 0) server_stop();
+	for (int i = 0; V.c && i < V.tunnels; i++) {
+		ikev2i_free(V.c[i].sa);
+		if (V.c[i].esp_up) esp_pair_free(&V.c[i].esp);
+		if (V.c[i].fd > 0) close(V.c[i].fd);
+	}
+	free(V.c);
+	if (ep >= 0) close(ep);
+	if (!O.keep_workdir && O.workdir) rm_workdir(O.workdir);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--pptp") == 0) return pptp_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "--ikev2") == 0) return ikev2_main(argc - 1, argv + 1);
 	parse_args(argc, argv);
 	ipsec_setup();
 	struct timespec ts;
