@@ -1274,7 +1274,8 @@ static void usage(FILE *f)
 	        "                    [--p2 LIST] [--gateway PATH] [--ike-only]]\n"
 	        "       bench_serve --pptp ... (see the source), bench_serve --ikev2 [--tunnels N]\n"
 	        "                   [--window W] [--ike LIST] [--esp LIST] [--psk S] [--ike-port P]\n"
-	        "                   [--natt-port Q] [--ike-only] [--ping N] [--cookies] [--hold MS]\n");
+	        "                   [--natt-port Q] [--ike-only] [--ping N] [--cookies] [--hold MS]\n"
+	        "                   [--client-psk S] [--password P]\n");
 }
 
 static int int_arg(const char *s, int lo, int hi, const char *name)
@@ -2220,6 +2221,7 @@ static int pptp_main(int argc, char **argv)
  *   bench_serve --ikev2 [--tunnels N] [--window W] [--ike LIST] [--esp LIST] [--psk S]
  *                [--ike-port P] [--natt-port Q] [--ike-only] [--ping N] [--hold MS]
  *                [--cookies] [--timeout SEC] [--vnet PATH] [--workdir DIR] [--quiet]
+ *                [--client-psk S] [--password P]
  *
  * Each client is one IKE SA by the engine's initiator (engine/ike/ikev2_init.h) from its
  * own loopback address (127.3.x.y): IKE_SA_INIT with the first --ike proposal's group
@@ -2234,11 +2236,14 @@ static int pptp_main(int argc, char **argv)
  * client then sends N ICMP echoes to the server's address (serve.local_address) in its
  * child's ESP, one at a time, and checks the replies; --ike-only: no pings (the SA is the
  * whole client). --cookies: serve.ikev2.limits.cookie_threshold 0, every IKE_SA_INIT
- * answered with a COOKIE demand first.
+ * answered with a COOKIE demand first. --client-psk: the key the clients expect of the
+ * server instead of --psk; --password: every client's password instead of its own (both
+ * for the tests of failures).
  *
  * Prints "client N up addr=A" for the first clients, a failure line for the first five,
  * and a last line "result-ikev2: tunnels=... up=... failed=... rate=... cpu_rate=...
- * causes=...". Exit 0 when every client came up and every ping was answered, 1 otherwise,
+ * init_messages=... causes=..." (init_messages: IKE_SA_INIT requests, the retries after
+ * a COOKIE demand or INVALID_KE_PAYLOAD included). Exit 0 when every client came up and every ping was answered, 1 otherwise,
  * 2 on usage errors. */
 #include "ike/ikev2_init.h"
 
@@ -2259,7 +2264,7 @@ struct v2c {
 };
 
 static struct {
-	const char *ike, *esp, *psk;
+	const char *ike, *esp, *psk, *client_psk, *password;
 	int tunnels, window, ping, hold_ms, timeout_s, ike_port, natt_port;
 	bool ike_only, cookies;
 	struct ikev2i_conf conf;
@@ -2554,6 +2559,8 @@ static int ikev2_main(int argc, char **argv)
 		else if (!strcmp(a, "--ike")) V.ike = v;
 		else if (!strcmp(a, "--esp")) V.esp = v;
 		else if (!strcmp(a, "--psk")) V.psk = v;
+		else if (!strcmp(a, "--client-psk")) V.client_psk = v;
+		else if (!strcmp(a, "--password")) V.password = v;
 		else if (!strcmp(a, "--ike-port")) V.ike_port = int_arg(v, 1, 65535, a);
 		else if (!strcmp(a, "--natt-port")) V.natt_port = int_arg(v, 1, 65535, a);
 		else if (!strcmp(a, "--ping")) V.ping = int_arg(v, 0, 65535, a);
@@ -2584,8 +2591,8 @@ static int ikev2_main(int argc, char **argv)
 		fprintf(stderr, "bench_serve --ikev2: --esp: %s\n", why);
 		return 2;
 	}
-	V.conf.psk = (const uint8_t *)V.psk;
-	V.conf.psk_len = strlen(V.psk);
+	V.conf.psk = (const uint8_t *)(V.client_psk ? V.client_psk : V.psk);
+	V.conf.psk_len = strlen((const char *)V.conf.psk);
 	V.conf.force_encap = true; /* ESP in UDP to the NAT-T port: no raw socket */
 	V.conf.natt_port = (uint16_t)V.natt_port;
 	V.conf.retransmit_ms = 2000;
@@ -2656,7 +2663,8 @@ static int ikev2_main(int argc, char **argv)
 		memcpy(c->local.ip, &a.sin_addr, 4);
 		c->local.port = ntohs(a.sin_port);
 		snprintf(c->user, sizeof c->user, "bench%05u", c->idx);
-		snprintf(c->pass, sizeof c->pass, "pw-%05u", c->idx);
+		snprintf(c->pass, sizeof c->pass, "%s", V.password ? V.password : "");
+		if (!V.password) snprintf(c->pass, sizeof c->pass, "pw-%05u", c->idx);
 		c->conf = V.conf;
 		c->conf.user = c->user;
 		c->conf.password = c->pass;
@@ -2700,8 +2708,9 @@ static int ikev2_main(int argc, char **argv)
 	}
 	until = now_ms() + (uint64_t)V.hold_ms;
 	while (now_ms() < until && !interrupted) v2_pump(ep, 5);
-	unsigned ping_tx = 0, ping_rx = 0, ping_bad = 0, still_up = 0;
+	unsigned ping_tx = 0, ping_rx = 0, ping_bad = 0, still_up = 0, inits = 0;
 	for (int i = 0; i < V.tunnels; i++) {
+		inits += V.c[i].sa ? ikev2i_init_tries(V.c[i].sa) : 0;
 		ping_tx += V.c[i].ping_tx;
 		ping_rx += V.c[i].ping_rx;
 		ping_bad += V.c[i].ping_bad;
@@ -2726,9 +2735,9 @@ static int ikev2_main(int argc, char **argv)
 		printf("data: %u ICMP echo requests to %s in ESP, %u replies, %u wrong\n", ping_tx,
 		       V2_SERVER_IP, ping_rx, ping_bad);
 	printf("result-ikev2: tunnels=%d up=%u failed=%u still_up=%u setup_ms=%" PRIu64 " rate=%.0f "
-	       "cpu_ms=%.0f cpu_rate=%.0f pings=%u/%u ping_bad=%u esp_bad=%u send_errors=%u "
-	       "causes=%s server_exit=%d\n", V.tunnels, up, V.failed, still_up, setup_ms, rate,
-	       cpu * 1000.0, cpu > 0 ? up / cpu : 0.0, ping_rx, ping_tx, ping_bad, V.esp_bad,
+	       "cpu_ms=%.0f cpu_rate=%.0f init_messages=%u pings=%u/%u ping_bad=%u esp_bad=%u "
+	       "send_errors=%u causes=%s server_exit=%d\n", V.tunnels, up, V.failed, still_up,
+	       setup_ms, rate, cpu * 1000.0, cpu > 0 ? up / cpu : 0.0, inits, ping_rx, ping_tx, ping_bad, V.esp_bad,
 	       send_errors, causes[0] ? causes : "none", server_rc);
 	rc = up == (unsigned)V.tunnels && still_up == up && ping_bad == 0 &&
 	     ping_rx == up * (unsigned)V.ping && server_rc == 0 ? 0 : 1;
