@@ -702,8 +702,10 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 			phase_touch(s, PH_TEARDOWN, p, false);
 			sess_obs_str(s, "ppp.lcp.terminated_by", who, p->frame);
 			/* the link ends because CCP failed: one side would not go on unencrypted
-			 * (a link that already carried IP both ways in the clear did go on) */
-			if (s->ph[PH_CCP].state == PS_FAILED && s->ppp.clear_ip_dirs != 3)
+			 * (a link that already carried IP both ways in the clear did go on, and
+			 * one whose IPCP failed ends for want of an address, whatever CCP did) */
+			if (s->ph[PH_CCP].state == PS_FAILED && s->ppp.clear_ip_dirs != 3 &&
+			    s->ph[PH_NCP].state != PS_FAILED)
 				sess_obs_bool(s, "ccp.mppe_required", true, p->frame);
 			if (s->ph[PH_LCP].state == PS_OPEN) {
 				snprintf(note, sizeof note, "the %s ended LCP before it opened", who);
