@@ -219,13 +219,14 @@ static void finish_ppp(struct vsess *s, uint64_t tend)
 		size_t overhead = s->proto == SP_PPTP ? 20 + 16 + 4 : 20 + 8 + 8 + 4;
 		if (s->in_ipsec)
 			overhead += 8 + 34;
-		sess_obs_int(s, "mtu.inner_max", (int64_t)l->inner_max, s->ph[PH_ESTABLISHED].start_frame);
-		sess_obs_int(s, "mtu.overhead", (int64_t)overhead, s->ph[PH_ESTABLISHED].start_frame);
+		/* evidence: the largest packet and the SYN with the largest MSS themselves */
+		sess_obs_int(s, "mtu.inner_max", (int64_t)l->inner_max, l->inner_max_frame);
+		sess_obs_int(s, "mtu.overhead", (int64_t)overhead, l->inner_max_frame);
 		bool exceeds = l->inner_max + overhead > PATH_MTU;
-		sess_obs_bool(s, "mtu.exceeds_path", exceeds, s->ph[PH_ESTABLISHED].start_frame);
+		sess_obs_bool(s, "mtu.exceeds_path", exceeds, l->inner_max_frame);
 		if (l->mss_seen)
 			sess_obs_bool(s, "tcp.mss_clamped", l->mss_max + 40 + overhead <= PATH_MTU,
-			              s->ph[PH_ESTABLISHED].start_frame);
+			              l->mss_frame);
 	}
 }
 

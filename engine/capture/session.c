@@ -841,14 +841,18 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 	case PPP_PROTO_IPV6:
 		phase_touch(s, PH_ESTABLISHED, p, false);
 		l->clear_ip_dirs |= (uint8_t)(1u << dir);
-		if (m->payload_len > l->inner_max)
+		if (m->payload_len > l->inner_max) {
 			l->inner_max = m->payload_len;
+			l->inner_max_frame = p->frame;
+		}
 		{
 			uint16_t mss = syn_mss(m->payload, m->payload_len);
 			if (mss) {
 				l->mss_seen = true;
-				if (mss > l->mss_max)
+				if (mss > l->mss_max) {
 					l->mss_max = mss;
+					l->mss_frame = p->frame;
+				}
 			}
 		}
 		break;

@@ -93,7 +93,9 @@ struct ppp_link {
 	uint32_t lcp_confreq_pkts[2];
 	uint32_t echo_req, echo_unanswered;
 	size_t inner_max;          /* largest IP packet carried */
+	uint64_t inner_max_frame;  /* the frame that carried it first */
 	uint16_t mss_max;          /* largest TCP MSS option seen in SYNs inside */
+	uint64_t mss_frame;        /* the first SYN with that MSS */
 	bool mss_seen;
 	uint8_t clear_ip_dirs;     /* directions that sent IP outside MPPE (bit 0 client) */
 	bool unencrypted;          /* CCP was refused, yet the link carried IP both ways */
