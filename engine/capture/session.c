@@ -2268,6 +2268,24 @@ void sess_packet(struct sess_table *t, const struct dl_pkt *p)
 		t->last_ns = p->ts_ns;
 	if (!p->has_ip)
 		return;
+	if (p->reasm == DL_REASM_FRAG_HELD && p->ip.proto == 17) {
+		/* a fragment waiting for the rest of its datagram: between IKE peers, the
+		 * frames an incomplete IKE message would be told by */
+		struct key k;
+		pair_key(&k, K_IPSEC_PAIR, p->src, p->dst);
+		uint32_t sid = map_get(t, &k);
+		struct vsess *s = sid ? t->s[sid - 1] : NULL;
+		if (s) {
+			sess_seen(t, s, p);
+			if (!s->frag_held++) {
+				s->frag_first_frame = p->frame;
+				s->frag_first_ns = p->ts_ns;
+			}
+			s->frag_last_frame = p->frame;
+			s->frag_last_ns = p->ts_ns;
+		}
+		return;
+	}
 	sess_dispatch(t, p);
 }
 
@@ -2316,6 +2334,9 @@ void sess_frag_incomplete(struct sess_table *t, uint8_t ipver, const uint8_t *sr
 	if (!sid)
 		return;
 	struct vsess *s = t->s[sid - 1];
+	if (!s)
+		return;
+	s->frag_lost++;
 	sess_obs_bool(s, "ike.fragmented", true, first_frame);
 	sess_obs_bool(s, "ike.fragments_incomplete", true, first_frame);
 }

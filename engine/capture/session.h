@@ -143,6 +143,10 @@ struct vsess {
 	bool v2_auth_short;        /* the last IKE_AUTH answer is too short for IDr + AUTH */
 	bool v2_auth_answered;
 	uint64_t v2_auth_frame;
+	/* IP fragments of UDP between the IKE peers that were held for reassembly, and the
+	 * datagrams among them that never completed (fragments lost on the way) */
+	uint32_t frag_held, frag_lost;
+	uint64_t frag_first_frame, frag_last_frame, frag_first_ns, frag_last_ns;
 	bool natd_seen;
 	bool nat_cli, nat_srv;     /* NAT-D: the client's / the server's address translated */
 	bool ports_changed;
