@@ -64,9 +64,41 @@ static void ike_no_reply(struct vsess *s, struct phase *p1, enum phase_id ph, ui
 	fail_open(s, ph, note);
 }
 
+/* IKE messages that never arrived whole: some of their IP fragments were lost before the
+ * capture point. The exchange they belong to stalls there; with no complete message of it
+ * to tell which one, the phase after the last one that completed is marked failed at the
+ * fragments' frames. */
+static void ike_frags_lost(struct vsess *s, enum phase_id ph)
+{
+	char note[128];
+	if (!s->frag_lost)
+		return;
+	snprintf(note, sizeof note, "%u message%s arrived as incomplete IP fragments (%u "
+	         "fragment%s, the rest lost on the way)", s->frag_lost, s->frag_lost == 1 ? "" : "s",
+	         s->frag_held, s->frag_held == 1 ? "" : "s");
+	struct phase *x = &s->ph[ph];
+	if (x->state == PS_NONE) {
+		x->state = PS_FAILED;
+		x->start_frame = s->frag_first_frame;
+		x->end_frame = s->frag_last_frame;
+		x->start_ns = s->frag_first_ns;
+		x->end_ns = s->frag_last_ns;
+		x->pkts = s->frag_held;
+		x->retrans = s->frag_lost > 1 ? s->frag_lost - 1 : 0;
+		phase_note(x, note);
+	} else {
+		fail_open(s, ph, note);
+	}
+}
+
 static void finish_ike(struct vsess *s, uint64_t tend)
 {
 	char note[96];
+	if (s->proto == SP_IKE1 && s->ph[PH_IKE1].state == PS_OPEN)
+		ike_frags_lost(s, PH_IKE1);
+	else if (s->proto == SP_IKE2 && s->ph[PH_IKE2].state == PS_OK &&
+	         (s->ph[PH_IKE_AUTH].state == PS_NONE || s->ph[PH_IKE_AUTH].state == PS_OPEN))
+		ike_frags_lost(s, PH_IKE_AUTH);
 	if (s->proto == SP_IKE1) {
 		struct phase *p1 = &s->ph[PH_IKE1];
 		bool moved = s->first_req_port && s->req_port != s->first_req_port;
@@ -219,13 +251,14 @@ static void finish_ppp(struct vsess *s, uint64_t tend)
 		size_t overhead = s->proto == SP_PPTP ? 20 + 16 + 4 : 20 + 8 + 8 + 4;
 		if (s->in_ipsec)
 			overhead += 8 + 34;
-		sess_obs_int(s, "mtu.inner_max", (int64_t)l->inner_max, s->ph[PH_ESTABLISHED].start_frame);
-		sess_obs_int(s, "mtu.overhead", (int64_t)overhead, s->ph[PH_ESTABLISHED].start_frame);
+		/* evidence: the largest packet and the SYN with the largest MSS themselves */
+		sess_obs_int(s, "mtu.inner_max", (int64_t)l->inner_max, l->inner_max_frame);
+		sess_obs_int(s, "mtu.overhead", (int64_t)overhead, l->inner_max_frame);
 		bool exceeds = l->inner_max + overhead > PATH_MTU;
-		sess_obs_bool(s, "mtu.exceeds_path", exceeds, s->ph[PH_ESTABLISHED].start_frame);
+		sess_obs_bool(s, "mtu.exceeds_path", exceeds, l->inner_max_frame);
 		if (l->mss_seen)
 			sess_obs_bool(s, "tcp.mss_clamped", l->mss_max + 40 + overhead <= PATH_MTU,
-			              s->ph[PH_ESTABLISHED].start_frame);
+			              l->mss_frame);
 	}
 }
 

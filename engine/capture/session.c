@@ -702,8 +702,10 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 			phase_touch(s, PH_TEARDOWN, p, false);
 			sess_obs_str(s, "ppp.lcp.terminated_by", who, p->frame);
 			/* the link ends because CCP failed: one side would not go on unencrypted
-			 * (a link that already carried IP both ways in the clear did go on) */
-			if (s->ph[PH_CCP].state == PS_FAILED && s->ppp.clear_ip_dirs != 3)
+			 * (a link that already carried IP both ways in the clear did go on, and
+			 * one whose IPCP failed ends for want of an address, whatever CCP did) */
+			if (s->ph[PH_CCP].state == PS_FAILED && s->ppp.clear_ip_dirs != 3 &&
+			    s->ph[PH_NCP].state != PS_FAILED)
 				sess_obs_bool(s, "ccp.mppe_required", true, p->frame);
 			if (s->ph[PH_LCP].state == PS_OPEN) {
 				snprintf(note, sizeof note, "the %s ended LCP before it opened", who);
@@ -839,14 +841,18 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 	case PPP_PROTO_IPV6:
 		phase_touch(s, PH_ESTABLISHED, p, false);
 		l->clear_ip_dirs |= (uint8_t)(1u << dir);
-		if (m->payload_len > l->inner_max)
+		if (m->payload_len > l->inner_max) {
 			l->inner_max = m->payload_len;
+			l->inner_max_frame = p->frame;
+		}
 		{
 			uint16_t mss = syn_mss(m->payload, m->payload_len);
 			if (mss) {
 				l->mss_seen = true;
-				if (mss > l->mss_max)
+				if (mss > l->mss_max) {
 					l->mss_max = mss;
+					l->mss_frame = p->frame;
+				}
 			}
 		}
 		break;
@@ -2262,6 +2268,24 @@ void sess_packet(struct sess_table *t, const struct dl_pkt *p)
 		t->last_ns = p->ts_ns;
 	if (!p->has_ip)
 		return;
+	if (p->reasm == DL_REASM_FRAG_HELD && p->ip.proto == 17) {
+		/* a fragment waiting for the rest of its datagram: between IKE peers, the
+		 * frames an incomplete IKE message would be told by */
+		struct key k;
+		pair_key(&k, K_IPSEC_PAIR, p->src, p->dst);
+		uint32_t sid = map_get(t, &k);
+		struct vsess *s = sid ? t->s[sid - 1] : NULL;
+		if (s) {
+			sess_seen(t, s, p);
+			if (!s->frag_held++) {
+				s->frag_first_frame = p->frame;
+				s->frag_first_ns = p->ts_ns;
+			}
+			s->frag_last_frame = p->frame;
+			s->frag_last_ns = p->ts_ns;
+		}
+		return;
+	}
 	sess_dispatch(t, p);
 }
 
@@ -2310,6 +2334,9 @@ void sess_frag_incomplete(struct sess_table *t, uint8_t ipver, const uint8_t *sr
 	if (!sid)
 		return;
 	struct vsess *s = t->s[sid - 1];
+	if (!s)
+		return;
+	s->frag_lost++;
 	sess_obs_bool(s, "ike.fragmented", true, first_frame);
 	sess_obs_bool(s, "ike.fragments_incomplete", true, first_frame);
 }

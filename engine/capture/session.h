@@ -93,7 +93,9 @@ struct ppp_link {
 	uint32_t lcp_confreq_pkts[2];
 	uint32_t echo_req, echo_unanswered;
 	size_t inner_max;          /* largest IP packet carried */
+	uint64_t inner_max_frame;  /* the frame that carried it first */
 	uint16_t mss_max;          /* largest TCP MSS option seen in SYNs inside */
+	uint64_t mss_frame;        /* the first SYN with that MSS */
 	bool mss_seen;
 	uint8_t clear_ip_dirs;     /* directions that sent IP outside MPPE (bit 0 client) */
 	bool unencrypted;          /* CCP was refused, yet the link carried IP both ways */
@@ -141,6 +143,10 @@ struct vsess {
 	bool v2_auth_short;        /* the last IKE_AUTH answer is too short for IDr + AUTH */
 	bool v2_auth_answered;
 	uint64_t v2_auth_frame;
+	/* IP fragments of UDP between the IKE peers that were held for reassembly, and the
+	 * datagrams among them that never completed (fragments lost on the way) */
+	uint32_t frag_held, frag_lost;
+	uint64_t frag_first_frame, frag_last_frame, frag_first_ns, frag_last_ns;
 	bool natd_seen;
 	bool nat_cli, nat_srv;     /* NAT-D: the client's / the server's address translated */
 	bool ports_changed;

@@ -23,6 +23,11 @@
 #   natt-silent       IKEv1: the responder answers on UDP 500 and an nft rule drops UDP
 #                     4500 in its namespace, so Main Mode message 5 (after the switch to
 #                     4500) goes unanswered
+#   fragments-dropped IKEv2 with RSA certificates (3072-bit keys, made here with openssl)
+#                     and RFC 7383 fragmentation off on both ends, so IKE_AUTH travels in
+#                     IP fragments; an nft egress filter on the initiator's veth drops every
+#                     fragment but the first, and tcpdump listens on the responder's side
+#                     (what the server sees)
 # Every process runs under timeout and is stopped by its PID.
 set -eu
 scenario=${1:?usage: record-ike.sh SCENARIO OUT.pcap OUT.keys}
@@ -42,7 +47,7 @@ rm -rf "$W"
 mkdir -p "$W/i" "$W/r"
 
 version=2 i_ts=10.88.0.2/32 r_ts_local=10.88.0.1/32 r_ts_remote=10.88.0.2/32
-i_extra= r_extra= pools= i_id=10.88.0.2 drop4500= vnet_psk=
+i_extra= r_extra= pools= i_id=10.88.0.2 drop4500= vnet_psk= certs= capside=i
 case $scenario in
   ts-unacceptable) r_ts_local=10.99.0.0/24 r_ts_remote=10.98.0.0/24 ;;
   internal-address) i_extra="vips = 0.0.0.0" r_extra="pools = vpnpool" ;;
@@ -53,13 +58,15 @@ case $scenario in
   natt-silent) version=1 drop4500=yes ;;
   v1-vnet-badpsk) version=1 vnet_psk=other-key
     [ -x "${4:-}" ] || { echo "v1-vnet-badpsk needs the ike_responder binary as fourth argument" >&2; exit 2; } ;;
+  fragments-dropped) certs=yes capside=r
+    i_extra="fragmentation = no" r_extra="fragmentation = no" ;;
   *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 
 for s in i r; do
   cat > "$W/$s/strongswan.conf" <<EOF
 charon {
-  load = random nonce aes sha1 sha2 md5 hmac gmp kdf attr kernel-libipsec kernel-netlink socket-default vici
+  load = random nonce aes sha1 sha2 md5 hmac gmp kdf attr pem pkcs1 pkcs8 x509 pubkey constraints kernel-libipsec kernel-netlink socket-default vici
   retransmit_tries = 3
   retransmit_timeout = 1.0
   retransmit_base = 1.4
@@ -70,9 +77,29 @@ charon {
                 cfg = 2 } }
   syslog { daemon { default = -1 } }
 }
-swanctl { load = pem pkcs1 x509 pubkey random nonce aes sha1 sha2 hmac gmp }
+swanctl { load = pem pkcs1 pkcs8 x509 pubkey random nonce aes sha1 sha2 hmac gmp }
 EOF
 done
+auth=psk
+if [ -n "$certs" ]; then
+  # a CA and one certificate per side, the address as subjectAltName (the IKE identity)
+  auth=pubkey
+  C=$W/ca
+  mkdir -p "$C"
+  openssl req -x509 -newkey rsa:3072 -nodes -days 30 -subj "/O=vnet lab/CN=vnet lab CA" \
+    -keyout "$C/ca.key" -out "$C/ca.pem" 2> /dev/null
+  for s in i r; do
+    a=10.88.0.2
+    [ $s = r ] && a=10.88.0.1
+    mkdir -p "$W/$s/x509" "$W/$s/x509ca" "$W/$s/private"
+    openssl req -newkey rsa:3072 -nodes -subj "/O=vnet lab/CN=$a" -keyout "$W/$s/private/key.pem" \
+      -out "$C/$s.csr" 2> /dev/null
+    printf 'subjectAltName = IP:%s\n' "$a" > "$C/$s.ext"
+    openssl x509 -req -in "$C/$s.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
+      -days 30 -extfile "$C/$s.ext" -out "$W/$s/x509/cert.pem" 2> /dev/null
+    cp "$C/ca.pem" "$W/$s/x509ca/"
+  done
+fi
 cat > "$W/i/swanctl.conf" <<EOF
 connections {
   c {
@@ -81,9 +108,9 @@ connections {
     remote_addrs = 10.88.0.1
     proposals = aes128-sha256-modp2048
     $i_extra
-    local { auth = psk
+    local { auth = $auth
             id = $i_id }
-    remote { auth = psk
+    remote { auth = $auth
              id = 10.88.0.1 }
     children { net { mode = tunnel
                      esp_proposals = aes128-sha256
@@ -103,9 +130,9 @@ connections {
     remote_addrs = 10.88.0.2
     proposals = aes128-sha256-modp2048
     $r_extra
-    local { auth = psk
+    local { auth = $auth
             id = 10.88.0.1 }
-    remote { auth = psk
+    remote { auth = $auth
              id = 10.88.0.2 }
     children { net { mode = tunnel
                      esp_proposals = aes128-sha256
@@ -138,7 +165,17 @@ table inet ikerec {
 NFT
 fi
 
-ip netns exec ikerec-i timeout 90 tcpdump -i ikerec0 -U -w "$W/cap.pcap" 'ip and (udp or esp)' \
+if [ -n "$certs" ]; then
+  # every IP fragment but the first is dropped as it leaves the initiator
+  ip netns exec ikerec-i nft -f - <<'NFT'
+table netdev ikerec {
+  chain egress { type filter hook egress device ikerec0 priority 0; ip frag-off & 0x1fff != 0 drop; }
+}
+NFT
+fi
+capdev=ikerec0
+[ $capside = r ] && capdev=ikerec1
+ip netns exec ikerec-$capside timeout 90 tcpdump -i $capdev -U -w "$W/cap.pcap" 'ip and (udp or esp)' \
   > "$W/tcpdump.out" 2>&1 &
 pids+=($!)
 sleep 1

@@ -1,0 +1,1 @@
+pcap explain tests/captures/ikev2-fragments-dropped.pcap

@@ -1,0 +1,1 @@
+pcap explain --json tests/captures/serve-mtu-path.pcap
