@@ -1027,7 +1027,9 @@ int srv_ikev2_setup(struct srv *s, struct srv_listener *l_ike, struct srv_listen
 			for (int b = 0; b < 4; b++) c->dns[c->n_dns][b] = (uint8_t)(dns[i] >> (24 - 8 * b));
 			c->n_dns++;
 		}
-	c->frag_size = (size_t)sc->ikev2_fragment_size;
+	/* fragment_size counts the whole IPv4 datagram (RFC 7383 2.5.1), the responder's limit
+	 * the UDP payload: the IPv4 and UDP headers come off (the range starts at 576) */
+	c->frag_size = (size_t)sc->ikev2_fragment_size - 20 - 8;
 	c->dpd_ms = (uint32_t)sc->ikev2_dpd * 1000;
 	uint32_t cap = 64;
 	while (cap < (uint32_t)sc->ikev2_sas && cap < (1u << 20)) cap <<= 1;

@@ -109,7 +109,7 @@ struct ikev2_conf {
 	uint8_t dns[2][4];            /* INTERNAL_IP4_DNS answers */
 	size_t n_dns;
 	bool fragmentation;           /* announce RFC 7383 and send fragments */
-	size_t frag_size;             /* largest datagram before fragmenting (1280) */
+	size_t frag_size;             /* largest UDP payload (the marker on 4500 in it) (1280) */
 	bool mobike;                  /* announce MOBIKE_SUPPORTED */
 	uint32_t ike_life_s;          /* hard lifetimes: an SA the client did not rekey by */
 	uint32_t child_life_s;        /*   then is deleted (86400 s, 7200 s) */

@@ -314,7 +314,7 @@ struct serve_conf {
 	char *ikev2_id;           /* the identity the server gives (IDr, an FQDN), NULL: derived */
 	char *ikev2_ike, *ikev2_esp; /* proposal lists (engine/ike/ikev2.h syntax), NULL: defaults */
 	uint32_t ikev2_dns[2];    /* INTERNAL_IP4_DNS, 0: serve.dns */
-	int ikev2_fragment_size;  /* largest IKE datagram before fragmenting (RFC 7383) */
+	int ikev2_fragment_size;  /* largest IPv4 datagram of IKE before fragmenting (RFC 7383) */
 	int ikev2_dpd;            /* seconds of silence before a liveness check, 0 off */
 	int ikev2_sas, ikev2_half_open; /* IKEv2 SAs at most, and of those half open */
 	int ikev2_cookie_threshold; /* half-open SAs from which a COOKIE is demanded */

@@ -259,3 +259,64 @@ ipsec_down() {
     echo "===== guest charon log (excerpt)"
     grep -E 'established|NAT|failed|error|proposal|installed|received|sending' /tmp/charon.log | cut -c1-200 | tail -n 30
 }
+
+# --- IKEv2: Debian's charon as Windows' IKEv2 client: EAP-MSCHAPv2 for the user, the
+# server's certificate checked against the one CA the host gave (/scenario/files/ca.pem),
+# a virtual address from the server (configuration payload), tunnel-mode ESP in the guest
+# kernel to the server's inner address. Marker lines:
+#   SERVE-IKEV2 result=up|failed status=N vip=ADDR|none dns=ADDR|none
+#   SERVE-PING lac=ikev2 sent=N received=N
+#   SERVE-IKEV2-DOWN status=N
+
+# ikev2_up USER PASSWORD [CONF]: charon with /scenario/strongswan.conf loads CONF (default
+# /scenario/swanctl.conf; @HOST@, @USER@ and @PASSWORD@ filled in) and initiates the
+# child "vnet" (30 s at most)
+ikev2_up() {
+    mkdir -p /tmp/swanctl/x509ca
+    cp /scenario/files/ca.pem /tmp/swanctl/x509ca/
+    sed -e "s/@HOST@/$HOST_IP/g" -e "s/@USER@/$1/g" -e "s/@PASSWORD@/$2/g" \
+        "${3:-/scenario/swanctl.conf}" > /tmp/swanctl/swanctl.conf
+    export STRONGSWAN_CONF=/scenario/strongswan.conf
+    /usr/lib/ipsec/charon > /tmp/charon.out 2>&1 &
+    CHARON_PID=$!
+    i=0
+    while [ $i -lt 40 ] && [ ! -S /run/charon.vici ]; do sleep 0.25; i=$((i + 1)); done
+    swanctl --load-all --file /tmp/swanctl/swanctl.conf $V 2>&1 | grep -E 'loaded|failed' | grep -v 'opening directory'
+    say "initiating IKEv2 as $1 towards $HOST_IP at $(up)s"
+    swanctl --initiate --child vnet --timeout 30 $V > /tmp/initiate.log 2>&1
+    irc=$?
+    grep -E 'established|failed|trusted|EAP|AUTH|INVALID|certificate|virtual IP|fragment' /tmp/initiate.log | cut -c1-200
+    # swanctl prints charon's log of the initiation (its log file is written in blocks)
+    vip=$(sed -n 's/.*installing new virtual IP \([0-9.]*\).*/\1/p' /tmp/initiate.log | tail -n1)
+    # the resolve plugin writes the DNS servers of the configuration payload
+    dns=$(sed -n 's/^nameserver \([0-9.]*\).*/\1/p' /etc/resolv.conf 2>/dev/null | head -n1)
+    if [ $irc = 0 ]; then r=up; else r=failed; fi
+    echo "SERVE-IKEV2 result=$r status=$irc vip=${vip:-none} dns=${dns:-none} at $(up)s"
+    [ $irc = 0 ]
+}
+
+# ikev2_ping ADDR COUNT: pings ADDR through the tunnel (from the virtual address, which
+# charon's route in table 220 chooses)
+ikev2_ping() {
+    ping -c "$2" -W 3 "$1" > /tmp/ping-ikev2.out 2>&1
+    sed 's/^/    /' /tmp/ping-ikev2.out
+    rcvd=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping-ikev2.out)
+    echo "SERVE-PING lac=ikev2 sent=$2 received=${rcvd:-0}"
+    [ "${rcvd:-0}" -ge 1 ]
+}
+
+# ikev2_down: the SAs listed, the IKE SA deleted (INFORMATIONAL with DELETE to the server,
+# 5 s at most), charon stopped, its log printed
+ikev2_down() {
+    echo "===== guest SAs"
+    swanctl --list-sas $V 2>&1 | cut -c1-160
+    /usr/sbin/ip -s xfrm state 2>/dev/null | grep -E '^src|proto|mode|bytes' | cut -c1-160
+    swanctl --terminate --ike vnet --timeout 5 $V > /tmp/terminate.log 2>&1
+    echo "SERVE-IKEV2-DOWN status=$? at $(up)s"
+    kill "$CHARON_PID" 2>/dev/null
+    i=0
+    while [ $i -lt 20 ] && kill -0 "$CHARON_PID" 2>/dev/null; do sleep 0.25; i=$((i + 1)); done
+    echo "===== guest charon log (excerpt)"
+    grep -E 'established|failed|error|proposal|installed|installing|received|sending|EAP|trusted|fragment|authentication|deleting|NAT' \
+        /tmp/charon.log | cut -c1-200 | tail -n 50
+}

@@ -497,3 +497,163 @@ ipsec_certs() {
     cp "$PKI/client.pem" "$PKI/client.key" "$PKI/corp.pem" "$W/guest-files/"
     CERT_STORE=$PKI/$1
 }
+
+# --- IKEv2: the guest's charon as Windows' IKEv2 client (EAP-MSCHAPv2 for the user, the
+# server's certificate, a virtual address from the pool, tunnel mode) on the tap device ---
+
+# ikev2_certs STORE CA: the certificates of tests/scripts/ipsec-pki.sh under $W/pki as for
+# ipsec_certs; the guest trusts $W/pki/CA.pem alone (guest-files/ca.pem). Sets CERT_STORE
+# and TRUSTED (that CA's file).
+ikev2_certs() {
+    PKI=$W/pki
+    mkdir -p "$PKI" "$W/guest-files"
+    . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ipsec-pki.sh"
+    make_pki || { echo "openssl did not make the certificates"; return 1; }
+    cp "$PKI/$2.pem" "$W/guest-files/ca.pem"
+    CERT_STORE=$PKI/$1
+    TRUSTED=$PKI/$2.pem
+}
+
+# ikev2_config [JQ-FILTER]: serve_config's base with IKEv2 on the tap's address: EAP with
+# MS-CHAPv2 enabled on the server and in the policy, 8 IKEv2 ports, the server's
+# certificate picked from $CERT_STORE for clients that trust $TRUSTED (certs.client_ca)
+# under the name vpn.l2tp.test; then the filter
+ikev2_config() {
+    serve_config ".server.auth_methods += [\"eap\"] | .server.eap_types = [\"mschapv2\"] |
+        .server.ports.ikev2 = 8 |
+        .policies[0].profile.auth_methods += [\"eap\"] | .policies[0].profile.eap_types = [\"mschapv2\"] |
+        .certs = {\"store\": \"$CERT_STORE\", \"client_ca\": \"$TRUSTED\", \"server_name\": \"vpn.l2tp.test\"} |
+        .serve.ikev2 = {\"listen\": \"$PPTP_ADDR\"} | ${1:-.}"
+}
+
+# ikev2_watch: serve_watch, then once the guest has pinged (its SERVE-PING line on the
+# console, 150 s at most) `vnet show sa --json` again as sa-after-ping.json
+ikev2_watch() {
+    serve_watch
+    (
+        for _ in $(seq 1 750); do
+            if grep -q '^SERVE-PING ' "$CONSOLE" 2> /dev/null; then
+                "$VNET" show sa --json --control "$CTLSOCK" > "$W/sa-after-ping.json" 2>> "$W/show.err"
+                exit 0
+            fi
+            sleep 0.2
+        done
+    ) &
+    echo $! >> "$INTEROP_PIDS"
+}
+
+# ikev2_parity USER PASSWORD: the server's verdict on USER (its "admitted" or "rejected
+# ... error= reason=" line) equals what `vnet policy test` decides for the same attempt
+# over IKEv2 (tunnel ikev2, EAP-MSCHAPv2, from the guest's address to the server's)
+ikev2_parity() {
+    local line server policy out
+    line=$(grep -E -m1 " (admitted|rejected) user=$1 " "$SLOG")
+    case "$line" in
+    *" admitted user="*) server=accept ;;
+    *" rejected user="*) server="reject $(sed -n 's/.* error=\([0-9]*\) reason=\([a-z-]*\).*/\1 \2/p' <<< "$line")" ;;
+    *) bad "server: no verdict on $1 in its log"; return ;;
+    esac
+    jq -n --arg u "$1" --arg p "$2" --arg c 192.0.2.2 --arg s "$PPTP_ADDR" \
+        '{user: $u, password: $p, tunnel: "ikev2", auth: "eap", eap_type: "mschapv2",
+          calling_station_id: $c, called_station_id: $s}' > "$W/attempt-$1.json"
+    out=$("$VNET" --json --config "$CONF" policy test "$W/attempt-$1.json" 2> "$W/policy-test.err")
+    policy=$(jq -r 'if .decision == "accept" then "accept" else "reject \(.error) \(.reason)" end' <<< "$out" 2> /dev/null)
+    if [ -n "$policy" ] && [ "$server" = "$policy" ]; then
+        good "vnet serve and vnet policy test agree on $1 over ikev2: $server"
+    else
+        bad "vnet serve says '$server' of $1, vnet policy test '${policy:-nothing}' ($(head -c 200 "$W/policy-test.err"))"
+    fi
+}
+
+# expect_ikev2_exchanges [N]: IKE_SA_INIT (34) both ways and at least N (2) IKE_AUTH (35)
+# datagrams each way (fragments count one each) in the server's capture
+expect_ikev2_exchanges() {
+    expect_count 'isakmp.exchangetype == 34 && ip.src == 192.0.2.2' 1 "IKE_SA_INIT requests from the client"
+    expect_count 'isakmp.exchangetype == 34 && ip.dst == 192.0.2.2' 1 "IKE_SA_INIT answers from the server"
+    expect_count 'isakmp.exchangetype == 35 && ip.src == 192.0.2.2' "${1:-2}" "IKE_AUTH requests from the client"
+    expect_count 'isakmp.exchangetype == 35 && ip.dst == 192.0.2.2' "${1:-2}" "IKE_AUTH answers from the server"
+}
+
+# check_ikev2_ok USER: the verdict of a scenario in which the guest's charon brings up
+# IKEv2 for USER with EAP-MSCHAPv2, gets a pool address, pings the server's inner address
+# (192.168.10.1) three times through ESP in tunnel mode and deletes its SA
+check_ikev2_ok() {
+    local user=$1 vip addr n
+    expect_guest_status 0
+    expect_console '^SERVE-IKEV2 result=up ' "guest: charon brought up the IKE SA and the child"
+    expect_log "admitted user=$user method=EAP-MSCHAPv2 " "server: the policy admitted $user"
+    expect_log "session [0-9]+ up user=$user addr=[0-9.]+ method=EAP-MSCHAPv2" "server: session up"
+    addr=$(sed -n "s/.*session [0-9]* up user=$user addr=\([0-9.]*\).*/\1/p" "$SLOG" | head -n1)
+    vip=$(sed -n 's/^SERVE-IKEV2 result=up .*vip=\([0-9.]*\).*/\1/p' "$CONSOLE" | head -n1)
+    if in_pool "$addr" 192.168.10.101 192.168.10.149; then good "client address $addr from the pool"
+    else bad "client address '$addr' is not from the pool"; fi
+    if [ -n "$vip" ] && [ "$vip" = "$addr" ]; then good "guest: charon installed that address as its virtual IP"
+    else bad "guest: charon's virtual IP '${vip:-none}' is not the server's '$addr'"; fi
+    expect_console '^SERVE-IKEV2 result=up .* dns=192\.168\.10\.1 ' "guest: the server's DNS address from the configuration payload"
+    expect_console '^SERVE-PING lac=ikev2 sent=3 received=3$' "guest: the server's inner address answered every ping"
+    expect_console "^SERVE-IKEV2-DOWN status=0" "guest: charon deleted its SA"
+    expect_log "session [0-9]+ down cause=ike\.v2\.deleted-by-peer user=$user" "server: session down when the client deleted the SA"
+    if [ -s "$W/sessions.json" ] &&
+        jq -e --arg u "$user" --arg a "$addr" '[.sessions[] | select(.user == $u and .address == $a and
+            .tunnel_type == "ikev2" and .method == "EAP-MSCHAPv2")] | length == 1' "$W/sessions.json" > /dev/null 2>&1; then
+        good "vnet show sessions --json listed $user with $addr over ikev2"
+    else
+        bad "vnet show sessions --json did not list $user with $addr over ikev2: $(jq -c . "$W/sessions.json" 2> /dev/null | head -c 300)"
+    fi
+    if [ -s "$W/ike.json" ] && jq -e --arg u "$user" '[.ike[] | select(.version == 2 and .state == "established" and
+            .user == $u and .peer == "192.0.2.2")] | length == 1' "$W/ike.json" > /dev/null 2>&1; then
+        good "vnet show ike --json: $(jq -c '.ike[0] | {version, peer, user, state, nat, children}' "$W/ike.json")"
+    else
+        bad "vnet show ike --json did not list an established IKEv2 SA of $user: $(head -c 300 "$W/ike.json" 2> /dev/null)"
+    fi
+    if [ -s "$W/sa-after-ping.json" ] && jq -e --arg a "$addr" '[.sa[] | select(.version == 2 and .mode == "tunnel" and
+            .encapsulation == "esp" and .address == $a and .rx_packets >= 3 and .tx_packets >= 3)] | length == 1' \
+            "$W/sa-after-ping.json" > /dev/null 2>&1; then
+        good "vnet show sa --json after the pings: $(jq -c '.sa[0] | {mode, encapsulation, address, rx_packets, tx_packets}' "$W/sa-after-ping.json")"
+    else
+        bad "vnet show sa --json after the pings did not list a tunnel child for $addr with traffic: $(head -c 300 "$W/sa-after-ping.json" 2> /dev/null)"
+    fi
+    if [ -s "$ACCT" ] && jq -s -e --arg u "$user" --arg a "$addr" '
+            any(.[]; .event == "start" and .user == $u and .tunnel_type == "ikev2" and .method == "EAP-MSCHAPv2") and
+            any(.[]; .event == "stop" and .user == $u and .tunnel_type == "ikev2" and
+                     .cause == "ike.v2.deleted-by-peer" and .rx_packets >= 3 and .tx_packets >= 3)' "$ACCT" > /dev/null 2>&1; then
+        good "accounting: start and stop of $user with tunnel type ikev2, the stop counting the pings"
+    else
+        bad "accounting: no ikev2 start and stop with traffic for $user: $(head -c 400 "$ACCT" 2> /dev/null)"
+    fi
+    ikev2_parity "$user" Passw0rd!
+    expect_ikev2_exchanges
+    expect_count 'ip.proto == 50 && ip.src == 192.0.2.2' 3 "ESP packets from the client"
+    expect_count 'ip.proto == 50 && ip.dst == 192.0.2.2' 3 "ESP packets from the server"
+    n=$(count 'icmp')
+    if [ "$n" = 0 ]; then good "capture: no ICMP in the clear"; else bad "capture: $n ICMP packets in the clear"; fi
+    expect_stat '.sessions_up_total == 1 and .sessions_up == 0 and .icmp_echo == 3' \
+        "one session served and ended, three echoes answered"
+    expect_stat '.ikev2.sas_up >= 1 and .ikev2.esp_rx >= 3 and .ikev2.esp_tx >= 3' "IKEv2 SA and ESP counted"
+    expect_exit_clean
+    explain
+}
+
+# check_ikev2_refused USER PASSWORD ERROR REASON: charon's EAP-MSCHAPv2 as USER fails; the
+# server logs the rejection with ERROR and REASON (the policy engine's), `vnet policy test`
+# says the same of the attempt, no SA and no session come up, nothing is accounted
+check_ikev2_refused() {
+    local user=$1 n
+    expect_guest_status 0
+    expect_console '^SERVE-IKEV2 result=failed ' "guest: charon could not bring up the SA"
+    expect_console 'EAP_FAILURE|EAP-MS-CHAPv2 failed|EAP method EAP_MSCHAPV2 failed' "guest charon: EAP failure"
+    expect_log "session [0-9]+ rejected user=$user method=EAP-MSCHAPv2 error=$3 reason=$4 " \
+        "server: rejection of $user logged with the policy's reason"
+    expect_log "policy\.$4" "server: the policy engine's rule policy.$4"
+    ikev2_parity "$user" "$2"
+    no_log "session [0-9]+ up user=$user " "server: no session up for $user"
+    no_log 'IKE SA up' "server: no IKE SA up"
+    if [ -s "$ACCT" ]; then n=$(jq -c --arg u "$user" 'select(.user == $u)' "$ACCT" | wc -l); else n=0; fi
+    if [ "$n" = 0 ]; then good "accounting: no record for $user"; else bad "accounting: $n record(s) for the refused $user"; fi
+    expect_ikev2_exchanges
+    n=$(count 'ip.proto == 50')
+    if [ "$n" = 0 ]; then good "capture: no ESP"; else bad "capture: $n ESP packets"; fi
+    expect_stat '.sessions_rejected == 1 and .sessions_up_total == 0' "one session rejected, none up"
+    expect_exit_clean
+    explain
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# serve-ikev2-wrongpw host side: as serve-ikev2-eap. Passes when charon's EAP-MSCHAPv2
+# fails, the server logs alice's rejection with error 691 and the policy engine's reason
+# (bad-credentials, rule policy.bad-credentials), `vnet policy test` of the same attempt
+# over ikev2 gives the same error and reason, and no SA, session, ESP or accounting
+# record comes of it.
+# Called as: host.sh start|stop|check (see docs/interop.md).
+set -u
+. "$(dirname "$0")/../serve-host-lib.sh"
+case "$1" in
+start)
+    serve_need
+    command -v openssl > /dev/null || { echo "skip: openssl not installed"; exit 77; }
+    ipsec_tap || exit 1
+    ikev2_certs store-right corp || exit 1
+    ikev2_config
+    serve_start || exit 1
+    exit 0 ;;
+stop)
+    serve_stop
+    pptp_tap_del
+    exit 0 ;;
+check)
+    check_ikev2_refused alice Wrong-Passw0rd 691 bad-credentials
+    exit $rc ;;
+*) echo "usage: host.sh start|stop|check" >&2; exit 2 ;;
+esac
