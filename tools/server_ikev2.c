@@ -64,6 +64,8 @@ struct srv_ikev2_sa {
 	uint8_t ispi[8];
 	uint8_t peer_ip[4];          /* the address of the IKE_SA_INIT: the table's key */
 	uint8_t rkey[2][8];          /* our SPIs the table holds (current, old), zeros: none */
+	uint8_t keys_rspi[8];        /* our SPI of the IKE SA whose keys the capture's keys
+	                                file has (zeros: none yet) */
 	struct srv_timer timer;
 	uint64_t created_ms;
 	bool half_open;
@@ -293,6 +295,21 @@ static void sa_free(struct srv *s, struct srv_ikev2_sa *x)
 	if (k->nsas) k->nsas--;
 }
 
+/* With a capture: the keys of the IKE SA once it has them, and again after each IKE SA
+ * rekey (a new SPI), for Wireshark and `vnet pcap explain --keys`. */
+static void keys_note(struct srv *s, struct srv_ikev2_sa *x)
+{
+	if (!s->dumper) return; /* no capture */
+	const uint8_t *r = ikev2_rspi(x->sa);
+	if (!r || !memcmp(x->keys_rspi, r, 8)) return;
+	char line[640];
+	size_t n = ikev2_keys_line(x->sa, false, line, sizeof line);
+	if (!n) return;
+	srv_ike_keys_text(s, line, n); /* server_ike.c */
+	OPENSSL_cleanse(line, sizeof line);
+	memcpy(x->keys_rspi, r, 8);
+}
+
 /* After input, a tick or a verdict: the session and the tables follow the responder. */
 static void sa_check(struct srv *s, struct srv_ikev2_sa *x)
 {
@@ -315,6 +332,7 @@ static void sa_check(struct srv *s, struct srv_ikev2_sa *x)
 		return;
 	}
 	rspi_sync(k, x);
+	keys_note(s, x);
 	uint64_t d = ikev2_deadline(x->sa);
 	if (x->sess && x->sess->ras_at < d) d = x->sess->ras_at;
 	srv_timer_set(s, &x->timer, d == IKEV2_NEVER ? L2TP_NEVER : d);
@@ -658,6 +676,8 @@ static void cb_child_up(void *ctx, const struct ikev2_child *c)
 	k->nchildren++;
 	k->st.children_up++;
 	x->child_new = true;
+	srv_ike_keys_esp(s, &c->in); /* with a capture, its keys file has both directions */
+	srv_ike_keys_esp(s, &c->out);
 }
 
 static void cb_child_down(void *ctx, const struct ikev2_child *c, const char *why)

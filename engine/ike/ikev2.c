@@ -533,6 +533,67 @@ static const char *esp_name(const struct ikev2_esp_prop *p, uint16_t group, char
 	return buf;
 }
 
+/* Wireshark's names of the IKEv2 transforms in its decryption table (the UAT fields
+ * "Encryption algorithm" and "Integrity algorithm"). */
+static const char *ws_encr_name(uint16_t encr, uint16_t bits, char *buf, size_t n)
+{
+	if (encr == IKE2_ENCR_3DES)
+		snprintf(buf, n, "3DES [RFC2451]");
+	else if (encr == IKE2_ENCR_AES_CBC)
+		snprintf(buf, n, "AES-CBC-%u [RFC3602]", bits);
+	else if (encr == IKE2_ENCR_AES_GCM_16)
+		snprintf(buf, n, "AES-GCM-%u with 16 octet ICV [RFC5282]", bits);
+	else
+		return NULL;
+	return buf;
+}
+
+static const char *ws_integ_name(uint16_t integ)
+{
+	switch (integ) {
+	case 0: return "NONE [RFC4306]";
+	case IKE2_INTEG_HMAC_SHA1_96: return "HMAC_SHA1_96 [RFC2404]";
+	case IKE2_INTEG_HMAC_SHA2_256_128: return "HMAC_SHA2_256_128 [RFC4868]";
+	case IKE2_INTEG_HMAC_SHA2_384_192: return "HMAC_SHA2_384_192 [RFC4868]";
+	case IKE2_INTEG_HMAC_SHA2_512_256: return "HMAC_SHA2_512_256 [RFC4868]";
+	default: return NULL;
+	}
+}
+
+static size_t hex_put(char *buf, size_t cap, size_t at, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n && at + 3 <= cap; i++, at += 2)
+		snprintf(buf + at, 3, "%02x", b[i]);
+	return at;
+}
+
+size_t ikev2_keys_line(const struct ikev2_sa *sa, bool old, char *buf, size_t cap)
+{
+	const struct ike_ctx *c = old ? &sa->old : &sa->cur;
+	const struct keys *k = &c->k;
+	char eb[48];
+	const char *en = ws_encr_name(k->p.encr, k->p.keybits, eb, sizeof eb);
+	const char *in = ws_integ_name(k->aead ? 0 : k->p.integ);
+	size_t el = k->ek_len + (k->aead ? 4 : 0);
+	/* 2 SPIs, 2 SK_e, 2 SK_a in hex, two names, separators */
+	size_t need = 4 * 8 + 4 * el + 4 * k->ak_len + strlen(en ? en : "") + 40 + 12;
+	if (!c->set || !en || !in || need > cap)
+		return 0;
+	size_t at = hex_put(buf, cap, 0, k->ispi, SPI_LEN);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->rspi, SPI_LEN);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->sk_ei, el);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->sk_er, el);
+	at += (size_t)snprintf(buf + at, cap - at, ",\"%s\",", en);
+	at = hex_put(buf, cap, at, k->sk_ai, k->ak_len);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->sk_ar, k->ak_len);
+	at += (size_t)snprintf(buf + at, cap - at, ",\"%s\"\n", in);
+	return at;
+}
+
 /* ---- creation and accessors ----------------------------------------------------------- */
 
 struct ikev2_sa *ikev2_new(const struct ikev2_conf *conf, const struct ikev2_cbs *cbs,

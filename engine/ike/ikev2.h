@@ -246,6 +246,13 @@ const char *ikev2_cause(const struct ikev2_sa *sa);
 const uint8_t *ikev2_ispi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi_old(const struct ikev2_sa *sa);
+/* The keys of the IKE SA (`old`: the one an IKE SA rekey replaced, until it is deleted)
+ * as a line of Wireshark's IKEv2 decryption table, newline included:
+ *   SPIi,SPIr,SK_ei,SK_er,"AES-CBC-256 [RFC3602]",SK_ai,SK_ar,"HMAC_SHA2_256_128 [RFC4868]"
+ * (hex without 0x; with AES-GCM SK_e ends with the 4-byte salt, SK_a is empty and the
+ * integrity "NONE [RFC4306]"), what engine/capture/ikedecrypt.h reads back. Its length, 0
+ * when there are no such keys (IKE_SA_INIT not answered) or cap is too small. Secrets. */
+size_t ikev2_keys_line(const struct ikev2_sa *sa, bool old, char *buf, size_t cap);
 /* Does the datagram belong to this SA (its SPIs, the current or the old pair)? */
 bool ikev2_matches(const struct ikev2_sa *sa, const uint8_t *buf, size_t len);
 /* The peer's address of the last authenticated message. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/ikedecrypt.h"
 #include "ikev2_peer.h"
 #include "mschap.h"
 
@@ -619,6 +620,77 @@ static struct ikev2_sa *up(struct v2peer *p)
 	return sa;
 }
 
+/* The keys line of an SA (Wireshark's ikev2_decryption_table form) read back by the
+ * capture decoder opens the responder's IKE_AUTH answer and the initiator's request, with
+ * AES-CBC and HMAC and with AES-GCM; the names are the ones Wireshark's table takes. */
+static void keys_line_case(uint16_t encr, uint16_t bits, uint16_t integ, const char *names)
+{
+	t_setup();
+	struct v2peer p;
+	v2p_init(&p);
+	p.encr = encr;
+	p.keybits = bits;
+	p.integ = integ;
+	if (integ == IKE2_INTEG_HMAC_SHA1_96)
+		p.prf = IKE2_PRF_HMAC_SHA1; /* the policy pairs integrity and PRF */
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	char line[1024];
+	ck_assert_uint_eq(ikev2_keys_line(sa, false, line, sizeof line), 0); /* no keys yet */
+	ck_assert(sa_init(sa, &p));
+	size_t n = ikev2_keys_line(sa, false, line, sizeof line);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(strlen(line), n);
+	ck_assert_uint_eq(ikev2_keys_line(sa, false, line, n - 1), 0); /* too small: nothing */
+	n = ikev2_keys_line(sa, false, line, sizeof line);
+	ck_assert_ptr_nonnull(strstr(line, names));
+	ck_assert_uint_eq(ikev2_keys_line(sa, true, line + n, sizeof line - n), 0); /* no old SA */
+	auth_first(sa, &p);
+	char err[200];
+	struct ike_keys *ks = ike_keys_parse("line", line, n, err, sizeof err);
+	ck_assert_msg(ks != NULL, "%s", err);
+	ck_assert_uint_eq(ike_keys_count_v2(ks), 1);
+	/* the request and the answer: both directions' keys */
+	const uint8_t *msgs[2] = {T_out, T.buf[T.n - 1]};
+	size_t lens[2] = {T_outlen, T.len[T.n - 1]};
+	for (int i = 0; i < 2; i++) {
+		struct ike_msg m;
+		struct diag_err de;
+		ck_assert_int_eq(ike_decode(msgs[i], lens[i], &m, &de), 0);
+		static uint8_t pt[8192];
+		size_t pl = 0;
+		ck_assert_int_eq(ike2_decrypt(ks, msgs[i], lens[i], &m, pt, sizeof pt, &pl, &de), 1);
+		struct ike_msg inner;
+		ck_assert_int_eq(ike_decode(pt, pl, &inner, &de), 0);
+		bool idr = false, idi = false;
+		for (unsigned j = 0; j < inner.npl; j++) {
+			idr |= inner.pl[j].type == IKE2_PL_IDR;
+			idi |= inner.pl[j].type == IKE2_PL_IDI;
+		}
+		ck_assert(i ? idr : idi);
+		/* a flipped byte of the ciphertext is an integrity failure, not a wrong answer */
+		static uint8_t bad[8192];
+		memcpy(bad, msgs[i], lens[i]);
+		bad[lens[i] - 20] ^= 1;
+		ck_assert_int_eq(ike_decode(bad, lens[i], &m, &de), 0);
+		ck_assert_int_eq(ike2_decrypt(ks, bad, lens[i], &m, pt, sizeof pt, &pl, &de), -1);
+	}
+	ike_keys_free(ks);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+
+START_TEST(keys_line_decrypts)
+{
+	keys_line_case(IKE2_ENCR_AES_CBC, 256, IKE2_INTEG_HMAC_SHA2_256_128,
+	               ",\"AES-CBC-256 [RFC3602]\",");
+	keys_line_case(IKE2_ENCR_AES_CBC, 128, IKE2_INTEG_HMAC_SHA1_96,
+	               "\"HMAC_SHA1_96 [RFC2404]\"\n");
+	keys_line_case(IKE2_ENCR_AES_GCM_16, 256, 0,
+	               ",\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"\n");
+}
+END_TEST
+
 START_TEST(fragments_both_ways)
 {
 	t_setup();
@@ -929,6 +1001,7 @@ int main(void)
 	tcase_add_test(t, eap_wrong_password);
 	tcase_add_test(t, invalid_ke_then_retry);
 	tcase_add_test(t, no_proposal);
+	tcase_add_test(t, keys_line_decrypts);
 	tcase_add_test(t, fragments_both_ways);
 	tcase_add_test(t, tiny_frag_size_on_4500);
 	tcase_add_test(t, rekey_child_and_delete);
