@@ -91,6 +91,7 @@ struct srv_ikev2 {
 	struct ike_privkey *key;
 	uint8_t *cert;               /* DER, OPENSSL_malloc'd */
 	size_t cert_len;
+	uint8_t *chain[IKEV2_CHAIN_MAX]; /* the CAs sent after it (DER, OPENSSL_malloc'd) */
 	uint8_t *id;                 /* IDr */
 	char *cert_verdict;          /* what cert pick says of the certificate presented */
 	struct ikev2_cookies cookies;
@@ -979,6 +980,35 @@ static int load_cert(struct srv *s)
 	}
 	k->cert = der;
 	k->cert_len = (size_t)dl;
+	/* the CAs above it, issuer first, within the bounds of one message: a client that
+	 * trusts only the root builds the chain from them */
+	size_t total = k->cert_len;
+	int nca = cs.chain ? sk_X509_num(cs.chain) : 0;
+	for (int i = 0; i < nca; i++) {
+		X509 *ca = sk_X509_value(cs.chain, i);
+		unsigned char *cd = NULL;
+		int cl = i2d_X509(ca, &cd);
+		char *dn = cert_name_windows(X509_get_subject_name(ca));
+		char *name = dn ? cert_safe_text(dn) : NULL;
+		free(dn);
+		if (cl <= 0 || k->conf.n_chain == IKEV2_CHAIN_MAX || (size_t)cl > IKEV2_CERT_MAX ||
+		    total + (size_t)cl > IKEV2_CERTS_TOTAL) {
+			OPENSSL_free(cd);
+			srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: the CA certificate %s is not sent "
+			        "with the server's (at most %d CA certificates and %d bytes in all); "
+			        "clients need it installed", name ? name : "?", IKEV2_CHAIN_MAX,
+			        IKEV2_CERTS_TOTAL);
+			free(name);
+			continue;
+		}
+		total += (size_t)cl;
+		k->chain[k->conf.n_chain] = cd;
+		k->conf.chain[k->conf.n_chain] = cd;
+		k->conf.chain_len[k->conf.n_chain++] = (size_t)cl;
+		srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: sending the CA certificate %s after the "
+		        "server's", name ? name : "?");
+		free(name);
+	}
 	if (!k->id && !cc->server_name) {
 		/* the subject's DN as IDr (ID_DER_ASN1_DN) */
 		unsigned char *dn = NULL;
@@ -1107,6 +1137,7 @@ void srv_ikev2_destroy(struct srv *s)
 	}
 	ike_privkey_free(k->key);
 	OPENSSL_free(k->cert);
+	for (int i = 0; i < IKEV2_CHAIN_MAX; i++) OPENSSL_free(k->chain[i]);
 	free(k->id);
 	free(k->cert_verdict);
 	free(k->by_ispi);

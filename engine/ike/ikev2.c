@@ -1543,6 +1543,20 @@ static bool add_our_auth(struct ikev2_sa *sa, const uint8_t *key, size_t key_len
 			struct ike_payload *cp = ike_add_payload(sa->o, IKE2_PL_CERT, sa->conf->cert,
 			                                         sa->conf->cert_len);
 			cp->id_type = CERT_X509_SIG;
+			/* then the CAs the client may lack, in order (RFC 7296 3.6: the first
+			 * certificate holds the key of the AUTH) */
+			size_t total = sa->conf->cert_len;
+			for (size_t i = 0; i < sa->conf->n_chain && i < IKEV2_CHAIN_MAX; i++) {
+				size_t l = sa->conf->chain_len[i];
+				if (!sa->conf->chain[i] || !l || l > IKEV2_CERT_MAX ||
+				    total + l > IKEV2_CERTS_TOTAL)
+					break;
+				total += l;
+				cp = ike_add_payload(sa->o, IKE2_PL_CERT, sa->conf->chain[i], l);
+				if (!cp)
+					break;
+				cp->id_type = CERT_X509_SIG;
+			}
 		}
 	}
 	uint8_t method;

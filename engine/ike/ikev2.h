@@ -62,6 +62,8 @@
 #define IKEV2_RESENDS 8          /* the same reply for the same request, at most */
 #define IKEV2_USER_MAX 256       /* longest EAP identity / MS-CHAPv2 name kept */
 #define IKEV2_CERT_MAX 4096      /* longest certificate sent */
+#define IKEV2_CHAIN_MAX 4        /* CA certificates sent after the server's own */
+#define IKEV2_CERTS_TOTAL 8192   /* bytes of all the certificates of one message */
 
 enum ikev2_state {
 	IKEV2_START = 0,      /* nothing answered yet (or INVALID_KE_PAYLOAD sent) */
@@ -101,6 +103,13 @@ struct ikev2_conf {
 	const struct ike_privkey *key; /* IKEV2_SAUTH_CERT: the RSA key and its certificate */
 	const uint8_t *cert;          /* DER */
 	size_t cert_len;
+	/* The CAs above it (DER, the issuer first, the root left out) sent as further CERT
+	 * payloads after it, so a client that trusts only the root can build the chain. The
+	 * owner keeps to IKEV2_CHAIN_MAX and IKEV2_CERTS_TOTAL (with cert); the responder
+	 * sends no more than those either way. */
+	const uint8_t *chain[IKEV2_CHAIN_MAX];
+	size_t chain_len[IKEV2_CHAIN_MAX];
+	size_t n_chain;
 	bool sig_pss;                 /* method 14 signatures with RSASSA-PSS, not PKCS#1 v1.5 */
 	uint8_t id_type;              /* IDr: 2 FQDN, 1 IPv4, 9 DER_ASN1_DN ... */
 	const uint8_t *id;

@@ -222,7 +222,7 @@ END_TEST
 
 #define OUTS 32
 static struct {
-	uint8_t buf[OUTS][4200];
+	uint8_t buf[OUTS][9400];
 	size_t len[OUTS];
 	int n;
 	char causes[8][64];
@@ -398,11 +398,15 @@ static void auth_first(struct ikev2_sa *sa, struct v2peer *p)
 	ck_assert_ptr_nonnull(idr);
 	ck_assert_ptr_nonnull(auth);
 	ck_assert_ptr_nonnull(eap);
-	/* the server's AUTH with its pre-shared key verifies */
-	uint8_t want[64];
-	v2p_auth_r(p, (const uint8_t *)"server-key", 10, idr->body, idr->body_len, want);
-	ck_assert_uint_eq(auth->id_type, 2);
-	ck_assert_mem_eq(auth->data, want, p->prf_len);
+	if (T_conf.server_auth == IKEV2_SAUTH_PSK) {
+		/* the server's AUTH with its pre-shared key verifies */
+		uint8_t want[64];
+		v2p_auth_r(p, (const uint8_t *)"server-key", 10, idr->body, idr->body_len, want);
+		ck_assert_uint_eq(auth->id_type, 2);
+		ck_assert_mem_eq(auth->data, want, p->prf_len);
+	} else {
+		ck_assert(auth->id_type == 1 || auth->id_type == 14); /* a signature */
+	}
 	ck_assert_uint_eq(eap->eap_code, 1);
 	ck_assert_uint_eq(eap->eap_type, 1);
 }
@@ -688,6 +692,74 @@ START_TEST(keys_line_decrypts)
 	               "\"HMAC_SHA1_96 [RFC2404]\"\n");
 	keys_line_case(IKE2_ENCR_AES_GCM_16, 256, 0,
 	               ",\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"\n");
+}
+END_TEST
+
+/* With a certificate, the CAs above it follow it as further CERT payloads, in order,
+ * within IKEV2_CHAIN_MAX and IKEV2_CERTS_TOTAL. */
+START_TEST(cert_chain_sent)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	ck_assert_ptr_nonnull(k);
+	BIO *b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+	char *pem;
+	long pl = BIO_get_mem_data(b, &pem);
+	struct ike_privkey *pk = ike_privkey_from_pem(pem, (size_t)pl);
+	ck_assert_ptr_nonnull(pk);
+	static uint8_t leaf[900], ca[IKEV2_CHAIN_MAX + 2][1500];
+	v2p_fill(leaf, sizeof leaf, 1);
+	for (int i = 0; i < IKEV2_CHAIN_MAX + 2; i++)
+		v2p_fill(ca[i], sizeof ca[i], (uint8_t)(10 + i));
+	/* n CAs offered, the count the client must see */
+	static const struct { size_t n, len, want; } cases[] = {
+		{0, 1000, 0}, {1, 1000, 1}, {2, 1000, 2},
+		{IKEV2_CHAIN_MAX, 1000, IKEV2_CHAIN_MAX},
+		/* within the byte budget: 900 + 5 * 1500 > 8192 stops at the fifth */
+		{IKEV2_CHAIN_MAX, 1500, (IKEV2_CERTS_TOTAL - 900) / 1500 < IKEV2_CHAIN_MAX
+		                        ? (IKEV2_CERTS_TOTAL - 900) / 1500 : IKEV2_CHAIN_MAX},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		t_setup();
+		T_conf.server_auth = IKEV2_SAUTH_CERT;
+		T_conf.key = pk;
+		T_conf.cert = leaf;
+		T_conf.cert_len = sizeof leaf;
+		T_conf.fragmentation = false; /* the whole answer in one datagram to count */
+		for (size_t i = 0; i < cases[c].n; i++) {
+			T_conf.chain[i] = ca[i];
+			T_conf.chain_len[i] = cases[c].len;
+		}
+		T_conf.n_chain = cases[c].n;
+		struct v2peer p;
+		v2p_init(&p);
+		struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+		T_sa = sa;
+		ck_assert(sa_init(sa, &p));
+		auth_first(sa, &p);
+		size_t seen = 0;
+		bool leaf_first = false;
+		for (unsigned i = 0; i < p.m->npl; i++) {
+			const struct ike_payload *x = &p.m->pl[i];
+			if (x->type != IKE2_PL_CERT)
+				continue;
+			ck_assert_uint_eq(x->id_type, 4); /* X.509 signature */
+			if (seen == 0) {
+				leaf_first = x->data_len == sizeof leaf && !memcmp(x->data, leaf, sizeof leaf);
+			} else {
+				ck_assert_uint_eq(x->data_len, cases[c].len);
+				ck_assert_mem_eq(x->data, ca[seen - 1], cases[c].len);
+			}
+			seen++;
+		}
+		ck_assert(leaf_first);
+		ck_assert_uint_eq(seen, 1 + cases[c].want);
+		ikev2_free(sa);
+		v2p_free(&p);
+	}
+	ike_privkey_free(pk);
+	BIO_free(b);
+	EVP_PKEY_free(k);
 }
 END_TEST
 
@@ -1002,6 +1074,7 @@ int main(void)
 	tcase_add_test(t, invalid_ke_then_retry);
 	tcase_add_test(t, no_proposal);
 	tcase_add_test(t, keys_line_decrypts);
+	tcase_add_test(t, cert_chain_sent);
 	tcase_add_test(t, fragments_both_ways);
 	tcase_add_test(t, tiny_frag_size_on_4500);
 	tcase_add_test(t, rekey_child_and_delete);
