@@ -1079,6 +1079,9 @@ int srv_ikev2_setup(struct srv *s, struct srv_listener *l_ike, struct srv_listen
 		}
 	c->frag_size = (size_t)sc->ikev2_fragment_size;
 	c->dpd_ms = (uint32_t)sc->ikev2_dpd * 1000;
+	c->ike_life_s = (uint32_t)sc->ikev2_ike_lifetime;
+	c->child_life_s = (uint32_t)sc->ikev2_child_lifetime;
+	c->child_rekey = sc->ikev2_rekey;
 	uint32_t cap = 64;
 	while (cap < (uint32_t)sc->ikev2_sas && cap < (1u << 20)) cap <<= 1;
 	k->hmask = cap - 1;

@@ -11,7 +11,8 @@
  *                    Success; the final AUTH with the MSK as key (RFC 7296 2.16); CP with
  *                    INTERNAL_IP4_ADDRESS and INTERNAL_IP4_DNS, traffic selectors
  *                    narrowed to the virtual address, the first child SA
- *   CREATE_CHILD_SA  rekeying a child SA or the IKE SA, further child SAs
+ *   CREATE_CHILD_SA  rekeying a child SA or the IKE SA, further child SAs; as initiator,
+ *                    our own rekey of a child before its lifetime ends (conf.child_rekey)
  *   INFORMATIONAL    DELETE both ways, empty messages (liveness checks) both ways,
  *                    UPDATE_SA_ADDRESSES (MOBIKE, RFC 4555)
  *
@@ -122,6 +123,8 @@ struct ikev2_conf {
 	bool mobike;                  /* announce MOBIKE_SUPPORTED */
 	uint32_t ike_life_s;          /* hard lifetimes: an SA the client did not rekey by */
 	uint32_t child_life_s;        /*   then is deleted (86400 s, 7200 s) */
+	bool child_rekey;             /* rekey children ourselves before their lifetime ends:
+	                                 CREATE_CHILD_SA at 80-90 % of it (random per child) */
 	uint32_t negotiation_ms;      /* IKE_SA_INIT to the end of IKE_AUTH (30000) */
 	uint32_t dpd_ms;              /* an empty INFORMATIONAL after this much silence, 0 off */
 	uint32_t retransmit_ms;       /* our requests: first retransmission (2000), doubling */
@@ -160,7 +163,11 @@ struct ikev2_child {
 	uint8_t vip[4];              /* the client's virtual address (its traffic selector) */
 	uint32_t life_s;
 	uint64_t expires, born;
+	uint64_t rekey_at;           /* when we rekey it (conf.child_rekey), IKEV2_NEVER: not */
+	bool replaced;               /* a newer child took its place, its deletion follows */
 	uint32_t serial;             /* order of establishment within the IKE SA */
+	struct ikev2_esp_prop prop;  /* its suite (what a rekey proposes) */
+	uint8_t ts_local[2][4];      /* our side's selector (first and last address) */
 };
 
 /* What the `authorize` callback is asked. Pointers are valid during the call only. */
