@@ -342,6 +342,12 @@ const char *srv_ip4_text(const uint8_t ip[4], char *buf, size_t n);
 void srv_ike_logv(struct srv *s, bool debug_only, const struct ras_session *rs,
                   const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
+/* With a capture, its keys file (CAPTURE.keys): a line of text as it is (an IKEv2 SA's
+ * Wireshark decryption table line), or an ESP SA as a line of Wireshark's esp_sa table;
+ * nothing without a capture. */
+void srv_ike_keys_text(struct srv *s, const char *line, size_t len);
+struct esp_sa;
+void srv_ike_keys_esp(struct srv *s, const struct esp_sa *e);
 bool srv_ike_l2tp_send(struct srv *s, uint32_t ipsec, const struct sockaddr_storage *peer,
                        const uint8_t *buf, size_t len);
 /* A datagram on the IKE port (natt false) or the NAT-T port (the fuzz harness). */

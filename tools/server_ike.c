@@ -239,6 +239,22 @@ static void keys_ike(struct srv_ike *k, const struct srv_ike_sa *x)
 	OPENSSL_cleanse(key, sizeof key);
 }
 
+void srv_ike_keys_text(struct srv *s, const char *line, size_t len)
+{
+	struct srv_ike *k = s->ike;
+	if (!k || !k->keys) return;
+	fwrite(line, 1, len, k->keys);
+	fflush(k->keys);
+}
+
+void srv_ike_keys_esp(struct srv *s, const struct esp_sa *e)
+{
+	struct srv_ike *k = s->ike;
+	if (!k || !k->keys) return;
+	keys_esp(k->keys, e);
+	fflush(k->keys);
+}
+
 /* ---- SAs ----------------------------------------------------------------------------- */
 static void ho_remove(struct srv_ike *k, struct srv_ike_sa *x)
 {
@@ -955,8 +971,9 @@ int srv_ike_open(struct srv *s, const char *capture)
 			free(path);
 			return -1;
 		}
-		fprintf(k->keys, "# IKEv1 and ESP keys of the SAs in %s: vnet pcap explain --keys, or "
-		        "Wireshark's ikev1_decryption_table and esp_sa tables\n", capture);
+		fprintf(k->keys, "# IKEv1, IKEv2 and ESP keys of the SAs in %s: vnet pcap explain --keys, "
+		        "or Wireshark's ikev1_decryption_table, ikev2_decryption_table and esp_sa "
+		        "tables\n", capture);
 		fflush(k->keys);
 		free(path);
 	}

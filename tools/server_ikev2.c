@@ -64,6 +64,8 @@ struct srv_ikev2_sa {
 	uint8_t ispi[8];
 	uint8_t peer_ip[4];          /* the address of the IKE_SA_INIT: the table's key */
 	uint8_t rkey[2][8];          /* our SPIs the table holds (current, old), zeros: none */
+	uint8_t keys_rspi[8];        /* our SPI of the IKE SA whose keys the capture's keys
+	                                file has (zeros: none yet) */
 	struct srv_timer timer;
 	uint64_t created_ms;
 	bool half_open;
@@ -89,6 +91,7 @@ struct srv_ikev2 {
 	struct ike_privkey *key;
 	uint8_t *cert;               /* DER, OPENSSL_malloc'd */
 	size_t cert_len;
+	uint8_t *chain[IKEV2_CHAIN_MAX]; /* the CAs sent after it (DER, OPENSSL_malloc'd) */
 	uint8_t *id;                 /* IDr */
 	char *cert_verdict;          /* what cert pick says of the certificate presented */
 	struct ikev2_cookies cookies;
@@ -293,6 +296,21 @@ static void sa_free(struct srv *s, struct srv_ikev2_sa *x)
 	if (k->nsas) k->nsas--;
 }
 
+/* With a capture: the keys of the IKE SA once it has them, and again after each IKE SA
+ * rekey (a new SPI), for Wireshark and `vnet pcap explain --keys`. */
+static void keys_note(struct srv *s, struct srv_ikev2_sa *x)
+{
+	if (!s->dumper) return; /* no capture */
+	const uint8_t *r = ikev2_rspi(x->sa);
+	if (!r || !memcmp(x->keys_rspi, r, 8)) return;
+	char line[640];
+	size_t n = ikev2_keys_line(x->sa, false, line, sizeof line);
+	if (!n) return;
+	srv_ike_keys_text(s, line, n); /* server_ike.c */
+	OPENSSL_cleanse(line, sizeof line);
+	memcpy(x->keys_rspi, r, 8);
+}
+
 /* After input, a tick or a verdict: the session and the tables follow the responder. */
 static void sa_check(struct srv *s, struct srv_ikev2_sa *x)
 {
@@ -315,6 +333,7 @@ static void sa_check(struct srv *s, struct srv_ikev2_sa *x)
 		return;
 	}
 	rspi_sync(k, x);
+	keys_note(s, x);
 	uint64_t d = ikev2_deadline(x->sa);
 	if (x->sess && x->sess->ras_at < d) d = x->sess->ras_at;
 	srv_timer_set(s, &x->timer, d == IKEV2_NEVER ? L2TP_NEVER : d);
@@ -658,6 +677,8 @@ static void cb_child_up(void *ctx, const struct ikev2_child *c)
 	k->nchildren++;
 	k->st.children_up++;
 	x->child_new = true;
+	srv_ike_keys_esp(s, &c->in); /* with a capture, its keys file has both directions */
+	srv_ike_keys_esp(s, &c->out);
 }
 
 static void cb_child_down(void *ctx, const struct ikev2_child *c, const char *why)
@@ -959,6 +980,35 @@ static int load_cert(struct srv *s)
 	}
 	k->cert = der;
 	k->cert_len = (size_t)dl;
+	/* the CAs above it, issuer first, within the bounds of one message: a client that
+	 * trusts only the root builds the chain from them */
+	size_t total = k->cert_len;
+	int nca = cs.chain ? sk_X509_num(cs.chain) : 0;
+	for (int i = 0; i < nca; i++) {
+		X509 *ca = sk_X509_value(cs.chain, i);
+		unsigned char *cd = NULL;
+		int cl = i2d_X509(ca, &cd);
+		char *dn = cert_name_windows(X509_get_subject_name(ca));
+		char *name = dn ? cert_safe_text(dn) : NULL;
+		free(dn);
+		if (cl <= 0 || k->conf.n_chain == IKEV2_CHAIN_MAX || (size_t)cl > IKEV2_CERT_MAX ||
+		    total + (size_t)cl > IKEV2_CERTS_TOTAL) {
+			OPENSSL_free(cd);
+			srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: the CA certificate %s is not sent "
+			        "with the server's (at most %d CA certificates and %d bytes in all); "
+			        "clients need it installed", name ? name : "?", IKEV2_CHAIN_MAX,
+			        IKEV2_CERTS_TOTAL);
+			free(name);
+			continue;
+		}
+		total += (size_t)cl;
+		k->chain[k->conf.n_chain] = cd;
+		k->conf.chain[k->conf.n_chain] = cd;
+		k->conf.chain_len[k->conf.n_chain++] = (size_t)cl;
+		srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: sending the CA certificate %s after the "
+		        "server's", name ? name : "?");
+		free(name);
+	}
 	if (!k->id && !cc->server_name) {
 		/* the subject's DN as IDr (ID_DER_ASN1_DN) */
 		unsigned char *dn = NULL;
@@ -1031,6 +1081,9 @@ int srv_ikev2_setup(struct srv *s, struct srv_listener *l_ike, struct srv_listen
 	 * the UDP payload: the IPv4 and UDP headers come off (the range starts at 576) */
 	c->frag_size = (size_t)sc->ikev2_fragment_size - 20 - 8;
 	c->dpd_ms = (uint32_t)sc->ikev2_dpd * 1000;
+	c->ike_life_s = (uint32_t)sc->ikev2_ike_lifetime;
+	c->child_life_s = (uint32_t)sc->ikev2_child_lifetime;
+	c->child_rekey = sc->ikev2_rekey;
 	uint32_t cap = 64;
 	while (cap < (uint32_t)sc->ikev2_sas && cap < (1u << 20)) cap <<= 1;
 	k->hmask = cap - 1;
@@ -1089,6 +1142,7 @@ void srv_ikev2_destroy(struct srv *s)
 	}
 	ike_privkey_free(k->key);
 	OPENSSL_free(k->cert);
+	for (int i = 0; i < IKEV2_CHAIN_MAX; i++) OPENSSL_free(k->chain[i]);
 	free(k->id);
 	free(k->cert_verdict);
 	free(k->by_ispi);

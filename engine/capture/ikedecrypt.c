@@ -14,7 +14,7 @@
 #define KEY_MAX 64
 #define KEYFILE_MAX (4u << 20)
 
-enum enc_alg { ENC_NONE, ENC_AES_CBC, ENC_3DES };
+enum enc_alg { ENC_NONE, ENC_AES_CBC, ENC_3DES, ENC_AES_GCM16 };
 
 struct v2key {
 	uint8_t spii[8], spir[8];
@@ -48,6 +48,16 @@ struct ike_keys {
 
 static bool parse_enc(const char *s, size_t n, struct v2key *k)
 {
+	/* AES-GCM with the 16-octet ICV only (Wireshark lists 8 and 12 too) */
+	if (text_starts(s, n, "AES-GCM")) {
+		static const char icv16[] = "with 16 octet ICV";
+		for (size_t i = 0; i + sizeof icv16 - 1 <= n; i++)
+			if (!memcmp(s + i, icv16, sizeof icv16 - 1)) {
+				k->enc = ENC_AES_GCM16;
+				return true;
+			}
+		return false;
+	}
 	if (text_starts(s, n, "AES-CBC")) {
 		k->enc = ENC_AES_CBC;
 		return true;
@@ -131,9 +141,18 @@ static int parse_v2(struct ike_keys *ks, const char *p, size_t n, char *why, siz
 		return -1;
 	}
 	if ((k.enc == ENC_AES_CBC && k.elen != 16 && k.elen != 24 && k.elen != 32) ||
-	    (k.enc == ENC_3DES && k.elen != 24)) {
-		snprintf(why, whysz, "a %zu-byte key does not fit the encryption algorithm", k.elen);
+	    (k.enc == ENC_3DES && k.elen != 24) ||
+	    (k.enc == ENC_AES_GCM16 && k.elen != 20 && k.elen != 28 && k.elen != 36)) {
+		snprintf(why, whysz, "a %zu-byte key does not fit the encryption algorithm%s", k.elen,
+		         k.enc == ENC_AES_GCM16 ? " (AES-GCM: the key and its 4-byte salt)" : "");
 		return -1;
+	}
+	if (k.enc == ENC_AES_GCM16) { /* combined mode: the ICV is GCM's tag, no HMAC */
+		if (k.md || k.alen) {
+			snprintf(why, whysz, "AES-GCM takes integrity \"NONE\" and no SK_ai/SK_ar");
+			return -1;
+		}
+		k.icv = 16;
 	}
 	if (ks->n2 == ks->cap2) {
 		size_t nc = ks->cap2 ? ks->cap2 * 2 : 8;
@@ -465,7 +484,7 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 		return 0;
 	bool from_init = (m->flags & IKE2_FLAG_I) != 0;
 	size_t block = k->enc == ENC_AES_CBC ? 16 : k->enc == ENC_3DES ? 8 : 1;
-	size_t ivlen = k->enc == ENC_NONE ? 0 : block;
+	size_t ivlen = k->enc == ENC_NONE ? 0 : k->enc == ENC_AES_GCM16 ? 8 : block;
 	size_t msglen = m->length;
 	if (msglen > len || sk->off + 4 > msglen || sk->off + sk->len > msglen) {
 		diag_err_set(err, sk->off, "SK payload beyond the message");
@@ -504,6 +523,19 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 	uint8_t *pt = out + hdr;
 	if (k->enc == ENC_NONE) {
 		memcpy(pt, body, clen);
+	} else if (k->enc == ENC_AES_GCM16) {
+		/* RFC 5282: the nonce is the salt (SK_e's last 4 bytes) and the IV; the header
+		 * and the SK payload's header are authenticated, not encrypted */
+		const uint8_t *key = from_init ? k->ei : k->er;
+		uint8_t tag[16];
+		memcpy(tag, body + ivlen + clen, 16);
+		if (!ike_gcm(key, k->elen - 4, key + k->elen - 4, body, raw, sk->off + 4, body + ivlen,
+		             clen, pt, tag, false)) {
+			diag_err_set(err, sk->off + 4 + ivlen + clen,
+			             "integrity check failed: wrong SK_e%c for this message",
+			             from_init ? 'i' : 'r');
+			return -1;
+		}
 	} else {
 		/* the same CBC as IKEv1 (engine/ike/ike_crypto.h) */
 		bool ok = ike1_cbc(k->enc == ENC_3DES ? IKE1_ENC_3DES : IKE1_ENC_AES_CBC,

@@ -8,7 +8,8 @@
  *
  * optionally wrapped as a tshark option (-o 'uat:ikev2_decryption_table:...').
  * Supported: AES-CBC-128/192/256 and 3DES-CBC with HMAC-SHA1-96, HMAC-SHA2-256-128,
- * HMAC-SHA2-384-192, HMAC-SHA2-512-256 and HMAC-MD5-96 (OpenSSL EVP).
+ * HMAC-SHA2-384-192, HMAC-SHA2-512-256 and HMAC-MD5-96 (OpenSSL EVP), and AES-GCM with
+ * the 16-octet ICV (RFC 5282; SK_e is the key and its 4-byte salt, integrity "NONE").
  *
  * IKEv1 lines are Wireshark's IKEv1 table, `COOKIE_I,ENCRYPTION_KEY` (or the tshark form
  * -o 'uat:ikev1_decryption_table:...'); the IVs are derived as RFC 2409 appendix B says:

@@ -173,6 +173,15 @@ struct ikev2_sa {
 
 	struct ikev2_child child[IKEV2_CHILDREN];
 	uint32_t child_serial;
+	/* our rekey of a child under way (CREATE_CHILD_SA as initiator) */
+	struct {
+		bool active;
+		bool collided;           /* the peer rekeyed the same child meanwhile */
+		uint32_t msgid, old_spi, spi_in;
+		uint8_t ni[NONCE_LEN];
+		uint8_t peer_min[256];   /* the lowest nonce of the peer's rekey (collision) */
+		size_t peer_min_len;
+	} crk;
 
 	uint8_t o_spi[8];            /* SPI bytes of the message being built */
 	uint8_t eapb[512];           /* its EAP message */
@@ -364,6 +373,7 @@ void ikev2_conf_default(struct ikev2_conf *c)
 	c->mobike = true;
 	c->ike_life_s = 86400;
 	c->child_life_s = 7200;
+	c->child_rekey = true;
 	c->negotiation_ms = 30000;
 	c->dpd_ms = 60000;
 	c->retransmit_ms = 2000;
@@ -531,6 +541,67 @@ static const char *esp_name(const struct ikev2_esp_prop *p, uint16_t group, char
 	snprintf(buf, n, "%s%s%s%s%s", encr_name(p->encr, p->keybits, eb, sizeof eb), in ? "-" : "",
 	         in ? in : "", group ? "-" : "", group ? group_name(group, gb, sizeof gb) : "");
 	return buf;
+}
+
+/* Wireshark's names of the IKEv2 transforms in its decryption table (the UAT fields
+ * "Encryption algorithm" and "Integrity algorithm"). */
+static const char *ws_encr_name(uint16_t encr, uint16_t bits, char *buf, size_t n)
+{
+	if (encr == IKE2_ENCR_3DES)
+		snprintf(buf, n, "3DES [RFC2451]");
+	else if (encr == IKE2_ENCR_AES_CBC)
+		snprintf(buf, n, "AES-CBC-%u [RFC3602]", bits);
+	else if (encr == IKE2_ENCR_AES_GCM_16)
+		snprintf(buf, n, "AES-GCM-%u with 16 octet ICV [RFC5282]", bits);
+	else
+		return NULL;
+	return buf;
+}
+
+static const char *ws_integ_name(uint16_t integ)
+{
+	switch (integ) {
+	case 0: return "NONE [RFC4306]";
+	case IKE2_INTEG_HMAC_SHA1_96: return "HMAC_SHA1_96 [RFC2404]";
+	case IKE2_INTEG_HMAC_SHA2_256_128: return "HMAC_SHA2_256_128 [RFC4868]";
+	case IKE2_INTEG_HMAC_SHA2_384_192: return "HMAC_SHA2_384_192 [RFC4868]";
+	case IKE2_INTEG_HMAC_SHA2_512_256: return "HMAC_SHA2_512_256 [RFC4868]";
+	default: return NULL;
+	}
+}
+
+static size_t hex_put(char *buf, size_t cap, size_t at, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n && at + 3 <= cap; i++, at += 2)
+		snprintf(buf + at, 3, "%02x", b[i]);
+	return at;
+}
+
+size_t ikev2_keys_line(const struct ikev2_sa *sa, bool old, char *buf, size_t cap)
+{
+	const struct ike_ctx *c = old ? &sa->old : &sa->cur;
+	const struct keys *k = &c->k;
+	char eb[48];
+	const char *en = ws_encr_name(k->p.encr, k->p.keybits, eb, sizeof eb);
+	const char *in = ws_integ_name(k->aead ? 0 : k->p.integ);
+	size_t el = k->ek_len + (k->aead ? 4 : 0);
+	/* 2 SPIs, 2 SK_e, 2 SK_a in hex, two names, separators */
+	size_t need = 4 * 8 + 4 * el + 4 * k->ak_len + strlen(en ? en : "") + 40 + 12;
+	if (!c->set || !en || !in || need > cap)
+		return 0;
+	size_t at = hex_put(buf, cap, 0, k->ispi, SPI_LEN);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->rspi, SPI_LEN);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->sk_ei, el);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->sk_er, el);
+	at += (size_t)snprintf(buf + at, cap - at, ",\"%s\",", en);
+	at = hex_put(buf, cap, at, k->sk_ai, k->ak_len);
+	buf[at++] = ',';
+	at = hex_put(buf, cap, at, k->sk_ar, k->ak_len);
+	at += (size_t)snprintf(buf + at, cap - at, ",\"%s\"\n", in);
+	return at;
 }
 
 /* ---- creation and accessors ----------------------------------------------------------- */
@@ -1482,6 +1553,20 @@ static bool add_our_auth(struct ikev2_sa *sa, const uint8_t *key, size_t key_len
 			struct ike_payload *cp = ike_add_payload(sa->o, IKE2_PL_CERT, sa->conf->cert,
 			                                         sa->conf->cert_len);
 			cp->id_type = CERT_X509_SIG;
+			/* then the CAs the client may lack, in order (RFC 7296 3.6: the first
+			 * certificate holds the key of the AUTH) */
+			size_t total = sa->conf->cert_len;
+			for (size_t i = 0; i < sa->conf->n_chain && i < IKEV2_CHAIN_MAX; i++) {
+				size_t l = sa->conf->chain_len[i];
+				if (!sa->conf->chain[i] || !l || l > IKEV2_CERT_MAX ||
+				    total + l > IKEV2_CERTS_TOTAL)
+					break;
+				total += l;
+				cp = ike_add_payload(sa->o, IKE2_PL_CERT, sa->conf->chain[i], l);
+				if (!cp)
+					break;
+				cp->id_type = CERT_X509_SIG;
+			}
 		}
 	}
 	uint8_t method;
@@ -1596,7 +1681,7 @@ static void child_read(struct ikev2_sa *sa, const struct ike_msg *m, uint16_t pf
 /* KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) into the two directions of an ESP SA pair. */
 static bool child_keys(struct ikev2_sa *sa, struct ikev2_child *c, const struct child_req *r,
                        const uint8_t *gir, size_t gir_len, const uint8_t *ni, size_t ni_len,
-                       const uint8_t *nr, size_t nr_len)
+                       const uint8_t *nr, size_t nr_len, bool we_initiated)
 {
 	const struct keys *k = &sa->cur.k;
 	size_t ek = encr_keylen(r->pick.encr, r->pick.keybits);
@@ -1625,10 +1710,12 @@ static bool child_keys(struct ikev2_sa *sa, struct ikev2_child *c, const struct 
 		          : r->pick.integ == IKE2_INTEG_HMAC_SHA2_256_128 ? ESPA_SHA256_128
 		          : r->pick.integ == IKE2_INTEG_HMAC_SHA2_384_192 ? ESPA_SHA384_192
 		          : r->pick.integ == IKE2_INTEG_HMAC_SHA2_512_256 ? ESPA_SHA512_256 : ESPA_NULL;
-		/* the initiator's direction first: that is our inbound SA */
-		memcpy(e->ekey, km + i * (ek + ak), ek);
+		/* the initiator's direction first: our inbound SA, or our outbound one when we
+		 * initiated the exchange (our own rekey) */
+		int at = we_initiated ? !i : i;
+		memcpy(e->ekey, km + at * (ek + ak), ek);
 		e->eklen = ek;
-		memcpy(e->akey, km + i * (ek + ak) + ek, ak);
+		memcpy(e->akey, km + at * (ek + ak) + ek, ak);
 		e->aklen = ak;
 		e->ipver = sa->peer.family;
 		memcpy(e->src, i ? sa->local.ip : sa->peer.ip, 16);
@@ -1736,7 +1823,11 @@ static bool child_answer(struct ikev2_sa *sa, const struct child_req *r, bool wi
 	out->spi_out = r->spi_out;
 	out->udp_encap = ikev2_nat(sa);
 	memcpy(out->vip, ip, 4);
-	if (!child_keys(sa, out, r, gir, gir_len, ni, ni_len, nr, nr_len)) {
+	if (ntsr) {
+		memcpy(out->ts_local[0], tsr[0].start, 4);
+		memcpy(out->ts_local[1], tsr[0].end, 4);
+	}
+	if (!child_keys(sa, out, r, gir, gir_len, ni, ni_len, nr, nr_len, false)) {
 		add_notify(sa, N_NO_PROPOSAL, 0, NULL, 0, NULL, 0);
 		return false;
 	}
@@ -1763,6 +1854,17 @@ static void child_install(struct ikev2_sa *sa, const struct ikev2_child *n,
 	c->serial = ++sa->child_serial;
 	c->life_s = sa->conf->child_life_s ? sa->conf->child_life_s : 7200;
 	c->expires = now + (uint64_t)c->life_s * 1000;
+	c->prop = r->pick;
+	c->replaced = false;
+	c->rekey_at = IKEV2_NEVER;
+	if (sa->conf->child_rekey) {
+		/* the soft lifetime: 80 to 90 % of the hard one, at random, so that children
+		 * made together are not all rekeyed at once */
+		uint8_t j[2];
+		sa->cbs->random(sa->cbs->ctx, j, 2);
+		uint64_t life = (uint64_t)c->life_s * 1000;
+		c->rekey_at = now + life * 8 / 10 + (life / 10) * get16(j) / 65535u;
+	}
 	char nb[48];
 	ev(sa, IKEV2_EV_CHILD_UP, "child %08x/%08x up: tunnel %s, %s, %u.%u.%u.%u, lifetime %u s",
 	   c->spi_in, c->spi_out, esp_name(&r->pick, r->group, nb, sizeof nb),
@@ -2264,6 +2366,7 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 	/* the new SA takes over: the old one answers until the peer deletes it */
 	if (sa->req.active) { /* our request of the old SA is abandoned */
 		sa->req.active = false;
+		sa->crk.active = false;
 		out_free(&sa->req.msg);
 	}
 	sa->old = sa->cur;
@@ -2279,6 +2382,14 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 	   prop_name(&pick, nb, sizeof nb), sa->cur.k.rspi[0], sa->cur.k.rspi[1], sa->cur.k.rspi[2],
 	   sa->cur.k.rspi[3], sa->cur.k.rspi[4], sa->cur.k.rspi[5], sa->cur.k.rspi[6],
 	   sa->cur.k.rspi[7]);
+}
+
+/* Nonces as RFC 7296 2.8.1 compares them: as byte strings, a shorter one that is a
+ * prefix of the other being the lower. */
+static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : al < bl ? -1 : al > bl;
 }
 
 static void create_child(struct ikev2_sa *sa, uint64_t now)
@@ -2375,6 +2486,23 @@ static void create_child(struct ikev2_sa *sa, uint64_t now)
 	OPENSSL_cleanse(gir, sizeof gir);
 	respond(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, msgid);
 	if (ok) {
+		if (old) {
+			/* a collision with our own rekey of it (RFC 7296 2.8.1): the lowest nonce of
+			 * the peer's exchange decides once our answer is in */
+			if (sa->crk.active && old->spi_in == sa->crk.old_spi) {
+				const uint8_t *lo = ni->data;
+				size_t ll = ni->data_len;
+				if (nonce_cmp(sa->nrb, NONCE_LEN, lo, ll) < 0) {
+					lo = sa->nrb;
+					ll = NONCE_LEN;
+				}
+				sa->crk.collided = true;
+				memcpy(sa->crk.peer_min, lo, ll);
+				sa->crk.peer_min_len = ll;
+			}
+			old->replaced = true;
+			old->rekey_at = IKEV2_NEVER;
+		}
 		child_install(sa, &c, &r, now);
 		if (old)
 			ev(sa, IKEV2_EV_TRACE, "child %08x/%08x rekeyed by %08x/%08x", old->spi_in,
@@ -2546,6 +2674,117 @@ static int open_protected(struct ikev2_sa *sa, struct ike_ctx *c, const uint8_t 
 	return 1;
 }
 
+/* Our rekey of child c (conf.child_rekey): CREATE_CHILD_SA with N(REKEY_SA), SA (its
+ * suite, a new SPI of ours), Ni, TSi (our side), TSr (the client's address). No PFS, as
+ * Windows' children have none. */
+static void child_rekey_begin(struct ikev2_sa *sa, struct ikev2_child *c, uint64_t now)
+{
+	struct child_req r;
+	memset(&r, 0, sizeof r);
+	r.pick = c->prop;
+	r.prop_num = 1;
+	sa->crk.spi_in = new_spi(sa);
+	sa->cbs->random(sa->cbs->ctx, sa->crk.ni, NONCE_LEN);
+	msg_begin(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, false, sa->cur.our_mid);
+	uint8_t old[4];
+	put32(old, c->spi_in);
+	add_notify(sa, N_REKEY_SA, PROTO_ESP, old, 4, NULL, 0);
+	put32(sa->o_spi, sa->crk.spi_in);
+	add_esp_proposal(sa, &r, sa->o_spi);
+	ike_add_payload(sa->o, IKE2_PL_NONCE, sa->crk.ni, NONCE_LEN);
+	struct ts *ti = &sa->o_tsi, *tr = &sa->o_tsr[0];
+	memset(ti, 0, sizeof *ti);
+	memset(tr, 0, sizeof *tr);
+	ti->eport = tr->eport = 65535;
+	memcpy(ti->start, c->ts_local[0], 4);
+	memcpy(ti->end, c->ts_local[1], 4);
+	memcpy(tr->start, c->vip, 4);
+	memcpy(tr->end, c->vip, 4);
+	add_ts(sa, IKE2_PL_TSI, ti, 1);
+	add_ts(sa, IKE2_PL_TSR, tr, 1);
+	uint32_t mid = sa->cur.our_mid;
+	request_send(sa, false, now);
+	if (!sa->req.active) { /* could not be built: the hard lifetime still ends it */
+		c->rekey_at = IKEV2_NEVER;
+		return;
+	}
+	sa->crk.active = true;
+	sa->crk.collided = false;
+	sa->crk.msgid = mid;
+	sa->crk.old_spi = c->spi_in;
+	c->rekey_at = IKEV2_NEVER; /* once: a refusal leaves it to its hard lifetime */
+	ev(sa, IKEV2_EV_INFO, "rekeying child %08x/%08x", c->spi_in, c->spi_out);
+}
+
+/* The peer's answer to our rekey (sa->m, opened). */
+static void child_rekey_answer(struct ikev2_sa *sa, uint64_t now)
+{
+	const struct ike_msg *m = sa->m;
+	sa->crk.active = false;
+	struct ikev2_child *old = NULL;
+	for (int i = 0; i < IKEV2_CHILDREN; i++)
+		if (sa->child[i].used && sa->child[i].spi_in == sa->crk.old_spi)
+			old = &sa->child[i];
+	const struct ike_payload *nr = NULL;
+	for (unsigned i = 0; i < m->npl; i++) {
+		const struct ike_payload *p = &m->pl[i];
+		if (p->type == IKE2_PL_N && p->notify < 16384) {
+			ev(sa, IKEV2_EV_INFO, "the peer refused our rekey of child %08x: notify %u",
+			   sa->crk.old_spi, p->notify);
+			return;
+		}
+		if (p->type == IKE2_PL_NONCE && !nr)
+			nr = p;
+	}
+	struct child_req r;
+	child_read(sa, m, 0, &r);
+	if (!nr || nr->data_len < 16 || nr->data_len > 256 || r.err || !r.have ||
+	    r.pick.encr != (old ? old->prop.encr : r.pick.encr)) {
+		ev(sa, IKEV2_EV_INFO, "the peer's answer to our rekey of child %08x is unusable",
+		   sa->crk.old_spi);
+		return;
+	}
+	struct ikev2_child n;
+	memset(&n, 0, sizeof n);
+	n.spi_in = sa->crk.spi_in;
+	n.spi_out = r.spi_out;
+	n.udp_encap = ikev2_nat(sa);
+	const uint8_t *vip = old ? old->vip : sa->have_vip ? sa->vip : sa->peer.ip;
+	memcpy(n.vip, vip, 4);
+	if (old)
+		memcpy(n.ts_local, old->ts_local, sizeof n.ts_local);
+	if (!child_slot(sa) || !child_keys(sa, &n, &r, NULL, 0, sa->crk.ni, NONCE_LEN, nr->data,
+	                                   nr->data_len, true)) {
+		ev(sa, IKEV2_EV_INFO, "no room for the rekeyed child of %08x", sa->crk.old_spi);
+		return;
+	}
+	child_install(sa, &n, &r, now);
+	ev(sa, IKEV2_EV_TRACE, "child %08x rekeyed by us: %08x/%08x", sa->crk.old_spi, n.spi_in,
+	   n.spi_out);
+	bool lost = false;
+	if (sa->crk.collided) {
+		/* both sides rekeyed it: the child made with the lowest of the four nonces goes,
+		 * deleted by its maker (RFC 7296 2.8.1) */
+		const uint8_t *lo = sa->crk.ni;
+		size_t ll = NONCE_LEN;
+		if (nonce_cmp(nr->data, nr->data_len, lo, ll) < 0) {
+			lo = nr->data;
+			ll = nr->data_len;
+		}
+		lost = nonce_cmp(lo, ll, sa->crk.peer_min, sa->crk.peer_min_len) < 0;
+		ev(sa, IKEV2_EV_INFO, "rekey collision on child %08x: %s", sa->crk.old_spi,
+		   lost ? "ours has the lowest nonce and is deleted" : "the peer's goes");
+	}
+	if (lost) {
+		ikev2_child_delete(sa, n.spi_in, "rekey collision lost", now);
+	} else if (old && !old->replaced) {
+		old->replaced = true;
+		ikev2_child_delete(sa, old->spi_in, "rekeyed", now);
+	} else if (old) {
+		old->replaced = true;
+	}
+}
+
 static void handle_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct ike_ctx *c = &sa->cur;
@@ -2559,9 +2798,13 @@ static void handle_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 	out_free(&sa->req.msg);
 	sa->last_rx = now;
 	ev(sa, IKEV2_EV_TRACE, "the peer answered our request %u", sa->m->msgid);
-	for (unsigned i = 0; i < sa->m->npl; i++) /* its DELETE of the children we deleted */
-		if (sa->m->pl[i].type == IKE2_PL_N)
-			ev(sa, IKEV2_EV_INFO, "notify in the peer's answer: %u", sa->m->pl[i].notify);
+	if (sa->crk.active && sa->m->msgid == sa->crk.msgid &&
+	    sa->m->exchange == IKE2_EXCH_CREATE_CHILD_SA)
+		child_rekey_answer(sa, now);
+	else
+		for (unsigned i = 0; i < sa->m->npl; i++) /* its DELETE of the children we deleted */
+			if (sa->m->pl[i].type == IKE2_PL_N)
+				ev(sa, IKEV2_EV_INFO, "notify in the peer's answer: %u", sa->m->pl[i].notify);
 	if (sa->ndel) {
 		uint32_t q[IKEV2_CHILDREN];
 		size_t n = sa->ndel;
@@ -2743,9 +2986,14 @@ uint64_t ikev2_deadline(const struct ikev2_sa *sa)
 		if (d < t)
 			t = d;
 	}
-	for (int i = 0; i < IKEV2_CHILDREN; i++)
-		if (sa->child[i].used && sa->child[i].expires < t)
-			t = sa->child[i].expires;
+	for (int i = 0; i < IKEV2_CHILDREN; i++) {
+		const struct ikev2_child *c = &sa->child[i];
+		if (c->used && c->expires < t)
+			t = c->expires;
+		if (c->used && sa->state == IKEV2_ESTABLISHED && !sa->req.active && !c->replaced &&
+		    c->rekey_at < t)
+			t = c->rekey_at;
+	}
 	return t;
 }
 
@@ -2792,6 +3040,12 @@ uint64_t ikev2_tick(struct ikev2_sa *sa, uint64_t now)
 		if (sa->child[i].used && now >= sa->child[i].expires)
 			ikev2_child_delete(sa, sa->child[i].spi_in, "lifetime expired without a rekey",
 			                   now);
+	for (int i = 0; i < IKEV2_CHILDREN; i++) {
+		struct ikev2_child *c = &sa->child[i];
+		if (sa->state == IKEV2_ESTABLISHED && !sa->req.active && c->used && !c->replaced &&
+		    now >= c->rekey_at)
+			child_rekey_begin(sa, c, now);
+	}
 	return ikev2_deadline(sa);
 }
 

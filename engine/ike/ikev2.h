@@ -11,7 +11,8 @@
  *                    Success; the final AUTH with the MSK as key (RFC 7296 2.16); CP with
  *                    INTERNAL_IP4_ADDRESS and INTERNAL_IP4_DNS, traffic selectors
  *                    narrowed to the virtual address, the first child SA
- *   CREATE_CHILD_SA  rekeying a child SA or the IKE SA, further child SAs
+ *   CREATE_CHILD_SA  rekeying a child SA or the IKE SA, further child SAs; as initiator,
+ *                    our own rekey of a child before its lifetime ends (conf.child_rekey)
  *   INFORMATIONAL    DELETE both ways, empty messages (liveness checks) both ways,
  *                    UPDATE_SA_ADDRESSES (MOBIKE, RFC 4555)
  *
@@ -62,6 +63,8 @@
 #define IKEV2_RESENDS 8          /* the same reply for the same request, at most */
 #define IKEV2_USER_MAX 256       /* longest EAP identity / MS-CHAPv2 name kept */
 #define IKEV2_CERT_MAX 4096      /* longest certificate sent */
+#define IKEV2_CHAIN_MAX 4        /* CA certificates sent after the server's own */
+#define IKEV2_CERTS_TOTAL 8192   /* bytes of all the certificates of one message */
 
 enum ikev2_state {
 	IKEV2_START = 0,      /* nothing answered yet (or INVALID_KE_PAYLOAD sent) */
@@ -101,6 +104,13 @@ struct ikev2_conf {
 	const struct ike_privkey *key; /* IKEV2_SAUTH_CERT: the RSA key and its certificate */
 	const uint8_t *cert;          /* DER */
 	size_t cert_len;
+	/* The CAs above it (DER, the issuer first, the root left out) sent as further CERT
+	 * payloads after it, so a client that trusts only the root can build the chain. The
+	 * owner keeps to IKEV2_CHAIN_MAX and IKEV2_CERTS_TOTAL (with cert); the responder
+	 * sends no more than those either way. */
+	const uint8_t *chain[IKEV2_CHAIN_MAX];
+	size_t chain_len[IKEV2_CHAIN_MAX];
+	size_t n_chain;
 	bool sig_pss;                 /* method 14 signatures with RSASSA-PSS, not PKCS#1 v1.5 */
 	uint8_t id_type;              /* IDr: 2 FQDN, 1 IPv4, 9 DER_ASN1_DN ... */
 	const uint8_t *id;
@@ -113,6 +123,8 @@ struct ikev2_conf {
 	bool mobike;                  /* announce MOBIKE_SUPPORTED */
 	uint32_t ike_life_s;          /* hard lifetimes: an SA the client did not rekey by */
 	uint32_t child_life_s;        /*   then is deleted (86400 s, 7200 s) */
+	bool child_rekey;             /* rekey children ourselves before their lifetime ends:
+	                                 CREATE_CHILD_SA at 80-90 % of it (random per child) */
 	uint32_t negotiation_ms;      /* IKE_SA_INIT to the end of IKE_AUTH (30000) */
 	uint32_t dpd_ms;              /* an empty INFORMATIONAL after this much silence, 0 off */
 	uint32_t retransmit_ms;       /* our requests: first retransmission (2000), doubling */
@@ -151,7 +163,11 @@ struct ikev2_child {
 	uint8_t vip[4];              /* the client's virtual address (its traffic selector) */
 	uint32_t life_s;
 	uint64_t expires, born;
+	uint64_t rekey_at;           /* when we rekey it (conf.child_rekey), IKEV2_NEVER: not */
+	bool replaced;               /* a newer child took its place, its deletion follows */
 	uint32_t serial;             /* order of establishment within the IKE SA */
+	struct ikev2_esp_prop prop;  /* its suite (what a rekey proposes) */
+	uint8_t ts_local[2][4];      /* our side's selector (first and last address) */
 };
 
 /* What the `authorize` callback is asked. Pointers are valid during the call only. */
@@ -246,6 +262,13 @@ const char *ikev2_cause(const struct ikev2_sa *sa);
 const uint8_t *ikev2_ispi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi_old(const struct ikev2_sa *sa);
+/* The keys of the IKE SA (`old`: the one an IKE SA rekey replaced, until it is deleted)
+ * as a line of Wireshark's IKEv2 decryption table, newline included:
+ *   SPIi,SPIr,SK_ei,SK_er,"AES-CBC-256 [RFC3602]",SK_ai,SK_ar,"HMAC_SHA2_256_128 [RFC4868]"
+ * (hex without 0x; with AES-GCM SK_e ends with the 4-byte salt, SK_a is empty and the
+ * integrity "NONE [RFC4306]"), what engine/capture/ikedecrypt.h reads back. Its length, 0
+ * when there are no such keys (IKE_SA_INIT not answered) or cap is too small. Secrets. */
+size_t ikev2_keys_line(const struct ikev2_sa *sa, bool old, char *buf, size_t cap);
 /* Does the datagram belong to this SA (its SPIs, the current or the old pair)? */
 bool ikev2_matches(const struct ikev2_sa *sa, const uint8_t *buf, size_t len);
 /* The peer's address of the last authenticated message. */

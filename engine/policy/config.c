@@ -1614,6 +1614,9 @@ static void load_ikev2(struct ld *l, json_t *o)
 	sc->ikev2_cookie_threshold = 64;
 	sc->ikev2_fragment_size = 1280;
 	sc->ikev2_dpd = 60;
+	sc->ikev2_ike_lifetime = 28800;
+	sc->ikev2_child_lifetime = 3600;
+	sc->ikev2_rekey = true;
 	if (!o || json_is_null(o)) return;
 	struct mark m = push_key(l, "ikev2");
 	if (!json_is_object(o)) {
@@ -1622,7 +1625,8 @@ static void load_ikev2(struct ld *l, json_t *o)
 		return;
 	}
 	static const char *const keys[] = {"listen", "ike_port", "natt_port", "auth", "psk", "id",
-		"ike", "esp", "dns", "fragment_size", "dpd", "limits", NULL};
+		"ike", "esp", "dns", "fragment_size", "dpd", "ike_lifetime", "child_lifetime", "rekey",
+		"limits", NULL};
 	check_keys(l, o, keys);
 	sc->ikev2 = true;
 	const char *listen = get_str(l, o, "listen", false);
@@ -1698,6 +1702,11 @@ static void load_ikev2(struct ld *l, json_t *o)
 	get_addr2(l, o, "dns", sc->ikev2_dns);
 	sc->ikev2_fragment_size = get_int(l, o, "fragment_size", 576, IKEV2_DATAGRAM_MAX, 1280);
 	sc->ikev2_dpd = get_int(l, o, "dpd", 0, 3600, 60);
+	/* RRAS's IKEv2 SA expiration time is not in the reference: 480 min as Windows' main
+	 * mode key lifetime and 60 min as its quick mode one (inferred) */
+	sc->ikev2_ike_lifetime = get_int(l, o, "ike_lifetime", 60, 172800, 28800);
+	sc->ikev2_child_lifetime = get_int(l, o, "child_lifetime", 10, 172800, 3600);
+	sc->ikev2_rekey = get_bool(l, o, "rekey", true);
 	json_t *e = NULL;
 	json_t *li = sub_object(l, o, "limits", &e);
 	struct mark ml = push_key(l, "limits");

@@ -316,6 +316,9 @@ struct serve_conf {
 	uint32_t ikev2_dns[2];    /* INTERNAL_IP4_DNS, 0: serve.dns */
 	int ikev2_fragment_size;  /* largest IPv4 datagram of IKE before fragmenting (RFC 7383) */
 	int ikev2_dpd;            /* seconds of silence before a liveness check, 0 off */
+	int ikev2_ike_lifetime;   /* seconds: the IKE SA's hard lifetime (28800) */
+	int ikev2_child_lifetime; /* seconds: a child SA's hard lifetime (3600) */
+	bool ikev2_rekey;         /* the server rekeys children before their lifetime ends */
 	int ikev2_sas, ikev2_half_open; /* IKEv2 SAs at most, and of those half open */
 	int ikev2_cookie_threshold; /* half-open SAs from which a COOKIE is demanded */
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/ikedecrypt.h"
 #include "ikev2_peer.h"
 #include "mschap.h"
 
@@ -221,7 +222,7 @@ END_TEST
 
 #define OUTS 32
 static struct {
-	uint8_t buf[OUTS][4200];
+	uint8_t buf[OUTS][9400];
 	size_t len[OUTS];
 	int n;
 	char causes[8][64];
@@ -397,11 +398,15 @@ static void auth_first(struct ikev2_sa *sa, struct v2peer *p)
 	ck_assert_ptr_nonnull(idr);
 	ck_assert_ptr_nonnull(auth);
 	ck_assert_ptr_nonnull(eap);
-	/* the server's AUTH with its pre-shared key verifies */
-	uint8_t want[64];
-	v2p_auth_r(p, (const uint8_t *)"server-key", 10, idr->body, idr->body_len, want);
-	ck_assert_uint_eq(auth->id_type, 2);
-	ck_assert_mem_eq(auth->data, want, p->prf_len);
+	if (T_conf.server_auth == IKEV2_SAUTH_PSK) {
+		/* the server's AUTH with its pre-shared key verifies */
+		uint8_t want[64];
+		v2p_auth_r(p, (const uint8_t *)"server-key", 10, idr->body, idr->body_len, want);
+		ck_assert_uint_eq(auth->id_type, 2);
+		ck_assert_mem_eq(auth->data, want, p->prf_len);
+	} else {
+		ck_assert(auth->id_type == 1 || auth->id_type == 14); /* a signature */
+	}
 	ck_assert_uint_eq(eap->eap_code, 1);
 	ck_assert_uint_eq(eap->eap_type, 1);
 }
@@ -618,6 +623,145 @@ static struct ikev2_sa *up(struct v2peer *p)
 	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
 	return sa;
 }
+
+/* The keys line of an SA (Wireshark's ikev2_decryption_table form) read back by the
+ * capture decoder opens the responder's IKE_AUTH answer and the initiator's request, with
+ * AES-CBC and HMAC and with AES-GCM; the names are the ones Wireshark's table takes. */
+static void keys_line_case(uint16_t encr, uint16_t bits, uint16_t integ, const char *names)
+{
+	t_setup();
+	struct v2peer p;
+	v2p_init(&p);
+	p.encr = encr;
+	p.keybits = bits;
+	p.integ = integ;
+	if (integ == IKE2_INTEG_HMAC_SHA1_96)
+		p.prf = IKE2_PRF_HMAC_SHA1; /* the policy pairs integrity and PRF */
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	char line[1024];
+	ck_assert_uint_eq(ikev2_keys_line(sa, false, line, sizeof line), 0); /* no keys yet */
+	ck_assert(sa_init(sa, &p));
+	size_t n = ikev2_keys_line(sa, false, line, sizeof line);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(strlen(line), n);
+	ck_assert_uint_eq(ikev2_keys_line(sa, false, line, n - 1), 0); /* too small: nothing */
+	n = ikev2_keys_line(sa, false, line, sizeof line);
+	ck_assert_ptr_nonnull(strstr(line, names));
+	ck_assert_uint_eq(ikev2_keys_line(sa, true, line + n, sizeof line - n), 0); /* no old SA */
+	auth_first(sa, &p);
+	char err[200];
+	struct ike_keys *ks = ike_keys_parse("line", line, n, err, sizeof err);
+	ck_assert_msg(ks != NULL, "%s", err);
+	ck_assert_uint_eq(ike_keys_count_v2(ks), 1);
+	/* the request and the answer: both directions' keys */
+	const uint8_t *msgs[2] = {T_out, T.buf[T.n - 1]};
+	size_t lens[2] = {T_outlen, T.len[T.n - 1]};
+	for (int i = 0; i < 2; i++) {
+		struct ike_msg m;
+		struct diag_err de;
+		ck_assert_int_eq(ike_decode(msgs[i], lens[i], &m, &de), 0);
+		static uint8_t pt[8192];
+		size_t pl = 0;
+		ck_assert_int_eq(ike2_decrypt(ks, msgs[i], lens[i], &m, pt, sizeof pt, &pl, &de), 1);
+		struct ike_msg inner;
+		ck_assert_int_eq(ike_decode(pt, pl, &inner, &de), 0);
+		bool idr = false, idi = false;
+		for (unsigned j = 0; j < inner.npl; j++) {
+			idr |= inner.pl[j].type == IKE2_PL_IDR;
+			idi |= inner.pl[j].type == IKE2_PL_IDI;
+		}
+		ck_assert(i ? idr : idi);
+		/* a flipped byte of the ciphertext is an integrity failure, not a wrong answer */
+		static uint8_t bad[8192];
+		memcpy(bad, msgs[i], lens[i]);
+		bad[lens[i] - 20] ^= 1;
+		ck_assert_int_eq(ike_decode(bad, lens[i], &m, &de), 0);
+		ck_assert_int_eq(ike2_decrypt(ks, bad, lens[i], &m, pt, sizeof pt, &pl, &de), -1);
+	}
+	ike_keys_free(ks);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+
+START_TEST(keys_line_decrypts)
+{
+	keys_line_case(IKE2_ENCR_AES_CBC, 256, IKE2_INTEG_HMAC_SHA2_256_128,
+	               ",\"AES-CBC-256 [RFC3602]\",");
+	keys_line_case(IKE2_ENCR_AES_CBC, 128, IKE2_INTEG_HMAC_SHA1_96,
+	               "\"HMAC_SHA1_96 [RFC2404]\"\n");
+	keys_line_case(IKE2_ENCR_AES_GCM_16, 256, 0,
+	               ",\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"\n");
+}
+END_TEST
+
+/* With a certificate, the CAs above it follow it as further CERT payloads, in order,
+ * within IKEV2_CHAIN_MAX and IKEV2_CERTS_TOTAL. */
+START_TEST(cert_chain_sent)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	ck_assert_ptr_nonnull(k);
+	BIO *b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+	char *pem;
+	long pl = BIO_get_mem_data(b, &pem);
+	struct ike_privkey *pk = ike_privkey_from_pem(pem, (size_t)pl);
+	ck_assert_ptr_nonnull(pk);
+	static uint8_t leaf[900], ca[IKEV2_CHAIN_MAX + 2][1500];
+	v2p_fill(leaf, sizeof leaf, 1);
+	for (int i = 0; i < IKEV2_CHAIN_MAX + 2; i++)
+		v2p_fill(ca[i], sizeof ca[i], (uint8_t)(10 + i));
+	/* n CAs offered, the count the client must see */
+	static const struct { size_t n, len, want; } cases[] = {
+		{0, 1000, 0}, {1, 1000, 1}, {2, 1000, 2},
+		{IKEV2_CHAIN_MAX, 1000, IKEV2_CHAIN_MAX},
+		/* within the byte budget: 900 + 5 * 1500 > 8192 stops at the fifth */
+		{IKEV2_CHAIN_MAX, 1500, (IKEV2_CERTS_TOTAL - 900) / 1500 < IKEV2_CHAIN_MAX
+		                        ? (IKEV2_CERTS_TOTAL - 900) / 1500 : IKEV2_CHAIN_MAX},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		t_setup();
+		T_conf.server_auth = IKEV2_SAUTH_CERT;
+		T_conf.key = pk;
+		T_conf.cert = leaf;
+		T_conf.cert_len = sizeof leaf;
+		T_conf.fragmentation = false; /* the whole answer in one datagram to count */
+		for (size_t i = 0; i < cases[c].n; i++) {
+			T_conf.chain[i] = ca[i];
+			T_conf.chain_len[i] = cases[c].len;
+		}
+		T_conf.n_chain = cases[c].n;
+		struct v2peer p;
+		v2p_init(&p);
+		struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+		T_sa = sa;
+		ck_assert(sa_init(sa, &p));
+		auth_first(sa, &p);
+		size_t seen = 0;
+		bool leaf_first = false;
+		for (unsigned i = 0; i < p.m->npl; i++) {
+			const struct ike_payload *x = &p.m->pl[i];
+			if (x->type != IKE2_PL_CERT)
+				continue;
+			ck_assert_uint_eq(x->id_type, 4); /* X.509 signature */
+			if (seen == 0) {
+				leaf_first = x->data_len == sizeof leaf && !memcmp(x->data, leaf, sizeof leaf);
+			} else {
+				ck_assert_uint_eq(x->data_len, cases[c].len);
+				ck_assert_mem_eq(x->data, ca[seen - 1], cases[c].len);
+			}
+			seen++;
+		}
+		ck_assert(leaf_first);
+		ck_assert_uint_eq(seen, 1 + cases[c].want);
+		ikev2_free(sa);
+		v2p_free(&p);
+	}
+	ike_privkey_free(pk);
+	BIO_free(b);
+	EVP_PKEY_free(k);
+}
+END_TEST
 
 START_TEST(fragments_both_ways)
 {
@@ -929,6 +1073,8 @@ int main(void)
 	tcase_add_test(t, eap_wrong_password);
 	tcase_add_test(t, invalid_ke_then_retry);
 	tcase_add_test(t, no_proposal);
+	tcase_add_test(t, keys_line_decrypts);
+	tcase_add_test(t, cert_chain_sent);
 	tcase_add_test(t, fragments_both_ways);
 	tcase_add_test(t, tiny_frag_size_on_4500);
 	tcase_add_test(t, rekey_child_and_delete);
