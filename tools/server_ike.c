@@ -33,6 +33,7 @@
 #include "cert/certserve.h"
 #include "esp.h"
 #include "ike/esp_sa.h"
+#include "ike/ike_crypto.h"
 #include "ike/ikev1.h"
 
 struct srv_ike_sa;
@@ -375,6 +376,7 @@ static void sa_check(struct srv *s, struct srv_ike_sa *x)
 void srv_ike_timer(struct srv *s, struct srv_timer *tm, uint64_t now)
 {
 	struct srv_ike_sa *x = (struct srv_ike_sa *)(void *)((uint8_t *)tm - offsetof(struct srv_ike_sa, timer));
+	ike_dh_reuse_expire(now);
 	ikev1_tick(x->sa, now);
 	sa_check(s, x);
 }
@@ -665,6 +667,8 @@ static void ike_in(struct srv *s, struct srv_listener *l, const struct sockaddr_
                    const uint8_t *buf, size_t len)
 {
 	struct srv_ike *k = s->ike;
+	uint64_t now = srv_now_ms();
+	ike_dh_reuse_expire(now); /* a reused key pair past its window is erased */
 	if (len > 17 && buf[17] >> 4 == 2 ? true : !s->cfg->serve.ipsec) {
 		srv_ikev2_input(s, l == k->l_natt, from, buf, len); /* server_ikev2.c */
 		return;
@@ -678,7 +682,7 @@ static void ike_in(struct srv *s, struct srv_listener *l, const struct sockaddr_
 	local.port = l == k->l_natt ? 4500 : 500;
 	struct srv_ike_sa *x = sa_for(s, buf, len, &local, &peer, from);
 	if (!x) return;
-	ikev1_input(x->sa, buf, len, &local, &peer, srv_now_ms());
+	ikev1_input(x->sa, buf, len, &local, &peer, now);
 	sa_check(s, x);
 }
 
@@ -925,6 +929,7 @@ int srv_ike_setup(struct srv *s)
 	s->ike = k;
 	ikev1_conf_default(&k->conf);
 	if (sc->ipsec && ike1_setup(s, k) != 0) return -1; /* IKEv1 only with serve.ipsec */
+	ike_dh_reuse((uint32_t)(sc->ipsec ? sc->ipsec_dh_reuse : 0)); /* IKEv1 and IKEv2 */
 	uint32_t cap = 64;
 	while (cap < (uint32_t)sc->ipsec_sas && cap < (1u << 20)) cap <<= 1;
 	k->hmask = cap - 1;
@@ -1020,6 +1025,10 @@ int srv_ike_open(struct srv *s, const char *capture)
 	        sc->ipsec_required ? "L2TP outside IPsec refused" : "L2TP outside IPsec allowed too");
 	if (cert) /* which certificate, and what clients will make of it (787 or not) */
 		srv_log(s, SC_IKE, false, NULL, NULL, "%s", k->cert.verdict);
+	if (sc->ipsec_dh_reuse)
+		srv_log(s, SC_IKE, false, NULL, NULL, "Diffie-Hellman key pairs reused for %d s "
+		        "(serve.ipsec.dh_reuse): the SAs negotiated in one window lose forward "
+		        "secrecy towards one another", sc->ipsec_dh_reuse);
 	return 0;
 }
 
@@ -1066,6 +1075,7 @@ void srv_ike_destroy(struct srv *s)
 	free(k->by_spi);
 	free(k);
 	s->ike = NULL;
+	ike_dh_reuse(0); /* the kept key pairs erased */
 }
 
 /* ---- show ------------------------------------------------------------------------------ */
