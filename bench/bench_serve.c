@@ -26,8 +26,8 @@
  * in UDP to --natt-port, then the same L2TP and PPP client inside ESP transport mode.
  * The server is `vnet serve` with serve.ipsec in its configuration, or --gateway PATH
  * (tests/helpers/ike_responder relaying L2TP to the server); --ike-only ends each tunnel
- * at its child SA. IKE set-ups per second are reported beside the session figures, and a
- * "result-ipsec:" line.
+ * at its child SA; --dh-reuse SEC gives the server serve.ipsec.dh_reuse. IKE set-ups per
+ * second are reported beside the session figures, and a "result-ipsec:" line.
  *
  * The --then command finds in its environment VNET_CONTROL (the control socket),
  * VNET_SERVE_PID, VNET_SERVE_LOG, VNET_SERVE_CONFIG, BENCH_UP (sessions up),
@@ -258,6 +258,7 @@ static struct {
 	bool on, ike_only;
 	const char *psk, *gateway, *p1, *p2;
 	int ike_port, natt_port;
+	int dh_reuse;                  /* serve.ipsec.dh_reuse of the server */
 	struct ikev1i_conf conf;
 	struct sockaddr_in ike, natt;  /* the server's IKE and NAT-T addresses */
 	unsigned ike_up, child_up, failed, printed, esp_bad, esp_rx, esp_tx;
@@ -857,8 +858,9 @@ static int write_config(const char *path)
 		json_object_set_new(json_object_get(root, "serve"), "accounting", json_string("acct.jsonl"));
 	if (I.on && !I.gateway) /* the server's own IKE end */
 		json_object_set_new(json_object_get(root, "serve"), "ipsec", json_pack(
-			"{s:s,s:i,s:i,s:s,s:{s:i}}", "psk", I.psk, "ike_port", I.ike_port, "natt_port",
-			I.natt_port, "listen", "127.0.0.1", "limits", "sas", O.tunnels + 16));
+			"{s:s,s:i,s:i,s:s,s:{s:i},s:i}", "psk", I.psk, "ike_port", I.ike_port, "natt_port",
+			I.natt_port, "listen", "127.0.0.1", "limits", "sas", O.tunnels + 16, "dh_reuse",
+			I.dh_reuse));
 	int rc = json_dump_file(root, path, JSON_INDENT(1));
 	json_decref(root);
 	return rc;
@@ -1271,7 +1273,7 @@ static void usage(FILE *f)
 	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
 	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n"
 	        "                   [--ipsec [--psk S] [--ike-port P] [--natt-port Q] [--p1 LIST]\n"
-	        "                    [--p2 LIST] [--gateway PATH] [--ike-only]]\n"
+	        "                    [--p2 LIST] [--gateway PATH] [--ike-only] [--dh-reuse SEC]]\n"
 	        "       bench_serve --pptp ... (see the source), bench_serve --ikev2 [--tunnels N]\n"
 	        "                   [--window W] [--ike LIST] [--esp LIST] [--psk S] [--ike-port P]\n"
 	        "                   [--natt-port Q] [--ike-only] [--ping N] [--cookies] [--hold MS]\n"
@@ -1346,6 +1348,7 @@ static void parse_args(int argc, char **argv)
 		else if (strcmp(a, "--natt-port") == 0) I.natt_port = int_arg(v, 1, 65535, a);
 		else if (strcmp(a, "--p1") == 0) I.p1 = v;
 		else if (strcmp(a, "--p2") == 0) I.p2 = v;
+		else if (strcmp(a, "--dh-reuse") == 0) I.dh_reuse = int_arg(v, 0, 3600, a);
 		else if (strcmp(a, "--gateway") == 0) I.gateway = v;
 		else if (strcmp(a, "--hold") == 0) O.hold_ms = int_arg(v, 0, 3600000, a);
 		else if (strcmp(a, "--workdir") == 0) {
@@ -1447,9 +1450,9 @@ static void rm_workdir(const char *dir)
 static void ipsec_setup(void)
 {
 	if (!I.on) {
-		if (I.psk || I.gateway || I.ike_only || I.p1 || I.p2) {
-			fprintf(stderr, "bench_serve: --psk, --p1, --p2, --gateway and --ike-only go with "
-			        "--ipsec\n");
+		if (I.psk || I.gateway || I.ike_only || I.p1 || I.p2 || I.dh_reuse) {
+			fprintf(stderr, "bench_serve: --psk, --p1, --p2, --gateway, --ike-only and "
+			        "--dh-reuse go with --ipsec\n");
 			exit(2);
 		}
 		return;

@@ -8,6 +8,9 @@
  *     bounded by serve.ipsec.limits.sas; those not yet established by limits.half_open,
  *     shared fairly between sources as the L2TP half-open tunnels are (srv_half_open_admit);
  *   - the child SAs' ESP pairs, found by our SPI (a hash table);
+ *   - the IKE SAs of one client, found by its current address and port (a hash table):
+ *     what a phase-1 rekey, an INITIAL-CONTACT or a closing SA looks for, so that none
+ *     of them walks every SA of the server;
  *   - per IKE SA a number (its id): an L2TP tunnel that came inside it carries that id,
  *     and its datagrams go back through the newest child of that SA.
  * An IKE SA that ends takes its L2TP tunnels with it (there is no way left to reach the
@@ -30,6 +33,7 @@
 #include "cert/certserve.h"
 #include "esp.h"
 #include "ike/esp_sa.h"
+#include "ike/ike_crypto.h"
 #include "ike/ikev1.h"
 
 struct srv_ike_sa;
@@ -62,6 +66,9 @@ struct srv_ike_sa {
 	struct srv_ike_sa *next, *prev;           /* every SA, newest first */
 	struct srv_ike_sa *ho_next, *ho_prev;     /* half-open SAs, newest first */
 	struct srv_ike_sa *id_next;               /* id hash chain */
+	struct srv_ike_sa *cl_next;               /* client hash chain */
+	uint8_t cl_ip[4];                         /* the client key it is filed under: the */
+	uint16_t cl_port;                         /* peer's address and port when filed */
 	struct srv_esp *esp[IKEV1_CHILDREN];
 	uint32_t child_serial;
 };
@@ -76,7 +83,7 @@ struct srv_ike {
 	struct ikev1_conf conf;
 	struct srv_listener *l_ike, *l_natt, *l_esp;
 	struct sockaddr_storage addr;  /* the address IKE listens on (port 0) */
-	struct srv_ike_sa **by_cookie, **by_id;
+	struct srv_ike_sa **by_cookie, **by_id, **by_client;
 	uint32_t hmask;
 	struct srv_esp **by_spi;
 	uint32_t smask;
@@ -105,6 +112,13 @@ static uint32_t cookie_hash(const struct srv_ike *k, const uint8_t ispi[8])
 	memcpy(&a, ispi, 4);
 	memcpy(&b, ispi + 4, 4);
 	return mix32(a ^ mix32(b)) & k->hmask;
+}
+
+static uint32_t client_hash(const struct srv_ike *k, const uint8_t ip[4], uint16_t port)
+{
+	uint32_t a;
+	memcpy(&a, ip, 4);
+	return mix32(a ^ mix32(port + 0x9e3779b9u)) & k->hmask;
 }
 
 static struct srv_ike_sa *sa_by_id(const struct srv_ike *k, uint32_t id)
@@ -286,6 +300,48 @@ static void esp_free(struct srv_ike *k, struct srv_esp *e)
 
 static bool same_client(const struct srv_ike_sa *a, const struct srv_ike_sa *b);
 
+/* The client index: an SA is filed under the peer's address and port of its last message
+ * (a float to the NAT-T port changes the port), refiled by client_follow after each call
+ * into the automaton. */
+static void client_link(struct srv_ike *k, struct srv_ike_sa *x)
+{
+	const struct ikev1_addr *p = ikev1_peer(x->sa);
+	memcpy(x->cl_ip, p->ip, 4);
+	x->cl_port = p->port;
+	struct srv_ike_sa **h = &k->by_client[client_hash(k, x->cl_ip, x->cl_port)];
+	x->cl_next = *h;
+	*h = x;
+}
+
+static void client_unlink(struct srv_ike *k, struct srv_ike_sa *x)
+{
+	unlink_one(&k->by_client[client_hash(k, x->cl_ip, x->cl_port)], x, NULL,
+	           offsetof(struct srv_ike_sa, cl_next));
+	x->cl_next = NULL;
+}
+
+static void client_follow(struct srv_ike *k, struct srv_ike_sa *x)
+{
+	const struct ikev1_addr *p = ikev1_peer(x->sa);
+	if (p->port == x->cl_port && !memcmp(p->ip, x->cl_ip, 4)) return;
+	client_unlink(k, x);
+	client_link(k, x);
+}
+
+/* The newest SA other than x of x's client (same_client) that is established and, with
+ * `older`, not newer than x; NULL when none. Only x's bucket of the client index. */
+static struct srv_ike_sa *client_other(struct srv_ike *k, struct srv_ike_sa *x, bool older)
+{
+	client_follow(k, x);
+	struct srv_ike_sa *best = NULL;
+	for (struct srv_ike_sa *o = k->by_client[client_hash(k, x->cl_ip, x->cl_port)]; o; o = o->cl_next)
+		if (o != x && ikev1_state(o->sa) == IKEV1_ESTABLISHED &&
+		    (!older || o->created_ms <= x->created_ms) && same_client(o, x) &&
+		    (!best || o->created_ms > best->created_ms))
+			best = o;
+	return best;
+}
+
 static void sa_free(struct srv *s, struct srv_ike_sa *x)
 {
 	struct srv_ike *k = s->ike;
@@ -300,9 +356,8 @@ static void sa_free(struct srv *s, struct srv_ike_sa *x)
 	/* the client's newer IKE SA (a phase-1 rekey under way: its child may come later)
 	 * takes the tunnels; without one they are closed */
 	struct srv_ike_sa *heir = NULL;
-	if (x->carried_l2tp && ikev1_state(x->sa) != IKEV1_MM_START)
-		for (struct srv_ike_sa *o = k->all; o && !heir; o = o->next)
-			if (o != x && ikev1_state(o->sa) == IKEV1_ESTABLISHED && same_client(o, x)) heir = o;
+	if (x->carried_l2tp && ikev1_state(x->sa) != IKEV1_MM_START) heir = client_other(k, x, false);
+	client_unlink(k, x);
 	if (heir) {
 		ike_log(s, x, false, "gone; its L2TP tunnels move to sa=%u of the same client", heir->id);
 		srv_l2tp_ipsec_rebind(s, x->id, heir->id); /* server.c */
@@ -330,12 +385,14 @@ static void sa_check(struct srv *s, struct srv_ike_sa *x)
 		sa_free(s, x);
 		return;
 	}
+	client_follow(k, x);
 	srv_timer_set(s, &x->timer, ikev1_deadline(x->sa));
 }
 
 void srv_ike_timer(struct srv *s, struct srv_timer *tm, uint64_t now)
 {
 	struct srv_ike_sa *x = (struct srv_ike_sa *)(void *)((uint8_t *)tm - offsetof(struct srv_ike_sa, timer));
+	ike_dh_reuse_expire(now);
 	ikev1_tick(x->sa, now);
 	sa_check(s, x);
 }
@@ -461,9 +518,7 @@ static void forget_older(struct srv *s, struct srv_ike_sa *x)
 {
 	struct srv_ike *k = s->ike;
 	for (unsigned guard = 0; guard <= k->nsas; guard++) {
-		struct srv_ike_sa *o = k->all;
-		for (; o; o = o->next)
-			if (o != x && ikev1_state(o->sa) == IKEV1_ESTABLISHED && same_client(o, x)) break;
+		struct srv_ike_sa *o = client_other(k, x, false);
 		if (!o) return;
 		ike_log(s, o, false, "forgotten: INITIAL-CONTACT from the same peer in sa=%u", x->id);
 		ikev1_delete(o->sa, "the peer sent INITIAL-CONTACT", srv_now_ms());
@@ -478,11 +533,7 @@ static void replace_older(struct srv *s, struct srv_ike_sa *x)
 {
 	struct srv_ike *k = s->ike;
 	for (unsigned guard = 0; guard <= k->nsas; guard++) {
-		struct srv_ike_sa *o = k->all;
-		for (; o; o = o->next)
-			if (o != x && ikev1_state(o->sa) == IKEV1_ESTABLISHED && o->created_ms <= x->created_ms &&
-			    same_client(o, x))
-				break;
+		struct srv_ike_sa *o = client_other(k, x, true);
 		if (!o) return;
 		ike_log(s, o, false, "replaced by sa=%u of the same client: its L2TP tunnels move there",
 		        x->id);
@@ -527,6 +578,7 @@ static struct srv_ike_sa *sa_new(struct srv *s, const uint8_t ispi[8], const str
 	h = &k->by_id[mix32(x->id) & k->hmask];
 	x->id_next = *h;
 	*h = x;
+	client_link(k, x);
 	x->next = k->all;
 	if (k->all) k->all->prev = x;
 	k->all = x;
@@ -631,6 +683,8 @@ static void ike_in(struct srv *s, struct srv_listener *l, const struct sockaddr_
                    const uint8_t *buf, size_t len)
 {
 	struct srv_ike *k = s->ike;
+	uint64_t now = srv_now_ms();
+	ike_dh_reuse_expire(now); /* a reused key pair past its window is erased */
 	if (len > 17 && buf[17] >> 4 == 2 ? true : !s->cfg->serve.ipsec) {
 		srv_ikev2_input(s, l == k->l_natt, from, buf, len); /* server_ikev2.c */
 		return;
@@ -644,7 +698,7 @@ static void ike_in(struct srv *s, struct srv_listener *l, const struct sockaddr_
 	local.port = l == k->l_natt ? 4500 : 500;
 	struct srv_ike_sa *x = sa_for(s, buf, len, &local, &peer, from);
 	if (!x) return;
-	ikev1_input(x->sa, buf, len, &local, &peer, srv_now_ms());
+	ikev1_input(x->sa, buf, len, &local, &peer, now);
 	sa_check(s, x);
 }
 
@@ -891,14 +945,16 @@ int srv_ike_setup(struct srv *s)
 	s->ike = k;
 	ikev1_conf_default(&k->conf);
 	if (sc->ipsec && ike1_setup(s, k) != 0) return -1; /* IKEv1 only with serve.ipsec */
+	ike_dh_reuse((uint32_t)(sc->ipsec ? sc->ipsec_dh_reuse : 0)); /* IKEv1 and IKEv2 */
 	uint32_t cap = 64;
 	while (cap < (uint32_t)sc->ipsec_sas && cap < (1u << 20)) cap <<= 1;
 	k->hmask = cap - 1;
 	k->smask = 2 * cap - 1;
 	k->by_cookie = calloc(cap, sizeof *k->by_cookie);
 	k->by_id = calloc(cap, sizeof *k->by_id);
+	k->by_client = calloc(cap, sizeof *k->by_client);
 	k->by_spi = calloc(2 * cap, sizeof *k->by_spi);
-	if (!k->by_cookie || !k->by_id || !k->by_spi) return -1;
+	if (!k->by_cookie || !k->by_id || !k->by_client || !k->by_spi) return -1;
 	k->l_ike = srv_listener_add(s, SRV_PROTO_IKE, udp_read);
 	k->l_natt = srv_listener_add(s, SRV_PROTO_IKE, udp_read);
 	k->l_esp = srv_listener_add(s, SRV_PROTO_ESP, esp_read);
@@ -986,6 +1042,10 @@ int srv_ike_open(struct srv *s, const char *capture)
 	        sc->ipsec_required ? "L2TP outside IPsec refused" : "L2TP outside IPsec allowed too");
 	if (cert) /* which certificate, and what clients will make of it (787 or not) */
 		srv_log(s, SC_IKE, false, NULL, NULL, "%s", k->cert.verdict);
+	if (sc->ipsec_dh_reuse)
+		srv_log(s, SC_IKE, false, NULL, NULL, "Diffie-Hellman key pairs reused for %d s "
+		        "(serve.ipsec.dh_reuse): the SAs negotiated in one window lose forward "
+		        "secrecy towards one another", sc->ipsec_dh_reuse);
 	return 0;
 }
 
@@ -1028,9 +1088,11 @@ void srv_ike_destroy(struct srv *s)
 	cert_server_free(&k->cert);
 	free(k->by_cookie);
 	free(k->by_id);
+	free(k->by_client);
 	free(k->by_spi);
 	free(k);
 	s->ike = NULL;
+	ike_dh_reuse(0); /* the kept key pairs erased */
 }
 
 /* ---- show ------------------------------------------------------------------------------ */
@@ -1137,6 +1199,13 @@ int srv_ike_check_tables(const struct srv *s, char *why, size_t n)
 		if (++nsa > k->nsas) break;
 		if (sa_by_id(k, x->id) != x) {
 			snprintf(why, n, "IKE SA %u not found by its id", x->id);
+			return -1;
+		}
+		const struct ikev1_addr *p = ikev1_peer(x->sa);
+		const struct srv_ike_sa *c = k->by_client[client_hash(k, p->ip, p->port)];
+		while (c && c != x) c = c->cl_next;
+		if (!c) {
+			snprintf(why, n, "IKE SA %u not found by its client's address and port", x->id);
 			return -1;
 		}
 		if (x->half_open) {

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -70,6 +71,10 @@ struct crypto_cache {
 		BN_MONT_CTX *mont;
 		EC_GROUP *ec;                /* ECP */
 	} dh[DH_SLOTS];
+	/* key-pair reuse (ike_dh_reuse): the window, and per group the pair now handed out,
+	 * one reference of its own held here */
+	uint64_t reuse_ms;
+	struct ike_dh *reuse[DH_SLOTS];
 };
 static _Thread_local struct crypto_cache cache;
 
@@ -252,6 +257,8 @@ struct ike_dh {
 	BIGNUM *x;                   /* the private value */
 	uint8_t pub[IKE_DH_MAX];     /* the public value as a KE payload carries it */
 	size_t pub_len;
+	unsigned refs;               /* holders: exchanges, and the reuse slot */
+	uint64_t born_ms;            /* when it was made (reuse) */
 };
 
 static bool is_modp(unsigned g) { return g == 2 || g == 14; }
@@ -347,15 +354,13 @@ static bool dh_keygen(struct ike_dh *d, struct dh_group *t, BN_CTX *bc)
 	return ok;
 }
 
-struct ike_dh *ike_dh_new(unsigned g)
+static struct ike_dh *dh_fresh(unsigned g, struct dh_group *t)
 {
-	struct dh_group *t = dh_group(g);
-	if (!t)
-		return NULL;
 	struct ike_dh *d = calloc(1, sizeof *d);
 	if (!d)
 		return NULL;
 	d->group = g;
+	d->refs = 1;
 	d->x = BN_secure_new();
 	ERR_set_mark();
 	bool ok = d->x && dh_keygen(d, t, bn_ctx());
@@ -367,9 +372,71 @@ struct ike_dh *ike_dh_new(unsigned g)
 	return d;
 }
 
+/* Drop the reuse slot's reference of a group; the pair is erased once no exchange holds
+ * it either. */
+static void reuse_drop(int i)
+{
+	struct ike_dh *r = cache.reuse[i];
+	cache.reuse[i] = NULL;
+	ike_dh_free(r);
+}
+
+static bool reuse_live(const struct ike_dh *r, uint64_t now_ms)
+{
+	return r && now_ms >= r->born_ms && now_ms - r->born_ms < cache.reuse_ms;
+}
+
+struct ike_dh *ike_dh_new_at(unsigned g, uint64_t now_ms)
+{
+	struct dh_group *t = dh_group(g);
+	if (!t)
+		return NULL;
+	int i = dh_slot(g);
+	if (!cache.reuse_ms)
+		return dh_fresh(g, t);
+	if (reuse_live(cache.reuse[i], now_ms)) {
+		cache.reuse[i]->refs++;
+		return cache.reuse[i];
+	}
+	reuse_drop(i);
+	struct ike_dh *d = dh_fresh(g, t);
+	if (d) {
+		d->born_ms = now_ms;
+		d->refs++;
+		cache.reuse[i] = d;
+	}
+	return d;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct ike_dh *ike_dh_new(unsigned g)
+{
+	return ike_dh_new_at(g, cache.reuse_ms ? mono_ms() : 0);
+}
+
+void ike_dh_reuse(uint32_t seconds)
+{
+	cache.reuse_ms = (uint64_t)seconds * 1000;
+	for (int i = 0; i < DH_SLOTS; i++)
+		reuse_drop(i);
+}
+
+void ike_dh_reuse_expire(uint64_t now_ms)
+{
+	for (int i = 0; i < DH_SLOTS; i++)
+		if (cache.reuse[i] && !reuse_live(cache.reuse[i], now_ms))
+			reuse_drop(i);
+}
+
 void ike_dh_free(struct ike_dh *d)
 {
-	if (!d)
+	if (!d || --d->refs > 0)
 		return;
 	BN_clear_free(d->x);
 	OPENSSL_cleanse(d, sizeof *d);

@@ -65,9 +65,25 @@ bool ike1_cbc(unsigned enc_alg, const uint8_t *key, size_t keylen, const uint8_t
 /* Diffie-Hellman. Groups 2 (MODP 1024), 14 (MODP 2048), 19 (ECP 256), 20 (ECP 384). */
 struct ike_dh;
 bool ike_dh_supported(unsigned group);
-/* A fresh key pair; NULL when the group is not supported or OpenSSL failed. */
+/* A key pair for one exchange; NULL when the group is not supported or OpenSSL failed.
+ * A fresh one, unless this thread reuses key pairs (ike_dh_reuse): then the pair of the
+ * group made at most that many seconds before `now_ms` (a monotonic clock in ms;
+ * ike_dh_new reads CLOCK_MONOTONIC), else a fresh one that later calls share. */
 struct ike_dh *ike_dh_new(unsigned group);
+struct ike_dh *ike_dh_new_at(unsigned group, uint64_t now_ms);
+/* Release the exchange's hold; a pair is erased (private value wiped, freed) when its
+ * last holder releases it. */
 void ike_dh_free(struct ike_dh *d);
+/* Key-pair reuse for this thread, off (0) by default: a pair may serve further exchanges
+ * of its group for `seconds` after it was made. Reuse trades perfect forward secrecy
+ * between the exchanges sharing a pair for the cost of a key pair per exchange (RFC 7296
+ * 2.12, RFC 2409 5: whoever learns the private value learns every shared secret made
+ * with it). Each call drops the pairs kept so far (the exchanges holding them keep them
+ * until they release them). */
+void ike_dh_reuse(uint32_t seconds);
+/* Drop the kept pairs whose window ended by now_ms, so that a private value does not
+ * outlive its window while no exchange asks for a new pair (a periodic call). */
+void ike_dh_reuse_expire(uint64_t now_ms);
 /* The public value as a KE payload carries it (MODP: padded to the prime's length;
  * ECP: x | y). Returns its length, 0 when cap is too small. */
 size_t ike_dh_public(const struct ike_dh *d, uint8_t *out, size_t cap);

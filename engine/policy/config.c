@@ -1525,7 +1525,7 @@ static void load_ipsec(struct ld *l, json_t *o)
 		return;
 	}
 	static const char *const keys[] = {"listen", "ike_port", "natt_port", "auth", "psk",
-		"phase1", "phase2", "natt", "required", "limits", NULL};
+		"phase1", "phase2", "natt", "required", "limits", "dh_reuse", NULL};
 	check_keys(l, o, keys);
 	sc->ipsec = true;
 	sc->ipsec_listen = xstrdup(get_str(l, o, "listen", false));
@@ -1591,6 +1591,9 @@ static void load_ipsec(struct ld *l, json_t *o)
 	}
 	sc->ipsec_natt = get_bool(l, o, "natt", true);
 	sc->ipsec_required = get_bool(l, o, "required", true);
+	/* seconds a Diffie-Hellman key pair may serve further exchanges: 0 (the default) a
+	 * fresh pair per exchange; at most an hour */
+	sc->ipsec_dh_reuse = get_int(l, o, "dh_reuse", 0, 3600, 0);
 	json_t *e = NULL;
 	json_t *li = sub_object(l, o, "limits", &e);
 	struct mark ml = push_key(l, "limits");

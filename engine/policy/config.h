@@ -306,6 +306,8 @@ struct serve_conf {
 	bool ipsec_natt;          /* answer NAT traversal (UDP 4500) */
 	bool ipsec_required;      /* L2TP only inside IPsec: plain L2TP datagrams are refused */
 	int ipsec_sas, ipsec_half_open; /* IKE SAs at most, and of those not yet established */
+	int ipsec_dh_reuse;       /* seconds a DH key pair may serve further exchanges of its
+	                             group (IKEv1 and IKEv2), 0: a fresh pair per exchange */
 	/* IKEv2 remote access (serve.ikev2): Windows' IKEv2 VPN with EAP-MSCHAPv2, on the IKE
 	 * ports above (shared with L2TP/IPsec; set from serve.ikev2 when serve.ipsec is absent) */
 	bool ikev2;               /* the section is present */

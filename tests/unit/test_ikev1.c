@@ -218,6 +218,88 @@ START_TEST(dh_agree)
 }
 END_TEST
 
+/* Key-pair reuse (serve.ipsec.dh_reuse): within the window every exchange of a group gets
+ * the same pair, after it a new one; off, every exchange a fresh one. Times are given. */
+static size_t pub_of(struct ike_dh *d, uint8_t *out)
+{
+	ck_assert_ptr_nonnull(d);
+	size_t n = ike_dh_public(d, out, IKE_DH_MAX);
+	ck_assert_uint_gt(n, 0);
+	return n;
+}
+
+START_TEST(dh_reuse_window)
+{
+	uint8_t p1[IKE_DH_MAX], p2[IKE_DH_MAX], p3[IKE_DH_MAX], p4[IKE_DH_MAX];
+	/* off (the default): two exchanges at the same moment, two pairs */
+	struct ike_dh *a = ike_dh_new_at(19, 1000), *b = ike_dh_new_at(19, 1000);
+	size_t n = pub_of(a, p1);
+	pub_of(b, p2);
+	ck_assert_mem_ne(p1, p2, n);
+	ike_dh_free(a);
+	ike_dh_free(b);
+	struct ike_dh *peer = ike_dh_new_at(19, 1000); /* the other end, a pair of its own */
+	uint8_t pp[IKE_DH_MAX], s1[IKE_DH_MAX], s2[IKE_DH_MAX];
+	pub_of(peer, pp);
+
+	ike_dh_reuse(10);
+	a = ike_dh_new_at(19, 1000);
+	b = ike_dh_new_at(19, 10999); /* 9.999 s later: within the window */
+	pub_of(a, p1);
+	pub_of(b, p2);
+	ck_assert_mem_eq(p1, p2, n);
+	ck_assert_mem_ne(p1, pp, n);
+	/* one private value: one secret with the same peer value */
+	size_t z = ike_dh_shared(a, pp, n, s1, sizeof s1);
+	ck_assert_uint_gt(z, 0);
+	ck_assert_uint_eq(ike_dh_shared(b, pp, n, s2, sizeof s2), z);
+	ck_assert_mem_eq(s1, s2, z);
+	/* another group: a pair of its own */
+	struct ike_dh *m = ike_dh_new_at(14, 2000);
+	ck_assert_uint_eq(pub_of(m, p3), 256);
+	ike_dh_free(m);
+	struct ike_dh *c = ike_dh_new_at(19, 11000); /* 10 s after the first: a new pair */
+	pub_of(c, p3);
+	ck_assert_mem_ne(p1, p3, n);
+	struct ike_dh *d = ike_dh_new_at(19, 11500);
+	pub_of(d, p4);
+	ck_assert_mem_eq(p3, p4, n);
+	/* the first pair still serves the exchanges holding it after the reuse let it go */
+	ck_assert_uint_eq(ike_dh_shared(a, pp, n, s2, sizeof s2), z);
+	ck_assert_mem_eq(s1, s2, z);
+	ike_dh_free(a);
+	ike_dh_free(b);
+	ike_dh_free(c);
+	ike_dh_free(d);
+	/* a clock behind the pair's birth gets a new pair; the expiry drops a pair whose
+	 * window is over although no exchange asked for one */
+	a = ike_dh_new_at(19, 500);
+	pub_of(a, p1);
+	ck_assert_mem_ne(p1, p3, n);
+	ike_dh_reuse_expire(500 + 9999);
+	b = ike_dh_new_at(19, 600);
+	pub_of(b, p2);
+	ck_assert_mem_eq(p1, p2, n);
+	ike_dh_free(b);
+	ike_dh_reuse_expire(500 + 10000);
+	b = ike_dh_new_at(19, 600);
+	pub_of(b, p2);
+	ck_assert_mem_ne(p1, p2, n);
+	ike_dh_free(a);
+	ike_dh_free(b);
+	/* off again: fresh pairs */
+	ike_dh_reuse(0);
+	a = ike_dh_new_at(19, 700);
+	b = ike_dh_new_at(19, 700);
+	pub_of(a, p1);
+	pub_of(b, p2);
+	ck_assert_mem_ne(p1, p2, n);
+	ike_dh_free(a);
+	ike_dh_free(b);
+	ike_dh_free(peer);
+}
+END_TEST
+
 /* Our side of each group against OpenSSL's own DH and ECDH (EVP keys of the same
  * group): the same shared secret both ways, so a wrong private value, public encoding or
  * agreement shows even when ours agrees with itself. */
@@ -1212,6 +1294,7 @@ int main(void)
 	tcase_add_test(t, dh_agree);
 	tcase_add_test(t, dh_against_openssl);
 	tcase_add_test(t, dh_peer_value_checked);
+	tcase_add_test(t, dh_reuse_window);
 	tcase_add_test(t, mm_psk_each_suite);
 	tcase_add_test(t, mm_wrong_psk);
 	tcase_add_test(t, mm_no_proposal);

@@ -1,0 +1,1 @@
+--config tests/golden/cases/config-ipsec-dh-reuse-negative.json policy check
