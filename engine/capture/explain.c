@@ -151,10 +151,20 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 		struct phase *pa = &s->ph[PH_IKE_AUTH];
 		bool traffic = s->esp_pkts || s->ph[PH_IPSEC].state == PS_OK;
 		if (pa->state == PS_OPEN && s->v2_auth_answered) {
-			if (!s->v2_auth_short || traffic) {
+			if (traffic) {
 				pa->state = PS_OK;
-				phase_note(pa, s->v2_auth_short ? "ESP followed the exchange"
-				                          : "the last answer has room for IDr and AUTH");
+				phase_note(pa, "ESP followed the exchange");
+			} else if (s->v2_auth_eap || (s->v2_auth_rounds > 1 && !s->v2_auth_short)) {
+				/* EAP: the server's AUTH and the EAP rounds come before the outcome,
+				 * which the last answers hold encrypted. No claim either way. */
+				s->v2_auth_open = true;
+				phase_note(pa, s->v2_auth_eap
+				           ? "the capture ends before the exchange's last answer"
+				           : "the outcome is encrypted in the last answer: the keys file "
+				             "(--keys) would show it");
+			} else if (!s->v2_auth_short) {
+				pa->state = PS_OK;
+				phase_note(pa, "the last answer has room for IDr and AUTH");
 			} else {
 				pa->state = PS_FAILED;
 				char nb[96];
@@ -172,7 +182,8 @@ static void finish_ike(struct vsess *s, uint64_t tend)
 			sess_obs_str(s, "ike.notify", "AUTHENTICATION_FAILED", s->v2_auth_frame);
 			sess_obs_bool(s, "ike.notify_inferred", true, s->v2_auth_frame);
 		}
-		fail_open(s, PH_IKE_AUTH, "IKE_AUTH got no answer");
+		if (!s->v2_auth_open)
+			fail_open(s, PH_IKE_AUTH, "IKE_AUTH got no answer");
 		if (s->ph[PH_IPSEC].state == PS_OPEN)
 			fail_open(s, PH_IPSEC, "CREATE_CHILD_SA did not complete");
 	}
@@ -566,7 +577,7 @@ size_t explain_session_jw(struct jw *w, struct sess_table *t, const struct vsess
 	if (s->parent)
 		jw_int(w, "parent", s->parent);
 	enum phase_id fp = explain_failed_phase(s);
-	jw_str(w, "outcome", fp == PH_COUNT ? "success" : "failed");
+	jw_str(w, "outcome", fp != PH_COUNT ? "failed" : s->v2_auth_open ? "undetermined" : "success");
 	jw_str(w, "failed_phase", fp == PH_COUNT ? NULL : phase_name(fp));
 	int err = explain_error(s, m, n);
 	if (err) jw_int(w, "error", err);

@@ -469,16 +469,15 @@ static const struct v2key *find_v2(const struct ike_keys *ks, const uint8_t *spi
 	return NULL;
 }
 
-int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
-                 const struct ike_msg *m, uint8_t *out, size_t cap, size_t *outlen,
-                 struct diag_err *err)
+/* Open the SK or SKF payload `sk` of `raw`: check its integrity and decrypt it into `pt`
+ * (cap bytes). `extra` is the number of bytes between the generic payload header and
+ * the IV (4 for SKF: Fragment Number and Total Fragments, covered by the integrity check
+ * and, with AES-GCM, part of the associated data, RFC 7383 section 2.5). The plaintext
+ * without its padding is *ptlen bytes. 1, 0 (no key for these SPIs) or -1 with err. */
+static int v2_open(const struct ike_keys *ks, const uint8_t *raw, size_t len,
+                   const struct ike_msg *m, const struct ike_payload *sk, size_t extra,
+                   uint8_t *pt, size_t cap, size_t *ptlen, struct diag_err *err)
 {
-	const struct ike_payload *sk = NULL;
-	for (uint16_t i = 0; i < m->npl; i++)
-		if (m->pl[i].type == IKE2_PL_SK)
-			sk = &m->pl[i];
-	if (!sk || m->major != 2)
-		return 0;
 	const struct v2key *k = find_v2(ks, m->ispi, m->rspi);
 	if (!k)
 		return 0;
@@ -486,19 +485,21 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 	size_t block = k->enc == ENC_AES_CBC ? 16 : k->enc == ENC_3DES ? 8 : 1;
 	size_t ivlen = k->enc == ENC_NONE ? 0 : k->enc == ENC_AES_GCM16 ? 8 : block;
 	size_t msglen = m->length;
-	if (msglen > len || sk->off + 4 > msglen || sk->off + sk->len > msglen) {
-		diag_err_set(err, sk->off, "SK payload beyond the message");
+	size_t hl = 4 + extra; /* payload header up to the IV */
+	if (msglen > len || sk->off + hl > msglen || sk->off + sk->len > msglen) {
+		diag_err_set(err, sk->off, "%s payload beyond the message", extra ? "SKF" : "SK");
 		return -1;
 	}
-	const uint8_t *body = raw + sk->off + 4;
-	size_t blen = sk->len >= 4 ? (size_t)sk->len - 4 : 0;
+	const uint8_t *body = raw + sk->off + hl;
+	size_t blen = sk->len >= hl ? (size_t)sk->len - hl : 0;
 	if (blen < ivlen + k->icv + 1) {
-		diag_err_set(err, sk->off, "SK payload of %zu bytes is shorter than IV and ICV", blen);
+		diag_err_set(err, sk->off, "%s payload of %zu bytes is shorter than IV and ICV",
+		             extra ? "SKF" : "SK", blen);
 		return -1;
 	}
 	size_t clen = blen - ivlen - k->icv;
 	if (clen % block) {
-		diag_err_set(err, sk->off + 4 + ivlen,
+		diag_err_set(err, sk->off + hl + ivlen,
 		             "ciphertext of %zu bytes is not a multiple of the %zu-byte block", clen,
 		             block);
 		return -1;
@@ -507,7 +508,7 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 	if (k->md) {
 		uint8_t mac[EVP_MAX_MD_SIZE];
 		unsigned maclen = 0;
-		size_t covered = sk->off + 4 + ivlen + clen;
+		size_t covered = sk->off + hl + ivlen + clen;
 		if (!HMAC(k->md, from_init ? k->ai : k->ar, (int)k->alen, raw, covered, mac, &maclen) ||
 		    maclen < k->icv || CRYPTO_memcmp(mac, raw + covered, k->icv)) {
 			diag_err_set(err, covered, "integrity check failed: wrong SK_a%c for this message",
@@ -515,23 +516,21 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 			return -1;
 		}
 	}
-	size_t hdr = 28;
-	if (cap < hdr + clen) {
+	if (cap < clen) {
 		diag_err_set(err, 0, "decrypted message does not fit");
 		return -1;
 	}
-	uint8_t *pt = out + hdr;
 	if (k->enc == ENC_NONE) {
 		memcpy(pt, body, clen);
 	} else if (k->enc == ENC_AES_GCM16) {
 		/* RFC 5282: the nonce is the salt (SK_e's last 4 bytes) and the IV; the header
-		 * and the SK payload's header are authenticated, not encrypted */
+		 * and the payload's header are authenticated, not encrypted */
 		const uint8_t *key = from_init ? k->ei : k->er;
 		uint8_t tag[16];
 		memcpy(tag, body + ivlen + clen, 16);
-		if (!ike_gcm(key, k->elen - 4, key + k->elen - 4, body, raw, sk->off + 4, body + ivlen,
+		if (!ike_gcm(key, k->elen - 4, key + k->elen - 4, body, raw, sk->off + hl, body + ivlen,
 		             clen, pt, tag, false)) {
-			diag_err_set(err, sk->off + 4 + ivlen + clen,
+			diag_err_set(err, sk->off + hl + ivlen + clen,
 			             "integrity check failed: wrong SK_e%c for this message",
 			             from_init ? 'i' : 'r');
 			return -1;
@@ -542,27 +541,75 @@ int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
 		                   from_init ? k->ei : k->er, k->elen, body, body + ivlen, clen, pt,
 		                   false);
 		if (!ok) {
-			diag_err_set(err, sk->off + 4, "decryption failed");
+			diag_err_set(err, sk->off + hl, "decryption failed");
 			return -1;
 		}
 	}
 	size_t padlen = pt[clen - 1];
 	if (padlen + 1 > clen) {
-		diag_err_set(err, sk->off + 4 + ivlen + clen - 1,
+		diag_err_set(err, sk->off + hl + ivlen + clen - 1,
 		             "pad length %zu does not fit %zu decrypted bytes: wrong SK_e%c", padlen,
 		             clen, from_init ? 'i' : 'r');
 		return -1;
 	}
-	size_t inner = clen - padlen - 1;
-	memcpy(out, raw, hdr);
-	out[16] = sk->inner_next;
-	uint32_t total = (uint32_t)(hdr + inner);
+	*ptlen = clen - padlen - 1;
+	return 1;
+}
+
+static const struct ike_payload *v2_enc_payload(const struct ike_msg *m, uint8_t type)
+{
+	const struct ike_payload *sk = NULL;
+	for (uint16_t i = 0; i < m->npl; i++)
+		if (m->pl[i].type == type)
+			sk = &m->pl[i];
+	return m->major == 2 ? sk : NULL;
+}
+
+int ike2_decrypt(const struct ike_keys *ks, const uint8_t *raw, size_t len,
+                 const struct ike_msg *m, uint8_t *out, size_t cap, size_t *outlen,
+                 struct diag_err *err)
+{
+	const struct ike_payload *sk = v2_enc_payload(m, IKE2_PL_SK);
+	size_t hdr = 28, inner = 0;
+	if (!sk)
+		return 0;
+	if (cap < hdr) {
+		diag_err_set(err, 0, "decrypted message does not fit");
+		return -1;
+	}
+	int r = v2_open(ks, raw, len, m, sk, 0, out + hdr, cap - hdr, &inner, err);
+	if (r != 1)
+		return r;
+	ike2_plain_header(raw, sk->inner_next, inner, out);
+	*outlen = hdr + inner;
+	return 1;
+}
+
+int ike2_decrypt_frag(const struct ike_keys *ks, const uint8_t *raw, size_t len,
+                      const struct ike_msg *m, uint8_t *out, size_t cap, size_t *outlen,
+                      struct ike2_frag *f, struct diag_err *err)
+{
+	const struct ike_payload *sk = v2_enc_payload(m, IKE2_PL_SKF);
+	if (!sk)
+		return 0;
+	int r = v2_open(ks, raw, len, m, sk, 4, out, cap, outlen, err);
+	if (r != 1)
+		return r;
+	f->num = sk->frag_num;
+	f->total = sk->frag_total;
+	f->next = sk->inner_next;
+	return 1;
+}
+
+void ike2_plain_header(const uint8_t *raw, uint8_t first, size_t inner, uint8_t out[28])
+{
+	uint32_t total = (uint32_t)(28 + inner);
+	memcpy(out, raw, 28);
+	out[16] = first;
 	out[24] = (uint8_t)(total >> 24);
 	out[25] = (uint8_t)(total >> 16);
 	out[26] = (uint8_t)(total >> 8);
 	out[27] = (uint8_t)total;
-	*outlen = total;
-	return 1;
 }
 
 /* ---- IKEv1 ---------------------------------------------------------------------------- */

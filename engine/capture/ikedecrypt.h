@@ -62,6 +62,22 @@ int ike2_decrypt(const struct ike_keys *k, const uint8_t *raw, size_t len,
                  const struct ike_msg *m, uint8_t *out, size_t cap, size_t *outlen,
                  struct diag_err *err);
 
+/* One RFC 7383 fragment (SKF payload) of `raw`: each is integrity-protected and
+ * encrypted on its own. On success writes the fragment's plaintext (no header) to `out`,
+ * its number, the total and (from fragment 1) the first inner payload type to *f.
+ * Returns 1, 0 (no SKF payload or no key for these SPIs) or -1 with err. The plaintexts
+ * in fragment order make the message (ike2_plain_header puts a header in front). */
+struct ike2_frag {
+	uint16_t num, total;
+	uint8_t next;
+};
+int ike2_decrypt_frag(const struct ike_keys *k, const uint8_t *raw, size_t len,
+                      const struct ike_msg *m, uint8_t *out, size_t cap, size_t *outlen,
+                      struct ike2_frag *f, struct diag_err *err);
+/* The header of the plaintext message: raw's IKE header with the first payload `first`
+ * and the length of the header and `inner` payload bytes. */
+void ike2_plain_header(const uint8_t *raw, uint8_t first, size_t inner, uint8_t out[28]);
+
 /* IKEv1 (RFC 2409 appendix B): the encryption key of the SA whose initiator cookie is
  * `cky_i`, NULL when the file has none. */
 const uint8_t *ike1_key(const struct ike_keys *k, const uint8_t cky_i[8], size_t *keylen);

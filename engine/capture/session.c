@@ -7,6 +7,8 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include "capture/ikedecrypt.h"
+#include "ike/ikev2.h"
+#include "ppp.h"
 #include "radius.h"
 
 /* ---- the key map: (kind, bytes) -> session id ------------------------------------- */
@@ -195,6 +197,8 @@ static void sess_free_one(struct vsess *s)
 	for (int ph = 0; ph < PH_COUNT; ph++)
 		free(s->ph[ph].note);
 	ike1_crypt_free(s->crypt);
+	for (size_t i = 0; i < sizeof s->v2frag / sizeof s->v2frag[0]; i++)
+		free(s->v2frag[i]);
 	free(s->obs);
 	free(s);
 }
@@ -1091,6 +1095,94 @@ static void ike_notifies(struct vsess *s, int version, const struct ike_msg *m,
 	}
 }
 
+/* An RFC 7383 fragment of an IKEv2 message with keys: decrypted on its own and kept
+ * until its message is whole (one message at a time per sender and kind, within
+ * IKEV2_FRAGS_MAX fragments and IKEV2_MSG_MAX bytes; duplicates and fragments of older
+ * messages are dropped). 1: the message is whole in t->dec (*dl bytes), 2: kept or
+ * dropped, 0: not a fragment or no key, -1 with err. */
+static int ike2_frag_add(struct sess_table *t, struct vsess *s, const uint8_t *raw,
+                         size_t rawlen, const struct ike_msg *m, int dir, size_t *dl,
+                         struct diag_err *de)
+{
+	struct ike2_frag f;
+	size_t n = 0;
+	int r = ike2_decrypt_frag(t->keys, raw, rawlen, m, t->dec, DEC_CAP, &n, &f, de);
+	if (r != 1)
+		return r;
+	struct ikev2_reasm **rp = &s->v2frag[dir * 2 + ((m->flags & IKE2_FLAG_R) ? 1 : 0)];
+	if (!*rp) {
+		*rp = malloc(sizeof **rp);
+		if (!*rp) {
+			diag_err_set(de, 0, "out of memory for fragment reassembly");
+			return -1;
+		}
+		ikev2_reasm_reset(*rp);
+	}
+	enum ikev2_reasm_rc rc = ikev2_reasm_add(*rp, m->msgid, f.num, f.total, f.next, t->dec, n);
+	if (rc == IKEV2_REASM_BAD) {
+		diag_err_set(de, 0, "fragment %u of %u of message %u: beyond %d fragments or %d "
+		             "bytes", f.num, f.total, (unsigned)m->msgid, IKEV2_FRAGS_MAX,
+		             IKEV2_MSG_MAX);
+		return -1;
+	}
+	if (rc != IKEV2_REASM_DONE)
+		return 2;
+	uint8_t first = 0;
+	size_t inner = ikev2_reasm_take(*rp, t->dec + 28, DEC_CAP - 28, &first);
+	if (!inner)
+		return 2;
+	ike2_plain_header(raw, first, inner, t->dec);
+	*dl = 28 + inner;
+	return 1;
+}
+
+/* The EAP payloads of a decrypted IKE_AUTH message (RFC 7296 2.16): the user's
+ * identity, the method, an EAP-MS-CHAPv2 Failure's error code (RFC 2759 section 6, the
+ * text after the 4 bytes of OpCode, MS-CHAPv2-ID and MS-Length) and EAP Success or
+ * Failure, which decide the exchange. */
+static void ike2_eap(struct vsess *s, const struct ike_msg *in, const struct dl_pkt *p)
+{
+	char note[96];
+	for (uint16_t i = 0; i < in->npl; i++) {
+		const struct ike_payload *pl = &in->pl[i];
+		if (pl->type != IKE2_PL_EAP || !pl->data || pl->data_len < 4)
+			continue;
+		const uint8_t *d = pl->data;
+		size_t n = pl->data_len;
+		if (pl->eap_code == EAP_RESPONSE && n > 5 && pl->eap_type == EAP_TYPE_IDENTITY)
+			set_user(s, d + 5, n - 5);
+		if (pl->eap_code == EAP_REQUEST && n > 4 && pl->eap_type != EAP_TYPE_IDENTITY &&
+		    pl->eap_type != EAP_TYPE_NOTIFICATION && pl->eap_type != EAP_TYPE_NAK) {
+			const char *name = tok_name(ppp_eap_type_names, pl->eap_type);
+			if (name)
+				sess_obs_str(s, "ike.eap.method", name, p->frame);
+			else
+				sess_obs_int(s, "ike.eap.method", pl->eap_type, p->frame);
+		}
+		if (pl->eap_code == EAP_REQUEST && pl->eap_type == EAP_TYPE_MSCHAPV2 && n > 9 &&
+		    d[5] == 4 /* Failure */) {
+			struct mschap_failure f;
+			if (mschap_parse_failure(d + 9, n - 9, &f) == 0 && f.has_error) {
+				sess_obs_int(s, "mschap.error", f.error, p->frame);
+				if (f.has_retry)
+					sess_obs_bool(s, "mschap.retry", f.retry == 1, p->frame);
+				snprintf(note, sizeof note, "EAP-MS-CHAPv2 Failure E=%u", f.error);
+			} else {
+				snprintf(note, sizeof note, "EAP-MS-CHAPv2 Failure");
+			}
+			phase_end(s, PH_IKE_AUTH, PS_FAILED, p, note);
+		}
+		if (pl->eap_code == EAP_SUCCESS) {
+			sess_obs_str(s, "ike.eap.result", "success", p->frame);
+		} else if (pl->eap_code == EAP_FAILURE) {
+			sess_obs_str(s, "ike.eap.result", "failure", p->frame);
+			/* the method's own failure, when there was one, says more */
+			phase_end(s, PH_IKE_AUTH, PS_FAILED, p,
+			          s->ph[PH_IKE_AUTH].state == PS_FAILED ? NULL : "EAP Failure");
+		}
+	}
+}
+
 /* An IKEv1 message decrypted with the keys: the same bookkeeping as in the clear, with
  * the notifies and deletes inside now visible. */
 static void ike1_inner(struct vsess *s, const struct ike_msg *in, const struct dl_pkt *p,
@@ -1324,6 +1416,16 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 		size_t dl = 0;
 		struct diag_err de;
 		int r = ike2_decrypt(t->keys, raw, rawlen, m, t->dec, DEC_CAP, &dl, &de);
+		if (r == 0) {
+			r = ike2_frag_add(t, s, raw, rawlen, m, dir, &dl, &de);
+			if (r == 2) { /* a fragment kept for later: its message is not whole yet */
+				phase_touch(s, m->exchange == IKE2_EXCH_AUTH ? PH_IKE_AUTH
+				               : m->exchange == IKE2_EXCH_CREATE_CHILD_SA ? PH_IPSEC
+				               : s->ph[PH_IKE_AUTH].state ? PH_TEARDOWN : PH_IKE2,
+				            p, retrans);
+				return;
+			}
+		}
 		if (r == 1 && ike_decode(t->dec, dl, t->inner, &de) == 0) {
 			in = t->inner;
 			t->decrypted++;
@@ -1331,6 +1433,13 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 			t->undecryptable++;
 			sess_obs_str(s, "ike.decrypt_error", de.reason, p->frame);
 		}
+	}
+	if (m->exchange == IKE2_EXCH_AUTH && (m->flags & IKE2_FLAG_R) && dir == 1 &&
+	    (!s->v2_auth_rounds || m->msgid != s->v2_auth_msgid)) {
+		/* one more answer: with EAP there are several before the last */
+		if (s->v2_auth_rounds < 250)
+			s->v2_auth_rounds++;
+		s->v2_auth_msgid = m->msgid;
 	}
 	if (in) {
 		enum phase_id ph = m->exchange == IKE2_EXCH_AUTH ? PH_IKE_AUTH
@@ -1347,21 +1456,33 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 					if (am)
 						sess_obs_str(s, "ike.auth_method", am, p->frame);
 				}
-			bool eap = true;
-			for (uint16_t i = 0; i < in->npl; i++)
+			bool eap = true, idi = false;
+			for (uint16_t i = 0; i < in->npl; i++) {
 				if (in->pl[i].type == IKE2_PL_AUTH)
 					eap = false;
-			if (eap)
+				idi |= in->pl[i].type == IKE2_PL_IDI;
+			}
+			if (eap && idi) { /* the first request: later rounds carry EAP alone */
 				sess_obs_str(s, "ike.auth_method", "eap", p->frame);
+				s->v2_auth_eap = true;
+			}
 		}
 		ike_notifies(s, 2, in, p, ph);
-		bool auth = false, del = false;
+		bool auth = false, del = false, eap = false;
 		for (uint16_t i = 0; i < in->npl; i++) {
 			auth |= in->pl[i].type == IKE2_PL_AUTH;
 			del |= in->pl[i].type == IKE2_PL_D;
+			eap |= in->pl[i].type == IKE2_PL_EAP;
 		}
-		if (m->exchange == IKE2_EXCH_AUTH && (m->flags & IKE2_FLAG_R) && auth)
+		if (m->exchange == IKE2_EXCH_AUTH)
+			ike2_eap(s, in, p);
+		/* With EAP the server's AUTH comes first with its certificate and the EAP request;
+		 * only its AUTH after EAP Success (no EAP payload) ends the exchange. */
+		if (m->exchange == IKE2_EXCH_AUTH && (m->flags & IKE2_FLAG_R) && auth && !eap)
 			phase_end(s, PH_IKE_AUTH, PS_OK, p, "the server answered with its AUTH (decrypted)");
+		if (m->exchange == IKE2_EXCH_AUTH && (m->flags & IKE2_FLAG_R) && dir == 1 &&
+		    s->v2_auth_eap)
+			s->v2_auth_answered = true; /* explain.c: an EAP exchange cut short */
 		if (m->exchange == IKE2_EXCH_CREATE_CHILD_SA && (m->flags & IKE2_FLAG_R))
 			phase_end(s, PH_IPSEC, PS_OK, p, NULL);
 		if (del && ph != PH_TEARDOWN)
@@ -1391,6 +1512,10 @@ static void ike_input(struct sess_table *t, const struct dl_pkt *p, const struct
 				if (m->pl[i].type == IKE2_PL_SK) {
 					sk = true;
 					enclen = m->pl[i].body_len;
+				} else if (m->pl[i].type == IKE2_PL_SKF) {
+					/* only a message too long for one datagram is fragmented */
+					sk = true;
+					enclen = SIZE_MAX;
 				}
 			/* Decided at the end of the capture from the last answer (explain.c). */
 			s->v2_auth_answered = sk;

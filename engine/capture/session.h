@@ -101,6 +101,8 @@ struct ppp_link {
 	bool unencrypted;          /* CCP was refused, yet the link carried IP both ways */
 };
 
+struct ikev2_reasm;
+
 struct vsess {
 	uint32_t id;               /* 1-based, in order of first packet */
 	enum sess_proto proto;
@@ -143,6 +145,13 @@ struct vsess {
 	bool v2_auth_short;        /* the last IKE_AUTH answer is too short for IDr + AUTH */
 	bool v2_auth_answered;
 	uint64_t v2_auth_frame;
+	uint8_t v2_auth_rounds;    /* IKE_AUTH answers (message IDs) from the server, capped */
+	uint32_t v2_auth_msgid;    /* message ID of the last one */
+	bool v2_auth_eap;          /* decrypted: the client asked for EAP (no AUTH of its own) */
+	bool v2_auth_open;         /* IKE_AUTH answered, its outcome not seen (explain.c) */
+	/* RFC 7383 fragments under reassembly with --keys: one message at a time for each
+	 * sender (client, server) and kind (request, response); made on the first fragment */
+	struct ikev2_reasm *v2frag[4];
 	/* IP fragments of UDP between the IKE peers that were held for reassembly, and the
 	 * datagrams among them that never completed (fragments lost on the way) */
 	uint32_t frag_held, frag_lost;
