@@ -1,0 +1,1 @@
+pcap explain -v --keys tests/captures/ikev2-eap-fragments.keys tests/captures/ikev2-eap-fragments.pcap

@@ -1,0 +1,1 @@
+--json pcap explain tests/captures/ikev2-eap-wrong-password-guest.pcap
