@@ -3,7 +3,8 @@
 # fails, the server logs alice's rejection with error 691 and the policy engine's reason
 # (bad-credentials, rule policy.bad-credentials), `vnet policy test` of the same attempt
 # over ikev2 gives the same error and reason, and no SA, session, ESP or accounting
-# record comes of it.
+# record comes of it; `vnet pcap explain --keys` with the server's keys file fails the
+# session in ike-auth with 691 and leads with mschap.error-691.
 # Called as: host.sh start|stop|check (see docs/interop.md).
 set -u
 . "$(dirname "$0")/../serve-host-lib.sh"
@@ -22,6 +23,16 @@ stop)
     exit 0 ;;
 check)
     check_ikev2_refused alice Wrong-Passw0rd 691 bad-credentials
+    # with the server's keys file, pcap explain reads the EAP-MS-CHAPv2 Failure inside
+    # the encrypted IKE_AUTH: failed in ike-auth with 691, led by its MS-CHAP rule
+    ex=$("$VNET" pcap explain --json --keys "$CAP.keys" "$CAP" 2> /dev/null |
+         jq -r '.sessions[] | select(.protocol == "ikev2") |
+                "\(.outcome) \(.failed_phase) \(.error) \(.diagnoses[0].rule)"' | head -n1)
+    if [ "$ex" = "failed ike-auth 691 mschap.error-691" ]; then
+        good "vnet pcap explain --keys: failed in ike-auth, 691, mschap.error-691"
+    else
+        bad "vnet pcap explain --keys says '$ex', not 'failed ike-auth 691 mschap.error-691'"
+    fi
     exit $rc ;;
 *) echo "usage: host.sh start|stop|check" >&2; exit 2 ;;
 esac
