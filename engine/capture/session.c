@@ -393,6 +393,17 @@ static struct obs *obs_slot(struct vsess *s, const char *key)
 	return o;
 }
 
+/* Forget an observation, so that a later message sets it again. */
+static void obs_forget(struct vsess *s, const char *key)
+{
+	for (uint16_t i = 0; i < s->nobs; i++)
+		if (!strcmp(s->obs[i].key, key)) {
+			memmove(&s->obs[i], &s->obs[i + 1], (size_t)(s->nobs - i - 1) * sizeof s->obs[0]);
+			s->nobs--;
+			return;
+		}
+}
+
 void sess_obs_int(struct vsess *s, const char *key, int64_t v, uint64_t frame)
 {
 	struct obs *o = obs_slot(s, key);
@@ -766,9 +777,20 @@ static void ppp_input(struct vsess *s, int dir, const struct ppp_msg *m, const s
 			sess_obs_str(s, "ppp.auth.protocol", proto, p->frame);
 		}
 		phase_touch(s, PH_AUTH, p, false);
+		const struct obs *prev = sess_obs_get(s, "mschap.error");
 		if (c->code == CHAP_RESPONSE)
 			set_user(s, c->name, c->name_len);
-		else if (c->code == CHAP_SUCCESS) {
+		else if (c->code == CHAP_CHANGE_PASSWORD && prev && prev->i == 648 &&
+		         s->ph[PH_AUTH].state == PS_FAILED) {
+			/* RFC 2759 section 7: the client answers the expired password with a new
+			 * one; the server's answer to it (Success, or Failure E=709 or 691)
+			 * decides the authentication, not the E=648 before it */
+			s->ph[PH_AUTH].state = PS_OPEN;
+			phase_note(&s->ph[PH_AUTH], "Change-Password after E=648");
+			obs_forget(s, "mschap.error");
+			obs_forget(s, "mschap.retry");
+			obs_forget(s, "ppp.auth.result");
+		} else if (c->code == CHAP_SUCCESS) {
 			sess_obs_str(s, "ppp.auth.result", "success", p->frame);
 			phase_end(s, PH_AUTH, PS_OK, p, "CHAP Success");
 		} else if (c->code == CHAP_FAILURE) {

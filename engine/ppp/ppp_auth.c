@@ -497,7 +497,11 @@ static enum ppp_cred check_mschapv2(struct ppp_auth *a, const struct ppp_chap *c
 
 /* MS-CHAPv2 Change-Password (RFC 2759 section 7): the new password arrives encrypted
  * with the old one's hash; the old hash encrypted with the new proves the peer knows
- * both, and the NT-Response is computed with the new password against our C= challenge. */
+ * both, and the NT-Response is computed with the new password against our C= challenge.
+ * A refusal is answered as RRAS answers it: 691 when the peer did not prove the old
+ * password (or sent a packet that proves nothing), 709 ERROR_CHANGING_PASSWORD when it
+ * did and the new password is what is refused (longer than the server keeps, or the
+ * store did not take it). */
 static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64_t now)
 {
 	a->change_wait = false;
@@ -507,6 +511,7 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 	char oldpw[PPP_AUTH_PASSWORD_MAX + 1], newpw[1025];
 	uint8_t old_hash[16], new_hash[16], want[24], enc_hash[16];
 	const char *why = NULL;
+	unsigned err = PPP_WINERR_AUTH_FAILURE; /* until the old password is proved */
 	enum ppp_cred oc = PPP_CRED_ERROR;
 	int n = get_password(a, oldpw, &oc);
 	memset(newpw, 0, sizeof newpw);
@@ -528,13 +533,17 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 		                        strlen(newpw), want) != 0 ||
 		    !secret_equal(want, a->nt_response, 24))
 			why = "the NT-Response was not computed with the new password";
-		else if (strlen(newpw) > PPP_AUTH_PASSWORD_MAX)
-			why = "the new password is longer than the server keeps ("
-			      STR(PPP_AUTH_PASSWORD_MAX) " bytes)";
-		else if (!prepare_success(a, newpw, strlen(newpw)))
-			why = "the new password cannot be hashed";
-		else if (a->cbs->change_password(a->cbs->ctx, a->user, newpw) != 0)
-			why = "the new password was not accepted";
+		else {
+			/* the peer knows the old password: what follows refuses the new one */
+			err = PPP_WINERR_CHANGING_PASSWORD;
+			if (strlen(newpw) > PPP_AUTH_PASSWORD_MAX)
+				why = "the new password is longer than the server keeps ("
+				      STR(PPP_AUTH_PASSWORD_MAX) " bytes)";
+			else if (!prepare_success(a, newpw, strlen(newpw)))
+				why = "the new password cannot be hashed";
+			else if (a->cbs->change_password(a->cbs->ctx, a->user, newpw) != 0)
+				why = "the new password was not accepted";
+		}
 	}
 	OPENSSL_cleanse(oldpw, sizeof oldpw);
 	OPENSSL_cleanse(newpw, sizeof newpw);
@@ -544,13 +553,15 @@ static void change_password(struct ppp_auth *a, const struct ppp_chap *c, uint64
 	char ut[USER_TEXT_SIZE];
 	if (why) {
 		forget_success(a);
-		logf_(a, PPP_LOG_AUTH_FAIL, "password change refused user=%s: %s",
-		      shown(a->user, ut, sizeof ut), why);
+		logf_(a, PPP_LOG_AUTH_FAIL, "password change refused user=%s error=%u: %s",
+		      shown(a->user, ut, sizeof ut), err, why);
 		a->reply_code = CHAP_FAILURE;
-		ppp_auth_mschapv2_failure(PPP_WINERR_AUTH_FAILURE, false, a->challenge,
-		                          "password change refused", a->reply_msg, sizeof a->reply_msg);
+		ppp_auth_mschapv2_failure(err, false, a->challenge,
+		                          err == PPP_WINERR_CHANGING_PASSWORD
+		                          ? "the new password was refused" : "password change refused",
+		                          a->reply_msg, sizeof a->reply_msg);
 		resend_reply(a);
-		finish(a, false, PPP_WINERR_AUTH_FAILURE);
+		finish(a, false, err);
 		return;
 	}
 	a->changed = true;

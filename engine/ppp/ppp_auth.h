@@ -63,6 +63,8 @@ enum ppp_admit_rc { PPP_ADMIT_NOW = 0, PPP_ADMIT_PENDING };
 #define PPP_WINERR_NO_DIALIN    649  /* ERROR_NO_DIALIN_PERMISSION */
 #define PPP_WINERR_PPP_TIMEOUT  718  /* ERROR_PPP_TIMEOUT */
 #define PPP_WINERR_PASSWD_EXPIRED 648 /* ERROR_PASSWD_EXPIRED */
+#define PPP_WINERR_CHANGING_PASSWORD 709 /* ERROR_CHANGING_PASSWORD: the old password was
+                                            proved, the new one refused */
 
 enum ppp_auth_role { PPP_AUTH_AUTHENTICATOR = 0, PPP_AUTH_PEER };
 
@@ -97,7 +99,8 @@ struct ppp_auth_cbs {
 	enum ppp_admit_rc (*admit_async)(void *ctx, const char *user, enum ppp_auth_method method,
 	                                 enum ppp_cred cred, struct ppp_admit *v);
 	/* Authenticator, optional: store a password the peer changed with MS-CHAPv2
-	 * Change-Password (after E=648). 0 accepted; NULL: password changes are not offered. */
+	 * Change-Password (after E=648). 0 accepted, anything else refused (the peer gets
+	 * 709); NULL: password changes are not offered. */
 	int (*change_password)(void *ctx, const char *user, const char *new_password);
 	/* The phase is over: success, or failure with the Windows error. */
 	void (*done)(void *ctx, bool ok, unsigned win_error);

@@ -1,15 +1,22 @@
 /* IPCP option policy (RFC 1332, RFC 1877 for DNS and NBNS).
  *
  * Server: offers its own address; assigns the peer's from the allocator callback, Naking
- * 0.0.0.0 or any other address with the one assigned; Naks DNS/WINS requests with the
- * configured servers and rejects them when none is configured; rejects VJ compression
- * and the old IP-Addresses option. No address left in the pool fails IPCP.
+ * 0.0.0.0 or any other address with the one assigned, and Naking a request without the
+ * option with it too (RFC 1332 section 3.3: the server needs the peer to take one);
+ * Naks DNS/WINS requests with the configured servers and rejects them when none is
+ * configured; rejects VJ compression and the old IP-Addresses option. No address left
+ * in the pool fails IPCP, and so does a peer that will not take the address assigned:
+ * once Max-Failure Naks went unheeded, a request without the address cannot be Nak'ed
+ * again, and IPCP fails (735, as Windows reports a refused address) rather than come up
+ * with an address the peer never accepted.
  * Client: asks for an address (0.0.0.0 or a configured one) and DNS, takes what the
  * server Naks, drops what it rejects, and accepts the server's own address. */
 #include <stdio.h>
 #include <string.h>
 
 #include "ppp/ppp_session.h"
+
+#define WINERR_ADDRESS_REJECTED 735 /* ERROR_PPP_REQUIRED_ADDRESS_REJECTED */
 
 static struct ppp_session *owner(struct ppp_fsm *f) { return f->owner; }
 
@@ -120,8 +127,20 @@ static int ipcp_check_req(struct ppp_fsm *f, const struct ppp_cp *req, bool nak_
 			if (v != want) ppp_out_opt_u32(o, op->type, want);
 		}
 	}
-	if (c->is_server && !has_addr && nak_ok && !ip->rej_addr) {
-		/* the client did not ask for an address: hint one (RFC 1332 allows the Nak) */
+	if (c->is_server && !has_addr && !nak_ok) {
+		/* the peer left out the address (or dropped it once it was rejected) after
+		 * Max-Failure Naks: no Nak may carry the address any more, and an Ack would
+		 * call the link up with an address the peer never took */
+		char a[16] = "none";
+		if (ip->allocated) ppp_ip_str(ip->peer_addr, a, sizeof a);
+		snprintf(f->why, sizeof f->why,
+		         "IPCP: the client does not take the address the server assigns (%s)", a);
+		if (!s->win_error) s->win_error = WINERR_ADDRESS_REJECTED;
+		return -1;
+	}
+	if (c->is_server && !has_addr) {
+		/* the client did not ask for an address: Nak with the one it gets (RFC 1332
+		 * section 3.3) */
 		if (!ip->allocated) {
 			uint32_t a = s->cbs->addr_alloc ? s->cbs->addr_alloc(s->cbs->ctx, 0) : 0;
 			if (a == 0) {

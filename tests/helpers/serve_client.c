@@ -3,13 +3,17 @@
  * link to an address behind the server, then a clean StopCCN.
  *
  *   serve_client --server ADDR:PORT --user NAME --password PW [--method METHOD]
- *                [--ping ADDR] [--count N] [--interval MS] [--hold SECONDS]
- *                [--timeout SECONDS]
+ *                [--new-password PW] [--ping ADDR] [--count N] [--interval MS]
+ *                [--hold SECONDS] [--timeout SECONDS]
  *
  * --method pap|chap|mschapv2 is the only authentication method the client accepts (the
  * default: any, as the server offers them). A link that authentication or anything else
  * ends before it is up prints "link failed error=N" (the Windows error the client is
  * left with).
+ *
+ * --new-password answers a server that says the password expired (MS-CHAPv2 E=648) with
+ * Change-Password (RFC 2759 section 7) to this password, as Windows does once the user
+ * typed a new one; the server's answer to it (Success, 691 or 709) ends authentication.
  *
  * Prints "session up addr=A.B.C.D", one "reply from A.B.C.D seq=N ttl=T time=US" per
  * echo reply (the round trip in microseconds), and at the end (after --hold)
@@ -303,14 +307,15 @@ static bool closed(const struct client *c)
 static int usage(void)
 {
 	fprintf(stderr, "usage: serve_client --server ADDR:PORT --user NAME --password PW "
-	        "[--method pap|chap|mschapv2] [--ping ADDR] [--count N] [--interval MS] "
-	        "[--hold SECONDS] [--timeout SECONDS]\n");
+	        "[--method pap|chap|mschapv2] [--new-password PW] [--ping ADDR] [--count N] "
+	        "[--interval MS] [--hold SECONDS] [--timeout SECONDS]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *server = NULL, *user = NULL, *pw = NULL, *ping = NULL, *method = NULL;
+	const char *new_pw = NULL;
 	unsigned count = 3, hold = 0, timeout = 20, interval = 200;
 	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -318,6 +323,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--server")) server = v;
 		else if (!strcmp(argv[i], "--user")) user = v;
 		else if (!strcmp(argv[i], "--password")) pw = v;
+		else if (!strcmp(argv[i], "--new-password")) new_pw = v;
 		else if (!strcmp(argv[i], "--method")) method = v;
 		else if (!strcmp(argv[i], "--ping")) ping = v;
 		else if (!strcmp(argv[i], "--count")) count = (unsigned)strtoul(v, NULL, 10);
@@ -363,6 +369,7 @@ int main(int argc, char **argv)
 	ppp_session_conf_default(&c.pconf, false);
 	c.pconf.auth.name = user;
 	c.pconf.auth.password = pw;
+	c.pconf.auth.new_password = new_pw;
 	if (method) {
 		const char *const names[] = {[PPP_AUTH_PAP] = "pap", [PPP_AUTH_CHAP_MD5] = "chap",
 		                             [PPP_AUTH_MSCHAPV2] = "mschapv2"};

@@ -569,7 +569,72 @@ START_TEST(mschapv2_change_refused)
 	h_start(&L);
 	h_run(&L, 60000);
 	ck_assert_ptr_nonnull(find_frame(1, PPP_PROTO_CHAP, CHAP_CHANGE_PASSWORD, 0));
-	ck_assert(logged(&L.side[0], "password change refused user=erin: the new password was not accepted"));
+	ck_assert(logged(&L.side[0],
+	                 "password change refused user=erin error=709: the new password was not accepted"));
+	/* the peer proved the old password: the store's refusal is 709, as RRAS says it */
+	struct ppp_msg f;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 1), &f), 0);
+	ck_assert(f.chap.has_failure && f.chap.failure.has_error);
+	ck_assert_uint_eq(f.chap.failure.error, 709);
+	ck_assert_uint_eq(f.chap.failure.retry, 0);
+	ck_assert_uint_eq(L.side[1].win_error, 709);
+	ck_assert_uint_eq(L.side[0].win_error, 709);
+	ck_assert(!L.side[1].s.ipcp_up);
+	ck_assert_str_eq(erin_pw, "0ld-pass");
+}
+END_TEST
+
+/* A new password longer than the server keeps is refused with 709 before the store is
+ * asked; the old password stays. */
+START_TEST(mschapv2_change_too_long_709)
+{
+	static char longpw[PPP_AUTH_PASSWORD_MAX + 2];
+	memset(longpw, 'p', sizeof longpw - 1);
+	longpw[sizeof longpw - 1] = 0;
+	expired_link(longpw, true);
+	ck_assert_ptr_nonnull(find_frame(1, PPP_PROTO_CHAP, CHAP_CHANGE_PASSWORD, 0));
+	ck_assert_msg(logged(&L.side[0], "password change refused user=erin error=709: "
+	                     "the new password is longer than the server keeps"),
+	              "log: %s", L.side[0].log);
+	struct ppp_msg f;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 1), &f), 0);
+	ck_assert_uint_eq(f.chap.failure.error, 709);
+	ck_assert_uint_eq(L.side[1].win_error, 709);
+	ck_assert_ptr_null(find_frame(0, PPP_PROTO_CHAP, CHAP_SUCCESS, 0));
+	ck_assert(!L.side[1].s.ipcp_up);
+	ck_assert_str_eq(erin_pw, "0ld-pass");
+	ck_assert(erin_expired);
+}
+END_TEST
+
+/* After the 648 the client forgets the old password: its Change-Password no longer
+ * proves it, and that is 691 (not 709), whatever the new password. */
+static bool forget_old_password(struct h_link *l, int from, const uint8_t *f, size_t n)
+{
+	if (from == 0 && n > 4 && f[2] == 0xc2 && f[3] == 0x23 && f[4] == CHAP_FAILURE)
+		l->side[1].conf.auth.password = "not-the-0ld-pass";
+	return false;
+}
+
+START_TEST(mschapv2_change_unproved_691)
+{
+	snprintf(erin_pw, sizeof erin_pw, "0ld-pass");
+	erin_expired = true;
+	h_init(&L);
+	L.drop = forget_old_password;
+	L.side[0].cbs.password = x_password;
+	L.side[0].cbs.admit = x_admit;
+	L.side[0].cbs.change_password = x_change;
+	L.side[1].conf.auth.name = "erin";
+	L.side[1].conf.auth.password = "0ld-pass";
+	L.side[1].conf.auth.new_password = "new-pass-4";
+	h_start(&L);
+	h_run(&L, 60000);
+	ck_assert_ptr_nonnull(find_frame(1, PPP_PROTO_CHAP, CHAP_CHANGE_PASSWORD, 0));
+	ck_assert(logged(&L.side[0], "password change refused user=erin error=691"));
+	struct ppp_msg f;
+	ck_assert_int_eq(h_decode(find_frame(0, PPP_PROTO_CHAP, CHAP_FAILURE, 1), &f), 0);
+	ck_assert_uint_eq(f.chap.failure.error, 691);
 	ck_assert_uint_eq(L.side[1].win_error, 691);
 	ck_assert(!L.side[1].s.ipcp_up);
 	ck_assert_str_eq(erin_pw, "0ld-pass");
@@ -851,6 +916,8 @@ static Suite *suite(void)
 	tcase_add_test(t, mschapv2_change_expired_password);
 	tcase_add_test(t, mschapv2_expired_without_change);
 	tcase_add_test(t, mschapv2_change_refused);
+	tcase_add_test(t, mschapv2_change_too_long_709);
+	tcase_add_test(t, mschapv2_change_unproved_691);
 	tcase_add_test(t, change_password_block_round_trip);
 	tcase_add_test(t, pap_compares_the_whole_password);
 	tcase_add_test(t, unchecked_credentials_never_pass);

@@ -393,6 +393,114 @@ START_TEST(ipcp_pool_exhausted)
 }
 END_TEST
 
+/* IPCP with a peer that will not take the address the server assigns, as pppd with a
+ * fixed local address does (tests/captures/serve-ipcp-address.pcap): the client's IPCP
+ * frames are dropped and the test speaks for it. */
+static bool drop_client_ipcp(struct h_link *l, int from, const uint8_t *f, size_t n)
+{
+	(void)l;
+	return from == 1 && n > 4 && f[2] == 0x80 && f[3] == 0x21;
+}
+
+/* An IPCP frame to the server: code, id, and an IP-Address option when addr != 0. */
+static void ipcp_to_server(uint8_t code, uint8_t id, uint32_t addr)
+{
+	uint8_t fr[14] = {0xff, 0x03, 0x80, 0x21, code, id, 0, 4};
+	size_t n = 8;
+	if (addr) {
+		uint8_t o[6] = {IPCP_OPT_ADDR, 6, (uint8_t)(addr >> 24), (uint8_t)(addr >> 16),
+		                (uint8_t)(addr >> 8), (uint8_t)addr};
+		memcpy(fr + 8, o, 6);
+		n += 6;
+		fr[7] = 10;
+	}
+	ppp_session_input(&L.side[0].s, fr, n, L.now);
+	h_run(&L, L.now + 10);
+}
+
+/* The server's last IPCP frame: its code, and the IP-Address it carries (0: none). */
+static uint8_t server_ipcp_last(uint32_t *addr)
+{
+	*addr = 0;
+	for (unsigned i = L.nwire; i-- > 0;) {
+		struct ppp_msg m;
+		if (L.wire_from[i] != 0 || h_decode(&L.wire[i], &m) != 0 || m.proto != PPP_PROTO_IPCP)
+			continue;
+		const struct ppp_opt *o = ppp_cp_find_opt(&m.cp, IPCP_OPT_ADDR);
+		if (o && o->dlen == 4)
+			*addr = (uint32_t)o->data[0] << 24 | (uint32_t)o->data[1] << 16 |
+			        (uint32_t)o->data[2] << 8 | o->data[3];
+		return m.cp.code;
+	}
+	return 0;
+}
+
+/* Up to IPCP, the server's own Configure-Request acknowledged by the test. */
+static void ipcp_peer_link(void)
+{
+	h_init(&L);
+	L.drop = drop_client_ipcp;
+	h_start(&L);
+	h_run(&L, 1000);
+	ck_assert_int_eq(L.side[0].s.phase, PPP_PHASE_NETWORK);
+	ipcp_to_server(PPP_CONF_ACK, L.side[0].s.ipcp.fsm.id, IP4(10, 0, 0, 1));
+}
+
+START_TEST(ipcp_peer_refusing_the_address_fails)
+{
+	/* pppd: its own address, Nak'ed five times, then rejected */
+	ipcp_peer_link();
+	uint32_t a;
+	for (uint8_t id = 1; id <= 5; id++) {
+		ipcp_to_server(PPP_CONF_REQ, id, IP4(10, 99, 99, 5));
+		ck_assert_uint_eq(server_ipcp_last(&a), PPP_CONF_NAK);
+		ck_assert_uint_eq(a, IP4(10, 0, 0, 5));
+	}
+	ipcp_to_server(PPP_CONF_REQ, 6, IP4(10, 99, 99, 5));
+	ck_assert_uint_eq(server_ipcp_last(&a), PPP_CONF_REJ);
+	ck_assert_uint_eq(a, IP4(10, 99, 99, 5));
+	/* it asks again without the option: the server cannot Nak any more and must not Ack
+	 * an address the peer never took */
+	ipcp_to_server(PPP_CONF_REQ, 7, 0);
+	ck_assert_uint_ne(server_ipcp_last(&a), PPP_CONF_ACK);
+	ck_assert(!L.side[0].s.ipcp_up);
+	ck_assert(!logged(&L.side[0], "ipcp address 10.0.0.5"));
+	h_run(&L, L.now + 30000);
+	ck_assert(L.side[0].finished);
+	ck_assert(!L.side[0].s.was_up);
+	ck_assert_uint_eq(L.side[0].win_error, 735);
+	ck_assert_ptr_nonnull(strstr(L.side[0].why, "does not take the address the server assigns (10.0.0.5)"));
+	ck_assert_uint_eq(L.pool_used, 0); /* the address went back to the pool */
+}
+END_TEST
+
+START_TEST(ipcp_request_without_address_is_naked)
+{
+	/* a request without IP-Address gets a Nak carrying the address, every time; a peer
+	 * that never takes it fails IPCP after Max-Failure Naks */
+	ipcp_peer_link();
+	uint32_t a;
+	for (uint8_t id = 1; id <= 5; id++) {
+		ipcp_to_server(PPP_CONF_REQ, id, 0);
+		ck_assert_uint_eq(server_ipcp_last(&a), PPP_CONF_NAK);
+		ck_assert_uint_eq(a, IP4(10, 0, 0, 5));
+	}
+	ipcp_to_server(PPP_CONF_REQ, 6, 0);
+	ck_assert(!L.side[0].s.ipcp_up);
+	h_run(&L, L.now + 30000);
+	ck_assert(L.side[0].finished);
+	ck_assert_uint_eq(L.side[0].win_error, 735);
+	/* a peer that takes the address after a Nak comes up with it */
+	ipcp_peer_link();
+	ipcp_to_server(PPP_CONF_REQ, 1, 0);
+	ck_assert_uint_eq(server_ipcp_last(&a), PPP_CONF_NAK);
+	ipcp_to_server(PPP_CONF_REQ, 2, a);
+	ck_assert_uint_eq(server_ipcp_last(&a), PPP_CONF_ACK);
+	ck_assert(L.side[0].s.ipcp_up);
+	ck_assert(logged(&L.side[0], "ipcp address 10.0.0.5"));
+}
+END_TEST
+
 START_TEST(ccp_picks_strongest_common_level)
 {
 	h_init(&L);
@@ -714,6 +822,8 @@ static Suite *suite(void)
 	tcase_add_test(t, max_failure_turns_naks_into_rejects);
 	tcase_add_test(t, ipcp_naks_wrong_address);
 	tcase_add_test(t, ipcp_pool_exhausted);
+	tcase_add_test(t, ipcp_peer_refusing_the_address_fails);
+	tcase_add_test(t, ipcp_request_without_address_is_naked);
 	tcase_add_test(t, ccp_picks_strongest_common_level);
 	tcase_add_test(t, ccp_no_common_level_ends_link);
 	tcase_add_test(t, magic_collision_detected);

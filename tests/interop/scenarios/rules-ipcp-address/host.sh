@@ -4,8 +4,10 @@
 # authenticates as alice with MS-CHAPv2, refuses CCP and insists on the IPCP
 # address 10.99.99.5.  Passes when authentication succeeds, the server Naks
 # that address with one of its pool and at last rejects the option, pppd
-# gets no address, and `vnet pcap explain` on the server's capture leads
-# with ipcp.address-rejected (the failure is IPCP's, not the refused CCP's).
+# gets no address, the server ends IPCP (735) instead of calling a session up
+# with an address pppd never took, and `vnet pcap explain` on the server's
+# capture leads with ipcp.address-rejected (the failure is IPCP's, not the
+# refused CCP's).
 # Called as: host.sh start|stop|check (see docs/interop.md).
 set -u
 . "$(dirname "$0")/../serve-host-lib.sh"
@@ -25,6 +27,9 @@ check)
     n=$(grep -c 'local  IP address' "$CONSOLE")
     [ "$n" -eq 0 ] && good "guest pppd never took an address" || bad "guest pppd took an address"
     expect_console 'CHAP authentication succeeded' "guest pppd: authentication succeeded"
+    expect_log 'IPCP: the client does not take the address the server assigns' \
+        "server: IPCP fails on the address pppd would not take"
+    no_log 'session [0-9]+ up ' "server: no session called up with an address pppd never took"
     n=$(tshark -r "$CAP" -Y 'ipcp && ppp.code == 3 && udp.srcport == 1701 && ipcp.opt.ip_address == 10.99.99.5' 2> /dev/null | wc -l)
     [ "$n" -eq 0 ] && good "the server never Naks with the client's own address" ||
         bad "a server Nak carries 10.99.99.5"

@@ -1,0 +1,1 @@
+pcap explain tests/captures/serve-change-refused.pcap
