@@ -1136,9 +1136,10 @@ void srv_ikev2_opened(struct srv *s, const char *where)
 	if (!k) return;
 	const struct serve_conf *sc = &s->cfg->serve;
 	srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: on %s ports %d and %d, server %s, clients "
-	        "EAP-MSCHAPv2, %d ports (server.ports.ikev2), a COOKIE above %d half-open SAs",
+	        "EAP-MSCHAPv2%s, %d ports (server.ports.ikev2), a COOKIE above %d half-open SAs",
 	        where, sc->ike_port, sc->natt_port,
 	        sc->ikev2_auth == IPSEC_AUTH_PSK ? "pre-shared key" : "certificate",
+	        k->trust ? " or machine certificates" : "",
 	        s->cfg->server.ports[TUN_IKEV2], sc->ikev2_cookie_threshold);
 }
 
