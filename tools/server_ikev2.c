@@ -94,6 +94,7 @@ struct srv_ikev2 {
 	uint8_t *chain[IKEV2_CHAIN_MAX]; /* the CAs sent after it (DER, OPENSSL_malloc'd) */
 	uint8_t *id;                 /* IDr */
 	char *cert_verdict;          /* what cert pick says of the certificate presented */
+	X509_STORE *trust;           /* the CAs clients' machine certificates chain to, or NULL */
 	struct ikev2_cookies cookies;
 	struct srv_timer cookie_timer;
 	struct srv_ikev2_sa **by_ispi, **by_rspi[2], **by_id;
@@ -614,7 +615,7 @@ static void cb_authorize(void *ctx, const struct ikev2_auth_req *q)
 	const char *refused = NULL;
 	struct srv_ikev2_sess *ss = NULL;
 	uint32_t sid = 0;
-	if (!q->eap) refused = "a pre-shared key client has no user to admit";
+	if (!q->eap && !q->machine_cert) refused = "a pre-shared key client has no user to admit";
 	else if (x->sess) refused = "the SA has a session already";
 	else if (s->stopping) refused = "the server is stopping";
 	else if (s->nsessions >= s->sess_cap - 1) refused = "serve.limits.sessions reached";
@@ -637,11 +638,17 @@ static void cb_authorize(void *ctx, const struct ikev2_auth_req *q)
 	ss->ras_at = RAS_NEVER;
 	x->sess = ss;
 	char ut[SRV_USER_TEXT];
-	srv_log(s, SC_IKE, false, NULL, &ss->rs, "session %u: IKEv2 sa=%u user %s, EAP-MSCHAPv2 "
-	        "checked (%s)", sid, x->id, srv_user_text(q->user, ut, sizeof ut),
-	        srv_tok(ppp_cred_names, q->cred));
+	if (q->machine_cert)
+		srv_log(s, SC_IKE, false, NULL, &ss->rs, "session %u: IKEv2 sa=%u machine %s, "
+		        "certificate %s verified", sid, x->id, srv_user_text(q->user, ut, sizeof ut),
+		        q->subject ? q->subject : "");
+	else
+		srv_log(s, SC_IKE, false, NULL, &ss->rs, "session %u: IKEv2 sa=%u user %s, "
+		        "EAP-MSCHAPv2 checked (%s)", sid, x->id, srv_user_text(q->user, ut, sizeof ut),
+		        srv_tok(ppp_cred_names, q->cred));
 	struct ras_ip_auth a = {.user = q->user, .cred = q->cred, .challenge = q->auth_challenge,
-	                        .peer_challenge = q->peer_challenge, .nt_response = q->nt_response};
+	                        .peer_challenge = q->peer_challenge, .nt_response = q->nt_response,
+	                        .machine_cert = q->machine_cert};
 	/* the verdict reaches the SA through sess_admitted, now or later */
 	ss->ras_at = ras_session_authenticated(&ss->rs, &a, now);
 }
@@ -1022,6 +1029,24 @@ static int load_cert(struct srv *s)
 		OPENSSL_free(dn);
 	}
 	k->cert_verdict = strdup(cs.verdict ? cs.verdict : "");
+	/* machine certificates of clients: chained to the store's CAs (roots/, intermediates/) */
+	X509_STORE *tr = cs.trust;
+	STACK_OF(X509_OBJECT) *objs = tr ? X509_STORE_get0_objects(tr) : NULL;
+	int ncas = objs ? sk_X509_OBJECT_num(objs) : 0;
+	int8_t want = s->cfg->serve.ikev2_machine_certs;
+	if (want == 1 && !ncas) {
+		fprintf(stderr, "vnet: %s: serve.ikev2.machine_certificates: certs.store %s trusts no "
+		        "CA (roots/, intermediates/) a client's certificate could chain to\n",
+		        s->config_name, cc->store ? cc->store : "");
+		cert_server_free(&cs);
+		return -1;
+	}
+	if (want != 0 && ncas && X509_STORE_up_ref(tr))
+		k->trust = tr;
+	srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: machine certificates of clients %s",
+	        k->trust ? "taken (chained to the store's CAs)"
+	        : want == 0 ? "refused (serve.ikev2.machine_certificates false)"
+	        : "refused (the store trusts no CA)");
 	/* "... for IKEv2; cert pick says clients will fail with 13801: ..." */
 	srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: %s", cs.verdict ? cs.verdict : "");
 	cert_server_free(&cs);
@@ -1067,6 +1092,7 @@ int srv_ikev2_setup(struct srv *s, struct srv_listener *l_ike, struct srv_listen
 		c->key = k->key;
 		c->cert = k->cert;
 		c->cert_len = k->cert_len;
+		c->client_trust = k->trust;
 	}
 	c->id = k->id;
 	c->client_auth = IKEV2_CAUTH_EAP_MSCHAPV2;
@@ -1110,9 +1136,10 @@ void srv_ikev2_opened(struct srv *s, const char *where)
 	if (!k) return;
 	const struct serve_conf *sc = &s->cfg->serve;
 	srv_log(s, SC_IKE, false, NULL, NULL, "IKEv2: on %s ports %d and %d, server %s, clients "
-	        "EAP-MSCHAPv2, %d ports (server.ports.ikev2), a COOKIE above %d half-open SAs",
+	        "EAP-MSCHAPv2%s, %d ports (server.ports.ikev2), a COOKIE above %d half-open SAs",
 	        where, sc->ike_port, sc->natt_port,
 	        sc->ikev2_auth == IPSEC_AUTH_PSK ? "pre-shared key" : "certificate",
+	        k->trust ? " or machine certificates" : "",
 	        s->cfg->server.ports[TUN_IKEV2], sc->ikev2_cookie_threshold);
 }
 
@@ -1141,6 +1168,7 @@ void srv_ikev2_destroy(struct srv *s)
 		s->ntimers--;
 	}
 	ike_privkey_free(k->key);
+	X509_STORE_free(k->trust);
 	OPENSSL_free(k->cert);
 	for (int i = 0; i < IKEV2_CHAIN_MAX; i++) OPENSSL_free(k->chain[i]);
 	free(k->id);

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 static const char *md_name(unsigned alg)
 {
@@ -768,4 +769,62 @@ size_t ike_sig_algid(unsigned hash_alg, bool pss, const uint8_t **der)
 	case IKE1_HASH_SHA512: *der = ALG_RSA_SHA512; return sizeof ALG_RSA_SHA512;
 	default: return 0;
 	}
+}
+
+bool ike_sig_auth_parse(unsigned method, const uint8_t *data, size_t n, unsigned *hash_alg,
+                        bool *pss, const uint8_t **sig, size_t *siglen)
+{
+	*hash_alg = IKE1_HASH_SHA1;
+	*pss = false;
+	*sig = data;
+	*siglen = n;
+	if (method == 1)
+		return n > 0;
+	if (method != 14 || !n)
+		return false;
+	static const unsigned hashes[] = {IKE1_HASH_SHA256, IKE1_HASH_SHA384, IKE1_HASH_SHA512,
+	                                  IKE1_HASH_SHA1};
+	size_t al = data[0];
+	for (size_t i = 0; al && al + 1 < n && i < 8; i++) {
+		const uint8_t *der = NULL;
+		size_t dl = ike_sig_algid(hashes[i / 2], i % 2, &der);
+		if (dl == al && !memcmp(der, data + 1, al)) {
+			*hash_alg = hashes[i / 2];
+			*pss = i % 2;
+			*sig = data + 1 + al;
+			*siglen = n - 1 - al;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool ike_id_matches_cert(unsigned id_type, const uint8_t *data, size_t n, struct x509_st *x)
+{
+	const unsigned char *p = data;
+	bool ok = false;
+	switch (id_type) {
+	case 9: { /* ID_DER_ASN1_DN */
+		X509_NAME *nm = n ? d2i_X509_NAME(NULL, &p, (long)n) : NULL;
+		ok = nm && p == data + n && !X509_NAME_cmp(nm, X509_get_subject_name(x));
+		X509_NAME_free(nm);
+		break;
+	}
+	case 2: /* ID_FQDN */
+		ok = n && n < 256 && !memchr(p, 0, n) &&
+		     X509_check_host(x, (const char *)p, n, 0, NULL) == 1;
+		break;
+	case 3: /* ID_USER_FQDN (IKEv1), ID_RFC822_ADDR (IKEv2) */
+		ok = n && n < 256 && !memchr(p, 0, n) &&
+		     X509_check_email(x, (const char *)p, n, 0) == 1;
+		break;
+	case 1: /* ID_IPV4_ADDR */
+	case 5: /* ID_IPV6_ADDR */
+		ok = n == (id_type == 1 ? 4u : 16u) && X509_check_ip(x, p, n, 0) == 1;
+		break;
+	default:
+		break;
+	}
+	ERR_clear_error();
+	return ok;
 }

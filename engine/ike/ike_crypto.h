@@ -162,5 +162,16 @@ bool ike_verify_cert(const uint8_t *cert, size_t cert_len, unsigned hash_alg, bo
 /* The DER AlgorithmIdentifier RFC 7427 puts in an AUTH payload of method 14 for RSA with
  * hash_alg (PKCS#1 v1.5 or PSS). Its length, 0 when unknown. */
 size_t ike_sig_algid(unsigned hash_alg, bool pss, const uint8_t **der);
+/* The signature of an IKEv2 AUTH payload's data: method 1 (RSA PKCS#1 v1.5 with SHA1, the
+ * whole data) or 14 (RFC 7427: the length of an AlgorithmIdentifier, the identifier, then
+ * the signature; only the identifiers ike_sig_algid makes are taken). false for any other
+ * method, an identifier not known or no signature left. */
+bool ike_sig_auth_parse(unsigned method, const uint8_t *data, size_t n, unsigned *hash_alg,
+                        bool *pss, const uint8_t **sig, size_t *siglen);
+/* Does an identity (ID payload: type and data, the types IKEv1 and IKEv2 share) name the
+ * certificate: its subject (9, DER_ASN1_DN) or a subject alternative name of the ID's type
+ * (2 FQDN, 3 an e-mail address, 1 and 5 an address)? */
+struct x509_st;
+bool ike_id_matches_cert(unsigned id_type, const uint8_t *data, size_t n, struct x509_st *x);
 
 #endif

@@ -983,33 +983,7 @@ static size_t trust_names(X509_STORE *st, unsigned char **der, size_t *len)
  * alternative name of the ID's type (FQDN, USER_FQDN, an address)? */
 static bool id_matches_cert(const struct ike_payload *id, X509 *x)
 {
-	const unsigned char *p = id->data;
-	size_t n = id->data_len;
-	bool ok = false;
-	switch (id->id_type) {
-	case ID_DER_ASN1_DN: {
-		X509_NAME *nm = n ? d2i_X509_NAME(NULL, &p, (long)n) : NULL;
-		ok = nm && p == id->data + n && !X509_NAME_cmp(nm, X509_get_subject_name(x));
-		X509_NAME_free(nm);
-		break;
-	}
-	case ID_FQDN:
-		ok = n && n < 256 && !memchr(p, 0, n) &&
-		     X509_check_host(x, (const char *)p, n, 0, NULL) == 1;
-		break;
-	case ID_USER_FQDN:
-		ok = n && n < 256 && !memchr(p, 0, n) &&
-		     X509_check_email(x, (const char *)p, n, 0) == 1;
-		break;
-	case ID_IPV4:
-	case ID_IPV6:
-		ok = n == (id->id_type == ID_IPV4 ? 4u : 16u) && X509_check_ip(x, p, n, 0) == 1;
-		break;
-	default:
-		break;
-	}
-	ERR_clear_error();
-	return ok;
+	return ike_id_matches_cert(id->id_type, id->data, id->data_len, x);
 }
 
 /* ---- Main Mode ----------------------------------------------------------------------- */

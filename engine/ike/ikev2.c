@@ -1,4 +1,5 @@
-/* IKEv2 responder: IKE_SA_INIT, IKE_AUTH with EAP-MSCHAPv2 or a pre-shared key,
+/* IKEv2 responder: IKE_SA_INIT, IKE_AUTH with EAP-MSCHAPv2, a machine certificate or a
+ * pre-shared key,
  * configuration payload, tunnel-mode child SAs, CREATE_CHILD_SA, INFORMATIONAL, IKE
  * fragmentation, MOBIKE address updates, stateless cookies. See ikev2.h. */
 #include "ike/ikev2.h"
@@ -11,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 /* ---- numbers of RFC 7296, 7383, 7427, 4555 and the EAP RFCs ------------------------- */
 enum { XF_ENCR = 1, XF_PRF = 2, XF_INTEG = 3, XF_DH = 4, XF_ESN = 5 };
@@ -157,7 +161,9 @@ struct ikev2_sa {
 	bool have_vip;
 	uint8_t vip[4];
 	uint32_t pending_mid;
-	bool pending_eap;            /* the pending verdict is for EAP (else PSK) */
+	bool pending_eap;            /* the pending verdict is for EAP (else PSK or certificate) */
+	bool pending_cert;           /* the pending verdict is for a machine certificate */
+	char subject[TEXT_PRINTABLE_SIZE(100)]; /* the client's certificate (machine_cert) */
 	bool in_authorize;           /* inside the callback: a verdict is stored, not acted on */
 	bool verdict_stored;
 	struct ikev2_verdict vstore;
@@ -1963,6 +1969,7 @@ static void authorize_ask(struct ikev2_sa *sa, bool eap, uint32_t msgid, uint64_
 	sa->verdict_stored = false;
 	struct ikev2_auth_req q = {
 		.user = sa->user_raw, .eap = eap, .cred = sa->cred,
+		.machine_cert = sa->pending_cert, .subject = sa->pending_cert ? sa->subject : NULL,
 		.auth_challenge = sa->auth_challenge, .peer_challenge = sa->peer_challenge,
 		.nt_response = sa->nt_response, .peer = &sa->peer,
 	};
@@ -2028,6 +2035,17 @@ static void verdict_apply(struct ikev2_sa *sa, const struct ikev2_verdict *v, ui
 	if (accept) {
 		sa->have_vip = v->addr[0] || v->addr[1] || v->addr[2] || v->addr[3];
 		memcpy(sa->vip, v->addr, 4);
+	}
+	if (sa->pending_cert) {
+		if (!accept) {
+			respond_notify(sa, &sa->cur, IKE2_EXCH_AUTH, msgid, N_AUTH_FAILED);
+			fail(sa, cause, "the machine certificate %s (%s) refused", sa->subject, sa->user);
+			return;
+		}
+		bool psk = sa->conf->server_auth == IKEV2_SAUTH_PSK;
+		auth_complete(sa, psk ? sa->conf->psk : NULL, psk ? sa->conf->psk_len : 0, true,
+		              msgid, now);
+		return;
 	}
 	if (!sa->pending_eap) {
 		if (!accept) {
@@ -2096,6 +2114,187 @@ static void mschap_check(struct ikev2_sa *sa)
 	OPENSSL_cleanse(pw, sizeof pw);
 }
 
+/* ---- machine certificates ---------------------------------------------------------------- */
+
+/* A distinguished name as RFC 2253 writes it, escaped for logs. */
+static void dn_text(const X509_NAME *n, char *out, size_t cap)
+{
+	char raw[400] = "";
+	BIO *b = BIO_new(BIO_s_mem());
+	if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+		int l = BIO_read(b, raw, (int)sizeof raw - 1);
+		raw[l > 0 ? l : 0] = 0;
+	}
+	BIO_free(b);
+	text_printable_str(raw, out, cap);
+}
+
+/* The name a machine certificate stands for: its subject's common name, else its first
+ * DNS subject alternative name. Its length (0: none, or one with a NUL or too long). */
+static size_t cert_machine_name(X509 *x, char *out, size_t cap)
+{
+	size_t n = 0;
+	int i = X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_commonName, -1);
+	const ASN1_STRING *s = NULL;
+	if (i >= 0)
+		s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(X509_get_subject_name(x), i));
+	GENERAL_NAMES *alt = NULL;
+	if (!s && (alt = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL)))
+		for (int k = 0; !s && k < sk_GENERAL_NAME_num(alt); k++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(alt, k);
+			if (g->type == GEN_DNS)
+				s = g->d.dNSName;
+		}
+	unsigned char *u = NULL;
+	int ul = s ? ASN1_STRING_to_UTF8(&u, s) : -1;
+	if (ul > 0 && (size_t)ul < cap && !memchr(u, 0, (size_t)ul)) {
+		memcpy(out, u, (size_t)ul);
+		out[ul] = 0;
+		n = (size_t)ul;
+	}
+	OPENSSL_free(u);
+	GENERAL_NAMES_free(alt);
+	ERR_clear_error();
+	return n;
+}
+
+/* The first IKE_AUTH of a client with a machine certificate: IDi, CERT (its certificate,
+ * then CAs), AUTH by signature (method 1 or 14). The certificate must chain to
+ * conf.client_trust, IDi name it and the AUTH verify with its key over the initiator's
+ * <SignedOctets>; then the owner authorizes the certificate's name. Any failure is
+ * AUTHENTICATION_FAILED. */
+static void machine_cert_auth(struct ikev2_sa *sa, const struct ike_payload *idi,
+                              const struct ike_payload *auth, uint64_t now)
+{
+	const struct ike_msg *m = sa->m;
+	uint32_t msgid = m->msgid;
+	const struct ike_payload *cert[1 + IKEV2_CHAIN_MAX];
+	size_t ncert = 0;
+	unsigned other = 0;
+	for (unsigned i = 0; i < m->npl; i++) {
+		const struct ike_payload *p = &m->pl[i];
+		if (p->type != IKE2_PL_CERT)
+			continue;
+		if (p->id_type == CERT_X509_SIG && ncert < 1 + IKEV2_CHAIN_MAX)
+			cert[ncert++] = p;
+		else if (p->id_type != CERT_X509_SIG)
+			other = p->id_type;
+	}
+	const char *cause = "ike.cert.client-untrusted";
+	char why[400] = "", subj[TEXT_PRINTABLE_SIZE(100)] = "", iss[TEXT_PRINTABLE_SIZE(100)] = "";
+	X509 *leaf = NULL;
+	STACK_OF(X509) *more = sk_X509_new_null();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	uint8_t *tbs = NULL;
+	if (!more || !ctx) {
+		cause = "ike.v2.internal";
+		snprintf(why, sizeof why, "out of memory");
+		goto refuse;
+	}
+	if (!ncert) {
+		cause = "ike.cert.client-none";
+		if (other)
+			snprintf(why, sizeof why, "the AUTH of %s is a signature but its certificate is "
+			         "of encoding %u; only X.509 signature certificates (4) are read",
+			         sa->peer_id, other);
+		else
+			snprintf(why, sizeof why, "the AUTH of %s is a signature but no certificate "
+			         "came with it", sa->peer_id);
+		goto refuse;
+	}
+	for (size_t i = 0; i < ncert; i++) {
+		const unsigned char *p = cert[i]->data;
+		X509 *x = cert[i]->data_len ? d2i_X509(NULL, &p, (long)cert[i]->data_len) : NULL;
+		if (!x || p != cert[i]->data + cert[i]->data_len) {
+			X509_free(x);
+			snprintf(why, sizeof why, "certificate %zu of %s (%zu bytes) is not an X.509 "
+			         "certificate", i + 1, sa->peer_id, cert[i]->data_len);
+			goto refuse;
+		}
+		if (!leaf)
+			leaf = x;
+		else if (!sk_X509_push(more, x))
+			X509_free(x);
+	}
+	dn_text(X509_get_subject_name(leaf), subj, sizeof subj);
+	dn_text(X509_get_issuer_name(leaf), iss, sizeof iss);
+	if (!X509_STORE_CTX_init(ctx, sa->conf->client_trust, leaf, more)) {
+		cause = "ike.v2.internal";
+		snprintf(why, sizeof why, "certificate verification could not start");
+		goto refuse;
+	}
+	if (sa->conf->cert_time)
+		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)sa->conf->cert_time);
+	if (X509_verify_cert(ctx) != 1) {
+		snprintf(why, sizeof why, "the machine certificate %s of %s, issued by %s, does not "
+		         "verify against the CAs this server trusts: %s", subj, sa->peer_id, iss,
+		         X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		goto refuse;
+	}
+	if (!ike_id_matches_cert(idi->id_type, idi->data, idi->data_len, leaf)) {
+		cause = "ike.invalid-id";
+		snprintf(why, sizeof why, "the identity %s (ID type %u) is neither the subject nor a "
+		         "subject alternative name of its certificate %s", sa->peer_id, idi->id_type,
+		         subj);
+		goto refuse;
+	}
+	unsigned hash;
+	bool pss;
+	const uint8_t *sig;
+	size_t sl;
+	struct ike_iov v[3];
+	uint8_t maced[IKE_HASH_MAX];
+	if (!ike_sig_auth_parse(auth->id_type, auth->data, auth->data_len, &hash, &pss, &sig, &sl)) {
+		cause = "ike.cert.bad-signature";
+		snprintf(why, sizeof why, "the AUTH of %s (method %u) names a signature algorithm "
+		         "this server does not take", sa->peer_id, auth->id_type);
+		goto refuse;
+	}
+	size_t tl = 0;
+	if (signed_octets(sa, true, sa->idi, sa->idi_len, v, maced) &&
+	    (tbs = malloc(v[0].n + v[1].n + v[2].n))) {
+		for (int i = 0; i < 3; i++) {
+			memcpy(tbs + tl, v[i].p, v[i].n);
+			tl += v[i].n;
+		}
+	}
+	if (!tl || !ike_verify_cert(cert[0]->data, cert[0]->data_len, hash, pss, tbs, tl, sig, sl)) {
+		cause = "ike.cert.bad-signature";
+		snprintf(why, sizeof why, "the AUTH of %s (method %u, %zu bytes) does not verify with "
+		         "the key of its certificate %s", sa->peer_id, auth->id_type, sl, subj);
+		goto refuse;
+	}
+	char name[IKEV2_USER_MAX + 1];
+	size_t nl = cert_machine_name(leaf, name, sizeof name);
+	if (!nl) {
+		cause = "ike.invalid-id";
+		snprintf(why, sizeof why, "the certificate %s of %s names no machine (no common name "
+		         "or DNS name that can be read)", subj, sa->peer_id);
+		goto refuse;
+	}
+	free(tbs);
+	X509_STORE_CTX_free(ctx);
+	X509_free(leaf);
+	sk_X509_pop_free(more, X509_free);
+	ERR_clear_error();
+	snprintf(sa->subject, sizeof sa->subject, "%s", subj);
+	user_set(sa, (const uint8_t *)name, nl);
+	sa->cred = PPP_CRED_OK;
+	sa->pending_cert = true;
+	ev(sa, IKEV2_EV_INFO, "machine certificate %s of %s, issued by %s, verified: machine %s",
+	   subj, sa->peer_id, iss, sa->user);
+	authorize_ask(sa, false, msgid, now);
+	return;
+refuse:
+	free(tbs);
+	X509_STORE_CTX_free(ctx);
+	X509_free(leaf);
+	sk_X509_pop_free(more, X509_free);
+	ERR_clear_error();
+	respond_notify(sa, &sa->cur, IKE2_EXCH_AUTH, msgid, N_AUTH_FAILED);
+	fail(sa, cause, "%s", why);
+}
+
 /* The first IKE_AUTH request: IDi, [IDr], [AUTH], [CP], SA, TSi, TSr, notifies. */
 static void auth1(struct ikev2_sa *sa, uint64_t now)
 {
@@ -2127,6 +2326,11 @@ static void auth1(struct ikev2_sa *sa, uint64_t now)
 	sa->idi_len = idi->body_len;
 	id_text(sa, idi->id_type, idi->data, idi->data_len);
 	child_read(sa, m, 0, &sa->creq);
+	if (auth && (auth->id_type == AUTH_RSA || auth->id_type == AUTH_DIGSIG) &&
+	    sa->conf->client_trust) {
+		machine_cert_auth(sa, idi, auth, now);
+		return;
+	}
 	if (auth) {
 		if (sa->conf->client_auth != IKEV2_CAUTH_PSK || auth->id_type != AUTH_PSK ||
 		    !sa->conf->psk) {
@@ -2134,7 +2338,8 @@ static void auth1(struct ikev2_sa *sa, uint64_t now)
 			fail(sa, "ike.v2.auth-failed", "the peer %s authenticates with AUTH method %u; "
 			     "this server expects %s", sa->peer_id, auth->id_type,
 			     sa->conf->client_auth == IKEV2_CAUTH_PSK ? "a pre-shared key (2)"
-			                                              : "EAP-MSCHAPv2 (no AUTH)");
+			     : sa->conf->client_trust ? "EAP-MSCHAPv2 (no AUTH) or a machine certificate"
+			     : "EAP-MSCHAPv2 (no AUTH); machine certificates are not taken");
 			return;
 		}
 		uint8_t want[IKE_HASH_MAX];

@@ -1,7 +1,8 @@
 /* The responder of one IKEv2 SA (RFC 7296) for remote access as Windows' built-in IKEv2
  * VPN client uses it: the server proves itself with a certificate (RSA signature, AUTH
  * method 1, or RFC 7427 digital signature, method 14) or a pre-shared key, the client
- * with EAP-MSCHAPv2 (or a pre-shared key), a virtual address comes from the
+ * with EAP-MSCHAPv2, a machine certificate (AUTH method 1 or 14 with its CERT, checked
+ * against conf.client_trust) or a pre-shared key, a virtual address comes from the
  * configuration payload, and one or more ESP child SAs in tunnel mode carry the traffic.
  *
  *   IKE_SA_INIT      proposals from the conf lists, INVALID_KE_PAYLOAD when the KE group
@@ -47,6 +48,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/x509.h>
 
 #include "capture/espdecrypt.h"
 #include "diag.h"
@@ -99,6 +102,15 @@ struct ikev2_conf {
 	size_t n_esp;
 	uint8_t server_auth;          /* enum ikev2_server_auth */
 	uint8_t client_auth;          /* enum ikev2_client_auth */
+	/* Machine certificates: a client that sends AUTH by signature (method 1 or 14) with
+	 * CERT payloads (its own first, CAs after it) is taken when its certificate chains to
+	 * one of these CAs at cert_time (seconds since 1970, 0: now), its IDi names the
+	 * certificate (subject DN, or a subject alternative name of IDi's type) and the
+	 * signature verifies with the certificate's key; the owner then authorizes the name
+	 * of the certificate (ikev2_auth_req.machine_cert). NULL: such clients are refused.
+	 * Whatever client_auth says; the server proves itself as server_auth says. */
+	X509_STORE *client_trust;
+	int64_t cert_time;
 	const uint8_t *psk;           /* IKEV2_SAUTH_PSK or IKEV2_CAUTH_PSK */
 	size_t psk_len;
 	const struct ike_privkey *key; /* IKEV2_SAUTH_CERT: the RSA key and its certificate */
@@ -173,7 +185,10 @@ struct ikev2_child {
 /* What the `authorize` callback is asked. Pointers are valid during the call only. */
 struct ikev2_auth_req {
 	const char *user;            /* the MS-CHAPv2 name (or the peer's ID with a PSK) */
-	bool eap;                    /* EAP-MSCHAPv2; false: pre-shared key */
+	bool eap;                    /* EAP-MSCHAPv2; false: pre-shared key or certificate */
+	bool machine_cert;           /* a machine certificate: user is its subject's common
+	                                name (else its first DNS name), cred PPP_CRED_OK */
+	const char *subject;         /* machine_cert: the certificate's subject, escaped */
 	enum ppp_cred cred;          /* what the local password check found */
 	const uint8_t *auth_challenge, *peer_challenge, *nt_response; /* 16, 16, 24 bytes */
 	const struct ikev2_addr *peer;

@@ -1006,33 +1006,17 @@ static const char *cert_auth_check(struct ikev2i *sa, const struct ike_payload *
 		res = why;
 		goto out;
 	}
-	unsigned hash = IKE1_HASH_SHA1;
-	bool pss = false;
-	const uint8_t *sig = auth->data;
-	size_t sl = auth->data_len;
-	if (auth->id_type == AUTH_DIGSIG) {
-		static const unsigned hashes[] = {IKE1_HASH_SHA256, IKE1_HASH_SHA384, IKE1_HASH_SHA512,
-		                                  IKE1_HASH_SHA1};
-		size_t al = sl ? sig[0] : 0;
-		bool found = false;
-		for (size_t i = 0; !found && al && al + 1 <= sl && i < 8; i++) {
-			const uint8_t *der = NULL;
-			size_t dl = ike_sig_algid(hashes[i / 2], i % 2, &der);
-			if (dl == al && !memcmp(der, sig + 1, al)) {
-				found = true;
-				hash = hashes[i / 2];
-				pss = i % 2;
-			}
-		}
-		if (!found) {
-			res = "its AUTH names a signature algorithm we do not take";
-			goto out;
-		}
-		sig += 1 + al;
-		sl -= 1 + al;
-	} else if (auth->id_type != AUTH_RSA) {
+	unsigned hash;
+	bool pss;
+	const uint8_t *sig;
+	size_t sl;
+	if (auth->id_type != AUTH_RSA && auth->id_type != AUTH_DIGSIG) {
 		snprintf(why, whysz, "its AUTH method is %u, not a signature", auth->id_type);
 		res = why;
+		goto out;
+	}
+	if (!ike_sig_auth_parse(auth->id_type, auth->data, auth->data_len, &hash, &pss, &sig, &sl)) {
+		res = "its AUTH names a signature algorithm we do not take";
 		goto out;
 	}
 	uint8_t *tbs = malloc(sa->init_resp_len + NONCE_LEN + IKE_HASH_MAX);

@@ -145,7 +145,12 @@ static int decide_once(const struct config *c, const struct admit_req *q, struct
 	 * A match gives the engine the account's own password, so its step passes as it does
 	 * for `policy test` with the right password; anything else fails it. */
 	const struct user *u = config_find_user(c, q->user ? q->user : "");
-	admit_attempt_cred(c, a, q->cred);
+	if (q->method == AUTH_MACHINE_CERT && q->cred == ADMIT_CRED_OK) {
+		/* the verified certificate was the credential: no password to hold against the
+		 * account, as `policy test` with "auth": "machine-cert" and no password */
+	} else {
+		admit_attempt_cred(c, a, q->cred);
+	}
 	/* the live counters, on a copy of the configuration's server settings */
 	struct config live = *c;
 	live.server.ports_in_use[q->tunnel] = q->ports_in_use;

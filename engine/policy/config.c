@@ -21,7 +21,7 @@
 
 /* ---- names ------------------------------------------------------------------------- */
 const char *const auth_method_names[] = {"pap", "spap", "chap", "mschap", "mschapv2", "eap",
-	"unauthenticated", NULL};
+	"unauthenticated", "machine-cert", NULL};
 const char *const eap_type_names[] = {"tls", "peap", "md5", "mschapv2", NULL};
 const char *const enc_level_names[] = {"none", "basic", "strong", "strongest", NULL};
 const char *const tunnel_names[] = {"pptp", "l2tp", "sstp", "ikev2", NULL};
@@ -1620,6 +1620,7 @@ static void load_ikev2(struct ld *l, json_t *o)
 	sc->ikev2_ike_lifetime = 28800;
 	sc->ikev2_child_lifetime = 3600;
 	sc->ikev2_rekey = true;
+	sc->ikev2_machine_certs = -1;
 	if (!o || json_is_null(o)) return;
 	struct mark m = push_key(l, "ikev2");
 	if (!json_is_object(o)) {
@@ -1629,7 +1630,7 @@ static void load_ikev2(struct ld *l, json_t *o)
 	}
 	static const char *const keys[] = {"listen", "ike_port", "natt_port", "auth", "psk", "id",
 		"ike", "esp", "dns", "fragment_size", "dpd", "ike_lifetime", "child_lifetime", "rekey",
-		"limits", NULL};
+		"machine_certificates", "limits", NULL};
 	check_keys(l, o, keys);
 	sc->ikev2 = true;
 	const char *listen = get_str(l, o, "listen", false);
@@ -1710,6 +1711,17 @@ static void load_ikev2(struct ld *l, json_t *o)
 	sc->ikev2_ike_lifetime = get_int(l, o, "ike_lifetime", 60, 172800, 28800);
 	sc->ikev2_child_lifetime = get_int(l, o, "child_lifetime", 10, 172800, 3600);
 	sc->ikev2_rekey = get_bool(l, o, "rekey", true);
+	if (json_object_get(o, "machine_certificates")) {
+		sc->ikev2_machine_certs = get_bool(l, o, "machine_certificates", false) ? 1 : 0;
+		struct mark mk = push_key(l, "machine_certificates");
+		if (sc->ikev2_machine_certs == 1 && !store)
+			problem(l, "true needs certs.store: the clients' certificates must chain to its "
+			        "CAs (roots/ and intermediates/)");
+		else if (sc->ikev2_machine_certs == 1 && sc->ikev2_auth == IPSEC_AUTH_PSK)
+			problem(l, "true needs serve.ikev2.auth certificate: the server proves itself "
+			        "with its certificate to clients that prove themselves with theirs");
+		pop(l, mk);
+	}
 	json_t *e = NULL;
 	json_t *li = sub_object(l, o, "limits", &e);
 	struct mark ml = push_key(l, "limits");

@@ -16,8 +16,10 @@
 #include "policy/ipfilter.h"
 
 /* ---- enumerations (bit numbers of the *_mask fields) ---------------------------- */
+/* AUTH_MACHINE_CERT: an IKEv2 client authenticated by its machine certificate (RRAS:
+ * "Allow machine certificate authentication for IKEv2"), no EAP. */
 enum auth_method { AUTH_PAP, AUTH_SPAP, AUTH_CHAP, AUTH_MSCHAP, AUTH_MSCHAPV2, AUTH_EAP,
-	AUTH_NONE, AUTH_N };
+	AUTH_NONE, AUTH_MACHINE_CERT, AUTH_N };
 enum eap_type { EAP_TLS, EAP_PEAP, EAP_MD5, EAP_MSCHAPV2, EAP_N };
 enum enc_level { ENC_NONE, ENC_BASIC, ENC_STRONG, ENC_STRONGEST, ENC_N };
 enum tunnel_type { TUN_PPTP, TUN_L2TP, TUN_SSTP, TUN_IKEV2, TUN_N };
@@ -321,6 +323,8 @@ struct serve_conf {
 	int ikev2_ike_lifetime;   /* seconds: the IKE SA's hard lifetime (28800) */
 	int ikev2_child_lifetime; /* seconds: a child SA's hard lifetime (3600) */
 	bool ikev2_rekey;         /* the server rekeys children before their lifetime ends */
+	int8_t ikev2_machine_certs; /* clients' machine certificates: 1 taken, 0 refused, -1
+	                             (absent) taken when the certificate store trusts a CA */
 	int ikev2_sas, ikev2_half_open; /* IKEv2 SAs at most, and of those half open */
 	int ikev2_cookie_threshold; /* half-open SAs from which a COOKIE is demanded */
 };

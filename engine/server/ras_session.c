@@ -190,6 +190,7 @@ const char *ras_session_peer_user(const struct ras_session *rs)
 
 const char *ras_session_method_name(const struct ras_session *rs)
 {
+	if (rs->flags & RAS_F_MACHINE_CERT) return "machine-certificate";
 	if (rs->flags & RAS_F_NO_PPP) return "EAP-MSCHAPv2";
 	return tokn(ppp_auth_method_names, rs->method);
 }
@@ -1060,8 +1061,15 @@ uint64_t ras_session_authenticated(struct ras_session *rs, const struct ras_ip_a
 	struct ras_verdict v;
 	/* IPsec protects the tunnel: the attempt is judged at the strongest level, as an
 	 * attempt file with "tunnel": "ikev2" is by default */
+	if (a->machine_cert) {
+		/* nothing for an authentication server to check: the certificate was */
+		rs->flags |= RAS_F_MACHINE_CERT;
+		memset(&pa, 0, sizeof pa);
+		pa.user = ras_session_peer_user(rs);
+	}
 	enum ras_admit_rc rc = admit_ask(rs, ras_session_peer_user(rs), PPP_AUTH_MSCHAPV2,
-	                                 a->cred, &pa, AUTH_EAP, EAP_MSCHAPV2, ENC_STRONGEST,
+	                                 a->cred, &pa, a->machine_cert ? AUTH_MACHINE_CERT : AUTH_EAP,
+	                                 EAP_MSCHAPV2 /* ignored but with EAP */, ENC_STRONGEST,
 	                                 false, &v);
 	OPENSSL_cleanse(&pa, sizeof pa);
 	if (rc == RAS_ADMIT_PENDING) return ras_session_deadline(rs);

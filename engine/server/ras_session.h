@@ -249,6 +249,7 @@ struct ras_env {
 #define RAS_F_LOWER_GONE 0x08 /* the lower layer is down: nothing more is sent */
 #define RAS_F_NO_PPP     0x10 /* the lower layer is `ip`: no PPP at work */
 #define RAS_F_USER_OK    0x20 /* no PPP: the user was admitted (ras_session_user names it) */
+#define RAS_F_MACHINE_CERT 0x40 /* no PPP: a machine certificate, not EAP-MSCHAPv2 */
 #define RAS_MPPE_LENT 0x80
 
 struct ras_session {
@@ -326,9 +327,11 @@ struct ras_ip_auth {
 	enum ppp_cred cred;          /* the check against the password the server has */
 	const uint8_t *challenge, *peer_challenge, *nt_response; /* 16, 16, 24 bytes: what an
 	                                authentication server needs */
+	bool machine_cert;           /* a machine certificate the lower layer verified (user: the
+	                                name it stands for), judged as auth "machine-cert" */
 };
 /* The lower layer checked the credentials: the admission is asked (tunnel type of the
- * lower layer, EAP with MS-CHAPv2), its verdict reaches ops->admitted during this call
+ * lower layer, EAP with MS-CHAPv2 or a machine certificate), its verdict reaches ops->admitted during this call
  * or, after RAS_ADMIT_PENDING, during ras_session_admit_resume. Once per session.
  * Returns the next deadline. */
 uint64_t ras_session_authenticated(struct ras_session *rs, const struct ras_ip_auth *a,
@@ -344,7 +347,8 @@ uint64_t ras_session_ip_input(struct ras_session *rs, const uint8_t *ip, size_t 
  * client gave (also before the verdict), for requests to an authentication server. */
 const char *ras_session_user(const struct ras_session *rs);
 const char *ras_session_peer_user(const struct ras_session *rs);
-/* The method for show and accounting: "MS-CHAPv2", "PAP", ... or "EAP-MSCHAPv2". */
+/* The method for show and accounting: "MS-CHAPv2", "PAP", ..., "EAP-MSCHAPv2" or
+ * "machine-certificate". */
 const char *ras_session_method_name(const struct ras_session *rs);
 
 /* Free what the session allocated (the owner frees the session itself). */

@@ -251,6 +251,69 @@ START_TEST(admit_never_skips_credentials)
 }
 END_TEST
 
+/* IKEv2 with a machine certificate: the certificate was the credential (the account has
+ * no password to check), the methods of the server and the profile decide, as `policy
+ * test` with "auth": "machine-cert" and no password. */
+START_TEST(admit_machine_cert)
+{
+	struct config *c = load(
+		"{\"server\": {\"auth_methods\": [\"eap\", \"machine-cert\"], \"ports\": {\"ikev2\": 4},"
+		" \"address_assignment\": \"pool\", \"pool\": [{\"start\": \"10.5.0.1\", \"end\": \"10.5.0.9\"}]},"
+		" \"groups\": [{\"name\": \"VPN\"}],"
+		" \"policies\": [{\"name\": \"machines\", \"conditions\": [{\"attribute\": \"Windows-Groups\","
+		"   \"value\": [\"VPN\"]}], \"permission\": \"grant\","
+		"   \"profile\": {\"auth_methods\": [\"machine-cert\"]}}],"
+		" \"users\": [{\"name\": \"pc1.test\", \"groups\": [\"VPN\"]},"
+		"  {\"name\": \"alice\", \"password\": \"pw\", \"groups\": [\"VPN\"]}]}");
+	ck_assert_ptr_nonnull(c);
+	struct policy_result r;
+	ck_assert_int_eq(policy_result_init(&r, c), 0);
+	struct attempt a;
+	struct admit_out o;
+	struct admit_req q = req("pc1.test", ADMIT_CRED_OK, AUTH_MACHINE_CERT);
+	q.tunnel = TUN_IKEV2;
+	q.encryption = ENC_STRONGEST;
+	ck_assert_int_eq(admit_decide(c, &q, &a, &r, &o), 0);
+	ck_assert(o.accept);
+	ck_assert_int_eq(a.auth, AUTH_MACHINE_CERT);
+	ck_assert_int_eq(a.eap_type, -1);
+	attempt_free(&a);
+	/* an unverified certificate never passes for one */
+	q.cred = ADMIT_CRED_ERROR;
+	ck_assert_int_eq(admit_decide(c, &q, &a, &r, &o), 1);
+	ck_assert_int_eq(o.reason, R_BAD_CREDENTIALS);
+	attempt_free(&a);
+	/* EAP-MSCHAPv2 is not what this profile allows */
+	q = req("alice", ADMIT_CRED_OK, AUTH_EAP);
+	q.tunnel = TUN_IKEV2;
+	q.encryption = ENC_STRONGEST;
+	q.eap_type = EAP_MSCHAPV2;
+	ck_assert_int_eq(admit_decide(c, &q, &a, &r, &o), 1);
+	ck_assert_int_eq(o.reason, R_AUTH_METHOD);
+	attempt_free(&a);
+	policy_result_free(&r);
+	config_free(c);
+	/* the server without machine-cert among its methods refuses it */
+	c = load(
+		"{\"server\": {\"auth_methods\": [\"eap\"], \"ports\": {\"ikev2\": 4}},"
+		" \"groups\": [{\"name\": \"VPN\"}],"
+		" \"policies\": [{\"name\": \"all\", \"conditions\": [{\"attribute\": \"Windows-Groups\","
+		"   \"value\": [\"VPN\"]}], \"permission\": \"grant\","
+		"   \"profile\": {\"auth_methods\": [\"machine-cert\", \"eap\"]}}],"
+		" \"users\": [{\"name\": \"pc1.test\", \"groups\": [\"VPN\"]}]}");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(policy_result_init(&r, c), 0);
+	q = req("pc1.test", ADMIT_CRED_OK, AUTH_MACHINE_CERT);
+	q.tunnel = TUN_IKEV2;
+	q.encryption = ENC_STRONGEST;
+	ck_assert_int_eq(admit_decide(c, &q, &a, &r, &o), 1);
+	ck_assert(!o.accept);
+	attempt_free(&a);
+	policy_result_free(&r);
+	config_free(c);
+}
+END_TEST
+
 /* The server's admission and `vnet policy test` on the same attempt: user, password and
  * method, the password checked the way the PPP authenticator checks it. */
 START_TEST(admit_agrees_with_policy_test)
@@ -418,6 +481,7 @@ int main(void)
 	tcase_add_test(tc, admit_verdicts);
 	tcase_add_test(tc, admit_never_skips_credentials);
 	tcase_add_test(tc, admit_agrees_with_policy_test);
+	tcase_add_test(tc, admit_machine_cert);
 	tcase_add_test(tc, filters);
 	tcase_add_test(tc, serve_section);
 	suite_add_tcase(s, tc);

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture/ikedecrypt.h"
+#include "certgen.h"
 #include "ikev2_peer.h"
 #include "mschap.h"
 
@@ -234,6 +236,8 @@ static struct {
 	char user[64];
 	bool answer_now;
 	bool accept;
+	bool machine_cert;
+	const char *cause;           /* the verdict's cause when refused */
 } T;
 
 static void t_send(void *ctx, const uint8_t *b, size_t n, bool natt)
@@ -276,8 +280,9 @@ static void t_authorize(void *ctx, const struct ikev2_auth_req *q)
 	T.asks++;
 	T.cred = q->cred;
 	snprintf(T.user, sizeof T.user, "%s", q->user);
+	T.machine_cert = q->machine_cert;
 	if (T.answer_now) {
-		struct ikev2_verdict v = {.accept = T.accept, .addr = {10, 99, 0, 7}};
+		struct ikev2_verdict v = {.accept = T.accept, .addr = {10, 99, 0, 7}, .cause = T.cause};
 		ck_assert_int_eq(ikev2_authorize_done(T_sa, &v, 0), 0);
 		ck_assert_int_eq(ikev2_authorize_done(T_sa, &v, 0), -1); /* once */
 	}
@@ -361,14 +366,12 @@ static const uint8_t *auth_send(struct ikev2_sa *sa, struct v2peer *p, struct ik
 
 static const uint8_t IDI[] = {1, 0, 0, 0, 10, 0, 0, 2};
 
-/* IKE_AUTH 1: IDi (its address), CP request, SA, TSi, TSr: answered with IDr, AUTH, EAP. */
-static void auth_first(struct ikev2_sa *sa, struct v2peer *p)
+/* The first child's request of IKE_AUTH: CP request, SA (AES-CBC-256, HMAC-SHA1-96, SPI
+ * c1000001), TSi, TSr (anything). */
+static void auth_child_req(struct ike_msg *m)
 {
 	static const uint8_t spi[4] = {0xc1, 0, 0, 1};
 	static const uint8_t any0[4] = {0, 0, 0, 0}, any1[4] = {255, 255, 255, 255};
-	struct ike_msg *m = auth_begin(p);
-	struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, IDI + 4, 4);
-	id->id_type = 1;
 	struct ike_payload *cp = ike_add_payload(m, IKE2_PL_CP, NULL, 0);
 	cp->id_type = 1;
 	ike_add_attr(m, 1, false, 0, NULL, 0);
@@ -391,6 +394,15 @@ static void auth_first(struct ikev2_sa *sa, struct v2peer *p)
 		x->addr_len = 4;
 		ts->ts_count = 1;
 	}
+}
+
+/* IKE_AUTH 1: IDi (its address), CP request, SA, TSi, TSr: answered with IDr, AUTH, EAP. */
+static void auth_first(struct ikev2_sa *sa, struct v2peer *p)
+{
+	struct ike_msg *m = auth_begin(p);
+	struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, IDI + 4, 4);
+	id->id_type = 1;
+	auth_child_req(m);
 	const uint8_t *r = auth_send(sa, p, m, 0);
 	ck_assert_ptr_nonnull(r);
 	const struct ike_payload *idr = v2p_find(p, IKE2_PL_IDR), *auth = v2p_find(p, IKE2_PL_AUTH);
@@ -1057,6 +1069,420 @@ START_TEST(sign_verify_roundtrip)
 }
 END_TEST
 
+/* ---- machine certificates ------------------------------------------------------------- */
+
+/* A CA, a client certificate it issued (CN client1.test, DNS:client1.test), another CA and
+ * a certificate of the same name from it, an expired one from the first CA: made once. */
+static struct {
+	EVP_PKEY *ca_key, *other_key, *key;
+	X509 *ca, *other, *good, *foreign, *expired;
+} MC;
+
+static void mc_make(void)
+{
+	if (MC.ca)
+		return;
+	MC.ca_key = cg_key(2048);
+	MC.other_key = cg_key(2048);
+	MC.key = cg_key(2048);
+	ck_assert(MC.ca_key && MC.other_key && MC.key);
+	MC.ca = cg_cert(MC.ca_key, "vnet test CA", NULL, NULL, true, NULL, -86400, 86400);
+	MC.other = cg_cert(MC.other_key, "another CA", NULL, NULL, true, NULL, -3600, 86400);
+	MC.good = cg_cert(MC.key, "client1.test", MC.ca, MC.ca_key, false, "DNS:client1.test",
+	                  -3600, 86400);
+	MC.foreign = cg_cert(MC.key, "client1.test", MC.other, MC.other_key, false,
+	                     "DNS:client1.test", -3600, 86400);
+	MC.expired = cg_cert(MC.key, "client1.test", MC.ca, MC.ca_key, false, "DNS:client1.test",
+	                     -7200, -3600);
+}
+
+enum mc_tamper { MC_NONE = 0, MC_BAD_SIG, MC_RSA_SHA1, MC_NO_CERT, MC_OTHER_ID };
+
+/* IKE_AUTH of a client with `cert` (and MC.key): IDi its subject DN (or an FQDN it does not
+ * name), CERT, AUTH by signature, the child's request; the responder trusts `trust`. The
+ * answer is opened into p; returns the SA (the caller frees it). */
+static struct ikev2_sa *mc_auth(struct v2peer *p, X509_STORE *trust, X509 *cert,
+                                enum mc_tamper how)
+{
+	T_conf.client_trust = trust;
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, p));
+	static uint8_t idi[4 + 512], der[4096], tbs[8192], auth[1024];
+	unsigned char *dp = idi + 4;
+	int il = how == MC_OTHER_ID ? 0 : i2d_X509_NAME(X509_get_subject_name(cert), &dp);
+	if (how == MC_OTHER_ID) {
+		memcpy(idi + 4, "client2.test", 12);
+		il = 12;
+	}
+	idi[0] = how == MC_OTHER_ID ? 2 : 9;
+	idi[1] = idi[2] = idi[3] = 0;
+	unsigned char *cp = der;
+	int dl = i2d_X509(cert, &cp);
+	ck_assert_int_gt(il, 0);
+	ck_assert_int_gt(dl, 0);
+	/* <SignedOctets> = RealMessage1 | Nr | prf(SK_pi, IDi') */
+	uint8_t maced[64];
+	struct ike_iov idv = {idi, 4 + (size_t)il};
+	ck_assert(ike2_prf(p->prf, p->sk_pi, p->prf_len, &idv, 1, maced));
+	size_t tl = 0;
+	memcpy(tbs, p->init_req, p->init_req_len);
+	tl += p->init_req_len;
+	memcpy(tbs + tl, p->nr, p->nr_len);
+	tl += p->nr_len;
+	memcpy(tbs + tl, maced, p->prf_len);
+	tl += p->prf_len;
+	struct ike_privkey *pk = ike_privkey_from_evp(MC.key);
+	ck_assert_ptr_nonnull(pk);
+	size_t al = 0;
+	uint8_t method = 14;
+	if (how == MC_RSA_SHA1) {
+		method = 1;
+		al = ike_sign(pk, IKE1_HASH_SHA1, false, tbs, tl, auth, sizeof auth);
+	} else {
+		const uint8_t *alg;
+		size_t gl = ike_sig_algid(IKE1_HASH_SHA256, false, &alg);
+		auth[0] = (uint8_t)gl;
+		memcpy(auth + 1, alg, gl);
+		al = 1 + gl;
+		size_t sl = ike_sign(pk, IKE1_HASH_SHA256, false, tbs, tl, auth + al, sizeof auth - al);
+		ck_assert_uint_gt(sl, 0);
+		al += sl;
+	}
+	ike_privkey_free(pk);
+	if (how == MC_BAD_SIG)
+		auth[al - 7] ^= 0x10;
+	struct ike_msg *m = auth_begin(p);
+	struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, idi + 4, (size_t)il);
+	id->id_type = idi[0];
+	if (how != MC_NO_CERT) {
+		struct ike_payload *c = ike_add_payload(m, IKE2_PL_CERT, der, (size_t)dl);
+		c->id_type = 4;
+	}
+	struct ike_payload *a = ike_add_payload(m, IKE2_PL_AUTH, auth, al);
+	a->id_type = method;
+	auth_child_req(m);
+	ck_assert_ptr_nonnull(auth_send(sa, p, m, 0));
+	return sa;
+}
+
+/* The answer is AUTHENTICATION_FAILED, the SA ends with `cause`, no verdict was asked. */
+static void mc_refused(struct ikev2_sa *sa, struct v2peer *p, const char *cause, int asks)
+{
+	const struct ike_payload *n = v2p_find(p, IKE2_PL_N);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n->notify, 24);
+	ck_assert_ptr_null(v2p_find(p, IKE2_PL_AUTH));
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_DEAD);
+	ck_assert_str_eq(ikev2_cause(sa), cause);
+	ck_assert_int_eq(T.asks, asks);
+	ck_assert_int_eq(T.ike_up, 0);
+}
+
+START_TEST(machine_cert_good)
+{
+	mc_make();
+	X509_STORE *trust = cg_store(MC.ca, NULL);
+	for (int sha1 = 0; sha1 < 2; sha1++) {
+		t_setup();
+		struct v2peer p;
+		v2p_init(&p);
+		struct ikev2_sa *sa = mc_auth(&p, trust, MC.good, sha1 ? MC_RSA_SHA1 : MC_NONE);
+		/* the certificate's name went to the verdict as a machine certificate */
+		ck_assert_int_eq(T.asks, 1);
+		ck_assert(T.machine_cert);
+		ck_assert_str_eq(T.user, "client1.test");
+		ck_assert_int_eq(T.cred, PPP_CRED_OK);
+		ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+		ck_assert_str_eq(ikev2_user(sa), "client1.test");
+		/* the answer: IDr, AUTH with the server's key, CP with the address, the child */
+		const struct ike_payload *idr = v2p_find(&p, IKE2_PL_IDR), *ra = v2p_find(&p, IKE2_PL_AUTH);
+		ck_assert_ptr_nonnull(idr);
+		ck_assert_ptr_nonnull(ra);
+		uint8_t want[64];
+		v2p_auth_r(&p, (const uint8_t *)"server-key", 10, idr->body, idr->body_len, want);
+		ck_assert_mem_eq(ra->data, want, p.prf_len);
+		ck_assert_ptr_nonnull(v2p_find(&p, IKE2_PL_CP));
+		ck_assert_int_eq(T.child_up, 1);
+		ck_assert_uint_eq(T.child.vip[0], 10);
+		ck_assert_uint_eq(T.child.vip[3], 7);
+		ikev2_free(sa);
+		v2p_free(&p);
+	}
+	/* the owner's refusal: AUTHENTICATION_FAILED with its cause */
+	t_setup();
+	T.accept = false;
+	T.cause = "policy.auth-method";
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = mc_auth(&p, trust, MC.good, MC_NONE);
+	mc_refused(sa, &p, "policy.auth-method", 1);
+	ikev2_free(sa);
+	v2p_free(&p);
+	X509_STORE_free(trust);
+}
+END_TEST
+
+START_TEST(machine_cert_refused)
+{
+	mc_make();
+	X509_STORE *trust = cg_store(MC.ca, NULL);
+	static const struct {
+		int cert;              /* 0 good, 1 another CA's, 2 expired */
+		enum mc_tamper how;
+		bool no_trust;
+		const char *cause;
+	} cases[] = {
+		{1, MC_NONE, false, "ike.cert.client-untrusted"},
+		{2, MC_NONE, false, "ike.cert.client-untrusted"},
+		{0, MC_BAD_SIG, false, "ike.cert.bad-signature"},
+		{0, MC_NO_CERT, false, "ike.cert.client-none"},
+		{0, MC_OTHER_ID, false, "ike.invalid-id"},
+		{0, MC_NONE, true, "ike.v2.auth-failed"}, /* no CAs configured: not taken */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		t_setup();
+		struct v2peer p;
+		v2p_init(&p);
+		X509 *c = cases[i].cert == 1 ? MC.foreign : cases[i].cert == 2 ? MC.expired : MC.good;
+		struct ikev2_sa *sa = mc_auth(&p, cases[i].no_trust ? NULL : trust, c, cases[i].how);
+		mc_refused(sa, &p, cases[i].cause, 0);
+		ikev2_free(sa);
+		v2p_free(&p);
+	}
+	/* the expired certificate verifies at a time within its validity (conf.cert_time) */
+	t_setup();
+	T_conf.cert_time = (int64_t)time(NULL) - 5400;
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = mc_auth(&p, trust, MC.expired, MC_NONE);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	ikev2_free(sa);
+	v2p_free(&p);
+	X509_STORE_free(trust);
+}
+END_TEST
+
+/* ---- our own rekey of a child (CREATE_CHILD_SA as initiator) --------------------------- */
+
+/* Seal m as the original initiator's response to the responder's request m->msgid. */
+static size_t peer_response(struct v2peer *p, struct ike_msg *m, uint8_t *out, size_t cap)
+{
+	size_t n = ike_encode(m, p->tx, sizeof p->tx);
+	return n ? v2p_seal(p, m->exchange, m->msgid, true, p->tx[16], p->tx + 28, n - 28, 0, 0,
+	                    out, cap) : 0;
+}
+
+/* The payloads of a child SA exchange: [N(REKEY_SA) of old], SA (AES-CBC-256 and
+ * HMAC-SHA1-96, SPI spi), the nonce, TSi (the client's address), TSr (anything). */
+static void child_payloads(struct ike_msg *m, const uint8_t *old, const uint8_t spi[4],
+                           const uint8_t *nonce, size_t nl, bool initiator_ts)
+{
+	static const uint8_t vip[4] = {10, 99, 0, 7}, a0[4] = {0}, a1[4] = {255, 255, 255, 255};
+	if (old) {
+		struct ike_payload *n = ike_add_payload(m, IKE2_PL_N, NULL, 0);
+		n->notify = 16393;
+		n->protocol = 3;
+		n->spi = old;
+		n->spi_size = 4;
+	}
+	struct ike_payload *s = ike_add_payload(m, IKE2_PL_SA, NULL, 0);
+	struct ike_proposal *pr = ike_add_proposal(m, s, 1, 3, spi, 4);
+	ike_add_transform(m, pr, 1, IKE2_ENCR_AES_CBC);
+	ike_add_attr(m, 14, true, 256, NULL, 0);
+	ike_add_transform(m, pr, 3, IKE2_INTEG_HMAC_SHA1_96);
+	ike_add_transform(m, pr, 5, 0);
+	ike_add_payload(m, IKE2_PL_NONCE, nonce, nl);
+	for (int t = 0; t < 2; t++) {
+		/* TSi is the initiator's side: the client's address when the client asks */
+		bool client_side = initiator_ts ? t == 0 : t == 1;
+		struct ike_payload *ts = ike_add_payload(m, t ? IKE2_PL_TSR : IKE2_PL_TSI, NULL, 0);
+		ts->ts_num = 1;
+		struct ike_ts *x = &m->ts[m->nts++];
+		memset(x, 0, sizeof *x);
+		x->type = 7;
+		x->end_port = 65535;
+		x->start = client_side ? vip : a0;
+		x->end = client_side ? vip : a1;
+		x->addr_len = 4;
+		ts->ts_count = 1;
+	}
+}
+
+/* The responder's rekey request, opened: checks it names the child `old_in` and returns
+ * its message ID, its new SPI and its nonce. */
+static uint32_t our_rekey_req(struct ikev2_sa *sa, struct v2peer *p, uint64_t at, uint32_t old_in,
+                              uint32_t *new_spi, uint8_t ni[32])
+{
+	int before = T.n;
+	ikev2_tick(sa, at);
+	ck_assert_int_eq(T.n, before + 1);
+	ck_assert(v2p_open(p, T.buf[T.n - 1], T.len[T.n - 1]));
+	ck_assert_uint_eq(p->m->exchange, IKE2_EXCH_CREATE_CHILD_SA);
+	ck_assert_uint_eq(p->m->flags & (IKE2_FLAG_I | IKE2_FLAG_R), 0); /* a request, ours */
+	const struct ike_payload *n = v2p_find(p, IKE2_PL_N), *nn = v2p_find(p, IKE2_PL_NONCE);
+	const struct ike_payload *sp = v2p_find(p, IKE2_PL_SA);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n->notify, 16393);
+	ck_assert_uint_eq(n->spi_size, 4);
+	ck_assert_uint_eq(v2p_get32(n->spi), old_in);
+	ck_assert_ptr_nonnull(nn);
+	ck_assert_uint_eq(nn->data_len, 32);
+	memcpy(ni, nn->data, 32);
+	ck_assert_ptr_nonnull(sp);
+	ck_assert_uint_ge(p->m->nprops, 1);
+	ck_assert_uint_eq(p->m->props[0].spi_size, 4);
+	*new_spi = v2p_get32(p->m->props[0].spi);
+	return p->m->msgid;
+}
+
+/* The SPIs of the DELETE payloads (ESP) in the responder's messages from index `from`. */
+static size_t deleted_spis(struct v2peer *p, int from, uint32_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (int i = from; i < T.n; i++) {
+		if (!v2p_open(p, T.buf[i], T.len[i]))
+			continue;
+		for (unsigned k = 0; k < p->m->npl; k++) {
+			const struct ike_payload *d = &p->m->pl[k];
+			if (d->type != IKE2_PL_D || d->protocol != 3 || d->spi_size != 4)
+				continue;
+			for (unsigned j = 0; j < d->nspi && n < cap; j++)
+				out[n++] = v2p_get32(d->data + 4 * j);
+		}
+	}
+	return n;
+}
+
+START_TEST(our_child_rekey)
+{
+	t_setup();
+	T_conf.child_rekey = true;
+	T_conf.child_life_s = 100;
+	T_conf.dpd_ms = 0; /* no liveness check in between */
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = up(&p);
+	uint32_t old_in = T.child.spi_in;
+	/* due between 80 and 90 % of the lifetime, not before */
+	uint64_t d = ikev2_deadline(sa);
+	ck_assert_uint_ge(d, 80000);
+	ck_assert_uint_le(d, 90000);
+	int before = T.n;
+	ikev2_tick(sa, 79000);
+	ck_assert_int_eq(T.n, before);
+	uint32_t new_in;
+	uint8_t ni[32];
+	uint32_t mid = our_rekey_req(sa, &p, 90000, old_in, &new_in, ni);
+	ck_assert_uint_ne(new_in, old_in);
+	/* the client's answer: SA with its SPI, Nr, TSi, TSr */
+	static const uint8_t spi[4] = {0xc1, 0, 0, 3};
+	uint8_t nr[32];
+	v2p_fill(nr, 32, 55);
+	struct ike_msg m;
+	ike_msg_init(&m, 2, IKE2_EXCH_CREATE_CHILD_SA, IKE2_FLAG_I | IKE2_FLAG_R, mid, p.spi_i,
+	             p.spi_r);
+	child_payloads(&m, NULL, spi, nr, 32, false);
+	static uint8_t out[4096];
+	size_t ol = peer_response(&p, &m, out, sizeof out);
+	ck_assert_uint_gt(ol, 0);
+	before = T.n;
+	ikev2_input(sa, out, ol, &T_local, &T_peer, 90001);
+	ck_assert_int_eq(T.child_up, 2);
+	ck_assert_uint_eq(T.child.spi_in, new_in);
+	ck_assert_uint_eq(T.child.spi_out, 0xc1000003);
+	ck_assert_ptr_nonnull(ikev2_child(sa, new_in));
+	/* keys: prf+(SK_d, Ni | Nr), we the initiator of this exchange: ours out first */
+	uint8_t km[2 * (32 + 20)];
+	struct ike_iov sd[2] = {{ni, 32}, {nr, 32}};
+	ck_assert(ike2_prf_plus(p.prf, p.sk_d, p.prf_len, sd, 2, km, sizeof km));
+	ck_assert_uint_eq(T.child.out.eklen, 32);
+	ck_assert_mem_eq(T.child.out.ekey, km, 32);
+	ck_assert_mem_eq(T.child.out.akey, km + 32, 20);
+	ck_assert_mem_eq(T.child.in.ekey, km + 52, 32);
+	ck_assert_mem_eq(T.child.in.akey, km + 84, 20);
+	/* the old child goes: our DELETE of it */
+	uint32_t del[4];
+	ck_assert_uint_eq(deleted_spis(&p, before, del, 4), 1);
+	ck_assert_uint_eq(del[0], old_in);
+	ck_assert_ptr_null(ikev2_child(sa, old_in));
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+/* Both sides rekey the same child: the client's CREATE_CHILD_SA crosses ours. The child
+ * made with the lowest of the four nonces is deleted by the side that made it (RFC 7296
+ * 2.8.1); the client's nonces are set so that it is ours (`we_lose`) or the client's. */
+static void collision_case(bool we_lose)
+{
+	t_setup();
+	T_conf.child_rekey = true;
+	T_conf.child_life_s = 100;
+	T_conf.dpd_ms = 0; /* no liveness check in between */
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = up(&p);
+	uint32_t old_in = T.child.spi_in, old_out = T.child.spi_out;
+	uint32_t new_in;
+	uint8_t ni[32];
+	uint32_t mid = our_rekey_req(sa, &p, 90000, old_in, &new_in, ni);
+	/* the client's own rekey of the child, before it answers ours */
+	uint8_t lo[32], hi[32];
+	memset(lo, 0, 32);
+	memset(hi, 0xff, 32);
+	uint8_t oldspi[4];
+	v2p_put32(oldspi, old_out);
+	static const uint8_t spi_peer[4] = {0xc1, 0, 0, 4}, spi_ans[4] = {0xc1, 0, 0, 5};
+	struct ike_msg m;
+	ike_msg_init(&m, 2, IKE2_EXCH_CREATE_CHILD_SA, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
+	child_payloads(&m, oldspi, spi_peer, we_lose ? hi : lo, 32, true);
+	static uint8_t out[4096];
+	size_t ol = v2p_request(&p, &m, out, sizeof out), rl;
+	const uint8_t *r = feed(sa, out, ol, 90001, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(&p, r, rl));
+	ck_assert_ptr_nonnull(v2p_find(&p, IKE2_PL_SA)); /* the client's rekey is answered */
+	const struct ike_payload *srn = v2p_find(&p, IKE2_PL_NONCE);
+	ck_assert_ptr_nonnull(srn);
+	ck_assert_uint_eq(T.child.spi_out, 0xc1000004); /* the child of the client's exchange */
+	uint32_t peer_child = T.child.spi_in;
+	/* then its answer to ours */
+	ike_msg_init(&m, 2, IKE2_EXCH_CREATE_CHILD_SA, IKE2_FLAG_I | IKE2_FLAG_R, mid, p.spi_i,
+	             p.spi_r);
+	child_payloads(&m, NULL, spi_ans, we_lose ? lo : hi, 32, false);
+	ol = peer_response(&p, &m, out, sizeof out);
+	int before = T.n;
+	ikev2_input(sa, out, ol, &T_local, &T_peer, 90002);
+	uint32_t del[4];
+	size_t nd = deleted_spis(&p, before, del, 4);
+	if (we_lose) {
+		/* the lowest nonce is in our exchange: we delete the child we made, the client's
+		 * stands */
+		ck_assert_uint_eq(nd, 1);
+		ck_assert_uint_eq(del[0], new_in);
+		ck_assert_ptr_null(ikev2_child(sa, new_in));
+		ck_assert_ptr_nonnull(ikev2_child(sa, peer_child));
+	} else {
+		/* the lowest nonce is the client's: its child goes by its hand, ours stands, and
+		 * the old one, replaced by the client's rekey, is the client's to delete */
+		ck_assert_uint_eq(nd, 0);
+		ck_assert_ptr_nonnull(ikev2_child(sa, new_in));
+		ck_assert_ptr_nonnull(ikev2_child(sa, peer_child));
+	}
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+
+START_TEST(our_child_rekey_collision)
+{
+	collision_case(true);
+	collision_case(false);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ikev2");
@@ -1081,6 +1507,10 @@ int main(void)
 	tcase_add_test(t, dpd_and_timeout);
 	tcase_add_test(t, forged_message_does_not_move_peer);
 	tcase_add_test(t, sign_verify_roundtrip);
+	tcase_add_test(t, machine_cert_good);
+	tcase_add_test(t, machine_cert_refused);
+	tcase_add_test(t, our_child_rekey);
+	tcase_add_test(t, our_child_rekey_collision);
 	suite_add_tcase(s, t);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
