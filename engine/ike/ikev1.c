@@ -2,6 +2,7 @@
  * for L2TP), Informational. See ikev1.h. */
 #include "ike/ikev1.h"
 #include "ike/ike_bytes.h"
+#include "ike/ike_list.h"
 #include "ike/ike_crypto.h"
 #include "ike.h"
 
@@ -443,14 +444,6 @@ static const struct { const char *name; uint16_t v; } p2_auths[] = {
 	{"sha1", AUTH_HMAC_SHA1}, {"sha256", AUTH_HMAC_SHA256},
 };
 
-#define FIND(tab, word, len, out)                                                         \
-	do {                                                                               \
-		out = -1;                                                                  \
-		for (size_t i_ = 0; i_ < sizeof tab / sizeof tab[0]; i_++)                 \
-			if (strlen(tab[i_].name) == (len) && !strncmp(tab[i_].name, word, len)) \
-				out = (int)i_;                                             \
-	} while (0)
-
 /* Split text at commas and each item at dashes; the list replaces the configured one
  * only when every item is understood. */
 static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why, size_t whysz)
@@ -459,38 +452,24 @@ static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why
 	const char *p = text;
 	struct ikev1_p1_prop t1[IKEV1_P1_POLICY_MAX];
 	struct ikev1_p2_prop t2[IKEV1_P2_POLICY_MAX];
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t il = end ? (size_t)(end - p) : strlen(p);
-		const char *w[4];
-		size_t wl[4], nw = 0;
-		size_t col = (size_t)(p - text) + 1;
-		for (size_t i = 0; i <= il && nw < 4;) {
-			size_t j = i;
-			while (j < il && p[j] != '-')
-				j++;
-			w[nw] = p + i;
-			wl[nw++] = j - i;
-			i = j + 1;
-			if (j >= il)
-				break;
-		}
+	struct ike_list_item it;
+	while (ike_list_next(text, &p, &it)) {
 		int a = -1, b = -1, g = -1;
 		if (p1) {
-			if (nw != 3) {
-				snprintf(why, whysz, "column %zu: \"%.*s\" is not ENC-HASH-GROUP", col,
-				         (int)il, p);
+			if (it.nw != 3) {
+				snprintf(why, whysz, "column %zu: \"%.*s\" is not ENC-HASH-GROUP", it.col,
+				         (int)it.len, it.text);
 				return -1;
 			}
-			FIND(p1_encs, w[0], wl[0], a);
-			FIND(p1_hashes, w[1], wl[1], b);
-			FIND(groups, w[2], wl[2], g);
+			IKE_LIST_FIND(p1_encs, it.w[0], it.wl[0], a);
+			IKE_LIST_FIND(p1_hashes, it.w[1], it.wl[1], b);
+			IKE_LIST_FIND(groups, it.w[2], it.wl[2], g);
 			if (a < 0 || b < 0 || g < 0) {
 				snprintf(why, whysz, "column %zu: unknown %s \"%.*s\" (aes128, aes256, "
-				         "3des; sha1, sha256; modp1024, modp2048, ecp256, ecp384)", col,
+				         "3des; sha1, sha256; modp1024, modp2048, ecp256, ecp384)", it.col,
 				         a < 0 ? "encryption" : b < 0 ? "hash" : "group",
-				         (int)(a < 0 ? wl[0] : b < 0 ? wl[1] : wl[2]),
-				         a < 0 ? w[0] : b < 0 ? w[1] : w[2]);
+				         (int)(a < 0 ? it.wl[0] : b < 0 ? it.wl[1] : it.wl[2]),
+				         a < 0 ? it.w[0] : b < 0 ? it.w[1] : it.w[2]);
 				return -1;
 			}
 			if (n == IKEV1_P1_POLICY_MAX) {
@@ -500,13 +479,14 @@ static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why
 			t1[n++] = (struct ikev1_p1_prop){p1_encs[a].enc, p1_encs[a].bits,
 			                                    p1_hashes[b].v, groups[g].v};
 		} else {
-			FIND(p2_encs, w[0], wl[0], a);
+			IKE_LIST_FIND(p2_encs, it.w[0], it.wl[0], a);
 			bool gcm = a >= 0 && p2_encs[a].xf == ESP_AES_GCM_16;
-			if (a >= 0 && !gcm && nw == 2)
-				FIND(p2_auths, w[1], wl[1], b);
-			if (a < 0 || (gcm && nw != 1) || (!gcm && (nw != 2 || b < 0))) {
+			if (a >= 0 && !gcm && it.nw == 2)
+				IKE_LIST_FIND(p2_auths, it.w[1], it.wl[1], b);
+			if (a < 0 || (gcm && it.nw != 1) || (!gcm && (it.nw != 2 || b < 0))) {
 				snprintf(why, whysz, "column %zu: \"%.*s\" is not ENC-AUTH (aes128, aes256, "
-				         "3des; sha1, sha256) or aes128gcm16, aes256gcm16", col, (int)il, p);
+				         "3des; sha1, sha256) or aes128gcm16, aes256gcm16", it.col,
+				         (int)it.len, it.text);
 				return -1;
 			}
 			if (n == IKEV1_P2_POLICY_MAX) {
@@ -516,9 +496,6 @@ static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why
 			t2[n++] = (struct ikev1_p2_prop){p2_encs[a].xf, p2_encs[a].bits,
 			                                    gcm ? 0 : p2_auths[b].v};
 		}
-		p += il;
-		if (*p == ',')
-			p++;
 	}
 	if (!n) {
 		snprintf(why, whysz, "no proposal");

@@ -3,6 +3,7 @@
  * fragmentation, MOBIKE address updates, stateless cookies. See ikev2.h. */
 #include "ike/ikev2.h"
 #include "ike/ike_bytes.h"
+#include "ike/ike_list.h"
 #include "ike/ikev2_sa.h"
 #include "ike.h"
 #include "mschap.h"
@@ -352,47 +353,26 @@ static const struct { const char *name; uint16_t v; } group_names[] = {
 	{"modp1024", 2}, {"modp2048", 14}, {"ecp256", 19}, {"ecp384", 20},
 };
 
-#define FIND(tab, word, len, out)                                                          \
-	do {                                                                                \
-		out = -1;                                                                   \
-		for (size_t i_ = 0; i_ < sizeof tab / sizeof tab[0]; i_++)                  \
-			if (strlen(tab[i_].name) == (len) && !strncmp(tab[i_].name, word, len))  \
-				out = (int)i_;                                              \
-	} while (0)
-
 static int parse_list(struct ikev2_conf *c, const char *text, bool ike, char *why, size_t whysz)
 {
 	struct ikev2_prop t1[IKEV2_POLICY_MAX];
 	struct ikev2_esp_prop t2[IKEV2_ESP_POLICY_MAX];
 	size_t n = 0;
 	const char *p = text;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t il = end ? (size_t)(end - p) : strlen(p);
-		const char *w[5];
-		size_t wl[5], nw = 0;
-		size_t col = (size_t)(p - text) + 1;
-		for (size_t i = 0; i <= il && nw < 5;) {
-			size_t j = i;
-			while (j < il && p[j] != '-')
-				j++;
-			w[nw] = p + i;
-			wl[nw++] = j - i;
-			i = j + 1;
-			if (j >= il)
-				break;
-		}
+	struct ike_list_item it;
+	while (ike_list_next(text, &p, &it)) {
 		int e, h = -1, g = -1;
-		FIND(encr_names, w[0], wl[0], e);
+		IKE_LIST_FIND(encr_names, it.w[0], it.wl[0], e);
 		bool gcm = e >= 0 && encr_names[e].encr == IKE2_ENCR_AES_GCM_16;
 		size_t want = ike ? (gcm ? 3 : 3) : (gcm ? 1 : 2);
-		if (e >= 0 && nw == want && want >= 2)
-			FIND(hash_names, w[1], wl[1], h);
-		if (ike && e >= 0 && nw == 3)
-			FIND(group_names, w[2], wl[2], g);
-		bool ok = e >= 0 && nw == want && (want < 2 || h >= 0) && (!ike || g >= 0);
+		if (e >= 0 && it.nw == want && want >= 2)
+			IKE_LIST_FIND(hash_names, it.w[1], it.wl[1], h);
+		if (ike && e >= 0 && it.nw == 3)
+			IKE_LIST_FIND(group_names, it.w[2], it.wl[2], g);
+		bool ok = e >= 0 && it.nw == want && (want < 2 || h >= 0) && (!ike || g >= 0);
 		if (!ok) {
-			snprintf(why, whysz, "column %zu: \"%.*s\" is not %s", col, (int)il, p,
+			snprintf(why, whysz, "column %zu: \"%.*s\" is not %s", it.col, (int)it.len,
+			         it.text,
 			         ike ? "ENC-HASH-GROUP (aes128, aes256, 3des, aes128gcm16, aes256gcm16; "
 			               "sha1, sha256, sha384; modp1024, modp2048, ecp256, ecp384)"
 			             : "ENC-HASH (aes128, aes256, 3des; sha1, sha256, sha384) or "
@@ -411,9 +391,6 @@ static int parse_list(struct ikev2_conf *c, const char *text, bool ike, char *wh
 		else
 			t2[n++] = (struct ikev2_esp_prop){encr_names[e].encr, encr_names[e].bits,
 			                                  gcm ? 0 : hash_names[h].integ};
-		p += il;
-		if (*p == ',')
-			p++;
 	}
 	if (!n) {
 		snprintf(why, whysz, "no proposal");
