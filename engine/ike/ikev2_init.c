@@ -543,40 +543,52 @@ uint64_t ikev2i_start(struct ikev2i *sa, uint64_t now)
 	return ikev2i_deadline(sa);
 }
 
-/* The responder's choice: one proposal of ours, as offered. */
-static bool ike_answer(struct ikev2i *sa, const struct ike_payload *sp, struct ikev2_prop *pick)
+/* The one proposal of the responder's SA payload sp, of protocol proto with an SPI of
+ * spi_size bytes: the id of each transform type (ids[XF_ENCR .. XF_ESN], 0 when absent)
+ * and the key length (0 for 3DES). Each type at most once and only those in the bit mask
+ * types, a key length only on the encryption transform. NULL when it is not so. */
+static const struct ike_proposal *answer_read(const struct ike_msg *m,
+                                              const struct ike_payload *sp, uint8_t proto,
+                                              uint8_t spi_size, unsigned types,
+                                              uint16_t ids[XF_ESN + 1], uint16_t *keybits)
 {
-	const struct ike_msg *m = &sa->s->m;
 	if (sp->prop_count != 1)
-		return false;
+		return NULL;
 	const struct ike_proposal *pr = &m->props[sp->prop_first];
-	if (pr->protocol != PROTO_IKE || pr->spi_size != 0)
-		return false;
-	struct ikev2_prop got = {0};
-	unsigned seen[6] = {0};
+	if (pr->protocol != proto || pr->spi_size != spi_size)
+		return NULL;
+	unsigned seen[XF_ESN + 1] = {0};
+	memset(ids, 0, (XF_ESN + 1) * sizeof ids[0]);
+	*keybits = 0;
 	for (unsigned k = 0; k < pr->xf_count; k++) {
 		const struct ike_transform *x = &m->xforms[pr->xf_first + k];
-		if (x->type < XF_ENCR || x->type > XF_DH || seen[x->type]++)
-			return false;
+		if (x->type < XF_ENCR || x->type > XF_ESN || !(types & 1u << x->type) ||
+		    seen[x->type]++)
+			return NULL;
 		for (unsigned a = 0; a < x->attr_count; a++) {
 			const struct ike_attr *at = &m->attrs[x->attr_first + a];
 			if (at->type != ATTR_KEY_LENGTH || x->type != XF_ENCR)
-				return false;
-			got.keybits = (uint16_t)at->value;
+				return NULL;
+			*keybits = (uint16_t)at->value;
 		}
-		switch (x->type) {
-		case XF_ENCR: got.encr = x->id; break;
-		case XF_PRF: got.prf = x->id; break;
-		case XF_INTEG: got.integ = x->id; break;
-		case XF_DH: got.group = x->id; break;
-		}
+		ids[x->type] = x->id;
 	}
-	if (got.encr == IKE2_ENCR_3DES)
-		got.keybits = 0;
+	if (ids[XF_ENCR] == IKE2_ENCR_3DES)
+		*keybits = 0;
+	return pr;
+}
+
+/* The responder's choice: one proposal of ours, as offered. */
+static bool ike_answer(struct ikev2i *sa, const struct ike_payload *sp, struct ikev2_prop *pick)
+{
+	uint16_t ids[XF_ESN + 1], keybits;
+	unsigned types = 1u << XF_ENCR | 1u << XF_PRF | 1u << XF_INTEG | 1u << XF_DH;
+	if (!answer_read(&sa->s->m, sp, PROTO_IKE, 0, types, ids, &keybits))
+		return false;
 	for (size_t i = 0; i < sa->conf->n_ike; i++) {
 		const struct ikev2_prop *p = &sa->conf->ike[i];
-		if (p->encr == got.encr && p->keybits == got.keybits && p->integ == got.integ &&
-		    p->prf == got.prf && p->group == got.group) {
+		if (p->encr == ids[XF_ENCR] && p->keybits == keybits && p->integ == ids[XF_INTEG] &&
+		    p->prf == ids[XF_PRF] && p->group == ids[XF_DH]) {
 			*pick = *p;
 			return true;
 		}
@@ -1127,36 +1139,16 @@ static void final_auth_send(struct ikev2i *sa, uint64_t now)
 static bool esp_answer(struct ikev2i *sa, const struct ike_payload *sp,
                        struct ikev2_esp_prop *pick, uint32_t *spi_out)
 {
-	const struct ike_msg *m = &sa->s->m;
-	if (sp->prop_count != 1)
+	uint16_t ids[XF_ESN + 1], keybits;
+	unsigned types = 1u << XF_ENCR | 1u << XF_INTEG | 1u << XF_DH | 1u << XF_ESN;
+	const struct ike_proposal *pr =
+		answer_read(&sa->s->m, sp, PROTO_ESP, 4, types, ids, &keybits);
+	/* a DH group (no PFS asked) or extended sequence numbers only as id 0 */
+	if (!pr || ids[XF_DH] || ids[XF_ESN])
 		return false;
-	const struct ike_proposal *pr = &m->props[sp->prop_first];
-	if (pr->protocol != PROTO_ESP || pr->spi_size != 4)
-		return false;
-	struct ikev2_esp_prop got = {0};
-	unsigned seen[6] = {0};
-	for (unsigned k = 0; k < pr->xf_count; k++) {
-		const struct ike_transform *x = &m->xforms[pr->xf_first + k];
-		if (x->type < XF_ENCR || x->type > XF_ESN || x->type == XF_PRF || seen[x->type]++)
-			return false;
-		for (unsigned a = 0; a < x->attr_count; a++) {
-			const struct ike_attr *at = &m->attrs[x->attr_first + a];
-			if (at->type != ATTR_KEY_LENGTH || x->type != XF_ENCR)
-				return false;
-			got.keybits = (uint16_t)at->value;
-		}
-		if (x->type == XF_ENCR)
-			got.encr = x->id;
-		else if (x->type == XF_INTEG)
-			got.integ = x->id;
-		else if (x->id != 0) /* a DH group (no PFS asked) or extended sequence numbers */
-			return false;
-	}
-	if (got.encr == IKE2_ENCR_3DES)
-		got.keybits = 0;
 	for (size_t i = 0; i < sa->conf->n_esp; i++) {
 		const struct ikev2_esp_prop *p = &sa->conf->esp[i];
-		if (p->encr == got.encr && p->keybits == got.keybits && p->integ == got.integ) {
+		if (p->encr == ids[XF_ENCR] && p->keybits == keybits && p->integ == ids[XF_INTEG]) {
 			*pick = *p;
 			*spi_out = ike_get32(pr->spi);
 			return *spi_out >= 256;
