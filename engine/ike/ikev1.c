@@ -2,6 +2,7 @@
  * for L2TP), Informational. See ikev1.h. */
 #include "ike/ikev1.h"
 #include "ike/ike_bytes.h"
+#include "ike/ikev1_keys.h"
 #include "ike/ike_list.h"
 #include "ike/ike_crypto.h"
 #include "ike.h"
@@ -208,14 +209,10 @@ static void ev(struct ikev1_sa *sa, enum ikev1_ev kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void ev(struct ikev1_sa *sa, enum ikev1_ev kind, const char *fmt, ...)
 {
-	if (!sa->cbs->event)
-		return;
-	char buf[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	ikev1_event_v(sa->cbs, kind, fmt, ap);
 	va_end(ap);
-	sa->cbs->event(sa->cbs->ctx, kind, buf);
 }
 
 static const char *addr_str(const struct ikev1_addr *a, char *buf, size_t n)

@@ -2,6 +2,7 @@
 #include "ike/ikev1_keys.h"
 #include "ike/ike_bytes.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <openssl/crypto.h>
 
@@ -237,4 +238,14 @@ bool ike1_keymat_esp(const struct ike1_keys *k, uint16_t xform, uint16_t keybits
 	e->aklen = ak;
 	OPENSSL_cleanse(km, sizeof km);
 	return true;
+}
+
+void ikev1_event_v(const struct ikev1_cbs *cbs, enum ikev1_ev kind, const char *fmt,
+                   va_list ap)
+{
+	if (!cbs->event)
+		return;
+	char buf[768];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	cbs->event(cbs->ctx, kind, buf);
 }

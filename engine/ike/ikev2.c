@@ -894,14 +894,7 @@ static struct ike_payload *add_notify(struct ikev2_sa *sa, uint16_t type, uint8_
                                       const uint8_t *spi, uint8_t spi_size, const uint8_t *data,
                                       size_t n)
 {
-	struct ike_payload *p = ike_add_payload(sa->o, IKE2_PL_N, data, n);
-	if (p) {
-		p->notify = type;
-		p->protocol = proto;
-		p->spi = spi;
-		p->spi_size = spi ? spi_size : 0;
-	}
-	return p;
+	return ikev2_add_notify(sa->o, type, proto, spi, spi_size, data, n);
 }
 
 /* A protected response with one error notify. */

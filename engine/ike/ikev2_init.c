@@ -208,10 +208,7 @@ static void scratch_release(struct ikev2i *sa)
 static struct ike_payload *add_notify(struct ike_msg *o, uint16_t type, const uint8_t *data,
                                       size_t n)
 {
-	struct ike_payload *p = ike_add_payload(o, IKE2_PL_N, data, n);
-	if (p)
-		p->notify = type;
-	return p;
+	return ikev2_add_notify(o, type, 0, NULL, 0, data, n);
 }
 
 /* The first payload of a type in m, NULL when absent. */

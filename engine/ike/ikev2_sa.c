@@ -170,6 +170,20 @@ bool ikev2_shared_key_auth(const struct ikev2_keys *k, const uint8_t *key, size_
 	return ok;
 }
 
+struct ike_payload *ikev2_add_notify(struct ike_msg *o, uint16_t type, uint8_t proto,
+                                     const uint8_t *spi, uint8_t spi_size, const uint8_t *data,
+                                     size_t n)
+{
+	struct ike_payload *p = ike_add_payload(o, IKE2_PL_N, data, n);
+	if (p) {
+		p->notify = type;
+		p->protocol = proto;
+		p->spi = spi;
+		p->spi_size = spi ? spi_size : 0;
+	}
+	return p;
+}
+
 void ikev2_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
                      const struct ikev2_addr *a, uint8_t out[20])
 {

@@ -75,6 +75,12 @@ bool ikev2_signed_octets(const struct ikev2_keys *k, bool of_i, const uint8_t *m
 bool ikev2_shared_key_auth(const struct ikev2_keys *k, const uint8_t *key, size_t key_len,
                            const struct ike_iov v[3], uint8_t *out);
 
+/* A notify payload of type into o (for an SA: its protocol and SPI, else 0 and NULL);
+ * NULL when o has no room. */
+struct ike_payload *ikev2_add_notify(struct ike_msg *o, uint16_t type, uint8_t proto,
+                                     const uint8_t *spi, uint8_t spi_size, const uint8_t *data,
+                                     size_t n);
+
 /* NAT-D: SHA1(SPIi | SPIr | IP | port) */
 void ikev2_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
                      const struct ikev2_addr *a, uint8_t out[20]);
