@@ -1,6 +1,9 @@
 /* IKEv1 responder: Main Mode (PSK or RSA signatures), NAT-T, Quick Mode (transport ESP
  * for L2TP), Informational. See ikev1.h. */
 #include "ike/ikev1.h"
+#include "ike/ike_bytes.h"
+#include "ike/ikev1_keys.h"
+#include "ike/ike_list.h"
 #include "ike/ike_crypto.h"
 #include "ike.h"
 
@@ -206,32 +209,10 @@ static void ev(struct ikev1_sa *sa, enum ikev1_ev kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void ev(struct ikev1_sa *sa, enum ikev1_ev kind, const char *fmt, ...)
 {
-	if (!sa->cbs->event)
-		return;
-	char buf[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	ikev1_event_v(sa->cbs, kind, fmt, ap);
 	va_end(ap);
-	sa->cbs->event(sa->cbs->ctx, kind, buf);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static size_t addr_len(const struct ikev1_addr *a)
-{
-	return a->family == 6 ? 16 : 4;
 }
 
 static const char *addr_str(const struct ikev1_addr *a, char *buf, size_t n)
@@ -460,14 +441,6 @@ static const struct { const char *name; uint16_t v; } p2_auths[] = {
 	{"sha1", AUTH_HMAC_SHA1}, {"sha256", AUTH_HMAC_SHA256},
 };
 
-#define FIND(tab, word, len, out)                                                         \
-	do {                                                                               \
-		out = -1;                                                                  \
-		for (size_t i_ = 0; i_ < sizeof tab / sizeof tab[0]; i_++)                 \
-			if (strlen(tab[i_].name) == (len) && !strncmp(tab[i_].name, word, len)) \
-				out = (int)i_;                                             \
-	} while (0)
-
 /* Split text at commas and each item at dashes; the list replaces the configured one
  * only when every item is understood. */
 static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why, size_t whysz)
@@ -476,38 +449,24 @@ static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why
 	const char *p = text;
 	struct ikev1_p1_prop t1[IKEV1_P1_POLICY_MAX];
 	struct ikev1_p2_prop t2[IKEV1_P2_POLICY_MAX];
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t il = end ? (size_t)(end - p) : strlen(p);
-		const char *w[4];
-		size_t wl[4], nw = 0;
-		size_t col = (size_t)(p - text) + 1;
-		for (size_t i = 0; i <= il && nw < 4;) {
-			size_t j = i;
-			while (j < il && p[j] != '-')
-				j++;
-			w[nw] = p + i;
-			wl[nw++] = j - i;
-			i = j + 1;
-			if (j >= il)
-				break;
-		}
+	struct ike_list_item it;
+	while (ike_list_next(text, &p, &it)) {
 		int a = -1, b = -1, g = -1;
 		if (p1) {
-			if (nw != 3) {
-				snprintf(why, whysz, "column %zu: \"%.*s\" is not ENC-HASH-GROUP", col,
-				         (int)il, p);
+			if (it.nw != 3) {
+				snprintf(why, whysz, "column %zu: \"%.*s\" is not ENC-HASH-GROUP", it.col,
+				         (int)it.len, it.text);
 				return -1;
 			}
-			FIND(p1_encs, w[0], wl[0], a);
-			FIND(p1_hashes, w[1], wl[1], b);
-			FIND(groups, w[2], wl[2], g);
+			IKE_LIST_FIND(p1_encs, it.w[0], it.wl[0], a);
+			IKE_LIST_FIND(p1_hashes, it.w[1], it.wl[1], b);
+			IKE_LIST_FIND(groups, it.w[2], it.wl[2], g);
 			if (a < 0 || b < 0 || g < 0) {
 				snprintf(why, whysz, "column %zu: unknown %s \"%.*s\" (aes128, aes256, "
-				         "3des; sha1, sha256; modp1024, modp2048, ecp256, ecp384)", col,
+				         "3des; sha1, sha256; modp1024, modp2048, ecp256, ecp384)", it.col,
 				         a < 0 ? "encryption" : b < 0 ? "hash" : "group",
-				         (int)(a < 0 ? wl[0] : b < 0 ? wl[1] : wl[2]),
-				         a < 0 ? w[0] : b < 0 ? w[1] : w[2]);
+				         (int)(a < 0 ? it.wl[0] : b < 0 ? it.wl[1] : it.wl[2]),
+				         a < 0 ? it.w[0] : b < 0 ? it.w[1] : it.w[2]);
 				return -1;
 			}
 			if (n == IKEV1_P1_POLICY_MAX) {
@@ -517,13 +476,14 @@ static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why
 			t1[n++] = (struct ikev1_p1_prop){p1_encs[a].enc, p1_encs[a].bits,
 			                                    p1_hashes[b].v, groups[g].v};
 		} else {
-			FIND(p2_encs, w[0], wl[0], a);
+			IKE_LIST_FIND(p2_encs, it.w[0], it.wl[0], a);
 			bool gcm = a >= 0 && p2_encs[a].xf == ESP_AES_GCM_16;
-			if (a >= 0 && !gcm && nw == 2)
-				FIND(p2_auths, w[1], wl[1], b);
-			if (a < 0 || (gcm && nw != 1) || (!gcm && (nw != 2 || b < 0))) {
+			if (a >= 0 && !gcm && it.nw == 2)
+				IKE_LIST_FIND(p2_auths, it.w[1], it.wl[1], b);
+			if (a < 0 || (gcm && it.nw != 1) || (!gcm && (it.nw != 2 || b < 0))) {
 				snprintf(why, whysz, "column %zu: \"%.*s\" is not ENC-AUTH (aes128, aes256, "
-				         "3des; sha1, sha256) or aes128gcm16, aes256gcm16", col, (int)il, p);
+				         "3des; sha1, sha256) or aes128gcm16, aes256gcm16", it.col,
+				         (int)it.len, it.text);
 				return -1;
 			}
 			if (n == IKEV1_P2_POLICY_MAX) {
@@ -533,9 +493,6 @@ static int parse_list(struct ikev1_conf *c, const char *text, bool p1, char *why
 			t2[n++] = (struct ikev1_p2_prop){p2_encs[a].xf, p2_encs[a].bits,
 			                                    gcm ? 0 : p2_auths[b].v};
 		}
-		p += il;
-		if (*p == ',')
-			p++;
 	}
 	if (!n) {
 		snprintf(why, whysz, "no proposal");
@@ -703,7 +660,7 @@ static void send_plain_notify(struct ikev1_sa *sa, uint16_t type)
 	sa->cbs->random(sa->cbs->ctx, msgid, 4);
 	memcpy(spi, sa->ispi, 8);
 	memcpy(spi + 8, sa->rspi, 8);
-	ike_msg_init(sa->o, 1, IKE1_EXCH_INFO, 0, get32(msgid), sa->ispi, sa->rspi);
+	ike_msg_init(sa->o, 1, IKE1_EXCH_INFO, 0, ike_get32(msgid), sa->ispi, sa->rspi);
 	struct ike_payload *n = ike_add_payload(sa->o, IKE1_PL_N, NULL, 0);
 	n->protocol = PROTO_ISAKMP;
 	n->spi = spi;
@@ -730,7 +687,7 @@ static size_t seal(struct ikev1_sa *sa, const uint8_t *msg, size_t len, uint8_t 
 		return 0;
 	memcpy(iv, out + IKE_HDR_LEN + padded - sa->block, sa->block);
 	out[19] |= IKE1_FLAG_E;
-	put32(out + 24, (uint32_t)(IKE_HDR_LEN + padded));
+	ike_put32(out + 24, (uint32_t)(IKE_HDR_LEN + padded));
 	return IKE_HDR_LEN + padded;
 }
 
@@ -750,7 +707,7 @@ static int unseal(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uin
 	memcpy(next_iv, e->data + n - sa->block, sa->block);
 	memcpy(sa->pt, raw, IKE_HDR_LEN);
 	sa->pt[19] &= (uint8_t)~IKE1_FLAG_E;
-	put32(sa->pt + 24, (uint32_t)(IKE_HDR_LEN + n));
+	ike_put32(sa->pt + 24, (uint32_t)(IKE_HDR_LEN + n));
 	diag_err_clear(err);
 	if (ike_decode(sa->pt, IKE_HDR_LEN + n, sa->m, err) < 0)
 		return -1;
@@ -765,7 +722,7 @@ static int unseal(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uin
 static bool p2_iv(const struct ikev1_sa *sa, uint32_t msgid, uint8_t *iv)
 {
 	uint8_t mid[4], d[IKE_HASH_MAX];
-	put32(mid, msgid);
+	ike_put32(mid, msgid);
 	struct ike_iov v[2] = {{sa->iv, sa->block}, {mid, 4}};
 	if (!ike1_hash(sa->p1.hash, v, 2, d))
 		return false;
@@ -799,7 +756,7 @@ static size_t build_protected(struct ikev1_sa *sa, enum hash_kind kind, const ui
 	if (!len)
 		return 0;
 	uint8_t mid[4];
-	put32(mid, sa->o->msgid);
+	ike_put32(mid, sa->o->msgid);
 	size_t from = IKE_HDR_LEN + 4 + sa->hlen;
 	struct ike_iov v[3];
 	size_t nv = 0;
@@ -822,8 +779,8 @@ static void send_info(struct ikev1_sa *sa, uint8_t pltype, uint8_t protocol, uin
 		return;
 	do
 		sa->cbs->random(sa->cbs->ctx, mid, 4);
-	while (!get32(mid));
-	ike_msg_init(sa->o, 1, IKE1_EXCH_INFO, 0, get32(mid), sa->ispi, sa->rspi);
+	while (!ike_get32(mid));
+	ike_msg_init(sa->o, 1, IKE1_EXCH_INFO, 0, ike_get32(mid), sa->ispi, sa->rspi);
 	ike_add_payload(sa->o, IKE1_PL_HASH, zero, sa->hlen);
 	struct ike_payload *p = ike_add_payload(sa->o, pltype, data, data_len);
 	p->protocol = protocol;
@@ -852,7 +809,7 @@ static void send_notify_p(struct ikev1_sa *sa, uint16_t type, uint8_t protocol,
 static void send_delete_child(struct ikev1_sa *sa, uint32_t spi_in)
 {
 	uint8_t spi[4];
-	put32(spi, spi_in);
+	ike_put32(spi, spi_in);
 	send_info(sa, IKE1_PL_D, PROTO_ESP, 0, spi, 4, 1, NULL, 0);
 }
 
@@ -1167,7 +1124,7 @@ static void mm1(struct ikev1_sa *sa, const uint8_t d[32])
 static bool natd_hash(const struct ikev1_sa *sa, const struct ikev1_addr *a, uint8_t *out)
 {
 	uint8_t port[2] = {(uint8_t)(a->port >> 8), (uint8_t)a->port};
-	struct ike_iov v[4] = {{sa->ispi, 8}, {sa->rspi, 8}, {a->ip, addr_len(a)}, {port, 2}};
+	struct ike_iov v[4] = {{sa->ispi, 8}, {sa->rspi, 8}, {a->ip, ike_addr_len(a->family)}, {port, 2}};
 	return ike1_hash(sa->p1.hash, v, 4, out);
 }
 
@@ -1599,7 +1556,7 @@ static void mm5(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 
 	/* MM6: IDir and HASH_R */
 	uint8_t idb[4 + 16];
-	size_t al = addr_len(&sa->local);
+	size_t al = ike_addr_len(sa->local.family);
 	idb[0] = sa->local.family == 6 ? ID_IPV6 : ID_IPV4;
 	idb[1] = 0;
 	idb[2] = idb[3] = 0;
@@ -1731,7 +1688,7 @@ static bool keymat(struct ikev1_sa *sa, const struct p2_offer *o, const uint8_t 
 	}
 	uint8_t km[ESP_KEY_MAX * 2];
 	uint8_t proto = PROTO_ESP, sb[4];
-	put32(sb, spi);
+	ike_put32(sb, spi);
 	struct ike_iov seed[5];
 	size_t ns = 0;
 	if (gxy)
@@ -1778,7 +1735,7 @@ static bool ids_ok(struct ikev1_sa *sa, const struct ike_payload *ci, const stru
 		         ci->id_proto, ci->id_port, cr->id_proto, cr->id_port, sa->conf->l2tp_port);
 		return false;
 	}
-	size_t al = addr_len(&sa->peer);
+	size_t al = ike_addr_len(sa->peer.family);
 	uint8_t want = sa->peer.family == 6 ? ID_IPV6 : ID_IPV4;
 	if (ci->id_type != want || cr->id_type != want || ci->data_len != al || cr->data_len != al) {
 		snprintf(why, n, "selectors of type %u/%u, a transport SA names two hosts",
@@ -1828,7 +1785,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 		return;
 	}
 	uint8_t mid[4], h[IKE_HASH_MAX];
-	put32(mid, msgid);
+	ike_put32(mid, msgid);
 	struct ike_iov v[2] = {{mid, 4}, {hp, hn}};
 	if (!ike1_prf(sa->p1.hash, sa->skeyid_a, sa->hlen, v, 2, h) ||
 	    CRYPTO_memcmp(h, m->pl[0].data, sa->hlen)) {
@@ -1933,10 +1890,10 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	do {
 		uint8_t b[4];
 		sa->cbs->random(sa->cbs->ctx, b, 4);
-		spi_in = get32(b);
+		spi_in = ike_get32(b);
 	} while (spi_in < 256 || ikev1_child(sa, spi_in));
 	c->spi_in = spi_in;
-	c->spi_out = get32(cp->spi);
+	c->spi_out = ike_get32(cp->spi);
 	c->udp_encap = udp;
 	c->tunnel = tunnel;
 	c->id_proto = id[0] ? id[0]->id_proto : 0;
@@ -1974,7 +1931,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 
 	/* QM2: HASH(2), SA, Nr, [KE], [IDci, IDcr], [NAT-OAi, NAT-OAr], [RESPONDER-LIFETIME] */
 	uint8_t zero[IKE_HASH_MAX] = {0}, spib[4], lifeattrs[16];
-	put32(spib, c->spi_in);
+	ike_put32(spib, c->spi_in);
 	ike_msg_init(sa->o, 1, IKE1_EXCH_QUICK, commit ? IKE1_FLAG_C : 0, msgid, sa->ispi, sa->rspi);
 	ike_add_payload(sa->o, IKE1_PL_HASH, zero, sa->hlen);
 	struct ike_payload *so = ike_add_payload(sa->o, IKE1_PL_SA, NULL, 0);
@@ -1997,16 +1954,16 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	if (udp && !tunnel) {
 		uint8_t t = sa->natt == NATT_DRAFT ? IKE1_PL_NATOA_DRAFT : IKE1_PL_NATOA;
 		uint8_t idt = sa->peer.family == 6 ? ID_IPV6 : ID_IPV4;
-		struct ike_payload *a = ike_add_payload(sa->o, t, sa->peer.ip, addr_len(&sa->peer));
+		struct ike_payload *a = ike_add_payload(sa->o, t, sa->peer.ip, ike_addr_len(sa->peer.family));
 		a->id_type = idt;
-		a = ike_add_payload(sa->o, t, sa->local.ip, addr_len(&sa->local));
+		a = ike_add_payload(sa->o, t, sa->local.ip, ike_addr_len(sa->local.family));
 		a->id_type = idt;
 	}
 	if (shorter) { /* RFC 2407 4.6.3.1: the lifetime this responder will use */
 		size_t ln = 0;
 		lifeattrs[ln++] = 0x80; lifeattrs[ln++] = P2_LIFE_TYPE; lifeattrs[ln++] = 0; lifeattrs[ln++] = 1;
 		lifeattrs[ln++] = 0x00; lifeattrs[ln++] = P2_LIFE_DUR; lifeattrs[ln++] = 0; lifeattrs[ln++] = 4;
-		put32(lifeattrs + ln, c->life_s);
+		ike_put32(lifeattrs + ln, c->life_s);
 		ln += 4;
 		struct ike_payload *n = ike_add_payload(sa->o, IKE1_PL_N, lifeattrs, ln);
 		n->protocol = PROTO_ESP;
@@ -2066,7 +2023,7 @@ static void qm3(struct ikev1_sa *sa, struct qm_slot *s, const uint8_t *raw, size
 	const struct ike_msg *m = sa->m;
 	uint8_t mid[4], h[IKE_HASH_MAX];
 	static const uint8_t zero = 0;
-	put32(mid, s->msgid);
+	ike_put32(mid, s->msgid);
 	struct ike_iov v[4] = {{&zero, 1}, {mid, 4}, {s->ni, s->ni_len}, {s->nr, NONCE_LEN}};
 	if (r <= 0 || m->pl[0].type != IKE1_PL_HASH || m->pl[0].data_len != sa->hlen ||
 	    !ike1_prf(sa->p1.hash, sa->skeyid_a, sa->hlen, v, 4, h) ||
@@ -2083,7 +2040,7 @@ static void qm3(struct ikev1_sa *sa, struct qm_slot *s, const uint8_t *raw, size
 	if (commit) { /* RFC 2408 3.1: an initiator that set the commit bit waits for
 	               * CONNECTED before it uses the SA */
 		uint8_t spi[4];
-		put32(spi, spi_in);
+		ike_put32(spi, spi_in);
 		send_notify_p(sa, N_CONNECTED, PROTO_ESP, spi, 4, NULL, 0);
 	}
 }
@@ -2141,7 +2098,7 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 	size_t hn;
 	const struct ike_msg *m = sa->m;
 	uint8_t mid[4], h[IKE_HASH_MAX];
-	put32(mid, msgid);
+	ike_put32(mid, msgid);
 	if (r <= 0 || !after_hash(m, sa->pt, &hp, &hn) || m->pl[0].data_len != sa->hlen) {
 		ev(sa, IKEV1_EV_INFO, "Informational dropped: %s", r < 0 ? err.reason : "no HASH");
 		return;
@@ -2169,7 +2126,7 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 				}
 		} else if (p->type == IKE1_PL_D && p->protocol == PROTO_ESP && p->spi_size == 4) {
 			for (unsigned k = 0; k < p->nspi; k++) {
-				uint32_t spi = get32(p->data + 4 * k);
+				uint32_t spi = ike_get32(p->data + 4 * k);
 				for (int j = 0; j < IKEV1_CHILDREN; j++) {
 					struct ikev1_child *c = &sa->child[j];
 					if (!c->used || (c->spi_out != spi && c->spi_in != spi))
@@ -2188,7 +2145,7 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 			memcpy(spi + 8, sa->rspi, 8);
 			uint8_t seq[4];
 			memcpy(seq, p->data, 4);
-			ev(sa, IKEV1_EV_TRACE, "DPD R-U-THERE %u answered", get32(seq));
+			ev(sa, IKEV1_EV_TRACE, "DPD R-U-THERE %u answered", ike_get32(seq));
 			send_notify_p(sa, N_R_U_THERE_ACK, PROTO_ISAKMP, spi, 16, seq, 4);
 		} else if (p->type == IKE1_PL_N && auth_refusal(p->notify)) {
 			const char *n = ike_notify_name(1, p->notify);

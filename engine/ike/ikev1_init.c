@@ -1,6 +1,7 @@
 /* IKEv1 initiator: Main Mode (PSK), NAT-T, one Quick Mode for transport ESP over
  * UDP 1701. See ikev1_init.h. */
 #include "ike/ikev1_init.h"
+#include "ike/ike_bytes.h"
 #include "ike/ike_crypto.h"
 #include "ike/ikev1_keys.h"
 #include "ike.h"
@@ -72,32 +73,10 @@ static void ev(struct ikev1i *sa, enum ikev1_ev kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void ev(struct ikev1i *sa, enum ikev1_ev kind, const char *fmt, ...)
 {
-	if (!sa->cbs->event)
-		return;
-	char buf[384];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	ikev1_event_v(sa->cbs, kind, fmt, ap);
 	va_end(ap);
-	sa->cbs->event(sa->cbs->ctx, kind, buf);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static size_t addr_len(const struct ikev1_addr *a)
-{
-	return a->family == 6 ? 16 : 4;
 }
 
 static void set_dead(struct ikev1i *sa)
@@ -288,7 +267,7 @@ uint64_t ikev1i_start(struct ikev1i *sa, uint64_t now)
 	}
 	/* MM1: one ISAKMP proposal with a transform per configured suite, the vendor IDs */
 	uint8_t life[4];
-	put32(life, c->p1_life_s);
+	ike_put32(life, c->p1_life_s);
 	struct ike_msg *o = sa->o;
 	ike_msg_init(o, 1, IKE1_EXCH_MAIN, 0, 0, sa->ispi, NULL);
 	struct ike_payload *sp = ike_add_payload(o, IKE1_PL_SA, NULL, 0);
@@ -404,12 +383,13 @@ static void mm2(struct ikev1i *sa, uint64_t now)
 	if (sa->natt_agreed) {
 		struct ikev1_addr me = sa->local;
 		if (sa->conf->force_encap) {
-			random_bytes(sa, me.ip, addr_len(&me));
+			random_bytes(sa, me.ip, ike_addr_len(me.family));
 			me.port ^= 0x5a5a;
 		}
-		if (!ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, sa->peer.ip, addr_len(&sa->peer),
-		                    sa->peer.port, dr) ||
-		    !ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, me.ip, addr_len(&me), me.port, dl)) {
+		if (!ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, sa->peer.ip,
+		                    ike_addr_len(sa->peer.family), sa->peer.port, dr) ||
+		    !ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, me.ip, ike_addr_len(me.family),
+		                    me.port, dl)) {
 			fail(sa, "ike.v1.internal", "NAT-D hash failed");
 			return;
 		}
@@ -470,9 +450,9 @@ static void mm4(struct ikev1i *sa, uint64_t now)
 	 * the responder's own */
 	if (sa->natt_agreed && nnatd >= 2) {
 		uint8_t hl[IKE_HASH_MAX], hp[IKE_HASH_MAX];
-		ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, sa->local.ip, addr_len(&sa->local),
+		ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, sa->local.ip, ike_addr_len(sa->local.family),
 		               sa->local.port, hl);
-		ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, sa->peer.ip, addr_len(&sa->peer),
+		ike1_natd_hash(sa->p1.hash, sa->ispi, sa->rspi, sa->peer.ip, ike_addr_len(sa->peer.family),
 		               sa->peer.port, hp);
 		sa->nat_local = natd[0]->data_len != sa->k.hlen ||
 		                CRYPTO_memcmp(natd[0]->data, hl, sa->k.hlen);
@@ -496,7 +476,7 @@ static void mm4(struct ikev1i *sa, uint64_t now)
 	}
 	/* MM5: IDii (our address), HASH_I */
 	uint8_t idb[4 + 16];
-	size_t al = addr_len(&sa->local);
+	size_t al = ike_addr_len(sa->local.family);
 	idb[0] = sa->local.family == 6 ? IKE1_ID_IPV6 : IKE1_ID_IPV4;
 	idb[1] = 17;
 	idb[2] = (uint8_t)(sa->local.port >> 8);
@@ -579,12 +559,12 @@ static void qm_start(struct ikev1i *sa, uint64_t now)
 	uint8_t mb[4];
 	do
 		random_bytes(sa, mb, 4);
-	while (!get32(mb));
-	sa->msgid = get32(mb);
+	while (!ike_get32(mb));
+	sa->msgid = ike_get32(mb);
 	uint32_t spi;
 	do {
 		random_bytes(sa, mb, 4);
-		spi = get32(mb);
+		spi = ike_get32(mb);
 	} while (spi < 256);
 	memset(&sa->child, 0, sizeof sa->child);
 	sa->child.spi_in = spi;
@@ -595,8 +575,8 @@ static void qm_start(struct ikev1i *sa, uint64_t now)
 	}
 	uint16_t encap = udp_encap(sa) ? IKE1_ENCAP_UDP_TRANSPORT : IKE1_ENCAP_TRANSPORT;
 	uint8_t zero[IKE_HASH_MAX] = {0}, spib[4], life[4];
-	put32(spib, spi);
-	put32(life, c->p2_life_s);
+	ike_put32(spib, spi);
+	ike_put32(life, c->p2_life_s);
 	struct ike_msg *o = sa->o;
 	ike_msg_init(o, 1, IKE1_EXCH_QUICK, 0, sa->msgid, sa->ispi, sa->rspi);
 	ike_add_payload(o, IKE1_PL_HASH, zero, sa->k.hlen);
@@ -618,19 +598,21 @@ static void qm_start(struct ikev1i *sa, uint64_t now)
 	}
 	ike_add_payload(o, IKE1_PL_NONCE, sa->qni, NONCE_LEN);
 	uint8_t idt = sa->local.family == 6 ? IKE1_ID_IPV6 : IKE1_ID_IPV4;
-	struct ike_payload *ci = ike_add_payload(o, IKE1_PL_ID, sa->local.ip, addr_len(&sa->local));
+	struct ike_payload *ci =
+		ike_add_payload(o, IKE1_PL_ID, sa->local.ip, ike_addr_len(sa->local.family));
 	ci->id_type = idt;
 	ci->id_proto = 17;
 	ci->id_port = c->l2tp_port;
-	struct ike_payload *cr = ike_add_payload(o, IKE1_PL_ID, sa->peer.ip, addr_len(&sa->peer));
+	struct ike_payload *cr =
+		ike_add_payload(o, IKE1_PL_ID, sa->peer.ip, ike_addr_len(sa->peer.family));
 	cr->id_type = idt;
 	cr->id_proto = 17;
 	cr->id_port = c->l2tp_port;
 	if (udp_encap(sa)) { /* RFC 3947 5.2: the original addresses */
 		struct ike_payload *a = ike_add_payload(o, IKE1_PL_NATOA, sa->local.ip,
-		                                        addr_len(&sa->local));
+		                                        ike_addr_len(sa->local.family));
 		a->id_type = idt;
-		a = ike_add_payload(o, IKE1_PL_NATOA, sa->peer.ip, addr_len(&sa->peer));
+		a = ike_add_payload(o, IKE1_PL_NATOA, sa->peer.ip, ike_addr_len(sa->peer.family));
 		a->id_type = idt;
 	}
 	uint8_t out[IKEV1_MSG_MAX];
@@ -684,7 +666,7 @@ static bool p2_answer(struct ikev1i *sa, const struct ike_payload *sp, struct ik
 		    (p->xform == IKE1_ESP_3DES ? !got.keybits || got.keybits == 192
 		                               : p->keybits == got.keybits)) {
 			*pick = *p;
-			*spi_out = get32(pr->spi);
+			*spi_out = ike_get32(pr->spi);
 			return true;
 		}
 	}
@@ -811,9 +793,9 @@ static void send_info(struct ikev1i *sa, uint8_t pltype, uint8_t protocol, uint1
 	uint8_t mid[4], iv[16], zero[IKE_HASH_MAX] = {0}, out[IKEV1_MSG_MAX];
 	do
 		random_bytes(sa, mid, 4);
-	while (!get32(mid));
+	while (!ike_get32(mid));
 	struct ike_msg *o = sa->o;
-	ike_msg_init(o, 1, IKE1_EXCH_INFO, 0, get32(mid), sa->ispi, sa->rspi);
+	ike_msg_init(o, 1, IKE1_EXCH_INFO, 0, ike_get32(mid), sa->ispi, sa->rspi);
 	ike_add_payload(o, IKE1_PL_HASH, zero, sa->k.hlen);
 	struct ike_payload *p = ike_add_payload(o, pltype, data, data_len);
 	p->protocol = protocol;
@@ -878,7 +860,7 @@ static void info(struct ikev1i *sa, const uint8_t *raw, size_t len)
 				}
 		} else if (p->type == IKE1_PL_D && p->protocol == IKE1_PROTO_ESP && p->spi_size == 4) {
 			for (unsigned k = 0; k < p->nspi; k++) {
-				uint32_t spi = get32(p->data + 4 * k);
+				uint32_t spi = ike_get32(p->data + 4 * k);
 				struct ikev1_child *c = &sa->child;
 				if (c->used && (spi == c->spi_out || spi == c->spi_in)) {
 					c->used = false;
@@ -1052,7 +1034,7 @@ void ikev1i_delete(struct ikev1i *sa, const char *why, uint64_t now)
 	if (sa->state >= IKEV1I_QM && scratch(sa)) {
 		if (sa->child.used) {
 			uint8_t spi[4];
-			put32(spi, sa->child.spi_in);
+			ike_put32(spi, sa->child.spi_in);
 			send_info(sa, IKE1_PL_D, IKE1_PROTO_ESP, 0, spi, 4, NULL, 0);
 			ev(sa, IKEV1_EV_CHILD_DOWN, "child %08x/%08x down: %s", sa->child.spi_in,
 			   sa->child.spi_out, why);

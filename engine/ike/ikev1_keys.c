@@ -1,6 +1,8 @@
 /* IKEv1 keys, hashes and message protection shared by both ends. See ikev1_keys.h. */
 #include "ike/ikev1_keys.h"
+#include "ike/ike_bytes.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <openssl/crypto.h>
 
@@ -8,14 +10,6 @@ const uint8_t ike1_vid_natt_rfc[16] = {0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58,
                                        0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f};
 const uint8_t ike1_vid_dpd[16] = {0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
                                   0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 bool ike1_keys_init(struct ike1_keys *k, unsigned enc, unsigned keybits, unsigned hash)
 {
@@ -82,7 +76,7 @@ bool ike1_natd_hash(unsigned hash, const uint8_t ispi[8], const uint8_t rspi[8],
 bool ike1_p2_iv(const struct ike1_keys *k, uint32_t msgid, uint8_t *iv)
 {
 	uint8_t mid[4], d[IKE_HASH_MAX];
-	put32(mid, msgid);
+	ike_put32(mid, msgid);
 	struct ike_iov v[2] = {{k->iv, k->block}, {mid, 4}};
 	if (!ike1_hash(k->hash, v, 2, d))
 		return false;
@@ -106,7 +100,7 @@ size_t ike1_seal(const struct ike1_keys *k, const uint8_t *msg, size_t len, uint
 		return 0;
 	memcpy(iv, out + IKE_HDR_LEN + padded - k->block, k->block);
 	out[19] |= IKE1_FLAG_E;
-	put32(out + 24, (uint32_t)(IKE_HDR_LEN + padded));
+	ike_put32(out + 24, (uint32_t)(IKE_HDR_LEN + padded));
 	return IKE_HDR_LEN + padded;
 }
 
@@ -125,7 +119,7 @@ size_t ike1_unseal(const struct ike1_keys *k, const struct ike_msg *m, const uin
 	memcpy(next_iv, e->data + n - k->block, k->block);
 	memcpy(out, raw, IKE_HDR_LEN);
 	out[19] &= (uint8_t)~IKE1_FLAG_E;
-	put32(out + 24, (uint32_t)(IKE_HDR_LEN + n));
+	ike_put32(out + 24, (uint32_t)(IKE_HDR_LEN + n));
 	return IKE_HDR_LEN + n;
 }
 
@@ -156,7 +150,7 @@ size_t ike1_protect(const struct ike1_keys *k, const struct ike_msg *o, const ui
 	    o->pl[0].data_len != k->hlen)
 		return 0;
 	uint8_t mid[4];
-	put32(mid, o->msgid);
+	ike_put32(mid, o->msgid);
 	struct ike_iov v[3];
 	size_t nv = 0;
 	v[nv++] = (struct ike_iov){mid, 4};
@@ -176,7 +170,7 @@ bool ike1_hash_check(const struct ike1_keys *k, const struct ike_msg *m, const u
 	if (!after_hash(m, pt, &p, &n) || m->pl[0].data_len != k->hlen)
 		return false;
 	uint8_t mid[4], h[IKE_HASH_MAX];
-	put32(mid, m->msgid);
+	ike_put32(mid, m->msgid);
 	struct ike_iov v[3];
 	size_t nv = 0;
 	v[nv++] = (struct ike_iov){mid, 4};
@@ -192,7 +186,7 @@ bool ike1_hash3(const struct ike1_keys *k, uint32_t msgid, const uint8_t *ni, si
 {
 	static const uint8_t zero = 0;
 	uint8_t mid[4];
-	put32(mid, msgid);
+	ike_put32(mid, msgid);
 	struct ike_iov v[4] = {{&zero, 1}, {mid, 4}, {ni, ni_len}, {nr, nr_len}};
 	return ike1_prf(k->hash, k->skeyid_a, k->hlen, v, 4, out);
 }
@@ -226,7 +220,7 @@ bool ike1_keymat_esp(const struct ike1_keys *k, uint16_t xform, uint16_t keybits
 	}
 	uint8_t km[ESP_KEY_MAX * 2];
 	uint8_t proto = IKE1_PROTO_ESP, sb[4];
-	put32(sb, spi);
+	ike_put32(sb, spi);
 	struct ike_iov seed[5];
 	size_t ns = 0;
 	if (gxy)
@@ -244,4 +238,14 @@ bool ike1_keymat_esp(const struct ike1_keys *k, uint16_t xform, uint16_t keybits
 	e->aklen = ak;
 	OPENSSL_cleanse(km, sizeof km);
 	return true;
+}
+
+void ikev1_event_v(const struct ikev1_cbs *cbs, enum ikev1_ev kind, const char *fmt,
+                   va_list ap)
+{
+	if (!cbs->event)
+		return;
+	char buf[768];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	cbs->event(cbs->ctx, kind, buf);
 }

@@ -2,7 +2,8 @@
  * with a pre-shared key, HASH_I and HASH_R, NAT-D hashes (RFC 3947), the IVs and the CBC
  * protection of encrypted messages, the HASH(1)/HASH(2) of phase-2 and Informational
  * messages, and the KEYMAT of an ESP SA in the form engine/ike/esp_sa.h takes. Also the
- * numbers of RFC 2407 / 2409 / 3947 that proposals and notifies use.
+ * numbers of RFC 2407 / 2409 / 3947 that proposals and notifies use, and the event line
+ * both ends hand to their owner.
  *
  * The initiator (engine/ike/ikev1_init.c) is written on these; the responder
  * (engine/ike/ikev1.c) computes the same values with its own functions, and the unit tests
@@ -12,6 +13,7 @@
 #ifndef VNET_IKEV1_KEYS_H
 #define VNET_IKEV1_KEYS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include "capture/espdecrypt.h"
 #include "ike.h"
 #include "ike/ike_crypto.h"
+#include "ike/ikev1.h"
 
 /* phase-1 attributes (RFC 2409 appendix A) */
 enum { IKE1_AT_ENC = 1, IKE1_AT_HASH = 2, IKE1_AT_AUTH = 3, IKE1_AT_GROUP = 4,
@@ -110,5 +113,10 @@ bool ike1_keymat_esp(const struct ike1_keys *k, uint16_t xform, uint16_t keybits
                      uint16_t auth, const uint8_t *gxy, size_t gxy_len, uint32_t spi,
                      const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
                      struct esp_sa *e);
+
+/* Format an event line of either end and hand it to cbs->event (nothing when it has
+ * none). */
+void ikev1_event_v(const struct ikev1_cbs *cbs, enum ikev1_ev kind, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 3, 0)));
 
 #endif

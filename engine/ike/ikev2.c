@@ -3,6 +3,9 @@
  * configuration payload, tunnel-mode child SAs, CREATE_CHILD_SA, INFORMATIONAL, IKE
  * fragmentation, MOBIKE address updates, stateless cookies. See ikev2.h. */
 #include "ike/ikev2.h"
+#include "ike/ike_bytes.h"
+#include "ike/ike_list.h"
+#include "ike/ikev2_sa.h"
 #include "ike.h"
 #include "mschap.h"
 #include "eap/eap_mschapv2.h"
@@ -47,7 +50,6 @@ enum { SIGHASH_SHA1 = 1, SIGHASH_SHA256 = 2, SIGHASH_SHA384 = 3, SIGHASH_SHA512 
 #define ID_MAX 512
 #define INIT_MAX IKEV2_DATAGRAM_MAX /* IKE_SA_INIT messages kept for AUTH */
 #define OUT_MAX (IKEV2_MSG_MAX + IKEV2_FRAGS_MAX * 96)
-#define KEY_PAD "Key Pad for IKEv2"
 
 const struct tok ikev2_ev_names[] = {
 	{IKEV2_EV_TRACE, "trace"}, {IKEV2_EV_INFO, "info"}, {IKEV2_EV_FAIL, "fail"},
@@ -60,17 +62,6 @@ const struct tok ikev2_state_names[] = {
 	{IKEV2_START, "start"}, {IKEV2_INIT_DONE, "init-done"}, {IKEV2_EAP, "eap"},
 	{IKEV2_AUTHORIZING, "authorizing"}, {IKEV2_EAP_OK, "eap-ok"},
 	{IKEV2_ESTABLISHED, "established"}, {IKEV2_DEAD, "dead"}, {0, NULL},
-};
-
-/* The keys of one IKE SA. */
-struct keys {
-	uint8_t ispi[SPI_LEN], rspi[SPI_LEN];
-	struct ikev2_prop p;
-	bool aead;
-	unsigned cbc;                /* IKE1_ENC_* for ike1_cbc */
-	size_t prf_len, ek_len, ak_len, icv_len, iv_len, block;
-	uint8_t sk_d[IKE_HASH_MAX], sk_ai[IKE_HASH_MAX], sk_ar[IKE_HASH_MAX];
-	uint8_t sk_ei[36], sk_er[36], sk_pi[IKE_HASH_MAX], sk_pr[IKE_HASH_MAX];
 };
 
 /* A message we sent, whole or in fragments, kept for retransmission. */
@@ -86,7 +77,7 @@ struct out_msg {
 /* One IKE SA's message state: its keys, the message IDs both ways, the last response. */
 struct ike_ctx {
 	bool set;
-	struct keys k;
+	struct ikev2_keys k;
 	uint32_t next_mid;           /* the peer's next request */
 	uint32_t our_mid;            /* our next request */
 	struct out_msg resp;
@@ -209,48 +200,16 @@ static void ev(struct ikev2_sa *sa, enum ikev2_ev kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void ev(struct ikev2_sa *sa, enum ikev2_ev kind, const char *fmt, ...)
 {
-	if (!sa->cbs->event)
-		return;
-	char buf[400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	ikev2_event_v(sa->cbs, kind, fmt, ap);
 	va_end(ap);
-	sa->cbs->event(sa->cbs->ctx, kind, buf);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static size_t addr_len(const struct ikev2_addr *a)
-{
-	return a->family == 6 ? 16 : 4;
 }
 
 static bool addr_eq(const struct ikev2_addr *a, const struct ikev2_addr *b)
 {
-	return a->family == b->family && a->port == b->port && !memcmp(a->ip, b->ip, addr_len(a));
+	return a->family == b->family && a->port == b->port &&
+	       !memcmp(a->ip, b->ip, ike_addr_len(a->family));
 }
 
 static const char *addr_str(const struct ikev2_addr *a, char *buf, size_t n)
@@ -400,47 +359,26 @@ static const struct { const char *name; uint16_t v; } group_names[] = {
 	{"modp1024", 2}, {"modp2048", 14}, {"ecp256", 19}, {"ecp384", 20},
 };
 
-#define FIND(tab, word, len, out)                                                          \
-	do {                                                                                \
-		out = -1;                                                                   \
-		for (size_t i_ = 0; i_ < sizeof tab / sizeof tab[0]; i_++)                  \
-			if (strlen(tab[i_].name) == (len) && !strncmp(tab[i_].name, word, len))  \
-				out = (int)i_;                                              \
-	} while (0)
-
 static int parse_list(struct ikev2_conf *c, const char *text, bool ike, char *why, size_t whysz)
 {
 	struct ikev2_prop t1[IKEV2_POLICY_MAX];
 	struct ikev2_esp_prop t2[IKEV2_ESP_POLICY_MAX];
 	size_t n = 0;
 	const char *p = text;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t il = end ? (size_t)(end - p) : strlen(p);
-		const char *w[5];
-		size_t wl[5], nw = 0;
-		size_t col = (size_t)(p - text) + 1;
-		for (size_t i = 0; i <= il && nw < 5;) {
-			size_t j = i;
-			while (j < il && p[j] != '-')
-				j++;
-			w[nw] = p + i;
-			wl[nw++] = j - i;
-			i = j + 1;
-			if (j >= il)
-				break;
-		}
+	struct ike_list_item it;
+	while (ike_list_next(text, &p, &it)) {
 		int e, h = -1, g = -1;
-		FIND(encr_names, w[0], wl[0], e);
+		IKE_LIST_FIND(encr_names, it.w[0], it.wl[0], e);
 		bool gcm = e >= 0 && encr_names[e].encr == IKE2_ENCR_AES_GCM_16;
 		size_t want = ike ? (gcm ? 3 : 3) : (gcm ? 1 : 2);
-		if (e >= 0 && nw == want && want >= 2)
-			FIND(hash_names, w[1], wl[1], h);
-		if (ike && e >= 0 && nw == 3)
-			FIND(group_names, w[2], wl[2], g);
-		bool ok = e >= 0 && nw == want && (want < 2 || h >= 0) && (!ike || g >= 0);
+		if (e >= 0 && it.nw == want && want >= 2)
+			IKE_LIST_FIND(hash_names, it.w[1], it.wl[1], h);
+		if (ike && e >= 0 && it.nw == 3)
+			IKE_LIST_FIND(group_names, it.w[2], it.wl[2], g);
+		bool ok = e >= 0 && it.nw == want && (want < 2 || h >= 0) && (!ike || g >= 0);
 		if (!ok) {
-			snprintf(why, whysz, "column %zu: \"%.*s\" is not %s", col, (int)il, p,
+			snprintf(why, whysz, "column %zu: \"%.*s\" is not %s", it.col, (int)it.len,
+			         it.text,
 			         ike ? "ENC-HASH-GROUP (aes128, aes256, 3des, aes128gcm16, aes256gcm16; "
 			               "sha1, sha256, sha384; modp1024, modp2048, ecp256, ecp384)"
 			             : "ENC-HASH (aes128, aes256, 3des; sha1, sha256, sha384) or "
@@ -459,9 +397,6 @@ static int parse_list(struct ikev2_conf *c, const char *text, bool ike, char *wh
 		else
 			t2[n++] = (struct ikev2_esp_prop){encr_names[e].encr, encr_names[e].bits,
 			                                  gcm ? 0 : hash_names[h].integ};
-		p += il;
-		if (*p == ',')
-			p++;
 	}
 	if (!n) {
 		snprintf(why, whysz, "no proposal");
@@ -586,7 +521,7 @@ static size_t hex_put(char *buf, size_t cap, size_t at, const uint8_t *b, size_t
 size_t ikev2_keys_line(const struct ikev2_sa *sa, bool old, char *buf, size_t cap)
 {
 	const struct ike_ctx *c = old ? &sa->old : &sa->cur;
-	const struct keys *k = &c->k;
+	const struct ikev2_keys *k = &c->k;
 	char eb[48];
 	const char *en = ws_encr_name(k->p.encr, k->p.keybits, eb, sizeof eb);
 	const char *in = ws_integ_name(k->aead ? 0 : k->p.integ);
@@ -812,8 +747,8 @@ static void cookie_make(const struct ikev2_cookies *c, uint32_t version, const u
                         size_t ni_len, const struct ikev2_addr *peer, const uint8_t spi[8],
                         uint8_t out[36])
 {
-	put32(out, version);
-	struct ike_iov v[4] = {{ni, ni_len}, {peer->ip, addr_len(peer)}, {spi, 8},
+	ike_put32(out, version);
+	struct ike_iov v[4] = {{ni, ni_len}, {peer->ip, ike_addr_len(peer->family)}, {spi, 8},
 	                       {c->secret[version & 1], 32}};
 	ike1_hash(IKE1_HASH_SHA256, v, 4, out + 4);
 }
@@ -848,7 +783,7 @@ enum ikev2_cookie_rc ikev2_cookie_check(const struct ikev2_cookies *c, const uin
 	if (!ni || ni->data_len < 16 || ni->data_len > 256) {
 		rc = IKEV2_COOKIE_DROP;
 	} else if (ck && ck->data_len == 36) {
-		uint32_t ver = get32(ck->data);
+		uint32_t ver = ike_get32(ck->data);
 		uint8_t want[36];
 		if (ver == c->version || ver + 1 == c->version) {
 			cookie_make(c, ver, ni->data, ni->data_len, peer, ispi, want);
@@ -877,109 +812,9 @@ enum ikev2_cookie_rc ikev2_cookie_check(const struct ikev2_cookies *c, const uin
 
 /* ---- keys and protection ------------------------------------------------------------------ */
 
-static size_t encr_keylen(uint16_t encr, uint16_t bits)
-{
-	return encr == IKE2_ENCR_3DES ? 24 : bits / 8u;
-}
-
-/* Fill the lengths of a key set for the proposal p. */
-static bool keys_shape(struct keys *k, const struct ikev2_prop *p)
-{
-	k->p = *p;
-	k->aead = p->encr == IKE2_ENCR_AES_GCM_16;
-	k->prf_len = ike2_prf_len(p->prf);
-	k->ek_len = encr_keylen(p->encr, p->keybits);
-	if (k->aead) {
-		k->ak_len = 0;
-		k->icv_len = 16;
-		k->iv_len = 8;
-		k->block = 4;
-		k->cbc = 0;
-	} else {
-		k->ak_len = ike2_integ_keylen(p->integ);
-		k->icv_len = ike2_integ_icvlen(p->integ);
-		k->cbc = p->encr == IKE2_ENCR_3DES ? IKE1_ENC_3DES : IKE1_ENC_AES_CBC;
-		k->block = ike1_block(k->cbc);
-		k->iv_len = k->block;
-	}
-	return k->prf_len && k->ek_len && (k->aead || (k->ak_len && k->icv_len)) &&
-	       (k->aead || ike1_enc_keylen_ok(k->cbc, k->ek_len));
-}
-
-/* {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED, Ni | Nr | SPIi |
- * SPIr) */
-static bool keys_derive(struct keys *k, const uint8_t *skeyseed, const uint8_t *ni,
-                        size_t ni_len, const uint8_t *nr, size_t nr_len)
-{
-	size_t el = k->ek_len + (k->aead ? 4 : 0);
-	size_t total = 3 * k->prf_len + 2 * k->ak_len + 2 * el;
-	uint8_t km[3 * IKE_HASH_MAX + 2 * IKE_HASH_MAX + 2 * 36];
-	struct ike_iov s[4] = {{ni, ni_len}, {nr, nr_len}, {k->ispi, 8}, {k->rspi, 8}};
-	if (total > sizeof km || !ike2_prf_plus(k->p.prf, skeyseed, k->prf_len, s, 4, km, total))
-		return false;
-	size_t at = 0;
-	memcpy(k->sk_d, km + at, k->prf_len), at += k->prf_len;
-	memcpy(k->sk_ai, km + at, k->ak_len), at += k->ak_len;
-	memcpy(k->sk_ar, km + at, k->ak_len), at += k->ak_len;
-	memcpy(k->sk_ei, km + at, el), at += el;
-	memcpy(k->sk_er, km + at, el), at += el;
-	memcpy(k->sk_pi, km + at, k->prf_len), at += k->prf_len;
-	memcpy(k->sk_pr, km + at, k->prf_len);
-	OPENSSL_cleanse(km, sizeof km);
-	return true;
-}
-
-/* One protected datagram: header, SK (or SKF with num/total) around inner[0..n).
- * Returns its length, 0 when it does not fit. */
-static size_t seal_one(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, uint8_t flags,
-                       uint32_t msgid, bool frag, uint16_t num, uint16_t total, uint8_t next,
-                       const uint8_t *inner, size_t n, uint8_t *out, size_t cap)
-{
-	size_t hdr = IKE_HDR_LEN + 4 + (frag ? 4 : 0);
-	size_t padlen = k->aead ? 0 : k->block - (n + 1) % k->block;
-	if (padlen == k->block)
-		padlen = 0;
-	size_t clen = n + padlen + 1;
-	size_t total_len = hdr + k->iv_len + clen + k->icv_len;
-	if (total_len > cap || total_len > 0xffff)
-		return 0;
-	memcpy(out, k->ispi, 8);
-	memcpy(out + 8, k->rspi, 8);
-	out[16] = frag ? IKE2_PL_SKF : IKE2_PL_SK;
-	out[17] = 0x20;
-	out[18] = exch;
-	out[19] = flags;
-	put32(out + 20, msgid);
-	put32(out + 24, (uint32_t)total_len);
-	out[28] = next;
-	out[29] = 0;
-	put16(out + 30, (uint16_t)(total_len - IKE_HDR_LEN));
-	if (frag) {
-		put16(out + 32, num);
-		put16(out + 34, total);
-	}
-	uint8_t *iv = out + hdr, *ct = iv + k->iv_len, *icv = ct + clen;
-	sa->cbs->random(sa->cbs->ctx, iv, k->iv_len);
-	memcpy(ct, inner, n);
-	memset(ct + n, 0, padlen);
-	ct[n + padlen] = (uint8_t)padlen;
-	if (k->aead) {
-		if (!ike_gcm(k->sk_er, k->ek_len, k->sk_er + k->ek_len, iv, out, hdr, ct, clen, ct, icv,
-		             true))
-			return 0;
-	} else {
-		if (!ike1_cbc(k->cbc, k->sk_er, k->ek_len, iv, ct, clen, ct, true))
-			return 0;
-		struct ike_iov v = {out, (size_t)(icv - out)};
-		if (!ike2_integ(k->p.integ, k->sk_ar, &v, 1, icv))
-			return 0;
-	}
-	return total_len;
-}
-
 /* Encode sa->o (its payloads go inside SK) and protect it with k into o: one datagram,
  * or fragments of at most conf.frag_size when the peer takes them. */
-static bool protect(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, bool response,
+static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exch, bool response,
                     uint32_t msgid, struct out_msg *o)
 {
 	size_t len = ike_encode(sa->o, sa->tx, IKE_HDR_LEN + IKEV2_MSG_MAX);
@@ -1003,7 +838,7 @@ static bool protect(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, boo
 	bool frag = sa->conf->fragmentation && sa->peer_frag && exch != IKE2_EXCH_SA_INIT &&
 	            overhead + n > limit && chunk >= 32;
 	if (!frag) {
-		size_t l = seal_one(sa, k, exch, flags, msgid, false, 0, 0, next, inner, n, buf,
+		size_t l = ikev2_seal(k, sa->cbs, false, exch, flags, msgid, false, 0, 0, next, inner, n, buf,
 		                    OUT_MAX);
 		if (!l)
 			return false;
@@ -1017,7 +852,7 @@ static bool protect(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, boo
 		size_t at = 0;
 		for (size_t i = 0; i < nf; i++) {
 			size_t take = n - i * chunk < chunk ? n - i * chunk : chunk;
-			size_t l = seal_one(sa, k, exch, flags, msgid, true, (uint16_t)(i + 1),
+			size_t l = ikev2_seal(k, sa->cbs, false, exch, flags, msgid, true, (uint16_t)(i + 1),
 			                    (uint16_t)nf, i ? 0 : next, inner + i * chunk, take, buf + at,
 			                    OUT_MAX - at);
 			if (!l)
@@ -1030,41 +865,6 @@ static bool protect(struct ikev2_sa *sa, const struct keys *k, uint8_t exch, boo
 	}
 	o->have = true;
 	return true;
-}
-
-/* Check and decrypt the SK or SKF payload `p` of raw (decoded in sa->m) with k. The inner
- * payloads go to out; their length, or -1 (integrity, padding). */
-static long unseal(const struct keys *k, const uint8_t *raw, size_t len,
-                   const struct ike_payload *p, uint8_t *out, size_t cap)
-{
-	const uint8_t *d = p->data;
-	size_t dl = p->data_len;
-	if (d < raw || d + dl > raw + len || dl < k->iv_len + k->icv_len + 1)
-		return -1;
-	const uint8_t *iv = d, *ct = d + k->iv_len;
-	size_t clen = dl - k->iv_len - k->icv_len;
-	const uint8_t *icv = ct + clen;
-	if (clen > cap || (!k->aead && clen % k->block))
-		return -1;
-	if (k->aead) {
-		uint8_t tag[16];
-		memcpy(tag, icv, 16);
-		if (!ike_gcm(k->sk_ei, k->ek_len, k->sk_ei + k->ek_len, iv, raw, (size_t)(iv - raw), ct,
-		             clen, out, tag, false))
-			return -1;
-	} else {
-		uint8_t want[IKE_HASH_MAX];
-		struct ike_iov v = {raw, (size_t)(icv - raw)};
-		if (!ike2_integ(k->p.integ, k->sk_ai, &v, 1, want) ||
-		    CRYPTO_memcmp(want, icv, k->icv_len))
-			return -1;
-		if (!ike1_cbc(k->cbc, k->sk_ei, k->ek_len, iv, ct, clen, out, false))
-			return -1;
-	}
-	size_t padlen = out[clen - 1];
-	if (padlen + 1 > clen)
-		return -1;
-	return (long)(clen - padlen - 1);
 }
 
 /* Send sa->o as the response to the request msgid and keep it for retransmissions. */
@@ -1100,14 +900,7 @@ static struct ike_payload *add_notify(struct ikev2_sa *sa, uint16_t type, uint8_
                                       const uint8_t *spi, uint8_t spi_size, const uint8_t *data,
                                       size_t n)
 {
-	struct ike_payload *p = ike_add_payload(sa->o, IKE2_PL_N, data, n);
-	if (p) {
-		p->notify = type;
-		p->protocol = proto;
-		p->spi = spi;
-		p->spi_size = spi ? spi_size : 0;
-	}
-	return p;
+	return ikev2_add_notify(sa->o, type, proto, spi, spi_size, data, n);
 }
 
 /* A protected response with one error notify. */
@@ -1141,7 +934,7 @@ static void send_delete_children(struct ikev2_sa *sa, const uint32_t *spis, size
 	if (!n || n > IKEV2_CHILDREN)
 		return;
 	for (size_t i = 0; i < n; i++)
-		put32(b + 4 * i, spis[i]);
+		ike_put32(b + 4 * i, spis[i]);
 	msg_begin(sa, &sa->cur, IKE2_EXCH_INFORMATIONAL, false, sa->cur.our_mid);
 	struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, b, 4 * n);
 	d->protocol = PROTO_ESP;
@@ -1270,7 +1063,7 @@ static bool esp_choose(const struct ikev2_sa *sa, const struct ike_msg *m,
 				r->pick = *c;
 				r->group = pfs_group;
 				r->prop_num = pr->num;
-				r->spi_out = get32(pr->spi);
+				r->spi_out = ike_get32(pr->spi);
 				return true;
 			}
 		}
@@ -1314,16 +1107,6 @@ static void add_esp_proposal(struct ikev2_sa *sa, const struct child_req *r, con
 
 /* ---- IKE_SA_INIT ---------------------------------------------------------------------------- */
 
-/* NAT-D: SHA1(SPIi | SPIr | IP | port) */
-static void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct ikev2_addr *a,
-                      uint8_t out[20])
-{
-	uint8_t port[2];
-	put16(port, a->port);
-	struct ike_iov v[4] = {{spi_i, 8}, {spi_r, 8}, {a->ip, addr_len(a)}, {port, 2}};
-	ike1_hash(IKE1_HASH_SHA1, v, 4, out);
-}
-
 static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const uint8_t d[32])
 {
 	const struct ike_msg *m = sa->m;
@@ -1331,8 +1114,8 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 	bool natd_src_seen = false, natd_src_match = false, natd_dst_seen = false,
 	     natd_dst_match = false;
 	uint8_t zero[8] = {0}, h_peer[20], h_local[20];
-	natd_hash(m->ispi, zero, &sa->peer, h_peer);
-	natd_hash(m->ispi, zero, &sa->local, h_local);
+	ikev2_natd_hash(m->ispi, zero, &sa->peer, h_peer);
+	ikev2_natd_hash(m->ispi, zero, &sa->local, h_local);
 	char vendors[160] = "";
 	size_t vl = 0;
 	sa->peer_frag = sa->peer_sighash_sha256 = sa->peer_sighash_sha1 = false;
@@ -1360,7 +1143,7 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 				sa->peer_frag = true;
 			} else if (p->notify == N_SIG_HASH_ALGS) {
 				for (size_t k = 0; k + 1 < p->data_len; k += 2) {
-					uint16_t h = get16(p->data + k);
+					uint16_t h = ike_get16(p->data + k);
 					sa->peer_sighash_sha256 |= h == SIGHASH_SHA256;
 					sa->peer_sighash_sha1 |= h == SIGHASH_SHA1;
 				}
@@ -1403,7 +1186,7 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 	unsigned want_len = ike_dh_ke_len(pick.group);
 	if (!same_group || ke->data_len != want_len) {
 		uint8_t g[2];
-		put16(g, pick.group);
+		ike_put16(g, pick.group);
 		char gb[16];
 		if (same_group)
 			ev(sa, IKEV2_EV_INFO, "ike.ke-length: KE of group %u has %zu bytes, not %u: "
@@ -1426,7 +1209,7 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 		return;
 	}
 	memcpy(sa->spi_i, m->ispi, 8);
-	struct keys *k = &sa->cur.k;
+	struct ikev2_keys *k = &sa->cur.k;
 	memset(k, 0, sizeof *k);
 	memcpy(k->ispi, m->ispi, 8);
 	memcpy(k->rspi, sa->spi_r, 8);
@@ -1434,10 +1217,10 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 	sa->ni_len = ni->data_len;
 	sa->cbs->random(sa->cbs->ctx, sa->nr, NONCE_LEN);
 	uint8_t skeyseed[IKE_HASH_MAX];
-	bool ok = keys_shape(k, &pick) &&
+	bool ok = ikev2_keys_shape(k, &pick) &&
 	          ike2_skeyseed(pick.prf, sa->ni, sa->ni_len, sa->nr, NONCE_LEN, gir, gir_len,
 	                        skeyseed) &&
-	          keys_derive(k, skeyseed, sa->ni, sa->ni_len, sa->nr, NONCE_LEN);
+	          ikev2_keys_derive(k, skeyseed, sa->ni, sa->ni_len, sa->nr, NONCE_LEN);
 	OPENSSL_cleanse(skeyseed, sizeof skeyseed);
 	OPENSSL_cleanse(gir, sizeof gir);
 	if (!ok) {
@@ -1456,8 +1239,8 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 	ike_add_payload(sa->o, IKE2_PL_NONCE, sa->nr, NONCE_LEN);
 	uint8_t hs[20], hd[20];
 	if (natd_src_seen || natd_dst_seen) {
-		natd_hash(k->ispi, k->rspi, &sa->local, hs);
-		natd_hash(k->ispi, k->rspi, &sa->peer, hd);
+		ikev2_natd_hash(k->ispi, k->rspi, &sa->local, hs);
+		ikev2_natd_hash(k->ispi, k->rspi, &sa->peer, hd);
 		add_notify(sa, N_NATD_SRC, 0, NULL, 0, hs, 20);
 		add_notify(sa, N_NATD_DST, 0, NULL, 0, hd, 20);
 	}
@@ -1499,33 +1282,21 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 static bool signed_octets(struct ikev2_sa *sa, bool i, const uint8_t *id, size_t id_len,
                           struct ike_iov v[3], uint8_t maced[IKE_HASH_MAX])
 {
-	const struct keys *k = &sa->cur.k;
-	struct ike_iov idv = {id, id_len};
-	if (!ike2_prf(k->p.prf, i ? k->sk_pi : k->sk_pr, k->prf_len, &idv, 1, maced))
-		return false;
-	if (i) {
-		v[0] = (struct ike_iov){sa->init_req, sa->init_req_len};
-		v[1] = (struct ike_iov){sa->nr, NONCE_LEN};
-	} else {
-		v[0] = (struct ike_iov){sa->init_resp, sa->init_resp_len};
-		v[1] = (struct ike_iov){sa->ni, sa->ni_len};
-	}
-	v[2] = (struct ike_iov){maced, k->prf_len};
-	return true;
+	if (i)
+		return ikev2_signed_octets(&sa->cur.k, true, sa->init_req, sa->init_req_len, sa->nr,
+		                           NONCE_LEN, id, id_len, v, maced);
+	return ikev2_signed_octets(&sa->cur.k, false, sa->init_resp, sa->init_resp_len, sa->ni,
+	                           sa->ni_len, id, id_len, v, maced);
 }
 
 /* AUTH = prf(prf(key, "Key Pad for IKEv2"), <SignedOctets>) */
 static bool shared_key_auth(struct ikev2_sa *sa, bool i, const uint8_t *key, size_t key_len,
                             const uint8_t *id, size_t id_len, uint8_t *out)
 {
-	const struct keys *k = &sa->cur.k;
-	struct ike_iov v[3], pad = {KEY_PAD, strlen(KEY_PAD)};
-	uint8_t maced[IKE_HASH_MAX], inner[IKE_HASH_MAX];
-	bool ok = signed_octets(sa, i, id, id_len, v, maced) &&
-	          ike2_prf(k->p.prf, key, key_len, &pad, 1, inner) &&
-	          ike2_prf(k->p.prf, inner, k->prf_len, v, 3, out);
-	OPENSSL_cleanse(inner, sizeof inner);
-	return ok;
+	struct ike_iov v[3];
+	uint8_t maced[IKE_HASH_MAX];
+	return signed_octets(sa, i, id, id_len, v, maced) &&
+	       ikev2_shared_key_auth(&sa->cur.k, key, key_len, v, out);
 }
 
 /* IDr' of our identity into out: its length. */
@@ -1539,7 +1310,7 @@ static size_t our_id(const struct ikev2_sa *sa, uint8_t *out, size_t cap)
 		return 4 + c->id_len;
 	}
 	/* no identity configured: our address */
-	size_t al = addr_len(&sa->local);
+	size_t al = ike_addr_len(sa->local.family);
 	out[0] = sa->local.family == 6 ? ID_IPV6 : ID_IPV4;
 	out[1] = out[2] = out[3] = 0;
 	memcpy(out + 4, sa->local.ip, al);
@@ -1689,46 +1460,14 @@ static bool child_keys(struct ikev2_sa *sa, struct ikev2_child *c, const struct 
                        const uint8_t *gir, size_t gir_len, const uint8_t *ni, size_t ni_len,
                        const uint8_t *nr, size_t nr_len, bool we_initiated)
 {
-	const struct keys *k = &sa->cur.k;
-	size_t ek = encr_keylen(r->pick.encr, r->pick.keybits);
-	bool gcm = r->pick.encr == IKE2_ENCR_AES_GCM_16;
-	if (gcm)
-		ek += 4;
-	size_t ak = ike2_integ_keylen(r->pick.integ);
-	uint8_t km[4 * ESP_KEY_MAX];
 	struct ike_iov s[3];
 	size_t ns = 0;
 	if (gir)
 		s[ns++] = (struct ike_iov){gir, gir_len};
 	s[ns++] = (struct ike_iov){ni, ni_len};
 	s[ns++] = (struct ike_iov){nr, nr_len};
-	if (ek > ESP_KEY_MAX || ak > ESP_KEY_MAX ||
-	    !ike2_prf_plus(k->p.prf, k->sk_d, k->prf_len, s, ns, km, 2 * (ek + ak)))
-		return false;
-	struct esp_sa *dir[2] = {&c->in, &c->out};
-	for (int i = 0; i < 2; i++) {
-		struct esp_sa *e = dir[i];
-		memset(e, 0, sizeof *e);
-		e->spi = i ? c->spi_out : c->spi_in;
-		e->enc = gcm ? ESPE_AES_GCM : r->pick.encr == IKE2_ENCR_3DES ? ESPE_3DES : ESPE_AES_CBC;
-		e->gcm_icv = gcm ? 16 : 0;
-		e->auth = r->pick.integ == IKE2_INTEG_HMAC_SHA1_96 ? ESPA_SHA1_96
-		          : r->pick.integ == IKE2_INTEG_HMAC_SHA2_256_128 ? ESPA_SHA256_128
-		          : r->pick.integ == IKE2_INTEG_HMAC_SHA2_384_192 ? ESPA_SHA384_192
-		          : r->pick.integ == IKE2_INTEG_HMAC_SHA2_512_256 ? ESPA_SHA512_256 : ESPA_NULL;
-		/* the initiator's direction first: our inbound SA, or our outbound one when we
-		 * initiated the exchange (our own rekey) */
-		int at = we_initiated ? !i : i;
-		memcpy(e->ekey, km + at * (ek + ak), ek);
-		e->eklen = ek;
-		memcpy(e->akey, km + at * (ek + ak) + ek, ak);
-		e->aklen = ak;
-		e->ipver = sa->peer.family;
-		memcpy(e->src, i ? sa->local.ip : sa->peer.ip, 16);
-		memcpy(e->dst, i ? sa->peer.ip : sa->local.ip, 16);
-	}
-	OPENSSL_cleanse(km, sizeof km);
-	return true;
+	return ikev2_child_keys(&sa->cur.k, &r->pick, s, ns, we_initiated, &sa->local, &sa->peer,
+	                        c);
 }
 
 static uint32_t new_spi(struct ikev2_sa *sa)
@@ -1737,7 +1476,7 @@ static uint32_t new_spi(struct ikev2_sa *sa)
 	do {
 		uint8_t b[4];
 		sa->cbs->random(sa->cbs->ctx, b, 4);
-		spi = get32(b);
+		spi = ike_get32(b);
 	} while (spi < 256 || ikev2_child(sa, spi));
 	return spi;
 }
@@ -1837,7 +1576,7 @@ static bool child_answer(struct ikev2_sa *sa, const struct child_req *r, bool wi
 		add_notify(sa, N_NO_PROPOSAL, 0, NULL, 0, NULL, 0);
 		return false;
 	}
-	put32(sa->o_spi, out->spi_in);
+	ike_put32(sa->o_spi, out->spi_in);
 	add_esp_proposal(sa, r, sa->o_spi);
 	if (kebuf) {
 		struct ike_payload *kp = ike_add_payload(sa->o, IKE2_PL_KE, kebuf, kelen);
@@ -1869,7 +1608,7 @@ static void child_install(struct ikev2_sa *sa, const struct ikev2_child *n,
 		uint8_t j[2];
 		sa->cbs->random(sa->cbs->ctx, j, 2);
 		uint64_t life = (uint64_t)c->life_s * 1000;
-		c->rekey_at = now + life * 8 / 10 + (life / 10) * get16(j) / 65535u;
+		c->rekey_at = now + life * 8 / 10 + (life / 10) * ike_get16(j) / 65535u;
 	}
 	char nb[48];
 	ev(sa, IKEV2_EV_CHILD_UP, "child %08x/%08x up: tunnel %s, %s, %u.%u.%u.%u, lifetime %u s",
@@ -2519,7 +2258,7 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 	if (!ike_choose(sa, sa->m, sap, SPI_LEN, ke->group, &pick, &pr)) {
 		if (ike_choose(sa, sa->m, sap, SPI_LEN, 0, &pick, &pr)) {
 			uint8_t g[2];
-			put16(g, pick.group);
+			ike_put16(g, pick.group);
 			msg_begin(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
 			add_notify(sa, N_INVALID_KE, 0, NULL, 0, g, 2);
 			respond(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, msgid);
@@ -2543,7 +2282,7 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 		respond_notify(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, msgid, N_INVALID_SYNTAX);
 		return;
 	}
-	struct keys nk;
+	struct ikev2_keys nk;
 	memset(&nk, 0, sizeof nk);
 	memcpy(nk.ispi, pr->spi, SPI_LEN);
 	do
@@ -2551,10 +2290,10 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 	while (!memcmp(nk.rspi, "\0\0\0\0\0\0\0\0", SPI_LEN) || !memcmp(nk.rspi, sa->cur.k.rspi, 8));
 	sa->cbs->random(sa->cbs->ctx, sa->nrb, NONCE_LEN);
 	uint8_t skeyseed[IKE_HASH_MAX];
-	bool ok = keys_shape(&nk, &pick) &&
+	bool ok = ikev2_keys_shape(&nk, &pick) &&
 	          ike2_skeyseed_rekey(pick.prf, sa->cur.k.sk_d, sa->cur.k.prf_len, gir, gir_len,
 	                              ni->data, ni->data_len, sa->nrb, NONCE_LEN, skeyseed) &&
-	          keys_derive(&nk, skeyseed, ni->data, ni->data_len, sa->nrb, NONCE_LEN);
+	          ikev2_keys_derive(&nk, skeyseed, ni->data, ni->data_len, sa->nrb, NONCE_LEN);
 	OPENSSL_cleanse(skeyseed, sizeof skeyseed);
 	OPENSSL_cleanse(gir, sizeof gir);
 	if (!ok) {
@@ -2627,7 +2366,7 @@ static void create_child(struct ikev2_sa *sa, uint64_t now)
 	}
 	struct ikev2_child *old = NULL;
 	if (rekey) {
-		old = rekey->spi_size == 4 ? child_by_any_spi(sa, get32(rekey->spi)) : NULL;
+		old = rekey->spi_size == 4 ? child_by_any_spi(sa, ike_get32(rekey->spi)) : NULL;
 		if (!old) {
 			msg_begin(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
 			add_notify(sa, N_CHILD_SA_NOT_FOUND, PROTO_ESP, rekey->spi, rekey->spi_size,
@@ -2644,7 +2383,7 @@ static void create_child(struct ikev2_sa *sa, uint64_t now)
 		if (!known || !ike_dh_supported(ke->group) ||
 		    ke->data_len != ike_dh_ke_len(ke->group)) {
 			uint8_t g[2];
-			put16(g, sa->cur.k.p.group);
+			ike_put16(g, sa->cur.k.p.group);
 			msg_begin(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
 			add_notify(sa, N_INVALID_KE, 0, NULL, 0, g, 2);
 			respond(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, msgid);
@@ -2741,7 +2480,7 @@ static void info(struct ikev2_sa *sa, struct ike_ctx *c, uint64_t now)
 		} else if (p->type == IKE2_PL_D && p->protocol == PROTO_ESP && p->spi_size == 4 &&
 		           c == &sa->cur) {
 			for (unsigned k = 0; k < p->nspi && (size_t)(4 * k + 4) <= p->data_len; k++) {
-				uint32_t spi = get32(p->data + 4 * k);
+				uint32_t spi = ike_get32(p->data + 4 * k);
 				for (int j = 0; j < IKEV2_CHILDREN; j++) {
 					struct ikev2_child *ch = &sa->child[j];
 					if (!ch->used || ch->spi_out != spi)
@@ -2796,7 +2535,7 @@ static void info(struct ikev2_sa *sa, struct ike_ctx *c, uint64_t now)
 	uint8_t db[4 * IKEV2_CHILDREN];
 	if (ndel) {
 		for (size_t i = 0; i < ndel; i++)
-			put32(db + 4 * i, del[i]);
+			ike_put32(db + 4 * i, del[i]);
 		struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, db, 4 * ndel);
 		d->protocol = PROTO_ESP;
 		d->spi_size = 4;
@@ -2807,8 +2546,8 @@ static void info(struct ikev2_sa *sa, struct ike_ctx *c, uint64_t now)
 		char ab[64];
 		ev(sa, IKEV2_EV_PEER_MOVED, "UPDATE_SA_ADDRESSES: the peer is at %s",
 		   addr_str(&sa->peer, ab, sizeof ab));
-		natd_hash(c->k.ispi, c->k.rspi, &sa->local, hs);
-		natd_hash(c->k.ispi, c->k.rspi, &sa->peer, hd);
+		ikev2_natd_hash(c->k.ispi, c->k.rspi, &sa->local, hs);
+		ikev2_natd_hash(c->k.ispi, c->k.rspi, &sa->peer, hd);
 		add_notify(sa, N_NATD_SRC, 0, NULL, 0, hs, 20);
 		add_notify(sa, N_NATD_DST, 0, NULL, 0, hd, 20);
 		for (int j = 0; j < IKEV2_CHILDREN; j++) {
@@ -2839,7 +2578,7 @@ static int open_protected(struct ikev2_sa *sa, struct ike_ctx *c, const uint8_t 
 	if (p->off != IKE_HDR_LEN && p->type == IKE2_PL_SKF)
 		return -1; /* RFC 7383 2.5: SKF is the only payload */
 	uint8_t *inner = sa->pt + IKE_HDR_LEN;
-	long n = unseal(&c->k, raw, len, p, inner, IKEV2_MSG_MAX);
+	long n = ikev2_open(&c->k, true, raw, len, p, inner, IKEV2_MSG_MAX);
 	if (n < 0) {
 		ev(sa, IKEV2_EV_INFO, "message %u dropped: integrity check failed", m->msgid);
 		return -1;
@@ -2869,7 +2608,7 @@ static int open_protected(struct ikev2_sa *sa, struct ike_ctx *c, const uint8_t 
 	}
 	memcpy(sa->pt, raw, IKE_HDR_LEN);
 	sa->pt[16] = first;
-	put32(sa->pt + 24, (uint32_t)(IKE_HDR_LEN + n));
+	ike_put32(sa->pt + 24, (uint32_t)(IKE_HDR_LEN + n));
 	struct diag_err err;
 	if (ike_decode(sa->pt, IKE_HDR_LEN + (size_t)n, sa->m, &err) < 0) {
 		ev(sa, IKEV2_EV_INFO, "message dropped: its decrypted payloads do not decode: offset "
@@ -2892,9 +2631,9 @@ static void child_rekey_begin(struct ikev2_sa *sa, struct ikev2_child *c, uint64
 	sa->cbs->random(sa->cbs->ctx, sa->crk.ni, NONCE_LEN);
 	msg_begin(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, false, sa->cur.our_mid);
 	uint8_t old[4];
-	put32(old, c->spi_in);
+	ike_put32(old, c->spi_in);
 	add_notify(sa, N_REKEY_SA, PROTO_ESP, old, 4, NULL, 0);
-	put32(sa->o_spi, sa->crk.spi_in);
+	ike_put32(sa->o_spi, sa->crk.spi_in);
 	add_esp_proposal(sa, &r, sa->o_spi);
 	ike_add_payload(sa->o, IKE2_PL_NONCE, sa->crk.ni, NONCE_LEN);
 	struct ts *ti = &sa->o_tsi, *tr = &sa->o_tsr[0];

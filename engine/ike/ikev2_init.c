@@ -1,6 +1,8 @@
 /* IKEv2 initiator: IKE_SA_INIT (COOKIE, INVALID_KE_PAYLOAD), IKE_AUTH with EAP-MSCHAPv2
  * as the client, the configuration payload, one tunnel-mode child SA. See ikev2_init.h. */
 #include "ike/ikev2_init.h"
+#include "ike/ike_bytes.h"
+#include "ike/ikev2_sa.h"
 #include "eap/eap_mschapv2.h"
 #include "ike.h"
 #include "mschap.h"
@@ -36,23 +38,12 @@ enum { SIGHASH_SHA256 = 2, SIGHASH_SHA384 = 3, SIGHASH_SHA512 = 4 };
 #define NONCE_LEN 32
 #define ID_MAX 512
 #define INIT_RETRIES_KE 2        /* INVALID_KE_PAYLOAD answered, at most */
-#define KEY_PAD "Key Pad for IKEv2"
 #define ANSWER_MAX 512           /* our answer to a request of the responder */
 
 const struct tok ikev2i_state_names[] = {
 	{IKEV2I_START, "start"}, {IKEV2I_INIT, "init-sent"}, {IKEV2I_AUTH, "auth-sent"},
 	{IKEV2I_EAP, "eap"}, {IKEV2I_AUTH_FINAL, "final-auth-sent"},
 	{IKEV2I_ESTABLISHED, "established"}, {IKEV2I_DEAD, "dead"}, {0, NULL},
-};
-
-/* The keys of the IKE SA (the responder's struct keys, engine/ike/ikev2.c). */
-struct keys {
-	struct ikev2_prop p;
-	bool aead;
-	unsigned cbc;                /* IKE1_ENC_* for ike1_cbc */
-	size_t prf_len, ek_len, ak_len, icv_len, iv_len, block;
-	uint8_t sk_d[IKE_HASH_MAX], sk_ai[IKE_HASH_MAX], sk_ar[IKE_HASH_MAX];
-	uint8_t sk_ei[36], sk_er[36], sk_pi[IKE_HASH_MAX], sk_pr[IKE_HASH_MAX];
 };
 
 /* The message structures, held only while an entry point runs. */
@@ -75,7 +66,7 @@ struct ikev2i {
 	bool on_natt, nat_local, nat_peer;
 	bool heard, heard_natt;
 	uint8_t ispi[8], rspi[8];
-	struct keys k;
+	struct ikev2_keys k;
 
 	/* IKE_SA_INIT */
 	struct ike_dh *dh;
@@ -120,43 +111,10 @@ static void ev(struct ikev2i *sa, enum ikev2_ev kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void ev(struct ikev2i *sa, enum ikev2_ev kind, const char *fmt, ...)
 {
-	if (!sa->cbs->event)
-		return;
-	char buf[400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	ikev2_event_v(sa->cbs, kind, fmt, ap);
 	va_end(ap);
-	sa->cbs->event(sa->cbs->ctx, kind, buf);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static size_t addr_len(const struct ikev2_addr *a)
-{
-	return a->family == 6 ? 16 : 4;
 }
 
 static void random_bytes(struct ikev2i *sa, uint8_t *b, size_t n)
@@ -250,10 +208,7 @@ static void scratch_release(struct ikev2i *sa)
 static struct ike_payload *add_notify(struct ike_msg *o, uint16_t type, const uint8_t *data,
                                       size_t n)
 {
-	struct ike_payload *p = ike_add_payload(o, IKE2_PL_N, data, n);
-	if (p)
-		p->notify = type;
-	return p;
+	return ikev2_add_notify(o, type, 0, NULL, 0, data, n);
 }
 
 /* The first payload of a type in m, NULL when absent. */
@@ -392,60 +347,18 @@ const struct ikev2_child *ikev2i_child(const struct ikev2i *sa)
 
 /* ---- keys and protection ------------------------------------------------------------- */
 
-static size_t encr_keylen(uint16_t encr, uint16_t bits)
-{
-	return encr == IKE2_ENCR_3DES ? 24 : bits / 8u;
-}
-
-static bool keys_shape(struct keys *k, const struct ikev2_prop *p)
-{
-	k->p = *p;
-	k->aead = p->encr == IKE2_ENCR_AES_GCM_16;
-	k->prf_len = ike2_prf_len(p->prf);
-	k->ek_len = encr_keylen(p->encr, p->keybits);
-	if (k->aead) {
-		k->ak_len = 0;
-		k->icv_len = 16;
-		k->iv_len = 8;
-		k->block = 4;
-		k->cbc = 0;
-	} else {
-		k->ak_len = ike2_integ_keylen(p->integ);
-		k->icv_len = ike2_integ_icvlen(p->integ);
-		k->cbc = p->encr == IKE2_ENCR_3DES ? IKE1_ENC_3DES : IKE1_ENC_AES_CBC;
-		k->block = ike1_block(k->cbc);
-		k->iv_len = k->block;
-	}
-	return k->prf_len && k->ek_len && (k->aead || (k->ak_len && k->icv_len)) &&
-	       (k->aead || ike1_enc_keylen_ok(k->cbc, k->ek_len));
-}
-
 /* SKEYSEED, then {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED,
  * Ni | Nr | SPIi | SPIr) */
 static bool keys_derive(struct ikev2i *sa, const uint8_t *gir, size_t gir_len)
 {
-	struct keys *k = &sa->k;
-	size_t el = k->ek_len + (k->aead ? 4 : 0);
-	size_t total = 3 * k->prf_len + 2 * k->ak_len + 2 * el;
-	uint8_t seed[IKE_HASH_MAX], km[3 * IKE_HASH_MAX + 2 * IKE_HASH_MAX + 2 * 36];
-	struct ike_iov s[4] = {{sa->ni, NONCE_LEN}, {sa->nr, sa->nr_len}, {sa->ispi, 8},
-	                       {sa->rspi, 8}};
-	bool ok = total <= sizeof km &&
-	          ike2_skeyseed(k->p.prf, sa->ni, NONCE_LEN, sa->nr, sa->nr_len, gir, gir_len,
+	struct ikev2_keys *k = &sa->k;
+	uint8_t seed[IKE_HASH_MAX];
+	memcpy(k->ispi, sa->ispi, 8);
+	memcpy(k->rspi, sa->rspi, 8);
+	bool ok = ike2_skeyseed(k->p.prf, sa->ni, NONCE_LEN, sa->nr, sa->nr_len, gir, gir_len,
 	                        seed) &&
-	          ike2_prf_plus(k->p.prf, seed, k->prf_len, s, 4, km, total);
-	if (ok) {
-		size_t at = 0;
-		memcpy(k->sk_d, km + at, k->prf_len), at += k->prf_len;
-		memcpy(k->sk_ai, km + at, k->ak_len), at += k->ak_len;
-		memcpy(k->sk_ar, km + at, k->ak_len), at += k->ak_len;
-		memcpy(k->sk_ei, km + at, el), at += el;
-		memcpy(k->sk_er, km + at, el), at += el;
-		memcpy(k->sk_pi, km + at, k->prf_len), at += k->prf_len;
-		memcpy(k->sk_pr, km + at, k->prf_len);
-	}
+	          ikev2_keys_derive(k, seed, sa->ni, NONCE_LEN, sa->nr, sa->nr_len);
 	OPENSSL_cleanse(seed, sizeof seed);
-	OPENSSL_cleanse(km, sizeof km);
 	return ok;
 }
 
@@ -454,46 +367,13 @@ static bool keys_derive(struct ikev2i *sa, const uint8_t *gir, size_t gir_len)
 static size_t protect(struct ikev2i *sa, bool response, uint8_t *out, size_t cap)
 {
 	struct scratch *s = sa->s;
-	const struct keys *k = &sa->k;
 	size_t len = ike_encode(&s->o, s->tx, sizeof s->tx);
 	if (!len)
 		return 0;
-	const uint8_t *inner = s->tx + IKE_HDR_LEN;
-	size_t n = len - IKE_HDR_LEN;
-	size_t padlen = k->aead ? 0 : (k->block - (n + 1) % k->block) % k->block;
-	size_t clen = n + padlen + 1;
-	size_t hdr = IKE_HDR_LEN + 4;
-	size_t total = hdr + k->iv_len + clen + k->icv_len;
-	if (total > cap || total > 0xffff)
-		return 0;
-	memcpy(out, sa->ispi, 8);
-	memcpy(out + 8, sa->rspi, 8);
-	out[16] = IKE2_PL_SK;
-	out[17] = 0x20;
-	out[18] = s->o.exchange;
-	out[19] = (uint8_t)(IKE2_FLAG_I | (response ? IKE2_FLAG_R : 0));
-	put32(out + 20, s->o.msgid);
-	put32(out + 24, (uint32_t)total);
-	out[28] = s->o.npl ? s->tx[16] : 0;
-	out[29] = 0;
-	put16(out + 30, (uint16_t)(total - IKE_HDR_LEN));
-	uint8_t *iv = out + hdr, *ct = iv + k->iv_len, *icv = ct + clen;
-	random_bytes(sa, iv, k->iv_len);
-	memmove(ct, inner, n);
-	memset(ct + n, 0, padlen);
-	ct[n + padlen] = (uint8_t)padlen;
-	if (k->aead) {
-		if (!ike_gcm(k->sk_ei, k->ek_len, k->sk_ei + k->ek_len, iv, out, hdr, ct, clen, ct, icv,
-		             true))
-			return 0;
-	} else {
-		if (!ike1_cbc(k->cbc, k->sk_ei, k->ek_len, iv, ct, clen, ct, true))
-			return 0;
-		struct ike_iov v = {out, (size_t)(icv - out)};
-		if (!ike2_integ(k->p.integ, k->sk_ai, &v, 1, icv))
-			return 0;
-	}
-	return total;
+	uint8_t flags = (uint8_t)(IKE2_FLAG_I | (response ? IKE2_FLAG_R : 0));
+	return ikev2_seal(&sa->k, sa->cbs, true, s->o.exchange, flags, s->o.msgid, false, 0, 0,
+	                  s->o.npl ? s->tx[16] : 0, s->tx + IKE_HDR_LEN, len - IKE_HDR_LEN, out,
+	                  cap);
 }
 
 /* Check and decrypt the SK payload of raw (decoded in sa->s->m) with the responder's keys
@@ -501,7 +381,6 @@ static size_t protect(struct ikev2i *sa, bool response, uint8_t *out, size_t cap
 static bool open_protected(struct ikev2i *sa, const uint8_t *raw, size_t len)
 {
 	struct scratch *s = sa->s;
-	const struct keys *k = &sa->k;
 	const struct ike_msg *m = &s->m;
 	if (!m->npl || m->pl[m->npl - 1].type != IKE2_PL_SK || !m->pl[m->npl - 1].encrypted) {
 		ev(sa, IKEV2_EV_INFO, "message %u dropped: not protected (fragments are not "
@@ -509,39 +388,21 @@ static bool open_protected(struct ikev2i *sa, const uint8_t *raw, size_t len)
 		return false;
 	}
 	const struct ike_payload *p = &m->pl[m->npl - 1];
-	const uint8_t *d = p->data;
-	size_t dl = p->data_len;
-	if (d < raw || d + dl > raw + len || dl < k->iv_len + k->icv_len + 1) {
-		ev(sa, IKEV2_EV_INFO, "message %u dropped: SK payload of %zu bytes", m->msgid, dl);
+	long got = ikev2_open(&sa->k, false, raw, len, p, s->pt + IKE_HDR_LEN, IKEV2_MSG_MAX);
+	if (got == IKEV2_OPEN_SHAPE) {
+		ev(sa, IKEV2_EV_INFO, "message %u dropped: SK payload of %zu bytes", m->msgid,
+		   p->data_len);
 		return false;
 	}
-	const uint8_t *iv = d, *ct = d + k->iv_len;
-	size_t clen = dl - k->iv_len - k->icv_len;
-	const uint8_t *icv = ct + clen;
-	uint8_t *plain = s->pt + IKE_HDR_LEN;
-	bool ok = clen <= IKEV2_MSG_MAX && (k->aead || clen % k->block == 0);
-	if (ok && k->aead) {
-		uint8_t tag[16];
-		memcpy(tag, icv, 16);
-		ok = ike_gcm(k->sk_er, k->ek_len, k->sk_er + k->ek_len, iv, raw, (size_t)(iv - raw), ct,
-		             clen, plain, tag, false);
-	} else if (ok) {
-		uint8_t want[IKE_HASH_MAX];
-		struct ike_iov v = {raw, (size_t)(icv - raw)};
-		ok = ike2_integ(k->p.integ, k->sk_ar, &v, 1, want) &&
-		     !CRYPTO_memcmp(want, icv, k->icv_len) &&
-		     ike1_cbc(k->cbc, k->sk_er, k->ek_len, iv, ct, clen, plain, false);
-	}
-	size_t padlen = ok ? plain[clen - 1] : 0;
-	if (!ok || padlen + 1 > clen) {
+	if (got < 0) {
 		ev(sa, IKEV2_EV_INFO, "message %u dropped: integrity check failed", m->msgid);
 		return false;
 	}
-	size_t n = clen - padlen - 1;
+	size_t n = (size_t)got;
 	uint8_t first = p->inner_next;
 	memcpy(s->pt, raw, IKE_HDR_LEN);
 	s->pt[16] = first;
-	put32(s->pt + 24, (uint32_t)(IKE_HDR_LEN + n));
+	ike_put32(s->pt + 24, (uint32_t)(IKE_HDR_LEN + n));
 	struct diag_err err;
 	diag_err_clear(&err);
 	if (ike_decode(s->pt, IKE_HDR_LEN + n, &s->m, &err) < 0) {
@@ -581,16 +442,6 @@ static void send_auth_failed(struct ikev2i *sa)
 }
 
 /* ---- IKE_SA_INIT --------------------------------------------------------------------- */
-
-/* NAT-D: SHA1(SPIi | SPIr | IP | port) */
-static void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct ikev2_addr *a,
-                      uint8_t out[20])
-{
-	uint8_t port[2];
-	put16(port, a->port);
-	struct ike_iov v[4] = {{spi_i, 8}, {spi_r, 8}, {a->ip, addr_len(a)}, {port, 2}};
-	ike1_hash(IKE1_HASH_SHA1, v, 4, out);
-}
 
 static bool group_offered(const struct ikev2i_conf *c, uint16_t g)
 {
@@ -640,11 +491,11 @@ static void init_send(struct ikev2i *sa, uint64_t now)
 	if (c->natt) {
 		struct ikev2_addr me = sa->local;
 		if (c->force_encap) { /* an address of no one: the responder sees a NAT */
-			random_bytes(sa, me.ip, addr_len(&me));
+			random_bytes(sa, me.ip, ike_addr_len(me.family));
 			me.port ^= 0x5a5a;
 		}
-		natd_hash(sa->ispi, zero, &me, hs);
-		natd_hash(sa->ispi, zero, &sa->peer, hd);
+		ikev2_natd_hash(sa->ispi, zero, &me, hs);
+		ikev2_natd_hash(sa->ispi, zero, &sa->peer, hd);
 		add_notify(o, N_NATD_SRC, hs, 20);
 		add_notify(o, N_NATD_DST, hd, 20);
 	}
@@ -689,40 +540,52 @@ uint64_t ikev2i_start(struct ikev2i *sa, uint64_t now)
 	return ikev2i_deadline(sa);
 }
 
-/* The responder's choice: one proposal of ours, as offered. */
-static bool ike_answer(struct ikev2i *sa, const struct ike_payload *sp, struct ikev2_prop *pick)
+/* The one proposal of the responder's SA payload sp, of protocol proto with an SPI of
+ * spi_size bytes: the id of each transform type (ids[XF_ENCR .. XF_ESN], 0 when absent)
+ * and the key length (0 for 3DES). Each type at most once and only those in the bit mask
+ * types, a key length only on the encryption transform. NULL when it is not so. */
+static const struct ike_proposal *answer_read(const struct ike_msg *m,
+                                              const struct ike_payload *sp, uint8_t proto,
+                                              uint8_t spi_size, unsigned types,
+                                              uint16_t ids[XF_ESN + 1], uint16_t *keybits)
 {
-	const struct ike_msg *m = &sa->s->m;
 	if (sp->prop_count != 1)
-		return false;
+		return NULL;
 	const struct ike_proposal *pr = &m->props[sp->prop_first];
-	if (pr->protocol != PROTO_IKE || pr->spi_size != 0)
-		return false;
-	struct ikev2_prop got = {0};
-	unsigned seen[6] = {0};
+	if (pr->protocol != proto || pr->spi_size != spi_size)
+		return NULL;
+	unsigned seen[XF_ESN + 1] = {0};
+	memset(ids, 0, (XF_ESN + 1) * sizeof ids[0]);
+	*keybits = 0;
 	for (unsigned k = 0; k < pr->xf_count; k++) {
 		const struct ike_transform *x = &m->xforms[pr->xf_first + k];
-		if (x->type < XF_ENCR || x->type > XF_DH || seen[x->type]++)
-			return false;
+		if (x->type < XF_ENCR || x->type > XF_ESN || !(types & 1u << x->type) ||
+		    seen[x->type]++)
+			return NULL;
 		for (unsigned a = 0; a < x->attr_count; a++) {
 			const struct ike_attr *at = &m->attrs[x->attr_first + a];
 			if (at->type != ATTR_KEY_LENGTH || x->type != XF_ENCR)
-				return false;
-			got.keybits = (uint16_t)at->value;
+				return NULL;
+			*keybits = (uint16_t)at->value;
 		}
-		switch (x->type) {
-		case XF_ENCR: got.encr = x->id; break;
-		case XF_PRF: got.prf = x->id; break;
-		case XF_INTEG: got.integ = x->id; break;
-		case XF_DH: got.group = x->id; break;
-		}
+		ids[x->type] = x->id;
 	}
-	if (got.encr == IKE2_ENCR_3DES)
-		got.keybits = 0;
+	if (ids[XF_ENCR] == IKE2_ENCR_3DES)
+		*keybits = 0;
+	return pr;
+}
+
+/* The responder's choice: one proposal of ours, as offered. */
+static bool ike_answer(struct ikev2i *sa, const struct ike_payload *sp, struct ikev2_prop *pick)
+{
+	uint16_t ids[XF_ESN + 1], keybits;
+	unsigned types = 1u << XF_ENCR | 1u << XF_PRF | 1u << XF_INTEG | 1u << XF_DH;
+	if (!answer_read(&sa->s->m, sp, PROTO_IKE, 0, types, ids, &keybits))
+		return false;
 	for (size_t i = 0; i < sa->conf->n_ike; i++) {
 		const struct ikev2_prop *p = &sa->conf->ike[i];
-		if (p->encr == got.encr && p->keybits == got.keybits && p->integ == got.integ &&
-		    p->prf == got.prf && p->group == got.group) {
+		if (p->encr == ids[XF_ENCR] && p->keybits == keybits && p->integ == ids[XF_INTEG] &&
+		    p->prf == ids[XF_PRF] && p->group == ids[XF_DH]) {
 			*pick = *p;
 			return true;
 		}
@@ -759,7 +622,7 @@ static void init_resp(struct ikev2i *sa, const uint8_t *raw, size_t len, uint64_
 			return;
 		}
 		if (p->notify == N_INVALID_KE) {
-			uint16_t g = p->data_len == 2 ? get16(p->data) : 0;
+			uint16_t g = p->data_len == 2 ? ike_get16(p->data) : 0;
 			if (!g || !group_offered(sa->conf, g) || g == sa->group ||
 			    !ike_dh_supported(g) || sa->ke_retries >= INIT_RETRIES_KE) {
 				fail(sa, "ike.v2.no-proposal", "INVALID_KE_PAYLOAD asks for DH group %u: %s", g,
@@ -812,7 +675,7 @@ static void init_resp(struct ikev2i *sa, const uint8_t *raw, size_t len, uint64_
 	memcpy(sa->nr, nr->data, nr->data_len);
 	sa->nr_len = nr->data_len;
 	memset(&sa->k, 0, sizeof sa->k);
-	bool ok = keys_shape(&sa->k, &pick) && keys_derive(sa, gir, gl);
+	bool ok = ikev2_keys_shape(&sa->k, &pick) && keys_derive(sa, gir, gl);
 	OPENSSL_cleanse(gir, sizeof gir);
 	if (!ok) {
 		fail(sa, "ike.v2.internal", "key derivation failed");
@@ -824,8 +687,8 @@ static void init_resp(struct ikev2i *sa, const uint8_t *raw, size_t len, uint64_
 	 * its destination hash of ours as it saw it */
 	bool src_seen = false, src_match = false, dst_seen = false, dst_match = false;
 	uint8_t hp[20], hl[20];
-	natd_hash(sa->ispi, sa->rspi, &sa->peer, hp);
-	natd_hash(sa->ispi, sa->rspi, &sa->local, hl);
+	ikev2_natd_hash(sa->ispi, sa->rspi, &sa->peer, hp);
+	ikev2_natd_hash(sa->ispi, sa->rspi, &sa->local, hl);
 	for (unsigned i = 0; i < m->npl; i++) {
 		const struct ike_payload *p = &m->pl[i];
 		if (p->type == IKE2_PL_N && p->notify == N_NATD_SRC) {
@@ -902,10 +765,10 @@ static void auth1_send(struct ikev2i *sa, uint64_t now)
 	do {
 		uint8_t b[4];
 		random_bytes(sa, b, 4);
-		sa->spi_in = get32(b);
+		sa->spi_in = ike_get32(b);
 	} while (sa->spi_in < 256);
 	uint8_t spi[4];
-	put32(spi, sa->spi_in);
+	ike_put32(spi, sa->spi_in);
 	sa->mid = 1;
 	msg_begin(sa, IKE2_EXCH_AUTH, false, sa->mid);
 	struct ike_payload *ip = ike_add_payload(o, IKE2_PL_IDI, sa->idi + 4, sa->idi_len - 4);
@@ -941,13 +804,13 @@ static void auth1_send(struct ikev2i *sa, uint64_t now)
 static size_t responder_octets(struct ikev2i *sa, uint8_t *out, size_t cap)
 {
 	uint8_t maced[IKE_HASH_MAX];
-	struct ike_iov idv = {sa->idr, sa->idr_len};
+	struct ike_iov v[3];
 	size_t n = sa->init_resp_len + NONCE_LEN + sa->k.prf_len;
-	if (n > cap || !ike2_prf(sa->k.p.prf, sa->k.sk_pr, sa->k.prf_len, &idv, 1, maced))
+	if (n > cap || !ikev2_signed_octets(&sa->k, false, sa->init_resp, sa->init_resp_len, sa->ni,
+	                                    NONCE_LEN, sa->idr, sa->idr_len, v, maced))
 		return 0;
-	memcpy(out, sa->init_resp, sa->init_resp_len);
-	memcpy(out + sa->init_resp_len, sa->ni, NONCE_LEN);
-	memcpy(out + sa->init_resp_len + NONCE_LEN, maced, sa->k.prf_len);
+	for (size_t i = 0, at = 0; i < 3; at += v[i].n, i++)
+		memcpy(out + at, v[i].p, v[i].n);
 	return n;
 }
 
@@ -956,25 +819,13 @@ static size_t responder_octets(struct ikev2i *sa, uint8_t *out, size_t cap)
 static bool shared_key_auth(struct ikev2i *sa, bool ours, const uint8_t *key, size_t key_len,
                             uint8_t *out)
 {
-	const struct keys *k = &sa->k;
-	uint8_t maced[IKE_HASH_MAX], inner[IKE_HASH_MAX];
-	struct ike_iov idv = ours ? (struct ike_iov){sa->idi, sa->idi_len}
-	                          : (struct ike_iov){sa->idr, sa->idr_len};
-	struct ike_iov pad = {KEY_PAD, strlen(KEY_PAD)};
+	uint8_t maced[IKE_HASH_MAX];
 	struct ike_iov v[3];
-	if (ours) {
-		v[0] = (struct ike_iov){sa->init_req, sa->init_req_len};
-		v[1] = (struct ike_iov){sa->nr, sa->nr_len};
-	} else {
-		v[0] = (struct ike_iov){sa->init_resp, sa->init_resp_len};
-		v[1] = (struct ike_iov){sa->ni, NONCE_LEN};
-	}
-	v[2] = (struct ike_iov){maced, k->prf_len};
-	bool ok = ike2_prf(k->p.prf, ours ? k->sk_pi : k->sk_pr, k->prf_len, &idv, 1, maced) &&
-	          ike2_prf(k->p.prf, key, key_len, &pad, 1, inner) &&
-	          ike2_prf(k->p.prf, inner, k->prf_len, v, 3, out);
-	OPENSSL_cleanse(inner, sizeof inner);
-	return ok;
+	bool ok = ours ? ikev2_signed_octets(&sa->k, true, sa->init_req, sa->init_req_len, sa->nr,
+	                                     sa->nr_len, sa->idi, sa->idi_len, v, maced)
+	               : ikev2_signed_octets(&sa->k, false, sa->init_resp, sa->init_resp_len, sa->ni,
+	                                     NONCE_LEN, sa->idr, sa->idr_len, v, maced);
+	return ok && ikev2_shared_key_auth(&sa->k, key, key_len, v, out);
 }
 
 /* The server's signature AUTH (method 1: RSA PKCS#1 v1.5 with SHA1; 14: RFC 7427 with the
@@ -1122,7 +973,7 @@ static void mschap_challenge(struct ikev2i *sa, uint8_t eap_id, const uint8_t *d
 	size_t bl = 4 + 1 + 49 + ul;
 	body[0] = EAP_MS_RESPONSE;
 	body[1] = d[1];
-	put16(body + 2, (uint16_t)bl);
+	ike_put16(body + 2, (uint16_t)bl);
 	body[4] = 49;
 	memcpy(body + 5, sa->peer_challenge, 16);
 	memset(body + 21, 0, 8);
@@ -1269,38 +1120,18 @@ static void final_auth_send(struct ikev2i *sa, uint64_t now)
 static bool esp_answer(struct ikev2i *sa, const struct ike_payload *sp,
                        struct ikev2_esp_prop *pick, uint32_t *spi_out)
 {
-	const struct ike_msg *m = &sa->s->m;
-	if (sp->prop_count != 1)
+	uint16_t ids[XF_ESN + 1], keybits;
+	unsigned types = 1u << XF_ENCR | 1u << XF_INTEG | 1u << XF_DH | 1u << XF_ESN;
+	const struct ike_proposal *pr =
+		answer_read(&sa->s->m, sp, PROTO_ESP, 4, types, ids, &keybits);
+	/* a DH group (no PFS asked) or extended sequence numbers only as id 0 */
+	if (!pr || ids[XF_DH] || ids[XF_ESN])
 		return false;
-	const struct ike_proposal *pr = &m->props[sp->prop_first];
-	if (pr->protocol != PROTO_ESP || pr->spi_size != 4)
-		return false;
-	struct ikev2_esp_prop got = {0};
-	unsigned seen[6] = {0};
-	for (unsigned k = 0; k < pr->xf_count; k++) {
-		const struct ike_transform *x = &m->xforms[pr->xf_first + k];
-		if (x->type < XF_ENCR || x->type > XF_ESN || x->type == XF_PRF || seen[x->type]++)
-			return false;
-		for (unsigned a = 0; a < x->attr_count; a++) {
-			const struct ike_attr *at = &m->attrs[x->attr_first + a];
-			if (at->type != ATTR_KEY_LENGTH || x->type != XF_ENCR)
-				return false;
-			got.keybits = (uint16_t)at->value;
-		}
-		if (x->type == XF_ENCR)
-			got.encr = x->id;
-		else if (x->type == XF_INTEG)
-			got.integ = x->id;
-		else if (x->id != 0) /* a DH group (no PFS asked) or extended sequence numbers */
-			return false;
-	}
-	if (got.encr == IKE2_ENCR_3DES)
-		got.keybits = 0;
 	for (size_t i = 0; i < sa->conf->n_esp; i++) {
 		const struct ikev2_esp_prop *p = &sa->conf->esp[i];
-		if (p->encr == got.encr && p->keybits == got.keybits && p->integ == got.integ) {
+		if (p->encr == ids[XF_ENCR] && p->keybits == keybits && p->integ == ids[XF_INTEG]) {
 			*pick = *p;
-			*spi_out = get32(pr->spi);
+			*spi_out = ike_get32(pr->spi);
 			return *spi_out >= 256;
 		}
 	}
@@ -1310,38 +1141,8 @@ static bool esp_answer(struct ikev2i *sa, const struct ike_payload *sp,
 /* KEYMAT = prf+(SK_d, Ni | Nr): the initiator's direction first (our outbound SA). */
 static bool child_keys(struct ikev2i *sa, struct ikev2_child *c, const struct ikev2_esp_prop *p)
 {
-	const struct keys *k = &sa->k;
-	size_t ek = encr_keylen(p->encr, p->keybits);
-	bool gcm = p->encr == IKE2_ENCR_AES_GCM_16;
-	if (gcm)
-		ek += 4;
-	size_t ak = ike2_integ_keylen(p->integ);
-	uint8_t km[4 * ESP_KEY_MAX];
 	struct ike_iov s[2] = {{sa->ni, NONCE_LEN}, {sa->nr, sa->nr_len}};
-	if (ek > ESP_KEY_MAX || ak > ESP_KEY_MAX || (!gcm && !ak) ||
-	    !ike2_prf_plus(k->p.prf, k->sk_d, k->prf_len, s, 2, km, 2 * (ek + ak)))
-		return false;
-	struct esp_sa *dir[2] = {&c->out, &c->in};
-	for (int i = 0; i < 2; i++) {
-		struct esp_sa *e = dir[i];
-		memset(e, 0, sizeof *e);
-		e->spi = i ? c->spi_in : c->spi_out;
-		e->enc = gcm ? ESPE_AES_GCM : p->encr == IKE2_ENCR_3DES ? ESPE_3DES : ESPE_AES_CBC;
-		e->gcm_icv = gcm ? 16 : 0;
-		e->auth = p->integ == IKE2_INTEG_HMAC_SHA1_96 ? ESPA_SHA1_96
-		          : p->integ == IKE2_INTEG_HMAC_SHA2_256_128 ? ESPA_SHA256_128
-		          : p->integ == IKE2_INTEG_HMAC_SHA2_384_192 ? ESPA_SHA384_192
-		          : p->integ == IKE2_INTEG_HMAC_SHA2_512_256 ? ESPA_SHA512_256 : ESPA_NULL;
-		memcpy(e->ekey, km + i * (ek + ak), ek);
-		e->eklen = ek;
-		memcpy(e->akey, km + i * (ek + ak) + ek, ak);
-		e->aklen = ak;
-		e->ipver = sa->peer.family;
-		memcpy(e->src, i ? sa->peer.ip : sa->local.ip, 16);
-		memcpy(e->dst, i ? sa->local.ip : sa->peer.ip, 16);
-	}
-	OPENSSL_cleanse(km, sizeof km);
-	return true;
+	return ikev2_child_keys(&sa->k, p, s, 2, true, &sa->local, &sa->peer, c);
 }
 
 /* The CP reply: the address and up to two DNS servers. */
@@ -1472,12 +1273,12 @@ static void info_request(struct ikev2i *sa)
 			delete_ike = true;
 		else if (p->type == IKE2_PL_D && p->protocol == PROTO_ESP && p->spi_size == 4)
 			for (unsigned k = 0; k < p->nspi && (size_t)(4 * k + 4) <= p->data_len; k++)
-				delete_child |= sa->child.used && get32(p->data + 4 * k) == sa->child.spi_out;
+				delete_child |= sa->child.used && ike_get32(p->data + 4 * k) == sa->child.spi_out;
 	}
 	msg_begin(sa, IKE2_EXCH_INFORMATIONAL, true, msgid);
 	uint8_t spi[4];
 	if (delete_child && !delete_ike) {
-		put32(spi, sa->child.spi_in);
+		ike_put32(spi, sa->child.spi_in);
 		struct ike_payload *d = ike_add_payload(&sa->s->o, IKE2_PL_D, spi, 4);
 		if (d) {
 			d->protocol = PROTO_ESP;
