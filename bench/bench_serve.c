@@ -26,7 +26,8 @@
  * in UDP to --natt-port, then the same L2TP and PPP client inside ESP transport mode.
  * The server is `vnet serve` with serve.ipsec in its configuration, or --gateway PATH
  * (tests/helpers/ike_responder relaying L2TP to the server); --ike-only ends each tunnel
- * at its child SA; --dh-reuse SEC gives the server serve.ipsec.dh_reuse. IKE set-ups per
+ * at its child SA, --mm-only at its Main Mode (no Quick Mode: a set-up is a Main Mode
+ * whose message 6 the client verified); --dh-reuse SEC gives the server serve.ipsec.dh_reuse. IKE set-ups per
  * second are reported beside the session figures, and a "result-ipsec:" line.
  *
  * The --then command finds in its environment VNET_CONTROL (the control socket),
@@ -255,7 +256,7 @@ static double self_cpu_s(void)
  * the NAT-T port; what comes back is opened, its inner UDP checked, the L2TP payload
  * handed to the LAC. */
 static struct {
-	bool on, ike_only;
+	bool on, ike_only, mm_only;
 	const char *psk, *gateway, *p1, *p2;
 	int ike_port, natt_port;
 	int dh_reuse;                  /* serve.ipsec.dh_reuse of the server */
@@ -329,10 +330,19 @@ static void tun_ike_send(void *ctx, const uint8_t *buf, size_t len, bool natt)
 	}
 }
 
+static void sess_up(struct sess *s, uint64_t now);
+
 static void tun_ike_event(void *ctx, enum ikev1_ev kind, const char *text)
 {
 	struct tun *t = ctx;
-	if (kind == IKEV1_EV_IKE_UP) I.ike_up++;
+	if (kind == IKEV1_EV_IKE_UP) {
+		I.ike_up++;
+		if (I.mm_only) { /* the IKE SA is the whole session: no Quick Mode follows */
+			uint64_t now = now_ms();
+			I.last_child_ms = now;
+			for (int i = 0; i < O.sessions; i++) sess_up(&t->s[i], now);
+		}
+	}
 	if (kind == IKEV1_EV_FAIL && I.printed++ < 5) note("tunnel %u: IKE: %s", t->idx, text);
 	if ((long)t->idx == trace_session)
 		fprintf(stderr, "%8.3f tunnel %u ike %s: %s\n", now_ms() / 1000.0, t->idx,
@@ -1273,7 +1283,8 @@ static void usage(FILE *f)
 	        "                   [--storm-rate R] [--max-tunnels N] [--half-open N] [--per-source N]\n"
 	        "                   [--then CMD] [--hold MS] [--workdir DIR] [--builtin] [--quiet]\n"
 	        "                   [--ipsec [--psk S] [--ike-port P] [--natt-port Q] [--p1 LIST]\n"
-	        "                    [--p2 LIST] [--gateway PATH] [--ike-only] [--dh-reuse SEC]]\n"
+	        "                    [--p2 LIST] [--gateway PATH] [--ike-only | --mm-only]\n"
+	        "                    [--dh-reuse SEC]]\n"
 	        "       bench_serve --pptp ... (see the source), bench_serve --ikev2 [--tunnels N]\n"
 	        "                   [--window W] [--ike LIST] [--esp LIST] [--psk S] [--ike-port P]\n"
 	        "                   [--natt-port Q] [--ike-only] [--ping N] [--cookies] [--hold MS]\n"
@@ -1316,6 +1327,9 @@ static void parse_args(int argc, char **argv)
 			continue;
 		} else if (strcmp(a, "--ike-only") == 0) {
 			I.ike_only = true;
+			continue;
+		} else if (strcmp(a, "--mm-only") == 0) {
+			I.ike_only = I.mm_only = true;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
@@ -1451,8 +1465,8 @@ static void ipsec_setup(void)
 {
 	if (!I.on) {
 		if (I.psk || I.gateway || I.ike_only || I.p1 || I.p2 || I.dh_reuse) {
-			fprintf(stderr, "bench_serve: --psk, --p1, --p2, --gateway, --ike-only and "
-			        "--dh-reuse go with --ipsec\n");
+			fprintf(stderr, "bench_serve: --psk, --p1, --p2, --gateway, --ike-only, "
+			        "--mm-only and --dh-reuse go with --ipsec\n");
 			exit(2);
 		}
 		return;
@@ -1467,6 +1481,7 @@ static void ipsec_setup(void)
 	I.conf.psk_len = strlen(I.psk);
 	I.conf.force_encap = true; /* ESP in UDP to the NAT-T port: no raw socket */
 	I.conf.natt_port = (uint16_t)I.natt_port;
+	I.conf.main_mode_only = I.mm_only;
 	char why[200];
 	if (I.p1 && ikev1i_conf_parse_p1(&I.conf, I.p1, why, sizeof why) < 0) {
 		fprintf(stderr, "bench_serve: --p1: %s\n", why);
@@ -2873,13 +2888,15 @@ int main(int argc, char **argv)
 	uint64_t setup_ms = (last_up_ms > first_sccrq_ms ? last_up_ms - first_sccrq_ms : 1);
 	long rss1 = rss_kb(server_pid);
 	double cpu1 = cpu_s(server_pid), gen1 = self_cpu_s();
-	/* IKE: Main Mode + Quick Mode completed per second, from the first MM1 to the last
-	 * child SA, and per CPU second of the process that answered them */
+	/* IKE: Main Mode + Quick Mode (--mm-only: Main Mode) completed per second, from the
+	 * first MM1 to the last child SA (IKE SA), and per CPU second of the process that
+	 * answered them */
 	double ike_cpu1 = I.on ? cpu_s(ike_pid) : 0;
+	unsigned ike_done = I.mm_only ? I.ike_up : I.child_up;
 	uint64_t ike_ms = I.last_child_ms > I.first_ms ? I.last_child_ms - I.first_ms : 1;
-	double ike_rate = I.child_up * 1000.0 / (double)ike_ms;
+	double ike_rate = ike_done * 1000.0 / (double)ike_ms;
 	double ike_cpu = ike_cpu0 >= 0 && ike_cpu1 >= 0 ? ike_cpu1 - ike_cpu0 : -1;
-	double ike_cpu_rate = ike_cpu > 0 ? I.child_up / ike_cpu : 0;
+	double ike_cpu_rate = ike_cpu > 0 ? ike_done / ike_cpu : 0;
 	unsigned up_after_setup = n_up;
 	double rate = n_up * 1000.0 / (double)setup_ms;
 	/* the server's CPU time for the set-ups: what one core of its own would do per
@@ -2981,8 +2998,9 @@ int main(int argc, char **argv)
 	printf("run: %d tunnels x %d sessions, window %d tunnels, %s source addresses\n", O.tunnels,
 	       O.sessions, O.window, O.same_source ? "one" : "distinct");
 	if (I.on)
-		printf("ipsec: IKEv1 Main Mode (pre-shared key) + Quick Mode per tunnel, NAT-T forced "
-		       "(ESP in UDP to port %d), IKE end: %s%s\n", I.natt_port,
+		printf("ipsec: IKEv1 Main Mode (pre-shared key)%s per tunnel, NAT-T forced "
+		       "(ESP in UDP to port %d), IKE end: %s%s\n",
+		       I.mm_only ? " alone (--mm-only)" : " + Quick Mode", I.natt_port,
 		       I.gateway ? "the gateway " : "the server", I.gateway ? I.gateway : "");
 	printf("%-30s %12s %12s %8s\n", "name", "ours", "goal", "ratio");
 	if (I.on) {
@@ -3028,13 +3046,14 @@ int main(int argc, char **argv)
 		       "Mode 3), %.2f s of the IKE end's CPU; %u IKE SAs up, %u failed; ESP: %u sent, %u "
 		       "received, %u rejected%s\n", I.child_up, O.tunnels, ike_ms / 1000.0, ike_cpu,
 		       I.ike_up, I.failed, I.esp_tx, I.esp_rx, I.esp_bad,
-		       I.ike_only ? "; --ike-only: a session is a child SA" : "");
+		       I.mm_only ? "; --mm-only: a session is an IKE SA, no child"
+		       : I.ike_only ? "; --ike-only: a session is a child SA" : "");
 	if (O.echo_ms || echo_req)
 		printf("keepalive: %u LCP Echo-Replies received (%u after set-up), %u Echo-Requests "
 		       "from the server answered (%u after set-up)\n", echo1, echo1 - echo0, echo_req,
 		       echo_req - echo_req0);
 	bool ok = up_after_setup == (unsigned)total && n_dropped == 0 && n_failed == 0 &&
-	          (!I.on || (I.child_up == (unsigned)O.tunnels && I.esp_bad == 0)) &&
+	          (!I.on || (ike_done == (unsigned)O.tunnels && I.esp_bad == 0)) &&
 	          ping_rx == ping_tx && ping_bad == 0 &&
 	          then_rc == 0 && srv_rc == 0 && !interrupted;
 	if (srv_rc != 0) note("server exit status %d (log: %s)", srv_rc, logpath);

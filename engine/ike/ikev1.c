@@ -91,6 +91,20 @@ struct scratch {
 };
 static _Thread_local struct scratch *scratch_pool;
 
+/* What Main Mode needs and nothing after it: the initiator's SA payload, the exchange's
+ * public values and nonces (HASH_I and HASH_R), the key pair and SKEYID. Given back to
+ * its pool once message 6 is sent. */
+struct mm_part {
+	uint8_t sai[SAI_MAX];
+	size_t sai_len;
+	struct ike_dh *dh;
+	uint8_t gxi[KE_MAX], gxr[KE_MAX];
+	size_t gx_len;
+	uint8_t ni[256], nr[NONCE_LEN];
+	size_t ni_len;
+	uint8_t skeyid[IKE_HASH_MAX];
+};
+
 struct qm_slot {
 	bool used;
 	uint32_t msgid;
@@ -122,17 +136,11 @@ struct ikev1_sa {
 	bool qm_seen;              /* a Quick Mode message of the peer was accepted */
 	size_t keylen, hlen, block;
 	uint32_t life_s;
-	uint8_t sai[SAI_MAX];
-	size_t sai_len;
 	enum natt_kind natt;
 	bool peer_dpd;
 	bool nat_local, nat_peer;
-	struct ike_dh *dh;
-	uint8_t gxi[KE_MAX], gxr[KE_MAX];
-	size_t gx_len;
-	uint8_t ni[256], nr[NONCE_LEN];
-	size_t ni_len;
-	uint8_t skeyid[IKE_HASH_MAX], skeyid_d[IKE_HASH_MAX], skeyid_a[IKE_HASH_MAX];
+	struct mm_part *mm;        /* Main Mode's material, until message 6 is sent */
+	uint8_t skeyid_d[IKE_HASH_MAX], skeyid_a[IKE_HASH_MAX];
 	uint8_t ekey[32];
 	uint8_t iv[16];            /* phase 1 chain; after MM6 the base of phase-2 IVs */
 	char peer_id[TEXT_PRINTABLE_SIZE(160)];
@@ -141,9 +149,11 @@ struct ikev1_sa {
 	uint64_t neg_deadline;     /* Main Mode must end by then */
 	uint64_t expires;          /* phase-1 lifetime */
 
-	struct ikev1_child child[IKEV1_CHILDREN];
+	/* taken from their pools when used, NULL when not: most SAs have one child and
+	 * no Quick Mode under way */
+	struct ikev1_child *child[IKEV1_CHILDREN];
 	uint32_t child_serial;
-	struct qm_slot qm[IKEV1_QM_SLOTS];
+	struct qm_slot *qm[IKEV1_QM_SLOTS];
 
 	/* lent by the pool for the call under way (NULL between calls) */
 	struct scratch *sc;
@@ -196,11 +206,91 @@ static void replay_clear(struct replay *rp)
 	memset(rp, 0, sizeof *rp);
 }
 
-/* A Quick Mode slot emptied: its kept reply freed, its keys wiped. */
-static void qm_clear(struct qm_slot *q)
+/* ---- pools of SAs and their parts -------------------------------------------------- */
+
+/* An SA and its parts (Main Mode material, Quick Mode slots, children) come from pools of
+ * cells of one size, in blocks of POOL_BLOCK kept per thread with a list of the free
+ * cells: a server making thousands of SAs a second would otherwise ask malloc for each
+ * part of each SA, a search of its bins among the small chunks OpenSSL frees (a tenth of
+ * a set-up's CPU for the SA alone). A block is zeroed when allocated and a cell wiped
+ * with zeros (OPENSSL_cleanse: keys are in it) before it goes back on the list, so a free
+ * cell is all zeros but for the list's link: taking one clears the link alone. Blocks are
+ * kept until the process ends, as many as the most cells alive at once needed; parts
+ * used for a moment (Main Mode, Quick Mode) need as many as there are negotiations under
+ * way, not as many as SAs. */
+#define POOL_BLOCK 32
+#define POOL_CELL(T) \
+	((sizeof(T) + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t))
+struct pool_block {
+	struct pool_block *next;
+	max_align_t cells[];
+};
+struct pool {
+	size_t size;               /* of a cell: a multiple of max_align_t's alignment */
+	void *free;
+	struct pool_block *blocks;
+};
+static _Thread_local struct pool sa_pool = {.size = POOL_CELL(struct ikev1_sa)},
+                                 mm_pool = {.size = POOL_CELL(struct mm_part)},
+                                 qm_pool = {.size = POOL_CELL(struct qm_slot)},
+                                 child_pool = {.size = POOL_CELL(struct ikev1_child)};
+
+static void *pool_take(struct pool *p)
 {
-	replay_clear(&q->rp);
-	OPENSSL_cleanse(q, sizeof *q);
+	if (!p->free) {
+		struct pool_block *b = calloc(1, sizeof *b + POOL_BLOCK * p->size);
+		if (!b)
+			return NULL;
+		b->next = p->blocks;
+		p->blocks = b;
+		for (int i = POOL_BLOCK - 1; i >= 0; i--) {
+			void **cell = (void **)(void *)((unsigned char *)b->cells + (size_t)i * p->size);
+			*cell = p->free;
+			p->free = cell;
+		}
+	}
+	void **cell = p->free;
+	p->free = *cell;
+	*cell = NULL; /* the rest of the cell is zero already */
+	return cell;
+}
+
+static void pool_give(struct pool *p, void *cell)
+{
+	OPENSSL_cleanse(cell, p->size);
+	*(void **)cell = p->free;
+	p->free = cell;
+}
+
+/* Main Mode's material given back: the key pair freed, SKEYID wiped with the rest. */
+static void mm_release(struct ikev1_sa *sa)
+{
+	if (!sa->mm)
+		return;
+	ike_dh_free(sa->mm->dh);
+	pool_give(&mm_pool, sa->mm);
+	sa->mm = NULL;
+}
+
+/* A Quick Mode slot emptied: its kept reply freed, its keys wiped, the slot given back. */
+static void qm_clear(struct ikev1_sa *sa, struct qm_slot *q)
+{
+	if (!q)
+		return;
+	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
+		if (sa->qm[i] == q) {
+			replay_clear(&q->rp);
+			pool_give(&qm_pool, q);
+			sa->qm[i] = NULL;
+		}
+}
+
+/* Child i gone: its keys wiped, the cell given back. */
+static void child_release(struct ikev1_sa *sa, int i)
+{
+	if (sa->child[i])
+		pool_give(&child_pool, sa->child[i]);
+	sa->child[i] = NULL;
 }
 
 /* ---- small helpers ----------------------------------------------------------------- */
@@ -237,14 +327,14 @@ static void fail(struct ikev1_sa *sa, const char *cause, const char *fmt, ...)
 static void children_down(struct ikev1_sa *sa, const char *why)
 {
 	for (int i = 0; i < IKEV1_CHILDREN; i++) {
-		struct ikev1_child *c = &sa->child[i];
-		if (!c->used)
+		struct ikev1_child *c = sa->child[i];
+		if (!c)
 			continue;
 		c->used = false;
 		ev(sa, IKEV1_EV_CHILD_DOWN, "child %08x/%08x down: %s", c->spi_in, c->spi_out, why);
 		if (sa->cbs->child_down)
 			sa->cbs->child_down(sa->cbs->ctx, c, why);
-		OPENSSL_cleanse(c, sizeof *c);
+		child_release(sa, i);
 	}
 }
 
@@ -252,10 +342,8 @@ static void set_dead(struct ikev1_sa *sa)
 {
 	children_down(sa, "IKE SA gone");
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		qm_clear(&sa->qm[i]);
-	ike_dh_free(sa->dh);
-	sa->dh = NULL;
-	OPENSSL_cleanse(sa->skeyid, sizeof sa->skeyid);
+		qm_clear(sa, sa->qm[i]);
+	mm_release(sa);
 	OPENSSL_cleanse(sa->skeyid_d, sizeof sa->skeyid_d);
 	OPENSSL_cleanse(sa->skeyid_a, sizeof sa->skeyid_a);
 	OPENSSL_cleanse(sa->ekey, sizeof sa->ekey);
@@ -544,58 +632,18 @@ static const char *p1_name(const struct ikev1_p1_prop *p, char *buf, size_t n)
 
 /* ---- creation ---------------------------------------------------------------------- */
 
-/* SAs come from blocks of SA_BLOCK, kept per thread with a list of the free ones: a
- * server making thousands of SAs a second would otherwise ask malloc for a 7 KB chunk
- * each time, a search of its large bins among the small chunks OpenSSL frees (a tenth of
- * a set-up's CPU). A block is zeroed when allocated and a freed SA wiped with zeros
- * (OPENSSL_cleanse) before it goes back on the list, so a cell is all zeros but for the
- * list's link: taking one clears the link alone, and no SA pays for a 7 KB memset. The
- * blocks are kept until the process ends, as many as the most SAs alive at once needed. */
-#define SA_BLOCK 32
-union sa_cell {
-	struct ikev1_sa sa;
-	union sa_cell *next_free;
-};
-static _Thread_local union sa_cell *sa_free_list;
-static _Thread_local struct sa_block {
-	struct sa_block *next;
-	union sa_cell cell[SA_BLOCK];
-} *sa_blocks;
-
-static struct ikev1_sa *sa_alloc(void)
-{
-	if (!sa_free_list) {
-		struct sa_block *b = calloc(1, sizeof *b);
-		if (!b)
-			return NULL;
-		b->next = sa_blocks;
-		sa_blocks = b;
-		for (int i = SA_BLOCK - 1; i >= 0; i--) {
-			b->cell[i].next_free = sa_free_list;
-			sa_free_list = &b->cell[i];
-		}
-	}
-	union sa_cell *c = sa_free_list;
-	sa_free_list = c->next_free;
-	c->next_free = NULL; /* the rest of the cell is zero already */
-	return &c->sa;
-}
-
-static void sa_release(struct ikev1_sa *sa)
-{
-	union sa_cell *c = (union sa_cell *)(void *)sa;
-	OPENSSL_cleanse(sa, sizeof *sa);
-	c->next_free = sa_free_list;
-	sa_free_list = c;
-}
-
 struct ikev1_sa *ikev1_new(const struct ikev1_conf *conf, const struct ikev1_cbs *cbs,
                            const struct ikev1_addr *local, const struct ikev1_addr *peer,
                            uint64_t now)
 {
-	struct ikev1_sa *sa = sa_alloc();
+	struct ikev1_sa *sa = pool_take(&sa_pool);
 	if (!sa)
 		return NULL;
+	sa->mm = pool_take(&mm_pool);
+	if (!sa->mm) {
+		pool_give(&sa_pool, sa);
+		return NULL;
+	}
 	sa->conf = conf;
 	sa->cbs = cbs;
 	sa->local = *local;
@@ -613,12 +661,14 @@ void ikev1_free(struct ikev1_sa *sa)
 {
 	if (!sa)
 		return;
-	ike_dh_free(sa->dh);
+	mm_release(sa);
 	X509_free(sa->peer_cert);
 	replay_clear(&sa->rp);
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		replay_clear(&sa->qm[i].rp);
-	sa_release(sa);
+		qm_clear(sa, sa->qm[i]);
+	for (int i = 0; i < IKEV1_CHILDREN; i++)
+		child_release(sa, i);
+	pool_give(&sa_pool, sa);
 }
 
 enum ikev1_state ikev1_state(const struct ikev1_sa *sa) { return sa->state; }
@@ -634,8 +684,8 @@ X509 *ikev1_peer_cert(const struct ikev1_sa *sa) { return sa->peer_cert; }
 const struct ikev1_child *ikev1_child(const struct ikev1_sa *sa, uint32_t spi_in)
 {
 	for (int i = 0; i < IKEV1_CHILDREN; i++)
-		if (sa->child[i].used && sa->child[i].spi_in == spi_in)
-			return &sa->child[i];
+		if (sa->child[i] && sa->child[i]->spi_in == spi_in)
+			return sa->child[i];
 	return NULL;
 }
 
@@ -1094,8 +1144,8 @@ static void mm1(struct ikev1_sa *sa, const uint8_t d[32])
 	sa->block = ike1_block(sa->p1.enc);
 	uint32_t cap = sa->conf->p1_life_max_s ? sa->conf->p1_life_max_s : 28800;
 	sa->life_s = pick.life_s && pick.life_s < cap ? pick.life_s : cap;
-	memcpy(sa->sai, sap->body, sap->body_len);
-	sa->sai_len = sap->body_len;
+	memcpy(sa->mm->sai, sap->body, sap->body_len);
+	sa->mm->sai_len = sap->body_len;
 
 	/* MM2: SA with the chosen transform as offered, our vendor IDs */
 	ike_msg_init(sa->o, 1, IKE1_EXCH_MAIN, 0, 0, sa->ispi, sa->rspi);
@@ -1133,7 +1183,7 @@ static bool derive_p1(struct ikev1_sa *sa, const uint8_t *gxy, size_t gxy_len)
 	size_t h = sa->hlen;
 	uint8_t skeyid_e[IKE_HASH_MAX];
 	static const uint8_t b0 = 0, b1 = 1, b2 = 2;
-	struct ike_iov nonces[2] = {{sa->ni, sa->ni_len}, {sa->nr, NONCE_LEN}};
+	struct ike_iov nonces[2] = {{sa->mm->ni, sa->mm->ni_len}, {sa->mm->nr, NONCE_LEN}};
 	struct ike_iov d[5] = {{gxy, gxy_len}, {sa->ispi, 8}, {sa->rspi, 8}, {&b0, 1}};
 	struct ike_iov a[5] = {{sa->skeyid_d, h}, {gxy, gxy_len}, {sa->ispi, 8}, {sa->rspi, 8},
 	                       {&b1, 1}};
@@ -1143,17 +1193,17 @@ static bool derive_p1(struct ikev1_sa *sa, const uint8_t *gxy, size_t gxy_len)
 	 * prf(Ni_b | Nr_b, g^xy) with signatures */
 	bool ok;
 	if (sa->auth == AUTH_RSA_SIG) {
-		uint8_t nn[sizeof sa->ni + NONCE_LEN];
-		memcpy(nn, sa->ni, sa->ni_len);
-		memcpy(nn + sa->ni_len, sa->nr, NONCE_LEN);
+		uint8_t nn[sizeof sa->mm->ni + NONCE_LEN];
+		memcpy(nn, sa->mm->ni, sa->mm->ni_len);
+		memcpy(nn + sa->mm->ni_len, sa->mm->nr, NONCE_LEN);
 		struct ike_iov g = {gxy, gxy_len};
-		ok = ike1_prf(sa->p1.hash, nn, sa->ni_len + NONCE_LEN, &g, 1, sa->skeyid);
+		ok = ike1_prf(sa->p1.hash, nn, sa->mm->ni_len + NONCE_LEN, &g, 1, sa->mm->skeyid);
 	} else {
-		ok = ike1_prf(sa->p1.hash, sa->conf->psk, sa->conf->psk_len, nonces, 2, sa->skeyid);
+		ok = ike1_prf(sa->p1.hash, sa->conf->psk, sa->conf->psk_len, nonces, 2, sa->mm->skeyid);
 	}
-	ok = ok && ike1_prf(sa->p1.hash, sa->skeyid, h, d, 4, sa->skeyid_d) &&
-	          ike1_prf(sa->p1.hash, sa->skeyid, h, a, 5, sa->skeyid_a) &&
-	          ike1_prf(sa->p1.hash, sa->skeyid, h, e, 5, skeyid_e);
+	ok = ok && ike1_prf(sa->p1.hash, sa->mm->skeyid, h, d, 4, sa->skeyid_d) &&
+	          ike1_prf(sa->p1.hash, sa->mm->skeyid, h, a, 5, sa->skeyid_a) &&
+	          ike1_prf(sa->p1.hash, sa->mm->skeyid, h, e, 5, skeyid_e);
 	if (ok && sa->keylen <= h) {
 		memcpy(sa->ekey, skeyid_e, sa->keylen);
 	} else if (ok) {
@@ -1162,7 +1212,7 @@ static bool derive_p1(struct ikev1_sa *sa, const uint8_t *gxy, size_t gxy_len)
 	}
 	/* IV of phase 1: hash(g^xi | g^xr) */
 	uint8_t iv[IKE_HASH_MAX];
-	struct ike_iov g[2] = {{sa->gxi, sa->gx_len}, {sa->gxr, sa->gx_len}};
+	struct ike_iov g[2] = {{sa->mm->gxi, sa->mm->gx_len}, {sa->mm->gxr, sa->mm->gx_len}};
 	ok = ok && ike1_hash(sa->p1.hash, g, 2, iv);
 	if (ok)
 		memcpy(sa->iv, iv, sa->block);
@@ -1199,23 +1249,23 @@ static void mm3(struct ikev1_sa *sa, const uint8_t d[32])
 		     sa->p1.group, want);
 		return;
 	}
-	sa->dh = ike_dh_new(sa->p1.group);
+	sa->mm->dh = ike_dh_new(sa->p1.group);
 	uint8_t gxy[IKE_DH_MAX];
 	size_t gxy_len = 0;
-	if (!sa->dh || ike_dh_public(sa->dh, sa->gxr, sizeof sa->gxr) != want ||
-	    !(gxy_len = ike_dh_shared(sa->dh, ke->data, ke->data_len, gxy, sizeof gxy))) {
+	if (!sa->mm->dh || ike_dh_public(sa->mm->dh, sa->mm->gxr, sizeof sa->mm->gxr) != want ||
+	    !(gxy_len = ike_dh_shared(sa->mm->dh, ke->data, ke->data_len, gxy, sizeof gxy))) {
 		send_plain_notify(sa, N_INVALID_KEY);
 		fail(sa, "ike.v1.ke-invalid", "the peer's public value is not in DH group %u",
 		     sa->p1.group);
 		return;
 	}
-	ike_dh_free(sa->dh);
-	sa->dh = NULL;
-	memcpy(sa->gxi, ke->data, want);
-	sa->gx_len = want;
-	memcpy(sa->ni, nonce->data, nonce->data_len);
-	sa->ni_len = nonce->data_len;
-	sa->cbs->random(sa->cbs->ctx, sa->nr, NONCE_LEN);
+	ike_dh_free(sa->mm->dh);
+	sa->mm->dh = NULL;
+	memcpy(sa->mm->gxi, ke->data, want);
+	sa->mm->gx_len = want;
+	memcpy(sa->mm->ni, nonce->data, nonce->data_len);
+	sa->mm->ni_len = nonce->data_len;
+	sa->cbs->random(sa->cbs->ctx, sa->mm->nr, NONCE_LEN);
 	bool ok = derive_p1(sa, gxy, gxy_len);
 	OPENSSL_cleanse(gxy, sizeof gxy);
 	if (!ok) {
@@ -1252,8 +1302,8 @@ static void mm3(struct ikev1_sa *sa, const uint8_t d[32])
 		ncrn = trust_names(sa->conf->trust, crn, crl);
 	}
 	ike_msg_init(sa->o, 1, IKE1_EXCH_MAIN, 0, 0, sa->ispi, sa->rspi);
-	ike_add_payload(sa->o, IKE1_PL_KE, sa->gxr, want);
-	ike_add_payload(sa->o, IKE1_PL_NONCE, sa->nr, NONCE_LEN);
+	ike_add_payload(sa->o, IKE1_PL_KE, sa->mm->gxr, want);
+	ike_add_payload(sa->o, IKE1_PL_NONCE, sa->mm->nr, NONCE_LEN);
 	for (size_t i = 0; i < ncrn; i++) {
 		struct ike_payload *c = ike_add_payload(sa->o, IKE1_PL_CR, crn[i], crl[i]);
 		if (c)
@@ -1307,7 +1357,7 @@ static void mm6_send(struct ikev1_sa *sa, const uint8_t d[32], bool initial_cont
 			fail(sa, "ike.v1.internal", "Main Mode 6 could not be built");
 		return;
 	}
-	OPENSSL_cleanse(sa->skeyid, sizeof sa->skeyid);
+	mm_release(sa); /* nothing after message 6 needs it */
 	sa->state = IKEV1_ESTABLISHED;
 	sa->expires = 0; /* set by the caller, who knows `now` */
 	send_kept(sa, &sa->rp, d, out, olen);
@@ -1326,15 +1376,15 @@ static void mm6_send(struct ikev1_sa *sa, const uint8_t d[32], bool initial_cont
 static bool mm_hash(struct ikev1_sa *sa, bool initiator, const uint8_t *idb, size_t idl,
                     uint8_t *out)
 {
-	struct ike_iov v[6] = {{sa->gxi, sa->gx_len}, {sa->gxr, sa->gx_len}, {sa->ispi, 8},
-	                       {sa->rspi, 8}, {sa->sai, sa->sai_len}, {idb, idl}};
+	struct ike_iov v[6] = {{sa->mm->gxi, sa->mm->gx_len}, {sa->mm->gxr, sa->mm->gx_len}, {sa->ispi, 8},
+	                       {sa->rspi, 8}, {sa->mm->sai, sa->mm->sai_len}, {idb, idl}};
 	if (!initiator) {
-		v[0] = (struct ike_iov){sa->gxr, sa->gx_len};
-		v[1] = (struct ike_iov){sa->gxi, sa->gx_len};
+		v[0] = (struct ike_iov){sa->mm->gxr, sa->mm->gx_len};
+		v[1] = (struct ike_iov){sa->mm->gxi, sa->mm->gx_len};
 		v[2] = (struct ike_iov){sa->rspi, 8};
 		v[3] = (struct ike_iov){sa->ispi, 8};
 	}
-	return ike1_prf(sa->p1.hash, sa->skeyid, sa->hlen, v, 6, out);
+	return ike1_prf(sa->p1.hash, sa->mm->skeyid, sa->hlen, v, 6, out);
 }
 
 /* The OpenSSL verification errors that mean "issued by a CA not trusted here". */
@@ -1711,8 +1761,8 @@ static bool keymat(struct ikev1_sa *sa, const struct p2_offer *o, const uint8_t 
 static struct qm_slot *qm_find(struct ikev1_sa *sa, uint32_t msgid)
 {
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		if (sa->qm[i].used && sa->qm[i].msgid == msgid)
-			return &sa->qm[i];
+		if (sa->qm[i] && sa->qm[i]->msgid == msgid)
+			return sa->qm[i];
 	return NULL;
 }
 
@@ -1758,13 +1808,11 @@ static bool ids_ok(struct ikev1_sa *sa, const struct ike_payload *ci, const stru
 static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8_t d[32],
                 uint64_t now)
 {
-	struct qm_slot *s = NULL;
-	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		if (!sa->qm[i].used) {
-			s = &sa->qm[i];
-			break;
-		}
-	if (!s) {
+	int at = -1;
+	for (int i = 0; i < IKEV1_QM_SLOTS && at < 0; i++)
+		if (!sa->qm[i])
+			at = i;
+	if (at < 0) {
 		ev(sa, IKEV1_EV_INFO, "Quick Mode %08x dropped: %d already under way", sa->m->msgid,
 		   IKEV1_QM_SLOTS);
 		return;
@@ -1879,7 +1927,12 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 			return;
 		}
 	}
-	qm_clear(s);
+	struct qm_slot *s = pool_take(&qm_pool);
+	if (!s) {
+		ev(sa, IKEV1_EV_INFO, "Quick Mode %08x dropped: out of memory", msgid);
+		return;
+	}
+	sa->qm[at] = s;
 	s->msgid = msgid;
 	s->commit = commit;
 	memcpy(s->ni, ni->data, ni->data_len);
@@ -1918,7 +1971,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	                 &c->out);
 	OPENSSL_cleanse(gxy, sizeof gxy);
 	if (!ok) {
-		qm_clear(s);
+		qm_clear(sa, s);
 		ev(sa, IKEV1_EV_INFO, "Quick Mode %08x: KEYMAT failed", msgid);
 		return;
 	}
@@ -1975,7 +2028,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 	uint8_t out[IKEV1_MSG_MAX];
 	size_t olen = build_protected(sa, HASH_2, s->ni, s->ni_len, s->iv, out, sizeof out);
 	if (!olen) {
-		qm_clear(s);
+		qm_clear(sa, s);
 		return;
 	}
 	s->used = true;
@@ -1991,16 +2044,22 @@ static void child_install(struct ikev1_sa *sa, struct qm_slot *s, uint64_t now)
 {
 	int at = -1;
 	for (int i = 0; i < IKEV1_CHILDREN && at < 0; i++)
-		if (!sa->child[i].used)
+		if (!sa->child[i])
 			at = i;
 	if (at < 0) { /* full: the oldest goes */
 		at = 0;
 		for (int i = 1; i < IKEV1_CHILDREN; i++)
-			if (sa->child[i].serial < sa->child[at].serial)
+			if (sa->child[i]->serial < sa->child[at]->serial)
 				at = i;
-		ikev1_child_delete(sa, sa->child[at].spi_in, "replaced (too many ESP SAs)", now);
+		ikev1_child_delete(sa, sa->child[at]->spi_in, "replaced (too many ESP SAs)", now);
 	}
-	struct ikev1_child *c = &sa->child[at];
+	struct ikev1_child *c = pool_take(&child_pool);
+	if (!c) {
+		ev(sa, IKEV1_EV_INFO, "child %08x/%08x not installed: out of memory",
+		   s->child.spi_in, s->child.spi_out);
+		return;
+	}
+	sa->child[at] = c;
 	*c = s->child;
 	c->used = true;
 	c->born = now;
@@ -2036,7 +2095,7 @@ static void qm3(struct ikev1_sa *sa, struct qm_slot *s, const uint8_t *raw, size
 	bool commit = s->commit;
 	uint32_t spi_in = s->child.spi_in;
 	child_install(sa, s, now);
-	qm_clear(s);
+	qm_clear(sa, s);
 	if (commit) { /* RFC 2408 3.1: an initiator that set the commit bit waits for
 	               * CONNECTED before it uses the SA */
 		uint8_t spi[4];
@@ -2128,15 +2187,15 @@ static void info(struct ikev1_sa *sa, const uint8_t *raw, size_t len, uint64_t n
 			for (unsigned k = 0; k < p->nspi; k++) {
 				uint32_t spi = ike_get32(p->data + 4 * k);
 				for (int j = 0; j < IKEV1_CHILDREN; j++) {
-					struct ikev1_child *c = &sa->child[j];
-					if (!c->used || (c->spi_out != spi && c->spi_in != spi))
+					struct ikev1_child *c = sa->child[j];
+					if (!c || (c->spi_out != spi && c->spi_in != spi))
 						continue;
 					c->used = false;
 					ev(sa, IKEV1_EV_CHILD_DOWN, "child %08x/%08x down: deleted by the peer",
 					   c->spi_in, c->spi_out);
 					if (sa->cbs->child_down)
 						sa->cbs->child_down(sa->cbs->ctx, c, "deleted by the peer");
-					OPENSSL_cleanse(c, sizeof *c);
+					child_release(sa, j);
 				}
 			}
 		} else if (p->type == IKE1_PL_N && p->notify == N_R_U_THERE && p->data_len == 4) {
@@ -2210,7 +2269,7 @@ static uint64_t input(struct ikev1_sa *sa, const uint8_t *buf, size_t len,
 	if (resend_if_same(sa, &sa->rp, d))
 		return ikev1_deadline(sa);
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		if (sa->qm[i].used && resend_if_same(sa, &sa->qm[i].rp, d))
+		if (sa->qm[i] && resend_if_same(sa, &sa->qm[i]->rp, d))
 			return ikev1_deadline(sa);
 	if (sa->state != IKEV1_MM_START && memcmp(m->rspi, sa->rspi, 8)) {
 		ev(sa, IKEV1_EV_TRACE, "message of another responder cookie dropped");
@@ -2292,11 +2351,11 @@ uint64_t ikev1_deadline(const struct ikev1_sa *sa)
 		return IKEV1_NEVER;
 	uint64_t t = sa->state < IKEV1_ESTABLISHED ? sa->neg_deadline : sa->expires;
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		if (sa->qm[i].used && sa->qm[i].deadline < t)
-			t = sa->qm[i].deadline;
+		if (sa->qm[i] && sa->qm[i]->deadline < t)
+			t = sa->qm[i]->deadline;
 	for (int i = 0; i < IKEV1_CHILDREN; i++)
-		if (sa->child[i].used && sa->child[i].expires < t)
-			t = sa->child[i].expires;
+		if (sa->child[i] && sa->child[i]->expires < t)
+			t = sa->child[i]->expires;
 	return t;
 }
 
@@ -2314,13 +2373,13 @@ static uint64_t tick(struct ikev1_sa *sa, uint64_t now)
 		return IKEV1_NEVER;
 	}
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
-		if (sa->qm[i].used && now >= sa->qm[i].deadline) {
-			ev(sa, IKEV1_EV_INFO, "Quick Mode %08x not completed in time", sa->qm[i].msgid);
-			qm_clear(&sa->qm[i]);
+		if (sa->qm[i] && now >= sa->qm[i]->deadline) {
+			ev(sa, IKEV1_EV_INFO, "Quick Mode %08x not completed in time", sa->qm[i]->msgid);
+			qm_clear(sa, sa->qm[i]);
 		}
 	for (int i = 0; i < IKEV1_CHILDREN; i++)
-		if (sa->child[i].used && now >= sa->child[i].expires)
-			ikev1_child_delete(sa, sa->child[i].spi_in, "lifetime expired", now);
+		if (sa->child[i] && now >= sa->child[i]->expires)
+			ikev1_child_delete(sa, sa->child[i]->spi_in, "lifetime expired", now);
 	return ikev1_deadline(sa);
 }
 
@@ -2338,8 +2397,8 @@ static void delete_sa(struct ikev1_sa *sa, const char *why, uint64_t now)
 		return;
 	if (sa->state == IKEV1_ESTABLISHED) {
 		for (int i = 0; i < IKEV1_CHILDREN; i++)
-			if (sa->child[i].used)
-				ikev1_child_delete(sa, sa->child[i].spi_in, why, now);
+			if (sa->child[i])
+				ikev1_child_delete(sa, sa->child[i]->spi_in, why, now);
 		send_delete_ike(sa);
 		ev(sa, IKEV1_EV_IKE_DOWN, "IKE SA down: %s", why);
 	}
@@ -2358,8 +2417,8 @@ void ikev1_delete(struct ikev1_sa *sa, const char *why, uint64_t now)
 static void child_delete(struct ikev1_sa *sa, uint32_t spi_in, const char *why)
 {
 	for (int i = 0; i < IKEV1_CHILDREN; i++) {
-		struct ikev1_child *c = &sa->child[i];
-		if (!c->used || c->spi_in != spi_in)
+		struct ikev1_child *c = sa->child[i];
+		if (!c || c->spi_in != spi_in)
 			continue;
 		if (sa->state == IKEV1_ESTABLISHED)
 			send_delete_child(sa, spi_in);
@@ -2367,7 +2426,7 @@ static void child_delete(struct ikev1_sa *sa, uint32_t spi_in, const char *why)
 		ev(sa, IKEV1_EV_CHILD_DOWN, "child %08x/%08x down: %s", c->spi_in, c->spi_out, why);
 		if (sa->cbs->child_down)
 			sa->cbs->child_down(sa->cbs->ctx, c, why);
-		OPENSSL_cleanse(c, sizeof *c);
+		child_release(sa, i);
 	}
 }
 
@@ -2389,8 +2448,8 @@ uint64_t ikev1_child_used(struct ikev1_sa *sa, uint32_t spi_in, uint64_t now)
 	uint16_t pi = n->id_port_i, pr = n->id_port_r;
 	uint32_t serial = n->serial;
 	for (int i = 0; i < IKEV1_CHILDREN; i++) {
-		struct ikev1_child *c = &sa->child[i];
-		if (c->used && c->spi_in != spi_in && c->serial < serial && c->id_proto == proto &&
+		struct ikev1_child *c = sa->child[i];
+		if (c && c->spi_in != spi_in && c->serial < serial && c->id_proto == proto &&
 		    c->id_port_i == pi && c->id_port_r == pr)
 			ikev1_child_delete(sa, c->spi_in, "rekeyed", now);
 	}

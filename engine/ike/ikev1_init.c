@@ -543,6 +543,11 @@ static void mm6(struct ikev1i *sa, const uint8_t *raw, size_t len, uint64_t now)
 	ev(sa, IKEV1_EV_IKE_UP, "IKE SA up: enc %u/%u hash %u group %u%s%s", sa->p1.enc,
 	   sa->p1.keybits, sa->p1.hash, sa->p1.group, sa->nat_local || sa->nat_peer ? ", NAT" : "",
 	   sa->on_natt ? ", NAT-T port" : "");
+	if (sa->conf->main_mode_only) { /* the IKE SA is all that was asked for */
+		sa->rtx_at = IKEV1_NEVER;
+		sa->state = IKEV1I_ESTABLISHED;
+		return;
+	}
 	qm_start(sa, now);
 }
 

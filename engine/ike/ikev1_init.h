@@ -39,7 +39,8 @@ enum ikev1i_state {
 	IKEV1I_MM_KE,        /* MM3 sent, waiting for KE and nonce */
 	IKEV1I_MM_AUTH,      /* MM5 sent, waiting for the responder's ID and HASH_R */
 	IKEV1I_QM,           /* Main Mode done, QM1 sent, waiting for QM2 */
-	IKEV1I_ESTABLISHED,  /* QM3 sent: the child SA is up */
+	IKEV1I_ESTABLISHED,  /* QM3 sent: the child SA is up (with main_mode_only: Main Mode
+	                        done, no child) */
 	IKEV1I_DEAD,         /* failed or deleted: the owner frees the SA */
 };
 extern const struct tok ikev1i_state_names[];
@@ -62,6 +63,9 @@ struct ikev1i_conf {
 	uint32_t retransmit_ms;      /* first retransmission after (1000), then doubled */
 	unsigned retransmits;        /* at most (4) */
 	uint32_t negotiation_ms;     /* Main Mode and Quick Mode done within (30000) */
+	bool main_mode_only;         /* stop once Main Mode 6 is verified: no Quick Mode, the
+	                                SA established without a child (a load generator's
+	                                measure of Main Mode alone); false by default */
 };
 
 /* AES-CBC 256 and 128 and 3DES with SHA1 over MODP 2048 and 1024 for Main Mode, ESP

@@ -753,6 +753,61 @@ START_TEST(qm_rekey_replaces_after_use)
 }
 END_TEST
 
+/* After Main Mode 6 the responder keeps only what Quick Mode and a repeated message 5
+ * need: a repeated MM5 gets the same MM6 again; children beyond IKEV1_CHILDREN replace
+ * the oldest, the others stay, and a Quick Mode dropped half-way leaves no slot behind. */
+START_TEST(parts_after_main_mode)
+{
+	struct h *h = h_new("secret");
+	struct v1peer p;
+	v1p_init(&p, "secret");
+	uint8_t msg[4096], mm5[4096], mm6[IKEV1_MSG_MAX];
+	size_t n = v1p_mm1(&p, msg, sizeof msg), rl = 0;
+	const uint8_t *r = h_in(h, msg, n, 1, &rl);
+	n = v1p_mm3(&p, r, rl, msg, sizeof msg);
+	r = h_in(h, msg, n, 2, &rl);
+	size_t n5 = v1p_mm5(&p, r, rl, mm5, sizeof mm5);
+	r = h_in(h, mm5, n5, 3, &rl);
+	ck_assert_ptr_nonnull(r);
+	size_t l6 = rl;
+	memcpy(mm6, r, rl);
+	ck_assert(v1p_mm6(&p, mm6, l6));
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_ESTABLISHED);
+	r = h_in(h, mm5, n5, 4, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(rl, l6);
+	ck_assert_mem_eq(r, mm6, l6);
+	ck_assert_int_eq(h->ike_up, 1);
+	/* a QM1 never completed, then IKEV1_CHILDREN + 2 Quick Modes */
+	uint8_t q1[4096];
+	size_t nq = v1p_qm1(&p, 0x600, 0x3000, q1);
+	ck_assert_ptr_nonnull(h_in(h, q1, nq, 5, &rl));
+	uint32_t spi[IKEV1_CHILDREN + 2];
+	for (int i = 0; i < IKEV1_CHILDREN + 2; i++) {
+		h->nout = 0; /* the harness keeps 8 messages */
+		ck_assert(quick_mode(h, &p, 0x700 + (uint32_t)i, 0x4000 + (uint32_t)i));
+		spi[i] = h->up.spi_in;
+	}
+	ck_assert_int_eq(h->child_up, IKEV1_CHILDREN + 2);
+	ck_assert_int_eq(h->child_down, 2);
+	ck_assert_ptr_null(ikev1_child(h->sa, spi[0]));
+	ck_assert_ptr_null(ikev1_child(h->sa, spi[1]));
+	for (int i = 2; i < IKEV1_CHILDREN + 2; i++) {
+		const struct ikev1_child *c = ikev1_child(h->sa, spi[i]);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_eq(c->spi_in, spi[i]);
+		ck_assert(c->used);
+	}
+	/* the unfinished Quick Mode's slot ends at its deadline; the SA stays */
+	ikev1_tick(h->sa, 5 + h->conf.negotiation_ms);
+	ck_assert_int_eq(ikev1_state(h->sa), IKEV1_ESTABLISHED);
+	ikev1_delete(h->sa, "done", 100000);
+	ck_assert_int_eq(h->child_down, IKEV1_CHILDREN + 2);
+	v1p_free(&p);
+	h_free(h);
+}
+END_TEST
+
 START_TEST(qm_retransmitted_qm1)
 {
 	struct h *h = h_new("secret");
@@ -1307,6 +1362,7 @@ int main(void)
 	tcase_add_test(t, qm_selectors_refused);
 	tcase_add_test(t, qm_lifetime_capped);
 	tcase_add_test(t, qm_rekey_replaces_after_use);
+	tcase_add_test(t, parts_after_main_mode);
 	tcase_add_test(t, qm_retransmitted_qm1);
 	tcase_add_test(t, qm_commit_bit);
 	tcase_add_test(t, info_dpd_and_delete);

@@ -638,6 +638,33 @@ START_TEST(delete_reaches_responder)
 }
 END_TEST
 
+/* main_mode_only: Main Mode's three requests and no Quick Mode; the SA is established
+ * without a child, waits for nothing, and its DELETE ends the responder's SA. */
+START_TEST(main_mode_only)
+{
+	struct pair *p = pair_new("k", "k");
+	p->ic.main_mode_only = true;
+	pair_start(p, 0);
+	pump(p, 0);
+	ck_assert_int_eq(ikev1i_state(p->i), IKEV1I_ESTABLISHED);
+	ck_assert_int_eq(p->i_up, 1);
+	ck_assert_int_eq(p->r_up, 1);
+	ck_assert_int_eq(p->i_sent, 3);
+	ck_assert_int_eq(p->i_child, 0);
+	ck_assert_int_eq(p->r_child, 0);
+	ck_assert_ptr_null(ikev1i_child(p->i));
+	ck_assert_uint_ne(ikev1i_ike_up_at(p->i), 0);
+	ck_assert_uint_eq(ikev1i_deadline(p->i), IKEV1_NEVER);
+	ck_assert_uint_eq(ikev1i_tick(p->i, 600000), IKEV1_NEVER);
+	ck_assert_int_eq(p->i_sent, 3);
+	ikev1i_delete(p->i, "done", 10);
+	pump(p, 10);
+	ck_assert_int_eq(ikev1_state(p->r), IKEV1_DEAD);
+	ck_assert_str_eq(ikev1_cause(p->r), "ike.v1.deleted-by-peer");
+	pair_free(p);
+}
+END_TEST
+
 /* Messages of another SA, truncated or forged ones change nothing. */
 START_TEST(foreign_messages_ignored)
 {
@@ -723,6 +750,7 @@ static Suite *suite(void)
 	tcase_add_test(t, quick_mode_timeout);
 	tcase_add_test(t, negotiation_bound);
 	tcase_add_test(t, delete_reaches_responder);
+	tcase_add_test(t, main_mode_only);
 	tcase_add_test(t, foreign_messages_ignored);
 	tcase_add_test(t, conf_parse);
 	suite_add_tcase(s, t);
