@@ -5,6 +5,7 @@
 #include "ike/ikev2.h"
 #include "ike/ike_bytes.h"
 #include "ike/ike_list.h"
+#include "ike/ike_pool.h"
 #include "ike/ikev2_sa.h"
 #include "ike.h"
 #include "mschap.h"
@@ -133,7 +134,8 @@ struct ikev2_sa {
 	bool nat_local, nat_peer;
 	uint8_t ni[256], nr[NONCE_LEN];
 	size_t ni_len;
-	uint8_t *init_req, *init_resp;
+	uint8_t *init_req, *init_resp; /* one allocation, the response after the request, kept
+	                                  for the AUTH payloads until the SA is up */
 	size_t init_req_len, init_resp_len;
 	uint8_t init_req_digest[32];
 
@@ -362,6 +364,10 @@ static void ctx_clear(struct ike_ctx *c)
 	out_free(&c->resp);
 	OPENSSL_cleanse(c, sizeof *c);
 }
+
+/* SAs come from a pool (ike_pool.h) as IKEv1's do: 7 KB each, the decoded messages and
+ * work buffers are the scratch's. */
+static _Thread_local struct ike_pool sa_pool = IKE_POOL_INIT(struct ikev2_sa);
 
 /* The reassembly given back: what it held of decrypted fragments wiped. */
 static void reasm_drop(struct ikev2_sa *sa)
@@ -656,7 +662,7 @@ struct ikev2_sa *ikev2_new(const struct ikev2_conf *conf, const struct ikev2_cbs
                            const struct ikev2_addr *local, const struct ikev2_addr *peer,
                            uint64_t now)
 {
-	struct ikev2_sa *sa = calloc(1, sizeof *sa);
+	struct ikev2_sa *sa = ike_pool_take(&sa_pool);
 	if (!sa)
 		return NULL;
 	sa->conf = conf;
@@ -683,10 +689,8 @@ void ikev2_free(struct ikev2_sa *sa)
 	ctx_clear(&sa->old);
 	out_free(&sa->req.msg);
 	free(sa->init_req);
-	free(sa->init_resp);
 	reasm_drop(sa);
-	OPENSSL_cleanse(sa, sizeof *sa);
-	free(sa);
+	ike_pool_give(&sa_pool, sa); /* wiped: keys, nonces and the MSK are in it */
 }
 
 enum ikev2_state ikev2_state(const struct ikev2_sa *sa) { return sa->state; }
@@ -1371,15 +1375,15 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 		add_notify(sa, N_SIG_HASH_ALGS, 0, NULL, 0, sighash, sizeof sighash);
 	size_t olen = ike_encode(sa->o, sa->tx, IKE_HDR_LEN + IKEV2_MSG_MAX);
 	free(sa->init_req);
-	free(sa->init_resp);
-	sa->init_req = malloc(len);
-	sa->init_resp = olen ? malloc(olen) : NULL;
-	if (!olen || !sa->init_req || !sa->init_resp || len > INIT_MAX || olen > INIT_MAX) {
+	sa->init_resp = NULL;
+	sa->init_req = olen && len <= INIT_MAX && olen <= INIT_MAX ? malloc(len + olen) : NULL;
+	if (!sa->init_req) {
 		fail(sa, "ike.v2.internal", "IKE_SA_INIT response could not be built");
 		return;
 	}
 	memcpy(sa->init_req, raw, len);
 	sa->init_req_len = len;
+	sa->init_resp = sa->init_req + len;
 	memcpy(sa->init_resp, sa->tx, olen);
 	sa->init_resp_len = olen;
 	memcpy(sa->init_req_digest, d, 32);
@@ -1785,6 +1789,10 @@ static void id_text(struct ikev2_sa *sa, uint8_t type, const uint8_t *d, size_t 
 static void established(struct ikev2_sa *sa, uint64_t now)
 {
 	sa->state = IKEV2_ESTABLISHED;
+	/* the IKE_SA_INIT messages served the AUTH payloads: nothing reads them any more */
+	free(sa->init_req);
+	sa->init_req = sa->init_resp = NULL;
+	sa->init_req_len = sa->init_resp_len = 0;
 	sa->expires = now + (uint64_t)(sa->conf->ike_life_s ? sa->conf->ike_life_s : 86400) * 1000;
 	char ab[64], nb[64];
 	ev(sa, IKEV2_EV_IKE_UP, "IKE SA up: peer %s id %s%s%s, %s%s%s", addr_str(&sa->peer, ab,
