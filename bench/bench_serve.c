@@ -2259,9 +2259,11 @@ static int pptp_main(int argc, char **argv)
  * for the tests of failures).
  *
  * Prints "client N up addr=A" for the first clients, a failure line for the first five,
+ * the server's resident memory per SA up (what its RSS grew by from before the first
+ * client to the moment all were up, over the SAs up: IKE SA, session and ESP together),
  * and a last line "result-ikev2: tunnels=... up=... failed=... rate=... cpu_rate=...
- * init_messages=... causes=..." (init_messages: IKE_SA_INIT requests, the retries after
- * a COOKIE demand or INVALID_KE_PAYLOAD included). Exit 0 when every client came up and every ping was answered, 1 otherwise,
+ * init_messages=... causes=... rss_kib_per_sa=..." (init_messages: IKE_SA_INIT requests,
+ * the retries after a COOKIE demand or INVALID_KE_PAYLOAD included). Exit 0 when every client came up and every ping was answered, 1 otherwise,
  * 2 on usage errors. */
 #include "ike/ikev2_init.h"
 
@@ -2691,6 +2693,7 @@ static int ikev2_main(int argc, char **argv)
 		c->next = UINT64_MAX;
 	}
 	double cpu0 = cpu_s(server_pid), gen0 = self_cpu_s();
+	long rss0 = server_pid > 0 ? rss_kb(server_pid) : -1;
 	int next_open = 0;
 	uint64_t deadline = now_ms() + (uint64_t)V.timeout_s * 1000;
 	V.first_ms = now_ms();
@@ -2716,6 +2719,9 @@ static int ikev2_main(int argc, char **argv)
 	double cpu1 = cpu_s(server_pid), gen1 = self_cpu_s();
 	double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
 	unsigned up = V.up;
+	/* the server's resident memory the SAs up now added (with their sessions and ESP) */
+	long rss1 = server_pid > 0 ? rss_kb(server_pid) : -1;
+	double kib_per_sa = up && rss0 >= 0 && rss1 >= 0 ? (double)(rss1 - rss0) / up : 0.0;
 	/* the pings answered (bounded), then the hold */
 	uint64_t until = now_ms() + 10000;
 	for (bool done = false; V.ping && !done && now_ms() < until && !interrupted;) {
@@ -2749,14 +2755,18 @@ static int ikev2_main(int argc, char **argv)
 	       "server by pre-shared key): %.0f set-ups/s; %.2f s of server CPU: %.0f set-ups per "
 	       "CPU second; %.2f s of the load generator's CPU\n", up, V.tunnels, setup_ms / 1000.0,
 	       rate, cpu, cpu > 0 ? up / cpu : 0.0, gen1 - gen0);
+	if (rss0 >= 0 && rss1 >= 0)
+		printf("server memory: %.2f KiB per SA up (resident, %ld KiB before the clients, %ld "
+		       "KiB with them up)\n", kib_per_sa, rss0, rss1);
 	if (V.ping)
 		printf("data: %u ICMP echo requests to %s in ESP, %u replies, %u wrong\n", ping_tx,
 		       V2_SERVER_IP, ping_rx, ping_bad);
 	printf("result-ikev2: tunnels=%d up=%u failed=%u still_up=%u setup_ms=%" PRIu64 " rate=%.0f "
 	       "cpu_ms=%.0f cpu_rate=%.0f init_messages=%u pings=%u/%u ping_bad=%u esp_bad=%u "
-	       "send_errors=%u causes=%s server_exit=%d\n", V.tunnels, up, V.failed, still_up,
-	       setup_ms, rate, cpu * 1000.0, cpu > 0 ? up / cpu : 0.0, inits, ping_rx, ping_tx, ping_bad, V.esp_bad,
-	       send_errors, causes[0] ? causes : "none", server_rc);
+	       "send_errors=%u causes=%s server_exit=%d rss_kib_per_sa=%.2f\n", V.tunnels, up,
+	       V.failed, still_up, setup_ms, rate, cpu * 1000.0, cpu > 0 ? up / cpu : 0.0, inits,
+	       ping_rx, ping_tx, ping_bad, V.esp_bad, send_errors, causes[0] ? causes : "none",
+	       server_rc, kib_per_sa);
 	rc = up == (unsigned)V.tunnels && still_up == up && ping_bad == 0 &&
 	     ping_rx == up * (unsigned)V.ping && server_rc == 0 ? 0 : 1;
 	if (server_rc != 0) note("server exit status %d (log: %s)", server_rc, logpath);

@@ -14,6 +14,7 @@
 # The pre-shared key stands for the server's certificate in the rate: with a certificate
 # every set-up adds an RSA-2048 signature on the server (about 1,000-2,000 per second of
 # one core, `openssl speed rsa2048`), which would dominate what is measured here.
+# With each group the server's resident memory per SA up (IKE SA, session and ESP).
 # Then one run of 100 clients with a ping each through its child's ESP.
 #
 #   bench/serve-ikev2.sh BUILD_DIR
@@ -54,6 +55,7 @@ for g in "${groups[@]}"; do
   rate=$(sed -n 's/.* cpu_rate=\([0-9]*\).*/\1/p' <<<"$line")
   wall=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$line")
   up=$(sed -n 's/.* up=\([0-9]*\).*/\1/p' <<<"$line")
+  mem=$(sed -n 's/.* rss_kib_per_sa=\([0-9.]*\).*/\1/p' <<<"$line")
   if [ "$rc" != 0 ] || [ -z "$rate" ]; then
     echo "bench/serve-ikev2.sh: $group: the generator failed (exit $rc):" >&2
     tail -n 8 "$w/$group.out" >&2
@@ -65,6 +67,7 @@ for g in "${groups[@]}"; do
     "$(awk -v r="$ratio" 'BEGIN { printf "%.2f", r / 0.8 }')"
   echo "  $group: $up of $tunnels clients up; $wall set-ups/s of wall time;" \
        "openssl speed $alg: $dh op/s; IKE_SA_INIT+IKE_AUTH set-ups per server CPU second / DH op/s = $ratio"
+  [ -n "$mem" ] && echo "  $group: server memory ${mem} KiB per SA up (resident, SA, session and ESP)"
   if [ -x "$build/bench_ike_dh" ]; then
     mm=$("$build/bench_ike_dh" "$group" | awk -v g="$group" '$1 == g { print $2 }')
     [ -n "$mm" ] && echo "  $group: the Diffie-Hellman of a set-up alone (key pair +" \

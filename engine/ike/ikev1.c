@@ -4,6 +4,7 @@
 #include "ike/ike_bytes.h"
 #include "ike/ikev1_keys.h"
 #include "ike/ike_list.h"
+#include "ike/ike_pool.h"
 #include "ike/ike_crypto.h"
 #include "ike.h"
 
@@ -208,59 +209,13 @@ static void replay_clear(struct replay *rp)
 
 /* ---- pools of SAs and their parts -------------------------------------------------- */
 
-/* An SA and its parts (Main Mode material, Quick Mode slots, children) come from pools of
- * cells of one size, in blocks of POOL_BLOCK kept per thread with a list of the free
- * cells: a server making thousands of SAs a second would otherwise ask malloc for each
- * part of each SA, a search of its bins among the small chunks OpenSSL frees (a tenth of
- * a set-up's CPU for the SA alone). A block is zeroed when allocated and a cell wiped
- * with zeros (OPENSSL_cleanse: keys are in it) before it goes back on the list, so a free
- * cell is all zeros but for the list's link: taking one clears the link alone. Blocks are
- * kept until the process ends, as many as the most cells alive at once needed; parts
- * used for a moment (Main Mode, Quick Mode) need as many as there are negotiations under
- * way, not as many as SAs. */
-#define POOL_BLOCK 32
-#define POOL_CELL(T) \
-	((sizeof(T) + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t))
-struct pool_block {
-	struct pool_block *next;
-	max_align_t cells[];
-};
-struct pool {
-	size_t size;               /* of a cell: a multiple of max_align_t's alignment */
-	void *free;
-	struct pool_block *blocks;
-};
-static _Thread_local struct pool sa_pool = {.size = POOL_CELL(struct ikev1_sa)},
-                                 mm_pool = {.size = POOL_CELL(struct mm_part)},
-                                 qm_pool = {.size = POOL_CELL(struct qm_slot)},
-                                 child_pool = {.size = POOL_CELL(struct ikev1_child)};
-
-static void *pool_take(struct pool *p)
-{
-	if (!p->free) {
-		struct pool_block *b = calloc(1, sizeof *b + POOL_BLOCK * p->size);
-		if (!b)
-			return NULL;
-		b->next = p->blocks;
-		p->blocks = b;
-		for (int i = POOL_BLOCK - 1; i >= 0; i--) {
-			void **cell = (void **)(void *)((unsigned char *)b->cells + (size_t)i * p->size);
-			*cell = p->free;
-			p->free = cell;
-		}
-	}
-	void **cell = p->free;
-	p->free = *cell;
-	*cell = NULL; /* the rest of the cell is zero already */
-	return cell;
-}
-
-static void pool_give(struct pool *p, void *cell)
-{
-	OPENSSL_cleanse(cell, p->size);
-	*(void **)cell = p->free;
-	p->free = cell;
-}
+/* An SA and its parts (Main Mode material, Quick Mode slots, children) come from pools
+ * (ike_pool.h); parts used for a moment (Main Mode, Quick Mode) need as many cells as
+ * there are negotiations under way, not as many as SAs. */
+static _Thread_local struct ike_pool sa_pool = IKE_POOL_INIT(struct ikev1_sa),
+                                     mm_pool = IKE_POOL_INIT(struct mm_part),
+                                     qm_pool = IKE_POOL_INIT(struct qm_slot),
+                                     child_pool = IKE_POOL_INIT(struct ikev1_child);
 
 /* Main Mode's material given back: the key pair freed, SKEYID wiped with the rest. */
 static void mm_release(struct ikev1_sa *sa)
@@ -268,7 +223,7 @@ static void mm_release(struct ikev1_sa *sa)
 	if (!sa->mm)
 		return;
 	ike_dh_free(sa->mm->dh);
-	pool_give(&mm_pool, sa->mm);
+	ike_pool_give(&mm_pool, sa->mm);
 	sa->mm = NULL;
 }
 
@@ -280,7 +235,7 @@ static void qm_clear(struct ikev1_sa *sa, struct qm_slot *q)
 	for (int i = 0; i < IKEV1_QM_SLOTS; i++)
 		if (sa->qm[i] == q) {
 			replay_clear(&q->rp);
-			pool_give(&qm_pool, q);
+			ike_pool_give(&qm_pool, q);
 			sa->qm[i] = NULL;
 		}
 }
@@ -289,7 +244,7 @@ static void qm_clear(struct ikev1_sa *sa, struct qm_slot *q)
 static void child_release(struct ikev1_sa *sa, int i)
 {
 	if (sa->child[i])
-		pool_give(&child_pool, sa->child[i]);
+		ike_pool_give(&child_pool, sa->child[i]);
 	sa->child[i] = NULL;
 }
 
@@ -636,12 +591,12 @@ struct ikev1_sa *ikev1_new(const struct ikev1_conf *conf, const struct ikev1_cbs
                            const struct ikev1_addr *local, const struct ikev1_addr *peer,
                            uint64_t now)
 {
-	struct ikev1_sa *sa = pool_take(&sa_pool);
+	struct ikev1_sa *sa = ike_pool_take(&sa_pool);
 	if (!sa)
 		return NULL;
-	sa->mm = pool_take(&mm_pool);
+	sa->mm = ike_pool_take(&mm_pool);
 	if (!sa->mm) {
-		pool_give(&sa_pool, sa);
+		ike_pool_give(&sa_pool, sa);
 		return NULL;
 	}
 	sa->conf = conf;
@@ -668,7 +623,7 @@ void ikev1_free(struct ikev1_sa *sa)
 		qm_clear(sa, sa->qm[i]);
 	for (int i = 0; i < IKEV1_CHILDREN; i++)
 		child_release(sa, i);
-	pool_give(&sa_pool, sa);
+	ike_pool_give(&sa_pool, sa);
 }
 
 enum ikev1_state ikev1_state(const struct ikev1_sa *sa) { return sa->state; }
@@ -1927,7 +1882,7 @@ static void qm1(struct ikev1_sa *sa, const uint8_t *raw, size_t len, const uint8
 			return;
 		}
 	}
-	struct qm_slot *s = pool_take(&qm_pool);
+	struct qm_slot *s = ike_pool_take(&qm_pool);
 	if (!s) {
 		ev(sa, IKEV1_EV_INFO, "Quick Mode %08x dropped: out of memory", msgid);
 		return;
@@ -2053,7 +2008,7 @@ static void child_install(struct ikev1_sa *sa, struct qm_slot *s, uint64_t now)
 				at = i;
 		ikev1_child_delete(sa, sa->child[at]->spi_in, "replaced (too many ESP SAs)", now);
 	}
-	struct ikev1_child *c = pool_take(&child_pool);
+	struct ikev1_child *c = ike_pool_take(&child_pool);
 	if (!c) {
 		ev(sa, IKEV1_EV_INFO, "child %08x/%08x not installed: out of memory",
 		   s->child.spi_in, s->child.spi_out);

@@ -5,6 +5,7 @@
 #include "ike/ikev2.h"
 #include "ike/ike_bytes.h"
 #include "ike/ike_list.h"
+#include "ike/ike_pool.h"
 #include "ike/ikev2_sa.h"
 #include "ike.h"
 #include "mschap.h"
@@ -50,6 +51,8 @@ enum { SIGHASH_SHA1 = 1, SIGHASH_SHA256 = 2, SIGHASH_SHA384 = 3, SIGHASH_SHA512 
 #define ID_MAX 512
 #define INIT_MAX IKEV2_DATAGRAM_MAX /* IKE_SA_INIT messages kept for AUTH */
 #define OUT_MAX (IKEV2_MSG_MAX + IKEV2_FRAGS_MAX * 96)
+#define EAPB_MAX 512  /* an EAP message we send */
+#define AUTHB_MAX 1024 /* the data of our AUTH payload */
 
 const struct tok ikev2_ev_names[] = {
 	{IKEV2_EV_TRACE, "trace"}, {IKEV2_EV_INFO, "info"}, {IKEV2_EV_FAIL, "fail"},
@@ -64,9 +67,11 @@ const struct tok ikev2_state_names[] = {
 	{IKEV2_ESTABLISHED, "established"}, {IKEV2_DEAD, "dead"}, {0, NULL},
 };
 
-/* A message we sent, whole or in fragments, kept for retransmission. */
+/* A message we sent, whole or in fragments, kept for retransmission: buf holds cap
+ * bytes, as long as the longest message kept in it (ciphertext: nothing to wipe). */
 struct out_msg {
 	uint8_t *buf;
+	size_t cap;
 	size_t len[IKEV2_FRAGS_MAX];
 	size_t n, total;
 	uint32_t msgid;
@@ -129,7 +134,8 @@ struct ikev2_sa {
 	bool nat_local, nat_peer;
 	uint8_t ni[256], nr[NONCE_LEN];
 	size_t ni_len;
-	uint8_t *init_req, *init_resp;
+	uint8_t *init_req, *init_resp; /* one allocation, the response after the request, kept
+	                                  for the AUTH payloads until the SA is up */
 	size_t init_req_len, init_resp_len;
 	uint8_t init_req_digest[32];
 
@@ -180,19 +186,113 @@ struct ikev2_sa {
 		size_t peer_min_len;
 	} crk;
 
-	uint8_t o_spi[8];            /* SPI bytes of the message being built */
-	uint8_t eapb[512];           /* its EAP message */
-	uint8_t authb[1024];         /* its AUTH data */
-	uint8_t idb[4 + ID_MAX];     /* its IDr */
-	uint8_t keb[IKE_DH_MAX];     /* its KE data */
-	uint8_t nrb[NONCE_LEN];      /* its nonce */
-	struct ts o_tsi, o_tsr[TS_MAX];
+	/* the reassembly of a fragmented request, allocated with its first fragment and freed
+	 * when the message is whole or dropped (NULL when none is under way) */
 	struct ikev2_reasm *reasm;
+
+	/* lent by the thread's scratch pool for the call under way (NULL between calls) */
+	struct scratch *sc;
 	struct ike_msg *m;           /* the message being read */
 	struct ike_msg *o;           /* the message being built */
 	uint8_t *pt;                 /* a decrypted message (header and inner payloads) */
 	uint8_t *tx;                 /* an encoded message before protection */
+	uint8_t *ob;                 /* a protected message or its fragments (OUT_MAX) */
+	uint8_t *o_spi;              /* SPI bytes of the message being built (8) */
+	uint8_t *eapb;               /* its EAP message (EAPB_MAX) */
+	uint8_t *authb;              /* its AUTH data (AUTHB_MAX) */
+	uint8_t *idb;                /* its IDr (4 + ID_MAX) */
+	uint8_t *keb;                /* its KE data (IKE_DH_MAX) */
+	uint8_t *nrb;                /* its nonce (NONCE_LEN) */
+	struct ts *o_tsi, *o_tsr;    /* its traffic selectors (1 and TS_MAX) */
 };
+
+/* What an entry point works in and no SA needs between calls: the message being read and
+ * the one being built (33 KB each: the decoder's fixed arrays), a decrypted message, an
+ * encoded one, the protected one and the pieces of the message being built. Each thread
+ * keeps a few and lends one to an SA for the length of a call (engine/ike/ikev1.c does
+ * the same); a second is in use only while an owner's callback enters another SA (an
+ * INITIAL_CONTACT that deletes the peer's older SAs), so the pool stays as deep as such
+ * nesting goes. Kept until the process ends. Decrypted bytes (pt) are wiped when the
+ * scratch is given back, as far as they were written. */
+struct scratch {
+	struct ike_msg m, o;
+	uint8_t pt[IKE_HDR_LEN + IKEV2_MSG_MAX], tx[IKE_HDR_LEN + IKEV2_MSG_MAX];
+	uint8_t ob[OUT_MAX];
+	size_t pt_used;
+	uint8_t o_spi[8], eapb[EAPB_MAX], authb[AUTHB_MAX], idb[4 + ID_MAX], keb[IKE_DH_MAX],
+	        nrb[NONCE_LEN];
+	struct ts o_tsi, o_tsr[TS_MAX];
+	bool busy;
+	struct scratch *next;
+};
+static _Thread_local struct scratch *scratch_pool;
+
+/* A free scratch of this thread's pool (allocated when all are busy), NULL when out of
+ * memory. */
+static struct scratch *scratch_take(void)
+{
+	struct scratch *x = scratch_pool;
+	while (x && x->busy)
+		x = x->next;
+	if (!x) {
+		x = malloc(sizeof *x);
+		if (!x)
+			return NULL;
+		x->pt_used = 0;
+		x->next = scratch_pool;
+		scratch_pool = x;
+	}
+	x->busy = true;
+	return x;
+}
+
+static void scratch_give(struct scratch *x)
+{
+	if (x->pt_used)
+		OPENSSL_cleanse(x->pt, x->pt_used);
+	x->pt_used = 0;
+	x->busy = false;
+}
+
+/* Lend sa a scratch for an entry point. True when this call took it (and gives it back
+ * with scratch_return); false when the SA holds one already (an owner's callback entered
+ * it again: the outer call keeps it) or when none could be allocated (sa->sc stays NULL
+ * and the entry point does nothing). */
+static bool scratch_lend(struct ikev2_sa *sa)
+{
+	if (sa->sc)
+		return false;
+	struct scratch *x = scratch_take();
+	if (!x)
+		return false;
+	sa->sc = x;
+	sa->m = &x->m;
+	sa->o = &x->o;
+	sa->pt = x->pt;
+	sa->tx = x->tx;
+	sa->ob = x->ob;
+	sa->o_spi = x->o_spi;
+	sa->eapb = x->eapb;
+	sa->authb = x->authb;
+	sa->idb = x->idb;
+	sa->keb = x->keb;
+	sa->nrb = x->nrb;
+	sa->o_tsi = &x->o_tsi;
+	sa->o_tsr = x->o_tsr;
+	return true;
+}
+
+static void scratch_return(struct ikev2_sa *sa, bool taken)
+{
+	if (!taken || !sa->sc)
+		return;
+	scratch_give(sa->sc);
+	sa->sc = NULL;
+	sa->m = sa->o = NULL;
+	sa->pt = sa->tx = sa->ob = NULL;
+	sa->o_spi = sa->eapb = sa->authb = sa->idb = sa->keb = sa->nrb = NULL;
+	sa->o_tsi = sa->o_tsr = NULL;
+}
 
 /* ---- small helpers ----------------------------------------------------------------- */
 
@@ -230,8 +330,6 @@ static void digest(const uint8_t *p, size_t n, uint8_t out[32])
 
 static void out_free(struct out_msg *o)
 {
-	if (o->buf)
-		OPENSSL_cleanse(o->buf, o->total);
 	free(o->buf);
 	memset(o, 0, sizeof *o);
 }
@@ -267,6 +365,20 @@ static void ctx_clear(struct ike_ctx *c)
 	OPENSSL_cleanse(c, sizeof *c);
 }
 
+/* SAs come from a pool (ike_pool.h) as IKEv1's do: 7 KB each, the decoded messages and
+ * work buffers are the scratch's. */
+static _Thread_local struct ike_pool sa_pool = IKE_POOL_INIT(struct ikev2_sa);
+
+/* The reassembly given back: what it held of decrypted fragments wiped. */
+static void reasm_drop(struct ikev2_sa *sa)
+{
+	if (!sa->reasm)
+		return;
+	OPENSSL_cleanse(sa->reasm, sizeof *sa->reasm);
+	free(sa->reasm);
+	sa->reasm = NULL;
+}
+
 static void set_dead(struct ikev2_sa *sa)
 {
 	children_down(sa, "IKE SA gone");
@@ -276,8 +388,7 @@ static void set_dead(struct ikev2_sa *sa)
 	sa->req.active = false;
 	OPENSSL_cleanse(sa->msk, sizeof sa->msk);
 	OPENSSL_cleanse(sa->vmsk, sizeof sa->vmsk);
-	if (sa->reasm)
-		ikev2_reasm_reset(sa->reasm);
+	reasm_drop(sa);
 	sa->state = IKEV2_DEAD;
 }
 
@@ -551,19 +662,9 @@ struct ikev2_sa *ikev2_new(const struct ikev2_conf *conf, const struct ikev2_cbs
                            const struct ikev2_addr *local, const struct ikev2_addr *peer,
                            uint64_t now)
 {
-	struct ikev2_sa *sa = calloc(1, sizeof *sa);
+	struct ikev2_sa *sa = ike_pool_take(&sa_pool);
 	if (!sa)
 		return NULL;
-	sa->m = malloc(sizeof *sa->m);
-	sa->o = malloc(sizeof *sa->o);
-	sa->pt = malloc(IKE_HDR_LEN + IKEV2_MSG_MAX);
-	sa->tx = malloc(IKE_HDR_LEN + IKEV2_MSG_MAX);
-	sa->reasm = malloc(sizeof *sa->reasm);
-	if (!sa->m || !sa->o || !sa->pt || !sa->tx || !sa->reasm) {
-		ikev2_free(sa);
-		return NULL;
-	}
-	ikev2_reasm_reset(sa->reasm);
 	sa->conf = conf;
 	sa->cbs = cbs;
 	sa->local = *local;
@@ -582,22 +683,14 @@ void ikev2_free(struct ikev2_sa *sa)
 {
 	if (!sa)
 		return;
+	if (sa->sc)
+		scratch_return(sa, true);
 	ctx_clear(&sa->cur);
 	ctx_clear(&sa->old);
 	out_free(&sa->req.msg);
 	free(sa->init_req);
-	free(sa->init_resp);
-	free(sa->m);
-	free(sa->o);
-	if (sa->pt)
-		OPENSSL_cleanse(sa->pt, IKE_HDR_LEN + IKEV2_MSG_MAX);
-	free(sa->pt);
-	free(sa->tx);
-	if (sa->reasm)
-		OPENSSL_cleanse(sa->reasm, sizeof *sa->reasm);
-	free(sa->reasm);
-	OPENSSL_cleanse(sa, sizeof *sa);
-	free(sa);
+	reasm_drop(sa);
+	ike_pool_give(&sa_pool, sa); /* wiped: keys, nonces and the MSK are in it */
 }
 
 enum ikev2_state ikev2_state(const struct ikev2_sa *sa) { return sa->state; }
@@ -763,12 +856,14 @@ enum ikev2_cookie_rc ikev2_cookie_check(const struct ikev2_cookies *c, const uin
 	uint8_t ispi[8], rspi[8];
 	if (!ikev2_peek(buf, len, ispi, rspi, &init) || !init || len > IKEV2_DATAGRAM_MAX)
 		return IKEV2_COOKIE_DROP;
-	struct ike_msg *m = malloc(sizeof *m);
+	/* the decoded message of a scratch, not one of its own: no allocation per request */
+	struct scratch *x = scratch_take();
 	struct diag_err err;
-	if (!m)
+	if (!x)
 		return IKEV2_COOKIE_DROP;
+	struct ike_msg *m = &x->m;
 	if (ike_decode(buf, len, m, &err) < 0 || m->msgid) {
-		free(m);
+		scratch_give(x);
 		return IKEV2_COOKIE_DROP;
 	}
 	const struct ike_payload *ni = NULL, *ck = NULL;
@@ -788,7 +883,7 @@ enum ikev2_cookie_rc ikev2_cookie_check(const struct ikev2_cookies *c, const uin
 		if (ver == c->version || ver + 1 == c->version) {
 			cookie_make(c, ver, ni->data, ni->data_len, peer, ispi, want);
 			if (!CRYPTO_memcmp(want, ck->data, 36)) {
-				free(m);
+				scratch_give(x);
 				return IKEV2_COOKIE_PASS;
 			}
 		}
@@ -806,17 +901,46 @@ enum ikev2_cookie_rc ikev2_cookie_check(const struct ikev2_cookies *c, const uin
 		if (!*reply_len)
 			rc = IKEV2_COOKIE_DROP;
 	}
-	free(m);
+	scratch_give(x);
 	return rc;
 }
 
 /* ---- keys and protection ------------------------------------------------------------------ */
 
-/* Encode sa->o (its payloads go inside SK) and protect it with k into o: one datagram,
- * or fragments of at most conf.frag_size when the peer takes them. */
+/* Keep the protected message in sa->ob (n pieces of len[i] bytes) in o: its buffer grows
+ * when this one is longer than any kept in it before, the first at 512 bytes (most
+ * replies fit), so a reply costs no allocation of its own. */
+static bool out_keep(struct ikev2_sa *sa, struct out_msg *o, const size_t *len, size_t n,
+                     size_t total)
+{
+	if (total > o->cap) {
+		size_t cap = total < 512 ? 512 : total;
+		uint8_t *nb = realloc(o->buf, cap);
+		if (!nb)
+			return false;
+		o->buf = nb;
+		o->cap = cap;
+	}
+	memcpy(o->buf, sa->ob, total);
+	memcpy(o->len, len, n * sizeof len[0]);
+	o->n = n;
+	o->total = total;
+	o->have = true;
+	return true;
+}
+
+/* Encode sa->o (its payloads go inside SK) and protect it with k into sa->ob: one
+ * datagram, or fragments of at most conf.frag_size when the peer takes them. Then kept in
+ * o, or with o NULL sent at once and not kept. */
 static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exch, bool response,
                     uint32_t msgid, struct out_msg *o)
 {
+	if (o) {
+		o->have = false;
+		o->n = o->total = 0;
+		o->resends = 0;
+		o->msgid = msgid;
+	}
 	size_t len = ike_encode(sa->o, sa->tx, IKE_HDR_LEN + IKEV2_MSG_MAX);
 	if (!len)
 		return false;
@@ -824,12 +948,8 @@ static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exc
 	size_t n = len - IKE_HDR_LEN;
 	uint8_t next = sa->o->npl ? sa->tx[16] : 0;
 	uint8_t flags = response ? IKE2_FLAG_R : 0;
-	uint8_t *buf = malloc(OUT_MAX);
-	if (!buf)
-		return false;
-	out_free(o);
-	o->buf = buf;
-	o->msgid = msgid;
+	uint8_t *buf = sa->ob;
+	size_t lens[IKEV2_FRAGS_MAX], nlen, total;
 	size_t overhead = IKE_HDR_LEN + 8 + k->iv_len + k->icv_len + k->block;
 	size_t limit = sa->conf->frag_size;
 	/* the room for payload bytes in one fragment: whole cipher blocks, at least 32 */
@@ -842,9 +962,9 @@ static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exc
 		                    OUT_MAX);
 		if (!l)
 			return false;
-		o->len[0] = l;
-		o->n = 1;
-		o->total = l;
+		lens[0] = l;
+		nlen = 1;
+		total = l;
 	} else {
 		size_t nf = (n + chunk - 1) / chunk;
 		if (nf > IKEV2_FRAGS_MAX)
@@ -857,13 +977,17 @@ static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exc
 			                    OUT_MAX - at);
 			if (!l)
 				return false;
-			o->len[i] = l;
+			lens[i] = l;
 			at += l;
 		}
-		o->n = nf;
-		o->total = at;
+		nlen = nf;
+		total = at;
 	}
-	o->have = true;
+	if (o)
+		return out_keep(sa, o, lens, nlen, total);
+	if (sa->cbs->send)
+		for (size_t i = 0, off = 0; i < nlen; off += lens[i], i++)
+			sa->cbs->send(sa->cbs->ctx, buf + off, lens[i], sa->on_4500);
 	return true;
 }
 
@@ -931,7 +1055,7 @@ static void send_delete_children(struct ikev2_sa *sa, const uint32_t *spis, size
                                  uint64_t now)
 {
 	uint8_t b[4 * IKEV2_CHILDREN];
-	if (!n || n > IKEV2_CHILDREN)
+	if (!n || n > IKEV2_CHILDREN || !sa->sc)
 		return;
 	for (size_t i = 0; i < n; i++)
 		ike_put32(b + 4 * i, spis[i]);
@@ -1251,15 +1375,15 @@ static void sa_init(struct ikev2_sa *sa, const uint8_t *raw, size_t len, const u
 		add_notify(sa, N_SIG_HASH_ALGS, 0, NULL, 0, sighash, sizeof sighash);
 	size_t olen = ike_encode(sa->o, sa->tx, IKE_HDR_LEN + IKEV2_MSG_MAX);
 	free(sa->init_req);
-	free(sa->init_resp);
-	sa->init_req = malloc(len);
-	sa->init_resp = olen ? malloc(olen) : NULL;
-	if (!olen || !sa->init_req || !sa->init_resp || len > INIT_MAX || olen > INIT_MAX) {
+	sa->init_resp = NULL;
+	sa->init_req = olen && len <= INIT_MAX && olen <= INIT_MAX ? malloc(len + olen) : NULL;
+	if (!sa->init_req) {
 		fail(sa, "ike.v2.internal", "IKE_SA_INIT response could not be built");
 		return;
 	}
 	memcpy(sa->init_req, raw, len);
 	sa->init_req_len = len;
+	sa->init_resp = sa->init_req + len;
 	memcpy(sa->init_resp, sa->tx, olen);
 	sa->init_resp_len = olen;
 	memcpy(sa->init_req_digest, d, 32);
@@ -1625,13 +1749,13 @@ static size_t eap_build(struct ikev2_sa *sa, uint8_t code, uint8_t type, const u
                         size_t n)
 {
 	uint8_t id = code == EAP_SUCCESS || code == EAP_FAILURE ? sa->eap_id : ++sa->eap_id;
-	return eap_packet_build(sa->eapb, sizeof sa->eapb, code, id, type, body, n);
+	return eap_packet_build(sa->eapb, EAPB_MAX, code, id, type, body, n);
 }
 
 /* An MS-CHAPv2 packet (RFC 2759 inside EAP): OpCode, MS-CHAPv2-ID, MS-Length, data. */
 static size_t eap_ms(struct ikev2_sa *sa, uint8_t opcode, const uint8_t *data, size_t n)
 {
-	return eap_mschapv2_request(sa->eapb, sizeof sa->eapb, ++sa->eap_id, opcode, sa->ms_id,
+	return eap_mschapv2_request(sa->eapb, EAPB_MAX, ++sa->eap_id, opcode, sa->ms_id,
 	                            data, n);
 }
 
@@ -1665,6 +1789,10 @@ static void id_text(struct ikev2_sa *sa, uint8_t type, const uint8_t *d, size_t 
 static void established(struct ikev2_sa *sa, uint64_t now)
 {
 	sa->state = IKEV2_ESTABLISHED;
+	/* the IKE_SA_INIT messages served the AUTH payloads: nothing reads them any more */
+	free(sa->init_req);
+	sa->init_req = sa->init_resp = NULL;
+	sa->init_req_len = sa->init_resp_len = 0;
 	sa->expires = now + (uint64_t)(sa->conf->ike_life_s ? sa->conf->ike_life_s : 86400) * 1000;
 	char ab[64], nb[64];
 	ev(sa, IKEV2_EV_IKE_UP, "IKE SA up: peer %s id %s%s%s, %s%s%s", addr_str(&sa->peer, ab,
@@ -1681,7 +1809,7 @@ static void auth_complete(struct ikev2_sa *sa, const uint8_t *key, size_t key_le
                           uint32_t msgid, uint64_t now)
 {
 	msg_begin(sa, &sa->cur, IKE2_EXCH_AUTH, true, msgid);
-	if (!add_our_auth(sa, key, key_len, with_id, sa->idb, sa->authb, sizeof sa->authb)) {
+	if (!add_our_auth(sa, key, key_len, with_id, sa->idb, sa->authb, AUTHB_MAX)) {
 		respond_notify(sa, &sa->cur, IKE2_EXCH_AUTH, msgid, N_AUTH_FAILED);
 		fail(sa, "ike.v2.internal", "our AUTH could not be made");
 		return;
@@ -1689,7 +1817,7 @@ static void auth_complete(struct ikev2_sa *sa, const uint8_t *key, size_t key_le
 	struct ikev2_child c;
 	bool child = sa->creq.have &&
 	             child_answer(sa, &sa->creq, true, NULL, 0, sa->ni, sa->ni_len, sa->nr,
-	                          NONCE_LEN, NULL, 0, &c, &sa->o_tsi, sa->o_tsr);
+	                          NONCE_LEN, NULL, 0, &c, sa->o_tsi, sa->o_tsr);
 	if (sa->conf->mobike && sa->peer_mobike)
 		add_notify(sa, N_MOBIKE_SUPPORTED, 0, NULL, 0, NULL, 0);
 	respond(sa, &sa->cur, IKE2_EXCH_AUTH, msgid);
@@ -1726,7 +1854,7 @@ static void authorize_ask(struct ikev2_sa *sa, bool eap, uint32_t msgid, uint64_
 	}
 }
 
-int ikev2_authorize_done(struct ikev2_sa *sa, const struct ikev2_verdict *v, uint64_t now)
+static int authorize_done(struct ikev2_sa *sa, const struct ikev2_verdict *v, uint64_t now)
 {
 	if (sa->state != IKEV2_AUTHORIZING)
 		return -1;
@@ -2112,7 +2240,7 @@ static void auth1(struct ikev2_sa *sa, uint64_t now)
 	msg_begin(sa, &sa->cur, IKE2_EXCH_AUTH, true, msgid);
 	bool psk = sa->conf->server_auth == IKEV2_SAUTH_PSK;
 	if (!add_our_auth(sa, psk ? sa->conf->psk : NULL, psk ? sa->conf->psk_len : 0, true,
-	                  sa->idb, sa->authb, sizeof sa->authb)) {
+	                  sa->idb, sa->authb, AUTHB_MAX)) {
 		respond_notify(sa, &sa->cur, IKE2_EXCH_AUTH, msgid, N_AUTH_FAILED);
 		fail(sa, "ike.v2.internal", "our AUTH could not be made (key or certificate)");
 		return;
@@ -2164,7 +2292,7 @@ static void auth_eap(struct ikev2_sa *sa, uint64_t now)
 		sa->cbs->random(sa->cbs->ctx, sa->auth_challenge, 16);
 		msg_begin(sa, &sa->cur, IKE2_EXCH_AUTH, true, msgid);
 		sa->ms_id = (uint8_t)(sa->eap_id + 1);
-		add_eap(sa, eap_mschapv2_challenge(sa->eapb, sizeof sa->eapb, ++sa->eap_id, sa->ms_id,
+		add_eap(sa, eap_mschapv2_challenge(sa->eapb, EAPB_MAX, ++sa->eap_id, sa->ms_id,
 		                                   sa->auth_challenge, sa->conf->eap_name));
 		sa->eap_stage = EAP_ST_CHALLENGE;
 		respond(sa, &sa->cur, IKE2_EXCH_AUTH, msgid);
@@ -2273,7 +2401,7 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 		return;
 	}
 	struct ike_dh *dh = ike_dh_new(pick.group);
-	size_t gr_len = dh ? ike_dh_public(dh, sa->keb, sizeof sa->keb) : 0;
+	size_t gr_len = dh ? ike_dh_public(dh, sa->keb, IKE_DH_MAX) : 0;
 	uint8_t gir[IKE_DH_MAX];
 	size_t gir_len = gr_len && ke->data_len == ike_dh_ke_len(pick.group)
 	                     ? ike_dh_shared(dh, ke->data, ke->data_len, gir, sizeof gir) : 0;
@@ -2397,7 +2525,7 @@ static void create_child(struct ikev2_sa *sa, uint64_t now)
 	size_t gir_len = 0, gr_len = 0;
 	if (!r.err && group) {
 		struct ike_dh *dh = ike_dh_new(group);
-		gr_len = dh ? ike_dh_public(dh, sa->keb, sizeof sa->keb) : 0;
+		gr_len = dh ? ike_dh_public(dh, sa->keb, IKE_DH_MAX) : 0;
 		gir_len = gr_len ? ike_dh_shared(dh, ke->data, ke->data_len, gir, sizeof gir) : 0;
 		ike_dh_free(dh);
 		if (!gir_len)
@@ -2414,7 +2542,7 @@ static void create_child(struct ikev2_sa *sa, uint64_t now)
 		/* SA, Nr, [KE], TSi, TSr in this order */
 		uint8_t nonce_at = (uint8_t)sa->o->npl;
 		ok = child_answer(sa, &r, false, group ? gir : NULL, gir_len, ni->data, ni->data_len,
-		                  sa->nrb, NONCE_LEN, group ? sa->keb : NULL, gr_len, &c, &sa->o_tsi,
+		                  sa->nrb, NONCE_LEN, group ? sa->keb : NULL, gr_len, &c, sa->o_tsi,
 		                  sa->o_tsr);
 		if (ok) { /* the nonce goes after the SA payload */
 			struct ike_payload *np = ike_add_payload(sa->o, IKE2_PL_NONCE, sa->nrb, NONCE_LEN);
@@ -2578,6 +2706,10 @@ static int open_protected(struct ikev2_sa *sa, struct ike_ctx *c, const uint8_t 
 	if (p->off != IKE_HDR_LEN && p->type == IKE2_PL_SKF)
 		return -1; /* RFC 7383 2.5: SKF is the only payload */
 	uint8_t *inner = sa->pt + IKE_HDR_LEN;
+	/* what the decryption may write: no more than the ciphertext (wiped at the call's end) */
+	size_t room = IKE_HDR_LEN + (p->data_len < IKEV2_MSG_MAX ? p->data_len : IKEV2_MSG_MAX);
+	if (sa->sc->pt_used < room)
+		sa->sc->pt_used = room;
 	long n = ikev2_open(&c->k, true, raw, len, p, inner, IKEV2_MSG_MAX);
 	if (n < 0) {
 		ev(sa, IKEV2_EV_INFO, "message %u dropped: integrity check failed", m->msgid);
@@ -2589,9 +2721,19 @@ static int open_protected(struct ikev2_sa *sa, struct ike_ctx *c, const uint8_t 
 			ev(sa, IKEV2_EV_INFO, "fragment dropped: fragmentation is off");
 			return -1;
 		}
+		if (!sa->reasm) {
+			sa->reasm = malloc(sizeof *sa->reasm);
+			if (!sa->reasm) {
+				ev(sa, IKEV2_EV_INFO, "fragment dropped: out of memory");
+				return -1;
+			}
+			ikev2_reasm_reset(sa->reasm);
+		}
 		enum ikev2_reasm_rc rc = ikev2_reasm_add(sa->reasm, m->msgid, p->frag_num,
 		                                         p->frag_total, p->inner_next, inner,
 		                                         (size_t)n);
+		if (!sa->reasm->total)
+			reasm_drop(sa); /* nothing under way (out of bounds): given back */
 		if (rc == IKEV2_REASM_BAD || rc == IKEV2_REASM_STALE) {
 			ev(sa, IKEV2_EV_INFO, "fragment %u/%u of message %u dropped (%s)", p->frag_num,
 			   p->frag_total, m->msgid, rc == IKEV2_REASM_BAD ? "out of bounds" : "stale");
@@ -2600,12 +2742,15 @@ static int open_protected(struct ikev2_sa *sa, struct ike_ctx *c, const uint8_t 
 		if (rc != IKEV2_REASM_DONE)
 			return 0;
 		size_t tl = ikev2_reasm_take(sa->reasm, inner, IKEV2_MSG_MAX, &first);
+		reasm_drop(sa);
 		if (!tl)
 			return -1;
 		n = (long)tl;
 		ev(sa, IKEV2_EV_TRACE, "message %u reassembled from %u fragments (%ld bytes)",
 		   m->msgid, p->frag_total, n);
 	}
+	if (sa->sc->pt_used < IKE_HDR_LEN + (size_t)n)
+		sa->sc->pt_used = IKE_HDR_LEN + (size_t)n;
 	memcpy(sa->pt, raw, IKE_HDR_LEN);
 	sa->pt[16] = first;
 	ike_put32(sa->pt + 24, (uint32_t)(IKE_HDR_LEN + n));
@@ -2636,7 +2781,7 @@ static void child_rekey_begin(struct ikev2_sa *sa, struct ikev2_child *c, uint64
 	ike_put32(sa->o_spi, sa->crk.spi_in);
 	add_esp_proposal(sa, &r, sa->o_spi);
 	ike_add_payload(sa->o, IKE2_PL_NONCE, sa->crk.ni, NONCE_LEN);
-	struct ts *ti = &sa->o_tsi, *tr = &sa->o_tsr[0];
+	struct ts *ti = sa->o_tsi, *tr = &sa->o_tsr[0];
 	memset(ti, 0, sizeof *ti);
 	memset(tr, 0, sizeof *tr);
 	ti->eport = tr->eport = 65535;
@@ -2758,8 +2903,8 @@ static void handle_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 	}
 }
 
-uint64_t ikev2_input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
-                     const struct ikev2_addr *local, const struct ikev2_addr *peer, uint64_t now)
+static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
+                      const struct ikev2_addr *local, const struct ikev2_addr *peer, uint64_t now)
 {
 	if (sa->state == IKEV2_DEAD)
 		return IKEV2_NEVER;
@@ -2941,7 +3086,7 @@ uint64_t ikev2_deadline(const struct ikev2_sa *sa)
 	return t;
 }
 
-uint64_t ikev2_tick(struct ikev2_sa *sa, uint64_t now)
+static uint64_t tick(struct ikev2_sa *sa, uint64_t now)
 {
 	if (sa->state == IKEV2_DEAD)
 		return IKEV2_NEVER;
@@ -2993,20 +3138,17 @@ uint64_t ikev2_tick(struct ikev2_sa *sa, uint64_t now)
 	return ikev2_deadline(sa);
 }
 
-void ikev2_delete(struct ikev2_sa *sa, const char *why, uint64_t now)
+static void delete_sa(struct ikev2_sa *sa, const char *why, uint64_t now)
 {
 	if (sa->state == IKEV2_DEAD)
 		return;
 	bool was_up = sa->state == IKEV2_ESTABLISHED;
-	if (was_up) {
+	if (was_up && sa->sc) {
 		/* fire and forget: the SA is gone whatever the peer answers */
 		msg_begin(sa, &sa->cur, IKE2_EXCH_INFORMATIONAL, false, sa->cur.our_mid);
 		struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, NULL, 0);
 		d->protocol = PROTO_IKE;
-		struct out_msg o = {0};
-		if (protect(sa, &sa->cur.k, IKE2_EXCH_INFORMATIONAL, false, sa->cur.our_mid, &o))
-			send_out(sa, &o);
-		out_free(&o);
+		protect(sa, &sa->cur.k, IKE2_EXCH_INFORMATIONAL, false, sa->cur.our_mid, NULL);
 	}
 	if (!sa->cause[0])
 		snprintf(sa->cause, sizeof sa->cause, "ike.v2.deleted");
@@ -3016,7 +3158,8 @@ void ikev2_delete(struct ikev2_sa *sa, const char *why, uint64_t now)
 	(void)now;
 }
 
-uint64_t ikev2_child_delete(struct ikev2_sa *sa, uint32_t spi_in, const char *why, uint64_t now)
+static uint64_t child_delete(struct ikev2_sa *sa, uint32_t spi_in, const char *why,
+                             uint64_t now)
 {
 	for (int i = 0; i < IKEV2_CHILDREN; i++) {
 		struct ikev2_child *c = &sa->child[i];
@@ -3038,4 +3181,46 @@ void ikev2_child_used(struct ikev2_sa *sa, uint32_t spi_in, uint64_t now)
 {
 	if (ikev2_child(sa, spi_in) && now > sa->last_rx)
 		sa->last_rx = now;
+}
+
+/* ---- the entry points with a scratch lent for the call -------------------------------- */
+
+uint64_t ikev2_input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
+                     const struct ikev2_addr *local, const struct ikev2_addr *peer, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	uint64_t t = sa->sc ? input(sa, buf, len, local, peer, now) : ikev2_deadline(sa);
+	scratch_return(sa, taken);
+	return t;
+}
+
+uint64_t ikev2_tick(struct ikev2_sa *sa, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	uint64_t t = sa->sc ? tick(sa, now) : ikev2_deadline(sa);
+	scratch_return(sa, taken);
+	return t;
+}
+
+int ikev2_authorize_done(struct ikev2_sa *sa, const struct ikev2_verdict *v, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	int rc = sa->sc ? authorize_done(sa, v, now) : -1;
+	scratch_return(sa, taken);
+	return rc;
+}
+
+void ikev2_delete(struct ikev2_sa *sa, const char *why, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	delete_sa(sa, why, now); /* without a scratch: no DELETE sent, the SA ends all the same */
+	scratch_return(sa, taken);
+}
+
+uint64_t ikev2_child_delete(struct ikev2_sa *sa, uint32_t spi_in, const char *why, uint64_t now)
+{
+	bool taken = scratch_lend(sa);
+	uint64_t t = child_delete(sa, spi_in, why, now);
+	scratch_return(sa, taken);
+	return t;
 }

@@ -274,10 +274,17 @@ static int t_password(void *ctx, const char *user, char *buf, size_t cap)
 	return 6;
 }
 static struct ikev2_sa *T_sa;
+static struct ikev2_sa *T_delete_on_ask; /* deleted by the owner when asked for a verdict */
 static void t_authorize(void *ctx, const struct ikev2_auth_req *q)
 {
 	(void)ctx;
 	T.asks++;
+	if (T_delete_on_ask) {
+		/* the owner enters another SA from inside this one's call */
+		struct ikev2_sa *o = T_delete_on_ask;
+		T_delete_on_ask = NULL;
+		ikev2_delete(o, "older SA of the peer", 0);
+	}
 	T.cred = q->cred;
 	snprintf(T.user, sizeof T.user, "%s", q->user);
 	T.machine_cert = q->machine_cert;
@@ -954,6 +961,138 @@ START_TEST(rekey_child_and_delete)
 }
 END_TEST
 
+/* ---- per-call scratch: what outlives a call is the SA's own ---------------------------- */
+
+/* A retransmitted request is answered with exactly the reply it had, also when that
+ * reply is shorter than the one before it (kept in the same buffer). */
+START_TEST(retransmission_after_shorter_reply)
+{
+	t_setup();
+	struct v2peer p;
+	v2p_init(&p);
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, &p));
+	auth_first(sa, &p);
+	size_t first_len = T.len[T.n - 1];
+	/* the EAP Identity response: the MS-CHAPv2 Challenge comes back, shorter than the
+	 * answer with IDr, AUTH and the EAP Identity request */
+	uint8_t e[10] = {2, v2p_find(&p, IKE2_PL_EAP)->eap_id, 0, 10, 1, 'a', 'l', 'i', 'c', 'e'};
+	struct ike_msg *m = auth_begin(&p);
+	ike_add_payload(m, IKE2_PL_EAP, e, 10);
+	ck_assert_ptr_nonnull(auth_send(sa, &p, m, 0));
+	size_t reply_len = T.len[T.n - 1];
+	ck_assert_uint_lt(reply_len, first_len);
+	uint8_t reply[9400];
+	memcpy(reply, T.buf[T.n - 1], reply_len);
+	size_t rl;
+	const uint8_t *r = feed(sa, T_out, T_outlen, 1, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(rl, reply_len);
+	ck_assert_mem_eq(r, reply, reply_len);
+	ck_assert(v2p_open(&p, r, rl));
+	ck_assert_uint_eq(v2p_find(&p, IKE2_PL_EAP)->eap_type, 26);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+/* An SA waiting for its verdict while another SA runs its whole exchange: the verdict,
+ * given afterwards, finds everything it needs in its own SA. */
+START_TEST(verdict_after_another_sa)
+{
+	t_setup();
+	T.answer_now = false;
+	struct v2peer a, b;
+	v2p_init(&a);
+	v2p_init(&b);
+	v2p_fill(b.spi_i, 8, 0x55);
+	v2p_fill(b.ni, 32, 0x66);
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, &a));
+	auth_first(sa, &a);
+	ck_assert_ptr_null(eap_run(sa, &a, "s3cret"));
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_AUTHORIZING);
+	uint8_t auth_ch[16], peer_ch[16], nt[24];
+	memcpy(auth_ch, T_auth_ch, 16), memcpy(peer_ch, T_peer_ch, 16), memcpy(nt, T_nt, 24);
+	/* another SA, up and answering a liveness check meanwhile */
+	T.answer_now = true;
+	struct ikev2_sa *sb = up(&b);
+	struct ike_msg m;
+	uint8_t out[2048];
+	size_t rl;
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, b.mid++, b.spi_i, b.spi_r);
+	size_t ol = v2p_request(&b, &m, out, sizeof out);
+	const uint8_t *r = feed(sb, out, ol, 0, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(&b, r, rl));
+	/* the first SA's verdict */
+	memcpy(T_auth_ch, auth_ch, 16), memcpy(T_peer_ch, peer_ch, 16), memcpy(T_nt, nt, 24);
+	T_sa = sa;
+	int sent = T.n;
+	struct ikev2_verdict v = {.accept = true, .addr = {10, 99, 0, 42}};
+	ck_assert_int_eq(ikev2_authorize_done(sa, &v, 5), 0);
+	ck_assert_int_eq(T.n, sent + 1);
+	ck_assert(v2p_open(&a, T.buf[T.n - 1], T.len[T.n - 1]));
+	eap_finish(sa, &a);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	ck_assert_int_eq(ikev2_state(sb), IKEV2_ESTABLISHED);
+	const struct ike_payload *cp = v2p_find(&a, IKE2_PL_CP);
+	ck_assert_ptr_nonnull(cp);
+	ck_assert_mem_eq(a.m->attrs[cp->attr_first].val, "\x0a\x63\x00\x2a", 4);
+	ikev2_free(sb);
+	ikev2_free(sa);
+	v2p_free(&a);
+	v2p_free(&b);
+}
+END_TEST
+
+/* The owner deletes an older SA from inside the call of another SA (its question for a
+ * verdict): the older SA's DELETE goes out under its own keys and the other SA's answer
+ * and exchange go on. */
+START_TEST(delete_from_inside_another_call)
+{
+	t_setup();
+	struct v2peer a, b;
+	v2p_init(&a);
+	v2p_init(&b);
+	v2p_fill(b.spi_i, 8, 0x55);
+	v2p_fill(b.ni, 32, 0x66);
+	struct ikev2_sa *old = up(&a);
+	struct ikev2_sa *sa = ikev2_new(&T_conf, &T_cbs, &T_local, &T_peer, 0);
+	T_sa = sa;
+	ck_assert(sa_init(sa, &b));
+	auth_first(sa, &b);
+	T_delete_on_ask = old;
+	ck_assert_ptr_nonnull(eap_run(sa, &b, "s3cret"));
+	ck_assert_ptr_null(T_delete_on_ask);
+	ck_assert_int_eq(ikev2_state(old), IKEV2_DEAD);
+	/* the datagram before the last (the EAP Success request) is the older SA's DELETE */
+	ck_assert_int_ge(T.n, 2);
+	ck_assert(v2p_open(&a, T.buf[T.n - 2], T.len[T.n - 2]));
+	const struct ike_payload *d = v2p_find(&a, IKE2_PL_D);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->protocol, 1);
+	eap_finish(sa, &b);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	/* the newer SA answers a liveness check */
+	struct ike_msg m;
+	uint8_t out[2048];
+	size_t rl;
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, b.mid++, b.spi_i, b.spi_r);
+	size_t ol = v2p_request(&b, &m, out, sizeof out);
+	const uint8_t *r = feed(sa, out, ol, 0, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(&b, r, rl));
+	ck_assert_uint_eq(b.m->npl, 0);
+	ikev2_free(old);
+	ikev2_free(sa);
+	v2p_free(&a);
+	v2p_free(&b);
+}
+END_TEST
+
 START_TEST(dpd_and_timeout)
 {
 	t_setup();
@@ -1511,6 +1650,9 @@ int main(void)
 	tcase_add_test(t, machine_cert_refused);
 	tcase_add_test(t, our_child_rekey);
 	tcase_add_test(t, our_child_rekey_collision);
+	tcase_add_test(t, retransmission_after_shorter_reply);
+	tcase_add_test(t, verdict_after_another_sa);
+	tcase_add_test(t, delete_from_inside_another_call);
 	suite_add_tcase(s, t);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
