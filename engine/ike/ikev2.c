@@ -852,8 +852,9 @@ enum ikev2_cookie_rc ikev2_cookie_check(const struct ikev2_cookies *c, const uin
 
 /* ---- keys and protection ------------------------------------------------------------------ */
 
-/* Encode sa->o (its payloads go inside SK) and protect it with k into o: one datagram,
- * or fragments of at most conf.frag_size when the peer takes them. */
+/* Encode sa->o (its payloads go inside SK) and protect it with c's keys, as the SA's
+ * original initiator or responder, into o: one datagram, or fragments of at most
+ * conf.frag_size when the peer takes them. */
 static bool protect(struct ikev2_sa *sa, const struct ike_ctx *c, uint8_t exch, bool response,
                     uint32_t msgid, struct out_msg *o)
 {
