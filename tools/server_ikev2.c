@@ -32,6 +32,7 @@
 
 #include "cert/certserve.h"
 #include "esp.h"
+#include "ike.h"
 #include "ike/esp_sa.h"
 #include "ike/ikev2.h"
 
@@ -789,7 +790,10 @@ static struct srv_ikev2_sa *sa_for(struct srv *s, bool natt, const uint8_t *buf,
 		return NULL;
 	}
 	if (memcmp(rspi, zero8, 8)) {
-		struct srv_ikev2_sa *x = sa_by_rspi(k, rspi, buf, len);
+		/* our SPI: the responder's, or the initiator's in an SA we rekeyed ourselves (the
+		 * peer, its original responder, sends without the I flag) */
+		const uint8_t *ours = buf[19] & IKE2_FLAG_I ? rspi : ispi;
+		struct srv_ikev2_sa *x = sa_by_rspi(k, ours, buf, len);
 		if (!x) {
 			k->st.unknown_sa++;
 			if (srv_throttle(s))
@@ -1184,10 +1188,16 @@ void srv_ikev2_destroy(struct srv *s)
 }
 
 /* ---- show ------------------------------------------------------------------------------- */
+/* SPIi:SPIr of the current IKE SA (after our own rekey of it, ours first) */
 static void spis_text(const struct srv_ikev2_sa *x, char out[40])
 {
-	const uint8_t *r = ikev2_rspi(x->sa);
-	for (int i = 0; i < 8; i++) snprintf(out + 2 * i, 3, "%02x", x->ispi[i]);
+	const uint8_t *r = ikev2_rspi(x->sa), *p = ikev2_ispi(x->sa);
+	if (ikev2_we_initiated(x->sa)) {
+		const uint8_t *t = r;
+		r = p;
+		p = t;
+	}
+	for (int i = 0; i < 8; i++) snprintf(out + 2 * i, 3, "%02x", p ? p[i] : 0);
 	out[16] = ':';
 	for (int i = 0; i < 8; i++) snprintf(out + 17 + 2 * i, 3, "%02x", r ? r[i] : 0);
 }

@@ -82,6 +82,8 @@ struct out_msg {
 /* One IKE SA's message state: its keys, the message IDs both ways, the last response. */
 struct ike_ctx {
 	bool set;
+	bool we_i;                   /* we are its original initiator (an IKE SA we rekeyed):
+	                                our messages carry the I flag and SK_ei/SK_ai */
 	struct ikev2_keys k;
 	uint32_t next_mid;           /* the peer's next request */
 	uint32_t our_mid;            /* our next request */
@@ -92,6 +94,7 @@ struct ike_ctx {
 struct req_out {
 	bool active;
 	bool dpd;
+	bool on_old;                 /* under the old SA's keys: its DELETE after our rekey */
 	struct out_msg msg;
 	unsigned tries;
 	uint64_t next_at;
@@ -185,6 +188,19 @@ struct ikev2_sa {
 		uint8_t peer_min[256];   /* the lowest nonce of the peer's rekey (collision) */
 		size_t peer_min_len;
 	} crk;
+	/* our rekey of the IKE SA (conf.child_rekey, RFC 7296 2.8) */
+	uint64_t ike_rekey_at;       /* when it is due, IKEV2_NEVER: not (once per SA) */
+	struct {
+		bool active;             /* our CREATE_CHILD_SA request is under way */
+		bool collided;           /* the peer rekeyed the IKE SA meanwhile: its new SA in peer */
+		uint32_t msgid;
+		uint8_t spi[SPI_LEN];    /* our SPI of the new SA */
+		uint8_t ni[NONCE_LEN];
+		struct ike_dh *dh;
+		struct ike_ctx peer;     /* the peer's new SA of a collision, until ours is answered */
+		uint8_t peer_min[256];   /* the lowest nonce of the peer's rekey exchange */
+		size_t peer_min_len;
+	} irk;
 
 	/* the reassembly of a fragmented request, allocated with its first fragment and freed
 	 * when the message is whole or dropped (NULL when none is under way) */
@@ -379,11 +395,20 @@ static void reasm_drop(struct ikev2_sa *sa)
 	sa->reasm = NULL;
 }
 
+/* Our IKE SA rekey is over (or the SA): its DH key and a collision's SA go. */
+static void irk_clear(struct ikev2_sa *sa)
+{
+	ike_dh_free(sa->irk.dh);
+	ctx_clear(&sa->irk.peer);
+	OPENSSL_cleanse(&sa->irk, sizeof sa->irk);
+}
+
 static void set_dead(struct ikev2_sa *sa)
 {
 	children_down(sa, "IKE SA gone");
 	ctx_clear(&sa->cur);
 	ctx_clear(&sa->old);
+	irk_clear(sa);
 	out_free(&sa->req.msg);
 	sa->req.active = false;
 	OPENSSL_cleanse(sa->msk, sizeof sa->msk);
@@ -687,6 +712,7 @@ void ikev2_free(struct ikev2_sa *sa)
 		scratch_return(sa, true);
 	ctx_clear(&sa->cur);
 	ctx_clear(&sa->old);
+	irk_clear(sa);
 	out_free(&sa->req.msg);
 	free(sa->init_req);
 	reasm_drop(sa);
@@ -695,18 +721,32 @@ void ikev2_free(struct ikev2_sa *sa)
 
 enum ikev2_state ikev2_state(const struct ikev2_sa *sa) { return sa->state; }
 const char *ikev2_cause(const struct ikev2_sa *sa) { return sa->cause; }
+/* Our SPI and the peer's of an IKE SA: the order of the header follows its original
+ * initiator. */
+static const uint8_t *ctx_ours(const struct ike_ctx *c)
+{
+	return c->we_i ? c->k.ispi : c->k.rspi;
+}
+static const uint8_t *ctx_peers(const struct ike_ctx *c)
+{
+	return c->we_i ? c->k.rspi : c->k.ispi;
+}
 const uint8_t *ikev2_ispi(const struct ikev2_sa *sa)
 {
-	return sa->cur.set ? sa->cur.k.ispi : sa->spi_i;
+	return sa->cur.set ? ctx_peers(&sa->cur) : sa->spi_i;
 }
 const uint8_t *ikev2_rspi(const struct ikev2_sa *sa)
 {
-	return sa->cur.set ? sa->cur.k.rspi : sa->spi_r;
+	return sa->cur.set ? ctx_ours(&sa->cur) : sa->spi_r;
 }
 const uint8_t *ikev2_rspi_old(const struct ikev2_sa *sa)
 {
 	static const uint8_t zero[SPI_LEN];
-	return sa->old.set ? sa->old.k.rspi : zero;
+	return sa->old.set ? ctx_ours(&sa->old) : zero;
+}
+bool ikev2_we_initiated(const struct ikev2_sa *sa)
+{
+	return sa->cur.set && sa->cur.we_i;
 }
 const struct ikev2_addr *ikev2_peer(const struct ikev2_sa *sa) { return &sa->peer; }
 bool ikev2_nat(const struct ikev2_sa *sa) { return sa->nat_local || sa->nat_peer; }
@@ -929,12 +969,14 @@ static bool out_keep(struct ikev2_sa *sa, struct out_msg *o, const size_t *len, 
 	return true;
 }
 
-/* Encode sa->o (its payloads go inside SK) and protect it with k into sa->ob: one
- * datagram, or fragments of at most conf.frag_size when the peer takes them. Then kept in
- * o, or with o NULL sent at once and not kept. */
-static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exch, bool response,
+/* Encode sa->o (its payloads go inside SK) and protect it with c's keys, as the SA's
+ * original initiator or responder, into sa->ob: one datagram, or fragments of at most
+ * conf.frag_size when the peer takes them. Then kept in o, or with o NULL sent at once
+ * and not kept. */
+static bool protect(struct ikev2_sa *sa, const struct ike_ctx *c, uint8_t exch, bool response,
                     uint32_t msgid, struct out_msg *o)
 {
+	const struct ikev2_keys *k = &c->k;
 	if (o) {
 		o->have = false;
 		o->n = o->total = 0;
@@ -947,7 +989,7 @@ static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exc
 	const uint8_t *inner = sa->tx + IKE_HDR_LEN;
 	size_t n = len - IKE_HDR_LEN;
 	uint8_t next = sa->o->npl ? sa->tx[16] : 0;
-	uint8_t flags = response ? IKE2_FLAG_R : 0;
+	uint8_t flags = (uint8_t)((response ? IKE2_FLAG_R : 0) | (c->we_i ? IKE2_FLAG_I : 0));
 	uint8_t *buf = sa->ob;
 	size_t lens[IKEV2_FRAGS_MAX], nlen, total;
 	size_t overhead = IKE_HDR_LEN + 8 + k->iv_len + k->icv_len + k->block;
@@ -958,7 +1000,7 @@ static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exc
 	bool frag = sa->conf->fragmentation && sa->peer_frag && exch != IKE2_EXCH_SA_INIT &&
 	            overhead + n > limit && chunk >= 32;
 	if (!frag) {
-		size_t l = ikev2_seal(k, sa->cbs, false, exch, flags, msgid, false, 0, 0, next, inner, n, buf,
+		size_t l = ikev2_seal(k, sa->cbs, c->we_i, exch, flags, msgid, false, 0, 0, next, inner, n, buf,
 		                    OUT_MAX);
 		if (!l)
 			return false;
@@ -972,7 +1014,7 @@ static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exc
 		size_t at = 0;
 		for (size_t i = 0; i < nf; i++) {
 			size_t take = n - i * chunk < chunk ? n - i * chunk : chunk;
-			size_t l = ikev2_seal(k, sa->cbs, false, exch, flags, msgid, true, (uint16_t)(i + 1),
+			size_t l = ikev2_seal(k, sa->cbs, c->we_i, exch, flags, msgid, true, (uint16_t)(i + 1),
 			                    (uint16_t)nf, i ? 0 : next, inner + i * chunk, take, buf + at,
 			                    OUT_MAX - at);
 			if (!l)
@@ -994,7 +1036,7 @@ static bool protect(struct ikev2_sa *sa, const struct ikev2_keys *k, uint8_t exc
 /* Send sa->o as the response to the request msgid and keep it for retransmissions. */
 static void respond(struct ikev2_sa *sa, struct ike_ctx *c, uint8_t exch, uint32_t msgid)
 {
-	if (!protect(sa, &c->k, exch, true, msgid, &c->resp)) {
+	if (!protect(sa, c, exch, true, msgid, &c->resp)) {
 		ev(sa, IKEV2_EV_INFO, "response to message %u could not be built", msgid);
 		return;
 	}
@@ -1017,7 +1059,9 @@ static void send_init_notify(struct ikev2_sa *sa, uint16_t type, const uint8_t *
 static void msg_begin(struct ikev2_sa *sa, const struct ike_ctx *c, uint8_t exch, bool response,
                       uint32_t msgid)
 {
-	ike_msg_init(sa->o, 2, exch, response ? IKE2_FLAG_R : 0, msgid, c->k.ispi, c->k.rspi);
+	ike_msg_init(sa->o, 2, exch,
+	             (uint8_t)((response ? IKE2_FLAG_R : 0) | (c->we_i ? IKE2_FLAG_I : 0)), msgid,
+	             c->k.ispi, c->k.rspi);
 }
 
 static struct ike_payload *add_notify(struct ikev2_sa *sa, uint16_t type, uint8_t proto,
@@ -1036,19 +1080,25 @@ static void respond_notify(struct ikev2_sa *sa, struct ike_ctx *c, uint8_t exch,
 	respond(sa, c, exch, msgid);
 }
 
-/* Our own request (liveness check, DELETE) with sa->o built: sent and retransmitted. */
-static void request_send(struct ikev2_sa *sa, bool dpd, uint64_t now)
+/* Our own request (liveness check, DELETE) with sa->o built under c: sent and
+ * retransmitted. */
+static void request_send_on(struct ikev2_sa *sa, struct ike_ctx *c, bool dpd, uint64_t now)
 {
-	struct ike_ctx *c = &sa->cur;
 	uint32_t mid = c->our_mid;
-	if (!protect(sa, &c->k, sa->o->exchange, false, mid, &sa->req.msg))
+	if (!protect(sa, c, sa->o->exchange, false, mid, &sa->req.msg))
 		return;
 	c->our_mid++;
 	sa->req.active = true;
+	sa->req.on_old = c == &sa->old;
 	sa->req.dpd = dpd;
 	sa->req.tries = 0;
 	sa->req.next_at = now + sa->conf->retransmit_ms;
 	send_out(sa, &sa->req.msg);
+}
+
+static void request_send(struct ikev2_sa *sa, bool dpd, uint64_t now)
+{
+	request_send_on(sa, &sa->cur, dpd, now);
 }
 
 static void send_delete_children(struct ikev2_sa *sa, const uint32_t *spis, size_t n,
@@ -1786,6 +1836,19 @@ static void id_text(struct ikev2_sa *sa, uint8_t type, const uint8_t *d, size_t 
 	snprintf(sa->peer_id, sizeof sa->peer_id, "%s", raw);
 }
 
+/* When we rekey the IKE SA ourselves (conf.child_rekey): at 80 to 90 % of its lifetime,
+ * at random, as the children. */
+static void ike_rekey_plan(struct ikev2_sa *sa, uint64_t now)
+{
+	sa->ike_rekey_at = IKEV2_NEVER;
+	if (!sa->conf->child_rekey)
+		return;
+	uint8_t j[2];
+	sa->cbs->random(sa->cbs->ctx, j, 2);
+	uint64_t life = (uint64_t)(sa->conf->ike_life_s ? sa->conf->ike_life_s : 86400) * 1000;
+	sa->ike_rekey_at = now + life * 8 / 10 + (life / 10) * ike_get16(j) / 65535u;
+}
+
 static void established(struct ikev2_sa *sa, uint64_t now)
 {
 	sa->state = IKEV2_ESTABLISHED;
@@ -1794,6 +1857,7 @@ static void established(struct ikev2_sa *sa, uint64_t now)
 	sa->init_req = sa->init_resp = NULL;
 	sa->init_req_len = sa->init_resp_len = 0;
 	sa->expires = now + (uint64_t)(sa->conf->ike_life_s ? sa->conf->ike_life_s : 86400) * 1000;
+	ike_rekey_plan(sa, now);
 	char ab[64], nb[64];
 	ev(sa, IKEV2_EV_IKE_UP, "IKE SA up: peer %s id %s%s%s, %s%s%s", addr_str(&sa->peer, ab,
 	   sizeof ab), sa->peer_id, sa->user[0] ? " user " : "", sa->user,
@@ -2373,6 +2437,238 @@ static struct ikev2_child *child_by_any_spi(struct ikev2_sa *sa, uint32_t spi)
 	return NULL;
 }
 
+/* ---- our rekey of the IKE SA (RFC 7296 1.3.2, 2.8, 2.8.2) ------------------------------- */
+
+static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+static const char *spi_hex(const uint8_t spi[SPI_LEN], char buf[2 * SPI_LEN + 1])
+{
+	for (int i = 0; i < SPI_LEN; i++)
+		snprintf(buf + 2 * i, 3, "%02x", spi[i]);
+	return buf;
+}
+
+/* The new IKE SA n takes over: the current one becomes the old one (it answers until it
+ * is deleted), the children stay, message IDs start at 0 both ways. */
+static void ike_switch(struct ikev2_sa *sa, const struct ike_ctx *n, uint64_t now)
+{
+	ctx_clear(&sa->old);
+	sa->old = sa->cur; /* with its response buffer */
+	sa->cur = *n;
+	sa->cur.set = true;
+	sa->cur.next_mid = 0;
+	sa->cur.our_mid = 0;
+	memset(&sa->cur.resp, 0, sizeof sa->cur.resp);
+	sa->expires = now + (uint64_t)(sa->conf->ike_life_s ? sa->conf->ike_life_s : 86400) * 1000;
+	ike_rekey_plan(sa, now);
+}
+
+/* A DELETE of the IKE SA c, sent once: the SA is gone whatever the peer answers. */
+static void ike_delete_once(struct ikev2_sa *sa, const struct ike_ctx *c)
+{
+	msg_begin(sa, c, IKE2_EXCH_INFORMATIONAL, false, c->our_mid);
+	struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, NULL, 0);
+	d->protocol = PROTO_IKE;
+	protect(sa, c, IKE2_EXCH_INFORMATIONAL, false, c->our_mid, NULL);
+}
+
+/* The children we deleted while a request was under way. */
+static void del_queue_flush(struct ikev2_sa *sa, uint64_t now)
+{
+	if (!sa->ndel || sa->req.active)
+		return;
+	uint32_t q[IKEV2_CHILDREN];
+	size_t n = sa->ndel;
+	memcpy(q, sa->del_queue, n * sizeof q[0]);
+	sa->ndel = 0;
+	send_delete_children(sa, q, n, now);
+}
+
+/* The old IKE SA is gone (deleted by either side): our DELETE of it is over too. */
+static void old_gone(struct ikev2_sa *sa, uint64_t now)
+{
+	ctx_clear(&sa->old);
+	if (sa->req.active && sa->req.on_old) {
+		sa->req.active = false;
+		sa->req.on_old = false;
+		out_free(&sa->req.msg);
+		del_queue_flush(sa, now);
+	}
+}
+
+/* Our rekey of the IKE SA: CREATE_CHILD_SA with SA (the SA's own suite, a new SPI of
+ * ours), Ni, KEi of its group. Once: a refusal or no answer leaves it to its lifetime. */
+static void ike_rekey_begin(struct ikev2_sa *sa, uint64_t now)
+{
+	sa->ike_rekey_at = IKEV2_NEVER;
+	const struct ikev2_prop *p = &sa->cur.k.p;
+	struct ike_dh *dh = ike_dh_new(p->group);
+	size_t kl = dh ? ike_dh_public(dh, sa->keb, IKE_DH_MAX) : 0;
+	if (!kl) {
+		ike_dh_free(dh);
+		ev(sa, IKEV2_EV_INFO, "the IKE SA cannot be rekeyed: no key of group %u", p->group);
+		return;
+	}
+	do
+		sa->cbs->random(sa->cbs->ctx, sa->irk.spi, SPI_LEN);
+	while (!memcmp(sa->irk.spi, "\0\0\0\0\0\0\0\0", SPI_LEN) ||
+	       !memcmp(sa->irk.spi, ctx_ours(&sa->cur), SPI_LEN));
+	sa->cbs->random(sa->cbs->ctx, sa->irk.ni, NONCE_LEN);
+	uint32_t mid = sa->cur.our_mid;
+	msg_begin(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, false, mid);
+	memcpy(sa->o_spi, sa->irk.spi, SPI_LEN);
+	add_ike_proposal(sa, 1, sa->o_spi, SPI_LEN, p);
+	ike_add_payload(sa->o, IKE2_PL_NONCE, sa->irk.ni, NONCE_LEN);
+	struct ike_payload *kp = ike_add_payload(sa->o, IKE2_PL_KE, sa->keb, kl);
+	if (kp)
+		kp->group = p->group;
+	request_send(sa, false, now);
+	if (!sa->req.active) {
+		ike_dh_free(dh);
+		ev(sa, IKEV2_EV_INFO, "the IKE SA cannot be rekeyed: the request could not be built");
+		return;
+	}
+	sa->irk.active = true;
+	sa->irk.collided = false;
+	sa->irk.msgid = mid;
+	sa->irk.dh = dh;
+	char ob[17], nb[17];
+	ev(sa, IKEV2_EV_INFO, "rekeying the IKE SA: our SPI %s, the new one %s",
+	   spi_hex(ctx_ours(&sa->cur), ob), spi_hex(sa->irk.spi, nb));
+}
+
+/* The peer rekeyed the IKE SA while our rekey is under way (RFC 7296 2.8.2): our answer to
+ * it is out; its new SA n waits for the answer to ours, which decides. */
+static void ike_rekey_crossed(struct ikev2_sa *sa, const struct ike_ctx *n, const uint8_t *ni,
+                              size_t ni_len)
+{
+	ctx_clear(&sa->irk.peer);
+	sa->irk.peer = *n;
+	const uint8_t *lo = ni;
+	size_t ll = ni_len;
+	if (nonce_cmp(sa->nrb, NONCE_LEN, lo, ll) < 0) {
+		lo = sa->nrb;
+		ll = NONCE_LEN;
+	}
+	memcpy(sa->irk.peer_min, lo, ll);
+	sa->irk.peer_min_len = ll;
+	sa->irk.collided = true;
+	ev(sa, IKEV2_EV_INFO, "IKE SA rekey collision: the peer rekeys it as well");
+}
+
+/* The peer's new SA of a collision takes over (ours lost, or was refused). */
+static void ike_rekey_take_peers(struct ikev2_sa *sa, uint64_t now)
+{
+	struct ike_ctx n = sa->irk.peer;
+	memset(&sa->irk.peer, 0, sizeof sa->irk.peer);
+	char ob[17], nb[17];
+	spi_hex(ctx_ours(&sa->cur), ob);
+	ike_switch(sa, &n, now);
+	OPENSSL_cleanse(&n, sizeof n);
+	ev(sa, IKEV2_EV_REKEYED, "IKE SA rekeyed by the peer: our SPI %s -> %s", ob,
+	   spi_hex(ctx_ours(&sa->cur), nb));
+}
+
+/* The peer's answer to our rekey of the IKE SA (sa->m, opened): SA with its new SPI, Nr,
+ * KEr. The new SA takes over and the old one is deleted under its own keys. */
+static void ike_rekey_answer(struct ikev2_sa *sa, uint64_t now)
+{
+	const struct ike_msg *m = sa->m;
+	struct ike_dh *dh = sa->irk.dh;
+	sa->irk.dh = NULL;
+	sa->irk.active = false;
+	const struct ike_payload *sap = NULL, *nr = NULL, *ke = NULL;
+	uint16_t refused = 0;
+	for (unsigned i = 0; i < m->npl; i++) {
+		const struct ike_payload *q = &m->pl[i];
+		if (q->type == IKE2_PL_N && q->notify < 16384 && !refused)
+			refused = q->notify;
+		else if (q->type == IKE2_PL_SA && !sap)
+			sap = q;
+		else if (q->type == IKE2_PL_NONCE && !nr)
+			nr = q;
+		else if (q->type == IKE2_PL_KE && !ke)
+			ke = q;
+	}
+	const struct ikev2_prop *p = &sa->cur.k.p;
+	const struct ike_proposal *pr = sap && sap->prop_count == 1 ? &m->props[sap->prop_first]
+	                                                            : NULL;
+	bool usable = !refused && pr && pr->protocol == PROTO_IKE && pr->spi_size == SPI_LEN &&
+	              memcmp(pr->spi, "\0\0\0\0\0\0\0\0", SPI_LEN) &&
+	              offered(m, pr, XF_ENCR, p->encr, p->keybits) &&
+	              offered(m, pr, XF_INTEG, p->integ, 0) && offered(m, pr, XF_PRF, p->prf, 0) &&
+	              offered(m, pr, XF_DH, p->group, 0) && nr && nr->data_len >= 16 &&
+	              nr->data_len <= 256 && ke && ke->group == p->group &&
+	              ke->data_len == ike_dh_ke_len(p->group);
+	uint8_t gir[IKE_DH_MAX], skeyseed[IKE_HASH_MAX];
+	size_t gir_len = usable ? ike_dh_shared(dh, ke->data, ke->data_len, gir, sizeof gir) : 0;
+	ike_dh_free(dh);
+	struct ike_ctx n;
+	memset(&n, 0, sizeof n);
+	n.we_i = true; /* the rekeying side is the new SA's original initiator (RFC 7296 2.18) */
+	bool ok = gir_len > 0;
+	if (ok) {
+		memcpy(n.k.ispi, sa->irk.spi, SPI_LEN);
+		memcpy(n.k.rspi, pr->spi, SPI_LEN);
+		ok = ikev2_keys_shape(&n.k, p) &&
+		     ike2_skeyseed_rekey(p->prf, sa->cur.k.sk_d, sa->cur.k.prf_len, gir, gir_len,
+		                         sa->irk.ni, NONCE_LEN, nr->data, nr->data_len, skeyseed) &&
+		     ikev2_keys_derive(&n.k, skeyseed, sa->irk.ni, NONCE_LEN, nr->data, nr->data_len);
+	}
+	OPENSSL_cleanse(gir, sizeof gir);
+	OPENSSL_cleanse(skeyseed, sizeof skeyseed);
+	if (!ok) {
+		const char *nn = refused ? ike_notify_name(2, refused) : NULL;
+		if (refused)
+			ev(sa, IKEV2_EV_INFO, "the peer refused our rekey of the IKE SA: %s (%u); it "
+			   "stays until its lifetime ends", nn ? nn : "?", refused);
+		else
+			ev(sa, IKEV2_EV_INFO, "the peer's answer to our rekey of the IKE SA is unusable; "
+			   "it stays until its lifetime ends");
+		OPENSSL_cleanse(&n, sizeof n);
+		if (sa->irk.collided)
+			ike_rekey_take_peers(sa, now);
+		irk_clear(sa);
+		return;
+	}
+	if (sa->irk.collided) {
+		/* both sides rekeyed it: the SA made with the lowest of the four nonces goes,
+		 * deleted by its maker; the other one's maker deletes the old SA */
+		const uint8_t *lo = sa->irk.ni;
+		size_t ll = NONCE_LEN;
+		if (nonce_cmp(nr->data, nr->data_len, lo, ll) < 0) {
+			lo = nr->data;
+			ll = nr->data_len;
+		}
+		bool lost = nonce_cmp(lo, ll, sa->irk.peer_min, sa->irk.peer_min_len) < 0;
+		ev(sa, IKEV2_EV_INFO, "IKE SA rekey collision: %s", lost
+		   ? "ours has the lowest nonce and is deleted, the peer's stays"
+		   : "the peer's has the lowest nonce, ours stays");
+		if (lost) {
+			ike_delete_once(sa, &n);
+			OPENSSL_cleanse(&n, sizeof n);
+			ike_rekey_take_peers(sa, now);
+			irk_clear(sa);
+			return;
+		}
+	}
+	irk_clear(sa); /* a collision's losing SA is the peer's to delete */
+	char ob[17], nb[17];
+	spi_hex(ctx_ours(&sa->cur), ob);
+	ike_switch(sa, &n, now);
+	OPENSSL_cleanse(&n, sizeof n);
+	char pb[64];
+	ev(sa, IKEV2_EV_REKEYED, "IKE SA rekeyed by us: %s, our SPI %s -> %s", prop_name(p, pb,
+	   sizeof pb), ob, spi_hex(ctx_ours(&sa->cur), nb));
+	/* the old SA goes, deleted under its own keys */
+	msg_begin(sa, &sa->old, IKE2_EXCH_INFORMATIONAL, false, sa->old.our_mid);
+	struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, NULL, 0);
+	d->protocol = PROTO_IKE;
+	request_send_on(sa, &sa->old, false, now);
+	if (!sa->req.active)
+		old_gone(sa, now);
+}
+
 static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
                       const struct ike_payload *ni, const struct ike_payload *ke, uint64_t now)
 {
@@ -2396,7 +2692,7 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 		respond_notify(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, msgid, N_NO_PROPOSAL);
 		return;
 	}
-	if (sa->old.set) { /* one rekey at a time: the old SA must be gone first */
+	if (sa->old.set || sa->irk.collided) { /* one rekey at a time: the old SA must be gone first */
 		respond_notify(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, msgid, N_TEMPORARY_FAILURE);
 		return;
 	}
@@ -2415,7 +2711,9 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 	memcpy(nk.ispi, pr->spi, SPI_LEN);
 	do
 		sa->cbs->random(sa->cbs->ctx, nk.rspi, SPI_LEN);
-	while (!memcmp(nk.rspi, "\0\0\0\0\0\0\0\0", SPI_LEN) || !memcmp(nk.rspi, sa->cur.k.rspi, 8));
+	while (!memcmp(nk.rspi, "\0\0\0\0\0\0\0\0", SPI_LEN) ||
+	       !memcmp(nk.rspi, ctx_ours(&sa->cur), SPI_LEN) ||
+	       (sa->irk.active && !memcmp(nk.rspi, sa->irk.spi, SPI_LEN)));
 	sa->cbs->random(sa->cbs->ctx, sa->nrb, NONCE_LEN);
 	uint8_t skeyseed[IKE_HASH_MAX];
 	bool ok = ikev2_keys_shape(&nk, &pick) &&
@@ -2435,25 +2733,27 @@ static void ike_rekey(struct ikev2_sa *sa, const struct ike_payload *sap,
 	struct ike_payload *kp = ike_add_payload(sa->o, IKE2_PL_KE, sa->keb, gr_len);
 	kp->group = pick.group;
 	respond(sa, &sa->cur, IKE2_EXCH_CREATE_CHILD_SA, msgid);
+	struct ike_ctx n;
+	memset(&n, 0, sizeof n);
+	n.k = nk; /* the peer its original initiator */
+	OPENSSL_cleanse(&nk, sizeof nk);
+	if (sa->irk.active) { /* ours is under way: its answer decides (RFC 7296 2.8.2) */
+		ike_rekey_crossed(sa, &n, ni->data, ni->data_len);
+		OPENSSL_cleanse(&n, sizeof n);
+		return;
+	}
 	/* the new SA takes over: the old one answers until the peer deletes it */
 	if (sa->req.active) { /* our request of the old SA is abandoned */
 		sa->req.active = false;
 		sa->crk.active = false;
 		out_free(&sa->req.msg);
 	}
-	sa->old = sa->cur;
-	memset(&sa->cur.resp, 0, sizeof sa->cur.resp); /* the buffer moved to old */
-	sa->cur.k = nk;
-	sa->cur.set = true;
-	sa->cur.next_mid = 0;
-	sa->cur.our_mid = 0;
-	OPENSSL_cleanse(&nk, sizeof nk);
-	sa->expires = now + (uint64_t)(sa->conf->ike_life_s ? sa->conf->ike_life_s : 86400) * 1000;
-	char nb[64];
-	ev(sa, IKEV2_EV_REKEYED, "IKE SA rekeyed: %s, our SPI %02x%02x%02x%02x%02x%02x%02x%02x",
-	   prop_name(&pick, nb, sizeof nb), sa->cur.k.rspi[0], sa->cur.k.rspi[1], sa->cur.k.rspi[2],
-	   sa->cur.k.rspi[3], sa->cur.k.rspi[4], sa->cur.k.rspi[5], sa->cur.k.rspi[6],
-	   sa->cur.k.rspi[7]);
+	char ob[17], sb[17], nb[64];
+	spi_hex(ctx_ours(&sa->cur), ob);
+	ike_switch(sa, &n, now);
+	OPENSSL_cleanse(&n, sizeof n);
+	ev(sa, IKEV2_EV_REKEYED, "IKE SA rekeyed: %s, our SPI %s -> %s",
+	   prop_name(&pick, nb, sizeof nb), ob, spi_hex(ctx_ours(&sa->cur), sb));
 }
 
 /* Nonces as RFC 7296 2.8.1 compares them: as byte strings, a shorter one that is a
@@ -2636,7 +2936,7 @@ static void info(struct ikev2_sa *sa, struct ike_ctx *c, uint64_t now)
 		respond(sa, c, IKE2_EXCH_INFORMATIONAL, msgid);
 		if (c == &sa->old) {
 			ev(sa, IKEV2_EV_TRACE, "the old IKE SA of the rekey is deleted");
-			ctx_clear(&sa->old);
+			old_gone(sa, now);
 			return;
 		}
 		if (auth_failed && sa->fail_cause[0]) { /* after our EAP failure: its word on it */
@@ -2690,7 +2990,6 @@ static void info(struct ikev2_sa *sa, struct ike_ctx *c, uint64_t now)
 	if (cookie2)
 		add_notify(sa, N_COOKIE2, 0, NULL, 0, cookie2->data, cookie2->data_len);
 	respond(sa, c, IKE2_EXCH_INFORMATIONAL, msgid);
-	(void)now;
 }
 
 /* ---- entry points ------------------------------------------------------------------------- */
@@ -2710,7 +3009,7 @@ static int open_protected(struct ikev2_sa *sa, struct ike_ctx *c, const uint8_t 
 	size_t room = IKE_HDR_LEN + (p->data_len < IKEV2_MSG_MAX ? p->data_len : IKEV2_MSG_MAX);
 	if (sa->sc->pt_used < room)
 		sa->sc->pt_used = room;
-	long n = ikev2_open(&c->k, true, raw, len, p, inner, IKEV2_MSG_MAX);
+	long n = ikev2_open(&c->k, !c->we_i, raw, len, p, inner, IKEV2_MSG_MAX);
 	if (n < 0) {
 		ev(sa, IKEV2_EV_INFO, "message %u dropped: integrity check failed", m->msgid);
 		return -1;
@@ -2876,7 +3175,7 @@ static void child_rekey_answer(struct ikev2_sa *sa, uint64_t now)
 
 static void handle_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len, uint64_t now)
 {
-	struct ike_ctx *c = &sa->cur;
+	struct ike_ctx *c = sa->req.on_old ? &sa->old : &sa->cur;
 	if (!sa->req.active || sa->m->msgid != sa->req.msg.msgid || !c->set ||
 	    memcmp(sa->m->ispi, c->k.ispi, 8) || memcmp(sa->m->rspi, c->k.rspi, 8))
 		return;
@@ -2887,20 +3186,21 @@ static void handle_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 	out_free(&sa->req.msg);
 	sa->last_rx = now;
 	ev(sa, IKEV2_EV_TRACE, "the peer answered our request %u", sa->m->msgid);
-	if (sa->crk.active && sa->m->msgid == sa->crk.msgid &&
-	    sa->m->exchange == IKE2_EXCH_CREATE_CHILD_SA)
+	if (sa->req.on_old) {
+		sa->req.on_old = false;
+		ev(sa, IKEV2_EV_TRACE, "the old IKE SA of our rekey is deleted");
+		ctx_clear(&sa->old);
+	} else if (sa->irk.active && sa->m->msgid == sa->irk.msgid &&
+	           sa->m->exchange == IKE2_EXCH_CREATE_CHILD_SA)
+		ike_rekey_answer(sa, now);
+	else if (sa->crk.active && sa->m->msgid == sa->crk.msgid &&
+	         sa->m->exchange == IKE2_EXCH_CREATE_CHILD_SA)
 		child_rekey_answer(sa, now);
 	else
 		for (unsigned i = 0; i < sa->m->npl; i++) /* its DELETE of the children we deleted */
 			if (sa->m->pl[i].type == IKE2_PL_N)
 				ev(sa, IKEV2_EV_INFO, "notify in the peer's answer: %u", sa->m->pl[i].notify);
-	if (sa->ndel) {
-		uint32_t q[IKEV2_CHILDREN];
-		size_t n = sa->ndel;
-		memcpy(q, sa->del_queue, n * sizeof q[0]);
-		sa->ndel = 0;
-		send_delete_children(sa, q, n, now);
-	}
+	del_queue_flush(sa, now);
 }
 
 static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
@@ -2967,7 +3267,7 @@ static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 		goto out;
 	}
 	if (response) {
-		if (c == &sa->cur)
+		if (c == (sa->req.on_old ? &sa->old : &sa->cur))
 			handle_response(sa, buf, len, now);
 		goto out;
 	}
@@ -3075,6 +3375,9 @@ uint64_t ikev2_deadline(const struct ikev2_sa *sa)
 		if (d < t)
 			t = d;
 	}
+	if (sa->state == IKEV2_ESTABLISHED && !sa->req.active && !sa->old.set &&
+	    sa->ike_rekey_at < t)
+		t = sa->ike_rekey_at;
 	for (int i = 0; i < IKEV2_CHILDREN; i++) {
 		const struct ikev2_child *c = &sa->child[i];
 		if (c->used && c->expires < t)
@@ -3108,15 +3411,21 @@ static uint64_t tick(struct ikev2_sa *sa, uint64_t now)
 		return IKEV2_NEVER;
 	}
 	if (sa->req.active && now >= sa->req.next_at) {
-		if (sa->req.tries >= sa->conf->retransmits) {
+		if (sa->req.tries >= sa->conf->retransmits && sa->req.on_old) {
+			/* the new SA is up: its own liveness checks tell whether the peer is gone */
+			ev(sa, IKEV2_EV_INFO, "no answer to our DELETE of the old IKE SA: dropped");
+			old_gone(sa, now);
+		} else if (sa->req.tries >= sa->conf->retransmits) {
 			fail(sa, "ike.v2.peer-gone", "no answer to our request %u after %u "
 			     "retransmissions", sa->req.msg.msgid, sa->req.tries);
 			return IKEV2_NEVER;
+		} else {
+			sa->req.tries++;
+			uint64_t back = (uint64_t)sa->conf->retransmit_ms
+			                << (sa->req.tries < 6 ? sa->req.tries : 6);
+			sa->req.next_at = now + back;
+			send_out(sa, &sa->req.msg);
 		}
-		sa->req.tries++;
-		uint64_t back = (uint64_t)sa->conf->retransmit_ms << (sa->req.tries < 6 ? sa->req.tries : 6);
-		sa->req.next_at = now + back;
-		send_out(sa, &sa->req.msg);
 	}
 	if (sa->state == IKEV2_ESTABLISHED && sa->conf->dpd_ms && !sa->req.active &&
 	    now >= sa->last_rx + sa->conf->dpd_ms) {
@@ -3129,6 +3438,9 @@ static uint64_t tick(struct ikev2_sa *sa, uint64_t now)
 		if (sa->child[i].used && now >= sa->child[i].expires)
 			ikev2_child_delete(sa, sa->child[i].spi_in, "lifetime expired without a rekey",
 			                   now);
+	if (sa->state == IKEV2_ESTABLISHED && !sa->req.active && !sa->old.set &&
+	    now >= sa->ike_rekey_at)
+		ike_rekey_begin(sa, now);
 	for (int i = 0; i < IKEV2_CHILDREN; i++) {
 		struct ikev2_child *c = &sa->child[i];
 		if (sa->state == IKEV2_ESTABLISHED && !sa->req.active && c->used && !c->replaced &&
@@ -3143,13 +3455,8 @@ static void delete_sa(struct ikev2_sa *sa, const char *why, uint64_t now)
 	if (sa->state == IKEV2_DEAD)
 		return;
 	bool was_up = sa->state == IKEV2_ESTABLISHED;
-	if (was_up && sa->sc) {
-		/* fire and forget: the SA is gone whatever the peer answers */
-		msg_begin(sa, &sa->cur, IKE2_EXCH_INFORMATIONAL, false, sa->cur.our_mid);
-		struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, NULL, 0);
-		d->protocol = PROTO_IKE;
-		protect(sa, &sa->cur.k, IKE2_EXCH_INFORMATIONAL, false, sa->cur.our_mid, NULL);
-	}
+	if (was_up && sa->sc) /* fire and forget: the SA is gone whatever the peer answers */
+		ike_delete_once(sa, &sa->cur);
 	if (!sa->cause[0])
 		snprintf(sa->cause, sizeof sa->cause, "ike.v2.deleted");
 	ev(sa, was_up ? IKEV2_EV_IKE_DOWN : IKEV2_EV_INFO, "IKE SA %s: %s",

@@ -13,7 +13,8 @@
  *                    INTERNAL_IP4_ADDRESS and INTERNAL_IP4_DNS, traffic selectors
  *                    narrowed to the virtual address, the first child SA
  *   CREATE_CHILD_SA  rekeying a child SA or the IKE SA, further child SAs; as initiator,
- *                    our own rekey of a child before its lifetime ends (conf.child_rekey)
+ *                    our own rekey of a child or of the IKE SA before its lifetime ends
+ *                    (conf.child_rekey), with RFC 7296 2.8.1 / 2.8.2 collisions
  *   INFORMATIONAL    DELETE both ways, empty messages (liveness checks) both ways,
  *                    UPDATE_SA_ADDRESSES (MOBIKE, RFC 4555)
  *
@@ -30,7 +31,9 @@
  * What the owner does:
  *   - keys its table of SAs by our SPI (ikev2_rspi(); after an IKE SA rekey also
  *     ikev2_rspi_old() until the old SA is deleted, IKEV2_EV_REKEYED says when it
- *     changes), and an IKE_SA_INIT request (responder SPI zero) by the initiator's SPI
+ *     changes), found in a datagram as the responder's SPI when its I flag is set, else
+ *     (an SA we rekeyed, we its initiator) as the initiator's SPI; an IKE_SA_INIT
+ *     request (responder SPI zero) by the initiator's SPI
  *     and the peer's address, which finds the SA of a retransmitted or retried request;
  *   - before it creates an SA for a new IKE_SA_INIT, asks ikev2_cookie_check() whether a
  *     COOKIE must be demanded (its count of half-open SAs against its threshold);
@@ -133,10 +136,12 @@ struct ikev2_conf {
 	bool fragmentation;           /* announce RFC 7383 and send fragments */
 	size_t frag_size;             /* largest UDP payload (the marker on 4500 in it) (1280) */
 	bool mobike;                  /* announce MOBIKE_SUPPORTED */
-	uint32_t ike_life_s;          /* hard lifetimes: an SA the client did not rekey by */
-	uint32_t child_life_s;        /*   then is deleted (86400 s, 7200 s) */
-	bool child_rekey;             /* rekey children ourselves before their lifetime ends:
-	                                 CREATE_CHILD_SA at 80-90 % of it (random per child) */
+	uint32_t ike_life_s;          /* hard lifetimes: an SA not rekeyed by then is */
+	uint32_t child_life_s;        /*   deleted (86400 s, 7200 s) */
+	bool child_rekey;             /* rekey children and the IKE SA ourselves before their
+	                                 lifetime ends: CREATE_CHILD_SA at 80-90 % of it (at
+	                                 random, per SA), once; a refusal or no answer leaves
+	                                 it to its hard lifetime */
 	uint32_t negotiation_ms;      /* IKE_SA_INIT to the end of IKE_AUTH (30000) */
 	uint32_t dpd_ms;              /* an empty INFORMATIONAL after this much silence, 0 off */
 	uint32_t retransmit_ms;       /* our requests: first retransmission (2000), doubling */
@@ -152,7 +157,8 @@ enum ikev2_ev {
 	IKEV2_EV_CHILD_UP,
 	IKEV2_EV_CHILD_DOWN,
 	IKEV2_EV_INITIAL_CONTACT, /* the peer forgot every earlier SA: the owner drops them */
-	IKEV2_EV_REKEYED,    /* the IKE SA was rekeyed: our SPI changed (ikev2_rspi) */
+	IKEV2_EV_REKEYED,    /* the IKE SA was rekeyed (by the peer or by us): our SPI changed
+	                        (ikev2_rspi) */
 	IKEV2_EV_PEER_MOVED, /* MOBIKE or a NAT rebinding: ikev2_peer() changed */
 };
 extern const struct tok ikev2_ev_names[];
@@ -272,11 +278,15 @@ void ikev2_child_used(struct ikev2_sa *sa, uint32_t spi_in, uint64_t now);
 enum ikev2_state ikev2_state(const struct ikev2_sa *sa);
 /* Why the SA failed or ended ("ike.v2.auth-failed"), "" when it did not. */
 const char *ikev2_cause(const struct ikev2_sa *sa);
-/* The SPIs: the initiator's, ours; after an IKE SA rekey the old pair too (zeros when
- * there is none). */
+/* The SPIs of the current IKE SA: the peer's, ours; after an IKE SA rekey our SPI of the
+ * old one too (zeros when there is none). Until the server rekeys the IKE SA itself the
+ * peer is its original initiator (SPIi, ours SPIr); after our rekey we are the new SA's
+ * original initiator (RFC 7296 2.18): our SPI comes first in its header and the peer's
+ * messages of it carry no I flag (ikev2_we_initiated). */
 const uint8_t *ikev2_ispi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi_old(const struct ikev2_sa *sa);
+bool ikev2_we_initiated(const struct ikev2_sa *sa);
 /* The keys of the IKE SA (`old`: the one an IKE SA rekey replaced, until it is deleted)
  * as a line of Wireshark's IKEv2 decryption table, newline included:
  *   SPIi,SPIr,SK_ei,SK_er,"AES-CBC-256 [RFC3602]",SK_ai,SK_ar,"HMAC_SHA2_256_128 [RFC4868]"

@@ -1708,7 +1708,7 @@ static void load_ikev2(struct ld *l, json_t *o)
 	sc->ikev2_dpd = get_int(l, o, "dpd", 0, 3600, 60);
 	/* RRAS's IKEv2 SA expiration time is not in the reference: 480 min as Windows' main
 	 * mode key lifetime and 60 min as its quick mode one (inferred) */
-	sc->ikev2_ike_lifetime = get_int(l, o, "ike_lifetime", 60, 172800, 28800);
+	sc->ikev2_ike_lifetime = get_int(l, o, "ike_lifetime", 20, 172800, 28800);
 	sc->ikev2_child_lifetime = get_int(l, o, "child_lifetime", 10, 172800, 3600);
 	sc->ikev2_rekey = get_bool(l, o, "rekey", true);
 	if (json_object_get(o, "machine_certificates")) {

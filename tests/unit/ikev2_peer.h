@@ -36,6 +36,8 @@ struct v2peer {
 	bool aead;
 	uint8_t sk_d[64], sk_ai[64], sk_ar[64], sk_ei[36], sk_er[36], sk_pi[64], sk_pr[64];
 	uint32_t mid;
+	bool orig_resp;              /* the original responder of the SA (the other side
+	                                rekeyed it): no I flag, SK_er/SK_ar its keys */
 	uint16_t notify;             /* the notify of the last unprotected answer */
 	uint8_t notify_data[64];
 	size_t notify_len;
@@ -139,6 +141,28 @@ static inline size_t v2p_init_req(struct v2peer *p, uint8_t *out, size_t cap)
 	return n;
 }
 
+/* {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED, Ni | Nr | SPIi |
+ * SPIr) with p's SPIs. */
+static inline bool v2p_keys(struct v2peer *p, const uint8_t *seed, const uint8_t *ni,
+                            size_t ni_len, const uint8_t *nr, size_t nr_len)
+{
+	size_t el = p->ek + (p->aead ? 4 : 0);
+	uint8_t km[512];
+	struct ike_iov s[4] = {{ni, ni_len}, {nr, nr_len}, {p->spi_i, 8}, {p->spi_r, 8}};
+	size_t total = 3 * p->prf_len + 2 * p->ak + 2 * el;
+	if (!ike2_prf_plus(p->prf, seed, p->prf_len, s, 4, km, total))
+		return false;
+	size_t at = 0;
+	memcpy(p->sk_d, km + at, p->prf_len), at += p->prf_len;
+	memcpy(p->sk_ai, km + at, p->ak), at += p->ak;
+	memcpy(p->sk_ar, km + at, p->ak), at += p->ak;
+	memcpy(p->sk_ei, km + at, el), at += el;
+	memcpy(p->sk_er, km + at, el), at += el;
+	memcpy(p->sk_pi, km + at, p->prf_len), at += p->prf_len;
+	memcpy(p->sk_pr, km + at, p->prf_len);
+	return true;
+}
+
 /* The IKE_SA_INIT response: true when it carries SA, KE and Nr (keys derived); else the
  * notify it carries is in p->notify. */
 static inline bool v2p_init_resp(struct v2peer *p, const uint8_t *buf, size_t len)
@@ -180,22 +204,26 @@ static inline bool v2p_init_resp(struct v2peer *p, const uint8_t *buf, size_t le
 	p->icv = p->aead ? 16 : ike2_integ_icvlen(p->integ);
 	p->block = p->aead ? 4 : p->encr == IKE2_ENCR_3DES ? 8 : 16;
 	p->ivl = p->aead ? 8 : p->block;
-	size_t el = p->ek + (p->aead ? 4 : 0);
-	uint8_t km[512];
-	struct ike_iov s[4] = {{p->ni, 32}, {p->nr, p->nr_len}, {p->spi_i, 8}, {p->spi_r, 8}};
-	size_t total = 3 * p->prf_len + 2 * p->ak + 2 * el;
-	if (!gl || !ike2_skeyseed(p->prf, p->ni, 32, p->nr, p->nr_len, gir, gl, seed) ||
-	    !ike2_prf_plus(p->prf, seed, p->prf_len, s, 4, km, total))
+	return gl && ike2_skeyseed(p->prf, p->ni, 32, p->nr, p->nr_len, gir, gl, seed) &&
+	       v2p_keys(p, seed, p->ni, 32, p->nr, p->nr_len);
+}
+
+/* An IKE SA rekey (RFC 7296 2.18): the new SA's keys from the old SK_d, g^ir of the
+ * exchange and its nonces (those of the rekey's initiator first), its SPIs in header order;
+ * `orig_resp` when the other side rekeyed (it is the new SA's original initiator). Message
+ * IDs start again at 0. */
+static inline bool v2p_rekey(struct v2peer *p, const uint8_t spi_i[8], const uint8_t spi_r[8],
+                             const uint8_t *gir, size_t gl, const uint8_t *ni, size_t ni_len,
+                             const uint8_t *nr, size_t nr_len, bool orig_resp)
+{
+	uint8_t seed[IKE_HASH_MAX];
+	if (!ike2_skeyseed_rekey(p->prf, p->sk_d, p->prf_len, gir, gl, ni, ni_len, nr, nr_len, seed))
 		return false;
-	size_t at = 0;
-	memcpy(p->sk_d, km + at, p->prf_len), at += p->prf_len;
-	memcpy(p->sk_ai, km + at, p->ak), at += p->ak;
-	memcpy(p->sk_ar, km + at, p->ak), at += p->ak;
-	memcpy(p->sk_ei, km + at, el), at += el;
-	memcpy(p->sk_er, km + at, el), at += el;
-	memcpy(p->sk_pi, km + at, p->prf_len), at += p->prf_len;
-	memcpy(p->sk_pr, km + at, p->prf_len);
-	return true;
+	memcpy(p->spi_i, spi_i, 8);
+	memcpy(p->spi_r, spi_r, 8);
+	p->orig_resp = orig_resp;
+	p->mid = 0;
+	return v2p_keys(p, seed, ni, ni_len, nr, nr_len);
 }
 
 /* One protected datagram of ours: inner[0..n) (first payload `next`) in SK, or in SKF
@@ -214,7 +242,7 @@ static inline size_t v2p_seal(struct v2peer *p, uint8_t exch, uint32_t msgid, bo
 	out[16] = total ? IKE2_PL_SKF : IKE2_PL_SK;
 	out[17] = 0x20;
 	out[18] = exch;
-	out[19] = (uint8_t)(IKE2_FLAG_I | (response ? IKE2_FLAG_R : 0));
+	out[19] = (uint8_t)((p->orig_resp ? 0 : IKE2_FLAG_I) | (response ? IKE2_FLAG_R : 0));
 	v2p_put32(out + 20, msgid);
 	v2p_put32(out + 24, (uint32_t)len);
 	out[28] = next;
@@ -229,15 +257,17 @@ static inline size_t v2p_seal(struct v2peer *p, uint8_t exch, uint32_t msgid, bo
 	memcpy(ct, inner, n);
 	memset(ct + n, 0, pad);
 	ct[n + pad] = (uint8_t)pad;
+	const uint8_t *ek = p->orig_resp ? p->sk_er : p->sk_ei;
+	const uint8_t *ak = p->orig_resp ? p->sk_ar : p->sk_ai;
 	if (p->aead) {
-		if (!ike_gcm(p->sk_ei, p->ek, p->sk_ei + p->ek, iv, out, hdr, ct, clen, ct, icv, true))
+		if (!ike_gcm(ek, p->ek, ek + p->ek, iv, out, hdr, ct, clen, ct, icv, true))
 			return 0;
 	} else {
 		unsigned cbc = p->encr == IKE2_ENCR_3DES ? IKE1_ENC_3DES : IKE1_ENC_AES_CBC;
-		if (!ike1_cbc(cbc, p->sk_ei, p->ek, iv, ct, clen, ct, true))
+		if (!ike1_cbc(cbc, ek, p->ek, iv, ct, clen, ct, true))
 			return 0;
 		struct ike_iov v = {out, (size_t)(icv - out)};
-		if (!ike2_integ(p->integ, p->sk_ai, &v, 1, icv))
+		if (!ike2_integ(p->integ, ak, &v, 1, icv))
 			return 0;
 	}
 	return len;
@@ -266,18 +296,20 @@ static inline bool v2p_open(struct v2peer *p, const uint8_t *buf, size_t len)
 	size_t clen = sk->data_len - p->ivl - p->icv;
 	const uint8_t *icv = ct + clen;
 	uint8_t *plain = p->pt + 28;
+	const uint8_t *ek = p->orig_resp ? p->sk_ei : p->sk_er;
+	const uint8_t *ak = p->orig_resp ? p->sk_ai : p->sk_ar;
 	if (p->aead) {
 		uint8_t tag[16];
 		memcpy(tag, icv, 16);
-		if (!ike_gcm(p->sk_er, p->ek, p->sk_er + p->ek, iv, buf, (size_t)(iv - buf), ct, clen,
+		if (!ike_gcm(ek, p->ek, ek + p->ek, iv, buf, (size_t)(iv - buf), ct, clen,
 		             plain, tag, false))
 			return false;
 	} else {
 		uint8_t want[64];
 		struct ike_iov v = {buf, (size_t)(icv - buf)};
 		unsigned cbc = p->encr == IKE2_ENCR_3DES ? IKE1_ENC_3DES : IKE1_ENC_AES_CBC;
-		if (!ike2_integ(p->integ, p->sk_ar, &v, 1, want) || memcmp(want, icv, p->icv) ||
-		    !ike1_cbc(cbc, p->sk_er, p->ek, iv, ct, clen, plain, false))
+		if (!ike2_integ(p->integ, ak, &v, 1, want) || memcmp(want, icv, p->icv) ||
+		    !ike1_cbc(cbc, ek, p->ek, iv, ct, clen, plain, false))
 			return false;
 	}
 	size_t pad = plain[clen - 1];

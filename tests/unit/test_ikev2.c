@@ -2,7 +2,7 @@
  * sample vectors, stateless cookies, fragment reassembly bounds, and whole exchanges
  * against the in-process initiator of ikev2_peer.h (EAP-MSCHAPv2 with a verdict given
  * later, a wrong password, INVALID_KE_PAYLOAD, no proposal, fragments both ways, child
- * rekey, DELETE). */
+ * rekey, DELETE, our own rekey of a child and of the IKE SA with their collisions). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,7 +229,8 @@ static struct {
 	int n;
 	char causes[8][64];
 	int nfail;
-	int child_up, child_down, ike_up;
+	int child_up, child_down, ike_up, rekeyed;
+	char rekeyed_text[160];
 	struct ikev2_child child;
 	int asks;
 	enum ppp_cred cred;
@@ -253,6 +254,10 @@ static void t_event(void *ctx, enum ikev2_ev k, const char *text)
 	(void)ctx;
 	if (k == IKEV2_EV_IKE_UP)
 		T.ike_up++;
+	if (k == IKEV2_EV_REKEYED) {
+		T.rekeyed++;
+		snprintf(T.rekeyed_text, sizeof T.rekeyed_text, "%s", text);
+	}
 	if (getenv("IKEV2_TEST_VERBOSE"))
 		fprintf(stderr, "%s %s\n", tok_name(ikev2_ev_names, k), text);
 }
@@ -1622,6 +1627,390 @@ START_TEST(our_child_rekey_collision)
 }
 END_TEST
 
+/* ---- our own rekey of the IKE SA (RFC 7296 1.3.2, 2.8, 2.8.2) ------------------------- */
+
+/* The IKE SA's lifetime is 1000 s, the children's far longer: the responder rekeys the IKE
+ * SA between 800 and 900 s. */
+static struct ikev2_sa *ike_rekey_up(struct v2peer *p)
+{
+	t_setup();
+	T_conf.child_rekey = true;
+	T_conf.ike_life_s = 1000;
+	T_conf.child_life_s = 100000;
+	T_conf.dpd_ms = 0; /* no liveness check in between */
+	v2p_init(p);
+	return up(p);
+}
+
+/* SA (one IKE proposal of the peer's suite with spi), the nonce, KE of its group. */
+static void ike_rekey_payloads(struct ike_msg *m, const struct v2peer *p, const uint8_t spi[8],
+                               const uint8_t *nonce, size_t nl, const uint8_t *ke, size_t kl)
+{
+	struct ike_payload *s = ike_add_payload(m, IKE2_PL_SA, NULL, 0);
+	struct ike_proposal *pr = ike_add_proposal(m, s, 1, 1, spi, 8);
+	ike_add_transform(m, pr, 1, p->encr);
+	ike_add_attr(m, 14, true, p->keybits, NULL, 0);
+	ike_add_transform(m, pr, 2, p->prf);
+	ike_add_transform(m, pr, 3, p->integ);
+	ike_add_transform(m, pr, 4, p->group);
+	ike_add_payload(m, IKE2_PL_NONCE, nonce, nl);
+	ike_add_payload(m, IKE2_PL_KE, ke, kl)->group = p->group;
+}
+
+/* The responder's rekey request of the IKE SA sent at `at`, opened with the old keys:
+ * checks it (a request of the original responder, the SA's suite) and returns its message
+ * ID, the new SPI, the nonce and the KE data. */
+static uint32_t our_ike_rekey_req(struct ikev2_sa *sa, struct v2peer *p, uint64_t at,
+                                  uint8_t spi[8], uint8_t ni[32], uint8_t *ke, size_t *kl)
+{
+	int before = T.n;
+	ikev2_tick(sa, at);
+	ck_assert_int_eq(T.n, before + 1);
+	ck_assert(v2p_open(p, T.buf[T.n - 1], T.len[T.n - 1]));
+	ck_assert_uint_eq(p->m->exchange, IKE2_EXCH_CREATE_CHILD_SA);
+	ck_assert_uint_eq(p->m->flags & (IKE2_FLAG_I | IKE2_FLAG_R), 0);
+	const struct ike_payload *sp = v2p_find(p, IKE2_PL_SA), *nn = v2p_find(p, IKE2_PL_NONCE);
+	const struct ike_payload *k = v2p_find(p, IKE2_PL_KE);
+	ck_assert_ptr_null(v2p_find(p, IKE2_PL_TSI));
+	ck_assert_ptr_nonnull(sp);
+	ck_assert_ptr_nonnull(nn);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(p->m->nprops, 1);
+	const struct ike_proposal *pr = &p->m->props[0];
+	ck_assert_uint_eq(pr->protocol, 1);
+	ck_assert_uint_eq(pr->spi_size, 8);
+	memcpy(spi, pr->spi, 8);
+	ck_assert_mem_ne(spi, ikev2_rspi(sa), 8);
+	bool encr = false, integ = false, prf = false, dh = false;
+	for (unsigned i = 0; i < pr->xf_count; i++) {
+		const struct ike_transform *x = &p->m->xforms[pr->xf_first + i];
+		encr |= x->type == 1 && x->id == p->encr;
+		prf |= x->type == 2 && x->id == p->prf;
+		integ |= x->type == 3 && x->id == p->integ;
+		dh |= x->type == 4 && x->id == p->group;
+	}
+	ck_assert(encr && integ && prf && dh);
+	ck_assert_uint_eq(nn->data_len, 32);
+	memcpy(ni, nn->data, 32);
+	ck_assert_uint_eq(k->group, p->group);
+	ck_assert_uint_eq(k->data_len, ike_dh_ke_len(p->group));
+	memcpy(ke, k->data, k->data_len);
+	*kl = k->data_len;
+	return p->m->msgid;
+}
+
+/* The peer's side of a DH exchange with the KE data `ke`: its own KE and g^ir. */
+static size_t peer_dh(const struct v2peer *p, const uint8_t *ke, size_t kl, uint8_t *mine,
+                      size_t *ml, uint8_t *gir)
+{
+	struct ike_dh *dh = ike_dh_new(p->group);
+	ck_assert_ptr_nonnull(dh);
+	*ml = ike_dh_public(dh, mine, IKE_DH_MAX);
+	size_t gl = ike_dh_shared(dh, ke, kl, gir, IKE_DH_MAX);
+	ike_dh_free(dh);
+	ck_assert_uint_gt(gl, 0);
+	return gl;
+}
+
+/* The peer's answer to our rekey request mid: SA with its SPI, Nr, KEr. g^ir in gir. */
+static size_t ike_rekey_answer_msg(struct v2peer *p, uint32_t mid, const uint8_t spi[8],
+                                   const uint8_t *nr, const uint8_t *ke, size_t kl,
+                                   uint8_t *gir, size_t *gl, uint8_t *out, size_t cap)
+{
+	static uint8_t kr[IKE_DH_MAX];
+	size_t krl;
+	*gl = peer_dh(p, ke, kl, kr, &krl, gir);
+	struct ike_msg m;
+	ike_msg_init(&m, 2, IKE2_EXCH_CREATE_CHILD_SA, IKE2_FLAG_I | IKE2_FLAG_R, mid, p->spi_i,
+	             p->spi_r);
+	ike_rekey_payloads(&m, p, spi, nr, 32, kr, krl);
+	size_t n = peer_response(p, &m, out, cap);
+	ck_assert_uint_gt(n, 0);
+	return n;
+}
+
+/* The message index `i` of the responder opened with p: its DELETE of an IKE SA? */
+static bool is_ike_delete(struct v2peer *p, int i)
+{
+	return v2p_open(p, T.buf[i], T.len[i]) && p->m->exchange == IKE2_EXCH_INFORMATIONAL &&
+	       v2p_find(p, IKE2_PL_D) && v2p_find(p, IKE2_PL_D)->protocol == 1;
+}
+
+/* An empty INFORMATIONAL request of the peer under p's current SA, answered under it. */
+static void peer_info_answered(struct ikev2_sa *sa, struct v2peer *p, uint64_t now)
+{
+	struct ike_msg m;
+	uint32_t mid = p->mid++;
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, 0, mid, p->spi_i, p->spi_r);
+	static uint8_t out[4096];
+	size_t ol = v2p_request(p, &m, out, sizeof out), rl;
+	const uint8_t *r = feed(sa, out, ol, now, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(p, r, rl));
+	ck_assert_uint_eq(p->m->msgid, mid);
+	ck_assert_uint_eq(p->m->flags & (IKE2_FLAG_I | IKE2_FLAG_R),
+	                  IKE2_FLAG_R | (p->orig_resp ? IKE2_FLAG_I : 0));
+}
+
+START_TEST(our_ike_rekey)
+{
+	struct v2peer p;
+	struct ikev2_sa *sa = ike_rekey_up(&p);
+	uint32_t child_in = T.child.spi_in;
+	struct ikev2_child ch = *ikev2_child(sa, child_in);
+	uint8_t old_ours[8], old_peer[8];
+	memcpy(old_ours, ikev2_rspi(sa), 8);
+	memcpy(old_peer, ikev2_ispi(sa), 8);
+	ck_assert(!ikev2_we_initiated(sa));
+	/* due between 80 and 90 % of the lifetime, not before */
+	uint64_t d = ikev2_deadline(sa);
+	ck_assert_uint_ge(d, 800000);
+	ck_assert_uint_le(d, 900000);
+	int before = T.n;
+	ikev2_tick(sa, 799000);
+	ck_assert_int_eq(T.n, before);
+	uint8_t spi[8], ni[32], ke[IKE_DH_MAX];
+	size_t kl;
+	uint32_t mid = our_ike_rekey_req(sa, &p, 900000, spi, ni, ke, &kl);
+	/* the answer: the client's new SPI, Nr, KEr */
+	uint8_t pspi[8], nr[32], gir[IKE_DH_MAX];
+	v2p_fill(pspi, 8, 0x71);
+	v2p_fill(nr, 32, 0x55);
+	size_t gl;
+	static uint8_t out[4096];
+	size_t ol = ike_rekey_answer_msg(&p, mid, pspi, nr, ke, kl, gir, &gl, out, sizeof out);
+	before = T.n;
+	ikev2_input(sa, out, ol, &T_local, &T_peer, 900001);
+	ck_assert_int_eq(T.rekeyed, 1);
+	ck_assert_ptr_nonnull(strstr(T.rekeyed_text, "by us"));
+	/* the new SA: we its original initiator, our SPI first */
+	ck_assert(ikev2_we_initiated(sa));
+	ck_assert_mem_eq(ikev2_rspi(sa), spi, 8);
+	ck_assert_mem_eq(ikev2_ispi(sa), pspi, 8);
+	ck_assert_mem_eq(ikev2_rspi_old(sa), old_ours, 8);
+	uint8_t hdr[28] = {0};
+	memcpy(hdr, spi, 8);
+	memcpy(hdr + 8, pspi, 8);
+	hdr[17] = 0x20;
+	hdr[18] = IKE2_EXCH_INFORMATIONAL;
+	ck_assert(ikev2_matches(sa, hdr, sizeof hdr));
+	/* the children stay, their keys too */
+	ck_assert_int_eq(T.child_up, 1);
+	ck_assert_int_eq(T.child_down, 0);
+	const struct ikev2_child *c2 = ikev2_child(sa, child_in);
+	ck_assert_ptr_nonnull(c2);
+	ck_assert_mem_eq(c2->in.ekey, ch.in.ekey, sizeof ch.in.ekey);
+	ck_assert_mem_eq(c2->out.ekey, ch.out.ekey, sizeof ch.out.ekey);
+	/* the old SA is deleted under its own keys (a request of its original responder) */
+	ck_assert_int_eq(T.n, before + 1);
+	ck_assert(is_ike_delete(&p, T.n - 1));
+	ck_assert_uint_eq(p.m->flags & (IKE2_FLAG_I | IKE2_FLAG_R), 0);
+	uint32_t dmid = p.m->msgid;
+	ck_assert_uint_eq(dmid, mid + 1);
+	/* the keys line is the new SA's: SPIi (ours), SPIr (the client's) */
+	char line[640], want[40];
+	ck_assert_uint_gt(ikev2_keys_line(sa, false, line, sizeof line), 0);
+	for (int i = 0; i < 8; i++)
+		snprintf(want + 2 * i, 3, "%02x", spi[i]);
+	want[16] = ',';
+	for (int i = 0; i < 8; i++)
+		snprintf(want + 17 + 2 * i, 3, "%02x", pspi[i]);
+	ck_assert_mem_eq(line, want, 33);
+	/* the client's answer to that DELETE: the old SA is gone */
+	struct ike_msg m;
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I | IKE2_FLAG_R, dmid, p.spi_i,
+	             p.spi_r);
+	ol = peer_response(&p, &m, out, sizeof out);
+	ikev2_input(sa, out, ol, &T_local, &T_peer, 900002);
+	static const uint8_t zero[8];
+	ck_assert_mem_eq(ikev2_rspi_old(sa), zero, 8);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	/* the client derives the new SA's keys the same way; message IDs start at 0 */
+	ck_assert(v2p_rekey(&p, spi, pspi, gir, gl, ni, 32, nr, 32, true));
+	peer_info_answered(sa, &p, 900003);
+	ck_assert_uint_eq(p.m->msgid, 0);
+	peer_info_answered(sa, &p, 900004);
+	/* our request under the new keys: message 0, the I flag ours now */
+	before = T.n;
+	ikev2_child_delete(sa, child_in, "test", 900005);
+	ck_assert_int_eq(T.n, before + 1);
+	ck_assert(v2p_open(&p, T.buf[T.n - 1], T.len[T.n - 1]));
+	ck_assert_uint_eq(p.m->msgid, 0);
+	ck_assert_uint_eq(p.m->flags & (IKE2_FLAG_I | IKE2_FLAG_R), IKE2_FLAG_I);
+	ck_assert_ptr_nonnull(v2p_find(&p, IKE2_PL_D));
+	/* answered, the next one (a liveness check) is message 1 */
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_R, 0, p.spi_i, p.spi_r);
+	ol = peer_response(&p, &m, out, sizeof out);
+	ikev2_input(sa, out, ol, &T_local, &T_peer, 900006);
+	T_conf.dpd_ms = 1000;
+	before = T.n;
+	ikev2_tick(sa, 902000);
+	ck_assert_int_eq(T.n, before + 1);
+	ck_assert(v2p_open(&p, T.buf[T.n - 1], T.len[T.n - 1]));
+	ck_assert_uint_eq(p.m->msgid, 1);
+	ck_assert_uint_eq(p.m->exchange, IKE2_EXCH_INFORMATIONAL);
+	/* the new SA has its own lifetime and its own rekey, at 80-90 % of it */
+	d = ikev2_deadline(sa);
+	ck_assert_uint_gt(d, 902000);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+END_TEST
+
+/* Both sides rekey the IKE SA at once (RFC 7296 2.8.2): the client's CREATE_CHILD_SA
+ * crosses ours. The new SA made with the lowest of the four nonces is deleted by its
+ * maker; the client's nonces decide whether that is ours (`we_lose`) or the client's. */
+static void ike_collision_case(bool we_lose)
+{
+	struct v2peer p;
+	struct ikev2_sa *sa = ike_rekey_up(&p);
+	uint32_t child_in = T.child.spi_in;
+	uint8_t old_ours[8];
+	memcpy(old_ours, ikev2_rspi(sa), 8);
+	uint8_t spi[8], ni[32], ke[IKE_DH_MAX];
+	size_t kl;
+	uint32_t mid = our_ike_rekey_req(sa, &p, 900000, spi, ni, ke, &kl);
+	uint8_t lo[32], hi[32];
+	memset(lo, 0, 32);
+	memset(hi, 0xff, 32);
+	/* the client's own rekey of the IKE SA, before it answers ours */
+	struct ike_dh *cdh = ike_dh_new(p.group);
+	static uint8_t cke[IKE_DH_MAX];
+	size_t ckl = ike_dh_public(cdh, cke, sizeof cke);
+	uint8_t cspi[8];
+	v2p_fill(cspi, 8, 0x91);
+	struct ike_msg m;
+	uint32_t cmid = p.mid++;
+	ike_msg_init(&m, 2, IKE2_EXCH_CREATE_CHILD_SA, IKE2_FLAG_I, cmid, p.spi_i, p.spi_r);
+	ike_rekey_payloads(&m, &p, cspi, we_lose ? hi : lo, 32, cke, ckl);
+	static uint8_t out[4096];
+	size_t ol = v2p_request(&p, &m, out, sizeof out), rl;
+	const uint8_t *r = feed(sa, out, ol, 900001, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(&p, r, rl)); /* answered normally */
+	ck_assert_uint_eq(p.m->nprops, 1);
+	uint8_t rspi2[8], nr2[32], gir2[IKE_DH_MAX];
+	memcpy(rspi2, p.m->props[0].spi, 8);
+	const struct ike_payload *q = v2p_find(&p, IKE2_PL_NONCE);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(q->data_len, 32);
+	memcpy(nr2, q->data, 32);
+	q = v2p_find(&p, IKE2_PL_KE);
+	ck_assert_ptr_nonnull(q);
+	size_t gl2 = ike_dh_shared(cdh, q->data, q->data_len, gir2, sizeof gir2);
+	ike_dh_free(cdh);
+	ck_assert_uint_gt(gl2, 0);
+	ck_assert_int_eq(T.rekeyed, 0); /* nothing decided yet */
+	ck_assert_mem_eq(ikev2_rspi(sa), old_ours, 8);
+	/* then the client's answer to ours */
+	uint8_t pspi[8], gir[IKE_DH_MAX];
+	v2p_fill(pspi, 8, 0x71);
+	size_t gl;
+	ol = ike_rekey_answer_msg(&p, mid, pspi, we_lose ? lo : hi, ke, kl, gir, &gl, out,
+	                          sizeof out);
+	int before = T.n;
+	ikev2_input(sa, out, ol, &T_local, &T_peer, 900002);
+	ck_assert_int_eq(T.rekeyed, 1);
+	ck_assert_ptr_nonnull(ikev2_child(sa, child_in));
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	ck_assert_int_eq(T.n, before + 1);
+	struct v2peer ours = p, theirs = p;
+	ck_assert(v2p_rekey(&ours, spi, pspi, gir, gl, ni, 32, we_lose ? lo : hi, 32, true));
+	ck_assert(v2p_rekey(&theirs, cspi, rspi2, gir2, gl2, we_lose ? hi : lo, 32, nr2, 32,
+	                    false));
+	ck_assert_mem_eq(ikev2_rspi_old(sa), old_ours, 8);
+	if (we_lose) {
+		/* ours goes, deleted by us under its keys; the client's stays, and the old SA
+		 * is the client's to delete */
+		ck_assert(is_ike_delete(&ours, T.n - 1));
+		ck_assert_uint_eq(ours.m->flags & (IKE2_FLAG_I | IKE2_FLAG_R), IKE2_FLAG_I);
+		ck_assert(!ikev2_we_initiated(sa));
+		ck_assert_mem_eq(ikev2_rspi(sa), rspi2, 8);
+		ck_assert_mem_eq(ikev2_ispi(sa), cspi, 8);
+		ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
+		ike_add_payload(&m, IKE2_PL_D, NULL, 0)->protocol = 1;
+		ol = v2p_request(&p, &m, out, sizeof out);
+		ck_assert_ptr_nonnull(feed(sa, out, ol, 900003, &rl));
+		static const uint8_t zero[8];
+		ck_assert_mem_eq(ikev2_rspi_old(sa), zero, 8);
+		peer_info_answered(sa, &theirs, 900004);
+	} else {
+		/* ours stays and deletes the old SA; the client's is its to delete */
+		ck_assert(is_ike_delete(&p, T.n - 1));
+		ck_assert(ikev2_we_initiated(sa));
+		ck_assert_mem_eq(ikev2_rspi(sa), spi, 8);
+		ck_assert_mem_eq(ikev2_ispi(sa), pspi, 8);
+		peer_info_answered(sa, &ours, 900004);
+	}
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+
+START_TEST(our_ike_rekey_collision)
+{
+	ike_collision_case(true);
+	ike_collision_case(false);
+}
+END_TEST
+
+/* A refused rekey (NO_PROPOSAL_CHOSEN, TEMPORARY_FAILURE) or none answered leaves the IKE
+ * SA as it is until its lifetime ends: no second try, no deletion before. */
+static void ike_rekey_refused_case(uint16_t notify)
+{
+	struct v2peer p;
+	struct ikev2_sa *sa = ike_rekey_up(&p);
+	uint8_t old_ours[8];
+	memcpy(old_ours, ikev2_rspi(sa), 8);
+	uint8_t spi[8], ni[32], ke[IKE_DH_MAX];
+	size_t kl;
+	uint32_t mid = our_ike_rekey_req(sa, &p, 900000, spi, ni, ke, &kl);
+	if (notify) {
+		struct ike_msg m;
+		ike_msg_init(&m, 2, IKE2_EXCH_CREATE_CHILD_SA, IKE2_FLAG_I | IKE2_FLAG_R, mid,
+		             p.spi_i, p.spi_r);
+		ike_add_payload(&m, IKE2_PL_N, NULL, 0)->notify = notify;
+		static uint8_t out[4096];
+		size_t ol = peer_response(&p, &m, out, sizeof out);
+		int before = T.n;
+		ikev2_input(sa, out, ol, &T_local, &T_peer, 900001);
+		ck_assert_int_eq(T.n, before); /* no DELETE */
+	}
+	ck_assert_int_eq(T.rekeyed, 0);
+	ck_assert_mem_eq(ikev2_rspi(sa), old_ours, 8);
+	/* up to the end of its lifetime: retransmissions of that request at most */
+	int before = T.n;
+	for (uint64_t t = 901000; t < 1000000; t += 1000) {
+		ikev2_tick(sa, t);
+		ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
+	}
+	for (int i = before; i < T.n; i++) {
+		ck_assert(!notify);
+		ck_assert(v2p_open(&p, T.buf[i], T.len[i]));
+		ck_assert_uint_eq(p.m->msgid, mid);
+	}
+	ck_assert_int_eq(T.n - before, notify ? 0 : (int)T_conf.retransmits);
+	ikev2_tick(sa, 1000000);
+	ck_assert_int_eq(ikev2_state(sa), IKEV2_DEAD);
+	ck_assert_str_eq(ikev2_cause(sa), "ike.v2.expired");
+	ikev2_free(sa);
+	v2p_free(&p);
+}
+
+START_TEST(our_ike_rekey_refused)
+{
+	ike_rekey_refused_case(14); /* NO_PROPOSAL_CHOSEN */
+	ike_rekey_refused_case(43); /* TEMPORARY_FAILURE */
+}
+END_TEST
+
+START_TEST(our_ike_rekey_unanswered)
+{
+	ike_rekey_refused_case(0); /* 5 retransmissions from 2 s on, doubling, outlast it */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ikev2");
@@ -1653,6 +2042,10 @@ int main(void)
 	tcase_add_test(t, retransmission_after_shorter_reply);
 	tcase_add_test(t, verdict_after_another_sa);
 	tcase_add_test(t, delete_from_inside_another_call);
+	tcase_add_test(t, our_ike_rekey);
+	tcase_add_test(t, our_ike_rekey_collision);
+	tcase_add_test(t, our_ike_rekey_refused);
+	tcase_add_test(t, our_ike_rekey_unanswered);
 	suite_add_tcase(s, t);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
