@@ -2,6 +2,7 @@
  * and RSA signatures, with OpenSSL 3: EVP for the symmetric algorithms and signatures,
  * the BN and EC_POINT arithmetic for Diffie-Hellman. */
 #include "ike/ike_crypto.h"
+#include "diag.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -827,4 +828,16 @@ bool ike_id_matches_cert(unsigned id_type, const uint8_t *data, size_t n, struct
 	}
 	ERR_clear_error();
 	return ok;
+}
+
+void ike_name_text(const X509_NAME *n, char *out, size_t cap)
+{
+	char raw[400] = "";
+	BIO *b = BIO_new(BIO_s_mem());
+	if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+		int l = BIO_read(b, raw, (int)sizeof raw - 1);
+		raw[l > 0 ? l : 0] = 0;
+	}
+	BIO_free(b);
+	text_printable_str(raw, out, cap);
 }

@@ -174,4 +174,9 @@ bool ike_sig_auth_parse(unsigned method, const uint8_t *data, size_t n, unsigned
 struct x509_st;
 bool ike_id_matches_cert(unsigned id_type, const uint8_t *data, size_t n, struct x509_st *x);
 
+/* A distinguished name as RFC 2253 writes it, escaped for logs (at most 399 bytes of it
+ * read; out holds "" when it cannot be printed). */
+struct X509_name_st;
+void ike_name_text(const struct X509_name_st *n, char *out, size_t cap);
+
 #endif

@@ -828,19 +828,6 @@ static void send_delete_ike(struct ikev1_sa *sa)
 
 /* ---- certificates (RSA signatures, RFC 2409 5.1) ------------------------------------- */
 
-/* A distinguished name as RFC 2253 writes it, escaped for logs. */
-static void name_text(const X509_NAME *n, char *out, size_t cap)
-{
-	char raw[400] = "";
-	BIO *b = BIO_new(BIO_s_mem());
-	if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
-		int l = BIO_read(b, raw, (int)sizeof raw - 1);
-		raw[l > 0 ? l : 0] = 0;
-	}
-	BIO_free(b);
-	text_printable_str(raw, out, cap);
-}
-
 /* The signature RFC 2409 asks of RSA: the hash itself "encoded as a private key
  * encryption in PKCS #1 format" (block type 1 padding, no DigestInfo), as Windows and
  * strongSwan send it. 0 when it failed. */
@@ -904,7 +891,7 @@ static void peer_certreqs(struct ikev1_sa *sa, const struct ike_payload *const *
 			ev(sa, IKEV1_EV_TRACE, "a CERTREQ that is not a distinguished name ignored");
 		} else {
 			if (!named++)
-				name_text(n, sa->cr_want, sizeof sa->cr_want);
+				ike_name_text(n, sa->cr_want, sizeof sa->cr_want);
 			met |= chain_has_ca(sa->conf, n);
 		}
 		X509_NAME_free(n);
@@ -914,7 +901,7 @@ static void peer_certreqs(struct ikev1_sa *sa, const struct ike_payload *const *
 		return;
 	sa->cr_miss = true;
 	char ours[TEXT_PRINTABLE_SIZE(100)];
-	name_text(X509_get_issuer_name(sa->conf->cert), ours, sizeof ours);
+	ike_name_text(X509_get_issuer_name(sa->conf->cert), ours, sizeof ours);
 	ev(sa, IKEV1_EV_INFO, "the peer asks for a certificate from %s%s; ours is issued by %s: "
 	   "it will likely refuse it (Windows clients show error 787)", sa->cr_want,
 	   named > 1 ? " or another of the CAs it names" : "", ours);
@@ -1287,7 +1274,7 @@ static void id_text(struct ikev1_sa *sa, const struct ike_payload *id)
 		const unsigned char *p = id->data;
 		X509_NAME *n = d2i_X509_NAME(NULL, &p, (long)id->data_len);
 		if (n) {
-			name_text(n, sa->peer_id, sizeof sa->peer_id);
+			ike_name_text(n, sa->peer_id, sizeof sa->peer_id);
 			X509_NAME_free(n);
 			return;
 		}
@@ -1425,8 +1412,8 @@ static void mm5_sig(struct ikev1_sa *sa, int r, const struct diag_err *err,
 		else if (!sk_X509_push(more, x))
 			X509_free(x);
 	}
-	name_text(X509_get_subject_name(leaf), subj, sizeof subj);
-	name_text(X509_get_issuer_name(leaf), iss, sizeof iss);
+	ike_name_text(X509_get_subject_name(leaf), subj, sizeof subj);
+	ike_name_text(X509_get_issuer_name(leaf), iss, sizeof iss);
 	if (!X509_STORE_CTX_init(ctx, sa->conf->trust, leaf, more)) {
 		fail(sa, "ike.v1.internal", "certificate verification could not start");
 		goto out;
@@ -2077,8 +2064,8 @@ static bool refused_us(struct ikev1_sa *sa, const char *what)
 	if (sa->auth != AUTH_RSA_SIG || sa->qm_seen || sa->child_serial)
 		return false;
 	char subj[TEXT_PRINTABLE_SIZE(100)], iss[TEXT_PRINTABLE_SIZE(100)];
-	name_text(X509_get_subject_name(sa->conf->cert), subj, sizeof subj);
-	name_text(X509_get_issuer_name(sa->conf->cert), iss, sizeof iss);
+	ike_name_text(X509_get_subject_name(sa->conf->cert), subj, sizeof subj);
+	ike_name_text(X509_get_issuer_name(sa->conf->cert), iss, sizeof iss);
 	char asked[sizeof sa->cr_want + 48] = "";
 	if (sa->cr_miss)
 		snprintf(asked, sizeof asked, "; it had asked for a certificate from %s", sa->cr_want);

@@ -2047,19 +2047,6 @@ static void mschap_check(struct ikev2_sa *sa)
 
 /* ---- machine certificates ---------------------------------------------------------------- */
 
-/* A distinguished name as RFC 2253 writes it, escaped for logs. */
-static void dn_text(const X509_NAME *n, char *out, size_t cap)
-{
-	char raw[400] = "";
-	BIO *b = BIO_new(BIO_s_mem());
-	if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
-		int l = BIO_read(b, raw, (int)sizeof raw - 1);
-		raw[l > 0 ? l : 0] = 0;
-	}
-	BIO_free(b);
-	text_printable_str(raw, out, cap);
-}
-
 /* The name a machine certificate stands for: its subject's common name, else its first
  * DNS subject alternative name. Its length (0: none, or one with a NUL or too long). */
 static size_t cert_machine_name(X509 *x, char *out, size_t cap)
@@ -2147,8 +2134,8 @@ static void machine_cert_auth(struct ikev2_sa *sa, const struct ike_payload *idi
 		else if (!sk_X509_push(more, x))
 			X509_free(x);
 	}
-	dn_text(X509_get_subject_name(leaf), subj, sizeof subj);
-	dn_text(X509_get_issuer_name(leaf), iss, sizeof iss);
+	ike_name_text(X509_get_subject_name(leaf), subj, sizeof subj);
+	ike_name_text(X509_get_issuer_name(leaf), iss, sizeof iss);
 	if (!X509_STORE_CTX_init(ctx, sa->conf->client_trust, leaf, more)) {
 		cause = "ike.v2.internal";
 		snprintf(why, sizeof why, "certificate verification could not start");
