@@ -201,6 +201,15 @@ struct ikev2_sa {
 		uint8_t peer_min[256];   /* the lowest nonce of the peer's rekey exchange */
 		size_t peer_min_len;
 	} irk;
+	/* the losing new SA of a collision (RFC 7296 2.8.2), kept until its maker deleted it:
+	 * ours, with our DELETE of it retransmitted in req (req.msg, tries, next_at) until
+	 * answered or given up; or the peer's, answered until its DELETE or until `until` */
+	struct {
+		struct ike_ctx c;
+		bool ours;
+		struct req_out req;
+		uint64_t until;
+	} lose;
 
 	/* the reassembly of a fragmented request, allocated with its first fragment and freed
 	 * when the message is whole or dropped (NULL when none is under way) */
@@ -403,12 +412,21 @@ static void irk_clear(struct ikev2_sa *sa)
 	OPENSSL_cleanse(&sa->irk, sizeof sa->irk);
 }
 
+/* A collision's losing SA is gone (deleted, or given up): its keys and our DELETE go. */
+static void lose_clear(struct ikev2_sa *sa)
+{
+	ctx_clear(&sa->lose.c);
+	out_free(&sa->lose.req.msg);
+	memset(&sa->lose, 0, sizeof sa->lose);
+}
+
 static void set_dead(struct ikev2_sa *sa)
 {
 	children_down(sa, "IKE SA gone");
 	ctx_clear(&sa->cur);
 	ctx_clear(&sa->old);
 	irk_clear(sa);
+	lose_clear(sa);
 	out_free(&sa->req.msg);
 	sa->req.active = false;
 	OPENSSL_cleanse(sa->msk, sizeof sa->msk);
@@ -713,6 +731,7 @@ void ikev2_free(struct ikev2_sa *sa)
 	ctx_clear(&sa->cur);
 	ctx_clear(&sa->old);
 	irk_clear(sa);
+	lose_clear(sa);
 	out_free(&sa->req.msg);
 	free(sa->init_req);
 	reasm_drop(sa);
@@ -743,6 +762,11 @@ const uint8_t *ikev2_rspi_old(const struct ikev2_sa *sa)
 {
 	static const uint8_t zero[SPI_LEN];
 	return sa->old.set ? ctx_ours(&sa->old) : zero;
+}
+const uint8_t *ikev2_rspi_lost(const struct ikev2_sa *sa)
+{
+	static const uint8_t zero[SPI_LEN];
+	return sa->lose.c.set ? ctx_ours(&sa->lose.c) : zero;
 }
 bool ikev2_we_initiated(const struct ikev2_sa *sa)
 {
@@ -788,7 +812,10 @@ bool ikev2_matches(const struct ikev2_sa *sa, const uint8_t *buf, size_t len)
 		return !memcmp(i, sa->spi_i, 8) && sa->state != IKEV2_DEAD;
 	if (sa->cur.set && !memcmp(i, sa->cur.k.ispi, 8) && !memcmp(r, sa->cur.k.rspi, 8))
 		return true;
-	return sa->old.set && !memcmp(i, sa->old.k.ispi, 8) && !memcmp(r, sa->old.k.rspi, 8);
+	if (sa->old.set && !memcmp(i, sa->old.k.ispi, 8) && !memcmp(r, sa->old.k.rspi, 8))
+		return true;
+	return sa->lose.c.set && !memcmp(i, sa->lose.c.k.ispi, 8) &&
+	       !memcmp(r, sa->lose.c.k.rspi, 8);
 }
 
 /* ---- fragment reassembly ---------------------------------------------------------------- */
@@ -2556,6 +2583,31 @@ static void ike_rekey_crossed(struct ikev2_sa *sa, const struct ike_ctx *n, cons
 	ev(sa, IKEV2_EV_INFO, "IKE SA rekey collision: the peer rekeys it as well");
 }
 
+/* Our new SA n lost a collision: it is kept until our DELETE of it (its first request,
+ * under its keys) is answered, retransmitted like every request of ours but apart from
+ * the winning SA's, so that one's own requests are not held up. */
+static void lose_ours(struct ikev2_sa *sa, const struct ike_ctx *n, uint64_t now)
+{
+	lose_clear(sa);
+	sa->lose.c = *n;
+	sa->lose.c.set = true;
+	sa->lose.ours = true;
+	struct ike_ctx *c = &sa->lose.c;
+	msg_begin(sa, c, IKE2_EXCH_INFORMATIONAL, false, c->our_mid);
+	struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, NULL, 0);
+	d->protocol = PROTO_IKE;
+	if (!protect(sa, c, IKE2_EXCH_INFORMATIONAL, false, c->our_mid, &sa->lose.req.msg)) {
+		ev(sa, IKEV2_EV_INFO, "our DELETE of the losing IKE SA could not be built");
+		lose_clear(sa);
+		return;
+	}
+	c->our_mid++;
+	sa->lose.req.active = true;
+	sa->lose.req.tries = 0;
+	sa->lose.req.next_at = now + sa->conf->retransmit_ms;
+	send_out(sa, &sa->lose.req.msg);
+}
+
 /* The peer's new SA of a collision takes over (ours lost, or was refused). */
 static void ike_rekey_take_peers(struct ikev2_sa *sa, uint64_t now)
 {
@@ -2645,7 +2697,7 @@ static void ike_rekey_answer(struct ikev2_sa *sa, uint64_t now)
 		   ? "ours has the lowest nonce and is deleted, the peer's stays"
 		   : "the peer's has the lowest nonce, ours stays");
 		if (lost) {
-			ike_delete_once(sa, &n);
+			lose_ours(sa, &n, now);
 			OPENSSL_cleanse(&n, sizeof n);
 			ike_rekey_take_peers(sa, now);
 			irk_clear(sa);
@@ -3203,6 +3255,18 @@ static void handle_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 	del_queue_flush(sa, now);
 }
 
+/* The peer's answer under the losing SA of a collision: to our DELETE of it, the end. */
+static void lose_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len)
+{
+	if (!sa->lose.req.active || sa->m->msgid != sa->lose.req.msg.msgid)
+		return;
+	if (open_protected(sa, &sa->lose.c, buf, len) != 1)
+		return;
+	sa->accepted = true;
+	ev(sa, IKEV2_EV_TRACE, "the losing IKE SA of the rekey collision is deleted");
+	lose_clear(sa);
+}
+
 static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
                       const struct ikev2_addr *local, const struct ikev2_addr *peer, uint64_t now)
 {
@@ -3262,8 +3326,15 @@ static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 	else if (sa->old.set && !memcmp(m->ispi, sa->old.k.ispi, 8) &&
 	         !memcmp(m->rspi, sa->old.k.rspi, 8))
 		c = &sa->old;
+	else if (sa->lose.c.set && !memcmp(m->ispi, sa->lose.c.k.ispi, 8) &&
+	         !memcmp(m->rspi, sa->lose.c.k.rspi, 8))
+		c = &sa->lose.c;
 	if (!c) {
 		ev(sa, IKEV2_EV_TRACE, "message of other SPIs dropped");
+		goto out;
+	}
+	if (response && c == &sa->lose.c) {
+		lose_response(sa, buf, len);
 		goto out;
 	}
 	if (response) {
@@ -3370,6 +3441,8 @@ uint64_t ikev2_deadline(const struct ikev2_sa *sa)
 	uint64_t t = sa->state < IKEV2_ESTABLISHED ? sa->neg_deadline : sa->expires;
 	if (sa->req.active && sa->req.next_at < t)
 		t = sa->req.next_at;
+	if (sa->lose.req.active && sa->lose.req.next_at < t)
+		t = sa->lose.req.next_at;
 	if (sa->state == IKEV2_ESTABLISHED && sa->conf->dpd_ms && !sa->req.active) {
 		uint64_t d = sa->last_rx + sa->conf->dpd_ms;
 		if (d < t)
@@ -3425,6 +3498,19 @@ static uint64_t tick(struct ikev2_sa *sa, uint64_t now)
 			                << (sa->req.tries < 6 ? sa->req.tries : 6);
 			sa->req.next_at = now + back;
 			send_out(sa, &sa->req.msg);
+		}
+	}
+	if (sa->lose.req.active && now >= sa->lose.req.next_at) {
+		if (sa->lose.req.tries >= sa->conf->retransmits) {
+			/* the winning SA is up: its own liveness checks tell whether the peer is gone */
+			ev(sa, IKEV2_EV_INFO, "no answer to our DELETE of the losing IKE SA: dropped");
+			lose_clear(sa);
+		} else {
+			sa->lose.req.tries++;
+			uint64_t back = (uint64_t)sa->conf->retransmit_ms
+			                << (sa->lose.req.tries < 6 ? sa->lose.req.tries : 6);
+			sa->lose.req.next_at = now + back;
+			send_out(sa, &sa->lose.req.msg);
 		}
 	}
 	if (sa->state == IKEV2_ESTABLISHED && sa->conf->dpd_ms && !sa->req.active &&

@@ -1935,6 +1935,36 @@ static void ike_collision_case(bool we_lose)
 		static const uint8_t zero[8];
 		ck_assert_mem_eq(ikev2_rspi_old(sa), zero, 8);
 		peer_info_answered(sa, &theirs, 900004);
+		/* our DELETE of our losing SA is a request of that SA: unanswered, it is sent
+		 * again after the retransmission time, the SA still found by its SPI */
+		ck_assert_mem_eq(ikev2_rspi_lost(sa), spi, 8);
+		int del = T.n;
+		for (int k = T.n - 1; k >= 0; k--)
+			if (is_ike_delete(&ours, k)) {
+				del = k;
+				break;
+			}
+		ck_assert_int_lt(del, T.n);
+		uint32_t dmid = ours.m->msgid;
+		ck_assert_uint_le(ikev2_deadline(sa), 900002 + T_conf.retransmit_ms);
+		before = T.n;
+		ikev2_tick(sa, 900002 + T_conf.retransmit_ms);
+		ck_assert_int_eq(T.n, before + 1);
+		ck_assert_uint_eq(T.len[T.n - 1], T.len[del]);
+		ck_assert_mem_eq(T.buf[T.n - 1], T.buf[del], T.len[del]);
+		/* answered under its keys: over, no more retransmissions, the SPI forgotten */
+		ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_R, dmid, ours.spi_i,
+		             ours.spi_r);
+		ol = peer_response(&ours, &m, out, sizeof out);
+		ck_assert_uint_gt(ol, 0);
+		ck_assert(ikev2_matches(sa, out, ol));
+		ikev2_input(sa, out, ol, &T_local, &T_peer, 900002 + T_conf.retransmit_ms + 1);
+		ck_assert_mem_eq(ikev2_rspi_lost(sa), zero, 8);
+		before = T.n;
+		for (unsigned k = 1; k <= 8; k++)
+			ikev2_tick(sa, 900002 + ((uint64_t)T_conf.retransmit_ms << k));
+		ck_assert_int_eq(T.n, before);
+		ck_assert(!ikev2_matches(sa, out, ol));
 	} else {
 		/* ours stays and deletes the old SA; the client's is its to delete */
 		ck_assert(is_ike_delete(&p, T.n - 1));
