@@ -2608,6 +2608,51 @@ static void lose_ours(struct ikev2_sa *sa, const struct ike_ctx *n, uint64_t now
 	send_out(sa, &sa->lose.req.msg);
 }
 
+/* How long our requests are retransmitted before they are given up: the first wait and
+ * each back-off after a retransmission, as tick() spaces them. */
+static uint64_t retransmit_budget(const struct ikev2_conf *conf)
+{
+	uint64_t t = conf->retransmit_ms;
+	for (unsigned k = 1; k <= conf->retransmits; k++)
+		t += (uint64_t)conf->retransmit_ms << (k < 6 ? k : 6);
+	return t;
+}
+
+/* The peer's new SA of a collision lost (ours won): kept, keys and SPIs, so that the
+ * peer's DELETE of it is answered under them; forgotten when it comes, or after as long
+ * as the peer's retransmissions of that DELETE would take with our own budget. */
+static void lose_theirs(struct ikev2_sa *sa, uint64_t now)
+{
+	lose_clear(sa);
+	sa->lose.c = sa->irk.peer; /* its response buffer moves with it */
+	memset(&sa->irk.peer, 0, sizeof sa->irk.peer);
+	sa->lose.c.set = true;
+	sa->lose.ours = false;
+	sa->lose.until = now + retransmit_budget(sa->conf);
+}
+
+/* A request of the peer under the losing SA of a collision (opened): an INFORMATIONAL is
+ * answered, empty, and a DELETE of the IKE SA ends it; anything else waits for the
+ * winning SA. */
+static void lose_request(struct ikev2_sa *sa)
+{
+	struct ike_ctx *c = &sa->lose.c;
+	const struct ike_msg *m = sa->m;
+	if (m->exchange != IKE2_EXCH_INFORMATIONAL) {
+		respond_notify(sa, c, m->exchange, m->msgid, N_TEMPORARY_FAILURE);
+		return;
+	}
+	bool del = false;
+	for (unsigned i = 0; i < m->npl; i++)
+		del |= m->pl[i].type == IKE2_PL_D && m->pl[i].protocol == PROTO_IKE;
+	msg_begin(sa, c, IKE2_EXCH_INFORMATIONAL, true, m->msgid);
+	respond(sa, c, IKE2_EXCH_INFORMATIONAL, m->msgid);
+	if (del) {
+		ev(sa, IKEV2_EV_TRACE, "the peer deleted the losing IKE SA of the rekey collision");
+		lose_clear(sa);
+	}
+}
+
 /* The peer's new SA of a collision takes over (ours lost, or was refused). */
 static void ike_rekey_take_peers(struct ikev2_sa *sa, uint64_t now)
 {
@@ -2704,7 +2749,9 @@ static void ike_rekey_answer(struct ikev2_sa *sa, uint64_t now)
 			return;
 		}
 	}
-	irk_clear(sa); /* a collision's losing SA is the peer's to delete */
+	if (sa->irk.collided) /* the peer's losing SA is its to delete: answered until then */
+		lose_theirs(sa, now);
+	irk_clear(sa);
 	char ob[17], nb[17];
 	spi_hex(ctx_ours(&sa->cur), ob);
 	ike_switch(sa, &n, now);
@@ -3378,6 +3425,10 @@ static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 			goto out;
 		}
 	}
+	if (c == &sa->lose.c) {
+		lose_request(sa);
+		goto out;
+	}
 	if (c == &sa->old) {
 		if (m->exchange == IKE2_EXCH_INFORMATIONAL)
 			info(sa, c, now);
@@ -3443,6 +3494,8 @@ uint64_t ikev2_deadline(const struct ikev2_sa *sa)
 		t = sa->req.next_at;
 	if (sa->lose.req.active && sa->lose.req.next_at < t)
 		t = sa->lose.req.next_at;
+	if (sa->lose.c.set && !sa->lose.ours && sa->lose.until < t)
+		t = sa->lose.until;
 	if (sa->state == IKEV2_ESTABLISHED && sa->conf->dpd_ms && !sa->req.active) {
 		uint64_t d = sa->last_rx + sa->conf->dpd_ms;
 		if (d < t)
@@ -3512,6 +3565,11 @@ static uint64_t tick(struct ikev2_sa *sa, uint64_t now)
 			sa->lose.req.next_at = now + back;
 			send_out(sa, &sa->lose.req.msg);
 		}
+	}
+	if (sa->lose.c.set && !sa->lose.ours && now >= sa->lose.until) {
+		ev(sa, IKEV2_EV_INFO, "the peer did not delete its losing IKE SA of the rekey "
+		   "collision: forgotten");
+		lose_clear(sa);
 	}
 	if (sa->state == IKEV2_ESTABLISHED && sa->conf->dpd_ms && !sa->req.active &&
 	    now >= sa->last_rx + sa->conf->dpd_ms) {
