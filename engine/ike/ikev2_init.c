@@ -29,7 +29,9 @@ enum { CP_IP4_ADDRESS = 1, CP_IP4_DNS = 3 };
 enum { TS_IPV4 = 7 };
 enum {
 	N_NO_PROPOSAL = 14, N_INVALID_KE = 17, N_AUTH_FAILED = 24, N_INTERNAL_ADDRESS_FAILURE = 36,
-	N_FAILED_CP_REQUIRED = 37, N_TS_UNACCEPTABLE = 38,
+	N_INVALID_SYNTAX = 7, N_FAILED_CP_REQUIRED = 37, N_TS_UNACCEPTABLE = 38,
+	N_NO_ADDITIONAL_SAS = 35,
+	N_REKEY_SA = 16393,
 	N_NATD_SRC = 16388, N_NATD_DST = 16389, N_COOKIE = 16390, N_SIG_HASH_ALGS = 16431,
 };
 enum { EAP_IDENTITY = 1, EAP_NAK = 3 };
@@ -1300,7 +1302,104 @@ static void info_request(struct ikev2i *sa)
 	}
 }
 
-static void peer_request(struct ikev2i *sa, const uint8_t *buf, size_t len)
+/* Does m carry N(REKEY_SA) of the ESP SPI spi (its inbound one: our child's outbound)? */
+static bool rekey_of(const struct ike_msg *m, uint32_t spi)
+{
+	for (unsigned i = 0; spi && i < m->npl; i++) {
+		const struct ike_payload *p = &m->pl[i];
+		if (p->type == IKE2_PL_N && p->notify == N_REKEY_SA && p->protocol == PROTO_ESP &&
+		    p->spi_size == 4 && p->spi && ike_get32(p->spi) == spi)
+			return true;
+	}
+	return false;
+}
+
+/* The responder rekeys our child (CREATE_CHILD_SA with N(REKEY_SA), SA, Ni, TSi, TSr; no
+ * PFS): answered with SA (its proposal, a new SPI of ours), Nr, TSi, TSr; KEYMAT =
+ * prf+(SK_d, Ni | Nr), the responder's direction first as the exchange's initiator. The
+ * new child replaces the old one at once (the responder deletes the old one next). */
+static void child_rekey_request(struct ikev2i *sa, uint64_t now)
+{
+	const struct ike_msg *m = &sa->s->m;
+	uint32_t msgid = m->msgid;
+	const struct ike_payload *sp = find(m, IKE2_PL_SA), *ni = find(m, IKE2_PL_NONCE);
+	struct ikev2_esp_prop pick;
+	uint32_t spi_out = 0;
+	uint16_t refuse = 0;
+	if (!sp || !ni || ni->data_len < 16 || ni->data_len > 256 || !find(m, IKE2_PL_TSI) ||
+	    !find(m, IKE2_PL_TSR))
+		refuse = N_INVALID_SYNTAX;
+	else if (find(m, IKE2_PL_KE) || !esp_answer(sa, sp, &pick, &spi_out))
+		refuse = N_NO_PROPOSAL;
+	if (refuse) {
+		ev(sa, IKEV2_EV_INFO, "the responder's rekey of child %08x refused: notify %u",
+		   sa->child.spi_in, refuse);
+		msg_begin(sa, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
+		add_notify(&sa->s->o, refuse, NULL, 0);
+		answer_send(sa);
+		return;
+	}
+	struct ikev2_child n;
+	memset(&n, 0, sizeof n);
+	do {
+		uint8_t b[4];
+		random_bytes(sa, b, 4);
+		n.spi_in = ike_get32(b);
+	} while (n.spi_in < 256 || n.spi_in == sa->child.spi_in);
+	n.spi_out = spi_out;
+	n.udp_encap = sa->child.udp_encap;
+	memcpy(n.vip, sa->child.vip, 4);
+	uint8_t nr[NONCE_LEN];
+	random_bytes(sa, nr, NONCE_LEN);
+	struct ike_iov s[2] = {{ni->data, ni->data_len}, {nr, NONCE_LEN}};
+	if (!ikev2_child_keys(&sa->k, &pick, s, 2, false, &sa->local, &sa->peer, &n)) {
+		msg_begin(sa, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
+		add_notify(&sa->s->o, N_NO_PROPOSAL, NULL, 0);
+		answer_send(sa);
+		return;
+	}
+	struct ike_msg *o = &sa->s->o;
+	msg_begin(sa, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
+	uint8_t spi[4];
+	ike_put32(spi, n.spi_in);
+	struct ike_payload *ap = ike_add_payload(o, IKE2_PL_SA, NULL, 0);
+	struct ike_proposal *pr = ap ? ike_add_proposal(o, ap, m->props[sp->prop_first].num,
+	                                                PROTO_ESP, spi, 4) : NULL;
+	if (pr) {
+		ike_add_transform(o, pr, XF_ENCR, pick.encr);
+		if (pick.encr != IKE2_ENCR_3DES)
+			ike_add_attr(o, ATTR_KEY_LENGTH, true, pick.keybits, NULL, 0);
+		if (pick.integ)
+			ike_add_transform(o, pr, XF_INTEG, pick.integ);
+		ike_add_transform(o, pr, XF_ESN, 0);
+	}
+	ike_add_payload(o, IKE2_PL_NONCE, nr, NONCE_LEN);
+	add_ts_all(o, IKE2_PL_TSI);
+	add_ts_all(o, IKE2_PL_TSR);
+	answer_send(sa);
+	if (!sa->answer_len) {
+		OPENSSL_cleanse(&n, sizeof n);
+		return;
+	}
+	struct ikev2_child *c = &sa->child;
+	uint32_t old_in = c->spi_in, old_out = c->spi_out;
+	n.used = true;
+	n.born = now;
+	n.serial = c->serial + 1;
+	n.expires = IKEV2_NEVER;
+	if (sa->cbs->child_down)
+		sa->cbs->child_down(sa->cbs->ctx, c, "rekeyed by the responder");
+	OPENSSL_cleanse(c, sizeof *c);
+	*c = n;
+	OPENSSL_cleanse(&n, sizeof n);
+	sa->spi_in = c->spi_in;
+	ev(sa, IKEV2_EV_CHILD_UP, "child %08x/%08x rekeyed by the responder: %08x/%08x", old_in,
+	   old_out, c->spi_in, c->spi_out);
+	if (sa->cbs->child_up)
+		sa->cbs->child_up(sa->cbs->ctx, c);
+}
+
+static void peer_request(struct ikev2i *sa, const uint8_t *buf, size_t len, uint64_t now)
 {
 	const struct ike_msg *m = &sa->s->m;
 	if (sa->state != IKEV2I_ESTABLISHED) {
@@ -1326,11 +1425,14 @@ static void peer_request(struct ikev2i *sa, const uint8_t *buf, size_t len)
 	sa->peer_mid++;
 	if (exch == IKE2_EXCH_INFORMATIONAL) {
 		info_request(sa);
+	} else if (exch == IKE2_EXCH_CREATE_CHILD_SA && rekey_of(m, sa->child.used
+	                                                       ? sa->child.spi_out : 0)) {
+		child_rekey_request(sa, now);
 	} else {
-		/* no rekeying here: TEMPORARY_FAILURE would invite a retry; NO_ADDITIONAL_SAS
-		 * tells it this end takes no other SA */
+		/* another SA: TEMPORARY_FAILURE would invite a retry; NO_ADDITIONAL_SAS tells it
+		 * this end takes no other SA */
 		msg_begin(sa, exch, true, m->msgid);
-		add_notify(&sa->s->o, 35, NULL, 0);
+		add_notify(&sa->s->o, N_NO_ADDITIONAL_SAS, NULL, 0);
 		answer_send(sa);
 	}
 }
@@ -1382,7 +1484,7 @@ static void input(struct ikev2i *sa, const uint8_t *buf, size_t len, bool natt, 
 		return;
 	}
 	if (!response) {
-		peer_request(sa, buf, len);
+		peer_request(sa, buf, len, now);
 		return;
 	}
 	if (sa->state == IKEV2I_ESTABLISHED || m->exchange != IKE2_EXCH_AUTH || m->msgid != sa->mid) {
