@@ -706,6 +706,48 @@ START_TEST(responder_rekeys_child)
 }
 END_TEST
 
+/* The responder rekeys the IKE SA, then (under the new SA) the child: the roles of the new
+ * SA switch (the responder its original initiator), the old SA's DELETE is answered, the
+ * child's new keys work, and both sides' INFORMATIONAL exchanges still work. */
+START_TEST(responder_rekeys_ike_sa)
+{
+	struct pair *p = rekey_pair(1000, 100);
+	uint8_t old_r[8], old_i[8];
+	memcpy(old_r, ikev2_rspi(p->r), 8);
+	memcpy(old_i, ikev2i_ispi(p->i), 8);
+	uint32_t old_in = p->ichild.spi_in;
+	static const uint8_t zero[8];
+	for (int k = 0; k < 20 && (!memcmp(ikev2_rspi(p->r), old_r, 8) ||
+	                           memcmp(ikev2_rspi_old(p->r), zero, 8)); k++) {
+		p->now = ikev2_deadline(p->r);
+		ikev2_tick(p->r, p->now);
+		pump(p);
+	}
+	ck_assert_mem_ne(ikev2_rspi(p->r), old_r, 8);
+	ck_assert_mem_eq(ikev2_rspi_old(p->r), zero, 8); /* our answer to its DELETE came */
+	ck_assert(ikev2_we_initiated(p->r));
+	ck_assert_mem_eq(ikev2i_ispi(p->i), ikev2_rspi(p->r), 8);
+	ck_assert_mem_eq(ikev2i_rspi(p->i), ikev2_ispi(p->r), 8);
+	ck_assert_mem_ne(ikev2i_rspi(p->i), old_i, 8);
+	ck_assert_int_eq(ikev2_state(p->r), IKEV2_ESTABLISHED);
+	ck_assert_int_eq(ikev2i_state(p->i), IKEV2I_ESTABLISHED);
+	ck_assert_uint_eq(p->ichild.spi_in, old_in); /* the child stays */
+	check_esp(p);
+	/* then the child, under the new SA's SK_d */
+	for (int k = 0; k < 20 && p->r_child < 2; k++) {
+		p->now = ikev2_deadline(p->r);
+		ikev2_tick(p->r, p->now);
+		pump(p);
+	}
+	ck_assert_int_eq(p->r_child, 2);
+	ck_assert_int_eq(p->i_child, 2);
+	ck_assert_uint_ne(p->ichild.spi_in, old_in);
+	check_esp(p);
+	info_both_ways(p);
+	pair_free(p);
+}
+END_TEST
+
 /* Datagrams of other SPIs, truncated, unauthenticated or garbage change nothing. */
 START_TEST(foreign_messages_ignored)
 {
@@ -815,6 +857,7 @@ static Suite *suite(void)
 	tcase_add_test(t, delete_both_ways);
 	tcase_add_test(t, liveness_answered);
 	tcase_add_test(t, responder_rekeys_child);
+	tcase_add_test(t, responder_rekeys_ike_sa);
 	tcase_add_test(t, foreign_messages_ignored);
 	tcase_add_test(t, server_certificate);
 	tcase_add_test(t, start_needs_credentials);
