@@ -110,7 +110,7 @@ struct ikev2i {
 	/* the IKE SA a rekey by the responder replaced, answering until the responder deletes
 	 * it: the same fields as the current one's, swapped in while one of its requests is
 	 * handled (old_swap) */
-	struct {
+	struct iold {
 		bool set, orig_resp;
 		uint8_t ispi[8], rspi[8];
 		struct ikev2_keys k;
@@ -1517,15 +1517,18 @@ static void ike_rekey_request(struct ikev2i *sa)
 	sa->mid = UINT32_MAX; /* our next request is 0 */
 	sa->answer_len = 0;
 	sa->answer_resends = 0;
-	ev(sa, IKEV2_EV_REKEYED, "IKE SA rekeyed by the responder: SPIs %02x%02x%02x%02x... -> "
-	   "%02x%02x%02x%02x... (ours)", sa->old.ispi[0], sa->old.ispi[1], sa->old.ispi[2],
-	   sa->old.ispi[3], sa->rspi[0], sa->rspi[1], sa->rspi[2], sa->rspi[3]);
+	char ob[17], nb[17];
+	for (int i = 0; i < 8; i++) {
+		snprintf(ob + 2 * i, 3, "%02x", (sa->old.orig_resp ? sa->old.rspi : sa->old.ispi)[i]);
+		snprintf(nb + 2 * i, 3, "%02x", sa->rspi[i]);
+	}
+	ev(sa, IKEV2_EV_REKEYED, "IKE SA rekeyed by the responder: our SPI %s -> %s", ob, nb);
 }
 
 /* The current SA's message state and the old one's change places. */
 static void old_swap(struct ikev2i *sa)
 {
-	struct ikev2i t;
+	struct iold t;
 	t.orig_resp = sa->orig_resp;
 	memcpy(t.ispi, sa->ispi, 8);
 	memcpy(t.rspi, sa->rspi, 8);
