@@ -32,8 +32,9 @@
  *   - keys its table of SAs by our SPI (ikev2_rspi(); after an IKE SA rekey also
  *     ikev2_rspi_old() until the old SA is deleted, IKEV2_EV_REKEYED says when it
  *     changes, and ikev2_rspi_lost() while the losing SA of a rekey collision lasts;
- *     each may change after any call), found in a datagram as the responder's SPI when its I flag is set, else
- *     (an SA we rekeyed, we its initiator) as the initiator's SPI; an IKE_SA_INIT
+ *     each may change after any call), found in a datagram as the responder's SPI when
+ *     its I flag is set, else (an SA we rekeyed, we its initiator) as the initiator's
+ *     SPI; an IKE_SA_INIT
  *     request (responder SPI zero) by the initiator's SPI
  *     and the peer's address, which finds the SA of a retransmitted or retried request;
  *   - before it creates an SA for a new IKE_SA_INIT, asks ikev2_cookie_check() whether a
