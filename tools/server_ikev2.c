@@ -64,7 +64,8 @@ struct srv_ikev2_sa {
 	uint32_t id;                 /* server-wide number (logs, show) */
 	uint8_t ispi[8];
 	uint8_t peer_ip[4];          /* the address of the IKE_SA_INIT: the table's key */
-	uint8_t rkey[2][8];          /* our SPIs the table holds (current, old), zeros: none */
+	uint8_t rkey[3][8];          /* our SPIs the table holds (current, old, a rekey
+	                                collision's losing SA), zeros: none */
 	uint8_t keys_rspi[8];        /* our SPI of the IKE SA whose keys the capture's keys
 	                                file has (zeros: none yet) */
 	struct srv_timer timer;
@@ -72,7 +73,7 @@ struct srv_ikev2_sa {
 	bool half_open;
 	bool child_new;              /* a child came up: the session follows (sa_check) */
 	unsigned ho_same;            /* half-open SAs of this source, itself included */
-	struct srv_ikev2_sa *hnext_i, *hnext_r[2], *id_next;
+	struct srv_ikev2_sa *hnext_i, *hnext_r[3], *id_next;
 	struct srv_ikev2_sa *next, *prev;         /* every SA, newest first */
 	struct srv_ikev2_sa *ho_next, *ho_prev;   /* half-open SAs, newest first */
 	struct srv_ikev2_esp *esp[IKEV2_CHILDREN];
@@ -98,7 +99,7 @@ struct srv_ikev2 {
 	X509_STORE *trust;           /* the CAs clients' machine certificates chain to, or NULL */
 	struct ikev2_cookies cookies;
 	struct srv_timer cookie_timer;
-	struct srv_ikev2_sa **by_ispi, **by_rspi[2], **by_id;
+	struct srv_ikev2_sa **by_ispi, **by_rspi[3], **by_id;
 	uint32_t hmask;
 	struct srv_ikev2_esp **by_spi;
 	uint32_t smask;
@@ -156,11 +157,12 @@ static void chain_remove(struct srv_ikev2_sa **head, struct srv_ikev2_sa *x, siz
 }
 
 /* The table of our SPIs follows the responder: after IKE_SA_INIT our SPI exists, after
- * an IKE SA rekey there is a new one and the old one until the peer deletes it. */
+ * an IKE SA rekey there is a new one and the old one until the peer deletes it, after a
+ * rekey collision the losing SA's until its DELETE. */
 static void rspi_sync(struct srv_ikev2 *k, struct srv_ikev2_sa *x)
 {
-	const uint8_t *now[2] = {ikev2_rspi(x->sa), ikev2_rspi_old(x->sa)};
-	for (int i = 0; i < 2; i++) {
+	const uint8_t *now[3] = {ikev2_rspi(x->sa), ikev2_rspi_old(x->sa), ikev2_rspi_lost(x->sa)};
+	for (int i = 0; i < 3; i++) {
 		const uint8_t *want = now[i] ? now[i] : zero8;
 		if (!memcmp(x->rkey[i], want, 8)) continue;
 		if (memcmp(x->rkey[i], zero8, 8))
@@ -178,7 +180,7 @@ static void rspi_sync(struct srv_ikev2 *k, struct srv_ikev2_sa *x)
 static struct srv_ikev2_sa *sa_by_rspi(const struct srv_ikev2 *k, const uint8_t rspi[8],
                                        const uint8_t *buf, size_t len)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		for (struct srv_ikev2_sa *x = k->by_rspi[i][spi_hash(k, rspi)]; x; x = x->hnext_r[i])
 			if (!memcmp(x->rkey[i], rspi, 8) && ikev2_matches(x->sa, buf, len)) return x;
 	return NULL;
@@ -274,7 +276,7 @@ static void sa_free(struct srv *s, struct srv_ikev2_sa *x)
 	struct srv_ikev2 *k = s->ikev2;
 	ho_remove(k, x);
 	chain_remove(&k->by_ispi[spi_hash(k, x->ispi)], x, offsetof(struct srv_ikev2_sa, hnext_i));
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (memcmp(x->rkey[i], zero8, 8))
 			chain_remove(&k->by_rspi[i][spi_hash(k, x->rkey[i])], x,
 			             offsetof(struct srv_ikev2_sa, hnext_r) + (size_t)i * sizeof x->hnext_r[0]);
@@ -1121,9 +1123,10 @@ int srv_ikev2_setup(struct srv *s, struct srv_listener *l_ike, struct srv_listen
 	k->by_ispi = calloc(cap, sizeof *k->by_ispi);
 	k->by_rspi[0] = calloc(cap, sizeof *k->by_rspi[0]);
 	k->by_rspi[1] = calloc(cap, sizeof *k->by_rspi[1]);
+	k->by_rspi[2] = calloc(cap, sizeof *k->by_rspi[2]);
 	k->by_id = calloc(cap, sizeof *k->by_id);
 	k->by_spi = calloc(4 * cap, sizeof *k->by_spi);
-	if (!k->by_ispi || !k->by_rspi[0] || !k->by_rspi[1] || !k->by_id || !k->by_spi ||
+	if (!k->by_ispi || !k->by_rspi[0] || !k->by_rspi[1] || !k->by_rspi[2] || !k->by_id || !k->by_spi ||
 	    srv_timer_reserve(s) != 0)
 		return -1;
 	uint8_t fresh[32];
@@ -1180,6 +1183,7 @@ void srv_ikev2_destroy(struct srv *s)
 	free(k->by_ispi);
 	free(k->by_rspi[0]);
 	free(k->by_rspi[1]);
+	free(k->by_rspi[2]);
 	free(k->by_id);
 	free(k->by_spi);
 	OPENSSL_cleanse(&k->cookies, sizeof k->cookies);

@@ -201,6 +201,15 @@ struct ikev2_sa {
 		uint8_t peer_min[256];   /* the lowest nonce of the peer's rekey exchange */
 		size_t peer_min_len;
 	} irk;
+	/* the losing new SA of a collision (RFC 7296 2.8.2), kept until its maker deleted it:
+	 * ours, with our DELETE of it retransmitted in req (req.msg, tries, next_at) until
+	 * answered or given up; or the peer's, answered until its DELETE or until `until` */
+	struct {
+		struct ike_ctx c;
+		bool ours;
+		struct req_out req;
+		uint64_t until;
+	} lose;
 
 	/* the reassembly of a fragmented request, allocated with its first fragment and freed
 	 * when the message is whole or dropped (NULL when none is under way) */
@@ -403,12 +412,21 @@ static void irk_clear(struct ikev2_sa *sa)
 	OPENSSL_cleanse(&sa->irk, sizeof sa->irk);
 }
 
+/* A collision's losing SA is gone (deleted, or given up): its keys and our DELETE go. */
+static void lose_clear(struct ikev2_sa *sa)
+{
+	ctx_clear(&sa->lose.c);
+	out_free(&sa->lose.req.msg);
+	memset(&sa->lose, 0, sizeof sa->lose);
+}
+
 static void set_dead(struct ikev2_sa *sa)
 {
 	children_down(sa, "IKE SA gone");
 	ctx_clear(&sa->cur);
 	ctx_clear(&sa->old);
 	irk_clear(sa);
+	lose_clear(sa);
 	out_free(&sa->req.msg);
 	sa->req.active = false;
 	OPENSSL_cleanse(sa->msk, sizeof sa->msk);
@@ -713,6 +731,7 @@ void ikev2_free(struct ikev2_sa *sa)
 	ctx_clear(&sa->cur);
 	ctx_clear(&sa->old);
 	irk_clear(sa);
+	lose_clear(sa);
 	out_free(&sa->req.msg);
 	free(sa->init_req);
 	reasm_drop(sa);
@@ -743,6 +762,11 @@ const uint8_t *ikev2_rspi_old(const struct ikev2_sa *sa)
 {
 	static const uint8_t zero[SPI_LEN];
 	return sa->old.set ? ctx_ours(&sa->old) : zero;
+}
+const uint8_t *ikev2_rspi_lost(const struct ikev2_sa *sa)
+{
+	static const uint8_t zero[SPI_LEN];
+	return sa->lose.c.set ? ctx_ours(&sa->lose.c) : zero;
 }
 bool ikev2_we_initiated(const struct ikev2_sa *sa)
 {
@@ -788,7 +812,10 @@ bool ikev2_matches(const struct ikev2_sa *sa, const uint8_t *buf, size_t len)
 		return !memcmp(i, sa->spi_i, 8) && sa->state != IKEV2_DEAD;
 	if (sa->cur.set && !memcmp(i, sa->cur.k.ispi, 8) && !memcmp(r, sa->cur.k.rspi, 8))
 		return true;
-	return sa->old.set && !memcmp(i, sa->old.k.ispi, 8) && !memcmp(r, sa->old.k.rspi, 8);
+	if (sa->old.set && !memcmp(i, sa->old.k.ispi, 8) && !memcmp(r, sa->old.k.rspi, 8))
+		return true;
+	return sa->lose.c.set && !memcmp(i, sa->lose.c.k.ispi, 8) &&
+	       !memcmp(r, sa->lose.c.k.rspi, 8);
 }
 
 /* ---- fragment reassembly ---------------------------------------------------------------- */
@@ -2543,6 +2570,76 @@ static void ike_rekey_crossed(struct ikev2_sa *sa, const struct ike_ctx *n, cons
 	ev(sa, IKEV2_EV_INFO, "IKE SA rekey collision: the peer rekeys it as well");
 }
 
+/* Our new SA n lost a collision: it is kept until our DELETE of it (its first request,
+ * under its keys) is answered, retransmitted like every request of ours but apart from
+ * the winning SA's, so that one's own requests are not held up. */
+static void lose_ours(struct ikev2_sa *sa, const struct ike_ctx *n, uint64_t now)
+{
+	lose_clear(sa);
+	sa->lose.c = *n;
+	sa->lose.c.set = true;
+	sa->lose.ours = true;
+	struct ike_ctx *c = &sa->lose.c;
+	msg_begin(sa, c, IKE2_EXCH_INFORMATIONAL, false, c->our_mid);
+	struct ike_payload *d = ike_add_payload(sa->o, IKE2_PL_D, NULL, 0);
+	d->protocol = PROTO_IKE;
+	if (!protect(sa, c, IKE2_EXCH_INFORMATIONAL, false, c->our_mid, &sa->lose.req.msg)) {
+		ev(sa, IKEV2_EV_INFO, "our DELETE of the losing IKE SA could not be built");
+		lose_clear(sa);
+		return;
+	}
+	c->our_mid++;
+	sa->lose.req.active = true;
+	sa->lose.req.tries = 0;
+	sa->lose.req.next_at = now + sa->conf->retransmit_ms;
+	send_out(sa, &sa->lose.req.msg);
+}
+
+/* How long our requests are retransmitted before they are given up: the first wait and
+ * each back-off after a retransmission, as tick() spaces them. */
+static uint64_t retransmit_budget(const struct ikev2_conf *conf)
+{
+	uint64_t t = conf->retransmit_ms;
+	for (unsigned k = 1; k <= conf->retransmits; k++)
+		t += (uint64_t)conf->retransmit_ms << (k < 6 ? k : 6);
+	return t;
+}
+
+/* The peer's new SA of a collision lost (ours won): kept, keys and SPIs, so that the
+ * peer's DELETE of it is answered under them; forgotten when it comes, or after as long
+ * as the peer's retransmissions of that DELETE would take with our own budget. */
+static void lose_theirs(struct ikev2_sa *sa, uint64_t now)
+{
+	lose_clear(sa);
+	sa->lose.c = sa->irk.peer; /* its response buffer moves with it */
+	memset(&sa->irk.peer, 0, sizeof sa->irk.peer);
+	sa->lose.c.set = true;
+	sa->lose.ours = false;
+	sa->lose.until = now + retransmit_budget(sa->conf);
+}
+
+/* A request of the peer under the losing SA of a collision (opened): an INFORMATIONAL is
+ * answered, empty, and a DELETE of the IKE SA ends it; anything else waits for the
+ * winning SA. */
+static void lose_request(struct ikev2_sa *sa)
+{
+	struct ike_ctx *c = &sa->lose.c;
+	const struct ike_msg *m = sa->m;
+	if (m->exchange != IKE2_EXCH_INFORMATIONAL) {
+		respond_notify(sa, c, m->exchange, m->msgid, N_TEMPORARY_FAILURE);
+		return;
+	}
+	bool del = false;
+	for (unsigned i = 0; i < m->npl; i++)
+		del |= m->pl[i].type == IKE2_PL_D && m->pl[i].protocol == PROTO_IKE;
+	msg_begin(sa, c, IKE2_EXCH_INFORMATIONAL, true, m->msgid);
+	respond(sa, c, IKE2_EXCH_INFORMATIONAL, m->msgid);
+	if (del) {
+		ev(sa, IKEV2_EV_TRACE, "the peer deleted the losing IKE SA of the rekey collision");
+		lose_clear(sa);
+	}
+}
+
 /* The peer's new SA of a collision takes over (ours lost, or was refused). */
 static void ike_rekey_take_peers(struct ikev2_sa *sa, uint64_t now)
 {
@@ -2632,14 +2729,16 @@ static void ike_rekey_answer(struct ikev2_sa *sa, uint64_t now)
 		   ? "ours has the lowest nonce and is deleted, the peer's stays"
 		   : "the peer's has the lowest nonce, ours stays");
 		if (lost) {
-			ike_delete_once(sa, &n);
+			lose_ours(sa, &n, now);
 			OPENSSL_cleanse(&n, sizeof n);
 			ike_rekey_take_peers(sa, now);
 			irk_clear(sa);
 			return;
 		}
 	}
-	irk_clear(sa); /* a collision's losing SA is the peer's to delete */
+	if (sa->irk.collided) /* the peer's losing SA is its to delete: answered until then */
+		lose_theirs(sa, now);
+	irk_clear(sa);
 	char ob[17], nb[17];
 	spi_hex(ctx_ours(&sa->cur), ob);
 	ike_switch(sa, &n, now);
@@ -3190,6 +3289,18 @@ static void handle_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 	del_queue_flush(sa, now);
 }
 
+/* The peer's answer under the losing SA of a collision: to our DELETE of it, the end. */
+static void lose_response(struct ikev2_sa *sa, const uint8_t *buf, size_t len)
+{
+	if (!sa->lose.req.active || sa->m->msgid != sa->lose.req.msg.msgid)
+		return;
+	if (open_protected(sa, &sa->lose.c, buf, len) != 1)
+		return;
+	sa->accepted = true;
+	ev(sa, IKEV2_EV_TRACE, "the losing IKE SA of the rekey collision is deleted");
+	lose_clear(sa);
+}
+
 static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
                       const struct ikev2_addr *local, const struct ikev2_addr *peer, uint64_t now)
 {
@@ -3249,8 +3360,15 @@ static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 	else if (sa->old.set && !memcmp(m->ispi, sa->old.k.ispi, 8) &&
 	         !memcmp(m->rspi, sa->old.k.rspi, 8))
 		c = &sa->old;
+	else if (sa->lose.c.set && !memcmp(m->ispi, sa->lose.c.k.ispi, 8) &&
+	         !memcmp(m->rspi, sa->lose.c.k.rspi, 8))
+		c = &sa->lose.c;
 	if (!c) {
 		ev(sa, IKEV2_EV_TRACE, "message of other SPIs dropped");
+		goto out;
+	}
+	if (response && c == &sa->lose.c) {
+		lose_response(sa, buf, len);
 		goto out;
 	}
 	if (response) {
@@ -3293,6 +3411,10 @@ static uint64_t input(struct ikev2_sa *sa, const uint8_t *buf, size_t len,
 			respond(sa, c, m->exchange, msgid);
 			goto out;
 		}
+	}
+	if (c == &sa->lose.c) {
+		lose_request(sa);
+		goto out;
 	}
 	if (c == &sa->old) {
 		if (m->exchange == IKE2_EXCH_INFORMATIONAL)
@@ -3357,6 +3479,10 @@ uint64_t ikev2_deadline(const struct ikev2_sa *sa)
 	uint64_t t = sa->state < IKEV2_ESTABLISHED ? sa->neg_deadline : sa->expires;
 	if (sa->req.active && sa->req.next_at < t)
 		t = sa->req.next_at;
+	if (sa->lose.req.active && sa->lose.req.next_at < t)
+		t = sa->lose.req.next_at;
+	if (sa->lose.c.set && !sa->lose.ours && sa->lose.until < t)
+		t = sa->lose.until;
 	if (sa->state == IKEV2_ESTABLISHED && sa->conf->dpd_ms && !sa->req.active) {
 		uint64_t d = sa->last_rx + sa->conf->dpd_ms;
 		if (d < t)
@@ -3413,6 +3539,24 @@ static uint64_t tick(struct ikev2_sa *sa, uint64_t now)
 			sa->req.next_at = now + back;
 			send_out(sa, &sa->req.msg);
 		}
+	}
+	if (sa->lose.req.active && now >= sa->lose.req.next_at) {
+		if (sa->lose.req.tries >= sa->conf->retransmits) {
+			/* the winning SA is up: its own liveness checks tell whether the peer is gone */
+			ev(sa, IKEV2_EV_INFO, "no answer to our DELETE of the losing IKE SA: dropped");
+			lose_clear(sa);
+		} else {
+			sa->lose.req.tries++;
+			uint64_t back = (uint64_t)sa->conf->retransmit_ms
+			                << (sa->lose.req.tries < 6 ? sa->lose.req.tries : 6);
+			sa->lose.req.next_at = now + back;
+			send_out(sa, &sa->lose.req.msg);
+		}
+	}
+	if (sa->lose.c.set && !sa->lose.ours && now >= sa->lose.until) {
+		ev(sa, IKEV2_EV_INFO, "the peer did not delete its losing IKE SA of the rekey "
+		   "collision: forgotten");
+		lose_clear(sa);
 	}
 	if (sa->state == IKEV2_ESTABLISHED && sa->conf->dpd_ms && !sa->req.active &&
 	    now >= sa->last_rx + sa->conf->dpd_ms) {

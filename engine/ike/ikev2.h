@@ -31,8 +31,10 @@
  * What the owner does:
  *   - keys its table of SAs by our SPI (ikev2_rspi(); after an IKE SA rekey also
  *     ikev2_rspi_old() until the old SA is deleted, IKEV2_EV_REKEYED says when it
- *     changes), found in a datagram as the responder's SPI when its I flag is set, else
- *     (an SA we rekeyed, we its initiator) as the initiator's SPI; an IKE_SA_INIT
+ *     changes, and ikev2_rspi_lost() while the losing SA of a rekey collision lasts;
+ *     each may change after any call), found in a datagram as the responder's SPI when
+ *     its I flag is set, else (an SA we rekeyed, we its initiator) as the initiator's
+ *     SPI; an IKE_SA_INIT
  *     request (responder SPI zero) by the initiator's SPI
  *     and the peer's address, which finds the SA of a retransmitted or retried request;
  *   - before it creates an SA for a new IKE_SA_INIT, asks ikev2_cookie_check() whether a
@@ -286,6 +288,9 @@ const char *ikev2_cause(const struct ikev2_sa *sa);
 const uint8_t *ikev2_ispi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi(const struct ikev2_sa *sa);
 const uint8_t *ikev2_rspi_old(const struct ikev2_sa *sa);
+/* Our SPI of the losing new SA of an IKE SA rekey collision (RFC 7296 2.8.2), ours or the
+ * peer's, while it is kept for its DELETE; zeros when there is none. */
+const uint8_t *ikev2_rspi_lost(const struct ikev2_sa *sa);
 bool ikev2_we_initiated(const struct ikev2_sa *sa);
 /* The keys of the IKE SA (`old`: the one an IKE SA rekey replaced, until it is deleted)
  * as a line of Wireshark's IKEv2 decryption table, newline included:

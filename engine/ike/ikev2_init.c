@@ -29,7 +29,9 @@ enum { CP_IP4_ADDRESS = 1, CP_IP4_DNS = 3 };
 enum { TS_IPV4 = 7 };
 enum {
 	N_NO_PROPOSAL = 14, N_INVALID_KE = 17, N_AUTH_FAILED = 24, N_INTERNAL_ADDRESS_FAILURE = 36,
-	N_FAILED_CP_REQUIRED = 37, N_TS_UNACCEPTABLE = 38,
+	N_INVALID_SYNTAX = 7, N_FAILED_CP_REQUIRED = 37, N_TS_UNACCEPTABLE = 38,
+	N_NO_ADDITIONAL_SAS = 35, N_TEMPORARY_FAILURE = 43,
+	N_REKEY_SA = 16393,
 	N_NATD_SRC = 16388, N_NATD_DST = 16389, N_COOKIE = 16390, N_SIG_HASH_ALGS = 16431,
 };
 enum { EAP_IDENTITY = 1, EAP_NAK = 3 };
@@ -101,6 +103,22 @@ struct ikev2i {
 	uint8_t answer[ANSWER_MAX];      /* our answer to its last one */
 	size_t answer_len;
 	unsigned answer_resends;
+	bool orig_resp;                  /* the responder rekeyed the IKE SA: it is the current
+	                                    SA's original initiator, our messages go without the
+	                                    I flag under SK_er / SK_ar (RFC 7296 2.18) */
+
+	/* the IKE SA a rekey by the responder replaced, answering until the responder deletes
+	 * it: the same fields as the current one's, swapped in while one of its requests is
+	 * handled (old_swap) */
+	struct iold {
+		bool set, orig_resp;
+		uint8_t ispi[8], rspi[8];
+		struct ikev2_keys k;
+		uint32_t peer_mid;
+		uint8_t answer[ANSWER_MAX];
+		size_t answer_len;
+		unsigned answer_resends;
+	} old;
 
 	struct scratch *s;
 };
@@ -143,6 +161,7 @@ static void set_dead(struct ikev2i *sa)
 	}
 	neg_free(sa);
 	OPENSSL_cleanse(&sa->k, sizeof sa->k);
+	OPENSSL_cleanse(&sa->old, sizeof sa->old);
 	OPENSSL_cleanse(sa->msk, sizeof sa->msk);
 	OPENSSL_cleanse(&sa->child, sizeof sa->child);
 	sa->state = IKEV2I_DEAD;
@@ -370,8 +389,9 @@ static size_t protect(struct ikev2i *sa, bool response, uint8_t *out, size_t cap
 	size_t len = ike_encode(&s->o, s->tx, sizeof s->tx);
 	if (!len)
 		return 0;
-	uint8_t flags = (uint8_t)(IKE2_FLAG_I | (response ? IKE2_FLAG_R : 0));
-	return ikev2_seal(&sa->k, sa->cbs, true, s->o.exchange, flags, s->o.msgid, false, 0, 0,
+	uint8_t flags = (uint8_t)((sa->orig_resp ? 0 : IKE2_FLAG_I) | (response ? IKE2_FLAG_R : 0));
+	return ikev2_seal(&sa->k, sa->cbs, !sa->orig_resp, s->o.exchange, flags, s->o.msgid, false,
+	                  0, 0,
 	                  s->o.npl ? s->tx[16] : 0, s->tx + IKE_HDR_LEN, len - IKE_HDR_LEN, out,
 	                  cap);
 }
@@ -388,7 +408,8 @@ static bool open_protected(struct ikev2i *sa, const uint8_t *raw, size_t len)
 		return false;
 	}
 	const struct ike_payload *p = &m->pl[m->npl - 1];
-	long got = ikev2_open(&sa->k, false, raw, len, p, s->pt + IKE_HDR_LEN, IKEV2_MSG_MAX);
+	long got = ikev2_open(&sa->k, sa->orig_resp, raw, len, p, s->pt + IKE_HDR_LEN,
+	                      IKEV2_MSG_MAX);
 	if (got == IKEV2_OPEN_SHAPE) {
 		ev(sa, IKEV2_EV_INFO, "message %u dropped: SK payload of %zu bytes", m->msgid,
 		   p->data_len);
@@ -427,7 +448,8 @@ static void request(struct ikev2i *sa, uint64_t now)
 
 static void msg_begin(struct ikev2i *sa, uint8_t exch, bool response, uint32_t msgid)
 {
-	ike_msg_init(&sa->s->o, 2, exch, (uint8_t)(IKE2_FLAG_I | (response ? IKE2_FLAG_R : 0)),
+	ike_msg_init(&sa->s->o, 2, exch,
+	             (uint8_t)((sa->orig_resp ? 0 : IKE2_FLAG_I) | (response ? IKE2_FLAG_R : 0)),
 	             msgid, sa->ispi, sa->rspi);
 }
 
@@ -1300,7 +1322,274 @@ static void info_request(struct ikev2i *sa)
 	}
 }
 
-static void peer_request(struct ikev2i *sa, const uint8_t *buf, size_t len)
+/* Does m carry N(REKEY_SA) of the ESP SPI spi (its inbound one: our child's outbound)? */
+static bool rekey_of(const struct ike_msg *m, uint32_t spi)
+{
+	for (unsigned i = 0; spi && i < m->npl; i++) {
+		const struct ike_payload *p = &m->pl[i];
+		if (p->type == IKE2_PL_N && p->notify == N_REKEY_SA && p->protocol == PROTO_ESP &&
+		    p->spi_size == 4 && p->spi && ike_get32(p->spi) == spi)
+			return true;
+	}
+	return false;
+}
+
+/* The responder rekeys our child (CREATE_CHILD_SA with N(REKEY_SA), SA, Ni, TSi, TSr; no
+ * PFS): answered with SA (its proposal, a new SPI of ours), Nr, TSi, TSr; KEYMAT =
+ * prf+(SK_d, Ni | Nr), the responder's direction first as the exchange's initiator. The
+ * new child replaces the old one at once (the responder deletes the old one next). */
+static void child_rekey_request(struct ikev2i *sa, uint64_t now)
+{
+	const struct ike_msg *m = &sa->s->m;
+	uint32_t msgid = m->msgid;
+	const struct ike_payload *sp = find(m, IKE2_PL_SA), *ni = find(m, IKE2_PL_NONCE);
+	struct ikev2_esp_prop pick;
+	uint32_t spi_out = 0;
+	uint16_t refuse = 0;
+	if (!sp || !ni || ni->data_len < 16 || ni->data_len > 256 || !find(m, IKE2_PL_TSI) ||
+	    !find(m, IKE2_PL_TSR))
+		refuse = N_INVALID_SYNTAX;
+	else if (find(m, IKE2_PL_KE) || !esp_answer(sa, sp, &pick, &spi_out))
+		refuse = N_NO_PROPOSAL;
+	if (refuse) {
+		ev(sa, IKEV2_EV_INFO, "the responder's rekey of child %08x refused: notify %u",
+		   sa->child.spi_in, refuse);
+		msg_begin(sa, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
+		add_notify(&sa->s->o, refuse, NULL, 0);
+		answer_send(sa);
+		return;
+	}
+	struct ikev2_child n;
+	memset(&n, 0, sizeof n);
+	do {
+		uint8_t b[4];
+		random_bytes(sa, b, 4);
+		n.spi_in = ike_get32(b);
+	} while (n.spi_in < 256 || n.spi_in == sa->child.spi_in);
+	n.spi_out = spi_out;
+	n.udp_encap = sa->child.udp_encap;
+	memcpy(n.vip, sa->child.vip, 4);
+	uint8_t nr[NONCE_LEN];
+	random_bytes(sa, nr, NONCE_LEN);
+	struct ike_iov s[2] = {{ni->data, ni->data_len}, {nr, NONCE_LEN}};
+	if (!ikev2_child_keys(&sa->k, &pick, s, 2, false, &sa->local, &sa->peer, &n)) {
+		msg_begin(sa, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
+		add_notify(&sa->s->o, N_NO_PROPOSAL, NULL, 0);
+		answer_send(sa);
+		return;
+	}
+	struct ike_msg *o = &sa->s->o;
+	msg_begin(sa, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
+	uint8_t spi[4];
+	ike_put32(spi, n.spi_in);
+	struct ike_payload *ap = ike_add_payload(o, IKE2_PL_SA, NULL, 0);
+	struct ike_proposal *pr = ap ? ike_add_proposal(o, ap, m->props[sp->prop_first].num,
+	                                                PROTO_ESP, spi, 4) : NULL;
+	if (pr) {
+		ike_add_transform(o, pr, XF_ENCR, pick.encr);
+		if (pick.encr != IKE2_ENCR_3DES)
+			ike_add_attr(o, ATTR_KEY_LENGTH, true, pick.keybits, NULL, 0);
+		if (pick.integ)
+			ike_add_transform(o, pr, XF_INTEG, pick.integ);
+		ike_add_transform(o, pr, XF_ESN, 0);
+	}
+	ike_add_payload(o, IKE2_PL_NONCE, nr, NONCE_LEN);
+	add_ts_all(o, IKE2_PL_TSI);
+	add_ts_all(o, IKE2_PL_TSR);
+	answer_send(sa);
+	if (!sa->answer_len) {
+		OPENSSL_cleanse(&n, sizeof n);
+		return;
+	}
+	struct ikev2_child *c = &sa->child;
+	uint32_t old_in = c->spi_in, old_out = c->spi_out;
+	n.used = true;
+	n.born = now;
+	n.serial = c->serial + 1;
+	n.expires = IKEV2_NEVER;
+	if (sa->cbs->child_down)
+		sa->cbs->child_down(sa->cbs->ctx, c, "rekeyed by the responder");
+	OPENSSL_cleanse(c, sizeof *c);
+	*c = n;
+	OPENSSL_cleanse(&n, sizeof n);
+	sa->spi_in = c->spi_in;
+	ev(sa, IKEV2_EV_CHILD_UP, "child %08x/%08x rekeyed by the responder: %08x/%08x", old_in,
+	   old_out, c->spi_in, c->spi_out);
+	if (sa->cbs->child_up)
+		sa->cbs->child_up(sa->cbs->ctx, c);
+}
+
+/* The responder rekeys the IKE SA (CREATE_CHILD_SA with SA of one IKE proposal, its new
+ * SPI, Ni, KEi): the same suite as the SA's is taken, answered with SA (our new SPI), Nr
+ * and KEr of the group. SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), the new keys
+ * with its SPI as SPIi: it is the new SA's original initiator (RFC 7296 2.18). The new
+ * SA takes over, the child stays, the old SA answers until the responder deletes it. */
+static void ike_rekey_request(struct ikev2i *sa)
+{
+	const struct ike_msg *m = &sa->s->m;
+	uint32_t msgid = m->msgid;
+	const struct ike_payload *sp = find(m, IKE2_PL_SA), *ni = find(m, IKE2_PL_NONCE),
+	                         *ke = find(m, IKE2_PL_KE);
+	const struct ikev2_prop *p = &sa->k.p;
+	uint16_t ids[XF_ESN + 1], keybits;
+	unsigned types = 1u << XF_ENCR | 1u << XF_PRF | 1u << XF_INTEG | 1u << XF_DH;
+	const struct ike_proposal *pr =
+		answer_read(m, sp, PROTO_IKE, 8, types, ids, &keybits);
+	uint16_t refuse = 0;
+	if (sa->old.set)
+		refuse = N_TEMPORARY_FAILURE; /* one rekey at a time: the old SA must go first */
+	else if (!ni || ni->data_len < 16 || ni->data_len > 256 || !ke)
+		refuse = N_INVALID_SYNTAX;
+	else if (!pr || !memcmp(pr->spi, "\0\0\0\0\0\0\0\0", 8) || ids[XF_ENCR] != p->encr ||
+	         (p->encr != IKE2_ENCR_3DES && keybits != p->keybits) ||
+	         ids[XF_INTEG] != p->integ || ids[XF_PRF] != p->prf || ids[XF_DH] != p->group ||
+	         ke->group != p->group || ke->data_len != ike_dh_ke_len(p->group))
+		refuse = N_NO_PROPOSAL;
+	uint8_t kr[IKE_DH_MAX], gir[IKE_DH_MAX], seed[IKE_HASH_MAX], nr[NONCE_LEN];
+	size_t krl = 0, gl = 0;
+	struct ikev2_keys nk;
+	memset(&nk, 0, sizeof nk);
+	if (!refuse) {
+		struct ike_dh *dh = ike_dh_new(p->group);
+		krl = dh ? ike_dh_public(dh, kr, sizeof kr) : 0;
+		gl = krl ? ike_dh_shared(dh, ke->data, ke->data_len, gir, sizeof gir) : 0;
+		ike_dh_free(dh);
+		memcpy(nk.ispi, pr->spi, 8);
+		do
+			random_bytes(sa, nk.rspi, 8);
+		while (!memcmp(nk.rspi, "\0\0\0\0\0\0\0\0", 8) || !memcmp(nk.rspi, sa->ispi, 8) ||
+		       !memcmp(nk.rspi, sa->rspi, 8));
+		random_bytes(sa, nr, NONCE_LEN);
+		if (!gl || !ikev2_keys_shape(&nk, p) ||
+		    !ike2_skeyseed_rekey(p->prf, sa->k.sk_d, sa->k.prf_len, gir, gl, ni->data,
+		                         ni->data_len, nr, NONCE_LEN, seed) ||
+		    !ikev2_keys_derive(&nk, seed, ni->data, ni->data_len, nr, NONCE_LEN))
+			refuse = N_NO_PROPOSAL;
+	}
+	OPENSSL_cleanse(gir, sizeof gir);
+	OPENSSL_cleanse(seed, sizeof seed);
+	msg_begin(sa, IKE2_EXCH_CREATE_CHILD_SA, true, msgid);
+	struct ike_msg *o = &sa->s->o;
+	if (refuse) {
+		ev(sa, IKEV2_EV_INFO, "the responder's rekey of the IKE SA refused: notify %u", refuse);
+		add_notify(o, refuse, NULL, 0);
+		answer_send(sa);
+		OPENSSL_cleanse(&nk, sizeof nk);
+		return;
+	}
+	struct ike_payload *ap = ike_add_payload(o, IKE2_PL_SA, NULL, 0);
+	struct ike_proposal *op = ap ? ike_add_proposal(o, ap, pr->num, PROTO_IKE, nk.rspi, 8)
+	                             : NULL;
+	if (op) {
+		ike_add_transform(o, op, XF_ENCR, p->encr);
+		if (p->encr != IKE2_ENCR_3DES)
+			ike_add_attr(o, ATTR_KEY_LENGTH, true, p->keybits, NULL, 0);
+		ike_add_transform(o, op, XF_PRF, p->prf);
+		if (p->integ)
+			ike_add_transform(o, op, XF_INTEG, p->integ);
+		ike_add_transform(o, op, XF_DH, p->group);
+	}
+	ike_add_payload(o, IKE2_PL_NONCE, nr, NONCE_LEN);
+	struct ike_payload *kp = ike_add_payload(o, IKE2_PL_KE, kr, krl);
+	if (kp)
+		kp->group = p->group;
+	answer_send(sa);
+	if (!sa->answer_len) {
+		OPENSSL_cleanse(&nk, sizeof nk);
+		return;
+	}
+	/* the new SA takes over; the old one, with this answer, until its DELETE */
+	sa->old.set = true;
+	sa->old.orig_resp = sa->orig_resp;
+	memcpy(sa->old.ispi, sa->ispi, 8);
+	memcpy(sa->old.rspi, sa->rspi, 8);
+	sa->old.k = sa->k;
+	sa->old.peer_mid = sa->peer_mid;
+	memcpy(sa->old.answer, sa->answer, sa->answer_len);
+	sa->old.answer_len = sa->answer_len;
+	sa->old.answer_resends = 0;
+	sa->k = nk;
+	OPENSSL_cleanse(&nk, sizeof nk);
+	memcpy(sa->ispi, sa->k.ispi, 8);
+	memcpy(sa->rspi, sa->k.rspi, 8);
+	sa->orig_resp = true;
+	sa->peer_mid = 0;
+	sa->mid = UINT32_MAX; /* our next request is 0 */
+	sa->answer_len = 0;
+	sa->answer_resends = 0;
+	char ob[17], nb[17];
+	for (int i = 0; i < 8; i++) {
+		snprintf(ob + 2 * i, 3, "%02x", (sa->old.orig_resp ? sa->old.rspi : sa->old.ispi)[i]);
+		snprintf(nb + 2 * i, 3, "%02x", sa->rspi[i]);
+	}
+	ev(sa, IKEV2_EV_REKEYED, "IKE SA rekeyed by the responder: our SPI %s -> %s", ob, nb);
+}
+
+/* The current SA's message state and the old one's change places. */
+static void old_swap(struct ikev2i *sa)
+{
+	struct iold t;
+	t.orig_resp = sa->orig_resp;
+	memcpy(t.ispi, sa->ispi, 8);
+	memcpy(t.rspi, sa->rspi, 8);
+	t.k = sa->k;
+	t.peer_mid = sa->peer_mid;
+	memcpy(t.answer, sa->answer, sa->answer_len);
+	t.answer_len = sa->answer_len;
+	t.answer_resends = sa->answer_resends;
+	sa->orig_resp = sa->old.orig_resp;
+	memcpy(sa->ispi, sa->old.ispi, 8);
+	memcpy(sa->rspi, sa->old.rspi, 8);
+	sa->k = sa->old.k;
+	sa->peer_mid = sa->old.peer_mid;
+	memcpy(sa->answer, sa->old.answer, sa->old.answer_len);
+	sa->answer_len = sa->old.answer_len;
+	sa->answer_resends = sa->old.answer_resends;
+	sa->old.orig_resp = t.orig_resp;
+	memcpy(sa->old.ispi, t.ispi, 8);
+	memcpy(sa->old.rspi, t.rspi, 8);
+	sa->old.k = t.k;
+	sa->old.peer_mid = t.peer_mid;
+	memcpy(sa->old.answer, t.answer, t.answer_len);
+	sa->old.answer_len = t.answer_len;
+	sa->old.answer_resends = t.answer_resends;
+	OPENSSL_cleanse(&t.k, sizeof t.k);
+}
+
+/* A request of the responder under the old SA (sa->s->m): an INFORMATIONAL is answered,
+ * empty, and its DELETE of the IKE SA ends the old SA only; anything else waits for the
+ * new SA (TEMPORARY_FAILURE). Responses under it are not awaited. */
+static void old_request(struct ikev2i *sa, const uint8_t *buf, size_t len)
+{
+	const struct ike_msg *m = &sa->s->m;
+	if (m->flags & IKE2_FLAG_R)
+		return;
+	old_swap(sa);
+	bool gone = false;
+	if (sa->answer_len && m->msgid + 1 == sa->peer_mid) {
+		if (sa->answer_resends < IKEV2_RESENDS) {
+			sa->answer_resends++;
+			send_now(sa, sa->answer, sa->answer_len);
+		}
+	} else if (m->msgid == sa->peer_mid && open_protected(sa, buf, len)) {
+		sa->peer_mid++;
+		msg_begin(sa, m->exchange, true, m->msgid);
+		if (m->exchange == IKE2_EXCH_INFORMATIONAL) {
+			for (unsigned i = 0; i < m->npl; i++)
+				gone |= m->pl[i].type == IKE2_PL_D && m->pl[i].protocol == PROTO_IKE;
+		} else {
+			add_notify(&sa->s->o, N_TEMPORARY_FAILURE, NULL, 0);
+		}
+		answer_send(sa);
+	}
+	old_swap(sa);
+	if (gone) {
+		ev(sa, IKEV2_EV_TRACE, "the responder deleted the old IKE SA of its rekey");
+		OPENSSL_cleanse(&sa->old, sizeof sa->old);
+	}
+}
+
+static void peer_request(struct ikev2i *sa, const uint8_t *buf, size_t len, uint64_t now)
 {
 	const struct ike_msg *m = &sa->s->m;
 	if (sa->state != IKEV2I_ESTABLISHED) {
@@ -1326,11 +1615,18 @@ static void peer_request(struct ikev2i *sa, const uint8_t *buf, size_t len)
 	sa->peer_mid++;
 	if (exch == IKE2_EXCH_INFORMATIONAL) {
 		info_request(sa);
+	} else if (exch == IKE2_EXCH_CREATE_CHILD_SA && rekey_of(m, sa->child.used
+	                                                       ? sa->child.spi_out : 0)) {
+		child_rekey_request(sa, now);
+	} else if (exch == IKE2_EXCH_CREATE_CHILD_SA && find(m, IKE2_PL_SA) &&
+	           find(m, IKE2_PL_SA)->prop_count &&
+	           m->props[find(m, IKE2_PL_SA)->prop_first].protocol == PROTO_IKE) {
+		ike_rekey_request(sa);
 	} else {
-		/* no rekeying here: TEMPORARY_FAILURE would invite a retry; NO_ADDITIONAL_SAS
-		 * tells it this end takes no other SA */
+		/* another SA: TEMPORARY_FAILURE would invite a retry; NO_ADDITIONAL_SAS tells it
+		 * this end takes no other SA */
 		msg_begin(sa, exch, true, m->msgid);
-		add_notify(&sa->s->o, 35, NULL, 0);
+		add_notify(&sa->s->o, N_NO_ADDITIONAL_SAS, NULL, 0);
 		answer_send(sa);
 	}
 }
@@ -1338,6 +1634,7 @@ static void peer_request(struct ikev2i *sa, const uint8_t *buf, size_t len)
 /* ---- entry points ---------------------------------------------------------------------- */
 
 static void input(struct ikev2i *sa, const uint8_t *buf, size_t len, bool natt, uint64_t now);
+static void old_request(struct ikev2i *sa, const uint8_t *buf, size_t len);
 
 uint64_t ikev2i_input(struct ikev2i *sa, const uint8_t *buf, size_t len, bool natt, uint64_t now)
 {
@@ -1362,7 +1659,13 @@ static void input(struct ikev2i *sa, const uint8_t *buf, size_t len, bool natt, 
 		ev(sa, IKEV2_EV_INFO, "message dropped: offset %zu: %s", err.off, err.reason);
 		return;
 	}
-	if (m->major != 2 || memcmp(m->ispi, sa->ispi, 8) || (m->flags & IKE2_FLAG_I)) {
+	bool from_i = m->flags & IKE2_FLAG_I;
+	if (m->major == 2 && sa->old.set && !memcmp(m->ispi, sa->old.ispi, 8) &&
+	    !memcmp(m->rspi, sa->old.rspi, 8) && from_i == sa->old.orig_resp) {
+		old_request(sa, buf, len);
+		return;
+	}
+	if (m->major != 2 || memcmp(m->ispi, sa->ispi, 8) || from_i != sa->orig_resp) {
 		ev(sa, IKEV2_EV_TRACE, "message of another SA, version or sender dropped");
 		return;
 	}
@@ -1382,7 +1685,7 @@ static void input(struct ikev2i *sa, const uint8_t *buf, size_t len, bool natt, 
 		return;
 	}
 	if (!response) {
-		peer_request(sa, buf, len);
+		peer_request(sa, buf, len, now);
 		return;
 	}
 	if (sa->state == IKEV2I_ESTABLISHED || m->exchange != IKE2_EXCH_AUTH || m->msgid != sa->mid) {

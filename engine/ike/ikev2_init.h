@@ -132,7 +132,9 @@ enum ikev2i_state ikev2i_state(const struct ikev2i *sa);
 const char *ikev2i_cause(const struct ikev2i *sa);
 /* The E= of the server's MS-CHAPv2 Failure (691 ...), 0 when none came. */
 unsigned ikev2i_win_error(const struct ikev2i *sa);
-/* The SPIs: ours, the responder's. */
+/* The SPIs of the current IKE SA in header order: ours, the responder's; after the
+ * responder rekeyed the IKE SA it is the new SA's original initiator, and these are its
+ * SPI, then ours. */
 const uint8_t *ikev2i_ispi(const struct ikev2i *sa);
 const uint8_t *ikev2i_rspi(const struct ikev2i *sa);
 /* Where messages go now: the responder's IKE address, its NAT-T port after the float. */

@@ -1861,7 +1861,7 @@ END_TEST
 /* Both sides rekey the IKE SA at once (RFC 7296 2.8.2): the client's CREATE_CHILD_SA
  * crosses ours. The new SA made with the lowest of the four nonces is deleted by its
  * maker; the client's nonces decide whether that is ours (`we_lose`) or the client's. */
-static void ike_collision_case(bool we_lose)
+static void ike_collision_case(bool we_lose, bool peer_deletes)
 {
 	struct v2peer p;
 	struct ikev2_sa *sa = ike_rekey_up(&p);
@@ -1935,6 +1935,36 @@ static void ike_collision_case(bool we_lose)
 		static const uint8_t zero[8];
 		ck_assert_mem_eq(ikev2_rspi_old(sa), zero, 8);
 		peer_info_answered(sa, &theirs, 900004);
+		/* our DELETE of our losing SA is a request of that SA: unanswered, it is sent
+		 * again after the retransmission time, the SA still found by its SPI */
+		ck_assert_mem_eq(ikev2_rspi_lost(sa), spi, 8);
+		int del = T.n;
+		for (int k = T.n - 1; k >= 0; k--)
+			if (is_ike_delete(&ours, k)) {
+				del = k;
+				break;
+			}
+		ck_assert_int_lt(del, T.n);
+		uint32_t dmid = ours.m->msgid;
+		ck_assert_uint_le(ikev2_deadline(sa), 900002 + T_conf.retransmit_ms);
+		before = T.n;
+		ikev2_tick(sa, 900002 + T_conf.retransmit_ms);
+		ck_assert_int_eq(T.n, before + 1);
+		ck_assert_uint_eq(T.len[T.n - 1], T.len[del]);
+		ck_assert_mem_eq(T.buf[T.n - 1], T.buf[del], T.len[del]);
+		/* answered under its keys: over, no more retransmissions, the SPI forgotten */
+		ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_R, dmid, ours.spi_i,
+		             ours.spi_r);
+		ol = peer_response(&ours, &m, out, sizeof out);
+		ck_assert_uint_gt(ol, 0);
+		ck_assert(ikev2_matches(sa, out, ol));
+		ikev2_input(sa, out, ol, &T_local, &T_peer, 900002 + T_conf.retransmit_ms + 1);
+		ck_assert_mem_eq(ikev2_rspi_lost(sa), zero, 8);
+		before = T.n;
+		for (unsigned k = 1; k <= 8; k++)
+			ikev2_tick(sa, 900002 + ((uint64_t)T_conf.retransmit_ms << k));
+		ck_assert_int_eq(T.n, before);
+		ck_assert(!ikev2_matches(sa, out, ol));
 	} else {
 		/* ours stays and deletes the old SA; the client's is its to delete */
 		ck_assert(is_ike_delete(&p, T.n - 1));
@@ -1942,6 +1972,35 @@ static void ike_collision_case(bool we_lose)
 		ck_assert_mem_eq(ikev2_rspi(sa), spi, 8);
 		ck_assert_mem_eq(ikev2_ispi(sa), pspi, 8);
 		peer_info_answered(sa, &ours, 900004);
+		/* the client's losing SA stays known until it deletes it: its DELETE, under that
+		 * SA's keys and SPIs, gets an answer */
+		static const uint8_t zero[8];
+		ck_assert_mem_eq(ikev2_rspi_lost(sa), rspi2, 8);
+		ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, theirs.mid, theirs.spi_i,
+		             theirs.spi_r);
+		ike_add_payload(&m, IKE2_PL_D, NULL, 0)->protocol = 1;
+		uint32_t dmid = theirs.mid++;
+		ol = v2p_request(&theirs, &m, out, sizeof out);
+		ck_assert(ikev2_matches(sa, out, ol));
+		if (!peer_deletes) {
+			/* a client that never deletes it: forgotten once its retransmissions would
+			 * have run out (2 s doubling, 5 times: 126 s) */
+			ikev2_tick(sa, 900002 + 100000);
+			ck_assert_mem_eq(ikev2_rspi_lost(sa), rspi2, 8);
+			ikev2_tick(sa, 900002 + 200000);
+			ck_assert_mem_eq(ikev2_rspi_lost(sa), zero, 8);
+			ck_assert(!ikev2_matches(sa, out, ol));
+		} else {
+			r = feed(sa, out, ol, 900005, &rl);
+			ck_assert_ptr_nonnull(r);
+			ck_assert(v2p_open(&theirs, r, rl));
+			ck_assert_uint_eq(theirs.m->msgid, dmid);
+			ck_assert_uint_eq(theirs.m->exchange, IKE2_EXCH_INFORMATIONAL);
+			ck_assert_uint_eq(theirs.m->flags & (IKE2_FLAG_I | IKE2_FLAG_R), IKE2_FLAG_R);
+			ck_assert_mem_eq(ikev2_rspi_lost(sa), zero, 8);
+			ck_assert(!ikev2_matches(sa, out, ol));
+		}
+		peer_info_answered(sa, &ours, 900002 + 200001);
 	}
 	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
 	ikev2_free(sa);
@@ -1950,8 +2009,9 @@ static void ike_collision_case(bool we_lose)
 
 START_TEST(our_ike_rekey_collision)
 {
-	ike_collision_case(true);
-	ike_collision_case(false);
+	ike_collision_case(true, true);
+	ike_collision_case(false, true);
+	ike_collision_case(false, false);
 }
 END_TEST
 

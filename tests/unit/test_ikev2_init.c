@@ -274,8 +274,6 @@ static void step(struct pair *p)
 /* The child's keys work both ways: a packet sealed by one end opens on the other. */
 static void check_esp(struct pair *p)
 {
-	ck_assert_int_eq(p->i_child, 1);
-	ck_assert_int_eq(p->r_child, 1);
 	ck_assert_uint_eq(p->ichild.spi_out, p->rchild.spi_in);
 	ck_assert_uint_eq(p->ichild.spi_in, p->rchild.spi_out);
 	struct esp_pair ie, re;
@@ -316,6 +314,8 @@ static void check_up(struct pair *p)
 	ck_assert_mem_eq(dns[0], "\x0a\x63\x00\x01", 4);
 	ck_assert_mem_eq(p->ichild.vip, vip, 4);
 	ck_assert_str_eq(ikev2_user(p->r), "alice");
+	ck_assert_int_eq(p->i_child, 1);
+	ck_assert_int_eq(p->r_child, 1);
 	check_esp(p);
 }
 
@@ -649,6 +649,105 @@ START_TEST(liveness_answered)
 }
 END_TEST
 
+/* The responder's own rekeys (short lifetimes) are answered: the child gets new keys that
+ * work both ways, and INFORMATIONAL exchanges of either side still work after. */
+static struct pair *rekey_pair(uint32_t child_life, uint32_t ike_life)
+{
+	struct pair *p = pair_new("k3y", "k3y", "s3cret-Alice");
+	p->rc.child_rekey = true;
+	p->rc.child_life_s = child_life;
+	p->rc.ike_life_s = ike_life;
+	p->rc.dpd_ms = 0;
+	pair_start(p);
+	pump(p);
+	check_up(p);
+	return p;
+}
+
+/* The responder's liveness check, then our DELETE: both answered. */
+static void info_both_ways(struct pair *p)
+{
+	p->rc.dpd_ms = 10000;
+	p->now = ikev2_deadline(p->r);
+	ikev2_tick(p->r, p->now);
+	ck_assert_int_eq(p->to_i.n, 1);
+	pump(p);
+	ck_assert_int_eq(ikev2_state(p->r), IKEV2_ESTABLISHED);
+	ck_assert_int_eq(ikev2i_state(p->i), IKEV2I_ESTABLISHED);
+	ck_assert_uint_gt(ikev2_deadline(p->r), p->now + 9000); /* answered: no retransmission */
+	ikev2i_delete(p->i, "done", p->now);
+	pump(p);
+	ck_assert_int_eq(ikev2i_state(p->i), IKEV2I_DEAD);
+	ck_assert_int_eq(ikev2_state(p->r), IKEV2_DEAD);
+	ck_assert_str_eq(ikev2_cause(p->r), "ike.v2.deleted-by-peer");
+}
+
+START_TEST(responder_rekeys_child)
+{
+	struct pair *p = rekey_pair(100, 100000);
+	uint32_t old_in = p->ichild.spi_in, old_rin = p->rchild.spi_in;
+	for (int k = 0; k < 10 && p->r_child < 2; k++) {
+		p->now = ikev2_deadline(p->r);
+		ikev2_tick(p->r, p->now);
+		pump(p);
+	}
+	ck_assert_int_eq(p->r_child, 2);
+	ck_assert_int_eq(p->i_child, 2);
+	ck_assert_uint_ne(p->ichild.spi_in, old_in);
+	ck_assert_ptr_nonnull(ikev2i_child(p->i));
+	ck_assert_uint_eq(ikev2i_child(p->i)->spi_in, p->ichild.spi_in);
+	ck_assert_ptr_null(ikev2_child(p->r, old_rin)); /* the old one deleted, answered */
+	ck_assert_ptr_nonnull(ikev2_child(p->r, p->rchild.spi_in));
+	check_esp(p);
+	ck_assert_int_eq(ikev2_state(p->r), IKEV2_ESTABLISHED);
+	ck_assert_int_eq(ikev2i_state(p->i), IKEV2I_ESTABLISHED);
+	info_both_ways(p);
+	pair_free(p);
+}
+END_TEST
+
+/* The responder rekeys the IKE SA, then (under the new SA) the child: the roles of the new
+ * SA switch (the responder its original initiator), the old SA's DELETE is answered, the
+ * child's new keys work, and both sides' INFORMATIONAL exchanges still work. */
+START_TEST(responder_rekeys_ike_sa)
+{
+	struct pair *p = rekey_pair(1000, 100);
+	uint8_t old_r[8], old_i[8];
+	memcpy(old_r, ikev2_rspi(p->r), 8);
+	memcpy(old_i, ikev2i_ispi(p->i), 8);
+	uint32_t old_in = p->ichild.spi_in;
+	static const uint8_t zero[8];
+	for (int k = 0; k < 20 && (!memcmp(ikev2_rspi(p->r), old_r, 8) ||
+	                           memcmp(ikev2_rspi_old(p->r), zero, 8)); k++) {
+		p->now = ikev2_deadline(p->r);
+		ikev2_tick(p->r, p->now);
+		pump(p);
+	}
+	ck_assert_mem_ne(ikev2_rspi(p->r), old_r, 8);
+	ck_assert_mem_eq(ikev2_rspi_old(p->r), zero, 8); /* our answer to its DELETE came */
+	ck_assert(ikev2_we_initiated(p->r));
+	ck_assert_mem_eq(ikev2i_ispi(p->i), ikev2_rspi(p->r), 8);
+	ck_assert_mem_eq(ikev2i_rspi(p->i), ikev2_ispi(p->r), 8);
+	ck_assert_mem_ne(ikev2i_rspi(p->i), old_i, 8);
+	ck_assert_int_eq(ikev2_state(p->r), IKEV2_ESTABLISHED);
+	ck_assert_int_eq(ikev2i_state(p->i), IKEV2I_ESTABLISHED);
+	ck_assert_uint_eq(p->ichild.spi_in, old_in); /* the child stays */
+	check_esp(p);
+	/* then the child, under the new SA's SK_d */
+	for (int k = 0; k < 20 && p->r_child < 2; k++) {
+		p->now = ikev2_deadline(p->r);
+		ikev2_tick(p->r, p->now);
+		pump(p);
+	}
+	ck_assert_int_eq(p->r_child, 2);
+	ck_assert_int_eq(p->i_child, 2);
+	ck_assert_uint_ne(p->ichild.spi_in, old_in);
+	check_esp(p);
+	info_both_ways(p);
+	pair_free(p);
+}
+END_TEST
+
 /* Datagrams of other SPIs, truncated, unauthenticated or garbage change nothing. */
 START_TEST(foreign_messages_ignored)
 {
@@ -757,6 +856,8 @@ static Suite *suite(void)
 	tcase_add_test(t, stalled_in_eap);
 	tcase_add_test(t, delete_both_ways);
 	tcase_add_test(t, liveness_answered);
+	tcase_add_test(t, responder_rekeys_child);
+	tcase_add_test(t, responder_rekeys_ike_sa);
 	tcase_add_test(t, foreign_messages_ignored);
 	tcase_add_test(t, server_certificate);
 	tcase_add_test(t, start_needs_credentials);
