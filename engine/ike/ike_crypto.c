@@ -3,6 +3,7 @@
  * the BN and EC_POINT arithmetic for Diffie-Hellman. */
 #include "ike/ike_crypto.h"
 #include "diag.h"
+#include "ike.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -840,4 +841,25 @@ void ike_name_text(const X509_NAME *n, char *out, size_t cap)
 	}
 	BIO_free(b);
 	text_printable_str(raw, out, cap);
+}
+
+size_t ike_cert_chain_read(const struct ike_payload *const *cert, size_t n, X509 **leaf,
+                           STACK_OF(X509) *more)
+{
+	*leaf = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = cert[i]->data;
+		X509 *x = cert[i]->data_len ? d2i_X509(NULL, &p, (long)cert[i]->data_len) : NULL;
+		if (!x || p != cert[i]->data + cert[i]->data_len) {
+			X509_free(x);
+			X509_free(*leaf);
+			*leaf = NULL;
+			return i + 1;
+		}
+		if (!*leaf)
+			*leaf = x;
+		else if (!sk_X509_push(more, x))
+			X509_free(x);
+	}
+	return 0;
 }

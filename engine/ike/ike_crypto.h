@@ -179,4 +179,12 @@ bool ike_id_matches_cert(unsigned id_type, const uint8_t *data, size_t n, struct
 struct X509_name_st;
 void ike_name_text(const struct X509_name_st *n, char *out, size_t cap);
 
+/* The peer's certificates of its CERT payloads, the first its own: the first decoded into
+ * *leaf, the others pushed onto more (a STACK_OF(X509)). Returns 0, or i + 1 when the i-th
+ * payload is not one whole X.509 certificate (then *leaf is NULL: none is kept). */
+struct ike_payload;
+struct stack_st_X509;
+size_t ike_cert_chain_read(const struct ike_payload *const *cert, size_t n, struct x509_st **leaf,
+                           struct stack_st_X509 *more);
+
 #endif

@@ -1396,21 +1396,13 @@ static void mm5_sig(struct ikev1_sa *sa, int r, const struct diag_err *err,
 		fail(sa, "ike.v1.internal", "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < ncert; i++) {
-		const unsigned char *p = cert[i]->data;
-		X509 *x = cert[i]->data_len ? d2i_X509(NULL, &p, (long)cert[i]->data_len) : NULL;
-		if (!x || p != cert[i]->data + cert[i]->data_len) {
-			X509_free(x);
-			send_plain_notify(sa, N_INVALID_CERTIFICATE);
-			fail(sa, "ike.cert.client-untrusted", "certificate %zu of Main Mode 5 from %s "
-			     "(%zu bytes) is not an X.509 certificate", i + 1, sa->peer_id,
-			     cert[i]->data_len);
-			goto out;
-		}
-		if (!leaf)
-			leaf = x;
-		else if (!sk_X509_push(more, x))
-			X509_free(x);
+	size_t bad = ike_cert_chain_read(cert, ncert, &leaf, more);
+	if (bad) {
+		send_plain_notify(sa, N_INVALID_CERTIFICATE);
+		fail(sa, "ike.cert.client-untrusted", "certificate %zu of Main Mode 5 from %s "
+		     "(%zu bytes) is not an X.509 certificate", bad, sa->peer_id,
+		     cert[bad - 1]->data_len);
+		goto out;
 	}
 	ike_name_text(X509_get_subject_name(leaf), subj, sizeof subj);
 	ike_name_text(X509_get_issuer_name(leaf), iss, sizeof iss);

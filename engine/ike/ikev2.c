@@ -2147,19 +2147,11 @@ static void machine_cert_auth(struct ikev2_sa *sa, const struct ike_payload *idi
 			         "came with it", sa->peer_id);
 		goto refuse;
 	}
-	for (size_t i = 0; i < ncert; i++) {
-		const unsigned char *p = cert[i]->data;
-		X509 *x = cert[i]->data_len ? d2i_X509(NULL, &p, (long)cert[i]->data_len) : NULL;
-		if (!x || p != cert[i]->data + cert[i]->data_len) {
-			X509_free(x);
-			snprintf(why, sizeof why, "certificate %zu of %s (%zu bytes) is not an X.509 "
-			         "certificate", i + 1, sa->peer_id, cert[i]->data_len);
-			goto refuse;
-		}
-		if (!leaf)
-			leaf = x;
-		else if (!sk_X509_push(more, x))
-			X509_free(x);
+	size_t bad = ike_cert_chain_read(cert, ncert, &leaf, more);
+	if (bad) {
+		snprintf(why, sizeof why, "certificate %zu of %s (%zu bytes) is not an X.509 "
+		         "certificate", bad, sa->peer_id, cert[bad - 1]->data_len);
+		goto refuse;
 	}
 	ike_name_text(X509_get_subject_name(leaf), subj, sizeof subj);
 	ike_name_text(X509_get_issuer_name(leaf), iss, sizeof iss);

@@ -1240,7 +1240,10 @@ static void mc_make(void)
 	                     -7200, -3600);
 }
 
-enum mc_tamper { MC_NONE = 0, MC_BAD_SIG, MC_RSA_SHA1, MC_NO_CERT, MC_OTHER_ID };
+/* MC_CUT_CERT: the certificate one byte short; MC_JUNK_CA: a second CERT of 32 bytes that
+ * are no certificate after the good one */
+enum mc_tamper { MC_NONE = 0, MC_BAD_SIG, MC_RSA_SHA1, MC_NO_CERT, MC_OTHER_ID, MC_CUT_CERT,
+                 MC_JUNK_CA };
 
 /* IKE_AUTH of a client with `cert` (and MC.key): IDi its subject DN (or an FQDN it does not
  * name), CERT, AUTH by signature, the child's request; the responder trusts `trust`. The
@@ -1300,7 +1303,13 @@ static struct ikev2_sa *mc_auth(struct v2peer *p, X509_STORE *trust, X509 *cert,
 	struct ike_payload *id = ike_add_payload(m, IKE2_PL_IDI, idi + 4, (size_t)il);
 	id->id_type = idi[0];
 	if (how != MC_NO_CERT) {
-		struct ike_payload *c = ike_add_payload(m, IKE2_PL_CERT, der, (size_t)dl);
+		size_t cl = how == MC_CUT_CERT ? (size_t)dl - 1 : (size_t)dl;
+		struct ike_payload *c = ike_add_payload(m, IKE2_PL_CERT, der, cl);
+		c->id_type = 4;
+	}
+	if (how == MC_JUNK_CA) {
+		static const uint8_t junk[32] = {0x30, 0x82, 0x01, 0x00, 0x02, 0x01};
+		struct ike_payload *c = ike_add_payload(m, IKE2_PL_CERT, junk, sizeof junk);
 		c->id_type = 4;
 	}
 	struct ike_payload *a = ike_add_payload(m, IKE2_PL_AUTH, auth, al);
@@ -1382,6 +1391,8 @@ START_TEST(machine_cert_refused)
 		{0, MC_BAD_SIG, false, "ike.cert.bad-signature"},
 		{0, MC_NO_CERT, false, "ike.cert.client-none"},
 		{0, MC_OTHER_ID, false, "ike.invalid-id"},
+		{0, MC_CUT_CERT, false, "ike.cert.client-untrusted"}, /* not one whole certificate */
+		{0, MC_JUNK_CA, false, "ike.cert.client-untrusted"},  /* the second is none */
 		{0, MC_NONE, true, "ike.v2.auth-failed"}, /* no CAs configured: not taken */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
