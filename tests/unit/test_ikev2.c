@@ -345,6 +345,22 @@ static const uint8_t *feed(struct ikev2_sa *sa, const uint8_t *b, size_t n, uint
 	return T.buf[T.n - 1];
 }
 
+/* An empty INFORMATIONAL request of the peer under p's current SA, answered under it. */
+static void peer_info_answered(struct ikev2_sa *sa, struct v2peer *p, uint64_t now)
+{
+	struct ike_msg m;
+	uint32_t mid = p->mid++;
+	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, 0, mid, p->spi_i, p->spi_r);
+	static uint8_t out[4096];
+	size_t ol = v2p_request(p, &m, out, sizeof out), rl;
+	const uint8_t *r = feed(sa, out, ol, now, &rl);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(v2p_open(p, r, rl));
+	ck_assert_uint_eq(p->m->msgid, mid);
+	ck_assert_uint_eq(p->m->flags & (IKE2_FLAG_I | IKE2_FLAG_R),
+	                  IKE2_FLAG_R | (p->orig_resp ? IKE2_FLAG_I : 0));
+}
+
 static bool sa_init(struct ikev2_sa *sa, struct v2peer *p)
 {
 	uint8_t msg[4096];
@@ -947,11 +963,7 @@ START_TEST(rekey_child_and_delete)
 	ck_assert_int_eq(T.n, before + 1);
 	ck_assert_int_eq(T.child_down, 1);
 	/* an empty INFORMATIONAL (liveness check) is answered empty */
-	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
-	ol = v2p_request(&p, &m, out, sizeof out);
-	r = feed(sa, out, ol, 0, &rl);
-	ck_assert_ptr_nonnull(r);
-	ck_assert(v2p_open(&p, r, rl));
+	peer_info_answered(sa, &p, 0);
 	ck_assert_uint_eq(p.m->npl, 0);
 	/* DELETE of the IKE SA */
 	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, p.mid++, p.spi_i, p.spi_r);
@@ -1024,14 +1036,7 @@ START_TEST(verdict_after_another_sa)
 	/* another SA, up and answering a liveness check meanwhile */
 	T.answer_now = true;
 	struct ikev2_sa *sb = up(&b);
-	struct ike_msg m;
-	uint8_t out[2048];
-	size_t rl;
-	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, b.mid++, b.spi_i, b.spi_r);
-	size_t ol = v2p_request(&b, &m, out, sizeof out);
-	const uint8_t *r = feed(sb, out, ol, 0, &rl);
-	ck_assert_ptr_nonnull(r);
-	ck_assert(v2p_open(&b, r, rl));
+	peer_info_answered(sb, &b, 0);
 	/* the first SA's verdict */
 	memcpy(T_auth_ch, auth_ch, 16), memcpy(T_peer_ch, peer_ch, 16), memcpy(T_nt, nt, 24);
 	T_sa = sa;
@@ -1082,14 +1087,7 @@ START_TEST(delete_from_inside_another_call)
 	eap_finish(sa, &b);
 	ck_assert_int_eq(ikev2_state(sa), IKEV2_ESTABLISHED);
 	/* the newer SA answers a liveness check */
-	struct ike_msg m;
-	uint8_t out[2048];
-	size_t rl;
-	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, IKE2_FLAG_I, b.mid++, b.spi_i, b.spi_r);
-	size_t ol = v2p_request(&b, &m, out, sizeof out);
-	const uint8_t *r = feed(sa, out, ol, 0, &rl);
-	ck_assert_ptr_nonnull(r);
-	ck_assert(v2p_open(&b, r, rl));
+	peer_info_answered(sa, &b, 0);
 	ck_assert_uint_eq(b.m->npl, 0);
 	ikev2_free(old);
 	ikev2_free(sa);
@@ -1745,22 +1743,6 @@ static bool is_ike_delete(struct v2peer *p, int i)
 {
 	return v2p_open(p, T.buf[i], T.len[i]) && p->m->exchange == IKE2_EXCH_INFORMATIONAL &&
 	       v2p_find(p, IKE2_PL_D) && v2p_find(p, IKE2_PL_D)->protocol == 1;
-}
-
-/* An empty INFORMATIONAL request of the peer under p's current SA, answered under it. */
-static void peer_info_answered(struct ikev2_sa *sa, struct v2peer *p, uint64_t now)
-{
-	struct ike_msg m;
-	uint32_t mid = p->mid++;
-	ike_msg_init(&m, 2, IKE2_EXCH_INFORMATIONAL, 0, mid, p->spi_i, p->spi_r);
-	static uint8_t out[4096];
-	size_t ol = v2p_request(p, &m, out, sizeof out), rl;
-	const uint8_t *r = feed(sa, out, ol, now, &rl);
-	ck_assert_ptr_nonnull(r);
-	ck_assert(v2p_open(p, r, rl));
-	ck_assert_uint_eq(p->m->msgid, mid);
-	ck_assert_uint_eq(p->m->flags & (IKE2_FLAG_I | IKE2_FLAG_R),
-	                  IKE2_FLAG_R | (p->orig_resp ? IKE2_FLAG_I : 0));
 }
 
 START_TEST(our_ike_rekey)
